@@ -1,0 +1,116 @@
+"""Settings, each declared once as (name, default, help); overridden by RUMOURWATCH_<NAME> env vars.
+
+Bad values are rejected with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return "RUMOURWATCH_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", str(REPO_ROOT.parent / "shared" / "data"),
+            "Directory of the public data bundle (read-only)."),
+    Setting("db_path", str(REPO_ROOT / "data" / "rumourwatch.db"),
+            "SQLite database file used by the worker and the dashboard."),
+    Setting("models_dir", str(REPO_ROOT / "models" / "artifacts"),
+            "Directory holding trained model artifacts; only artifacts found here are loaded."),
+    Setting("rumour_threshold", 0.5,
+            "Rumour probability at or above which an item is flagged (is_rumour)."),
+    Setting("poll_seconds", 5.0, "Seconds the live worker waits between polls of its sources."),
+    Setting("replay_speed", 60.0,
+            "Replay speed-up: 60 plays one hour of the bundle's time in one minute."),
+    Setting("cluster_threshold", 0.8,
+            "Jaccard similarity of text shingles above which two items join one cluster."),
+    Setting("max_text_chars", 20000,
+            "Texts longer than this are truncated on ingest (the original length is kept)."),
+    Setting("timezone", "Asia/Shanghai", "Time zone in which times are shown to users."),
+    Setting("dashboard_refresh_seconds", 5, "How often the live dashboard refreshes itself."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: object) -> object:
+    kind = type(setting.default)
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(text)
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"setting {setting.name} ({setting.env_var}) must be a {kind.__name__}, got {raw!r}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def replace(self, **changes) -> "Settings":
+        merged = dict(self.values)
+        for name, value in changes.items():
+            if name not in _BY_NAME:
+                raise ConfigError(f"unknown setting {name!r}")
+            merged[name] = _coerce(_BY_NAME[name], value)
+        return Settings(merged)
+
+
+def load_settings(env: dict | None = None, **overrides) -> Settings:
+    """Defaults, then RUMOURWATCH_* environment variables, then explicit overrides."""
+    env = os.environ if env is None else env
+    values = {}
+    for s in SETTINGS:
+        raw = env.get(s.env_var, s.default)
+        values[s.name] = _coerce(s, raw)
+    settings = Settings(values).replace(**overrides)
+    if settings.rumour_threshold < 0 or settings.rumour_threshold > 1:
+        raise ConfigError("setting rumour_threshold must be between 0 and 1")
+    if settings.replay_speed <= 0:
+        raise ConfigError("setting replay_speed must be greater than 0")
+    return settings
+
+
+def data_file(settings: Settings, relative: str) -> Path:
+    """Path of a file inside the data bundle, with a clear error when it is absent."""
+    from .errors import DataBundleError
+
+    root = Path(settings.data_dir)
+    if not root.is_dir():
+        raise DataBundleError(
+            f"data bundle directory {root} does not exist; set RUMOURWATCH_DATA_DIR to the bundle"
+        )
+    path = root / relative
+    if not path.exists():
+        raise DataBundleError(f"data bundle file {path} is missing")
+    return path

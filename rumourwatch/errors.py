@@ -1,0 +1,29 @@
+"""Domain exceptions. The CLI turns these into `Error: ...` messages; the dashboard into st.error."""
+
+
+class RumourwatchError(Exception):
+    """Base class for every error a user can act on."""
+
+
+class ConfigError(RumourwatchError):
+    """A setting has a value that cannot be used."""
+
+
+class DataBundleError(RumourwatchError):
+    """The data bundle directory is missing or lacks an expected file."""
+
+
+class RecordError(RumourwatchError):
+    """A raw record cannot become a media item (the message says why)."""
+
+
+class SourceError(RumourwatchError):
+    """A source could not be read (file missing, feed down, bad encoding)."""
+
+
+class ModelError(RumourwatchError):
+    """A model artifact is missing, foreign, tampered with or of an incompatible version."""
+
+
+class StoreError(RumourwatchError):
+    """The database could not be read or written (locked, full, wrong schema)."""

@@ -1,0 +1,132 @@
+"""Shared record types and time parsing: what flows from sources through ingest to the models.
+
+Every datetime here is timezone-aware UTC. Source times without a zone are China Standard Time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .errors import RecordError
+
+CST = timezone(timedelta(hours=8), "CST")
+UTC = timezone.utc
+
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S",
+            "%Y/%m/%d %H:%M", "%Y/%m/%d")
+
+
+def parse_time(value) -> datetime | None:
+    """Parse a bundle-style China time (`YYYY-MM-DD HH:MM`) or ISO 8601; None for empty input.
+
+    Naive times are China Standard Time; the result is UTC. Raises RecordError when unreadable.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        dt = None
+        for fmt in _FORMATS:
+            try:
+                dt = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        if dt is None:
+            try:
+                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise RecordError(
+                    f"unreadable date {value!r}: use 'YYYY-MM-DD HH:MM' (China time) or ISO 8601"
+                ) from None
+    else:
+        raise RecordError(f"date must be a string, got {type(value).__name__}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=CST)
+    return dt.astimezone(UTC)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC ISO 8601 with seconds, the store's one time format (sorts as text)."""
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Reaction:
+    """A comment or repost of an item, with its own time."""
+
+    kind: str  # "repost" or "comment"
+    text: str
+    at: datetime | None = None
+    user_id: str | None = None
+
+
+@dataclass
+class Doc:
+    """What the models see of one item at a decision time: text plus the reactions known by then.
+
+    `extra` keeps optional signals (account facts such as followers/verified, has_url, pics).
+    Models must not read engagement totals gathered after the decision time.
+    """
+
+    text: str
+    published_at: datetime | None = None
+    reactions: list[Reaction] = field(default_factory=list)
+    user: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_of(self, hours: float | None) -> "Doc":
+        """The same doc with only the reactions dated up to `hours` after publication.
+
+        Reactions without a time, or when the item has no time, are kept only when hours is None.
+        Reactions dated before the item (clock skew in the source) count as known at once.
+        """
+        if hours is None:
+            return self
+        if self.published_at is None:
+            kept = []
+        else:
+            cutoff = self.published_at + timedelta(hours=hours)
+            kept = [r for r in self.reactions if r.at is not None and r.at <= cutoff]
+        return Doc(self.text, self.published_at, kept, self.user, self.extra)
+
+
+def reactions_from_bundle(record: dict) -> list[Reaction]:
+    """Reactions of a bundle-style record (`reposts` / `comments` lists of {date, text, user_id})."""
+    out: list[Reaction] = []
+    for key, kind in (("reposts", "repost"), ("comments", "comment")):
+        values = record.get(key) or []
+        if not isinstance(values, list):
+            raise RecordError(f"{key} must be a list of {{date, text}} objects")
+        for i, r in enumerate(values):
+            if not isinstance(r, dict):
+                raise RecordError(f"{key}[{i}] must be an object with date and text")
+            text = r.get("text") or ""
+            if not isinstance(text, str):
+                raise RecordError(f"{key}[{i}].text must be a string")
+            try:
+                at = parse_time(r.get("date"))
+            except RecordError as exc:
+                raise RecordError(f"{key}[{i}]: {exc}") from None
+            uid = r.get("user_id")
+            out.append(Reaction(kind, text, at, None if uid is None else str(uid)))
+    return out
+
+
+def doc_from_bundle(record: dict) -> Doc:
+    """A Doc from a bundle-style record (as in rumour/*.jsonl.gz and score-file input)."""
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise RecordError("text is missing or not a string")
+    user = record.get("user") if isinstance(record.get("user"), dict) else None
+    extra = {k: record[k] for k in ("has_url", "pics", "has_pic", "has_video", "source")
+             if k in record}
+    return Doc(text=text, published_at=parse_time(record.get("date")),
+               reactions=reactions_from_bundle(record), user=user, extra=extra)
