@@ -1,0 +1,1 @@
+"""Models: tokenizer, rumour model, the model bundle that holds every scoring component."""

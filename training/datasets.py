@@ -1,0 +1,138 @@
+"""Loaders for the bundle's labelled rumour sets as Docs, and time-ordered split helpers.
+
+CHECKED (COVID-19 Weibo, labels fake/real) and CED (general Weibo, rumor/non-rumor) both become
+label 1 = rumour, 0 = not. Records that cannot become a Doc are returned with their reason
+instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from rumourwatch.config import data_file
+from rumourwatch.errors import RecordError
+from rumourwatch.records import Doc, doc_from_bundle
+
+RUMOUR_FILES = {
+    "checked": "rumour/checked_train.jsonl.gz",
+    "ced": "rumour/ced_train.jsonl.gz",
+}
+LABELS = {"fake": 1, "real": 0, "rumor": 1, "non-rumor": 0}
+
+
+@dataclass
+class LabelledDoc:
+    id: str
+    dataset: str
+    doc: Doc
+    label: int
+
+    @property
+    def published_at(self) -> datetime:
+        return self.doc.published_at
+
+
+@dataclass
+class Rejected:
+    dataset: str
+    line: int
+    reason: str
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_MONTH_DAY = re.compile(r"^\s*(\d{1,2})月(\d{1,2})日\s+(\d{1,2}):(\d{2})\s*$")
+
+
+def _repair_reaction_dates(record: dict) -> None:
+    """CED writes some repost dates without a year ('05月21日 15:01'), the way Weibo shows dates of
+    the current year. The year is the post's own (the next one when that would put the repost
+    more than a day before the post); any other unreadable date still sets the record aside.
+    """
+    date = record.get("date")
+    if not isinstance(date, str) or len(date) < 4 or not date[:4].isdigit():
+        return
+    year = int(date[:4])
+    for key in ("reposts", "comments"):
+        for r in record.get(key) or []:
+            if not isinstance(r, dict) or not isinstance(r.get("date"), str):
+                continue
+            m = _MONTH_DAY.match(r["date"])
+            if not m:
+                continue
+            mo, d, hh, mm = (int(g) for g in m.groups())
+            candidate = f"{year:04d}-{mo:02d}-{d:02d} {hh:02d}:{mm:02d}"
+            if candidate[:10] < date[:10] and (mo, d) < (int(date[5:7]), int(date[8:10]) - 1):
+                candidate = f"{year + 1:04d}" + candidate[4:]
+            r["date"] = candidate
+
+
+def load_rumour_set(settings, name: str) -> tuple[list[LabelledDoc], list[Rejected]]:
+    """Labelled docs of one set ('checked' or 'ced') in time order, plus the records set aside."""
+    if name not in RUMOUR_FILES:
+        raise ValueError(f"unknown rumour set {name!r}; choose one of {sorted(RUMOUR_FILES)}")
+    path = data_file(settings, RUMOUR_FILES[name])
+    items: list[LabelledDoc] = []
+    rejected: list[Rejected] = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                rejected.append(Rejected(name, lineno, f"not JSON: {exc}"))
+                continue
+            label = LABELS.get(record.get("label"))
+            if label is None:
+                rejected.append(Rejected(name, lineno, f"unknown label {record.get('label')!r}"))
+                continue
+            _repair_reaction_dates(record)
+            try:
+                doc = doc_from_bundle(record)
+            except RecordError as exc:
+                rejected.append(Rejected(name, lineno, str(exc)))
+                continue
+            if doc.published_at is None:
+                rejected.append(Rejected(name, lineno, "no date: cannot be placed in time"))
+                continue
+            items.append(LabelledDoc(str(record.get("id", lineno)), name, doc, label))
+    items.sort(key=lambda it: it.published_at)
+    return items, rejected
+
+
+def load_rumour_sets(settings, names=("checked", "ced")) -> dict[str, list[LabelledDoc]]:
+    """Each named set, time-ordered. Set-aside records are reported on stderr-friendly lists."""
+    return {name: load_rumour_set(settings, name)[0] for name in names}
+
+
+def training_files(settings, names=("checked", "ced")) -> dict[str, str]:
+    """Bundle-relative file name -> sha256, recorded in the model manifest."""
+    return {RUMOUR_FILES[n]: file_sha256(data_file(settings, RUMOUR_FILES[n])) for n in names}
+
+
+def time_split(items: list[LabelledDoc], train_fraction: float = 0.8):
+    """(earlier, later): the first `train_fraction` of the items by publish time, and the rest."""
+    if not 0 < train_fraction < 1:
+        raise ValueError("train_fraction must be between 0 and 1")
+    ordered = sorted(items, key=lambda it: it.published_at)
+    cut = int(round(len(ordered) * train_fraction))
+    return ordered[:cut], ordered[cut:]
+
+
+def split_each(sets: dict[str, list[LabelledDoc]], train_fraction: float = 0.8):
+    """Time split of every set separately: ({name: earlier}, {name: later})."""
+    earlier, later = {}, {}
+    for name, items in sets.items():
+        earlier[name], later[name] = time_split(items, train_fraction)
+    return earlier, later
