@@ -1,0 +1,259 @@
+"""Validate and normalise raw records into media items and reactions; dedupe; group near-duplicates.
+
+Ingest is idempotent: the same item twice is one row (a re-fetch only updates engagement and adds
+reactions not seen before). A record that cannot become an item is set aside in `rejects` with its
+reason; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from . import cluster, store
+from .errors import RecordError
+from .records import iso, parse_time
+from .sources.base import RawItem, RawReaction, RawReject
+
+# Items longer than this are refused outright (a 1 MB post is kept; 4 MB is not a post).
+MAX_STORED_CHARS = 2_000_000
+FUTURE_TOLERANCE = timedelta(minutes=10)
+DEFAULT_PLATFORM = "未知"
+
+# Characters that change how text renders or hide content: zero-width and bidi controls.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"[ \t\u3000\xa0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def normalise_text(text: str) -> str:
+    """NFC, no control/invisible/bidi characters, collapsed spaces. Meaning is kept."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha1(cluster.cluster_text(text).encode("utf-8")).hexdigest()
+
+
+def _int(record: dict, key: str) -> int:
+    value = record.get(key)
+    if value in (None, ""):
+        return 0
+    try:
+        n = int(float(value))
+    except (TypeError, ValueError):
+        raise RecordError(f"{key} must be a whole number, got {value!r}") from None
+    if n < 0:
+        raise RecordError(f"{key} must not be negative, got {n}")
+    return n
+
+
+def _str(record: dict, key: str, limit: int = 2000) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dict, list)):
+        raise RecordError(f"{key} must be text, got {type(value).__name__}")
+    return normalise_text(str(value))[:limit] or None
+
+
+@dataclass
+class NormalisedItem:
+    row: dict
+    reactions: list[dict] = field(default_factory=list)
+
+
+def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
+    """Turn a raw item dict into a store row plus its inline reactions, or raise RecordError."""
+    if not isinstance(record, dict):
+        raise RecordError(f"a record must be a JSON object, got {type(record).__name__}")
+    raw_text = record.get("text")
+    if raw_text is not None and not isinstance(raw_text, str):
+        raise RecordError(f"text must be a string, got {type(raw_text).__name__}")
+    title = _str(record, "title", 1000)
+    text = normalise_text(raw_text or "")
+    if not text and title:
+        text = title  # feeds often carry only a headline
+    if not text:
+        raise RecordError("empty text: the record has no text or title to assess")
+    if len(text) > MAX_STORED_CHARS:
+        raise RecordError(f"text is {len(text):,} characters, over the limit of {MAX_STORED_CHARS:,}")
+
+    flags = []
+    fetched_at = iso(now)
+    published = parse_time(record.get("date") or record.get("published_at"))
+    claimed = None
+    if published is None:
+        flags.append("missing_time")
+        published = now
+    elif published > now + FUTURE_TOLERANCE:
+        # A clock or time-zone error at the source: keep the claim, place the item at fetch time.
+        flags.append("future_time")
+        claimed = iso(published)
+        published = now
+    original = parse_time(record.get("original_date"))
+
+    platform = _str(record, "platform", 100) or DEFAULT_PLATFORM
+    url = _str(record, "url", 2000)
+    account = _str(record, "account", 200) or _str(record, "user_id", 200)
+    author = _str(record, "author", 200)
+    if not author and not account:
+        flags.append("missing_author")
+    if not url and platform == DEFAULT_PLATFORM:
+        flags.append("missing_source")
+    if len(text) > 20_000:
+        flags.append("very_long")
+    external_id = _str(record, "id", 500) or url or content_hash(text)
+
+    user = record.get("user") if isinstance(record.get("user"), dict) else None
+    extra = {k: record[k] for k in ("has_url", "pics", "has_pic", "has_video", "source", "label")
+             if k in record and isinstance(record[k], (str, int, float, bool))}
+    row = {
+        "platform": platform, "external_id": external_id, "url": url, "account": account,
+        "author": author, "published_at": iso(published), "published_day": store.china_day(published),
+        "original_published_at": iso(original), "claimed_published_at": claimed,
+        "fetched_at": fetched_at, "updated_at": fetched_at, "title": title, "text": text,
+        "text_length": len(raw_text or text), "repost_num": _int(record, "repost_num"),
+        "comment_num": _int(record, "comment_num"), "like_num": _int(record, "like_num"),
+        "content_hash": content_hash(text), "cluster_id": None, "source": source,
+        "user_json": json.dumps(user, ensure_ascii=False) if user else None,
+        "extra_json": json.dumps(extra, ensure_ascii=False) if extra else None,
+        "quality_flags": json.dumps(flags) if flags else None,
+    }
+    reactions = []
+    for key, kind in (("reposts", "repost"), ("comments", "comment")):
+        values = record.get(key) or []
+        if not isinstance(values, list):
+            raise RecordError(f"{key} must be a list of {{date, text}} objects")
+        for i, r in enumerate(values):
+            try:
+                reactions.append(normalise_reaction(r, kind, fetched_at))
+            except RecordError as exc:
+                raise RecordError(f"{key}[{i}]: {exc}") from None
+    return NormalisedItem(row, reactions)
+
+
+def normalise_reaction(r: dict, kind: str, fetched_at: str) -> dict:
+    if not isinstance(r, dict):
+        raise RecordError("a reaction must be an object with date and text")
+    if kind not in ("repost", "comment"):
+        raise RecordError(f"reaction kind must be repost or comment, got {kind!r}")
+    text = r.get("text") or ""
+    if not isinstance(text, str):
+        raise RecordError("reaction text must be a string")
+    text = normalise_text(text)[:5000]
+    at = iso(parse_time(r.get("date")))
+    original = iso(parse_time(r.get("original_date")))
+    user_id = None if r.get("user_id") is None else str(r.get("user_id"))[:200]
+    key = hashlib.sha1(f"{kind}|{original or at}|{user_id}|{text}".encode("utf-8")).hexdigest()[:20]
+    return {"kind": kind, "at": at, "original_at": original, "text": text, "user_id": user_id,
+            "dedupe_key": key, "fetched_at": fetched_at}
+
+
+@dataclass
+class IngestResult:
+    new_items: int = 0
+    updated_items: int = 0
+    new_reactions: int = 0
+    rejects: int = 0
+    touched: set = field(default_factory=set)  # item ids whose score is stale
+
+    def add(self, other: "IngestResult") -> None:
+        self.new_items += other.new_items
+        self.updated_items += other.updated_items
+        self.new_reactions += other.new_reactions
+        self.rejects += other.rejects
+        self.touched |= other.touched
+
+
+def assign_cluster(db, item_id: int, text: str, at: str, threshold: float) -> int | None:
+    sig = cluster.signature(text)
+    if sig is None:
+        return None
+    bands = cluster.bands(sig)
+    best, best_sim = None, threshold
+    for cluster_id, blob in store.cluster_candidates(db, bands):
+        sim = cluster.similarity(sig, cluster.from_blob(blob))
+        if sim >= best_sim:
+            best, best_sim = cluster_id, sim
+    if best is None:
+        return store.create_cluster(db, item_id, cluster.to_blob(sig), bands, at)
+    store.join_cluster(db, best, item_id, at)
+    return best
+
+
+def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold: float = 0.8) -> IngestResult:
+    """Insert or refresh one item and its inline reactions. Raises RecordError for bad records."""
+    item = normalise_item(record, source, now)
+    row = item.row
+    result = IngestResult()
+    existing = store.find_item(db, row["platform"], row["external_id"])
+    if existing:
+        item_id = existing["id"]
+        store.refresh_item(db, item_id, row["repost_num"], row["comment_num"], row["like_num"], row["fetched_at"])
+        result.updated_items = 1
+    else:
+        item_id = store.insert_item(db, row)
+        assign_cluster(db, item_id, row["text"], row["published_at"], cluster_threshold)
+        result.new_items = 1
+        result.touched.add(item_id)
+    added = store.insert_reactions(db, item_id, item.reactions)
+    result.new_reactions = added
+    if added:
+        result.touched.add(item_id)
+    return result
+
+
+def ingest_reaction(db, record: dict, now: datetime) -> IngestResult:
+    """Attach a reaction that arrived after its item. Raises RecordError if the item is unknown."""
+    if not isinstance(record, dict):
+        raise RecordError("a reaction record must be a JSON object")
+    item_key = record.get("item_id")
+    if item_key in (None, ""):
+        raise RecordError("reaction has no item_id")
+    platform = _str(record, "platform", 100) or DEFAULT_PLATFORM
+    found = store.find_item(db, platform, str(item_key))
+    if not found:
+        raise RecordError(f"reaction for unknown item {platform}/{item_key}")
+    reaction = normalise_reaction(record, record.get("kind") or "comment", iso(now))
+    added = store.insert_reactions(db, found["id"], [reaction])
+    return IngestResult(new_reactions=added, touched={found["id"]} if added else set())
+
+
+def _raw_text(record) -> str:
+    try:
+        return json.dumps(record, ensure_ascii=False, default=str)[:100_000]
+    except (TypeError, ValueError):
+        return repr(record)[:100_000]
+
+
+def ingest_events(db, events, source: str, now: datetime, cluster_threshold: float = 0.8) -> IngestResult:
+    """Ingest a batch of source events (inside the caller's transaction). Bad ones become rejects."""
+    total = IngestResult()
+    for event in events:
+        if isinstance(event, RawReject):
+            store.add_reject(db, source, event.reason, event.raw, event.origin, event.position)
+            total.rejects += 1
+            continue
+        try:
+            if isinstance(event, RawItem):
+                total.add(ingest_item(db, event.record, source, now, cluster_threshold))
+            elif isinstance(event, RawReaction):
+                total.add(ingest_reaction(db, event.record, now))
+            else:
+                raise RecordError(f"unknown event type {type(event).__name__}")
+        except RecordError as exc:
+            store.add_reject(db, source, str(exc), _raw_text(getattr(event, "record", event)),
+                             "", getattr(event, "position", None))
+            total.rejects += 1
+    return total

@@ -1,0 +1,432 @@
+"""The only module with SQL. SQLite through sqlite-utils, WAL mode so the worker writes while
+dashboards read. Every function takes its `db` (a sqlite_utils.Database) as first argument.
+
+Writes that must be atomic (a batch of items plus its checkpoint) run inside `transaction(db)`;
+the connection is in autocommit mode otherwise, so a reader never holds a write lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+from .errors import StoreError
+from .migrations import MIGRATIONS
+from .records import CST, UTC, iso
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def china_day(dt: datetime) -> str:
+    return dt.astimezone(CST).strftime("%Y-%m-%d")
+
+
+def _explain(exc: sqlite3.Error, path: str) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(f"database {path} is locked by another writer; retrying later may succeed ({text})")
+    if "full" in text:
+        return StoreError(f"database {path} cannot grow: the disk is full. Free space, then retry ({text})")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"database {path} is read-only; check file permissions ({text})")
+    return StoreError(f"database {path}: {text}")
+
+
+def open_db(path: str | Path | None = None, *, memory: bool = False, migrate: bool = True,
+            read_only: bool = False) -> sqlite_utils.Database:
+    """Open (and by default migrate) the store. `memory=True` gives a private in-memory store."""
+    try:
+        if memory or path is None:
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            label = ":memory:"
+        else:
+            p = Path(path)
+            if read_only:
+                if not p.exists():
+                    raise StoreError(f"database {p} does not exist yet; start the worker or the demo first")
+                conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, isolation_level=None,
+                                       check_same_thread=False)
+            else:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(p), isolation_level=None, check_same_thread=False)
+            label = str(p)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not read_only and not memory and path is not None:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        db.label = label  # type: ignore[attr-defined]
+        if migrate and not read_only:
+            apply_migrations(db)
+        return db
+    except sqlite3.Error as exc:
+        raise _explain(exc, str(path)) from exc
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Run the named steps not yet applied, each in its own transaction. Returns their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {r[0] for r in db.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        with transaction(db):
+            for statement in _split_sql(sql):
+                db.execute(statement)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, iso(now_utc())])
+        applied.append(name)
+    return applied
+
+
+def _split_sql(sql: str) -> list[str]:
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database, retries: int = 3) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT; rolls back on any error. Waits for a locked database."""
+    conn = db.conn
+    for attempt in range(retries):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == retries - 1:
+                raise _explain(exc, getattr(db, "label", "")) from exc
+            time.sleep(0.5 * (attempt + 1))
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise _explain(exc, getattr(db, "label", "")) from exc
+
+
+def _rows(db, sql: str, params: Iterable = ()) -> list[dict]:
+    cur = db.execute(sql, list(params))
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+# --- checkpoints and rejects -------------------------------------------------------------
+
+def get_checkpoint(db, source: str) -> str | None:
+    row = db.execute("SELECT position FROM checkpoints WHERE source = ?", [source]).fetchone()
+    return row[0] if row else None
+
+
+def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0) -> None:
+    db.execute(
+        """INSERT INTO checkpoints (source, position, updated_at, items_seen) VALUES (?, ?, ?, ?)
+           ON CONFLICT(source) DO UPDATE SET position = excluded.position,
+             updated_at = excluded.updated_at, items_seen = items_seen + excluded.items_seen""",
+        [source, position, iso(now_utc()), items_seen])
+
+
+def record_source_error(db, source: str, message: str) -> None:
+    db.execute(
+        """INSERT INTO checkpoints (source, position, updated_at, last_error, last_error_at)
+           VALUES (?, NULL, ?, ?, ?)
+           ON CONFLICT(source) DO UPDATE SET last_error = excluded.last_error,
+             last_error_at = excluded.last_error_at""",
+        [source, iso(now_utc()), message, iso(now_utc())])
+
+
+def source_status(db) -> list[dict]:
+    return _rows(db, "SELECT * FROM checkpoints ORDER BY source")
+
+
+def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None) -> None:
+    db.execute(
+        "INSERT INTO rejects (source, origin, position, reason, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [source, origin, position, reason, raw, iso(now_utc())])
+
+
+def list_rejects(db, limit: int = 100) -> list[dict]:
+    return _rows(db, "SELECT * FROM rejects ORDER BY id DESC LIMIT ?", [limit])
+
+
+def count_rejects(db) -> int:
+    return db.execute("SELECT count(*) FROM rejects").fetchone()[0]
+
+
+# --- items and reactions ------------------------------------------------------------------
+
+ITEM_COLUMNS = (
+    "platform", "external_id", "url", "account", "author", "published_at", "published_day",
+    "original_published_at", "claimed_published_at", "fetched_at", "updated_at", "title", "text",
+    "text_length", "repost_num", "comment_num", "like_num", "content_hash", "cluster_id", "source",
+    "user_json", "extra_json", "quality_flags",
+)
+
+
+def find_item(db, platform: str, external_id: str) -> dict | None:
+    row = _rows(db, "SELECT id, repost_num, comment_num, like_num, cluster_id FROM items "
+                    "WHERE platform = ? AND external_id = ?", [platform, external_id])
+    return row[0] if row else None
+
+
+def insert_item(db, row: dict) -> int:
+    cols = ", ".join(ITEM_COLUMNS)
+    marks = ", ".join("?" for _ in ITEM_COLUMNS)
+    cur = db.execute(f"INSERT INTO items ({cols}) VALUES ({marks})", [row.get(c) for c in ITEM_COLUMNS])
+    return cur.lastrowid
+
+
+def refresh_item(db, item_id: int, repost_num: int, comment_num: int, like_num: int, fetched_at: str) -> None:
+    """A re-fetch: engagement only grows (a later fetch of a smaller count is a stale copy)."""
+    db.execute(
+        """UPDATE items SET repost_num = max(repost_num, ?), comment_num = max(comment_num, ?),
+             like_num = max(like_num, ?), updated_at = ? WHERE id = ?""",
+        [repost_num, comment_num, like_num, fetched_at, item_id])
+
+
+def insert_reactions(db, item_id: int, rows: list[dict]) -> int:
+    """Insert reactions not seen before; returns how many were new."""
+    if not rows:
+        return 0
+    before = db.conn.total_changes
+    db.conn.executemany(
+        """INSERT OR IGNORE INTO reactions (item_id, kind, at, original_at, text, user_id, dedupe_key, fetched_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [(item_id, r["kind"], r["at"], r.get("original_at"), r["text"], r.get("user_id"),
+          r["dedupe_key"], r["fetched_at"]) for r in rows])
+    added = db.conn.total_changes - before
+    if added:
+        db.execute(
+            """UPDATE items SET reaction_count = (SELECT count(*) FROM reactions WHERE item_id = ?),
+                 last_reaction_at = (SELECT max(at) FROM reactions WHERE item_id = ?),
+                 repost_num = max(repost_num, (SELECT count(*) FROM reactions WHERE item_id = ? AND kind = 'repost')),
+                 comment_num = max(comment_num, (SELECT count(*) FROM reactions WHERE item_id = ? AND kind = 'comment'))
+               WHERE id = ?""",
+            [item_id, item_id, item_id, item_id, item_id])
+    return added
+
+
+def count_items(db) -> int:
+    return db.execute("SELECT count(*) FROM items").fetchone()[0]
+
+
+def count_reactions(db) -> int:
+    return db.execute("SELECT count(*) FROM reactions").fetchone()[0]
+
+
+# --- clusters -------------------------------------------------------------------------------
+
+def cluster_candidates(db, bands: list[str]) -> list[tuple[int, bytes]]:
+    if not bands:
+        return []
+    marks = ", ".join("?" for _ in bands)
+    return [tuple(r) for r in db.execute(
+        f"""SELECT DISTINCT c.id, c.signature FROM cluster_bands b JOIN clusters c ON c.id = b.cluster_id
+            WHERE b.band IN ({marks})""", bands).fetchall()]
+
+
+def create_cluster(db, item_id: int, signature: bytes, bands: list[str], at: str) -> int:
+    cur = db.execute(
+        "INSERT INTO clusters (created_at, representative_item_id, item_count, last_item_at, signature) "
+        "VALUES (?, ?, 1, ?, ?)", [at, item_id, at, signature])
+    cluster_id = cur.lastrowid
+    db.conn.executemany("INSERT OR IGNORE INTO cluster_bands (band, cluster_id) VALUES (?, ?)",
+                        [(b, cluster_id) for b in bands])
+    db.execute("UPDATE items SET cluster_id = ? WHERE id = ?", [cluster_id, item_id])
+    return cluster_id
+
+
+def join_cluster(db, cluster_id: int, item_id: int, at: str) -> None:
+    db.execute("UPDATE clusters SET item_count = item_count + 1, last_item_at = max(coalesce(last_item_at, ''), ?) "
+               "WHERE id = ?", [at, cluster_id])
+    db.execute("UPDATE items SET cluster_id = ? WHERE id = ?", [cluster_id, item_id])
+
+
+def cluster_items(db, cluster_id: int, limit: int = 200) -> list[dict]:
+    return _rows(db, """SELECT id, platform, account, published_at, title, substr(text, 1, 200) AS text,
+                        rumour_probability, repost_num, comment_num FROM items WHERE cluster_id = ?
+                        ORDER BY published_at LIMIT ?""", [cluster_id, limit])
+
+
+# --- scoring --------------------------------------------------------------------------------
+
+def items_to_score(db, model_version: str, limit: int = 1000) -> list[int]:
+    """Items never scored, scored by another model version, or with reactions unseen by their score."""
+    rows = db.execute(
+        """SELECT id FROM items WHERE scored_at IS NULL
+           UNION
+           SELECT id FROM items WHERE scored_at IS NOT NULL
+             AND (model_version IS NOT ? OR reaction_count > coalesce(scored_reactions, 0))
+           LIMIT ?""", [model_version, limit]).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_items_for_scoring(db, item_ids: list[int]) -> list[dict]:
+    """Items with their reactions (ordered by time), as plain dicts for building Docs."""
+    if not item_ids:
+        return []
+    marks = ", ".join("?" for _ in item_ids)
+    items = _rows(db, f"""SELECT id, text, title, published_at, user_json, extra_json, reaction_count, last_reaction_at
+                          FROM items WHERE id IN ({marks})""", item_ids)
+    by_id = {it["id"]: dict(it, reactions=[]) for it in items}
+    if any(it["reaction_count"] for it in items):
+        for r in _rows(db, f"""SELECT item_id, kind, at, text, user_id FROM reactions
+                               WHERE item_id IN ({marks}) ORDER BY item_id, at""", item_ids):
+            by_id[r["item_id"]]["reactions"].append(r)
+    return [by_id[i] for i in item_ids if i in by_id]
+
+
+SCORE_COLUMNS = ("item_id", "model_version", "computed_at", "reactions_seen", "last_reaction_at",
+                 "rumour_probability", "is_rumour", "polarity", "polarity_scores", "health_probability",
+                 "health_related", "topic", "debunk_url", "debunk_title", "debunk_score", "already_debunked")
+
+
+def save_scores(db, rows: list[dict]) -> None:
+    """Append score history and update each item's latest score (in the caller's transaction)."""
+    if not rows:
+        return
+    cols = ", ".join(SCORE_COLUMNS)
+    marks = ", ".join("?" for _ in SCORE_COLUMNS)
+    db.conn.executemany(f"INSERT INTO scores ({cols}) VALUES ({marks})",
+                        [[r.get(c) for c in SCORE_COLUMNS] for r in rows])
+    db.conn.executemany(
+        """UPDATE items SET rumour_probability = ?, is_rumour = ?, polarity = ?, health_related = ?, topic = ?,
+             already_debunked = ?, model_version = ?, scored_at = ?, scored_reactions = ? WHERE id = ?""",
+        [(r["rumour_probability"], r["is_rumour"], r["polarity"], r["health_related"], r["topic"],
+          r.get("already_debunked"), r["model_version"], r["computed_at"], r["reactions_seen"], r["item_id"])
+         for r in rows])
+
+
+def register_model_version(db, version: str, manifest: dict) -> None:
+    db.execute("INSERT OR IGNORE INTO model_versions (version, registered_at, manifest) VALUES (?, ?, ?)",
+               [version, iso(now_utc()), json.dumps(manifest, ensure_ascii=False, default=str)])
+
+
+def list_model_versions(db) -> list[dict]:
+    return _rows(db, "SELECT * FROM model_versions ORDER BY registered_at DESC")
+
+
+# --- dashboard queries ----------------------------------------------------------------------
+
+def _filters_sql(start: str | None, end: str | None, platforms: list[str] | None = None,
+                 health_only: bool = False, min_probability: float | None = None) -> tuple[str, list]:
+    where, params = [], []
+    if start:
+        where.append("published_at >= ?")
+        params.append(start)
+    if end:
+        where.append("published_at < ?")
+        params.append(end)
+    if platforms:
+        where.append(f"platform IN ({', '.join('?' for _ in platforms)})")
+        params.extend(platforms)
+    if health_only:
+        where.append("health_related = 1")
+    if min_probability is not None and min_probability > 0:
+        where.append("rumour_probability >= ?")
+        params.append(min_probability)
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def polarity_counts(db, start: str | None = None, end: str | None = None, **filters) -> dict:
+    """Counts by polarity (None key = not yet scored) for items published in [start, end)."""
+    where, params = _filters_sql(start, end, **filters)
+    out = {"positive": 0, "neutral": 0, "negative": 0, None: 0}
+    for polarity, n in db.execute(f"SELECT polarity, count(*) FROM items{where} GROUP BY polarity", params):
+        out[polarity if polarity in out else None] += n
+    return out
+
+
+def daily_polarity(db, start: str | None = None, end: str | None = None, **filters) -> list[dict]:
+    """Rows of (day in China time, polarity, n) for a trend chart."""
+    where, params = _filters_sql(start, end, **filters)
+    return _rows(db, f"""SELECT published_day AS day, coalesce(polarity, 'unscored') AS polarity, count(*) AS n
+                         FROM items{where} GROUP BY published_day, polarity ORDER BY published_day""", params)
+
+
+def hourly_counts(db, start: str, end: str | None = None, **filters) -> list[dict]:
+    where, params = _filters_sql(start, end, **filters)
+    return _rows(db, f"""SELECT substr(published_at, 1, 13) AS hour, count(*) AS n,
+                           sum(CASE WHEN rumour_probability >= 0.5 THEN 1 ELSE 0 END) AS flagged
+                         FROM items{where} GROUP BY hour ORDER BY hour""", params)
+
+
+def summary_counts(db, start: str | None = None, end: str | None = None, threshold: float = 0.5,
+                   **filters) -> dict:
+    where, params = _filters_sql(start, end, **filters)
+    row = db.execute(
+        f"""SELECT count(*), coalesce(sum(health_related = 1), 0), coalesce(sum(rumour_probability >= ?), 0),
+                   coalesce(sum(scored_at IS NULL), 0), coalesce(sum(already_debunked = 1), 0)
+            FROM items{where}""", [threshold, *params]).fetchone()
+    return {"items": row[0], "health_related": row[1], "flagged": row[2], "unscored": row[3],
+            "already_debunked": row[4]}
+
+
+FEED_COLUMNS = """id, platform, account, author, url, published_at, original_published_at, title,
+                  substr(text, 1, 300) AS text, text_length, repost_num, comment_num, reaction_count,
+                  rumour_probability, is_rumour, polarity, health_related, topic, already_debunked,
+                  cluster_id, quality_flags, scored_at"""
+
+
+def latest_items(db, start: str | None = None, end: str | None = None, limit: int = 50, **filters) -> list[dict]:
+    where, params = _filters_sql(start, end, **filters)
+    return _rows(db, f"SELECT {FEED_COLUMNS} FROM items{where} ORDER BY published_at DESC, id DESC LIMIT ?",
+                 [*params, limit])
+
+
+def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
+    """The most likely rumours among items published in the period, one row per cluster."""
+    where, params = _filters_sql(start, end, **filters)
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL"
+    return _rows(db, f"""SELECT {FEED_COLUMNS}, cluster_size FROM (
+                           SELECT {FEED_COLUMNS}, count(*) OVER (PARTITION BY coalesce(cluster_id, -id)) AS cluster_size,
+                             row_number() OVER (PARTITION BY coalesce(cluster_id, -id)
+                                                ORDER BY rumour_probability DESC, reaction_count DESC) AS rank_in_cluster
+                           FROM items{cond})
+                         WHERE rank_in_cluster = 1
+                         ORDER BY rumour_probability DESC, reaction_count DESC LIMIT ?""", [*params, limit])
+
+
+def get_item(db, item_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM items WHERE id = ?", [item_id])
+    return rows[0] if rows else None
+
+
+def item_reactions(db, item_id: int, limit: int = 2000) -> list[dict]:
+    return _rows(db, "SELECT kind, at, original_at, text, user_id FROM reactions WHERE item_id = ? "
+                     "ORDER BY at LIMIT ?", [item_id, limit])
+
+
+def score_history(db, item_id: int) -> list[dict]:
+    return _rows(db, "SELECT * FROM scores WHERE item_id = ? ORDER BY computed_at, id", [item_id])
+
+
+def platforms(db) -> list[str]:
+    return [r[0] for r in db.execute("SELECT DISTINCT platform FROM items ORDER BY platform")]
+
+
+def time_bounds(db) -> tuple[str | None, str | None]:
+    row = db.execute("SELECT min(published_at), max(published_at) FROM items").fetchone()
+    return row[0], row[1]
+
+
+def day_range(day_from: datetime, days: int) -> tuple[str, str]:
+    """UTC ISO bounds of `days` China-time days starting on the China date of `day_from`."""
+    local = day_from.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
+    return iso(local), iso(local + timedelta(days=days))
