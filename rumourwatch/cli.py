@@ -1,0 +1,281 @@
+"""Command line: a thin layer over the library. Domain errors become `Error: ...` messages."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import REPO_ROOT, load_settings
+from .errors import RumourwatchError
+
+
+def friendly_errors(fn):
+    """Turn the domain's errors into one-line CLI errors (no traceback for a user's mistake)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RumourwatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _settings(ctx: click.Context):
+    return ctx.obj["settings"]
+
+
+def load_bundle(settings):
+    from .nlp.bundle import ModelBundle
+
+    return ModelBundle.load(settings.models_dir)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="rumourwatch")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="SQLite database (default: setting db_path).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def cli(ctx, db_path, verbose):
+    """rumourwatch: find false health claims in Chinese media early, measure opinion, route to experts.
+
+    Example:
+
+        rumourwatch score-file posts.jsonl -o scores.jsonl --as-of-hours 1
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(**({"db_path": db_path} if db_path else {}))
+    except RumourwatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ctx.obj = {"settings": settings}
+
+
+@cli.command("init-db")
+@click.pass_context
+@friendly_errors
+def init_db(ctx):
+    """Create the database (or bring its schema up to date).
+
+    Example:
+
+        rumourwatch --db data/local.db init-db
+    """
+    from . import store
+
+    settings = _settings(ctx)
+    db = store.open_db(settings.db_path, migrate=False)
+    applied = store.apply_migrations(db)
+    click.echo(f"{settings.db_path}: applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+@cli.command("score-file")
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="Output JSON Lines file (.gz to compress).")
+@click.option("--as-of-hours", type=float, default=None,
+              help="Use only reactions dated within H hours after each record's date (default: all).")
+@click.pass_context
+@friendly_errors
+def score_file_cmd(ctx, input_path, output_path, as_of_hours):
+    """Score a JSON Lines file of posts (optionally .gz).
+
+    Each input line: {"id", "text", "date", "reposts": [{date, text}], "comments": [...]}.
+    Each output line, in input order: id, rumour_probability, is_rumour, polarity,
+    health_related, model_version — or {"id", "error"} for a malformed line.
+
+    Example:
+
+        rumourwatch score-file posts.jsonl.gz -o scores.jsonl --as-of-hours 6
+    """
+    from .score import score_file
+
+    settings = _settings(ctx)
+    bundle = load_bundle(settings)
+    counts = score_file(input_path, output_path, bundle, as_of_hours, max_chars=settings.max_text_chars)
+    click.echo(f"scored {counts['scored']} line(s), {counts['errors']} error(s) -> {output_path}", err=True)
+
+
+@cli.command()
+@click.option("--source", "specs", multiple=True,
+              help="Source spec: file:PATH, feed:URL, drop:FOLDER, replay[:speed=N]. Repeatable.")
+@click.option("--poll-seconds", type=float, default=None, help="Seconds between polls (default: setting poll_seconds).")
+@click.option("--once", is_flag=True, help="Poll each source once, score, and exit.")
+@click.option("--until-idle", is_flag=True, help="Keep polling until a poll finds nothing new, then exit.")
+@click.option("--no-score", is_flag=True, help="Ingest only; score later (e.g. before models are trained).")
+@click.pass_context
+@friendly_errors
+def watch(ctx, specs, poll_seconds, once, until_idle, no_score):
+    """Run sources continuously into the store, scoring items as they and their reactions arrive.
+
+    Stops gracefully on Ctrl-C / SIGTERM; after a crash it resumes from its checkpoints.
+
+    Example:
+
+        rumourwatch watch --source replay:speed=60 --source feed:http://127.0.0.1:8000/rss.xml
+    """
+    from . import store
+    from .sources import source_from_spec
+    from .worker import Worker
+
+    settings = _settings(ctx)
+    if not specs:
+        raise click.UsageError("give at least one --source (e.g. --source replay)")
+    bundle = None if no_score else load_bundle(settings)
+    sources = [source_from_spec(spec, settings, bundle=bundle) for spec in specs]
+    db = store.open_db(settings.db_path)
+    worker = Worker(db, sources, bundle, cluster_threshold=settings.cluster_threshold,
+                    max_text_chars=settings.max_text_chars)
+    worker.install_signal_handlers()
+
+    def report(stats):
+        if not stats.idle or stats.errors:
+            click.echo(f"{time.strftime('%H:%M:%S')} {stats}" + (f"; errors: {'; '.join(stats.errors)}" if stats.errors else ""),
+                       err=True)
+
+    worker.run(poll_seconds=poll_seconds or settings.poll_seconds, max_polls=1 if once else None,
+               until_idle=until_idle, on_poll=report)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--platform", default=None, help="Platform for records that name none (e.g. 微博).")
+@click.option("--no-score", is_flag=True, help="Ingest only.")
+@click.pass_context
+@friendly_errors
+def ingest(ctx, paths, platform, no_score):
+    """Ingest JSON Lines or CSV files (UTF-8 or GB18030, optionally gzipped) once.
+
+    Re-running is safe: the same item twice is one row. Malformed records go to the rejects table.
+
+    Example:
+
+        rumourwatch ingest exports/weibo-2026-11-23.csv --platform 微博
+    """
+    from . import store
+    from .sources import source_from_spec
+    from .worker import Worker
+
+    settings = _settings(ctx)
+    bundle = None if no_score else load_bundle(settings)
+    sources = [source_from_spec(f"file:{p}", settings, platform=platform) for p in paths]
+    db = store.open_db(settings.db_path)
+    worker = Worker(db, sources, bundle, cluster_threshold=settings.cluster_threshold,
+                    max_text_chars=settings.max_text_chars)
+    stats = worker.poll_once()
+    click.echo(str(stats))
+    for error in stats.errors:
+        click.echo(f"Error: {error}", err=True)
+    if stats.rejects:
+        click.echo(f"{stats.rejects} record(s) set aside; see `rumourwatch rejects`", err=True)
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, help="How many of the newest rejects to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def rejects(ctx, limit, as_json):
+    """List records that were set aside, with the reason for each.
+
+    Example:
+
+        rumourwatch rejects --limit 5
+    """
+    from . import store
+
+    db = store.open_db(_settings(ctx).db_path)
+    rows = store.list_rejects(db, limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"#{r['id']} {r['created_at']} [{r['source']}] {r['origin'] or ''} {r['reason']}")
+    if not rows:
+        click.echo("no rejects")
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="Smaller models, for a fast check.")
+@click.pass_context
+@friendly_errors
+def train(ctx, quick):
+    """Train the models from the data bundle and save them to the models directory.
+
+    Example:
+
+        RUMOURWATCH_DATA_DIR=../shared/data rumourwatch train
+    """
+    from training.train import train_all
+
+    train_all(_settings(ctx), quick=quick, echo=click.echo)
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "models" / "cards"),
+              show_default=True, help="Where the evaluation tables and plots go.")
+@click.pass_context
+@friendly_errors
+def evaluate(ctx, out_dir):
+    """Time-ordered evaluation at 0/1/6/24 h of reactions, beside a naive baseline.
+
+    Example:
+
+        rumourwatch evaluate --out build/eval
+    """
+    from training.evaluate import evaluate as run_evaluation
+
+    result = run_evaluation(_settings(ctx), Path(out_dir))
+    click.echo(json.dumps(result.get("summary", result), ensure_ascii=False, indent=2, default=str))
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True, help="Dashboard port.")
+@click.option("--speed", type=float, default=None, help="Replay speed-up (default: setting replay_speed).")
+@click.option("--backfill-hours", type=float, default=2.0, show_default=True,
+              help="Start the replay this many real hours in the past so the dashboard opens with history.")
+@click.option("--fresh", is_flag=True, help="Delete the demo database first.")
+@click.pass_context
+@friendly_errors
+def demo(ctx, port, speed, backfill_hours, fresh):
+    """Train models if absent, replay the data bundle into a demo database, open the live dashboard.
+
+    Example:
+
+        rumourwatch demo --port 8501 --speed 60
+    """
+    from training.train import ensure_models
+
+    settings = _settings(ctx)
+    db_path = Path(os.environ.get("RUMOURWATCH_DB_PATH") or REPO_ROOT / "data" / "demo.db")
+    if fresh and db_path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+    ensure_models(settings, echo=click.echo)
+    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=settings.models_dir,
+               RUMOURWATCH_DATA_DIR=settings.data_dir)
+    spec = f"replay:speed={speed or settings.replay_speed},backfill_hours={backfill_hours}"
+    worker = subprocess.Popen([sys.executable, "-m", "rumourwatch.cli", "watch", "--source", spec], env=env)
+    click.echo(f"worker replaying the data bundle into {db_path} (pid {worker.pid})")
+    try:
+        subprocess.run([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "streamlit_app.py"),
+                        "--server.port", str(port), "--server.headless", "true",
+                        "--browser.gatherUsageStats", "false"], env=env, check=False)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,142 @@
+"""The live worker: polls its sources, ingests each batch together with the source's checkpoint in
+one transaction, then scores what changed. Killed at any point, it resumes from the last committed
+checkpoint: nothing is lost and nothing is ingested twice. Scores are derived data, so scoring simply
+catches up on restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterable
+
+from . import ingest, score, store
+from .errors import SourceError, StoreError
+
+log = logging.getLogger("rumourwatch.worker")
+
+
+@dataclass
+class PollStats:
+    new_items: int = 0
+    updated_items: int = 0
+    new_reactions: int = 0
+    rejects: int = 0
+    scored: int = 0
+    errors: list = field(default_factory=list)
+
+    @property
+    def idle(self) -> bool:
+        return not (self.new_items or self.updated_items or self.new_reactions or self.rejects or self.scored)
+
+    def __str__(self) -> str:
+        return (f"{self.new_items} new items, {self.updated_items} updated, {self.new_reactions} reactions, "
+                f"{self.rejects} rejects, {self.scored} scored")
+
+
+class Worker:
+    """Runs sources into the store and scores them. `clock` is injectable for tests."""
+
+    def __init__(self, db, sources: Iterable, bundle=None, *, clock: Callable[[], datetime] = store.now_utc,
+                 batch_size: int = 500, cluster_threshold: float = 0.8, max_text_chars: int = 20000,
+                 score_limit: int = 5000):
+        self.db = db
+        self.sources = list(sources)
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"source names must be unique, got {names}")
+        self.bundle = bundle
+        self.clock = clock
+        self.batch_size = batch_size
+        self.cluster_threshold = cluster_threshold
+        self.max_text_chars = max_text_chars
+        self.score_limit = score_limit
+        self.stop_event = threading.Event()
+        if bundle is not None:
+            manifest = getattr(bundle, "manifest", None) or {}
+            store.register_model_version(db, bundle.version, manifest)
+
+    def poll_source(self, source, stats: PollStats) -> None:
+        checkpoint = store.get_checkpoint(self.db, source.name)
+        batch: list = []
+        try:
+            for event in source.read(checkpoint):
+                batch.append(event)
+                if len(batch) >= self.batch_size:
+                    self._commit(source, batch, stats)
+                    batch = []
+                    if self.stop_event.is_set():
+                        return
+                    self._score(stats)
+            if batch:
+                self._commit(source, batch, stats)
+        except SourceError as exc:
+            if batch:
+                self._commit(source, batch, stats)
+            message = f"{source.name}: {exc}"
+            log.warning("source failed, will retry at next poll: %s", message)
+            stats.errors.append(message)
+            store.record_source_error(self.db, source.name, str(exc))
+
+    def _commit(self, source, batch: list, stats: PollStats) -> None:
+        position = next((e.position for e in reversed(batch) if getattr(e, "position", None) is not None), None)
+        now = self.clock()
+        with store.transaction(self.db):
+            result = ingest.ingest_events(self.db, batch, source.name, now, self.cluster_threshold)
+            if position is not None:
+                store.set_checkpoint(self.db, source.name, position, result.new_items)
+        stats.new_items += result.new_items
+        stats.updated_items += result.updated_items
+        stats.new_reactions += result.new_reactions
+        stats.rejects += result.rejects
+        if position is not None and hasattr(source, "acknowledge"):
+            source.acknowledge(position)
+
+    def _score(self, stats: PollStats) -> None:
+        if self.bundle is None:
+            return
+        stats.scored += score.score_pending(self.db, self.bundle, self.clock(), limit=self.score_limit,
+                                            max_chars=self.max_text_chars)
+
+    def poll_once(self) -> PollStats:
+        stats = PollStats()
+        for source in self.sources:
+            if self.stop_event.is_set():
+                break
+            self.poll_source(source, stats)
+        if not self.stop_event.is_set():
+            self._score(stats)
+        return stats
+
+    def run(self, poll_seconds: float = 5.0, max_polls: int | None = None, until_idle: bool = False,
+            on_poll: Callable[[PollStats], None] | None = None) -> None:
+        """Poll until stopped (SIGINT/SIGTERM finish the current batch first)."""
+        polls = 0
+        while not self.stop_event.is_set():
+            try:
+                stats = self.poll_once()
+            except StoreError as exc:
+                # A locked or full database: say so and try again, nothing is lost (the batch rolled back).
+                log.error("store error, retrying in %.0fs: %s", poll_seconds, exc)
+                stats = PollStats(errors=[str(exc)])
+            polls += 1
+            if on_poll:
+                on_poll(stats)
+            if max_polls is not None and polls >= max_polls:
+                return
+            if until_idle and stats.idle and not stats.errors:
+                return
+            if stats.idle or stats.errors:
+                self.stop_event.wait(poll_seconds)
+
+    def install_signal_handlers(self) -> None:
+        def _stop(signum, frame):
+            log.info("signal %s: stopping after the current batch", signum)
+            self.stop_event.set()
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
