@@ -1,0 +1,99 @@
+import json
+
+import pytest
+
+from rumourwatch import ingest, store
+from rumourwatch.sources.base import RawItem, RawReaction, RawReject
+
+POST = "紧急提醒：每天喝三杯淡盐水可以杀死体内的病毒，看到请转发给家人！"
+
+
+def run(db, events, now, source="test"):
+    with store.transaction(db):
+        return ingest.ingest_events(db, events, source, now)
+
+
+def item(**fields):
+    base = {"id": "a1", "platform": "微博", "text": POST, "date": "2026-11-23 09:00", "account": "健康小贴士"}
+    base.update(fields)
+    return RawItem(base)
+
+
+def test_same_item_twice_is_one_row_and_refetch_updates_engagement(db, now):
+    run(db, [item(repost_num=3)], now)
+    result = run(db, [item(repost_num=40, reposts=[{"date": "2026-11-23 09:30", "text": "真的吗"}])], now)
+    assert store.count_items(db) == 1
+    assert (result.new_items, result.updated_items, result.new_reactions) == (0, 1, 1)
+    row = store.get_item(db, 1)
+    assert row["repost_num"] == 40 and row["reaction_count"] == 1
+    # a stale re-fetch never lowers engagement, and the same reaction is not added twice
+    run(db, [item(repost_num=5, reposts=[{"date": "2026-11-23 09:30", "text": "真的吗"}])], now)
+    row = store.get_item(db, 1)
+    assert row["repost_num"] == 40 and row["reaction_count"] == 1
+
+
+def test_empty_text_is_set_aside_with_its_reason(db, now):
+    result = run(db, [item(id="e", text="  \u200b "), item(id="ok")], now)
+    assert result.rejects == 1 and result.new_items == 1
+    reject = store.list_rejects(db)[0]
+    assert "empty text" in reject["reason"]
+    assert json.loads(reject["raw"])["id"] == "e"
+
+
+def test_malformed_records_do_not_stop_the_batch(db, now):
+    events = [RawReject("{not json", "line 1: invalid JSON", position="1", origin="feed.jsonl:1"),
+              item(id="x", repost_num="many"),
+              item(id="y", reposts="oops"),
+              item(id="z", date="next tuesday"),
+              item(id="good")]
+    result = run(db, events, now)
+    assert result.new_items == 1 and result.rejects == 4
+    reasons = " | ".join(r["reason"] for r in store.list_rejects(db))
+    assert "invalid JSON" in reasons and "repost_num must be a whole number" in reasons
+    assert "reposts must be a list" in reasons and "unreadable date" in reasons
+
+
+def test_one_megabyte_text_is_kept_whole(db, now):
+    big = "健康" * 500_000
+    run(db, [item(id="big", text=big)], now)
+    row = store.get_item(db, 1)
+    assert len(row["text"]) == 1_000_000 and row["text_length"] == 1_000_000
+    assert "very_long" in row["quality_flags"]
+
+
+def test_future_date_keeps_the_claim_and_places_item_at_fetch_time(db, now):
+    run(db, [item(id="f", date="2031-01-01 00:00")], now)
+    row = store.get_item(db, 1)
+    assert row["published_at"] == "2026-11-23T08:00:00Z"
+    assert row["claimed_published_at"] == "2030-12-31T16:00:00Z"
+    assert "future_time" in row["quality_flags"]
+
+
+def test_missing_elements_are_flagged_for_content_standards(db, now):
+    run(db, [RawItem({"text": POST})], now)
+    flags = json.loads(store.get_item(db, 1)["quality_flags"])
+    assert {"missing_time", "missing_author", "missing_source"} <= set(flags)
+
+
+def test_invisible_and_bidi_characters_are_removed(db, now):
+    run(db, [item(id="h", text="喝\u200b醋\u202e能\u2066软化血管")], now)
+    assert store.get_item(db, 1)["text"] == "喝醋能软化血管"
+
+
+def test_copies_of_one_rumour_form_one_cluster(db, now):
+    copies = [item(id=f"c{i}", account=f"acct{i}", text=f"@朋友{i} {POST} http://t.cn/x{i}") for i in range(5)]
+    other = item(id="o", text="今天社区组织老年人免费体检，测量血压和血糖，大家积极参加。")
+    run(db, copies + [other], now)
+    clusters = {r[0]: r[1] for r in db.execute("SELECT cluster_id, count(*) FROM items GROUP BY cluster_id")}
+    assert sorted(clusters.values()) == [1, 5]
+    assert db.execute("SELECT item_count FROM clusters ORDER BY item_count DESC").fetchone()[0] == 5
+
+
+def test_late_reaction_attaches_to_its_item_or_is_set_aside(db, now):
+    run(db, [item()], now)
+    result = run(db, [RawReaction({"item_id": "a1", "platform": "微博", "kind": "comment",
+                                   "date": "2026-11-23 10:00", "text": "这是谣言"}),
+                      RawReaction({"item_id": "missing", "platform": "微博", "kind": "repost",
+                                   "date": "2026-11-23 10:00", "text": "转发"})], now)
+    assert result.new_reactions == 1 and result.rejects == 1 and result.touched == {1}
+    assert "unknown item" in store.list_rejects(db)[0]["reason"]
