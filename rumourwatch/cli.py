@@ -277,5 +277,9 @@ def demo(ctx, port, speed, backfill_hours, fresh):
         worker.wait(timeout=30)
 
 
+# --- command groups defined in their own modules (rumourwatch/commands/*.py) ------------------
+# Each area registers its group here with one line: cli.add_command(group).
+
+
 if __name__ == "__main__":
     cli()
