@@ -430,3 +430,15 @@ def day_range(day_from: datetime, days: int) -> tuple[str, str]:
     """UTC ISO bounds of `days` China-time days starting on the China date of `day_from`."""
     local = day_from.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
     return iso(local), iso(local + timedelta(days=days))
+
+
+# --- workflow: alerts, experts, assignments, clarifications, verdicts, watchlist, audit ----------
+# (end of workflow section)
+
+
+# --- auth: users, sessions ------------------------------------------------------------------
+# (end of auth section)
+
+
+# --- reports ----------------------------------------------------------------------------------
+# (end of reports section)
