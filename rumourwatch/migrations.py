@@ -127,4 +127,17 @@ CREATE TABLE checkpoints (
     items_seen INTEGER NOT NULL DEFAULT 0
 );
 """),
+    ("0002_audit", """
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT,
+    target_id TEXT,
+    details TEXT
+);
+CREATE INDEX idx_audit_at ON audit_log (at);
+CREATE INDEX idx_audit_target ON audit_log (target_type, target_id);
+"""),
 ]

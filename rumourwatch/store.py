@@ -432,6 +432,34 @@ def day_range(day_from: datetime, days: int) -> tuple[str, str]:
     return iso(local), iso(local + timedelta(days=days))
 
 
+# --- audit -----------------------------------------------------------------------------------
+
+def record_audit(db, actor: str, action: str, target_type: str | None = None, target_id=None,
+                 details: dict | None = None, at: str | None = None) -> int:
+    """Append one action to the audit log (call inside the action's own transaction)."""
+    cur = db.execute(
+        "INSERT INTO audit_log (at, actor, action, target_type, target_id, details) VALUES (?, ?, ?, ?, ?, ?)",
+        [at or iso(now_utc()), actor, action, target_type, None if target_id is None else str(target_id),
+         json.dumps(details, ensure_ascii=False, default=str) if details else None])
+    return cur.lastrowid
+
+
+def audit_entries(db, limit: int = 200, actor: str | None = None, target_type: str | None = None,
+                  target_id=None) -> list[dict]:
+    where, params = [], []
+    if actor:
+        where.append("actor = ?")
+        params.append(actor)
+    if target_type:
+        where.append("target_type = ?")
+        params.append(target_type)
+    if target_id is not None:
+        where.append("target_id = ?")
+        params.append(str(target_id))
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(db, f"SELECT * FROM audit_log{clause} ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
 # --- workflow: alerts, experts, assignments, clarifications, verdicts, watchlist, audit ----------
 # (end of workflow section)
 
