@@ -76,7 +76,7 @@ class _TextExtractor(HTMLParser):
 
 
 def html_to_text(value: str | None) -> str:
-    """Plain text of an HTML fragment: tags and scripts removed, entities decoded, blank runs folded."""
+    """Plain text of an HTML fragment: tags and scripts removed, entities decoded, one line per block."""
     if not value:
         return ""
     if "<" not in value and "&" not in value:
@@ -88,12 +88,8 @@ def html_to_text(value: str | None) -> str:
         text = "".join(parser.parts)
     except Exception:  # noqa: BLE001 - html.parser is lenient; never let markup stop a feed
         text = html.unescape(value)
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _digest(entry_id: str) -> str:
