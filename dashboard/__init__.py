@@ -1,0 +1,1 @@
+"""Streamlit dashboard: `streamlit run dashboard/streamlit_app.py`."""

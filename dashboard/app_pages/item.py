@@ -1,0 +1,244 @@
+"""条目详情: one item, reachable as `?item=ID`: its text (as text), source, quality flags, scores,
+reactions over time, score history, explanation, matching clarifications and cluster copies."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.strings import t
+from rumourwatch.errors import ConfigError, RumourwatchError
+
+st.title(t("item.title"))
+
+try:
+    settings = data.settings()
+except ConfigError as exc:
+    st.error(t("error.config", detail=exc))
+    st.stop()
+path = settings.db_path
+
+raw_id = st.query_params.get("item")
+item_id = data.parse_item_id(raw_id)
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    typed = st.number_input(t("item.pick"), min_value=1, step=1, value=item_id, placeholder="",
+                            help=t("item.pick.help"), key="item_pick", width=200)
+    if st.button(t("item.open"), type="primary") and typed:
+        st.query_params["item"] = str(int(typed))
+        st.rerun()
+    if st.button(t("item.back")):
+        st.switch_page(ui.LIVE_PAGE)
+
+if raw_id is not None and item_id is None:
+    st.error(t("item.bad_id", value=raw_id))
+    st.stop()
+if item_id is None:
+    st.info(t("item.pick.help"))
+    st.stop()
+if not data.database_exists(path):
+    st.info(t("empty.no_data"))
+    st.stop()
+
+
+def field_table(rows: list[tuple[str, object]]) -> None:
+    frame = pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows],
+                         columns=[t("col.field"), t("col.value")])
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={t("col.field"): st.column_config.TextColumn(width="small"),
+                                t("col.value"): st.column_config.TextColumn(width="large")})
+
+
+def show_item(item: dict) -> None:
+    st.subheader(t("item.heading", id=item["id"]))
+
+    cols = st.columns(5)
+    prob = item.get("rumour_probability")
+    cols[0].metric(t("item.metric.probability"), t("not_scored") if prob is None else f"{prob:.1%}", border=True)
+    cols[1].metric(t("item.metric.polarity"), ui.polarity_label(item.get("polarity")), border=True)
+    cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
+    cols[3].metric(t("item.metric.topic"), item.get("topic") or t("unknown"), border=True)
+    cols[4].metric(t("item.metric.debunked"), ui.yes_no(item.get("already_debunked")), border=True)
+
+    flags = data.quality_flags(item)
+    if flags:
+        names = "、".join(t(f"flag.{f}") if f"flag.{f}" in _FLAG_KEYS else ui.escape_md(f) for f in flags)
+        st.warning(t("item.flags", flags=names), icon=":material/report:")
+    else:
+        st.success(t("item.flags.none"), icon=":material/verified:")
+
+    text_col, meta_col = st.columns([3, 2])
+    with text_col:
+        st.markdown(f"**{t('item.text')}**")
+        with st.container(border=True, height=360):
+            if item.get("title"):
+                st.text(item["title"])  # scraped: plain text only
+            st.text(item["text"])
+    with meta_col:
+        st.markdown(f"**{t('item.meta')}**")
+        url = item.get("url")
+        shown_url = url if url is None or data.safe_url(url) else f"{url} {t('item.field.url_unsafe')}"
+        rows = [
+            (t("item.field.platform"), item.get("platform")),
+            (t("item.field.account"), item.get("account")),
+            (t("item.field.author"), item.get("author")),
+            (t("item.field.url"), shown_url),
+            (t("item.field.published"), data.to_china(item.get("published_at"))),
+        ]
+        if item.get("original_published_at"):
+            rows.append((t("item.field.original"), data.to_china(item["original_published_at"])))
+        if item.get("claimed_published_at"):
+            rows.append((t("item.field.claimed"), data.to_china(item["claimed_published_at"])))
+        rows += [
+            (t("item.field.fetched"), data.to_china(item.get("fetched_at"))),
+            (t("item.field.source"), item.get("source")),
+            (t("item.field.engagement"),
+             f"{item.get('repost_num', 0):,} / {item.get('comment_num', 0):,} / {item.get('like_num', 0):,}"),
+            (t("item.field.cluster"), item.get("cluster_id")),
+            (t("item.field.model"), item.get("model_version")),
+            (t("item.field.scored"), data.to_china(item.get("scored_at"))),
+        ]
+        field_table(rows)
+        if data.safe_url(url):
+            st.link_button(t("item.field.url"), data.safe_url(url), icon=":material/open_in_new:")
+
+    tabs = st.tabs([t("item.tab.reactions"), t("item.tab.scores"), t("item.tab.explain"),
+                    t("item.tab.debunks"), t("item.tab.cluster")])
+    with tabs[0]:
+        show_reactions(item["id"])
+    with tabs[1]:
+        show_scores(item["id"])
+    with tabs[2]:
+        show_explanation(item["id"])
+    with tabs[3]:
+        show_debunks(item["id"])
+    with tabs[4]:
+        show_cluster(item)
+
+
+_FLAG_KEYS = {"flag.missing_author", "flag.missing_time", "flag.missing_source", "flag.future_time",
+              "flag.very_long"}
+
+
+def show_reactions(item_id: int) -> None:
+    rows = data.reactions(path, item_id)
+    if not rows:
+        st.info(t("item.reactions.empty"))
+        return
+    series = data.cumulative_reactions(rows)
+    if series:
+        frame = pd.DataFrame(series)
+        frame[t("col.time")] = pd.to_datetime(frame["time"])
+        frame[t("col.kind")] = frame["kind"].map(lambda k: t(f"kind.{k}"))
+        frame[t("col.cumulative")] = frame["cumulative"]
+        chart = (
+            alt.Chart(frame)
+            .mark_line(interpolate="step-after", point=True)
+            .encode(x=alt.X(f"{t('col.time')}:T", title=None, axis=alt.Axis(format="%m-%d %H:%M")),
+                    y=alt.Y(f"{t('col.cumulative')}:Q", title=t("col.cumulative")),
+                    color=alt.Color(f"{t('col.kind')}:N", legend=alt.Legend(orient="top", title=None),
+                                    scale=alt.Scale(domain=[t("kind.repost"), t("kind.comment")],
+                                                    range=["#1f77b4", "#ff7f0e"])),
+                    tooltip=[alt.Tooltip(f"{t('col.time')}:T", format="%Y-%m-%d %H:%M"), t("col.kind"),
+                             t("col.cumulative")])
+            .properties(height=280, title=t("item.reactions.chart"))
+        )
+        st.altair_chart(chart, width="stretch")
+    limit = 200
+    st.caption(t("item.reactions.table", n=limit))
+    table = pd.DataFrame([{t("col.time"): data.to_china(r.get("at")), t("col.kind"): t(f"kind.{r['kind']}"),
+                           t("col.user"): r.get("user_id") or "", t("col.text"): r.get("text") or ""}
+                          for r in rows[:limit]])
+    st.dataframe(table, hide_index=True, width="stretch", height=260)
+
+
+def show_scores(item_id: int) -> None:
+    history = data.score_history(path, item_id)
+    if not history:
+        st.info(t("item.scores.empty"))
+        return
+    frame = pd.DataFrame([{t("col.computed"): pd.Timestamp(data.to_china(h["computed_at"])),
+                           t("col.probability"): h.get("rumour_probability"),
+                           t("col.reactions_seen"): h.get("reactions_seen"),
+                           t("col.model"): h.get("model_version") or ""} for h in history])
+    base = alt.Chart(frame).encode(
+        x=alt.X(f"{t('col.computed')}:T", title=None, axis=alt.Axis(format="%m-%d %H:%M")),
+        y=alt.Y(f"{t('col.probability')}:Q", title=t("col.probability"), scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip(f"{t('col.computed')}:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip(f"{t('col.probability')}:Q", format=".1%"), t("col.reactions_seen"), t("col.model")])
+    rule = alt.Chart(pd.DataFrame({"y": [settings.rumour_threshold]})).mark_rule(
+        color="#c62828", strokeDash=[6, 4]).encode(y="y:Q")
+    chart = (base.mark_line(point=True) + rule).properties(height=280, title=t("item.scores.chart"))
+    st.altair_chart(chart, width="stretch")
+    st.caption(t("item.scores.caption", threshold=settings.rumour_threshold))
+
+
+def _model_call(fn):
+    """Run a model-backed lookup; explain in Chinese when the models are not there yet."""
+    try:
+        return fn()
+    except data.ModelsUnavailable as exc:
+        detail = str(exc)
+        if detail in ("explain", "match_debunks"):
+            st.info(t("models.no_function", name=detail))
+        else:
+            st.info(t("models.missing", detail=detail))
+    except RumourwatchError as exc:
+        st.error(t("models.failed", detail=exc))
+    return None
+
+
+def show_explanation(item_id: int) -> None:
+    with st.spinner(t("loading")):
+        rows = _model_call(lambda: data.explanation(path, settings.models_dir, item_id))
+    if rows is None:
+        return
+    if not rows:
+        st.info(t("item.explain.empty"))
+        return
+    st.caption(t("item.explain.caption"))
+    frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): r["kind"], t("col.weight"): r["weight"]}
+                          for r in rows[:30]])
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={t("col.weight"): st.column_config.ProgressColumn(
+                     min_value=0.0, max_value=float(max(r["weight"] for r in rows)), format="%.3f")})
+
+
+def show_debunks(item_id: int) -> None:
+    with st.spinner(t("loading")):
+        matches = _model_call(lambda: data.debunk_matches(path, settings.models_dir, item_id))
+    if matches is None:
+        return
+    if not matches:
+        st.info(t("item.debunks.empty"))
+        return
+    if any(m.get("already_debunked") for m in matches):
+        st.success(t("item.debunks.already"), icon=":material/fact_check:")
+    st.caption(t("item.debunks.caption"))
+    frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
+                           t("col.platform"): m.get("platform") or "", t("col.date"): m.get("date") or "",
+                           t("col.score"): m.get("score"), t("col.debunked"): ui.yes_no(m.get("already_debunked"))}
+                          for m in matches])
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={t("col.url"): st.column_config.LinkColumn(display_text=t("item.debunks.open")),
+                                t("col.score"): st.column_config.ProgressColumn(
+                                    min_value=0.0, max_value=1.0, format="%.2f")})
+
+
+def show_cluster(item: dict) -> None:
+    copies = data.cluster_copies(path, item["id"], item.get("cluster_id"))
+    if not copies:
+        st.info(t("item.cluster.none"))
+        return
+    st.caption(t("item.cluster.caption", n=len(copies)))
+    ui.items_table(copies, key="cluster")
+
+
+with ui.friendly_errors():
+    with st.spinner(t("loading")):
+        found = data.item(path, item_id)
+    if found is None:
+        st.warning(t("item.not_found", id=item_id))
+    else:
+        show_item(found)

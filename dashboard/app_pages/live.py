@@ -1,0 +1,129 @@
+"""实时监测: today's counts, the opinion line and its trend, top rumours and the newest items.
+
+The sidebar filters run with the page; everything below them is a fragment that re-runs every
+`dashboard_refresh_seconds`, so new items appear without a reload.
+"""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.strings import t
+from rumourwatch.errors import ConfigError
+
+# `?item=ID` on the default page opens that item.
+_requested = data.parse_item_id(st.query_params.get("item"))
+if _requested:
+    st.switch_page(ui.ITEM_PAGE, query_params={"item": str(_requested)})
+
+st.title(t("live.title"))
+
+try:
+    settings = data.settings()
+except ConfigError as exc:
+    st.error(t("error.config", detail=exc))
+    st.stop()
+path = settings.db_path
+
+# --- sidebar filters ------------------------------------------------------------------------
+with st.sidebar:
+    st.header(t("filters.header"))
+    known_platforms = []
+    if data.database_exists(path):
+        with ui.friendly_errors():
+            known_platforms = data.platforms(path)
+    chosen_platforms = st.multiselect(t("filters.platforms"), known_platforms, key="f_platforms",
+                                      help=t("filters.platforms.help"), placeholder=t("filters.platforms.help"))
+    period = st.radio(t("filters.period"), data.PERIODS, key="f_period", index=0,
+                      format_func=lambda p: t(f"filters.period.{p}"), horizontal=True)
+    custom = None
+    if period == "custom":
+        today = data.china_today()
+        picked = st.date_input(t("filters.custom_range"), value=(today - timedelta(days=6), today),
+                               key="f_custom")
+        picked = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if d]
+        if len(picked) < 2:  # the user has clicked only the first day so far
+            st.info(t("filters.custom_incomplete"))
+        custom = (picked[0], picked[-1]) if picked else (today, today)
+    min_probability = st.slider(t("filters.min_probability"), 0.0, 1.0, 0.0, 0.05, key="f_min_prob",
+                                help=t("filters.min_probability.help"), format="%.2f")
+    health_only = st.checkbox(t("filters.health_only"), key="f_health")
+
+filters = data.Filters(period=period, custom=custom, platforms=tuple(chosen_platforms),
+                       min_probability=float(min_probability), health_only=bool(health_only))
+if period == "custom" and custom:
+    period_label = f"{custom[0]:%Y-%m-%d} — {custom[1]:%Y-%m-%d}"
+else:
+    period_label = t(f"filters.period.{period}")
+
+
+@st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
+def live_panel() -> None:
+    now = data.now_utc()
+    if not data.database_exists(path):
+        st.info(t("empty.no_data"))
+        return
+    with ui.friendly_errors():
+        if data.count_items(path) == 0:
+            st.info(t("empty.no_data"))
+            return
+        st.caption(t("updated_at", time=now.astimezone(data.CST).strftime("%H:%M:%S"),
+                     seconds=settings.dashboard_refresh_seconds))
+
+        # Today's counts (China-time day; only the platform filter applies).
+        today = data.today_summary(path, settings.rumour_threshold, filters.platforms, now=now)
+        st.subheader(t("live.today", day=today["day"]))
+        cols = st.columns(5)
+        cols[0].metric(t("live.metric.items"), f"{today['items']:,}", border=True,
+                       delta=t("live.metric.last_hour", n=today["last_hour"]) if today["last_hour"] else None,
+                       delta_color="off")
+        cols[1].metric(t("live.metric.health"), f"{today['health_related']:,}", border=True)
+        cols[2].metric(t("live.metric.flagged"), f"{today['flagged']:,}", border=True,
+                       help=t("live.metric.flagged.help", threshold=settings.rumour_threshold))
+        cols[3].metric(t("live.metric.debunked"), f"{today['already_debunked']:,}", border=True)
+        cols[4].metric(t("live.metric.unscored"), f"{today['unscored']:,}", border=True)
+
+        # The report line and its trend, for the chosen period and filters.
+        opinion = data.opinion(path, filters, now=now)
+        st.subheader(t("live.opinion", period=period_label))
+        with st.container(border=True):
+            st.markdown(f"#### {opinion['line']}")  # our labels and figures only
+            if opinion["unscored"]:
+                st.caption(t("live.opinion.unscored", n=opinion["unscored"]))
+
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**{t('live.trend')}**")
+            trend = data.daily_shares(path, filters, now=now)
+            if trend:
+                st.altair_chart(ui.trend_chart(trend), width="stretch")
+            else:
+                st.info(t("live.trend.empty"))
+        with right:
+            st.markdown(f"**{t('live.hourly')}**")
+            hours = data.hourly(path, filters, now=now)
+            if hours:
+                st.altair_chart(ui.hourly_chart(hours), width="stretch")
+            else:
+                st.info(t("empty.no_items_in_filter"))
+
+        st.subheader(t("live.top"))
+        top = data.top_rumours(path, filters, now=now)
+        if top:
+            st.caption(t("live.top.caption"))
+            ui.items_table(top, key="top", with_copies=True)
+        else:
+            st.info(t("live.top.empty"))
+
+        st.subheader(t("live.feed"))
+        feed = data.latest(path, filters, now=now)
+        if feed:
+            st.caption(t("live.feed.caption", n=data.FEED_LIMIT))
+            ui.items_table(feed, key="feed", height=420)
+        else:
+            st.info(t("empty.no_items_in_filter"))
+
+
+with st.spinner(t("loading")):
+    live_panel()

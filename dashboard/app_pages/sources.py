@@ -1,0 +1,79 @@
+"""数据源与质量: each source's checkpoint and last error, and the records set aside with their reasons."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.strings import t
+from rumourwatch.errors import ConfigError
+
+st.title(t("sources.title"))
+
+try:
+    settings = data.settings()
+except ConfigError as exc:
+    st.error(t("error.config", detail=exc))
+    st.stop()
+path = settings.db_path
+st.caption(t("db_path", path=path))
+
+if not data.database_exists(path):
+    st.info(t("empty.no_data"))
+    st.stop()
+
+REJECT_LIMIT = 200
+
+
+@st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
+def sources_panel() -> None:
+    with ui.friendly_errors():
+        status = data.source_status(path)
+        total_rejects = data.count_rejects(path)
+        failing = [s for s in status if s.get("last_error")]
+
+        cols = st.columns(4)
+        cols[0].metric(t("sources.metric.sources"), f"{len(status):,}", border=True)
+        cols[1].metric(t("sources.metric.errors"), f"{len(failing):,}", border=True)
+        cols[2].metric(t("sources.metric.items"), f"{data.count_items(path):,}", border=True)
+        cols[3].metric(t("sources.metric.rejects"), f"{total_rejects:,}", border=True)
+
+        st.subheader(t("sources.status"))
+        for s in failing:
+            # Source names and error texts come from files and feeds: escaped, never Markdown.
+            st.warning(t("sources.error_banner", source=ui.escape_md(s["source"]),
+                         at=data.to_china(s.get("last_error_at")) or "",
+                         message=ui.escape_md(ui.one_line(s["last_error"], 300))), icon=":material/error:")
+        if status:
+            frame = pd.DataFrame([{
+                t("col.source"): s["source"], t("col.position"): s.get("position") or "",
+                t("col.updated"): data.to_china(s.get("updated_at")), t("col.items_seen"): s.get("items_seen") or 0,
+                t("col.last_error"): s.get("last_error") or "", t("col.last_error_at"): data.to_china(s.get("last_error_at")),
+            } for s in status])
+            st.dataframe(frame, hide_index=True, width="stretch")
+        else:
+            st.info(t("sources.status.empty"))
+
+        st.subheader(t("sources.rejects"))
+        rows = data.rejects(path, REJECT_LIMIT)
+        if not rows:
+            st.info(t("sources.rejects.empty"))
+            return
+        st.caption(t("sources.rejects.caption", n=len(rows), total=total_rejects))
+        frame = pd.DataFrame([{
+            t("col.id"): r["id"], t("col.created"): data.to_china(r.get("created_at")), t("col.source"): r["source"],
+            t("col.origin"): " ".join(x for x in (r.get("origin"), r.get("position")) if x),
+            t("col.reason"): r["reason"], t("col.raw"): ui.one_line(r.get("raw"), 160),
+        } for r in rows])
+        event = st.dataframe(frame, hide_index=True, width="stretch", height=360, key="rejects",
+                             on_select="rerun", selection_mode="single-row",
+                             column_config={t("col.id"): st.column_config.NumberColumn(format="%d", width="small"),
+                                            t("col.reason"): st.column_config.TextColumn(width="medium"),
+                                            t("col.raw"): st.column_config.TextColumn(width="large")})
+        picked = event.selection.rows if event is not None else []
+        chosen = rows[picked[0]] if picked else rows[0]
+        st.markdown(f"**{t('sources.reject.raw', id=chosen['id'])}**")
+        st.code(chosen.get("raw") or "", language=None, wrap_lines=True)
+
+
+with st.spinner(t("loading")):
+    sources_panel()

@@ -1,0 +1,442 @@
+"""All caching and every call into the core package, for the dashboard pages.
+
+Pages hold UI only; they ask this module for plain data. The store is opened read-only once per
+database file (`st.cache_resource`); query results are cached (`st.cache_data`) under a *data
+version* — the highest row ids of the tables the worker appends to — so a page sees new items
+on its next refresh, and repeated refreshes of an idle store cost one tiny query.
+
+Errors the user can act on come out as `RumourwatchError` (a missing database, a broken one, a
+bad setting); pages turn them into `st.error`/`st.info`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import streamlit as st
+
+from rumourwatch import store
+from rumourwatch.config import Settings, load_settings
+from rumourwatch.errors import RumourwatchError, StoreError
+from rumourwatch.opinion import opinion_line, opinion_shares
+from rumourwatch.records import CST, UTC, iso, parse_time
+
+CACHE_TTL_SECONDS = 600  # results are keyed by data version; the TTL only bounds memory
+FEED_LIMIT = 50
+TOP_LIMIT = 15
+PERIODS = ("today", "7d", "30d", "all", "custom")
+PERIOD_DAYS = {"today": 1, "7d": 7, "30d": 30}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def settings() -> Settings:
+    """Current settings (env `RUMOURWATCH_*`); ConfigError names a bad one."""
+    return load_settings()
+
+
+# --- connection and data version ----------------------------------------------------------
+
+@dataclass
+class _Conn:
+    db: object
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str) -> _Conn:
+    # Not cached when open_db raises, so a database created later is picked up on the next run.
+    return _Conn(store.open_db(path, read_only=True))
+
+
+def _run(path: str, fn, *args, **kwargs):
+    """Call a store function on the shared read-only connection; SQLite errors become StoreError."""
+    conn = _connection(path)
+    try:
+        with conn.lock:  # one connection serves every session's thread
+            return fn(conn.db, *args, **kwargs)
+    except sqlite3.Error as exc:
+        raise StoreError(f"database {path}: {exc}") from exc
+
+
+def database_exists(path: str) -> bool:
+    return Path(path).is_file()
+
+
+def _version(db) -> tuple:
+    row = db.execute(
+        """SELECT (SELECT max(id) FROM items), (SELECT max(id) FROM reactions), (SELECT max(id) FROM scores),
+                  (SELECT max(id) FROM rejects), (SELECT max(updated_at) || max(coalesce(last_error_at, ''))
+                                                   FROM checkpoints)""").fetchone()
+    return tuple(row)
+
+
+def data_version(path: str) -> tuple:
+    """Changes whenever the worker adds items, reactions, scores, rejects or moves a checkpoint."""
+    return _run(path, _version)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=512, show_spinner=False)
+def _cached(path: str, version: tuple, name: str, args: tuple, kwargs: tuple):
+    fn = _QUERIES[name]
+    return _run(path, fn, *args, **dict(kwargs))
+
+
+def _query(path: str, name: str, *args, **kwargs):
+    kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items()}
+    result = _cached(path, data_version(path), name, args, tuple(sorted(kwargs.items())))
+    return result
+
+
+# Queries not yet in rumourwatch.store (see dashboard/queries_needed.md); plain SQL for now.
+
+def _item_count(db) -> int:
+    return store.count_items(db)
+
+
+def _cluster_size(db, cluster_id: int) -> int:
+    return db.execute("SELECT count(*) FROM items WHERE cluster_id = ?", [cluster_id]).fetchone()[0]
+
+
+def _filtered(fn):
+    """Store queries take `platforms` as a list; cache keys need tuples."""
+    def call(db, *args, platforms=None, **kwargs):
+        return fn(db, *args, platforms=list(platforms) if platforms else None, **kwargs)
+    return call
+
+
+_QUERIES = {
+    "summary_counts": _filtered(store.summary_counts),
+    "polarity_counts": _filtered(store.polarity_counts),
+    "daily_polarity": _filtered(store.daily_polarity),
+    "hourly_counts": _filtered(store.hourly_counts),
+    "latest_items": _filtered(store.latest_items),
+    "top_rumours": _filtered(store.top_rumours),
+    "get_item": store.get_item,
+    "item_reactions": store.item_reactions,
+    "score_history": store.score_history,
+    "cluster_items": store.cluster_items,
+    "platforms": store.platforms,
+    "time_bounds": store.time_bounds,
+    "source_status": store.source_status,
+    "list_rejects": store.list_rejects,
+    "count_rejects": store.count_rejects,
+    "count_items": _item_count,
+    "cluster_size": _cluster_size,
+}
+
+
+# --- filters and periods ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selects; `store_kwargs()` are the store's filter arguments."""
+
+    period: str = "today"
+    custom: tuple[date, date] | None = None
+    platforms: tuple[str, ...] = ()
+    min_probability: float = 0.0
+    health_only: bool = False
+
+    def store_kwargs(self) -> dict:
+        return {"platforms": self.platforms or None, "health_only": self.health_only,
+                "min_probability": self.min_probability or None}
+
+
+def china_today(now: datetime | None = None) -> date:
+    return (now or now_utc()).astimezone(CST).date()
+
+
+def period_bounds(period: str, custom: tuple[date, date] | None = None,
+                  now: datetime | None = None) -> tuple[str | None, str | None]:
+    """UTC ISO [start, end) of a China-time period; (None, None) for all time."""
+    now = now or now_utc()
+    if period == "all":
+        return None, None
+    if period == "custom":
+        if not custom:
+            raise ValueError("a custom period needs a start and an end date")
+        first, last = sorted(custom)
+        start = datetime(first.year, first.month, first.day, tzinfo=CST)
+        return store.day_range(start, (last - first).days + 1)
+    if period not in PERIOD_DAYS:
+        raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
+    days = PERIOD_DAYS[period]
+    return store.day_range(now - timedelta(days=days - 1), days)
+
+
+# --- live monitor -------------------------------------------------------------------------
+
+def platforms(path: str) -> list[str]:
+    return _query(path, "platforms")
+
+
+def count_items(path: str) -> int:
+    return _query(path, "count_items")
+
+
+def today_summary(path: str, threshold: float, platform_filter: tuple[str, ...] = (),
+                  now: datetime | None = None) -> dict:
+    """Counts for the China-time day of `now`, plus items published in the last hour."""
+    now = now or now_utc()
+    start, end = store.day_range(now, 1)
+    counts = _query(path, "summary_counts", start, end, threshold, platforms=platform_filter or None)
+    hour = _query(path, "summary_counts", iso(now - timedelta(hours=1)), None, threshold,
+                  platforms=platform_filter or None)
+    return dict(counts, last_hour=hour["items"], day=china_today(now).isoformat())
+
+
+def opinion(path: str, filters: Filters, now: datetime | None = None) -> dict:
+    """The report line for the filtered period, its shares and the unscored count."""
+    start, end = period_bounds(filters.period, filters.custom, now)
+    counts = _query(path, "polarity_counts", start, end, **filters.store_kwargs())
+    return {"line": opinion_line(counts), "shares": opinion_shares(counts), "unscored": counts.get(None, 0),
+            "counts": counts}
+
+
+def daily_shares(path: str, filters: Filters, now: datetime | None = None) -> list[dict]:
+    """Per China day: each polarity's count and share (percent of the day's scored items)."""
+    start, end = period_bounds(filters.period, filters.custom, now)
+    rows = _query(path, "daily_polarity", start, end, **filters.store_kwargs())
+    by_day: dict[str, dict] = {}
+    for r in rows:
+        if r["polarity"] in ("positive", "neutral", "negative"):
+            by_day.setdefault(r["day"], {"positive": 0, "neutral": 0, "negative": 0})[r["polarity"]] += r["n"]
+    out = []
+    for day, counts in sorted(by_day.items()):
+        for share in opinion_shares(counts):
+            out.append({"day": day, "polarity": share.polarity, "n": share.count, "share": float(share.percent)})
+    return out
+
+
+def hourly(path: str, filters: Filters, now: datetime | None = None) -> list[dict]:
+    """Items and flagged items per hour over the last 24 hours, hours labelled in China time."""
+    now = now or now_utc()
+    start = iso((now - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0))
+    rows = _query(path, "hourly_counts", start, None, **filters.store_kwargs())
+    return [{"hour": to_china(r["hour"] + ":00:00Z"), "n": r["n"], "flagged": r["flagged"] or 0} for r in rows]
+
+
+def latest(path: str, filters: Filters, limit: int = FEED_LIMIT, now: datetime | None = None) -> list[dict]:
+    start, end = period_bounds(filters.period, filters.custom, now)
+    return _query(path, "latest_items", start, end, limit, **filters.store_kwargs())
+
+
+def top_rumours(path: str, filters: Filters, limit: int = TOP_LIMIT, now: datetime | None = None) -> list[dict]:
+    start, end = period_bounds(filters.period, filters.custom, now)
+    return _query(path, "top_rumours", start, end, limit, **filters.store_kwargs())
+
+
+# --- item view ----------------------------------------------------------------------------
+
+def item(path: str, item_id: int) -> dict | None:
+    return _query(path, "get_item", item_id)
+
+
+def reactions(path: str, item_id: int) -> list[dict]:
+    return _query(path, "item_reactions", item_id)
+
+
+def score_history(path: str, item_id: int) -> list[dict]:
+    return _query(path, "score_history", item_id)
+
+
+def cluster_copies(path: str, item_id: int, cluster_id: int | None) -> list[dict]:
+    """The other items of the item's cluster."""
+    if cluster_id is None:
+        return []
+    return [r for r in _query(path, "cluster_items", cluster_id) if r["id"] != item_id]
+
+
+def quality_flags(row: dict) -> list[str]:
+    """The item's quality flags (missing_author, missing_time, ...), tolerant of a bad column."""
+    raw = row.get("quality_flags")
+    if not raw:
+        return []
+    try:
+        flags = json.loads(raw)
+    except ValueError:
+        return [str(raw)]
+    return [str(f) for f in flags] if isinstance(flags, list) else [str(flags)]
+
+
+def cumulative_reactions(rows: list[dict]) -> list[dict]:
+    """Running count of reposts and comments by time (China time), for the reactions chart."""
+    out, totals = [], {"repost": 0, "comment": 0}
+    for r in sorted((r for r in rows if r.get("at")), key=lambda r: r["at"]):
+        if r["kind"] not in totals:
+            continue
+        totals[r["kind"]] += 1
+        out.append({"time": to_china(r["at"]), "kind": r["kind"], "cumulative": totals[r["kind"]]})
+    return out
+
+
+# --- models (explanation and debunk matches) ----------------------------------------------
+
+class ModelsUnavailable(RumourwatchError):
+    """The model bundle is not trained yet, or lacks a function the page needs."""
+
+
+@st.cache_resource(ttl=3600, show_spinner=False)
+def _bundle(models_dir: str):
+    from rumourwatch.nlp.bundle import ModelBundle  # imported late: the bundle is optional here
+
+    return ModelBundle.load(models_dir)
+
+
+def model_bundle(models_dir: str):
+    """The trained bundle, or ModelsUnavailable saying why not (not cached, so training is picked up)."""
+    try:
+        return _bundle(models_dir)
+    except ImportError as exc:
+        raise ModelsUnavailable(f"model code not installed: {exc}") from exc
+    except (RumourwatchError, OSError, ValueError, AttributeError) as exc:
+        raise ModelsUnavailable(str(exc) or type(exc).__name__) from exc
+
+
+def _doc(path: str, item_id: int):
+    from rumourwatch.score import doc_from_row
+
+    row = item(path, item_id)
+    if row is None:
+        raise StoreError(f"item {item_id} not found")
+    return doc_from_row(dict(row, reactions=reactions(path, item_id)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
+def _explain(path: str, version: tuple, models_dir: str, item_id: int) -> dict:
+    bundle = model_bundle(models_dir)
+    if not hasattr(bundle, "explain"):
+        raise ModelsUnavailable("explain")
+    return bundle.explain(_doc(path, item_id))
+
+
+def explanation(path: str, models_dir: str, item_id: int) -> list[dict]:
+    """Words/reactions that pushed the rumour score up, as rows {term, kind, weight}, largest first."""
+    return explanation_rows(_explain(path, data_version(path), models_dir, item_id))
+
+
+def explanation_rows(result) -> list[dict]:
+    """Flatten what `bundle.explain` returns into rows, whatever its exact shape.
+
+    Accepts {"words": [(term, weight), ...], "reactions": [...]}, lists of {"term"/"word"/"text",
+    "weight"/"score"/"contribution"} dicts, or a plain {term: weight} mapping.
+    """
+    rows: list[dict] = []
+
+    def add(kind: str, entries) -> None:
+        if isinstance(entries, dict):
+            entries = list(entries.items())
+        if not isinstance(entries, (list, tuple)):
+            return
+        for e in entries:
+            if isinstance(e, dict):
+                term = e.get("term") or e.get("word") or e.get("text") or e.get("feature")
+                weight = next((e[k] for k in ("weight", "score", "contribution", "value") if k in e), None)
+            elif isinstance(e, (list, tuple)) and len(e) >= 2:
+                term, weight = e[0], e[1]
+            else:
+                continue
+            try:
+                weight = float(weight)
+            except (TypeError, ValueError):
+                continue
+            if term is not None and weight > 0:
+                rows.append({"term": str(term), "kind": kind, "weight": weight})
+
+    if isinstance(result, dict):
+        nested = {k: v for k, v in result.items() if isinstance(v, (list, tuple, dict))}
+        if nested:
+            for key, value in nested.items():
+                add(str(key), value)
+        else:
+            add("words", result)
+    else:
+        add("words", result)
+    return sorted(rows, key=lambda r: -r["weight"])
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
+def _matches(path: str, version: tuple, models_dir: str, item_id: int, k: int) -> list[dict]:
+    bundle = model_bundle(models_dir)
+    if not hasattr(bundle, "match_debunks"):
+        raise ModelsUnavailable("match_debunks")
+    row = item(path, item_id)
+    if row is None:
+        raise StoreError(f"item {item_id} not found")
+    found = bundle.match_debunks([row["text"]], k=k)
+    out = []
+    for m in (found[0] if found else []) or []:
+        get = (m.get if isinstance(m, dict) else lambda key, m=m: getattr(m, key, None))
+        when = get("date")
+        out.append({"title": get("title"), "url": get("url"), "platform": get("platform"),
+                    "date": to_china(when) if when else None, "score": get("score"),
+                    "already_debunked": get("already_debunked")})
+    return out
+
+
+def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list[dict]:
+    """The closest published clarifications: title, url, platform, date (China time), score."""
+    return _matches(path, data_version(path), models_dir, item_id, k)
+
+
+# --- sources and rejects ------------------------------------------------------------------
+
+def source_status(path: str) -> list[dict]:
+    return _query(path, "source_status")
+
+
+def rejects(path: str, limit: int = 200) -> list[dict]:
+    return _query(path, "list_rejects", limit)
+
+
+def count_rejects(path: str) -> int:
+    return _query(path, "count_rejects")
+
+
+# --- formatting helpers (pure) ------------------------------------------------------------
+
+def to_china(value) -> str | None:
+    """A stored UTC time (ISO text or datetime) as `YYYY-MM-DD HH:MM` China time."""
+    if value in (None, ""):
+        return None
+    try:
+        dt = value if isinstance(value, datetime) else parse_time(value)
+    except RumourwatchError:
+        return str(value)
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
+def safe_url(url) -> str | None:
+    """The url when it is a plain http(s) address, else None (scraped links may be javascript:)."""
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    lower = text.lower()
+    if (lower.startswith("http://") or lower.startswith("https://")) and not any(c in text for c in "\n\r\t <>\"'"):
+        return text
+    return None
+
+
+def parse_item_id(value) -> int | None:
+    """A positive item id from a query parameter, else None."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return n if n > 0 else None

@@ -1,0 +1,35 @@
+"""Dashboard entrypoint: page setup and navigation only. Run with
+
+    streamlit run dashboard/streamlit_app.py
+
+Pages live in dashboard/app_pages/ and hold UI only; data and caching are in dashboard/data.py.
+Later pages (alerts, experts, reports) slot into the sections below.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.strings import t  # noqa: E402
+
+st.set_page_config(page_title=t("app.title"), page_icon=":material/health_and_safety:", layout="wide")
+
+PAGES = {
+    t("nav.section.monitor"): [
+        st.Page("app_pages/live.py", title=t("page.live"), icon=":material/monitoring:", url_path="live",
+                default=True),
+        st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
+    ],
+    t("nav.section.data"): [
+        st.Page("app_pages/sources.py", title=t("page.sources"), icon=":material/database:", url_path="sources"),
+    ],
+}
+
+page = st.navigation(PAGES)
+st.sidebar.caption(t("app.title"))
+page.run()

@@ -1,0 +1,160 @@
+"""Rendering helpers shared by pages: tables of items, charts, safe text, error boundaries.
+
+Scraped text (item text, titles, accounts, reaction texts, reject payloads) is only ever shown
+through `st.text`, `st.code` or dataframe cells, which render it as text: a `<script>` tag or a
+`[link](javascript:...)` in a post stays visible characters, never markup.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.strings import t
+from rumourwatch.errors import ConfigError, RumourwatchError
+
+ITEM_PAGE = "app_pages/item.py"
+LIVE_PAGE = "app_pages/live.py"
+POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_md(text) -> str:
+    """Backslash-escape every Markdown/HTML/LaTeX special character (for labels built from data)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+@contextmanager
+def friendly_errors():
+    """Show a Chinese error with what to do next instead of a traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        st.error(t("error.config", detail=exc))
+    except RumourwatchError as exc:
+        st.error(t("error.store", detail=exc))
+
+
+def polarity_label(value) -> str:
+    return t(f"polarity.{value}") if value in ("positive", "neutral", "negative") else t("not_scored")
+
+
+def yes_no(value) -> str:
+    if value is None:
+        return t("not_scored")
+    return t("yes") if value else t("no")
+
+
+def one_line(text, limit: int = 120) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def items_frame(rows: list[dict], with_copies: bool = False) -> pd.DataFrame:
+    """Feed rows as a display table with Chinese column names (cells are plain text)."""
+    records = []
+    for r in rows:
+        rec = {
+            t("col.id"): r["id"],
+            t("col.published"): data.to_china(r["published_at"]),
+            t("col.platform"): r["platform"],
+            t("col.account"): r.get("account") or r.get("author") or t("unknown"),
+            t("col.text"): one_line(r.get("text")),
+            t("col.probability"): r.get("rumour_probability"),
+        }
+        # Columns the query did not return are left out rather than shown as "not scored".
+        if "polarity" in r:
+            rec[t("col.polarity")] = polarity_label(r.get("polarity"))
+        if "health_related" in r:
+            rec[t("col.health")] = yes_no(r.get("health_related"))
+        if "already_debunked" in r:
+            rec[t("col.debunked")] = yes_no(r.get("already_debunked"))
+        if with_copies:
+            rec[t("col.copies")] = r.get("cluster_size") or 1
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def items_table(rows: list[dict], key: str, with_copies: bool = False, height: int | str = "auto") -> None:
+    """An item table; selecting a row opens that item's detail page."""
+    frame = items_frame(rows, with_copies)
+    epoch = st.session_state.get("_nav_epoch", 0)
+    event = st.dataframe(
+        frame, hide_index=True, width="stretch", height=height, key=f"{key}_{epoch}",
+        on_select="rerun", selection_mode="single-row",
+        column_config={
+            t("col.id"): st.column_config.NumberColumn(width="small", format="%d"),
+            t("col.published"): st.column_config.TextColumn(width="small"),
+            t("col.text"): st.column_config.TextColumn(width="large"),
+            t("col.probability"): st.column_config.ProgressColumn(
+                min_value=0.0, max_value=1.0, format="percent", width="small"),
+            t("col.copies"): st.column_config.NumberColumn(width="small", format="%d"),
+        })
+    selected = getattr(getattr(event, "selection", None), "rows", None)
+    if selected:
+        open_item(int(frame.iloc[selected[0]][t("col.id")]))
+
+
+def open_item(item_id: int) -> None:
+    # A new epoch gives the tables fresh keys, so returning to the page does not re-open the item.
+    st.session_state["_nav_epoch"] = st.session_state.get("_nav_epoch", 0) + 1
+    st.switch_page(ITEM_PAGE, query_params={"item": str(item_id)})
+
+
+def polarity_colour_scale(domain_keys=("positive", "neutral", "negative")) -> alt.Scale:
+    return alt.Scale(domain=[t(f"polarity.{k}") for k in domain_keys],
+                     range=[POLARITY_COLOURS[k] for k in domain_keys])
+
+
+def trend_chart(rows: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(rows)
+    frame[t("col.polarity")] = frame["polarity"].map(lambda p: t(f"polarity.{p}"))
+    frame[t("col.day")] = frame["day"]
+    frame[t("col.share")] = frame["share"]
+    frame[t("col.count")] = frame["n"]
+    order = {"negative": 0, "neutral": 1, "positive": 2}
+    frame["order"] = frame["polarity"].map(order)
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{t('col.day')}:O", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(f"{t('col.share')}:Q", title=t("col.share") + " (%)", stack="normalize",
+                    axis=alt.Axis(format="%")),
+            color=alt.Color(f"{t('col.polarity')}:N", scale=polarity_colour_scale(),
+                            legend=alt.Legend(orient="top", title=None)),
+            order=alt.Order("order:Q"),
+            tooltip=[t("col.day"), t("col.polarity"), alt.Tooltip(f"{t('col.count')}:Q", format=","),
+                     alt.Tooltip(f"{t('col.share')}:Q", format=".1f")],
+        )
+        .properties(height=260)
+    )
+
+
+def hourly_chart(rows: list[dict]) -> alt.Chart:
+    long = []
+    for r in rows:
+        hour = pd.Timestamp(r["hour"])
+        long.append({t("col.hour"): hour, t("col.series"): t("live.hourly.all"), t("col.count"): r["n"]})
+        long.append({t("col.hour"): hour, t("col.series"): t("live.hourly.flagged"), t("col.count"): r["flagged"]})
+    frame = pd.DataFrame(long)
+    return (
+        alt.Chart(frame)
+        .mark_bar(opacity=0.85)
+        .encode(
+            x=alt.X(f"{t('col.hour')}:T", title=None, axis=alt.Axis(format="%H:00", labelAngle=0)),
+            xOffset=alt.XOffset(f"{t('col.series')}:N"),
+            y=alt.Y(f"{t('col.count')}:Q", title=t("col.count")),
+            color=alt.Color(f"{t('col.series')}:N",
+                            scale=alt.Scale(domain=[t("live.hourly.all"), t("live.hourly.flagged")],
+                                            range=["#1f77b4", "#c62828"]),
+                            legend=alt.Legend(orient="top", title=None)),
+            tooltip=[alt.Tooltip(f"{t('col.hour')}:T", format="%m-%d %H:00"), t("col.series"), t("col.count")],
+        )
+        .properties(height=260)
+    )

@@ -1,0 +1,134 @@
+"""A small fictional store for the dashboard tests (texts written for the tests, not from the bundle)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from rumourwatch import store  # noqa: E402
+from rumourwatch.ingest import ingest_events  # noqa: E402
+from rumourwatch.records import CST, UTC, iso  # noqa: E402
+from rumourwatch.sources.base import RawItem, RawReject  # noqa: E402
+
+APP = ROOT / "dashboard" / "streamlit_app.py"
+
+# Noon in Beijing: far from the China-time midnight, so "today" is unambiguous.
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+
+VINEGAR = "网传每天空腹喝三杯白醋可以软化血管，一个月治好高血压，医生都不会告诉你这个秘方！"
+VINEGAR_COPY = "转发：网传每天空腹喝三杯白醋可以软化血管，一个月治好高血压，医生都不会告诉你这个秘方！"
+HOSTILE = ("<script>alert(1)</script>紧急通知：大蒜泡水连喝七天可以预防所有流感，"
+           "点击[领取免费体检](javascript:alert(2))查看详情")
+FLU_SHOT = "市卫健委提醒：秋冬季请及时接种流感疫苗，老年人和儿童可优先预约，接种点名单已在官网公布。"
+WEATHER = "本周末全市晴到多云，最高气温十五度，适合户外散步。"
+INSURANCE = "下月起门诊慢特病费用可按新规定报销，具体范围以医保部门公布为准。"
+NO_AUTHOR = "听说喝热水能把病毒烫死，大家多喝热水吧"
+
+# (record, minutes before NOW, score or None)
+ITEMS = [
+    ({"id": "w1", "platform": "微博", "account": "健康小妙招", "url": "https://weibo.example/w1",
+      "text": VINEGAR, "repost_num": 3, "comment_num": 2,
+      "reposts": [{"date": "2026-11-23 11:20", "text": "真的假的？转给爸妈", "user_id": "u1"},
+                  {"date": "2026-11-23 11:35", "text": "转发微博", "user_id": "u2"}],
+      "comments": [{"date": "2026-11-23 11:30", "text": "这是谣言吧，醋不能治病", "user_id": "u3"}]},
+     50, {"rumour_probability": 0.92, "polarity": "negative", "health_related": 1, "topic": "心脑血管疾病防治"}),
+    ({"id": "c1", "platform": "微信公众号", "account": "养生堂摘编", "url": "https://mp.example/c1",
+      "text": VINEGAR_COPY},
+     40, {"rumour_probability": 0.88, "polarity": "negative", "health_related": 1, "topic": "心脑血管疾病防治"}),
+    ({"id": "h1", "platform": "微博", "account": "<b>转发达人</b>", "url": "javascript:alert(3)",
+      "text": HOSTILE},
+     30, {"rumour_probability": 0.81, "polarity": "negative", "health_related": 1, "topic": "传染病及地方病防控"}),
+    ({"id": "f1", "platform": "新闻网站", "account": "市卫健委", "author": "宣传科",
+      "url": "https://news.example/f1", "text": FLU_SHOT},
+     20, {"rumour_probability": 0.04, "polarity": "positive", "health_related": 1, "topic": "传染病及地方病防控"}),
+    ({"id": "n1", "platform": "今日头条", "account": "本地生活", "url": "https://toutiao.example/n1",
+      "text": WEATHER},
+     15, {"rumour_probability": 0.02, "polarity": "neutral", "health_related": 0, "topic": None}),
+    ({"id": "n2", "platform": "新闻网站", "account": "医保在线", "url": "https://news.example/n2",
+      "text": INSURANCE},
+     10, {"rumour_probability": 0.03, "polarity": "neutral", "health_related": 1, "topic": "健康知识普及"}),
+    ({"text": NO_AUTHOR},  # no id, author, account, platform or url: quality flags; left unscored
+     5, None),
+]
+
+# Scored: negative 3, neutral 2, positive 1 -> the report line below.
+EXPECTED_OPINION = "共 6 条：负面 50.0%，中性 33.3%，正面 16.7%"
+EXPECTED_TODAY = {"items": 7, "health_related": 5, "flagged": 3, "unscored": 1}
+
+
+def _score_row(item_id: int, score: dict, computed_at: datetime, reactions_seen: int) -> dict:
+    return {"item_id": item_id, "model_version": "test-v1", "computed_at": iso(computed_at),
+            "reactions_seen": reactions_seen, "last_reaction_at": None,
+            "is_rumour": int(score["rumour_probability"] >= 0.5), "polarity_scores": None,
+            "health_probability": float(score["health_related"]), "debunk_url": None, "debunk_title": None,
+            "debunk_score": None, "already_debunked": 0, **score}
+
+
+def item_id(db, platform: str, external_id: str) -> int:
+    return store.find_item(db, platform, external_id)["id"]
+
+
+def build_store(path: Path, now: datetime = NOW) -> dict:
+    """Ingest the fixture items as if published before `now`, score them, add rejects and checkpoints."""
+    db = store.open_db(path)
+    events = []
+    for record, minutes, _ in ITEMS:
+        rec = dict(record)
+        rec["date"] = (now - timedelta(minutes=minutes)).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+        for key in ("reposts", "comments"):
+            # Reactions keep their order but follow the item: minutes after its publication.
+            rec[key] = [dict(r, date=(now - timedelta(minutes=minutes - 5 - i * 10)).astimezone(CST)
+                             .strftime("%Y-%m-%d %H:%M")) for i, r in enumerate(record.get(key, []))]
+        events.append(RawItem(rec, position=f"line:{len(events) + 1}"))
+    events.append(RawReject(raw='{"id": "broken", "text": "少了右括号"', reason="invalid JSON: Expecting ',' delimiter",
+                            position="line:8", origin="fixture.jsonl:8"))
+    events.append(RawItem({"id": "empty", "platform": "微博", "text": "   "}, position="line:9"))
+    with store.transaction(db):
+        ingest_events(db, events, source="fixture", now=now)
+        store.set_checkpoint(db, "fixture", "line:9", len(events))
+    store.record_source_error(db, "rss:卫健委", "连接超时：源站无响应")
+
+    ids = {}
+    rows = []
+    for record, minutes, score in ITEMS:
+        iid = store.find_item(db, record.get("platform", "未知"), record.get("id") or _hash_id(db, record))["id"]
+        ids[record.get("id") or "no_author"] = iid
+        if score is None:
+            continue
+        if record.get("id") == "w1":
+            # An earlier score before any reaction, then the current one: the score history.
+            rows.append(_score_row(iid, dict(score, rumour_probability=0.61), now - timedelta(minutes=49), 0))
+            rows.append(_score_row(iid, score, now - timedelta(minutes=10), 3))
+        else:
+            rows.append(_score_row(iid, score, now - timedelta(minutes=minutes - 1), 0))
+    with store.transaction(db):
+        store.save_scores(db, rows)
+    db.conn.close()
+    return ids
+
+
+def _hash_id(db, record: dict) -> str:
+    row = db.execute("SELECT external_id FROM items WHERE text = ?", [record["text"]]).fetchone()
+    return row[0]
+
+
+def append_item(path: Path, external_id: str, text: str, now: datetime) -> int:
+    """Ingest one more item (as a replay would) through its own connection; returns its id."""
+    db = store.open_db(path)
+    record = {"id": external_id, "platform": "微博", "account": "新账号",
+              "date": now.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"), "text": text}
+    with store.transaction(db):
+        ingest_events(db, [RawItem(record)], source="replay", now=now)
+    new_id = item_id(db, "微博", external_id)
+    db.conn.close()
+    return new_id
+
+
+def raw_json(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False)
