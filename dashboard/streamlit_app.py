@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 
 import streamlit as st  # noqa: E402
 
+from dashboard import auth as dashboard_auth  # noqa: E402
 from dashboard.strings import t  # noqa: E402
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/health_and_safety:", layout="wide")
@@ -30,6 +31,9 @@ PAGES = {
     ],
 }
 
-page = st.navigation(PAGES)
+# Login first; the navigation then lists only the pages the user's role may open (rumourwatch/auth.py).
+user = dashboard_auth.require_login()
+page = st.navigation(dashboard_auth.pages_for(user, PAGES))
+dashboard_auth.user_box(user)
 st.sidebar.caption(t("app.title"))
 page.run()

@@ -43,6 +43,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Texts longer than this are truncated on ingest (the original length is kept)."),
     Setting("timezone", "Asia/Shanghai", "Time zone in which times are shown to users."),
     Setting("dashboard_refresh_seconds", 5, "How often the live dashboard refreshes itself."),
+    Setting("session_idle_minutes", 30.0,
+            "A dashboard login ends after this many minutes without activity."),
+    Setting("max_login_failures", 5,
+            "Wrong passwords in a row after which an account is locked for lockout_minutes."),
+    Setting("lockout_minutes", 15.0, "How long an account stays locked after too many wrong passwords."),
+    Setting("max_upload_mb", 10.0, "Largest file (in MB) accepted by the dashboard's upload forms."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -140,4 +140,29 @@ CREATE TABLE audit_log (
 CREATE INDEX idx_audit_at ON audit_log (at);
 CREATE INDEX idx_audit_target ON audit_log (target_type, target_id);
 """),
+    ("0004_auth", """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT,
+    role TEXT NOT NULL CHECK (role IN ('monitor', 'expert', 'analyst', 'leader', 'admin')),
+    password_hash TEXT NOT NULL,         -- scrypt$n$r$p$salt$hash (base64); never the password
+    expert_id INTEGER,                   -- for role expert: the roster entry whose assignments they see
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_login_at TEXT
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,         -- sha256 of the token; the token itself lives only in the browser session
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    ended_at TEXT,
+    end_reason TEXT
+);
+CREATE INDEX idx_sessions_user ON sessions (user_id);
+"""),
 ]

@@ -465,6 +465,100 @@ def audit_entries(db, limit: int = 200, actor: str | None = None, target_type: s
 
 
 # --- auth: users, sessions ------------------------------------------------------------------
+
+USER_COLUMNS = """id, username, display_name, role, expert_id, disabled, failed_logins, locked_until,
+                  created_at, updated_at, last_login_at"""
+
+
+def insert_user(db, username: str, role: str, password_hash: str, at: str, display_name: str | None = None,
+                expert_id: int | None = None) -> int:
+    try:
+        cur = db.execute(
+            """INSERT INTO users (username, display_name, role, password_hash, expert_id, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""", [username, display_name, role, password_hash, expert_id, at, at])
+    except sqlite3.IntegrityError as exc:
+        if "UNIQUE" in str(exc):
+            raise StoreError(f"user {username!r} already exists") from exc
+        raise StoreError(f"user {username!r} cannot be stored: {exc}") from exc
+    return cur.lastrowid
+
+
+def get_user(db, username: str, with_hash: bool = False) -> dict | None:
+    cols = USER_COLUMNS + (", password_hash" if with_hash else "")
+    rows = _rows(db, f"SELECT {cols} FROM users WHERE username = ?", [username])
+    return rows[0] if rows else None
+
+
+def get_user_by_id(db, user_id: int) -> dict | None:
+    rows = _rows(db, f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", [user_id])
+    return rows[0] if rows else None
+
+
+def list_users(db) -> list[dict]:
+    return _rows(db, f"SELECT {USER_COLUMNS} FROM users ORDER BY username COLLATE NOCASE")
+
+
+def count_users(db, role: str | None = None, active_only: bool = False) -> int:
+    where, params = [], []
+    if role:
+        where.append("role = ?")
+        params.append(role)
+    if active_only:
+        where.append("disabled = 0")
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return db.execute(f"SELECT count(*) FROM users{clause}", params).fetchone()[0]
+
+
+_USER_UPDATABLE = {"display_name", "role", "password_hash", "expert_id", "disabled", "failed_logins",
+                   "locked_until", "last_login_at"}
+
+
+def update_user(db, user_id: int, at: str, **fields) -> None:
+    unknown = set(fields) - _USER_UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable user fields: {sorted(unknown)}")
+    if not fields:
+        return
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE users SET {sets}, updated_at = ? WHERE id = ?", [*fields.values(), at, user_id])
+
+
+def insert_session(db, token_hash: str, user_id: int, at: str) -> None:
+    db.execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+               [token_hash, user_id, at, at])
+
+
+def get_session(db, token_hash: str) -> dict | None:
+    rows = _rows(db, "SELECT * FROM sessions WHERE token_hash = ?", [token_hash])
+    return rows[0] if rows else None
+
+
+def touch_session(db, token_hash: str, at: str) -> None:
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL", [at, token_hash])
+
+
+def end_session(db, token_hash: str, at: str, reason: str) -> None:
+    db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
+               [at, reason, token_hash])
+
+
+def end_user_sessions(db, user_id: int, at: str, reason: str) -> int:
+    cur = db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL",
+                     [at, reason, user_id])
+    return cur.rowcount
+
+
+def is_rumourwatch_db(db) -> bool:
+    """True when the file holds our schema (used before restoring a backup over the live store)."""
+    try:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        return False
+    if not {"_migrations", "items", "reactions", "checkpoints"} <= names:
+        return False
+    applied = {r[0] for r in db.execute("SELECT name FROM _migrations")}
+    return "0001_core" in applied
+
 # (end of auth section)
 
 

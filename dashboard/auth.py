@@ -1,0 +1,217 @@
+"""Login, sessions and role checks for the dashboard. The rules live in `rumourwatch.auth`; this
+module only asks for them and draws the login form.
+
+Pages call `require_role(...)` (or `require_permission(...)`) at the top:
+
+    from dashboard.auth import require_role
+    user = require_role("monitor", "admin")      # {"username", "role", "expert_id", ...}
+
+With no valid session the login form is shown and the page stops; with a role not allowed the page
+shows why and stops. Admin passes every check. The session token lives in `st.session_state` only
+(the store keeps its hash); a session ends after `session_idle_minutes` without activity.
+
+Tests log in without a password with `login_for_test(at, username)` (AppTest), see its docstring.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.strings import t
+from rumourwatch import auth, store
+from rumourwatch.config import load_settings
+from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.records import CST, parse_time
+
+TOKEN_KEY = "rw_auth_token"
+EXPIRED_KEY = "rw_auth_expired"
+
+
+@dataclass
+class _AuthConn:
+    db: object
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _auth_connection(path: str) -> _AuthConn:
+    # Login writes (sessions, failure counts, audit), so this connection is read-write, unlike the
+    # dashboard's query connection. Opening it also brings the schema up to date (adds the users table).
+    return _AuthConn(store.open_db(path))
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        st.error(t("error.config", detail=exc))
+        st.stop()
+
+
+def _with_db(fn, *args, **kwargs):
+    settings = _settings()
+    path = settings.db_path
+    if not Path(path).is_file():
+        st.info(t("auth.no_database", path=path))
+        st.stop()
+    try:
+        conn = _auth_connection(path)
+        with conn.lock:
+            return fn(conn.db, *args, **kwargs)
+    except auth.AuthError:
+        raise
+    except RumourwatchError as exc:
+        st.error(t("error.store", detail=exc))
+        st.stop()
+
+
+def policy() -> auth.Policy:
+    return auth.Policy.from_settings(_settings())
+
+
+def current_user() -> dict | None:
+    """The logged-in user ({"id", "username", "role", "expert_id", "display_name"}) or None.
+    A session that timed out is dropped here and the login form will say so."""
+    token = st.session_state.get(TOKEN_KEY)
+    if not token:
+        return None
+    user = _with_db(auth.session_user, token, policy())
+    if user is None:
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state[EXPIRED_KEY] = True
+    return user
+
+
+def _to_china(value: str | None) -> str:
+    if not value:
+        return ""
+    return parse_time(value).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
+def login_form() -> None:
+    """The Chinese login form; on success the session is stored and the app reruns."""
+    st.title(t("auth.title"))
+    if _with_db(store.count_users) == 0:
+        st.info(t("auth.no_users"))
+        return
+    if st.session_state.pop(EXPIRED_KEY, False):
+        st.warning(t("auth.expired", minutes=f"{policy().session_idle_minutes:g}"))
+    with st.form("login", clear_on_submit=False, enter_to_submit=True, width=420):
+        username = st.text_input(t("auth.username"), key="login_username", max_chars=64)
+        password = st.text_input(t("auth.password"), type="password", key="login_password", max_chars=1024)
+        submitted = st.form_submit_button(t("auth.submit"), type="primary")
+    if not submitted:
+        return
+    if not username or not password:
+        st.error(t("auth.missing"))
+        return
+    try:
+        token, user = _with_db(auth.login, username.strip(), password, policy())
+    except auth.AuthError as exc:
+        if exc.reason == "locked":
+            st.error(t("auth.locked", until=_to_china(exc.until)))
+        elif exc.reason == "disabled":
+            st.error(t("auth.disabled"))
+        else:
+            st.error(t("auth.bad_credentials"))
+        return
+    st.session_state[TOKEN_KEY] = token
+    st.session_state.pop("login_password", None)
+    st.rerun()
+
+
+def require_login() -> dict:
+    """The logged-in user; otherwise show the login form and stop the script."""
+    user = current_user()
+    if user is None:
+        login_form()
+        st.stop()
+    return user
+
+
+def require_role(*roles: str) -> dict:
+    """The logged-in user when their role is one of `roles` (admin always passes; no roles = any
+    logged-in user). Shows the login form or a clear refusal and stops the page otherwise."""
+    for role in roles:
+        auth.check_role(role)
+    user = require_login()
+    if roles and user["role"] not in roles and user["role"] != "admin":
+        allowed = "、".join(t(f"role.{r}") for r in roles)
+        st.error(t("auth.forbidden", role=t(f"role.{user['role']}"), allowed=allowed))
+        st.stop()
+    return user
+
+
+def require_permission(permission: str) -> dict:
+    """Like require_role, by permission name from `rumourwatch.auth.PERMISSIONS`."""
+    user = require_login()
+    if not auth.can(user["role"], permission):
+        st.error(t("auth.forbidden.action", role=t(f"role.{user['role']}")))
+        st.stop()
+    return user
+
+
+def can(permission: str, user: dict | None = None) -> bool:
+    """Whether the (current) user may do `permission`; for showing or hiding buttons."""
+    user = user if user is not None else current_user()
+    return bool(user) and auth.can(user["role"], permission)
+
+
+def pages_for(user: dict, pages: dict) -> dict:
+    """The navigation sections filtered to the pages `user`'s role may open (empty sections dropped).
+    Pages are matched by their url_path against `rumourwatch.auth.PAGE_ROLES`."""
+    out = {}
+    for section, section_pages in pages.items():
+        kept = [p for p in section_pages
+                if auth.page_allowed(user["role"], getattr(p, "_url_path", None) or p.url_path)]
+        if kept:
+            out[section] = kept
+    if not out:  # st.navigation needs at least one page; say plainly there is nothing for this role yet
+        out[t("app.title")] = [st.Page(_no_pages, title=t("auth.no_pages.title"), url_path="welcome",
+                                       icon=":material/info:")]
+    return out
+
+
+def _no_pages() -> None:
+    user = current_user() or {}
+    st.title(t("auth.no_pages.title"))
+    st.info(t("auth.no_pages", role=t(f"role.{user.get('role', 'monitor')}")))
+
+
+def logout() -> None:
+    token = st.session_state.pop(TOKEN_KEY, None)
+    if token:
+        _with_db(auth.logout, token)
+
+
+def user_box(user: dict) -> None:
+    """Sidebar: who is logged in, in which role, and a logout button."""
+    with st.sidebar:
+        name = user.get("display_name") or user["username"]
+        st.caption(t("auth.logged_in_as", name=name, role=t(f"role.{user['role']}")))
+        if st.button(t("auth.logout"), key="logout", icon=":material/logout:"):
+            logout()
+            st.rerun()
+
+
+def login_for_test(at, username: str, db_path: str | None = None) -> str:
+    """Log `username` in for an AppTest without a password: opens a session in the store and puts its
+    token into `at.session_state`. The user must exist (create it with `rumourwatch.auth.create_user`)
+    in the database named by `db_path` or, by default, `RUMOURWATCH_DB_PATH`. Returns the token.
+
+        at = AppTest.from_file("dashboard/app_pages/workbench.py")
+        login_for_test(at, "expert1")
+        at.run()
+    """
+    path = db_path or load_settings().db_path
+    db = store.open_db(path)
+    try:
+        token = auth.start_session(db, username, actor="test")
+    finally:
+        db.conn.close()
+    at.session_state[TOKEN_KEY] = token
+    return token

@@ -1,0 +1,405 @@
+"""Users, roles, passwords and sessions. No UI here: the dashboard (dashboard/auth.py) and the CLI
+(rumourwatch/commands/admin.py) both call these functions, so a rule is enforced in one place.
+
+Passwords are hashed with scrypt (standard library, memory-hard); only the hash is stored. A session
+is a random token held by the browser session; the store keeps its sha256, so a copy of the database
+does not let anyone log in. Sessions end after `session_idle_minutes` without activity. After
+`max_login_failures` wrong passwords in a row an account is locked for `lockout_minutes`.
+Every change to users, every login, failed login and logout goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import store
+from .errors import RumourwatchError
+from .records import iso, parse_time
+
+ROLES = ("monitor", "expert", "analyst", "leader", "admin")
+
+# What each role may do. Pages and commands ask `can(role, permission)`; admin may do everything.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "monitor": frozenset({
+        "monitor.view", "item.view", "alerts.view", "alerts.manage", "assignments.manage",
+        "verdicts.manage", "sources.view",
+    }),
+    "expert": frozenset({
+        "assignments.own", "workbench.use", "item.view_assigned",
+    }),
+    "analyst": frozenset({
+        "monitor.view", "item.view", "alerts.view", "models.view", "evaluation.view", "labels.manage",
+        "sources.view",
+    }),
+    "leader": frozenset({
+        "reports.view", "overview.view", "alerts.view",
+    }),
+    "admin": frozenset({"*"}),
+}
+ALL_PERMISSIONS = frozenset(set().union(*(p for r, p in PERMISSIONS.items() if r != "admin")) | {
+    "users.manage", "sources.manage", "rules.manage", "roster.manage", "audit.view", "backup.manage",
+})
+
+# Which roles see each dashboard page (by its url_path). A page not listed here is shown to admin only,
+# so a new page is never exposed by accident; add it here when it is registered in the navigation.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "live": frozenset({"monitor", "analyst", "admin"}),
+    "item": frozenset({"monitor", "analyst", "expert", "admin"}),
+    "sources": frozenset({"monitor", "analyst", "admin"}),
+    "alerts": frozenset({"monitor", "admin"}),
+    "assignments": frozenset({"monitor", "admin"}),
+    "verdicts": frozenset({"monitor", "admin"}),
+    "workbench": frozenset({"expert", "admin"}),
+    "my-assignments": frozenset({"expert", "admin"}),
+    "models": frozenset({"analyst", "admin"}),
+    "evaluation": frozenset({"analyst", "admin"}),
+    "labels": frozenset({"analyst", "admin"}),
+    "reports": frozenset({"leader", "admin"}),
+    "overview": frozenset({"leader", "admin"}),
+    "experts": frozenset({"admin"}),
+    "roster": frozenset({"admin"}),
+    "rules": frozenset({"admin"}),
+    "users": frozenset({"admin"}),
+    "audit": frozenset({"admin"}),
+}
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024  # scrypt cost grows with input; refuse absurd inputs early
+
+# scrypt cost: n=2**14, r=8 needs 16 MiB and ~0.1 s per hash, which makes guessing expensive.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SALT_BYTES, KEY_BYTES = 2 ** 14, 8, 1, 16, 32
+
+
+class AuthError(RumourwatchError):
+    """A login failed or an action is not allowed for this user (`reason` is a stable code)."""
+
+    def __init__(self, message: str, reason: str = "denied", until: str | None = None):
+        super().__init__(message)
+        self.reason = reason
+        self.until = until
+
+
+# --- roles and permissions -----------------------------------------------------------------
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AuthError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}", reason="bad_role")
+    return role
+
+
+def can(role: str | None, permission: str) -> bool:
+    """True when `role` may do `permission` (admin may do everything)."""
+    granted = PERMISSIONS.get(role or "", frozenset())
+    return "*" in granted or permission in granted
+
+
+def page_allowed(role: str | None, url_path: str) -> bool:
+    """True when `role` sees the dashboard page `url_path` (unknown pages: admin only)."""
+    if role == "admin":
+        return True
+    return role in PAGE_ROLES.get(url_path, frozenset())
+
+
+def require(user: dict | None, permission: str) -> dict:
+    """The user, or AuthError when they may not do `permission`."""
+    if not user:
+        raise AuthError("not logged in", reason="login_required")
+    if not can(user.get("role"), permission):
+        raise AuthError(f"user {user.get('username')!r} (role {user.get('role')}) may not do {permission}",
+                        reason="forbidden")
+    return user
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash as `scrypt$n$r$p$salt$hash` (the parameters travel with the hash)."""
+    check_password_policy(password)
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                         dklen=KEY_BYTES, maxmem=64 * 1024 * 1024)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when `password` matches the stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, key = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(key)
+        if len(password) > MAX_PASSWORD_LENGTH:
+            return False
+        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r),
+                             p=int(p), dklen=len(expected), maxmem=64 * 1024 * 1024)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _burn_time(password: str) -> None:
+    # An unknown username costs as much as a wrong password, so timing does not reveal which names exist.
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("x" * MIN_PASSWORD_LENGTH)
+    verify_password(password, _DUMMY_HASH)
+
+
+def check_password_policy(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", reason="weak_password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(f"password must have at most {MAX_PASSWORD_LENGTH} characters", reason="weak_password")
+    if password.strip() != password or not password.strip():
+        raise AuthError("password must not start or end with spaces", reason="weak_password")
+
+
+def check_username(username: str) -> str:
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise AuthError(f"username {username!r} is not valid: use 2-32 letters, digits, '_', '.' or '-'",
+                        reason="bad_username")
+    return username
+
+
+# --- user management (each change audited, in its own transaction) --------------------------------
+
+def _now(now: datetime | None) -> datetime:
+    return now or store.now_utc()
+
+
+def create_user(db, username: str, password: str, role: str, actor: str, *, display_name: str | None = None,
+                expert_id: int | None = None, now: datetime | None = None) -> dict:
+    """Add a user; AuthError for a bad name/role/password, StoreError when the name is taken."""
+    check_username(username)
+    check_role(role)
+    password_hash = hash_password(password)
+    at = iso(_now(now))
+    with store.transaction(db):
+        user_id = store.insert_user(db, username, role, password_hash, at, display_name, expert_id)
+        store.record_audit(db, actor, "user.add", "user", username,
+                           {"role": role, "expert_id": expert_id}, at=at)
+    return store.get_user_by_id(db, user_id)
+
+
+def _existing(db, username: str) -> dict:
+    user = store.get_user(db, username)
+    if user is None:
+        raise AuthError(f"no user named {username!r}; see `rumourwatch users list`", reason="no_user")
+    return user
+
+
+def _guard_last_admin(db, user: dict, new_role: str | None = None, disabling: bool = False) -> None:
+    # Never leave the system without an active admin: nobody could manage users any more.
+    if user["role"] != "admin" or user["disabled"]:
+        return
+    if (disabling or (new_role and new_role != "admin")) and store.count_users(db, "admin", active_only=True) <= 1:
+        raise AuthError(f"{user['username']!r} is the last active admin; add another admin first",
+                        reason="last_admin")
+
+
+def set_disabled(db, username: str, disabled: bool, actor: str, now: datetime | None = None) -> dict:
+    """Disable (ending their sessions) or re-enable a user."""
+    user = _existing(db, username)
+    if disabled:
+        _guard_last_admin(db, user, disabling=True)
+    at = iso(_now(now))
+    with store.transaction(db):
+        fields = {"disabled": 1 if disabled else 0}
+        if not disabled:
+            fields.update(failed_logins=0, locked_until=None)
+        store.update_user(db, user["id"], at, **fields)
+        if disabled:
+            store.end_user_sessions(db, user["id"], at, "disabled")
+        store.record_audit(db, actor, "user.disable" if disabled else "user.enable", "user", user["username"], at=at)
+    return store.get_user_by_id(db, user["id"])
+
+
+def set_role(db, username: str, role: str, actor: str, expert_id: int | None = None,
+             now: datetime | None = None) -> dict:
+    user = _existing(db, username)
+    check_role(role)
+    _guard_last_admin(db, user, new_role=role)
+    at = iso(_now(now))
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, role=role, expert_id=expert_id)
+        # A role change takes effect at once: open sessions would otherwise keep the old rights.
+        store.end_user_sessions(db, user["id"], at, "role_changed")
+        store.record_audit(db, actor, "user.role", "user", user["username"],
+                           {"from": user["role"], "to": role, "expert_id": expert_id}, at=at)
+    return store.get_user_by_id(db, user["id"])
+
+
+def set_password(db, username: str, password: str, actor: str, now: datetime | None = None) -> dict:
+    user = _existing(db, username)
+    password_hash = hash_password(password)
+    at = iso(_now(now))
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, password_hash=password_hash, failed_logins=0, locked_until=None)
+        store.end_user_sessions(db, user["id"], at, "password_changed")
+        store.record_audit(db, actor, "user.password", "user", user["username"], at=at)
+    return store.get_user_by_id(db, user["id"])
+
+
+def unlock(db, username: str, actor: str, now: datetime | None = None) -> dict:
+    user = _existing(db, username)
+    at = iso(_now(now))
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, failed_logins=0, locked_until=None)
+        store.record_audit(db, actor, "user.unlock", "user", user["username"], at=at)
+    return store.get_user_by_id(db, user["id"])
+
+
+def list_users(db) -> list[dict]:
+    return store.list_users(db)
+
+
+# --- login and sessions --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Policy:
+    session_idle_minutes: float = 30.0
+    max_login_failures: int = 5
+    lockout_minutes: float = 15.0
+
+    @classmethod
+    def from_settings(cls, settings) -> "Policy":
+        return cls(float(settings.session_idle_minutes), int(settings.max_login_failures),
+                   float(settings.lockout_minutes))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def public_user(user: dict) -> dict:
+    """The fields pages need: username, role, expert_id (plus display_name and id)."""
+    return {"id": user["id"], "username": user["username"], "role": user["role"],
+            "expert_id": user.get("expert_id"), "display_name": user.get("display_name")}
+
+
+def authenticate(db, username: str, password: str, policy: Policy = Policy(), now: datetime | None = None) -> dict:
+    """The user when the password is right and the account usable; AuthError with a reason otherwise:
+    `bad_credentials` (unknown name or wrong password, deliberately not told apart), `locked`, `disabled`."""
+    now = _now(now)
+    at = iso(now)
+    user = store.get_user(db, username or "", with_hash=True) if username else None
+    if user is None:
+        _burn_time(password or "")
+        with store.transaction(db):
+            store.record_audit(db, str(username or "")[:64], "login.failed", "user", str(username or "")[:64],
+                               {"reason": "unknown_user"}, at=at)
+        raise AuthError("wrong username or password", reason="bad_credentials")
+    if user["locked_until"] and parse_time(user["locked_until"]) > now:
+        with store.transaction(db):
+            store.record_audit(db, user["username"], "login.failed", "user", user["username"],
+                               {"reason": "locked"}, at=at)
+        raise AuthError(f"account locked until {user['locked_until']} after too many wrong passwords",
+                        reason="locked", until=user["locked_until"])
+    if not verify_password(password or "", user["password_hash"]):
+        failures = (user["failed_logins"] or 0) + 1
+        locked_until = None
+        if failures >= policy.max_login_failures:
+            locked_until = iso(now + timedelta(minutes=policy.lockout_minutes))
+        with store.transaction(db):
+            store.update_user(db, user["id"], at, failed_logins=0 if locked_until else failures,
+                              locked_until=locked_until)
+            store.record_audit(db, user["username"], "login.failed", "user", user["username"],
+                               {"reason": "wrong_password", "failures": failures}, at=at)
+            if locked_until:
+                store.record_audit(db, "system", "user.locked", "user", user["username"],
+                                   {"until": locked_until, "failures": failures}, at=at)
+        if locked_until:
+            raise AuthError(f"account locked until {locked_until} after {failures} wrong passwords",
+                            reason="locked", until=locked_until)
+        raise AuthError("wrong username or password", reason="bad_credentials")
+    if user["disabled"]:
+        with store.transaction(db):
+            store.record_audit(db, user["username"], "login.failed", "user", user["username"],
+                               {"reason": "disabled"}, at=at)
+        raise AuthError("this account is disabled; ask an administrator", reason="disabled")
+    return user
+
+
+def login(db, username: str, password: str, policy: Policy = Policy(),
+          now: datetime | None = None) -> tuple[str, dict]:
+    """Check the password and open a session: (token, user). The token goes to the browser session only."""
+    user = authenticate(db, username, password, policy, now)
+    token = secrets.token_urlsafe(32)
+    at = iso(_now(now))
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at)
+        store.insert_session(db, _token_hash(token), user["id"], at)
+        store.record_audit(db, user["username"], "login", "user", user["username"], at=at)
+    return token, public_user(user)
+
+
+def start_session(db, username: str, now: datetime | None = None, actor: str = "system") -> str:
+    """A session for `username` without a password (tests and trusted tooling only); returns the token."""
+    user = _existing(db, username)
+    token = secrets.token_urlsafe(32)
+    at = iso(_now(now))
+    with store.transaction(db):
+        store.insert_session(db, _token_hash(token), user["id"], at)
+        store.record_audit(db, actor, "session.start", "user", user["username"], at=at)
+    return token
+
+
+# Writing last_seen on every page rerun would make each click a write; once a minute is enough.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def session_user(db, token: str | None, policy: Policy = Policy(), now: datetime | None = None) -> dict | None:
+    """The logged-in user for `token`, or None when the token is unknown, ended, idle too long, or the
+    user was disabled. An idle session is ended (and audited) here."""
+    if not token:
+        return None
+    now = _now(now)
+    token_hash = _token_hash(token)
+    session = store.get_session(db, token_hash)
+    if session is None or session["ended_at"]:
+        return None
+    user = store.get_user_by_id(db, session["user_id"])
+    at = iso(now)
+    if user is None or user["disabled"]:
+        with store.transaction(db):
+            store.end_session(db, token_hash, at, "disabled")
+        return None
+    last_seen = parse_time(session["last_seen_at"])
+    if now - last_seen > timedelta(minutes=policy.session_idle_minutes):
+        with store.transaction(db):
+            store.end_session(db, token_hash, at, "idle")
+            store.record_audit(db, user["username"], "session.expired", "user", user["username"],
+                               {"last_seen_at": session["last_seen_at"]}, at=at)
+        return None
+    if now - last_seen >= TOUCH_EVERY:
+        store.touch_session(db, token_hash, at)
+    return public_user(user)
+
+
+def logout(db, token: str | None, now: datetime | None = None) -> None:
+    if not token:
+        return
+    token_hash = _token_hash(token)
+    session = store.get_session(db, token_hash)
+    if session is None or session["ended_at"]:
+        return
+    user = store.get_user_by_id(db, session["user_id"])
+    at = iso(_now(now))
+    with store.transaction(db):
+        store.end_session(db, token_hash, at, "logout")
+        store.record_audit(db, user["username"] if user else "?", "logout", "user",
+                           user["username"] if user else None, at=at)
