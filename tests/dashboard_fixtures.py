@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,12 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from rumourwatch import store  # noqa: E402
+from rumourwatch import auth, store  # noqa: E402
 from rumourwatch.ingest import ingest_events  # noqa: E402
 from rumourwatch.records import CST, UTC, iso  # noqa: E402
 from rumourwatch.sources.base import RawItem, RawReject  # noqa: E402
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
+MONITOR = "monitor1"  # a 舆情监测员 account; the pages tested here are the monitor's
+MONITOR_PASSWORD = "fixture-password-1"
 
 # Noon in Beijing: far from the China-time midnight, so "today" is unambiguous.
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -55,10 +56,15 @@ ITEMS = [
      10, {"rumour_probability": 0.03, "polarity": "neutral", "health_related": 1, "topic": "健康知识普及"}),
     ({"text": NO_AUTHOR},  # no id, author, account, platform or url: quality flags; left unscored
      5, None),
+    ({"id": "old1", "platform": "微博", "account": "社区医院", "url": "https://weibo.example/old1",
+      "text": "社区医院周六上午开展免费测血压活动，欢迎居民参加。"},
+     3 * 24 * 60, {"rumour_probability": 0.05, "polarity": "positive", "health_related": 1, "topic": "健康知识普及"}),
 ]
 
-# Scored: negative 3, neutral 2, positive 1 -> the report line below.
+# Published today (China time) and scored: negative 3, neutral 2, positive 1.
 EXPECTED_OPINION = "共 6 条：负面 50.0%，中性 33.3%，正面 16.7%"
+# The last 7 days add one positive item from three days ago.
+EXPECTED_OPINION_7D = "共 7 条：负面 42.9%，中性 28.6%，正面 28.6%"
 EXPECTED_TODAY = {"items": 7, "health_related": 5, "flagged": 3, "unscored": 1}
 
 
@@ -110,7 +116,15 @@ def build_store(path: Path, now: datetime = NOW) -> dict:
     with store.transaction(db):
         store.save_scores(db, rows)
     db.conn.close()
+    add_monitor(path)
     return ids
+
+
+def add_monitor(path: Path) -> None:
+    """The account the tests log in with (the dashboard shows nothing before a login)."""
+    db = store.open_db(path)
+    auth.create_user(db, MONITOR, MONITOR_PASSWORD, "monitor", actor="test", display_name="测试监测员")
+    db.conn.close()
 
 
 def _hash_id(db, record: dict) -> str:
@@ -128,7 +142,3 @@ def append_item(path: Path, external_id: str, text: str, now: datetime) -> int:
     new_id = item_id(db, "微博", external_id)
     db.conn.close()
     return new_id
-
-
-def raw_json(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False)

@@ -1,0 +1,255 @@
+"""AppTest smoke and behaviour tests of every dashboard page on a small fictional store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import dashboard_fixtures as fx
+from dashboard import data
+from dashboard.auth import login_for_test
+from rumourwatch import store
+
+LIVE, ITEM, SOURCES = "app_pages/live.py", "app_pages/item.py", "app_pages/sources.py"
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Point the dashboard at a fresh fixture store, at a fixed 'now', with no trained models."""
+    path = tmp_path / "dash.db"
+    ids = fx.build_store(path)
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
+    return ids
+
+
+def run_page(page: str | None = None, login: bool = True, **query) -> AppTest:
+    at = AppTest.from_file(str(fx.APP), default_timeout=30)
+    if login:
+        login_for_test(at, fx.MONITOR)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_markup(at: AppTest) -> list[str]:
+    """Everything rendered as Markdown (where `<script>` or a javascript: link could come alive)."""
+    out = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    out += [str(m.label) for m in at.metric] + [str(m.value) for m in at.metric]
+    return out
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def table_with(at: AppTest, column: str):
+    return [df.value for df in at.dataframe if column in df.value.columns]
+
+
+# --- 实时监测 -------------------------------------------------------------------------------
+
+def test_live_page_shows_today_counts_and_the_report_line(app_env):
+    at = run_page()
+    assert metric(at, "今日条目") == str(fx.EXPECTED_TODAY["items"])
+    assert metric(at, "健康相关") == str(fx.EXPECTED_TODAY["health_related"])
+    assert metric(at, "疑似谣言") == str(fx.EXPECTED_TODAY["flagged"])
+    assert metric(at, "待评分") == str(fx.EXPECTED_TODAY["unscored"])
+    assert any(fx.EXPECTED_OPINION in m.value for m in at.markdown)
+    assert any("另有 1 条尚未评分" in c.value for c in at.caption)
+    assert len(at.get("vega_lite_chart")) == 2  # opinion trend and hourly counts
+
+
+def test_period_filter_changes_the_opinion_line_but_not_today(app_env):
+    at = run_page()
+    at.sidebar.radio(key="f_period").set_value("7d").run()
+    assert not at.exception
+    assert any(fx.EXPECTED_OPINION_7D in m.value for m in at.markdown)
+    assert any("情感倾向（近7天）" in s.value for s in at.subheader)
+    assert metric(at, "今日条目") == str(fx.EXPECTED_TODAY["items"])
+
+
+def test_platform_probability_and_health_filters_narrow_the_line(app_env):
+    at = run_page()
+    at.sidebar.multiselect(key="f_platforms").set_value(["新闻网站"]).run()
+    assert any("共 2 条：中性 50.0%，正面 50.0%，负面 0.0%" in m.value for m in at.markdown)
+    at.sidebar.multiselect(key="f_platforms").set_value([]).run()
+    at.sidebar.slider(key="f_min_prob").set_value(0.5).run()
+    assert any("共 3 条：负面 100.0%，中性 0.0%，正面 0.0%" in m.value for m in at.markdown)
+    feed = table_with(at, "情感倾向")[-1]
+    assert set(feed["谣言概率"]) == {0.92, 0.88, 0.81}
+    at.sidebar.slider(key="f_min_prob").set_value(0.0).run()
+    at.sidebar.checkbox(key="f_health").check().run()
+    assert any("共 5 条：负面 60.0%，中性 20.0%，正面 20.0%" in m.value for m in at.markdown)
+    assert not at.exception
+
+
+def test_top_rumours_show_one_row_per_cluster_with_its_copies(app_env):
+    at = run_page()
+    top = table_with(at, "副本数")[0]
+    assert list(top["编号"][:2]) == [app_env["w1"], app_env["h1"]]
+    assert top.iloc[0]["副本数"] == 2
+    assert app_env["c1"] not in set(top["编号"])  # the copy is folded into its cluster
+
+
+def test_feed_lists_newest_first_with_chinese_polarity_and_hostile_text_as_plain_cells(app_env):
+    at = run_page()
+    feed = [df for df in table_with(at, "情感倾向") if "副本数" not in df.columns][0]
+    assert feed.iloc[0]["编号"] == app_env["no_author"]
+    assert feed.iloc[0]["情感倾向"] == "未评分"
+    assert set(feed["情感倾向"]) == {"正面", "中性", "负面", "未评分"}
+    assert any("<script>alert(1)</script>" in cell for cell in feed["内容"])
+    assert not any("<script" in m or "javascript:" in m for m in shown_markup(at))
+
+
+def test_item_query_parameter_on_the_main_page_opens_the_item(app_env):
+    at = run_page(item=app_env["w1"])
+    assert any(t.value == fx.VINEGAR for t in at.text)
+
+
+# --- 条目详情 -------------------------------------------------------------------------------
+
+def test_item_page_shows_hostile_text_as_text_and_never_as_markup(app_env):
+    at = run_page(ITEM, item=app_env["h1"])
+    assert [t.value for t in at.text] == [fx.HOSTILE]
+    assert not any("<script" in m or "javascript:" in m or "<b>" in m for m in shown_markup(at))
+    meta = table_with(at, "项目")[0].set_index("项目")["内容"]
+    assert meta["账号"] == "<b>转发达人</b>"
+    assert "已按文本显示" in meta["原文链接"]
+    assert not at.get("link_button")  # a javascript: url is never offered as a link
+
+
+def test_item_page_shows_scores_reactions_history_and_cluster_copies(app_env):
+    at = run_page(ITEM, item=app_env["w1"])
+    assert [t.value for t in at.text] == [fx.VINEGAR]
+    assert metric(at, "谣言概率") == "92.0%"
+    assert metric(at, "情感倾向") == "负面"
+    assert metric(at, "话题") == "心脑血管疾病防治"
+    reactions = table_with(at, "类型")[0]
+    assert list(reactions["类型"]) == ["转发", "评论", "转发"]
+    assert "这是谣言吧，醋不能治病" in set(reactions["内容"])
+    assert len(at.get("vega_lite_chart")) == 2  # cumulative reactions and score history
+    copies = table_with(at, "编号")[-1]
+    assert list(copies["编号"]) == [app_env["c1"]]
+    meta = table_with(at, "项目")[0].set_index("项目")["内容"]
+    assert meta["发布时间"] == "2026-11-23 11:10"  # shown in Beijing time
+    assert at.get("link_button")
+
+
+def test_item_page_names_missing_elements_in_chinese(app_env):
+    at = run_page(ITEM, item=app_env["no_author"])
+    warning = " ".join(w.value for w in at.warning)
+    assert "缺少作者" in warning and "缺少来源" in warning
+    assert metric(at, "谣言概率") == "未评分"
+    assert any("尚未评分" in i.value for i in at.info)
+
+
+def test_item_page_without_models_says_how_to_get_them(app_env):
+    at = run_page(ITEM, item=app_env["w1"])
+    assert any("rumourwatch train" in i.value for i in at.info)
+
+
+@dataclass
+class FakeMatch:
+    url: str
+    title: str
+    platform: str
+    date: object
+    score: float
+    already_debunked: bool
+
+
+class FakeBundle:
+    version = "fake"
+
+    def explain(self, doc):
+        assert doc.text == fx.VINEGAR and len(doc.reactions) == 3
+        return {"words": [("软化血管", 0.8), ("秘方", 0.5), ("醋", -0.2)], "reactions": [("转给爸妈", 0.3)]}
+
+    def match_debunks(self, texts, k):
+        return [[FakeMatch("https://debunk.example/vinegar", "喝醋不能软化血管", "科普网站",
+                           fx.NOW, 0.71, True),
+                 FakeMatch("javascript:alert(4)", "另一篇", "未知", None, 0.2, False)][:k]]
+
+
+def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkeypatch):
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: FakeBundle())
+    at = run_page(ITEM, item=app_env["w1"])
+    terms = table_with(at, "词语/互动")[0]
+    assert list(terms["词语/互动"]) == ["软化血管", "秘方", "转给爸妈"]  # only what pushed the score up
+    debunks = table_with(at, "相似度")[0]
+    assert list(debunks["标题"]) == ["喝醋不能软化血管", "另一篇"]
+    assert debunks.iloc[0]["链接"] == "https://debunk.example/vinegar"
+    assert pd.isna(debunks.iloc[1]["链接"])  # a javascript: url is not made clickable
+    assert any("已发布辟谣" in s.value for s in at.success)
+
+
+def test_item_page_rejects_bad_or_unknown_ids_clearly(app_env):
+    at = run_page(ITEM, item="abc")
+    assert any("正整数" in e.value for e in at.error)
+    at = run_page(ITEM, item=9999)
+    assert any("未找到编号为 9999" in w.value for w in at.warning)
+    at = run_page(ITEM)
+    assert any("输入条目编号" in i.value for i in at.info)
+
+
+# --- 数据源与质量 ---------------------------------------------------------------------------
+
+def test_sources_page_shows_checkpoints_errors_and_rejects(app_env):
+    at = run_page(SOURCES)
+    assert metric(at, "拒收记录") == "2"
+    assert metric(at, "有错误的数据源") == "1"
+    assert metric(at, "条目总数") == str(len(fx.ITEMS))
+    assert any("连接超时" in w.value for w in at.warning)
+    status = table_with(at, "检查点位置")[0]
+    assert "line:9" in set(status["检查点位置"])
+    rejects = table_with(at, "原因")[0]
+    assert any("invalid JSON" in r for r in rejects["原因"])
+    assert any("empty text" in r for r in rejects["原因"])
+    assert at.code[0].value == '{"id": "empty", "platform": "微博", "text": "   "}'  # raw, as text
+
+
+# --- empty and broken stores ----------------------------------------------------------------
+
+def test_missing_database_says_how_to_create_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(tmp_path / "absent.db"))
+    at = run_page(login=False)
+    assert any("rumourwatch init-db" in i.value for i in at.info)
+
+
+def test_empty_database_shows_the_empty_state(tmp_path, monkeypatch):
+    path = tmp_path / "empty.db"
+    store.open_db(path).conn.close()
+    fx.add_monitor(path)
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    at = run_page()
+    assert any("暂无数据：请先启动采集（rumourwatch watch）" in i.value for i in at.info)
+    assert not at.metric
+    at = run_page(SOURCES)
+    assert metric(at, "拒收记录") == "0"
+    assert any("暂无拒收记录" in i.value for i in at.info)
+
+
+def test_a_file_that_is_not_a_database_gives_an_error_not_a_traceback(tmp_path, monkeypatch):
+    path = tmp_path / "junk.db"
+    path.write_text("这不是数据库" * 200, encoding="utf-8")
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    for page in (None, ITEM, SOURCES):
+        at = run_page(page, login=False, **({"item": 1} if page == ITEM else {}))
+        assert any("无法读取数据库" in e.value for e in at.error), page
+
+
+def test_bad_setting_is_named_in_chinese_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUMOURWATCH_RUMOUR_THRESHOLD", "很高")
+    at = run_page(login=False)
+    assert any("配置有误" in e.value and "rumour_threshold" in e.value for e in at.error)
