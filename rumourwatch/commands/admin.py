@@ -1,0 +1,242 @@
+"""Administration commands: user accounts, backup and restore.
+
+`rumourwatch users add NAME --role admin` creates the first account (no login is needed on the
+command line: whoever can run it already has the database file). Actions are audited with the
+operating-system user as actor, e.g. `cli:alice`.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+
+import click
+
+from .. import auth, backup as backup_mod, store
+from ..errors import RumourwatchError
+
+
+def friendly_errors(fn):
+    """Domain errors become one-line `Error: ...` messages. (A copy of cli.friendly_errors: importing
+    rumourwatch.cli from here would be circular when it runs as `python -m rumourwatch.cli`.)"""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RumourwatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def _db(ctx):
+    return store.open_db(ctx.obj["settings"].db_path)
+
+
+def _read_password(password_stdin: bool, confirm: bool = True) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+
+
+@click.group()
+def users():
+    """Manage dashboard accounts and roles (monitor, expert, analyst, leader, admin).
+
+    Example:
+
+        rumourwatch users add alice --role admin
+    """
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(auth.ROLES), help="What the user may see and do.")
+@click.option("--name", "display_name", default=None, help="Display name shown in the dashboard.")
+@click.option("--expert-id", type=int, default=None, help="For role expert: their id in the expert roster.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_context
+@friendly_errors
+def users_add(ctx, username, role, display_name, expert_id, password_stdin):
+    """Add an account; the password is asked for (or read from stdin), never given as an argument.
+
+    Example:
+
+        rumourwatch users add alice --role admin
+        echo "$PW" | rumourwatch users add wang.expert --role expert --expert-id 12 --password-stdin
+    """
+    password = _read_password(password_stdin)
+    user = auth.create_user(_db(ctx), username, password, role, _actor(), display_name=display_name,
+                            expert_id=expert_id)
+    click.echo(f"added user {user['username']} (role {user['role']})")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def users_list(ctx, as_json):
+    """List accounts with role, state and last login (never passwords).
+
+    Example:
+
+        rumourwatch users list
+    """
+    rows = auth.list_users(_db(ctx))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no users yet; add one with: rumourwatch users add NAME --role admin")
+        return
+    click.echo(f"{'username':<24} {'role':<8} {'state':<8} {'expert':>6}  last login")
+    for r in rows:
+        state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
+        click.echo(f"{r['username']:<24} {r['role']:<8} {state:<8} {r['expert_id'] or '':>6}  "
+                   f"{r['last_login_at'] or '-'}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+@friendly_errors
+def users_disable(ctx, username):
+    """Disable an account and end its open sessions (it can be enabled again).
+
+    Example:
+
+        rumourwatch users disable bob
+    """
+    auth.set_disabled(_db(ctx), username, True, _actor())
+    click.echo(f"disabled user {username}")
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_context
+@friendly_errors
+def users_enable(ctx, username):
+    """Enable a disabled account again (also clears a lockout).
+
+    Example:
+
+        rumourwatch users enable bob
+    """
+    auth.set_disabled(_db(ctx), username, False, _actor())
+    click.echo(f"enabled user {username}")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(auth.ROLES))
+@click.option("--expert-id", type=int, default=None, help="For role expert: their id in the expert roster.")
+@click.pass_context
+@friendly_errors
+def users_set_role(ctx, username, role, expert_id):
+    """Change an account's role; its open sessions end so the change applies at once.
+
+    Example:
+
+        rumourwatch users set-role bob analyst
+    """
+    auth.set_role(_db(ctx), username, role, _actor(), expert_id=expert_id)
+    click.echo(f"user {username} now has role {role}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.pass_context
+@friendly_errors
+def users_set_password(ctx, username, password_stdin):
+    """Set a new password (ends the user's sessions and clears a lockout).
+
+    Example:
+
+        rumourwatch users set-password bob
+    """
+    auth.set_password(_db(ctx), username, _read_password(password_stdin), _actor())
+    click.echo(f"password of {username} changed")
+
+
+@users.command("unlock")
+@click.argument("username")
+@click.pass_context
+@friendly_errors
+def users_unlock(ctx, username):
+    """Lift a lockout after too many wrong passwords.
+
+    Example:
+
+        rumourwatch users unlock bob
+    """
+    auth.unlock(_db(ctx), username, _actor())
+    click.echo(f"unlocked user {username}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@friendly_errors
+def backup_cmd(ctx, file):
+    """Write a consistent copy of the database to FILE while the worker keeps running.
+
+    Example:
+
+        rumourwatch backup backups/rumourwatch-2026-11-23.db
+    """
+    db = _db(ctx)
+    result = backup_mod.backup(db, file)
+    with store.transaction(db):
+        store.record_audit(db, _actor(), "backup", "database", file, {"bytes": result["bytes"]})
+    click.echo(f"backed up {ctx.obj['settings'].db_path} to {result['path']} ({result['bytes']:,} bytes)")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@friendly_errors
+def restore_cmd(ctx, file, yes):
+    """Replace the database with the backup FILE (stop the worker and dashboard first).
+
+    FILE is checked first: a file that is not an intact rumourwatch database is refused and the
+    current database is left untouched.
+
+    Example:
+
+        rumourwatch restore backups/rumourwatch-2026-11-23.db --yes
+    """
+    db_path = ctx.obj["settings"].db_path
+    summary = backup_mod.check_backup_file(file)
+    if not yes:
+        click.confirm(f"replace {db_path} with {file} ({summary['items']:,} items)?", abort=True)
+    result = backup_mod.restore(file, db_path)
+    db = store.open_db(db_path)
+    with store.transaction(db):
+        store.record_audit(db, _actor(), "restore", "database", file, {"items": result["items"]})
+    click.echo(f"restored {db_path} from {file}: {result['items']:,} items"
+               + (f"; applied {', '.join(result['migrations_applied'])}" if result["migrations_applied"] else ""))
+
+
+COMMANDS = (users, backup_cmd, restore_cmd)
+
+
+def register(cli: click.Group) -> None:
+    """Add these commands to the main CLI (one line in rumourwatch/cli.py)."""
+    for command in COMMANDS:
+        cli.add_command(command)
