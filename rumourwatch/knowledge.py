@@ -1,0 +1,366 @@
+"""The "already debunked" knowledge base: match incoming items to published clarifications.
+
+A `DebunkIndex` holds char n-gram TF-IDF vectors of debunk articles. Each article is indexed by
+its *claim*: the title plus the rumour statement when the article quotes it (流言：… 真相：…,
+流传内容：… 鉴定结果：…), else the title plus the article's opening. Incoming items resemble the
+claim, not the long explanation, so indexing the whole text would drown the match.
+
+The index is self-contained: it keeps each article's title, url, platform, date and a short
+snippet, so it scores without the data bundle. It pickles (no lambdas, no closures).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import ModelError, RecordError
+from .records import UTC, parse_time
+
+# Cosine similarity at or above which an item counts as 已辟谣. Chosen on hand-checked pairs for
+# high precision; see data/labels/DEBUNK_MATCHES.md. `training/build_debunk_index.fit` re-derives
+# it from the labels with the index actually built and stores it on the object.
+DEFAULT_THRESHOLD = 0.30
+
+SNIPPET_CHARS = 80
+LEAD_CHARS = 160  # opening of an article used when it quotes no explicit claim
+CLAIM_CHARS = 300  # longest claim statement kept
+
+# Markers that open the quoted rumour, and those that close it (start of the verdict).
+_CLAIM_START = re.compile(r"(?:流言|流传内容|网传内容|传言|谣言内容)\s*[：:]\s*")
+_CLAIM_END = re.compile(r"(?:真相|鉴定结果|要点|结论|查证|辟谣)\s*[：:]")
+
+# Boilerplate that opens many WeChat-account and news articles and says nothing about the claim.
+_BOILERPLATE = (
+    re.compile(r"^.{0,120}?功能介绍.{0,200}?(?:\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s*\S{0,6})"),
+    re.compile(r"^(?:文\s*[|/｜]\s*捉谣记\S*|来源[：:]\S{0,30}|原\s*创\s*[：:]\s*\S{0,30})\s*"),
+    re.compile(r"^当前无WIFI.{0,60}?(?:继续播放|流量)\S*\s*"),
+    re.compile(r"^人民网北京\d{1,2}月\d{1,2}日电\s*(?:（[^）]{0,30}）)?\s*"),
+)
+_URL = re.compile(r"https?://\S+")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Text as the vectoriser sees it: NFKC (full-width → half-width), lower case, no urls."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = _URL.sub(" ", text)
+    text = text.replace("\u200b", "")
+    return _SPACE.sub(" ", text).strip()
+
+
+def claim_of(title: str, text: str) -> str:
+    """The claim part of a debunk article: the quoted rumour when present, else the opening."""
+    body = _SPACE.sub(" ", text or "").strip()
+    m = _CLAIM_START.search(body[:400])
+    if m:
+        rest = body[m.end():]
+        end = _CLAIM_END.search(rest)
+        claim = rest[: end.start()] if end else rest
+        return claim[:CLAIM_CHARS].strip()
+    for pattern in _BOILERPLATE:
+        body = pattern.sub("", body, count=1)
+    return body[:LEAD_CHARS].strip()
+
+
+def index_text(title: str, text: str) -> str:
+    """What one article contributes to the index: its title and its claim."""
+    return f"{title or ''} {claim_of(title, text)}"
+
+
+def _snippet(title: str, text: str) -> str:
+    claim = claim_of(title, text)
+    return claim[:SNIPPET_CHARS] + ("…" if len(claim) > SNIPPET_CHARS else "")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One published clarification that resembles an item, with its cosine similarity."""
+
+    url: str
+    title: str
+    platform: str
+    date: datetime | None  # publication time, UTC
+    score: float
+    snippet: str
+
+
+def _as_utc(when: datetime) -> datetime:
+    if not isinstance(when, datetime):
+        raise TypeError(f"before must be a datetime or None, got {type(when).__name__}")
+    return parse_time(when)  # naive → China time, aware → converted; returns UTC
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_PRIME = np.uint64(1000003)
+
+
+def char_ngram_hashes(texts: Sequence[str], ngram_range: tuple[int, int]):
+    """(row, hash) of every char n-gram of the normalised texts, computed in numpy.
+
+    The texts are joined with NUL separators into one code-point array; an n-gram's 64-bit hash
+    is a polynomial over its code points mixed with n. Windows that cross a separator are left
+    out. This is ~10× faster than a Python analyzer and has no vocabulary to look up.
+    """
+    norm = [normalise(t).replace("\x00", " ") for t in texts]
+    lengths = np.fromiter((len(t) + 1 for t in norm), dtype=np.int64, count=len(norm))
+    joined = "\x00".join(norm) + "\x00"
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row_of = np.repeat(np.arange(len(norm), dtype=np.int64), lengths)
+    sep_before = np.concatenate(([0], np.cumsum(codes == 0)))  # separators before position i
+    rows, hashes = [], []
+    total = codes.shape[0]
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        m = total - n + 1
+        if m <= 0:
+            continue
+        h = np.full(m, np.uint64(n), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                h = h * _PRIME + codes[j:j + m]
+            h = h * _MIX
+        ok = sep_before[n:n + m] == sep_before[:m]  # no NUL inside the window
+        rows.append(row_of[:m][ok])
+        hashes.append(h[ok])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    return np.concatenate(rows), np.concatenate(hashes)
+
+
+def _top_k(sims, k: int):
+    """Column indices of each row's k largest values, best first (ties: lower index first).
+
+    A few argmax passes beat argpartition on wide float rows by ~5× for the small k used here.
+    """
+    n_rows, n_cols = sims.shape
+    k = min(k, n_cols)
+    if k > 16:
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        return top
+    work = sims.copy() if k > 1 else sims
+    top = np.empty((n_rows, k), dtype=np.int64)
+    rows = np.arange(n_rows)
+    for i in range(k):
+        top[:, i] = work.argmax(axis=1)
+        if i < k - 1:
+            work[rows, top[:, i]] = -np.inf
+    return top
+
+
+def _sublinear(counts):
+    return (1.0 + np.log(counts)).astype(np.float32)
+
+
+class DebunkIndex:
+    """Char n-gram TF-IDF over debunk articles; cosine top-k matching in batch.
+
+    `threshold` is the score at or above which a match means 已辟谣 (`already_debunked`).
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, ngram_range: tuple[int, int] = (2, 4),
+                 max_df: float = 0.02):
+        self.threshold = float(threshold)
+        self.ngram_range = tuple(ngram_range)
+        self.max_df = max_df
+        self.vocab = None  # sorted 64-bit hashes of the articles' n-grams
+        self._vocab_index = None
+        self.idf = None
+        self.unseen_idf = 1.0
+        self.features = 0
+        self.matrix_t = None  # (features × articles) CSR: item vectors @ matrix_t = cosines
+        self.titles: list[str] = []
+        self.urls: list[str] = []
+        self.platforms: list[str] = []
+        self.dates: list[datetime | None] = []
+        self.snippets: list[str] = []
+        self._epoch = np.zeros(0)
+        self.rejected: list[tuple[int, str]] = []  # (input position, reason) of unusable articles
+        self.fitted_on: str = ""
+
+    # -- building ------------------------------------------------------------------------
+    def fit(self, articles: Iterable[dict], source: str = "") -> "DebunkIndex":
+        """Index articles (dicts with title, url, platform, date, text).
+
+        Articles without a title and text, or with an unreadable date, are set aside in
+        `self.rejected` with the reason. Exact repeats of (url, title) keep the longer text.
+        """
+        kept: dict[tuple[str, str], dict] = {}
+        rejected: list[tuple[int, str]] = []
+        for i, a in enumerate(articles):
+            if not isinstance(a, dict):
+                rejected.append((i, "not an object"))
+                continue
+            title, text = a.get("title") or "", a.get("text") or ""
+            if not isinstance(title, str) or not isinstance(text, str):
+                rejected.append((i, "title and text must be strings"))
+                continue
+            if not title.strip() and not text.strip():
+                rejected.append((i, "no title and no text"))
+                continue
+            try:
+                date = parse_time(a.get("date"))
+            except RecordError as exc:
+                rejected.append((i, str(exc)))
+                continue
+            key = (str(a.get("url") or ""), title)
+            row = {"title": title, "text": text, "url": key[0], "date": date,
+                   "platform": str(a.get("platform") or "")}
+            if key not in kept or len(text) > len(kept[key]["text"]):
+                kept[key] = row
+        rows = list(kept.values())
+        if not rows:
+            raise RecordError("no usable debunk articles to index (each needs a title or text)")
+        n_docs = len(rows)
+        r, h = char_ngram_hashes([index_text(x["title"], x["text"]) for x in rows],
+                                 self.ngram_range)
+        self.vocab, col = np.unique(h, return_inverse=True)
+        self._vocab_index = None
+        counts = sp.csr_matrix((np.ones(len(col), np.float32), (r, col.ravel())),
+                               shape=(n_docs, len(self.vocab)))
+        counts.sum_duplicates()
+        df = np.bincount(counts.indices, minlength=len(self.vocab))
+        # Smoothed idf as in scikit-learn. An item's n-grams that no article has get the highest
+        # idf and count in its norm, so unrelated content lowers its cosine.
+        idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        self.unseen_idf = float(np.log(1.0 + n_docs) + 1.0)
+        if n_docs > 50:
+            # Very common n-grams (新冠, 谣言, 网传) say nothing about which claim; zeroing them
+            # also keeps the item × article product sparse and fast.
+            idf = np.where(df > self.max_df * n_docs, 0.0, idf)
+        self.idf = idf.astype(np.float32)
+        counts.data = _sublinear(counts.data) * self.idf[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        matrix = sp.diags((1.0 / norms).astype(np.float32)) @ counts
+        self.matrix_t = matrix.T.tocsr().astype(np.float32)
+        self.features = len(self.vocab)
+        self.titles = [r["title"] for r in rows]
+        self.urls = [r["url"] for r in rows]
+        self.platforms = [r["platform"] for r in rows]
+        self.dates = [r["date"] for r in rows]
+        self.snippets = [_snippet(r["title"], r["text"]) for r in rows]
+        self._epoch = np.array([d.timestamp() if d else np.nan for d in self.dates])
+        self.rejected = rejected
+        self.fitted_on = source
+        return self
+
+    def __len__(self) -> int:
+        return len(self.urls)
+
+    # -- scoring -------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if self.vocab is None:
+            raise ModelError("the debunk index is not built; run training (build_debunk_index)")
+
+    def _lookup(self):
+        # A hash table over the n-gram hashes: ~8× faster than searchsorted on the sorted vocab.
+        # Built on first use, not pickled (it is derived).
+        if self._vocab_index is None:
+            self._vocab_index = pd.Index(self.vocab)
+        return self._vocab_index
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_vocab_index"] = None
+        return state
+
+    def scores(self, texts: Sequence[str]):
+        """Dense (items × articles) cosine similarities."""
+        self._check_fitted()
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings, not one string")
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"texts[{i}] must be a string, got {type(t).__name__}")
+        n = len(texts)
+        rows, h = char_ngram_hashes(texts, self.ngram_range)
+        pos = self._lookup().get_indexer(h)
+        seen = pos >= 0
+        x = sp.csr_matrix((np.ones(int(seen.sum()), np.float32), (rows[seen], pos[seen])),
+                          shape=(n, len(self.vocab)))
+        x.sum_duplicates()
+        x.data = _sublinear(x.data) * self.idf[x.indices]
+        sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
+        if (~seen).any():
+            # n-grams unknown to the index: count each distinct one per text with the top idf
+            key = h[~seen] ^ (rows[~seen].astype(np.uint64) * _PRIME)
+            _, first, tf = np.unique(key, return_index=True, return_counts=True)
+            w = _sublinear(tf.astype(np.float32)) * self.unseen_idf
+            sq += np.bincount(rows[~seen][first], weights=w * w, minlength=n)
+        norms = np.sqrt(sq)
+        norms[norms == 0] = 1.0
+        x = sp.diags((1.0 / norms).astype(np.float32)) @ x
+        return (x @ self.matrix_t).toarray()
+
+    def match(self, texts: Sequence[str], k: int = 5,
+              before: datetime | None = None) -> list[list[Match]]:
+        """For each text, its k most similar articles, best first (score > 0 only).
+
+        `before` keeps only articles published strictly before that time (naive = China time),
+        i.e. clarifications that could have been known then; undated articles are then left out.
+        """
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        sims = self.scores(texts)
+        if before is not None:
+            cutoff = _as_utc(before).timestamp()
+            allowed = self._epoch < cutoff  # NaN (undated) compares False
+            sims[:, ~allowed] = 0.0
+        top = _top_k(sims, k)
+        out: list[list[Match]] = []
+        for row, cols in enumerate(top):
+            found = []
+            for j in cols:
+                score = float(sims[row, j])
+                if score <= 0.0:
+                    break
+                found.append(Match(self.urls[j], self.titles[j], self.platforms[j],
+                                   self.dates[j], round(score, 4), self.snippets[j]))
+            out.append(found)
+        return out
+
+    def best(self, texts: Sequence[str], before: datetime | None = None) -> list[Match | None]:
+        """The single best match per text, or None when nothing resembles it."""
+        return [m[0] if m else None for m in self.match(texts, k=1, before=before)]
+
+    def already_debunked(self, score: float | Match | None) -> bool:
+        """Whether a match score is high enough to show the item as 已辟谣."""
+        if score is None:
+            return False
+        if isinstance(score, Match):
+            score = score.score
+        return float(score) >= self.threshold
+
+    def debunked(self, texts: Sequence[str], before: datetime | None = None) -> list[Match | None]:
+        """Per text, its best match when that match means 已辟谣, else None."""
+        return [m if m is not None and self.already_debunked(m) else None
+                for m in self.best(texts, before=before)]
+
+    def describe(self) -> dict:
+        """Plain facts for a model card or registry: size, threshold, date range, memory."""
+        dated = [d for d in self.dates if d is not None]
+        nbytes = 0
+        if self.matrix_t is not None:
+            m = self.matrix_t
+            nbytes = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        return {
+            "articles": len(self),
+            "rejected": len(self.rejected),
+            "features": self.features,
+            "threshold": self.threshold,
+            "ngram_range": list(self.ngram_range),
+            "first_article": min(dated).isoformat() if dated else None,
+            "last_article": max(dated).isoformat() if dated else None,
+            "matrix_bytes": int(nbytes),
+            "fitted_on": self.fitted_on,
+        }
+
+
+__all__ = ["DebunkIndex", "Match", "DEFAULT_THRESHOLD", "claim_of", "index_text", "normalise"]
