@@ -165,4 +165,165 @@ CREATE TABLE sessions (
 );
 CREATE INDEX idx_sessions_user ON sessions (user_id);
 """),
+    ("0003_workflow", """
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,     -- cluster:<id> (one alert per cluster), spike:<dim>:<value>:<day>
+    kind TEXT NOT NULL,                  -- rumour / keyword / opinion_spike (first rule that fired)
+    rules TEXT NOT NULL,                 -- JSON list of every rule that fired, with its reason
+    severity TEXT NOT NULL CHECK (severity IN ('一级', '二级', '三级')),
+    cluster_id INTEGER,
+    item_id INTEGER,                     -- representative item (highest rumour probability)
+    topic TEXT,
+    region TEXT,
+    title TEXT,
+    metrics TEXT,                        -- JSON: copies, reach, velocity, max_probability ...
+    item_count INTEGER NOT NULL DEFAULT 1,
+    status TEXT NOT NULL DEFAULT 'open'
+        CHECK (status IN ('open', 'assigned', 'in_progress', 'in_review', 'published', 'dismissed')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    respond_by TEXT NOT NULL,            -- information released within 5 h (seed 001)
+    conference_by TEXT,                  -- press conference within 24 h, highest severity only
+    responded_at TEXT,
+    conference_at TEXT,
+    respond_escalated_at TEXT,
+    conference_escalated_at TEXT,
+    closed_at TEXT,
+    assigned_expert INTEGER
+);
+CREATE INDEX idx_alerts_status ON alerts (status, respond_by);
+CREATE INDEX idx_alerts_cluster ON alerts (cluster_id);
+
+CREATE TABLE alert_steps (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    step TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX idx_alert_steps_alert ON alert_steps (alert_id, at);
+
+CREATE TABLE workflow_state (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+    target TEXT NOT NULL,                -- url or email address
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    urgent INTEGER NOT NULL DEFAULT 0,
+    alert_id INTEGER,
+    event TEXT NOT NULL,                 -- alert_new, alert_upgraded, escalation, assignment ...
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    sent_at TEXT
+);
+CREATE INDEX idx_notifications_pending ON notifications (status, next_attempt_at);
+
+CREATE TABLE notification_attempts (
+    id INTEGER PRIMARY KEY,
+    notification_id INTEGER NOT NULL REFERENCES notifications(id),
+    at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    detail TEXT
+);
+CREATE INDEX idx_notification_attempts ON notification_attempts (notification_id);
+
+CREATE TABLE experts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    title TEXT,
+    institution TEXT NOT NULL,
+    specialties TEXT NOT NULL,           -- JSON list: topic categories and clinical departments
+    level TEXT NOT NULL CHECK (level IN ('国家级', '省级', '市级', '县级')),
+    region TEXT,
+    capacity INTEGER NOT NULL DEFAULT 3,
+    phone TEXT,
+    email TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (name, institution)
+);
+
+CREATE TABLE assignments (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    expert_id INTEGER NOT NULL REFERENCES experts(id),
+    status TEXT NOT NULL CHECK (status IN ('offered', 'accepted', 'declined', 'submitted', 'completed', 'cancelled')),
+    score REAL,
+    reasons TEXT,                        -- JSON list of the suggestion's reasons
+    assigned_by TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    responded_at TEXT,                   -- accepted or declined
+    decline_reason TEXT,
+    submitted_at TEXT,
+    completed_at TEXT,
+    escalated_at TEXT
+);
+CREATE INDEX idx_assignments_alert ON assignments (alert_id);
+CREATE INDEX idx_assignments_expert ON assignments (expert_id, status);
+
+CREATE TABLE clarifications (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    assignment_id INTEGER REFERENCES assignments(id),
+    expert_id INTEGER REFERENCES experts(id),
+    cluster_id INTEGER,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    references_text TEXT,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'in_review', 'approved', 'published')),
+    author TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    submitted_at TEXT,
+    reviewed_by TEXT,
+    reviewed_at TEXT,
+    review_note TEXT,
+    published_url TEXT,
+    published_at TEXT,
+    published_by TEXT
+);
+CREATE INDEX idx_clarifications_cluster ON clarifications (cluster_id, status);
+CREATE INDEX idx_clarifications_alert ON clarifications (alert_id);
+
+CREATE TABLE verdicts (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    cluster_id INTEGER,
+    alert_id INTEGER,
+    verdict TEXT NOT NULL CHECK (verdict IN ('rumour', 'not_rumour', 'unverifiable')),
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX idx_verdicts_cluster ON verdicts (cluster_id, at);
+CREATE INDEX idx_verdicts_item ON verdicts (item_id);
+
+CREATE TABLE takedowns (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    platform TEXT,
+    account TEXT,
+    url TEXT,
+    status TEXT NOT NULL CHECK (status IN ('requested', 'removed', 'refused')),
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    note TEXT,
+    outcome_by TEXT,
+    outcome_at TEXT,
+    outcome_note TEXT
+);
+CREATE INDEX idx_takedowns_status ON takedowns (status);
+"""),
 ]

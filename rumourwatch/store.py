@@ -461,6 +461,401 @@ def audit_entries(db, limit: int = 200, actor: str | None = None, target_type: s
 
 
 # --- workflow: alerts, experts, assignments, clarifications, verdicts, watchlist, audit ----------
+WORKFLOW_OPEN_STATUSES = ("open", "assigned", "in_progress", "in_review")
+ASSIGNMENT_ACTIVE = ("offered", "accepted", "submitted")
+
+
+def workflow_state(db, key: str) -> str | None:
+    row = db.execute("SELECT value FROM workflow_state WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_workflow_state(db, key: str, value: str | None) -> None:
+    db.execute("INSERT INTO workflow_state (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def scored_candidates(db, since: str | None, min_probability: float, health_only: bool) -> list[dict]:
+    """Items scored at or after `since` whose rumour probability passes the threshold."""
+    where = ["rumour_probability >= ?"]
+    params: list = [min_probability]
+    if since:
+        where.append("scored_at >= ?")
+        params.append(since)
+    if health_only:
+        where.append("health_related = 1")
+    return _rows(db, f"SELECT id, cluster_id, scored_at FROM items WHERE {' AND '.join(where)}", params)
+
+
+def max_scored_at(db) -> str | None:
+    return db.execute("SELECT max(scored_at) FROM items").fetchone()[0]
+
+
+def items_after(db, after_id: int, limit: int = 50000) -> list[dict]:
+    return _rows(db, "SELECT id, cluster_id, account, title, text FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                 [after_id, limit])
+
+
+def cluster_metrics(db, cluster_id: int | None, item_id: int, velocity_since: str) -> dict:
+    """Spread of a cluster (or a lone item): copies, reach, reactions since `velocity_since`,
+    and its most likely rumour as representative."""
+    if cluster_id is None:
+        cond, param = "i.id = ?", item_id
+    else:
+        cond, param = "i.cluster_id = ?", cluster_id
+    row = db.execute(
+        f"""SELECT count(*), coalesce(sum(i.repost_num + i.comment_num), 0), max(i.rumour_probability),
+                   min(i.published_at), coalesce(sum(i.health_related = 1), 0)
+            FROM items i WHERE {cond}""", [param]).fetchone()
+    velocity = db.execute(
+        f"""SELECT count(*) FROM reactions r JOIN items i ON i.id = r.item_id
+            WHERE {cond} AND r.at >= ?""", [param, velocity_since]).fetchone()[0]
+    rep = _rows(db, f"""SELECT i.id, i.title, substr(i.text, 1, 80) AS text, i.topic, i.user_json, i.account,
+                               i.platform, i.rumour_probability
+                        FROM items i WHERE {cond}
+                        ORDER BY coalesce(i.rumour_probability, -1) DESC, i.reaction_count DESC, i.id LIMIT 1""",
+                [param])[0]
+    return {"copies": row[0], "reach": row[1], "max_probability": row[2], "first_published_at": row[3],
+            "health_items": row[4], "velocity": velocity, "representative": rep}
+
+
+def opinion_window_counts(db, dimension: str, start: str, end: str) -> dict:
+    """{value: (negative, scored)} per topic (dimension 'topic') of health items published in [start, end)."""
+    if dimension != "topic":
+        raise ValueError(f"unknown dimension {dimension!r}")
+    rows = db.execute(
+        """SELECT topic, coalesce(sum(polarity = 'negative'), 0), count(*) FROM items
+           WHERE published_at >= ? AND published_at < ? AND polarity IS NOT NULL AND topic IS NOT NULL
+           GROUP BY topic""", [start, end]).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def opinion_window_items(db, start: str, end: str) -> list[dict]:
+    """Scored items of [start, end) with their account facts, for per-region counting."""
+    return _rows(db, """SELECT polarity, user_json, extra_json FROM items
+                        WHERE published_at >= ? AND published_at < ? AND polarity IS NOT NULL""", [start, end])
+
+
+def get_alert_by_key(db, dedupe_key: str) -> dict | None:
+    rows = _rows(db, "SELECT * FROM alerts WHERE dedupe_key = ?", [dedupe_key])
+    return rows[0] if rows else None
+
+
+def insert_alert(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO alerts ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def update_alert(db, alert_id: int, changes: dict) -> None:
+    if not changes:
+        return
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE alerts SET {sets} WHERE id = ?", [*changes.values(), alert_id])
+
+
+def get_alert(db, alert_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM alerts WHERE id = ?", [alert_id])
+    return rows[0] if rows else None
+
+
+def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None = None) -> list[dict]:
+    """Alerts newest first. status: one of the alert statuses, 'active' (not closed) or 'overdue'."""
+    where, params = [], []
+    if status == "active":
+        where.append(f"status IN ({', '.join('?' for _ in WORKFLOW_OPEN_STATUSES)})")
+        params.extend(WORKFLOW_OPEN_STATUSES)
+    elif status == "overdue":
+        where.append(f"""status IN ({', '.join('?' for _ in WORKFLOW_OPEN_STATUSES)})
+                         AND ((responded_at IS NULL AND respond_by < ?)
+                              OR (conference_by IS NOT NULL AND conference_at IS NULL AND conference_by < ?))""")
+        params.extend([*WORKFLOW_OPEN_STATUSES, now, now])
+    elif status:
+        where.append("status = ?")
+        params.append(status)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(db, f"SELECT * FROM alerts{clause} ORDER BY created_at DESC, id DESC LIMIT ?", [*params, limit])
+
+
+def add_alert_step(db, alert_id: int, step: str, at: str, actor: str, note: str | None = None) -> None:
+    db.execute("INSERT INTO alert_steps (alert_id, step, at, actor, note) VALUES (?, ?, ?, ?, ?)",
+               [alert_id, step, at, actor, note])
+
+
+def alert_steps(db, alert_id: int) -> list[dict]:
+    return _rows(db, "SELECT * FROM alert_steps WHERE alert_id = ? ORDER BY at, id", [alert_id])
+
+
+def alerts_due_for_escalation(db, now: str) -> list[dict]:
+    marks = ", ".join("?" for _ in WORKFLOW_OPEN_STATUSES)
+    return _rows(db, f"""SELECT * FROM alerts WHERE status IN ({marks}) AND (
+                           (responded_at IS NULL AND respond_escalated_at IS NULL AND respond_by <= ?)
+                           OR (conference_by IS NOT NULL AND conference_at IS NULL
+                               AND conference_escalated_at IS NULL AND conference_by <= ?))
+                         ORDER BY id""", [*WORKFLOW_OPEN_STATUSES, now, now])
+
+
+# notifications
+
+def insert_notification(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO notifications ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def due_notifications(db, now: str, limit: int = 200) -> list[dict]:
+    return _rows(db, "SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? "
+                     "ORDER BY urgent DESC, id LIMIT ?", [now, limit])
+
+
+def record_delivery(db, notification_id: int, at: str, ok: bool, detail: str, next_attempt_at: str | None) -> None:
+    """Log one delivery attempt and move the notification on (sent, or pending until the next try)."""
+    db.execute("INSERT INTO notification_attempts (notification_id, at, ok, detail) VALUES (?, ?, ?, ?)",
+               [notification_id, at, int(ok), detail])
+    if ok:
+        db.execute("UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
+                   "last_error = NULL WHERE id = ?", [at, notification_id])
+    else:
+        db.execute("UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+                   "WHERE id = ?", [detail, next_attempt_at, notification_id])
+
+
+def list_notifications(db, status: str | None = None, limit: int = 200) -> list[dict]:
+    clause, params = ("", []) if not status else (" WHERE status = ?", [status])
+    return _rows(db, f"SELECT * FROM notifications{clause} ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
+def delivery_log(db, notification_id: int | None = None, limit: int = 500) -> list[dict]:
+    clause, params = ("", []) if notification_id is None else (" WHERE a.notification_id = ?", [notification_id])
+    return _rows(db, f"""SELECT a.*, n.channel, n.target, n.event, n.alert_id FROM notification_attempts a
+                         JOIN notifications n ON n.id = a.notification_id{clause}
+                         ORDER BY a.id DESC LIMIT ?""", [*params, limit])
+
+
+# experts
+
+EXPERT_COLUMNS = ("name", "title", "institution", "specialties", "level", "region", "capacity", "phone", "email",
+                  "active")
+
+
+def upsert_expert(db, row: dict, at: str) -> tuple[int, bool]:
+    """Insert an expert or update the one with the same name and institution. Returns (id, created)."""
+    existing = db.execute("SELECT id FROM experts WHERE name = ? AND institution = ?",
+                          [row["name"], row["institution"]]).fetchone()
+    values = [row.get(c) for c in EXPERT_COLUMNS]
+    if existing:
+        sets = ", ".join(f"{c} = ?" for c in EXPERT_COLUMNS)
+        db.execute(f"UPDATE experts SET {sets}, updated_at = ? WHERE id = ?", [*values, at, existing[0]])
+        return existing[0], False
+    cols = ", ".join(EXPERT_COLUMNS)
+    cur = db.execute(f"INSERT INTO experts ({cols}, created_at, updated_at) VALUES "
+                     f"({', '.join('?' for _ in EXPERT_COLUMNS)}, ?, ?)", [*values, at, at])
+    return cur.lastrowid, True
+
+
+def list_experts(db, active_only: bool = False) -> list[dict]:
+    clause = " WHERE active = 1" if active_only else ""
+    return _rows(db, f"SELECT * FROM experts{clause} ORDER BY id")
+
+
+def get_expert(db, expert_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM experts WHERE id = ?", [expert_id])
+    return rows[0] if rows else None
+
+
+def set_expert_active(db, expert_id: int, active: bool, at: str) -> None:
+    db.execute("UPDATE experts SET active = ?, updated_at = ? WHERE id = ?", [int(active), at, expert_id])
+
+
+def expert_loads(db) -> dict:
+    """{expert_id: number of active assignments}."""
+    marks = ", ".join("?" for _ in ASSIGNMENT_ACTIVE)
+    return dict(db.execute(f"SELECT expert_id, count(*) FROM assignments WHERE status IN ({marks}) "
+                           "GROUP BY expert_id", list(ASSIGNMENT_ACTIVE)).fetchall())
+
+
+def expert_response_hours(db) -> dict:
+    """{expert_id: [hours from offer to submitted draft]} over finished assignments."""
+    out: dict = {}
+    for expert_id, assigned_at, submitted_at in db.execute(
+            "SELECT expert_id, assigned_at, submitted_at FROM assignments WHERE submitted_at IS NOT NULL"):
+        a = datetime.fromisoformat(assigned_at.replace("Z", "+00:00"))
+        s = datetime.fromisoformat(submitted_at.replace("Z", "+00:00"))
+        out.setdefault(expert_id, []).append((s - a).total_seconds() / 3600)
+    return out
+
+
+# assignments
+
+def insert_assignment(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO assignments ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def update_assignment(db, assignment_id: int, changes: dict) -> None:
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE assignments SET {sets} WHERE id = ?", [*changes.values(), assignment_id])
+
+
+def get_assignment(db, assignment_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM assignments WHERE id = ?", [assignment_id])
+    return rows[0] if rows else None
+
+
+def alert_assignments(db, alert_id: int) -> list[dict]:
+    return _rows(db, """SELECT a.*, e.name AS expert_name, e.institution AS expert_institution
+                        FROM assignments a JOIN experts e ON e.id = a.expert_id
+                        WHERE a.alert_id = ? ORDER BY a.id""", [alert_id])
+
+
+def expert_assignments(db, expert_id: int | None = None, statuses: tuple | None = None) -> list[dict]:
+    where, params = [], []
+    if expert_id is not None:
+        where.append("a.expert_id = ?")
+        params.append(expert_id)
+    if statuses:
+        where.append(f"a.status IN ({', '.join('?' for _ in statuses)})")
+        params.extend(statuses)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(db, f"""SELECT a.*, e.name AS expert_name, al.severity, al.title AS alert_title, al.item_id,
+                                al.cluster_id, al.topic, al.respond_by, al.status AS alert_status
+                         FROM assignments a JOIN experts e ON e.id = a.expert_id JOIN alerts al ON al.id = a.alert_id
+                         {clause} ORDER BY a.due_at, a.id""", params)
+
+
+def assignments_due_for_escalation(db, now: str) -> list[dict]:
+    return _rows(db, """SELECT * FROM assignments WHERE status IN ('offered', 'accepted') AND escalated_at IS NULL
+                        AND due_at <= ? ORDER BY id""", [now])
+
+
+# clarifications
+
+def insert_clarification(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO clarifications ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def update_clarification(db, clarification_id: int, changes: dict) -> None:
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE clarifications SET {sets} WHERE id = ?", [*changes.values(), clarification_id])
+
+
+def get_clarification(db, clarification_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM clarifications WHERE id = ?", [clarification_id])
+    return rows[0] if rows else None
+
+
+def clarifications_for_alert(db, alert_id: int) -> list[dict]:
+    return _rows(db, "SELECT * FROM clarifications WHERE alert_id = ? ORDER BY id", [alert_id])
+
+
+def clarifications_by_status(db, status: str, limit: int = 200) -> list[dict]:
+    return _rows(db, "SELECT * FROM clarifications WHERE status = ? ORDER BY updated_at DESC LIMIT ?",
+                 [status, limit])
+
+
+def published_clarification_for_cluster(db, cluster_id: int | None, item_id: int) -> dict | None:
+    """The latest published clarification covering the item's cluster (or the lone item)."""
+    if cluster_id is None:
+        rows = _rows(db, """SELECT c.* FROM clarifications c JOIN alerts a ON a.id = c.alert_id
+                            WHERE c.status = 'published' AND a.item_id = ? ORDER BY c.published_at DESC LIMIT 1""",
+                     [item_id])
+    else:
+        rows = _rows(db, "SELECT * FROM clarifications WHERE status = 'published' AND cluster_id = ? "
+                         "ORDER BY published_at DESC LIMIT 1", [cluster_id])
+    return rows[0] if rows else None
+
+
+def clarified_cluster_ids(db) -> set:
+    return {r[0] for r in db.execute("SELECT DISTINCT cluster_id FROM clarifications "
+                                     "WHERE status = 'published' AND cluster_id IS NOT NULL")}
+
+
+def published_clarifications(db, topic: str | None = None, limit: int = 20) -> list[dict]:
+    if topic:
+        return _rows(db, """SELECT c.* FROM clarifications c JOIN alerts a ON a.id = c.alert_id
+                            WHERE c.status = 'published' AND a.topic = ? ORDER BY c.published_at DESC LIMIT ?""",
+                     [topic, limit])
+    return _rows(db, "SELECT * FROM clarifications WHERE status = 'published' ORDER BY published_at DESC LIMIT ?",
+                 [limit])
+
+
+# verdicts, watchlist, takedowns
+
+def insert_verdict(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO verdicts ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def verdicts_for_item(db, item_id: int) -> list[dict]:
+    return _rows(db, """SELECT v.* FROM verdicts v JOIN items i ON i.id = ?
+                        WHERE v.item_id = i.id OR (i.cluster_id IS NOT NULL AND v.cluster_id = i.cluster_id)
+                        ORDER BY v.at DESC, v.id DESC""", [item_id])
+
+
+def verdict_labels(db) -> list[dict]:
+    """The latest verdict per cluster (or lone item), spread to every item of the cluster."""
+    return _rows(db, """WITH latest AS (
+                          SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
+                                                       ORDER BY at DESC, id DESC) AS rn FROM verdicts)
+                        SELECT i.id AS item_id, i.cluster_id, l.verdict, l.reason, l.actor, l.at
+                        FROM latest l JOIN items i
+                          ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
+                             OR (l.cluster_id IS NULL AND i.id = l.item_id)
+                        WHERE l.rn = 1 ORDER BY i.id""")
+
+
+def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict]:
+    """Items whose cluster's latest verdict is 'rumour', published in [since, until)."""
+    where, params = [], []
+    if since:
+        where.append("i.published_at >= ?")
+        params.append(since)
+    if until:
+        where.append("i.published_at < ?")
+        params.append(until)
+    clause = (" AND " + " AND ".join(where)) if where else ""
+    return _rows(db, f"""WITH latest AS (
+                           SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
+                                                        ORDER BY at DESC, id DESC) AS rn FROM verdicts)
+                         SELECT i.id, i.platform, i.account, i.author, i.url, i.published_at, i.repost_num,
+                                i.comment_num, i.like_num, i.user_json, i.cluster_id
+                         FROM latest l JOIN items i
+                           ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
+                              OR (l.cluster_id IS NULL AND i.id = l.item_id)
+                         WHERE l.rn = 1 AND l.verdict = 'rumour'{clause}
+                         ORDER BY i.published_at""", params)
+
+
+def insert_takedown(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO takedowns ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def update_takedown(db, takedown_id: int, changes: dict) -> None:
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE takedowns SET {sets} WHERE id = ?", [*changes.values(), takedown_id])
+
+
+def get_takedown(db, takedown_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM takedowns WHERE id = ?", [takedown_id])
+    return rows[0] if rows else None
+
+
+def list_takedowns(db, status: str | None = None, limit: int = 500) -> list[dict]:
+    clause, params = ("", []) if not status else (" WHERE status = ?", [status])
+    return _rows(db, f"SELECT * FROM takedowns{clause} ORDER BY id DESC LIMIT ?", [*params, limit])
+
 # (end of workflow section)
 
 

@@ -63,6 +63,7 @@ _COUNT_FIELDS = ("repost_num", "comment_num", "like_num")
 _LIST_FIELDS = ("reposts", "comments")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_BLANK = " \t\r\n\f\v"  # a line of only these holds no record and is skipped
 
 
 def clip(text: str, limit: int = MAX_REJECT_RAW) -> str:
@@ -271,8 +272,8 @@ class JsonLinesSource(_FileSource):
             return RawReject(raw=clip(body.decode(encoding, "backslashreplace")),
                              reason=f"line {line_no}: {_decode_error_reason(exc, encoding)}",
                              position=position, origin=self._origin(line_no))
-        if not text.strip():
-            return None  # a blank line holds no record
+        if not text.strip(_BLANK):
+            return None  # a blank line holds no record (other whitespace is rejected as bad JSON)
         reject = lambda reason: RawReject(raw=clip(text), reason=f"line {line_no}: {reason}",  # noqa: E731
                                           position=position, origin=self._origin(line_no))
         try:
@@ -415,7 +416,7 @@ class CsvSource(_FileSource):
             if row_no <= skip:
                 lines.bad_lines.clear()
                 continue
-            if not any(cell.strip() for cell in row):
+            if not any(cell.strip(_BLANK) for cell in row):
                 lines.bad_lines.clear()
                 continue  # a blank line holds no record
             yield self._row_event(row, fields, row_no, lines, start_line)

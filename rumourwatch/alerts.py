@@ -1,0 +1,541 @@
+"""Alert rules over scored items → alerts with deadlines, and escalation when a deadline passes.
+
+One alert per cluster: a rumour copied 500 times is one alert whose copies, reach and severity
+grow as the copies arrive. Rules live in a TOML file (config/alert_rules.toml, editable on the
+预警规则 page); `load_rules` validates it and names any bad key.
+
+The live worker calls `evaluate_alerts(db, now, rules)` after each scoring pass; cron (or the
+worker) calls `escalate_overdue` and `notify.deliver_pending`. `workflow_tick` does all three.
+Clocks follow seed 001: information released within 5 h, a press conference within 24 h for the
+highest severity.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from . import store
+from .config import REPO_ROOT
+from .errors import ConfigError, RumourwatchError
+from .records import iso, parse_time
+
+SEVERITIES = ("一级", "二级", "三级")  # highest first
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+ALERT_STATUSES = ("open", "assigned", "in_progress", "in_review", "published", "dismissed")
+DEFAULT_RULES_PATH = REPO_ROOT / "config" / "alert_rules.toml"
+
+
+class WorkflowError(RumourwatchError):
+    """A workflow action is not possible in the current state (the message says why)."""
+
+
+DEFAULT_RULES: dict = {
+    "clocks": {"respond_hours": 5.0, "conference_hours": 24.0, "conference_severities": ["一级"],
+               "accept_hours": 1.0},
+    "rumour": {"enabled": True, "min_probability": 0.7, "health_only": True, "velocity_window_hours": 1.0,
+               "levels": [
+                   {"severity": "一级", "min_copies": 50, "min_reach": 5000, "min_velocity": 500},
+                   {"severity": "二级", "min_copies": 10, "min_reach": 500, "min_velocity": 50},
+                   {"severity": "三级", "min_copies": 3, "min_reach": 100, "min_velocity": 20},
+               ]},
+    "opinion_spike": {"enabled": True, "window_hours": 6.0, "baseline_hours": 72.0, "min_items": 20,
+                      "min_increase": 0.15, "severity": "二级", "dimensions": ["topic", "region"],
+                      "every_minutes": 10.0},
+    "watch": {"enabled": True, "keywords": [], "accounts": [], "severity": "三级"},
+    "notify": {"quiet_hours": "22:00-07:00", "urgent_severities": ["一级"], "retry_base_seconds": 60.0,
+               "retry_max_seconds": 3600.0, "timeout_seconds": 10.0, "webhooks": [], "monitor_emails": [],
+               "leader_emails": [], "smtp_host": "", "smtp_port": 25, "smtp_from": "rumourwatch@example.org",
+               "smtp_starttls": False, "smtp_user": "", "smtp_password_env": "RUMOURWATCH_SMTP_PASSWORD"},
+}
+
+
+# --- rules file ------------------------------------------------------------------------------
+
+def _check(cond: bool, key: str, message: str) -> None:
+    if not cond:
+        raise ConfigError(f"alert rule {key}: {message}")
+
+
+def validate_rules(raw: dict) -> dict:
+    """Defaults filled in, types checked; ConfigError names the first bad key."""
+    if not isinstance(raw, dict):
+        raise ConfigError("alert rules must be a table of sections")
+    rules = copy.deepcopy(DEFAULT_RULES)
+    for section, values in raw.items():
+        _check(section in rules, section, f"unknown section; expected one of {', '.join(rules)}")
+        _check(isinstance(values, dict), section, "must be a table")
+        for key, value in values.items():
+            name = f"{section}.{key}"
+            _check(key in rules[section], name, "unknown key")
+            default = rules[section][key]
+            if isinstance(default, bool):
+                _check(isinstance(value, bool), name, "must be true or false")
+            elif isinstance(default, (int, float)):
+                _check(isinstance(value, (int, float)) and not isinstance(value, bool), name, "must be a number")
+                _check(value >= 0, name, "must not be negative")
+                value = type(default)(value)
+            elif isinstance(default, str):
+                _check(isinstance(value, str), name, "must be a string")
+            elif isinstance(default, list):
+                _check(isinstance(value, list), name, "must be a list")
+            rules[section][key] = value
+    r = rules["rumour"]
+    _check(0 <= r["min_probability"] <= 1, "rumour.min_probability", "must be between 0 and 1")
+    _check(bool(r["levels"]), "rumour.levels", "needs at least one level")
+    for i, level in enumerate(r["levels"]):
+        key = f"rumour.levels[{i}]"
+        _check(isinstance(level, dict), key, "must be a table")
+        _check(level.get("severity") in SEVERITIES, key + ".severity", f"must be one of {'/'.join(SEVERITIES)}")
+        for k, v in level.items():
+            _check(k in ("severity", "min_copies", "min_reach", "min_velocity"), f"{key}.{k}", "unknown key")
+            if k != "severity":
+                _check(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, f"{key}.{k}",
+                       "must be a number ≥ 0")
+    for sec in ("opinion_spike", "watch"):
+        _check(rules[sec]["severity"] in SEVERITIES, f"{sec}.severity", f"must be one of {'/'.join(SEVERITIES)}")
+    for s in rules["clocks"]["conference_severities"] + rules["notify"]["urgent_severities"]:
+        _check(s in SEVERITIES, "severities", f"{s!r} is not one of {'/'.join(SEVERITIES)}")
+    for d in rules["opinion_spike"]["dimensions"]:
+        _check(d in ("topic", "region"), "opinion_spike.dimensions", f"{d!r} must be topic or region")
+    _check(rules["clocks"]["respond_hours"] > 0, "clocks.respond_hours", "must be greater than 0")
+    _check(rules["clocks"]["conference_hours"] > 0, "clocks.conference_hours", "must be greater than 0")
+    parse_quiet_hours(rules["notify"]["quiet_hours"])
+    for i, hook in enumerate(rules["notify"]["webhooks"]):
+        _check(isinstance(hook, dict) and str(hook.get("url", "")).startswith(("http://", "https://")),
+               f"notify.webhooks[{i}]", "needs a url starting with http:// or https://")
+        _check(hook.get("format", "markdown") in ("markdown", "text"), f"notify.webhooks[{i}].format",
+               "must be markdown or text")
+    for key in ("keywords", "accounts"):
+        rules["watch"][key] = [str(v).strip() for v in rules["watch"][key] if str(v).strip()]
+    return rules
+
+
+def parse_quiet_hours(text: str) -> tuple[int, int] | None:
+    """'22:00-07:00' → minutes (1320, 420); '' → None (no quiet hours)."""
+    if not text:
+        return None
+    try:
+        start, end = text.split("-")
+        sh, sm = (int(x) for x in start.strip().split(":"))
+        eh, em = (int(x) for x in end.strip().split(":"))
+        assert 0 <= sh < 24 and 0 <= eh < 24 and 0 <= sm < 60 and 0 <= em < 60
+    except (ValueError, AssertionError):
+        raise ConfigError(f"alert rule notify.quiet_hours: {text!r} must look like 22:00-07:00 (China time)") from None
+    return sh * 60 + sm, eh * 60 + em
+
+
+def rules_path(path: str | Path | None = None) -> Path:
+    import os
+
+    return Path(path or os.environ.get("RUMOURWATCH_ALERT_RULES") or DEFAULT_RULES_PATH)
+
+
+def load_rules(path: str | Path | None = None) -> dict:
+    """Rules from the TOML file (default config/alert_rules.toml, env RUMOURWATCH_ALERT_RULES)."""
+    p = rules_path(path)
+    if not p.exists():
+        raise ConfigError(f"alert rules file {p} does not exist; copy config/alert_rules.toml there")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"alert rules file {p} is not valid TOML: {exc}") from None
+    return validate_rules(raw)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        if v and isinstance(v[0], dict):
+            return "[\n" + "".join(f"  {_toml_value(x)},\n" for x in v) + "]"
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise ConfigError(f"cannot write {v!r} to the rules file")
+
+
+def dump_rules(rules: dict) -> str:
+    """TOML text of validated rules (round-trips through load_rules)."""
+    rules = validate_rules(rules)
+    out = ["# Alert rules for rumourwatch (written by the 预警规则 page; see docs in the default file).", ""]
+    for section, values in rules.items():
+        out.append(f"[{section}]")
+        out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
+        out.append("")
+    return "\n".join(out)
+
+
+def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = None, db=None) -> Path:
+    """Validate and write the rules file atomically; audit the change when a db is given."""
+    text = dump_rules(rules)
+    p = rules_path(path)
+    tmp = p.with_suffix(p.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(p)
+    if db is not None:
+        with store.transaction(db):
+            store.record_audit(db, actor or "system", "rules.save", "rules", str(p), {"rules": rules})
+    return p
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _dt(text: str | None) -> datetime | None:
+    return parse_time(text) if text else None
+
+
+def item_region(user_json: str | None, extra_json: str | None = None) -> str | None:
+    """The region an item speaks for, from its account facts (province / location), when known."""
+    for raw in (extra_json, user_json):
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        for key in ("region", "province", "location"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip().split()[0]
+    return None
+
+
+def deadlines(created_at: datetime, severity: str, rules: dict) -> tuple[str, str | None]:
+    c = rules["clocks"]
+    respond_by = iso(created_at + timedelta(hours=c["respond_hours"]))
+    conference_by = (iso(created_at + timedelta(hours=c["conference_hours"]))
+                     if severity in c["conference_severities"] else None)
+    return respond_by, conference_by
+
+
+def time_left(deadline: str | None, now: datetime) -> timedelta | None:
+    """Time until a deadline (negative when overdue); None when there is no deadline."""
+    return None if not deadline else _dt(deadline) - now
+
+
+def _rumour_severity(metrics: dict, rules: dict) -> tuple[str | None, str]:
+    for level in sorted(rules["rumour"]["levels"], key=lambda lv: SEVERITY_RANK[lv["severity"]]):
+        hits = []
+        for key, label, unit in (("min_copies", "副本", "条"), ("min_reach", "转评", "次"),
+                                 ("min_velocity", "近期互动", "次")):
+            threshold = level.get(key)
+            value = metrics[{"min_copies": "copies", "min_reach": "reach", "min_velocity": "velocity"}[key]]
+            if threshold is not None and threshold > 0 and value >= threshold:
+                hits.append(f"{label}{value}{unit}≥{threshold:g}")
+        if hits:
+            return level["severity"], "、".join(hits)
+    return None, ""
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+def _upsert_alert(db, now: datetime, rules: dict, key: str, kind: str, severity: str, rule_reason: dict,
+                  fields: dict, metrics: dict) -> tuple[int, bool]:
+    """Create the alert for `key` or grow the existing one. Returns (id, changed)."""
+    from . import notify
+
+    at = iso(now)
+    existing = store.get_alert_by_key(db, key)
+    if existing is None:
+        respond_by, conference_by = deadlines(now, severity, rules)
+        row = dict(dedupe_key=key, kind=kind, rules=json.dumps([rule_reason], ensure_ascii=False),
+                   severity=severity, metrics=json.dumps(metrics, ensure_ascii=False), created_at=at,
+                   updated_at=at, respond_by=respond_by, conference_by=conference_by, status="open", **fields)
+        alert_id = store.insert_alert(db, row)
+        store.add_alert_step(db, alert_id, "created", at, "system", rule_reason["reason"])
+        store.record_audit(db, "system", "alert.create", "alert", alert_id,
+                           {"severity": severity, "rule": rule_reason, "key": key}, at=at)
+        notify.queue_alert_event(db, store.get_alert(db, alert_id), "alert_new", rules, now)
+        return alert_id, True
+    alert_id = existing["id"]
+    changes: dict = {}
+    old_rules = json.loads(existing["rules"] or "[]")
+    merged = [r for r in old_rules if r["rule"] != rule_reason["rule"]] + [rule_reason]
+    if merged != old_rules and {r["rule"] for r in merged} != {r["rule"] for r in old_rules}:
+        changes["rules"] = json.dumps(merged, ensure_ascii=False)
+    old_metrics = json.loads(existing["metrics"] or "{}")
+    new_metrics = dict(old_metrics, **metrics)
+    if new_metrics != old_metrics:
+        changes["metrics"] = json.dumps(new_metrics, ensure_ascii=False)
+        if "rules" not in changes and merged != old_rules:
+            changes["rules"] = json.dumps(merged, ensure_ascii=False)
+    for k, v in fields.items():
+        if v is not None and existing.get(k) != v and k in ("item_count", "item_id", "title", "topic", "region"):
+            changes[k] = v
+    upgraded = SEVERITY_RANK[severity] < SEVERITY_RANK[existing["severity"]]
+    if upgraded:
+        changes["severity"] = severity
+        _, conference_by = deadlines(_dt(existing["created_at"]), severity, rules)
+        if conference_by and not existing["conference_by"]:
+            changes["conference_by"] = conference_by
+    if not changes:
+        return alert_id, False
+    changes["updated_at"] = at
+    store.update_alert(db, alert_id, changes)
+    if upgraded:
+        store.add_alert_step(db, alert_id, "upgraded", at, "system", f"{existing['severity']} → {severity}")
+        store.record_audit(db, "system", "alert.upgrade", "alert", alert_id,
+                           {"from": existing["severity"], "to": severity, "rule": rule_reason}, at=at)
+        notify.queue_alert_event(db, store.get_alert(db, alert_id), "alert_upgraded", rules, now)
+    return alert_id, True
+
+
+def _cluster_fields(m: dict) -> dict:
+    rep = m["representative"]
+    title = (rep.get("title") or rep.get("text") or "").replace("\n", " ")[:60]
+    return {"cluster_id": None, "item_id": rep["id"], "topic": rep.get("topic"),
+            "region": item_region(rep.get("user_json")), "title": title, "item_count": m["copies"]}
+
+
+def _public_metrics(m: dict) -> dict:
+    return {k: m[k] for k in ("copies", "reach", "velocity", "max_probability")}
+
+
+def _evaluate_rumours(db, now: datetime, rules: dict, touched: set) -> None:
+    r = rules["rumour"]
+    if not r["enabled"]:
+        return
+    since = store.workflow_state(db, "alerts.scored_mark")
+    mark = store.max_scored_at(db)
+    candidates = store.scored_candidates(db, since, r["min_probability"], r["health_only"])
+    velocity_since = iso(now - timedelta(hours=r["velocity_window_hours"]))
+    seen = set()
+    for c in candidates:
+        group = ("c", c["cluster_id"]) if c["cluster_id"] is not None else ("i", c["id"])
+        if group in seen:
+            continue
+        seen.add(group)
+        m = store.cluster_metrics(db, c["cluster_id"], c["id"], velocity_since)
+        severity, why = _rumour_severity(m, rules)
+        if severity is None:
+            continue
+        reason = {"rule": "rumour", "reason": f"谣言概率{m['max_probability']:.2f}≥{r['min_probability']:g}，{why}"}
+        fields = _cluster_fields(m)
+        fields["cluster_id"] = c["cluster_id"]
+        key = f"cluster:{c['cluster_id']}" if c["cluster_id"] is not None else f"item:{c['id']}"
+        alert_id, changed = _upsert_alert(db, now, rules, key, "rumour", severity, reason, fields, _public_metrics(m))
+        if changed:
+            touched.add(alert_id)
+    if mark:
+        store.set_workflow_state(db, "alerts.scored_mark", mark)
+
+
+def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
+    w = rules["watch"]
+    after = int(store.workflow_state(db, "alerts.watch_item_mark") or 0)
+    rows = store.items_after(db, after)
+    if rows:
+        store.set_workflow_state(db, "alerts.watch_item_mark", str(rows[-1]["id"]))
+    if not w["enabled"] or not (w["keywords"] or w["accounts"]):
+        return
+    velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
+    for row in rows:
+        text = f"{row['title'] or ''} {row['text'] or ''}"
+        hits = [f"命中关注词「{k}」" for k in w["keywords"] if k in text]
+        if row["account"] and row["account"] in w["accounts"]:
+            hits.append(f"关注账号「{row['account']}」发布")
+        if not hits:
+            continue
+        m = store.cluster_metrics(db, row["cluster_id"], row["id"], velocity_since)
+        fields = _cluster_fields(m)
+        fields["cluster_id"] = row["cluster_id"]
+        key = f"cluster:{row['cluster_id']}" if row["cluster_id"] is not None else f"item:{row['id']}"
+        reason = {"rule": "watch", "reason": "；".join(hits)}
+        alert_id, changed = _upsert_alert(db, now, rules, key, "keyword", w["severity"], reason, fields,
+                                          _public_metrics(m))
+        if changed:
+            touched.add(alert_id)
+
+
+def _share_by_region(rows: list[dict]) -> dict:
+    out: dict = {}
+    for r in rows:
+        region = item_region(r["user_json"], r["extra_json"])
+        if region is None:
+            continue
+        neg, n = out.get(region, (0, 0))
+        out[region] = (neg + (r["polarity"] == "negative"), n + 1)
+    return out
+
+
+def _evaluate_spikes(db, now: datetime, rules: dict, touched: set) -> None:
+    s = rules["opinion_spike"]
+    if not s["enabled"] or not s["dimensions"]:
+        return
+    last = _dt(store.workflow_state(db, "alerts.spike_at"))
+    if last is not None and now - last < timedelta(minutes=s["every_minutes"]) and now >= last:
+        return
+    store.set_workflow_state(db, "alerts.spike_at", iso(now))
+    end = now
+    start = now - timedelta(hours=s["window_hours"])
+    base_start = start - timedelta(hours=s["baseline_hours"])
+    for dim in s["dimensions"]:
+        if dim == "topic":
+            cur = store.opinion_window_counts(db, "topic", iso(start), iso(end))
+            base = store.opinion_window_counts(db, "topic", iso(base_start), iso(start))
+        else:
+            cur = _share_by_region(store.opinion_window_items(db, iso(start), iso(end)))
+            base = _share_by_region(store.opinion_window_items(db, iso(base_start), iso(start)))
+        for value, (neg, n) in cur.items():
+            bneg, bn = base.get(value, (0, 0))
+            if n < s["min_items"] or bn < s["min_items"]:
+                continue
+            share, bshare = neg / n, bneg / bn
+            if share - bshare < s["min_increase"]:
+                continue
+            label = "话题" if dim == "topic" else "地区"
+            reason = {"rule": "opinion_spike",
+                      "reason": f"{label}「{value}」近{s['window_hours']:g}小时负面占比{share:.1%}，"
+                                f"高于基线{bshare:.1%}（{n}条）"}
+            fields = {"cluster_id": None, "item_id": None, "topic": value if dim == "topic" else None,
+                      "region": value if dim == "region" else None,
+                      "title": f"{label}「{value}」负面舆情上升", "item_count": n}
+            metrics = {"negative_share": round(share, 4), "baseline_share": round(bshare, 4), "items": n,
+                       "negative": neg}
+            key = f"spike:{dim}:{value}:{store.china_day(start)}"
+            alert_id, changed = _upsert_alert(db, now, rules, key, "opinion_spike", s["severity"], reason, fields,
+                                              metrics)
+            if changed:
+                touched.add(alert_id)
+
+
+def evaluate_alerts(db, now: datetime, rules: dict | None = None) -> list[int]:
+    """Run the alert rules over what changed since the last call; create or grow alerts.
+
+    Returns the ids of alerts created or updated (one per cluster, however many copies arrived).
+    New and upgraded alerts queue notifications; `notify.deliver_pending` sends them.
+    """
+    rules = rules or load_rules()
+    touched: set = set()
+    with store.transaction(db):
+        _evaluate_rumours(db, now, rules, touched)
+        _evaluate_watch(db, now, rules, touched)
+        _evaluate_spikes(db, now, rules, touched)
+    return sorted(touched)
+
+
+# --- clocks and escalation -------------------------------------------------------------------
+
+def escalate_overdue(db, now: datetime, rules: dict | None = None) -> list[dict]:
+    """Escalate every alert past a deadline and every overdue assignment, once each.
+
+    Leaders are notified (urgent, ignores quiet hours) and the step is recorded. Returns the events.
+    """
+    from . import notify
+
+    rules = rules or load_rules()
+    at = iso(now)
+    events = []
+    with store.transaction(db):
+        for alert in store.alerts_due_for_escalation(db, at):
+            changes = {}
+            if alert["responded_at"] is None and alert["respond_escalated_at"] is None and alert["respond_by"] <= at:
+                changes["respond_escalated_at"] = at
+                events.append({"alert_id": alert["id"], "deadline": "respond_by", "due": alert["respond_by"]})
+            if (alert["conference_by"] and alert["conference_at"] is None and alert["conference_escalated_at"] is None
+                    and alert["conference_by"] <= at):
+                changes["conference_escalated_at"] = at
+                events.append({"alert_id": alert["id"], "deadline": "conference_by", "due": alert["conference_by"]})
+            store.update_alert(db, alert["id"], changes)
+            for deadline in ("respond_by", "conference_by"):
+                if f"{'respond' if deadline == 'respond_by' else 'conference'}_escalated_at" in changes:
+                    store.add_alert_step(db, alert["id"], f"escalated:{deadline}", at, "system",
+                                         f"超过时限 {alert[deadline]}")
+                    store.record_audit(db, "system", "alert.escalate", "alert", alert["id"],
+                                       {"deadline": deadline, "due": alert[deadline]}, at=at)
+                    notify.queue_escalation(db, store.get_alert(db, alert["id"]), deadline, rules, now)
+        for a in store.assignments_due_for_escalation(db, at):
+            store.update_assignment(db, a["id"], {"escalated_at": at})
+            store.add_alert_step(db, a["alert_id"], "escalated:assignment", at, "system",
+                                 f"指派 #{a['id']} 超时（{a['status']}，应于 {a['due_at']} 前完成）")
+            store.record_audit(db, "system", "assignment.escalate", "assignment", a["id"],
+                               {"status": a["status"], "due_at": a["due_at"]}, at=at)
+            notify.queue_escalation(db, store.get_alert(db, a["alert_id"]), "assignment", rules, now, assignment=a)
+            events.append({"alert_id": a["alert_id"], "deadline": "assignment", "assignment_id": a["id"],
+                           "due": a["due_at"]})
+    return events
+
+
+def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None) -> dict:
+    """Record a response step done outside the expert flow: 'info_released' or 'conference_held'."""
+    if step not in ("info_released", "conference_held"):
+        raise WorkflowError(f"unknown step {step!r}; use info_released or conference_held")
+    alert = store.get_alert(db, alert_id)
+    if alert is None:
+        raise WorkflowError(f"alert {alert_id} does not exist")
+    column = "responded_at" if step == "info_released" else "conference_at"
+    if alert[column]:
+        raise WorkflowError(f"alert {alert_id}: {step} was already recorded at {alert[column]}")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_alert(db, alert_id, {column: at, "updated_at": at})
+        store.add_alert_step(db, alert_id, step, at, actor, note)
+        store.record_audit(db, actor, f"alert.{step}", "alert", alert_id, {"note": note}, at=at)
+    return store.get_alert(db, alert_id)
+
+
+def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str) -> dict:
+    """A monitor dismisses a flag (false alarm); the reason is kept."""
+    if not reason or not reason.strip():
+        raise WorkflowError("a dismissal needs a reason")
+    alert = store.get_alert(db, alert_id)
+    if alert is None:
+        raise WorkflowError(f"alert {alert_id} does not exist")
+    if alert["status"] in ("published", "dismissed"):
+        raise WorkflowError(f"alert {alert_id} is already {alert['status']}")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_alert(db, alert_id, {"status": "dismissed", "closed_at": at, "updated_at": at})
+        store.add_alert_step(db, alert_id, "dismissed", at, actor, reason)
+        store.record_audit(db, actor, "alert.dismiss", "alert", alert_id, {"reason": reason}, at=at)
+    return store.get_alert(db, alert_id)
+
+
+def alert_view(alert: dict, now: datetime) -> dict:
+    """The alert as the CLI contract and the pages show it, with time left and overdue flags."""
+    respond_left = time_left(alert["respond_by"], now)
+    conf_left = time_left(alert["conference_by"], now)
+    open_ = alert["status"] in store.WORKFLOW_OPEN_STATUSES
+    return {
+        "id": alert["id"], "severity": alert["severity"], "kind": alert["kind"], "cluster_id": alert["cluster_id"],
+        "item_id": alert["item_id"], "title": alert["title"], "topic": alert["topic"], "region": alert["region"],
+        "created_at": alert["created_at"], "respond_by": alert["respond_by"], "conference_by": alert["conference_by"],
+        "responded_at": alert["responded_at"], "conference_at": alert["conference_at"],
+        "status": alert["status"], "assigned_expert": alert["assigned_expert"], "item_count": alert["item_count"],
+        "respond_seconds_left": None if alert["responded_at"] else int(respond_left.total_seconds()),
+        "conference_seconds_left": (None if conf_left is None or alert["conference_at"]
+                                    else int(conf_left.total_seconds())),
+        "overdue": bool(open_ and ((alert["responded_at"] is None and respond_left.total_seconds() < 0)
+                                   or (conf_left is not None and alert["conference_at"] is None
+                                       and conf_left.total_seconds() < 0))),
+        "escalated": bool(alert["respond_escalated_at"] or alert["conference_escalated_at"]),
+        "rules": json.loads(alert["rules"] or "[]"), "metrics": json.loads(alert["metrics"] or "{}"),
+    }
+
+
+def list_alerts(db, now: datetime, status: str | None = None, limit: int = 500) -> list[dict]:
+    """Alerts as views; status may be an alert status, 'active' or 'overdue'."""
+    if status and status not in ALERT_STATUSES + ("active", "overdue"):
+        raise WorkflowError(f"unknown status {status!r}; use one of {', '.join(ALERT_STATUSES + ('active', 'overdue'))}")
+    return [alert_view(a, now) for a in store.list_alerts(db, status, limit, now=iso(now))]
+
+
+def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = True) -> dict:
+    """What the worker runs after scoring: evaluate rules, escalate overdue, deliver notifications."""
+    from . import notify
+
+    rules = rules or load_rules()
+    touched = evaluate_alerts(db, now, rules)
+    escalations = escalate_overdue(db, now, rules)
+    delivered = notify.deliver_pending(db, now, rules) if deliver else {}
+    return {"alerts": touched, "escalations": escalations, "delivery": delivered}

@@ -1,0 +1,225 @@
+"""`rumourwatch alerts …` and `rumourwatch experts …`: the response workflow from the command line.
+
+The JSON shapes of `alerts list --json` and `experts suggest --json` are a contract checked from
+outside; keep their keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+
+import click
+
+from .. import store
+
+
+def friendly_errors(fn):
+    """cli.friendly_errors, looked up at call time: cli.py imports this module while it loads."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from ..cli import friendly_errors as wrap
+
+        return wrap(fn)(*args, **kwargs)
+
+    return wrapper
+
+
+def _db(ctx):
+    return store.open_db(ctx.obj["settings"].db_path)
+
+
+def _now():
+    from ..clock import system_clock
+
+    return system_clock()
+
+
+def _rules(path):
+    from ..alerts import load_rules
+
+    return load_rules(path)
+
+
+ALERT_KEYS = ("id", "severity", "cluster_id", "created_at", "respond_by", "conference_by", "status",
+              "assigned_expert")
+
+
+@click.group("alerts")
+def alerts_group():
+    """Alerts with their 5 h / 24 h clocks: list, evaluate rules, escalate overdue.
+
+    Example:
+
+        rumourwatch alerts list --status overdue --json
+    """
+
+
+@alerts_group.command("list")
+@click.option("--status", default=None,
+              help="open, assigned, in_progress, in_review, published, dismissed, active or overdue.")
+@click.option("--limit", default=500, show_default=True, help="Newest alerts first, at most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+@friendly_errors
+def alerts_list(ctx, status, limit, as_json):
+    """List alerts with their deadlines (UTC) and time left.
+
+    Example:
+
+        rumourwatch alerts list --status open --json
+    """
+    from ..alerts import list_alerts
+
+    now = _now()
+    rows = list_alerts(_db(ctx), now, status, limit)
+    if as_json:
+        out = [dict({k: r[k] for k in ALERT_KEYS}, title=r["title"], topic=r["topic"], item_id=r["item_id"],
+                    item_count=r["item_count"], overdue=r["overdue"],
+                    respond_seconds_left=r["respond_seconds_left"]) for r in rows]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no alerts")
+    for r in rows:
+        left = r["respond_seconds_left"]
+        clock = "responded" if left is None else (f"{left / 3600:.1f} h left" if left >= 0 else f"OVERDUE {-left / 3600:.1f} h")
+        click.echo(f"#{r['id']} {r['severity']} {r['status']:<11} respond_by {r['respond_by']} ({clock}) "
+                   f"cluster {r['cluster_id']} copies {r['item_count']} {r['title'] or ''}")
+
+
+@alerts_group.command("evaluate")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
+              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@click.pass_context
+@friendly_errors
+def alerts_evaluate(ctx, rules_path):
+    """Run the alert rules over the scored items now (the worker does this after each scoring pass).
+
+    Example:
+
+        rumourwatch alerts evaluate --rules config/alert_rules.toml
+    """
+    from ..alerts import evaluate_alerts
+
+    ids = evaluate_alerts(_db(ctx), _now(), _rules(rules_path))
+    click.echo(f"{len(ids)} alert(s) created or updated" + (f": {', '.join(map(str, ids))}" if ids else ""))
+
+
+@alerts_group.command("escalate")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
+              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@click.option("--no-deliver", is_flag=True, help="Escalate only; leave notifications queued.")
+@click.pass_context
+@friendly_errors
+def alerts_escalate(ctx, rules_path, no_deliver):
+    """Escalate overdue alerts and assignments, then send pending notifications (cron-friendly).
+
+    Example:
+
+        */5 * * * * rumourwatch --db /srv/rumourwatch.db alerts escalate
+    """
+    from ..alerts import escalate_overdue
+    from ..notify import deliver_pending
+
+    db = _db(ctx)
+    rules = _rules(rules_path)
+    now = _now()
+    events = escalate_overdue(db, now, rules)
+    for e in events:
+        click.echo(f"escalated alert #{e['alert_id']}: {e['deadline']} was due {e['due']}")
+    if not no_deliver:
+        counts = deliver_pending(db, now, rules)
+        click.echo(f"notifications: {counts['sent']} sent, {counts['failed']} failed (will be retried)")
+    pending = store.list_notifications(db, "pending", limit=100000)
+    if pending:
+        click.echo(f"{len(pending)} notification(s) still pending", err=True)
+
+
+@click.group("experts")
+def experts_group():
+    """The expert pool: import/export the roster, suggest experts for an alert.
+
+    Example:
+
+        rumourwatch experts import data/expert_roster_sample.csv
+    """
+
+
+@experts_group.command("import")
+@click.argument("csv_path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", default=None, help="Who is importing (default: the login name).")
+@click.pass_context
+@friendly_errors
+def experts_import(ctx, csv_path, actor):
+    """Import a roster CSV (UTF-8 or GB18030). Bad rows are reported as `row N: …` and skipped;
+    the exit status is 1 when any row was skipped.
+
+    Columns: name,title,institution,specialties,level,region,capacity,phone,email,active
+    (specialties separated by ';'; level 国家级/省级/市级/县级).
+
+    Example:
+
+        rumourwatch experts import data/expert_roster_sample.csv
+    """
+    from ..experts import import_roster
+
+    report = import_roster(_db(ctx), csv_path, actor or getpass.getuser(), _now())
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(f"{report.created} expert(s) added, {report.updated} updated, {len(report.errors)} row(s) rejected")
+    if report.errors:
+        sys.exit(1)
+
+
+@experts_group.command("export")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of stdout.")
+@click.pass_context
+@friendly_errors
+def experts_export(ctx, output_path):
+    """Export the roster as CSV in the import format.
+
+    Example:
+
+        rumourwatch experts export -o roster.csv
+    """
+    from ..experts import export_roster
+
+    text = export_roster(_db(ctx))
+    if output_path:
+        with open(output_path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        click.echo(f"wrote {text.count(chr(10)) - 1} expert(s) to {output_path}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@experts_group.command("suggest")
+@click.argument("alert_id", type=int)
+@click.option("--limit", default=5, show_default=True, help="How many experts to rank.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def experts_suggest(ctx, alert_id, limit, as_json):
+    """Rank the best experts for an alert, each with a score and its reasons.
+
+    Example:
+
+        rumourwatch experts suggest 12 --json
+    """
+    from ..experts import suggest_experts
+
+    ranked = suggest_experts(_db(ctx), alert_id, limit)
+    if as_json:
+        click.echo(json.dumps(ranked, ensure_ascii=False, indent=2))
+        return
+    if not ranked:
+        click.echo("no available expert (all at capacity, inactive, or already declined)")
+    for r in ranked:
+        click.echo(f"{r['score']:5.1f}  #{r['expert_id']} {r['name']} {r['level']} {r['institution']}")
+        for reason in r["reasons"]:
+            click.echo(f"       - {reason}")

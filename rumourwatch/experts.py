@@ -1,0 +1,596 @@
+"""Expert pool and the clarification workflow: roster (CSV import/export), suggestion with
+reasons, assignment lifecycle (offer → accept / decline → reassign), drafts, review, publication,
+verdicts, the publisher watchlist and takedown requests (seed 000 §(四)2).
+
+Every action runs in one transaction with its audit-log entry. Times come from the caller (`now`),
+so tests drive them with an injected clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from . import notify, store
+from .alerts import SEVERITY_RANK, WorkflowError, load_rules
+from .records import iso, parse_time
+
+TOPICS = ("健康知识普及", "合理膳食", "全民健身", "控烟", "心理健康促进", "健康环境促进", "妇幼健康促进",
+          "中小学健康促进", "职业健康保护", "老年健康促进", "心脑血管疾病防治", "癌症防治", "慢性呼吸系统疾病防治",
+          "糖尿病防治", "传染病及地方病防控")
+# Clinical departments an expert may list, and the topics each one can speak to.
+DEPARTMENT_TOPICS = {
+    "心血管内科": ("心脑血管疾病防治",), "神经内科": ("心脑血管疾病防治", "老年健康促进"),
+    "肿瘤科": ("癌症防治",), "内分泌科": ("糖尿病防治", "合理膳食"), "呼吸内科": ("慢性呼吸系统疾病防治", "控烟"),
+    "感染科": ("传染病及地方病防控",), "疾病预防控制": ("传染病及地方病防控", "健康环境促进"),
+    "妇产科": ("妇幼健康促进",), "儿科": ("妇幼健康促进", "中小学健康促进"), "精神心理科": ("心理健康促进",),
+    "临床营养科": ("合理膳食",), "老年医学科": ("老年健康促进",), "职业病科": ("职业健康保护",),
+    "康复医学科": ("全民健身",), "运动医学科": ("全民健身",), "药学部": ("健康知识普及",),
+    "全科医学科": ("健康知识普及",), "中医科": ("健康知识普及",), "消化内科": ("合理膳食", "癌症防治"),
+    "急诊科": ("健康知识普及",), "皮肤科": ("健康环境促进",), "眼科": ("中小学健康促进",), "口腔科": ("健康知识普及",),
+}
+SPECIALTIES = TOPICS + tuple(DEPARTMENT_TOPICS)
+LEVELS = ("国家级", "省级", "市级", "县级")
+# Levels that fit each severity, best first (一级 needs national/provincial voices).
+LEVEL_FIT = {"一级": ("国家级", "省级"), "二级": ("省级", "市级"), "三级": ("市级", "县级")}
+VERDICTS = {"rumour": "确认谣言", "not_rumour": "非谣言", "unverifiable": "无法核实"}
+CSV_COLUMNS = ("name", "title", "institution", "specialties", "level", "region", "capacity", "phone", "email", "active")
+REQUIRED = ("name", "institution", "specialties", "level")
+
+
+# --- roster -----------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rows_ok(self) -> int:
+        return self.created + self.updated
+
+
+def _split_specialties(text: str) -> list[str]:
+    for sep in ("；", "，", "、", ",", "|", "/"):
+        text = text.replace(sep, ";")
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def validate_expert_row(raw: dict) -> dict:
+    """A roster row → a clean expert dict; ValueError with every problem of the row."""
+    problems = []
+    row = {k: (raw.get(k) or "").strip() if isinstance(raw.get(k), str) or raw.get(k) is None else raw.get(k)
+           for k in CSV_COLUMNS}
+    for k in REQUIRED:
+        if not row[k]:
+            problems.append(f"{k} is required")
+    specialties = _split_specialties(row["specialties"]) if row["specialties"] else []
+    unknown = [s for s in specialties if s not in SPECIALTIES]
+    if unknown:
+        problems.append(f"specialties {', '.join(unknown)} not recognised; use the 15 topic categories "
+                        f"({'、'.join(TOPICS[:3])}…) or clinical departments ({'、'.join(list(DEPARTMENT_TOPICS)[:3])}…)")
+    if row["level"] and row["level"] not in LEVELS:
+        problems.append(f"level must be one of {', '.join(LEVELS)} (got {row['level']!r})")
+    capacity = 3
+    if row["capacity"] not in ("", None):
+        try:
+            capacity = int(str(row["capacity"]))
+            if capacity < 1 or capacity > 50:
+                raise ValueError
+        except ValueError:
+            problems.append(f"capacity must be a whole number from 1 to 50 (got {row['capacity']!r})")
+    email = row["email"] or None
+    if email and ("@" not in email or " " in email):
+        problems.append(f"email {email!r} is not an email address")
+    active = str(row["active"] or "1").strip().lower()
+    if active not in ("1", "0", "true", "false", "yes", "no", "是", "否"):
+        problems.append(f"active must be 1 or 0 (got {row['active']!r})")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return {"name": row["name"], "title": row["title"] or None, "institution": row["institution"],
+            "specialties": json.dumps(specialties, ensure_ascii=False), "level": row["level"],
+            "region": row["region"] or None, "capacity": capacity, "phone": row["phone"] or None, "email": email,
+            "active": int(active in ("1", "true", "yes", "是"))}
+
+
+def _read_csv_text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise WorkflowError("the roster file is neither UTF-8 nor GB18030 text")
+
+
+def import_roster(db, source, actor: str, now: datetime) -> ImportReport:
+    """Import a roster CSV (path, bytes or text). Valid rows are added or updated (same name and
+    institution = same expert); each bad row is reported as 'row N: …' (N = line in the file)."""
+    if isinstance(source, (str, Path)) and Path(source).exists():
+        text = _read_csv_text(Path(source).read_bytes())
+    elif isinstance(source, bytes):
+        text = _read_csv_text(source)
+    elif isinstance(source, str) and "\n" in source:
+        text = source
+    else:
+        raise WorkflowError(f"roster file {source} does not exist")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise WorkflowError(f"roster header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}")
+    reader.fieldnames = header
+    report = ImportReport()
+    at = iso(now)
+    seen = {}
+    with store.transaction(db):
+        for raw in reader:
+            line = reader.line_num
+            extra = raw.get(None)
+            try:
+                if extra:
+                    raise ValueError(f"{len(extra)} more value(s) than columns (a comma inside a field needs quotes)")
+                row = validate_expert_row(raw)
+                key = (row["name"], row["institution"])
+                if key in seen:
+                    raise ValueError(f"same expert as row {seen[key]} (name and institution)")
+                seen[key] = line
+            except ValueError as exc:
+                report.errors.append(f"row {line}: {exc}")
+                continue
+            _, created = store.upsert_expert(db, row, at)
+            report.created += created
+            report.updated += not created
+        store.record_audit(db, actor, "experts.import", "experts", None,
+                           {"created": report.created, "updated": report.updated, "errors": report.errors}, at=at)
+    return report
+
+
+def export_roster(db) -> str:
+    """The roster as CSV text in the import format (round-trips)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in store.list_experts(db):
+        writer.writerow([e["name"], e["title"] or "", e["institution"], ";".join(json.loads(e["specialties"])),
+                         e["level"], e["region"] or "", e["capacity"], e["phone"] or "", e["email"] or "", e["active"]])
+    return out.getvalue()
+
+
+def expert_topics(expert: dict) -> set[str]:
+    specs = json.loads(expert["specialties"]) if isinstance(expert["specialties"], str) else expert["specialties"]
+    topics = {s for s in specs if s in TOPICS}
+    for s in specs:
+        topics.update(DEPARTMENT_TOPICS.get(s, ()))
+    return topics
+
+
+# --- suggestion ------------------------------------------------------------------------------
+
+def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = None) -> list[dict]:
+    """Rank active experts for an alert; each with a score (0–100) and its reasons in Chinese.
+
+    Specialty vs the item's topic (40), level vs severity (20), region (10), free capacity (15),
+    past response time (15). Experts at capacity, or who declined this alert, are left out.
+    """
+    alert = store.get_alert(db, alert_id)
+    if alert is None:
+        raise WorkflowError(f"alert {alert_id} does not exist")
+    previous = store.alert_assignments(db, alert_id)
+    excluded = set(exclude or ()) | {a["expert_id"] for a in previous
+                                     if a["status"] in ("declined", "offered", "accepted", "submitted")}
+    loads = store.expert_loads(db)
+    history = store.expert_response_hours(db)
+    topic, severity, region = alert["topic"], alert["severity"], alert["region"]
+    ranked = []
+    for e in store.list_experts(db, active_only=True):
+        if e["id"] in excluded:
+            continue
+        load = loads.get(e["id"], 0)
+        if load >= e["capacity"]:
+            continue
+        score, reasons = 0.0, []
+        specs = json.loads(e["specialties"])
+        if topic and topic in specs:
+            score += 40
+            reasons.append(f"专业对口：擅长「{topic}」")
+        elif topic and topic in expert_topics(e):
+            dept = next(s for s in specs if topic in DEPARTMENT_TOPICS.get(s, ()))
+            score += 32
+            reasons.append(f"专业相关：{dept}可解读「{topic}」")
+        elif topic:
+            reasons.append(f"专业不完全对口（条目话题「{topic}」）")
+        else:
+            reasons.append("条目话题未知，未按专业加分")
+        fit = LEVEL_FIT[severity]
+        if e["level"] == fit[0]:
+            score += 20
+            reasons.append(f"级别匹配：{e['level']}专家适合{severity}预警")
+        elif e["level"] in fit:
+            score += 15
+            reasons.append(f"级别适合：{e['level']}专家可处理{severity}预警")
+        elif abs(LEVELS.index(e["level"]) - LEVELS.index(fit[0])) == 1 or \
+                abs(LEVELS.index(e["level"]) - LEVELS.index(fit[-1])) == 1:
+            score += 8
+            reasons.append(f"级别相近：{e['level']}（{severity}预警宜由{'/'.join(fit)}专家处理）")
+        else:
+            reasons.append(f"级别不匹配：{e['level']}（{severity}预警宜由{'/'.join(fit)}专家处理）")
+        if region and e["region"] == region:
+            score += 10
+            reasons.append(f"同地区：{region}")
+        elif e["level"] == "国家级":
+            score += 6
+            reasons.append("国家级专家，不受地区限制")
+        elif region:
+            reasons.append(f"不同地区（专家在{e['region'] or '未知'}，条目在{region}）")
+        free = 1 - load / e["capacity"]
+        score += 15 * free
+        reasons.append(f"当前负荷 {load}/{e['capacity']}")
+        times = history.get(e["id"])
+        if times:
+            median = statistics.median(times)
+            score += 15 if median <= 2 else 10 if median <= 5 else 3
+            reasons.append(f"以往响应中位 {median:.1f} 小时（{len(times)} 次）")
+        else:
+            score += 7
+            reasons.append("暂无历史响应记录")
+        ranked.append({"expert_id": e["id"], "name": e["name"], "title": e["title"], "institution": e["institution"],
+                       "level": e["level"], "region": e["region"], "score": round(score, 1), "reasons": reasons,
+                       "load": load, "capacity": e["capacity"]})
+    ranked.sort(key=lambda r: (-r["score"], r["load"], r["expert_id"]))
+    return ranked[:limit]
+
+
+# --- assignment lifecycle -------------------------------------------------------------------
+
+def _alert_or_fail(db, alert_id: int) -> dict:
+    alert = store.get_alert(db, alert_id)
+    if alert is None:
+        raise WorkflowError(f"alert {alert_id} does not exist")
+    return alert
+
+
+def _assignment_or_fail(db, assignment_id: int) -> dict:
+    a = store.get_assignment(db, assignment_id)
+    if a is None:
+        raise WorkflowError(f"assignment {assignment_id} does not exist")
+    return a
+
+
+def _check_expert_actor(assignment: dict, actor_expert_id: int | None) -> None:
+    if actor_expert_id is not None and actor_expert_id != assignment["expert_id"]:
+        raise WorkflowError(f"assignment {assignment['id']} belongs to another expert")
+
+
+def _offer(db, alert: dict, expert: dict, actor: str, now: datetime, rules: dict, score=None, reasons=None) -> int:
+    at = iso(now)
+    due = min(now + timedelta(hours=rules["clocks"]["accept_hours"]), parse_time(alert["respond_by"]))
+    if due <= now:
+        due = now + timedelta(hours=rules["clocks"]["accept_hours"])
+    assignment_id = store.insert_assignment(db, {
+        "alert_id": alert["id"], "expert_id": expert["id"], "status": "offered", "score": score,
+        "reasons": json.dumps(reasons or [], ensure_ascii=False), "assigned_by": actor, "assigned_at": at,
+        "due_at": iso(due)})
+    store.update_alert(db, alert["id"], {"status": "assigned", "assigned_expert": expert["id"], "updated_at": at})
+    store.add_alert_step(db, alert["id"], "assigned", at, actor, f"指派 {expert['name']}（任务 #{assignment_id}）")
+    store.record_audit(db, actor, "assignment.offer", "assignment", assignment_id,
+                       {"alert_id": alert["id"], "expert_id": expert["id"], "score": score}, at=at)
+    notify.queue_assignment(db, store.get_alert(db, alert["id"]), expert, assignment_id, rules, now)
+    return assignment_id
+
+
+def assign_expert(db, alert_id: int, expert_id: int, actor: str, now: datetime, rules: dict | None = None) -> int:
+    """A monitor confirms an expert for an alert: the expert is offered the task. Returns the assignment id."""
+    rules = rules or load_rules()
+    alert = _alert_or_fail(db, alert_id)
+    if alert["status"] in ("published", "dismissed"):
+        raise WorkflowError(f"alert {alert_id} is already {alert['status']}; nothing to assign")
+    expert = store.get_expert(db, expert_id)
+    if expert is None or not expert["active"]:
+        raise WorkflowError(f"expert {expert_id} does not exist or is inactive")
+    active = [a for a in store.alert_assignments(db, alert_id) if a["status"] in store.ASSIGNMENT_ACTIVE]
+    if active:
+        raise WorkflowError(f"alert {alert_id} already has active assignment #{active[0]['id']} "
+                            f"({active[0]['expert_name']}, {active[0]['status']})")
+    suggestion = next((s for s in suggest_experts(db, alert_id, limit=1000) if s["expert_id"] == expert_id), None)
+    with store.transaction(db):
+        if store.get_alert(db, alert_id)["status"] == "open":
+            store.add_alert_step(db, alert_id, "confirmed", iso(now), actor, "监测员确认预警")
+        return _offer(db, alert, expert, actor, now, rules, suggestion and suggestion["score"],
+                      suggestion and suggestion["reasons"])
+
+
+def accept_assignment(db, assignment_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> dict:
+    a = _assignment_or_fail(db, assignment_id)
+    _check_expert_actor(a, actor_expert_id)
+    if a["status"] != "offered":
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; only an offered task can be accepted")
+    alert = store.get_alert(db, a["alert_id"])
+    at = iso(now)
+    due = parse_time(alert["respond_by"])
+    if due <= now:
+        due = now + timedelta(hours=2)
+    with store.transaction(db):
+        store.update_assignment(db, assignment_id, {"status": "accepted", "responded_at": at, "due_at": iso(due),
+                                                    "escalated_at": None})
+        store.update_alert(db, a["alert_id"], {"status": "in_progress", "updated_at": at})
+        store.add_alert_step(db, a["alert_id"], "accepted", at, actor, f"任务 #{assignment_id}")
+        store.record_audit(db, actor, "assignment.accept", "assignment", assignment_id, {"alert_id": a["alert_id"]}, at=at)
+    return store.get_assignment(db, assignment_id)
+
+
+def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason: str,
+                       actor_expert_id: int | None = None, rules: dict | None = None,
+                       reassign: bool = True) -> int | None:
+    """The expert declines; the task goes to the next suggested expert. Returns the new assignment
+    id, or None when nobody is left (the alert goes back to the monitors, who are notified)."""
+    rules = rules or load_rules()
+    a = _assignment_or_fail(db, assignment_id)
+    _check_expert_actor(a, actor_expert_id)
+    if a["status"] not in ("offered", "accepted"):
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; it can no longer be declined")
+    if not reason or not reason.strip():
+        raise WorkflowError("declining needs a reason (e.g. 专业不对口, 时间冲突)")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_assignment(db, assignment_id, {"status": "declined", "responded_at": at, "decline_reason": reason})
+        store.add_alert_step(db, a["alert_id"], "declined", at, actor, f"任务 #{assignment_id}：{reason}")
+        store.record_audit(db, actor, "assignment.decline", "assignment", assignment_id,
+                           {"alert_id": a["alert_id"], "reason": reason}, at=at)
+        nxt = suggest_experts(db, a["alert_id"], limit=1) if reassign else []
+        alert = store.get_alert(db, a["alert_id"])
+        if nxt:
+            expert = store.get_expert(db, nxt[0]["expert_id"])
+            new_id = _offer(db, alert, expert, "system:reassign", now, rules, nxt[0]["score"], nxt[0]["reasons"])
+            store.record_audit(db, "system:reassign", "assignment.reassign", "assignment", new_id,
+                               {"after": assignment_id, "expert_id": expert["id"]}, at=at)
+            return new_id
+        store.update_alert(db, a["alert_id"], {"status": "open", "assigned_expert": None, "updated_at": at})
+        store.add_alert_step(db, a["alert_id"], "unassigned", at, "system", "无可改派专家，退回监测员")
+        notify.queue_escalation(db, store.get_alert(db, a["alert_id"]), "assignment", rules, now,
+                                assignment=store.get_assignment(db, assignment_id))
+        return None
+
+
+# --- clarifications --------------------------------------------------------------------------
+
+def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, body: str,
+               references: str = "", actor_expert_id: int | None = None) -> int:
+    """Create or update the assignment's draft clarification. Returns the clarification id."""
+    a = _assignment_or_fail(db, assignment_id)
+    _check_expert_actor(a, actor_expert_id)
+    if a["status"] not in ("accepted", "submitted"):
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; accept it before drafting")
+    if not title.strip() or not body.strip():
+        raise WorkflowError("a clarification needs a title and a body")
+    alert = store.get_alert(db, a["alert_id"])
+    at = iso(now)
+    existing = [c for c in store.clarifications_for_alert(db, a["alert_id"])
+                if c["assignment_id"] == assignment_id and c["status"] in ("draft", "in_review")]
+    with store.transaction(db):
+        if existing:
+            c = existing[0]
+            if c["status"] == "in_review":
+                raise WorkflowError(f"clarification {c['id']} is under review; wait for the reviewer")
+            store.update_clarification(db, c["id"], {"title": title, "body": body, "references_text": references,
+                                                     "updated_at": at})
+            cid = c["id"]
+        else:
+            cid = store.insert_clarification(db, {
+                "alert_id": a["alert_id"], "assignment_id": assignment_id, "expert_id": a["expert_id"],
+                "cluster_id": alert["cluster_id"], "title": title, "body": body, "references_text": references,
+                "status": "draft", "author": actor, "created_at": at, "updated_at": at})
+            store.add_alert_step(db, a["alert_id"], "drafted", at, actor, f"澄清稿 #{cid}")
+        store.record_audit(db, actor, "clarification.draft", "clarification", cid, {"assignment_id": assignment_id}, at=at)
+    return cid
+
+
+def submit_for_review(db, clarification_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> dict:
+    c = store.get_clarification(db, clarification_id)
+    if c is None:
+        raise WorkflowError(f"clarification {clarification_id} does not exist")
+    if actor_expert_id is not None and c["expert_id"] != actor_expert_id:
+        raise WorkflowError(f"clarification {clarification_id} belongs to another expert")
+    if c["status"] != "draft":
+        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only a draft can be submitted")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_clarification(db, clarification_id, {"status": "in_review", "submitted_at": at, "updated_at": at})
+        if c["assignment_id"]:
+            store.update_assignment(db, c["assignment_id"], {"status": "submitted", "submitted_at": at})
+        store.update_alert(db, c["alert_id"], {"status": "in_review", "updated_at": at})
+        store.add_alert_step(db, c["alert_id"], "submitted", at, actor, f"澄清稿 #{clarification_id} 提交审核")
+        store.record_audit(db, actor, "clarification.submit", "clarification", clarification_id, None, at=at)
+    return store.get_clarification(db, clarification_id)
+
+
+def review_clarification(db, clarification_id: int, reviewer: str, now: datetime, approve: bool,
+                         note: str = "") -> dict:
+    """A reviewer (not the author) approves, or returns the draft with a note."""
+    c = store.get_clarification(db, clarification_id)
+    if c is None:
+        raise WorkflowError(f"clarification {clarification_id} does not exist")
+    if c["status"] != "in_review":
+        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only one under review can be reviewed")
+    if reviewer == c["author"]:
+        raise WorkflowError("the author cannot review their own clarification; ask another expert or a monitor")
+    if not approve and not note.strip():
+        raise WorkflowError("returning a draft needs a note saying what to change")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_clarification(db, clarification_id, {
+            "status": "approved" if approve else "draft", "reviewed_by": reviewer, "reviewed_at": at,
+            "review_note": note or None, "updated_at": at})
+        if not approve:
+            if c["assignment_id"]:
+                store.update_assignment(db, c["assignment_id"], {"status": "accepted"})
+            store.update_alert(db, c["alert_id"], {"status": "in_progress", "updated_at": at})
+        store.add_alert_step(db, c["alert_id"], "approved" if approve else "returned", at, reviewer, note or None)
+        store.record_audit(db, reviewer, "clarification.approve" if approve else "clarification.return",
+                           "clarification", clarification_id, {"note": note}, at=at)
+    return store.get_clarification(db, clarification_id)
+
+
+def publish_clarification(db, clarification_id: int, actor: str, now: datetime, url: str,
+                          published_at: datetime | None = None) -> dict:
+    """Record the publication (url, time): the alert's information-release step is done and the
+    item's whole cluster shows as clarified."""
+    c = store.get_clarification(db, clarification_id)
+    if c is None:
+        raise WorkflowError(f"clarification {clarification_id} does not exist")
+    if c["status"] != "approved":
+        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; it must be approved before publishing")
+    if not url or not url.strip().startswith(("http://", "https://")):
+        raise WorkflowError("the publication url must start with http:// or https://")
+    at = iso(now)
+    pub = iso(published_at or now)
+    alert = store.get_alert(db, c["alert_id"])
+    with store.transaction(db):
+        store.update_clarification(db, clarification_id, {"status": "published", "published_url": url.strip(),
+                                                          "published_at": pub, "published_by": actor, "updated_at": at})
+        if c["assignment_id"]:
+            store.update_assignment(db, c["assignment_id"], {"status": "completed", "completed_at": at})
+        changes = {"status": "published", "closed_at": at, "updated_at": at}
+        if not alert["responded_at"]:
+            changes["responded_at"] = pub
+        store.update_alert(db, c["alert_id"], changes)
+        store.add_alert_step(db, c["alert_id"], "published", at, actor, url.strip())
+        store.record_audit(db, actor, "clarification.publish", "clarification", clarification_id,
+                           {"url": url, "published_at": pub, "alert_id": c["alert_id"]}, at=at)
+    return store.get_clarification(db, clarification_id)
+
+
+def item_clarification(db, item_id: int) -> dict | None:
+    """The published clarification that covers this item (through its cluster), if any."""
+    item = store.get_item(db, item_id)
+    if item is None:
+        return None
+    return store.published_clarification_for_cluster(db, item["cluster_id"], item_id)
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+
+def record_verdict(db, item_id: int, verdict: str, reason: str, actor: str, now: datetime,
+                   alert_id: int | None = None) -> int:
+    """Confirmed rumour / not a rumour / unverifiable for an item and its cluster (retraining labels)."""
+    if verdict not in VERDICTS:
+        raise WorkflowError(f"verdict must be one of {', '.join(VERDICTS)} (got {verdict!r})")
+    if not reason or not reason.strip():
+        raise WorkflowError("a verdict needs a reason")
+    item = store.get_item(db, item_id)
+    if item is None:
+        raise WorkflowError(f"item {item_id} does not exist")
+    at = iso(now)
+    with store.transaction(db):
+        vid = store.insert_verdict(db, {"item_id": item_id, "cluster_id": item["cluster_id"], "alert_id": alert_id,
+                                        "verdict": verdict, "reason": reason.strip(), "actor": actor, "at": at})
+        if alert_id:
+            store.add_alert_step(db, alert_id, f"verdict:{verdict}", at, actor, reason.strip())
+        store.record_audit(db, actor, "verdict.record", "item", item_id,
+                           {"verdict": verdict, "reason": reason, "cluster_id": item["cluster_id"]}, at=at)
+    return vid
+
+
+# --- publisher watchlist and takedowns --------------------------------------------------------
+
+def _followers(user_json: str | None) -> int | None:
+    if not user_json:
+        return None
+    try:
+        user = json.loads(user_json)
+    except ValueError:
+        return None
+    for key in ("followers", "followers_count", "fans"):
+        value = user.get(key) if isinstance(user, dict) else None
+        if isinstance(value, (int, float)):
+            return int(value)
+    return None
+
+
+def publisher_watchlist(db, since: datetime | None, until: datetime | None, min_false_items: int = 1) -> list[dict]:
+    """Accounts with items confirmed false (verdict 'rumour') published in [since, until), with reach."""
+    by_account: dict = {}
+    for i in store.confirmed_false_items(db, iso(since), iso(until)):
+        account = i["account"] or i["author"]
+        if not account:
+            continue
+        key = (i["platform"], account)
+        row = by_account.setdefault(key, {"platform": i["platform"], "account": account, "false_items": 0,
+                                          "clusters": set(), "reach": 0, "followers": None, "first_at": None,
+                                          "last_at": None, "example_urls": []})
+        row["false_items"] += 1
+        row["clusters"].add(i["cluster_id"] or -i["id"])
+        row["reach"] += (i["repost_num"] or 0) + (i["comment_num"] or 0) + (i["like_num"] or 0)
+        followers = _followers(i["user_json"])
+        if followers is not None:
+            row["followers"] = max(row["followers"] or 0, followers)
+        row["first_at"] = min(filter(None, [row["first_at"], i["published_at"]]))
+        row["last_at"] = max(filter(None, [row["last_at"], i["published_at"]]))
+        if i["url"] and len(row["example_urls"]) < 3:
+            row["example_urls"].append(i["url"])
+    takedowns = store.list_takedowns(db, limit=100000)
+    out = []
+    for row in by_account.values():
+        if row["false_items"] < min_false_items:
+            continue
+        row["clusters"] = len(row["clusters"])
+        mine = [t for t in takedowns if t["platform"] == row["platform"] and t["account"] == row["account"]]
+        row["takedowns_requested"] = len(mine)
+        row["takedowns_removed"] = sum(t["status"] == "removed" for t in mine)
+        out.append(row)
+    out.sort(key=lambda r: (-r["false_items"], -r["reach"], r["account"]))
+    return out
+
+
+WATCHLIST_CSV_HEADER = ("平台", "账号", "确认虚假条目数", "涉及谣言数", "传播量（转发+评论+点赞）", "粉丝数",
+                        "首次发布（UTC）", "最近发布（UTC）", "删除请求数", "已删除数", "示例链接")
+
+
+def watchlist_csv(rows: list[dict]) -> str:
+    """The watchlist as CSV for reporting to the competent authority (UTF-8 with BOM for Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(WATCHLIST_CSV_HEADER)
+    for r in rows:
+        writer.writerow([r["platform"], r["account"], r["false_items"], r["clusters"], r["reach"],
+                         "" if r["followers"] is None else r["followers"], r["first_at"], r["last_at"],
+                         r["takedowns_requested"], r["takedowns_removed"], " ".join(r["example_urls"])])
+    return "\ufeff" + out.getvalue()
+
+
+def request_takedown(db, item_id: int, actor: str, now: datetime, note: str = "") -> int:
+    """Record a request to the platform to delete a false item (status 'requested')."""
+    item = store.get_item(db, item_id)
+    if item is None:
+        raise WorkflowError(f"item {item_id} does not exist")
+    open_ = [t for t in store.list_takedowns(db, "requested", 100000) if t["item_id"] == item_id]
+    if open_:
+        raise WorkflowError(f"item {item_id} already has an open takedown request #{open_[0]['id']}")
+    at = iso(now)
+    with store.transaction(db):
+        tid = store.insert_takedown(db, {"item_id": item_id, "platform": item["platform"], "account": item["account"],
+                                         "url": item["url"], "status": "requested", "requested_by": actor,
+                                         "requested_at": at, "note": note or None})
+        store.record_audit(db, actor, "takedown.request", "takedown", tid, {"item_id": item_id, "note": note}, at=at)
+    return tid
+
+
+def record_takedown_outcome(db, takedown_id: int, outcome: str, actor: str, now: datetime, note: str = "") -> dict:
+    if outcome not in ("removed", "refused"):
+        raise WorkflowError(f"outcome must be removed or refused (got {outcome!r})")
+    t = store.get_takedown(db, takedown_id)
+    if t is None:
+        raise WorkflowError(f"takedown request {takedown_id} does not exist")
+    if t["status"] != "requested":
+        raise WorkflowError(f"takedown request {takedown_id} is already {t['status']}")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_takedown(db, takedown_id, {"status": outcome, "outcome_by": actor, "outcome_at": at,
+                                                "outcome_note": note or None})
+        store.record_audit(db, actor, f"takedown.{outcome}", "takedown", takedown_id, {"note": note}, at=at)
+    return store.get_takedown(db, takedown_id)

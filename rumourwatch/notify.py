@@ -1,0 +1,208 @@
+"""Notifications: webhook (WeCom / DingTalk group-bot JSON) and SMTP email, queued in the store.
+
+Queueing happens inside the workflow action's transaction, so an alert and its notification are
+written together; delivery (`deliver_pending`) runs afterwards, from the worker or from cron
+(`rumourwatch alerts escalate`). Every attempt goes to the delivery log (`notification_attempts`).
+A failed delivery stays pending and is retried with exponential backoff (base, 2×base, 4×base …
+capped), by this run's successors: nothing is dropped. Non-urgent notifications wait out quiet
+hours (China time); urgent ones (highest severity, escalations) go at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import socket
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from . import store
+from .records import CST, iso
+
+SEVERITY_EMOJI = {"一级": "🔴", "二级": "🟠", "三级": "🟡"}
+
+
+def _china(ts: str | None) -> str:
+    if not ts:
+        return "—"
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(CST).strftime("%m-%d %H:%M")
+
+
+def quiet_until(now: datetime, quiet_hours: str) -> datetime | None:
+    """End of the quiet period `now` falls in (China time), or None when not quiet."""
+    from .alerts import parse_quiet_hours
+
+    span = parse_quiet_hours(quiet_hours)
+    if span is None:
+        return None
+    start, end = span
+    local = now.astimezone(CST)
+    minute = local.hour * 60 + local.minute
+    inside = (start <= minute < end) if start < end else (minute >= start or minute < end)
+    if not inside:
+        return None
+    end_today = local.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
+    if end_today <= local:
+        end_today += timedelta(days=1)
+    return end_today
+
+
+def _queue(db, now: datetime, rules: dict, *, channel: str, target: str, subject: str, body: str, urgent: bool,
+           alert_id: int | None, event: str) -> int:
+    first = now
+    if not urgent:
+        first = quiet_until(now, rules["notify"]["quiet_hours"]) or now
+    return store.insert_notification(db, {
+        "created_at": iso(now), "channel": channel, "target": target, "subject": subject, "body": body,
+        "urgent": int(urgent), "alert_id": alert_id, "event": event, "status": "pending", "attempts": 0,
+        "next_attempt_at": iso(first)})
+
+
+def _fan_out(db, now, rules, *, subject: str, lines: list[str], urgent: bool, alert_id, event: str,
+             emails: list[str]) -> list[int]:
+    ids = []
+    body = "\n".join(lines)
+    for hook in rules["notify"]["webhooks"]:
+        ids.append(_queue(db, now, rules, channel="webhook", target=hook["url"] + "#" + hook.get("format", "markdown"),
+                          subject=subject, body=body, urgent=urgent, alert_id=alert_id, event=event))
+    for address in emails:
+        ids.append(_queue(db, now, rules, channel="email", target=address, subject=subject, body=body,
+                          urgent=urgent, alert_id=alert_id, event=event))
+    return ids
+
+
+def _alert_lines(alert: dict) -> list[str]:
+    metrics = json.loads(alert.get("metrics") or "{}")
+    reasons = "；".join(r["reason"] for r in json.loads(alert.get("rules") or "[]"))
+    lines = [f"预警 #{alert['id']}（{alert['severity']}）：{alert.get('title') or ''}",
+             f"触发原因：{reasons}",
+             f"信息发布时限：{_china(alert['respond_by'])}（北京时间）"]
+    if alert.get("conference_by"):
+        lines.append(f"新闻发布会时限：{_china(alert['conference_by'])}（北京时间）")
+    if metrics.get("copies") is not None:
+        lines.append(f"传播：副本 {metrics.get('copies')} 条，转评 {metrics.get('reach')} 次")
+    return lines
+
+
+def queue_alert_event(db, alert: dict, event: str, rules: dict, now: datetime) -> list[int]:
+    """New or upgraded alert → monitors' group bots and emails."""
+    urgent = alert["severity"] in rules["notify"]["urgent_severities"]
+    verb = "新预警" if event == "alert_new" else "预警升级"
+    subject = f"【{alert['severity']}{verb}】#{alert['id']} {alert.get('title') or ''}"[:120]
+    return _fan_out(db, now, rules, subject=subject, lines=_alert_lines(alert), urgent=urgent, alert_id=alert["id"],
+                    event=event, emails=rules["notify"]["monitor_emails"])
+
+
+def queue_escalation(db, alert: dict, deadline: str, rules: dict, now: datetime, assignment: dict | None = None) -> list[int]:
+    """A missed deadline → leaders (and the group bots), urgent regardless of quiet hours."""
+    what = {"respond_by": "信息发布（5小时）时限已过", "conference_by": "新闻发布会（24小时）时限已过",
+            "assignment": "专家指派超时未完成"}[deadline]
+    subject = f"【超时督办】预警 #{alert['id']}：{what}"
+    lines = [subject] + _alert_lines(alert)
+    if assignment:
+        lines.append(f"指派 #{assignment['id']} 状态：{assignment['status']}，应于 {_china(assignment['due_at'])} 前完成")
+    emails = list(dict.fromkeys(rules["notify"]["leader_emails"] + rules["notify"]["monitor_emails"]))
+    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=True, alert_id=alert["id"],
+                    event=f"escalation:{deadline}", emails=emails)
+
+
+def queue_assignment(db, alert: dict, expert: dict, assignment_id: int, rules: dict, now: datetime,
+                     event: str = "assignment") -> list[int]:
+    """Tell an expert (by email, when the roster has one) about an offered assignment."""
+    if not expert.get("email"):
+        return []
+    urgent = alert["severity"] in rules["notify"]["urgent_severities"]
+    subject = f"【澄清任务】预警 #{alert['id']}（{alert['severity']}）请确认是否接受"
+    lines = [f"{expert['name']} 专家您好：", f"您被指派处理预警 #{alert['id']}，任务编号 #{assignment_id}。",
+             *_alert_lines(alert), "请登录专家工作台接受或婉拒。"]
+    return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
+                   urgent=urgent, alert_id=alert["id"], event=event)]
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+class DeliveryError(Exception):
+    """One delivery attempt failed (the message is logged)."""
+
+
+def webhook_payload(subject: str, body: str, fmt: str = "markdown") -> dict:
+    """A WeCom / DingTalk group-bot message. DingTalk's markdown also needs a title; WeCom ignores it."""
+    if fmt == "text":
+        return {"msgtype": "text", "text": {"content": f"{subject}\n{body}"}}
+    content = f"### {subject}\n" + "\n".join(f"> {line}" for line in body.splitlines())
+    return {"msgtype": "markdown", "markdown": {"title": subject, "content": content, "text": content}}
+
+
+def send_webhook(url: str, payload: dict, timeout: float) -> str:
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            text = resp.read(2000).decode("utf-8", "replace")
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code} from {url}") from None
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        raise DeliveryError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from None
+    # WeCom and DingTalk answer 200 with {"errcode": N, "errmsg": ...}; non-zero is a failure.
+    try:
+        answer = json.loads(text) if text.strip() else {}
+    except ValueError:
+        answer = {}
+    if isinstance(answer, dict) and answer.get("errcode") not in (None, 0):
+        raise DeliveryError(f"bot refused: errcode {answer.get('errcode')} {answer.get('errmsg', '')}")
+    return f"HTTP {status}"
+
+
+def send_email(cfg: dict, to: str, subject: str, body: str) -> str:
+    if not cfg["smtp_host"]:
+        raise DeliveryError("no SMTP server configured (notify.smtp_host is empty)")
+    msg = EmailMessage()
+    msg["From"] = cfg["smtp_from"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    try:
+        with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
+            if cfg["smtp_starttls"]:
+                smtp.starttls()
+            if cfg["smtp_user"]:
+                smtp.login(cfg["smtp_user"], os.environ.get(cfg["smtp_password_env"], ""))
+            refused = smtp.send_message(msg)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"SMTP {cfg['smtp_host']}:{cfg['smtp_port']}: {exc}") from None
+    if refused:
+        raise DeliveryError(f"SMTP refused recipients: {refused}")
+    return f"SMTP accepted for {to}"
+
+
+def backoff(attempts: int, cfg: dict) -> timedelta:
+    """Wait before the next try after `attempts` failures: base × 2^(attempts-1), capped."""
+    seconds = cfg["retry_base_seconds"] * (2 ** max(0, attempts - 1))
+    return timedelta(seconds=min(seconds, cfg["retry_max_seconds"]))
+
+
+def deliver_pending(db, now: datetime, rules: dict, limit: int = 200) -> dict:
+    """Try every pending notification whose time has come; log each attempt. Returns counts."""
+    cfg = rules["notify"]
+    counts = {"sent": 0, "failed": 0}
+    for n in store.due_notifications(db, iso(now), limit):
+        try:
+            if n["channel"] == "webhook":
+                url, _, fmt = n["target"].rpartition("#")
+                detail = send_webhook(url or n["target"], webhook_payload(n["subject"], n["body"], fmt or "markdown"),
+                                      cfg["timeout_seconds"])
+            else:
+                detail = send_email(cfg, n["target"], n["subject"], n["body"])
+            ok, next_at = True, None
+        except DeliveryError as exc:
+            ok, detail = False, str(exc)
+            next_at = iso(now + backoff(n["attempts"] + 1, cfg))
+        with store.transaction(db):
+            store.record_delivery(db, n["id"], iso(now), ok, detail, next_at)
+        counts["sent" if ok else "failed"] += 1
+    return counts
