@@ -69,8 +69,8 @@ def _sniff_binary(data: bytes) -> str | None:
     for magic, label in MAGIC:
         if data.startswith(magic):
             return label
-    if b"\x00" in data[:8192]:
-        return "binary data"
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary data"  # (UTF-16 text is full of NULs too: decode_text explains how to fix it)
     return None
 
 
