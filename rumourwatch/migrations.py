@@ -44,13 +44,39 @@ CREATE TABLE items (
     scored_reactions INTEGER,
     UNIQUE (platform, external_id)
 );
-CREATE INDEX idx_items_published ON items (published_at);
-CREATE INDEX idx_items_published_polarity ON items (published_at, polarity, health_related, platform);
-CREATE INDEX idx_items_day_polarity ON items (published_day, polarity, health_related, platform);
+-- covers the dashboard's period aggregates so they read the index, not the table
+CREATE INDEX idx_items_dash ON items (published_at, platform, health_related, polarity, rumour_probability,
+                                      already_debunked, scored_at, published_day);
 CREATE INDEX idx_items_rumour ON items (rumour_probability);
 CREATE INDEX idx_items_cluster ON items (cluster_id);
 CREATE INDEX idx_items_content_hash ON items (content_hash);
 CREATE INDEX idx_items_unscored ON items (scored_at) WHERE scored_at IS NULL;
+
+-- Per-day opinion counts kept exact by triggers, so period ratios never scan millions of items.
+CREATE TABLE daily_counts (
+    day TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    health_related INTEGER NOT NULL,     -- -1: not yet scored
+    polarity TEXT NOT NULL,              -- '': not yet scored
+    n INTEGER NOT NULL,
+    PRIMARY KEY (day, platform, health_related, polarity)
+) WITHOUT ROWID;
+CREATE TRIGGER items_count_insert AFTER INSERT ON items BEGIN
+    INSERT INTO daily_counts VALUES (new.published_day, new.platform, coalesce(new.health_related, -1),
+                                     coalesce(new.polarity, ''), 1)
+    ON CONFLICT (day, platform, health_related, polarity) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER items_count_update AFTER UPDATE OF published_day, platform, health_related, polarity ON items BEGIN
+    UPDATE daily_counts SET n = n - 1 WHERE day = old.published_day AND platform = old.platform
+        AND health_related = coalesce(old.health_related, -1) AND polarity = coalesce(old.polarity, '');
+    INSERT INTO daily_counts VALUES (new.published_day, new.platform, coalesce(new.health_related, -1),
+                                     coalesce(new.polarity, ''), 1)
+    ON CONFLICT (day, platform, health_related, polarity) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER items_count_delete AFTER DELETE ON items BEGIN
+    UPDATE daily_counts SET n = n - 1 WHERE day = old.published_day AND platform = old.platform
+        AND health_related = coalesce(old.health_related, -1) AND polarity = coalesce(old.polarity, '');
+END;
 
 CREATE TABLE reactions (
     id INTEGER PRIMARY KEY,
@@ -139,31 +165,6 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX idx_audit_at ON audit_log (at);
 CREATE INDEX idx_audit_target ON audit_log (target_type, target_id);
-"""),
-    ("0004_auth", """
-CREATE TABLE users (
-    id INTEGER PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    display_name TEXT,
-    role TEXT NOT NULL CHECK (role IN ('monitor', 'expert', 'analyst', 'leader', 'admin')),
-    password_hash TEXT NOT NULL,         -- scrypt$n$r$p$salt$hash (base64); never the password
-    expert_id INTEGER,                   -- for role expert: the roster entry whose assignments they see
-    disabled INTEGER NOT NULL DEFAULT 0,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    last_login_at TEXT
-);
-CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY,         -- sha256 of the token; the token itself lives only in the browser session
-    user_id INTEGER NOT NULL REFERENCES users(id),
-    created_at TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL,
-    ended_at TEXT,
-    end_reason TEXT
-);
-CREATE INDEX idx_sessions_user ON sessions (user_id);
 """),
     ("0003_workflow", """
 CREATE TABLE alerts (
@@ -325,5 +326,55 @@ CREATE TABLE takedowns (
     outcome_note TEXT
 );
 CREATE INDEX idx_takedowns_status ON takedowns (status);
+"""),
+    ("0004_auth", """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT,
+    role TEXT NOT NULL CHECK (role IN ('monitor', 'expert', 'analyst', 'leader', 'admin')),
+    password_hash TEXT NOT NULL,         -- scrypt$n$r$p$salt$hash (base64); never the password
+    expert_id INTEGER,                   -- for role expert: the roster entry whose assignments they see
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_login_at TEXT
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,         -- sha256 of the token; the token itself lives only in the browser session
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    ended_at TEXT,
+    end_reason TEXT
+);
+CREATE INDEX idx_sessions_user ON sessions (user_id);
+"""),
+    ("0005_reports", """
+CREATE TABLE units (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,           -- matches experts.institution
+    kind TEXT NOT NULL,                  -- 县区卫健局 / 医院 / 疾控中心 ...
+    region TEXT,
+    monthly_minimum INTEGER,             -- NULL: the report's default (seed 002: 4 a month)
+    active INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE report_log (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                  -- weekly / monthly
+    period TEXT NOT NULL,                -- 2026-W47 / 2026-11
+    filters TEXT NOT NULL,               -- JSON {region, platform}
+    format TEXT,
+    path TEXT,
+    channel TEXT NOT NULL,               -- folder / webhook / email
+    status TEXT NOT NULL,                -- sent / failed
+    detail TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_report_log_period ON report_log (kind, period);
 """),
 ]

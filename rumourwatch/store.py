@@ -92,8 +92,16 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
 
 
 def _split_sql(sql: str) -> list[str]:
+    """Statements of a script, keeping trigger bodies (BEGIN ... END;) whole."""
     lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements, current = [], ""
+    for part in "\n".join(lines).split(";"):
+        current += part + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                statements.append(current.strip())
+            current = ""
+    return statements
 
 
 @contextmanager
@@ -344,17 +352,63 @@ def _filters_sql(start: str | None, end: str | None, platforms: list[str] | None
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
+def _china_day_bound(value: str | None) -> str | None | bool:
+    """China date of a bound that falls on China midnight; False when it falls mid-day."""
+    if value is None:
+        return None
+    dt = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).astimezone(CST)
+    if (dt.hour, dt.minute, dt.second) != (0, 0, 0):
+        return False
+    return dt.strftime("%Y-%m-%d")
+
+
+def _daily_counts_sql(start, end, platforms=None, health_only=False, min_probability=None):
+    """WHERE clause over daily_counts for whole-day periods, or None when items must be scanned."""
+    if min_probability:
+        return None
+    first, last = _china_day_bound(start), _china_day_bound(end)
+    if first is False or last is False:
+        return None
+    where, params = [], []
+    if first:
+        where.append("day >= ?")
+        params.append(first)
+    if last:
+        where.append("day < ?")
+        params.append(last)
+    if platforms:
+        where.append(f"platform IN ({', '.join('?' for _ in platforms)})")
+        params.extend(platforms)
+    if health_only:
+        where.append("health_related = 1")
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
 def polarity_counts(db, start: str | None = None, end: str | None = None, **filters) -> dict:
     """Counts by polarity (None key = not yet scored) for items published in [start, end)."""
-    where, params = _filters_sql(start, end, **filters)
     out = {"positive": 0, "neutral": 0, "negative": 0, None: 0}
-    for polarity, n in db.execute(f"SELECT polarity, count(*) FROM items{where} GROUP BY polarity", params):
-        out[polarity if polarity in out else None] += n
+    fast = _daily_counts_sql(start, end, **filters)
+    if fast is not None:
+        where, params = fast
+        sql = f"SELECT polarity, sum(n) FROM daily_counts{where} GROUP BY polarity"
+    else:
+        where, params = _filters_sql(start, end, **filters)
+        sql = f"SELECT polarity, count(*) FROM items{where} GROUP BY polarity"
+    for polarity, n in db.execute(sql, params):
+        out[polarity if polarity in out else None] += n or 0
     return out
 
 
 def daily_polarity(db, start: str | None = None, end: str | None = None, **filters) -> list[dict]:
-    """Rows of (day in China time, polarity, n) for a trend chart."""
+    """Rows of (day in China time, polarity, n) for a trend chart; unscored items as 'unscored'."""
+    fast = _daily_counts_sql(start, end, **filters)
+    if fast is not None:
+        where, params = fast
+        rows = _rows(db, f"""SELECT day, polarity, sum(n) AS n FROM daily_counts{where}
+                             GROUP BY day, polarity HAVING sum(n) > 0 ORDER BY day""", params)
+        for r in rows:
+            r["polarity"] = r["polarity"] or "unscored"
+        return rows
     where, params = _filters_sql(start, end, **filters)
     return _rows(db, f"""SELECT published_day AS day, coalesce(polarity, 'unscored') AS polarity, count(*) AS n
                          FROM items{where} GROUP BY published_day, polarity ORDER BY published_day""", params)
@@ -391,16 +445,37 @@ def latest_items(db, start: str | None = None, end: str | None = None, limit: in
 
 
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
-    """The most likely rumours among items published in the period, one row per cluster."""
+    """The most likely rumours among items published in the period, one row per cluster.
+
+    Walks the rumour-probability index from the top and keeps each cluster's first (likeliest) item,
+    so the cost follows `limit`, not the size of the period.
+    """
     where, params = _filters_sql(start, end, **filters)
     cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL"
-    return _rows(db, f"""SELECT {FEED_COLUMNS}, cluster_size FROM (
-                           SELECT {FEED_COLUMNS}, count(*) OVER (PARTITION BY coalesce(cluster_id, -id)) AS cluster_size,
-                             row_number() OVER (PARTITION BY coalesce(cluster_id, -id)
-                                                ORDER BY rumour_probability DESC, reaction_count DESC) AS rank_in_cluster
-                           FROM items{cond})
-                         WHERE rank_in_cluster = 1
-                         ORDER BY rumour_probability DESC, reaction_count DESC LIMIT ?""", [*params, limit])
+    picked: dict[int, dict] = {}
+    fetch, offset = max(limit * 20, 200), 0
+    while len(picked) < limit:
+        rows = _rows(db, f"""SELECT {FEED_COLUMNS} FROM items{cond}
+                             ORDER BY rumour_probability DESC LIMIT ? OFFSET ?""",
+                     [*params, fetch, offset])
+        for r in rows:
+            key = r["cluster_id"] if r["cluster_id"] is not None else -r["id"]
+            if key not in picked:
+                picked[key] = r
+                if len(picked) == limit:
+                    break
+        if len(rows) < fetch:
+            break
+        offset += fetch
+    out = list(picked.values())
+    clusters = [r["cluster_id"] for r in out if r["cluster_id"] is not None]
+    sizes = {}
+    if clusters:
+        marks = ", ".join("?" for _ in clusters)
+        sizes = dict(db.execute(f"SELECT id, item_count FROM clusters WHERE id IN ({marks})", clusters).fetchall())
+    for r in out:
+        r["cluster_size"] = sizes.get(r["cluster_id"], 1)
+    return out
 
 
 def get_item(db, item_id: int) -> dict | None:
@@ -958,4 +1033,208 @@ def is_rumourwatch_db(db) -> bool:
 
 
 # --- reports ----------------------------------------------------------------------------------
+# Report queries read the workflow tables only when they exist (the workflow may not be enabled in
+# a deployment); reports.py checks `has_tables` first and shows the section as empty otherwise.
+
+def has_tables(db, *names: str) -> bool:
+    return all(db[name].exists() for name in names)
+
+
+def missing_columns(db, table: str, columns: Iterable[str]) -> list[str]:
+    """Columns the report needs that `table` lacks (an older or newer workflow schema)."""
+    present = {c.name for c in db[table].columns}
+    return [c for c in columns if c not in present]
+
+
+def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 10,
+                       platforms: list[str] | None = None, health_only: bool = True) -> list[dict]:
+    """Flagged items published in [start, end), one row per cluster, ranked by spread.
+
+    Spread = copies in the period + their reposts + comments (what reached the public).
+    """
+    where, params = _filters_sql(start, end, platforms=platforms, health_only=health_only)
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?"
+    return _rows(db, f"""
+        WITH flagged AS (
+            SELECT id, coalesce(cluster_id, -id) AS grp, cluster_id, platform, account, url, title,
+                   substr(text, 1, 200) AS text, published_at, rumour_probability, repost_num, comment_num,
+                   row_number() OVER (PARTITION BY coalesce(cluster_id, -id)
+                                      ORDER BY rumour_probability DESC, repost_num + comment_num DESC, id) AS rk
+            FROM items{cond})
+        SELECT f.id AS item_id, f.cluster_id, f.platform, f.account, f.url, f.title, f.text,
+               f.published_at AS first_seen_at, f.rumour_probability,
+               g.copies, g.reposts, g.comments, g.copies + g.reposts + g.comments AS spread,
+               g.first_at, g.max_probability
+        FROM flagged f JOIN (
+            SELECT grp, count(*) AS copies, sum(repost_num) AS reposts, sum(comment_num) AS comments,
+                   min(published_at) AS first_at, max(rumour_probability) AS max_probability
+            FROM flagged GROUP BY grp) g ON g.grp = f.grp
+        WHERE f.rk = 1
+        ORDER BY spread DESC, g.max_probability DESC, f.id LIMIT ?""", [*params, threshold, limit])
+
+
+def report_alerts(db, start: str, end: str, region: str | None = None) -> list[dict]:
+    """Alerts created in [start, end) with the expert they were assigned to."""
+    clause = " AND a.region = ?" if region else ""
+    return _rows(db, f"""
+        SELECT a.id, a.kind, a.severity, a.cluster_id, a.item_id, a.region, a.title, a.status,
+               a.created_at, a.respond_by, a.conference_by, a.responded_at, a.conference_at, a.closed_at,
+               a.assigned_expert, e.name AS expert_name, e.institution AS expert_institution,
+               i.platform, i.url
+        FROM alerts a LEFT JOIN experts e ON e.id = a.assigned_expert LEFT JOIN items i ON i.id = a.item_id
+        WHERE a.created_at >= ? AND a.created_at < ?{clause}
+        ORDER BY a.created_at, a.id""", [start, end, *([region] if region else [])])
+
+
+def report_alerts_responded(db, start: str, end: str, region: str | None = None) -> list[dict]:
+    """Alerts whose information was released in [start, end), with the responsible expert's unit.
+
+    The unit is the institution of the expert assigned to the alert (the latest non-declined
+    assignment when the alert itself names none)."""
+    clause = " AND a.region = ?" if region else ""
+    return _rows(db, f"""
+        SELECT a.id, a.severity, a.created_at, a.respond_by, a.responded_at, a.region,
+               coalesce(e.institution, (
+                   SELECT e2.institution FROM assignments s JOIN experts e2 ON e2.id = s.expert_id
+                   WHERE s.alert_id = a.id AND s.status NOT IN ('declined', 'cancelled')
+                   ORDER BY s.assigned_at DESC, s.id DESC LIMIT 1)) AS unit
+        FROM alerts a LEFT JOIN experts e ON e.id = a.assigned_expert
+        WHERE a.responded_at >= ? AND a.responded_at < ?{clause}
+        ORDER BY a.responded_at, a.id""", [start, end, *([region] if region else [])])
+
+
+def report_alert_status(db, cluster_ids: list[int], item_ids: list[int]) -> list[dict]:
+    """Per alert on these clusters/items: status, deadline, release time and published clarification."""
+    if not cluster_ids and not item_ids:
+        return []
+    conds, params = [], []
+    if cluster_ids:
+        conds.append(f"a.cluster_id IN ({', '.join('?' for _ in cluster_ids)})")
+        params.extend(cluster_ids)
+    if item_ids:
+        conds.append(f"a.item_id IN ({', '.join('?' for _ in item_ids)})")
+        params.extend(item_ids)
+    return _rows(db, f"""
+        SELECT a.id, a.cluster_id, a.item_id, a.severity, a.status, a.respond_by, a.responded_at,
+               (SELECT c.published_url FROM clarifications c WHERE c.alert_id = a.id AND c.status = 'published'
+                ORDER BY c.published_at LIMIT 1) AS clarification_url,
+               (SELECT min(c.published_at) FROM clarifications c WHERE c.alert_id = a.id
+                AND c.status = 'published') AS clarified_at
+        FROM alerts a WHERE {' OR '.join(conds)} ORDER BY a.id""", params)
+
+
+def report_assignments(db, start: str, end: str, region: str | None = None) -> list[dict]:
+    clause = " AND e.region = ?" if region else ""
+    return _rows(db, f"""
+        SELECT s.id, s.alert_id, s.expert_id, s.status, s.assigned_at, s.responded_at, s.completed_at,
+               e.name AS expert_name, e.institution, e.region
+        FROM assignments s JOIN experts e ON e.id = s.expert_id
+        WHERE s.assigned_at >= ? AND s.assigned_at < ?{clause}
+        ORDER BY s.assigned_at, s.id""", [start, end, *([region] if region else [])])
+
+
+def report_clarifications(db, start: str, end: str, region: str | None = None) -> list[dict]:
+    """Clarifications published in [start, end), with the alert time they answer and their author."""
+    clause = " AND e.region = ?" if region else ""
+    return _rows(db, f"""
+        SELECT c.id, c.alert_id, c.expert_id, c.title, c.published_url, c.published_at,
+               a.created_at AS alert_created_at, e.name AS expert_name, e.institution, e.region
+        FROM clarifications c JOIN alerts a ON a.id = c.alert_id LEFT JOIN experts e ON e.id = c.expert_id
+        WHERE c.status = 'published' AND c.published_at >= ? AND c.published_at < ?{clause}
+        ORDER BY c.published_at, c.id""", [start, end, *([region] if region else [])])
+
+
+def report_experts(db, region: str | None = None) -> list[dict]:
+    clause = " WHERE region = ?" if region else ""
+    return _rows(db, f"SELECT id, name, institution, region, level, active FROM experts{clause} ORDER BY id",
+                 [region] if region else [])
+
+
+def report_verdicts(db, start: str, end: str) -> list[dict]:
+    """Each item's latest verdict recorded in [start, end), with the item's current rumour score."""
+    return _rows(db, """
+        SELECT v.item_id, v.verdict, v.at, v.actor, i.rumour_probability, i.platform, i.account
+        FROM verdicts v JOIN items i ON i.id = v.item_id
+        WHERE v.id = (SELECT v2.id FROM verdicts v2 WHERE v2.item_id = v.item_id AND v2.at >= ? AND v2.at < ?
+                      ORDER BY v2.at DESC, v2.id DESC LIMIT 1)
+        ORDER BY v.at, v.item_id""", [start, end])
+
+
+def report_confirmed_by_account(db, end: str) -> list[dict]:
+    """Items confirmed as rumours before `end`, one row per (account, item), with the time each was
+    confirmed. As in the workflow, a verdict covers its whole cluster and the latest verdict counts;
+    an item is confirmed from its cluster's first 'rumour' verdict (or its own publication, if later)."""
+    return _rows(db, """
+        WITH latest AS (
+            SELECT cluster_id, item_id, verdict, row_number() OVER (
+                PARTITION BY coalesce(cluster_id, -item_id) ORDER BY at DESC, id DESC) AS rn
+            FROM verdicts WHERE at < ?),
+        first_rumour AS (
+            SELECT coalesce(cluster_id, -item_id) AS grp, min(at) AS first_at FROM verdicts
+            WHERE verdict = 'rumour' AND at < ? GROUP BY grp)
+        SELECT i.platform, i.account, i.id AS item_id, max(f.first_at, i.published_at) AS confirmed_at,
+               i.repost_num + i.comment_num AS reach
+        FROM latest l JOIN first_rumour f ON f.grp = coalesce(l.cluster_id, -l.item_id)
+        JOIN items i ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
+                        OR (l.cluster_id IS NULL AND i.id = l.item_id)
+        WHERE l.rn = 1 AND l.verdict = 'rumour' AND i.account IS NOT NULL AND i.account != ''
+          AND i.published_at < ?
+        ORDER BY i.platform, i.account, confirmed_at""", [end, end, end])
+
+
+def report_takedowns(db, start: str, end: str) -> list[dict]:
+    """Takedown requests made in [start, end) and their outcome so far."""
+    return _rows(db, """
+        SELECT id, item_id, platform, account, url, status, requested_at, outcome_at
+        FROM takedowns WHERE requested_at >= ? AND requested_at < ? ORDER BY requested_at, id""",
+                 [start, end])
+
+
+UNIT_COLUMNS = ("code", "name", "kind", "region", "monthly_minimum", "active")
+
+
+def upsert_units(db, rows: list[dict], at: str) -> int:
+    """Insert or update units by code (in the caller's transaction). Returns how many rows were written."""
+    db.conn.executemany(
+        """INSERT INTO units (code, name, kind, region, monthly_minimum, active, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, region = excluded.region,
+             monthly_minimum = excluded.monthly_minimum, active = excluded.active, updated_at = excluded.updated_at""",
+        [[r.get(c) for c in UNIT_COLUMNS] + [at] for r in rows])
+    return len(rows)
+
+
+def list_units(db, region: str | None = None, active_only: bool = True) -> list[dict]:
+    where, params = [], []
+    if active_only:
+        where.append("active = 1")
+    if region:
+        where.append("region = ?")
+        params.append(region)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(db, f"SELECT id, {', '.join(UNIT_COLUMNS)} FROM units{clause} ORDER BY code", params)
+
+
+def log_report(db, kind: str, period: str, filters: dict, fmt: str, path: str | None, channel: str,
+               status: str, detail: str | None = None, at: str | None = None) -> int:
+    cur = db.execute(
+        """INSERT INTO report_log (kind, period, filters, format, path, channel, status, detail, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [kind, period, json.dumps(filters, ensure_ascii=False, sort_keys=True), fmt, path, channel, status,
+         detail, at or iso(now_utc())])
+    return cur.lastrowid
+
+
+def report_delivered(db, kind: str, period: str, filters: dict) -> bool:
+    """Whether this report was already delivered (so a cron job run twice sends once)."""
+    row = db.execute(
+        "SELECT 1 FROM report_log WHERE kind = ? AND period = ? AND filters = ? AND channel = 'all' "
+        "AND status = 'sent' LIMIT 1",
+        [kind, period, json.dumps(filters, ensure_ascii=False, sort_keys=True)]).fetchone()
+    return row is not None
+
+
+def report_log_entries(db, limit: int = 50) -> list[dict]:
+    return _rows(db, "SELECT * FROM report_log ORDER BY id DESC LIMIT ?", [limit])
+
 # (end of reports section)
