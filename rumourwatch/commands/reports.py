@@ -1,0 +1,217 @@
+"""`rumourwatch report ...`: leaders' weekly summary, monthly notice, scheduled delivery, unit list.
+
+A thin layer over rumourwatch.reports: compute, then render to the chosen format.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .. import reports, store
+from ..config import REPO_ROOT
+from ..errors import RumourwatchError
+
+
+def friendly_errors(fn):
+    """Domain errors become one-line `Error: ...` messages (a copy of cli.friendly_errors: importing
+    rumourwatch.cli here would be circular under `python -m rumourwatch.cli`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RumourwatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _settings(ctx):
+    return ctx.find_root().obj["settings"]
+
+
+def _format(fmt: str | None, output: str | None) -> str:
+    if fmt:
+        return fmt
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    return {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*reports.FORMATS, "htm", "markdown") \
+        else "html"
+
+
+def _now(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    from ..records import parse_time
+
+    return parse_time(value)
+
+
+def _write(ctx, kind: str, label: str | None, region, platform, fmt, output, as_json, now, minimum=None):
+    settings = _settings(ctx)
+    now_dt = _now(now)
+    db = store.open_db(settings.db_path, read_only=True)
+    if not label:
+        label = reports.last_complete(kind, now_dt).label
+    kwargs = {"region": region, "platform": platform, "threshold": settings.rumour_threshold, "now": now_dt}
+    if kind == "monthly" and minimum is not None:
+        kwargs["minimum"] = minimum
+    report = reports.compute(kind, db, label, **kwargs)
+    if as_json:
+        click.echo(report.to_json())
+        return
+    fmt = _format(fmt, output)
+    path = Path(output) if output else Path(reports.default_filename(report, fmt))
+    written = reports.render(report, fmt, path)
+    click.echo(f"{report.title} {report.period.label} -> {written}", err=True)
+
+
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(reports.FORMATS),
+                             help="html, pdf or md (default: from the -o suffix, else html).")
+OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                             help="Output file (default: <period>_<kind>.<format> in the current folder).")
+REGION_OPTION = click.option("--region", help="Only this region (alerts, experts and units carry regions).")
+PLATFORM_OPTION = click.option("--platform", help="Only items from this platform (e.g. 微博).")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the computed figures as JSON instead.")
+NOW_OPTION = click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601), for replays and tests.")
+
+
+@click.group("report")
+def report_group():
+    """Leaders' weekly summary (周报) and monthly notice (月通报) as HTML, PDF or Markdown.
+
+    Example:
+
+        rumourwatch report weekly --week 2026-W47 --format pdf -o 周报.pdf
+    """
+
+
+@report_group.command("weekly")
+@click.option("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week).")
+@REGION_OPTION
+@PLATFORM_OPTION
+@FORMAT_OPTION
+@OUTPUT_OPTION
+@JSON_OPTION
+@NOW_OPTION
+@click.pass_context
+@friendly_errors
+def weekly(ctx, week, region, platform, fmt, output, as_json, now):
+    """The weekly summary: volume and opinion line, top rumours, alerts and deadlines, experts.
+
+    Example:
+
+        rumourwatch report weekly --week 2026-W47 --platform 微博 --format html -o weekly.html
+    """
+    _write(ctx, "weekly", week, region, platform, fmt, output, as_json, now)
+
+
+@report_group.command("monthly")
+@click.option("--month", help="Month, e.g. 2026-11 (default: the last complete month).")
+@click.option("--minimum", type=click.IntRange(min=0), default=None,
+              help=f"Clarifications each unit must publish a month (default {reports.DEFAULT_UNIT_MONTHLY_MINIMUM}, "
+                   "seed 002; a unit's own minimum in the unit list wins).")
+@REGION_OPTION
+@PLATFORM_OPTION
+@FORMAT_OPTION
+@OUTPUT_OPTION
+@JSON_OPTION
+@NOW_OPTION
+@click.pass_context
+@friendly_errors
+def monthly(ctx, month, minimum, region, platform, fmt, output, as_json, now):
+    """The monthly notice: the month's figures and units ranked, those below the minimum flagged.
+
+    Example:
+
+        rumourwatch report monthly --month 2026-11 --format pdf -o 月通报.pdf
+    """
+    _write(ctx, "monthly", month, region, platform, fmt, output, as_json, now, minimum)
+
+
+@report_group.command("send")
+@click.option("--weekly", "kind", flag_value="weekly", help="Send the last complete week's summary.")
+@click.option("--monthly", "kind", flag_value="monthly", help="Send the last complete month's notice.")
+@click.option("--period", "label", help="A specific week or month instead of the last complete one.")
+@click.option("--to", multiple=True, help="Email address (repeatable; default: the leader emails in the alert rules).")
+@click.option("--webhook", multiple=True, help="Extra group-bot webhook URL (repeatable).")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "data" / "reports"),
+              show_default=True, help="Folder that keeps every generated report.")
+@click.option("--formats", default="pdf,html", show_default=True, help="Comma-separated formats to generate.")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False),
+              help="Alert rules file with the notification settings (default: config/alert_rules.toml).")
+@click.option("--force", is_flag=True, help="Send even if this period was already sent.")
+@REGION_OPTION
+@PLATFORM_OPTION
+@NOW_OPTION
+@click.pass_context
+@friendly_errors
+def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, region, platform, now):
+    """Generate the last complete period's report and deliver it (for cron).
+
+    Files always go to --out-dir; with the workflow's notifications configured they are also posted
+    to the group-bot webhooks and mailed (PDF attached) to the leaders. A period already sent is
+    skipped, so running twice sends once; a failed channel exits non-zero and is retried next run.
+
+    Example (crontab, Mondays 08:00 and the 1st of each month):
+
+        0 8 * * 1  rumourwatch report send --weekly
+
+        0 8 1 * *  rumourwatch report send --monthly --to leader@example.org
+    """
+    if not kind:
+        raise click.UsageError("say which report: --weekly or --monthly")
+    settings = _settings(ctx)
+    db = store.open_db(settings.db_path)
+    result = reports.send_report(
+        db, kind, out_dir=out_dir, now=_now(now), label=label,
+        formats=tuple(f.strip() for f in formats.split(",") if f.strip()), region=region, platform=platform,
+        to=to, webhooks=webhook, rules_file=rules_file, force=force, threshold=settings.rumour_threshold)
+    if result["skipped"]:
+        click.echo(f"{kind} report {result['period']} was already sent; use --force to send again")
+        return
+    for r in result["channels"]:
+        click.echo(f"{r['channel']} {r['target']}: {r['detail']}")
+
+
+@report_group.command("import-units")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+@friendly_errors
+def import_units(ctx, path):
+    """Load the unit list (county bureaus, hospitals) that the monthly notice ranks.
+
+    CSV columns: code,name,kind,region,monthly_minimum[,active]; `name` must match the experts'
+    institution. Re-importing updates units by code. Bad rows are listed with their line number.
+
+    Example:
+
+        rumourwatch report import-units data/units_sample.csv
+    """
+    db = store.open_db(_settings(ctx).db_path)
+    n, errors = reports.import_units(db, path)
+    click.echo(f"{n} unit(s) imported")
+    for e in errors:
+        click.echo(f"skipped {e}", err=True)
+    if errors:
+        raise click.ClickException(f"{len(errors)} row(s) of {path} were not imported (see above)")
+
+
+@report_group.command("log")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+@friendly_errors
+def log(ctx, limit):
+    """Show the latest report deliveries.
+
+    Example:
+
+        rumourwatch report log --limit 5
+    """
+    db = store.open_db(_settings(ctx).db_path)
+    for r in store.report_log_entries(db, limit):
+        click.echo(json.dumps(r, ensure_ascii=False))

@@ -1,0 +1,1339 @@
+"""Leaders' weekly summary (周报) and monthly notice (月通报): computed, then rendered.
+
+`compute_weekly` / `compute_monthly` read the store into a `Report` of plain values (dataclasses
+that turn into a JSON-ready dict and back: `Report.to_dict`, `Report.from_dict`). Renderers take
+that result only, so the Markdown, HTML, PDF and the dashboard page print the same figures:
+
+    report = compute_weekly(db, parse_week("2026-W47"))
+    html = render_html(report)            # self-contained: CSS inline, charts as embedded PNG
+    render_pdf(report, "weekly.pdf")      # the same HTML printed by headless Chromium
+
+Each section degrades on its own. The workflow tables (alerts, assignments, clarifications,
+verdicts, takedowns) belong to the response workflow; when they are missing the section says so
+("工作流程模块尚未启用"), and when they are empty for the period it says that ("本周无预警数据").
+No figure is ever filled in that the database does not hold.
+
+Periods are China-time calendar periods (ISO weeks from Monday 00:00, months from the 1st).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from . import store
+from .errors import RumourwatchError
+from .opinion import POLARITIES, opinion_line, opinion_shares
+from .records import CST, UTC, iso, parse_time
+
+FORMATS = ("html", "pdf", "md")
+DEFAULT_UNIT_MONTHLY_MINIMUM = 4   # seed 002: each county bureau / unit reports at least 4 items a month
+REPEAT_PUBLISHER_MIN = 2           # confirmed false items that make an account a repeat publisher
+TOP_RUMOURS = 10
+OVERDUE_LIST_LIMIT = 20
+RESPOND_HOURS = 5                  # seed 001: information released within 5 h
+CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
+CJK_FONT_FILE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+CJK_FONT_FAMILY = "Noto Sans CJK SC"
+CHROMIUM_TIMEOUT_SECONDS = 120
+
+
+class ReportError(RumourwatchError):
+    """A report cannot be computed or rendered (bad period, missing PDF renderer, ...)."""
+
+
+# --- words ------------------------------------------------------------------------------------
+# Every string a reader sees, in one table per language (zh-CN is the product's language).
+
+TEXT: dict[str, str] = {
+    "weekly.title": "健康舆情与谣言处置周报",
+    "monthly.title": "健康舆情与谣言处置月通报",
+    "period.weekly": "{label}（{start} 至 {end}）",
+    "period.monthly": "{year} 年 {month} 月（{start} 至 {end}）",
+    "this.weekly": "本周", "this.monthly": "本月",
+    "prev.weekly": "上周", "prev.monthly": "上月",
+    "generated": "生成时间：{time}（北京时间）",
+    "scope.health": "统计范围：模型判定为健康相关的媒体条目；时间按北京时间计。",
+    "scope.region": "地区：{region}（地区筛选适用于预警、专家与单位统计；媒体条目无地区字段，数量为全部地区）",
+    "scope.platform": "平台：{platform}（平台筛选适用于媒体条目统计）",
+    "scope.unfinished": "本期尚未结束，数据截至生成时间。",
+    "workflow.missing": "工作流程模块尚未启用（数据库中没有{tables}表），本节暂无数据。",
+    "workflow.columns": "工作流程数据表结构不兼容（{table} 缺少字段 {columns}），本节暂无数据。",
+    "volume.title": "一、舆情总量与情感倾向",
+    "volume.empty": "{this}无健康相关媒体条目。",
+    "volume.collected": "采集条目 {items} 条，其中健康相关 {health} 条，疑似谣言 {flagged} 条，待评分 {unscored} 条。",
+    "volume.change": "较{prev}：总量 {total}；{shares}。",
+    "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
+    "volume.chart": "每日健康相关条目（按情感倾向）",
+    "rumours.title": "二、传播最广的疑似谣言",
+    "rumours.empty": "{this}无疑似谣言（谣言概率 ≥ {threshold}）。",
+    "rumours.no_workflow": "处置状态：工作流程模块尚未启用，暂无状态。",
+    "alerts.title": "三、预警与处置时限",
+    "alerts.empty": "{this}无预警数据。",
+    "alerts.summary": "{this}新增预警 {total} 起（其中经核实排除 {dismissed} 起）：{severities}。",
+    "alerts.deadlines": "需处置 {actionable} 起：5 小时内发布信息 {n5} 起（{p5}），24 小时内发布 {n24} 起（{p24}）。",
+    "alerts.conference": "一级预警需 24 小时内召开新闻发布会 {required} 起，按时召开 {on_time} 起。",
+    "alerts.overdue": "超时清单",
+    "alerts.overdue.none": "无超时预警。",
+    "experts.title": "四、专家处置工作",
+    "experts.empty": "{this}无专家指派与澄清发布。",
+    "experts.summary": "{this}指派 {assignments} 次（接受 {accepted}、谢绝 {declined}），发布澄清 {published} 篇；从预警到澄清发布的中位用时 {median}。",
+    "experts.per_expert": "按专家",
+    "experts.per_unit": "按单位",
+    "publishers.title": "五、重复发布者与删除请求",
+    "publishers.added": "{this}新增重复发布者（累计 ≥ {minimum} 条经核实谣言）{n} 个。",
+    "publishers.none": "{this}无新增重复发布者。",
+    "takedowns.summary": "{this}提出删除请求 {requested} 件：已删除 {removed} 件，平台拒绝 {refused} 件，待平台处理 {pending} 件。",
+    "takedowns.none": "{this}无删除请求。",
+    "model.title": "六、模型运行情况",
+    "model.empty": "{this}无人工核实记录。",
+    "model.summary": "{this}人工核实 {verdicts} 条；其中模型预警条目 {flagged} 条：确认为谣言 {confirmed} 条，排除 {dismissed} 条，无法核实 {unverifiable} 条，预警准确率 {precision}。",
+    "model.missed": "模型未预警但经核实为谣言 {missed} 条。",
+    "units.title": "各单位处置与信息报送排名",
+    "units.empty": "尚未登记单位，且{this}无专家所属单位的处置记录。",
+    "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（晋城方案，seed 002）；未达标单位以“未达标”标出。",
+    "units.below": "未达标单位 {n} 个：{names}。",
+    "units.below.none": "全部单位达到每月报送要求。",
+    "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
+    "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
+    "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
+    "col.rank": "排名", "col.content": "内容", "col.platform": "平台", "col.account": "账号",
+    "col.spread": "传播量", "col.copies": "同源条数", "col.probability": "谣言概率", "col.status": "状态",
+    "col.link": "链接", "col.severity": "级别", "col.alert": "预警", "col.created": "预警时间",
+    "col.respond_by": "应发布时间", "col.responded": "实际发布", "col.late": "超时",
+    "col.expert": "专家", "col.unit": "单位", "col.assignments": "指派", "col.declined": "谢绝",
+    "col.published": "发布澄清", "col.median": "中位用时", "col.kind": "类型", "col.region": "地区",
+    "col.handled": "处置预警", "col.on_time": "按时处置", "col.on_time_rate": "按时率",
+    "col.minimum": "最低要求", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
+    "col.day": "日期", "col.total": "合计", "col.unscored": "待评分",
+    "flag.below": "未达标", "flag.ok": "达标",
+    "not_released": "未发布", "hours": "{h} 小时", "none": "—",
+    "polarity.neutral": "中性", "polarity.positive": "正面", "polarity.negative": "负面",
+    "footer": "本报告由健康谣言监测平台根据数据库记录自动生成；各项数字均可在平台中复核。",
+}
+
+
+def tr(key: str, **kwargs) -> str:
+    return TEXT[key].format(**kwargs) if kwargs else TEXT[key]
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A China-time calendar period: `start`/`end` are UTC ISO bounds [start, end)."""
+
+    kind: str          # weekly / monthly
+    label: str         # 2026-W47 / 2026-11
+    first_day: str     # China dates, inclusive
+    last_day: str
+    start: str
+    end: str
+
+    @property
+    def days(self) -> list[str]:
+        first = date.fromisoformat(self.first_day)
+        n = (date.fromisoformat(self.last_day) - first).days + 1
+        return [(first + timedelta(days=i)).isoformat() for i in range(n)]
+
+    def previous(self) -> "Period":
+        first = date.fromisoformat(self.first_day)
+        if self.kind == "weekly":
+            y, w, _ = (first - timedelta(days=7)).isocalendar()
+            return parse_week(f"{y}-W{w:02d}")
+        prev = first - timedelta(days=1)
+        return parse_month(f"{prev.year}-{prev.month:02d}")
+
+
+def _period(kind: str, label: str, first: date, last: date) -> Period:
+    start = datetime(first.year, first.month, first.day, tzinfo=CST)
+    end = datetime(last.year, last.month, last.day, tzinfo=CST) + timedelta(days=1)
+    return Period(kind, label, first.isoformat(), last.isoformat(), iso(start), iso(end))
+
+
+def parse_week(text: str) -> Period:
+    """`2026-W47` -> the ISO week Monday 16 Nov to Sunday 22 Nov 2026 (China time)."""
+    m = _WEEK.match(str(text).strip())
+    if not m:
+        raise ReportError(f"week {text!r} is not an ISO week: use YYYY-Www, e.g. 2026-W47")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        monday = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ReportError(f"week {text!r} does not exist: {year} has weeks 1 to "
+                          f"{date(year, 12, 28).isocalendar()[1]}") from None
+    return _period("weekly", f"{year}-W{week:02d}", monday, monday + timedelta(days=6))
+
+
+def parse_month(text: str) -> Period:
+    """`2026-11` -> 1 to 30 November 2026 (China time)."""
+    m = _MONTH.match(str(text).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ReportError(f"month {text!r} is not a month: use YYYY-MM, e.g. 2026-11")
+    year, month = int(m.group(1)), int(m.group(2))
+    first = date(year, month, 1)
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return _period("monthly", f"{year}-{month:02d}", first, nxt - timedelta(days=1))
+
+
+def last_complete(kind: str, now: datetime | None = None) -> Period:
+    """The last whole week (or month) before `now`, in China time: what a cron job reports on."""
+    today = (now or datetime.now(UTC)).astimezone(CST).date()
+    if kind == "weekly":
+        y, w, _ = (today - timedelta(days=7)).isocalendar()
+        return parse_week(f"{y}-W{w:02d}")
+    if kind == "monthly":
+        prev = today.replace(day=1) - timedelta(days=1)
+        return parse_month(f"{prev.year}-{prev.month:02d}")
+    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly")
+
+
+def current_period(kind: str, now: datetime | None = None) -> Period:
+    today = (now or datetime.now(UTC)).astimezone(CST).date()
+    if kind == "weekly":
+        y, w, _ = today.isocalendar()
+        return parse_week(f"{y}-W{w:02d}")
+    return parse_month(f"{today.year}-{today.month:02d}")
+
+
+# --- the computed result --------------------------------------------------------------------
+
+@dataclass
+class Section:
+    """One part of a report. `available=False` means the data behind it does not exist (yet);
+    `message` then says why. `data` holds only JSON values (str, int, float, bool, None, list, dict)."""
+
+    key: str
+    title: str
+    available: bool
+    message: str | None = None
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    period: Period
+    previous: Period
+    filters: dict
+    generated_at: str
+    scope: list[str]
+    sections: list[Section]
+
+    def section(self, key: str) -> Section:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Report":
+        return cls(kind=d["kind"], title=d["title"], period=Period(**d["period"]),
+                   previous=Period(**d["previous"]), filters=dict(d["filters"]),
+                   generated_at=d["generated_at"], scope=list(d["scope"]),
+                   sections=[Section(**s) for s in d["sections"]])
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Report":
+        return cls.from_dict(json.loads(text))
+
+
+def percent(n: int, d: int) -> float | None:
+    """n/d as a percentage rounded half up to one decimal (as the reports print), None when d is 0."""
+    if not d:
+        return None
+    return float((Decimal(n * 100) / Decimal(d)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _hours_between(a: str | None, b: str | None) -> float | None:
+    ta, tb = parse_time(a), parse_time(b)
+    if ta is None or tb is None:
+        return None
+    return (tb - ta).total_seconds() / 3600
+
+
+def _median_hours(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 1) if values else None
+
+
+def china_time(value: str | None, fmt: str = "%m-%d %H:%M") -> str | None:
+    dt = parse_time(value)
+    return dt.astimezone(CST).strftime(fmt) if dt else None
+
+
+def _safe_url(url) -> str | None:
+    """Only http(s) links are rendered as links (a scraped `javascript:` url stays text)."""
+    return url if isinstance(url, str) and re.match(r"^https?://", url, re.I) else None
+
+
+WORKFLOW_NEEDS: dict[str, tuple[str, ...]] = {
+    "alerts": ("id", "severity", "cluster_id", "item_id", "status", "created_at", "respond_by",
+               "conference_by", "responded_at", "conference_at", "assigned_expert", "region", "title"),
+    "experts": ("id", "name", "institution", "region"),
+    "assignments": ("id", "alert_id", "expert_id", "status", "assigned_at"),
+    "clarifications": ("id", "alert_id", "expert_id", "status", "published_at", "published_url"),
+    "verdicts": ("item_id", "verdict", "at"),
+    "takedowns": ("id", "status", "requested_at"),
+}
+
+
+def _workflow_gap(db, *tables: str) -> str | None:
+    """Why the workflow data behind a section cannot be read, or None when it can."""
+    missing = [t for t in tables if not store.has_tables(db, t)]
+    if missing:
+        return tr("workflow.missing", tables="、".join(missing))
+    for t in tables:
+        cols = store.missing_columns(db, t, WORKFLOW_NEEDS.get(t, ()))
+        if cols:
+            return tr("workflow.columns", table=t, columns="、".join(cols))
+    return None
+
+
+# --- sections -------------------------------------------------------------------------------
+
+def _volume(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
+    this, prev = tr(f"this.{period.kind}"), tr(f"prev.{period.kind}")
+    counts = store.polarity_counts(db, period.start, period.end, platforms=platforms, health_only=True)
+    prev_counts = store.polarity_counts(db, previous.start, previous.end, platforms=platforms, health_only=True)
+    summary = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms)
+    scored = {p: counts[p] for p in POLARITIES}
+    prev_scored = {p: prev_counts[p] for p in POLARITIES}
+    total, prev_total = sum(scored.values()), sum(prev_scored.values())
+    shares = {s.polarity: float(s.percent) for s in opinion_shares(scored)}
+    prev_shares = {s.polarity: float(s.percent) for s in opinion_shares(prev_scored)}
+
+    by_day = {d: {"day": d, "neutral": 0, "positive": 0, "negative": 0, "unscored": 0} for d in period.days}
+    for r in store.daily_polarity(db, period.start, period.end, platforms=platforms, health_only=True):
+        key = r["polarity"] if r["polarity"] in POLARITIES else "unscored"
+        if r["day"] in by_day:
+            by_day[r["day"]][key] += r["n"]
+
+    change = None
+    if prev_total:
+        change = {"total": total - prev_total, "total_percent": percent(total - prev_total, prev_total),
+                  "shares_pp": {p: round(shares.get(p, 0.0) - prev_shares.get(p, 0.0), 1) for p in POLARITIES}}
+    data = {
+        "items": summary["items"], "health_related": summary["health_related"], "flagged": summary["flagged"],
+        "unscored": summary["unscored"], "counts": scored, "total": total, "shares": shares,
+        "opinion_line": opinion_line(scored), "opinion_line_long": opinion_line(scored, with_counts=True),
+        "previous": {"label": previous.label, "counts": prev_scored, "total": prev_total, "shares": prev_shares,
+                     "opinion_line": opinion_line(prev_scored)},
+        "change": change, "daily": list(by_day.values()),
+    }
+    return Section("volume", tr("volume.title"), True,
+                   None if total or summary["items"] else tr("volume.empty", this=this), data)
+
+
+def _rumour_status(alert: dict | None, now: str) -> str:
+    if alert is None:
+        return "no_alert"
+    if alert.get("clarified_at") or alert.get("status") == "published":
+        return "clarified"
+    if alert.get("status") == "dismissed":
+        return "dismissed"
+    if alert.get("respond_by") and not alert.get("responded_at") and alert["respond_by"] < now:
+        return "overdue"
+    return "in_progress"
+
+
+def _rumours(db, period: Period, platforms, threshold: float, now: str, limit: int) -> Section:
+    rows = store.report_top_rumours(db, period.start, period.end, threshold, limit, platforms=platforms)
+    gap = _workflow_gap(db, "alerts", "clarifications")
+    alerts_by_cluster, alerts_by_item = {}, {}
+    if gap is None and rows:
+        for a in store.report_alert_status(db, [r["cluster_id"] for r in rows if r["cluster_id"] is not None],
+                                           [r["item_id"] for r in rows]):
+            if a["cluster_id"] is not None:
+                alerts_by_cluster.setdefault(a["cluster_id"], a)
+            if a["item_id"] is not None:
+                alerts_by_item.setdefault(a["item_id"], a)
+    out = []
+    for rank, r in enumerate(rows, 1):
+        alert = alerts_by_cluster.get(r["cluster_id"]) or alerts_by_item.get(r["item_id"])
+        status = "unknown" if gap else _rumour_status(alert, now)
+        out.append({
+            "rank": rank, "item_id": r["item_id"], "cluster_id": r["cluster_id"], "platform": r["platform"],
+            "account": r["account"], "url": _safe_url(r["url"]), "text": r["title"] or r["text"],
+            "first_seen": china_time(r["first_at"]), "copies": r["copies"], "reposts": r["reposts"] or 0,
+            "comments": r["comments"] or 0, "spread": r["spread"] or 0,
+            "rumour_probability": round(r["max_probability"], 3),
+            "status": status, "status_label": tr(f"status.{status}"),
+            "alert_id": alert["id"] if alert else None,
+            "clarification_url": _safe_url(alert.get("clarification_url")) if alert else None,
+        })
+    this = tr(f"this.{period.kind}")
+    message = None if out else tr("rumours.empty", this=this, threshold=f"{threshold:.0%}")
+    return Section("rumours", tr("rumours.title"), True, message,
+                   {"rows": out, "threshold": threshold, "workflow": gap is None,
+                    "workflow_note": tr("rumours.no_workflow") if gap else None})
+
+
+def _alerts(db, period: Period, region, now: str) -> Section:
+    gap = _workflow_gap(db, "alerts", "experts")
+    if gap:
+        return Section("alerts", tr("alerts.title"), False, gap)
+    rows = store.report_alerts(db, period.start, period.end, region)
+    if not rows:
+        return Section("alerts", tr("alerts.title"), True, tr("alerts.empty", this=tr(f"this.{period.kind}")),
+                       {"total": 0})
+    by_severity = {s: 0 for s in ("一级", "二级", "三级")}
+    for a in rows:
+        by_severity[a["severity"]] = by_severity.get(a["severity"], 0) + 1
+    actionable = [a for a in rows if a["status"] != "dismissed"]
+    n5 = sum(1 for a in actionable if (h := _hours_between(a["created_at"], a["responded_at"])) is not None
+             and h <= RESPOND_HOURS)
+    n24 = sum(1 for a in actionable if (h := _hours_between(a["created_at"], a["responded_at"])) is not None
+              and h <= CONFERENCE_HOURS)
+    needs_conf = [a for a in actionable if a["conference_by"]]
+    conf_on_time = sum(1 for a in needs_conf if a["conference_at"] and a["conference_at"] <= a["conference_by"])
+    overdue = []
+    for a in actionable:
+        late_release = (a["responded_at"] or now) > a["respond_by"]
+        late_conf = bool(a["conference_by"]) and (a["conference_at"] or now) > a["conference_by"]
+        if not (late_release or late_conf):
+            continue
+        late_hours = _hours_between(a["respond_by"], a["responded_at"] or now) if late_release else \
+            _hours_between(a["conference_by"], a["conference_at"] or now)
+        overdue.append({
+            "alert_id": a["id"], "severity": a["severity"], "title": a["title"], "region": a["region"],
+            "created": china_time(a["created_at"]), "respond_by": china_time(a["respond_by"]),
+            "responded": china_time(a["responded_at"]), "conference_missed": late_conf,
+            "late_hours": round(late_hours, 1) if late_hours is not None else None,
+            "expert": a["expert_name"], "unit": a["expert_institution"], "url": _safe_url(a["url"]),
+            "status": a["status"]})
+    overdue.sort(key=lambda o: -(o["late_hours"] or 0))
+    data = {"total": len(rows), "dismissed": len(rows) - len(actionable), "by_severity": by_severity,
+            "actionable": len(actionable), "within_5h": n5, "within_24h": n24,
+            "share_5h": percent(n5, len(actionable)), "share_24h": percent(n24, len(actionable)),
+            "conference_required": len(needs_conf), "conference_on_time": conf_on_time,
+            "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT]}
+    return Section("alerts", tr("alerts.title"), True, None, data)
+
+
+def _experts(db, period: Period, region) -> Section:
+    gap = _workflow_gap(db, "alerts", "experts", "assignments", "clarifications")
+    if gap:
+        return Section("experts", tr("experts.title"), False, gap)
+    assignments = store.report_assignments(db, period.start, period.end, region)
+    published = store.report_clarifications(db, period.start, period.end, region)
+    if not assignments and not published:
+        return Section("experts", tr("experts.title"), True, tr("experts.empty", this=tr(f"this.{period.kind}")),
+                       {"assignments": 0, "published": 0})
+    per_expert: dict = {}
+    per_unit: dict = {}
+
+    def bucket(table, key, **init):
+        return table.setdefault(key, dict(init, assignments=0, declined=0, published=0, hours=[]))
+
+    for s in assignments:
+        for b in (bucket(per_expert, s["expert_id"], expert=s["expert_name"], unit=s["institution"]),
+                  bucket(per_unit, s["institution"], unit=s["institution"])):
+            b["assignments"] += 1
+            b["declined"] += s["status"] == "declined"
+    hours_all = []
+    for c in published:
+        h = _hours_between(c["alert_created_at"], c["published_at"])
+        hours_all.append(h)
+        targets = [bucket(per_unit, c["institution"], unit=c["institution"])]
+        if c["expert_id"] is not None:
+            targets.append(bucket(per_expert, c["expert_id"], expert=c["expert_name"], unit=c["institution"]))
+        for b in targets:
+            b["published"] += 1
+            b["hours"].append(h)
+
+    def rows(table):
+        out = []
+        for b in table.values():
+            hours = b.pop("hours")
+            out.append(dict(b, median_hours=_median_hours(hours)))
+        return sorted(out, key=lambda r: (-r["published"], -r["assignments"], str(r.get("expert") or r["unit"])))
+
+    data = {"assignments": len(assignments),
+            "accepted": sum(s["status"] in ("accepted", "submitted", "completed") for s in assignments),
+            "declined": sum(s["status"] == "declined" for s in assignments),
+            "published": len(published), "median_hours": _median_hours(hours_all),
+            "per_expert": rows(per_expert), "per_unit": rows(per_unit)}
+    return Section("experts", tr("experts.title"), True, None, data)
+
+
+def _publishers(db, period: Period, platforms) -> Section:
+    this = tr(f"this.{period.kind}")
+    gap = _workflow_gap(db, "verdicts", "takedowns")
+    if gap:
+        return Section("publishers", tr("publishers.title"), False, gap)
+    by_account: dict = {}
+    for r in store.report_confirmed_by_account(db, period.end):
+        if platforms and r["platform"] not in platforms:
+            continue
+        by_account.setdefault((r["platform"], r["account"]), []).append(r)
+    added = []
+    for (platform, account), items in by_account.items():
+        if len(items) < REPEAT_PUBLISHER_MIN:
+            continue
+        reached_at = sorted(i["confirmed_at"] for i in items)[REPEAT_PUBLISHER_MIN - 1]
+        if period.start <= reached_at < period.end:
+            added.append({"platform": platform, "account": account, "confirmed": len(items),
+                          "reach": sum(i["reach"] or 0 for i in items), "reached": china_time(reached_at)})
+    added.sort(key=lambda a: (-a["confirmed"], -a["reach"], a["account"]))
+    takedowns = [t for t in store.report_takedowns(db, period.start, period.end)
+                 if not platforms or t["platform"] in platforms]
+    by_status = {s: sum(t["status"] == s for t in takedowns) for s in ("requested", "removed", "refused")}
+    data = {"minimum": REPEAT_PUBLISHER_MIN, "added": added, "takedowns": len(takedowns),
+            "takedowns_by_status": by_status,
+            "takedown_rows": [{"platform": t["platform"], "account": t["account"], "url": _safe_url(t["url"]),
+                               "status": t["status"], "requested": china_time(t["requested_at"]),
+                               "outcome": china_time(t["outcome_at"])} for t in takedowns][:OVERDUE_LIST_LIMIT]}
+    message = None if added or takedowns else tr("publishers.none", this=this) + tr("takedowns.none", this=this)
+    return Section("publishers", tr("publishers.title"), True, message, data)
+
+
+def _model_health(db, period: Period, threshold: float) -> Section:
+    gap = _workflow_gap(db, "verdicts")
+    if gap:
+        return Section("model", tr("model.title"), False, gap)
+    verdicts = store.report_verdicts(db, period.start, period.end)
+    if not verdicts:
+        return Section("model", tr("model.title"), True, tr("model.empty", this=tr(f"this.{period.kind}")),
+                       {"verdicts": 0})
+    flagged = [v for v in verdicts if v["rumour_probability"] is not None and v["rumour_probability"] >= threshold]
+    confirmed = sum(v["verdict"] == "rumour" for v in flagged)
+    dismissed = sum(v["verdict"] == "not_rumour" for v in flagged)
+    missed = sum(v["verdict"] == "rumour" for v in verdicts
+                 if v["rumour_probability"] is None or v["rumour_probability"] < threshold)
+    data = {"verdicts": len(verdicts), "flagged": len(flagged), "confirmed": confirmed, "dismissed": dismissed,
+            "unverifiable": len(flagged) - confirmed - dismissed, "precision": percent(confirmed, confirmed + dismissed),
+            "missed": missed, "threshold": threshold}
+    return Section("model", tr("model.title"), True, None, data)
+
+
+def _units(db, period: Period, region, minimum: int) -> Section:
+    this = tr(f"this.{period.kind}")
+    units = {u["name"]: u for u in store.list_units(db, region=region)} if store.has_tables(db, "units") else {}
+    gap = _workflow_gap(db, "alerts", "experts", "assignments", "clarifications")
+    if gap:
+        return Section("units", tr("units.title"), False, gap,
+                       {"minimum": minimum, "registered": sorted(units)})
+    table = {name: {"unit": name, "kind": u["kind"], "region": u["region"],
+                    "minimum": u["monthly_minimum"] if u["monthly_minimum"] is not None else minimum,
+                    "handled": 0, "on_time": 0, "clarifications": 0}
+             for name, u in units.items()}
+    registered = bool(units)
+
+    def row(name):
+        if name not in table:  # an expert's institution missing from the unit list: still counted
+            table[name] = {"unit": name, "kind": None, "region": None, "minimum": minimum,
+                           "handled": 0, "on_time": 0, "clarifications": 0}
+        return table[name]
+
+    unassigned = 0
+    for a in store.report_alerts_responded(db, period.start, period.end, region):
+        if not a["unit"]:
+            unassigned += 1
+            continue
+        r = row(a["unit"])
+        r["handled"] += 1
+        r["on_time"] += a["responded_at"] <= a["respond_by"]
+    for c in store.report_clarifications(db, period.start, period.end, region):
+        if c["institution"]:
+            row(c["institution"])["clarifications"] += 1
+    rows = list(table.values())
+    for r in rows:
+        r["on_time_rate"] = percent(r["on_time"], r["handled"])
+        r["below_minimum"] = r["clarifications"] < r["minimum"]
+    rows.sort(key=lambda r: (-r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"], r["unit"]))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    message = None if rows else tr("units.empty", this=this)
+    return Section("units", tr("units.title"), True, message,
+                   {"minimum": minimum, "rows": rows, "registered": registered,
+                    "below": [r["unit"] for r in rows if r["below_minimum"]], "unassigned_handled": unassigned})
+
+
+# --- compute --------------------------------------------------------------------------------
+
+def _filters(region, platform) -> dict:
+    return {"region": region or None, "platform": platform or None}
+
+
+def _header(kind: str, period: Period, filters: dict, now: datetime) -> tuple[str, list[str]]:
+    scope = [tr("scope.health")]
+    if filters["region"]:
+        scope.append(tr("scope.region", region=filters["region"]))
+    if filters["platform"]:
+        scope.append(tr("scope.platform", platform=filters["platform"]))
+    return tr(f"{kind}.title"), scope
+
+
+def compute_weekly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
+                   threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS) -> Report:
+    """The weekly summary for an ISO week (`Period` or "2026-W47"), optionally for one region/platform."""
+    period = parse_week(period) if isinstance(period, str) else period
+    if period.kind != "weekly":
+        raise ReportError(f"{period.label} is not a week")
+    return _compute("weekly", db, period, region, platform, threshold, now, top, DEFAULT_UNIT_MONTHLY_MINIMUM)
+
+
+def compute_monthly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
+                    threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
+                    minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM) -> Report:
+    """The monthly notice (月通报): the month's figures plus the ranked per-unit table."""
+    period = parse_month(period) if isinstance(period, str) else period
+    if period.kind != "monthly":
+        raise ReportError(f"{period.label} is not a month")
+    if minimum < 0:
+        raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}")
+    return _compute("monthly", db, period, region, platform, threshold, now, top, minimum)
+
+
+def _compute(kind, db, period, region, platform, threshold, now, top, minimum) -> Report:
+    now = now or datetime.now(UTC)
+    now_iso = iso(now)
+    filters = _filters(region, platform)
+    platforms = [platform] if platform else None
+    previous = period.previous()
+    title, scope = _header(kind, period, filters, now)
+    if period.end > now_iso:
+        scope.append(tr("scope.unfinished"))
+    sections = [_volume(db, period, previous, platforms, threshold),
+                _rumours(db, period, platforms, threshold, now_iso, top)]
+    if kind == "monthly":
+        sections.append(_units(db, period, region, minimum))
+    sections += [_alerts(db, period, region, now_iso), _experts(db, period, region),
+                 _publishers(db, period, platforms), _model_health(db, period, threshold)]
+    return Report(kind, title, period, previous, filters, now_iso, scope, sections)
+
+
+def compute(kind: str, db, label: str, **kwargs) -> Report:
+    if kind == "weekly":
+        kwargs.pop("minimum", None)
+        return compute_weekly(db, label, **kwargs)
+    if kind == "monthly":
+        return compute_monthly(db, label, **kwargs)
+    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly")
+
+
+# --- shared formatting (Markdown, HTML and the dashboard print the same strings) -------------
+
+def fmt_int(n) -> str:
+    return tr("none") if n is None else f"{n:,}"
+
+
+def fmt_pct(x) -> str:
+    return tr("none") if x is None else f"{x:.1f}%"
+
+
+def fmt_hours(h) -> str:
+    return tr("none") if h is None else tr("hours", h=f"{h:.1f}")
+
+
+def fmt_signed(x, unit: str = "") -> str:
+    return f"{x:+,}{unit}" if isinstance(x, int) else f"{x:+.1f}{unit}"
+
+
+def period_text(report: Report) -> str:
+    p = report.period
+    if p.kind == "weekly":
+        return tr("period.weekly", label=p.label, start=p.first_day, end=p.last_day)
+    y, m = p.label.split("-")
+    return tr("period.monthly", year=y, month=int(m), start=p.first_day, end=p.last_day)
+
+
+def generated_text(report: Report) -> str:
+    return tr("generated", time=china_time(report.generated_at, "%Y-%m-%d %H:%M"))
+
+
+def volume_lines(report: Report) -> list[str]:
+    """The volume section's sentences, the opinion line first (exactly as opinion_line prints it)."""
+    s = report.section("volume")
+    d = s.data
+    prev = tr(f"prev.{report.kind}")
+    lines = [d["opinion_line"]]
+    lines.append(tr("volume.collected", items=fmt_int(d["items"]), health=fmt_int(d["health_related"]),
+                    flagged=fmt_int(d["flagged"]), unscored=fmt_int(d["unscored"])))
+    if d["change"]:
+        c = d["change"]
+        total = f"{fmt_signed(c['total'])} 条" + (f"（{fmt_signed(c['total_percent'], '%')}）"
+                                                   if c["total_percent"] is not None else "")
+        shares = "，".join(f"{tr('polarity.' + p)}占比 {fmt_signed(c['shares_pp'][p])} 个百分点" for p in POLARITIES)
+        lines.append(tr("volume.change", prev=prev, total=total, shares=shares))
+        lines.append(f"{prev}：{d['previous']['opinion_line']}")
+    else:
+        lines.append(tr("volume.change.none", prev=prev))
+    return lines
+
+
+def alerts_lines(report: Report) -> list[str]:
+    s = report.section("alerts")
+    if not s.available or s.message:
+        return [s.message]
+    d = s.data
+    this = tr(f"this.{report.kind}")
+    sev = "，".join(f"{k} {v} 起" for k, v in d["by_severity"].items())
+    lines = [tr("alerts.summary", this=this, total=d["total"], dismissed=d["dismissed"], severities=sev),
+             tr("alerts.deadlines", actionable=d["actionable"], n5=d["within_5h"], p5=fmt_pct(d["share_5h"]),
+                n24=d["within_24h"], p24=fmt_pct(d["share_24h"]))]
+    if d["conference_required"]:
+        lines.append(tr("alerts.conference", required=d["conference_required"], on_time=d["conference_on_time"]))
+    return lines
+
+
+def experts_lines(report: Report) -> list[str]:
+    s = report.section("experts")
+    if not s.available or s.message:
+        return [s.message]
+    d = s.data
+    return [tr("experts.summary", this=tr(f"this.{report.kind}"), assignments=d["assignments"],
+               accepted=d["accepted"], declined=d["declined"], published=d["published"],
+               median=fmt_hours(d["median_hours"]))]
+
+
+def publishers_lines(report: Report) -> list[str]:
+    s = report.section("publishers")
+    if not s.available:
+        return [s.message]
+    d = s.data
+    this = tr(f"this.{report.kind}")
+    lines = [tr("publishers.added", this=this, minimum=d["minimum"], n=len(d["added"])) if d["added"]
+             else tr("publishers.none", this=this)]
+    b = d["takedowns_by_status"]
+    lines.append(tr("takedowns.summary", this=this, requested=d["takedowns"], removed=b["removed"],
+                    refused=b["refused"], pending=b["requested"]) if d["takedowns"] else tr("takedowns.none", this=this))
+    return lines
+
+
+def model_lines(report: Report) -> list[str]:
+    s = report.section("model")
+    if not s.available or s.message:
+        return [s.message]
+    d = s.data
+    return [tr("model.summary", this=tr(f"this.{report.kind}"), verdicts=d["verdicts"], flagged=d["flagged"],
+               confirmed=d["confirmed"], dismissed=d["dismissed"], unverifiable=d["unverifiable"],
+               precision=fmt_pct(d["precision"])),
+            tr("model.missed", missed=d["missed"])]
+
+
+def units_lines(report: Report) -> list[str]:
+    s = report.section("units")
+    if not s.available or s.message:
+        return [s.message]
+    d = s.data
+    lines = [tr("units.rule", minimum=d["minimum"])]
+    lines.append(tr("units.below", n=len(d["below"]), names="、".join(d["below"])) if d["below"]
+                 else tr("units.below.none"))
+    if d["unassigned_handled"]:
+        lines.append(tr("units.unassigned", n=d["unassigned_handled"]))
+    return lines
+
+
+def rumour_table(report: Report) -> tuple[list[str], list[list]]:
+    """Header and rows of the top-rumours table; cells are plain values (link cells are (text, url))."""
+    rows = report.section("rumours").data["rows"]
+    head = [tr(k) for k in ("col.rank", "col.content", "col.platform", "col.account", "col.spread",
+                            "col.copies", "col.probability", "col.status", "col.link")]
+    body = [[r["rank"], _clip(r["text"], 60), r["platform"], r["account"] or tr("none"), fmt_int(r["spread"]),
+             fmt_int(r["copies"]), f"{r['rumour_probability']:.2f}", r["status_label"],
+             (tr("status.clarified") if r["clarification_url"] else "原文", r["clarification_url"] or r["url"])]
+            for r in rows]
+    return head, body
+
+
+def overdue_table(report: Report) -> tuple[list[str], list[list]]:
+    d = report.section("alerts").data
+    head = [tr(k) for k in ("col.alert", "col.severity", "col.content", "col.created", "col.respond_by",
+                            "col.responded", "col.late", "col.expert")]
+    body = [[f"#{o['alert_id']}", o["severity"], _clip(o["title"] or "", 40), o["created"], o["respond_by"],
+             o["responded"] or tr("not_released"), fmt_hours(o["late_hours"]), o["expert"] or tr("none")]
+            for o in d.get("overdue", [])]
+    return head, body
+
+
+def expert_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
+    d = report.section("experts").data
+    out = []
+    if d.get("per_expert"):
+        head = [tr(k) for k in ("col.expert", "col.unit", "col.assignments", "col.declined", "col.published",
+                                "col.median")]
+        out.append((tr("experts.per_expert"), head,
+                    [[r["expert"], r["unit"], r["assignments"], r["declined"], r["published"],
+                      fmt_hours(r["median_hours"])] for r in d["per_expert"]]))
+    if d.get("per_unit"):
+        head = [tr(k) for k in ("col.unit", "col.assignments", "col.declined", "col.published", "col.median")]
+        out.append((tr("experts.per_unit"), head,
+                    [[r["unit"], r["assignments"], r["declined"], r["published"], fmt_hours(r["median_hours"])]
+                     for r in d["per_unit"]]))
+    return out
+
+
+def units_table(report: Report) -> tuple[list[str], list[list]]:
+    d = report.section("units").data
+    head = [tr(k) for k in ("col.rank", "col.unit", "col.kind", "col.region", "col.handled", "col.on_time_rate",
+                            "col.published", "col.minimum", "col.flag")]
+    body = [[r["rank"], r["unit"], r["kind"] or tr("none"), r["region"] or tr("none"), r["handled"],
+             fmt_pct(r["on_time_rate"]), r["clarifications"], r["minimum"],
+             tr("flag.below") if r["below_minimum"] else tr("flag.ok")] for r in d.get("rows", [])]
+    return head, body
+
+
+def publishers_table(report: Report) -> tuple[list[str], list[list]]:
+    d = report.section("publishers").data
+    head = [tr(k) for k in ("col.platform", "col.account", "col.confirmed", "col.reach")]
+    return head, [[a["platform"], a["account"], a["confirmed"], fmt_int(a["reach"])] for a in d.get("added", [])]
+
+
+def daily_table(report: Report) -> tuple[list[str], list[list]]:
+    head = [tr("col.day"), tr("polarity.neutral"), tr("polarity.positive"), tr("polarity.negative"),
+            tr("col.total"), tr("col.unscored")]
+    rows = [[d["day"], d["neutral"], d["positive"], d["negative"], d["neutral"] + d["positive"] + d["negative"],
+             d["unscored"]] for d in report.section("volume").data["daily"]]
+    return head, rows
+
+
+def _clip(text, n: int) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+def _matplotlib():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, pyplot
+
+    if Path(CJK_FONT_FILE).exists() and CJK_FONT_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(CJK_FONT_FILE)
+    pyplot.rcParams["font.sans-serif"] = [CJK_FONT_FAMILY, "Noto Sans CJK JP", "WenQuanYi Zen Hei", "DejaVu Sans"]
+    pyplot.rcParams["font.family"] = "sans-serif"
+    pyplot.rcParams["axes.unicode_minus"] = False
+    return pyplot
+
+
+POLARITY_COLOURS = {"neutral": "#90a4ae", "positive": "#2e7d32", "negative": "#c62828"}
+
+
+def daily_chart_png(report: Report) -> bytes | None:
+    """Stacked daily bars of health-related items by polarity, Chinese labels; None when empty."""
+    daily = report.section("volume").data["daily"]
+    if not any(d["neutral"] + d["positive"] + d["negative"] for d in daily):
+        return None
+    plt = _matplotlib()
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=150)
+    days = [d["day"][5:] for d in daily]
+    bottom = [0] * len(daily)
+    for p in POLARITIES:
+        values = [d[p] for d in daily]
+        ax.bar(days, values, bottom=bottom, color=POLARITY_COLOURS[p], label=tr(f"polarity.{p}"), width=0.7)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_title(tr("volume.chart"), fontsize=11)
+    ax.set_ylabel("条数")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, ncol=3, fontsize=8, loc="upper left")
+    if len(days) > 10:
+        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    fig.tight_layout()
+    return _png(fig, plt)
+
+
+def units_chart_png(report: Report) -> bytes | None:
+    """Clarifications per unit against the monthly minimum (monthly notice); None when no units."""
+    if report.kind != "monthly":
+        return None
+    s = report.section("units")
+    rows = s.data.get("rows") or []
+    if not s.available or not rows:
+        return None
+    plt = _matplotlib()
+    rows = rows[:20]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2), dpi=150)
+    names = [_clip(r["unit"], 14) for r in rows][::-1]
+    values = [r["clarifications"] for r in rows][::-1]
+    colours = ["#c62828" if r["below_minimum"] else "#1565c0" for r in rows][::-1]
+    ax.barh(names, values, color=colours)
+    ax.axvline(s.data["minimum"], color="#555", linestyle="--", linewidth=1)
+    ax.set_title(f"各单位本月发布澄清（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    return _png(fig, plt)
+
+
+def _png(fig, plt) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+# Inside a line (table cells, list items) only these characters can start markup; dates and
+# decimals stay readable.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|<>~$&])")
+
+
+def _md(text) -> str:
+    """Scraped text is escaped so it renders as the characters it is, never as markup."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _md_cell(value) -> str:
+    if isinstance(value, tuple):
+        label, url = value
+        return f"[{_md(label)}](<{url}>)" if url else tr("none")
+    return _md(value)
+
+
+def _md_table(head, rows) -> list[str]:
+    out = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    return out + [""]
+
+
+def render_markdown(report: Report) -> str:
+    out = [f"# {report.title}", "", f"**{period_text(report)}**", "", generated_text(report), ""]
+    out += [f"> {line}" for line in report.scope] + [""]
+    for s in report.sections:
+        out += [f"## {s.title}", ""]
+        if s.key == "volume":
+            lines = volume_lines(report)
+            out += [f"**{lines[0]}**", ""] + [f"- {line}" for line in lines[1:]] + [""]
+            if s.message:
+                out += [s.message, ""]
+            elif report.kind == "weekly":
+                out += _md_table(*daily_table(report))
+        elif s.key == "rumours":
+            if s.message:
+                out += [s.message, ""]
+            else:
+                out += _md_table(*rumour_table(report))
+            if s.data.get("workflow_note"):
+                out += [s.data["workflow_note"], ""]
+        elif s.key == "alerts":
+            out += [f"- {line}" for line in alerts_lines(report)] + [""]
+            if s.available and not s.message:
+                out += [f"### {tr('alerts.overdue')}", ""]
+                out += _md_table(*overdue_table(report)) if s.data["overdue"] else [tr("alerts.overdue.none"), ""]
+        elif s.key == "experts":
+            out += [f"- {line}" for line in experts_lines(report)] + [""]
+            for title, head, rows in expert_tables(report):
+                out += [f"### {title}", ""] + _md_table(head, rows)
+        elif s.key == "publishers":
+            out += [f"- {line}" for line in publishers_lines(report)] + [""]
+            if s.data.get("added"):
+                out += _md_table(*publishers_table(report))
+        elif s.key == "model":
+            out += [f"- {line}" for line in model_lines(report)] + [""]
+        elif s.key == "units":
+            out += [f"- {line}" for line in units_lines(report)] + [""]
+            if s.available and s.data.get("rows"):
+                out += _md_table(*units_table(report))
+    out += ["---", tr("footer"), ""]
+    return "\n".join(out)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+HTML_TEMPLATE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ r.title }} {{ r.period.label }}</title>
+<style>
+@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       color: #1f2933; font-size: 10.5pt; line-height: 1.6; margin: 0 auto; max-width: 190mm; padding: 0 4mm; }
+header { border-bottom: 3px solid #b71c1c; padding-bottom: 6px; margin-bottom: 10px; }
+h1 { font-size: 19pt; margin: 8px 0 2px; color: #b71c1c; letter-spacing: 1px; }
+.period { font-size: 12pt; font-weight: 700; }
+.meta { color: #616e7c; font-size: 9pt; }
+h2 { font-size: 13pt; border-left: 4px solid #b71c1c; padding-left: 8px; margin: 18px 0 6px; page-break-after: avoid; }
+h3 { font-size: 11pt; margin: 10px 0 4px; page-break-after: avoid; }
+.opinion { font-size: 13pt; font-weight: 700; background: #fdf3f2; border: 1px solid #f3c9c4;
+           padding: 8px 12px; border-radius: 4px; margin: 6px 0; }
+.empty { color: #7b8794; background: #f5f7fa; border: 1px dashed #cbd2d9; padding: 6px 10px; border-radius: 4px; }
+ul { margin: 4px 0 6px; padding-left: 20px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 9pt; page-break-inside: auto; }
+tr { page-break-inside: avoid; }
+th, td { border: 1px solid #d9e2ec; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #eef2f7; font-weight: 700; white-space: nowrap; }
+td.nowrap { white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.below td { background: #fdecea; }
+.status-overdue { color: #b71c1c; font-weight: 700; }
+.status-clarified { color: #2e7d32; font-weight: 700; }
+img.chart { width: 100%; max-width: 170mm; display: block; margin: 6px auto; }
+a { color: #1565c0; text-decoration: none; }
+footer { margin-top: 18px; border-top: 1px solid #d9e2ec; color: #7b8794; font-size: 8.5pt; padding-top: 6px; }
+</style></head>
+<body>
+<header>
+  <h1>{{ r.title }}</h1>
+  <div class="period">{{ period }}</div>
+  <div class="meta">{{ generated }}</div>
+  {% for line in r.scope %}<div class="meta">{{ line }}</div>{% endfor %}
+</header>
+{% macro table(head, rows, row_class=None) -%}
+<table><thead><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
+{% for row in rows %}<tr{% if row_class and row_class(loop.index0) %} class="{{ row_class(loop.index0) }}"{% endif %}>
+{% for c in row %}{% if c is link %}<td>{% if c[1] %}<a href="{{ c[1] }}">{{ c[0] }}</a>{% else %}—{% endif %}</td>
+{% else %}<td{% if c is numeric %} class="num"{% endif %}>{{ c }}</td>{% endif %}{% endfor %}</tr>
+{% endfor %}</tbody></table>
+{%- endmacro %}
+{% for s in r.sections %}
+<section id="{{ s.key }}">
+<h2>{{ s.title }}</h2>
+{% if s.key == "volume" %}
+  <div class="opinion">{{ volume[0] }}</div>
+  {% if s.message %}<p class="empty">{{ s.message }}</p>{% endif %}
+  <ul>{% for line in volume[1:] %}<li>{{ line }}</li>{% endfor %}</ul>
+  {% if daily_chart %}<img class="chart" alt="{{ chart_alt }}" src="data:image/png;base64,{{ daily_chart }}">{% endif %}
+  {% if r.kind == "weekly" and not s.message %}{{ table(daily[0], daily[1]) }}{% endif %}
+{% elif s.key == "rumours" %}
+  {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <table><thead><tr>{% for h in rumours[0] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
+  {% for row in rumours[1] %}<tr>
+    <td class="num">{{ row[0] }}</td><td>{{ row[1] }}</td><td>{{ row[2] }}</td><td>{{ row[3] }}</td>
+    <td class="num">{{ row[4] }}</td><td class="num">{{ row[5] }}</td><td class="num">{{ row[6] }}</td>
+    <td class="nowrap status-{{ s.data.rows[loop.index0].status }}">{{ row[7] }}</td>
+    <td class="nowrap">{% if row[8][1] %}<a href="{{ row[8][1] }}">{{ row[8][0] }}</a>{% else %}—{% endif %}</td>
+  </tr>{% endfor %}</tbody></table>{% endif %}
+  {% if s.data.workflow_note %}<p class="empty">{{ s.data.workflow_note }}</p>{% endif %}
+{% elif s.key == "alerts" %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in alerts %}<li>{{ line }}</li>{% endfor %}</ul>
+  <h3>{{ t("alerts.overdue") }}</h3>
+  {% if s.data.overdue %}{{ table(overdue[0], overdue[1]) }}{% else %}<p>{{ t("alerts.overdue.none") }}</p>{% endif %}
+  {% endif %}
+{% elif s.key == "experts" %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in experts %}<li>{{ line }}</li>{% endfor %}</ul>
+  {% for title, head, rows in expert_tables %}<h3>{{ title }}</h3>{{ table(head, rows) }}{% endfor %}
+  {% endif %}
+{% elif s.key == "publishers" %}
+  {% if not s.available %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in publishers %}<li>{{ line }}</li>{% endfor %}</ul>
+  {% if s.data.added %}{{ table(publishers_table[0], publishers_table[1]) }}{% endif %}
+  {% endif %}
+{% elif s.key == "model" %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in model %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
+{% elif s.key == "units" %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in units %}<li>{{ line }}</li>{% endfor %}</ul>
+  {% if units_chart %}<img class="chart" alt="units" src="data:image/png;base64,{{ units_chart }}">{% endif %}
+  {{ table(units_table[0], units_table[1], row_class=units_row_class) }}
+  {% endif %}
+{% endif %}
+</section>
+{% endfor %}
+<footer>{{ t("footer") }}</footer>
+</body></html>
+"""
+
+
+_NUMERIC = re.compile(r"^[+\-]?[\d,]+(\.\d+)?(%| 小时)?$")
+
+
+def _is_numeric(value) -> bool:
+    """Right-align counts, percentages and durations."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) or (isinstance(value, str) and bool(_NUMERIC.match(value)))
+
+
+def render_html(report: Report, charts: bool = True) -> str:
+    """One self-contained HTML page: inline CSS, charts as base64 PNG, every data string escaped."""
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.tests["link"] = lambda v: isinstance(v, tuple)
+    env.tests["numeric"] = _is_numeric
+    template = env.from_string(HTML_TEMPLATE)
+
+    def b64(png):
+        return base64.b64encode(png).decode("ascii") if png else None
+
+    units_rows = report.section("units").data.get("rows", []) if report.kind == "monthly" else []
+    context = {
+        "r": report, "t": tr, "period": period_text(report), "generated": generated_text(report),
+        "volume": volume_lines(report), "daily": daily_table(report),
+        "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": tr("volume.chart"),
+        "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],
+        "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
+        "publishers": publishers_lines(report), "publishers_table": publishers_table(report),
+        "model": model_lines(report),
+    }
+    if report.kind == "monthly":
+        context.update(units=units_lines(report), units_table=units_table(report),
+                       units_chart=b64(units_chart_png(report)) if charts else None,
+                       units_row_class=lambda i: "below" if units_rows[i]["below_minimum"] else None)
+    return template.render(**context)
+
+
+# --- PDF ------------------------------------------------------------------------------------
+# Route: headless Chromium prints the same self-contained HTML. Chosen because the PDF then is the
+# HTML (one template, identical figures), Chromium shapes CJK text correctly with the system's
+# Noto CJK fonts through fontconfig and embeds them, it is a Debian package (no network at run
+# time: every network feature is switched off below), and the browser tests need it anyway.
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-extensions", "--disable-default-apps", "--mute-audio",
+                  "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw")
+
+
+def find_chromium() -> str | None:
+    explicit = os.environ.get("RUMOURWATCH_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def html_to_pdf(html: str, output: str | Path) -> Path:
+    """Print an HTML page to PDF with headless Chromium (no network)."""
+    chromium = find_chromium()
+    if not chromium:
+        raise ReportError("PDF output needs Chromium: install the Debian package `chromium` "
+                          "(or set RUMOURWATCH_CHROMIUM to its path); HTML and Markdown work without it")
+    output = Path(output).resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rw-report-") as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        target = Path(tmp) / "report.pdf"
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}",
+               page.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"Chromium did not finish printing the PDF within {CHROMIUM_TIMEOUT_SECONDS} s") from None
+        except OSError as exc:
+            raise ReportError(f"Chromium could not be started ({chromium}): {exc}") from exc
+        if not target.exists() or target.stat().st_size == 0:
+            detail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+            raise ReportError(f"Chromium did not write the PDF (exit {proc.returncode}): {detail[0]}")
+        shutil.move(str(target), output)
+    return output
+
+
+def render_pdf(report: Report, output: str | Path) -> Path:
+    return html_to_pdf(render_html(report), output)
+
+
+def render(report: Report, fmt: str, output: str | Path) -> Path:
+    """Write the report in `fmt` (html, pdf, md) to `output`."""
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    output = Path(output)
+    if fmt == "pdf":
+        return render_pdf(report, output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    text = render_html(report) if fmt == "html" else render_markdown(report)
+    output.write_text(text, encoding="utf-8")
+    return output
+
+
+def default_filename(report: Report, fmt: str) -> str:
+    kind = "周报" if report.kind == "weekly" else "月通报"
+    parts = [report.period.label, kind] + [v for v in (report.filters.get("region"), report.filters.get("platform")) if v]
+    safe = re.sub(r"[^\w\-]+", "_", "_".join(parts))
+    return f"{safe}.{fmt}"
+
+
+# --- units ----------------------------------------------------------------------------------
+
+UNIT_FIELDS = ("code", "name", "kind", "region", "monthly_minimum")
+
+
+def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
+    """Units from a CSV (code,name,kind,region[,monthly_minimum][,active]); bad rows come back as
+    messages with their line number, never dropped silently."""
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(f"unit file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="gb18030")
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ReportError(f"unit file {path} lacks column(s) {', '.join(missing)}; "
+                          f"expected header code,name,kind,region,monthly_minimum")
+    rows, errors, seen = [], [], set()
+    for line, raw in enumerate(reader, 2):
+        code, name, kind = ((raw.get(k) or "").strip() for k in ("code", "name", "kind"))
+        if not code or not name or not kind:
+            errors.append(f"line {line}: code, name and kind are required")
+            continue
+        if code in seen:
+            errors.append(f"line {line}: code {code!r} appears twice")
+            continue
+        minimum = (raw.get("monthly_minimum") or "").strip()
+        if minimum and not minimum.isdigit():
+            errors.append(f"line {line}: monthly_minimum must be a whole number, got {minimum!r}")
+            continue
+        active = (raw.get("active") or "1").strip().lower() not in ("0", "false", "no", "否")
+        seen.add(code)
+        rows.append({"code": code, "name": name, "kind": kind, "region": (raw.get("region") or "").strip() or None,
+                     "monthly_minimum": int(minimum) if minimum else None, "active": int(active)})
+    return rows, errors
+
+
+def import_units(db, path: str | Path, now: datetime | None = None) -> tuple[int, list[str]]:
+    rows, errors = read_units_csv(path)
+    with store.transaction(db):
+        n = store.upsert_units(db, rows, iso(now or datetime.now(UTC)))
+    return n, errors
+
+
+# --- scheduled delivery ------------------------------------------------------------------------
+# `rumourwatch report send --weekly` from cron: generate the last complete period, keep the files
+# in a folder, and send them through the workflow's notification channels (rumourwatch.notify:
+# group-bot webhooks and SMTP, configured in the alert rules file) when that module is installed.
+# A period already sent is not sent again (unless forced), so a cron job that runs twice sends once;
+# a failed channel leaves the period unsent, so the next run retries it.
+
+def summary_text(report: Report, files: list[Path]) -> tuple[str, str]:
+    """Subject and a short plain-text body: the figures leaders read first, then the files."""
+    subject = f"【{report.title}】{period_text(report)}"
+    lines = [period_text(report), volume_lines(report)[0]]
+    lines += [line for line in alerts_lines(report) if line]
+    if report.kind == "monthly":
+        lines += [line for line in units_lines(report) if line]
+    lines += [f"附件：{f.name}" for f in files]
+    return subject, "\n".join(lines)
+
+
+def _email_with_files(cfg: dict, to: str, subject: str, body: str, files: list[Path]) -> str:
+    """SMTP with the report files attached (the settings are the notification channel's)."""
+    import mimetypes
+    import smtplib
+    from email.message import EmailMessage
+
+    from .notify import DeliveryError
+
+    if not cfg.get("smtp_host"):
+        raise DeliveryError("no SMTP server configured (notify.smtp_host is empty)")
+    msg = EmailMessage()
+    msg["From"] = cfg["smtp_from"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg.set_content(body)
+    for f in files:
+        ctype = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
+        main, sub = ctype.split("/", 1)
+        msg.add_attachment(f.read_bytes(), maintype=main, subtype=sub, filename=f.name)
+    try:
+        with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
+            if cfg.get("smtp_starttls"):
+                smtp.starttls()
+            if cfg.get("smtp_user"):
+                smtp.login(cfg["smtp_user"], os.environ.get(cfg["smtp_password_env"], ""))
+            refused = smtp.send_message(msg)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"SMTP {cfg['smtp_host']}:{cfg['smtp_port']}: {exc}") from None
+    if refused:
+        raise DeliveryError(f"SMTP refused recipients: {refused}")
+    return f"SMTP accepted for {to}"
+
+
+def _notify_config(rules_file) -> dict | None:
+    """The notification channel settings from the alert rules, or None without the workflow."""
+    try:
+        from . import alerts, notify  # noqa: F401  (the workflow's modules; optional)
+    except ImportError:
+        return None
+    return alerts.load_rules(rules_file)["notify"]
+
+
+def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = None, label: str | None = None,
+                formats: tuple[str, ...] = ("pdf", "html"), region: str | None = None,
+                platform: str | None = None, to: tuple[str, ...] = (), webhooks: tuple[str, ...] = (),
+                rules_file=None, force: bool = False, threshold: float = 0.5,
+                minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
+    """Generate a report (the last complete period unless `label`), write it to `out_dir`, deliver it.
+
+    Returns {"period", "files", "channels": [{channel, target, ok, detail}], "skipped"}; raises
+    ReportError when a channel failed (after logging it), so cron reports the failure.
+    """
+    now = now or datetime.now(UTC)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    period = (parse_week(label) if kind == "weekly" else parse_month(label)) if label else last_complete(kind, now)
+    filters = _filters(region, platform)
+    if not force and store.report_delivered(db, kind, period.label, filters):
+        return {"period": period.label, "files": [], "channels": [], "skipped": True}
+    report = compute(kind, db, period.label, region=region, platform=platform, threshold=threshold, now=now,
+                     minimum=minimum)
+    out_dir = Path(out_dir)
+    files = [render(report, fmt, out_dir / default_filename(report, fmt)) for fmt in formats]
+    results = [{"channel": "folder", "target": str(out_dir), "ok": True, "detail": ", ".join(f.name for f in files)}]
+
+    cfg = _notify_config(rules_file)
+    if cfg is None:
+        if to or webhooks:
+            results.append({"channel": "notify", "target": "", "ok": False,
+                            "detail": "the workflow's notification module (rumourwatch.notify) is not installed"})
+    else:
+        from .notify import DeliveryError, send_webhook, webhook_payload
+
+        subject, body = summary_text(report, files)
+        hooks = [(h["url"], h.get("format", "markdown")) for h in cfg.get("webhooks", [])]
+        hooks += [(u, "markdown") for u in webhooks]
+        for url, fmt in hooks:
+            try:
+                detail = send_webhook(url, webhook_payload(subject, body, fmt), cfg["timeout_seconds"])
+                results.append({"channel": "webhook", "target": url, "ok": True, "detail": detail})
+            except DeliveryError as exc:
+                results.append({"channel": "webhook", "target": url, "ok": False, "detail": str(exc)})
+        for address in (list(to) or list(cfg.get("leader_emails", []))):
+            try:
+                detail = _email_with_files(cfg, address, subject, body, files)
+                results.append({"channel": "email", "target": address, "ok": True, "detail": detail})
+            except DeliveryError as exc:
+                results.append({"channel": "email", "target": address, "ok": False, "detail": str(exc)})
+
+    ok = all(r["ok"] for r in results)
+    with store.transaction(db):
+        for r in results:
+            store.log_report(db, kind, period.label, filters, ",".join(formats), str(out_dir), r["channel"],
+                             "sent" if r["ok"] else "failed", f"{r['target']}: {r['detail']}", at=iso(now))
+        store.log_report(db, kind, period.label, filters, ",".join(formats), str(out_dir), "all",
+                         "sent" if ok else "failed", None, at=iso(now))
+    outcome = {"period": period.label, "files": [str(f) for f in files], "channels": results, "skipped": False}
+    if not ok:
+        failed = "; ".join(f"{r['channel']} {r['target']}: {r['detail']}" for r in results if not r["ok"])
+        raise ReportError(f"report {period.label} written to {out_dir} but not delivered everywhere: {failed}")
+    return outcome
