@@ -515,9 +515,9 @@ def alert_view(alert: dict, now: datetime) -> dict:
         "respond_seconds_left": None if alert["responded_at"] else int(respond_left.total_seconds()),
         "conference_seconds_left": (None if conf_left is None or alert["conference_at"]
                                     else int(conf_left.total_seconds())),
-        "overdue": bool(open_ and ((alert["responded_at"] is None and respond_left.total_seconds() < 0)
+        "overdue": bool(open_ and ((alert["responded_at"] is None and respond_left.total_seconds() <= 0)
                                    or (conf_left is not None and alert["conference_at"] is None
-                                       and conf_left.total_seconds() < 0))),
+                                       and conf_left.total_seconds() <= 0))),
         "escalated": bool(alert["respond_escalated_at"] or alert["conference_escalated_at"]),
         "rules": json.loads(alert["rules"] or "[]"), "metrics": json.loads(alert["metrics"] or "{}"),
     }

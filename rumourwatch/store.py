@@ -643,8 +643,8 @@ def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None
         params.extend(WORKFLOW_OPEN_STATUSES)
     elif status == "overdue":
         where.append(f"""status IN ({', '.join('?' for _ in WORKFLOW_OPEN_STATUSES)})
-                         AND ((responded_at IS NULL AND respond_by < ?)
-                              OR (conference_by IS NOT NULL AND conference_at IS NULL AND conference_by < ?))""")
+                         AND ((responded_at IS NULL AND respond_by <= ?)
+                              OR (conference_by IS NOT NULL AND conference_at IS NULL AND conference_by <= ?))""")
         params.extend([*WORKFLOW_OPEN_STATUSES, now, now])
     elif status:
         where.append("status = ?")

@@ -1,0 +1,179 @@
+"""Alert rules, one alert per cluster, deadlines, escalation on an injected clock, rules file."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from rumourwatch import alerts, store
+from rumourwatch.alerts import evaluate_alerts, escalate_overdue, list_alerts
+from rumourwatch.clock import FixedClock
+from rumourwatch.errors import ConfigError
+from rumourwatch.records import iso
+
+from workflow_helpers import OTHER_TEXT, RUMOUR_TEXT, add_item, rules
+
+
+def test_copies_of_one_rumour_make_one_alert_that_grows(db, now):
+    r = rules()
+    add_item(db, RUMOUR_TEXT, now, reposts=40)
+    created = evaluate_alerts(db, now, r)
+    assert created == []  # one copy, 40 reposts: below every spread threshold
+    for i in range(2):
+        add_item(db, RUMOUR_TEXT, now + timedelta(minutes=i), reposts=40)
+    ids = evaluate_alerts(db, now + timedelta(minutes=5), r)
+    assert len(ids) == 1
+    first = store.get_alert(db, ids[0])
+    assert first["severity"] == "三级" and first["item_count"] == 3
+    for i in range(10):
+        add_item(db, RUMOUR_TEXT, now + timedelta(minutes=10 + i), reposts=60)
+    again = evaluate_alerts(db, now + timedelta(minutes=30), r)
+    assert again == ids
+    grown = store.get_alert(db, ids[0])
+    assert grown["item_count"] == 13 and grown["severity"] == "二级"
+    assert [a["id"] for a in store.list_alerts(db)] == ids
+    assert [s["step"] for s in store.alert_steps(db, ids[0])] == ["created", "upgraded"]
+    # deadlines keep counting from the first alert, not from the upgrade
+    assert grown["respond_by"] == iso(now + timedelta(minutes=5, hours=5))
+
+
+def test_low_probability_and_non_health_items_raise_nothing(db, now):
+    for i in range(5):
+        add_item(db, OTHER_TEXT + str(i), now, probability=0.2, reposts=9000)
+        add_item(db, RUMOUR_TEXT + str(i), now, probability=0.95, health=False, reposts=9000)
+    assert evaluate_alerts(db, now, rules()) == []
+
+
+def test_highest_severity_gets_a_press_conference_clock(db, now):
+    item = add_item(db, RUMOUR_TEXT, now, reposts=6000)
+    [alert_id] = evaluate_alerts(db, now, rules())
+    a = store.get_alert(db, alert_id)
+    assert a["severity"] == "一级"
+    assert a["respond_by"] == iso(now + timedelta(hours=5))
+    assert a["conference_by"] == iso(now + timedelta(hours=24))
+    assert a["item_id"] == item
+    lesser = add_item(db, OTHER_TEXT + "不同的文字再来一段内容", now, reposts=600)
+    ids = evaluate_alerts(db, now, rules())
+    assert len(ids) == 1 and store.get_alert(db, ids[0])["conference_by"] is None
+    assert store.get_alert(db, ids[0])["item_id"] == lesser
+
+
+def test_clock_hours_are_configurable(db, now):
+    add_item(db, RUMOUR_TEXT, now, reposts=6000)
+    r = rules(clocks={"respond_hours": 2, "conference_hours": 12, "conference_severities": ["一级", "二级"]})
+    [alert_id] = evaluate_alerts(db, now, r)
+    a = store.get_alert(db, alert_id)
+    assert (a["respond_by"], a["conference_by"]) == (iso(now + timedelta(hours=2)), iso(now + timedelta(hours=12)))
+
+
+def test_velocity_counts_recent_reactions_only(db, now):
+    r = rules(rumour={"levels": [{"severity": "二级", "min_velocity": 5}]})
+    old = [now - timedelta(hours=3, minutes=i) for i in range(10)]
+    add_item(db, RUMOUR_TEXT, now - timedelta(hours=4), reaction_times=old, scored_at=now)
+    assert evaluate_alerts(db, now, r) == []
+    fresh = [now - timedelta(minutes=i) for i in range(6)]
+    add_item(db, RUMOUR_TEXT + "再转", now - timedelta(minutes=30), reaction_times=fresh, scored_at=now)
+    [alert_id] = evaluate_alerts(db, now, r)
+    assert json.loads(store.get_alert(db, alert_id)["metrics"])["velocity"] == 6
+
+
+def test_watched_keyword_and_account_alert_even_below_the_rumour_threshold(db, now):
+    r = rules(watch={"keywords": ["淡盐水"], "accounts": ["示例养生号"], "severity": "二级"})
+    add_item(db, RUMOUR_TEXT, now, probability=0.1)
+    add_item(db, OTHER_TEXT, now, probability=0.1, account="示例养生号")
+    ids = evaluate_alerts(db, now, r)
+    assert len(ids) == 2
+    reasons = [json.loads(store.get_alert(db, i)["rules"])[0]["reason"] for i in ids]
+    assert any("淡盐水" in x for x in reasons) and any("示例养生号" in x for x in reasons)
+    assert evaluate_alerts(db, now, r) == []  # already seen items are not re-alerted
+
+
+def test_negative_opinion_spike_against_the_baseline(db, now):
+    r = rules(rumour={"enabled": False},
+              opinion_spike={"enabled": True, "min_items": 10, "min_increase": 0.2, "dimensions": ["topic", "region"]})
+    for i in range(20):  # baseline: 10% negative, two days ago
+        add_item(db, f"{OTHER_TEXT}基线{i}号", now - timedelta(hours=30, minutes=i), topic="心理健康促进",
+                 polarity="negative" if i < 2 else "neutral", user={"province": "示例省"})
+    assert evaluate_alerts(db, now, r) == []
+    for i in range(12):  # last hours: 50% negative
+        add_item(db, f"{OTHER_TEXT}近期{i}号", now - timedelta(hours=1, minutes=i), topic="心理健康促进",
+                 polarity="negative" if i % 2 else "neutral", user={"province": "示例省"})
+    ids = evaluate_alerts(db, now + timedelta(minutes=11), r)
+    kinds = {(a["topic"], a["region"]) for a in map(lambda i: store.get_alert(db, i), ids)}
+    assert kinds == {("心理健康促进", None), (None, "示例省")}
+    assert all(store.get_alert(db, i)["severity"] == "二级" for i in ids)
+
+
+def test_escalation_fires_once_at_each_deadline(db, now):
+    clock = FixedClock(now)
+    add_item(db, RUMOUR_TEXT, now, reposts=6000)
+    r = rules()
+    [alert_id] = evaluate_alerts(db, clock(), r)
+    clock.advance(hours=4, minutes=59)
+    assert escalate_overdue(db, clock(), r) == []
+    assert list_alerts(db, clock(), "overdue") == []
+    clock.advance(minutes=1)
+    events = escalate_overdue(db, clock(), r)
+    assert [(e["alert_id"], e["deadline"]) for e in events] == [(alert_id, "respond_by")]
+    assert escalate_overdue(db, clock(), r) == []  # once only
+    assert [a["id"] for a in list_alerts(db, clock(), "overdue")] == [alert_id]
+    clock.advance(hours=19)
+    assert [e["deadline"] for e in escalate_overdue(db, clock(), r)] == ["conference_by"]
+    steps = [s["step"] for s in store.alert_steps(db, alert_id)]
+    assert steps == ["created", "escalated:respond_by", "escalated:conference_by"]
+    assert [e["action"] for e in store.audit_entries(db, target_type="alert")][:2] == ["alert.escalate", "alert.escalate"]
+
+
+def test_released_information_stops_the_clock(db, now):
+    clock = FixedClock(now)
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    r = rules()
+    [alert_id] = evaluate_alerts(db, clock(), r)
+    clock.advance(hours=3)
+    alerts.record_step(db, alert_id, "info_released", "monitor1", clock(), "官方通报已发布")
+    clock.advance(hours=10)
+    assert escalate_overdue(db, clock(), r) == []
+    view = list_alerts(db, clock())[0]
+    assert view["responded_at"] == iso(now + timedelta(hours=3)) and view["overdue"] is False
+    with pytest.raises(alerts.WorkflowError, match="already recorded"):
+        alerts.record_step(db, alert_id, "info_released", "monitor1", clock())
+
+
+def test_time_left_is_negative_when_overdue(db, now):
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    evaluate_alerts(db, now, rules())
+    view = list_alerts(db, now + timedelta(hours=6))[0]
+    assert view["respond_seconds_left"] == -3600 and view["overdue"] is True
+
+
+def test_state_survives_reopening_the_database(db_path, now):
+    db = store.open_db(db_path)
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, now, rules())
+    db.conn.close()
+    db2 = store.open_db(db_path)
+    assert store.get_alert(db2, alert_id)["respond_by"] == iso(now + timedelta(hours=5))
+    assert evaluate_alerts(db2, now, rules()) == []  # the evaluation mark survived too
+
+
+def test_rules_file_round_trips_and_names_bad_keys(tmp_path):
+    r = rules(watch={"keywords": ["示例词"]})
+    path = alerts.save_rules(r, tmp_path / "rules.toml")
+    loaded = alerts.load_rules(path)
+    assert loaded["watch"]["keywords"] == ["示例词"] and loaded["rumour"] == r["rumour"]
+    (tmp_path / "bad.toml").write_text('[rumour]\nmin_probability = 1.5\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="rumour.min_probability"):
+        alerts.load_rules(tmp_path / "bad.toml")
+    (tmp_path / "bad2.toml").write_text('[rumour]\nlevels = [{ severity = "四级" }]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"levels\[0\].severity"):
+        alerts.load_rules(tmp_path / "bad2.toml")
+    (tmp_path / "bad3.toml").write_text('[notify]\nquiet_hours = "late"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="quiet_hours"):
+        alerts.load_rules(tmp_path / "bad3.toml")
+
+
+def test_shipped_rules_file_is_valid():
+    r = alerts.load_rules(alerts.DEFAULT_RULES_PATH)
+    assert r["clocks"]["respond_hours"] == 5 and r["clocks"]["conference_hours"] == 24

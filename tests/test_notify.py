@@ -1,0 +1,182 @@
+"""Notifications reach a real local HTTP server and a real local SMTP server (aiosmtpd); a server
+that is down is retried with backoff and logged, never lost; quiet hours hold non-urgent ones."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from rumourwatch import notify, store
+from rumourwatch.alerts import evaluate_alerts, escalate_overdue
+from rumourwatch.clock import FixedClock
+from rumourwatch.records import iso
+
+from workflow_helpers import RUMOUR_TEXT, add_item, rules
+
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))
+        answer = json.dumps(self.server.answer).encode()
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    server.received, server.status, server.answer = [], 200, {"errcode": 0, "errmsg": "ok"}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rules(hook_url=None, smtp_port=None, **notify_overrides):
+    cfg = {"quiet_hours": "", "retry_base_seconds": 60, "retry_max_seconds": 900, "timeout_seconds": 5,
+           "monitor_emails": ["monitor@example.org"], "leader_emails": ["leader@example.org"]}
+    if hook_url:
+        cfg["webhooks"] = [{"url": hook_url, "format": "markdown"}]
+    if smtp_port:
+        cfg.update(smtp_host="127.0.0.1", smtp_port=smtp_port)
+    cfg.update(notify_overrides)
+    return rules(notify=cfg)
+
+
+def test_new_alert_reaches_the_group_bot_and_the_monitors_mailbox(db, now, webhook, smtp_server):
+    controller, inbox = smtp_server
+    r = _rules(f"http://127.0.0.1:{webhook.server_port}/cgi-bin/webhook/send?key=test", controller.port)
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, now, r)
+    counts = notify.deliver_pending(db, now, r)
+    assert counts == {"sent": 2, "failed": 0}
+    [payload] = webhook.received
+    assert payload["msgtype"] == "markdown"
+    assert f"预警 #{alert_id}（二级）" in payload["markdown"]["content"]
+    [(to, msg)] = inbox.messages
+    assert to == ["monitor@example.org"]
+    assert f"#{alert_id}" in msg["Subject"] and "信息发布时限" in msg.get_content()
+    assert all(n["status"] == "sent" for n in store.list_notifications(db))
+    assert {e["ok"] for e in store.delivery_log(db)} == {1}
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 0}  # nothing sent twice
+
+
+def test_text_format_webhook():
+    payload = notify.webhook_payload("主题", "第一行\n第二行", "text")
+    assert payload == {"msgtype": "text", "text": {"content": "主题\n第一行\n第二行"}}
+
+
+def test_a_down_server_is_retried_with_backoff_and_delivered_later(db, now):
+    dead_port = _free_port()  # nothing listens here
+    r = _rules(f"http://127.0.0.1:{dead_port}/hook", None, monitor_emails=[])
+    clock = FixedClock(now)
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    evaluate_alerts(db, clock(), r)
+    tries = []
+    for minutes in (0, 1, 3, 7, 15):  # base 60 s: waits of 1, 2, 4, 8 min between failures
+        clock.set(now + timedelta(minutes=minutes))
+        tries.append(notify.deliver_pending(db, clock(), r)["failed"])
+        clock.advance(seconds=30)
+        assert notify.deliver_pending(db, clock(), r)["failed"] == 0  # not yet due
+    assert tries == [1, 1, 1, 1, 1]
+    [n] = store.list_notifications(db)
+    assert n["status"] == "pending" and n["attempts"] == 5
+    assert n["next_attempt_at"] == iso(now + timedelta(minutes=15 + 15))  # 16 min capped at 900 s
+    log = store.delivery_log(db)
+    assert len(log) == 5 and all(not e["ok"] and "cannot reach" in e["detail"] for e in log)
+    # the server comes back: a later run (a new process, same database) delivers it
+    server = HTTPServer(("127.0.0.1", dead_port), _Hook)
+    server.received, server.status, server.answer = [], 200, {"errcode": 0}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert notify.deliver_pending(db, now + timedelta(minutes=30), r) == {"sent": 1, "failed": 0}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(server.received) == 1
+    assert store.list_notifications(db)[0]["status"] == "sent"
+
+
+def test_bot_error_code_counts_as_a_failure(db, now, webhook):
+    webhook.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
+    r = _rules(f"http://127.0.0.1:{webhook.server_port}/hook", None, monitor_emails=[])
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    evaluate_alerts(db, now, r)
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1}
+    assert "93000" in store.delivery_log(db)[0]["detail"]
+
+
+def test_smtp_down_is_logged_and_kept(db, now):
+    r = _rules(None, _free_port(), leader_emails=[])
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    evaluate_alerts(db, now, r)
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1}
+    [n] = store.list_notifications(db, "pending")
+    assert n["channel"] == "email" and "SMTP 127.0.0.1" in n["last_error"]
+
+
+def test_quiet_hours_hold_non_urgent_alerts_but_not_urgent_ones(db, webhook):
+    night = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # 23:00 China time
+    r = _rules(f"http://127.0.0.1:{webhook.server_port}/hook", None, monitor_emails=[], quiet_hours="22:00-07:00")
+    add_item(db, RUMOUR_TEXT, night, reposts=600)  # 二级: not urgent
+    add_item(db, "示例谣言：吃示例保健品三天就能治好高血压，不用再吃药了，赶快告诉家人朋友", night, reposts=6000)  # 一级
+    evaluate_alerts(db, night, r)
+    assert notify.deliver_pending(db, night, r)["sent"] == 1
+    assert [p["markdown"]["content"].count("一级") > 0 for p in webhook.received] == [True]
+    morning = datetime(2026, 11, 23, 23, 0, tzinfo=timezone.utc)  # 07:00 China time
+    held = store.list_notifications(db, "pending")
+    assert [n["next_attempt_at"] for n in held] == [iso(morning)]
+    assert notify.deliver_pending(db, morning, r)["sent"] == 1
+
+
+def test_escalation_goes_to_leaders_at_night(db, now, smtp_server):
+    controller, inbox = smtp_server
+    r = _rules(None, controller.port, quiet_hours="00:00-23:59")
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, now, r)
+    later = now + timedelta(hours=5)
+    escalate_overdue(db, later, r)
+    notify.deliver_pending(db, later, r)
+    recipients = sorted(to[0] for to, _ in inbox.messages)
+    assert recipients == ["leader@example.org", "monitor@example.org"]
+    assert all("超时督办" in m["Subject"] for _, m in inbox.messages)

@@ -1,0 +1,63 @@
+"""Helpers for the workflow tests: fictional items (texts written for the tests), scored directly."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rumourwatch import ingest, store
+from rumourwatch.alerts import DEFAULT_RULES, validate_rules
+from rumourwatch.records import iso
+
+_ids = itertools.count(1)
+
+RUMOUR_TEXT = "紧急扩散！喝淡盐水可以彻底预防示例病毒感染，医院不会告诉你，家里有老人的赶紧转给他们看"
+OTHER_TEXT = "示例市今天天气晴朗，市民在公园里散步锻炼，广场上有很多人在跳舞，一派祥和的景象"
+
+ROSTER_CSV = """name,title,institution,specialties,level,region,capacity,phone,email,active
+张示例,主任医师,示例国家健康科普中心,传染病及地方病防控;感染科,国家级,北京,3,000-0000-0000,zhang@example.org,1
+李样本,教授,示例省疾病预防控制中心,传染病及地方病防控,省级,示例省,2,000-0000-0000,li@example.org,1
+王虚构,副主任医师,示例市第一人民医院,心血管内科,市级,示例市,2,000-0000-0000,wang@example.org,1
+钱测试,主治医师,示例县人民医院,感染科,县级,示例县,1,000-0000-0000,qian@example.org,1
+"""
+
+
+def rules(**overrides) -> dict:
+    """Default rules with section overrides, e.g. rules(rumour={"min_probability": 0.6})."""
+    raw = {}
+    for section, values in overrides.items():
+        raw[section] = dict(values)
+    r = validate_rules(raw)
+    r["opinion_spike"]["enabled"] = overrides.get("opinion_spike", {}).get("enabled", False)
+    return r
+
+
+def add_item(db, text: str, at: datetime, *, probability: float = 0.9, topic: str = "传染病及地方病防控",
+             polarity: str = "neutral", health: bool = True, account: str | None = None, reposts: int = 0,
+             reaction_times: list[datetime] | None = None, user: dict | None = None, scored_at: datetime | None = None,
+             platform: str = "微博") -> int:
+    """Ingest one fictional item (clustered like any other) and give it a score."""
+    n = next(_ids)
+    record = {"id": f"t{n}", "platform": platform, "text": text, "date": iso(at),
+              "account": account or f"示例账号{n}", "repost_num": reposts,
+              "reposts": [{"date": iso(t), "text": f"转发{i}", "user_id": f"u{n}-{i}"}
+                          for i, t in enumerate(reaction_times or [])]}
+    if user:
+        record["user"] = user
+    with store.transaction(db):
+        ingest.ingest_item(db, record, "test", at)
+    item_id = db.execute("SELECT id FROM items WHERE external_id = ?", [f"t{n}"]).fetchone()[0]
+    with store.transaction(db):
+        store.save_scores(db, [{
+            "item_id": item_id, "model_version": "test", "computed_at": iso(scored_at or at),
+            "reactions_seen": len(reaction_times or []), "rumour_probability": probability,
+            "is_rumour": int(probability >= 0.5), "polarity": polarity, "health_related": int(health),
+            "topic": topic, "health_probability": 0.9 if health else 0.1}])
+    return item_id
+
+
+def write_csv(tmp_path: Path, text: str, name: str = "roster.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
