@@ -73,7 +73,7 @@ def build_items(db, now: datetime = NOW) -> dict:
     add("garlic1", _at(0, 8), GARLIC, "negative", 0.93, account="养生达人甲", reposts=120, comments=30)
     add("garlic2", _at(0, 11), "转：" + GARLIC, "negative", 0.90, platform="微信公众号", account="健康秘方乙",
         reposts=40, comments=5)
-    add("garlic3", _at(1, 9), GARLIC, "negative", 0.91, platform="抖音", account="养生达人甲", reposts=10)
+    add("garlic3", _at(1, 9), GARLIC + "#", "negative", 0.91, account="养生达人甲", reposts=10)
     add("liquor1", _at(3, 21), LIQUOR, "negative", 0.88, account="夜话健康", reposts=300, comments=80)
     add("salt1", _at(5, 10), SALT_LAMP, "neutral", 0.72, platform="今日头条", account="家居小窍门", reposts=2)
     add("off1", _at(4, 12), OFF_TOPIC, "neutral", 0.01, health=0, platform="今日头条", account="天气通")

@@ -1,0 +1,263 @@
+"""Weekly summary and monthly notice: periods, figures against the database, degradation, round trip.
+
+Expected figures are counted here with plain SQL over the fixture store (not through the report
+code), so a report figure that drifts from the database fails.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+import report_fixtures as fx
+from rumourwatch import reports, store
+from rumourwatch.opinion import opinion_line
+from rumourwatch.reports import Report, ReportError
+
+
+@pytest.fixture
+def full_db():
+    db = store.open_db(memory=True)
+    info = fx.build_all(db)
+    return db, info
+
+
+def sql_polarity(db, period) -> dict:
+    rows = db.execute("""SELECT polarity, count(*) FROM items WHERE health_related = 1 AND published_at >= ?
+                         AND published_at < ? AND polarity IS NOT NULL GROUP BY polarity""",
+                      [period.start, period.end]).fetchall()
+    return {p: n for p, n in rows}
+
+
+# --- periods ------------------------------------------------------------------------------
+
+def test_iso_week_is_monday_to_sunday_in_china_time():
+    p = reports.parse_week("2026-W47")
+    assert (p.first_day, p.last_day) == ("2026-11-16", "2026-11-22")
+    assert (p.start, p.end) == ("2026-11-15T16:00:00Z", "2026-11-22T16:00:00Z")
+    assert p.previous().label == "2026-W46"
+    assert reports.parse_week("2027-W01").previous().label == "2026-W53"
+
+
+def test_month_bounds_and_previous_month_across_the_year():
+    p = reports.parse_month("2026-11")
+    assert (p.first_day, p.last_day, p.start) == ("2026-11-01", "2026-11-30", "2026-10-31T16:00:00Z")
+    assert reports.parse_month("2027-01").previous().label == "2026-12"
+
+
+@pytest.mark.parametrize("text, fragment", [("2026-47", "use YYYY-Www"), ("2025-W53", "weeks 1 to 52"),
+                                            ("W47", "use YYYY-Www")])
+def test_bad_week_says_what_format_to_use(text, fragment):
+    with pytest.raises(ReportError, match=fragment):
+        reports.parse_week(text)
+
+
+def test_bad_month_says_what_format_to_use():
+    with pytest.raises(ReportError, match="use YYYY-MM"):
+        reports.parse_month("2026-13")
+
+
+def test_last_complete_period_is_the_one_before_now_in_china_time():
+    # Sunday 22 Nov 23:30 in Beijing is still week 47: the last complete week is 46.
+    sunday_night = datetime(2026, 11, 22, 15, 30, tzinfo=timezone.utc)
+    assert reports.last_complete("weekly", sunday_night).label == "2026-W46"
+    # Monday 00:30 in Beijing (still Sunday in UTC): week 47 is complete.
+    monday_early = datetime(2026, 11, 22, 16, 30, tzinfo=timezone.utc)
+    assert reports.last_complete("weekly", monday_early).label == "2026-W47"
+    assert reports.last_complete("monthly", fx.NOW).label == "2026-10"
+
+
+# --- volume and opinion ---------------------------------------------------------------------
+
+def test_opinion_line_and_change_match_the_database(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    week, prev = reports.parse_week(fx.WEEK), reports.parse_week(fx.PREVIOUS_WEEK)
+    counts, prev_counts = sql_polarity(db, week), sql_polarity(db, prev)
+    vol = report.section("volume").data
+    assert vol["opinion_line"] == opinion_line(counts)
+    assert vol["total"] == sum(counts.values())
+    assert vol["previous"]["opinion_line"] == opinion_line(prev_counts)
+    assert vol["change"]["total"] == sum(counts.values()) - sum(prev_counts.values())
+    # Unscored and non-health items are counted apart, not in the opinion line.
+    assert vol["unscored"] == db.execute("SELECT count(*) FROM items WHERE scored_at IS NULL AND published_at >= ? "
+                                         "AND published_at < ?", [week.start, week.end]).fetchone()[0] == 1
+    lines = reports.volume_lines(report)
+    assert lines[0] == opinion_line(counts)
+    assert "较上周：总量 +" in lines[2]
+
+
+def test_daily_trend_has_every_day_of_the_week_with_database_counts(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    daily = report.section("volume").data["daily"]
+    assert [d["day"] for d in daily] == [f"2026-11-{d}" for d in range(16, 23)]
+    for d in daily:
+        expected = dict(db.execute("""SELECT polarity, count(*) FROM items WHERE published_day = ? AND health_related = 1
+                                      GROUP BY polarity""", [d["day"]]).fetchall())
+        assert {p: d[p] for p in ("neutral", "positive", "negative")} == \
+            {p: expected.get(p, 0) for p in ("neutral", "positive", "negative")}
+    png = reports.daily_chart_png(report)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_platform_filter_counts_only_that_platform(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.WEEK, platform="今日头条", now=fx.NOW)
+    vol = report.section("volume").data
+    # 今日头条 this week: the salt-lamp rumour (health) and the weather item (not health).
+    assert vol["total"] == 1 and vol["items"] == 2
+    assert [r["platform"] for r in report.section("rumours").data["rows"]] == ["今日头条"]
+    assert any("平台：今日头条" in line for line in report.scope)
+
+
+# --- rumours, alerts, experts, publishers, model ---------------------------------------------
+
+def test_top_rumours_are_ranked_by_spread_one_row_per_cluster_with_status(full_db):
+    db, info = full_db
+    rows = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("rumours").data["rows"]
+    assert [r["text"][:6] for r in rows] == ["喝两杯高度白", "网传每天生吃", "卧室放一盏盐"]
+    garlic = rows[1]
+    assert garlic["copies"] == 3
+    assert garlic["spread"] == 3 + (120 + 40 + 10) + (30 + 5)
+    assert {r["text"][:2]: r["status"] for r in rows} == {"喝两": "clarified", "网传": "clarified", "卧室": "overdue"}
+    assert rows[0]["clarification_url"] == f"https://example.org/clarify/{info['alerts']['liquor']}"
+
+
+def test_alert_deadline_shares_and_overdue_list(full_db):
+    db, info = full_db
+    d = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("alerts").data
+    assert d["by_severity"] == {"一级": 1, "二级": 1, "三级": 2}
+    assert (d["total"], d["dismissed"], d["actionable"]) == (4, 1, 3)
+    # garlic released after 3 h; liquor after 10 h; salt lamp never.
+    assert (d["within_5h"], d["within_24h"]) == (1, 2)
+    assert (d["share_5h"], d["share_24h"]) == (33.3, 66.7)
+    assert (d["conference_required"], d["conference_on_time"]) == (1, 1)
+    assert [o["alert_id"] for o in d["overdue"]] == [info["alerts"]["salt"], info["alerts"]["liquor"]]
+    assert d["overdue"][1]["late_hours"] == 5.0
+
+
+def test_expert_work_per_expert_and_unit(full_db):
+    db, _ = full_db
+    d = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("experts").data
+    assert (d["assignments"], d["accepted"], d["declined"], d["published"]) == (4, 2, 1, 2)
+    assert d["median_hours"] == 11.0  # clarifications 3 h and 19 h after their alerts
+    per_expert = {r["expert"]: r for r in d["per_expert"]}
+    assert per_expert["王示例"]["declined"] == 1 and per_expert["王示例"]["median_hours"] is None
+    per_unit = {r["unit"]: (r["assignments"], r["published"], r["median_hours"]) for r in d["per_unit"]}
+    assert per_unit == {fx.UNIT_HOSPITAL: (3, 1, 19.0), fx.UNIT_COUNTY: (1, 1, 3.0)}
+
+
+def test_repeat_publishers_takedowns_and_model_health(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    pub = report.section("publishers").data
+    # 养生达人甲 posted two copies of the garlic rumour on 微博; the cluster was confirmed this week.
+    assert [(a["platform"], a["account"], a["confirmed"]) for a in pub["added"]] == [("微博", "养生达人甲", 2)]
+    assert pub["takedowns_by_status"] == {"requested": 1, "removed": 1, "refused": 0}
+    model = report.section("model").data
+    assert (model["flagged"], model["confirmed"], model["dismissed"], model["precision"]) == (3, 2, 1, 66.7)
+    # The next week adds nothing: the publisher was already added.
+    nxt = reports.compute_weekly(db, "2026-W48", now=fx.NOW).section("publishers")
+    assert nxt.data["added"] == []
+
+
+def test_monthly_notice_ranks_units_and_flags_those_below_the_minimum(full_db):
+    db, _ = full_db
+    report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
+    units = report.section("units").data
+    table = {r["unit"]: r for r in units["rows"]}
+    assert [r["unit"] for r in units["rows"]] == [fx.UNIT_COUNTY, fx.UNIT_HOSPITAL, fx.UNIT_IDLE]
+    assert (table[fx.UNIT_COUNTY]["handled"], table[fx.UNIT_COUNTY]["on_time_rate"]) == (1, 100.0)
+    assert (table[fx.UNIT_HOSPITAL]["handled"], table[fx.UNIT_HOSPITAL]["on_time_rate"]) == (1, 0.0)
+    # The hospital's own minimum is 1 (met); the others use the default 4 (not met).
+    assert units["below"] == [fx.UNIT_COUNTY, fx.UNIT_IDLE]
+    assert table[fx.UNIT_IDLE]["clarifications"] == 0 and table[fx.UNIT_IDLE]["minimum"] == 4
+    lenient = reports.compute_monthly(db, fx.MONTH, now=fx.NOW, minimum=1).section("units").data
+    assert lenient["below"] == [fx.UNIT_IDLE]
+    assert any("尚未结束" in s for s in report.scope)  # November is not over on 23 Nov
+
+
+def test_region_filter_applies_to_units_and_alerts(full_db):
+    db, _ = full_db
+    report = reports.compute_monthly(db, fx.MONTH, region="示例县", now=fx.NOW)
+    assert [r["unit"] for r in report.section("units").data["rows"]] == [fx.UNIT_COUNTY]
+    assert report.section("alerts").data["total"] == 1
+
+
+# --- degradation and empty periods ----------------------------------------------------------
+
+def _drop_workflow(db):
+    db.execute("PRAGMA foreign_keys = OFF")
+    for table in ("clarifications", "assignments", "verdicts", "takedowns", "alert_steps", "notification_attempts",
+                  "notifications", "alerts", "experts"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_without_the_workflow_sections_say_so_and_show_no_figures():
+    db = store.open_db(memory=True)
+    fx.build_items(db)
+    _drop_workflow(db)
+    report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
+    for key in ("alerts", "experts", "publishers", "model", "units"):
+        s = report.section(key)
+        assert not s.available and "工作流程模块尚未启用" in s.message, key
+    rumours = report.section("rumours")
+    assert rumours.available and {r["status"] for r in rumours.data["rows"]} == {"unknown"}
+    assert "工作流程模块尚未启用" in rumours.data["workflow_note"]
+    md = reports.render_markdown(report)
+    assert "工作流程模块尚未启用" in md and "超时清单" not in md
+    # The volume section is unaffected.
+    assert report.section("volume").data["opinion_line"] == opinion_line(sql_polarity(db, reports.parse_month(fx.MONTH)))
+
+
+def test_empty_week_gives_a_short_clear_report(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.EMPTY_WEEK, now=fx.NOW)
+    assert report.section("volume").message == "本周无健康相关媒体条目。"
+    assert report.section("alerts").message == "本周无预警数据。"
+    assert report.section("rumours").data["rows"] == []
+    md = reports.render_markdown(report)
+    assert "本周无预警数据" in md and "| 日期 |" not in md
+    assert len(md.splitlines()) < 50
+    assert reports.daily_chart_png(report) is None
+    assert "<img" not in reports.render_html(report)
+
+
+# --- serialisation and safety -----------------------------------------------------------------
+
+def test_computed_report_survives_a_json_round_trip(full_db):
+    db, _ = full_db
+    for report in (reports.compute_weekly(db, fx.WEEK, now=fx.NOW), reports.compute_monthly(db, fx.MONTH, now=fx.NOW)):
+        text = report.to_json()
+        back = Report.from_json(text)
+        assert back == report
+        assert json.loads(text) == report.to_dict()
+        assert reports.render_markdown(back) == reports.render_markdown(report)
+
+
+def test_scraped_text_stays_text_in_html_and_markdown():
+    db = store.open_db(memory=True)
+    fx.build_items(db)
+    hostile = {"id": "x1", "platform": "微博", "account": "<script>alert(1)</script>",
+               "url": "javascript:alert(2)", "date": "2026-11-18 10:00",
+               "text": "[点我领奖](javascript:alert(3)) <img src=x onerror=alert(4)> 喝醋软化血管", "repost_num": 999}
+    from rumourwatch.ingest import ingest_events
+    from rumourwatch.sources.base import RawItem
+
+    with store.transaction(db):
+        ingest_events(db, [RawItem(hostile)], source="hostile", now=fx.NOW)
+    item = store.find_item(db, "微博", "x1")["id"]
+    with store.transaction(db):
+        store.save_scores(db, [{"item_id": item, "model_version": "t", "computed_at": "2026-11-23T00:00:00Z",
+                                "reactions_seen": 0, "rumour_probability": 0.99, "is_rumour": 1,
+                                "polarity": "negative", "health_related": 1, "topic": None}])
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    html = reports.render_html(report, charts=False)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    assert "<img src=x" not in html and 'href="javascript:' not in html
+    md = reports.render_markdown(report)
+    assert "[点我领奖](javascript:" not in md and "\\[点我领奖\\](javascript:" in md  # brackets escaped: no link
+    assert "\\<script\\>" in md
