@@ -1211,7 +1211,17 @@ def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
 
 
 def import_units(db, path: str | Path, now: datetime | None = None) -> tuple[int, list[str]]:
+    """Upsert the units of a CSV by code. Returns (units written, messages for rows set aside)."""
     rows, errors = read_units_csv(path)
+    code_of = {u["name"]: u["code"] for u in store.list_units(db, active_only=False)}
+    kept = []
+    for r in rows:
+        if code_of.get(r["name"], r["code"]) != r["code"]:
+            errors.append(f"unit {r['name']!r} (code {r['code']}): that name is already used by unit "
+                          f"{code_of[r['name']]}; keep one code per unit")
+        else:
+            kept.append(r)
+    rows = kept
     with store.transaction(db):
         n = store.upsert_units(db, rows, iso(now or datetime.now(UTC)))
     return n, errors

@@ -1,0 +1,210 @@
+"""`rumourwatch report ...` end to end: files written, errors explained, cron delivery to a local
+group-bot webhook and SMTP server, sent once, retried after a failure."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+import report_fixtures as fx
+from rumourwatch import reports, store
+from rumourwatch.cli import cli
+from rumourwatch.opinion import opinion_line
+
+NOW_ARG = ["--now", "2026-11-23T08:00:00Z"]
+
+
+@pytest.fixture
+def report_db(tmp_path):
+    path = tmp_path / "reports.db"
+    db = store.open_db(path)
+    fx.build_all(db)
+    db.conn.close()
+    return path
+
+
+def run(db_path, *args, ok=True):
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "report", *args])
+    if ok:
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    return result
+
+
+def week_opinion_line(db_path) -> str:
+    db = store.open_db(db_path, read_only=True)
+    p = reports.parse_week(fx.WEEK)
+    counts = dict(db.execute("""SELECT polarity, count(*) FROM items WHERE health_related = 1 AND polarity IS NOT NULL
+                                AND published_at >= ? AND published_at < ? GROUP BY polarity""",
+                             [p.start, p.end]).fetchall())
+    return opinion_line(counts)
+
+
+def test_weekly_html_and_markdown_carry_the_database_opinion_line(report_db, tmp_path):
+    html, md = tmp_path / "w.html", tmp_path / "w.md"
+    run(report_db, "weekly", "--week", fx.WEEK, "-o", str(html), *NOW_ARG)
+    run(report_db, "weekly", "--week", fx.WEEK, "--format", "md", "-o", str(md), *NOW_ARG)
+    line = week_opinion_line(report_db)
+    page = html.read_text(encoding="utf-8")
+    assert line in page and "data:image/png;base64," in page and "<link" not in page  # self-contained
+    assert f"**{line}**" in md.read_text(encoding="utf-8")
+
+
+def test_json_output_is_the_computed_report(report_db):
+    result = run(report_db, "monthly", "--month", fx.MONTH, "--json", "--minimum", "1", *NOW_ARG)
+    report = reports.Report.from_json(result.output)
+    assert report.period.label == fx.MONTH
+    assert report.section("units").data["minimum"] == 1
+
+
+def test_default_period_is_the_last_complete_one(report_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run(report_db, "weekly", "--format", "md", *NOW_ARG)
+    assert (tmp_path / "2026-W47_周报.md").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["weekly", "--week", "2026-47"], "use YYYY-Www"),
+    (["monthly", "--month", "November"], "use YYYY-MM"),
+    (["weekly", "--week", "2026-W47", "--format", "docx"], "'docx' is not one of"),
+])
+def test_bad_arguments_are_explained(report_db, args, message):
+    result = run(report_db, *args, ok=False)
+    assert result.exit_code != 0 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_database_says_what_to_do(tmp_path):
+    result = run(tmp_path / "none.db", "weekly", "--week", fx.WEEK, ok=False)
+    assert result.exit_code == 1 and "does not exist yet" in result.output
+
+
+def test_import_units_reports_bad_rows_by_line(report_db, tmp_path):
+    csv = tmp_path / "units.csv"
+    csv.write_text("code,name,kind,region,monthly_minimum\n"
+                   "N1,示例镇卫生院,卫生院,示例县,3\n"
+                   "N2,,医院,示例县,\n"
+                   "N3,示例乡卫生院,卫生院,示例县,很多\n", encoding="utf-8")
+    result = run(report_db, "import-units", str(csv), ok=False)
+    assert result.exit_code == 1
+    assert "1 unit(s) imported" in result.output
+    assert "line 3: code, name and kind are required" in result.output
+    assert "line 4: monthly_minimum must be a whole number" in result.output
+    db = store.open_db(report_db, read_only=True)
+    assert {u["name"]: u["monthly_minimum"] for u in store.list_units(db)}["示例镇卫生院"] == 3
+
+
+def test_sample_unit_list_imports_cleanly(tmp_path):
+    from rumourwatch.config import REPO_ROOT
+
+    path = tmp_path / "fresh.db"
+    result = run(path, "import-units", str(REPO_ROOT / "data" / "units_sample.csv"))
+    assert "9 unit(s) imported" in result.output
+
+
+# --- cron delivery -------------------------------------------------------------------------
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        self.server.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        body = b'{"errcode": 0, "errmsg": "ok"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def _rules_file(tmp_path, hook_url, smtp_port):
+    path = tmp_path / "rules.toml"
+    path.write_text(f'[notify]\nwebhooks = [{{url = "{hook_url}", format = "markdown"}}]\n'
+                    f'leader_emails = ["leader@example.org"]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
+                    'timeout_seconds = 5\n', encoding="utf-8")
+    return path
+
+
+def test_send_posts_to_the_group_bot_and_mails_the_pdf_once(report_db, tmp_path, webhook, smtp_server):
+    controller, inbox = smtp_server
+    rules = _rules_file(tmp_path, f"http://127.0.0.1:{webhook.server_port}/send?key=t", controller.port)
+    out = tmp_path / "out"
+    args = ["send", "--weekly", "--out-dir", str(out), "--rules", str(rules), "--formats", "pdf,html", *NOW_ARG]
+    result = run(report_db, *args)
+    assert "email leader@example.org: SMTP accepted" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["2026-W47_周报.html", "2026-W47_周报.pdf"]
+    [payload] = webhook.received
+    assert week_opinion_line(report_db) in payload["markdown"]["content"]
+    [(to, msg)] = inbox.messages
+    assert to == ["leader@example.org"] and "2026-W47" in msg["Subject"]
+    attachments = {a.get_filename(): a.get_content() for a in msg.iter_attachments()}
+    assert attachments["2026-W47_周报.pdf"][:5] == b"%PDF-"
+    # Cron runs it again: nothing is sent twice.
+    again = run(report_db, *args)
+    assert "already sent" in again.output
+    assert len(webhook.received) == 1 and len(inbox.messages) == 1
+
+
+def test_failed_delivery_exits_non_zero_and_is_retried_next_run(report_db, tmp_path, webhook):
+    dead = _free_port()  # nothing listens here
+    rules = _rules_file(tmp_path, f"http://127.0.0.1:{dead}/send", _free_port())
+    args = ["send", "--weekly", "--out-dir", str(tmp_path / "out"), "--rules", str(rules), "--formats", "md",
+            *NOW_ARG]
+    first = run(report_db, *args, ok=False)
+    assert first.exit_code == 1 and "not delivered everywhere" in first.output and "cannot reach" in first.output
+    assert (tmp_path / "out" / "2026-W47_周报.md").exists()  # the folder copy is kept anyway
+    db = store.open_db(report_db, read_only=True)
+    assert {(e["channel"], e["status"]) for e in store.report_log_entries(db)} >= {("webhook", "failed"),
+                                                                                 ("all", "failed")}
+    # The channel comes back (here: the working hook instead): the next run delivers.
+    fixed = _rules_file(tmp_path, f"http://127.0.0.1:{webhook.server_port}/send", _free_port())
+    rules.write_text(fixed.read_text(encoding="utf-8").replace("leader_emails = [\"leader@example.org\"]",
+                                                                "leader_emails = []"), encoding="utf-8")
+    run(report_db, *args)
+    assert len(webhook.received) == 1
+
+
+def test_send_needs_a_kind(report_db):
+    result = run(report_db, "send", ok=False)
+    assert result.exit_code == 2 and "--weekly or --monthly" in result.output
