@@ -111,12 +111,12 @@ def _read_csv_text(data: bytes) -> str:
 def import_roster(db, source, actor: str, now: datetime) -> ImportReport:
     """Import a roster CSV (path, bytes or text). Valid rows are added or updated (same name and
     institution = same expert); each bad row is reported as 'row N: …' (N = line in the file)."""
-    if isinstance(source, (str, Path)) and Path(source).exists():
-        text = _read_csv_text(Path(source).read_bytes())
-    elif isinstance(source, bytes):
+    if isinstance(source, bytes):
         text = _read_csv_text(source)
     elif isinstance(source, str) and "\n" in source:
         text = source
+    elif Path(source).is_file():
+        text = _read_csv_text(Path(source).read_bytes())
     else:
         raise WorkflowError(f"roster file {source} does not exist")
     reader = csv.DictReader(io.StringIO(text))

@@ -1,0 +1,234 @@
+"""Roster import/export, suggestion with reasons, assignment lifecycle, clarifications, verdicts,
+watchlist and takedowns; every action audited; nothing lost when the database is reopened."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+
+from rumourwatch import experts, store
+from rumourwatch.alerts import WorkflowError, escalate_overdue, evaluate_alerts
+from rumourwatch.clock import FixedClock
+from rumourwatch.records import iso
+
+from workflow_helpers import ROSTER_CSV, RUMOUR_TEXT, add_item, rules
+
+
+@pytest.fixture
+def roster(db, now):
+    report = experts.import_roster(db, ROSTER_CSV, "admin", now)
+    assert report.errors == [] and report.created == 4
+    return {e["name"]: e["id"] for e in store.list_experts(db)}
+
+
+def _alert(db, now, reposts=600, region_user=None, **kw):
+    add_item(db, RUMOUR_TEXT, now, reposts=reposts, user=region_user, **kw)
+    [alert_id] = evaluate_alerts(db, now, rules())
+    return alert_id
+
+
+def test_import_reports_each_bad_row_and_keeps_the_good_ones(db, now):
+    text = ROSTER_CSV + (
+        "赵错误,医师,示例医院,传染病及地方病防控,乡级,示例县,2,,,1\n"
+        "孙错误,医师,,不存在的专业,省级,示例省,abc,,not-an-email,1\n"
+        "张示例,主任医师,示例国家健康科普中心,感染科,国家级,北京,3,,,1\n")
+    report = experts.import_roster(db, text, "admin", now)
+    assert report.created == 4
+    assert report.errors[0] == "row 6: level must be one of 国家级, 省级, 市级, 县级 (got '乡级')"
+    assert report.errors[1].startswith("row 7: institution is required; specialties 不存在的专业 not recognised")
+    assert "capacity must be a whole number" in report.errors[1] and "not an email" in report.errors[1]
+    assert report.errors[2] == "row 8: same expert as row 2 (name and institution)"
+    assert len(store.list_experts(db)) == 4
+    assert store.audit_entries(db)[0]["action"] == "experts.import"
+
+
+def test_import_rejects_a_file_without_the_required_columns(db, now):
+    with pytest.raises(WorkflowError, match="lacks column"):
+        experts.import_roster(db, "name,title\n张示例,医师\n", "admin", now)
+
+
+def test_export_round_trips_and_reimport_updates_in_place(db, now, roster):
+    text = experts.export_roster(db)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["name"] for r in rows] == ["张示例", "李样本", "王虚构", "钱测试"]
+    assert rows[0]["specialties"] == "传染病及地方病防控;感染科"
+    report = experts.import_roster(db, text.replace(",3,000", ",5,000"), "admin", now)
+    assert (report.created, report.updated, report.errors) == (0, 4, [])
+    assert store.get_expert(db, roster["张示例"])["capacity"] == 5
+
+
+def test_sample_roster_in_data_is_valid(db, now):
+    from rumourwatch.config import REPO_ROOT
+
+    report = experts.import_roster(db, REPO_ROOT / "data" / "expert_roster_sample.csv", "admin", now)
+    assert report.errors == [] and report.created >= 8
+
+
+def test_suggestion_ranks_by_specialty_level_region_and_load_with_reasons(db, now, roster):
+    alert_id = _alert(db, now, region_user={"province": "示例省"})  # 二级, 传染病, 示例省
+    ranked = experts.suggest_experts(db, alert_id)
+    assert [r["name"] for r in ranked][:2] == ["李样本", "张示例"]
+    top = ranked[0]
+    assert "专业对口：擅长「传染病及地方病防控」" in top["reasons"]
+    assert "级别匹配：省级专家适合二级预警" in top["reasons"]
+    assert "同地区：示例省" in top["reasons"]
+    assert "当前负荷 0/2" in top["reasons"]
+    cardio = next(r for r in ranked if r["name"] == "王虚构")
+    assert cardio["score"] < top["score"] and any("专业不完全对口" in x for x in cardio["reasons"])
+    dept = next(r for r in ranked if r["name"] == "钱测试")
+    assert "专业相关：感染科可解读「传染病及地方病防控」" in dept["reasons"]
+
+
+def test_full_experts_are_left_out_and_response_history_counts(db, now, roster):
+    a1 = _alert(db, now)
+    experts.assign_expert(db, a1, roster["钱测试"], "monitor1", now, rules())  # capacity 1 → full
+    add_item(db, "示例传言：每天喝三杯示例茶可以预防所有传染病，专家都在喝，快转给家人", now, reposts=600)
+    ids = evaluate_alerts(db, now, rules())
+    a2 = [i for i in ids if i != a1][0]
+    assert "钱测试" not in [r["name"] for r in experts.suggest_experts(db, a2, limit=10)]
+
+
+def test_lifecycle_offer_accept_draft_review_publish_clarifies_the_cluster(db, now, roster):
+    clock = FixedClock(now)
+    copy_ids = [add_item(db, RUMOUR_TEXT, now, reposts=300) for _ in range(3)]
+    [alert_id] = evaluate_alerts(db, clock(), rules())
+    expert_id = roster["李样本"]
+    aid = experts.assign_expert(db, alert_id, expert_id, "monitor1", clock(), rules())
+    assert store.get_alert(db, alert_id)["status"] == "assigned"
+    assert store.get_alert(db, alert_id)["assigned_expert"] == expert_id
+    with pytest.raises(WorkflowError, match="another expert"):
+        experts.accept_assignment(db, aid, "王虚构", clock(), actor_expert_id=roster["王虚构"])
+    clock.advance(minutes=20)
+    experts.accept_assignment(db, aid, "li", clock(), actor_expert_id=expert_id)
+    with pytest.raises(WorkflowError, match="title and a body"):
+        experts.save_draft(db, aid, "li", clock(), "", "")
+    cid = experts.save_draft(db, aid, "li", clock(), "淡盐水不能预防病毒感染", "示例澄清正文。", "《健康素养66条》")
+    assert experts.save_draft(db, aid, "li", clock(), "淡盐水不能预防示例病毒", "修改后的正文。") == cid
+    clock.advance(hours=1)
+    experts.submit_for_review(db, cid, "li", clock(), actor_expert_id=expert_id)
+    with pytest.raises(WorkflowError, match="cannot review their own"):
+        experts.review_clarification(db, cid, "li", clock(), approve=True)
+    experts.review_clarification(db, cid, "zhang", clock(), approve=False, note="请补充参考文献")
+    assert store.get_alert(db, alert_id)["status"] == "in_progress"
+    experts.submit_for_review(db, cid, "li", clock(), actor_expert_id=expert_id)
+    experts.review_clarification(db, cid, "zhang", clock(), approve=True)
+    with pytest.raises(WorkflowError, match="http"):
+        experts.publish_clarification(db, cid, "monitor1", clock(), "not a url")
+    clock.advance(minutes=30)
+    experts.publish_clarification(db, cid, "monitor1", clock(), "https://example.org/piyao/1")
+    alert = store.get_alert(db, alert_id)
+    assert alert["status"] == "published" and alert["responded_at"] == iso(clock())
+    for item_id in copy_ids:
+        c = experts.item_clarification(db, item_id)
+        assert c["published_url"] == "https://example.org/piyao/1"
+    assert store.get_assignment(db, aid)["status"] == "completed"
+    steps = [s["step"] for s in store.alert_steps(db, alert_id)]
+    assert steps == ["created", "confirmed", "assigned", "accepted", "drafted", "submitted", "returned", "submitted",
+                     "approved", "published"]
+    actions = [e["action"] for e in reversed(store.audit_entries(db))]
+    for expected in ("assignment.offer", "assignment.accept", "clarification.draft", "clarification.submit",
+                     "clarification.return", "clarification.approve", "clarification.publish"):
+        assert expected in actions
+    # nothing escalates after publication, even long after the deadline
+    assert escalate_overdue(db, clock() + timedelta(days=2), rules()) == []
+    # the expert's measured response time feeds later suggestions
+    assert store.expert_response_hours(db)[expert_id] == [pytest.approx(1 + 20 / 60)]
+
+
+def test_decline_reassigns_to_the_next_suggestion(db, now, roster):
+    alert_id = _alert(db, now)
+    first = experts.suggest_experts(db, alert_id)[0]
+    aid = experts.assign_expert(db, alert_id, first["expert_id"], "monitor1", now, rules())
+    with pytest.raises(WorkflowError, match="needs a reason"):
+        experts.decline_assignment(db, aid, "x", now, "", rules=rules())
+    new_id = experts.decline_assignment(db, aid, "x", now, "时间冲突", rules=rules())
+    new = store.get_assignment(db, new_id)
+    assert new["expert_id"] != first["expert_id"] and new["status"] == "offered"
+    assert new["assigned_by"] == "system:reassign"
+    assert store.get_alert(db, alert_id)["assigned_expert"] == new["expert_id"]
+    assert first["expert_id"] not in [r["expert_id"] for r in experts.suggest_experts(db, alert_id, limit=10)]
+    # everyone declines: the alert goes back to the monitors
+    while new_id is not None:
+        new_id = experts.decline_assignment(db, new_id, "x", now, "不擅长", rules=rules())
+    assert store.get_alert(db, alert_id)["status"] == "open"
+    assert store.get_alert(db, alert_id)["assigned_expert"] is None
+
+
+def test_unanswered_offer_escalates(db, now, roster):
+    clock = FixedClock(now)
+    alert_id = _alert(db, now)
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", clock(), rules())
+    clock.advance(minutes=59)
+    assert escalate_overdue(db, clock(), rules()) == []
+    clock.advance(minutes=1)
+    events = escalate_overdue(db, clock(), rules())
+    assert events == [{"alert_id": alert_id, "deadline": "assignment", "assignment_id": aid, "due": iso(clock())}]
+    assert store.get_assignment(db, aid)["escalated_at"] == iso(clock())
+
+
+def test_only_one_active_assignment_per_alert(db, now, roster):
+    alert_id = _alert(db, now)
+    experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
+    with pytest.raises(WorkflowError, match="already has active assignment"):
+        experts.assign_expert(db, alert_id, roster["张示例"], "monitor1", now, rules())
+
+
+def test_verdicts_label_the_whole_cluster(db, now):
+    ids = [add_item(db, RUMOUR_TEXT, now) for _ in range(3)]
+    with pytest.raises(WorkflowError, match="verdict must be one of"):
+        experts.record_verdict(db, ids[0], "fake", "x", "monitor1", now)
+    experts.record_verdict(db, ids[0], "unverifiable", "待核实", "monitor1", now)
+    experts.record_verdict(db, ids[1], "rumour", "与权威资料不符", "li", now + timedelta(hours=1))
+    labels = store.verdict_labels(db)
+    assert sorted(label["item_id"] for label in labels) == ids
+    assert {label["verdict"] for label in labels} == {"rumour"}
+    assert {label["actor"] for label in labels} == {"li"}
+
+
+def test_watchlist_and_takedowns(db, now):
+    a = [add_item(db, RUMOUR_TEXT, now, account="示例养生号", reposts=100, user={"followers": 5000})
+         for _ in range(2)]
+    other = add_item(db, "示例谣言：示例水果与示例饮料同吃会中毒，已经有人进医院了，千万别这样吃", now,
+                     account="示例转发号", reposts=10)
+    experts.record_verdict(db, a[0], "rumour", "已证伪", "monitor1", now)
+    experts.record_verdict(db, other, "not_rumour", "属实", "monitor1", now)
+    rows = experts.publisher_watchlist(db, now - timedelta(days=1), now + timedelta(days=1))
+    assert [(r["account"], r["false_items"], r["clusters"], r["reach"], r["followers"]) for r in rows] == [
+        ("示例养生号", 2, 1, 200, 5000)]
+    assert experts.publisher_watchlist(db, now + timedelta(hours=1), None) == []
+    tid = experts.request_takedown(db, a[0], "monitor1", now, "已致函平台")
+    with pytest.raises(WorkflowError, match="already has an open takedown"):
+        experts.request_takedown(db, a[0], "monitor1", now)
+    experts.record_takedown_outcome(db, tid, "removed", "monitor1", now + timedelta(hours=2))
+    with pytest.raises(WorkflowError, match="already removed"):
+        experts.record_takedown_outcome(db, tid, "refused", "monitor1", now)
+    row = experts.publisher_watchlist(db, None, None)[0]
+    assert (row["takedowns_requested"], row["takedowns_removed"]) == (1, 1)
+    text = experts.watchlist_csv([row])
+    assert text.startswith("\ufeff平台,账号,确认虚假条目数")
+    assert "示例养生号,2,1,200,5000" in text
+    assert [e["action"] for e in store.audit_entries(db, target_type="takedown")] == ["takedown.removed",
+                                                                                      "takedown.request"]
+
+
+def test_restarting_mid_workflow_loses_nothing(db_path, now):
+    db = store.open_db(db_path)
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    alert_id = _alert(db, now)
+    expert = experts.suggest_experts(db, alert_id)[0]["expert_id"]
+    aid = experts.assign_expert(db, alert_id, expert, "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    cid = experts.save_draft(db, aid, "li", now, "标题", "正文")
+    db.conn.close()  # the app or worker stops here
+    db = store.open_db(db_path)
+    assert store.get_clarification(db, cid)["body"] == "正文"
+    experts.submit_for_review(db, cid, "li", now)
+    db.conn.close()
+    db = store.open_db(db_path)
+    experts.review_clarification(db, cid, "zhang", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/p/2")
+    assert store.get_alert(db, alert_id)["status"] == "published"
