@@ -245,7 +245,7 @@ class ReplaySource:
         day_only = ds in ("stream", "debunks")
         counts = _day_counts(path) if day_only else None
         rng = random.Random(f"{self.seed}:{ds}")
-        day, index_in_day = None, 0
+        day, index_in_day, base, n = None, 0, None, 1
         taken = 0
         with gzip.open(path, "rb") as fh:
             for line in fh:
@@ -259,9 +259,9 @@ class ReplaySource:
                 if day_only:
                     if date != day:
                         day, index_in_day = date, 0
-                    n = counts.get(date, 1) or 1
+                        base = _epoch(date + " 00:00")
+                        n = counts.get(date, 1) or 1
                     u = rng.random()  # drawn for every line, so holdout/limit do not move times
-                    base = _epoch(date + " 00:00")
                     if base is None:
                         continue
                     epoch = base + (index_in_day + u) / n * 86400.0
@@ -324,15 +324,14 @@ class ReplaySource:
                 "limit or seed); reset the replay source's checkpoint to start the replay again")
         return start, n
 
-    def _position(self, start: float, n: int) -> str:
-        return f"{POSITION_PREFIX}start={_iso(start)};n={n};cfg={self.cfg}"
-
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
         now = _aware(self.clock(), "clock()").timestamp()
         if checkpoint:
             start, n = self._parse_checkpoint(checkpoint)
         else:
-            start = float(int(self.start.timestamp() if self.start else now))
+            if self.start is None:  # "now", fixed at the first read so re-reads keep one mapping
+                self.start = datetime.fromtimestamp(int(now), UTC)
+            start = float(int(self.start.timestamp()))
             n = 0
         cursor = self._cursor
         if cursor is None or self._cursor_start != start or cursor.n != n:
@@ -345,13 +344,15 @@ class ReplaySource:
     def _play(self, cursor: _Cursor, start: float, now: float) -> Iterator[Event]:
         speed = self.speed
         yielded = 0
+        prefix = f"{POSITION_PREFIX}start={_iso(start)};n="
+        suffix = f";cfg={self.cfg}"
         while cursor.heap:
             offset = cursor.peek_offset()
             at = start + offset / speed
             if at > now:
                 break
             _, kind, data = cursor.pop()
-            position = self._position(start, cursor.n)
+            position = f"{prefix}{cursor.n}{suffix}"
             yielded += 1
             if kind == "item":
                 epoch, record = data
