@@ -228,3 +228,10 @@ def test_csv_long_text_passes_the_csv_field_limit(tmp_path):
     path.write_text(f"text\n{big}\n", encoding="utf-8")
     [event] = CsvSource(path).read(None)
     assert event.record["text"] == big
+
+
+def test_utf16_file_gets_a_clear_error(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("内容,发布时间\n网传喝醋软化血管,2024-03-01\n".encode("utf-16"))
+    with pytest.raises(SourceError, match="is UTF-16 text; save it as UTF-8 or GB18030"):
+        list(CsvSource(path).read(None))

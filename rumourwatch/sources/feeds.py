@@ -1,4 +1,5 @@
-"""RSS / Atom feeds over HTTP: fetched here (timeout, User-Agent, conditional GET), parsed by feedparser.
+"""RSS / Atom feeds over HTTP: fetched here (timeout, User-Agent, conditional GET), parsed by
+feedparser.
 
 Each entry becomes a raw item: id = entry id or link, url = link, title, text = content or summary
 as plain text (HTML tags removed, entities decoded), date = published or updated (UTC ISO 8601),
@@ -14,11 +15,12 @@ Decisions:
 - Entries are yielded oldest first.
 
 Position (checkpoint) format: ``feed:v1:`` + compact JSON with
-  ``seen``  10-hex-digit digests (SHA-1) of the ids yielded, newest last, at most `max_seen` (2,000),
+  ``seen``  10-hex-digit digests (SHA-1) of the ids yielded, newest last, at most `max_seen`
+            (2,000),
   ``floor`` the newest published time among digests evicted from `seen` (entries published at or
             before it are treated as already seen, so a bounded set cannot re-yield old entries),
-  ``etag`` / ``lm`` the HTTP validators of the fetch, set only on the last entry of a fetch (a worker
-            that crashed mid-fetch must not get a 304 for entries it never committed).
+  ``etag`` / ``lm`` the HTTP validators of the fetch, set only on the last entry of a fetch
+            (a worker that crashed mid-fetch must not get a 304 for entries it never committed).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class _TextExtractor(HTMLParser):
 
 
 def html_to_text(value: str | None) -> str:
-    """Plain text of an HTML fragment: tags and scripts removed, entities decoded, one line per block."""
+    """Plain text of HTML: tags and scripts removed, entities decoded, one line per block."""
     if not value:
         return ""
     if "<" not in value and "&" not in value:
@@ -245,7 +247,8 @@ class FeedSource:
         if parsed.bozo and not entries:
             problem = getattr(parsed, "bozo_exception", None) or "not RSS or Atom"
             snippet = body[:80].decode("utf-8", "replace").strip()
-            message = f"feed {self.url} is not a readable RSS/Atom feed: {problem} (starts {snippet!r})"
+            message = (f"feed {self.url} is not a readable RSS/Atom feed: {problem} "
+                       f"(starts {snippet!r})")
             self.last_status = SourceStatus(ok=False, message=message)
             raise SourceError(message)
         account = html_to_text(parsed.feed.get("title")) or None

@@ -172,6 +172,9 @@ class _FileSource:
                 encoding = codecs.lookup(encoding).name
             except LookupError:
                 raise SourceError(f"unknown encoding {encoding!r} for {self.path}") from None
+            if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
+                raise SourceError(f"encoding {encoding} is not supported for line-based files; "
+                                  "use UTF-8 or GB18030")
         self.encoding = encoding
         self.detected_encoding: str | None = None
 
@@ -185,6 +188,9 @@ class _FileSource:
             sample = b""  # a broken gzip is reported by the read itself, with its line number
         finally:
             raw.close()
+        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise SourceError(f"{self.path} is UTF-16 text; save it as UTF-8 or GB18030 "
+                              "(in Excel: CSV UTF-8) and drop it again")
         return sniff_encoding(sample)
 
     def _with_platform(self, record: dict) -> dict:
@@ -480,7 +486,7 @@ class CsvSource(_FileSource):
 
 def file_source(path, name: str | None = None, platform: str | None = None,
                 encoding: str | None = None) -> JsonLinesSource | CsvSource:
-    """The adapter for `path` by its suffix: .csv / .csv.gz / .tsv are CSV, anything else JSON Lines."""
+    """The adapter for `path` by suffix: .csv / .csv.gz / .tsv are CSV, anything else JSON Lines."""
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]

@@ -1,4 +1,5 @@
-"""Replay of the data bundle as a live feed, shifted to the present so the dashboard's "today" is alive.
+"""Replay of the data bundle as a live feed, shifted to the present so the dashboard's "today"
+is alive.
 
 Each dataset starts at the replay start. An event of dataset d dated t (its original time) plays at
 
@@ -364,7 +365,8 @@ class ReplaySource:
                 item, (r_epoch, r_kind, r) = data
                 uid = r.get("user_id")
                 out = {"item_id": item["id"], "platform": item["platform"], "kind": r_kind,
-                       "date": _iso(at), "original_date": None if r_epoch is None else _iso(r_epoch),
+                       "date": _iso(at),
+                       "original_date": None if r_epoch is None else _iso(r_epoch),
                        "text": r.get("text") or "", "user_id": None if uid is None else str(uid)}
                 yield RawReaction(record=out, position=position)
         remaining = "finished" if not cursor.heap else "playing"
