@@ -67,6 +67,7 @@ class FeedServer:
         self.content_type = "application/rss+xml; charset=utf-8"
         self.status = 200
         self.etag = '"v1"'
+        self.last_modified = None
         self.requests = []
         server = self
 
@@ -77,14 +78,19 @@ class FeedServer:
                     self.send_response(server.status)
                     self.end_headers()
                     return
-                if self.headers.get("If-None-Match") == server.etag:
+                if (server.etag and self.headers.get("If-None-Match") == server.etag or
+                        server.last_modified and
+                        self.headers.get("If-Modified-Since") == server.last_modified):
                     self.send_response(304)
                     self.end_headers()
                     return
                 data = server.body.encode("utf-8")
                 self.send_response(200)
                 self.send_header("Content-Type", server.content_type)
-                self.send_header("ETag", server.etag)
+                if server.etag:
+                    self.send_header("ETag", server.etag)
+                if server.last_modified:
+                    self.send_header("Last-Modified", server.last_modified)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -156,6 +162,15 @@ def test_not_modified_sends_etag_and_yields_nothing(server):
     assert server.requests[-1]["If-None-Match"] == '"v1"'
 
 
+def test_not_modified_by_last_modified_date(server):
+    server.etag, server.last_modified = None, "Sat, 02 Mar 2024 02:00:00 GMT"
+    events = list(FeedSource(server.url).read(None))
+    fresh = FeedSource(server.url)
+    assert list(fresh.read(events[-1].position)) == []
+    assert server.requests[-1]["If-Modified-Since"] == "Sat, 02 Mar 2024 02:00:00 GMT"
+    assert fresh.last_status.message == "not modified (HTTP 304)"
+
+
 def test_crash_mid_fetch_does_not_lose_entries_to_a_304(server):
     events = list(FeedSource(server.url).read(None))
     # The worker committed only the first entry, then restarted.
@@ -180,6 +195,15 @@ def test_server_down_is_a_source_error():
     with pytest.raises(SourceError, match="connection refused"):
         list(source.read(None))
     assert not source.last_status.ok
+
+
+def test_server_that_never_answers_times_out():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)  # connections are queued but never answered
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+        with pytest.raises(SourceError, match=r"is unavailable: timed out after 0\.3 s"):
+            list(FeedSource(url, timeout=0.3).read(None))
 
 
 def test_not_a_feed_is_a_source_error(server):
