@@ -440,3 +440,97 @@ def parse_item_id(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return n if n > 0 else None
+
+
+# --- response workflow (alerts, experts, clarifications) ----------------------------------
+# Workflow pages write (assign, accept, publish …), so they use a read-write connection, and
+# they read fresh each run: the workflow tables are small and a stale cache would hide an action.
+
+@st.cache_resource(show_spinner=False)
+def _workflow_connection(path: str) -> _Conn:
+    return _Conn(store.open_db(path))
+
+
+def workflow(path: str, fn, *args, **kwargs):
+    """Call a workflow function (rumourwatch.alerts / experts / store) with the read-write connection."""
+    conn = _workflow_connection(path)
+    try:
+        with conn.lock:
+            return fn(conn.db, *args, **kwargs)
+    except sqlite3.Error as exc:
+        raise StoreError(f"database {path}: {exc}") from exc
+
+
+def workflow_rules() -> dict:
+    """The alert rules file, validated (ConfigError names a bad key)."""
+    from rumourwatch.alerts import load_rules
+
+    return load_rules()
+
+
+def time_left_label(deadline: str | None, done_at: str | None, now: datetime | None = None) -> str:
+    """'剩余 3 小时 12 分', '已超时 …', '已于 … 完成' or '不要求' for a deadline."""
+    from dashboard.strings import t
+
+    if not deadline:
+        return t("wf.not_required")
+    if done_at:
+        return t("wf.done_at", time=to_china(done_at))
+    seconds = int((parse_time(deadline) - (now or now_utc())).total_seconds())
+    h, m = divmod(abs(seconds) // 60, 60)
+    return t("wf.left", h=h, m=m) if seconds > 0 else t("wf.overdue_by", h=h, m=m)
+
+
+# --- reports (周报 / 月通报) ---------------------------------------------------------------------
+# The page shows the very Report the CLI renders to PDF: computed once per (period, filters, minute)
+# and cached for a minute, since workflow changes do not move `data_version`.
+
+REPORT_TTL_SECONDS = 60
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=64, show_spinner=False)
+def _report(path: str, version: tuple, kind: str, label: str, region: str | None, platform: str | None,
+            threshold: float, minimum: int | None, now_minute: str) -> dict:
+    from rumourwatch import reports
+
+    now = parse_time(now_minute)
+    kwargs = {"region": region, "platform": platform, "threshold": threshold, "now": now}
+    if kind == "monthly" and minimum is not None:
+        kwargs["minimum"] = minimum
+    return _run(path, lambda db: reports.compute(kind, db, label, **kwargs)).to_dict()
+
+
+def report(path: str, kind: str, label: str, region: str | None = None, platform: str | None = None,
+           threshold: float = 0.5, minimum: int | None = None, now: datetime | None = None):
+    """The computed weekly summary or monthly notice (a `rumourwatch.reports.Report`)."""
+    from rumourwatch import reports
+
+    now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
+    d = _report(path, data_version(path), kind, label, region or None, platform or None, threshold, minimum,
+                now_minute)
+    return reports.Report.from_dict(d)
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)
+def report_file(report_json: str, fmt: str) -> bytes:
+    """The report rendered as html / md / pdf bytes (PDF through headless Chromium, a few seconds)."""
+    import tempfile
+
+    from rumourwatch import reports
+
+    rep = reports.Report.from_json(report_json)
+    if fmt == "html":
+        return reports.render_html(rep).encode("utf-8")
+    if fmt == "md":
+        return reports.render_markdown(rep).encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        return reports.render_pdf(rep, Path(tmp) / "report.pdf").read_bytes()
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)
+def report_chart(report_json: str, which: str) -> bytes | None:
+    """The same PNG charts the HTML and PDF embed."""
+    from rumourwatch import reports
+
+    rep = reports.Report.from_json(report_json)
+    return reports.daily_chart_png(rep) if which == "daily" else reports.units_chart_png(rep)

@@ -26,6 +26,15 @@ PAGES = {
                 default=True),
         st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
     ],
+    t("nav.section.response"): [
+        st.Page("app_pages/alerts.py", title=t("page.alerts"), icon=":material/notification_important:",
+                url_path="alerts"),
+        st.Page("app_pages/workbench.py", title=t("page.workbench"), icon=":material/edit_note:", url_path="workbench"),
+        st.Page("app_pages/watchlist.py", title=t("page.watchlist"), icon=":material/person_search:",
+                url_path="watchlist"),
+        st.Page("app_pages/expert_pool.py", title=t("page.expert_pool"), icon=":material/groups:", url_path="roster"),
+        st.Page("app_pages/rules.py", title=t("page.rules"), icon=":material/rule:", url_path="rules"),
+    ],
     t("nav.section.data"): [
         st.Page("app_pages/sources.py", title=t("page.sources"), icon=":material/database:", url_path="sources"),
     ],

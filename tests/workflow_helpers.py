@@ -61,3 +61,26 @@ def write_csv(tmp_path: Path, text: str, name: str = "roster.csv") -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
     return p
+
+
+PASSWORD = "示例密码-Test-1234"
+
+
+def seed_workflow_db(path, now: datetime) -> dict:
+    """A database with the test roster, users for each role in the flow and two open alerts."""
+    from rumourwatch import auth, experts
+    from rumourwatch.alerts import evaluate_alerts
+
+    db = store.open_db(path)
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    ids = {e["name"]: e["id"] for e in store.list_experts(db)}
+    users = {"monitor1": ("monitor", None), "li": ("expert", ids["李样本"]), "zhang": ("expert", ids["张示例"]),
+             "wang": ("expert", ids["王虚构"]), "qian": ("expert", ids["钱测试"]), "admin1": ("admin", None)}
+    for name, (role, expert_id) in users.items():
+        auth.create_user(db, name, PASSWORD, role, "test", expert_id=expert_id)
+    copies = [add_item(db, RUMOUR_TEXT, now, reposts=300) for _ in range(3)]
+    add_item(db, "示例谣言：示例牌保健茶能根治糖尿病，停掉胰岛素也没关系，很多人都好了", now, reposts=600,
+             topic="传染病及地方病防控")
+    alert_ids = evaluate_alerts(db, now, rules())
+    db.conn.close()
+    return {"experts": ids, "alerts": alert_ids, "copies": copies}

@@ -1,0 +1,146 @@
+"""预警: alerts with their 5 h / 24 h clocks and time left, the overdue view, and the monitor's
+actions — confirm an expert from the ranked suggestions, record released information or a press
+conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`."""
+
+import streamlit as st
+
+from dashboard import data, workflow_ui as ui
+from dashboard.auth import can, require_role
+from dashboard.strings import t
+from rumourwatch import alerts, experts, store
+
+user = require_role("monitor", "leader", "admin")
+may_act = can("alerts.manage", user)
+path = ui.db_path()
+rules = ui.rules()
+now = data.now_utc()
+
+st.title(t("alerts.title"))
+st.caption(t("alerts.caption"))
+ui.flash()
+
+active = ui.call(path, alerts.list_alerts, now, "active")
+overdue = [a for a in active if a["overdue"]]
+cols = st.columns(3)
+cols[0].metric(t("alerts.metric.active"), len(active), border=True)
+cols[1].metric(t("alerts.metric.overdue"), len(overdue), border=True)
+cols[2].metric(t("alerts.metric.top"), sum(a["severity"] == "一级" for a in active), border=True)
+
+FILTERS = {"active": "alerts.filter.active", "overdue": "alerts.filter.overdue", "published": "alerts.filter.published",
+           "dismissed": "alerts.filter.dismissed", "all": "alerts.filter.all"}
+choice = st.segmented_control(t("alerts.filter"), list(FILTERS), format_func=lambda k: t(FILTERS[k]),
+                              default="active", key="alerts_filter")
+rows = overdue if choice == "overdue" else ui.call(path, alerts.list_alerts, now, None if choice in (None, "all") else choice)
+names = {e["id"]: e["name"] for e in ui.call(path, store.list_experts)}
+if rows:
+    ui.table([dict(r, severity_label=r["severity"], status_label=ui.label("alert.status", r["status"]),
+                   kind_label=ui.label("alert.kind", r["kind"]), created=data.to_china(r["created_at"]),
+                   respond=data.to_china(r["respond_by"]),
+                   respond_left=data.time_left_label(r["respond_by"], r["responded_at"], now),
+                   conference=data.to_china(r["conference_by"]) if r["conference_by"] else t("wf.not_required"),
+                   conference_left=data.time_left_label(r["conference_by"], r["conference_at"], now),
+                   expert=names.get(r["assigned_expert"], ""), overdue_label=t("yes") if r["overdue"] else "")
+              for r in rows],
+             {"id": t("col.alert_id"), "severity_label": t("col.severity"), "status_label": t("col.status"),
+              "kind_label": t("col.kind"), "title": t("col.alert_title"), "item_count": t("col.copies"),
+              "created": t("col.created"), "respond": t("col.respond_by"), "respond_left": t("col.respond_left"),
+              "conference": t("col.conference_by"), "conference_left": t("col.conference_left"),
+              "expert": t("col.expert"), "overdue_label": t("col.overdue")}, key="alerts_table")
+else:
+    st.info(t("alerts.empty"))
+
+# --- one alert ---------------------------------------------------------------------------------
+raw = st.query_params.get("alert")
+selected = data.parse_item_id(raw)
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    typed = st.number_input(t("alerts.pick"), min_value=1, step=1, value=selected, key="alert_pick", width=200)
+    if st.button(t("alerts.open"), type="primary") and typed:
+        st.query_params["alert"] = str(int(typed))
+        st.rerun()
+if selected is None:
+    st.stop()
+alert = ui.call(path, store.get_alert, selected)
+if alert is None:
+    st.error(t("alerts.not_found", id=selected))
+    st.stop()
+
+st.subheader(t("alerts.detail", id=alert["id"], severity=alert["severity"],
+                status=ui.label("alert.status", alert["status"])))
+c = st.columns(2)
+c[0].metric(t("col.respond_by"), data.to_china(alert["respond_by"]),
+            data.time_left_label(alert["respond_by"], alert["responded_at"], now), delta_color="off", border=True)
+c[1].metric(t("col.conference_by"), data.to_china(alert["conference_by"]) or t("wf.not_required"),
+            data.time_left_label(alert["conference_by"], alert["conference_at"], now), delta_color="off", border=True)
+st.caption(t("alerts.reasons"))
+st.text(ui.reasons_text(alert["rules"]))
+if alert["item_id"]:
+    item = ui.call(path, store.get_item, alert["item_id"])
+    st.caption(t("alerts.representative"))
+    st.text(item["text"][:1000] if item else "")
+    clarification = ui.call(path, experts.item_clarification, alert["item_id"])
+    if clarification:
+        st.success(t("wb.clarified", url=ui.escape(clarification["published_url"])))
+    if alert["cluster_id"]:
+        copies = ui.call(path, store.cluster_items, alert["cluster_id"], 200)
+        ui.table([dict(r, at=data.to_china(r["published_at"]), clarified=t("yes") if clarification else t("no"))
+                  for r in copies],
+                 {"id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"), "at": t("col.at"),
+                  "text": t("col.alert_title"), "clarified": t("alert.status.published")}, key="cluster_table")
+    if st.button(t("alerts.open_item")):
+        st.query_params.clear()
+        st.switch_page("app_pages/item.py", query_params={"item": str(alert["item_id"])})
+
+st.caption(t("alerts.steps"))
+ui.table([dict(s, at_cn=data.to_china(s["at"])) for s in ui.call(path, store.alert_steps, alert["id"])],
+         {"at_cn": t("col.at"), "step": t("col.step"), "actor": t("col.actor"), "note": t("col.note")})
+
+assignments = ui.call(path, store.alert_assignments, alert["id"])
+if assignments:
+    st.caption(t("alerts.assignments"))
+    ui.table([dict(a, status_label=ui.label("assign.status", a["status"]), due=data.to_china(a["due_at"]),
+                   at_cn=data.to_china(a["assigned_at"])) for a in assignments],
+             {"id": "#", "expert_name": t("col.expert"), "status_label": t("col.status"), "at_cn": t("col.at"),
+              "due": t("col.due"), "decline_reason": t("col.note")})
+
+if not may_act:
+    st.info(t("alerts.readonly"))
+    st.stop()
+
+actor = user["username"]
+open_alert = alert["status"] in store.WORKFLOW_OPEN_STATUSES
+has_active = any(a["status"] in store.ASSIGNMENT_ACTIVE for a in assignments)
+if open_alert and not has_active:
+    st.subheader(t("alerts.suggestions"))
+    ranked = ui.call(path, experts.suggest_experts, alert["id"], 5)
+    if not ranked:
+        st.info(t("alerts.no_suggestions"))
+    for r in ranked:
+        with st.container(border=True):
+            st.text(f"{r['name']}（{r['title'] or ''}，{r['institution']}，{r['level']}）  {t('col.score')} {r['score']}")
+            st.text("；".join(r["reasons"]))
+            if st.button(t("alerts.assign_to", name=r["name"]), key=f"assign_{r['expert_id']}"):
+                ui.act(path, t("alerts.assign_to", name=r["name"]), experts.assign_expert, alert["id"],
+                       r["expert_id"], actor, data.now_utc(), rules)
+
+if open_alert:
+    st.subheader(t("alerts.actions"))
+    note = st.text_input(t("alerts.step_note"), key="step_note")
+    b = st.columns(2)
+    if not alert["responded_at"] and b[0].button(t("alerts.info_released")):
+        ui.act(path, t("alerts.info_released"), alerts.record_step, alert["id"], "info_released", actor,
+               data.now_utc(), note or None)
+    if alert["conference_by"] and not alert["conference_at"] and b[1].button(t("alerts.conference_held")):
+        ui.act(path, t("alerts.conference_held"), alerts.record_step, alert["id"], "conference_held", actor,
+               data.now_utc(), note or None)
+    reason = st.text_input(t("alerts.dismiss_reason"), key="dismiss_reason")
+    if st.button(t("alerts.dismiss")):
+        ui.act(path, t("alerts.dismiss"), alerts.dismiss_alert, alert["id"], actor, data.now_utc(), reason)
+
+if alert["item_id"] and can("verdicts.manage", user):
+    st.subheader(t("wb.verdict"))
+    verdict = st.radio(t("wb.verdict.choice", id=alert["item_id"]), list(experts.VERDICTS),
+                       format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key="alert_verdict")
+    why = st.text_input(t("wb.verdict.reason", id=alert["item_id"]), key="alert_verdict_reason")
+    if st.button(t("wb.verdict.save", id=alert["item_id"])):
+        ui.act(path, t("wb.verdict.save", id=alert["item_id"]), experts.record_verdict, alert["item_id"], verdict,
+               why, actor, data.now_utc(), alert["id"])

@@ -1,0 +1,59 @@
+"""专家库: the roster (specialties, level, region, capacity, load), CSV import with a message per
+bad row, CSV export, and taking an expert out of (or back into) the pool. Admin only."""
+
+import json
+
+import streamlit as st
+
+from dashboard import data, workflow_ui as ui
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch import experts, store
+from rumourwatch.errors import RumourwatchError
+
+user = require_role("admin")
+path = ui.db_path()
+st.title(t("pool.title"))
+ui.flash()
+
+roster = ui.call(path, store.list_experts)
+loads = ui.call(path, store.expert_loads)
+st.caption(t("pool.count", n=len(roster), active=sum(e["active"] for e in roster)))
+ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), load=loads.get(e["id"], 0),
+               active_label=t("yes") if e["active"] else t("no")) for e in roster],
+         {"id": "#", "name": t("col.name"), "title": t("col.title_rank"), "institution": t("col.institution"),
+          "specialties": t("col.specialties"), "level": t("col.level"), "region": t("col.region"),
+          "capacity": t("col.capacity"), "load": t("col.load"), "phone": t("col.phone"), "email": t("col.email"),
+          "active_label": t("col.active")}, key="roster_table")
+
+st.download_button(t("pool.export"), ui.call(path, experts.export_roster).encode("utf-8-sig"),
+                   file_name="expert_roster.csv", mime="text/csv")
+
+st.subheader(t("pool.import"))
+st.caption(t("pool.import.help"))
+upload = st.file_uploader(t("pool.import"), type=["csv"], key="roster_upload", label_visibility="collapsed")
+if upload is not None and st.button(t("pool.import.button"), type="primary"):
+    try:
+        report = data.workflow(path, experts.import_roster, upload.getvalue(), user["username"], data.now_utc())
+    except RumourwatchError as exc:  # a bad header or encoding
+        st.error(t("wf.error", detail=exc))
+    else:
+        st.success(t("pool.import.result", created=report.created, updated=report.updated, errors=len(report.errors)))
+        if report.errors:
+            st.warning(t("pool.import.errors"))
+            st.text("\n".join(report.errors))
+
+if roster:
+    st.subheader(t("pool.toggle"))
+    pick = st.selectbox(t("pool.toggle"), [e["id"] for e in roster], label_visibility="collapsed",
+                        format_func=lambda i: next(f"#{e['id']} {e['name']}（{e['institution']}）" for e in roster
+                                                   if e["id"] == i))
+    if st.button(t("pool.toggle.button")):
+        expert = next(e for e in roster if e["id"] == pick)
+
+        def toggle(db):
+            with store.transaction(db):
+                store.set_expert_active(db, pick, not expert["active"], data.iso(data.now_utc()))
+                store.record_audit(db, user["username"], "experts.activate" if not expert["active"] else
+                                   "experts.deactivate", "expert", pick)
+        ui.act(path, t("pool.toggle.button"), toggle)

@@ -1,0 +1,96 @@
+"""预警规则 (admin): edit the alert rules file — clocks, rumour thresholds per severity, opinion
+spikes, watched keywords and accounts, notification targets and quiet hours — and see the
+notification delivery log."""
+
+import copy
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, workflow_ui as ui
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch import alerts, store
+from rumourwatch.alerts import SEVERITIES
+from rumourwatch.errors import ConfigError
+
+user = require_role("admin")
+path = ui.db_path()
+current = ui.rules()
+st.title(t("rules.title"))
+st.caption(t("rules.caption", path=alerts.rules_path()))
+ui.flash()
+
+
+def lines(text: str) -> list[str]:
+    return [x.strip() for x in (text or "").splitlines() if x.strip()]
+
+
+new = copy.deepcopy(current)
+with st.form("rules_form"):
+    st.subheader(t("rules.clocks"))
+    c = st.columns(4)
+    new["clocks"]["respond_hours"] = c[0].number_input(t("rules.respond_hours"), 0.5, 240.0,
+                                                       float(current["clocks"]["respond_hours"]), 0.5)
+    new["clocks"]["conference_hours"] = c[1].number_input(t("rules.conference_hours"), 1.0, 720.0,
+                                                          float(current["clocks"]["conference_hours"]), 1.0)
+    new["clocks"]["conference_severities"] = c[2].multiselect(t("rules.conference_severities"), list(SEVERITIES),
+                                                              current["clocks"]["conference_severities"])
+    new["clocks"]["accept_hours"] = c[3].number_input(t("rules.accept_hours"), 0.25, 48.0,
+                                                      float(current["clocks"]["accept_hours"]), 0.25)
+    st.subheader(t("rules.rumour"))
+    c = st.columns(2)
+    new["rumour"]["min_probability"] = c[0].slider(t("rules.min_probability"), 0.0, 1.0,
+                                                   float(current["rumour"]["min_probability"]), 0.05)
+    new["rumour"]["health_only"] = c[1].toggle(t("rules.health_only"), current["rumour"]["health_only"])
+    st.caption(t("rules.levels"))
+    levels = pd.DataFrame([{"severity": lv["severity"], "min_copies": lv.get("min_copies", 0),
+                            "min_reach": lv.get("min_reach", 0), "min_velocity": lv.get("min_velocity", 0)}
+                           for lv in current["rumour"]["levels"]])
+    edited = st.data_editor(levels, hide_index=True, num_rows="fixed", disabled=["severity"], key="levels_editor")
+    new["rumour"]["levels"] = [{k: (v if k == "severity" else float(v)) for k, v in row.items()}
+                               for row in edited.to_dict("records")]
+    st.subheader(t("rules.spike"))
+    c = st.columns(5)
+    s = current["opinion_spike"]
+    new["opinion_spike"]["enabled"] = c[0].toggle(t("rules.spike.enabled"), s["enabled"])
+    new["opinion_spike"]["window_hours"] = c[1].number_input(t("rules.spike.window"), 1.0, 168.0, float(s["window_hours"]))
+    new["opinion_spike"]["baseline_hours"] = c[2].number_input(t("rules.spike.baseline"), 1.0, 720.0,
+                                                               float(s["baseline_hours"]))
+    new["opinion_spike"]["min_items"] = int(c[3].number_input(t("rules.spike.min_items"), 1, 100000, int(s["min_items"])))
+    new["opinion_spike"]["min_increase"] = c[4].number_input(t("rules.spike.min_increase"), 0.01, 1.0,
+                                                             float(s["min_increase"]), 0.01)
+    st.subheader(t("rules.watch"))
+    c = st.columns(2)
+    new["watch"]["keywords"] = lines(c[0].text_area(t("rules.keywords"), "\n".join(current["watch"]["keywords"])))
+    new["watch"]["accounts"] = lines(c[1].text_area(t("rules.accounts"), "\n".join(current["watch"]["accounts"])))
+    st.subheader(t("rules.notify"))
+    n = current["notify"]
+    new["notify"]["quiet_hours"] = st.text_input(t("rules.quiet_hours"), n["quiet_hours"])
+    hooks = st.text_area(t("rules.webhooks"), "\n".join(h["url"] for h in n["webhooks"]))
+    formats = {h["url"]: h.get("format", "markdown") for h in n["webhooks"]}
+    new["notify"]["webhooks"] = [{"url": u, "format": formats.get(u, "markdown")} for u in lines(hooks)]
+    c = st.columns(2)
+    new["notify"]["monitor_emails"] = lines(c[0].text_area(t("rules.monitor_emails"), "\n".join(n["monitor_emails"])))
+    new["notify"]["leader_emails"] = lines(c[1].text_area(t("rules.leader_emails"), "\n".join(n["leader_emails"])))
+    c = st.columns(2)
+    new["notify"]["smtp_host"] = c[0].text_input(t("rules.smtp_host"), n["smtp_host"])
+    new["notify"]["smtp_port"] = int(c[1].number_input(t("rules.smtp_port"), 1, 65535, int(n["smtp_port"])))
+    submitted = st.form_submit_button(t("rules.save"), type="primary")
+
+if submitted:
+    try:
+        data.workflow(path, lambda db: alerts.save_rules(new, actor=user["username"], db=db))
+    except ConfigError as exc:
+        st.error(t("error.config", detail=exc))
+    else:
+        st.session_state[ui.FLASH_KEY] = t("rules.saved")
+        st.rerun()
+
+st.subheader(t("rules.deliveries"))
+pending = ui.call(path, store.list_notifications, "pending", 100000)
+st.caption(t("rules.pending", n=len(pending)))
+ui.table([dict(e, at_cn=data.to_china(e["at"]), ok_label=t("yes") if e["ok"] else t("no"))
+          for e in ui.call(path, store.delivery_log, None, 200)],
+         {"at_cn": t("col.at"), "channel": t("col.kind"), "target": t("col.url"), "event": t("col.step"),
+          "ok_label": t("col.status"), "detail": t("col.note")}, key="delivery_log")

@@ -1,0 +1,146 @@
+"""专家工作台: the expert's queue (accept / decline), the item and its reactions, related published
+clarifications, a draft editor and submission for review; reviewing other experts' drafts; and
+recording the publication. Experts see only their own assignments."""
+
+import streamlit as st
+
+from dashboard import data, workflow_ui as ui
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch import experts, store
+
+user = require_role("expert", "admin")
+path = ui.db_path()
+rules = ui.rules()
+now = data.now_utc()
+actor = user["username"]
+
+st.title(t("wb.title"))
+ui.flash()
+
+expert_id = user.get("expert_id")
+if user["role"] == "admin" and expert_id is None:
+    roster = ui.call(path, store.list_experts, True)
+    if roster:
+        expert_id = st.selectbox(t("wb.pick_expert"), [e["id"] for e in roster],
+                                 format_func=lambda i: next(e["name"] for e in roster if e["id"] == i))
+if expert_id is None:
+    st.warning(t("wb.no_expert"))
+    st.stop()
+
+
+def related(alert: dict) -> None:
+    st.caption(t("wb.related"))
+    rows = [{"title": c["title"], "url": c["published_url"], "at": data.to_china(c["published_at"])}
+            for c in ui.call(path, store.published_clarifications, alert["topic"], 5)]
+    if alert["item_id"]:
+        try:
+            settings = data.settings()
+            rows += [{"title": m.get("title"), "url": m.get("url"), "at": m.get("date") or ""}
+                     for m in data.debunk_matches(path, settings.models_dir, alert["item_id"], 5)]
+        except Exception:  # the knowledge base needs trained artifacts; the queue works without them
+            pass
+    if rows:
+        ui.table(rows, {"title": t("col.alert_title"), "url": t("col.url"), "at": t("col.at")})
+    else:
+        st.text(t("wb.related.empty"))
+
+
+# --- my queue ----------------------------------------------------------------------------------
+st.subheader(t("wb.queue"))
+tasks = ui.call(path, store.expert_assignments, expert_id, ("offered", "accepted", "submitted"))
+if not tasks:
+    st.info(t("wb.queue.empty"))
+for task in tasks:
+    alert = ui.call(path, store.get_alert, task["alert_id"])
+    with st.container(border=True, key=f"task_{task['id']}"):
+        st.markdown("**" + t("wb.task", id=task["id"], alert=alert["id"], severity=alert["severity"],
+                             status=ui.label("assign.status", task["status"]), due=data.to_china(task["due_at"]))
+                    + "**")
+        st.text(ui.reasons_text(alert["rules"]))
+        if alert["item_id"]:
+            item = ui.call(path, store.get_item, alert["item_id"])
+            st.caption(t("wb.item_text"))
+            st.text((item or {}).get("text", "")[:2000])
+            reactions = ui.call(path, store.item_reactions, alert["item_id"], 200)
+            if reactions:
+                with st.expander(t("wb.reactions") + f"（{len(reactions)}）"):
+                    ui.table([dict(r, at_cn=data.to_china(r["at"])) for r in reactions],
+                             {"kind": t("col.kind"), "at_cn": t("col.at"), "text": t("col.note")})
+        related(alert)
+        if task["status"] == "offered":
+            cols = st.columns(2)
+            if cols[0].button(t("wb.accept", id=task["id"]), type="primary", key=f"accept_{task['id']}"):
+                ui.act(path, t("wb.accept", id=task["id"]), experts.accept_assignment, task["id"], actor,
+                       data.now_utc(), expert_id)
+            reason = cols[1].text_input(t("wb.decline_reason", id=task["id"]), key=f"decline_reason_{task['id']}")
+            if cols[1].button(t("wb.decline", id=task["id"]), key=f"decline_{task['id']}"):
+                ui.act(path, t("wb.decline", id=task["id"]), experts.decline_assignment, task["id"], actor,
+                       data.now_utc(), reason, expert_id, rules)
+        elif task["status"] == "accepted":
+            drafts = [c for c in ui.call(path, store.clarifications_for_alert, alert["id"])
+                      if c["assignment_id"] == task["id"] and c["status"] == "draft"]
+            draft = drafts[0] if drafts else {}
+            if draft.get("review_note"):
+                st.warning(t("wb.draft.returned", note=draft["review_note"]))
+            title = st.text_input(t("wb.draft.title"), value=draft.get("title", ""), key=f"title_{task['id']}")
+            body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200, key=f"body_{task['id']}")
+            refs = st.text_area(t("wb.draft.refs"), value=draft.get("references_text") or "", height=80,
+                                key=f"refs_{task['id']}")
+            cols = st.columns(2)
+            if cols[0].button(t("wb.draft.save", id=task["id"]), key=f"save_{task['id']}"):
+                ui.act(path, t("wb.draft.save", id=task["id"]), experts.save_draft, task["id"], actor,
+                       data.now_utc(), title, body, refs, expert_id)
+            if draft and cols[1].button(t("wb.draft.submit", id=task["id"]), type="primary", key=f"submit_{task['id']}"):
+                def save_and_submit(db):
+                    cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs, expert_id)
+                    return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id)
+                ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
+        if alert["item_id"]:
+            verdict = st.radio(t("wb.verdict.choice", id=alert["item_id"]), list(experts.VERDICTS),
+                               format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key=f"verdict_{task['id']}")
+            why = st.text_input(t("wb.verdict.reason", id=alert["item_id"]), key=f"verdict_reason_{task['id']}")
+            if st.button(t("wb.verdict.save", id=alert["item_id"]), key=f"verdict_save_{task['id']}"):
+                ui.act(path, t("wb.verdict.save", id=alert["item_id"]), experts.record_verdict, alert["item_id"],
+                       verdict, why, actor, data.now_utc(), alert["id"])
+
+# --- review other experts' drafts -----------------------------------------------------------------
+st.subheader(t("wb.review"))
+reviews = [c for c in ui.call(path, store.clarifications_by_status, "in_review") if c["author"] != actor]
+if not reviews:
+    st.info(t("wb.review.empty"))
+for c in reviews:
+    with st.container(border=True, key=f"review_{c['id']}"):
+        st.markdown("**" + t("wb.review.item", id=c["id"], alert=c["alert_id"], author=ui.escape(c["author"])) + "**")
+        st.text(c["title"])
+        st.text(c["body"])
+        if c["references_text"]:
+            st.text(c["references_text"])
+        note = st.text_input(t("wb.review.note", id=c["id"]), key=f"review_note_{c['id']}")
+        cols = st.columns(2)
+        if cols[0].button(t("wb.approve", id=c["id"]), type="primary", key=f"approve_{c['id']}"):
+            ui.act(path, t("wb.approve", id=c["id"]), experts.review_clarification, c["id"], actor, data.now_utc(),
+                   True, note)
+        if cols[1].button(t("wb.return", id=c["id"]), key=f"return_{c['id']}"):
+            ui.act(path, t("wb.return", id=c["id"]), experts.review_clarification, c["id"], actor, data.now_utc(),
+                   False, note)
+
+# --- record publication -----------------------------------------------------------------------------
+st.subheader(t("wb.publish"))
+approved = ui.call(path, store.clarifications_by_status, "approved")
+if not approved:
+    st.info(t("wb.publish.empty"))
+for c in approved:
+    with st.container(border=True, key=f"publish_{c['id']}"):
+        st.text(f"#{c['id']} {c['title']}")
+        url = st.text_input(t("wb.publish.url", id=c["id"]), key=f"url_{c['id']}")
+        if st.button(t("wb.publish.button", id=c["id"]), type="primary", key=f"publish_btn_{c['id']}"):
+            ui.act(path, t("wb.publish.button", id=c["id"]), experts.publish_clarification, c["id"], actor,
+                   data.now_utc(), url)
+
+recent = ui.call(path, store.clarifications_by_status, "published", 10)
+if recent:
+    st.subheader(t("clar.status.published"))
+    ui.table([dict(c, at=data.to_china(c["published_at"])) for c in recent],
+             {"id": "#", "alert_id": t("col.alert_id"), "title": t("col.alert_title"), "published_url": t("col.url"),
+              "at": t("col.at")})

@@ -1,0 +1,89 @@
+"""Shared bits of the response-workflow pages (预警, 专家工作台, 专家库, 关注名单, 预警规则):
+opening the store, running an action with a Chinese success/error message, label helpers.
+Scraped text is shown with st.text or in dataframes only, never as Markdown or HTML."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.strings import t
+from rumourwatch.errors import ConfigError, RumourwatchError
+
+FLASH_KEY = "wf_flash"
+
+
+def db_path() -> str:
+    try:
+        path = data.settings().db_path
+    except ConfigError as exc:
+        st.error(t("error.config", detail=exc))
+        st.stop()
+    if not data.database_exists(path):
+        st.info(t("wf.no_database", path=path))
+        st.stop()
+    return path
+
+
+def call(path: str, fn, *args, **kwargs):
+    """Run a read; a domain error becomes st.error and stops the page."""
+    try:
+        return data.workflow(path, fn, *args, **kwargs)
+    except RumourwatchError as exc:
+        st.error(t("wf.error", detail=exc))
+        st.stop()
+
+
+def act(path: str, what: str, fn, *args, **kwargs):
+    """Run a workflow action; on success remember a message and rerun, on a domain error say why."""
+    try:
+        result = data.workflow(path, fn, *args, **kwargs)
+    except RumourwatchError as exc:
+        st.error(t("wf.error", detail=exc))
+        return None
+    st.session_state[FLASH_KEY] = t("wf.done", what=what)
+    st.rerun()
+    return result
+
+
+def flash() -> None:
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)
+
+
+def rules() -> dict:
+    try:
+        return data.workflow_rules()
+    except ConfigError as exc:
+        st.error(t("error.config", detail=exc))
+        st.stop()
+
+
+def label(prefix: str, value) -> str:
+    key = f"{prefix}.{value}"
+    try:
+        return t(key)
+    except KeyError:
+        return str(value)
+
+
+def table(rows: list[dict], columns: dict[str, str], key: str | None = None) -> None:
+    """Rows as a dataframe with Chinese headers; every cell is plain text."""
+    frame = pd.DataFrame([{title: ("" if r.get(col) is None else str(r.get(col))) for col, title in columns.items()}
+                          for r in rows], columns=list(columns.values()))
+    st.dataframe(frame, hide_index=True, width="stretch", key=key)
+
+
+def reasons_text(rules_json: str | None) -> str:
+    return "；".join(r["reason"] for r in json.loads(rules_json or "[]"))
+
+
+def escape(text) -> str:
+    """Data placed inside a Markdown label is escaped so it shows as typed."""
+    from dashboard.ui import escape_md
+
+    return escape_md(text)

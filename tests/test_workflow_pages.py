@@ -1,0 +1,71 @@
+"""Smoke tests of the workflow pages with Streamlit's AppTest: each page renders for its role
+without an exception, and a role without access is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.auth import login_for_test
+from rumourwatch import experts, store
+from rumourwatch.config import REPO_ROOT
+
+from workflow_helpers import rules, seed_workflow_db
+
+PAGES = str(REPO_ROOT / "dashboard" / "app_pages") + "/"
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch):
+    path = tmp_path / "pages.db"
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    info = seed_workflow_db(path, now)
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    return path, info, now
+
+
+def _run(page: str, username: str, path, query=None) -> AppTest:
+    at = AppTest.from_file(PAGES + page, default_timeout=30)
+    login_for_test(at, username, str(path))
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("page,username", [("alerts.py", "monitor1"), ("workbench.py", "li"),
+                                           ("expert_pool.py", "admin1"), ("watchlist.py", "monitor1"),
+                                           ("rules.py", "admin1"), ("workbench.py", "admin1")])
+def test_page_renders_for_its_role(seeded, page, username):
+    path, info, now = seeded
+    at = _run(page, username, path)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_alert_detail_shows_clocks_and_suggestions(seeded):
+    path, info, now = seeded
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert any(label.startswith("指派给 ") for label in labels)
+    assert any("剩余 4 小时" in m.delta or "剩余 5 小时" in m.delta for m in at.metric if m.delta)
+
+
+def test_expert_sees_only_own_assignments(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    experts.assign_expert(db, info["alerts"][0], info["experts"]["李样本"], "monitor1", now, rules())
+    db.conn.close()
+    mine = _run("workbench.py", "li", path)
+    assert any(b.label == "接受任务 #1" for b in mine.button)
+    other = _run("workbench.py", "zhang", path)
+    assert not any(b.label.startswith("接受任务") for b in other.button)
+
+
+def test_expert_cannot_open_the_roster(seeded):
+    path, info, now = seeded
+    at = _run("expert_pool.py", "li", path)
+    assert at.error and "无权访问" in at.error[0].value
