@@ -118,14 +118,19 @@ def transaction(db: sqlite_utils.Database, retries: int = 3) -> Iterator[None]:
             time.sleep(0.5 * (attempt + 1))
     try:
         yield
-    except BaseException:
-        conn.execute("ROLLBACK")
+    except BaseException as exc:
+        # SQLite may have rolled back already (a full disk does); a second ROLLBACK would hide why.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise _explain(exc, getattr(db, "label", "")) from exc
         raise
     else:
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise _explain(exc, getattr(db, "label", "")) from exc
 
 

@@ -145,3 +145,12 @@ def test_same_name_dropped_twice_keeps_both_in_done(tmp_path):
 def test_missing_folder_is_a_source_error(tmp_path):
     with pytest.raises(SourceError, match="drop folder .*nope does not exist"):
         list(DropFolderSource(tmp_path / "nope").read(None))
+
+
+def test_file_names_with_chinese_and_separators_round_trip(tmp_path):
+    name = "监测 3月;第1批.jsonl"
+    (tmp_path / name).write_bytes(jsonl(POSTS[:2]))
+    age(tmp_path / name)
+    events = list(DropFolderSource(tmp_path).read(None))
+    rest = list(DropFolderSource(tmp_path).read(events[0].position))
+    assert [e.record["id"] for e in rest] == ["m1"]
