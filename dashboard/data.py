@@ -217,11 +217,18 @@ def daily_shares(path: str, filters: Filters, now: datetime | None = None) -> li
 
 
 def hourly(path: str, filters: Filters, now: datetime | None = None) -> list[dict]:
-    """Items and flagged items per hour over the last 24 hours, hours labelled in China time."""
+    """Items and flagged items for each of the last 24 hours (empty hours included), China time."""
     now = now or now_utc()
-    start = iso((now - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0))
-    rows = _query(path, "hourly_counts", start, None, **filters.store_kwargs())
-    return [{"hour": to_china(r["hour"] + ":00:00Z"), "n": r["n"], "flagged": r["flagged"] or 0} for r in rows]
+    first = (now - timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
+    rows = _query(path, "hourly_counts", iso(first), None, **filters.store_kwargs())
+    by_hour = {r["hour"]: r for r in rows}
+    out = []
+    for h in range(24):
+        slot = first + timedelta(hours=h)
+        r = by_hour.get(iso(slot)[:13], {})
+        out.append({"hour": slot.astimezone(CST).strftime("%H:00"), "start": to_china(slot),
+                    "n": r.get("n", 0), "flagged": r.get("flagged") or 0})
+    return out
 
 
 def latest(path: str, filters: Filters, limit: int = FEED_LIMIT, now: datetime | None = None) -> list[dict]:
@@ -403,8 +410,8 @@ def count_rejects(path: str) -> int:
 
 # --- formatting helpers (pure) ------------------------------------------------------------
 
-def to_china(value) -> str | None:
-    """A stored UTC time (ISO text or datetime) as `YYYY-MM-DD HH:MM` China time."""
+def to_china(value, fmt: str = "%Y-%m-%d %H:%M") -> str | None:
+    """A stored UTC time (ISO text or datetime) as China time, `YYYY-MM-DD HH:MM` by default."""
     if value in (None, ""):
         return None
     try:
@@ -415,7 +422,7 @@ def to_china(value) -> str | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    return dt.astimezone(CST).strftime(fmt)
 
 
 def safe_url(url) -> str | None:

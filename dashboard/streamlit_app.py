@@ -44,5 +44,4 @@ PAGES = {
 user = dashboard_auth.require_login()
 page = st.navigation(dashboard_auth.pages_for(user, PAGES))
 dashboard_auth.user_box(user)
-st.sidebar.caption(t("app.title"))
 page.run()

@@ -61,7 +61,7 @@ def items_frame(rows: list[dict], with_copies: bool = False) -> pd.DataFrame:
     for r in rows:
         rec = {
             t("col.id"): r["id"],
-            t("col.published"): data.to_china(r["published_at"]),
+            t("col.published"): data.to_china(r["published_at"], "%m-%d %H:%M"),
             t("col.platform"): r["platform"],
             t("col.account"): r.get("account") or r.get("author") or t("unknown"),
             t("col.text"): one_line(r.get("text")),
@@ -80,20 +80,25 @@ def items_frame(rows: list[dict], with_copies: bool = False) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def items_table(rows: list[dict], key: str, with_copies: bool = False, height: int | str = "auto") -> None:
+def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
     """An item table; selecting a row opens that item's detail page."""
     frame = items_frame(rows, with_copies)
     epoch = st.session_state.get("_nav_epoch", 0)
     event = st.dataframe(
-        frame, hide_index=True, width="stretch", height=height, key=f"{key}_{epoch}",
+        frame, hide_index=True, width="stretch", key=f"{key}_{epoch}",
         on_select="rerun", selection_mode="single-row",
         column_config={
-            t("col.id"): st.column_config.NumberColumn(width="small", format="%d"),
-            t("col.published"): st.column_config.TextColumn(width="small"),
-            t("col.text"): st.column_config.TextColumn(width="large"),
+            t("col.id"): st.column_config.NumberColumn(width=48, format="%d"),
+            t("col.published"): st.column_config.TextColumn(width=88),
+            t("col.platform"): st.column_config.TextColumn(width=72),
+            t("col.account"): st.column_config.TextColumn(width=92),
+            t("col.text"): st.column_config.TextColumn(width=300),
             t("col.probability"): st.column_config.ProgressColumn(
-                min_value=0.0, max_value=1.0, format="percent", width="small"),
-            t("col.copies"): st.column_config.NumberColumn(width="small", format="%d"),
+                min_value=0.0, max_value=1.0, format="percent", width=90),
+            t("col.polarity"): st.column_config.TextColumn(width=64),
+            t("col.health"): st.column_config.TextColumn(width=64),
+            t("col.debunked"): st.column_config.TextColumn(width=56),
+            t("col.copies"): st.column_config.NumberColumn(width=56, format="%d"),
         })
     selected = getattr(getattr(event, "selection", None), "rows", None)
     if selected:
@@ -112,49 +117,44 @@ def polarity_colour_scale(domain_keys=("positive", "neutral", "negative")) -> al
 
 
 def trend_chart(rows: list[dict]) -> alt.Chart:
+    """Daily shares of the three polarities as 100% stacked bars (negative at the bottom)."""
     frame = pd.DataFrame(rows)
     frame[t("col.polarity")] = frame["polarity"].map(lambda p: t(f"polarity.{p}"))
     frame[t("col.day")] = frame["day"]
     frame[t("col.share")] = frame["share"]
     frame[t("col.count")] = frame["n"]
-    order = {"negative": 0, "neutral": 1, "positive": 2}
-    frame["order"] = frame["polarity"].map(order)
-    return (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X(f"{t('col.day')}:O", title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y(f"{t('col.share')}:Q", title=t("col.share") + " (%)", stack="normalize",
-                    axis=alt.Axis(format="%")),
-            color=alt.Color(f"{t('col.polarity')}:N", scale=polarity_colour_scale(),
-                            legend=alt.Legend(orient="top", title=None)),
-            order=alt.Order("order:Q"),
-            tooltip=[t("col.day"), t("col.polarity"), alt.Tooltip(f"{t('col.count')}:Q", format=","),
-                     alt.Tooltip(f"{t('col.share')}:Q", format=".1f")],
-        )
-        .properties(height=260)
-    )
+    frame["order"] = frame["polarity"].map({"negative": 0, "neutral": 1, "positive": 2})
+    few_days = frame["day"].nunique() <= 7  # keep a lone day from becoming one wall-wide bar
+    bars = alt.Chart(frame).mark_bar(size=56) if few_days else alt.Chart(frame).mark_bar()
+    return bars.encode(
+        x=alt.X(f"{t('col.day')}:O", title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{t('col.share')}:Q", title=t("col.share"), stack="normalize", axis=alt.Axis(format="%")),
+        color=alt.Color(f"{t('col.polarity')}:N", scale=polarity_colour_scale(),
+                        legend=alt.Legend(orient="top", title=None)),
+        order=alt.Order("order:Q"),
+        tooltip=[t("col.day"), t("col.polarity"), alt.Tooltip(f"{t('col.count')}:Q", format=","),
+                 alt.Tooltip(f"{t('col.share')}:Q", format=".1f", title=t("col.share") + " (%)")],
+    ).properties(height=260)
 
 
 def hourly_chart(rows: list[dict]) -> alt.Chart:
     long = []
     for r in rows:
-        hour = pd.Timestamp(r["hour"])
-        long.append({t("col.hour"): hour, t("col.series"): t("live.hourly.all"), t("col.count"): r["n"]})
-        long.append({t("col.hour"): hour, t("col.series"): t("live.hourly.flagged"), t("col.count"): r["flagged"]})
+        for series, n in ((t("live.hourly.all"), r["n"]), (t("live.hourly.flagged"), r["flagged"])):
+            long.append({t("col.hour"): r["hour"], "start": r["start"], t("col.series"): series, t("col.count"): n})
     frame = pd.DataFrame(long)
     return (
         alt.Chart(frame)
-        .mark_bar(opacity=0.85)
+        .mark_bar()
         .encode(
-            x=alt.X(f"{t('col.hour')}:T", title=None, axis=alt.Axis(format="%H:00", labelAngle=0)),
+            x=alt.X(f"{t('col.hour')}:O", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
             xOffset=alt.XOffset(f"{t('col.series')}:N"),
-            y=alt.Y(f"{t('col.count')}:Q", title=t("col.count")),
+            y=alt.Y(f"{t('col.count')}:Q", title=t("col.count"), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(f"{t('col.series')}:N",
                             scale=alt.Scale(domain=[t("live.hourly.all"), t("live.hourly.flagged")],
-                                            range=["#1f77b4", "#c62828"]),
+                                            range=["#5c7cae", "#c62828"]),
                             legend=alt.Legend(orient="top", title=None)),
-            tooltip=[alt.Tooltip(f"{t('col.hour')}:T", format="%m-%d %H:00"), t("col.series"), t("col.count")],
+            tooltip=[alt.Tooltip("start:N", title=t("col.time")), t("col.series"), t("col.count")],
         )
         .properties(height=260)
     )

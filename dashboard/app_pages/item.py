@@ -44,21 +44,27 @@ if not data.database_exists(path):
 def field_table(rows: list[tuple[str, object]]) -> None:
     frame = pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows],
                          columns=[t("col.field"), t("col.value")])
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={t("col.field"): st.column_config.TextColumn(width="small"),
+    st.dataframe(frame, hide_index=True, width="stretch", height=36 * (len(frame) + 1) + 2,
+                 column_config={t("col.field"): st.column_config.TextColumn(width=150),
                                 t("col.value"): st.column_config.TextColumn(width="large")})
 
 
 def show_item(item: dict) -> None:
     st.subheader(t("item.heading", id=item["id"]))
+    with st.container(horizontal=True):
+        # Badge labels are Markdown: the platform is scraped, so it is escaped.
+        st.badge(ui.escape_md(item.get("platform") or t("unknown")), icon=":material/public:", color="gray")
+        st.badge(t("item.badge.topic", topic=ui.escape_md(item.get("topic") or t("unknown"))),
+                 icon=":material/label:", color="blue")
+        if item.get("original_published_at"):
+            st.badge(t("item.badge.replayed"), icon=":material/replay:", color="violet")
 
-    cols = st.columns(5)
+    cols = st.columns(4)
     prob = item.get("rumour_probability")
     cols[0].metric(t("item.metric.probability"), t("not_scored") if prob is None else f"{prob:.1%}", border=True)
     cols[1].metric(t("item.metric.polarity"), ui.polarity_label(item.get("polarity")), border=True)
     cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
-    cols[3].metric(t("item.metric.topic"), item.get("topic") or t("unknown"), border=True)
-    cols[4].metric(t("item.metric.debunked"), ui.yes_no(item.get("already_debunked")), border=True)
+    cols[3].metric(t("item.metric.debunked"), ui.yes_no(item.get("already_debunked")), border=True)
 
     flags = data.quality_flags(item)
     if flags:
@@ -70,7 +76,8 @@ def show_item(item: dict) -> None:
     text_col, meta_col = st.columns([3, 2])
     with text_col:
         st.markdown(f"**{t('item.text')}**")
-        with st.container(border=True, height=360):
+        long_text = len(item["text"] or "") > 800
+        with st.container(border=True, height=420 if long_text else "content"):
             if item.get("title"):
                 st.text(item["title"])  # scraped: plain text only
             st.text(item["text"])
@@ -94,6 +101,7 @@ def show_item(item: dict) -> None:
             (t("item.field.source"), item.get("source")),
             (t("item.field.engagement"),
              f"{item.get('repost_num', 0):,} / {item.get('comment_num', 0):,} / {item.get('like_num', 0):,}"),
+            (t("item.metric.topic"), item.get("topic")),
             (t("item.field.cluster"), item.get("cluster_id")),
             (t("item.field.model"), item.get("model_version")),
             (t("item.field.scored"), data.to_china(item.get("scored_at"))),
@@ -218,11 +226,11 @@ def show_debunks(item_id: int) -> None:
     st.caption(t("item.debunks.caption"))
     frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
                            t("col.platform"): m.get("platform") or "", t("col.date"): m.get("date") or "",
-                           t("col.score"): m.get("score"), t("col.debunked"): ui.yes_no(m.get("already_debunked"))}
+                           t("col.similarity"): m.get("score"), t("col.debunked"): ui.yes_no(m.get("already_debunked"))}
                           for m in matches])
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={t("col.url"): st.column_config.LinkColumn(display_text=t("item.debunks.open")),
-                                t("col.score"): st.column_config.ProgressColumn(
+                                t("col.similarity"): st.column_config.ProgressColumn(
                                     min_value=0.0, max_value=1.0, format="%.2f")})
 
 

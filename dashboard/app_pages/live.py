@@ -120,7 +120,7 @@ def live_panel() -> None:
         feed = data.latest(path, filters, now=now)
         if feed:
             st.caption(t("live.feed.caption", n=data.FEED_LIMIT))
-            ui.items_table(feed, key="feed", height=420)
+            ui.items_table(feed, key="feed")
         else:
             st.info(t("empty.no_items_in_filter"))
 

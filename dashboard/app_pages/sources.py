@@ -60,7 +60,7 @@ def sources_panel() -> None:
             return
         st.caption(t("sources.rejects.caption", n=len(rows), total=total_rejects))
         frame = pd.DataFrame([{
-            t("col.id"): r["id"], t("col.created"): data.to_china(r.get("created_at")), t("col.source"): r["source"],
+            t("col.id"): r["id"], t("col.recorded"): data.to_china(r.get("created_at")), t("col.source"): r["source"],
             t("col.origin"): " ".join(x for x in (r.get("origin"), r.get("position")) if x),
             t("col.reason"): r["reason"], t("col.raw"): ui.one_line(r.get("raw"), 160),
         } for r in rows])

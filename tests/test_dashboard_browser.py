@@ -1,0 +1,155 @@
+"""The live dashboard in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+Starts `streamlit run dashboard/streamlit_app.py` on a temporary store, logs in as a monitor, appends
+an item while the page is open (as a replay would) and expects it on the page without a reload.
+Chromium missing is a failure, not a skip: CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import dashboard_fixtures as fx
+from rumourwatch.store import now_utc
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = fx.ROOT / "screenshots"
+NEW_TEXT = "最新消息：网传生姜煮水可以代替降压药，医生提醒高血压患者切勿自行停药。"
+WAIT_MS = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """A running dashboard on a fixture store; yields (base url, db path, fixture ids)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
+                    "the browser test never skips")
+    tmp = tmp_path_factory.mktemp("browser")
+    db_path = tmp / "live.db"
+    ids = fx.build_store(db_path, now=now_utc())
+    port = _free_port()
+    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
+               RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"))
+    log = open(tmp / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(fx.APP), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=fx.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not answer on {base} within 60 s:\n{log.read()}")
+            time.sleep(0.5)
+        yield base, db_path, ids
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_logged_in(browser, url: str):
+    page = browser.new_page(viewport={"width": 1440, "height": 1900}, locale="zh-CN")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url)
+    page.get_by_label("用户名").fill(fx.MONITOR)
+    page.get_by_label("密码").fill(fx.MONITOR_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return page, dialogs
+
+
+def test_new_items_appear_on_the_live_page_without_a_reload(app, browser):
+    base, db_path, ids = app
+    page, dialogs = open_logged_in(browser, base + "/")
+    page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    page.get_by_text(fx.EXPECTED_OPINION).wait_for(timeout=WAIT_MS)
+    # Whole period: the check must not depend on which side of Beijing midnight the test runs.
+    page.get_by_text("全部", exact=True).click()
+    page.get_by_text("共 7 条：").wait_for(timeout=WAIT_MS)
+    assert page.get_by_text(NEW_TEXT).count() == 0
+
+    fx.append_item(db_path, "live-new-1", NEW_TEXT, now=now_utc())
+
+    # The live fragment refreshes every second: the item shows up, and the report line counts it
+    # as not yet scored, with no navigation or reload on our side.
+    page.get_by_text(NEW_TEXT).first.wait_for(state="attached", timeout=WAIT_MS)
+    page.get_by_text("另有 2 条尚未评分").wait_for(timeout=WAIT_MS)
+    assert page.url.rstrip("/") == base
+    assert not dialogs
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(1500)  # let the charts finish drawing
+    page.screenshot(path=str(SCREENSHOTS / "live_monitor.png"))
+    page.close()
+
+
+def test_hostile_item_text_is_shown_as_text_in_the_browser(app, browser):
+    base, _, ids = app
+    # `?item=ID` on the main url survives the login (the monitor page forwards it to the item view).
+    page, dialogs = open_logged_in(browser, f"{base}/?item={ids['h1']}")
+    page.get_by_text("紧急通知：大蒜泡水连喝七天").first.wait_for(timeout=WAIT_MS)
+    body = page.locator("[data-testid='stText']").first.inner_text()
+    assert "<script>alert(1)</script>" in body
+    assert "[领取免费体检](javascript:alert(2))" in body
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.wait_for_timeout(1500)
+    assert not dialogs  # no script ran
+    page.screenshot(path=str(SCREENSHOTS / "item_view.png"))
+    page.close()
+
+
+def test_sources_page_renders_rejects_in_the_browser(app, browser):
+    base, _, _ = app
+    page, dialogs = open_logged_in(browser, base + "/")
+    page.get_by_role("link", name="数据源与质量").click()
+    page.get_by_role("heading", name="数据源与质量").wait_for(timeout=WAIT_MS)
+    page.get_by_text("连接超时").first.wait_for(timeout=WAIT_MS)
+    page.get_by_text('"text": "   "').first.wait_for(timeout=WAIT_MS)
+    assert not dialogs
+    page.screenshot(path=str(SCREENSHOTS / "sources.png"))
+    page.close()
+
