@@ -38,6 +38,9 @@ PAGES = {
     t("nav.section.data"): [
         st.Page("app_pages/sources.py", title=t("page.sources"), icon=":material/database:", url_path="sources"),
     ],
+    t("nav.section.reports"): [
+        st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),
+    ],
 }
 
 # Login first; the navigation then lists only the pages the user's role may open (rumourwatch/auth.py).

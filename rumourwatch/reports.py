@@ -848,6 +848,7 @@ def daily_chart_png(report: Report) -> bytes | None:
         values = [d[p] for d in daily]
         ax.bar(days, values, bottom=bottom, color=POLARITY_COLOURS[p], label=tr(f"polarity.{p}"), width=0.7)
         bottom = [b + v for b, v in zip(bottom, values)]
+    ax.yaxis.set_major_locator(_integer_ticks())
     ax.set_title(tr("volume.chart"), fontsize=11)
     ax.set_ylabel("条数")
     ax.spines[["top", "right"]].set_visible(False)
@@ -874,11 +875,18 @@ def units_chart_png(report: Report) -> bytes | None:
     colours = ["#c62828" if r["below_minimum"] else "#1565c0" for r in rows][::-1]
     ax.barh(names, values, color=colours)
     ax.axvline(s.data["minimum"], color="#555", linestyle="--", linewidth=1)
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.set_title(f"各单位本月发布澄清（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return _png(fig, plt)
+
+
+def _integer_ticks():
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _png(fig, plt) -> bytes:

@@ -1,0 +1,183 @@
+"""周报与月通报: the leaders' weekly summary and monthly notice, with week/month picker and downloads.
+
+The page renders the same computed `Report` that `rumourwatch report weekly|monthly` prints to
+HTML/PDF (through dashboard.data.report), and the same chart PNGs, so every figure matches the
+download. `?kind=weekly&period=2026-W47` opens a given report (links in notification mails).
+"""
+
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch import reports
+from rumourwatch.errors import ConfigError, RumourwatchError
+
+require_role("leader", "admin", "analyst", "monitor")
+
+st.title(t("reports.title"))
+st.caption(t("reports.caption"))
+
+try:
+    settings = data.settings()
+except ConfigError as exc:
+    st.error(t("error.config", detail=exc))
+    st.stop()
+path = settings.db_path
+if not data.database_exists(path):
+    st.info(t("reports.no_database"))
+    st.stop()
+
+now = data.now_utc()
+KINDS = ("weekly", "monthly")
+asked_kind = st.query_params.get("kind")
+asked_period = st.query_params.get("period")
+
+
+def _options(kind: str) -> list[reports.Period]:
+    """The current (unfinished) period and the twelve before it, newest first."""
+    current = reports.current_period(kind, now)
+    out = [current]
+    for _ in range(12):
+        out.append(out[-1].previous())
+    return out
+
+
+with st.sidebar:
+    kind = st.radio(t("reports.kind"), KINDS, format_func=lambda k: t(f"reports.kind.{k}"), horizontal=True,
+                    index=KINDS.index(asked_kind) if asked_kind in KINDS else 0, key="rep_kind")
+    options = _options(kind)
+    if asked_period and asked_period not in [p.label for p in options]:
+        try:  # an older period asked for by link
+            options.append(reports.parse_week(asked_period) if kind == "weekly" else reports.parse_month(asked_period))
+        except RumourwatchError:
+            pass
+    labels = [p.label for p in options]
+    default = labels.index(asked_period) if asked_period in labels else 1  # the last complete period
+    by_label = {p.label: p for p in options}
+    label = st.selectbox(t(f"reports.{'week' if kind == 'weekly' else 'month'}"), labels, index=default,
+                         format_func=lambda lb: t("reports.week.option", label=lb, start=by_label[lb].first_day,
+                                                  end=by_label[lb].last_day),
+                         key=f"rep_period_{kind}")
+    region = st.text_input(t("reports.region"), key="rep_region", help=t("reports.region.help")).strip() or None
+    with ui.friendly_errors():
+        known = data.platforms(path)
+    platform = st.selectbox(t("reports.platform"), [None, *known], key="rep_platform",
+                            format_func=lambda p: t("reports.platform.all") if p is None else p)
+    minimum = None
+    if kind == "monthly":
+        minimum = int(st.number_input(t("reports.minimum"), min_value=0, max_value=100,
+                                      value=reports.DEFAULT_UNIT_MONTHLY_MINIMUM, step=1, key="rep_minimum"))
+
+try:
+    report = data.report(path, kind, label, region, platform, settings.rumour_threshold, minimum, now=now)
+except RumourwatchError as exc:
+    st.error(t("error.store", detail=exc))
+    st.stop()
+report_json = report.to_json()
+
+# --- header and downloads ---------------------------------------------------------------------
+st.subheader(f"{report.title} · {reports.period_text(report)}")
+st.caption(" ".join([reports.generated_text(report), *report.scope]))
+base = reports.default_filename(report, "x")[:-2]
+cols = st.columns(3)
+cols[0].download_button(t("reports.download.html"), data.report_file(report_json, "html"), f"{base}.html",
+                        mime="text/html", key="dl_html", width="stretch")
+cols[1].download_button(t("reports.download.md"), data.report_file(report_json, "md"), f"{base}.md",
+                        mime="text/markdown", key="dl_md", width="stretch")
+if st.session_state.get("rep_pdf_for") == report_json:
+    try:
+        cols[2].download_button(t("reports.download.pdf"), data.report_file(report_json, "pdf"), f"{base}.pdf",
+                                mime="application/pdf", key="dl_pdf", width="stretch", type="primary")
+    except RumourwatchError as exc:
+        st.error(t("reports.pdf.error", detail=exc))
+elif cols[2].button(t("reports.pdf.make"), key="make_pdf", width="stretch"):
+    st.session_state["rep_pdf_for"] = report_json  # PDF takes seconds: made on request, then offered
+    st.rerun()
+
+
+def lines(items) -> None:
+    for line in items:
+        if line:
+            st.markdown("- " + ui.escape_md(line))
+
+
+def table(head, rows, link_col: int | None = None) -> None:
+    """A report table as a dataframe (cells are text, never markup); link cells show their url."""
+    records = []
+    for row in rows:
+        records.append([c[1] if isinstance(c, tuple) else c for c in row])
+    frame = pd.DataFrame(records, columns=head)
+    config = {head[link_col]: st.column_config.LinkColumn(head[link_col])} if link_col is not None else None
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+
+
+def empty(section) -> None:
+    st.info(section.message)
+
+
+# --- sections (same order and wording as the HTML / PDF) ------------------------------------------
+for section in report.sections:
+    st.header(section.title, divider="red")
+    if section.key == "volume":
+        vol = reports.volume_lines(report)
+        st.markdown(f"#### {ui.escape_md(vol[0])}")
+        if section.message:
+            empty(section)
+        lines(vol[1:])
+        chart = data.report_chart(report_json, "daily")
+        if chart:
+            st.image(chart, width="stretch")
+        if kind == "weekly" and not section.message:
+            table(*reports.daily_table(report))
+    elif section.key == "rumours":
+        if section.message:
+            empty(section)
+        else:
+            head, rows = reports.rumour_table(report)
+            table(head, rows, link_col=len(head) - 1)
+        if section.data.get("workflow_note"):
+            st.info(section.data["workflow_note"])
+    elif section.key == "alerts":
+        if not section.available or section.message:
+            empty(section)
+        else:
+            lines(reports.alerts_lines(report))
+            st.subheader(reports.tr("alerts.overdue"))
+            if section.data["overdue"]:
+                table(*reports.overdue_table(report))
+            else:
+                st.write(reports.tr("alerts.overdue.none"))
+    elif section.key == "experts":
+        if not section.available or section.message:
+            empty(section)
+        else:
+            lines(reports.experts_lines(report))
+            for title, head, rows in reports.expert_tables(report):
+                st.subheader(title)
+                table(head, rows)
+    elif section.key == "publishers":
+        if not section.available:
+            empty(section)
+        else:
+            lines(reports.publishers_lines(report))
+            if section.data.get("added"):
+                table(*reports.publishers_table(report))
+    elif section.key == "model":
+        if not section.available or section.message:
+            empty(section)
+        else:
+            lines(reports.model_lines(report))
+    elif section.key == "units":
+        if not section.available or section.message:
+            empty(section)
+        else:
+            lines(reports.units_lines(report))
+            chart = data.report_chart(report_json, "units")
+            if chart:
+                st.image(chart, width="stretch")
+            table(*reports.units_table(report))
+
+st.caption(reports.tr("footer"))

@@ -1,0 +1,103 @@
+"""The 周报与月通报 page (AppTest): the same figures as the PDF for the same week, downloads, empty
+states, and access for a leader."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import report_fixtures as fx
+from dashboard import data
+from dashboard.auth import login_for_test
+from rumourwatch import auth, reports, store
+
+APP = str(fx.ROOT / "dashboard" / "streamlit_app.py")
+PAGE = "app_pages/reports.py"
+LEADER, PASSWORD = "leader1", "fixture-password-1"
+
+
+@pytest.fixture
+def page_env(tmp_path, monkeypatch):
+    path = tmp_path / "dash.db"
+    db = store.open_db(path)
+    fx.build_all(db)
+    auth.create_user(db, LEADER, PASSWORD, "leader", actor="test", display_name="测试领导")
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
+    return path
+
+
+def open_page(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    login_for_test(at, LEADER)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown(at: AppTest) -> str:
+    parts = [str(e.value) for kind in ("markdown", "header", "subheader", "info", "caption")
+             for e in getattr(at, kind)]
+    return "\n".join(p.replace("\\", "") for p in parts)  # escape_md backslashes are not shown to users
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_page_shows_the_same_figures_as_the_pdf_for_the_same_week(page_env, tmp_path):
+    at = open_page(kind="weekly", period=fx.WEEK)
+    page = shown(at)
+    pdf = tmp_path / "w.pdf"
+    db = store.open_db(page_env, read_only=True)
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    reports.render_pdf(report, pdf)
+    pdf_text = flat(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout)
+    figures = [reports.volume_lines(report)[0], *reports.volume_lines(report)[1:], *reports.alerts_lines(report),
+               *reports.experts_lines(report), *reports.publishers_lines(report), *reports.model_lines(report)]
+    for line in figures:
+        assert line in page, line
+        assert flat(line) in pdf_text, line
+    # The tables carry the same rows too: the overdue list and the top rumours' spread.
+    frames = [df.value for df in at.dataframe]
+    spread = next(f for f in frames if "传播量" in f.columns)["传播量"].tolist()
+    assert spread == [r[4] for r in reports.rumour_table(report)[1]]
+    assert all(flat(s) in pdf_text for s in spread)
+    overdue = next(f for f in frames if "应发布时间" in f.columns)
+    assert overdue["预警"].tolist() == [f"#{o['alert_id']}" for o in report.section("alerts").data["overdue"]]
+
+
+def test_monthly_notice_lists_units_and_flags_the_ones_below_the_minimum(page_env):
+    at = open_page(kind="monthly", period=fx.MONTH)
+    units = next(df.value for df in at.dataframe if "达标情况" in df.value.columns)
+    flags = dict(zip(units["单位"], units["达标情况"]))
+    assert flags == {fx.UNIT_COUNTY: "未达标", fx.UNIT_HOSPITAL: "达标", fx.UNIT_IDLE: "未达标"}
+    # Lowering the minimum in the sidebar re-ranks at once.
+    at.number_input(key="rep_minimum").set_value(1).run()
+    units = next(df.value for df in at.dataframe if "达标情况" in df.value.columns)
+    assert dict(zip(units["单位"], units["达标情况"]))[fx.UNIT_COUNTY] == "达标"
+
+
+def test_downloads_offer_html_and_markdown_and_make_the_pdf_on_request(page_env):
+    at = open_page(kind="weekly", period=fx.WEEK)
+    assert [b.label for b in at.button if b.key == "make_pdf"] == ["生成 PDF"]
+    assert [d.proto.label for d in at.get("download_button")] == ["下载 HTML", "下载 Markdown"]
+    at.button(key="make_pdf").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "PDF 生成失败" not in shown(at)
+    assert [d.proto.label for d in at.get("download_button")] == ["下载 HTML", "下载 Markdown", "下载 PDF"]
+
+
+def test_empty_week_is_explained_not_an_error(page_env):
+    at = open_page(kind="weekly", period=fx.EMPTY_WEEK)
+    infos = [i.value for i in at.info]
+    assert "本周无预警数据。" in infos and "本周无健康相关媒体条目。" in infos
+    assert not at.error
