@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -27,7 +27,7 @@ from .records import UTC, parse_time
 # Cosine similarity at or above which an item counts as 已辟谣. Chosen on hand-checked pairs for
 # high precision; see data/labels/DEBUNK_MATCHES.md. `training/build_debunk_index.fit` re-derives
 # it from the labels with the index actually built and stores it on the object.
-DEFAULT_THRESHOLD = 0.30
+DEFAULT_THRESHOLD = 0.33
 
 SNIPPET_CHARS = 80
 LEAD_CHARS = 160  # opening of an article used when it quotes no explicit claim
@@ -44,6 +44,7 @@ _BOILERPLATE = (
     re.compile(r"^当前无WIFI.{0,60}?(?:继续播放|流量)\S*\s*"),
     re.compile(r"^人民网北京\d{1,2}月\d{1,2}日电\s*(?:（[^）]{0,30}）)?\s*"),
 )
+_DAY_ONLY = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
 
@@ -179,6 +180,7 @@ class DebunkIndex:
         self.urls: list[str] = []
         self.platforms: list[str] = []
         self.dates: list[datetime | None] = []
+        self.known_from: list[datetime | None] = []  # when each article counts as published
         self.snippets: list[str] = []
         self._epoch = np.zeros(0)
         self.rejected: list[tuple[int, str]] = []  # (input position, reason) of unusable articles
@@ -210,7 +212,12 @@ class DebunkIndex:
                 rejected.append((i, str(exc)))
                 continue
             key = (str(a.get("url") or ""), title)
-            row = {"title": title, "text": text, "url": key[0], "date": date,
+            known = date
+            if date is not None and _DAY_ONLY.match(str(a.get("date")).strip()):
+                # a day-precision date: the article may appear any time that day, so it counts
+                # as known only once the day is over (no peeking at a same-day clarification)
+                known = date + timedelta(days=1)
+            row = {"title": title, "text": text, "url": key[0], "date": date, "known": known,
                    "platform": str(a.get("platform") or "")}
             if key not in kept or len(text) > len(kept[key]["text"]):
                 kept[key] = row
@@ -246,7 +253,8 @@ class DebunkIndex:
         self.platforms = [r["platform"] for r in rows]
         self.dates = [r["date"] for r in rows]
         self.snippets = [_snippet(r["title"], r["text"]) for r in rows]
-        self._epoch = np.array([d.timestamp() if d else np.nan for d in self.dates])
+        self.known_from = [r["known"] for r in rows]
+        self._epoch = np.array([d.timestamp() if d else np.nan for d in self.known_from])
         self.rejected = rejected
         self.fitted_on = source
         return self
@@ -305,6 +313,7 @@ class DebunkIndex:
 
         `before` keeps only articles published strictly before that time (naive = China time),
         i.e. clarifications that could have been known then; undated articles are then left out.
+        An article dated by day only counts as published at the end of that day.
         """
         if k < 1:
             raise ValueError("k must be at least 1")
