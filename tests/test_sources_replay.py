@@ -250,3 +250,17 @@ def test_source_from_spec(tmp_path, bundle):
         source_from_spec("replay:fast=1", settings)
     with pytest.raises(SourceError, match="must be a number"):
         source_from_spec("replay:speed=quick", settings)
+
+
+def test_source_from_spec_passes_platform_and_model_holdout(tmp_path, bundle):
+    settings = load_settings(data_dir=str(bundle))
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "网传喝醋软化血管"}\n', encoding="utf-8")
+    [event] = source_from_spec(f"file:{path}", settings, platform="抖音").read(None)
+    assert event.record["platform"] == "抖音"
+
+    class ModelBundle:  # what the worker holds: a manifest with the training cutoffs
+        manifest = {"holdout": {"checked": "2020-03-01T03:30:00Z"}}
+
+    source = source_from_spec("replay:datasets=checked", settings, bundle=ModelBundle())
+    assert [e.record["id"] for e in source.read(None) if isinstance(e, RawItem)] == ["c3"]

@@ -46,28 +46,52 @@ def _replay_options(text: str) -> dict:
     return options
 
 
-def source_from_spec(spec: str, settings, holdout: dict | None = None) -> Source:
+HOLDOUT_MANIFEST_KEYS = ("holdout", "train_until", "trained_until")
+
+
+def holdout_from_bundle(bundle) -> dict | None:
+    """Replay cutoffs {dataset: time} from a model bundle: `bundle.holdout`, else the first of
+    `HOLDOUT_MANIFEST_KEYS` in `bundle.manifest` whose value is such a dict; None when absent."""
+    if bundle is None:
+        return None
+    direct = getattr(bundle, "holdout", None)
+    if isinstance(direct, dict):
+        return direct
+    manifest = getattr(bundle, "manifest", None) or {}
+    for key in HOLDOUT_MANIFEST_KEYS:
+        value = manifest.get(key) if isinstance(manifest, dict) else None
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if k in DATASET_FILES}
+    return None
+
+
+def source_from_spec(spec: str, settings, *, bundle=None, platform: str | None = None,
+                     holdout: dict | None = None) -> Source:
     """The source a spec names (see the module docstring); SourceError for an unknown spec.
 
-    `holdout` is passed to the replay (cutoffs per dataset from the model manifest).
+    `platform` fills records that name none (file and drop sources). The replay takes its
+    holdout cutoffs from `holdout`, else from the model `bundle` (see `holdout_from_bundle`),
+    so the demo replays only items the models were not trained on.
     """
     spec = (spec or "").strip()
     kind, sep, rest = spec.partition(":")
     kind = kind.strip().lower()
     rest = rest.strip()
     if kind == "file" and rest:
-        return file_source(rest)
+        return file_source(rest, platform=platform)
     if kind == "feed" and rest:
-        return FeedSource(rest)
+        return FeedSource(rest, **({"platform": platform} if platform else {}))
     if kind == "drop" and rest:
-        return DropFolderSource(rest)
+        return DropFolderSource(rest, platform=platform)
     if kind == "replay":
         options = _replay_options(rest)
         options.setdefault("speed", float(getattr(settings, "replay_speed", 60.0)))
+        if holdout is None:
+            holdout = holdout_from_bundle(bundle)
         return ReplaySource(settings.data_dir, holdout=holdout, **options)
     raise SourceError(f"unknown source spec {spec!r}: {SPEC_HELP}")
 
 
 __all__ = ["Source", "SourceStatus", "Event", "RawItem", "RawReaction", "RawReject",
            "JsonLinesSource", "CsvSource", "file_source", "FeedSource", "DropFolderSource",
-           "ReplaySource", "source_from_spec", "SPEC_HELP"]
+           "ReplaySource", "source_from_spec", "holdout_from_bundle", "SPEC_HELP"]
