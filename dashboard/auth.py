@@ -86,10 +86,19 @@ def current_user() -> dict | None:
     return user
 
 
-def _to_china(value: str | None) -> str:
+def to_china(value: str | None, seconds: bool = False) -> str:
+    """A stored UTC time as Beijing time for display ("" for none)."""
     if not value:
         return ""
-    return parse_time(value).astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    return parse_time(value).astimezone(CST).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+
+
+def run_db(fn, *args, **kwargs):
+    """Call `fn(db, ...)` on the dashboard's read-write connection (admin pages: users, audit).
+    AuthError and other RumourwatchErrors propagate for the page to show."""
+    conn = _auth_connection(_settings().db_path)
+    with conn.lock:
+        return fn(conn.db, *args, **kwargs)
 
 
 def login_form() -> None:
@@ -113,7 +122,7 @@ def login_form() -> None:
         token, user = _with_db(auth.login, username.strip(), password, policy())
     except auth.AuthError as exc:
         if exc.reason == "locked":
-            st.error(t("auth.locked", until=_to_china(exc.until)))
+            st.error(t("auth.locked", until=to_china(exc.until)))
         elif exc.reason == "disabled":
             st.error(t("auth.disabled"))
         else:

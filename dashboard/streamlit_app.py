@@ -41,6 +41,10 @@ PAGES = {
     t("nav.section.reports"): [
         st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),
     ],
+    t("nav.section.admin"): [
+        st.Page("app_pages/users.py", title=t("page.users"), icon=":material/manage_accounts:", url_path="users"),
+        st.Page("app_pages/audit.py", title=t("page.audit"), icon=":material/history:", url_path="audit"),
+    ],
 }
 
 # Login first; the navigation then lists only the pages the user's role may open (rumourwatch/auth.py).

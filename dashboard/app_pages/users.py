@@ -1,0 +1,105 @@
+"""用户管理: accounts, roles, disabling, password resets and unlocking. Admin only; every change is
+written to the audit log with the acting admin (rumourwatch/auth.py does the work)."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth as dashboard_auth
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch import auth
+from rumourwatch.errors import RumourwatchError
+
+user = require_role("admin")
+st.title(t("users.title"))
+
+flash = st.session_state.pop("users_flash", None)
+if flash:
+    st.success(flash)
+
+
+def act(message: str, fn, *args, **kwargs) -> None:
+    """Run an account change as the logged-in admin; show why it was refused, or rerun with a note."""
+    try:
+        dashboard_auth.run_db(fn, *args, **kwargs)
+    except auth.AuthError as exc:
+        st.error(t("users.refused", detail=exc))
+    except RumourwatchError as exc:
+        st.error(t("error.store", detail=exc))
+    else:
+        st.session_state["users_flash"] = message
+        st.rerun()
+
+
+def state_label(u: dict) -> str:
+    if u["disabled"]:
+        return t("users.state.disabled")
+    if u["locked_until"]:
+        return t("users.state.locked", until=dashboard_auth.to_china(u["locked_until"]))
+    return t("users.state.active")
+
+
+accounts = dashboard_auth.run_db(auth.list_users)
+frame = pd.DataFrame([{
+    t("users.col.username"): u["username"], t("users.col.name"): u["display_name"] or "",
+    t("users.col.role"): t(f"role.{u['role']}"), t("users.col.expert"): "" if u["expert_id"] is None else str(u["expert_id"]),
+    t("users.col.state"): state_label(u), t("users.col.last_login"): dashboard_auth.to_china(u["last_login_at"]),
+} for u in accounts])
+st.caption(t("users.count", n=len(accounts)))
+st.dataframe(frame, hide_index=True, width="stretch")
+
+roles = list(auth.ROLES)
+role_label = {r: t(f"role.{r}") for r in roles}
+
+st.subheader(t("users.add"))
+with st.form("add_user", clear_on_submit=True):
+    cols = st.columns(2)
+    new_name = cols[0].text_input(t("users.col.username"), help=t("users.username.help"), max_chars=32,
+                                 key="new_username")
+    display = cols[1].text_input(t("users.col.name"), max_chars=64, key="new_display")
+    new_role = cols[0].selectbox(t("users.col.role"), roles, format_func=role_label.get, index=0, key="new_role")
+    expert_id = cols[1].number_input(t("users.col.expert"), min_value=0, step=1, value=0,
+                                     help=t("users.expert.help"), key="new_expert")
+    pw1 = cols[0].text_input(t("auth.password"), type="password", help=t("users.password.help"), key="new_pw1")
+    pw2 = cols[1].text_input(t("users.password.repeat"), type="password", key="new_pw2")
+    add = st.form_submit_button(t("users.add.button"), type="primary")
+if add:
+    if pw1 != pw2:
+        st.error(t("users.password.mismatch"))
+    else:
+        act(t("users.added", name=new_name), auth.create_user, new_name.strip(), pw1, new_role, user["username"],
+            display_name=display.strip() or None, expert_id=int(expert_id) or None)
+
+if accounts:
+    st.subheader(t("users.change"))
+    names = [u["username"] for u in accounts]
+    pick = st.selectbox(t("users.pick"), names, key="users_pick")
+    chosen = next(u for u in accounts if u["username"] == pick)
+    tab_role, tab_state, tab_pw = st.tabs([t("users.tab.role"), t("users.tab.state"), t("users.tab.password")])
+    with tab_role:
+        role = st.selectbox(t("users.col.role"), roles, index=roles.index(chosen["role"]),
+                            format_func=role_label.get, key="users_role")
+        eid = st.number_input(t("users.col.expert"), min_value=0, step=1, value=chosen["expert_id"] or 0,
+                              key="users_expert", help=t("users.expert.help"))
+        if st.button(t("users.role.button"), key="users_role_btn"):
+            act(t("users.role.done", name=pick, role=role_label[role]), auth.set_role, pick, role,
+                user["username"], expert_id=int(eid) or None)
+    with tab_state:
+        st.caption(state_label(chosen))
+        if chosen["disabled"]:
+            if st.button(t("users.enable"), key="users_enable"):
+                act(t("users.enabled", name=pick), auth.set_disabled, pick, False, user["username"])
+        elif st.button(t("users.disable"), key="users_disable"):
+            act(t("users.disabled", name=pick), auth.set_disabled, pick, True, user["username"])
+        if chosen["locked_until"] and st.button(t("users.unlock"), key="users_unlock"):
+            act(t("users.unlocked", name=pick), auth.unlock, pick, user["username"])
+    with tab_pw:
+        with st.form("reset_pw", clear_on_submit=True):
+            r1 = st.text_input(t("auth.password"), type="password", help=t("users.password.help"))
+            r2 = st.text_input(t("users.password.repeat"), type="password")
+            reset = st.form_submit_button(t("users.password.button"))
+        if reset:
+            if r1 != r2:
+                st.error(t("users.password.mismatch"))
+            else:
+                act(t("users.password.done", name=pick), auth.set_password, pick, r1, user["username"])

@@ -1,0 +1,196 @@
+"""Login, role checks and the admin pages (users, audit) through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.auth import TOKEN_KEY, login_for_test
+from rumourwatch import auth, store
+from rumourwatch.config import REPO_ROOT
+
+APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
+USERS_PAGE = str(REPO_ROOT / "dashboard" / "app_pages" / "users.py")
+AUDIT_PAGE = str(REPO_ROOT / "dashboard" / "app_pages" / "audit.py")
+PW = "dashboard pw 1"
+ROLES = {"root": "admin", "mon": "monitor", "exp": "expert", "ana": "analyst", "boss": "leader"}
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    monkeypatch.setattr(auth, "SCRYPT_N", 2 ** 10)
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setenv("RUMOURWATCH_MAX_LOGIN_FAILURES", "3")
+    db = store.open_db(path)
+    for name, role in ROLES.items():
+        auth.create_user(db, name, PW, role, "test", expert_id=3 if role == "expert" else None)
+    return db
+
+
+def _app(path=APP) -> AppTest:
+    return AppTest.from_file(path, default_timeout=60)
+
+
+def _login(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def _errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_app_asks_for_login_first(app_db):
+    at = _app().run()
+    assert not at.exception
+    assert [x.value for x in at.title] == ["登录"]
+    assert at.text_input(key="login_password").proto.type == 1  # PASSWORD: typed characters are hidden
+
+
+def test_wrong_password_gives_a_chinese_error_and_right_one_logs_in(app_db):
+    at = _login(_app().run(), "mon", "not the password")
+    assert _errors(at) == ["用户名或密码错误，请重新输入。连续多次输错后账号将被临时锁定。"]
+    assert TOKEN_KEY not in at.session_state
+    at = _login(at, "mon", PW)
+    assert not at.exception and not _errors(at)
+    assert "当前用户：mon（舆情监测员）" in [c.value for c in at.sidebar.caption]
+
+
+def test_lockout_message_after_repeated_failures(app_db):
+    at = _app().run()
+    for _ in range(3):
+        at = _login(at, "ana", "wrong wrong")
+    assert _errors(at)[0].startswith("密码错误次数过多，账号已临时锁定")
+    at = _login(at, "ana", PW)
+    assert _errors(at)[0].startswith("密码错误次数过多")
+
+
+def test_expired_session_goes_back_to_login_with_a_note(app_db, monkeypatch):
+    at = _app()
+    token = login_for_test(at, "mon")
+    at.run()
+    assert [x.value for x in at.title] != ["登录"]
+    # Pretend the last activity was 31 minutes ago (default idle limit 30).
+    old = store.iso(store.now_utc() - timedelta(minutes=31))
+    app_db.execute("UPDATE sessions SET last_seen_at = ?", [old])
+    at.run()
+    assert [x.value for x in at.title] == ["登录"]
+    assert [w.value for w in at.warning] == ["登录已超时（超过 30 分钟无操作），请重新登录。"]
+    assert auth.session_user(app_db, token) is None
+
+
+def test_logout_button_ends_the_session(app_db):
+    at = _app()
+    token = login_for_test(at, "boss")
+    at.run()
+    at.sidebar.button(key="logout").click()
+    at.run()
+    assert [x.value for x in at.title] == ["登录"]
+    assert auth.session_user(app_db, token) is None
+
+
+def test_disabled_user_is_logged_out_on_next_click(app_db):
+    at = _app()
+    login_for_test(at, "mon")
+    at.run()
+    auth.set_disabled(app_db, "mon", True, "root")
+    at.run()
+    assert [x.value for x in at.title] == ["登录"]
+    at = _login(at, "mon", PW)
+    assert _errors(at) == ["该账号已停用，请联系管理员。"]
+
+
+@pytest.mark.parametrize("username", ["mon", "exp", "ana", "boss"])
+def test_admin_pages_refuse_other_roles(app_db, username):
+    for page in (USERS_PAGE, AUDIT_PAGE):
+        at = _app(page)
+        login_for_test(at, username)
+        at.run()
+        assert not at.exception
+        assert _errors(at)[0].startswith(f"当前角色（{auth_label(username)}）无权访问此页面")
+        assert not at.dataframe  # nothing of the page was drawn
+
+
+def auth_label(username: str) -> str:
+    return {"monitor": "舆情监测员", "expert": "专家", "analyst": "分析员", "leader": "领导",
+            "admin": "管理员"}[ROLES[username]]
+
+
+def test_page_without_login_shows_the_login_form(app_db):
+    at = _app(USERS_PAGE).run()
+    assert [x.value for x in at.title] == ["登录"] and not at.dataframe
+
+
+def test_admin_adds_a_user_changes_role_and_disables(app_db):
+    at = _app(USERS_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["用户名"]) == sorted(ROLES)
+    at.text_input(key="new_username").input("new.expert")
+    at.text_input(key="new_display").input("新专家")
+    at.selectbox(key="new_role").set_value("expert")
+    at.number_input(key="new_expert").set_value(12)
+    at.text_input(key="new_pw1").input("brand new pw")
+    at.text_input(key="new_pw2").input("brand new pw")
+    at.button[0].click()
+    at.run()
+    assert not at.exception and not _errors(at)
+    assert [s.value for s in at.success] == ["已创建账号 new.expert。"]
+    created = store.get_user(app_db, "new.expert")
+    assert created["role"] == "expert" and created["expert_id"] == 12
+    assert store.audit_entries(app_db, actor="root")[0]["action"] == "user.add"
+
+    at.selectbox(key="users_pick").set_value("mon")
+    at.run()
+    at.button(key="users_disable").click()
+    at.run()
+    assert store.get_user(app_db, "mon")["disabled"] == 1
+    assert [s.value for s in at.success] == ["已停用账号 mon。"]
+
+
+def test_admin_cannot_disable_the_last_admin_and_is_told_why(app_db):
+    at = _app(USERS_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    at.selectbox(key="users_pick").set_value("root")
+    at.run()
+    at.button(key="users_disable").click()
+    at.run()
+    assert _errors(at)[0].startswith("操作未执行：'root' is the last active admin")
+    assert store.get_user(app_db, "root")["disabled"] == 0
+
+
+def test_password_mismatch_is_refused(app_db):
+    at = _app(USERS_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    at.text_input(key="new_username").input("someone")
+    at.text_input(key="new_pw1").input("first pass 1")
+    at.text_input(key="new_pw2").input("other pass 2")
+    at.button[0].click()
+    at.run()
+    assert _errors(at) == ["两次输入的密码不一致，请重新输入。"]
+    assert store.get_user(app_db, "someone") is None
+
+
+def test_audit_page_lists_logins_and_changes(app_db):
+    auth.login(app_db, "mon", PW)
+    auth.set_role(app_db, "ana", "leader", "root")
+    at = _app(AUDIT_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame["操作"][:3]) == ["session.start", "user.role", "login"]
+    at.text_input(key="audit_actor").input("root")
+    at.run()
+    frame = at.dataframe[0].value
+    assert set(frame["操作人"]) == {"root"}
+    assert list(frame["操作"]) == ["user.role"]
