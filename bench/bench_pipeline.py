@@ -1,0 +1,80 @@
+"""Benchmark: end-to-end ingest + score throughput replaying the 110 k-post stream sample, in one
+worker process, into a fresh SQLite store. Prints figures (items/s, phase split, peak memory).
+
+    python bench/bench_pipeline.py [--limit N] [--datasets stream] [--db build/bench-pipeline.db]
+
+Needs trained models (`rumourwatch train`) and the data bundle (RUMOURWATCH_DATA_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rumourwatch import score, store  # noqa: E402
+from rumourwatch.config import load_settings  # noqa: E402
+from rumourwatch.nlp.bundle import ModelBundle  # noqa: E402
+from rumourwatch.sources.replay import ReplaySource  # noqa: E402
+from rumourwatch.worker import Worker  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=None, help="at most this many items per dataset")
+    ap.add_argument("--datasets", default="stream")
+    ap.add_argument("--db", type=Path, default=Path("build/bench-pipeline.db"))
+    ap.add_argument("--batch", type=int, default=1000)
+    args = ap.parse_args()
+
+    settings = load_settings()
+    t = time.perf_counter()
+    bundle = ModelBundle.load(settings.models_dir)
+    load_s = time.perf_counter() - t
+    print(f"models {bundle.version} loaded in {load_s:.1f}s; rss {peak_rss_mb():.0f} MB")
+
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(args.db) + suffix).unlink(missing_ok=True)
+    db = store.open_db(args.db)
+    source = ReplaySource.fast(settings.data_dir, datasets=args.datasets, limit=args.limit)
+    worker = Worker(db, [source], bundle, batch_size=args.batch, score_limit=10**9)
+
+    # time the two phases inside the same end-to-end run
+    timings = {"score": 0.0}
+    real_score_pending = score.score_pending
+
+    def timed_score_pending(*a, **k):
+        t0 = time.perf_counter()
+        n = real_score_pending(*a, **k)
+        timings["score"] += time.perf_counter() - t0
+        return n
+
+    score.score_pending = timed_score_pending
+    t0 = time.perf_counter()
+    stats = worker.poll_once()
+    total = time.perf_counter() - t0
+    score.score_pending = real_score_pending
+
+    items = store.count_items(db)
+    scored = db.execute("SELECT count(*) FROM items WHERE scored_at IS NOT NULL").fetchone()[0]
+    reactions = store.count_reactions(db)
+    print(f"{items:,} items ({scored:,} scored), {reactions:,} reactions, {stats.rejects:,} rejects, "
+          f"{db.execute('SELECT count(*) FROM clusters').fetchone()[0]:,} clusters")
+    print(f"end to end: {total:.1f}s = {items / total:,.0f} items/s (target >= 2,000)")
+    print(f"  ingest (read, normalise, dedupe, cluster, store): {total - timings['score']:.1f}s")
+    print(f"  score (load, models, debunk match, store):        {timings['score']:.1f}s "
+          f"= {scored / max(timings['score'], 1e-9):,.0f} items/s")
+    print(f"peak memory (max RSS): {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
