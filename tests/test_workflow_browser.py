@@ -1,0 +1,207 @@
+"""The response workflow in a real browser (headless Chromium via Playwright, Debian's chromium).
+
+A monitor confirms a suggested expert; that expert declines and the task is reassigned to the next
+suggestion, who sees it in their own workbench. A second alert goes assign → accept → draft →
+review (by another expert) → publish, and the item's whole cluster then shows as clarified.
+Chromium missing is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from rumourwatch import experts, store
+from rumourwatch.config import REPO_ROOT
+
+from workflow_helpers import PASSWORD, seed_workflow_db
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT_MS = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
+                    "the workflow browser test never skips")
+    tmp = tmp_path_factory.mktemp("workflow_browser")
+    db_path = tmp / "workflow.db"
+    info = seed_workflow_db(db_path, datetime.now(timezone.utc).replace(microsecond=0))
+    port = _free_port()
+    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"),
+               RUMOURWATCH_ALERT_RULES=str(REPO_ROOT / "config" / "alert_rules.toml"))
+    log = open(tmp / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "streamlit_app.py"),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not answer on {base} within 60 s:\n{log.read()}")
+            time.sleep(0.5)
+        yield base, db_path, info
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(browser, base: str, username: str, nav: str, alert_id: int | None = None):
+    """A fresh browser context (its own session) logged in as `username`, on the page `nav` of the
+    sidebar. The session lives in the browser tab, so pages are reached by the app's own links."""
+    context = browser.new_context(viewport={"width": 1440, "height": 2400}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(base + "/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("当前用户").first.wait_for(timeout=WAIT_MS)
+    goto(page, nav, alert_id)
+    return page
+
+
+def goto(page, nav: str, alert_id: int | None = None) -> None:
+    """Open a page from the sidebar (and an alert on the 预警 page); also how a view is refreshed."""
+    page.get_by_role("link", name=nav).click()
+    page.get_by_role("heading", name={"预警": "预警与处置时限", "专家工作台": "专家工作台"}[nav]).wait_for(timeout=WAIT_MS)
+    if alert_id is not None:
+        fill(page, "预警编号", str(alert_id))
+        page.get_by_role("button", name="查看预警").click()
+        page.get_by_role("heading", name=f"预警 #{alert_id}（").wait_for(timeout=WAIT_MS)
+
+
+def click(page, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    page.get_by_text("已完成：" + name).first.wait_for(timeout=WAIT_MS)
+
+
+def fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label)
+    box.fill(value)
+    box.press("Tab")  # commit the value to the script before pressing a button
+    page.wait_for_timeout(300)
+
+
+def _db(db_path):
+    return store.open_db(db_path)
+
+
+def _alert_for(db, copies: int) -> int:
+    return next(a["id"] for a in store.list_alerts(db) if a["item_count"] == copies)
+
+
+def test_declined_assignment_is_reassigned_to_the_next_suggestion(app, browser):
+    base, db_path, info = app
+    db = _db(db_path)
+    alert_id = _alert_for(db, 1)
+    ranked = experts.suggest_experts(db, alert_id)
+    first, second = ranked[0], ranked[1]
+    monitor = login(browser, base, "monitor1", "预警", alert_id)
+    click(monitor, f"指派给 {first['name']}")
+    [offer] = store.alert_assignments(db, alert_id)
+    assert (offer["expert_id"], offer["status"], offer["assigned_by"]) == (first["expert_id"], "offered", "monitor1")
+
+    user_of = {v: k for k, v in {"li": info["experts"]["李样本"], "zhang": info["experts"]["张示例"],
+                                  "wang": info["experts"]["王虚构"], "qian": info["experts"]["钱测试"]}.items()}
+    declining = login(browser, base, user_of[first["expert_id"]], "专家工作台")
+    fill(declining, f"婉拒理由（任务 #{offer['id']}）", "时间冲突，无法在时限内完成")
+    click(declining, f"婉拒任务 #{offer['id']}")
+    old, new = store.alert_assignments(db, alert_id)
+    assert old["status"] == "declined" and old["decline_reason"] == "时间冲突，无法在时限内完成"
+    assert (new["expert_id"], new["status"], new["assigned_by"]) == (second["expert_id"], "offered", "system:reassign")
+    # the next expert finds it in their own queue; the one who declined no longer does
+    nxt = login(browser, base, user_of[second["expert_id"]], "专家工作台")
+    nxt.get_by_role("button", name=f"接受任务 #{new['id']}").wait_for(timeout=WAIT_MS)
+    goto(declining, "专家工作台")
+    declining.get_by_text("暂无待处理任务").wait_for(timeout=WAIT_MS)
+    for p in (monitor, declining, nxt):
+        p.context.close()
+
+
+def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, browser):
+    base, db_path, info = app
+    db = _db(db_path)
+    alert_id = _alert_for(db, 3)
+    monitor = login(browser, base, "monitor1", "预警", alert_id)
+    monitor.get_by_text("剩余 4 小时").first.wait_for(timeout=WAIT_MS)  # the 5 h clock
+    top = experts.suggest_experts(db, alert_id)[0]
+    assert top["name"] == "李样本"
+    click(monitor, "指派给 李样本")
+    [task] = [a for a in store.alert_assignments(db, alert_id) if a["status"] == "offered"]
+
+    li = login(browser, base, "li", "专家工作台")
+    li.get_by_text("淡盐水").first.wait_for(timeout=WAIT_MS)  # the item's text, shown as text
+    click(li, f"接受任务 #{task['id']}")
+    fill(li, "澄清标题", "喝淡盐水不能预防示例病毒感染")
+    fill(li, "澄清正文", "示例澄清：目前没有证据表明淡盐水可以预防病毒感染，请以权威机构发布的信息为准。")
+    fill(li, "参考资料", "《健康素养66条》（示例引用）")
+    click(li, f"保存草稿（任务 #{task['id']}）")
+    click(li, f"提交审核（任务 #{task['id']}）")
+    [clar] = store.clarifications_for_alert(db, alert_id)
+    assert clar["status"] == "in_review" and clar["author"] == "li"
+    goto(li, "专家工作台")
+    li.get_by_text("暂无待审核稿件").wait_for(timeout=WAIT_MS)  # an author never reviews their own draft
+
+    zhang = login(browser, base, "zhang", "专家工作台")
+    click(zhang, f"通过审核 #{clar['id']}")
+    fill(zhang, f"发布链接（稿件 #{clar['id']}）", "https://example.org/piyao/2026/001")
+    click(zhang, f"记录发布 #{clar['id']}")
+
+    alert = store.get_alert(db, alert_id)
+    assert alert["status"] == "published" and alert["responded_at"] is not None
+    for item_id in info["copies"]:
+        assert experts.item_clarification(db, item_id)["published_url"] == "https://example.org/piyao/2026/001"
+    steps = [s["step"] for s in store.alert_steps(db, alert_id)]
+    assert steps[-6:] == ["assigned", "accepted", "drafted", "submitted", "approved", "published"]
+
+    goto(monitor, "预警", alert_id)
+    monitor.get_by_text("该条目所在的整组相似条目已澄清").wait_for(timeout=WAIT_MS)
+    monitor.get_by_text("已澄清").first.wait_for(timeout=WAIT_MS)
+    for p in (monitor, li, zhang):
+        p.context.close()
