@@ -274,9 +274,14 @@ def quality_flags(row: dict) -> list[str]:
     return [str(f) for f in flags] if isinstance(flags, list) else [str(flags)]
 
 
-def cumulative_reactions(rows: list[dict]) -> list[dict]:
-    """Running count of reposts and comments by time (China time), for the reactions chart."""
-    out, totals = [], {"repost": 0, "comment": 0}
+def cumulative_reactions(rows: list[dict], start: str | None = None) -> list[dict]:
+    """Running count of reposts and comments by time (China time), for the reactions chart.
+
+    With `start` (the item's publication time) each kind starts from zero there, so the chart
+    shows how fast reactions came after the post.
+    """
+    totals = {"repost": 0, "comment": 0}
+    out = [{"time": to_china(start), "kind": k, "cumulative": 0} for k in totals] if start else []
     for r in sorted((r for r in rows if r.get("at")), key=lambda r: r["at"]):
         if r["kind"] not in totals:
             continue

@@ -65,3 +65,11 @@ def test_reactions_accumulate_per_kind_in_time_order_in_china_time():
         {"time": "2026-11-23 10:10", "kind": "comment", "cumulative": 1},
         {"time": "2026-11-23 10:20", "kind": "repost", "cumulative": 2},
     ]
+
+
+def test_reaction_series_start_from_zero_at_publication():
+    rows = [{"kind": "comment", "at": "2026-11-23T02:10:00Z"}]
+    series = data.cumulative_reactions(rows, start="2026-11-23T01:55:00Z")
+    assert series[:2] == [{"time": "2026-11-23 09:55", "kind": "repost", "cumulative": 0},
+                          {"time": "2026-11-23 09:55", "kind": "comment", "cumulative": 0}]
+    assert series[-1] == {"time": "2026-11-23 10:10", "kind": "comment", "cumulative": 1}

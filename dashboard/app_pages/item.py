@@ -113,7 +113,7 @@ def show_item(item: dict) -> None:
     tabs = st.tabs([t("item.tab.reactions"), t("item.tab.scores"), t("item.tab.explain"),
                     t("item.tab.debunks"), t("item.tab.cluster")])
     with tabs[0]:
-        show_reactions(item["id"])
+        show_reactions(item)
     with tabs[1]:
         show_scores(item["id"])
     with tabs[2]:
@@ -128,12 +128,13 @@ _FLAG_KEYS = {"flag.missing_author", "flag.missing_time", "flag.missing_source",
               "flag.very_long"}
 
 
-def show_reactions(item_id: int) -> None:
+def show_reactions(item: dict) -> None:
+    item_id = item["id"]
     rows = data.reactions(path, item_id)
     if not rows:
         st.info(t("item.reactions.empty"))
         return
-    series = data.cumulative_reactions(rows)
+    series = data.cumulative_reactions(rows, start=item.get("published_at"))
     if series:
         frame = pd.DataFrame(series)
         frame[t("col.time")] = pd.to_datetime(frame["time"])
@@ -143,7 +144,7 @@ def show_reactions(item_id: int) -> None:
             alt.Chart(frame)
             .mark_line(interpolate="step-after", point=True)
             .encode(x=alt.X(f"{t('col.time')}:T", title=None, axis=alt.Axis(format="%m-%d %H:%M")),
-                    y=alt.Y(f"{t('col.cumulative')}:Q", title=t("col.cumulative")),
+                    y=alt.Y(f"{t('col.cumulative')}:Q", title=t("col.cumulative"), axis=alt.Axis(tickMinStep=1)),
                     color=alt.Color(f"{t('col.kind')}:N", legend=alt.Legend(orient="top", title=None),
                                     scale=alt.Scale(domain=[t("kind.repost"), t("kind.comment")],
                                                     range=["#1f77b4", "#ff7f0e"])),
@@ -177,7 +178,7 @@ def show_scores(item_id: int) -> None:
                  alt.Tooltip(f"{t('col.probability')}:Q", format=".1%"), t("col.reactions_seen"), t("col.model")])
     rule = alt.Chart(pd.DataFrame({"y": [settings.rumour_threshold]})).mark_rule(
         color="#c62828", strokeDash=[6, 4]).encode(y="y:Q")
-    chart = (base.mark_line(point=True) + rule).properties(height=280, title=t("item.scores.chart"))
+    chart = (base.mark_line(point=True, interpolate="step-after") + rule).properties(height=280, title=t("item.scores.chart"))
     st.altair_chart(chart, width="stretch")
     st.caption(t("item.scores.caption", threshold=settings.rumour_threshold))
 

@@ -46,8 +46,8 @@ def sources_panel() -> None:
         if status:
             frame = pd.DataFrame([{
                 t("col.source"): s["source"], t("col.position"): s.get("position") or "",
-                t("col.updated"): data.to_china(s.get("updated_at")), t("col.items_seen"): s.get("items_seen") or 0,
-                t("col.last_error"): s.get("last_error") or "", t("col.last_error_at"): data.to_china(s.get("last_error_at")),
+                t("col.updated"): data.to_china(s.get("updated_at")) or "", t("col.items_seen"): s.get("items_seen") or 0,
+                t("col.last_error"): s.get("last_error") or "", t("col.last_error_at"): data.to_china(s.get("last_error_at")) or "",
             } for s in status])
             st.dataframe(frame, hide_index=True, width="stretch")
         else:
@@ -64,11 +64,11 @@ def sources_panel() -> None:
             t("col.origin"): " ".join(x for x in (r.get("origin"), r.get("position")) if x),
             t("col.reason"): r["reason"], t("col.raw"): ui.one_line(r.get("raw"), 160),
         } for r in rows])
-        event = st.dataframe(frame, hide_index=True, width="stretch", height=360, key="rejects",
+        event = st.dataframe(frame, hide_index=True, width="stretch", key="rejects",
                              on_select="rerun", selection_mode="single-row",
                              column_config={t("col.id"): st.column_config.NumberColumn(format="%d", width="small"),
-                                            t("col.reason"): st.column_config.TextColumn(width="medium"),
-                                            t("col.raw"): st.column_config.TextColumn(width="large")})
+                                            t("col.reason"): st.column_config.TextColumn(width="large"),
+                                            t("col.raw"): st.column_config.TextColumn(width="medium")})
         picked = event.selection.rows if event is not None else []
         chosen = rows[picked[0]] if picked else rows[0]
         st.markdown(f"**{t('sources.reject.raw', id=chosen['id'])}**")
