@@ -40,7 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cluster_threshold", 0.8,
             "Jaccard similarity of text shingles above which two items join one cluster."),
     Setting("max_text_chars", 20000,
-            "Texts longer than this are truncated on ingest (the original length is kept)."),
+            "Models read at most this many characters of a text; the store keeps the whole text."),
     Setting("timezone", "Asia/Shanghai", "Time zone in which times are shown to users."),
     Setting("dashboard_refresh_seconds", 5, "How often the live dashboard refreshes itself."),
     Setting("session_idle_minutes", 30.0,
