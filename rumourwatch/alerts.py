@@ -305,8 +305,9 @@ def _evaluate_rumours(db, now: datetime, rules: dict, touched: set) -> None:
     r = rules["rumour"]
     if not r["enabled"]:
         return
-    since = store.workflow_state(db, "alerts.scored_mark")
-    mark = store.max_scored_at(db)
+    # Score rows are append-only, so their id marks exactly what was scored since the last pass.
+    since = int(store.workflow_state(db, "alerts.score_mark") or 0)
+    mark = store.max_score_id(db)
     candidates = store.scored_candidates(db, since, r["min_probability"], r["health_only"])
     velocity_since = iso(now - timedelta(hours=r["velocity_window_hours"]))
     seen = set()
@@ -326,8 +327,7 @@ def _evaluate_rumours(db, now: datetime, rules: dict, touched: set) -> None:
         alert_id, changed = _upsert_alert(db, now, rules, key, "rumour", severity, reason, fields, _public_metrics(m))
         if changed:
             touched.add(alert_id)
-    if mark:
-        store.set_workflow_state(db, "alerts.scored_mark", mark)
+    store.set_workflow_state(db, "alerts.score_mark", str(mark))
 
 
 def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:

@@ -555,20 +555,15 @@ def set_workflow_state(db, key: str, value: str | None) -> None:
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
 
 
-def scored_candidates(db, since: str | None, min_probability: float, health_only: bool) -> list[dict]:
-    """Items scored at or after `since` whose rumour probability passes the threshold."""
-    where = ["rumour_probability >= ?"]
-    params: list = [min_probability]
-    if since:
-        where.append("scored_at >= ?")
-        params.append(since)
-    if health_only:
-        where.append("health_related = 1")
-    return _rows(db, f"SELECT id, cluster_id, scored_at FROM items WHERE {' AND '.join(where)}", params)
+def scored_candidates(db, after_score_id: int, min_probability: float, health_only: bool) -> list[dict]:
+    """Items (re)scored since score row `after_score_id` whose rumour probability passes the threshold."""
+    health = " AND i.health_related = 1" if health_only else ""
+    return _rows(db, f"""SELECT DISTINCT i.id, i.cluster_id FROM scores s JOIN items i ON i.id = s.item_id
+                         WHERE s.id > ? AND i.rumour_probability >= ?{health}""", [after_score_id, min_probability])
 
 
-def max_scored_at(db) -> str | None:
-    return db.execute("SELECT max(scored_at) FROM items").fetchone()[0]
+def max_score_id(db) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM scores").fetchone()[0]
 
 
 def items_after(db, after_id: int, limit: int = 50000) -> list[dict]:

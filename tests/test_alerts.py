@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -177,3 +177,42 @@ def test_rules_file_round_trips_and_names_bad_keys(tmp_path):
 def test_shipped_rules_file_is_valid():
     r = alerts.load_rules(alerts.DEFAULT_RULES_PATH)
     assert r["clocks"]["respond_hours"] == 5 and r["clocks"]["conference_hours"] == 24
+
+
+def test_worker_then_evaluate_alerts_one_alert_per_cluster_across_polls(tmp_path, db_path, rule_bundle):
+    """The live path: the worker ingests and scores, then evaluate_alerts runs (as worker.py will).
+    Copies arriving over several polls grow one alert; a second rumour gets its own."""
+    from rumourwatch.sources import file_source
+    from rumourwatch.worker import Worker
+
+    start = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+    clock = FixedClock(start)
+    feed = tmp_path / "feed.jsonl"
+    db = store.open_db(db_path)
+    r = rules(rumour={"min_probability": 0.6, "levels": [{"severity": "二级", "min_copies": 3},
+                                                         {"severity": "三级", "min_copies": 2}]})
+    rumour = "转发扩散：示例病毒靠喝白酒就能杀死，家里常备白酒就不会被感染"
+    other = "转发：示例县明天起开展免费体检活动，地点在县医院门诊楼一楼大厅"
+    doubt = [{"date": "2026-11-23 14:10", "text": "这是谣言吧", "user_id": "u1"}]
+
+    def post(n, text):
+        return json.dumps({"id": f"p{n}", "text": text, "date": "2026-11-23 14:00", "reposts": doubt},
+                          ensure_ascii=False) + "\n"
+
+    with open(feed, "a", encoding="utf-8") as fh:
+        fh.write(post(1, rumour) + post(2, rumour) + post(3, other))
+    for poll, extra in enumerate([[], [post(4, rumour), post(5, other)], [post(6, rumour)]]):
+        if extra:
+            with open(feed, "a", encoding="utf-8") as fh:
+                fh.writelines(extra)
+        worker = Worker(db, [file_source(str(feed))], rule_bundle, clock=clock)  # a restart each poll
+        worker.poll_once()
+        evaluate_alerts(db, clock(), r)
+        clock.advance(minutes=10)
+    views = list_alerts(db, clock())
+    assert len(views) == 2  # six posts, two clusters, two alerts
+    by_copies = {v["item_count"]: v for v in views}
+    assert set(by_copies) == {4, 2}
+    assert by_copies[4]["severity"] == "二级" and by_copies[2]["severity"] == "三级"
+    assert by_copies[4]["created_at"] == iso(start)  # the clock starts when the cluster first alerted
+    assert by_copies[4]["respond_by"] == iso(start + timedelta(hours=5))
