@@ -27,7 +27,10 @@ def parse_time(value) -> datetime | None:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):  # NaN, inf, or outside the years 1-9999
+            raise RecordError(f"unreadable timestamp {value!r}: not a time between the years 1 and 9999") from None
     elif isinstance(value, str):
         text = value.strip()
         dt = None
@@ -48,7 +51,10 @@ def parse_time(value) -> datetime | None:
         raise RecordError(f"date must be a string, got {type(value).__name__}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=CST)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 China time is before the year 1 in UTC
+        raise RecordError(f"date {value!r} is out of range") from None
 
 
 def iso(dt: datetime | None) -> str | None:
