@@ -123,7 +123,7 @@ def parse_score_line(line: str, line_no: int, as_of_hours: float | None) -> Pars
         return None
     try:
         record = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep for the parser
         return ParsedLine(line_no, line_no, error=f"line {line_no}: invalid JSON: {exc}")
     if not isinstance(record, dict):
         return ParsedLine(line_no, line_no, error=f"line {line_no}: expected a JSON object, got {type(record).__name__}")
@@ -180,6 +180,14 @@ def score_file(input_path: str | Path, output_path: str | Path, bundle, as_of_ho
     return counts
 
 
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _write_batch(batch: list[ParsedLine], fout, bundle, max_chars: int, counts: dict) -> None:
     good = [p for p in batch if p.doc is not None]
     results = iter(_score_docs(bundle, [p.doc for p in good], max_chars) if good else [])
@@ -197,4 +205,7 @@ def _write_batch(batch: list[ParsedLine], fout, bundle, max_chars: int, counts: 
                 if res.get(extra) is not None:
                     out[extra] = res[extra]
             counts["scored"] += 1
-        fout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        text = json.dumps(out, ensure_ascii=False)
+        if not _utf8_ok(text):  # a lone surrogate escape from the input (e.g. in the id): keep it escaped
+            text = json.dumps(out)
+        fout.write(text + "\n")
