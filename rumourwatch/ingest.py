@@ -51,10 +51,10 @@ def _int(record: dict, key: str) -> int:
         return 0
     try:
         n = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
         raise RecordError(f"{key} must be a whole number, got {value!r}") from None
-    if n < 0:
-        raise RecordError(f"{key} must not be negative, got {n}")
+    if n < 0 or n >= 2 ** 63:  # beyond 2**63 SQLite cannot store it
+        raise RecordError(f"{key} must be between 0 and 2^63, got {n}")
     return n
 
 
