@@ -315,7 +315,7 @@ def _workflow_gap(db, *tables: str) -> str | None:
 # --- sections -------------------------------------------------------------------------------
 
 def _volume(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
-    this, prev = tr(f"this.{period.kind}"), tr(f"prev.{period.kind}")
+    this = tr(f"this.{period.kind}")
     counts = store.polarity_counts(db, period.start, period.end, platforms=platforms, health_only=True)
     prev_counts = store.polarity_counts(db, previous.start, previous.end, platforms=platforms, health_only=True)
     summary = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms)
@@ -1115,8 +1115,8 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
                   "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
                   "--disable-client-side-phishing-detection", "--disable-domain-reliability", "--disable-breakpad",
-                  "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
-                  "DialMediaRouteProvider",
+                  ("--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
+                   "DialMediaRouteProvider"),
                   "--host-resolver-rules=MAP * ~NOTFOUND", "--mute-audio", "--no-pdf-header-footer",
                   "--run-all-compositor-stages-before-draw")
 
@@ -1147,7 +1147,8 @@ def html_to_pdf(html: str, output: str | Path) -> Path:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={target}",
                page.as_uri()]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_SECONDS)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_SECONDS,
+                                  check=False)
         except subprocess.TimeoutExpired:
             raise ReportError(f"Chromium did not finish printing the PDF within {CHROMIUM_TIMEOUT_SECONDS} s") from None
         except OSError as exc:

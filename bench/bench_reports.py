@@ -1,0 +1,48 @@
+"""Benchmark: the weekly summary and monthly notice on a store of 1 M items. Prints figures.
+
+    python bench/bench_reports.py [--items 1000000] [--db build/bench-1m.db]
+
+Reuses the synthetic store of bench_queries.py (items over 90 days; no workflow rows, so the
+workflow sections compute their empty state), then times compute and each renderer (median of 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_queries import build, timed  # noqa: E402
+
+from rumourwatch import reports, store  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--items", type=int, default=1_000_000)
+    ap.add_argument("--db", type=Path, default=Path("build/bench-1m.db"))
+    args = ap.parse_args()
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    build(args.db, args.items, now)
+    db = store.open_db(args.db, read_only=True)
+    week, month = reports.last_complete("weekly", now).label, reports.last_complete("monthly", now).label
+    weekly = reports.compute_weekly(db, week, now=now)
+    monthly = reports.compute_monthly(db, month, now=now)
+    print(f"store: {store.count_items(db):,} items; week {week}: "
+          f"{weekly.section('volume').data['items']:,} items; month {month}: "
+          f"{monthly.section('volume').data['items']:,} items")
+    print(f"compute weekly      {timed(lambda: reports.compute_weekly(db, week, now=now), 3):8.0f} ms")
+    print(f"compute monthly     {timed(lambda: reports.compute_monthly(db, month, now=now), 3):8.0f} ms")
+    print(f"render markdown     {timed(lambda: reports.render_markdown(weekly), 3):8.0f} ms")
+    print(f"render html+charts  {timed(lambda: reports.render_html(weekly), 3):8.0f} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"render pdf          {timed(lambda: reports.render_pdf(weekly, Path(tmp) / 'w.pdf'), 3):8.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
