@@ -101,10 +101,6 @@ def _item_count(db) -> int:
     return store.count_items(db)
 
 
-def _cluster_size(db, cluster_id: int) -> int:
-    return db.execute("SELECT count(*) FROM items WHERE cluster_id = ?", [cluster_id]).fetchone()[0]
-
-
 def _filtered(fn):
     """Store queries take `platforms` as a list; cache keys need tuples."""
     def call(db, *args, platforms=None, **kwargs):
@@ -129,7 +125,6 @@ _QUERIES = {
     "list_rejects": store.list_rejects,
     "count_rejects": store.count_rejects,
     "count_items": _item_count,
-    "cluster_size": _cluster_size,
 }
 
 
@@ -236,9 +231,12 @@ def latest(path: str, filters: Filters, limit: int = FEED_LIMIT, now: datetime |
     return _query(path, "latest_items", start, end, limit, **filters.store_kwargs())
 
 
-def top_rumours(path: str, filters: Filters, limit: int = TOP_LIMIT, now: datetime | None = None) -> list[dict]:
+def top_rumours(path: str, filters: Filters, threshold: float, limit: int = TOP_LIMIT,
+                now: datetime | None = None) -> list[dict]:
+    """Flagged items (probability at or above `threshold`, or the filter's floor if higher), one per cluster."""
     start, end = period_bounds(filters.period, filters.custom, now)
-    return _query(path, "top_rumours", start, end, limit, **filters.store_kwargs())
+    kwargs = dict(filters.store_kwargs(), min_probability=max(filters.min_probability, threshold))
+    return _query(path, "top_rumours", start, end, limit, **kwargs)
 
 
 # --- item view ----------------------------------------------------------------------------

@@ -97,9 +97,17 @@ def test_platform_probability_and_health_filters_narrow_the_line(app_env):
 def test_top_rumours_show_one_row_per_cluster_with_its_copies(app_env):
     at = run_page()
     top = table_with(at, "副本数")[0]
-    assert list(top["编号"][:2]) == [app_env["w1"], app_env["h1"]]
+    assert list(top["编号"]) == [app_env["w1"], app_env["h1"]]  # only flagged items (>= 50%)
     assert top.iloc[0]["副本数"] == 2
     assert app_env["c1"] not in set(top["编号"])  # the copy is folded into its cluster
+
+
+def test_top_rumours_say_so_when_nothing_reaches_the_threshold(app_env, monkeypatch):
+    monkeypatch.setenv("RUMOURWATCH_RUMOUR_THRESHOLD", "0.95")
+    at = run_page()
+    assert not table_with(at, "副本数")
+    assert any("暂无谣言概率达到 95% 的条目" in i.value for i in at.info)
+    assert metric(at, "疑似谣言") == "0"
 
 
 def test_feed_lists_newest_first_with_chinese_polarity_and_hostile_text_as_plain_cells(app_env):

@@ -109,12 +109,12 @@ def live_panel() -> None:
                 st.info(t("empty.no_items_in_filter"))
 
         st.subheader(t("live.top"))
-        top = data.top_rumours(path, filters, now=now)
+        top = data.top_rumours(path, filters, settings.rumour_threshold, now=now)
         if top:
             st.caption(t("live.top.caption"))
             ui.items_table(top, key="top", with_copies=True)
         else:
-            st.info(t("live.top.empty"))
+            st.info(t("live.top.empty", threshold=settings.rumour_threshold))
 
         st.subheader(t("live.feed"))
         feed = data.latest(path, filters, now=now)
