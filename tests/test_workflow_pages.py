@@ -69,3 +69,27 @@ def test_expert_cannot_open_the_roster(seeded):
     path, info, now = seeded
     at = _run("expert_pool.py", "li", path)
     assert at.error and "无权访问" in at.error[0].value
+
+
+def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path, monkeypatch):
+    path, info, now = seeded
+    import shutil
+
+    from rumourwatch import alerts
+
+    rules_file = tmp_path / "rules.toml"
+    shutil.copy(REPO_ROOT / "config" / "alert_rules.toml", rules_file)
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(rules_file))
+    at = _run("rules.py", "admin1", path)
+    keywords = next(a for a in at.text_area if a.label == "关注词（每行一个）")
+    keywords.set_value("示例关注词\n另一个词")
+    next(b for b in at.button if b.label == "保存规则").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["示例关注词", "另一个词"]
+    quiet = next(x for x in at.text_input if x.label.startswith("免打扰时段"))
+    quiet.set_value("整夜")
+    next(b for b in at.button if b.label == "保存规则").click()
+    at.run()
+    assert at.error and "notify.quiet_hours" in at.error[0].value
+    assert alerts.load_rules(rules_file)["notify"]["quiet_hours"] == "22:00-07:00"  # unchanged
