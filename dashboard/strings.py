@@ -172,6 +172,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.scores.empty": "该条目尚未评分：评分程序运行后会显示。",
         "item.explain.caption": "以下词语或互动使谣言概率升高（贡献越大影响越大）。",
         "item.explain.empty": "模型没有给出推高谣言概率的依据。",
+        "explain.kind.words": "正文词语",
+        "explain.kind.reactions": "转发/评论",
         "item.debunks.caption": "与本条最相似的已发布辟谣/澄清文章。",
         "item.debunks.open": "打开",
         "item.debunks.empty": "知识库中未找到相似的辟谣文章。",

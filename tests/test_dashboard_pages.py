@@ -196,6 +196,7 @@ def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkey
     at = run_page(ITEM, item=app_env["w1"])
     terms = table_with(at, "词语/互动")[0]
     assert list(terms["词语/互动"]) == ["软化血管", "秘方", "转给爸妈"]  # only what pushed the score up
+    assert list(terms["类型"]) == ["正文词语", "正文词语", "转发/评论"]
     debunks = table_with(at, "相似度")[0]
     assert list(debunks["标题"]) == ["喝醋不能软化血管", "另一篇"]
     assert debunks.iloc[0]["链接"] == "https://debunk.example/vinegar"

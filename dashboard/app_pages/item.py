@@ -207,8 +207,9 @@ def show_explanation(item_id: int) -> None:
         st.info(t("item.explain.empty"))
         return
     st.caption(t("item.explain.caption"))
-    frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): r["kind"], t("col.weight"): r["weight"]}
-                          for r in rows[:30]])
+    kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions")}
+    frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
+                           t("col.weight"): r["weight"]} for r in rows[:30]])
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={t("col.weight"): st.column_config.ProgressColumn(
                      min_value=0.0, max_value=float(max(r["weight"] for r in rows)), format="%.3f")})
@@ -227,7 +228,7 @@ def show_debunks(item_id: int) -> None:
     st.caption(t("item.debunks.caption"))
     frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
                            t("col.platform"): m.get("platform") or "", t("col.date"): m.get("date") or "",
-                           t("col.similarity"): m.get("score"), t("col.debunked"): ui.yes_no(m.get("already_debunked"))}
+                           t("col.similarity"): m.get("score"), t("col.debunked"): "" if m.get("already_debunked") is None else ui.yes_no(m["already_debunked"])}
                           for m in matches])
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={t("col.url"): st.column_config.LinkColumn(display_text=t("item.debunks.open")),
