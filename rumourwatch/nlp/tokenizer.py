@@ -86,6 +86,15 @@ class MedicalTokenizer:
         """Words of the text, whitespace and empty pieces dropped."""
         return [w for w in self._tok().lcut(text, HMM=False) if w.strip()]
 
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """(word, start, end) for each word of the text, whitespace-only pieces dropped."""
+        out, pos = [], 0
+        for w in self._tok().lcut(text, HMM=False):
+            if w.strip():
+                out.append((w, pos, pos + len(w)))
+            pos += len(w)
+        return out
+
     def __call__(self, text: str) -> list[str]:
         return self.tokenize(text)
 

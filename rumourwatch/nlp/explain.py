@@ -1,0 +1,100 @@
+"""Why an item got its rumour score: the words (of the text and of the reactions) that pushed it up.
+
+The model is linear over hashed character n-grams, so its log-odds split exactly into one term per
+n-gram occurrence (coefficient x TF-IDF value). Each term is spread evenly over the characters of
+its n-gram, and a word's weight is the sum over its characters: positive weights pushed the rumour
+score up. The account/spread facts are linear terms too and are reported with their contribution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..records import Doc
+from .rumour import DENSE_NAMES, RumourModel, _doc_facts, normalise_text
+from .tokenizer import MedicalTokenizer
+
+# Display labels for the dashboard (UI language).
+SIGNAL_LABELS = {
+    "has_reactions": "已有互动", "log_reactions": "互动数", "log_reposts": "转发数",
+    "log_comments": "评论数", "comment_share": "评论占比", "log_velocity_per_hour": "传播速度（每小时互动）",
+    "log_first_reaction_minutes": "首条互动出现时间", "log_reactions_first_hour": "首小时互动数",
+    "trivial_share": "无内容转发占比", "doubt_share": "质疑/辟谣类互动占比",
+    "distinct_user_share": "不同用户占比", "log_mean_reaction_chars": "互动平均长度",
+    "has_user": "有账号信息", "log_followers": "粉丝数", "log_friends": "关注数",
+    "log_messages": "发帖数", "verified": "认证账号", "verified_type_personal": "个人认证",
+    "verified_type_org": "机构认证", "gender_f": "账号性别（女）", "log_text_chars": "正文长度",
+    "has_url": "含链接", "pics": "图片数", "has_pic": "含图片", "has_video": "含视频",
+    "question_marks": "问号", "exclamations": "感叹号", "has_brackets": "含【】标题",
+    "has_hashtag": "含话题标签",
+}
+
+
+def char_contributions(tfidf, coef_block: np.ndarray, s: str, scale: float = 1.0) -> np.ndarray:
+    """Log-odds contribution of each character of the normalised string `s` to one feature block."""
+    x = tfidf.transform([s])
+    contrib = coef_block[x.indices] * x.data * scale
+    codes = np.array([ord(c) for c in s + "\x00"], dtype=np.int64)
+    breaks_before = np.concatenate([[0], np.cumsum(codes < 2)])
+    per_char = np.zeros(len(codes))
+    k = 0
+    lo, hi = tfidf.ngram_range
+    for n in range(lo, hi + 1):
+        m = len(codes) - n + 1
+        if m <= 0:
+            continue
+        starts = np.flatnonzero(breaks_before[n:m + n] == breaks_before[:m])
+        c = contrib[k:k + len(starts)] / n
+        for j in range(n):
+            np.add.at(per_char, starts + j, c)
+        k += len(starts)
+    return per_char[:len(s)]
+
+
+def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for word, a, b in tokenizer.spans(shown):
+        if any(ch.isalnum() for ch in word):
+            out[word] = out.get(word, 0.0) + float(per_char[offset + a:offset + b].sum())
+    return out
+
+
+def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
+    """{"rumour_probability", "words": [{term, weight}], "reactions": [{term, weight}],
+    "signals": [{term, name, weight}]} — only what pushed the score up, largest first.
+
+    Weights are log-odds contributions (summed over every occurrence of the word).
+    """
+    tokenizer = getattr(model, "tokenizer_", None) or MedicalTokenizer()
+    f = model.features_
+    coef = model.classifier_.coef_.ravel()
+    nf = f.n_features
+    text = doc.text or ""
+    norm = normalise_text(text)
+    per_char = char_contributions(f.text_, coef[:nf], norm)
+    # show the item's own words when normalising kept every position, else the normalised ones
+    text_weights = _word_weights(tokenizer, text if len(norm) == len(text) else norm, per_char)
+
+    dense, reacts = _doc_facts(doc, f.max_reaction_chars)
+    reaction_weights: dict[str, float] = {}
+    if reacts:
+        per_char_r = char_contributions(f.react_, coef[nf:2 * nf], reacts, f.reaction_weight)
+        pos = 0
+        for segment in reacts.split("\x01"):
+            for w, v in _word_weights(tokenizer, segment, per_char_r, pos).items():
+                reaction_weights[w] = reaction_weights.get(w, 0.0) + v
+            pos += len(segment) + 1
+
+    def ranked(weights: dict[str, float]):
+        rows = [{"term": w, "weight": round(v, 4)} for w, v in weights.items() if v > 1e-6]
+        return sorted(rows, key=lambda r: -r["weight"])[:top]
+
+    xd = (np.asarray(dense, dtype=float) - f.dense_mean_) / f.dense_std_ * f.dense_weight
+    signals = [{"term": SIGNAL_LABELS.get(n, n), "name": n, "weight": round(float(c), 4)}
+               for n, c in zip(DENSE_NAMES, coef[2 * nf:] * xd) if c > 1e-6]
+    return {
+        "rumour_probability": float(model.rumour_probability([doc])[0]),
+        "words": ranked(text_weights),
+        "reactions": ranked(reaction_weights),
+        "signals": sorted(signals, key=lambda r: -r["weight"])[:top],
+    }

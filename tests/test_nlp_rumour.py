@@ -1,0 +1,109 @@
+"""Rumour model behaviour on fictional items: decision-time cuts, reactions, leakage, tokenizer."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from rumourwatch.nlp.rumour import RumourConfig, RumourModel, hashed_char_ngrams
+from rumourwatch.nlp.tokenizer import MedicalTokenizer, read_lexicon
+from rumourwatch.records import Doc, Reaction, doc_from_bundle
+from tests.rumour_fixtures import T0, make_items
+
+SMALL = RumourConfig(n_features=1 << 16, cuts=(0.0, 6.0, None), C=4.0)
+
+
+@pytest.fixture(scope="module")
+def model():
+    items = make_items(400, seed=1)
+    return RumourModel(SMALL).fit([d for d, _ in items], [y for _, y in items])
+
+
+def test_later_items_ranked_well_and_probabilities_in_range(model):
+    from sklearn.metrics import roc_auc_score
+
+    test = make_items(200, seed=2, start=T0 + timedelta(days=60))
+    p = model.rumour_probability([d for d, _ in test])
+    assert ((p >= 0) & (p <= 1)).all()
+    assert roc_auc_score([y for _, y in test], p) > 0.9
+
+
+def test_as_of_changes_the_score_only_through_reactions(model):
+    doc = Doc("南屿县人民医院开展失眠义诊活动，时间为下周三上午", T0, [
+        Reaction("comment", "这是谣言吧", T0 + timedelta(minutes=30), "a"),
+        Reaction("repost", "假的，早就辟谣了", T0 + timedelta(hours=3), "b"),
+        Reaction("comment", "别信，造谣", T0 + timedelta(hours=10), "c"),
+    ])
+    bare = replace(doc, reactions=[])
+    p = model.rumour_probability([doc.as_of(0), bare, doc.as_of(0.5), doc.as_of(1),
+                                  doc.as_of(6), doc.as_of(24), doc])
+    assert p[0] == pytest.approx(p[1])          # at 0 h no reaction is known: text only
+    assert p[2] == pytest.approx(p[3])          # nothing new between 0.5 h and 1 h
+    assert p[4] != pytest.approx(p[3])          # a reaction arrived between 1 h and 6 h
+    assert p[5] > p[0] + 0.2                    # doubting reactions raise a notice-like item
+    assert p[6] == pytest.approx(p[5])          # all reactions are known by 24 h
+
+
+def test_thanking_reactions_lower_the_score(model):
+    doc = Doc("专家提醒：失眠患者饮食要均衡，生姜不能代替药物，请遵医嘱", T0)
+    thanked = replace(doc, reactions=[Reaction("comment", t, T0 + timedelta(minutes=20 + i), f"u{i}")
+                                      for i, t in enumerate(["收到，谢谢提醒", "支持，辛苦了", "已预约"])])
+    doubted = replace(doc, reactions=[Reaction("comment", t, T0 + timedelta(minutes=20 + i), f"u{i}")
+                                      for i, t in enumerate(["这是谣言吧", "别信，造谣", "真的吗？求证一下"])])
+    p_thanked, p_bare, p_doubted = model.rumour_probability([thanked, doc, doubted])
+    assert p_thanked < p_bare < p_doubted
+
+
+def test_final_engagement_totals_are_not_read(model):
+    record = {"text": "紧急扩散！吃香蕉会引发胃病，已经有很多人中招了", "date": "2024-05-01 10:00",
+              "reposts": [{"date": "2024-05-01 10:20", "text": "真的吗？求证一下", "user_id": "x"}]}
+    small = doc_from_bundle(dict(record, repost_num=1, comment_num=0, like_num=0))
+    huge = doc_from_bundle(dict(record, repost_num=500000, comment_num=90000, like_num=10 ** 6))
+    p = model.rumour_probability([small, huge])
+    assert p[0] == pytest.approx(p[1])
+
+
+def test_model_survives_pickling_and_scores_empty_batches(model):
+    again = pickle.loads(pickle.dumps(model))
+    docs = [d for d, _ in make_items(5, seed=9)]
+    assert np.allclose(again.rumour_probability(docs), model.rumour_probability(docs))
+    assert len(model.rumour_probability([])) == 0
+
+
+def test_threshold_is_a_probability_chosen_on_validation(model):
+    assert 0.05 <= model.threshold_ <= 0.95
+    assert model.calibration_size_ == 80  # the latest fifth of the 400 training items
+
+
+def test_hashed_ngrams_count_every_ngram_and_stop_at_text_ends():
+    x = hashed_char_ngrams(["谣言", "", "abc"], (1, 2), 1 << 12)
+    assert x.shape == (3, 1 << 12)
+    assert list(np.asarray(x.sum(axis=1)).ravel()) == [3, 0, 5]
+    # the same n-gram in two texts lands in the same column
+    a = hashed_char_ngrams(["谣言"], (2, 2), 1 << 12)
+    b = hashed_char_ngrams(["这是谣言"], (2, 2), 1 << 12)
+    assert set(a.indices) <= set(b.indices)
+
+
+def test_tokenizer_keeps_lexicon_words_whole_and_pickles_without_the_bundle(tmp_path):
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("青霉克星胶囊\t120\n心肌炎\t5000\n", encoding="utf-8")
+    tok = MedicalTokenizer(read_lexicon(lexicon))
+    words = tok.tokenize("他服用青霉克星胶囊后出现心肌炎症状")
+    assert "青霉克星胶囊" in words and "心肌炎" in words
+    lexicon.unlink()  # score time: the words travel inside the pickled tokenizer
+    again = pickle.loads(pickle.dumps(tok))
+    assert again.tokenize("青霉克星胶囊") == ["青霉克星胶囊"]
+
+
+def test_lexicon_with_a_bad_frequency_says_where(tmp_path):
+    from rumourwatch.errors import DataBundleError
+
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("好词\t12\n坏词\tmany\n", encoding="utf-8")
+    with pytest.raises(DataBundleError, match=r"lex.txt:2: frequency 'many'"):
+        read_lexicon(lexicon)
