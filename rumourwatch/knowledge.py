@@ -91,6 +91,7 @@ class Match:
     date: datetime | None  # publication time, UTC
     score: float
     snippet: str
+    already_debunked: bool = False  # score at or above the index's calibrated threshold
 
 
 def _as_utc(when: datetime) -> datetime:
@@ -337,7 +338,8 @@ class DebunkIndex:
                 if score <= 0.0:
                     break
                 found.append(Match(self.urls[j], self.titles[j], self.platforms[j],
-                                   self.dates[j], round(score, 4), self.snippets[j]))
+                                   self.dates[j], score, self.snippets[j],
+                                   score >= self.threshold))
             out.append(found)
         return out
 

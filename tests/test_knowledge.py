@@ -48,13 +48,14 @@ def test_paraphrased_claim_matches_its_article_and_counts_as_debunked(index):
     assert best.url == "https://example.org/a1"
     assert best.title == "喝柠檬热水能杀死癌细胞？"
     assert index.already_debunked(best)
+    assert best.already_debunked  # what the scorer stores as 已辟谣
     assert index.debunked([post])[0].url == "https://example.org/a1"
 
 
 def test_unrelated_text_is_not_debunked(index):
     post = "周末带孩子去动物园看熊猫，天气晴朗，心情很好"
     found = index.match([post], k=5)[0]
-    assert all(not index.already_debunked(m) for m in found)
+    assert all(not index.already_debunked(m) and not m.already_debunked for m in found)
     assert index.debunked([post]) == [None]
 
 
