@@ -261,14 +261,12 @@ def _upsert_alert(db, now: datetime, rules: dict, key: str, kind: str, severity:
     changes: dict = {}
     old_rules = json.loads(existing["rules"] or "[]")
     merged = [r for r in old_rules if r["rule"] != rule_reason["rule"]] + [rule_reason]
-    if merged != old_rules and {r["rule"] for r in merged} != {r["rule"] for r in old_rules}:
+    if merged != old_rules:
         changes["rules"] = json.dumps(merged, ensure_ascii=False)
     old_metrics = json.loads(existing["metrics"] or "{}")
     new_metrics = dict(old_metrics, **metrics)
     if new_metrics != old_metrics:
         changes["metrics"] = json.dumps(new_metrics, ensure_ascii=False)
-        if "rules" not in changes and merged != old_rules:
-            changes["rules"] = json.dumps(merged, ensure_ascii=False)
     for k, v in fields.items():
         if v is not None and existing.get(k) != v and k in ("item_count", "item_id", "title", "topic", "region"):
             changes[k] = v
@@ -278,12 +276,17 @@ def _upsert_alert(db, now: datetime, rules: dict, key: str, kind: str, severity:
         _, conference_by = deadlines(_dt(existing["created_at"]), severity, rules)
         if conference_by and not existing["conference_by"]:
             changes["conference_by"] = conference_by
+        if existing["status"] == "dismissed":
+            # dismissed as a false alarm, but it kept spreading to a higher severity: look again
+            changes.update(status="open", closed_at=None)
     if not changes:
         return alert_id, False
     changes["updated_at"] = at
     store.update_alert(db, alert_id, changes)
     if upgraded:
         store.add_alert_step(db, alert_id, "upgraded", at, "system", f"{existing['severity']} → {severity}")
+        if existing["status"] == "dismissed":
+            store.add_alert_step(db, alert_id, "reopened", at, "system", "已排除的预警升级，重新打开")
         store.record_audit(db, "system", "alert.upgrade", "alert", alert_id,
                            {"from": existing["severity"], "to": severity, "rule": rule_reason}, at=at)
         notify.queue_alert_event(db, store.get_alert(db, alert_id), "alert_upgraded", rules, now)
@@ -530,12 +533,14 @@ def list_alerts(db, now: datetime, status: str | None = None, limit: int = 500) 
     return [alert_view(a, now) for a in store.list_alerts(db, status, limit, now=iso(now))]
 
 
-def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = True) -> dict:
-    """What the worker runs after scoring: evaluate rules, escalate overdue, deliver notifications."""
+def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = True,
+                  delivery_limit: int = 20) -> dict:
+    """What the worker runs after scoring: evaluate rules, escalate overdue, deliver notifications
+    (at most `delivery_limit` per call, so a slow notification server cannot stall ingestion)."""
     from . import notify
 
     rules = rules or load_rules()
     touched = evaluate_alerts(db, now, rules)
     escalations = escalate_overdue(db, now, rules)
-    delivered = notify.deliver_pending(db, now, rules) if deliver else {}
+    delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
     return {"alerts": touched, "escalations": escalations, "delivery": delivered}

@@ -187,10 +187,16 @@ def backoff(attempts: int, cfg: dict) -> timedelta:
 
 
 def deliver_pending(db, now: datetime, rules: dict, limit: int = 200) -> dict:
-    """Try every pending notification whose time has come; log each attempt. Returns counts."""
+    """Try every pending notification whose time has come; log each attempt. Returns counts
+    (sent, failed, and deferred: not tried because the same target failed moments ago)."""
     cfg = rules["notify"]
-    counts = {"sent": 0, "failed": 0}
+    counts = {"sent": 0, "failed": 0, "deferred": 0}
+    unreachable: set = set()
     for n in store.due_notifications(db, iso(now), limit):
+        if n["target"] in unreachable:
+            # the same server just failed: don't wait out another timeout; a later run retries it
+            counts["deferred"] += 1
+            continue
         try:
             if n["channel"] == "webhook":
                 url, _, fmt = n["target"].rpartition("#")
@@ -202,6 +208,7 @@ def deliver_pending(db, now: datetime, rules: dict, limit: int = 200) -> dict:
         except DeliveryError as exc:
             ok, detail = False, str(exc)
             next_at = iso(now + backoff(n["attempts"] + 1, cfg))
+            unreachable.add(n["target"])
         with store.transaction(db):
             store.record_delivery(db, n["id"], iso(now), ok, detail, next_at)
         counts["sent" if ok else "failed"] += 1

@@ -216,3 +216,14 @@ def test_worker_then_evaluate_alerts_one_alert_per_cluster_across_polls(tmp_path
     assert by_copies[4]["severity"] == "二级" and by_copies[2]["severity"] == "三级"
     assert by_copies[4]["created_at"] == iso(start)  # the clock starts when the cluster first alerted
     assert by_copies[4]["respond_by"] == iso(start + timedelta(hours=5))
+
+
+def test_a_dismissed_alert_reopens_when_its_cluster_escalates(db, now):
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, now, rules())
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报：讽刺段子")
+    add_item(db, RUMOUR_TEXT, now + timedelta(hours=1), reposts=6000)
+    assert evaluate_alerts(db, now + timedelta(hours=1), rules()) == [alert_id]
+    a = store.get_alert(db, alert_id)
+    assert (a["status"], a["severity"], a["closed_at"]) == ("open", "一级", None)
+    assert [s["step"] for s in store.alert_steps(db, alert_id)][-3:] == ["dismissed", "upgraded", "reopened"]

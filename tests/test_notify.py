@@ -89,7 +89,7 @@ def test_new_alert_reaches_the_group_bot_and_the_monitors_mailbox(db, now, webho
     add_item(db, RUMOUR_TEXT, now, reposts=600)
     [alert_id] = evaluate_alerts(db, now, r)
     counts = notify.deliver_pending(db, now, r)
-    assert counts == {"sent": 2, "failed": 0}
+    assert counts == {"sent": 2, "failed": 0, "deferred": 0}
     [payload] = webhook.received
     assert payload["msgtype"] == "markdown"
     assert f"预警 #{alert_id}（二级）" in payload["markdown"]["content"]
@@ -98,7 +98,7 @@ def test_new_alert_reaches_the_group_bot_and_the_monitors_mailbox(db, now, webho
     assert f"#{alert_id}" in msg["Subject"] and "信息发布时限" in msg.get_content()
     assert all(n["status"] == "sent" for n in store.list_notifications(db))
     assert {e["ok"] for e in store.delivery_log(db)} == {1}
-    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 0}  # nothing sent twice
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 0, "deferred": 0}  # nothing sent twice
 
 
 def test_text_format_webhook():
@@ -129,7 +129,7 @@ def test_a_down_server_is_retried_with_backoff_and_delivered_later(db, now):
     server.received, server.status, server.answer = [], 200, {"errcode": 0}
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        assert notify.deliver_pending(db, now + timedelta(minutes=30), r) == {"sent": 1, "failed": 0}
+        assert notify.deliver_pending(db, now + timedelta(minutes=30), r) == {"sent": 1, "failed": 0, "deferred": 0}
     finally:
         server.shutdown()
         server.server_close()
@@ -142,7 +142,7 @@ def test_bot_error_code_counts_as_a_failure(db, now, webhook):
     r = _rules(f"http://127.0.0.1:{webhook.server_port}/hook", None, monitor_emails=[])
     add_item(db, RUMOUR_TEXT, now, reposts=600)
     evaluate_alerts(db, now, r)
-    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1}
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1, "deferred": 0}
     assert "93000" in store.delivery_log(db)[0]["detail"]
 
 
@@ -150,7 +150,7 @@ def test_smtp_down_is_logged_and_kept(db, now):
     r = _rules(None, _free_port(), leader_emails=[])
     add_item(db, RUMOUR_TEXT, now, reposts=600)
     evaluate_alerts(db, now, r)
-    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1}
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1, "deferred": 0}
     [n] = store.list_notifications(db, "pending")
     assert n["channel"] == "email" and "SMTP 127.0.0.1" in n["last_error"]
 
@@ -180,3 +180,16 @@ def test_escalation_goes_to_leaders_at_night(db, now, smtp_server):
     recipients = sorted(to[0] for to, _ in inbox.messages)
     assert recipients == ["leader@example.org", "monitor@example.org"]
     assert all("超时督办" in m["Subject"] for _, m in inbox.messages)
+
+
+def test_one_failure_per_target_per_run_then_the_rest_wait_for_the_next_run(db, now):
+    dead = f"http://127.0.0.1:{_free_port()}/hook"
+    r = _rules(dead, None, monitor_emails=[])
+    for text in ("示例谣言：村口的示例井水喝了能治百病，大家快去打水，晚了就没了",
+                 "网传每天吃十个示例柿子可以降血糖，糖尿病人从此不用打针吃药",
+                 "紧急通知：示例疫苗打完会改变基因，孩子千万不要去接种，转给家长群"):
+        add_item(db, text, now, reposts=600)
+    assert len(evaluate_alerts(db, now, r)) == 3
+    assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1, "deferred": 2}
+    assert len(store.delivery_log(db)) == 1
+    assert len(store.list_notifications(db, "pending")) == 3  # none lost
