@@ -32,6 +32,7 @@ DEFAULT_THRESHOLD = 0.33
 SNIPPET_CHARS = 80
 LEAD_CHARS = 160  # opening of an article used when it quotes no explicit claim
 CLAIM_CHARS = 300  # longest claim statement kept
+BATCH = 2000  # texts scored at once by match()
 
 # Markers that open the quoted rumour, and those that close it (start of the verdict).
 _CLAIM_START = re.compile(r"(?:流言|流传内容|网传内容|传言|谣言内容)\s*[：:]\s*")
@@ -154,6 +155,16 @@ def _top_k(sims, k: int):
         if i < k - 1:
             work[rows, top[:, i]] = -np.inf
     return top
+
+
+def _checked_texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, not one string")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}] must be a string, got {type(t).__name__}")
+    return texts
 
 
 def _sublinear(counts):
@@ -286,11 +297,7 @@ class DebunkIndex:
     def scores(self, texts: Sequence[str]):
         """Dense (items × articles) cosine similarities."""
         self._check_fitted()
-        if isinstance(texts, str):
-            raise TypeError("texts must be a list of strings, not one string")
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"texts[{i}] must be a string, got {type(t).__name__}")
+        texts = _checked_texts(texts)
         n = len(texts)
         rows, h = char_ngram_hashes(texts, self.ngram_range)
         pos = self._lookup().get_indexer(h)
@@ -321,13 +328,25 @@ class DebunkIndex:
         """
         if k < 1:
             raise ValueError("k must be at least 1")
-        sims = self.scores(texts)
+        self._check_fitted()
+        texts = _checked_texts(texts)
+        n_known = None
         if before is not None:
             cutoff = _as_utc(before).timestamp()
             # columns are sorted by known-from time, undated (NaN) last
             known = self._epoch[~np.isnan(self._epoch)]
-            sims = sims[:, : int(np.searchsorted(known, cutoff, side="left"))]
-            if sims.shape[1] == 0:
+            n_known = int(np.searchsorted(known, cutoff, side="left"))
+        out: list[list[Match]] = []
+        # Batches bound the dense (texts × articles) score matrix: ~45 MB per 2,000 texts.
+        for start in range(0, len(texts), BATCH):
+            out.extend(self._match_batch(texts[start:start + BATCH], k, n_known))
+        return out
+
+    def _match_batch(self, texts: list[str], k: int, n_known: int | None) -> list[list[Match]]:
+        sims = self.scores(texts)
+        if n_known is not None:
+            sims = sims[:, :n_known]
+            if n_known == 0:
                 return [[] for _ in texts]
         top = _top_k(sims, k)
         out: list[list[Match]] = []

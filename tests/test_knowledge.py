@@ -72,6 +72,18 @@ def test_batch_match_returns_k_best_first_per_text(index):
         assert all(isinstance(m, Match) and m.snippet for m in matches)
 
 
+def test_large_feeds_are_scored_in_batches_with_the_same_answers(index, monkeypatch):
+    from rumourwatch import knowledge
+
+    texts = ["柠檬热水杀癌细胞", "充电打电话爆炸", "隔夜西瓜致癌", "香蕉治失眠", "自来水有病毒"]
+    whole = index.match(texts, k=2)
+    monkeypatch.setattr(knowledge, "BATCH", 2)
+    assert index.match(texts, k=2) == whole
+    assert [m[0].url for m in whole] == [f"https://example.org/a{i}" for i in (1, 2, 4, 3, 5)]
+    with pytest.raises(TypeError, match=r"texts\[3\] must be a string"):
+        index.match(texts[:3] + [b"bytes"], k=2)
+
+
 def test_match_carries_display_fields(index):
     m = index.match(["睡前吃香蕉能治好失眠"], k=1)[0][0]
     assert m.platform == "测试科普号"
