@@ -127,6 +127,22 @@ def test_new_items_appear_on_the_live_page_without_a_reload(app, browser):
     page.close()
 
 
+def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
+    base, _, ids = app
+    page, _ = open_logged_in(browser, base + "/")
+    page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    grid = page.locator("[data-testid='stDataFrame']").first  # the top-rumours table
+    box = grid.bounding_box()
+    # The grid is a canvas: click the selection cell of its first data row (header and rows are 35 px).
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    page.get_by_role("heading", name=f"条目 #{ids['w1']}").wait_for(timeout=WAIT_MS)
+    page.locator("[data-testid='stText']").filter(has_text=fx.VINEGAR).wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="返回实时监测").click()
+    page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    page.close()
+
+
 def test_hostile_item_text_is_shown_as_text_in_the_browser(app, browser):
     base, _, ids = app
     # `?item=ID` on the main url survives the login (the monitor page forwards it to the item view).
