@@ -197,6 +197,7 @@ class DebunkIndex:
         self._epoch = np.zeros(0)
         self.rejected: list[tuple[int, str]] = []  # (input position, reason) of unusable articles
         self.fitted_on: str = ""
+        self.info: dict = {}  # calibration facts for the bundle manifest ({"metrics": {...}})
 
     # -- building ------------------------------------------------------------------------
     def fit(self, articles: Iterable[dict], source: str = "") -> "DebunkIndex":

@@ -196,12 +196,18 @@ def fit(settings) -> DebunkIndex:
     when the labels are absent or cannot reach the target precision)."""
     index = build(settings)
     labels = read_labels()
+    metrics: dict = {"threshold_source": "default"}
     if labels:
         pairs = rescore(index, settings, labels)
-        threshold, *_ = calibrate([p["new_score"] for p in pairs], [p["same_claim"] for p in pairs],
-                                  [p["source"] for p in pairs])
+        scores = [p["new_score"] for p in pairs]
+        truth = [p["same_claim"] for p in pairs]
+        threshold, *_ = calibrate(scores, truth, [p["source"] for p in pairs])
         if threshold is not None:
             index.threshold = threshold
+            metrics["threshold_source"] = "hand-checked pairs"
+        metrics["hand_checked"] = precision_recall(scores, truth, index.threshold)
+    metrics["threshold"] = index.threshold
+    index.info = {"metrics": metrics, "labels": str(LABELS.relative_to(REPO_ROOT))}
     return index
 
 
