@@ -33,7 +33,7 @@ def call(path: str, fn, *args, **kwargs):
     try:
         return data.workflow(path, fn, *args, **kwargs)
     except RumourwatchError as exc:
-        st.error(t("wf.error", detail=exc))
+        st.error(t("wf.error", detail=escape(exc)))
         st.stop()
 
 
@@ -42,7 +42,7 @@ def act(path: str, what: str, fn, *args, **kwargs):
     try:
         result = data.workflow(path, fn, *args, **kwargs)
     except RumourwatchError as exc:
-        st.error(t("wf.error", detail=exc))
+        st.error(t("wf.error", detail=escape(exc)))
         return None
     st.session_state[FLASH_KEY] = t("wf.done", what=what)
     st.rerun()

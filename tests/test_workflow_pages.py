@@ -93,3 +93,24 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
     at.run()
     assert at.error and "notify.quiet_hours" in at.error[0].value
     assert alerts.load_rules(rules_file)["notify"]["quiet_hours"] == "22:00-07:00"  # unchanged
+
+
+def test_scraped_text_and_review_notes_are_shown_as_text(seeded):
+    path, info, now = seeded
+    hostile = "<script>alert(1)</script> [领取补贴](javascript:alert(2)) **加粗**"
+    db = store.open_db(path)
+    alert_id = info["alerts"][0]
+    item_id = store.get_alert(db, alert_id)["item_id"]
+    db.execute("UPDATE items SET text = ? WHERE id = ?", [hostile, item_id])
+    aid = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    cid = experts.save_draft(db, aid, "li", now, "标题", "正文")
+    experts.submit_for_review(db, cid, "li", now)
+    experts.review_clarification(db, cid, "zhang", now, approve=False, note="[点此](javascript:alert(3)) <b>改</b>")
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    assert not at.exception
+    assert any(hostile in x.value for x in at.text)
+    assert not any("<script>" in m.value for m in at.markdown)
+    [warning] = at.warning
+    assert "\\[点此\\]\\(javascript" in warning.value  # escaped: shows as typed, is no link

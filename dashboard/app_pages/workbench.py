@@ -82,7 +82,7 @@ for task in tasks:
                       if c["assignment_id"] == task["id"] and c["status"] == "draft"]
             draft = drafts[0] if drafts else {}
             if draft.get("review_note"):
-                st.warning(t("wb.draft.returned", note=draft["review_note"]))
+                st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
             title = st.text_input(t("wb.draft.title"), value=draft.get("title", ""), key=f"title_{task['id']}")
             body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200, key=f"body_{task['id']}")
             refs = st.text_area(t("wb.draft.refs"), value=draft.get("references_text") or "", height=80,
