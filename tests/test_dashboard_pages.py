@@ -77,6 +77,24 @@ def test_period_filter_changes_the_opinion_line_but_not_today(app_env):
     assert any(fx.EXPECTED_OPINION_7D in m.value for m in at.markdown)
     assert any("情感倾向（近7天）" in s.value for s in at.subheader)
     assert metric(at, "今日条目") == str(fx.EXPECTED_TODAY["items"])
+    at.sidebar.radio(key="f_period").set_value("custom").run()
+    assert any(fx.EXPECTED_OPINION_7D in m.value for m in at.markdown)  # default range: the last 7 days
+    at.sidebar.date_input(key="f_custom").set_value((fx.NOW.date(), fx.NOW.date())).run()
+    assert any(fx.EXPECTED_OPINION in m.value for m in at.markdown)
+    assert any("情感倾向（2026-11-23 — 2026-11-23）" in s.value for s in at.subheader)
+    assert not at.exception
+
+
+def test_filters_survive_a_visit_to_the_item_view(app_env):
+    at = run_page()
+    at.sidebar.radio(key="f_period").set_value("7d").run()
+    at.sidebar.checkbox(key="f_health").check().run()
+    at.switch_page(ITEM).run()
+    at.switch_page(LIVE).run()
+    assert not at.exception
+    assert at.sidebar.radio(key="f_period").value == "7d"
+    assert at.sidebar.checkbox(key="f_health").value is True
+    assert any("情感倾向（近7天）" in s.value for s in at.subheader)
 
 
 def test_platform_probability_and_health_filters_narrow_the_line(app_env):

@@ -27,28 +27,39 @@ except ConfigError as exc:
 path = settings.db_path
 
 # --- sidebar filters ------------------------------------------------------------------------
+# Streamlit forgets a widget's value once a run does not draw it (e.g. while the item view is open);
+# a copy under "_keep_<key>" restores the filters when the monitor comes back.
+known_platforms = []
+if data.database_exists(path):
+    with ui.friendly_errors():
+        known_platforms = data.platforms(path)
+today = data.china_today()
+FILTER_DEFAULTS = {"f_platforms": [], "f_period": "today", "f_custom": (today - timedelta(days=6), today),
+                   "f_min_prob": 0.0, "f_health": False}
+for _key, _default in FILTER_DEFAULTS.items():
+    if _key not in st.session_state:
+        st.session_state[_key] = st.session_state.get("_keep_" + _key, _default)
+st.session_state["f_platforms"] = [p for p in st.session_state["f_platforms"] if p in known_platforms]
+
 with st.sidebar:
     st.header(t("filters.header"))
-    known_platforms = []
-    if data.database_exists(path):
-        with ui.friendly_errors():
-            known_platforms = data.platforms(path)
     chosen_platforms = st.multiselect(t("filters.platforms"), known_platforms, key="f_platforms",
                                       help=t("filters.platforms.help"), placeholder=t("filters.platforms.help"))
-    period = st.radio(t("filters.period"), data.PERIODS, key="f_period", index=0,
+    period = st.radio(t("filters.period"), data.PERIODS, key="f_period",
                       format_func=lambda p: t(f"filters.period.{p}"), horizontal=True)
     custom = None
     if period == "custom":
-        today = data.china_today()
-        picked = st.date_input(t("filters.custom_range"), value=(today - timedelta(days=6), today),
-                               key="f_custom")
+        picked = st.date_input(t("filters.custom_range"), key="f_custom")
         picked = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if d]
         if len(picked) < 2:  # the user has clicked only the first day so far
             st.info(t("filters.custom_incomplete"))
         custom = (picked[0], picked[-1]) if picked else (today, today)
-    min_probability = st.slider(t("filters.min_probability"), 0.0, 1.0, 0.0, 0.05, key="f_min_prob",
+    min_probability = st.slider(t("filters.min_probability"), 0.0, 1.0, step=0.05, key="f_min_prob",
                                 help=t("filters.min_probability.help"), format="%.2f")
     health_only = st.checkbox(t("filters.health_only"), key="f_health")
+for _key in FILTER_DEFAULTS:
+    if _key in st.session_state:
+        st.session_state["_keep_" + _key] = st.session_state[_key]
 
 filters = data.Filters(period=period, custom=custom, platforms=tuple(chosen_platforms),
                        min_probability=float(min_probability), health_only=bool(health_only))
