@@ -249,7 +249,37 @@ def evaluate(settings, index: DebunkIndex | None = None) -> dict:
     result["confirmed_article_predates_item"] = sum(map(predates, confirmed))
     result["same_claim_pairs"] = len(same)
     result["same_claim_article_predates_item"] = sum(map(predates, same))
+    result["whole_sets"] = coverage(settings, index)
     return result
+
+
+def coverage(settings, index: DebunkIndex) -> dict:
+    """How many items of each whole set the index flags 已辟谣: with every article, and with only
+    the articles known before the item (what a live system could have shown at the time)."""
+    out = {}
+    for source, rel, positive in (("checked", CHECKED, "fake"), ("ced", CED, "rumor")):
+        rows = read_jsonl(data_file(settings, rel))
+        for is_positive in (True, False):
+            sub = [r for r in rows if (r["label"] == positive) == is_positive]
+            label = positive if is_positive else ("real" if source == "checked" else "non-rumor")
+            out[f"{source}/{label}"] = _flag_counts(index, sub)
+    with gzip.open(data_file(settings, STREAM), "rt", encoding="utf-8") as f:
+        out["stream"] = _flag_counts(index, [json.loads(line) for line in f])
+    return out
+
+
+def _flag_counts(index: DebunkIndex, rows: list[dict]) -> dict:
+    flagged = sum(1 for m in index.best([r["text"] for r in rows]) if m and m.already_debunked)
+    by_time: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        by_time[r.get("date") or ""].append(r["text"])
+    known_then = 0
+    for when, texts in by_time.items():
+        if not when:
+            continue  # undated items cannot be placed in time
+        known_then += sum(1 for m in index.best(texts, before=parse_time(when))
+                          if m and m.already_debunked)
+    return {"items": len(rows), "flagged": flagged, "flagged_with_articles_known_then": known_then}
 
 
 # -- candidates for hand-checking ------------------------------------------------------------
