@@ -115,7 +115,9 @@ def char_ngram_hashes(texts: Sequence[str], ngram_range: tuple[int, int]):
     norm = [normalise(t).replace("\x00", " ") for t in texts]
     lengths = np.fromiter((len(t) + 1 for t in norm), dtype=np.int64, count=len(norm))
     joined = "\x00".join(norm) + "\x00"
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # surrogatepass: a lone surrogate (broken emoji from a feed) is one more code point, not a crash
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"),
+                          dtype=np.uint32).astype(np.uint64)
     row_of = np.repeat(np.arange(len(norm), dtype=np.int64), lengths)
     sep_before = np.concatenate(([0], np.cumsum(codes == 0)))  # separators before position i
     rows, hashes = [], []

@@ -84,6 +84,15 @@ def test_large_feeds_are_scored_in_batches_with_the_same_answers(index, monkeypa
         index.match(texts[:3] + [b"bytes"], k=2)
 
 
+def test_odd_feed_text_is_scored_not_crashed_on(index):
+    # a lone surrogate (half an emoji from a broken feed), emoji, NUL bytes, blanks, one letter
+    texts = ["\ud800每天喝柠檬热水能杀死癌细胞", "😀😀😀", "\x00\x00柠檬热水杀死癌细胞", " " * 40, "a"]
+    result = index.match(texts, k=3)
+    assert result[0][0].url == "https://example.org/a1"
+    assert result[1] == [] and result[3] == [] and result[4] == []
+    assert result[2][0].url == "https://example.org/a1"
+
+
 def test_match_carries_display_fields(index):
     m = index.match(["睡前吃香蕉能治好失眠"], k=1)[0][0]
     assert m.platform == "测试科普号"
@@ -112,6 +121,15 @@ def test_before_keeps_only_articles_published_earlier(index):
     assert "https://example.org/a1" not in [m.url for m in same_day]
     next_day = index.match([post], k=5, before=datetime(2020, 3, 2, 0, 1))[0]
     assert next_day[0].url == "https://example.org/a1"
+
+
+def test_undated_articles_match_only_when_time_does_not_matter():
+    undated = {"platform": "测试辟谣台", "title": "喝醋能软化血管？", "url": "https://example.org/u",
+               "text": "流言：每天喝一勺醋能软化血管。真相：醋不能软化血管。"}
+    index = DebunkIndex().fit(ARTICLES + [undated])
+    assert index.match(["喝醋软化血管"])[0][0].url == "https://example.org/u"
+    with_time = index.match(["喝醋软化血管"], k=5, before=datetime(2030, 1, 1))[0]
+    assert "https://example.org/u" not in [m.url for m in with_time]
 
 
 def test_before_accepts_aware_times(index):
