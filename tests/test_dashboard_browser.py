@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import dashboard_fixtures as fx
 from rumourwatch.store import now_utc
@@ -83,7 +84,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -131,12 +132,19 @@ def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
     base, _, ids = app
     page, _ = open_logged_in(browser, base + "/")
     page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
-    page.wait_for_timeout(1000)
-    grid = page.locator("[data-testid='stDataFrame']").first  # the top-rumours table
-    box = grid.bounding_box()
+    heading = page.get_by_role("heading", name=f"条目 #{ids['w1']}")
     # The grid is a canvas: click the selection cell of its first data row (header and rows are 35 px).
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
-    page.get_by_role("heading", name=f"条目 #{ids['w1']}").wait_for(timeout=WAIT_MS)
+    # The fragment redraws the table every second here; a click that lands mid-redraw is retried,
+    # as a user would click again.
+    for _ in range(5):
+        box = page.locator("[data-testid='stDataFrame']").first.bounding_box()  # the top-rumours table
+        page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+        try:
+            heading.wait_for(timeout=8000)
+            break
+        except PlaywrightTimeout:
+            continue
+    heading.wait_for(timeout=WAIT_MS)
     page.locator("[data-testid='stText']").filter(has_text=fx.VINEGAR).wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="返回实时监测").click()
     page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
