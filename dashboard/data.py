@@ -296,7 +296,9 @@ class ModelsUnavailable(RumourwatchError):
 
 @st.cache_resource(ttl=3600, show_spinner=False)
 def _bundle(models_dir: str):
-    from rumourwatch.nlp.bundle import ModelBundle  # imported late: the bundle is optional here
+    from rumourwatch.nlp.bundle import (
+        ModelBundle,  # imported late: the bundle is optional here
+    )
 
     return ModelBundle.load(models_dir)
 
@@ -434,7 +436,7 @@ def safe_url(url) -> str | None:
         return None
     text = url.strip()
     lower = text.lower()
-    if (lower.startswith("http://") or lower.startswith("https://")) and not any(c in text for c in "\n\r\t <>\"'"):
+    if lower.startswith(("http://", "https://")) and not any(c in text for c in "\n\r\t <>\"'"):
         return text
     return None
 

@@ -12,9 +12,9 @@ of the total; callers show them separately.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Mapping
 
 POLARITIES = ("neutral", "positive", "negative")  # tie order when two shares are equal
 

@@ -10,10 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from rumourwatch import auth, store  # noqa: E402
-from rumourwatch.ingest import ingest_events  # noqa: E402
-from rumourwatch.records import CST, UTC, iso  # noqa: E402
-from rumourwatch.sources.base import RawItem, RawReject  # noqa: E402
+from rumourwatch import auth, store
+from rumourwatch.ingest import ingest_events
+from rumourwatch.records import CST, UTC, iso
+from rumourwatch.sources.base import RawItem, RawReject
 
 APP = ROOT / "dashboard" / "streamlit_app.py"
 MONITOR = "monitor1"  # a 舆情监测员 account; the pages tested here are the monitor's

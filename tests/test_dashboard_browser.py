@@ -15,10 +15,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import dashboard_fixtures as fx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-import dashboard_fixtures as fx
 from rumourwatch.store import now_utc
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ def app(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
                RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"))
-    log = open(tmp / "streamlit.log", "w+")
+    log = open(tmp / "streamlit.log", "w+")  # noqa: SIM115 (held open for the server's lifetime)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(fx.APP), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -84,7 +84,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -104,7 +104,7 @@ def open_logged_in(browser, url: str):
 
 
 def test_new_items_appear_on_the_live_page_without_a_reload(app, browser):
-    base, db_path, ids = app
+    base, db_path, _ = app
     page, dialogs = open_logged_in(browser, base + "/")
     page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
     page.get_by_text(fx.EXPECTED_OPINION).wait_for(timeout=WAIT_MS)

@@ -2,9 +2,9 @@
 
 from datetime import date, datetime
 
+import dashboard_fixtures  # noqa: F401  (puts the repo root on sys.path)
 import pytest
 
-import dashboard_fixtures  # noqa: F401  (puts the repo root on sys.path)
 from dashboard import data
 from rumourwatch.records import UTC
 

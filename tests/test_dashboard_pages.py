@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import dashboard_fixtures as fx
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import dashboard_fixtures as fx
 from dashboard import data
 from dashboard.auth import login_for_test
 from rumourwatch import store
@@ -130,7 +130,7 @@ def test_top_rumours_say_so_when_nothing_reaches_the_threshold(app_env, monkeypa
 
 def test_feed_lists_newest_first_with_chinese_polarity_and_hostile_text_as_plain_cells(app_env):
     at = run_page()
-    feed = [df for df in table_with(at, "情感倾向") if "副本数" not in df.columns][0]
+    feed = next(df for df in table_with(at, "情感倾向") if "副本数" not in df.columns)
     assert feed.iloc[0]["编号"] == app_env["no_author"]
     assert feed.iloc[0]["情感倾向"] == "未评分"
     assert set(feed["情感倾向"]) == {"正面", "中性", "负面", "未评分"}

@@ -4,6 +4,7 @@ import ast
 import re
 
 import dashboard_fixtures as fx
+
 from dashboard.strings import STRINGS, t
 
 STRINGS_FILE = fx.ROOT / "dashboard" / "strings.py"
