@@ -133,10 +133,15 @@ def login_form() -> None:
     st.rerun()
 
 
-def require_login() -> dict:
-    """The logged-in user; otherwise show the login form and stop the script."""
+def require_login(pages: dict | None = None) -> dict:
+    """The logged-in user; otherwise show the login form and stop the script.
+
+    The app entrypoint passes its navigation `pages`: they are registered (hidden) while the login
+    form shows, so an address such as /users still names its page once the user has logged in."""
     user = current_user()
     if user is None:
+        if pages:
+            st.navigation(pages, position="hidden")
         login_form()
         st.stop()
     return user

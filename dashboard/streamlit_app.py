@@ -48,7 +48,7 @@ PAGES = {
 }
 
 # Login first; the navigation then lists only the pages the user's role may open (rumourwatch/auth.py).
-user = dashboard_auth.require_login()
+user = dashboard_auth.require_login(PAGES)
 page = st.navigation(dashboard_auth.pages_for(user, PAGES))
 dashboard_auth.user_box(user)
 page.run()

@@ -1,0 +1,210 @@
+"""Login and roles in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+Each role logs in and finds exactly its pages in the navigation, and cannot open another role's page
+by typing its address; a wrong password gets a clear Chinese error; an expired session goes back to
+the login form with a note. Chromium missing is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from rumourwatch import auth, store
+from rumourwatch.config import REPO_ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+APP = REPO_ROOT / "dashboard" / "streamlit_app.py"
+PASSWORD = "browser pw 1"
+USERS = {"root": "admin", "mon": "monitor", "wang": "expert", "ana": "analyst", "boss": "leader"}
+WAIT_MS = 30_000
+
+
+def _app_pages() -> list[tuple[str, str]]:
+    """(url_path, title) of every page registered in the navigation, read from streamlit_app.py."""
+    from dashboard.strings import t
+
+    source = APP.read_text(encoding="utf-8")
+    pages = []
+    for title, url in re.findall(r'st\.Page\("[^"]+",\s*title=t\("([^"]+)"\).*?url_path="([^"]+)"', source, flags=re.S):
+        pages.append((url, t(title)))
+    assert len(pages) >= 5, pages
+    return pages
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
+                    "the browser test never skips")
+    tmp = tmp_path_factory.mktemp("auth-browser")
+    db_path = tmp / "auth.db"
+    db = store.open_db(db_path)
+    for name, role in USERS.items():
+        auth.create_user(db, name, PASSWORD, role, "test", expert_id=1 if role == "expert" else None)
+    db.conn.close()
+    port = _free_port()
+    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"),
+               RUMOURWATCH_MAX_LOGIN_FAILURES="5")
+    log = open(tmp / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not answer on {base} within 60 s:\n{log.read()}")
+            time.sleep(0.5)
+        yield base, db_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _login(browser, url: str, username: str, password: str = PASSWORD):
+    page = browser.new_page(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    return page, dialogs
+
+
+def _nav_titles(page) -> list[str]:
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.wait_for(timeout=WAIT_MS)
+    more = nav.get_by_role("button", name=re.compile("View|more|更多"))
+    if more.count():
+        more.first.click()
+    # A link's text is its Material icon name, then its title on the last line.
+    return sorted(t.strip().splitlines()[-1].strip() for t in nav.locator("a").all_inner_texts() if t.strip())
+
+
+ROLE_LABEL = {"admin": "管理员", "monitor": "舆情监测员", "expert": "专家", "analyst": "分析员", "leader": "领导"}
+
+
+@pytest.mark.parametrize("username", list(USERS))
+def test_each_role_sees_only_its_pages(app, browser, username):
+    base, _ = app
+    role = USERS[username]
+    pages = _app_pages()
+    expected = sorted(title for url, title in pages if auth.page_allowed(role, url))
+    page, dialogs = _login(browser, base + "/", username)
+    page.get_by_text(f"当前用户：{username}（{ROLE_LABEL[role]}）").wait_for(timeout=WAIT_MS)
+    if expected:
+        assert _nav_titles(page) == expected
+    else:
+        page.get_by_text("暂无可用页面").wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="退出登录").wait_for(timeout=WAIT_MS)
+    assert not dialogs
+    page.close()
+    # Typing the address of a page the role may not open (then logging in there) does not open it.
+    # (A typed address is a new browser session, so it starts at the login form.)
+    for url, title in pages:
+        # The monitor tries user management; the leader tries the alert rules (a leader cannot change rules).
+        if auth.page_allowed(role, url) or (role, url) not in (("monitor", "users"), ("leader", "rules")):
+            continue
+        page, dialogs = _login(browser, f"{base}/{url}", username)
+        page.get_by_text(f"当前用户：{username}").wait_for(timeout=WAIT_MS)
+        page.wait_for_timeout(500)
+        assert page.get_by_role("heading", name=title, exact=True).count() == 0, (username, url)
+        if url == "users":
+            assert page.get_by_text("新增账号").count() == 0
+        assert not dialogs
+        page.close()
+
+
+def test_admin_opens_user_management_and_audit(app, browser):
+    base, _ = app
+    page, _ = _login(browser, f"{base}/users", "root")
+    page.get_by_role("heading", name="用户管理").wait_for(timeout=WAIT_MS)
+    page.get_by_text("新增账号").first.wait_for(timeout=WAIT_MS)
+    page.locator("[data-testid='stSidebarNav'] a", has_text="审计日志").click()
+    page.get_by_role("heading", name="审计日志").wait_for(timeout=WAIT_MS)
+    page.get_by_text("user.add").first.wait_for(state="attached", timeout=WAIT_MS)  # a grid cell
+    page.close()
+
+
+def test_wrong_password_shows_a_chinese_error_and_stays_on_login(app, browser):
+    base, _ = app
+    page, _ = _login(browser, base + "/", "mon", "not the password")
+    page.get_by_text("用户名或密码错误，请重新输入。").wait_for(timeout=WAIT_MS)
+    assert page.get_by_text("当前用户：").count() == 0
+    assert page.get_by_label("密码").count() == 1
+    page.close()
+
+
+def test_expired_session_returns_to_login_with_a_note(app, browser):
+    base, db_path = app
+    page, _ = _login(browser, base + "/", "ana")
+    page.get_by_text("当前用户：ana（分析员）").wait_for(timeout=WAIT_MS)
+    # The analyst walks away: make their last activity 31 minutes old (idle limit 30).
+    db = store.open_db(db_path)
+    user = store.get_user(db, "ana")
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE user_id = ? AND ended_at IS NULL",
+               [store.iso(store.now_utc() - timedelta(minutes=31)), user["id"]])
+    db.conn.close()
+    page.locator("[data-testid='stSidebarNav'] a").first.click()  # any click reruns the app
+    page.get_by_text("登录已超时（超过 30 分钟无操作），请重新登录。").wait_for(timeout=WAIT_MS)
+    assert page.get_by_label("密码").count() == 1
+    assert page.get_by_text("当前用户：").count() == 0
+    page.close()
+
+
+def test_logout_returns_to_login(app, browser):
+    base, _ = app
+    page, _ = _login(browser, base + "/", "boss")
+    page.get_by_text("当前用户：boss（领导）").wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    assert page.get_by_text("当前用户：").count() == 0
+    page.close()
