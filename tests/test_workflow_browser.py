@@ -92,16 +92,29 @@ def browser():
         chromium.close()
 
 
-def login(browser, base: str, username: str, nav: str, alert_id: int | None = None):
-    """A fresh browser context (its own session) logged in as `username`, on the page `nav` of the
+@pytest.fixture(scope="module")
+def sessions(browser):
+    """One logged-in tab per user for the module (logging in again would only cost time)."""
+    pages: dict = {}
+    yield pages
+    for page in pages.values():
+        page.context.close()
+
+
+def login(browser, base: str, username: str, nav: str, alert_id: int | None = None, sessions=None):
+    """A browser context (its own session) logged in as `username`, on the page `nav` of the
     sidebar. The session lives in the browser tab, so pages are reached by the app's own links."""
-    context = browser.new_context(viewport={"width": 1440, "height": 2400}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(base + "/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_text("当前用户").first.wait_for(timeout=WAIT_MS)
+    page = (sessions or {}).get(username)
+    if page is None:
+        context = browser.new_context(viewport={"width": 1440, "height": 2400}, locale="zh-CN")
+        page = context.new_page()
+        page.goto(base + "/")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("当前用户").first.wait_for(timeout=WAIT_MS)
+        if sessions is not None:
+            sessions[username] = page
     goto(page, nav, alert_id)
     return page
 
@@ -136,46 +149,44 @@ def _alert_for(db, copies: int) -> int:
     return next(a["id"] for a in store.list_alerts(db) if a["item_count"] == copies)
 
 
-def test_declined_assignment_is_reassigned_to_the_next_suggestion(app, browser):
+def test_declined_assignment_is_reassigned_to_the_next_suggestion(app, browser, sessions):
     base, db_path, info = app
     db = _db(db_path)
     alert_id = _alert_for(db, 1)
     ranked = experts.suggest_experts(db, alert_id)
     first, second = ranked[0], ranked[1]
-    monitor = login(browser, base, "monitor1", "预警", alert_id)
+    monitor = login(browser, base, "monitor1", "预警", alert_id, sessions=sessions)
     click(monitor, f"指派给 {first['name']}")
     [offer] = store.alert_assignments(db, alert_id)
     assert (offer["expert_id"], offer["status"], offer["assigned_by"]) == (first["expert_id"], "offered", "monitor1")
 
     user_of = {v: k for k, v in {"li": info["experts"]["李样本"], "zhang": info["experts"]["张示例"],
                                   "wang": info["experts"]["王虚构"], "qian": info["experts"]["钱测试"]}.items()}
-    declining = login(browser, base, user_of[first["expert_id"]], "专家工作台")
+    declining = login(browser, base, user_of[first["expert_id"]], "专家工作台", sessions=sessions)
     fill(declining, f"婉拒理由（任务 #{offer['id']}）", "时间冲突，无法在时限内完成")
     click(declining, f"婉拒任务 #{offer['id']}")
     old, new = store.alert_assignments(db, alert_id)
     assert old["status"] == "declined" and old["decline_reason"] == "时间冲突，无法在时限内完成"
     assert (new["expert_id"], new["status"], new["assigned_by"]) == (second["expert_id"], "offered", "system:reassign")
     # the next expert finds it in their own queue; the one who declined no longer does
-    nxt = login(browser, base, user_of[second["expert_id"]], "专家工作台")
+    nxt = login(browser, base, user_of[second["expert_id"]], "专家工作台", sessions=sessions)
     nxt.get_by_role("button", name=f"接受任务 #{new['id']}").wait_for(timeout=WAIT_MS)
     goto(declining, "专家工作台")
     declining.get_by_text("暂无待处理任务").wait_for(timeout=WAIT_MS)
-    for p in (monitor, declining, nxt):
-        p.context.close()
 
 
-def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, browser):
+def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, browser, sessions):
     base, db_path, info = app
     db = _db(db_path)
     alert_id = _alert_for(db, 3)
-    monitor = login(browser, base, "monitor1", "预警", alert_id)
+    monitor = login(browser, base, "monitor1", "预警", alert_id, sessions=sessions)
     monitor.get_by_text("剩余 4 小时").first.wait_for(timeout=WAIT_MS)  # the 5 h clock
     top = experts.suggest_experts(db, alert_id)[0]
     assert top["name"] == "李样本"
     click(monitor, "指派给 李样本")
     [task] = [a for a in store.alert_assignments(db, alert_id) if a["status"] == "offered"]
 
-    li = login(browser, base, "li", "专家工作台")
+    li = login(browser, base, "li", "专家工作台", sessions=sessions)
     li.get_by_text("淡盐水").first.wait_for(timeout=WAIT_MS)  # the item's text, shown as text
     click(li, f"接受任务 #{task['id']}")
     fill(li, "澄清标题", "喝淡盐水不能预防示例病毒感染")
@@ -188,7 +199,7 @@ def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, bro
     goto(li, "专家工作台")
     li.get_by_text("暂无待审核稿件").wait_for(timeout=WAIT_MS)  # an author never reviews their own draft
 
-    zhang = login(browser, base, "zhang", "专家工作台")
+    zhang = login(browser, base, "zhang", "专家工作台", sessions=sessions)
     click(zhang, f"通过审核 #{clar['id']}")
     fill(zhang, f"发布链接（稿件 #{clar['id']}）", "https://example.org/piyao/2026/001")
     click(zhang, f"记录发布 #{clar['id']}")
@@ -203,5 +214,3 @@ def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, bro
     goto(monitor, "预警", alert_id)
     monitor.get_by_text("该条目所在的整组相似条目已澄清").wait_for(timeout=WAIT_MS)
     monitor.get_by_text("已澄清").first.wait_for(timeout=WAIT_MS)
-    for p in (monitor, li, zhang):
-        p.context.close()

@@ -53,7 +53,7 @@ else:
 raw = st.query_params.get("alert")
 selected = data.parse_item_id(raw)
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    typed = st.number_input(t("alerts.pick"), min_value=1, step=1, value=selected, key="alert_pick", width=200)
+    typed = st.number_input(t("alerts.pick"), min_value=1, step=1, value=None, key="alert_pick", width=200)
     if st.button(t("alerts.open"), type="primary") and typed:
         st.query_params["alert"] = str(int(typed))
         st.rerun()

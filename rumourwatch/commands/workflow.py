@@ -133,7 +133,8 @@ def alerts_escalate(ctx, rules_path, no_deliver):
         click.echo(f"escalated alert #{e['alert_id']}: {e['deadline']} was due {e['due']}")
     if not no_deliver:
         counts = deliver_pending(db, now, rules)
-        click.echo(f"notifications: {counts['sent']} sent, {counts['failed']} failed (will be retried)")
+        click.echo(f"notifications: {counts['sent']} sent, {counts['failed']} failed (will be retried), "
+                   f"{counts['deferred']} deferred (their server just failed)")
     pending = store.list_notifications(db, "pending", limit=100000)
     if pending:
         click.echo(f"{len(pending)} notification(s) still pending", err=True)
