@@ -23,7 +23,7 @@ item_id = data.parse_item_id(raw_id)
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
     typed = st.number_input(t("item.pick"), min_value=1, step=1, value=item_id, placeholder="",
-                            help=t("item.pick.help"), key="item_pick", width=200)
+                            help=t("item.pick.help"), key=f"item_pick_{item_id}", width=200)
     if st.button(t("item.open"), type="primary") and typed:
         st.query_params["item"] = str(int(typed))
         st.rerun()

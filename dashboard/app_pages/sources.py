@@ -15,7 +15,7 @@ except ConfigError as exc:
     st.error(t("error.config", detail=exc))
     st.stop()
 path = settings.db_path
-st.caption(t("db_path", path=path))
+st.caption(t("db_path", path=ui.escape_md(path)))
 
 if not data.database_exists(path):
     st.info(t("empty.no_data"))
