@@ -87,3 +87,15 @@ def escape(text) -> str:
     from dashboard.ui import escape_md
 
     return escape_md(text)
+
+
+def step_label(step: str) -> str:
+    """'escalated:respond_by' → '超时督办（信息发布时限）' and the like, in Chinese."""
+    base, _, detail = step.partition(":")
+    text = label("step", base)
+    if base == "escalated" and detail:
+        detail = {"respond_by": t("col.respond_by"), "conference_by": t("col.conference_by"),
+                  "assignment": t("alerts.assignments")}.get(detail, detail)
+    elif base == "verdict" and detail:
+        detail = label("verdict", detail)
+    return f"{text}（{detail}）" if detail else text

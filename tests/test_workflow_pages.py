@@ -114,3 +114,15 @@ def test_scraped_text_and_review_notes_are_shown_as_text(seeded):
     assert not any("<script>" in m.value for m in at.markdown)
     [warning] = at.warning
     assert "\\[点此\\]\\(javascript" in warning.value  # escaped: shows as typed, is no link
+
+
+def test_overdue_alert_shows_a_banner_and_time_past(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id = info["alerts"][0]
+    db.execute("UPDATE alerts SET respond_by = '2026-01-01T00:00:00Z' WHERE id = ?", [alert_id])
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert not at.exception
+    assert any("已超过处置时限" in e.value for e in at.error)
+    assert any(m.delta and m.delta.startswith("已超时") for m in at.metric)

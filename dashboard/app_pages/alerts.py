@@ -68,9 +68,13 @@ st.subheader(t("alerts.detail", id=alert["id"], severity=alert["severity"],
                 status=ui.label("alert.status", alert["status"])))
 c = st.columns(2)
 c[0].metric(t("col.respond_by"), data.to_china(alert["respond_by"]),
-            data.time_left_label(alert["respond_by"], alert["responded_at"], now), delta_color="off", border=True)
+            data.time_left_label(alert["respond_by"], alert["responded_at"], now), delta_color="off",
+            delta_arrow="off", border=True)
 c[1].metric(t("col.conference_by"), data.to_china(alert["conference_by"]) or t("wf.not_required"),
-            data.time_left_label(alert["conference_by"], alert["conference_at"], now), delta_color="off", border=True)
+            data.time_left_label(alert["conference_by"], alert["conference_at"], now) if alert["conference_by"] else None,
+            delta_color="off", delta_arrow="off", border=True)
+if alerts.alert_view(alert, now)["overdue"]:
+    st.error(t("alerts.overdue_banner"))
 st.caption(t("alerts.reasons"))
 st.text(ui.reasons_text(alert["rules"]))
 if alert["item_id"]:
@@ -91,7 +95,8 @@ if alert["item_id"]:
         st.switch_page("app_pages/item.py", query_params={"item": str(alert["item_id"])})
 
 st.caption(t("alerts.steps"))
-ui.table([dict(s, at_cn=data.to_china(s["at"])) for s in ui.call(path, store.alert_steps, alert["id"])],
+ui.table([dict(s, at_cn=data.to_china(s["at"]), step=ui.step_label(s["step"]))
+          for s in ui.call(path, store.alert_steps, alert["id"])],
          {"at_cn": t("col.at"), "step": t("col.step"), "actor": t("col.actor"), "note": t("col.note")})
 
 assignments = ui.call(path, store.alert_assignments, alert["id"])
