@@ -2,6 +2,7 @@
 
     python -m training.build_debunk_index            # build, calibrate, print the evaluation
     python -m training.build_debunk_index candidates # pairs for hand-checking (to stdout, not git)
+    python -m training.build_debunk_index top-up     # round 2: more pairs near the threshold
 
 `fit(settings)` is what training/train.py calls; it reads the bundle's debunk articles and sets
 the 已辟谣 threshold from the hand-checked pairs in data/labels/debunk_matches.csv, rescored with
@@ -26,7 +27,7 @@ import numpy as np
 from rumourwatch.config import REPO_ROOT, data_file, load_settings
 from rumourwatch.errors import DataBundleError
 from rumourwatch.knowledge import DEFAULT_THRESHOLD, DebunkIndex
-from rumourwatch.records import parse_time
+from rumourwatch.records import CST, parse_time
 
 ARTICLES = "debunks/debunk_articles.jsonl.gz"
 CHECKED = "rumour/checked_train.jsonl.gz"
@@ -328,16 +329,46 @@ def candidates(settings, seed: int = 20260101) -> list[dict]:
     return out
 
 
+def top_up_candidates(settings, seed: int = 7, floor: float = 0.22, per_article: int = 2) -> list[dict]:
+    """Round 2: unlabelled items scoring at least `floor` (where the threshold lies), stream
+    first (distinct texts), then CHECKED and CED, at most `per_article` per article."""
+    index = build(settings)
+    rng = np.random.default_rng(seed)
+    done = {(r["source"], r["item_id"]) for r in read_labels()}
+    taken: dict[str, int] = defaultdict(int)
+    out = []
+    with gzip.open(data_file(settings, STREAM), "rt", encoding="utf-8") as f:
+        stream = list({r["text"]: r for r in map(json.loads, f)}.values())
+    pools = [("stream", stream), ("checked", read_jsonl(data_file(settings, CHECKED))),
+             ("ced", read_jsonl(data_file(settings, CED)))]
+    for source, rows in pools:
+        best = index.best([r["text"] for r in rows])
+        idx = [i for i, m in enumerate(best) if m is not None and m.score >= floor]
+        for i in rng.permutation(idx):
+            r, m = rows[i], best[i]
+            item_id = stream_id(r["text"]) if source == "stream" else str(r["id"])
+            if (source, item_id) in done or taken[m.url] >= per_article:
+                continue
+            taken[m.url] += 1
+            out.append({"source": source, "label": r.get("label", ""), "item_id": item_id,
+                        "date": r.get("date"), "text": r["text"],
+                        "analysis": r.get("analysis") or "", "match": m})
+    return out
+
+
 def main(argv: list[str]) -> None:
     settings = load_settings()
-    if argv[:1] == ["candidates"]:
-        for c in candidates(settings):
+    if argv[:1] in (["candidates"], ["top-up"]):
+        # texts go to the annotator's terminal only; never redirect this into the repository
+        drawn = candidates(settings) if argv[0] == "candidates" else top_up_candidates(settings)
+        for c in drawn:
             m = c["match"]
             print(json.dumps({"source": c["source"], "label": c["label"], "item_id": c["item_id"],
                               "date": c["date"], "text": c["text"][:300],
                               "analysis": c["analysis"][:200], "url": m.url, "score": m.score,
                               "title": m.title, "snippet": m.snippet,
-                              "adate": m.date.date().isoformat() if m.date else None},
+                              "article_date": m.date.astimezone(CST).date().isoformat()
+                              if m.date else None},
                              ensure_ascii=False))
         return
     print(json.dumps(evaluate(settings), ensure_ascii=False, indent=2, default=str))
