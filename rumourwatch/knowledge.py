@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -205,7 +205,7 @@ class DebunkIndex:
         self.info: dict = {}  # calibration facts for the bundle manifest ({"metrics": {...}})
 
     # -- building ------------------------------------------------------------------------
-    def fit(self, articles: Iterable[dict], source: str = "") -> "DebunkIndex":
+    def fit(self, articles: Iterable[dict], source: str = "") -> DebunkIndex:
         """Index articles (dicts with title, url, platform, date, text).
 
         Articles without a title and text, or with an unreadable date, are set aside in
@@ -405,4 +405,4 @@ class DebunkIndex:
         }
 
 
-__all__ = ["DebunkIndex", "Match", "DEFAULT_THRESHOLD", "claim_of", "index_text", "normalise"]
+__all__ = ["DEFAULT_THRESHOLD", "DebunkIndex", "Match", "claim_of", "index_text", "normalise"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import pickle
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -96,7 +96,7 @@ def test_odd_feed_text_is_scored_not_crashed_on(index):
 def test_match_carries_display_fields(index):
     m = index.match(["睡前吃香蕉能治好失眠"], k=1)[0][0]
     assert m.platform == "测试科普号"
-    assert m.date == datetime(2022, 1, 15, 12, 30, tzinfo=timezone.utc)  # 20:30 China time
+    assert m.date == datetime(2022, 1, 15, 12, 30, tzinfo=UTC)  # 20:30 China time
     assert 0 < m.score <= 1
     assert len(m.snippet) <= 81
 
@@ -115,7 +115,7 @@ def test_before_keeps_only_articles_published_earlier(index):
     assert index.match([post], before=datetime(2020, 6, 1))[0][0].url == "https://example.org/a1"
     early = index.match([post], k=5, before=datetime(2020, 1, 1))[0]
     assert "https://example.org/a1" not in [m.url for m in early]
-    assert all(m.date < datetime(2020, 1, 1, tzinfo=timezone.utc) for m in early)
+    assert all(m.date < datetime(2020, 1, 1, tzinfo=UTC) for m in early)
     # a day-dated article (2020-03-01) is not yet known during that day, only from the next one
     same_day = index.match([post], k=5, before=datetime(2020, 3, 1, 18, 0))[0]
     assert "https://example.org/a1" not in [m.url for m in same_day]
@@ -135,9 +135,9 @@ def test_undated_articles_match_only_when_time_does_not_matter():
 def test_before_accepts_aware_times(index):
     post = "吃香蕉能治失眠"
     # the banana article is dated 2022-01-15 20:30 China time, i.e. 12:30 UTC
-    early = index.match([post], k=5, before=datetime(2022, 1, 15, 12, 29, tzinfo=timezone.utc))[0]
+    early = index.match([post], k=5, before=datetime(2022, 1, 15, 12, 29, tzinfo=UTC))[0]
     assert "https://example.org/a3" not in [m.url for m in early]
-    late = index.match([post], k=5, before=datetime(2022, 1, 15, 12, 31, tzinfo=timezone.utc))[0]
+    late = index.match([post], k=5, before=datetime(2022, 1, 15, 12, 31, tzinfo=UTC))[0]
     assert late[0].url == "https://example.org/a3"
 
 
@@ -221,7 +221,8 @@ def test_read_labels_names_the_bad_line(tmp_path):
 
 
 def test_committed_labels_hold_ids_and_urls_but_no_texts():
-    rows = list(csv.DictReader(open(bdi.LABELS, encoding="utf-8")))
+    with open(bdi.LABELS, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     assert rows, "the hand-checked pairs are committed"
     assert list(rows[0]) == bdi.LABEL_COLUMNS
     han = re.compile(r"[\u4e00-\u9fff]")

@@ -171,7 +171,7 @@ def precision_recall(scores, labels, threshold: float) -> dict:
     above = scores >= threshold
     tp = int((labels[above] == 1).sum())
     return {
-        "pairs": int(len(labels)),
+        "pairs": len(labels),
         "same_claim": int(labels.sum()),
         "flagged": int(above.sum()),
         "true_flags": tp,
