@@ -384,13 +384,19 @@ def _matches(path: str, version: tuple, models_dir: str, item_id: int, k: int) -
     if row is None:
         raise StoreError(f"item {item_id} not found")
     found = bundle.match_debunks([row["text"]], k=k)
+    if found is None:  # the bundle has no debunk index yet
+        raise ModelsUnavailable("debunk index not trained")
+    index = getattr(bundle, "debunks", None)
     out = []
     for m in (found[0] if found else []) or []:
         get = (m.get if isinstance(m, dict) else lambda key, m=m: getattr(m, key, None))
+        verdict = get("already_debunked")
+        if verdict is None and hasattr(index, "already_debunked"):
+            verdict = bool(index.already_debunked(get("score")))  # the index's own 已辟谣 threshold
         when = get("date")
         out.append({"title": get("title"), "url": get("url"), "platform": get("platform"),
                     "date": to_china(when) if when else None, "score": get("score"),
-                    "already_debunked": get("already_debunked")})
+                    "already_debunked": verdict})
     return out
 
 

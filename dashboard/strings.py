@@ -174,6 +174,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.explain.empty": "模型没有给出推高谣言概率的依据。",
         "explain.kind.words": "正文词语",
         "explain.kind.reactions": "转发/评论",
+        "explain.kind.signals": "账号与传播特征",
         "item.debunks.caption": "与本条最相似的已发布辟谣/澄清文章。",
         "item.debunks.open": "打开",
         "item.debunks.empty": "知识库中未找到相似的辟谣文章。",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import dashboard_fixtures as fx
 import pandas as pd
 import pytest
@@ -12,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import data
 from dashboard.auth import login_for_test
 from rumourwatch import store
+from rumourwatch.knowledge import Match
 
 LIVE, ITEM, SOURCES = "app_pages/live.py", "app_pages/item.py", "app_pages/sources.py"
 
@@ -186,40 +185,49 @@ def test_item_page_without_models_says_how_to_get_them(app_env):
     assert any("rumourwatch train" in i.value for i in at.info)
 
 
-@dataclass
-class FakeMatch:
-    url: str
-    title: str
-    platform: str
-    date: object
-    score: float
-    already_debunked: bool
-
-
 class FakeBundle:
+    """The shapes `rumourwatch.nlp.bundle.ModelBundle` returns, without trained models."""
+
     version = "fake"
 
     def explain(self, doc):
         assert doc.text == fx.VINEGAR and len(doc.reactions) == 3
-        return {"words": [("软化血管", 0.8), ("秘方", 0.5), ("醋", -0.2)], "reactions": [("转给爸妈", 0.3)]}
+        return {"rumour_probability": 0.92,
+                "words": [{"term": "软化血管", "weight": 0.8}, {"term": "秘方", "weight": 0.5}],
+                "reactions": [{"term": "转给爸妈", "weight": 0.3}],
+                "signals": [{"term": "感叹号", "name": "exclamations", "weight": 0.1}]}
 
     def match_debunks(self, texts, k):
-        return [[FakeMatch("https://debunk.example/vinegar", "喝醋不能软化血管", "科普网站",
-                           fx.NOW, 0.71, True),
-                 FakeMatch("javascript:alert(4)", "另一篇", "未知", None, 0.2, False)][:k]]
+        return [[Match("https://debunk.example/vinegar", "喝醋不能软化血管", "科普网站", fx.NOW, 0.71, "醋不能治病",
+                       already_debunked=True),
+                 Match("javascript:alert(4)", "另一篇", "未知", None, 0.2, "", already_debunked=False)][:k]]
+
+
+class UntrainedIndexBundle(FakeBundle):
+    def match_debunks(self, texts, k):
+        return None
 
 
 def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkeypatch):
     monkeypatch.setattr(data, "model_bundle", lambda models_dir: FakeBundle())
     at = run_page(ITEM, item=app_env["w1"])
     terms = table_with(at, "词语/互动")[0]
-    assert list(terms["词语/互动"]) == ["软化血管", "秘方", "转给爸妈"]  # only what pushed the score up
-    assert list(terms["类型"]) == ["正文词语", "正文词语", "转发/评论"]
+    assert list(terms["词语/互动"]) == ["软化血管", "秘方", "转给爸妈", "感叹号"]  # largest first
+    assert list(terms["类型"]) == ["正文词语", "正文词语", "转发/评论", "账号与传播特征"]
     debunks = table_with(at, "相似度")[0]
     assert list(debunks["标题"]) == ["喝醋不能软化血管", "另一篇"]
     assert debunks.iloc[0]["链接"] == "https://debunk.example/vinegar"
     assert pd.isna(debunks.iloc[1]["链接"])  # a javascript: url is not made clickable
+    assert list(debunks["已辟谣"]) == ["是", "否"]
     assert any("已发布辟谣" in s.value for s in at.success)
+
+
+def test_item_page_says_when_the_debunk_index_is_not_trained(app_env, monkeypatch):
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: UntrainedIndexBundle())
+    at = run_page(ITEM, item=app_env["w1"])
+    assert table_with(at, "词语/互动")  # the explanation still shows
+    assert any("debunk index not trained" in i.value and "rumourwatch train" in i.value for i in at.info)
+    assert not table_with(at, "相似度")
 
 
 def test_item_page_rejects_bad_or_unknown_ids_clearly(app_env):

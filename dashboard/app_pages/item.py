@@ -207,7 +207,8 @@ def show_explanation(item_id: int) -> None:
         st.info(t("item.explain.empty"))
         return
     st.caption(t("item.explain.caption"))
-    kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions")}
+    kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions"),
+             "signals": t("explain.kind.signals")}
     frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
                            t("col.weight"): r["weight"]} for r in rows[:30]])
     st.dataframe(frame, hide_index=True, width="stretch",
