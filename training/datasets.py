@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
@@ -79,11 +80,36 @@ def _repair_reaction_dates(record: dict) -> None:
             r["date"] = candidate
 
 
+_PLAIN_DATE = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d)(?::(\d\d))?$")
+
+
+def _fast_dates(record: dict) -> None:
+    """Bundle dates ('YYYY-MM-DD HH:MM[:SS]', China time) as naive datetimes, which parse_time
+    takes as China time: the same result, several times faster than trying each format."""
+    for key in ("reposts", "comments"):
+        for r in record.get(key) or []:
+            if isinstance(r, dict) and isinstance(r.get("date"), str):
+                m = _PLAIN_DATE.match(r["date"])
+                if m:
+                    try:
+                        r["date"] = datetime(*(int(g) for g in m.groups() if g is not None))
+                    except ValueError:
+                        pass  # left as text: parse_time reports it
+
+
 def load_rumour_set(settings, name: str) -> tuple[list[LabelledDoc], list[Rejected]]:
     """Labelled docs of one set ('checked' or 'ced') in time order, plus the records set aside."""
     if name not in RUMOUR_FILES:
         raise ValueError(f"unknown rumour set {name!r}; choose one of {sorted(RUMOUR_FILES)}")
     path = data_file(settings, RUMOUR_FILES[name])
+    stat = path.stat()
+    items, rejected = _load_cached(str(path), stat.st_mtime_ns, stat.st_size, name)
+    return list(items), list(rejected)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, size: int, name: str):
+    # Docs are shared between callers of one process: treat them as read-only (as_of copies).
     items: list[LabelledDoc] = []
     rejected: list[Rejected] = []
     with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -98,6 +124,7 @@ def load_rumour_set(settings, name: str) -> tuple[list[LabelledDoc], list[Reject
                 rejected.append(Rejected(name, lineno, f"unknown label {record.get('label')!r}"))
                 continue
             _repair_reaction_dates(record)
+            _fast_dates(record)
             try:
                 doc = doc_from_bundle(record)
             except RecordError as exc:
@@ -108,7 +135,7 @@ def load_rumour_set(settings, name: str) -> tuple[list[LabelledDoc], list[Reject
                 continue
             items.append(LabelledDoc(str(record.get("id", lineno)), name, doc, label))
     items.sort(key=lambda it: it.published_at)
-    return items, rejected
+    return tuple(items), tuple(rejected)
 
 
 def load_rumour_sets(settings, names=("checked", "ced")) -> dict[str, list[LabelledDoc]]:

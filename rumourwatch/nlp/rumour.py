@@ -255,7 +255,7 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
 class RumourConfig:
     """Training recipe; the defaults are the production model's."""
 
-    C: float = 4.0
+    C: float = 16.0
     n_features: int = 1 << 20
     reaction_weight: float = 1.0
     dense_weight: float = 0.5

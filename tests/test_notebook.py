@@ -1,0 +1,36 @@
+"""The analyst notebook runs from top to bottom (so it never rots), on a fresh models dir."""
+
+from __future__ import annotations
+
+import nbformat
+from nbclient import NotebookClient
+
+from rumourwatch.config import REPO_ROOT
+
+NOTEBOOK = REPO_ROOT / "training" / "notebooks" / "analyst_walkthrough.ipynb"
+
+
+def test_notebook_is_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_analyst_notebook_runs(tmp_path, monkeypatch):
+    from tests.conftest import DATA_DIR
+
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "models"))  # trains the quick bundle
+    monkeypatch.setenv("RUMOURWATCH_DATA_DIR", str(DATA_DIR))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend shows figures
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(REPO_ROOT)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "training a quick rumour-only bundle" in text and "version:" in text
+    tables = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs
+                     if o.output_type == "execute_result")
+    assert "| ced | 6h |" in tables
+    assert any("image/png" in o.get("data", {}) for o in outputs if o.output_type == "display_data")
