@@ -169,6 +169,16 @@ def require_permission(permission: str) -> dict:
     return user
 
 
+def require_item_access(item_id: int, user: dict | None = None) -> dict:
+    """The user when they may open item `item_id` (an expert: only items of their assignments);
+    otherwise a clear refusal and the page stops. For the item page, after it has read the id."""
+    user = user or require_login()
+    if not _with_db(auth.may_view_item, user, item_id):
+        st.error(t("auth.item_forbidden", id=item_id))
+        st.stop()
+    return user
+
+
 def can(permission: str, user: dict | None = None) -> bool:
     """Whether the (current) user may do `permission`; for showing or hiding buttons."""
     user = user if user is not None else current_user()

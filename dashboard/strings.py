@@ -438,6 +438,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "auth.no_database": "数据库 {path} 尚不存在，无法登录。请先初始化数据库（rumourwatch init-db）并创建管理员账号（rumourwatch users add 用户名 --role admin）。",
         "auth.forbidden": "当前角色（{role}）无权访问此页面。此页面仅对以下角色开放：{allowed}。如需权限请联系管理员。",
         "auth.forbidden.action": "当前角色（{role}）无权执行此操作。如需权限请联系管理员。",
+        "auth.item_forbidden": "无权查看条目 {id}：专家只能查看指派给自己的预警所涉及的条目。",
         "auth.logged_in_as": "当前用户：{name}（{role}）",
         "auth.logout": "退出登录",
         "auth.no_pages.title": "欢迎",

@@ -405,3 +405,29 @@ def logout(db, token: str | None, now: datetime | None = None) -> None:
         store.end_session(db, token_hash, at, "logout")
         store.record_audit(db, user["username"] if user else "?", "logout", "user",
                            user["username"] if user else None, at=at)
+
+
+# --- item visibility ------------------------------------------------------------------------
+
+CLOSED_ASSIGNMENTS = ("declined", "cancelled")
+
+
+def may_view_item(db, user: dict | None, item_id: int) -> bool:
+    """Whether `user` may open item `item_id`: roles with item.view see every item; an expert sees
+    only items of alerts assigned to them (the alert's item and its cluster copies), not declined
+    or cancelled ones."""
+    if not user:
+        return False
+    if can(user.get("role"), "item.view"):
+        return True
+    if not can(user.get("role"), "item.view_assigned") or user.get("expert_id") is None:
+        return False
+    item = store.get_item(db, item_id)
+    if item is None:
+        return False
+    for a in store.expert_assignments(db, user["expert_id"]):
+        if a["status"] in CLOSED_ASSIGNMENTS:
+            continue
+        if a["item_id"] == item_id or (a["cluster_id"] is not None and a["cluster_id"] == item["cluster_id"]):
+            return True
+    return False

@@ -229,3 +229,42 @@ def test_require_refuses_with_reason(users, now):
     with pytest.raises(auth.AuthError) as exc:
         auth.require(None, "reports.view")
     assert exc.value.reason == "login_required"
+
+
+def _alert_with_assignment(db, item_id: int, cluster_id, expert_id: int, status: str) -> None:
+    at = "2026-11-23T08:00:00Z"
+    db.execute("INSERT OR IGNORE INTO experts (id, name, institution, specialties, level, created_at, updated_at) "
+               "VALUES (?, ?, '测试医院', '[]', '市级', ?, ?)", [expert_id, f"专家{expert_id}", at, at])
+    cur = db.execute("INSERT INTO alerts (dedupe_key, kind, rules, severity, cluster_id, item_id, created_at, "
+                     "updated_at, respond_by) VALUES (?, 'rumour', '[]', '二级', ?, ?, ?, ?, ?)",
+                     [f"test:{item_id}:{expert_id}:{status}", cluster_id, item_id, at, at, at])
+    db.execute("INSERT INTO assignments (alert_id, expert_id, status, assigned_by, assigned_at, due_at) "
+               "VALUES (?, ?, ?, 'mon', ?, ?)", [cur.lastrowid, expert_id, status, at, at])
+
+
+def test_an_expert_may_open_only_items_of_their_own_open_assignments(users, now):
+    from rumourwatch import ingest
+    from rumourwatch.sources.base import RawItem
+
+    texts = ["网传喝醋可以软化血管，专家提醒不可信", "网传喝醋可以软化血管，专家提醒不可信！", "隔夜菜致癌的说法被夸大",
+             "手机辐射导致脑瘤的传言"]
+    with store.transaction(users):
+        ingest.ingest_events(users, [RawItem({"id": f"i{n}", "text": t, "date": "2026-11-23 09:00"})
+                                     for n, t in enumerate(texts)], "test", now)
+    ids = {r[0]: r[1] for r in users.execute("SELECT external_id, id FROM items")}
+    cluster = users.execute("SELECT cluster_id FROM items WHERE id = ?", [ids["i0"]]).fetchone()[0]
+    assert cluster is not None and cluster == users.execute(
+        "SELECT cluster_id FROM items WHERE id = ?", [ids["i1"]]).fetchone()[0]
+    _alert_with_assignment(users, ids["i0"], cluster, 7, "accepted")      # exp (expert_id 7)
+    _alert_with_assignment(users, ids["i2"], None, 7, "declined")
+    _alert_with_assignment(users, ids["i3"], None, 8, "accepted")         # someone else's
+    exp = auth.login(users, "exp", PW, POLICY, now=now)[1]
+    assert auth.may_view_item(users, exp, ids["i0"])
+    assert auth.may_view_item(users, exp, ids["i1"])       # a copy in the same cluster
+    assert not auth.may_view_item(users, exp, ids["i2"])   # declined
+    assert not auth.may_view_item(users, exp, ids["i3"])   # another expert's
+    mon = auth.login(users, "mon", PW, POLICY, now=now)[1]
+    assert all(auth.may_view_item(users, mon, i) for i in ids.values())
+    boss = auth.login(users, "boss", PW, POLICY, now=now)[1]
+    assert not auth.may_view_item(users, boss, ids["i0"])  # leaders read reports, not raw items
+    assert not auth.may_view_item(users, None, ids["i0"])
