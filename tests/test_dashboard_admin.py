@@ -194,3 +194,28 @@ def test_audit_page_lists_logins_and_changes(app_db):
     frame = at.dataframe[0].value
     assert set(frame["操作人"]) == {"root"}
     assert list(frame["操作"]) == ["user.role"]
+
+
+def test_expert_cannot_open_an_item_outside_their_assignments(app_db):
+    from rumourwatch import ingest
+    from rumourwatch.records import parse_time
+    from rumourwatch.sources.base import RawItem
+
+    with store.transaction(app_db):
+        ingest.ingest_events(app_db, [RawItem({"id": "x1", "text": "网传某地自来水有毒，尚未核实", "date": "2026-11-23 09:00"})],
+                             "test", parse_time("2026-11-23 10:00"))
+    item_id = app_db.execute("SELECT id FROM items").fetchone()[0]
+    at = _app()
+    login_for_test(at, "exp")
+    at.query_params["item"] = str(item_id)
+    at.switch_page("app_pages/item.py")
+    at.run()
+    assert not at.exception
+    assert _errors(at) == [f"无权查看条目 {item_id}：专家只能查看指派给自己的预警所涉及的条目。"]
+    assert not at.text  # the item's text was not shown
+    at = _app()
+    login_for_test(at, "mon")
+    at.query_params["item"] = str(item_id)
+    at.switch_page("app_pages/item.py")
+    at.run()
+    assert [x.value for x in at.text] == ["网传某地自来水有毒，尚未核实"]

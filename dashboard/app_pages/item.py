@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
+from dashboard.auth import require_item_access
 from dashboard.strings import t
 from rumourwatch.errors import ConfigError, RumourwatchError
 
@@ -39,6 +40,7 @@ if item_id is None:
 if not data.database_exists(path):
     st.info(t("empty.no_data"))
     st.stop()
+require_item_access(item_id)  # an expert opens only items of their own assignments (dashboard/auth.py)
 
 
 def field_table(rows: list[tuple[str, object]]) -> None:
