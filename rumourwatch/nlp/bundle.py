@@ -216,6 +216,7 @@ def save(bundle: ModelBundle, models_dir: str | Path, **manifest_fields) -> Path
     try:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(bundle.components, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the dashboard may run as another user
         digest = sha256_file(Path(tmp_name))
         manifest = dict(bundle.manifest)
         manifest.update(manifest_fields)

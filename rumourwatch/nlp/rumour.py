@@ -262,6 +262,9 @@ class RumourConfig:
     cuts: tuple = AUGMENT_CUTS
     calibration_fraction: float = 0.2
     class_weight: str | None = "balanced"
+    # > 0 weights later items of each set more (linearly in time rank, mean weight 1), so the model
+    # follows drift in what rumours look like and how common they are
+    recency_weight: float = 0.0
     random_state: int = 0
 
 
@@ -290,13 +293,23 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                 out_y.append(y)
         return out_docs, np.asarray(out_y)
 
-    def _fit_base(self, docs, labels):
+    def _fit_base(self, docs, labels, weights=None):
         cfg = self.config or RumourConfig()
         feats, clf = self._new_parts()
         adocs, ay = self._augment(docs, labels, cfg.cuts)
         x = feats.fit(adocs).transform(adocs)
-        clf.fit(x, ay)
+        aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
+        clf.fit(x, ay, sample_weight=aw)
         return feats, clf
+
+    @staticmethod
+    def _recency(idx_by_group, n, strength):
+        w = np.ones(n)
+        if strength > 0:
+            for idx in idx_by_group:
+                r = (np.arange(len(idx)) + 0.5) / max(len(idx), 1)
+                w[idx] = 1.0 + strength * (r - 0.5)
+        return w
 
     def fit(self, docs: list[Doc], labels, groups=None):
         """Fit on docs (time-ordered within each group, e.g. dataset); labels 1 = rumour.
@@ -306,14 +319,18 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         cfg = self.config or RumourConfig()
         labels = np.asarray(labels)
         groups = np.asarray(groups if groups is not None else ["all"] * len(docs))
-        early, late = [], []
+        early, late, ordered = [], [], []
         for g in np.unique(groups):
             idx = [i for i in np.flatnonzero(groups == g)]
             idx.sort(key=lambda i: docs[i].published_at.timestamp() if docs[i].published_at else 0)
             cut = int(round(len(idx) * (1 - cfg.calibration_fraction)))
             early += idx[:cut]
             late += idx[cut:]
-        feats, clf = self._fit_base([docs[i] for i in early], labels[early])
+            ordered.append(idx)
+        pos = {i: k for k, i in enumerate(early)}
+        w_early = self._recency([[pos[i] for i in idx if i in pos] for idx in ordered], len(early),
+                                cfg.recency_weight)
+        feats, clf = self._fit_base([docs[i] for i in early], labels[early], w_early)
         late_docs = [docs[i] for i in late]
         cdocs, cy = self._augment(late_docs, labels[late], cfg.cuts)
         margin = clf.decision_function(feats.transform(cdocs))
@@ -335,7 +352,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                         "n": int(m.sum()), "macro_f1": round(float(f1_score(
                             cy[m], cal_p[m] >= self.threshold_, average="macro", zero_division=0)), 4)}
         self.calibration_size_ = len(late)
-        self.features_, self.classifier_ = self._fit_base(docs, labels)
+        self.features_, self.classifier_ = self._fit_base(
+            docs, labels, self._recency(ordered, len(docs), cfg.recency_weight))
         self.classes_ = np.array([0, 1])
         return self
 
