@@ -89,7 +89,7 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
         rows = [{"term": w, "weight": round(v, 4)} for w, v in weights.items() if v > 1e-6]
         return sorted(rows, key=lambda r: -r["weight"])[:top]
 
-    xd = (np.asarray(dense, dtype=float) - f.dense_mean_) / f.dense_std_ * f.dense_weight
+    xd = f.dense_z(np.asarray([dense], dtype=float))[0]
     signals = [{"term": SIGNAL_LABELS.get(n, n), "name": n, "weight": round(float(c), 4)}
                for n, c in zip(DENSE_NAMES, coef[2 * nf:] * xd) if c > 1e-6]
     return {

@@ -37,7 +37,8 @@ _TRIVIAL = re.compile(r"转发微博|repost|轉發微博", re.IGNORECASE)
 # A short hand list only feeds one dense "doubt share" feature; the n-grams learn the rest.
 _DOUBT = re.compile(r"谣言|辟谣|造谣|假的|真的吗|真的假的|求证|不实|假消息|谣传|别信|不要信|骗|假新闻|已证实是假")
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_NA = float("nan")
+_Z_CLIP = 4.0  # standardised facts are clipped: an odd value must not decide alone
 
 
 def normalise_text(text: str) -> str:
@@ -173,13 +174,18 @@ def _doc_facts(doc: Doc, max_chars: int) -> tuple[list[float], str]:
             min(trivial / n, 1.0), min(doubt / n, 1.0), users / n, math.log1p(len(joined) / n)]
     else:
         words = ""
-        reaction_part = [0.0] * 12
-    vtype = _num(u.get("verified_type", -1)) if u else -1
-    return reaction_part + [
-        1.0 if u else 0.0, math.log1p(max(0.0, _num(u.get("followers")))),
-        math.log1p(max(0.0, _num(u.get("friends")))), math.log1p(max(0.0, _num(u.get("messages")))),
-        1.0 if u.get("verified") else 0.0, 1.0 if vtype == 0 else 0.0,
-        1.0 if vtype > 0 else 0.0, 1.0 if u.get("gender") == "f" else 0.0,
+        # rates of reactions that do not exist are unknown (NaN -> the training mean), not zero
+        reaction_part = [0.0, 0.0, 0.0, 0.0, _NA, _NA, _NA, 0.0, _NA, _NA, _NA, _NA]
+    if not u:  # no account facts: unknown, not an account with 0 followers
+        user_part = [0.0, _NA, _NA, _NA, _NA, _NA, _NA, _NA]
+    else:
+        vtype = _num(u.get("verified_type", -1))
+        user_part = [
+            1.0, math.log1p(max(0.0, _num(u.get("followers")))),
+            math.log1p(max(0.0, _num(u.get("friends")))), math.log1p(max(0.0, _num(u.get("messages")))),
+            1.0 if u.get("verified") else 0.0, 1.0 if vtype == 0 else 0.0,
+            1.0 if vtype > 0 else 0.0, 1.0 if u.get("gender") == "f" else 0.0]
+    return reaction_part + user_part + [
         math.log1p(len(text)), 1.0 if extra.get("has_url") else 0.0,
         min(_num(extra.get("pics")), 9.0) / 9.0, 1.0 if extra.get("has_pic") else 0.0,
         1.0 if extra.get("has_video") else 0.0, min(text.count("?") + text.count("？"), 5) / 5.0,
@@ -225,11 +231,17 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         self.text_ = _HashedTfidf(self.text_ngrams, self.n_features, 1, self.min_df).fit(texts)
         self.react_ = _HashedTfidf(self.reaction_ngrams, self.n_features, 2, self.min_df).fit(
             [t for t in reacts if t])
-        self.dense_mean_ = dense.mean(axis=0)
-        std = dense.std(axis=0)
-        std[std == 0] = 1.0
-        self.dense_std_ = std
+        mean = np.nanmean(np.where(np.isnan(dense).all(axis=0), 0.0, dense), axis=0)
+        std = np.nanstd(np.where(np.isnan(dense).all(axis=0), 0.0, dense), axis=0)
+        std[~(std > 0)] = 1.0
+        self.dense_mean_, self.dense_std_ = mean, std
         return self
+
+    def dense_z(self, dense: np.ndarray) -> np.ndarray:
+        """Standardised, unknowns at the training mean, clipped, times dense_weight."""
+        z = (np.asarray(dense, dtype=float) - self.dense_mean_) / self.dense_std_
+        z = np.clip(np.nan_to_num(z, nan=0.0), -_Z_CLIP, _Z_CLIP)
+        return z * self.dense_weight
 
     def transform_blocks(self, docs):
         """(text n-grams, reaction n-grams, dense facts) as three matrices, not yet stacked."""
@@ -237,8 +249,7 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         xt = self.text_.transform(texts)
         xr = self.react_.transform(reacts)
         xr.data *= np.float32(self.reaction_weight)
-        xd = ((dense - self.dense_mean_) / self.dense_std_) * self.dense_weight
-        return xt, xr, xd
+        return xt, xr, self.dense_z(dense)
 
     def transform(self, docs):
         xt, xr, xd = self.transform_blocks(docs)
