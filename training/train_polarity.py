@@ -17,14 +17,15 @@ import json
 import sys
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
 
 from rumourwatch.config import data_file
 from rumourwatch.errors import DataBundleError
-from rumourwatch.nlp.polarity import POLARITIES, PolarityModel, normalise_text
+from rumourwatch.nlp.ngrams import hashed_counts
+from rumourwatch.nlp.polarity import POLARITIES, PolarityModel
 
 TRAIN_FILE = "sentiment/smp2020_virus_train.jsonl.gz"
 EVAL_FILES = {"virus_eval": "sentiment/smp2020_virus_eval.jsonl.gz",
@@ -74,11 +75,11 @@ def load_emotions(settings, relative: str) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def _vectorizer() -> TfidfVectorizer:
-    # Char 1–3-grams: Weibo slang, emoji codes like [泪] and repeated punctuation carry the
-    # polarity, and no word segmentation is needed at score time (fast).
-    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2,
-                           dtype=np.float32)
+def _vectorizer() -> TfidfTransformer:
+    # Over hashed char 1–2-grams (rumourwatch.nlp.ngrams): Weibo slang, emoji codes like [泪]
+    # and repeated punctuation carry the polarity; no word segmentation at score time (fast).
+    # 1–2-grams scored as well as 1–3-grams on the inner split and are twice as fast.
+    return TfidfTransformer(sublinear_tf=True)
 
 
 def _classifier(C: float) -> LogisticRegression:
@@ -102,13 +103,14 @@ def _best_bias(proba: np.ndarray, classes: list[str], y: list[str]) -> np.ndarra
 
 def fit_texts(texts: list[str], polarities: list[str], select: bool = True) -> PolarityModel:
     """Fit on given texts; with `select`, choose C and offsets on an inner 80/20 split."""
-    norm = [normalise_text(t) for t in texts]
+    counts = hashed_counts(texts)
     C, bias, inner = 10.0, None, {}
     if select:
-        tr_x, va_x, tr_y, va_y = train_test_split(norm, polarities, test_size=0.2,
+        idx = np.arange(len(texts))
+        tr_i, va_i, tr_y, va_y = train_test_split(idx, polarities, test_size=0.2,
                                                   stratify=polarities, random_state=RANDOM_STATE)
         vec = _vectorizer()
-        A, V = vec.fit_transform(tr_x), vec.transform(va_x)
+        A, V = vec.fit_transform(counts[tr_i]), vec.transform(counts[va_i])
         scores = {}
         probas = {}
         for c in C_GRID:
@@ -120,13 +122,13 @@ def fit_texts(texts: list[str], polarities: list[str], select: bool = True) -> P
         inner = {"inner_macro_f1_by_C": {str(c): round(s, 4) for c, s in scores.items()},
                  "inner_bias": [round(float(b), 3) for b in bias]}
     vec = _vectorizer()
-    X = vec.fit_transform(norm)
+    X = vec.fit_transform(counts)
     clf = _classifier(C).fit(X, polarities)
     if bias is not None:
         # Offsets were found for the inner model's class order; re-map by name.
         inner_classes = probas[C][1]
         bias = np.array([bias[inner_classes.index(str(c))] for c in clf.classes_])
-    info = {"features": "char 1-3 TF-IDF", "C": C, "n_train": len(texts),
+    info = {"features": "hashed char 1-2-gram TF-IDF", "C": C, "n_train": len(texts),
             "surprise_polarity": SURPRISE_POLARITY, "random_state": RANDOM_STATE, **inner}
     return PolarityModel(vec, clf, bias, info)
 
@@ -144,11 +146,20 @@ def _macro_f1(model, texts, gold) -> float:
                                 labels=list(POLARITIES))), 4)
 
 
-def baseline(texts: list[str], polarities: list[str]):
+class BaselinePolarity:
     """Naive baseline: char 1–3 TF-IDF + default logistic regression, no selection."""
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
-    clf = LogisticRegression(max_iter=2000).fit(vec.fit_transform(texts), polarities)
-    return PolarityModel(vec, clf, None, {"features": "baseline char 1-3", "C": 1.0})
+
+    def __init__(self, texts: list[str], polarities: list[str]):
+        self.vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
+        self.clf = LogisticRegression(max_iter=2000).fit(self.vec.fit_transform(texts),
+                                                         polarities)
+
+    def predict_texts(self, texts: list[str]) -> list[str]:
+        return [str(p) for p in self.clf.predict(self.vec.transform(texts))]
+
+
+def baseline(texts: list[str], polarities: list[str]) -> BaselinePolarity:
+    return BaselinePolarity(texts, polarities)
 
 
 def evaluate(settings) -> dict:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from rumourwatch.config import REPO_ROOT, data_file
 from rumourwatch.errors import DataBundleError, RecordError
+from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC
+from rumourwatch.nlp.topics import TOPICS as TOPICS_
 
 LABELS_FILE = REPO_ROOT / "data" / "labels" / "health_topic.csv"
 LABEL_COLUMNS = ("source", "item_id", "health_related", "topic", "labelled_by", "note")
@@ -98,3 +100,374 @@ def labelling_sample(settings, rounds=SAMPLE_ROUNDS, seed: int = SAMPLE_SEED):
                 taken.add((source, iid))
                 out.append((source, iid, text))
     return out
+
+
+# --- hand labels ---------------------------------------------------------------------------
+
+@dataclass
+class HandLabel:
+    source: str
+    item_id: str
+    health_related: bool
+    topic: str
+    labelled_by: str
+    note: str
+
+
+def load_hand_labels(path: str | Path = LABELS_FILE) -> list[HandLabel]:
+    """Validated rows of the labels CSV; any bad row is an error naming its line and problem."""
+    path = Path(path)
+    if not path.exists():
+        raise DataBundleError(f"hand-label file {path} is missing")
+    rows: list[HandLabel] = []
+    seen: set[tuple[str, str]] = set()
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != LABEL_COLUMNS:
+            raise RecordError(f"{path}: columns must be {','.join(LABEL_COLUMNS)}, "
+                              f"got {','.join(reader.fieldnames or [])}")
+        for lineno, r in enumerate(reader, 2):
+            where = f"{path}:{lineno}"
+            if r["source"] not in SOURCE_FILES:
+                raise RecordError(f"{where}: source {r['source']!r} is not one of "
+                                  f"{sorted(SOURCE_FILES)}")
+            if not r["item_id"]:
+                raise RecordError(f"{where}: item_id is empty")
+            if r["health_related"] not in ("yes", "no"):
+                raise RecordError(f"{where}: health_related must be yes or no, "
+                                  f"got {r['health_related']!r}")
+            related = r["health_related"] == "yes"
+            if r["topic"] not in ALL_TOPICS:
+                raise RecordError(f"{where}: topic {r['topic']!r} is not a Healthy China action "
+                                  f"or {OTHER_TOPIC}")
+            if related == (r["topic"] == OTHER_TOPIC):
+                raise RecordError(f"{where}: topic must be {OTHER_TOPIC} exactly when "
+                                  "health_related is no")
+            if not r["labelled_by"]:
+                raise RecordError(f"{where}: labelled_by is empty")
+            key = (r["source"], r["item_id"])
+            if key in seen:
+                raise RecordError(f"{where}: {r['source']} item {r['item_id']} is labelled twice")
+            seen.add(key)
+            rows.append(HandLabel(r["source"], r["item_id"], related, r["topic"],
+                                  r["labelled_by"], r["note"] or ""))
+    return rows
+
+
+def resolve_texts(settings, labels: list[HandLabel]) -> list[str]:
+    """The bundle text behind each label; an id that resolves to nothing is an error."""
+    indexes: dict[str, dict[str, str]] = {}
+    texts = []
+    for lab in labels:
+        if lab.source not in indexes:
+            indexes[lab.source] = source_index(settings, lab.source)
+        text = indexes[lab.source].get(lab.item_id)
+        if text is None:
+            raise RecordError(f"label {lab.source}/{lab.item_id} matches no record of "
+                              f"{SOURCE_FILES[lab.source]}")
+        texts.append(text)
+    return texts
+
+
+def split_hand_labels(labels: list[HandLabel], fraction: float = HOLDOUT_FRACTION,
+                      seed: int = HOLDOUT_SEED) -> tuple[list[HandLabel], list[HandLabel]]:
+    """(train, holdout), stratified by source × health_related; deterministic for a seed."""
+    groups: dict[tuple[str, bool], list[HandLabel]] = {}
+    for lab in labels:
+        groups.setdefault((lab.source, lab.health_related), []).append(lab)
+    train, hold = [], []
+    for key in sorted(groups):
+        items = sorted(groups[key], key=lambda l: l.item_id)
+        random.Random(f"{seed}:{key[0]}:{key[1]}").shuffle(items)
+        n_hold = int(round(len(items) * fraction))
+        hold.extend(items[:n_hold])
+        train.extend(items[n_hold:])
+    return train, hold
+
+
+# --- weak supervision ----------------------------------------------------------------------
+
+MEDICAL_LEXICON = "lexicon/THUOCL_medical.txt"
+# The most frequent THUOCL medical terms are everyday words (精神, 检查, 恢复, 意识, 接触 ...);
+# they say nothing about health on their own.
+GENERIC_TERMS = 300
+WEAK_SIZES = {"stream": 3000, "ced": 1000, "debunk": 1500, "checked": 800}
+WEAK_SEED = 11
+WEAK_WEIGHTS = (0.0, 0.3, 1.0)
+TOPIC_RULE_WEIGHTS = (0.0, 0.3, 0.6)
+CV_FOLDS = 3
+# Chosen by select_hyperparameters (see models/cards/relevance.md).
+WEAK_WEIGHT = 0.3
+TOPIC_RULE_WEIGHT = 0.3
+C = 4.0
+EPIDEMIC = "传染病及地方病防控"
+
+
+def medical_terms(settings) -> list[str]:
+    """THUOCL medical terms (2–7 characters) minus the most frequent, generic ones."""
+    path = data_file(settings, MEDICAL_LEXICON)
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            parts = line.rstrip("\n").split("\t")
+            if not parts[0].strip():
+                continue
+            try:
+                df = int(parts[1]) if len(parts) > 1 else 0
+            except ValueError:
+                raise DataBundleError(f"{path}:{lineno}: frequency {parts[1]!r} is not a number")
+            rows.append((parts[0].strip(), df))
+    rows.sort(key=lambda r: -r[1])
+    return [w for w, _ in rows[GENERIC_TERMS:] if 2 <= len(w) <= 7]
+
+
+@dataclass
+class WeakExample:
+    source: str
+    text: str
+    health: int
+    topic: str | None
+
+
+def _strong_counts(features, texts):
+    """(health keyword hits outside diet, diet hits, medical terms) in each body."""
+    from rumourwatch.nlp.topics import split_hashtags
+
+    rules = features.rules
+    diet = rules.topics.index("合理膳食")
+    terms = features.medical_term_counts(texts)
+    strong, food, counts = [], [], []
+    for text, n_terms in zip(texts, terms):
+        c = rules.counts(split_hashtags(text)[0])
+        counts.append(c)
+        food.append(c[diet])
+        strong.append(sum(c) - c[diet] + int(n_terms))
+    return strong, food, counts
+
+
+def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[WeakExample]:
+    """Distant labels from unlabelled bundle records (never any hand-labelled id).
+
+    CHECKED is a COVID-19 rumour set: every post counts as health / epidemic. Elsewhere a body
+    with two or more health keywords or medical terms is health (topic by keyword rule); a body
+    of 8+ characters with none at all (not even food words) in body *and* hashtags is not; the
+    rest is left out (a cheering body under an epidemic hashtag is health by the label protocol,
+    a hijacking one is not: only the hand labels teach that difference).
+    """
+    from rumourwatch.nlp.topics import TOPICS, rule_topic
+
+    out: list[WeakExample] = []
+    for source, n in WEAK_SIZES.items():
+        pool = [(i, t) for i, t in source_index(settings, source).items()
+                if (source, i) not in exclude]
+        rng = random.Random(f"{WEAK_SEED}:{source}")
+        pool = rng.sample(pool, min(n, len(pool)))
+        texts = [t for _, t in pool]
+        if source == "checked":
+            out.extend(WeakExample(source, t, 1, EPIDEMIC) for t in texts)
+            continue
+        strong, food, counts = _strong_counts(features, texts)
+        from rumourwatch.nlp.topics import split_hashtags
+
+        for text, s, f, c in zip(texts, strong, food, counts):
+            body, tags = split_hashtags(text)
+            if s >= 2:
+                out.append(WeakExample(source, text, 1, rule_topic(c, features.rules.topics)))
+            elif s == 0 and f == 0 and len(body.strip()) >= 8 and not any(
+                    features.rules.counts(tags)):
+                out.append(WeakExample(source, text, 0, None))
+    return out
+
+
+# --- fit -----------------------------------------------------------------------------------
+
+def _lr(class_weight="balanced"):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=3000, class_weight=class_weight)
+
+
+def _fit_heads(X_hand, y_hand, t_hand, X_weak, y_weak, t_weak, weak_weight):
+    """(health classifier, topic classifier) on hand rows plus weak rows at `weak_weight`."""
+    import numpy as np
+    from scipy import sparse
+
+    if weak_weight > 0 and X_weak is not None and X_weak.shape[0]:
+        X = sparse.vstack([X_hand, X_weak], format="csr")
+        y = np.concatenate([y_hand, y_weak])
+        w = np.concatenate([np.ones(len(y_hand)), np.full(len(y_weak), weak_weight)])
+        t = list(t_hand) + list(t_weak)
+    else:
+        X, y, w, t = X_hand, np.asarray(y_hand), np.ones(len(y_hand)), list(t_hand)
+    health = _lr().fit(X, y, sample_weight=w)
+    rows = [i for i, topic in enumerate(t) if y[i] == 1 and topic]
+    topic = _lr(class_weight=None).fit(X[rows], [t[i] for i in rows], sample_weight=w[rows])
+    return health, topic
+
+
+def _prepare(settings):
+    """Hand-label training part and weak examples, featurised (shared by fit and selection)."""
+    import numpy as np
+
+    from rumourwatch.nlp.relevance import RelevanceFeatures
+
+    labels = load_hand_labels()
+    train, _hold = split_hand_labels(labels)
+    exclude = {(l.source, l.item_id) for l in labels}
+    hand_texts = resolve_texts(settings, train)
+    features = RelevanceFeatures(medical_terms(settings))
+    weak = weak_examples(settings, features, exclude)
+    weak_texts = [w.text for w in weak]
+    features.fit(hand_texts + weak_texts)
+    return {
+        "train": train, "hand_texts": hand_texts, "features": features, "weak": weak,
+        "X_hand": features.transform(hand_texts),
+        "y_hand": np.array([int(l.health_related) for l in train]),
+        "t_hand": [l.topic if l.health_related else None for l in train],
+        "X_weak": features.transform(weak_texts),
+        "y_weak": np.array([w.health for w in weak]),
+        "t_weak": [w.topic for w in weak],
+    }
+
+
+def select_hyperparameters(settings) -> dict:
+    """3-fold CV on the hand-label training part (never the hold-out) over the weak-label weight
+    and the topic rule weight. Slow; its result is written into WEAK_WEIGHT / TOPIC_RULE_WEIGHT
+    and the model card, so that `fit` is a single deterministic fit."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from rumourwatch.nlp.relevance import HealthRelevanceModel
+
+    d = _prepare(settings)
+    X_hand, y_hand, t_hand = d["X_hand"], d["y_hand"], d["t_hand"]
+    strata = [f"{l.source}:{int(l.health_related)}" for l in d["train"]]
+    folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=HOLDOUT_SEED)
+                 .split(d["hand_texts"], strata))
+    cv: dict = {}
+    for ww in WEAK_WEIGHTS:
+        f1s, accs = [], {rw: [] for rw in TOPIC_RULE_WEIGHTS}
+        for tr_i, va_i in folds:
+            h, t = _fit_heads(X_hand[tr_i], y_hand[tr_i], [t_hand[i] for i in tr_i],
+                              d["X_weak"], d["y_weak"], d["t_weak"], ww)
+            f1s.append(f1_score(y_hand[va_i], h.predict(X_hand[va_i])))
+            yes = [i for i in va_i if y_hand[i] == 1]
+            for rw in TOPIC_RULE_WEIGHTS:
+                m = HealthRelevanceModel(d["features"], h, t, rw)
+                P = m.topic_proba([d["hand_texts"][i] for i in yes], X_hand[yes])
+                accs[rw].append(accuracy_score([t_hand[i] for i in yes],
+                                               [TOPICS_[j] for j in P.argmax(1)]))
+        cv[str(ww)] = {"health_f1": round(float(np.mean(f1s)), 4),
+                       "topic_acc": {str(rw): round(float(np.mean(a)), 4)
+                                     for rw, a in accs.items()}}
+    return cv
+
+
+def fit(settings):
+    """The health relevance + topic model: hand labels (training part only) plus weak
+    supervision at WEAK_WEIGHT, topic blended with keyword rules at TOPIC_RULE_WEIGHT."""
+    from rumourwatch.nlp.relevance import HealthRelevanceModel
+
+    d = _prepare(settings)
+    health, topic = _fit_heads(d["X_hand"], d["y_hand"], d["t_hand"], d["X_weak"], d["y_weak"],
+                               d["t_weak"], WEAK_WEIGHT)
+    info = {
+        "n_train": len(d["train"]), "n_weak": len(d["weak"]),
+        "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
+        "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
+        "trained_on": ["data/labels/health_topic.csv (training part)"]
+        + sorted(SOURCE_FILES.values()) + [MEDICAL_LEXICON],
+        "topic_classes": [str(c) for c in topic.classes_],
+    }
+    return HealthRelevanceModel(d["features"], health, topic, TOPIC_RULE_WEIGHT, info)
+
+
+# --- evaluate ------------------------------------------------------------------------------
+
+def lexicon_baseline(settings, train_texts, train_y):
+    """Baseline: health when a body has at least k health keywords / medical terms (k chosen on
+    the training part), topic by keyword rule (健康知识普及 when no specific rule fires)."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from rumourwatch.nlp.relevance import RelevanceFeatures
+    from rumourwatch.nlp.topics import GENERAL_TOPIC, rule_topic
+
+    feats = RelevanceFeatures(medical_terms(settings))
+    strong, _, _ = _strong_counts(feats, train_texts)
+    k = max(range(1, 6), key=lambda k: f1_score(train_y, (np.array(strong) >= k).astype(int)))
+
+    def predict(texts):
+        s, _, counts = _strong_counts(feats, texts)
+        out = []
+        for si, c in zip(s, counts):
+            if si >= k:
+                out.append((1, rule_topic(c, feats.rules.topics) or GENERAL_TOPIC))
+            else:
+                out.append((0, OTHER_TOPIC))
+        return out
+
+    return k, predict
+
+
+def _scores(gold_h, gold_t, pred_h, pred_t) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    yes = [i for i, g in enumerate(gold_h) if g]
+    return {
+        "n": len(gold_h),
+        "health_accuracy": round(accuracy_score(gold_h, pred_h), 4),
+        "health_f1": round(f1_score(gold_h, pred_h), 4),
+        "health_precision": round(precision_score(gold_h, pred_h), 4),
+        "health_recall": round(recall_score(gold_h, pred_h), 4),
+        "topic_accuracy_all": round(accuracy_score(gold_t, pred_t), 4),
+        "topic_accuracy_on_health_items": round(
+            accuracy_score([gold_t[i] for i in yes], [pred_t[i] for i in yes]), 4) if yes else None,
+    }
+
+
+def evaluate(settings, model=None) -> dict:
+    """Figures on the hold-out part of the hand labels, beside the lexicon baseline."""
+    import time
+
+    labels = load_hand_labels()
+    train, hold = split_hand_labels(labels)
+    model = model or fit(settings)
+    texts = resolve_texts(settings, hold)
+    gold_h = [int(l.health_related) for l in hold]
+    gold_t = [l.topic for l in hold]
+    start = time.perf_counter()
+    preds = model.predict_texts(texts)
+    elapsed = time.perf_counter() - start
+    pred_h = [int(p["health_related"]) for p in preds]
+    pred_t = [p["topic"] for p in preds]
+    k, base = lexicon_baseline(settings, resolve_texts(settings, train),
+                               [int(l.health_related) for l in train])
+    bp = base(texts)
+    out = {
+        "holdout": _scores(gold_h, gold_t, pred_h, pred_t),
+        "baseline_lexicon": {"k": k, **_scores(gold_h, gold_t, [b[0] for b in bp],
+                                               [b[1] for b in bp])},
+        "by_source": {},
+        "model": dict(model.info),
+        "holdout_docs_per_second": round(len(texts) / elapsed, 1) if elapsed else None,
+    }
+    for source in sorted({l.source for l in hold}):
+        idx = [i for i, l in enumerate(hold) if l.source == source]
+        out["by_source"][source] = {
+            "model": _scores([gold_h[i] for i in idx], [gold_t[i] for i in idx],
+                             [pred_h[i] for i in idx], [pred_t[i] for i in idx]),
+            "baseline": _scores([gold_h[i] for i in idx], [gold_t[i] for i in idx],
+                                [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
+        }
+    return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    from rumourwatch.config import load_settings
+
+    json.dump(evaluate(load_settings()), sys.stdout, ensure_ascii=False, indent=2)
+    print()

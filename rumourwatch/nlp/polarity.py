@@ -7,32 +7,24 @@ data bundle at score time. Training lives in `training/train_polarity.py`.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
+
+from .ngrams import hashed_counts, normalise_text
 
 POLARITIES = ("positive", "neutral", "negative")
 # The labels the reports use (the 2018 Inner Mongolia report: 正面 / 中性 / 负面).
 POLARITY_ZH = {"positive": "正面", "neutral": "中性", "negative": "负面"}
 
-_MENTION = re.compile(r"@[\w\-·]+")
-_URL = re.compile(r"https?://\S+")
-
-
-def normalise_text(text: str) -> str:
-    """Collapse @mentions and urls: names and links carry no polarity, only noise n-grams."""
-    return _MENTION.sub("@U", _URL.sub(" URL ", text or ""))
-
 
 class PolarityModel:
-    """Char n-gram TF-IDF + multinomial logistic regression over the three polarities.
+    """Hashed char 1–2-gram TF-IDF + multinomial logistic regression over the three polarities.
 
     `bias` is a per-class log-probability offset chosen on the training data's own
     cross-validation (macro-F1), never on an evaluation set.
     """
 
-    def __init__(self, vectorizer, classifier, bias=None, info: dict | None = None):
-        self.vectorizer = vectorizer
+    def __init__(self, tfidf, classifier, bias=None, info: dict | None = None):
+        self.tfidf = tfidf  # a fitted TfidfTransformer over ngrams.hashed_counts
         self.classifier = classifier
         classes = [str(c) for c in classifier.classes_]
         if sorted(classes) != sorted(POLARITIES):
@@ -45,7 +37,7 @@ class PolarityModel:
         """Rows of probabilities in `self.classes` order, after the class offsets."""
         if not texts:
             return np.zeros((0, len(self.classes)))
-        X = self.vectorizer.transform([normalise_text(t) for t in texts])
+        X = self.tfidf.transform(hashed_counts(texts))
         logp = np.log(np.clip(self.classifier.predict_proba(X), 1e-12, 1.0)) + self.bias
         logp -= logp.max(axis=1, keepdims=True)
         p = np.exp(logp)
@@ -86,3 +78,6 @@ def polarity_ratios(polarities) -> dict:
     total = sum(counts.values())
     return {p: {"label": POLARITY_ZH[p], "count": counts[p],
                 "share": (counts[p] / total) if total else 0.0} for p in POLARITIES}
+
+
+__all__ = ["POLARITIES", "POLARITY_ZH", "PolarityModel", "normalise_text", "polarity_ratios"]

@@ -1,0 +1,54 @@
+"""Shared hashed character n-gram counts for the polarity and relevance models.
+
+Both models read the same char 1–2-gram counts of the same (mention- and url-normalised) text,
+hashed into a fixed space, so there is no vocabulary to look up and nothing to fit here. The
+last batch is memoised: when the scorer runs polarity and relevance over the same docs, the
+text is analysed once. Each model applies its own fitted TF-IDF weighting on top.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from sklearn.feature_extraction.text import HashingVectorizer
+
+N_FEATURES = 2 ** 18
+NGRAM_RANGE = (1, 2)
+
+_MENTION = re.compile(r"@[\w\-·]+")
+_URL = re.compile(r"https?://\S+")
+
+_hasher = HashingVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, n_features=N_FEATURES,
+                            alternate_sign=False, norm=None, lowercase=True)
+_lock = threading.Lock()
+_last: tuple[list[str], object] | None = None
+
+
+def normalise_text(text: str) -> str:
+    """Collapse @mentions and urls: names and links carry neither polarity nor topic."""
+    return _MENTION.sub("@U", _URL.sub(" URL ", text or ""))
+
+
+def hashed_counts(texts: list[str]):
+    """Sparse (len(texts) × N_FEATURES) char 1–2-gram counts of the normalised texts."""
+    global _last
+    texts = list(texts)
+    with _lock:
+        if _last is not None and _last[0] == texts:
+            return _last[1]
+    X = _hasher.transform([normalise_text(t) for t in texts])
+    with _lock:
+        _last = (texts, X)
+    return X
+
+
+def hashed_columns(terms: list[str]) -> list[int]:
+    """Columns of the hashed space that the given 1–2 character terms fall into."""
+    terms = [t.lower() for t in terms if 1 <= len(t) <= 2]
+    if not terms:
+        return []
+    hv = HashingVectorizer(analyzer="char", ngram_range=(2, 2), n_features=N_FEATURES,
+                           alternate_sign=False, norm=None, lowercase=True)
+    two = [t for t in terms if len(t) == 2]
+    return sorted(set(hv.transform(two).nonzero()[1].tolist())) if two else []
