@@ -268,6 +268,7 @@ class RumourConfig:
 
     C: float = 16.0
     n_features: int = 1 << 20
+    text_ngrams: tuple = (1, 3)
     reaction_weight: float = 1.0
     dense_weight: float = 0.5
     cuts: tuple = AUGMENT_CUTS
@@ -289,7 +290,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
 
     def _new_parts(self):
         cfg = self.config or RumourConfig()
-        feats = RumourFeatures(n_features=cfg.n_features, reaction_weight=cfg.reaction_weight,
+        feats = RumourFeatures(n_features=cfg.n_features, text_ngrams=tuple(cfg.text_ngrams),
+                               reaction_weight=cfg.reaction_weight,
                                dense_weight=cfg.dense_weight)
         clf = LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, solver="liblinear", dual=True,
                                  max_iter=2000, random_state=cfg.random_state)
