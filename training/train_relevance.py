@@ -249,7 +249,8 @@ def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[Wea
     """Distant labels from unlabelled bundle records (never any hand-labelled id).
 
     CHECKED is a COVID-19 rumour set: every post counts as health / epidemic. Elsewhere a body
-    with two or more health keywords or medical terms is health (topic by keyword rule); a body
+    with two or more health keywords or medical terms (or one plus a diet keyword, or three
+    diet keywords: food safety is health) is health (topic by keyword rule); a body
     of 8+ characters with none at all (not even food words) in body *and* hashtags is not; the
     rest is left out (a cheering body under an epidemic hashtag is health by the label protocol,
     a hijacking one is not: only the hand labels teach that difference).
@@ -271,7 +272,7 @@ def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[Wea
 
         for text, s, f, c in zip(texts, strong, food, counts):
             body, tags = split_hashtags(text)
-            if s >= 2:
+            if s >= 2 or (s >= 1 and f >= 1) or f >= 3:
                 out.append(WeakExample(source, text, 1, rule_topic(c, features.rules.topics)))
             elif s == 0 and f == 0 and len(body.strip()) >= 8 and not any(
                     features.rules.counts(tags)):

@@ -103,9 +103,12 @@ class HealthRelevanceModel:
         clf_cols = [TOPICS.index(str(c)) for c in self.topic_clf.classes_]
         P[:, clf_cols] = self.topic_clf.predict_proba(X)
         if self.topic_rule_weight > 0:
-            bodies, _ = self.features.split(texts)
-            R = np.asarray([self.features.rules.counts(b) for b in bodies], dtype=float)
-            full = np.zeros((len(texts), len(TOPICS)))
+            # The body's keyword counts are the first columns of the dense block at the end
+            # of X (log1p-scaled); reuse them rather than running the rules again.
+            k = len(self.features.rules.topics)
+            start = X.shape[1] - (2 * k + 2)
+            R = np.expm1(X[:, start:start + k].toarray())
+            full = np.zeros((X.shape[0], len(TOPICS)))
             full[:, [TOPICS.index(t) for t in self.features.rules.topics]] = R
             full += 0.1  # smoothing: no keyword = no preference
             full /= full.sum(axis=1, keepdims=True)

@@ -1,0 +1,64 @@
+"""Polarity model trained on the real SMP2020 bundle, checked on sentences written for the test."""
+
+import pickle
+
+import pytest
+
+from rumourwatch.config import load_settings
+from rumourwatch.nlp.polarity import POLARITIES, POLARITY_ZH, polarity_ratios
+from rumourwatch.records import Doc
+from training import train_polarity
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train_polarity.fit(load_settings())
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("感谢医护人员，辛苦了！", "positive"),
+    ("太好了，奶奶治愈出院了，谢谢医生们！", "positive"),
+    ("太可怕了，我好害怕", "negative"),
+    ("气死我了，这些人怎么还不戴口罩", "negative"),
+    ("国家卫健委发布最新疫情通报。", "neutral"),
+    ("医院门诊时间为上午八点至下午五点。", "neutral"),
+])
+def test_clear_sentences_get_their_polarity(model, text, expected):
+    (result,) = model.predict_docs([Doc(text)])
+    assert result["polarity"] == expected, result
+
+
+def test_scores_are_a_distribution_over_three_polarities(model):
+    results = model.predict_docs([Doc("谢谢大家"), Doc("好难过"), Doc("")])
+    for r in results:
+        assert set(r["polarity_scores"]) == set(POLARITIES)
+        assert sum(r["polarity_scores"].values()) == pytest.approx(1.0)
+        assert r["polarity"] == max(r["polarity_scores"], key=r["polarity_scores"].get)
+
+
+def test_model_survives_pickling_and_scores_the_same(model):
+    docs = [Doc("感谢医护人员，辛苦了！"), Doc("太可怕了")]
+    again = pickle.loads(pickle.dumps(model))
+    assert again.predict_docs(docs) == model.predict_docs(docs)
+
+
+def test_a_doc_without_text_is_rejected_with_its_position(model):
+    with pytest.raises(TypeError, match=r"docs\[1\]"):
+        model.predict_docs([Doc("好"), object()])
+
+
+def test_report_labels_and_ratios():
+    assert POLARITY_ZH == {"positive": "正面", "neutral": "中性", "negative": "负面"}
+    ratios = polarity_ratios(["neutral", "neutral", "positive", "negative"])
+    assert ratios["neutral"] == {"label": "中性", "count": 2, "share": 0.5}
+    with pytest.raises(ValueError, match="unknown polarity"):
+        polarity_ratios(["happy"])
+
+
+def test_surprise_mapping_is_documented_and_unknown_emotions_fail():
+    assert train_polarity.emotion_to_polarity("surprise") == train_polarity.SURPRISE_POLARITY
+    assert train_polarity.emotion_to_polarity("fear") == "negative"
+    with pytest.raises(ValueError, match="unknown emotion"):
+        train_polarity.emotion_to_polarity("joy")

@@ -1,0 +1,100 @@
+"""Health relevance / topic model and the hand-label file it is trained and evaluated on."""
+
+import csv
+import pickle
+
+import pytest
+
+from rumourwatch.config import load_settings
+from rumourwatch.errors import RecordError
+from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC, TOPICS, split_hashtags
+from rumourwatch.records import Doc
+from training import train_relevance as tr
+
+
+@pytest.fixture(scope="module")
+def labels():
+    return tr.load_hand_labels()
+
+
+def test_labels_file_is_valid(labels):
+    with open(tr.LABELS_FILE, encoding="utf-8", newline="") as fh:
+        assert tuple(csv.DictReader(fh).fieldnames) == tr.LABEL_COLUMNS
+    assert len(labels) >= 600
+    assert len({(l.source, l.item_id) for l in labels}) == len(labels)
+    for l in labels:
+        assert l.topic in ALL_TOPICS
+        assert l.health_related == (l.topic != OTHER_TOPIC)
+    # both answers occur in quantity, and more than the epidemic topic is represented
+    assert sum(l.health_related for l in labels) > 200
+    assert sum(not l.health_related for l in labels) > 200
+    assert len({l.topic for l in labels if l.health_related}) >= 5
+
+
+def test_every_label_resolves_to_a_bundle_record(labels):
+    texts = tr.resolve_texts(load_settings(), labels)
+    assert len(texts) == len(labels) and all(t.strip() for t in texts)
+
+
+def test_an_invalid_label_row_is_rejected_with_its_line(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("source,item_id,health_related,topic,labelled_by,note\n"
+                    "stream,abc,yes,其他,me,\n", encoding="utf-8")
+    with pytest.raises(RecordError, match=r"labels.csv:2: topic must be 其他 exactly when"):
+        tr.load_hand_labels(path)
+    path.write_text("source,item_id,health_related,topic,labelled_by,note\n"
+                    "weibo,abc,yes,控烟,me,\n", encoding="utf-8")
+    with pytest.raises(RecordError, match=r"labels.csv:2: source 'weibo'"):
+        tr.load_hand_labels(path)
+
+
+def test_holdout_split_is_disjoint_deterministic_and_about_30_percent(labels):
+    train, hold = tr.split_hand_labels(labels)
+    assert {(l.source, l.item_id) for l in train}.isdisjoint(
+        {(l.source, l.item_id) for l in hold})
+    assert len(train) + len(hold) == len(labels)
+    assert 0.25 < len(hold) / len(labels) < 0.35
+    assert tr.split_hand_labels(labels)[1] == hold
+
+
+def test_hashtags_are_split_from_the_body():
+    body, tags = split_hashtags("#某明星新歌#太好听了 #疫情通报#")
+    assert "太好听了" in body and "#" not in body
+    assert tags == "#某明星新歌# #疫情通报#"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tr.fit(load_settings())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text,topics", [
+    ("高血压患者冬季要注意保暖，按时服药，定期监测血压。", {"心脑血管疾病防治", "健康知识普及"}),
+    ("新冠疫苗接种点今天开放，请大家戴好口罩排队，保持一米距离。", {"传染病及地方病防控"}),
+    ("隔夜菜到底能不能吃？营养专家告诉你亚硝酸盐的真相", {"合理膳食"}),
+])
+def test_health_texts_are_health_related_with_a_sensible_topic(model, text, topics):
+    (r,) = model.predict_docs([Doc(text)])
+    assert r["health_related"] is True and r["health_probability"] >= 0.5, r
+    assert r["topic"] in topics, r
+    assert 0 < r["topic_probability"] <= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", [
+    "#某某新歌#哥哥今天的舞台太帅了！快来打榜，爱你一万年",
+    "转发抽奖送新款手机，关注我再领现金红包，名额有限先到先得",
+])
+def test_celebrity_and_spam_texts_are_not_health(model, text):
+    (r,) = model.predict_docs([Doc(text)])
+    assert r["health_related"] is False, r
+    assert r["topic"] == OTHER_TOPIC
+
+
+@pytest.mark.slow
+def test_model_scores_from_its_pickle_alone(model):
+    docs = [Doc("医生提醒：发烧咳嗽请及时就医"), Doc("今天的晚霞真好看")]
+    again = pickle.loads(pickle.dumps(model))
+    assert again.predict_docs(docs) == model.predict_docs(docs)
+    assert all(r["topic"] in TOPICS + (OTHER_TOPIC,) for r in again.predict_docs(docs))
