@@ -13,6 +13,9 @@ import gzip
 import json
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from rumourwatch.config import data_file, load_settings
 from rumourwatch.records import Doc
