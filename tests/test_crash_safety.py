@@ -31,7 +31,7 @@ from rumourwatch.worker import Worker
 sys.path.insert(0, str(Path(__file__).parent))
 from crash_fixtures import snapshot, write_feed  # noqa: E402
 
-N_ITEMS = 1500  # three batches of 500 (the worker's batch size)
+N_ITEMS = 4000  # eight batches of 500 (the worker's batch size): more batches than kills, so every kill lands mid-run
 KILLS = 5
 SEED = 20261123
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
