@@ -129,13 +129,14 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
 
 
 def rules_path(path: str | Path | None = None) -> Path:
-    import os
+    """The given path, else the `alert_rules` setting (RUMOURWATCH_ALERT_RULES)."""
+    from .config import load_settings
 
-    return Path(path or os.environ.get("RUMOURWATCH_ALERT_RULES") or DEFAULT_RULES_PATH)
+    return Path(path or load_settings().alert_rules)
 
 
 def load_rules(path: str | Path | None = None) -> dict:
-    """Rules from the TOML file (default config/alert_rules.toml, env RUMOURWATCH_ALERT_RULES)."""
+    """Rules from the TOML file (the `alert_rules` setting, default config/alert_rules.toml)."""
     p = rules_path(path)
     if not p.exists():
         raise ConfigError(f"alert rules file {p} does not exist; copy config/alert_rules.toml there")

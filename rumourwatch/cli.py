@@ -35,10 +35,12 @@ def _settings(ctx: click.Context):
     return ctx.obj["settings"]
 
 
-def load_bundle(settings):
-    from .nlp.bundle import ModelBundle
+def load_bundle(settings, echo=None):
+    """The trained bundle from the configured models_dir; trained there first when none is saved
+    (a few minutes, once). A bundle that is there but refused is never replaced silently."""
+    from training.train import ensure_models
 
-    return ModelBundle.load(settings.models_dir)
+    return ensure_models(settings, echo=echo or (lambda m: click.echo(m, err=True)))
 
 
 @click.group()
@@ -114,12 +116,16 @@ def score_file_cmd(ctx, input_path, output_path, as_of_hours):
 @click.option("--once", is_flag=True, help="Poll each source once, score, and exit.")
 @click.option("--until-idle", is_flag=True, help="Keep polling until a poll finds nothing new, then exit.")
 @click.option("--no-score", is_flag=True, help="Ingest only; score later (e.g. before models are trained).")
+@click.option("--no-alerts", is_flag=True,
+              help="Do not run the alert rules, escalation and notifications after each poll.")
 @click.pass_context
 @friendly_errors
-def watch(ctx, specs, poll_seconds, once, until_idle, no_score):
+def watch(ctx, specs, poll_seconds, once, until_idle, no_score, no_alerts):
     """Run sources continuously into the store, scoring items as they and their reactions arrive.
 
-    Stops gracefully on Ctrl-C / SIGTERM; after a crash it resumes from its checkpoints.
+    After each poll it runs the alert rules (setting alert_rules) over what was scored, escalates
+    overdue alerts and delivers notifications. Stops gracefully on Ctrl-C / SIGTERM; after a crash
+    it resumes from its checkpoints.
 
     Example:
 
@@ -136,13 +142,15 @@ def watch(ctx, specs, poll_seconds, once, until_idle, no_score):
     sources = [source_from_spec(spec, settings, bundle=bundle) for spec in specs]
     db = store.open_db(settings.db_path)
     worker = Worker(db, sources, bundle, cluster_threshold=settings.cluster_threshold,
-                    max_text_chars=settings.max_text_chars)
+                    max_text_chars=settings.max_text_chars, workflow=not (no_score or no_alerts),
+                    rules_path=settings.alert_rules)
     worker.install_signal_handlers()
 
     def report(stats):
-        if not stats.idle or stats.errors:
-            click.echo(f"{time.strftime('%H:%M:%S')} {stats}" + (f"; errors: {'; '.join(stats.errors)}" if stats.errors else ""),
-                       err=True)
+        if not stats.idle or stats.errors or stats.warnings:
+            click.echo(f"{time.strftime('%H:%M:%S')} {stats}"
+                       + (f"; errors: {'; '.join(stats.errors)}" if stats.errors else "")
+                       + (f"; warnings: {'; '.join(stats.warnings)}" if stats.warnings else ""), err=True)
 
     worker.run(poll_seconds=poll_seconds or settings.poll_seconds, max_polls=1 if once else None,
                until_idle=until_idle, on_poll=report)
@@ -257,17 +265,26 @@ def demo(ctx, port, speed, backfill_hours, fresh):
     """
     from training.train import ensure_models
 
+    from . import demo as demo_setup
+
     settings = _settings(ctx)
     db_path = Path(os.environ.get("RUMOURWATCH_DB_PATH") or REPO_ROOT / "data" / "demo.db")
     if fresh and db_path.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
-    ensure_models(settings, echo=click.echo)
-    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=settings.models_dir,
-               RUMOURWATCH_DATA_DIR=settings.data_dir)
-    spec = f"replay:speed={speed or settings.replay_speed},backfill_hours={backfill_hours}"
+    models_dir = demo_setup.demo_models_dir(settings)
+    ensure_models(settings.replace(models_dir=str(models_dir)), echo=click.echo,
+                  train_fraction=demo_setup.DEMO_TRAIN_FRACTION)
+    prepared = demo_setup.prepare(db_path, echo=click.echo)
+    rules = demo_setup.rules_file(db_path)
+    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(models_dir),
+               RUMOURWATCH_DATA_DIR=settings.data_dir, RUMOURWATCH_ALERT_RULES=str(rules))
+    spec = demo_setup.replay_spec(speed or settings.replay_speed, backfill_hours)
     worker = subprocess.Popen([sys.executable, "-m", "rumourwatch.cli", "watch", "--source", spec], env=env)
-    click.echo(f"worker replaying the data bundle into {db_path} (pid {worker.pid})")
+    click.echo(f"worker replaying the data bundle into {db_path} (pid {worker.pid}); alert rules: {rules}")
+    click.echo(f"dashboard: http://localhost:{port} — accounts {', '.join(demo_setup.DEMO_ROLES)}, "
+               f"password {demo_setup.DEMO_PASSWORD}"
+               + (f" (created now: {', '.join(prepared['users_created'])})" if prepared["users_created"] else ""))
     try:
         subprocess.run([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "streamlit_app.py"),
                         "--server.port", str(port), "--server.headless", "true",

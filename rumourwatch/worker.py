@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
 from . import ingest, score, store
-from .errors import SourceError, StoreError
+from .errors import RumourwatchError, SourceError, StoreError
 
 log = logging.getLogger("rumourwatch.worker")
 
@@ -27,7 +26,10 @@ class PollStats:
     new_reactions: int = 0
     rejects: int = 0
     scored: int = 0
-    errors: list = field(default_factory=list)
+    alerts: int = 0
+    escalations: int = 0
+    errors: list = field(default_factory=list)  # source or store failures: the poll is retried
+    warnings: list = field(default_factory=list)  # e.g. a bad rules file: ingest went on
 
     @property
     def idle(self) -> bool:
@@ -35,15 +37,22 @@ class PollStats:
 
     def __str__(self) -> str:
         return (f"{self.new_items} new items, {self.updated_items} updated, {self.new_reactions} reactions, "
-                f"{self.rejects} rejects, {self.scored} scored")
+                f"{self.rejects} rejects, {self.scored} scored"
+                + (f", {self.alerts} alerts raised or grown" if self.alerts else "")
+                + (f", {self.escalations} escalations" if self.escalations else ""))
 
 
 class Worker:
-    """Runs sources into the store and scores them. `clock` is injectable for tests."""
+    """Runs sources into the store and scores them. `clock` is injectable for tests.
+
+    With `workflow=True` each poll then runs the alert rules over what was scored, escalates what is
+    overdue and delivers queued notifications (`alerts.workflow_tick`); the rules file is re-read
+    every poll, so an edit on the 预警规则 page takes effect without a restart.
+    """
 
     def __init__(self, db, sources: Iterable, bundle=None, *, clock: Callable[[], datetime] = store.now_utc,
                  batch_size: int = 500, cluster_threshold: float = 0.8, max_text_chars: int = 20000,
-                 score_limit: int = 5000):
+                 score_limit: int = 5000, workflow: bool = False, rules_path=None):
         self.db = db
         self.sources = list(sources)
         names = [s.name for s in self.sources]
@@ -55,6 +64,8 @@ class Worker:
         self.cluster_threshold = cluster_threshold
         self.max_text_chars = max_text_chars
         self.score_limit = score_limit
+        self.workflow = workflow
+        self.rules_path = rules_path
         self.stop_event = threading.Event()
         if bundle is not None:
             manifest = getattr(bundle, "manifest", None) or {}
@@ -110,7 +121,23 @@ class Worker:
             self.poll_source(source, stats)
         if not self.stop_event.is_set():
             self._score(stats)
+        if self.workflow and not self.stop_event.is_set():
+            self._workflow(stats)
         return stats
+
+    def _workflow(self, stats: PollStats) -> None:
+        from . import alerts
+
+        try:
+            result = alerts.workflow_tick(self.db, self.clock(), alerts.load_rules(self.rules_path))
+        except StoreError:
+            raise
+        except RumourwatchError as exc:  # a bad rules file: say so every poll, keep ingesting
+            log.error("alert workflow skipped: %s", exc)
+            stats.warnings.append(f"alert workflow skipped: {exc}")
+            return
+        stats.alerts += len(result["alerts"])
+        stats.escalations += len(result["escalations"])
 
     def run(self, poll_seconds: float = 5.0, max_polls: int | None = None, until_idle: bool = False,
             on_poll: Callable[[PollStats], None] | None = None) -> None:

@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from rumourwatch import store
 from rumourwatch.errors import SourceError
@@ -107,3 +107,59 @@ def test_resume_after_interruption_loses_and_duplicates_nothing(tmp_path, db_pat
     ids = [r[0] for r in restarted.db.execute("SELECT external_id FROM items ORDER BY id")]
     assert ids == [f"p{i}" for i in range(50)]
     assert restarted.db.execute("SELECT count(*) FROM items WHERE scored_at IS NULL").fetchone()[0] == 0
+
+
+RUMOUR = ("转发扩散！紧急通知：喝高度白酒和熏醋可以杀死体内的流感病毒，家里有老人孩子的赶紧备上，"
+          "医院已经挤满了人，明天起药店的板蓝根全部限购")
+
+
+def _copies(start, n):
+    return [{"id": f"copy{i}", "platform": "微博", "account": f"acct{i}", "text": RUMOUR + f" //@用户{i}",
+             "date": "2026-11-23 07:30"} for i in range(start, start + n)]
+
+
+def test_the_live_worker_raises_one_alert_per_cluster_that_grows_with_its_copies(tmp_path, db, rule_bundle, now):
+    from rumourwatch import alerts
+
+    rules = alerts.load_rules(alerts.DEFAULT_RULES_PATH)
+    rules["rumour"]["min_probability"] = 0.35  # the test double gives 0.4 to a text asking to be reposted
+    rules_file = alerts.save_rules(rules, tmp_path / "rules.toml")
+    feed = tmp_path / "feed.jsonl"
+    write_jsonl(feed, _copies(0, 12) + posts(5))
+    clock = [now]
+    worker = Worker(db, [JsonLinesSource(feed, name="feed")], rule_bundle, clock=lambda: clock[0],
+                    workflow=True, rules_path=rules_file)
+    stats = worker.poll_once()
+    assert stats.new_items == 17 and stats.alerts == 1
+    [alert] = alerts.list_alerts(db, now)
+    assert alert["severity"] == "二级" and alert["item_count"] == 12
+    assert alert["respond_by"] == "2026-11-23T13:00:00Z" and alert["conference_by"] is None
+    assert store.get_item(db, alert["item_id"])["cluster_id"] == alert["cluster_id"]
+
+    # 40 more copies arrive: the same alert grows to 一级 and now carries the 24 h press-conference clock.
+    clock[0] = now + timedelta(minutes=30)
+    with open(feed, "a", encoding="utf-8") as fh:  # the feed file grows
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in _copies(12, 40))
+    assert worker.poll_once().new_items == 40
+    [grown] = alerts.list_alerts(db, now)
+    assert grown["id"] == alert["id"] and grown["severity"] == "一级" and grown["item_count"] == 52
+    assert grown["conference_by"] is not None
+
+    # Nobody responds: six hours later the worker escalates the 5 h clock, once.
+    clock[0] = now + timedelta(hours=6)
+    assert worker.poll_once().escalations >= 1
+    assert worker.poll_once().escalations == 0
+    [late] = alerts.list_alerts(db, clock[0])
+    assert late["overdue"] and late["escalated"]
+
+
+def test_a_broken_rules_file_is_reported_and_ingest_goes_on(tmp_path, db, rule_bundle, now):
+    bad = tmp_path / "rules.toml"
+    bad.write_text("[rumour\nmin_probability = ", encoding="utf-8")
+    feed = tmp_path / "feed.jsonl"
+    write_jsonl(feed, posts(3))
+    worker = Worker(db, [JsonLinesSource(feed, name="feed")], rule_bundle, clock=lambda: now,
+                    workflow=True, rules_path=bad)
+    stats = worker.poll_once()
+    assert stats.new_items == 3 and stats.scored == 3 and not stats.errors
+    assert "not valid TOML" in stats.warnings[0]
