@@ -1,0 +1,72 @@
+"""The demo: a database with one account per role, the sample roster, units and rules, fed by a
+replay of the data bundle through the live worker, and the dashboard on top.
+
+The demo's models are trained on the earliest 80 % of each labelled set only (into
+`<models_dir>/demo`), so the replay can play the later 20 % — posts the models never saw — with
+their reposts and comments arriving at their own relative times. The production models in
+`models_dir` (used by `score-file` and `watch`) are trained on everything.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import store
+from .config import REPO_ROOT
+from .errors import StoreError
+
+DEMO_PASSWORD = "rumourwatch-demo"
+DEMO_ROLES = ("admin", "monitor", "expert", "analyst", "leader")
+DEMO_TRAIN_FRACTION = 0.8
+ROSTER = REPO_ROOT / "data" / "expert_roster_sample.csv"
+UNITS = REPO_ROOT / "data" / "units_sample.csv"
+RULES = REPO_ROOT / "config" / "alert_rules.toml"
+
+
+def demo_models_dir(settings) -> Path:
+    return Path(settings.models_dir) / "demo"
+
+
+def replay_spec(speed: float, backfill_hours: float, now: datetime | None = None) -> str:
+    """The worker's replay source: starting `backfill_hours` of real time back, so the dashboard
+    opens with history (at speed 60, two hours back is five days of the bundle's time)."""
+    now = now or datetime.now(timezone.utc)
+    start = (now - timedelta(hours=backfill_hours)).replace(microsecond=0)
+    return f"replay:speed={speed:g},start={start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+def rules_file(db_path: Path) -> Path:
+    """A copy of the default rules beside the demo database, so edits in the demo stay there."""
+    path = db_path.with_name(db_path.stem + "-alert-rules.toml")
+    if not path.exists():
+        shutil.copyfile(RULES, path)
+    return path
+
+
+def prepare(db_path: Path, echo=print) -> dict:
+    """Create the demo database's accounts, roster and units once; later runs keep what is there."""
+    from . import auth, experts, reports
+
+    db = store.open_db(db_path)
+    now = datetime.now(timezone.utc)
+    report = experts.import_roster(db, ROSTER, "demo", now)
+    for error in report.errors:
+        echo(f"sample roster: {error}")
+    _, unit_errors = reports.import_units(db, UNITS, now)
+    for error in unit_errors:
+        echo(f"sample units: {error}")
+    roster = store.list_experts(db, active_only=True)
+    created = []
+    for role in DEMO_ROLES:
+        if store.get_user(db, role) is not None:
+            continue
+        try:
+            auth.create_user(db, role, DEMO_PASSWORD, role, "demo", display_name=f"演示{role}",
+                             expert_id=roster[0]["id"] if role == "expert" and roster else None)
+            created.append(role)
+        except StoreError:  # created meanwhile by another process
+            pass
+    db.conn.close()
+    return {"users_created": created, "experts": report.rows_ok}
