@@ -5,6 +5,7 @@ Every datetime here is timezone-aware UTC. Source times without a zone are China
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -104,9 +105,35 @@ class Doc:
         return Doc(self.text, self.published_at, kept, self.user, self.extra)
 
 
+_MONTH_DAY = re.compile(r"^\s*(\d{1,2})月(\d{1,2})日\s+(\d{1,2}):(\d{2})\s*$")
+
+
+def date_in_post_year(value, post_date) -> object:
+    """A year-less reaction date ('05月21日 15:01', the way Weibo shows dates of the current year, as
+    CED stores some reposts) as 'YYYY-MM-DD HH:MM' in the post's own year — the next year when that
+    would put the reaction more than a day before the post. Any other value is returned as it is.
+    `post_date` is the post's raw date ('YYYY-MM-DD …' China time, or ISO 8601)."""
+    if not isinstance(value, str) or not isinstance(post_date, str) or "月" not in value:
+        return value
+    m = _MONTH_DAY.match(value)
+    if not m or len(post_date) < 10 or not post_date[:4].isdigit():
+        return value
+    try:
+        post = parse_time(post_date).astimezone(CST)
+    except RecordError:
+        return value
+    mo, d, hh, mm = (int(g) for g in m.groups())
+    candidate = f"{post.year:04d}-{mo:02d}-{d:02d} {hh:02d}:{mm:02d}"
+    if (mo, d) < (post.month, post.day - 1):
+        candidate = f"{post.year + 1:04d}" + candidate[4:]
+    return candidate
+
+
 def reactions_from_bundle(record: dict) -> list[Reaction]:
-    """Reactions of a bundle-style record (`reposts` / `comments` lists of {date, text, user_id})."""
+    """Reactions of a bundle-style record (`reposts` / `comments` lists of {date, text, user_id}).
+    Year-less dates are placed in the post's year (`date_in_post_year`)."""
     out: list[Reaction] = []
+    post_date = record.get("date")
     for key, kind in (("reposts", "repost"), ("comments", "comment")):
         values = record.get(key) or []
         if not isinstance(values, list):
@@ -118,7 +145,7 @@ def reactions_from_bundle(record: dict) -> list[Reaction]:
             if not isinstance(text, str):
                 raise RecordError(f"{key}[{i}].text must be a string")
             try:
-                at = parse_time(r.get("date"))
+                at = parse_time(date_in_post_year(r.get("date"), post_date))
             except RecordError as exc:
                 raise RecordError(f"{key}[{i}]: {exc}") from None
             uid = r.get("user_id")

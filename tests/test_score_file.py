@@ -76,3 +76,19 @@ def test_negative_as_of_hours_is_refused(tmp_path, rule_bundle):
     write(src, [BASE])
     with pytest.raises(RecordError, match="as-of-hours"):
         score_file(src, tmp_path / "out.jsonl", rule_bundle, as_of_hours=-1)
+
+
+def test_year_less_weibo_reaction_dates_are_placed_in_the_posts_year(tmp_path, rule_bundle):
+    # CED stores some repost dates as Weibo shows this year's dates: '05月21日 15:01'. Such a line is
+    # scored (not an error), and the reactions count at their real times for --as-of-hours.
+    src = tmp_path / "in.jsonl"
+    write(src, [{"id": "y", "text": "转发：喝醋能软化血管", "date": "2015-12-31 23:00",
+                 "reposts": [{"date": "12月31日 23:30", "text": "谣言"},
+                             {"date": "01月01日 04:00", "text": "假的"}]}])
+    probs = {}
+    for hours in (1, 6):
+        score_file(src, tmp_path / "out.jsonl", rule_bundle, as_of_hours=hours)
+        [out] = read(tmp_path / "out.jsonl")
+        assert "error" not in out
+        probs[hours] = out["rumour_probability"]
+    assert probs[1] == pytest.approx(0.6) and probs[6] == pytest.approx(0.8)  # 2016-01-01 04:00 is 5 h later

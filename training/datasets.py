@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rumourwatch.config import data_file
 from rumourwatch.errors import RecordError
-from rumourwatch.records import Doc, doc_from_bundle
+from rumourwatch.records import Doc, date_in_post_year, doc_from_bundle
 
 RUMOUR_FILES = {
     "checked": "rumour/checked_train.jsonl.gz",
@@ -54,30 +54,14 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-_MONTH_DAY = re.compile(r"^\s*(\d{1,2})月(\d{1,2})日\s+(\d{1,2}):(\d{2})\s*$")
-
-
 def _repair_reaction_dates(record: dict) -> None:
-    """CED writes some repost dates without a year ('05月21日 15:01'), the way Weibo shows dates of
-    the current year. The year is the post's own (the next one when that would put the repost
-    more than a day before the post); any other unreadable date still sets the record aside.
-    """
+    """CED writes some repost dates without a year ('05月21日 15:01'): placed in the post's year
+    by the same rule the scorer uses (rumourwatch.records.date_in_post_year)."""
     date = record.get("date")
-    if not isinstance(date, str) or len(date) < 4 or not date[:4].isdigit():
-        return
-    year = int(date[:4])
     for key in ("reposts", "comments"):
         for r in record.get(key) or []:
-            if not isinstance(r, dict) or not isinstance(r.get("date"), str):
-                continue
-            m = _MONTH_DAY.match(r["date"])
-            if not m:
-                continue
-            mo, d, hh, mm = (int(g) for g in m.groups())
-            candidate = f"{year:04d}-{mo:02d}-{d:02d} {hh:02d}:{mm:02d}"
-            if candidate[:10] < date[:10] and (mo, d) < (int(date[5:7]), int(date[8:10]) - 1):
-                candidate = f"{year + 1:04d}" + candidate[4:]
-            r["date"] = candidate
+            if isinstance(r, dict):
+                r["date"] = date_in_post_year(r.get("date"), date)
 
 
 _PLAIN_DATE = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d)(?::(\d\d))?$")
