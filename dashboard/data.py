@@ -70,17 +70,9 @@ def database_exists(path: str) -> bool:
     return Path(path).is_file()
 
 
-def _version(db) -> tuple:
-    row = db.execute(
-        """SELECT (SELECT max(id) FROM items), (SELECT max(id) FROM reactions), (SELECT max(id) FROM scores),
-                  (SELECT max(id) FROM rejects), (SELECT max(updated_at) || max(coalesce(last_error_at, ''))
-                                                   FROM checkpoints)""").fetchone()
-    return tuple(row)
-
-
 def data_version(path: str) -> tuple:
     """Changes whenever the worker adds items, reactions, scores, rejects or moves a checkpoint."""
-    return _run(path, _version)
+    return _run(path, store.data_version)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=512, show_spinner=False)
@@ -247,6 +239,18 @@ def item(path: str, item_id: int) -> dict | None:
 
 def reactions(path: str, item_id: int) -> list[dict]:
     return _query(path, "item_reactions", item_id)
+
+
+def _clarification(db, item_id: int):
+    from rumourwatch.experts import item_clarification
+
+    return item_clarification(db, item_id)
+
+
+def item_clarification(path: str, item_id: int) -> dict | None:
+    """The published expert clarification covering the item or its cluster. Read fresh, not cached:
+    a publication must show at once, and the lookup is two indexed queries."""
+    return _run(path, _clarification, item_id)
 
 
 def score_history(path: str, item_id: int) -> list[dict]:

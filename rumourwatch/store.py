@@ -514,6 +514,17 @@ def day_range(day_from: datetime, days: int) -> tuple[str, str]:
 
 # --- audit -----------------------------------------------------------------------------------
 
+def data_version(db) -> tuple:
+    """Changes whenever the worker adds items, reactions, scores or rejects, moves a checkpoint, or an
+    alert changes: the dashboard's cache key (each part is a cheap index lookup)."""
+    row = db.execute(
+        """SELECT (SELECT max(id) FROM items), (SELECT max(id) FROM reactions), (SELECT max(id) FROM scores),
+                  (SELECT max(id) FROM rejects), (SELECT max(updated_at) || max(coalesce(last_error_at, ''))
+                                                   FROM checkpoints),
+                  (SELECT max(updated_at) FROM alerts)""").fetchone()
+    return tuple(row)
+
+
 def record_audit(db, actor: str, action: str, target_type: str | None = None, target_id=None,
                  details: dict | None = None, at: str | None = None) -> int:
     """Append one action to the audit log (call inside the action's own transaction)."""

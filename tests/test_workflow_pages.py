@@ -126,3 +126,26 @@ def test_overdue_alert_shows_a_banner_and_time_past(seeded):
     assert not at.exception
     assert any("已超过处置时限" in e.value for e in at.error)
     assert any(m.delta and m.delta.startswith("已超时") for m in at.metric)
+
+
+def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id, li = info["alerts"][0], info["experts"]["李样本"]
+    copy = info["copies"][-1]
+    before = _run("item.py", "monitor1", path, {"item": str(copy)})
+    assert not any("已澄清" in s.value for s in before.success)
+
+    aid = experts.assign_expert(db, alert_id, li, "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now, actor_expert_id=li)
+    cid = experts.save_draft(db, aid, "li", now, "<b>示例澄清</b>：淡盐水不能预防病毒", "示例澄清正文。",
+                             actor_expert_id=li)
+    experts.submit_for_review(db, cid, "li", now, actor_expert_id=li)
+    experts.review_clarification(db, cid, "zhang", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/clarify/1")
+
+    after = _run("item.py", "monitor1", path, {"item": str(copy)})
+    assert not after.exception
+    [banner] = [s.value for s in after.success if "已澄清" in s.value]
+    assert "\\<b\\>示例澄清\\</b\\>" in banner  # the expert's title is escaped, shown as text
+    assert any(b.proto.url == "https://example.org/clarify/1" for b in after.get("link_button"))

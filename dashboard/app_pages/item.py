@@ -68,6 +68,15 @@ def show_item(item: dict) -> None:
     cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
     cols[3].metric(t("item.metric.debunked"), ui.yes_no(item.get("already_debunked")), border=True)
 
+    clarified = data.item_clarification(path, item["id"])
+    if clarified:
+        # Written by an expert, still shown as text: the title is escaped, the link checked.
+        st.success(t("item.clarified", title=ui.escape_md(clarified["title"]),
+                     time=data.to_china(clarified.get("published_at")) or ""), icon=":material/task_alt:")
+        if data.safe_url(clarified.get("published_url")):
+            st.link_button(t("item.clarified.open"), data.safe_url(clarified["published_url"]),
+                           icon=":material/open_in_new:")
+
     flags = data.quality_flags(item)
     if flags:
         names = "、".join(t(f"flag.{f}") if f"flag.{f}" in _FLAG_KEYS else ui.escape_md(f) for f in flags)
