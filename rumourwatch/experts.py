@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import notify, store
-from .alerts import SEVERITY_RANK, WorkflowError, load_rules
+from .alerts import WorkflowError, load_rules
 from .records import iso, parse_time
 
 TOPICS = ("健康知识普及", "合理膳食", "全民健身", "控烟", "心理健康促进", "健康环境促进", "妇幼健康促进",

@@ -1,6 +1,5 @@
 import json
 
-import pytest
 
 from rumourwatch import ingest, store
 from rumourwatch.sources.base import RawItem, RawReaction, RawReject

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from rumourwatch import ingest, store
-from rumourwatch.alerts import DEFAULT_RULES, validate_rules
+from rumourwatch.alerts import validate_rules
 from rumourwatch.records import iso
 
 _ids = itertools.count(1)

@@ -255,7 +255,7 @@ def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[Wea
     rest is left out (a cheering body under an epidemic hashtag is health by the label protocol,
     a hijacking one is not: only the hand labels teach that difference).
     """
-    from rumourwatch.nlp.topics import TOPICS, rule_topic
+    from rumourwatch.nlp.topics import rule_topic
 
     out: list[WeakExample] = []
     for source, n in WEAK_SIZES.items():
