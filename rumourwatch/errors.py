@@ -22,7 +22,15 @@ class SourceError(RumourwatchError):
 
 
 class ModelError(RumourwatchError):
-    """A model artifact is missing, foreign, tampered with or of an incompatible version."""
+    """A model artifact is missing, foreign, tampered with or of an incompatible version.
+
+    `retrainable` is True when training anew is the whole remedy (no models saved yet, or models
+    saved by an older rumourwatch) — never for a foreign or tampered artifact, which someone must see.
+    """
+
+    def __init__(self, message: str, retrainable: bool = False):
+        super().__init__(message)
+        self.retrainable = retrainable
 
 
 class StoreError(RumourwatchError):

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from rumourwatch.cli import cli
+from rumourwatch.config import load_settings
 from rumourwatch.errors import ModelError
 from rumourwatch.nlp.bundle import ARTIFACT_NAME, MANIFEST_NAME, ModelBundle
 
@@ -103,3 +104,29 @@ def test_the_payload_used_above_really_runs_when_unpickled(tmp_path):
     marker = tmp_path / "payload-ran"
     pickle.loads(_malicious_pickle(marker))
     assert marker.exists()
+
+
+def test_models_saved_by_an_older_rumourwatch_are_retrained_not_refused_silently(models_dir, monkeypatch):
+    from rumourwatch.nlp import bundle as bundle_module
+    from training import train
+
+    manifest = json.loads((models_dir / MANIFEST_NAME).read_text())
+    manifest["format"] = bundle_module.FORMAT - 1
+    (models_dir / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="older rumourwatch") as refused:
+        ModelBundle.load(models_dir)
+    assert refused.value.retrainable
+    retrained = []
+    monkeypatch.setattr(train, "train_all", lambda settings, echo, train_fraction: retrained.append(
+        settings.models_dir) or "new bundle")
+    assert train.ensure_models(load_settings(models_dir=str(models_dir)), echo=lambda m: None) == "new bundle"
+    assert retrained == [str(models_dir)]
+
+
+def test_a_tampered_bundle_is_never_retrained_over(models_dir, monkeypatch):
+    from training import train
+
+    (models_dir / ARTIFACT_NAME).write_bytes(b"not the artifact that was trained")
+    monkeypatch.setattr(train, "train_all", lambda *a, **k: pytest.fail("must not retrain over a tampered bundle"))
+    with pytest.raises(ModelError, match="does not match its manifest"):
+        train.ensure_models(load_settings(models_dir=str(models_dir)), echo=lambda m: None)

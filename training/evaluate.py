@@ -222,7 +222,11 @@ doubting reactions; account followers/friends/posts/verification when present; l
 (length, link, pictures, question marks). The records' final totals (repost_num, comment_num,
 like_num) are never used: they are gathered after the decision time. Training sees every item
 with its reactions cut at 0 h, 1 h, 6 h, 24 h and all, so one model works at any decision time.
-Logistic regression (liblinear), Platt calibration on the last 20% (by time) of each training set.
+Logistic regression (liblinear) on all of these, beside a text-only logistic regression on the same
+text n-grams; a small logistic calibrator combines the two margins, with separate weights for items
+that have no reactions yet (their scores rest on the wording alone), fitted on the last 20% (by time)
+of each training set after the two models were fitted on the first 80% (then both are refitted on
+everything).
 
 ## Evaluation (time-ordered)
 Train: {", ".join(f"{n} {v['items']} items ({v['rumours']} rumours) {v['from']} – {v['to']}" for n, v in tr.items())}.

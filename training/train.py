@@ -104,13 +104,14 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
 def ensure_models(settings, echo=print, train_fraction: float = 1.0) -> ModelBundle:
     """The saved bundle, or a freshly trained one when none is saved yet.
 
-    A bundle that exists but is refused (tampered, other scikit-learn) is NOT silently replaced:
-    the ModelError propagates, so someone decides.
+    A bundle saved by an older rumourwatch is retrained. One that is refused for any other reason
+    (tampered, foreign, other scikit-learn) is NOT silently replaced: the ModelError propagates, so
+    someone decides.
     """
     try:
         return load(settings.models_dir)
     except ModelError as exc:
-        if "is missing" not in str(exc):
+        if not exc.retrainable:
             raise
         echo(f"[train] {exc}; training now (a few minutes) …")
     return train_all(settings, echo=echo, train_fraction=train_fraction)

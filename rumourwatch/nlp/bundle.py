@@ -24,7 +24,7 @@ from ..records import Doc
 
 ARTIFACT_NAME = "rumourwatch-models.pkl"
 MANIFEST_NAME = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: the rumour model stacks a text-only model beside the joint one
 COMPONENTS = ("rumour", "polarity", "relevance", "debunks")
 TRAIN_COMMAND = "python -m training.train"  # also `rumourwatch demo`, which trains when absent
 
@@ -161,8 +161,8 @@ class ModelBundle:
         return save(self, models_dir, **manifest_fields)
 
 
-def _refuse(what: str) -> ModelError:
-    return ModelError(f"{what}; run `{TRAIN_COMMAND}` to train and save the models")
+def _refuse(what: str, retrainable: bool = False) -> ModelError:
+    return ModelError(f"{what}; run `{TRAIN_COMMAND}` to train and save the models", retrainable)
 
 
 def load(models_dir: str | Path) -> ModelBundle:
@@ -171,15 +171,18 @@ def load(models_dir: str | Path) -> ModelBundle:
     manifest_path = models_dir / MANIFEST_NAME
     artifact_path = models_dir / ARTIFACT_NAME
     if not manifest_path.exists():
-        raise _refuse(f"no trained models in {models_dir}: {MANIFEST_NAME} is missing")
+        raise _refuse(f"no trained models in {models_dir}: {MANIFEST_NAME} is missing", retrainable=True)
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(f"model manifest {manifest_path} is unreadable ({exc})") from None
+    if isinstance(manifest, dict) and isinstance(manifest.get("format"), int) and 0 < manifest["format"] < FORMAT:
+        raise _refuse(f"the models in {models_dir} were saved by an older rumourwatch (format "
+                      f"{manifest['format']}; this version reads format {FORMAT})", retrainable=True)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _refuse(f"model manifest {manifest_path} is not a rumourwatch manifest of format {FORMAT}")
     if not artifact_path.exists():
-        raise _refuse(f"model artifact {artifact_path} is missing (the manifest is there)")
+        raise _refuse(f"model artifact {artifact_path} is missing (the manifest is there)", retrainable=True)
     recorded = (manifest.get("artifact") or {}).get("sha256")
     actual = sha256_file(artifact_path)
     if recorded != actual:

@@ -277,13 +277,18 @@ class RumourConfig:
     # > 0 weights later items of each set more (linearly in time rank, mean weight 1), so the model
     # follows drift in what rumours look like and how common they are
     recency_weight: float = 0.0
+    # A text-only logistic regression on the same hashed text n-grams, one row per item, whose
+    # margin the calibrator weighs beside the joint model's (0 = off). Text-only decisions lean on it.
+    text_C: float = 4.0
     random_state: int = 0
 
 
 class RumourModel(BaseEstimator, ClassifierMixin):
-    """Pipeline of RumourFeatures and a logistic regression, then Platt calibration fitted on a
-    time-later slice of the training data (the model is first fitted on the earlier part, scored on
-    the later one; then refitted on everything, keeping that calibration and threshold)."""
+    """RumourFeatures and a logistic regression (the joint model), a text-only logistic regression on
+    the same text n-grams, and a calibrator that combines their margins (with separate weights when
+    an item has no reactions yet), fitted on a time-later slice of the training data: both models are
+    first fitted on the earlier part and scored on the later one, then refitted on everything,
+    keeping that calibration and threshold."""
 
     def __init__(self, config: RumourConfig | None = None):
         self.config = config
@@ -313,7 +318,24 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         x = feats.fit(adocs).transform(adocs)
         aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
         clf.fit(x, ay, sample_weight=aw)
-        return feats, clf
+        text_clf = None
+        if cfg.text_C > 0:
+            xt = feats.text_.transform([normalise_text(d.text or "") for d in docs])
+            text_clf = LogisticRegression(C=cfg.text_C, solver="liblinear", max_iter=2000,
+                                          random_state=cfg.random_state).fit(xt, labels, sample_weight=weights)
+        return feats, clf, text_clf
+
+    @staticmethod
+    def _margins(feats, clf, text_clf, docs) -> np.ndarray:
+        """(joint margin, text-only margin) per doc; the text block is hashed once for both."""
+        xt, xr, xd = feats.transform_blocks(docs)
+        coef = clf.coef_.ravel()
+        f = feats.n_features
+        joint = (xt @ coef[:f]) + (xr @ coef[f:2 * f]) + (xd @ coef[2 * f:]) + float(clf.intercept_[0])
+        if text_clf is None:
+            return np.column_stack([joint])
+        text = xt @ text_clf.coef_.ravel() + float(text_clf.intercept_[0])
+        return np.column_stack([joint, text])
 
     @staticmethod
     def _recency(idx_by_group, n, strength):
@@ -343,13 +365,13 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         pos = {i: k for k, i in enumerate(early)}
         w_early = self._recency([[pos[i] for i in idx if i in pos] for idx in ordered], len(early),
                                 cfg.recency_weight)
-        feats, clf = self._fit_base([docs[i] for i in early], labels[early], w_early)
+        feats, clf, text_clf = self._fit_base([docs[i] for i in early], labels[early], w_early)
         late_docs = [docs[i] for i in late]
         cdocs, cy = self._augment(late_docs, labels[late], cfg.cuts)
-        margin = clf.decision_function(feats.transform(cdocs))
+        margin = self._margins(feats, clf, text_clf, cdocs)
         self.calibrator_ = LogisticRegression(C=1e4, random_state=cfg.random_state).fit(
-            margin.reshape(-1, 1), cy)
-        cal_p = self.calibrator_.predict_proba(margin.reshape(-1, 1))[:, 1]
+            _calibration_inputs(margin, cdocs), cy)
+        cal_p = self.calibrator_.predict_proba(_calibration_inputs(margin, cdocs))[:, 1]
         self.threshold_ = choose_threshold(cy, cal_p)
         # In-sample for the calibrator and threshold, out-of-sample for the model: a sanity
         # figure recorded in the manifest, not the evaluation (training/evaluate.py is).
@@ -365,7 +387,7 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                         "n": int(m.sum()), "macro_f1": round(float(f1_score(
                             cy[m], cal_p[m] >= self.threshold_, average="macro", zero_division=0)), 4)}
         self.calibration_size_ = len(late)
-        self.features_, self.classifier_ = self._fit_base(
+        self.features_, self.classifier_, self.text_classifier_ = self._fit_base(
             docs, labels, self._recency(ordered, len(docs), cfg.recency_weight))
         self.classes_ = np.array([0, 1])
         return self
@@ -375,7 +397,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         return self.features_.linear_margin(docs, coef, float(self.classifier_.intercept_[0]))
 
     def predict_proba(self, docs: list[Doc]) -> np.ndarray:
-        p = self.calibrator_.predict_proba(self.decision_function(docs).reshape(-1, 1))[:, 1]
+        margins = self._margins(self.features_, self.classifier_, getattr(self, "text_classifier_", None), docs)
+        p = self.calibrator_.predict_proba(_calibration_inputs(margins, docs))[:, 1]
         return np.column_stack([1 - p, p])
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
@@ -385,6 +408,16 @@ class RumourModel(BaseEstimator, ClassifierMixin):
 
     def predict(self, docs: list[Doc]) -> np.ndarray:
         return (self.rumour_probability(docs) >= self.threshold_).astype(int)
+
+
+def _calibration_inputs(margins: np.ndarray, docs: list[Doc]) -> np.ndarray:
+    """Calibration inputs: the margins (joint model, and text-only model when there is one), each
+    again for items with no reactions yet, and an offset for those. A decision without reactions
+    sits on another scale (the reaction features are all absent) and rests on the wording alone,
+    so it gets its own slopes and intercept."""
+    margins = np.asarray(margins, dtype=float).reshape(len(docs), -1)
+    bare = np.fromiter((not d.reactions for d in docs), dtype=float, count=len(docs))
+    return np.column_stack([margins, margins * bare[:, None], bare])
 
 
 def choose_threshold(y, p) -> float:
