@@ -111,7 +111,8 @@ def score_file_cmd(ctx, input_path, output_path, as_of_hours):
 
 @cli.command()
 @click.option("--source", "specs", multiple=True,
-              help="Source spec: file:PATH, feed:URL, drop:FOLDER, replay[:speed=N]. Repeatable.")
+              help="Source spec: file:PATH, feed:URL, drop:FOLDER, "
+                   "replay[:speed=N,start=ISO,limit=N,datasets=stream+checked+ced+debunks]. Repeatable.")
 @click.option("--poll-seconds", type=float, default=None, help="Seconds between polls (default: setting poll_seconds).")
 @click.option("--once", is_flag=True, help="Poll each source once, score, and exit.")
 @click.option("--until-idle", is_flag=True, help="Keep polling until a poll finds nothing new, then exit.")
