@@ -35,7 +35,12 @@ def parse_time(value) -> datetime | None:
     elif isinstance(value, str):
         text = value.strip()
         dt = None
-        for fmt in _FORMATS:
+        if len(text) >= 10 and text[4] == "-":  # ISO 8601 and the bundle's 'YYYY-MM-DD HH:MM': C fast path
+            try:
+                dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+            except ValueError:
+                dt = None
+        for fmt in () if dt is not None else _FORMATS:
             try:
                 dt = datetime.strptime(text, fmt)
                 break
