@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-from .ngrams import hashed_columns, hashed_counts
+from .ngrams import char_counts, hashed_columns, hashed_counts
 from .topics import ALL_TOPICS, OTHER_TOPIC, TOPICS, TopicRules, split_hashtags
 
 HEALTH_THRESHOLD = 0.5
@@ -30,8 +30,7 @@ class RelevanceFeatures:
         self.medical_terms = sorted(set(t for t in medical_terms if 2 <= len(t) <= 7))
         self.rules = rules or TopicRules()
         self.text_tfidf = TfidfTransformer(sublinear_tf=True)
-        self.tag_hasher = HashingVectorizer(analyzer="char", ngram_range=(1, 2),
-                                            n_features=2 ** 16, alternate_sign=False, norm=None)
+        self.tag_features = 2 ** 16
         self.tag_tfidf = TfidfTransformer(sublinear_tf=True)
         self.term_columns = np.asarray(hashed_columns(self.medical_terms), dtype=np.int64)
 
@@ -53,7 +52,7 @@ class RelevanceFeatures:
         texts = list(texts)
         _, tags = self.split(texts)
         self.text_tfidf.fit(hashed_counts(texts))
-        self.tag_tfidf.fit(self.tag_hasher.transform(tags))
+        self.tag_tfidf.fit(char_counts(tags, (1, 2), self.tag_features))
         return self
 
     def transform(self, texts):
@@ -61,7 +60,7 @@ class RelevanceFeatures:
         counts = hashed_counts(texts)
         bodies, tags = self.split(texts)
         return sparse.hstack([self.text_tfidf.transform(counts),
-                              self.tag_tfidf.transform(self.tag_hasher.transform(tags)),
+                              self.tag_tfidf.transform(char_counts(tags, (1, 2), self.tag_features)),
                               sparse.csr_matrix(self._dense(counts, bodies, tags))], format="csr")
 
     def medical_term_counts(self, texts) -> np.ndarray:
