@@ -2,14 +2,13 @@
 
 MinHash over character 3-gram shingles of the normalised text, with locality-sensitive banding:
 items sharing a band are candidates, confirmed when their estimated Jaccard similarity passes the
-threshold. Hashes are stable across processes (crc32, fixed seeds), so signatures stored in the
-database stay comparable after a restart.
+threshold. Hashes are stable across processes (fixed arithmetic and seeds), so signatures stored in
+the database stay comparable after a restart.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 
 import numpy as np
 
@@ -29,19 +28,21 @@ def cluster_text(text: str) -> str:
     return _NOISE.sub("", text.lower())
 
 
-def shingles(text: str, k: int = 3) -> set[str]:
-    t = cluster_text(text)
-    if len(t) <= k:
-        return {t} if t else set()
-    return {t[i:i + k] for i in range(len(t) - k + 1)}
-
-
 def signature(text: str, max_chars: int = 2000) -> np.ndarray | None:
-    """MinHash signature (NUM_PERM uint32), or None for texts too short to compare."""
-    sh = shingles(text[:max_chars])
-    if len(sh) < 4:
+    """MinHash signature (NUM_PERM uint32), or None for texts too short to compare.
+
+    The 3-gram shingles are hashed with numpy: each shingle's three code points packed into one
+    integer (exact: code points fit in 21 bits), mixed down to 32 bits, then the NUM_PERM universal
+    hashes — the same family at any time and in any process."""
+    t = cluster_text(text[:max_chars])
+    if len(t) < 3:
         return None
-    h = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in sh), dtype=np.uint64, count=len(sh))
+    c = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    packed = np.unique((c[:-2] << np.uint64(42)) | (c[1:-1] << np.uint64(21)) | c[2:])
+    if len(packed) < 4:
+        return None
+    with np.errstate(over="ignore"):
+        h = (packed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)
     perm = (np.outer(h, _A) + _B) % _PRIME
     return (perm.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
@@ -53,6 +54,15 @@ def bands(sig: np.ndarray) -> list[str]:
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of two signatures."""
     return float(np.mean(a == b))
+
+
+def best_match(sig: np.ndarray, candidates: list[tuple[int, bytes]], threshold: float) -> int | None:
+    """The candidate cluster most similar to `sig` at or above `threshold` (first on ties), else None.
+    All candidates are compared at once: a common band can bring dozens."""
+    sims = (np.frombuffer(b"".join(blob for _, blob in candidates), dtype=np.uint32)
+            .reshape(len(candidates), NUM_PERM) == sig).mean(axis=1)
+    i = int(np.argmax(sims))
+    return candidates[i][0] if sims[i] >= threshold else None
 
 
 def to_blob(sig: np.ndarray) -> bytes:

@@ -181,11 +181,8 @@ def assign_cluster(db, item_id: int, text: str, at: str, threshold: float) -> in
     if sig is None:
         return None
     bands = cluster.bands(sig)
-    best, best_sim = None, threshold
-    for cluster_id, blob in store.cluster_candidates(db, bands):
-        sim = cluster.similarity(sig, cluster.from_blob(blob))
-        if sim >= best_sim:
-            best, best_sim = cluster_id, sim
+    candidates = store.cluster_candidates(db, bands)
+    best = cluster.best_match(sig, candidates, threshold) if candidates else None
     if best is None:
         return store.create_cluster(db, item_id, cluster.to_blob(sig), bands, at)
     store.join_cluster(db, best, item_id, at)
