@@ -15,10 +15,11 @@ import numpy as np
 NUM_PERM = 32
 BANDS = 8
 ROWS = NUM_PERM // BANDS
-_PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.RandomState(20260101)
-_A = _rng.randint(1, 1 << 31, size=NUM_PERM).astype(np.uint64)
-_B = _rng.randint(0, 1 << 31, size=NUM_PERM).astype(np.uint64)
+# Multiply-shift hashing (h * a + b mod 2^64, top 32 bits) with odd 64-bit multipliers: one hash
+# function per permutation, no modulo.
+_A = (_rng.randint(0, 1 << 62, size=NUM_PERM, dtype=np.int64).astype(np.uint64) << np.uint64(1)) | np.uint64(1)
+_B = _rng.randint(0, 1 << 62, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 
 # What copies change and readers don't notice: links, @mentions, hashtags' marks, punctuation, spaces.
 _NOISE = re.compile(r"https?://\S+|@[\w\-]+|[\s\W_]+", re.UNICODE)
@@ -32,8 +33,8 @@ def signature(text: str, max_chars: int = 2000) -> np.ndarray | None:
     """MinHash signature (NUM_PERM uint32), or None for texts too short to compare.
 
     The 3-gram shingles are hashed with numpy: each shingle's three code points packed into one
-    integer (exact: code points fit in 21 bits), mixed down to 32 bits, then the NUM_PERM universal
-    hashes — the same family at any time and in any process."""
+    integer (exact: code points fit in 21 bits), then NUM_PERM multiply-shift hashes of it — the same
+    family at any time and in any process."""
     t = cluster_text(text[:max_chars])
     if len(t) < 3:
         return None
@@ -42,9 +43,8 @@ def signature(text: str, max_chars: int = 2000) -> np.ndarray | None:
     if len(packed) < 4:
         return None
     with np.errstate(over="ignore"):
-        h = (packed * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)
-    perm = (np.outer(h, _A) + _B) % _PRIME
-    return (perm.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        perm = (packed[:, None] * _A + _B) >> np.uint64(32)
+    return perm.min(axis=0).astype(np.uint32)
 
 
 def bands(sig: np.ndarray) -> list[str]:

@@ -25,19 +25,23 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 DEFAULT_PLATFORM = "未知"
 
 # Characters that change how text renders or hide content: zero-width and bidi controls.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Zero-width and bidi controls, soft hyphens, and control characters other than tab and newline.
+_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad"
+                     "\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def normalise_text(text: str) -> str:
     """NFC, no control/invisible/bidi characters, collapsed spaces. Meaning is kept."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = _HIDDEN.sub("", text)
     text = _SPACES.sub(" ", text)
-    text = _BLANK_LINES.sub("\n\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
 
 
@@ -189,18 +193,29 @@ def assign_cluster(db, item_id: int, text: str, at: str, threshold: float) -> in
     return best
 
 
-def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold: float = 0.8) -> IngestResult:
-    """Insert or refresh one item and its inline reactions. Raises RecordError for bad records."""
-    item = normalise_item(record, source, now)
+def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold: float = 0.8,
+                known: dict | None = None) -> IngestResult:
+    """Insert or refresh one item and its inline reactions. Raises RecordError for bad records.
+
+    `known` ({(platform, external_id): item id}, looked up for a whole batch by `ingest_events`)
+    saves one query per item; an item inserted here is added to it."""
+    item = record if isinstance(record, NormalisedItem) else normalise_item(record, source, now)
     row = item.row
     result = IngestResult()
-    existing = store.find_item(db, row["platform"], row["external_id"])
+    key = (row["platform"], row["external_id"])
+    if known is None:
+        found = store.find_item(db, *key)
+        existing = found and {"id": found["id"]}
+    else:
+        existing = {"id": known[key]} if key in known else None
     if existing:
         item_id = existing["id"]
         store.refresh_item(db, item_id, row["repost_num"], row["comment_num"], row["like_num"], row["fetched_at"])
         result.updated_items = 1
     else:
         item_id = store.insert_item(db, row)
+        if known is not None:
+            known[key] = item_id
         assign_cluster(db, item_id, row["text"], row["published_at"], cluster_threshold)
         result.new_items = 1
         result.touched.add(item_id)
@@ -237,14 +252,28 @@ def _raw_text(record) -> str:
 def ingest_events(db, events, source: str, now: datetime, cluster_threshold: float = 0.8) -> IngestResult:
     """Ingest a batch of source events (inside the caller's transaction). Bad ones become rejects."""
     total = IngestResult()
-    for event in events:
+    events = list(events)
+    # Normalise the batch's items first, so their stored ids are looked up in one query.
+    normalised: dict[int, NormalisedItem | RecordError] = {}
+    for i, event in enumerate(events):
+        if isinstance(event, RawItem):
+            try:
+                normalised[i] = normalise_item(event.record, source, now)
+            except RecordError as exc:
+                normalised[i] = exc
+    known = store.find_item_ids(db, [n.row["platform"] for n in normalised.values() if isinstance(n, NormalisedItem)],
+                                [n.row["external_id"] for n in normalised.values() if isinstance(n, NormalisedItem)])
+    for i, event in enumerate(events):
         if isinstance(event, RawReject):
             store.add_reject(db, source, event.reason, event.raw, event.origin, event.position)
             total.rejects += 1
             continue
         try:
             if isinstance(event, RawItem):
-                total.add(ingest_item(db, event.record, source, now, cluster_threshold))
+                item = normalised[i]
+                if isinstance(item, RecordError):
+                    raise item
+                total.add(ingest_item(db, item, source, now, cluster_threshold, known))
             elif isinstance(event, RawReaction):
                 total.add(ingest_reaction(db, event.record, now))
             else:

@@ -56,7 +56,7 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
         return 0
     docs = [doc_from_row(r) for r in rows]
     results = _score_docs(bundle, docs, max_chars)
-    matches = bundle.match_debunks([d.text for d in docs], k=1) if hasattr(bundle, "match_debunks") else None
+    matches = _debunk_matches(bundle, docs, results)
     computed_at = iso(now)
     out = []
     for i, (row, res) in enumerate(zip(rows, results)):
@@ -76,6 +76,25 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
     with store.transaction(db):
         store.save_scores(db, out)
     return len(out)
+
+
+def _debunk_matches(bundle, docs: list[Doc], results: list[dict]) -> list | None:
+    """The closest published clarification per item, looked up for health-related items only (the
+    debunk articles are health clarifications; an item the relevance model calls not health-related
+    is left unmatched, None, and its item page still looks its matches up on demand). Without a
+    relevance model every item is looked up."""
+    if not hasattr(bundle, "match_debunks"):
+        return None
+    wanted = [i for i, r in enumerate(results) if r.get("health_related") is not False]
+    if not wanted:
+        return [None] * len(docs)
+    found = bundle.match_debunks([docs[i].text for i in wanted], k=1)
+    if found is None:
+        return None
+    out: list = [None] * len(docs)
+    for i, m in zip(wanted, found):
+        out[i] = m
+    return out
 
 
 def _b(value) -> int | None:

@@ -22,6 +22,9 @@ from .migrations import MIGRATIONS
 from .records import CST, UTC, iso
 
 BUSY_TIMEOUT_MS = 10_000
+# Page cache per connection (KiB). The default 2 MB makes every batch re-read the cluster-band and
+# item indexes from the OS once the store passes ~100 k items.
+CACHE_KIB = 64 * 1024
 
 
 def now_utc() -> datetime:
@@ -65,6 +68,9 @@ def open_db(path: str | Path | None = None, *, memory: bool = False, migrate: bo
         if not read_only and not memory and path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA wal_autocheckpoint = 8000")
         conn.execute("PRAGMA foreign_keys = ON")
         db = sqlite_utils.Database(conn)
         db.label = label  # type: ignore[attr-defined]
@@ -196,6 +202,21 @@ def find_item(db, platform: str, external_id: str) -> dict | None:
     row = _rows(db, "SELECT id, repost_num, comment_num, like_num, cluster_id FROM items "
                     "WHERE platform = ? AND external_id = ?", [platform, external_id])
     return row[0] if row else None
+
+
+def find_item_ids(db, platforms: list[str], external_ids: list[str]) -> dict:
+    """{(platform, external_id): item id} for those already stored, in a few queries per batch."""
+    keys = list(dict.fromkeys(zip(platforms, external_ids)))
+    found: dict = {}
+    for start in range(0, len(keys), 400):  # 800 parameters per query, under SQLite's limit
+        chunk = keys[start:start + 400]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        for platform, external_id, item_id in db.execute(
+                f"""SELECT i.platform, i.external_id, i.id FROM (VALUES {values}) AS v
+                    JOIN items i ON i.platform = v.column1 AND i.external_id = v.column2""",
+                [v for k in chunk for v in k]).fetchall():
+            found[(platform, external_id)] = item_id
+    return found
 
 
 def insert_item(db, row: dict) -> int:

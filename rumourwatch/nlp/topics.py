@@ -71,8 +71,11 @@ def split_hashtags(text: str) -> tuple[str, str]:
 
 
 def _compile(words) -> re.Pattern:
-    ordered = sorted(set(words), key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in ordered), re.IGNORECASE)
+    """One alternation of the (lower-case) keywords, longest first. Texts are lower-cased before
+    matching instead of compiling with IGNORECASE, which stops the engine from skipping positions
+    by the keywords' first characters (6× slower)."""
+    ordered = sorted({w.lower() for w in words}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in ordered))
 
 
 class TopicRules:
@@ -101,8 +104,8 @@ class TopicRules:
         """Keyword hits per topic (in `self.topics` order)."""
         pattern, owner = self._pats()
         out = [0] * len(self.topics)
-        for hit in pattern.findall(text or ""):
-            for i in owner[hit.lower()]:
+        for hit in pattern.findall((text or "").lower()):
+            for i in owner[hit]:
                 out[i] += 1
         return out
 
