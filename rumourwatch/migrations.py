@@ -377,4 +377,9 @@ CREATE TABLE report_log (
 );
 CREATE INDEX idx_report_log_period ON report_log (kind, period);
 """),
+    # The worker asks every poll what needs (re)scoring; without these it scanned every scored item.
+    ("0006_scoring_queue", """
+CREATE INDEX idx_items_stale_reactions ON items (id) WHERE reaction_count > coalesce(scored_reactions, 0);
+CREATE INDEX idx_items_model_version ON items (model_version) WHERE model_version IS NOT NULL;
+"""),
 ]

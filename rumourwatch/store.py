@@ -302,13 +302,19 @@ def cluster_items(db, cluster_id: int, limit: int = 200) -> list[dict]:
 
 def items_to_score(db, model_version: str, limit: int = 1000) -> list[int]:
     """Items never scored, scored by another model version, or with reactions unseen by their score."""
-    rows = db.execute(
-        """SELECT id FROM items WHERE scored_at IS NULL
-           UNION
-           SELECT id FROM items WHERE scored_at IS NOT NULL
-             AND (model_version IS NOT ? OR reaction_count > coalesce(scored_reactions, 0))
-           LIMIT ?""", [model_version, limit]).fetchall()
-    return [r[0] for r in rows]
+    # Three indexed lookups (idx_items_unscored, idx_items_stale_reactions, idx_items_model_version):
+    # each reads only the items it returns, however large the store.
+    ids: dict[int, None] = {}
+    for sql, params in (
+            ("SELECT id FROM items WHERE scored_at IS NULL LIMIT ?", []),
+            ("SELECT id FROM items WHERE reaction_count > coalesce(scored_reactions, 0) LIMIT ?", []),
+            ("SELECT id FROM items WHERE model_version < ? LIMIT ?", [model_version]),
+            ("SELECT id FROM items WHERE model_version > ? LIMIT ?", [model_version])):
+        if len(ids) >= limit:
+            break
+        for (item_id,) in db.execute(sql, params + [limit - len(ids)]).fetchall():
+            ids[item_id] = None
+    return list(ids)[:limit]
 
 
 def load_items_for_scoring(db, item_ids: list[int]) -> list[dict]:

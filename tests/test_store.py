@@ -90,3 +90,27 @@ def test_opinion_counts_from_daily_totals_match_a_count_of_items(db, now):
             assert store.polarity_counts(db, *period, **f) == direct(*period, **f), (period, f)
     daily = store.daily_polarity(db, *week)
     assert sum(r["n"] for r in daily) == sum(direct(*week).values())
+
+
+def test_the_scoring_queue_finds_new_stale_and_other_model_items_by_index(db, now):
+    from rumourwatch import ingest
+    from rumourwatch.records import iso
+    from rumourwatch.sources.base import RawItem
+
+    events = [RawItem({"id": f"q{i}", "platform": "微博", "account": "a", "date": iso(now),
+                       "text": f"第{i}条：冬季流感高发，注意勤洗手，编号{i * 7919}"}) for i in range(6)]
+    with store.transaction(db):
+        ingest.ingest_events(db, events, "t", now)
+    assert sorted(store.items_to_score(db, "m2")) == [1, 2, 3, 4, 5, 6]  # never scored
+    score = {"computed_at": iso(now), "reactions_seen": 0, "rumour_probability": 0.1, "is_rumour": 0,
+             "polarity": "neutral", "health_related": 1, "topic": "其他"}
+    with store.transaction(db):
+        store.save_scores(db, [dict(score, item_id=i, model_version="m2") for i in (1, 2, 3, 4)])
+        store.save_scores(db, [dict(score, item_id=5, model_version="m1")])  # an older model's score
+        store.insert_reactions(db, 2, [{"kind": "comment", "at": iso(now), "text": "谣言吧", "user_id": "u",
+                                        "dedupe_key": "k1", "fetched_at": iso(now)}])
+    assert store.items_to_score(db, "m2") == [6, 2, 5]  # unscored, then new reactions, then older model
+    assert store.items_to_score(db, "m2", limit=2) == [6, 2]
+    for q in ("reaction_count > coalesce(scored_reactions, 0)", "model_version < 'm2'"):
+        plan = " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM items WHERE {q}"))
+        assert "idx_items_stale_reactions" in plan or "idx_items_model_version" in plan, plan
