@@ -204,6 +204,25 @@ def test_bad_arguments_are_clear_errors(bundle, tmp_path):
 
 # -- the real bundle ---------------------------------------------------------------------------
 
+def test_day_dated_samples_play_their_days_back_to_back(bundle):
+    # The stream sample holds separate days weeks apart; a live demo must not fall silent between them.
+    stream = bundle / "stream" / "covid_weibo_2020_sample.jsonl.gz"
+    _write(stream, [{"date": "2020-02-03", "user_id": "s1", "text": "#示例话题# 第一天"},
+                    {"date": "2020-02-09", "user_id": "s2", "text": "#示例话题# 六天后"},
+                    {"date": "2020-03-18", "user_id": "s3", "text": "#示例话题# 一个多月后"}])
+    items = [e.record for e in replay(bundle, datasets=("stream",), speed=1).read(None)]
+    china = timezone(timedelta(hours=8))
+    assert [at(r["original_date"]).astimezone(china).date().isoformat() for r in items] == \
+        ["2020-02-03", "2020-02-09", "2020-03-18"]
+    played = [at(r["date"]) for r in items]
+    local = [at(r["original_date"]).astimezone(china) for r in items]
+    within = [o - o.replace(hour=0, minute=0, second=0) for o in local]  # time of its own day
+    # Each plays one day after the previous one (speed 1), at the same time of its own day.
+    for k in (1, 2):
+        expected = timedelta(days=k) + within[k] - within[0]
+        assert abs((played[k] - played[0]) - expected) <= timedelta(seconds=1)  # times are whole seconds
+
+
 def test_real_bundle_replay_mixes_datasets_without_labels():
     settings = load_settings()
     source = ReplaySource.fast(settings.data_dir, limit=20, start=START)

@@ -11,6 +11,9 @@ replay time and ``original_date`` = t (both UTC ISO 8601). Datasets:
   stream   stream/covid_weibo_2020_sample.jsonl.gz  platform 微博, id ``stream-`` + sha1(text)[:16],
            account = user_id. Its dates are days only: the posts of a day are spread over that day
            (China time) in file order, evenly with a seeded jitter, so the replay is deterministic.
+           The sample is eight separate days weeks apart: day-dated datasets play their days one
+           after another, skipping the days they do not have (``original_date`` keeps the real day),
+           so a live demo is never silent for hours.
   checked  rumour/checked_train.jsonl.gz            platform 微博
   ced      rumour/ced_train.jsonl.gz                platform 微博
   debunks  debunks/debunk_articles.jsonl.gz         the article's platform, url, title; text = title
@@ -72,6 +75,9 @@ _WITHHELD = {"label", "analysis", "split", "repost_num", "comment_num", "like_nu
 _DAY_RE = re.compile(rb'"date":\s*"(\d{4}-\d{2}-\d{2})"')
 _DAY_COUNTS: dict[tuple, Counter] = {}
 POSITION_PREFIX = "replay:v1;"
+_ORIGINAL = "\x00original_epoch"  # a day-dated record's own time, when it plays at another
+# Replay timing version, part of the checkpoint's settings digest: v2 plays day-dated samples gapless.
+_TIMING = "days-gapless"
 
 
 def _epoch(value) -> float | None:
@@ -214,7 +220,7 @@ class ReplaySource:
         self.name = name
         self.paths = {ds: self._path(DATASET_FILES[ds]) for ds in self.datasets}
         self.cfg = hashlib.sha1(json.dumps(
-            [self.datasets, sorted(self.holdout.items()), limit, seed]).encode()).hexdigest()[:8]
+            [self.datasets, sorted(self.holdout.items()), limit, seed, _TIMING]).encode()).hexdigest()[:8]
         self.last_status = SourceStatus(ok=True, message="not polled yet")
         self._cursor: _Cursor | None = None
         self._cursor_start: float | None = None
@@ -247,6 +253,7 @@ class ReplaySource:
         counts = _day_counts(path) if day_only else None
         rng = random.Random(f"{self.seed}:{ds}")
         day, index_in_day, base, n = None, 0, None, 1
+        play_base = None  # day-dated samples play day after day: their empty days are skipped
         taken = 0
         with gzip.open(path, "rb") as fh:
             for line in fh:
@@ -259,13 +266,16 @@ class ReplaySource:
                 date = raw.get("date") or ""
                 if day_only:
                     if date != day:
-                        day, index_in_day = date, 0
-                        base = _epoch(date + " 00:00")
+                        new_base = _epoch(date + " 00:00")
+                        if new_base is not None:
+                            play_base = new_base if play_base is None else play_base + 86400.0
+                        day, index_in_day, base = date, 0, new_base
                         n = counts.get(date, 1) or 1
                     u = rng.random()  # drawn for every line, so holdout/limit do not move times
                     if base is None:
                         continue
-                    epoch = base + (index_in_day + u) / n * 86400.0
+                    within = (index_in_day + u) / n * 86400.0
+                    epoch = base + within
                     index_in_day += 1
                 else:
                     epoch = _epoch(date)
@@ -276,6 +286,9 @@ class ReplaySource:
                 taken += 1
                 record, reactions = self._shape(ds, raw)
                 record["dataset"] = ds
+                if day_only:
+                    record[_ORIGINAL] = epoch
+                    epoch = play_base + within
                 yield epoch, record, reactions
 
     def _shape(self, ds: str, raw: dict) -> tuple[dict, list]:
@@ -359,7 +372,7 @@ class ReplaySource:
                 epoch, record = data
                 out = dict(record)
                 out["date"] = _iso(at)
-                out["original_date"] = _iso(epoch)
+                out["original_date"] = _iso(out.pop(_ORIGINAL, epoch))
                 yield RawItem(record=out, position=position)
             else:
                 item, (r_epoch, r_kind, r) = data
