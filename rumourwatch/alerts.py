@@ -36,11 +36,11 @@ class WorkflowError(RumourwatchError):
 DEFAULT_RULES: dict = {
     "clocks": {"respond_hours": 5.0, "conference_hours": 24.0, "conference_severities": ["一级"],
                "accept_hours": 1.0},
-    "rumour": {"enabled": True, "min_probability": 0.7, "health_only": True, "velocity_window_hours": 1.0,
+    "rumour": {"enabled": True, "min_probability": 0.9, "health_only": True, "velocity_window_hours": 1.0,
                "levels": [
                    {"severity": "一级", "min_copies": 50, "min_reach": 5000, "min_velocity": 500},
                    {"severity": "二级", "min_copies": 10, "min_reach": 500, "min_velocity": 50},
-                   {"severity": "三级", "min_copies": 3, "min_reach": 100, "min_velocity": 20},
+                   {"severity": "三级", "min_copies": 5, "min_reach": 100, "min_velocity": 20},
                ]},
     "opinion_spike": {"enabled": True, "window_hours": 6.0, "baseline_hours": 72.0, "min_items": 20,
                       "min_increase": 0.15, "severity": "二级", "dimensions": ["topic", "region"],

@@ -254,7 +254,7 @@ def evaluate(ctx, out_dir):
 @click.option("--speed", type=float, default=None, help="Replay speed-up (default: setting replay_speed).")
 @click.option("--backfill-hours", type=float, default=2.0, show_default=True,
               help="Start the replay this many real hours in the past so the dashboard opens with history.")
-@click.option("--fresh", is_flag=True, help="Delete the demo database first.")
+@click.option("--fresh", is_flag=True, help="Delete the demo database (and its copy of the alert rules) first.")
 @click.pass_context
 @friendly_errors
 def demo(ctx, port, speed, backfill_hours, fresh):
@@ -270,9 +270,10 @@ def demo(ctx, port, speed, backfill_hours, fresh):
 
     settings = _settings(ctx)
     db_path = Path(os.environ.get("RUMOURWATCH_DB_PATH") or REPO_ROOT / "data" / "demo.db")
-    if fresh and db_path.exists():
+    if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
+        demo_setup.rules_file(db_path).unlink()  # back to the default rules too
     models_dir = demo_setup.demo_models_dir(settings)
     ensure_models(settings.replace(models_dir=str(models_dir)), echo=click.echo,
                   train_fraction=demo_setup.DEMO_TRAIN_FRACTION)
