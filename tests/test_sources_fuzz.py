@@ -13,7 +13,7 @@ from rumourwatch.errors import SourceError
 from rumourwatch.sources import CsvSource, JsonLinesSource, RawItem, RawReject
 from rumourwatch.sources.files import MAX_REJECT_RAW
 
-FUZZ = settings(max_examples=150, deadline=None,
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 BLANK = " \t\r\n\f\v"
