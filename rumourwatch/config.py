@@ -33,7 +33,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("models_dir", str(REPO_ROOT / "models" / "artifacts"),
             "Directory holding trained model artifacts; only artifacts found here are loaded."),
     Setting("rumour_threshold", 0.5,
-            "Rumour probability at or above which an item is flagged (is_rumour)."),
+            "Rumour probability at or above which the dashboard and reports count an item as 疑似谣言 "
+            "(score-file's is_rumour uses the threshold recorded in the model manifest)."),
     Setting("poll_seconds", 5.0, "Seconds the live worker waits between polls of its sources."),
     Setting("replay_speed", 60.0,
             "Replay speed-up: 60 plays one hour of the bundle's time in one minute."),
