@@ -283,3 +283,35 @@ def test_source_from_spec_passes_platform_and_model_holdout(tmp_path, bundle):
 
     source = source_from_spec("replay:datasets=checked", settings, bundle=ModelBundle())
     assert [e.record["id"] for e in source.read(None) if isinstance(e, RawItem)] == ["c3"]
+
+
+def test_items_a_model_was_trained_on_by_hand_label_are_not_replayed(bundle):
+    sha16 = lambda text: hashlib.sha1(text.encode()).hexdigest()[:16]  # noqa: E731
+    exclude = {("stream", sha16("#示例话题# 第二条")), ("checked", "c2"),
+               ("debunks", sha16("https://example.org/d1"))}
+    ids = [e.record["id"] for e in replay(bundle, exclude=exclude).read(None) if isinstance(e, RawItem)]
+    assert "c2" not in ids and "c1" in ids and "c3" in ids and "e1" in ids
+    assert ("stream-" + sha16("#示例话题# 第二条")) not in ids and ("stream-" + sha16("#示例话题# 第一条")) in ids
+    assert not any(i.startswith("debunk-") for i in ids)
+    # Another exclusion is another replay: its checkpoints are not mixed up.
+    assert replay(bundle, exclude=exclude).cfg != replay(bundle).cfg
+
+
+def test_a_replay_for_a_bundle_with_a_relevance_model_leaves_out_its_hand_labels(bundle):
+    from rumourwatch.sources import HAND_LABELS, trained_on_by_hand
+
+    settings = load_settings(data_dir=str(bundle))
+
+    class WithRelevance:
+        components = {"rumour": object(), "relevance": object()}
+        manifest = {}
+
+    class WithoutRelevance:
+        components = {"rumour": object(), "relevance": None}
+        manifest = {}
+
+    labelled = trained_on_by_hand(WithRelevance())
+    rows = HAND_LABELS.read_text(encoding="utf-8").count("\n") - 1
+    assert len(labelled) == rows and ("debunks", "e71cf16f8136d878") in labelled
+    assert source_from_spec("replay", settings, bundle=WithRelevance()).exclude == labelled
+    assert source_from_spec("replay", settings, bundle=WithoutRelevance()).exclude == frozenset()

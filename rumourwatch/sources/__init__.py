@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
+from ..config import REPO_ROOT
 from ..errors import SourceError
 from .base import Event, RawItem, RawReaction, RawReject, Source, SourceStatus
 from .dropfolder import DropFolderSource
 from .feeds import FeedSource
 from .files import CsvSource, JsonLinesSource, file_source
-from .replay import DATASET_FILES, ReplaySource
+from .replay import DATASET_FILES, ReplaySource, hand_labelled
 
 SPEC_HELP = ("use file:PATH, feed:URL, drop:FOLDER, replay or "
              "replay:speed=120,limit=500,datasets=stream+checked")
@@ -65,6 +66,18 @@ def holdout_from_bundle(bundle) -> dict | None:
     return None
 
 
+HAND_LABELS = REPO_ROOT / "data" / "labels" / "health_topic.csv"
+
+
+def trained_on_by_hand(bundle) -> frozenset:
+    """The hand-labelled items a bundle's relevance model was trained on (none without one), so a
+    replay for that bundle leaves them out."""
+    components = getattr(bundle, "components", None) or {}
+    if not components.get("relevance") or not HAND_LABELS.is_file():
+        return frozenset()
+    return hand_labelled(HAND_LABELS)
+
+
 def source_from_spec(spec: str, settings, *, bundle=None, platform: str | None = None,
                      holdout: dict | None = None) -> Source:
     """The source a spec names (see the module docstring); SourceError for an unknown spec.
@@ -88,7 +101,7 @@ def source_from_spec(spec: str, settings, *, bundle=None, platform: str | None =
         options.setdefault("speed", float(getattr(settings, "replay_speed", 60.0)))
         if holdout is None:
             holdout = holdout_from_bundle(bundle)
-        return ReplaySource(settings.data_dir, holdout=holdout, **options)
+        return ReplaySource(settings.data_dir, holdout=holdout, exclude=trained_on_by_hand(bundle), **options)
     raise SourceError(f"unknown source spec {spec!r}: {SPEC_HELP}")
 
 

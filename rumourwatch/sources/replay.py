@@ -30,7 +30,8 @@ the order does not depend on `speed`. `read()` yields the events whose replay ti
 already played are held in memory.
 
 `holdout` ({"checked": cutoff, "ced": cutoff}) replays only items dated strictly after the cutoff
-(the models were trained on the earlier part). `limit` caps the number of items taken from each
+(the models were trained on the earlier part). `exclude` names (dataset, label id) pairs never
+replayed: the hand-labelled items the relevance model was trained on (`hand_labelled`). `limit` caps the number of items taken from each
 dataset (their reactions all play).
 
 Position format: ``replay:v1;start=<UTC ISO>;n=<events yielded>;cfg=<settings digest>``. A restarted
@@ -186,13 +187,32 @@ class _Cursor:
                                                   reactions, i))
 
 
+def label_id(ds: str, raw: dict) -> str:
+    """The id the project's hand labels (data/labels/*.csv) give a bundle record: its own `id`,
+    else sha1 of the stream text / the debunk url, first 16 hex digits."""
+    if ds == "stream":
+        return hashlib.sha1((raw.get("text") or "").encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    if ds == "debunks":
+        return hashlib.sha1((raw.get("url") or "").encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return str(raw.get("id"))
+
+
+def hand_labelled(path) -> frozenset:
+    """(dataset, label id) of every row of a hand-label CSV (columns source, item_id)."""
+    import csv
+
+    names = {"debunk": "debunks"}
+    with open(path, encoding="utf-8", newline="") as fh:
+        return frozenset((names.get(r["source"], r["source"]), r["item_id"]) for r in csv.DictReader(fh))
+
+
 class ReplaySource:
     """The data bundle's posts, reactions and debunk titles played as a live feed."""
 
     def __init__(self, data_dir, speed: float = 60.0, start=None,
                  clock: Callable[[], datetime] | None = None, holdout: dict | None = None,
                  datasets=DEFAULT_DATASETS, limit: int | None = None, seed: int = 0,
-                 name: str = "replay"):
+                 name: str = "replay", exclude: frozenset | set = frozenset()):
         self.data_dir = Path(data_dir)
         if not (isinstance(speed, (int, float)) and speed > 0):
             raise SourceError(f"replay speed must be a number greater than 0, got {speed!r}")
@@ -219,8 +239,12 @@ class ReplaySource:
         self.seed = seed
         self.name = name
         self.paths = {ds: self._path(DATASET_FILES[ds]) for ds in self.datasets}
+        # (dataset, label id) pairs never replayed: items a model was trained on (hand labels)
+        self.exclude = frozenset(exclude)
+        excluded = hashlib.sha1("\n".join(sorted(f"{d}/{i}" for d, i in self.exclude)).encode()).hexdigest()
         self.cfg = hashlib.sha1(json.dumps(
-            [self.datasets, sorted(self.holdout.items()), limit, seed, _TIMING]).encode()).hexdigest()[:8]
+            [self.datasets, sorted(self.holdout.items()), limit, seed, _TIMING]
+            + ([excluded] if self.exclude else [])).encode()).hexdigest()[:8]
         self.last_status = SourceStatus(ok=True, message="not polled yet")
         self._cursor: _Cursor | None = None
         self._cursor_start: float | None = None
@@ -282,6 +306,8 @@ class ReplaySource:
                     if epoch is None:
                         continue
                 if cutoff is not None and epoch <= cutoff:
+                    continue
+                if self.exclude and (ds, label_id(ds, raw)) in self.exclude:
                     continue
                 taken += 1
                 record, reactions = self._shape(ds, raw)
@@ -390,4 +416,4 @@ class ReplaySource:
         """Nothing to do: the replay's position is its own resume point."""
 
 
-__all__ = ["ReplaySource", "DATASET_FILES", "DEFAULT_DATASETS"]
+__all__ = ["ReplaySource", "DATASET_FILES", "DEFAULT_DATASETS", "hand_labelled", "label_id"]
