@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from rumourwatch import experts, store
 from rumourwatch.config import REPO_ROOT
@@ -124,9 +125,21 @@ def goto(page, nav: str, alert_id: int | None = None) -> None:
     page.get_by_role("link", name=nav).click()
     page.get_by_role("heading", name={"预警": "预警与处置时限", "专家工作台": "专家工作台"}[nav]).wait_for(timeout=WAIT_MS)
     if alert_id is not None:
-        fill(page, "预警编号", str(alert_id))
-        page.get_by_role("button", name="查看预警").click()
-        page.get_by_role("heading", name=f"预警 #{alert_id}（").wait_for(timeout=WAIT_MS)
+        # The sidebar click may still be rerunning the page when the id is typed, and a rerun can
+        # reset the box: type and open again (at most three times) until the alert's heading shows.
+        # While it reruns, the old page's box is still shown beside the new one: wait for one.
+        heading = page.get_by_role("heading", name=f"预警 #{alert_id}（")
+        for attempt in range(3):
+            try:
+                page.wait_for_function("document.querySelectorAll('[aria-label=\"预警编号\"]').length === 1",
+                                       timeout=WAIT_MS // 3)
+                fill(page, "预警编号", str(alert_id))
+                page.get_by_role("button", name="查看预警").click()
+                heading.wait_for(timeout=WAIT_MS // 3)
+                return
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
 
 
 def click(page, name: str) -> None:
