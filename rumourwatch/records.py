@@ -168,5 +168,8 @@ def doc_from_bundle(record: dict) -> Doc:
     user = record.get("user") if isinstance(record.get("user"), dict) else None
     extra = {k: record[k] for k in ("has_url", "pics", "has_pic", "has_video", "source")
              if k in record}
+    account = record.get("user_id") if record.get("user_id") not in (None, "") else record.get("account")
+    if isinstance(account, (str, int)) and not isinstance(account, bool) and str(account):
+        extra["account"] = str(account)  # the publishing account: its track record is a signal
     return Doc(text=text, published_at=parse_time(record.get("date")),
                reactions=reactions_from_bundle(record), user=user, extra=extra)

@@ -38,8 +38,11 @@ def doc_from_row(row: dict) -> Doc:
     reactions = [Reaction(r["kind"], r["text"] or "", parse_time(r["at"]), r.get("user_id"))
                  for r in row.get("reactions", [])]
     text = row["text"] or ""
+    extra = _json_or_none(row.get("extra_json")) or {}
+    if row.get("account"):
+        extra["account"] = row["account"]
     return Doc(text=text, published_at=parse_time(row["published_at"]), reactions=reactions,
-               user=_json_or_none(row.get("user_json")), extra=_json_or_none(row.get("extra_json")) or {})
+               user=_json_or_none(row.get("user_json")), extra=extra)
 
 
 def _score_docs(bundle, docs: list[Doc], max_chars: int) -> list[dict]:

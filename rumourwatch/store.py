@@ -322,7 +322,8 @@ def load_items_for_scoring(db, item_ids: list[int]) -> list[dict]:
     if not item_ids:
         return []
     marks = ", ".join("?" for _ in item_ids)
-    items = _rows(db, f"""SELECT id, text, title, published_at, user_json, extra_json, reaction_count, last_reaction_at
+    items = _rows(db, f"""SELECT id, text, title, account, published_at, user_json, extra_json, reaction_count,
+                                 last_reaction_at
                           FROM items WHERE id IN ({marks})""", item_ids)
     by_id = {it["id"]: dict(it, reactions=[]) for it in items}
     if any(it["reaction_count"] for it in items):

@@ -107,3 +107,32 @@ def test_lexicon_with_a_bad_frequency_says_where(tmp_path):
     lexicon.write_text("好词\t12\n坏词\tmany\n", encoding="utf-8")
     with pytest.raises(DataBundleError, match=r"lex.txt:2: frequency 'many'"):
         read_lexicon(lexicon)
+
+
+def _with_account(doc, account):
+    return replace(doc, extra=dict(doc.extra or {}, account=account))
+
+
+def test_an_accounts_track_record_moves_its_new_posts_and_only_from_earlier_posts():
+    items = make_items(400, seed=3)
+    # A news account whose 60 labelled posts were all true; everyone else posts once.
+    docs = [_with_account(d, "newsroom" if i % 5 == 0 and y == 0 else f"user{i}") for i, (d, y) in enumerate(items)]
+    labels = [y for _, y in items]
+    model = RumourModel(SMALL).fit(docs, labels)
+    doubtful = Doc("网传喝淡盐水能预防病毒感染，赶紧转给家人", T0 + timedelta(days=90))
+    unknown = model.rumour_probability([_with_account(doubtful, "stranger")])[0]
+    newsroom = model.rumour_probability([_with_account(doubtful, "newsroom")])[0]
+    assert newsroom < unknown - 0.05
+    assert model.rumour_probability([doubtful])[0] == pytest.approx(unknown)  # no account = unknown one
+    # Training rows see only earlier posts: an account's first post has no record yet.
+    history = model.features_.account_features_in_time_order(docs, np.asarray(labels))
+    first = min((i for i, d in enumerate(docs) if d.extra["account"] == "newsroom"),
+                key=lambda i: docs[i].published_at)
+    assert history[first].tolist() == [0.0, 0.0]
+    assert model.features_.account_features([docs[first]])[0][1] > 0  # scoring sees them all
+
+
+def test_the_account_comes_from_the_record_user_id():
+    doc = doc_from_bundle({"text": "示例", "date": "2020-02-01 10:00", "user_id": "43a9"})
+    assert doc.extra["account"] == "43a9"
+    assert "account" not in doc_from_bundle({"text": "示例"}).extra

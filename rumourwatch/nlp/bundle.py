@@ -24,7 +24,7 @@ from ..records import Doc
 
 ARTIFACT_NAME = "rumourwatch-models.pkl"
 MANIFEST_NAME = "manifest.json"
-FORMAT = 2  # 2: the rumour model stacks a text-only model beside the joint one
+FORMAT = 3  # 2: a text-only model stacked beside the joint one; 3: the account track record
 COMPONENTS = ("rumour", "polarity", "relevance", "debunks")
 TRAIN_COMMAND = "python -m training.train"  # also `rumourwatch demo`, which trains when absent
 

@@ -194,6 +194,15 @@ def _doc_facts(doc: Doc, max_chars: int) -> tuple[list[float], str]:
     ], words
 
 
+ACCOUNT_NAMES = ("account_record", "log_account_history")
+_ACCOUNT_PSEUDO = 2.0  # pseudo-posts at the training base rate: one post says little
+
+
+def _account(doc: Doc) -> str | None:
+    account = (doc.extra or {}).get("account")
+    return str(account) if account not in (None, "") else None
+
+
 def dense_features(doc: Doc) -> list[float]:
     """Counts, velocity, account and layout facts of one doc, in DENSE_NAMES order."""
     return _doc_facts(doc, 0)[0]
@@ -226,6 +235,49 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
             len(docs), len(DENSE_NAMES))
         return texts, reacts, dense
 
+    # -- the publishing account's track record ------------------------------------------------
+    # Log-odds (against the training base rate) that the account's earlier labelled posts were
+    # rumours, smoothed with pseudo-posts, and how many there were. Scoring uses every training post;
+    # training rows use only the posts before them in time, as a live system would have known.
+    def fit_accounts(self, docs, labels) -> "RumourFeatures":
+        labels = np.asarray(labels, dtype=int)
+        self.account_prior_ = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
+        counts: dict[str, tuple[int, int]] = {}
+        for d, y in zip(docs, labels):
+            a = _account(d)
+            if a is not None:
+                n, r = counts.get(a, (0, 0))
+                counts[a] = (n + 1, r + int(y))
+        self.accounts_ = counts
+        return self
+
+    def _account_row(self, n: int, r: int) -> list[float]:
+        prior, k = self.account_prior_, _ACCOUNT_PSEUDO
+        record = math.log((r + k * prior) / (n - r + k * (1 - prior))) - math.log(prior / (1 - prior))
+        return [record, math.log1p(n) / 3.0]
+
+    def account_features(self, docs) -> np.ndarray:
+        """(len(docs), 2): each doc's account record from all training posts (zeros when unknown)."""
+        accounts = getattr(self, "accounts_", None)
+        if accounts is None:
+            return np.zeros((len(docs), 0))
+        rows = [self._account_row(*accounts.get(_account(d), (0, 0))) for d in docs]
+        return np.asarray(rows, dtype=float).reshape(len(docs), len(ACCOUNT_NAMES)) * self.dense_weight
+
+    def account_features_in_time_order(self, docs, labels) -> np.ndarray:
+        """Training rows: each doc's account record from the labelled posts published before it."""
+        order = sorted(range(len(docs)), key=lambda i: docs[i].published_at.timestamp()
+                       if docs[i].published_at is not None else float("-inf"))
+        counts: dict[str, tuple[int, int]] = {}
+        out = np.zeros((len(docs), len(ACCOUNT_NAMES)))
+        for i in order:
+            a = _account(docs[i])
+            n, r = counts.get(a, (0, 0)) if a is not None else (0, 0)
+            out[i] = self._account_row(n, r)
+            if a is not None:
+                counts[a] = (n + 1, r + int(labels[i]))
+        return out * self.dense_weight
+
     def fit(self, docs, y=None):
         texts, reacts, dense = self._parts(docs)
         self.text_ = _HashedTfidf(self.text_ngrams, self.n_features, 1, self.min_df).fit(texts)
@@ -243,16 +295,18 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         z = np.clip(np.nan_to_num(z, nan=0.0), -_Z_CLIP, _Z_CLIP)
         return z * self.dense_weight
 
-    def transform_blocks(self, docs):
-        """(text n-grams, reaction n-grams, dense facts) as three matrices, not yet stacked."""
+    def transform_blocks(self, docs, accounts: np.ndarray | None = None):
+        """(text n-grams, reaction n-grams, dense facts + account record) as three matrices, not yet
+        stacked. `accounts` overrides the account columns (training rows, see fit_accounts)."""
         texts, reacts, dense = self._parts(docs)
         xt = self.text_.transform(texts)
         xr = self.react_.transform(reacts)
         xr.data *= np.float32(self.reaction_weight)
-        return xt, xr, self.dense_z(dense)
+        xa = self.account_features(docs) if accounts is None else accounts
+        return xt, xr, np.hstack([self.dense_z(dense), xa])
 
-    def transform(self, docs):
-        xt, xr, xd = self.transform_blocks(docs)
+    def transform(self, docs, accounts: np.ndarray | None = None):
+        xt, xr, xd = self.transform_blocks(docs, accounts)
         return sp.hstack([xt, xr, sp.csr_matrix(xd)], format="csr", dtype=np.float32)
 
     def linear_margin(self, docs, coef: np.ndarray, intercept: float) -> np.ndarray:
@@ -315,7 +369,9 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         cfg = self.config or RumourConfig()
         feats, clf = self._new_parts()
         adocs, ay = self._augment(docs, labels, cfg.cuts)
-        x = feats.fit(adocs).transform(adocs)
+        feats.fit(adocs).fit_accounts(docs, labels)
+        history = np.tile(feats.account_features_in_time_order(docs, np.asarray(labels)), (len(cfg.cuts), 1))
+        x = feats.transform(adocs, accounts=history)
         aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
         clf.fit(x, ay, sample_weight=aw)
         text_clf = None
