@@ -113,7 +113,7 @@ def _with_account(doc, account):
     return replace(doc, extra=dict(doc.extra or {}, account=account))
 
 
-def test_an_accounts_track_record_moves_its_new_posts_and_only_from_earlier_posts():
+def test_an_accounts_track_record_moves_its_new_posts_and_an_unknown_account_changes_nothing():
     items = make_items(400, seed=3)
     # A news account whose 60 labelled posts were all true; everyone else posts once.
     docs = [_with_account(d, "newsroom" if i % 5 == 0 and y == 0 else f"user{i}") for i, (d, y) in enumerate(items)]
@@ -124,12 +124,9 @@ def test_an_accounts_track_record_moves_its_new_posts_and_only_from_earlier_post
     newsroom = model.rumour_probability([_with_account(doubtful, "newsroom")])[0]
     assert newsroom < unknown - 0.05
     assert model.rumour_probability([doubtful])[0] == pytest.approx(unknown)  # no account = unknown one
-    # Training rows see only earlier posts: an account's first post has no record yet.
-    history = model.features_.account_features_in_time_order(docs, np.asarray(labels))
-    first = min((i for i, d in enumerate(docs) if d.extra["account"] == "newsroom"),
-                key=lambda i: docs[i].published_at)
-    assert history[first].tolist() == [0.0, 0.0]
-    assert model.features_.account_features([docs[first]])[0][1] > 0  # scoring sees them all
+    # Unknown accounts carry no information: the record is 0 and the probability is the words' alone.
+    assert model.features_.account_features([_with_account(doubtful, "stranger")])[0, 0] == 0.0
+    assert model.features_.account_features([_with_account(doubtful, "newsroom")])[0, 0] < -1.0
 
 
 def test_the_account_comes_from_the_record_user_id():

@@ -27,7 +27,7 @@ SIGNAL_LABELS = {
     "has_url": "含链接", "pics": "图片数", "has_pic": "含图片", "has_video": "含视频",
     "question_marks": "问号", "exclamations": "感叹号", "has_brackets": "含【】标题",
     "has_hashtag": "含话题标签",
-    "account_record": "发布账号过往帖子被判定为谣言的比例", "log_account_history": "发布账号过往帖子数",
+    "account_record": "发布账号过往帖子被判定为谣言的记录",
 }
 
 
@@ -90,10 +90,16 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
         rows = [{"term": w, "weight": round(v, 4)} for w, v in weights.items() if v > 1e-6]
         return sorted(rows, key=lambda r: -r["weight"])[:top]
 
-    xd = np.concatenate([f.dense_z(np.asarray([dense], dtype=float))[0], f.account_features([doc])[0]])
-    names = DENSE_NAMES + ACCOUNT_NAMES[:len(xd) - len(DENSE_NAMES)]
+    xd = f.dense_z(np.asarray([dense], dtype=float))[0]
     signals = [{"term": SIGNAL_LABELS.get(n, n), "name": n, "weight": round(float(c), 4)}
-               for n, c in zip(names, coef[2 * nf:] * xd) if c > 1e-6]
+               for n, c in zip(DENSE_NAMES, coef[2 * nf:] * xd) if c > 1e-6]
+    account_weight = getattr(model, "account_weight_", 0.0)
+    if account_weight:
+        # the account's record shifts the calibrated log-odds (RumourModel.account_weight_)
+        weight = account_weight * float(f.account_features([doc])[0, 0])
+        if weight > 1e-6:
+            signals.append({"term": SIGNAL_LABELS[ACCOUNT_NAMES[0]], "name": ACCOUNT_NAMES[0],
+                            "weight": round(weight, 4)})
     return {
         "rumour_probability": float(model.rumour_probability([doc])[0]),
         "words": ranked(text_weights),

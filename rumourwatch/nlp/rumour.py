@@ -194,7 +194,7 @@ def _doc_facts(doc: Doc, max_chars: int) -> tuple[list[float], str]:
     ], words
 
 
-ACCOUNT_NAMES = ("account_record", "log_account_history")
+ACCOUNT_NAMES = ("account_record",)
 _ACCOUNT_PSEUDO = 2.0  # pseudo-posts at the training base rate: one post says little
 
 
@@ -236,9 +236,11 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         return texts, reacts, dense
 
     # -- the publishing account's track record ------------------------------------------------
-    # Log-odds (against the training base rate) that the account's earlier labelled posts were
-    # rumours, smoothed with pseudo-posts, and how many there were. Scoring uses every training post;
-    # training rows use only the posts before them in time, as a live system would have known.
+    # Log-odds (against the training base rate) that the account's labelled posts were rumours,
+    # smoothed with pseudo-posts: 0 for an account without labelled posts. It is not a feature of
+    # the models (there, "no track record" would come to mean "rumour" whenever one account wrote
+    # most true posts, as in CHECKED): it shifts the calibrated log-odds of posts from accounts
+    # with a record only (RumourModel.account_weight_).
     def fit_accounts(self, docs, labels) -> "RumourFeatures":
         labels = np.asarray(labels, dtype=int)
         self.account_prior_ = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
@@ -251,32 +253,17 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         self.accounts_ = counts
         return self
 
-    def _account_row(self, n: int, r: int) -> list[float]:
-        prior, k = self.account_prior_, _ACCOUNT_PSEUDO
-        record = math.log((r + k * prior) / (n - r + k * (1 - prior))) - math.log(prior / (1 - prior))
-        return [record, math.log1p(n) / 3.0]
-
     def account_features(self, docs) -> np.ndarray:
-        """(len(docs), 2): each doc's account record from all training posts (zeros when unknown)."""
-        accounts = getattr(self, "accounts_", None)
-        if accounts is None:
-            return np.zeros((len(docs), 0))
-        rows = [self._account_row(*accounts.get(_account(d), (0, 0))) for d in docs]
-        return np.asarray(rows, dtype=float).reshape(len(docs), len(ACCOUNT_NAMES)) * self.dense_weight
-
-    def account_features_in_time_order(self, docs, labels) -> np.ndarray:
-        """Training rows: each doc's account record from the labelled posts published before it."""
-        order = sorted(range(len(docs)), key=lambda i: docs[i].published_at.timestamp()
-                       if docs[i].published_at is not None else float("-inf"))
-        counts: dict[str, tuple[int, int]] = {}
+        """(len(docs), 1): each doc's account record (0 when the account has no labelled posts)."""
+        accounts = getattr(self, "accounts_", None) or {}
+        prior, k = getattr(self, "account_prior_", 0.5), _ACCOUNT_PSEUDO
+        base = math.log(prior / (1 - prior))
         out = np.zeros((len(docs), len(ACCOUNT_NAMES)))
-        for i in order:
-            a = _account(docs[i])
-            n, r = counts.get(a, (0, 0)) if a is not None else (0, 0)
-            out[i] = self._account_row(n, r)
-            if a is not None:
-                counts[a] = (n + 1, r + int(labels[i]))
-        return out * self.dense_weight
+        for i, d in enumerate(docs):
+            n, r = accounts.get(_account(d), (0, 0))
+            if n:
+                out[i, 0] = math.log((r + k * prior) / (n - r + k * (1 - prior))) - base
+        return out
 
     def fit(self, docs, y=None):
         texts, reacts, dense = self._parts(docs)
@@ -295,18 +282,16 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         z = np.clip(np.nan_to_num(z, nan=0.0), -_Z_CLIP, _Z_CLIP)
         return z * self.dense_weight
 
-    def transform_blocks(self, docs, accounts: np.ndarray | None = None):
-        """(text n-grams, reaction n-grams, dense facts + account record) as three matrices, not yet
-        stacked. `accounts` overrides the account columns (training rows, see fit_accounts)."""
+    def transform_blocks(self, docs):
+        """(text n-grams, reaction n-grams, dense facts) as three matrices, not yet stacked."""
         texts, reacts, dense = self._parts(docs)
         xt = self.text_.transform(texts)
         xr = self.react_.transform(reacts)
         xr.data *= np.float32(self.reaction_weight)
-        xa = self.account_features(docs) if accounts is None else accounts
-        return xt, xr, np.hstack([self.dense_z(dense), xa])
+        return xt, xr, self.dense_z(dense)
 
-    def transform(self, docs, accounts: np.ndarray | None = None):
-        xt, xr, xd = self.transform_blocks(docs, accounts)
+    def transform(self, docs):
+        xt, xr, xd = self.transform_blocks(docs)
         return sp.hstack([xt, xr, sp.csr_matrix(xd)], format="csr", dtype=np.float32)
 
     def linear_margin(self, docs, coef: np.ndarray, intercept: float) -> np.ndarray:
@@ -334,6 +319,8 @@ class RumourConfig:
     # A text-only logistic regression on the same hashed text n-grams, one row per item, whose
     # margin the calibrator weighs beside the joint model's (0 = off). Text-only decisions lean on it.
     text_C: float = 4.0
+    # The calibrator also weighs the publishing account's track record (RumourFeatures.fit_accounts)
+    account_record: bool = True
     random_state: int = 0
 
 
@@ -369,9 +356,10 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         cfg = self.config or RumourConfig()
         feats, clf = self._new_parts()
         adocs, ay = self._augment(docs, labels, cfg.cuts)
-        feats.fit(adocs).fit_accounts(docs, labels)
-        history = np.tile(feats.account_features_in_time_order(docs, np.asarray(labels)), (len(cfg.cuts), 1))
-        x = feats.transform(adocs, accounts=history)
+        feats.fit(adocs)
+        if cfg.account_record:
+            feats.fit_accounts(docs, labels)
+        x = feats.transform(adocs)
         aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
         clf.fit(x, ay, sample_weight=aw)
         text_clf = None
@@ -425,9 +413,19 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         late_docs = [docs[i] for i in late]
         cdocs, cy = self._augment(late_docs, labels[late], cfg.cuts)
         margin = self._margins(feats, clf, text_clf, cdocs)
-        self.calibrator_ = LogisticRegression(C=1e4, random_state=cfg.random_state).fit(
-            _calibration_inputs(margin, cdocs), cy)
-        cal_p = self.calibrator_.predict_proba(_calibration_inputs(margin, cdocs))[:, 1]
+        inputs = _calibration_inputs(margin, cdocs)
+        self.calibrator_ = LogisticRegression(C=1e4, random_state=cfg.random_state).fit(inputs, cy)
+        cal_p = self.calibrator_.predict_proba(inputs)[:, 1]
+        # Then the account's record shifts the log-odds of posts whose account has labelled posts,
+        # fitted on those alone: a post from an account without a record keeps its probability.
+        # (The later posts' records come from the earlier posts only: out of sample.)
+        self.account_weight_ = 0.0
+        if cfg.account_record:
+            record = feats.account_features(cdocs)[:, 0]
+            known = record != 0
+            if known.any():
+                self.account_weight_ = _offset_slope(_logit(cal_p[known]), record[known], cy[known])
+                cal_p = _sigmoid(_logit(cal_p) + self.account_weight_ * record)
         self.threshold_ = choose_threshold(cy, cal_p)
         # In-sample for the calibrator and threshold, out-of-sample for the model: a sanity
         # figure recorded in the manifest, not the evaluation (training/evaluate.py is).
@@ -455,6 +453,9 @@ class RumourModel(BaseEstimator, ClassifierMixin):
     def predict_proba(self, docs: list[Doc]) -> np.ndarray:
         margins = self._margins(self.features_, self.classifier_, getattr(self, "text_classifier_", None), docs)
         p = self.calibrator_.predict_proba(_calibration_inputs(margins, docs))[:, 1]
+        weight = getattr(self, "account_weight_", 0.0)
+        if weight:
+            p = _sigmoid(_logit(p) + weight * self.features_.account_features(docs)[:, 0])
         return np.column_stack([1 - p, p])
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
@@ -464,6 +465,30 @@ class RumourModel(BaseEstimator, ClassifierMixin):
 
     def predict(self, docs: list[Doc]) -> np.ndarray:
         return (self.rumour_probability(docs) >= self.threshold_).astype(int)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _offset_slope(offset: np.ndarray, x: np.ndarray, y: np.ndarray, steps: int = 50) -> float:
+    """w minimising the log-loss of sigmoid(offset + w * x) (Newton's method; convex in w), with
+    a small ridge so that a record that separates perfectly still gives a finite weight."""
+    w, ridge = 0.0, 1e-2
+    for _ in range(steps):
+        p = _sigmoid(offset + w * x)
+        grad = float(np.dot(p - y, x)) + ridge * w
+        hess = float(np.dot(p * (1 - p), x * x)) + ridge
+        step = grad / hess
+        w -= step
+        if abs(step) < 1e-8:
+            break
+    return float(w)
 
 
 def _calibration_inputs(margins: np.ndarray, docs: list[Doc]) -> np.ndarray:
