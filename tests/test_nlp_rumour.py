@@ -133,3 +133,16 @@ def test_the_account_comes_from_the_record_user_id():
     doc = doc_from_bundle({"text": "示例", "date": "2020-02-01 10:00", "user_id": "43a9"})
     assert doc.extra["account"] == "43a9"
     assert "account" not in doc_from_bundle({"text": "示例"}).extra
+
+
+def test_a_trusted_accounts_record_cannot_hide_a_post_whose_words_and_reactions_say_rumour():
+    from rumourwatch.nlp.rumour import MAX_ACCOUNT_SHIFT, _logit
+
+    items = make_items(400, seed=3)
+    docs = [_with_account(d, "newsroom" if i % 5 == 0 and y == 0 else f"user{i}") for i, (d, y) in enumerate(items)]
+    model = RumourModel(SMALL).fit(docs, [y for _, y in items])
+    loud = Doc("网传喝淡盐水能预防病毒感染，赶紧转给家人", T0 + timedelta(days=90), [
+        Reaction("comment", "这是谣言吧，早就辟谣了", T0 + timedelta(days=90, minutes=5 * k), f"u{k}") for k in range(12)])
+    alone, trusted = model.rumour_probability([_with_account(loud, "stranger"), _with_account(loud, "newsroom")])
+    assert trusted < alone
+    assert _logit(alone) - _logit(trusted) <= MAX_ACCOUNT_SHIFT + 1e-6

@@ -222,8 +222,9 @@ doubting reactions; account followers/friends/posts/verification when present; l
 (length, link, pictures, question marks). The publishing account's track record (smoothed log-odds
 that its labelled posts were rumours) is not a model feature: it shifts the calibrated log-odds of
 posts from accounts with labelled posts, by one weight fitted on the later 20% (with records from
-the earlier 80% only); a post from an account without a record keeps the probability its words and
-reactions give. The records' final totals (repost_num, comment_num,
+the earlier 80% only), and by at most a factor of e^4 in the odds, so strong words and reactions
+still flag a trusted account's post; a post from an account without a record keeps the probability
+its words and reactions give. The records' final totals (repost_num, comment_num,
 like_num) are never used: they are gathered after the decision time. Training sees every item
 with its reactions cut at 0 h, 1 h, 6 h, 24 h and all, so one model works at any decision time.
 Logistic regression (liblinear) on all of these, beside a text-only logistic regression on the same

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..records import Doc
-from .rumour import ACCOUNT_NAMES, DENSE_NAMES, RumourModel, _doc_facts, normalise_text
+from .rumour import ACCOUNT_NAMES, DENSE_NAMES, RumourModel, _account_shift, _doc_facts, normalise_text
 from .tokenizer import MedicalTokenizer
 
 # Display labels for the dashboard (UI language).
@@ -96,7 +96,7 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
     account_weight = getattr(model, "account_weight_", 0.0)
     if account_weight:
         # the account's record shifts the calibrated log-odds (RumourModel.account_weight_)
-        weight = account_weight * float(f.account_features([doc])[0, 0])
+        weight = float(_account_shift(account_weight, f.account_features([doc])[:, 0])[0])
         if weight > 1e-6:
             signals.append({"term": SIGNAL_LABELS[ACCOUNT_NAMES[0]], "name": ACCOUNT_NAMES[0],
                             "weight": round(weight, 4)})

@@ -425,7 +425,7 @@ class RumourModel(BaseEstimator, ClassifierMixin):
             known = record != 0
             if known.any():
                 self.account_weight_ = _offset_slope(_logit(cal_p[known]), record[known], cy[known])
-                cal_p = _sigmoid(_logit(cal_p) + self.account_weight_ * record)
+                cal_p = _sigmoid(_logit(cal_p) + _account_shift(self.account_weight_, record))
         self.threshold_ = choose_threshold(cy, cal_p)
         # In-sample for the calibrator and threshold, out-of-sample for the model: a sanity
         # figure recorded in the manifest, not the evaluation (training/evaluate.py is).
@@ -455,7 +455,7 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         p = self.calibrator_.predict_proba(_calibration_inputs(margins, docs))[:, 1]
         weight = getattr(self, "account_weight_", 0.0)
         if weight:
-            p = _sigmoid(_logit(p) + weight * self.features_.account_features(docs)[:, 0])
+            p = _sigmoid(_logit(p) + _account_shift(weight, self.features_.account_features(docs)[:, 0]))
         return np.column_stack([1 - p, p])
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
@@ -465,6 +465,16 @@ class RumourModel(BaseEstimator, ClassifierMixin):
 
     def predict(self, docs: list[Doc]) -> np.ndarray:
         return (self.rumour_probability(docs) >= self.threshold_).astype(int)
+
+
+# An account's record moves a post's odds by at most e^4 (about 55×) either way: a strong signal in
+# the words and reactions can still flag a post from a trusted account, or clear one from a
+# discredited account.
+MAX_ACCOUNT_SHIFT = 4.0
+
+
+def _account_shift(weight: float, record: np.ndarray) -> np.ndarray:
+    return np.clip(weight * np.asarray(record, dtype=float), -MAX_ACCOUNT_SHIFT, MAX_ACCOUNT_SHIFT)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
