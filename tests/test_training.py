@@ -11,7 +11,8 @@ import pytest
 from rumourwatch.nlp.bundle import MANIFEST_NAME, ModelBundle
 from rumourwatch.nlp.rumour import RumourConfig
 from rumourwatch.records import Doc
-from training.datasets import RUMOUR_FILES, _repair_reaction_dates, load_rumour_set, time_split
+from rumourwatch.records import date_in_post_year
+from training.datasets import RUMOUR_FILES, load_rumour_set, time_split
 
 # Small and fast: fewer hashed columns and decision-time copies than production.
 SMALL = RumourConfig(n_features=1 << 17, cuts=(0.0, None))
@@ -35,8 +36,8 @@ def test_year_less_repost_dates_take_the_post_year():
     record = {"date": "2012-12-30 22:00", "reposts": [
         {"date": "12月31日 09:15", "text": "转发"}, {"date": "01月02日 10:00", "text": "转发"},
         {"date": "2013-01-03 08:00", "text": "转发"}]}
-    _repair_reaction_dates(record)
-    assert [r["date"] for r in record["reposts"]] == [
+    # the one rule, applied by doc_from_bundle for training and for score-file alike
+    assert [date_in_post_year(r["date"], record["date"]) for r in record["reposts"]] == [
         "2012-12-31 09:15", "2013-01-02 10:00", "2013-01-03 08:00"]
 
 

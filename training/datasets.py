@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rumourwatch.config import data_file
 from rumourwatch.errors import RecordError
-from rumourwatch.records import Doc, date_in_post_year, doc_from_bundle
+from rumourwatch.records import Doc, doc_from_bundle
 
 RUMOUR_FILES = {
     "checked": "rumour/checked_train.jsonl.gz",
@@ -52,16 +52,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _repair_reaction_dates(record: dict) -> None:
-    """CED writes some repost dates without a year ('05月21日 15:01'): placed in the post's year
-    by the same rule the scorer uses (rumourwatch.records.date_in_post_year)."""
-    date = record.get("date")
-    for key in ("reposts", "comments"):
-        for r in record.get(key) or []:
-            if isinstance(r, dict):
-                r["date"] = date_in_post_year(r.get("date"), date)
 
 
 _PLAIN_DATE = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d)(?::(\d\d))?$")
@@ -107,7 +97,6 @@ def _load_cached(path: str, mtime_ns: int, size: int, name: str):
             if label is None:
                 rejected.append(Rejected(name, lineno, f"unknown label {record.get('label')!r}"))
                 continue
-            _repair_reaction_dates(record)
             _fast_dates(record)
             try:
                 doc = doc_from_bundle(record)
