@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from rumourwatch.config import REPO_ROOT, data_file
 from rumourwatch.errors import DataBundleError, RecordError
 from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC
+from rumourwatch.sources.replay import LABEL_SOURCES, label_id
 from rumourwatch.nlp.topics import TOPICS as TOPICS_
 
 LABELS_FILE = REPO_ROOT / "data" / "labels" / "health_topic.csv"
@@ -44,17 +44,10 @@ HOLDOUT_FRACTION = 0.3
 HOLDOUT_SEED = 7
 
 
-def sha1_16(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
-
-
 def item_id(source: str, record: dict) -> str:
-    """Stable id of a bundle record: its own `id`, else sha1 of the stream text / debunk url."""
-    if source == "stream":
-        return sha1_16(record["text"])
-    if source == "debunk":
-        return sha1_16(record["url"])
-    return str(record["id"])
+    """Stable id of a bundle record: its own `id`, else sha1 of the stream text / debunk url (the
+    replay computes the same ids to leave these labelled items out: one definition)."""
+    return label_id(LABEL_SOURCES.get(source, source), record)
 
 
 def item_text(source: str, record: dict) -> str:

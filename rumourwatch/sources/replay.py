@@ -187,6 +187,10 @@ class _Cursor:
                                                   reactions, i))
 
 
+# The hand-label files name a few datasets differently: label source -> replay dataset.
+LABEL_SOURCES = {"debunk": "debunks"}
+
+
 def label_id(ds: str, raw: dict) -> str:
     """The id the project's hand labels (data/labels/*.csv) give a bundle record: its own `id`,
     else sha1 of the stream text / the debunk url, first 16 hex digits."""
@@ -201,9 +205,9 @@ def hand_labelled(path) -> frozenset:
     """(dataset, label id) of every row of a hand-label CSV (columns source, item_id)."""
     import csv
 
-    names = {"debunk": "debunks"}
     with open(path, encoding="utf-8", newline="") as fh:
-        return frozenset((names.get(r["source"], r["source"]), r["item_id"]) for r in csv.DictReader(fh))
+        return frozenset((LABEL_SOURCES.get(r["source"], r["source"]), r["item_id"])
+                         for r in csv.DictReader(fh))
 
 
 class ReplaySource:
@@ -416,4 +420,4 @@ class ReplaySource:
         """Nothing to do: the replay's position is its own resume point."""
 
 
-__all__ = ["ReplaySource", "DATASET_FILES", "DEFAULT_DATASETS", "hand_labelled", "label_id"]
+__all__ = ["ReplaySource", "DATASET_FILES", "DEFAULT_DATASETS", "LABEL_SOURCES", "hand_labelled", "label_id"]
