@@ -296,7 +296,11 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
 
     def linear_margin(self, docs, coef: np.ndarray, intercept: float) -> np.ndarray:
         """coef . features + intercept, block by block (scoring skips stacking the matrix)."""
-        xt, xr, xd = self.transform_blocks(docs)
+        return self.blocks_margin(self.transform_blocks(docs), coef, intercept)
+
+    def blocks_margin(self, blocks, coef: np.ndarray, intercept: float) -> np.ndarray:
+        """coef . features + intercept for blocks already made by `transform_blocks`."""
+        xt, xr, xd = blocks
         f = self.n_features
         return (xt @ coef[:f]) + (xr @ coef[f:2 * f]) + (xd @ coef[2 * f:]) + intercept
 
@@ -372,13 +376,11 @@ class RumourModel(BaseEstimator, ClassifierMixin):
     @staticmethod
     def _margins(feats, clf, text_clf, docs) -> np.ndarray:
         """(joint margin, text-only margin) per doc; the text block is hashed once for both."""
-        xt, xr, xd = feats.transform_blocks(docs)
-        coef = clf.coef_.ravel()
-        f = feats.n_features
-        joint = (xt @ coef[:f]) + (xr @ coef[f:2 * f]) + (xd @ coef[2 * f:]) + float(clf.intercept_[0])
+        blocks = feats.transform_blocks(docs)
+        joint = feats.blocks_margin(blocks, clf.coef_.ravel(), float(clf.intercept_[0]))
         if text_clf is None:
             return np.column_stack([joint])
-        text = xt @ text_clf.coef_.ravel() + float(text_clf.intercept_[0])
+        text = blocks[0] @ text_clf.coef_.ravel() + float(text_clf.intercept_[0])
         return np.column_stack([joint, text])
 
     @staticmethod
