@@ -205,11 +205,10 @@ def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold:
     key = (row["platform"], row["external_id"])
     if known is None:
         found = store.find_item(db, *key)
-        existing = found and {"id": found["id"]}
+        item_id = found["id"] if found else None
     else:
-        existing = {"id": known[key]} if key in known else None
-    if existing:
-        item_id = existing["id"]
+        item_id = known.get(key)
+    if item_id is not None:
         store.refresh_item(db, item_id, row["repost_num"], row["comment_num"], row["like_num"], row["fetched_at"])
         result.updated_items = 1
     else:
@@ -261,8 +260,8 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
                 normalised[i] = normalise_item(event.record, source, now)
             except RecordError as exc:
                 normalised[i] = exc
-    known = store.find_item_ids(db, [n.row["platform"] for n in normalised.values() if isinstance(n, NormalisedItem)],
-                                [n.row["external_id"] for n in normalised.values() if isinstance(n, NormalisedItem)])
+    known = store.find_item_ids(db, [(n.row["platform"], n.row["external_id"]) for n in normalised.values()
+                                     if isinstance(n, NormalisedItem)])
     for i, event in enumerate(events):
         if isinstance(event, RawReject):
             store.add_reject(db, source, event.reason, event.raw, event.origin, event.position)

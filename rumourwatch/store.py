@@ -204,9 +204,9 @@ def find_item(db, platform: str, external_id: str) -> dict | None:
     return row[0] if row else None
 
 
-def find_item_ids(db, platforms: list[str], external_ids: list[str]) -> dict:
-    """{(platform, external_id): item id} for those already stored, in a few queries per batch."""
-    keys = list(dict.fromkeys(zip(platforms, external_ids)))
+def find_item_ids(db, keys: list[tuple[str, str]]) -> dict:
+    """{(platform, external_id): item id} for the keys already stored, in a few queries per batch."""
+    keys = list(dict.fromkeys(keys))
     found: dict = {}
     for start in range(0, len(keys), 400):  # 800 parameters per query, under SQLite's limit
         chunk = keys[start:start + 400]
