@@ -273,7 +273,7 @@ def demo(ctx, port, speed, backfill_hours, fresh):
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
-        demo_setup.rules_file(db_path).unlink()  # back to the default rules too
+        demo_setup.rules_path(db_path).unlink(missing_ok=True)  # back to the default rules too
     models_dir = demo_setup.demo_models_dir(settings)
     ensure_models(settings.replace(models_dir=str(models_dir)), echo=click.echo,
                   train_fraction=demo_setup.DEMO_TRAIN_FRACTION)

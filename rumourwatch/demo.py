@@ -37,9 +37,14 @@ def replay_spec(speed: float, backfill_hours: float, now: datetime | None = None
     return f"replay:speed={speed:g},start={start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
 
+def rules_path(db_path: Path) -> Path:
+    """Where the demo keeps its copy of the alert rules: beside its database."""
+    return db_path.with_name(db_path.stem + "-alert-rules.toml")
+
+
 def rules_file(db_path: Path) -> Path:
     """A copy of the default rules beside the demo database, so edits in the demo stay there."""
-    path = db_path.with_name(db_path.stem + "-alert-rules.toml")
+    path = rules_path(db_path)
     if not path.exists():
         shutil.copyfile(RULES, path)
     return path
