@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import threading
 
-_SPACES = re.compile(r"\s\s+")
+from .rumour import hashed_char_ngrams
 
 N_FEATURES = 2 ** 18
 NGRAM_RANGE = (1, 2)
 
 _MENTION = re.compile(r"@[\w\-·]+")
+_SPACES = re.compile(r"\s\s+")
 _URL = re.compile(r"https?://\S+")
 
 _lock = threading.Lock()
@@ -31,8 +32,6 @@ def normalise_text(text: str) -> str:
 def char_counts(texts: list[str], ngram_range=NGRAM_RANGE, n_features: int = N_FEATURES):
     """Sparse char n-gram counts of lower-cased texts (runs of white space as one space), hashed with
     numpy over the whole batch (sklearn's char analyzer walks each text in Python: ~8× slower)."""
-    from .rumour import hashed_char_ngrams
-
     x = hashed_char_ngrams([_SPACES.sub(" ", (t or "").lower()) for t in texts], ngram_range, n_features)
     x.sum_duplicates()
     return x
