@@ -1,8 +1,8 @@
 """Opinion polarity (情感倾向): positive / neutral / negative, as health-commission reports count it.
 
-A fitted `PolarityModel` is a plain picklable object (no lambdas or closures): one sparse
-pipeline from text to class probabilities, scored in one vectorised call per batch. It needs no
-data bundle at score time. Training lives in `training/train_polarity.py`.
+A fitted `PolarityModel` is a plain picklable object (no lambdas or closures): two linear models
+over one pass of shared n-gram counts, scored in vectorised calls per batch. It needs no data
+bundle at score time. Training lives in `training/train_polarity.py`.
 """
 
 from __future__ import annotations
@@ -17,30 +17,48 @@ POLARITY_ZH = {"positive": "正面", "neutral": "中性", "negative": "负面"}
 
 
 class PolarityModel:
-    """Hashed char 1–2-gram TF-IDF + multinomial logistic regression over the three polarities.
+    """Two linear models over the same hashed char 1–2-gram counts, their class scores added:
 
-    `bias` is a per-class log-probability offset chosen on the training data's own
-    cross-validation (macro-F1), never on an evaluation set.
+    - TF-IDF (sublinear) → one-vs-rest linear SVM margins, times `svc_weight`;
+    - NB-SVM (Wang & Manning 2012): binary n-gram presence scaled by each class's log-count
+      ratio → one-vs-rest logistic regression. The ratio is folded into `nb_coef`, so scoring
+      it is one sparse product.
+
+    Class probabilities are the softmax of the summed scores. On the training data's own 5-fold
+    cross-validation the pair scores macro-F1 0.797 where either alone scores 0.789 / 0.781.
     """
 
-    def __init__(self, tfidf, classifier, bias=None, info: dict | None = None):
+    def __init__(self, tfidf, svc, nb_coef, nb_intercept, svc_weight: float = 3.0,
+                 info: dict | None = None):
         self.tfidf = tfidf  # a fitted TfidfTransformer over ngrams.hashed_counts
-        self.classifier = classifier
-        classes = [str(c) for c in classifier.classes_]
+        self.svc = svc  # a fitted LinearSVC over the TF-IDF rows
+        classes = [str(c) for c in svc.classes_]
         if sorted(classes) != sorted(POLARITIES):
             raise ValueError(f"polarity classifier must know {POLARITIES}, got {classes}")
         self.classes = classes
-        self.bias = np.zeros(len(classes)) if bias is None else np.asarray(bias, dtype=float)
+        self.nb_coef = np.asarray(nb_coef, dtype=np.float32)  # (n_features, classes), ratio folded in
+        self.nb_intercept = np.asarray(nb_intercept, dtype=np.float64)
+        if self.nb_coef.shape != (tfidf.idf_.shape[0], len(classes)) or self.nb_intercept.shape != (len(classes),):
+            raise ValueError(f"NB-SVM weights of shape {self.nb_coef.shape} / {self.nb_intercept.shape} "
+                             f"do not fit {tfidf.idf_.shape[0]} features × {len(classes)} classes")
+        self.svc_weight = float(svc_weight)
         self.info = dict(info or {})
 
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Summed class scores (rows in `self.classes` order)."""
+        counts = hashed_counts(texts)
+        present = counts.copy()
+        present.data = np.ones_like(present.data)
+        return (self.svc_weight * self.svc.decision_function(self.tfidf.transform(counts))
+                + present @ self.nb_coef + self.nb_intercept)
+
     def predict_proba_texts(self, texts: list[str]) -> np.ndarray:
-        """Rows of probabilities in `self.classes` order, after the class offsets."""
+        """Rows of probabilities in `self.classes` order."""
         if not texts:
             return np.zeros((0, len(self.classes)))
-        X = self.tfidf.transform(hashed_counts(texts))
-        logp = np.log(np.clip(self.classifier.predict_proba(X), 1e-12, 1.0)) + self.bias
-        logp -= logp.max(axis=1, keepdims=True)
-        p = np.exp(logp)
+        s = self.scores(texts)
+        s -= s.max(axis=1, keepdims=True)
+        p = np.exp(s)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict_texts(self, texts: list[str]) -> list[str]:
@@ -65,7 +83,8 @@ class PolarityModel:
         return out
 
     def __repr__(self) -> str:
-        return f"PolarityModel({self.info.get('features', '?')}, C={self.info.get('C', '?')})"
+        return (f"PolarityModel({self.info.get('features', '?')}, svc C={self.info.get('svc_C', '?')}, "
+                f"NB-SVM C={self.info.get('nb_C', '?')}, svc_weight={self.svc_weight})")
 
 
 def polarity_ratios(polarities) -> dict:
