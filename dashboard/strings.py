@@ -177,6 +177,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "explain.kind.words": "正文词语",
         "explain.kind.reactions": "转发/评论",
         "explain.kind.signals": "账号与传播特征",
+        "explain.kind.reaction_examples": "倾向谣言的单条转发/评论",
         "item.debunks.caption": "与本条最相似的已发布辟谣/澄清文章。",
         "item.debunks.open": "打开",
         "item.debunks.empty": "知识库中未找到相似的辟谣文章。",

@@ -95,6 +95,8 @@ def test_explanation_lists_the_words_that_push_the_score_up(saved):
     assert {"扩散", "紧急", "千万别", "引发"} & set(words)  # the alarmist wording of the rumours
     assert not {"收到"} & {w["term"] for w in out["reactions"]}  # thanks do not push it up
     assert out["reactions"][0]["term"] == "谣言"
+    # whole reactions the reaction-level model reads as doubting: the doubt, not the thanks
+    assert [r["term"] for r in out["reaction_examples"]] == ["这是谣言吧"]
     assert all(w["weight"] > 0 for w in out["words"] + out["reactions"])
     assert out["words"] == sorted(out["words"], key=lambda w: -w["weight"])
     assert 0 <= out["rumour_probability"] <= 1

@@ -9,7 +9,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from rumourwatch.nlp.rumour import RumourConfig, RumourModel, hashed_char_ngrams
+from rumourwatch.nlp.rumour import RepostModel, RumourConfig, RumourModel, hashed_char_ngrams
 from rumourwatch.nlp.tokenizer import MedicalTokenizer, read_lexicon
 from rumourwatch.records import Doc, Reaction, doc_from_bundle
 from tests.rumour_fixtures import T0, make_items
@@ -146,3 +146,20 @@ def test_a_trusted_accounts_record_cannot_hide_a_post_whose_words_and_reactions_
     alone, trusted = model.rumour_probability([_with_account(loud, "stranger"), _with_account(loud, "newsroom")])
     assert trusted < alone
     assert _logit(alone) - _logit(trusted) <= MAX_ACCOUNT_SHIFT + 1e-6
+
+
+def test_reaction_level_model_reads_each_reaction_on_its_own():
+    """Each worded reaction is scored on its own; quoted chains and bare '转发微博' are not words of
+    the reaction."""
+    items = make_items(300, seed=3)
+    repost = RepostModel(C=1.0, n_features=1 << 16).fit([d for d, _ in items], [y for _, y in items])
+    doc = Doc("通知", T0, [Reaction("repost", "转发微博", T0, "a"),
+                         Reaction("repost", "//@某人: 这是谣言吧", T0, "b"),
+                         Reaction("comment", "这是谣言吧，别信", T0, "c"),
+                         Reaction("comment", "收到，谢谢提醒", T0, "d")])
+    assert repost.worded(doc) == ["这是谣言吧，别信", "收到，谢谢提醒"]
+    doubt, thanks = repost.reaction_margins([doc])[0]
+    assert doubt > 0 > thanks
+    with_reactions, bare = repost.summary([doc, Doc("通知", T0)])
+    assert with_reactions[0] == pytest.approx((doubt + thanks) / 2)
+    assert (bare == 0).all()  # no reactions: the summary says nothing

@@ -219,7 +219,7 @@ def show_explanation(item_id: int) -> None:
         return
     st.caption(t("item.explain.caption"))
     kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions"),
-             "signals": t("explain.kind.signals")}
+             "signals": t("explain.kind.signals"), "reaction_examples": t("explain.kind.reaction_examples")}
     frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
                            t("col.weight"): r["weight"]} for r in rows[:30]])
     st.dataframe(frame, hide_index=True, width="stretch",

@@ -24,8 +24,9 @@ from ..records import Doc
 
 ARTIFACT_NAME = "rumourwatch-models.pkl"
 MANIFEST_NAME = "manifest.json"
-FORMAT = 4  # 2: a text-only model stacked beside the joint one; 3: the account track record;
-# 4: polarity is a TF-IDF SVM + NB-SVM pair (a format-3 polarity pickle would not score)
+FORMAT = 5  # 2: a text-only model stacked beside the joint one; 3: the account track record;
+# 4: polarity is a TF-IDF SVM + NB-SVM pair (a format-3 polarity pickle would not score);
+# 5: the rumour model's reaction-level model (RepostModel) feeds its calibrator
 COMPONENTS = ("rumour", "polarity", "relevance", "debunks")
 TRAIN_COMMAND = "python -m training.train"  # also `rumourwatch demo`, which trains when absent
 

@@ -62,7 +62,9 @@ def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) 
 
 def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
     """{"rumour_probability", "words": [{term, weight}], "reactions": [{term, weight}],
-    "signals": [{term, name, weight}]} — only what pushed the score up, largest first.
+    "reaction_examples": [{term, weight}], "signals": [{term, name, weight}]} — only what pushed
+    the score up, largest first. reaction_examples are whole reactions (their own words, normalised:
+    digits as 0) that the reaction-level model reads as leaning to "rumour", at most five.
 
     Weights are log-odds contributions (summed over every occurrence of the word).
     """
@@ -100,9 +102,14 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
         if weight > 1e-6:
             signals.append({"term": SIGNAL_LABELS[ACCOUNT_NAMES[0]], "name": ACCOUNT_NAMES[0],
                             "weight": round(weight, 4)})
+    # single reactions that read as doubting, warning or mocking (the reaction-level model)
+    examples: dict[str, float] = {}
+    for said, weight in model.reaction_contributions(doc):
+        examples[said] = examples.get(said, 0.0) + weight
     return {
         "rumour_probability": float(model.rumour_probability([doc])[0]),
         "words": ranked(text_weights),
         "reactions": ranked(reaction_weights),
+        "reaction_examples": ranked(examples)[:5],
         "signals": sorted(signals, key=lambda r: -r["weight"])[:top],
     }
