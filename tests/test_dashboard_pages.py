@@ -195,7 +195,8 @@ class FakeBundle:
         return {"rumour_probability": 0.92,
                 "words": [{"term": "软化血管", "weight": 0.8}, {"term": "秘方", "weight": 0.5}],
                 "reactions": [{"term": "转给爸妈", "weight": 0.3}],
-                "signals": [{"term": "感叹号", "name": "exclamations", "weight": 0.1}]}
+                "signals": [{"term": "感叹号", "name": "exclamations", "weight": 0.1}],
+                "reaction_examples": [{"term": "真的假的？求证", "weight": 0.05}]}
 
     def match_debunks(self, texts, k):
         return [[Match("https://debunk.example/vinegar", "喝醋不能软化血管", "科普网站", fx.NOW, 0.71, "醋不能治病",
@@ -214,6 +215,9 @@ def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkey
     terms = table_with(at, "词语/互动")[0]
     assert list(terms["词语/互动"]) == ["软化血管", "秘方", "转给爸妈", "感叹号"]  # largest first
     assert list(terms["类型"]) == ["正文词语", "正文词语", "转发/评论", "账号与传播特征"]
+    # the single reactions that read as doubt have their own table, whatever their small weight
+    said = table_with(at, "转发/评论原话")[0]
+    assert list(said["转发/评论原话"]) == ["真的假的？求证"]
     debunks = table_with(at, "相似度")[0]
     assert list(debunks["标题"]) == ["喝醋不能软化血管", "另一篇"]
     assert debunks.iloc[0]["链接"] == "https://debunk.example/vinegar"

@@ -214,17 +214,29 @@ def show_explanation(item_id: int) -> None:
         rows = _model_call(lambda: data.explanation(path, settings.models_dir, item_id))
     if rows is None:
         return
-    if not rows:
+    # whole reactions get their own table: each carries a small share of the score (1/k of the
+    # reaction-level term), so among words and signals they would sink out of sight
+    examples = [r for r in rows if r["kind"] == "reaction_examples"]
+    rows = [r for r in rows if r["kind"] != "reaction_examples"]
+    if not rows and not examples:
         st.info(t("item.explain.empty"))
         return
-    st.caption(t("item.explain.caption"))
-    kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions"),
-             "signals": t("explain.kind.signals"), "reaction_examples": t("explain.kind.reaction_examples")}
-    frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
-                           t("col.weight"): r["weight"]} for r in rows[:30]])
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={t("col.weight"): st.column_config.ProgressColumn(
-                     min_value=0.0, max_value=float(max(r["weight"] for r in rows)), format="%.3f")})
+    if rows:
+        st.caption(t("item.explain.caption"))
+        kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions"),
+                 "signals": t("explain.kind.signals")}
+        frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
+                               t("col.weight"): r["weight"]} for r in rows[:30]])
+        st.dataframe(frame, hide_index=True, width="stretch",
+                     column_config={t("col.weight"): st.column_config.ProgressColumn(
+                         min_value=0.0, max_value=float(max(r["weight"] for r in rows)), format="%.3f")})
+    if examples:
+        st.caption(t("item.explain.reaction_examples"))
+        frame = pd.DataFrame([{t("col.reaction_said"): r["term"], t("col.weight"): r["weight"]}
+                              for r in examples])
+        st.dataframe(frame, hide_index=True, width="stretch",
+                     column_config={t("col.weight"): st.column_config.ProgressColumn(
+                         min_value=0.0, max_value=float(max(r["weight"] for r in examples)), format="%.3f")})
 
 
 def show_debunks(item_id: int) -> None:
