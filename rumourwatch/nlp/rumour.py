@@ -363,7 +363,10 @@ class RepostModel:
 
     def reaction_margins(self, docs: list[Doc]) -> list[np.ndarray]:
         """Per doc, the margin of each worded reaction (empty when it has none)."""
-        per = [self.worded(d) for d in docs]
+        return self.margins_of([self.worded(d) for d in docs])
+
+    def margins_of(self, per: list[list[str]]) -> list[np.ndarray]:
+        """Per list of worded reactions (as `worded` gives them), the margin of each."""
         flat = [t for own in per for t in own]
         if self.classifier_ is None or not flat:
             return [np.zeros(len(own)) for own in per]
@@ -408,10 +411,10 @@ class RumourConfig:
 
 class RumourModel(BaseEstimator, ClassifierMixin):
     """RumourFeatures and a logistic regression (the joint model), a text-only logistic regression on
-    the same text n-grams, and a calibrator that combines their margins (with separate weights when
-    an item has no reactions yet), fitted on a time-later slice of the training data: both models are
-    first fitted on the earlier part and scored on the later one, then refitted on everything,
-    keeping that calibration and threshold."""
+    the same text n-grams, a reaction-level model (RepostModel), and a calibrator that combines their
+    margins (with separate weights when an item has no reactions yet), fitted on a time-later slice of
+    the training data: the three models are first fitted on the earlier part and scored on the later
+    one, then refitted on everything, keeping that calibration and threshold."""
 
     def __init__(self, config: RumourConfig | None = None):
         self.config = config
@@ -555,7 +558,7 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         own = repost.worded(doc)
         if not own:
             return []
-        margins = repost.reaction_margins([doc])[0]
+        margins = repost.margins_of([own])[0]
         # calibrator inputs: [margins..., margins * bare..., bare]; the summary is the last margin
         n_margins = (self.calibrator_.coef_.shape[1] - 1) // 2
         parts = float(self.calibrator_.coef_.ravel()[n_margins - 1]) * margins / len(own)
