@@ -26,7 +26,7 @@ from sklearn.svm import LinearSVC
 from rumourwatch.config import data_file
 from rumourwatch.errors import DataBundleError
 from rumourwatch.nlp.ngrams import hashed_counts
-from rumourwatch.nlp.polarity import POLARITIES, PolarityModel
+from rumourwatch.nlp.polarity import POLARITIES, PolarityModel, presence
 
 TRAIN_FILE = "sentiment/smp2020_virus_train.jsonl.gz"
 EVAL_FILES = {"virus_eval": "sentiment/smp2020_virus_eval.jsonl.gz",
@@ -115,10 +115,8 @@ def fit_texts(texts: list[str], polarities: list[str]) -> PolarityModel:
     vec = _vectorizer()
     X = vec.fit_transform(counts)
     svc = LinearSVC(C=SVC_C, class_weight="balanced", random_state=RANDOM_STATE).fit(X, y)
-    present = counts.copy()
-    present.data = np.ones_like(present.data)
     classes = [str(c) for c in svc.classes_]
-    coef, intercept = _nb_svm(present, y, classes)
+    coef, intercept = _nb_svm(presence(counts), y, classes)
     info = {"features": "hashed char 1-2-gram TF-IDF SVM + NB-SVM", "svc_C": SVC_C, "nb_C": NB_C,
             "svc_weight": SVC_WEIGHT, "n_train": len(texts), "surprise_polarity": SURPRISE_POLARITY,
             "random_state": RANDOM_STATE}

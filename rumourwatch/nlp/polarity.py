@@ -16,6 +16,14 @@ POLARITIES = ("positive", "neutral", "negative")
 POLARITY_ZH = {"positive": "正面", "neutral": "中性", "negative": "负面"}
 
 
+def presence(counts):
+    """Binary n-gram presence (the NB-SVM's input) from hashed counts; the counts stay as they are
+    (they are shared with the relevance model)."""
+    present = counts.copy()
+    present.data = np.ones_like(present.data)
+    return present
+
+
 class PolarityModel:
     """Two linear models over the same hashed char 1–2-gram counts, their class scores added:
 
@@ -47,10 +55,8 @@ class PolarityModel:
     def scores(self, texts: list[str]) -> np.ndarray:
         """Summed class scores (rows in `self.classes` order)."""
         counts = hashed_counts(texts)
-        present = counts.copy()
-        present.data = np.ones_like(present.data)
         return (self.svc_weight * self.svc.decision_function(self.tfidf.transform(counts))
-                + present @ self.nb_coef + self.nb_intercept)
+                + presence(counts) @ self.nb_coef + self.nb_intercept)
 
     def predict_proba_texts(self, texts: list[str]) -> np.ndarray:
         """Rows of probabilities in `self.classes` order."""
