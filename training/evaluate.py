@@ -27,6 +27,7 @@ from sklearn.pipeline import make_pipeline
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.nlp.rumour import RumourConfig
+from rumourwatch.sources.replay import DATASET_FILES
 
 from .datasets import split_each
 from .train_rumour import fit_items, load_sets
@@ -80,7 +81,7 @@ def fit_baseline(sets):
     return model.fit(texts, y)
 
 
-STREAM_FILE = "stream/covid_weibo_2020_sample.jsonl.gz"
+STREAM_FILE = DATASET_FILES["stream"]
 STREAM_EVERY = 20  # every 20th post of the unlabelled stream sample
 
 
