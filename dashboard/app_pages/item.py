@@ -221,22 +221,23 @@ def show_explanation(item_id: int) -> None:
     if not rows and not examples:
         st.info(t("item.explain.empty"))
         return
+    kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions"),
+             "signals": t("explain.kind.signals")}
     if rows:
         st.caption(t("item.explain.caption"))
-        kinds = {"words": t("explain.kind.words"), "reactions": t("explain.kind.reactions"),
-                 "signals": t("explain.kind.signals")}
-        frame = pd.DataFrame([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
-                               t("col.weight"): r["weight"]} for r in rows[:30]])
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={t("col.weight"): st.column_config.ProgressColumn(
-                         min_value=0.0, max_value=float(max(r["weight"] for r in rows)), format="%.3f")})
+        _weights_table([{t("col.term"): r["term"], t("col.kind"): kinds.get(r["kind"], r["kind"]),
+                         t("col.weight"): r["weight"]} for r in rows[:30]])
     if examples:
         st.caption(t("item.explain.reaction_examples"))
-        frame = pd.DataFrame([{t("col.reaction_said"): r["term"], t("col.weight"): r["weight"]}
-                              for r in examples])
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={t("col.weight"): st.column_config.ProgressColumn(
-                         min_value=0.0, max_value=float(max(r["weight"] for r in examples)), format="%.3f")})
+        _weights_table([{t("col.reaction_said"): r["term"], t("col.weight"): r["weight"]} for r in examples])
+
+
+def _weights_table(records: list[dict]) -> None:
+    """Rows with a t("col.weight") column, drawn as bars scaled to the largest weight."""
+    top = max(r[t("col.weight")] for r in records)
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
+                 column_config={t("col.weight"): st.column_config.ProgressColumn(
+                     min_value=0.0, max_value=float(top), format="%.3f")})
 
 
 def show_debunks(item_id: int) -> None:
