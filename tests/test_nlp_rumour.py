@@ -43,7 +43,8 @@ def test_as_of_changes_the_score_only_through_reactions(model):
                                   doc.as_of(6), doc.as_of(24), doc])
     assert p[0] == pytest.approx(p[1])          # at 0 h no reaction is known: text only
     assert p[2] == pytest.approx(p[3])          # nothing new between 0.5 h and 1 h
-    assert p[4] != pytest.approx(p[3])          # a reaction arrived between 1 h and 6 h
+    log_odds = np.log(p / (1 - p))  # near 1 the probabilities differ below approx's tolerance
+    assert log_odds[4] != pytest.approx(log_odds[3])  # a reaction arrived between 1 h and 6 h
     assert p[5] > p[0] + 0.2                    # doubting reactions raise a notice-like item
     assert p[6] == pytest.approx(p[5])          # all reactions are known by 24 h
 
@@ -160,6 +161,11 @@ def test_reaction_level_model_reads_each_reaction_on_its_own():
     assert repost.worded(doc) == ["这是谣言吧，别信", "收到，谢谢提醒"]
     doubt, thanks = repost.reaction_margins([doc])[0]
     assert doubt > 0 > thanks
-    with_reactions, bare = repost.summary([doc, Doc("通知", T0)])
+    only_reposts = Doc("通知", T0, [Reaction("repost", "转发微博", T0, "a"), Reaction("repost", "", T0, "b"),
+                                  Reaction("repost", "//@某人: 这是谣言吧", T0, "c")])
+    with_reactions, said_nothing, bare = repost.summary([doc, only_reposts, Doc("通知", T0)])
     assert with_reactions[0] == pytest.approx((doubt + thanks) / 2)
+    assert with_reactions[1] == 0
+    # reactions, but none with words of its own: marked as such, not read as a mean margin of 0
+    assert list(said_nothing) == [0.0, 1.0]
     assert (bare == 0).all()  # no reactions: the summary says nothing

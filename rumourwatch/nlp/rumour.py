@@ -318,9 +318,13 @@ class RepostModel:
     as much as a 3-repost one. An item's reactions are summarised as their mean margin (the
     calibrator weighs it). Where the joint model sees all reactions as one bag of n-grams, this one
     sees how many separate people doubt, warn or mock. (The mean and the share of reactions above 0
-    as two inputs scored the same on the inner time folds; the mean alone is the simpler.)"""
+    as two inputs scored the same on the inner time folds; the mean alone is the simpler.)
 
-    SUMMARY_NAMES = ("repost_mean_margin",)
+    An item whose reactions are all bare reposts ("转发微博", empty) has no mean: the summary says so
+    in its own column, so that the calibrator learns what such items are instead of reading a mean
+    of 0 (itself far on the rumour side of a typical item's mean) as evidence."""
+
+    SUMMARY_NAMES = ("repost_mean_margin", "repost_none_worded")
 
     def __init__(self, C: float = 1.0, n_features: int = 1 << 20, ngram_range=(1, 3),
                  min_df: int = 2, max_chars: int = 200, random_state: int = 0):
@@ -375,11 +379,14 @@ class RepostModel:
         return np.split(m, np.cumsum([len(own) for own in per])[:-1])
 
     def summary(self, docs: list[Doc]) -> np.ndarray:
-        """(len(docs), 1): the mean margin of each doc's worded reactions; 0 without any."""
+        """(len(docs), 2): the mean margin of each doc's worded reactions (0 without any), and 1
+        where the doc has reactions but none of them worded."""
         out = np.zeros((len(docs), len(self.SUMMARY_NAMES)))
-        for i, m in enumerate(self.reaction_margins(docs)):
+        for i, (d, m) in enumerate(zip(docs, self.reaction_margins(docs))):
             if len(m):
                 out[i, 0] = float(m.mean())
+            elif d.reactions:
+                out[i, 1] = 1.0
         return out
 
 
@@ -559,9 +566,11 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         if not own:
             return []
         margins = repost.margins_of([own])[0]
-        # calibrator inputs: [margins..., margins * bare..., bare]; the summary is the last margin
+        # calibrator inputs: [margins..., margins * bare..., bare]; the margins end with the
+        # reaction-level summary's columns, the mean first
         n_margins = (self.calibrator_.coef_.shape[1] - 1) // 2
-        parts = float(self.calibrator_.coef_.ravel()[n_margins - 1]) * margins / len(own)
+        mean_column = n_margins - len(repost.SUMMARY_NAMES)
+        parts = float(self.calibrator_.coef_.ravel()[mean_column]) * margins / len(own)
         return [(text, float(w)) for text, w in zip(own, parts)]
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
