@@ -263,8 +263,9 @@ Logistic regression (liblinear) on all of these, beside two smaller ones: a text
 regression on the same text n-grams, and a reaction-level one that reads each reaction's own words
 on its own (character 1–3-grams; every reaction carries its item's label, weighted 1/k among the
 item's k worded reactions, so a 100-repost item counts as much as a 3-repost one) and summarises an
-item's reactions as their mean margin. A small logistic calibrator combines the two margins and
-that mean, with separate weights for items that have no reactions
+item's reactions as their mean margin, or marks the item when none of its reactions has words of
+its own (all bare reposts: a mean of 0 would read as evidence). A small logistic calibrator
+combines the two margins and that summary, with separate weights for items that have no reactions
 yet (their scores rest on the wording alone), fitted on the last 20% (by time) of each training set
 after the three models were fitted on the first 80% (then all are refitted on everything). The
 item view lists the single reactions that pushed the score up most.
