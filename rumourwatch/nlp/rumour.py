@@ -356,7 +356,7 @@ class RepostModel:
             ys += [int(y)] * len(own)
             ws += [w / len(own)] * len(own)
         self.vectorizer_ = self.classifier_ = None
-        if len(set(ys)) < 2:  # no reactions with words of both classes: the summary stays 0
+        if len(set(ys)) < 2:  # no reactions with words of both classes: every margin stays 0
             return self
         self.vectorizer_ = _HashedTfidf(self.ngram_range, self.n_features, 3, self.min_df).fit(texts)
         ws = np.asarray(ws)
@@ -559,10 +559,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         """Each worded reaction's part in the calibrated log-odds through the reaction-level
         summary (RepostModel): calibrator weight * margin / k over the k worded reactions, so the
         parts add up to the summary's term."""
-        repost = getattr(self, "repost_model_", None)
-        if repost is None or not doc.reactions:
-            return []
-        own = repost.worded(doc)
+        repost = self.repost_model_
+        own = repost.worded(doc) if repost is not None else []
         if not own:
             return []
         margins = repost.margins_of([own])[0]
