@@ -169,3 +169,36 @@ def test_reaction_level_model_reads_each_reaction_on_its_own():
     # reactions, but none with words of its own: marked as such, not read as a mean margin of 0
     assert list(said_nothing) == [0.0, 1.0]
     assert (bare == 0).all()  # no reactions: the summary says nothing
+
+
+def _reacted_by(doc: Doc, accounts: list[str]) -> Doc:
+    """The doc with its reactions' accounts replaced, in turn, by `accounts`."""
+    return replace(doc, reactions=[replace(r, user_id=accounts[k % len(accounts)])
+                                   for k, r in enumerate(doc.reactions)])
+
+
+def test_accounts_that_keep_passing_rumours_on_raise_a_new_items_score():
+    """Reactors' track records: the same item and reactions score higher when they come from
+    accounts that reacted to earlier rumours, lower from accounts that reacted to true posts, and
+    accounts without a record change nothing."""
+    items = make_items(400, seed=4)
+    spreaders, readers = [f"spreader{k}" for k in range(15)], [f"reader{k}" for k in range(15)]
+    docs = [_reacted_by(d, spreaders if y else readers) for d, y in items]
+    model = RumourModel(SMALL).fit(docs, [y for _, y in items])
+    at = T0 + timedelta(days=90)
+    item = Doc("市卫健委提醒：近期气温变化大，注意增减衣物", at, [
+        Reaction("comment", "看看", at + timedelta(minutes=10 * k), None) for k in range(1, 7)])
+    strangers = _reacted_by(item, [f"stranger{k}" for k in range(6)])
+    by_spreaders, by_readers = _reacted_by(item, spreaders), _reacted_by(item, readers)
+    p_stranger, p_spread, p_read, p_none = model.rumour_probability([strangers, by_spreaders, by_readers, item])
+    assert p_read < p_stranger - 0.05 and p_spread > p_stranger + 0.05
+    assert p_none == pytest.approx(p_stranger)  # reactions without accounts: no record either
+    assert model.features_.reactor_features([strangers])[0, 0] == 0.0
+    # later reactors count as they arrive: at 0 h nobody has reacted yet
+    assert model.rumour_probability([by_spreaders.as_of(0)])[0] == pytest.approx(
+        model.rumour_probability([item.as_of(0)])[0])
+    # the item view names the record among the signals that pushed the score up
+    from rumourwatch.nlp.explain import explain_rumour
+    names = {s["name"]: s["weight"] for s in explain_rumour(model, by_spreaders)["signals"]}
+    assert names["reactor_record"] > 0
+    assert "reactor_record" not in {s["name"] for s in explain_rumour(model, strangers)["signals"]}

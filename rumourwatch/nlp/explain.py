@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..records import Doc
-from .rumour import ACCOUNT_NAMES, DENSE_NAMES, RumourModel, _account_shift, _doc_facts, normalise_text
+from .rumour import (ACCOUNT_NAMES, DENSE_NAMES, REACTOR_NAMES, RumourModel, _account_shift, _doc_facts,
+                     normalise_text)
 from .tokenizer import MedicalTokenizer
 
 # Display labels for the dashboard (UI language).
@@ -28,6 +29,7 @@ SIGNAL_LABELS = {
     "question_marks": "问号", "exclamations": "感叹号", "has_brackets": "含【】标题",
     "has_hashtag": "含话题标签",
     "account_record": "发布账号过往帖子被判定为谣言的记录",
+    "reactor_record": "转发/评论者过往参与的帖子多为谣言",
 }
 
 
@@ -102,6 +104,11 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
         if weight > 1e-6:
             signals.append({"term": SIGNAL_LABELS[ACCOUNT_NAMES[0]], "name": ACCOUNT_NAMES[0],
                             "weight": round(weight, 4)})
+    # the reacting accounts' records (a calibrator input, like the reaction-level summary)
+    weight = model.reactor_contribution(doc)
+    if weight > 1e-6:
+        signals.append({"term": SIGNAL_LABELS[REACTOR_NAMES[0]], "name": REACTOR_NAMES[0],
+                        "weight": round(weight, 4)})
     # single reactions that read as doubting, warning or mocking (the reaction-level model)
     examples: dict[str, float] = {}
     for said, weight in model.reaction_contributions(doc):

@@ -201,12 +201,35 @@ def _doc_facts(doc: Doc, max_chars: int) -> tuple[list[float], str]:
 
 
 ACCOUNT_NAMES = ("account_record",)
+REACTOR_NAMES = ("reactor_record",)
 _ACCOUNT_PSEUDO = 2.0  # pseudo-posts at the training base rate: one post says little
 
 
 def _account(doc: Doc) -> str | None:
     account = (doc.extra or {}).get("account")
     return str(account) if account not in (None, "") else None
+
+
+def _reactors(doc: Doc) -> set[str]:
+    """The distinct accounts that reposted or commented on the doc (as cut by the caller)."""
+    return {str(r.user_id) for r in doc.reactions if r.user_id not in (None, "")}
+
+
+def _count_records(keyed, labels) -> dict[str, tuple[int, int]]:
+    """{key: (labelled items, rumours among them)} from (doc keys, label) pairs."""
+    counts: dict[str, tuple[int, int]] = {}
+    for keys, y in zip(keyed, labels):
+        for key in keys:
+            n, r = counts.get(key, (0, 0))
+            counts[key] = (n + 1, r + int(y))
+    return counts
+
+
+def _record_log_odds(n: int, r: int, prior: float) -> float:
+    """Smoothed log-odds that a record of n labelled items with r rumours is a rumour record,
+    against the base rate: 0 for no record, near 0 for a short one."""
+    k = _ACCOUNT_PSEUDO
+    return math.log((r + k * prior) / (n - r + k * (1 - prior))) - math.log(prior / (1 - prior))
 
 
 def dense_features(doc: Doc) -> list[float]:
@@ -250,25 +273,43 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
     def fit_accounts(self, docs, labels) -> "RumourFeatures":
         labels = np.asarray(labels, dtype=int)
         self.account_prior_ = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
-        counts: dict[str, tuple[int, int]] = {}
-        for d, y in zip(docs, labels):
-            a = _account(d)
-            if a is not None:
-                n, r = counts.get(a, (0, 0))
-                counts[a] = (n + 1, r + int(y))
-        self.accounts_ = counts
+        self.accounts_ = _count_records([[a] if (a := _account(d)) is not None else [] for d in docs],
+                                        labels)
         return self
 
     def account_features(self, docs) -> np.ndarray:
         """(len(docs), 1): each doc's account record (0 when the account has no labelled posts)."""
         accounts = getattr(self, "accounts_", None) or {}
-        prior, k = getattr(self, "account_prior_", 0.5), _ACCOUNT_PSEUDO
-        base = math.log(prior / (1 - prior))
+        prior = getattr(self, "account_prior_", 0.5)
         out = np.zeros((len(docs), len(ACCOUNT_NAMES)))
         for i, d in enumerate(docs):
             n, r = accounts.get(_account(d), (0, 0))
             if n:
-                out[i, 0] = math.log((r + k * prior) / (n - r + k * (1 - prior))) - base
+                out[i, 0] = _record_log_odds(n, r, prior)
+        return out
+
+    # -- the reacting accounts' track records --------------------------------------------------
+    # For every account that reposted or commented on labelled items (all their reactions, not
+    # cut), how many of those items were rumours. An item's value is the mean record of its
+    # reactors known so far that have one; the calibrator weighs it (RumourModel), so it is fitted
+    # out of sample like the other margins. Those who keep passing rumours on, or keep answering
+    # official news, are a signal the words of one item do not carry.
+    def fit_reactors(self, docs, labels) -> "RumourFeatures":
+        labels = np.asarray(labels, dtype=int)
+        prior = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
+        # kept as each account's log-odds: scoring only looks them up
+        self.reactors_ = {u: _record_log_odds(n, r, prior)
+                          for u, (n, r) in _count_records([_reactors(d) for d in docs], labels).items()}
+        return self
+
+    def reactor_features(self, docs) -> np.ndarray:
+        """(len(docs), 1): the mean record of each doc's reactors that have one (0 when none has)."""
+        reactors = self.reactors_
+        out = np.zeros((len(docs), len(REACTOR_NAMES)))
+        for i, d in enumerate(docs):
+            known = [reactors[u] for u in _reactors(d) if u in reactors]
+            if known:
+                out[i, 0] = sum(known) / len(known)
         return out
 
     def fit(self, docs, y=None):
@@ -413,15 +454,18 @@ class RumourConfig:
     repost_C: float = 1.0
     # The calibrator also weighs the publishing account's track record (RumourFeatures.fit_accounts)
     account_record: bool = True
+    # ... and the reacting accounts' records (RumourFeatures.fit_reactors)
+    reactor_record: bool = True
     random_state: int = 0
 
 
 class RumourModel(BaseEstimator, ClassifierMixin):
     """RumourFeatures and a logistic regression (the joint model), a text-only logistic regression on
     the same text n-grams, a reaction-level model (RepostModel), and a calibrator that combines their
-    margins (with separate weights when an item has no reactions yet), fitted on a time-later slice of
-    the training data: the three models are first fitted on the earlier part and scored on the later
-    one, then refitted on everything, keeping that calibration and threshold."""
+    margins and the reactors' track record (with separate weights when an item has no reactions
+    yet), fitted on a time-later slice of the training data: the three models and the records are
+    first fitted on the earlier part and scored on the later one, then refitted on everything,
+    keeping that calibration and threshold."""
 
     def __init__(self, config: RumourConfig | None = None):
         self.config = config
@@ -451,6 +495,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         feats.fit(adocs)
         if cfg.account_record:
             feats.fit_accounts(docs, labels)
+        if cfg.reactor_record:
+            feats.fit_reactors(docs, labels)
         x = feats.transform(adocs)
         aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
         clf.fit(x, ay, sample_weight=aw)
@@ -468,13 +514,16 @@ class RumourModel(BaseEstimator, ClassifierMixin):
     @staticmethod
     def _margins(feats, clf, text_clf, repost, docs) -> np.ndarray:
         """Per doc: the joint margin, the text-only margin (when there is a text model; the text
-        block is hashed once for both) and the reaction-level summary (when there is a RepostModel)."""
+        block is hashed once for both), the reaction-level summary (when there is a RepostModel)
+        and the reactors' record (when the features have reactor records), in that order."""
         blocks = feats.transform_blocks(docs)
         cols = [feats.blocks_margin(blocks, clf.coef_.ravel(), float(clf.intercept_[0]))[:, None]]
         if text_clf is not None:
             cols.append((blocks[0] @ text_clf.coef_.ravel() + float(text_clf.intercept_[0]))[:, None])
         if repost is not None:
             cols.append(repost.summary(docs))
+        if getattr(feats, "reactors_", None) is not None:
+            cols.append(feats.reactor_features(docs))
         return np.hstack(cols)
 
     @staticmethod
@@ -510,7 +559,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         cdocs, cy = self._augment(late_docs, labels[late], cfg.cuts)
         margin = self._margins(feats, clf, text_clf, repost, cdocs)
         inputs = _calibration_inputs(margin, cdocs)
-        self.calibrator_ = LogisticRegression(C=1e4, random_state=cfg.random_state).fit(inputs, cy)
+        self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000,
+                                              random_state=cfg.random_state).fit(inputs, cy)
         cal_p = self.calibrator_.predict_proba(inputs)[:, 1]
         # Then the account's record shifts the log-odds of posts whose account has labelled posts,
         # fitted on those alone: a post from an account without a record keeps its probability.
@@ -564,12 +614,22 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         if not own:
             return []
         margins = repost.margins_of([own])[0]
-        # calibrator inputs: [margins..., margins * bare..., bare]; the margins end with the
-        # reaction-level summary's columns, the mean first
-        n_margins = (self.calibrator_.coef_.shape[1] - 1) // 2
-        mean_column = n_margins - len(repost.SUMMARY_NAMES)
+        # calibrator inputs begin with the margins (see _margins): joint, text-only when there is
+        # a text model, then the reaction-level summary, its mean first
+        mean_column = 1 + (self.text_classifier_ is not None)
         parts = float(self.calibrator_.coef_.ravel()[mean_column]) * margins / len(own)
         return [(text, float(w)) for text, w in zip(own, parts)]
+
+    def reactor_contribution(self, doc: Doc) -> float:
+        """The reactors' record's part in the calibrated log-odds (0 without reactor records, or
+        when none of the doc's reactors has one)."""
+        if getattr(self.features_, "reactors_", None) is None:
+            return 0.0
+        record = float(self.features_.reactor_features([doc])[0, 0])
+        # the record is the last margin; a doc with a record has reactions, so the slopes for
+        # docs without reactions do not apply
+        n_margins = (self.calibrator_.coef_.shape[1] - 1) // 2
+        return float(self.calibrator_.coef_.ravel()[n_margins - 1]) * record
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
         if not docs:
