@@ -264,11 +264,14 @@ regression on the same text n-grams, and a reaction-level one that reads each re
 on its own (character 1–3-grams; every reaction carries its item's label, weighted 1/k among the
 item's k worded reactions, so a 100-repost item counts as much as a 3-repost one) and summarises an
 item's reactions as their mean margin, or marks the item when none of its reactions has words of
-its own (all bare reposts: a mean of 0 would read as evidence). A small logistic calibrator
-combines the two margins and that summary, with separate weights for items that have no reactions
-yet (their scores rest on the wording alone), fitted on the last 20% (by time) of each training set
-after the three models were fitted on the first 80% (then all are refitted on everything). The
-item view lists the single reactions that pushed the score up most.
+its own (all bare reposts: a mean of 0 would read as evidence). The reacting accounts' track
+records: for every account that reposted or commented on labelled items, the smoothed log-odds that
+those items were rumours; an item's value is the mean over its reactors known so far that have a
+record (0 when none has). A small logistic calibrator combines the two margins, that summary and
+the reactors' record, with separate weights for items that have no reactions yet (their scores rest
+on the wording alone), fitted on the last 20% (by time) of each training set after the three models
+and the records were made from the first 80% (then all are refitted on everything). The item view
+lists the single reactions that pushed the score up most, and the reactors' record when it did.
 
 ## Evaluation (time-ordered)
 Train: {", ".join(f"{n} {v['items']} items ({v['rumours']} rumours) {v['from']} – {v['to']}" for n, v in tr.items())}.
@@ -301,6 +304,10 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
   account's record), so on CHECKED the account's track record decides. A post from an account with
   no labelled history is judged by its words and reactions alone: read the CED figures (no account
   ids) for that case.
+- Reactors' records are kept by account id: they help only where a feed gives reactors' ids in the
+  same form as the training data (Weibo screen names or ids in CED, hashed ids in CHECKED), and they
+  read a community, not a claim: a true post that the usual spreaders of rumours take up scores
+  higher for it.
 - On a general feed it over-flags: {_stream_sentence(out.get("stream"))} CHECKED's real items are
   mostly news-account posts and its fakes personal posts, so personal style reads as "rumour". The
   default alert rules therefore ask for 0.9 and spread; the lasting fix is retraining on monitors'
