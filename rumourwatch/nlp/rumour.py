@@ -16,6 +16,7 @@ analyzers manage a few hundred reaction-laden items a second, this keeps scoring
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass
 
@@ -210,9 +211,16 @@ def _account(doc: Doc) -> str | None:
     return str(account) if account not in (None, "") else None
 
 
+_USER_ID = operator.attrgetter("user_id")
+
+
 def _reactors(doc: Doc) -> set[str]:
-    """The distinct accounts that reposted or commented on the doc (as cut by the caller)."""
-    return {str(r.user_id) for r in doc.reactions if r.user_id not in (None, "")}
+    """The distinct accounts that reposted or commented on the doc (as cut by the caller); a
+    reaction's user_id is a string or None (records.reactions_from_bundle, ingest)."""
+    ids = set(map(_USER_ID, doc.reactions))
+    ids.discard(None)
+    ids.discard("")
+    return ids
 
 
 def _count_records(keyed, labels) -> dict[str, tuple[int, int]]:
@@ -307,7 +315,7 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
         reactors = self.reactors_
         out = np.zeros((len(docs), len(REACTOR_NAMES)))
         for i, d in enumerate(docs):
-            known = [reactors[u] for u in _reactors(d) if u in reactors]
+            known = [v for v in map(reactors.get, _reactors(d)) if v is not None]
             if known:
                 out[i, 0] = sum(known) / len(known)
         return out
