@@ -216,19 +216,24 @@ def rejects(ctx, limit, as_json):
 
 
 @cli.command()
-@click.option("--quick", is_flag=True, help="Smaller models, for a fast check.")
+@click.option("--quick", is_flag=True, help="Smaller rumour model (fewer hashed columns and decision-time "
+                                            "copies), for a fast check; not for production.")
+@click.option("--verdicts", "verdicts_db", type=click.Path(dir_okay=False),
+              help="Also learn from the items of this rumourwatch database that monitors and experts "
+                   "gave a verdict (rumour / not a rumour; the latest verdict on an item counts).")
 @click.pass_context
 @friendly_errors
-def train(ctx, quick):
+def train(ctx, quick, verdicts_db):
     """Train the models from the data bundle and save them to the models directory.
 
     Example:
 
-        RUMOURWATCH_DATA_DIR=../shared/data rumourwatch train
+        RUMOURWATCH_DATA_DIR=../shared/data rumourwatch train --verdicts data/rumourwatch.db
     """
-    from training.train import train_all
+    from training.train import QUICK_RUMOUR, train_all
 
-    train_all(_settings(ctx), quick=quick, echo=click.echo)
+    train_all(_settings(ctx), echo=click.echo, rumour_config=QUICK_RUMOUR if quick else None,
+              verdicts_db=verdicts_db)
 
 
 @cli.command()

@@ -72,17 +72,93 @@ def test_evaluation_writes_card_json_and_plot(evaluation):
     assert (out / "rumour_reliability.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def _verdict_store(path):
+    """A store with five fictional items and the verdicts monitors gave them."""
+    from datetime import datetime, timedelta, timezone
+
+    from rumourwatch import experts, ingest, store
+
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    db = store.open_db(path)
+    ids = {}
+    for k, text in enumerate(["网传喝碱性水能治癌症", "市疾控中心发布流感疫苗接种时间", "网传吃味精会致癌",
+                              "网传某地自来水有毒", "医院门诊时间调整通知"]):
+        at = t0 + timedelta(hours=k)
+        record = {"id": f"v{k}", "text": text, "date": at.isoformat(), "account": f"账号{k}",
+                  "comments": [{"date": (at + timedelta(minutes=20)).isoformat(), "text": "真的假的？",
+                                "user_id": f"reader{k}"}]}
+        with store.transaction(db):
+            ingest.ingest_item(db, record, "test", at)
+        ids[k] = db.execute("SELECT id FROM items WHERE external_id = ?", [f"v{k}"]).fetchone()[0]
+    now = t0 + timedelta(days=1)
+    for k, verdict in [(0, "rumour"), (1, "not_rumour"), (2, "not_rumour"), (2, "rumour"), (3, "unverifiable"),
+                       (4, "rumour"), (4, "unverifiable")]:
+        experts.record_verdict(db, ids[k], verdict, "核实结果", "monitor", now)
+    db.conn.close()
+    return ids
+
+
+def test_verdicts_become_labels_the_latest_one_counts_and_unverifiable_teaches_nothing(tmp_path):
+    from training.datasets import load_verdict_set
+
+    ids = _verdict_store(tmp_path / "rw.db")
+    items, rejected = load_verdict_set(tmp_path / "rw.db")
+    assert rejected == []
+    # item 2 was re-judged a rumour; items 3 and 4 end "unverifiable"; oldest first
+    assert [(it.id, it.label) for it in items] == [(f"item:{ids[0]}", 1), (f"item:{ids[1]}", 0), (f"item:{ids[2]}", 1)]
+    assert items[0].doc.text == "网传喝碱性水能治癌症"
+    assert [(r.text, r.user_id) for r in items[0].doc.reactions] == [("真的假的？", "reader0")]
+
+
 def test_train_all_saves_a_bundle_that_loads_and_scores(settings, tmp_path):
     from training.train import ensure_models, train_all
 
     settings = settings.replace(models_dir=str(tmp_path / "models"))
+    _verdict_store(tmp_path / "rw.db")
     lines = []
-    bundle = train_all(settings, echo=lines.append, components=("rumour",), rumour_config=SMALL)
+    bundle = train_all(settings, echo=lines.append, components=("rumour",), rumour_config=SMALL,
+                       verdicts_db=tmp_path / "rw.db")
     manifest = json.loads((tmp_path / "models" / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert set(manifest["training_data"]) >= set(RUMOUR_FILES.values())
-    assert set(manifest["trained_until"]) == {"checked", "ced"}
+    assert set(manifest["trained_until"]) == {"checked", "ced", "verdicts"}
+    # the monitors' verdicts are a third training set, reported as such
+    assert manifest["training_counts"]["verdicts"] == {"items": 3, "rumours": 2}
+    assert any("verdicts: 3 items (2 rumours)" in line for line in lines)
     assert any("saved" in line for line in lines)
     again = ensure_models(settings, echo=lines.append)  # loads, does not retrain
     assert again.version == bundle.version == ModelBundle.load(settings.models_dir).version
     [row] = again.score([Doc("网传喝醋能软化血管，转给家人", None)])
     assert 0 <= row["rumour_probability"] <= 1 and row["polarity"] is None
+
+
+def test_training_with_a_missing_verdict_database_says_so(tmp_path, capsys):
+    from training.train import main
+
+    assert main(["--only", "rumour", "--verdicts", str(tmp_path / "nowhere.db"),
+                 "--models-dir", str(tmp_path / "models")]) == 1
+    err = capsys.readouterr().err
+    assert "nowhere.db" in err and "does not exist" in err
+    assert not (tmp_path / "models").exists()
+
+
+def test_rumourwatch_train_quick_learns_from_the_verdicts_and_saves_a_loadable_bundle(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from rumourwatch.cli import cli
+    from tests.conftest import DATA_DIR
+
+    _verdict_store(tmp_path / "rw.db")
+    monkeypatch.setenv("RUMOURWATCH_DATA_DIR", str(DATA_DIR))
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "models"))
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "other.db"), "train", "--quick",
+                                      "--verdicts", str(tmp_path / "rw.db")])
+    assert result.exit_code == 0, result.output
+    assert "verdicts: 3 items (2 rumours)" in result.output
+    manifest = json.loads((tmp_path / "models" / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["training_counts"]["verdicts"] == {"items": 3, "rumours": 2}
+    bundle = ModelBundle.load(tmp_path / "models")
+    [row] = bundle.score([Doc("网传喝碱性水能治癌症", None)])
+    assert 0 <= row["rumour_probability"] <= 1 and row["polarity"] in {"positive", "neutral", "negative"}
+    # a wrong path is one clear line, before any training
+    result = CliRunner().invoke(cli, ["train", "--verdicts", str(tmp_path / "nowhere.db")])
+    assert result.exit_code == 1 and "nowhere.db" in result.output and "does not exist" in result.output

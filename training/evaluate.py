@@ -293,8 +293,8 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
 ## Limits
 - The rumour base rate drifts strongly over time (CED's later months are mostly rumours, CHECKED's
   later months mostly real news); a calibration fitted on the past under-estimates a rising share of
-  rumours. Retrain on recent expert verdicts and check the new model on verdicts that came after
-  them: shifting the calibration alone to the previous weeks' verdicts was as often worse as better
+  rumours. Retrain on recent expert verdicts (`rumourwatch train --verdicts DB`) and check the
+  new model on verdicts that came after them: shifting the calibration alone to the previous weeks' verdicts was as often worse as better
   when simulated on the test parts, because the share keeps moving.
 - Text-only (0 h) decisions rest on the wording; a claim phrased like official news is easily missed
   until reactions arrive.

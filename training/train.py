@@ -19,6 +19,7 @@ import time
 from rumourwatch.config import data_file, load_settings
 from rumourwatch.errors import ModelError, RumourwatchError
 from rumourwatch.nlp.bundle import COMPONENTS, ModelBundle, load, save
+from rumourwatch.nlp.rumour import RumourConfig
 
 from .datasets import file_sha256
 
@@ -46,12 +47,17 @@ def _trainer(name: str):
         raise
 
 
+# `rumourwatch train --quick`: fewer hashed columns and decision-time copies than production
+QUICK_RUMOUR = RumourConfig(n_features=1 << 17, cuts=(0.0, None))
+
+
 def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float = 1.0,
-              rumour_config=None) -> ModelBundle:
+              rumour_config=None, verdicts_db=None) -> ModelBundle:
     """Train the components, save the bundle to `settings.models_dir`, return it.
 
     `train_fraction` < 1 trains the rumour model on the earliest part of each set only (the rest
     stays unseen, e.g. for a demo replay); the manifest's `trained_until` says where it stops.
+    `verdicts_db` (a rumourwatch store) adds its items with a verdict to the rumour model's training.
     """
     started = time.perf_counter()
     fitted, timings, missing = {}, {}, []
@@ -65,7 +71,8 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
         echo(f"[train] {name}: training ({TRAINERS[name]}.fit) …")
         t = time.perf_counter()
         if name == "rumour":
-            fitted[name] = module.fit(settings, config=rumour_config, train_fraction=train_fraction)
+            fitted[name] = module.fit(settings, config=rumour_config, train_fraction=train_fraction,
+                                      verdicts_db=verdicts_db, echo=echo)
         else:
             fitted[name] = module.fit(settings)
         timings[name] = round(time.perf_counter() - t, 1)
@@ -125,12 +132,15 @@ def main(argv=None) -> int:
     parser.add_argument("--train-fraction", type=float, default=1.0,
                         help="rumour model: train on the earliest fraction of each set (default 1.0)")
     parser.add_argument("--models-dir", help="where to save (default: setting models_dir)")
+    parser.add_argument("--verdicts", metavar="DB",
+                        help="rumour model: also learn from the items of this rumourwatch database that "
+                             "monitors and experts gave a verdict (rumour / not a rumour)")
     args = parser.parse_args(argv)
     overrides = {"models_dir": args.models_dir} if args.models_dir else {}
     try:
         settings = load_settings(**overrides)
         train_all(settings, components=tuple(args.only or COMPONENTS),
-                  train_fraction=args.train_fraction)
+                  train_fraction=args.train_fraction, verdicts_db=args.verdicts)
     except RumourwatchError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rumourwatch.nlp.rumour import RumourConfig, RumourModel
 from rumourwatch.nlp.tokenizer import LEXICON_FILE, MedicalTokenizer
 
-from .datasets import RUMOUR_FILES, LabelledDoc, load_rumour_set, split_each, time_split
+from .datasets import RUMOUR_FILES, LabelledDoc, load_rumour_set, load_verdict_set, split_each, time_split
 
 # What the model was trained on, for the manifest and the model card.
 TRAINING_FILES = tuple(RUMOUR_FILES.values())
@@ -46,9 +46,22 @@ def load_sets(settings, train_fraction: float = 1.0, names=("checked", "ced"),
     return sets
 
 
-def fit(settings, config: RumourConfig | None = None, train_fraction: float = 1.0) -> RumourModel:
-    """The production rumour model from the bundle at `settings.data_dir` (deterministic)."""
-    model = fit_items(load_sets(settings, train_fraction), config)
+def fit(settings, config: RumourConfig | None = None, train_fraction: float = 1.0,
+        verdicts_db=None, echo=None) -> RumourModel:
+    """The production rumour model from the bundle at `settings.data_dir` (deterministic), plus,
+    with `verdicts_db`, the items of that store that monitors and experts gave a verdict: a third
+    set, calibrated on its own latest fifth like the others."""
+    verdicts = []
+    if verdicts_db is not None:  # read first: a wrong path fails before minutes of loading
+        verdicts, rejected = load_verdict_set(verdicts_db)
+        if echo:
+            echo(f"  verdicts: {len(verdicts)} items ({sum(it.label for it in verdicts)} rumours) from "
+                 f"{verdicts_db}" + (f"; {len(rejected)} set aside, e.g. verdict {rejected[0].line}: "
+                                     f"{rejected[0].reason}" if rejected else ""))
+    sets = load_sets(settings, train_fraction, echo=echo)
+    if verdicts:
+        sets["verdicts"] = verdicts
+    model = fit_items(sets, config)
     # jieba with the medical lexicon, carried inside the artifact: explanations are in words
     model.tokenizer_ = MedicalTokenizer.from_bundle(settings.data_dir)
     return model
