@@ -308,6 +308,8 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
   same form as the training data (Weibo screen names or ids in CED, hashed ids in CHECKED), and they
   read a community, not a claim: a true post that the usual spreaders of rumours take up scores
   higher for it.
+- The bundle keeps a record for every account that reacted to a labelled item (ids as the data
+  gives them): guard the model artifact as personal data, like the database.
 - On a general feed it over-flags: {_stream_sentence(out.get("stream"))} CHECKED's real items are
   mostly news-account posts and its fakes personal posts, so personal style reads as "rumour". The
   default alert rules therefore ask for 0.9 and spread; the lasting fix is retraining on monitors'
