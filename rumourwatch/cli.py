@@ -239,18 +239,21 @@ def train(ctx, quick, verdicts_db):
 @cli.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "models" / "cards"),
               show_default=True, help="Where the evaluation tables and plots go.")
+@click.option("--verdicts", "verdicts_db", type=click.Path(dir_okay=False),
+              help="Also train and test on the items of this rumourwatch database that monitors and experts "
+                   "gave a verdict: the earlier ones train, the later ones test.")
 @click.pass_context
 @friendly_errors
-def evaluate(ctx, out_dir):
+def evaluate(ctx, out_dir, verdicts_db):
     """Time-ordered evaluation at 0/1/6/24 h of reactions, beside a naive baseline.
 
     Example:
 
-        rumourwatch evaluate --out build/eval
+        rumourwatch evaluate --out build/eval --verdicts data/rumourwatch.db
     """
     from training.evaluate import evaluate as run_evaluation
 
-    result = run_evaluation(_settings(ctx), Path(out_dir))
+    result = run_evaluation(_settings(ctx), Path(out_dir), verdicts_db=verdicts_db)
     click.echo(json.dumps(result.get("summary", result), ensure_ascii=False, indent=2, default=str))
 
 

@@ -48,7 +48,10 @@ def evaluation(tmp_path_factory):
     from training.evaluate import evaluate
 
     out = tmp_path_factory.mktemp("cards")
-    return out, evaluate(load_settings(data_dir=str(DATA_DIR)), out, config=SMALL, echo=lambda *_: None)
+    db = out / "verdicts.db"
+    _many_verdicts(db, 15)
+    return out, evaluate(load_settings(data_dir=str(DATA_DIR)), out, config=SMALL, echo=lambda *_: None,
+                         verdicts_db=db)
 
 
 def test_small_model_ranks_later_items_better_than_chance_and_than_text_alone(evaluation):
@@ -67,6 +70,10 @@ def test_evaluation_writes_card_json_and_plot(evaluation):
     out, result = evaluation
     card = (out / "rumour.md").read_text(encoding="utf-8")
     assert "| ced | 6h |" in card and "| checked | 0h |" in card
+    # the monitors' verdicts: the earlier 12 train, the later 3 test, in the same table
+    assert "| verdicts | 6h |" in card
+    assert result["setup"]["train"]["verdicts"]["items"] == 12
+    assert result["results"]["model"]["verdicts"]["6h"]["n"] == 3
     assert f"{result['results']['model']['ced']['6h']['macro_f1']:.3f}" in card
     assert json.loads((out / "rumour_eval.json").read_text(encoding="utf-8"))["results"] == result["results"]
     assert (out / "rumour_reliability.png").read_bytes()[:4] == b"\x89PNG"
@@ -96,6 +103,25 @@ def _verdict_store(path):
         experts.record_verdict(db, ids[k], verdict, "核实结果", "monitor", now)
     db.conn.close()
     return ids
+
+
+def _many_verdicts(path, n):
+    """n fictional items judged alternately rumour / not a rumour, one an hour."""
+    from datetime import datetime, timedelta, timezone
+
+    from rumourwatch import experts, ingest, store
+
+    t0 = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
+    db = store.open_db(path)
+    for k in range(n):
+        at = t0 + timedelta(hours=k)
+        text = f"网传第{k}种偏方能根治糖尿病，速转" if k % 2 else f"第{k}期健康讲座将于周末在社区医院举行"
+        with store.transaction(db):
+            ingest.ingest_item(db, {"id": f"m{k}", "text": text, "date": at.isoformat()}, "test", at)
+        item_id = db.execute("SELECT id FROM items WHERE external_id = ?", [f"m{k}"]).fetchone()[0]
+        experts.record_verdict(db, item_id, "rumour" if k % 2 else "not_rumour", "核实结果", "monitor",
+                               t0 + timedelta(days=2))
+    db.conn.close()
 
 
 def test_verdicts_become_labels_the_latest_one_counts_and_unverifiable_teaches_nothing(tmp_path):
@@ -162,3 +188,7 @@ def test_rumourwatch_train_quick_learns_from_the_verdicts_and_saves_a_loadable_b
     # a wrong path is one clear line, before any training
     result = CliRunner().invoke(cli, ["train", "--verdicts", str(tmp_path / "nowhere.db")])
     assert result.exit_code == 1 and "nowhere.db" in result.output and "does not exist" in result.output
+    # three verdicts cannot test anything: evaluate says how many it needs, before any training
+    result = CliRunner().invoke(cli, ["evaluate", "--out", str(tmp_path / "cards"), "--verdicts", str(tmp_path / "rw.db")])
+    assert result.exit_code == 1 and "3 items" in result.output and "at least 10" in result.output
+    assert not (tmp_path / "cards").exists()

@@ -29,7 +29,7 @@ from rumourwatch.errors import RumourwatchError
 from rumourwatch.nlp.rumour import RumourConfig
 from rumourwatch.sources.replay import DATASET_FILES
 
-from .datasets import split_each
+from .datasets import load_verdict_set, split_each
 from .train_rumour import fit_items, load_sets
 
 DECISION_HOURS = (0.0, 1.0, 6.0, 24.0)
@@ -114,14 +114,34 @@ def _label(h):
     return "all" if h is None else f"{h:g}h"
 
 
+# Fewer verdicts than this are not split for evaluation (the later fifth would say nothing)
+MIN_VERDICTS_TO_EVALUATE = 10
+
+
 def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: float = 0.8,
-             config: RumourConfig | None = None, echo=print, write_card: bool = True) -> dict:
+             config: RumourConfig | None = None, echo=print, write_card: bool = True,
+             verdicts_db=None) -> dict:
     """Train on the earlier part of each set, evaluate on the later part; write results to out_dir.
+
+    With `verdicts_db`, the items of that store with a verdict are one more set ("verdicts"):
+    trained on their earlier part and tested on their later part like the others, which is how a
+    model retrained on verdicts is checked on the verdicts that came after.
 
     Returns {"setup", "results": {model: {set: {decision time: metrics}}}, "reliability", ...}.
     """
     started = time.perf_counter()
+    verdicts = []
+    if verdicts_db is not None:  # read first: a wrong path fails before minutes of loading
+        verdicts, rejected = load_verdict_set(verdicts_db)
+        echo(f"[evaluate] verdicts: {len(verdicts)} items ({sum(it.label for it in verdicts)} rumours) "
+             f"from {verdicts_db}" + (f"; {len(rejected)} set aside, e.g. verdict {rejected[0].line}: "
+                                      f"{rejected[0].reason}" if rejected else ""))
+        if len(verdicts) < MIN_VERDICTS_TO_EVALUATE:
+            raise RumourwatchError(f"{len(verdicts)} items with a rumour / not-a-rumour verdict in {verdicts_db}: "
+                             f"at least {MIN_VERDICTS_TO_EVALUATE} are needed to test on the later ones")
     sets = load_sets(settings, echo=echo)
+    if verdicts:
+        sets["verdicts"] = verdicts
     train, test = split_each(sets, train_fraction)
     echo(f"[evaluate] training on the earliest {train_fraction:.0%} of each set "
          + ", ".join(f"{n}: {len(train[n])} to {train[n][-1].published_at:%Y-%m-%d}" for n in train))
@@ -341,9 +361,12 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out-dir", default=str(CARDS_DIR), help="where to write the card and JSON")
     parser.add_argument("--train-fraction", type=float, default=0.8)
+    parser.add_argument("--verdicts", metavar="DB",
+                        help="also train and test on the items of this rumourwatch database that monitors "
+                             "and experts gave a verdict (earlier ones train, later ones test)")
     args = parser.parse_args(argv)
     try:
-        evaluate(load_settings(), args.out_dir, args.train_fraction)
+        evaluate(load_settings(), args.out_dir, args.train_fraction, verdicts_db=args.verdicts)
     except RumourwatchError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
