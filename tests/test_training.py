@@ -81,11 +81,11 @@ def test_evaluation_writes_card_json_and_plot(evaluation):
 
 def _verdict_store(path):
     """A store with five fictional items and the verdicts monitors gave them."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     from rumourwatch import experts, ingest, store
 
-    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
     db = store.open_db(path)
     ids = {}
     for k, text in enumerate(["网传喝碱性水能治癌症", "市疾控中心发布流感疫苗接种时间", "网传吃味精会致癌",
@@ -107,11 +107,11 @@ def _verdict_store(path):
 
 def _many_verdicts(path, n):
     """n fictional items judged alternately rumour / not a rumour, one an hour."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     from rumourwatch import experts, ingest, store
 
-    t0 = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
     db = store.open_db(path)
     for k in range(n):
         at = t0 + timedelta(hours=k)

@@ -178,3 +178,11 @@ def load_verdict_set(db_path: str | Path, name: str = "verdicts") -> tuple[list[
         items.append(LabelledDoc(f"item:{item_id}", name, doc, VERDICT_LABELS[v["verdict"]]))
     items.sort(key=lambda it: it.published_at)
     return items, rejected
+
+
+def describe_verdicts(db_path, items: list[LabelledDoc], rejected: list[Rejected]) -> str:
+    """One line on a verdict set as load_verdict_set read it, for training and evaluation logs."""
+    line = f"verdicts: {len(items)} items ({sum(it.label for it in items)} rumours) from {db_path}"
+    if rejected:
+        line += f"; {len(rejected)} set aside, e.g. verdict {rejected[0].line}: {rejected[0].reason}"
+    return line

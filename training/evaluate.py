@@ -29,7 +29,7 @@ from rumourwatch.errors import RumourwatchError
 from rumourwatch.nlp.rumour import RumourConfig
 from rumourwatch.sources.replay import DATASET_FILES
 
-from .datasets import load_verdict_set, split_each
+from .datasets import describe_verdicts, load_verdict_set, split_each
 from .train_rumour import fit_items, load_sets
 
 DECISION_HOURS = (0.0, 1.0, 6.0, 24.0)
@@ -133,9 +133,7 @@ def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: f
     verdicts = []
     if verdicts_db is not None:  # read first: a wrong path fails before minutes of loading
         verdicts, rejected = load_verdict_set(verdicts_db)
-        echo(f"[evaluate] verdicts: {len(verdicts)} items ({sum(it.label for it in verdicts)} rumours) "
-             f"from {verdicts_db}" + (f"; {len(rejected)} set aside, e.g. verdict {rejected[0].line}: "
-                                      f"{rejected[0].reason}" if rejected else ""))
+        echo("[evaluate] " + describe_verdicts(verdicts_db, verdicts, rejected))
         if len(verdicts) < MIN_VERDICTS_TO_EVALUATE:
             raise RumourwatchError(f"{len(verdicts)} items with a rumour / not-a-rumour verdict in {verdicts_db}: "
                              f"at least {MIN_VERDICTS_TO_EVALUATE} are needed to test on the later ones")

@@ -9,7 +9,15 @@ from __future__ import annotations
 from rumourwatch.nlp.rumour import RumourConfig, RumourModel
 from rumourwatch.nlp.tokenizer import LEXICON_FILE, MedicalTokenizer
 
-from .datasets import RUMOUR_FILES, LabelledDoc, load_rumour_set, load_verdict_set, split_each, time_split
+from .datasets import (
+    RUMOUR_FILES,
+    LabelledDoc,
+    describe_verdicts,
+    load_rumour_set,
+    load_verdict_set,
+    split_each,
+    time_split,
+)
 
 # What the model was trained on, for the manifest and the model card.
 TRAINING_FILES = tuple(RUMOUR_FILES.values())
@@ -55,9 +63,7 @@ def fit(settings, config: RumourConfig | None = None, train_fraction: float = 1.
     if verdicts_db is not None:  # read first: a wrong path fails before minutes of loading
         verdicts, rejected = load_verdict_set(verdicts_db)
         if echo:
-            echo(f"  verdicts: {len(verdicts)} items ({sum(it.label for it in verdicts)} rumours) from "
-                 f"{verdicts_db}" + (f"; {len(rejected)} set aside, e.g. verdict {rejected[0].line}: "
-                                     f"{rejected[0].reason}" if rejected else ""))
+            echo("  " + describe_verdicts(verdicts_db, verdicts, rejected))
     sets = load_sets(settings, train_fraction, echo=echo)
     if verdicts:
         sets["verdicts"] = verdicts

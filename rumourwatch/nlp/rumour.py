@@ -302,7 +302,7 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
     # reactors known so far that have one; the calibrator weighs it (RumourModel), so it is fitted
     # out of sample like the other margins. Those who keep passing rumours on, or keep answering
     # official news, are a signal the words of one item do not carry.
-    def fit_reactors(self, docs, labels) -> "RumourFeatures":
+    def fit_reactors(self, docs, labels) -> RumourFeatures:
         labels = np.asarray(labels, dtype=int)
         prior = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
         # kept as each account's log-odds: scoring only looks them up
