@@ -233,6 +233,11 @@ def _count_records(keyed, labels) -> dict[str, tuple[int, int]]:
     return counts
 
 
+def _base_rate(labels: np.ndarray) -> float:
+    """The training share of rumours, kept off 0 and 1 (0.5 without labels): the records' prior."""
+    return float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
+
+
 def _record_log_odds(n: int, r: int, prior: float) -> float:
     """Smoothed log-odds that a record of n labelled items with r rumours is a rumour record,
     against the base rate: 0 for no record, near 0 for a short one."""
@@ -280,7 +285,7 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
     # with a record only (RumourModel.account_weight_).
     def fit_accounts(self, docs, labels) -> "RumourFeatures":
         labels = np.asarray(labels, dtype=int)
-        self.account_prior_ = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
+        self.account_prior_ = _base_rate(labels)
         self.accounts_ = _count_records([[a] if (a := _account(d)) is not None else [] for d in docs],
                                         labels)
         return self
@@ -304,7 +309,7 @@ class RumourFeatures(BaseEstimator, TransformerMixin):
     # official news, are a signal the words of one item do not carry.
     def fit_reactors(self, docs, labels) -> RumourFeatures:
         labels = np.asarray(labels, dtype=int)
-        prior = float(np.clip(labels.mean(), 0.01, 0.99)) if len(labels) else 0.5
+        prior = _base_rate(labels)
         # kept as each account's log-odds: scoring only looks them up
         self.reactors_ = {u: _record_log_odds(n, r, prior)
                           for u, (n, r) in _count_records([_reactors(d) for d in docs], labels).items()}
@@ -622,10 +627,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         if not own:
             return []
         margins = repost.margins_of([own])[0]
-        # calibrator inputs begin with the margins (see _margins): joint, text-only when there is
-        # a text model, then the reaction-level summary, its mean first
-        mean_column = 1 + (self.text_classifier_ is not None)
-        parts = float(self.calibrator_.coef_.ravel()[mean_column]) * margins / len(own)
+        weight = float(self.calibrator_.coef_.ravel()[self._margin_column(repost.SUMMARY_NAMES[0])])
+        parts = weight * margins / len(own)
         return [(text, float(w)) for text, w in zip(own, parts)]
 
     def reactor_contribution(self, doc: Doc) -> float:
@@ -634,10 +637,16 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         if getattr(self.features_, "reactors_", None) is None:
             return 0.0
         record = float(self.features_.reactor_features([doc])[0, 0])
-        # the record is the last margin; a doc with a record has reactions, so the slopes for
-        # docs without reactions do not apply
-        n_margins = (self.calibrator_.coef_.shape[1] - 1) // 2
-        return float(self.calibrator_.coef_.ravel()[n_margins - 1]) * record
+        # a doc with a record has reactions, so the slopes for docs without reactions do not apply
+        return float(self.calibrator_.coef_.ravel()[self._margin_column(REACTOR_NAMES[0])]) * record
+
+    def _margin_column(self, name: str) -> int:
+        """Where a margin sits among the calibrator's inputs, which begin with the margins in
+        _margins' order (joint, text-only, reaction-level summary, reactors' record)."""
+        names = ["joint"] + ["text"] * (self.text_classifier_ is not None)
+        names += list(RepostModel.SUMMARY_NAMES) * (self.repost_model_ is not None)
+        names += list(REACTOR_NAMES) * (getattr(self.features_, "reactors_", None) is not None)
+        return names.index(name)
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
         if not docs:
