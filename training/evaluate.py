@@ -135,8 +135,9 @@ def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: f
         verdicts, rejected = load_verdict_set(verdicts_db)
         echo("[evaluate] " + describe_verdicts(verdicts_db, verdicts, rejected))
         if len(verdicts) < MIN_VERDICTS_TO_EVALUATE:
-            raise RumourwatchError(f"{len(verdicts)} items with a rumour / not-a-rumour verdict in {verdicts_db}: "
-                             f"at least {MIN_VERDICTS_TO_EVALUATE} are needed to test on the later ones")
+            raise RumourwatchError(f"{len(verdicts)} items with a rumour / not-a-rumour verdict in "
+                                   f"{verdicts_db}: at least {MIN_VERDICTS_TO_EVALUATE} are needed to "
+                                   "test on the later ones")
     sets = load_sets(settings, echo=echo)
     if verdicts:
         sets["verdicts"] = verdicts
@@ -312,8 +313,9 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
 - The rumour base rate drifts strongly over time (CED's later months are mostly rumours, CHECKED's
   later months mostly real news); a calibration fitted on the past under-estimates a rising share of
   rumours. Retrain on recent expert verdicts (`rumourwatch train --verdicts DB`) and check the
-  new model on verdicts that came after them: shifting the calibration alone to the previous weeks' verdicts was as often worse as better
-  when simulated on the test parts, because the share keeps moving.
+  new model on verdicts that came after them (`rumourwatch evaluate --verdicts DB`): shifting the
+  calibration alone to the previous weeks' verdicts was as often worse as better when simulated on
+  the test parts, because the share keeps moving.
 - Text-only (0 h) decisions rest on the wording; a claim phrased like official news is easily missed
   until reactions arrive.
 - Trained on Weibo posts of 2010–2013 and 2020; other platforms and years need their own labelled items.
