@@ -117,6 +117,7 @@ _QUERIES = {
     "list_rejects": store.list_rejects,
     "count_rejects": store.count_rejects,
     "count_items": _item_count,
+    "list_model_versions": store.list_model_versions,
 }
 
 
@@ -421,6 +422,58 @@ def rejects(path: str, limit: int = 200) -> list[dict]:
 
 def count_rejects(path: str) -> int:
     return _query(path, "count_rejects")
+
+
+# --- models and their evaluation (the analysts' page) -----------------------------------------
+
+def _verdicts_version(db) -> tuple:
+    return tuple(db.execute("SELECT max(id), count(*) FROM verdicts").fetchone())
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+def _verdict_check(path: str, version: tuple) -> dict:
+    from rumourwatch.evaluation import verdict_check as check
+
+    return check(_run(path, store.verdict_scores))
+
+
+def verdict_check(path: str) -> dict | None:
+    """How the live flags agreed with the recorded verdicts (`rumourwatch.evaluation.verdict_check`);
+    None when the store has no verdicts table (a store the workflow has not been set up in)."""
+    if not _run(path, store.has_tables, "verdicts"):
+        return None
+    return _verdict_check(path, (data_version(path), _run(path, _verdicts_version)))
+
+
+def model_versions(path: str) -> list[dict]:
+    """Model versions the worker has scored with, newest first, manifests parsed."""
+    out = []
+    for row in _query(path, "list_model_versions"):
+        try:
+            manifest = json.loads(row.get("manifest") or "{}")
+        except ValueError:
+            manifest = {}
+        out.append(dict(row, manifest=manifest if isinstance(manifest, dict) else {}))
+    return out
+
+
+class FileUnreadable(RumourwatchError):
+    """A model or evaluation file is there but cannot be read as what it should be."""
+
+
+def read_json_file(path: str | Path) -> dict | None:
+    """A JSON object from a file (the bundle manifest, the evaluation results), None when the file
+    is not there; FileUnreadable saying what is wrong when it is unreadable or not an object."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FileUnreadable(f"{path}: unreadable ({exc})") from exc
+    if not isinstance(value, dict):
+        raise FileUnreadable(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 # --- formatting helpers (pure) ------------------------------------------------------------

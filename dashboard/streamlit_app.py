@@ -38,6 +38,9 @@ PAGES = {
     t("nav.section.data"): [
         st.Page("app_pages/sources.py", title=t("page.sources"), icon=":material/database:", url_path="sources"),
     ],
+    t("nav.section.analysis"): [
+        st.Page("app_pages/models.py", title=t("page.models"), icon=":material/model_training:", url_path="models"),
+    ],
     t("nav.section.reports"): [
         st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),
     ],

@@ -237,8 +237,9 @@ def train(ctx, quick, verdicts_db):
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "models" / "cards"),
-              show_default=True, help="Where the evaluation tables and plots go.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the evaluation tables and plots go (default: setting cards_dir, models/cards, "
+                   "which the dashboard's 模型与评估 page reads).")
 @click.option("--verdicts", "verdicts_db", type=click.Path(dir_okay=False),
               help="Also train and test on the items of this rumourwatch database that monitors and experts "
                    "gave a verdict: the earlier ones train, the later ones test.")
@@ -253,7 +254,8 @@ def evaluate(ctx, out_dir, verdicts_db):
     """
     from training.evaluate import evaluate as run_evaluation
 
-    result = run_evaluation(_settings(ctx), Path(out_dir), verdicts_db=verdicts_db)
+    settings = _settings(ctx)
+    result = run_evaluation(settings, Path(out_dir or settings.cards_dir), verdicts_db=verdicts_db)
     click.echo(json.dumps(result.get("summary", result), ensure_ascii=False, indent=2, default=str))
 
 

@@ -32,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLite database file used by the worker and the dashboard."),
     Setting("models_dir", str(REPO_ROOT / "models" / "artifacts"),
             "Directory holding trained model artifacts; only artifacts found here are loaded."),
+    Setting("cards_dir", str(REPO_ROOT / "models" / "cards"),
+            "Directory of the model cards and time-ordered evaluation results (rumourwatch evaluate "
+            "--out), shown to analysts on the 模型与评估 page."),
     Setting("rumour_threshold", 0.5,
             "Rumour probability at or above which the dashboard and reports count an item as 疑似谣言 "
             "(score-file's is_rumour uses the threshold recorded in the model manifest)."),

@@ -1199,6 +1199,24 @@ def report_verdicts(db, start: str, end: str) -> list[dict]:
         ORDER BY v.at, v.item_id""", [start, end])
 
 
+def verdict_scores(db) -> list[dict]:
+    """Each item's latest verdict, with the last score the item had been given before that verdict
+    (what the monitor saw when judging): the score's model_version, rumour_probability, is_rumour,
+    computed_at and reactions_seen are None when the item had not been scored by then. A score
+    computed after the verdict is never paired with it. Oldest verdict first."""
+    return _rows(db, """
+        SELECT v.id AS verdict_id, v.item_id, v.verdict, v.at, v.actor, i.platform, i.account,
+               substr(i.text, 1, 200) AS text, s.model_version, s.rumour_probability, s.is_rumour,
+               s.computed_at, s.reactions_seen
+        FROM verdicts v JOIN items i ON i.id = v.item_id
+        LEFT JOIN scores s ON s.id = (SELECT s2.id FROM scores s2 WHERE s2.item_id = v.item_id
+                                      AND s2.computed_at <= v.at ORDER BY s2.computed_at DESC, s2.id DESC
+                                      LIMIT 1)
+        WHERE v.id = (SELECT v2.id FROM verdicts v2 WHERE v2.item_id = v.item_id ORDER BY v2.at DESC, v2.id DESC
+                      LIMIT 1)
+        ORDER BY v.at, v.id""")
+
+
 def report_confirmed_by_account(db, end: str) -> list[dict]:
     """Items confirmed as rumours before `end`, one row per (account, item), with the time each was
     confirmed. As in the workflow, a verdict covers its whole cluster and the latest verdict counts;

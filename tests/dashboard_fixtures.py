@@ -18,6 +18,8 @@ from rumourwatch.sources.base import RawItem, RawReject
 APP = ROOT / "dashboard" / "streamlit_app.py"
 MONITOR = "monitor1"  # a 舆情监测员 account; the pages tested here are the monitor's
 MONITOR_PASSWORD = "fixture-password-1"
+ANALYST = "analyst1"  # a 分析员 account, made by add_verdicts for the 模型与评估 page
+ANALYST_PASSWORD = "fixture-password-2"
 
 # Noon in Beijing: far from the China-time midnight, so "today" is unambiguous.
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -124,6 +126,36 @@ def add_monitor(path: Path) -> None:
     """The account the tests log in with (the dashboard shows nothing before a login)."""
     db = store.open_db(path)
     auth.create_user(db, MONITOR, MONITOR_PASSWORD, "monitor", actor="test", display_name="测试监测员")
+    db.conn.close()
+
+
+def add_verdicts(path: Path, ids: dict, now: datetime = NOW) -> None:
+    """Verdicts on the fixture items as of `now`, and an analyst account (ANALYST) to read them.
+    Scores as in ITEMS; flagged at >= 0.5:
+    w1  rumour, recorded 20 min before NOW: the monitor saw the early score 0.61 (flagged), not 0.92
+    c1  not_rumour: flagged 0.88, dismissed
+    f1  rumour: scored 0.04, missed; a later rescoring by another model comes after the verdict
+    n1  rumour, then not_rumour (the latest counts): 0.02, cleared
+    n2  unverifiable: says nothing about the label, left out
+    no_author  rumour, but the item was never scored: counted apart as unscored"""
+    from rumourwatch import experts
+
+    db = store.open_db(path)
+    record = experts.record_verdict
+    record(db, ids["w1"], "rumour", "卫健委已辟谣", "monitor1", now - timedelta(minutes=20))
+    record(db, ids["c1"], "not_rumour", "转载者已更正", "monitor1", now)
+    record(db, ids["f1"], "rumour", "冒用卫健委名义", "monitor1", now)
+    record(db, ids["n1"], "rumour", "误点", "monitor1", now - timedelta(minutes=5))
+    record(db, ids["n1"], "not_rumour", "天气预报，不是谣言", "monitor1", now)
+    record(db, ids["n2"], "unverifiable", "待医保局答复", "monitor1", now)
+    record(db, ids["no_author"], "rumour", "热水不能杀灭体内病毒", "monitor1", now)
+    later = {"item_id": ids["f1"], "model_version": "test-v2", "computed_at": iso(now + timedelta(hours=1)),
+             "reactions_seen": 0, "last_reaction_at": None, "rumour_probability": 0.97, "is_rumour": 1,
+             "polarity": "neutral", "polarity_scores": None, "health_probability": 1.0, "health_related": 1,
+             "topic": None, "debunk_url": None, "debunk_title": None, "debunk_score": None, "already_debunked": 0}
+    with store.transaction(db):
+        store.save_scores(db, [later])
+    auth.create_user(db, ANALYST, ANALYST_PASSWORD, "analyst", actor="test", display_name="测试分析员")
     db.conn.close()
 
 

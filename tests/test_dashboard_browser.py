@@ -178,3 +178,23 @@ def test_sources_page_renders_rejects_in_the_browser(app, browser):
     page.screenshot(path=str(SCREENSHOTS / "sources.png"))
     page.close()
 
+
+
+def test_analyst_opens_a_flag_the_verdict_contradicted_from_the_model_page(app, browser):
+    base, db_path, ids = app
+    fx.add_verdicts(db_path, ids, now=now_utc())
+    page = browser.new_page(viewport={"width": 1440, "height": 2400}, locale="zh-CN")
+    page.goto(base + "/models")
+    page.get_by_label("用户名").fill(fx.ANALYST)
+    page.get_by_label("密码").fill(fx.ANALYST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="上线表现：预警与人工核定对照").wait_for(timeout=WAIT_MS)
+    page.get_by_text("共 2 条，按模型把握程度排序").wait_for(timeout=WAIT_MS)
+    # The disagreements table: its first row is f1, the 4 % score on an item confirmed as a rumour.
+    table = page.locator("[data-testid='stDataFrame']").filter(has=page.get_by_text("核定前评分"))
+    heading = page.get_by_role("heading", name=f"条目 #{ids['f1']}")
+    box = table.first.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    heading.wait_for(timeout=WAIT_MS)
+    page.locator("[data-testid='stText']").filter(has_text=fx.FLU_SHOT).wait_for(timeout=WAIT_MS)
+    page.close()

@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (average_precision_score, brier_score_loss, f1_score, precision_score,
-                             recall_score)
 from sklearn.pipeline import make_pipeline
 
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.errors import RumourwatchError
+from rumourwatch.evaluation import metrics, reliability_curve
 from rumourwatch.nlp.rumour import RumourConfig
 from rumourwatch.sources.replay import DATASET_FILES
 
@@ -37,39 +36,6 @@ CARDS_DIR = REPO_ROOT / "models" / "cards"
 TARGETS = {  # the project's targets on the held-back future, for the card
     ("checked", None): 0.97, ("ced", 0.0): 0.87, ("ced", 1.0): 0.92, ("ced", 6.0): 0.94,
 }
-
-
-def expected_calibration_error(y, p, bins: int = 10) -> float:
-    """Weighted mean |observed rumour rate - mean probability| over equal-width probability bins."""
-    y, p = np.asarray(y, float), np.asarray(p, float)
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        m = idx == b
-        if m.any():
-            total += m.mean() * abs(y[m].mean() - p[m].mean())
-    return float(total)
-
-
-def reliability_curve(y, p, bins: int = 10) -> list[dict]:
-    y, p = np.asarray(y, float), np.asarray(p, float)
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    return [{"bin": b, "n": int((idx == b).sum()), "mean_probability": float(p[idx == b].mean()),
-             "rumour_rate": float(y[idx == b].mean())} for b in range(bins) if (idx == b).any()]
-
-
-def metrics(y, p, threshold: float) -> dict:
-    y = np.asarray(y)
-    pred = (np.asarray(p) >= threshold).astype(int)
-    return {
-        "n": int(len(y)), "rumours": int(y.sum()),
-        "macro_f1": round(float(f1_score(y, pred, average="macro", zero_division=0)), 4),
-        "precision": round(float(precision_score(y, pred, zero_division=0)), 4),
-        "recall": round(float(recall_score(y, pred, zero_division=0)), 4),
-        "pr_auc": round(float(average_precision_score(y, p)), 4) if 0 < y.sum() < len(y) else None,
-        "brier": round(float(brier_score_loss(y, p)), 4),
-        "ece": round(expected_calibration_error(y, p), 4),
-    }
 
 
 def fit_baseline(sets):

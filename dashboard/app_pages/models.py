@@ -1,0 +1,246 @@
+"""模型与评估 (analysts): the model in use and what it was trained on, how its flags agreed with the
+verdicts monitors and experts recorded, the time-ordered evaluation of the model card, and the model
+versions the worker has scored with."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch.errors import ConfigError
+
+require_role("analyst", "admin")
+st.title(t("models.title"))
+
+try:
+    settings = data.settings()
+except ConfigError as exc:
+    st.error(t("error.config", detail=exc))
+    st.stop()
+path, models_dir, cards_dir = settings.db_path, Path(settings.models_dir), Path(settings.cards_dir)
+st.caption(t("db_path", path=ui.escape_md(path)) + "；"
+           + t("models.paths", models=ui.escape_md(models_dir), cards=ui.escape_md(cards_dir)))
+
+HOURS = ("0h", "1h", "6h", "24h")
+
+
+def pct(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def num(value, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def set_name(name: str) -> str:
+    key = f"models.set.{name}"
+    return t(key) if key in _KNOWN_SETS else name
+
+
+_KNOWN_SETS = {f"models.set.{n}" for n in ("ced", "checked", "verdicts", "pooled")}
+
+
+def current_model() -> None:
+    st.subheader(t("models.current"))
+    manifest = data.read_json_file(models_dir / "manifest.json")
+    if manifest is None:
+        st.warning(t("models.none", path=ui.escape_md(models_dir)))
+        return
+    components = manifest.get("components") or {}
+    missing = manifest.get("missing_components") or []
+    st.caption(t("models.identity", version=ui.escape_md(manifest.get("version") or t("unknown")),
+                 created=data.to_china(manifest.get("created_at")) or t("unknown")))
+    counts = manifest.get("training_counts") or {}
+    until = manifest.get("trained_until") or {}
+    cols = st.columns(3)
+    threshold = manifest.get("threshold")
+    cols[0].metric(t("models.metric.threshold"), num(threshold, 2) if isinstance(threshold, (int, float)) else "—",
+                   help=t("models.metric.threshold.help"), border=True)
+    cols[1].metric(t("models.metric.trained_items"), f"{sum(c.get('items', 0) for c in counts.values()):,}",
+                   help=t("models.metric.trained_items.help", rumours=sum(c.get("rumours", 0) for c in counts.values())),
+                   border=True)
+    cols[2].metric(t("models.metric.components"), f"{len(components)} / {len(components) + len(missing)}",
+                   border=True)
+    if missing:
+        st.warning(t("models.components.missing", names="、".join(map(str, missing))))
+    if counts:
+        st.markdown(f"**{t('models.training')}**")
+        st.dataframe(pd.DataFrame([{
+            t("models.col.set"): set_name(name), t("models.col.items"): c.get("items"),
+            t("models.col.rumours"): c.get("rumours"), t("models.col.until"): data.to_china(until.get(name)) or "",
+        } for name, c in counts.items()]), hide_index=True, width="content")
+
+
+def verdict_frame(rows: list[dict], label_key: str, label) -> pd.DataFrame:
+    return pd.DataFrame([{
+        t(label_key): label(r), t("models.col.judged"): r["n"], t("models.col.rumours"): r["rumours"],
+        t("models.col.flagged_confirmed"): r["flagged_confirmed"],
+        t("models.col.flagged_dismissed"): r["flagged_dismissed"], t("models.col.missed"): r["missed"],
+        t("models.col.precision"): pct(r["precision"]), t("models.col.recall"): pct(r["recall"]),
+        t("models.col.f1"): num(r["macro_f1"]), t("models.col.brier"): num(r["brier"]),
+    } for r in rows])
+
+
+def reliability_chart(points: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame([{t("models.col.mean_probability"): p["mean_probability"],
+                           t("models.col.rumour_rate"): p["rumour_rate"], "n": p["n"]} for p in points])
+    x, y = t("models.col.mean_probability"), t("models.col.rumour_rate")
+    diagonal = alt.Chart(pd.DataFrame({x: [0.0, 1.0], y: [0.0, 1.0]})).mark_line(
+        strokeDash=[4, 4], color="#999999").encode(x=f"{x}:Q", y=f"{y}:Q")
+    base = alt.Chart(frame).encode(
+        x=alt.X(f"{x}:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y(f"{y}:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")))
+    points_layer = base.mark_circle(color="#c62828").encode(
+        size=alt.Size("n:Q", legend=None, scale=alt.Scale(range=[30, 400])),
+        tooltip=[alt.Tooltip(f"{x}:Q", format=".0%"), alt.Tooltip(f"{y}:Q", format=".0%"), "n:Q"])
+    labels = base.mark_text(dx=10, align="left", fontSize=11, color="#555555").encode(text="n:Q")
+    return (diagonal + points_layer + labels).properties(height=280)
+
+
+def live_agreement() -> None:
+    st.subheader(t("models.live"))
+    st.caption(t("models.live.caption"))
+    if not data.database_exists(path):
+        st.info(t("empty.no_data"))
+        return
+    check = data.verdict_check(path)
+    if check is None:
+        st.info(t("models.live.no_table"))
+        return
+    overall = check["overall"]
+    if overall is None:
+        st.info(t("models.live.none"))
+        if check["unscored"]:
+            st.caption(t("models.live.unscored", n=check["unscored"]))
+        return
+    flagged = overall["flagged_confirmed"] + overall["flagged_dismissed"]
+    cols = st.columns(5)
+    cols[0].metric(t("models.live.metric.judged"), f"{overall['n']:,}", border=True,
+                   help=t("models.live.metric.judged.help", rumours=overall["rumours"]))
+    cols[1].metric(t("models.live.metric.precision"), pct(overall["precision"] if flagged else None), border=True,
+                   help=t("models.live.metric.precision.help", tp=overall["flagged_confirmed"], flagged=flagged))
+    cols[2].metric(t("models.live.metric.recall"), pct(overall["recall"] if overall["rumours"] else None),
+                   border=True, help=t("models.live.metric.recall.help", tp=overall["flagged_confirmed"],
+                                       rumours=overall["rumours"]))
+    cols[3].metric(t("models.live.metric.f1"), num(overall["macro_f1"]), border=True)
+    cols[4].metric(t("models.live.metric.brier"), num(overall["brier"]), border=True,
+                   help=t("models.live.metric.brier.help"))
+    if check["unscored"]:
+        st.caption(t("models.live.unscored", n=check["unscored"]))
+
+    st.markdown(f"**{t('models.live.by_version')}**")
+    frame = verdict_frame(check["by_version"], "models.col.version", lambda r: r["version"])
+    frame[t("models.col.first")] = [data.to_china(r["first_verdict"]) for r in check["by_version"]]
+    frame[t("models.col.last")] = [data.to_china(r["last_verdict"]) for r in check["by_version"]]
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('models.live.by_week')}**")
+        st.dataframe(verdict_frame(check["by_week"], "models.col.week", lambda r: r["week"]),
+                     hide_index=True, width="stretch")
+    with right:
+        st.markdown(f"**{t('models.live.reliability')}**")
+        st.altair_chart(reliability_chart(check["reliability"]), width="stretch")
+        st.caption(t("models.live.reliability.caption"))
+
+    st.markdown(f"**{t('models.live.misses')}**")
+    misses = check["misses"]
+    if not misses:
+        st.success(t("models.live.misses.none"))
+        return
+    st.caption(t("models.live.misses.caption", total=check["misses_total"], n=len(misses)))
+    frame = pd.DataFrame([{
+        t("col.id"): r["item_id"], t("models.col.verdict"): t(f"models.verdict.{r['verdict']}"),
+        t("models.col.score"): r["rumour_probability"], t("models.col.flagged"): ui.yes_no(r["is_rumour"]),
+        t("models.col.verdict_at"): data.to_china(r["at"]), t("models.col.actor"): r["actor"],
+        t("models.col.version"): r["model_version"], t("models.col.text"): ui.one_line(r.get("text"), 120),
+    } for r in misses])
+    epoch = st.session_state.get("_nav_epoch", 0)
+    event = st.dataframe(frame, hide_index=True, width="stretch", key=f"model_misses_{epoch}",
+                         on_select="rerun", selection_mode="single-row", column_config={
+                             t("col.id"): st.column_config.NumberColumn(format="%d", width="small"),
+                             t("models.col.score"): st.column_config.ProgressColumn(
+                                 min_value=0.0, max_value=1.0, format="percent", width=90),
+                             t("models.col.text"): st.column_config.TextColumn(width="large")})
+    picked = getattr(getattr(event, "selection", None), "rows", None)
+    if picked:
+        ui.open_item(int(frame.iloc[picked[0]][t("col.id")]))
+
+
+def offline_evaluation() -> None:
+    st.subheader(t("models.offline"))
+    result_file = cards_dir / "rumour_eval.json"
+    out = data.read_json_file(result_file)
+    if out is None:
+        st.info(t("models.offline.none", path=ui.escape_md(result_file)))
+        return
+    setup = out.get("setup") or {}
+    fraction = float(setup.get("train_fraction") or 0.8)
+    written = datetime.fromtimestamp(result_file.stat().st_mtime, UTC)
+    st.caption(t("models.offline.caption", train_pct=round(fraction * 100), test_pct=round((1 - fraction) * 100),
+                 at=data.to_china(written)))
+    model, baseline = (out.get("results") or {}).get("model") or {}, (out.get("results") or {}).get("baseline") or {}
+    rows = []
+    for name, by_hours in model.items():
+        for hours in HOURS:
+            m = by_hours.get(hours)
+            if not m:
+                continue
+            b = (baseline.get(name) or {}).get(hours) or {}
+            rows.append({
+                t("models.col.set"): set_name(name), t("models.col.hours"): t(f"models.hours.{hours}"),
+                t("models.col.test_items"): m.get("n"), t("models.col.model_f1"): num(m.get("macro_f1")),
+                t("models.col.baseline_f1"): num(b.get("macro_f1")), t("models.col.precision"): pct(m.get("precision")),
+                t("models.col.recall"): pct(m.get("recall")), t("models.col.pr_auc"): num(m.get("pr_auc")),
+                t("models.col.brier"): num(m.get("brier")), t("models.col.ece"): num(m.get("ece")),
+            })
+    if rows:  # every row in view: the table is the page's point
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 2)
+    train, test = setup.get("train") or {}, setup.get("test") or {}
+    if train:
+        st.markdown(f"**{t('models.offline.windows')}**")
+        st.dataframe(pd.DataFrame([{
+            t("models.col.set"): set_name(name),
+            t("models.col.train"): f"{w.get('from', '')} – {w.get('to', '')}（{w.get('items', 0):,} 条）",
+            t("models.col.test"): (f"{test[name].get('from', '')} – {test[name].get('to', '')}"
+                                   f"（{test[name].get('items', 0):,} 条）") if name in test else "",
+        } for name, w in train.items()]), hide_index=True, width="content")
+    plot = cards_dir / "rumour_reliability.png"
+    card = cards_dir / "rumour.md"
+    if plot.is_file():
+        with st.expander(t("models.offline.reliability")):
+            st.image(str(plot))
+    if card.is_file():
+        with st.expander(t("models.offline.card")):
+            # Our own generated file (rumourwatch evaluate), not scraped text: rendered as Markdown.
+            st.markdown(card.read_text(encoding="utf-8").replace("](rumour_reliability.png)", "]()"))
+
+
+def versions() -> None:
+    st.subheader(t("models.versions"))
+    st.caption(t("models.versions.caption"))
+    rows = data.model_versions(path) if data.database_exists(path) else []
+    if not rows:
+        st.info(t("models.versions.none"))
+        return
+    st.dataframe(pd.DataFrame([{
+        t("models.col.version"): r["version"], t("models.col.registered"): data.to_china(r["registered_at"]),
+        t("models.metric.threshold"): num(r["manifest"].get("threshold"), 2)
+        if isinstance(r["manifest"].get("threshold"), (int, float)) else "—",
+        t("models.col.trained_until"): "；".join(f"{set_name(k)} {data.to_china(v, '%Y-%m-%d') or v}"
+                                                for k, v in (r["manifest"].get("trained_until") or {}).items()),
+    } for r in rows]), hide_index=True, width="stretch")
+
+
+for section in (current_model, live_agreement, offline_evaluation, versions):
+    with ui.friendly_errors():  # a section that cannot be read says why; the others still show
+        try:
+            section()
+        except data.FileUnreadable as exc:
+            st.error(t("models.file_error", detail=ui.escape_md(exc)))

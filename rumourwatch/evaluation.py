@@ -1,0 +1,116 @@
+"""Scoring figures shared by the offline evaluation (training/evaluate.py) and the analysts' model
+page: macro-F1, rumour precision / recall, PR-AUC, Brier score and calibration error, and how the
+live model's flags agreed with the verdicts monitors and experts recorded.
+
+A live check reads, for each item's latest verdict (确认谣言 / 非谣言), the score the model had given
+the item *before* that verdict, which is what the monitor saw when judging. A score computed after
+the verdict is never used: by then more reactions were in, and a retrained model may have learnt the
+verdict itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    precision_score,
+    recall_score,
+)
+
+from .records import CST, parse_time
+
+VERDICT_LABELS = {"rumour": 1, "not_rumour": 0}  # "unverifiable" says nothing about the label
+MISSES_SHOWN = 50  # disagreements listed for the analyst, most confident first
+
+
+def expected_calibration_error(y, p, bins: int = 10) -> float:
+    """Weighted mean |observed rumour rate - mean probability| over equal-width probability bins."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            total += m.mean() * abs(y[m].mean() - p[m].mean())
+    return float(total)
+
+
+def reliability_curve(y, p, bins: int = 10) -> list[dict]:
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    return [{"bin": b, "n": int((idx == b).sum()), "mean_probability": float(p[idx == b].mean()),
+             "rumour_rate": float(y[idx == b].mean())} for b in range(bins) if (idx == b).any()]
+
+
+def metrics(y, p, threshold: float | None = None, pred=None) -> dict:
+    """Figures for labels y (1 = rumour) and probabilities p; flags are p >= threshold, or `pred`
+    when given (the flags as they were raised, e.g. under an earlier model's threshold)."""
+    y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=float)
+    pred = (p >= threshold).astype(int) if pred is None else np.asarray(pred, dtype=int)
+    return {
+        "n": len(y), "rumours": int(y.sum()),
+        "macro_f1": round(float(f1_score(y, pred, average="macro", zero_division=0)), 4),
+        "precision": round(float(precision_score(y, pred, zero_division=0)), 4),
+        "recall": round(float(recall_score(y, pred, zero_division=0)), 4),
+        "pr_auc": round(float(average_precision_score(y, p)), 4) if 0 < y.sum() < len(y) else None,
+        "brier": round(float(brier_score_loss(y, p, labels=[0, 1])), 4),
+        "ece": round(expected_calibration_error(y, p), 4),
+    }
+
+
+def _counts(y: np.ndarray, pred: np.ndarray) -> dict:
+    return {"flagged_confirmed": int(((pred == 1) & (y == 1)).sum()),
+            "flagged_dismissed": int(((pred == 1) & (y == 0)).sum()),
+            "missed": int(((pred == 0) & (y == 1)).sum()),
+            "cleared": int(((pred == 0) & (y == 0)).sum())}
+
+
+def _figures(rows: list[dict]) -> dict:
+    y = np.array([VERDICT_LABELS[r["verdict"]] for r in rows], dtype=int)
+    p = np.array([r["rumour_probability"] for r in rows], dtype=float)
+    pred = np.array([int(r["is_rumour"]) for r in rows], dtype=int)
+    return {**metrics(y, p, pred=pred), **_counts(y, pred)}
+
+
+def _week(at: str) -> str:
+    """The Monday (China time) of the week a verdict was recorded, as YYYY-MM-DD."""
+    day = parse_time(at).astimezone(CST).date()
+    return datetime.fromordinal(day.toordinal() - day.weekday()).strftime("%Y-%m-%d")
+
+
+def verdict_check(rows: list[dict]) -> dict:
+    """How the live flags agreed with the verdicts. `rows` as `store.verdict_scores` gives them:
+    one per item's latest verdict, with the last score before it (rumour_probability None when the
+    item had not been scored by then).
+
+    Returns {"judged", "unscored", "overall" (figures, or None), "by_version": [{version, ...}],
+    "by_week": [{week, ...}], "reliability": [...], "misses": [rows where flag and verdict differ,
+    the most confident first]}."""
+    judged = [r for r in rows if r["verdict"] in VERDICT_LABELS]
+    scored = [r for r in judged if r.get("rumour_probability") is not None and r.get("is_rumour") is not None]
+    out = {"judged": len(judged), "unscored": len(judged) - len(scored), "overall": None,
+           "by_version": [], "by_week": [], "reliability": [], "misses": []}
+    if not scored:
+        return out
+    out["overall"] = _figures(scored)
+    by_version: dict[str, list[dict]] = {}
+    by_week: dict[str, list[dict]] = {}
+    for r in scored:
+        by_version.setdefault(r["model_version"], []).append(r)
+        by_week.setdefault(_week(r["at"]), []).append(r)
+    out["by_version"] = [{"version": v, "first_verdict": min(r["at"] for r in rs),
+                          "last_verdict": max(r["at"] for r in rs), **_figures(rs)}
+                         for v, rs in sorted(by_version.items(), key=lambda kv: min(r["at"] for r in kv[1]))]
+    out["by_week"] = [{"week": w, **_figures(rs)} for w, rs in sorted(by_week.items())]
+    y = [VERDICT_LABELS[r["verdict"]] for r in scored]
+    out["reliability"] = reliability_curve(y, [r["rumour_probability"] for r in scored])
+    misses = [r for r in scored if int(r["is_rumour"]) != VERDICT_LABELS[r["verdict"]]]
+    misses.sort(key=lambda r: -abs(r["rumour_probability"] - VERDICT_LABELS[r["verdict"]]))
+    out["misses"] = misses[:MISSES_SHOWN]
+    out["misses_total"] = len(misses)
+    return out
