@@ -299,8 +299,8 @@ class ModelsUnavailable(RumourwatchError):
     """The model bundle is not trained yet, or lacks a function the page needs."""
 
 
-@st.cache_resource(ttl=3600, show_spinner=False)
-def _bundle(models_dir: str):
+@st.cache_resource(ttl=3600, max_entries=1, show_spinner=False)
+def _bundle(models_dir: str, stamp):
     from rumourwatch.nlp.bundle import (
         ModelBundle,  # imported late: the bundle is optional here
     )
@@ -308,10 +308,19 @@ def _bundle(models_dir: str):
     return ModelBundle.load(models_dir)
 
 
-def model_bundle(models_dir: str):
-    """The trained bundle, or ModelsUnavailable saying why not (not cached, so training is picked up)."""
+def _manifest_stamp(models_dir: str):
     try:
-        return _bundle(models_dir)
+        st_ = (Path(models_dir) / "manifest.json").stat()
+    except OSError:
+        return None
+    return (st_.st_mtime_ns, st_.st_size, st_.st_ino)
+
+
+def model_bundle(models_dir: str):
+    """The trained bundle, or ModelsUnavailable saying why not (not cached, so training is picked up;
+    keyed by the manifest file, so models put in use on the 模型与评估 page replace it at once)."""
+    try:
+        return _bundle(models_dir, _manifest_stamp(models_dir))
     except ImportError as exc:
         raise ModelsUnavailable(f"model code not installed: {exc}") from exc
     except (RumourwatchError, OSError, ValueError, AttributeError) as exc:
@@ -474,6 +483,14 @@ def read_json_file(path: str | Path) -> dict | None:
     if not isinstance(value, dict):
         raise FileUnreadable(f"{path}: expected a JSON object, got {type(value).__name__}")
     return value
+
+
+def audit_model_action(path: str, actor: str, action: str, details: dict) -> None:
+    """Record a model action (retraining started, models put in use or restored) in the audit log."""
+    def record(db):
+        with store.transaction(db):
+            store.record_audit(db, actor, action, "model", details.get("version"), details)
+    workflow(path, record)
 
 
 # --- formatting helpers (pure) ------------------------------------------------------------

@@ -34,8 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "assignments.own", "workbench.use", "item.view_assigned",
     }),
     "analyst": frozenset({
-        "monitor.view", "item.view", "alerts.view", "models.view", "evaluation.view", "labels.manage",
-        "sources.view",
+        "monitor.view", "item.view", "alerts.view", "models.view", "models.train", "evaluation.view",
+        "labels.manage", "sources.view",
     }),
     "leader": frozenset({
         "reports.view", "overview.view", "alerts.view",

@@ -88,12 +88,13 @@ def verdict_check(rows: list[dict]) -> dict:
     one per item's latest verdict, with the last score before it (rumour_probability None when the
     item had not been scored by then).
 
-    Returns {"judged", "unscored", "overall" (figures, or None), "by_version": [{version, ...}],
+    Returns {"judged", "judged_rumours", "unscored", "overall" (figures, or None), "by_version": [{version, ...}],
     "by_week": [{week, ...}], "reliability": [...], "misses": [rows where flag and verdict differ,
     the most confident first]}."""
     judged = [r for r in rows if r["verdict"] in VERDICT_LABELS]
     scored = [r for r in judged if r.get("rumour_probability") is not None and r.get("is_rumour") is not None]
-    out = {"judged": len(judged), "unscored": len(judged) - len(scored), "overall": None,
+    out = {"judged": len(judged), "judged_rumours": sum(VERDICT_LABELS[r["verdict"]] for r in judged),
+           "unscored": len(judged) - len(scored), "overall": None,
            "by_version": [], "by_week": [], "reliability": [], "misses": []}
     if not scored:
         return out

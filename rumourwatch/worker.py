@@ -11,6 +11,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, Iterable
 
 from . import ingest, score, store
@@ -30,6 +31,7 @@ class PollStats:
     escalations: int = 0
     errors: list = field(default_factory=list)  # source or store failures: the poll is retried
     warnings: list = field(default_factory=list)  # e.g. a bad rules file: ingest went on
+    model: str | None = None  # the version of newly loaded models, when this poll switched to them
 
     @property
     def idle(self) -> bool:
@@ -39,7 +41,8 @@ class PollStats:
         return (f"{self.new_items} new items, {self.updated_items} updated, {self.new_reactions} reactions, "
                 f"{self.rejects} rejects, {self.scored} scored"
                 + (f", {self.alerts} alerts raised or grown" if self.alerts else "")
-                + (f", {self.escalations} escalations" if self.escalations else ""))
+                + (f", {self.escalations} escalations" if self.escalations else "")
+                + (f"; now scoring with models {self.model}" if self.model else ""))
 
 
 class Worker:
@@ -48,11 +51,15 @@ class Worker:
     With `workflow=True` each poll then runs the alert rules over what was scored, escalates what is
     overdue and delivers queued notifications (`alerts.workflow_tick`); the rules file is re-read
     every poll, so an edit on the 预警规则 page takes effect without a restart.
+
+    With `models_dir` (where `bundle` was loaded from), each poll also looks whether the bundle saved
+    there has changed (a candidate put in use on the 模型与评估 page, a rollback, a retrain) and
+    from then on scores with the new one; one that is refused leaves the models in use.
     """
 
     def __init__(self, db, sources: Iterable, bundle=None, *, clock: Callable[[], datetime] = store.now_utc,
                  batch_size: int = 500, cluster_threshold: float = 0.8, max_text_chars: int = 20000,
-                 score_limit: int = 5000, workflow: bool = False, rules_path=None):
+                 score_limit: int = 5000, workflow: bool = False, rules_path=None, models_dir=None):
         self.db = db
         self.sources = list(sources)
         names = [s.name for s in self.sources]
@@ -67,6 +74,8 @@ class Worker:
         self.workflow = workflow
         self.rules_path = rules_path
         self.stop_event = threading.Event()
+        self.models_dir = models_dir
+        self._models_stamp = self._manifest_stamp()
         if bundle is not None:
             manifest = getattr(bundle, "manifest", None) or {}
             store.register_model_version(db, bundle.version, manifest)
@@ -107,6 +116,46 @@ class Worker:
         if position is not None and hasattr(source, "acknowledge"):
             source.acknowledge(position)
 
+    def _manifest_stamp(self):
+        if self.models_dir is None:
+            return None
+        from .nlp.bundle import MANIFEST_NAME
+
+        try:
+            st = (Path(self.models_dir) / MANIFEST_NAME).stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def reload_models(self, stats: PollStats) -> bool:
+        """Switch to the bundle saved in models_dir when it has changed since it was last looked at
+        and is another version; True when it switched. A refused bundle is reported in
+        stats.warnings (once per change) and the models in use stay."""
+        if self.models_dir is None or self.bundle is None:
+            return False
+        stamp = self._manifest_stamp()
+        if stamp is None or stamp == self._models_stamp:
+            return False
+        self._models_stamp = stamp
+        from .errors import ModelError
+        from .nlp.bundle import load
+
+        try:
+            bundle = load(self.models_dir)
+        except ModelError as exc:
+            message = (f"the models saved in {self.models_dir} were not loaded, still scoring with "
+                       f"{self.bundle.version}: {exc}")
+            log.warning(message)
+            stats.warnings.append(message)
+            return False
+        if bundle.version == self.bundle.version:
+            return False
+        self.bundle = bundle
+        store.register_model_version(self.db, bundle.version, getattr(bundle, "manifest", None) or {})
+        log.info("now scoring with models %s from %s", bundle.version, self.models_dir)
+        stats.model = bundle.version
+        return True
+
     def _score(self, stats: PollStats) -> None:
         if self.bundle is None:
             return
@@ -120,6 +169,7 @@ class Worker:
                 break
             self.poll_source(source, stats)
         if not self.stop_event.is_set():
+            self.reload_models(stats)
             self._score(stats)
         if self.workflow and not self.stop_event.is_set():
             self._workflow(stats)

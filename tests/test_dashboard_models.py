@@ -81,7 +81,7 @@ def _metric(at, label: str) -> str:
 
 
 def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
-    path, ids, _, _ = judged
+    _, ids, _, _ = judged
     at = _page()
     assert not at.error, [e.value for e in at.error]
     assert any(MANIFEST["version"] in c and "2026-11-20 16:00" in c for c in _shown(at.caption))
@@ -104,7 +104,7 @@ def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
 
 
 def test_offline_evaluation_shows_the_cards_figures_beside_the_baseline(judged):
-    path, ids, _, cards_dir = judged
+    cards_dir = judged[3]
     result = {"setup": {"train_fraction": 0.8,
                         "train": {"ced": {"items": 1896, "rumours": 720, "from": "2010-12-02", "to": "2013-01-21"}},
                         "test": {"ced": {"items": 474, "rumours": 316, "from": "2013-01-21", "to": "2013-04-17"}}},
@@ -139,7 +139,7 @@ def test_without_verdicts_or_models_the_page_says_what_to_do(tmp_path, monkeypat
 
 
 def test_a_broken_manifest_is_named_and_the_other_sections_still_show(judged):
-    path, ids, models_dir, _ = judged
+    models_dir = judged[2]
     (models_dir / "manifest.json").write_text("{not json", encoding="utf-8")
     at = _page()
     assert any("manifest.json: unreadable" in e and "rumourwatch train" in e for e in _shown(at.error))

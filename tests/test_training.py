@@ -13,6 +13,7 @@ from rumourwatch.nlp.rumour import RumourConfig
 from rumourwatch.records import Doc
 from rumourwatch.records import date_in_post_year
 from training.datasets import RUMOUR_FILES, load_rumour_set, time_split
+from workflow_helpers import many_verdicts
 
 # Small and fast: fewer hashed columns and decision-time copies than production.
 SMALL = RumourConfig(n_features=1 << 17, cuts=(0.0, None))
@@ -49,7 +50,7 @@ def evaluation(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("cards")
     db = out / "verdicts.db"
-    _many_verdicts(db, 15)
+    many_verdicts(db, 15)
     return out, evaluate(load_settings(data_dir=str(DATA_DIR)), out, config=SMALL, echo=lambda *_: None,
                          verdicts_db=db)
 
@@ -103,25 +104,6 @@ def _verdict_store(path):
         experts.record_verdict(db, ids[k], verdict, "核实结果", "monitor", now)
     db.conn.close()
     return ids
-
-
-def _many_verdicts(path, n):
-    """n fictional items judged alternately rumour / not a rumour, one an hour."""
-    from datetime import UTC, datetime, timedelta
-
-    from rumourwatch import experts, ingest, store
-
-    t0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
-    db = store.open_db(path)
-    for k in range(n):
-        at = t0 + timedelta(hours=k)
-        text = f"网传第{k}种偏方能根治糖尿病，速转" if k % 2 else f"第{k}期健康讲座将于周末在社区医院举行"
-        with store.transaction(db):
-            ingest.ingest_item(db, {"id": f"m{k}", "text": text, "date": at.isoformat()}, "test", at)
-        item_id = db.execute("SELECT id FROM items WHERE external_id = ?", [f"m{k}"]).fetchone()[0]
-        experts.record_verdict(db, item_id, "rumour" if k % 2 else "not_rumour", "核实结果", "monitor",
-                               t0 + timedelta(days=2))
-    db.conn.close()
 
 
 def test_verdicts_become_labels_the_latest_one_counts_and_unverifiable_teaches_nothing(tmp_path):

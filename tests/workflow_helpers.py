@@ -84,3 +84,22 @@ def seed_workflow_db(path, now: datetime) -> dict:
     alert_ids = evaluate_alerts(db, now, rules())
     db.conn.close()
     return {"experts": ids, "alerts": alert_ids, "copies": copies}
+
+
+def many_verdicts(path, n: int) -> None:
+    """n fictional items judged alternately rumour / not a rumour, one an hour from 2026-10-01."""
+    from datetime import UTC, timedelta
+
+    from rumourwatch import experts
+
+    t0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    db = store.open_db(path)
+    for k in range(n):
+        at = t0 + timedelta(hours=k)
+        text = f"网传第{k}种偏方能根治糖尿病，速转" if k % 2 else f"第{k}期健康讲座将于周末在社区医院举行"
+        with store.transaction(db):
+            ingest.ingest_item(db, {"id": f"m{k}", "text": text, "date": at.isoformat()}, "test", at)
+        item_id = db.execute("SELECT id FROM items WHERE external_id = ?", [f"m{k}"]).fetchone()[0]
+        experts.record_verdict(db, item_id, "rumour" if k % 2 else "not_rumour", "核实结果", "monitor",
+                               t0 + timedelta(days=2))
+    db.conn.close()

@@ -9,12 +9,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
+from rumourwatch import retrain
 from rumourwatch.errors import ConfigError
 
-require_role("analyst", "admin")
+user = require_role("analyst", "admin")
 st.title(t("models.title"))
 
 try:
@@ -173,6 +175,120 @@ def live_agreement() -> None:
         ui.open_item(int(frame.iloc[picked[0]][t("col.id")]))
 
 
+def slice_f1(manifest: dict) -> dict:
+    return ((manifest or {}).get("metrics") or {}).get("rumour_calibration_slice") or {}
+
+
+def comparison(in_use: dict, candidate: dict) -> pd.DataFrame:
+    """The two manifests side by side: version, threshold, training items per set and the
+    calibration-slice macro-F1 per set and decision time."""
+    rows = [(t("models.retrain.row.version"), in_use.get("version", "—"), candidate.get("version", "—")),
+            (t("models.retrain.row.threshold"), num(in_use.get("threshold"), 2), num(candidate.get("threshold"), 2))]
+    counts_a, counts_b = in_use.get("training_counts") or {}, candidate.get("training_counts") or {}
+    for name in dict.fromkeys([*counts_a, *counts_b]):
+        rows.append((t("models.retrain.row.items", set=set_name(name)),
+                     f"{(counts_a.get(name) or {}).get('items', 0):,}", f"{(counts_b.get(name) or {}).get('items', 0):,}"))
+    f1_a, f1_b = slice_f1(in_use), slice_f1(candidate)
+    for key in dict.fromkeys([*f1_a, *f1_b]):
+        name, _, hours = key.partition("@")
+        if hours == "all":
+            continue
+        rows.append((t("models.retrain.row.slice", set=set_name(name), hours=t(f"models.hours.{hours}")
+                       if f"models.hours.{hours}" in _HOUR_KEYS else hours),
+                     num((f1_a.get(key) or {}).get("macro_f1")), num((f1_b.get(key) or {}).get("macro_f1"))))
+    return pd.DataFrame(rows, columns=[t("models.retrain.row"), t("models.retrain.in_use"),
+                                       t("models.retrain.candidate")])
+
+
+_HOUR_KEYS = {f"models.hours.{h}" for h in HOURS}
+
+
+def act(action: str, fn, *args, **details) -> dict | None:
+    """Run a retraining step; record it in the audit log; a step that cannot be taken says why."""
+    try:
+        result = fn(*args)
+    except retrain.RetrainError as exc:
+        st.error(ui.escape_md(exc))
+        return None
+    data.audit_model_action(path, user["username"], action, {**details, **(result if isinstance(result, dict)
+                                                                             else {})})
+    return result if isinstance(result, dict) else {}
+
+
+@st.fragment(run_every=5)
+def running_job(job: dict, log: str) -> None:
+    state = retrain.status(models_dir)
+    if state["state"] != "running":
+        st.rerun()  # finished: the whole section redraws with the outcome
+    st.info(t("models.retrain.running", actor=ui.escape_md(job.get("actor")), at=data.to_china(job.get("started_at")),
+              n=job.get("verdicts", 0)), icon=":material/hourglass_top:")
+    if state["log"]:
+        st.caption(t("models.retrain.log", n=retrain.LOG_TAIL_LINES))
+        st.code(state["log"], language=None)
+
+
+def retraining() -> None:
+    st.subheader(t("models.retrain"))
+    st.caption(t("models.retrain.caption"))
+    if not dashboard_auth.can("models.train", user):
+        st.info(t("models.retrain.forbidden"))
+        return
+    state = retrain.status(models_dir)
+    job = state["job"] or {}
+    if state["state"] == "running":
+        running_job(job, state["log"])
+        return
+    if state["state"] == "failed":
+        st.error(t("models.retrain.failed", error=ui.escape_md(state["error"])))
+        if state["log"]:
+            with st.expander(t("models.retrain.log", n=retrain.LOG_TAIL_LINES)):
+                st.code(state["log"], language=None)
+    elif state["state"] == "ready":
+        manifest = state["manifest"]
+        st.success(t("models.retrain.ready", version=ui.escape_md(manifest.get("version")),
+                     actor=ui.escape_md(job.get("actor")), at=data.to_china(job.get("started_at"))))
+        st.markdown(f"**{t('models.retrain.compare')}**")
+        table = comparison(data.read_json_file(models_dir / "manifest.json") or {}, manifest)
+        st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 2,
+                     column_config={t("models.retrain.row"): st.column_config.TextColumn(width="medium")})
+        st.caption(t("models.retrain.compare.caption"))
+        with st.container(horizontal=True):
+            if st.button(t("models.retrain.promote"), type="primary", help=t("models.retrain.promote.help")):
+                done = act("model.promote", retrain.promote, models_dir, user["username"])
+                if done is not None:
+                    st.success(t("models.retrain.promoted", version=ui.escape_md(done["version"]),
+                                 replaced=ui.escape_md(done["replaced"] or t("unknown"))))
+                    return
+            if st.button(t("models.retrain.discard")):
+                act("model.discard", retrain.discard, models_dir, version=manifest.get("version"))
+                st.success(t("models.retrain.discarded"))
+                st.rerun()
+        return
+    elif state["state"] == "promoted":
+        st.success(t("models.retrain.was_promoted", version=ui.escape_md(job.get("version")),
+                     at=data.to_china(job.get("promoted_at")), actor=ui.escape_md(job.get("promoted_by"))))
+
+    check = data.verdict_check(path) if data.database_exists(path) else None
+    n, rumours = (check or {}).get("judged", 0), (check or {}).get("judged_rumours", 0)
+    st.caption(t("models.retrain.available", n=n, rumours=rumours))
+    too_few = n < retrain.MIN_VERDICTS_TO_TRAIN
+    if too_few:
+        st.caption(t("models.retrain.too_few", minimum=retrain.MIN_VERDICTS_TO_TRAIN, n=n))
+    if st.button(t("models.retrain.start"), disabled=too_few, type="primary"):
+        started = act("model.retrain", retrain.start, models_dir, path, user["username"], n)
+        if started is not None:
+            st.success(t("models.retrain.started"))
+            st.rerun()
+    previous = data.read_json_file(retrain.previous_dir(models_dir) / "manifest.json")
+    if previous:
+        label = t("models.retrain.rollback", version=previous.get("version", t("unknown")))
+        if st.button(label, help=t("models.retrain.rollback.help")):
+            done = act("model.rollback", retrain.rollback, models_dir)
+            if done is not None:
+                st.success(t("models.retrain.rolled_back", version=ui.escape_md(done["version"]),
+                             replaced=ui.escape_md(done["replaced"] or t("unknown"))))
+
+
 def offline_evaluation() -> None:
     st.subheader(t("models.offline"))
     result_file = cards_dir / "rumour_eval.json"
@@ -238,7 +354,7 @@ def versions() -> None:
     } for r in rows]), hide_index=True, width="stretch")
 
 
-for section in (current_model, live_agreement, offline_evaluation, versions):
+for section in (current_model, live_agreement, retraining, offline_evaluation, versions):
     with ui.friendly_errors():  # a section that cannot be read says why; the others still show
         try:
             section()

@@ -169,8 +169,10 @@ def _refuse(what: str, retrainable: bool = False) -> ModelError:
     return ModelError(f"{what}; run `{TRAIN_COMMAND}` to train and save the models", retrainable)
 
 
-def load(models_dir: str | Path) -> ModelBundle:
-    """The bundle saved in `models_dir`, after checking it against its manifest (ModelError if not)."""
+def check(models_dir: str | Path) -> dict:
+    """The manifest of the bundle saved in `models_dir` once the artifact is checked against it
+    (present, same sha256, same scikit-learn); ModelError saying what is wrong otherwise. Cheap next
+    to `load`: nothing is unpickled."""
     models_dir = Path(models_dir)
     manifest_path = models_dir / MANIFEST_NAME
     artifact_path = models_dir / ARTIFACT_NAME
@@ -199,6 +201,13 @@ def load(models_dir: str | Path) -> ModelBundle:
     if trained_with != sklearn.__version__:
         raise _refuse(f"model artifact {artifact_path} was trained with scikit-learn {trained_with}, "
                       f"this environment has {sklearn.__version__}")
+    return manifest
+
+
+def load(models_dir: str | Path) -> ModelBundle:
+    """The bundle saved in `models_dir`, after checking it against its manifest (ModelError if not)."""
+    manifest = check(models_dir)
+    artifact_path = Path(models_dir) / ARTIFACT_NAME
     try:
         with open(artifact_path, "rb") as fh:
             components = pickle.load(fh)
