@@ -493,6 +493,32 @@ def audit_model_action(path: str, actor: str, action: str, details: dict) -> Non
     workflow(path, record)
 
 
+# --- hand labels (the analysts' 数据标注 page) ------------------------------------------------
+
+def _labels_version(db) -> tuple:
+    return tuple(db.execute("SELECT max(id), count(*) FROM labels").fetchone())
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=16, show_spinner=False)
+def _labels(path: str, version: tuple) -> list[dict]:
+    return _run(path, store.latest_labels)
+
+
+def labels(path: str) -> list[dict] | None:
+    """Each labelled item's latest label; None when the store has no labels table yet (the worker
+    creates it when it next starts)."""
+    if not _run(path, store.has_tables, "labels"):
+        return None
+    return _labels(path, _run(path, _labels_version))
+
+
+def label_queue(path: str, sample: str, skip: tuple[int, ...] = (), only: int | None = None) -> dict | None:
+    """The next item to label by `sample`, or item `only` while it is still unlabelled (not cached:
+    it changes with every label)."""
+    rows = _run(path, store.label_queue, sample, 1, skip, only)
+    return rows[0] if rows else None
+
+
 # --- formatting helpers (pure) ------------------------------------------------------------
 
 def to_china(value, fmt: str = "%Y-%m-%d %H:%M") -> str | None:

@@ -40,6 +40,7 @@ PAGES = {
     ],
     t("nav.section.analysis"): [
         st.Page("app_pages/models.py", title=t("page.models"), icon=":material/model_training:", url_path="models"),
+        st.Page("app_pages/labels.py", title=t("page.labels"), icon=":material/label:", url_path="labels"),
     ],
     t("nav.section.reports"): [
         st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),

@@ -40,6 +40,17 @@ def friendly_errors():
         st.error(t("error.store", detail=exc))
 
 
+def page_settings():
+    """The settings for a page; a bad RUMOURWATCH_* setting is shown as a clear error and the page stops."""
+    from dashboard import data
+
+    try:
+        return data.settings()
+    except ConfigError as exc:
+        st.error(t("error.config", detail=exc))
+        st.stop()
+
+
 def polarity_label(value) -> str:
     return t(f"polarity.{value}") if value in ("positive", "neutral", "negative") else t("not_scored")
 

@@ -220,7 +220,8 @@ def rejects(ctx, limit, as_json):
                                             "copies), for a fast check; not for production.")
 @click.option("--verdicts", "verdicts_db", type=click.Path(dir_okay=False),
               help="Also learn from the items of this rumourwatch database that monitors and experts "
-                   "gave a verdict (rumour / not a rumour; the latest verdict on an item counts).")
+                   "gave a verdict (rumour / not a rumour; the latest verdict on an item counts), and the "
+                   "health relevance / topic labels analysts made there on the 数据标注 page.")
 @click.pass_context
 @friendly_errors
 def train(ctx, quick, verdicts_db):

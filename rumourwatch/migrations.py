@@ -382,4 +382,24 @@ CREATE INDEX idx_report_log_period ON report_log (kind, period);
 CREATE INDEX idx_items_stale_reactions ON items (id) WHERE reaction_count > coalesce(scored_reactions, 0);
 CREATE INDEX idx_items_model_version ON items (model_version) WHERE model_version IS NOT NULL;
 """),
+    # Analysts' hand labels of health relevance and Healthy China topic (the 数据标注 page); the
+    # latest label on an item counts. What the model said when the label was given is kept beside
+    # it, so its agreement can be measured without re-scoring; `sample` says how the item was picked
+    # (only a random sample measures the model without bias).
+    ("0007_labels", """
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    health_related INTEGER NOT NULL CHECK (health_related IN (0, 1)),
+    topic TEXT NOT NULL,
+    note TEXT,
+    sample TEXT NOT NULL CHECK (sample IN ('random', 'uncertain', 'recent', 'item')),
+    labelled_by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    predicted_health REAL,
+    predicted_topic TEXT,
+    model_version TEXT
+);
+CREATE INDEX idx_labels_item ON labels (item_id, at);
+"""),
 ]

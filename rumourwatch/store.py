@@ -1217,6 +1217,45 @@ def verdict_scores(db) -> list[dict]:
         ORDER BY v.at, v.id""")
 
 
+def insert_label(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO labels ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def latest_labels(db) -> list[dict]:
+    """Each labelled item's latest label, with the item's platform and external id; oldest first."""
+    return _rows(db, """
+        SELECT l.*, i.platform, i.external_id FROM labels l JOIN items i ON i.id = l.item_id
+        WHERE l.id = (SELECT l2.id FROM labels l2 WHERE l2.item_id = l.item_id ORDER BY l2.at DESC, l2.id DESC
+                      LIMIT 1)
+        ORDER BY l.at, l.id""")
+
+
+def label_queue(db, sample: str, limit: int = 1, skip: Iterable[int] = (), only: int | None = None) -> list[dict]:
+    """Scored items nobody has labelled yet, for the 数据标注 page: 'uncertain' = health probability
+    nearest 0.5 first, 'random' = a uniform random sample, 'recent' = newest first. `skip` leaves out
+    items passed over in this session; `only` asks for one item (none when it has been labelled)."""
+    order = {"uncertain": "abs(s.health_probability - 0.5), i.id", "random": "random()",
+             "recent": "i.published_at DESC, i.id DESC"}
+    if sample not in order:
+        raise ValueError(f"sample must be one of {sorted(order)}, got {sample!r}")
+    skip = [int(x) for x in skip]
+    clause = f" AND i.id NOT IN ({', '.join('?' for _ in skip)})" if skip else ""
+    if only is not None:
+        clause += " AND i.id = ?"
+        skip.append(int(only))
+    return _rows(db, f"""
+        SELECT i.id, i.platform, i.account, i.published_at, i.text, s.health_probability, i.topic,
+               i.model_version
+        FROM items i JOIN scores s ON s.item_id = i.id AND s.computed_at = i.scored_at
+                                   AND s.model_version = i.model_version
+        WHERE s.health_probability IS NOT NULL AND trim(i.text) != ''
+          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id){clause}
+        GROUP BY i.id ORDER BY {order[sample]} LIMIT ?""", [*skip, limit])
+
+
 def report_confirmed_by_account(db, end: str) -> list[dict]:
     """Items confirmed as rumours before `end`, one row per (account, item), with the time each was
     confirmed. As in the workflow, a verdict covers its whole cluster and the latest verdict counts;

@@ -57,7 +57,8 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
 
     `train_fraction` < 1 trains the rumour model on the earliest part of each set only (the rest
     stays unseen, e.g. for a demo replay); the manifest's `trained_until` says where it stops.
-    `verdicts_db` (a rumourwatch store) adds its items with a verdict to the rumour model's training.
+    `verdicts_db` (a rumourwatch store) adds its items with a verdict to the rumour model's training,
+    and the health relevance / topic labels analysts made in it to the relevance model's.
     """
     started = time.perf_counter()
     fitted, timings, missing = {}, {}, []
@@ -73,6 +74,9 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
         if name == "rumour":
             fitted[name] = module.fit(settings, config=rumour_config, train_fraction=train_fraction,
                                       verdicts_db=verdicts_db, echo=echo)
+        elif name == "relevance" and verdicts_db is not None:  # the analysts' labels in that store
+            fitted[name] = module.fit(settings, labels_db=verdicts_db)
+            echo(f"[train] relevance: {fitted[name].info.get('n_store_labels', 0)} labels from {verdicts_db}")
         else:
             fitted[name] = module.fit(settings)
         timings[name] = round(time.perf_counter() - t, 1)

@@ -299,8 +299,28 @@ def _fit_heads(X_hand, y_hand, t_hand, X_weak, y_weak, t_weak, weak_weight):
     return health, topic
 
 
-def _prepare(settings):
-    """Hand-label training part and weak examples, featurised (shared by fit and selection)."""
+def load_store_labels(db_path) -> tuple[list[HandLabel], list[str]]:
+    """The latest label on each item of a rumourwatch store (the 数据标注 page), as hand labels of
+    source "store" with the items' texts; none when the store has no labels table."""
+    from rumourwatch import store
+
+    db = store.open_db(db_path, read_only=True)
+    try:
+        if not store.has_tables(db, "labels"):
+            return [], []
+        rows = store.latest_labels(db)
+        texts = {r["id"]: r["text"] for r in db.query(
+            "SELECT id, text FROM items WHERE id IN (SELECT item_id FROM labels)")}
+    finally:
+        db.conn.close()
+    labels = [HandLabel("store", f"{r['platform']}:{r['external_id']}", bool(r["health_related"]), r["topic"],
+                        r["labelled_by"], r.get("note") or "") for r in rows]
+    return labels, [texts[r["item_id"]] for r in rows]
+
+
+def _prepare(settings, labels_db=None):
+    """Hand-label training part (plus every label made in the store `labels_db`) and weak examples,
+    featurised (shared by fit and selection)."""
     import numpy as np
 
     from rumourwatch.nlp.relevance import RelevanceFeatures
@@ -309,6 +329,9 @@ def _prepare(settings):
     train, _hold = split_hand_labels(labels)
     exclude = {(l.source, l.item_id) for l in labels}
     hand_texts = resolve_texts(settings, train)
+    if labels_db is not None:
+        store_labels, store_texts = load_store_labels(labels_db)
+        train, hand_texts = train + store_labels, hand_texts + store_texts
     features = RelevanceFeatures(medical_terms(settings))
     weak = weak_examples(settings, features, exclude)
     weak_texts = [w.text for w in weak]
@@ -358,19 +381,22 @@ def select_hyperparameters(settings) -> dict:
     return cv
 
 
-def fit(settings):
-    """The health relevance + topic model: hand labels (training part only) plus weak
-    supervision at WEAK_WEIGHT, topic blended with keyword rules at TOPIC_RULE_WEIGHT."""
+def fit(settings, labels_db=None):
+    """The health relevance + topic model: hand labels (training part only, plus the labels made in
+    the store `labels_db`) plus weak supervision at WEAK_WEIGHT, topic blended with keyword rules at
+    TOPIC_RULE_WEIGHT."""
     from rumourwatch.nlp.relevance import HealthRelevanceModel
 
-    d = _prepare(settings)
+    d = _prepare(settings, labels_db)
     health, topic = _fit_heads(d["X_hand"], d["y_hand"], d["t_hand"], d["X_weak"], d["y_weak"],
                                d["t_weak"], WEAK_WEIGHT)
     info = {
         "n_train": len(d["train"]), "n_weak": len(d["weak"]),
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
         "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
+        "n_store_labels": sum(1 for lab in d["train"] if lab.source == "store"),
         "trained_on": ["data/labels/health_topic.csv (training part)"]
+        + ([f"labels in {labels_db}"] if labels_db is not None else [])
         + sorted(SOURCE_FILES.values()) + [MEDICAL_LEXICON],
         "topic_classes": [str(c) for c in topic.classes_],
     }

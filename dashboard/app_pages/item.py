@@ -8,15 +8,11 @@ import streamlit as st
 from dashboard import data, ui
 from dashboard.auth import require_item_access
 from dashboard.strings import t
-from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.errors import RumourwatchError
 
 st.title(t("item.title"))
 
-try:
-    settings = data.settings()
-except ConfigError as exc:
-    st.error(t("error.config", detail=exc))
-    st.stop()
+settings = ui.page_settings()
 path = settings.db_path
 
 raw_id = st.query_params.get("item")

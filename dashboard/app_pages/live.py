@@ -10,7 +10,6 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.strings import t
-from rumourwatch.errors import ConfigError
 
 # `?item=ID` on the default page opens that item.
 _requested = data.parse_item_id(st.query_params.get("item"))
@@ -19,11 +18,7 @@ if _requested:
 
 st.title(t("live.title"))
 
-try:
-    settings = data.settings()
-except ConfigError as exc:
-    st.error(t("error.config", detail=exc))
-    st.stop()
+settings = ui.page_settings()
 path = settings.db_path
 
 # --- sidebar filters ------------------------------------------------------------------------

@@ -14,16 +14,11 @@ from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import retrain
-from rumourwatch.errors import ConfigError
 
 user = require_role("analyst", "admin")
 st.title(t("models.title"))
 
-try:
-    settings = data.settings()
-except ConfigError as exc:
-    st.error(t("error.config", detail=exc))
-    st.stop()
+settings = ui.page_settings()
 path, models_dir, cards_dir = settings.db_path, Path(settings.models_dir), Path(settings.cards_dir)
 st.caption(t("db_path", path=ui.escape_md(path)) + "；"
            + t("models.paths", models=ui.escape_md(models_dir), cards=ui.escape_md(cards_dir)))

@@ -13,18 +13,14 @@ from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import reports
-from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.errors import RumourwatchError
 
 require_role("leader", "admin", "analyst", "monitor")
 
 st.title(t("reports.title"))
 st.caption(t("reports.caption"))
 
-try:
-    settings = data.settings()
-except ConfigError as exc:
-    st.error(t("error.config", detail=exc))
-    st.stop()
+settings = ui.page_settings()
 path = settings.db_path
 if not data.database_exists(path):
     st.info(t("reports.no_database"))

@@ -5,15 +5,10 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.strings import t
-from rumourwatch.errors import ConfigError
 
 st.title(t("sources.title"))
 
-try:
-    settings = data.settings()
-except ConfigError as exc:
-    st.error(t("error.config", detail=exc))
-    st.stop()
+settings = ui.page_settings()
 path = settings.db_path
 st.caption(t("db_path", path=ui.escape_md(path)))
 
