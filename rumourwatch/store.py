@@ -1233,6 +1233,11 @@ def latest_labels(db) -> list[dict]:
         ORDER BY l.at, l.id""")
 
 
+def labels_for_item(db, item_id: int) -> list[dict]:
+    """An item's labels, oldest first (the last one counts)."""
+    return _rows(db, "SELECT * FROM labels WHERE item_id = ? ORDER BY at, id", [item_id])
+
+
 def label_queue(db, sample: str, limit: int = 1, skip: Iterable[int] = (), only: int | None = None) -> list[dict]:
     """Scored items nobody has labelled yet, for the 数据标注 page: 'uncertain' = health probability
     nearest 0.5 first, 'random' = a uniform random sample, 'recent' = newest first. `skip` leaves out

@@ -196,3 +196,36 @@ def test_a_retrained_relevance_model_learns_the_labels_made_in_the_store(tmp_pat
     assert model.info["n_store_labels"] == 8
     assert after["topic"] == "控烟" and before["topic"] != "控烟"
     assert after["health_probability"] > before["health_probability"]
+
+
+def _item_view(path, monkeypatch, username: str, item_id: int) -> AppTest:
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    at = AppTest.from_file(str(fx.ROOT / "dashboard" / "app_pages" / "item.py"), default_timeout=30)
+    login_for_test(at, username)
+    at.query_params["item"] = str(item_id)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_analyst_labels_an_item_from_its_item_view(labelled_store, monkeypatch):
+    path, ids = labelled_store
+    at = _item_view(path, monkeypatch, fx.ANALYST, ids[4])
+    assert any("该条目尚无人工标注" in c.value for c in at.caption)
+    next(r for r in at.radio if r.label == "是否与健康相关").set_value(True)
+    assert next(s for s in at.selectbox if s.label == "健康中国行动主题").value == "全民健身"  # the model's topic
+    next(b for b in at.button if b.label == "保存标注").click().run()
+    assert any("已保存标注" in s.value for s in at.success)
+    db = store.open_db(path, read_only=True)
+    [row] = store.labels_for_item(db, ids[4])
+    db.conn.close()
+    assert (row["health_related"], row["topic"], row["sample"]) == (1, "全民健身", "item")
+    at.run()
+    assert any("当前标注：是，主题 全民健身" in c.value for c in at.caption)
+
+
+def test_monitors_see_no_label_form_in_the_item_view(labelled_store, monkeypatch):
+    path, ids = labelled_store
+    at = _item_view(path, monkeypatch, fx.MONITOR, ids[4])
+    assert at.text  # the item is shown
+    assert not [b for b in at.button if b.label == "保存标注"]

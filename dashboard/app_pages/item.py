@@ -5,9 +5,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_item_access
+from dashboard.labelling import label_form
 from dashboard.strings import t
+from rumourwatch import store
 from rumourwatch.errors import RumourwatchError
 
 st.title(t("item.title"))
@@ -129,6 +132,24 @@ def show_item(item: dict) -> None:
         show_debunks(item["id"])
     with tabs[4]:
         show_cluster(item)
+    if dashboard_auth.can("labels.manage"):
+        show_labelling(item)
+
+
+def show_labelling(item: dict) -> None:
+    """Analysts label the item's health relevance and topic here too (as on the 数据标注 page)."""
+    with st.expander(t("item.labels")):
+        # the read-write connection brings the schema up to date (the labels table) when it opens
+        history = data.workflow(path, store.labels_for_item, item["id"])
+        if history:
+            last = history[-1]
+            st.caption(t("item.labels.current", health=ui.yes_no(last["health_related"]),
+                         topic=ui.escape_md(last["topic"]), by=ui.escape_md(last["labelled_by"]),
+                         at=data.to_china(last["at"])))
+        else:
+            st.caption(t("item.labels.none"))
+        if label_form(path, item["id"], dashboard_auth.current_user(), "item", item.get("topic")) == "saved":
+            st.success(t("item.labels.saved"))
 
 
 _FLAG_KEYS = {"flag.missing_author", "flag.missing_time", "flag.missing_source", "flag.future_time",

@@ -7,11 +7,10 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.auth import require_permission
+from dashboard.labelling import label_form
 from dashboard.strings import t
 from rumourwatch import labels as hand_labels
 from rumourwatch import store
-from rumourwatch.alerts import WorkflowError
-from rumourwatch.nlp.topics import TOPICS
 
 user = require_permission("labels.manage")
 st.title(t("labels.title"))
@@ -52,31 +51,13 @@ def labelling() -> None:
         st.text(item["text"])  # scraped text: never Markdown
     st.caption(t("labels.model_says", p=f"{item['health_probability']:.2f}",
                  topic=ui.escape_md(item.get("topic") or t("unknown"))))
-    with st.form(f"label_{item['id']}", clear_on_submit=True):
-        related = st.radio(t("labels.health"), (True, False), horizontal=True, index=None,
-                           format_func=lambda v: t("labels.health.yes") if v else t("labels.health.no"))
-        guess = item.get("topic") if item.get("topic") in TOPICS else None
-        topic = st.selectbox(t("labels.topic"), TOPICS, index=TOPICS.index(guess) if guess else None,
-                             help=t("labels.topic.help"))
-        note = st.text_input(t("labels.note"), max_chars=200)
-        with st.container(horizontal=True):
-            save = st.form_submit_button(t("labels.save"), type="primary")
-            skip = st.form_submit_button(t("labels.skip"))
-    if skip:
+    outcome = label_form(path, item["id"], user, sample, suggested_topic=item.get("topic"),
+                         save_label=t("labels.save"), skip_label=t("labels.skip"))
+    if outcome == "skip":
         st.session_state[SKIPPED] = (*skipped, item["id"])
-        st.session_state[CURRENT] = None
-        st.rerun()
-    if save:
-        if related is None or (related and topic is None):
-            st.error(t("labels.need_health") if related is None else t("labels.need_topic"))
-            return
-        try:
-            data.workflow(path, hand_labels.record_label, item["id"], related, topic if related else None,
-                          user["username"], data.now_utc(), sample=sample, note=note)
-        except WorkflowError as exc:
-            st.error(ui.escape_md(exc))
-            return
+    elif outcome == "saved":
         st.session_state["labels_saved"] = item["id"]
+    if outcome:
         st.session_state[CURRENT] = None
         st.rerun()
 
@@ -110,10 +91,7 @@ def progress() -> None:
 
 
 with ui.friendly_errors():
-    # the read-write connection brings the schema up to date (the labels table) when it opens
-    if not data.workflow(path, store.has_tables, "labels"):
-        st.info(t("labels.no_table"))
-        st.stop()
+    data.workflow(path, store.has_tables, "labels")  # opening read-write brings the schema up to date
     saved = st.session_state.pop("labels_saved", None)
     if saved is not None:
         st.success(t("labels.saved", id=saved))
