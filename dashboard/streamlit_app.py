@@ -53,6 +53,7 @@ PAGES = {
 
 # Login first; the navigation then lists only the pages the user's role may open (rumourwatch/auth.py).
 user = dashboard_auth.require_login(PAGES)
-page = st.navigation(dashboard_auth.pages_for(user, PAGES))
+# expanded: an admin sees every page (13); collapsed, the menu would hide the last ones behind "View more"
+page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
 page.run()
