@@ -628,6 +628,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.retrain.row.version": "版本",
         "models.retrain.row.threshold": "预警阈值",
         "models.retrain.row.items": "训练条目：{set}",
+        "models.retrain.row.store_labels": "健康相关 / 主题模型：本库人工标注",
         "models.retrain.row.slice": "校准切片宏 F1：{set} @ {hours}",
         "models.retrain.promote": "启用候选模型",
         "models.retrain.promote.help": "候选模型替换当前模型；当前模型移入 previous/，可随时恢复",

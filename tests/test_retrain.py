@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from workflow_helpers import many_verdicts
 
 from dashboard.auth import login_for_test
-from rumourwatch import auth, retrain, store
+from rumourwatch import auth, labels, retrain, store
 from rumourwatch.nlp.bundle import ARTIFACT_NAME, MANIFEST_NAME, ModelBundle
 from rumourwatch.worker import Worker
 from tests.conftest import DATA_DIR
@@ -61,6 +61,10 @@ def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("retrain")
     db_path, models_dir = tmp / "rw.db", tmp / "models"
     _judged_store(db_path, 12)
+    db = store.open_db(db_path)  # and two health / topic labels an analyst made in the store
+    for item_id, related, topic in ((1, False, None), (2, True, "糖尿病防治")):
+        labels.record_label(db, item_id, related, topic, "analyst1", T0 + timedelta(days=2))
+    db.conn.close()
     in_use = _placeholder_bundle(models_dir)
     old_env = os.environ.get("RUMOURWATCH_DATA_DIR")
     os.environ["RUMOURWATCH_DATA_DIR"] = str(DATA_DIR)  # the job inherits the environment
@@ -85,6 +89,7 @@ def test_the_job_trains_a_candidate_on_the_verdicts_beside_the_models_in_use(tra
     assert state["state"] == "ready", (state["error"], state["log"])
     manifest = state["manifest"]
     assert manifest["training_counts"]["verdicts"] == {"items": 12, "rumours": 6}
+    assert manifest["store_labels"] == 2  # the relevance model learnt the analysts' labels too
     assert manifest["train_fraction"] == 1.0  # as the models in use
     assert "verdicts: 12 items (6 rumours)" in (retrain.candidate_dir(trained["models"]) / retrain.LOG_FILE).read_text()
     job = trained["job"]
@@ -196,6 +201,7 @@ def test_analyst_compares_the_candidate_and_puts_it_in_use_on_the_page(trained, 
     rows = {r["项目"]: (r["当前模型"], r["候选模型"]) for r in table.to_dict("records")}
     assert rows["版本"] == (in_use, candidate)
     assert rows["训练条目：人工核定"] == ("0", "12")
+    assert rows["健康相关 / 主题模型：本库人工标注"] == ("0", "2")
 
     next(b for b in at.button if b.label == "启用候选模型").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -183,6 +183,8 @@ def comparison(in_use: dict, candidate: dict) -> pd.DataFrame:
     for name in dict.fromkeys([*counts_a, *counts_b]):
         rows.append((t("models.retrain.row.items", set=set_name(name)),
                      f"{(counts_a.get(name) or {}).get('items', 0):,}", f"{(counts_b.get(name) or {}).get('items', 0):,}"))
+    rows.append((t("models.retrain.row.store_labels"), f"{in_use.get('store_labels') or 0:,}",
+                 f"{candidate.get('store_labels') or 0:,}"))
     f1_a, f1_b = slice_f1(in_use), slice_f1(candidate)
     for key in dict.fromkeys([*f1_a, *f1_b]):
         name, _, hours = key.partition("@")
