@@ -544,7 +544,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "评分对照，即监测员核定时看到的评分；核定之后的评分不计。核定多针对已预警的条目，"
                                 "所以召回率只反映被核定的条目，不代表全部信息流。"),
         "models.live.none": ("尚无确认谣言 / 非谣言的核定。监测员在预警页或条目详情中记录核定后，这里会显示模型预警"
-                             "与核定的一致程度；有了足够核定，可用 rumourwatch train --verdicts 重新训练。"),
+                             "与核定的一致程度；有了至少 10 条核定，即可在下方用它们重新训练。"),
         "models.live.no_table": "该数据库尚未建立处置流程的数据表（核定），无法对照。",
         "models.live.unscored": "另有 {n} 条核定在核定前尚未评分，未计入。",
         "models.live.metric.judged": "已核定条目",
@@ -590,7 +590,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.offline": "按时间切分的离线评估（模型卡）",
         "models.offline.caption": ("每个数据集按发布时间排序，较早 {train_pct}% 训练、较晚 {test_pct}% 测试，"
                                    "在发布后 0 / 1 / 6 / 24 小时的转发评论上评分，并与朴素基线（字符 n-gram TF-IDF + "
-                                   "逻辑回归，仅用正文）对照。结果文件更新于 {at}。"),
+                                   "逻辑回归，仅用正文）对照。"),
+        "models.offline.when": "评估完成于 {at}（北京时间）。",
         "models.offline.none": "尚无离线评估结果（{path}）：运行 rumourwatch evaluate 生成后刷新本页。",
         "models.offline.windows": "训练 / 测试时间范围",
         "models.col.hours": "决策时间",

@@ -105,7 +105,7 @@ def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
 
 def test_offline_evaluation_shows_the_cards_figures_beside_the_baseline(judged):
     cards_dir = judged[3]
-    result = {"setup": {"train_fraction": 0.8,
+    result = {"evaluated_at": "2026-11-30T11:06:00Z", "setup": {"train_fraction": 0.8,
                         "train": {"ced": {"items": 1896, "rumours": 720, "from": "2010-12-02", "to": "2013-01-21"}},
                         "test": {"ced": {"items": 474, "rumours": 316, "from": "2013-01-21", "to": "2013-04-17"}}},
               "results": {"model": {"ced": {"0h": {"n": 474, "macro_f1": 0.886, "precision": 0.941, "recall": 0.902,
@@ -119,7 +119,8 @@ def test_offline_evaluation_shows_the_cards_figures_beside_the_baseline(judged):
     table = next(df.value for df in at.dataframe if "基线宏 F1" in df.value.columns)
     assert table.values.tolist()[1][:4] == ["CED 微博谣言", "1 小时", 474, "0.910"]
     assert list(table["基线宏 F1"]) == ["0.609", "0.609"]
-    assert any("较早 80% 训练、较晚 20% 测试" in c.value for c in at.caption)
+    assert any("较早 80% 训练、较晚 20% 测试" in c.value and "评估完成于 2026-11-30 19:06" in c.value
+               for c in at.caption)
     assert any("Limits: community, not claim." in m.value for m in at.markdown)
 
 

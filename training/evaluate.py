@@ -141,6 +141,7 @@ def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: f
     model.rumour_probability(all_docs)
     cpu = max(time.process_time() - t, 1e-9)
     out = {
+        "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "setup": {
             "train_fraction": train_fraction, "decision_hours": list(DECISION_HOURS),
             "train": {n: {"items": len(v), "rumours": sum(i.label for i in v),

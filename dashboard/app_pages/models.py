@@ -2,7 +2,6 @@
 verdicts monitors and experts recorded, the time-ordered evaluation of the model card, and the model
 versions the worker has scored with."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import altair as alt
@@ -295,9 +294,8 @@ def offline_evaluation() -> None:
         return
     setup = out.get("setup") or {}
     fraction = float(setup.get("train_fraction") or 0.8)
-    written = datetime.fromtimestamp(result_file.stat().st_mtime, UTC)
-    st.caption(t("models.offline.caption", train_pct=round(fraction * 100), test_pct=round((1 - fraction) * 100),
-                 at=data.to_china(written)))
+    st.caption(t("models.offline.caption", train_pct=round(fraction * 100), test_pct=round((1 - fraction) * 100))
+               + (t("models.offline.when", at=data.to_china(out["evaluated_at"])) if out.get("evaluated_at") else ""))
     model, baseline = (out.get("results") or {}).get("model") or {}, (out.get("results") or {}).get("baseline") or {}
     rows = []
     for name, by_hours in model.items():
