@@ -1190,9 +1190,15 @@ def report_experts(db, region: str | None = None) -> list[dict]:
 
 
 def report_verdicts(db, start: str, end: str) -> list[dict]:
-    """Each item's latest verdict recorded in [start, end), with the item's current rumour score."""
+    """Each item's latest verdict recorded in [start, end), with the rumour score the monitor saw:
+    the item's last score before the verdict (its current score only when it had none then). A
+    score computed after the verdict, e.g. by a model retrained on that very verdict, would make the
+    flags look better than they were."""
     return _rows(db, """
-        SELECT v.item_id, v.verdict, v.at, v.actor, i.rumour_probability, i.platform, i.account
+        SELECT v.item_id, v.verdict, v.at, v.actor,
+               coalesce((SELECT s.rumour_probability FROM scores s WHERE s.item_id = v.item_id AND s.computed_at <= v.at
+                         ORDER BY s.computed_at DESC, s.id DESC LIMIT 1), i.rumour_probability) AS rumour_probability,
+               i.platform, i.account
         FROM verdicts v JOIN items i ON i.id = v.item_id
         WHERE v.id = (SELECT v2.id FROM verdicts v2 WHERE v2.item_id = v.item_id AND v2.at >= ? AND v2.at < ?
                       ORDER BY v2.at DESC, v2.id DESC LIMIT 1)

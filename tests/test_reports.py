@@ -14,6 +14,7 @@ import pytest
 import report_fixtures as fx
 from rumourwatch import reports, store
 from rumourwatch.opinion import opinion_line
+from rumourwatch.records import iso
 from rumourwatch.reports import Report, ReportError
 
 
@@ -162,6 +163,19 @@ def test_repeat_publishers_takedowns_and_model_health(full_db):
     # The next week adds nothing: the publisher was already added.
     nxt = reports.compute_weekly(db, "2026-W48", now=fx.NOW).section("publishers")
     assert nxt.data["added"] == []
+
+
+def test_model_health_counts_the_flag_the_monitor_saw_not_a_score_computed_after_the_verdict(full_db):
+    db, info = full_db
+    # salt1 was dismissed (非谣言) on Saturday 15:00; before that, the model in use had scored it 0.2,
+    # not flagged. Its current score (computed after the verdict) flags it: the report must count
+    # the flag as it was when the monitor judged, so salt1 is no longer a dismissed flag.
+    salt = info["ids"]["salt1"]
+    with store.transaction(db):
+        db.execute("INSERT INTO scores (item_id, model_version, computed_at, reactions_seen, rumour_probability, "
+                   "is_rumour) VALUES (?, 'fixture-0', ?, 0, 0.2, 0)", [salt, iso(fx._at(5, 10))])
+    model = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("model").data
+    assert (model["flagged"], model["confirmed"], model["dismissed"], model["precision"]) == (2, 2, 0, 100.0)
 
 
 def test_monthly_notice_ranks_units_and_flags_those_below_the_minimum(full_db):
