@@ -62,9 +62,21 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(tmp, path)
 
 
-def _alive(pid) -> bool:
+def _started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), to tell the job's process from
+    a later one that got the same pid (e.g. after a reboot); None where /proc is not there."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]  # field 22; the name in parentheses may hold spaces
+
+
+def _alive(pid, started: str | None = None) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
+    if started is not None and _started(pid) not in (None, started):
+        return False  # the pid now belongs to another process
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -101,7 +113,7 @@ def status(models_dir) -> dict:
     if job.get("promoted_at"):
         out["state"] = "promoted"
     elif result is None:
-        if _alive(job.get("pid")):
+        if _alive(job.get("pid"), job.get("process_started")):
             out["state"] = "running"
         else:
             out["state"], out["error"] = "failed", "the training process ended without a result (killed or crashed)"
@@ -153,7 +165,7 @@ def start(models_dir, db_path, actor: str, verdicts: int, quick: bool = False,
     with open(cand / LOG_FILE, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    job["pid"] = proc.pid
+    job["pid"], job["process_started"] = proc.pid, _started(proc.pid)
     _write_json(cand / JOB_FILE, job)
     return job
 

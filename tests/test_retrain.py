@@ -94,6 +94,7 @@ def test_the_job_trains_a_candidate_on_the_verdicts_beside_the_models_in_use(tra
     assert "verdicts: 12 items (6 rumours)" in (retrain.candidate_dir(trained["models"]) / retrain.LOG_FILE).read_text()
     job = trained["job"]
     assert (job["actor"], job["verdicts"], job["replaces"]) == ("analyst1", 12, trained["in_use"])
+    assert job["process_started"]  # so a later process with the same pid is not taken for the job
     # the models in use were not touched
     in_use = json.loads((trained["models"] / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert in_use["version"] == trained["in_use"]
@@ -164,6 +165,13 @@ def test_retraining_refuses_to_start_twice_or_on_too_few_verdicts_and_reports_a_
             retrain.start(models_dir, db_path, "analyst1", verdicts=12)
         with pytest.raises(retrain.RetrainError, match="still training"):
             retrain.discard(models_dir)
+        # after a reboot another process may hold the job's pid: told apart by its start time
+        job = json.loads((cand / retrain.JOB_FILE).read_text(encoding="utf-8"))
+        (cand / retrain.JOB_FILE).write_text(json.dumps(dict(job, process_started="1")), encoding="utf-8")
+        assert retrain.status(models_dir)["state"] == "failed"
+        (cand / retrain.JOB_FILE).write_text(json.dumps(dict(job, process_started=retrain._started(sleeper.pid))),
+                                             encoding="utf-8")
+        assert retrain.status(models_dir)["state"] == "running"
     finally:
         sleeper.kill()
         sleeper.wait()
