@@ -12,7 +12,9 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
+from dashboard.workflow_ui import label
 from rumourwatch import retrain
+from rumourwatch.nlp.bundle import MANIFEST_NAME
 
 user = require_role("analyst", "admin")
 st.title(t("models.title"))
@@ -34,16 +36,12 @@ def num(value, digits: int = 3) -> str:
 
 
 def set_name(name: str) -> str:
-    key = f"models.set.{name}"
-    return t(key) if key in _KNOWN_SETS else name
-
-
-_KNOWN_SETS = {f"models.set.{n}" for n in ("ced", "checked", "verdicts", "pooled")}
+    return label("models.set", name)  # a set without a Chinese name (a future one) keeps its own
 
 
 def current_model() -> None:
     st.subheader(t("models.current"))
-    manifest = data.read_json_file(models_dir / "manifest.json")
+    manifest = data.read_json_file(models_dir / MANIFEST_NAME)
     if manifest is None:
         st.warning(t("models.none", path=ui.escape_md(models_dir)))
         return
@@ -189,14 +187,10 @@ def comparison(in_use: dict, candidate: dict) -> pd.DataFrame:
         name, _, hours = key.partition("@")
         if hours == "all":
             continue
-        rows.append((t("models.retrain.row.slice", set=set_name(name), hours=t(f"models.hours.{hours}")
-                       if f"models.hours.{hours}" in _HOUR_KEYS else hours),
+        rows.append((t("models.retrain.row.slice", set=set_name(name), hours=label("models.hours", hours)),
                      num((f1_a.get(key) or {}).get("macro_f1")), num((f1_b.get(key) or {}).get("macro_f1"))))
     return pd.DataFrame(rows, columns=[t("models.retrain.row"), t("models.retrain.in_use"),
                                        t("models.retrain.candidate")])
-
-
-_HOUR_KEYS = {f"models.hours.{h}" for h in HOURS}
 
 
 def act(action: str, fn, *args, **details) -> dict | None:
@@ -206,13 +200,12 @@ def act(action: str, fn, *args, **details) -> dict | None:
     except retrain.RetrainError as exc:
         st.error(ui.escape_md(exc))
         return None
-    data.audit_model_action(path, user["username"], action, {**details, **(result if isinstance(result, dict)
-                                                                             else {})})
-    return result if isinstance(result, dict) else {}
+    data.audit_model_action(path, user["username"], action, {**details, **result})
+    return result
 
 
 @st.fragment(run_every=5)
-def running_job(job: dict, log: str) -> None:
+def running_job(job: dict) -> None:
     state = retrain.status(models_dir)
     if state["state"] != "running":
         st.rerun()  # finished: the whole section redraws with the outcome
@@ -232,7 +225,7 @@ def retraining() -> None:
     state = retrain.status(models_dir)
     job = state["job"] or {}
     if state["state"] == "running":
-        running_job(job, state["log"])
+        running_job(job)
         return
     if state["state"] == "failed":
         st.error(t("models.retrain.failed", error=ui.escape_md(state["error"])))
@@ -244,7 +237,7 @@ def retraining() -> None:
         st.success(t("models.retrain.ready", version=ui.escape_md(manifest.get("version")),
                      actor=ui.escape_md(job.get("actor")), at=data.to_china(job.get("started_at"))))
         st.markdown(f"**{t('models.retrain.compare')}**")
-        table = comparison(data.read_json_file(models_dir / "manifest.json") or {}, manifest)
+        table = comparison(data.read_json_file(models_dir / MANIFEST_NAME) or {}, manifest)
         st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 2,
                      column_config={t("models.retrain.row"): st.column_config.TextColumn(width="medium")})
         st.caption(t("models.retrain.compare.caption"))
@@ -275,7 +268,7 @@ def retraining() -> None:
         if started is not None:
             st.success(t("models.retrain.started"))
             st.rerun()
-    previous = data.read_json_file(retrain.previous_dir(models_dir) / "manifest.json")
+    previous = data.read_json_file(retrain.previous_dir(models_dir) / MANIFEST_NAME)
     if previous:
         label = t("models.retrain.rollback", version=previous.get("version", t("unknown")))
         if st.button(label, help=t("models.retrain.rollback.help")):
