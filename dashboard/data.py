@@ -308,19 +308,13 @@ def _bundle(models_dir: str, stamp):
     return ModelBundle.load(models_dir)
 
 
-def _manifest_stamp(models_dir: str):
-    try:
-        st_ = (Path(models_dir) / "manifest.json").stat()
-    except OSError:
-        return None
-    return (st_.st_mtime_ns, st_.st_size, st_.st_ino)
-
-
 def model_bundle(models_dir: str):
     """The trained bundle, or ModelsUnavailable saying why not (not cached, so training is picked up;
     keyed by the manifest file, so models put in use on the 模型与评估 page replace it at once)."""
     try:
-        return _bundle(models_dir, _manifest_stamp(models_dir))
+        from rumourwatch.nlp.bundle import manifest_stamp
+
+        return _bundle(models_dir, manifest_stamp(models_dir))
     except ImportError as exc:
         raise ModelsUnavailable(f"model code not installed: {exc}") from exc
     except (RumourwatchError, OSError, ValueError, AttributeError) as exc:

@@ -6,6 +6,7 @@ catches up on restart.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import ingest, score, store
-from .errors import RumourwatchError, SourceError, StoreError
+from .errors import ModelError, RumourwatchError, SourceError, StoreError
+from .nlp.bundle import MANIFEST_NAME, load, manifest_stamp
 
 log = logging.getLogger("rumourwatch.worker")
 
@@ -75,7 +77,7 @@ class Worker:
         self.rules_path = rules_path
         self.stop_event = threading.Event()
         self.models_dir = models_dir
-        self._models_stamp = self._manifest_stamp()
+        self._models_stamp = manifest_stamp(models_dir) if models_dir is not None else None
         if bundle is not None:
             manifest = getattr(bundle, "manifest", None) or {}
             store.register_model_version(db, bundle.version, manifest)
@@ -116,30 +118,22 @@ class Worker:
         if position is not None and hasattr(source, "acknowledge"):
             source.acknowledge(position)
 
-    def _manifest_stamp(self):
-        if self.models_dir is None:
-            return None
-        from .nlp.bundle import MANIFEST_NAME
-
-        try:
-            st = (Path(self.models_dir) / MANIFEST_NAME).stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
-
     def reload_models(self, stats: PollStats) -> bool:
         """Switch to the bundle saved in models_dir when it has changed since it was last looked at
         and is another version; True when it switched. A refused bundle is reported in
         stats.warnings (once per change) and the models in use stay."""
         if self.models_dir is None or self.bundle is None:
             return False
-        stamp = self._manifest_stamp()
+        stamp = manifest_stamp(self.models_dir)
         if stamp is None or stamp == self._models_stamp:
             return False
         self._models_stamp = stamp
-        from .errors import ModelError
-        from .nlp.bundle import load
-
+        try:  # the same version rewritten (e.g. copied back) is not worth unpickling again
+            if json.loads((Path(self.models_dir) / MANIFEST_NAME).read_text(encoding="utf-8")).get(
+                    "version") == self.bundle.version:
+                return False
+        except (OSError, ValueError, AttributeError):
+            pass  # load() below says what is wrong with it
         try:
             bundle = load(self.models_dir)
         except ModelError as exc:
@@ -147,8 +141,6 @@ class Worker:
                        f"{self.bundle.version}: {exc}")
             log.warning(message)
             stats.warnings.append(message)
-            return False
-        if bundle.version == self.bundle.version:
             return False
         self.bundle = bundle
         store.register_model_version(self.db, bundle.version, getattr(bundle, "manifest", None) or {})

@@ -169,6 +169,17 @@ def _refuse(what: str, retrainable: bool = False) -> ModelError:
     return ModelError(f"{what}; run `{TRAIN_COMMAND}` to train and save the models", retrainable)
 
 
+def manifest_stamp(models_dir: str | Path) -> tuple | None:
+    """What changes whenever a bundle is saved or swapped into `models_dir` (its manifest file's
+    mtime, size and inode; the manifest is written last), None when there is none: a cheap test
+    for "were new models put here?"."""
+    try:
+        st = (Path(models_dir) / MANIFEST_NAME).stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def check(models_dir: str | Path) -> dict:
     """The manifest of the bundle saved in `models_dir` once the artifact is checked against it
     (present, same sha256, same scikit-learn); ModelError saying what is wrong otherwise. Cheap next
