@@ -146,7 +146,9 @@ def start(models_dir, db_path, actor: str, verdicts: int, quick: bool = False,
                            f"at least {MIN_VERDICTS_TO_TRAIN}")
     if not Path(db_path).is_file():
         raise RetrainError(f"database {db_path} does not exist")
-    in_use = _read_json(models_dir / "manifest.json") or {}
+    from .nlp.bundle import MANIFEST_NAME
+
+    in_use = _read_json(models_dir / MANIFEST_NAME) or {}
     fraction = in_use.get("train_fraction")
     fraction = float(fraction) if isinstance(fraction, (int, float)) and 0 < fraction <= 1 else 1.0
     cand = candidate_dir(models_dir)
@@ -179,7 +181,7 @@ def promote(models_dir, actor: str, now: datetime | None = None) -> dict:
         raise RetrainError(f"there is no candidate ready to put in use (state: {current['state']}"
                            + (f": {current['error']}" if current["error"] else "") + ")")
     cand = candidate_dir(models_dir)
-    replaced = _swap_in(models_dir, cand, keep_previous=True)
+    _, replaced = _swap_in(models_dir, cand)
     job = dict(current["job"], promoted_at=iso(now or datetime.now(UTC)), promoted_by=actor,
                version=current["manifest"].get("version"))
     _write_json(cand / JOB_FILE, job)
@@ -198,25 +200,22 @@ def discard(models_dir) -> dict:
 def rollback(models_dir) -> dict:
     """Put the bundle in previous/ back in use (the one it replaces takes its place in previous/).
     Returns {"version", "replaced"}."""
-    from .nlp.bundle import check
-
     models_dir = Path(models_dir)
-    prev = previous_dir(models_dir)
     try:
-        manifest = check(prev)
+        manifest, replaced = _swap_in(models_dir, previous_dir(models_dir))
     except ModelError as exc:
         raise RetrainError(f"no earlier models to go back to: {exc}") from None
-    replaced = _swap_in(models_dir, prev, keep_previous=True)
     return {"version": manifest.get("version"), "replaced": replaced}
 
 
-def _swap_in(models_dir: Path, source: Path, keep_previous: bool) -> str | None:
+def _swap_in(models_dir: Path, source: Path) -> tuple[dict, str | None]:
     """Move the bundle in `source` into `models_dir`, the one there into previous/ (swapping when
-    `source` is previous/ itself). Artifact first, manifest last, as `bundle.save` writes them: a
-    reader between the two sees a hash mismatch and refuses, never a wrong pairing."""
+    `source` is previous/ itself); returns (the manifest swapped in, the version it replaced).
+    Artifact first, manifest last, as `bundle.save` writes them: a reader between the two sees a
+    hash mismatch and refuses, never a wrong pairing."""
     from .nlp.bundle import ARTIFACT_NAME, MANIFEST_NAME, check
 
-    check(source)  # never swap in something that would be refused
+    manifest = check(source)  # never swap in something that would be refused (ModelError)
     replaced = (_read_json(models_dir / MANIFEST_NAME) or {}).get("version")
     staging = models_dir / ".outgoing"
     shutil.rmtree(staging, ignore_errors=True)
@@ -226,14 +225,13 @@ def _swap_in(models_dir: Path, source: Path, keep_previous: bool) -> str | None:
             shutil.copy2(models_dir / name, staging / name)
     for name in (ARTIFACT_NAME, MANIFEST_NAME):
         os.replace(source / name, models_dir / name)
-    if keep_previous:
-        prev = previous_dir(models_dir)
-        prev.mkdir(exist_ok=True)
-        for name in (ARTIFACT_NAME, MANIFEST_NAME):
-            if (staging / name).exists():
-                os.replace(staging / name, prev / name)
+    prev = previous_dir(models_dir)
+    prev.mkdir(exist_ok=True)
+    for name in (ARTIFACT_NAME, MANIFEST_NAME):
+        if (staging / name).exists():
+            os.replace(staging / name, prev / name)
     shutil.rmtree(staging, ignore_errors=True)
-    return replaced
+    return manifest, replaced
 
 
 def main(argv=None) -> int:
