@@ -1252,11 +1252,11 @@ def label_queue(db, sample: str, limit: int = 1, skip: Iterable[int] = (), only:
              "recent": "i.published_at DESC, i.id DESC"}
     if sample not in order:
         raise ValueError(f"sample must be one of {sorted(order)}, got {sample!r}")
-    skip = [int(x) for x in skip]
-    clause = f" AND i.id NOT IN ({', '.join('?' for _ in skip)})" if skip else ""
+    params = [int(x) for x in skip]
+    clause = f" AND i.id NOT IN ({', '.join('?' for _ in params)})" if params else ""
     if only is not None:
         clause += " AND i.id = ?"
-        skip.append(int(only))
+        params.append(int(only))
     return _rows(db, f"""
         SELECT i.id, i.platform, i.account, i.published_at, i.text, s.health_probability, i.topic,
                i.model_version
@@ -1264,7 +1264,7 @@ def label_queue(db, sample: str, limit: int = 1, skip: Iterable[int] = (), only:
                                    AND s.model_version = i.model_version
         WHERE s.health_probability IS NOT NULL AND trim(i.text) != ''
           AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.item_id = i.id){clause}
-        GROUP BY i.id ORDER BY {order[sample]} LIMIT ?""", [*skip, limit])
+        GROUP BY i.id ORDER BY {order[sample]} LIMIT ?""", [*params, limit])
 
 
 def report_confirmed_by_account(db, end: str) -> list[dict]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rumourwatch.config import data_file
 from rumourwatch.errors import RecordError
+from rumourwatch.evaluation import VERDICT_LABELS  # monitors' and experts' verdicts as labels
 from rumourwatch.records import Doc, doc_from_bundle
 
 RUMOUR_FILES = {
@@ -136,10 +137,6 @@ def split_each(sets: dict[str, list[LabelledDoc]], train_fraction: float = 0.8):
     for name, items in sets.items():
         earlier[name], later[name] = time_split(items, train_fraction)
     return earlier, later
-
-
-# Monitors' and experts' verdicts (experts.record_verdict) as labels; "unverifiable" teaches nothing.
-VERDICT_LABELS = {"rumour": 1, "not_rumour": 0}
 
 
 def load_verdict_set(db_path: str | Path, name: str = "verdicts") -> tuple[list[LabelledDoc], list[Rejected]]:

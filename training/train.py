@@ -97,9 +97,8 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
         if isinstance(info, dict) and isinstance(info.get("metrics"), dict):
             metrics[name] = info["metrics"]
     bundle = ModelBundle(fitted)
-    relevance = fitted.get("relevance")
     save(bundle, settings.models_dir, training_data=files, metrics=metrics,
-         store_labels=getattr(relevance, "info", {}).get("n_store_labels", 0) if relevance is not None else 0,
+         store_labels=getattr(fitted.get("relevance"), "info", {}).get("n_store_labels", 0),
          trained_until=getattr(rumour, "trained_until_", None),
          training_counts=getattr(rumour, "training_counts_", None),
          train_fraction=train_fraction, missing_components=missing,
