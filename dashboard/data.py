@@ -429,8 +429,10 @@ def count_rejects(path: str) -> int:
 
 # --- models and their evaluation (the analysts' page) -----------------------------------------
 
-def _verdicts_version(db) -> tuple:
-    return tuple(db.execute("SELECT max(id), count(*) FROM verdicts").fetchone())
+def _table_version(db, table: str) -> tuple:
+    """Changes whenever rows are added to or removed from an append-mostly table (verdicts, labels),
+    which `data_version` does not watch."""
+    return tuple(db.execute(f"SELECT max(id), count(*) FROM {table}").fetchone())
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -445,7 +447,7 @@ def verdict_check(path: str) -> dict | None:
     None when the store has no verdicts table (a store the workflow has not been set up in)."""
     if not _run(path, store.has_tables, "verdicts"):
         return None
-    return _verdict_check(path, (data_version(path), _run(path, _verdicts_version)))
+    return _verdict_check(path, (data_version(path), _run(path, _table_version, "verdicts")))
 
 
 def model_versions(path: str) -> list[dict]:
@@ -489,10 +491,6 @@ def audit_model_action(path: str, actor: str, action: str, details: dict) -> Non
 
 # --- hand labels (the analysts' 数据标注 page) ------------------------------------------------
 
-def _labels_version(db) -> tuple:
-    return tuple(db.execute("SELECT max(id), count(*) FROM labels").fetchone())
-
-
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=16, show_spinner=False)
 def _labels(path: str, version: tuple) -> list[dict]:
     return _run(path, store.latest_labels)
@@ -503,7 +501,7 @@ def labels(path: str) -> list[dict] | None:
     creates it when it next starts)."""
     if not _run(path, store.has_tables, "labels"):
         return None
-    return _labels(path, _run(path, _labels_version))
+    return _labels(path, _run(path, _table_version, "labels"))
 
 
 def label_queue(path: str, sample: str, skip: tuple[int, ...] = (), only: int | None = None) -> dict | None:

@@ -51,6 +51,11 @@ def page_settings():
         st.stop()
 
 
+def pct(value) -> str:
+    """A share as a percentage with one decimal, "—" when there is none (nothing to divide by)."""
+    return "—" if value is None else f"{value:.1%}"
+
+
 def polarity_label(value) -> str:
     return t(f"polarity.{value}") if value in ("positive", "neutral", "negative") else t("not_scored")
 

@@ -26,10 +26,6 @@ SKIPPED, CURRENT = "labels_skipped", "labels_current"
 RECENT_SHOWN = 20
 
 
-def pct(value) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
 def labelling() -> None:
     sample = st.radio(t("labels.sample"), hand_labels.SAMPLES, format_func=lambda s: t(f"labels.sample.{s}"),
                       horizontal=True, key="labels_sample", help=t("labels.sample.help"))
@@ -70,11 +66,11 @@ def progress() -> None:
     cols = st.columns(4)
     cols[0].metric(t("labels.metric.labelled"), f"{figures['labelled']:,}", border=True,
                    help=t("labels.metric.labelled.help", **figures["by_sample"]))
-    cols[1].metric(t("labels.metric.health_random"), pct(random_f["health"]["accuracy"]), border=True,
+    cols[1].metric(t("labels.metric.health_random"), ui.pct(random_f["health"]["accuracy"]), border=True,
                    help=t("labels.metric.n", n=random_f["health"]["n"]))
-    cols[2].metric(t("labels.metric.health_all"), pct(all_f["health"]["accuracy"]), border=True,
+    cols[2].metric(t("labels.metric.health_all"), ui.pct(all_f["health"]["accuracy"]), border=True,
                    help=t("labels.metric.n", n=all_f["health"]["n"]))
-    cols[3].metric(t("labels.metric.topic_random"), pct(random_f["topic"]["accuracy"]), border=True,
+    cols[3].metric(t("labels.metric.topic_random"), ui.pct(random_f["topic"]["accuracy"]), border=True,
                    help=t("labels.metric.n", n=random_f["topic"]["n"]))
     if not rows:
         return

@@ -27,10 +27,6 @@ st.caption(t("db_path", path=ui.escape_md(path)) + "；"
 HOURS = ("0h", "1h", "6h", "24h")
 
 
-def pct(value) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
 def num(value, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -75,7 +71,7 @@ def verdict_frame(rows: list[dict], label_key: str, label) -> pd.DataFrame:
         t(label_key): label(r), t("models.col.judged"): r["n"], t("models.col.rumours"): r["rumours"],
         t("models.col.flagged_confirmed"): r["flagged_confirmed"],
         t("models.col.flagged_dismissed"): r["flagged_dismissed"], t("models.col.missed"): r["missed"],
-        t("models.col.precision"): pct(r["precision"]), t("models.col.recall"): pct(r["recall"]),
+        t("models.col.precision"): ui.pct(r["precision"]), t("models.col.recall"): ui.pct(r["recall"]),
         t("models.col.f1"): num(r["macro_f1"]), t("models.col.brier"): num(r["brier"]),
     } for r in rows])
 
@@ -116,9 +112,9 @@ def live_agreement() -> None:
     cols = st.columns(5)
     cols[0].metric(t("models.live.metric.judged"), f"{overall['n']:,}", border=True,
                    help=t("models.live.metric.judged.help", rumours=overall["rumours"]))
-    cols[1].metric(t("models.live.metric.precision"), pct(overall["precision"] if flagged else None), border=True,
+    cols[1].metric(t("models.live.metric.precision"), ui.pct(overall["precision"] if flagged else None), border=True,
                    help=t("models.live.metric.precision.help", tp=overall["flagged_confirmed"], flagged=flagged))
-    cols[2].metric(t("models.live.metric.recall"), pct(overall["recall"] if overall["rumours"] else None),
+    cols[2].metric(t("models.live.metric.recall"), ui.pct(overall["recall"] if overall["rumours"] else None),
                    border=True, help=t("models.live.metric.recall.help", tp=overall["flagged_confirmed"],
                                        rumours=overall["rumours"]))
     cols[3].metric(t("models.live.metric.f1"), num(overall["macro_f1"]), border=True)
@@ -300,8 +296,8 @@ def offline_evaluation() -> None:
             rows.append({
                 t("models.col.set"): set_name(name), t("models.col.hours"): t(f"models.hours.{hours}"),
                 t("models.col.test_items"): m.get("n"), t("models.col.model_f1"): num(m.get("macro_f1")),
-                t("models.col.baseline_f1"): num(b.get("macro_f1")), t("models.col.precision"): pct(m.get("precision")),
-                t("models.col.recall"): pct(m.get("recall")), t("models.col.pr_auc"): num(m.get("pr_auc")),
+                t("models.col.baseline_f1"): num(b.get("macro_f1")), t("models.col.precision"): ui.pct(m.get("precision")),
+                t("models.col.recall"): ui.pct(m.get("recall")), t("models.col.pr_auc"): num(m.get("pr_auc")),
                 t("models.col.brier"): num(m.get("brier")), t("models.col.ece"): num(m.get("ece")),
             })
     if rows:  # every row in view: the table is the page's point
