@@ -51,6 +51,16 @@ def page_settings():
         st.stop()
 
 
+def require_database(path: str, message: str | None = None) -> None:
+    """Stop the page with `message` (default: how to start collecting) while its database does not
+    exist yet."""
+    from dashboard import data
+
+    if not data.database_exists(path):
+        st.info(message or t("empty.no_data"))
+        st.stop()
+
+
 def pct(value) -> str:
     """A share as a percentage with one decimal, "—" when there is none (nothing to divide by)."""
     return "—" if value is None else f"{value:.1%}"

@@ -36,9 +36,7 @@ if raw_id is not None and item_id is None:
 if item_id is None:
     st.info(t("item.pick.help"))
     st.stop()
-if not data.database_exists(path):
-    st.info(t("empty.no_data"))
-    st.stop()
+ui.require_database(path)
 require_item_access(item_id)  # an expert opens only items of their own assignments (dashboard/auth.py)
 
 

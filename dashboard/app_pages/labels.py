@@ -18,9 +18,7 @@ st.caption(t("labels.caption"))
 
 settings = ui.page_settings()
 path = settings.db_path
-if not data.database_exists(path):
-    st.info(t("empty.no_data"))
-    st.stop()
+ui.require_database(path)
 
 SKIPPED, CURRENT = "labels_skipped", "labels_current"
 RECENT_SHOWN = 20

@@ -22,9 +22,7 @@ st.caption(t("reports.caption"))
 
 settings = ui.page_settings()
 path = settings.db_path
-if not data.database_exists(path):
-    st.info(t("reports.no_database"))
-    st.stop()
+ui.require_database(path, t("reports.no_database"))
 
 now = data.now_utc()
 KINDS = ("weekly", "monthly")

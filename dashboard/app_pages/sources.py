@@ -12,9 +12,7 @@ settings = ui.page_settings()
 path = settings.db_path
 st.caption(t("db_path", path=ui.escape_md(path)))
 
-if not data.database_exists(path):
-    st.info(t("empty.no_data"))
-    st.stop()
+ui.require_database(path)
 
 REJECT_LIMIT = 200
 
