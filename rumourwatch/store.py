@@ -916,15 +916,22 @@ def verdicts_for_item(db, item_id: int) -> list[dict]:
 
 
 def verdict_labels(db) -> list[dict]:
-    """The latest verdict per cluster (or lone item), spread to every item of the cluster."""
+    """Each item's verdict as the workflow reads it: the latest verdict (by time, then id) given on
+    the item or on its cluster, whose items are copies of one claim. One row per item, by item id.
+    (An item judged alone and later clustered has both kinds; the later verdict counts.)"""
     return _rows(db, """WITH latest AS (
                           SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
-                                                       ORDER BY at DESC, id DESC) AS rn FROM verdicts)
-                        SELECT i.id AS item_id, i.cluster_id, l.verdict, l.reason, l.actor, l.at
-                        FROM latest l JOIN items i
-                          ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
-                             OR (l.cluster_id IS NULL AND i.id = l.item_id)
-                        WHERE l.rn = 1 ORDER BY i.id""")
+                                                       ORDER BY at DESC, id DESC) AS rn FROM verdicts),
+                        spread AS (
+                          SELECT i.id AS item_id, i.cluster_id, l.id AS verdict_id, l.verdict, l.reason,
+                                 l.actor, l.at,
+                                 row_number() OVER (PARTITION BY i.id ORDER BY l.at DESC, l.id DESC) AS rn
+                          FROM latest l JOIN items i
+                            ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
+                               OR (l.cluster_id IS NULL AND i.id = l.item_id)
+                          WHERE l.rn = 1)
+                        SELECT item_id, cluster_id, verdict_id, verdict, reason, actor, at
+                        FROM spread WHERE rn = 1 ORDER BY item_id""")
 
 
 def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict]:

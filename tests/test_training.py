@@ -174,3 +174,34 @@ def test_rumourwatch_train_quick_learns_from_the_verdicts_and_saves_a_loadable_b
     result = CliRunner().invoke(cli, ["evaluate", "--out", str(tmp_path / "cards"), "--verdicts", str(tmp_path / "rw.db")])
     assert result.exit_code == 1 and "3 items" in result.output and "at least 10" in result.output
     assert not (tmp_path / "cards").exists()
+
+
+def test_verdict_labels_follow_the_workflow_a_cluster_verdict_labels_its_copies_and_the_latest_in_time_counts(tmp_path):
+    """Training reads verdicts as the dashboard does: a verdict on one copy of a claim covers the
+    cluster, and a verdict entered late for an earlier time does not override a later one."""
+    from datetime import UTC, datetime, timedelta
+
+    from rumourwatch import experts, ingest, store
+    from training.datasets import load_verdict_set
+
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    db = store.open_db(tmp_path / "rw.db")
+    claim = "网传每天喝三杯碱性水能彻底治愈癌症，医生都不会告诉你，赶紧转给家人"
+    ids = []
+    for k, text in enumerate([claim, claim + "！！", "市疾控中心发布本周流感疫苗接种点和接种时间安排"]):
+        with store.transaction(db):
+            ingest.ingest_item(db, {"id": f"c{k}", "text": text, "date": (t0 + timedelta(hours=k)).isoformat()},
+                               "test", t0 + timedelta(hours=k))
+        ids.append(db.execute("SELECT id FROM items WHERE external_id = ?", [f"c{k}"]).fetchone()[0])
+    copies = {r["cluster_id"] for r in db.query("SELECT cluster_id FROM items WHERE id IN (?, ?)", ids[:2])}
+    assert len(copies) == 1 and None not in copies  # the two copies are one claim
+    now = t0 + timedelta(days=1)
+    experts.record_verdict(db, ids[0], "rumour", "已证伪", "expert", now)
+    experts.record_verdict(db, ids[2], "not_rumour", "属实", "monitor", now)
+    # entered afterwards (higher id) for an earlier moment: the later verdict in time still counts
+    experts.record_verdict(db, ids[2], "rumour", "补录", "monitor", now - timedelta(hours=2))
+    db.conn.close()
+    items, rejected = load_verdict_set(tmp_path / "rw.db")
+    assert rejected == []
+    assert [(it.id, it.label) for it in items] == [(f"item:{ids[0]}", 1), (f"item:{ids[1]}", 1),
+                                                   (f"item:{ids[2]}", 0)]

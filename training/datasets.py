@@ -140,19 +140,16 @@ def split_each(sets: dict[str, list[LabelledDoc]], train_fraction: float = 0.8):
 
 
 def load_verdict_set(db_path: str | Path, name: str = "verdicts") -> tuple[list[LabelledDoc], list[Rejected]]:
-    """Items of a rumourwatch store that have a verdict, labelled by the latest verdict on each item,
-    with all their reactions stored so far, in time order; plus the verdicts set aside (the `line`
-    of a Rejected is the verdict id). An item whose latest verdict is "unverifiable" is left out
-    (it says nothing about the item's label), and is not reported."""
+    """Items of a rumourwatch store that have a verdict, labelled as the workflow reads verdicts
+    (store.verdict_labels: the latest verdict by time on the item or on its cluster, so a verdict on
+    one copy of a claim labels its copies), with all their reactions stored so far, in time order;
+    plus the verdicts set aside (the `line` of a Rejected is the verdict id). An item whose verdict
+    is "unverifiable" is left out (it says nothing about the item's label), and is not reported."""
     from rumourwatch import score, store
 
     db = store.open_db(db_path, read_only=True)
     try:
-        latest = list(db.query(
-            """SELECT v.id, v.item_id, v.verdict FROM verdicts v
-               WHERE v.id = (SELECT MAX(w.id) FROM verdicts w WHERE w.item_id = v.item_id)
-               ORDER BY v.id"""))
-        labelled = {v["item_id"]: v for v in latest if v["verdict"] in VERDICT_LABELS}
+        labelled = {v["item_id"]: v for v in store.verdict_labels(db) if v["verdict"] in VERDICT_LABELS}
         rows = {row["id"]: row for row in store.load_items_for_scoring(db, list(labelled))}
     finally:
         db.conn.close()
@@ -161,15 +158,15 @@ def load_verdict_set(db_path: str | Path, name: str = "verdicts") -> tuple[list[
     for item_id, v in labelled.items():
         row = rows.get(item_id)
         if row is None:
-            rejected.append(Rejected(name, v["id"], f"item {item_id} is not in the store"))
+            rejected.append(Rejected(name, v["verdict_id"], f"item {item_id} is not in the store"))
             continue
         try:
             doc = score.doc_from_row(row)
         except RecordError as exc:
-            rejected.append(Rejected(name, v["id"], f"item {item_id}: {exc}"))
+            rejected.append(Rejected(name, v["verdict_id"], f"item {item_id}: {exc}"))
             continue
         if doc.published_at is None:
-            rejected.append(Rejected(name, v["id"], f"item {item_id} has no publication time: "
+            rejected.append(Rejected(name, v["verdict_id"], f"item {item_id} has no publication time: "
                                                       "cannot be placed in time"))
             continue
         items.append(LabelledDoc(f"item:{item_id}", name, doc, VERDICT_LABELS[v["verdict"]]))
