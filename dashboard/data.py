@@ -408,9 +408,26 @@ def _matches(path: str, version: tuple, models_dir: str, item_id: int, k: int) -
     return out
 
 
+def _own_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
+    from rumourwatch.score import own_clarification_matches
+
+    found = own_clarification_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)
+    return [{"title": m["title"], "url": m["published_url"], "platform": None, "own": True,
+             "date": to_china(m["published_at"]), "score": m["score"], "already_debunked": m["already_debunked"]}
+            for m in (found[0] if found else [])]
+
+
 def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list[dict]:
-    """The closest published clarifications: title, url, platform, date (China time), score."""
-    return _matches(path, data_version(path), models_dir, item_id, k)
+    """The closest published clarifications: the articles of the knowledge base and the
+    clarifications published here (`own`, read fresh: a publication shows at once), each with
+    title, url, platform, date (China time), score and already_debunked. A clarification published
+    here that the item repeats comes first (it is the one to cite, as the scorer records), then
+    the rest by similarity."""
+    articles = _matches(path, data_version(path), models_dir, item_id, k)
+    row = item(path, item_id)
+    own = _run(path, _own_matches, models_dir, row["text"], k) if row else []
+    return sorted(own + articles,
+                  key=lambda m: (not (m.get("own") and m.get("already_debunked")), -(m.get("score") or 0.0)))[:k]
 
 
 # --- sources and rejects ------------------------------------------------------------------

@@ -66,6 +66,11 @@ def pct(value) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def similarity(value) -> str:
+    """A cosine similarity with two decimals, "—" when there is none."""
+    return "—" if value is None else f"{value:.2f}"
+
+
 def polarity_label(value) -> str:
     return t(f"polarity.{value}") if value in ("positive", "neutral", "negative") else t("not_scored")
 

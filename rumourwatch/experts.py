@@ -466,11 +466,19 @@ def publish_clarification(db, clarification_id: int, actor: str, now: datetime, 
 
 
 def item_clarification(db, item_id: int) -> dict | None:
-    """The published clarification that covers this item (through its cluster), if any."""
+    """The published clarification that covers this item: the one of its cluster, else the one
+    whose claim the item repeats (its latest score matched it: rumourwatch.score), then marked
+    `similar` with the match's `similarity`, for the monitor to check that it is the same claim."""
     item = store.get_item(db, item_id)
     if item is None:
         return None
-    return store.published_clarification_for_cluster(db, item["cluster_id"], item_id)
+    found = store.published_clarification_for_cluster(db, item["cluster_id"], item_id)
+    if found is not None or not item.get("debunk_clarification_id"):
+        return found
+    matched = store.get_clarification(db, item["debunk_clarification_id"])
+    if matched is None or matched["status"] != "published":
+        return None
+    return dict(matched, similar=True, similarity=store.latest_debunk_score(db, item_id))
 
 
 # --- verdicts ---------------------------------------------------------------------------------

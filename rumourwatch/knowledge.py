@@ -95,6 +95,20 @@ class Match:
     already_debunked: bool = False  # score at or above the index's calibrated threshold
 
 
+@dataclass(frozen=True)
+class ClaimSet:
+    """Claims vectorised by DebunkIndex.claim_set: their n-gram hashes (vocab), each hash's idf,
+    and the normalised (n-grams × claims) matrix."""
+
+    vocab: pd.Index
+    idf: np.ndarray
+    matrix_t: sp.csr_matrix
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+
 def _as_utc(when: datetime) -> datetime:
     if not isinstance(when, datetime):
         raise TypeError(f"before must be a datetime or None, got {type(when).__name__}")
@@ -300,10 +314,10 @@ class DebunkIndex:
         state["_vocab_index"] = None
         return state
 
-    def scores(self, texts: Sequence[str]):
-        """Dense (items × articles) cosine similarities."""
-        self._check_fitted()
-        texts = _checked_texts(texts)
+    def _vectorise(self, texts: list[str]):
+        """Per batch of texts: (x, rows, hashes, norms). x is the texts' TF-IDF over the index's
+        n-grams, L2-normalised with `norms`, in which n-grams the index lacks count with the highest
+        idf (so unrelated content lowers a cosine); rows and hashes are every n-gram occurrence."""
         n = len(texts)
         rows, h = char_ngram_hashes(texts, self.ngram_range)
         pos = self._lookup().get_indexer(h)
@@ -322,7 +336,59 @@ class DebunkIndex:
         norms = np.sqrt(sq)
         norms[norms == 0] = 1.0
         x = sp.diags((1.0 / norms).astype(np.float32)) @ x
+        return x, rows, h, norms
+
+    def scores(self, texts: Sequence[str]):
+        """Dense (items × articles) cosine similarities."""
+        self._check_fitted()
+        x = self._vectorise(_checked_texts(texts))[0]
         return (x @ self.matrix_t).toarray()
+
+    # -- claims outside the index: the clarifications published here -------------------
+    def claim_set(self, claims: Sequence[str]) -> ClaimSet:
+        """Claims to compare texts with (`similarity`, `match_with_claims`), weighted as the index
+        weighs n-grams. Unlike articles, n-grams that no article has match too (with the highest
+        idf): a new rumour's own words are mostly unknown to the articles, and without them a
+        verbatim copy of a claim would score about 0.25."""
+        self._check_fitted()
+        claims = _checked_texts(claims)
+        rows, h = char_ngram_hashes(claims, self.ngram_range)
+        col, vocab = pd.factorize(h)  # hash-based: ~5× faster than np.unique's sort
+        pos = self._lookup().get_indexer(vocab)
+        idf = np.where(pos >= 0, self.idf[np.maximum(pos, 0)], self.unseen_idf).astype(np.float32)
+        m = sp.csr_matrix((np.ones(len(col), np.float32), (rows, col)), shape=(len(claims), len(vocab)))
+        m.sum_duplicates()
+        m.data = _sublinear(m.data) * idf[m.indices]
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        m = sp.diags((1.0 / norms).astype(np.float32)) @ m
+        return ClaimSet(pd.Index(vocab), idf, m.T.tocsr(), len(claims))
+
+    def _claim_scores(self, rows, h, norms, n: int, claims: ClaimSet) -> np.ndarray:
+        # Only the texts' n-grams that some claim has enter the product; the norms are the full ones.
+        cpos = claims.vocab.get_indexer(h)
+        hit = cpos >= 0
+        x = sp.csr_matrix((np.ones(int(hit.sum()), np.float32), (rows[hit], cpos[hit])),
+                          shape=(n, len(claims.vocab)))
+        x.sum_duplicates()
+        x.data = _sublinear(x.data) * claims.idf[x.indices]
+        x = sp.diags((1.0 / norms).astype(np.float32)) @ x
+        return (x @ claims.matrix_t).toarray()
+
+    def similarity(self, texts: Sequence[str], claims: Sequence[str] | ClaimSet) -> np.ndarray:
+        """Dense (texts × claims) cosine similarities, on the articles' scale (the threshold applies)
+        but with every n-gram counted on both sides, so a copy of a claim scores 1."""
+        self._check_fitted()
+        claims = claims if isinstance(claims, ClaimSet) else self.claim_set(claims)
+        texts = _checked_texts(texts)
+        if not texts or not len(claims):
+            return np.zeros((len(texts), len(claims)), np.float32)
+        out = []
+        for start in range(0, len(texts), BATCH):
+            batch = texts[start:start + BATCH]
+            _, rows, h, norms = self._vectorise(batch)
+            out.append(self._claim_scores(rows, h, norms, len(batch), claims))
+        return np.vstack(out)
 
     def match(self, texts: Sequence[str], k: int = 5,
               before: datetime | None = None) -> list[list[Match]]:
@@ -332,6 +398,12 @@ class DebunkIndex:
         i.e. clarifications that could have been known then; undated articles are then left out.
         An article dated by day only counts as published at the end of that day.
         """
+        return self.match_with_claims(texts, k, before=before)[0]
+
+    def match_with_claims(self, texts: Sequence[str], k: int = 5, claims: ClaimSet | None = None,
+                          before: datetime | None = None) -> tuple[list[list[Match]], np.ndarray | None]:
+        """`match`, and with `claims` also `similarity(texts, claims)`, from one pass over the texts
+        (the n-grams are hashed and looked up once for both)."""
         if k < 1:
             raise ValueError("k must be at least 1")
         self._check_fitted()
@@ -343,17 +415,26 @@ class DebunkIndex:
             known = self._epoch[~np.isnan(self._epoch)]
             n_known = int(np.searchsorted(known, cutoff, side="left"))
         out: list[list[Match]] = []
+        sims = []
         # Batches bound the dense (texts × articles) score matrix: ~45 MB per 2,000 texts.
         for start in range(0, len(texts), BATCH):
-            out.extend(self._match_batch(texts[start:start + BATCH], k, n_known))
-        return out
+            batch = texts[start:start + BATCH]
+            x, rows, h, norms = self._vectorise(batch)
+            out.extend(self._match_batch(x, len(batch), k, n_known))
+            if claims is not None and len(claims):
+                sims.append(self._claim_scores(rows, h, norms, len(batch), claims))
+        if claims is None:
+            return out, None
+        if not sims:
+            return out, np.zeros((len(texts), len(claims)), np.float32)
+        return out, np.vstack(sims)
 
-    def _match_batch(self, texts: list[str], k: int, n_known: int | None) -> list[list[Match]]:
-        sims = self.scores(texts)
+    def _match_batch(self, x, n: int, k: int, n_known: int | None) -> list[list[Match]]:
+        if n_known == 0:
+            return [[] for _ in range(n)]
+        sims = (x @ self.matrix_t).toarray()
         if n_known is not None:
             sims = sims[:, :n_known]
-            if n_known == 0:
-                return [[] for _ in texts]
         top = _top_k(sims, k)
         top_scores = np.take_along_axis(sims, top, axis=1).tolist()
         out: list[list[Match]] = []

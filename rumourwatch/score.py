@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Iterator
 
+import numpy as np
+
 from . import store
 from .errors import RecordError
 from .records import Doc, Reaction, doc_from_bundle, iso, parse_time
@@ -59,11 +61,12 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
         return 0
     docs = [doc_from_row(r) for r in rows]
     results = _score_docs(bundle, docs, max_chars)
-    matches = _debunk_matches(bundle, docs, results)
     computed_at = iso(now)
+    articles, own = _debunk_matches(db, bundle, docs, results, computed_at)
     out = []
     for i, (row, res) in enumerate(zip(rows, results)):
-        best = matches[i][0] if matches and matches[i] else None
+        best = articles[i] if articles else None
+        mine = own[i]
         out.append({
             "item_id": row["id"], "model_version": bundle.version, "computed_at": computed_at,
             "reactions_seen": row["reaction_count"], "last_reaction_at": row["last_reaction_at"],
@@ -76,28 +79,95 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
             "debunk_score": getattr(best, "score", None),
             "already_debunked": _b(getattr(best, "already_debunked", None)),
         })
+        if mine is not None:  # the clarification published here comes before any article
+            out[-1].update(debunk_url=mine["published_url"], debunk_title=mine["title"], debunk_score=mine["score"],
+                           already_debunked=1, debunk_clarification_id=mine["id"])
     with store.transaction(db):
         store.save_scores(db, out)
     return len(out)
 
 
-def _debunk_matches(bundle, docs: list[Doc], results: list[dict]) -> list | None:
-    """The closest published clarification per item, looked up for health-related items only (the
-    debunk articles are health clarifications; an item the relevance model calls not health-related
-    is left unmatched, None, and its item page still looks its matches up on demand). Without a
-    relevance model every item is looked up."""
+def _maybe_health(results: list[dict]) -> list[int]:
+    """Positions of the results the relevance model does not call unrelated to health."""
+    return [i for i, r in enumerate(results) if r.get("health_related") is not False]
+
+
+def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -> tuple[list | None, list]:
+    """Per item: the closest published article (None without a debunk index), and the clarification
+    published here (by `at`) whose claim the item repeats, as own_clarification_matches gives it,
+    when that one counts as 已辟谣 (else None). Looked up for health-related items only (the
+    articles and the clarifications are about health; an item the relevance model calls not
+    health-related is left unmatched, and its item page still looks its matches up on demand).
+    Without a relevance model every item is looked up. The texts are vectorised once for both."""
+    n = len(docs)
     if not hasattr(bundle, "match_debunks"):
-        return None
-    wanted = [i for i, r in enumerate(results) if r.get("health_related") is not False]
+        return None, [None] * n
+    wanted = _maybe_health(results)
     if not wanted:
-        return [None] * len(docs)
-    found = bundle.match_debunks([docs[i].text for i in wanted], k=1)
-    if found is None:
-        return None
-    out: list = [None] * len(docs)
-    for i, m in zip(wanted, found):
-        out[i] = m
+        return [None] * n, [None] * n
+    texts = [docs[i].text for i in wanted]
+    index = getattr(bundle, "debunks", None)
+    claims = store.published_claims(db, at) if hasattr(index, "match_with_claims") else []
+    own = [[] for _ in wanted]
+    if claims:
+        found, sims = index.match_with_claims(texts, 1, _claim_set(index, claims))
+        own = _best_claims(index, claims, sims, 1, debunked_only=True)
+    else:
+        found = bundle.match_debunks(texts, k=1)
+    articles: list | None = None if found is None else [None] * n
+    mine: list = [None] * n
+    for pos, i in enumerate(wanted):
+        if articles is not None:
+            articles[i] = found[pos][0] if found[pos] else None
+        if own[pos] and own[pos][0]["already_debunked"]:
+            mine[i] = own[pos][0]
+    return articles, mine
+
+
+_last_claim_set: list = [None]  # (index, clarification ids, ClaimSet) of the last batch
+
+
+def _claim_set(index, claims: list[dict]):
+    """The claims vectorised, reused while the index and the published clarifications stay the
+    same: the worker scores batch after batch against the same ones."""
+    ids = tuple(c["id"] for c in claims)
+    last = _last_claim_set[0]
+    if last is not None and last[0] is index and last[1] == ids:
+        return last[2]
+    found = index.claim_set([c["claim"] or "" for c in claims])
+    _last_claim_set[0] = (index, ids, found)
+    return found
+
+
+def _best_claims(index, claims: list[dict], sims, k: int, debunked_only: bool = False) -> list[list[dict]]:
+    """Per row of sims, its k best claims (score > 0; with debunked_only, ≥ the 已辟谣 threshold)."""
+    sims = np.asarray(sims)
+    top = sims.argmax(axis=1)[:, None] if k == 1 else np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    scores = np.take_along_axis(sims, top, axis=1)
+    floor = index.threshold if debunked_only else 0.0
+    out: list[list[dict]] = [[] for _ in range(len(sims))]
+    for i in np.flatnonzero(scores[:, 0] >= floor if debunked_only else scores[:, 0] > floor):
+        for j, v in zip(top[i].tolist(), scores[i].tolist()):
+            if v > 0 and v >= floor:
+                out[i].append(dict(claims[j], score=round(v, 4), already_debunked=bool(index.already_debunked(v))))
     return out
+
+
+def own_clarification_matches(db, bundle, texts: list[str], at: str, k: int = 1) -> list[list[dict]] | None:
+    """Per text, the k clarifications published here (by `at`) whose claims it most resembles, best
+    first, each a published_claims row with `score` (DebunkIndex.similarity: the articles' scale)
+    and `already_debunked` (score at or above the index's 已辟谣 threshold, calibrated on articles).
+
+    A repeat of a claim the experts have clarified here is 已辟谣 even when it is not a near copy in
+    the same cluster (a reworded post, a later wave), and its monitor is pointed at that
+    clarification. None when the bundle has no debunk index or nothing is published yet."""
+    index = getattr(bundle, "debunks", None)
+    if index is None or not hasattr(index, "similarity") or not texts:
+        return None
+    claims = store.published_claims(db, at)
+    if not claims:
+        return None
+    return _best_claims(index, claims, index.similarity(texts, [c["claim"] or "" for c in claims]), k)
 
 
 def _b(value) -> int | None:

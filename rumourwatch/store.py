@@ -335,7 +335,8 @@ def load_items_for_scoring(db, item_ids: list[int]) -> list[dict]:
 
 SCORE_COLUMNS = ("item_id", "model_version", "computed_at", "reactions_seen", "last_reaction_at",
                  "rumour_probability", "is_rumour", "polarity", "polarity_scores", "health_probability",
-                 "health_related", "topic", "debunk_url", "debunk_title", "debunk_score", "already_debunked")
+                 "health_related", "topic", "debunk_url", "debunk_title", "debunk_score", "already_debunked",
+                 "debunk_clarification_id")
 
 
 def save_scores(db, rows: list[dict]) -> None:
@@ -348,9 +349,11 @@ def save_scores(db, rows: list[dict]) -> None:
                         [[r.get(c) for c in SCORE_COLUMNS] for r in rows])
     db.conn.executemany(
         """UPDATE items SET rumour_probability = ?, is_rumour = ?, polarity = ?, health_related = ?, topic = ?,
-             already_debunked = ?, model_version = ?, scored_at = ?, scored_reactions = ? WHERE id = ?""",
+             already_debunked = ?, debunk_clarification_id = ?, model_version = ?, scored_at = ?,
+             scored_reactions = ? WHERE id = ?""",
         [(r["rumour_probability"], r["is_rumour"], r["polarity"], r["health_related"], r["topic"],
-          r.get("already_debunked"), r["model_version"], r["computed_at"], r["reactions_seen"], r["item_id"])
+          r.get("already_debunked"), r.get("debunk_clarification_id"), r["model_version"], r["computed_at"],
+          r["reactions_seen"], r["item_id"])
          for r in rows])
 
 
@@ -886,9 +889,21 @@ def published_clarification_for_cluster(db, cluster_id: int | None, item_id: int
     return rows[0] if rows else None
 
 
-def clarified_cluster_ids(db) -> set:
-    return {r[0] for r in db.execute("SELECT DISTINCT cluster_id FROM clarifications "
-                                     "WHERE status = 'published' AND cluster_id IS NOT NULL")}
+def published_claims(db, until: str) -> list[dict]:
+    """The clarifications published here by `until`, each with the claim it clarifies: the text of
+    its alert's item (its title when the alert has no item). Newest first."""
+    return _rows(db, """SELECT c.id, c.title, c.published_url, c.published_at, coalesce(i.text, c.title) AS claim
+                        FROM clarifications c JOIN alerts a ON a.id = c.alert_id
+                        LEFT JOIN items i ON i.id = a.item_id
+                        WHERE c.status = 'published' AND c.published_at <= ?
+                        ORDER BY c.published_at DESC, c.id DESC""", [until])
+
+
+def latest_debunk_score(db, item_id: int) -> float | None:
+    """The similarity of the item's debunk match in its latest score (None when unscored)."""
+    row = db.execute("SELECT debunk_score FROM scores WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+                     [item_id]).fetchone()
+    return None if row is None else row[0]
 
 
 def published_clarifications(db, topic: str | None = None, limit: int = 20) -> list[dict]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
 import dashboard_fixtures as fx
 import pandas as pd
 import pytest
@@ -11,6 +16,7 @@ from dashboard import data
 from dashboard.auth import login_for_test
 from rumourwatch import store
 from rumourwatch.knowledge import Match
+from rumourwatch.records import iso
 
 LIVE, ITEM, SOURCES = "app_pages/live.py", "app_pages/item.py", "app_pages/sources.py"
 
@@ -232,6 +238,63 @@ def test_item_page_says_when_the_debunk_index_is_not_trained(app_env, monkeypatc
     assert table_with(at, "词语/互动")  # the explanation still shows
     assert any("debunk index not trained" in i.value and "rumourwatch train" in i.value for i in at.info)
     assert not table_with(at, "相似度")
+
+
+class OwnClarificationsBundle(FakeBundle):
+    """FakeBundle's article matches, plus a real debunk index (fictional articles) for matching the
+    clarifications published here, and the conftest rule scores."""
+
+    def __init__(self):
+        from conftest import RuleBundle
+        from test_knowledge import ARTICLES
+
+        from rumourwatch.knowledge import DebunkIndex
+
+        self.debunks, self.rules = DebunkIndex().fit(ARTICLES), RuleBundle()
+
+    def score(self, docs):
+        return self.rules.score(docs)
+
+    def explain(self, doc):
+        return {"rumour_probability": 0.5, "words": [], "reactions": [], "signals": [], "reaction_examples": []}
+
+
+def test_item_page_points_a_reworded_claim_to_the_clarification_published_here(app_env, monkeypatch):
+    from rumourwatch.score import score_items
+
+    bundle = OwnClarificationsBundle()
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: bundle)
+    path = os.environ["RUMOURWATCH_DB_PATH"]
+    db = store.open_db(path)
+    at = iso(fx.NOW - timedelta(hours=2))
+    with store.transaction(db):  # the vinegar post's alert, clarified here an hour ago
+        alert_id = store.insert_alert(db, {"dedupe_key": f"item:{app_env['w1']}", "kind": "rumour", "rules": "[]",
+                                           "severity": "三级", "item_id": app_env["w1"], "created_at": at,
+                                           "updated_at": at, "respond_by": at, "status": "published"})
+        cid = store.insert_clarification(db, {
+            "alert_id": alert_id, "title": "喝白醋不能软化血管，也治不好高血压", "body": "正文", "status": "published",
+            "author": "li", "created_at": at, "updated_at": at, "published_url": "https://example.org/piyao/vinegar",
+            "published_at": iso(fx.NOW - timedelta(hours=1)), "published_by": "monitor1"})
+    db.conn.close()
+    new_id = fx.append_item(Path(path), "w-reworded", "听说空腹喝白醋可以软化血管，一个月就能治好高血压，医生不会告诉你的秘方",
+                            fx.NOW - timedelta(minutes=5))
+    db = store.open_db(path)
+    assert store.get_item(db, new_id)["cluster_id"] != store.get_item(db, app_env["w1"])["cluster_id"]
+    score_items(db, bundle, [new_id], fx.NOW)
+    db.conn.close()
+
+    page = run_page(ITEM, item=new_id)
+    assert metric(page, "已辟谣") == "是"
+    [note] = [i.value for i in page.info if "本机构已发布的澄清" in i.value]
+    assert "喝白醋不能软化血管，也治不好高血压" in note and "请核对是否为同一说法" in note
+    assert re.search(r"相似度 0\.[3-9]\d", note)
+    assert page.get("link_button")  # 查看已发布的澄清
+    matches = table_with(page, "相似度")[0]
+    first = matches.iloc[0]  # the clarification published here first, above a closer article
+    assert (first["平台"], first["已辟谣"], first["链接"]) == ("本机构澄清", "是", "https://example.org/piyao/vinegar")
+    assert "喝醋不能软化血管" in set(matches["标题"])  # the knowledge base's article is still listed
+    db = store.open_db(path, read_only=True)
+    assert store.get_item(db, new_id)["debunk_clarification_id"] == cid
 
 
 def test_item_page_rejects_bad_or_unknown_ids_clearly(app_env):

@@ -14,7 +14,7 @@ from rumourwatch.alerts import WorkflowError, escalate_overdue, evaluate_alerts
 from rumourwatch.clock import FixedClock
 from rumourwatch.records import iso
 
-from workflow_helpers import ROSTER_CSV, RUMOUR_TEXT, add_item, rules
+from workflow_helpers import REWORDED_RUMOUR, ROSTER_CSV, RUMOUR_TEXT, IndexedRuleBundle, add_item, rules
 
 
 @pytest.fixture
@@ -231,3 +231,57 @@ def test_restarting_mid_workflow_loses_nothing(db_path, now):
     experts.review_clarification(db, cid, "zhang", now, approve=True)
     experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/p/2")
     assert store.get_alert(db, alert_id)["status"] == "published"
+
+
+def _publish(db, clock, roster, title="淡盐水不能预防示例病毒感染", url="https://example.org/piyao/7"):
+    """Alert on RUMOUR_TEXT, and an expert's clarification through review to publication."""
+    [alert_id] = evaluate_alerts(db, clock(), rules())
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", clock(), rules())
+    experts.accept_assignment(db, aid, "li", clock(), actor_expert_id=roster["李样本"])
+    cid = experts.save_draft(db, aid, "li", clock(), title, "示例澄清正文。")
+    experts.submit_for_review(db, cid, "li", clock(), actor_expert_id=roster["李样本"])
+    experts.review_clarification(db, cid, "zhang", clock(), approve=True)
+    experts.publish_clarification(db, cid, "monitor1", clock(), url)
+    return cid
+
+
+def test_a_reworded_repeat_of_a_claim_clarified_here_shows_that_clarification(db, now, roster):
+    """Not a near copy (another cluster), so the cluster rule does not cover it; the scorer matches
+    it to the claim the experts clarified, and the item and its alert point the monitor there."""
+    from rumourwatch.score import score_items
+
+    clock = FixedClock(now)
+    bundle = IndexedRuleBundle()
+    original = add_item(db, RUMOUR_TEXT, now, reposts=600)
+    reworded = REWORDED_RUMOUR
+    early = add_item(db, reworded, now)  # scored below before anything was published
+    score_items(db, bundle, [early], clock())
+    clock.advance(hours=1)
+    cid = _publish(db, clock, roster)
+    clock.advance(hours=1)
+    later = add_item(db, reworded, clock())
+    unrelated = add_item(db, "示例市今天新增示例病毒感染十例，请市民做好个人防护、勤洗手", clock())
+    assert store.get_item(db, later)["cluster_id"] != store.get_item(db, original)["cluster_id"]
+    assert experts.item_clarification(db, later) is None  # the cluster rule alone misses it
+
+    score_items(db, bundle, [original, later, unrelated], clock())
+    got = store.get_item(db, later)
+    assert got["already_debunked"] == 1 and got["debunk_clarification_id"] == cid
+    shown = experts.item_clarification(db, later)
+    assert shown["id"] == cid and shown["similar"] is True and 0.33 <= shown["similarity"] < 1
+    assert shown["published_url"] == "https://example.org/piyao/7"
+    # the score row keeps what the monitor is shown: the clarification, not an article
+    last = db.execute("SELECT debunk_title, debunk_url FROM scores WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+                      [later]).fetchone()
+    assert tuple(last) == ("淡盐水不能预防示例病毒感染", "https://example.org/piyao/7")
+    # its own cluster's clarification is not "similar"; the original matches its own claim exactly
+    assert experts.item_clarification(db, original).get("similar") is None
+    assert store.get_item(db, original)["debunk_clarification_id"] == cid
+    # news about the virus is not a repeat of the claim
+    assert store.get_item(db, unrelated)["already_debunked"] != 1
+    assert experts.item_clarification(db, unrelated) is None
+
+    # a score computed before the publication did not know of it; re-scoring now does
+    assert store.get_item(db, early)["debunk_clarification_id"] is None
+    score_items(db, bundle, [early], clock())
+    assert store.get_item(db, early)["debunk_clarification_id"] == cid

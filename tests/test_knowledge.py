@@ -266,3 +266,18 @@ def test_real_fit_calibrates_the_threshold_from_the_hand_checked_pairs():
     assert sum(p["same_claim"] for p in flagged) / len(flagged) >= bdi.TARGET_PRECISION
     restored = pickle.loads(pickle.dumps(index))
     assert restored.threshold == index.threshold
+
+
+def test_similarity_between_outside_texts_is_on_the_index_scale(index):
+    """Items against the claims of clarifications published here: neither is in the index, and n-grams
+    no article has still count, so a copy scores 1 and a reworded repeat clears the threshold."""
+    claim = "网传喝绿豆汤能治好示例流感，三天就退烧，转给家里人"
+    texts = [claim, "喝绿豆汤治好示例流感！三天退烧，赶紧转给家里人", "周末带孩子去动物园看熊猫，天气晴朗"]
+    sims = index.similarity(texts, [claim, "手机充电时接电话会爆炸"])
+    assert sims.shape == (3, 2)
+    assert sims[0, 0] == pytest.approx(1.0, abs=1e-5)
+    assert index.already_debunked(float(sims[1, 0])) and sims[1, 0] < 1
+    assert not index.already_debunked(float(sims[2, 0])) and sims[2, 0] < 0.1
+    assert index.similarity([], [claim]).shape == (0, 1)
+    with pytest.raises(TypeError, match="list of strings"):
+        index.similarity(claim, [claim])

@@ -3,6 +3,7 @@ without an exception, and a role without access is refused."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -149,3 +150,31 @@ def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published
     [banner] = [s.value for s in after.success if "已澄清" in s.value]
     assert "\\<b\\>示例澄清\\</b\\>" in banner  # the expert's title is escaped, shown as text
     assert any(b.proto.url == "https://example.org/clarify/1" for b in after.get("link_button"))
+
+
+def test_an_alert_on_a_reworded_repeat_points_to_the_clarification_published_here(seeded):
+    from workflow_helpers import REWORDED_RUMOUR, IndexedRuleBundle, add_item
+
+    from rumourwatch.alerts import evaluate_alerts
+    from rumourwatch.score import score_items
+
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id, li = info["alerts"][0], info["experts"]["李样本"]
+    aid = experts.assign_expert(db, alert_id, li, "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now, actor_expert_id=li)
+    cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防示例病毒", "示例澄清正文。", actor_expert_id=li)
+    experts.submit_for_review(db, cid, "li", now, actor_expert_id=li)
+    experts.review_clarification(db, cid, "zhang", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/clarify/7")
+    reworded = add_item(db, REWORDED_RUMOUR, now, reposts=600)  # spreads on its own: a new alert
+    [new_alert] = [a for a in evaluate_alerts(db, now, rules()) if a not in info["alerts"]]
+    score_items(db, IndexedRuleBundle(), [reworded], now)
+    db.conn.close()
+
+    at = _run("alerts.py", "monitor1", path, {"alert": str(new_alert)})
+    assert not at.exception
+    [note] = [i.value for i in at.info if "本机构已就相似说法发布澄清" in i.value]
+    assert "example\\.org/clarify/7" in note  # the url, escaped for Markdown
+    assert re.search(r"相似度 0\.[3-9]\d", note)
+    assert not any("整组相似条目已澄清" in s.value for s in at.success)  # not its own cluster's

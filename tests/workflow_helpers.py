@@ -57,6 +57,30 @@ def add_item(db, text: str, at: datetime, *, probability: float = 0.9, topic: st
     return item_id
 
 
+class IndexedRuleBundle:
+    """The conftest rule bundle plus a real debunk index over test_knowledge's fictional articles, for
+    matching items with the clarifications published here."""
+
+    version = "rule-test-1"
+
+    def __init__(self):
+        from conftest import RuleBundle
+        from test_knowledge import ARTICLES
+
+        from rumourwatch.knowledge import DebunkIndex
+
+        self.rules, self.debunks = RuleBundle(), DebunkIndex().fit(ARTICLES)
+
+    def score(self, docs):
+        return self.rules.score(docs)
+
+    def match_debunks(self, texts, k=3):
+        return self.debunks.match(list(texts), k)
+
+
+REWORDED_RUMOUR = "喝淡盐水可以预防示例病毒感染！医院不会告诉你，快转给家里老人"  # RUMOUR_TEXT reworded
+
+
 def write_csv(tmp_path: Path, text: str, name: str = "roster.csv") -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")

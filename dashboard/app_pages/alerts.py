@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, require_role
 from dashboard.strings import t
+from dashboard.ui import similarity
 from rumourwatch import alerts, experts, store
 
 user = require_role("monitor", "leader", "admin")
@@ -82,7 +83,10 @@ if alert["item_id"]:
     st.caption(t("alerts.representative"))
     st.text(item["text"][:1000] if item else "")
     clarification = ui.call(path, experts.item_clarification, alert["item_id"])
-    if clarification:
+    if clarification and clarification.get("similar"):
+        st.info(t("wb.clarified.similar", url=ui.escape(clarification["published_url"]),
+                  score=similarity(clarification.get("similarity"))))
+    elif clarification:
         st.success(t("wb.clarified", url=ui.escape(clarification["published_url"])))
     if alert["cluster_id"]:
         copies = ui.call(path, store.cluster_items, alert["cluster_id"], 200)

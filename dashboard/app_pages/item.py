@@ -68,8 +68,13 @@ def show_item(item: dict) -> None:
     clarified = data.item_clarification(path, item["id"])
     if clarified:
         # Written by an expert, still shown as text: the title is escaped, the link checked.
-        st.success(t("item.clarified", title=ui.escape_md(clarified["title"]),
-                     time=data.to_china(clarified.get("published_at")) or ""), icon=":material/task_alt:")
+        when = data.to_china(clarified.get("published_at")) or ""
+        if clarified.get("similar"):  # not its cluster's: the item repeats the claim of another one
+            st.info(t("item.clarified.similar", title=ui.escape_md(clarified["title"]), time=when,
+                      score=ui.similarity(clarified.get("similarity"))), icon=":material/fact_check:")
+        else:
+            st.success(t("item.clarified", title=ui.escape_md(clarified["title"]), time=when),
+                       icon=":material/task_alt:")
         if data.safe_url(clarified.get("published_url")):
             st.link_button(t("item.clarified.open"), data.safe_url(clarified["published_url"]),
                            icon=":material/open_in_new:")
@@ -267,7 +272,8 @@ def show_debunks(item_id: int) -> None:
         st.success(t("item.debunks.already"), icon=":material/fact_check:")
     st.caption(t("item.debunks.caption"))
     frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
-                           t("col.platform"): m.get("platform") or "", t("col.date"): m.get("date") or "",
+                           t("col.platform"): t("item.debunks.own") if m.get("own") else m.get("platform") or "",
+                           t("col.date"): m.get("date") or "",
                            t("col.similarity"): m.get("score"), t("col.debunked"): "" if m.get("already_debunked") is None else ui.yes_no(m["already_debunked"])}
                           for m in matches])
     st.dataframe(frame, hide_index=True, width="stretch",
