@@ -46,6 +46,16 @@ _BOILERPLATE = (
     re.compile(r"^人民网北京\d{1,2}月\d{1,2}日电\s*(?:（[^）]{0,30}）)?\s*"),
 )
 _DAY_ONLY = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
+# What a post carries besides its claim: Weibo's emoticon codes ([泪]), @mentions, share and video
+# boilerplate. Two posts that share only these are not about the same claim.
+_POST_NOISE = re.compile(r"\[[^\[\]\s]{1,8}\]|@[^\s:：,，@]{1,30}|分享图片|转发微博|网页链接|查看图片|秒拍视频|的微博视频")
+_WORD = re.compile(r"\w")
+# A claim (or post) with fewer word characters than this, once its noise is gone, is not compared:
+# "分享图片" or a line of emoticons says too little to recognise a repeat of it.
+MIN_CLAIM_CHARS = 10
+# Posts whose fast similarity to some claim reaches this share of the threshold are re-scored on
+# their claim words (the fast pass hashes the whole text once for the articles and the claims).
+CANDIDATE_SHARE = 0.6
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
 
@@ -56,6 +66,14 @@ def normalise(text: str) -> str:
     text = _URL.sub(" ", text)
     text = text.replace("\u200b", "")
     return _SPACE.sub(" ", text).strip()
+
+
+def claim_words(text: str) -> str:
+    """A post as its claim is compared with the claims of published clarifications: normalised,
+    without emoticon codes, @mentions and share boilerplate; empty when fewer than
+    MIN_CLAIM_CHARS word characters are left."""
+    words = _SPACE.sub(" ", _POST_NOISE.sub(" ", normalise(text))).strip()
+    return words if len(_WORD.findall(words)) >= MIN_CLAIM_CHARS else ""
 
 
 def claim_of(title: str, text: str) -> str:
@@ -351,7 +369,7 @@ class DebunkIndex:
         idf): a new rumour's own words are mostly unknown to the articles, and without them a
         verbatim copy of a claim would score about 0.25."""
         self._check_fitted()
-        claims = _checked_texts(claims)
+        claims = [claim_words(c) for c in _checked_texts(claims)]
         rows, h = char_ngram_hashes(claims, self.ngram_range)
         col, vocab = pd.factorize(h)  # hash-based: ~5× faster than np.unique's sort
         pos = self._lookup().get_indexer(vocab)
@@ -376,11 +394,12 @@ class DebunkIndex:
         return (x @ claims.matrix_t).toarray()
 
     def similarity(self, texts: Sequence[str], claims: Sequence[str] | ClaimSet) -> np.ndarray:
-        """Dense (texts × claims) cosine similarities, on the articles' scale (the threshold applies)
-        but with every n-gram counted on both sides, so a copy of a claim scores 1."""
+        """Dense (texts × claims) cosine similarities of their claim words (`claim_words`), on the
+        articles' scale (the threshold applies) but with every n-gram counted on both sides, so a
+        copy of a claim scores 1. A text or claim too short to compare scores 0."""
         self._check_fitted()
         claims = claims if isinstance(claims, ClaimSet) else self.claim_set(claims)
-        texts = _checked_texts(texts)
+        texts = [claim_words(t) for t in _checked_texts(texts)]
         if not texts or not len(claims):
             return np.zeros((len(texts), len(claims)), np.float32)
         out = []
@@ -402,8 +421,10 @@ class DebunkIndex:
 
     def match_with_claims(self, texts: Sequence[str], k: int = 5, claims: ClaimSet | None = None,
                           before: datetime | None = None) -> tuple[list[list[Match]], np.ndarray | None]:
-        """`match`, and with `claims` also `similarity(texts, claims)`, from one pass over the texts
-        (the n-grams are hashed and looked up once for both)."""
+        """`match`, and with `claims` also `similarity(texts, claims)`, from one pass over the texts:
+        their n-grams are hashed and looked up once for both, and the texts whose fast similarity
+        (whole texts) to some claim reaches CANDIDATE_SHARE of the threshold are re-scored exactly.
+        The other rows keep the fast figure, which stays below that share."""
         if k < 1:
             raise ValueError("k must be at least 1")
         self._check_fitted()
@@ -422,7 +443,11 @@ class DebunkIndex:
             x, rows, h, norms = self._vectorise(batch)
             out.extend(self._match_batch(x, len(batch), k, n_known))
             if claims is not None and len(claims):
-                sims.append(self._claim_scores(rows, h, norms, len(batch), claims))
+                fast = self._claim_scores(rows, h, norms, len(batch), claims)
+                near = np.flatnonzero(fast.max(axis=1) >= CANDIDATE_SHARE * self.threshold)
+                if len(near):
+                    fast[near] = self.similarity([batch[i] for i in near], claims)
+                sims.append(fast)
         if claims is None:
             return out, None
         if not sims:

@@ -281,3 +281,17 @@ def test_similarity_between_outside_texts_is_on_the_index_scale(index):
     assert index.similarity([], [claim]).shape == (0, 1)
     with pytest.raises(TypeError, match="list of strings"):
         index.similarity(claim, [claim])
+
+
+def test_posts_sharing_only_emoticons_or_share_boilerplate_are_not_the_same_claim(index):
+    """Weibo's emoticon codes, @mentions and "分享图片" are not a claim: without this, a short post
+    whose few characters are [泪] codes matched a long claim that ends with them."""
+    claims = ["【示例明星住院照】最后一张慎点！看到心都碎了，祝早日康复[泪][泪][泪]", "分享图片"]
+    sims = index.similarity(["真让人难过啊[泪][泪][泪]", "分享图片：示例县长夫人在巴黎购物",
+                             "@示例网友 最后一张慎点！示例明星住院照，看到心都碎了[泪]"], claims)
+    assert not index.already_debunked(float(sims[0, 0]))  # shares only the emoticons
+    assert sims[1, 1] == 0  # a claim of share boilerplate alone is never compared
+    assert index.already_debunked(float(sims[2, 0]))  # the same claim, with a mention and one emoticon
+    # the scorer's fast pass over whole texts agrees once its candidates are re-scored
+    _, fast = index.match_with_claims(["真让人难过啊[泪][泪][泪]"], 1, index.claim_set(claims))
+    assert not index.already_debunked(float(fast.max()))
