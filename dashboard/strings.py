@@ -347,6 +347,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "wb.draft.title": "澄清标题",
         "wb.draft.body": "澄清正文",
         "wb.draft.refs": "参考资料",
+        "wb.draft.claim": "所澄清的说法",
+        "wb.draft.claim.help": ("用网帖的说法写明本澄清针对的说法（如“喝淡盐水可以预防病毒感染”）。发布后，复述这一说法的新帖会标为已辟谣并指向本澄清。"
+                                "已按预警条目预填（去掉了话题标签、表情和@），请核对修改。"),
         "wb.draft.save": "保存草稿（任务 #{id}）",
         "wb.draft.submit": "提交审核（任务 #{id}）",
         "wb.draft.returned": "审核意见：{note}",

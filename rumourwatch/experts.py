@@ -360,14 +360,24 @@ def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason
 # --- clarifications --------------------------------------------------------------------------
 
 def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, body: str,
-               references: str = "", actor_expert_id: int | None = None) -> int:
-    """Create or update the assignment's draft clarification. Returns the clarification id."""
+               references: str = "", actor_expert_id: int | None = None, *, claim: str | None = None) -> int:
+    """Create or update the assignment's draft clarification. Returns the clarification id.
+
+    `claim` states the claim the clarification answers, in the words a post would use (e.g.
+    "喝淡盐水可以预防病毒感染"): once published, later posts repeating it show this clarification
+    (rumourwatch.score). None keeps what the draft has; without one, a claim is suggested from
+    the alert's item text (knowledge.suggested_claim)."""
+    from .knowledge import claim_words
+
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
     if a["status"] not in ("accepted", "submitted"):
         raise WorkflowError(f"assignment {assignment_id} is {a['status']}; accept it before drafting")
     if not title.strip() or not body.strip():
         raise WorkflowError("a clarification needs a title and a body")
+    if claim is not None and claim.strip() and not claim_words(claim):
+        raise WorkflowError("the claim is too short to recognise repeats of it: state it in at least ten characters, "
+                            "as a post would (emoticons and @mentions do not count)")
     alert = store.get_alert(db, a["alert_id"])
     at = iso(now)
     existing = [c for c in store.clarifications_for_alert(db, a["alert_id"])
@@ -377,14 +387,17 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
             c = existing[0]
             if c["status"] == "in_review":
                 raise WorkflowError(f"clarification {c['id']} is under review; wait for the reviewer")
-            store.update_clarification(db, c["id"], {"title": title, "body": body, "references_text": references,
-                                                     "updated_at": at})
+            changes = {"title": title, "body": body, "references_text": references, "updated_at": at}
+            if claim is not None:
+                changes["claim"] = claim.strip() or None
+            store.update_clarification(db, c["id"], changes)
             cid = c["id"]
         else:
             cid = store.insert_clarification(db, {
                 "alert_id": a["alert_id"], "assignment_id": assignment_id, "expert_id": a["expert_id"],
                 "cluster_id": alert["cluster_id"], "title": title, "body": body, "references_text": references,
-                "status": "draft", "author": actor, "created_at": at, "updated_at": at})
+                "claim": (claim or "").strip() or None, "status": "draft", "author": actor, "created_at": at,
+                "updated_at": at})
             store.add_alert_step(db, a["alert_id"], "drafted", at, actor, f"澄清稿 #{cid}")
         store.record_audit(db, actor, "clarification.draft", "clarification", cid, {"assignment_id": assignment_id}, at=at)
     return cid

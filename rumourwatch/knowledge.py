@@ -76,6 +76,19 @@ def claim_words(text: str) -> str:
     return words if len(_WORD.findall(words)) >= MIN_CLAIM_CHARS else ""
 
 
+_HASHTAG = re.compile(r"#[^#\n]{1,60}#")
+_REPOST_MARK = re.compile(r"//\s*[:：]?")  # what "//@name:" leaves once the mention is gone
+
+
+def suggested_claim(text: str) -> str:
+    """A first statement of the claim a post makes, for the expert to correct: its text without
+    #topic# tags (usually headlines the post comments on, shared by thousands of unrelated posts),
+    emoticon codes, @mentions, links and share boilerplate."""
+    text = _URL.sub(" ", _HASHTAG.sub(" ", text or ""))
+    text = _REPOST_MARK.sub(" ", _POST_NOISE.sub(" ", text)).replace("\u200b", "")
+    return _SPACE.sub(" ", text).strip(" ：:，,?？")
+
+
 def claim_of(title: str, text: str) -> str:
     """The claim part of a debunk article: the quoted rumour when present, else the opening."""
     body = _SPACE.sub(" ", text or "").strip()

@@ -402,9 +402,11 @@ CREATE TABLE labels (
 );
 CREATE INDEX idx_labels_item ON labels (item_id, at);
 """),
-    # "Already debunked" also by the clarifications published here: the clarification whose claim an
-    # item repeats (rumourwatch.score.own_clarification_matches), per score and on the item.
+    # "Already debunked" also by the clarifications published here: the claim each clarifies, as its
+    # expert states it, and the clarification whose claim an item repeats
+    # (rumourwatch.score.own_clarification_matches), per score and on the item.
     ("0008_own_clarification_match", """
+ALTER TABLE clarifications ADD COLUMN claim TEXT;
 ALTER TABLE scores ADD COLUMN debunk_clarification_id INTEGER;
 ALTER TABLE items ADD COLUMN debunk_clarification_id INTEGER;
 """),

@@ -124,6 +124,15 @@ def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -
     return articles, mine
 
 
+def claim_text(clarification: dict) -> str:
+    """The claim a published clarification answers: as its expert stated it, else the claim
+    suggested from its alert's item (knowledge.suggested_claim), else its title."""
+    from .knowledge import suggested_claim
+
+    return ((clarification.get("claim") or "").strip() or suggested_claim(clarification.get("item_text") or "")
+            or clarification.get("title") or "")
+
+
 _last_claim_set: list = [None]  # (index, clarification ids, ClaimSet) of the last batch
 
 
@@ -134,7 +143,7 @@ def _claim_set(index, claims: list[dict]):
     last = _last_claim_set[0]
     if last is not None and last[0] is index and last[1] == ids:
         return last[2]
-    found = index.claim_set([c["claim"] or "" for c in claims])
+    found = index.claim_set([claim_text(c) for c in claims])
     _last_claim_set[0] = (index, ids, found)
     return found
 
@@ -167,7 +176,7 @@ def own_clarification_matches(db, bundle, texts: list[str], at: str, k: int = 1)
     claims = store.published_claims(db, at)
     if not claims:
         return None
-    return _best_claims(index, claims, index.similarity(texts, [c["claim"] or "" for c in claims]), k)
+    return _best_claims(index, claims, index.similarity(texts, [claim_text(c) for c in claims]), k)
 
 
 def _b(value) -> int | None:

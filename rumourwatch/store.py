@@ -890,9 +890,9 @@ def published_clarification_for_cluster(db, cluster_id: int | None, item_id: int
 
 
 def published_claims(db, until: str) -> list[dict]:
-    """The clarifications published here by `until`, each with the claim it clarifies: the text of
-    its alert's item (its title when the alert has no item). Newest first."""
-    return _rows(db, """SELECT c.id, c.title, c.published_url, c.published_at, coalesce(i.text, c.title) AS claim
+    """The clarifications published here by `until`, each with the claim its expert stated
+    (`claim`, None when not stated) and its alert's item text (`item_text`). Newest first."""
+    return _rows(db, """SELECT c.id, c.title, c.published_url, c.published_at, c.claim, i.text AS item_text
                         FROM clarifications c JOIN alerts a ON a.id = c.alert_id
                         LEFT JOIN items i ON i.id = a.item_id
                         WHERE c.status = 'published' AND c.published_at <= ?

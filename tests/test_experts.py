@@ -285,3 +285,33 @@ def test_a_reworded_repeat_of_a_claim_clarified_here_shows_that_clarification(db
     assert store.get_item(db, early)["debunk_clarification_id"] is None
     score_items(db, bundle, [early], clock())
     assert store.get_item(db, early)["debunk_clarification_id"] == cid
+
+
+def test_the_claim_the_expert_states_decides_which_later_posts_repeat_it(db, now, roster):
+    """The alert's item wraps its claim in a chain-letter formula that other rumours share; matched on
+    the item's text, a different rumour in the same formula would show this clarification."""
+    from rumourwatch.score import score_items
+
+    clock = FixedClock(now)
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, clock(), rules())
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", clock(), rules())
+    experts.accept_assignment(db, aid, "li", clock(), actor_expert_id=roster["李样本"])
+    with pytest.raises(WorkflowError, match="too short"):
+        experts.save_draft(db, aid, "li", clock(), "淡盐水不能预防示例病毒", "正文", claim="[泪]淡盐水 @某人")
+    cid = experts.save_draft(db, aid, "li", clock(), "淡盐水不能预防示例病毒", "正文",
+                             claim="喝淡盐水可以预防示例病毒感染")
+    experts.save_draft(db, aid, "li", clock(), "淡盐水不能预防示例病毒感染", "修改后的正文")  # keeps the claim
+    assert store.get_clarification(db, cid)["claim"] == "喝淡盐水可以预防示例病毒感染"
+    experts.submit_for_review(db, cid, "li", clock(), actor_expert_id=roster["李样本"])
+    experts.review_clarification(db, cid, "zhang", clock(), approve=True)
+    experts.publish_clarification(db, cid, "monitor1", clock(), "https://example.org/piyao/8")
+
+    clock.advance(hours=1)
+    other_rumour = add_item(db, "紧急扩散！吃大蒜可以彻底预防示例病毒感染，医院不会告诉你，家里有老人的赶紧转给他们看",
+                            clock())
+    tagged = add_item(db, "#喝淡盐水可以预防示例病毒感染# 真的假的？家里老人天天在喝", clock())
+    score_items(db, IndexedRuleBundle(), [other_rumour, tagged], clock())
+    assert store.get_item(db, tagged)["debunk_clarification_id"] == cid  # the claim, as its #topic#
+    assert store.get_item(db, other_rumour)["debunk_clarification_id"] is None  # same formula, other claim
+    assert experts.item_clarification(db, other_rumour) is None

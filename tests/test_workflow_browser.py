@@ -205,10 +205,17 @@ def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, bro
     fill(li, "澄清标题", "喝淡盐水不能预防示例病毒感染")
     fill(li, "澄清正文", "示例澄清：目前没有证据表明淡盐水可以预防病毒感染，请以权威机构发布的信息为准。")
     fill(li, "参考资料", "《健康素养66条》（示例引用）")
+    # the claim is suggested from the item, for the expert to state as a post would
+    claim = li.get_by_role("textbox", name="所澄清的说法")  # (the label's help button has the name too)
+    assert "喝淡盐水可以彻底预防示例病毒感染" in claim.input_value()
+    claim.fill("喝淡盐水可以预防示例病毒感染")
+    claim.press("Tab")
+    li.wait_for_timeout(300)
     click(li, f"保存草稿（任务 #{task['id']}）")
     click(li, f"提交审核（任务 #{task['id']}）")
     [clar] = store.clarifications_for_alert(db, alert_id)
     assert clar["status"] == "in_review" and clar["author"] == "li"
+    assert clar["claim"] == "喝淡盐水可以预防示例病毒感染"
     goto(li, "专家工作台")
     # an author never reviews their own draft (.first: while the page reruns, the old run's copy of
     # the line can still be on screen beside the new one)

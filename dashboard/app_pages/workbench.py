@@ -8,6 +8,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import experts, store
+from rumourwatch.knowledge import suggested_claim
 
 user = require_role("expert", "admin")
 path = ui.db_path()
@@ -87,13 +88,17 @@ for task in tasks:
             body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200, key=f"body_{task['id']}")
             refs = st.text_area(t("wb.draft.refs"), value=draft.get("references_text") or "", height=80,
                                 key=f"refs_{task['id']}")
+            item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
+            claim = st.text_area(t("wb.draft.claim"), value=draft.get("claim") or suggested_claim(item_text or ""),
+                                 height=80, help=t("wb.draft.claim.help"), key=f"claim_{task['id']}")
             cols = st.columns(2)
             if cols[0].button(t("wb.draft.save", id=task["id"]), key=f"save_{task['id']}"):
                 ui.act(path, t("wb.draft.save", id=task["id"]), experts.save_draft, task["id"], actor,
-                       data.now_utc(), title, body, refs, expert_id)
+                       data.now_utc(), title, body, refs, expert_id, claim=claim)
             if draft and cols[1].button(t("wb.draft.submit", id=task["id"]), type="primary", key=f"submit_{task['id']}"):
                 def save_and_submit(db):
-                    cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs, expert_id)
+                    cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs, expert_id,
+                                             claim=claim)
                     return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id)
                 ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
         if alert["item_id"]:
@@ -113,6 +118,9 @@ for c in reviews:
     with st.container(border=True, key=f"review_{c['id']}"):
         st.markdown("**" + t("wb.review.item", id=c["id"], alert=c["alert_id"], author=ui.escape(c["author"])) + "**")
         st.text(c["title"])
+        if c.get("claim"):
+            st.caption(t("wb.draft.claim"))
+            st.text(c["claim"])
         st.text(c["body"])
         if c["references_text"]:
             st.text(c["references_text"])
