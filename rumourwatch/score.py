@@ -179,6 +179,43 @@ def own_clarification_matches(db, bundle, texts: list[str], at: str, k: int = 1)
     return _best_claims(index, claims, index.similarity(texts, [claim_text(c) for c in claims]), k)
 
 
+REPEAT_WINDOW_HOURS = 48  # how far back a new clarification is looked for among scored items
+_SEEN_CLARIFICATIONS = "debunks.clarifications_seen"  # workflow_state: ids already looked for
+SCAN_BATCH = 2000  # texts compared, and items re-scored, at once
+
+
+def rescore_repeats(db, bundle, now: datetime, window_hours: float = REPEAT_WINDOW_HOURS,
+                    max_chars: int = 20000) -> int:
+    """Re-score now the items published in the last `window_hours` that repeat the claim of a
+    clarification published since the last call, so that they show it at once: otherwise an item
+    gets the match only at its next re-score (new reactions, new models), and an item that stopped
+    spreading never would. Items the relevance model calls unrelated to health are left out, as in
+    scoring. Returns how many items were re-scored."""
+    index = getattr(bundle, "debunks", None)
+    if index is None or not hasattr(index, "claim_set"):
+        return 0
+    claims = store.published_claims(db, iso(now))
+    seen = set(json.loads(store.workflow_state(db, _SEEN_CLARIFICATIONS) or "[]"))
+    new = [c for c in claims if c["id"] not in seen]
+    if not new:
+        return 0
+    from datetime import timedelta
+
+    claim_set = index.claim_set([claim_text(c) for c in new])
+    recent = store.recent_item_texts(db, iso(now - timedelta(hours=window_hours)))
+    repeats = []
+    for start in range(0, len(recent), SCAN_BATCH):
+        rows = recent[start:start + SCAN_BATCH]
+        best = index.similarity([r["text"] or "" for r in rows], claim_set).max(axis=1)
+        repeats += [r["id"] for r, score in zip(rows, best) if index.already_debunked(float(score))]
+    total = 0
+    for start in range(0, len(repeats), SCAN_BATCH):
+        total += score_items(db, bundle, repeats[start:start + SCAN_BATCH], now, max_chars)
+    with store.transaction(db):
+        store.set_workflow_state(db, _SEEN_CLARIFICATIONS, json.dumps(sorted(seen | {c["id"] for c in new})))
+    return total
+
+
 def _b(value) -> int | None:
     return None if value is None else int(bool(value))
 

@@ -899,6 +899,13 @@ def published_claims(db, until: str) -> list[dict]:
                         ORDER BY c.published_at DESC, c.id DESC""", [until])
 
 
+def recent_item_texts(db, since: str) -> list[dict]:
+    """id and text of the items published since `since` that are not known to be unrelated to
+    health (unscored items included), oldest first."""
+    return _rows(db, """SELECT id, text FROM items WHERE published_at >= ? AND coalesce(health_related, 1) = 1
+                        ORDER BY published_at, id""", [since])
+
+
 def latest_debunk_score(db, item_id: int) -> float | None:
     """The similarity of the item's debunk match in its latest score (None when unscored)."""
     row = db.execute("SELECT debunk_score FROM scores WHERE item_id = ? ORDER BY id DESC LIMIT 1",

@@ -153,6 +153,7 @@ class Worker:
             return
         stats.scored += score.score_pending(self.db, self.bundle, self.clock(), limit=self.score_limit,
                                             max_chars=self.max_text_chars)
+        stats.scored += score.rescore_repeats(self.db, self.bundle, self.clock(), max_chars=self.max_text_chars)
 
     def poll_once(self) -> PollStats:
         stats = PollStats()

@@ -233,9 +233,10 @@ def test_restarting_mid_workflow_loses_nothing(db_path, now):
     assert store.get_alert(db, alert_id)["status"] == "published"
 
 
-def _publish(db, clock, roster, title="淡盐水不能预防示例病毒感染", url="https://example.org/piyao/7"):
-    """Alert on RUMOUR_TEXT, and an expert's clarification through review to publication."""
-    [alert_id] = evaluate_alerts(db, clock(), rules())
+def _publish(db, clock, roster, title="淡盐水不能预防示例病毒感染", url="https://example.org/piyao/7", alert_id=None):
+    """Alert on RUMOUR_TEXT (unless given), and an expert's clarification through review to publication."""
+    if alert_id is None:
+        [alert_id] = evaluate_alerts(db, clock(), rules())
     aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", clock(), rules())
     experts.accept_assignment(db, aid, "li", clock(), actor_expert_id=roster["李样本"])
     cid = experts.save_draft(db, aid, "li", clock(), title, "示例澄清正文。")
@@ -315,3 +316,25 @@ def test_the_claim_the_expert_states_decides_which_later_posts_repeat_it(db, now
     assert store.get_item(db, tagged)["debunk_clarification_id"] == cid  # the claim, as its #topic#
     assert store.get_item(db, other_rumour)["debunk_clarification_id"] is None  # same formula, other claim
     assert experts.item_clarification(db, other_rumour) is None
+
+
+def test_the_worker_marks_recent_repeats_as_soon_as_a_clarification_is_published(db, now, roster):
+    """A repeat that stopped spreading gets no new reactions, so it would never be re-scored: the
+    worker looks for repeats among the last 48 hours' items once per new publication."""
+    from rumourwatch.worker import Worker
+
+    clock = FixedClock(now)
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    recent = add_item(db, REWORDED_RUMOUR, now - timedelta(hours=2))
+    old = add_item(db, REWORDED_RUMOUR + "。", now - timedelta(days=3))
+    [alert_id] = evaluate_alerts(db, clock(), rules())
+    worker = Worker(db, [], IndexedRuleBundle(), clock=clock)
+    worker.poll_once()  # everything scored by the bundle; nothing is published yet
+    assert store.get_item(db, recent)["debunk_clarification_id"] is None
+    cid = _publish(db, clock, roster, alert_id=alert_id)
+    clock.advance(minutes=5)
+    stats = worker.poll_once()
+    assert stats.scored == 2  # the recent repeat, and the clarified item itself
+    assert store.get_item(db, recent)["debunk_clarification_id"] == cid
+    assert store.get_item(db, old)["debunk_clarification_id"] is None  # outside the 48 hours
+    assert worker.poll_once().scored == 0  # once per publication
