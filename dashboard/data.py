@@ -467,6 +467,22 @@ def verdict_check(path: str) -> dict | None:
     return _verdict_check(path, (data_version(path), _run(path, _table_version, "verdicts")))
 
 
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=64, show_spinner=False)
+def _training_labels(path: str, version: tuple) -> tuple[int, int]:
+    from rumourwatch.evaluation import VERDICT_LABELS
+
+    labels = [VERDICT_LABELS[r["verdict"]] for r in _run(path, store.verdict_labels) if r["verdict"] in VERDICT_LABELS]
+    return len(labels), sum(labels)
+
+
+def training_labels(path: str) -> tuple[int, int]:
+    """(items, rumours) the verdicts label for retraining, read as training reads them
+    (store.verdict_labels: a verdict on one copy labels its cluster); (0, 0) without verdicts."""
+    if not _run(path, store.has_tables, "verdicts"):
+        return 0, 0
+    return _training_labels(path, (data_version(path), _run(path, _table_version, "verdicts")))
+
+
 def model_versions(path: str) -> list[dict]:
     """Model versions the worker has scored with, newest first, manifests parsed."""
     out = []

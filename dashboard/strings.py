@@ -618,8 +618,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.retrain.caption": ("在数据包的训练数据之外，加入本库中已核定（确认谣言 / 非谣言）的条目，在后台训练一个候选模型"
                                    "（约 3–5 分钟），正在使用的模型不受影响。训练完成后可与当前模型对照，再决定是否启用；"
                                    "启用后采集程序在下一轮采集时改用新模型并重新评分，原模型保留，可随时恢复。"),
-        "models.retrain.available": "可用于训练的核定：{n} 条（确认谣言 {rumours} 条）。",
-        "models.retrain.too_few": "至少需要 {minimum} 条确认谣言 / 非谣言的核定才能重新训练，目前 {n} 条。",
+        "models.retrain.available": "核定结果可用于训练的条目：{n} 条（确认谣言 {rumours} 条；对相似内容组的核定计入组内各条）。",
+        "models.retrain.too_few": "至少需要 {minimum} 条核定为确认谣言 / 非谣言的条目才能重新训练，目前 {n} 条。",
         "models.retrain.start": "开始训练候选模型",
         "models.retrain.started": "已开始训练候选模型。",
         "models.retrain.running": "候选模型训练中：{actor} 于 {at} 启动（{n} 条核定）。本区域每 5 秒自动刷新。",

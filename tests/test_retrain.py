@@ -238,3 +238,25 @@ def test_the_start_button_waits_for_enough_verdicts(tmp_path, monkeypatch):
     assert button.disabled
     assert any("至少需要 10 条" in c.value and "目前 3 条" in c.value for c in at.caption)
     assert not retrain.candidate_dir(models_dir).exists()
+
+
+def test_the_count_of_judged_items_is_the_one_training_uses_copies_of_a_judged_claim_included(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from rumourwatch import ingest
+
+    models_dir = tmp_path / "models"
+    _placeholder_bundle(models_dir)
+    db_path = tmp_path / "rw.db"
+    _judged_store(db_path, 3)  # item 1 of the three was confirmed a rumour
+    db = store.open_db(db_path)
+    [(text,)] = db.execute("SELECT i.text FROM items i JOIN verdicts v ON v.item_id = i.id WHERE v.verdict = 'rumour'")
+    at = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
+    for k in range(8):  # the same rumour posted again by other accounts: one cluster
+        with store.transaction(db):
+            ingest.ingest_item(db, {"id": f"copy{k}", "text": text, "date": at.isoformat(), "account": f"转发号{k}"},
+                               "test", at)
+    db.conn.close()
+    at = _page(models_dir, db_path, monkeypatch)
+    assert any("可用于训练的条目：11 条（确认谣言 9 条" in c.value for c in at.caption)
+    assert not next(b for b in at.button if b.label == "开始训练候选模型").disabled

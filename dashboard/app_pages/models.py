@@ -253,8 +253,7 @@ def retraining() -> None:
         st.success(t("models.retrain.was_promoted", version=ui.escape_md(job.get("version")),
                      at=data.to_china(job.get("promoted_at")), actor=ui.escape_md(job.get("promoted_by"))))
 
-    check = data.verdict_check(path) if data.database_exists(path) else None
-    n, rumours = (check or {}).get("judged", 0), (check or {}).get("judged_rumours", 0)
+    n, rumours = data.training_labels(path) if data.database_exists(path) else (0, 0)
     st.caption(t("models.retrain.available", n=n, rumours=rumours))
     too_few = n < retrain.MIN_VERDICTS_TO_TRAIN
     if too_few:
