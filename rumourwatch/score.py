@@ -13,7 +13,7 @@ import gzip
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -106,8 +106,8 @@ def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -
     if not wanted:
         return [None] * n, [None] * n
     texts = [docs[i].text for i in wanted]
-    index = getattr(bundle, "debunks", None)
-    claims = store.published_claims(db, at) if hasattr(index, "match_with_claims") else []
+    index = _claims_index(bundle)
+    claims = store.published_claims(db, at) if index is not None else []
     own = [[] for _ in wanted]
     if claims:
         found, sims = index.match_with_claims(texts, 1, _claim_set(index, claims))
@@ -119,9 +119,16 @@ def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -
     for pos, i in enumerate(wanted):
         if articles is not None:
             articles[i] = found[pos][0] if found[pos] else None
-        if own[pos] and own[pos][0]["already_debunked"]:
+        if own[pos]:  # only matches at or above the threshold were kept
             mine[i] = own[pos][0]
     return articles, mine
+
+
+def _claims_index(bundle):
+    """The bundle's debunk index when it can compare texts with claims (DebunkIndex), else None
+    (no index, or a test double that only matches articles)."""
+    index = getattr(bundle, "debunks", None)
+    return index if hasattr(index, "match_with_claims") else None
 
 
 def claim_text(clarification: dict) -> str:
@@ -154,11 +161,11 @@ def _best_claims(index, claims: list[dict], sims, k: int, debunked_only: bool = 
     top = sims.argmax(axis=1)[:, None] if k == 1 else np.argsort(-sims, axis=1, kind="stable")[:, :k]
     scores = np.take_along_axis(sims, top, axis=1)
     floor = index.threshold if debunked_only else 0.0
+    keep = (scores > 0) & (scores >= floor)
     out: list[list[dict]] = [[] for _ in range(len(sims))]
-    for i in np.flatnonzero(scores[:, 0] >= floor if debunked_only else scores[:, 0] > floor):
-        for j, v in zip(top[i].tolist(), scores[i].tolist()):
-            if v > 0 and v >= floor:
-                out[i].append(dict(claims[j], score=round(v, 4), already_debunked=bool(index.already_debunked(v))))
+    for i in np.flatnonzero(keep[:, 0]):  # scores are best first: a row whose best is left out has none
+        out[i] = [dict(claims[j], score=round(v, 4), already_debunked=bool(index.already_debunked(v)))
+                  for j, v, ok in zip(top[i].tolist(), scores[i].tolist(), keep[i]) if ok]
     return out
 
 
@@ -170,8 +177,8 @@ def own_clarification_matches(db, bundle, texts: list[str], at: str, k: int = 1)
     A repeat of a claim the experts have clarified here is 已辟谣 even when it is not a near copy in
     the same cluster (a reworded post, a later wave), and its monitor is pointed at that
     clarification. None when the bundle has no debunk index or nothing is published yet."""
-    index = getattr(bundle, "debunks", None)
-    if index is None or not hasattr(index, "similarity") or not texts:
+    index = _claims_index(bundle)
+    if index is None or not texts:
         return None
     claims = store.published_claims(db, at)
     if not claims:
@@ -191,16 +198,14 @@ def rescore_repeats(db, bundle, now: datetime, window_hours: float = REPEAT_WIND
     gets the match only at its next re-score (new reactions, new models), and an item that stopped
     spreading never would. Items the relevance model calls unrelated to health are left out, as in
     scoring. Returns how many items were re-scored."""
-    index = getattr(bundle, "debunks", None)
-    if index is None or not hasattr(index, "claim_set"):
+    index = _claims_index(bundle)
+    if index is None:
         return 0
     claims = store.published_claims(db, iso(now))
     seen = set(json.loads(store.workflow_state(db, _SEEN_CLARIFICATIONS) or "[]"))
     new = [c for c in claims if c["id"] not in seen]
     if not new:
         return 0
-    from datetime import timedelta
-
     claim_set = index.claim_set([claim_text(c) for c in new])
     recent = store.recent_item_texts(db, iso(now - timedelta(hours=window_hours)))
     repeats = []

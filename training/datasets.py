@@ -155,13 +155,9 @@ def load_verdict_set(db_path: str | Path, name: str = "verdicts") -> tuple[list[
         db.conn.close()
     items: list[LabelledDoc] = []
     rejected: list[Rejected] = []
-    for item_id, v in labelled.items():
-        row = rows.get(item_id)
-        if row is None:
-            rejected.append(Rejected(name, v["verdict_id"], f"item {item_id} is not in the store"))
-            continue
+    for item_id, v in labelled.items():  # verdict_labels joins items: every labelled item has its row
         try:
-            doc = score.doc_from_row(row)
+            doc = score.doc_from_row(rows[item_id])
         except RecordError as exc:
             rejected.append(Rejected(name, v["verdict_id"], f"item {item_id}: {exc}"))
             continue
