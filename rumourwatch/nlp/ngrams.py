@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 
-from .rumour import hashed_char_ngrams
+from .rumour import hashed_char_ngrams, hashed_ngram_cells
 
 N_FEATURES = 2 ** 18
 NGRAM_RANGE = (1, 2)
@@ -29,12 +29,22 @@ def normalise_text(text: str) -> str:
     return _MENTION.sub("@U", _URL.sub(" URL ", text or ""))
 
 
+def _prepared(texts: list[str]) -> list[str]:
+    return [_SPACES.sub(" ", (t or "").lower()) for t in texts]
+
+
 def char_counts(texts: list[str], ngram_range=NGRAM_RANGE, n_features: int = N_FEATURES):
     """Sparse char n-gram counts of lower-cased texts (runs of white space as one space), hashed with
     numpy over the whole batch (sklearn's char analyzer walks each text in Python: ~8× slower)."""
-    x = hashed_char_ngrams([_SPACES.sub(" ", (t or "").lower()) for t in texts], ngram_range, n_features)
+    x = hashed_char_ngrams(_prepared(texts), ngram_range, n_features)
     x.sum_duplicates()
     return x
+
+
+def ngram_cells(texts: list[str], ngram_range, n_features: int):
+    """(row, hashed column) of every char n-gram occurrence, as `char_counts` hashes them, without
+    building a matrix: for looking a few known n-grams up in a batch."""
+    return hashed_ngram_cells(_prepared(texts), ngram_range, n_features)
 
 
 def hashed_counts(texts: list[str]):

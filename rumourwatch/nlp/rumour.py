@@ -57,16 +57,13 @@ def normalise_text(text: str) -> str:
     return _DIGITS.sub("0", text)
 
 
-def hashed_char_ngrams(texts: list[str], ngram_range=(1, 3), n_features: int = 1 << 20,
-                       seed: int = 0) -> sp.csr_matrix:
-    """Hashed character n-gram counts, one row per text; characters \\x00/\\x01 break n-grams.
-
-    A repeated n-gram appears as repeated entries of the row (not summed): every linear
-    product is the same and scoring skips a sort. `n_features` must be a power of two.
-    """
+def hashed_ngram_cells(texts: list[str], ngram_range=(1, 3), n_features: int = 1 << 20,
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every character n-gram occurrence of the texts, hashed, in no particular
+    order; characters \\x00/\\x01 break n-grams. `n_features` must be a power of two."""
     n_docs = len(texts)
     if n_docs == 0:
-        return sp.csr_matrix((0, n_features), dtype=np.float32)
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
     joined = "\x00".join(texts) + "\x00"
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n_docs)
@@ -90,8 +87,22 @@ def hashed_char_ngrams(texts: list[str], ngram_range=(1, 3), n_features: int = 1
             ok = breaks_before[n:m + n] == breaks_before[:m]
             rows.append(doc_of[:m][ok])
             cols.append(h[ok] & mask)
-    r = np.concatenate(rows)
-    c = np.concatenate(cols).astype(np.int32)
+    if not rows:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    return np.concatenate(rows), np.concatenate(cols).astype(np.int32)
+
+
+def hashed_char_ngrams(texts: list[str], ngram_range=(1, 3), n_features: int = 1 << 20,
+                       seed: int = 0) -> sp.csr_matrix:
+    """Hashed character n-gram counts, one row per text; characters \\x00/\\x01 break n-grams.
+
+    A repeated n-gram appears as repeated entries of the row (not summed): every linear
+    product is the same and scoring skips a sort. `n_features` must be a power of two.
+    """
+    n_docs = len(texts)
+    if n_docs == 0:
+        return sp.csr_matrix((0, n_features), dtype=np.float32)
+    r, c = hashed_ngram_cells(texts, ngram_range, n_features, seed)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     order = np.argsort(r, kind="stable")
     np.cumsum(np.bincount(r, minlength=n_docs), out=indptr[1:])
