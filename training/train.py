@@ -32,7 +32,8 @@ TRAINERS = {
 # Bundle files each component reads, recorded with their sha256 in the manifest.
 DATA_FILES = {
     "rumour": ("rumour/checked_train.jsonl.gz", "rumour/ced_train.jsonl.gz", "lexicon/THUOCL_medical.txt"),
-    "polarity": ("sentiment/smp2020_virus_train.jsonl.gz",),
+    # the CED reactions' emoticons label the polarity model's distant-supervision examples
+    "polarity": ("sentiment/smp2020_virus_train.jsonl.gz", "rumour/ced_train.jsonl.gz"),
     "relevance": ("lexicon/THUOCL_medical.txt",),
     "debunks": ("debunks/debunk_articles.jsonl.gz",),
 }
