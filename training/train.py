@@ -83,12 +83,14 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
         timings[name] = round(time.perf_counter() - t, 1)
         echo(f"[train] {name}: done in {timings[name]} s")
     files = {}
-    for name in fitted:
+    for name, component in fitted.items():
         for rel in DATA_FILES.get(name, ()):
             try:
                 files[rel] = file_sha256(data_file(settings, rel))
             except RumourwatchError:
                 pass
+        # files a component read from elsewhere (the polarity priors' package data)
+        files.update(getattr(component, "info", {}).get("prior_files", {}))
     rumour = fitted.get("rumour")
     metrics = {}
     if rumour is not None:

@@ -217,8 +217,12 @@ def fit_priors(settings, texts: list[str]) -> PolarityPriors:
     columns, values = lexicon_columns(words), lexicon_values(scores)
     unscaled = PolarityPriors(columns, values, margins, np.zeros(len(names)), np.ones(len(names)), 1.0, names)
     raw = unscaled.raw(texts)
-    info = {"prior_package": f"{PRIOR_PACKAGE} {_version(PRIOR_PACKAGE)}",
-            "lexicon_sha256": file_sha256(directory / LEXICON_FILE), "lexicon_words": len(words), "lexicon_set_aside": set_aside[:20],
+    package = f"{PRIOR_PACKAGE} {_version(PRIOR_PACKAGE)}"
+    info = {"prior_package": package,
+            # recorded in the manifest beside the bundle's files (train.py)
+            "prior_files": {f"{package}: {name}": file_sha256(directory / name)
+                            for name in (LEXICON_FILE, *REVIEW_FILES.values())},
+            "lexicon_words": len(words), "lexicon_set_aside": set_aside[:20],
             "lexicon_set_aside_count": len(set_aside), "emoticon_examples": len(distant_texts),
             "emoticon_positive_share": round(float(distant_labels.mean()), 3),
             "review_sentences": len(review_texts)}
