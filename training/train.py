@@ -85,6 +85,8 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
     files = {}
     for name, component in fitted.items():
         for rel in DATA_FILES.get(name, ()):
+            if rel in files:  # read by another component too (CED: rumour and polarity)
+                continue
             try:
                 files[rel] = file_sha256(data_file(settings, rel))
             except RumourwatchError:

@@ -140,9 +140,10 @@ def load_lexicon(path: Path) -> tuple[list[str], np.ndarray, list[str]]:
     lo, hi = LEXICON_WORD_CHARS
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
-            parts = line.strip().split(" ")
-            if not line.strip():
+            line = line.strip()
+            if not line:
                 continue
+            parts = line.split(" ")
             if len(parts) != 2:
                 set_aside.append(f"{path.name}:{lineno}: not 'word score' ({len(parts)} fields)")
                 continue

@@ -102,7 +102,7 @@ class PolarityPriors:
 
     def margins_of(self, counts) -> np.ndarray:
         """The auxiliary models' margins (one column each) from hashed 1–2-gram counts."""
-        sub = counts.tocsr(copy=True).astype(np.float64)
+        sub = counts.tocsr().astype(np.float64)  # astype copies: the shared counts stay as they are
         sub.data = 1.0 + np.log(sub.data)
         norms = np.sqrt(sub.multiply(sub) @ self.margin_idf2)
         num = sub @ self.margin_weights
