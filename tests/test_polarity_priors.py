@@ -102,3 +102,36 @@ def test_emoticon_examples_take_one_sided_reactions_without_their_emoticons(tmp_
     # the quoted chain's [泪] is someone else's; both sides at once, none, or too short: left out
     assert texts == ["太好了终于放心了", "这也太让人难受了"]
     assert labels.tolist() == [1, 0]
+
+
+def test_crossfit_labels_every_eval_post_once_with_a_model_that_never_saw_it(monkeypatch):
+    """The production recipe's held-out figures: every eval post is labelled exactly once, by a
+    model whose training rows (the training file, the other half of each eval file, usual twice)
+    never include it."""
+    train = ([f"训练帖{i}" for i in range(6)], ["happy", "neutral", "angry"] * 2)
+    evals = {name: ([f"{name}帖{i}" for i in range(8)], ["happy", "neutral", "sad", "surprise"] * 2)
+             for name in train_polarity.EVAL_FILES}
+    fits = []
+
+    class Recorder:
+        def __init__(self, texts):
+            self.seen = set(texts)
+            fits.append(texts)
+
+        def predict_texts(self, texts):
+            assert not self.seen & set(texts), "a held-out post was in the training rows"
+            return ["neutral" for _ in texts]
+
+    monkeypatch.setattr(train_polarity, "load_emotions", lambda settings, rel: train)
+    monkeypatch.setattr(train_polarity, "fit_with_priors", lambda settings, tx, y: Recorder(tx))
+    monkeypatch.setattr(train_polarity, "baseline", lambda tx, y: Recorder(tx))
+    out = train_polarity.crossfit(None, evals)
+    assert len(fits) == 2 * train_polarity.CROSSFIT_FOLDS
+    for texts in fits[::2]:
+        assert texts[:6] == train[0]
+        assert sum(t.startswith("usual_eval") for t in texts) == 2 * 4  # half of 8, twice
+        assert sum(t.startswith("virus_eval") for t in texts) == 4
+    for name in evals:  # all labelled neutral: neutral F1 = 2·2/(2+8), others 0
+        assert out[name]["confusion"]["matrix"][1] == [0, 2, 0]
+        assert sum(map(sum, out[name]["confusion"]["matrix"])) == 8
+        assert out[name]["macro_f1"] == pytest.approx(round(0.4 / 3, 4))

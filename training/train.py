@@ -33,7 +33,8 @@ TRAINERS = {
 DATA_FILES = {
     "rumour": ("rumour/checked_train.jsonl.gz", "rumour/ced_train.jsonl.gz", "lexicon/THUOCL_medical.txt"),
     # the CED reactions' emoticons label the polarity model's distant-supervision examples
-    "polarity": ("sentiment/smp2020_virus_train.jsonl.gz", "rumour/ced_train.jsonl.gz"),
+    "polarity": ("sentiment/smp2020_virus_train.jsonl.gz", "sentiment/smp2020_virus_eval.jsonl.gz",
+                 "sentiment/smp2020_usual_eval.jsonl.gz", "rumour/ced_train.jsonl.gz"),
     "relevance": ("lexicon/THUOCL_medical.txt",),
     "debunks": ("debunks/debunk_articles.jsonl.gz",),
 }
