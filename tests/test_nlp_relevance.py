@@ -98,3 +98,39 @@ def test_model_scores_from_its_pickle_alone(model):
     again = pickle.loads(pickle.dumps(model))
     assert again.predict_docs(docs) == model.predict_docs(docs)
     assert all(r["topic"] in TOPICS + (OTHER_TOPIC,) for r in again.predict_docs(docs))
+
+
+@pytest.mark.slow
+def test_production_model_learns_from_every_hand_label(model):
+    """The hold-out part of the hand labels serves evaluation (a model fitted on the training part);
+    the model people use learns from all of them."""
+    labels = tr.load_hand_labels()
+    train, hold = tr.split_hand_labels(labels)
+    assert hold and model.info["n_train"] == len(labels) == len(train) + len(hold)
+    assert model.info["trained_on"][0] == f"data/labels/health_topic.csv ({len(labels)} of {len(labels)} labels)"
+
+
+def test_crossfit_labels_each_held_out_item_once_with_a_model_that_never_saw_it(labels, monkeypatch):
+    train, hold = tr.split_hand_labels(labels)
+    seen_by_fit = []
+
+    class Recorder:
+        def __init__(self, hand):
+            self.ids = {(l.source, l.item_id) for l in hand}
+            seen_by_fit.append(self.ids)
+
+        def predict_texts(self, texts):
+            assert not self.ids & set(texts), "a held-out label was among the model's training labels"
+            return [{"health_related": True, "topic": "健康知识普及"} for _ in texts]
+
+    monkeypatch.setattr(tr, "fit", lambda settings, hand=None: Recorder(hand))
+    monkeypatch.setattr(tr, "resolve_texts", lambda settings, part: [(l.source, l.item_id) for l in part])
+    out = tr.crossfit(None, train, hold, folds=2)
+    assert out["n"] == len(hold) and len(seen_by_fit) == 2
+    train_ids = {(l.source, l.item_id) for l in train}
+    halves = [ids - train_ids for ids in seen_by_fit]  # each model: the training part + one half
+    assert all(train_ids < ids for ids in seen_by_fit)
+    assert not halves[0] & halves[1] and len(halves[0]) + len(halves[1]) == len(hold)
+    assert all(abs(len(h) - len(hold) / 2) <= 8 for h in halves)  # rounded per source × label
+    assert out["health_recall"] == 1.0  # everything called health
+    assert out["health_precision"] == round(sum(l.health_related for l in hold) / len(hold), 4)

@@ -1,9 +1,11 @@
 """Health relevance and Healthy China topic: hand labels, weak supervision, fit and evaluate.
 
-Protocol: `fit(settings) -> HealthRelevanceModel` trains from the bundle at `settings.data_dir`
-plus the hand labels in `data/labels/health_topic.csv` (only their training part);
-`evaluate(settings) -> dict` reports on the held-out part of the hand labels, which is never used
-for training or for tuning rules. See `data/labels/README.md` for how the labels were made.
+Protocol: `fit(settings) -> HealthRelevanceModel` is the production model: it trains from the bundle
+at `settings.data_dir` plus every hand label in `data/labels/health_topic.csv`. The recipe (weights,
+rules) was chosen on the labels' training part only. `evaluate(settings) -> dict` reports on the
+held-out part of the hand labels with a model fitted on the training part alone (`fit(settings,
+hand=...)`), and cross-fits the production recipe over the held-out part (`crossfit`). See
+`data/labels/README.md` for how the labels were made.
 """
 
 from __future__ import annotations
@@ -318,15 +320,16 @@ def load_store_labels(db_path) -> tuple[list[HandLabel], list[str]]:
     return labels, [texts[r["item_id"]] for r in rows]
 
 
-def _prepare(settings, labels_db=None):
-    """Hand-label training part (plus every label made in the store `labels_db`) and weak examples,
-    featurised (shared by fit and selection)."""
+def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
+    """The hand labels `hand` (default: all of them; plus every label made in the store
+    `labels_db`) and weak examples, featurised (shared by fit and selection). Weak examples never
+    take a hand-labelled item, used here or not."""
     import numpy as np
 
     from rumourwatch.nlp.relevance import RelevanceFeatures
 
     labels = load_hand_labels()
-    train, _hold = split_hand_labels(labels)
+    train = list(labels if hand is None else hand)
     exclude = {(l.source, l.item_id) for l in labels}
     hand_texts = resolve_texts(settings, train)
     if labels_db is not None:
@@ -338,6 +341,7 @@ def _prepare(settings, labels_db=None):
     features.fit(hand_texts + weak_texts)
     return {
         "train": train, "hand_texts": hand_texts, "features": features, "weak": weak,
+        "hand_used": f"{len(labels) if hand is None else len(hand)} of {len(labels)}",
         "X_hand": features.transform(hand_texts),
         "y_hand": np.array([int(l.health_related) for l in train]),
         "t_hand": [l.topic if l.health_related else None for l in train],
@@ -357,7 +361,7 @@ def select_hyperparameters(settings) -> dict:
 
     from rumourwatch.nlp.relevance import HealthRelevanceModel
 
-    d = _prepare(settings)
+    d = _prepare(settings, hand=split_hand_labels(load_hand_labels())[0])
     X_hand, y_hand, t_hand = d["X_hand"], d["y_hand"], d["t_hand"]
     strata = [f"{l.source}:{int(l.health_related)}" for l in d["train"]]
     folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=HOLDOUT_SEED)
@@ -381,13 +385,13 @@ def select_hyperparameters(settings) -> dict:
     return cv
 
 
-def fit(settings, labels_db=None):
-    """The health relevance + topic model: hand labels (training part only, plus the labels made in
-    the store `labels_db`) plus weak supervision at WEAK_WEIGHT, topic blended with keyword rules at
-    TOPIC_RULE_WEIGHT."""
+def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
+    """The health relevance + topic model: hand labels (`hand`, default every one of them; plus the
+    labels made in the store `labels_db`) plus weak supervision at WEAK_WEIGHT, topic blended with
+    keyword rules at TOPIC_RULE_WEIGHT."""
     from rumourwatch.nlp.relevance import HealthRelevanceModel
 
-    d = _prepare(settings, labels_db)
+    d = _prepare(settings, labels_db, hand)
     health, topic = _fit_heads(d["X_hand"], d["y_hand"], d["t_hand"], d["X_weak"], d["y_weak"],
                                d["t_weak"], WEAK_WEIGHT)
     info = {
@@ -395,7 +399,7 @@ def fit(settings, labels_db=None):
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
         "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
         "n_store_labels": sum(1 for lab in d["train"] if lab.source == "store"),
-        "trained_on": ["data/labels/health_topic.csv (training part)"]
+        "trained_on": [f"data/labels/health_topic.csv ({d['hand_used']} labels)"]
         + ([f"labels in {labels_db}"] if labels_db is not None else [])
         + sorted(SOURCE_FILES.values()) + [MEDICAL_LEXICON],
         "topic_classes": [str(c) for c in topic.classes_],
@@ -447,21 +451,47 @@ def _scores(gold_h, gold_t, pred_h, pred_t) -> dict:
     }
 
 
-def evaluate(settings, model=None) -> dict:
-    """Figures on the hold-out part of the hand labels, beside the lexicon baseline."""
+def _predict(model, texts) -> tuple[list[int], list[str]]:
+    preds = model.predict_texts(texts)
+    return [int(p["health_related"]) for p in preds], [p["topic"] for p in preds]
+
+
+def crossfit(settings, train: list[HandLabel], hold: list[HandLabel], folds: int = 2) -> dict:
+    """The production recipe (every hand label) on labels it never saw: the hold-out is split in
+    `folds` (stratified by source × health_related); a model fitted on the training part and the
+    other folds labels each fold. Compare with `evaluate`'s "holdout" (the training part alone, the
+    same items)."""
+    parts, rest = [], list(hold)
+    for k in range(folds, 1, -1):  # split off 1/k of what is left, `folds` parts in all
+        rest, part = split_hand_labels(rest, 1 / k, seed=HOLDOUT_SEED + k)
+        parts.append(part)
+    parts.append(rest)
+    gold_h, gold_t, pred_h, pred_t = [], [], [], []
+    for k, part in enumerate(parts):
+        others = [lab for j, p in enumerate(parts) if j != k for lab in p]
+        h, t = _predict(fit(settings, hand=train + others), resolve_texts(settings, part))
+        gold_h += [int(l.health_related) for l in part]
+        gold_t += [l.topic for l in part]
+        pred_h += h
+        pred_t += t
+    return {"folds": folds, **_scores(gold_h, gold_t, pred_h, pred_t)}
+
+
+def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
+    """Figures on the hold-out part of the hand labels for a model fitted on the training part
+    (`model`, else fitted here), beside the lexicon baseline; and the production recipe cross-fitted
+    over the hold-out."""
     import time
 
     labels = load_hand_labels()
     train, hold = split_hand_labels(labels)
-    model = model or fit(settings)
+    model = model or fit(settings, hand=train)
     texts = resolve_texts(settings, hold)
     gold_h = [int(l.health_related) for l in hold]
     gold_t = [l.topic for l in hold]
     start = time.perf_counter()
-    preds = model.predict_texts(texts)
+    pred_h, pred_t = _predict(model, texts)
     elapsed = time.perf_counter() - start
-    pred_h = [int(p["health_related"]) for p in preds]
-    pred_t = [p["topic"] for p in preds]
     k, base = lexicon_baseline(settings, resolve_texts(settings, train),
                                [int(l.health_related) for l in train])
     bp = base(texts)
@@ -481,6 +511,8 @@ def evaluate(settings, model=None) -> dict:
             "baseline": _scores([gold_h[i] for i in idx], [gold_t[i] for i in idx],
                                 [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
         }
+    if with_crossfit:
+        out["production_recipe_crossfit"] = crossfit(settings, train, hold)
     return out
 
 
