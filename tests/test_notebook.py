@@ -33,4 +33,9 @@ def test_analyst_notebook_runs(tmp_path, monkeypatch):
     tables = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs
                      if o.output_type == "execute_result")
     assert "| ced | 6h |" in tables
-    assert any("image/png" in o.get("data", {}) for o in outputs if o.output_type == "display_data")
+    assert sum("image/png" in o.get("data", {}) for o in outputs if o.output_type == "display_data") >= 2
+    frames = "".join(o.get("data", {}).get("text/plain", "") for o in outputs
+                     if o.output_type == "execute_result")
+    # the polarity and relevance sections' tables, with figures in them
+    assert "production recipe (cross-fitted)" in frames and "usual_eval" in frames
+    assert "training part → hold-out" in frames and "topic_accuracy_on_health_items" in frames
