@@ -108,6 +108,9 @@ def test_production_model_learns_from_every_hand_label(model):
     train, hold = tr.split_hand_labels(labels)
     assert hold and model.info["n_train"] == len(labels) == len(train) + len(hold)
     assert model.info["trained_on"][0] == f"data/labels/health_topic.csv ({len(labels)} of {len(labels)} labels)"
+    # so it cannot be what the hold-out figures are measured on
+    with pytest.raises(ValueError, match="in-sample"):
+        tr.evaluate(load_settings(), model=model)
 
 
 def test_crossfit_labels_each_held_out_item_once_with_a_model_that_never_saw_it(labels, monkeypatch):

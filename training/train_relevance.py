@@ -341,7 +341,7 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
     features.fit(hand_texts + weak_texts)
     return {
         "train": train, "hand_texts": hand_texts, "features": features, "weak": weak,
-        "hand_used": f"{len(labels) if hand is None else len(hand)} of {len(labels)}",
+        "n_hand": len(labels) if hand is None else len(hand), "n_hand_all": len(labels),
         "X_hand": features.transform(hand_texts),
         "y_hand": np.array([int(l.health_related) for l in train]),
         "t_hand": [l.topic if l.health_related else None for l in train],
@@ -399,7 +399,8 @@ def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
         "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
         "n_store_labels": sum(1 for lab in d["train"] if lab.source == "store"),
-        "trained_on": [f"data/labels/health_topic.csv ({d['hand_used']} labels)"]
+        "n_hand_labels": d["n_hand"],
+        "trained_on": [f"data/labels/health_topic.csv ({d['n_hand']} of {d['n_hand_all']} labels)"]
         + ([f"labels in {labels_db}"] if labels_db is not None else [])
         + sorted(SOURCE_FILES.values()) + [MEDICAL_LEXICON],
         "topic_classes": [str(c) for c in topic.classes_],
@@ -485,6 +486,10 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
 
     labels = load_hand_labels()
     train, hold = split_hand_labels(labels)
+    if model is not None and model.info.get("n_hand_labels", 0) > len(train):
+        raise ValueError(f"this model learnt from {model.info['n_hand_labels']} hand labels, more than "
+                         f"the {len(train)} of the training part, so the hold-out would be scored "
+                         f"in-sample: evaluate a model from fit(settings, hand=<training part>)")
     model = model or fit(settings, hand=train)
     texts = resolve_texts(settings, hold)
     gold_h = [int(l.health_related) for l in hold]
