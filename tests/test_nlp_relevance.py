@@ -128,7 +128,7 @@ def test_crossfit_labels_each_held_out_item_once_with_a_model_that_never_saw_it(
 
     monkeypatch.setattr(tr, "fit", lambda settings, hand=None: Recorder(hand))
     monkeypatch.setattr(tr, "resolve_texts", lambda settings, part: [(l.source, l.item_id) for l in part])
-    out = tr.crossfit(None, train, hold, folds=2)
+    out = tr.crossfit(None, train, hold)
     assert out["n"] == len(hold) and len(seen_by_fit) == 2
     train_ids = {(l.source, l.item_id) for l in train}
     halves = [ids - train_ids for ids in seen_by_fit]  # each model: the training part + one half
