@@ -101,9 +101,10 @@ def score_file_cmd(ctx, input_path, output_path, as_of_hours):
 
         rumourwatch score-file posts.jsonl.gz -o scores.jsonl --as-of-hours 6
     """
-    from .score import score_file
+    from .score import check_score_file_args, score_file
 
     settings = _settings(ctx)
+    check_score_file_args(input_path, output_path, as_of_hours)  # before minutes of model loading
     bundle = load_bundle(settings)
     counts = score_file(input_path, output_path, bundle, as_of_hours, max_chars=settings.max_text_chars)
     click.echo(f"scored {counts['scored']} line(s), {counts['errors']} error(s) -> {output_path}", err=True)

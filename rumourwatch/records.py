@@ -107,7 +107,10 @@ class Doc:
         if self.published_at is None:
             kept = []
         else:
-            cutoff = self.published_at + timedelta(hours=hours)
+            try:
+                cutoff = self.published_at + timedelta(hours=hours)
+            except OverflowError:  # past the year 9999: every dated reaction is before it
+                cutoff = datetime.max.replace(tzinfo=UTC)
             kept = [r for r in self.reactions if r.at is not None and r.at <= cutoff]
         return Doc(self.text, self.published_at, kept, self.user, self.extra)
 
@@ -120,10 +123,15 @@ def date_in_post_year(value, post_date) -> object:
     CED stores some reposts) as 'YYYY-MM-DD HH:MM' in the post's own year — the next year when that
     would put the reaction more than a day before the post. Any other value is returned as it is.
     `post_date` is the post's raw date ('YYYY-MM-DD …' China time, or ISO 8601)."""
-    if not isinstance(value, str) or not isinstance(post_date, str) or "月" not in value:
+    if not isinstance(value, str) or "月" not in value:
         return value
     m = _MONTH_DAY.match(value)
-    if not m or len(post_date) < 10 or not post_date[:4].isdigit():
+    if isinstance(post_date, str):
+        if len(post_date) < 10 or not post_date[:4].isdigit():
+            return value
+    elif not isinstance(post_date, (int, float)) or isinstance(post_date, bool):  # epoch seconds
+        return value
+    if not m:
         return value
     try:
         post = parse_time(post_date).astimezone(CST)
@@ -138,7 +146,9 @@ def date_in_post_year(value, post_date) -> object:
 
 def reactions_from_bundle(record: dict) -> list[Reaction]:
     """Reactions of a bundle-style record (`reposts` / `comments` lists of {date, text, user_id}).
-    Year-less dates are placed in the post's year (`date_in_post_year`)."""
+    Year-less dates are placed in the post's year (`date_in_post_year`); without a post date to
+    take the year from, such a reaction is undated (used when every reaction counts, never under a
+    decision time)."""
     out: list[Reaction] = []
     post_date = record.get("date")
     for key, kind in (("reposts", "repost"), ("comments", "comment")):
@@ -151,10 +161,15 @@ def reactions_from_bundle(record: dict) -> list[Reaction]:
             text = r.get("text") or ""
             if not isinstance(text, str):
                 raise RecordError(f"{key}[{i}].text must be a string")
-            try:
-                at = parse_time(date_in_post_year(r.get("date"), post_date))
-            except RecordError as exc:
-                raise RecordError(f"{key}[{i}]: {exc}") from None
+            raw = r.get("date")
+            placed = date_in_post_year(raw, post_date)
+            if placed is raw and isinstance(raw, str) and _MONTH_DAY.match(raw):
+                at = None  # year-less, and no post date to take the year from: an undated reaction
+            else:
+                try:
+                    at = parse_time(placed)
+                except RecordError as exc:
+                    raise RecordError(f"{key}[{i}]: {exc}") from None
             uid = r.get("user_id")
             out.append(Reaction(kind, text, at, None if uid is None else str(uid)))
     return out

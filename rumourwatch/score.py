@@ -12,6 +12,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
+import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +27,7 @@ from .errors import RecordError
 from .records import Doc, Reaction, doc_from_bundle, iso, parse_time
 
 BATCH = 512
+MAX_AS_OF_HOURS = 24 * 365 * 100  # a century of reactions: beyond it, "all" (omit the option) is meant
 
 
 def _json_or_none(text: str | None):
@@ -240,12 +244,14 @@ def score_pending(db, bundle, now: datetime, limit: int = 2000, max_chars: int =
 # --- score-file ---------------------------------------------------------------------------
 
 def open_text(path: str | Path, mode: str = "r") -> IO[str]:
-    """Open a text file for reading or writing, gzip by magic bytes on read / by suffix on write."""
+    """Open a text file for reading or writing, gzip by magic bytes on read / by suffix on write.
+    The file is opened once and its first bytes peeked at, so a pipe (/dev/stdin, <(…)) works."""
     p = Path(path)
     if "r" in mode:
-        with open(p, "rb") as fh:
-            magic = fh.read(2)
-        raw = gzip.open(p, "rb") if magic == b"\x1f\x8b" else open(p, "rb")
+        raw = open(p, "rb")  # noqa: SIM115 - handed to the wrapper, closed with it
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            raw = gzip.GzipFile(fileobj=raw, mode="rb")
+            raw.myfileobj = raw.fileobj  # closed with the GzipFile
         return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
     if str(p).endswith(".gz"):
         return io.TextIOWrapper(gzip.open(p, "wb"), encoding="utf-8")
@@ -258,12 +264,32 @@ class ParsedLine:
     id: object
     doc: Doc | None = None
     error: str | None = None
+    warning: str | None = None  # scored, but something in the record was repaired first
 
 
-def parse_score_line(line: str, line_no: int, as_of_hours: float | None) -> ParsedLine | None:
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _repair_surrogates(value, count: list[int]):
+    """The value with each unpaired surrogate escape (half of a broken emoji, common in scraped
+    posts) replaced by U+FFFD, so the rest of the text can be scored; `count` is added to."""
+    if isinstance(value, str):
+        fixed, n = _LONE_SURROGATE.subn("\ufffd", value)
+        count[0] += n
+        return fixed
+    if isinstance(value, list):
+        return [_repair_surrogates(v, count) for v in value]
+    if isinstance(value, dict):
+        return {k: _repair_surrogates(v, count) for k, v in value.items()}
+    return value
+
+
+def parse_score_line(line: str, line_no: int, as_of_hours: float | None) -> ParsedLine:
     """One input line → a Doc cut to the decision time, or an error that names the problem."""
+    if line.startswith("\ufeff") and line_no == 1:  # a byte-order mark (files saved by Excel, Notepad)
+        line = line[1:]
     if not line.strip():
-        return None
+        return ParsedLine(line_no, line_no, error=f"line {line_no}: blank line, no record")
     try:
         record = json.loads(line)
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep for the parser
@@ -273,15 +299,26 @@ def parse_score_line(line: str, line_no: int, as_of_hours: float | None) -> Pars
     rid = record.get("id", line_no)
     if rid is None:
         rid = line_no
+    if isinstance(rid, float) and not math.isfinite(rid):  # NaN / Infinity: not valid JSON to echo back
+        return ParsedLine(line_no, line_no, error=f"line {line_no}: id {rid!r} is not a finite number")
+    repaired = [0]
+    record = {k: (v if k == "id" else _repair_surrogates(v, repaired)) for k, v in record.items()}
     try:
         doc = doc_from_bundle(record)
         if not doc.text.strip():
             raise RecordError("empty text")
         if as_of_hours is not None and doc.published_at is None and doc.reactions:
             raise RecordError("--as-of-hours needs the record's date to place its reactions in time")
-        return ParsedLine(line_no, rid, doc=doc.as_of(as_of_hours))
+        parsed = ParsedLine(line_no, rid, doc=doc.as_of(as_of_hours))
     except RecordError as exc:
         return ParsedLine(line_no, rid, error=f"line {line_no}: {exc}")
+    if repaired[0]:
+        parsed.warning = (f"{repaired[0]} unpaired surrogate escape(s) (broken emoji) replaced by U+FFFD "
+                          "before scoring")
+    return parsed
+
+
+_UNDECODABLE = "\x00undecodable:"
 
 
 def _lines(fh: IO[str]) -> Iterator[tuple[int, str]]:
@@ -297,29 +334,59 @@ def _lines(fh: IO[str]) -> Iterator[tuple[int, str]]:
         try:
             yield line_no, raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield line_no, f"\x00undecodable:{exc}"
+            yield line_no, f"{_UNDECODABLE}{exc}"
+
+
+def check_score_file_args(input_path: str | Path, output_path: str | Path, as_of_hours: float | None) -> None:
+    """Refuse, before any model is loaded, what would fail or destroy data later: an output that is
+    the input (opening it for writing would empty it), an output directory that does not exist, a
+    decision time that is not a finite number of hours ≥ 0."""
+    if as_of_hours is not None and not (math.isfinite(as_of_hours) and 0 <= as_of_hours <= MAX_AS_OF_HOURS):
+        raise RecordError(f"--as-of-hours must be a number of hours from 0 to {MAX_AS_OF_HOURS:,}, "
+                          f"got {as_of_hours!r}")
+    out = Path(output_path)
+    if out.exists() and Path(input_path).exists() and out.samefile(input_path):
+        raise RecordError(f"the output {output_path} is the input file: writing it would erase the input; "
+                          "choose another output path")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise RecordError(f"the output's directory {parent} does not exist: create it first")
 
 
 def score_file(input_path: str | Path, output_path: str | Path, bundle, as_of_hours: float | None = None,
                max_chars: int = 20000) -> dict:
-    """Score a JSON Lines file; one output line per non-blank input line, in order."""
-    if as_of_hours is not None and as_of_hours < 0:
-        raise RecordError("--as-of-hours must be 0 or more")
+    """Score a JSON Lines file; one output line per input line, in order (a blank or malformed line
+    gets an error line). A compressed input that ends early (truncated download) has its readable
+    lines scored and written, then a RecordError says where it ended."""
+    check_score_file_args(input_path, output_path, as_of_hours)
     counts = {"scored": 0, "errors": 0}
+    line_no, damaged = 0, None
     with open_text(input_path) as fin, open_text(output_path, "w") as fout:
         batch: list[ParsedLine] = []
-        for line_no, line in _lines(fin):
-            if line.startswith("\x00undecodable:"):
-                parsed = ParsedLine(line_no, line_no, error=f"line {line_no}: not UTF-8 text ({line[14:]})")
+        lines = _lines(fin)
+        while True:
+            try:
+                line_no, line = next(lines)
+            except StopIteration:
+                break
+            except (EOFError, OSError, zlib.error) as exc:  # gzip: truncated, trailing garbage, bad CRC
+                damaged = exc
+                break
+            if line.startswith(_UNDECODABLE):
+                parsed = ParsedLine(line_no, line_no,
+                                    error=f"line {line_no}: not UTF-8 text ({line[len(_UNDECODABLE):]})")
             else:
                 parsed = parse_score_line(line, line_no, as_of_hours)
-            if parsed is None:
-                continue
             batch.append(parsed)
             if len(batch) >= BATCH:
                 _write_batch(batch, fout, bundle, max_chars, counts)
                 batch = []
         _write_batch(batch, fout, bundle, max_chars, counts)
+    if damaged is not None:
+        raise RecordError(
+            f"{input_path} ends early or is damaged after line {line_no} "
+            f"({str(damaged) or type(damaged).__name__}): the {counts['scored'] + counts['errors']} line(s) "
+            f"read were scored and written to {output_path}; the rest of the file could not be read")
     return counts
 
 
@@ -347,6 +414,8 @@ def _write_batch(batch: list[ParsedLine], fout, bundle, max_chars: int, counts: 
             for extra in ("topic", "health_probability"):
                 if res.get(extra) is not None:
                     out[extra] = res[extra]
+            if p.warning:
+                out["warning"] = f"line {p.line_no}: {p.warning}"
             counts["scored"] += 1
         text = json.dumps(out, ensure_ascii=False)
         if not _utf8_ok(text):  # a lone surrogate escape from the input (e.g. in the id): keep it escaped

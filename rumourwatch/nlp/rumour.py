@@ -155,7 +155,7 @@ DENSE_NAMES = (
 def _num(value) -> float:
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer too large for a float
         return 0.0
     return v if math.isfinite(v) else 0.0
 
