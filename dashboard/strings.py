@@ -175,20 +175,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.scores.chart": "谣言概率随时间的变化",
         "item.scores.caption": "每次有新的互动，条目会被重新评分；红色虚线为预警阈值 {threshold:.0%}。",
         "item.scores.empty": "该条目尚未评分：评分程序运行后会显示。",
-        "item.explain.caption": "以下词语或互动使谣言概率升高（贡献越大影响越大）。",
+        "item.explain.caption": ("以下词语、互动和账号与传播特征使谣言概率升高（贡献越大影响越大）。"
+                                 "账号与传播特征是与训练数据中的平均条目相比而言：例如“尚无互动”"
+                                 "表示没有互动这一点推高了评分，“互动数较多”表示互动多于平均。"),
         "item.explain.empty": "模型没有给出推高谣言概率的依据。",
         "item.explain.reaction_examples": "逐条判读：以下单条转发/评论最使谣言概率升高（如质疑、求证）。",
         "explain.kind.words": "正文词语",
         "explain.kind.reactions": "转发/评论",
         "explain.kind.signals": "账号与传播特征",
-        "item.debunks.caption": "与本条最相似的已发布辟谣/澄清文章。",
+        "item.debunks.caption": ("与本条最相似的已发布辟谣/澄清文章。相似度为字面相似度（0–1：按 2–4 字片段比较"
+                                 "本条与文章所辟谣的说法，1 为完全相同，非语义判断）；{rule}"),
+        "item.debunks.rule": "达到 {threshold:.2f} 标为“已辟谣”（该线依人工核对的配对校准）。",
+        "item.debunks.rule_unknown": "是否“已辟谣”按知识库校准的阈值判定。",
         "item.debunks.open": "打开",
         "item.debunks.own": "本机构澄清",
         "item.debunks.empty": "知识库中未找到相似的辟谣文章。",
-        "item.debunks.already": "与已发布辟谣高度相似：可直接引用现有澄清。",
+        "item.debunks.already": "与已发布辟谣的相似度达到“已辟谣”标准：可引用现有澄清，引用前请核对文章所辟的是否为同一说法。",
         "item.cluster.caption": "与本条内容相似的其他条目（共 {n} 条）。点选一行查看详情。",
         "item.cluster.none": "暂无其他相似副本。",
-        "models.missing": "模型尚未就绪（{detail}）：请先运行 rumourwatch train 训练模型，判定依据和辟谣匹配随后显示。",
+        "models.missing": ("模型尚未就绪：请在服务器上运行 rumourwatch train，训练并保存到本看板使用的模型目录"
+                           "（{models_dir}）；演示环境重新运行 make demo 即可。判定依据和辟谣匹配随后显示。"),
+        "models.detail": "技术细节：{detail}",
         "models.no_function": "当前模型版本不提供此功能（{name}），请更新模型后再试。",
         "models.failed": "模型计算失败：{detail}",
         # sources and quality
@@ -575,6 +582,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.col.precision": "精确率",
         "models.col.recall": "召回率",
         "models.col.f1": "宏平均 F1",
+        "models.col.f1_interval": "宏平均 F1 的 95% 区间",
+        "models.live.interval": ("宏平均 F1 的 95% 区间：{interval}（{n} 条核定，自助法重抽样，同一内容的转载副本作为一组）。"
+                                 "核定越多，区间越窄；两个版本的区间大幅重叠时，不能说明哪个更好。"),
         "models.col.brier": "Brier",
         "models.col.ece": "ECE",
         "models.col.first": "首次核定",
@@ -604,6 +614,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.col.hours": "决策时间",
         "models.col.model_f1": "模型宏 F1",
         "models.col.baseline_f1": "基线宏 F1",
+        "models.col.model_f1_interval": "模型宏 F1 的 95% 区间",
+        "models.col.gain": "较基线提升（95% 区间）",
+        "models.offline.interval": ("区间为自助法（bootstrap）95% 区间：对测试部分重抽样 2,000 次，同一内容的转载副本"
+                                    "（近重复）作为一组一起抽取，不重复计为证据。目标值落在区间内时，"
+                                    "这一规模的测试部分既不能说明已达标，也不能说明未达标。"),
         "models.col.pr_auc": "PR-AUC",
         "models.col.test_items": "测试条目",
         "models.col.train": "训练",

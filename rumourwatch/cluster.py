@@ -71,3 +71,29 @@ def to_blob(sig: np.ndarray) -> bytes:
 
 def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint32)
+
+
+def group_near_duplicates(texts, threshold: float = 0.8) -> np.ndarray:
+    """A group number per text: copies of one text (estimated Jaccard ≥ `threshold` with the
+    group's first text) share it, as the worker's clusters would. A text too short to compare is
+    a group of its own. Used offline, e.g. so that five copies of one rumour count once when a
+    figure's uncertainty is estimated."""
+    groups = np.empty(len(texts), dtype=np.int64)
+    firsts: list[bytes] = []  # each group's first signature, as the store keeps a cluster's
+    by_band: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        sig = signature(text)
+        if sig is None:
+            groups[i] = len(firsts)
+            firsts.append(b"")
+            continue
+        keys = bands(sig)
+        seen = dict.fromkeys(g for key in keys for g in by_band.get(key, ()))
+        best = best_match(sig, [(g, firsts[g]) for g in seen], threshold) if seen else None
+        if best is None:
+            best = len(firsts)
+            firsts.append(to_blob(sig))
+            for key in keys:
+                by_band.setdefault(key, []).append(best)
+        groups[i] = best
+    return groups

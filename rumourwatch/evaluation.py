@@ -63,6 +63,86 @@ def metrics(y, p, threshold: float | None = None, pred=None) -> dict:
     }
 
 
+BOOTSTRAP_RESAMPLES = 2000
+INTERVAL_LEVEL = 0.95
+
+
+def _macro_f1_rows(tp, fp, fn) -> np.ndarray:
+    """Macro-F1 per row from per-class counts (rows × classes), over the classes that occur in the
+    gold labels or the predictions of that row (as sklearn's macro average does)."""
+    denominator = 2 * tp + fp + fn
+    present = denominator > 0
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(denominator, dtype=float), where=present)
+    return f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+
+def _group_sums(groups, n_items: int, columns: np.ndarray) -> np.ndarray:
+    """Per-group sums of `columns` (items × k) as G × k; each item its own group without `groups`."""
+    groups = np.arange(n_items) if groups is None else np.asarray(groups)
+    if len(groups) != n_items:
+        raise ValueError(f"{len(groups)} group numbers for {n_items} items")
+    _, codes = np.unique(groups, return_inverse=True)
+    sums = np.zeros((codes.max() + 1 if n_items else 0, columns.shape[1]))
+    np.add.at(sums, codes, columns)
+    return sums
+
+
+def bootstrap_intervals(gold, pred, baseline_pred=None, prob=None, groups=None,
+                        resamples: int = BOOTSTRAP_RESAMPLES, level: float = INTERVAL_LEVEL,
+                        seed: int = 0) -> dict:
+    """Percentile bootstrap intervals of the figures a test set gives, resampling whole groups.
+
+    `gold` and `pred` are labels of any kind (two or more classes); `groups` gives a group per item
+    (e.g. cluster.group_near_duplicates of the texts) so that copies of one post are drawn together
+    and count as the one piece of evidence they are; without it every item is its own group.
+    Returns {"macro_f1": [lo, hi], "accuracy": [lo, hi]}, plus "gain_over_baseline" and
+    "accuracy_gain_over_baseline" (the paired differences in macro-F1 and in accuracy, both models
+    read on the same resamples) when `baseline_pred` is given, and
+    "ece" (expected calibration error, binary gold 0/1 with `prob` the probability of 1) when
+    `prob` is given. Every figure is a sum over items per resample, so one matrix product per
+    figure does all the resamples."""
+    gold, pred = np.asarray(gold), np.asarray(pred)
+    n = len(gold)
+    if len(pred) != n or (baseline_pred is not None and len(baseline_pred) != n) \
+            or (prob is not None and len(prob) != n):
+        raise ValueError("gold, predictions and probabilities must have one entry per item")
+    if n == 0:
+        raise ValueError("no items: an interval needs at least one")
+    preds = [pred] + ([np.asarray(baseline_pred)] if baseline_pred is not None else [])
+    classes = np.unique(np.concatenate([gold.astype(str)] + [p.astype(str) for p in preds]))
+    g = gold.astype(str)[:, None] == classes
+    columns = [np.ones((n, 1))]
+    for p in preds:
+        q = p.astype(str)[:, None] == classes
+        columns += [g & q, ~g & q, g & ~q, (g & q).any(axis=1, keepdims=True)]  # tp, fp, fn, correct
+    if prob is not None:
+        p = np.clip(np.asarray(prob, dtype=float), 0.0, 1.0)
+        bins = np.minimum((p * 10).astype(int), 9)[:, None] == np.arange(10)
+        columns += [bins * np.asarray(gold, dtype=float)[:, None], bins * p[:, None]]
+    sums = _group_sums(groups, n, np.hstack(columns).astype(float))
+    weights = np.random.default_rng(seed).multinomial(len(sums), np.full(len(sums), 1 / len(sums)),
+                                                      size=resamples)
+    drawn = weights @ sums  # resamples × columns
+    k = len(classes)
+    items = drawn[:, 0]
+    at, f1s, accuracies = 1, [], []
+    for _ in preds:
+        tp, fp, fn = (drawn[:, at + j * k: at + (j + 1) * k] for j in range(3))
+        f1s.append(_macro_f1_rows(tp, fp, fn))
+        accuracies.append(drawn[:, at + 3 * k] / items)
+        at += 3 * k + 1
+    figures = {"macro_f1": f1s[0], "accuracy": accuracies[0]}
+    if baseline_pred is not None:
+        figures["gain_over_baseline"] = f1s[0] - f1s[1]
+        figures["accuracy_gain_over_baseline"] = accuracies[0] - accuracies[1]
+    if prob is not None:
+        rumours, mass = drawn[:, at:at + 10], drawn[:, at + 10:at + 20]
+        figures["ece"] = np.abs(rumours - mass).sum(axis=1) / items
+    tail = (1 - level) / 2 * 100
+    return {name: [round(float(np.percentile(v, tail)), 4), round(float(np.percentile(v, 100 - tail)), 4)]
+            for name, v in figures.items()}
+
+
 def _counts(y: np.ndarray, pred: np.ndarray) -> dict:
     return {"flagged_confirmed": int(((pred == 1) & (y == 1)).sum()),
             "flagged_dismissed": int(((pred == 1) & (y == 0)).sum()),
@@ -71,10 +151,14 @@ def _counts(y: np.ndarray, pred: np.ndarray) -> dict:
 
 
 def _figures(rows: list[dict]) -> dict:
+    """metrics() and counts of verdict rows, with "macro_f1_interval": its 95% bootstrap interval,
+    copies of one post (the same cluster) drawn together."""
     y = np.array([VERDICT_LABELS[r["verdict"]] for r in rows], dtype=int)
     p = np.array([r["rumour_probability"] for r in rows], dtype=float)
     pred = np.array([int(r["is_rumour"]) for r in rows], dtype=int)
-    return {**metrics(y, p, pred=pred), **_counts(y, pred)}
+    groups = [f"c{r['cluster_id']}" if r.get("cluster_id") is not None else f"i{r['item_id']}" for r in rows]
+    return {**metrics(y, p, pred=pred), **_counts(y, pred),
+            "macro_f1_interval": bootstrap_intervals(y, pred, groups=groups)["macro_f1"]}
 
 
 def _week(at: str) -> str:

@@ -1238,10 +1238,11 @@ def verdict_scores(db) -> list[dict]:
     """Each item's latest verdict, with the last score the item had been given before that verdict
     (what the monitor saw when judging): the score's model_version, rumour_probability, is_rumour,
     computed_at and reactions_seen are None when the item had not been scored by then. A score
-    computed after the verdict is never paired with it. Oldest verdict first."""
+    computed after the verdict is never paired with it. `cluster_id` is the item's near-duplicate
+    group (None for a text too short to compare). Oldest verdict first."""
     return _rows(db, """
         SELECT v.id AS verdict_id, v.item_id, v.verdict, v.at, v.actor, i.platform, i.account,
-               substr(i.text, 1, 200) AS text, s.model_version, s.rumour_probability, s.is_rumour,
+               i.cluster_id, substr(i.text, 1, 200) AS text, s.model_version, s.rumour_probability, s.is_rumour,
                s.computed_at, s.reactions_seen
         FROM verdicts v JOIN items i ON i.id = v.item_id
         LEFT JOIN scores s ON s.id = (SELECT s2.id FROM scores s2 WHERE s2.item_id = v.item_id

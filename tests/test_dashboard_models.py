@@ -57,6 +57,9 @@ def test_each_verdict_is_checked_against_the_score_the_monitor_saw(judged):
     assert (overall["flagged_confirmed"], overall["flagged_dismissed"], overall["missed"], overall["cleared"]) == \
         (1, 1, 1, 1)
     assert overall["precision"] == overall["recall"] == 0.5
+    # four verdicts say little: the interval around their macro-F1 says so
+    lo, hi = overall["macro_f1_interval"]
+    assert lo <= overall["macro_f1"] <= hi and hi - lo >= 0.5
     # disagreements, the most confident first: f1 scored 0.04 but was a rumour; c1 scored 0.88 but was not
     assert [r["item_id"] for r in check["misses"]] == [ids["f1"], ids["c1"]]
     assert [v["version"] for v in check["by_version"]] == ["test-v1"]
@@ -96,6 +99,11 @@ def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
     assert _metric(at, "精确率") == "50.0%"
     assert _metric(at, "召回率") == "50.0%"
     assert any("1 条核定在核定前尚未评分" in c.value for c in at.caption)
+    # how little four verdicts say is on the page, beside the figure and per model version
+    assert any(c.value.startswith("宏平均 F1 的 95% 区间：") and "（4 条核定" in c.value for c in at.caption)
+    by_version = next(df.value for df in at.dataframe if "模型版本" in df.value.columns
+                      and "宏平均 F1 的 95% 区间" in df.value.columns)
+    assert " – " in by_version["宏平均 F1 的 95% 区间"].iloc[0]
     misses = next(df.value for df in at.dataframe if "核定前评分" in df.value.columns)
     assert list(misses["编号"]) == [ids["f1"], ids["c1"]]
     assert list(misses["核定"]) == ["确认谣言", "非谣言"]
@@ -111,7 +119,9 @@ def test_offline_evaluation_shows_the_cards_figures_beside_the_baseline(judged):
               "results": {"model": {"ced": {"0h": {"n": 474, "macro_f1": 0.886, "precision": 0.941, "recall": 0.902,
                                                    "pr_auc": 0.95, "brier": 0.09, "ece": 0.069},
                                             "1h": {"n": 474, "macro_f1": 0.910, "precision": 0.95, "recall": 0.93,
-                                                   "pr_auc": 0.98, "brier": 0.059, "ece": 0.032}}},
+                                                   "pr_auc": 0.98, "brier": 0.059, "ece": 0.032,
+                                                   "interval": {"macro_f1": [0.884, 0.934],
+                                                                "gain_over_baseline": [0.25, 0.35]}}}},
                           "baseline": {"ced": {"0h": {"macro_f1": 0.609}, "1h": {"macro_f1": 0.609}}}}}
     (cards_dir / "rumour_eval.json").write_text(json.dumps(result), encoding="utf-8")
     (cards_dir / "rumour.md").write_text("# Rumour model card\n\nLimits: community, not claim.\n", encoding="utf-8")
@@ -119,6 +129,10 @@ def test_offline_evaluation_shows_the_cards_figures_beside_the_baseline(judged):
     table = next(df.value for df in at.dataframe if "基线宏 F1" in df.value.columns)
     assert table.values.tolist()[1][:4] == ["CED 微博谣言", "1 小时", 474, "0.910"]
     assert list(table["基线宏 F1"]) == ["0.609", "0.609"]
+    # the 1 h row carries its bootstrap intervals; the 0 h row, as written before intervals, none
+    assert list(table["模型宏 F1 的 95% 区间"]) == ["—", "0.884 – 0.934"]
+    assert list(table["较基线提升（95% 区间）"]) == ["+0.277", "+0.301（+0.250 – +0.350）"]
+    assert any("同一内容的转载副本" in c.value for c in at.caption)
     assert any("较早 80% 训练、较晚 20% 测试" in c.value and "评估完成于 2026-11-30 19:06" in c.value
                for c in at.caption)
     assert any("Limits: community, not claim." in m.value for m in at.markdown)

@@ -119,7 +119,7 @@ def test_crossfit_labels_each_held_out_item_once_with_a_model_that_never_saw_it(
 
     class Recorder:
         def __init__(self, hand):
-            self.ids = {(l.source, l.item_id) for l in hand}
+            self.ids = {f"{l.source}:{l.item_id}" for l in hand}
             seen_by_fit.append(self.ids)
 
         def predict_texts(self, texts):
@@ -127,10 +127,17 @@ def test_crossfit_labels_each_held_out_item_once_with_a_model_that_never_saw_it(
             return [{"health_related": True, "topic": "健康知识普及"} for _ in texts]
 
     monkeypatch.setattr(tr, "fit", lambda settings, hand=None: Recorder(hand))
-    monkeypatch.setattr(tr, "resolve_texts", lambda settings, part: [(l.source, l.item_id) for l in part])
-    out = tr.crossfit(None, train, hold)
+    monkeypatch.setattr(tr, "resolve_texts", lambda settings, part: [f"{l.source}:{l.item_id}" for l in part])
+    gold = ([int(l.health_related) for l in hold], [l.topic for l in hold])  # a perfect labelling, hold order
+    out = tr.crossfit(None, train, hold, against=gold)
     assert out["n"] == len(hold) and len(seen_by_fit) == 2
-    train_ids = {(l.source, l.item_id) for l in train}
+    # the paired gain is read item by item against the same items' labels: all below a perfect one
+    gains = out["interval_against_training_part"]
+    assert gains["health"]["accuracy_gain_over_baseline"][1] < 0
+    share = sum(l.health_related for l in hold) / len(hold)
+    lo, hi = gains["health"]["accuracy_gain_over_baseline"]
+    assert lo <= share - 1 <= hi
+    train_ids = {f"{l.source}:{l.item_id}" for l in train}
     halves = [ids - train_ids for ids in seen_by_fit]  # each model: the training part + one half
     assert all(train_ids < ids for ids in seen_by_fit)
     assert not halves[0] & halves[1] and len(halves[0]) + len(halves[1]) == len(hold)

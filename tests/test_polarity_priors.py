@@ -125,7 +125,8 @@ def test_crossfit_labels_every_eval_post_once_with_a_model_that_never_saw_it(mon
     monkeypatch.setattr(train_polarity, "load_emotions", lambda settings, rel: train)
     monkeypatch.setattr(train_polarity, "fit_with_priors", lambda settings, tx, y: Recorder(tx))
     monkeypatch.setattr(train_polarity, "baseline", lambda tx, y: Recorder(tx))
-    out = train_polarity.crossfit(None, evals)
+    gold_order = {name: [train_polarity.emotion_to_polarity(e) for e in ee] for name, (_, ee) in evals.items()}
+    out = train_polarity.crossfit(None, evals, against=gold_order)
     assert len(fits) == 2 * train_polarity.CROSSFIT_FOLDS
     for texts in fits[::2]:
         assert texts[:6] == train[0]
@@ -135,3 +136,8 @@ def test_crossfit_labels_every_eval_post_once_with_a_model_that_never_saw_it(mon
         assert out[name]["confusion"]["matrix"][1] == [0, 2, 0]
         assert sum(map(sum, out[name]["confusion"]["matrix"])) == 8
         assert out[name]["macro_f1"] == pytest.approx(round(0.4 / 3, 4))
+        lo, hi = out[name]["interval"]["macro_f1"]
+        assert lo <= out[name]["macro_f1"] <= hi
+        # `against` is a perfect labelling of the same posts: no resample shows a gain over it
+        lo, hi = out[name]["gain_over_other_interval"]
+        assert lo < 0 and hi <= 0

@@ -76,6 +76,16 @@ def test_evaluation_writes_card_json_and_plot(evaluation):
     assert result["setup"]["train"]["verdicts"]["items"] == 12
     assert result["results"]["model"]["verdicts"]["6h"]["n"] == 3
     assert f"{result['results']['model']['ced']['6h']['macro_f1']:.3f}" in card
+    # each model figure comes with its 95% interval, copies of one post drawn together
+    for name in ("checked", "ced", "pooled"):
+        m = result["results"]["model"][name]["6h"]
+        lo, hi = m["interval"]["macro_f1"]
+        assert lo <= m["macro_f1"] <= hi and hi - lo > 0.005
+        assert f"**{m['macro_f1']:.3f}** ({lo:.3f} – {hi:.3f})" in card
+        assert m["interval"]["ece"][0] <= m["ece"] <= m["interval"]["ece"][1]
+    ced_test = result["setup"]["test"]["ced"]
+    assert 0 < ced_test["near_duplicate_groups"] <= ced_test["items"]
+    assert f"ced {ced_test['items']} items in {ced_test['near_duplicate_groups']} groups" in card
     assert json.loads((out / "rumour_eval.json").read_text(encoding="utf-8"))["results"] == result["results"]
     assert (out / "rumour_reliability.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -17,11 +17,13 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from rumourwatch.cluster import group_near_duplicates
 from rumourwatch.config import REPO_ROOT, data_file
 from rumourwatch.errors import DataBundleError, RecordError
+from rumourwatch.evaluation import bootstrap_intervals
 from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC
-from rumourwatch.sources.replay import LABEL_SOURCES, label_id
 from rumourwatch.nlp.topics import TOPICS as TOPICS_
+from rumourwatch.sources.replay import LABEL_SOURCES, label_id
 
 LABELS_FILE = REPO_ROOT / "data" / "labels" / "health_topic.csv"
 LABEL_COLUMNS = ("source", "item_id", "health_related", "topic", "labelled_by", "note")
@@ -174,7 +176,7 @@ def split_hand_labels(labels: list[HandLabel], fraction: float = HOLDOUT_FRACTIO
     for key in sorted(groups):
         items = sorted(groups[key], key=lambda l: l.item_id)
         random.Random(f"{seed}:{key[0]}:{key[1]}").shuffle(items)
-        n_hold = int(round(len(items) * fraction))
+        n_hold = round(len(items) * fraction)
         hold.extend(items[:n_hold])
         train.extend(items[n_hold:])
     return train, hold
@@ -457,26 +459,43 @@ def _predict(model, texts) -> tuple[list[int], list[str]]:
     return [int(p["health_related"]) for p in preds], [p["topic"] for p in preds]
 
 
-def crossfit(settings, train: list[HandLabel], hold: list[HandLabel]) -> dict:
+def _intervals(gold_h, gold_t, pred_h, pred_t, other_h, other_t, groups) -> dict:
+    """95% bootstrap intervals (near-duplicate items drawn together) of the health and topic
+    figures, with the paired gains over another model's labels of the same items."""
+    return {"health": bootstrap_intervals(gold_h, pred_h, other_h, groups=groups),
+            "topic": bootstrap_intervals(gold_t, pred_t, other_t, groups=groups)}
+
+
+def crossfit(settings, train: list[HandLabel], hold: list[HandLabel], against=None) -> dict:
     """The production recipe (every hand label) on labels it never saw: the hold-out is split in
     two halves (stratified by source × health_related); a model fitted on the training part and
     one half labels the other half. Compare with `evaluate`'s "holdout" (the training part alone,
-    the same items)."""
+    the same items): `against` = (health, topic) labels another model gave `hold`, in its order,
+    adds the intervals of the gains over it."""
     first, second = split_hand_labels(hold, 0.5, seed=HOLDOUT_SEED + 2)
-    gold_h, gold_t, pred_h, pred_t = [], [], [], []
+    position = {id(label): i for i, label in enumerate(hold)}
+    order, pred_h, pred_t = [], [], []
     for learn, part in ((first, second), (second, first)):
         h, t = _predict(fit(settings, hand=train + learn), resolve_texts(settings, part))
-        gold_h += [int(l.health_related) for l in part]
-        gold_t += [l.topic for l in part]
+        order += [position[id(label)] for label in part]
         pred_h += h
         pred_t += t
-    return {"folds": 2, **_scores(gold_h, gold_t, pred_h, pred_t)}
+    gold_h = [int(hold[i].health_related) for i in order]
+    gold_t = [hold[i].topic for i in order]
+    out = {"folds": 2, **_scores(gold_h, gold_t, pred_h, pred_t)}
+    if against is not None:
+        groups = group_near_duplicates(resolve_texts(settings, hold))[order]
+        out["interval_against_training_part"] = _intervals(
+            gold_h, gold_t, pred_h, pred_t, [against[0][i] for i in order],
+            [against[1][i] for i in order], groups)
+    return out
 
 
 def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
     """Figures on the hold-out part of the hand labels for a model fitted on the training part
     (`model`, else fitted here), beside the lexicon baseline; and the production recipe cross-fitted
-    over the hold-out."""
+    over the hold-out. "interval" entries are 95% bootstrap intervals, with the paired gains over
+    the baseline (holdout) and over the training-part model (cross-fit)."""
     import time
 
     labels = load_hand_labels()
@@ -495,10 +514,12 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
     k, base = lexicon_baseline(settings, resolve_texts(settings, train),
                                [int(l.health_related) for l in train])
     bp = base(texts)
+    base_h, base_t = [b[0] for b in bp], [b[1] for b in bp]
     out = {
-        "holdout": _scores(gold_h, gold_t, pred_h, pred_t),
-        "baseline_lexicon": {"k": k, **_scores(gold_h, gold_t, [b[0] for b in bp],
-                                               [b[1] for b in bp])},
+        "holdout": {**_scores(gold_h, gold_t, pred_h, pred_t),
+                    "interval": _intervals(gold_h, gold_t, pred_h, pred_t, base_h, base_t,
+                                           group_near_duplicates(texts))},
+        "baseline_lexicon": {"k": k, **_scores(gold_h, gold_t, base_h, base_t)},
         "by_source": {},
         "model": dict(model.info),
         "holdout_docs_per_second": round(len(texts) / elapsed, 1) if elapsed else None,
@@ -512,7 +533,7 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
                                 [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
         }
     if with_crossfit:
-        out["production_recipe_crossfit"] = crossfit(settings, train, hold)
+        out["production_recipe_crossfit"] = crossfit(settings, train, hold, against=(pred_h, pred_t))
     return out
 
 

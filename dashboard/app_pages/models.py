@@ -31,6 +31,15 @@ def num(value, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def span(interval, signed: bool = False, brackets: bool = False) -> str:
+    """A 95% interval as "lo – hi" ("（lo – hi）" after a figure); "" when there is none."""
+    if not interval:
+        return "" if brackets else "—"
+    form = "{:+.3f}" if signed else "{:.3f}"
+    text = f"{form.format(interval[0])} – {form.format(interval[1])}"
+    return f"（{text}）" if brackets else text
+
+
 def set_name(name: str) -> str:
     return label("models.set", name)  # a set without a Chinese name (a future one) keeps its own
 
@@ -72,7 +81,8 @@ def verdict_frame(rows: list[dict], label_key: str, label) -> pd.DataFrame:
         t("models.col.flagged_confirmed"): r["flagged_confirmed"],
         t("models.col.flagged_dismissed"): r["flagged_dismissed"], t("models.col.missed"): r["missed"],
         t("models.col.precision"): ui.pct(r["precision"]), t("models.col.recall"): ui.pct(r["recall"]),
-        t("models.col.f1"): num(r["macro_f1"]), t("models.col.brier"): num(r["brier"]),
+        t("models.col.f1"): num(r["macro_f1"]), t("models.col.f1_interval"): span(r.get("macro_f1_interval")),
+        t("models.col.brier"): num(r["brier"]),
     } for r in rows])
 
 
@@ -120,6 +130,8 @@ def live_agreement() -> None:
     cols[3].metric(t("models.live.metric.f1"), num(overall["macro_f1"]), border=True)
     cols[4].metric(t("models.live.metric.brier"), num(overall["brier"]), border=True,
                    help=t("models.live.metric.brier.help"))
+    if overall.get("macro_f1_interval"):
+        st.caption(t("models.live.interval", interval=span(overall["macro_f1_interval"]), n=overall["n"]))
     if check["unscored"]:
         st.caption(t("models.live.unscored", n=check["unscored"]))
 
@@ -292,15 +304,23 @@ def offline_evaluation() -> None:
             if not m:
                 continue
             b = (baseline.get(name) or {}).get(hours) or {}
+            interval = m.get("interval") or {}  # absent from results written before intervals
+            gain = (m["macro_f1"] - b["macro_f1"]) if m.get("macro_f1") is not None \
+                and b.get("macro_f1") is not None else None
             rows.append({
                 t("models.col.set"): set_name(name), t("models.col.hours"): t(f"models.hours.{hours}"),
                 t("models.col.test_items"): m.get("n"), t("models.col.model_f1"): num(m.get("macro_f1")),
-                t("models.col.baseline_f1"): num(b.get("macro_f1")), t("models.col.precision"): ui.pct(m.get("precision")),
+                t("models.col.model_f1_interval"): span(interval.get("macro_f1")),
+                t("models.col.baseline_f1"): num(b.get("macro_f1")),
+                t("models.col.gain"): ("—" if gain is None else f"{gain:+.3f}")
+                + span(interval.get("gain_over_baseline"), signed=True, brackets=True),
+                t("models.col.precision"): ui.pct(m.get("precision")),
                 t("models.col.recall"): ui.pct(m.get("recall")), t("models.col.pr_auc"): num(m.get("pr_auc")),
                 t("models.col.brier"): num(m.get("brier")), t("models.col.ece"): num(m.get("ece")),
             })
     if rows:  # every row in view: the table is the page's point
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=36 * (len(rows) + 1) + 2)
+        st.caption(t("models.offline.interval"))
     train, test = setup.get("train") or {}, setup.get("test") or {}
     if train:
         st.markdown(f"**{t('models.offline.windows')}**")
