@@ -408,6 +408,16 @@ def _matches(path: str, version: tuple, models_dir: str, item_id: int, k: int) -
     return out
 
 
+def debunk_threshold(models_dir: str) -> float | None:
+    """The knowledge base's 已辟谣 threshold (calibrated on hand-checked pairs), None when the models
+    or their index are not there."""
+    try:
+        value = getattr(getattr(model_bundle(models_dir), "debunks", None), "threshold", None)
+    except ModelsUnavailable:
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def _own_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
     from rumourwatch.score import own_clarification_matches
 

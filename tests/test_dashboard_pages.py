@@ -6,6 +6,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import dashboard_fixtures as fx
 import pandas as pd
@@ -188,13 +189,18 @@ def test_item_page_names_missing_elements_in_chinese(app_env):
 
 def test_item_page_without_models_says_how_to_get_them(app_env):
     at = run_page(ITEM, item=app_env["w1"])
-    assert any("rumourwatch train" in i.value for i in at.info)
+    [advice] = {i.value for i in at.info if "rumourwatch train" in i.value}
+    # one command, in Chinese, naming the folder the dashboard reads; the English detail apart
+    assert "模型尚未就绪" in advice and os.environ["RUMOURWATCH_MODELS_DIR"] in advice
+    assert "no trained models" not in advice
+    assert any(c.value.startswith("技术细节：") and "no trained models" in c.value for c in at.caption)
 
 
 class FakeBundle:
     """The shapes `rumourwatch.nlp.bundle.ModelBundle` returns, without trained models."""
 
     version = "fake"
+    debunks = SimpleNamespace(threshold=0.329)  # the knowledge base's 已辟谣 line
 
     def explain(self, doc):
         assert doc.text == fx.VINEGAR and len(doc.reactions) == 3
@@ -207,7 +213,8 @@ class FakeBundle:
     def match_debunks(self, texts, k):
         return [[Match("https://debunk.example/vinegar", "喝醋不能软化血管", "科普网站", fx.NOW, 0.71, "醋不能治病",
                        already_debunked=True),
-                 Match("javascript:alert(4)", "另一篇", "未知", None, 0.2, "", already_debunked=False)][:k]]
+                 Match("javascript:alert(4)", "另一篇", "未知", "2011-12-12T16:00:00Z", 0.2, "",
+                       already_debunked=False)][:k]]
 
 
 class UntrainedIndexBundle(FakeBundle):
@@ -229,14 +236,20 @@ def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkey
     assert debunks.iloc[0]["链接"] == "https://debunk.example/vinegar"
     assert pd.isna(debunks.iloc[1]["链接"])  # a javascript: url is not made clickable
     assert list(debunks["已辟谣"]) == ["是", "否"]
+    assert debunks.iloc[1]["发布日期"] == "2011-12-13"  # a day-only date gets no invented 00:00
     assert any("已发布辟谣" in s.value for s in at.success)
+    # the similarity's scale and the line it is judged by are on the page
+    assert any("字面相似度" in c.value and "达到 0.33 标为“已辟谣”" in c.value for c in at.caption)
+    # a fact is named by its side of the training average, and the caption says so
+    assert any("“尚无互动”" in c.value for c in at.caption)
 
 
 def test_item_page_says_when_the_debunk_index_is_not_trained(app_env, monkeypatch):
     monkeypatch.setattr(data, "model_bundle", lambda models_dir: UntrainedIndexBundle())
     at = run_page(ITEM, item=app_env["w1"])
     assert table_with(at, "词语/互动")  # the explanation still shows
-    assert any("debunk index not trained" in i.value and "rumourwatch train" in i.value for i in at.info)
+    assert any("rumourwatch train" in i.value for i in at.info)
+    assert any(c.value == "技术细节：debunk index not trained" for c in at.caption)
     assert not table_with(at, "相似度")
 
 

@@ -202,3 +202,39 @@ def test_accounts_that_keep_passing_rumours_on_raise_a_new_items_score():
     names = {s["name"]: s["weight"] for s in explain_rumour(model, by_spreaders)["signals"]}
     assert names["reactor_record"] > 0
     assert "reactor_record" not in {s["name"] for s in explain_rumour(model, strangers)["signals"]}
+
+
+def test_a_fact_is_named_by_the_side_of_the_average_that_pushed_the_score(model):
+    """The signals are standardised facts: a fact pushes the score by how far the item is from the
+    training items' average, either way. An item without reactions or pictures whose lack of them
+    raised its score must read "尚无互动" / "不含图片", never "已有互动" / "含图片"."""
+    import copy
+
+    from rumourwatch.nlp.explain import explain_rumour
+    from rumourwatch.nlp.rumour import DENSE_NAMES
+
+    nf = model.features_.n_features
+    at = {name: 2 * nf + DENSE_NAMES.index(name) for name in ("has_reactions", "has_pic")}
+    bare = Doc("南屿县人民医院开展失眠义诊活动，时间为下周三上午", T0)
+    lively = replace(bare, reactions=[Reaction("comment", "收到", T0 + timedelta(minutes=5), "a")],
+                     extra={"has_pic": 1})
+
+    def signals(sign, doc):
+        m = copy.deepcopy(model)
+        f = m.features_
+        f.dense_mean_, f.dense_std_ = f.dense_mean_.copy(), f.dense_std_.copy()
+        for name, column in at.items():
+            f.dense_mean_[DENSE_NAMES.index(name)] = 0.5  # half the training items have it
+            f.dense_std_[DENSE_NAMES.index(name)] = 0.5
+            m.classifier_.coef_[0, column] = sign
+        return {s["name"]: s for s in explain_rumour(m, doc)["signals"]}
+
+    # having them lowers the score: their absence is what pushed the bare item up
+    up = signals(-1.0, bare)
+    assert up["has_reactions"]["term"] == "尚无互动" and up["has_pic"]["term"] == "不含图片"
+    assert not up["has_reactions"]["above_average"] and up["has_reactions"]["value"] == 0
+    assert not {"has_reactions", "has_pic"} & set(signals(-1.0, lively))  # they pushed it down
+    # having them raises the score: the lively item names them, the bare one does not
+    up = signals(1.0, lively)
+    assert up["has_reactions"]["term"] == "已有互动" and up["has_pic"]["term"] == "含图片"
+    assert not {"has_reactions", "has_pic"} & set(signals(1.0, bare))

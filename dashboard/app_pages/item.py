@@ -223,7 +223,8 @@ def _model_call(fn):
         if detail in ("explain", "match_debunks"):
             st.info(t("models.no_function", name=detail))
         else:
-            st.info(t("models.missing", detail=detail))
+            st.info(t("models.missing", models_dir=settings.models_dir))
+            st.caption(t("models.detail", detail=detail))  # for whoever runs the server
     except RumourwatchError as exc:
         st.error(t("models.failed", detail=exc))
     return None
@@ -270,16 +271,26 @@ def show_debunks(item_id: int) -> None:
         return
     if any(m.get("already_debunked") for m in matches):
         st.success(t("item.debunks.already"), icon=":material/fact_check:")
-    st.caption(t("item.debunks.caption"))
+    threshold = data.debunk_threshold(settings.models_dir)
+    st.caption(t("item.debunks.caption", rule=t("item.debunks.rule", threshold=threshold)
+                 if threshold is not None else t("item.debunks.rule_unknown")))
     frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
                            t("col.platform"): t("item.debunks.own") if m.get("own") else m.get("platform") or "",
-                           t("col.date"): m.get("date") or "",
+                           t("col.date"): _day_or_time(m.get("date")),
                            t("col.similarity"): m.get("score"), t("col.debunked"): "" if m.get("already_debunked") is None else ui.yes_no(m["already_debunked"])}
                           for m in matches])
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={t("col.url"): st.column_config.LinkColumn(display_text=t("item.debunks.open")),
                                 t("col.similarity"): st.column_config.ProgressColumn(
                                     min_value=0.0, max_value=1.0, format="%.2f")})
+
+
+def _day_or_time(when: str | None) -> str:
+    """An article's date as the day alone when it has no time of day (most platforms give only the
+    day: "2011-12-13 00:00" would invent a time)."""
+    if not when:
+        return ""
+    return when[:10] if when.endswith(" 00:00") else when
 
 
 def show_cluster(item: dict) -> None:

@@ -3,7 +3,9 @@
 The model is linear over hashed character n-grams, so its log-odds split exactly into one term per
 n-gram occurrence (coefficient x TF-IDF value). Each term is spread evenly over the characters of
 its n-gram, and a word's weight is the sum over its characters: positive weights pushed the rumour
-score up. The account/spread facts are linear terms too and are reported with their contribution.
+score up. The account/spread facts are linear terms too, standardised against the training items'
+average, and are reported with their contribution under the label of the side of that average the
+item is on ("尚无互动" for an item without reactions whose absence pushed the score up).
 """
 
 from __future__ import annotations
@@ -15,22 +17,44 @@ from .rumour import (ACCOUNT_NAMES, DENSE_NAMES, REACTOR_NAMES, RumourModel, _ac
                      normalise_text)
 from .tokenizer import MedicalTokenizer
 
-# Display labels for the dashboard (UI language).
-SIGNAL_LABELS = {
-    "has_reactions": "已有互动", "log_reactions": "互动数", "log_reposts": "转发数",
-    "log_comments": "评论数", "comment_share": "评论占比", "log_velocity_per_hour": "传播速度（每小时互动）",
-    "log_first_reaction_minutes": "首条互动出现时间", "log_reactions_first_hour": "首小时互动数",
-    "trivial_share": "无内容转发占比", "doubt_share": "质疑/辟谣类互动占比",
-    "distinct_user_share": "不同用户占比", "log_mean_reaction_chars": "互动平均长度",
-    "has_user": "有账号信息", "log_followers": "粉丝数", "log_friends": "关注数",
-    "log_messages": "发帖数", "verified": "认证账号", "verified_type_personal": "个人认证",
-    "verified_type_org": "机构认证", "gender_f": "账号性别（女）", "log_text_chars": "正文长度",
-    "has_url": "含链接", "pics": "图片数", "has_pic": "含图片", "has_video": "含视频",
-    "question_marks": "问号", "exclamations": "感叹号", "has_brackets": "含【】标题",
+# Display labels for the dashboard (UI language). A fact pushes the score through how far it is
+# from the average training item, in either direction, so each has two labels: what an item above
+# that average has (HIGH) and what one below it has (LOW). "含图片" must never explain the score of
+# an item without pictures: there it is the absence that counted.
+SIGNAL_LABELS_HIGH = {
+    "has_reactions": "已有互动", "log_reactions": "互动数较多", "log_reposts": "转发数较多",
+    "log_comments": "评论数较多", "comment_share": "评论占比较高", "log_velocity_per_hour": "传播速度较快",
+    "log_first_reaction_minutes": "首条互动出现较晚", "log_reactions_first_hour": "首小时互动较多",
+    "trivial_share": "无内容转发占比较高", "doubt_share": "质疑/辟谣类互动占比较高",
+    "distinct_user_share": "不同用户占比较高", "log_mean_reaction_chars": "互动内容较长",
+    "has_user": "有账号信息", "log_followers": "粉丝较多", "log_friends": "关注数较多",
+    "log_messages": "发帖数较多", "verified": "认证账号", "verified_type_personal": "个人认证",
+    "verified_type_org": "机构认证", "gender_f": "账号性别为女", "log_text_chars": "正文较长",
+    "has_url": "含链接", "pics": "图片较多", "has_pic": "含图片", "has_video": "含视频",
+    "question_marks": "问号较多", "exclamations": "感叹号较多", "has_brackets": "含【】标题",
     "has_hashtag": "含话题标签",
     "account_record": "发布账号过往帖子被判定为谣言的记录",
     "reactor_record": "转发/评论者过往参与的帖子多为谣言",
 }
+SIGNAL_LABELS_LOW = {
+    "has_reactions": "尚无互动", "log_reactions": "互动数较少", "log_reposts": "转发数较少",
+    "log_comments": "评论数较少", "comment_share": "评论占比较低", "log_velocity_per_hour": "传播速度较慢",
+    "log_first_reaction_minutes": "首条互动出现较早", "log_reactions_first_hour": "首小时互动较少",
+    "trivial_share": "无内容转发占比较低", "doubt_share": "质疑/辟谣类互动占比较低",
+    "distinct_user_share": "不同用户占比较低", "log_mean_reaction_chars": "互动内容较短",
+    "has_user": "无账号信息", "log_followers": "粉丝较少", "log_friends": "关注数较少",
+    "log_messages": "发帖数较少", "verified": "非认证账号", "verified_type_personal": "非个人认证",
+    "verified_type_org": "非机构认证", "gender_f": "账号性别非女或未知", "log_text_chars": "正文较短",
+    "has_url": "不含链接", "pics": "图片较少", "has_pic": "不含图片", "has_video": "不含视频",
+    "question_marks": "问号较少", "exclamations": "感叹号较少", "has_brackets": "不含【】标题",
+    "has_hashtag": "不含话题标签",
+}
+
+
+def signal_label(name: str, above_average: bool = True) -> str:
+    """The UI label of a fact, for an item above (or below) the training items' average of it."""
+    labels = SIGNAL_LABELS_HIGH if above_average else SIGNAL_LABELS_LOW
+    return labels.get(name) or SIGNAL_LABELS_HIGH.get(name, name)
 
 
 def char_contributions(tfidf, coef_block: np.ndarray, s: str, scale: float = 1.0) -> np.ndarray:
@@ -95,19 +119,21 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
         return sorted(rows, key=lambda r: -r["weight"])[:top]
 
     xd = f.dense_z(np.asarray([dense], dtype=float))[0]
-    signals = [{"term": SIGNAL_LABELS.get(n, n), "name": n, "weight": round(float(c), 4)}
-               for n, c in zip(DENSE_NAMES, coef[2 * nf:] * xd) if c > 1e-6]
+    # each fact counts by its distance from the training average: label it by its side of it
+    signals = [{"term": signal_label(n, z > 0), "name": n, "weight": round(float(c), 4),
+                "value": None if not np.isfinite(v) else round(float(v), 4), "above_average": bool(z > 0)}
+               for n, c, z, v in zip(DENSE_NAMES, coef[2 * nf:] * xd, xd, dense) if c > 1e-6]
     account_weight = getattr(model, "account_weight_", 0.0)
     if account_weight:
         # the account's record shifts the calibrated log-odds (RumourModel.account_weight_)
         weight = float(_account_shift(account_weight, f.account_features([doc])[:, 0])[0])
         if weight > 1e-6:
-            signals.append({"term": SIGNAL_LABELS[ACCOUNT_NAMES[0]], "name": ACCOUNT_NAMES[0],
+            signals.append({"term": signal_label(ACCOUNT_NAMES[0]), "name": ACCOUNT_NAMES[0],
                             "weight": round(weight, 4)})
     # the reacting accounts' records (a calibrator input, like the reaction-level summary)
     weight = model.reactor_contribution(doc)
     if weight > 1e-6:
-        signals.append({"term": SIGNAL_LABELS[REACTOR_NAMES[0]], "name": REACTOR_NAMES[0],
+        signals.append({"term": signal_label(REACTOR_NAMES[0]), "name": REACTOR_NAMES[0],
                         "weight": round(weight, 4)})
     # single reactions that read as doubting, warning or mocking (the reaction-level model)
     examples: dict[str, float] = {}
