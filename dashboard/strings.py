@@ -540,8 +540,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.identity": "模型版本 {version}，训练完成于 {created}（北京时间）",
         "models.metric.trained_items": "训练条目",
         "models.metric.trained_items.help": "其中谣言 {rumours:,} 条",
-        "models.metric.threshold": "谣言预警阈值",
-        "models.metric.threshold.help": "模型在训练数据最后一段（按时间）上选定的概率阈值，评分达到即标为疑似谣言",
+        "models.metric.threshold": "模型判定阈值",
+        "models.metric.threshold.help": ("模型在训练数据最后一段（按时间）上选定的概率阈值：score-file 的 is_rumour、"
+                                         "本页的“当时预警”、精确率和召回率按此计。"),
+        "models.threshold.dashboard": ("看板线：实时监测、条目页和报表中的“疑似谣言”按设置 RUMOURWATCH_RUMOUR_THRESHOLD"
+                                       "（当前 {dashboard:.0%}）计，与模型判定阈值（{model:.0%}）不同，"
+                                       "介于两者之间的条目在本页算作预警、在看板上不算。要一致，请把该设置设为 {model:.2f}。"),
         "models.metric.components": "模型组件",
         "models.components.missing": "缺少组件：{names}。对应功能（如情感、健康相关、已辟谣匹配）不可用，请重新训练。",
         "models.training": "训练数据",

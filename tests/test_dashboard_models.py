@@ -89,7 +89,9 @@ def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
     assert not at.error, [e.value for e in at.error]
     assert any(MANIFEST["version"] in c and "2026-11-20 16:00" in c for c in _shown(at.caption))
     assert _metric(at, "训练条目") == "2,382"
-    assert _metric(at, "谣言预警阈值") == "0.43"
+    assert _metric(at, "模型判定阈值") == "0.43"
+    # the dashboard's own 疑似谣言 line (0.5 by default) differs, and the page says how to align them
+    assert any("看板线" in c and "当前 50%" in c and "设为 0.43" in c for c in _shown(at.caption))
     assert _metric(at, "模型组件") == "2 / 3"
     assert any("debunks" in w.value for w in at.warning)  # a missing component is named
     training = at.dataframe[0].value

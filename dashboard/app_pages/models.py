@@ -60,6 +60,8 @@ def current_model() -> None:
     threshold = manifest.get("threshold")
     cols[0].metric(t("models.metric.threshold"), num(threshold, 2) if isinstance(threshold, (int, float)) else "—",
                    help=t("models.metric.threshold.help"), border=True)
+    if isinstance(threshold, (int, float)) and abs(threshold - settings.rumour_threshold) >= 0.005:
+        st.caption(t("models.threshold.dashboard", dashboard=settings.rumour_threshold, model=threshold))
     cols[1].metric(t("models.metric.trained_items"), f"{sum(c.get('items', 0) for c in counts.values()):,}",
                    help=t("models.metric.trained_items.help", rumours=sum(c.get("rumours", 0) for c in counts.values())),
                    border=True)
