@@ -621,14 +621,19 @@ def workflow_rules() -> dict:
     return load_rules()
 
 
-def time_left_label(deadline: str | None, done_at: str | None, now: datetime | None = None) -> str:
-    """'剩余 3 小时 12 分', '已超时 …', '已于 … 完成' or '不要求' for a deadline."""
+def time_left_label(deadline: str | None, done_at: str | None, now: datetime | None = None,
+                    status: str | None = None) -> str:
+    """'剩余 3 小时 12 分', '已超时 …', '已于 … 完成', '不要求' for a deadline, or '已排除，不再计时'
+    when the alert's `status` is no longer open (its clock stopped with it)."""
     from dashboard.strings import t
+    from rumourwatch.store import WORKFLOW_OPEN_STATUSES
 
     if not deadline:
         return t("wf.not_required")
     if done_at:
         return t("wf.done_at", time=to_china(done_at))
+    if status is not None and status not in WORKFLOW_OPEN_STATUSES:
+        return t("wf.stopped", status=t(f"alert.status.{status}"))
     seconds = int((parse_time(deadline) - (now or now_utc())).total_seconds())
     h, m = divmod(abs(seconds) // 60, 60)
     return t("wf.left", h=h, m=m) if seconds > 0 else t("wf.overdue_by", h=h, m=m)

@@ -89,6 +89,11 @@ def escape(text) -> str:
     return escape_md(text)
 
 
+def actor_label(actor: str | None) -> str:
+    """Who did a step: a user's name as it is, the software's own steps as 系统."""
+    return t("actor.system") if actor == "system" else (actor or "")
+
+
 def step_label(step: str) -> str:
     """'escalated:respond_by' → '超时督办（信息发布时限）' and the like, in Chinese."""
     base, _, detail = step.partition(":")

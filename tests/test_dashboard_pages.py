@@ -179,6 +179,16 @@ def test_item_page_shows_scores_reactions_history_and_cluster_copies(app_env):
     assert at.get("link_button")
 
 
+def test_item_page_shows_the_account_standing_in_for_a_missing_author(app_env):
+    def author(at):
+        fields = next(df.value for df in at.dataframe if "项目" in df.value.columns)
+        return fields.set_index("项目").loc["作者", "内容"]
+
+    # the ingest counts the account as the author: the page says so instead of a blank
+    assert author(run_page(ITEM, item=app_env["w1"])) == "未单独提供（以发布账号为作者）"
+    assert author(run_page(ITEM, item=app_env["f1"])) == "宣传科"
+
+
 def test_item_page_names_missing_elements_in_chinese(app_env):
     at = run_page(ITEM, item=app_env["no_author"])
     warning = " ".join(w.value for w in at.warning)

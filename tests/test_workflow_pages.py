@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.auth import login_for_test
-from rumourwatch import experts, store
+from rumourwatch import alerts, experts, store
 from rumourwatch.config import REPO_ROOT
 
 from workflow_helpers import rules, seed_workflow_db
@@ -125,8 +125,26 @@ def test_overdue_alert_shows_a_banner_and_time_past(seeded):
     db.conn.close()
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert not at.exception
-    assert any("已超过处置时限" in e.value for e in at.error)
+    # overdue, but the workflow tick has not escalated it yet: the page must not claim it has
+    [banner] = [e.value for e in at.error if "已超过处置时限" in e.value]
+    assert "尚未督办" in banner and "已于" not in banner
     assert any(m.delta and m.delta.startswith("已超时") for m in at.metric)
+    [steps] = [df.value for df in at.dataframe if "操作人" in df.value.columns]
+    assert "系统" in set(steps["操作人"]) and "system" not in set(steps["操作人"])  # the software's own steps
+
+    db = store.open_db(path)
+    alerts.escalate_overdue(db, now, rules())
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    [banner] = [e.value for e in at.error if "已超过处置时限" in e.value]
+    assert "向领导督办" in banner and "已于" in banner and "尚未督办" not in banner
+
+    db = store.open_db(path)  # dismissed: its clocks stop with it
+    db.execute("UPDATE alerts SET status = 'dismissed' WHERE id = ?", [alert_id])
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert not [e for e in at.error if "已超过处置时限" in e.value]
+    assert any(m.delta == "已排除，不再计时" for m in at.metric)
 
 
 def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published(seeded):

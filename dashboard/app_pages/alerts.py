@@ -37,9 +37,9 @@ if rows:
     ui.table([dict(r, severity_label=r["severity"], status_label=ui.label("alert.status", r["status"]),
                    kind_label=ui.label("alert.kind", r["kind"]), created=data.to_china(r["created_at"]),
                    respond=data.to_china(r["respond_by"]),
-                   respond_left=data.time_left_label(r["respond_by"], r["responded_at"], now),
+                   respond_left=data.time_left_label(r["respond_by"], r["responded_at"], now, r["status"]),
                    conference=data.to_china(r["conference_by"]) if r["conference_by"] else t("wf.not_required"),
-                   conference_left=data.time_left_label(r["conference_by"], r["conference_at"], now),
+                   conference_left=data.time_left_label(r["conference_by"], r["conference_at"], now, r["status"]),
                    expert=names.get(r["assigned_expert"], ""), overdue_label=t("yes") if r["overdue"] else "")
               for r in rows],
              {"id": t("col.alert_id"), "severity_label": t("col.severity"), "status_label": t("col.status"),
@@ -69,13 +69,17 @@ st.subheader(t("alerts.detail", id=alert["id"], severity=alert["severity"],
                 status=ui.label("alert.status", alert["status"])))
 c = st.columns(2)
 c[0].metric(t("col.respond_by"), data.to_china(alert["respond_by"]),
-            data.time_left_label(alert["respond_by"], alert["responded_at"], now), delta_color="off",
+            data.time_left_label(alert["respond_by"], alert["responded_at"], now, alert["status"]), delta_color="off",
             delta_arrow="off", border=True)
 c[1].metric(t("col.conference_by"), data.to_china(alert["conference_by"]) or t("wf.not_required"),
-            data.time_left_label(alert["conference_by"], alert["conference_at"], now) if alert["conference_by"] else None,
+            data.time_left_label(alert["conference_by"], alert["conference_at"], now, alert["status"])
+            if alert["conference_by"] else None,
             delta_color="off", delta_arrow="off", border=True)
 if alerts.alert_view(alert, now)["overdue"]:
-    st.error(t("alerts.overdue_banner"))
+    # say 已督办 only once the escalation has run (the worker's workflow tick sends it)
+    escalated = alert["respond_escalated_at"] or alert["conference_escalated_at"]
+    st.error(t("alerts.overdue_banner", at=data.to_china(escalated)) if escalated
+             else t("alerts.overdue_not_escalated"))
 st.caption(t("alerts.reasons"))
 st.text(ui.reasons_text(alert["rules"]))
 if alert["item_id"]:
@@ -99,7 +103,7 @@ if alert["item_id"]:
         st.switch_page("app_pages/item.py", query_params={"item": str(alert["item_id"])})
 
 st.caption(t("alerts.steps"))
-ui.table([dict(s, at_cn=data.to_china(s["at"]), step=ui.step_label(s["step"]))
+ui.table([dict(s, at_cn=data.to_china(s["at"]), step=ui.step_label(s["step"]), actor=ui.actor_label(s["actor"]))
           for s in ui.call(path, store.alert_steps, alert["id"])],
          {"at_cn": t("col.at"), "step": t("col.step"), "actor": t("col.actor"), "note": t("col.note")})
 

@@ -43,8 +43,9 @@ require_item_access(item_id)  # an expert opens only items of their own assignme
 def field_table(rows: list[tuple[str, object]]) -> None:
     frame = pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows],
                          columns=[t("col.field"), t("col.value")])
-    st.dataframe(frame, hide_index=True, width="stretch", height=36 * (len(frame) + 1) + 2,
-                 column_config={t("col.field"): st.column_config.TextColumn(width=150),
+    # rows are 35 px (header too), plus the border: every row shows, no empty strip below them
+    st.dataframe(frame, hide_index=True, width="stretch", height=35 * (len(frame) + 1) + 3,
+                 column_config={t("col.field"): st.column_config.TextColumn(width=190),
                                 t("col.value"): st.column_config.TextColumn(width="large")})
 
 
@@ -101,7 +102,8 @@ def show_item(item: dict) -> None:
         rows = [
             (t("item.field.platform"), item.get("platform")),
             (t("item.field.account"), item.get("account")),
-            (t("item.field.author"), item.get("author")),
+            (t("item.field.author"), item.get("author")
+             or (t("item.field.author_by_account") if item.get("account") else None)),
             (t("item.field.url"), shown_url),
             (t("item.field.published"), data.to_china(item.get("published_at"))),
         ]
