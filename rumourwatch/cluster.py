@@ -23,10 +23,20 @@ _B = _rng.randint(0, 1 << 62, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 
 # What copies change and readers don't notice: links, @mentions, hashtags' marks, punctuation, spaces.
 _NOISE = re.compile(r"https?://\S+|@[\w\-]+|[\s\W_]+", re.UNICODE)
+# Whole #topic# tags: bots paste one body under whichever topics are trending ("hashtag hijacking")
+_HASHTAG = re.compile(r"#[^#\n]{1,60}#")
+# A body this long says enough on its own; a shorter one ("武汉加油！") keeps its tags, which may
+# carry the claim itself ("#喝醋能杀死病毒# 转发").
+MIN_BODY_CHARS = 20
 
 
 def cluster_text(text: str) -> str:
-    return _NOISE.sub("", text.lower())
+    """The text as copies share it: lower case, without links, @mentions, punctuation and spaces,
+    and without its #topic# tags when the rest is long enough to compare on its own, so one body
+    posted under different trending topics is one cluster."""
+    lowered = text.lower()
+    body = _NOISE.sub("", _HASHTAG.sub(" ", lowered))
+    return body if len(body) >= MIN_BODY_CHARS else _NOISE.sub("", lowered)
 
 
 def signature(text: str, max_chars: int = 2000) -> np.ndarray | None:

@@ -88,6 +88,20 @@ def test_copies_of_one_rumour_form_one_cluster(db, now):
     assert db.execute("SELECT item_count FROM clusters ORDER BY item_count DESC").fetchone()[0] == 5
 
 
+def test_one_body_posted_under_different_trending_topics_is_one_cluster(db, now):
+    """Hashtag hijacking: bots paste one text under whichever #topics# trend. A long body is one
+    cluster whatever its tags; a short one keeps its tags apart, as they may carry the claim."""
+    body = "那纯洁的白云是我们欢乐的过去，那湖水的丰盈是我们蓄满的真情，那空气中激荡着笑声。"
+    hijacked = [item(id=f"h{i}", account=f"bot{i}", text=f"#{tag}#{body}")
+                for i, tag in enumerate(["上海7个月婴儿被感染", "目前已初步筛选出三种治疗药物", "湖北确诊病例破万"])]
+    short = [item(id="s1", text="#喝醋能杀死新冠病毒# 转发，大家注意"),
+             item(id="s2", text="#钟南山团队发布最新研究# 转发，大家注意")]
+    run(db, hijacked + short, now)
+    cluster_of = dict(db.execute("SELECT external_id, cluster_id FROM items").fetchall())
+    assert cluster_of["h0"] == cluster_of["h1"] == cluster_of["h2"]
+    assert cluster_of["s1"] != cluster_of["s2"]
+
+
 def test_late_reaction_attaches_to_its_item_or_is_set_aside(db, now):
     run(db, [item()], now)
     result = run(db, [RawReaction({"item_id": "a1", "platform": "微博", "kind": "comment",
