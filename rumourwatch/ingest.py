@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from . import cluster, store
+from .ads import AD_FLAG, is_ad
 from .errors import RecordError
 from .records import iso, parse_time
 from .sources.base import RawItem, RawReaction, RawReject
@@ -117,6 +118,8 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
         flags.append("missing_source")
     if len(text) > 20_000:
         flags.append("very_long")
+    if is_ad(text):  # selling, not claiming: kept, but out of the rumour list and rumour alerts
+        flags.append(AD_FLAG)
     external_id = _str(record, "id", 500) or url or content_hash(text)
 
     user = record.get("user") if isinstance(record.get("user"), dict) else None

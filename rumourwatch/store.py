@@ -480,14 +480,22 @@ def latest_items(db, start: str | None = None, end: str | None = None, limit: in
                  [*params, limit])
 
 
+# Advertisements (rumourwatch.ads, flagged at ingest) are kept and searchable, but they are not
+# rumours to list or to alert on: their selling style scores high on the rumour model.
+def _not_an_ad(table: str = "") -> str:
+    """SQL condition (" AND …") leaving out items flagged as ads; `table` is a prefix like "i."."""
+    return f""" AND ({table}quality_flags IS NULL OR {table}quality_flags NOT LIKE '%"suspected_ad"%')"""
+
+
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
-    """The most likely rumours among items published in the period, one row per cluster.
+    """The most likely rumours among items published in the period, one row per cluster,
+    advertisements left out (`_not_an_ad`).
 
     Walks the rumour-probability index from the top and keeps each cluster's first (likeliest) item,
     so the cost follows `limit`, not the size of the period.
     """
     where, params = _filters_sql(start, end, **filters)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL"
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _not_an_ad()
     picked: dict[int, dict] = {}
     fetch, offset = max(limit * 20, 200), 0
     while len(picked) < limit:
@@ -598,10 +606,12 @@ def set_workflow_state(db, key: str, value: str | None) -> None:
 
 
 def scored_candidates(db, after_score_id: int, min_probability: float, health_only: bool) -> list[dict]:
-    """Items (re)scored since score row `after_score_id` whose rumour probability passes the threshold."""
+    """Items (re)scored since score row `after_score_id` whose rumour probability passes the threshold,
+    advertisements (quality flag suspected_ad) left out: they sell, they claim nothing to clarify."""
     health = " AND i.health_related = 1" if health_only else ""
     return _rows(db, f"""SELECT DISTINCT i.id, i.cluster_id FROM scores s JOIN items i ON i.id = s.item_id
-                         WHERE s.id > ? AND i.rumour_probability >= ?{health}""", [after_score_id, min_probability])
+                         WHERE s.id > ? AND i.rumour_probability >= ?{health}{_not_an_ad("i.")}""",
+                 [after_score_id, min_probability])
 
 
 def max_score_id(db) -> int:

@@ -11,6 +11,7 @@ from dashboard.auth import require_item_access
 from dashboard.labelling import label_form
 from dashboard.strings import t
 from rumourwatch import store
+from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 
 st.title(t("item.title"))
@@ -84,6 +85,9 @@ def show_item(item: dict) -> None:
     if flags:
         names = "、".join(t(f"flag.{f}") if f"flag.{f}" in _FLAG_KEYS else ui.escape_md(f) for f in flags)
         st.warning(t("item.flags", flags=names), icon=":material/report:")
+        if AD_FLAG in flags:  # say which selling markers the text has
+            markers = "、".join(AD_MARKERS_ZH[m] for m in ad_markers(item["text"] or ""))
+            st.caption(t("item.ad_markers", markers=markers or t("unknown")))
     else:
         st.success(t("item.flags.none"), icon=":material/verified:")
 
@@ -158,7 +162,7 @@ def show_labelling(item: dict) -> None:
 
 
 _FLAG_KEYS = {"flag.missing_author", "flag.missing_time", "flag.missing_source", "flag.future_time",
-              "flag.very_long"}
+              "flag.very_long", "flag.suspected_ad"}
 
 
 def show_reactions(item: dict) -> None:
