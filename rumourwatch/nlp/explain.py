@@ -19,42 +19,48 @@ from .tokenizer import MedicalTokenizer
 
 # Display labels for the dashboard (UI language). A fact pushes the score through how far it is
 # from the average training item, in either direction, so each has two labels: what an item above
-# that average has (HIGH) and what one below it has (LOW). "含图片" must never explain the score of
+# that average has and what one below it has. "含图片" must never explain the score of
 # an item without pictures: there it is the absence that counted.
-SIGNAL_LABELS_HIGH = {
-    "has_reactions": "已有互动", "log_reactions": "互动数较多", "log_reposts": "转发数较多",
-    "log_comments": "评论数较多", "comment_share": "评论占比较高", "log_velocity_per_hour": "传播速度较快",
-    "log_first_reaction_minutes": "首条互动出现较晚", "log_reactions_first_hour": "首小时互动较多",
-    "trivial_share": "无内容转发占比较高", "doubt_share": "质疑/辟谣类互动占比较高",
-    "distinct_user_share": "不同用户占比较高", "log_mean_reaction_chars": "互动内容较长",
-    "has_user": "有账号信息", "log_followers": "粉丝较多", "log_friends": "关注数较多",
-    "log_messages": "发帖数较多", "verified": "认证账号", "verified_type_personal": "个人认证",
-    "verified_type_org": "机构认证", "gender_f": "账号性别为女", "log_text_chars": "正文较长",
-    "has_url": "含链接", "pics": "图片较多", "has_pic": "含图片", "has_video": "含视频",
-    "question_marks": "问号较多", "exclamations": "感叹号较多", "has_brackets": "含【】标题",
-    "has_hashtag": "含话题标签",
-    "account_record": "发布账号过往帖子被判定为谣言的记录",
-    "reactor_record": "转发/评论者过往参与的帖子多为谣言",
-}
-SIGNAL_LABELS_LOW = {
-    "has_reactions": "尚无互动", "log_reactions": "互动数较少", "log_reposts": "转发数较少",
-    "log_comments": "评论数较少", "comment_share": "评论占比较低", "log_velocity_per_hour": "传播速度较慢",
-    "log_first_reaction_minutes": "首条互动出现较早", "log_reactions_first_hour": "首小时互动较少",
-    "trivial_share": "无内容转发占比较低", "doubt_share": "质疑/辟谣类互动占比较低",
-    "distinct_user_share": "不同用户占比较低", "log_mean_reaction_chars": "互动内容较短",
-    "has_user": "无账号信息", "log_followers": "粉丝较少", "log_friends": "关注数较少",
-    "log_messages": "发帖数较少", "verified": "非认证账号", "verified_type_personal": "非个人认证",
-    "verified_type_org": "非机构认证", "gender_f": "账号性别非女或未知", "log_text_chars": "正文较短",
-    "has_url": "不含链接", "pics": "图片较少", "has_pic": "不含图片", "has_video": "不含视频",
-    "question_marks": "问号较少", "exclamations": "感叹号较少", "has_brackets": "不含【】标题",
-    "has_hashtag": "不含话题标签",
+SIGNAL_LABELS = {  # name: (label above the average, label below it)
+    "has_reactions": ("已有互动", "尚无互动"),
+    "log_reactions": ("互动数较多", "互动数较少"),
+    "log_reposts": ("转发数较多", "转发数较少"),
+    "log_comments": ("评论数较多", "评论数较少"),
+    "comment_share": ("评论占比较高", "评论占比较低"),
+    "log_velocity_per_hour": ("传播速度较快", "传播速度较慢"),
+    "log_first_reaction_minutes": ("首条互动出现较晚", "首条互动出现较早"),
+    "log_reactions_first_hour": ("首小时互动较多", "首小时互动较少"),
+    "trivial_share": ("无内容转发占比较高", "无内容转发占比较低"),
+    "doubt_share": ("质疑/辟谣类互动占比较高", "质疑/辟谣类互动占比较低"),
+    "distinct_user_share": ("不同用户占比较高", "不同用户占比较低"),
+    "log_mean_reaction_chars": ("互动内容较长", "互动内容较短"),
+    "has_user": ("有账号信息", "无账号信息"),
+    "log_followers": ("粉丝较多", "粉丝较少"),
+    "log_friends": ("关注数较多", "关注数较少"),
+    "log_messages": ("发帖数较多", "发帖数较少"),
+    "verified": ("认证账号", "非认证账号"),
+    "verified_type_personal": ("个人认证", "非个人认证"),
+    "verified_type_org": ("机构认证", "非机构认证"),
+    "gender_f": ("账号性别为女", "账号性别非女或未知"),
+    "log_text_chars": ("正文较长", "正文较短"),
+    "has_url": ("含链接", "不含链接"),
+    "pics": ("图片较多", "图片较少"),
+    "has_pic": ("含图片", "不含图片"),
+    "has_video": ("含视频", "不含视频"),
+    "question_marks": ("问号较多", "问号较少"),
+    "exclamations": ("感叹号较多", "感叹号较少"),
+    "has_brackets": ("含【】标题", "不含【】标题"),
+    "has_hashtag": ("含话题标签", "不含话题标签"),
+    # not standardised facts: they only ever push up, and are named as such
+    "account_record": ("发布账号过往帖子被判定为谣言的记录", None),
+    "reactor_record": ("转发/评论者过往参与的帖子多为谣言", None),
 }
 
 
 def signal_label(name: str, above_average: bool = True) -> str:
     """The UI label of a fact, for an item above (or below) the training items' average of it."""
-    labels = SIGNAL_LABELS_HIGH if above_average else SIGNAL_LABELS_LOW
-    return labels.get(name) or SIGNAL_LABELS_HIGH.get(name, name)
+    high, low = SIGNAL_LABELS.get(name, (name, None))
+    return high if above_average or low is None else low
 
 
 def char_contributions(tfidf, coef_block: np.ndarray, s: str, scale: float = 1.0) -> np.ndarray:
