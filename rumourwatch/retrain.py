@@ -197,14 +197,26 @@ def discard(models_dir) -> dict:
     return {"version": (current["manifest"] or {}).get("version")}
 
 
-def rollback(models_dir) -> dict:
+def rollback(models_dir, actor: str | None = None, now: datetime | None = None) -> dict:
     """Put the bundle in previous/ back in use (the one it replaces takes its place in previous/).
+    When that takes a promoted candidate out of use, its job record says so (who, when, and which
+    version came back), so nobody reads "put in use" of a model that no longer is.
     Returns {"version", "replaced"}."""
     models_dir = Path(models_dir)
     try:
         manifest, replaced = _swap_in(models_dir, previous_dir(models_dir))
     except ModelError as exc:
         raise RetrainError(f"no earlier models to go back to: {exc}") from None
+    current = status(models_dir)
+    if current["state"] == "promoted":
+        job = dict(current["job"])
+        if job.get("version") == replaced:
+            job.update(rolled_back_at=iso(now or datetime.now(UTC)), rolled_back_by=actor,
+                       rolled_back_to=manifest.get("version"))
+        else:  # the candidate is back in use (a rollback of the rollback)
+            for key in ("rolled_back_at", "rolled_back_by", "rolled_back_to"):
+                job.pop(key, None)
+        _write_json(candidate_dir(models_dir) / JOB_FILE, job)
     return {"version": manifest.get("version"), "replaced": replaced}
 
 

@@ -219,13 +219,22 @@ def test_analyst_compares_the_candidate_and_puts_it_in_use_on_the_page(trained, 
     [entry] = [e for e in store.audit_entries(db, limit=20) if e["action"] == "model.promote"]
     db.conn.close()
     assert entry["actor"] == fx.ANALYST and json.loads(entry["details"])["replaced"] == in_use
-
-    # the page now offers the way back, and takes it
-    at.run()
-    back = next(b for b in at.button if b.label.startswith("恢复上一个模型"))
+    # the same run redraws the whole page: the model in use is the candidate, its offer is gone,
+    # and the way back is there at once
+    assert any(candidate in c.value.replace("\\", "") for c in at.caption)  # 当前模型: its version
+    assert not [b for b in at.button if b.label == "启用候选模型"]
+    back = next(b for b in at.button if b.label.startswith("换回模型"))
     assert in_use in back.label
+
     back.click().run()
+    assert not at.exception, [e.value for e in at.exception]
     assert json.loads((models_dir / MANIFEST_NAME).read_text())["version"] == in_use
+    assert any(f"已恢复模型 {in_use}" in s.value.replace("\\", "") for s in at.success)
+    # the candidate's record says it was put in use and then taken back, by whom
+    [note] = [i.value.replace("\\", "") for i in at.info if "曾于" in i.value]
+    assert candidate in note and f"由 {fx.ANALYST} 换回模型 {in_use}" in note
+    assert not [s for s in at.success if "已由" in s.value and "启用。" in s.value and "曾于" not in s.value]
+    assert candidate in next(b for b in at.button if b.label.startswith("换回模型")).label
 
 
 def test_the_start_button_waits_for_enough_verdicts(tmp_path, monkeypatch):

@@ -203,6 +203,16 @@ def comparison(in_use: dict, candidate: dict) -> pd.DataFrame:
                                        t("models.retrain.candidate")])
 
 
+FLASH_KEY = "models_flash"
+
+
+def flash(message: str) -> None:
+    """Show `message` at the top of the page after redrawing it all (a step that changed the model
+    in use changes what every section above the button shows)."""
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
 def act(action: str, fn, *args, **details) -> dict | None:
     """Run a retraining step; record it in the audit log; a step that cannot be taken says why."""
     try:
@@ -254,15 +264,20 @@ def retraining() -> None:
         with st.container(horizontal=True):
             if st.button(t("models.retrain.promote"), type="primary", help=t("models.retrain.promote.help")):
                 done = act("model.promote", retrain.promote, models_dir, user["username"])
-                if done is not None:
-                    st.success(t("models.retrain.promoted", version=ui.escape_md(done["version"]),
-                                 replaced=ui.escape_md(done["replaced"] or t("unknown"))))
-                    return
+                if done is not None:  # redraw the whole page: the sections above show the model in use
+                    flash(t("models.retrain.promoted", version=ui.escape_md(done["version"]),
+                            replaced=ui.escape_md(done["replaced"] or t("unknown"))))
             if st.button(t("models.retrain.discard")):
                 act("model.discard", retrain.discard, models_dir, version=manifest.get("version"))
                 st.success(t("models.retrain.discarded"))
                 st.rerun()
         return
+    elif state["state"] == "promoted" and job.get("rolled_back_at"):
+        st.info(t("models.retrain.was_rolled_back", version=ui.escape_md(job.get("version")),
+                  at=data.to_china(job.get("promoted_at")), actor=ui.escape_md(job.get("promoted_by")),
+                  back_at=data.to_china(job.get("rolled_back_at")),
+                  back_by=ui.escape_md(job.get("rolled_back_by") or t("unknown")),
+                  back_to=ui.escape_md(job.get("rolled_back_to") or t("unknown"))))
     elif state["state"] == "promoted":
         st.success(t("models.retrain.was_promoted", version=ui.escape_md(job.get("version")),
                      at=data.to_china(job.get("promoted_at")), actor=ui.escape_md(job.get("promoted_by"))))
@@ -281,10 +296,10 @@ def retraining() -> None:
     if previous:
         label = t("models.retrain.rollback", version=previous.get("version", t("unknown")))
         if st.button(label, help=t("models.retrain.rollback.help")):
-            done = act("model.rollback", retrain.rollback, models_dir)
+            done = act("model.rollback", retrain.rollback, models_dir, user["username"])
             if done is not None:
-                st.success(t("models.retrain.rolled_back", version=ui.escape_md(done["version"]),
-                             replaced=ui.escape_md(done["replaced"] or t("unknown"))))
+                flash(t("models.retrain.rolled_back", version=ui.escape_md(done["version"]),
+                        replaced=ui.escape_md(done["replaced"] or t("unknown"))))
 
 
 def offline_evaluation() -> None:
@@ -359,6 +374,8 @@ def versions() -> None:
     } for r in rows]), hide_index=True, width="stretch")
 
 
+if FLASH_KEY in st.session_state:
+    st.success(st.session_state.pop(FLASH_KEY))
 for section in (current_model, live_agreement, retraining, offline_evaluation, versions):
     with ui.friendly_errors():  # a section that cannot be read says why; the others still show
         try:
