@@ -257,8 +257,9 @@ def evaluate(ctx, out_dir, verdicts_db):
     from training.evaluate import evaluate as run_evaluation
 
     settings = _settings(ctx)
-    result = run_evaluation(settings, Path(out_dir or settings.cards_dir), verdicts_db=verdicts_db)
-    click.echo(json.dumps(result.get("summary", result), ensure_ascii=False, indent=2, default=str))
+    # the table is printed as it is computed; the whole result (reliability curves, config) is in
+    # the JSON file beside the card, not dumped on the terminal
+    run_evaluation(settings, Path(out_dir or settings.cards_dir), verdicts_db=verdicts_db)
 
 
 @cli.command()

@@ -234,3 +234,27 @@ def test_polarity_bundle_records_every_file_its_priors_read(settings, tmp_path):
     assert all(len(files[k]) == 64 for k in package_files)
     [row] = bundle.score([Doc("感谢医护人员，辛苦了！", None)])
     assert row["polarity"] == "positive"
+
+
+@pytest.mark.parametrize("module", ["training.train_polarity", "training.train_relevance"])
+def test_the_evaluation_commands_of_the_cards_say_what_is_wrong_without_a_traceback(module, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from rumourwatch.config import REPO_ROOT
+
+    env = dict(os.environ, RUMOURWATCH_DATA_DIR=str(tmp_path / "no-bundle-here"))
+    done = subprocess.run([sys.executable, "-m", module], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
+    assert "no-bundle-here" in done.stderr and done.stdout == ""
+
+
+def test_a_train_fraction_outside_0_1_is_refused_before_anything_loads(capsys):
+    from training.evaluate import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--train-fraction", "1.5"])
+    assert stop.value.code == 2
+    assert "1.5 is not between 0 and 1" in capsys.readouterr().err

@@ -364,17 +364,32 @@ def write_outputs(out: dict, out_dir: Path, write_card: bool = True) -> None:
         (out_dir / "rumour.md").write_text(render_card(out), encoding="utf-8")
 
 
+def _fraction(text: str) -> float:
+    """argparse type: a train fraction strictly between 0 and 1, refused before any loading."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value:g} is not between 0 and 1 (e.g. 0.8)")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out-dir", default=str(CARDS_DIR), help="where to write the card and JSON")
-    parser.add_argument("--train-fraction", type=float, default=0.8)
+    parser.add_argument("--out-dir", default=None,
+                        help="where to write the card and JSON (default: the cards_dir setting, "
+                             "RUMOURWATCH_CARDS_DIR, else models/cards)")
+    parser.add_argument("--train-fraction", type=_fraction, default=0.8,
+                        help="share of each set, earliest first, that trains (0 < f < 1)")
     parser.add_argument("--verdicts", metavar="DB",
                         help="also train and test on the items of this rumourwatch database that monitors "
                              "and experts gave a verdict (earlier ones train, later ones test)")
     args = parser.parse_args(argv)
     try:
-        evaluate(load_settings(), args.out_dir, args.train_fraction, verdicts_db=args.verdicts)
+        settings = load_settings()
+        evaluate(settings, args.out_dir or settings.cards_dir, args.train_fraction, verdicts_db=args.verdicts)
     except RumourwatchError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

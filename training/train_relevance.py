@@ -541,6 +541,12 @@ if __name__ == "__main__":
     import sys
 
     from rumourwatch.config import load_settings
+    from rumourwatch.errors import RumourwatchError
 
-    json.dump(evaluate(load_settings()), sys.stdout, ensure_ascii=False, indent=2)
+    try:
+        result = evaluate(load_settings())
+    except RumourwatchError as exc:  # a missing or damaged bundle: one line, not a traceback
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
     print()
