@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from .errors import ConfigError
 
@@ -111,6 +112,41 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     if settings.replay_speed <= 0:
         raise ConfigError("setting replay_speed must be greater than 0")
     return settings
+
+
+class BundleLines:
+    """The text lines of a gzipped bundle file, for `with BundleLines(path) as lines: for line in
+    lines`. A file that ends early or is damaged (an interrupted copy) raises DataBundleError naming
+    it and the line it broke after, instead of gzip's EOFError (which a command line shows as
+    "Aborted!")."""
+
+    def __init__(self, path: str | Path):
+        self.path, self.line_no, self._fh = Path(path), 0, None
+
+    def __enter__(self) -> Self:
+        import gzip
+
+        self._fh = gzip.open(self.path, "rt", encoding="utf-8")  # closed by __exit__
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._fh.close()
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> str:
+        import zlib
+
+        from .errors import DataBundleError
+
+        try:
+            line = next(self._fh)
+        except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
+            raise DataBundleError(f"data bundle file {self.path} is truncated or damaged after line "
+                                  f"{self.line_no} ({exc}); copy it again from the bundle's source") from None
+        self.line_no += 1
+        return line
 
 
 def data_file(settings: Settings, relative: str) -> Path:

@@ -245,7 +245,7 @@ def test_the_evaluation_commands_of_the_cards_say_what_is_wrong_without_a_traceb
     from rumourwatch.config import REPO_ROOT
 
     env = dict(os.environ, RUMOURWATCH_DATA_DIR=str(tmp_path / "no-bundle-here"))
-    done = subprocess.run([sys.executable, "-m", module], cwd=REPO_ROOT, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", module], cwd=REPO_ROOT, env=env, capture_output=True, check=False,
                           text=True, timeout=120)
     assert done.returncode == 1 and done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
     assert "no-bundle-here" in done.stderr and done.stdout == ""
@@ -258,3 +258,26 @@ def test_a_train_fraction_outside_0_1_is_refused_before_anything_loads(capsys):
         main(["--train-fraction", "1.5"])
     assert stop.value.code == 2
     assert "1.5 is not between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_truncated_bundle_file_is_named_with_the_line_it_broke_after(tmp_path):
+    """An interrupted copy of the bundle: one clear error naming the file, not gzip's EOFError
+    (which the command line showed as "Aborted!", as if the user had cancelled)."""
+    from click.testing import CliRunner
+
+    from rumourwatch.cli import cli
+    from rumourwatch.config import load_settings
+    from rumourwatch.errors import DataBundleError
+    from tests.conftest import DATA_DIR
+
+    bundle = tmp_path / "bundle" / "rumour"
+    bundle.mkdir(parents=True)
+    whole = (DATA_DIR / RUMOUR_FILES["checked"]).read_bytes()
+    (tmp_path / "bundle" / RUMOUR_FILES["checked"]).write_bytes(whole[: len(whole) // 3])
+    settings = load_settings(data_dir=str(tmp_path / "bundle"))
+    with pytest.raises(DataBundleError, match=r"checked_train\.jsonl\.gz is truncated or damaged after line \d+"):
+        load_rumour_set(settings, "checked")
+    result = CliRunner().invoke(cli, ["evaluate", "--out", str(tmp_path / "cards")],
+                                env={"RUMOURWATCH_DATA_DIR": str(tmp_path / "bundle")})
+    assert result.exit_code == 1 and "Aborted" not in result.output
+    assert "truncated or damaged" in result.output and not (tmp_path / "cards").exists()

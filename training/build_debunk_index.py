@@ -14,7 +14,6 @@ article published before the item.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import json
 import math
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rumourwatch.config import REPO_ROOT, data_file, load_settings
+from rumourwatch.config import REPO_ROOT, BundleLines, data_file, load_settings
 from rumourwatch.errors import DataBundleError
 from rumourwatch.knowledge import DEFAULT_THRESHOLD, DebunkIndex
 from rumourwatch.records import CST, parse_time
@@ -47,7 +46,7 @@ MAX_PER_ARTICLE = 3  # hand-checked pairs per (source, matched article)
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
+    with BundleLines(path) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -96,7 +95,7 @@ def item_texts(settings, wanted: dict[str, set[str]]) -> dict[tuple[str, str], d
             if str(r["id"]) in wanted[source]:
                 found[(source, str(r["id"]))] = {"text": r["text"], "date": r.get("date")}
     if wanted.get("stream"):
-        with gzip.open(data_file(settings, STREAM), "rt", encoding="utf-8") as f:
+        with BundleLines(data_file(settings, STREAM)) as f:
             for line in f:
                 r = json.loads(line)
                 sid = stream_id(r["text"])
@@ -264,7 +263,7 @@ def coverage(settings, index: DebunkIndex) -> dict:
             sub = [r for r in rows if (r["label"] == positive) == is_positive]
             label = positive if is_positive else ("real" if source == "checked" else "non-rumor")
             out[f"{source}/{label}"] = _flag_counts(index, sub)
-    with gzip.open(data_file(settings, STREAM), "rt", encoding="utf-8") as f:
+    with BundleLines(data_file(settings, STREAM)) as f:
         out["stream"] = _flag_counts(index, [json.loads(line) for line in f])
     return out
 
@@ -299,7 +298,7 @@ def candidates(settings, seed: int = 20260101) -> list[dict]:
     pools.append(("checked", "real", [r for r in checked if r["label"] == "real"]))
     pools.append(("ced", "rumor", [r for r in ced if r["label"] == "rumor"]))
     pools.append(("ced", "non-rumor", [r for r in ced if r["label"] == "non-rumor"]))
-    with gzip.open(data_file(settings, STREAM), "rt", encoding="utf-8") as f:
+    with BundleLines(data_file(settings, STREAM)) as f:
         stream = [json.loads(line) for line in f]
     pools.append(("stream", "", stream))
     # per pool: how many pairs from each score band (high bands over-sampled: that is where the
@@ -337,7 +336,7 @@ def top_up_candidates(settings, seed: int = 7, floor: float = 0.22, per_article:
     done = {(r["source"], r["item_id"]) for r in read_labels()}
     taken: dict[str, int] = defaultdict(int)
     out = []
-    with gzip.open(data_file(settings, STREAM), "rt", encoding="utf-8") as f:
+    with BundleLines(data_file(settings, STREAM)) as f:
         stream = list({r["text"]: r for r in map(json.loads, f)}.values())
     pools = [("stream", stream), ("checked", read_jsonl(data_file(settings, CHECKED))),
              ("ced", read_jsonl(data_file(settings, CED)))]

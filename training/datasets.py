@@ -7,16 +7,15 @@ instead of being dropped silently.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
-from rumourwatch.config import data_file
+from rumourwatch.config import BundleLines, data_file
 from rumourwatch.errors import RecordError
 from rumourwatch.evaluation import VERDICT_LABELS  # monitors' and experts' verdicts as labels
 from rumourwatch.records import Doc, doc_from_bundle
@@ -87,7 +86,7 @@ def _load_cached(path: str, mtime_ns: int, size: int, name: str):
     # Docs are shared between callers of one process: treat them as read-only (as_of copies).
     items: list[LabelledDoc] = []
     rejected: list[Rejected] = []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
+    with BundleLines(path) as fh:
         for lineno, line in enumerate(fh, 1):
             try:
                 record = json.loads(line)

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from rumourwatch.cluster import group_near_duplicates
-from rumourwatch.config import REPO_ROOT, load_settings
+from rumourwatch.config import REPO_ROOT, BundleLines, load_settings
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.evaluation import (
     BOOTSTRAP_RESAMPLES,
@@ -62,7 +62,6 @@ def stream_flag_rates(settings, model, echo=print) -> dict | None:
     """How much of an ordinary feed the model would flag: the share of every STREAM_EVERY-th post
     of the unlabelled COVID-19 Weibo stream sample scoring >= 0.7, >= 0.9 and >= the threshold
     (text and account only, as such posts arrive). None when the bundle has no stream file."""
-    import gzip
 
     from rumourwatch.records import doc_from_bundle
 
@@ -71,7 +70,7 @@ def stream_flag_rates(settings, model, echo=print) -> dict | None:
         echo(f"[evaluate] {path} not found: the stream flag rates are not measured")
         return None
     docs = []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
+    with BundleLines(path) as fh:
         for i, line in enumerate(fh):
             if i % STREAM_EVERY == 0:
                 r = json.loads(line)

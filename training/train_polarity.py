@@ -16,7 +16,6 @@ surprise → negative (see SURPRISE_POLARITY and models/cards/polarity.md for th
 
 from __future__ import annotations
 
-import gzip
 import importlib.metadata
 import importlib.util
 import json
@@ -32,7 +31,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from rumourwatch.cluster import group_near_duplicates
-from rumourwatch.config import data_file
+from rumourwatch.config import BundleLines, data_file
 from rumourwatch.errors import DataBundleError
 from rumourwatch.evaluation import bootstrap_intervals
 from rumourwatch.nlp.ngrams import hashed_counts
@@ -113,7 +112,7 @@ def load_emotions(settings, relative: str) -> tuple[list[str], list[str]]:
     """(texts, emotion labels) of one SMP2020 file; a malformed line is an error naming it."""
     path = data_file(settings, relative)
     texts, labels = [], []
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
+    with BundleLines(path) as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue

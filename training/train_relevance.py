@@ -11,14 +11,13 @@ hand=...)`), and cross-fits the production recipe over the held-out part (`cross
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from rumourwatch.cluster import group_near_duplicates
-from rumourwatch.config import REPO_ROOT, data_file
+from rumourwatch.config import REPO_ROOT, BundleLines, data_file
 from rumourwatch.errors import DataBundleError, RecordError
 from rumourwatch.evaluation import bootstrap_intervals
 from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC
@@ -66,7 +65,7 @@ def read_source(settings, source: str) -> list[dict]:
     if source not in SOURCE_FILES:
         raise ValueError(f"unknown label source {source!r}; choose one of {sorted(SOURCE_FILES)}")
     path = data_file(settings, SOURCE_FILES[source])
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
+    with BundleLines(path) as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
