@@ -175,3 +175,21 @@ def describe_verdicts(db_path, items: list[LabelledDoc], rejected: list[Rejected
     if rejected:
         line += f"; {len(rejected)} set aside, e.g. verdict {rejected[0].line}: {rejected[0].reason}"
     return line
+
+
+def print_evaluation(evaluate) -> None:
+    """`python -m training.train_polarity` and the like: run `evaluate(settings)` and print its
+    result as JSON; a missing or damaged bundle is one "Error:" line and exit status 1, not a
+    traceback."""
+    import sys
+
+    from rumourwatch.config import load_settings
+    from rumourwatch.errors import RumourwatchError
+
+    try:
+        result = evaluate(load_settings())
+    except RumourwatchError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+    print()

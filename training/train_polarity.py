@@ -20,7 +20,6 @@ import importlib.metadata
 import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -432,13 +431,6 @@ def evaluate(settings) -> dict:
 
 
 if __name__ == "__main__":
-    from rumourwatch.config import load_settings
-    from rumourwatch.errors import RumourwatchError
+    from .datasets import print_evaluation
 
-    try:
-        result = evaluate(load_settings())
-    except RumourwatchError as exc:  # a missing or damaged bundle: one line, not a traceback
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-    print()
+    print_evaluation(evaluate)

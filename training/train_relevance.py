@@ -537,15 +537,6 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
 
 
 if __name__ == "__main__":
-    import sys
+    from .datasets import print_evaluation
 
-    from rumourwatch.config import load_settings
-    from rumourwatch.errors import RumourwatchError
-
-    try:
-        result = evaluate(load_settings())
-    except RumourwatchError as exc:  # a missing or damaged bundle: one line, not a traceback
-        print(f"Error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-    print()
+    print_evaluation(evaluate)
