@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
+from .ads import AD_FLAG
 from .errors import StoreError
 from .migrations import MIGRATIONS
 from .records import CST, UTC, iso
@@ -484,7 +485,7 @@ def latest_items(db, start: str | None = None, end: str | None = None, limit: in
 # rumours to list or to alert on: their selling style scores high on the rumour model.
 def _not_an_ad(table: str = "") -> str:
     """SQL condition (" AND …") leaving out items flagged as ads; `table` is a prefix like "i."."""
-    return f""" AND ({table}quality_flags IS NULL OR {table}quality_flags NOT LIKE '%"suspected_ad"%')"""
+    return f""" AND ({table}quality_flags IS NULL OR {table}quality_flags NOT LIKE '%"{AD_FLAG}"%')"""
 
 
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
