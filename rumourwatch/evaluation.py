@@ -143,6 +143,13 @@ def bootstrap_intervals(gold, pred, baseline_pred=None, prob=None, groups=None,
             for name, v in figures.items()}
 
 
+def interval_text(interval, signed: bool = False) -> str:
+    """A [lo, hi] interval as "lo – hi", three decimals (with signs for a gain): one form for the
+    model card, the notebook and the dashboard."""
+    form = "{:+.3f}" if signed else "{:.3f}"
+    return f"{form.format(interval[0])} – {form.format(interval[1])}"
+
+
 def _counts(y: np.ndarray, pred: np.ndarray) -> dict:
     return {"flagged_confirmed": int(((pred == 1) & (y == 1)).sum()),
             "flagged_dismissed": int(((pred == 1) & (y == 0)).sum()),

@@ -28,6 +28,7 @@ from rumourwatch.errors import RumourwatchError
 from rumourwatch.evaluation import (
     BOOTSTRAP_RESAMPLES,
     bootstrap_intervals,
+    interval_text,
     metrics,
     reliability_curve,
 )
@@ -192,10 +193,7 @@ def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: f
 
 
 def _span(interval, signed: bool = False) -> str:
-    if not interval:
-        return ""
-    form = "{:+.3f}" if signed else "{:.3f}"
-    return f" ({form.format(interval[0])} – {form.format(interval[1])})"
+    return f" ({interval_text(interval, signed)})" if interval else ""
 
 
 def render_table(out: dict) -> str:

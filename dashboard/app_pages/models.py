@@ -14,6 +14,7 @@ from dashboard.auth import require_role
 from dashboard.strings import t
 from dashboard.workflow_ui import label
 from rumourwatch import retrain
+from rumourwatch.evaluation import interval_text
 from rumourwatch.nlp.bundle import MANIFEST_NAME
 
 user = require_role("analyst", "admin")
@@ -35,8 +36,7 @@ def span(interval, signed: bool = False, brackets: bool = False) -> str:
     """A 95% interval as "lo – hi" ("（lo – hi）" after a figure); "" when there is none."""
     if not interval:
         return "" if brackets else "—"
-    form = "{:+.3f}" if signed else "{:.3f}"
-    text = f"{form.format(interval[0])} – {form.format(interval[1])}"
+    text = interval_text(interval, signed)
     return f"（{text}）" if brackets else text
 
 
