@@ -350,13 +350,14 @@ def _scores(gold: list[str], pred: list[str]) -> dict:
                           "matrix": confusion_matrix(gold, pred, labels=list(POLARITIES)).tolist()}}
 
 
-def crossfit(settings, evals: dict, against: dict | None = None) -> dict:
+def crossfit(settings, evals: dict, against: dict | None = None, groups: dict | None = None) -> dict:
     """The production recipe on posts it never saw: each eval file is split in CROSSFIT_FOLDS
     (stratified by emotion); the model learns from the training file and the other folds of every
     eval file (with PRODUCTION_FILES' copies) and labels the held-out fold. The naive baseline
     learns from the same posts. Each figure comes with 95% bootstrap intervals (near-duplicate
     posts drawn together); `against` ({eval name: labels another model gave the same posts})
-    adds the interval of the gain over that model."""
+    adds the interval of the gain over that model. `groups` ({eval name: near-duplicate group of
+    each post}) when the caller has them."""
     copies = dict(PRODUCTION_FILES)
     texts, emotions = load_emotions(settings, TRAIN_FILE)
     splitter = StratifiedKFold(CROSSFIT_FOLDS, shuffle=True, random_state=RANDOM_STATE)
@@ -378,13 +379,13 @@ def crossfit(settings, evals: dict, against: dict | None = None) -> dict:
     out = {"folds": CROSSFIT_FOLDS, "copies": {name: copies[rel] for name, rel in EVAL_FILES.items()}}
     for name, (et, ee) in evals.items():
         gold = [emotion_to_polarity(e) for e in ee]
-        groups = group_near_duplicates(et)
+        copies_of = group_near_duplicates(et) if groups is None else groups[name]
         out[name] = {**_scores(gold, pred[name]),
                      "baseline_macro_f1": _f1(gold, base_pred[name]),
-                     "interval": bootstrap_intervals(gold, pred[name], base_pred[name], groups=groups)}
+                     "interval": bootstrap_intervals(gold, pred[name], base_pred[name], groups=copies_of)}
         if against is not None:  # the same posts labelled by another recipe: the paired gain
             out[name]["gain_over_other_interval"] = bootstrap_intervals(
-                gold, pred[name], against[name], groups=groups)["gain_over_baseline"]
+                gold, pred[name], against[name], groups=copies_of)["gain_over_baseline"]
     return out
 
 
@@ -402,6 +403,7 @@ def evaluate(settings) -> dict:
     evals = {name: load_emotions(settings, rel) for name, rel in EVAL_FILES.items()}
     out: dict = {"model": dict(model.info), "train_file": TRAIN_FILE, "n_train": len(texts)}
     alone = {}  # the labels of the recipe trained on the training file alone
+    groups = {name: group_near_duplicates(etexts) for name, (etexts, _) in evals.items()}
     for name, (etexts, eemo) in evals.items():
         gold = [emotion_to_polarity(e) for e in eemo]
         alone[name] = model.predict_texts(etexts)
@@ -409,9 +411,8 @@ def evaluate(settings) -> dict:
         out[name] = {"n": len(etexts), **_scores(gold, alone[name]),
                      "baseline_macro_f1": _f1(gold, base_pred),
                      "without_priors_macro_f1": _macro_f1(without, etexts, gold),
-                     "interval": bootstrap_intervals(gold, alone[name], base_pred,
-                                                     groups=group_near_duplicates(etexts))}
-    out["production_recipe_crossfit"] = crossfit(settings, evals, against=alone)
+                     "interval": bootstrap_intervals(gold, alone[name], base_pred, groups=groups[name])}
+    out["production_recipe_crossfit"] = crossfit(settings, evals, against=alone, groups=groups)
     # Surprise: (a) where does a model that never saw surprise put surprise posts?
     # (b) macro-F1 on both eval sets for each mapping, trained and scored the same way.
     keep = [i for i, e in enumerate(emotions) if e != "surprise"]

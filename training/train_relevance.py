@@ -465,17 +465,20 @@ def _intervals(gold_h, gold_t, pred_h, pred_t, other_h, other_t, groups) -> dict
             "topic": bootstrap_intervals(gold_t, pred_t, other_t, groups=groups)}
 
 
-def crossfit(settings, train: list[HandLabel], hold: list[HandLabel], against=None) -> dict:
+def crossfit(settings, train: list[HandLabel], hold: list[HandLabel], against=None,
+             texts: list[str] | None = None) -> dict:
     """The production recipe (every hand label) on labels it never saw: the hold-out is split in
     two halves (stratified by source × health_related); a model fitted on the training part and
     one half labels the other half. Compare with `evaluate`'s "holdout" (the training part alone,
     the same items): `against` = (health, topic) labels another model gave `hold`, in its order,
-    adds the intervals of the gains over it."""
+    adds the intervals of the gains over it. `texts` are the hold-out's texts when the caller has
+    them (resolving them reads every bundle source)."""
+    texts = resolve_texts(settings, hold) if texts is None else texts
     first, second = split_hand_labels(hold, 0.5, seed=HOLDOUT_SEED + 2)
     position = {id(label): i for i, label in enumerate(hold)}
     order, pred_h, pred_t = [], [], []
     for learn, part in ((first, second), (second, first)):
-        h, t = _predict(fit(settings, hand=train + learn), resolve_texts(settings, part))
+        h, t = _predict(fit(settings, hand=train + learn), [texts[position[id(label)]] for label in part])
         order += [position[id(label)] for label in part]
         pred_h += h
         pred_t += t
@@ -483,7 +486,7 @@ def crossfit(settings, train: list[HandLabel], hold: list[HandLabel], against=No
     gold_t = [hold[i].topic for i in order]
     out = {"folds": 2, **_scores(gold_h, gold_t, pred_h, pred_t)}
     if against is not None:
-        groups = group_near_duplicates(resolve_texts(settings, hold))[order]
+        groups = group_near_duplicates(texts)[order]
         out["interval_against_training_part"] = _intervals(
             gold_h, gold_t, pred_h, pred_t, [against[0][i] for i in order],
             [against[1][i] for i in order], groups)
@@ -532,7 +535,7 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
                                 [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
         }
     if with_crossfit:
-        out["production_recipe_crossfit"] = crossfit(settings, train, hold, against=(pred_h, pred_t))
+        out["production_recipe_crossfit"] = crossfit(settings, train, hold, against=(pred_h, pred_t), texts=texts)
     return out
 
 
