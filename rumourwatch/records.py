@@ -126,12 +126,12 @@ def date_in_post_year(value, post_date) -> object:
     if not isinstance(value, str) or "月" not in value:
         return value
     m = _MONTH_DAY.match(value)
+    if not m:
+        return value
     if isinstance(post_date, str):
         if len(post_date) < 10 or not post_date[:4].isdigit():
             return value
     elif not isinstance(post_date, (int, float)) or isinstance(post_date, bool):  # epoch seconds
-        return value
-    if not m:
         return value
     try:
         post = parse_time(post_date).astimezone(CST)
