@@ -39,26 +39,77 @@ def cluster_text(text: str) -> str:
     return body if len(body) >= MIN_BODY_CHARS else _NOISE.sub("", lowered)
 
 
-def signature(text: str, max_chars: int = 2000) -> np.ndarray | None:
-    """MinHash signature (NUM_PERM uint32), or None for texts too short to compare.
+# Copies are compared on their first MAX_CHARS characters.
+MAX_CHARS = 2000
 
-    The 3-gram shingles are hashed with numpy: each shingle's three code points packed into one
-    integer (exact: code points fit in 21 bits), then NUM_PERM multiply-shift hashes of it — the same
-    family at any time and in any process."""
-    t = cluster_text(text[:max_chars])
-    if len(t) < 3:
-        return None
-    c = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-    packed = np.unique((c[:-2] << np.uint64(42)) | (c[1:-1] << np.uint64(21)) | c[2:])
-    if len(packed) < 4:
-        return None
-    with np.errstate(over="ignore"):
-        perm = (packed[:, None] * _A + _B) >> np.uint64(32)
-    return perm.min(axis=0).astype(np.uint32)
+
+def signature(text: str) -> np.ndarray | None:
+    """MinHash signature (NUM_PERM uint32), or None for texts too short to compare."""
+    return minhash([cluster_text(text[:MAX_CHARS])])[0]
+
+
+# Shingles hashed at once per chunk: a chunk's hash table is CHUNK_SHINGLES x NUM_PERM x 8 bytes (16 MB).
+CHUNK_SHINGLES = 65_536
+
+
+def minhash(texts: list[str]) -> list[np.ndarray | None]:
+    """MinHash signatures of texts already reduced by `cluster_text` (a batch at once), None for a
+    text with fewer than 4 distinct 3-gram shingles.
+
+    Each shingle's three code points are packed into one integer (exact: code points fit in 21
+    bits), then NUM_PERM multiply-shift hashes of it: the same family at any time and in any process.
+    The whole batch is one array, so the cost per text is a few vector operations, not a Python loop
+    over its shingles."""
+    out: list[np.ndarray | None] = [None] * len(texts)
+    todo = [i for i, t in enumerate(texts) if _comparable(t)]
+    start = 0
+    while start < len(todo):
+        end, size = start, 0
+        while end < len(todo) and (end == start or size + len(texts[todo[end]]) <= CHUNK_SHINGLES):
+            size += len(texts[todo[end]])
+            end += 1
+        _minhash_chunk(texts, todo[start:end], out)
+        start = end
+    return out
+
+
+def _comparable(text: str) -> bool:
+    """At least 4 distinct 3-gram shingles. A text of 6 or more characters, 4 or more of them
+    distinct, always has 4 (each first and last appearance of a character starts new shingles), so
+    only a text of at most 3 distinct characters ("哈哈哈哈哈哈") is counted."""
+    if len(text) < 6:
+        return False
+    if len(set(text[:16])) >= 4 or len(set(text)) >= 4:
+        return True
+    return len(set(zip(text, text[1:], text[2:]))) >= 4
+
+
+def _minhash_chunk(texts: list[str], which: list[int], out: list) -> None:
+    lengths = np.array([len(texts[i]) for i in which], dtype=np.int64)
+    c = np.frombuffer("".join(texts[i] for i in which).encode("utf-32-le", "surrogatepass"),
+                      dtype=np.uint32).astype(np.uint64)
+    packed = (c[:-2] << np.uint64(42)) | (c[1:-1] << np.uint64(21)) | c[2:]
+    # Shingle k of text j starts at offset_j + k, k < length_j - 2: drop those that span two texts.
+    # A shingle repeated within a text is hashed again; the minimum is the same.
+    counts = lengths - 2
+    starts = np.cumsum(counts) - counts
+    pos = np.arange(int(counts.sum())) + np.repeat(np.cumsum(lengths) - lengths - starts, counts)
+    with np.errstate(over="ignore"):  # one row per hash function: the minima run along rows
+        hashed = np.multiply.outer(_A, packed[pos])
+        hashed += _B[:, None]
+    # The top 32 bits are the hash; taking them is monotone, so it is done once, on the minima.
+    mins = np.ascontiguousarray((np.minimum.reduceat(hashed, starts, axis=1) >> np.uint64(32)).T, dtype=np.uint32)
+    for j, i in enumerate(which):
+        out[i] = mins[j]
+
+
+_BAND_HEX = ROWS * 8  # hex digits of one band's ROWS uint32 values
 
 
 def bands(sig: np.ndarray) -> list[str]:
-    return [f"{b}:{sig[b * ROWS:(b + 1) * ROWS].tobytes().hex()}" for b in range(BANDS)]
+    """The signature's LSH keys: band number and its ROWS values in hex ("3:0a1b…")."""
+    digits = sig.astype(np.uint32, copy=False).tobytes().hex()
+    return [f"{b}:{digits[b * _BAND_HEX:(b + 1) * _BAND_HEX]}" for b in range(BANDS)]
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -91,8 +142,7 @@ def group_near_duplicates(texts, threshold: float = 0.8) -> np.ndarray:
     groups = np.empty(len(texts), dtype=np.int64)
     firsts: list[bytes] = []  # each group's first signature, as the store keeps a cluster's
     by_band: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        sig = signature(text)
+    for i, sig in enumerate(minhash([cluster_text(text[:MAX_CHARS]) for text in texts])):
         if sig is None:
             groups[i] = len(firsts)
             firsts.append(b"")

@@ -46,8 +46,9 @@ def normalise_text(text: str) -> str:
     return text.strip()
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha1(cluster.cluster_text(text).encode("utf-8")).hexdigest()
+def _hash(cluster_text: str) -> str:
+    """The content hash: of the text as copies share it (`cluster.cluster_text`)."""
+    return hashlib.sha1(cluster_text.encode("utf-8")).hexdigest()
 
 
 def _int(record: dict, key: str) -> int:
@@ -76,6 +77,7 @@ def _str(record: dict, key: str, limit: int = 2000) -> str | None:
 class NormalisedItem:
     row: dict
     reactions: list[dict] = field(default_factory=list)
+    cluster_text: str = ""  # what the MinHash signature is made of (cluster.cluster_text)
 
 
 def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
@@ -120,7 +122,12 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
         flags.append("very_long")
     if is_ad(text):  # selling, not claiming: kept, but out of the rumour list and rumour alerts
         flags.append(AD_FLAG)
-    external_id = _str(record, "id", 500) or url or content_hash(text)
+    shared = cluster.cluster_text(text)  # as copies share the text: for the hash and the signature
+    if len(text) > cluster.MAX_CHARS:
+        signed = cluster.cluster_text(text[:cluster.MAX_CHARS])
+    else:
+        signed = shared
+    external_id = _str(record, "id", 500) or url or _hash(shared)
 
     user = record.get("user") if isinstance(record.get("user"), dict) else None
     extra = {k: record[k] for k in ("has_url", "pics", "has_pic", "has_video", "source", "label")
@@ -132,7 +139,7 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
         "fetched_at": fetched_at, "updated_at": fetched_at, "title": title, "text": text,
         "text_length": len(raw_text or text), "repost_num": _int(record, "repost_num"),
         "comment_num": _int(record, "comment_num"), "like_num": _int(record, "like_num"),
-        "content_hash": content_hash(text), "cluster_id": None, "source": source,
+        "content_hash": _hash(shared), "cluster_id": None, "source": source,
         "user_json": json.dumps(user, ensure_ascii=False) if user else None,
         "extra_json": json.dumps(extra, ensure_ascii=False) if extra else None,
         "quality_flags": json.dumps(flags) if flags else None,
@@ -147,7 +154,7 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
                 reactions.append(normalise_reaction(r, kind, fetched_at))
             except RecordError as exc:
                 raise RecordError(f"{key}[{i}]: {exc}") from None
-    return NormalisedItem(row, reactions)
+    return NormalisedItem(row, reactions, signed)
 
 
 def normalise_reaction(r: dict, kind: str, fetched_at: str) -> dict:
@@ -183,25 +190,77 @@ class IngestResult:
         self.touched |= other.touched
 
 
-def assign_cluster(db, item_id: int, text: str, at: str, threshold: float) -> int | None:
-    sig = cluster.signature(text)
-    if sig is None:
-        return None
-    bands = cluster.bands(sig)
-    candidates = store.cluster_candidates(db, bands)
-    best = cluster.best_match(sig, candidates, threshold) if candidates else None
-    if best is None:
-        return store.create_cluster(db, item_id, cluster.to_blob(sig), bands, at)
-    store.join_cluster(db, best, item_id, at)
-    return best
+def sign(cluster_texts: list[str]) -> list[tuple | None]:
+    """(MinHash signature, its LSH bands) per text reduced by `cluster.cluster_text`, None for a
+    text too short to compare."""
+    return [None if sig is None else (sig, cluster.bands(sig)) for sig in cluster.minhash(cluster_texts)]
+
+
+class BatchClusters:
+    """Groups a batch's new items into clusters of near-duplicates.
+
+    The stored clusters that the batch's MinHash bands point to are read in one query; each new
+    item is then matched in arrival order, in memory, against them and against the clusters the
+    batch has made so far (copies within one batch join each other), and `save` writes it all at
+    the end of the batch, one statement per table."""
+
+    def __init__(self, db, signed, threshold: float):
+        """`signed`: the batch's (signature, its bands) pairs, from `sign`."""
+        self.db = db
+        self.threshold = threshold
+        self.by_band, self.signatures = store.clusters_by_band(
+            db, [band for pair in signed if pair is not None for band in pair[1]])
+        self.next_id = store.next_cluster_id(db)
+        self.created: dict[int, dict] = {}
+        self.bands: list[tuple[str, int]] = []
+        self.grown: dict[int, tuple[int, str]] = {}
+
+    def assign(self, signed, at: str) -> int | None:
+        """The cluster for an item with `signed` = (signature, bands) published at `at` (None: too
+        short to compare). A new cluster's representative is set by `represent` once the item has
+        its id."""
+        if signed is None:
+            return None
+        sig, keys = signed
+        ids = sorted({cluster_id for key in keys for cluster_id in self.by_band.get(key, ())})
+        best = cluster.best_match(sig, [(i, self.signatures[i]) for i in ids], self.threshold) if ids else None
+        if best is None:
+            best, self.next_id = self.next_id, self.next_id + 1
+            self.signatures[best] = cluster.to_blob(sig)
+            self.created[best] = {"id": best, "created_at": at, "representative_item_id": None, "item_count": 1,
+                                  "last_item_at": at, "signature": self.signatures[best]}
+            for key in keys:
+                self.by_band.setdefault(key, []).append(best)
+                self.bands.append((key, best))
+        elif best in self.created:
+            row = self.created[best]
+            row["item_count"] += 1
+            row["last_item_at"] = max(row["last_item_at"], at)
+        else:
+            n, last = self.grown.get(best, (0, at))
+            self.grown[best] = (n + 1, max(last, at))
+        return best
+
+    def represent(self, cluster_id: int | None, item_id: int) -> None:
+        """The first item of a cluster made in this batch represents it."""
+        row = self.created.get(cluster_id)
+        if row is not None and row["representative_item_id"] is None:
+            row["representative_item_id"] = item_id
+
+    def save(self) -> None:
+        store.save_clusters(self.db, list(self.created.values()), self.bands, self.grown)
+        self.created, self.bands, self.grown = {}, [], {}
 
 
 def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold: float = 0.8,
-                known: dict | None = None) -> IngestResult:
+                known: dict | None = None, clusters: BatchClusters | None = None,
+                signed=None) -> IngestResult:
     """Insert or refresh one item and its inline reactions. Raises RecordError for bad records.
 
     `known` ({(platform, external_id): item id}, looked up for a whole batch by `ingest_events`)
-    saves one query per item; an item inserted here is added to it."""
+    saves one query per item; an item inserted here is added to it. `clusters` (with the item's
+    `signed` from `sign`) is the batch's clustering, which the caller saves; without it the item
+    is clustered and saved at once."""
     item = record if isinstance(record, NormalisedItem) else normalise_item(record, source, now)
     row = item.row
     result = IngestResult()
@@ -215,10 +274,17 @@ def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold:
         store.refresh_item(db, item_id, row["repost_num"], row["comment_num"], row["like_num"], row["fetched_at"])
         result.updated_items = 1
     else:
+        own = clusters is None
+        if own:
+            signed = sign([item.cluster_text])[0]
+            clusters = BatchClusters(db, [signed], cluster_threshold)
+        row["cluster_id"] = clusters.assign(signed, row["published_at"])
         item_id = store.insert_item(db, row)
+        clusters.represent(row["cluster_id"], item_id)
+        if own:
+            clusters.save()
         if known is not None:
             known[key] = item_id
-        assign_cluster(db, item_id, row["text"], row["published_at"], cluster_threshold)
         result.new_items = 1
         result.touched.add(item_id)
     added = store.insert_reactions(db, item_id, item.reactions)
@@ -265,6 +331,11 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
                 normalised[i] = exc
     known = store.find_item_ids(db, [(n.row["platform"], n.row["external_id"]) for n in normalised.values()
                                      if isinstance(n, NormalisedItem)])
+    # Signatures of the items not stored yet, all at once; their clusters are written with the batch.
+    fresh = [i for i, n in normalised.items()
+             if isinstance(n, NormalisedItem) and (n.row["platform"], n.row["external_id"]) not in known]
+    signed = dict(zip(fresh, sign([normalised[i].cluster_text for i in fresh])))
+    clusters = BatchClusters(db, signed.values(), cluster_threshold)
     for i, event in enumerate(events):
         if isinstance(event, RawReject):
             store.add_reject(db, source, event.reason, event.raw, event.origin, event.position)
@@ -275,7 +346,8 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
                 item = normalised[i]
                 if isinstance(item, RecordError):
                     raise item
-                total.add(ingest_item(db, item, source, now, cluster_threshold, known))
+                total.add(ingest_item(db, item, source, now, cluster_threshold, known, clusters,
+                                      signed.get(i)))
             elif isinstance(event, RawReaction):
                 total.add(ingest_reaction(db, event.record, now))
             else:
@@ -284,4 +356,5 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
             store.add_reject(db, source, str(exc), _raw_text(getattr(event, "record", event)),
                              "", getattr(event, "position", None))
             total.rejects += 1
+    clusters.save()
     return total

@@ -267,30 +267,43 @@ def count_reactions(db) -> int:
 
 # --- clusters -------------------------------------------------------------------------------
 
-def cluster_candidates(db, bands: list[str]) -> list[tuple[int, bytes]]:
-    if not bands:
-        return []
-    marks = ", ".join("?" for _ in bands)
-    return [tuple(r) for r in db.execute(
-        f"""SELECT DISTINCT c.id, c.signature FROM cluster_bands b JOIN clusters c ON c.id = b.cluster_id
-            WHERE b.band IN ({marks})""", bands).fetchall()]
+def clusters_by_band(db, bands) -> tuple[dict[str, list[int]], dict[int, bytes]]:
+    """The stored clusters sharing any of `bands` (MinHash LSH keys): {band: [cluster id, …]} and
+    {cluster id: signature}, for a whole batch in a few queries."""
+    bands = list(dict.fromkeys(bands))
+    by_band: dict[str, list[int]] = {}
+    signatures: dict[int, bytes] = {}
+    for start in range(0, len(bands), 900):  # under SQLite's parameter limit
+        chunk = bands[start:start + 900]
+        marks = ", ".join("?" for _ in chunk)
+        for band, cluster_id, sig in db.execute(
+                f"""SELECT b.band, c.id, c.signature FROM cluster_bands b JOIN clusters c ON c.id = b.cluster_id
+                    WHERE b.band IN ({marks})""", chunk).fetchall():
+            by_band.setdefault(band, []).append(cluster_id)
+            signatures[cluster_id] = sig
+    return by_band, signatures
 
 
-def create_cluster(db, item_id: int, signature: bytes, bands: list[str], at: str) -> int:
-    cur = db.execute(
-        "INSERT INTO clusters (created_at, representative_item_id, item_count, last_item_at, signature) "
-        "VALUES (?, ?, 1, ?, ?)", [at, item_id, at, signature])
-    cluster_id = cur.lastrowid
-    db.conn.executemany("INSERT OR IGNORE INTO cluster_bands (band, cluster_id) VALUES (?, ?)",
-                        [(b, cluster_id) for b in bands])
-    db.execute("UPDATE items SET cluster_id = ? WHERE id = ?", [cluster_id, item_id])
-    return cluster_id
+def next_cluster_id(db) -> int:
+    """The id SQLite would give the next cluster (inside the writer's transaction)."""
+    return db.execute("SELECT coalesce(max(id), 0) + 1 FROM clusters").fetchone()[0]
 
 
-def join_cluster(db, cluster_id: int, item_id: int, at: str) -> None:
-    db.execute("UPDATE clusters SET item_count = item_count + 1, last_item_at = max(coalesce(last_item_at, ''), ?) "
-               "WHERE id = ?", [at, cluster_id])
-    db.execute("UPDATE items SET cluster_id = ? WHERE id = ?", [cluster_id, item_id])
+def save_clusters(db, created: list[dict], bands: list[tuple[str, int]], grown: dict[int, tuple[int, str]]) -> None:
+    """Write a batch's clustering: new clusters (rows with their ids), their bands, and
+    {stored cluster id: (items added, latest item time)} for clusters that grew."""
+    if created:
+        db.conn.executemany(
+            "INSERT INTO clusters (id, created_at, representative_item_id, item_count, last_item_at, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(c["id"], c["created_at"], c["representative_item_id"], c["item_count"], c["last_item_at"],
+              c["signature"]) for c in created])
+    if bands:
+        db.conn.executemany("INSERT OR IGNORE INTO cluster_bands (band, cluster_id) VALUES (?, ?)", bands)
+    if grown:
+        db.conn.executemany(
+            "UPDATE clusters SET item_count = item_count + ?, last_item_at = max(coalesce(last_item_at, ''), ?) "
+            "WHERE id = ?", [(n, at, cluster_id) for cluster_id, (n, at) in grown.items()])
 
 
 def cluster_items(db, cluster_id: int, limit: int = 200) -> list[dict]:

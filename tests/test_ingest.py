@@ -88,6 +88,29 @@ def test_copies_of_one_rumour_form_one_cluster(db, now):
     assert db.execute("SELECT item_count FROM clusters ORDER BY item_count DESC").fetchone()[0] == 5
 
 
+def test_copies_join_one_cluster_within_a_batch_across_batches_and_one_at_a_time(db, now):
+    """A batch is clustered in memory and written at its end: copies in one batch join each other,
+    a copy in a later batch joins the stored cluster, and an item ingested on its own (uploads,
+    tests) is clustered the same way; the cluster keeps its first item, size and latest time."""
+    copy = "@朋友{} " + POST + " http://t.cn/x{}"
+    run(db, [item(id=f"c{i}", text=copy.format(i, i), date=f"2026-11-23 09:0{i}") for i in range(3)]
+         + [item(id="o", text="今天社区组织老年人免费体检，测量血压和血糖，大家积极参加。")], now)
+    run(db, [item(id="c3", text=copy.format(3, 3), date="2026-11-23 09:30"),
+             item(id="c4", text=copy.format(4, 4), date="2026-11-23 08:00")], now)  # an older copy, late
+    with store.transaction(db):
+        ingest.ingest_item(db, {"id": "c5", "platform": "微博", "text": copy.format(5, 5),
+                                "date": "2026-11-23 09:45"}, "upload", now)
+    clusters = db.execute("SELECT id, representative_item_id, item_count, last_item_at FROM clusters "
+                          "ORDER BY id").fetchall()
+    assert len(clusters) == 2
+    first = store.find_item(db, "微博", "c0")["id"]
+    assert tuple(clusters[0]) == (clusters[0][0], first, 6, "2026-11-23T01:45:00Z")
+    members = dict(db.execute("SELECT external_id, cluster_id FROM items").fetchall())
+    assert {members[f"c{i}"] for i in range(6)} == {clusters[0][0]} and members["o"] == clusters[1][0]
+    # every cluster is findable by its bands for the next batch
+    assert db.execute("SELECT count(DISTINCT cluster_id) FROM cluster_bands").fetchone()[0] == 2
+
+
 def test_one_body_posted_under_different_trending_topics_is_one_cluster(db, now):
     """Hashtag hijacking: bots paste one text under whichever #topics# trend. A long body is one
     cluster whatever its tags; a short one keeps its tags apart, as they may carry the claim."""
