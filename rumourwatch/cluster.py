@@ -43,9 +43,10 @@ def cluster_text(text: str) -> str:
 MAX_CHARS = 2000
 
 
-def signature(text: str) -> np.ndarray | None:
-    """MinHash signature (NUM_PERM uint32), or None for texts too short to compare."""
-    return minhash([cluster_text(text[:MAX_CHARS])])[0]
+def compared_text(text: str) -> str:
+    """What a text's MinHash signature is made of: its first MAX_CHARS characters, as `cluster_text`
+    reduces them."""
+    return cluster_text(text[:MAX_CHARS])
 
 
 # Shingles hashed at once per chunk: a chunk's hash table is CHUNK_SHINGLES x NUM_PERM x 8 bytes (16 MB).
@@ -134,26 +135,43 @@ def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint32)
 
 
+class NearDuplicates:
+    """Matches signatures to groups of near-duplicates in memory: each group is known by its first
+    signature and its LSH bands; a signature joins the most similar group sharing a band whose
+    first signature it resembles at or above `threshold` (the oldest group on ties), else starts a
+    group. The worker's batches (`ingest.BatchClusters`) start from the stored clusters their bands
+    point to; `group_near_duplicates` starts empty."""
+
+    def __init__(self, threshold: float, by_band: dict[str, list[int]] | None = None,
+                 signatures: dict[int, bytes] | None = None, next_id: int = 0):
+        self.threshold = threshold
+        self.by_band = by_band if by_band is not None else {}  # band -> group ids
+        self.signatures = signatures if signatures is not None else {}  # group id -> first signature
+        self.next_id = next_id
+
+    def match(self, sig: np.ndarray, keys: list[str]) -> tuple[int, bool]:
+        """(group id, whether the group is new) for a signature with LSH bands `keys`."""
+        ids = sorted({group for key in keys for group in self.by_band.get(key, ())})
+        best = best_match(sig, [(i, self.signatures[i]) for i in ids], self.threshold) if ids else None
+        if best is not None:
+            return best, False
+        best, self.next_id = self.next_id, self.next_id + 1
+        self.signatures[best] = to_blob(sig)
+        for key in keys:
+            self.by_band.setdefault(key, []).append(best)
+        return best, True
+
+
 def group_near_duplicates(texts, threshold: float = 0.8) -> np.ndarray:
     """A group number per text: copies of one text (estimated Jaccard ≥ `threshold` with the
-    group's first text) share it, as the worker's clusters would. A text too short to compare is
-    a group of its own. Used offline, e.g. so that five copies of one rumour count once when a
-    figure's uncertainty is estimated."""
+    group's first text) share it, as the worker's clusters would (`NearDuplicates`). A text too
+    short to compare is a group of its own. Used offline, e.g. so that five copies of one rumour
+    count once when a figure's uncertainty is estimated."""
     groups = np.empty(len(texts), dtype=np.int64)
-    firsts: list[bytes] = []  # each group's first signature, as the store keeps a cluster's
-    by_band: dict[str, list[int]] = {}
-    for i, sig in enumerate(minhash([cluster_text(text[:MAX_CHARS]) for text in texts])):
+    index = NearDuplicates(threshold)
+    for i, sig in enumerate(minhash([compared_text(text) for text in texts])):
         if sig is None:
-            groups[i] = len(firsts)
-            firsts.append(b"")
-            continue
-        keys = bands(sig)
-        seen = dict.fromkeys(g for key in keys for g in by_band.get(key, ()))
-        best = best_match(sig, [(g, firsts[g]) for g in seen], threshold) if seen else None
-        if best is None:
-            best = len(firsts)
-            firsts.append(to_blob(sig))
-            for key in keys:
-                by_band.setdefault(key, []).append(best)
-        groups[i] = best
+            groups[i], index.next_id = index.next_id, index.next_id + 1
+        else:
+            groups[i] = index.match(sig, bands(sig))[0]
     return groups

@@ -77,7 +77,7 @@ def _str(record: dict, key: str, limit: int = 2000) -> str | None:
 class NormalisedItem:
     row: dict
     reactions: list[dict] = field(default_factory=list)
-    cluster_text: str = ""  # what the MinHash signature is made of (cluster.cluster_text)
+    cluster_text: str = ""  # what the MinHash signature is made of (cluster.compared_text)
 
 
 def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
@@ -123,10 +123,7 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
     if is_ad(text):  # selling, not claiming: kept, but out of the rumour list and rumour alerts
         flags.append(AD_FLAG)
     shared = cluster.cluster_text(text)  # as copies share the text: for the hash and the signature
-    if len(text) > cluster.MAX_CHARS:
-        signed = cluster.cluster_text(text[:cluster.MAX_CHARS])
-    else:
-        signed = shared
+    compared = cluster.compared_text(text) if len(text) > cluster.MAX_CHARS else shared
     external_id = _str(record, "id", 500) or url or _hash(shared)
 
     user = record.get("user") if isinstance(record.get("user"), dict) else None
@@ -154,7 +151,7 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
                 reactions.append(normalise_reaction(r, kind, fetched_at))
             except RecordError as exc:
                 raise RecordError(f"{key}[{i}]: {exc}") from None
-    return NormalisedItem(row, reactions, signed)
+    return NormalisedItem(row, reactions, compared)
 
 
 def normalise_reaction(r: dict, kind: str, fetched_at: str) -> dict:
@@ -191,7 +188,7 @@ class IngestResult:
 
 
 def sign(cluster_texts: list[str]) -> list[tuple | None]:
-    """(MinHash signature, its LSH bands) per text reduced by `cluster.cluster_text`, None for a
+    """(MinHash signature, its LSH bands) per text reduced by `cluster.compared_text`, None for a
     text too short to compare."""
     return [None if sig is None else (sig, cluster.bands(sig)) for sig in cluster.minhash(cluster_texts)]
 
@@ -207,10 +204,9 @@ class BatchClusters:
     def __init__(self, db, signed, threshold: float):
         """`signed`: the batch's (signature, its bands) pairs, from `sign`."""
         self.db = db
-        self.threshold = threshold
-        self.by_band, self.signatures = store.clusters_by_band(
+        by_band, signatures = store.clusters_by_band(
             db, [band for pair in signed if pair is not None for band in pair[1]])
-        self.next_id = store.next_cluster_id(db)
+        self.index = cluster.NearDuplicates(threshold, by_band, signatures, store.next_cluster_id(db))
         self.created: dict[int, dict] = {}
         self.bands: list[tuple[str, int]] = []
         self.grown: dict[int, tuple[int, str]] = {}
@@ -222,16 +218,11 @@ class BatchClusters:
         if signed is None:
             return None
         sig, keys = signed
-        ids = sorted({cluster_id for key in keys for cluster_id in self.by_band.get(key, ())})
-        best = cluster.best_match(sig, [(i, self.signatures[i]) for i in ids], self.threshold) if ids else None
-        if best is None:
-            best, self.next_id = self.next_id, self.next_id + 1
-            self.signatures[best] = cluster.to_blob(sig)
+        best, new = self.index.match(sig, keys)
+        if new:
             self.created[best] = {"id": best, "created_at": at, "representative_item_id": None, "item_count": 1,
-                                  "last_item_at": at, "signature": self.signatures[best]}
-            for key in keys:
-                self.by_band.setdefault(key, []).append(best)
-                self.bands.append((key, best))
+                                  "last_item_at": at, "signature": self.index.signatures[best]}
+            self.bands += [(key, best) for key in keys]
         elif best in self.created:
             row = self.created[best]
             row["item_count"] += 1

@@ -10,9 +10,13 @@ from rumourwatch import cluster
 POST = "紧急提醒：每天喝三杯淡盐水可以杀死体内的病毒，看到请转发给家人！"
 
 
+def signature(text: str):
+    return cluster.minhash([cluster.compared_text(text)])[0]
+
+
 def one_at_a_time(text: str):
     """The signature as the store's first version computed it: one text, np.unique over its shingles."""
-    t = cluster.cluster_text(text[:cluster.MAX_CHARS])
+    t = cluster.compared_text(text)
     if len(t) < 3:
         return None
     c = np.frombuffer(t.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
@@ -26,7 +30,7 @@ def one_at_a_time(text: str):
 def test_a_stored_signature_stays_comparable():
     # Recorded from the version that filled existing databases: a change of hash family or shingling
     # would silently stop new copies from joining stored clusters.
-    assert cluster.signature(POST)[:8].tolist() == [278250687, 93820636, 261872760, 37704734,
+    assert signature(POST)[:8].tolist() == [278250687, 93820636, 261872760, 37704734,
                                                      75855415, 1705966, 74205527, 16722657]
 
 
@@ -35,16 +39,16 @@ def test_a_batch_gives_each_text_its_own_signature():
     texts = [POST, "", "ab", "abcde", "abcdef", "哈哈哈哈哈哈哈哈", "abcabcabcabc", "ab哈哈ab哈哈ab", "x" * 5000,
              "半个表情\ud83d在这里", "😀😀😀😀😁😀", f"#某话题#{POST}", POST * 80]
     texts += ["".join(rng.choice("ab哈#@ 。😀") for _ in range(rng.randint(0, 40))) for _ in range(400)]
-    batch = cluster.minhash([cluster.cluster_text(t[:cluster.MAX_CHARS]) for t in texts])
+    batch = cluster.minhash([cluster.compared_text(t) for t in texts])
     for text, got in zip(texts, batch):
         want = one_at_a_time(text)
         assert (got is None) == (want is None), text
         if want is not None:
             assert np.array_equal(got, want), text
-            assert np.array_equal(cluster.signature(text), want)
+            assert np.array_equal(signature(text), want)
     # fewer than 4 distinct shingles cannot be compared, however long the text
-    assert cluster.signature("哈哈哈哈哈哈哈哈") is None and cluster.signature("abcabcabcabc") is None
-    assert cluster.signature("ab哈哈ab哈哈ab") is not None
+    assert signature("哈哈哈哈哈哈哈哈") is None and signature("abcabcabcabc") is None
+    assert signature("ab哈哈ab哈哈ab") is not None
 
 
 def test_chunks_give_the_same_signatures_as_one_pass(monkeypatch):
