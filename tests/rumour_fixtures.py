@@ -55,3 +55,20 @@ def make_items(n: int, seed: int = 0, start: datetime = T0) -> list[tuple[Doc, i
         reactions.sort(key=lambda r: r.at)
         out.append((Doc(text=text, published_at=published, reactions=reactions), label))
     return out
+
+
+# Ordinary personal posts of a feed: exclaiming and sharing like the rumours above, claiming nothing
+PERSONAL_TEXTS = [
+    "震惊：我家猫每天偷喝{f}，已经胖了三斤，看到的都转给父母笑一笑！",
+    "千万别学我，昨晚吃了三碗{f}，撑了一夜！已经有很多人笑我了，赶紧转发",
+    "紧急扩散！{c}那家{f}奶茶店终于开门了，好开心，千万别再错过",
+    "内部消息：明天{c}放晴！{f}已经晒上了，速来",
+]
+
+
+def make_personal_posts(n: int, seed: int = 0) -> list[Doc]:
+    """n undated, unlabelled personal posts (a feed's background)."""
+    rnd = random.Random(seed)
+    return [Doc(text=rnd.choice(PERSONAL_TEXTS).format(f=rnd.choice(FOODS), i=rnd.choice(ILLS),
+                                                       c=rnd.choice(CITIES)) + "~" * rnd.randint(0, 3))
+            for _ in range(n)]

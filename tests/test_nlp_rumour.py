@@ -12,7 +12,7 @@ import pytest
 from rumourwatch.nlp.rumour import RepostModel, RumourConfig, RumourModel, hashed_char_ngrams
 from rumourwatch.nlp.tokenizer import MedicalTokenizer, read_lexicon
 from rumourwatch.records import Doc, Reaction, doc_from_bundle
-from tests.rumour_fixtures import T0, make_items
+from tests.rumour_fixtures import T0, make_items, make_personal_posts
 
 SMALL = RumourConfig(n_features=1 << 16, cuts=(0.0, 6.0, None), C=4.0)
 
@@ -238,3 +238,25 @@ def test_a_fact_is_named_by_the_side_of_the_average_that_pushed_the_score(model)
     up = signals(1.0, lively)
     assert up["has_reactions"]["term"] == "已有互动" and up["has_pic"]["term"] == "含图片"
     assert not {"has_reactions", "has_pic"} & set(signals(1.0, bare))
+
+
+def test_a_feeds_ordinary_posts_learnt_as_background_are_no_longer_flagged_and_rumours_still_are():
+    from sklearn.metrics import roc_auc_score
+
+    items = make_items(400, seed=1)
+    docs, labels = [d for d, _ in items], [y for _, y in items]
+    test = make_items(200, seed=2, start=T0 + timedelta(days=60))
+    unseen_posts = make_personal_posts(200, seed=4)
+    without = RumourModel(replace(SMALL, background_weight=0.0)).fit(docs, labels,
+                                                                      background=make_personal_posts(600, seed=3))
+    model = RumourModel(SMALL).fit(docs, labels, background=make_personal_posts(600, seed=3))
+    flagged_before = (without.rumour_probability(unseen_posts) >= without.threshold_).mean()
+    flagged_after = (model.rumour_probability(unseen_posts) >= model.threshold_).mean()
+    assert flagged_before > 0.5   # exclaiming and "转发" read as rumour to the labelled sets alone
+    assert flagged_after < 0.1
+    p = model.rumour_probability([d for d, _ in test])
+    assert roc_auc_score([y for _, y in test], p) > 0.9
+    assert (model.predict([d for d, _ in test]) == [y for _, y in test]).mean() > 0.8
+    # calibrated and thresholded on labelled items only: the background is not in the slice
+    assert model.calibration_size_ == without.calibration_size_ == 80
+    assert (model.background_size_, without.background_size_) == (600, 0)

@@ -281,3 +281,46 @@ def test_a_truncated_bundle_file_is_named_with_the_line_it_broke_after(tmp_path)
                                 env={"RUMOURWATCH_DATA_DIR": str(tmp_path / "bundle")})
     assert result.exit_code == 1 and "Aborted" not in result.output
     assert "truncated or damaged" in result.output and not (tmp_path / "cards").exists()
+
+
+def test_background_posts_are_distinct_earlier_posts_of_the_stream_never_copies_of_a_known_rumour(tmp_path):
+    """The rumour model's background: ordinary feed posts, the same ones every run, set-aside
+    records named with their reason, and a labelled rumour's copies kept out."""
+    from rumourwatch.config import load_settings
+    from training.datasets import BACKGROUND_FILE, load_background
+
+    rumour = "紧急扩散！喝板蓝根七天根治新冠肺炎，医院都不告诉你，看到的都转给父母"
+    lines = [json.dumps({"date": "2020-02-03", "user_id": "u1", "text": "今天在家做了红烧肉，太香了"}, ensure_ascii=False),
+             json.dumps({"date": "2020-02-03", "user_id": "u2", "text": "今天在家做了红烧肉，太香了"}, ensure_ascii=False),
+             "{not json",
+             "[1, 2]",
+             json.dumps({"date": "2020-02-09", "user_id": "u3"}),
+             json.dumps({"date": "Feb 9", "user_id": "u4", "text": "下雪了，出门记得多穿点"}, ensure_ascii=False),
+             json.dumps({"date": "2020-02-09", "user_id": "u5", "text": rumour + "！！"}, ensure_ascii=False),
+             json.dumps({"date": "2020-02-17", "user_id": "u6", "text": "   "}),
+             json.dumps({"date": "2020-04-03", "user_id": "u7", "text": "终于可以出门跑步了"}, ensure_ascii=False)]
+    lines += [json.dumps({"date": "2020-02-21", "user_id": f"v{k}", "text": f"第{k}天宅家，追完了第{k}部剧"},
+                         ensure_ascii=False) for k in range(30)]
+    path = tmp_path / "bundle" / BACKGROUND_FILE
+    path.parent.mkdir(parents=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    settings = load_settings(data_dir=str(tmp_path / "bundle"))
+
+    docs, rejected = load_background(settings, posts=100, before="2020-04-01", unlike=[rumour])
+    texts = [d.text for d in docs]
+    assert len(texts) == 31 == len(set(texts))              # the two copies of one post count once
+    assert "今天在家做了红烧肉，太香了" in texts
+    assert "终于可以出门跑步了" not in texts                 # dated on or after `before`
+    assert not any(rumour in t for t in texts)               # a known rumour going round the feed
+    assert all(d.reactions == [] and d.published_at is None for d in docs)
+    assert [(r.line, r.reason.split(":")[0]) for r in rejected] == [
+        (3, "not JSON"), (4, "not a JSON object but list"), (5, "text is missing or not a string"),
+        (6, "date 'Feb 9' is not a YYYY-MM-DD day")]
+
+    everything, _ = load_background(settings, posts=100)
+    assert "终于可以出门跑步了" in [d.text for d in everything]  # no `before`: every day, dates unread
+    assert rumour + "！！" in [d.text for d in everything]      # nothing `unlike`: nothing left out
+    few, _ = load_background(settings, posts=5, before="2020-04-01", unlike=[rumour])
+    again, _ = load_background(settings, posts=5, before="2020-04-01", unlike=[rumour])
+    assert [d.text for d in few] == [d.text for d in again] == texts[:5]

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from rumourwatch.cluster import group_near_duplicates
 from rumourwatch.config import BundleLines, data_file
 from rumourwatch.errors import RecordError
 from rumourwatch.evaluation import VERDICT_LABELS  # monitors' and experts' verdicts as labels
@@ -25,6 +26,9 @@ RUMOUR_FILES = {
     "ced": "rumour/ced_train.jsonl.gz",
 }
 LABELS = {"fake": 1, "real": 0, "rumor": 1, "non-rumor": 0}
+# The unlabelled feed whose ordinary posts the rumour model learns as not rumours (load_background)
+BACKGROUND_FILE = "stream/covid_weibo_2020_sample.jsonl.gz"
+BACKGROUND_POSTS = 5000
 
 
 @dataclass
@@ -81,11 +85,8 @@ def load_rumour_set(settings, name: str) -> tuple[list[LabelledDoc], list[Reject
     return list(items), list(rejected)
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: str, mtime_ns: int, size: int, name: str):
-    # Docs are shared between callers of one process: treat them as read-only (as_of copies).
-    items: list[LabelledDoc] = []
-    rejected: list[Rejected] = []
+def _json_lines(path: str, name: str, rejected: list[Rejected]):
+    """(line number, record) of a bundle file; a line that is not a JSON object goes to `rejected`."""
     with BundleLines(path) as fh:
         for lineno, line in enumerate(fh, 1):
             try:
@@ -93,22 +94,84 @@ def _load_cached(path: str, mtime_ns: int, size: int, name: str):
             except json.JSONDecodeError as exc:
                 rejected.append(Rejected(name, lineno, f"not JSON: {exc}"))
                 continue
-            label = LABELS.get(record.get("label"))
-            if label is None:
-                rejected.append(Rejected(name, lineno, f"unknown label {record.get('label')!r}"))
-                continue
-            _fast_dates(record)
-            try:
-                doc = doc_from_bundle(record)
-            except RecordError as exc:
-                rejected.append(Rejected(name, lineno, str(exc)))
-                continue
-            if doc.published_at is None:
-                rejected.append(Rejected(name, lineno, "no date: cannot be placed in time"))
-                continue
-            items.append(LabelledDoc(str(record.get("id", lineno)), name, doc, label))
+            if isinstance(record, dict):
+                yield lineno, record
+            else:
+                rejected.append(Rejected(name, lineno, f"not a JSON object but {type(record).__name__}"))
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, size: int, name: str):
+    # Docs are shared between callers of one process: treat them as read-only (as_of copies).
+    items: list[LabelledDoc] = []
+    rejected: list[Rejected] = []
+    for lineno, record in _json_lines(path, name, rejected):
+        label = LABELS.get(record.get("label"))
+        if label is None:
+            rejected.append(Rejected(name, lineno, f"unknown label {record.get('label')!r}"))
+            continue
+        _fast_dates(record)
+        try:
+            doc = doc_from_bundle(record)
+        except RecordError as exc:
+            rejected.append(Rejected(name, lineno, str(exc)))
+            continue
+        if doc.published_at is None:
+            rejected.append(Rejected(name, lineno, "no date: cannot be placed in time"))
+            continue
+        items.append(LabelledDoc(str(record.get("id", lineno)), name, doc, label))
     items.sort(key=lambda it: it.published_at)
     return tuple(items), tuple(rejected)
+
+
+def load_background(settings, posts: int = BACKGROUND_POSTS, before: str | None = None,
+                    unlike=()) -> tuple[list[Doc], list[Rejected]]:
+    """Ordinary posts of a real feed for the rumour model to learn as not rumours
+    (RumourModel.fit's `background`): up to `posts` distinct texts of the bundle's unlabelled
+    stream sample, the same ones every run (in the order of a hash of the text), only those dated
+    before `before` ('YYYY-MM-DD') when it is given. A post that is a near-duplicate (as the worker
+    clusters, MinHash Jaccard ≥ 0.8) of one of the texts `unlike` (the labelled rumours) is left
+    out: a known rumour going round the feed is not an ordinary post. Plus the records set aside,
+    with their reason."""
+    path = data_file(settings, BACKGROUND_FILE)
+    stat = path.stat()
+    pool, rejected = _background_pool(str(path), stat.st_mtime_ns, stat.st_size, before)
+    unlike = list(unlike)
+    kept: list[str] = []
+    start = 0
+    while len(kept) < posts and start < len(pool):
+        chunk = list(pool[start:start + posts - len(kept) + 100])
+        start += len(chunk)
+        groups = group_near_duplicates(unlike + chunk)
+        known = set(groups[:len(unlike)].tolist())
+        kept += [text for text, g in zip(chunk, groups[len(unlike):]) if g not in known]
+    return [doc_from_bundle({"text": text}) for text in kept[:posts]], list(rejected)
+
+
+@lru_cache(maxsize=2)
+def _background_pool(path: str, mtime_ns: int, size: int, before: str | None):
+    """The stream's distinct non-empty texts (dated before `before`, when given), in hash order."""
+    texts: dict[str, str] = {}
+    rejected: list[Rejected] = []
+    for lineno, record in _json_lines(path, "stream", rejected):
+        if not isinstance(record.get("text"), str):
+            rejected.append(Rejected("stream", lineno, "text is missing or not a string"))
+            continue
+        if before is not None:
+            day = record.get("date")
+            if not isinstance(day, str) or not _DAY.match(day):
+                rejected.append(Rejected("stream", lineno, f"date {day!r} is not a YYYY-MM-DD day: "
+                                                           "cannot be placed in time"))
+                continue
+            if day >= before:
+                continue
+        text = record["text"].strip()
+        if text:
+            texts.setdefault(hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(), text)
+    return tuple(texts[key] for key in sorted(texts)), tuple(rejected)
+
+
+_DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
 
 
 def load_rumour_sets(settings, names=("checked", "ced")) -> dict[str, list[LabelledDoc]]:

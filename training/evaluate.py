@@ -36,7 +36,7 @@ from rumourwatch.nlp.rumour import RumourConfig
 from rumourwatch.sources.replay import DATASET_FILES
 
 from .datasets import describe_verdicts, load_verdict_set, split_each
-from .train_rumour import fit_items, load_sets
+from .train_rumour import background_for, fit_items, load_sets, uses_background
 
 DECISION_HOURS = (0.0, 1.0, 6.0, 24.0)
 BASELINE_THRESHOLD = 0.5
@@ -56,13 +56,17 @@ def fit_baseline(sets):
 
 
 STREAM_FILE = DATASET_FILES["stream"]
-STREAM_EVERY = 20  # every 20th post of the unlabelled stream sample
+# The stream sample's posts from this day on (2020-04-03 and 04-07, 12,809 posts) are where the
+# evaluation measures how much of an ordinary feed the model flags; the evaluated model's background
+# posts come from the days before it, so the figure is out of sample.
+STREAM_HELD_OUT_FROM = "2020-04-01"
 
 
 def stream_flag_rates(settings, model, echo=print) -> dict | None:
-    """How much of an ordinary feed the model would flag: the share of every STREAM_EVERY-th post
-    of the unlabelled COVID-19 Weibo stream sample scoring >= 0.7, >= 0.9 and >= the threshold
-    (text and account only, as such posts arrive). None when the bundle has no stream file."""
+    """How much of an ordinary feed the model would flag: the share of the unlabelled COVID-19
+    Weibo stream sample's posts dated STREAM_HELD_OUT_FROM or later scoring >= 0.7, >= 0.9 and
+    >= the threshold (text and account only, as such posts arrive). None when the bundle has no
+    stream file."""
 
     from rumourwatch.records import doc_from_bundle
 
@@ -72,12 +76,12 @@ def stream_flag_rates(settings, model, echo=print) -> dict | None:
         return None
     docs = []
     with BundleLines(path) as fh:
-        for i, line in enumerate(fh):
-            if i % STREAM_EVERY == 0:
-                r = json.loads(line)
+        for line in fh:
+            r = json.loads(line)
+            if isinstance(r, dict) and str(r.get("date") or "") >= STREAM_HELD_OUT_FROM:
                 docs.append(doc_from_bundle({"text": r.get("text") or "", "user_id": r.get("user_id")}))
     p = model.rumour_probability(docs)
-    return {"posts": len(docs), "every": STREAM_EVERY,
+    return {"posts": len(docs), "from": STREAM_HELD_OUT_FROM,
             "share_ge_0.7": round(float((p >= 0.7).mean()), 3),
             "share_ge_0.9": round(float((p >= 0.9).mean()), 3),
             "share_flagged": round(float((p >= model.threshold_).mean()), 3)}
@@ -126,8 +130,10 @@ def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: f
     train, test = split_each(sets, train_fraction)
     echo(f"[evaluate] training on the earliest {train_fraction:.0%} of each set "
          + ", ".join(f"{n}: {len(train[n])} to {train[n][-1].published_at:%Y-%m-%d}" for n in train))
+    background = (background_for(settings, train, before=STREAM_HELD_OUT_FROM, echo=echo)
+                  if uses_background(config) else [])
     t = time.perf_counter()
-    model = fit_items(train, config)
+    model = fit_items(train, config, background)
     train_seconds = time.perf_counter() - t
     baseline = fit_baseline(train)
     results = {"model": {}, "baseline": {}}
@@ -173,6 +179,7 @@ def evaluate(settings, out_dir: str | Path | None = CARDS_DIR, train_fraction: f
                          "near_duplicate_groups": len(np.unique(groups[n]))}
                      for n, v in test.items()},
             "threshold": model.threshold_, "baseline_threshold": BASELINE_THRESHOLD,
+            "background": {"posts": len(background), "before": STREAM_HELD_OUT_FROM},
             "config": vars(config or RumourConfig()),
         },
         "results": results,
@@ -259,6 +266,7 @@ serves every source; the flag `is_rumour` uses the threshold recorded in the bun
 - CHECKED (Yang et al., SNAM 2021; COVID-19 Weibo 2019-12 – 2020-06; fake/real), academic research use.
 - CED (Song et al. 2018; Liu et al. 2015; general Weibo 2010-12 – 2013-04; rumor/non-rumor).
 - THUOCL medical lexicon (MIT) for the tokenizer used in explanations.
+- Background: {_background_sentence(s)}
 The production bundle trains on all of the public files (`python -m training.train`); the manifest
 lists each file with its sha256. The later part of each dataset is held back by its publishers
 and is where the project is measured.
@@ -335,21 +343,36 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
   higher for it.
 - The bundle keeps a record for every account that reacted to a labelled item (ids as the data
   gives them): guard the model artifact as personal data, like the database.
-- On a general feed it over-flags: {_stream_sentence(out.get("stream"))} CHECKED's real items are
-  mostly news-account posts and its fakes personal posts, so personal style reads as "rumour". The
-  default alert rules therefore ask for 0.9 and spread; the lasting fix is retraining on monitors'
-  verdicts.
+- On a general feed: {_stream_sentence(out.get("stream"))} CHECKED's real items are mostly
+  news-account posts and its fakes personal posts, so to the labelled sets alone personal style
+  reads as "rumour"; the background posts are what teaches the model that most of a feed is
+  ordinary talk. They come from one feed (COVID-19 hashtags, early 2020): a feed of another kind
+  needs its own, or retraining on monitors' verdicts.
+- The production model's background posts are drawn from every day of the stream sample, which the
+  demo replays: there, about 5,000 of its posts are scored in-sample. The figure above is out of
+  sample (days the evaluated model never saw).
 """
 
 
 def _stream_sentence(stream: dict | None) -> str:
     if not stream:
         return "(not measured in this run: the bundle's stream sample was missing)."
-    return (f"this evaluation's model, given every {stream['every']}th post of the 2020 Weibo stream "
-            f"sample ({stream['posts']} unlabelled, mostly ordinary personal posts, text only as they "
-            f"arrive), scores "
-            f"{stream['share_ge_0.7']:.0%} of them ≥ 0.7, {stream['share_ge_0.9']:.0%} ≥ 0.9 and "
-            f"{stream['share_flagged']:.0%} reach the flag threshold.")
+    return (f"this evaluation's model, given the 2020 Weibo stream sample's posts from "
+            f"{stream['from']} on ({stream['posts']:,} unlabelled, mostly ordinary personal posts, "
+            f"text only as they arrive), scores "
+            f"{stream['share_ge_0.7']:.1%} of them ≥ 0.7, {stream['share_ge_0.9']:.1%} ≥ 0.9 and "
+            f"{stream['share_flagged']:.1%} reach the flag threshold.")
+
+
+def _background_sentence(setup: dict) -> str:
+    background = setup.get("background") or {}
+    if not background.get("posts"):
+        return "none in this run (background_weight 0)."
+    return (f"{background['posts']:,} distinct posts of the unlabelled COVID-19 Weibo stream sample "
+            f"(research dataset; in this evaluation only those dated before {background['before']}), "
+            f"learnt as not rumours, each weighing {setup['config']['background_weight']:g} of a "
+            "labelled item, by the joint and text-only models only (not by the calibrator, the "
+            "threshold or the track records); near-duplicates of the training rumours are left out.")
 
 
 def write_outputs(out: dict, out_dir: Path, write_card: bool = True) -> None:

@@ -31,7 +31,9 @@ TRAINERS = {
 }
 # Bundle files each component reads, recorded with their sha256 in the manifest.
 DATA_FILES = {
-    "rumour": ("rumour/checked_train.jsonl.gz", "rumour/ced_train.jsonl.gz", "lexicon/THUOCL_medical.txt"),
+    # the stream sample's ordinary posts are the rumour model's background (not-rumour) examples
+    "rumour": ("rumour/checked_train.jsonl.gz", "rumour/ced_train.jsonl.gz", "lexicon/THUOCL_medical.txt",
+               "stream/covid_weibo_2020_sample.jsonl.gz"),
     # the CED reactions' emoticons label the polarity model's distant-supervision examples
     "polarity": ("sentiment/smp2020_virus_train.jsonl.gz", "sentiment/smp2020_virus_eval.jsonl.gz",
                  "sentiment/smp2020_usual_eval.jsonl.gz", "rumour/ced_train.jsonl.gz"),

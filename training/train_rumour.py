@@ -1,7 +1,9 @@
 """Train the production rumour model: ONE model for CHECKED (COVID-19 2020) and CED (Weibo 2010–13).
 
 Both sets are used in time order; the last fifth of each (by time) calibrates the probabilities and
-picks the flag threshold (see RumourModel.fit), then the model is refitted on everything.
+picks the flag threshold (see RumourModel.fit), then the model is refitted on everything. Ordinary
+posts of the bundle's unlabelled stream sample are learnt as not rumours beside them
+(datasets.load_background), so that the personal posts that make up most of a feed are not flagged.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from rumourwatch.nlp.rumour import RumourConfig, RumourModel
 from rumourwatch.nlp.tokenizer import LEXICON_FILE, MedicalTokenizer
 
 from .datasets import (
+    BACKGROUND_FILE,
     RUMOUR_FILES,
     LabelledDoc,
     describe_verdicts,
+    load_background,
     load_rumour_set,
     load_verdict_set,
     split_each,
@@ -20,11 +24,13 @@ from .datasets import (
 )
 
 # What the model was trained on, for the manifest and the model card.
-TRAINING_FILES = tuple(RUMOUR_FILES.values())
+TRAINING_FILES = (*RUMOUR_FILES.values(), BACKGROUND_FILE)
 
 
-def fit_items(sets: dict[str, list[LabelledDoc]], config: RumourConfig | None = None) -> RumourModel:
-    """A rumour model fitted on the given labelled docs of each set (each set in time order)."""
+def fit_items(sets: dict[str, list[LabelledDoc]], config: RumourConfig | None = None,
+              background=()) -> RumourModel:
+    """A rumour model fitted on the given labelled docs of each set (each set in time order),
+    with `background` (unlabelled ordinary posts, RumourModel.fit) learnt as not rumours."""
     docs, labels, groups = [], [], []
     for name, items in sets.items():
         for it in sorted(items, key=lambda it: it.published_at):
@@ -33,7 +39,7 @@ def fit_items(sets: dict[str, list[LabelledDoc]], config: RumourConfig | None = 
             groups.append(name)
     if len(set(labels)) < 2:
         raise ValueError("rumour training needs both rumours and non-rumours")
-    model = RumourModel(config or RumourConfig()).fit(docs, labels, groups)
+    model = RumourModel(config or RumourConfig()).fit(docs, labels, groups, background)
     model.trained_until_ = {name: max(it.published_at for it in items).strftime("%Y-%m-%dT%H:%M:%SZ")
                             for name, items in sets.items() if items}
     model.training_counts_ = {name: {"items": len(items), "rumours": sum(it.label for it in items)}
@@ -54,6 +60,23 @@ def load_sets(settings, train_fraction: float = 1.0, names=("checked", "ced"),
     return sets
 
 
+def background_for(settings, sets: dict[str, list[LabelledDoc]], before: str | None = None,
+                   echo=None) -> list:
+    """load_background for a model trained on `sets`: leaving out copies of their rumours."""
+    rumours = [it.doc.text for items in sets.values() for it in items if it.label == 1]
+    docs, rejected = load_background(settings, before=before, unlike=rumours)
+    if echo:
+        echo(f"  background: {len(docs)} ordinary posts of {BACKGROUND_FILE}"
+             + (f" dated before {before}" if before else "") + " learnt as not rumours"
+             + (f"; {len(rejected)} records set aside, e.g. line {rejected[0].line}: {rejected[0].reason}"
+                if rejected else ""))
+    return docs
+
+
+def uses_background(config: RumourConfig | None) -> bool:
+    return (config or RumourConfig()).background_weight > 0
+
+
 def fit(settings, config: RumourConfig | None = None, train_fraction: float = 1.0,
         verdicts_db=None, echo=None) -> RumourModel:
     """The production rumour model from the bundle at `settings.data_dir` (deterministic), plus,
@@ -67,10 +90,11 @@ def fit(settings, config: RumourConfig | None = None, train_fraction: float = 1.
     sets = load_sets(settings, train_fraction, echo=echo)
     if verdicts:
         sets["verdicts"] = verdicts
-    model = fit_items(sets, config)
+    background = background_for(settings, sets, echo=echo) if uses_background(config) else []
+    model = fit_items(sets, config, background)
     # jieba with the medical lexicon, carried inside the artifact: explanations are in words
     model.tokenizer_ = MedicalTokenizer.from_bundle(settings.data_dir)
     return model
 
 
-__all__ = ["fit", "fit_items", "load_sets", "split_each", "TRAINING_FILES", "LEXICON_FILE"]
+__all__ = ["fit", "fit_items", "background_for", "uses_background", "load_sets", "split_each", "TRAINING_FILES", "LEXICON_FILE"]

@@ -480,6 +480,11 @@ class RumourConfig:
     account_record: bool = True
     # ... and the reacting accounts' records (RumourFeatures.fit_reactors)
     reactor_record: bool = True
+    # Ordinary posts of a real feed (RumourModel.fit's `background`, unlabelled) join the joint and
+    # the text-only models' training as not rumours, each weighing this much of a labelled item.
+    # The labelled sets set news against rumours, so without them personal, emotional posts, which
+    # make up most of a feed, read as rumours (see models/cards/rumour.md).
+    background_weight: float = 0.05
     random_state: int = 0
 
 
@@ -512,23 +517,32 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                 out_y.append(y)
         return out_docs, np.asarray(out_y)
 
-    def _fit_base(self, docs, labels, weights=None):
+    def _fit_base(self, docs, labels, weights=None, background=()):
         cfg = self.config or RumourConfig()
         feats, clf = self._new_parts()
         adocs, ay = self._augment(docs, labels, cfg.cuts)
+        aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
+        background = list(background) if cfg.background_weight > 0 else []
+        tdocs, ty, tw = docs, labels, weights
+        if background:
+            # A background post has no reactions, so its decision-time copies would all be the
+            # same: one copy stands for them, weighted as len(cuts) copies of background_weight.
+            adocs, ay, aw = _with_background(adocs, ay, aw, background,
+                                             cfg.background_weight * len(cfg.cuts))
+            tdocs, ty, tw = _with_background(docs, labels, weights, background, cfg.background_weight)
         feats.fit(adocs)
+        # track records are of labelled posts only: a background post says nothing of its account
         if cfg.account_record:
             feats.fit_accounts(docs, labels)
         if cfg.reactor_record:
             feats.fit_reactors(docs, labels)
         x = feats.transform(adocs)
-        aw = None if weights is None else np.tile(np.asarray(weights, float), len(cfg.cuts))
         clf.fit(x, ay, sample_weight=aw)
         text_clf = None
         if cfg.text_C > 0:
-            xt = feats.text_.transform([normalise_text(d.text or "") for d in docs])
+            xt = feats.text_.transform([normalise_text(d.text or "") for d in tdocs])
             text_clf = LogisticRegression(C=cfg.text_C, solver="liblinear", max_iter=2000,
-                                          random_state=cfg.random_state).fit(xt, labels, sample_weight=weights)
+                                          random_state=cfg.random_state).fit(xt, ty, sample_weight=tw)
         repost = None
         if cfg.repost_C > 0:
             repost = RepostModel(C=cfg.repost_C, n_features=cfg.n_features,
@@ -559,10 +573,13 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                 w[idx] = 1.0 + strength * (r - 0.5)
         return w
 
-    def fit(self, docs: list[Doc], labels, groups=None):
+    def fit(self, docs: list[Doc], labels, groups=None, background=()):
         """Fit on docs (time-ordered within each group, e.g. dataset); labels 1 = rumour.
 
         The last `calibration_fraction` of each group by time is the calibration slice.
+        `background`: unlabelled ordinary posts of a real feed, taught as not rumours to the joint
+        and text-only models (config.background_weight each), in both fits; they stay out of the
+        calibration slice, the threshold and the track records, which rest on labelled items only.
         """
         cfg = self.config or RumourConfig()
         labels = np.asarray(labels)
@@ -578,7 +595,9 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         pos = {i: k for k, i in enumerate(early)}
         w_early = self._recency([[pos[i] for i in idx if i in pos] for idx in ordered], len(early),
                                 cfg.recency_weight)
-        feats, clf, text_clf, repost = self._fit_base([docs[i] for i in early], labels[early], w_early)
+        background = list(background)
+        feats, clf, text_clf, repost = self._fit_base([docs[i] for i in early], labels[early], w_early,
+                                                      background)
         late_docs = [docs[i] for i in late]
         cdocs, cy = self._augment(late_docs, labels[late], cfg.cuts)
         margin = self._margins(feats, clf, text_clf, repost, cdocs)
@@ -612,7 +631,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                             cy[m], cal_p[m] >= self.threshold_, average="macro", zero_division=0)), 4)}
         self.calibration_size_ = len(late)
         self.features_, self.classifier_, self.text_classifier_, self.repost_model_ = self._fit_base(
-            docs, labels, self._recency(ordered, len(docs), cfg.recency_weight))
+            docs, labels, self._recency(ordered, len(docs), cfg.recency_weight), background)
+        self.background_size_ = len(background) if cfg.background_weight > 0 else 0
         self.classes_ = np.array([0, 1])
         return self
 
@@ -672,6 +692,14 @@ class RumourModel(BaseEstimator, ClassifierMixin):
 # the words and reactions can still flag a post from a trusted account, or clear one from a
 # discredited account.
 MAX_ACCOUNT_SHIFT = 4.0
+
+
+def _with_background(docs, labels, weights, background, weight: float):
+    """docs + background, labels + 0s, weights + `weight` each (weights None = all 1)."""
+    base = np.ones(len(docs)) if weights is None else np.asarray(weights, dtype=float)
+    return (list(docs) + background,
+            np.concatenate([np.asarray(labels), np.zeros(len(background), dtype=np.asarray(labels).dtype)]),
+            np.concatenate([base, np.full(len(background), weight)]))
 
 
 def _account_shift(weight: float, record: np.ndarray) -> np.ndarray:
