@@ -7,14 +7,18 @@ Pages call `require_role(...)` (or `require_permission(...)`) at the top:
     user = require_role("monitor", "admin")      # {"username", "role", "expert_id", ...}
 
 With no valid session the login form is shown and the page stops; with a role not allowed the page
-shows why and stops. Admin passes every check. The session token lives in `st.session_state` only
-(the store keeps its hash); a session ends after `session_idle_minutes` without activity.
+shows why and stops. Admin passes every check. The session token lives in `st.session_state` and in a
+browser session cookie (SameSite=Strict, Secure over HTTPS; the store keeps only its hash), so
+reloading the page or opening another tab of the same browser keeps the login; closing the browser,
+logging out, or `session_idle_minutes` without activity ends it.
 
 Tests log in without a password with `login_for_test(at, username)` (AppTest), see its docstring.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,10 @@ from rumourwatch.records import CST, parse_time
 
 TOKEN_KEY = "rw_auth_token"
 EXPIRED_KEY = "rw_auth_expired"
+COOKIE = "rw_session"
+COOKIE_ACTION_KEY = "rw_cookie_action"  # "set" after a login, "clear" after a logout or an expiry
+COOKIE_TRIED_KEY = "rw_cookie_tried"    # the cookie token this browser session already tried
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # secrets.token_urlsafe
 
 
 @dataclass
@@ -76,14 +84,43 @@ def policy() -> auth.Policy:
 def current_user() -> dict | None:
     """The logged-in user ({"id", "username", "role", "expert_id", "display_name"}) or None.
     A session that timed out is dropped here and the login form will say so."""
-    token = st.session_state.get(TOKEN_KEY)
+    token = st.session_state.get(TOKEN_KEY) or _token_from_cookie()
     if not token:
         return None
     user = _with_db(auth.session_user, token, policy())
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state[EXPIRED_KEY] = True
+        st.session_state[COOKIE_ACTION_KEY] = "clear"
     return user
+
+
+def _token_from_cookie() -> str | None:
+    """A reloaded page or a new tab starts a new Streamlit session: take the token from the
+    browser's cookie (read once per session: the cookies Streamlit shows are those the page was
+    opened with, so a token logged out here must not be taken up again)."""
+    token = st.context.cookies.get(COOKIE)
+    if not isinstance(token, str) or not _TOKEN_SHAPE.match(token) \
+            or token == st.session_state.get(COOKIE_TRIED_KEY):
+        return None
+    st.session_state[COOKIE_TRIED_KEY] = token
+    st.session_state[TOKEN_KEY] = token
+    return token
+
+
+def _write_cookie() -> None:
+    """Set or clear the session cookie in the browser, when a login or a logout asked for it."""
+    action = st.session_state.pop(COOKIE_ACTION_KEY, None)
+    token = st.session_state.get(TOKEN_KEY)
+    if action == "set" and token and _TOKEN_SHAPE.match(token):
+        cookie = f"{COOKIE}={token}; Path=/; SameSite=Strict"
+    elif action == "clear":
+        cookie = f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict"
+    else:
+        return
+    if isinstance(st.context.url, str) and st.context.url.startswith("https:"):
+        cookie += "; Secure"
+    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
 def to_china(value: str | None, seconds: bool = False) -> str:
@@ -129,6 +166,7 @@ def login_form() -> None:
             st.error(t("auth.bad_credentials"))
         return
     st.session_state[TOKEN_KEY] = token
+    st.session_state[COOKIE_ACTION_KEY] = "set"
     st.session_state.pop("login_password", None)
     st.rerun()
 
@@ -139,6 +177,7 @@ def require_login(pages: dict | None = None) -> dict:
     The app entrypoint passes its navigation `pages`: they are registered (hidden) while the login
     form shows, so an address such as /users still names its page once the user has logged in."""
     user = current_user()
+    _write_cookie()
     if user is None:
         if pages:
             st.navigation(pages, position="hidden")
@@ -208,7 +247,9 @@ def _no_pages() -> None:
 
 def logout() -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
+    st.session_state[COOKIE_ACTION_KEY] = "clear"
     if token:
+        st.session_state[COOKIE_TRIED_KEY] = token  # the page's cookies still show it: never again
         _with_db(auth.logout, token)
 
 

@@ -2,7 +2,8 @@
 
 Each role logs in and finds exactly its pages in the navigation, and cannot open another role's page
 by typing its address; a wrong password gets a clear Chinese error; an expired session goes back to
-the login form with a note. Chromium missing is a failure, not a skip.
+the login form with a note; reloading the page or opening another tab keeps the login until logout.
+Chromium missing is a failure, not a skip.
 """
 
 from __future__ import annotations
@@ -109,7 +110,12 @@ def browser():
 
 
 def _login(browser, url: str, username: str, password: str = PASSWORD):
-    page = browser.new_page(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    """Log in on a new page: of a new browser context when `browser` is the Browser, or a new tab
+    of `browser` when it is a BrowserContext (tabs share its cookies)."""
+    if hasattr(browser, "new_context"):
+        page = browser.new_page(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    else:
+        page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(url)
@@ -211,3 +217,70 @@ def test_logout_returns_to_login(app, browser):
     page.wait_for_timeout(1000)
     assert page.get_by_text("当前用户：").count() == 0
     page.close()
+
+
+def _logged_in_as(page, text: str) -> bool:
+    page.wait_for_timeout(1500)  # let the run finish: the login form or the user box
+    return page.get_by_text(text).count() > 0
+
+
+def test_reloading_or_a_second_tab_keeps_the_login_until_logout(app, browser):
+    """A monitor who presses F5 or opens an alert in a new tab is still logged in; after logging
+    out, neither the reloaded page nor the other tab is, and the server no longer knows the token."""
+    base, db_path = app
+    context = browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    page, dialogs = _login(context, base + "/", "mon")
+    page.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    cookie = [c for c in page.context.cookies() if c["name"] == "rw_session"]
+    assert len(cookie) == 1 and cookie[0]["sameSite"] == "Strict" and cookie[0]["expires"] == -1  # dies with the browser
+    page.reload()
+    page.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    assert page.get_by_label("密码").count() == 0
+    other = context.new_page()   # another tab of the same browser
+    other.goto(f"{base}/sources")
+    other.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    other.get_by_role("heading", name="数据源与质量").wait_for(timeout=WAIT_MS)
+    other.close()
+    # another browser (a new context: no cookie) starts at the login form
+    stranger = browser.new_page()
+    stranger.goto(base + "/")
+    stranger.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    assert not _logged_in_as(stranger, "当前用户：")
+    stranger.close()
+
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    assert not [c for c in page.context.cookies() if c["name"] == "rw_session"]
+    page.reload()
+    page.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    assert not _logged_in_as(page, "当前用户：")
+    # the token the cookie held is dead on the server too: sending it by hand opens nothing
+    page.context.add_cookies([{**cookie[0]}])
+    page.reload()
+    page.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    assert not _logged_in_as(page, "当前用户：")
+    db = store.open_db(db_path)
+    assert auth.session_user(db, cookie[0]["value"]) is None
+    db.conn.close()
+    assert not dialogs
+    context.close()
+
+
+def test_a_reload_after_the_idle_limit_asks_for_the_password_again(app, browser):
+    base, db_path = app
+    context = browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    page, _ = _login(context, base + "/", "wang")
+    page.get_by_text("当前用户：wang（专家）").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    db = store.open_db(db_path)
+    user = store.get_user(db, "wang")
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE user_id = ? AND ended_at IS NULL",
+               [store.iso(store.now_utc() - timedelta(minutes=31)), user["id"]])
+    db.conn.close()
+    page.reload()
+    page.get_by_text("登录已超时（超过 30 分钟无操作），请重新登录。").wait_for(timeout=WAIT_MS)
+    assert not _logged_in_as(page, "当前用户：")
+    assert not [c for c in context.cookies() if c["name"] == "rw_session"]
+    context.close()
