@@ -30,6 +30,10 @@ def test_analyst_notebook_runs(tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "training a quick rumour-only bundle" in text and "version:" in text
+    # ... in a scratch folder: a rumour-only bundle in the models dir would be what the dashboard
+    # and the worker load next, scoring no polarity, relevance or "already debunked"
+    assert "saved in the scratch folder" in text
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
     tables = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs
                      if o.output_type == "execute_result")
     assert "| ced | 6h |" in tables
