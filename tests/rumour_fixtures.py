@@ -64,11 +64,16 @@ PERSONAL_TEXTS = [
     "紧急扩散！{c}那家{f}奶茶店终于开门了，好开心，千万别再错过",
     "内部消息：明天{c}放晴！{f}已经晒上了，速来",
 ]
+# fillers no labelled item and no post of the first half uses
+OTHER_FOODS = ["火锅", "烤红薯", "糖葫芦", "煎饼", "小龙虾"]
+OTHER_CITIES = ["临江市", "石桥镇", "望海区"]
 
 
-def make_personal_posts(n: int, seed: int = 0) -> list[Doc]:
-    """n undated, unlabelled personal posts (a feed's background)."""
+def make_personal_posts(n: int, seed: int = 0, other: bool = False) -> list[Doc]:
+    """n undated, unlabelled personal posts (a feed's background); `other`: with other fillers,
+    so that none is a copy of a post made without it."""
     rnd = random.Random(seed)
-    return [Doc(text=rnd.choice(PERSONAL_TEXTS).format(f=rnd.choice(FOODS), i=rnd.choice(ILLS),
-                                                       c=rnd.choice(CITIES)) + "~" * rnd.randint(0, 3))
+    foods, cities = (OTHER_FOODS, OTHER_CITIES) if other else (FOODS, CITIES)
+    return [Doc(text=rnd.choice(PERSONAL_TEXTS).format(f=rnd.choice(foods), c=rnd.choice(cities))
+                + "~" * rnd.randint(0, 3))
             for _ in range(n)]

@@ -287,7 +287,7 @@ def test_background_posts_are_distinct_earlier_posts_of_the_stream_never_copies_
     """The rumour model's background: ordinary feed posts, the same ones every run, set-aside
     records named with their reason, and a labelled rumour's copies kept out."""
     from rumourwatch.config import load_settings
-    from training.datasets import BACKGROUND_FILE, load_background
+    from training.datasets import BACKGROUND_FILE, _background_pool, load_background
 
     rumour = "紧急扩散！喝板蓝根七天根治新冠肺炎，医院都不告诉你，看到的都转给父母"
     lines = [json.dumps({"date": "2020-02-03", "user_id": "u1", "text": "今天在家做了红烧肉，太香了"}, ensure_ascii=False),
@@ -316,11 +316,45 @@ def test_background_posts_are_distinct_earlier_posts_of_the_stream_never_copies_
     assert all(d.reactions == [] and d.published_at is None for d in docs)
     assert [(r.line, r.reason.split(":")[0]) for r in rejected] == [
         (3, "not JSON"), (4, "not a JSON object but list"), (5, "text is missing or not a string"),
-        (6, "date 'Feb 9' is not a YYYY-MM-DD day")]
+        (6, "date 'Feb 9' is not a YYYY-MM-DD day"), (8, "text is empty")]
 
     everything, _ = load_background(settings, posts=100)
     assert "终于可以出门跑步了" in [d.text for d in everything]  # no `before`: every day, dates unread
     assert rumour + "！！" in [d.text for d in everything]      # nothing `unlike`: nothing left out
     few, _ = load_background(settings, posts=5, before="2020-04-01", unlike=[rumour])
+    _background_pool.cache_clear()  # read the file again: the same posts, in the same order
     again, _ = load_background(settings, posts=5, before="2020-04-01", unlike=[rumour])
     assert [d.text for d in few] == [d.text for d in again] == texts[:5]
+
+
+def test_background_refills_when_copies_of_rumours_crowd_its_first_draw(tmp_path):
+    from rumourwatch.config import load_settings
+    from training.datasets import BACKGROUND_FILE, load_background
+
+    rumour = "网传喝板蓝根可以预防新冠，医院都不告诉你，赶紧转发给家人"
+    copies = [rumour + "!" * k for k in range(1, 250)]       # near-duplicates of one known rumour
+    ordinary = [f"今天是宅家的第{k}天，学会了第{k}道菜" for k in range(200)]
+    short = ["好", "假的"]                                     # too short to compare: exact copies only
+    path = tmp_path / "bundle" / BACKGROUND_FILE
+    path.parent.mkdir(parents=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for text in copies + ordinary + short:
+            fh.write(json.dumps({"date": "2020-02-03", "text": text}, ensure_ascii=False) + "\n")
+    docs, _ = load_background(load_settings(data_dir=str(tmp_path / "bundle")), posts=150,
+                              unlike=[rumour, "假的"])
+    texts = [d.text for d in docs]
+    assert len(texts) == 150 and set(texts) <= set(ordinary) | {"好"}
+
+
+def test_training_without_the_stream_sample_says_why_the_rumour_model_needs_it(tmp_path):
+    from rumourwatch.config import load_settings
+    from rumourwatch.errors import DataBundleError
+    from tests.conftest import DATA_DIR
+    from training.train_rumour import background_for
+
+    (tmp_path / "bundle").mkdir()
+    settings = load_settings(data_dir=str(tmp_path / "bundle"))
+    sets = {"ced": load_rumour_set(load_settings(data_dir=str(DATA_DIR)), "ced")[0][:50]}
+    with pytest.raises(DataBundleError, match=r"covid_weibo_2020_sample\.jsonl\.gz is missing: the rumour model "
+                                              r"learns its ordinary posts .* background_weight=0"):
+        background_for(settings, sets)

@@ -129,19 +129,20 @@ def load_background(settings, posts: int = BACKGROUND_POSTS, before: str | None 
     """Ordinary posts of a real feed for the rumour model to learn as not rumours
     (RumourModel.fit's `background`): up to `posts` distinct texts of the bundle's unlabelled
     stream sample, the same ones every run (in the order of a hash of the text), only those dated
-    before `before` ('YYYY-MM-DD') when it is given. A post that is a near-duplicate (as the worker
-    clusters, MinHash Jaccard ≥ 0.8) of one of the texts `unlike` (the labelled rumours) is left
-    out: a known rumour going round the feed is not an ordinary post. Plus the records set aside,
-    with their reason."""
+    before `before` ('YYYY-MM-DD') when it is given. A post that is a copy or a near-duplicate (as
+    the worker clusters, MinHash Jaccard ≥ 0.8) of one of the texts `unlike` (the labelled
+    rumours) is left out: a known rumour going round the feed is not an ordinary post. Plus the
+    records set aside, with their reason."""
     path = data_file(settings, BACKGROUND_FILE)
     stat = path.stat()
     pool, rejected = _background_pool(str(path), stat.st_mtime_ns, stat.st_size, before)
-    unlike = list(unlike)
+    unlike = [text for text in unlike if isinstance(text, str)]
+    exact = {text.strip() for text in unlike}
     kept: list[str] = []
     start = 0
     while len(kept) < posts and start < len(pool):
-        chunk = list(pool[start:start + posts - len(kept) + 100])
-        start += len(chunk)
+        chunk = [text for text in pool[start:start + posts - len(kept) + 100] if text not in exact]
+        start += posts - len(kept) + 100
         groups = group_near_duplicates(unlike + chunk)
         known = set(groups[:len(unlike)].tolist())
         kept += [text for text, g in zip(chunk, groups[len(unlike):]) if g not in known]
@@ -153,22 +154,51 @@ def _background_pool(path: str, mtime_ns: int, size: int, before: str | None):
     """The stream's distinct non-empty texts (dated before `before`, when given), in hash order."""
     texts: dict[str, str] = {}
     rejected: list[Rejected] = []
+    for lineno, record, day in _stream_records(path, rejected, dated=before is not None):
+        if before is not None and day >= before:
+            continue
+        text = record["text"].strip()
+        texts.setdefault(hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(), text)
+    return tuple(texts[key] for key in sorted(texts)), tuple(rejected)
+
+
+def _stream_records(path: str, rejected: list[Rejected], dated: bool):
+    """(line number, record, its day or None) of the stream sample's records that have a text
+    (and, when `dated`, a valid 'YYYY-MM-DD' day); the others go to `rejected` with the reason."""
     for lineno, record in _json_lines(path, "stream", rejected):
-        if not isinstance(record.get("text"), str):
+        text = record.get("text")
+        if not isinstance(text, str):
             rejected.append(Rejected("stream", lineno, "text is missing or not a string"))
             continue
-        if before is not None:
-            day = record.get("date")
-            if not isinstance(day, str) or not _DAY.match(day):
-                rejected.append(Rejected("stream", lineno, f"date {day!r} is not a YYYY-MM-DD day: "
-                                                           "cannot be placed in time"))
-                continue
-            if day >= before:
-                continue
-        text = record["text"].strip()
-        if text:
-            texts.setdefault(hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest(), text)
-    return tuple(texts[key] for key in sorted(texts)), tuple(rejected)
+        if not text.strip():
+            rejected.append(Rejected("stream", lineno, "text is empty"))
+            continue
+        day = record.get("date")
+        if dated and not _is_day(day):
+            rejected.append(Rejected("stream", lineno, f"date {day!r} is not a YYYY-MM-DD day: "
+                                                       "cannot be placed in time"))
+            continue
+        yield lineno, record, day
+
+
+def load_stream_posts(settings, since: str) -> tuple[list[Doc], list[Rejected]]:
+    """The stream sample's posts dated `since` ('YYYY-MM-DD') or later, as they arrive (text and
+    account), plus the records set aside with their reason."""
+    rejected: list[Rejected] = []
+    docs = [doc_from_bundle({"text": record["text"], "user_id": record.get("user_id")})
+            for _, record, day in _stream_records(str(data_file(settings, BACKGROUND_FILE)), rejected, True)
+            if day >= since]
+    return docs, rejected
+
+
+def _is_day(value) -> bool:
+    if not isinstance(value, str) or not _DAY.match(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
 
 
 _DAY = re.compile(r"^\d{4}-\d\d-\d\d$")

@@ -8,6 +8,7 @@ posts of the bundle's unlabelled stream sample are learnt as not rumours beside 
 
 from __future__ import annotations
 
+from rumourwatch.errors import DataBundleError
 from rumourwatch.nlp.rumour import RumourConfig, RumourModel
 from rumourwatch.nlp.tokenizer import LEXICON_FILE, MedicalTokenizer
 
@@ -64,7 +65,13 @@ def background_for(settings, sets: dict[str, list[LabelledDoc]], before: str | N
                    echo=None) -> list:
     """load_background for a model trained on `sets`: leaving out copies of their rumours."""
     rumours = [it.doc.text for items in sets.values() for it in items if it.label == 1]
-    docs, rejected = load_background(settings, before=before, unlike=rumours)
+    try:
+        docs, rejected = load_background(settings, before=before, unlike=rumours)
+    except DataBundleError as exc:
+        raise DataBundleError(f"{exc}: the rumour model learns its ordinary posts as not rumours, so "
+                              "that the personal posts of a feed are not flagged (models/cards/rumour.md). "
+                              "Restore the file, or train without them (RumourConfig background_weight=0)"
+                              ) from None
     if echo:
         echo(f"  background: {len(docs)} ordinary posts of {BACKGROUND_FILE}"
              + (f" dated before {before}" if before else "") + " learnt as not rumours"

@@ -481,7 +481,9 @@ class RumourConfig:
     # ... and the reacting accounts' records (RumourFeatures.fit_reactors)
     reactor_record: bool = True
     # Ordinary posts of a real feed (RumourModel.fit's `background`, unlabelled) join the joint and
-    # the text-only models' training as not rumours, each weighing this much of a labelled item.
+    # the text-only models' training as not rumours, each weighing this much of a labelled item in
+    # the sample weights (the joint model's balanced class weights count that weight among the
+    # not-rumours, and the n-gram IDF and the numeric features' scaling are fitted with the posts).
     # The labelled sets set news against rumours, so without them personal, emotional posts, which
     # make up most of a feed, read as rumours (see models/cards/rumour.md).
     background_weight: float = 0.05
