@@ -34,9 +34,9 @@ from rumourwatch.records import CST, parse_time
 TOKEN_KEY = "rw_auth_token"
 EXPIRED_KEY = "rw_auth_expired"
 COOKIE = "rw_session"
-COOKIE_ACTION_KEY = "rw_cookie_action"  # "set" after a login, "clear" after a logout or an expiry
-COOKIE_TRIED_KEY = "rw_cookie_tried"    # the cookie token this browser session already tried
-_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # secrets.token_urlsafe
+COOKIE_ACTION_KEY = "rw_cookie_action"  # "set" after a login, ("clear", token) after a logout or expiry
+COOKIE_READ_KEY = "rw_cookie_read"      # this Streamlit session has looked at the cookie
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,256}")  # secrets.token_urlsafe (fullmatch)
 
 
 @dataclass
@@ -90,37 +90,65 @@ def current_user() -> dict | None:
     user = _with_db(auth.session_user, token, policy())
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
-        st.session_state[EXPIRED_KEY] = True
-        st.session_state[COOKIE_ACTION_KEY] = "clear"
+        # ended by the idle limit: say so; ended elsewhere (a logout in another tab): just log in
+        st.session_state[EXPIRED_KEY] = _with_db(auth.session_end_reason, token) == "idle"
+        _forget_cookie(token)
     return user
 
 
 def _token_from_cookie() -> str | None:
     """A reloaded page or a new tab starts a new Streamlit session: take the token from the
-    browser's cookie (read once per session: the cookies Streamlit shows are those the page was
-    opened with, so a token logged out here must not be taken up again)."""
-    token = st.context.cookies.get(COOKIE)
-    if not isinstance(token, str) or not _TOKEN_SHAPE.match(token) \
-            or token == st.session_state.get(COOKIE_TRIED_KEY):
+    browser's cookie, once per session (the cookies Streamlit shows are those of the page's
+    connection, not the browser's current ones: a token logged out here must not come back)."""
+    if st.session_state.get(COOKIE_READ_KEY):
         return None
-    st.session_state[COOKIE_TRIED_KEY] = token
+    st.session_state[COOKIE_READ_KEY] = True
+    token = st.context.cookies.get(_cookie_name())
+    if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
+        return None
     st.session_state[TOKEN_KEY] = token
     return token
 
 
+def _forget_cookie(token: str | None) -> None:
+    """Have the browser drop the cookie if it still holds `token` (another tab may have logged in
+    since: its cookie stays)."""
+    if token and _TOKEN_SHAPE.fullmatch(token):
+        st.session_state[COOKIE_ACTION_KEY] = ("clear", token)
+
+
+def _cookie_name() -> str:
+    """One cookie per dashboard: two served from one host name (other ports) do not share it."""
+    return f"{COOKIE}_{st.get_option('server.port')}"
+
+
 def _write_cookie() -> None:
-    """Set or clear the session cookie in the browser, when a login or a logout asked for it."""
-    action = st.session_state.pop(COOKIE_ACTION_KEY, None)
+    """Set or clear the session cookie in the browser, when a login, a logout or an expiry asked
+    for it. The request stays until a page run completes (cookie_written): a run cut short by
+    st.switch_page (the ?item= links) can drop the script before the browser gets it."""
+    action = st.session_state.get(COOKIE_ACTION_KEY)
     token = st.session_state.get(TOKEN_KEY)
-    if action == "set" and token and _TOKEN_SHAPE.match(token):
-        cookie = f"{COOKIE}={token}; Path=/; SameSite=Strict"
-    elif action == "clear":
-        cookie = f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict"
+    name = _cookie_name()
+    path = "/" + str(st.get_option("server.baseUrlPath") or "").strip("/")
+    secure = "; Secure" if isinstance(st.context.url, str) and st.context.url.startswith("https:") else ""
+    if action == "set" and token and _TOKEN_SHAPE.fullmatch(token):
+        script = f"document.cookie = {_js(f'{name}={token}; Path={path}; SameSite=Strict{secure}')};"
+    elif isinstance(action, tuple) and action[0] == "clear":
+        script = (f"if (document.cookie.split('; ').indexOf({_js(f'{name}={action[1]}')}) >= 0) "
+                  f"document.cookie = {_js(f'{name}=; Path={path}; Max-Age=0; SameSite=Strict{secure}')};")
     else:
         return
-    if isinstance(st.context.url, str) and st.context.url.startswith("https:"):
-        cookie += "; Secure"
-    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+def _js(text: str) -> str:
+    """A JavaScript string literal that cannot end the <script> element it sits in."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def cookie_written() -> None:
+    """Called by the app entrypoint once the page has run to its end: the cookie script went out."""
+    st.session_state.pop(COOKIE_ACTION_KEY, None)
 
 
 def to_china(value: str | None, seconds: bool = False) -> str:
@@ -247,9 +275,8 @@ def _no_pages() -> None:
 
 def logout() -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
-    st.session_state[COOKIE_ACTION_KEY] = "clear"
+    _forget_cookie(token)
     if token:
-        st.session_state[COOKIE_TRIED_KEY] = token  # the page's cookies still show it: never again
         _with_db(auth.logout, token)
 
 

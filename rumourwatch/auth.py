@@ -392,6 +392,15 @@ def session_user(db, token: str | None, policy: Policy = Policy(), now: datetime
     return public_user(user)
 
 
+def session_end_reason(db, token: str | None) -> str | None:
+    """Why the session of `token` ended ("idle", "logout", "disabled", …), None while it runs or
+    when the token is unknown."""
+    if not token:
+        return None
+    session = store.get_session(db, _token_hash(token))
+    return session["end_reason"] if session and session["ended_at"] else None
+
+
 def logout(db, token: str | None, now: datetime | None = None) -> None:
     if not token:
         return

@@ -224,16 +224,31 @@ def _logged_in_as(page, text: str) -> bool:
     return page.get_by_text(text).count() > 0
 
 
+def _session_cookies(context) -> list[dict]:
+    return [c for c in context.cookies() if c["name"].startswith("rw_session")]
+
+
+def _wait_for_cookie(page, present: bool = True) -> None:
+    """Until the browser holds (or no longer holds) the dashboard's session cookie."""
+    script = "document.cookie.split('; ').some(c => c.startsWith('rw_session_') && c.split('=')[1])"
+    page.wait_for_function(script if present else f"!({script})", timeout=WAIT_MS)
+
+
+def _new_browser(browser):
+    return browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+
+
 def test_reloading_or_a_second_tab_keeps_the_login_until_logout(app, browser):
     """A monitor who presses F5 or opens an alert in a new tab is still logged in; after logging
     out, neither the reloaded page nor the other tab is, and the server no longer knows the token."""
     base, db_path = app
-    context = browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    context = _new_browser(browser)
     page, dialogs = _login(context, base + "/", "mon")
     page.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
-    page.wait_for_timeout(1000)
-    cookie = [c for c in page.context.cookies() if c["name"] == "rw_session"]
+    _wait_for_cookie(page)
+    cookie = _session_cookies(context)
     assert len(cookie) == 1 and cookie[0]["sameSite"] == "Strict" and cookie[0]["expires"] == -1  # dies with the browser
+    assert cookie[0]["name"] == "rw_session_" + base.rsplit(":", 1)[1]  # one per dashboard (port)
     page.reload()
     page.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
     assert page.get_by_label("密码").count() == 0
@@ -251,13 +266,13 @@ def test_reloading_or_a_second_tab_keeps_the_login_until_logout(app, browser):
 
     page.get_by_role("button", name="退出登录").click()
     page.get_by_label("密码").wait_for(timeout=WAIT_MS)
-    page.wait_for_timeout(1000)
-    assert not [c for c in page.context.cookies() if c["name"] == "rw_session"]
+    _wait_for_cookie(page, present=False)
     page.reload()
     page.get_by_label("密码").wait_for(timeout=WAIT_MS)
     assert not _logged_in_as(page, "当前用户：")
+    assert page.get_by_text("登录已超时").count() == 0  # a logout is not a time-out
     # the token the cookie held is dead on the server too: sending it by hand opens nothing
-    page.context.add_cookies([{**cookie[0]}])
+    context.add_cookies([{**cookie[0]}])
     page.reload()
     page.get_by_label("密码").wait_for(timeout=WAIT_MS)
     assert not _logged_in_as(page, "当前用户：")
@@ -268,12 +283,53 @@ def test_reloading_or_a_second_tab_keeps_the_login_until_logout(app, browser):
     context.close()
 
 
+def test_a_stale_tab_does_not_log_out_the_user_who_logged_in_since(app, browser):
+    """Tab 2 still shows mon's page after mon logged out in tab 1 and ana logged in there: tab 2
+    goes back to the login form (without a false time-out note), and ana's cookie stays."""
+    base, _ = app
+    context = _new_browser(browser)
+    first, _ = _login(context, base + "/", "mon")
+    first.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    _wait_for_cookie(first)
+    second = context.new_page()
+    second.goto(f"{base}/sources")
+    second.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    first.get_by_role("button", name="退出登录").click()
+    first.get_by_label("用户名").fill("ana")
+    first.get_by_label("密码").fill(PASSWORD)
+    first.get_by_role("button", name="登录").click()
+    first.get_by_text("当前用户：ana（分析员）").wait_for(timeout=WAIT_MS)
+    _wait_for_cookie(first)
+    ana_cookie = _session_cookies(context)
+    second.locator("[data-testid='stSidebarNav'] a", has_text="实时监测").click()  # any action reruns tab 2
+    second.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    assert second.get_by_text("登录已超时").count() == 0
+    second.wait_for_timeout(1500)  # its run is over: had it cleared the cookie, it would be gone now
+    assert _session_cookies(context) == ana_cookie
+    first.reload()
+    first.get_by_text("当前用户：ana（分析员）").wait_for(timeout=WAIT_MS)
+    context.close()
+
+
+def test_logging_in_through_an_item_link_keeps_the_login_on_reload(app, browser):
+    """Alert messages link to /?item=ID; the page switches to the item view straight after the
+    login, and the login must still reach the browser's cookie."""
+    base, _ = app
+    context = _new_browser(browser)
+    page, _ = _login(context, base + "/?item=1", "mon")
+    page.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    _wait_for_cookie(page)
+    page.reload()
+    page.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    context.close()
+
+
 def test_a_reload_after_the_idle_limit_asks_for_the_password_again(app, browser):
     base, db_path = app
-    context = browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    context = _new_browser(browser)
     page, _ = _login(context, base + "/", "wang")
     page.get_by_text("当前用户：wang（专家）").wait_for(timeout=WAIT_MS)
-    page.wait_for_timeout(1000)
+    _wait_for_cookie(page)
     db = store.open_db(db_path)
     user = store.get_user(db, "wang")
     db.execute("UPDATE sessions SET last_seen_at = ? WHERE user_id = ? AND ended_at IS NULL",
@@ -282,5 +338,5 @@ def test_a_reload_after_the_idle_limit_asks_for_the_password_again(app, browser)
     page.reload()
     page.get_by_text("登录已超时（超过 30 分钟无操作），请重新登录。").wait_for(timeout=WAIT_MS)
     assert not _logged_in_as(page, "当前用户：")
-    assert not [c for c in context.cookies() if c["name"] == "rw_session"]
+    _wait_for_cookie(page, present=False)
     context.close()
