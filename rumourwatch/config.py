@@ -120,13 +120,14 @@ class BundleLines:
     it and the line it broke after, instead of gzip's EOFError (which a command line shows as
     "Aborted!")."""
 
-    def __init__(self, path: str | Path):
-        self.path, self.line_no, self._fh = Path(path), 0, None
+    def __init__(self, path: str | Path, binary: bool = False):
+        self.path, self.line_no, self._fh, self.binary = Path(path), 0, None, binary
 
     def __enter__(self) -> Self:
         import gzip
 
-        self._fh = gzip.open(self.path, "rt", encoding="utf-8")  # closed by __exit__
+        # closed by __exit__; `binary`: lines as bytes (json.loads reads them as they are)
+        self._fh = gzip.open(self.path, "rb") if self.binary else gzip.open(self.path, "rt", encoding="utf-8")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -135,7 +136,7 @@ class BundleLines:
     def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> str:
+    def __next__(self) -> str | bytes:
         import zlib
 
         from .errors import DataBundleError

@@ -315,3 +315,27 @@ def test_a_replay_for_a_bundle_with_a_relevance_model_leaves_out_its_hand_labels
     assert len(labelled) == rows and ("debunks", "e71cf16f8136d878") in labelled
     assert source_from_spec("replay", settings, bundle=WithRelevance()).exclude == labelled
     assert source_from_spec("replay", settings, bundle=WithoutRelevance()).exclude == frozenset()
+
+
+def test_an_interrupted_copy_of_a_bundle_file_is_a_source_error_the_worker_shows_and_survives(
+        bundle, db, rule_bundle, now):
+    """A truncated .gz (an interrupted copy) is named with the line it broke after, as a source
+    error: the worker records it on the replay's status and goes on polling, instead of dying on
+    gzip's EOFError."""
+    from rumourwatch import store
+    from rumourwatch.worker import Worker
+
+    ced = bundle / "rumour" / "ced_train.jsonl.gz"
+    _write(ced, [{"id": f"e{k}", "label": "rumor", "date": f"2012-05-01 08:{k % 60:02d}",
+                  "text": f"第{k}条示例传言，内容各不相同：编号{k * 7919}", "reposts": []} for k in range(400)])
+    whole = ced.read_bytes()
+    ced.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(SourceError, match=r"ced_train\.jsonl\.gz is truncated or damaged after line \d+"):
+        list(replay(bundle, datasets=("ced",), speed=1e9).read(None))
+
+    worker = Worker(db, [replay(bundle, speed=1e9)], rule_bundle, clock=lambda: now)
+    stats = worker.poll_once()
+    assert any("truncated or damaged" in e for e in stats.errors)
+    status = {s["source"]: s for s in store.source_status(db)}
+    assert "ced_train.jsonl.gz is truncated or damaged" in status["replay"]["last_error"]
+    assert worker.poll_once().errors  # still polling, still saying so

@@ -43,7 +43,6 @@ settings is refused with a clear error (reset the checkpoint to start again).
 from __future__ import annotations
 
 import calendar
-import gzip
 import hashlib
 import heapq
 import json
@@ -52,10 +51,12 @@ import random
 import re
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..config import BundleLines
 from ..errors import DataBundleError, SourceError
 from ..records import parse_time
 from .base import Event, RawItem, RawReaction, SourceStatus
@@ -116,6 +117,18 @@ def _aware(value, what: str) -> datetime:
     return dt
 
 
+@contextmanager
+def _bundle_lines(path: Path) -> Iterator[BundleLines]:
+    """The byte lines of a gzipped bundle file. An interrupted copy (truncated or damaged) fails
+    as a SourceError naming the file and the line it broke after: the worker keeps what came
+    before, shows the error on the source's status and tries again at the next poll."""
+    try:
+        with BundleLines(path, binary=True) as fh:
+            yield fh
+    except DataBundleError as exc:
+        raise SourceError(str(exc)) from None
+
+
 def _day_counts(path: Path) -> Counter:
     """Posts per day of a day-dated file (cached per file version)."""
     st = path.stat()
@@ -123,7 +136,7 @@ def _day_counts(path: Path) -> Counter:
     counts = _DAY_COUNTS.get(key)
     if counts is None:
         counts = Counter()
-        with gzip.open(path, "rb") as fh:
+        with _bundle_lines(path) as fh:
             for line in fh:
                 m = _DAY_RE.search(line)
                 if m:
@@ -283,7 +296,7 @@ class ReplaySource:
         day, index_in_day, base, n = None, 0, None, 1
         play_base = None  # day-dated samples play day after day: their empty days are skipped
         taken = 0
-        with gzip.open(path, "rb") as fh:
+        with _bundle_lines(path) as fh:
             for line in fh:
                 if self.limit is not None and taken >= self.limit:
                     return
