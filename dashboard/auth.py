@@ -214,6 +214,15 @@ def require_login(pages: dict | None = None) -> dict:
     return user
 
 
+def rerun_if_session_ended() -> None:
+    """For fragments that refresh on a timer (the live page, the sources page): once the session
+    has ended (a logout in another tab, the idle limit, a disabled account), rerun the whole app,
+    which shows the login form, instead of going on showing fresh data. The check does not count
+    as activity: watching is not working."""
+    if not _with_db(auth.session_active, st.session_state.get(TOKEN_KEY), policy()):
+        st.rerun(scope="app")
+
+
 def require_role(*roles: str) -> dict:
     """The logged-in user when their role is one of `roles` (admin always passes; no roles = any
     logged-in user). Shows the login form or a clear refusal and stops the page otherwise."""

@@ -392,6 +392,19 @@ def session_user(db, token: str | None, policy: Policy = Policy(), now: datetime
     return public_user(user)
 
 
+def session_active(db, token: str | None, policy: Policy = Policy(), now: datetime | None = None) -> bool:
+    """Whether session_user would accept `token` now, without touching the session (a page that
+    refreshes itself on a timer is not the user at work) and without ending it."""
+    if not token:
+        return False
+    session = store.get_session(db, _token_hash(token))
+    if session is None or session["ended_at"]:
+        return False
+    user = store.get_user_by_id(db, session["user_id"])
+    return bool(user and not user["disabled"] and _now(now) - parse_time(session["last_seen_at"])
+                <= timedelta(minutes=policy.session_idle_minutes))
+
+
 def session_end_reason(db, token: str | None) -> str | None:
     """Why the session of `token` ended ("idle", "logout", "disabled", …), None while it runs or
     when the token is unknown."""

@@ -114,6 +114,24 @@ def test_idle_session_expires_and_activity_keeps_it_alive(users, now):
     assert store.audit_entries(users, actor="ana")[0]["action"] == "session.expired"
 
 
+def test_a_self_refreshing_page_checks_the_session_without_keeping_it_alive(users, now):
+    token, _ = auth.login(users, "ana", PW, POLICY, now=now)
+    # the live page checks every few seconds for half an hour: that is not activity
+    for minutes in (10, 20, 30):
+        assert auth.session_active(users, token, POLICY, now=now + timedelta(minutes=minutes))
+    assert not auth.session_active(users, token, POLICY, now=now + timedelta(minutes=31))
+    assert users.execute("SELECT ended_at FROM sessions").fetchone()[0] is None  # ended by the next real run
+    assert auth.session_user(users, token, POLICY, now=now + timedelta(minutes=31)) is None
+    assert auth.session_end_reason(users, token) == "idle"
+    other, _ = auth.login(users, "boss", PW, POLICY, now=now)
+    assert auth.session_end_reason(users, other) is None  # still running
+    auth.logout(users, other, now=now)
+    assert not auth.session_active(users, other, POLICY, now=now)
+    assert auth.session_end_reason(users, other) == "logout"
+    assert not auth.session_active(users, None, POLICY, now=now)
+    assert not auth.session_active(users, "made-up-token", POLICY, now=now)
+
+
 def test_logout_ends_the_session(users, now):
     token, _ = auth.login(users, "boss", PW, POLICY, now=now)
     auth.logout(users, token, now=now)

@@ -238,6 +238,19 @@ def _new_browser(browser):
     return browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
 
 
+def _monitor_in_two_tabs(browser, base: str, second_url: str):
+    """(context, first tab, second tab): "mon" logs in on the first; the second, opened on
+    `second_url` in the same browser, is logged in by the cookie."""
+    context = _new_browser(browser)
+    first, _ = _login(context, base + "/", "mon")
+    first.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    _wait_for_cookie(first)
+    second = context.new_page()
+    second.goto(second_url)
+    second.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    return context, first, second
+
+
 def test_reloading_or_a_second_tab_keeps_the_login_until_logout(app, browser):
     """A monitor who presses F5 or opens an alert in a new tab is still logged in; after logging
     out, neither the reloaded page nor the other tab is, and the server no longer knows the token."""
@@ -287,13 +300,7 @@ def test_a_stale_tab_does_not_log_out_the_user_who_logged_in_since(app, browser)
     """Tab 2 still shows mon's page after mon logged out in tab 1 and ana logged in there: tab 2
     goes back to the login form (without a false time-out note), and ana's cookie stays."""
     base, _ = app
-    context = _new_browser(browser)
-    first, _ = _login(context, base + "/", "mon")
-    first.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
-    _wait_for_cookie(first)
-    second = context.new_page()
-    second.goto(f"{base}/sources")
-    second.get_by_text("当前用户：mon（舆情监测员）").wait_for(timeout=WAIT_MS)
+    context, first, second = _monitor_in_two_tabs(browser, base, f"{base}/sources")
     first.get_by_role("button", name="退出登录").click()
     first.get_by_label("用户名").fill("ana")
     first.get_by_label("密码").fill(PASSWORD)
@@ -339,4 +346,17 @@ def test_a_reload_after_the_idle_limit_asks_for_the_password_again(app, browser)
     page.get_by_text("登录已超时（超过 30 分钟无操作），请重新登录。").wait_for(timeout=WAIT_MS)
     assert not _logged_in_as(page, "当前用户：")
     _wait_for_cookie(page, present=False)
+    context.close()
+
+
+def test_a_self_refreshing_page_stops_showing_data_once_its_session_ends_elsewhere(app, browser):
+    """The live page refreshes itself: after a logout in another tab of the same browser it goes
+    back to the login form by itself, without anyone clicking in it."""
+    base, _ = app
+    context, watching, other = _monitor_in_two_tabs(browser, base, base + "/")
+    other.get_by_role("button", name="退出登录").click()
+    other.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    # the live page refreshes every 5 s (dashboard_refresh_seconds): nobody touches it
+    watching.get_by_label("密码").wait_for(timeout=WAIT_MS)
+    assert not _logged_in_as(watching, "当前用户：")
     context.close()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.strings import t
 
@@ -66,6 +67,7 @@ else:
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
 def live_panel() -> None:
+    dashboard_auth.rerun_if_session_ended()
     now = data.now_utc()
     if not data.database_exists(path):
         st.info(t("empty.no_data"))

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.strings import t
 
@@ -19,6 +20,7 @@ REJECT_LIMIT = 200
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
 def sources_panel() -> None:
+    dashboard_auth.rerun_if_session_ended()
     with ui.friendly_errors():
         status = data.source_status(path)
         total_rejects = data.count_rejects(path)
