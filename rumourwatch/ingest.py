@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from . import cluster, store
 from .ads import AD_FLAG, is_ad
+from .clarifiers import CLARIFICATION_FLAG, is_clarifier
 from .errors import RecordError
 from .records import iso, parse_time
 from .sources.base import RawItem, RawReaction, RawReject
@@ -122,6 +123,8 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
         flags.append("very_long")
     if is_ad(text):  # selling, not claiming: kept, but out of the rumour list and rumour alerts
         flags.append(AD_FLAG)
+    if is_clarifier(platform, account):  # refuting a claim, not making it: likewise
+        flags.append(CLARIFICATION_FLAG)
     shared = cluster.cluster_text(text)  # as copies share the text: for the hash and the signature
     compared = cluster.compared_text(text) if len(text) > cluster.MAX_CHARS else shared
     external_id = _str(record, "id", 500) or url or _hash(shared)

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 import sqlite_utils
 
 from .ads import AD_FLAG
+from .clarifiers import CLARIFICATION_FLAG
 from .errors import StoreError
 from .migrations import MIGRATIONS
 from .records import CST, UTC, iso
@@ -494,22 +495,25 @@ def latest_items(db, start: str | None = None, end: str | None = None, limit: in
                  [*params, limit])
 
 
-# Advertisements (rumourwatch.ads, flagged at ingest) are kept and searchable, but they are not
-# rumours to list or to alert on: their selling style scores high on the rumour model.
-def _not_an_ad(table: str = "") -> str:
-    """SQL condition (" AND …") leaving out items flagged as ads; `table` is a prefix like "i."."""
-    return f""" AND ({table}quality_flags IS NULL OR {table}quality_flags NOT LIKE '%"{AD_FLAG}"%')"""
+# Advertisements (rumourwatch.ads) and clarification publishers' posts (rumourwatch.clarifiers),
+# flagged at ingest, are kept and searchable, but they are not rumours to list or to alert on: a
+# selling style and a refuted claim's wording both score high on the rumour model.
+def _rumour_candidate(table: str = "") -> str:
+    """SQL condition (" AND …") leaving out items flagged as ads or as a clarification publisher's
+    (rumourwatch.clarifiers); `table` is a prefix like "i."."""
+    return (f""" AND ({table}quality_flags IS NULL OR ({table}quality_flags NOT LIKE '%"{AD_FLAG}"%'"""
+            f""" AND {table}quality_flags NOT LIKE '%"{CLARIFICATION_FLAG}"%'))""")
 
 
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
     """The most likely rumours among items published in the period, one row per cluster,
-    advertisements left out (`_not_an_ad`).
+    advertisements and clarifications left out (`_rumour_candidate`).
 
     Walks the rumour-probability index from the top and keeps each cluster's first (likeliest) item,
     so the cost follows `limit`, not the size of the period.
     """
     where, params = _filters_sql(start, end, **filters)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _not_an_ad()
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _rumour_candidate()
     picked: dict[int, dict] = {}
     fetch, offset = max(limit * 20, 200), 0
     while len(picked) < limit:
@@ -621,10 +625,10 @@ def set_workflow_state(db, key: str, value: str | None) -> None:
 
 def scored_candidates(db, after_score_id: int, min_probability: float, health_only: bool) -> list[dict]:
     """Items (re)scored since score row `after_score_id` whose rumour probability passes the threshold,
-    advertisements (quality flag suspected_ad) left out: they sell, they claim nothing to clarify."""
+    advertisements and clarification publishers' posts left out (rumourwatch.ads, rumourwatch.clarifiers)."""
     health = " AND i.health_related = 1" if health_only else ""
     return _rows(db, f"""SELECT DISTINCT i.id, i.cluster_id FROM scores s JOIN items i ON i.id = s.item_id
-                         WHERE s.id > ? AND i.rumour_probability >= ?{health}{_not_an_ad("i.")}""",
+                         WHERE s.id > ? AND i.rumour_probability >= ?{health}{_rumour_candidate("i.")}""",
                  [after_score_id, min_probability])
 
 

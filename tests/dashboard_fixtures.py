@@ -174,3 +174,17 @@ def append_item(path: Path, external_id: str, text: str, now: datetime) -> int:
     new_id = item_id(db, "微博", external_id)
     db.conn.close()
     return new_id
+
+
+def item_page(path: Path, item: int, monkeypatch, models_dir: Path):
+    """The item view of `item` in the store at `path`, run once as the monitor (AppTest)."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import login_for_test
+
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(models_dir))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app_pages" / "item.py"), default_timeout=30)
+    login_for_test(at, MONITOR)
+    at.query_params["item"] = str(item)
+    return at.run()

@@ -87,10 +87,6 @@ def test_the_hand_check_of_the_rules_still_describes_them():
 
 
 def test_the_item_page_says_why_a_post_was_taken_for_an_ad(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from dashboard.auth import login_for_test
-
     path = tmp_path / "page.db"
     fx.build_store(path)
     db = store.open_db(path)
@@ -99,12 +95,7 @@ def test_the_item_page_says_why_a_post_was_taken_for_an_ad(tmp_path, monkeypatch
                                     "date": fx.NOW.isoformat()})], source="test", now=fx.NOW)
     ad_id = fx.item_id(db, "微博", "ad")
     db.conn.close()
-    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
-    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "none"))
-    at = AppTest.from_file(str(fx.ROOT / "dashboard" / "app_pages" / "item.py"), default_timeout=30)
-    login_for_test(at, fx.MONITOR)
-    at.query_params["item"] = str(ad_id)
-    at.run()
+    at = fx.item_page(path, ad_id, monkeypatch, tmp_path / "none")
     assert not at.exception
     assert any("疑似广告/营销" in w.value for w in at.warning)
     assert any(c.value.startswith("判为疑似广告/营销的依据：优惠券/券后价") for c in at.caption)
