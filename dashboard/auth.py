@@ -9,8 +9,9 @@ Pages call `require_role(...)` (or `require_permission(...)`) at the top:
 With no valid session the login form is shown and the page stops; with a role not allowed the page
 shows why and stops. Admin passes every check. The session token lives in `st.session_state` and in a
 browser session cookie (SameSite=Strict, Secure over HTTPS; the store keeps only its hash), so
-reloading the page or opening another tab of the same browser keeps the login; closing the browser,
-logging out, or `session_idle_minutes` without activity ends it.
+reloading the page or opening another tab of the same browser keeps the login; logging out or
+`session_idle_minutes` without activity ends it (a session cookie usually dies with the browser, but
+a browser that restores its tabs may keep it: the idle limit is what bounds a login).
 
 Tests log in without a password with `login_for_test(at, username)` (AppTest), see its docstring.
 """

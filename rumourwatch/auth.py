@@ -364,6 +364,20 @@ def start_session(db, username: str, now: datetime | None = None, actor: str = "
 TOUCH_EVERY = timedelta(seconds=60)
 
 
+def _session_problem(db, token_hash: str, policy: Policy, now: datetime):
+    """(why the session is not live — "unknown", "ended", "disabled", "idle" — or None, the
+    session row, its user): the rules session_user and session_active share."""
+    session = store.get_session(db, token_hash)
+    if session is None or session["ended_at"]:
+        return ("unknown" if session is None else "ended"), session, None
+    user = store.get_user_by_id(db, session["user_id"])
+    if user is None or user["disabled"]:
+        return "disabled", session, user
+    if now - parse_time(session["last_seen_at"]) > timedelta(minutes=policy.session_idle_minutes):
+        return "idle", session, user
+    return None, session, user
+
+
 def session_user(db, token: str | None, policy: Policy = Policy(), now: datetime | None = None) -> dict | None:
     """The logged-in user for `token`, or None when the token is unknown, ended, idle too long, or the
     user was disabled. An idle session is ended (and audited) here."""
@@ -371,23 +385,19 @@ def session_user(db, token: str | None, policy: Policy = Policy(), now: datetime
         return None
     now = _now(now)
     token_hash = _token_hash(token)
-    session = store.get_session(db, token_hash)
-    if session is None or session["ended_at"]:
-        return None
-    user = store.get_user_by_id(db, session["user_id"])
+    problem, session, user = _session_problem(db, token_hash, policy, now)
     at = iso(now)
-    if user is None or user["disabled"]:
+    if problem == "disabled":
         with store.transaction(db):
             store.end_session(db, token_hash, at, "disabled")
-        return None
-    last_seen = parse_time(session["last_seen_at"])
-    if now - last_seen > timedelta(minutes=policy.session_idle_minutes):
+    elif problem == "idle":
         with store.transaction(db):
             store.end_session(db, token_hash, at, "idle")
             store.record_audit(db, user["username"], "session.expired", "user", user["username"],
                                {"last_seen_at": session["last_seen_at"]}, at=at)
+    if problem:
         return None
-    if now - last_seen >= TOUCH_EVERY:
+    if now - parse_time(session["last_seen_at"]) >= TOUCH_EVERY:
         store.touch_session(db, token_hash, at)
     return public_user(user)
 
@@ -395,14 +405,7 @@ def session_user(db, token: str | None, policy: Policy = Policy(), now: datetime
 def session_active(db, token: str | None, policy: Policy = Policy(), now: datetime | None = None) -> bool:
     """Whether session_user would accept `token` now, without touching the session (a page that
     refreshes itself on a timer is not the user at work) and without ending it."""
-    if not token:
-        return False
-    session = store.get_session(db, _token_hash(token))
-    if session is None or session["ended_at"]:
-        return False
-    user = store.get_user_by_id(db, session["user_id"])
-    return bool(user and not user["disabled"] and _now(now) - parse_time(session["last_seen_at"])
-                <= timedelta(minutes=policy.session_idle_minutes))
+    return bool(token) and _session_problem(db, _token_hash(token), policy, _now(now))[0] is None
 
 
 def session_end_reason(db, token: str | None) -> str | None:

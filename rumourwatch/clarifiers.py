@@ -4,9 +4,10 @@ rumour itself. An item they publish is flagged at ingest (quality flag `clarific
 scored and searchable, and left out of the 最可能的谣言 list and of rumour alerts, like an
 advertisement.
 
-A publisher is recognised by the item's platform or its account, exactly: the twelve publishers of
-the data bundle's debunk articles that publish nothing but clarifications (a general news outlet
-with a fact-check column, such as 澎湃新闻, is not one: most of its posts are news).
+A publisher is recognised by the item's platform or its account, exactly: the eleven of the data
+bundle's twelve debunk-article publishers that publish nothing but clarifications, and two shorter
+names of them (a general news outlet with a fact-check column, such as 澎湃新闻, is not one: most of
+its posts are news).
 """
 
 from __future__ import annotations

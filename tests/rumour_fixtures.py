@@ -64,7 +64,7 @@ PERSONAL_TEXTS = [
     "紧急扩散！{c}那家{f}奶茶店终于开门了，好开心，千万别再错过",
     "内部消息：明天{c}放晴！{f}已经晒上了，速来",
 ]
-# fillers no labelled item and no post of the first half uses
+# fillers that no labelled item and no `make_personal_posts(other=False)` post uses
 OTHER_FOODS = ["火锅", "烤红薯", "糖葫芦", "煎饼", "小龙虾"]
 OTHER_CITIES = ["临江市", "石桥镇", "望海区"]
 

@@ -20,6 +20,7 @@ from rumourwatch.config import BundleLines, data_file
 from rumourwatch.errors import RecordError
 from rumourwatch.evaluation import VERDICT_LABELS  # monitors' and experts' verdicts as labels
 from rumourwatch.records import Doc, doc_from_bundle
+from rumourwatch.sources.replay import DATASET_FILES
 
 RUMOUR_FILES = {
     "checked": "rumour/checked_train.jsonl.gz",
@@ -27,7 +28,7 @@ RUMOUR_FILES = {
 }
 LABELS = {"fake": 1, "real": 0, "rumor": 1, "non-rumor": 0}
 # The unlabelled feed whose ordinary posts the rumour model learns as not rumours (load_background)
-BACKGROUND_FILE = "stream/covid_weibo_2020_sample.jsonl.gz"
+BACKGROUND_FILE = DATASET_FILES["stream"]
 BACKGROUND_POSTS = 5000
 
 
@@ -141,8 +142,9 @@ def load_background(settings, posts: int = BACKGROUND_POSTS, before: str | None 
     kept: list[str] = []
     start = 0
     while len(kept) < posts and start < len(pool):
-        chunk = [text for text in pool[start:start + posts - len(kept) + 100] if text not in exact]
-        start += posts - len(kept) + 100
+        size = posts - len(kept) + 100
+        chunk = [text for text in pool[start:start + size] if text not in exact]
+        start += size
         groups = group_near_duplicates(unlike + chunk)
         known = set(groups[:len(unlike)].tolist())
         kept += [text for text, g in zip(chunk, groups[len(unlike):]) if g not in known]

@@ -33,9 +33,14 @@ from rumourwatch.evaluation import (
     reliability_curve,
 )
 from rumourwatch.nlp.rumour import RumourConfig
-from rumourwatch.sources.replay import DATASET_FILES
 
-from .datasets import describe_verdicts, load_stream_posts, load_verdict_set, split_each
+from .datasets import (
+    BACKGROUND_FILE,
+    describe_verdicts,
+    load_stream_posts,
+    load_verdict_set,
+    split_each,
+)
 from .train_rumour import background_for, fit_items, load_sets, uses_background
 
 DECISION_HOURS = (0.0, 1.0, 6.0, 24.0)
@@ -55,7 +60,7 @@ def fit_baseline(sets):
     return model.fit(texts, y)
 
 
-STREAM_FILE = DATASET_FILES["stream"]
+STREAM_FILE = BACKGROUND_FILE  # the posts the background is drawn from
 # The stream sample's posts from this day on (2020-04-03 and 04-07, 12,809 posts) are where the
 # evaluation measures how much of an ordinary feed the model flags; the evaluated model's background
 # posts come from the days before it, so the figure is out of sample.
