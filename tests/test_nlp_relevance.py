@@ -31,9 +31,92 @@ def test_labels_file_is_valid(labels):
     assert len({l.topic for l in labels if l.health_related}) >= 5
 
 
-def test_every_label_resolves_to_a_bundle_record(labels):
+def test_every_label_resolves_to_a_bundle_record():
+    labels = tr.all_hand_labels()
     texts = tr.resolve_texts(load_settings(), labels)
     assert len(texts) == len(labels) and all(t.strip() for t in texts)
+
+
+@pytest.fixture(scope="module")
+def targeted():
+    return tr.load_hand_labels(tr.TARGETED_LABELS_FILE)
+
+
+@pytest.mark.slow
+def test_rounds_3_and_4_are_the_documented_keyword_draw(targeted):
+    drawn = tr.targeted_sample(load_settings())
+    assert [(l.source, l.item_id) for l in targeted] == [(s, i) for _, s, i, _ in drawn]
+    # nothing of the random rounds is drawn again
+    assert not {(s, i) for _, s, i, _ in drawn} & {(l.source, l.item_id) for l in tr.load_hand_labels()}
+
+
+def test_rounds_3_and_4_give_the_thin_topics_examples(targeted):
+    """The random rounds found 0-9 items for most Healthy China actions (none for three of them);
+    rounds 3 and 4 are there so that each has labelled examples, beside keyword matches that are
+    not about health."""
+    from collections import Counter
+
+    counts = Counter(l.topic for l in targeted)
+    assert all(counts[topic] >= 1 for topic in tr.TARGETED_TOPICS), counts
+    assert sum(counts[topic] for topic in tr.TARGETED_TOPICS) >= 80, counts
+    assert counts[OTHER_TOPIC] >= 30
+
+
+def test_a_label_in_two_files_is_an_error_naming_both(tmp_path):
+    header = ",".join(tr.LABEL_COLUMNS) + "\n"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(header + "stream,abc,yes,控烟,me,\n", encoding="utf-8")
+    second.write_text(header + "stream,abc,no,其他,you,\n", encoding="utf-8")
+    with pytest.raises(RecordError, match=r"b.csv: stream item abc is also labelled in .*a.csv"):
+        tr.hand_label_parts((first, second))
+
+
+def test_adding_rounds_3_and_4_leaves_the_random_rounds_hold_out_as_it_was(labels):
+    (train, hold), (t_train, t_hold) = tr.hand_label_parts()
+    assert (train, hold) == tr.split_hand_labels(labels)
+    assert tr.training_part() == train + t_train and t_hold
+
+
+@pytest.mark.slow
+def test_keyword_drawn_labels_teach_topics_but_not_how_often_items_are_health(labels, targeted):
+    """Rounds 3-4 were drawn by topic keywords, a third of them keyword matches that are not about
+    health: learnt by the health classifier they taught that keywords mean little (a short smoking
+    post was no longer health after eight store labels). So they teach the topic only."""
+    settings = load_settings()
+    docs = [Doc("哮喘患者换季要注意，规范使用吸入剂"), Doc("电子烟比香烟更健康？专家：电子烟同样危害健康"),
+            Doc("#某某新歌#哥哥今天的舞台太帅了")]
+    without = tr.fit(settings, hand=labels).predict_docs(docs)
+    with_them = tr.fit(settings, hand=labels + targeted).predict_docs(docs)
+    # (the shared TF-IDF weights are fitted on every hand-labelled text, so they move a hair)
+    assert [r["health_probability"] for r in with_them] == pytest.approx(
+        [r["health_probability"] for r in without], abs=0.005)
+    # ... while the topic classifier learns from them
+    assert [r["topic_probability"] for r in with_them[:2]] != [r["topic_probability"] for r in without[:2]]
+
+
+def test_double_readings_agree_with_the_labels_learnt(targeted):
+    """Where two annotators agreed, the label is theirs; where they did not, it was adjudicated."""
+    final = {(l.source, l.item_id): l for l in targeted}
+    rows = tr.load_double_readings()
+    assert len(rows) >= 60
+    for r in rows:
+        lab = final[(r["source"], r["item_id"])]
+        readings = {(r["first_health_related"], r["first_topic"]), (r["second_health_related"], r["second_topic"])}
+        if len(readings) == 1:
+            assert (("yes" if lab.health_related else "no"), lab.topic) in readings
+        else:
+            assert lab.labelled_by.startswith("M2"), (r, lab)
+    figures = tr.annotator_agreement()
+    assert figures["items"] == len(rows) and 0 < figures["health_kappa"] <= 1
+    assert figures["topic_agreement"] <= figures["health_agreement"] + 1e-9
+
+
+def test_a_double_reading_by_one_annotator_is_rejected(tmp_path):
+    path = tmp_path / "double.csv"
+    path.write_text(",".join(tr.DOUBLE_READING_COLUMNS) + "\nstream,abc,H1,yes,控烟,H1,yes,控烟\n",
+                    encoding="utf-8")
+    with pytest.raises(RecordError, match=r"double.csv:2: both readings are by H1"):
+        tr.load_double_readings(path)
 
 
 def test_an_invalid_label_row_is_rejected_with_its_line(tmp_path):
@@ -105,9 +188,12 @@ def test_production_model_learns_from_every_hand_label(model):
     """The hold-out part of the hand labels serves evaluation (a model fitted on the training part);
     the model people use learns from all of them."""
     labels = tr.load_hand_labels()
-    train, hold = tr.split_hand_labels(labels)
-    assert hold and model.info["n_train"] == len(labels) == len(train) + len(hold)
-    assert model.info["trained_on"][0] == f"data/labels/health_topic.csv ({len(labels)} of {len(labels)} labels)"
+    _, hold = tr.split_hand_labels(labels)
+    targeted = tr.load_hand_labels(tr.TARGETED_LABELS_FILE)
+    assert hold and model.info["n_train"] == len(labels) + len(targeted) == len(tr.all_hand_labels())
+    assert model.info["trained_on"][:2] == [
+        f"data/labels/health_topic.csv ({len(labels)} of {len(labels)} labels)",
+        f"data/labels/health_topic_targeted.csv ({len(targeted)} of {len(targeted)} labels)"]
     # so it cannot be what the hold-out figures are measured on
     with pytest.raises(ValueError, match="in-sample"):
         tr.evaluate(load_settings(), model=model)

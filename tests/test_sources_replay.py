@@ -298,7 +298,7 @@ def test_items_a_model_was_trained_on_by_hand_label_are_not_replayed(bundle):
 
 
 def test_a_replay_for_a_bundle_with_a_relevance_model_leaves_out_its_hand_labels(bundle):
-    from rumourwatch.sources import HAND_LABELS, trained_on_by_hand
+    from rumourwatch.sources import HAND_LABEL_FILES, trained_on_by_hand
 
     settings = load_settings(data_dir=str(bundle))
 
@@ -311,8 +311,8 @@ def test_a_replay_for_a_bundle_with_a_relevance_model_leaves_out_its_hand_labels
         manifest = {}
 
     labelled = trained_on_by_hand(WithRelevance())
-    rows = HAND_LABELS.read_text(encoding="utf-8").count("\n") - 1
-    assert len(labelled) == rows and ("debunks", "e71cf16f8136d878") in labelled
+    rows = sum(path.read_text(encoding="utf-8").count("\n") - 1 for path in HAND_LABEL_FILES)
+    assert len(HAND_LABEL_FILES) == 2 and len(labelled) == rows and ("debunks", "e71cf16f8136d878") in labelled
     assert source_from_spec("replay", settings, bundle=WithRelevance()).exclude == labelled
     assert source_from_spec("replay", settings, bundle=WithoutRelevance()).exclude == frozenset()
 

@@ -1,11 +1,12 @@
 """Health relevance and Healthy China topic: hand labels, weak supervision, fit and evaluate.
 
 Protocol: `fit(settings) -> HealthRelevanceModel` is the production model: it trains from the bundle
-at `settings.data_dir` plus every hand label in `data/labels/health_topic.csv`. The recipe (weights,
-rules) was chosen on the labels' training part only. `evaluate(settings) -> dict` reports on the
-held-out part of the hand labels with a model fitted on the training part alone (`fit(settings,
-hand=...)`), and cross-fits the production recipe over the held-out part (`crossfit`). See
-`data/labels/README.md` for how the labels were made.
+at `settings.data_dir` plus every hand label in `data/labels/` (LABEL_FILES: the random rounds, and
+rounds 3–4 drawn by topic keywords, which teach the topic classifier only). The recipe (weights,
+rules) was chosen on the random rounds' training part only. `evaluate(settings) -> dict` reports on the held-out part of each file with a
+model fitted on the training parts alone (`fit(settings, hand=training_part())`), and cross-fits the
+production recipe over the random rounds' hold-out (`crossfit`). See `data/labels/README.md` for how
+the labels were made.
 """
 
 from __future__ import annotations
@@ -17,14 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rumourwatch.cluster import group_near_duplicates
-from rumourwatch.config import REPO_ROOT, BundleLines, data_file
+from rumourwatch.config import BundleLines, data_file
 from rumourwatch.errors import DataBundleError, RecordError
 from rumourwatch.evaluation import bootstrap_intervals
-from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC
+from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC, TOPIC_KEYWORDS
 from rumourwatch.nlp.topics import TOPICS as TOPICS_
+from rumourwatch.sources import HAND_LABELS, TARGETED_HAND_LABELS
 from rumourwatch.sources.replay import LABEL_SOURCES, label_id
 
-LABELS_FILE = REPO_ROOT / "data" / "labels" / "health_topic.csv"
+# The random rounds' labels (the hold-out figures comparable since round 1 come from these), and
+# rounds 3–4's, drawn by topic keywords (TARGETED_TOPICS): each file is split on its own.
+LABELS_FILE = HAND_LABELS
+TARGETED_LABELS_FILE = TARGETED_HAND_LABELS
+LABEL_FILES = (LABELS_FILE, TARGETED_LABELS_FILE)
+# Part of rounds 3–4 was labelled by two annotators independently: both readings, for the agreement
+# figure (the label the models learn, adjudicated where they differ, is in TARGETED_LABELS_FILE).
+DOUBLE_READINGS_FILE = TARGETED_LABELS_FILE.with_name("health_topic_double_readings.csv")
+DOUBLE_READING_COLUMNS = ("source", "item_id", "first_by", "first_health_related", "first_topic",
+                          "second_by", "second_health_related", "second_topic")
 LABEL_COLUMNS = ("source", "item_id", "health_related", "topic", "labelled_by", "note")
 
 # Where each labelled source lives in the bundle, and which field holds the text a model sees.
@@ -43,6 +54,18 @@ SAMPLE_ROUNDS = (
     {"debunk": 150, "ced": 50},
 )
 SAMPLE_SEED = 20200203
+# Rounds 3 and 4 (data/labels/health_topic_targeted.csv): the random rounds found 0–9 items for most
+# Healthy China actions, too few to learn or check them. For each of these thin topics, items not
+# drawn before whose text holds one of the topic's keywords (topics.TOPIC_KEYWORDS); many such
+# items are not about health at all ("学生" in school news, "运动" in a movement), which is what the
+# model must also learn.
+TARGETED_TOPICS = ("控烟", "职业健康保护", "慢性呼吸系统疾病防治", "糖尿病防治", "妇幼健康促进",
+                   "中小学健康促进", "全民健身", "心理健康促进", "老年健康促进", "癌症防治",
+                   "心脑血管疾病防治", "健康环境促进")
+# (sources, items per topic, keyword in the first line only). Round 3 found mostly epidemic posts
+# (the stream is most of the bundle), so round 4 draws from the debunk articles, where a keyword in
+# the title names the subject, and from CED's general Weibo posts.
+TARGETED_ROUNDS = ((tuple(SOURCE_FILES), 25, False), (("debunk", "ced"), 20, True))
 HOLDOUT_FRACTION = 0.3
 HOLDOUT_SEED = 7
 
@@ -95,6 +118,30 @@ def labelling_sample(settings, rounds=SAMPLE_ROUNDS, seed: int = SAMPLE_SEED):
             for iid, text in rng.sample(pool, n):
                 taken.add((source, iid))
                 out.append((source, iid, text))
+    return out
+
+
+def targeted_sample(settings, rounds=TARGETED_ROUNDS, topics=TARGETED_TOPICS,
+                    seed: int = SAMPLE_SEED) -> list[tuple[str, str, str, str]]:
+    """[(topic drawn for, source, item_id, text)]: rounds 3 and 4 of the labelling sample (seeded).
+
+    Items of the random rounds are left out, and an item is drawn once only (for the first topic
+    that draws it). The topic it was drawn for is not its label: the annotators decide health and
+    topic from the text as in the random rounds."""
+    taken = {(source, iid) for source, iid, _ in labelling_sample(settings, seed=seed)}
+    indexes = {source: source_index(settings, source) for source in SOURCE_FILES}
+    out = []
+    for r, (sources, per_topic, first_line) in enumerate(rounds, 3):
+        pool = sorted((source, iid, text) for source in sources for iid, text in indexes[source].items())
+        for topic in topics:
+            words = TOPIC_KEYWORDS[topic]
+            matching = [(s, i, t) for s, i, t in pool if (s, i) not in taken
+                        and any(w in (t.split("\n", 1)[0] if first_line else t) for w in words)]
+            suffix = "" if r == 3 else f":{r}"
+            for source, iid, text in random.Random(f"{seed}:targeted:{topic}{suffix}").sample(
+                    matching, min(per_topic, len(matching))):
+                taken.add((source, iid))
+                out.append((topic, source, iid, text))
     return out
 
 
@@ -179,6 +226,71 @@ def split_hand_labels(labels: list[HandLabel], fraction: float = HOLDOUT_FRACTIO
         hold.extend(items[:n_hold])
         train.extend(items[n_hold:])
     return train, hold
+
+
+def hand_label_parts(files=LABEL_FILES) -> list[tuple[list[HandLabel], list[HandLabel]]]:
+    """(training part, hold-out) of each hand-label file, each split on its own, so that adding a
+    file leaves the hold-out of the others as it was. A label may appear in one file only."""
+    parts, seen = [], {}
+    for path in files:
+        labels = load_hand_labels(path)
+        for lab in labels:
+            other = seen.setdefault((lab.source, lab.item_id), path)
+            if other != path:
+                raise RecordError(f"{path}: {lab.source} item {lab.item_id} is also labelled in {other}")
+        parts.append(split_hand_labels(labels))
+    return parts
+
+
+def all_hand_labels(files=LABEL_FILES) -> list[HandLabel]:
+    """Every hand label of every file (the production model learns from all of them)."""
+    return [lab for train, hold in hand_label_parts(files) for lab in train + hold]
+
+
+def training_part(files=LABEL_FILES) -> list[HandLabel]:
+    """The training parts of every file: what the models behind the hold-out figures learn from."""
+    return [lab for train, _ in hand_label_parts(files) for lab in train]
+
+
+def load_double_readings(path=DOUBLE_READINGS_FILE) -> list[dict]:
+    """Rows of the double-readings file (two annotators' independent labels of the same item),
+    checked like the labels file; a bad row is an error naming its line."""
+    path = Path(path)
+    if not path.exists():
+        raise DataBundleError(f"double-readings file {path} is missing")
+    rows = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != DOUBLE_READING_COLUMNS:
+            raise RecordError(f"{path}: columns must be {','.join(DOUBLE_READING_COLUMNS)}, "
+                              f"got {','.join(reader.fieldnames or [])}")
+        for lineno, r in enumerate(reader, 2):
+            for who in ("first", "second"):
+                related, topic = r[f"{who}_health_related"], r[f"{who}_topic"]
+                if related not in ("yes", "no") or topic not in ALL_TOPICS or (
+                        (related == "yes") == (topic == OTHER_TOPIC)):
+                    raise RecordError(f"{path}:{lineno}: {who} reading {related}/{topic} is not a "
+                                      f"valid label (yes with a Healthy China action, or no with {OTHER_TOPIC})")
+            if r["first_by"] == r["second_by"]:
+                raise RecordError(f"{path}:{lineno}: both readings are by {r['first_by']}")
+            rows.append(r)
+    return rows
+
+
+def annotator_agreement(path=DOUBLE_READINGS_FILE) -> dict:
+    """Agreement of two annotators who labelled the same items independently: health (share of
+    items and Cohen's kappa) and topic (share of items with the same topic, 其他 included)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    rows = load_double_readings(path)
+    first_h = [r["first_health_related"] for r in rows]
+    second_h = [r["second_health_related"] for r in rows]
+    return {
+        "items": len(rows),
+        "health_agreement": round(sum(a == b for a, b in zip(first_h, second_h)) / len(rows), 4),
+        "health_kappa": round(float(cohen_kappa_score(first_h, second_h)), 4),
+        "topic_agreement": round(sum(r["first_topic"] == r["second_topic"] for r in rows) / len(rows), 4),
+    }
 
 
 # --- weak supervision ----------------------------------------------------------------------
@@ -284,19 +396,25 @@ def _lr(class_weight="balanced"):
     return LogisticRegression(C=C, max_iter=3000, class_weight=class_weight)
 
 
-def _fit_heads(X_hand, y_hand, t_hand, X_weak, y_weak, t_weak, weak_weight):
-    """(health classifier, topic classifier) on hand rows plus weak rows at `weak_weight`."""
+def _fit_heads(X_hand, y_hand, t_hand, X_weak, y_weak, t_weak, weak_weight, health_rows=None):
+    """(health classifier, topic classifier) on hand rows plus weak rows at `weak_weight`. The
+    health classifier learns from the hand rows where `health_rows` is true (default all), the
+    topic classifier from every health row."""
     import numpy as np
     from scipy import sparse
 
+    n_hand = len(y_hand)
     if weak_weight > 0 and X_weak is not None and X_weak.shape[0]:
         X = sparse.vstack([X_hand, X_weak], format="csr")
         y = np.concatenate([y_hand, y_weak])
-        w = np.concatenate([np.ones(len(y_hand)), np.full(len(y_weak), weak_weight)])
+        w = np.concatenate([np.ones(n_hand), np.full(len(y_weak), weak_weight)])
         t = list(t_hand) + list(t_weak)
     else:
-        X, y, w, t = X_hand, np.asarray(y_hand), np.ones(len(y_hand)), list(t_hand)
-    health = _lr().fit(X, y, sample_weight=w)
+        X, y, w, t = X_hand, np.asarray(y_hand), np.ones(n_hand), list(t_hand)
+    use = np.ones(len(y), dtype=bool)
+    if health_rows is not None:
+        use[:n_hand] = health_rows
+    health = _lr().fit(X[use], y[use], sample_weight=w[use])
     rows = [i for i, topic in enumerate(t) if y[i] == 1 and topic]
     topic = _lr(class_weight=None).fit(X[rows], [t[i] for i in rows], sample_weight=w[rows])
     return health, topic
@@ -329,7 +447,8 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
 
     from rumourwatch.nlp.relevance import RelevanceFeatures
 
-    labels = load_hand_labels()
+    labels = all_hand_labels()
+    keyword_drawn = {(l.source, l.item_id) for l in load_hand_labels(TARGETED_LABELS_FILE)}
     train = list(labels if hand is None else hand)
     exclude = {(l.source, l.item_id) for l in labels}
     hand_texts = resolve_texts(settings, train)
@@ -342,8 +461,10 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
     features.fit(hand_texts + weak_texts)
     return {
         "train": train, "hand_texts": hand_texts, "features": features, "weak": weak,
-        "n_hand": len(labels) if hand is None else len(hand), "n_hand_all": len(labels),
+        "n_hand": len(labels) if hand is None else len(hand),
         "X_hand": features.transform(hand_texts),
+        # rounds 3-4 were drawn by topic keywords: not a sample of how often items are about health
+        "health_rows": np.array([(l.source, l.item_id) not in keyword_drawn for l in train], dtype=bool),
         "y_hand": np.array([int(l.health_related) for l in train]),
         "t_hand": [l.topic if l.health_related else None for l in train],
         "X_weak": features.transform(weak_texts),
@@ -362,7 +483,7 @@ def select_hyperparameters(settings) -> dict:
 
     from rumourwatch.nlp.relevance import HealthRelevanceModel
 
-    d = _prepare(settings, hand=split_hand_labels(load_hand_labels())[0])
+    d = _prepare(settings, hand=training_part())
     X_hand, y_hand, t_hand = d["X_hand"], d["y_hand"], d["t_hand"]
     strata = [f"{l.source}:{int(l.health_related)}" for l in d["train"]]
     folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=HOLDOUT_SEED)
@@ -372,7 +493,7 @@ def select_hyperparameters(settings) -> dict:
         f1s, accs = [], {rw: [] for rw in TOPIC_RULE_WEIGHTS}
         for tr_i, va_i in folds:
             h, t = _fit_heads(X_hand[tr_i], y_hand[tr_i], [t_hand[i] for i in tr_i],
-                              d["X_weak"], d["y_weak"], d["t_weak"], ww)
+                              d["X_weak"], d["y_weak"], d["t_weak"], ww, d["health_rows"][tr_i])
             f1s.append(f1_score(y_hand[va_i], h.predict(X_hand[va_i])))
             yes = [i for i in va_i if y_hand[i] == 1]
             for rw in TOPIC_RULE_WEIGHTS:
@@ -389,24 +510,36 @@ def select_hyperparameters(settings) -> dict:
 def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
     """The health relevance + topic model: hand labels (`hand`, default every one of them; plus the
     labels made in the store `labels_db`) plus weak supervision at WEAK_WEIGHT, topic blended with
-    keyword rules at TOPIC_RULE_WEIGHT."""
+    keyword rules at TOPIC_RULE_WEIGHT. The keyword-drawn labels (TARGETED_LABELS_FILE) teach the
+    topic classifier only: drawn by keyword, they say nothing of how often an item is about health
+    (learnt by the health classifier, they taught it that health keywords mean little)."""
     from rumourwatch.nlp.relevance import HealthRelevanceModel
 
     d = _prepare(settings, labels_db, hand)
     health, topic = _fit_heads(d["X_hand"], d["y_hand"], d["t_hand"], d["X_weak"], d["y_weak"],
-                               d["t_weak"], WEAK_WEIGHT)
+                               d["t_weak"], WEAK_WEIGHT, d["health_rows"])
     info = {
         "n_train": len(d["train"]), "n_weak": len(d["weak"]),
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
         "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
         "n_store_labels": sum(1 for lab in d["train"] if lab.source == "store"),
         "n_hand_labels": d["n_hand"],
-        "trained_on": [f"data/labels/health_topic.csv ({d['n_hand']} of {d['n_hand_all']} labels)"]
+        "trained_on": _label_files_used(d["train"])
         + ([f"labels in {labels_db}"] if labels_db is not None else [])
         + sorted(SOURCE_FILES.values()) + [MEDICAL_LEXICON],
         "topic_classes": [str(c) for c in topic.classes_],
     }
     return HealthRelevanceModel(d["features"], health, topic, TOPIC_RULE_WEIGHT, info)
+
+
+def _label_files_used(train: list[HandLabel]) -> list[str]:
+    """'data/labels/<file> (n of N labels)' for each hand-label file."""
+    used = {(lab.source, lab.item_id) for lab in train}
+    out = []
+    for path in LABEL_FILES:
+        keys = [(lab.source, lab.item_id) for lab in load_hand_labels(path)]
+        out.append(f"data/labels/{path.name} ({sum(k in used for k in keys)} of {len(keys)} labels)")
+    return out
 
 
 # --- evaluate ------------------------------------------------------------------------------
@@ -500,8 +633,8 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
     the baseline (holdout) and over the training-part model (cross-fit)."""
     import time
 
-    labels = load_hand_labels()
-    train, hold = split_hand_labels(labels)
+    (train, hold), (targeted_train, targeted_hold) = hand_label_parts()
+    train = train + targeted_train
     if model is not None and model.info.get("n_hand_labels", 0) > len(train):
         raise ValueError(f"this model learnt from {model.info['n_hand_labels']} hand labels, more than "
                          f"the {len(train)} of the training part, so the hold-out would be scored "
@@ -534,9 +667,34 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
             "baseline": _scores([gold_h[i] for i in idx], [gold_t[i] for i in idx],
                                 [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
         }
+    out["targeted_holdout"] = _targeted_figures(settings, model, targeted_hold, base)
+    out["annotator_agreement"] = annotator_agreement()
     if with_crossfit:
         out["production_recipe_crossfit"] = crossfit(settings, train, hold, against=(pred_h, pred_t), texts=texts)
     return out
+
+
+def _targeted_figures(settings, model, hold: list[HandLabel], base) -> dict:
+    """Round 3's hold-out (items drawn by topic keywords, so not a sample of a feed): the overall
+    figures, model and baseline, and per topic of the gold labels how many items the model gave
+    that topic (recall) and how many of the items it gave a topic were right (precision)."""
+    texts = resolve_texts(settings, hold)
+    gold_h = [int(l.health_related) for l in hold]
+    gold_t = [l.topic for l in hold]
+    pred_h, pred_t = _predict(model, texts)
+    bp = base(texts)
+    per_topic = {}
+    for topic in sorted(set(gold_t) | set(pred_t)):
+        gold_n = sum(g == topic for g in gold_t)
+        pred_n = sum(p == topic for p in pred_t)
+        hit = sum(g == p == topic for g, p in zip(gold_t, pred_t))
+        base_hit = sum(g == b[1] == topic for g, b in zip(gold_t, bp))
+        per_topic[topic] = {"gold": gold_n, "predicted": pred_n, "right": hit, "baseline_right": base_hit}
+    return {"model": _scores(gold_h, gold_t, pred_h, pred_t),
+            "baseline": _scores(gold_h, gold_t, [b[0] for b in bp], [b[1] for b in bp]),
+            "per_topic": per_topic,
+            "interval": _intervals(gold_h, gold_t, pred_h, pred_t, [b[0] for b in bp],
+                                   [b[1] for b in bp], group_near_duplicates(texts))}
 
 
 if __name__ == "__main__":

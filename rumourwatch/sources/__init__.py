@@ -66,16 +66,20 @@ def holdout_from_bundle(bundle) -> dict | None:
     return None
 
 
+# Every hand-label file the relevance model learns from (the random rounds, then the round drawn
+# by topic keywords): training.train_relevance.LABEL_FILES names the same files.
 HAND_LABELS = REPO_ROOT / "data" / "labels" / "health_topic.csv"
+TARGETED_HAND_LABELS = REPO_ROOT / "data" / "labels" / "health_topic_targeted.csv"
+HAND_LABEL_FILES = (HAND_LABELS, TARGETED_HAND_LABELS)
 
 
 def trained_on_by_hand(bundle) -> frozenset:
     """The hand-labelled items a bundle's relevance model was trained on (none without one), so a
     replay for that bundle leaves them out."""
     components = getattr(bundle, "components", None) or {}
-    if not components.get("relevance") or not HAND_LABELS.is_file():
+    if not components.get("relevance"):
         return frozenset()
-    return hand_labelled(HAND_LABELS)
+    return frozenset().union(*(hand_labelled(path) for path in HAND_LABEL_FILES if path.is_file()))
 
 
 def source_from_spec(spec: str, settings, *, bundle=None, platform: str | None = None,
