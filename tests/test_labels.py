@@ -167,9 +167,9 @@ def test_monitors_cannot_label(labelled_store, monkeypatch):
 
 
 def test_a_retrained_relevance_model_learns_the_labels_made_in_the_store(tmp_path):
-    """Smoking is the model card's known gap (no labelled 控烟 items): label eight smoking posts in
-    the store, retrain the relevance model with that store, and a new smoking post is health and
-    控烟."""
+    """Short smoking posts are the model card's known gap (read as not health): label eight smoking
+    posts in the store, retrain the relevance model with that store, and a new smoking post is
+    health and 控烟."""
     from rumourwatch.config import load_settings
     from rumourwatch.records import Doc
     from tests.conftest import DATA_DIR
@@ -194,7 +194,8 @@ def test_a_retrained_relevance_model_learns_the_labels_made_in_the_store(tmp_pat
     model = fit(settings, labels_db=path)
     after = model.predict_docs([probe])[0]
     assert model.info["n_store_labels"] == 8
-    assert after["topic"] == "控烟" and before["topic"] != "控烟"
+    assert before["health_related"] is False and before["topic"] == "其他"
+    assert after["health_related"] is True and after["topic"] == "控烟"
     assert after["health_probability"] > before["health_probability"]
 
 

@@ -11,6 +11,8 @@ from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC, TOPICS, split_hashta
 from rumourwatch.records import Doc
 from training import train_relevance as tr
 
+RANDOM_HOLD_OUT_DIGEST = "3d68250b043a"
+
 
 @pytest.fixture(scope="module")
 def labels():
@@ -106,17 +108,94 @@ def test_double_readings_agree_with_the_labels_learnt(targeted):
             assert (("yes" if lab.health_related else "no"), lab.topic) in readings
         else:
             assert lab.labelled_by.startswith("M2"), (r, lab)
-    figures = tr.annotator_agreement()
-    assert figures["items"] == len(rows) and 0 < figures["health_kappa"] <= 1
-    assert figures["topic_agreement"] <= figures["health_agreement"] + 1e-9
+    assert tr.annotator_agreement()["items"] == len(rows)
 
 
-def test_a_double_reading_by_one_annotator_is_rejected(tmp_path):
-    path = tmp_path / "double.csv"
-    path.write_text(",".join(tr.DOUBLE_READING_COLUMNS) + "\nstream,abc,H1,yes,控烟,H1,yes,控烟\n",
-                    encoding="utf-8")
-    with pytest.raises(RecordError, match=r"double.csv:2: both readings are by H1"):
-        tr.load_double_readings(path)
+def _double_readings(tmp_path, rows: list[str]):
+    labels = tmp_path / "labels.csv"
+    labels.write_text(",".join(tr.LABEL_COLUMNS) + "\n" + "".join(
+        f"stream,{i},no,其他,me,\n" for i in "abcd"), encoding="utf-8")
+    double = tmp_path / "double.csv"
+    double.write_text(",".join(tr.DOUBLE_READING_COLUMNS) + "\n" + "".join(r + "\n" for r in rows),
+                      encoding="utf-8")
+    return double, labels
+
+
+def test_agreement_figures_are_those_of_the_readings(tmp_path):
+    double, labels = _double_readings(tmp_path, [
+        "stream,a,H1,yes,控烟,H2,yes,控烟", "stream,b,H1,yes,控烟,H2,no,其他",
+        "stream,c,H1,no,其他,H2,no,其他", "stream,d,H1,yes,癌症防治,H2,yes,控烟"])
+    # health: 3 of 4 agree; kappa = (0.75 - 0.5) / (1 - 0.5); topic: 2 of 4
+    assert tr.annotator_agreement(double, labels) == {
+        "items": 4, "health_agreement": 0.75, "health_kappa": 0.5, "topic_agreement": 0.5}
+
+
+@pytest.mark.parametrize("rows,problem", [
+    (["stream,a,H1,yes,控烟,H1,yes,控烟"], "double.csv:2: both readings are by H1"),
+    (["stream,a,,yes,控烟,H2,yes,控烟"], "double.csv:2: first_by .* is empty"),
+    (["stream,a,H1,yes,控烟,H2,yes,控烟", "stream,a,H1,yes,控烟,H3,yes,控烟"], "double.csv:3: .* read twice"),
+    (["stream,zz,H1,yes,控烟,H2,yes,控烟"], "double.csv:2: stream item 'zz' is not labelled in"),
+    (["stream,a,H1,yes,其他,H2,yes,控烟"], "double.csv:2: first reading yes/其他 is not a valid label"),
+    ([], "no double readings"),
+])
+def test_a_bad_double_reading_is_an_error_naming_its_line(tmp_path, rows, problem):
+    double, labels = _double_readings(tmp_path, rows)
+    with pytest.raises(RecordError, match=problem):
+        tr.annotator_agreement(double, labels)
+
+
+def test_the_random_hold_out_is_the_one_every_earlier_figure_was_measured_on(labels):
+    """Its 261 items (seed 7, 30% per source x label) are what the card has compared since
+    2026-11; a change of seed, fraction or stratification would make the figures incomparable."""
+    import hashlib
+
+    _, hold = tr.split_hand_labels(labels)
+    digest = hashlib.sha1("\n".join(sorted(f"{l.source}:{l.item_id}" for l in hold)).encode()).hexdigest()
+    assert (len(hold), digest[:12]) == (261, RANDOM_HOLD_OUT_DIGEST)
+
+
+@pytest.mark.parametrize("info,refused", [
+    ({"hand_labels_by_file": {"health_topic.csv": 609, "health_topic_targeted.csv": 351}}, False),
+    # all random-round labels: 261 of the hold-out in-sample, though fewer than the 960 of both parts
+    ({"hand_labels_by_file": {"health_topic.csv": 870, "health_topic_targeted.csv": 0}}, True),
+    ({"hand_labels_by_file": {"health_topic.csv": 609, "health_topic_targeted.csv": 501}}, True),
+    ({"n_hand_labels": 870}, True),  # a model from before the per-file count
+    ({"n_hand_labels": 609}, False),
+])
+def test_evaluation_refuses_a_model_that_learnt_hold_out_labels_of_either_file(info, refused):
+    class Model:
+        pass
+
+    model = Model()
+    model.info = info
+    sizes = {"health_topic.csv": 609, "health_topic_targeted.csv": 351}
+    if refused:
+        with pytest.raises(ValueError, match="in-sample"):
+            tr._refuse_in_sample(model, sizes)
+    else:
+        tr._refuse_in_sample(model, sizes)
+
+
+def test_keyword_drawn_hold_out_figures_leave_out_near_copies_of_training_items(monkeypatch):
+    """Per-topic counts are the model's calls against the gold labels, and a hold-out item that is
+    a copy of a training text is not counted (it would be scored in-sample)."""
+    copy = "交通新规：开车时吸烟记二分，驾驶时拨打手机记三分，此外副驾驶不系安全带也要记分罚款"
+    texts = {"h1": "吸烟有害健康，戒烟越早越好，二手烟对家人孩子伤害更大，请远离香烟",
+             "h2": "孩子近视越来越早了，每天户外活动两小时，读写姿势一定要正确才好", "h3": copy}
+    hold = [tr.HandLabel("stream", "h1", True, "控烟", "t", ""),
+            tr.HandLabel("stream", "h2", True, "中小学健康促进", "t", ""),
+            tr.HandLabel("stream", "h3", False, OTHER_TOPIC, "t", "")]
+    monkeypatch.setattr(tr, "resolve_texts", lambda settings, part: [texts[l.item_id] for l in part])
+
+    class Model:
+        def predict_texts(self, batch):
+            assert copy not in batch
+            return [{"health_related": True, "topic": "控烟"} for _ in batch]
+
+    out = tr._targeted_figures(None, Model(), hold, lambda batch: [(0, OTHER_TOPIC)] * len(batch), [copy])
+    assert out["near_copies_of_training_left_out"] == 1 and out["model"]["n"] == 2
+    assert out["per_topic"]["控烟"] == {"gold": 1, "predicted": 2, "right": 1, "baseline_right": 0}
+    assert out["per_topic"]["中小学健康促进"] == {"gold": 1, "predicted": 0, "right": 0, "baseline_right": 0}
 
 
 def test_an_invalid_label_row_is_rejected_with_its_line(tmp_path):

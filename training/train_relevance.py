@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,43 +253,56 @@ def training_part(files=LABEL_FILES) -> list[HandLabel]:
     return [lab for train, _ in hand_label_parts(files) for lab in train]
 
 
-def load_double_readings(path=DOUBLE_READINGS_FILE) -> list[dict]:
-    """Rows of the double-readings file (two annotators' independent labels of the same item),
-    checked like the labels file; a bad row is an error naming its line."""
+def load_double_readings(path=DOUBLE_READINGS_FILE, labels_file=TARGETED_LABELS_FILE) -> list[dict]:
+    """Rows of the double-readings file (two annotators' independent labels of one item of
+    `labels_file`); a bad row is an error naming its line and what is wrong with it."""
     path = Path(path)
     if not path.exists():
         raise DataBundleError(f"double-readings file {path} is missing")
-    rows = []
+    labelled = {(lab.source, lab.item_id) for lab in load_hand_labels(labels_file)}
+    rows, seen = [], set()
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != DOUBLE_READING_COLUMNS:
             raise RecordError(f"{path}: columns must be {','.join(DOUBLE_READING_COLUMNS)}, "
                               f"got {','.join(reader.fieldnames or [])}")
         for lineno, r in enumerate(reader, 2):
+            where = f"{path}:{lineno}"
+            key = (r["source"], r["item_id"])
+            if key not in labelled:
+                raise RecordError(f"{where}: {r['source']} item {r['item_id']!r} is not labelled in {labels_file}")
+            if key in seen:
+                raise RecordError(f"{where}: {r['source']} item {r['item_id']} is read twice already")
+            seen.add(key)
             for who in ("first", "second"):
                 related, topic = r[f"{who}_health_related"], r[f"{who}_topic"]
+                if not (r[f"{who}_by"] or "").strip():
+                    raise RecordError(f"{where}: {who}_by (the annotator) is empty")
                 if related not in ("yes", "no") or topic not in ALL_TOPICS or (
                         (related == "yes") == (topic == OTHER_TOPIC)):
-                    raise RecordError(f"{path}:{lineno}: {who} reading {related}/{topic} is not a "
+                    raise RecordError(f"{where}: {who} reading {related}/{topic} is not a "
                                       f"valid label (yes with a Healthy China action, or no with {OTHER_TOPIC})")
             if r["first_by"] == r["second_by"]:
-                raise RecordError(f"{path}:{lineno}: both readings are by {r['first_by']}")
+                raise RecordError(f"{where}: both readings are by {r['first_by']}")
             rows.append(r)
+    if not rows:
+        raise RecordError(f"{path}: no double readings in it")
     return rows
 
 
-def annotator_agreement(path=DOUBLE_READINGS_FILE) -> dict:
+def annotator_agreement(path=DOUBLE_READINGS_FILE, labels_file=TARGETED_LABELS_FILE) -> dict:
     """Agreement of two annotators who labelled the same items independently: health (share of
     items and Cohen's kappa) and topic (share of items with the same topic, 其他 included)."""
     from sklearn.metrics import cohen_kappa_score
 
-    rows = load_double_readings(path)
+    rows = load_double_readings(path, labels_file)
     first_h = [r["first_health_related"] for r in rows]
     second_h = [r["second_health_related"] for r in rows]
+    kappa = float(cohen_kappa_score(first_h, second_h))  # undefined (nan) when all say the same
     return {
         "items": len(rows),
         "health_agreement": round(sum(a == b for a, b in zip(first_h, second_h)) / len(rows), 4),
-        "health_kappa": round(float(cohen_kappa_score(first_h, second_h)), 4),
+        "health_kappa": None if math.isnan(kappa) else round(kappa, 4),
         "topic_agreement": round(sum(r["first_topic"] == r["second_topic"] for r in rows) / len(rows), 4),
     }
 
@@ -518,13 +532,15 @@ def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
     d = _prepare(settings, labels_db, hand)
     health, topic = _fit_heads(d["X_hand"], d["y_hand"], d["t_hand"], d["X_weak"], d["y_weak"],
                                d["t_weak"], WEAK_WEIGHT, d["health_rows"])
+    per_file = _label_files_used(d["train"])
     info = {
         "n_train": len(d["train"]), "n_weak": len(d["weak"]),
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
         "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
         "n_store_labels": sum(1 for lab in d["train"] if lab.source == "store"),
         "n_hand_labels": d["n_hand"],
-        "trained_on": _label_files_used(d["train"])
+        "hand_labels_by_file": {name: n for name, (n, _) in per_file.items()},
+        "trained_on": [f"data/labels/{name} ({n} of {total} labels)" for name, (n, total) in per_file.items()]
         + ([f"labels in {labels_db}"] if labels_db is not None else [])
         + sorted(SOURCE_FILES.values()) + [MEDICAL_LEXICON],
         "topic_classes": [str(c) for c in topic.classes_],
@@ -532,13 +548,13 @@ def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
     return HealthRelevanceModel(d["features"], health, topic, TOPIC_RULE_WEIGHT, info)
 
 
-def _label_files_used(train: list[HandLabel]) -> list[str]:
-    """'data/labels/<file> (n of N labels)' for each hand-label file."""
+def _label_files_used(train: list[HandLabel]) -> dict[str, tuple[int, int]]:
+    """{file name: (labels of it among `train`, labels in it)} for each hand-label file."""
     used = {(lab.source, lab.item_id) for lab in train}
-    out = []
+    out = {}
     for path in LABEL_FILES:
         keys = [(lab.source, lab.item_id) for lab in load_hand_labels(path)]
-        out.append(f"data/labels/{path.name} ({sum(k in used for k in keys)} of {len(keys)} labels)")
+        out[path.name] = (sum(k in used for k in keys), len(keys))
     return out
 
 
@@ -578,8 +594,8 @@ def _scores(gold_h, gold_t, pred_h, pred_t) -> dict:
         "n": len(gold_h),
         "health_accuracy": round(accuracy_score(gold_h, pred_h), 4),
         "health_f1": round(f1_score(gold_h, pred_h), 4),
-        "health_precision": round(precision_score(gold_h, pred_h), 4),
-        "health_recall": round(recall_score(gold_h, pred_h), 4),
+        "health_precision": round(precision_score(gold_h, pred_h, zero_division=0), 4),
+        "health_recall": round(recall_score(gold_h, pred_h, zero_division=0), 4),
         "topic_accuracy_all": round(accuracy_score(gold_t, pred_t), 4),
         "topic_accuracy_on_health_items": round(
             accuracy_score([gold_t[i] for i in yes], [pred_t[i] for i in yes]), 4) if yes else None,
@@ -602,7 +618,8 @@ def crossfit(settings, train: list[HandLabel], hold: list[HandLabel], against=No
              texts: list[str] | None = None) -> dict:
     """The production recipe (every hand label) on labels it never saw: the hold-out is split in
     two halves (stratified by source × health_related); a model fitted on the training part and
-    one half labels the other half. Compare with `evaluate`'s "holdout" (the training part alone,
+    one half labels the other half (evaluate passes both files' training parts, so the keyword-drawn
+    hold-out stays out of it too). Compare with `evaluate`'s "holdout" (the training part alone,
     the same items): `against` = (health, topic) labels another model gave `hold`, in its order,
     adds the intervals of the gains over it. `texts` are the hold-out's texts when the caller has
     them (resolving them reads every bundle source)."""
@@ -634,11 +651,9 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
     import time
 
     (train, hold), (targeted_train, targeted_hold) = hand_label_parts()
+    if model is not None:
+        _refuse_in_sample(model, {LABELS_FILE.name: len(train), TARGETED_LABELS_FILE.name: len(targeted_train)})
     train = train + targeted_train
-    if model is not None and model.info.get("n_hand_labels", 0) > len(train):
-        raise ValueError(f"this model learnt from {model.info['n_hand_labels']} hand labels, more than "
-                         f"the {len(train)} of the training part, so the hold-out would be scored "
-                         f"in-sample: evaluate a model from fit(settings, hand=<training part>)")
     model = model or fit(settings, hand=train)
     texts = resolve_texts(settings, hold)
     gold_h = [int(l.health_related) for l in hold]
@@ -646,8 +661,8 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
     start = time.perf_counter()
     pred_h, pred_t = _predict(model, texts)
     elapsed = time.perf_counter() - start
-    k, base = lexicon_baseline(settings, resolve_texts(settings, train),
-                               [int(l.health_related) for l in train])
+    train_texts = resolve_texts(settings, train)
+    k, base = lexicon_baseline(settings, train_texts, [int(l.health_related) for l in train])
     bp = base(texts)
     base_h, base_t = [b[0] for b in bp], [b[1] for b in bp]
     out = {
@@ -667,18 +682,37 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
             "baseline": _scores([gold_h[i] for i in idx], [gold_t[i] for i in idx],
                                 [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
         }
-    out["targeted_holdout"] = _targeted_figures(settings, model, targeted_hold, base)
+    out["targeted_holdout"] = _targeted_figures(settings, model, targeted_hold, base, train_texts)
     out["annotator_agreement"] = annotator_agreement()
     if with_crossfit:
         out["production_recipe_crossfit"] = crossfit(settings, train, hold, against=(pred_h, pred_t), texts=texts)
     return out
 
 
-def _targeted_figures(settings, model, hold: list[HandLabel], base) -> dict:
-    """Round 3's hold-out (items drawn by topic keywords, so not a sample of a feed): the overall
+def _refuse_in_sample(model, training_sizes: dict[str, int]) -> None:
+    """A model that learnt from more labels of a file than that file's training part has would
+    score some of its hold-out in-sample: refuse it. (A model from before the per-file count
+    learnt from the random rounds only.)"""
+    used = model.info.get("hand_labels_by_file") or {LABELS_FILE.name: model.info.get("n_hand_labels", 0)}
+    for name, n in used.items():
+        if n > training_sizes.get(name, 0):
+            raise ValueError(f"this model learnt from {n} hand labels of {name}, more than the "
+                             f"{training_sizes.get(name, 0)} of its training part, so the hold-out would be "
+                             "scored in-sample: evaluate a model from fit(settings, hand=training_part())")
+
+
+def _targeted_figures(settings, model, hold: list[HandLabel], base, train_texts: list[str]) -> dict:
+    """Rounds 3–4's hold-out (items drawn by topic keywords, so not a sample of a feed): the overall
     figures, model and baseline, and per topic of the gold labels how many items the model gave
-    that topic (recall) and how many of the items it gave a topic were right (precision)."""
+    that topic (recall) and how many of the items it gave a topic were right (precision). A hold-out
+    item with a near-copy among the training texts (MinHash, as the worker clusters) is left out:
+    the keyword draw took several versions of some posts, and the split is by item."""
     texts = resolve_texts(settings, hold)
+    groups = group_near_duplicates(list(train_texts) + texts)
+    seen = set(groups[:len(train_texts)].tolist())
+    keep = [i for i, g in enumerate(groups[len(train_texts):]) if g not in seen]
+    left_out = len(hold) - len(keep)
+    hold, texts = [hold[i] for i in keep], [texts[i] for i in keep]
     gold_h = [int(l.health_related) for l in hold]
     gold_t = [l.topic for l in hold]
     pred_h, pred_t = _predict(model, texts)
@@ -690,7 +724,8 @@ def _targeted_figures(settings, model, hold: list[HandLabel], base) -> dict:
         hit = sum(g == p == topic for g, p in zip(gold_t, pred_t))
         base_hit = sum(g == b[1] == topic for g, b in zip(gold_t, bp))
         per_topic[topic] = {"gold": gold_n, "predicted": pred_n, "right": hit, "baseline_right": base_hit}
-    return {"model": _scores(gold_h, gold_t, pred_h, pred_t),
+    return {"near_copies_of_training_left_out": left_out,
+            "model": _scores(gold_h, gold_t, pred_h, pred_t),
             "baseline": _scores(gold_h, gold_t, [b[0] for b in bp], [b[1] for b in bp]),
             "per_topic": per_topic,
             "interval": _intervals(gold_h, gold_t, pred_h, pred_t, [b[0] for b in bp],
