@@ -15,6 +15,7 @@ import csv
 import json
 import math
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,20 +159,27 @@ class HandLabel:
     note: str
 
 
+@contextmanager
+def _label_csv(path: Path, columns: tuple[str, ...], what: str):
+    """The rows of a labels CSV as ("path:line", row), once its header is checked; a missing file
+    or a wrong header is an error saying so."""
+    if not path.exists():
+        raise DataBundleError(f"{what} file {path} is missing")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != columns:
+            raise RecordError(f"{path}: columns must be {','.join(columns)}, "
+                              f"got {','.join(reader.fieldnames or [])}")
+        yield ((f"{path}:{lineno}", r) for lineno, r in enumerate(reader, 2))
+
+
 def load_hand_labels(path: str | Path = LABELS_FILE) -> list[HandLabel]:
     """Validated rows of the labels CSV; any bad row is an error naming its line and problem."""
     path = Path(path)
-    if not path.exists():
-        raise DataBundleError(f"hand-label file {path} is missing")
     rows: list[HandLabel] = []
     seen: set[tuple[str, str]] = set()
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != LABEL_COLUMNS:
-            raise RecordError(f"{path}: columns must be {','.join(LABEL_COLUMNS)}, "
-                              f"got {','.join(reader.fieldnames or [])}")
-        for lineno, r in enumerate(reader, 2):
-            where = f"{path}:{lineno}"
+    with _label_csv(path, LABEL_COLUMNS, "hand-label") as records:
+        for where, r in records:
             if r["source"] not in SOURCE_FILES:
                 raise RecordError(f"{where}: source {r['source']!r} is not one of "
                                   f"{sorted(SOURCE_FILES)}")
@@ -257,17 +265,10 @@ def load_double_readings(path=DOUBLE_READINGS_FILE, labels_file=TARGETED_LABELS_
     """Rows of the double-readings file (two annotators' independent labels of one item of
     `labels_file`); a bad row is an error naming its line and what is wrong with it."""
     path = Path(path)
-    if not path.exists():
-        raise DataBundleError(f"double-readings file {path} is missing")
     labelled = {(lab.source, lab.item_id) for lab in load_hand_labels(labels_file)}
     rows, seen = [], set()
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != DOUBLE_READING_COLUMNS:
-            raise RecordError(f"{path}: columns must be {','.join(DOUBLE_READING_COLUMNS)}, "
-                              f"got {','.join(reader.fieldnames or [])}")
-        for lineno, r in enumerate(reader, 2):
-            where = f"{path}:{lineno}"
+    with _label_csv(path, DOUBLE_READING_COLUMNS, "double-readings") as records:
+        for where, r in records:
             key = (r["source"], r["item_id"])
             if key not in labelled:
                 raise RecordError(f"{where}: {r['source']} item {r['item_id']!r} is not labelled in {labels_file}")
