@@ -123,7 +123,10 @@ def login(browser, base: str, username: str, nav: str, alert_id: int | None = No
 def goto(page, nav: str, alert_id: int | None = None) -> None:
     """Open a page from the sidebar (and an alert on the 预警 page); also how a view is refreshed."""
     page.get_by_role("link", name=nav).click()
-    page.get_by_role("heading", name={"预警": "预警与处置时限", "专家工作台": "专家工作台"}[nav]).wait_for(timeout=WAIT_MS)
+    # .first: while the page reruns, the old run's copy of the heading can still be on screen
+    # (strict mode failed a clean-clone run with two 专家工作台 headings)
+    page.get_by_role("heading", name={"预警": "预警与处置时限", "专家工作台": "专家工作台"}[nav]).first.wait_for(
+        timeout=WAIT_MS)
     if alert_id is not None:
         # The sidebar click may still be rerunning the page when the id is typed, and a rerun can
         # reset the box: type and open again (at most three times) until the alert's heading shows.
