@@ -143,15 +143,21 @@ def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
     # The grid is a canvas: click the selection cell of its first data row (header and rows are 35 px).
     # The fragment redraws the table every second here; a click that lands mid-redraw is retried,
     # as a user would click again.
-    for _ in range(5):
-        box = page.locator("[data-testid='stDataFrame']").first.bounding_box()  # the top-rumours table
+    table = page.locator("[data-testid='stDataFrame']").first  # the top-rumours table
+    for _ in range(6):
+        table.wait_for(timeout=WAIT_MS)  # a redraw can take the table off the page for a moment
+        box = table.bounding_box()
+        if box is None:
+            continue
         page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
         try:
             heading.wait_for(timeout=8000)
             break
         except PlaywrightTimeout:
             continue
-    heading.wait_for(timeout=WAIT_MS)
+    else:  # say where the clicks led, for the next time this fails
+        pytest.fail(f"no click opened item #{ids['w1']}: at {page.url}, headings "
+                    f"{[h.inner_text() for h in page.get_by_role('heading').all()][:6]}")
     page.locator("[data-testid='stText']").filter(has_text=fx.VINEGAR).wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="返回实时监测").click()
     page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
