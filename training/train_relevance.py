@@ -462,8 +462,10 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
 
     from rumourwatch.nlp.relevance import RelevanceFeatures
 
-    labels = all_hand_labels()
-    keyword_drawn = {(l.source, l.item_id) for l in load_hand_labels(TARGETED_LABELS_FILE)}
+    by_file = {path.name: train_part + hold_part
+               for path, (train_part, hold_part) in zip(LABEL_FILES, hand_label_parts())}
+    labels = [lab for file_labels in by_file.values() for lab in file_labels]
+    keyword_drawn = {(l.source, l.item_id) for l in by_file[TARGETED_LABELS_FILE.name]}
     train = list(labels if hand is None else hand)
     exclude = {(l.source, l.item_id) for l in labels}
     hand_texts = resolve_texts(settings, train)
@@ -475,7 +477,7 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
     weak_texts = [w.text for w in weak]
     features.fit(hand_texts + weak_texts)
     return {
-        "train": train, "hand_texts": hand_texts, "features": features, "weak": weak,
+        "train": train, "hand_texts": hand_texts, "features": features, "weak": weak, "by_file": by_file,
         "n_hand": len(labels) if hand is None else len(hand),
         "X_hand": features.transform(hand_texts),
         # rounds 3-4 were drawn by topic keywords: not a sample of how often items are about health
@@ -533,7 +535,7 @@ def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
     d = _prepare(settings, labels_db, hand)
     health, topic = _fit_heads(d["X_hand"], d["y_hand"], d["t_hand"], d["X_weak"], d["y_weak"],
                                d["t_weak"], WEAK_WEIGHT, d["health_rows"])
-    per_file = _label_files_used(d["train"])
+    per_file = _label_files_used(d["train"], d["by_file"])
     info = {
         "n_train": len(d["train"]), "n_weak": len(d["weak"]),
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
@@ -549,14 +551,12 @@ def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
     return HealthRelevanceModel(d["features"], health, topic, TOPIC_RULE_WEIGHT, info)
 
 
-def _label_files_used(train: list[HandLabel]) -> dict[str, tuple[int, int]]:
+def _label_files_used(train: list[HandLabel], by_file: dict[str, list[HandLabel]]
+                      ) -> dict[str, tuple[int, int]]:
     """{file name: (labels of it among `train`, labels in it)} for each hand-label file."""
     used = {(lab.source, lab.item_id) for lab in train}
-    out = {}
-    for path in LABEL_FILES:
-        keys = [(lab.source, lab.item_id) for lab in load_hand_labels(path)]
-        out[path.name] = (sum(k in used for k in keys), len(keys))
-    return out
+    return {name: (sum((lab.source, lab.item_id) in used for lab in labels), len(labels))
+            for name, labels in by_file.items()}
 
 
 # --- evaluate ------------------------------------------------------------------------------
