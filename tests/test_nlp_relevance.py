@@ -198,6 +198,45 @@ def test_keyword_drawn_hold_out_figures_leave_out_near_copies_of_training_items(
     assert out["per_topic"]["中小学健康促进"] == {"gold": 1, "predicted": 0, "right": 0, "baseline_right": 0}
 
 
+def test_short_views_keep_their_items_label():
+    """A debunk article's title stands for it under either label; any sentence of a post that is not
+    about health is not about health either; a health post's first sentence may not be, so it has
+    no view; a view too short to state anything is none."""
+    article = "喝醋能软化血管？别信了\n近日网传每天喝醋可以软化血管，专家表示醋进入胃里就被中和。"
+    assert tr.headline("debunk", article, True) == "喝醋能软化血管？别信了"
+    assert tr.headline("debunk", "辟谣\n正文很长很长的一段文字", False) is None
+    post = "#周末去哪儿#今天天气很好。去公园散步了，还拍了很多照片"
+    assert tr.headline("stream", post, False) == "今天天气很好"
+    assert tr.headline("stream", post, True) is None
+    assert tr.headline("ced", "一句话而已没有句号的微博正文", False) is None  # no shorter sentence
+
+
+def test_headline_figures_score_titles_alone_and_leave_out_near_copies(monkeypatch):
+    """The hold-out debunk articles are scored by their title alone, with their article's label; a
+    title that is a near-copy of a training text or title (the same rumour debunked elsewhere) is
+    left out; items of other sources are not titles."""
+    seen_title = "网传吃隔夜菜会致癌，专家：只要冷藏得当不必担心"
+    hold = [tr.HandLabel("debunk", "d1", True, "合理膳食", "t", ""),
+            tr.HandLabel("debunk", "d2", False, OTHER_TOPIC, "t", ""),
+            tr.HandLabel("debunk", "d3", True, "合理膳食", "t", ""),
+            tr.HandLabel("stream", "s1", True, "传染病及地方病防控", "t", "")]
+    texts = ["孕妇不能吃螃蟹？会导致流产的说法没有依据\n正文……", "某地高铁站发生爆炸？警方：谣言\n正文……",
+             seen_title + "\n正文……", "#疫情#大家都要戴口罩"]
+    scored = []
+
+    class Model:
+        def predict_texts(self, batch):
+            scored.extend(batch)
+            return [{"health_related": True, "topic": "合理膳食"} for _ in batch]
+
+    out = tr._headline_figures(Model(), hold, texts, lambda batch: [(0, OTHER_TOPIC)] * len(batch),
+                               [seen_title + "\n另一家平台的正文，与这里的不同"])
+    assert scored == ["孕妇不能吃螃蟹？会导致流产的说法没有依据", "某地高铁站发生爆炸？警方：谣言"]
+    assert out["n_debunk_titles"] == 3 and out["near_copies_of_training_left_out"] == 1
+    assert out["model"]["n"] == 2 and out["model"]["health_accuracy"] == 0.5
+    assert out["baseline"]["health_recall"] == 0.0
+
+
 def test_an_invalid_label_row_is_rejected_with_its_line(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("source,item_id,health_related,topic,labelled_by,note\n"

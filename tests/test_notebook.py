@@ -43,6 +43,7 @@ def test_analyst_notebook_runs(tmp_path, monkeypatch):
     # the polarity and relevance sections' tables, with figures in them
     assert "production recipe (cross-fitted)" in frames and "usual_eval" in frames
     assert "training part → hold-out" in frames and "topic_accuracy_on_health_items" in frames
+    assert "titles alone, baseline" in frames and "keyword-drawn hold-out" in frames
     # each held-out figure with its bootstrap interval, the rumour table's included
     assert "gain over the training file alone, 95% interval" in frames
     assert "health accuracy gain, 95% interval" in frames
