@@ -294,6 +294,30 @@ def test_celebrity_and_spam_texts_are_not_health(model, text):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("text", [
+    "吃隔夜菜会致癌，千万别再吃了",
+    "孕妇不能吃螃蟹，会导致流产",
+    "手机辐射会导致脑瘤",
+    "每天吸烟一包，肺癌风险大增，戒烟越早越好",
+])
+def test_a_short_health_claim_is_health_related(model, text):
+    """Items often arrive as a headline or one sentence. Before the models learnt from debunk titles
+    alone, these (written for this test, like a headline of a common rumour) read as not health,
+    and so fell out of the 仅健康相关 filter and the health-only alert rules."""
+    (r,) = model.predict_docs([Doc(text)])
+    assert r["health_related"] is True and r["topic"] != OTHER_TOPIC, r
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["这家火锅店真好吃", "今天天气很好，去公园散步了", "昆明新机场发生垮塌，伤亡不清楚"])
+def test_a_short_everyday_sentence_is_not_health_related(model, text):
+    """Learning from short health titles must not make every short text health: short sentences of
+    posts that are not about health are learnt as not health."""
+    (r,) = model.predict_docs([Doc(text)])
+    assert r["health_related"] is False and r["topic"] == OTHER_TOPIC, r
+
+
+@pytest.mark.slow
 def test_model_scores_from_its_pickle_alone(model):
     docs = [Doc("医生提醒：发烧咳嗽请及时就医"), Doc("今天的晚霞真好看")]
     again = pickle.loads(pickle.dumps(model))

@@ -377,7 +377,8 @@ def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[Wea
     diet keywords: food safety is health) is health (topic by keyword rule); a body
     of 8+ characters with none at all (not even food words) in body *and* hashtags is not; the
     rest is left out (a cheering body under an epidemic hashtag is health by the label protocol,
-    a hijacking one is not: only the hand labels teach that difference).
+    a hijacking one is not: only the hand labels teach that difference). Each example's short view
+    (`headline`), if it has one, follows it with the same label.
     """
     from rumourwatch.nlp.topics import rule_topic
 
@@ -397,10 +398,17 @@ def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[Wea
         for text, s, f, c in zip(texts, strong, food, counts):
             body, tags = split_hashtags(text)
             if s >= 2 or (s >= 1 and f >= 1) or f >= 3:
-                out.append(WeakExample(source, text, 1, rule_topic(c, features.rules.topics)))
+                label = WeakExample(source, text, 1, rule_topic(c, features.rules.topics))
             elif s == 0 and f == 0 and len(body.strip()) >= 8 and not any(
                     features.rules.counts(tags)):
-                out.append(WeakExample(source, text, 0, None))
+                label = WeakExample(source, text, 0, None)
+            else:
+                continue
+            out.append(label)
+            title = headline(source, text, bool(label.health))
+            if title is not None:
+                # the title alone, with the label its article's words gave
+                out.append(WeakExample(source, title, label.health, label.topic))
     return out
 
 
@@ -432,6 +440,16 @@ def headline(source: str, text: str, health: bool = True) -> str | None:
     else:
         return None
     return title if len(title) >= HEADLINE_MIN_CHARS else None
+
+
+def _headline_rows(sources, texts, health) -> list[tuple[int, str]]:
+    """(index of the record, its short view) for every record that has one."""
+    out = []
+    for i, (source, text, h) in enumerate(zip(sources, texts, health)):
+        title = headline(source, text, h)
+        if title is not None:
+            out.append((i, title))
+    return out
 
 
 # --- fit -----------------------------------------------------------------------------------
@@ -506,15 +524,22 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
     features = RelevanceFeatures(medical_terms(settings))
     weak = weak_examples(settings, features, exclude)
     weak_texts = [w.text for w in weak]
-    features.fit(hand_texts + weak_texts)
+    # Each labelled item with a short view (`headline`) is also learnt from it, with the item's
+    # label: rows are the items' texts, then those views; `origin` maps each row to its item.
+    views = _headline_rows([l.source for l in train], hand_texts, [l.health_related for l in train])
+    origin = list(range(len(train))) + [i for i, _ in views]
+    row_texts = hand_texts + [title for _, title in views]
+    features.fit(row_texts + weak_texts)
+    # rounds 3-4 were drawn by topic keywords: not a sample of how often items are about health
+    health_rows = [(l.source, l.item_id) not in keyword_drawn for l in train]
     return {
         "train": train, "hand_texts": hand_texts, "features": features, "weak": weak, "by_file": by_file,
-        "n_hand": len(labels) if hand is None else len(hand),
-        "X_hand": features.transform(hand_texts),
-        # rounds 3-4 were drawn by topic keywords: not a sample of how often items are about health
-        "health_rows": np.array([(l.source, l.item_id) not in keyword_drawn for l in train], dtype=bool),
-        "y_hand": np.array([int(l.health_related) for l in train]),
-        "t_hand": [l.topic if l.health_related else None for l in train],
+        "n_hand": len(labels) if hand is None else len(hand), "n_headlines": len(views),
+        "origin": np.array(origin),
+        "X_hand": features.transform(row_texts),
+        "health_rows": np.array([health_rows[i] for i in origin], dtype=bool),
+        "y_hand": np.array([int(train[i].health_related) for i in origin]),
+        "t_hand": [train[i].topic if train[i].health_related else None for i in origin],
         "X_weak": features.transform(weak_texts),
         "y_weak": np.array([w.health for w in weak]),
         "t_weak": [w.topic for w in weak],
@@ -539,7 +564,9 @@ def select_hyperparameters(settings) -> dict:
     cv: dict = {}
     for ww in WEAK_WEIGHTS:
         f1s, accs = [], {rw: [] for rw in TOPIC_RULE_WEIGHTS}
-        for tr_i, va_i in folds:
+        for tr_items, va_i in folds:
+            # an item's title view learns with it (validation rows are the items themselves)
+            tr_i = np.flatnonzero(np.isin(d["origin"], tr_items))
             h, t = _fit_heads(X_hand[tr_i], y_hand[tr_i], [t_hand[i] for i in tr_i],
                               d["X_weak"], d["y_weak"], d["t_weak"], ww, d["health_rows"][tr_i])
             f1s.append(f1_score(y_hand[va_i], h.predict(X_hand[va_i])))
@@ -570,6 +597,7 @@ def fit(settings, labels_db=None, hand: list[HandLabel] | None = None):
     info = {
         "n_train": len(d["train"]), "n_weak": len(d["weak"]),
         "n_weak_health": int(d["y_weak"].sum()), "weak_weight": WEAK_WEIGHT,
+        "n_headline_views": d["n_headlines"],
         "topic_rule_weight": TOPIC_RULE_WEIGHT, "C": C,
         "n_store_labels": sum(1 for lab in d["train"] if lab.source == "store"),
         "n_hand_labels": d["n_hand"],
