@@ -317,7 +317,7 @@ MEDICAL_LEXICON = "lexicon/THUOCL_medical.txt"
 GENERIC_TERMS = 300
 WEAK_SIZES = {"stream": 3000, "ced": 1000, "debunk": 1500, "checked": 800}
 WEAK_SEED = 11
-WEAK_WEIGHTS = (0.0, 0.3, 1.0)
+WEAK_WEIGHTS = (0.0, 0.05, 0.1, 0.3, 1.0)
 TOPIC_RULE_WEIGHTS = (0.0, 0.3, 0.6)
 CV_FOLDS = 3
 # Chosen by select_hyperparameters (see models/cards/relevance.md).
@@ -419,13 +419,18 @@ HEADLINE_SOURCES = ("debunk",)
 HEADLINE_MIN_CHARS = 6
 
 
-_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_SENTENCE_END = re.compile(r"[。！？!?；;…\n]")
+# someone else's words quoted in a repost: not the record's own sentence
+_REPOST_CHAIN = re.compile(r"//@.*", re.DOTALL)
+# A first sentence longer than this share of its body is nearly the record again: no view.
+MAX_FRAGMENT_SHARE = 0.6
 
 
 def headline(source: str, text: str, health: bool = True) -> str | None:
     """A short view of a labelled record that keeps its label: a debunk article's title (its model
     text is title + opening), and the first sentence of a record not about health (no part of it
-    is about health either). None when there is none or it is too short to say anything. Media
+    is about health either; hashtags and a quoted repost chain left out), when it is clearly
+    shorter than the record. None when there is none or it is too short to say anything. Media
     items often arrive as a headline or one short sentence: a model that learnt health from whole
     articles called two in three health debunk titles not health (see models/cards/relevance.md)."""
     if source in HEADLINE_SOURCES:
@@ -433,9 +438,9 @@ def headline(source: str, text: str, health: bool = True) -> str | None:
     elif not health:
         from rumourwatch.nlp.topics import split_hashtags
 
-        body = split_hashtags(text)[0].strip()
+        body = _REPOST_CHAIN.sub("", split_hashtags(text)[0]).strip()
         title = _SENTENCE_END.split(body, 1)[0].strip()
-        if len(title) >= len(body) - 2:
+        if len(title) > MAX_FRAGMENT_SHARE * len(body):
             return None
     else:
         return None
@@ -548,8 +553,10 @@ def _prepare(settings, labels_db=None, hand: list[HandLabel] | None = None):
 
 def select_hyperparameters(settings) -> dict:
     """3-fold CV on the hand-label training part (never the hold-out) over the weak-label weight
-    and the topic rule weight. Slow; its result is written into WEAK_WEIGHT / TOPIC_RULE_WEIGHT
-    and the model card, so that `fit` is a single deterministic fit."""
+    and the topic rule weight: health F1 and accuracy on the validation items, health accuracy on
+    the validation debunk items read by their title alone, topic accuracy on the health items.
+    Slow; its result is written into WEAK_WEIGHT / TOPIC_RULE_WEIGHT and the model card, so that
+    `fit` is a single deterministic fit."""
     import numpy as np
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -561,15 +568,21 @@ def select_hyperparameters(settings) -> dict:
     strata = [f"{l.source}:{int(l.health_related)}" for l in d["train"]]
     folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=HOLDOUT_SEED)
                  .split(d["hand_texts"], strata))
+    n_items = len(d["train"])
+    titles = np.array([i >= n_items and d["train"][o].source in HEADLINE_SOURCES
+                       for i, o in enumerate(d["origin"])])
     cv: dict = {}
     for ww in WEAK_WEIGHTS:
-        f1s, accs = [], {rw: [] for rw in TOPIC_RULE_WEIGHTS}
+        f1s, item_acc, title_acc, accs = [], [], [], {rw: [] for rw in TOPIC_RULE_WEIGHTS}
         for tr_items, va_i in folds:
             # an item's title view learns with it (validation rows are the items themselves)
             tr_i = np.flatnonzero(np.isin(d["origin"], tr_items))
             h, t = _fit_heads(X_hand[tr_i], y_hand[tr_i], [t_hand[i] for i in tr_i],
                               d["X_weak"], d["y_weak"], d["t_weak"], ww, d["health_rows"][tr_i])
             f1s.append(f1_score(y_hand[va_i], h.predict(X_hand[va_i])))
+            item_acc.append(accuracy_score(y_hand[va_i], h.predict(X_hand[va_i])))
+            va_titles = np.flatnonzero(titles & np.isin(d["origin"], va_i))
+            title_acc.append(accuracy_score(y_hand[va_titles], h.predict(X_hand[va_titles])))
             yes = [i for i in va_i if y_hand[i] == 1]
             for rw in TOPIC_RULE_WEIGHTS:
                 m = HealthRelevanceModel(d["features"], h, t, rw)
@@ -577,6 +590,8 @@ def select_hyperparameters(settings) -> dict:
                 accs[rw].append(accuracy_score([t_hand[i] for i in yes],
                                                [TOPICS_[j] for j in P.argmax(1)]))
         cv[str(ww)] = {"health_f1": round(float(np.mean(f1s)), 4),
+                       "health_accuracy": round(float(np.mean(item_acc)), 4),
+                       "title_health_accuracy": round(float(np.mean(title_acc)), 4),
                        "topic_acc": {str(rw): round(float(np.mean(a)), 4)
                                      for rw, a in accs.items()}}
     return cv
