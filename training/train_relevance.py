@@ -24,7 +24,12 @@ from rumourwatch.cluster import group_near_duplicates
 from rumourwatch.config import BundleLines, data_file
 from rumourwatch.errors import DataBundleError, RecordError
 from rumourwatch.evaluation import bootstrap_intervals
-from rumourwatch.nlp.topics import ALL_TOPICS, OTHER_TOPIC, TOPIC_KEYWORDS
+from rumourwatch.nlp.topics import (
+    ALL_TOPICS,
+    OTHER_TOPIC,
+    TOPIC_KEYWORDS,
+    split_hashtags,
+)
 from rumourwatch.nlp.topics import TOPICS as TOPICS_
 from rumourwatch.sources import HAND_LABELS, TARGETED_HAND_LABELS
 from rumourwatch.sources.replay import LABEL_SOURCES, label_id
@@ -355,8 +360,6 @@ class WeakExample:
 
 def _strong_counts(features, texts):
     """(health keyword hits outside diet, diet hits, medical terms) in each body."""
-    from rumourwatch.nlp.topics import split_hashtags
-
     rules = features.rules
     diet = rules.topics.index("合理膳食")
     terms = features.medical_term_counts(texts)
@@ -393,8 +396,6 @@ def weak_examples(settings, features, exclude: set[tuple[str, str]]) -> list[Wea
             out.extend(WeakExample(source, t, 1, EPIDEMIC) for t in texts)
             continue
         strong, food, counts = _strong_counts(features, texts)
-        from rumourwatch.nlp.topics import split_hashtags
-
         for text, s, f, c in zip(texts, strong, food, counts):
             body, tags = split_hashtags(text)
             if s >= 2 or (s >= 1 and f >= 1) or f >= 3:
@@ -436,8 +437,6 @@ def headline(source: str, text: str, health: bool = True) -> str | None:
     if source in HEADLINE_SOURCES:
         title = text.split("\n", 1)[0].strip()
     elif not health:
-        from rumourwatch.nlp.topics import split_hashtags
-
         body = _REPOST_CHAIN.sub("", split_hashtags(text)[0]).strip()
         title = _SENTENCE_END.split(body, 1)[0].strip()
         if len(title) > MAX_FRAGMENT_SHARE * len(body):
@@ -579,8 +578,9 @@ def select_hyperparameters(settings) -> dict:
             tr_i = np.flatnonzero(np.isin(d["origin"], tr_items))
             h, t = _fit_heads(X_hand[tr_i], y_hand[tr_i], [t_hand[i] for i in tr_i],
                               d["X_weak"], d["y_weak"], d["t_weak"], ww, d["health_rows"][tr_i])
-            f1s.append(f1_score(y_hand[va_i], h.predict(X_hand[va_i])))
-            item_acc.append(accuracy_score(y_hand[va_i], h.predict(X_hand[va_i])))
+            predicted = h.predict(X_hand[va_i])
+            f1s.append(f1_score(y_hand[va_i], predicted))
+            item_acc.append(accuracy_score(y_hand[va_i], predicted))
             va_titles = np.flatnonzero(titles & np.isin(d["origin"], va_i))
             title_acc.append(accuracy_score(y_hand[va_titles], h.predict(X_hand[va_titles])))
             yes = [i for i in va_i if y_hand[i] == 1]
@@ -757,9 +757,10 @@ def evaluate(settings, model=None, with_crossfit: bool = True) -> dict:
             "baseline": _scores([gold_h[i] for i in idx], [gold_t[i] for i in idx],
                                 [bp[i][0] for i in idx], [bp[i][1] for i in idx]),
         }
-    out["targeted_holdout"] = _targeted_figures(settings, model, targeted_hold, base, train_texts)
+    targeted_texts = resolve_texts(settings, targeted_hold)
+    out["targeted_holdout"] = _targeted_figures(settings, model, targeted_hold, base, train_texts, targeted_texts)
     out["headlines_holdout"] = _headline_figures(
-        model, hold + targeted_hold, texts + resolve_texts(settings, targeted_hold), base, train_texts)
+        model, hold + targeted_hold, texts + targeted_texts, base, train_texts)
     out["annotator_agreement"] = annotator_agreement()
     if with_crossfit:
         out["production_recipe_crossfit"] = crossfit(settings, train, hold, against=(pred_h, pred_t), texts=texts)
@@ -778,16 +779,24 @@ def _refuse_in_sample(model, training_sizes: dict[str, int]) -> None:
                              "scored in-sample: evaluate a model from fit(settings, hand=training_part())")
 
 
-def _targeted_figures(settings, model, hold: list[HandLabel], base, train_texts: list[str]) -> dict:
+def _not_near_copies(texts: list[str], seen_texts: list[str]) -> list[int]:
+    """Positions of the `texts` with no near-copy among `seen_texts` (MinHash, as the worker
+    clusters): hold-out items a model would otherwise score in-sample."""
+    groups = group_near_duplicates(list(seen_texts) + list(texts))
+    seen = set(groups[:len(seen_texts)].tolist())
+    return [i for i, g in enumerate(groups[len(seen_texts):]) if g not in seen]
+
+
+def _targeted_figures(settings, model, hold: list[HandLabel], base, train_texts: list[str],
+                      texts: list[str] | None = None) -> dict:
     """Rounds 3–4's hold-out (items drawn by topic keywords, so not a sample of a feed): the overall
     figures, model and baseline, and per topic of the gold labels how many items the model gave
     that topic (recall) and how many of the items it gave a topic were right (precision). A hold-out
     item with a near-copy among the training texts (MinHash, as the worker clusters) is left out:
-    the keyword draw took several versions of some posts, and the split is by item."""
-    texts = resolve_texts(settings, hold)
-    groups = group_near_duplicates(list(train_texts) + texts)
-    seen = set(groups[:len(train_texts)].tolist())
-    keep = [i for i, g in enumerate(groups[len(train_texts):]) if g not in seen]
+    the keyword draw took several versions of some posts, and the split is by item. `texts` are
+    the hold-out's texts when the caller has them (resolving them reads every bundle source)."""
+    texts = resolve_texts(settings, hold) if texts is None else texts
+    keep = _not_near_copies(texts, train_texts)
     left_out = len(hold) - len(keep)
     hold, texts = [hold[i] for i in keep], [texts[i] for i in keep]
     gold_h = [int(l.health_related) for l in hold]
@@ -809,7 +818,6 @@ def _targeted_figures(settings, model, hold: list[HandLabel], base, train_texts:
                                    [b[1] for b in bp], group_near_duplicates(texts))}
 
 
-
 def _headline_figures(model, hold: list[HandLabel], texts: list[str], base, train_texts: list[str]) -> dict:
     """The hold-out debunk articles of every label file seen by their title alone, labelled as their
     article: how the models read a headline or one short claim. A title with a near-copy among the
@@ -819,9 +827,7 @@ def _headline_figures(model, hold: list[HandLabel], texts: list[str], base, trai
     pairs = [(lab, title) for lab, title in pairs if title is not None]
     # every training text, and its first line (a debunk article's title)
     seen_texts = list(train_texts) + [t.split("\n", 1)[0] for t in train_texts]
-    groups = group_near_duplicates(seen_texts + [title for _, title in pairs])
-    seen = set(groups[:len(seen_texts)].tolist())
-    keep = [pair for pair, g in zip(pairs, groups[len(seen_texts):]) if g not in seen]
+    keep = [pairs[i] for i in _not_near_copies([title for _, title in pairs], seen_texts)]
     titles = [title for _, title in keep]
     gold_h = [int(lab.health_related) for lab, _ in keep]
     gold_t = [lab.topic for lab, _ in keep]
