@@ -220,13 +220,16 @@ def test_a_fact_is_named_by_the_side_of_the_average_that_pushed_the_score(model)
                      extra={"has_pic": 1})
 
     def signals(sign, doc):
+        """The signals when having each fact moves the calibrated log-odds by `sign` (the joint
+        model's coefficient times the calibrator's slope for its margin, which may be negative)."""
         m = copy.deepcopy(model)
         f = m.features_
         f.dense_mean_, f.dense_std_ = f.dense_mean_.copy(), f.dense_std_.copy()
+        slope = m.calibrated_slopes(has_reactions=bool(doc.reactions))[0]["joint"]
         for name, column in at.items():
             f.dense_mean_[DENSE_NAMES.index(name)] = 0.5  # half the training items have it
             f.dense_std_[DENSE_NAMES.index(name)] = 0.5
-            m.classifier_.coef_[0, column] = sign
+            m.classifier_.coef_[0, column] = sign * np.sign(slope)
         return {s["name"]: s for s in explain_rumour(m, doc)["signals"]}
 
     # having them lowers the score: their absence is what pushed the bare item up
@@ -269,3 +272,40 @@ def test_a_feeds_ordinary_posts_learnt_as_background_are_no_longer_flagged_and_r
     assert recall_score(test_y, p >= model.threshold_) >= recall_score(test_y, p0 >= without.threshold_) - 0.02
     # calibrated on labelled items only: 600 background zeros in the slice would drag this down
     assert abs(p.mean() - test_y.mean()) < 0.05
+
+
+def test_an_explanations_parts_add_up_to_the_score_shown():
+    """The item view's weights are parts of the calibrated log-odds of the score it shows: the
+    words (read by the joint and the text-only models), the reactions' words, the facts, each
+    worded reaction, the track records and the intercepts add up to logit(score) exactly, with or
+    without reactions, so a word, a reaction and an account's record compare on one scale."""
+    from rumourwatch.nlp.explain import explain_rumour, log_odds_parts
+    from rumourwatch.nlp.rumour import _logit
+
+    items = make_items(400, seed=4)
+    spreaders, readers = [f"spreader{k}" for k in range(15)], [f"reader{k}" for k in range(15)]
+    docs = [_with_account(_reacted_by(d, spreaders if y else readers), "newsroom" if i % 5 == 0 and y == 0
+                          else f"user{i}") for i, (d, y) in enumerate(items)]
+    model = RumourModel(SMALL).fit(docs, [y for _, y in items])
+    assert model.account_weight_ != 0 and model.text_classifier_ is not None
+    at = T0 + timedelta(days=90)
+    doubted = Doc("网传喝淡盐水能预防病毒感染，赶紧转给家人", at, [
+        Reaction("comment", "这是谣言吧，别信", at + timedelta(minutes=5), "spreader1"),
+        Reaction("comment", "收到，谢谢提醒", at + timedelta(minutes=9), "reader2"),
+        Reaction("repost", "转发微博", at + timedelta(minutes=12), "someone")])
+    reposted = replace(doubted, reactions=[Reaction("repost", "转发微博", at + timedelta(minutes=3), "x")])
+    cases = [doubted, doubted.as_of(0), reposted, _with_account(doubted, "newsroom"),
+             _with_account(doubted.as_of(0), "newsroom"), Doc("", at)]
+    for doc in cases:
+        parts = log_odds_parts(model, doc)
+        assert parts.total == pytest.approx(float(_logit(model.rumour_probability([doc]))[0]), abs=1e-6)
+    parts = log_odds_parts(model, _with_account(doubted, "newsroom"))
+    assert parts.account_record < 0 and parts.reactor_record != 0 and len(parts.reaction_examples) == 2
+    assert log_odds_parts(model, reposted).none_worded != 0  # reactions, none of them worded
+    # what the view lists are those parts: the doubting reaction's own weight, the words' sums
+    out = explain_rumour(model, doubted, top=1000)
+    examples = dict(parts.reaction_examples)
+    assert [(r["term"], r["weight"]) for r in out["reaction_examples"]] == [
+        ("这是谣言吧，别信", round(examples["这是谣言吧，别信"], 4))]
+    shown = sum(w["weight"] for w in out["words"])
+    assert 0 < shown <= parts.text_chars.clip(min=0).sum() + 1e-3

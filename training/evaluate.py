@@ -297,6 +297,11 @@ the reactors' record, with separate weights for items that have no reactions yet
 on the wording alone), fitted on the last 20% (by time) of each training set after the three models
 and the records were made from the first 80% (then all are refitted on everything). The item view
 lists the single reactions that pushed the score up most, and the reactors' record when it did.
+The calibrator is linear in the margins, so the calibrated log-odds of the score shown split exactly
+into parts (`rumourwatch.nlp.explain.log_odds_parts`): each word's (read by the joint and the
+text-only models, each times the calibrator's slope for it), each reaction word's, each fact's,
+each worded reaction's, the track records' and the intercepts'. The item view lists the parts
+that pushed the score up, on that one scale.
 
 ## Evaluation (time-ordered)
 Train: {", ".join(f"{n} {v['items']} items ({v['rumours']} rumours) {v['from']} – {v['to']}" for n, v in tr.items())}.

@@ -1,20 +1,24 @@
 """Why an item got its rumour score: the words (of the text and of the reactions) that pushed it up.
 
-The model is linear over hashed character n-grams, so its log-odds split exactly into one term per
-n-gram occurrence (coefficient x TF-IDF value). Each term is spread evenly over the characters of
-its n-gram, and a word's weight is the sum over its characters: positive weights pushed the rumour
-score up. The account/spread facts are linear terms too, standardised against the training items'
+The models are linear over hashed character n-grams and the calibrator is linear in their margins,
+so the calibrated log-odds of the score shown split exactly into one term per n-gram occurrence
+(coefficient x TF-IDF value x the calibrator's slope for that model), one per fact, one per worded
+reaction and the track records (log_odds_parts). Each n-gram term is spread evenly over the
+characters of its n-gram, and a word's weight is the sum over its characters: positive weights
+pushed the rumour score up. The account/spread facts are standardised against the training items'
 average, and are reported with their contribution under the label of the side of that average the
 item is on ("尚无互动" for an item without reactions whose absence pushed the score up).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..records import Doc
-from .rumour import (ACCOUNT_NAMES, DENSE_NAMES, REACTOR_NAMES, RumourModel, _account_shift, _doc_facts,
-                     normalise_text)
+from .rumour import (ACCOUNT_NAMES, DENSE_NAMES, REACTOR_NAMES, RepostModel, RumourModel, _account_shift,
+                     _doc_facts, normalise_text)
 from .tokenizer import MedicalTokenizer
 
 # Display labels for the dashboard (UI language). A fact pushes the score through how far it is
@@ -92,58 +96,104 @@ def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) 
     return out
 
 
+@dataclass
+class LogOddsParts:
+    """An item's calibrated log-odds of being a rumour, split into parts that add up to it exactly
+    (`total`): the score the dashboard shows is sigmoid(total).
+
+    Each model's margin is carried into the calibrated scale by the calibrator's slope for it (its
+    slopes differ for an item with no reactions yet), so a word read by both the joint and the
+    text-only model counts once, with both parts."""
+
+    text: str                  # the normalised text the n-grams were read from
+    text_chars: np.ndarray     # each character's part (joint and text-only models)
+    reactions: str             # the reactions' own words as the joint model reads them (\x01-separated)
+    reaction_chars: np.ndarray  # each of their characters' part (joint model)
+    facts: np.ndarray          # each standardised fact's part (DENSE_NAMES order)
+    dense: np.ndarray          # the facts' raw values
+    dense_z: np.ndarray        # and standardised (the side of the training average)
+    reaction_examples: list    # (a worded reaction, its part) from the reaction-level model
+    none_worded: float         # reactions that are all bare reposts (reaction-level model)
+    reactor_record: float      # the reacting accounts' track records
+    account_record: float      # the publishing account's track record (a shift, clipped)
+    base: float                # intercepts: what an item with none of the above would get
+
+    @property
+    def total(self) -> float:
+        return float(self.text_chars.sum() + self.reaction_chars.sum() + self.facts.sum()
+                     + sum(w for _, w in self.reaction_examples) + self.none_worded
+                     + self.reactor_record + self.account_record + self.base)
+
+
+def log_odds_parts(model: RumourModel, doc: Doc) -> LogOddsParts:
+    """Split the doc's calibrated rumour log-odds (model.rumour_probability, as log-odds) into
+    LogOddsParts."""
+    f = model.features_
+    nf = f.n_features
+    coef = model.classifier_.coef_.ravel()
+    slopes, intercept = model.calibrated_slopes(has_reactions=bool(doc.reactions))
+    joint = slopes["joint"]
+    norm = normalise_text(doc.text or "")
+    text_chars = joint * char_contributions(f.text_, coef[:nf], norm)
+    base = intercept + joint * float(model.classifier_.intercept_[0])
+    if model.text_classifier_ is not None:
+        text_chars += slopes["text"] * char_contributions(f.text_, model.text_classifier_.coef_.ravel(), norm)
+        base += slopes["text"] * float(model.text_classifier_.intercept_[0])
+    dense, reacts = _doc_facts(doc, f.max_reaction_chars)
+    reaction_chars = (joint * char_contributions(f.react_, coef[nf:2 * nf], reacts, f.reaction_weight)
+                      if reacts else np.zeros(0))
+    dense = np.asarray(dense, dtype=float)
+    xd = f.dense_z(dense[None, :])[0]
+    examples = model.reaction_contributions(doc)
+    # the reaction-level summary's other column: reactions, none of them with words of their own
+    none_worded = (slopes.get(RepostModel.SUMMARY_NAMES[1], 0.0)
+                   if model.repost_model_ is not None and doc.reactions and not examples else 0.0)
+    account = 0.0
+    if getattr(model, "account_weight_", 0.0):
+        account = float(_account_shift(model.account_weight_, f.account_features([doc])[:, 0])[0])
+    return LogOddsParts(norm, text_chars, reacts, reaction_chars, joint * coef[2 * nf:] * xd, dense, xd,
+                        examples, float(none_worded), model.reactor_contribution(doc), account, base)
+
+
 def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
     """{"rumour_probability", "words": [{term, weight}], "reactions": [{term, weight}],
     "reaction_examples": [{term, weight}], "signals": [{term, name, weight}]} — only what pushed
     the score up, largest first. reaction_examples are whole reactions (their own words, normalised:
     digits as 0) that the reaction-level model reads as leaning to "rumour", at most five.
 
-    Weights are log-odds contributions (summed over every occurrence of the word).
+    Every weight is a part of the calibrated log-odds of the score shown (log_odds_parts), summed
+    over every occurrence of the word: words, reactions and signals compare on one scale, and a
+    weight of 0.7 doubles the odds.
     """
     tokenizer = getattr(model, "tokenizer_", None) or MedicalTokenizer()
-    f = model.features_
-    coef = model.classifier_.coef_.ravel()
-    nf = f.n_features
+    parts = log_odds_parts(model, doc)
     text = doc.text or ""
-    norm = normalise_text(text)
-    per_char = char_contributions(f.text_, coef[:nf], norm)
     # show the item's own words when normalising kept every position, else the normalised ones
-    text_weights = _word_weights(tokenizer, text if len(norm) == len(text) else norm, per_char)
-
-    dense, reacts = _doc_facts(doc, f.max_reaction_chars)
+    text_weights = _word_weights(tokenizer, text if len(parts.text) == len(text) else parts.text,
+                                 parts.text_chars)
     reaction_weights: dict[str, float] = {}
-    if reacts:
-        per_char_r = char_contributions(f.react_, coef[nf:2 * nf], reacts, f.reaction_weight)
-        pos = 0
-        for segment in reacts.split("\x01"):
-            for w, v in _word_weights(tokenizer, segment, per_char_r, pos).items():
-                reaction_weights[w] = reaction_weights.get(w, 0.0) + v
-            pos += len(segment) + 1
+    pos = 0
+    for segment in parts.reactions.split("\x01") if parts.reactions else []:
+        for w, v in _word_weights(tokenizer, segment, parts.reaction_chars, pos).items():
+            reaction_weights[w] = reaction_weights.get(w, 0.0) + v
+        pos += len(segment) + 1
 
     def ranked(weights: dict[str, float]):
         rows = [{"term": w, "weight": round(v, 4)} for w, v in weights.items() if v > 1e-6]
         return sorted(rows, key=lambda r: -r["weight"])[:top]
 
-    xd = f.dense_z(np.asarray([dense], dtype=float))[0]
     # each fact counts by its distance from the training average: label it by its side of it
     signals = [{"term": signal_label(n, z > 0), "name": n, "weight": round(float(c), 4),
                 "value": None if not np.isfinite(v) else round(float(v), 4), "above_average": bool(z > 0)}
-               for n, c, z, v in zip(DENSE_NAMES, coef[2 * nf:] * xd, xd, dense) if c > 1e-6]
-    account_weight = getattr(model, "account_weight_", 0.0)
-    if account_weight:
-        # the account's record shifts the calibrated log-odds (RumourModel.account_weight_)
-        weight = float(_account_shift(account_weight, f.account_features([doc])[:, 0])[0])
+               for n, c, z, v in zip(DENSE_NAMES, parts.facts, parts.dense_z, parts.dense) if c > 1e-6]
+    # the account's record shifts the calibrated log-odds (RumourModel.account_weight_); the
+    # reacting accounts' records are a calibrator input, like the reaction-level summary
+    for name, weight in ((ACCOUNT_NAMES[0], parts.account_record), (REACTOR_NAMES[0], parts.reactor_record)):
         if weight > 1e-6:
-            signals.append({"term": signal_label(ACCOUNT_NAMES[0]), "name": ACCOUNT_NAMES[0],
-                            "weight": round(weight, 4)})
-    # the reacting accounts' records (a calibrator input, like the reaction-level summary)
-    weight = model.reactor_contribution(doc)
-    if weight > 1e-6:
-        signals.append({"term": signal_label(REACTOR_NAMES[0]), "name": REACTOR_NAMES[0],
-                        "weight": round(weight, 4)})
+            signals.append({"term": signal_label(name), "name": name, "weight": round(weight, 4)})
     # single reactions that read as doubting, warning or mocking (the reaction-level model)
     examples: dict[str, float] = {}
-    for said, weight in model.reaction_contributions(doc):
+    for said, weight in parts.reaction_examples:
         examples[said] = examples.get(said, 0.0) + weight
     return {
         "rumour_probability": float(model.rumour_probability([doc])[0]),

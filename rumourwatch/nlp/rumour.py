@@ -660,7 +660,7 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         if not own:
             return []
         margins = repost.margins_of([own])[0]
-        weight = float(self.calibrator_.coef_.ravel()[self._margin_column(repost.SUMMARY_NAMES[0])])
+        weight = self.calibrated_slopes(has_reactions=True)[0][repost.SUMMARY_NAMES[0]]
         parts = weight * margins / len(own)
         return [(text, float(w)) for text, w in zip(own, parts)]
 
@@ -671,15 +671,25 @@ class RumourModel(BaseEstimator, ClassifierMixin):
             return 0.0
         record = float(self.features_.reactor_features([doc])[0, 0])
         # a doc with a record has reactions, so the slopes for docs without reactions do not apply
-        return float(self.calibrator_.coef_.ravel()[self._margin_column(REACTOR_NAMES[0])]) * record
+        return self.calibrated_slopes(has_reactions=True)[0][REACTOR_NAMES[0]] * record
 
-    def _margin_column(self, name: str) -> int:
-        """Where a margin sits among the calibrator's inputs, which begin with the margins in
-        _margins' order (joint, text-only, reaction-level summary, reactors' record)."""
+    def _margin_names(self) -> list[str]:
+        """The margins in _margins' order (joint, text-only, reaction-level summary, reactors'
+        record), as the calibrator's inputs begin with them."""
         names = ["joint"] + ["text"] * (self.text_classifier_ is not None)
         names += list(RepostModel.SUMMARY_NAMES) * (self.repost_model_ is not None)
         names += list(REACTOR_NAMES) * (getattr(self.features_, "reactors_", None) is not None)
-        return names.index(name)
+        return names
+
+    def calibrated_slopes(self, has_reactions: bool) -> tuple[dict[str, float], float]:
+        """How the calibrator turns the margins into log-odds for an item with (or without)
+        reactions: ({margin name: slope}, intercept), so that the calibrated log-odds before the
+        account shift are intercept + sum(slope * margin) (see _calibration_inputs)."""
+        names = self._margin_names()
+        coef = self.calibrator_.coef_.ravel()
+        k, bare = len(names), 0.0 if has_reactions else 1.0
+        slopes = {n: float(coef[i] + bare * coef[k + i]) for i, n in enumerate(names)}
+        return slopes, float(self.calibrator_.intercept_[0] + bare * coef[2 * k])
 
     def rumour_probability(self, docs: list[Doc]) -> np.ndarray:
         if not docs:
