@@ -38,7 +38,7 @@ SIGNAL_LABELS = {  # name: (label above the average, label below it)
     "doubt_share": ("质疑/辟谣类互动占比较高", "质疑/辟谣类互动占比较低"),
     "distinct_user_share": ("不同用户占比较高", "不同用户占比较低"),
     "log_mean_reaction_chars": ("互动内容较长", "互动内容较短"),
-    "has_user": ("有账号信息", "无账号信息"),
+    "has_user": ("有账号资料（粉丝、认证等）", "无账号资料（粉丝、认证等）"),  # an account id alone is not it
     "log_followers": ("粉丝较多", "粉丝较少"),
     "log_friends": ("关注数较多", "关注数较少"),
     "log_messages": ("发帖数较多", "发帖数较少"),
