@@ -196,6 +196,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.debunks.open": "打开",
         "item.debunks.own": "本机构澄清",
         "item.debunks.empty": "知识库中未找到相似的辟谣文章。",
+        "item.debunks.none_close": ("知识库中没有相似度达到 {floor:.2f} 的辟谣文章：低于此值的最相似文章，"
+                                    "人工核对时几乎都不是同一说法。"),
+        "item.debunks.faint": "相似度低于 {floor:.2f} 的文章（{n} 篇，多半不是同一说法）",
         "item.debunks.already": "与已发布辟谣的相似度达到“已辟谣”标准：可引用现有澄清，引用前请核对文章所辟的是否为同一说法。",
         "item.cluster.caption": "与本条内容相似的其他条目（共 {n} 条）。点选一行查看详情。",
         "item.cluster.none": "暂无其他相似副本。",

@@ -28,6 +28,11 @@ from .records import UTC, parse_time
 # high precision; see data/labels/DEBUNK_MATCHES.md. `training/build_debunk_index.fit` re-derives
 # it from the labels with the index actually built and stores it on the object.
 DEFAULT_THRESHOLD = 0.33
+# Below this similarity a match is almost never about the same claim: of the hand-checked top
+# matches (data/labels/debunk_matches.csv) scoring under 0.05, 1 of 35 was; from 0.05 to 0.12,
+# 4 of 10. The item view folds such matches away and the experts' workbench leaves them out, so a
+# list of unrelated articles does not read as "related clarifications".
+FAINT_SIMILARITY = 0.05
 
 SNIPPET_CHARS = 80
 LEAD_CHARS = 160  # opening of an article used when it quotes no explicit claim

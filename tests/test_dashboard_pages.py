@@ -224,12 +224,20 @@ class FakeBundle:
         return [[Match("https://debunk.example/vinegar", "喝醋不能软化血管", "科普网站", fx.NOW, 0.71, "醋不能治病",
                        already_debunked=True),
                  Match("javascript:alert(4)", "另一篇", "未知", "2011-12-12T16:00:00Z", 0.2, "",
+                       already_debunked=False),
+                 Match("https://debunk.example/rice", "米饭怎么吃才健康", "科普网站", fx.NOW, 0.03, "",
                        already_debunked=False)][:k]]
 
 
 class UntrainedIndexBundle(FakeBundle):
     def match_debunks(self, texts, k):
         return None
+
+
+class FaintMatchesBundle(FakeBundle):
+    def match_debunks(self, texts, k):
+        return [[Match("https://debunk.example/rice", "米饭怎么吃才健康", "科普网站", fx.NOW, 0.03, "",
+                       already_debunked=False)]]
 
 
 def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkeypatch):
@@ -241,8 +249,12 @@ def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkey
     # the single reactions that read as doubt have their own table, whatever their small weight
     said = table_with(at, "转发/评论原话")[0]
     assert list(said["转发/评论原话"]) == ["真的假的？求证"]
-    debunks = table_with(at, "相似度")[0]
+    debunks, faint = table_with(at, "相似度")
     assert list(debunks["标题"]) == ["喝醋不能软化血管", "另一篇"]
+    # an article too unlike the item to be about its claim is folded away, not listed among them
+    [folded] = [e for e in at.expander if "相似度低于 0.05 的文章（1 篇" in e.label]
+    assert [list(df.value["标题"]) for df in folded.dataframe] == [["米饭怎么吃才健康"]]
+    assert list(faint["标题"]) == ["米饭怎么吃才健康"]
     assert debunks.iloc[0]["链接"] == "https://debunk.example/vinegar"
     assert pd.isna(debunks.iloc[1]["链接"])  # a javascript: url is not made clickable
     assert list(debunks["已辟谣"]) == ["是", "否"]
@@ -252,6 +264,14 @@ def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkey
     assert any("字面相似度" in c.value and "达到 0.33 标为“已辟谣”" in c.value for c in at.caption)
     # a fact is named by its side of the training average, and the caption says so
     assert any("“尚无互动”" in c.value for c in at.caption)
+
+
+def test_item_page_says_when_no_clarification_is_close(app_env, monkeypatch):
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: FaintMatchesBundle())
+    at = run_page(ITEM, item=app_env["w1"])
+    assert any("没有相似度达到 0.05 的辟谣文章" in i.value for i in at.info)
+    [folded] = [e for e in at.expander if e.label.startswith("相似度低于 0.05 的文章（1 篇")]
+    assert [list(df.value["标题"]) for df in folded.dataframe] == [["米饭怎么吃才健康"]]
 
 
 def test_item_page_says_when_the_debunk_index_is_not_trained(app_env, monkeypatch):

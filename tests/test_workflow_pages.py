@@ -196,3 +196,33 @@ def test_an_alert_on_a_reworded_repeat_points_to_the_clarification_published_her
     assert "example\\.org/clarify/7" in note  # the url, escaped for Markdown
     assert re.search(r"相似度 0\.[3-9]\d", note)
     assert not any("整组相似条目已澄清" in s.value for s in at.success)  # not its own cluster's
+
+
+def test_workbench_lists_close_clarifications_with_their_similarity_and_leaves_faint_ones_out(
+        seeded, monkeypatch):
+    """An expert's related clarifications are the knowledge base's matches that may be about the
+    same claim: one too unlike the item (below knowledge.FAINT_SIMILARITY) is not listed."""
+    from types import SimpleNamespace
+
+    from dashboard import data
+    from rumourwatch.knowledge import Match
+
+    class Bundle:
+        version = "fake"
+        debunks = SimpleNamespace(threshold=0.33)
+
+        def match_debunks(self, texts, k):
+            return [[Match("https://debunk.example/close", "示例辟谣：同一说法", "科普网站", now, 0.41, "",
+                           already_debunked=True),
+                     Match("https://debunk.example/faint", "示例科普：无关文章", "科普网站", now, 0.03, "",
+                           already_debunked=False)]]
+
+    path, info, now = seeded
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: Bundle())
+    db = store.open_db(path)
+    experts.assign_expert(db, info["alerts"][0], info["experts"]["李样本"], "monitor1", now, rules())
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    assert not at.exception, at.exception
+    [related] = [df.value for df in at.dataframe if "相似度" in df.value.columns]
+    assert list(related["标题"]) == ["示例辟谣：同一说法"] and list(related["相似度"]) == ["0.41"]

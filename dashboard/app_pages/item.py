@@ -13,6 +13,7 @@ from dashboard.strings import t
 from rumourwatch import store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
+from rumourwatch.knowledge import FAINT_SIMILARITY
 
 st.title(t("item.title"))
 
@@ -280,6 +281,24 @@ def show_debunks(item_id: int) -> None:
     threshold = data.debunk_threshold(settings.models_dir)
     st.caption(t("item.debunks.caption", rule=t("item.debunks.rule", threshold=threshold)
                  if threshold is not None else t("item.debunks.rule_unknown")))
+    close = [m for m in matches if not _faint(m)]
+    faint = [m for m in matches if _faint(m)]
+    if close:
+        _matches_table(close)
+    else:
+        st.info(t("item.debunks.none_close", floor=FAINT_SIMILARITY))
+    if faint:
+        with st.expander(t("item.debunks.faint", n=len(faint), floor=FAINT_SIMILARITY)):
+            _matches_table(faint)
+
+
+def _faint(match: dict) -> bool:
+    """A match too weak to be about the same claim (knowledge.FAINT_SIMILARITY); one the store
+    already marked 已辟谣 never is."""
+    return not match.get("already_debunked") and (match.get("score") or 0.0) < FAINT_SIMILARITY
+
+
+def _matches_table(matches: list[dict]) -> None:
     frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
                            t("col.platform"): t("item.debunks.own") if m.get("own") else m.get("platform") or "",
                            t("col.date"): _day_or_time(m.get("date")),
