@@ -137,16 +137,17 @@ def test_the_account_comes_from_the_record_user_id():
 
 
 def test_a_trusted_accounts_record_cannot_hide_a_post_whose_words_and_reactions_say_rumour():
-    from rumourwatch.nlp.rumour import MAX_ACCOUNT_SHIFT, _logit
+    from rumourwatch.nlp.rumour import MAX_ACCOUNT_SHIFT
 
     items = make_items(400, seed=3)
     docs = [_with_account(d, "newsroom" if i % 5 == 0 and y == 0 else f"user{i}") for i, (d, y) in enumerate(items)]
     model = RumourModel(SMALL).fit(docs, [y for _, y in items])
     loud = Doc("网传喝淡盐水能预防病毒感染，赶紧转给家人", T0 + timedelta(days=90), [
         Reaction("comment", "这是谣言吧，早就辟谣了", T0 + timedelta(days=90, minutes=5 * k), f"u{k}") for k in range(12)])
-    alone, trusted = model.rumour_probability([_with_account(loud, "stranger"), _with_account(loud, "newsroom")])
-    assert trusted < alone
-    assert _logit(alone) - _logit(trusted) <= MAX_ACCOUNT_SHIFT + 1e-6
+    docs = [_with_account(loud, "stranger"), _with_account(loud, "newsroom")]
+    alone, trusted = model.rumour_log_odds(docs)  # (the probabilities are both 1.0 in floating point)
+    assert 0 < alone - trusted <= MAX_ACCOUNT_SHIFT + 1e-6
+    assert model.predict(docs).tolist() == [1, 1]  # the trusted account's post is still flagged
 
 
 def test_reaction_level_model_reads_each_reaction_on_its_own():
@@ -274,38 +275,56 @@ def test_a_feeds_ordinary_posts_learnt_as_background_are_no_longer_flagged_and_r
     assert abs(p.mean() - test_y.mean()) < 0.05
 
 
-def test_an_explanations_parts_add_up_to_the_score_shown():
+
+@pytest.mark.parametrize("config", [
+    SMALL, replace(SMALL, text_C=0.0), replace(SMALL, repost_C=0.0),
+    replace(SMALL, reactor_record=False, account_record=False), replace(SMALL, reaction_weight=0.5)],
+    ids=["production-like", "no-text-model", "no-reaction-model", "no-records", "reaction-weight-0.5"])
+def test_an_explanations_parts_add_up_to_the_score_shown(config):
     """The item view's weights are parts of the calibrated log-odds of the score it shows: the
     words (read by the joint and the text-only models), the reactions' words, the facts, each
     worded reaction, the track records and the intercepts add up to logit(score) exactly, with or
-    without reactions, so a word, a reaction and an account's record compare on one scale."""
-    from rumourwatch.nlp.explain import explain_rumour, log_odds_parts
+    without reactions, so a word, a reaction and an account's record compare on one scale; and
+    what the view lists is those parts."""
+    from rumourwatch.nlp.explain import _word_weights, explain_rumour, log_odds_parts
     from rumourwatch.nlp.rumour import _logit
 
     items = make_items(400, seed=4)
     spreaders, readers = [f"spreader{k}" for k in range(15)], [f"reader{k}" for k in range(15)]
-    docs = [_with_account(_reacted_by(d, spreaders if y else readers), "newsroom" if i % 5 == 0 and y == 0
-                          else f"user{i}") for i, (d, y) in enumerate(items)]
-    model = RumourModel(SMALL).fit(docs, [y for _, y in items])
-    assert model.account_weight_ != 0 and model.text_classifier_ is not None
+    # a news account whose posts were true, and one account whose posts were all rumours
+    docs = [_with_account(_reacted_by(d, spreaders if y else readers),
+                          "newsroom" if i % 5 == 0 and y == 0 else "rumourmill" if i % 7 == 0 and y else f"user{i}")
+            for i, (d, y) in enumerate(items)]
+    model = RumourModel(config).fit(docs, [y for _, y in items])
     at = T0 + timedelta(days=90)
-    doubted = Doc("网传喝淡盐水能预防病毒感染，赶紧转给家人", at, [
+    # digits, capitals, a link and an @mention: the models read the text normalised
+    doubted = Doc("网传ABC公司的2号药能预防病毒感染 http://t.cn/x0 @某人 赶紧转给家人", at, [
         Reaction("comment", "这是谣言吧，别信", at + timedelta(minutes=5), "spreader1"),
         Reaction("comment", "收到，谢谢提醒", at + timedelta(minutes=9), "reader2"),
         Reaction("repost", "转发微博", at + timedelta(minutes=12), "someone")])
     reposted = replace(doubted, reactions=[Reaction("repost", "转发微博", at + timedelta(minutes=3), "x")])
     cases = [doubted, doubted.as_of(0), reposted, _with_account(doubted, "newsroom"),
-             _with_account(doubted.as_of(0), "newsroom"), Doc("", at)]
+             _with_account(doubted.as_of(0), "rumourmill"), Doc("", at)]
     for doc in cases:
         parts = log_odds_parts(model, doc)
+        assert parts.total == pytest.approx(float(model.rumour_log_odds([doc])[0]), abs=1e-6)
         assert parts.total == pytest.approx(float(_logit(model.rumour_probability([doc]))[0]), abs=1e-6)
-    parts = log_odds_parts(model, _with_account(doubted, "newsroom"))
-    assert parts.account_record < 0 and parts.reactor_record != 0 and len(parts.reaction_examples) == 2
-    assert log_odds_parts(model, reposted).none_worded != 0  # reactions, none of them worded
-    # what the view lists are those parts: the doubting reaction's own weight, the words' sums
-    out = explain_rumour(model, doubted, top=1000)
-    examples = dict(parts.reaction_examples)
-    assert [(r["term"], r["weight"]) for r in out["reaction_examples"]] == [
-        ("这是谣言吧，别信", round(examples["这是谣言吧，别信"], 4))]
-    shown = sum(w["weight"] for w in out["words"])
-    assert 0 < shown <= parts.text_chars.clip(min=0).sum() + 1e-3
+    if config.repost_C > 0:
+        assert log_odds_parts(model, reposted).none_worded != 0  # reactions, none of them worded
+        assert len(log_odds_parts(model, doubted).reaction_examples) == 2
+    # what the view lists are those parts, word by word
+    tokenizer = MedicalTokenizer()
+    for doc in (doubted, doubted.as_of(0), _with_account(doubted, "rumourmill")):
+        parts, out = log_odds_parts(model, doc), explain_rumour(model, doc, top=1000)
+        words = _word_weights(tokenizer, parts.text, parts.text_chars)
+        assert out["words"] and all(w["weight"] == round(words[w["term"]], 4) for w in out["words"])
+        if doc.reactions:
+            said = _word_weights(tokenizer, parts.reactions, parts.reaction_chars)
+            assert all(w["weight"] == round(said[w["term"]], 4) for w in out["reactions"])
+        examples = dict(parts.reaction_examples)
+        assert all(r["weight"] == round(examples[r["term"]], 4) for r in out["reaction_examples"])
+        signals = {s["name"]: s["weight"] for s in out["signals"]}
+        if config.account_record and doc.extra.get("account") == "rumourmill":
+            assert parts.account_record > 0 and signals["account_record"] == round(parts.account_record, 4)
+        assert signals.get("reactor_record") == (round(parts.reactor_record, 4) if parts.reactor_record > 1e-6
+                                                 else None)

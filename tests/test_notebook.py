@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 from nbclient import NotebookClient
 
@@ -48,3 +50,7 @@ def test_analyst_notebook_runs(tmp_path, monkeypatch):
     assert "gain over the training file alone, 95% interval" in frames
     assert "health accuracy gain, 95% interval" in frames
     assert "model macro-F1 (95% interval)" in tables
+    # the explanation's parts add up to the score shown (as log-odds)
+    total = re.search(r"sum of the parts\s+(-?[\d.]+)", frames)
+    shown = re.search(r"log-odds of the score shown\s+(-?[\d.]+)", frames)
+    assert total and shown and total.group(1) == shown.group(1)

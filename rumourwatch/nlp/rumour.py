@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 
@@ -606,7 +607,7 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         inputs = _calibration_inputs(margin, cdocs)
         self.calibrator_ = LogisticRegression(C=1e4, max_iter=1000,
                                               random_state=cfg.random_state).fit(inputs, cy)
-        cal_p = self.calibrator_.predict_proba(inputs)[:, 1]
+        cal_z = self.calibrator_.decision_function(inputs)
         # Then the account's record shifts the log-odds of posts whose account has labelled posts,
         # fitted on those alone: a post from an account without a record keeps its probability.
         # (The later posts' records come from the earlier posts only: out of sample.)
@@ -615,8 +616,9 @@ class RumourModel(BaseEstimator, ClassifierMixin):
             record = feats.account_features(cdocs)[:, 0]
             known = record != 0
             if known.any():
-                self.account_weight_ = _offset_slope(_logit(cal_p[known]), record[known], cy[known])
-                cal_p = _sigmoid(_logit(cal_p) + _account_shift(self.account_weight_, record))
+                self.account_weight_ = _offset_slope(cal_z[known], record[known], cy[known])
+                cal_z = cal_z + _account_shift(self.account_weight_, record)
+        cal_p = _sigmoid(cal_z)
         self.threshold_ = choose_threshold(cy, cal_p)
         # In-sample for the calibrator and threshold, out-of-sample for the model: a sanity
         # figure recorded in the manifest, not the evaluation (training/evaluate.py is).
@@ -642,13 +644,19 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         coef = self.classifier_.coef_.ravel()
         return self.features_.linear_margin(docs, coef, float(self.classifier_.intercept_[0]))
 
-    def predict_proba(self, docs: list[Doc]) -> np.ndarray:
+    def rumour_log_odds(self, docs: list[Doc]) -> np.ndarray:
+        """The calibrated log-odds that each doc is a rumour (the account's record shift included),
+        kept in log-odds space so that nothing saturates before the last step."""
         margins = self._margins(self.features_, self.classifier_, self.text_classifier_,
                                 self.repost_model_, docs)
-        p = self.calibrator_.predict_proba(_calibration_inputs(margins, docs))[:, 1]
+        z = self.calibrator_.decision_function(_calibration_inputs(margins, docs))
         weight = getattr(self, "account_weight_", 0.0)
         if weight:
-            p = _sigmoid(_logit(p) + _account_shift(weight, self.features_.account_features(docs)[:, 0]))
+            z = z + _account_shift(weight, self.features_.account_features(docs)[:, 0])
+        return z
+
+    def predict_proba(self, docs: list[Doc]) -> np.ndarray:
+        p = _sigmoid(self.rumour_log_odds(docs))
         return np.column_stack([1 - p, p])
 
     def reaction_contributions(self, doc: Doc) -> list[tuple[str, float]]:
@@ -688,6 +696,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
         names = self._margin_names()
         coef = self.calibrator_.coef_.ravel()
         k, bare = len(names), 0.0 if has_reactions else 1.0
+        if len(coef) != 2 * k + 1:  # the layout _calibration_inputs gives
+            raise ValueError(f"the calibrator has {len(coef)} inputs, expected {2 * k + 1} for the margins {names}")
         slopes = {n: float(coef[i] + bare * coef[k + i]) for i, n in enumerate(names)}
         return slopes, float(self.calibrator_.intercept_[0] + bare * coef[2 * k])
 
@@ -724,7 +734,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+    return expit(np.asarray(z, dtype=float))  # no overflow however far out the log-odds are
 
 
 def _offset_slope(offset: np.ndarray, x: np.ndarray, y: np.ndarray, steps: int = 50) -> float:
