@@ -322,12 +322,14 @@ def model_bundle(models_dir: str):
 
 
 def _doc(path: str, item_id: int):
-    from rumourwatch.score import doc_from_row
+    """The item as the scorer reads it (all its reactions, the text cut to max_text_chars): an
+    explanation of another Doc would not add up to the item's score."""
+    from rumourwatch.score import scoring_doc
 
-    row = item(path, item_id)
-    if row is None:
+    doc = _run(path, scoring_doc, item_id, settings().max_text_chars)
+    if doc is None:
         raise StoreError(f"item {item_id} not found")
-    return doc_from_row(dict(row, reactions=reactions(path, item_id)))
+    return doc
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
@@ -341,6 +343,14 @@ def _explain(path: str, version: tuple, models_dir: str, item_id: int) -> dict:
 def explanation(path: str, models_dir: str, item_id: int) -> list[dict]:
     """Words/reactions that pushed the rumour score up, as rows {term, kind, weight}, largest first."""
     return explanation_rows(_explain(path, data_version(path), models_dir, item_id))
+
+
+def explanation_probability(path: str, models_dir: str, item_id: int) -> float | None:
+    """The rumour probability the explanation's weights add up to (the item as it stands now,
+    scored by the models loaded now), when the bundle gives it."""
+    value = _explain(path, data_version(path), models_dir, item_id)
+    value = value.get("rumour_probability") if isinstance(value, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def explanation_rows(result) -> list[dict]:

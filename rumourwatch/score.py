@@ -51,11 +51,26 @@ def doc_from_row(row: dict) -> Doc:
                user=_json_or_none(row.get("user_json")), extra=extra)
 
 
+def _model_view(doc: Doc, max_chars: int) -> Doc:
+    """The doc as the models read it: the head of a text longer than max_chars (in place; the
+    store keeps the whole text)."""
+    if len(doc.text) > max_chars:
+        doc.text = doc.text[:max_chars]
+    return doc
+
+
 def _score_docs(bundle, docs: list[Doc], max_chars: int) -> list[dict]:
     for d in docs:
-        if len(d.text) > max_chars:
-            d.text = d.text[:max_chars]  # models read the head; the store keeps the whole text
+        _model_view(d, max_chars)
     return bundle.score(docs)
+
+
+def scoring_doc(db, item_id: int, max_chars: int = 20000) -> Doc | None:
+    """The stored item as the scorer reads it now: every reaction known, the text cut as the
+    models read it. The item view explains this Doc, so its parts add up to the score it would
+    get (None when the item is not stored)."""
+    rows = store.load_items_for_scoring(db, [item_id])
+    return _model_view(doc_from_row(rows[0]), max_chars) if rows else None
 
 
 def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int = 20000) -> int:

@@ -234,6 +234,13 @@ class UntrainedIndexBundle(FakeBundle):
         return None
 
 
+class RescoredBundle(FakeBundle):
+    """Models that score the item otherwise than when it was stored (a new model, new reactions)."""
+
+    def explain(self, doc):
+        return dict(super().explain(doc), rumour_probability=0.97)
+
+
 class FaintMatchesBundle(FakeBundle):
     def match_debunks(self, texts, k):
         return [[Match("https://debunk.example/rice", "米饭怎么吃才健康", "科普网站", fx.NOW, 0.03, "",
@@ -264,6 +271,47 @@ def test_item_page_shows_explanation_and_matching_clarifications(app_env, monkey
     assert any("字面相似度" in c.value and "达到 0.33 标为“已辟谣”" in c.value for c in at.caption)
     # a fact is named by its side of the training average, and the caption says so
     assert any("“尚无互动”" in c.value for c in at.caption)
+
+
+def test_explanation_names_the_probability_its_weights_add_up_to_when_the_stored_one_differs(
+        app_env, monkeypatch):
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: FakeBundle())
+    at = run_page(ITEM, item=app_env["w1"])
+    assert metric(at, "谣言概率") == "92.0%"
+    assert not [c for c in at.caption if "判定依据按当前模型" in c.value]  # the same score: nothing to say
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: RescoredBundle())
+    data._explain.clear()  # the cached explanation expires (CACHE_TTL_SECONDS) or the store changes
+    at = run_page(ITEM, item=app_env["w1"])
+    [note] = [c.value for c in at.caption if "判定依据按当前模型" in c.value]
+    assert "97.0%" in note and "上方的 92.0%" in note
+
+
+def test_the_item_view_explains_the_item_as_the_scorer_reads_it(app_env, monkeypatch):
+    """Every reaction (the reactions table shows at most 2,000) and the text cut to
+    max_text_chars, as the worker scores it: otherwise the weights add up to another score."""
+    from rumourwatch import store
+
+    seen = []
+
+    class Recording(FakeBundle):
+        def explain(self, doc):
+            seen.append(doc)
+            return {"rumour_probability": 0.92, "words": [{"term": "示例", "weight": 0.5}]}
+
+    monkeypatch.setenv("RUMOURWATCH_MAX_TEXT_CHARS", "12")
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    item_id = app_env["w1"]
+    at = fx.NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with db.conn:
+        db.execute("UPDATE items SET text = ? WHERE id = ?", ["很长的正文" * 10, item_id])
+        store.insert_reactions(db, item_id, [{"kind": "repost", "at": at, "text": "转发微博", "user_id": f"r{k}",
+                                              "dedupe_key": f"bulk-{k}", "fetched_at": at} for k in range(2100)])
+    db.conn.close()
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: Recording())
+    at = run_page(ITEM, item=item_id)
+    assert not at.exception
+    [doc] = seen
+    assert doc.text == ("很长的正文" * 10)[:12] and len(doc.reactions) == 2103
 
 
 def test_item_page_says_when_no_clarification_is_close(app_env, monkeypatch):

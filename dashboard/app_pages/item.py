@@ -137,7 +137,7 @@ def show_item(item: dict) -> None:
     with tabs[1]:
         show_scores(item["id"])
     with tabs[2]:
-        show_explanation(item["id"])
+        show_explanation(item)
     with tabs[3]:
         show_debunks(item["id"])
     with tabs[4]:
@@ -237,11 +237,20 @@ def _model_call(fn):
     return None
 
 
-def show_explanation(item_id: int) -> None:
+def show_explanation(item: dict) -> None:
+    item_id = item["id"]
     with st.spinner(t("loading")):
         rows = _model_call(lambda: data.explanation(path, settings.models_dir, item_id))
     if rows is None:
         return
+    # The explanation reads the item as it stands now, with the models loaded now. The score shown
+    # above was stored when the item was last scored: a reaction since then, or a new model,
+    # makes them differ, and the weights add up to the probability named here, not to that one.
+    now = data.explanation_probability(path, settings.models_dir, item_id)
+    stored = item.get("rumour_probability")
+    if now is not None and (stored is None or abs(now - stored) >= 0.005):
+        st.caption(t("item.explain.rescored", now=now) if stored is None
+                   else t("item.explain.differs", now=now, stored=stored))
     # whole reactions get their own table: each carries a small share of the score (1/k of the
     # reaction-level term), so among words and signals they would sink out of sight
     examples = [r for r in rows if r["kind"] == "reaction_examples"]
