@@ -126,8 +126,7 @@ class LogOddsParts:
 
 
 def log_odds_parts(model: RumourModel, doc: Doc) -> LogOddsParts:
-    """Split the doc's calibrated rumour log-odds (model.rumour_probability, as log-odds) into
-    LogOddsParts."""
+    """Split the doc's calibrated rumour log-odds (model.rumour_log_odds) into LogOddsParts."""
     f = model.features_
     nf = f.n_features
     coef = model.classifier_.coef_.ravel()
