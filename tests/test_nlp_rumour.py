@@ -9,7 +9,12 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from rumourwatch.nlp.rumour import RepostModel, RumourConfig, RumourModel, hashed_char_ngrams
+from rumourwatch.nlp.rumour import (
+    RepostModel,
+    RumourConfig,
+    RumourModel,
+    hashed_char_ngrams,
+)
 from rumourwatch.nlp.tokenizer import MedicalTokenizer, read_lexicon
 from rumourwatch.records import Doc, Reaction, doc_from_bundle
 from tests.rumour_fixtures import T0, make_items, make_personal_posts
@@ -286,7 +291,12 @@ def test_an_explanations_parts_add_up_to_the_score_shown(config):
     worded reaction, the track records and the intercepts add up to logit(score) exactly, with or
     without reactions, so a word, a reaction and an account's record compare on one scale; and
     what the view lists is those parts."""
-    from rumourwatch.nlp.explain import _word_weights, explain_rumour, log_odds_parts
+    from rumourwatch.nlp.explain import (
+        _group_style,
+        _word_weights,
+        explain_rumour,
+        log_odds_parts,
+    )
     from rumourwatch.nlp.rumour import _logit
 
     items = make_items(400, seed=4)
@@ -316,10 +326,10 @@ def test_an_explanations_parts_add_up_to_the_score_shown(config):
     tokenizer = MedicalTokenizer()
     for doc in (doubted, doubted.as_of(0), _with_account(doubted, "rumourmill")):
         parts, out = log_odds_parts(model, doc), explain_rumour(model, doc, top=1000)
-        words = _word_weights(tokenizer, parts.text, parts.text_chars)
+        words = _group_style(_word_weights(tokenizer, parts.text, parts.text_chars))
         assert out["words"] and all(w["weight"] == round(words[w["term"]], 4) for w in out["words"])
         if doc.reactions:
-            said = _word_weights(tokenizer, parts.reactions, parts.reaction_chars)
+            said = _group_style(_word_weights(tokenizer, parts.reactions, parts.reaction_chars))
             assert all(w["weight"] == round(said[w["term"]], 4) for w in out["reactions"])
         examples = dict(parts.reaction_examples)
         assert all(r["weight"] == round(examples[r["term"]], 4) for r in out["reaction_examples"])
@@ -328,3 +338,13 @@ def test_an_explanations_parts_add_up_to_the_score_shown(config):
             assert parts.account_record > 0 and signals["account_record"] == round(parts.account_record, 4)
         assert signals.get("reactor_record") == (round(parts.reactor_record, 4) if parts.reactor_record > 1e-6
                                                  else None)
+
+
+def test_function_words_are_listed_as_one_style_row_weighing_their_sum():
+    """了, 被, 吗… are real parts of a score (a post's style), but one by one they crowd the claim's
+    words out of the item view: they show as one row, named by those that pushed the score up."""
+    from rumourwatch.nlp.explain import _group_style
+
+    grouped = _group_style({"致癌": 0.5, "了": 0.3, "被": 0.2, "吗": -0.1, "我们": 0.05})
+    assert grouped == pytest.approx({"致癌": 0.5, "虚词与代词（了、被、我们）": 0.45})
+    assert _group_style({"致癌": 0.5, "了": -0.3, "被": 0.2}) == {"致癌": 0.5}  # they lowered it on the whole

@@ -302,7 +302,7 @@ into parts (`rumourwatch.nlp.explain.log_odds_parts`): each word's (read by the 
 text-only models, each times the calibrator's slope for it), each reaction word's, each fact's,
 each worded reaction's, the track records' and the intercepts'. The item view lists the parts
 that pushed the score up, on that one scale (the parts that pulled it down and the intercepts
-are not listed). It explains the item as the scorer reads it now (every reaction known, the
+are not listed; function words such as 了, 被, 吗, the post's style, are one row weighing their sum). It explains the item as the scorer reads it now (every reaction known, the
 text cut as scored); when the stored score is older (reactions since, another model), the view
 names the probability its parts add up to.
 

@@ -17,8 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..records import Doc
-from .rumour import (ACCOUNT_NAMES, DENSE_NAMES, REACTOR_NAMES, RepostModel, RumourModel, _account_shift,
-                     _doc_facts, normalise_text)
+from .rumour import (
+    ACCOUNT_NAMES,
+    DENSE_NAMES,
+    REACTOR_NAMES,
+    RepostModel,
+    RumourModel,
+    _account_shift,
+    _doc_facts,
+    normalise_text,
+)
 from .tokenizer import MedicalTokenizer
 
 # Display labels for the dashboard (UI language). A fact pushes the score through how far it is
@@ -59,6 +67,28 @@ SIGNAL_LABELS = {  # name: (label above the average, label below it)
     "account_record": ("发布账号过往帖子被判定为谣言的记录", None),
     "reactor_record": ("转发/评论者过往参与的帖子多为谣言", None),
 }
+
+
+# Particles, pronouns and other function words. The character n-grams weigh them (a post's style:
+# 了, 被, 吗 lean to personal retellings, which the labelled rumours are), so they are real parts
+# of a score, but listed one by one they crowd the words of the claim out of the item view and
+# puzzle a monitor: they are shown together as one row (STYLE_TERM), weighing their sum.
+STYLE_WORDS = frozenset("了的地得着过被把给让吗呢吧啊呀哦嘛啦呗哈呵嘿哇噢喔么这那哪谁我你您他她它们咱是在就都也又还才再很太更最挺真和与及或而且但却")
+STYLE_WORDS |= {"我们", "你们", "他们", "她们", "它们", "咱们", "这个", "那个", "这些", "那些", "什么", "怎么",
+                "这样", "那样", "这么", "那么", "自己", "已经", "就是", "还是", "但是", "而且", "因为", "所以"}
+STYLE_TERM = "虚词与代词（{words}）"
+
+
+def _group_style(weights: dict[str, float]) -> dict[str, float]:
+    """`weights` with the STYLE_WORDS folded into one STYLE_TERM entry, weighing their sum (kept
+    when it is above 0, named by the ones that pushed the score up most)."""
+    style = {w: v for w, v in weights.items() if w in STYLE_WORDS}
+    out = {w: v for w, v in weights.items() if w not in STYLE_WORDS}
+    total = sum(style.values())
+    if style and total > 1e-6:
+        named = [w for w, v in sorted(style.items(), key=lambda kv: -kv[1]) if v > 1e-6][:3]
+        out[STYLE_TERM.format(words="、".join(named))] = total
+    return out
 
 
 def signal_label(name: str, above_average: bool = True) -> str:
@@ -168,14 +198,15 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
     parts = log_odds_parts(model, doc)
     text = doc.text or ""
     # show the item's own words when normalising kept every position, else the normalised ones
-    text_weights = _word_weights(tokenizer, text if len(parts.text) == len(text) else parts.text,
-                                 parts.text_chars)
+    text_weights = _group_style(_word_weights(tokenizer, text if len(parts.text) == len(text) else parts.text,
+                                              parts.text_chars))
     reaction_weights: dict[str, float] = {}
     pos = 0
     for segment in parts.reactions.split("\x01") if parts.reactions else []:
         for w, v in _word_weights(tokenizer, segment, parts.reaction_chars, pos).items():
             reaction_weights[w] = reaction_weights.get(w, 0.0) + v
         pos += len(segment) + 1
+    reaction_weights = _group_style(reaction_weights)
 
     def ranked(weights: dict[str, float]):
         rows = [{"term": w, "weight": round(v, 4)} for w, v in weights.items() if v > 1e-6]
