@@ -23,6 +23,7 @@ import streamlit as st
 from rumourwatch import store
 from rumourwatch.config import Settings, load_settings
 from rumourwatch.errors import RumourwatchError, StoreError
+from rumourwatch.knowledge import FAINT_SIMILARITY
 from rumourwatch.opinion import opinion_line, opinion_shares
 from rumourwatch.records import CST, UTC, iso, parse_time
 
@@ -435,6 +436,12 @@ def _own_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
     return [{"title": m["title"], "url": m["published_url"], "platform": None, "own": True,
              "date": to_china(m["published_at"]), "score": m["score"], "already_debunked": m["already_debunked"]}
             for m in (found[0] if found else [])]
+
+
+def faint_match(match: dict) -> bool:
+    """A match too weak to be about the same claim (knowledge.FAINT_SIMILARITY): the item view
+    folds it away, the experts' workbench leaves it out. One marked 已辟谣 never is."""
+    return not match.get("already_debunked") and (match.get("score") or 0.0) < FAINT_SIMILARITY
 
 
 def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list[dict]:

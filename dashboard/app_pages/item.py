@@ -290,8 +290,8 @@ def show_debunks(item_id: int) -> None:
     threshold = data.debunk_threshold(settings.models_dir)
     st.caption(t("item.debunks.caption", rule=t("item.debunks.rule", threshold=threshold)
                  if threshold is not None else t("item.debunks.rule_unknown")))
-    close = [m for m in matches if not _faint(m)]
-    faint = [m for m in matches if _faint(m)]
+    close = [m for m in matches if not data.faint_match(m)]
+    faint = [m for m in matches if data.faint_match(m)]
     if close:
         _matches_table(close)
     else:
@@ -299,12 +299,6 @@ def show_debunks(item_id: int) -> None:
     if faint:
         with st.expander(t("item.debunks.faint", n=len(faint), floor=FAINT_SIMILARITY)):
             _matches_table(faint)
-
-
-def _faint(match: dict) -> bool:
-    """A match too weak to be about the same claim (knowledge.FAINT_SIMILARITY); one the store
-    already marked 已辟谣 never is."""
-    return not match.get("already_debunked") and (match.get("score") or 0.0) < FAINT_SIMILARITY
 
 
 def _matches_table(matches: list[dict]) -> None:

@@ -8,7 +8,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import experts, store
-from rumourwatch.knowledge import FAINT_SIMILARITY, suggested_claim
+from rumourwatch.knowledge import suggested_claim
 
 user = require_role("expert", "admin")
 path = ui.db_path()
@@ -41,7 +41,7 @@ def related(alert: dict) -> None:
             rows += [{"title": m.get("title"), "url": m.get("url"), "at": m.get("date") or "",
                       "similarity": f"{m.get('score') or 0.0:.2f}"}
                      for m in data.debunk_matches(path, settings.models_dir, alert["item_id"], 5)
-                     if m.get("already_debunked") or (m.get("score") or 0.0) >= FAINT_SIMILARITY]
+                     if not data.faint_match(m)]
         except Exception:  # the knowledge base needs trained artifacts; the queue works without them
             pass
     if rows:
