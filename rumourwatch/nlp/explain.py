@@ -25,6 +25,7 @@ from .rumour import (
     RumourModel,
     _account_shift,
     _doc_facts,
+    _sigmoid,
     normalise_text,
 )
 from .tokenizer import MedicalTokenizer
@@ -226,7 +227,7 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
     for said, weight in parts.reaction_examples:
         examples[said] = examples.get(said, 0.0) + weight
     return {
-        "rumour_probability": float(model.rumour_probability([doc])[0]),
+        "rumour_probability": float(_sigmoid(parts.total)),  # the score, without scoring again
         "words": ranked(text_weights),
         "reactions": ranked(reaction_weights),
         "reaction_examples": ranked(examples)[:5],
