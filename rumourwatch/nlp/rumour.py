@@ -728,11 +728,6 @@ def _account_shift(weight: float, record: np.ndarray) -> np.ndarray:
     return np.clip(weight * np.asarray(record, dtype=float), -MAX_ACCOUNT_SHIFT, MAX_ACCOUNT_SHIFT)
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
-    return np.log(p / (1 - p))
-
-
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return expit(np.asarray(z, dtype=float))  # no overflow however far out the log-odds are
 
