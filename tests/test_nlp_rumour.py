@@ -106,6 +106,46 @@ def test_tokenizer_keeps_lexicon_words_whole_and_pickles_without_the_bundle(tmp_
     assert again.tokenize("青霉克星胶囊") == ["青霉克星胶囊"]
 
 
+def test_words_the_dictionary_lacks_are_found_in_the_feed_and_then_kept_whole():
+    """A name jieba's dictionary does not know comes out as single characters (奚 / 梓 / 珩), and an
+    explanation listing them says nothing: discover_words finds it in the feed, used in varied
+    contexts, and the tokenizer keeps it whole in a new sentence. A measure word's piece of a
+    number phrase (这张图, 一张图 -> 张图) is as cohesive but is no word, and a dictionary word is
+    already whole."""
+    from rumourwatch.nlp.tokenizer import discover_words
+
+    before = ["医生", "专家", "教授", "网友", "记者", "院长", "主任", "博主", "患者", "同事"]
+    after = ["表示", "说", "提醒", "认为", "指出", "呼吁", "回应", "称", "强调", "介绍"]
+    counts = ["这", "一", "两", "那", "每", "三", "哪", "半"]
+    pictures = ["看懂", "火了", "说明", "刷屏", "告诉你", "太真实", "曝光", "值得看"]
+    feed = [f"{b}奚梓珩{a}，医院门诊正常开放" for b in before for a in after]
+    feed += [f"{c}张图{p}" for c in counts for p in pictures]
+    feed += ["今天天气很好，大家注意防暑降温，多喝水少熬夜"] * 100  # the rest of a feed
+    assert MedicalTokenizer().tokenize("奚梓珩") == ["奚", "梓", "珩"]
+    found = dict(discover_words(feed))
+    assert "奚梓珩" in found and found["奚梓珩"] <= 100  # capped: dictionary words keep winning
+    assert "张图" not in found and "医院" not in found and "门诊" not in found
+    tok = MedicalTokenizer(list(found.items()))
+    assert "奚梓珩" in tok.tokenize("网传奚梓珩建议每天喝醋软化血管")
+    assert pickle.loads(pickle.dumps(tok)).tokenize("奚梓珩") == ["奚梓珩"]
+
+
+def test_an_explanation_names_emoticons_and_discovered_words_whole():
+    """The item view's word weights: a Weibo emoticon code is one term ([怒], not the character 怒,
+    which reads as a word of the post), weighing all of its characters; a word the tokenizer was
+    given is one term; the weights still add up to the characters' parts."""
+    from rumourwatch.nlp.explain import _word_weights
+
+    said = "太假了[怒][怒]奚梓珩在造谣"
+    per_char = np.arange(len(said), dtype=float) / 10
+    plain = _word_weights(MedicalTokenizer(), said, per_char)
+    assert plain["[怒]"] == pytest.approx(per_char[3:9].sum()) and "怒" not in plain
+    assert {"奚", "梓", "珩"} <= set(plain)
+    found = _word_weights(MedicalTokenizer([("奚梓珩", 20)]), said, per_char)
+    assert found["奚梓珩"] == pytest.approx(per_char[9:12].sum()) and "奚" not in found
+    assert sum(found.values()) == pytest.approx(per_char.sum())
+
+
 def test_lexicon_with_a_bad_frequency_says_where(tmp_path):
     from rumourwatch.errors import DataBundleError
 

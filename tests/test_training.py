@@ -143,6 +143,9 @@ def test_train_all_saves_a_bundle_that_loads_and_scores(settings, tmp_path):
     assert manifest["training_counts"]["verdicts"] == {"items": 3, "rumours": 2}
     assert any("verdicts: 3 items (2 rumours)" in line for line in lines)
     assert any("saved" in line for line in lines)
+    # explanations read the feed's words whole (tokenizer.discover_words), not 微 and 博
+    assert any("words found in" in line for line in lines)
+    assert "微博" in bundle.rumour.tokenizer_.tokenize("他在微博上看到的")
     again = ensure_models(settings, echo=lines.append)  # loads, does not retrain
     assert again.version == bundle.version == ModelBundle.load(settings.models_dir).version
     [row] = again.score([Doc("网传喝醋能软化血管，转给家人", None)])

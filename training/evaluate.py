@@ -265,7 +265,8 @@ serves every source; the flag `is_rumour` uses the threshold recorded in the bun
 ## Training data
 - CHECKED (Yang et al., SNAM 2021; COVID-19 Weibo 2019-12 – 2020-06; fake/real), academic research use.
 - CED (Song et al. 2018; Liu et al. 2015; general Weibo 2010-12 – 2013-04; rumor/non-rumor).
-- THUOCL medical lexicon (MIT) for the tokenizer used in explanations.
+- THUOCL medical lexicon (MIT) for the tokenizer used in explanations, with the words found in the
+  training texts themselves (below).
 - Background: {_background_sentence(s)}
 The production bundle trains on all of the public files (`python -m training.train`); the manifest
 lists each file with its sha256. The later part of each dataset is held back by its publishers
@@ -302,7 +303,12 @@ into parts (`rumourwatch.nlp.explain.log_odds_parts`): each word's (read by the 
 text-only models, each times the calibrator's slope for it), each reaction word's, each fact's,
 each worded reaction's, the track records' and the intercepts'. The item view lists the parts
 that pushed the score up, on that one scale (the parts that pulled it down and the intercepts
-are not listed; function words such as 了, 被, 吗, the post's style, are one row weighing their sum). It explains the item as the scorer reads it now (every reaction known, the
+are not listed; function words such as 了, 被, 吗, the post's style, are one row weighing their sum). Words are
+jieba's, with the THUOCL medical terms and the words found in the training items, their first
+30 reactions and the background posts (`tokenizer.discover_words`: strings of 2–4 characters,
+seen at least 8 times, cohesive and used in varied contexts, that jieba's dictionary cuts into
+single characters: 微博, 卫健委, 封城, names), so 微博 is not listed as 微 and 博; a Weibo
+emoticon code ([怒]) is one term. It explains the item as the scorer reads it now (every reaction known, the
 text cut as scored); when the stored score is older (reactions since, another model), the view
 names the probability its parts add up to.
 

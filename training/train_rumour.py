@@ -9,8 +9,8 @@ posts of the bundle's unlabelled stream sample are learnt as not rumours beside 
 from __future__ import annotations
 
 from rumourwatch.errors import DataBundleError
-from rumourwatch.nlp.rumour import RumourConfig, RumourModel
-from rumourwatch.nlp.tokenizer import LEXICON_FILE, MedicalTokenizer
+from rumourwatch.nlp.rumour import RepostModel, RumourConfig, RumourModel
+from rumourwatch.nlp.tokenizer import LEXICON_FILE, MedicalTokenizer, discover_words
 
 from .datasets import (
     BACKGROUND_FILE,
@@ -99,9 +99,32 @@ def fit(settings, config: RumourConfig | None = None, train_fraction: float = 1.
         sets["verdicts"] = verdicts
     background = background_for(settings, sets, echo=echo) if uses_background(config) else []
     model = fit_items(sets, config, background)
-    # jieba with the medical lexicon, carried inside the artifact: explanations are in words
-    model.tokenizer_ = MedicalTokenizer.from_bundle(settings.data_dir)
+    model.tokenizer_ = explanation_tokenizer(settings, sets, background, echo)
     return model
 
 
-__all__ = ["fit", "fit_items", "background_for", "uses_background", "load_sets", "split_each", "TRAINING_FILES", "LEXICON_FILE"]
+# Reactions read per item for word discovery: a viral item's thousands of reactions repeat
+# themselves, and counting all of them would take minutes for few new words.
+REACTIONS_FOR_WORDS = 30
+
+
+def explanation_tokenizer(settings, sets: dict[str, list[LabelledDoc]], background=(),
+                          echo=None) -> MedicalTokenizer:
+    """jieba with the THUOCL medical lexicon and the words discovered (tokenizer.discover_words) in
+    the training items, the own words of their first REACTIONS_FOR_WORDS reactions and the
+    background posts: carried inside the artifact, so explanations are in the feed's words (微博,
+    新冠, names) instead of single characters."""
+    base = MedicalTokenizer.from_bundle(settings.data_dir)
+    worded = RepostModel().worded
+    texts = [it.doc.text for items in sets.values() for it in items]
+    texts += [said for items in sets.values() for it in items
+              for said in worded(it.doc)[:REACTIONS_FOR_WORDS]]
+    texts += [d.text for d in background]
+    found = discover_words(texts, base)
+    if echo:
+        echo(f"  explanations: {len(base.user_words)} medical lexicon words and {len(found)} words "
+             f"found in {len(texts)} training texts, e.g. {'、'.join(w for w, _ in found[:8])}")
+    return MedicalTokenizer(list(base.user_words) + found)
+
+
+__all__ = ["LEXICON_FILE", "TRAINING_FILES", "background_for", "explanation_tokenizer", "fit", "fit_items", "load_sets", "split_each", "uses_background"]

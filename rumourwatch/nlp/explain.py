@@ -12,6 +12,7 @@ item is on ("尚无互动" for an item without reactions whose absence pushed th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from .rumour import (
     _sigmoid,
     normalise_text,
 )
-from .tokenizer import MedicalTokenizer
+from .tokenizer import FUNCTION_CHARS, MedicalTokenizer
 
 # Display labels for the dashboard (UI language). A fact pushes the score through how far it is
 # from the average training item, in either direction, so each has two labels: what an item above
@@ -74,9 +75,10 @@ SIGNAL_LABELS = {  # name: (label above the average, label below it)
 # 了, 被, 吗 lean to personal retellings, which the labelled rumours are), so they are real parts
 # of a score, but listed one by one they crowd the words of the claim out of the item view and
 # puzzle a monitor: they are shown together as one row (STYLE_TERM), weighing their sum.
-STYLE_WORDS = frozenset("了的地得着过被把给让吗呢吧啊呀哦嘛啦呗哈呵嘿哇噢喔么这那哪谁我你您他她它们咱是在就都也又还才再很太更最挺真和与及或而且但却")
-STYLE_WORDS |= {"我们", "你们", "他们", "她们", "它们", "咱们", "这个", "那个", "这些", "那些", "什么", "怎么",
-                "这样", "那样", "这么", "那么", "自己", "已经", "就是", "还是", "但是", "而且", "因为", "所以"}
+STYLE_WORDS = FUNCTION_CHARS | {
+    "我们", "你们", "他们", "她们", "它们", "咱们", "这个", "那个", "这些", "那些", "什么", "怎么", "这样", "那样", "这么",
+    "那么", "自己", "已经", "就是", "还是", "但是", "而且", "因为", "所以",
+    "我們", "你們", "他們", "她們", "這個", "那個", "這些", "什麼", "怎麼", "這樣", "那樣", "這麼", "那麼", "還是"}
 STYLE_TERM = "虚词与代词（{words}）"
 
 
@@ -119,11 +121,26 @@ def char_contributions(tfidf, coef_block: np.ndarray, s: str, scale: float = 1.0
     return per_char[:len(s)]
 
 
+# A Weibo emoticon code ([怒], [衰], [泪]) is one term: the tokenizer would leave its character
+# alone ("怒"), which reads as a word of the post
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
+
+
 def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) -> dict[str, float]:
     out: dict[str, float] = {}
-    for word, a, b in tokenizer.spans(shown):
+
+    def add(word: str, a: int, b: int) -> None:
         if any(ch.isalnum() for ch in word):
             out[word] = out.get(word, 0.0) + float(per_char[offset + a:offset + b].sum())
+
+    pos = 0
+    for m in [*_EMOTICON.finditer(shown), None]:
+        end = m.start() if m else len(shown)
+        for word, a, b in tokenizer.spans(shown[pos:end]):
+            add(word, pos + a, pos + b)
+        if m:
+            add(m.group(), m.start(), m.end())
+            pos = m.end()
     return out
 
 
