@@ -110,21 +110,25 @@ def test_words_the_dictionary_lacks_are_found_in_the_feed_and_then_kept_whole():
     """A name jieba's dictionary does not know comes out as single characters (奚 / 梓 / 珩), and an
     explanation listing them says nothing: discover_words finds it in the feed, used in varied
     contexts, and the tokenizer keeps it whole in a new sentence. A measure word's piece of a
-    number phrase (这张图, 一张图 -> 张图) is as cohesive but is no word, and a dictionary word is
-    already whole."""
+    number phrase (这张图, 一张图 -> 张图) is as cohesive but is no word, a dictionary word is
+    already whole, a name always followed by the same character is not free, and an emoticon's
+    name is not the post's."""
     from rumourwatch.nlp.tokenizer import discover_words
 
     before = ["医生", "专家", "教授", "网友", "记者", "院长", "主任", "博主", "患者", "同事"]
     after = ["表示", "说", "提醒", "认为", "指出", "呼吁", "回应", "称", "强调", "介绍"]
     counts = ["这", "一", "两", "那", "每", "三", "哪", "半"]
     pictures = ["看懂", "火了", "说明", "刷屏", "告诉你", "太真实", "曝光", "值得看"]
-    feed = [f"{b}奚梓珩{a}，医院门诊正常开放" for b in before for a in after]
+    feed = [f"{b}奚梓珩{a}，门诊正常开放" for b in before + ["老师", "校长"] for a in after]
+    feed += [f"{b}医院{a}" for b in before for a in after]  # as free, but in the dictionary
     feed += [f"{c}张图{p}" for c in counts for p in pictures]
+    feed += [f"{b}去噗噗岛玩" for b in before]  # 噗噗 is always followed by 岛: not free on its right
+    feed += [f"{b}说得对[嘤嘤]" for b in before]  # an emoticon's name is no word of the post
     feed += ["今天天气很好，大家注意防暑降温，多喝水少熬夜"] * 100  # the rest of a feed
     assert MedicalTokenizer().tokenize("奚梓珩") == ["奚", "梓", "珩"]
     found = dict(discover_words(feed))
-    assert "奚梓珩" in found and found["奚梓珩"] <= 100  # capped: dictionary words keep winning
-    assert "张图" not in found and "医院" not in found and "门诊" not in found
+    assert found.get("奚梓珩") == 100  # seen 120 times, capped: dictionary words keep winning
+    assert not {"张图", "医院", "门诊", "噗噗", "嘤嘤"} & set(found), found
     tok = MedicalTokenizer(list(found.items()))
     assert "奚梓珩" in tok.tokenize("网传奚梓珩建议每天喝醋软化血管")
     assert pickle.loads(pickle.dumps(tok)).tokenize("奚梓珩") == ["奚梓珩"]

@@ -304,10 +304,10 @@ text-only models, each times the calibrator's slope for it), each reaction word'
 each worded reaction's, the track records' and the intercepts'. The item view lists the parts
 that pushed the score up, on that one scale (the parts that pulled it down and the intercepts
 are not listed; function words such as 了, 被, 吗, the post's style, are one row weighing their sum). Words are
-jieba's, with the THUOCL medical terms and the words found in the training items, their first
-30 reactions and the background posts (`tokenizer.discover_words`: strings of 2–4 characters,
-seen at least 8 times, cohesive and used in varied contexts, that jieba's dictionary cuts into
-single characters: 微博, 卫健委, 封城, names), so 微博 is not listed as 微 and 博; a Weibo
+jieba's, with the THUOCL medical terms and the words found in the training items, the first 30
+of their reactions with words of their own and the background posts (`tokenizer.discover_words`: strings of 2–4 characters,
+seen at least 8 times, cohesive and used in varied contexts, that jieba (with the THUOCL terms)
+cuts into single characters: 微博, 卫健委, 封城, names), so 微博 is not listed as 微 and 博; a Weibo
 emoticon code ([怒]) is one term. It explains the item as the scorer reads it now (every reaction known, the
 text cut as scored); when the stored score is older (reactions since, another model), the view
 names the probability its parts add up to.

@@ -12,7 +12,6 @@ item is on ("尚无互动" for an item without reactions whose absence pushed th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,7 @@ from .rumour import (
     _sigmoid,
     normalise_text,
 )
-from .tokenizer import FUNCTION_CHARS, MedicalTokenizer
+from .tokenizer import EMOTICON, FUNCTION_CHARS, MedicalTokenizer
 
 # Display labels for the dashboard (UI language). A fact pushes the score through how far it is
 # from the average training item, in either direction, so each has two labels: what an item above
@@ -78,7 +77,7 @@ SIGNAL_LABELS = {  # name: (label above the average, label below it)
 STYLE_WORDS = FUNCTION_CHARS | {
     "我们", "你们", "他们", "她们", "它们", "咱们", "这个", "那个", "这些", "那些", "什么", "怎么", "这样", "那样", "这么",
     "那么", "自己", "已经", "就是", "还是", "但是", "而且", "因为", "所以",
-    "我們", "你們", "他們", "她們", "這個", "那個", "這些", "什麼", "怎麼", "這樣", "那樣", "這麼", "那麼", "還是"}
+    "我們", "你們", "他們", "她們", "這個", "那個", "這些", "什麼", "怎麼", "這樣", "那樣", "這麼", "那麼", "還是", "它們", "什麽", "已經", "因為"}
 STYLE_TERM = "虚词与代词（{words}）"
 
 
@@ -121,12 +120,9 @@ def char_contributions(tfidf, coef_block: np.ndarray, s: str, scale: float = 1.0
     return per_char[:len(s)]
 
 
-# A Weibo emoticon code ([怒], [衰], [泪]) is one term: the tokenizer would leave its character
-# alone ("怒"), which reads as a word of the post
-_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
-
-
 def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) -> dict[str, float]:
+    """{word: summed part of its characters}; a Weibo emoticon code ([怒], [衰]) is one term (the
+    tokenizer would leave its character alone, "怒", which reads as a word of the post)."""
     out: dict[str, float] = {}
 
     def add(word: str, a: int, b: int) -> None:
@@ -134,7 +130,7 @@ def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) 
             out[word] = out.get(word, 0.0) + float(per_char[offset + a:offset + b].sum())
 
     pos = 0
-    for m in [*_EMOTICON.finditer(shown), None]:
+    for m in [*EMOTICON.finditer(shown), None]:
         end = m.start() if m else len(shown)
         for word, a, b in tokenizer.spans(shown[pos:end]):
             add(word, pos + a, pos + b)

@@ -32,10 +32,13 @@ FUNCTION_CHARS = frozenset("了的地得着过被把给让吗呢吧啊呀哦嘛�
                            "才再很太更最挺真和与及或而且但却這們麼還與")
 # A number phrase's measure word ("一张图", "这句话", "10元券") glues to the next character often
 # enough to look like a word: a discovered word does not start with one.
-_MEASURE_CHARS = frozenset("个件句张条次点元位名只头份种篇本台辆颗项")
+_MEASURE_CHARS = frozenset("个件句张条次点元位名只头份种篇本台辆颗项日号")  # 日, 号: "6日晚", "3号线"
 # ... and a two-character piece ending in 市/省/县/区 is the end of a place name (沈阳市 -> 阳市)
 _PLACE_SUFFIXES = frozenset("市省县区")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# A Weibo emoticon code ([怒], [蜡烛]): explanations show it as one term, and its name is no word
+# of the post for discovery
+EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 
 _lock = threading.Lock()
 _jieba_cache: dict[str, object] = {}
@@ -82,14 +85,16 @@ def discover_words(texts: Iterable[str], tokenizer: MedicalTokenizer | None = No
     the weakest split >= `min_cohesion`) and which are used in varied contexts (entropy of the
     characters on either side >= `min_freedom`), and which `tokenizer` (jieba's dictionary plus its
     user words, precise mode) cuts into single characters. Names (李兰娟), platform words (微博,
-    超话), new terms (流调, 绿码) and traditional characters (什麼) come out as single characters
+    超话), new terms (流调, 绿码) and traditional characters (醫院) come out as single characters
     otherwise, and an explanation listing 微 and 博 says nothing. A word nearly always followed by
-    the same one (新冠 by 肺炎 or 病毒) is not free enough to be found: it stays 新 / 冠.
+    the same one (新冠 by 肺炎 or 病毒) is not free enough to be found: it stays 新 / 冠. Emoticon
+    codes ([蜡烛]) are left out: their names are not the post's words.
 
     Returns (word, frequency) pairs for MedicalTokenizer's user words, most frequent first, the
-    frequency capped at `max_freq` so that a dictionary word covering the same characters keeps
-    winning: only runs of single characters are joined."""
-    runs = [r for t in texts for r in _HAN_RUN.findall(t or "")]
+    frequency capped at `max_freq` so that a dictionary word covering the same characters mostly
+    keeps winning: mostly runs of single characters are joined. (On 2,000 stream posts, 18 of
+    49,813 dictionary words were cut, about half of them rightly: 从轻 / 症 became 从 / 轻症.)"""
+    runs = [r for t in texts for r in _HAN_RUN.findall(EMOTICON.sub(" ", t or ""))]
     counts: Counter = Counter()
     for r in runs:
         for n in range(1, max_len + 1):
