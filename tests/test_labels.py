@@ -189,7 +189,9 @@ def test_a_retrained_relevance_model_learns_the_labels_made_in_the_store(tmp_pat
         labels.record_label(db, item_id, True, "控烟", "analyst1", NOW)
     db.conn.close()
     settings = load_settings(data_dir=str(DATA_DIR))
-    probe = Doc("朋友劝我戒烟，说吸烟伤肺，我该从哪里开始", None)
+    # ("朋友劝我戒烟，说吸烟伤肺，我该从哪里开始" was the probe until the model learnt from 5,000 debunk
+    # articles: it now reads as health and 控烟 without the store's labels)
+    probe = Doc("戒烟一个月了，感觉呼吸顺畅多了", None)
     before = fit(settings).predict_docs([probe])[0]
     model = fit(settings, labels_db=path)
     after = model.predict_docs([probe])[0]

@@ -350,6 +350,45 @@ def test_a_short_everyday_sentence_is_not_health_related(model, text):
     assert r["health_related"] is False, r
 
 
+# "Food X causes or cures Y" (the label protocol: health, 合理膳食), one sentence each, written for
+# this test before the model that passes it was chosen; and food talk that is neither safety nor
+# nutrition (protocol: not health).
+FOOD_CLAIMS = [
+    "吃菠菜能补铁治贫血", "海带吃多了会甲状腺癌", "喝柠檬水可以美白抗癌", "红糖水能补血调经", "吃芒果会过敏起疹子",
+    "生姜泡脚能祛湿排毒", "隔夜茶喝了会致癌", "吃鱼头能让孩子变聪明", "喝骨头汤可以补钙", "木耳可以清理血管",
+    "吃花生能养胃", "茄子能降血脂", "豆浆喝多了会导致乳腺增生", "吃辣椒会长痔疮", "冬瓜汤能减肥消肿", "吃核桃补脑",
+    "泡面要72小时才能消化", "喝咖啡会导致骨质疏松", "芹菜能降血压", "吃猕猴桃可以防止便秘",
+    "吃香菜能排出体内重金属", "喝醋泡黑豆能治白发", "多吃胡萝卜对眼睛好", "吃黑芝麻能让白头发变黑",
+    "喝啤酒可以排肾结石", "菠萝要泡盐水才不会中毒", "吃葡萄不吐皮可以抗衰老", "柿子和螃蟹一起吃会死人",
+    "喝绿茶能燃烧脂肪", "吃海鲜喝啤酒会得痛风", "红枣补气血女生要天天吃", "吃鸡爪会得禽流感", "生吃茄子能降血压",
+    "酸奶可以治腹泻", "土豆发芽了削掉就能吃", "吃韭菜能壮阳", "吃冰棍会导致宫寒", "荔枝吃多了会低血糖",
+    "喝淡盐水能清洗肠胃", "油条里的明矾会导致老年痴呆"]
+FOOD_TALK = [
+    "这家火锅店真好吃", "今天吃了西瓜好开心", "苹果发布了新款手机", "周末去超市买了香蕉和牛奶", "晚上和朋友去吃烧烤",
+    "妈妈做的红烧肉最好吃了", "奶茶店又出新品了", "楼下新开了一家面包店", "中秋节吃月饼看月亮", "外卖小哥送餐迟到了",
+    "今年的葡萄价格涨了不少", "学做蛋糕失败了", "咖啡店的装修很有格调", "春节回家吃年夜饭", "这部电影的结局太意外了",
+    "明天要加班好累", "小区停车位又不够用了", "双十一买的衣服到了", "早上地铁太挤了", "周杰伦的新歌好听",
+    "新开的奶茶店排队两小时", "今天煮了一锅土豆炖牛肉", "在菜市场买了两斤葡萄", "螃蟹季又到了约起来",
+    "自己做的酸奶成功了", "公司楼下的咖啡打折", "这家店的油条特别脆", "周末带孩子去摘草莓", "西瓜十块钱三斤",
+    "过年包饺子放了韭菜", "朋友圈都在晒月饼", "吃货的快乐你不懂", "新疆的哈密瓜真甜", "今晚吃火锅还是烤肉",
+    "我家猫喜欢吃鸡胸肉", "荔枝节活动开始报名了", "啤酒节门票售罄", "明天去吃海鲜自助", "绿茶口味的冰淇淋好吃",
+    "外婆腌的咸菜最下饭"]
+
+
+@pytest.mark.slow
+def test_a_food_claim_in_one_sentence_is_health_and_food_talk_is_not(model):
+    """The classic health rumour is one sentence about a food ("吃韭菜能壮阳"). Learning from 1,500
+    debunk articles and their titles, the model read 25 of these 40 as not health, so they fell out
+    of the 仅健康相关 filter and the health-only alert rules (2 of the 40 food-talk sentences read
+    as health); learning from 5,000, 8 (and 3)."""
+    claims = model.predict_docs([Doc(t) for t in FOOD_CLAIMS])
+    missed = [(t, round(r["health_probability"], 2)) for t, r in zip(FOOD_CLAIMS, claims) if not r["health_related"]]
+    assert len(missed) <= 10, missed
+    talk = model.predict_docs([Doc(t) for t in FOOD_TALK])
+    flagged = [(t, round(r["health_probability"], 2)) for t, r in zip(FOOD_TALK, talk) if r["health_related"]]
+    assert len(flagged) <= 5, flagged
+
+
 @pytest.mark.slow
 def test_model_scores_from_its_pickle_alone(model):
     docs = [Doc("医生提醒：发烧咳嗽请及时就医"), Doc("今天的晚霞真好看")]
