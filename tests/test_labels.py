@@ -167,7 +167,7 @@ def test_monitors_cannot_label(labelled_store, monkeypatch):
 
 
 def test_a_retrained_relevance_model_learns_the_labels_made_in_the_store(tmp_path):
-    """Short smoking posts are the model card's known gap (read as not health): label eight smoking
+    """Some short smoking posts read as not health (the model card's known gap): label eight smoking
     posts in the store, retrain the relevance model with that store, and a new smoking post is
     health and 控烟."""
     from rumourwatch.config import load_settings

@@ -351,8 +351,9 @@ def test_a_short_everyday_sentence_is_not_health_related(model, text):
 
 
 # "Food X causes or cures Y" (the label protocol: health, 合理膳食), one sentence each, written for
-# this test before the model that passes it was chosen; and food talk that is neither safety nor
-# nutrition (protocol: not health).
+# this test; and everyday sentences, most of them food talk that is neither safety nor nutrition
+# (protocol: not health). The second 20 of each were written before any recipe was tried on them;
+# the recipe was then chosen on all of them (models/cards/relevance.md).
 FOOD_CLAIMS = [
     "吃菠菜能补铁治贫血", "海带吃多了会甲状腺癌", "喝柠檬水可以美白抗癌", "红糖水能补血调经", "吃芒果会过敏起疹子",
     "生姜泡脚能祛湿排毒", "隔夜茶喝了会致癌", "吃鱼头能让孩子变聪明", "喝骨头汤可以补钙", "木耳可以清理血管",
@@ -379,8 +380,8 @@ FOOD_TALK = [
 def test_a_food_claim_in_one_sentence_is_health_and_food_talk_is_not(model):
     """The classic health rumour is one sentence about a food ("吃韭菜能壮阳"). Learning from 1,500
     debunk articles and their titles, the model read 25 of these 40 as not health, so they fell out
-    of the 仅健康相关 filter and the health-only alert rules (2 of the 40 food-talk sentences read
-    as health); learning from 5,000, 8 (and 3)."""
+    of the 仅健康相关 filter and the health-only alert rules, and 2 of the 40 everyday sentences read
+    as health; learning from 5,000, 8 claims missed and 3 everyday sentences called health."""
     claims = model.predict_docs([Doc(t) for t in FOOD_CLAIMS])
     missed = [(t, round(r["health_probability"], 2)) for t, r in zip(FOOD_CLAIMS, claims) if not r["health_related"]]
     assert len(missed) <= 10, missed
