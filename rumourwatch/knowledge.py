@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import ModelError, RecordError
+from .nlp.tokenizer import EMOTICON
 from .records import UTC, parse_time
 
 # Cosine similarity at or above which an item counts as 已辟谣. Chosen on hand-checked pairs for
@@ -53,7 +54,7 @@ _BOILERPLATE = (
 _DAY_ONLY = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
 # What a post carries besides its claim: Weibo's emoticon codes ([泪]), @mentions, share and video
 # boilerplate. Two posts that share only these are not about the same claim.
-_POST_NOISE = re.compile(r"\[[^\[\]\s]{1,8}\]|@[^\s:：,，@]{1,30}|分享图片|转发微博|网页链接|查看图片|秒拍视频|的微博视频")
+_POST_NOISE = re.compile(EMOTICON.pattern + r"|@[^\s:：,，@]{1,30}|分享图片|转发微博|网页链接|查看图片|秒拍视频|的微博视频")
 _WORD = re.compile(r"\w")
 # A claim (or post) with fewer word characters than this, once its noise is gone, is not compared:
 # "分享图片" or a line of emoticons says too little to recognise a repeat of it.

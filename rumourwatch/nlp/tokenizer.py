@@ -36,8 +36,8 @@ _MEASURE_CHARS = frozenset("个件句张条次点元位名只头份种篇本台�
 # ... and a two-character piece ending in 市/省/县/区 is the end of a place name (沈阳市 -> 阳市)
 _PLACE_SUFFIXES = frozenset("市省县区")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
-# A Weibo emoticon code ([怒], [蜡烛]): explanations show it as one term, and its name is no word
-# of the post for discovery
+# A Weibo emoticon code ([怒], [蜡烛]), the one pattern for it: explanations show it as one term,
+# discovery leaves its name out (no word of the post), the knowledge base drops it from claims
 EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 
 _lock = threading.Lock()
