@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import dashboard_fixtures as fx
@@ -134,33 +135,62 @@ def test_new_items_appear_on_the_live_page_without_a_reload(app, browser):
     page.close()
 
 
-def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
-    base, _, ids = app
-    page, _ = open_logged_in(browser, base + "/")
+def where(page) -> str:
+    """The page's url and first headings, to say where a click led."""
+    return f"{page.url}, headings {[h.inner_text() for h in page.get_by_role('heading').all()][:6]}"
+
+
+def back_to_live(page, base: str) -> None:
+    """Open the live page again as a user would (the session cookie keeps the login)."""
+    page.goto(base + "/")
     page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    show_whole_period(page)
+
+
+def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
+    base, db_path, ids = app
+    page, _ = open_logged_in(browser, base + "/")
+    live_heading = page.get_by_role("heading", name="当前最可能的谣言")
+    live_heading.wait_for(timeout=WAIT_MS)
     show_whole_period(page)
     heading = page.get_by_role("heading", name=f"条目 #{ids['w1']}")
     # The grid is a canvas: click the selection cell of its first data row (header and rows are 35 px).
     # The fragment redraws the table every second here; a click that lands mid-redraw is retried,
-    # as a user would click again.
+    # as a user would click again, and one that led elsewhere goes back to the live page first.
+    # Each miss is reported as a warning (CI once found no table for 30 s after a click, and
+    # 120 click cycles under load here did not repeat it): a miss on every try fails.
     table = page.locator("[data-testid='stDataFrame']").first  # the top-rumours table
-    for _ in range(6):
-        table.wait_for(timeout=WAIT_MS)  # a redraw can take the table off the page for a moment
+    misses: list[str] = []
+    for attempt in range(6):
+        try:
+            table.wait_for(timeout=WAIT_MS)  # a redraw can take the table off the page for a moment
+        except PlaywrightTimeout:
+            misses.append(f"try {attempt}: no table for {WAIT_MS // 1000} s at {where(page)}")
+            back_to_live(page, base)
+            continue
         box = table.bounding_box()
         if box is None:
             continue
         page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
         try:
-            heading.wait_for(timeout=8000)
+            heading.wait_for(timeout=15_000)
             break
         except PlaywrightTimeout:
-            continue
-    else:  # say where the clicks led, for the next time this fails
-        pytest.fail(f"no click opened item #{ids['w1']}: at {page.url}, headings "
-                    f"{[h.inner_text() for h in page.get_by_role('heading').all()][:6]}")
+            misses.append(f"try {attempt}: the click led to {where(page)}")
+            if live_heading.count() == 0:
+                back_to_live(page, base)
+    else:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "top_rumour_click_failed.png"))
+        log = (db_path.parent / "streamlit.log").read_text(encoding="utf-8", errors="replace")
+        pytest.fail(f"no click opened item #{ids['w1']}:\n" + "\n".join(misses)
+                    + f"\nstreamlit log (end):\n{log[-3000:]}")
+    if misses:
+        warnings.warn(f"opening item #{ids['w1']} took {len(misses) + 1} clicks: " + "; ".join(misses),
+                      stacklevel=1)
     page.locator("[data-testid='stText']").filter(has_text=fx.VINEGAR).wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="返回实时监测").click()
-    page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    live_heading.wait_for(timeout=WAIT_MS)
     page.close()
 
 
