@@ -157,8 +157,9 @@ def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
     # The grid is a canvas: click the selection cell of its first data row (header and rows are 35 px).
     # The fragment redraws the table every second here; a click that lands mid-redraw is retried,
     # as a user would click again, and one that led elsewhere goes back to the live page first.
-    # Each miss is reported as a warning (CI once found no table for 30 s after a click, and
-    # 120 click cycles under load here did not repeat it): a miss on every try fails.
+    # Each miss is reported as a warning, a miss on every try fails. A miss seen in CI and on the demo
+    # (3 of 290 clicks there): the item view stays blank after the switch, the live page's refresh
+    # timer apparently firing once more during it (a Streamlit race); a user reloads or clicks again.
     table = page.locator("[data-testid='stDataFrame']").first  # the top-rumours table
     misses: list[str] = []
     for attempt in range(6):
