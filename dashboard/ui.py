@@ -139,7 +139,22 @@ def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
 def open_item(item_id: int) -> None:
     # A new epoch gives the tables fresh keys, so returning to the page does not re-open the item.
     st.session_state["_nav_epoch"] = st.session_state.get("_nav_epoch", 0) + 1
+    _forget_running_fragments()
     st.switch_page(ITEM_PAGE, query_params={"item": str(item_id)})
+
+
+def _forget_running_fragments() -> None:
+    """Before a switch made inside a refreshing fragment (the live page's tables): drop that
+    fragment from the session, so a refresh its timer sends during the switch is refused by
+    Streamlit instead of running, as a fragment the next page lacks, after the next page has drawn
+    (which left the item view blank). Uses Streamlit internals: without them, nothing is done."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    storage = getattr(ctx, "fragment_storage", None)
+    for fragment_id in getattr(ctx, "fragment_ids_this_run", None) or ():
+        if storage is not None and storage.contains(fragment_id):
+            storage.delete(fragment_id)
 
 
 def polarity_colour_scale(domain_keys=("positive", "neutral", "negative")) -> alt.Scale:

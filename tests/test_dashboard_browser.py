@@ -160,10 +160,9 @@ def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
     # The fragment redraws the table every second here; a click that lands mid-redraw is retried,
     # as a user would click again, and one that led elsewhere goes back to the live page first.
     # The item view counts as open once its heading and text show and are still there 1.5 s later:
-    # in CI and on the demo (3 of 290 clicks there) the view went blank just after the switch, the
-    # live page's refresh timer apparently firing once more during it (a Streamlit race, see the
-    # README's known issues); a user reloads or clicks again. Each miss is a warning; a miss on
-    # every try fails.
+    # before ui.open_item dropped the refreshing fragment, the view went blank just after the switch
+    # in 7 of 20 runs of this file (a Streamlit race, see the README's known issues); a user reloads
+    # or clicks again. Each miss is a warning; a miss on every try fails.
     table = page.locator("[data-testid='stDataFrame']").first  # the top-rumours table
     misses: list[str] = []
     for attempt in range(6):

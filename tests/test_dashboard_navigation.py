@@ -1,0 +1,57 @@
+"""Opening an item from the live page's refreshing fragment (README, known issues: a refresh the
+fragment's timer sends during the page switch used to run after the item view had drawn and blank it).
+
+`ui.open_item` drops the running fragment from the session before it switches, so Streamlit refuses
+such a refresh ("the fragment does not exist anymore"). This reaches into Streamlit's run context:
+the tests below fail when an upgrade moves what it uses, instead of the guard silently doing nothing.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from streamlit.runtime.fragment import MemoryFragmentStorage
+
+from dashboard import ui
+
+
+def _storage(*ids: str) -> MemoryFragmentStorage:
+    storage = MemoryFragmentStorage()
+    for fragment_id in ids:
+        storage.register(fragment_id, lambda: None)
+    return storage
+
+
+def test_streamlits_run_context_still_has_what_the_guard_uses():
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    fields = ScriptRunContext.__dataclass_fields__
+    assert "fragment_storage" in fields and "fragment_ids_this_run" in fields
+
+
+def test_opening_an_item_from_a_fragment_run_drops_that_fragment_only(monkeypatch):
+    storage = _storage("live-panel", "sidebar-other")
+    ctx = SimpleNamespace(fragment_storage=storage, fragment_ids_this_run=["live-panel"])
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: ctx)
+    switched = []
+    monkeypatch.setattr(ui.st, "switch_page", lambda page, query_params: switched.append((page, query_params)))
+    monkeypatch.setattr(ui.st, "session_state", {})
+
+    ui.open_item(42)
+
+    assert not storage.contains("live-panel")  # its timer's refresh is now refused
+    assert storage.contains("sidebar-other")
+    assert switched == [(ui.ITEM_PAGE, {"item": "42"})]
+
+
+@pytest.mark.parametrize("ctx", [None, SimpleNamespace(fragment_storage=None, fragment_ids_this_run=None)])
+def test_opening_an_item_from_a_full_run_switches_without_touching_fragments(monkeypatch, ctx):
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: ctx)
+    switched = []
+    monkeypatch.setattr(ui.st, "switch_page", lambda page, query_params: switched.append(query_params))
+    monkeypatch.setattr(ui.st, "session_state", {})
+
+    ui.open_item(7)
+
+    assert switched == [{"item": "7"}]
