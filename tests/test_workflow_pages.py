@@ -226,3 +226,24 @@ def test_workbench_lists_close_clarifications_with_their_similarity_and_leaves_f
     assert not at.exception, at.exception
     [related] = [df.value for df in at.dataframe if "相似度" in df.value.columns]
     assert list(related["标题"]) == ["示例辟谣：同一说法"] and list(related["相似度"]) == ["0.41"]
+
+
+def test_open_item_button_on_an_alert_shows_that_items_view(seeded):
+    """预警 → 打开条目详情 lands on the alert's representative item, with its text."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert = store.get_alert(db, info["alerts"][0])
+    item = store.get_item(db, alert["item_id"])
+    db.conn.close()
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "streamlit_app.py"), default_timeout=30)
+    login_for_test(at, "monitor1", str(path))
+    at.query_params["alert"] = str(alert["id"])
+    at.switch_page("app_pages/alerts.py")
+    at.run()
+    assert not at.exception, at.exception
+    next(b for b in at.button if b.label == "打开条目详情").click().run()
+    assert not at.exception, at.exception
+    assert [x.value for x in at.title] == ["条目详情"]
+    assert item["text"] in [x.value for x in at.text]
+    assert at.query_params["item"] == str(item["id"]) and "alert" not in at.query_params
+    assert at.session_state["_nav_epoch"] == 1  # the tables get fresh keys, as from the live page

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, require_role
 from dashboard.strings import t
-from dashboard.ui import similarity
+from dashboard.ui import open_item, similarity
 from rumourwatch import alerts, experts, store
 
 user = require_role("monitor", "leader", "admin")
@@ -99,8 +99,7 @@ if alert["item_id"]:
                  {"id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"), "at": t("col.at"),
                   "text": t("col.alert_title"), "clarified": t("alert.status.published")}, key="cluster_table")
     if st.button(t("alerts.open_item")):
-        st.query_params.clear()
-        st.switch_page("app_pages/item.py", query_params={"item": str(alert["item_id"])})
+        open_item(alert["item_id"])
 
 st.caption(t("alerts.steps"))
 ui.table([dict(s, at_cn=data.to_china(s["at"]), step=ui.step_label(s["step"]), actor=ui.actor_label(s["actor"]))
