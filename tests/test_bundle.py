@@ -38,6 +38,9 @@ def test_saved_bundle_loads_with_its_manifest(saved):
     assert set(manifest["libraries"]) >= {"sklearn", "jieba", "numpy", "python"}
     assert manifest["training_data"] == {"fictional.jsonl": "0" * 64}
     assert 0 < manifest["threshold"] < 1 and "created_at" in manifest and "git_commit" in manifest
+    # analysts read how firmly the calibration slice supports the flag threshold
+    low, high = manifest["threshold_range"]
+    assert low <= high and [low, high] == list(bundle.rumour.threshold_range_)
 
 
 def test_score_gives_every_key_and_none_for_missing_components(saved):

@@ -392,3 +392,42 @@ def test_function_words_are_listed_as_one_style_row_weighing_their_sum():
     grouped = _group_style({"致癌": 0.5, "了": 0.3, "被": 0.2, "吗": -0.1, "我们": 0.05})
     assert grouped == pytest.approx({"致癌": 0.5, "虚词与代词（了、被、我们）": 0.45})
     assert _group_style({"致癌": 0.5, "了": -0.3, "被": 0.2}) == {"致癌": 0.5}  # they lowered it on the whole
+
+
+def test_the_threshold_curve_is_sklearns_macro_f1_at_every_cut():
+    """The threshold rule reads macro-F1 at 91 cuts in one pass; it must be sklearn's figure, also at
+    cuts that flag everything or nothing."""
+    from sklearn.metrics import f1_score
+
+    from rumourwatch.nlp.rumour import THRESHOLD_CUTS, macro_f1_curve
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    p = np.clip(0.35 * y + 0.65 * rng.random(500), 0.06, 0.94)  # 0.05 flags all, 0.95 none
+    expected = [f1_score(y, (p >= t).astype(int), average="macro", zero_division=0) for t in THRESHOLD_CUTS]
+    assert macro_f1_curve(y, p) == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_threshold_range_says_how_firmly_the_slice_supports_the_cut():
+    """A slice whose classes are far apart gives one cut on every resample; a slice whose macro-F1 is
+    flat over a wide band of cuts gives a wide range, and items are drawn with all their copies."""
+    from rumourwatch.nlp.rumour import choose_threshold, threshold_range
+
+    rng = np.random.default_rng(5)
+    n = 300
+    y = np.repeat([0, 1], n // 2)
+    apart = np.where(y == 1, rng.uniform(0.8, 0.95, n), rng.uniform(0.05, 0.2, n))
+    assert choose_threshold(y, apart) == 0.5 and threshold_range(y, apart, n) == (0.5, 0.5)
+    # overlapping classes: about as many errors whichever cut between 0.3 and 0.7 is taken
+    mixed = np.where(y == 1, rng.uniform(0.3, 1.0, n), rng.uniform(0.0, 0.7, n))
+    low, high = threshold_range(np.tile(y, 3), np.tile(mixed, 3), n)  # three copies of each item
+    assert low <= choose_threshold(y, mixed) <= high and high - low >= 0.1
+    with pytest.raises(ValueError, match="not whole copies"):
+        threshold_range(y, mixed, 7)
+
+
+def test_a_fitted_model_records_its_threshold_range():
+    items = make_items(300, seed=6)
+    model = RumourModel(SMALL).fit([d for d, _ in items], [y for _, y in items])
+    low, high = model.threshold_range_
+    assert 0.05 <= low <= high <= 0.95

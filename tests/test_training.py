@@ -86,6 +86,9 @@ def test_evaluation_writes_card_json_and_plot(evaluation):
     ced_test = result["setup"]["test"]["ced"]
     assert 0 < ced_test["near_duplicate_groups"] <= ced_test["items"]
     assert f"ced {ced_test['items']} items in {ced_test['near_duplicate_groups']} groups" in card
+    # how firmly the calibration slice supports the threshold, for analysts who set alert thresholds
+    low, high = result["setup"]["threshold_range"]
+    assert low <= high and f"it lands between {low:.2f} and {high:.2f} nine times in ten" in card
     assert json.loads((out / "rumour_eval.json").read_text(encoding="utf-8"))["results"] == result["results"]
     assert (out / "rumour_reliability.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -230,7 +230,7 @@ def test_workbench_lists_close_clarifications_with_their_similarity_and_leaves_f
 
 def test_open_item_button_on_an_alert_shows_that_items_view(seeded):
     """预警 → 打开条目详情 lands on the alert's representative item, with its text."""
-    path, info, now = seeded
+    path, info, _ = seeded
     db = store.open_db(path)
     alert = store.get_alert(db, info["alerts"][0])
     item = store.get_item(db, alert["item_id"])

@@ -620,6 +620,9 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                 cal_z = cal_z + _account_shift(self.account_weight_, record)
         cal_p = _sigmoid(cal_z)
         self.threshold_ = choose_threshold(cy, cal_p)
+        # how far the same rule moves on resamples of the slice's items: a cut inside this range is
+        # as well supported as the one picked
+        self.threshold_range_ = threshold_range(cy, cal_p, len(late), seed=cfg.random_state)
         # In-sample for the calibrator and threshold, out-of-sample for the model: a sanity
         # figure recorded in the manifest, not the evaluation (training/evaluate.py is).
         self.calibration_report_ = {}
@@ -757,14 +760,53 @@ def _calibration_inputs(margins: np.ndarray, docs: list[Doc]) -> np.ndarray:
     return np.column_stack([margins, margins * bare[:, None], bare])
 
 
+THRESHOLD_CUTS = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+def macro_f1_curve(y, p, cuts=THRESHOLD_CUTS) -> np.ndarray:
+    """Macro-F1 of the flags p >= t for every cut t, as sklearn's f1_score(average="macro",
+    zero_division=0) gives it when y holds both classes, for all cuts in one pass."""
+    y = np.asarray(y).astype(bool)
+    flags = np.asarray(p, dtype=float)[None, :] >= np.asarray(cuts, dtype=float)[:, None]
+    tp = (flags & y).sum(axis=1)
+    fp = flags.sum(axis=1) - tp
+    fn = y.sum() - tp
+    tn = len(y) - tp - fp - fn
+
+    def f1(hit, false_alarm, miss):
+        denominator = 2 * hit + false_alarm + miss
+        return np.where(denominator > 0, 2 * hit / np.maximum(denominator, 1), 0.0)
+
+    return (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2
+
+
 def choose_threshold(y, p) -> float:
     """Probability cut that maximises macro-F1 on a validation slice (ties: nearest to 0.5)."""
-    from sklearn.metrics import f1_score
-
     best = (-1.0, 0.0, 0.5)
-    for t in np.round(np.arange(0.05, 0.951, 0.01), 2):
-        f = f1_score(y, (p >= t).astype(int), average="macro", zero_division=0)
-        key = (round(f, 4), -abs(t - 0.5))
+    for t, f in zip(THRESHOLD_CUTS, macro_f1_curve(y, p)):
+        key = (round(float(f), 4), -abs(t - 0.5))
         if key > best[:2]:
             best = (key[0], key[1], float(t))
     return best[2]
+
+
+def threshold_range(y, p, n_items: int, resamples: int = 200, seed: int = 0) -> tuple[float, float]:
+    """The 5th and 95th percentiles of the cut `choose_threshold` picks on `resamples` bootstrap
+    resamples of a validation slice's items. Rows are the slice's items at each decision time,
+    time-major (row k * n_items + i is item i at the k-th time, as RumourModel._augment lays them
+    out): an item is drawn with all its copies."""
+    y, p = np.asarray(y), np.asarray(p, dtype=float)
+    if n_items <= 0 or len(y) % n_items:
+        raise ValueError(f"{len(y)} rows are not whole copies of {n_items} items")
+    copies = len(y) // n_items
+    rng = np.random.default_rng(seed)
+    picks = []
+    for _ in range(resamples):
+        items = rng.integers(0, n_items, n_items)
+        rows = (items[None, :] + n_items * np.arange(copies)[:, None]).ravel()
+        if 0 < y[rows].sum() < len(rows):  # a resample needs both classes to pick a cut
+            picks.append(choose_threshold(y[rows], p[rows]))
+    if not picks:
+        return (float("nan"), float("nan"))
+    low, high = np.percentile(picks, [5, 95])
+    return (round(float(low), 2), round(float(high), 2))
