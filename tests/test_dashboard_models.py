@@ -16,7 +16,7 @@ from rumourwatch import auth, store
 from rumourwatch.evaluation import verdict_check
 
 ANALYST = fx.ANALYST
-MANIFEST = {"version": "20261120T080000Z-abcdef12", "created_at": "2026-11-20T08:00:00Z", "threshold": 0.43,
+MANIFEST = {"version": "20261120T080000Z-abcdef12", "created_at": "2026-11-20T08:00:00Z", "threshold": 0.43, "threshold_range": [0.36, 0.55],
             "components": {"rumour": "RumourModel", "polarity": "PolarityModel"},
             "missing_components": ["debunks"],
             "training_counts": {"ced": {"items": 2370, "rumours": 1036}, "verdicts": {"items": 12, "rumours": 5}},
@@ -90,6 +90,8 @@ def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
     assert any(MANIFEST["version"] in c and "2026-11-20 16:00" in c for c in _shown(at.caption))
     assert _metric(at, "训练条目") == "2,382"
     assert _metric(at, "模型判定阈值") == "0.43"
+    # how firmly the calibration slice supports it, so an alert threshold can be chosen knowingly
+    assert any("九成落在 0.36–0.55" in c for c in _shown(at.caption))
     # the dashboard's own 疑似谣言 line (0.5 by default) differs, and the page says how to align them
     assert any("看板线" in c and "当前 50%" in c and "设为 0.43" in c for c in _shown(at.caption))
     assert _metric(at, "模型组件") == "2 / 3"

@@ -60,6 +60,9 @@ def current_model() -> None:
     threshold = manifest.get("threshold")
     cols[0].metric(t("models.metric.threshold"), num(threshold, 2) if isinstance(threshold, (int, float)) else "—",
                    help=t("models.metric.threshold.help"), border=True)
+    spread = manifest.get("threshold_range")  # bundles before 2026-12 do not say
+    if isinstance(spread, list) and len(spread) == 2 and all(isinstance(v, (int, float)) for v in spread):
+        cols[0].caption(t("models.threshold.range", low=spread[0], high=spread[1]))
     if isinstance(threshold, (int, float)) and abs(threshold - settings.rumour_threshold) >= 0.005:
         st.caption(t("models.threshold.dashboard", dashboard=settings.rumour_threshold, model=threshold))
     cols[1].metric(t("models.metric.trained_items"), f"{sum(c.get('items', 0) for c in counts.values()):,}",
