@@ -562,8 +562,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.metric.threshold": "模型判定阈值",
         "models.metric.threshold.help": ("模型在训练数据最后一段（按时间）上选定的概率阈值：score-file 的 is_rumour、"
                                          "本页的“当时预警”、精确率和召回率按此计。"),
-        "models.threshold.range": ("在该段数据上重抽样 200 次，同一规则选出的阈值九成落在 {low:.2f}–{high:.2f}："
-                                   "这一范围内的预警阈值与模型判定阈值同样有依据。"),
+        "models.threshold.range": ("在训练数据最后一段（校准段）的条目上反复重抽样，同一规则选出的阈值九成落在"
+                                   " {low:.2f}–{high:.2f}：在此范围内，该段数据按宏 F1 分不出优劣；"
+                                   "看板线（RUMOURWATCH_RUMOUR_THRESHOLD）设在其中亦可。"),
         "models.threshold.dashboard": ("看板线：实时监测、条目页和报表中的“疑似谣言”按设置 RUMOURWATCH_RUMOUR_THRESHOLD"
                                        "（当前 {dashboard:.0%}）计，与模型判定阈值（{model:.0%}）不同，"
                                        "介于两者之间的条目在本页算作预警、在看板上不算。要一致，请把该设置设为 {model:.2f}。"),

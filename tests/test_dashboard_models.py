@@ -115,6 +115,15 @@ def test_analyst_sees_the_model_in_use_and_its_agreement_with_verdicts(judged):
     assert any("rumourwatch evaluate" in i.value for i in at.info)
 
 
+def test_a_bundle_without_a_threshold_range_shows_its_threshold_alone(judged):
+    models_dir = judged[2]
+    older = {k: v for k, v in MANIFEST.items() if k != "threshold_range"}  # bundles before 2026-12
+    (models_dir / "manifest.json").write_text(json.dumps(older), encoding="utf-8")
+    at = _page()
+    assert _metric(at, "模型判定阈值") == "0.43"
+    assert not any("九成落在" in c for c in _shown(at.caption))
+
+
 def test_offline_evaluation_shows_the_cards_figures_beside_the_baseline(judged):
     cards_dir = judged[3]
     result = {"evaluated_at": "2026-11-30T11:06:00Z", "setup": {"train_fraction": 0.8,

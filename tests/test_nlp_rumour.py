@@ -422,6 +422,8 @@ def test_the_threshold_range_says_how_firmly_the_slice_supports_the_cut():
     mixed = np.where(y == 1, rng.uniform(0.3, 1.0, n), rng.uniform(0.0, 0.7, n))
     low, high = threshold_range(np.tile(y, 3), np.tile(mixed, 3), n)  # three copies of each item
     assert low <= choose_threshold(y, mixed) <= high and high - low >= 0.1
+    # an item's copies are drawn together: twenty copies of each item resample like the item alone
+    assert threshold_range(np.tile(y, 20), np.tile(mixed, 20), n) == threshold_range(y, mixed, n)
     with pytest.raises(ValueError, match="not whole copies"):
         threshold_range(y, mixed, 7)
 

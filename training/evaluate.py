@@ -33,7 +33,7 @@ from rumourwatch.evaluation import (
     metrics,
     reliability_curve,
 )
-from rumourwatch.nlp.rumour import RumourConfig
+from rumourwatch.nlp.rumour import THRESHOLD_RESAMPLES, RumourConfig
 
 from .datasets import (
     BACKGROUND_FILE,
@@ -379,9 +379,9 @@ def _threshold_range_sentence(setup: dict) -> str:
     if low is None or high is None or math.isnan(low):
         return ""
     share = (setup.get("config") or {}).get("calibration_fraction", RumourConfig().calibration_fraction)
-    return (f" (the highest macro-F1 on the last {share:.0%} of the training items; picked again on 200 resamples"
-            f" of those items it lands between {low:.2f} and {high:.2f} nine times in ten, so an alert"
-            " threshold anywhere in that range is as well supported as this one)")
+    return (f" (the highest macro-F1 on the last {share:.0%} of each training set, at every decision time; picked"
+            f" again on {THRESHOLD_RESAMPLES} resamples of those items it lands between {low:.2f} and {high:.2f}"
+            " nine times in ten: that slice does not tell cuts in that range apart)")
 
 
 def _stream_sentence(stream: dict | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import pickle
 import platform
@@ -261,8 +262,9 @@ def save(bundle: ModelBundle, models_dir: str | Path, **manifest_fields) -> Path
         })
         if bundle.rumour is not None and "threshold" not in manifest:
             manifest["threshold"] = float(bundle.rumour.threshold_)
-            if getattr(bundle.rumour, "threshold_range_", None) is not None:
-                manifest["threshold_range"] = list(bundle.rumour.threshold_range_)
+            spread = getattr(bundle.rumour, "threshold_range_", None)
+            if spread is not None and all(math.isfinite(v) for v in spread):
+                manifest["threshold_range"] = list(spread)
         tmp_manifest = models_dir / (MANIFEST_NAME + ".tmp")
         tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
                                 encoding="utf-8")

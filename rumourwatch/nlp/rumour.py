@@ -765,7 +765,9 @@ THRESHOLD_CUTS = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 def macro_f1_curve(y, p, cuts=THRESHOLD_CUTS) -> np.ndarray:
     """Macro-F1 of the flags p >= t for every cut t, as sklearn's f1_score(average="macro",
-    zero_division=0) gives it when y holds both classes, for all cuts in one pass."""
+    zero_division=0) gives it when y holds both classes, for all cuts in one pass. (With one class
+    in y, sklearn averages over that class alone and this over both; the cut picked is the same,
+    and a fit never gets there: the calibrator refuses one class first.)"""
     y = np.asarray(y).astype(bool)
     flags = np.asarray(p, dtype=float)[None, :] >= np.asarray(cuts, dtype=float)[:, None]
     tp = (flags & y).sum(axis=1)
@@ -790,11 +792,16 @@ def choose_threshold(y, p) -> float:
     return best[2]
 
 
-def threshold_range(y, p, n_items: int, resamples: int = 200, seed: int = 0) -> tuple[float, float]:
+THRESHOLD_RESAMPLES = 200
+
+
+def threshold_range(y, p, n_items: int, resamples: int = THRESHOLD_RESAMPLES,
+                    seed: int = 0) -> tuple[float, float]:
     """The 5th and 95th percentiles of the cut `choose_threshold` picks on `resamples` bootstrap
     resamples of a validation slice's items. Rows are the slice's items at each decision time,
     time-major (row k * n_items + i is item i at the k-th time, as RumourModel._augment lays them
-    out): an item is drawn with all its copies."""
+    out): an item is drawn with all its copies. If anything the range is narrow: the calibrator is
+    not refitted on each resample, and near-duplicate items are drawn apart."""
     y, p = np.asarray(y), np.asarray(p, dtype=float)
     if n_items <= 0 or len(y) % n_items:
         raise ValueError(f"{len(y)} rows are not whole copies of {n_items} items")
