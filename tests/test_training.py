@@ -88,6 +88,9 @@ def test_evaluation_writes_card_json_and_plot(evaluation):
     assert f"ced {ced_test['items']} items in {ced_test['near_duplicate_groups']} groups" in card
     # how firmly the calibration slice supports the threshold, for analysts who set alert thresholds
     low, high = result["setup"]["threshold_range"]
+    speed = result["speed"]
+    assert speed["range"][0] <= speed["items_per_cpu_second"] <= speed["range"][1]
+    assert f"{speed['items_per_cpu_second']} items per CPU-second for the rumour model alone (median of 5 runs" in card
     assert low <= high and f"it lands between {low:.2f} and {high:.2f} nine times in ten" in card
     assert json.loads((out / "rumour_eval.json").read_text(encoding="utf-8"))["results"] == result["results"]
     assert (out / "rumour_reliability.png").read_bytes()[:4] == b"\x89PNG"
