@@ -620,8 +620,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                 cal_z = cal_z + _account_shift(self.account_weight_, record)
         cal_p = _sigmoid(cal_z)
         self.threshold_ = choose_threshold(cy, cal_p)
-        # how far the same rule moves on resamples of the slice's items: a cut inside this range is
-        # as well supported as the one picked
+        # how far the same rule moves on resamples of the slice's items: the slice does not tell the
+        # cuts inside this range apart
         self.threshold_range_ = threshold_range(cy, cal_p, len(late), seed=cfg.random_state)
         # In-sample for the calibrator and threshold, out-of-sample for the model: a sanity
         # figure recorded in the manifest, not the evaluation (training/evaluate.py is).
