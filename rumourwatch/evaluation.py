@@ -67,7 +67,7 @@ BOOTSTRAP_RESAMPLES = 2000
 INTERVAL_LEVEL = 0.95
 
 
-def _macro_f1_rows(tp, fp, fn) -> np.ndarray:
+def macro_f1_rows(tp, fp, fn) -> np.ndarray:
     """Macro-F1 per row from per-class counts (rows × classes), over the classes that occur in the
     gold labels or the predictions of that row (as sklearn's macro average does)."""
     denominator = 2 * tp + fp + fn
@@ -128,7 +128,7 @@ def bootstrap_intervals(gold, pred, baseline_pred=None, prob=None, groups=None,
     at, f1s, accuracies = 1, [], []
     for _ in preds:
         tp, fp, fn = (drawn[:, at + j * k: at + (j + 1) * k] for j in range(3))
-        f1s.append(_macro_f1_rows(tp, fp, fn))
+        f1s.append(macro_f1_rows(tp, fp, fn))
         accuracies.append(drawn[:, at + 3 * k] / items)
         at += 3 * k + 1
     figures = {"macro_f1": f1s[0], "accuracy": accuracies[0]}

@@ -406,6 +406,10 @@ def test_the_threshold_curve_is_sklearns_macro_f1_at_every_cut():
     p = np.clip(0.35 * y + 0.65 * rng.random(500), 0.06, 0.94)  # 0.05 flags all, 0.95 none
     expected = [f1_score(y, (p >= t).astype(int), average="macro", zero_division=0) for t in THRESHOLD_CUTS]
     assert macro_f1_curve(y, p) == pytest.approx(expected, abs=1e-12)
+    # one class only (sklearn averages over the classes that occur)
+    none = np.zeros(500, dtype=int)
+    expected = [f1_score(none, (p >= t).astype(int), average="macro", zero_division=0) for t in THRESHOLD_CUTS]
+    assert macro_f1_curve(none, p) == pytest.approx(expected, abs=1e-12)
 
 
 def test_the_threshold_range_says_how_firmly_the_slice_supports_the_cut():

@@ -26,6 +26,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 
+from ..evaluation import macro_f1_rows
 from ..records import Doc
 
 # Decision times used to augment training: every item is seen with its reactions cut at each.
@@ -765,21 +766,16 @@ THRESHOLD_CUTS = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 def macro_f1_curve(y, p, cuts=THRESHOLD_CUTS) -> np.ndarray:
     """Macro-F1 of the flags p >= t for every cut t, as sklearn's f1_score(average="macro",
-    zero_division=0) gives it when y holds both classes, for all cuts in one pass. (With one class
-    in y, sklearn averages over that class alone and this over both; the cut picked is the same,
-    and a fit never gets there: the calibrator refuses one class first.)"""
+    zero_division=0) gives it, for all cuts in one pass (the evaluation's macro_f1_rows on the
+    counts of each cut)."""
     y = np.asarray(y).astype(bool)
     flags = np.asarray(p, dtype=float)[None, :] >= np.asarray(cuts, dtype=float)[:, None]
     tp = (flags & y).sum(axis=1)
     fp = flags.sum(axis=1) - tp
     fn = y.sum() - tp
     tn = len(y) - tp - fp - fn
-
-    def f1(hit, false_alarm, miss):
-        denominator = 2 * hit + false_alarm + miss
-        return np.where(denominator > 0, 2 * hit / np.maximum(denominator, 1), 0.0)
-
-    return (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2
+    # per class, rumour and not: the not-rumour class's hits are the true negatives
+    return macro_f1_rows(np.column_stack([tp, tn]), np.column_stack([fp, fn]), np.column_stack([fn, fp]))
 
 
 def choose_threshold(y, p) -> float:
