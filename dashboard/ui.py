@@ -152,8 +152,10 @@ def _forget_running_fragments() -> None:
 
     ctx = get_script_run_ctx()
     storage = getattr(ctx, "fragment_storage", None)
+    if storage is None:
+        return
     for fragment_id in getattr(ctx, "fragment_ids_this_run", None) or ():
-        if storage is not None and storage.contains(fragment_id):
+        if storage.contains(fragment_id):
             storage.delete(fragment_id)
 
 

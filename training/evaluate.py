@@ -339,7 +339,7 @@ Targets on the held-back future: {targets}; ECE ≤ 0.05.
 ![reliability](rumour_reliability.png)
 
 ## Speed
-{sp['items_per_cpu_second']} items per CPU-second for the rumour model alone{_speed_runs(sp)}, on {sp['items']} test items with
+{sp['items_per_cpu_second']} items per CPU-second for the rumour model alone (median of {sp['runs']} runs: {sp['range'][0]}–{sp['range'][1]}), on {sp['items']} test items with
 all their reactions (mean {sp['mean_reactions']} reactions each), one core. Evaluation training took
 {out['train_seconds']} s wall time.
 
@@ -378,20 +378,13 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
 """
 
 
-def _speed_runs(speed: dict) -> str:
-    """How many runs the speed figure is the median of (older runs measured once: nothing)."""
-    if not speed.get("runs") or not speed.get("range"):
-        return ""
-    low, high = speed["range"]
-    return f" (median of {speed['runs']} runs: {low}–{high})"
-
-
 def _threshold_range_sentence(setup: dict) -> str:
-    """How far the threshold rule moves on resamples of the calibration slice (older runs: nothing)."""
-    low, high = setup.get("threshold_range") or (None, None)
-    if low is None or high is None or math.isnan(low):
+    """How far the threshold rule moves on resamples of the calibration slice (nothing when no
+    resample had both classes)."""
+    low, high = setup["threshold_range"]
+    if math.isnan(low):
         return ""
-    share = (setup.get("config") or {}).get("calibration_fraction", RumourConfig().calibration_fraction)
+    share = setup["config"]["calibration_fraction"]
     return (f" (the highest macro-F1 on the last {share:.0%} of each training set, at every decision time; picked"
             f" again on {THRESHOLD_RESAMPLES} resamples of those items it lands between {low:.2f} and {high:.2f}"
             " nine times in ten: that slice does not tell cuts in that range apart)")

@@ -116,7 +116,7 @@ def train_all(settings, echo=print, components=COMPONENTS, train_fraction: float
          f"(components: {', '.join(fitted) or 'none'}"
          + (f"; missing: {', '.join(missing)}" if missing else "") + ")")
     if rumour is not None:
-        low, high = getattr(rumour, "threshold_range_", (float("nan"),) * 2)
+        low, high = rumour.threshold_range_
         echo(f"[train] rumour threshold {rumour.threshold_:.2f} (picked again on resamples of the calibration "
              f"slice: {low:.2f}–{high:.2f}); calibration-slice macro-F1: "
              + ", ".join(f"{k} {v['macro_f1']:.3f}" for k, v in rumour.calibration_report_.items()))
