@@ -507,13 +507,15 @@ def _rumour_candidate(table: str = "") -> str:
 
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
     """The most likely rumours among items published in the period, one row per cluster,
-    advertisements and clarifications left out (`_rumour_candidate`).
+    advertisements and clarifications left out (`_rumour_candidate`), and so are items whose latest
+    verdict (`verdict_labels`) is 'not_rumour'; each row has its item's latest `verdict` or None.
 
     Walks the rumour-probability index from the top and keeps each cluster's first (likeliest) item,
     so the cost follows `limit`, not the size of the period.
     """
     where, params = _filters_sql(start, end, **filters)
     cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _rumour_candidate()
+    judged = {v["item_id"]: v for v in verdict_labels(db)}
     picked: dict[int, dict] = {}
     fetch, offset = max(limit * 20, 200), 0
     while len(picked) < limit:
@@ -521,9 +523,12 @@ def top_rumours(db, start: str | None = None, end: str | None = None, limit: int
                              ORDER BY rumour_probability DESC LIMIT ? OFFSET ?""",
                      [*params, fetch, offset])
         for r in rows:
+            verdict = judged.get(r["id"])
+            if verdict is not None and verdict["verdict"] == "not_rumour":
+                continue  # a monitor judged it (or a copy of it) not a rumour
             key = r["cluster_id"] if r["cluster_id"] is not None else -r["id"]
             if key not in picked:
-                picked[key] = r
+                picked[key] = dict(r, verdict=verdict["verdict"] if verdict else None)
                 if len(picked) == limit:
                     break
         if len(rows) < fetch:
@@ -572,13 +577,13 @@ def day_range(day_from: datetime, days: int) -> tuple[str, str]:
 # --- audit -----------------------------------------------------------------------------------
 
 def data_version(db) -> tuple:
-    """Changes whenever the worker adds items, reactions, scores or rejects, moves a checkpoint, or an
-    alert changes: the dashboard's cache key (each part is a cheap index lookup)."""
+    """Changes whenever the worker adds items, reactions, scores or rejects, moves a checkpoint, an
+    alert changes or a verdict is recorded: the dashboard's cache key (each part is a cheap index lookup)."""
     row = db.execute(
         """SELECT (SELECT max(id) FROM items), (SELECT max(id) FROM reactions), (SELECT max(id) FROM scores),
                   (SELECT max(id) FROM rejects), (SELECT max(updated_at) || max(coalesce(last_error_at, ''))
                                                    FROM checkpoints),
-                  (SELECT max(updated_at) FROM alerts)""").fetchone()
+                  (SELECT max(updated_at) FROM alerts), (SELECT max(id) FROM verdicts)""").fetchone()
     return tuple(row)
 
 
@@ -703,6 +708,15 @@ def update_alert(db, alert_id: int, changes: dict) -> None:
 def get_alert(db, alert_id: int) -> dict | None:
     rows = _rows(db, "SELECT * FROM alerts WHERE id = ?", [alert_id])
     return rows[0] if rows else None
+
+
+def open_alerts_for_item(db, item_id: int) -> list[dict]:
+    """Alerts still being worked (WORKFLOW_OPEN_STATUSES) on the item or on its cluster, by id."""
+    marks = ", ".join("?" for _ in WORKFLOW_OPEN_STATUSES)
+    return _rows(db, f"""SELECT a.* FROM alerts a JOIN items i ON i.id = ?
+                         WHERE a.status IN ({marks})
+                           AND (a.item_id = i.id OR (i.cluster_id IS NOT NULL AND a.cluster_id = i.cluster_id))
+                         ORDER BY a.id""", [item_id, *WORKFLOW_OPEN_STATUSES])
 
 
 def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None = None) -> list[dict]:
