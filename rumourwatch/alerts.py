@@ -499,10 +499,16 @@ def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str) -> 
         raise WorkflowError(f"alert {alert_id} is already {alert['status']}")
     at = iso(now)
     with store.transaction(db):
-        store.update_alert(db, alert_id, {"status": "dismissed", "closed_at": at, "updated_at": at})
-        store.add_alert_step(db, alert_id, "dismissed", at, actor, reason)
-        store.record_audit(db, actor, "alert.dismiss", "alert", alert_id, {"reason": reason}, at=at)
+        close_dismissed(db, alert_id, actor, at, reason)
     return store.get_alert(db, alert_id)
+
+
+def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str) -> None:
+    """Mark an open alert dismissed with its step and audit entry, inside the caller's transaction
+    (dismiss_alert, and experts.record_verdict when an item is judged not a rumour)."""
+    store.update_alert(db, alert_id, {"status": "dismissed", "closed_at": at, "updated_at": at})
+    store.add_alert_step(db, alert_id, "dismissed", at, actor, reason)
+    store.record_audit(db, actor, "alert.dismiss", "alert", alert_id, {"reason": reason}, at=at)
 
 
 def alert_view(alert: dict, now: datetime) -> dict:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import notify, store
-from .alerts import WorkflowError, load_rules
+from .alerts import WorkflowError, close_dismissed, load_rules
 from .records import iso, parse_time
 
 TOPICS = ("健康知识普及", "合理膳食", "全民健身", "控烟", "心理健康促进", "健康环境促进", "妇幼健康促进",
@@ -498,7 +498,12 @@ def item_clarification(db, item_id: int) -> dict | None:
 
 def record_verdict(db, item_id: int, verdict: str, reason: str, actor: str, now: datetime,
                    alert_id: int | None = None) -> int:
-    """Confirmed rumour / not a rumour / unverifiable for an item and its cluster (retraining labels)."""
+    """Confirmed rumour / not a rumour / unverifiable for an item and its cluster (retraining labels).
+
+    The verdict is a step of `alert_id` and of every alert still open on the item or its cluster;
+    'not_rumour' dismisses those open alerts with the verdict's reason (a false alarm needs no
+    clarification). A dismissed alert that keeps spreading to a higher severity reopens as any other
+    (alerts._upsert_alert)."""
     if verdict not in VERDICTS:
         raise WorkflowError(f"verdict must be one of {', '.join(VERDICTS)} (got {verdict!r})")
     if not reason or not reason.strip():
@@ -510,8 +515,13 @@ def record_verdict(db, item_id: int, verdict: str, reason: str, actor: str, now:
     with store.transaction(db):
         vid = store.insert_verdict(db, {"item_id": item_id, "cluster_id": item["cluster_id"], "alert_id": alert_id,
                                         "verdict": verdict, "reason": reason.strip(), "actor": actor, "at": at})
-        if alert_id:
-            store.add_alert_step(db, alert_id, f"verdict:{verdict}", at, actor, reason.strip())
+        open_alerts = store.open_alerts_for_item(db, item_id)
+        stepped = ({alert_id} if alert_id else set()) | {a["id"] for a in open_alerts}
+        for aid in sorted(stepped):
+            store.add_alert_step(db, aid, f"verdict:{verdict}", at, actor, reason.strip())
+        if verdict == "not_rumour":
+            for a in open_alerts:
+                close_dismissed(db, a["id"], actor, at, reason.strip())
         store.record_audit(db, actor, "verdict.record", "item", item_id,
                            {"verdict": verdict, "reason": reason, "cluster_id": item["cluster_id"]}, at=at)
     return vid

@@ -338,3 +338,16 @@ def test_the_worker_marks_recent_repeats_as_soon_as_a_clarification_is_published
     assert store.get_item(db, recent)["debunk_clarification_id"] == cid
     assert store.get_item(db, old)["debunk_clarification_id"] is None  # outside the 48 hours
     assert worker.poll_once().scored == 0  # once per publication
+
+
+def test_a_not_rumour_verdict_from_the_alert_page_dismisses_the_alert_once(db, now):
+    ids = [add_item(db, RUMOUR_TEXT, now, reposts=300) for _ in range(3)]
+    [alert_id] = evaluate_alerts(db, now, rules())
+    experts.record_verdict(db, ids[0], "not_rumour", "属实的健康提示", "monitor1", now, alert_id)
+    steps = [s["step"] for s in store.alert_steps(db, alert_id)]
+    assert steps == ["created", "verdict:not_rumour", "dismissed"]  # the verdict step is not doubled
+    assert store.get_alert(db, alert_id)["status"] == "dismissed"
+    # a later verdict on the closed alert is still recorded on it, and closes nothing twice
+    experts.record_verdict(db, ids[1], "not_rumour", "复核无误", "monitor1", now + timedelta(minutes=5), alert_id)
+    assert [s["step"] for s in store.alert_steps(db, alert_id)][-1] == "verdict:not_rumour"
+    assert store.list_alerts(db, "active") == []
