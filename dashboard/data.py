@@ -255,6 +255,13 @@ def item_clarification(path: str, item_id: int) -> dict | None:
     return _run(path, _clarification, item_id)
 
 
+def item_verdict(path: str, item_id: int) -> dict | None:
+    """The latest verdict given on the item or its cluster (store.verdicts_for_item), None without
+    one. Read fresh, not cached: a verdict must show as soon as it is saved."""
+    found = _run(path, store.verdicts_for_item, item_id)
+    return found[0] if found else None
+
+
 def score_history(path: str, item_id: int) -> list[dict]:
     return _query(path, "score_history", item_id)
 

@@ -107,6 +107,8 @@ def items_frame(rows: list[dict], with_copies: bool = False) -> pd.DataFrame:
             rec[t("col.debunked")] = yes_no(r.get("already_debunked"))
         if with_copies:
             rec[t("col.copies")] = r.get("cluster_size") or 1
+        if "verdict" in r:
+            rec[t("col.verdict")] = t(f"verdict.{r['verdict']}") if r["verdict"] else ""
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -130,6 +132,7 @@ def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
             t("col.health"): st.column_config.TextColumn(width=64),
             t("col.debunked"): st.column_config.TextColumn(width=56),
             t("col.copies"): st.column_config.NumberColumn(width=56, format="%d"),
+            t("col.verdict"): st.column_config.TextColumn(width=72),
         })
     selected = getattr(getattr(event, "selection", None), "rows", None)
     if selected:

@@ -179,6 +179,65 @@ def test_item_page_shows_scores_reactions_history_and_cluster_copies(app_env):
     assert at.get("link_button")
 
 
+def _give_verdict(page: AppTest, choice: str, reason: str) -> AppTest:
+    """Fill the item view's 人工研判 form as a monitor would and save it."""
+    next(r for r in page.radio if r.label.startswith("结论（条目 #")).set_value(
+        {"确认谣言": "rumour", "非谣言": "not_rumour"}[choice])
+    next(x for x in page.text_input if x.label.startswith("依据（条目 #")).set_value(reason)
+    next(b for b in page.button if b.label.startswith("保存结论（条目 #")).click()
+    page.run()
+    assert not page.exception, [e.value for e in page.exception]
+    return page
+
+
+def test_a_not_rumour_verdict_on_the_item_view_is_recorded_shown_and_leaves_the_top_list(app_env):
+    assert app_env["w1"] in set(table_with(run_page(), "副本数")[0]["编号"])
+    page = run_page(ITEM, item=app_env["w1"])
+    assert any("尚无人工研判结论" in c.value for c in page.caption)
+    page = _give_verdict(page, "非谣言", "卫健委核实：原帖为转述的辟谣内容")
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"], read_only=True)
+    [verdict] = store.verdicts_for_item(db, app_env["w1"])  # through experts.record_verdict, as on 预警
+    assert (verdict["verdict"], verdict["actor"], verdict["reason"]) == (
+        "not_rumour", fx.MONITOR, "卫健委核实：原帖为转述的辟谣内容")
+    assert [a["action"] for a in store.audit_entries(db, target_type="item")] == ["verdict.record"]
+    db.conn.close()
+    [shown] = [s.value for s in page.success if "人工研判结论" in s.value]
+    assert "非谣言" in shown and fx.MONITOR in shown and "卫健委核实：原帖为转述的辟谣内容" in shown
+    assert "2026-11-23" in shown  # when, in Beijing time
+    live = table_with(run_page(), "副本数")
+    top_ids = set(live[0]["编号"]) if live else set()
+    assert app_env["w1"] not in top_ids and app_env["c1"] not in top_ids  # the cluster's copy neither
+    assert app_env["h1"] in top_ids
+
+
+def test_a_rumour_verdict_shows_on_the_item_and_in_the_top_list(app_env):
+    page = _give_verdict(run_page(ITEM, item=app_env["w1"]), "确认谣言", "与权威资料不符")
+    assert any("确认谣言" in e.value and "与权威资料不符" in e.value for e in page.error)
+    top = table_with(run_page(), "副本数")[0].set_index("编号")
+    assert top.loc[app_env["w1"], "人工核定"] == "确认谣言"
+    assert top.loc[app_env["h1"], "人工核定"] == ""
+
+
+def test_a_verdict_without_a_reason_is_refused_and_nothing_is_recorded(app_env):
+    page = _give_verdict(run_page(ITEM, item=app_env["w1"]), "非谣言", "  ")
+    assert page.error and page.error[0].value.startswith("操作未完成")
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"], read_only=True)
+    assert store.verdicts_for_item(db, app_env["w1"]) == []
+    db.conn.close()
+
+
+def test_only_roles_that_give_verdicts_see_the_form(app_env):
+    fx.add_verdicts(Path(os.environ["RUMOURWATCH_DB_PATH"]), app_env)
+    at = AppTest.from_file(str(fx.APP), default_timeout=30)
+    login_for_test(at, fx.ANALYST)
+    at.query_params["item"] = str(app_env["f1"])
+    at.switch_page(ITEM)
+    at.run()
+    assert not at.exception
+    assert any("确认谣言" in e.value and "冒用卫健委名义" in e.value for e in at.error)  # shown to the analyst
+    assert not any(b.label.startswith("保存结论") for b in at.button)  # but no form
+
+
 def test_item_page_shows_the_account_standing_in_for_a_missing_author(app_env):
     def author(at):
         fields = next(df.value for df in at.dataframe if "项目" in df.value.columns)

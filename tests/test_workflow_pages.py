@@ -247,3 +247,50 @@ def test_open_item_button_on_an_alert_shows_that_items_view(seeded):
     assert item["text"] in [x.value for x in at.text]
     assert at.query_params["item"] == str(item["id"]) and "alert" not in at.query_params
     assert at.session_state["_nav_epoch"] == 1  # the tables get fresh keys, as from the live page
+
+
+def _verdict_on_item_view(path, item_id: int, choice: str, reason: str) -> AppTest:
+    at = _run("item.py", "monitor1", path, {"item": str(item_id)})
+    next(r for r in at.radio if r.label.startswith("结论（条目 #")).set_value(choice)
+    next(x for x in at.text_input if x.label.startswith("依据（条目 #")).set_value(reason)
+    next(b for b in at.button if b.label.startswith("保存结论（条目 #")).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_not_rumour_verdict_on_the_item_view_dismisses_its_open_alert_with_the_reason(seeded):
+    path, info, now = seeded
+    alert_id, other = info["alerts"]
+    copy = info["copies"][-1]  # a copy, not the alert's representative: the verdict covers the cluster
+    before = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert next(m.value for m in before.metric if m.label == "处置中预警") == "2"
+
+    _verdict_on_item_view(path, copy, "not_rumour", "经核实为正常科普，并非谣言")
+
+    db = store.open_db(path, read_only=True)
+    alert = store.get_alert(db, alert_id)
+    assert alert["status"] == "dismissed" and alert["closed_at"]
+    steps = [(s["step"], s["actor"], s["note"]) for s in store.alert_steps(db, alert_id)]
+    assert steps[-2:] == [("verdict:not_rumour", "monitor1", "经核实为正常科普，并非谣言"),
+                          ("dismissed", "monitor1", "经核实为正常科普，并非谣言")]
+    assert store.get_alert(db, other)["status"] == "open"  # another claim's alert is left alone
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert next(m.value for m in at.metric if m.label == "处置中预警") == "1"
+    assert any(s.value.startswith(f"预警 #{alert_id}（") and s.value.endswith("，已排除）") for s in at.subheader)
+    assert not any(b.label.startswith("指派给 ") for b in at.button)  # no more expert suggestions
+    [table] = [df.value for df in at.dataframe if "操作人" in df.value.columns]
+    assert {"研判结论（非谣言）", "排除（误报）"} <= set(table["步骤"])
+
+
+def test_a_rumour_verdict_on_the_item_view_is_a_step_of_the_alert_that_stays_open(seeded):
+    path, info, now = seeded
+    alert_id = info["alerts"][0]
+    _verdict_on_item_view(path, info["copies"][0], "rumour", "与权威资料不符")
+    db = store.open_db(path, read_only=True)
+    assert store.get_alert(db, alert_id)["status"] == "open"
+    assert [(s["step"], s["note"]) for s in store.alert_steps(db, alert_id)][-1] == ("verdict:rumour", "与权威资料不符")
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert any(b.label.startswith("指派给 ") for b in at.button)  # a confirmed rumour still needs an expert

@@ -7,10 +7,11 @@ import streamlit as st
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, ui
+from dashboard import workflow_ui as wf
 from dashboard.auth import require_item_access
 from dashboard.labelling import label_form
 from dashboard.strings import t
-from rumourwatch import store
+from rumourwatch import experts, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.knowledge import FAINT_SIMILARITY
@@ -68,6 +69,7 @@ def show_item(item: dict) -> None:
     cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
     cols[3].metric(t("item.metric.debunked"), ui.yes_no(item.get("already_debunked")), border=True)
 
+    show_verdict(item)
     clarified = data.item_clarification(path, item["id"])
     if clarified:
         # Written by an expert, still shown as text: the title is escaped, the link checked.
@@ -144,6 +146,37 @@ def show_item(item: dict) -> None:
         show_cluster(item)
     if dashboard_auth.can("labels.manage"):
         show_labelling(item)
+
+
+# --- human verdict: shown beside the model's score; monitors give it here as on the alert page ---
+
+_VERDICT_BOX = {"rumour": (st.error, ":material/gavel:"), "not_rumour": (st.success, ":material/verified:"),
+                "unverifiable": (st.info, ":material/help:")}
+
+
+def show_verdict(item: dict) -> None:
+    """The latest verdict on the item or its cluster (who, when, why), and for roles that give
+    verdicts the same form as on the 预警 page, through the same experts.record_verdict."""
+    wf.flash()
+    verdict = data.item_verdict(path, item["id"])
+    if verdict:
+        box, icon = _VERDICT_BOX[verdict["verdict"]]
+        box(t("item.verdict.current", verdict=t(f"verdict.{verdict['verdict']}"),
+              by=ui.escape_md(wf.actor_label(verdict["actor"])), at=data.to_china(verdict["at"]),
+              reason=ui.escape_md(verdict["reason"])), icon=icon)
+    else:
+        st.caption(t("item.verdict.none"))
+    user = dashboard_auth.current_user()
+    if not dashboard_auth.can("verdicts.manage", user):
+        return
+    with st.expander(t("item.verdict"), expanded=verdict is None):
+        choice = st.radio(t("wb.verdict.choice", id=item["id"]), list(experts.VERDICTS),
+                          format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key="item_verdict")
+        why = st.text_input(t("wb.verdict.reason", id=item["id"]), key="item_verdict_reason")
+        st.caption(t("item.verdict.help"))
+        if st.button(t("wb.verdict.save", id=item["id"]), key="item_verdict_save"):
+            wf.act(path, t("wb.verdict.save", id=item["id"]), experts.record_verdict, item["id"], choice, why,
+                   user["username"], data.now_utc())
 
 
 def show_labelling(item: dict) -> None:
