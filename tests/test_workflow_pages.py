@@ -260,7 +260,7 @@ def _verdict_on_item_view(path, item_id: int, choice: str, reason: str) -> AppTe
 
 
 def test_a_not_rumour_verdict_on_the_item_view_dismisses_its_open_alert_with_the_reason(seeded):
-    path, info, now = seeded
+    path, info, _ = seeded
     alert_id, other = info["alerts"]
     copy = info["copies"][-1]  # a copy, not the alert's representative: the verdict covers the cluster
     before = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
@@ -285,7 +285,7 @@ def test_a_not_rumour_verdict_on_the_item_view_dismisses_its_open_alert_with_the
 
 
 def test_a_rumour_verdict_on_the_item_view_is_a_step_of_the_alert_that_stays_open(seeded):
-    path, info, now = seeded
+    path, info, _ = seeded
     alert_id = info["alerts"][0]
     _verdict_on_item_view(path, info["copies"][0], "rumour", "与权威资料不符")
     db = store.open_db(path, read_only=True)
