@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, workflow_ui
 from dashboard.strings import t
 from rumourwatch import labels as hand_labels
 from rumourwatch.alerts import WorkflowError
@@ -37,6 +37,6 @@ def label_form(path: str, item_id: int, user: dict, sample: str, suggested_topic
         data.workflow(path, hand_labels.record_label, item_id, related, topic if related else None,
                       user["username"], data.now_utc(), sample=sample, note=note)
     except WorkflowError as exc:
-        st.error(ui.escape_md(exc))
+        st.error(workflow_ui.refusal(exc))
         return None
     return "saved"

@@ -33,7 +33,7 @@ def call(path: str, fn, *args, **kwargs):
     try:
         return data.workflow(path, fn, *args, **kwargs)
     except RumourwatchError as exc:
-        st.error(t("wf.error", detail=escape(exc)))
+        st.error(t("wf.error", detail=refusal(exc)))
         st.stop()
 
 
@@ -42,11 +42,53 @@ def act(path: str, what: str, fn, *args, **kwargs):
     try:
         result = data.workflow(path, fn, *args, **kwargs)
     except RumourwatchError as exc:
-        st.error(t("wf.error", detail=escape(exc)))
+        st.error(t("wf.error", detail=refusal(exc)))
         return None
     st.session_state[FLASH_KEY] = t("wf.done", what=what)
     st.rerun()
     return result
+
+
+# a WorkflowError param named here is a code shown by its Chinese label (prefix for `label`)
+PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status", "clar_status": "clar.status",
+                "takedown_status": "wl.takedown.status", "step": "step"}
+
+
+def refusal(exc: RumourwatchError) -> str:
+    """Why the core refused, for the user, escaped for Markdown: a WorkflowError's `wferr.<key>`
+    text with its specifics (statuses and steps by their Chinese names, times in China time), an
+    upload's Chinese reason, else the error's own message."""
+    key = getattr(exc, "key", None)
+    if key is None:
+        return escape(getattr(exc, "zh", None) or exc)
+    params = {}
+    for name, value in exc.params.items():
+        if name in PARAM_LABELS:
+            value = label(PARAM_LABELS[name], value)
+        elif name == "at":
+            value = data.to_china(value)
+        params[name] = escape(value)
+    return t(f"wferr.{key}", **params)
+
+
+def verdict_form(path: str, item_id: int, actor: str, key: str, alert_id: int | None = None,
+                 help_text: str | None = None) -> None:
+    """The verdict on an item (from an alert's page or workbench task: `alert_id`, or from the item
+    view). No choice is made up front, so a rumour verdict is never saved by accident; saving
+    without one says so (the core says what else is missing)."""
+    from rumourwatch import experts
+
+    verdict = st.radio(t("wb.verdict.choice", id=item_id), list(experts.VERDICTS), index=None,
+                       format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key=key)
+    why = st.text_input(t("wb.verdict.reason", id=item_id), key=f"{key}_reason")
+    if help_text:
+        st.caption(help_text)
+    if st.button(t("wb.verdict.save", id=item_id), key=f"{key}_save"):
+        if verdict is None:
+            st.error(t("wf.error", detail=t("wb.verdict.need_choice")))
+        else:
+            act(path, t("wb.verdict.save", id=item_id), experts.record_verdict, item_id, verdict, why, actor,
+                data.now_utc(), alert_id)
 
 
 def flash() -> None:
@@ -90,8 +132,15 @@ def escape(text) -> str:
 
 
 def actor_label(actor: str | None) -> str:
-    """Who did a step: a user's name as it is, the software's own steps as 系统."""
-    return t("actor.system") if actor == "system" else (actor or "")
+    """Who did a step: a user's name as it is (names cannot hold ':'), the software's own steps as
+    系统, with what it did when it says so: 'system:reassign' → '系统（自动改派）'."""
+    base, _, detail = (actor or "").partition(":")
+    if base != "system":
+        return actor or ""
+    try:
+        return t("actor.system.detail", detail=t(f"actor.system.{detail}")) if detail else t("actor.system")
+    except KeyError:  # a detail with no Chinese name yet: still the software, not a person
+        return t("actor.system")
 
 
 def step_label(step: str) -> str:

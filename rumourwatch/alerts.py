@@ -30,7 +30,15 @@ DEFAULT_RULES_PATH = REPO_ROOT / "config" / "alert_rules.toml"
 
 
 class WorkflowError(RumourwatchError):
-    """A workflow action is not possible in the current state (the message says why)."""
+    """A workflow action is not possible in the current state. `str()` says why in English (CLI,
+    logs); `key` and `params` name the user's message: the dashboard shows its strings.py entry
+    `wferr.<key>` formatted with `params` (ids, limits, the offending value), so every refusal has
+    a Chinese text (tests/test_workflow_errors.py checks each raise site)."""
+
+    def __init__(self, message: str, key: str, **params):
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 DEFAULT_RULES: dict = {
@@ -473,13 +481,14 @@ def escalate_overdue(db, now: datetime, rules: dict | None = None) -> list[dict]
 def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None) -> dict:
     """Record a response step done outside the expert flow: 'info_released' or 'conference_held'."""
     if step not in ("info_released", "conference_held"):
-        raise WorkflowError(f"unknown step {step!r}; use info_released or conference_held")
+        raise WorkflowError(f"unknown step {step!r}; use info_released or conference_held", "bad_step", value=step)
     alert = store.get_alert(db, alert_id)
     if alert is None:
-        raise WorkflowError(f"alert {alert_id} does not exist")
+        raise WorkflowError(f"alert {alert_id} does not exist", "no_alert", id=alert_id)
     column = "responded_at" if step == "info_released" else "conference_at"
     if alert[column]:
-        raise WorkflowError(f"alert {alert_id}: {step} was already recorded at {alert[column]}")
+        raise WorkflowError(f"alert {alert_id}: {step} was already recorded at {alert[column]}", "step_done",
+                            id=alert_id, step=step, at=alert[column])
     at = iso(now)
     with store.transaction(db):
         store.update_alert(db, alert_id, {column: at, "updated_at": at})
@@ -491,12 +500,13 @@ def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: s
 def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str) -> dict:
     """A monitor dismisses a flag (false alarm); the reason is kept."""
     if not reason or not reason.strip():
-        raise WorkflowError("a dismissal needs a reason")
+        raise WorkflowError("a dismissal needs a reason", "dismiss_reason")
     alert = store.get_alert(db, alert_id)
     if alert is None:
-        raise WorkflowError(f"alert {alert_id} does not exist")
+        raise WorkflowError(f"alert {alert_id} does not exist", "no_alert", id=alert_id)
     if alert["status"] in ("published", "dismissed"):
-        raise WorkflowError(f"alert {alert_id} is already {alert['status']}")
+        raise WorkflowError(f"alert {alert_id} is already {alert['status']}", "alert_closed", id=alert_id,
+                            alert_status=alert["status"])
     at = iso(now)
     with store.transaction(db):
         close_dismissed(db, alert_id, actor, at, reason)
@@ -536,7 +546,8 @@ def alert_view(alert: dict, now: datetime) -> dict:
 def list_alerts(db, now: datetime, status: str | None = None, limit: int = 500) -> list[dict]:
     """Alerts as views; status may be an alert status, 'active' or 'overdue'."""
     if status and status not in ALERT_STATUSES + ("active", "overdue"):
-        raise WorkflowError(f"unknown status {status!r}; use one of {', '.join(ALERT_STATUSES + ('active', 'overdue'))}")
+        raise WorkflowError(f"unknown status {status!r}; use one of {', '.join(ALERT_STATUSES + ('active', 'overdue'))}",
+                            "bad_status", value=status)
     return [alert_view(a, now) for a in store.list_alerts(db, status, limit, now=iso(now))]
 
 

@@ -105,7 +105,7 @@ def _read_csv_text(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise WorkflowError("the roster file is neither UTF-8 nor GB18030 text")
+    raise WorkflowError("the roster file is neither UTF-8 nor GB18030 text", "roster_encoding")
 
 
 def import_roster(db, source, actor: str, now: datetime) -> ImportReport:
@@ -118,12 +118,13 @@ def import_roster(db, source, actor: str, now: datetime) -> ImportReport:
     elif Path(source).is_file():
         text = _read_csv_text(Path(source).read_bytes())
     else:
-        raise WorkflowError(f"roster file {source} does not exist")
+        raise WorkflowError(f"roster file {source} does not exist", "roster_missing", path=str(source))
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise WorkflowError(f"roster header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}")
+        raise WorkflowError(f"roster header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}",
+                            "roster_header", missing="、".join(missing), expected=",".join(CSV_COLUMNS))
     reader.fieldnames = header
     report = ImportReport()
     at = iso(now)
@@ -180,7 +181,7 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
     """
     alert = store.get_alert(db, alert_id)
     if alert is None:
-        raise WorkflowError(f"alert {alert_id} does not exist")
+        raise WorkflowError(f"alert {alert_id} does not exist", "no_alert", id=alert_id)
     previous = store.alert_assignments(db, alert_id)
     excluded = set(exclude or ()) | {a["expert_id"] for a in previous
                                      if a["status"] in ("declined", "offered", "accepted", "submitted")}
@@ -251,20 +252,21 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
 def _alert_or_fail(db, alert_id: int) -> dict:
     alert = store.get_alert(db, alert_id)
     if alert is None:
-        raise WorkflowError(f"alert {alert_id} does not exist")
+        raise WorkflowError(f"alert {alert_id} does not exist", "no_alert", id=alert_id)
     return alert
 
 
 def _assignment_or_fail(db, assignment_id: int) -> dict:
     a = store.get_assignment(db, assignment_id)
     if a is None:
-        raise WorkflowError(f"assignment {assignment_id} does not exist")
+        raise WorkflowError(f"assignment {assignment_id} does not exist", "no_assignment", id=assignment_id)
     return a
 
 
 def _check_expert_actor(assignment: dict, actor_expert_id: int | None) -> None:
     if actor_expert_id is not None and actor_expert_id != assignment["expert_id"]:
-        raise WorkflowError(f"assignment {assignment['id']} belongs to another expert")
+        raise WorkflowError(f"assignment {assignment['id']} belongs to another expert", "not_your_assignment",
+                            id=assignment["id"])
 
 
 def _offer(db, alert: dict, expert: dict, actor: str, now: datetime, rules: dict, score=None, reasons=None) -> int:
@@ -289,14 +291,17 @@ def assign_expert(db, alert_id: int, expert_id: int, actor: str, now: datetime, 
     rules = rules or load_rules()
     alert = _alert_or_fail(db, alert_id)
     if alert["status"] in ("published", "dismissed"):
-        raise WorkflowError(f"alert {alert_id} is already {alert['status']}; nothing to assign")
+        raise WorkflowError(f"alert {alert_id} is already {alert['status']}; nothing to assign", "assign_closed",
+                            id=alert_id, alert_status=alert["status"])
     expert = store.get_expert(db, expert_id)
     if expert is None or not expert["active"]:
-        raise WorkflowError(f"expert {expert_id} does not exist or is inactive")
+        raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
     active = [a for a in store.alert_assignments(db, alert_id) if a["status"] in store.ASSIGNMENT_ACTIVE]
     if active:
         raise WorkflowError(f"alert {alert_id} already has active assignment #{active[0]['id']} "
-                            f"({active[0]['expert_name']}, {active[0]['status']})")
+                            f"({active[0]['expert_name']}, {active[0]['status']})", "assign_active", id=alert_id,
+                            assignment=active[0]["id"], expert=active[0]["expert_name"],
+                            assign_status=active[0]["status"])
     suggestion = next((s for s in suggest_experts(db, alert_id, limit=1000) if s["expert_id"] == expert_id), None)
     with store.transaction(db):
         if store.get_alert(db, alert_id)["status"] == "open":
@@ -309,7 +314,8 @@ def accept_assignment(db, assignment_id: int, actor: str, now: datetime, actor_e
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
     if a["status"] != "offered":
-        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; only an offered task can be accepted")
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; only an offered task can be accepted",
+                            "accept_not_offered", id=assignment_id, assign_status=a["status"])
     alert = store.get_alert(db, a["alert_id"])
     at = iso(now)
     due = parse_time(alert["respond_by"])
@@ -333,9 +339,10 @@ def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
     if a["status"] not in ("offered", "accepted"):
-        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; it can no longer be declined")
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; it can no longer be declined",
+                            "decline_late", id=assignment_id, assign_status=a["status"])
     if not reason or not reason.strip():
-        raise WorkflowError("declining needs a reason (e.g. 专业不对口, 时间冲突)")
+        raise WorkflowError("declining needs a reason (e.g. 专业不对口, 时间冲突)", "decline_reason")
     at = iso(now)
     with store.transaction(db):
         store.update_assignment(db, assignment_id, {"status": "declined", "responded_at": at, "decline_reason": reason})
@@ -372,12 +379,13 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
     if a["status"] not in ("accepted", "submitted"):
-        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; accept it before drafting")
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; accept it before drafting",
+                            "draft_not_accepted", id=assignment_id, assign_status=a["status"])
     if not title.strip() or not body.strip():
-        raise WorkflowError("a clarification needs a title and a body")
+        raise WorkflowError("a clarification needs a title and a body", "draft_empty")
     if claim is not None and claim.strip() and not claim_words(claim):
         raise WorkflowError("the claim is too short to recognise repeats of it: state it in at least ten characters, "
-                            "as a post would (emoticons and @mentions do not count)")
+                            "as a post would (emoticons and @mentions do not count)", "claim_short", value=claim.strip())
     alert = store.get_alert(db, a["alert_id"])
     at = iso(now)
     existing = [c for c in store.clarifications_for_alert(db, a["alert_id"])
@@ -386,7 +394,8 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
         if existing:
             c = existing[0]
             if c["status"] == "in_review":
-                raise WorkflowError(f"clarification {c['id']} is under review; wait for the reviewer")
+                raise WorkflowError(f"clarification {c['id']} is under review; wait for the reviewer", "draft_in_review",
+                                    id=c["id"])
             changes = {"title": title, "body": body, "references_text": references, "updated_at": at}
             if claim is not None:
                 changes["claim"] = claim.strip() or None
@@ -406,11 +415,13 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
 def submit_for_review(db, clarification_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> dict:
     c = store.get_clarification(db, clarification_id)
     if c is None:
-        raise WorkflowError(f"clarification {clarification_id} does not exist")
+        raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
     if actor_expert_id is not None and c["expert_id"] != actor_expert_id:
-        raise WorkflowError(f"clarification {clarification_id} belongs to another expert")
+        raise WorkflowError(f"clarification {clarification_id} belongs to another expert", "not_your_clarification",
+                            id=clarification_id)
     if c["status"] != "draft":
-        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only a draft can be submitted")
+        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only a draft can be submitted",
+                            "submit_not_draft", id=clarification_id, clar_status=c["status"])
     at = iso(now)
     with store.transaction(db):
         store.update_clarification(db, clarification_id, {"status": "in_review", "submitted_at": at, "updated_at": at})
@@ -427,13 +438,15 @@ def review_clarification(db, clarification_id: int, reviewer: str, now: datetime
     """A reviewer (not the author) approves, or returns the draft with a note."""
     c = store.get_clarification(db, clarification_id)
     if c is None:
-        raise WorkflowError(f"clarification {clarification_id} does not exist")
+        raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
     if c["status"] != "in_review":
-        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only one under review can be reviewed")
+        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only one under review can be reviewed",
+                            "review_not_in_review", id=clarification_id, clar_status=c["status"])
     if reviewer == c["author"]:
-        raise WorkflowError("the author cannot review their own clarification; ask another expert or a monitor")
+        raise WorkflowError("the author cannot review their own clarification; ask another expert or a monitor",
+                            "review_own")
     if not approve and not note.strip():
-        raise WorkflowError("returning a draft needs a note saying what to change")
+        raise WorkflowError("returning a draft needs a note saying what to change", "return_note")
     at = iso(now)
     with store.transaction(db):
         store.update_clarification(db, clarification_id, {
@@ -455,11 +468,13 @@ def publish_clarification(db, clarification_id: int, actor: str, now: datetime, 
     item's whole cluster shows as clarified."""
     c = store.get_clarification(db, clarification_id)
     if c is None:
-        raise WorkflowError(f"clarification {clarification_id} does not exist")
+        raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
     if c["status"] != "approved":
-        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; it must be approved before publishing")
+        raise WorkflowError(f"clarification {clarification_id} is {c['status']}; it must be approved before publishing",
+                            "publish_not_approved", id=clarification_id, clar_status=c["status"])
     if not url or not url.strip().startswith(("http://", "https://")):
-        raise WorkflowError("the publication url must start with http:// or https://")
+        raise WorkflowError("the publication url must start with http:// or https://", "publish_url",
+                            value=(url or "").strip())
     at = iso(now)
     pub = iso(published_at or now)
     alert = store.get_alert(db, c["alert_id"])
@@ -505,12 +520,13 @@ def record_verdict(db, item_id: int, verdict: str, reason: str, actor: str, now:
     clarification). A dismissed alert that keeps spreading to a higher severity reopens as any other
     (alerts._upsert_alert)."""
     if verdict not in VERDICTS:
-        raise WorkflowError(f"verdict must be one of {', '.join(VERDICTS)} (got {verdict!r})")
+        raise WorkflowError(f"verdict must be one of {', '.join(VERDICTS)} (got {verdict!r})", "bad_verdict",
+                            value=verdict)
     if not reason or not reason.strip():
-        raise WorkflowError("a verdict needs a reason")
+        raise WorkflowError("a verdict needs a reason", "verdict_reason")
     item = store.get_item(db, item_id)
     if item is None:
-        raise WorkflowError(f"item {item_id} does not exist")
+        raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
     at = iso(now)
     with store.transaction(db):
         vid = store.insert_verdict(db, {"item_id": item_id, "cluster_id": item["cluster_id"], "alert_id": alert_id,
@@ -598,10 +614,11 @@ def request_takedown(db, item_id: int, actor: str, now: datetime, note: str = ""
     """Record a request to the platform to delete a false item (status 'requested')."""
     item = store.get_item(db, item_id)
     if item is None:
-        raise WorkflowError(f"item {item_id} does not exist")
+        raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
     open_ = [t for t in store.list_takedowns(db, "requested", 100000) if t["item_id"] == item_id]
     if open_:
-        raise WorkflowError(f"item {item_id} already has an open takedown request #{open_[0]['id']}")
+        raise WorkflowError(f"item {item_id} already has an open takedown request #{open_[0]['id']}", "takedown_open",
+                            id=item_id, takedown=open_[0]["id"])
     at = iso(now)
     with store.transaction(db):
         tid = store.insert_takedown(db, {"item_id": item_id, "platform": item["platform"], "account": item["account"],
@@ -613,12 +630,13 @@ def request_takedown(db, item_id: int, actor: str, now: datetime, note: str = ""
 
 def record_takedown_outcome(db, takedown_id: int, outcome: str, actor: str, now: datetime, note: str = "") -> dict:
     if outcome not in ("removed", "refused"):
-        raise WorkflowError(f"outcome must be removed or refused (got {outcome!r})")
+        raise WorkflowError(f"outcome must be removed or refused (got {outcome!r})", "bad_outcome", value=outcome)
     t = store.get_takedown(db, takedown_id)
     if t is None:
-        raise WorkflowError(f"takedown request {takedown_id} does not exist")
+        raise WorkflowError(f"takedown request {takedown_id} does not exist", "no_takedown", id=takedown_id)
     if t["status"] != "requested":
-        raise WorkflowError(f"takedown request {takedown_id} is already {t['status']}")
+        raise WorkflowError(f"takedown request {takedown_id} is already {t['status']}", "takedown_closed",
+                            id=takedown_id, takedown_status=t["status"])
     at = iso(now)
     with store.transaction(db):
         store.update_takedown(db, takedown_id, {"status": outcome, "outcome_by": actor, "outcome_at": at,

@@ -28,18 +28,21 @@ def record_label(db, item_id: int, health_related: bool, topic: str | None, acto
     """Record a label; WorkflowError saying what is wrong for a bad one. What the model said about
     the item at that moment (its latest score) is kept beside the label."""
     if sample not in (*SAMPLES, "item"):
-        raise WorkflowError(f"sample must be one of {', '.join((*SAMPLES, 'item'))} (got {sample!r})")
+        raise WorkflowError(f"sample must be one of {', '.join((*SAMPLES, 'item'))} (got {sample!r})", "bad_sample",
+                            value=sample)
     topic = (topic or "").strip() or None
     if health_related:
         if topic not in TOPICS:
-            raise WorkflowError(f"a health item needs one of the 15 Healthy China topics (got {topic!r})")
+            raise WorkflowError(f"a health item needs one of the 15 Healthy China topics (got {topic!r})", "label_topic",
+                                value=topic or "")
     else:
         if topic not in (None, OTHER_TOPIC):
-            raise WorkflowError(f"an item not about health has topic {OTHER_TOPIC} (got {topic!r})")
+            raise WorkflowError(f"an item not about health has topic {OTHER_TOPIC} (got {topic!r})", "label_not_health",
+                                value=topic, other=OTHER_TOPIC)
         topic = OTHER_TOPIC
     item = store.get_item(db, item_id)
     if item is None:
-        raise WorkflowError(f"item {item_id} does not exist")
+        raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
     latest = store.score_history(db, item_id)
     score = latest[-1] if latest else {}
     at = iso(now)

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.auth import login_for_test
+from dashboard.workflow_ui import refusal
 from rumourwatch import alerts, experts, store
 from rumourwatch.config import REPO_ROOT
 
@@ -294,3 +295,92 @@ def test_a_rumour_verdict_on_the_item_view_is_a_step_of_the_alert_that_stays_ope
     db.conn.close()
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert any(b.label.startswith("指派给 ") for b in at.button)  # a confirmed rumour still needs an expert
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_verdict_form_starts_without_a_choice_and_refusals_are_in_chinese(seeded):
+    path, info, _ = seeded
+    alert_id = info["alerts"][0]
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    [radio] = [r for r in at.radio if r.key == "alert_verdict"]
+    assert radio.value is None  # no verdict pre-selected: 确认谣言 is not saved by accident
+    save = next(b for b in at.button if b.label.startswith("保存结论"))
+    save.click().run()
+    assert not at.exception
+    assert any("尚未选择结论" in e for e in _errors(at)), _errors(at)
+
+    radio = next(r for r in at.radio if r.key == "alert_verdict")
+    radio.set_value("rumour")
+    next(b for b in at.button if b.label.startswith("保存结论")).click().run()
+    [error] = _errors(at)
+    assert error == "操作未完成：研判结论需要填写依据，请填写后再保存。"
+    db = store.open_db(path)
+    assert db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 0
+    db.conn.close()
+
+
+def test_dismissing_without_a_reason_says_so_in_chinese(seeded):
+    path, info, _ = seeded
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    next(b for b in at.button if b.label.startswith("排除此预警")).click().run()
+    assert not at.exception
+    [error] = _errors(at)
+    assert error.startswith("操作未完成：排除预警需要填写原因") and "dismissal" not in error
+
+
+def test_declining_without_a_reason_says_so_in_chinese(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    aid = experts.assign_expert(db, info["alerts"][0], info["experts"]["李样本"], "monitor1", now, rules())
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    next(b for b in at.button if b.label == f"婉拒任务 #{aid}").click().run()
+    assert not at.exception
+    [error] = _errors(at)
+    assert "婉拒需要填写原因" in error and "declining" not in error
+
+
+def test_takedown_of_a_missing_item_keeps_its_id_and_the_outcome_time_has_its_own_header(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    item_id = store.get_alert(db, info["alerts"][0])["item_id"]
+    tid = experts.request_takedown(db, item_id, "monitor1", now)
+    experts.record_takedown_outcome(db, tid, "removed", "monitor1", now)
+    db.conn.close()
+    at = _run("watchlist.py", "monitor1", path)
+    [table] = [df.value for df in at.dataframe if "结果登记时间" in df.value.columns]
+    assert "截止时间" not in table.columns and "请求时间" in table.columns
+
+    next(n for n in at.number_input if n.label == "条目编号").set_value(9999999)
+    next(b for b in at.button if b.label == "登记删除请求").click().run()
+    assert not at.exception
+    [error] = _errors(at)
+    assert "条目 #9999999 不存在" in error and "does not exist" not in error
+
+
+def test_a_status_in_a_refusal_is_named_in_chinese(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    item_id = store.get_alert(db, info["alerts"][0])["item_id"]
+    tid = experts.request_takedown(db, item_id, "monitor1", now)
+    experts.record_takedown_outcome(db, tid, "removed", "monitor1", now)
+    with pytest.raises(experts.WorkflowError) as refused:
+        experts.record_takedown_outcome(db, tid, "refused", "monitor1", now)
+    db.conn.close()
+    assert refusal(refused.value) == f"删除请求 #{tid} 已是“已删除”状态，无需再记录结果。"
+    assert str(refused.value) == f"takedown request {tid} is already removed"  # the CLI's message
+
+
+def test_an_automatic_reassignment_is_shown_as_the_system(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    aid = experts.assign_expert(db, info["alerts"][0], info["experts"]["李样本"], "monitor1", now, rules())
+    experts.decline_assignment(db, aid, "li", now, "时间冲突", rules=rules())
+    actors = {s["actor"] for s in store.alert_steps(db, info["alerts"][0])}
+    db.conn.close()
+    assert "system:reassign" in actors  # the software offered the task to the next expert
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    [steps] = [df.value for df in at.dataframe if "操作人" in df.value.columns]
+    assert "系统（自动改派）" in set(steps["操作人"])
+    assert not any(a.startswith("system") for a in steps["操作人"])

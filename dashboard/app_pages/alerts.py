@@ -150,9 +150,4 @@ if open_alert:
 
 if alert["item_id"] and can("verdicts.manage", user):
     st.subheader(t("wb.verdict"))
-    verdict = st.radio(t("wb.verdict.choice", id=alert["item_id"]), list(experts.VERDICTS),
-                       format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key="alert_verdict")
-    why = st.text_input(t("wb.verdict.reason", id=alert["item_id"]), key="alert_verdict_reason")
-    if st.button(t("wb.verdict.save", id=alert["item_id"])):
-        ui.act(path, t("wb.verdict.save", id=alert["item_id"]), experts.record_verdict, alert["item_id"], verdict,
-               why, actor, data.now_utc(), alert["id"])
+    ui.verdict_form(path, alert["item_id"], actor, key="alert_verdict", alert_id=alert["id"])

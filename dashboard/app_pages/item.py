@@ -11,7 +11,7 @@ from dashboard import workflow_ui as wf
 from dashboard.auth import require_item_access
 from dashboard.labelling import label_form
 from dashboard.strings import t
-from rumourwatch import experts, store
+from rumourwatch import store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.knowledge import FAINT_SIMILARITY
@@ -170,13 +170,8 @@ def show_verdict(item: dict) -> None:
     if not dashboard_auth.can("verdicts.manage", user):
         return
     with st.expander(t("item.verdict"), expanded=verdict is None):
-        choice = st.radio(t("wb.verdict.choice", id=item["id"]), list(experts.VERDICTS),
-                          format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key="item_verdict")
-        why = st.text_input(t("wb.verdict.reason", id=item["id"]), key="item_verdict_reason")
-        st.caption(t("item.verdict.help"))
-        if st.button(t("wb.verdict.save", id=item["id"]), key="item_verdict_save"):
-            wf.act(path, t("wb.verdict.save", id=item["id"]), experts.record_verdict, item["id"], choice, why,
-                   user["username"], data.now_utc())
+        wf.verdict_form(path, item["id"], user["username"], key="item_verdict",
+                        help_text=t("item.verdict.help"))
 
 
 def show_labelling(item: dict) -> None:

@@ -52,8 +52,8 @@ takedowns = ui.call(path, store.list_takedowns)
 ui.table([dict(d, status_label=t(f"wl.takedown.status.{d['status']}"), at=data.to_china(d["requested_at"]),
                outcome=data.to_china(d["outcome_at"])) for d in takedowns],
          {"id": "#", "item_id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"),
-          "url": t("col.url"), "status_label": t("col.status"), "at": t("col.at"), "outcome": t("col.due"),
-          "note": t("col.note")}, key="takedown_table")
+          "url": t("col.url"), "status_label": t("col.status"), "at": t("wl.takedown.col.requested_at"),
+          "outcome": t("wl.takedown.col.outcome_at"), "note": t("col.note")}, key="takedown_table")
 if may_act:
     for d in [d for d in takedowns if d["status"] == "requested"]:
         c = st.columns(2)

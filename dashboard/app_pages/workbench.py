@@ -106,12 +106,7 @@ for task in tasks:
                     return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id)
                 ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
         if alert["item_id"]:
-            verdict = st.radio(t("wb.verdict.choice", id=alert["item_id"]), list(experts.VERDICTS),
-                               format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key=f"verdict_{task['id']}")
-            why = st.text_input(t("wb.verdict.reason", id=alert["item_id"]), key=f"verdict_reason_{task['id']}")
-            if st.button(t("wb.verdict.save", id=alert["item_id"]), key=f"verdict_save_{task['id']}"):
-                ui.act(path, t("wb.verdict.save", id=alert["item_id"]), experts.record_verdict, alert["item_id"],
-                       verdict, why, actor, data.now_utc(), alert["id"])
+            ui.verdict_form(path, alert["item_id"], actor, key=f"verdict_{task['id']}", alert_id=alert["id"])
 
 # --- review other experts' drafts -----------------------------------------------------------------
 st.subheader(t("wb.review"))
