@@ -663,6 +663,20 @@ def time_left_label(deadline: str | None, done_at: str | None, now: datetime | N
     return t("wf.left", h=h, m=m) if seconds > 0 else t("wf.overdue_by", h=h, m=m)
 
 
+def alerts_by_urgency(rows: list[dict]) -> list[dict]:
+    """Alert views (`alerts.alert_view`) in the order a monitor acts on them: open alerts first, the
+    longest overdue at the top, then the least time left on a clock still running, then open ones
+    with no clock running; closed alerts (published, dismissed) last. Ties keep the given order
+    (newest first)."""
+    def key(row: dict) -> tuple:
+        if row["status"] not in store.WORKFLOW_OPEN_STATUSES:
+            return (1, 0)
+        left = [s for s in (row["respond_seconds_left"], row["conference_seconds_left"]) if s is not None]
+        return (0, min(left) if left else float("inf"))
+
+    return sorted(rows, key=key)
+
+
 # --- reports (周报 / 月通报) ---------------------------------------------------------------------
 # The page shows the very Report the CLI renders to PDF: computed once per (period, filters, minute)
 # and cached for a minute, since workflow changes do not move `data_version`.

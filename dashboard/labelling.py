@@ -10,13 +10,17 @@ from rumourwatch import labels as hand_labels
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.nlp.topics import TOPICS
 
+SAVES_KEY = "label_form_saves"
+
 
 def label_form(path: str, item_id: int, user: dict, sample: str, suggested_topic: str | None = None,
                save_label: str | None = None, skip_label: str | None = None) -> str | None:
     """Ask whether item `item_id` is about health and, if so, its Healthy China topic (the model's
     topic offered first). Returns "saved" once a label is saved, "skip" when the skip button (shown
     only with `skip_label`) was pressed, else None; says itself what is missing or wrong."""
-    with st.form(f"label_{sample}_{item_id}", clear_on_submit=True):
+    # A refused save keeps what was chosen and typed (no clear_on_submit); each saved label starts a
+    # new form, whose widgets are new ones, so the next item's form is empty.
+    with st.form(f"label_{sample}_{item_id}_{st.session_state.get(SAVES_KEY, 0)}"):
         related = st.radio(t("labels.health"), (True, False), horizontal=True, index=None,
                            format_func=lambda v: t("labels.health.yes") if v else t("labels.health.no"))
         guess = suggested_topic if suggested_topic in TOPICS else None
@@ -39,4 +43,5 @@ def label_form(path: str, item_id: int, user: dict, sample: str, suggested_topic
     except WorkflowError as exc:
         st.error(workflow_ui.refusal(exc))
         return None
+    st.session_state[SAVES_KEY] = st.session_state.get(SAVES_KEY, 0) + 1
     return "saved"

@@ -160,6 +160,33 @@ def test_saving_without_a_health_answer_says_what_is_missing_and_saves_nothing(l
     db.conn.close()
 
 
+def test_a_refused_save_keeps_the_answer_and_note_and_a_saved_label_empties_the_form(labelled_store, monkeypatch):
+    path, ids = labelled_store
+    at = _page(path, monkeypatch)
+    next(b for b in at.button if b.label == "跳过").click().run()  # to an item the model gave no topic
+    assert at.text[0].value == ITEMS[3][0]
+    assert next(s for s in at.selectbox if s.label == "健康中国行动主题").value is None
+    note = "示例备注：请组长复核"
+    next(r for r in at.radio if r.label == "是否与健康相关").set_value(True)
+    next(x for x in at.text_input if x.label == "备注（可选）").input(note)
+    next(b for b in at.button if b.label == "保存并下一条").click().run()
+    assert any("需要选择一个健康中国行动主题" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.text[0].value == ITEMS[3][0]
+    # the analyst picks the topic the message asked for and saves again: the answer and the note
+    # chosen before the refusal are still there (they used to be wiped, so this said 请先选择…)
+    next(s for s in at.selectbox if s.label == "健康中国行动主题").set_value("控烟")
+    next(b for b in at.button if b.label == "保存并下一条").click().run()
+    assert not at.error, [e.value for e in at.error]
+    db = store.open_db(path, read_only=True)
+    [row] = store.latest_labels(db)
+    db.conn.close()
+    assert (row["item_id"], row["health_related"], row["topic"], row["note"]) == (ids[3], 1, "控烟", note)
+    # saved: the next item's form starts empty
+    assert at.text[0].value == ITEMS[4][0]
+    assert next(r for r in at.radio if r.label == "是否与健康相关").value is None
+    assert next(x for x in at.text_input if x.label == "备注（可选）").value == ""
+
+
 def test_monitors_cannot_label(labelled_store, monkeypatch):
     path, _ = labelled_store
     at = _page(path, monkeypatch, username=fx.MONITOR)

@@ -384,3 +384,84 @@ def test_an_automatic_reassignment_is_shown_as_the_system(seeded):
     [steps] = [df.value for df in at.dataframe if "操作人" in df.value.columns]
     assert "系统（自动改派）" in set(steps["操作人"])
     assert not any(a.startswith("system") for a in steps["操作人"])
+def test_alert_list_shows_what_a_monitor_acts_on_first_most_urgent_alert_at_the_top(seeded):
+    """At 1366 px the table's first columns are in view: status, overdue and time left, severity,
+    the title; the rows run overdue first, then least time left, closed alerts last (not newest first)."""
+    from datetime import timedelta
+
+    from workflow_helpers import add_item
+
+    from rumourwatch.records import iso
+
+    path, info, now = seeded
+    db = store.open_db(path)
+    add_item(db, "示例谣言：每天空腹喝白酒能杀死示例病毒，家家都要备上几瓶，快转", now, reposts=600)
+    [newest] = [a for a in alerts.evaluate_alerts(db, now, rules()) if a not in info["alerts"]]
+    older, old = info["alerts"]
+    db.execute("UPDATE alerts SET conference_by = NULL")
+    db.execute("UPDATE alerts SET respond_by = ? WHERE id = ?", [iso(now - timedelta(hours=1)), older])
+    db.execute("UPDATE alerts SET respond_by = ? WHERE id = ?", [iso(now + timedelta(hours=2)), old])
+    db.execute("UPDATE alerts SET respond_by = ? WHERE id = ?", [iso(now + timedelta(hours=1)), newest])
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path)
+    [table] = [df.value for df in at.dataframe]
+    assert list(table.columns[:6]) == ["状态", "超时", "发布剩余", "发布会剩余", "级别", "编号"]
+    assert list(table.columns).index("标题") < 8
+    assert list(table["编号"]) == [str(older), str(newest), str(old)]
+    assert table["超时"].tolist() == ["是", "", ""]
+    assert table["发布剩余"].iloc[0].startswith("已超时") and table["发布剩余"].iloc[1].startswith("剩余 0 小时")
+
+    db = store.open_db(path)
+    alerts.dismiss_alert(db, older, "monitor1", now, "示例：误报")
+    db.conn.close()
+    at.button_group(key="alerts_filter").set_value("all").run()
+    [table] = [df.value for df in at.dataframe]
+    assert list(table["编号"]) == [str(newest), str(old), str(older)]  # the closed one last
+    assert table["状态"].iloc[-1] == "已排除"
+
+
+def test_alert_list_and_clocks_refresh_on_the_live_pages_cadence_and_the_forms_stay_outside(
+        seeded, monkeypatch):
+    """New and newly overdue alerts, the counts and the clocks redraw themselves every
+    dashboard_refresh_seconds (as the live page does); the alert's forms are not part of a refresh,
+    so what the monitor is typing there is not reset. AppTest cannot fire a fragment's timer: this
+    records which fragment, with which interval, draws each element."""
+    import functools
+
+    import streamlit as st
+    from streamlit.delta_generator import DeltaGenerator
+
+    path, info, _ = seeded
+    monkeypatch.setenv("RUMOURWATCH_DASHBOARD_REFRESH_SECONDS", "7")
+    running, drawn = [], {}
+    real_fragment = st.fragment
+
+    def fragment(func=None, *, run_every=None, **kwargs):
+        def wrap(f):
+            @functools.wraps(f)
+            def body(*a, **k):
+                running.append(run_every)
+                try:
+                    return f(*a, **k)
+                finally:
+                    running.pop()
+            return real_fragment(body, run_every=run_every, **kwargs)
+        return wrap(func) if func else wrap
+
+    def recorder(real, name_of):
+        def draw(*a, **k):
+            drawn[name_of(*a, **k)] = running[-1] if running else None
+            return real(*a, **k)
+        return draw
+
+    monkeypatch.setattr(st, "fragment", fragment)
+    monkeypatch.setattr(st, "dataframe", recorder(st.dataframe, lambda *a, **k: k.get("key")))
+    monkeypatch.setattr(st, "text_input", recorder(st.text_input, lambda *a, **k: k.get("key")))
+    monkeypatch.setattr(DeltaGenerator, "metric", recorder(DeltaGenerator.metric, lambda self, label, *a, **k: label))
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    assert not at.exception, at.exception
+    assert any("每 7 秒自动刷新" in c.value for c in at.caption)
+    assert drawn["alerts_table"] == 7
+    assert drawn["处置中预警"] == drawn["已超时"] == 7  # the counts
+    assert drawn["信息发布时限"] == drawn["发布会时限"] == 7  # the open alert's clocks
+    assert drawn["step_note"] is None and drawn["dismiss_reason"] is None

@@ -4,6 +4,7 @@ conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`.""
 
 import streamlit as st
 
+from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, require_role
 from dashboard.strings import t
@@ -14,26 +15,40 @@ user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
 path = ui.db_path()
 rules = ui.rules()
-now = data.now_utc()
+# the live page's cadence: the counts, the list and the clocks redraw themselves in fragments; the
+# one alert's forms are outside them, so a refresh never resets what is being typed there
+REFRESH_SECONDS = max(1, int(data.settings().dashboard_refresh_seconds))
 
 st.title(t("alerts.title"))
 st.caption(t("alerts.caption"))
 ui.flash()
 
-active = ui.call(path, alerts.list_alerts, now, "active")
-overdue = [a for a in active if a["overdue"]]
-cols = st.columns(3)
-cols[0].metric(t("alerts.metric.active"), len(active), border=True)
-cols[1].metric(t("alerts.metric.overdue"), len(overdue), border=True)
-cols[2].metric(t("alerts.metric.top"), sum(a["severity"] == "一级" for a in active), border=True)
-
 FILTERS = {"active": "alerts.filter.active", "overdue": "alerts.filter.overdue", "published": "alerts.filter.published",
            "dismissed": "alerts.filter.dismissed", "all": "alerts.filter.all"}
-choice = st.segmented_control(t("alerts.filter"), list(FILTERS), format_func=lambda k: t(FILTERS[k]),
-                              default="active", key="alerts_filter")
-rows = overdue if choice == "overdue" else ui.call(path, alerts.list_alerts, now, None if choice in (None, "all") else choice)
-names = {e["id"]: e["name"] for e in ui.call(path, store.list_experts)}
-if rows:
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def alert_list() -> None:
+    """The counts and the alerts, most urgent first (overdue, then least time left, closed last)."""
+    dashboard_auth.rerun_if_session_ended()
+    now = data.now_utc()
+    st.caption(t("updated_at", time=now.astimezone(data.CST).strftime("%H:%M:%S"), seconds=REFRESH_SECONDS))
+    active = ui.call(path, alerts.list_alerts, now, "active")
+    overdue = [a for a in active if a["overdue"]]
+    cols = st.columns(3)
+    cols[0].metric(t("alerts.metric.active"), len(active), border=True)
+    cols[1].metric(t("alerts.metric.overdue"), len(overdue), border=True)
+    cols[2].metric(t("alerts.metric.top"), sum(a["severity"] == "一级" for a in active), border=True)
+
+    choice = st.segmented_control(t("alerts.filter"), list(FILTERS), format_func=lambda k: t(FILTERS[k]),
+                                  default="active", key="alerts_filter")
+    rows = overdue if choice == "overdue" else ui.call(path, alerts.list_alerts, now,
+                                                       None if choice in (None, "all") else choice)
+    if not rows:
+        st.info(t("alerts.empty"))
+        return
+    names = {e["id"]: e["name"] for e in ui.call(path, store.list_experts)}
+    # what a monitor acts on comes first, so it shows without scrolling sideways at 1366 px
     ui.table([dict(r, severity_label=r["severity"], status_label=ui.label("alert.status", r["status"]),
                    kind_label=ui.label("alert.kind", r["kind"]), created=data.to_china(r["created_at"]),
                    respond=data.to_china(r["respond_by"]),
@@ -41,14 +56,16 @@ if rows:
                    conference=data.to_china(r["conference_by"]) if r["conference_by"] else t("wf.not_required"),
                    conference_left=data.time_left_label(r["conference_by"], r["conference_at"], now, r["status"]),
                    expert=names.get(r["assigned_expert"], ""), overdue_label=t("yes") if r["overdue"] else "")
-              for r in rows],
-             {"id": t("col.alert_id"), "severity_label": t("col.severity"), "status_label": t("col.status"),
-              "kind_label": t("col.kind"), "title": t("col.alert_title"), "item_count": t("col.copies"),
-              "created": t("col.created"), "respond": t("col.respond_by"), "respond_left": t("col.respond_left"),
-              "conference": t("col.conference_by"), "conference_left": t("col.conference_left"),
-              "expert": t("col.expert"), "overdue_label": t("col.overdue")}, key="alerts_table")
-else:
-    st.info(t("alerts.empty"))
+              for r in data.alerts_by_urgency(rows)],
+             {"status_label": t("col.status"), "overdue_label": t("col.overdue"),
+              "respond_left": t("col.respond_left"), "conference_left": t("col.conference_left"),
+              "severity_label": t("col.severity"), "id": t("col.alert_id"), "title": t("col.alert_title"),
+              "item_count": t("col.copies"), "kind_label": t("col.kind"), "expert": t("col.expert"),
+              "respond": t("col.respond_by"), "conference": t("col.conference_by"), "created": t("col.created")},
+             key="alerts_table")
+
+
+alert_list()
 
 # --- one alert ---------------------------------------------------------------------------------
 raw = st.query_params.get("alert")
@@ -67,19 +84,29 @@ if alert is None:
 
 st.subheader(t("alerts.detail", id=alert["id"], severity=alert["severity"],
                 status=ui.label("alert.status", alert["status"])))
-c = st.columns(2)
-c[0].metric(t("col.respond_by"), data.to_china(alert["respond_by"]),
-            data.time_left_label(alert["respond_by"], alert["responded_at"], now, alert["status"]), delta_color="off",
-            delta_arrow="off", border=True)
-c[1].metric(t("col.conference_by"), data.to_china(alert["conference_by"]) or t("wf.not_required"),
-            data.time_left_label(alert["conference_by"], alert["conference_at"], now, alert["status"])
-            if alert["conference_by"] else None,
-            delta_color="off", delta_arrow="off", border=True)
-if alerts.alert_view(alert, now)["overdue"]:
-    # say 已督办 only once the escalation has run (the worker's workflow tick sends it)
-    escalated = alert["respond_escalated_at"] or alert["conference_escalated_at"]
-    st.error(t("alerts.overdue_banner", at=data.to_china(escalated)) if escalated
-             else t("alerts.overdue_not_escalated"))
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def alert_clocks(alert_id: int) -> None:
+    """The alert's two clocks and its overdue banner, read afresh at each refresh."""
+    now = data.now_utc()
+    alert = ui.call(path, store.get_alert, alert_id)
+    c = st.columns(2)
+    c[0].metric(t("col.respond_by"), data.to_china(alert["respond_by"]),
+                data.time_left_label(alert["respond_by"], alert["responded_at"], now, alert["status"]),
+                delta_color="off", delta_arrow="off", border=True)
+    c[1].metric(t("col.conference_by"), data.to_china(alert["conference_by"]) or t("wf.not_required"),
+                data.time_left_label(alert["conference_by"], alert["conference_at"], now, alert["status"])
+                if alert["conference_by"] else None,
+                delta_color="off", delta_arrow="off", border=True)
+    if alerts.alert_view(alert, now)["overdue"]:
+        # say 已督办 only once the escalation has run (the worker's workflow tick sends it)
+        escalated = alert["respond_escalated_at"] or alert["conference_escalated_at"]
+        st.error(t("alerts.overdue_banner", at=data.to_china(escalated)) if escalated
+                 else t("alerts.overdue_not_escalated"))
+
+
+alert_clocks(alert["id"])
 st.caption(t("alerts.reasons"))
 st.text(ui.reasons_text(alert["rules"]))
 if alert["item_id"]:
