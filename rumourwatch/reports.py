@@ -64,7 +64,7 @@ TEXT: dict[str, str] = {
     "this.weekly": "本周", "this.monthly": "本月",
     "prev.weekly": "上周", "prev.monthly": "上月",
     "generated": "生成时间：{time}（北京时间）",
-    "scope.health": "统计范围：模型判定为健康相关的媒体条目；时间按北京时间计。",
+    "scope.health": "统计范围：模型判定为健康相关的媒体条目（“采集条目”与“待评分”两数除外，为全部条目）；时间按北京时间计。",
     "scope.region": "地区：{region}（地区筛选适用于预警、专家与单位统计；媒体条目无地区字段，数量为全部地区）",
     "scope.platform": "平台：{platform}（平台筛选适用于媒体条目统计）",
     "scope.unfinished": "本期尚未结束，数据截至生成时间。",
@@ -72,7 +72,7 @@ TEXT: dict[str, str] = {
     "workflow.columns": "工作流程数据表结构不兼容（{table} 缺少字段 {columns}），本节暂无数据。",
     "volume.title": "一、舆情总量与情感倾向",
     "volume.empty": "{this}无健康相关媒体条目。",
-    "volume.collected": "采集条目 {items} 条，其中健康相关 {health} 条，疑似谣言 {flagged} 条，待评分 {unscored} 条。",
+    "volume.collected": "采集条目 {items} 条（其中待评分 {unscored} 条），健康相关 {health} 条，其中疑似谣言 {flagged} 条。",
     "volume.change": "较{prev}：总量 {total}；{shares}。",
     "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
     "volume.chart": "每日健康相关条目（按情感倾向）",
@@ -319,6 +319,9 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
     counts = store.polarity_counts(db, period.start, period.end, platforms=platforms, health_only=True)
     prev_counts = store.polarity_counts(db, previous.start, previous.end, platforms=platforms, health_only=True)
     summary = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms)
+    # Flagged items are counted within the report's scope (health-related), like every other figure.
+    flagged = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms,
+                                   health_only=True)["flagged"]
     scored = {p: counts[p] for p in POLARITIES}
     prev_scored = {p: prev_counts[p] for p in POLARITIES}
     total, prev_total = sum(scored.values()), sum(prev_scored.values())
@@ -336,7 +339,7 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
         change = {"total": total - prev_total, "total_percent": percent(total - prev_total, prev_total),
                   "shares_pp": {p: round(shares.get(p, 0.0) - prev_shares.get(p, 0.0), 1) for p in POLARITIES}}
     data = {
-        "items": summary["items"], "health_related": summary["health_related"], "flagged": summary["flagged"],
+        "items": summary["items"], "health_related": summary["health_related"], "flagged": flagged,
         "unscored": summary["unscored"], "counts": scored, "total": total, "shares": shares,
         "opinion_line": opinion_line(scored), "opinion_line_long": opinion_line(scored, with_counts=True),
         "previous": {"label": previous.label, "counts": prev_scored, "total": prev_total, "shares": prev_shares,

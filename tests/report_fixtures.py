@@ -77,6 +77,8 @@ def build_items(db, now: datetime = NOW) -> dict:
     add("liquor1", _at(3, 21), LIQUOR, "negative", 0.88, account="夜话健康", reposts=300, comments=80)
     add("salt1", _at(5, 10), SALT_LAMP, "neutral", 0.72, platform="今日头条", account="家居小窍门", reposts=2)
     add("off1", _at(4, 12), OFF_TOPIC, "neutral", 0.01, health=0, platform="今日头条", account="天气通")
+    # Not about health, yet scored as a likely rumour: outside the reports' health-related scope.
+    add("offrumour1", _at(4, 13), "网传明天全市地铁停运一天，消息未经证实。", "neutral", 0.8, health=0, account="城市快讯")
     add("unscored1", _at(6, 22), "社区医院明天上午义诊，欢迎参加。", None, None, scored=False)
     # W46 (previous week): fewer items, more negative.
     for i in range(4):

@@ -90,6 +90,23 @@ def test_opinion_line_and_change_match_the_database(full_db):
     assert "较上周：总量 +" in lines[2]
 
 
+def test_flagged_figure_stays_within_the_health_related_scope(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    week = reports.parse_week(fx.WEEK)
+    flagged_all, flagged_health, health = db.execute(
+        "SELECT sum(rumour_probability >= 0.5), sum(health_related = 1 AND rumour_probability >= 0.5), "
+        "sum(health_related = 1) FROM items WHERE published_at >= ? AND published_at < ?",
+        [week.start, week.end]).fetchone()
+    assert flagged_all > flagged_health  # the fixture has a flagged item that is not about health
+    line = reports.volume_lines(report)[1]
+    assert f"健康相关 {health} 条，其中疑似谣言 {flagged_health} 条" in line
+    # The scope line names the figures that are not health-only.
+    assert "“采集条目”与“待评分”两数除外" in report.scope[0]
+    for text in (reports.render_markdown(report), reports.render_html(report, charts=False)):
+        assert f"疑似谣言 {flagged_health} 条" in text and f"疑似谣言 {flagged_all} 条" not in text
+
+
 def test_daily_trend_has_every_day_of_the_week_with_database_counts(full_db):
     db, _ = full_db
     report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)

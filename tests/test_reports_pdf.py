@@ -72,9 +72,11 @@ def test_every_weekly_figure_equals_the_database(pdfs):
     counts = dict(db.execute("""SELECT polarity, count(*) FROM items WHERE health_related = 1 AND polarity IS NOT NULL
                                 AND published_at >= ? AND published_at < ? GROUP BY polarity""", span).fetchall())
     assert flat(opinion_line(counts)) in text
-    items, health = db.execute("SELECT count(*), sum(health_related = 1) FROM items WHERE published_at >= ? "
-                               "AND published_at < ?", span).fetchone()
-    assert f"采集条目{items}条，其中健康相关{health}条" in text
+    items, unscored, health, flagged = db.execute(
+        "SELECT count(*), sum(scored_at IS NULL), sum(health_related = 1), "
+        "sum(health_related = 1 AND rumour_probability >= 0.5) FROM items WHERE published_at >= ? "
+        "AND published_at < ?", span).fetchone()
+    assert f"采集条目{items}条（其中待评分{unscored}条），健康相关{health}条，其中疑似谣言{flagged}条" in text
 
     severities = dict(db.execute("SELECT severity, count(*) FROM alerts WHERE created_at >= ? AND created_at < ? "
                                  "GROUP BY severity", span).fetchall())
