@@ -65,7 +65,7 @@ TEXT: dict[str, str] = {
     "prev.weekly": "上周", "prev.monthly": "上月",
     "generated": "生成时间：{time}（北京时间）",
     "scope.health": "统计范围：模型判定为健康相关的媒体条目（“采集条目”与“待评分”两数除外，为全部条目）；时间按北京时间计。",
-    "scope.region": "地区：{region}（地区筛选适用于预警、专家与单位统计；媒体条目无地区字段，数量为全部地区）",
+    "scope.region": "地区：{region}（预警、专家处置与单位统计按预警所在地区筛选；媒体条目无地区字段，数量为全部地区）",
     "scope.platform": "平台：{platform}（平台筛选适用于媒体条目统计）",
     "scope.unfinished": "本期尚未结束，数据截至生成时间。",
     "workflow.missing": "工作流程模块尚未启用（数据库中没有{tables}表），本节暂无数据。",

@@ -218,6 +218,22 @@ def test_region_filter_applies_to_units_and_alerts(full_db):
     assert report.section("alerts").data["total"] == 1
 
 
+def test_region_filter_counts_expert_work_by_the_alerts_region_not_the_experts(full_db):
+    # An alert in 示例县 handled by experts from 示例市: the county's report shows that work.
+    db, info = full_db
+    db.execute("UPDATE alerts SET region = '示例县' WHERE id = ?", [info["alerts"]["liquor"]])
+    report = reports.compute_weekly(db, fx.WEEK, region="示例县", now=fx.NOW)
+    assert report.section("alerts").data["total"] == 2
+    experts = report.section("experts").data
+    # garlic: 张示例 assigned and published; liquor: 王示例 declined, 李示例 accepted and published.
+    assert (experts["assignments"], experts["declined"], experts["published"]) == (3, 1, 2)
+    assert {r["expert"] for r in experts["per_expert"]} == {"张示例", "李示例", "王示例"}
+    assert "本周指派 3 次（接受 2、谢绝 1），发布澄清 2 篇" in reports.render_markdown(report)
+    # The other region no longer counts the work done on the county's alert.
+    city = reports.compute_weekly(db, fx.WEEK, region="示例市", now=fx.NOW)
+    assert city.section("experts").data["assignments"] == 1  # 王示例 offered the salt-lamp alert
+
+
 # --- degradation and empty periods ----------------------------------------------------------
 
 def _drop_workflow(db):
