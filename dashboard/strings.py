@@ -538,7 +538,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "reports.month": "月份",
         "reports.week.option": "{label}（{start} 至 {end}）",
         "reports.region": "地区（可选）",
-        "reports.region.help": "地区筛选适用于预警、专家与单位统计",
+        "reports.region.help": "按预警所在地区筛选预警、专家处置与单位统计",
         "reports.platform": "平台（可选）",
         "reports.platform.all": "全部平台",
         "reports.minimum": "每单位每月最低发布澄清条数",

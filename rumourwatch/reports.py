@@ -102,7 +102,7 @@ TEXT: dict[str, str] = {
     "model.missed": "模型未预警但经核实为谣言 {missed} 条。",
     "units.title": "各单位处置与信息报送排名",
     "units.empty": "尚未登记单位，且{this}无专家所属单位的处置记录。",
-    "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（晋城方案，seed 002）；未达标单位以“未达标”标出。",
+    "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（依据《晋城市卫生健康委员会宣传工作实施方案》月通报制度）；未达标单位以“未达标”标出。",
     "units.below": "未达标单位 {n} 个：{names}。",
     "units.below.none": "全部单位达到每月报送要求。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",

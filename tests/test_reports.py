@@ -211,6 +211,15 @@ def test_monthly_notice_ranks_units_and_flags_those_below_the_minimum(full_db):
     assert any("尚未结束" in s for s in report.scope)  # November is not over on 23 Nov
 
 
+def test_monthly_notice_cites_the_plan_not_a_developer_reference(full_db):
+    db, _ = full_db
+    report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
+    rule = reports.units_lines(report)[0]
+    assert rule.startswith("报送要求：每单位每月发布澄清不少于 4 条") and "晋城市卫生健康委员会宣传工作实施方案" in rule
+    for text in (reports.render_markdown(report), reports.render_html(report, charts=False)):
+        assert "seed" not in text.lower()
+
+
 def test_region_filter_applies_to_units_and_alerts(full_db):
     db, _ = full_db
     report = reports.compute_monthly(db, fx.MONTH, region="示例县", now=fx.NOW)
