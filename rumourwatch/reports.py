@@ -44,6 +44,7 @@ TOP_RUMOURS = 10
 OVERDUE_LIST_LIMIT = 20
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
+SECTION_NUMERALS = "一二三四五六七八九十"
 CJK_FONT_FILE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 CJK_FONT_FAMILY = "Noto Sans CJK SC"
 CHROMIUM_TIMEOUT_SECONDS = 120
@@ -70,37 +71,38 @@ TEXT: dict[str, str] = {
     "scope.unfinished": "本期尚未结束，数据截至生成时间。",
     "workflow.missing": "工作流程模块尚未启用（数据库中没有{tables}表），本节暂无数据。",
     "workflow.columns": "工作流程数据表结构不兼容（{table} 缺少字段 {columns}），本节暂无数据。",
-    "volume.title": "一、舆情总量与情感倾向",
+    "volume.title": "舆情总量与情感倾向",
     "volume.empty": "{this}无健康相关媒体条目。",
     "volume.collected": "采集条目 {items} 条（其中待评分 {unscored} 条），健康相关 {health} 条，其中疑似谣言 {flagged} 条。",
     "volume.change": "较{prev}：总量 {total}；{shares}。",
     "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
     "volume.chart": "每日健康相关条目（按情感倾向）",
-    "rumours.title": "二、传播最广的疑似谣言",
+    "rumours.title": "传播最广的疑似谣言",
     "rumours.empty": "{this}无疑似谣言（谣言概率 ≥ {threshold}）。",
     "rumours.no_workflow": "处置状态：工作流程模块尚未启用，暂无状态。",
-    "alerts.title": "三、预警与处置时限",
+    "alerts.title": "预警与处置时限",
     "alerts.empty": "{this}无预警数据。",
     "alerts.summary": "{this}新增预警 {total} 起（其中经核实排除 {dismissed} 起）：{severities}。",
     "alerts.deadlines": "需处置 {actionable} 起：5 小时内发布信息 {n5} 起（{p5}），24 小时内发布 {n24} 起（{p24}）。",
     "alerts.conference": "一级预警需 24 小时内召开新闻发布会 {required} 起，按时召开 {on_time} 起。",
     "alerts.overdue": "超时清单",
     "alerts.overdue.none": "无超时预警。",
-    "experts.title": "四、专家处置工作",
+    "experts.title": "专家处置工作",
     "experts.empty": "{this}无专家指派与澄清发布。",
     "experts.summary": "{this}指派 {assignments} 次（接受 {accepted}、谢绝 {declined}），发布澄清 {published} 篇；从预警到澄清发布的中位用时 {median}。",
     "experts.per_expert": "按专家",
     "experts.per_unit": "按单位",
-    "publishers.title": "五、重复发布者与删除请求",
+    "publishers.title": "重复发布者与删除请求",
     "publishers.added": "{this}新增重复发布者（累计 ≥ {minimum} 条经核实谣言）{n} 个。",
     "publishers.none": "{this}无新增重复发布者。",
     "takedowns.summary": "{this}提出删除请求 {requested} 件：已删除 {removed} 件，平台拒绝 {refused} 件，待平台处理 {pending} 件。",
     "takedowns.none": "{this}无删除请求。",
-    "model.title": "六、模型运行情况",
+    "model.title": "模型运行情况",
     "model.empty": "{this}无人工核实记录。",
     "model.summary": "{this}人工核实 {verdicts} 条；其中模型预警条目 {flagged} 条：确认为谣言 {confirmed} 条，排除 {dismissed} 条，无法核实 {unverifiable} 条，预警准确率 {precision}。",
     "model.missed": "模型未预警但经核实为谣言 {missed} 条。",
     "units.title": "各单位处置与信息报送排名",
+    "section.numbered": "{n}、{title}",
     "units.empty": "尚未登记单位，且{this}无专家所属单位的处置记录。",
     "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（依据《晋城市卫生健康委员会宣传工作实施方案》月通报制度）；未达标单位以“未达标”标出。",
     "units.below": "未达标单位 {n} 个：{names}。",
@@ -626,6 +628,8 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum) -
         sections.append(_units(db, period, region, minimum))
     sections += [_alerts(db, period, region, now_iso), _experts(db, period, region),
                  _publishers(db, period, platforms), _model_health(db, period, threshold)]
+    for n, section in zip(SECTION_NUMERALS, sections):  # numbered by position: the units come third monthly
+        section.title = tr("section.numbered", n=n, title=section.title)
     return Report(kind, title, period, previous, filters, now_iso, scope, sections)
 
 

@@ -7,6 +7,7 @@ code), so a report figure that drifts from the database fails.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -218,6 +219,18 @@ def test_monthly_notice_cites_the_plan_not_a_developer_reference(full_db):
     assert rule.startswith("报送要求：每单位每月发布澄清不少于 4 条") and "晋城市卫生健康委员会宣传工作实施方案" in rule
     for text in (reports.render_markdown(report), reports.render_html(report, charts=False)):
         assert "seed" not in text.lower()
+
+
+def test_sections_are_numbered_in_the_order_a_leader_reads_them(full_db):
+    db, _ = full_db
+    monthly = reports.render_markdown(reports.compute_monthly(db, fx.MONTH, now=fx.NOW))
+    assert re.findall(r"^## (.+)$", monthly, re.MULTILINE) == [
+        "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
+        "五、专家处置工作", "六、重复发布者与删除请求", "七、模型运行情况"]
+    weekly = reports.render_html(reports.compute_weekly(db, fx.WEEK, now=fx.NOW), charts=False)
+    assert re.findall(r"<h2>(.+?)</h2>", weekly) == [
+        "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限", "四、专家处置工作",
+        "五、重复发布者与删除请求", "六、模型运行情况"]
 
 
 def test_region_filter_applies_to_units_and_alerts(full_db):

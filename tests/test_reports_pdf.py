@@ -111,7 +111,12 @@ def test_every_weekly_figure_equals_the_database(pdfs):
 def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
     db = pdfs["db"]
     text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(pdfs["monthly"]), "-")
-    assert "健康舆情与谣言处置月通报" in text and "各单位处置与信息报送排名" in text
+    assert "健康舆情与谣言处置月通报" in text
+    headings = ["一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
+                "五、专家处置工作", "六、重复发布者与删除请求", "七、模型运行情况"]
+    flat_text = flat(text)
+    assert [flat_text.find(h) for h in headings] == sorted(flat_text.find(h) for h in headings)
+    assert all(h in flat_text for h in headings)
     month = reports.parse_month(fx.MONTH)
     per_unit = dict(db.execute("""SELECT e.institution, count(*) FROM clarifications c JOIN experts e ON e.id = c.expert_id
                                   WHERE c.status = 'published' AND c.published_at >= ? AND c.published_at < ?
