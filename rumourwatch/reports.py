@@ -568,9 +568,12 @@ def _units(db, period: Period, region, minimum: int) -> Section:
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
         r["below_minimum"] = r["clarifications"] < r["minimum"]
-    rows.sort(key=lambda r: (-r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"], r["unit"]))
-    for i, r in enumerate(rows, 1):
-        r["rank"] = i
+    def standing(r):
+        return -r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"]
+
+    rows.sort(key=lambda r: (*standing(r), r["unit"]))
+    for i, r in enumerate(rows):  # equal figures share a rank (1, 2, 2, 4 …); names only order the tie
+        r["rank"] = rows[i - 1]["rank"] if i and standing(r) == standing(rows[i - 1]) else i + 1
     message = None if rows else tr("units.empty", this=this)
     return Section("units", tr("units.title"), True, message,
                    {"minimum": minimum, "rows": rows, "registered": registered,

@@ -191,6 +191,16 @@ def build_units(db, now: datetime = NOW) -> None:
              "active": 1}], iso(now))
 
 
+TIED_UNITS = ("示例甲镇卫生院", "示例乙镇卫生院")
+
+
+def add_idle_units(db, *names: str, now: datetime = NOW) -> None:
+    """More units without any work: they tie with UNIT_IDLE in the monthly ranking."""
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": f"T{i}", "name": name, "kind": "卫生院", "region": "示例市",
+                                 "monthly_minimum": None, "active": 1} for i, name in enumerate(names)], iso(now))
+
+
 def build_all(db, now: datetime = NOW) -> dict:
     ids = build_items(db, now)
     wf = build_workflow(db, ids, now)

@@ -233,6 +233,20 @@ def test_sections_are_numbered_in_the_order_a_leader_reads_them(full_db):
         "五、重复发布者与删除请求", "六、模型运行情况"]
 
 
+def test_units_with_equal_figures_share_a_rank(full_db):
+    db, _ = full_db
+    fx.add_idle_units(db, *fx.TIED_UNITS)
+    report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
+    ranks = {r["unit"]: r["rank"] for r in report.section("units").data["rows"]}
+    # County and hospital published one clarification each (county on time, hospital late): 1 and 2.
+    # The three idle units have the same figures: all third, and no unit is fifth.
+    assert ranks == {fx.UNIT_COUNTY: 1, fx.UNIT_HOSPITAL: 2, fx.UNIT_IDLE: 3, **dict.fromkeys(fx.TIED_UNITS, 3)}
+    md = reports.render_markdown(report).split("各单位处置与信息报送排名", 1)[1].split("\n## ", 1)[0]
+    html = reports.render_html(report, charts=False).split('<section id="units">', 1)[1].split("</section>", 1)[0]
+    assert {u: int(n) for n, u in re.findall(r"^\| (\d+) \| ([^|]+?) \| ", md, re.MULTILINE)} == ranks
+    assert {u: int(n) for n, u in re.findall(r'<tr[^>]*>\s*<td class="num">(\d+)</td>\s*<td>([^<]+)</td>', html)} == ranks
+
+
 def test_region_filter_applies_to_units_and_alerts(full_db):
     db, _ = full_db
     report = reports.compute_monthly(db, fx.MONTH, region="示例县", now=fx.NOW)

@@ -129,6 +129,18 @@ def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
         assert ("未达标" in row) == (unit != fx.UNIT_HOSPITAL), row  # the hospital's own minimum is 1
 
 
+def test_monthly_notice_pdf_gives_tied_units_one_rank(tmp_path):
+    db = store.open_db(memory=True)
+    fx.build_all(db)
+    fx.add_idle_units(db, *fx.TIED_UNITS)
+    target = reports.render_pdf(reports.compute_monthly(db, fx.MONTH, now=parse_time(NOW_ARG[1])), tmp_path / "m.pdf")
+    text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(target), "-")
+    ranks = {}
+    for unit in (fx.UNIT_COUNTY, fx.UNIT_HOSPITAL, fx.UNIT_IDLE, *fx.TIED_UNITS):
+        ranks[unit] = int(re.search(rf"^\s*(\d+)\s+{unit}\s", text, re.MULTILINE).group(1))
+    assert ranks == {fx.UNIT_COUNTY: 1, fx.UNIT_HOSPITAL: 2, fx.UNIT_IDLE: 3, **dict.fromkeys(fx.TIED_UNITS, 3)}
+
+
 def test_charts_are_embedded_images_and_pages_render(pdfs, tmp_path):
     images = tool("pdfimages", "-list", str(pdfs["weekly"])).splitlines()[2:]
     assert len(images) >= 1  # the daily trend chart
