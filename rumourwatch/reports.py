@@ -821,6 +821,16 @@ def daily_table(report: Report) -> tuple[list[str], list[list]]:
     return head, rows
 
 
+ACCOUNT_PRINTED = 8  # characters of a long account id printed in the HTML/PDF tables
+
+
+def short_account(account) -> str:
+    """A long account id (platforms' 32-character hashes) cut to its first characters for the printed
+    tables, so the 内容 column keeps its width; account names of ordinary length stay whole."""
+    text = str(account)
+    return text if len(text) <= ACCOUNT_PRINTED + 4 else text[:ACCOUNT_PRINTED] + "…"
+
+
 def _clip(text, n: int) -> str:
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= n else flat[: n - 1] + "…"
@@ -1034,7 +1044,8 @@ footer { margin-top: 18px; border-top: 1px solid #d9e2ec; color: #7b8794; font-s
   {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <table><thead><tr>{% for h in rumours[0] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
   {% for row in rumours[1] %}<tr>
-    <td class="num">{{ row[0] }}</td><td>{{ row[1] }}</td><td>{{ row[2] }}</td><td>{{ row[3] }}</td>
+    <td class="num">{{ row[0] }}</td><td>{{ row[1] }}</td><td>{{ row[2] }}</td>
+    <td class="nowrap" title="{{ row[3] }}">{{ row[3] | account }}</td>
     <td class="num">{{ row[4] }}</td><td class="num">{{ row[5] }}</td><td class="num">{{ row[6] }}</td>
     <td class="nowrap status-{{ s.data.rows[loop.index0].status }}">{{ row[7] }}</td>
     <td class="nowrap">{% if row[8][1] %}<a href="{{ row[8][1] }}">{{ row[8][0] }}</a>{% else %}—{% endif %}</td>
@@ -1090,19 +1101,22 @@ def render_html(report: Report, charts: bool = True) -> str:
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.tests["link"] = lambda v: isinstance(v, tuple)
     env.tests["numeric"] = _is_numeric
+    env.filters["account"] = short_account
     template = env.from_string(HTML_TEMPLATE)
 
     def b64(png):
         return base64.b64encode(png).decode("ascii") if png else None
 
     units_rows = report.section("units").data.get("rows", []) if report.kind == "monthly" else []
+    publishers_head, publishers_rows = publishers_table(report)
+    publishers_rows = [[row[0], short_account(row[1]), *row[2:]] for row in publishers_rows]
     context = {
         "r": report, "t": tr, "period": period_text(report), "generated": generated_text(report),
         "volume": volume_lines(report), "daily": daily_table(report),
         "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": tr("volume.chart"),
         "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
-        "publishers": publishers_lines(report), "publishers_table": publishers_table(report),
+        "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
         "model": model_lines(report),
     }
     if report.kind == "monthly":

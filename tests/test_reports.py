@@ -309,6 +309,18 @@ def test_empty_week_gives_a_short_clear_report(full_db):
     assert "<img" not in reports.render_html(report)
 
 
+def test_long_hashed_account_ids_are_shortened_in_the_printed_table(full_db):
+    db, _ = full_db
+    fx.hash_accounts(db)
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    assert fx.HASHED_ACCOUNT in {r["account"] for r in report.section("rumours").data["rows"]}  # data keeps the id
+    html = reports.render_html(report, charts=False).split('<section id="rumours">', 1)[1].split("</section>", 1)[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert fx.HASHED_ACCOUNT[:8] + "…" in cells and fx.HASHED_ACCOUNT not in cells
+    assert f'title="{fx.HASHED_ACCOUNT}"' in html  # the whole id on hover
+    assert "养生达人甲" not in cells and "夜话健康" in cells  # ordinary names stay whole
+
+
 # --- serialisation and safety -----------------------------------------------------------------
 
 def test_computed_report_survives_a_json_round_trip(full_db):

@@ -141,6 +141,20 @@ def test_monthly_notice_pdf_gives_tied_units_one_rank(tmp_path):
     assert ranks == {fx.UNIT_COUNTY: 1, fx.UNIT_HOSPITAL: 2, fx.UNIT_IDLE: 3, **dict.fromkeys(fx.TIED_UNITS, 3)}
 
 
+def test_weekly_pdf_prints_hashed_accounts_short_so_content_keeps_its_width(tmp_path):
+    db = store.open_db(memory=True)
+    fx.build_all(db)
+    fx.hash_accounts(db)
+    target = reports.render_pdf(reports.compute_weekly(db, fx.WEEK, now=parse_time(NOW_ARG[1])), tmp_path / "w.pdf")
+    text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(target), "-")
+    assert fx.HASHED_ACCOUNT[:8] + "…" in text and fx.HASHED_ACCOUNT not in flat(text)
+    # The garlic rumour's 内容 cell (41 characters) takes 3 lines, not a narrow strip of 7 or more.
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if re.match(r"^\s*\d+\s+网传每天生吃", line))
+    end = next(i for i in range(first + 1, len(lines)) if re.match(r"^\s*(\d+\s|排名|[一二三四五六七]、)", lines[i]))
+    assert len([line for line in lines[first:end] if line.strip()]) <= 3, lines[first:end]
+
+
 def test_charts_are_embedded_images_and_pages_render(pdfs, tmp_path):
     images = tool("pdfimages", "-list", str(pdfs["weekly"])).splitlines()[2:]
     assert len(images) >= 1  # the daily trend chart
