@@ -872,7 +872,8 @@ def daily_chart_png(report: Report) -> bytes | None:
     ax.set_title(tr("volume.chart"), fontsize=11)
     ax.set_ylabel("条数")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, ncol=3, fontsize=8, loc="upper left")
+    # Right of the plot: inside it, the legend covered the last day's bar.
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     if len(days) > 10:
         ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     fig.tight_layout()

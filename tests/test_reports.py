@@ -122,6 +122,21 @@ def test_daily_trend_has_every_day_of_the_week_with_database_counts(full_db):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_chart_legend_sits_outside_the_plot_and_inside_the_picture(full_db, monkeypatch):
+    db, _ = full_db
+    figures = []
+    monkeypatch.setattr(reports, "_png", lambda fig, plt: figures.append(fig) or b"png")
+    for report in (reports.compute_weekly(db, fx.WEEK, now=fx.NOW), reports.compute_monthly(db, fx.MONTH, now=fx.NOW)):
+        assert reports.daily_chart_png(report) == b"png"
+        fig = figures.pop()
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        legend = ax.get_legend().get_window_extent()
+        assert not legend.overlaps(ax.get_window_extent())  # no bar (the last day's included) is covered
+        assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)  # not cut off
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["中性", "正面", "负面"]
+
+
 def test_platform_filter_counts_only_that_platform(full_db):
     db, _ = full_db
     report = reports.compute_weekly(db, fx.WEEK, platform="今日头条", now=fx.NOW)
