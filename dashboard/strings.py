@@ -586,7 +586,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "reports.month": "月份",
         "reports.week.option": "{label}（{start} 至 {end}）",
         "reports.region": "地区（可选）",
-        "reports.region.help": "地区筛选适用于预警、专家与单位统计",
+        "reports.region.help": "按预警所在地区筛选预警、专家处置与单位统计",
         "reports.platform": "平台（可选）",
         "reports.platform.all": "全部平台",
         "reports.minimum": "每单位每月最低发布澄清条数",
@@ -595,6 +595,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "reports.download.pdf": "下载 PDF",
         "reports.pdf.make": "生成 PDF",
         "reports.pdf.error": "PDF 生成失败：{detail}。可先下载 HTML 版本，用浏览器打印为 PDF。",
+        "reports.period.empty": "所选{unit}（{label}）没有采集到媒体条目。",
+        "reports.period.open_current": "查看{this}（{label}，尚未结束）",
         "reports.no_database": "数据库尚不存在：请先启动采集（rumourwatch watch）或运行演示（rumourwatch demo）。",
         # analysts: 模型与评估 (the model in use, its time-ordered evaluation, live agreement with verdicts)
         "nav.section.analysis": "模型分析",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 POLARITIES = ("neutral", "positive", "negative")  # tie order when two shares are equal
 
@@ -33,7 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
 class Share:
     polarity: str
     count: int
-    percent: Decimal  # rounded to one decimal, half up (as the reports print it)
+    percent: Decimal  # one decimal; the shares of one line sum to exactly 100.0 (largest remainder)
 
 
 def _count(counts: Mapping, key: str) -> int:
@@ -44,13 +44,22 @@ def _count(counts: Mapping, key: str) -> int:
 
 
 def opinion_shares(counts: Mapping) -> list[Share]:
-    """Shares of positive/neutral/negative, largest first. Other keys (e.g. None = unscored) are ignored."""
+    """Shares of positive/neutral/negative, largest first. Other keys (e.g. None = unscored) are ignored.
+
+    Rounded to tenths of a percent by largest remainder, so the printed shares sum to exactly
+    100.0% (rounding each share on its own can print 100.1%): every share first gets its tenths
+    rounded down, then the tenths still missing go to the largest remainders (ties in POLARITIES
+    order). Each printed share is then less than 0.1 point from its true value.
+    """
     values = {p: _count(counts, p) for p in POLARITIES}
     total = sum(values.values())
     if total == 0:
         return []
-    shares = [Share(p, n, (Decimal(n * 100) / Decimal(total)).quantize(Decimal("0.1"), ROUND_HALF_UP))
-              for p, n in values.items()]
+    tenths = {p: n * 1000 // total for p, n in values.items()}
+    missing = 1000 - sum(tenths.values())
+    for p in sorted(POLARITIES, key=lambda p: -(values[p] * 1000 % total))[:missing]:
+        tenths[p] += 1
+    shares = [Share(p, n, Decimal(tenths[p]) / 10) for p, n in values.items()]
     return sorted(shares, key=lambda s: (-s.count, POLARITIES.index(s.polarity)))
 
 

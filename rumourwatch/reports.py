@@ -44,6 +44,7 @@ TOP_RUMOURS = 10
 OVERDUE_LIST_LIMIT = 20
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
+SECTION_NUMERALS = "一二三四五六七八九十"
 CJK_FONT_FILE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 CJK_FONT_FAMILY = "Noto Sans CJK SC"
 CHROMIUM_TIMEOUT_SECONDS = 120
@@ -64,45 +65,46 @@ TEXT: dict[str, str] = {
     "this.weekly": "本周", "this.monthly": "本月",
     "prev.weekly": "上周", "prev.monthly": "上月",
     "generated": "生成时间：{time}（北京时间）",
-    "scope.health": "统计范围：模型判定为健康相关的媒体条目；时间按北京时间计。",
-    "scope.region": "地区：{region}（地区筛选适用于预警、专家与单位统计；媒体条目无地区字段，数量为全部地区）",
+    "scope.health": "统计范围：模型判定为健康相关的媒体条目（“采集条目”与“待评分”两数除外，为全部条目）；时间按北京时间计。",
+    "scope.region": "地区：{region}（预警、专家处置与单位统计按预警所在地区筛选；媒体条目无地区字段，数量为全部地区）",
     "scope.platform": "平台：{platform}（平台筛选适用于媒体条目统计）",
     "scope.unfinished": "本期尚未结束，数据截至生成时间。",
     "workflow.missing": "工作流程模块尚未启用（数据库中没有{tables}表），本节暂无数据。",
     "workflow.columns": "工作流程数据表结构不兼容（{table} 缺少字段 {columns}），本节暂无数据。",
-    "volume.title": "一、舆情总量与情感倾向",
+    "volume.title": "舆情总量与情感倾向",
     "volume.empty": "{this}无健康相关媒体条目。",
-    "volume.collected": "采集条目 {items} 条，其中健康相关 {health} 条，疑似谣言 {flagged} 条，待评分 {unscored} 条。",
+    "volume.collected": "采集条目 {items} 条（其中待评分 {unscored} 条），健康相关 {health} 条，其中疑似谣言 {flagged} 条。",
     "volume.change": "较{prev}：总量 {total}；{shares}。",
     "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
     "volume.chart": "每日健康相关条目（按情感倾向）",
-    "rumours.title": "二、传播最广的疑似谣言",
+    "rumours.title": "传播最广的疑似谣言",
     "rumours.empty": "{this}无疑似谣言（谣言概率 ≥ {threshold}）。",
     "rumours.no_workflow": "处置状态：工作流程模块尚未启用，暂无状态。",
-    "alerts.title": "三、预警与处置时限",
+    "alerts.title": "预警与处置时限",
     "alerts.empty": "{this}无预警数据。",
     "alerts.summary": "{this}新增预警 {total} 起（其中经核实排除 {dismissed} 起）：{severities}。",
     "alerts.deadlines": "需处置 {actionable} 起：5 小时内发布信息 {n5} 起（{p5}），24 小时内发布 {n24} 起（{p24}）。",
     "alerts.conference": "一级预警需 24 小时内召开新闻发布会 {required} 起，按时召开 {on_time} 起。",
     "alerts.overdue": "超时清单",
     "alerts.overdue.none": "无超时预警。",
-    "experts.title": "四、专家处置工作",
+    "experts.title": "专家处置工作",
     "experts.empty": "{this}无专家指派与澄清发布。",
     "experts.summary": "{this}指派 {assignments} 次（接受 {accepted}、谢绝 {declined}），发布澄清 {published} 篇；从预警到澄清发布的中位用时 {median}。",
     "experts.per_expert": "按专家",
     "experts.per_unit": "按单位",
-    "publishers.title": "五、重复发布者与删除请求",
+    "publishers.title": "重复发布者与删除请求",
     "publishers.added": "{this}新增重复发布者（累计 ≥ {minimum} 条经核实谣言）{n} 个。",
     "publishers.none": "{this}无新增重复发布者。",
     "takedowns.summary": "{this}提出删除请求 {requested} 件：已删除 {removed} 件，平台拒绝 {refused} 件，待平台处理 {pending} 件。",
     "takedowns.none": "{this}无删除请求。",
-    "model.title": "六、模型运行情况",
+    "model.title": "模型运行情况",
     "model.empty": "{this}无人工核实记录。",
     "model.summary": "{this}人工核实 {verdicts} 条；其中模型预警条目 {flagged} 条：确认为谣言 {confirmed} 条，排除 {dismissed} 条，无法核实 {unverifiable} 条，预警准确率 {precision}。",
     "model.missed": "模型未预警但经核实为谣言 {missed} 条。",
     "units.title": "各单位处置与信息报送排名",
+    "section.numbered": "{n}、{title}",
     "units.empty": "尚未登记单位，且{this}无专家所属单位的处置记录。",
-    "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（晋城方案，seed 002）；未达标单位以“未达标”标出。",
+    "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（依据《晋城市卫生健康委员会宣传工作实施方案》月通报制度）；未达标单位以“未达标”标出。",
     "units.below": "未达标单位 {n} 个：{names}。",
     "units.below.none": "全部单位达到每月报送要求。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
@@ -319,6 +321,9 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
     counts = store.polarity_counts(db, period.start, period.end, platforms=platforms, health_only=True)
     prev_counts = store.polarity_counts(db, previous.start, previous.end, platforms=platforms, health_only=True)
     summary = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms)
+    # Flagged items are counted within the report's scope (health-related), like every other figure.
+    flagged = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms,
+                                   health_only=True)["flagged"]
     scored = {p: counts[p] for p in POLARITIES}
     prev_scored = {p: prev_counts[p] for p in POLARITIES}
     total, prev_total = sum(scored.values()), sum(prev_scored.values())
@@ -336,7 +341,7 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
         change = {"total": total - prev_total, "total_percent": percent(total - prev_total, prev_total),
                   "shares_pp": {p: round(shares.get(p, 0.0) - prev_shares.get(p, 0.0), 1) for p in POLARITIES}}
     data = {
-        "items": summary["items"], "health_related": summary["health_related"], "flagged": summary["flagged"],
+        "items": summary["items"], "health_related": summary["health_related"], "flagged": flagged,
         "unscored": summary["unscored"], "counts": scored, "total": total, "shares": shares,
         "opinion_line": opinion_line(scored), "opinion_line_long": opinion_line(scored, with_counts=True),
         "previous": {"label": previous.label, "counts": prev_scored, "total": prev_total, "shares": prev_shares,
@@ -563,9 +568,12 @@ def _units(db, period: Period, region, minimum: int) -> Section:
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
         r["below_minimum"] = r["clarifications"] < r["minimum"]
-    rows.sort(key=lambda r: (-r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"], r["unit"]))
-    for i, r in enumerate(rows, 1):
-        r["rank"] = i
+    def standing(r):
+        return -r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"]
+
+    rows.sort(key=lambda r: (*standing(r), r["unit"]))
+    for i, r in enumerate(rows):  # equal figures share a rank (1, 2, 2, 4 …); names only order the tie
+        r["rank"] = rows[i - 1]["rank"] if i and standing(r) == standing(rows[i - 1]) else i + 1
     message = None if rows else tr("units.empty", this=this)
     return Section("units", tr("units.title"), True, message,
                    {"minimum": minimum, "rows": rows, "registered": registered,
@@ -623,6 +631,8 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum) -
         sections.append(_units(db, period, region, minimum))
     sections += [_alerts(db, period, region, now_iso), _experts(db, period, region),
                  _publishers(db, period, platforms), _model_health(db, period, threshold)]
+    for n, section in zip(SECTION_NUMERALS, sections):  # numbered by position: the units come third monthly
+        section.title = tr("section.numbered", n=n, title=section.title)
     return Report(kind, title, period, previous, filters, now_iso, scope, sections)
 
 
@@ -811,6 +821,16 @@ def daily_table(report: Report) -> tuple[list[str], list[list]]:
     return head, rows
 
 
+ACCOUNT_PRINTED = 8  # characters of a long account id printed in the HTML/PDF tables
+
+
+def short_account(account) -> str:
+    """A long account id (platforms' 32-character hashes) cut to its first characters for the printed
+    tables, so the 内容 column keeps its width; account names of ordinary length stay whole."""
+    text = str(account)
+    return text if len(text) <= ACCOUNT_PRINTED + 4 else text[:ACCOUNT_PRINTED] + "…"
+
+
 def _clip(text, n: int) -> str:
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= n else flat[: n - 1] + "…"
@@ -852,7 +872,8 @@ def daily_chart_png(report: Report) -> bytes | None:
     ax.set_title(tr("volume.chart"), fontsize=11)
     ax.set_ylabel("条数")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, ncol=3, fontsize=8, loc="upper left")
+    # Right of the plot: inside it, the legend covered the last day's bar.
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     if len(days) > 10:
         ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     fig.tight_layout()
@@ -1024,7 +1045,8 @@ footer { margin-top: 18px; border-top: 1px solid #d9e2ec; color: #7b8794; font-s
   {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <table><thead><tr>{% for h in rumours[0] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
   {% for row in rumours[1] %}<tr>
-    <td class="num">{{ row[0] }}</td><td>{{ row[1] }}</td><td>{{ row[2] }}</td><td>{{ row[3] }}</td>
+    <td class="num">{{ row[0] }}</td><td>{{ row[1] }}</td><td>{{ row[2] }}</td>
+    <td class="nowrap" title="{{ row[3] }}">{{ row[3] | account }}</td>
     <td class="num">{{ row[4] }}</td><td class="num">{{ row[5] }}</td><td class="num">{{ row[6] }}</td>
     <td class="nowrap status-{{ s.data.rows[loop.index0].status }}">{{ row[7] }}</td>
     <td class="nowrap">{% if row[8][1] %}<a href="{{ row[8][1] }}">{{ row[8][0] }}</a>{% else %}—{% endif %}</td>
@@ -1080,19 +1102,22 @@ def render_html(report: Report, charts: bool = True) -> str:
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.tests["link"] = lambda v: isinstance(v, tuple)
     env.tests["numeric"] = _is_numeric
+    env.filters["account"] = short_account
     template = env.from_string(HTML_TEMPLATE)
 
     def b64(png):
         return base64.b64encode(png).decode("ascii") if png else None
 
     units_rows = report.section("units").data.get("rows", []) if report.kind == "monthly" else []
+    publishers_head, publishers_rows = publishers_table(report)
+    publishers_rows = [[row[0], short_account(row[1]), *row[2:]] for row in publishers_rows]
     context = {
         "r": report, "t": tr, "period": period_text(report), "generated": generated_text(report),
         "volume": volume_lines(report), "daily": daily_table(report),
         "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": tr("volume.chart"),
         "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
-        "publishers": publishers_lines(report), "publishers_table": publishers_table(report),
+        "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
         "model": model_lines(report),
     }
     if report.kind == "monthly":

@@ -1234,18 +1234,21 @@ def report_alert_status(db, cluster_ids: list[int], item_ids: list[int]) -> list
 
 
 def report_assignments(db, start: str, end: str, region: str | None = None) -> list[dict]:
-    clause = " AND e.region = ?" if region else ""
+    """Assignments made in [start, end); `region` is the alert's region (as for report_alerts), not
+    the expert's: an alert in one region may go to an expert from another."""
+    clause = " AND a.region = ?" if region else ""
     return _rows(db, f"""
         SELECT s.id, s.alert_id, s.expert_id, s.status, s.assigned_at, s.responded_at, s.completed_at,
                e.name AS expert_name, e.institution, e.region
-        FROM assignments s JOIN experts e ON e.id = s.expert_id
+        FROM assignments s JOIN experts e ON e.id = s.expert_id JOIN alerts a ON a.id = s.alert_id
         WHERE s.assigned_at >= ? AND s.assigned_at < ?{clause}
         ORDER BY s.assigned_at, s.id""", [start, end, *([region] if region else [])])
 
 
 def report_clarifications(db, start: str, end: str, region: str | None = None) -> list[dict]:
-    """Clarifications published in [start, end), with the alert time they answer and their author."""
-    clause = " AND e.region = ?" if region else ""
+    """Clarifications published in [start, end), with the alert time they answer and their author;
+    `region` is the alert's region."""
+    clause = " AND a.region = ?" if region else ""
     return _rows(db, f"""
         SELECT c.id, c.alert_id, c.expert_id, c.title, c.published_url, c.published_at,
                a.created_at AS alert_created_at, e.name AS expert_name, e.institution, e.region

@@ -66,7 +66,7 @@ ITEMS = [
 # Published today (China time) and scored: negative 3, neutral 2, positive 1.
 EXPECTED_OPINION = "共 6 条：负面 50.0%，中性 33.3%，正面 16.7%"
 # The last 7 days add one positive item from three days ago.
-EXPECTED_OPINION_7D = "共 7 条：负面 42.9%，中性 28.6%，正面 28.6%"
+EXPECTED_OPINION_7D = "共 7 条：负面 42.8%，中性 28.6%，正面 28.6%"  # sums to 100.0%
 EXPECTED_TODAY = {"items": 7, "health_related": 5, "flagged": 3, "unscored": 1}
 
 

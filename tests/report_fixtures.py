@@ -77,6 +77,8 @@ def build_items(db, now: datetime = NOW) -> dict:
     add("liquor1", _at(3, 21), LIQUOR, "negative", 0.88, account="夜话健康", reposts=300, comments=80)
     add("salt1", _at(5, 10), SALT_LAMP, "neutral", 0.72, platform="今日头条", account="家居小窍门", reposts=2)
     add("off1", _at(4, 12), OFF_TOPIC, "neutral", 0.01, health=0, platform="今日头条", account="天气通")
+    # Not about health, yet scored as a likely rumour: outside the reports' health-related scope.
+    add("offrumour1", _at(4, 13), "网传明天全市地铁停运一天，消息未经证实。", "neutral", 0.8, health=0, account="城市快讯")
     add("unscored1", _at(6, 22), "社区医院明天上午义诊，欢迎参加。", None, None, scored=False)
     # W46 (previous week): fewer items, more negative.
     for i in range(4):
@@ -187,6 +189,25 @@ def build_units(db, now: datetime = NOW) -> None:
              "active": 1},
             {"code": "U03", "name": UNIT_IDLE, "kind": "疾控中心", "region": "示例市", "monthly_minimum": None,
              "active": 1}], iso(now))
+
+
+TIED_UNITS = ("示例甲镇卫生院", "示例乙镇卫生院")
+
+
+def add_idle_units(db, *names: str, now: datetime = NOW) -> None:
+    """More units without any work: they tie with UNIT_IDLE in the monthly ranking."""
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": f"T{i}", "name": name, "kind": "卫生院", "region": "示例市",
+                                 "monthly_minimum": None, "active": 1} for i, name in enumerate(names)], iso(now))
+
+
+HASHED_ACCOUNT = "3f9a2c7be41d08f65a7c9e2d1b04f83e"   # a platform's 32-character hashed account id
+
+
+def hash_accounts(db) -> None:
+    """Give the garlic rumour's accounts the hashed ids some platforms export instead of names."""
+    db.execute("UPDATE items SET account = ? WHERE source = 'report-test' AND account IN ('养生达人甲', '健康秘方乙')",
+               [HASHED_ACCOUNT])
 
 
 def build_all(db, now: datetime = NOW) -> dict:

@@ -101,3 +101,15 @@ def test_empty_week_is_explained_not_an_error(page_env):
     infos = [i.value for i in at.info]
     assert "本周无预警数据。" in infos and "本周无健康相关媒体条目。" in infos
     assert not at.error
+
+
+def test_an_empty_last_period_offers_the_current_one(page_env):
+    # On 23 Nov the last complete month is October, when nothing was collected; November has the data.
+    at = open_page(kind="monthly")
+    assert "所选月份（2026-10）没有采集到媒体条目。" in shown(at)
+    assert "共 0 条" in shown(at)
+    at.button(key="open_current").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = shown(at)
+    assert "2026 年 11 月" in page and "没有采集到媒体条目" not in page and "共 0 条" not in page
+    assert not [b for b in at.button if b.key == "open_current"]

@@ -1,3 +1,6 @@
+import random
+from decimal import Decimal
+
 import pytest
 
 from rumourwatch.opinion import opinion_line, opinion_shares
@@ -24,10 +27,28 @@ def test_unscored_items_are_left_out_of_the_total():
         "共 4 条：中性 75.0%，正面 25.0%，负面 0.0%")
 
 
-def test_half_rounds_up_like_the_reports():
-    # 1/8 = 12.5% exactly; 1/16 = 6.25% -> 6.3 (binary float rounding would give 6.2)
+def test_shares_a_leader_reads_sum_to_exactly_100_percent():
+    # Rounded one by one these print 45.4% + 31.9% + 22.8% = 100.1% (seen on the live page).
+    line = opinion_line({"neutral": 454, "negative": 319, "positive": 228})
+    assert line == "共 1,001 条：中性 45.3%，负面 31.9%，正面 22.8%"
+    # 1/16 = 6.25% twice: one tenth is left to give, the tie goes to the first polarity in order.
     shares = {s.polarity: str(s.percent) for s in opinion_shares({"positive": 1, "neutral": 14, "negative": 1})}
-    assert shares == {"neutral": "87.5", "positive": "6.3", "negative": "6.3"}
+    assert shares == {"neutral": "87.5", "positive": "6.3", "negative": "6.2"}
+
+
+def test_largest_remainder_sums_to_100_and_stays_within_a_tenth_of_each_true_share():
+    rng = random.Random(7)
+    for _ in range(2000):
+        counts = {p: rng.choice([0, 1, 2, rng.randrange(1000), rng.randrange(10**6)])
+                  for p in ("neutral", "positive", "negative")}
+        total = sum(counts.values())
+        if not total:
+            continue
+        shares = opinion_shares(counts)
+        assert sum(s.percent for s in shares) == 100
+        for s in shares:
+            assert s.count == counts[s.polarity]
+            assert abs(s.percent - Decimal(s.count * 100) / total) < Decimal("0.1")
 
 
 def test_zero_items_says_there_is_nothing_yet():

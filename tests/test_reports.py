@@ -7,6 +7,7 @@ code), so a report figure that drifts from the database fails.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -90,6 +91,23 @@ def test_opinion_line_and_change_match_the_database(full_db):
     assert "较上周：总量 +" in lines[2]
 
 
+def test_flagged_figure_stays_within_the_health_related_scope(full_db):
+    db, _ = full_db
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    week = reports.parse_week(fx.WEEK)
+    flagged_all, flagged_health, health = db.execute(
+        "SELECT sum(rumour_probability >= 0.5), sum(health_related = 1 AND rumour_probability >= 0.5), "
+        "sum(health_related = 1) FROM items WHERE published_at >= ? AND published_at < ?",
+        [week.start, week.end]).fetchone()
+    assert flagged_all > flagged_health  # the fixture has a flagged item that is not about health
+    line = reports.volume_lines(report)[1]
+    assert f"健康相关 {health} 条，其中疑似谣言 {flagged_health} 条" in line
+    # The scope line names the figures that are not health-only.
+    assert "“采集条目”与“待评分”两数除外" in report.scope[0]
+    for text in (reports.render_markdown(report), reports.render_html(report, charts=False)):
+        assert f"疑似谣言 {flagged_health} 条" in text and f"疑似谣言 {flagged_all} 条" not in text
+
+
 def test_daily_trend_has_every_day_of_the_week_with_database_counts(full_db):
     db, _ = full_db
     report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
@@ -102,6 +120,21 @@ def test_daily_trend_has_every_day_of_the_week_with_database_counts(full_db):
             {p: expected.get(p, 0) for p in ("neutral", "positive", "negative")}
     png = reports.daily_chart_png(report)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_legend_sits_outside_the_plot_and_inside_the_picture(full_db, monkeypatch):
+    db, _ = full_db
+    figures = []
+    monkeypatch.setattr(reports, "_png", lambda fig, plt: figures.append(fig) or b"png")
+    for report in (reports.compute_weekly(db, fx.WEEK, now=fx.NOW), reports.compute_monthly(db, fx.MONTH, now=fx.NOW)):
+        assert reports.daily_chart_png(report) == b"png"
+        fig = figures.pop()
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        legend = ax.get_legend().get_window_extent()
+        assert not legend.overlaps(ax.get_window_extent())  # no bar (the last day's included) is covered
+        assert fig.bbox.contains(legend.x0, legend.y0) and fig.bbox.contains(legend.x1, legend.y1)  # not cut off
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["中性", "正面", "负面"]
 
 
 def test_platform_filter_counts_only_that_platform(full_db):
@@ -194,11 +227,62 @@ def test_monthly_notice_ranks_units_and_flags_those_below_the_minimum(full_db):
     assert any("尚未结束" in s for s in report.scope)  # November is not over on 23 Nov
 
 
+def test_monthly_notice_cites_the_plan_not_a_developer_reference(full_db):
+    db, _ = full_db
+    report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
+    rule = reports.units_lines(report)[0]
+    assert rule.startswith("报送要求：每单位每月发布澄清不少于 4 条") and "晋城市卫生健康委员会宣传工作实施方案" in rule
+    for text in (reports.render_markdown(report), reports.render_html(report, charts=False)):
+        assert "seed" not in text.lower()
+
+
+def test_sections_are_numbered_in_the_order_a_leader_reads_them(full_db):
+    db, _ = full_db
+    monthly = reports.render_markdown(reports.compute_monthly(db, fx.MONTH, now=fx.NOW))
+    assert re.findall(r"^## (.+)$", monthly, re.MULTILINE) == [
+        "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
+        "五、专家处置工作", "六、重复发布者与删除请求", "七、模型运行情况"]
+    weekly = reports.render_html(reports.compute_weekly(db, fx.WEEK, now=fx.NOW), charts=False)
+    assert re.findall(r"<h2>(.+?)</h2>", weekly) == [
+        "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限", "四、专家处置工作",
+        "五、重复发布者与删除请求", "六、模型运行情况"]
+
+
+def test_units_with_equal_figures_share_a_rank(full_db):
+    db, _ = full_db
+    fx.add_idle_units(db, *fx.TIED_UNITS)
+    report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
+    ranks = {r["unit"]: r["rank"] for r in report.section("units").data["rows"]}
+    # County and hospital published one clarification each (county on time, hospital late): 1 and 2.
+    # The three idle units have the same figures: all third, and no unit is fifth.
+    assert ranks == {fx.UNIT_COUNTY: 1, fx.UNIT_HOSPITAL: 2, fx.UNIT_IDLE: 3, **dict.fromkeys(fx.TIED_UNITS, 3)}
+    md = reports.render_markdown(report).split("各单位处置与信息报送排名", 1)[1].split("\n## ", 1)[0]
+    html = reports.render_html(report, charts=False).split('<section id="units">', 1)[1].split("</section>", 1)[0]
+    assert {u: int(n) for n, u in re.findall(r"^\| (\d+) \| ([^|]+?) \| ", md, re.MULTILINE)} == ranks
+    assert {u: int(n) for n, u in re.findall(r'<tr[^>]*>\s*<td class="num">(\d+)</td>\s*<td>([^<]+)</td>', html)} == ranks
+
+
 def test_region_filter_applies_to_units_and_alerts(full_db):
     db, _ = full_db
     report = reports.compute_monthly(db, fx.MONTH, region="示例县", now=fx.NOW)
     assert [r["unit"] for r in report.section("units").data["rows"]] == [fx.UNIT_COUNTY]
     assert report.section("alerts").data["total"] == 1
+
+
+def test_region_filter_counts_expert_work_by_the_alerts_region_not_the_experts(full_db):
+    # An alert in 示例县 handled by experts from 示例市: the county's report shows that work.
+    db, info = full_db
+    db.execute("UPDATE alerts SET region = '示例县' WHERE id = ?", [info["alerts"]["liquor"]])
+    report = reports.compute_weekly(db, fx.WEEK, region="示例县", now=fx.NOW)
+    assert report.section("alerts").data["total"] == 2
+    experts = report.section("experts").data
+    # garlic: 张示例 assigned and published; liquor: 王示例 declined, 李示例 accepted and published.
+    assert (experts["assignments"], experts["declined"], experts["published"]) == (3, 1, 2)
+    assert {r["expert"] for r in experts["per_expert"]} == {"张示例", "李示例", "王示例"}
+    assert "本周指派 3 次（接受 2、谢绝 1），发布澄清 2 篇" in reports.render_markdown(report)
+    # The other region no longer counts the work done on the county's alert.
+    city = reports.compute_weekly(db, fx.WEEK, region="示例市", now=fx.NOW)
+    assert city.section("experts").data["assignments"] == 1  # 王示例 offered the salt-lamp alert
 
 
 # --- degradation and empty periods ----------------------------------------------------------
@@ -238,6 +322,18 @@ def test_empty_week_gives_a_short_clear_report(full_db):
     assert len(md.splitlines()) < 50
     assert reports.daily_chart_png(report) is None
     assert "<img" not in reports.render_html(report)
+
+
+def test_long_hashed_account_ids_are_shortened_in_the_printed_table(full_db):
+    db, _ = full_db
+    fx.hash_accounts(db)
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    assert fx.HASHED_ACCOUNT in {r["account"] for r in report.section("rumours").data["rows"]}  # data keeps the id
+    html = reports.render_html(report, charts=False).split('<section id="rumours">', 1)[1].split("</section>", 1)[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert fx.HASHED_ACCOUNT[:8] + "…" in cells and fx.HASHED_ACCOUNT not in cells
+    assert f'title="{fx.HASHED_ACCOUNT}"' in html  # the whole id on hover
+    assert "养生达人甲" not in cells and "夜话健康" in cells  # ordinary names stay whole
 
 
 # --- serialisation and safety -----------------------------------------------------------------

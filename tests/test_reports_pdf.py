@@ -72,9 +72,11 @@ def test_every_weekly_figure_equals_the_database(pdfs):
     counts = dict(db.execute("""SELECT polarity, count(*) FROM items WHERE health_related = 1 AND polarity IS NOT NULL
                                 AND published_at >= ? AND published_at < ? GROUP BY polarity""", span).fetchall())
     assert flat(opinion_line(counts)) in text
-    items, health = db.execute("SELECT count(*), sum(health_related = 1) FROM items WHERE published_at >= ? "
-                               "AND published_at < ?", span).fetchone()
-    assert f"采集条目{items}条，其中健康相关{health}条" in text
+    items, unscored, health, flagged = db.execute(
+        "SELECT count(*), sum(scored_at IS NULL), sum(health_related = 1), "
+        "sum(health_related = 1 AND rumour_probability >= 0.5) FROM items WHERE published_at >= ? "
+        "AND published_at < ?", span).fetchone()
+    assert f"采集条目{items}条（其中待评分{unscored}条），健康相关{health}条，其中疑似谣言{flagged}条" in text
 
     severities = dict(db.execute("SELECT severity, count(*) FROM alerts WHERE created_at >= ? AND created_at < ? "
                                  "GROUP BY severity", span).fetchall())
@@ -109,7 +111,12 @@ def test_every_weekly_figure_equals_the_database(pdfs):
 def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
     db = pdfs["db"]
     text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(pdfs["monthly"]), "-")
-    assert "健康舆情与谣言处置月通报" in text and "各单位处置与信息报送排名" in text
+    assert "健康舆情与谣言处置月通报" in text
+    headings = ["一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
+                "五、专家处置工作", "六、重复发布者与删除请求", "七、模型运行情况"]
+    flat_text = flat(text)
+    assert [flat_text.find(h) for h in headings] == sorted(flat_text.find(h) for h in headings)
+    assert all(h in flat_text for h in headings)
     month = reports.parse_month(fx.MONTH)
     per_unit = dict(db.execute("""SELECT e.institution, count(*) FROM clarifications c JOIN experts e ON e.id = c.expert_id
                                   WHERE c.status = 'published' AND c.published_at >= ? AND c.published_at < ?
@@ -120,6 +127,32 @@ def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
         cells = row.split()
         assert str(per_unit.get(unit, 0)) in cells, row
         assert ("未达标" in row) == (unit != fx.UNIT_HOSPITAL), row  # the hospital's own minimum is 1
+
+
+def test_monthly_notice_pdf_gives_tied_units_one_rank(tmp_path):
+    db = store.open_db(memory=True)
+    fx.build_all(db)
+    fx.add_idle_units(db, *fx.TIED_UNITS)
+    target = reports.render_pdf(reports.compute_monthly(db, fx.MONTH, now=parse_time(NOW_ARG[1])), tmp_path / "m.pdf")
+    text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(target), "-")
+    ranks = {}
+    for unit in (fx.UNIT_COUNTY, fx.UNIT_HOSPITAL, fx.UNIT_IDLE, *fx.TIED_UNITS):
+        ranks[unit] = int(re.search(rf"^\s*(\d+)\s+{unit}\s", text, re.MULTILINE).group(1))
+    assert ranks == {fx.UNIT_COUNTY: 1, fx.UNIT_HOSPITAL: 2, fx.UNIT_IDLE: 3, **dict.fromkeys(fx.TIED_UNITS, 3)}
+
+
+def test_weekly_pdf_prints_hashed_accounts_short_so_content_keeps_its_width(tmp_path):
+    db = store.open_db(memory=True)
+    fx.build_all(db)
+    fx.hash_accounts(db)
+    target = reports.render_pdf(reports.compute_weekly(db, fx.WEEK, now=parse_time(NOW_ARG[1])), tmp_path / "w.pdf")
+    text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(target), "-")
+    assert fx.HASHED_ACCOUNT[:8] + "…" in text and fx.HASHED_ACCOUNT not in flat(text)
+    # The garlic rumour's 内容 cell (41 characters) takes 3 lines, not a narrow strip of 7 or more.
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if re.match(r"^\s*\d+\s+网传每天生吃", line))
+    end = next(i for i in range(first + 1, len(lines)) if re.match(r"^\s*(\d+\s|排名|[一二三四五六七]、)", lines[i]))
+    assert len([line for line in lines[first:end] if line.strip()]) <= 3, lines[first:end]
 
 
 def test_charts_are_embedded_images_and_pages_render(pdfs, tmp_path):

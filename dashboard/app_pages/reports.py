@@ -72,6 +72,14 @@ except RumourwatchError as exc:
     st.stop()
 report_json = report.to_json()
 
+current = options[0]
+if label != current.label and not report.section("volume").data["items"]:
+    # The last complete period opens by default; when nothing was collected in it (a new deployment,
+    # a demo whose data is all today) say so and offer the current, unfinished period.
+    st.info(t("reports.period.empty", unit=t(f"reports.{'week' if kind == 'weekly' else 'month'}"), label=label))
+    st.button(t("reports.period.open_current", this=reports.tr(f"this.{kind}"), label=current.label),
+              key="open_current", on_click=lambda: st.session_state.update({f"rep_period_{kind}": current.label}))
+
 # --- header and downloads ---------------------------------------------------------------------
 st.subheader(f"{report.title} · {reports.period_text(report)}")
 st.caption(" ".join([reports.generated_text(report), *report.scope]))

@@ -114,7 +114,7 @@ def weekly(ctx, week, region, platform, fmt, output, as_json, now):
 @click.option("--month", help="Month, e.g. 2026-11 (default: the last complete month).")
 @click.option("--minimum", type=click.IntRange(min=0), default=None,
               help=f"Clarifications each unit must publish a month (default {reports.DEFAULT_UNIT_MONTHLY_MINIMUM}, "
-                   "seed 002; a unit's own minimum in the unit list wins).")
+                   "as in the Jincheng monthly-notice rule; a unit's own minimum in the unit list wins).")
 @REGION_OPTION
 @PLATFORM_OPTION
 @FORMAT_OPTION
