@@ -437,3 +437,23 @@ def test_a_fitted_model_records_its_threshold_range():
     model = RumourModel(SMALL).fit([d for d, _ in items], [y for _, y in items])
     low, high = model.threshold_range_
     assert 0.05 <= low <= high <= 0.95
+
+
+def test_the_separator_a_scraper_leaves_before_a_comment_is_not_evidence():
+    """CHECKED's comments on fake posts were scraped as '：words' (the commenter's name cut off) and
+    those on real posts as 'words'. The model must not learn that separator: a post whose only
+    comment is '：早' scores as one whose comment is '早', and a bare '：' is no worded reaction."""
+    items = make_items(300, seed=5)
+    docs = [replace(d, reactions=[replace(r, text="：" + r.text) if r.kind == "comment" else r
+                                  for r in d.reactions]) if y else d for d, y in items]
+    model = RumourModel(SMALL).fit(docs, [y for _, y in items])
+    at = T0 + timedelta(days=90)
+    post = Doc("市卫健委提醒：近期气温变化大，注意增减衣物", at)
+
+    def commented(text: str) -> Doc:
+        return replace(post, reactions=[Reaction("comment", text, at + timedelta(minutes=10), "u1")])
+
+    separated, plain = model.rumour_log_odds([commented("：早"), commented("早")])
+    assert separated == pytest.approx(plain)
+    assert model.repost_model_.worded(commented("：")) == []
+    assert model.repost_model_.worded(commented("：早")) == ["早"]

@@ -45,9 +45,17 @@ _NA = float("nan")
 _Z_CLIP = 4.0  # standardised facts are clipped: an odd value must not decide alone
 
 
+# What scrapers leave before a reaction's words: a comment shown as "name：words" scraped without
+# the name keeps "：". CHECKED's comments on fake posts all start so and those on real posts do not
+# (56 % against 5 % of reactions), so a model that kept it learnt a bare "：" as about 30 log-odds
+# of rumour: any live comment starting with one flagged its post.
+_LEADING_SEPARATORS = " \t\u3000：:"
+
+
 def _own_part(text: str) -> str:
-    """A reaction's own words: what comes before the quoted repost chain "//@earlier: ..."."""
-    return text.split("//@", 1)[0]
+    """A reaction's own words: what comes before the quoted repost chain "//@earlier: ...", without
+    the separator a scraper leaves in front of them."""
+    return text.split("//@", 1)[0].lstrip(_LEADING_SEPARATORS)
 
 
 def normalise_text(text: str) -> str:
@@ -171,7 +179,7 @@ def _doc_facts(doc: Doc, max_chars: int) -> tuple[list[float], str]:
     text = doc.text or ""
     if n:
         n_comment = sum(1 for r in reactions if r.kind == "comment")
-        texts = [r.text or "" for r in reactions]
+        texts = [(r.text or "").lstrip(_LEADING_SEPARATORS) for r in reactions]
         joined = "\x01".join(texts)
         # a repost's own words come before the quoted chain "//@earlier: ..."
         own = "\x01".join([_own_part(t) for t in texts])
