@@ -380,3 +380,24 @@ def test_the_clarified_item_and_its_copies_read_already_debunked_whatever_the_cl
         assert tuple(last) == ("淡盐水不能预防示例病毒感染", "https://example.org/piyao/9")
     assert experts.item_clarification(db, original).get("similar") is None  # its own cluster's
     assert store.summary_counts(db)["already_debunked"] == 3
+
+
+def test_a_store_clarified_before_the_fix_reads_already_debunked_once_migrated(db_path, now):
+    """A store whose clarification was published before publishing marked its cluster: the upgrade
+    marks it, so alert 13's own item does not keep reading 否 under its banner until re-scored."""
+    db = store.open_db(db_path)
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    ids = {e["name"]: e["id"] for e in store.list_experts(db)}
+    clock = FixedClock(now)
+    original = add_item(db, RUMOUR_TEXT, now, reposts=600)
+    copy = add_item(db, RUMOUR_TEXT, now, reposts=300)
+    other = add_item(db, REWORDED_RUMOUR, now)
+    cid = _publish(db, clock, ids)
+    with store.transaction(db):  # as the old code left it, and the migration not yet run
+        db.execute("UPDATE items SET already_debunked = 0, debunk_clarification_id = NULL")
+        db.execute("DELETE FROM _migrations WHERE name = '0009_clarified_clusters_debunked'")
+    assert store.apply_migrations(db) == ["0009_clarified_clusters_debunked"]
+    for item_id in (original, copy):
+        got = store.get_item(db, item_id)
+        assert (got["already_debunked"], got["debunk_clarification_id"]) == (1, cid)
+    assert store.get_item(db, other)["already_debunked"] == 0  # another cluster: the scorer decides
