@@ -81,6 +81,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "col.polarity": "情感倾向",
         "col.health": "健康相关",
         "col.debunked": "已辟谣",
+        "col.debunked.help": ("是/否：与已发布辟谣或本机构澄清比对的结果。不适用：模型判为与健康无关的条目不与辟谣库比对"
+                              "（辟谣与澄清都针对健康说法）。未评分：尚未评分。"),
+        "debunked.not_applicable": "不适用",
+        "debunked.not_applicable.help": "本条被判为与健康无关，不与辟谣库比对（辟谣与澄清都针对健康说法）。",
         "col.topic": "话题",
         "col.copies": "副本数",
         "col.verdict": "人工核定",

@@ -81,6 +81,16 @@ def yes_no(value) -> str:
     return t("yes") if value else t("no")
 
 
+def debunked_label(row: dict) -> str:
+    """An item's 已辟谣 cell: 是/否 once matched, 不适用 for a scored item the relevance model calls
+    unrelated to health (the scorer leaves those unmatched: rumourwatch.score), 未评分 before its
+    first score."""
+    value = row.get("already_debunked")
+    if value is None and row.get("health_related") == 0:
+        return t("debunked.not_applicable")
+    return yes_no(value)
+
+
 def one_line(text, limit: int = 120) -> str:
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -104,7 +114,7 @@ def items_frame(rows: list[dict], with_copies: bool = False) -> pd.DataFrame:
         if "health_related" in r:
             rec[t("col.health")] = yes_no(r.get("health_related"))
         if "already_debunked" in r:
-            rec[t("col.debunked")] = yes_no(r.get("already_debunked"))
+            rec[t("col.debunked")] = debunked_label(r)
         if with_copies:
             rec[t("col.copies")] = r.get("cluster_size") or 1
         if "verdict" in r:
@@ -130,7 +140,7 @@ def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
                 min_value=0.0, max_value=1.0, format="percent", width=90),
             t("col.polarity"): st.column_config.TextColumn(width=64),
             t("col.health"): st.column_config.TextColumn(width=64),
-            t("col.debunked"): st.column_config.TextColumn(width=56),
+            t("col.debunked"): st.column_config.TextColumn(width=56, help=t("col.debunked.help")),
             t("col.copies"): st.column_config.NumberColumn(width=56, format="%d"),
             t("col.verdict"): st.column_config.TextColumn(width=72),
         })

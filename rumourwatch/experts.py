@@ -488,6 +488,7 @@ def publish_clarification(db, clarification_id: int, actor: str, now: datetime, 
             changes["responded_at"] = pub
         store.update_alert(db, c["alert_id"], changes)
         store.add_alert_step(db, c["alert_id"], "published", at, actor, url.strip())
+        store.mark_clarified(db, clarification_id)  # its item and cluster read 已辟谣 at once
         store.record_audit(db, actor, "clarification.publish", "clarification", clarification_id,
                            {"url": url, "published_at": pub, "alert_id": c["alert_id"]}, at=at)
     return store.get_clarification(db, clarification_id)

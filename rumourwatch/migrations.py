@@ -410,4 +410,18 @@ ALTER TABLE clarifications ADD COLUMN claim TEXT;
 ALTER TABLE scores ADD COLUMN debunk_clarification_id INTEGER;
 ALTER TABLE items ADD COLUMN debunk_clarification_id INTEGER;
 """),
+    # A clarification makes its item's cluster (or the lone alert item) 已辟谣, whatever the text's
+    # similarity to the stated claim (store.mark_clarified on publication, store.clarified_items on
+    # each score); items clarified before that read 否 under their 已澄清 banner until re-scored.
+    ("0009_clarified_clusters_debunked", """
+UPDATE items SET already_debunked = 1, debunk_clarification_id = (
+    SELECT c.id FROM clarifications c WHERE c.status = 'published' AND c.cluster_id = items.cluster_id
+    ORDER BY c.published_at DESC, c.id DESC LIMIT 1)
+WHERE cluster_id IN (SELECT cluster_id FROM clarifications WHERE status = 'published');
+UPDATE items SET already_debunked = 1, debunk_clarification_id = (
+    SELECT c.id FROM clarifications c JOIN alerts a ON a.id = c.alert_id
+    WHERE c.status = 'published' AND a.item_id = items.id ORDER BY c.published_at DESC, c.id DESC LIMIT 1)
+WHERE cluster_id IS NULL AND id IN (SELECT a.item_id FROM clarifications c JOIN alerts a ON a.id = c.alert_id
+                                    WHERE c.status = 'published');
+"""),
 ]

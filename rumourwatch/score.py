@@ -82,6 +82,7 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
     results = _score_docs(bundle, docs, max_chars)
     computed_at = iso(now)
     articles, own = _debunk_matches(db, bundle, docs, results, computed_at)
+    covered = store.clarified_items(db, [r["id"] for r in rows], computed_at)
     out = []
     for i, (row, res) in enumerate(zip(rows, results)):
         best = articles[i] if articles else None
@@ -98,6 +99,9 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
             "debunk_score": getattr(best, "score", None),
             "already_debunked": _b(getattr(best, "already_debunked", None)),
         })
+        ours = covered.get(row["id"])  # its cluster's clarification, whatever the text's similarity
+        if ours is not None and (mine is None or mine["id"] != ours["id"]):
+            mine = dict(ours, score=None)
         if mine is not None:  # the clarification published here comes before any article
             out[-1].update(debunk_url=mine["published_url"], debunk_title=mine["title"], debunk_score=mine["score"],
                            already_debunked=1, debunk_clarification_id=mine["id"])

@@ -931,6 +931,40 @@ def published_clarification_for_cluster(db, cluster_id: int | None, item_id: int
     return rows[0] if rows else None
 
 
+def clarified_items(db, item_ids: list[int], until: str) -> dict[int, dict]:
+    """Per item of item_ids that a clarification published here by `until` covers, the latest such
+    clarification (id, title, published_url), as published_clarification_for_cluster picks it: its
+    cluster's, or for an item in no cluster its own alert's. Such an item is 已辟谣 whatever its
+    text's similarity to the stated claim."""
+    if not item_ids:
+        return {}
+    marks = ", ".join("?" for _ in item_ids)
+    rows = _rows(db, f"""SELECT i.id AS item_id, c.id AS id, c.title AS title, c.published_url AS published_url,
+                                c.published_at AS published_at
+                         FROM items i JOIN clarifications c ON c.cluster_id = i.cluster_id
+                         WHERE i.id IN ({marks}) AND c.status = 'published' AND c.published_at <= ?
+                         UNION ALL
+                         SELECT a.item_id, c.id, c.title, c.published_url, c.published_at
+                         FROM alerts a JOIN clarifications c ON c.alert_id = a.id
+                         JOIN items i ON i.id = a.item_id AND i.cluster_id IS NULL
+                         WHERE a.item_id IN ({marks}) AND c.status = 'published' AND c.published_at <= ?
+                         ORDER BY published_at, id""", [*item_ids, until, *item_ids, until])
+    return {r.pop("item_id"): r for r in rows}  # the latest last
+
+
+def mark_clarified(db, clarification_id: int) -> int:
+    """Mark the items a just-published clarification covers (clarified_items) 已辟谣, pointing at it,
+    so that they show it before the worker next scores them. Returns how many (in the caller's
+    transaction)."""
+    c = get_clarification(db, clarification_id)
+    if c["cluster_id"] is None:
+        where, params = "id = (SELECT item_id FROM alerts WHERE id = ?) AND cluster_id IS NULL", [c["alert_id"]]
+    else:
+        where, params = "cluster_id = ?", [c["cluster_id"]]
+    return db.execute(f"UPDATE items SET already_debunked = 1, debunk_clarification_id = ? WHERE {where}",
+                      [clarification_id, *params]).rowcount
+
+
 def published_claims(db, until: str) -> list[dict]:
     """The clarifications published here by `until`, each with the claim its expert stated
     (`claim`, None when not stated) and its alert's item text (`item_text`). Newest first."""

@@ -71,11 +71,12 @@ EXPECTED_TODAY = {"items": 7, "health_related": 5, "flagged": 3, "unscored": 1}
 
 
 def _score_row(item_id: int, score: dict, computed_at: datetime, reactions_seen: int) -> dict:
+    # as the scorer does, an item unrelated to health is not matched with the debunks: NULL, not 0
     return {"item_id": item_id, "model_version": "test-v1", "computed_at": iso(computed_at),
             "reactions_seen": reactions_seen, "last_reaction_at": None,
             "is_rumour": int(score["rumour_probability"] >= 0.5), "polarity_scores": None,
             "health_probability": float(score["health_related"]), "debunk_url": None, "debunk_title": None,
-            "debunk_score": None, "already_debunked": 0, **score}
+            "debunk_score": None, "already_debunked": 0 if score["health_related"] else None, **score}
 
 
 def item_id(db, platform: str, external_id: str) -> int:

@@ -144,6 +144,20 @@ def test_feed_lists_newest_first_with_chinese_polarity_and_hostile_text_as_plain
     assert not any("<script" in m or "javascript:" in m for m in shown_markup(at))
 
 
+def test_debunked_column_says_not_applicable_for_items_unrelated_to_health_and_not_scored_only_before_scoring(
+        app_env):
+    """The scorer matches only health-related items with the debunks: a scored weather post read
+    未评分 (not scored) in the 已辟谣 column, beside its rumour probability."""
+    at = run_page()
+    feed = next(df for df in table_with(at, "已辟谣") if "副本数" not in df.columns).set_index("编号")
+    assert feed.loc[app_env["n1"], "已辟谣"] == "不适用"  # weather: scored, unrelated to health
+    assert feed.loc[app_env["no_author"], "已辟谣"] == "未评分"  # not scored yet
+    assert feed.loc[app_env["w1"], "已辟谣"] == "否"  # health-related, no debunk close enough
+    item = run_page(ITEM, item=app_env["n1"])
+    [tile] = [m for m in item.metric if m.label == "已辟谣"]
+    assert tile.value == "不适用" and "与健康无关" in tile.proto.help
+
+
 def test_item_query_parameter_on_the_main_page_opens_the_item(app_env):
     at = run_page(item=app_env["w1"])
     assert any(t.value == fx.VINEGAR for t in at.text)

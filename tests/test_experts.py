@@ -246,6 +246,70 @@ def _publish(db, clock, roster, title="淡盐水不能预防示例病毒感染",
     return cid
 
 
+def test_the_clarified_item_and_its_copies_read_already_debunked_whatever_the_claims_wording(db, now, roster):
+    """User testing: the alert's own item read 已辟谣 否 right under its 已澄清 banner while a reworded
+    repeat read 是: the claim the expert stated resembles the reworded post more than the item it
+    answers. A clarification covers its item's cluster (the banner's rule) whatever the similarity:
+    from its publication on, and after every re-score."""
+    from rumourwatch.score import score_items
+
+    clock = FixedClock(now)
+    bundle = IndexedRuleBundle()
+    original = add_item(db, RUMOUR_TEXT, now, reposts=600)
+    copy = add_item(db, RUMOUR_TEXT, now, reposts=300)
+    reworded = add_item(db, REWORDED_RUMOUR, now)
+    assert store.get_item(db, copy)["cluster_id"] == store.get_item(db, original)["cluster_id"]
+    [alert_id] = evaluate_alerts(db, clock(), rules())
+    score_items(db, bundle, [original, copy, reworded], clock())
+    assert store.summary_counts(db)["already_debunked"] == 0
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", clock(), rules())
+    experts.accept_assignment(db, aid, "li", clock(), actor_expert_id=roster["李样本"])
+    cid = experts.save_draft(db, aid, "li", clock(), "淡盐水不能预防示例病毒感染", "示例澄清正文。",
+                             claim="喝淡盐水预防示例病毒，快转给老人")  # closer to the reworded post
+    experts.submit_for_review(db, cid, "li", clock(), actor_expert_id=roster["李样本"])
+    experts.review_clarification(db, cid, "zhang", clock(), approve=True)
+    clock.advance(minutes=30)
+    experts.publish_clarification(db, cid, "monitor1", clock(), "https://example.org/piyao/9")
+
+    for item_id in (original, copy):  # at once, before the worker scores anything again
+        got = store.get_item(db, item_id)
+        assert (got["already_debunked"], got["debunk_clarification_id"]) == (1, cid)
+    assert store.summary_counts(db)["already_debunked"] == 2  # the live page's 已辟谣 count
+
+    clock.advance(minutes=5)
+    score_items(db, bundle, [original, copy, reworded], clock())  # the worker re-scores them
+    for item_id in (original, copy, reworded):
+        got = store.get_item(db, item_id)
+        assert (got["already_debunked"], got["debunk_clarification_id"]) == (1, cid)
+        last = db.execute("SELECT debunk_title, debunk_url FROM scores WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+                          [item_id]).fetchone()
+        assert tuple(last) == ("淡盐水不能预防示例病毒感染", "https://example.org/piyao/9")
+    assert experts.item_clarification(db, original).get("similar") is None  # its own cluster's
+    assert store.summary_counts(db)["already_debunked"] == 3
+
+
+def test_a_store_clarified_before_the_fix_reads_already_debunked_once_migrated(db_path, now):
+    """A store whose clarification was published before publishing marked its cluster: the upgrade
+    marks it, so alert 13's own item does not keep reading 否 under its banner until re-scored."""
+    db = store.open_db(db_path)
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    ids = {e["name"]: e["id"] for e in store.list_experts(db)}
+    clock = FixedClock(now)
+    original = add_item(db, RUMOUR_TEXT, now, reposts=600)
+    copy = add_item(db, RUMOUR_TEXT, now, reposts=300)
+    other = add_item(db, REWORDED_RUMOUR, now)
+    cid = _publish(db, clock, ids)
+    with store.transaction(db):  # as the old code left it, and the migration not yet run
+        db.execute("UPDATE items SET already_debunked = 0, debunk_clarification_id = NULL")
+        db.execute("DELETE FROM _migrations WHERE name = '0009_clarified_clusters_debunked'")
+    assert store.apply_migrations(db) == ["0009_clarified_clusters_debunked"]
+    for item_id in (original, copy):
+        got = store.get_item(db, item_id)
+        assert (got["already_debunked"], got["debunk_clarification_id"]) == (1, cid)
+    assert store.get_item(db, other)["already_debunked"] == 0  # another cluster: the scorer decides
+
+
+
 def test_a_reworded_repeat_of_a_claim_clarified_here_shows_that_clarification(db, now, roster):
     """Not a near copy (another cluster), so the cluster rule does not cover it; the scorer matches
     it to the claim the experts clarified, and the item and its alert point the monitor there."""

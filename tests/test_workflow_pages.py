@@ -4,7 +4,7 @@ without an exception, and a role without access is refused."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -155,6 +155,7 @@ def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published
     copy = info["copies"][-1]
     before = _run("item.py", "monitor1", path, {"item": str(copy)})
     assert not any("已澄清" in s.value for s in before.success)
+    assert _metric(before, "已辟谣") != "是"
 
     aid = experts.assign_expert(db, alert_id, li, "monitor1", now, rules())
     experts.accept_assignment(db, aid, "li", now, actor_expert_id=li)
@@ -162,13 +163,23 @@ def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published
                              actor_expert_id=li)
     experts.submit_for_review(db, cid, "li", now, actor_expert_id=li)
     experts.review_clarification(db, cid, "zhang", now, approve=True)
-    experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/clarify/1")
+    later = now + timedelta(minutes=30)  # the pages' caches key on the alert's update time
+    experts.publish_clarification(db, cid, "monitor1", later, "https://example.org/clarify/1")
 
     after = _run("item.py", "monitor1", path, {"item": str(copy)})
     assert not after.exception
     [banner] = [s.value for s in after.success if "已澄清" in s.value]
     assert "\\<b\\>示例澄清\\</b\\>" in banner  # the expert's title is escaped, shown as text
     assert any(b.proto.url == "https://example.org/clarify/1" for b in after.get("link_button"))
+    # the tile above the banner agrees with it, for the alert's own item and each copy
+    own = store.get_alert(db, alert_id)["item_id"]
+    for item_id in {own, *info["copies"]}:
+        assert _metric(_run("item.py", "monitor1", path, {"item": str(item_id)}), "已辟谣") == "是"
+
+
+def _metric(at: AppTest, label: str) -> str:
+    [value] = [m.value for m in at.metric if m.label == label]
+    return value
 
 
 def test_an_alert_on_a_reworded_repeat_points_to_the_clarification_published_here(seeded):

@@ -67,7 +67,9 @@ def show_item(item: dict) -> None:
     cols[0].metric(t("item.metric.probability"), t("not_scored") if prob is None else f"{prob:.1%}", border=True)
     cols[1].metric(t("item.metric.polarity"), ui.polarity_label(item.get("polarity")), border=True)
     cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
-    cols[3].metric(t("item.metric.debunked"), ui.yes_no(item.get("already_debunked")), border=True)
+    debunked = ui.debunked_label(item)
+    cols[3].metric(t("item.metric.debunked"), debunked, border=True,
+                   help=t("debunked.not_applicable.help") if debunked == t("debunked.not_applicable") else None)
 
     show_verdict(item)
     clarified = data.item_clarification(path, item["id"])
