@@ -262,13 +262,33 @@ def can(permission: str, user: dict | None = None) -> bool:
     return bool(user) and auth.can(user["role"], permission)
 
 
+def may_open(url_path: str, user: dict | None = None) -> bool:
+    """Whether the (current) user's navigation has the page `url_path`; for drawing or hiding the
+    buttons that switch to another page."""
+    user = user if user is not None else current_user()
+    return bool(user) and auth.page_allowed(user["role"], url_path)
+
+
 def pages_for(user: dict, pages: dict) -> dict:
     """The navigation sections filtered to the pages `user`'s role may open (empty sections dropped).
-    Pages are matched by their url_path against `rumourwatch.auth.PAGE_ROLES`."""
+    Pages are matched by their url_path against `rumourwatch.auth.PAGE_ROLES`.
+
+    The role's main page (`rumourwatch.auth.HOME_PAGES`) is the default, served at "/". Streamlit
+    gives the default page no other address, so a shared link to its name (/alerts?alert=… for a
+    leader) would be "Page not found": the same script is registered again, hidden, under its name."""
+    home = auth.home_page(user["role"])
     out = {}
     for section, section_pages in pages.items():
-        kept = [p for p in section_pages
-                if auth.page_allowed(user["role"], getattr(p, "_url_path", None) or p.url_path)]
+        kept = []
+        for p in section_pages:
+            name = getattr(p, "_url_path", None) or p.url_path
+            if not auth.page_allowed(user["role"], name):
+                continue
+            if name == home:
+                kept += [st.Page(p._page, title=p.title, icon=p.icon, url_path="home", default=True),
+                         st.Page(p._page, title=p.title, icon=p.icon, url_path=name, visibility="hidden")]
+            else:
+                kept.append(p)
         if kept:
             out[section] = kept
     if not out:  # st.navigation needs at least one page; say plainly there is nothing for this role yet

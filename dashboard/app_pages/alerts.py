@@ -5,7 +5,7 @@ conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`.""
 import streamlit as st
 
 from dashboard import data, workflow_ui as ui
-from dashboard.auth import can, require_role
+from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import open_item, similarity
 from rumourwatch import alerts, experts, store
@@ -98,7 +98,7 @@ if alert["item_id"]:
                   for r in copies],
                  {"id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"), "at": t("col.at"),
                   "text": t("col.alert_title"), "clarified": t("alert.status.published")}, key="cluster_table")
-    if st.button(t("alerts.open_item")):
+    if may_open("item", user) and st.button(t("alerts.open_item")):  # leaders have no item page
         open_item(alert["item_id"])
 
 st.caption(t("alerts.steps"))
