@@ -56,5 +56,6 @@ user = dashboard_auth.require_login(PAGES)
 # expanded: an admin sees every page (13); collapsed, the menu would hide the last ones behind "View more"
 page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
+st.session_state["_page_runs"] = st.session_state.get("_page_runs", 0) + 1  # 1: the tab has just opened
 page.run()
 dashboard_auth.cookie_written()
