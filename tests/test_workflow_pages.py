@@ -328,3 +328,18 @@ def test_an_expert_on_the_item_page_is_not_sent_to_the_live_page(seeded):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [x.value for x in at.title] == ["条目详情"]
     assert "返回实时监测" not in [b.label for b in at.button]
+
+
+@pytest.mark.parametrize("username,page,role,allowed", [
+    ("boss", "app_pages/item.py", "领导", "舆情监测员、专家、分析员、管理员"),
+    ("li", "app_pages/alerts.py", "专家", "舆情监测员、领导、管理员"),
+])
+def test_a_shared_link_to_a_page_the_role_does_not_have_says_so_in_chinese(seeded, username, page, role, allowed):
+    # A monitor's /item?item=… link opened by a leader was Streamlit's English "Page not found".
+    path, info, _ = seeded
+    # Before its first run AppTest finds the page by file name, as the browser does by the address.
+    at = _app(username, path, page, {"alert": str(info["alerts"][0]), "item": str(info["copies"][0])})
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        f"当前角色（{role}）无权访问此页面。此页面仅对以下角色开放：{allowed}。如需权限请联系管理员。"]
+    assert not at.text  # nothing of the alert or the item is shown
