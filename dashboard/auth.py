@@ -231,10 +231,14 @@ def require_role(*roles: str) -> dict:
         auth.check_role(role)
     user = require_login()
     if roles and user["role"] not in roles and user["role"] != "admin":
-        allowed = "、".join(t(f"role.{r}") for r in roles)
-        st.error(t("auth.forbidden", role=t(f"role.{user['role']}"), allowed=allowed))
+        _refuse(user, roles)
         st.stop()
     return user
+
+
+def _refuse(user: dict, roles) -> None:
+    allowed = "、".join(t(f"role.{r}") for r in roles)
+    st.error(t("auth.forbidden", role=t(f"role.{user['role']}"), allowed=allowed))
 
 
 def require_permission(permission: str) -> dict:
@@ -262,19 +266,50 @@ def can(permission: str, user: dict | None = None) -> bool:
     return bool(user) and auth.can(user["role"], permission)
 
 
+def may_open(url_path: str, user: dict | None = None) -> bool:
+    """Whether the (current) user's navigation has the page `url_path`; for drawing or hiding the
+    buttons that switch to another page."""
+    user = user if user is not None else current_user()
+    return bool(user) and auth.page_allowed(user["role"], url_path)
+
+
 def pages_for(user: dict, pages: dict) -> dict:
     """The navigation sections filtered to the pages `user`'s role may open (empty sections dropped).
-    Pages are matched by their url_path against `rumourwatch.auth.PAGE_ROLES`."""
-    out = {}
+    Pages are matched by their url_path against `rumourwatch.auth.PAGE_ROLES`.
+
+    The role's main page (`rumourwatch.auth.HOME_PAGES`) is the default, served at "/". Streamlit
+    gives the default page no other address, so a shared link to its name (/alerts?alert=… for a
+    leader) would be "Page not found": the same script is registered again, hidden, under its name.
+    A page the role may not open keeps its name as a hidden page that says so in Chinese, so a link
+    a monitor shares (/item?item=… to a leader) does not end in Streamlit's English "Page not found"."""
+    home = auth.home_page(user["role"])
+    out, refused = {}, []
     for section, section_pages in pages.items():
-        kept = [p for p in section_pages
-                if auth.page_allowed(user["role"], getattr(p, "_url_path", None) or p.url_path)]
+        kept = []
+        for p in section_pages:
+            name = getattr(p, "_url_path", None) or p.url_path
+            if not auth.page_allowed(user["role"], name):
+                refused.append(st.Page(_refusal(user, name), title=p.title, icon=p.icon, url_path=name,
+                                       visibility="hidden"))
+                continue
+            if name == home:
+                kept += [st.Page(p._page, title=p.title, icon=p.icon, url_path="home", default=True),
+                         st.Page(p._page, title=p.title, icon=p.icon, url_path=name, visibility="hidden")]
+            else:
+                kept.append(p)
         if kept:
             out[section] = kept
     if not out:  # st.navigation needs at least one page; say plainly there is nothing for this role yet
         out[t("app.title")] = [st.Page(_no_pages, title=t("auth.no_pages.title"), url_path="welcome",
                                        icon=":material/info:")]
+    next(iter(out.values())).extend(refused)  # hidden: no section of their own in the menu
     return out
+
+
+def _refusal(user: dict, url_path: str):
+    def refuse() -> None:
+        _refuse(user, [r for r in auth.ROLES if auth.page_allowed(r, url_path)])
+    return refuse
 
 
 def _no_pages() -> None:

@@ -22,8 +22,7 @@ st.set_page_config(page_title=t("app.title"), page_icon=":material/health_and_sa
 
 PAGES = {
     t("nav.section.monitor"): [
-        st.Page("app_pages/live.py", title=t("page.live"), icon=":material/monitoring:", url_path="live",
-                default=True),
+        st.Page("app_pages/live.py", title=t("page.live"), icon=":material/monitoring:", url_path="live"),
         st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
     ],
     t("nav.section.response"): [
@@ -51,10 +50,12 @@ PAGES = {
     ],
 }
 
-# Login first; the navigation then lists only the pages the user's role may open (rumourwatch/auth.py).
+# Login first; the navigation then lists only the pages the user's role may open, with the role's
+# main page at "/" (rumourwatch/auth.py).
 user = dashboard_auth.require_login(PAGES)
 # expanded: an admin sees every page (13); collapsed, the menu would hide the last ones behind "View more"
 page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
+st.session_state["_page_runs"] = st.session_state.get("_page_runs", 0) + 1  # 1: the tab has just opened
 page.run()
 dashboard_auth.cookie_written()

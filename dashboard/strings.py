@@ -131,6 +131,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.heading": "条目 #{id}",
         "item.pick": "条目编号",
         "item.pick.help": "从“实时监测”页点选条目，或在此输入条目编号。",
+        "item.pick.help.number": "在此输入条目编号。",
         "item.open": "打开",
         "item.not_found": "未找到编号为 {id} 的条目：它可能尚未采集，或编号有误。",
         "item.bad_id": "条目编号应为正整数，收到：{value}",

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import auth as dashboard_auth
 from dashboard import data
 from dashboard.strings import t
 from rumourwatch.errors import ConfigError, RumourwatchError
@@ -150,10 +151,20 @@ def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
 
 
 def open_item(item_id: int) -> None:
+    """Switch to the item page for `item_id` (callers draw their button only when
+    `dashboard.auth.may_open("item")`; a role without the page gets a Chinese message, not a switch).
+
+    Streamlit puts the new query into the current address before it switches page, which leaves a
+    browser history step <this page>?<query> that Back returns to. The query keeps this page's own
+    parameters (?alert=10), so that step still shows what the user was looking at."""
+    user = dashboard_auth.current_user()
+    if not dashboard_auth.may_open("item", user):
+        st.error(t("auth.forbidden.action", role=t(f"role.{(user or {}).get('role', 'monitor')}")))
+        return
     # A new epoch gives the tables fresh keys, so returning to the page does not re-open the item.
     st.session_state["_nav_epoch"] = st.session_state.get("_nav_epoch", 0) + 1
     _forget_running_fragments()
-    st.switch_page(ITEM_PAGE, query_params={"item": str(item_id)})
+    st.switch_page(ITEM_PAGE, query_params={**st.query_params, "item": str(item_id)})
 
 
 def _forget_running_fragments() -> None:

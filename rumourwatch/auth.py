@@ -70,6 +70,9 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
 }
+# Each role's main page: the dashboard serves it at "/" (its first page after login).
+HOME_PAGES: dict[str, str] = {"monitor": "live", "analyst": "live", "admin": "live", "expert": "workbench",
+                              "leader": "alerts"}
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 MIN_PASSWORD_LENGTH = 8
@@ -107,6 +110,11 @@ def page_allowed(role: str | None, url_path: str) -> bool:
     if role == "admin":
         return True
     return role in PAGE_ROLES.get(url_path, frozenset())
+
+
+def home_page(role: str | None) -> str | None:
+    """The url_path of `role`'s main page (None for an unknown role)."""
+    return HOME_PAGES.get(role or "")
 
 
 def require(user: dict | None, permission: str) -> dict:

@@ -196,6 +196,14 @@ def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
     if misses:
         warnings.warn(f"opening item #{ids['w1']} took {len(misses) + 1} clicks: " + "; ".join(misses),
                       stacklevel=1)
+    # The browser's Back returns to the live page: it used to land on /?item=ID, which the live page
+    # forwarded straight to the item again, so the user stayed on the item view.
+    page.go_back()
+    live_heading.wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1500)
+    assert live_heading.is_visible() and heading.count() == 0, where(page)
+    page.go_forward()
+    heading.wait_for(timeout=WAIT_MS)
     back.click()
     live_heading.wait_for(timeout=WAIT_MS)
     page.close()

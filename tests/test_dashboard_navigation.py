@@ -16,6 +16,13 @@ from streamlit.runtime.fragment import MemoryFragmentStorage
 from dashboard import ui
 
 
+@pytest.fixture(autouse=True)
+def as_monitor(monkeypatch):
+    """A logged-in monitor on a page without query parameters (tests change either)."""
+    monkeypatch.setattr(ui.dashboard_auth, "current_user", lambda: {"username": "mon", "role": "monitor"})
+    monkeypatch.setattr(ui.st, "query_params", {})
+
+
 def _storage(*ids: str) -> MemoryFragmentStorage:
     storage = MemoryFragmentStorage()
     for fragment_id in ids:
@@ -55,3 +62,30 @@ def test_opening_an_item_from_a_full_run_switches_without_touching_fragments(mon
     ui.open_item(7)
 
     assert switched == [{"item": "7"}]
+
+
+def test_opening_an_item_from_an_alert_keeps_the_alert_in_the_step_back_returns_to(monkeypatch):
+    # Streamlit writes the query into the alerts address before switching: /alerts?alert=10&item=42
+    # is the history step Back returns to, and it still shows alert 10 (it was /alerts?item=42).
+    monkeypatch.setattr(ui.st, "query_params", {"alert": "10"})
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: None)
+    switched = []
+    monkeypatch.setattr(ui.st, "switch_page", lambda page, query_params: switched.append(query_params))
+    monkeypatch.setattr(ui.st, "session_state", {})
+
+    ui.open_item(42)
+
+    assert switched == [{"alert": "10", "item": "42"}]
+
+
+def test_a_role_without_the_item_page_gets_a_chinese_refusal_instead_of_a_switch(monkeypatch):
+    monkeypatch.setattr(ui.dashboard_auth, "current_user", lambda: {"username": "boss", "role": "leader"})
+    switched, errors = [], []
+    monkeypatch.setattr(ui.st, "switch_page", lambda page, query_params: switched.append(query_params))
+    monkeypatch.setattr(ui.st, "error", errors.append)
+    monkeypatch.setattr(ui.st, "session_state", {})
+
+    ui.open_item(42)
+
+    assert switched == []
+    assert errors == ["当前角色（领导）无权执行此操作。如需权限请联系管理员。"]

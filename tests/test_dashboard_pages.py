@@ -163,6 +163,20 @@ def test_item_query_parameter_on_the_main_page_opens_the_item(app_env):
     assert any(t.value == fx.VINEGAR for t in at.text)
 
 
+def test_back_from_an_item_opened_on_the_live_page_shows_the_live_page(app_env):
+    """Opening an item leaves the history step /?item=ID (Streamlit writes the query before it
+    switches); Back returns there within the session and used to be sent straight to the item again."""
+    at = run_page()
+    top = next(df for df in at.dataframe if "副本数" in df.value.columns)
+    at.session_state[top.key] = {"selection": {"rows": [0], "columns": []}}  # click the first row
+    at.run()
+    assert [x.value for x in at.title] == ["条目详情"]
+    at.query_params["item"] = str(app_env["w1"])
+    at.switch_page(LIVE).run()  # Back: /?item=ID
+    assert not at.exception, [e.value for e in at.exception]
+    assert [x.value for x in at.title] == ["实时监测"]
+
+
 # --- 条目详情 -------------------------------------------------------------------------------
 
 def test_item_page_shows_hostile_text_as_text_and_never_as_markup(app_env):

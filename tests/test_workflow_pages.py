@@ -9,14 +9,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import auth as dashboard_auth
 from dashboard.auth import login_for_test
 from dashboard.workflow_ui import refusal
-from rumourwatch import alerts, experts, store
+from rumourwatch import alerts, auth, experts, store
 from rumourwatch.config import REPO_ROOT
 
-from workflow_helpers import rules, seed_workflow_db
+from workflow_helpers import PASSWORD, rules, seed_workflow_db
 
 PAGES = str(REPO_ROOT / "dashboard" / "app_pages") + "/"
+APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
 
 
 @pytest.fixture
@@ -257,7 +259,9 @@ def test_open_item_button_on_an_alert_shows_that_items_view(seeded):
     assert not at.exception, at.exception
     assert [x.value for x in at.title] == ["条目详情"]
     assert item["text"] in [x.value for x in at.text]
-    assert at.query_params["item"] == str(item["id"]) and "alert" not in at.query_params
+    # The alert stays in the address: Streamlit writes it into the alerts page's address before the
+    # switch, and that is the step the browser's Back returns to (it showed /alerts?item=… before).
+    assert at.query_params["item"] == str(item["id"]) and at.query_params["alert"] == str(alert["id"])
     assert at.session_state["_nav_epoch"] == 1  # the tables get fresh keys, as from the live page
 
 
@@ -476,3 +480,93 @@ def test_alert_list_and_clocks_refresh_on_the_live_pages_cadence_and_the_forms_s
     assert drawn["处置中预警"] == drawn["已超时"] == 7  # the counts
     assert drawn["信息发布时限"] == drawn["发布会时限"] == 7  # the open alert's clocks
     assert drawn["step_note"] is None and drawn["dismiss_reason"] is None
+# --- navigation per role: main pages, named addresses, buttons to pages the role has ----------------
+
+def _app(username: str, path, page: str | None = None, query=None) -> AppTest:
+    """The whole app (navigation included) as `username`; a leader "boss" is added on first use."""
+    db = store.open_db(path)
+    if username == "boss" and not store.get_user(db, "boss"):
+        auth.create_user(db, "boss", PASSWORD, "leader", "test")
+    db.conn.close()
+    at = AppTest.from_file(APP, default_timeout=30)
+    login_for_test(at, username, str(path))
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(page)
+    return at.run()
+
+
+@pytest.mark.parametrize("username,title", [("monitor1", "实时监测"), ("li", "专家工作台"),
+                                            ("boss", "预警与处置时限"), ("admin1", "实时监测")])
+def test_each_role_lands_on_its_main_page(seeded, username, title):
+    # An expert used to land on an empty 条目详情 pointing to 实时监测, a page experts do not have.
+    at = _app(username, seeded[0])
+    assert not at.exception, at.exception
+    assert [x.value for x in at.title] == [title]
+
+
+@pytest.mark.parametrize("username", ["monitor1", "li", "boss", "admin1"])
+def test_every_page_of_a_role_has_its_named_address(seeded, monkeypatch, username):
+    """Streamlit finds a page by its address (/alerts) among the registered url_paths, and the default
+    page's url_path is "" — a leader's /alerts?alert=… was "Page not found" while alerts was their
+    default. Every page the role has must answer to its own name, and one page to "/"."""
+    registered = []
+
+    def recording(user, pages, real=dashboard_auth.pages_for):
+        registered.append((user["role"], pages, real(user, pages)))
+        return registered[-1][2]
+
+    monkeypatch.setattr(dashboard_auth, "pages_for", recording)
+    at = _app(username, seeded[0])
+    assert not at.exception, at.exception
+    role, app_pages, nav = registered[-1]
+    names = {p._url_path for section in app_pages.values() for p in section}
+    addresses = [p.url_path for section in nav.values() for p in section]
+    assert {n for n in names if auth.page_allowed(role, n)} <= set(addresses)
+    assert addresses.count("") == 1
+
+
+def test_a_leader_opens_a_shared_alert_without_an_item_button(seeded):
+    # Leaders have no item page: clicking 打开条目详情 raised StreamlitPageNotFoundError.
+    path, info, _ = seeded
+    at = _app("boss", path, "app_pages/alerts.py", {"alert": str(info["alerts"][0])})
+    assert not at.exception, at.exception
+    assert "处置记录" in [c.value for c in at.caption]  # the shared alert is open
+    assert "打开条目详情" not in [b.label for b in at.button]
+    monitor = _app("monitor1", path, "app_pages/alerts.py", {"alert": str(info["alerts"][0])})
+    assert "打开条目详情" in [b.label for b in monitor.button]
+
+
+def test_an_expert_on_the_item_page_is_not_sent_to_the_live_page(seeded):
+    # 返回实时监测 raised StreamlitPageNotFoundError for experts, and the hint pointed to that page.
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert = store.get_alert(db, info["alerts"][0])
+    aid = experts.assign_expert(db, alert["id"], info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    db.conn.close()
+    at = _app("li", path, "app_pages/item.py")
+    assert not at.exception, at.exception
+    assert "返回实时监测" not in [b.label for b in at.button]
+    assert not any("实时监测" in x.value for x in at.info)
+    at.query_params["item"] = str(alert["item_id"])
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [x.value for x in at.title] == ["条目详情"]
+    assert "返回实时监测" not in [b.label for b in at.button]
+
+
+@pytest.mark.parametrize("username,page,role,allowed", [
+    ("boss", "app_pages/item.py", "领导", "舆情监测员、专家、分析员、管理员"),
+    ("li", "app_pages/alerts.py", "专家", "舆情监测员、领导、管理员"),
+])
+def test_a_shared_link_to_a_page_the_role_does_not_have_says_so_in_chinese(seeded, username, page, role, allowed):
+    # A monitor's /item?item=… link opened by a leader was Streamlit's English "Page not found".
+    path, info, _ = seeded
+    # Before its first run AppTest finds the page by file name, as the browser does by the address.
+    at = _app(username, path, page, {"alert": str(info["alerts"][0]), "item": str(info["copies"][0])})
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        f"当前角色（{role}）无权访问此页面。此页面仅对以下角色开放：{allowed}。如需权限请联系管理员。"]
+    assert not at.text  # nothing of the alert or the item is shown

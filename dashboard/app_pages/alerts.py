@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
-from dashboard.auth import can, require_role
+from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import open_item, similarity
 from rumourwatch import alerts, experts, store
@@ -125,7 +125,7 @@ if alert["item_id"]:
                   for r in copies],
                  {"id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"), "at": t("col.at"),
                   "text": t("col.alert_title"), "clarified": t("alert.status.published")}, key="cluster_table")
-    if st.button(t("alerts.open_item")):
+    if may_open("item", user) and st.button(t("alerts.open_item")):  # leaders have no item page
         open_item(alert["item_id"])
 
 st.caption(t("alerts.steps"))

@@ -24,20 +24,22 @@ path = settings.db_path
 raw_id = st.query_params.get("item")
 item_id = data.parse_item_id(raw_id)
 
+has_live = dashboard_auth.may_open("live")  # experts have no live page to pick from or go back to
+pick_help = t("item.pick.help") if has_live else t("item.pick.help.number")
 with st.container(horizontal=True, vertical_alignment="bottom"):
     typed = st.number_input(t("item.pick"), min_value=1, step=1, value=item_id, placeholder="",
-                            help=t("item.pick.help"), key=f"item_pick_{item_id}", width=200)
+                            help=pick_help, key=f"item_pick_{item_id}", width=200)
     if st.button(t("item.open"), type="primary") and typed:
         st.query_params["item"] = str(int(typed))
         st.rerun()
-    if st.button(t("item.back")):
+    if has_live and st.button(t("item.back")):
         st.switch_page(ui.LIVE_PAGE)
 
 if raw_id is not None and item_id is None:
     st.error(t("item.bad_id", value=raw_id))
     st.stop()
 if item_id is None:
-    st.info(t("item.pick.help"))
+    st.info(pick_help)
     st.stop()
 ui.require_database(path)
 require_item_access(item_id)  # an expert opens only items of their own assignments (dashboard/auth.py)

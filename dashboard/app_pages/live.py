@@ -12,9 +12,11 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.strings import t
 
-# `?item=ID` on the default page opens that item.
+# `?item=ID` on the main page (the older form of an item link) opens that item when the tab opens with
+# it. Later in the session that address is the history step `ui.open_item` leaves behind: Back
+# returns to it, and must show this page rather than send the user to the item again.
 _requested = data.parse_item_id(st.query_params.get("item"))
-if _requested:
+if _requested and st.session_state.get("_page_runs") == 1:
     st.switch_page(ui.ITEM_PAGE, query_params={"item": str(_requested)})
 
 st.title(t("live.title"))
