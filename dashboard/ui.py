@@ -168,17 +168,24 @@ def open_item(item_id: int) -> None:
 
 
 def _forget_running_fragments() -> None:
-    """Before a switch made inside a refreshing fragment (the live page's tables): drop that
-    fragment from the session, so a refresh its timer sends during the switch is refused by
-    Streamlit instead of running, as a fragment the next page lacks, after the next page has drawn
-    (which left the item view blank). Uses Streamlit internals: without them, nothing is done."""
+    """Before a page switch: drop the current page's refreshing fragments from the session, so a
+    refresh their timers send during the switch is refused by Streamlit instead of running, as a
+    fragment the next page lacks, after the next page has drawn (which left the item view blank).
+    From inside a fragment run (the live page's tables) that is the running fragment; from a full
+    run (a button outside the fragments, as on the 预警 page, whose list refreshes) every fragment
+    the page registered: the next page registers its own. Uses Streamlit internals: without them,
+    nothing is done."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
     storage = getattr(ctx, "fragment_storage", None)
     if storage is None:
         return
-    for fragment_id in getattr(ctx, "fragment_ids_this_run", None) or ():
+    running = getattr(ctx, "fragment_ids_this_run", None)
+    if not running:
+        storage.clear()
+        return
+    for fragment_id in running:
         if storage.contains(fragment_id):
             storage.delete(fragment_id)
 

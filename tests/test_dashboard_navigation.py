@@ -53,7 +53,7 @@ def test_opening_an_item_from_a_fragment_run_drops_that_fragment_only(monkeypatc
 
 
 @pytest.mark.parametrize("ctx", [None, SimpleNamespace(fragment_storage=None, fragment_ids_this_run=None)])
-def test_opening_an_item_from_a_full_run_switches_without_touching_fragments(monkeypatch, ctx):
+def test_opening_an_item_without_streamlits_run_context_still_switches(monkeypatch, ctx):
     monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: ctx)
     switched = []
     monkeypatch.setattr(ui.st, "switch_page", lambda page, query_params: switched.append(query_params))
@@ -61,6 +61,21 @@ def test_opening_an_item_from_a_full_run_switches_without_touching_fragments(mon
 
     ui.open_item(7)
 
+    assert switched == [{"item": "7"}]
+
+
+def test_opening_an_item_from_a_full_run_drops_the_pages_refreshing_fragments(monkeypatch):
+    # the 预警 page: its list and clocks refresh in fragments, 打开条目详情 sits outside them
+    storage = _storage("alert-list", "alert-clocks")
+    ctx = SimpleNamespace(fragment_storage=storage, fragment_ids_this_run=[])
+    monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: ctx)
+    switched = []
+    monkeypatch.setattr(ui.st, "switch_page", lambda page, query_params: switched.append(query_params))
+    monkeypatch.setattr(ui.st, "session_state", {})
+
+    ui.open_item(7)
+
+    assert not storage.contains("alert-list") and not storage.contains("alert-clocks")
     assert switched == [{"item": "7"}]
 
 
