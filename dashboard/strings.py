@@ -330,6 +330,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "step.approved": "审核通过",
         "step.published": "发布澄清",
         "step.dismissed": "排除（误报）",
+        "step.cancelled": "撤回专家任务",
         "step.info_released": "已发布信息",
         "step.conference_held": "已召开新闻发布会",
         "step.escalated": "超时督办",
