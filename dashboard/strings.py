@@ -288,6 +288,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "请等待该专家答复，或待其婉拒后再改派。"),
         "wferr.accept_not_offered": "任务 #{id} 当前为“{assign_status}”，只有待专家确认的任务可以接受。请刷新工作台。",
         "wferr.decline_late": "任务 #{id} 当前为“{assign_status}”，已不能婉拒。如需退出，请联系监测员。",
+        "wferr.assignment_cancelled": "任务 #{id} 已撤回：预警 #{alert} 已被排除，无需再处理。请刷新工作台。",
         "wferr.decline_reason": "婉拒需要填写原因（例如：专业不对口、时间冲突），请填写后再提交。",
         "wferr.draft_not_accepted": "任务 #{id} 当前为“{assign_status}”：请先接受任务，再起草澄清稿。",
         "wferr.draft_empty": "澄清稿需要标题和正文，请补全后再保存。",
