@@ -240,7 +240,7 @@ def _assigned(db, now):
 
 def test_a_dismissed_alerts_overdue_offer_is_not_escalated_to_leaders(db, now):
     alert_id, _, aid = _assigned(db, now)
-    alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=10), "误报：讽刺段子", rules())
+    alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=10), "误报：讽刺段子")
     later = now + timedelta(days=1)
     assert alerts.workflow_tick(db, later, rules(), deliver=False)["escalations"] == []
     assert store.get_assignment(db, aid)["escalated_at"] is None
@@ -249,7 +249,7 @@ def test_a_dismissed_alerts_overdue_offer_is_not_escalated_to_leaders(db, now):
 
 def test_a_reopened_alert_is_assigned_afresh_after_its_task_was_withdrawn(db, now):
     alert_id, li, aid = _assigned(db, now)
-    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报：讽刺段子", rules())
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报：讽刺段子")
     add_item(db, RUMOUR_TEXT, now + timedelta(hours=1), reposts=6000)
     evaluate_alerts(db, now + timedelta(hours=1), rules())
     a = store.get_alert(db, alert_id)

@@ -180,7 +180,7 @@ def test_dismissing_an_alert_withdraws_its_experts_task_and_tells_them(db, now, 
     alert_id = _alert(db, now)
     aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
     experts.accept_assignment(db, aid, "li", now, actor_expert_id=roster["李样本"])
-    alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=5), "误报：讽刺段子", rules())
+    alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=5), "误报：讽刺段子")
     assert store.get_assignment(db, aid)["status"] == "cancelled"
     # gone from the 专家工作台 queue (the statuses the page lists) and from the expert's load
     assert store.expert_assignments(db, roster["李样本"], ("offered", "accepted", "submitted")) == []
@@ -199,7 +199,7 @@ def test_a_withdrawn_task_refuses_accept_draft_and_submit_and_the_alert_stays_di
     aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
     experts.accept_assignment(db, aid, "li", now)
     cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防病毒感染", "示例澄清正文。")
-    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报", rules())
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报")
     with pytest.raises(WorkflowError, match="withdrawn") as refused:
         experts.submit_for_review(db, cid, "li", now)
     assert (refused.value.key, refused.value.params) == ("assignment_cancelled", {"id": aid, "alert": alert_id})
@@ -224,7 +224,7 @@ def test_a_draft_under_review_leaves_the_review_queue_when_its_alert_is_dismisse
     experts.accept_assignment(db, aid, "li", now)
     cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防病毒感染", "示例澄清正文。")
     experts.submit_for_review(db, cid, "li", now)
-    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报", rules())
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报")
     # a false alarm needs no clarification: nobody is asked to review or publish it
     assert store.clarifications_by_status(db, "in_review") == []
     assert store.get_assignment(db, aid)["status"] == "cancelled"
