@@ -497,7 +497,7 @@ def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: s
     return store.get_alert(db, alert_id)
 
 
-def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str) -> dict:
+def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str, rules: dict | None = None) -> dict:
     """A monitor dismisses a flag (false alarm); the reason is kept."""
     if not reason or not reason.strip():
         raise WorkflowError("a dismissal needs a reason", "dismiss_reason")
@@ -509,16 +509,45 @@ def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str) -> 
                             alert_status=alert["status"])
     at = iso(now)
     with store.transaction(db):
-        close_dismissed(db, alert_id, actor, at, reason)
+        close_dismissed(db, alert_id, actor, at, reason, rules)
     return store.get_alert(db, alert_id)
 
 
-def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str) -> None:
+def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str, rules: dict | None = None) -> None:
     """Mark an open alert dismissed with its step and audit entry, inside the caller's transaction
-    (dismiss_alert, and experts.record_verdict when an item is judged not a rumour)."""
-    store.update_alert(db, alert_id, {"status": "dismissed", "closed_at": at, "updated_at": at})
+    (dismiss_alert, and experts.record_verdict when an item is judged not a rumour).
+
+    Its active assignments are cancelled with it (a step and an audit entry each): they leave the
+    experts' queues, nothing escalates them, and each expert is told, as they were told of the offer.
+    A clarification under review or approved goes back to draft: a false alarm needs no
+    clarification, and publishing one would mark the dismissed cluster 已辟谣. An alert that reopens
+    (_upsert_alert) is assigned afresh."""
+    from . import notify
+
+    store.update_alert(db, alert_id, {"status": "dismissed", "closed_at": at, "updated_at": at,
+                                      "assigned_expert": None})
     store.add_alert_step(db, alert_id, "dismissed", at, actor, reason)
     store.record_audit(db, actor, "alert.dismiss", "alert", alert_id, {"reason": reason}, at=at)
+    withdrawn = {}
+    for c in store.clarifications_for_alert(db, alert_id):
+        if c["status"] in ("in_review", "approved"):
+            store.update_clarification(db, c["id"], {"status": "draft", "updated_at": at})
+            store.record_audit(db, actor, "clarification.withdraw", "clarification", c["id"],
+                               {"alert_id": alert_id, "was": c["status"], "reason": reason}, at=at)
+            withdrawn[c["assignment_id"]] = c["id"]
+    for a in store.alert_assignments(db, alert_id):
+        if a["status"] not in store.ASSIGNMENT_ACTIVE:
+            continue
+        store.update_assignment(db, a["id"], {"status": "cancelled"})
+        note = f"任务 #{a['id']}（{a['expert_name']}）随预警排除撤回"
+        if a["id"] in withdrawn:
+            note += f"，澄清稿 #{withdrawn[a['id']]} 撤出审核"
+        store.add_alert_step(db, alert_id, "cancelled", at, actor, note)
+        store.record_audit(db, actor, "assignment.cancel", "assignment", a["id"],
+                           {"alert_id": alert_id, "was": a["status"], "reason": reason}, at=at)
+        rules = rules or load_rules()
+        notify.queue_withdrawal(db, store.get_alert(db, alert_id), store.get_expert(db, a["expert_id"]), a["id"],
+                                reason, rules, parse_time(at))
 
 
 def alert_view(alert: dict, now: datetime) -> dict:

@@ -269,6 +269,14 @@ def _check_expert_actor(assignment: dict, actor_expert_id: int | None) -> None:
                             id=assignment["id"])
 
 
+def _check_not_cancelled(assignment: dict) -> None:
+    """An assignment withdrawn with its dismissed alert (alerts.close_dismissed) takes no more work."""
+    if assignment["status"] == "cancelled":
+        raise WorkflowError(f"assignment {assignment['id']} was withdrawn: alert {assignment['alert_id']} was "
+                            "dismissed, nothing more is needed", "assignment_cancelled", id=assignment["id"],
+                            alert=assignment["alert_id"])
+
+
 def _offer(db, alert: dict, expert: dict, actor: str, now: datetime, rules: dict, score=None, reasons=None) -> int:
     at = iso(now)
     due = min(now + timedelta(hours=rules["clocks"]["accept_hours"]), parse_time(alert["respond_by"]))
@@ -313,6 +321,7 @@ def assign_expert(db, alert_id: int, expert_id: int, actor: str, now: datetime, 
 def accept_assignment(db, assignment_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> dict:
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
+    _check_not_cancelled(a)
     if a["status"] != "offered":
         raise WorkflowError(f"assignment {assignment_id} is {a['status']}; only an offered task can be accepted",
                             "accept_not_offered", id=assignment_id, assign_status=a["status"])
@@ -338,6 +347,7 @@ def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason
     rules = rules or load_rules()
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
+    _check_not_cancelled(a)
     if a["status"] not in ("offered", "accepted"):
         raise WorkflowError(f"assignment {assignment_id} is {a['status']}; it can no longer be declined",
                             "decline_late", id=assignment_id, assign_status=a["status"])
@@ -378,6 +388,7 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
 
     a = _assignment_or_fail(db, assignment_id)
     _check_expert_actor(a, actor_expert_id)
+    _check_not_cancelled(a)
     if a["status"] not in ("accepted", "submitted"):
         raise WorkflowError(f"assignment {assignment_id} is {a['status']}; accept it before drafting",
                             "draft_not_accepted", id=assignment_id, assign_status=a["status"])
@@ -419,6 +430,8 @@ def submit_for_review(db, clarification_id: int, actor: str, now: datetime, acto
     if actor_expert_id is not None and c["expert_id"] != actor_expert_id:
         raise WorkflowError(f"clarification {clarification_id} belongs to another expert", "not_your_clarification",
                             id=clarification_id)
+    if c["assignment_id"]:
+        _check_not_cancelled(store.get_assignment(db, c["assignment_id"]))
     if c["status"] != "draft":
         raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only a draft can be submitted",
                             "submit_not_draft", id=clarification_id, clar_status=c["status"])

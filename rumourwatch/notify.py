@@ -122,6 +122,20 @@ def queue_assignment(db, alert: dict, expert: dict, assignment_id: int, rules: d
                    urgent=urgent, alert_id=alert["id"], event=event)]
 
 
+def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: str, rules: dict,
+                     now: datetime) -> list[int]:
+    """Tell the expert (as `queue_assignment` told them of the offer) that the task was withdrawn:
+    the alert was dismissed, so nothing more is needed from them."""
+    if not expert.get("email"):
+        return []
+    urgent = alert["severity"] in rules["notify"]["urgent_severities"]
+    subject = f"【任务撤回】预警 #{alert['id']}（{alert['severity']}）已排除，无需继续处理"
+    lines = [f"{expert['name']} 专家您好：", f"预警 #{alert['id']} 已被排除，您的任务 #{assignment_id} 已撤回。",
+             f"排除原因：{reason}", *_alert_lines(alert), "该任务已从专家工作台移除，无需再起草或提交澄清稿。"]
+    return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
+                   urgent=urgent, alert_id=alert["id"], event="assignment_withdrawn")]
+
+
 # --- delivery --------------------------------------------------------------------------------
 
 class DeliveryError(Exception):

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rumourwatch import alerts, store
+from rumourwatch import alerts, experts, store
 from rumourwatch.alerts import evaluate_alerts, escalate_overdue, list_alerts
 from rumourwatch.clock import FixedClock
 from rumourwatch.errors import ConfigError
 from rumourwatch.records import iso
 
-from workflow_helpers import OTHER_TEXT, RUMOUR_TEXT, add_item, rules
+from workflow_helpers import OTHER_TEXT, ROSTER_CSV, RUMOUR_TEXT, add_item, rules
 
 
 def test_copies_of_one_rumour_make_one_alert_that_grows(db, now):
@@ -227,6 +227,37 @@ def test_a_dismissed_alert_reopens_when_its_cluster_escalates(db, now):
     a = store.get_alert(db, alert_id)
     assert (a["status"], a["severity"], a["closed_at"]) == ("open", "一级", None)
     assert [s["step"] for s in store.alert_steps(db, alert_id)][-3:] == ["dismissed", "upgraded", "reopened"]
+
+
+def _assigned(db, now):
+    """An alert offered to 李样本 (the offer is due within the hour)."""
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    li = next(e["id"] for e in store.list_experts(db) if e["name"] == "李样本")
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, now, rules())
+    return alert_id, li, experts.assign_expert(db, alert_id, li, "monitor1", now, rules())
+
+
+def test_a_dismissed_alerts_overdue_offer_is_not_escalated_to_leaders(db, now):
+    alert_id, _, aid = _assigned(db, now)
+    alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=10), "误报：讽刺段子")
+    later = now + timedelta(days=1)
+    assert alerts.workflow_tick(db, later, rules(), deliver=False)["escalations"] == []
+    assert store.get_assignment(db, aid)["escalated_at"] is None
+    assert not [n for n in store.list_notifications(db) if n["event"].startswith("escalation")]
+
+
+def test_a_reopened_alert_is_assigned_afresh_after_its_task_was_withdrawn(db, now):
+    alert_id, li, aid = _assigned(db, now)
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报：讽刺段子")
+    add_item(db, RUMOUR_TEXT, now + timedelta(hours=1), reposts=6000)
+    evaluate_alerts(db, now + timedelta(hours=1), rules())
+    a = store.get_alert(db, alert_id)
+    assert (a["status"], a["assigned_expert"]) == ("open", None)
+    new = experts.assign_expert(db, alert_id, li, "monitor1", now + timedelta(hours=1), rules())
+    assert [(x["id"], x["status"]) for x in store.alert_assignments(db, alert_id)] == [(aid, "cancelled"),
+                                                                                       (new, "offered")]
+    assert [x["id"] for x in store.expert_assignments(db, li, ("offered", "accepted", "submitted"))] == [new]
 
 
 def test_replaying_the_bundle_gives_one_alert_per_cluster_with_deadlines(db, rule_bundle):

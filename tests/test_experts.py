@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from rumourwatch import experts, store
+from rumourwatch import alerts, experts, store
 from rumourwatch.alerts import WorkflowError, escalate_overdue, evaluate_alerts
 from rumourwatch.clock import FixedClock
 from rumourwatch.records import iso
@@ -174,6 +174,64 @@ def test_only_one_active_assignment_per_alert(db, now, roster):
     experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
     with pytest.raises(WorkflowError, match="already has active assignment"):
         experts.assign_expert(db, alert_id, roster["张示例"], "monitor1", now, rules())
+
+
+def test_dismissing_an_alert_withdraws_its_experts_task_and_tells_them(db, now, roster):
+    alert_id = _alert(db, now)
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now, actor_expert_id=roster["李样本"])
+    alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=5), "误报：讽刺段子")
+    assert store.get_assignment(db, aid)["status"] == "cancelled"
+    # gone from the 专家工作台 queue (the statuses the page lists) and from the expert's load
+    assert store.expert_assignments(db, roster["李样本"], ("offered", "accepted", "submitted")) == []
+    assert store.expert_loads(db).get(roster["李样本"], 0) == 0
+    steps = [(s["step"], s["note"]) for s in store.alert_steps(db, alert_id)]
+    assert steps[-2:] == [("dismissed", "误报：讽刺段子"), ("cancelled", f"任务 #{aid}（李样本）随预警排除撤回")]
+    [entry] = [e for e in store.audit_entries(db, target_type="assignment") if e["action"] == "assignment.cancel"]
+    assert (entry["actor"], entry["target_id"]) == ("monitor1", str(aid))
+    [notice] = [n for n in store.list_notifications(db) if n["event"] == "assignment_withdrawn"]
+    assert notice["target"] == "li@example.org" and "任务撤回" in notice["subject"]
+    assert f"任务 #{aid} 已撤回" in notice["body"] and "误报：讽刺段子" in notice["body"]
+
+
+def test_a_withdrawn_task_refuses_accept_draft_and_submit_and_the_alert_stays_dismissed(db, now, roster):
+    alert_id = _alert(db, now)
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防病毒感染", "示例澄清正文。")
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报")
+    with pytest.raises(WorkflowError, match="withdrawn") as refused:
+        experts.submit_for_review(db, cid, "li", now)
+    assert (refused.value.key, refused.value.params) == ("assignment_cancelled", {"id": aid, "alert": alert_id})
+    with pytest.raises(WorkflowError, match="withdrawn"):
+        experts.save_draft(db, aid, "li", now, "标题", "正文")
+    assert store.get_alert(db, alert_id)["status"] == "dismissed"
+    assert store.get_clarification(db, cid)["status"] == "draft"
+    # a 非谣言 verdict withdraws an offer the same way: it can no longer be accepted
+    add_item(db, "示例谣言：示例牌保健茶能根治糖尿病，停掉胰岛素也没关系，很多人都好了", now, reposts=600)
+    [other] = evaluate_alerts(db, now, rules())
+    offer = experts.assign_expert(db, other, roster["张示例"], "monitor1", now, rules())
+    item_id = store.get_alert(db, other)["item_id"]
+    experts.record_verdict(db, item_id, "not_rumour", "属实的健康提示", "monitor1", now)
+    with pytest.raises(WorkflowError, match="withdrawn"):
+        experts.accept_assignment(db, offer, "zhang", now)
+    assert store.get_assignment(db, offer)["status"] == "cancelled"
+
+
+def test_a_draft_under_review_leaves_the_review_queue_when_its_alert_is_dismissed(db, now, roster):
+    alert_id = _alert(db, now)
+    aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防病毒感染", "示例澄清正文。")
+    experts.submit_for_review(db, cid, "li", now)
+    alerts.dismiss_alert(db, alert_id, "monitor1", now, "误报")
+    # a false alarm needs no clarification: nobody is asked to review or publish it
+    assert store.clarifications_by_status(db, "in_review") == []
+    assert store.get_assignment(db, aid)["status"] == "cancelled"
+    with pytest.raises(WorkflowError, match="only one under review"):
+        experts.review_clarification(db, cid, "zhang", now, approve=True)
+    assert store.get_alert(db, alert_id)["status"] == "dismissed"
+    assert store.alert_steps(db, alert_id)[-1]["note"] == f"任务 #{aid}（李样本）随预警排除撤回，澄清稿 #{cid} 撤出审核"
 
 
 def test_verdicts_label_the_whole_cluster(db, now):

@@ -356,6 +356,30 @@ def test_declining_without_a_reason_says_so_in_chinese(seeded):
     assert "婉拒需要填写原因" in error and "declining" not in error
 
 
+def test_a_task_leaves_the_workbench_when_its_alert_is_dismissed(seeded):
+    path, info, now = seeded
+    alert_id = info["alerts"][0]
+    db = store.open_db(path)
+    aid = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    db.conn.close()
+    stale = _run("workbench.py", "li", path)  # the expert's page, open before the monitor acts
+    monitor = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    next(i for i in monitor.text_input if i.key == "dismiss_reason").input("误报：讽刺段子")
+    next(b for b in monitor.button if b.label.startswith("排除此预警")).click().run()
+    assert not monitor.exception and not _errors(monitor)
+    # accepting on the stale page takes nothing on: the page reloads without the task
+    next(b for b in stale.button if b.label == f"接受任务 #{aid}").click().run()
+    assert not stale.exception and not _errors(stale)
+    assert not any(b.label.startswith("接受任务") for b in stale.button)
+    assert "暂无待处理任务。" in [i.value for i in stale.info]
+    db = store.open_db(path)
+    assert store.get_assignment(db, aid)["status"] == "cancelled"
+    with pytest.raises(experts.WorkflowError) as refused:  # the same action from elsewhere says why
+        experts.accept_assignment(db, aid, "li", now)
+    db.conn.close()
+    assert refusal(refused.value) == f"任务 #{aid} 已撤回：预警 #{alert_id} 已被排除，无需再处理。请刷新工作台。"
+
+
 def test_takedown_of_a_missing_item_keeps_its_id_and_the_outcome_time_has_its_own_header(seeded):
     path, info, now = seeded
     db = store.open_db(path)

@@ -173,7 +173,7 @@ if open_alert:
                data.now_utc(), note or None)
     reason = st.text_input(t("alerts.dismiss_reason"), key="dismiss_reason")
     if st.button(t("alerts.dismiss")):
-        ui.act(path, t("alerts.dismiss"), alerts.dismiss_alert, alert["id"], actor, data.now_utc(), reason)
+        ui.act(path, t("alerts.dismiss"), alerts.dismiss_alert, alert["id"], actor, data.now_utc(), reason, rules)
 
 if alert["item_id"] and can("verdicts.manage", user):
     st.subheader(t("wb.verdict"))
