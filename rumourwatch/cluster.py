@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from .nlp.tokenizer import EMOTICON
+
 NUM_PERM = 32
 BANDS = 8
 ROWS = NUM_PERM // BANDS
@@ -21,8 +23,10 @@ _rng = np.random.RandomState(20260101)
 _A = (_rng.randint(0, 1 << 62, size=NUM_PERM, dtype=np.int64).astype(np.uint64) << np.uint64(1)) | np.uint64(1)
 _B = _rng.randint(0, 1 << 62, size=NUM_PERM, dtype=np.int64).astype(np.uint64)
 
-# What copies change and readers don't notice: links, @mentions, hashtags' marks, punctuation, spaces.
-_NOISE = re.compile(r"https?://\S+|@[\w\-]+|[\s\W_]+", re.UNICODE)
+# What copies change and readers don't notice: links, @mentions, Weibo's emoticon codes ([怒]),
+# hashtags' marks, punctuation, spaces. A run of punctuation stops at "@" and "[", so that a mention
+# or an emoticon right after it ("[怒]@某人", "转发//@某人:", "好 [赞]") goes as a whole.
+_NOISE = re.compile(r"https?://\S+|@[\w\-]+|" + EMOTICON.pattern + r"|[^\w@\[]+|[_@\[]", re.UNICODE)
 # Whole #topic# tags: bots paste one body under whichever topics are trending ("hashtag hijacking")
 _HASHTAG = re.compile(r"#[^#\n]{1,60}#")
 # A body this long says enough on its own; a shorter one ("武汉加油！") keeps its tags, which may
@@ -31,7 +35,8 @@ MIN_BODY_CHARS = 20
 
 
 def cluster_text(text: str) -> str:
-    """The text as copies share it: lower case, without links, @mentions, punctuation and spaces,
+    """The text as copies share it: lower case, without links, @mentions, emoticon codes,
+    punctuation and spaces,
     and without its #topic# tags when the rest is long enough to compare on its own, so one body
     posted under different trending topics is one cluster."""
     lowered = text.lower()

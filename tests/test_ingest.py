@@ -125,6 +125,23 @@ def test_one_body_posted_under_different_trending_topics_is_one_cluster(db, now)
     assert cluster_of["s1"] != cluster_of["s2"]
 
 
+def test_a_copy_under_an_emoticon_a_mention_or_a_repost_chain_is_one_cluster(db, now):
+    """Weibo copies open with an emoticon code and the account they took the story from
+    ("[怒]@某账号 【…】") or carry a repost chain ("//@某人:"): the user saw each raise its own alert.
+    They are one cluster; another story behind the same marks is not."""
+    story = "记者调查黑心作坊后遇害，身中多刀，请大家转发纪念他！"
+    other = "某地自来水检出病毒，千万别喝生水，请大家转发提醒！"
+    copies = [item(id="c0", text=story),
+              item(id="c1", account="b", text=f"[怒]@奇闻异事888 【{story}】"),
+              item(id="c2", account="c", text=f"[泪][泪]{story}"),
+              item(id="c3", account="d", text=f"//@健康小管家:{story}"),
+              item(id="o", account="e", text=f"[怒]@奇闻异事888 【{other}】")]
+    run(db, copies, now)
+    cluster_of = dict(db.execute("SELECT external_id, cluster_id FROM items").fetchall())
+    assert cluster_of["c0"] == cluster_of["c1"] == cluster_of["c2"] == cluster_of["c3"]
+    assert cluster_of["o"] != cluster_of["c0"]
+
+
 def test_late_reaction_attaches_to_its_item_or_is_set_aside(db, now):
     run(db, [item()], now)
     result = run(db, [RawReaction({"item_id": "a1", "platform": "微博", "kind": "comment",
