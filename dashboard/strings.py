@@ -308,6 +308,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.bad_outcome": "未知的处理结果“{value}”：只能记录“已删除”或“已拒绝”。",
         "wferr.no_takedown": "删除请求 #{id} 不存在：请刷新页面后重试。",
         "wferr.takedown_closed": "删除请求 #{id} 已是“{takedown_status}”状态，无需再记录结果。",
+        # why a retraining step was refused (rumourwatch/retrain.py RetrainError, a WorkflowError)
+        "wferr.retrain_running": "{actor} 于 {at} 启动的模型训练仍在进行：请等它结束后再开始新的训练。",
+        "wferr.retrain_too_few": ("目前只有 {n} 条条目核定为确认谣言 / 非谣言，重新训练至少需要 {minimum} 条："
+                                  "请先在专家工作台或条目页补充核定结果。"),
+        "wferr.retrain_no_database": "数据库 {path} 不存在，无法读取核定结果：请先初始化数据库（rumourwatch init-db）。",
+        "wferr.retrain_no_write": "无法在模型目录 {path} 下创建候选模型：请让管理员给仪表盘进程该目录的写权限后重试。",
+        "wferr.retrain_not_ready": "当前没有已训练完成、可启用的候选模型：请刷新页面查看训练状态。",
+        "wferr.retrain_still_training": "候选模型仍在训练中，训练结束前不能放弃：请等训练结束后再操作。",
+        "wferr.retrain_no_previous": "没有之前被替换下来的模型可以换回（previous/ 目录中没有可用模型）。",
         # why a login or an account change was refused (rumourwatch/auth.py AuthError.key → wferr.<key>)
         "wferr.bad_credentials": "用户名或密码错误，请重新输入。连续多次输错后账号将被临时锁定。",
         "wferr.locked": "密码错误次数过多，账号已临时锁定，请于 {until}（北京时间）之后再试，或联系管理员解锁。",
