@@ -308,6 +308,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.bad_outcome": "未知的处理结果“{value}”：只能记录“已删除”或“已拒绝”。",
         "wferr.no_takedown": "删除请求 #{id} 不存在：请刷新页面后重试。",
         "wferr.takedown_closed": "删除请求 #{id} 已是“{takedown_status}”状态，无需再记录结果。",
+        # what is wrong with a row of an imported expert roster (rumourwatch/experts.py RowError.problems)
+        "wferr.roster_required": "“{column}”列为空，该列必填，请补全。",
+        "wferr.roster_specialties": ("专业“{value}”无法识别：请使用 15 个健康中国行动主题（如 {topics}…）"
+                                     "或临床科室（如 {departments}…）的名称。"),
+        "wferr.roster_level": "级别“{value}”无效：只能填 {levels} 之一。",
+        "wferr.roster_capacity": "接单上限“{value}”无效：须为 1 到 50 的整数。",
+        "wferr.roster_email": "邮箱“{value}”不是有效的邮箱地址，请核对。",
+        "wferr.roster_active": "在库状态“{value}”无效：请填 1（在库）或 0（停用）。",
+        "wferr.roster_extra": "比表头多出 {n} 个值：字段内含逗号时，请用英文双引号把该字段括起来。",
+        "wferr.roster_duplicate": "与第 {row} 行是同一位专家（姓名和单位相同），请删除重复的一行。",
         # why a retraining step was refused (rumourwatch/retrain.py RetrainError, a WorkflowError)
         "wferr.retrain_running": "{actor} 于 {at} 启动的模型训练仍在进行：请等它结束后再开始新的训练。",
         "wferr.retrain_too_few": ("目前只有 {n} 条条目核定为确认谣言 / 非谣言，重新训练至少需要 {minimum} 条："
@@ -475,6 +485,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "pool.import.button": "导入",
         "pool.import.result": "新增 {created} 位，更新 {updated} 位，{errors} 行未导入。",
         "pool.import.errors": "以下行未导入（行号为文件中的行）：",
+        "pool.import.row": "第 {row} 行：{problems}",
         "pool.export": "导出名单（CSV）",
         "pool.toggle": "停用/启用专家编号",
         "pool.toggle.button": "切换在库状态",

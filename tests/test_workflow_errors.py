@@ -1,5 +1,6 @@
-"""A refused action reaches the dashboard user in Chinese: every WorkflowError (a RetrainError too)
-and every AuthError names a strings.py message (`wferr.<key>`) with the specifics it needs (the forms showing them are tested in test_workflow_pages.py and
+"""A refused action reaches the dashboard user in Chinese: every WorkflowError (a RetrainError or
+a roster row's problem too) and every AuthError names a strings.py message (`wferr.<key>`) with the
+specifics it needs (the forms showing them are tested in test_workflow_pages.py and
 test_dashboard_admin.py)."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SITES = list(_raise_sites())
 
 def test_the_raise_sites_are_found():
     names = {getattr(node.func, "id", getattr(node.func, "attr", None)) for _, node in SITES}
-    assert len(SITES) >= 60 and names == {*KEYED, AUTH}  # alerts, experts, labels, retrain and auth
+    assert len(SITES) >= 70 and names == {*KEYED, AUTH}  # alerts, experts, labels, retrain and auth
 
 
 @pytest.mark.parametrize("where,node", SITES, ids=[w for w, _ in SITES])
