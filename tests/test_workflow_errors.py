@@ -1,7 +1,7 @@
-"""A refused action reaches the dashboard user in Chinese: every WorkflowError (a RetrainError or
-a roster row's problem too) and every AuthError names a strings.py message (`wferr.<key>`) with the
-specifics it needs (the forms showing them are tested in test_workflow_pages.py and
-test_dashboard_admin.py)."""
+"""A refused action reaches the dashboard user in Chinese: every WorkflowError (a RetrainError,
+ReportError or roster row's problem too) and every AuthError names a strings.py message (`wferr.<key>`)
+with the specifics it needs (the forms showing them are tested in test_workflow_pages.py,
+test_dashboard_admin.py and test_dashboard_reports.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dashboard.strings import STRINGS
 from rumourwatch.config import REPO_ROOT
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-KEYED = ("WorkflowError", "RetrainError")  # (english, key, **params)
+KEYED = ("WorkflowError", "RetrainError", "ReportError")  # (english, key, **params)
 AUTH = "AuthError"  # (english, reason=…, [key=… when finer than the reason], **params)
 
 
@@ -31,7 +31,7 @@ SITES = list(_raise_sites())
 
 def test_the_raise_sites_are_found():
     names = {getattr(node.func, "id", getattr(node.func, "attr", None)) for _, node in SITES}
-    assert len(SITES) >= 70 and names == {*KEYED, AUTH}  # alerts, experts, labels, retrain and auth
+    assert len(SITES) >= 90 and names == {*KEYED, AUTH}  # alerts, experts, labels, retrain, reports, auth
 
 
 @pytest.mark.parametrize("where,node", SITES, ids=[w for w, _ in SITES])
