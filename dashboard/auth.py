@@ -188,11 +188,11 @@ def login_form() -> None:
         token, user = _with_db(auth.login, username.strip(), password, policy())
     except auth.AuthError as exc:
         if exc.reason == "locked":
-            st.error(t("auth.locked", until=to_china(exc.until)))
+            st.error(t("wferr.locked", until=to_china(exc.until)))
         elif exc.reason == "disabled":
-            st.error(t("auth.disabled"))
+            st.error(t("wferr.disabled"))
         else:
-            st.error(t("auth.bad_credentials"))
+            st.error(t("wferr.bad_credentials"))
         return
     st.session_state[TOKEN_KEY] = token
     st.session_state[COOKIE_ACTION_KEY] = "set"

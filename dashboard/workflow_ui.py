@@ -51,12 +51,12 @@ def act(path: str, what: str, fn, *args, **kwargs):
 
 # a WorkflowError param named here is a code shown by its Chinese label (prefix for `label`)
 PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status", "clar_status": "clar.status",
-                "takedown_status": "wl.takedown.status", "step": "step"}
+                "takedown_status": "wl.takedown.status", "step": "step", "role": "role"}
 
 
 def refusal(exc: RumourwatchError) -> str:
-    """Why the core refused, for the user, escaped for Markdown: a WorkflowError's `wferr.<key>`
-    text with its specifics (statuses and steps by their Chinese names, times in China time), an
+    """Why the core refused, for the user, escaped for Markdown: a WorkflowError's (or AuthError's)
+    `wferr.<key>` text with its specifics (statuses and steps by their Chinese names, times in China time), an
     upload's Chinese reason, else the error's own message."""
     key = getattr(exc, "key", None)
     if key is None:
@@ -65,7 +65,7 @@ def refusal(exc: RumourwatchError) -> str:
     for name, value in exc.params.items():
         if name in PARAM_LABELS:
             value = label(PARAM_LABELS[name], value)
-        elif name == "at":
+        elif name in ("at", "until"):
             value = data.to_china(value)
         params[name] = escape(value)
     return t(f"wferr.{key}", **params)

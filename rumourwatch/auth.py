@@ -83,19 +83,26 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P, SALT_BYTES, KEY_BYTES = 2 ** 14, 8, 1, 16, 32
 
 
 class AuthError(RumourwatchError):
-    """A login failed or an action is not allowed for this user (`reason` is a stable code)."""
+    """A login failed or an action is not allowed for this user (`reason` is a stable code). As for a
+    WorkflowError, `str()` is English (CLI, logs) and the dashboard shows strings.py `wferr.<key>`
+    formatted with `params` (`key` is the reason unless a finer one is given; `until` is a param too);
+    tests/test_workflow_errors.py checks each raise site."""
 
-    def __init__(self, message: str, reason: str = "denied", until: str | None = None):
+    def __init__(self, message: str, reason: str = "denied", until: str | None = None, key: str | None = None,
+                 **params):
         super().__init__(message)
         self.reason = reason
         self.until = until
+        self.key = key or reason
+        self.params = {**params, "until": until} if until else params
 
 
 # --- roles and permissions -----------------------------------------------------------------
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AuthError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}", reason="bad_role")
+        raise AuthError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}", reason="bad_role",
+                        value=role)
     return role
 
 
@@ -123,7 +130,7 @@ def require(user: dict | None, permission: str) -> dict:
         raise AuthError("not logged in", reason="login_required")
     if not can(user.get("role"), permission):
         raise AuthError(f"user {user.get('username')!r} (role {user.get('role')}) may not do {permission}",
-                        reason="forbidden")
+                        reason="forbidden", role=user.get("role"))
     return user
 
 
@@ -171,17 +178,20 @@ def _burn_time(password: str) -> None:
 
 def check_password_policy(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", reason="weak_password")
+        raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", reason="weak_password",
+                        key="password_short", min=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AuthError(f"password must have at most {MAX_PASSWORD_LENGTH} characters", reason="weak_password")
+        raise AuthError(f"password must have at most {MAX_PASSWORD_LENGTH} characters", reason="weak_password",
+                        key="password_long", max=MAX_PASSWORD_LENGTH)
     if password.strip() != password or not password.strip():
-        raise AuthError("password must not start or end with spaces", reason="weak_password")
+        raise AuthError("password must not start or end with spaces", reason="weak_password",
+                        key="password_spaces")
 
 
 def check_username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise AuthError(f"username {username!r} is not valid: use 2-32 letters, digits, '_', '.' or '-'",
-                        reason="bad_username")
+                        reason="bad_username", value=username)
     return username
 
 
@@ -193,9 +203,12 @@ def _now(now: datetime | None) -> datetime:
 
 def create_user(db, username: str, password: str, role: str, actor: str, *, display_name: str | None = None,
                 expert_id: int | None = None, now: datetime | None = None) -> dict:
-    """Add a user; AuthError for a bad name/role/password, StoreError when the name is taken."""
+    """Add a user; AuthError for a bad name/role/password or a name already taken (StoreError if
+    another process takes it meanwhile)."""
     check_username(username)
     check_role(role)
+    if store.get_user(db, username) is not None:
+        raise AuthError(f"user {username!r} already exists", reason="user_exists", name=username)
     password_hash = hash_password(password)
     at = iso(_now(now))
     with store.transaction(db):
@@ -208,7 +221,7 @@ def create_user(db, username: str, password: str, role: str, actor: str, *, disp
 def _existing(db, username: str) -> dict:
     user = store.get_user(db, username)
     if user is None:
-        raise AuthError(f"no user named {username!r}; see `rumourwatch users list`", reason="no_user")
+        raise AuthError(f"no user named {username!r}; see `rumourwatch users list`", reason="no_user", name=username)
     return user
 
 
@@ -218,7 +231,7 @@ def _guard_last_admin(db, user: dict, new_role: str | None = None, disabling: bo
         return
     if (disabling or (new_role and new_role != "admin")) and store.count_users(db, "admin", active_only=True) <= 1:
         raise AuthError(f"{user['username']!r} is the last active admin; add another admin first",
-                        reason="last_admin")
+                        reason="last_admin", name=user["username"])
 
 
 def set_disabled(db, username: str, disabled: bool, actor: str, now: datetime | None = None) -> dict:

@@ -49,7 +49,8 @@ REQUIRED = ("name", "institution", "specialties", "level")
 class ImportReport:
     created: int = 0
     updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # 'row N: …' in English (CLI, audit log)
+    problems: list[tuple[int, list[WorkflowError]]] = field(default_factory=list)  # (N, the row's problems)
 
     @property
     def rows_ok(self) -> int:
@@ -62,21 +63,33 @@ def _split_specialties(text: str) -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
+class RowError(ValueError):
+    """Every problem of a roster row: `str()` joins them in English; each of `problems` is a
+    WorkflowError (not raised) naming its Chinese text for the dashboard."""
+
+    def __init__(self, *problems: WorkflowError):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = list(problems)
+
+
 def validate_expert_row(raw: dict) -> dict:
-    """A roster row → a clean expert dict; ValueError with every problem of the row."""
+    """A roster row → a clean expert dict; RowError with every problem of the row."""
     problems = []
     row = {k: (raw.get(k) or "").strip() if isinstance(raw.get(k), str) or raw.get(k) is None else raw.get(k)
            for k in CSV_COLUMNS}
     for k in REQUIRED:
         if not row[k]:
-            problems.append(f"{k} is required")
+            problems.append(WorkflowError(f"{k} is required", "roster_required", column=k))
     specialties = _split_specialties(row["specialties"]) if row["specialties"] else []
     unknown = [s for s in specialties if s not in SPECIALTIES]
     if unknown:
-        problems.append(f"specialties {', '.join(unknown)} not recognised; use the 15 topic categories "
-                        f"({'、'.join(TOPICS[:3])}…) or clinical departments ({'、'.join(list(DEPARTMENT_TOPICS)[:3])}…)")
+        topics, departments = "、".join(TOPICS[:3]), "、".join(list(DEPARTMENT_TOPICS)[:3])
+        problems.append(WorkflowError(f"specialties {', '.join(unknown)} not recognised; use the 15 topic categories "
+                                      f"({topics}…) or clinical departments ({departments}…)", "roster_specialties",
+                                      value="、".join(unknown), topics=topics, departments=departments))
     if row["level"] and row["level"] not in LEVELS:
-        problems.append(f"level must be one of {', '.join(LEVELS)} (got {row['level']!r})")
+        problems.append(WorkflowError(f"level must be one of {', '.join(LEVELS)} (got {row['level']!r})",
+                                      "roster_level", value=row["level"], levels="、".join(LEVELS)))
     capacity = 3
     if row["capacity"] not in ("", None):
         try:
@@ -84,15 +97,17 @@ def validate_expert_row(raw: dict) -> dict:
             if capacity < 1 or capacity > 50:
                 raise ValueError
         except ValueError:
-            problems.append(f"capacity must be a whole number from 1 to 50 (got {row['capacity']!r})")
+            problems.append(WorkflowError(f"capacity must be a whole number from 1 to 50 (got {row['capacity']!r})",
+                                          "roster_capacity", value=row["capacity"]))
     email = row["email"] or None
     if email and ("@" not in email or " " in email):
-        problems.append(f"email {email!r} is not an email address")
+        problems.append(WorkflowError(f"email {email!r} is not an email address", "roster_email", value=email))
     active = str(row["active"] or "1").strip().lower()
     if active not in ("1", "0", "true", "false", "yes", "no", "是", "否"):
-        problems.append(f"active must be 1 or 0 (got {row['active']!r})")
+        problems.append(WorkflowError(f"active must be 1 or 0 (got {row['active']!r})", "roster_active",
+                                      value=row["active"]))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise RowError(*problems)
     return {"name": row["name"], "title": row["title"] or None, "institution": row["institution"],
             "specialties": json.dumps(specialties, ensure_ascii=False), "level": row["level"],
             "region": row["region"] or None, "capacity": capacity, "phone": row["phone"] or None, "email": email,
@@ -135,14 +150,17 @@ def import_roster(db, source, actor: str, now: datetime) -> ImportReport:
             extra = raw.get(None)
             try:
                 if extra:
-                    raise ValueError(f"{len(extra)} more value(s) than columns (a comma inside a field needs quotes)")
+                    raise RowError(WorkflowError(f"{len(extra)} more value(s) than columns (a comma inside a field "
+                                                 "needs quotes)", "roster_extra", n=len(extra)))
                 row = validate_expert_row(raw)
                 key = (row["name"], row["institution"])
                 if key in seen:
-                    raise ValueError(f"same expert as row {seen[key]} (name and institution)")
+                    raise RowError(WorkflowError(f"same expert as row {seen[key]} (name and institution)",
+                                                 "roster_duplicate", row=seen[key]))
                 seen[key] = line
-            except ValueError as exc:
+            except RowError as exc:
                 report.errors.append(f"row {line}: {exc}")
+                report.problems.append((line, exc.problems))
                 continue
             _, created = store.upsert_expert(db, row, at)
             report.created += created

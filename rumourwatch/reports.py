@@ -33,7 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from . import store
-from .errors import RumourwatchError
+from .alerts import WorkflowError
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, iso, parse_time
 
@@ -50,8 +50,9 @@ CJK_FONT_FAMILY = "Noto Sans CJK SC"
 CHROMIUM_TIMEOUT_SECONDS = 120
 
 
-class ReportError(RumourwatchError):
-    """A report cannot be computed or rendered (bad period, missing PDF renderer, ...)."""
+class ReportError(WorkflowError):
+    """A report cannot be computed or rendered (bad period, missing PDF renderer, ...): English for
+    the CLI, `key` and `params` name the dashboard's Chinese text, as for every WorkflowError."""
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -172,13 +173,15 @@ def parse_week(text: str) -> Period:
     """`2026-W47` -> the ISO week Monday 16 Nov to Sunday 22 Nov 2026 (China time)."""
     m = _WEEK.match(str(text).strip())
     if not m:
-        raise ReportError(f"week {text!r} is not an ISO week: use YYYY-Www, e.g. 2026-W47")
+        raise ReportError(f"week {text!r} is not an ISO week: use YYYY-Www, e.g. 2026-W47", "report_bad_week",
+                          value=text)
     year, week = int(m.group(1)), int(m.group(2))
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ReportError(f"week {text!r} does not exist: {year} has weeks 1 to "
-                          f"{date(year, 12, 28).isocalendar()[1]}") from None
+        weeks = date(year, 12, 28).isocalendar()[1]
+        raise ReportError(f"week {text!r} does not exist: {year} has weeks 1 to {weeks}", "report_no_week",
+                          value=text, year=year, weeks=weeks) from None
     return _period("weekly", f"{year}-W{week:02d}", monday, monday + timedelta(days=6))
 
 
@@ -186,7 +189,8 @@ def parse_month(text: str) -> Period:
     """`2026-11` -> 1 to 30 November 2026 (China time)."""
     m = _MONTH.match(str(text).strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ReportError(f"month {text!r} is not a month: use YYYY-MM, e.g. 2026-11")
+        raise ReportError(f"month {text!r} is not a month: use YYYY-MM, e.g. 2026-11", "report_bad_month",
+                          value=text)
     year, month = int(m.group(1)), int(m.group(2))
     first = date(year, month, 1)
     nxt = date(year + (month == 12), month % 12 + 1, 1)
@@ -202,7 +206,8 @@ def last_complete(kind: str, now: datetime | None = None) -> Period:
     if kind == "monthly":
         prev = today.replace(day=1) - timedelta(days=1)
         return parse_month(f"{prev.year}-{prev.month:02d}")
-    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly")
+    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly", "report_bad_kind",
+                      value=kind)
 
 
 def current_period(kind: str, now: datetime | None = None) -> Period:
@@ -600,7 +605,7 @@ def compute_weekly(db, period: Period | str, *, region: str | None = None, platf
     """The weekly summary for an ISO week (`Period` or "2026-W47"), optionally for one region/platform."""
     period = parse_week(period) if isinstance(period, str) else period
     if period.kind != "weekly":
-        raise ReportError(f"{period.label} is not a week")
+        raise ReportError(f"{period.label} is not a week", "report_bad_week", value=period.label)
     return _compute("weekly", db, period, region, platform, threshold, now, top, DEFAULT_UNIT_MONTHLY_MINIMUM)
 
 
@@ -610,9 +615,9 @@ def compute_monthly(db, period: Period | str, *, region: str | None = None, plat
     """The monthly notice (月通报): the month's figures plus the ranked per-unit table."""
     period = parse_month(period) if isinstance(period, str) else period
     if period.kind != "monthly":
-        raise ReportError(f"{period.label} is not a month")
+        raise ReportError(f"{period.label} is not a month", "report_bad_month", value=period.label)
     if minimum < 0:
-        raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}")
+        raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}", "report_minimum", value=minimum)
     return _compute("monthly", db, period, region, platform, threshold, now, top, minimum)
 
 
@@ -642,7 +647,8 @@ def compute(kind: str, db, label: str, **kwargs) -> Report:
         return compute_weekly(db, label, **kwargs)
     if kind == "monthly":
         return compute_monthly(db, label, **kwargs)
-    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly")
+    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly", "report_bad_kind",
+                      value=kind)
 
 
 # --- shared formatting (Markdown, HTML and the dashboard print the same strings) -------------
@@ -1162,7 +1168,8 @@ def html_to_pdf(html: str, output: str | Path) -> Path:
     chromium = find_chromium()
     if not chromium:
         raise ReportError("PDF output needs Chromium: install the Debian package `chromium` "
-                          "(or set RUMOURWATCH_CHROMIUM to its path); HTML and Markdown work without it")
+                          "(or set RUMOURWATCH_CHROMIUM to its path); HTML and Markdown work without it",
+                          "report_no_chromium")
     output = Path(output).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rw-report-") as tmp:
@@ -1175,12 +1182,14 @@ def html_to_pdf(html: str, output: str | Path) -> Path:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_SECONDS,
                                   check=False)
         except subprocess.TimeoutExpired:
-            raise ReportError(f"Chromium did not finish printing the PDF within {CHROMIUM_TIMEOUT_SECONDS} s") from None
+            raise ReportError(f"Chromium did not finish printing the PDF within {CHROMIUM_TIMEOUT_SECONDS} s",
+                              "report_pdf_timeout", seconds=CHROMIUM_TIMEOUT_SECONDS) from None
         except OSError as exc:
-            raise ReportError(f"Chromium could not be started ({chromium}): {exc}") from exc
+            raise ReportError(f"Chromium could not be started ({chromium}): {exc}", "report_pdf_failed") from exc
         if not target.exists() or target.stat().st_size == 0:
             detail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
-            raise ReportError(f"Chromium did not write the PDF (exit {proc.returncode}): {detail[0]}")
+            raise ReportError(f"Chromium did not write the PDF (exit {proc.returncode}): {detail[0]}",
+                              "report_pdf_failed")
         shutil.move(str(target), output)
     return output
 
@@ -1192,7 +1201,8 @@ def render_pdf(report: Report, output: str | Path) -> Path:
 def render(report: Report, fmt: str, output: str | Path) -> Path:
     """Write the report in `fmt` (html, pdf, md) to `output`."""
     if fmt not in FORMATS:
-        raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "report_bad_format",
+                      value=fmt)
     output = Path(output)
     if fmt == "pdf":
         return render_pdf(report, output)
@@ -1221,7 +1231,7 @@ def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
 
     path = Path(path)
     if not path.is_file():
-        raise ReportError(f"unit file {path} does not exist")
+        raise ReportError(f"unit file {path} does not exist", "report_no_units", path=str(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -1230,7 +1240,8 @@ def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
     missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
     if missing:
         raise ReportError(f"unit file {path} lacks column(s) {', '.join(missing)}; "
-                          f"expected header code,name,kind,region,monthly_minimum")
+                          f"expected header code,name,kind,region,monthly_minimum", "report_units_header",
+                          path=str(path), missing="、".join(missing))
     rows, errors, seen = [], [], set()
     for line, raw in enumerate(reader, 2):
         code, name, kind = ((raw.get(k) or "").strip() for k in ("code", "name", "kind"))
@@ -1341,7 +1352,8 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
     now = now or datetime.now(UTC)
     for fmt in formats:
         if fmt not in FORMATS:
-            raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+            raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "report_bad_format",
+                      value=fmt)
     period = (parse_week(label) if kind == "weekly" else parse_month(label)) if label else last_complete(kind, now)
     filters = _filters(region, platform)
     if not force and store.report_delivered(db, kind, period.label, filters):
@@ -1386,5 +1398,6 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
     outcome = {"period": period.label, "files": [str(f) for f in files], "channels": results, "skipped": False}
     if not ok:
         failed = "; ".join(f"{r['channel']} {r['target']}: {r['detail']}" for r in results if not r["ok"])
-        raise ReportError(f"report {period.label} written to {out_dir} but not delivered everywhere: {failed}")
+        raise ReportError(f"report {period.label} written to {out_dir} but not delivered everywhere: {failed}",
+                          "report_undelivered", label=period.label)
     return outcome

@@ -26,8 +26,9 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .alerts import WorkflowError
 from .config import REPO_ROOT, load_settings
-from .errors import ModelError, RumourwatchError
+from .errors import ModelError
 from .records import iso
 
 CANDIDATE, PREVIOUS = "candidate", "previous"
@@ -36,8 +37,9 @@ MIN_VERDICTS_TO_TRAIN = 10  # fewer judged items teach the model nothing it can 
 LOG_TAIL_LINES = 40
 
 
-class RetrainError(RumourwatchError):
-    """A retraining step that cannot be taken now; the message says why and what to do."""
+class RetrainError(WorkflowError):
+    """A retraining step that cannot be taken now; the message says why and what to do (in English;
+    `key` and `params` name the dashboard's Chinese text, as for every WorkflowError)."""
 
 
 def candidate_dir(models_dir) -> Path:
@@ -140,12 +142,14 @@ def start(models_dir, db_path, actor: str, verdicts: int, quick: bool = False,
     current = status(models_dir)
     if current["state"] == "running":
         raise RetrainError(f"a retraining started by {current['job'].get('actor')} at "
-                           f"{current['job'].get('started_at')} is still running; wait for it to finish")
+                           f"{current['job'].get('started_at')} is still running; wait for it to finish", "retrain_running",
+                           actor=current["job"].get("actor"), at=current["job"].get("started_at"))
     if verdicts < MIN_VERDICTS_TO_TRAIN:
         raise RetrainError(f"only {verdicts} items have a verdict of rumour / not a rumour; retraining needs "
-                           f"at least {MIN_VERDICTS_TO_TRAIN}")
+                           f"at least {MIN_VERDICTS_TO_TRAIN}", "retrain_too_few", n=verdicts,
+                           minimum=MIN_VERDICTS_TO_TRAIN)
     if not Path(db_path).is_file():
-        raise RetrainError(f"database {db_path} does not exist")
+        raise RetrainError(f"database {db_path} does not exist", "retrain_no_database", path=str(db_path))
     from .nlp.bundle import MANIFEST_NAME
 
     in_use = _read_json(models_dir / MANIFEST_NAME) or {}
@@ -157,7 +161,8 @@ def start(models_dir, db_path, actor: str, verdicts: int, quick: bool = False,
         cand.mkdir(parents=True)
     except OSError as exc:
         raise RetrainError(f"cannot create the candidate directory {cand}: {exc}; the dashboard needs write "
-                           "access to the models directory to retrain") from None
+                           "access to the models directory to retrain", "retrain_no_write",
+                           path=str(models_dir)) from None
     job = {"actor": actor, "started_at": iso(now or datetime.now(UTC)), "verdicts_db": str(db_path),
            "verdicts": int(verdicts), "train_fraction": fraction, "quick": bool(quick),
            "replaces": in_use.get("version")}
@@ -179,7 +184,7 @@ def promote(models_dir, actor: str, now: datetime | None = None) -> dict:
     current = status(models_dir)
     if current["state"] != "ready":
         raise RetrainError(f"there is no candidate ready to put in use (state: {current['state']}"
-                           + (f": {current['error']}" if current["error"] else "") + ")")
+                           + (f": {current['error']}" if current["error"] else "") + ")", "retrain_not_ready")
     cand = candidate_dir(models_dir)
     _, replaced = _swap_in(models_dir, cand)
     job = dict(current["job"], promoted_at=iso(now or datetime.now(UTC)), promoted_by=actor,
@@ -192,7 +197,8 @@ def discard(models_dir) -> dict:
     """Remove a candidate that is not running (ready, failed or already put in use)."""
     current = status(models_dir)
     if current["state"] == "running":
-        raise RetrainError("the candidate is still training; it cannot be discarded until the job ends")
+        raise RetrainError("the candidate is still training; it cannot be discarded until the job ends",
+                           "retrain_still_training")
     shutil.rmtree(candidate_dir(models_dir), ignore_errors=True)
     return {"version": (current["manifest"] or {}).get("version")}
 
@@ -206,7 +212,7 @@ def rollback(models_dir, actor: str | None = None, now: datetime | None = None) 
     try:
         manifest, replaced = _swap_in(models_dir, previous_dir(models_dir))
     except ModelError as exc:
-        raise RetrainError(f"no earlier models to go back to: {exc}") from None
+        raise RetrainError(f"no earlier models to go back to: {exc}", "retrain_no_previous") from None
     current = status(models_dir)
     if current["state"] == "promoted":
         job = dict(current["job"])

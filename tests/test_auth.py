@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from rumourwatch import auth, store
-from rumourwatch.errors import StoreError
 
 PW = "correct horse 9"
 POLICY = auth.Policy(session_idle_minutes=30, max_login_failures=3, lockout_minutes=15)
@@ -206,8 +205,9 @@ def test_bad_new_accounts_are_refused_with_the_reason(db, name, password, role, 
 
 
 def test_duplicate_username_is_refused_case_insensitively(users):
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(auth.AuthError, match="already exists") as exc:
         auth.create_user(users, "ROOT", PW, "monitor", "test")
+    assert exc.value.reason == "user_exists"
 
 
 def test_tampered_hash_never_verifies():

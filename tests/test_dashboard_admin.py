@@ -163,8 +163,32 @@ def test_admin_cannot_disable_the_last_admin_and_is_told_why(app_db):
     at.run()
     at.button(key="users_disable").click()
     at.run()
-    assert _errors(at)[0].startswith("操作未执行：'root' is the last active admin")
+    assert _errors(at) == [("操作未执行：root 是系统中最后一个启用的管理员，不能停用或改为其他角色："
+                            "请先新增或启用另一个管理员账号。")]
     assert store.get_user(app_db, "root")["disabled"] == 0
+
+
+def _add_user(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="new_username").input(username)
+    at.text_input(key="new_pw1").input(password)
+    at.text_input(key="new_pw2").input(password)
+    at.button[0].click()
+    return at.run()
+
+
+@pytest.mark.parametrize("username,password,said", [
+    ("someone", "short", "操作未执行：密码太短：至少需要 8 个字符，请设置更长的密码。"),
+    ("has space", "long enough 1", ("操作未执行：用户名“has space”无效：请使用 2–32 位字母、数字、"
+                                    "下划线（_）、点（.）或连字符（-）。")),
+    ("MON", "long enough 1", "操作未执行：用户名 MON 已被使用（不区分大小写）：请换一个用户名。"),
+])
+def test_a_refused_new_account_says_why_in_chinese(app_db, username, password, said):
+    at = _app(USERS_PAGE)
+    login_for_test(at, "root")
+    at = _add_user(at.run(), username, password)
+    assert not at.exception
+    assert _errors(at) == [said]
+    assert store.count_users(app_db) == len(ROLES)
 
 
 def test_password_mismatch_is_refused(app_db):

@@ -113,3 +113,22 @@ def test_an_empty_last_period_offers_the_current_one(page_env):
     page = shown(at)
     assert "2026 年 11 月" in page and "没有采集到媒体条目" not in page and "共 0 条" not in page
     assert not [b for b in at.button if b.key == "open_current"]
+
+
+def test_a_link_to_a_week_that_does_not_exist_says_why_in_chinese_and_opens_the_default(page_env):
+    at = open_page(kind="weekly", period="2026-W54")
+    assert [w.value for w in at.warning] == [
+        ("链接中的期次无法打开：周次“2026\\-W54”不存在：2026 年只有第 1 到第 53 周，请重新选择周次。"
+         "下面显示的是最近一个完整的期次。")]
+    assert at.selectbox(key="rep_period_weekly").value == fx.WEEK  # the last complete week, as without a link
+
+
+def test_a_pdf_that_cannot_be_made_says_why_in_chinese(page_env, monkeypatch):
+    monkeypatch.setenv("RUMOURWATCH_CHROMIUM", str(page_env.parent / "no-chromium"))
+    data.report_file.clear()  # a PDF another test made for the same report must not be served
+    at = open_page(kind="weekly", period=fx.WEEK)
+    at.button(key="make_pdf").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [
+        "PDF 生成失败：服务器未安装生成 PDF 所需的 Chromium 浏览器，请联系管理员安装。可先下载 HTML 版本，用浏览器打印为 PDF。"]
+    data.report_file.clear()

@@ -75,6 +75,24 @@ def test_expert_cannot_open_the_roster(seeded):
     assert at.error and "无权访问" in at.error[0].value
 
 
+def test_roster_import_names_each_bad_row_in_chinese_with_its_row_and_values(seeded):
+    path, _, _ = seeded
+    header = "name,title,institution,specialties,level,region,capacity,phone,email,active\n"
+    csv_text = (header + "赵示例,医师,示例医院,感染科,乡级,示例县,2,,,1\n"
+                "孙示例,医师,,感染科,省级,示例省,abc,,not-an-email,1\n")
+    at = _run("expert_pool.py", "admin1", path)
+    at.file_uploader(key="roster_upload").set_value(("roster.csv", csv_text.encode("utf-8"), "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "导入").click().run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["以下行未导入（行号为文件中的行）："]
+    [rows] = [m.value for m in at.markdown if "第 2 行" in m.value]
+    assert "第 2 行：级别“乡级”无效：只能填 国家级、省级、市级、县级 之一。" in rows
+    assert "第 3 行：“institution”列为空" in rows and "接单上限“abc”无效" in rows
+    assert "邮箱“not\\-an\\-email”不是有效的邮箱地址" in rows  # escaped: shows as typed
+    assert not re.search(r"[a-z]+ (is required|must be|is not)", rows)  # no English left
+
+
 def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path, monkeypatch):
     path, info, now = seeded
     import shutil

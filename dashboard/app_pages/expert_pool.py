@@ -41,7 +41,8 @@ if upload is not None and st.button(t("pool.import.button"), type="primary"):
         st.success(t("pool.import.result", created=report.created, updated=report.updated, errors=len(report.errors)))
         if report.errors:
             st.warning(t("pool.import.errors"))
-            st.text("\n".join(report.errors))
+            st.markdown("\n".join("- " + t("pool.import.row", row=line, problems="".join(map(ui.refusal, problems)))
+                                   for line, problems in report.problems))
 
 if roster:
     st.subheader(t("pool.toggle"))

@@ -12,7 +12,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from dashboard.workflow_ui import label
+from dashboard.workflow_ui import label, refusal
 from rumourwatch import retrain
 from rumourwatch.evaluation import interval_text
 from rumourwatch.nlp.bundle import MANIFEST_NAME
@@ -221,7 +221,7 @@ def act(action: str, fn, *args, **details) -> dict | None:
     try:
         result = fn(*args)
     except retrain.RetrainError as exc:
-        st.error(ui.escape_md(exc))
+        st.error(refusal(exc))
         return None
     data.audit_model_action(path, user["username"], action, {**details, **result})
     return result

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
+from dashboard.workflow_ui import refusal
 from rumourwatch import reports
 from rumourwatch.errors import RumourwatchError
 
@@ -39,6 +40,7 @@ def _options(kind: str) -> list[reports.Period]:
     return out
 
 
+bad_link = None
 with st.sidebar:
     kind = st.radio(t("reports.kind"), KINDS, format_func=lambda k: t(f"reports.kind.{k}"), horizontal=True,
                     index=KINDS.index(asked_kind) if asked_kind in KINDS else 0, key="rep_kind")
@@ -46,8 +48,8 @@ with st.sidebar:
     if asked_period and asked_period not in [p.label for p in options]:
         try:  # an older period asked for by link
             options.append(reports.parse_week(asked_period) if kind == "weekly" else reports.parse_month(asked_period))
-        except RumourwatchError:
-            pass
+        except reports.ReportError as exc:  # said above the report, which opens the default period
+            bad_link = refusal(exc)
     labels = [p.label for p in options]
     default = labels.index(asked_period) if asked_period in labels else 1  # the last complete period
     by_label = {p.label: p for p in options}
@@ -65,8 +67,13 @@ with st.sidebar:
         minimum = int(st.number_input(t("reports.minimum"), min_value=0, max_value=100,
                                       value=reports.DEFAULT_UNIT_MONTHLY_MINIMUM, step=1, key="rep_minimum"))
 
+if bad_link:
+    st.warning(t("reports.period.bad", detail=bad_link))
 try:
     report = data.report(path, kind, label, region, platform, settings.rumour_threshold, minimum, now=now)
+except reports.ReportError as exc:
+    st.error(t("reports.error", detail=refusal(exc)))
+    st.stop()
 except RumourwatchError as exc:
     st.error(t("error.store", detail=exc))
     st.stop()
@@ -94,7 +101,7 @@ if st.session_state.get("rep_pdf_for") == report_json:
         cols[2].download_button(t("reports.download.pdf"), data.report_file(report_json, "pdf"), f"{base}.pdf",
                                 mime="application/pdf", key="dl_pdf", width="stretch", type="primary")
     except RumourwatchError as exc:
-        st.error(t("reports.pdf.error", detail=exc))
+        st.error(t("reports.pdf.error", detail=refusal(exc)))
 elif cols[2].button(t("reports.pdf.make"), key="make_pdf", width="stretch"):
     st.session_state["rep_pdf_for"] = report_json  # PDF takes seconds: made on request, then offered
     st.rerun()

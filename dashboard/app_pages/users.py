@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import auth as dashboard_auth
 from dashboard.auth import require_role
 from dashboard.strings import t
+from dashboard.workflow_ui import refusal
 from rumourwatch import auth
 from rumourwatch.errors import RumourwatchError
 
@@ -23,7 +24,7 @@ def act(message: str, fn, *args, **kwargs) -> None:
     try:
         dashboard_auth.run_db(fn, *args, **kwargs)
     except auth.AuthError as exc:
-        st.error(t("users.refused", detail=exc))
+        st.error(t("users.refused", detail=refusal(exc)))
     except RumourwatchError as exc:
         st.error(t("error.store", detail=exc))
     else:
