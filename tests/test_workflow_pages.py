@@ -398,12 +398,18 @@ def test_a_task_leaves_the_workbench_when_its_alert_is_dismissed(seeded):
     assert refusal(refused.value) == f"任务 #{aid} 已撤回：预警 #{alert_id} 已被排除，无需再处理。请刷新工作台。"
 
 
-def test_takedown_of_a_missing_item_keeps_its_id_and_the_outcome_time_has_its_own_header(seeded):
-    path, info, now = seeded
-    db = store.open_db(path)
+def _removed_takedown(db, info, now) -> int:
+    """A takedown request for the first alert's item, recorded as removed: its id."""
     item_id = store.get_alert(db, info["alerts"][0])["item_id"]
     tid = experts.request_takedown(db, item_id, "monitor1", now)
     experts.record_takedown_outcome(db, tid, "removed", "monitor1", now)
+    return tid
+
+
+def test_takedown_of_a_missing_item_keeps_its_id_and_the_outcome_time_has_its_own_header(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    _removed_takedown(db, info, now)
     db.conn.close()
     at = _run("watchlist.py", "monitor1", path)
     [table] = [df.value for df in at.dataframe if "结果登记时间" in df.value.columns]
@@ -419,9 +425,7 @@ def test_takedown_of_a_missing_item_keeps_its_id_and_the_outcome_time_has_its_ow
 def test_a_status_in_a_refusal_is_named_in_chinese(seeded):
     path, info, now = seeded
     db = store.open_db(path)
-    item_id = store.get_alert(db, info["alerts"][0])["item_id"]
-    tid = experts.request_takedown(db, item_id, "monitor1", now)
-    experts.record_takedown_outcome(db, tid, "removed", "monitor1", now)
+    tid = _removed_takedown(db, info, now)
     with pytest.raises(experts.WorkflowError) as refused:
         experts.record_takedown_outcome(db, tid, "refused", "monitor1", now)
     db.conn.close()
