@@ -209,10 +209,30 @@ def require_login(pages: dict | None = None) -> dict:
     _write_cookie()
     if user is None:
         if pages:
-            st.navigation(pages, position="hidden")
+            st.navigation(_before_login(pages), position="hidden")
         login_form()
         st.stop()
     return user
+
+
+# The name of "/", whichever page a role has there (Streamlit tells pages apart by this name)
+HOME_URL_PATH = "home"
+
+
+def _before_login(pages: dict) -> dict:
+    """The navigation while the login form shows: every page under its name, and "/" as the same
+    page ("home") that `pages_for` makes each role's main page after login. Without it "/" would be
+    the first page (实时监测) under its own name, and the login's rerun would move the address of a
+    user who opened "/" to /live, a page not every role has."""
+    sections = {section: list(section_pages) for section, section_pages in pages.items()}
+    first = next(iter(sections.values()), None)
+    if first is not None:
+        first.insert(0, st.Page(_home_before_login, title=t("app.title"), url_path=HOME_URL_PATH, default=True))
+    return sections
+
+
+def _home_before_login() -> None:
+    """Never run: the login form stands in for every page until the user has logged in."""
 
 
 def rerun_if_session_ended() -> None:
@@ -293,7 +313,7 @@ def pages_for(user: dict, pages: dict) -> dict:
                                        visibility="hidden"))
                 continue
             if name == home:
-                kept += [st.Page(p._page, title=p.title, icon=p.icon, url_path="home", default=True),
+                kept += [st.Page(p._page, title=p.title, icon=p.icon, url_path=HOME_URL_PATH, default=True),
                          st.Page(p._page, title=p.title, icon=p.icon, url_path=name, visibility="hidden")]
             else:
                 kept.append(p)
