@@ -281,7 +281,8 @@ and is where the project is measured.
 
 ## Features (only what is known at the decision time)
 Hashed character 1–3-grams of the text (TF-IDF); hashed character 1–2-grams of the reactions' own
-words (quoted repost chains removed), so doubt and debunk phrasing is learned; reaction count,
+words (quoted repost chains and the separator a scraper leaves before them removed), so doubt and
+debunk phrasing is learned; reaction count,
 reposts vs comments, spread velocity, time to first reaction, share of bare reposts, share of
 doubting reactions; account followers/friends/posts/verification when present; layout facts
 (length, link, pictures, question marks). The publishing account's track record (smoothed log-odds
@@ -358,6 +359,13 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
   account's record), so on CHECKED the account's track record decides. A post from an account with
   no labelled history is judged by its words and reactions alone: read the CED figures (no account
   ids) for that case.
+- CHECKED's comments on fake posts were scraped as "：words" (the commenter's name cut off), those
+  on real posts as "words". Until bundle format 9 the model read that separator, and a bare "："
+  weighed about 30 log-odds of rumour (CHECKED at 1–24 h: 0.961–0.969 then); it now reads
+  reactions without it. What is left on CHECKED at 1–24 h is mostly one false story: posts saying
+  钟南山 had gone to Beijing, flagged from their text at 0 h, whose praising reactions (辛苦了,
+  北京加油) read as reactions to true news. A reaction-level model cannot tell praise of a false
+  story from praise of a true one.
 - Reactors' records are kept by account id: they help only where a feed gives reactors' ids in the
   same form as the training data (Weibo screen names or ids in CED, hashed ids in CHECKED), and they
   read a community, not a claim: a true post that the usual spreaders of rumours take up scores
