@@ -300,13 +300,10 @@ def demo(ctx, port, speed, backfill_hours, fresh):
     click.echo(f"dashboard: http://localhost:{port} — accounts {', '.join(demo_setup.DEMO_ROLES)}, "
                f"password {demo_setup.DEMO_PASSWORD}"
                + (f" (created now: {', '.join(prepared['users_created'])})" if prepared["users_created"] else ""))
-    try:
-        subprocess.run([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "streamlit_app.py"),
-                        "--server.port", str(port), "--server.headless", "true",
-                        "--browser.gatherUsageStats", "false"], env=env, check=False)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    demo_setup.run_with_children([sys.executable, "-m", "streamlit", "run",
+                                  str(REPO_ROOT / "dashboard" / "streamlit_app.py"), "--server.port", str(port),
+                                  "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                                 [worker], env=env)
 
 
 # --- command groups defined in their own modules (rumourwatch/commands/*.py) ------------------

@@ -10,6 +10,8 @@ their reposts and comments arriving at their own relative times. The production 
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -75,3 +77,29 @@ def prepare(db_path: Path, echo=print) -> dict:
             pass
     db.conn.close()
     return {"users_created": created, "experts": report.rows_ok}
+
+
+def run_with_children(command: list[str], children: list[subprocess.Popen], env: dict | None = None) -> int:
+    """Run `command` in the foreground (the dashboard) while `children` (the worker) run beside it;
+    when it ends, however it ends, stop the children. SIGTERM (a service manager, `kill`) ends this
+    process as Ctrl-C does, so the children are stopped then too: Python's default SIGTERM ends the
+    process without cleanup, which left the worker and the dashboard running. Returns the command's
+    exit code."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        # on an exception (the signal above, Ctrl-C) subprocess.run kills the foreground command
+        return subprocess.run(command, env=env, check=False).returncode
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)

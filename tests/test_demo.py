@@ -1,11 +1,17 @@
 """The demo's set-up: accounts the README promises, the sample roster and units, a replay that
 starts in the past so the dashboard opens with history."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from conftest import DATA_DIR
 from rumourwatch import auth, demo, store
-from rumourwatch.config import load_settings
+from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.sources import source_from_spec
 
 
@@ -44,3 +50,43 @@ def test_the_demo_rules_are_a_copy_beside_the_database(tmp_path):
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited in the demo\n", encoding="utf-8")
     assert "edited in the demo" in demo.rules_file(tmp_path / "demo.db").read_text(encoding="utf-8")
     assert "edited in the demo" not in demo.RULES.read_text(encoding="utf-8")
+
+
+_DRIVER = """
+import subprocess, sys
+from pathlib import Path
+from rumourwatch.demo import run_with_children
+out = Path(sys.argv[1])
+worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+(out / "worker").write_text(str(worker.pid))
+run_with_children([sys.executable, "-c", "import os, time, pathlib; "
+                   f"pathlib.Path({str(out / 'dashboard')!r}).write_text(str(os.getpid())); time.sleep(120)"],
+                  [worker])
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_stopping_the_demo_with_sigterm_stops_its_worker_and_dashboard(tmp_path):
+    """`kill <demo pid>` (a service manager's stop) used to end the demo process alone: the worker
+    and the dashboard it had started kept running and holding the port."""
+    driver = subprocess.Popen([sys.executable, "-c", _DRIVER, str(tmp_path)], cwd=REPO_ROOT)
+    deadline = time.monotonic() + 30
+    while not ((tmp_path / "worker").exists() and (tmp_path / "dashboard").exists()):
+        assert time.monotonic() < deadline and driver.poll() is None, "the demo's children did not start"
+        time.sleep(0.1)
+    children = [int((tmp_path / name).read_text()) for name in ("worker", "dashboard")]
+    assert all(_alive(pid) for pid in children)
+
+    driver.send_signal(signal.SIGTERM)
+    assert driver.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in children), "a child of the demo outlived it"
