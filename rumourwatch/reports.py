@@ -327,8 +327,7 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
     prev_counts = store.polarity_counts(db, previous.start, previous.end, platforms=platforms, health_only=True)
     summary = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms)
     # Flagged items are counted within the report's scope (health-related), like every other figure.
-    flagged = store.summary_counts(db, period.start, period.end, threshold, platforms=platforms,
-                                   health_only=True)["flagged"]
+    flagged = summary["flagged_health"]
     scored = {p: counts[p] for p in POLARITIES}
     prev_scored = {p: prev_counts[p] for p in POLARITIES}
     total, prev_total = sum(scored.values()), sum(prev_scored.values())

@@ -477,10 +477,11 @@ def summary_counts(db, start: str | None = None, end: str | None = None, thresho
     where, params = _filters_sql(start, end, **filters)
     row = db.execute(
         f"""SELECT count(*), coalesce(sum(health_related = 1), 0), coalesce(sum(rumour_probability >= ?), 0),
-                   coalesce(sum(scored_at IS NULL), 0), coalesce(sum(already_debunked = 1), 0)
-            FROM items{where}""", [threshold, *params]).fetchone()
+                   coalesce(sum(scored_at IS NULL), 0), coalesce(sum(already_debunked = 1), 0),
+                   coalesce(sum(health_related = 1 AND rumour_probability >= ?), 0)
+            FROM items{where}""", [threshold, threshold, *params]).fetchone()
     return {"items": row[0], "health_related": row[1], "flagged": row[2], "unscored": row[3],
-            "already_debunked": row[4]}
+            "already_debunked": row[4], "flagged_health": row[5]}
 
 
 FEED_COLUMNS = """id, platform, account, author, url, published_at, original_published_at, title,
