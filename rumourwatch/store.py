@@ -1193,12 +1193,13 @@ def missing_columns(db, table: str, columns: Iterable[str]) -> list[str]:
 
 def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 10,
                        platforms: list[str] | None = None, health_only: bool = True) -> list[dict]:
-    """Flagged items published in [start, end), one row per cluster, ranked by spread.
+    """Flagged items published in [start, end), one row per cluster, ranked by spread;
+    advertisements and clarifications left out, as from the live list (`_rumour_candidate`).
 
     Spread = copies in the period + their reposts + comments (what reached the public).
     """
     where, params = _filters_sql(start, end, platforms=platforms, health_only=health_only)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?"
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?" + _rumour_candidate()
     return _rows(db, f"""
         WITH flagged AS (
             SELECT id, coalesce(cluster_id, -id) AS grp, cluster_id, platform, account, url, title,
