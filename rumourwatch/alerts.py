@@ -517,8 +517,9 @@ def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str, rules: 
     """Mark an open alert dismissed with its step and audit entry, inside the caller's transaction
     (dismiss_alert, and experts.record_verdict when an item is judged not a rumour).
 
-    Its active assignments are cancelled with it (a step and an audit entry each): they leave the
-    experts' queues, nothing escalates them, and each expert is told, as they were told of the offer.
+    Its active assignments are cancelled with it (a step and an audit entry each, and when, by whom
+    and why on the assignment): they leave the experts' queues for their lists of withdrawn tasks,
+    nothing escalates them, and each expert is told, as they were told of the offer.
     A clarification under review or approved goes back to draft: a false alarm needs no
     clarification, and publishing one would mark the dismissed cluster 已辟谣. An alert that reopens
     (_upsert_alert) is assigned afresh."""
@@ -538,7 +539,8 @@ def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str, rules: 
     for a in store.alert_assignments(db, alert_id):
         if a["status"] not in store.ASSIGNMENT_ACTIVE:
             continue
-        store.update_assignment(db, a["id"], {"status": "cancelled"})
+        store.update_assignment(db, a["id"], {"status": "cancelled", "cancelled_at": at, "cancelled_by": actor,
+                                              "cancel_reason": reason})
         note = f"任务 #{a['id']}（{a['expert_name']}）随预警排除撤回"
         if a["id"] in withdrawn:
             note += f"，澄清稿 #{withdrawn[a['id']]} 撤出审核"

@@ -398,6 +398,36 @@ def test_a_task_leaves_the_workbench_when_its_alert_is_dismissed(seeded):
     assert refusal(refused.value) == f"任务 #{aid} 已撤回：预警 #{alert_id} 已被排除，无需再处理。请刷新工作台。"
 
 
+def test_a_withdrawn_task_is_listed_for_its_expert_and_the_alert_shows_when_it_was_withdrawn(seeded):
+    """The task does not silently vanish: the expert's workbench lists it with when, by whom and
+    why, and the monitor's assignment table has the time it was withdrawn."""
+    from dashboard.data import to_china
+
+    path, info, now = seeded
+    alert_id = info["alerts"][0]
+    db = store.open_db(path)
+    aid = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    withdrawn_at = now + timedelta(minutes=12)
+    alerts.dismiss_alert(db, alert_id, "monitor1", withdrawn_at, "误报：讽刺段子", rules())
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    assert not at.exception and "暂无待处理任务。" in [i.value for i in at.info]
+    assert "已撤回的任务" in [h.value for h in at.subheader]
+    [table] = [df.value for df in at.dataframe if "撤回时间" in df.value.columns]
+    assert table.to_dict("records") == [{"#": str(aid), "编号": str(alert_id),
+                                         "标题": store.get_alert(store.open_db(path), alert_id)["title"],
+                                         "撤回时间": to_china(withdrawn_at), "操作人": "monitor1",
+                                         "撤回原因": "误报：讽刺段子"}]
+    other = _run("workbench.py", "zhang", path)  # another expert's withdrawn task is not theirs
+    assert not [df for df in other.dataframe if "撤回时间" in df.value.columns]
+
+    monitor = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    [assigned] = [df.value for df in monitor.dataframe if "撤回时间" in df.value.columns]
+    row = assigned.to_dict("records")[0]
+    assert (row["状态"], row["撤回时间"], row["说明"]) == ("已取消", to_china(withdrawn_at), "随预警排除撤回：误报：讽刺段子")
+
+
 def _removed_takedown(db, info, now) -> int:
     """A takedown request for the first alert's item, recorded as removed: its id."""
     item_id = store.get_alert(db, info["alerts"][0])["item_id"]
