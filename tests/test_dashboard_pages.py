@@ -527,10 +527,19 @@ def test_a_file_that_is_not_a_database_gives_an_error_not_a_traceback(tmp_path, 
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     for page in (None, ITEM, SOURCES):
         at = run_page(page, login=False, **({"item": 1} if page == ITEM else {}))
-        assert any("无法读取数据库" in e.value for e in at.error), page
+        [error] = [e.value.replace("\\", "") for e in at.error]
+        # what is wrong and what to do, in Chinese; SQLite's English only under 技术细节
+        assert error == (f"无法读取数据库：{path} 不是可用的 rumourwatch 数据库（文件已损坏，或被其他文件覆盖）。"
+                         "请核对设置 RUMOURWATCH_DB_PATH 指向的文件，或请管理员从备份恢复（rumourwatch restore）。"), page
+        [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+        assert "file is not a database" in detail.code[0].value
 
 
 def test_bad_setting_is_named_in_chinese_error(tmp_path, monkeypatch):
     monkeypatch.setenv("RUMOURWATCH_RUMOUR_THRESHOLD", "很高")
     at = run_page(login=False)
-    assert any("配置有误" in e.value and "rumour_threshold" in e.value for e in at.error)
+    [error] = [e.value.replace("\\", "") for e in at.error]
+    assert error == ("配置有误：设置 rumour_threshold（环境变量 RUMOURWATCH_RUMOUR_THRESHOLD）的值“很高”无效，"
+                     "应为数字。请修正该环境变量后重启看板。")
+    [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+    assert detail.code[0].value == "setting rumour_threshold (RUMOURWATCH_RUMOUR_THRESHOLD) must be a float, got '很高'"

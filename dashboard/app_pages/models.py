@@ -12,7 +12,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from dashboard.workflow_ui import label, refusal
+from dashboard.workflow_ui import label, refusal, show_error
 from rumourwatch import retrain
 from rumourwatch.evaluation import interval_text
 from rumourwatch.nlp.bundle import MANIFEST_NAME
@@ -384,4 +384,4 @@ for section in (current_model, live_agreement, retraining, offline_evaluation, v
         try:
             section()
         except data.FileUnreadable as exc:
-            st.error(t("models.file_error", detail=ui.escape_md(exc)))
+            show_error(exc, "models.file_error")
