@@ -443,4 +443,10 @@ UPDATE assignments SET
                      ORDER BY l.id DESC LIMIT 1)
 WHERE status = 'cancelled';
 """),
+    # A source's last failure keeps the SourceError's key and params beside its English text, so
+    # the 数据源与质量 page says in Chinese what went wrong and what to do.
+    ("0011_source_error_key", """
+ALTER TABLE checkpoints ADD COLUMN last_error_key TEXT;
+ALTER TABLE checkpoints ADD COLUMN last_error_params TEXT;
+"""),
 ]

@@ -173,13 +173,18 @@ def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0) -
         [source, position, iso(now_utc()), items_seen])
 
 
-def record_source_error(db, source: str, message: str) -> None:
+def record_source_error(db, source: str, message: str, key: str | None = None, params: dict | None = None) -> None:
+    """Keep a source's last failure: the English `message`, and the SourceError's `key` and `params`
+    that name its Chinese text on the 数据源与质量 page."""
     db.execute(
-        """INSERT INTO checkpoints (source, position, updated_at, last_error, last_error_at)
-           VALUES (?, NULL, ?, ?, ?)
+        """INSERT INTO checkpoints (source, position, updated_at, last_error, last_error_at, last_error_key,
+                                    last_error_params)
+           VALUES (?, NULL, ?, ?, ?, ?, ?)
            ON CONFLICT(source) DO UPDATE SET last_error = excluded.last_error,
-             last_error_at = excluded.last_error_at""",
-        [source, iso(now_utc()), message, iso(now_utc())])
+             last_error_at = excluded.last_error_at, last_error_key = excluded.last_error_key,
+             last_error_params = excluded.last_error_params""",
+        [source, iso(now_utc()), message, iso(now_utc()), key,
+         json.dumps(params, ensure_ascii=False, default=str) if params else None])
 
 
 def source_status(db) -> list[dict]:
