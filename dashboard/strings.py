@@ -896,8 +896,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "models.retrain.start": "开始训练候选模型",
         "models.retrain.started": "已开始训练候选模型。",
         "models.retrain.running": "候选模型训练中：{actor} 于 {at} 启动（核定结果可用于训练的条目 {n} 条）。本区域每 5 秒自动刷新。",
-        "models.retrain.log": "训练日志（最后 {n} 行）",
-        "models.retrain.failed": "候选模型训练失败：{error}",
+        "models.retrain.log": "训练日志（程序原始输出，英文；最后 {n} 行）",
+        "models.retrain.failed": "候选模型训练失败：{reason}",
+        # why a training job failed (rumourwatch/retrain.py status()["failure"]); its English error is under 技术细节
+        "models.retrain.failure.crashed": ("训练进程意外结束，没有留下结果（可能被系统终止，或服务器重启过）。"
+                                           "请重新开始训练；如再次发生，请把训练日志交给管理员。"),
+        "models.retrain.failure.invalid": ("训练已结束，但生成的候选模型没有通过完整性检查，不能启用。"
+                                           "请重新开始训练；如再次发生，请把下方技术细节交给管理员。"),
+        "models.retrain.failure.memory": "服务器内存不足，训练中断。请在服务器空闲时重新开始训练，或请管理员增加内存。",
+        "models.retrain.failure.data": ("训练所需的数据包文件缺失或已损坏。请管理员按下方技术细节检查数据包"
+                                        "（RUMOURWATCH_DATA_DIR）后重新开始训练。"),
+        "models.retrain.failure.disk": "无法写入模型目录（磁盘已满或没有写权限）。请管理员检查模型目录后重新开始训练。",
+        "models.retrain.failure.error": ("训练过程中出错，未生成候选模型。请重新开始训练；如再次失败，"
+                                         "请把下方技术细节和训练日志交给管理员。"),
         "models.retrain.ready": "候选模型 {version} 已训练完成（{actor} 于 {at} 启动）。请对照后决定是否启用。",
         "models.retrain.compare": "当前模型与候选模型对照",
         "models.retrain.compare.caption": ("校准切片为每个数据集按时间最后 20% 的条目：模型先在较早部分训练、在这部分上评分，"
