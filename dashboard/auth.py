@@ -27,6 +27,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.strings import t
+from dashboard.workflow_ui import show_error
 from rumourwatch import auth, store
 from rumourwatch.config import load_settings
 from rumourwatch.errors import ConfigError, RumourwatchError
@@ -57,7 +58,7 @@ def _settings():
     try:
         return load_settings()
     except ConfigError as exc:
-        st.error(t("error.config", detail=exc))
+        show_error(exc)
         st.stop()
 
 
@@ -74,7 +75,7 @@ def _with_db(fn, *args, **kwargs):
     except auth.AuthError:
         raise
     except RumourwatchError as exc:
-        st.error(t("error.store", detail=exc))
+        show_error(exc)
         st.stop()
 
 

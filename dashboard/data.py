@@ -64,7 +64,7 @@ def _run(path: str, fn, *args, **kwargs):
         with conn.lock:  # one connection serves every session's thread
             return fn(conn.db, *args, **kwargs)
     except sqlite3.Error as exc:
-        raise StoreError(f"database {path}: {exc}") from exc
+        raise store.explain_sqlite_error(exc, path) from exc
 
 
 def database_exists(path: str) -> bool:
@@ -336,7 +336,7 @@ def _doc(path: str, item_id: int):
 
     doc = _run(path, scoring_doc, item_id, settings().max_text_chars)
     if doc is None:
-        raise StoreError(f"item {item_id} not found")
+        raise StoreError(f"item {item_id} not found", "no_item", id=item_id)
     return doc
 
 
@@ -408,7 +408,7 @@ def _matches(path: str, version: tuple, models_dir: str, item_id: int, k: int) -
         raise ModelsUnavailable("match_debunks")
     row = item(path, item_id)
     if row is None:
-        raise StoreError(f"item {item_id} not found")
+        raise StoreError(f"item {item_id} not found", "no_item", id=item_id)
     found = bundle.match_debunks([row["text"]], k=k)
     if found is None:  # the bundle has no debunk index yet
         raise ModelsUnavailable("debunk index not trained")
@@ -542,9 +542,10 @@ def read_json_file(path: str | Path) -> dict | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise FileUnreadable(f"{path}: unreadable ({exc})") from exc
+        raise FileUnreadable(f"{path}: unreadable ({exc})", "file_unreadable", path=str(path)) from exc
     if not isinstance(value, dict):
-        raise FileUnreadable(f"{path}: expected a JSON object, got {type(value).__name__}")
+        raise FileUnreadable(f"{path}: expected a JSON object, got {type(value).__name__}", "file_unreadable",
+                             path=str(path))
     return value
 
 
@@ -635,7 +636,7 @@ def workflow(path: str, fn, *args, **kwargs):
         with conn.lock:
             return fn(conn.db, *args, **kwargs)
     except sqlite3.Error as exc:
-        raise StoreError(f"database {path}: {exc}") from exc
+        raise store.explain_sqlite_error(exc, path) from exc
 
 
 def workflow_rules() -> dict:

@@ -17,6 +17,7 @@ import streamlit as st
 from dashboard import auth as dashboard_auth
 from dashboard import data
 from dashboard.strings import t
+from dashboard.workflow_ui import show_error
 from rumourwatch.errors import ConfigError, RumourwatchError
 
 ITEM_PAGE = "app_pages/item.py"
@@ -32,13 +33,11 @@ def escape_md(text) -> str:
 
 @contextmanager
 def friendly_errors():
-    """Show a Chinese error with what to do next instead of a traceback."""
+    """Show a Chinese error with what to do next instead of a traceback (workflow_ui.show_error)."""
     try:
         yield
-    except ConfigError as exc:
-        st.error(t("error.config", detail=exc))
     except RumourwatchError as exc:
-        st.error(t("error.store", detail=exc))
+        show_error(exc)
 
 
 def page_settings():
@@ -48,7 +47,7 @@ def page_settings():
     try:
         return data.settings()
     except ConfigError as exc:
-        st.error(t("error.config", detail=exc))
+        show_error(exc)
         st.stop()
 
 

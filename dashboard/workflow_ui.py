@@ -5,13 +5,17 @@ Scraped text is shown with st.text or in dataframes only, never as Markdown or H
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import data
 from dashboard.strings import t
+from rumourwatch.alerts import WorkflowError
+from rumourwatch.auth import AuthError
 from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.uploads import UploadError
 
 FLASH_KEY = "wf_flash"
 
@@ -20,7 +24,7 @@ def db_path() -> str:
     try:
         path = data.settings().db_path
     except ConfigError as exc:
-        st.error(t("error.config", detail=exc))
+        show_error(exc)
         st.stop()
     if not data.database_exists(path):
         st.info(t("wf.no_database", path=path))
@@ -33,7 +37,7 @@ def call(path: str, fn, *args, **kwargs):
     try:
         return data.workflow(path, fn, *args, **kwargs)
     except RumourwatchError as exc:
-        st.error(t("wf.error", detail=refusal(exc)))
+        show_error(exc, "wf.error")
         st.stop()
 
 
@@ -42,33 +46,80 @@ def act(path: str, what: str, fn, *args, **kwargs):
     try:
         result = data.workflow(path, fn, *args, **kwargs)
     except RumourwatchError as exc:
-        st.error(t("wf.error", detail=refusal(exc)))
+        show_error(exc, "wf.error")
         return None
     st.session_state[FLASH_KEY] = t("wf.done", what=what)
     st.rerun()
     return result
 
 
-# a WorkflowError param named here is a code shown by its Chinese label (prefix for `label`)
+# a param named here is a code shown by its Chinese label (prefix for `label`)
 PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status", "clar_status": "clar.status",
-                "takedown_status": "wl.takedown.status", "step": "step", "role": "role"}
+                "takedown_status": "wl.takedown.status", "step": "step", "role": "role", "kind": "setting.kind"}
+# refused on purpose, their message says all: no technical detail under them
+USER_REFUSALS = (WorkflowError, AuthError, UploadError)
+_ROW_RULE = re.compile(r"([\w.]+)\[(\d+)\](?:\.(\w+))?")  # 'rumour.levels[1].min_reach'
 
 
 def refusal(exc: RumourwatchError) -> str:
-    """Why the core refused, for the user, escaped for Markdown: a WorkflowError's (or AuthError's)
-    `wferr.<key>` text with its specifics (statuses and steps by their Chinese names, times in China time), an
-    upload's Chinese reason, else the error's own message."""
+    """Why the core refused or failed, for the user, escaped for Markdown: the error's `wferr.<key>`
+    text with its specifics (`explain`), an upload's Chinese reason, else what an error of its kind
+    means and what to do (`error.kind.<class>`)."""
     key = getattr(exc, "key", None)
-    if key is None:
-        return escape(getattr(exc, "zh", None) or exc)
-    params = {}
-    for name, value in exc.params.items():
+    if key is not None:
+        return explain(key, exc.params)
+    if getattr(exc, "zh", None):
+        return escape(exc.zh)
+    for kind in type(exc).__mro__:
+        try:
+            return t(f"error.kind.{kind.__name__}")
+        except KeyError:
+            continue
+    return t("error.kind.RumourwatchError")
+
+
+def explain(key: str, params: dict, markdown: bool = True) -> str:
+    """strings.py `wferr.<key>` formatted with `params`: statuses, steps and the like by their Chinese
+    names, alert rules by their names on the 预警规则 page, times in China time; escaped for Markdown
+    unless `markdown` is False (a dataframe cell shows text as it is)."""
+    values = {}
+    for name, value in params.items():
         if name in PARAM_LABELS:
             value = label(PARAM_LABELS[name], value)
+        elif name == "rule":
+            value = rule_label(value)
         elif name in ("at", "until"):
             value = data.to_china(value)
-        params[name] = escape(value)
-    return t(f"wferr.{key}", **params)
+        values[name] = escape(value) if markdown else str(value)
+    return t(f"wferr.{key}", **values)
+
+
+def rule_label(rule: str) -> str:
+    """An alert rule's name as the 预警规则 page calls it: 'notify.quiet_hours' → '免打扰时段',
+    'rumour.levels[1].min_reach' → '分级传播阈值第 2 行的最少传播量'; a rule without a Chinese name
+    (one set in the rules file only) as it is written there."""
+    row = _ROW_RULE.fullmatch(rule)
+    if not row:
+        return label("rules.name", rule)
+    name, n, field = row.group(1), int(row.group(2)) + 1, row.group(3)
+    text = t("rules.name.row", name=label("rules.name", name), n=n)
+    return t("rules.name.row_field", row=text, field=label(f"rules.field.{name}", field)) if field else text
+
+
+def show_error(exc: RumourwatchError, template: str | None = None) -> None:
+    """Say in Chinese what went wrong and what to do (`refusal`, inside `template`'s {detail} when
+    given). An error of the system, not a refused action, keeps its English text below under
+    技术细节, for whoever runs the server: nothing of it is lost."""
+    text = refusal(exc)
+    st.error(t(template, detail=text) if template else text)
+    if not isinstance(exc, USER_REFUSALS) and str(exc):
+        technical_detail(str(exc))
+
+
+def technical_detail(text: str, title: str | None = None) -> None:
+    """Text for whoever runs the server (an English error, a log), folded away and shown as typed."""
+    with st.expander(title or t("error.technical")):
+        st.code(text, language=None, wrap_lines=True)
 
 
 def verdict_form(path: str, item_id: int, actor: str, key: str, alert_id: int | None = None,
@@ -101,7 +152,7 @@ def rules() -> dict:
     try:
         return data.workflow_rules()
     except ConfigError as exc:
-        st.error(t("error.config", detail=exc))
+        show_error(exc)
         st.stop()
 
 

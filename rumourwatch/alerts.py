@@ -63,60 +63,73 @@ DEFAULT_RULES: dict = {
 
 # --- rules file ------------------------------------------------------------------------------
 
-def _check(cond: bool, key: str, message: str) -> None:
+def _check(cond: bool, rule: str, message: str, key: str, **params) -> None:
+    """Refuse the rules unless `cond`: ConfigError 'alert rule <rule>: <message>' (English), and
+    `wferr.<key>` naming the rule (and `params`) for the dashboard."""
     if not cond:
-        raise ConfigError(f"alert rule {key}: {message}")
+        raise ConfigError(f"alert rule {rule}: {message}", key, rule=rule, **params)
 
 
 def validate_rules(raw: dict) -> dict:
     """Defaults filled in, types checked; ConfigError names the first bad key."""
     if not isinstance(raw, dict):
-        raise ConfigError("alert rules must be a table of sections")
+        raise ConfigError("alert rules must be a table of sections", "rules_shape")
     rules = copy.deepcopy(DEFAULT_RULES)
     for section, values in raw.items():
-        _check(section in rules, section, f"unknown section; expected one of {', '.join(rules)}")
-        _check(isinstance(values, dict), section, "must be a table")
+        _check(section in rules, section, f"unknown section; expected one of {', '.join(rules)}",
+               "rules_unknown_section", expected=", ".join(rules))
+        _check(isinstance(values, dict), section, "must be a table", "rules_not_table")
         for key, value in values.items():
             name = f"{section}.{key}"
-            _check(key in rules[section], name, "unknown key")
+            _check(key in rules[section], name, "unknown key", "rules_unknown_key")
             default = rules[section][key]
             if isinstance(default, bool):
-                _check(isinstance(value, bool), name, "must be true or false")
+                _check(isinstance(value, bool), name, "must be true or false", "rules_bool")
             elif isinstance(default, (int, float)):
-                _check(isinstance(value, (int, float)) and not isinstance(value, bool), name, "must be a number")
-                _check(value >= 0, name, "must not be negative")
+                _check(isinstance(value, (int, float)) and not isinstance(value, bool), name, "must be a number",
+                       "rules_number")
+                _check(value >= 0, name, "must not be negative", "rules_negative")
                 value = type(default)(value)
             elif isinstance(default, str):
-                _check(isinstance(value, str), name, "must be a string")
+                _check(isinstance(value, str), name, "must be a string", "rules_string")
             elif isinstance(default, list):
-                _check(isinstance(value, list), name, "must be a list")
+                _check(isinstance(value, list), name, "must be a list", "rules_list")
             rules[section][key] = value
     r = rules["rumour"]
-    _check(0 <= r["min_probability"] <= 1, "rumour.min_probability", "must be between 0 and 1")
-    _check(bool(r["levels"]), "rumour.levels", "needs at least one level")
+    _check(0 <= r["min_probability"] <= 1, "rumour.min_probability", "must be between 0 and 1", "rules_probability")
+    _check(bool(r["levels"]), "rumour.levels", "needs at least one level", "rules_no_levels")
     for i, level in enumerate(r["levels"]):
         key = f"rumour.levels[{i}]"
-        _check(isinstance(level, dict), key, "must be a table")
-        _check(level.get("severity") in SEVERITIES, key + ".severity", f"must be one of {'/'.join(SEVERITIES)}")
+        _check(isinstance(level, dict), key, "must be a table", "rules_not_table")
+        _check(level.get("severity") in SEVERITIES, key + ".severity", f"must be one of {'/'.join(SEVERITIES)}",
+               "rules_severity", value=level.get("severity"))
         for k, v in level.items():
-            _check(k in ("severity", "min_copies", "min_reach", "min_velocity"), f"{key}.{k}", "unknown key")
+            _check(k in ("severity", "min_copies", "min_reach", "min_velocity"), f"{key}.{k}", "unknown key",
+                   "rules_unknown_key")
             if k != "severity":
                 _check(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, f"{key}.{k}",
-                       "must be a number ≥ 0")
+                       "must be a number ≥ 0", "rules_level_number", value=v)
     for sec in ("opinion_spike", "watch"):
-        _check(rules[sec]["severity"] in SEVERITIES, f"{sec}.severity", f"must be one of {'/'.join(SEVERITIES)}")
-    for s in rules["clocks"]["conference_severities"] + rules["notify"]["urgent_severities"]:
-        _check(s in SEVERITIES, "severities", f"{s!r} is not one of {'/'.join(SEVERITIES)}")
+        _check(rules[sec]["severity"] in SEVERITIES, f"{sec}.severity", f"must be one of {'/'.join(SEVERITIES)}",
+               "rules_severity", value=rules[sec]["severity"])
+    for sec, key in (("clocks", "conference_severities"), ("notify", "urgent_severities")):
+        for s in rules[sec][key]:
+            _check(s in SEVERITIES, f"{sec}.{key}", f"{s!r} is not one of {'/'.join(SEVERITIES)}",
+                   "rules_severity", value=s)
     for d in rules["opinion_spike"]["dimensions"]:
-        _check(d in ("topic", "region"), "opinion_spike.dimensions", f"{d!r} must be topic or region")
-    _check(rules["clocks"]["respond_hours"] > 0, "clocks.respond_hours", "must be greater than 0")
-    _check(rules["clocks"]["conference_hours"] > 0, "clocks.conference_hours", "must be greater than 0")
+        _check(d in ("topic", "region"), "opinion_spike.dimensions", f"{d!r} must be topic or region",
+               "rules_dimension", value=d)
+    _check(rules["clocks"]["respond_hours"] > 0, "clocks.respond_hours", "must be greater than 0", "rules_positive")
+    _check(rules["clocks"]["conference_hours"] > 0, "clocks.conference_hours", "must be greater than 0",
+           "rules_positive")
     parse_quiet_hours(rules["notify"]["quiet_hours"])
     for i, hook in enumerate(rules["notify"]["webhooks"]):
-        _check(isinstance(hook, dict) and str(hook.get("url", "")).startswith(("http://", "https://")),
-               f"notify.webhooks[{i}]", "needs a url starting with http:// or https://")
+        url = hook.get("url", "") if isinstance(hook, dict) else hook
+        _check(isinstance(hook, dict) and str(url).startswith(("http://", "https://")),
+               f"notify.webhooks[{i}]", "needs a url starting with http:// or https://", "rules_webhook_url",
+               value=url)
         _check(hook.get("format", "markdown") in ("markdown", "text"), f"notify.webhooks[{i}].format",
-               "must be markdown or text")
+               "must be markdown or text", "rules_webhook_format", value=hook.get("format"))
     for key in ("keywords", "accounts"):
         rules["watch"][key] = [str(v).strip() for v in rules["watch"][key] if str(v).strip()]
     return rules
@@ -132,7 +145,8 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
         eh, em = (int(x) for x in end.strip().split(":"))
         assert 0 <= sh < 24 and 0 <= eh < 24 and 0 <= sm < 60 and 0 <= em < 60
     except (ValueError, AssertionError):
-        raise ConfigError(f"alert rule notify.quiet_hours: {text!r} must look like 22:00-07:00 (China time)") from None
+        raise ConfigError(f"alert rule notify.quiet_hours: {text!r} must look like 22:00-07:00 (China time)",
+                          "rules_quiet_hours", value=text) from None
     return sh * 60 + sm, eh * 60 + em
 
 
@@ -147,11 +161,12 @@ def load_rules(path: str | Path | None = None) -> dict:
     """Rules from the TOML file (the `alert_rules` setting, default config/alert_rules.toml)."""
     p = rules_path(path)
     if not p.exists():
-        raise ConfigError(f"alert rules file {p} does not exist; copy config/alert_rules.toml there")
+        raise ConfigError(f"alert rules file {p} does not exist; copy config/alert_rules.toml there",
+                          "rules_missing", path=str(p))
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"alert rules file {p} is not valid TOML: {exc}") from None
+        raise ConfigError(f"alert rules file {p} is not valid TOML: {exc}", "rules_toml", path=str(p)) from None
     return validate_rules(raw)
 
 
@@ -168,7 +183,7 @@ def _toml_value(v) -> str:
         if v and isinstance(v[0], dict):
             return "[\n" + "".join(f"  {_toml_value(x)},\n" for x in v) + "]"
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise ConfigError(f"cannot write {v!r} to the rules file")
+    raise ConfigError(f"cannot write {v!r} to the rules file", "rules_unwritable", value=v)
 
 
 def dump_rules(rules: dict) -> str:
@@ -517,8 +532,9 @@ def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str, rules: 
     """Mark an open alert dismissed with its step and audit entry, inside the caller's transaction
     (dismiss_alert, and experts.record_verdict when an item is judged not a rumour).
 
-    Its active assignments are cancelled with it (a step and an audit entry each): they leave the
-    experts' queues, nothing escalates them, and each expert is told, as they were told of the offer.
+    Its active assignments are cancelled with it (a step and an audit entry each, and when, by whom
+    and why on the assignment): they leave the experts' queues for their lists of withdrawn tasks,
+    nothing escalates them, and each expert is told, as they were told of the offer.
     A clarification under review or approved goes back to draft: a false alarm needs no
     clarification, and publishing one would mark the dismissed cluster 已辟谣. An alert that reopens
     (_upsert_alert) is assigned afresh."""
@@ -538,7 +554,8 @@ def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str, rules: 
     for a in store.alert_assignments(db, alert_id):
         if a["status"] not in store.ASSIGNMENT_ACTIVE:
             continue
-        store.update_assignment(db, a["id"], {"status": "cancelled"})
+        store.update_assignment(db, a["id"], {"status": "cancelled", "cancelled_at": at, "cancelled_by": actor,
+                                              "cancel_reason": reason})
         note = f"任务 #{a['id']}（{a['expert_name']}）随预警排除撤回"
         if a["id"] in withdrawn:
             note += f"，澄清稿 #{withdrawn[a['id']]} 撤出审核"

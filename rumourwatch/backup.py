@@ -46,7 +46,7 @@ def backup(db, path: str | Path) -> dict:
         tmp.replace(target)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise store._explain(exc, str(target)) from exc
+        raise store.explain_sqlite_error(exc, str(target)) from exc
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"cannot write backup {target}: {exc}") from exc
@@ -105,7 +105,7 @@ def restore(path: str | Path, db_path: str | Path) -> dict:
         finally:
             src.close()
     except sqlite3.Error as exc:
-        raise store._explain(exc, str(target)) from exc
+        raise store.explain_sqlite_error(exc, str(target)) from exc
     db = store.open_db(target, migrate=False)  # WAL on again; then the steps added since the backup
     try:
         applied = store.apply_migrations(db)

@@ -76,7 +76,8 @@ def _coerce(setting: Setting, raw: object) -> object:
         return kind(raw)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"setting {setting.name} ({setting.env_var}) must be a {kind.__name__}, got {raw!r}"
+            f"setting {setting.name} ({setting.env_var}) must be a {kind.__name__}, got {raw!r}",
+            "setting_type", name=setting.name, env_var=setting.env_var, kind=kind.__name__, value=raw,
         ) from None
 
 
@@ -94,7 +95,7 @@ class Settings:
         merged = dict(self.values)
         for name, value in changes.items():
             if name not in _BY_NAME:
-                raise ConfigError(f"unknown setting {name!r}")
+                raise ConfigError(f"unknown setting {name!r}", "setting_unknown", name=name)
             merged[name] = _coerce(_BY_NAME[name], value)
         return Settings(merged)
 
@@ -108,9 +109,11 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
         values[s.name] = _coerce(s, raw)
     settings = Settings(values).replace(**overrides)
     if settings.rumour_threshold < 0 or settings.rumour_threshold > 1:
-        raise ConfigError("setting rumour_threshold must be between 0 and 1")
+        raise ConfigError("setting rumour_threshold must be between 0 and 1", "setting_threshold",
+                          value=settings.rumour_threshold)
     if settings.replay_speed <= 0:
-        raise ConfigError("setting replay_speed must be greater than 0")
+        raise ConfigError("setting replay_speed must be greater than 0", "setting_replay_speed",
+                          value=settings.replay_speed)
     return settings
 
 

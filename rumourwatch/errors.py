@@ -2,7 +2,14 @@
 
 
 class RumourwatchError(Exception):
-    """Base class for every error a user can act on."""
+    """Base class for every error a user can act on. `str()` says what is wrong in English (CLI,
+    logs); a raise that gives `key` (and `params`) names the dashboard's Chinese message, strings.py
+    `wferr.<key>` formatted with `params` (dashboard.workflow_ui.refusal), as WorkflowError does."""
+
+    def __init__(self, message: str = "", key: str | None = None, **params):
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 class ConfigError(RumourwatchError):

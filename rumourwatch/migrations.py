@@ -424,4 +424,29 @@ UPDATE items SET already_debunked = 1, debunk_clarification_id = (
 WHERE cluster_id IS NULL AND id IN (SELECT a.item_id FROM clarifications c JOIN alerts a ON a.id = c.alert_id
                                     WHERE c.status = 'published');
 """),
+    # A task withdrawn with its dismissed alert (alerts.close_dismissed) keeps when, by whom and why,
+    # so the expert's workbench can list it and the alert page can show when it ended; assignments
+    # cancelled before this take theirs from the audit entry written at the time.
+    ("0010_assignment_cancellation", """
+ALTER TABLE assignments ADD COLUMN cancelled_at TEXT;
+ALTER TABLE assignments ADD COLUMN cancelled_by TEXT;
+ALTER TABLE assignments ADD COLUMN cancel_reason TEXT;
+UPDATE assignments SET
+    cancelled_at = (SELECT l.at FROM audit_log l WHERE l.action = 'assignment.cancel'
+                    AND l.target_type = 'assignment' AND l.target_id = CAST(assignments.id AS TEXT)
+                    ORDER BY l.id DESC LIMIT 1),
+    cancelled_by = (SELECT l.actor FROM audit_log l WHERE l.action = 'assignment.cancel'
+                    AND l.target_type = 'assignment' AND l.target_id = CAST(assignments.id AS TEXT)
+                    ORDER BY l.id DESC LIMIT 1),
+    cancel_reason = (SELECT json_extract(l.details, '$.reason') FROM audit_log l WHERE l.action = 'assignment.cancel'
+                     AND l.target_type = 'assignment' AND l.target_id = CAST(assignments.id AS TEXT)
+                     ORDER BY l.id DESC LIMIT 1)
+WHERE status = 'cancelled';
+"""),
+    # A source's last failure keeps the SourceError's key and params beside its English text, so
+    # the 数据源与质量 page says in Chinese what went wrong and what to do.
+    ("0011_source_error_key", """
+ALTER TABLE checkpoints ADD COLUMN last_error_key TEXT;
+ALTER TABLE checkpoints ADD COLUMN last_error_params TEXT;
+"""),
 ]

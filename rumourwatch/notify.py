@@ -131,7 +131,7 @@ def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: 
     urgent = alert["severity"] in rules["notify"]["urgent_severities"]
     subject = f"【任务撤回】预警 #{alert['id']}（{alert['severity']}）已排除，无需继续处理"
     lines = [f"{expert['name']} 专家您好：", f"预警 #{alert['id']} 已被排除，您的任务 #{assignment_id} 已撤回。",
-             f"排除原因：{reason}", *_alert_lines(alert), "该任务已从专家工作台移除，无需再起草或提交澄清稿。"]
+             f"排除原因：{reason}", *_alert_lines(alert), "该任务已移入专家工作台的“已撤回的任务”，无需再起草或提交澄清稿。"]
     return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
                    urgent=urgent, alert_id=alert["id"], event="assignment_withdrawn")]
 

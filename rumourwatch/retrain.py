@@ -101,12 +101,28 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _failure(result: dict) -> str:
+    """What kind of failure a job's result records, for the page to say what to do: "memory",
+    "data" (the bundle), "disk" (the models directory) or "error" (anything else)."""
+    error = result.get("error") or ""
+    kind = result.get("error_type") or error.partition(":")[0]  # results before error_type: "Type: …"
+    if kind == "MemoryError":
+        return "memory"
+    if kind == "DataBundleError":
+        return "data"
+    if kind == "PermissionError" or "No space left on device" in error:
+        return "disk"
+    return "error"
+
+
 def status(models_dir) -> dict:
     """The candidate's state: {"state": "none" | "running" | "failed" | "ready" | "promoted", "job",
-    "result", "manifest" (the candidate's, once ready), "log" (last lines), "error"}."""
+    "result", "manifest" (the candidate's, once ready), "log" (last lines), "error" (English) and
+    "failure" (a failed job's kind: "crashed", "invalid" or one of `_failure`'s)}."""
     cand = candidate_dir(models_dir)
     job = _read_json(cand / JOB_FILE)
-    out = {"state": "none", "job": job, "result": None, "manifest": None, "log": "", "error": None}
+    out = {"state": "none", "job": job, "result": None, "manifest": None, "log": "", "error": None,
+           "failure": None}
     if job is None:
         return out
     out["log"] = _tail(cand / LOG_FILE)
@@ -119,8 +135,10 @@ def status(models_dir) -> dict:
             out["state"] = "running"
         else:
             out["state"], out["error"] = "failed", "the training process ended without a result (killed or crashed)"
+            out["failure"] = "crashed"
     elif not result.get("ok"):
         out["state"], out["error"] = "failed", result.get("error") or "training failed"
+        out["failure"] = _failure(result)
     else:
         from .nlp.bundle import check
 
@@ -128,7 +146,7 @@ def status(models_dir) -> dict:
             out["manifest"] = check(cand)
             out["state"] = "ready"
         except ModelError as exc:
-            out["state"], out["error"] = "failed", str(exc)
+            out["state"], out["error"], out["failure"] = "failed", str(exc), "invalid"
     return out
 
 
@@ -270,7 +288,7 @@ def main(argv=None) -> int:
         result = {"ok": True, "version": bundle.version}
     except Exception as exc:  # noqa: BLE001 (the job's outcome must reach the page whatever went wrong)
         traceback.print_exc()
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
     result["finished_at"] = iso(datetime.now(UTC))
     _write_json(cand / RESULT_FILE, result)
     return 0 if result["ok"] else 1

@@ -37,15 +37,24 @@ def china_day(dt: datetime) -> str:
     return dt.astimezone(CST).strftime("%Y-%m-%d")
 
 
-def _explain(exc: sqlite3.Error, path: str) -> StoreError:
+def explain_sqlite_error(exc: sqlite3.Error, path: str) -> StoreError:
+    """An SQLite error as a StoreError that says what it means for the user and what to do."""
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return StoreError(f"database {path} is locked by another writer; retrying later may succeed ({text})")
+        return StoreError(f"database {path} is locked by another writer; retrying later may succeed ({text})",
+                          "store_locked", path=path)
     if "full" in text:
-        return StoreError(f"database {path} cannot grow: the disk is full. Free space, then retry ({text})")
+        return StoreError(f"database {path} cannot grow: the disk is full. Free space, then retry ({text})",
+                          "store_full", path=path)
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"database {path} is read-only; check file permissions ({text})")
-    return StoreError(f"database {path}: {text}")
+        return StoreError(f"database {path} is read-only; check file permissions ({text})", "store_readonly",
+                          path=path)
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} is not a readable rumourwatch database: {text}", "store_damaged", path=path)
+    if "no such table" in text or "no such column" in text:
+        return StoreError(f"database {path} has an older schema: {text}; run rumourwatch init-db",
+                          "store_schema", path=path)
+    return StoreError(f"database {path}: {text}", "store_failed", path=path)
 
 
 def open_db(path: str | Path | None = None, *, memory: bool = False, migrate: bool = True,
@@ -59,7 +68,8 @@ def open_db(path: str | Path | None = None, *, memory: bool = False, migrate: bo
             p = Path(path)
             if read_only:
                 if not p.exists():
-                    raise StoreError(f"database {p} does not exist yet; start the worker or the demo first")
+                    raise StoreError(f"database {p} does not exist yet; start the worker or the demo first",
+                                     "store_missing", path=str(p))
                 conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, isolation_level=None,
                                        check_same_thread=False)
             else:
@@ -80,7 +90,7 @@ def open_db(path: str | Path | None = None, *, memory: bool = False, migrate: bo
             apply_migrations(db)
         return db
     except sqlite3.Error as exc:
-        raise _explain(exc, str(path)) from exc
+        raise explain_sqlite_error(exc, str(path)) from exc
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
@@ -122,7 +132,7 @@ def transaction(db: sqlite_utils.Database, retries: int = 3) -> Iterator[None]:
             break
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or attempt == retries - 1:
-                raise _explain(exc, getattr(db, "label", "")) from exc
+                raise explain_sqlite_error(exc, getattr(db, "label", "")) from exc
             time.sleep(0.5 * (attempt + 1))
     try:
         yield
@@ -131,7 +141,7 @@ def transaction(db: sqlite_utils.Database, retries: int = 3) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
-            raise _explain(exc, getattr(db, "label", "")) from exc
+            raise explain_sqlite_error(exc, getattr(db, "label", "")) from exc
         raise
     else:
         try:
@@ -139,7 +149,7 @@ def transaction(db: sqlite_utils.Database, retries: int = 3) -> Iterator[None]:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise _explain(exc, getattr(db, "label", "")) from exc
+            raise explain_sqlite_error(exc, getattr(db, "label", "")) from exc
 
 
 def _rows(db, sql: str, params: Iterable = ()) -> list[dict]:
@@ -163,13 +173,18 @@ def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0) -
         [source, position, iso(now_utc()), items_seen])
 
 
-def record_source_error(db, source: str, message: str) -> None:
+def record_source_error(db, source: str, message: str, key: str | None = None, params: dict | None = None) -> None:
+    """Keep a source's last failure: the English `message`, and the SourceError's `key` and `params`
+    that name its Chinese text on the 数据源与质量 page."""
     db.execute(
-        """INSERT INTO checkpoints (source, position, updated_at, last_error, last_error_at)
-           VALUES (?, NULL, ?, ?, ?)
+        """INSERT INTO checkpoints (source, position, updated_at, last_error, last_error_at, last_error_key,
+                                    last_error_params)
+           VALUES (?, NULL, ?, ?, ?, ?, ?)
            ON CONFLICT(source) DO UPDATE SET last_error = excluded.last_error,
-             last_error_at = excluded.last_error_at""",
-        [source, iso(now_utc()), message, iso(now_utc())])
+             last_error_at = excluded.last_error_at, last_error_key = excluded.last_error_key,
+             last_error_params = excluded.last_error_params""",
+        [source, iso(now_utc()), message, iso(now_utc()), key,
+         json.dumps(params, ensure_ascii=False, default=str) if params else None])
 
 
 def source_status(db) -> list[dict]:
@@ -1093,8 +1108,8 @@ def insert_user(db, username: str, role: str, password_hash: str, at: str, displ
                VALUES (?, ?, ?, ?, ?, ?, ?)""", [username, display_name, role, password_hash, expert_id, at, at])
     except sqlite3.IntegrityError as exc:
         if "UNIQUE" in str(exc):
-            raise StoreError(f"user {username!r} already exists") from exc
-        raise StoreError(f"user {username!r} cannot be stored: {exc}") from exc
+            raise StoreError(f"user {username!r} already exists", "user_exists", name=username) from exc
+        raise StoreError(f"user {username!r} cannot be stored: {exc}", "user_not_stored", name=username) from exc
     return cur.lastrowid
 
 
@@ -1193,12 +1208,13 @@ def missing_columns(db, table: str, columns: Iterable[str]) -> list[str]:
 
 def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 10,
                        platforms: list[str] | None = None, health_only: bool = True) -> list[dict]:
-    """Flagged items published in [start, end), one row per cluster, ranked by spread.
+    """Flagged items published in [start, end), one row per cluster, ranked by spread;
+    advertisements and clarifications left out, as from the live list (`_rumour_candidate`).
 
     Spread = copies in the period + their reposts + comments (what reached the public).
     """
     where, params = _filters_sql(start, end, platforms=platforms, health_only=health_only)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?"
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?" + _rumour_candidate()
     return _rows(db, f"""
         WITH flagged AS (
             SELECT id, coalesce(cluster_id, -id) AS grp, cluster_id, platform, account, url, title,

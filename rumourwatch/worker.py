@@ -102,7 +102,7 @@ class Worker:
             message = f"{source.name}: {exc}"
             log.warning("source failed, will retry at next poll: %s", message)
             stats.errors.append(message)
-            store.record_source_error(self.db, source.name, str(exc))
+            store.record_source_error(self.db, source.name, str(exc), exc.key, exc.params)
 
     def _commit(self, source, batch: list, stats: PollStats) -> None:
         position = next((e.position for e in reversed(batch) if getattr(e, "position", None) is not None), None)

@@ -170,7 +170,10 @@ def test_a_broken_manifest_is_named_and_the_other_sections_still_show(judged):
     models_dir = judged[2]
     (models_dir / "manifest.json").write_text("{not json", encoding="utf-8")
     at = _page()
-    assert any("manifest.json: unreadable" in e and "rumourwatch train" in e for e in _shown(at.error))
+    manifest = models_dir / "manifest.json"
+    assert f"无法读取文件 {manifest}：内容已损坏，或不是应有的格式。请重新运行生成该文件的命令" \
+           "（rumourwatch train 或 rumourwatch evaluate）后刷新本页。" in _shown(at.error)
+    assert any("manifest.json: unreadable" in e.code[0].value for e in at.expander)  # the English, for the admin
     assert _metric(at, "已核定条目") == "4"
 
 

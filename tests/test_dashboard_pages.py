@@ -491,13 +491,40 @@ def test_sources_page_shows_checkpoints_errors_and_rejects(app_env):
     assert metric(at, "拒收记录") == "2"
     assert metric(at, "有错误的数据源") == "1"
     assert metric(at, "条目总数") == str(len(fx.ITEMS))
-    assert any("连接超时" in w.value for w in at.warning)
+    # a failure recorded without a key (as before the worker kept one): its text under 技术细节
+    assert any("rss\\:卫健委" in w.value and "原因见下方技术细节" in w.value for w in at.warning)
+    assert "连接超时：源站无响应" in [c.value for c in at.code]
     status = table_with(at, "检查点位置")[0]
     assert "line:9" in set(status["检查点位置"])
     rejects = table_with(at, "原因")[0]
     assert any("invalid JSON" in r for r in rejects["原因"])
     assert any("empty text" in r for r in rejects["原因"])
-    assert at.code[0].value == '{"id": "empty", "platform": "微博", "text": "   "}'  # raw, as text
+    assert at.code[-1].value == '{"id": "empty", "platform": "微博", "text": "   "}'  # raw, as text
+
+
+def test_a_source_that_cannot_be_read_says_why_in_chinese_with_the_english_under_technical_detail(app_env, tmp_path):
+    """The worker keeps the SourceError's key: the banner and the status table say in Chinese what is
+    wrong and what to do; the worker's English text stays available under 技术细节."""
+    from rumourwatch.sources.files import JsonLinesSource
+    from rumourwatch.worker import Worker
+
+    missing = tmp_path / "incoming" / "weibo.jsonl"
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    stats = Worker(db, [JsonLinesSource(missing, name="file:weibo")], clock=lambda: fx.NOW).poll_once()
+    db.conn.close()
+    assert stats.errors == [f"file:weibo: file {missing} does not exist"]  # the CLI's log: English
+
+    at = run_page(SOURCES)
+    [banner] = [w.value.replace("\\", "") for w in at.warning if "file\\:weibo" in w.value]
+    assert banner.startswith("数据源 file:weibo 于 ")
+    assert f"读取失败：文件 {missing} 不存在：请核对数据源设置中的文件路径，或把文件放回原处。" in banner
+    assert banner.endswith("采集程序会在下一轮自动重试。")
+    assert not re.search(r"does not exist|[a-z]{3,} [a-z]{3,}", banner.replace(str(missing), ""))
+    [detail] = [e for e in at.expander if e.label.replace("\\", "") == "技术细节（英文原文）：file:weibo"]
+    assert [c.value for c in detail.code] == [f"file {missing} does not exist"]
+    status = table_with(at, "检查点位置")[0]
+    [row] = status[status["数据源"] == "file:weibo"].to_dict("records")
+    assert row["最近错误"] == f"文件 {missing} 不存在：请核对数据源设置中的文件路径，或把文件放回原处。"  # as typed
 
 
 # --- empty and broken stores ----------------------------------------------------------------
@@ -527,10 +554,19 @@ def test_a_file_that_is_not_a_database_gives_an_error_not_a_traceback(tmp_path, 
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     for page in (None, ITEM, SOURCES):
         at = run_page(page, login=False, **({"item": 1} if page == ITEM else {}))
-        assert any("无法读取数据库" in e.value for e in at.error), page
+        [error] = [e.value.replace("\\", "") for e in at.error]
+        # what is wrong and what to do, in Chinese; SQLite's English only under 技术细节
+        assert error == (f"无法读取数据库：{path} 不是可用的 rumourwatch 数据库（文件已损坏，或被其他文件覆盖）。"
+                         "请核对设置 RUMOURWATCH_DB_PATH 指向的文件，或请管理员从备份恢复（rumourwatch restore）。"), page
+        [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+        assert "file is not a database" in detail.code[0].value
 
 
 def test_bad_setting_is_named_in_chinese_error(tmp_path, monkeypatch):
     monkeypatch.setenv("RUMOURWATCH_RUMOUR_THRESHOLD", "很高")
     at = run_page(login=False)
-    assert any("配置有误" in e.value and "rumour_threshold" in e.value for e in at.error)
+    [error] = [e.value.replace("\\", "") for e in at.error]
+    assert error == ("配置有误：设置 rumour_threshold（环境变量 RUMOURWATCH_RUMOUR_THRESHOLD）的值“很高”无效，"
+                     "应为数字。请修正该环境变量后重启看板。")
+    [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+    assert detail.code[0].value == "setting rumour_threshold (RUMOURWATCH_RUMOUR_THRESHOLD) must be a float, got '很高'"

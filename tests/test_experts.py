@@ -181,7 +181,9 @@ def test_dismissing_an_alert_withdraws_its_experts_task_and_tells_them(db, now, 
     aid = experts.assign_expert(db, alert_id, roster["李样本"], "monitor1", now, rules())
     experts.accept_assignment(db, aid, "li", now, actor_expert_id=roster["李样本"])
     alerts.dismiss_alert(db, alert_id, "monitor1", now + timedelta(minutes=5), "误报：讽刺段子")
-    assert store.get_assignment(db, aid)["status"] == "cancelled"
+    got = store.get_assignment(db, aid)
+    assert (got["status"], got["cancelled_at"], got["cancelled_by"], got["cancel_reason"]) == (
+        "cancelled", iso(now + timedelta(minutes=5)), "monitor1", "误报：讽刺段子")
     # gone from the 专家工作台 queue (the statuses the page lists) and from the expert's load
     assert store.expert_assignments(db, roster["李样本"], ("offered", "accepted", "submitted")) == []
     assert store.expert_loads(db).get(roster["李样本"], 0) == 0
@@ -192,6 +194,30 @@ def test_dismissing_an_alert_withdraws_its_experts_task_and_tells_them(db, now, 
     [notice] = [n for n in store.list_notifications(db) if n["event"] == "assignment_withdrawn"]
     assert notice["target"] == "li@example.org" and "任务撤回" in notice["subject"]
     assert f"任务 #{aid} 已撤回" in notice["body"] and "误报：讽刺段子" in notice["body"]
+
+
+def test_a_store_that_cancelled_tasks_before_the_upgrade_gets_when_who_and_why_from_the_audit_log(db_path, now):
+    """Assignments cancelled before they kept their own time: the migration takes it, the actor and
+    the reason from the audit entry the cancellation wrote, and leaves other assignments alone."""
+    db = store.open_db(db_path)
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    ids = {e["name"]: e["id"] for e in store.list_experts(db)}
+    alert_id = _alert(db, now)
+    cancelled = experts.assign_expert(db, alert_id, ids["李样本"], "monitor1", now, rules())
+    alerts.dismiss_alert(db, alert_id, "monitor2", now + timedelta(minutes=7), "误报：旧版本撤回")
+    add_item(db, "示例谣言：示例牌保健茶能根治糖尿病，停掉胰岛素也没关系，很多人都好了", now, reposts=600)
+    [other] = evaluate_alerts(db, now, rules())
+    offered = experts.assign_expert(db, other, ids["张示例"], "monitor1", now, rules())
+    with store.transaction(db):  # the schema and rows as the old code left them
+        for column in ("cancelled_at", "cancelled_by", "cancel_reason"):
+            db.execute(f"ALTER TABLE assignments DROP COLUMN {column}")
+        db.execute("DELETE FROM _migrations WHERE name = '0010_assignment_cancellation'")
+    assert store.apply_migrations(db) == ["0010_assignment_cancellation"]
+    got = store.get_assignment(db, cancelled)
+    assert (got["cancelled_at"], got["cancelled_by"], got["cancel_reason"]) == (
+        iso(now + timedelta(minutes=7)), "monitor2", "误报：旧版本撤回")
+    untouched = store.get_assignment(db, offered)
+    assert (untouched["status"], untouched["cancelled_at"], untouched["cancel_reason"]) == ("offered", None, None)
 
 
 def test_a_withdrawn_task_refuses_accept_draft_and_submit_and_the_alert_stays_dismissed(db, now, roster):

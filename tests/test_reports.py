@@ -160,6 +160,37 @@ def test_top_rumours_are_ranked_by_spread_one_row_per_cluster_with_status(full_d
     assert rows[0]["clarification_url"] == f"https://example.org/clarify/{info['alerts']['liquor']}"
 
 
+def test_top_rumours_leave_out_ads_and_clarifications_as_the_live_list_does(full_db):
+    """An advertisement and a debunk platform's refutation, both scored as likely rumours and spread
+    more than any rumour that week, are not 传播最广的疑似谣言 (nor on the live list)."""
+    from rumourwatch.ingest import ingest_events
+    from rumourwatch.sources.base import RawItem
+
+    db, _ = full_db
+    when = fx._china(fx._at(2, 12))
+    records = [
+        {"id": "ad", "platform": "微博", "account": "好物优选店", "date": when, "repost_num": 900, "comment_num": 100,
+         "text": "示例牌空气净化器【99元（需用券）】：旗舰店原价199元，领100元优惠券后到手99元"},
+        {"id": "refute", "platform": "果壳网-谣言粉碎机", "author": "果壳", "date": when, "repost_num": 800,
+         "comment_num": 50, "text": "喝两杯白酒能杀死流感病毒？假的！酒精进入血液远达不到消毒浓度，请勿轻信"}]
+    with store.transaction(db):
+        ingest_events(db, [RawItem(r) for r in records], source="report-test", now=fx.NOW)
+    added = [store.find_item(db, r["platform"], r["id"])["id"] for r in records]
+    assert [store.get_item(db, i)["quality_flags"] for i in added] == ['["suspected_ad"]', '["clarification"]']
+    with store.transaction(db):
+        store.save_scores(db, [{"item_id": i, "model_version": "fixture-1", "computed_at": iso(fx.NOW),
+                                "reactions_seen": 0, "rumour_probability": 0.97, "is_rumour": 1,
+                                "polarity": "neutral", "polarity_scores": None, "health_probability": 0.9,
+                                "health_related": 1, "topic": "健康知识普及"} for i in added])
+    report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
+    rows = report.section("rumours").data["rows"]
+    assert [r["text"][:6] for r in rows] == ["喝两杯高度白", "网传每天生吃", "卧室放一盏盐"]
+    period = reports.parse_week(fx.WEEK)
+    live = store.top_rumours(db, period.start, period.end, limit=10, health_only=True)
+    assert not {r["id"] for r in live} & set(added)
+    assert not {r["item_id"] for r in rows} & set(added)
+
+
 def test_alert_deadline_shares_and_overdue_list(full_db):
     db, info = full_db
     d = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("alerts").data

@@ -184,6 +184,38 @@ def test_retraining_refuses_to_start_twice_or_on_too_few_verdicts_and_reports_a_
     assert retrain.status(models_dir)["state"] == "none"
 
 
+@pytest.mark.parametrize("result,reason", [
+    ({"ok": False, "error": "MemoryError: ", "error_type": "MemoryError"},
+     "服务器内存不足，训练中断。请在服务器空闲时重新开始训练，或请管理员增加内存。"),
+    # a result written before error_type was kept: the kind is read from the error's "Type: …"
+    ({"ok": False, "error": "DataBundleError: data bundle file /data/ced/ced.jsonl.gz is missing"},
+     "训练所需的数据包文件缺失或已损坏。请管理员按下方技术细节检查数据包（RUMOURWATCH_DATA_DIR）后重新开始训练。"),
+    ({"ok": False, "error": "ValueError: Found array with 0 sample(s)", "error_type": "ValueError"},
+     "训练过程中出错，未生成候选模型。请重新开始训练；如再次失败，请把下方技术细节和训练日志交给管理员。"),
+], ids=["memory", "bundle-before-error-type", "other"])
+def test_a_failed_job_says_in_chinese_what_happened_with_the_error_and_log_kept_as_such(tmp_path, monkeypatch,
+                                                                                       result, reason):
+    models_dir = tmp_path / "models"
+    _placeholder_bundle(models_dir)
+    db_path = tmp_path / "rw.db"
+    _judged_store(db_path, 12)
+    cand = retrain.candidate_dir(models_dir)
+    cand.mkdir()
+    (cand / retrain.JOB_FILE).write_text(json.dumps({"actor": "analyst2", "started_at": "2026-11-30T08:00:00Z",
+                                                     "pid": 0}), encoding="utf-8")
+    (cand / retrain.RESULT_FILE).write_text(json.dumps(dict(result, finished_at="2026-11-30T08:03:00Z")),
+                                            encoding="utf-8")
+    (cand / retrain.LOG_FILE).write_text("training rumour model on 2,400 items\nTraceback (most recent call last):\n",
+                                         encoding="utf-8")
+    at = _page(models_dir, db_path, monkeypatch)
+    assert [e.value for e in at.error] == [f"候选模型训练失败：{reason}"]
+    detail, log = at.expander
+    assert (detail.label, detail.code[0].value) == ("技术细节（英文原文，供管理员排查）", result["error"])
+    assert log.label == f"训练日志（程序原始输出，英文；最后 {retrain.LOG_TAIL_LINES} 行）"
+    assert log.code[0].value.startswith("training rumour model on 2,400 items")
+    assert any(b.label == "开始训练候选模型" and not b.disabled for b in at.button)  # what the message says to do
+
+
 def _page(models_dir: Path, db_path: Path, monkeypatch) -> AppTest:
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(db_path))
     monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(models_dir))

@@ -1,7 +1,8 @@
-"""A refused action reaches the dashboard user in Chinese: every WorkflowError (a RetrainError,
-ReportError or roster row's problem too) and every AuthError names a strings.py message (`wferr.<key>`)
+"""A refused action or a failure reaches the dashboard user in Chinese: every WorkflowError (a
+RetrainError, ReportError or roster row's problem too), every AuthError, and every ConfigError (a
+setting or an alert rule), StoreError and SourceError names a strings.py message (`wferr.<key>`)
 with the specifics it needs (the forms showing them are tested in test_workflow_pages.py,
-test_dashboard_admin.py and test_dashboard_reports.py)."""
+test_dashboard_admin.py, test_dashboard_reports.py and test_dashboard_pages.py)."""
 
 from __future__ import annotations
 
@@ -15,29 +16,50 @@ from dashboard.strings import STRINGS
 from rumourwatch.config import REPO_ROOT
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-KEYED = ("WorkflowError", "RetrainError", "ReportError")  # (english, key, **params)
+KEYED = ("WorkflowError", "RetrainError", "ReportError", "ConfigError", "StoreError", "SourceError")  # (english, key, **params)
+RULE = "_check"  # alerts._check(cond, rule, english, key, **params): a ConfigError naming the rule
 AUTH = "AuthError"  # (english, reason=…, [key=… when finer than the reason], **params)
+# Backups and source specs are the command line's alone, which speaks English: no dashboard shows them.
+CLI_ONLY = ("rumourwatch/backup.py", "rumourwatch/sources/__init__.py")
+
+
+def _name(node) -> str | None:
+    return getattr(node.func, "id", getattr(node.func, "attr", None))
 
 
 def _raise_sites():
     for path in sorted((REPO_ROOT / "rumourwatch").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in (*KEYED, AUTH):
-                yield f"{path.relative_to(REPO_ROOT)}:{node.lineno}", node
+        where = str(path.relative_to(REPO_ROOT))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # the helper's own raise passes its caller's key on: its calls are the sites
+        forwarding = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == RULE
+                      for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or id(node) in forwarding:
+                continue
+            name = _name(node)
+            if name in (*KEYED, RULE, AUTH) and not (where in CLI_ONLY and name in ("StoreError", "SourceError")):
+                yield f"{where}:{node.lineno}", node
 
 
 SITES = list(_raise_sites())
 
 
 def test_the_raise_sites_are_found():
-    names = {getattr(node.func, "id", getattr(node.func, "attr", None)) for _, node in SITES}
-    assert len(SITES) >= 90 and names == {*KEYED, AUTH}  # alerts, experts, labels, retrain, reports, auth
+    names = {_name(node) for _, node in SITES}
+    # alerts, experts, labels, retrain, reports, auth, config, store, sources
+    assert len(SITES) >= 165 and names == {*KEYED, RULE, AUTH}
 
 
 @pytest.mark.parametrize("where,node", SITES, ids=[w for w, _ in SITES])
 def test_every_refusal_names_a_chinese_message_with_its_specifics(where, node):
     named = {k.arg: k.value for k in node.keywords}
-    if getattr(node.func, "id", getattr(node.func, "attr", None)) == AUTH:
+    if _name(node) == RULE:
+        assert len(node.args) == 4 and isinstance(node.args[3], ast.Constant), \
+            f"{where}: _check(cond, rule, english, key, **params) needs a message key as its 4th argument"
+        code = node.args[3]
+        named["rule"] = node.args[1]
+    elif _name(node) == AUTH:
         code = named.pop("key", None) or named.pop("reason", None)
         named.pop("reason", None)
         assert len(node.args) == 1 and isinstance(code, ast.Constant), \

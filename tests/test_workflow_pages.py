@@ -3,6 +3,7 @@ without an exception, and a role without access is refused."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -113,8 +114,42 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
     quiet.set_value("整夜")
     next(b for b in at.button if b.label == "保存规则").click()
     at.run()
-    assert at.error and "notify.quiet_hours" in at.error[0].value
+    [error] = [e.replace("\\", "") for e in _errors(at)]
+    assert error == ("规则未保存：免打扰时段“整夜”的写法不对：应写成“开始-结束”的北京时间，如 22:00-07:00；"
+                     "不设免打扰请留空。")
     assert alerts.load_rules(rules_file)["notify"]["quiet_hours"] == "22:00-07:00"  # unchanged
+    next(x for x in at.text_input if x.label.startswith("免打扰时段")).set_value("22:00-07:00")
+    next(a for a in at.text_area if a.label.startswith("群机器人")).set_value("https://example.org/hook\nexample.org/robot")
+    next(b for b in at.button if b.label == "保存规则").click()
+    at.run()
+    [error] = [e.replace("\\", "") for e in _errors(at)]
+    assert error == ("规则未保存：预警规则“群机器人 Webhook 地址第 2 行”的地址“example.org/robot”无效："
+                     "应以 http:// 或 https:// 开头，请填写完整网址。")
+    [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+    assert detail.code[0].value == "alert rule notify.webhooks[1]: needs a url starting with http:// or https://"
+    assert alerts.load_rules(rules_file)["notify"]["webhooks"] == []  # unchanged
+    # the spread thresholds are edited under Chinese column names, not min_copies and the like
+    labels = {name: c.get("label") for name, c in json.loads(at.dataframe[0].proto.columns).items()}
+    assert labels == {"severity": "级别", "min_copies": "最少副本数", "min_reach": "最少传播量",
+                      "min_velocity": "最低传播速度（每小时）", "_index": None}
+
+
+def test_a_broken_rules_file_says_in_chinese_what_to_fix_on_every_workflow_page(seeded, tmp_path, monkeypatch):
+    path, _, _ = seeded
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text("[notify]\nquiet_hours = 22:00-07:00\n", encoding="utf-8")  # unquoted: not TOML
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(rules_file))
+    for page, username in (("alerts.py", "monitor1"), ("workbench.py", "li"), ("rules.py", "admin1")):
+        at = _run(page, username, path)
+        assert not at.exception, at.exception
+        [error] = [e.replace("\\", "") for e in _errors(at)]
+        assert error == (f"预警规则文件 {rules_file} 的格式有误（不是有效的 TOML）：请按下方技术细节中的行号修正该文件，"
+                         "或换回默认规则文件 config/alert_rules.toml，然后刷新页面。"), page
+        [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+        assert "is not valid TOML" in detail.code[0].value and "line 2" in detail.code[0].value
+    rules_file.unlink()
+    at = _run("alerts.py", "monitor1", path)
+    assert _errors(at)[0].replace("\\", "").startswith(f"预警规则文件 {rules_file} 不存在：请把默认规则文件 config/alert_rules.toml 复制到该位置")
 
 
 def test_scraped_text_and_review_notes_are_shown_as_text(seeded):
@@ -396,6 +431,62 @@ def test_a_task_leaves_the_workbench_when_its_alert_is_dismissed(seeded):
         experts.accept_assignment(db, aid, "li", now)
     db.conn.close()
     assert refusal(refused.value) == f"任务 #{aid} 已撤回：预警 #{alert_id} 已被排除，无需再处理。请刷新工作台。"
+
+
+def test_a_withdrawn_task_is_listed_for_its_expert_and_the_alert_shows_when_it_was_withdrawn(seeded):
+    """The task does not silently vanish: the expert's workbench lists it with when, by whom and
+    why, and the monitor's assignment table has the time it was withdrawn."""
+    from dashboard.data import to_china
+
+    path, info, now = seeded
+    alert_id = info["alerts"][0]
+    db = store.open_db(path)
+    aid = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    withdrawn_at = now + timedelta(minutes=12)
+    alerts.dismiss_alert(db, alert_id, "monitor1", withdrawn_at, "误报：讽刺段子", rules())
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    assert not at.exception and "暂无待处理任务。" in [i.value for i in at.info]
+    assert "已撤回的任务" in [h.value for h in at.subheader]
+    [table] = [df.value for df in at.dataframe if "撤回时间" in df.value.columns]
+    assert table.to_dict("records") == [{"#": str(aid), "编号": str(alert_id),
+                                         "标题": store.get_alert(store.open_db(path), alert_id)["title"],
+                                         "撤回时间": to_china(withdrawn_at), "操作人": "monitor1",
+                                         "撤回原因": "误报：讽刺段子"}]
+    other = _run("workbench.py", "zhang", path)  # another expert's withdrawn task is not theirs
+    assert not [df for df in other.dataframe if "撤回时间" in df.value.columns]
+
+    monitor = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    [assigned] = [df.value for df in monitor.dataframe if "撤回时间" in df.value.columns]
+    row = assigned.to_dict("records")[0]
+    assert (row["状态"], row["撤回时间"], row["说明"]) == ("已取消", to_china(withdrawn_at), "随预警排除撤回：误报：讽刺段子")
+
+
+def test_an_action_on_a_busy_database_says_so_in_chinese_and_works_once_it_is_free(seeded, monkeypatch):
+    import sqlite3
+
+    path, info, _ = seeded
+    alert_id = info["alerts"][0]
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 50)
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    blocker = sqlite3.connect(str(path), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the worker writing a long batch
+    try:
+        next(i for i in at.text_input if i.key == "dismiss_reason").input("误报：讽刺段子")
+        next(b for b in at.button if b.label.startswith("排除此预警")).click().run()
+    finally:
+        blocker.execute("ROLLBACK")
+    assert not at.exception
+    [error] = [e.replace("\\", "") for e in _errors(at)]
+    assert error == (f"操作未完成：数据库 {path} 正忙（采集程序或其他用户正在写入），这次未能完成：请稍候片刻后刷新页面或重试。")
+    [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+    assert "is locked" in detail.code[0].value
+    next(b for b in at.button if b.label.startswith("排除此预警")).click().run()  # retried: done
+    assert not _errors(at)
+    db = store.open_db(path)
+    assert store.get_alert(db, alert_id)["status"] == "dismissed"
+    db.conn.close()
 
 
 def _removed_takedown(db, info, now) -> int:

@@ -137,9 +137,13 @@ assignments = ui.call(path, store.alert_assignments, alert["id"])
 if assignments:
     st.caption(t("alerts.assignments"))
     ui.table([dict(a, status_label=ui.label("assign.status", a["status"]), due=data.to_china(a["due_at"]),
-                   at_cn=data.to_china(a["assigned_at"])) for a in assignments],
+                   at_cn=data.to_china(a["assigned_at"]), cancelled=data.to_china(a["cancelled_at"]),
+                   note=(t("alerts.assignment.cancelled", reason=a["cancel_reason"] or "")
+                         if a["status"] == "cancelled" else a["decline_reason"]))
+              for a in assignments],
              {"id": "#", "expert_name": t("col.expert"), "status_label": t("col.status"), "at_cn": t("col.at"),
-              "due": t("col.due"), "decline_reason": t("col.note")})
+              "due": t("col.due"), "cancelled": t("col.cancelled_at"), "note": t("col.note")},
+             key="assignments")
 
 if not may_act:
     st.info(t("alerts.readonly"))

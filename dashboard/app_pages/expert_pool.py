@@ -36,7 +36,7 @@ if upload is not None and st.button(t("pool.import.button"), type="primary"):
     try:
         report = data.workflow(path, experts.import_roster, upload.getvalue(), user["username"], data.now_utc())
     except RumourwatchError as exc:  # a bad header or encoding
-        st.error(t("wf.error", detail=ui.refusal(exc)))
+        ui.show_error(exc, "wf.error")
     else:
         st.success(t("pool.import.result", created=report.created, updated=report.updated, errors=len(report.errors)))
         if report.errors:

@@ -265,7 +265,7 @@ def _model_call(fn):
             st.info(t("models.missing", models_dir=settings.models_dir))
             st.caption(t("models.detail", detail=detail))  # for whoever runs the server
     except RumourwatchError as exc:
-        st.error(t("models.failed", detail=exc))
+        wf.show_error(exc, "models.failed")
     return None
 
 

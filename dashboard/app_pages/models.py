@@ -12,7 +12,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from dashboard.workflow_ui import label, refusal
+from dashboard.workflow_ui import label, refusal, show_error, technical_detail
 from rumourwatch import retrain
 from rumourwatch.evaluation import interval_text
 from rumourwatch.nlp.bundle import MANIFEST_NAME
@@ -251,10 +251,10 @@ def retraining() -> None:
         running_job(job)
         return
     if state["state"] == "failed":
-        st.error(t("models.retrain.failed", error=ui.escape_md(state["error"])))
+        st.error(t("models.retrain.failed", reason=t(f"models.retrain.failure.{state['failure']}")))
+        technical_detail(state["error"])
         if state["log"]:
-            with st.expander(t("models.retrain.log", n=retrain.LOG_TAIL_LINES)):
-                st.code(state["log"], language=None)
+            technical_detail(state["log"], t("models.retrain.log", n=retrain.LOG_TAIL_LINES))
     elif state["state"] == "ready":
         manifest = state["manifest"]
         st.success(t("models.retrain.ready", version=ui.escape_md(manifest.get("version")),
@@ -384,4 +384,4 @@ for section in (current_model, live_agreement, retraining, offline_evaluation, v
         try:
             section()
         except data.FileUnreadable as exc:
-            st.error(t("models.file_error", detail=ui.escape_md(exc)))
+            show_error(exc, "models.file_error")

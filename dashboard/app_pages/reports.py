@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from dashboard.workflow_ui import refusal
+from dashboard.workflow_ui import refusal, show_error
 from rumourwatch import reports
 from rumourwatch.errors import RumourwatchError
 
@@ -75,7 +75,7 @@ except reports.ReportError as exc:
     st.error(t("reports.error", detail=refusal(exc)))
     st.stop()
 except RumourwatchError as exc:
-    st.error(t("error.store", detail=exc))
+    show_error(exc, "reports.error")
     st.stop()
 report_json = report.to_json()
 
@@ -101,7 +101,7 @@ if st.session_state.get("rep_pdf_for") == report_json:
         cols[2].download_button(t("reports.download.pdf"), data.report_file(report_json, "pdf"), f"{base}.pdf",
                                 mime="application/pdf", key="dl_pdf", width="stretch", type="primary")
     except RumourwatchError as exc:
-        st.error(t("reports.pdf.error", detail=refusal(exc)))
+        show_error(exc, "reports.pdf.error")
 elif cols[2].button(t("reports.pdf.make"), key="make_pdf", width="stretch"):
     st.session_state["rep_pdf_for"] = report_json  # PDF takes seconds: made on request, then offered
     st.rerun()

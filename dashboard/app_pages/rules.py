@@ -47,7 +47,10 @@ with st.form("rules_form"):
     levels = pd.DataFrame([{"severity": lv["severity"], "min_copies": lv.get("min_copies", 0),
                             "min_reach": lv.get("min_reach", 0), "min_velocity": lv.get("min_velocity", 0)}
                            for lv in current["rumour"]["levels"]])
-    edited = st.data_editor(levels, hide_index=True, num_rows="fixed", disabled=["severity"], key="levels_editor")
+    edited = st.data_editor(levels, hide_index=True, num_rows="fixed", disabled=["severity"], key="levels_editor",
+                            column_config={"severity": st.column_config.TextColumn(t("rules.field.rumour.levels.severity"))}
+                            | {k: st.column_config.NumberColumn(t(f"rules.field.rumour.levels.{k}"), min_value=0)
+                               for k in ("min_copies", "min_reach", "min_velocity")})
     new["rumour"]["levels"] = [{k: (v if k == "severity" else float(v)) for k, v in row.items()}
                                for row in edited.to_dict("records")]
     st.subheader(t("rules.spike"))
@@ -81,8 +84,8 @@ with st.form("rules_form"):
 if submitted:
     try:
         data.workflow(path, lambda db: alerts.save_rules(new, actor=user["username"], db=db))
-    except ConfigError as exc:
-        st.error(t("error.config", detail=exc))
+    except ConfigError as exc:  # a rule the form let through but the rules refuse: which, and why
+        ui.show_error(exc, "rules.refused")
     else:
         st.session_state[ui.FLASH_KEY] = t("rules.saved")
         st.rerun()

@@ -1,10 +1,13 @@
 """数据源与质量: each source's checkpoint and last error, and the records set aside with their reasons."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, ui
+from dashboard import workflow_ui as wf
 from dashboard.strings import t
 
 st.title(t("sources.title"))
@@ -16,6 +19,18 @@ st.caption(t("db_path", path=ui.escape_md(path)))
 ui.require_database(path)
 
 REJECT_LIMIT = 200
+
+
+def source_error(status: dict, markdown: bool = True) -> str:
+    """What a source's last failure means and what to do, in Chinese (its SourceError's key and
+    params, kept by the worker); a failure recorded without them points to the technical detail."""
+    key = status.get("last_error_key")
+    if key:
+        try:
+            return wf.explain(key, json.loads(status.get("last_error_params") or "{}"), markdown)
+        except (KeyError, ValueError):  # a key this dashboard has no text for, or damaged params
+            pass
+    return t("sources.error_unexplained")
 
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
@@ -36,13 +51,15 @@ def sources_panel() -> None:
         for s in failing:
             # Source names and error texts come from files and feeds: escaped, never Markdown.
             st.warning(t("sources.error_banner", source=ui.escape_md(s["source"]),
-                         at=data.to_china(s.get("last_error_at")) or "",
-                         message=ui.escape_md(ui.one_line(s["last_error"], 300))), icon=":material/error:")
+                         at=data.to_china(s.get("last_error_at")) or "", reason=source_error(s)),
+                       icon=":material/error:")
+            wf.technical_detail(s["last_error"], t("sources.error_technical", source=ui.escape_md(s["source"])))
         if status:
             frame = pd.DataFrame([{
                 t("col.source"): s["source"], t("col.position"): s.get("position") or "",
                 t("col.updated"): data.to_china(s.get("updated_at")) or "", t("col.items_seen"): s.get("items_seen") or 0,
-                t("col.last_error"): s.get("last_error") or "", t("col.last_error_at"): data.to_china(s.get("last_error_at")) or "",
+                t("col.last_error"): source_error(s, markdown=False) if s.get("last_error") else "",
+                t("col.last_error_at"): data.to_china(s.get("last_error_at")) or "",
             } for s in status])
             st.dataframe(frame, hide_index=True, width="stretch")
         else:

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import auth as dashboard_auth
 from dashboard.auth import require_role
 from dashboard.strings import t
-from dashboard.workflow_ui import refusal
+from dashboard.workflow_ui import refusal, show_error
 from rumourwatch import auth
 from rumourwatch.errors import RumourwatchError
 
@@ -26,7 +26,7 @@ def act(message: str, fn, *args, **kwargs) -> None:
     except auth.AuthError as exc:
         st.error(t("users.refused", detail=refusal(exc)))
     except RumourwatchError as exc:
-        st.error(t("error.store", detail=exc))
+        show_error(exc, "users.refused")
     else:
         st.session_state["users_flash"] = message
         st.rerun()

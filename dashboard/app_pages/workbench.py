@@ -108,6 +108,17 @@ for task in tasks:
         if alert["item_id"]:
             ui.verdict_form(path, alert["item_id"], actor, key=f"verdict_{task['id']}", alert_id=alert["id"])
 
+# --- tasks withdrawn from me: they leave the queue, but the expert sees when and why ----------------
+withdrawn = ui.call(path, store.expert_assignments, expert_id, ("cancelled",))
+if withdrawn:
+    st.subheader(t("wb.withdrawn"))
+    st.caption(t("wb.withdrawn.caption"))
+    ui.table([dict(a, at_cn=data.to_china(a["cancelled_at"]), by=ui.actor_label(a["cancelled_by"]))
+              for a in sorted(withdrawn, key=lambda a: a["cancelled_at"] or "", reverse=True)],
+             {"id": "#", "alert_id": t("col.alert_id"), "alert_title": t("col.alert_title"),
+              "at_cn": t("col.cancelled_at"), "by": t("col.actor"), "cancel_reason": t("col.cancel_reason")},
+             key="withdrawn_tasks")
+
 # --- review other experts' drafts -----------------------------------------------------------------
 st.subheader(t("wb.review"))
 reviews = [c for c in ui.call(path, store.clarifications_by_status, "in_review") if c["author"] != actor]

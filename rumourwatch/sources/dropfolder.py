@@ -39,7 +39,8 @@ def _split_position(position: str) -> tuple[str, str]:
     head, sep, inner = position.partition(";")
     if not head.startswith("file=") or not sep or not inner:
         raise SourceError(f"checkpoint {position!r} is not a drop-folder position "
-                          "(expected file=NAME;line=N;byte=B or file=NAME;row=N;line=L)")
+                          "(expected file=NAME;line=N;byte=B or file=NAME;row=N;line=L)", "source_bad_checkpoint",
+                          position=position)
     return unquote(head[len("file="):]), inner
 
 
@@ -85,14 +86,15 @@ class DropFolderSource:
     def _ready_files(self) -> list[Path]:
         if not self.folder.is_dir():
             raise SourceError(f"drop folder {self.folder} does not exist; create it or fix the "
-                              "source spec")
+                              "source spec", "drop_folder_missing", path=str(self.folder))
         now = time.time()
         seen: dict[str, tuple[int, int]] = {}
         ready = []
         try:
             entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
         except OSError as exc:
-            raise SourceError(f"cannot list drop folder {self.folder}: {exc}") from None
+            raise SourceError(f"cannot list drop folder {self.folder}: {exc}", "drop_folder_unlistable",
+                              path=str(self.folder)) from None
         for entry in entries:
             if not entry.is_file() or not self.accepts(entry.name):
                 continue
@@ -156,7 +158,8 @@ class DropFolderSource:
             if last is None:
                 self._fail(path, f"cannot read {path}: {exc}")
                 return None
-            raise SourceError(f"reading {path} failed after {last}: {exc}") from None
+            raise SourceError(f"reading {path} failed after {last}: {exc}", "drop_read_failed",
+                              path=str(path)) from None
         return last
 
     def _fail(self, path: Path, reason: str) -> None:
@@ -175,7 +178,8 @@ class DropFolderSource:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise SourceError(f"cannot move {path} to {folder}: {exc}") from None
+            raise SourceError(f"cannot move {path} to {folder}: {exc}", "drop_cannot_move", path=str(path),
+                              folder=str(folder)) from None
 
     def acknowledge(self, position: str) -> None:
         """Move the file to done/ once its last position is committed."""

@@ -127,13 +127,15 @@ class _FeedState:
             return cls()
         if not position.startswith(POSITION_PREFIX):
             raise SourceError(f"checkpoint {position[:60]!r} is not a feed position "
-                              f"(expected it to start with {POSITION_PREFIX!r})")
+                              f"(expected it to start with {POSITION_PREFIX!r})", "source_bad_checkpoint",
+                              position=position[:60])
         try:
             data = json.loads(position[len(POSITION_PREFIX):])
             return cls(data.get("seen"), data.get("floor"), data.get("etag"), data.get("lm"))
         except (ValueError, AttributeError, TypeError):
             raise SourceError(f"checkpoint {position[:60]!r} is a damaged feed position; "
-                              "reset this source's checkpoint") from None
+                              "reset this source's checkpoint", "source_bad_checkpoint",
+                              position=position[:60]) from None
 
     def encode(self, with_validators: bool) -> str:
         data: dict = {"seen": self.seen}
@@ -170,7 +172,7 @@ class FeedSource:
     def __init__(self, url: str, name: str | None = None, platform: str = "网站",
                  timeout: float = 10, max_seen: int = 2000, user_agent: str = USER_AGENT):
         if not url.lower().startswith(("http://", "https://", "file://")):
-            raise SourceError(f"feed URL {url!r} must start with http:// or https://")
+            raise SourceError(f"feed URL {url!r} must start with http:// or https://", "feed_bad_url", value=url)
         self.url = url
         self.name = name or f"feed:{url}"
         self.platform = platform
@@ -200,28 +202,34 @@ class FeedSource:
                 body = response.read(MAX_FEED_BYTES + 1)
                 if len(body) > MAX_FEED_BYTES:
                     raise SourceError(f"feed {self.url} is larger than "
-                                      f"{MAX_FEED_BYTES // (1024 * 1024)} MB; not read")
+                                      f"{MAX_FEED_BYTES // (1024 * 1024)} MB; not read", "feed_too_large",
+                                      url=self.url, mb=MAX_FEED_BYTES // (1024 * 1024))
                 return response.status, body, dict(response.headers.items())
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
                 return 304, b"", dict(exc.headers.items()) if exc.headers else {}
-            kind = "server error" if exc.code >= 500 else "request refused"
-            raise SourceError(f"feed {self.url} is unavailable: HTTP {exc.code} {exc.reason} "
-                              f"({kind})") from None
+            if exc.code >= 500:
+                raise SourceError(f"feed {self.url} is unavailable: HTTP {exc.code} {exc.reason} (server error)",
+                                  "feed_server_error", url=self.url, code=exc.code) from None
+            raise SourceError(f"feed {self.url} is unavailable: HTTP {exc.code} {exc.reason} (request refused)",
+                              "feed_refused", url=self.url, code=exc.code) from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, (socket.timeout, TimeoutError)):
-                cause = f"timed out after {self.timeout:g} s"
-            elif isinstance(reason, ConnectionRefusedError):
-                cause = "connection refused (is the server down?)"
-            else:
-                cause = str(reason)
-            raise SourceError(f"feed {self.url} is unavailable: {cause}") from None
+                raise self._timed_out() from None
+            if isinstance(reason, ConnectionRefusedError):
+                raise SourceError(f"feed {self.url} is unavailable: connection refused (is the server down?)",
+                                  "feed_connection_refused", url=self.url) from None
+            raise SourceError(f"feed {self.url} is unavailable: {reason}", "feed_unreachable",
+                              url=self.url) from None
         except (socket.timeout, TimeoutError):
-            raise SourceError(f"feed {self.url} is unavailable: timed out after "
-                              f"{self.timeout:g} s") from None
+            raise self._timed_out() from None
         except (ConnectionError, OSError) as exc:
-            raise SourceError(f"feed {self.url} is unavailable: {exc}") from None
+            raise SourceError(f"feed {self.url} is unavailable: {exc}", "feed_unreachable", url=self.url) from None
+
+    def _timed_out(self) -> SourceError:
+        return SourceError(f"feed {self.url} is unavailable: timed out after {self.timeout:g} s", "feed_timeout",
+                           url=self.url, seconds=f"{self.timeout:g}")
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
@@ -250,7 +258,7 @@ class FeedSource:
             message = (f"feed {self.url} is not a readable RSS/Atom feed: {problem} "
                        f"(starts {snippet!r})")
             self.last_status = SourceStatus(ok=False, message=message)
-            raise SourceError(message)
+            raise SourceError(message, "feed_not_a_feed", url=self.url)
         account = html_to_text(parsed.feed.get("title")) or None
         items = []
         for index, entry in enumerate(entries):

@@ -78,11 +78,12 @@ def _open_binary(path: Path):
     try:
         raw = open(path, "rb")
     except FileNotFoundError:
-        raise SourceError(f"file {path} does not exist") from None
+        raise SourceError(f"file {path} does not exist", "source_file_missing", path=str(path)) from None
     except IsADirectoryError:
-        raise SourceError(f"{path} is a directory, not a file") from None
+        raise SourceError(f"{path} is a directory, not a file", "source_is_directory", path=str(path)) from None
     except OSError as exc:
-        raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot open {path}: {exc.strerror or exc}", "source_cannot_open",
+                          path=str(path)) from None
     head = raw.read(2)
     raw.seek(0)
     if head == GZIP_MAGIC:
@@ -153,7 +154,8 @@ def _parse_int_position(position: str, keys: tuple[str, ...], what: str) -> dict
         parts = {}
     if set(parts) != set(keys) or any(v < 0 for v in parts.values()):
         expected = ";".join(f"{k}=N" for k in keys)
-        raise SourceError(f"checkpoint {position!r} is not a {what} position (expected {expected})")
+        raise SourceError(f"checkpoint {position!r} is not a {what} position (expected {expected})",
+                          "source_bad_checkpoint", position=position)
     return parts
 
 
@@ -171,10 +173,12 @@ class _FileSource:
             try:
                 encoding = codecs.lookup(encoding).name
             except LookupError:
-                raise SourceError(f"unknown encoding {encoding!r} for {self.path}") from None
+                raise SourceError(f"unknown encoding {encoding!r} for {self.path}", "source_unknown_encoding",
+                                  value=encoding, path=str(self.path)) from None
             if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
                 raise SourceError(f"encoding {encoding} is not supported for line-based files; "
-                                  "use UTF-8 or GB18030")
+                                  "use UTF-8 or GB18030", "source_encoding_unsupported", value=encoding,
+                                  path=str(self.path))
         self.encoding = encoding
         self.detected_encoding: str | None = None
 
@@ -190,7 +194,7 @@ class _FileSource:
             raw.close()
         if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise SourceError(f"{self.path} is UTF-16 text; save it as UTF-8 or GB18030 "
-                              "(in Excel: CSV UTF-8) and drop it again")
+                              "(in Excel: CSV UTF-8) and drop it again", "source_utf16", path=str(self.path))
         return sniff_encoding(sample)
 
     def _with_platform(self, record: dict) -> dict:
@@ -223,11 +227,13 @@ class JsonLinesSource(_FileSource):
                 if not gzipped and offset > self.path.stat().st_size:
                     raise SourceError(
                         f"checkpoint {checkpoint!r} is past the end of {self.path}; the file was "
-                        "replaced or truncated — reset this source's checkpoint to read it again")
+                        "replaced or truncated — reset this source's checkpoint to read it again",
+                        "source_truncated", path=str(self.path))
                 try:
                     stream.seek(offset)
                 except (OSError, EOFError, zlib.error) as exc:
-                    raise SourceError(f"cannot resume {self.path} at byte {offset}: {exc}") from None
+                    raise SourceError(f"cannot resume {self.path} at byte {offset}: {exc}", "source_cannot_resume",
+                                      path=str(self.path)) from None
             yield from self._lines(stream, line_no, offset, encoding)
         finally:
             raw.close()
@@ -381,13 +387,16 @@ class CsvSource(_FileSource):
             header = next(reader)
         except StopIteration:
             if lines.error:
-                raise SourceError(f"{self.path} is corrupt: {lines.error}") from None
+                raise SourceError(f"{self.path} is corrupt: {lines.error}", "source_corrupt",
+                                  path=str(self.path)) from None
             return []
         except csv.Error as exc:
-            raise SourceError(f"{self.path}: cannot read the CSV header row: {exc}") from None
+            raise SourceError(f"{self.path}: cannot read the CSV header row: {exc}", "source_csv_header",
+                              path=str(self.path)) from None
         if lines.bad_lines:
             raise SourceError(f"{self.path}: the header row is not valid {lines.encoding}: "
-                              f"{next(iter(lines.bad_lines.values()))}")
+                              f"{next(iter(lines.bad_lines.values()))}", "source_header_encoding",
+                              path=str(self.path), encoding=lines.encoding)
         fields: list[str | None] = []
         for col in header:
             key = col.strip().lstrip("\ufeff")
@@ -397,7 +406,8 @@ class CsvSource(_FileSource):
             known = ", ".join(CSV_ALIASES["text"] + CSV_ALIASES["title"])
             raise SourceError(
                 f"{self.path}: the first row must be a header naming a text or title column "
-                f"(one of: {known}); found {header[:10]!r}")
+                f"(one of: {known}); found {header[:10]!r}", "source_no_text_column", path=str(self.path),
+                known=known)
         return fields
 
     def _rows(self, stream, encoding: str, skip: int) -> Iterator[Event]:

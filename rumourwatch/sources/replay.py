@@ -113,7 +113,8 @@ def _aware(value, what: str) -> datetime:
     except Exception:  # noqa: BLE001
         dt = None
     if dt is None:
-        raise SourceError(f"{what} must be a datetime or ISO 8601 string, got {value!r}")
+        raise SourceError(f"{what} must be a datetime or ISO 8601 string, got {value!r}", "replay_bad_time",
+                          what=what, value=value)
     return dt
 
 
@@ -126,7 +127,7 @@ def _bundle_lines(path: Path) -> Iterator[BundleLines]:
         with BundleLines(path, binary=True) as fh:
             yield fh
     except DataBundleError as exc:
-        raise SourceError(str(exc)) from None
+        raise SourceError(str(exc), "replay_bundle_damaged", path=str(path)) from None
 
 
 def _day_counts(path: Path) -> Counter:
@@ -232,7 +233,8 @@ class ReplaySource:
                  name: str = "replay", exclude: frozenset | set = frozenset()):
         self.data_dir = Path(data_dir)
         if not (isinstance(speed, (int, float)) and speed > 0):
-            raise SourceError(f"replay speed must be a number greater than 0, got {speed!r}")
+            raise SourceError(f"replay speed must be a number greater than 0, got {speed!r}", "replay_speed",
+                              value=speed)
         self.speed = float(speed)
         self.start = None if start is None else _aware(start, "replay start")
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -241,17 +243,20 @@ class ReplaySource:
         unknown = [d for d in datasets if d not in DATASET_FILES]
         if unknown or not datasets:
             raise SourceError(f"unknown replay dataset(s) {unknown or list(datasets)!r}; "
-                              f"choose from {', '.join(DATASET_FILES)}")
+                              f"choose from {', '.join(DATASET_FILES)}", "replay_unknown_dataset",
+                              value=", ".join(unknown or datasets), choices=", ".join(DATASET_FILES))
         self.datasets = tuple(dict.fromkeys(datasets))
         self.holdout: dict[str, float] = {}
         for ds, cutoff in (holdout or {}).items():
             if ds not in DATASET_FILES:
                 raise SourceError(f"holdout names unknown dataset {ds!r}; "
-                                  f"choose from {', '.join(DATASET_FILES)}")
+                                  f"choose from {', '.join(DATASET_FILES)}", "replay_unknown_dataset",
+                                  value=ds, choices=", ".join(DATASET_FILES))
             if cutoff is not None:
                 self.holdout[ds] = _aware(cutoff, f"holdout cutoff for {ds}").timestamp()
         if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise SourceError(f"replay limit must be a whole number ≥ 0, got {limit!r}")
+            raise SourceError(f"replay limit must be a whole number ≥ 0, got {limit!r}", "replay_limit",
+                              value=limit)
         self.limit = limit
         self.seed = seed
         self.name = name
@@ -374,11 +379,12 @@ class ReplaySource:
             cfg = fields["cfg"]
         except (KeyError, ValueError, SourceError):
             raise SourceError(f"checkpoint {checkpoint!r} is not a replay position (expected "
-                              "replay:v1;start=…;n=…;cfg=…)") from None
+                              "replay:v1;start=…;n=…;cfg=…)", "source_bad_checkpoint", position=checkpoint) from None
         if cfg != self.cfg:
             raise SourceError(
                 "the replay checkpoint was made with other replay settings (datasets, holdout, "
-                "limit or seed); reset the replay source's checkpoint to start the replay again")
+                "limit or seed); reset the replay source's checkpoint to start the replay again",
+                "replay_settings_changed")
         return start, n
 
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
