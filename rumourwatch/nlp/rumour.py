@@ -35,6 +35,11 @@ AUGMENT_CUTS: tuple[float | None, ...] = (0.0, 1.0, 6.0, 24.0, None)
 _DIGITS = re.compile(r"\d")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@[^\s@:：,，。!！?？/]{1,30}")
+# Several @mentions in a row (a post tagging @人民日报 @央视新闻 … at its end, or names a feed
+# anonymised to "@@@@") read as one: each bare "@" is an n-gram of its own, so a run of them filled
+# a short post's TF-IDF vector, and the labelled rumours' slightly larger share of mentions made
+# every extra mention count as evidence (four tags took an official notice from 0.07 to 0.63).
+_MENTION_RUN = re.compile(r"@(?:[\s,，、;；]*@)+")
 _CHAIN = re.compile(r"//@[^\x01]*")  # the earlier repost chain quoted after a repost's own words
 # Bare repost markers the client fills in (快转微博 is Weibo's one-tap "quick repost")
 _TRIVIAL = re.compile(r"快转微博|转发微博|repost|轉發微博", re.IGNORECASE)
@@ -60,10 +65,10 @@ def _own_part(text: str) -> str:
 
 def normalise_text(text: str) -> str:
     """Lower case, every digit as 0 (so lengths stay and explanations can point back into the
-    text), links as one character, @mentions as a bare @."""
+    text), links as one character, @mentions as a bare @ (a run of them as one)."""
     text = text.lower()
     text = _URL.sub("\x02", text)
-    text = _MENTION.sub("@", text)
+    text = _MENTION_RUN.sub("@", _MENTION.sub("@", text))
     return _DIGITS.sub("0", text)
 
 
