@@ -80,6 +80,14 @@ STYLE_WORDS = FUNCTION_CHARS | {
     "我們", "你們", "他們", "她們", "這個", "那個", "這些", "什麼", "怎麼", "這樣", "那樣", "這麼", "那麼", "還是", "它們", "什麽", "已經", "因為"}
 STYLE_TERM = "虚词与代词（{words}）"
 
+# What the tokenizer gives that is not a word: @mentions (normalised to a bare "@") and punctuation.
+# The n-grams weigh them like any character ("！！", " @"), so leaving them out of the item view hid
+# what had pushed a score up (a post tagging many accounts read as a rumour, and the view listed
+# only its harmless words): they are shown as one row each, the mentions and the marks.
+MENTION_TERM = "@提及账号"
+LINK_TERM = "链接"  # a link, normalised to one character
+MARKS_TERM = "标点符号（{marks}）"
+
 
 def _group_style(weights: dict[str, float]) -> dict[str, float]:
     """`weights` with the STYLE_WORDS folded into one STYLE_TERM entry, weighing their sum (kept
@@ -122,12 +130,21 @@ def char_contributions(tfidf, coef_block: np.ndarray, s: str, scale: float = 1.0
 
 def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) -> dict[str, float]:
     """{word: summed part of its characters}; a Weibo emoticon code ([怒], [衰]) is one term (the
-    tokenizer would leave its character alone, "怒", which reads as a word of the post)."""
+    tokenizer would leave its character alone, "怒", which reads as a word of the post); the
+    @mentions are one term (MENTION_TERM) and the punctuation another (MARKS_TERM), when it pushed
+    the score up on the whole."""
     out: dict[str, float] = {}
+    marks: dict[str, float] = {}
 
     def add(word: str, a: int, b: int) -> None:
+        part = float(per_char[offset + a:offset + b].sum())
         if any(ch.isalnum() for ch in word):
-            out[word] = out.get(word, 0.0) + float(per_char[offset + a:offset + b].sum())
+            out[word] = out.get(word, 0.0) + part
+        elif "@" in word or "\x02" in word:
+            term = MENTION_TERM if "@" in word else LINK_TERM
+            out[term] = out.get(term, 0.0) + part
+        elif word.strip() and word.isprintable():
+            marks[word.strip()] = marks.get(word.strip(), 0.0) + part
 
     pos = 0
     for m in [*EMOTICON.finditer(shown), None]:
@@ -137,6 +154,10 @@ def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) 
         if m:
             add(m.group(), m.start(), m.end())
             pos = m.end()
+    total = sum(marks.values())
+    if total > 1e-6:  # named by the marks that pushed the score up most, like the style row
+        named = [w for w, v in sorted(marks.items(), key=lambda kv: -kv[1]) if v > 1e-6][:3]
+        out[MARKS_TERM.format(marks=" ".join(named))] = total
     return out
 
 
