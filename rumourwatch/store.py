@@ -191,10 +191,26 @@ def source_status(db) -> list[dict]:
     return _rows(db, "SELECT * FROM checkpoints ORDER BY source")
 
 
-def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None) -> None:
+def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None,
+               key: str | None = None, params: dict | None = None) -> None:
+    """Set a record aside: the English `reason` (CLI, logs), and the `key` and `params` of its RecordError
+    (or the reader's RawReject) that name its Chinese text on the 数据源与质量 page."""
     db.execute(
-        "INSERT INTO rejects (source, origin, position, reason, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [source, origin, position, reason, raw, iso(now_utc())])
+        """INSERT INTO rejects (source, origin, position, reason, raw, created_at, reason_key, reason_params)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [source, origin, position, reason, raw, iso(now_utc()), key,
+         json.dumps(_shown_params(params), ensure_ascii=False, default=str) if params else None])
+
+
+def _shown_params(value, limit: int = 200):
+    """A reason's params as they are worth keeping: a value from the record (a date, a count) can be
+    any size, and the reason only quotes it; its start is enough (the raw record is kept whole)."""
+    if isinstance(value, dict):
+        return {k: _shown_params(v, limit) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def list_rejects(db, limit: int = 100) -> list[dict]:
