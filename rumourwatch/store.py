@@ -540,14 +540,15 @@ def _rumour_candidate(table: str = "") -> str:
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
     """The most likely rumours among items published in the period, one row per cluster,
     advertisements and clarifications left out (`_rumour_candidate`), and so are items whose latest
-    verdict (`verdict_labels`) is 'not_rumour'; each row has its item's latest `verdict` or None.
+    verdict is 'not_rumour' (`_not_cleared`); each row has its item's latest `verdict` or None.
 
     Walks the rumour-probability index from the top and keeps each cluster's first (likeliest) item,
     so the cost follows `limit`, not the size of the period.
     """
     where, params = _filters_sql(start, end, **filters)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _rumour_candidate()
-    judged = {v["item_id"]: v for v in verdict_labels(db)}
+    cond = ((where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _rumour_candidate()
+            + _not_cleared(db))
+    judged = {v["item_id"]: v["verdict"] for v in verdict_labels(db)}
     picked: dict[int, dict] = {}
     fetch, offset = max(limit * 20, 200), 0
     while len(picked) < limit:
@@ -555,12 +556,9 @@ def top_rumours(db, start: str | None = None, end: str | None = None, limit: int
                              ORDER BY rumour_probability DESC LIMIT ? OFFSET ?""",
                      [*params, fetch, offset])
         for r in rows:
-            verdict = judged.get(r["id"])
-            if verdict is not None and verdict["verdict"] == "not_rumour":
-                continue  # a monitor judged it (or a copy of it) not a rumour
             key = r["cluster_id"] if r["cluster_id"] is not None else -r["id"]
             if key not in picked:
-                picked[key] = dict(r, verdict=verdict["verdict"] if verdict else None)
+                picked[key] = dict(r, verdict=judged.get(r["id"]))
                 if len(picked) == limit:
                     break
         if len(rows) < fetch:
@@ -1045,23 +1043,35 @@ def verdicts_for_item(db, item_id: int) -> list[dict]:
                         ORDER BY v.at DESC, v.id DESC""", [item_id])
 
 
+_VERDICT_LABELS = """WITH latest AS (
+                         SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
+                                                      ORDER BY at DESC, id DESC) AS rn FROM verdicts),
+                       spread AS (
+                         SELECT i.id AS item_id, i.cluster_id, l.id AS verdict_id, l.verdict, l.reason,
+                                l.actor, l.at,
+                                row_number() OVER (PARTITION BY i.id ORDER BY l.at DESC, l.id DESC) AS rn
+                         FROM latest l JOIN items i
+                           ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
+                              OR (l.cluster_id IS NULL AND i.id = l.item_id)
+                         WHERE l.rn = 1)
+                       SELECT item_id, cluster_id, verdict_id, verdict, reason, actor, at
+                       FROM spread WHERE rn = 1"""
+
+
 def verdict_labels(db) -> list[dict]:
     """Each item's verdict as the workflow reads it: the latest verdict (by time, then id) given on
     the item or on its cluster, whose items are copies of one claim. One row per item, by item id.
     (An item judged alone and later clustered has both kinds; the later verdict counts.)"""
-    return _rows(db, """WITH latest AS (
-                          SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
-                                                       ORDER BY at DESC, id DESC) AS rn FROM verdicts),
-                        spread AS (
-                          SELECT i.id AS item_id, i.cluster_id, l.id AS verdict_id, l.verdict, l.reason,
-                                 l.actor, l.at,
-                                 row_number() OVER (PARTITION BY i.id ORDER BY l.at DESC, l.id DESC) AS rn
-                          FROM latest l JOIN items i
-                            ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
-                               OR (l.cluster_id IS NULL AND i.id = l.item_id)
-                          WHERE l.rn = 1)
-                        SELECT item_id, cluster_id, verdict_id, verdict, reason, actor, at
-                        FROM spread WHERE rn = 1 ORDER BY item_id""")
+    return _rows(db, _VERDICT_LABELS + " ORDER BY item_id")
+
+
+def _not_cleared(db, table: str = "") -> str:
+    """SQL condition (" AND …") leaving out items whose verdict (`verdict_labels`) is 'not_rumour': a
+    monitor or expert judged them, or a copy of them, not a rumour. `table` is a prefix like "i.".
+    A store without the workflow (reports read such stores too) has no verdicts to apply."""
+    if not has_tables(db, "verdicts"):
+        return ""
+    return f" AND {table}id NOT IN (SELECT item_id FROM ({_VERDICT_LABELS}) WHERE verdict = 'not_rumour')"
 
 
 def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict]:
@@ -1225,12 +1235,13 @@ def missing_columns(db, table: str, columns: Iterable[str]) -> list[str]:
 def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 10,
                        platforms: list[str] | None = None, health_only: bool = True) -> list[dict]:
     """Flagged items published in [start, end), one row per cluster, ranked by spread;
-    advertisements and clarifications left out, as from the live list (`_rumour_candidate`).
+    advertisements, clarifications and items judged not a rumour left out, as from the live list
+    (`_rumour_candidate`, `_not_cleared`).
 
     Spread = copies in the period + their reposts + comments (what reached the public).
     """
     where, params = _filters_sql(start, end, platforms=platforms, health_only=health_only)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?" + _rumour_candidate()
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?" + _rumour_candidate() + _not_cleared(db)
     return _rows(db, f"""
         WITH flagged AS (
             SELECT id, coalesce(cluster_id, -id) AS grp, cluster_id, platform, account, url, title,
