@@ -367,6 +367,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.rules_toml": ("预警规则文件 {path} 的格式有误（不是有效的 TOML）：请按下方技术细节中的行号修正该文件，"
                              "或换回默认规则文件 config/alert_rules.toml，然后刷新页面。"),
         "wferr.rules_unwritable": "值“{value}”无法写入规则文件：只能是文字、数字、是/否，或由它们组成的列表。",
+        "wferr.rules_write_failed": ("无法写入预警规则文件 {path}（多半是没有写权限或磁盘已满）：规则未改动，"
+                                     "请管理员检查该文件及其所在目录后重试。"),
+        "wferr.rules_not_put_back": ("审计记录未能写入，而预警规则文件 {path} 已改为新规则、无法恢复原样：请管理员核对该文件，"
+                                     "并把下方技术细节存档以补记这次修改。"),
         # why a source could not be read (rumourwatch/sources SourceError; the worker keeps key and params)
         "wferr.source_file_missing": "文件 {path} 不存在：请核对数据源设置中的文件路径，或把文件放回原处。",
         "wferr.source_is_directory": "{path} 是文件夹而不是文件：文件数据源须指向一个文件（读取整个文件夹请用投放目录数据源 drop:）。",
