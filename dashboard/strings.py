@@ -242,6 +242,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources.rejects.empty": "暂无拒收记录。",
         "sources.reject.raw": "原始内容（第 {id} 条拒收记录）",
         "sources.reject.english": "（英文原文）{reason}",
+        "sources.reset": "重置检查点（管理员）",
+        "sources.reset.pick": "数据源",
+        "sources.reset.help": ("当前检查点：{position}。重置后，采集程序在下一轮从头读取该数据源，并清除其最近错误"
+                               "（已采集的条目不会重复保存）；操作记入审计日志。命令行中的同一操作：{command}"),
+        "sources.reset.start": "（从头）",
+        "sources.reset.confirm": "我确认要让采集程序从头读取数据源 {source}",
+        "sources.reset.button": "重置检查点",
+        "sources.reset.done": "重置数据源 {source} 的检查点，采集程序将在下一轮从头读取",
         "sources.reject.technical": "拒收原因（英文原文，供管理员排查）",
         # response workflow: alerts, workbench, expert pool, watchlist, rules (engineer W)
         "nav.section.response": "应急处置",
@@ -376,13 +384,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.source_is_directory": "{path} 是文件夹而不是文件：文件数据源须指向一个文件（读取整个文件夹请用投放目录数据源 drop:）。",
         "wferr.source_cannot_open": "无法打开文件 {path}（多半是没有读取权限）：请管理员检查该文件的权限。",
         "wferr.source_bad_checkpoint": ("检查点“{position}”不是该数据源的读取位置（已损坏，或属于另一个数据源）："
-                                        "请管理员重置该数据源的检查点，采集程序将从头读取（已采集的条目不会重复）。"),
+                                        "请管理员在本页“重置检查点”处重置该数据源的检查点，或在服务器上运行 {command}；"
+                                        "采集程序将从头读取（已采集的条目不会重复）。"),
         "wferr.source_unknown_encoding": "文件 {path} 设定的编码“{value}”无法识别：请在数据源设置中改用 UTF-8 或 GB18030。",
         "wferr.source_encoding_unsupported": "文件 {path} 设定的编码 {value} 不能按行读取：请改用 UTF-8 或 GB18030。",
         "wferr.source_utf16": "文件 {path} 是 UTF-16 编码，无法读取：请另存为 UTF-8 或 GB18030（Excel 中选“CSV UTF-8”）后重新放入。",
-        "wferr.source_truncated": "文件 {path} 比上次读到的位置还短（文件被替换或截断）：请管理员重置该数据源的检查点，以便重新读取该文件。",
+        "wferr.source_truncated": ("文件 {path} 比上次读到的位置还短（文件被替换或截断）：请管理员在本页“重置检查点”处"
+                                   "重置该数据源的检查点，或在服务器上运行 {command}，以便重新读取该文件。"),
         "wferr.source_cannot_resume": ("无法从上次读到的位置继续读取文件 {path}（文件可能已损坏或被替换）："
-                                       "请管理员检查该文件，必要时重置该数据源的检查点。"),
+                                       "请管理员检查该文件，必要时在本页“重置检查点”处重置该数据源的检查点，"
+                                       "或在服务器上运行 {command}。"),
         "wferr.source_corrupt": "文件 {path} 已损坏（压缩文件不完整或内容有误）：请重新复制或下载该文件。",
         "wferr.source_csv_header": "无法读取 CSV 文件 {path} 的表头行：请检查第一行的引号和逗号是否正确。",
         "wferr.source_header_encoding": "CSV 文件 {path} 的表头行不是有效的 {encoding} 文字：请另存为 UTF-8 或 GB18030 后重新放入。",
@@ -405,7 +416,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.replay_unknown_dataset": "未知的回放数据集“{value}”：只能是 {choices}。",
         "wferr.replay_limit": "回放数量上限“{value}”无效：应为不小于 0 的整数。",
         "wferr.replay_settings_changed": ("回放检查点是按其他回放设置（数据集、保留部分、数量上限或随机种子）生成的："
-                                          "请管理员重置回放数据源的检查点，重新开始回放。"),
+                                          "请管理员在本页“重置检查点”处重置回放数据源的检查点，或在服务器上运行 {command}，"
+                                          "重新开始回放。"),
         # why a record was set aside (rumourwatch/ingest.py, records.py and the file readers' RecordError;
         # the rejects table keeps key and params, the 来源位置 column says which line)
         "wferr.reject_file_corrupt": "文件从这一行起已损坏或不完整（压缩文件可能复制中断），其余内容无法读取：请重新复制该文件后再放入。",
@@ -508,6 +520,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.bad_username": "用户名“{value}”无效：请使用 2–32 位字母、数字、下划线（_）、点（.）或连字符（-）。",
         "wferr.user_exists": "用户名 {name} 已被使用（不区分大小写）：请换一个用户名。",
         "wferr.no_user": "账号 {name} 不存在：请刷新页面，从列表中重新选择账号。",
+        "wferr.no_source": "数据源 {name} 没有检查点记录（名称有误，或采集程序尚未读取过它）：请刷新页面，从列表中重新选择。",
         "wferr.last_admin": "{name} 是系统中最后一个启用的管理员，不能停用或改为其他角色：请先新增或启用另一个管理员账号。",
         "wf.left": "剩余 {h} 小时 {m} 分",
         "wf.overdue_by": "已超时 {h} 小时 {m} 分",

@@ -191,6 +191,18 @@ def source_status(db) -> list[dict]:
     return _rows(db, "SELECT * FROM checkpoints ORDER BY source")
 
 
+def source_checkpoint(db, source: str) -> dict | None:
+    """`source`'s row of `source_status`, None when the worker has not met it."""
+    rows = _rows(db, "SELECT * FROM checkpoints WHERE source = ?", [source])
+    return rows[0] if rows else None
+
+
+def clear_checkpoint(db, source: str) -> None:
+    """Forget where `source` got to and its last failure (its count of items seen stays)."""
+    db.execute("""UPDATE checkpoints SET position = NULL, updated_at = ?, last_error = NULL, last_error_at = NULL,
+                    last_error_key = NULL, last_error_params = NULL WHERE source = ?""", [iso(now_utc()), source])
+
+
 def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None,
                key: str | None = None, params: dict | None = None) -> None:
     """Set a record aside: the English `reason` (CLI, logs), and the `key` and `params` of its RecordError

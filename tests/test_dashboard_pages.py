@@ -503,6 +503,7 @@ def test_sources_page_shows_checkpoints_errors_and_rejects(app_env):
     assert raw.value == '{"id": "empty", "platform": "微博", "text": "   "}'  # raw, as text
     [detail] = [e for e in at.expander if e.label == "拒收原因（英文原文，供管理员排查）"]
     assert detail.code[0].value == "empty text: the record has no text or title to assess"
+    assert "重置检查点（管理员）" not in [h.value for h in at.subheader]  # a monitor's page: no admin action
 
 
 def test_reject_reasons_are_in_chinese_on_the_page_and_english_on_the_command_line(app_env, tmp_path):
@@ -576,6 +577,47 @@ def test_a_source_that_cannot_be_read_says_why_in_chinese_with_the_english_under
     status = table_with(at, "检查点位置")[0]
     [row] = status[status["数据源"] == "file:weibo"].to_dict("records")
     assert row["最近错误"] == f"文件 {missing} 不存在：请核对数据源设置中的文件路径，或把文件放回原处。"  # as typed
+
+
+def test_an_admin_resets_a_source_checkpoint_after_confirming_as_the_error_says(app_env, tmp_path):
+    """A file replaced by a shorter one: the banner names the way out (this page's 重置检查点, or the
+    command); the admin confirms, resets, and the worker reads the file from the start, audited."""
+    from rumourwatch import auth
+    from rumourwatch.sources.files import JsonLinesSource
+    from rumourwatch.worker import Worker
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "p1", "text": "示例：' + "多喝绿豆汤可以治百病。" * 30 + '"}\n', encoding="utf-8")
+    source = JsonLinesSource(posts, name=f"file:{posts}")
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    Worker(db, [source], clock=lambda: fx.NOW).poll_once()
+    posts.write_text('{"id": "p2", "text": "示例：换过的短文件"}\n', encoding="utf-8")
+    Worker(db, [source], clock=lambda: fx.NOW).poll_once()
+    auth.create_user(db, "admin1", "fixture-password-9", "admin", actor="test")
+    db.conn.close()
+
+    at = AppTest.from_file(str(fx.APP), default_timeout=30)
+    login_for_test(at, "admin1")
+    at.switch_page(SOURCES)
+    at.run()
+    assert not at.exception
+    [banner] = [w for w in (w.value.replace("\\", "") for w in at.warning) if "posts.jsonl" in w]
+    assert (f"请管理员在本页“重置检查点”处重置该数据源的检查点，或在服务器上运行 "
+            f"rumourwatch sources reset-checkpoint {source.name}，以便重新读取该文件。") in banner
+    assert at.selectbox(key="reset_source").value == source.name  # the failing source first
+    assert at.button(key="reset_go").disabled  # not before the confirmation
+    next(c for c in at.checkbox if c.label.replace("\\", "").endswith(source.name)).check().run()
+    at.button(key="reset_go").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"已完成：重置数据源 {source.name} 的检查点，采集程序将在下一轮从头读取"]
+    assert not [w for w in at.warning if "posts" in w.value]
+
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    assert (store.get_checkpoint(db, source.name), store.source_checkpoint(db, source.name)["last_error"]) == (None, None)
+    [entry] = store.audit_entries(db, target_type="source")
+    assert (entry["actor"], entry["action"], entry["target_id"]) == ("admin1", "source.reset_checkpoint", source.name)
+    assert Worker(db, [source], clock=lambda: fx.NOW).poll_once().new_items == 1  # p2, read from the start
+    db.conn.close()
 
 
 # --- empty and broken stores ----------------------------------------------------------------

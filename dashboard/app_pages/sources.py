@@ -1,4 +1,5 @@
-"""数据源与质量: each source's checkpoint and last error, and the records set aside with their reasons."""
+"""数据源与质量: each source's checkpoint and last error, and the records set aside with their reasons;
+an admin can make the worker read a source from the start (reset its checkpoint)."""
 
 import json
 
@@ -9,6 +10,8 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
+from rumourwatch import worker
+from rumourwatch.sources.base import reset_command
 
 st.title(t("sources.title"))
 
@@ -17,6 +20,7 @@ path = settings.db_path
 st.caption(t("db_path", path=ui.escape_md(path)))
 
 ui.require_database(path)
+wf.flash()
 
 REJECT_LIMIT = 200
 
@@ -101,5 +105,27 @@ def sources_panel() -> None:
         wf.technical_detail(chosen["reason"], t("sources.reject.technical"))
 
 
+def reset_panel(user: dict) -> None:
+    """Reset a source's checkpoint, the remedy some source errors name, after a confirmation; the
+    same as `rumourwatch sources reset-checkpoint NAME`, audited with the admin's name."""
+    st.subheader(t("sources.reset"))
+    with ui.friendly_errors():
+        status = data.source_status(path)
+    if not status:
+        st.info(t("sources.status.empty"))
+        return
+    names = [s["source"] for s in status]
+    failing = next((i for i, s in enumerate(status) if s.get("last_error")), 0)
+    name = st.selectbox(t("sources.reset.pick"), names, index=failing, key="reset_source")
+    chosen = status[names.index(name)]
+    st.caption(t("sources.reset.help", position=ui.escape_md(chosen.get("position") or t("sources.reset.start")),
+                 command=ui.escape_md(reset_command(name))))
+    sure = st.checkbox(t("sources.reset.confirm", source=ui.escape_md(name)), key=f"reset_sure_{name}")
+    if st.button(t("sources.reset.button"), disabled=not sure, key="reset_go"):
+        wf.act(path, t("sources.reset.done", source=name), worker.reset_checkpoint, name, user["username"])
+
+
 with st.spinner(t("loading")):
     sources_panel()
+if dashboard_auth.can("sources.manage"):
+    reset_panel(dashboard_auth.current_user())

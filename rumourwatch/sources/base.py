@@ -14,6 +14,7 @@ A raw reaction dict: {"item_id", "platform", "kind": "repost"|"comment", "date",
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
@@ -60,6 +61,12 @@ class RawReject:
 
 
 Event = RawItem | RawReaction | RawReject
+
+
+def reset_command(source: str) -> str:
+    """The command that resets `source`'s checkpoint, ready to paste into a shell: the errors whose
+    remedy it is name it."""
+    return f"rumourwatch sources reset-checkpoint {shlex.quote(source)}"
 
 
 @dataclass

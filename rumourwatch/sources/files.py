@@ -34,7 +34,7 @@ from typing import Iterator
 
 from ..errors import RecordError, SourceError
 from ..records import json_type
-from .base import Event, RawItem, RawReject
+from .base import Event, RawItem, RawReject, reset_command
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_REJECT_RAW = 10_000  # characters of a rejected line kept for the analyst
@@ -160,7 +160,7 @@ def _check_surrogates(value, field: str | None = None) -> RecordError | None:
     return None
 
 
-def _parse_int_position(position: str, keys: tuple[str, ...], what: str) -> dict[str, int]:
+def _parse_int_position(position: str, keys: tuple[str, ...], what: str, source: str) -> dict[str, int]:
     parts = {}
     try:
         for piece in position.split(";"):
@@ -170,8 +170,9 @@ def _parse_int_position(position: str, keys: tuple[str, ...], what: str) -> dict
         parts = {}
     if set(parts) != set(keys) or any(v < 0 for v in parts.values()):
         expected = ";".join(f"{k}=N" for k in keys)
-        raise SourceError(f"checkpoint {position!r} is not a {what} position (expected {expected})",
-                          "source_bad_checkpoint", position=position)
+        raise SourceError(f"checkpoint {position!r} is not a {what} position (expected {expected}); reset it "
+                          f"with: {reset_command(source)}", "source_bad_checkpoint", position=position,
+                          command=reset_command(source))
     return parts
 
 
@@ -233,7 +234,7 @@ class JsonLinesSource(_FileSource):
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
         line_no, offset = 0, 0
         if checkpoint:
-            p = _parse_int_position(checkpoint, ("line", "byte"), "JSON Lines")
+            p = _parse_int_position(checkpoint, ("line", "byte"), "JSON Lines", self.name)
             line_no, offset = p["line"], p["byte"]
         encoding = self._choose_encoding()
         self.detected_encoding = encoding
@@ -243,13 +244,14 @@ class JsonLinesSource(_FileSource):
                 if not gzipped and offset > self.path.stat().st_size:
                     raise SourceError(
                         f"checkpoint {checkpoint!r} is past the end of {self.path}; the file was "
-                        "replaced or truncated — reset this source's checkpoint to read it again",
-                        "source_truncated", path=str(self.path))
+                        f"replaced or truncated — to read it again, run: {reset_command(self.name)}",
+                        "source_truncated", path=str(self.path), command=reset_command(self.name))
                 try:
                     stream.seek(offset)
                 except (OSError, EOFError, zlib.error) as exc:
-                    raise SourceError(f"cannot resume {self.path} at byte {offset}: {exc}", "source_cannot_resume",
-                                      path=str(self.path)) from None
+                    raise SourceError(f"cannot resume {self.path} at byte {offset}: {exc}; to read it from the "
+                                      f"start, run: {reset_command(self.name)}", "source_cannot_resume",
+                                      path=str(self.path), command=reset_command(self.name)) from None
             yield from self._lines(stream, line_no, offset, encoding)
         finally:
             raw.close()
@@ -384,7 +386,7 @@ class CsvSource(_FileSource):
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
         skip = 0
         if checkpoint:
-            skip = _parse_int_position(checkpoint, ("row", "line"), "CSV")["row"]
+            skip = _parse_int_position(checkpoint, ("row", "line"), "CSV", self.name)["row"]
         _csv_field_limit()
         encoding = self._choose_encoding()
         self.detected_encoding = encoding
