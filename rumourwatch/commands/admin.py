@@ -43,6 +43,18 @@ def _db(ctx):
     return store.open_db(ctx.obj["settings"].db_path)
 
 
+def _print_rows(rows: list[dict], as_json: bool, empty: str, lines) -> None:
+    """A list command's output: `rows` as JSON, `empty` when there are none, else the `lines(rows)`."""
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(empty)
+        return
+    for line in lines(rows):
+        click.echo(line)
+
+
 def _read_password(password_stdin: bool, confirm: bool = True) -> str:
     if password_stdin:
         line = sys.stdin.readline()
@@ -96,18 +108,15 @@ def users_list(ctx, as_json):
 
         rumourwatch users list
     """
-    rows = auth.list_users(_db(ctx))
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        click.echo("no users yet; add one with: rumourwatch users add NAME --role admin")
-        return
-    click.echo(f"{'username':<24} {'role':<8} {'state':<8} {'expert':>6}  last login")
-    for r in rows:
-        state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
-        click.echo(f"{r['username']:<24} {r['role']:<8} {state:<8} {r['expert_id'] or '':>6}  "
+    def lines(rows):
+        yield f"{'username':<24} {'role':<8} {'state':<8} {'expert':>6}  last login"
+        for r in rows:
+            state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
+            yield (f"{r['username']:<24} {r['role']:<8} {state:<8} {r['expert_id'] or '':>6}  "
                    f"{r['last_login_at'] or '-'}")
+
+    _print_rows(auth.list_users(_db(ctx)), as_json, "no users yet; add one with: rumourwatch users add NAME --role admin",
+                lines)
 
 
 @users.command("disable")
@@ -209,16 +218,13 @@ def sources_list(ctx, as_json):
 
         rumourwatch sources list
     """
-    rows = store.source_status(_db(ctx))
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        click.echo("no sources yet; the worker records one when it first reads it (rumourwatch watch)")
-        return
-    for r in rows:
-        click.echo(f"{r['source']}  at {r['position'] or '(start)'}  updated {r['updated_at']}"
+    def lines(rows):
+        for r in rows:
+            yield (f"{r['source']}  at {r['position'] or '(start)'}  updated {r['updated_at']}"
                    + (f"  last error {r['last_error_at']}: {r['last_error']}" if r["last_error"] else ""))
+
+    _print_rows(store.source_status(_db(ctx)), as_json,
+                "no sources yet; the worker records one when it first reads it (rumourwatch watch)", lines)
 
 
 @sources.command("reset-checkpoint")
