@@ -1,8 +1,9 @@
 """A refused action or a failure reaches the dashboard user in Chinese: every WorkflowError (a
 RetrainError, ReportError or roster row's problem too), every AuthError, and every ConfigError (a
 setting or an alert rule), StoreError, SourceError and RecordError (why a record was set aside)
-names a strings.py message (`wferr.<key>`) with the specifics it needs (the forms showing them are tested in test_workflow_pages.py,
-test_dashboard_admin.py, test_dashboard_reports.py and test_dashboard_pages.py)."""
+names a strings.py message (`wferr.<key>`) with the specifics it needs (the forms showing them are
+tested in test_workflow_pages.py, test_dashboard_admin.py, test_dashboard_reports.py and
+test_dashboard_pages.py)."""
 
 from __future__ import annotations
 

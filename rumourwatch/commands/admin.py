@@ -115,8 +115,8 @@ def users_list(ctx, as_json):
             yield (f"{r['username']:<24} {r['role']:<8} {state:<8} {r['expert_id'] or '':>6}  "
                    f"{r['last_login_at'] or '-'}")
 
-    _print_rows(auth.list_users(_db(ctx)), as_json, "no users yet; add one with: rumourwatch users add NAME --role admin",
-                lines)
+    _print_rows(auth.list_users(_db(ctx)), as_json,
+                "no users yet; add one with: rumourwatch users add NAME --role admin", lines)
 
 
 @users.command("disable")

@@ -440,8 +440,8 @@ class CsvSource(_FileSource):
             except csv.Error as exc:
                 row_no += 1
                 if row_no > skip:
-                    yield self._reject(row_no, lines, start_line, RecordError(f"malformed CSV: {exc}", "reject_csv_malformed"),
-                                       "")
+                    yield self._reject(row_no, lines, start_line,
+                                       RecordError(f"malformed CSV: {exc}", "reject_csv_malformed"), "")
                 continue
             row_no += 1
             if row_no <= skip:
