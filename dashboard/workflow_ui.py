@@ -55,7 +55,8 @@ def act(path: str, what: str, fn, *args, **kwargs):
 
 # a param named here is a code shown by its Chinese label (prefix for `label`)
 PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status", "clar_status": "clar.status",
-                "takedown_status": "wl.takedown.status", "step": "step", "role": "role", "kind": "setting.kind"}
+                "takedown_status": "wl.takedown.status", "step": "step", "role": "role", "kind": "setting.kind",
+                "json_type": "json.type", "list": "record.list", "field": "record.field"}
 # refused on purpose, their message says all: no technical detail under them
 USER_REFUSALS = (WorkflowError, AuthError, UploadError)
 _ROW_RULE = re.compile(r"([\w.]+)\[(\d+)\](?:\.(\w+))?")  # 'rumour.levels[1].min_reach'
@@ -80,10 +81,14 @@ def refusal(exc: RumourwatchError) -> str:
 
 def explain(key: str, params: dict, markdown: bool = True) -> str:
     """strings.py `wferr.<key>` formatted with `params`: statuses, steps and the like by their Chinese
-    names, alert rules by their names on the 预警规则 page, times in China time; escaped for Markdown
-    unless `markdown` is False (a dataframe cell shows text as it is)."""
+    names, alert rules by their names on the 预警规则 page, times in China time, a nested reason
+    (RecordError.as_reason) explained in turn; escaped for Markdown unless `markdown` is False (a
+    dataframe cell shows text as it is)."""
     values = {}
     for name, value in params.items():
+        if isinstance(value, dict) and "key" in value:
+            values[name] = explain(value["key"], value.get("params") or {}, markdown)
+            continue
         if name in PARAM_LABELS:
             value = label(PARAM_LABELS[name], value)
         elif name == "rule":

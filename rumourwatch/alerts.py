@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 import json
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -198,16 +200,57 @@ def dump_rules(rules: dict) -> str:
 
 
 def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = None, db=None) -> Path:
-    """Validate and write the rules file atomically; audit the change when a db is given."""
+    """Validate and write the rules file atomically. With a db the change is audited, and the file
+    and its audit entry are saved together or not at all: the file is swapped in as the last step
+    of the audit entry's transaction, and put back when that transaction fails to commit. A file
+    that cannot be written is a ConfigError, the database's failure a StoreError."""
     text = dump_rules(rules)
     p = rules_path(path)
     tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(p)
-    if db is not None:
-        with store.transaction(db):
-            store.record_audit(db, actor or "system", "rules.save", "rules", str(p), {"rules": rules})
-    return p
+    try:
+        with _writing(p):
+            tmp.write_text(text, encoding="utf-8")
+            before = p.read_bytes() if db is not None and p.exists() else None
+        if db is None:
+            with _writing(p):
+                tmp.replace(p)
+            return p
+        swapped = False
+        try:
+            with store.transaction(db):
+                store.record_audit(db, actor or "system", "rules.save", "rules", str(p), {"rules": rules})
+                with _writing(p):
+                    tmp.replace(p)
+                swapped = True
+        except RumourwatchError:
+            if swapped:  # the COMMIT failed: the file goes back to the rules the audit log describes
+                _put_back_rules(p, tmp, before)
+            raise
+        return p
+    finally:
+        with suppress(OSError):  # the folder that refused the file refuses this too: nothing was left
+            tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _writing(p: Path) -> Iterator[None]:
+    """A rules file that cannot be read or written: a ConfigError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write the alert rules file {p}: {exc}", "rules_write_failed", path=str(p)) from exc
+
+
+def _put_back_rules(p: Path, tmp: Path, before: bytes | None) -> None:
+    try:
+        if before is None:
+            p.unlink(missing_ok=True)
+        else:
+            tmp.write_bytes(before)
+            tmp.replace(p)
+    except OSError as exc:
+        raise ConfigError(f"the alert rules file {p} was written but its audit entry was not saved, and the "
+                          f"previous file could not be put back: {exc}", "rules_not_put_back", path=str(p)) from exc
 
 
 # --- helpers ---------------------------------------------------------------------------------

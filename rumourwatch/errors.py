@@ -23,6 +23,11 @@ class DataBundleError(RumourwatchError):
 class RecordError(RumourwatchError):
     """A raw record cannot become a media item (the message says why)."""
 
+    def as_reason(self) -> dict:
+        """Its key and params as data: nested in the params of an error that says where in the record
+        it was (the dashboard explains the nested reason inside the outer one)."""
+        return {"key": self.key, "params": self.params}
+
 
 class SourceError(RumourwatchError):
     """A source could not be read (file missing, feed down, bad encoding)."""

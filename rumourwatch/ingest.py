@@ -18,7 +18,7 @@ from . import cluster, store
 from .ads import AD_FLAG, is_ad
 from .clarifiers import CLARIFICATION_FLAG, is_clarifier
 from .errors import RecordError
-from .records import iso, parse_time
+from .records import iso, json_type, parse_time
 from .sources.base import RawItem, RawReaction, RawReject
 
 # Items longer than this are refused outright (a 1 MB post is kept; 4 MB is not a post).
@@ -59,9 +59,10 @@ def _int(record: dict, key: str) -> int:
     try:
         n = int(float(value))
     except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
-        raise RecordError(f"{key} must be a whole number, got {value!r}") from None
+        raise RecordError(f"{key} must be a whole number, got {value!r}", "record_not_whole_number", field=key,
+                          value=value) from None
     if n < 0 or n >= 2 ** 63:  # beyond 2**63 SQLite cannot store it
-        raise RecordError(f"{key} must be between 0 and 2^63, got {n}")
+        raise RecordError(f"{key} must be between 0 and 2^63, got {n}", "record_count_range", field=key, value=n)
     return n
 
 
@@ -70,7 +71,8 @@ def _str(record: dict, key: str, limit: int = 2000) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, (dict, list)):
-        raise RecordError(f"{key} must be text, got {type(value).__name__}")
+        raise RecordError(f"{key} must be text, got {type(value).__name__}", "record_field_not_text", field=key,
+                          json_type=json_type(value))
     return normalise_text(str(value))[:limit] or None
 
 
@@ -84,18 +86,21 @@ class NormalisedItem:
 def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
     """Turn a raw item dict into a store row plus its inline reactions, or raise RecordError."""
     if not isinstance(record, dict):
-        raise RecordError(f"a record must be a JSON object, got {type(record).__name__}")
+        raise RecordError(f"a record must be a JSON object, got {type(record).__name__}", "record_not_object",
+                          json_type=json_type(record))
     raw_text = record.get("text")
     if raw_text is not None and not isinstance(raw_text, str):
-        raise RecordError(f"text must be a string, got {type(raw_text).__name__}")
+        raise RecordError(f"text must be a string, got {type(raw_text).__name__}", "record_text_type",
+                          json_type=json_type(raw_text))
     title = _str(record, "title", 1000)
     text = normalise_text(raw_text or "")
     if not text and title:
         text = title  # feeds often carry only a headline
     if not text:
-        raise RecordError("empty text: the record has no text or title to assess")
+        raise RecordError("empty text: the record has no text or title to assess", "record_empty_text")
     if len(text) > MAX_STORED_CHARS:
-        raise RecordError(f"text is {len(text):,} characters, over the limit of {MAX_STORED_CHARS:,}")
+        raise RecordError(f"text is {len(text):,} characters, over the limit of {MAX_STORED_CHARS:,}",
+                          "record_text_too_long", length=f"{len(text):,}", limit=f"{MAX_STORED_CHARS:,}")
 
     flags = []
     fetched_at = iso(now)
@@ -148,23 +153,25 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
     for key, kind in (("reposts", "repost"), ("comments", "comment")):
         values = record.get(key) or []
         if not isinstance(values, list):
-            raise RecordError(f"{key} must be a list of {{date, text}} objects")
+            raise RecordError(f"{key} must be a list of {{date, text}} objects", "record_reactions_not_list",
+                              list=key)
         for i, r in enumerate(values):
             try:
                 reactions.append(normalise_reaction(r, kind, fetched_at))
             except RecordError as exc:
-                raise RecordError(f"{key}[{i}]: {exc}") from None
+                raise RecordError(f"{key}[{i}]: {exc}", "record_reaction_entry", list=key, n=i + 1,
+                                  reason=exc.as_reason()) from None
     return NormalisedItem(row, reactions, compared)
 
 
 def normalise_reaction(r: dict, kind: str, fetched_at: str) -> dict:
     if not isinstance(r, dict):
-        raise RecordError("a reaction must be an object with date and text")
+        raise RecordError("a reaction must be an object with date and text", "reaction_not_object")
     if kind not in ("repost", "comment"):
-        raise RecordError(f"reaction kind must be repost or comment, got {kind!r}")
+        raise RecordError(f"reaction kind must be repost or comment, got {kind!r}", "reaction_kind", value=kind)
     text = r.get("text") or ""
     if not isinstance(text, str):
-        raise RecordError("reaction text must be a string")
+        raise RecordError("reaction text must be a string", "reaction_text_type")
     text = normalise_text(text)[:5000]
     at = iso(parse_time(r.get("date")))
     original = iso(parse_time(r.get("original_date")))
@@ -291,14 +298,16 @@ def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold:
 def ingest_reaction(db, record: dict, now: datetime) -> IngestResult:
     """Attach a reaction that arrived after its item. Raises RecordError if the item is unknown."""
     if not isinstance(record, dict):
-        raise RecordError("a reaction record must be a JSON object")
+        raise RecordError("a reaction record must be a JSON object", "reaction_record_not_object",
+                          json_type=json_type(record))
     item_key = record.get("item_id")
     if item_key in (None, ""):
-        raise RecordError("reaction has no item_id")
+        raise RecordError("reaction has no item_id", "reaction_no_item")
     platform = _str(record, "platform", 100) or DEFAULT_PLATFORM
     found = store.find_item(db, platform, str(item_key))
     if not found:
-        raise RecordError(f"reaction for unknown item {platform}/{item_key}")
+        raise RecordError(f"reaction for unknown item {platform}/{item_key}", "reaction_unknown_item",
+                          platform=platform, item=item_key)
     reaction = normalise_reaction(record, record.get("kind") or "comment", iso(now))
     added = store.insert_reactions(db, found["id"], [reaction])
     return IngestResult(new_reactions=added, touched={found["id"]} if added else set())
@@ -332,7 +341,7 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
     clusters = BatchClusters(db, signed.values(), cluster_threshold)
     for i, event in enumerate(events):
         if isinstance(event, RawReject):
-            store.add_reject(db, source, event.reason, event.raw, event.origin, event.position)
+            store.add_reject(db, source, event.reason, event.raw, event.origin, event.position, event.key, event.params)
             total.rejects += 1
             continue
         try:
@@ -345,10 +354,11 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
             elif isinstance(event, RawReaction):
                 total.add(ingest_reaction(db, event.record, now))
             else:
-                raise RecordError(f"unknown event type {type(event).__name__}")
+                raise RecordError(f"unknown event type {type(event).__name__}", "record_unknown_event",
+                                  value=type(event).__name__)
         except RecordError as exc:
             store.add_reject(db, source, str(exc), _raw_text(getattr(event, "record", event)),
-                             "", getattr(event, "position", None))
+                             "", getattr(event, "position", None), exc.key, exc.params)
             total.rejects += 1
     clusters.save()
     return total

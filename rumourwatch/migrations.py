@@ -449,4 +449,10 @@ WHERE status = 'cancelled';
 ALTER TABLE checkpoints ADD COLUMN last_error_key TEXT;
 ALTER TABLE checkpoints ADD COLUMN last_error_params TEXT;
 """),
+    # A reject keeps its RecordError's key and params beside its English reason, so the 数据源与质量
+    # page says in Chinese why a record was set aside. Rejects stored before keep their English only.
+    ("0012_reject_reason_key", """
+ALTER TABLE rejects ADD COLUMN reason_key TEXT;
+ALTER TABLE rejects ADD COLUMN reason_params TEXT;
+"""),
 ]

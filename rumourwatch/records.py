@@ -16,6 +16,14 @@ UTC = timezone.utc
 
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S",
             "%Y/%m/%d %H:%M", "%Y/%m/%d")
+_JSON_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+               dict: "object"}
+
+
+def json_type(value) -> str:
+    """The JSON name of a decoded value's type ('array', 'string', …), else its Python type's name: the
+    code a RecordError's params give for what a field held instead."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def parse_time(value) -> datetime | None:
@@ -31,7 +39,8 @@ def parse_time(value) -> datetime | None:
         try:
             return datetime.fromtimestamp(float(value), UTC)
         except (OverflowError, OSError, ValueError):  # NaN, inf, or outside the years 1-9999
-            raise RecordError(f"unreadable timestamp {value!r}: not a time between the years 1 and 9999") from None
+            raise RecordError(f"unreadable timestamp {value!r}: not a time between the years 1 and 9999",
+                              "record_bad_timestamp", value=value) from None
     elif isinstance(value, str):
         text = value.strip()
         dt = None
@@ -50,17 +59,17 @@ def parse_time(value) -> datetime | None:
             try:
                 dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
-                raise RecordError(
-                    f"unreadable date {value!r}: use 'YYYY-MM-DD HH:MM' (China time) or ISO 8601"
-                ) from None
+                raise RecordError(f"unreadable date {value!r}: use 'YYYY-MM-DD HH:MM' (China time) or ISO 8601",
+                                  "record_bad_date", value=value) from None
     else:
-        raise RecordError(f"date must be a string, got {type(value).__name__}")
+        raise RecordError(f"date must be a string, got {type(value).__name__}", "record_date_type",
+                          json_type=json_type(value))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=CST)
     try:
         return dt.astimezone(UTC)
     except OverflowError:  # 0001-01-01 China time is before the year 1 in UTC
-        raise RecordError(f"date {value!r} is out of range") from None
+        raise RecordError(f"date {value!r} is out of range", "record_date_range", value=value) from None
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -154,13 +163,15 @@ def reactions_from_bundle(record: dict) -> list[Reaction]:
     for key, kind in (("reposts", "repost"), ("comments", "comment")):
         values = record.get(key) or []
         if not isinstance(values, list):
-            raise RecordError(f"{key} must be a list of {{date, text}} objects")
+            raise RecordError(f"{key} must be a list of {{date, text}} objects", "record_reactions_not_list",
+                              list=key)
         for i, r in enumerate(values):
             if not isinstance(r, dict):
-                raise RecordError(f"{key}[{i}] must be an object with date and text")
+                raise RecordError(f"{key}[{i}] must be an object with date and text", "record_reaction_not_object",
+                                  list=key, n=i + 1)
             text = r.get("text") or ""
             if not isinstance(text, str):
-                raise RecordError(f"{key}[{i}].text must be a string")
+                raise RecordError(f"{key}[{i}].text must be a string", "record_reaction_text", list=key, n=i + 1)
             raw = r.get("date")
             placed = date_in_post_year(raw, post_date)
             if placed is raw and isinstance(raw, str) and _MONTH_DAY.match(raw):
@@ -169,7 +180,8 @@ def reactions_from_bundle(record: dict) -> list[Reaction]:
                 try:
                     at = parse_time(placed)
                 except RecordError as exc:
-                    raise RecordError(f"{key}[{i}]: {exc}") from None
+                    raise RecordError(f"{key}[{i}]: {exc}", "record_reaction_entry", list=key, n=i + 1,
+                                      reason=exc.as_reason()) from None
             uid = r.get("user_id")
             out.append(Reaction(kind, text, at, None if uid is None else str(uid)))
     return out
@@ -179,7 +191,7 @@ def doc_from_bundle(record: dict) -> Doc:
     """A Doc from a bundle-style record (as in rumour/*.jsonl.gz and score-file input)."""
     text = record.get("text")
     if not isinstance(text, str):
-        raise RecordError("text is missing or not a string")
+        raise RecordError("text is missing or not a string", "record_text_missing")
     user = record.get("user") if isinstance(record.get("user"), dict) else None
     extra = {k: record[k] for k in ("has_url", "pics", "has_pic", "has_video", "source")
              if k in record}

@@ -191,10 +191,38 @@ def source_status(db) -> list[dict]:
     return _rows(db, "SELECT * FROM checkpoints ORDER BY source")
 
 
-def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None) -> None:
+def source_checkpoint(db, source: str) -> dict | None:
+    """`source`'s row of `source_status`, None when the worker has not met it."""
+    rows = _rows(db, "SELECT * FROM checkpoints WHERE source = ?", [source])
+    return rows[0] if rows else None
+
+
+def clear_checkpoint(db, source: str) -> None:
+    """Forget where `source` got to and its last failure (its count of items seen stays)."""
+    db.execute("""UPDATE checkpoints SET position = NULL, updated_at = ?, last_error = NULL, last_error_at = NULL,
+                    last_error_key = NULL, last_error_params = NULL WHERE source = ?""", [iso(now_utc()), source])
+
+
+def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None,
+               key: str | None = None, params: dict | None = None) -> None:
+    """Set a record aside: the English `reason` (CLI, logs), and the `key` and `params` of its RecordError
+    (or the reader's RawReject) that name its Chinese text on the 数据源与质量 page."""
     db.execute(
-        "INSERT INTO rejects (source, origin, position, reason, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [source, origin, position, reason, raw, iso(now_utc())])
+        """INSERT INTO rejects (source, origin, position, reason, raw, created_at, reason_key, reason_params)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [source, origin, position, reason, raw, iso(now_utc()), key,
+         json.dumps(_shown_params(params), ensure_ascii=False, default=str) if params else None])
+
+
+def _shown_params(value, limit: int = 200):
+    """A reason's params as they are worth keeping: a value from the record (a date, a count) can be
+    any size, and the reason only quotes it; its start is enough (the raw record is kept whole)."""
+    if isinstance(value, dict):
+        return {k: _shown_params(v, limit) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def list_rejects(db, limit: int = 100) -> list[dict]:
@@ -524,14 +552,15 @@ def _rumour_candidate(table: str = "") -> str:
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
     """The most likely rumours among items published in the period, one row per cluster,
     advertisements and clarifications left out (`_rumour_candidate`), and so are items whose latest
-    verdict (`verdict_labels`) is 'not_rumour'; each row has its item's latest `verdict` or None.
+    verdict is 'not_rumour' (`_not_cleared`); each row has its item's latest `verdict` or None.
 
     Walks the rumour-probability index from the top and keeps each cluster's first (likeliest) item,
     so the cost follows `limit`, not the size of the period.
     """
     where, params = _filters_sql(start, end, **filters)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _rumour_candidate()
-    judged = {v["item_id"]: v for v in verdict_labels(db)}
+    cond = ((where + " AND " if where else " WHERE ") + "rumour_probability IS NOT NULL" + _rumour_candidate()
+            + _not_cleared(db))
+    judged = {v["item_id"]: v["verdict"] for v in verdict_labels(db)}
     picked: dict[int, dict] = {}
     fetch, offset = max(limit * 20, 200), 0
     while len(picked) < limit:
@@ -539,12 +568,9 @@ def top_rumours(db, start: str | None = None, end: str | None = None, limit: int
                              ORDER BY rumour_probability DESC LIMIT ? OFFSET ?""",
                      [*params, fetch, offset])
         for r in rows:
-            verdict = judged.get(r["id"])
-            if verdict is not None and verdict["verdict"] == "not_rumour":
-                continue  # a monitor judged it (or a copy of it) not a rumour
             key = r["cluster_id"] if r["cluster_id"] is not None else -r["id"]
             if key not in picked:
-                picked[key] = dict(r, verdict=verdict["verdict"] if verdict else None)
+                picked[key] = dict(r, verdict=judged.get(r["id"]))
                 if len(picked) == limit:
                     break
         if len(rows) < fetch:
@@ -1029,23 +1055,35 @@ def verdicts_for_item(db, item_id: int) -> list[dict]:
                         ORDER BY v.at DESC, v.id DESC""", [item_id])
 
 
+_VERDICT_LABELS = """WITH latest AS (
+                         SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
+                                                      ORDER BY at DESC, id DESC) AS rn FROM verdicts),
+                       spread AS (
+                         SELECT i.id AS item_id, i.cluster_id, l.id AS verdict_id, l.verdict, l.reason,
+                                l.actor, l.at,
+                                row_number() OVER (PARTITION BY i.id ORDER BY l.at DESC, l.id DESC) AS rn
+                         FROM latest l JOIN items i
+                           ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
+                              OR (l.cluster_id IS NULL AND i.id = l.item_id)
+                         WHERE l.rn = 1)
+                       SELECT item_id, cluster_id, verdict_id, verdict, reason, actor, at
+                       FROM spread WHERE rn = 1"""
+
+
 def verdict_labels(db) -> list[dict]:
     """Each item's verdict as the workflow reads it: the latest verdict (by time, then id) given on
     the item or on its cluster, whose items are copies of one claim. One row per item, by item id.
     (An item judged alone and later clustered has both kinds; the later verdict counts.)"""
-    return _rows(db, """WITH latest AS (
-                          SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
-                                                       ORDER BY at DESC, id DESC) AS rn FROM verdicts),
-                        spread AS (
-                          SELECT i.id AS item_id, i.cluster_id, l.id AS verdict_id, l.verdict, l.reason,
-                                 l.actor, l.at,
-                                 row_number() OVER (PARTITION BY i.id ORDER BY l.at DESC, l.id DESC) AS rn
-                          FROM latest l JOIN items i
-                            ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
-                               OR (l.cluster_id IS NULL AND i.id = l.item_id)
-                          WHERE l.rn = 1)
-                        SELECT item_id, cluster_id, verdict_id, verdict, reason, actor, at
-                        FROM spread WHERE rn = 1 ORDER BY item_id""")
+    return _rows(db, _VERDICT_LABELS + " ORDER BY item_id")
+
+
+def _not_cleared(db, table: str = "") -> str:
+    """SQL condition (" AND …") leaving out items whose verdict (`verdict_labels`) is 'not_rumour': a
+    monitor or expert judged them, or a copy of them, not a rumour. `table` is a prefix like "i.".
+    A store without the workflow (reports read such stores too) has no verdicts to apply."""
+    if not has_tables(db, "verdicts"):
+        return ""
+    return f" AND {table}id NOT IN (SELECT item_id FROM ({_VERDICT_LABELS}) WHERE verdict = 'not_rumour')"
 
 
 def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict]:
@@ -1209,12 +1247,13 @@ def missing_columns(db, table: str, columns: Iterable[str]) -> list[str]:
 def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 10,
                        platforms: list[str] | None = None, health_only: bool = True) -> list[dict]:
     """Flagged items published in [start, end), one row per cluster, ranked by spread;
-    advertisements and clarifications left out, as from the live list (`_rumour_candidate`).
+    advertisements, clarifications and items judged not a rumour left out, as from the live list
+    (`_rumour_candidate`, `_not_cleared`).
 
     Spread = copies in the period + their reposts + comments (what reached the public).
     """
     where, params = _filters_sql(start, end, platforms=platforms, health_only=health_only)
-    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?" + _rumour_candidate()
+    cond = (where + " AND " if where else " WHERE ") + "rumour_probability >= ?" + _rumour_candidate() + _not_cleared(db)
     return _rows(db, f"""
         WITH flagged AS (
             SELECT id, coalesce(cluster_id, -id) AS grp, cluster_id, platform, account, url, title,

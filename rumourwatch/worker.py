@@ -47,6 +47,25 @@ class PollStats:
                 + (f"; now scoring with models {self.model}" if self.model else ""))
 
 
+def reset_checkpoint(db, source: str, actor: str) -> dict:
+    """Forget where `source` got to, and its last failure, so the worker reads it from the start at
+    its next poll: the remedy a damaged, outdated or overtaken checkpoint's SourceError names
+    (sources.base.reset_command). Items read again are not stored twice (ingest keeps one row per
+    item). Audited with the checkpoint as it was, which is returned; WorkflowError when no source of
+    that name has a checkpoint."""
+    from .alerts import WorkflowError
+
+    with store.transaction(db):
+        before = store.source_checkpoint(db, source)
+        if before is None:
+            raise WorkflowError(f"no source named {source!r} has a checkpoint; `rumourwatch sources list` "
+                                "shows the sources the worker has read", "no_source", name=source)
+        store.clear_checkpoint(db, source)
+        store.record_audit(db, actor, "source.reset_checkpoint", "source", source,
+                           {"position": before["position"], "last_error": before["last_error"]})
+    return before
+
+
 class Worker:
     """Runs sources into the store and scores them. `clock` is injectable for tests.
 

@@ -10,7 +10,7 @@ import pytest
 from rumourwatch import alerts, experts, store
 from rumourwatch.alerts import evaluate_alerts, escalate_overdue, list_alerts
 from rumourwatch.clock import FixedClock
-from rumourwatch.errors import ConfigError
+from rumourwatch.errors import ConfigError, StoreError
 from rumourwatch.records import iso
 
 from workflow_helpers import OTHER_TEXT, ROSTER_CSV, RUMOUR_TEXT, add_item, rules
@@ -156,6 +156,32 @@ def test_state_survives_reopening_the_database(db_path, now):
     db2 = store.open_db(db_path)
     assert store.get_alert(db2, alert_id)["respond_by"] == iso(now + timedelta(hours=5))
     assert evaluate_alerts(db2, now, rules()) == []  # the evaluation mark survived too
+
+
+def test_rules_are_put_back_when_their_audit_entry_fails_to_commit(tmp_path):
+    """The audit entry is written, the file swapped in, then COMMIT fails (a deferred constraint here,
+    a full disk in life): the file goes back to what it was, or away when there was none."""
+    db = store.open_db(tmp_path / "audit.db")
+    db.conn.executescript("""
+        CREATE TABLE parent (id INTEGER PRIMARY KEY);
+        CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+        CREATE TRIGGER audit_child AFTER INSERT ON audit_log BEGIN INSERT INTO child VALUES (NEW.id); END;""")
+    path = alerts.save_rules(rules(), tmp_path / "rules.toml")
+    before = path.read_bytes()
+    for target in (path, tmp_path / "new.toml"):
+        with pytest.raises(StoreError, match="FOREIGN KEY"):
+            alerts.save_rules(rules(watch={"keywords": ["示例词"]}), target, actor="admin1", db=db)
+        assert store.audit_entries(db) == []
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if "toml" in p.name) == ["rules.toml"]
+
+
+def test_a_rules_file_that_cannot_be_written_is_a_config_error_and_is_not_audited(tmp_path, db):
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        alerts.save_rules(rules(), tmp_path / "not-a-folder" / "rules.toml", actor="admin1", db=db)
+    assert (exc.value.key, exc.value.params) == ("rules_write_failed", {"path": str(tmp_path / "not-a-folder" / "rules.toml")})
+    assert store.audit_entries(db) == []
 
 
 def test_rules_file_round_trips_and_names_bad_keys(tmp_path):

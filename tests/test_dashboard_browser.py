@@ -229,7 +229,8 @@ def test_sources_page_renders_rejects_in_the_browser(app, browser):
     page, dialogs = open_logged_in(browser, base + "/")
     page.get_by_role("link", name="数据源与质量").click()
     page.get_by_role("heading", name="数据源与质量").wait_for(timeout=WAIT_MS)
-    page.get_by_text("连接超时").first.wait_for(timeout=WAIT_MS)
+    # the failing source's banner (its English error is folded away under 技术细节)
+    page.get_by_text("原因见下方技术细节").first.wait_for(timeout=WAIT_MS)
     # The newest reject's raw payload, verbatim (spaces kept) in a code block.
     page.locator("[data-testid='stCode']").filter(has_text='"text": "   "').wait_for(timeout=WAIT_MS)
     assert not dialogs

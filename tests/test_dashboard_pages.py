@@ -497,9 +497,61 @@ def test_sources_page_shows_checkpoints_errors_and_rejects(app_env):
     status = table_with(at, "检查点位置")[0]
     assert "line:9" in set(status["检查点位置"])
     rejects = table_with(at, "原因")[0]
-    assert any("invalid JSON" in r for r in rejects["原因"])
-    assert any("empty text" in r for r in rejects["原因"])
-    assert at.code[-1].value == '{"id": "empty", "platform": "微博", "text": "   "}'  # raw, as text
+    # the fixture's reader reject has no key, as rejects stored before they kept one: English, labelled
+    assert list(rejects["原因"]) == ["没有正文，也没有标题，无从研判。", "（英文原文）invalid JSON: Expecting ',' delimiter"]
+    raw = next(c for c in at.code if c.value.startswith('{"id": "empty"'))
+    assert raw.value == '{"id": "empty", "platform": "微博", "text": "   "}'  # raw, as text
+    [detail] = [e for e in at.expander if e.label == "拒收原因（英文原文，供管理员排查）"]
+    assert detail.code[0].value == "empty text: the record has no text or title to assess"
+    assert "重置检查点（管理员）" not in [h.value for h in at.subheader]  # a monitor's page: no admin action
+
+
+def test_reject_reasons_are_in_chinese_on_the_page_and_english_on_the_command_line(app_env, tmp_path):
+    """Why each record was set aside, from the file reader and from ingest, in the words the monitor
+    reads; the worker's English reason stays for the CLI and under 技术细节."""
+    from click.testing import CliRunner
+
+    from rumourwatch.cli import cli
+    from rumourwatch.sources.files import CsvSource, JsonLinesSource
+    from rumourwatch.worker import Worker
+
+    posts = tmp_path / "posts.jsonl"
+    lines = ['{"id": "a1", "text": "喝醋软化血管"',
+             '["不是对象"]',
+             '{"id": "a3", "text": "多喝热水防感冒", "repost_num": "很多"}',
+             '{"id": "a4", "text": "生姜治百病", "date": "昨天下午"}',
+             '{"id": "a5", "text": "蒜泡水", "comments": [{"date": "2026-11-23 09:00", "text": "真的"}, {"date": "下周"}]}']
+    posts.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    sheet = tmp_path / "posts.csv"
+    sheet.write_text("id,text,date\nb1,示例正文,2026-11-23 10:00,多余\nb2,\"引号没有闭合,2026-11-23\n",
+                     encoding="utf-8")
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    Worker(db, [JsonLinesSource(posts, name="file:posts"), CsvSource(sheet, name="file:sheet")],
+           clock=lambda: fx.NOW).poll_once()
+    db.conn.close()
+
+    at = run_page(SOURCES)
+    rejects = table_with(at, "原因")[0]
+    shown = {place.replace(f"{tmp_path}/", ""): reason for place, reason in zip(rejects["来源位置"], rejects["原因"])}
+    assert shown == {
+        "posts.jsonl:1 line=1;byte=42": "这一行不是有效的 JSON（第 30 列附近有误）：每行应是一个完整的 JSON 对象，请检查引号、逗号和括号。",
+        "posts.jsonl:2 line=2;byte=59": "这一行应是一个 JSON 对象（{…}），实际是列表。",
+        "line=3;byte=129": "转发数（repost_num）应是整数，实际是“很多”。",
+        "line=4;byte=193": "日期“昨天下午”无法识别：请用“YYYY-MM-DD HH:MM”（北京时间）或 ISO 8601 格式。",
+        "line=5;byte=309": ("评论列表（comments）第 2 条：日期“下周”无法识别：请用“YYYY-MM-DD HH:MM”（北京时间）"
+                            "或 ISO 8601 格式。"),
+        "posts.csv:2 row=1;line=2": "这一行有 4 列，而表头有 3 列：请检查该行的逗号和引号。",
+        "posts.csv:3 row=2;line=3": "这一行有 2 列，而表头有 3 列，多半是有引号没有闭合：请检查该行的引号。",
+        "line:9": "没有正文，也没有标题，无从研判。",  # the fixture's
+        "fixture.jsonl:8 line:8": "（英文原文）invalid JSON: Expecting ',' delimiter",
+    }
+    assert not any(re.search(r"[A-Za-z]{4,} [a-z]{2,}", v) for v in shown.values())  # no English sentence
+
+    result = CliRunner().invoke(cli, ["rejects", "--limit", "10"])
+    assert result.exit_code == 0, result.output
+    assert "line 1: invalid JSON: Expecting ',' delimiter at column 30" in result.output
+    assert "comments[1]: unreadable date '下周'" in result.output
+    assert "expected 3 fields as in the header, found 2 (an unclosed quote?)" in result.output
 
 
 def test_a_source_that_cannot_be_read_says_why_in_chinese_with_the_english_under_technical_detail(app_env, tmp_path):
@@ -525,6 +577,47 @@ def test_a_source_that_cannot_be_read_says_why_in_chinese_with_the_english_under
     status = table_with(at, "检查点位置")[0]
     [row] = status[status["数据源"] == "file:weibo"].to_dict("records")
     assert row["最近错误"] == f"文件 {missing} 不存在：请核对数据源设置中的文件路径，或把文件放回原处。"  # as typed
+
+
+def test_an_admin_resets_a_source_checkpoint_after_confirming_as_the_error_says(app_env, tmp_path):
+    """A file replaced by a shorter one: the banner names the way out (this page's 重置检查点, or the
+    command); the admin confirms, resets, and the worker reads the file from the start, audited."""
+    from rumourwatch import auth
+    from rumourwatch.sources.files import JsonLinesSource
+    from rumourwatch.worker import Worker
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "p1", "text": "示例：' + "多喝绿豆汤可以治百病。" * 30 + '"}\n', encoding="utf-8")
+    source = JsonLinesSource(posts, name=f"file:{posts}")
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    Worker(db, [source], clock=lambda: fx.NOW).poll_once()
+    posts.write_text('{"id": "p2", "text": "示例：换过的短文件"}\n', encoding="utf-8")
+    Worker(db, [source], clock=lambda: fx.NOW).poll_once()
+    auth.create_user(db, "admin1", "fixture-password-9", "admin", actor="test")
+    db.conn.close()
+
+    at = AppTest.from_file(str(fx.APP), default_timeout=30)
+    login_for_test(at, "admin1")
+    at.switch_page(SOURCES)
+    at.run()
+    assert not at.exception
+    [banner] = [w for w in (w.value.replace("\\", "") for w in at.warning) if "posts.jsonl" in w]
+    assert (f"请管理员在本页“重置检查点”处重置该数据源的检查点，或在服务器上运行 "
+            f"rumourwatch sources reset-checkpoint {source.name}，以便重新读取该文件。") in banner
+    assert at.selectbox(key="reset_source").value == source.name  # the failing source first
+    assert at.button(key="reset_go").disabled  # not before the confirmation
+    next(c for c in at.checkbox if c.label.replace("\\", "").endswith(source.name)).check().run()
+    at.button(key="reset_go").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"已完成：重置数据源 {source.name} 的检查点，采集程序将在下一轮从头读取"]
+    assert not [w for w in at.warning if "posts" in w.value]
+
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    assert (store.get_checkpoint(db, source.name), store.source_checkpoint(db, source.name)["last_error"]) == (None, None)
+    [entry] = store.audit_entries(db, target_type="source")
+    assert (entry["actor"], entry["action"], entry["target_id"]) == ("admin1", "source.reset_checkpoint", source.name)
+    assert Worker(db, [source], clock=lambda: fx.NOW).poll_once().new_items == 1  # p2, read from the start
+    db.conn.close()
 
 
 # --- empty and broken stores ----------------------------------------------------------------

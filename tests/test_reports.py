@@ -143,8 +143,10 @@ def test_platform_filter_counts_only_that_platform(full_db):
     vol = report.section("volume").data
     # 今日头条 this week: the salt-lamp rumour (health) and the weather item (not health).
     assert vol["total"] == 1 and vol["items"] == 2
-    assert [r["platform"] for r in report.section("rumours").data["rows"]] == ["今日头条"]
+    assert report.section("rumours").data["rows"] == []  # the salt lamp was judged not a rumour
     assert any("平台：今日头条" in line for line in report.scope)
+    rows = reports.compute_weekly(db, fx.WEEK, platform="微信公众号", now=fx.NOW).section("rumours").data["rows"]
+    assert [(r["platform"], r["copies"]) for r in rows] == [("微信公众号", 1)]  # the garlic copy posted there
 
 
 # --- rumours, alerts, experts, publishers, model ---------------------------------------------
@@ -152,11 +154,11 @@ def test_platform_filter_counts_only_that_platform(full_db):
 def test_top_rumours_are_ranked_by_spread_one_row_per_cluster_with_status(full_db):
     db, info = full_db
     rows = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("rumours").data["rows"]
-    assert [r["text"][:6] for r in rows] == ["喝两杯高度白", "网传每天生吃", "卧室放一盏盐"]
+    assert [r["text"][:6] for r in rows] == ["喝两杯高度白", "网传每天生吃"]  # the salt lamp was judged not a rumour
     garlic = rows[1]
     assert garlic["copies"] == 3
     assert garlic["spread"] == 3 + (120 + 40 + 10) + (30 + 5)
-    assert {r["text"][:2]: r["status"] for r in rows} == {"喝两": "clarified", "网传": "clarified", "卧室": "overdue"}
+    assert {r["text"][:2]: r["status"] for r in rows} == {"喝两": "clarified", "网传": "clarified"}
     assert rows[0]["clarification_url"] == f"https://example.org/clarify/{info['alerts']['liquor']}"
 
 
@@ -184,11 +186,31 @@ def test_top_rumours_leave_out_ads_and_clarifications_as_the_live_list_does(full
                                 "health_related": 1, "topic": "健康知识普及"} for i in added])
     report = reports.compute_weekly(db, fx.WEEK, now=fx.NOW)
     rows = report.section("rumours").data["rows"]
-    assert [r["text"][:6] for r in rows] == ["喝两杯高度白", "网传每天生吃", "卧室放一盏盐"]
+    assert [r["text"][:6] for r in rows] == ["喝两杯高度白", "网传每天生吃"]
     period = reports.parse_week(fx.WEEK)
     live = store.top_rumours(db, period.start, period.end, limit=10, health_only=True)
     assert not {r["id"] for r in live} & set(added)
     assert not {r["item_id"] for r in rows} & set(added)
+
+
+def test_top_rumours_leave_out_items_judged_not_a_rumour_as_the_live_list_does(full_db):
+    """A leader reading 传播最广的疑似谣言 does not see the salt lamp a monitor judged not a rumour, as the
+    live list does not; judged a rumour again later, it is back in both, with its alert overdue."""
+    db, info = full_db
+    period = reports.parse_week(fx.WEEK)
+    salt = info["ids"]["salt1"]
+
+    def listed():
+        rows = reports.compute_weekly(db, fx.WEEK, now=fx.NOW).section("rumours").data["rows"]
+        live = store.top_rumours(db, period.start, period.end, limit=10, health_only=True)
+        return [(r["item_id"], r["status"]) for r in rows if r["item_id"] == salt], salt in {r["id"] for r in live}
+
+    assert listed() == ([], False)
+    with store.transaction(db):
+        store.insert_verdict(db, {"item_id": salt, "cluster_id": store.get_item(db, salt)["cluster_id"],
+                                  "alert_id": None, "verdict": "rumour", "reason": "复核：确属谣言",
+                                  "actor": "monitor1", "at": iso(fx._at(6, 9))})
+    assert listed() == ([(salt, "overdue")], True)
 
 
 def test_alert_deadline_shares_and_overdue_list(full_db):

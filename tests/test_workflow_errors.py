@@ -1,8 +1,9 @@
 """A refused action or a failure reaches the dashboard user in Chinese: every WorkflowError (a
 RetrainError, ReportError or roster row's problem too), every AuthError, and every ConfigError (a
-setting or an alert rule), StoreError and SourceError names a strings.py message (`wferr.<key>`)
-with the specifics it needs (the forms showing them are tested in test_workflow_pages.py,
-test_dashboard_admin.py, test_dashboard_reports.py and test_dashboard_pages.py)."""
+setting or an alert rule), StoreError, SourceError and RecordError (why a record was set aside)
+names a strings.py message (`wferr.<key>`) with the specifics it needs (the forms showing them are
+tested in test_workflow_pages.py, test_dashboard_admin.py, test_dashboard_reports.py and
+test_dashboard_pages.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from dashboard.strings import STRINGS
 from rumourwatch.config import REPO_ROOT
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-KEYED = ("WorkflowError", "RetrainError", "ReportError", "ConfigError", "StoreError", "SourceError")  # (english, key, **params)
+KEYED = ("WorkflowError", "RetrainError", "ReportError", "ConfigError", "StoreError", "SourceError",
+         "RecordError")  # (english, key, **params)
 RULE = "_check"  # alerts._check(cond, rule, english, key, **params): a ConfigError naming the rule
 AUTH = "AuthError"  # (english, reason=…, [key=… when finer than the reason], **params)
-# Backups and source specs are the command line's alone, which speaks English: no dashboard shows them.
-CLI_ONLY = ("rumourwatch/backup.py", "rumourwatch/sources/__init__.py")
+# Backups, source specs, scoring a file and building the debunk index are the command line's (and
+# training's) alone, which speak English: no dashboard shows their errors.
+CLI_ONLY = {"rumourwatch/backup.py": ("StoreError",), "rumourwatch/sources/__init__.py": ("SourceError",),
+            "rumourwatch/score.py": ("RecordError",), "rumourwatch/knowledge.py": ("RecordError",)}
 
 
 def _name(node) -> str | None:
@@ -38,7 +42,7 @@ def _raise_sites():
             if not isinstance(node, ast.Call) or id(node) in forwarding:
                 continue
             name = _name(node)
-            if name in (*KEYED, RULE, AUTH) and not (where in CLI_ONLY and name in ("StoreError", "SourceError")):
+            if name in (*KEYED, RULE, AUTH) and name not in CLI_ONLY.get(where, ()):
                 yield f"{where}:{node.lineno}", node
 
 
@@ -47,8 +51,8 @@ SITES = list(_raise_sites())
 
 def test_the_raise_sites_are_found():
     names = {_name(node) for _, node in SITES}
-    # alerts, experts, labels, retrain, reports, auth, config, store, sources
-    assert len(SITES) >= 165 and names == {*KEYED, RULE, AUTH}
+    # alerts, experts, labels, retrain, reports, auth, config, store, sources, ingest, records
+    assert len(SITES) >= 205 and names == {*KEYED, RULE, AUTH}
 
 
 @pytest.mark.parametrize("where,node", SITES, ids=[w for w, _ in SITES])

@@ -134,6 +134,41 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
                       "min_velocity": "最低传播速度（每小时）", "_index": None}
 
 
+def test_rules_are_saved_with_their_audit_entry_or_not_at_all(seeded, tmp_path, monkeypatch):
+    """The database refuses the audit entry (as a full or failing disk would): the page says so in
+    Chinese, the rules file is not changed, and the same save works once the database does."""
+    import shutil
+
+    path, _, _ = seeded
+    rules_file = tmp_path / "rules.toml"
+    shutil.copy(REPO_ROOT / "config" / "alert_rules.toml", rules_file)
+    before = rules_file.read_bytes()
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(rules_file))
+    db = store.open_db(path)
+    db.execute("""CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log WHEN NEW.action = 'rules.save'
+                  BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END""")
+    at = _run("rules.py", "admin1", path)
+    next(a for a in at.text_area if a.label == "关注词（每行一个）").set_value("示例关注词")
+    next(b for b in at.button if b.label == "保存规则").click().run()
+    assert not at.exception, at.exception
+    [error] = [e.replace("\\", "") for e in _errors(at)]
+    assert error == f"规则未保存：读写数据库 {path} 时出错：请刷新页面重试；如仍出错，请把下方技术细节交给管理员。"
+    [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
+    assert "disk I/O error" in detail.code[0].value
+    assert rules_file.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if "rules" in p.name) == [
+        "rules.toml"]
+    assert not store.audit_entries(db, target_type="rules")
+
+    db.execute("DROP TRIGGER refuse_audit")
+    next(b for b in at.button if b.label == "保存规则").click().run()
+    assert not _errors(at)
+    assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["示例关注词"]
+    [entry] = store.audit_entries(db, target_type="rules")
+    assert (entry["actor"], entry["action"], json.loads(entry["details"])["rules"]["watch"]["keywords"]) == (
+        "admin1", "rules.save", ["示例关注词"])
+    db.conn.close()
+
+
 def test_a_broken_rules_file_says_in_chinese_what_to_fix_on_every_workflow_page(seeded, tmp_path, monkeypatch):
     path, _, _ = seeded
     rules_file = tmp_path / "rules.toml"

@@ -12,7 +12,7 @@ from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import alerts, store
 from rumourwatch.alerts import SEVERITIES
-from rumourwatch.errors import ConfigError
+from rumourwatch.errors import RumourwatchError
 
 user = require_role("admin")
 path = ui.db_path()
@@ -84,8 +84,8 @@ with st.form("rules_form"):
 if submitted:
     try:
         data.workflow(path, lambda db: alerts.save_rules(new, actor=user["username"], db=db))
-    except ConfigError as exc:  # a rule the form let through but the rules refuse: which, and why
-        ui.show_error(exc, "rules.refused")
+    except RumourwatchError as exc:  # a rule the form let through but the rules refuse, or the file or the
+        ui.show_error(exc, "rules.refused")  # database failed: saved together, neither is saved
     else:
         st.session_state[ui.FLASH_KEY] = t("rules.saved")
         st.rerun()

@@ -1,4 +1,5 @@
-"""数据源与质量: each source's checkpoint and last error, and the records set aside with their reasons."""
+"""数据源与质量: each source's checkpoint and last error, and the records set aside with their reasons;
+an admin can make the worker read a source from the start (reset its checkpoint)."""
 
 import json
 
@@ -9,6 +10,8 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
+from rumourwatch import worker
+from rumourwatch.sources.base import reset_command
 
 st.title(t("sources.title"))
 
@@ -17,20 +20,34 @@ path = settings.db_path
 st.caption(t("db_path", path=ui.escape_md(path)))
 
 ui.require_database(path)
+wf.flash()
 
 REJECT_LIMIT = 200
+
+
+def stored_reason(key: str | None, params: str | None, markdown: bool = True) -> str | None:
+    """The Chinese text of an error's key and JSON params as the worker stored them; None when it
+    stored none (a row from before it kept them) or they cannot be read."""
+    if key:
+        try:
+            return wf.explain(key, json.loads(params or "{}"), markdown)
+        except (KeyError, ValueError):  # a key this dashboard has no text for, or damaged params
+            pass
+    return None
 
 
 def source_error(status: dict, markdown: bool = True) -> str:
     """What a source's last failure means and what to do, in Chinese (its SourceError's key and
     params, kept by the worker); a failure recorded without them points to the technical detail."""
-    key = status.get("last_error_key")
-    if key:
-        try:
-            return wf.explain(key, json.loads(status.get("last_error_params") or "{}"), markdown)
-        except (KeyError, ValueError):  # a key this dashboard has no text for, or damaged params
-            pass
-    return t("sources.error_unexplained")
+    return (stored_reason(status.get("last_error_key"), status.get("last_error_params"), markdown)
+            or t("sources.error_unexplained"))
+
+
+def reject_reason(reject: dict) -> str:
+    """Why a record was set aside, in Chinese (its RecordError's key and params); a reject stored
+    without them keeps its English reason, labelled as such. For a dataframe cell (not Markdown)."""
+    return (stored_reason(reject.get("reason_key"), reject.get("reason_params"), markdown=False)
+            or t("sources.reject.english", reason=reject["reason"]))
 
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
@@ -74,7 +91,7 @@ def sources_panel() -> None:
         frame = pd.DataFrame([{
             t("col.id"): r["id"], t("col.recorded"): data.to_china(r.get("created_at")), t("col.source"): r["source"],
             t("col.origin"): " ".join(x for x in (r.get("origin"), r.get("position")) if x),
-            t("col.reason"): r["reason"], t("col.raw"): ui.one_line(r.get("raw"), 160),
+            t("col.reason"): reject_reason(r), t("col.raw"): ui.one_line(r.get("raw"), 160),
         } for r in rows])
         event = st.dataframe(frame, hide_index=True, width="stretch", key="rejects",
                              on_select="rerun", selection_mode="single-row",
@@ -85,7 +102,30 @@ def sources_panel() -> None:
         chosen = rows[picked[0]] if picked else rows[0]
         st.markdown(f"**{t('sources.reject.raw', id=chosen['id'])}**")
         st.code(chosen.get("raw") or "", language=None, wrap_lines=True)
+        wf.technical_detail(chosen["reason"], t("sources.reject.technical"))
+
+
+def reset_panel(user: dict) -> None:
+    """Reset a source's checkpoint, the remedy some source errors name, after a confirmation; the
+    same as `rumourwatch sources reset-checkpoint NAME`, audited with the admin's name."""
+    st.subheader(t("sources.reset"))
+    with ui.friendly_errors():
+        status = data.source_status(path)
+    if not status:
+        st.info(t("sources.status.empty"))
+        return
+    names = [s["source"] for s in status]
+    failing = next((i for i, s in enumerate(status) if s.get("last_error")), 0)
+    name = st.selectbox(t("sources.reset.pick"), names, index=failing, key="reset_source")
+    chosen = status[names.index(name)]
+    st.caption(t("sources.reset.help", position=ui.escape_md(chosen.get("position") or t("sources.reset.start")),
+                 command=ui.escape_md(reset_command(name))))
+    sure = st.checkbox(t("sources.reset.confirm", source=ui.escape_md(name)), key=f"reset_sure_{name}")
+    if st.button(t("sources.reset.button"), disabled=not sure, key="reset_go"):
+        wf.act(path, t("sources.reset.done", source=name), worker.reset_checkpoint, name, user["username"])
 
 
 with st.spinner(t("loading")):
     sources_panel()
+if dashboard_auth.can("sources.manage"):
+    reset_panel(dashboard_auth.current_user())

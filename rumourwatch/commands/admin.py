@@ -1,4 +1,4 @@
-"""Administration commands: user accounts, backup and restore.
+"""Administration commands: user accounts, sources' checkpoints, backup and restore.
 
 `rumourwatch users add NAME --role admin` creates the first account (no login is needed on the
 command line: whoever can run it already has the database file). Actions are audited with the
@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .. import auth, backup as backup_mod, store
+from .. import auth, backup as backup_mod, store, worker
 from ..errors import RumourwatchError
 
 
@@ -41,6 +41,18 @@ def _actor() -> str:
 
 def _db(ctx):
     return store.open_db(ctx.obj["settings"].db_path)
+
+
+def _print_rows(rows: list[dict], as_json: bool, empty: str, lines) -> None:
+    """A list command's output: `rows` as JSON, `empty` when there are none, else the `lines(rows)`."""
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(empty)
+        return
+    for line in lines(rows):
+        click.echo(line)
 
 
 def _read_password(password_stdin: bool, confirm: bool = True) -> str:
@@ -96,18 +108,15 @@ def users_list(ctx, as_json):
 
         rumourwatch users list
     """
-    rows = auth.list_users(_db(ctx))
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        click.echo("no users yet; add one with: rumourwatch users add NAME --role admin")
-        return
-    click.echo(f"{'username':<24} {'role':<8} {'state':<8} {'expert':>6}  last login")
-    for r in rows:
-        state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
-        click.echo(f"{r['username']:<24} {r['role']:<8} {state:<8} {r['expert_id'] or '':>6}  "
+    def lines(rows):
+        yield f"{'username':<24} {'role':<8} {'state':<8} {'expert':>6}  last login"
+        for r in rows:
+            state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
+            yield (f"{r['username']:<24} {r['role']:<8} {state:<8} {r['expert_id'] or '':>6}  "
                    f"{r['last_login_at'] or '-'}")
+
+    _print_rows(auth.list_users(_db(ctx)), as_json,
+                "no users yet; add one with: rumourwatch users add NAME --role admin", lines)
 
 
 @users.command("disable")
@@ -188,6 +197,60 @@ def users_unlock(ctx, username):
     click.echo(f"unlocked user {username}")
 
 
+@click.group()
+def sources():
+    """See where the worker got to in each source, and make it read a source from the start.
+
+    Example:
+
+        rumourwatch sources list
+    """
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def sources_list(ctx, as_json):
+    """List the sources the worker has read: checkpoint, last update and last error.
+
+    Example:
+
+        rumourwatch sources list
+    """
+    def lines(rows):
+        for r in rows:
+            yield (f"{r['source']}  at {r['position'] or '(start)'}  updated {r['updated_at']}"
+                   + (f"  last error {r['last_error_at']}: {r['last_error']}" if r["last_error"] else ""))
+
+    _print_rows(store.source_status(_db(ctx)), as_json,
+                "no sources yet; the worker records one when it first reads it (rumourwatch watch)", lines)
+
+
+@sources.command("reset-checkpoint")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@friendly_errors
+def sources_reset_checkpoint(ctx, name, yes):
+    """Make the worker read the source NAME from the start at its next poll (and forget its last
+    error), when its checkpoint is damaged, was made under other settings or is past the end of a
+    replaced file. Items read again are not stored twice. NAME is as `rumourwatch sources list`
+    shows it.
+
+    Example:
+
+        rumourwatch sources reset-checkpoint replay --yes
+    """
+    db = _db(ctx)
+    current = store.source_checkpoint(db, name)
+    if current is not None and not yes:
+        click.confirm(f"read {name} from the start (checkpoint {current['position'] or '(start)'})?", abort=True)
+    before = worker.reset_checkpoint(db, name, _actor())
+    click.echo(f"reset the checkpoint of {name} (was {before['position'] or '(start)'}); "
+               "the worker reads it from the start at its next poll")
+
+
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.pass_context
@@ -233,7 +296,7 @@ def restore_cmd(ctx, file, yes):
                + (f"; applied {', '.join(result['migrations_applied'])}" if result["migrations_applied"] else ""))
 
 
-COMMANDS = (users, backup_cmd, restore_cmd)
+COMMANDS = (users, sources, backup_cmd, restore_cmd)
 
 
 def register(cli: click.Group) -> None:

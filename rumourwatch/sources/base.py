@@ -14,8 +14,11 @@ A raw reaction dict: {"item_id", "platform", "kind": "repost"|"comment", "date",
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
+
+from ..errors import RecordError
 
 
 @dataclass
@@ -36,15 +39,34 @@ class RawReaction:
 
 @dataclass
 class RawReject:
-    """Input the source could not even parse into a record (bad JSON, undecodable bytes)."""
+    """Input the source could not even parse into a record (bad JSON, undecodable bytes).
+
+    `reason` is English (CLI, logs); `key` and `params` name its Chinese text for the dashboard
+    (strings.py `wferr.<key>`), as a RecordError's do."""
 
     raw: str
     reason: str
     position: str | None = None
     origin: str = ""  # file path and line, feed url, ...
+    key: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, error: RecordError, raw: str, position: str | None, origin: str = "",
+           line: int | None = None) -> RawReject:
+        """The reject for `error` (its English text after 'line N: ' when `line` is given, and its
+        key and params)."""
+        reason = str(error) if line is None else f"line {line}: {error}"
+        return cls(raw=raw, reason=reason, position=position, origin=origin, key=error.key, params=error.params)
 
 
 Event = RawItem | RawReaction | RawReject
+
+
+def reset_command(source: str) -> str:
+    """The command that resets `source`'s checkpoint, ready to paste into a shell: the errors whose
+    remedy it is name it."""
+    return f"rumourwatch sources reset-checkpoint {shlex.quote(source)}"
 
 
 @dataclass

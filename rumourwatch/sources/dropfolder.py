@@ -28,19 +28,20 @@ from typing import Iterator
 from urllib.parse import quote, unquote
 
 from ..errors import SourceError
-from .base import Event, SourceStatus
+from .base import Event, SourceStatus, reset_command
 from .files import file_source
 
 ACCEPTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".csv", ".csv.gz")
 IGNORED_ENDINGS = (".part", ".tmp", ".partial", ".crdownload", ".reason.txt")
 
 
-def _split_position(position: str) -> tuple[str, str]:
+def _split_position(position: str, source: str) -> tuple[str, str]:
     head, sep, inner = position.partition(";")
     if not head.startswith("file=") or not sep or not inner:
         raise SourceError(f"checkpoint {position!r} is not a drop-folder position "
-                          "(expected file=NAME;line=N;byte=B or file=NAME;row=N;line=L)", "source_bad_checkpoint",
-                          position=position)
+                          "(expected file=NAME;line=N;byte=B or file=NAME;row=N;line=L); reset it with: "
+                          f"{reset_command(source)}", "source_bad_checkpoint", position=position,
+                          command=reset_command(source))
     return unquote(head[len("file="):]), inner
 
 
@@ -114,7 +115,7 @@ class DropFolderSource:
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
         resume_name, resume_inner = (None, None)
         if checkpoint:
-            resume_name, resume_inner = _split_position(checkpoint)
+            resume_name, resume_inner = _split_position(checkpoint, self.name)
         files = self._ready_files()
         if resume_name and (self.folder / resume_name).is_file():
             # The file in flight goes first, whatever its name and age.
@@ -139,7 +140,8 @@ class DropFolderSource:
 
     def _read_file(self, path: Path, inner: str | None):
         """Yield the file's events; return the position of the last one (None when none)."""
-        source = file_source(path, platform=self.platform, encoding=self.encoding)
+        # under the folder's name: an error whose remedy is a reset names the folder's checkpoint
+        source = file_source(path, name=self.name, platform=self.platform, encoding=self.encoding)
         prefix = f"file={quote(path.name, safe='')};"
         last = None
         try:
@@ -183,7 +185,7 @@ class DropFolderSource:
 
     def acknowledge(self, position: str) -> None:
         """Move the file to done/ once its last position is committed."""
-        name, _ = _split_position(position)
+        name, _ = _split_position(position, self.name)
         self._acked[name] = position
         if self._final.get(name) == position:
             self._finish(name)

@@ -40,7 +40,7 @@ import feedparser
 
 from .. import __version__
 from ..errors import SourceError
-from .base import Event, RawItem, SourceStatus
+from .base import Event, RawItem, SourceStatus, reset_command
 
 USER_AGENT = f"rumourwatch/{__version__} (health rumour monitor; feed reader)"
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -122,20 +122,22 @@ class _FeedState:
         self.lm: str | None = lm
 
     @classmethod
-    def parse(cls, position: str | None) -> "_FeedState":
+    def parse(cls, position: str | None, source: str) -> "_FeedState":
+        """The state a checkpoint of the feed source named `source` holds."""
         if not position:
             return cls()
         if not position.startswith(POSITION_PREFIX):
             raise SourceError(f"checkpoint {position[:60]!r} is not a feed position "
-                              f"(expected it to start with {POSITION_PREFIX!r})", "source_bad_checkpoint",
-                              position=position[:60])
+                              f"(expected it to start with {POSITION_PREFIX!r}); reset it with: "
+                              f"{reset_command(source)}", "source_bad_checkpoint", position=position[:60],
+                              command=reset_command(source))
         try:
             data = json.loads(position[len(POSITION_PREFIX):])
             return cls(data.get("seen"), data.get("floor"), data.get("etag"), data.get("lm"))
         except (ValueError, AttributeError, TypeError):
-            raise SourceError(f"checkpoint {position[:60]!r} is a damaged feed position; "
-                              "reset this source's checkpoint", "source_bad_checkpoint",
-                              position=position[:60]) from None
+            raise SourceError(f"checkpoint {position[:60]!r} is a damaged feed position; reset it with: "
+                              f"{reset_command(source)}", "source_bad_checkpoint", position=position[:60],
+                              command=reset_command(source)) from None
 
     def encode(self, with_validators: bool) -> str:
         data: dict = {"seen": self.seen}
@@ -233,7 +235,7 @@ class FeedSource:
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
-        state = _FeedState.parse(checkpoint)
+        state = _FeedState.parse(checkpoint, self.name)
         etag, lm = state.etag, state.lm
         if checkpoint == self._validators_for and self._validators_for is not None:
             etag, lm = self._validators

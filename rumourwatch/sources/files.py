@@ -32,12 +32,14 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import SourceError
-from .base import Event, RawItem, RawReject
+from ..errors import RecordError, SourceError
+from ..records import json_type
+from .base import Event, RawItem, RawReject, reset_command
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_REJECT_RAW = 10_000  # characters of a rejected line kept for the analyst
 MAX_LINE_BYTES = 64 * 1024 * 1024  # longer lines are rejected without being held in memory
+MAX_LINE_MB = MAX_LINE_BYTES // (1024 * 1024)
 SNIFF_BYTES = 1024 * 1024
 
 # Field name -> accepted header spellings (compared after strip + lower-case).
@@ -116,35 +118,49 @@ def sniff_encoding(sample: bytes) -> str:
     return "utf-8"
 
 
-def _decode_error_reason(exc: UnicodeDecodeError, encoding: str) -> str:
+def _undecodable(exc: UnicodeDecodeError, encoding: str) -> RecordError:
     bad = exc.object[exc.start:exc.start + 4]
     hint = "" if encoding != "utf-8" else "; if the file is GB18030 pass encoding='gb18030'"
-    return (f"undecodable bytes for {encoding} at byte {exc.start + 1} "
-            f"({bad.hex(' ')}): {exc.reason}{hint}")
+    return RecordError(f"undecodable bytes for {encoding} at byte {exc.start + 1} ({bad.hex(' ')}): {exc.reason}{hint}",
+                       "reject_undecodable", encoding=encoding, byte=exc.start + 1)
 
 
-def _check_surrogates(value, where: str = "") -> str | None:
-    """Reason when a decoded JSON value holds an unpaired surrogate (it cannot be stored)."""
+def _too_long(size: int | None = None) -> RecordError:
+    return RecordError(f"longer than {MAX_LINE_MB} MB" + (f" ({size} bytes)" if size is not None else ""),
+                       "reject_line_too_long", mb=MAX_LINE_MB)
+
+
+def _corrupt_from(line_no: int, exc) -> RecordError:
+    return RecordError(f"line {line_no} onward: file is corrupt or truncated ({exc}); the rest of the file "
+                       "cannot be read", "reject_file_corrupt")
+
+
+def _check_surrogates(value, field: str | None = None) -> RecordError | None:
+    """Why a decoded JSON value holding an unpaired surrogate cannot be stored (None when it can);
+    `field` is the record's field it is in (None: it is a key)."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return f"{where or 'a string'} contains an unpaired surrogate escape"
+            if field is None:
+                return RecordError("a key contains an unpaired surrogate escape", "reject_surrogate_key")
+            return RecordError(f"field {field!r} contains an unpaired surrogate escape", "reject_surrogate_field",
+                               field=field)
         return None
     if isinstance(value, dict):
         for k, v in value.items():
-            reason = _check_surrogates(k, "a key") or _check_surrogates(v, f"field {k!r}")
+            reason = _check_surrogates(k) or _check_surrogates(v, k if field is None else field)
             if reason:
                 return reason
     elif isinstance(value, list):
         for v in value:
-            reason = _check_surrogates(v, where)
+            reason = _check_surrogates(v, field)
             if reason:
                 return reason
     return None
 
 
-def _parse_int_position(position: str, keys: tuple[str, ...], what: str) -> dict[str, int]:
+def _parse_int_position(position: str, keys: tuple[str, ...], what: str, source: str) -> dict[str, int]:
     parts = {}
     try:
         for piece in position.split(";"):
@@ -154,8 +170,9 @@ def _parse_int_position(position: str, keys: tuple[str, ...], what: str) -> dict
         parts = {}
     if set(parts) != set(keys) or any(v < 0 for v in parts.values()):
         expected = ";".join(f"{k}=N" for k in keys)
-        raise SourceError(f"checkpoint {position!r} is not a {what} position (expected {expected})",
-                          "source_bad_checkpoint", position=position)
+        raise SourceError(f"checkpoint {position!r} is not a {what} position (expected {expected}); reset it "
+                          f"with: {reset_command(source)}", "source_bad_checkpoint", position=position,
+                          command=reset_command(source))
     return parts
 
 
@@ -217,7 +234,7 @@ class JsonLinesSource(_FileSource):
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
         line_no, offset = 0, 0
         if checkpoint:
-            p = _parse_int_position(checkpoint, ("line", "byte"), "JSON Lines")
+            p = _parse_int_position(checkpoint, ("line", "byte"), "JSON Lines", self.name)
             line_no, offset = p["line"], p["byte"]
         encoding = self._choose_encoding()
         self.detected_encoding = encoding
@@ -227,13 +244,14 @@ class JsonLinesSource(_FileSource):
                 if not gzipped and offset > self.path.stat().st_size:
                     raise SourceError(
                         f"checkpoint {checkpoint!r} is past the end of {self.path}; the file was "
-                        "replaced or truncated — reset this source's checkpoint to read it again",
-                        "source_truncated", path=str(self.path))
+                        f"replaced or truncated — to read it again, run: {reset_command(self.name)}",
+                        "source_truncated", path=str(self.path), command=reset_command(self.name))
                 try:
                     stream.seek(offset)
                 except (OSError, EOFError, zlib.error) as exc:
-                    raise SourceError(f"cannot resume {self.path} at byte {offset}: {exc}", "source_cannot_resume",
-                                      path=str(self.path)) from None
+                    raise SourceError(f"cannot resume {self.path} at byte {offset}: {exc}; to read it from the "
+                                      f"start, run: {reset_command(self.name)}", "source_cannot_resume",
+                                      path=str(self.path), command=reset_command(self.name)) from None
             yield from self._lines(stream, line_no, offset, encoding)
         finally:
             raw.close()
@@ -244,10 +262,8 @@ class JsonLinesSource(_FileSource):
                 data = stream.readline(MAX_LINE_BYTES + 1)
             except (OSError, EOFError, zlib.error) as exc:
                 line_no += 1
-                yield RawReject(raw="", reason=f"line {line_no} onward: file is corrupt or "
-                                f"truncated ({exc}); the rest of the file cannot be read",
-                                position=f"line={line_no};byte={offset}",
-                                origin=self._origin(line_no))
+                yield RawReject.of(_corrupt_from(line_no, exc), "", f"line={line_no};byte={offset}",
+                                   self._origin(line_no))
                 return
             if not data:
                 return
@@ -263,10 +279,8 @@ class JsonLinesSource(_FileSource):
                         break
                     size += len(data)
                 offset += size
-                yield RawReject(raw="", reason=f"line {line_no}: longer than "
-                                f"{MAX_LINE_BYTES // (1024 * 1024)} MB ({size} bytes)",
-                                position=f"line={line_no};byte={offset}",
-                                origin=self._origin(line_no))
+                yield RawReject.of(_too_long(size), "", f"line={line_no};byte={offset}", self._origin(line_no),
+                                   line_no)
                 continue
             offset += len(data)
             position = f"line={line_no};byte={offset}"
@@ -281,21 +295,21 @@ class JsonLinesSource(_FileSource):
         try:
             text = body.decode(encoding)
         except UnicodeDecodeError as exc:
-            return RawReject(raw=clip(body.decode(encoding, "backslashreplace")),
-                             reason=f"line {line_no}: {_decode_error_reason(exc, encoding)}",
-                             position=position, origin=self._origin(line_no))
+            return RawReject.of(_undecodable(exc, encoding), clip(body.decode(encoding, "backslashreplace")),
+                                position, self._origin(line_no), line_no)
         if not text.strip(_BLANK):
             return None  # a blank line holds no record (other whitespace is rejected as bad JSON)
-        reject = lambda reason: RawReject(raw=clip(text), reason=f"line {line_no}: {reason}",  # noqa: E731
-                                          position=position, origin=self._origin(line_no))
+        reject = lambda error: RawReject.of(error, clip(text), position, self._origin(line_no), line_no)  # noqa: E731
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            return reject(f"invalid JSON: {exc.msg} at column {exc.colno}")
+            return reject(RecordError(f"invalid JSON: {exc.msg} at column {exc.colno}", "reject_bad_json",
+                                      column=exc.colno))
         except RecursionError:
-            return reject("invalid JSON: nested too deeply")
+            return reject(RecordError("invalid JSON: nested too deeply", "reject_json_too_deep"))
         if not isinstance(value, dict):
-            return reject(f"expected a JSON object, got {_json_type(value)}")
+            return reject(RecordError(f"expected a JSON object, got {_json_type(value)}", "reject_not_object",
+                                      json_type=json_type(value)))
         if _SURROGATE_ESCAPE.search(text):
             reason = _check_surrogates(value)
             if reason:
@@ -322,7 +336,7 @@ class _DecodedLines:
         self.encoding = encoding
         self.first = True
         self.error: str | None = None
-        self.bad_lines: dict[int, str] = {}  # physical line -> decode problem
+        self.bad_lines: dict[int, RecordError] = {}  # physical line -> decode problem
         self.line_no = 0
 
     def __iter__(self):
@@ -340,7 +354,7 @@ class _DecodedLines:
         if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
             while data and not data.endswith(b"\n"):
                 data = self.stream.readline(MAX_LINE_BYTES)
-            self.bad_lines[self.line_no] = f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MB"
+            self.bad_lines[self.line_no] = _too_long()
             return "\n"
         if self.first:
             self.first = False
@@ -349,7 +363,7 @@ class _DecodedLines:
         try:
             return data.decode(self.encoding)
         except UnicodeDecodeError as exc:
-            self.bad_lines[self.line_no] = _decode_error_reason(exc, self.encoding)
+            self.bad_lines[self.line_no] = _undecodable(exc, self.encoding)
             return data.decode(self.encoding, "surrogateescape")
 
 
@@ -372,7 +386,7 @@ class CsvSource(_FileSource):
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
         skip = 0
         if checkpoint:
-            skip = _parse_int_position(checkpoint, ("row", "line"), "CSV")["row"]
+            skip = _parse_int_position(checkpoint, ("row", "line"), "CSV", self.name)["row"]
         _csv_field_limit()
         encoding = self._choose_encoding()
         self.detected_encoding = encoding
@@ -426,7 +440,8 @@ class CsvSource(_FileSource):
             except csv.Error as exc:
                 row_no += 1
                 if row_no > skip:
-                    yield self._reject(row_no, lines, start_line, f"malformed CSV: {exc}", "")
+                    yield self._reject(row_no, lines, start_line,
+                                       RecordError(f"malformed CSV: {exc}", "reject_csv_malformed"), "")
                 continue
             row_no += 1
             if row_no <= skip:
@@ -438,15 +453,13 @@ class CsvSource(_FileSource):
             yield self._row_event(row, fields, row_no, lines, start_line)
         if lines.error:
             row_no += 1
-            yield self._reject(row_no, lines, lines.line_no + 1,
-                               f"file is corrupt or truncated ({lines.error}); "
-                               "the rest of the file cannot be read", "")
+            yield RawReject.of(_corrupt_from(lines.line_no + 1, lines.error), "",
+                               f"row={row_no};line={lines.line_no}", self._origin(lines.line_no + 1))
 
-    def _reject(self, row_no: int, lines: _DecodedLines, start_line: int, reason: str,
+    def _reject(self, row_no: int, lines: _DecodedLines, start_line: int, error: RecordError,
                 raw: str) -> RawReject:
-        return RawReject(raw=clip(raw), reason=f"line {start_line}: {reason}",
-                         position=f"row={row_no};line={lines.line_no}",
-                         origin=self._origin(start_line))
+        return RawReject.of(error, clip(raw), f"row={row_no};line={lines.line_no}", self._origin(start_line),
+                            start_line)
 
     def _row_event(self, row: list[str], fields: list[str | None], row_no: int,
                    lines: _DecodedLines, start_line: int) -> Event:
@@ -455,15 +468,16 @@ class CsvSource(_FileSource):
             line, problem = next(iter(lines.bad_lines.items()))
             lines.bad_lines.clear()
             shown = _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", raw_row)
-            return RawReject(raw=clip(shown), reason=f"line {line}: {problem}",
-                             position=f"row={row_no};line={lines.line_no}",
-                             origin=self._origin(line))
+            return self._reject(row_no, lines, line, problem, shown)
         if len(row) != len(fields):
-            hint = " (an unclosed quote?)" if len(row) < len(fields) and any(
-                "\n" in c for c in row) else ""
-            return self._reject(row_no, lines, start_line,
-                                f"expected {len(fields)} fields as in the header, "
-                                f"found {len(row)}{hint}", raw_row)
+            if len(row) < len(fields) and any("\n" in c for c in row):
+                error = RecordError(f"expected {len(fields)} fields as in the header, found {len(row)} "
+                                    "(an unclosed quote?)", "reject_csv_unclosed_quote", expected=len(fields),
+                                    found=len(row))
+            else:
+                error = RecordError(f"expected {len(fields)} fields as in the header, found {len(row)}",
+                                    "reject_csv_field_count", expected=len(fields), found=len(row))
+            return self._reject(row_no, lines, start_line, error, raw_row)
         record: dict = {}
         for name, cell in zip(fields, row):
             if name is None:
@@ -477,12 +491,13 @@ class CsvSource(_FileSource):
                     msg = (f"{exc.msg} at column {exc.colno}"
                            if isinstance(exc, json.JSONDecodeError) else "nested too deeply")
                     return self._reject(row_no, lines, start_line,
-                                        f"column {name}: invalid JSON list: {msg}", raw_row)
+                                        RecordError(f"column {name}: invalid JSON list: {msg}", "reject_csv_list_json",
+                                                    column=name), raw_row)
                 if not isinstance(value, list):
                     return self._reject(row_no, lines, start_line,
-                                        f"column {name}: expected a JSON list of "
-                                        f"{{date, text, user_id}}, got {_json_type(value)}",
-                                        raw_row)
+                                        RecordError(f"column {name}: expected a JSON list of {{date, text, user_id}}, "
+                                                    f"got {_json_type(value)}", "reject_csv_list_type", column=name,
+                                                    json_type=json_type(value)), raw_row)
                 record[name] = value
             elif name in _COUNT_FIELDS:
                 cell = cell.strip()

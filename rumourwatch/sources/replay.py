@@ -37,7 +37,7 @@ dataset (their reactions all play).
 Position format: ``replay:v1;start=<UTC ISO>;n=<events yielded>;cfg=<settings digest>``. A restarted
 worker passes it back and the replay resumes after event n with the same start (hence the same
 time mapping). `cfg` digests datasets, holdout, limit and seed — a checkpoint made under other
-settings is refused with a clear error (reset the checkpoint to start again).
+settings is refused with a clear error (`rumourwatch sources reset-checkpoint replay` starts again).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from typing import Callable, Iterator
 from ..config import BundleLines
 from ..errors import DataBundleError, SourceError
 from ..records import parse_time
-from .base import Event, RawItem, RawReaction, SourceStatus
+from .base import Event, RawItem, RawReaction, SourceStatus, reset_command
 
 UTC = timezone.utc
 CST_OFFSET = 8 * 3600
@@ -379,12 +379,13 @@ class ReplaySource:
             cfg = fields["cfg"]
         except (KeyError, ValueError, SourceError):
             raise SourceError(f"checkpoint {checkpoint!r} is not a replay position (expected "
-                              "replay:v1;start=…;n=…;cfg=…)", "source_bad_checkpoint", position=checkpoint) from None
+                              f"replay:v1;start=…;n=…;cfg=…); reset it with: {reset_command(self.name)}",
+                              "source_bad_checkpoint", position=checkpoint, command=reset_command(self.name)) from None
         if cfg != self.cfg:
             raise SourceError(
                 "the replay checkpoint was made with other replay settings (datasets, holdout, "
-                "limit or seed); reset the replay source's checkpoint to start the replay again",
-                "replay_settings_changed")
+                f"limit or seed); to start the replay again, run: {reset_command(self.name)}",
+                "replay_settings_changed", command=reset_command(self.name))
         return start, n
 
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
