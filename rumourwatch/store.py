@@ -187,6 +187,13 @@ def record_source_error(db, source: str, message: str, key: str | None = None, p
          json.dumps(params, ensure_ascii=False, default=str) if params else None])
 
 
+def clear_source_error(db, source: str) -> None:
+    """`source` was read without failing: its last failure is over (it stays in the worker's log),
+    so 数据源与质量 no longer shows it as failing. Writes nothing when it had no failure."""
+    db.execute("""UPDATE checkpoints SET last_error = NULL, last_error_at = NULL, last_error_key = NULL,
+                    last_error_params = NULL WHERE source = ? AND last_error IS NOT NULL""", [source])
+
+
 def source_status(db) -> list[dict]:
     return _rows(db, "SELECT * FROM checkpoints ORDER BY source")
 

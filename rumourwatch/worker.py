@@ -115,6 +115,10 @@ class Worker:
                     self._score(stats)
             if batch:
                 self._commit(source, batch, stats)
+            # read to the end: a source that had failed has recovered (one read when it had not)
+            if (store.source_checkpoint(self.db, source.name) or {}).get("last_error"):
+                with store.transaction(self.db):
+                    store.clear_source_error(self.db, source.name)
         except SourceError as exc:
             if batch:
                 self._commit(source, batch, stats)

@@ -163,3 +163,16 @@ def test_a_broken_rules_file_is_reported_and_ingest_goes_on(tmp_path, db, rule_b
     stats = worker.poll_once()
     assert stats.new_items == 3 and stats.scored == 3 and not stats.errors
     assert "not valid TOML" in stats.warnings[0]
+
+
+def test_a_source_that_recovers_is_no_longer_shown_as_failing(db, rule_bundle, now, tmp_path):
+    """数据源与质量 shows a source's failure until the source is read again without failing: a feed
+    that was down for one poll must not keep its 读取失败 banner for good."""
+    path = tmp_path / "later.jsonl"
+    worker = Worker(db, [JsonLinesSource(path, name="later")], rule_bundle, clock=lambda: now)
+    first = worker.poll_once()
+    assert first.errors and store.source_checkpoint(db, "later")["last_error"]
+    write_jsonl(path, posts(2))
+    second = worker.poll_once()
+    assert second.new_items == 2 and not second.errors
+    assert [s for s in store.source_status(db) if s["last_error"]] == []
