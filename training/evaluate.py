@@ -280,7 +280,8 @@ lists each file with its sha256. The later part of each dataset is held back by 
 and is where the project is measured.
 
 ## Features (only what is known at the decision time)
-Hashed character 1–3-grams of the text (TF-IDF); hashed character 1–2-grams of the reactions' own
+Hashed character 1–3-grams of the text (TF-IDF; a run of @mentions reads as one, so tagging many
+accounts is not evidence); hashed character 1–2-grams of the reactions' own
 words (quoted repost chains and the separator a scraper leaves before them removed), so doubt and
 debunk phrasing is learned; reaction count,
 reposts vs comments, spread velocity, time to first reaction, share of bare reposts, share of
