@@ -53,24 +53,28 @@ def test_the_demo_rules_are_a_copy_beside_the_database(tmp_path):
 
 
 _DRIVER = """
-import subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 from rumourwatch.demo import run_with_children
 out = Path(sys.argv[1])
 worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-(out / "worker").write_text(str(worker.pid))
+(out / "worker.tmp").write_text(str(worker.pid))
+os.replace(out / "worker.tmp", out / "worker")  # whole, or not there: the test reads it at once
 run_with_children([sys.executable, "-c", "import os, time, pathlib; "
-                   f"pathlib.Path({str(out / 'dashboard')!r}).write_text(str(os.getpid())); time.sleep(120)"],
+                   f"pathlib.Path({str(out / 'dashboard.tmp')!r}).write_text(str(os.getpid())); "
+                   f"os.replace({str(out / 'dashboard.tmp')!r}, {str(out / 'dashboard')!r}); time.sleep(120)"],
                   [worker])
 """
 
 
 def _alive(pid: int) -> bool:
+    """Running, not a zombie. A process reaped between two looks is not alive (its /proc entry goes)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (ProcessLookupError, FileNotFoundError):
         return False
-    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    return "zombie" not in status.lower()
 
 
 def test_stopping_the_demo_with_sigterm_stops_its_worker_and_dashboard(tmp_path):
