@@ -94,11 +94,17 @@ def _group_style(weights: dict[str, float]) -> dict[str, float]:
     when it is above 0, named by the ones that pushed the score up most)."""
     style = {w: v for w, v in weights.items() if w in STYLE_WORDS}
     out = {w: v for w, v in weights.items() if w not in STYLE_WORDS}
-    total = sum(style.values())
-    if style and total > 1e-6:
-        named = [w for w, v in sorted(style.items(), key=lambda kv: -kv[1]) if v > 1e-6][:3]
-        out[STYLE_TERM.format(words="、".join(named))] = total
+    _fold_into(out, style, lambda named: STYLE_TERM.format(words="、".join(named)))
     return out
+
+
+def _fold_into(out: dict[str, float], parts: dict[str, float], term) -> None:
+    """Add `parts` to `out` as one row weighing their sum, when that sum pushed the score up; the row
+    is term(the names of the three parts that pushed it up most)."""
+    total = sum(parts.values())
+    if parts and total > 1e-6:
+        named = [w for w, v in sorted(parts.items(), key=lambda kv: -kv[1]) if v > 1e-6][:3]
+        out[term(named)] = total
 
 
 def signal_label(name: str, above_average: bool = True) -> str:
@@ -143,8 +149,8 @@ def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) 
         elif "@" in word or "\x02" in word:
             term = MENTION_TERM if "@" in word else LINK_TERM
             out[term] = out.get(term, 0.0) + part
-        elif word.strip() and word.isprintable():
-            marks[word.strip()] = marks.get(word.strip(), 0.0) + part
+        elif (mark := word.strip()) and word.isprintable():
+            marks[mark] = marks.get(mark, 0.0) + part
 
     pos = 0
     for m in [*EMOTICON.finditer(shown), None]:
@@ -154,10 +160,7 @@ def _word_weights(tokenizer, shown: str, per_char: np.ndarray, offset: int = 0) 
         if m:
             add(m.group(), m.start(), m.end())
             pos = m.end()
-    total = sum(marks.values())
-    if total > 1e-6:  # named by the marks that pushed the score up most, like the style row
-        named = [w for w, v in sorted(marks.items(), key=lambda kv: -kv[1]) if v > 1e-6][:3]
-        out[MARKS_TERM.format(marks=" ".join(named))] = total
+    _fold_into(out, marks, lambda named: MARKS_TERM.format(marks=" ".join(named)))
     return out
 
 
