@@ -627,11 +627,16 @@ def day_range(day_from: datetime, days: int) -> tuple[str, str]:
 
 def data_version(db) -> tuple:
     """Changes whenever the worker adds items, reactions, scores or rejects, moves a checkpoint, an
-    alert changes or a verdict is recorded: the dashboard's cache key (each part is a cheap index lookup)."""
+    alert changes or a verdict is recorded: the dashboard's cache key (each part is a cheap index lookup).
+
+    Checkpoints (one row a source) are read whole: times have whole seconds, so a reset in the same
+    second as the failure it clears left their latest times as they were, and the page kept showing
+    the failure."""
     row = db.execute(
         """SELECT (SELECT max(id) FROM items), (SELECT max(id) FROM reactions), (SELECT max(id) FROM scores),
-                  (SELECT max(id) FROM rejects), (SELECT max(updated_at) || max(coalesce(last_error_at, ''))
-                                                   FROM checkpoints),
+                  (SELECT max(id) FROM rejects),
+                  (SELECT group_concat(source || char(31) || coalesce(position, '') || char(31) || updated_at
+                                       || char(31) || coalesce(last_error_at, ''), char(30)) FROM checkpoints),
                   (SELECT max(updated_at) FROM alerts), (SELECT max(id) FROM verdicts)""").fetchone()
     return tuple(row)
 

@@ -114,3 +114,20 @@ def test_the_scoring_queue_finds_new_stale_and_other_model_items_by_index(db, no
     for q in ("reaction_count > coalesce(scored_reactions, 0)", "model_version < 'm2'"):
         plan = " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM items WHERE {q}"))
         assert "idx_items_stale_reactions" in plan or "idx_items_model_version" in plan, plan
+
+
+def test_the_dashboards_data_version_moves_when_a_checkpoint_is_reset_in_the_same_second(db, monkeypatch):
+    """The 数据源与质量 page caches by `data_version`: a reset must show at once, even when it comes in
+    the same second as the failure it clears (times are stored to the second)."""
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr(store, "now_utc", lambda: datetime(2026, 11, 23, 4, 0, tzinfo=UTC))
+    store.set_checkpoint(db, "rss:卫健委", None)
+    store.record_source_error(db, "rss:卫健委", "connection timed out")
+    store.set_checkpoint(db, "file:posts.jsonl", "line=9;byte=400", 9)
+    store.record_source_error(db, "file:posts.jsonl", "file is shorter than its checkpoint")
+    failing = store.data_version(db)
+    store.clear_checkpoint(db, "file:posts.jsonl")
+    assert store.data_version(db) != failing
+    store.set_checkpoint(db, "file:posts.jsonl", "line=1;byte=40", 1)  # read again from the start
+    assert store.data_version(db) != failing
