@@ -80,7 +80,8 @@ def _str(record: dict, key: str, limit: int = 2000) -> str | None:
 class NormalisedItem:
     row: dict
     reactions: list[dict] = field(default_factory=list)
-    cluster_text: str = ""  # what the MinHash signature is made of (cluster.compared_text)
+    cluster_text: str = ""  # what the MinHash signature is made of (cluster.compared)
+    body: bool = False  # whether that is the text's body alone, without its #topic# tags (cluster.compared)
 
 
 def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
@@ -130,8 +131,8 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
         flags.append(AD_FLAG)
     if is_clarifier(platform, account):  # refuting a claim, not making it: likewise
         flags.append(CLARIFICATION_FLAG)
-    shared = cluster.cluster_text(text)  # as copies share the text: for the hash and the signature
-    compared = cluster.compared_text(text) if len(text) > cluster.MAX_CHARS else shared
+    compared, body = cluster.compared(text)  # as copies share the text: for the signature
+    shared = compared if len(text) <= cluster.MAX_CHARS else cluster.cluster_text(text)  # and the hash
     external_id = _str(record, "id", 500) or url or _hash(shared)
 
     user = record.get("user") if isinstance(record.get("user"), dict) else None
@@ -161,7 +162,7 @@ def normalise_item(record: dict, source: str, now: datetime) -> NormalisedItem:
             except RecordError as exc:
                 raise RecordError(f"{key}[{i}]: {exc}", "record_reaction_entry", list=key, n=i + 1,
                                   reason=exc.as_reason()) from None
-    return NormalisedItem(row, reactions, compared)
+    return NormalisedItem(row, reactions, compared, body)
 
 
 def normalise_reaction(r: dict, kind: str, fetched_at: str) -> dict:
@@ -197,42 +198,46 @@ class IngestResult:
         self.touched |= other.touched
 
 
-def sign(cluster_texts: list[str]) -> list[tuple | None]:
-    """(MinHash signature, its LSH bands) per text reduced by `cluster.compared_text`, None for a
-    text too short to compare."""
-    return [None if sig is None else (sig, cluster.bands(sig)) for sig in cluster.minhash(cluster_texts)]
+def sign(items: list[NormalisedItem]) -> list[cluster.Signed | None]:
+    """The items' texts signed for clustering (`cluster.sign`), None for a text too short to compare."""
+    return cluster.sign([(item.cluster_text, item.body) for item in items])
 
 
 class BatchClusters:
     """Groups a batch's new items into clusters of near-duplicates.
 
-    The stored clusters that the batch's MinHash bands point to are read in one query; each new
-    item is then matched in arrival order, in memory, against them and against the clusters the
-    batch has made so far (copies within one batch join each other), and `save` writes it all at
-    the end of the batch, one statement per table."""
+    The stored clusters that the batch's MinHash bands point to are read in one query, with the
+    first texts of those found for a text long enough for containment; each new item is then
+    matched in arrival order, in memory, against them and against the clusters the batch has made
+    so far (copies within one batch join each other), and `save` writes it all at the end of the
+    batch, one statement per table."""
 
     def __init__(self, db, signed, threshold: float):
-        """`signed`: the batch's (signature, its bands) pairs, from `sign`."""
+        """`signed`: the batch's signed texts, from `sign`."""
         self.db = db
-        by_band, signatures = store.clusters_by_band(
-            db, [band for pair in signed if pair is not None for band in pair[1]])
-        self.index = cluster.NearDuplicates(threshold, by_band, signatures, store.next_cluster_id(db))
+        signed = [s for s in signed if s is not None]
+        by_band, signatures, retellings = store.clusters_by_band(db, [key for s in signed for key in s.keys])
+        contained = {cid for s in signed if s.text is not None for key in s.keys for cid in by_band.get(key, ())}
+        self.index = cluster.NearDuplicates(threshold, by_band, signatures, store.next_cluster_id(db),
+                                            store.cluster_first_texts(db, contained, cluster.MAX_CHARS), retellings,
+                                            cluster.MAX_BAND_CLUSTERS)
         self.created: dict[int, dict] = {}
         self.bands: list[tuple[str, int]] = []
         self.grown: dict[int, tuple[int, str]] = {}
+        self.retold: list[tuple[int, bytes]] = []
 
-    def assign(self, signed, at: str) -> int | None:
-        """The cluster for an item with `signed` = (signature, bands) published at `at` (None: too
-        short to compare). A new cluster's representative is set by `represent` once the item has
-        its id."""
+    def assign(self, signed: cluster.Signed | None, at: str) -> int | None:
+        """The cluster for an item signed by `sign`, published at `at` (None: too short to compare).
+        A new cluster's representative is set by `represent` once the item has its id."""
         if signed is None:
             return None
-        sig, keys = signed
-        best, new = self.index.match(sig, keys)
-        if new:
+        best, kind, keys = self.index.match(signed)
+        self.bands += [(key, best) for key in keys]
+        if kind == "retold":
+            self.retold.append((best, cluster.to_blob(signed.signature)))
+        if kind == "new":
             self.created[best] = {"id": best, "created_at": at, "representative_item_id": None, "item_count": 1,
                                   "last_item_at": at, "signature": self.index.signatures[best]}
-            self.bands += [(key, best) for key in keys]
         elif best in self.created:
             row = self.created[best]
             row["item_count"] += 1
@@ -249,8 +254,8 @@ class BatchClusters:
             row["representative_item_id"] = item_id
 
     def save(self) -> None:
-        store.save_clusters(self.db, list(self.created.values()), self.bands, self.grown)
-        self.created, self.bands, self.grown = {}, [], {}
+        store.save_clusters(self.db, list(self.created.values()), self.bands, self.grown, self.retold)
+        self.created, self.bands, self.grown, self.retold = {}, [], {}, []
 
 
 def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold: float = 0.8,
@@ -277,7 +282,7 @@ def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold:
     else:
         own = clusters is None
         if own:
-            signed = sign([item.cluster_text])[0]
+            signed = sign([item])[0]
             clusters = BatchClusters(db, [signed], cluster_threshold)
         row["cluster_id"] = clusters.assign(signed, row["published_at"])
         item_id = store.insert_item(db, row)
@@ -337,7 +342,7 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
     # Signatures of the items not stored yet, all at once; their clusters are written with the batch.
     fresh = [i for i, n in normalised.items()
              if isinstance(n, NormalisedItem) and (n.row["platform"], n.row["external_id"]) not in known]
-    signed = dict(zip(fresh, sign([normalised[i].cluster_text for i in fresh])))
+    signed = dict(zip(fresh, sign([normalised[i] for i in fresh])))
     clusters = BatchClusters(db, signed.values(), cluster_threshold)
     for i, event in enumerate(events):
         if isinstance(event, RawReject):

@@ -455,4 +455,24 @@ ALTER TABLE checkpoints ADD COLUMN last_error_params TEXT;
 ALTER TABLE rejects ADD COLUMN reason_key TEXT;
 ALTER TABLE rejects ADD COLUMN reason_params TEXT;
 """),
+    # Retold copies (a story in other words, with text of its own) join the cluster whose first
+    # text holds most of them (cluster.containment). A body (a text compared without its #topic#
+    # tags) is banded by pairs of signature values, keyed "c<band>:<hex>" as cluster.bands writes
+    # them (the signature blob's bytes in lower-case hex), which find retold copies as well as
+    # copies. Clusters made before get their pairs here, so that new posts find them; they keep their
+    # four-value bands, through which short posts still find them, and their items keep their
+    # clusters. A first text under 20 characters (cluster.MIN_BODY_CHARS) is no body.
+    # A retelling's signature is kept with its cluster, so that copies of the retelling join it too.
+    ("0013_retold_copies", """
+CREATE TABLE cluster_retellings (
+    cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+    signature BLOB NOT NULL
+);
+CREATE INDEX idx_cluster_retellings ON cluster_retellings (cluster_id);
+INSERT OR IGNORE INTO cluster_bands (band, cluster_id)
+WITH n(b) AS (VALUES (0), (1), (2), (3), (4), (5), (6), (7))
+SELECT 'c' || n.b || ':' || lower(hex(substr(c.signature, 1 + 8 * n.b, 8))), c.id
+FROM clusters c JOIN items i ON i.id = c.representative_item_id JOIN n
+WHERE length(c.signature) = 128 AND length(i.text) >= 20;
+"""),
 ]

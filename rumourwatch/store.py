@@ -318,21 +318,40 @@ def count_reactions(db) -> int:
 
 # --- clusters -------------------------------------------------------------------------------
 
-def clusters_by_band(db, bands) -> tuple[dict[str, list[int]], dict[int, bytes]]:
-    """The stored clusters sharing any of `bands` (MinHash LSH keys): {band: [cluster id, …]} and
-    {cluster id: signature}, for a whole batch in a few queries."""
-    bands = list(dict.fromkeys(bands))
+def _in_chunks(db, sql: str, values: list, before: tuple = ()) -> list[tuple]:
+    """The rows of `sql` for all `values`, a chunk at a time under SQLite's parameter limit: `sql`
+    has `{marks}` where a chunk's placeholders go, after the parameters `before`."""
+    rows: list[tuple] = []
+    for start in range(0, len(values), 900):
+        chunk = values[start:start + 900]
+        rows += db.execute(sql.format(marks=", ".join("?" for _ in chunk)), [*before, *chunk]).fetchall()
+    return rows
+
+
+def clusters_by_band(db, bands) -> tuple[dict[str, list[int]], dict[int, bytes], dict[int, list[bytes]]]:
+    """The stored clusters sharing any of `bands` (MinHash LSH keys): {band: [cluster id, …
+    ascending]}, {cluster id: signature} and {cluster id: signatures of its retellings}, for a whole
+    batch in a few queries."""
     by_band: dict[str, list[int]] = {}
     signatures: dict[int, bytes] = {}
-    for start in range(0, len(bands), 900):  # under SQLite's parameter limit
-        chunk = bands[start:start + 900]
-        marks = ", ".join("?" for _ in chunk)
-        for band, cluster_id, sig in db.execute(
-                f"""SELECT b.band, c.id, c.signature FROM cluster_bands b JOIN clusters c ON c.id = b.cluster_id
-                    WHERE b.band IN ({marks})""", chunk).fetchall():
-            by_band.setdefault(band, []).append(cluster_id)
-            signatures[cluster_id] = sig
-    return by_band, signatures
+    for band, cluster_id, sig in _in_chunks(
+            db, """SELECT b.band, c.id, c.signature FROM cluster_bands b JOIN clusters c ON c.id = b.cluster_id
+                   WHERE b.band IN ({marks}) ORDER BY b.band, b.cluster_id""", list(dict.fromkeys(bands))):
+        by_band.setdefault(band, []).append(cluster_id)
+        signatures[cluster_id] = sig
+    retellings: dict[int, list[bytes]] = {}
+    for cluster_id, sig in _in_chunks(
+            db, "SELECT cluster_id, signature FROM cluster_retellings WHERE cluster_id IN ({marks}) ORDER BY rowid",
+            list(signatures)):
+        retellings.setdefault(cluster_id, []).append(sig)
+    return by_band, signatures, retellings
+
+
+def cluster_first_texts(db, cluster_ids, max_chars: int) -> dict[int, str]:
+    """{cluster id: the first `max_chars` characters of its representative item's text}."""
+    return dict(_in_chunks(db, """SELECT c.id, substr(i.text, 1, ?) FROM clusters c
+                                  JOIN items i ON i.id = c.representative_item_id WHERE c.id IN ({marks})""",
+                           list(cluster_ids), (max_chars,)))
 
 
 def next_cluster_id(db) -> int:
@@ -340,9 +359,11 @@ def next_cluster_id(db) -> int:
     return db.execute("SELECT coalesce(max(id), 0) + 1 FROM clusters").fetchone()[0]
 
 
-def save_clusters(db, created: list[dict], bands: list[tuple[str, int]], grown: dict[int, tuple[int, str]]) -> None:
-    """Write a batch's clustering: new clusters (rows with their ids), their bands, and
-    {stored cluster id: (items added, latest item time)} for clusters that grew."""
+def save_clusters(db, created: list[dict], bands: list[tuple[str, int]], grown: dict[int, tuple[int, str]],
+                  retold: list[tuple[int, bytes]] = ()) -> None:
+    """Write a batch's clustering: new clusters (rows with their ids), the bands that point to
+    clusters (a new cluster's, a retelling's), {stored cluster id: (items added, latest item time)}
+    for clusters that grew, and (cluster id, signature) of the retellings that joined clusters."""
     if created:
         db.conn.executemany(
             "INSERT INTO clusters (id, created_at, representative_item_id, item_count, last_item_at, signature) "
@@ -355,6 +376,8 @@ def save_clusters(db, created: list[dict], bands: list[tuple[str, int]], grown: 
         db.conn.executemany(
             "UPDATE clusters SET item_count = item_count + ?, last_item_at = max(coalesce(last_item_at, ''), ?) "
             "WHERE id = ?", [(n, at, cluster_id) for cluster_id, (n, at) in grown.items()])
+    if retold:
+        db.conn.executemany("INSERT INTO cluster_retellings (cluster_id, signature) VALUES (?, ?)", retold)
 
 
 def cluster_items(db, cluster_id: int, limit: int = 200) -> list[dict]:

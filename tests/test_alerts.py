@@ -39,6 +39,25 @@ def test_copies_of_one_rumour_make_one_alert_that_grows(db, now):
     assert grown["respond_by"] == iso(now + timedelta(minutes=5, hours=5))
 
 
+def test_a_story_retold_three_ways_is_one_alert_and_posts_sharing_a_tag_or_a_closing_are_their_own(db, now):
+    """Three retellings of one invented rumour (the same sentences, each with an opening and a
+    closing of its own), each spread enough to alert on its own, arriving one after another: one
+    alert holding all three, not three. Different posts under one #topic#, or ending with one
+    boilerplate sentence, keep an alert each."""
+    from test_cluster import OTHERS, RETOLD
+
+    story = [add_item(db, text, now + timedelta(minutes=i), reposts=600) for i, text in enumerate(RETOLD)]
+    others = [add_item(db, text, now + timedelta(minutes=5), reposts=600) for text in OTHERS]
+    ids = evaluate_alerts(db, now + timedelta(minutes=10), rules())
+    by_item = {}
+    for alert in (store.get_alert(db, i) for i in ids):
+        for row in db.execute("SELECT id FROM items WHERE cluster_id = ?", [alert["cluster_id"]]):
+            by_item[row[0]] = (alert["id"], alert["item_count"])
+    assert len(ids) == 1 + len(OTHERS)
+    assert {by_item[i] for i in story} == {(by_item[story[0]][0], 3)}  # one alert, three copies
+    assert len({by_item[i][0] for i in others}) == len(OTHERS) and {by_item[i][1] for i in others} == {1}
+
+
 def test_low_probability_and_non_health_items_raise_nothing(db, now):
     for i in range(5):
         add_item(db, OTHER_TEXT + str(i), now, probability=0.2, reposts=9000)
