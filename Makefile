@@ -24,5 +24,9 @@ system-deps:
 demo: setup
 	$(VENV)/bin/rumourwatch demo
 
+# Two workers (the CI machine has two cores), each taking whole test files, so a file's module
+# fixtures (a dashboard server, a browser) start once: the suite's training runs share the cores.
+TEST_WORKERS ?= 2
+
 test: setup system-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
