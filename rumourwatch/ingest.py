@@ -363,7 +363,7 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
                                   value=type(event).__name__)
         except RecordError as exc:
             store.add_reject(db, source, str(exc), _raw_text(getattr(event, "record", event)),
-                             "", getattr(event, "position", None), exc.key, exc.params)
+                             getattr(event, "origin", ""), getattr(event, "position", None), exc.key, exc.params)
             total.rejects += 1
     clusters.save()
     return total

@@ -52,6 +52,25 @@ def test_malformed_records_do_not_stop_the_batch(db, now):
     assert "reposts must be a list" in reasons and "unreadable date" in reasons
 
 
+def test_a_record_set_aside_by_ingest_names_the_file_and_line_it_came_from(db, now, tmp_path):
+    """Records a file source reads but ingest refuses (no text, an unreadable date) keep where they
+    came from, as lines the reader could not parse do: a monitor finds them in the file."""
+    from rumourwatch.sources.files import CsvSource, JsonLinesSource
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join([json.dumps({"id": "ok", "text": POST}, ensure_ascii=False), "{broken",
+                                json.dumps({"id": "blank", "text": ""}),
+                                json.dumps({"id": "when", "text": POST, "date": "下周"}, ensure_ascii=False)]) + "\n",
+                     encoding="utf-8")
+    table = tmp_path / "posts.csv"
+    table.write_text(f"id,text,date\nc1,{POST},2026-11-23 09:00\nc2,,2026-11-23 09:00\n", encoding="utf-8")
+    run(db, list(JsonLinesSource(posts).read(None)), now, source="file:posts.jsonl")
+    run(db, list(CsvSource(table).read(None)), now, source="file:posts.csv")
+    origins = {(r["reason"].split(":")[0].split(" (")[0], r["origin"]) for r in store.list_rejects(db)}
+    assert origins == {("line 2", f"{posts}:2"), ("empty text", f"{posts}:3"),
+                       ("unreadable date '下周'", f"{posts}:4"), ("empty text", f"{table}:3")}
+
+
 def test_one_megabyte_text_is_kept_whole(db, now):
     big = "健康" * 500_000
     run(db, [item(id="big", text=big)], now)

@@ -23,10 +23,12 @@ from ..errors import RecordError
 
 @dataclass
 class RawItem:
-    """One media item as the source saw it."""
+    """One media item as the source saw it. `origin` (file path and line, feed url) is kept with the
+    record if ingest sets it aside, as a RawReject's is."""
 
     record: dict
     position: str | None = None
+    origin: str = ""
 
 
 @dataclass
@@ -35,6 +37,7 @@ class RawReaction:
 
     record: dict
     position: str | None = None
+    origin: str = ""
 
 
 @dataclass

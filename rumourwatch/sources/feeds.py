@@ -288,7 +288,7 @@ class FeedSource:
         for i, (digest, published, record) in enumerate(fresh):
             state.add(digest, published, self.max_seen, self._published_of)
             position = state.encode(with_validators=(i == len(fresh) - 1))
-            yield RawItem(record=record, position=position)
+            yield RawItem(record=record, position=position, origin=self.url)
         self._validators, self._validators_for = new_validators, position
 
     def _record(self, entry, account: str | None) -> dict:

@@ -314,7 +314,7 @@ class JsonLinesSource(_FileSource):
             reason = _check_surrogates(value)
             if reason:
                 return reject(reason)
-        return RawItem(record=self._with_platform(value), position=position)
+        return RawItem(record=self._with_platform(value), position=position, origin=self._origin(line_no))
 
 
 def _json_type(value) -> str:
@@ -506,7 +506,7 @@ class CsvSource(_FileSource):
             else:
                 record[name] = cell
         return RawItem(record=self._with_platform(record),
-                       position=f"row={row_no};line={lines.line_no}")
+                       position=f"row={row_no};line={lines.line_no}", origin=self._origin(start_line))
 
 
 def file_source(path, name: str | None = None, platform: str | None = None,
