@@ -206,8 +206,8 @@ def source_checkpoint(db, source: str) -> dict | None:
 
 def clear_checkpoint(db, source: str) -> None:
     """Forget where `source` got to and its last failure (its count of items seen stays)."""
-    db.execute("""UPDATE checkpoints SET position = NULL, updated_at = ?, last_error = NULL, last_error_at = NULL,
-                    last_error_key = NULL, last_error_params = NULL WHERE source = ?""", [iso(now_utc()), source])
+    db.execute("UPDATE checkpoints SET position = NULL, updated_at = ? WHERE source = ?", [iso(now_utc()), source])
+    clear_source_error(db, source)
 
 
 def add_reject(db, source: str, reason: str, raw: str, origin: str = "", position: str | None = None,
