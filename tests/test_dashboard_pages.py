@@ -536,10 +536,10 @@ def test_reject_reasons_are_in_chinese_on_the_page_and_english_on_the_command_li
     assert shown == {
         "posts.jsonl:1 line=1;byte=42": "这一行不是有效的 JSON（第 30 列附近有误）：每行应是一个完整的 JSON 对象，请检查引号、逗号和括号。",
         "posts.jsonl:2 line=2;byte=59": "这一行应是一个 JSON 对象（{…}），实际是列表。",
-        "line=3;byte=129": "转发数（repost_num）应是整数，实际是“很多”。",
-        "line=4;byte=193": "日期“昨天下午”无法识别：请用“YYYY-MM-DD HH:MM”（北京时间）或 ISO 8601 格式。",
-        "line=5;byte=309": ("评论列表（comments）第 2 条：日期“下周”无法识别：请用“YYYY-MM-DD HH:MM”（北京时间）"
-                            "或 ISO 8601 格式。"),
+        "posts.jsonl:3 line=3;byte=129": "转发数（repost_num）应是整数，实际是“很多”。",
+        "posts.jsonl:4 line=4;byte=193": "日期“昨天下午”无法识别：请用“YYYY-MM-DD HH:MM”（北京时间）或 ISO 8601 格式。",
+        "posts.jsonl:5 line=5;byte=309": ("评论列表（comments）第 2 条：日期“下周”无法识别：请用“YYYY-MM-DD HH:MM”（北京时间）"
+                                        "或 ISO 8601 格式。"),
         "posts.csv:2 row=1;line=2": "这一行有 4 列，而表头有 3 列：请检查该行的逗号和引号。",
         "posts.csv:3 row=2;line=3": "这一行有 2 列，而表头有 3 列，多半是有引号没有闭合：请检查该行的引号。",
         "line:9": "没有正文，也没有标题，无从研判。",  # the fixture's
