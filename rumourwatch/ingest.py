@@ -217,10 +217,14 @@ class BatchClusters:
         self.db = db
         signed = [s for s in signed if s is not None]
         by_band, signatures, retellings = store.clusters_by_band(db, [key for s in signed for key in s.keys])
-        contained = {cid for s in signed if s.text is not None for key in s.keys for cid in by_band.get(key, ())}
         self.index = cluster.NearDuplicates(threshold, by_band, signatures, store.next_cluster_id(db),
-                                            store.cluster_first_texts(db, contained, cluster.MAX_CHARS), retellings,
-                                            cluster.MAX_BAND_CLUSTERS)
+                                            retellings=retellings, band_clusters=cluster.MAX_BAND_CLUSTERS)
+        # First texts only of the clusters a text may be compared with: those its bands still point to
+        # once a boilerplate band is cut to its newest MAX_BAND_CLUSTERS (a store from before the cut
+        # has bands of over a thousand clusters).
+        contained = {cid for s in signed if s.text is not None for key in s.keys
+                     for cid in self.index.by_band.get(key, ())}
+        self.index.first_texts.update(store.cluster_first_texts(db, contained, cluster.MAX_CHARS))
         self.created: dict[int, dict] = {}
         self.bands: list[tuple[str, int]] = []
         self.grown: dict[int, tuple[int, str]] = {}
