@@ -29,4 +29,4 @@ demo: setup
 TEST_WORKERS ?= 2
 
 test: setup system-deps
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15

@@ -58,14 +58,3 @@ class RuleBundle:
 def rule_bundle():
     return RuleBundle()
 
-
-# The files that take longest (minutes each: the notebook's whole walkthrough, training on the real
-# bundle), started first. `make test` splits the suite over processes by whole files, in this order
-# (--no-loadscope-reorder); started last, the notebook ran alone for its last nine minutes.
-LONGEST_FIRST = ("test_notebook.py", "test_retrain.py", "test_training.py", "test_labels.py",
-                 "test_nlp_relevance.py", "test_nlp_polarity.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
