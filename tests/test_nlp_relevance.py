@@ -445,3 +445,47 @@ def test_crossfit_labels_each_held_out_item_once_with_a_model_that_never_saw_it(
     assert all(abs(len(h) - len(hold) / 2) <= 8 for h in halves)  # rounded per source × label
     assert out["health_recall"] == 1.0  # everything called health
     assert out["health_precision"] == round(sum(l.health_related for l in hold) / len(hold), 4)
+
+
+def test_fitting_on_the_used_columns_only_gives_the_same_classifier_over_every_column():
+    """The topic head is fitted on the vocabulary columns its rows use and spread back: the model
+    scores full-width rows as the plain fit does, with no weight on a column it never saw."""
+    import numpy as np
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    X = sparse.random(300, 40, density=0.2, format="lil", random_state=1)
+    X[:, [3, 17, 29]] = 0  # columns no training row has (other rows' vocabulary)
+    X = X.tocsr()
+    y = rng.choice(["饮食", "控烟", "心理"], size=300)
+    w = rng.uniform(0.5, 1.5, size=300)
+    plain = tr._lr(class_weight=None).fit(X, y, sample_weight=w)
+    used = tr._fit_used_columns(tr._lr(class_weight=None), X, y, w)
+    assert used.coef_.shape == plain.coef_.shape and not used.coef_[:, [3, 17, 29]].any()
+    probe = sparse.random(50, 40, density=0.3, format="csr", random_state=2)  # the unseen columns too
+    assert used.predict_proba(probe) == pytest.approx(plain.predict_proba(probe), abs=1e-3)
+    assert list(used.predict(probe)) == list(plain.predict(probe))
+
+
+def test_a_source_file_is_read_again_once_it_changes(tmp_path):
+    """Fits in one process share one reading of a bundle file, but not an outdated one."""
+    import gzip
+    import json
+    import os
+
+    path = tmp_path / tr.SOURCE_FILES["ced"]
+    path.parent.mkdir(parents=True)
+
+    def write(text):
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            fh.write(json.dumps({"id": "c1", "text": text, "date": "2020-02-01 08:00"}, ensure_ascii=False) + "\n")
+
+    settings = load_settings(data_dir=str(tmp_path))
+    write("网传喝板蓝根能预防新冠")
+    assert tr.source_index(settings, "ced")["c1"] == "网传喝板蓝根能预防新冠"
+    assert tr.source_index(settings, "ced") is tr.source_index(settings, "ced")  # read once
+    write("网传吃大蒜能杀死新冠病毒，转给家人")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert tr.source_index(settings, "ced")["c1"] == "网传吃大蒜能杀死新冠病毒，转给家人"
+    with pytest.raises(TypeError):
+        tr.source_index(settings, "ced")["c2"] = "a caller cannot change what the next fit reads"
