@@ -134,30 +134,6 @@ def test_verdicts_become_labels_the_latest_one_counts_and_unverifiable_teaches_n
     assert [(r.text, r.user_id) for r in items[0].doc.reactions] == [("真的假的？", "reader0")]
 
 
-def test_train_all_saves_a_bundle_that_loads_and_scores(settings, tmp_path):
-    from training.train import ensure_models, train_all
-
-    settings = settings.replace(models_dir=str(tmp_path / "models"))
-    _verdict_store(tmp_path / "rw.db")
-    lines = []
-    bundle = train_all(settings, echo=lines.append, components=("rumour",), rumour_config=SMALL,
-                       verdicts_db=tmp_path / "rw.db")
-    manifest = json.loads((tmp_path / "models" / MANIFEST_NAME).read_text(encoding="utf-8"))
-    assert set(manifest["training_data"]) >= set(RUMOUR_FILES.values())
-    assert set(manifest["trained_until"]) == {"checked", "ced", "verdicts"}
-    # the monitors' verdicts are a third training set, reported as such
-    assert manifest["training_counts"]["verdicts"] == {"items": 3, "rumours": 2}
-    assert any("verdicts: 3 items (2 rumours)" in line for line in lines)
-    assert any("saved" in line for line in lines)
-    # explanations read the feed's words whole (tokenizer.discover_words), not 微 and 博
-    assert any("words found in" in line for line in lines)
-    assert "微博" in bundle.rumour.tokenizer_.tokenize("他在微博上看到的")
-    again = ensure_models(settings, echo=lines.append)  # loads, does not retrain
-    assert again.version == bundle.version == ModelBundle.load(settings.models_dir).version
-    [row] = again.score([Doc("网传喝醋能软化血管，转给家人", None)])
-    assert 0 <= row["rumour_probability"] <= 1 and row["polarity"] is None
-
-
 def test_training_with_a_missing_verdict_database_says_so(tmp_path, capsys):
     from training.train import main
 
@@ -172,7 +148,9 @@ def test_rumourwatch_train_quick_learns_from_the_verdicts_and_saves_a_loadable_b
     from click.testing import CliRunner
 
     from rumourwatch.cli import cli
+    from rumourwatch.config import load_settings
     from tests.conftest import DATA_DIR
+    from training.train import ensure_models
 
     _verdict_store(tmp_path / "rw.db")
     monkeypatch.setenv("RUMOURWATCH_DATA_DIR", str(DATA_DIR))
@@ -180,12 +158,24 @@ def test_rumourwatch_train_quick_learns_from_the_verdicts_and_saves_a_loadable_b
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "other.db"), "train", "--quick",
                                       "--verdicts", str(tmp_path / "rw.db")])
     assert result.exit_code == 0, result.output
+    # the monitors' verdicts are a third training set, reported as such
     assert "verdicts: 3 items (2 rumours)" in result.output
+    assert "saved" in result.output
     manifest = json.loads((tmp_path / "models" / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["training_counts"]["verdicts"] == {"items": 3, "rumours": 2}
+    assert set(manifest["training_data"]) >= set(RUMOUR_FILES.values())
+    assert set(manifest["trained_until"]) == {"checked", "ced", "verdicts"}
     bundle = ModelBundle.load(tmp_path / "models")
+    # explanations read the feed's words whole (tokenizer.discover_words), not 微 and 博
+    assert "words found in" in result.output
+    assert "微博" in bundle.rumour.tokenizer_.tokenize("他在微博上看到的")
     [row] = bundle.score([Doc("网传喝碱性水能治癌症", None)])
     assert 0 <= row["rumour_probability"] <= 1 and row["polarity"] in {"positive", "neutral", "negative"}
+    # the dashboard and the worker load the saved bundle; they do not train again
+    lines = []
+    again = ensure_models(load_settings(models_dir=str(tmp_path / "models"), data_dir=str(DATA_DIR)),
+                          echo=lines.append)
+    assert again.version == bundle.version and lines == []
     # a wrong path is one clear line, before any training
     result = CliRunner().invoke(cli, ["train", "--verdicts", str(tmp_path / "nowhere.db")])
     assert result.exit_code == 1 and "nowhere.db" in result.output and "does not exist" in result.output
