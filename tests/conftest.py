@@ -57,4 +57,3 @@ class RuleBundle:
 @pytest.fixture
 def rule_bundle():
     return RuleBundle()
-

@@ -94,33 +94,23 @@ def item_text(source: str, record: dict) -> str:
     return record.get("text") or ""
 
 
-def read_source(settings, source: str) -> list[dict]:
-    """All records of one labelled source, in file order."""
-    if source not in SOURCE_FILES:
-        raise ValueError(f"unknown label source {source!r}; choose one of {sorted(SOURCE_FILES)}")
-    return _read_records(data_file(settings, SOURCE_FILES[source]))
-
-
-def _read_records(path) -> list[dict]:
-    with BundleLines(path) as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 def source_index(settings, source: str) -> Mapping[str, str]:
     """item_id -> text for one source (the first record wins where ids repeat, e.g. reposted urls),
     read-only. Read once per file version in a process: an evaluation fits several models, each
     resolving its labels and drawing its weak examples from the same files (about 10 s a read)."""
     if source not in SOURCE_FILES:
         raise ValueError(f"unknown label source {source!r}; choose one of {sorted(SOURCE_FILES)}")
-    path = Path(data_file(settings, SOURCE_FILES[source]))
+    path = data_file(settings, SOURCE_FILES[source])
     stat = path.stat()
     return _source_index(source, str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=len(SOURCE_FILES))
 def _source_index(source: str, path: str, mtime_ns: int, size: int) -> Mapping[str, str]:
+    with BundleLines(path) as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
     index: dict[str, str] = {}
-    for record in _read_records(path):
+    for record in records:
         index.setdefault(item_id(source, record), item_text(source, record))
     return MappingProxyType(index)
 
