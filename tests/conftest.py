@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from email import message_from_bytes
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
 
 from rumourwatch import store
 from rumourwatch.config import REPO_ROOT, load_settings
@@ -57,3 +60,38 @@ class RuleBundle:
 @pytest.fixture
 def rule_bundle():
     return RuleBundle()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright, for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class _Inbox:
+    """What the local SMTP server received: (recipients, parsed message) per mail."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port: yields (controller, inbox)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()

@@ -8,28 +8,17 @@ Chromium missing is a failure, not a skip.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from local_servers import APP, require_chromium, running_dashboard
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from rumourwatch import auth, store
-from rumourwatch.config import REPO_ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-APP = REPO_ROOT / "dashboard" / "streamlit_app.py"
 PASSWORD = "browser pw 1"
 USERS = {"root": "admin", "mon": "monitor", "wang": "expert", "ana": "analyst", "boss": "leader"}
 WAIT_MS = 30_000
@@ -47,67 +36,18 @@ def _app_pages() -> list[tuple[str, str]]:
     return pages
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
-                    "the browser test never skips")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("auth-browser")
     db_path = tmp / "auth.db"
     db = store.open_db(db_path)
     for name, role in USERS.items():
         auth.create_user(db, name, PASSWORD, role, "test", expert_id=1 if role == "expert" else None)
     db.conn.close()
-    port = _free_port()
-    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"),
-               RUMOURWATCH_MAX_LOGIN_FAILURES="5")
-    log = open(tmp / "streamlit.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not answer on {base} within 60 s:\n{log.read()}")
-            time.sleep(0.5)
+    with running_dashboard(tmp, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"),
+                           RUMOURWATCH_MAX_LOGIN_FAILURES="5") as base:
         yield base, db_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _login(browser, url: str, username: str, password: str = PASSWORD):

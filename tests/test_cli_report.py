@@ -4,17 +4,14 @@ group-bot webhook and SMTP server, sent once, retried after a failure."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
-from email import message_from_bytes
-from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
-from click.testing import CliRunner
-
 import report_fixtures as fx
+from click.testing import CliRunner
+from local_servers import free_port
+
 from rumourwatch import reports, store
 from rumourwatch.cli import cli
 from rumourwatch.opinion import opinion_line
@@ -134,30 +131,6 @@ def webhook():
     server.server_close()
 
 
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
 def _rules_file(tmp_path, hook_url, smtp_port):
     path = tmp_path / "rules.toml"
     path.write_text(f'[notify]\nwebhooks = [{{url = "{hook_url}", format = "markdown"}}]\n'
@@ -187,8 +160,8 @@ def test_send_posts_to_the_group_bot_and_mails_the_pdf_once(report_db, tmp_path,
 
 
 def test_failed_delivery_exits_non_zero_and_is_retried_next_run(report_db, tmp_path, webhook):
-    dead = _free_port()  # nothing listens here
-    rules = _rules_file(tmp_path, f"http://127.0.0.1:{dead}/send", _free_port())
+    dead = free_port()  # nothing listens here
+    rules = _rules_file(tmp_path, f"http://127.0.0.1:{dead}/send", free_port())
     args = ["send", "--weekly", "--out-dir", str(tmp_path / "out"), "--rules", str(rules), "--formats", "md",
             *NOW_ARG]
     first = run(report_db, *args, ok=False)
@@ -198,7 +171,7 @@ def test_failed_delivery_exits_non_zero_and_is_retried_next_run(report_db, tmp_p
     assert {(e["channel"], e["status"]) for e in store.report_log_entries(db)} >= {("webhook", "failed"),
                                                                                  ("all", "failed")}
     # The channel comes back (here: the working hook instead): the next run delivers.
-    fixed = _rules_file(tmp_path, f"http://127.0.0.1:{webhook.server_port}/send", _free_port())
+    fixed = _rules_file(tmp_path, f"http://127.0.0.1:{webhook.server_port}/send", free_port())
     rules.write_text(fixed.read_text(encoding="utf-8").replace("leader_emails = [\"leader@example.org\"]",
                                                                 "leader_emails = []"), encoding="utf-8")
     run(report_db, *args)

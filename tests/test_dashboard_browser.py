@@ -7,90 +7,32 @@ Chromium missing is a failure, not a skip: CI installs it.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import warnings
-from pathlib import Path
 
 import dashboard_fixtures as fx
 import pytest
+from local_servers import require_chromium, running_dashboard
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from rumourwatch.store import now_utc
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = fx.ROOT / "screenshots"
 NEW_TEXT = "最新消息：网传生姜煮水可以代替降压药，医生提醒高血压患者切勿自行停药。"
 WAIT_MS = 30_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """A running dashboard on a fixture store; yields (base url, db path, fixture ids)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
-                    "the browser test never skips")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("browser")
     db_path = tmp / "live.db"
     ids = fx.build_store(db_path, now=now_utc())
-    port = _free_port()
-    env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
-               RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"))
-    log = open(tmp / "streamlit.log", "w+")  # noqa: SIM115 (held open for the server's lifetime)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(fx.APP), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=fx.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not answer on {base} within 60 s:\n{log.read()}")
-            time.sleep(0.5)
+    with running_dashboard(tmp, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
+                           RUMOURWATCH_MODELS_DIR=str(tmp / "no-models")) as base:
         yield base, db_path, ids
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_logged_in(browser, url: str):

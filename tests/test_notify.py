@@ -4,22 +4,18 @@ that is down is retried with backoff and logged, never lost; quiet hours hold no
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
-from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
+from local_servers import free_port
+from workflow_helpers import RUMOUR_TEXT, add_item, rules
 
 from rumourwatch import notify, store
-from rumourwatch.alerts import evaluate_alerts, escalate_overdue
+from rumourwatch.alerts import escalate_overdue, evaluate_alerts
 from rumourwatch.clock import FixedClock
 from rumourwatch.records import iso
-
-from workflow_helpers import RUMOUR_TEXT, add_item, rules
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -46,30 +42,6 @@ def webhook():
     yield server
     server.shutdown()
     server.server_close()
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rules(hook_url=None, smtp_port=None, **notify_overrides):
@@ -107,7 +79,7 @@ def test_text_format_webhook():
 
 
 def test_a_down_server_is_retried_with_backoff_and_delivered_later(db, now):
-    dead_port = _free_port()  # nothing listens here
+    dead_port = free_port()  # nothing listens here
     r = _rules(f"http://127.0.0.1:{dead_port}/hook", None, monitor_emails=[])
     clock = FixedClock(now)
     add_item(db, RUMOUR_TEXT, now, reposts=600)
@@ -147,7 +119,7 @@ def test_bot_error_code_counts_as_a_failure(db, now, webhook):
 
 
 def test_smtp_down_is_logged_and_kept(db, now):
-    r = _rules(None, _free_port(), leader_emails=[])
+    r = _rules(None, free_port(), leader_emails=[])
     add_item(db, RUMOUR_TEXT, now, reposts=600)
     evaluate_alerts(db, now, r)
     assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1, "deferred": 0}
@@ -183,7 +155,7 @@ def test_escalation_goes_to_leaders_at_night(db, now, smtp_server):
 
 
 def test_one_failure_per_target_per_run_then_the_rest_wait_for_the_next_run(db, now):
-    dead = f"http://127.0.0.1:{_free_port()}/hook"
+    dead = f"http://127.0.0.1:{free_port()}/hook"
     r = _rules(dead, None, monitor_emails=[])
     for text in ("示例谣言：村口的示例井水喝了能治百病，大家快去打水，晚了就没了",
                  "网传每天吃十个示例柿子可以降血糖，糖尿病人从此不用打针吃药",

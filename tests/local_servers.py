@@ -1,0 +1,82 @@
+"""Real local servers for tests: a free port, the dashboard under `streamlit run`, Debian's Chromium.
+
+The fixtures built on these (`browser`, `smtp_server`) are in conftest.py. Chromium missing is a
+failure, never a skip: CI installs it (scripts/install-system-deps.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from rumourwatch.config import REPO_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+# Playwright's own browser download cannot work here; these flags keep Debian's Chromium offline.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+APP = REPO_ROOT / "dashboard" / "streamlit_app.py"
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium); "
+                    "the browser tests never skip")
+
+
+@contextmanager
+def running_dashboard(log_dir: Path, **env: str) -> Iterator[str]:
+    """The dashboard served by `streamlit run` on a free port, with `env` added to this process's
+    environment (RUMOURWATCH_DB_PATH=…). Yields its base URL once its health check answers; fails
+    the test with the server's log if it exits or does not answer within STARTUP_SECONDS."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(log_dir / "streamlit.log", "w+", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=REPO_ROOT, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_healthy(proc, base, log)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_healthy(proc: subprocess.Popen, base: str, log) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if proc.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            log.seek(0)
+            pytest.fail(f"streamlit did not answer on {base} within {STARTUP_SECONDS} s:\n{log.read()}")
+        time.sleep(0.5)
