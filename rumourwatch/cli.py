@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -14,21 +13,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .commands import friendly_errors
 from .config import REPO_ROOT, load_settings
 from .errors import RumourwatchError
-
-
-def friendly_errors(fn):
-    """Turn the domain's errors into one-line CLI errors (no traceback for a user's mistake)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RumourwatchError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
 
 
 def _settings(ctx: click.Context):

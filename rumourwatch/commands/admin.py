@@ -7,29 +7,15 @@ operating-system user as actor, e.g. `cli:alice`.
 
 from __future__ import annotations
 
-import functools
 import getpass
 import json
 import sys
 
 import click
 
-from .. import auth, backup as backup_mod, store, worker
-from ..errors import RumourwatchError
-
-
-def friendly_errors(fn):
-    """Domain errors become one-line `Error: ...` messages. (A copy of cli.friendly_errors: importing
-    rumourwatch.cli from here would be circular when it runs as `python -m rumourwatch.cli`.)"""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RumourwatchError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
+from .. import auth, store, worker
+from .. import backup as backup_mod
+from . import friendly_errors
 
 
 def _actor() -> str:

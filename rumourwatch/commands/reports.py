@@ -5,7 +5,6 @@ A thin layer over rumourwatch.reports: compute, then render to the chosen format
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import datetime
 from pathlib import Path
@@ -14,21 +13,7 @@ import click
 
 from .. import reports, store
 from ..config import REPO_ROOT
-from ..errors import RumourwatchError
-
-
-def friendly_errors(fn):
-    """Domain errors become one-line `Error: ...` messages (a copy of cli.friendly_errors: importing
-    rumourwatch.cli here would be circular under `python -m rumourwatch.cli`)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RumourwatchError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
+from . import friendly_errors
 
 
 def _settings(ctx):

@@ -6,7 +6,6 @@ outside; keep their keys.
 
 from __future__ import annotations
 
-import functools
 import getpass
 import json
 import sys
@@ -14,18 +13,7 @@ import sys
 import click
 
 from .. import store
-
-
-def friendly_errors(fn):
-    """cli.friendly_errors, looked up at call time: cli.py imports this module while it loads."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from ..cli import friendly_errors as wrap
-
-        return wrap(fn)(*args, **kwargs)
-
-    return wrapper
+from . import friendly_errors
 
 
 def _db(ctx):
