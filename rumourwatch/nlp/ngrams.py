@@ -29,6 +29,17 @@ def normalise_text(text: str) -> str:
     return _MENTION.sub("@U", _URL.sub(" URL ", text or ""))
 
 
+def doc_texts(docs) -> list[str]:
+    """Each doc's text, for the text-only models; a doc without a text string is a caller's bug."""
+    texts = []
+    for i, doc in enumerate(docs):
+        text = getattr(doc, "text", None)
+        if not isinstance(text, str):
+            raise TypeError(f"docs[{i}] has no text string (got {type(doc).__name__})")
+        texts.append(text)
+    return texts
+
+
 def _prepared(texts: list[str]) -> list[str]:
     return [_SPACES.sub(" ", (t or "").lower()) for t in texts]
 

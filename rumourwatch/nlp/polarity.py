@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .ngrams import hashed_counts, ngram_cells, normalise_text
+from .ngrams import doc_texts, hashed_counts, ngram_cells, normalise_text
 
 POLARITIES = ("positive", "neutral", "negative")
 # The labels the reports use (the 2018 Inner Mongolia report: 正面 / 中性 / 负面).
@@ -178,12 +178,7 @@ class PolarityModel:
 
     def predict_docs(self, docs) -> list[dict]:
         """One dict per doc: `polarity` and `polarity_scores` (positive/neutral/negative)."""
-        texts = []
-        for i, doc in enumerate(docs):
-            text = getattr(doc, "text", None)
-            if not isinstance(text, str):
-                raise TypeError(f"docs[{i}] has no text string (got {type(doc).__name__})")
-            texts.append(text)
+        texts = doc_texts(docs)
         P = self.predict_proba_texts(texts)
         out = []
         for row in P:

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-from .ngrams import char_counts, hashed_columns, hashed_counts
+from .ngrams import char_counts, doc_texts, hashed_columns, hashed_counts
 from .topics import ALL_TOPICS, OTHER_TOPIC, TOPICS, TopicRules, split_hashtags
 
 HEALTH_THRESHOLD = 0.5
@@ -135,13 +135,7 @@ class HealthRelevanceModel:
 
     def predict_docs(self, docs) -> list[dict]:
         """One dict per doc: health_probability, health_related, topic, topic_probability."""
-        texts = []
-        for i, doc in enumerate(docs):
-            text = getattr(doc, "text", None)
-            if not isinstance(text, str):
-                raise TypeError(f"docs[{i}] has no text string (got {type(doc).__name__})")
-            texts.append(text)
-        return self.predict_texts(texts)
+        return self.predict_texts(doc_texts(docs))
 
     def __repr__(self) -> str:
         return f"HealthRelevanceModel(trained on {self.info.get('n_train', '?')} texts)"
