@@ -11,13 +11,16 @@ hours (China time); urgent ones (highest severity, escalations) go at once.
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import smtplib
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 from . import store
 from .records import CST, iso
@@ -172,7 +175,8 @@ def send_webhook(url: str, payload: dict, timeout: float) -> str:
     return f"HTTP {status}"
 
 
-def send_email(cfg: dict, to: str, subject: str, body: str) -> str:
+def send_email(cfg: dict, to: str, subject: str, body: str, files: Sequence[Path] = ()) -> str:
+    """One mail through the channel's SMTP server, with `files` attached (the reports' PDF/HTML)."""
     if not cfg["smtp_host"]:
         raise DeliveryError("no SMTP server configured (notify.smtp_host is empty)")
     msg = EmailMessage()
@@ -180,6 +184,9 @@ def send_email(cfg: dict, to: str, subject: str, body: str) -> str:
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content(body)
+    for f in files:
+        main, sub = (mimetypes.guess_type(f.name)[0] or "application/octet-stream").split("/", 1)
+        msg.add_attachment(f.read_bytes(), maintype=main, subtype=sub, filename=f.name)
     try:
         with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
             if cfg["smtp_starttls"]:

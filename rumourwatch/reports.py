@@ -1296,39 +1296,6 @@ def summary_text(report: Report, files: list[Path]) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def _email_with_files(cfg: dict, to: str, subject: str, body: str, files: list[Path]) -> str:
-    """SMTP with the report files attached (the settings are the notification channel's)."""
-    import mimetypes
-    import smtplib
-    from email.message import EmailMessage
-
-    from .notify import DeliveryError
-
-    if not cfg.get("smtp_host"):
-        raise DeliveryError("no SMTP server configured (notify.smtp_host is empty)")
-    msg = EmailMessage()
-    msg["From"] = cfg["smtp_from"]
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg.set_content(body)
-    for f in files:
-        ctype = mimetypes.guess_type(f.name)[0] or "application/octet-stream"
-        main, sub = ctype.split("/", 1)
-        msg.add_attachment(f.read_bytes(), maintype=main, subtype=sub, filename=f.name)
-    try:
-        with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
-            if cfg.get("smtp_starttls"):
-                smtp.starttls()
-            if cfg.get("smtp_user"):
-                smtp.login(cfg["smtp_user"], os.environ.get(cfg["smtp_password_env"], ""))
-            refused = smtp.send_message(msg)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"SMTP {cfg['smtp_host']}:{cfg['smtp_port']}: {exc}") from None
-    if refused:
-        raise DeliveryError(f"SMTP refused recipients: {refused}")
-    return f"SMTP accepted for {to}"
-
-
 def _notify_config(rules_file) -> dict | None:
     """The notification channel settings from the alert rules, or None without the workflow."""
     try:
@@ -1369,7 +1336,7 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
             results.append({"channel": "notify", "target": "", "ok": False,
                             "detail": "the workflow's notification module (rumourwatch.notify) is not installed"})
     else:
-        from .notify import DeliveryError, send_webhook, webhook_payload
+        from .notify import DeliveryError, send_email, send_webhook, webhook_payload
 
         subject, body = summary_text(report, files)
         hooks = [(h["url"], h.get("format", "markdown")) for h in cfg.get("webhooks", [])]
@@ -1382,7 +1349,7 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
                 results.append({"channel": "webhook", "target": url, "ok": False, "detail": str(exc)})
         for address in (list(to) or list(cfg.get("leader_emails", []))):
             try:
-                detail = _email_with_files(cfg, address, subject, body, files)
+                detail = send_email(cfg, address, subject, body, files)
                 results.append({"channel": "email", "target": address, "ok": True, "detail": detail})
             except DeliveryError as exc:
                 results.append({"channel": "email", "target": address, "ok": False, "detail": str(exc)})
