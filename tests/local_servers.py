@@ -80,3 +80,27 @@ def _wait_healthy(proc: subprocess.Popen, base: str, log) -> None:
             log.seek(0)
             pytest.fail(f"streamlit did not answer on {base} within {STARTUP_SECONDS} s:\n{log.read()}")
         time.sleep(0.5)
+
+
+_APP_ROOT = '[data-testid="stApp"]'
+
+
+def wait_for_idle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until no script run is in progress: Streamlit marks its root element
+    data-test-script-state="notRunning" when idle. A widget used while a run is still drawing the
+    page can be redrawn under the test's hands."""
+    page.wait_for_selector(f'{_APP_ROOT}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+def wait_for_rerun(page, timeout_ms: int = 30_000) -> None:
+    """Wait until the script run that the last input started has finished (after a committed
+    value the root element leaves "notRunning" until the rerun is over). A fixed pause is not
+    enough on a loaded machine: CI pressed a button before the rerun that committed a typed reason
+    had finished, and the reason was lost."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:  # the run may be over before we look, or may not start at all (nothing changed)
+        page.wait_for_selector(f'{_APP_ROOT}:not([data-test-script-state="notRunning"])', timeout=1_000)
+    except PlaywrightTimeout:
+        pass
+    wait_for_idle(page, timeout_ms)

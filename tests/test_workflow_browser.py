@@ -11,7 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from local_servers import require_chromium, running_dashboard
+from local_servers import (
+    require_chromium,
+    running_dashboard,
+    wait_for_idle,
+    wait_for_rerun,
+)
 from playwright.sync_api import Error as PlaywrightError
 from workflow_helpers import PASSWORD, seed_workflow_db
 
@@ -87,15 +92,17 @@ def goto(page, nav: str, alert_id: int | None = None) -> None:
 
 
 def click(page, name: str) -> None:
+    wait_for_idle(page)
     page.get_by_role("button", name=name).click()
     page.get_by_text("已完成：" + name).first.wait_for(timeout=WAIT_MS)
 
 
 def fill(page, label: str, value: str) -> None:
+    wait_for_idle(page)
     box = page.get_by_label(label)
     box.fill(value)
     box.press("Tab")  # commit the value to the script before pressing a button
-    page.wait_for_timeout(300)
+    wait_for_rerun(page)
 
 
 def _db(db_path):
@@ -157,7 +164,7 @@ def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, bro
     assert "喝淡盐水可以彻底预防示例病毒感染" in claim.input_value()
     claim.fill("喝淡盐水可以预防示例病毒感染")
     claim.press("Tab")
-    li.wait_for_timeout(300)
+    wait_for_rerun(li)
     click(li, f"保存草稿（任务 #{task['id']}）")
     click(li, f"提交审核（任务 #{task['id']}）")
     [clar] = store.clarifications_for_alert(db, alert_id)
