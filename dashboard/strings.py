@@ -685,6 +685,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wl.export": "导出报送表（CSV）",
         "wl.takedowns": "删除请求",
         "wl.takedown.item": "条目编号",
+        "wl.takedown.need_item": "请先填写要删除的条目编号。",
         "wl.takedown.note": "说明（致函对象、文号等）",
         "wl.takedown.request": "登记删除请求",
         "wl.takedown.removed": "已删除 #{id}",

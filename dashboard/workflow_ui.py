@@ -134,17 +134,18 @@ def verdict_form(path: str, item_id: int, actor: str, key: str, alert_id: int | 
     without one says so (the core says what else is missing)."""
     from rumourwatch import experts
 
-    verdict = st.radio(t("wb.verdict.choice", id=item_id), list(experts.VERDICTS), index=None,
-                       format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key=key)
-    why = st.text_input(t("wb.verdict.reason", id=item_id), key=f"{key}_reason")
-    if help_text:
-        st.caption(help_text)
-    if st.button(t("wb.verdict.save", id=item_id), key=f"{key}_save"):
-        if verdict is None:
-            st.error(t("wf.error", detail=t("wb.verdict.need_choice")))
-        else:
-            act(path, t("wb.verdict.save", id=item_id), experts.record_verdict, item_id, verdict, why, actor,
-                data.now_utc(), alert_id)
+    with st.form(f"{key}_form", border=False, enter_to_submit=False):  # choice and reason go with the press
+        verdict = st.radio(t("wb.verdict.choice", id=item_id), list(experts.VERDICTS), index=None,
+                           format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key=key)
+        why = st.text_input(t("wb.verdict.reason", id=item_id), key=f"{key}_reason")
+        if help_text:
+            st.caption(help_text)
+        if st.form_submit_button(t("wb.verdict.save", id=item_id), key=f"{key}_save"):
+            if verdict is None:
+                st.error(t("wf.error", detail=t("wb.verdict.need_choice")))
+            else:
+                act(path, t("wb.verdict.save", id=item_id), experts.record_verdict, item_id, verdict, why, actor,
+                    data.now_utc(), alert_id)
 
 
 def flash() -> None:

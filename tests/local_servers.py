@@ -104,3 +104,8 @@ def wait_for_rerun(page, timeout_ms: int = 30_000) -> None:
     except PlaywrightTimeout:
         pass
     wait_for_idle(page, timeout_ms)
+
+
+def page_messages(page) -> list[str]:
+    """The messages on screen (success, info, warning, error boxes), for a failing test to show."""
+    return [m.strip() for m in page.locator('[data-testid="stAlert"]').all_inner_texts()]

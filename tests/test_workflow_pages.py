@@ -548,6 +548,18 @@ def test_takedown_of_a_missing_item_keeps_its_id_and_the_outcome_time_has_its_ow
     assert "条目 #9999999 不存在" in error and "does not exist" not in error
 
 
+def test_a_takedown_request_without_an_item_says_so_and_records_nothing(seeded):
+    path, _info, _now = seeded
+    at = _run("watchlist.py", "monitor1", path)
+    next(i for i in at.text_input if i.key == "td_note").input("致函某平台")
+    next(b for b in at.button if b.label == "登记删除请求").click().run()  # no item number typed
+    [error] = _errors(at)
+    assert "请先填写要删除的条目编号" in error
+    db = store.open_db(path)
+    assert store.list_takedowns(db) == []
+    db.conn.close()
+
+
 def test_a_status_in_a_refusal_is_named_in_chinese(seeded):
     path, info, now = seeded
     db = store.open_db(path)

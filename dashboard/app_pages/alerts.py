@@ -167,17 +167,24 @@ if open_alert and not has_active:
 
 if open_alert:
     st.subheader(t("alerts.actions"))
-    note = st.text_input(t("alerts.step_note"), key="step_note")
-    b = st.columns(2)
-    if not alert["responded_at"] and b[0].button(t("alerts.info_released")):
-        ui.act(path, t("alerts.info_released"), alerts.record_step, alert["id"], "info_released", actor,
-               data.now_utc(), note or None)
-    if alert["conference_by"] and not alert["conference_at"] and b[1].button(t("alerts.conference_held")):
-        ui.act(path, t("alerts.conference_held"), alerts.record_step, alert["id"], "conference_held", actor,
-               data.now_utc(), note or None)
-    reason = st.text_input(t("alerts.dismiss_reason"), key="dismiss_reason")
-    if st.button(t("alerts.dismiss")):
-        ui.act(path, t("alerts.dismiss"), alerts.dismiss_alert, alert["id"], actor, data.now_utc(), reason, rules)
+    # forms: a note or reason typed just before a press travels with it
+    may_release = not alert["responded_at"]
+    may_hold = bool(alert["conference_by"] and not alert["conference_at"])
+    if may_release or may_hold:  # the note is only for these steps
+        with st.form("step_form", border=False, enter_to_submit=False):
+            note = st.text_input(t("alerts.step_note"), key="step_note")
+            b = st.columns(2)
+            if may_release and b[0].form_submit_button(t("alerts.info_released")):
+                ui.act(path, t("alerts.info_released"), alerts.record_step, alert["id"], "info_released", actor,
+                       data.now_utc(), note or None)
+            if may_hold and b[1].form_submit_button(t("alerts.conference_held")):
+                ui.act(path, t("alerts.conference_held"), alerts.record_step, alert["id"], "conference_held", actor,
+                       data.now_utc(), note or None)
+    with st.form("dismiss_form", border=False, enter_to_submit=False):
+        reason = st.text_input(t("alerts.dismiss_reason"), key="dismiss_reason")
+        if st.form_submit_button(t("alerts.dismiss")):
+            ui.act(path, t("alerts.dismiss"), alerts.dismiss_alert, alert["id"], actor, data.now_utc(), reason,
+                   rules)
 
 if alert["item_id"] and can("verdicts.manage", user):
     st.subheader(t("wb.verdict"))

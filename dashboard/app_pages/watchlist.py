@@ -42,12 +42,16 @@ else:
 st.subheader(t("wl.takedowns"))
 may_act = can("alerts.manage", user)
 if may_act:
-    c = st.columns([1, 3, 1], vertical_alignment="bottom")
-    item_id = c[0].number_input(t("wl.takedown.item"), min_value=1, step=1, value=None, key="td_item")
-    note = c[1].text_input(t("wl.takedown.note"), key="td_note")
-    if c[2].button(t("wl.takedown.request"), type="primary") and item_id:
-        ui.act(path, t("wl.takedown.request"), experts.request_takedown, int(item_id), user["username"],
-               data.now_utc(), note)
+    with st.form("takedown_form", border=False, enter_to_submit=False):  # item and note go with the press
+        c = st.columns([1, 3, 1], vertical_alignment="bottom")
+        item_id = c[0].number_input(t("wl.takedown.item"), min_value=1, step=1, value=None, key="td_item")
+        note = c[1].text_input(t("wl.takedown.note"), key="td_note")
+        if c[2].form_submit_button(t("wl.takedown.request"), type="primary"):
+            if not item_id:  # pressing with no item said nothing before
+                st.error(t("wf.error", detail=t("wl.takedown.need_item")))
+            else:
+                ui.act(path, t("wl.takedown.request"), experts.request_takedown, int(item_id), user["username"],
+                       data.now_utc(), note)
 takedowns = ui.call(path, store.list_takedowns)
 ui.table([dict(d, status_label=t(f"wl.takedown.status.{d['status']}"), at=data.to_china(d["requested_at"]),
                outcome=data.to_china(d["outcome_at"])) for d in takedowns],

@@ -78,33 +78,40 @@ for task in tasks:
             if cols[0].button(t("wb.accept", id=task["id"]), type="primary", key=f"accept_{task['id']}"):
                 ui.act(path, t("wb.accept", id=task["id"]), experts.accept_assignment, task["id"], actor,
                        data.now_utc(), expert_id)
-            reason = cols[1].text_input(t("wb.decline_reason", id=task["id"]), key=f"decline_reason_{task['id']}")
-            if cols[1].button(t("wb.decline", id=task["id"]), key=f"decline_{task['id']}"):
-                ui.act(path, t("wb.decline", id=task["id"]), experts.decline_assignment, task["id"], actor,
-                       data.now_utc(), reason, expert_id, rules)
+            # a form: the reason travels with the button press (a reason typed just before a click
+            # was lost when the click reached the script before the typed value)
+            with cols[1].form(f"decline_form_{task['id']}", border=False, enter_to_submit=False):
+                reason = st.text_input(t("wb.decline_reason", id=task["id"]), key=f"decline_reason_{task['id']}")
+                if st.form_submit_button(t("wb.decline", id=task["id"]), key=f"decline_{task['id']}"):
+                    ui.act(path, t("wb.decline", id=task["id"]), experts.decline_assignment, task["id"], actor,
+                           data.now_utc(), reason, expert_id, rules)
         elif task["status"] == "accepted":
             drafts = [c for c in ui.call(path, store.clarifications_for_alert, alert["id"])
                       if c["assignment_id"] == task["id"] and c["status"] == "draft"]
             draft = drafts[0] if drafts else {}
             if draft.get("review_note"):
                 st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
-            title = st.text_input(t("wb.draft.title"), value=draft.get("title", ""), key=f"title_{task['id']}")
-            body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200, key=f"body_{task['id']}")
-            refs = st.text_area(t("wb.draft.refs"), value=draft.get("references_text") or "", height=80,
-                                key=f"refs_{task['id']}")
             item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
-            claim = st.text_area(t("wb.draft.claim"), value=draft.get("claim") or suggested_claim(item_text or ""),
-                                 height=80, help=t("wb.draft.claim.help"), key=f"claim_{task['id']}")
-            cols = st.columns(2)
-            if cols[0].button(t("wb.draft.save", id=task["id"]), key=f"save_{task['id']}"):
-                ui.act(path, t("wb.draft.save", id=task["id"]), experts.save_draft, task["id"], actor,
-                       data.now_utc(), title, body, refs, expert_id, claim=claim)
-            if draft and cols[1].button(t("wb.draft.submit", id=task["id"]), type="primary", key=f"submit_{task['id']}"):
-                def save_and_submit(db):
-                    cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs, expert_id,
-                                             claim=claim)
-                    return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id)
-                ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
+            with st.form(f"draft_form_{task['id']}", border=False, enter_to_submit=False):
+                title = st.text_input(t("wb.draft.title"), value=draft.get("title", ""), key=f"title_{task['id']}")
+                body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200,
+                                    key=f"body_{task['id']}")
+                refs = st.text_area(t("wb.draft.refs"), value=draft.get("references_text") or "", height=80,
+                                    key=f"refs_{task['id']}")
+                claim = st.text_area(t("wb.draft.claim"),
+                                     value=draft.get("claim") or suggested_claim(item_text or ""),
+                                     height=80, help=t("wb.draft.claim.help"), key=f"claim_{task['id']}")
+                cols = st.columns(2)
+                if cols[0].form_submit_button(t("wb.draft.save", id=task["id"]), key=f"save_{task['id']}"):
+                    ui.act(path, t("wb.draft.save", id=task["id"]), experts.save_draft, task["id"], actor,
+                           data.now_utc(), title, body, refs, expert_id, claim=claim)
+                if draft and cols[1].form_submit_button(t("wb.draft.submit", id=task["id"]), type="primary",
+                                                        key=f"submit_{task['id']}"):
+                    def save_and_submit(db):
+                        cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs,
+                                                 expert_id, claim=claim)
+                        return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id)
+                    ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
         if alert["item_id"]:
             ui.verdict_form(path, alert["item_id"], actor, key=f"verdict_{task['id']}", alert_id=alert["id"])
 
@@ -134,14 +141,15 @@ for c in reviews:
         st.text(c["body"])
         if c["references_text"]:
             st.text(c["references_text"])
-        note = st.text_input(t("wb.review.note", id=c["id"]), key=f"review_note_{c['id']}")
-        cols = st.columns(2)
-        if cols[0].button(t("wb.approve", id=c["id"]), type="primary", key=f"approve_{c['id']}"):
-            ui.act(path, t("wb.approve", id=c["id"]), experts.review_clarification, c["id"], actor, data.now_utc(),
-                   True, note)
-        if cols[1].button(t("wb.return", id=c["id"]), key=f"return_{c['id']}"):
-            ui.act(path, t("wb.return", id=c["id"]), experts.review_clarification, c["id"], actor, data.now_utc(),
-                   False, note)
+        with st.form(f"review_form_{c['id']}", border=False, enter_to_submit=False):
+            note = st.text_input(t("wb.review.note", id=c["id"]), key=f"review_note_{c['id']}")
+            cols = st.columns(2)
+            if cols[0].form_submit_button(t("wb.approve", id=c["id"]), type="primary", key=f"approve_{c['id']}"):
+                ui.act(path, t("wb.approve", id=c["id"]), experts.review_clarification, c["id"], actor,
+                       data.now_utc(), True, note)
+            if cols[1].form_submit_button(t("wb.return", id=c["id"]), key=f"return_{c['id']}"):
+                ui.act(path, t("wb.return", id=c["id"]), experts.review_clarification, c["id"], actor,
+                       data.now_utc(), False, note)
 
 # --- record publication -----------------------------------------------------------------------------
 st.subheader(t("wb.publish"))
@@ -151,10 +159,11 @@ if not approved:
 for c in approved:
     with st.container(border=True, key=f"publish_{c['id']}"):
         st.text(f"#{c['id']} {c['title']}")
-        url = st.text_input(t("wb.publish.url", id=c["id"]), key=f"url_{c['id']}")
-        if st.button(t("wb.publish.button", id=c["id"]), type="primary", key=f"publish_btn_{c['id']}"):
-            ui.act(path, t("wb.publish.button", id=c["id"]), experts.publish_clarification, c["id"], actor,
-                   data.now_utc(), url)
+        with st.form(f"publish_form_{c['id']}", border=False, enter_to_submit=False):
+            url = st.text_input(t("wb.publish.url", id=c["id"]), key=f"url_{c['id']}")
+            if st.form_submit_button(t("wb.publish.button", id=c["id"]), type="primary", key=f"publish_btn_{c['id']}"):
+                ui.act(path, t("wb.publish.button", id=c["id"]), experts.publish_clarification, c["id"], actor,
+                       data.now_utc(), url)
 
 recent = ui.call(path, store.clarifications_by_status, "published", 10)
 if recent:
