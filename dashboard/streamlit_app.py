@@ -19,6 +19,9 @@ from dashboard import auth as dashboard_auth  # noqa: E402
 from dashboard.strings import t  # noqa: E402
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/health_and_safety:", layout="wide")
+# Streamlit's own hint under a focused box ("Press Enter to submit form") is English only and
+# cannot be translated; the UI speaks Chinese, so the hint is hidden (the boxes work the same)
+st.html('<style>[data-testid="InputInstructions"] { display: none; }</style>')
 
 PAGES = {
     t("nav.section.monitor"): [

@@ -84,6 +84,8 @@ def goto(page, nav: str, alert_id: int | None = None) -> None:
                 page.wait_for_function("document.querySelectorAll('[aria-label=\"预警编号\"]').length === 1",
                                        timeout=WAIT_MS // 3)
                 fill(page, "预警编号", str(alert_id))
+                # Streamlit's English hint under a focused box ("Press Enter to submit form") is not shown
+                assert page.get_by_text("Press Enter").filter(visible=True).count() == 0
                 page.get_by_role("button", name="查看预警").click()
                 heading.wait_for(timeout=WAIT_MS // 3)
                 return

@@ -70,9 +70,10 @@ alert_list()
 # --- one alert ---------------------------------------------------------------------------------
 raw = st.query_params.get("alert")
 selected = data.parse_item_id(raw)
-with st.container(horizontal=True, vertical_alignment="bottom"):
+# a form: the number typed goes with the press (or Enter), never a step behind it
+with st.form("alert_pick_form", border=False), st.container(horizontal=True, vertical_alignment="bottom"):
     typed = st.number_input(t("alerts.pick"), min_value=1, step=1, value=None, key="alert_pick", width=200)
-    if st.button(t("alerts.open"), type="primary") and typed:
+    if st.form_submit_button(t("alerts.open"), type="primary") and typed:
         st.query_params["alert"] = str(int(typed))
         st.rerun()
 if selected is None:
