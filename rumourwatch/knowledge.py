@@ -366,10 +366,14 @@ class DebunkIndex:
         sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
         if (~seen).any():
             # n-grams unknown to the index: count each distinct one per text with the top idf
-            key = h[~seen] ^ (rows[~seen].astype(np.uint64) * _PRIME)
-            _, first, tf = np.unique(key, return_index=True, return_counts=True)
+            unseen_rows = rows[~seen]
+            key = h[~seen] ^ (unseen_rows.astype(np.uint64) * _PRIME)
+            codes, distinct = pd.factorize(key)  # hash-based: ~2× faster than np.unique's sort here
+            tf = np.bincount(codes, minlength=len(distinct))
+            row_of = np.empty(len(distinct), unseen_rows.dtype)
+            row_of[codes] = unseen_rows  # a key's occurrences are all in one text
             w = _sublinear(tf.astype(np.float32)) * self.unseen_idf
-            sq += np.bincount(rows[~seen][first], weights=w * w, minlength=n)
+            sq += np.bincount(row_of, weights=w * w, minlength=n)
         norms = np.sqrt(sq)
         norms[norms == 0] = 1.0
         x = sp.diags((1.0 / norms).astype(np.float32)) @ x
