@@ -149,6 +149,19 @@ def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
         open_item(int(frame.iloc[selected[0]][t("col.id")]))
 
 
+def open_by_number(label: str, button: str, param: str, key: str, value: int | None = None,
+                   help: str | None = None) -> None:
+    """A number box and its button (or Enter) that open this page at `?param=<number>`. A form:
+    the number typed goes with the press, never a step behind it."""
+    with st.form(f"{key}_form", border=False, width="content"), \
+            st.container(horizontal=True, vertical_alignment="bottom"):
+        typed = st.number_input(label, min_value=1, step=1, value=value, placeholder="", help=help, key=key,
+                                width=200)
+        if st.form_submit_button(button, type="primary") and typed:
+            st.query_params[param] = str(int(typed))
+            st.rerun()
+
+
 def open_item(item_id: int) -> None:
     """Switch to the item page for `item_id` (callers draw their button only when
     `dashboard.auth.may_open("item")`; a role without the page gets a Chinese message, not a switch).

@@ -41,6 +41,14 @@ def call(path: str, fn, *args, **kwargs):
         st.stop()
 
 
+def action_form(key: str, where=st):
+    """A form for an action and the text it needs (a reason, a note, a draft): the text travels
+    with the press (outside a form, a value typed just before a click could reach the script after
+    it). Enter does not submit, so a stray Enter never declines, dismisses or publishes.
+    `where`: a column to draw it in."""
+    return where.form(key, border=False, enter_to_submit=False)
+
+
 def act(path: str, what: str, fn, *args, **kwargs):
     """Run a workflow action; on success remember a message and rerun, on a domain error say why."""
     try:
@@ -134,7 +142,7 @@ def verdict_form(path: str, item_id: int, actor: str, key: str, alert_id: int | 
     without one says so (the core says what else is missing)."""
     from rumourwatch import experts
 
-    with st.form(f"{key}_form", border=False, enter_to_submit=False):  # choice and reason go with the press
+    with action_form(f"{key}_form"):
         verdict = st.radio(t("wb.verdict.choice", id=item_id), list(experts.VERDICTS), index=None,
                            format_func=lambda v: t(f"verdict.{v}"), horizontal=True, key=key)
         why = st.text_input(t("wb.verdict.reason", id=item_id), key=f"{key}_reason")

@@ -8,7 +8,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import open_item, similarity
+from dashboard.ui import open_by_number, open_item, similarity
 from rumourwatch import alerts, experts, store
 
 user = require_role("monitor", "leader", "admin")
@@ -70,12 +70,7 @@ alert_list()
 # --- one alert ---------------------------------------------------------------------------------
 raw = st.query_params.get("alert")
 selected = data.parse_item_id(raw)
-# a form: the number typed goes with the press (or Enter), never a step behind it
-with st.form("alert_pick_form", border=False), st.container(horizontal=True, vertical_alignment="bottom"):
-    typed = st.number_input(t("alerts.pick"), min_value=1, step=1, value=None, key="alert_pick", width=200)
-    if st.form_submit_button(t("alerts.open"), type="primary") and typed:
-        st.query_params["alert"] = str(int(typed))
-        st.rerun()
+open_by_number(t("alerts.pick"), t("alerts.open"), "alert", key="alert_pick")
 if selected is None:
     st.stop()
 alert = ui.call(path, store.get_alert, selected)
@@ -168,11 +163,10 @@ if open_alert and not has_active:
 
 if open_alert:
     st.subheader(t("alerts.actions"))
-    # forms: a note or reason typed just before a press travels with it
     may_release = not alert["responded_at"]
     may_hold = bool(alert["conference_by"] and not alert["conference_at"])
     if may_release or may_hold:  # the note is only for these steps
-        with st.form("step_form", border=False, enter_to_submit=False):
+        with ui.action_form("step_form"):
             note = st.text_input(t("alerts.step_note"), key="step_note")
             b = st.columns(2)
             if may_release and b[0].form_submit_button(t("alerts.info_released")):
@@ -181,7 +175,7 @@ if open_alert:
             if may_hold and b[1].form_submit_button(t("alerts.conference_held")):
                 ui.act(path, t("alerts.conference_held"), alerts.record_step, alert["id"], "conference_held", actor,
                        data.now_utc(), note or None)
-    with st.form("dismiss_form", border=False, enter_to_submit=False):
+    with ui.action_form("dismiss_form"):
         reason = st.text_input(t("alerts.dismiss_reason"), key="dismiss_reason")
         if st.form_submit_button(t("alerts.dismiss")):
             ui.act(path, t("alerts.dismiss"), alerts.dismiss_alert, alert["id"], actor, data.now_utc(), reason,

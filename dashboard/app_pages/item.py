@@ -27,14 +27,8 @@ item_id = data.parse_item_id(raw_id)
 has_live = dashboard_auth.may_open("live")  # experts have no live page to pick from or go back to
 pick_help = t("item.pick.help") if has_live else t("item.pick.help.number")
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    # a form: the number typed goes with the press (or Enter), never a step behind it
-    with st.form(f"item_pick_form_{item_id}", border=False, width="content"), \
-            st.container(horizontal=True, vertical_alignment="bottom"):
-        typed = st.number_input(t("item.pick"), min_value=1, step=1, value=item_id, placeholder="",
-                                help=pick_help, key=f"item_pick_{item_id}", width=200)
-        if st.form_submit_button(t("item.open"), type="primary") and typed:
-            st.query_params["item"] = str(int(typed))
-            st.rerun()
+    ui.open_by_number(t("item.pick"), t("item.open"), "item", key=f"item_pick_{item_id}", value=item_id,
+                      help=pick_help)
     if has_live and st.button(t("item.back")):
         st.switch_page(ui.LIVE_PAGE)
 

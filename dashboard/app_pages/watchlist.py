@@ -42,7 +42,7 @@ else:
 st.subheader(t("wl.takedowns"))
 may_act = can("alerts.manage", user)
 if may_act:
-    with st.form("takedown_form", border=False, enter_to_submit=False):  # item and note go with the press
+    with ui.action_form("takedown_form"):
         c = st.columns([1, 3, 1], vertical_alignment="bottom")
         item_id = c[0].number_input(t("wl.takedown.item"), min_value=1, step=1, value=None, key="td_item")
         note = c[1].text_input(t("wl.takedown.note"), key="td_note")

@@ -78,9 +78,7 @@ for task in tasks:
             if cols[0].button(t("wb.accept", id=task["id"]), type="primary", key=f"accept_{task['id']}"):
                 ui.act(path, t("wb.accept", id=task["id"]), experts.accept_assignment, task["id"], actor,
                        data.now_utc(), expert_id)
-            # a form: the reason travels with the button press (a reason typed just before a click
-            # was lost when the click reached the script before the typed value)
-            with cols[1].form(f"decline_form_{task['id']}", border=False, enter_to_submit=False):
+            with ui.action_form(f"decline_form_{task['id']}", cols[1]):
                 reason = st.text_input(t("wb.decline_reason", id=task["id"]), key=f"decline_reason_{task['id']}")
                 if st.form_submit_button(t("wb.decline", id=task["id"]), key=f"decline_{task['id']}"):
                     ui.act(path, t("wb.decline", id=task["id"]), experts.decline_assignment, task["id"], actor,
@@ -92,7 +90,7 @@ for task in tasks:
             if draft.get("review_note"):
                 st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
             item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
-            with st.form(f"draft_form_{task['id']}", border=False, enter_to_submit=False):
+            with ui.action_form(f"draft_form_{task['id']}"):
                 title = st.text_input(t("wb.draft.title"), value=draft.get("title", ""), key=f"title_{task['id']}")
                 body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200,
                                     key=f"body_{task['id']}")
@@ -141,7 +139,7 @@ for c in reviews:
         st.text(c["body"])
         if c["references_text"]:
             st.text(c["references_text"])
-        with st.form(f"review_form_{c['id']}", border=False, enter_to_submit=False):
+        with ui.action_form(f"review_form_{c['id']}"):
             note = st.text_input(t("wb.review.note", id=c["id"]), key=f"review_note_{c['id']}")
             cols = st.columns(2)
             if cols[0].form_submit_button(t("wb.approve", id=c["id"]), type="primary", key=f"approve_{c['id']}"):
@@ -159,7 +157,7 @@ if not approved:
 for c in approved:
     with st.container(border=True, key=f"publish_{c['id']}"):
         st.text(f"#{c['id']} {c['title']}")
-        with st.form(f"publish_form_{c['id']}", border=False, enter_to_submit=False):
+        with ui.action_form(f"publish_form_{c['id']}"):
             url = st.text_input(t("wb.publish.url", id=c["id"]), key=f"url_{c['id']}")
             if st.form_submit_button(t("wb.publish.button", id=c["id"]), type="primary", key=f"publish_btn_{c['id']}"):
                 ui.act(path, t("wb.publish.button", id=c["id"]), experts.publish_clarification, c["id"], actor,
