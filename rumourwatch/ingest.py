@@ -36,6 +36,8 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 def normalise_text(text: str) -> str:
     """NFC, no control/invisible/bidi characters, collapsed spaces. Meaning is kept."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()  # ids, urls, account names: nothing below would change them
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not unicodedata.is_normalized("NFC", text):

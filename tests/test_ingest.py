@@ -98,6 +98,16 @@ def test_invisible_and_bidi_characters_are_removed(db, now):
     assert store.get_item(db, 1)["text"] == "喝醋能软化血管"
 
 
+def test_plain_ascii_fields_are_cleaned_by_the_same_rules(db, now):
+    # ids, accounts and urls are mostly plain ASCII and take a shortcut: it must not skip a rule
+    run(db, [item(id=" id\x00-1 ", account="health  tips\t daily", url="https://example.org/a\x7fb ",
+                  author="  Dr  Who ", text="plain  ASCII\tpost\r\n\n\n\nend\x1b")], now)
+    row = store.get_item(db, 1)
+    assert (row["external_id"], row["account"], row["url"], row["author"]) == (
+        "id-1", "health tips daily", "https://example.org/ab", "Dr Who")
+    assert row["text"] == "plain ASCII post\n\nend"
+
+
 def test_copies_of_one_rumour_form_one_cluster(db, now):
     copies = [item(id=f"c{i}", account=f"acct{i}", text=f"@朋友{i} {POST} http://t.cn/x{i}") for i in range(5)]
     other = item(id="o", text="今天社区组织老年人免费体检，测量血压和血糖，大家积极参加。")
