@@ -40,7 +40,7 @@ def now_utc() -> datetime:
 
 
 def china_day(dt: datetime) -> str:
-    return dt.astimezone(CST).strftime("%Y-%m-%d")
+    return dt.astimezone(CST).date().isoformat()
 
 
 def explain_sqlite_error(exc: sqlite3.Error, path: str) -> StoreError:
@@ -277,11 +277,11 @@ def find_item_ids(db, keys: list[tuple[str, str]]) -> dict:
     return found
 
 
+_INSERT_ITEM = f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) VALUES ({', '.join('?' for _ in ITEM_COLUMNS)})"
+
+
 def insert_item(db, row: dict) -> int:
-    cols = ", ".join(ITEM_COLUMNS)
-    marks = ", ".join("?" for _ in ITEM_COLUMNS)
-    cur = db.execute(f"INSERT INTO items ({cols}) VALUES ({marks})", [row.get(c) for c in ITEM_COLUMNS])
-    return cur.lastrowid
+    return db.conn.execute(_INSERT_ITEM, [row.get(c) for c in ITEM_COLUMNS]).lastrowid
 
 
 def refresh_item(db, item_id: int, repost_num: int, comment_num: int, like_num: int, fetched_at: str) -> None:
