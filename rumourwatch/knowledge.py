@@ -66,9 +66,27 @@ _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
 
 
+# Full-width ASCII forms and the ideographic space, the compatibility characters of nearly every
+# Chinese post (，！？：), mapped as NFKC maps them. Mapping them first leaves most posts already in
+# NFKC, which is checked far faster than it is applied (4 against 13 µs a stream post).
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _half_width(match: re.Match) -> str:
+    code = ord(match.group())
+    return " " if code == 0x3000 else chr(code - 0xFEE0)
+
+
+def nfkc(text: str) -> str:
+    """unicodedata.normalize("NFKC", text), the same string, faster on Chinese text: a full-width
+    form decomposes to the ASCII character it is mapped to, so the two strings' NFKC is the same."""
+    text = _FULL_WIDTH.sub(_half_width, text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def normalise(text: str) -> str:
     """Text as the vectoriser sees it: NFKC (full-width → half-width), lower case, no urls."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = nfkc(text or "").lower()
     text = _URL.sub(" ", text)
     text = text.replace("\u200b", "")
     return _SPACE.sub(" ", text).strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import pickle
 import re
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from rumourwatch.config import load_settings
 from rumourwatch.errors import ModelError, RecordError
-from rumourwatch.knowledge import DebunkIndex, Match, claim_of
+from rumourwatch.knowledge import DebunkIndex, Match, claim_of, nfkc
 from training import build_debunk_index as bdi
 
 ARTICLES = [
@@ -301,3 +302,12 @@ def test_posts_sharing_only_emoticons_or_share_boilerplate_are_not_the_same_clai
     # the scorer's fast pass over whole texts agrees once its candidates are re-scored
     _, fast = index.match_with_claims(["真让人难过啊[泪][泪][泪]"], 1, index.claim_set(claims))
     assert not index.already_debunked(float(fast.max()))
+
+
+@pytest.mark.parametrize("text", [
+    "网传：喝板蓝根能预防新冠？！", "ＡＢＣ　ｄｅｆ１２３", "Ａ\u0301 and Ｅ\u0308：composed after mapping",
+    "①号楼 ㎡ ﬁle ™ ｶﾀｶﾅ Ⅻ", "e\u0301 already decomposed", "한국어 ᄀ\u1161", "", "plain ascii, nothing to do",
+    "\uff5e\uff01\u3000\u3000end", "🙏[泪]\ufe0f"])
+def test_fast_nfkc_is_unicode_nfkc(text):
+    # the vectoriser's shortcut must give exactly NFKC, or index and items would hash apart
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
