@@ -78,7 +78,9 @@ def iso(dt: datetime | None) -> str | None:
         return None
     if dt.tzinfo is not UTC:
         dt = dt.astimezone(UTC)
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second)  # 6× strftime's
+    # %-formatting: twice the speed of isoformat() or an f-string with widths here (called per item)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second)
 
 
 @dataclass
