@@ -221,6 +221,21 @@ def test_reaction_level_model_reads_each_reaction_on_its_own():
     assert (bare == 0).all()  # no reactions: the summary says nothing
 
 
+def test_a_few_reactions_weigh_less_than_many_saying_the_same():
+    """The reaction-level summary is the mean drawn towards 0 by prior_reactions: two doubting
+    comments are weaker evidence than forty, where the plain mean made them equal."""
+    items = make_items(300, seed=3)
+    repost = RepostModel(C=1.0, n_features=1 << 16, prior_reactions=10).fit(
+        [d for d, _ in items], [y for _, y in items])
+    few, many = (Doc("通知", T0, [Reaction("comment", "这是谣言吧，别信", T0, f"u{k}") for k in range(n)])
+                 for n in (2, 40))
+    margin = repost.reaction_margins([few])[0][0]
+    assert margin > 0
+    s_few, s_many = repost.summary([few, many])[:, 0]
+    assert s_few == pytest.approx(2 * margin / 12) and s_many == pytest.approx(40 * margin / 50)
+    assert 0 < s_few < s_many < margin
+
+
 def _reacted_by(doc: Doc, accounts: list[str]) -> Doc:
     """The doc with its reactions' accounts replaced, in turn, by `accounts`."""
     return replace(doc, reactions=[replace(r, user_id=accounts[k % len(accounts)])

@@ -395,21 +395,27 @@ class RepostModel:
     """How each reaction on its own reads: a logistic model over the char n-grams of single
     reactions' own words (quoted chains and bare "转发微博" removed), every reaction labelled with its
     item's label and weighted 1/k among its item's k worded reactions, so a 100-repost item counts
-    as much as a 3-repost one. An item's reactions are summarised as their mean margin (the
-    calibrator weighs it). Where the joint model sees all reactions as one bag of n-grams, this one
-    sees how many separate people doubt, warn or mock. (The mean and the share of reactions above 0
-    as two inputs scored the same on the inner time folds; the mean alone is the simpler.)
+    as much as a 3-repost one. An item's reactions are summarised as their summed margin over
+    k + `prior_reactions` (the calibrator weighs it): the mean, drawn towards 0 when there are few
+    reactions, as if `prior_reactions` more said nothing either way. Where the joint model sees all
+    reactions as one bag of n-grams, this one sees how many separate people doubt, warn or mock.
+    (The mean and the share of reactions above 0 as two inputs scored the same on the inner time
+    folds; the mean alone is the simpler.) Why the prior: single reactions read the item's story
+    as much as its truth (praise of a hero, 辛苦了, reads as a reaction to true news), and the mean
+    of three such reactions weighed as much as the mean of a hundred: four praising comments on a
+    false story about a doctor took its score from 0.64 to 0.06.
 
     An item whose reactions are all bare reposts ("转发微博", empty) has no mean: the summary says so
     in its own column, so that the calibrator learns what such items are instead of reading a mean
     of 0 (itself far on the rumour side of a typical item's mean) as evidence."""
 
-    SUMMARY_NAMES = ("repost_mean_margin", "repost_none_worded")
+    SUMMARY_NAMES = ("repost_margin", "repost_none_worded")
 
     def __init__(self, C: float = 1.0, n_features: int = 1 << 20, ngram_range=(1, 3),
-                 min_df: int = 2, max_chars: int = 200, random_state: int = 0):
+                 min_df: int = 2, max_chars: int = 200, random_state: int = 0, prior_reactions: float = 0.0):
         self.C, self.n_features, self.ngram_range = C, n_features, ngram_range
         self.min_df, self.max_chars, self.random_state = min_df, max_chars, random_state
+        self.prior_reactions = prior_reactions
 
     def worded(self, doc: Doc) -> list[str]:
         """The doc's reactions that say something of their own (not only punctuation once the bare
@@ -445,6 +451,10 @@ class RepostModel:
             self.vectorizer_.transform(texts), ys, sample_weight=ws * (len(ws) / ws.sum()))
         return self
 
+    def denominator(self, k: int) -> float:
+        """What the summed margin of k worded reactions is divided by in the summary."""
+        return k + getattr(self, "prior_reactions", 0.0)
+
     def reaction_margins(self, docs: list[Doc]) -> list[np.ndarray]:
         """Per doc, the margin of each worded reaction (empty when it has none)."""
         return self.margins_of([self.worded(d) for d in docs])
@@ -459,12 +469,12 @@ class RepostModel:
         return np.split(m, np.cumsum([len(own) for own in per])[:-1])
 
     def summary(self, docs: list[Doc]) -> np.ndarray:
-        """(len(docs), 2): the mean margin of each doc's worded reactions (0 without any), and 1
-        where the doc has reactions but none of them worded."""
+        """(len(docs), 2): the summed margin of each doc's k worded reactions over k +
+        prior_reactions (0 without any), and 1 where the doc has reactions but none of them worded."""
         out = np.zeros((len(docs), len(self.SUMMARY_NAMES)))
         for i, (d, m) in enumerate(zip(docs, self.reaction_margins(docs))):
             if len(m):
-                out[i, 0] = float(m.mean())
+                out[i, 0] = float(m.sum()) / self.denominator(len(m))
             elif d.reactions:
                 out[i, 1] = 1.0
         return out
@@ -489,8 +499,11 @@ class RumourConfig:
     # margin the calibrator weighs beside the joint model's (0 = off). Text-only decisions lean on it.
     text_C: float = 4.0
     # A reaction-level logistic model (RepostModel): each reaction's own words, labelled with its
-    # item's label; the calibrator weighs the mean of an item's reaction margins (0 = off).
+    # item's label; the calibrator weighs an item's summed reaction margins over (k + repost_prior)
+    # for its k worded reactions (repost_C 0 = off). Chosen on the inner time split (first 64 % of
+    # each set trained, next 16 % tested) among 0 (the mean), 3, 10, 30, 100 and 300 (see the card).
     repost_C: float = 1.0
+    repost_prior: float = 100.0
     # The calibrator also weighs the publishing account's track record (RumourFeatures.fit_accounts)
     account_record: bool = True
     # ... and the reacting accounts' records (RumourFeatures.fit_reactors)
@@ -562,8 +575,8 @@ class RumourModel(BaseEstimator, ClassifierMixin):
                                           random_state=cfg.random_state).fit(xt, ty, sample_weight=tw)
         repost = None
         if cfg.repost_C > 0:
-            repost = RepostModel(C=cfg.repost_C, n_features=cfg.n_features,
-                                 random_state=cfg.random_state).fit(docs, labels, weights)
+            repost = RepostModel(C=cfg.repost_C, n_features=cfg.n_features, random_state=cfg.random_state,
+                                 prior_reactions=cfg.repost_prior).fit(docs, labels, weights)
         return feats, clf, text_clf, repost
 
     @staticmethod
@@ -678,15 +691,15 @@ class RumourModel(BaseEstimator, ClassifierMixin):
 
     def reaction_contributions(self, doc: Doc) -> list[tuple[str, float]]:
         """Each worded reaction's part in the calibrated log-odds through the reaction-level
-        summary (RepostModel): calibrator weight * margin / k over the k worded reactions, so the
-        parts add up to the summary's term."""
+        summary (RepostModel): calibrator weight * margin / (k + prior) over the k worded reactions,
+        so the parts add up to the summary's term."""
         repost = self.repost_model_
         own = repost.worded(doc) if repost is not None else []
         if not own:
             return []
         margins = repost.margins_of([own])[0]
         weight = self.calibrated_slopes(has_reactions=True)[0][repost.SUMMARY_NAMES[0]]
-        parts = weight * margins / len(own)
+        parts = weight * margins / repost.denominator(len(own))
         return [(text, float(w)) for text, w in zip(own, parts)]
 
     def reactor_contribution(self, doc: Doc) -> float:
