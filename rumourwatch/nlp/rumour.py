@@ -453,7 +453,7 @@ class RepostModel:
 
     def denominator(self, k: int) -> float:
         """What the summed margin of k worded reactions is divided by in the summary."""
-        return k + getattr(self, "prior_reactions", 0.0)
+        return k + self.prior_reactions
 
     def reaction_margins(self, docs: list[Doc]) -> list[np.ndarray]:
         """Per doc, the margin of each worded reaction (empty when it has none)."""
