@@ -74,6 +74,10 @@ def test_opinion_counts_from_daily_totals_match_a_count_of_items(db, now):
     with store.transaction(db):
         store.save_scores(db, rows[:30])
         store.save_scores(db, [dict(r, polarity="negative") for r in rows[:5]])  # re-scored
+        store.save_scores(db, rows[5:10])  # re-scored to the same values
+        store.save_scores(db, [dict(r, health_related=None) for r in rows[10:12]])  # to unknown and back
+        store.save_scores(db, rows[10:12])
+        store.save_scores(db, [dict(r, health_related=1 - r["health_related"]) for r in rows[12:14]])  # only health
 
     def direct(start, end, **f):
         where, params = store._filters_sql(start, end, **f)
