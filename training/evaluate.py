@@ -298,7 +298,7 @@ Logistic regression (liblinear) on all of these, beside two smaller ones: a text
 regression on the same text n-grams, and a reaction-level one that reads each reaction's own words
 on its own (character 1–3-grams; every reaction carries its item's label, weighted 1/k among the
 item's k worded reactions, so a 100-repost item counts as much as a 3-repost one) and summarises an
-item's reactions as their summed margin over k + 100 (the mean, drawn towards 0 when there are
+item's reactions as their summed margin over k + {s['config']['repost_prior']:g} (the mean, drawn towards 0 when there are
 few reactions: three praising or doubting comments are weaker evidence than a hundred), or marks the
 item when none of its reactions has words of its own (all bare reposts: a summary of 0 would read as
 evidence). The 100 was chosen on an inner time split (first 64% of each set trained, the next 16%
