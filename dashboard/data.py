@@ -88,12 +88,6 @@ def _query(path: str, name: str, *args, **kwargs):
     return result
 
 
-# Queries not yet in rumourwatch.store (see dashboard/queries_needed.md); plain SQL for now.
-
-def _item_count(db) -> int:
-    return store.count_items(db)
-
-
 def _filtered(fn):
     """Store queries take `platforms` as a list; cache keys need tuples."""
     def call(db, *args, platforms=None, **kwargs):
@@ -112,12 +106,13 @@ _QUERIES = {
     "item_reactions": store.item_reactions,
     "score_history": store.score_history,
     "cluster_items": store.cluster_items,
+    "cluster_size": store.cluster_size,
     "platforms": store.platforms,
     "time_bounds": store.time_bounds,
     "source_status": store.source_status,
     "list_rejects": store.list_rejects,
     "count_rejects": store.count_rejects,
-    "count_items": _item_count,
+    "count_items": store.count_items,
     "list_model_versions": store.list_model_versions,
 }
 
@@ -266,11 +261,16 @@ def score_history(path: str, item_id: int) -> list[dict]:
     return _query(path, "score_history", item_id)
 
 
-def cluster_copies(path: str, item_id: int, cluster_id: int | None) -> list[dict]:
-    """The other items of the item's cluster."""
+COPIES_SHOWN = 200  # copies listed on the item page; a viral claim can have thousands
+
+
+def cluster_copies(path: str, item_id: int, cluster_id: int | None) -> tuple[list[dict], int]:
+    """The other items of the item's cluster, earliest first (at most COPIES_SHOWN), and how many
+    other items the cluster holds in all."""
     if cluster_id is None:
-        return []
-    return [r for r in _query(path, "cluster_items", cluster_id) if r["id"] != item_id]
+        return [], 0
+    copies = _query(path, "cluster_items", cluster_id, COPIES_SHOWN, item_id)
+    return copies, max(_query(path, "cluster_size", cluster_id) - 1, len(copies))
 
 
 def quality_flags(row: dict) -> list[str]:

@@ -386,10 +386,17 @@ def save_clusters(db, created: list[dict], bands: list[tuple[str, int]], grown: 
         db.conn.executemany("INSERT INTO cluster_retellings (cluster_id, signature) VALUES (?, ?)", retold)
 
 
-def cluster_items(db, cluster_id: int, limit: int = 200) -> list[dict]:
-    return _rows(db, """SELECT id, platform, account, published_at, title, substr(text, 1, 200) AS text,
-                        rumour_probability, repost_num, comment_num FROM items WHERE cluster_id = ?
-                        ORDER BY published_at LIMIT ?""", [cluster_id, limit])
+def cluster_items(db, cluster_id: int, limit: int = 200, exclude_item: int | None = None) -> list[dict]:
+    """The cluster's items as feed rows (FEED_COLUMNS), earliest first, at most `limit`;
+    `exclude_item` leaves one out (the item being viewed), so `limit` copies are still shown."""
+    return _rows(db, f"""SELECT {FEED_COLUMNS} FROM items WHERE cluster_id = ? AND id IS NOT ?
+                         ORDER BY published_at, id LIMIT ?""", [cluster_id, exclude_item, limit])
+
+
+def cluster_size(db, cluster_id: int) -> int:
+    """How many items the cluster holds (kept by ingest as copies join it)."""
+    row = db.execute("SELECT item_count FROM clusters WHERE id = ?", [cluster_id]).fetchone()
+    return int(row[0]) if row else 0
 
 
 # --- scoring --------------------------------------------------------------------------------

@@ -163,3 +163,20 @@ def test_a_store_from_before_containment_gets_its_bands_and_keeps_its_clusters(d
         assert stored == set(cluster.bands(sig)) | set(cluster.bands(sig, body=True))
     assert [r[0] for r in db.execute("SELECT cluster_id FROM items ORDER BY id")] == before
     assert _ingest(db, RETOLD[1:], now, one_batch=False) == before[:1] * 2
+
+
+def test_a_clusters_items_are_listed_earliest_first_as_feed_rows(db, now):
+    from rumourwatch import ingest, store
+    from rumourwatch.sources.base import RawItem
+
+    dated = [(RETOLD[2], "14:30"), (RETOLD[0], "14:00"), (RETOLD[1], "14:10")]
+    with store.transaction(db):
+        ingest.ingest_events(db, [RawItem({"id": f"r{i}", "text": t, "date": f"2026-11-23 {hm}"})
+                                  for i, (t, hm) in enumerate(dated)], "test", now)
+    [cid] = {r[0] for r in db.execute("SELECT cluster_id FROM items")}
+    rows = store.cluster_items(db, cid)
+    assert [r["text"] for r in rows] == [RETOLD[0][:300], RETOLD[1][:300], RETOLD[2][:300]]
+    assert {"polarity", "health_related", "already_debunked", "rumour_probability"} <= set(rows[0])
+    first = rows[0]["id"]
+    assert [r["id"] for r in store.cluster_items(db, cid, limit=1, exclude_item=first)] == [rows[1]["id"]]
+    assert store.cluster_size(db, cid) == 3

@@ -16,8 +16,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import data
 from dashboard.auth import login_for_test
 from rumourwatch import store
+from rumourwatch.ingest import ingest_events
 from rumourwatch.knowledge import Match
-from rumourwatch.records import iso
+from rumourwatch.records import CST, iso
+from rumourwatch.sources.base import RawItem
 
 LIVE, ITEM, SOURCES = "app_pages/live.py", "app_pages/item.py", "app_pages/sources.py"
 
@@ -202,9 +204,28 @@ def test_item_page_shows_scores_reactions_history_and_cluster_copies(app_env):
     assert len(at.get("vega_lite_chart")) == 2  # cumulative reactions and score history
     copies = table_with(at, "编号")[-1]
     assert list(copies["编号"]) == [app_env["c1"]]
+    # a copy reads like a feed row: its own polarity, health relevance and debunk match
+    assert copies.iloc[0][["情感倾向", "健康相关", "已辟谣"]].tolist() == ["负面", "是", "否"]
+    assert any("与本条内容相似的其他条目（共 1 条）" in c.value for c in at.caption)
     meta = table_with(at, "项目")[0].set_index("项目")["内容"]
     assert meta["发布时间"] == "2026-11-23 11:10"  # shown in Beijing time
     assert at.get("link_button")
+
+
+def test_a_cluster_with_more_copies_than_listed_says_how_many_there_are(app_env, monkeypatch):
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    with store.transaction(db):  # two more copies of the vinegar claim, after the first two
+        ingest_events(db, [RawItem({"id": f"c{n}", "platform": "微博", "account": f"转发者{n}",
+                                    "text": fx.VINEGAR_COPY + "大家注意！" * n,
+                                    "date": (fx.NOW + timedelta(minutes=n)).astimezone(CST).strftime("%Y-%m-%d %H:%M")})
+                           for n in (2, 3)], source="fixture", now=fx.NOW + timedelta(minutes=5))
+    db.conn.close()
+    monkeypatch.setattr(data, "COPIES_SHOWN", 2)
+    at = run_page(ITEM, item=app_env["w1"])
+    copies = table_with(at, "编号")[-1]
+    assert len(copies) == 2 and copies["编号"].iloc[0] == app_env["c1"]  # the earliest copies, the item left out
+    assert app_env["w1"] not in set(copies["编号"])
+    assert any("其他条目共 3 条，下表列出最早发布的 2 条" in c.value for c in at.caption)
 
 
 def _give_verdict(page: AppTest, choice: str, reason: str) -> AppTest:

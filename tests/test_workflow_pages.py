@@ -57,6 +57,19 @@ def test_alert_detail_shows_clocks_and_suggestions(seeded):
     labels = [b.label for b in at.button]
     assert any(label.startswith("指派给 ") for label in labels)
     assert any("剩余 4 小时" in m.delta or "剩余 5 小时" in m.delta for m in at.metric if m.delta)
+    assert any(c.value == "本预警的相似条目（共 3 条）" for c in at.caption)
+
+
+def test_alert_detail_says_how_many_copies_there_are_beyond_those_listed(seeded, monkeypatch):
+    from dashboard import data
+
+    path, info, _ = seeded
+    monkeypatch.setattr(data, "COPIES_SHOWN", 2)
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    assert not at.exception
+    assert any(c.value == "本预警的相似条目共 3 条，下表列出最早发布的 2 条" for c in at.caption)
+    [copies] = [df.value for df in at.dataframe if "已澄清" in df.value.columns]
+    assert list(copies["条目"]) == [str(i) for i in info["copies"][:2]]  # published at the same time: the first ingested
 
 
 def test_expert_sees_only_own_assignments(seeded):

@@ -116,7 +116,10 @@ if alert["item_id"]:
     elif clarification:
         st.success(t("wb.clarified", url=ui.escape(clarification["published_url"])))
     if alert["cluster_id"]:
-        copies = ui.call(path, store.cluster_items, alert["cluster_id"], 200)
+        copies = ui.call(path, store.cluster_items, alert["cluster_id"], data.COPIES_SHOWN)
+        total = max(ui.call(path, store.cluster_size, alert["cluster_id"]), len(copies))
+        st.caption(t("alerts.copies", n=total) if total == len(copies)
+                   else t("alerts.copies.first", n=total, shown=len(copies)))
         ui.table([dict(r, at=data.to_china(r["published_at"]), clarified=t("yes") if clarification else t("no"))
                   for r in copies],
                  {"id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"), "at": t("col.at"),

@@ -351,11 +351,12 @@ def _day_or_time(when: str | None) -> str:
 
 
 def show_cluster(item: dict) -> None:
-    copies = data.cluster_copies(path, item["id"], item.get("cluster_id"))
+    copies, total = data.cluster_copies(path, item["id"], item.get("cluster_id"))
     if not copies:
         st.info(t("item.cluster.none"))
         return
-    st.caption(t("item.cluster.caption", n=len(copies)))
+    st.caption(t("item.cluster.caption", n=total) if total == len(copies)
+               else t("item.cluster.caption.first", n=total, shown=len(copies)))
     ui.items_table(copies, key="cluster")
 
 
