@@ -27,6 +27,7 @@ PAGES = {
     t("nav.section.monitor"): [
         st.Page("app_pages/live.py", title=t("page.live"), icon=":material/monitoring:", url_path="live"),
         st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
+        st.Page("app_pages/tips.py", title=t("page.tips"), icon=":material/campaign:", url_path="tips"),
     ],
     t("nav.section.response"): [
         st.Page("app_pages/alerts.py", title=t("page.alerts"), icon=":material/notification_important:",

@@ -28,7 +28,7 @@ ROLES = ("monitor", "expert", "analyst", "leader", "admin")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "monitor": frozenset({
         "monitor.view", "item.view", "alerts.view", "alerts.manage", "assignments.manage",
-        "verdicts.manage", "sources.view",
+        "verdicts.manage", "sources.view", "tips.record",
     }),
     "expert": frozenset({
         "assignments.own", "workbench.use", "item.view_assigned",
@@ -52,6 +52,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "live": frozenset({"monitor", "analyst", "admin"}),
     "item": frozenset({"monitor", "analyst", "expert", "admin"}),
     "sources": frozenset({"monitor", "analyst", "admin"}),
+    "tips": frozenset({"monitor", "admin"}),
     # Leaders see alerts and the watchlist read-only (deadlines met?); acting needs alerts.manage.
     "alerts": frozenset({"monitor", "leader", "admin"}),
     "watchlist": frozenset({"monitor", "leader", "admin"}),

@@ -492,4 +492,21 @@ BEGIN
     ON CONFLICT (day, platform, health_related, polarity) DO UPDATE SET n = n + 1;
 END;
 """),
+    # Tips from the public (seed 000 §(四)1): the reporting channel and the 12320 / 12345 hotlines.
+    # The reported content is an item (rumourwatch.tips); a tip records how and when it came in.
+    # No reporter's name or phone number is kept: the hotline's work-order number points back.
+    ("0015_tips", """
+CREATE TABLE tips (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    channel TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    work_order TEXT,
+    note TEXT
+);
+CREATE INDEX idx_tips_received ON tips (received_at);
+CREATE INDEX idx_tips_item ON tips (item_id);
+"""),
 ]

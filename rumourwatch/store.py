@@ -1156,6 +1156,27 @@ def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict
                          ORDER BY i.published_at""", params)
 
 
+def insert_tip(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO tips ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     list(row.values()))
+    return cur.lastrowid
+
+
+def list_tips(db, start: str | None = None, limit: int = 500) -> list[dict]:
+    """Tips received since `start` (ISO), newest first, with their item's platform, text and scores,
+    and how many tips name the item's story (its cluster, else the item)."""
+    where, params = ("WHERE t.received_at >= ?", [start]) if start else ("", [])
+    return _rows(db, f"""
+        SELECT t.id, t.item_id, t.channel, t.received_at, t.recorded_by, t.recorded_at, t.work_order, t.note,
+               i.platform, i.account, i.url, substr(i.text, 1, 300) AS text, i.rumour_probability, i.is_rumour,
+               i.health_related, i.already_debunked, i.scored_at, i.cluster_id,
+               (SELECT count(*) FROM tips t2 JOIN items i2 ON i2.id = t2.item_id
+                WHERE (i.cluster_id IS NOT NULL AND i2.cluster_id = i.cluster_id) OR t2.item_id = i.id) AS story_tips
+        FROM tips t JOIN items i ON i.id = t.item_id {where}
+        ORDER BY t.received_at DESC, t.id DESC LIMIT ?""", [*params, limit])
+
+
 def insert_takedown(db, row: dict) -> int:
     cols = list(row)
     cur = db.execute(f"INSERT INTO takedowns ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",

@@ -1,0 +1,82 @@
+"""举报线索 (seed 000 §(四)1): tips from the 12320 / 12345 hotlines and the online reporting channel.
+A monitor records what was reported; the content enters the feed as an item that the worker scores,
+clusters and alerts on like any other (rumourwatch.tips). Below: the tips of a period, with their
+items' scores and how many tips name the same story."""
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from dashboard import data
+from dashboard import workflow_ui as ui
+from dashboard.auth import can, may_open, require_role
+from dashboard.strings import t
+from dashboard.ui import debunked_label, open_item
+from rumourwatch import store, tips
+from rumourwatch.errors import RumourwatchError
+from rumourwatch.records import CST, iso
+
+user = require_role("monitor", "admin")
+path = ui.db_path()
+st.title(t("tips.title"))
+st.caption(t("tips.caption"))
+ui.flash()
+
+if can("tips.record", user):
+    now_cn = data.now_utc().astimezone(CST)
+    # A recorded tip empties the form for the next call: its widgets are drawn anew under keys of
+    # the next generation (a failed one keeps what was typed, to correct it).
+    gen = st.session_state.get("tip_form_gen", 0)
+    with ui.action_form(f"tip_form_{gen}"):
+        c = st.columns([1, 1, 1, 1])
+        channel = c[0].selectbox(t("tips.channel"), list(tips.CHANNELS), format_func=lambda k: t(f"tips.channel.{k}"),
+                                 key=f"tip_channel_{gen}")
+        work_order = c[1].text_input(t("tips.work_order"), key=f"tip_work_order_{gen}", help=t("tips.work_order.help"))
+        day = c[2].date_input(t("tips.received_day"), value=now_cn.date(), max_value=now_cn.date(), key=f"tip_day_{gen}")
+        clock = c[3].time_input(t("tips.received_time"), value=now_cn.time().replace(second=0, microsecond=0),
+                                step=timedelta(minutes=1), key=f"tip_time_{gen}")
+        text = st.text_area(t("tips.text"), key=f"tip_text_{gen}", help=t("tips.text.help"))
+        c = st.columns([1, 1, 2])
+        platform = c[0].text_input(t("tips.platform"), key=f"tip_platform_{gen}", placeholder=t("tips.platform.placeholder"))
+        account = c[1].text_input(t("tips.account"), key=f"tip_account_{gen}")
+        url = c[2].text_input(t("tips.url"), key=f"tip_url_{gen}")
+        note = st.text_input(t("tips.note"), key=f"tip_note_{gen}", help=t("tips.note.help"))
+        if st.form_submit_button(t("tips.submit"), type="primary"):
+            received = datetime.combine(day, clock, tzinfo=CST)
+            try:
+                done = data.workflow(path, tips.record_tip, channel=channel, text=text, actor=user["username"],
+                                     now=data.now_utc(), received_at=received, platform=platform, url=url,
+                                     account=account, work_order=work_order, note=note)
+            except RumourwatchError as exc:
+                ui.show_error(exc, "wf.error")
+            else:
+                st.session_state["tip_form_gen"] = gen + 1
+                st.session_state[ui.FLASH_KEY] = t("tips.done" if done["new_item"] else "tips.done.known",
+                                                   tip=done["tip_id"], item=done["item_id"])
+                st.rerun()
+
+st.subheader(t("tips.list"))
+days = st.segmented_control(t("tips.period"), [7, 30, 90], default=30, format_func=lambda d: t("tips.days", n=d),
+                            key="tips_days") or 30
+start = data.now_utc() - timedelta(days=int(days))
+rows = ui.call(path, store.list_tips, iso(start))
+if not rows:
+    st.info(t("tips.empty"))
+else:
+    ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=t(f"tips.channel.{r['channel']}")
+                   if r["channel"] in tips.CHANNELS else r["channel"],
+                   probability=t("not_scored") if r["scored_at"] is None else f"{r['rumour_probability']:.1%}",
+                   debunked=debunked_label(r))
+              for r in rows],
+             {"id": "#", "at": t("tips.col.received"), "channel_label": t("tips.channel"),
+              "work_order": t("tips.work_order"), "item_id": t("col.item"), "platform": t("col.platform"),
+              "text": t("col.text"), "probability": t("col.probability"), "debunked": t("col.debunked"),
+              "story_tips": t("tips.col.story_tips"), "recorded_by": t("tips.col.recorded_by"),
+              "note": t("col.note")}, key="tips_table")
+    if may_open("item", user):
+        with st.form("tip_open_form", border=False, width="content"), \
+                st.container(horizontal=True, vertical_alignment="bottom"):
+            chosen = st.number_input(t("tips.open.label"), min_value=1, step=1, value=None, key="tip_open_item",
+                                     width=200)
+            if st.form_submit_button(t("alerts.open_item")) and chosen:
+                open_item(int(chosen))
