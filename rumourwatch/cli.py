@@ -295,7 +295,7 @@ def demo(ctx, port, speed, backfill_hours, fresh):
 
 # --- command groups defined in their own modules (rumourwatch/commands/*.py) ------------------
 # Each area registers its group here with one line: cli.add_command(group).
-from .commands import workflow as _wf; cli.add_command(_wf.alerts_group); cli.add_command(_wf.experts_group)  # noqa: E402,E702
+from .commands import workflow as _wf; cli.add_command(_wf.alerts_group); cli.add_command(_wf.experts_group); cli.add_command(_wf.tips_group)  # noqa: E402,E702
 from .commands import admin as _admin_commands; _admin_commands.register(cli)  # noqa: E402,E702
 from .commands.reports import report_group as _report_group; cli.add_command(_report_group)  # noqa: E402,E702
 

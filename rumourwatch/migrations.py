@@ -508,5 +508,6 @@ CREATE TABLE tips (
 );
 CREATE INDEX idx_tips_received ON tips (received_at);
 CREATE INDEX idx_tips_item ON tips (item_id);
+CREATE INDEX idx_tips_work_order ON tips (channel, work_order);
 """),
 ]

@@ -1163,6 +1163,12 @@ def insert_tip(db, row: dict) -> int:
     return cur.lastrowid
 
 
+def find_tip(db, channel: str, work_order: str) -> dict | None:
+    rows = _rows(db, "SELECT * FROM tips WHERE channel = ? AND work_order = ? ORDER BY id LIMIT 1",
+                 [channel, work_order])
+    return rows[0] if rows else None
+
+
 def list_tips(db, start: str | None = None, limit: int = 500) -> list[dict]:
     """Tips received since `start` (ISO), newest first, with their item's platform, text and scores,
     and how many tips name the item's story (its cluster, else the item)."""

@@ -4,6 +4,7 @@ tips refused with nothing written; and the 举报线索 page a monitor records t
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import dashboard_fixtures as fx
@@ -157,3 +158,94 @@ def test_an_expert_cannot_open_the_tips_page(page_env):
     at = _page("expert1")
     assert at.error and "无权访问" in at.error[0].value
     assert not at.text_area
+
+
+# --- a hotline's export -------------------------------------------------------------------------
+
+EXPORT_ZH = ("工单号,受理时间,渠道,举报内容,平台,备注\n"
+             f"GD-1,2026-11-23 09:10,12320卫生健康热线,{CLAIM},微信群,来电\n"
+             "GD-2,2026-11-23 09:40,网络举报,听说盐水漱口能预防所有呼吸道传染病，大家快转告家人,,\n"
+             "GD-3,昨天下午,12320,喝板蓝根能防新冠,,\n"            # no readable time
+             "GD-4,2026-11-23 10:00,12320,   ,,\n"                  # no content
+             "GD-5,2026-11-23 10:05,微信,喝醋软化血管,,\n"          # not a channel
+             f"GD-6,2026-11-23 10:20,12345,{CLAIM},,,多出的一列\n")  # one value too many
+
+
+def test_a_hotline_export_is_recorded_row_by_row_and_bad_rows_are_set_aside_with_why(db, now):
+    report = tips.import_tips(db, EXPORT_ZH.encode("gb18030"), "monitor1", now)
+    assert (report.recorded, report.already) == (2, 0)
+    assert [(row, exc.key) for row, exc in report.problems] == [
+        (4, "record_bad_date"), (5, "tip_text"), (6, "tip_channel"), (7, "tips_extra")]
+    assert report.errors[0].startswith("row 4: ")
+    rows = {r["work_order"]: r for r in store.list_tips(db)}
+    assert set(rows) == {"GD-1", "GD-2"}
+    assert (rows["GD-1"]["channel"], rows["GD-1"]["platform"], rows["GD-1"]["note"]) == ("12320", "微信群", "来电")
+    assert rows["GD-1"]["received_at"] == "2026-11-23T01:10:00Z"  # China time in the file
+    assert (rows["GD-2"]["channel"], rows["GD-2"]["platform"]) == ("online", tips.TIP_PLATFORM)
+    # the same export again (the next day's export repeats yesterday's rows): nothing twice
+    again = tips.import_tips(db, EXPORT_ZH.encode("utf-8"), "monitor1", now)
+    assert (again.recorded, again.already, len(again.problems)) == (0, 2, 4)
+    assert len(store.list_tips(db)) == 2 and store.count_items(db) == 2
+
+
+def test_an_export_without_its_columns_is_refused_whole(db, now):
+    with pytest.raises(WorkflowError) as caught:
+        tips.import_tips(db, "工单号,举报内容\nGD-1,某说法\n".encode(), "monitor1", now)
+    assert caught.value.key == "tips_header" and "received_at" in str(caught.value)
+    # the channel may come from the caller instead of a column
+    report = tips.import_tips(db, "received_at,text\n2026-11-23 09:00,某保健品能根治糖尿病\n".encode(), "m", now,
+                              channel="12345")
+    assert report.recorded == 1 and store.list_tips(db)[0]["channel"] == "12345"
+    with pytest.raises(WorkflowError) as caught:
+        tips.import_tips(db, b"received_at,text\n", "m", now)  # no channel column, none given
+    assert caught.value.key == "tips_header"
+    with pytest.raises(WorkflowError) as caught:
+        tips.import_tips(db, b"\xff\xfe\x00\x81bad", "m", now, channel="12320")
+    assert caught.value.key == "tips_encoding"
+
+
+def test_a_work_order_typed_twice_is_refused(db, now):
+    first = tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, work_order="GD-9")
+    with pytest.raises(WorkflowError) as caught:
+        tips.record_tip(db, channel="12320", text="另一种说法", actor="m", now=now, work_order="GD-9")
+    assert caught.value.key == "tip_duplicate" and caught.value.params["tip"] == first["tip_id"]
+    # the same number on another channel is another work order
+    tips.record_tip(db, channel="12345", text=CLAIM, actor="m", now=now, work_order="GD-9")
+    assert len(store.list_tips(db)) == 2
+
+
+def test_the_cli_imports_an_export_and_exits_1_when_rows_were_set_aside(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from rumourwatch.cli import cli
+
+    db_path = tmp_path / "cli.db"
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(db_path))
+    export = tmp_path / "orders.csv"
+    export.write_bytes(EXPORT_ZH.encode("gb18030"))
+    result = CliRunner().invoke(cli, ["tips", "import", str(export), "--actor", "monitor1"])
+    assert result.exit_code == 1, result.output
+    assert "2 tip(s) recorded, 0 recorded before, 4 row(s) rejected" in result.stdout
+    assert "row 5: a tip needs the reported content" in result.stderr
+    db = store.open_db(db_path, read_only=True)
+    assert {r["work_order"] for r in store.list_tips(db)} == {"GD-1", "GD-2"}
+    db.conn.close()
+    good = tmp_path / "good.csv"
+    good.write_text("received_at,text\n2026-11-23 09:00,某保健品能根治糖尿病\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["tips", "import", str(good), "--channel", "online"])
+    assert result.exit_code == 0 and "1 tip(s) recorded" in result.stdout
+
+
+def test_a_monitor_imports_an_export_on_the_page_and_sees_each_bad_row_in_chinese(page_env):
+    at = _page()
+    at.file_uploader(key="tip_import_file_0").set_value(("orders.csv", EXPORT_ZH.encode("gb18030"), "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "导入").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning] == ["已登记 2 条线索；0 条此前已登记，未重复登记；4 行有问题，未登记。"]
+    errors = [e.value for e in at.error]
+    assert errors[0].startswith("第 4 行：") and errors[1] == "第 5 行：请填写举报内容：被举报信息的原文或其说法。未登记任何内容。"
+    assert errors[2] == "第 6 行：线索渠道“微信”不在可选范围内，请从列表中选择。"
+    assert not any(re.search(r"[a-z]{4,} [a-z]{3,}", e) for e in errors)  # no English left
+    [table] = [df.value for df in at.dataframe if "同一内容线索数" in df.value.columns]
+    assert set(table["工单号"]) == {"GD-1", "GD-2"}

@@ -55,6 +55,29 @@ if can("tips.record", user):
                                                    tip=done["tip_id"], item=done["item_id"])
                 st.rerun()
 
+    with st.expander(t("tips.import")):
+        st.caption(t("tips.import.caption"))
+        # an imported file leaves the uploader: the next run draws it empty (a new key), so a second
+        # press cannot record the rows without a work-order number twice
+        upload_gen = st.session_state.get("tip_import_gen", 0)
+        c = st.columns([1, 2], vertical_alignment="bottom")
+        default = c[0].selectbox(t("tips.import.channel"), list(tips.CHANNELS),
+                                 format_func=lambda k: t(f"tips.channel.{k}"), key="tip_import_channel")
+        upload = c[1].file_uploader(t("tips.import.file"), type=["csv"], key=f"tip_import_file_{upload_gen}")
+        if st.button(t("tips.import.submit"), disabled=upload is None) and upload is not None:
+            try:
+                report = data.workflow(path, tips.import_tips, upload.getvalue(), user["username"],
+                                       data.now_utc(), default)
+            except RumourwatchError as exc:
+                ui.show_error(exc, "wf.error")
+            else:
+                st.session_state["tip_import_gen"] = upload_gen + 1
+                shown = st.warning if report.problems else st.success
+                shown(t("tips.import.done", recorded=report.recorded, already=report.already,
+                        bad=len(report.problems)))
+                for row, exc in report.problems:
+                    st.error(t("tips.import.row", row=row, why=ui.refusal(exc)))
+
 st.subheader(t("tips.list"))
 days = st.segmented_control(t("tips.period"), [7, 30, 90], default=30, format_func=lambda d: t("tips.days", n=d),
                             key="tips_days") or 30

@@ -128,6 +128,48 @@ def alerts_escalate(ctx, rules_path, no_deliver):
         click.echo(f"{len(pending)} notification(s) still pending", err=True)
 
 
+@click.group("tips")
+def tips_group():
+    """Tips from the 12320 / 12345 hotlines and the online reporting channel.
+
+    Example:
+
+        rumourwatch tips import work_orders.csv --channel 12320
+    """
+
+
+@tips_group.command("import")
+@click.argument("csv_path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--channel", type=click.Choice(["12320", "12345", "online", "other"]), default=None,
+              help="The channel of rows that name none (a column 'channel' / 渠道 may name each row's).")
+@click.option("--actor", default=None, help="Who is importing (default: the login name).")
+@click.pass_context
+@friendly_errors
+def tips_import(ctx, csv_path, channel, actor):
+    """Record the tips of a hotline's CSV export (UTF-8 or GB18030). Each tip's content enters the
+    feed as an item that the worker scores. A row whose channel and work-order number were recorded
+    before is not recorded again; bad rows are reported as `row N: …` and skipped (exit status 1).
+
+    Columns (English or Chinese headers): received_at/受理时间, text/举报内容, channel/渠道 (or
+    --channel), and optionally work_order/工单号, platform/平台, account/账号, url/链接,
+    published_at/发布时间, note/备注. Times: 'YYYY-MM-DD HH:MM' China time, or ISO 8601.
+
+    Example:
+
+        rumourwatch tips import work_orders.csv --channel 12320
+    """
+    from ..tips import import_tips
+
+    with open(csv_path, "rb") as f:
+        report = import_tips(_db(ctx), f.read(), actor or getpass.getuser(), _now(), channel)
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(f"{report.recorded} tip(s) recorded, {report.already} recorded before, "
+               f"{len(report.errors)} row(s) rejected")
+    if report.errors:
+        sys.exit(1)
+
+
 @click.group("experts")
 def experts_group():
     """The expert pool: import/export the roster, suggest experts for an alert.
