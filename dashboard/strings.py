@@ -221,6 +221,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.debunks.already": "与已发布辟谣的相似度达到“已辟谣”标准：可引用现有澄清，引用前请核对文章所辟的是否为同一说法。",
         "item.cluster.caption": "与本条内容相似的其他条目（共 {n} 条）。点选一行查看详情。",
         "item.cluster.caption.first": "与本条内容相似的其他条目共 {n} 条，下表列出最早发布的 {shown} 条。点选一行查看详情。",
+        "item.field.tips": "公众举报",
         "item.cluster.none": "暂无其他相似副本。",
         "models.missing": ("模型尚未就绪：请在服务器上运行 rumourwatch train，训练并保存到本看板使用的模型目录"
                            "（{models_dir}）；演示环境重新运行 make demo 即可。判定依据和辟谣匹配随后显示。"),
@@ -579,6 +580,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.detail": "预警 #{id}（{severity}，{status}）",
         "alerts.reasons": "触发原因",
         "alerts.representative": "代表条目（原文，仅作文本显示）",
+        "alerts.tips": "公众举报：{summary}",
         "alerts.copies": "本预警的相似条目（共 {n} 条）",
         "alerts.copies.first": "本预警的相似条目共 {n} 条，下表列出最早发布的 {shown} 条",
         "alerts.open_item": "打开条目详情",
@@ -718,6 +720,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "tips.import.submit": "导入",
         "tips.import.done": "已登记 {recorded} 条线索；{already} 条此前已登记，未重复登记；{bad} 行有问题，未登记。",
         "tips.import.row": "第 {row} 行：{why}",
+        "tips.summary": "{n} 次（{channels}；最近 {last}）",
         "tips.list": "近期线索",
         "tips.period": "时间范围",
         "tips.days": "近{n}天",

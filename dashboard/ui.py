@@ -19,6 +19,7 @@ from dashboard import data
 from dashboard.strings import t
 from dashboard.workflow_ui import show_error
 from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.tips import CHANNELS as TIP_CHANNELS
 
 ITEM_PAGE = "app_pages/item.py"
 LIVE_PAGE = "app_pages/live.py"
@@ -89,6 +90,13 @@ def debunked_label(row: dict) -> str:
     if value is None and row.get("health_related") == 0:
         return t("debunked.not_applicable")
     return yes_no(value)
+
+
+def tips_summary(tipped: dict) -> str:
+    """store.story_tips as one line: '3 次（12320 卫生健康热线 2，网络举报 1；最近 12-03 16:49）'."""
+    channels = "，".join(f"{t(f'tips.channel.{c}') if c in TIP_CHANNELS else c} {n}"
+                        for c, n in tipped["channels"].items())
+    return t("tips.summary", n=tipped["n"], channels=channels, last=data.to_china(tipped["last"], "%m-%d %H:%M"))
 
 
 def one_line(text, limit: int = 120) -> str:

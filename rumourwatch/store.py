@@ -1169,6 +1169,16 @@ def find_tip(db, channel: str, work_order: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def story_tips(db, item_id: int) -> dict:
+    """The tips naming an item's story (its cluster, else the item): {"n", "last" (ISO received
+    time or None), "channels": {channel: n}}."""
+    rows = db.execute("""SELECT t.channel, count(*), max(t.received_at) FROM tips t JOIN items i ON i.id = t.item_id
+                         WHERE i.id = ? OR i.cluster_id = (SELECT cluster_id FROM items WHERE id = ?)
+                         GROUP BY t.channel ORDER BY count(*) DESC, t.channel""", [item_id, item_id]).fetchall()
+    return {"n": sum(r[1] for r in rows), "last": max((r[2] for r in rows), default=None),
+            "channels": {r[0]: r[1] for r in rows}}
+
+
 def list_tips(db, start: str | None = None, limit: int = 500) -> list[dict]:
     """Tips received since `start` (ISO), newest first, with their item's platform, text and scores,
     and how many tips name the item's story (its cluster, else the item)."""

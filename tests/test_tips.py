@@ -249,3 +249,30 @@ def test_a_monitor_imports_an_export_on_the_page_and_sees_each_bad_row_in_chines
     assert not any(re.search(r"[a-z]{4,} [a-z]{3,}", e) for e in errors)  # no English left
     [table] = [df.value for df in at.dataframe if "同一内容线索数" in df.value.columns]
     assert set(table["工单号"]) == {"GD-1", "GD-2"}
+
+
+def test_the_tips_on_a_story_are_summed_over_its_copies(db, now):
+    first = tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, received_at=now - timedelta(hours=2))
+    tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, received_at=now - timedelta(hours=1))
+    copy = tips.record_tip(db, channel="online", text="转发：" + CLAIM, actor="m", platform="微博", now=now)
+    for item_id in (first["item_id"], copy["item_id"]):
+        assert store.story_tips(db, item_id) == {"n": 3, "last": "2026-11-23T08:00:00Z",
+                                                 "channels": {"12320": 2, "online": 1}}
+    other = tips.record_tip(db, channel="12345", text="听说盐水漱口能预防所有呼吸道传染病，大家快转告家人", actor="m", now=now)
+    assert store.story_tips(db, other["item_id"])["n"] == 1
+
+
+def test_the_item_view_says_how_often_the_public_reported_the_story(page_env):
+    db = store.open_db(page_env)
+    w1 = fx.item_id(db, "微博", "w1")
+    assert store.story_tips(db, w1)["n"] == 0
+    tips.record_tip(db, channel="12320", text=fx.VINEGAR_COPY, actor=fx.MONITOR, now=fx.NOW)  # c1's words
+    db.conn.close()
+    at = AppTest.from_file(str(fx.APP), default_timeout=30)
+    login_for_test(at, fx.MONITOR)
+    at.query_params["item"] = str(w1)
+    at.switch_page("app_pages/item.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    meta = next(df.value for df in at.dataframe if "项目" in df.value.columns).set_index("项目")["内容"]
+    assert meta["公众举报"] == "1 次（12320 卫生健康热线 1；最近 11-23 12:00）"

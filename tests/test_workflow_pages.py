@@ -13,10 +13,11 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth as dashboard_auth
 from dashboard.auth import login_for_test
 from dashboard.workflow_ui import refusal
-from rumourwatch import alerts, auth, experts, store
+from rumourwatch import alerts, auth, experts, store, tips
 from rumourwatch.config import REPO_ROOT
+from rumourwatch.records import CST
 
-from workflow_helpers import PASSWORD, rules, seed_workflow_db
+from workflow_helpers import PASSWORD, RUMOUR_TEXT, rules, seed_workflow_db
 
 PAGES = str(REPO_ROOT / "dashboard" / "app_pages") + "/"
 APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
@@ -58,6 +59,21 @@ def test_alert_detail_shows_clocks_and_suggestions(seeded):
     assert any(label.startswith("指派给 ") for label in labels)
     assert any("剩余 4 小时" in m.delta or "剩余 5 小时" in m.delta for m in at.metric if m.delta)
     assert any(c.value == "本预警的相似条目（共 3 条）" for c in at.caption)
+
+
+def test_alert_detail_says_how_often_the_public_reported_the_story(seeded):
+    path, info, now = seeded
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    assert not any(i.value.startswith("公众举报") for i in at.info)
+    db = store.open_db(path)
+    for channel, minutes in (("12320", 50), ("online", 20), ("12320", 10)):
+        tips.record_tip(db, channel=channel, text=RUMOUR_TEXT, actor="monitor1", now=now,
+                        received_at=now - timedelta(minutes=minutes))
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
+    [shown] = [i.value for i in at.info if i.value.startswith("公众举报")]
+    last = (now - timedelta(minutes=10)).astimezone(CST).strftime("%m-%d %H:%M")
+    assert shown == f"公众举报：3 次（12320 卫生健康热线 2，网络举报 1；最近 {last}）"
 
 
 def test_alert_detail_says_how_many_copies_there_are_beyond_those_listed(seeded, monkeypatch):

@@ -8,7 +8,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import open_by_number, open_item, similarity
+from dashboard.ui import open_by_number, open_item, similarity, tips_summary
 from rumourwatch import alerts, experts, store
 
 user = require_role("monitor", "leader", "admin")
@@ -109,6 +109,9 @@ if alert["item_id"]:
     item = ui.call(path, store.get_item, alert["item_id"])
     st.caption(t("alerts.representative"))
     st.text(item["text"][:1000] if item else "")
+    tipped = ui.call(path, store.story_tips, alert["item_id"])
+    if tipped["n"]:  # the public reported this story on a hotline or the reporting channel
+        st.info(t("alerts.tips", summary=tips_summary(tipped)), icon=":material/campaign:")
     clarification = ui.call(path, experts.item_clarification, alert["item_id"])
     if clarification and clarification.get("similar"):
         st.info(t("wb.clarified.similar", url=ui.escape(clarification["published_url"]),

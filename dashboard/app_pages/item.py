@@ -129,6 +129,9 @@ def show_item(item: dict) -> None:
             (t("item.field.model"), item.get("model_version")),
             (t("item.field.scored"), data.to_china(item.get("scored_at"))),
         ]
+        tipped = wf.call(path, store.story_tips, item["id"])
+        if tipped["n"]:  # the public reported this story on a hotline or the reporting channel
+            rows.insert(-2, (t("item.field.tips"), ui.tips_summary(tipped)))
         field_table(rows)
         if data.safe_url(url):
             st.link_button(t("item.field.url"), data.safe_url(url), icon=":material/open_in_new:")
