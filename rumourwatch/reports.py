@@ -36,6 +36,7 @@ from . import store
 from .alerts import WorkflowError
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, iso, parse_time
+from .tips import CHANNELS as TIP_CHANNELS
 
 FORMATS = ("html", "pdf", "md")
 DEFAULT_UNIT_MONTHLY_MINIMUM = 4   # seed 002: each county bureau / unit reports at least 4 items a month
@@ -98,6 +99,12 @@ TEXT: dict[str, str] = {
     "publishers.none": "{this}无新增重复发布者。",
     "takedowns.summary": "{this}提出删除请求 {requested} 件：已删除 {removed} 件，平台拒绝 {refused} 件，待平台处理 {pending} 件。",
     "takedowns.none": "{this}无删除请求。",
+    "tips.summary": "{this}登记公众举报线索 {total} 条（{channels}），涉及 {stories} 个内容，其中经研判确认谣言 {confirmed} 个。",
+    "tips.none": "{this}未登记公众举报线索。",
+    "tips.channel.12320": "12320 卫生健康热线",
+    "tips.channel.12345": "12345 政务服务热线",
+    "tips.channel.online": "网络举报",
+    "tips.channel.other": "其他渠道",
     "model.title": "模型运行情况",
     "model.empty": "{this}无人工核实记录。",
     "model.summary": "{this}人工核实 {verdicts} 条；其中模型预警条目 {flagged} 条：确认为谣言 {confirmed} 条，排除 {dismissed} 条，无法核实 {unverifiable} 条，预警准确率 {precision}。",
@@ -350,10 +357,25 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
         "opinion_line": opinion_line(scored), "opinion_line_long": opinion_line(scored, with_counts=True),
         "previous": {"label": previous.label, "counts": prev_scored, "total": prev_total, "shares": prev_shares,
                      "opinion_line": opinion_line(prev_scored)},
-        "change": change, "daily": list(by_day.values()),
+        "change": change, "daily": list(by_day.values()), "tips": _tips(db, period, platforms),
     }
     return Section("volume", tr("volume.title"), True,
                    None if total or summary["items"] else tr("volume.empty", this=this), data)
+
+
+def _tips(db, period: Period, platforms) -> dict | None:
+    """The public's tips of the period (rumourwatch.tips): how many by channel, how many stories they
+    named, and how many of those stories a monitor has confirmed false."""
+    if _workflow_gap(db, "tips", "verdicts"):
+        return None  # a store from before tips (or without the workflow): no line rather than a false 0
+    rows = store.report_tips(db, period.start, period.end, platforms)
+    by_channel: dict[str, int] = {}
+    verdicts: dict[int, str | None] = {}
+    for r in rows:
+        by_channel[r["channel"]] = by_channel.get(r["channel"], 0) + 1
+        verdicts[r["story"]] = r["verdict"]
+    return {"total": len(rows), "by_channel": dict(sorted(by_channel.items(), key=lambda kv: -kv[1])),
+            "stories": len(verdicts), "confirmed": sum(v == "rumour" for v in verdicts.values())}
 
 
 def _rumour_status(alert: dict | None, now: str) -> str:
@@ -697,6 +719,13 @@ def volume_lines(report: Report) -> list[str]:
         lines.append(f"{prev}：{d['previous']['opinion_line']}")
     else:
         lines.append(tr("volume.change.none", prev=prev))
+    tips = d.get("tips")
+    if tips is not None:  # None: a store from before tips
+        this = tr(f"this.{report.kind}")
+        channels = "，".join(f"{tr('tips.channel.' + c) if c in TIP_CHANNELS else c} {n} 条"
+                            for c, n in tips["by_channel"].items())
+        lines.append(tr("tips.summary", this=this, total=tips["total"], channels=channels, stories=tips["stories"],
+                        confirmed=tips["confirmed"]) if tips["total"] else tr("tips.none", this=this))
     return lines
 
 

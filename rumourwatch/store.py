@@ -1358,6 +1358,20 @@ def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 
         ORDER BY spread DESC, g.max_probability DESC, f.id LIMIT ?""", [*params, threshold, limit])
 
 
+def report_tips(db, start: str, end: str, platforms: list[str] | None = None) -> list[dict]:
+    """Tips received in [start, end): channel, item, the item's story (its cluster, else the item as
+    -id) and the story's latest verdict (None before one)."""
+    clause = f" AND i.platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
+    return _rows(db, f"""
+        SELECT t.channel, t.item_id, coalesce(i.cluster_id, -i.id) AS story,
+               (SELECT v.verdict FROM verdicts v WHERE v.item_id = i.id
+                   OR (i.cluster_id IS NOT NULL AND v.cluster_id = i.cluster_id) ORDER BY v.at DESC, v.id DESC LIMIT 1)
+                   AS verdict
+        FROM tips t JOIN items i ON i.id = t.item_id
+        WHERE t.received_at >= ? AND t.received_at < ?{clause} ORDER BY t.received_at""",
+                 [start, end, *(platforms or [])])
+
+
 def report_alerts(db, start: str, end: str, region: str | None = None) -> list[dict]:
     """Alerts created in [start, end) with the expert they were assigned to."""
     clause = " AND a.region = ?" if region else ""

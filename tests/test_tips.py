@@ -276,3 +276,20 @@ def test_the_item_view_says_how_often_the_public_reported_the_story(page_env):
     assert not at.exception, [e.value for e in at.exception]
     meta = next(df.value for df in at.dataframe if "项目" in df.value.columns).set_index("项目")["内容"]
     assert meta["公众举报"] == "1 次（12320 卫生健康热线 1；最近 11-23 12:00）"
+
+
+def test_the_weekly_summary_counts_the_tips_and_the_stories_confirmed_false(db, now):
+    from rumourwatch import experts, reports
+
+    week = reports.current_period("weekly", now)
+    assert reports.volume_lines(reports.compute_weekly(db, week, now=now))[-1] == "本周未登记公众举报线索。"
+    first = tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now)
+    tips.record_tip(db, channel="online", text="转发：" + CLAIM, actor="m", platform="微博", now=now)
+    tips.record_tip(db, channel="12320", text="听说盐水漱口能预防所有呼吸道传染病，大家快转告家人", actor="m", now=now)
+    tips.record_tip(db, channel="12345", text="上个月的说法", actor="m", now=now,  # the week before: not counted
+                    received_at=now - timedelta(days=8))
+    experts.record_verdict(db, first["item_id"], "rumour", "与权威资料不符", "monitor1", now)
+    report = reports.compute_weekly(db, week, now=now)
+    line = "本周登记公众举报线索 3 条（12320 卫生健康热线 2 条，网络举报 1 条），涉及 2 个内容，其中经研判确认谣言 1 个。"
+    assert reports.volume_lines(report)[-1] == line
+    assert line in reports.render_markdown(report) and line in reports.render_html(report, charts=False)
