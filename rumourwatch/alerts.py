@@ -56,6 +56,8 @@ DEFAULT_RULES: dict = {
                       "min_increase": 0.15, "severity": "二级", "dimensions": ["topic", "region"],
                       "every_minutes": 10.0},
     "watch": {"enabled": True, "keywords": [], "accounts": [], "severity": "三级"},
+    # a story the public keeps reporting (rumourwatch.tips): min_tips tips within window_hours
+    "tips": {"enabled": True, "min_tips": 3, "window_hours": 24.0, "severity": "三级"},
     "notify": {"quiet_hours": "22:00-07:00", "urgent_severities": ["一级"], "retry_base_seconds": 60.0,
                "retry_max_seconds": 3600.0, "timeout_seconds": 10.0, "webhooks": [], "monitor_emails": [],
                "leader_emails": [], "smtp_host": "", "smtp_port": 25, "smtp_from": "rumourwatch@example.org",
@@ -111,7 +113,7 @@ def validate_rules(raw: dict) -> dict:
             if k != "severity":
                 _check(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, f"{key}.{k}",
                        "must be a number ≥ 0", "rules_level_number", value=v)
-    for sec in ("opinion_spike", "watch"):
+    for sec in ("opinion_spike", "watch", "tips"):
         _check(rules[sec]["severity"] in SEVERITIES, f"{sec}.severity", f"must be one of {'/'.join(SEVERITIES)}",
                "rules_severity", value=rules[sec]["severity"])
     for sec, key in (("clocks", "conference_severities"), ("notify", "urgent_severities")):
@@ -427,6 +429,38 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
             touched.add(alert_id)
 
 
+def _evaluate_tips(db, now: datetime, rules: dict, touched: set) -> None:
+    """A story named by `min_tips` tips received within `window_hours` (rumourwatch.tips) is an
+    alert, whatever the model scores it: callers keep reporting what they keep seeing."""
+    r = rules["tips"]
+    after = int(store.workflow_state(db, "alerts.tip_mark") or 0)
+    rows = store.tips_after(db, after)
+    if rows:
+        store.set_workflow_state(db, "alerts.tip_mark", str(rows[-1]["id"]))
+    if not r["enabled"] or not rows:
+        return
+    since = iso(now - timedelta(hours=r["window_hours"]))
+    velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
+    seen = set()
+    for row in rows:
+        group = ("c", row["cluster_id"]) if row["cluster_id"] is not None else ("i", row["item_id"])
+        if group in seen:
+            continue
+        seen.add(group)
+        n = store.story_tips(db, row["item_id"], since)["n"]
+        if n < max(r["min_tips"], 1):
+            continue
+        m = store.cluster_metrics(db, row["cluster_id"], row["item_id"], velocity_since)
+        fields = _cluster_fields(m)
+        fields["cluster_id"] = row["cluster_id"]
+        key = f"cluster:{row['cluster_id']}" if row["cluster_id"] is not None else f"item:{row['item_id']}"
+        reason = {"rule": "tips", "reason": f"{r['window_hours']:g} 小时内公众举报 {n} 次"}
+        alert_id, changed = _upsert_alert(db, now, rules, key, "tip", r["severity"], reason, fields,
+                                          _public_metrics(m))
+        if changed:
+            touched.add(alert_id)
+
+
 def _share_by_region(rows: list[dict]) -> dict:
     out: dict = {}
     for r in rows:
@@ -490,6 +524,7 @@ def evaluate_alerts(db, now: datetime, rules: dict | None = None) -> list[int]:
     with store.transaction(db):
         _evaluate_rumours(db, now, rules, touched)
         _evaluate_watch(db, now, rules, touched)
+        _evaluate_tips(db, now, rules, touched)
         _evaluate_spikes(db, now, rules, touched)
     return sorted(touched)
 

@@ -1169,14 +1169,22 @@ def find_tip(db, channel: str, work_order: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def story_tips(db, item_id: int) -> dict:
-    """The tips naming an item's story (its cluster, else the item): {"n", "last" (ISO received
-    time or None), "channels": {channel: n}}."""
+def story_tips(db, item_id: int, since: str | None = None) -> dict:
+    """The tips naming an item's story (its cluster, else the item), received since `since` (ISO)
+    when given: {"n", "last" (ISO received time or None), "channels": {channel: n}}."""
     rows = db.execute("""SELECT t.channel, count(*), max(t.received_at) FROM tips t JOIN items i ON i.id = t.item_id
-                         WHERE i.id = ? OR i.cluster_id = (SELECT cluster_id FROM items WHERE id = ?)
-                         GROUP BY t.channel ORDER BY count(*) DESC, t.channel""", [item_id, item_id]).fetchall()
+                         WHERE (i.id = ? OR i.cluster_id = (SELECT cluster_id FROM items WHERE id = ?))
+                           AND t.received_at >= ?
+                         GROUP BY t.channel ORDER BY count(*) DESC, t.channel""",
+                      [item_id, item_id, since or ""]).fetchall()
     return {"n": sum(r[1] for r in rows), "last": max((r[2] for r in rows), default=None),
             "channels": {r[0]: r[1] for r in rows}}
+
+
+def tips_after(db, after_id: int) -> list[dict]:
+    """Tips recorded after tip id `after_id`, in order, with their item's cluster."""
+    return _rows(db, """SELECT t.id, t.item_id, i.cluster_id FROM tips t JOIN items i ON i.id = t.item_id
+                        WHERE t.id > ? ORDER BY t.id""", [after_id])
 
 
 def list_tips(db, start: str | None = None, limit: int = 500) -> list[dict]:

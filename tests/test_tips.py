@@ -4,6 +4,7 @@ tips refused with nothing written; and the 举报线索 page a monitor records t
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -293,3 +294,39 @@ def test_the_weekly_summary_counts_the_tips_and_the_stories_confirmed_false(db, 
     line = "本周登记公众举报线索 3 条（12320 卫生健康热线 2 条，网络举报 1 条），涉及 2 个内容，其中经研判确认谣言 1 个。"
     assert reports.volume_lines(report)[-1] == line
     assert line in reports.render_markdown(report) and line in reports.render_html(report, charts=False)
+
+
+def test_a_story_the_public_keeps_reporting_raises_an_alert_whatever_its_score(db, now):
+    from rumourwatch import alerts
+
+    rules = alerts.validate_rules({})
+    assert rules["tips"] == {"enabled": True, "min_tips": 3, "window_hours": 24.0, "severity": "三级"}
+    old = tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, received_at=now - timedelta(hours=30))
+    tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, received_at=now - timedelta(hours=3))
+    tips.record_tip(db, channel="online", text="转发：" + CLAIM, actor="m", platform="微博", now=now)
+    assert alerts.evaluate_alerts(db, now, rules) == []  # two within 24 hours; the third is older
+    third = tips.record_tip(db, channel="12345", text=CLAIM, actor="m", now=now)
+    [alert_id] = alerts.evaluate_alerts(db, now, rules)
+    alert = store.get_alert(db, alert_id)
+    assert (alert["kind"], alert["severity"], alert["status"]) == ("tip", "三级", "open")
+    assert alert["cluster_id"] == store.get_item(db, old["item_id"])["cluster_id"] is not None
+    assert [r["reason"] for r in json.loads(alert["rules"])] == ["24 小时内公众举报 3 次"]
+    assert alert["respond_by"] == "2026-11-23T13:00:00Z"  # the 5-hour clock runs from the alert
+    # a fourth report grows the same alert instead of raising another
+    tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now + timedelta(hours=1))
+    assert alerts.evaluate_alerts(db, now + timedelta(hours=1), rules) == [alert_id]
+    assert [r["reason"] for r in json.loads(store.get_alert(db, alert_id)["rules"])] == ["24 小时内公众举报 4 次"]
+    assert len(store.list_alerts(db, limit=10)) == 1 and third["item_id"] == old["item_id"]
+
+
+def test_the_tips_rule_can_be_switched_off_or_made_stricter(db, now):
+    from rumourwatch import alerts
+
+    for _ in range(3):
+        tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now)
+    assert alerts.evaluate_alerts(db, now, alerts.validate_rules({"tips": {"enabled": False}})) == []
+    tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now)
+    assert alerts.evaluate_alerts(db, now, alerts.validate_rules({"tips": {"min_tips": 5}})) == []
+    with pytest.raises(Exception) as caught:
+        alerts.validate_rules({"tips": {"severity": "四级"}})
+    assert caught.value.key == "rules_severity"

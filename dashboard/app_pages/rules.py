@@ -1,5 +1,5 @@
 """预警规则 (admin): edit the alert rules file — clocks, rumour thresholds per severity, opinion
-spikes, watched keywords and accounts, notification targets and quiet hours — and see the
+spikes, watched keywords and accounts, stories the public keeps reporting, notification targets and quiet hours — and see the
 notification delivery log."""
 
 import copy
@@ -67,6 +67,14 @@ with st.form("rules_form"):
     c = st.columns(2)
     new["watch"]["keywords"] = lines(c[0].text_area(t("rules.keywords"), "\n".join(current["watch"]["keywords"])))
     new["watch"]["accounts"] = lines(c[1].text_area(t("rules.accounts"), "\n".join(current["watch"]["accounts"])))
+    st.subheader(t("rules.tips"))
+    c = st.columns(4)
+    tp = current["tips"]
+    new["tips"]["enabled"] = c[0].toggle(t("rules.tips.enabled"), tp["enabled"])
+    new["tips"]["min_tips"] = int(c[1].number_input(t("rules.tips.min_tips"), 1, 10000, int(tp["min_tips"])))
+    new["tips"]["window_hours"] = c[2].number_input(t("rules.tips.window"), 1.0, 720.0, float(tp["window_hours"]))
+    new["tips"]["severity"] = c[3].selectbox(t("rules.tips.severity"), list(SEVERITIES),
+                                             list(SEVERITIES).index(tp["severity"]))
     st.subheader(t("rules.notify"))
     n = current["notify"]
     new["notify"]["quiet_hours"] = st.text_input(t("rules.quiet_hours"), n["quiet_hours"])
