@@ -722,6 +722,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "tips.import.done": "已登记 {recorded} 条线索；{already} 条此前已登记，未重复登记；{bad} 行有问题，未登记。",
         "tips.import.row": "第 {row} 行：{why}",
         "tips.summary": "{n} 次（{channels}；最近 {last}）",
+        "tips.source": "举报线索（{channel}）",
         "tips.list": "近期线索",
         "tips.period": "时间范围",
         "tips.days": "近{n}天",

@@ -92,6 +92,14 @@ def debunked_label(row: dict) -> str:
     return yes_no(value)
 
 
+def source_label(source: str | None) -> str | None:
+    """Where an item came from: a tip's source 'tip:12320' as 举报线索（12320 卫生健康热线）, any other as
+    the worker names it (a feed, a file, the replay)."""
+    if source and source.startswith("tip:") and source[4:] in TIP_CHANNELS:
+        return t("tips.source", channel=t(f"tips.channel.{source[4:]}"))
+    return source
+
+
 def tips_summary(tipped: dict) -> str:
     """store.story_tips as one line: '3 次（12320 卫生健康热线 2，网络举报 1；最近 12-03 16:49）'."""
     channels = "，".join(f"{t(f'tips.channel.{c}') if c in TIP_CHANNELS else c} {n}"

@@ -277,6 +277,14 @@ def test_the_item_view_says_how_often_the_public_reported_the_story(page_env):
     assert not at.exception, [e.value for e in at.exception]
     meta = next(df.value for df in at.dataframe if "项目" in df.value.columns).set_index("项目")["内容"]
     assert meta["公众举报"] == "1 次（12320 卫生健康热线 1；最近 11-23 12:00）"
+    assert meta["采集来源"] == "fixture"  # w1 came from a feed: its source as the worker names it
+    db = store.open_db(page_env, read_only=True)
+    tipped = store.list_tips(db)[0]["item_id"]
+    db.conn.close()
+    at.query_params["item"] = str(tipped)
+    at.run()
+    meta = next(df.value for df in at.dataframe if "项目" in df.value.columns).set_index("项目")["内容"]
+    assert meta["采集来源"] == "举报线索（12320 卫生健康热线）"
 
 
 def test_the_weekly_summary_counts_the_tips_and_the_stories_confirmed_false(db, now):

@@ -121,7 +121,7 @@ def show_item(item: dict) -> None:
             rows.append((t("item.field.claimed"), data.to_china(item["claimed_published_at"])))
         rows += [
             (t("item.field.fetched"), data.to_china(item.get("fetched_at"))),
-            (t("item.field.source"), item.get("source")),
+            (t("item.field.source"), ui.source_label(item.get("source"))),
             (t("item.field.engagement"),
              f"{item.get('repost_num', 0):,} / {item.get('comment_num', 0):,} / {item.get('like_num', 0):,}"),
             (t("item.metric.topic"), item.get("topic")),
