@@ -373,6 +373,28 @@ def _public_metrics(m: dict) -> dict:
     return {k: m[k] for k in ("copies", "reach", "velocity", "max_probability")}
 
 
+def _first_of_each_story(rows, id_key: str = "id"):
+    """The first row of each story (cluster, else lone item) among `rows`."""
+    seen = set()
+    for row in rows:
+        group = ("c", row["cluster_id"]) if row["cluster_id"] is not None else ("i", row[id_key])
+        if group not in seen:
+            seen.add(group)
+            yield row
+
+
+def _story_alert(db, now: datetime, rules: dict, touched: set, cluster_id: int | None, item_id: int, m: dict,
+                 kind: str, severity: str, reason: dict) -> None:
+    """Create or grow the one alert of a story (its cluster, else the lone item) whose spread is `m`
+    (store.cluster_metrics)."""
+    fields = _cluster_fields(m)
+    fields["cluster_id"] = cluster_id
+    key = f"cluster:{cluster_id}" if cluster_id is not None else f"item:{item_id}"
+    alert_id, changed = _upsert_alert(db, now, rules, key, kind, severity, reason, fields, _public_metrics(m))
+    if changed:
+        touched.add(alert_id)
+
+
 def _evaluate_rumours(db, now: datetime, rules: dict, touched: set) -> None:
     r = rules["rumour"]
     if not r["enabled"]:
@@ -382,23 +404,13 @@ def _evaluate_rumours(db, now: datetime, rules: dict, touched: set) -> None:
     mark = store.max_score_id(db)
     candidates = store.scored_candidates(db, since, r["min_probability"], r["health_only"])
     velocity_since = iso(now - timedelta(hours=r["velocity_window_hours"]))
-    seen = set()
-    for c in candidates:
-        group = ("c", c["cluster_id"]) if c["cluster_id"] is not None else ("i", c["id"])
-        if group in seen:
-            continue
-        seen.add(group)
+    for c in _first_of_each_story(candidates):
         m = store.cluster_metrics(db, c["cluster_id"], c["id"], velocity_since)
         severity, why = _rumour_severity(m, rules)
         if severity is None:
             continue
         reason = {"rule": "rumour", "reason": f"谣言概率{m['max_probability']:.2f}≥{r['min_probability']:g}，{why}"}
-        fields = _cluster_fields(m)
-        fields["cluster_id"] = c["cluster_id"]
-        key = f"cluster:{c['cluster_id']}" if c["cluster_id"] is not None else f"item:{c['id']}"
-        alert_id, changed = _upsert_alert(db, now, rules, key, "rumour", severity, reason, fields, _public_metrics(m))
-        if changed:
-            touched.add(alert_id)
+        _story_alert(db, now, rules, touched, c["cluster_id"], c["id"], m, "rumour", severity, reason)
     store.set_workflow_state(db, "alerts.score_mark", str(mark))
 
 
@@ -419,14 +431,8 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
         if not hits:
             continue
         m = store.cluster_metrics(db, row["cluster_id"], row["id"], velocity_since)
-        fields = _cluster_fields(m)
-        fields["cluster_id"] = row["cluster_id"]
-        key = f"cluster:{row['cluster_id']}" if row["cluster_id"] is not None else f"item:{row['id']}"
-        reason = {"rule": "watch", "reason": "；".join(hits)}
-        alert_id, changed = _upsert_alert(db, now, rules, key, "keyword", w["severity"], reason, fields,
-                                          _public_metrics(m))
-        if changed:
-            touched.add(alert_id)
+        _story_alert(db, now, rules, touched, row["cluster_id"], row["id"], m, "keyword", w["severity"],
+                     {"rule": "watch", "reason": "；".join(hits)})
 
 
 def _evaluate_tips(db, now: datetime, rules: dict, touched: set) -> None:
@@ -441,24 +447,13 @@ def _evaluate_tips(db, now: datetime, rules: dict, touched: set) -> None:
         return
     since = iso(now - timedelta(hours=r["window_hours"]))
     velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
-    seen = set()
-    for row in rows:
-        group = ("c", row["cluster_id"]) if row["cluster_id"] is not None else ("i", row["item_id"])
-        if group in seen:
-            continue
-        seen.add(group)
+    for row in _first_of_each_story(rows, "item_id"):
         n = store.story_tips(db, row["item_id"], since)["n"]
         if n < max(r["min_tips"], 1):
             continue
         m = store.cluster_metrics(db, row["cluster_id"], row["item_id"], velocity_since)
-        fields = _cluster_fields(m)
-        fields["cluster_id"] = row["cluster_id"]
-        key = f"cluster:{row['cluster_id']}" if row["cluster_id"] is not None else f"item:{row['item_id']}"
-        reason = {"rule": "tips", "reason": f"{r['window_hours']:g} 小时内公众举报 {n} 次"}
-        alert_id, changed = _upsert_alert(db, now, rules, key, "tip", r["severity"], reason, fields,
-                                          _public_metrics(m))
-        if changed:
-            touched.add(alert_id)
+        _story_alert(db, now, rules, touched, row["cluster_id"], row["item_id"], m, "tip", r["severity"],
+                     {"rule": "tips", "reason": f"{r['window_hours']:g} 小时内公众举报 {n} 次"})
 
 
 def _share_by_region(rows: list[dict]) -> dict:
