@@ -82,7 +82,9 @@ def score_file_cmd(ctx, input_path, output_path, as_of_hours):
 
     Each input line: {"id", "text", "date", "reposts": [{date, text}], "comments": [...]}.
     Each output line, in input order: id, rumour_probability, is_rumour, polarity,
-    health_related, model_version — or {"id", "error"} for a malformed line.
+    health_related, model_version — or {"id", "error"} for a malformed line. A post in Mongolian,
+    Tibetan or Uyghur script with little Chinese, which the models (trained on Chinese) cannot read,
+    gets null scores, its "language" and a "warning" instead of a guess.
 
     Example:
 
@@ -94,7 +96,9 @@ def score_file_cmd(ctx, input_path, output_path, as_of_hours):
     check_score_file_args(input_path, output_path, as_of_hours)  # before minutes of model loading
     bundle = load_bundle(settings)
     counts = score_file(input_path, output_path, bundle, as_of_hours, max_chars=settings.max_text_chars)
-    click.echo(f"scored {counts['scored']} line(s), {counts['errors']} error(s) -> {output_path}", err=True)
+    unassessed = (f", {counts['unassessed']} not assessed (written in a script the models cannot read)"
+                  if counts.get("unassessed") else "")
+    click.echo(f"scored {counts['scored']} line(s), {counts['errors']} error(s){unassessed} -> {output_path}", err=True)
 
 
 @cli.command()

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import store
 from .errors import RecordError
+from .language import LANGUAGE_NAMES, unread_language
 from .records import Doc, Reaction, doc_from_bundle, iso, parse_time
 
 BATCH = 512
@@ -60,9 +61,19 @@ def _model_view(doc: Doc, max_chars: int) -> Doc:
 
 
 def _score_docs(bundle, docs: list[Doc], max_chars: int) -> list[dict]:
-    for d in docs:
-        _model_view(d, max_chars)
-    return bundle.score(docs)
+    """The bundle's scores of `docs`, in order; a doc written mostly in a script the models cannot
+    read (rumourwatch.language) is not given to them: its result names the language and leaves
+    every score None (unassessed, not a guess)."""
+    langs = [unread_language(d.text) for d in docs]
+    readable = [_model_view(d, max_chars) for d, lang in zip(docs, langs) if lang is None]
+    scored = iter(bundle.score(readable) if readable else [])
+    return [next(scored) if lang is None else _unassessed(bundle, lang) for lang in langs]
+
+
+def _unassessed(bundle, language: str) -> dict:
+    return {"rumour_probability": None, "is_rumour": None, "polarity": None, "polarity_scores": None,
+            "health_probability": None, "health_related": None, "topic": None, "model_version": bundle.version,
+            "language": language}
 
 
 def scoring_doc(db, item_id: int, max_chars: int = 20000) -> Doc | None:
@@ -112,7 +123,7 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
 
 def _maybe_health(results: list[dict]) -> list[int]:
     """Positions of the results the relevance model does not call unrelated to health."""
-    return [i for i, r in enumerate(results) if r.get("health_related") is not False]
+    return [i for i, r in enumerate(results) if r.get("health_related") is not False and "language" not in r]
 
 
 def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -> tuple[list | None, list]:
@@ -378,7 +389,7 @@ def score_file(input_path: str | Path, output_path: str | Path, bundle, as_of_ho
     gets an error line). A compressed input that ends early (truncated download) has its readable
     lines scored and written, then a RecordError says where it ended."""
     check_score_file_args(input_path, output_path, as_of_hours)
-    counts = {"scored": 0, "errors": 0}
+    counts = {"scored": 0, "errors": 0}  # and "unassessed" when a post's script cannot be read
     line_no, damaged = 0, None
     with open_text(input_path) as fin, open_text(output_path, "w") as fout:
         batch: list[ParsedLine] = []
@@ -404,7 +415,7 @@ def score_file(input_path: str | Path, output_path: str | Path, bundle, as_of_ho
     if damaged is not None:
         raise RecordError(
             f"{input_path} ends early or is damaged after line {line_no} "
-            f"({str(damaged) or type(damaged).__name__}): the {counts['scored'] + counts['errors']} line(s) "
+            f"({str(damaged) or type(damaged).__name__}): the {sum(counts.values())} line(s) "
             f"read were scored and written to {output_path}; the rest of the file could not be read")
     return counts
 
@@ -424,8 +435,14 @@ def _write_batch(batch: list[ParsedLine], fout, bundle, max_chars: int, counts: 
         if p.doc is None:
             out = {"id": p.id, "error": p.error}
             counts["errors"] += 1
+        elif "language" in (res := next(results)):
+            out = {"id": p.id, "rumour_probability": None, "is_rumour": None, "polarity": None,
+                   "health_related": None, "model_version": res["model_version"], "language": res["language"],
+                   "warning": f"line {p.line_no}: the text is written in {LANGUAGE_NAMES[res['language']]} "
+                              "script, which the models (trained on Chinese) cannot read: not assessed"
+                              + (f"; {p.warning}" if p.warning else "")}
+            counts["unassessed"] = counts.get("unassessed", 0) + 1
         else:
-            res = next(results)
             out = {"id": p.id, "rumour_probability": round(float(res["rumour_probability"]), 6),
                    "is_rumour": bool(res["is_rumour"]), "polarity": res.get("polarity"),
                    "health_related": None if res.get("health_related") is None else bool(res["health_related"]),

@@ -15,6 +15,7 @@ from rumourwatch import store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.knowledge import FAINT_SIMILARITY
+from rumourwatch.language import unread_language
 
 st.title(t("item.title"))
 
@@ -61,15 +62,19 @@ def show_item(item: dict) -> None:
         if item.get("original_published_at"):
             st.badge(t("item.badge.replayed"), icon=":material/replay:", color="violet")
 
+    language = unread_language(item.get("text"))
     cols = st.columns(4)
     prob = item.get("rumour_probability")
-    cols[0].metric(t("item.metric.probability"), t("not_scored") if prob is None else f"{prob:.1%}", border=True)
+    unscored = t("item.unassessed") if language and item.get("scored_at") else t("not_scored")
+    cols[0].metric(t("item.metric.probability"), unscored if prob is None else f"{prob:.1%}", border=True)
     cols[1].metric(t("item.metric.polarity"), ui.polarity_label(item.get("polarity")), border=True)
     cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
     debunked = ui.debunked_label(item)
     cols[3].metric(t("item.metric.debunked"), debunked, border=True,
                    help=t("debunked.not_applicable.help") if debunked == t("debunked.not_applicable") else None)
 
+    if language:  # the models read Chinese: a human reads this one
+        st.warning(t("item.language", language=t(f"language.{language}")), icon=":material/translate:")
     show_verdict(item)
     clarified = data.item_clarification(path, item["id"])
     if clarified:
@@ -271,6 +276,9 @@ def _model_call(fn):
 
 def show_explanation(item: dict) -> None:
     item_id = item["id"]
+    if unread_language(item.get("text")):
+        st.info(t("item.explain.language"))
+        return
     with st.spinner(t("loading")):
         rows = _model_call(lambda: data.explanation(path, settings.models_dir, item_id))
     if rows is None:

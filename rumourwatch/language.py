@@ -1,0 +1,36 @@
+"""Which texts the models can read. They are trained on Chinese; regional deployments also see posts
+in the scripts of China's other official languages (DOMAIN.md 11: Inner Mongolia publishes in
+Mongolian and Chinese). A post written mostly in Mongolian, Tibetan or Uyghur script would get a
+rumour probability and a polarity from Chinese models that never saw a word of it: the scorer leaves
+those unassessed instead (rumourwatch.score), and the item view asks for a human reading.
+
+Latin-script posts (English, pinyin, hashtags) and emoji-only posts are read as before: Chinese feeds
+are full of them and the models were trained with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# script -> its letters (the main block and its presentation forms)
+_SCRIPTS: dict[str, re.Pattern] = {
+    "mn": re.compile("[\u1800-\u18af\U00011660-\U0001167f]"),                              # Mongolian
+    "bo": re.compile("[\u0f00-\u0fff]"),                                                    # Tibetan
+    "ug": re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),              # Uyghur
+}
+_ANY = re.compile("|".join(p.pattern for p in _SCRIPTS.values()))
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+LANGUAGE_NAMES = {"mn": "Mongolian", "bo": "Tibetan", "ug": "Uyghur"}
+MIN_LETTERS = 10  # fewer letters of another script than this (a name, a greeting) do not make a post unreadable
+MIN_HAN = 10      # a sentence of Chinese: the models read the post (a bilingual post has one)
+
+
+def unread_language(text: str | None) -> str | None:
+    """'mn', 'bo' or 'ug' when `text` is written in that script (at least MIN_LETTERS of its letters)
+    with less Chinese than a sentence (under MIN_HAN Han characters), so the models cannot read it;
+    None otherwise (Chinese, bilingual, Latin, emoji, empty). One C-speed scan for a text without
+    those scripts (nearly every text of a Chinese feed)."""
+    if not text or text.isascii() or _ANY.search(text) is None:
+        return None
+    code, n = max(((c, len(p.findall(text))) for c, p in _SCRIPTS.items()), key=lambda kv: kv[1])
+    return code if n >= MIN_LETTERS and len(_HAN.findall(text)) < MIN_HAN else None
