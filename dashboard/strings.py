@@ -221,6 +221,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.debunks.already": "与已发布辟谣的相似度达到“已辟谣”标准：可引用现有澄清，引用前请核对文章所辟的是否为同一说法。",
         "item.cluster.caption": "与本条内容相似的其他条目（共 {n} 条）。点选一行查看详情。",
         "item.cluster.caption.first": "与本条内容相似的其他条目共 {n} 条，下表列出最早发布的 {shown} 条。点选一行查看详情。",
+        "item.population.named": "适用人群：文中提到 {terms}。",
+        "item.population.missing": "未见适用人群的说明（如老年人、儿童、孕妇、某类患者，或“不宜”“慎用”的人群）。健康科普内容应注明适用人群；面向所有人的健康“秘方”也是谣言的常见特征。",
         "item.unassessed": "未评估",
         "item.language": "本条主要以{language}书写。模型只读中文，未给出谣言概率、情感倾向和健康相关判断，也不计入舆情比例：请人工研判。",
         "item.explain.language": "模型只读中文，未评估本条，因此没有判定依据。",

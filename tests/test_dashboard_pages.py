@@ -684,3 +684,15 @@ def test_bad_setting_is_named_in_chinese_error(tmp_path, monkeypatch):
                      "应为数字。请修正该环境变量后重启看板。")
     [detail] = [e for e in at.expander if e.label == "技术细节（英文原文，供管理员排查）"]
     assert detail.code[0].value == "setting rumour_threshold (RUMOURWATCH_RUMOUR_THRESHOLD) must be a float, got '很高'"
+
+
+def test_the_item_view_says_whether_health_advice_names_whom_it_is_for(app_env):
+    # seed 000 §(二)1: health science content should state its applicable population
+    missing = "未见适用人群的说明"
+    at = run_page(ITEM, item=app_env["w1"])  # the vinegar cure, for everyone
+    assert any(missing in i.value for i in at.info)
+    at = run_page(ITEM, item=app_env["f1"])  # the flu-shot notice names its groups
+    assert not any(missing in i.value for i in at.info)
+    assert "适用人群：文中提到 老年人、儿童。" in [c.value for c in at.caption]
+    at = run_page(ITEM, item=app_env["n1"])  # the weather: not about health, nothing to say
+    assert not any(missing in i.value for i in at.info) and not any("适用人群" in c.value for c in at.caption)

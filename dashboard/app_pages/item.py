@@ -16,6 +16,7 @@ from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.knowledge import FAINT_SIMILARITY
 from rumourwatch.language import unread_language
+from rumourwatch.standards import population_terms
 
 st.title(t("item.title"))
 
@@ -99,6 +100,12 @@ def show_item(item: dict) -> None:
             st.caption(t("item.ad_markers", markers=markers or t("unknown")))
     else:
         st.success(t("item.flags.none"), icon=":material/verified:")
+    if item.get("health_related") == 1:  # health advice should say whom it is for (seed 000 §(二)1)
+        terms = population_terms(item.get("text"))
+        if terms:
+            st.caption(t("item.population.named", terms="、".join(ui.escape_md(x) for x in terms)))
+        else:
+            st.info(t("item.population.missing"), icon=":material/groups:")
 
     text_col, meta_col = st.columns([3, 2])
     with text_col:
