@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 
-# script -> its letters (the main block and its presentation forms)
+# script -> its letters (the main block and its presentation forms; the Mongolian Supplement's head marks
+# are left out: with an astral range the scan of every text took 1.4 µs instead of 1.0 on the stream)
 _SCRIPTS: dict[str, re.Pattern] = {
-    "mn": re.compile("[\u1800-\u18af\U00011660-\U0001167f]"),                              # Mongolian
+    "mn": re.compile("[\u1800-\u18af]"),                                                    # Mongolian
     "bo": re.compile("[\u0f00-\u0fff]"),                                                    # Tibetan
     "ug": re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"),              # Uyghur
 }
-_ANY = re.compile("|".join(p.pattern for p in _SCRIPTS.values()))
+_ANY = re.compile("[" + "".join(p.pattern[1:-1] for p in _SCRIPTS.values()) + "]")  # one class: one C scan
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 LANGUAGE_NAMES = {"mn": "Mongolian", "bo": "Tibetan", "ug": "Uyghur"}
 MIN_LETTERS = 10  # fewer letters of another script than this (a name, a greeting) do not make a post unreadable
