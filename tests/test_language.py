@@ -17,7 +17,7 @@ from dashboard.auth import login_for_test
 from rumourwatch import store
 from rumourwatch.ingest import ingest_events
 from rumourwatch.language import unread_language
-from rumourwatch.score import score_file, score_pending
+from rumourwatch.score import score_file, score_items, score_pending
 from rumourwatch.sources.base import RawItem
 
 MONGOLIAN = "ᠡᠷᠡᠭᠦᠯ ᠮᠡᠨᠳᠦ ᠶᠢᠨ ᠠᠵᠢᠯ ᠤᠨ ᠲᠤᠬᠠᠢ ᠮᠡᠳᠡᠭᠡ ᠃ ᠬᠦᠮᠦᠨ ᠪᠦᠷ ᠡᠮᠨᠡᠯᠭᠡ ᠶᠢᠨ ᠭᠠᠵᠠᠷ ᠲᠤ ᠣᠴᠢᠵᠤ ᠡᠮᠴᠢ ᠳᠦ ᠦᠵᠡᠭᠦᠯᠬᠦ"
@@ -106,3 +106,23 @@ def test_the_item_view_asks_for_a_human_reading(tmp_path, monkeypatch, rule_bund
     assert [m.value for m in at.metric][:1] == ["未评估"]
     assert any(w.value.startswith("本条主要以蒙古文书写。模型只读中文") for w in at.warning)
     assert "模型只读中文，未评估本条，因此没有判定依据。" in [i.value for i in at.info]  # the 判定依据 tab
+
+
+def test_the_live_opinion_line_counts_an_unassessed_post_apart(tmp_path, monkeypatch, rule_bundle):
+    path = tmp_path / "live.db"
+    fx.build_store(path)
+    db = store.open_db(path)
+    with store.transaction(db):
+        ingest_events(db, [RawItem({"id": "mn1", "platform": "微博", "account": "示例账号", "text": MONGOLIAN,
+                                    "date": "2026-11-23 11:00"})], "test", fx.NOW)
+    score_items(db, rule_bundle, [store.find_item(db, "微博", "mn1")["id"]], fx.NOW)  # the fixture's keep theirs
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
+    at = AppTest.from_file(str(fx.APP), default_timeout=30)
+    login_for_test(at, fx.MONITOR)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert fx.EXPECTED_OPINION in [m.value.lstrip("# ") for m in at.markdown]  # the ratios are unchanged
+    assert "另有 2 条尚未评分或模型无法评估（如蒙古文、藏文、维吾尔文内容），未计入比例。" in [c.value for c in at.caption]
