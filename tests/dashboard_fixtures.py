@@ -189,3 +189,22 @@ def item_page(path: Path, item: int, monkeypatch, models_dir: Path):
     login_for_test(at, MONITOR)
     at.query_params["item"] = str(item)
     return at.run()
+
+
+def open_app(page: str | None = None, username: str | None = MONITOR, **query):
+    """The dashboard as `username` sees it (None: before a login), on `page` (e.g.
+    "app_pages/item.py") with `query` parameters, after one run with no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import login_for_test
+
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    if username:
+        login_for_test(at, username)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -36,16 +36,7 @@ def app_env(tmp_path, monkeypatch):
 
 
 def run_page(page: str | None = None, login: bool = True, **query) -> AppTest:
-    at = AppTest.from_file(str(fx.APP), default_timeout=30)
-    if login:
-        login_for_test(at, fx.MONITOR)
-    for key, value in query.items():
-        at.query_params[key] = str(value)
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return fx.open_app(page, fx.MONITOR if login else None, **query)
 
 
 def shown_markup(at: AppTest) -> list[str]:

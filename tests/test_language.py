@@ -10,10 +10,8 @@ from datetime import timedelta
 
 import dashboard_fixtures as fx
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from dashboard.auth import login_for_test
 from rumourwatch import store
 from rumourwatch.ingest import ingest_events
 from rumourwatch.language import unread_language
@@ -84,45 +82,33 @@ def test_the_live_store_keeps_an_unreadable_post_unassessed_and_out_of_the_opini
     assert sum(counts[p] for p in ("positive", "neutral", "negative")) == 1  # the Chinese post only
 
 
-def test_the_item_view_asks_for_a_human_reading(tmp_path, monkeypatch, rule_bundle):
+@pytest.fixture
+def mongolian_item(tmp_path, monkeypatch, rule_bundle) -> int:
+    """The dashboard's fixture store with one Mongolian post, scored alone (the fixture's items keep
+    their scores); the dashboard pointed at it."""
     path = tmp_path / "lang.db"
     fx.build_store(path)
     db = store.open_db(path)
     with store.transaction(db):
         ingest_events(db, [RawItem({"id": "mn1", "platform": "微博", "account": "示例账号", "text": MONGOLIAN,
                                     "date": "2026-11-23 11:00"})], "test", fx.NOW)
-    score_pending(db, rule_bundle, fx.NOW)
     item_id = store.find_item(db, "微博", "mn1")["id"]
+    score_items(db, rule_bundle, [item_id], fx.NOW)
     db.conn.close()
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
     monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
-    at = AppTest.from_file(str(fx.APP), default_timeout=30)
-    login_for_test(at, fx.MONITOR)
-    at.query_params["item"] = str(item_id)
-    at.switch_page("app_pages/item.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    return item_id
+
+
+def test_the_item_view_asks_for_a_human_reading(mongolian_item):
+    at = fx.open_app("app_pages/item.py", item=mongolian_item)
     assert [m.value for m in at.metric][:1] == ["未评估"]
     assert any(w.value.startswith("本条主要以蒙古文书写。模型只读中文") for w in at.warning)
     assert "模型只读中文，未评估本条，因此没有判定依据。" in [i.value for i in at.info]  # the 判定依据 tab
 
 
-def test_the_live_opinion_line_counts_an_unassessed_post_apart(tmp_path, monkeypatch, rule_bundle):
-    path = tmp_path / "live.db"
-    fx.build_store(path)
-    db = store.open_db(path)
-    with store.transaction(db):
-        ingest_events(db, [RawItem({"id": "mn1", "platform": "微博", "account": "示例账号", "text": MONGOLIAN,
-                                    "date": "2026-11-23 11:00"})], "test", fx.NOW)
-    score_items(db, rule_bundle, [store.find_item(db, "微博", "mn1")["id"]], fx.NOW)  # the fixture's keep theirs
-    db.conn.close()
-    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
-    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
-    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
-    at = AppTest.from_file(str(fx.APP), default_timeout=30)
-    login_for_test(at, fx.MONITOR)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+def test_the_live_opinion_line_counts_an_unassessed_post_apart(mongolian_item):
+    at = fx.open_app()
     assert fx.EXPECTED_OPINION in [m.value.lstrip("# ") for m in at.markdown]  # the ratios are unchanged
     assert "另有 2 条尚未评分或模型无法评估（如蒙古文、藏文、维吾尔文内容），未计入比例。" in [c.value for c in at.caption]

@@ -13,7 +13,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from dashboard.auth import login_for_test
 from rumourwatch import auth, store, tips
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.errors import RecordError
@@ -106,12 +105,7 @@ def page_env(tmp_path, monkeypatch):
 
 
 def _page(username: str = fx.MONITOR) -> AppTest:
-    at = AppTest.from_file(str(fx.APP), default_timeout=30)
-    login_for_test(at, username)
-    at.switch_page("app_pages/tips.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return fx.open_app("app_pages/tips.py", username)
 
 
 def _submit(at: AppTest, text: str, work_order: str = "", gen: int = 0) -> AppTest:
@@ -269,12 +263,7 @@ def test_the_item_view_says_how_often_the_public_reported_the_story(page_env):
     assert store.story_tips(db, w1)["n"] == 0
     tips.record_tip(db, channel="12320", text=fx.VINEGAR_COPY, actor=fx.MONITOR, now=fx.NOW)  # c1's words
     db.conn.close()
-    at = AppTest.from_file(str(fx.APP), default_timeout=30)
-    login_for_test(at, fx.MONITOR)
-    at.query_params["item"] = str(w1)
-    at.switch_page("app_pages/item.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = fx.open_app("app_pages/item.py", item=w1)
     meta = next(df.value for df in at.dataframe if "项目" in df.value.columns).set_index("项目")["内容"]
     assert meta["公众举报"] == "1 次（12320 卫生健康热线 1；最近 11-23 12:00）"
     assert meta["采集来源"] == "fixture"  # w1 came from a feed: its source as the worker names it
