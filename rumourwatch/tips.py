@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -106,11 +107,16 @@ class TipImport:
     problems: list[tuple[int, RumourwatchError]] = field(default_factory=list)  # (N, why) for the dashboard
 
 
-def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None = None) -> TipImport:
+IMPORT_SOURCE = "tips-import"  # the rejects' source: 数据源与质量 lists a set-aside row under it
+
+
+def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None = None,
+                origin: str = "") -> TipImport:
     """Record the tips of a CSV export (UTF-8 or GB18030; English or Chinese headers, IMPORT_COLUMNS /
     _HEADERS_ZH). `channel` fills rows that name none. Each good row is recorded as by `record_tip`
     (each in its own transaction); a row already recorded (same channel and work-order number) is
-    counted, not recorded again; each bad row is set aside as 'row N: why' and the others go on."""
+    counted, not recorded again; each bad row is set aside as 'row N: why' in the report and in the
+    rejects table (with the row, `origin` naming the file), and the others go on."""
     text = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -150,6 +156,9 @@ def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None 
                 continue
             report.errors.append(f"row {line}: {exc}")
             report.problems.append((line, exc))
+            with store.transaction(db):
+                store.add_reject(db, IMPORT_SOURCE, str(exc), json.dumps(raw, ensure_ascii=False, default=str),
+                                 origin, f"row:{line}", getattr(exc, "key", None), getattr(exc, "params", None))
             continue
         report.recorded += bool(done["tip_id"])
     return report

@@ -167,11 +167,17 @@ EXPORT_ZH = ("工单号,受理时间,渠道,举报内容,平台,备注\n"
 
 
 def test_a_hotline_export_is_recorded_row_by_row_and_bad_rows_are_set_aside_with_why(db, now):
-    report = tips.import_tips(db, EXPORT_ZH.encode("gb18030"), "monitor1", now)
+    report = tips.import_tips(db, EXPORT_ZH.encode("gb18030"), "monitor1", now, origin="orders-1123.csv")
     assert (report.recorded, report.already) == (2, 0)
     assert [(row, exc.key) for row, exc in report.problems] == [
         (4, "record_bad_date"), (5, "tip_text"), (6, "tip_channel"), (7, "tips_extra")]
     assert report.errors[0].startswith("row 4: ")
+    # set aside, not dropped: each bad row is kept with its reason where the data-quality page lists rejects
+    rejects = sorted(store.list_rejects(db), key=lambda r: r["position"])
+    assert [(r["source"], r["origin"], r["position"], r["reason_key"]) for r in rejects] == [
+        ("tips-import", "orders-1123.csv", f"row:{n}", key)
+        for n, key in ((4, "record_bad_date"), (5, "tip_text"), (6, "tip_channel"), (7, "tips_extra"))]
+    assert json.loads(rejects[0]["raw"])["received_at"] == "昨天下午"
     rows = {r["work_order"]: r for r in store.list_tips(db)}
     assert set(rows) == {"GD-1", "GD-2"}
     assert (rows["GD-1"]["channel"], rows["GD-1"]["platform"], rows["GD-1"]["note"]) == ("12320", "微信群", "来电")
@@ -244,6 +250,11 @@ def test_a_monitor_imports_an_export_on_the_page_and_sees_each_bad_row_in_chines
     assert not any(re.search(r"[a-z]{4,} [a-z]{3,}", e) for e in errors)  # no English left
     [table] = [df.value for df in at.dataframe if "同一内容线索数" in df.value.columns]
     assert set(table["工单号"]) == {"GD-1", "GD-2"}
+    # the rows set aside are listed with the other rejects on 数据源与质量, with the file's name
+    sources = fx.open_app("app_pages/sources.py")
+    shown = "\n".join(df.value.to_csv() for df in sources.dataframe)
+    assert "tips-import" in shown and "orders.csv" in shown
+    assert "请填写举报内容：被举报信息的原文或其说法。" in shown
 
 
 def test_the_tips_on_a_story_are_summed_over_its_copies(db, now):

@@ -67,7 +67,7 @@ if can("tips.record", user):
         if st.button(t("tips.import.submit"), disabled=upload is None) and upload is not None:
             try:
                 report = data.workflow(path, tips.import_tips, upload.getvalue(), user["username"],
-                                       data.now_utc(), default)
+                                       data.now_utc(), default, origin=upload.name)
             except RumourwatchError as exc:
                 ui.show_error(exc, "wf.error")
             else:

@@ -161,7 +161,7 @@ def tips_import(ctx, csv_path, channel, actor):
     from ..tips import import_tips
 
     with open(csv_path, "rb") as f:
-        report = import_tips(_db(ctx), f.read(), actor or getpass.getuser(), _now(), channel)
+        report = import_tips(_db(ctx), f.read(), actor or getpass.getuser(), _now(), channel, origin=csv_path)
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"{report.recorded} tip(s) recorded, {report.already} recorded before, "
