@@ -92,17 +92,23 @@ def debunked_label(row: dict) -> str:
     return yes_no(value)
 
 
+def channel_label(channel: str) -> str:
+    """A tip channel's Chinese name ('12320' → 12320 卫生健康热线); a code this dashboard does not know,
+    as it is stored."""
+    return t(f"tips.channel.{channel}") if channel in TIP_CHANNELS else channel
+
+
 def source_label(source: str | None) -> str | None:
     """Where an item came from: a tip's source 'tip:12320' as 举报线索（12320 卫生健康热线）, any other as
     the worker names it (a feed, a file, the replay)."""
     if source and source.startswith("tip:") and source[4:] in TIP_CHANNELS:
-        return t("tips.source", channel=t(f"tips.channel.{source[4:]}"))
+        return t("tips.source", channel=channel_label(source[4:]))
     return source
 
 
 def tips_summary(tipped: dict) -> str:
     """store.story_tips as one line: '3 次（12320 卫生健康热线 2，网络举报 1；最近 12-03 16:49）'."""
-    channels = "，".join(f"{t(f'tips.channel.{c}') if c in TIP_CHANNELS else c} {n}"
+    channels = "，".join(f"{channel_label(c)} {n}"
                         for c, n in tipped["channels"].items())
     return t("tips.summary", n=tipped["n"], channels=channels, last=data.to_china(tipped["last"], "%m-%d %H:%M"))
 

@@ -11,7 +11,7 @@ from dashboard import data
 from dashboard import workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import debunked_label, open_item
+from dashboard.ui import channel_label, debunked_label, open_item
 from rumourwatch import store, tips
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import CST, iso
@@ -29,7 +29,7 @@ if can("tips.record", user):
     gen = st.session_state.get("tip_form_gen", 0)
     with ui.action_form(f"tip_form_{gen}"):
         c = st.columns([1, 1, 1, 1])
-        channel = c[0].selectbox(t("tips.channel"), list(tips.CHANNELS), format_func=lambda k: t(f"tips.channel.{k}"),
+        channel = c[0].selectbox(t("tips.channel"), list(tips.CHANNELS), format_func=channel_label,
                                  key=f"tip_channel_{gen}")
         work_order = c[1].text_input(t("tips.work_order"), key=f"tip_work_order_{gen}", help=t("tips.work_order.help"))
         day = c[2].date_input(t("tips.received_day"), value=now_cn.date(), max_value=now_cn.date(), key=f"tip_day_{gen}")
@@ -62,7 +62,7 @@ if can("tips.record", user):
         upload_gen = st.session_state.get("tip_import_gen", 0)
         c = st.columns([1, 2], vertical_alignment="bottom")
         default = c[0].selectbox(t("tips.import.channel"), list(tips.CHANNELS),
-                                 format_func=lambda k: t(f"tips.channel.{k}"), key="tip_import_channel")
+                                 format_func=channel_label, key="tip_import_channel")
         upload = c[1].file_uploader(t("tips.import.file"), type=["csv"], key=f"tip_import_file_{upload_gen}")
         if st.button(t("tips.import.submit"), disabled=upload is None) and upload is not None:
             try:
@@ -86,8 +86,7 @@ rows = ui.call(path, store.list_tips, iso(start))
 if not rows:
     st.info(t("tips.empty"))
 else:
-    ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=t(f"tips.channel.{r['channel']}")
-                   if r["channel"] in tips.CHANNELS else r["channel"],
+    ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=channel_label(r["channel"]),
                    probability=t("not_scored") if r["scored_at"] is None else f"{r['rumour_probability']:.1%}",
                    debunked=debunked_label(r))
               for r in rows],

@@ -13,6 +13,7 @@ import sys
 import click
 
 from .. import store
+from ..tips import CHANNELS
 from . import friendly_errors
 
 
@@ -140,7 +141,7 @@ def tips_group():
 
 @tips_group.command("import")
 @click.argument("csv_path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
-@click.option("--channel", type=click.Choice(["12320", "12345", "online", "other"]), default=None,
+@click.option("--channel", type=click.Choice(CHANNELS), default=None,
               help="The channel of rows that name none (a column 'channel' / 渠道 may name each row's).")
 @click.option("--actor", default=None, help="Who is importing (default: the login name).")
 @click.pass_context
