@@ -1255,16 +1255,12 @@ UNIT_FIELDS = ("code", "name", "kind", "region", "monthly_minimum")
 def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
     """Units from a CSV (code,name,kind,region[,monthly_minimum][,active]); bad rows come back as
     messages with their line number, never dropped silently."""
-    import csv
+    from .uploads import check_upload, csv_reader
 
     path = Path(path)
     if not path.is_file():
         raise ReportError(f"unit file {path} does not exist", "report_no_units", path=str(path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="gb18030")
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv_reader(check_upload(str(path), path.read_bytes()).text)
     missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
     if missing:
         raise ReportError(f"unit file {path} lacks column(s) {', '.join(missing)}; "

@@ -1,9 +1,11 @@
 """Checks for files users upload (expert rosters, data files): size, type by content, encoding.
 
-Upload forms call `check_upload(name, data, kinds)` before reading anything; it returns the decoded
-text or raises `UploadError` whose message says what is wrong in Chinese and English (the dashboard
-shows `exc.zh`, the CLI and logs `exc.en`). The extension alone is never trusted: a spreadsheet,
-PDF, image, archive or program renamed to .csv is recognised by its first bytes and refused.
+Every CSV import (the expert roster, hotline tips, units; from the dashboard or the CLI) calls
+`check_upload(name, data, kinds)` before reading anything; it returns the decoded text or raises
+`UploadError` whose message says what is wrong in Chinese and English (the dashboard shows `exc.zh`,
+the CLI and logs both). The extension alone is never trusted: a spreadsheet, PDF, image, archive or
+program renamed to .csv is recognised by its first bytes and refused. `csv_reader` then reads the
+rows, comma-, tab- or semicolon-separated as the header shows.
 """
 
 from __future__ import annotations
@@ -98,10 +100,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
         f"cannot decode the file (at byte {pos + 1}): it is neither UTF-8 nor GB18030; save it as UTF-8")
 
 
-def check_upload(name: str, data: bytes, kinds: tuple[str, ...] = ("csv",), max_mb: float = 10.0,
+def check_upload(name: str | None, data: bytes, kinds: tuple[str, ...] = ("csv",), max_mb: float = 10.0,
                  allow_gzip: bool = False) -> Upload:
     """Check an uploaded file and return its text. Refuses (UploadError) a file that is empty, larger
-    than `max_mb`, of a type not in `kinds` by extension or by content, or not UTF-8/GB18030 text."""
+    than `max_mb`, of a type not in `kinds` by extension or by content, or not UTF-8/GB18030 text.
+    Without a `name` (bytes handed over by a program, not a file) the extension is not checked and the
+    content is read as `kinds[0]`."""
     name = str(name or "")
     limit = int(max_mb * MB)
     size = len(data)
@@ -110,7 +114,7 @@ def check_upload(name: str, data: bytes, kinds: tuple[str, ...] = ("csv",), max_
     if size > limit:
         raise UploadError(f"文件过大（{size / MB:.1f} MB），上限为 {max_mb:g} MB。请拆分后分批上传。",
                           f"the file is too large ({size / MB:.1f} MB); the limit is {max_mb:g} MB")
-    lower = name.lower()
+    lower = name.lower() or f"upload{KINDS[kinds[0]][0]}"
     compressed = False
     if lower.endswith(".gz"):
         if not allow_gzip:
@@ -177,14 +181,23 @@ def _check_csv_start(text: str) -> None:
         raise UploadError("文件内容看起来是 HTML/JSON，而不是 CSV 表格。", "the content looks like HTML/JSON, not CSV")
 
 
+DELIMITERS = (",", "\t", ";")
+
+
+def csv_reader(text: str) -> csv.DictReader:
+    """A DictReader over CSV text separated by commas, tabs (a "text" export of a spreadsheet or a
+    hotline system) or semicolons (spreadsheets set to a European locale): the separator the header
+    row uses most, commas when it uses none. Read from the header alone, because the rows' free text
+    (a reported rumour, an expert's title) may hold any number of the others."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = [header.count(d) for d in DELIMITERS]
+    delimiter = DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+    return csv.DictReader(io.StringIO(text), delimiter=delimiter)
+
+
 def read_csv(upload: Upload, required: tuple[str, ...] = ()) -> list[dict]:
     """Rows of a checked CSV upload as dicts; UploadError naming the missing columns."""
-    sample = upload.text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(upload.text), dialect=dialect)
+    reader = csv_reader(upload.text)
     columns = [c.strip() for c in (reader.fieldnames or [])]
     missing = [c for c in required if c not in columns]
     if missing:

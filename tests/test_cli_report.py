@@ -98,6 +98,18 @@ def test_import_units_reports_bad_rows_by_line(report_db, tmp_path):
     assert {u["name"]: u["monthly_minimum"] for u in store.list_units(db)}["示例镇卫生院"] == 3
 
 
+def test_a_unit_list_saved_as_a_workbook_is_refused_saying_so(report_db, tmp_path):
+    book = tmp_path / "units.csv"
+    book.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64)  # an .xlsx renamed
+    result = run(report_db, "import-units", str(book), ok=False)
+    assert result.exit_code == 1 and "Excel xlsx" in result.output and "Traceback" not in result.output
+    # a GB18030, tab-separated list (a spreadsheet's text export) is read like the comma one
+    tsv = tmp_path / "units.tsv"
+    tsv.write_bytes("code\tname\tkind\tregion\tmonthly_minimum\nN9\t示例镇卫生院\t卫生院\t示例县\t3\n"
+                    .encode("gb18030"))
+    assert "1 unit(s) imported" in run(report_db, "import-units", str(tsv)).output
+
+
 def test_sample_unit_list_imports_cleanly(tmp_path):
     from rumourwatch.config import REPO_ROOT
 

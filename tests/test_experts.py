@@ -50,6 +50,21 @@ def test_import_rejects_a_file_without_the_required_columns(db, now):
         experts.import_roster(db, "name,title\n张示例,医师\n", "admin", now)
 
 
+def test_an_uploaded_workbook_or_utf16_roster_is_refused_saying_what_it_is(db, now):
+    from rumourwatch.uploads import UploadError
+
+    with pytest.raises(UploadError) as caught:
+        experts.import_roster(db, b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64, "admin", now, name="roster.csv")
+    assert "Excel xlsx" in caught.value.zh
+    with pytest.raises(UploadError, match="UTF-16"):
+        experts.import_roster(db, ROSTER_CSV.encode("utf-16"), "admin", now, name="roster.csv")
+    assert store.list_experts(db) == []
+    # the same roster tab-separated (a spreadsheet's text export) reads the same
+    report = experts.import_roster(db, ROSTER_CSV.replace(",", "\t").encode("gb18030"), "admin", now,
+                                   name="roster.tsv")
+    assert (report.created, report.errors) == (4, [])
+
+
 def test_export_round_trips_and_reimport_updates_in_place(db, now, roster):
     text = experts.export_roster(db)
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from rumourwatch.uploads import UploadError, check_upload, read_csv
+from rumourwatch.uploads import UploadError, check_upload, csv_reader, read_csv
 
 ROSTER = "姓名,专业,级别\n张医生,传染病及地方病防控,省级\n李医生,合理膳食,市级\n"
 
@@ -92,3 +92,19 @@ def test_jsonl_data_file_gzip_and_zip_bomb():
         check_upload("posts.jsonl", b"id,text\n1,x\n", kinds=("jsonl",))
     with pytest.raises(UploadError, match="gzip"):
         check_upload("posts.jsonl", gzip.compress(lines.encode()), kinds=("jsonl",))
+
+
+def test_the_separator_is_read_from_the_header_not_from_the_free_text_below_it():
+    # the rows' own words carry tabs, semicolons and commas; only the header says which one separates
+    text = "工单号,举报内容\nGD-1,\"网传：喝醋;吃蒜\t能防癌, 快转\"\nGD-2,第二条\n"
+    assert [r["举报内容"] for r in csv_reader(text)] == ["网传：喝醋;吃蒜\t能防癌, 快转", "第二条"]
+    for sep in ("\t", ";"):
+        rows = list(csv_reader(f"姓名{sep}专业\n张医生{sep}合理膳食,营养\n"))
+        assert rows == [{"姓名": "张医生", "专业": "合理膳食,营养"}]
+    assert list(csv_reader("姓名\n张医生\n")) == [{"姓名": "张医生"}]  # one column: nothing to separate
+
+
+def test_bytes_without_a_file_name_are_checked_by_content():
+    assert check_upload(None, ROSTER.encode("gb18030")).kind == "csv"
+    with pytest.raises(UploadError, match="Excel xlsx"):
+        check_upload(None, b"PK\x03\x04\x14\x00\x06\x00")

@@ -34,8 +34,9 @@ st.caption(t("pool.import.help"))
 upload = st.file_uploader(t("pool.import"), type=["csv"], key="roster_upload", label_visibility="collapsed")
 if upload is not None and st.button(t("pool.import.button"), type="primary"):
     try:
-        report = data.workflow(path, experts.import_roster, upload.getvalue(), user["username"], data.now_utc())
-    except RumourwatchError as exc:  # a bad header or encoding
+        report = data.workflow(path, experts.import_roster, upload.getvalue(), user["username"], data.now_utc(),
+                               name=upload.name)
+    except RumourwatchError as exc:  # not a CSV text file, or a bad header
         ui.show_error(exc, "wf.error")
     else:
         st.success(t("pool.import.result", created=report.created, updated=report.updated, errors=len(report.errors)))

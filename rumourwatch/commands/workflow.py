@@ -147,8 +147,8 @@ def tips_group():
 @click.pass_context
 @friendly_errors
 def tips_import(ctx, csv_path, channel, actor):
-    """Record the tips of a hotline's CSV export (UTF-8 or GB18030). Each tip's content enters the
-    feed as an item that the worker scores. A row whose channel and work-order number were recorded
+    """Record the tips of a hotline's CSV export (UTF-8 or GB18030, comma- or tab-separated). Each
+    tip's content enters the feed as an item that the worker scores. A row whose channel and work-order number were recorded
     before is not recorded again; bad rows are reported as `row N: …` and skipped (exit status 1).
 
     Columns (English or Chinese headers): received_at/受理时间, text/举报内容, channel/渠道 (or
@@ -187,8 +187,8 @@ def experts_group():
 @click.pass_context
 @friendly_errors
 def experts_import(ctx, csv_path, actor):
-    """Import a roster CSV (UTF-8 or GB18030). Bad rows are reported as `row N: …` and skipped;
-    the exit status is 1 when any row was skipped.
+    """Import a roster CSV (UTF-8 or GB18030, comma- or tab-separated). Bad rows are reported as
+    `row N: …` and skipped; the exit status is 1 when any row was skipped.
 
     Columns: name,title,institution,specialties,level,region,capacity,phone,email,active
     (specialties separated by ';'; level 国家级/省级/市级/县级).
