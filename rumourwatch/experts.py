@@ -19,7 +19,7 @@ from pathlib import Path
 from . import notify, store
 from .alerts import WorkflowError, close_dismissed, load_rules
 from .records import iso, parse_time
-from .uploads import check_upload, csv_reader
+from .uploads import MAX_MB, check_upload, csv_reader
 
 TOPICS = ("健康知识普及", "合理膳食", "全民健身", "控烟", "心理健康促进", "健康环境促进", "妇幼健康促进",
           "中小学健康促进", "职业健康保护", "老年健康促进", "心脑血管疾病防治", "癌症防治", "慢性呼吸系统疾病防治",
@@ -115,17 +115,18 @@ def validate_expert_row(raw: dict) -> dict:
             "active": int(active in ("1", "true", "yes", "是"))}
 
 
-def import_roster(db, source, actor: str, now: datetime, name: str | None = None) -> ImportReport:
+def import_roster(db, source, actor: str, now: datetime, name: str | None = None,
+                  max_mb: float = MAX_MB) -> ImportReport:
     """Import a roster CSV (path, bytes or text; UTF-8 or GB18030, commas or tabs). A file that is no
-    such text (an .xlsx, UTF-16, too large: uploads.check_upload; `name` is an uploaded file's) is
+    such text (an .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload; `name` is an uploaded file's) is
     refused whole. Valid rows are added or updated (same name and institution = same expert); each
     bad row is reported as 'row N: …' (N = line in the file)."""
     if isinstance(source, bytes):
-        text = check_upload(name, source).text
+        text = check_upload(name, source, max_mb=max_mb).text
     elif isinstance(source, str) and "\n" in source:
         text = source
     elif Path(source).is_file():
-        text = check_upload(str(source), Path(source).read_bytes()).text
+        text = check_upload(str(source), Path(source).read_bytes(), max_mb=max_mb).text
     else:
         raise WorkflowError(f"roster file {source} does not exist", "roster_missing", path=str(source))
     reader = csv_reader(text)

@@ -1252,15 +1252,15 @@ def default_filename(report: Report, fmt: str) -> str:
 UNIT_FIELDS = ("code", "name", "kind", "region", "monthly_minimum")
 
 
-def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
+def read_units_csv(path: str | Path, max_mb: float | None = None) -> tuple[list[dict], list[str]]:
     """Units from a CSV (code,name,kind,region[,monthly_minimum][,active]); bad rows come back as
     messages with their line number, never dropped silently."""
-    from .uploads import check_upload, csv_reader
+    from .uploads import MAX_MB, check_upload, csv_reader
 
     path = Path(path)
     if not path.is_file():
         raise ReportError(f"unit file {path} does not exist", "report_no_units", path=str(path))
-    reader = csv_reader(check_upload(str(path), path.read_bytes()).text)
+    reader = csv_reader(check_upload(str(path), path.read_bytes(), max_mb=max_mb or MAX_MB).text)
     missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
     if missing:
         raise ReportError(f"unit file {path} lacks column(s) {', '.join(missing)}; "
@@ -1286,9 +1286,10 @@ def read_units_csv(path: str | Path) -> tuple[list[dict], list[str]]:
     return rows, errors
 
 
-def import_units(db, path: str | Path, now: datetime | None = None) -> tuple[int, list[str]]:
+def import_units(db, path: str | Path, now: datetime | None = None,
+                 max_mb: float | None = None) -> tuple[int, list[str]]:
     """Upsert the units of a CSV by code. Returns (units written, messages for rows set aside)."""
-    rows, errors = read_units_csv(path)
+    rows, errors = read_units_csv(path, max_mb)
     code_of = {u["name"]: u["code"] for u in store.list_units(db, active_only=False)}
     kept = []
     for r in rows:

@@ -19,7 +19,7 @@ from . import ingest, store
 from .alerts import WorkflowError
 from .errors import RumourwatchError
 from .records import iso, parse_time
-from .uploads import check_upload, csv_reader
+from .uploads import MAX_MB, check_upload, csv_reader
 
 # where a tip came in: the 12320 health hotline, the 12345 government service hotline, the online
 # reporting channel, any other (the dashboard names them: strings.py tips.channel.<code>)
@@ -106,19 +106,18 @@ class TipImport:
     problems: list[tuple[int, RumourwatchError]] = field(default_factory=list)  # (N, why) for the dashboard
 
 
-IMPORT_MAX_MB = 20.0  # about 60,000 work orders of 300 characters: split a larger export
 IMPORT_SOURCE = "tips-import"  # the rejects' source: 数据源与质量 lists a set-aside row under it
 
 
 def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None = None,
-                origin: str = "") -> TipImport:
+                origin: str = "", max_mb: float = MAX_MB) -> TipImport:
     """Record the tips of a CSV export (UTF-8 or GB18030; commas or tabs; English or Chinese headers,
     IMPORT_COLUMNS / _HEADERS_ZH). `channel` fills rows that name none. A file that is no such text (a
-    spreadsheet saved as .xlsx, UTF-16, too large: uploads.check_upload) is refused whole. Each good row is recorded as by `record_tip`
+    spreadsheet saved as .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload) is refused whole. Each good row is recorded as by `record_tip`
     (each in its own transaction); a row already recorded (same channel and work-order number) is
     counted, not recorded again; each bad row is set aside as 'row N: why' in the report and in the
     rejects table (with the row, `origin` naming the file), and the others go on."""
-    reader = csv_reader(check_upload(origin, data, ("csv",), max_mb=IMPORT_MAX_MB).text)
+    reader = csv_reader(check_upload(origin, data, ("csv",), max_mb=max_mb).text)
     header = [_HEADERS_ZH.get(h.strip(), h.strip()) for h in (reader.fieldnames or [])]
     missing = [c for c in ("received_at", "text") if c not in header] + (
         ["channel"] if channel is None and "channel" not in header else [])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .errors import RumourwatchError
 
 MB = 1024 * 1024
+MAX_MB = 10.0  # the largest file accepted unless the caller says (settings.max_upload_mb)
 
 # Text formats accepted, by extension. `.gz` may wrap jsonl/csv for data files.
 KINDS = {
@@ -100,7 +101,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         f"cannot decode the file (at byte {pos + 1}): it is neither UTF-8 nor GB18030; save it as UTF-8")
 
 
-def check_upload(name: str | None, data: bytes, kinds: tuple[str, ...] = ("csv",), max_mb: float = 10.0,
+def check_upload(name: str | None, data: bytes, kinds: tuple[str, ...] = ("csv",), max_mb: float = MAX_MB,
                  allow_gzip: bool = False) -> Upload:
     """Check an uploaded file and return its text. Refuses (UploadError) a file that is empty, larger
     than `max_mb`, of a type not in `kinds` by extension or by content, or not UTF-8/GB18030 text.

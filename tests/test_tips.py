@@ -291,6 +291,26 @@ def test_a_workbook_uploaded_as_csv_is_refused_on_the_page_saying_how_to_save_it
     assert not any(df.value.shape[0] for df in at.dataframe if "同一内容线索数" in df.value.columns)
 
 
+def test_the_upload_limit_set_for_the_site_is_the_one_the_page_and_the_cli_apply(page_env, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from rumourwatch.cli import cli
+
+    monkeypatch.setenv("RUMOURWATCH_MAX_UPLOAD_MB", "0.0005")  # 524 bytes; the export is larger
+    assert len(EXPORT_ZH.encode()) > 600
+    at = _page()
+    at.file_uploader(key="tip_import_file_0").set_value(("orders.csv", EXPORT_ZH.encode(), "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "导入").click().run()
+    [error] = [e.value for e in at.error]
+    assert "文件过大" in error and "上限为 0\\.0005 MB。请拆分后分批上传。" in error
+    export = tmp_path / "orders.csv"
+    export.write_bytes(EXPORT_ZH.encode())
+    result = CliRunner().invoke(cli, ["tips", "import", str(export)])
+    assert result.exit_code == 1 and "the limit is 0.0005 MB" in result.output
+    assert store.list_tips(store.open_db(page_env, read_only=True)) == []
+
+
 def test_the_tips_on_a_story_are_summed_over_its_copies(db, now):
     first = tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, received_at=now - timedelta(hours=2))
     tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now, received_at=now - timedelta(hours=1))

@@ -35,7 +35,7 @@ upload = st.file_uploader(t("pool.import"), type=["csv"], key="roster_upload", l
 if upload is not None and st.button(t("pool.import.button"), type="primary"):
     try:
         report = data.workflow(path, experts.import_roster, upload.getvalue(), user["username"], data.now_utc(),
-                               name=upload.name)
+                               name=upload.name, max_mb=data.settings().max_upload_mb)
     except RumourwatchError as exc:  # not a CSV text file, or a bad header
         ui.show_error(exc, "wf.error")
     else:

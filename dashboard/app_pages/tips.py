@@ -67,7 +67,8 @@ if can("tips.record", user):
         if st.button(t("tips.import.submit"), disabled=upload is None) and upload is not None:
             try:
                 report = data.workflow(path, tips.import_tips, upload.getvalue(), user["username"],
-                                       data.now_utc(), default, origin=upload.name)
+                                       data.now_utc(), default, origin=upload.name,
+                                       max_mb=data.settings().max_upload_mb)
             except RumourwatchError as exc:
                 ui.show_error(exc, "wf.error")
             else:

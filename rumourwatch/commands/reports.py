@@ -178,7 +178,7 @@ def import_units(ctx, path):
         rumourwatch report import-units data/units_sample.csv
     """
     db = store.open_db(_settings(ctx).db_path)
-    n, errors = reports.import_units(db, path)
+    n, errors = reports.import_units(db, path, max_mb=_settings(ctx).max_upload_mb)
     click.echo(f"{n} unit(s) imported")
     for e in errors:
         click.echo(f"skipped {e}", err=True)

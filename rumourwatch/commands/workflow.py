@@ -162,7 +162,8 @@ def tips_import(ctx, csv_path, channel, actor):
     from ..tips import import_tips
 
     with open(csv_path, "rb") as f:
-        report = import_tips(_db(ctx), f.read(), actor or getpass.getuser(), _now(), channel, origin=csv_path)
+        report = import_tips(_db(ctx), f.read(), actor or getpass.getuser(), _now(), channel, origin=csv_path,
+                             max_mb=ctx.obj["settings"].max_upload_mb)
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"{report.recorded} tip(s) recorded, {report.already} recorded before, "
@@ -199,7 +200,8 @@ def experts_import(ctx, csv_path, actor):
     """
     from ..experts import import_roster
 
-    report = import_roster(_db(ctx), csv_path, actor or getpass.getuser(), _now())
+    report = import_roster(_db(ctx), csv_path, actor or getpass.getuser(), _now(),
+                           max_mb=ctx.obj["settings"].max_upload_mb)
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"{report.created} expert(s) added, {report.updated} updated, {len(report.errors)} row(s) rejected")
