@@ -369,6 +369,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                     "当前为 {value}。请修正后重启看板。"),
         "wferr.setting_replay_speed": ("配置有误：设置 replay_speed（环境变量 RUMOURWATCH_REPLAY_SPEED）应大于 0，当前为 {value}。"
                                        "请修正后重启采集程序。"),
+        "wferr.setting_max_upload_mb": ("配置有误：设置 max_upload_mb（环境变量 RUMOURWATCH_MAX_UPLOAD_MB）应大于 0，"
+                                        "当前为 {value}。请修正后重启看板。"),
         # an alert rule that cannot be used (rumourwatch/alerts.py validate_rules, load_rules)
         "wferr.rules_shape": "预警规则文件的内容应按节书写（如 [clocks]、[rumour]）：请对照默认规则文件 config/alert_rules.toml 修正。",
         "wferr.rules_unknown_section": "预警规则中有未知的一节“{rule}”：只能是 {expected}。请删除该节或改正拼写。",

@@ -47,7 +47,6 @@ SETTINGS: tuple[Setting, ...] = (
             "Jaccard similarity of text shingles above which two items join one cluster."),
     Setting("max_text_chars", 20000,
             "Models read at most this many characters of a text; the store keeps the whole text."),
-    Setting("timezone", "Asia/Shanghai", "Time zone in which times are shown to users."),
     Setting("dashboard_refresh_seconds", 5, "How often the live dashboard refreshes itself."),
     Setting("session_idle_minutes", 30.0,
             "A dashboard login ends after this many minutes without activity."),
@@ -112,6 +111,9 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     if settings.rumour_threshold < 0 or settings.rumour_threshold > 1:
         raise ConfigError("setting rumour_threshold must be between 0 and 1", "setting_threshold",
                           value=settings.rumour_threshold)
+    if settings.max_upload_mb <= 0:
+        raise ConfigError("setting max_upload_mb must be greater than 0", "setting_max_upload_mb",
+                          value=settings.max_upload_mb)
     if settings.replay_speed <= 0:
         raise ConfigError("setting replay_speed must be greater than 0", "setting_replay_speed",
                           value=settings.replay_speed)

@@ -108,3 +108,13 @@ def test_bytes_without_a_file_name_are_checked_by_content():
     assert check_upload(None, ROSTER.encode("gb18030")).kind == "csv"
     with pytest.raises(UploadError, match="Excel xlsx"):
         check_upload(None, b"PK\x03\x04\x14\x00\x06\x00")
+
+
+def test_an_upload_limit_of_zero_is_a_configuration_error_not_a_refusal_of_every_file():
+    from rumourwatch.config import load_settings
+    from rumourwatch.errors import ConfigError
+
+    assert load_settings({"RUMOURWATCH_MAX_UPLOAD_MB": "2.5"}).max_upload_mb == 2.5
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"RUMOURWATCH_MAX_UPLOAD_MB": "0"})
+    assert caught.value.key == "setting_max_upload_mb"
