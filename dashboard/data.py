@@ -109,7 +109,6 @@ _QUERIES = {
     "cluster_size": store.cluster_size,
     "platforms": store.platforms,
     "time_bounds": store.time_bounds,
-    "source_status": store.source_status,
     "list_rejects": store.list_rejects,
     "count_rejects": store.count_rejects,
     "count_items": store.count_items,
@@ -467,7 +466,19 @@ def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list
 # --- sources and rejects ------------------------------------------------------------------
 
 def source_status(path: str) -> list[dict]:
-    return _query(path, "source_status")
+    """Each source's checkpoint row, read fresh every time (one row a source): when the worker last
+    read a source is not part of data_version, so a cached copy would make a running worker with
+    nothing new to read look stopped."""
+    return _run(path, store.source_status)
+
+
+def source_health(path: str, now: datetime | None = None) -> list[tuple[dict, dict]]:
+    """(row, worker.source_health) for each source, judged against the source_quiet_hours setting."""
+    from rumourwatch.worker import source_health as judge
+
+    now = now or now_utc()
+    quiet = settings().source_quiet_hours
+    return [(row, judge(row, now, quiet)) for row in source_status(path)]
 
 
 def rejects(path: str, limit: int = 200) -> list[dict]:

@@ -240,11 +240,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources.title": "数据源与质量",
         "sources.metric.sources": "数据源",
         "sources.metric.errors": "有错误的数据源",
+        "sources.metric.stalled": "疑似中断的数据源",
+        "sources.metric.stalled.help": ("超过 {hours:g} 小时没有新条目、或采集程序超过 {hours:g} 小时未读取的数据源"
+                                        "（设置 RUMOURWATCH_SOURCE_QUIET_HOURS）。"),
         "sources.metric.items": "条目总数",
         "sources.metric.rejects": "拒收记录",
         "sources.status": "数据源状态",
         "sources.status.empty": "暂无数据源记录：采集程序运行后会显示各数据源的检查点。",
         "sources.error_banner": "数据源 {source} 于 {at} 读取失败：{reason}采集程序会在下一轮自动重试。",
+        "sources.state.ok": "正常",
+        "sources.state.error": "读取出错",
+        "sources.state.quiet": "{age}无新条目",
+        "sources.state.not_read": "{age}未读取",
+        "sources.state.retired": "{age}未读取（可能已停用）",
+        "sources.quiet_banner": ("数据源 {source} 已 {age}没有新条目（最近一条：{since}）：来源可能已中断或改版（如账号被限制、"
+                                 "页面地址变化），并非一定是没有新内容。在此期间的统计数字可能偏低。请检查该来源。"),
+        "sources.quiet_banner.never": ("数据源 {source} 自 {since} 起一直没有收到任何条目（已 {age}）：请检查其地址或文件夹是否正确。"),
+        "sources.not_read_banner": ("采集程序已 {age}未读取数据源 {source}（最近一次：{since}）：请检查采集程序"
+                                    "（rumourwatch watch）是否仍在运行。在此之前，页面上的数字不会更新。"),
+        "sources.retired_note": "以下数据源已超过 7 天未读取，可能已从采集程序中停用：{sources}。",
+        "age.minutes": "{n} 分钟",
+        "age.hours": "{n} 小时",
+        "age.days": "{n} 天",
+        "col.polled": "最近读取",
+        "col.last_item": "最近新条目",
+        "col.state": "状态",
         "sources.error_unexplained": "原因见下方技术细节；如持续出错，请把技术细节交给管理员。",
         "sources.error_technical": "技术细节（英文原文）：{source}",
         "sources.rejects": "拒收记录（格式错误或内容不完整，未进入分析）",
@@ -369,6 +389,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                     "当前为 {value}。请修正后重启看板。"),
         "wferr.setting_replay_speed": ("配置有误：设置 replay_speed（环境变量 RUMOURWATCH_REPLAY_SPEED）应大于 0，当前为 {value}。"
                                        "请修正后重启采集程序。"),
+        "wferr.setting_source_quiet_hours": ("配置有误：设置 source_quiet_hours（环境变量 RUMOURWATCH_SOURCE_QUIET_HOURS）"
+                                             "应大于 0，当前为 {value}。请修正后重启看板。"),
         "wferr.setting_max_upload_mb": ("配置有误：设置 max_upload_mb（环境变量 RUMOURWATCH_MAX_UPLOAD_MB）应大于 0，"
                                         "当前为 {value}。请修正后重启看板。"),
         # an alert rule that cannot be used (rumourwatch/alerts.py validate_rules, load_rules)

@@ -113,6 +113,42 @@ def tips_summary(tipped: dict) -> str:
     return t("tips.summary", n=tipped["n"], channels=channels, last=data.to_china(tipped["last"], "%m-%d %H:%M"))
 
 
+def age_label(hours: float | None) -> str:
+    """A time span as monitors read it: '40 分钟', '7 小时', '3 天' (whole units, rounded down)."""
+    if hours is None:
+        return ""
+    if hours < 1:
+        return t("age.minutes", n=max(1, int(hours * 60)))
+    if hours < 48:
+        return t("age.hours", n=int(hours))
+    return t("age.days", n=int(hours // 24))
+
+
+def source_state_label(health: dict) -> str:
+    """A source's state (worker.source_health) for its row on 数据源与质量."""
+    return t(f"sources.state.{health['state']}", age=age_label(health["hours"]))
+
+
+def source_warnings(judged: list[tuple[dict, dict]]) -> int:
+    """A warning for each source that seems to have stopped (data.source_health: no new item, or not
+    read, for the quiet-hours setting), saying since when and what to check; retired and failing
+    sources are left to 数据源与质量. Returns how many were shown."""
+    shown = 0
+    for row, health in judged:
+        state = health["state"]
+        if state not in ("quiet", "not_read"):
+            continue
+        params = {"source": escape_md(row["source"]), "age": age_label(health["hours"]),
+                  "since": data.to_china(health["since"]) or ""}
+        if state == "not_read":
+            key = "sources.not_read_banner"
+        else:
+            key = "sources.quiet_banner" if row.get("last_item_at") or row.get("items_seen") else "sources.quiet_banner.never"
+        st.warning(t(key, **params), icon=":material/sync_problem:")
+        shown += 1
+    return shown
+
+
 def one_line(text, limit: int = 120) -> str:
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -41,6 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Rumour probability at or above which the dashboard and reports count an item as 疑似谣言 "
             "(score-file's is_rumour uses the threshold recorded in the model manifest)."),
     Setting("poll_seconds", 5.0, "Seconds the live worker waits between polls of its sources."),
+    Setting("source_quiet_hours", 6.0,
+            "Hours without a new item from a source (or without the worker reading it) after which the "
+            "live page and 数据源与质量 warn that it may have stopped."),
     Setting("replay_speed", 60.0,
             "Replay speed-up: 60 plays one hour of the bundle's time in one minute."),
     Setting("cluster_threshold", 0.8,
@@ -111,6 +114,9 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     if settings.rumour_threshold < 0 or settings.rumour_threshold > 1:
         raise ConfigError("setting rumour_threshold must be between 0 and 1", "setting_threshold",
                           value=settings.rumour_threshold)
+    if settings.source_quiet_hours <= 0:
+        raise ConfigError("setting source_quiet_hours must be greater than 0", "setting_source_quiet_hours",
+                          value=settings.source_quiet_hours)
     if settings.max_upload_mb <= 0:
         raise ConfigError("setting max_upload_mb must be greater than 0", "setting_max_upload_mb",
                           value=settings.max_upload_mb)

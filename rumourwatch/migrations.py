@@ -510,4 +510,13 @@ CREATE INDEX idx_tips_received ON tips (received_at);
 CREATE INDEX idx_tips_item ON tips (item_id);
 CREATE INDEX idx_tips_work_order ON tips (channel, work_order);
 """),
+    # When the worker last read each source and when a source last gave a new item, so a source
+    # that has gone quiet (a scraper blocked, a feed moved) or a worker that has stopped is seen
+    # (worker.source_health) instead of passing for a quiet day. Sources that gave items before
+    # count from their checkpoint's last move.
+    ("0016_source_health", """
+ALTER TABLE checkpoints ADD COLUMN polled_at TEXT;
+ALTER TABLE checkpoints ADD COLUMN last_item_at TEXT;
+UPDATE checkpoints SET last_item_at = updated_at WHERE items_seen > 0;
+"""),
 ]

@@ -171,12 +171,24 @@ def get_checkpoint(db, source: str) -> str | None:
     return row[0] if row else None
 
 
-def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0) -> None:
+def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0, at: str | None = None) -> None:
+    """Move `source`'s checkpoint after a batch of `items_seen` new items read at `at` (ISO, the
+    worker's clock; now when None): the source was read then, and gave a new item then if any."""
+    at = at or iso(now_utc())
     db.execute(
-        """INSERT INTO checkpoints (source, position, updated_at, items_seen) VALUES (?, ?, ?, ?)
+        """INSERT INTO checkpoints (source, position, updated_at, items_seen, polled_at, last_item_at)
+           VALUES (?, ?, ?, ?, ?, CASE WHEN ? > 0 THEN ? END)
            ON CONFLICT(source) DO UPDATE SET position = excluded.position,
-             updated_at = excluded.updated_at, items_seen = items_seen + excluded.items_seen""",
-        [source, position, iso(now_utc()), items_seen])
+             updated_at = excluded.updated_at, items_seen = items_seen + excluded.items_seen,
+             polled_at = excluded.polled_at, last_item_at = coalesce(excluded.last_item_at, last_item_at)""",
+        [source, position, iso(now_utc()), items_seen, at, items_seen, at])
+
+
+def mark_polled(db, source: str, at: str) -> None:
+    """The worker read `source` at `at` (ISO), whether or not it gave anything: a source never read
+    gets its row here, so one that has given nothing yet is listed too."""
+    db.execute("""INSERT INTO checkpoints (source, position, updated_at, polled_at) VALUES (?, NULL, ?, ?)
+                  ON CONFLICT(source) DO UPDATE SET polled_at = excluded.polled_at""", [source, at, at])
 
 
 def record_source_error(db, source: str, message: str, key: str | None = None, params: dict | None = None) -> None:

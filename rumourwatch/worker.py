@@ -11,13 +11,14 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
 from . import ingest, score, store
 from .errors import ModelError, RumourwatchError, SourceError, StoreError
 from .nlp.bundle import MANIFEST_NAME, load, manifest_stamp
+from .records import iso, parse_time
 
 log = logging.getLogger("rumourwatch.worker")
 
@@ -45,6 +46,46 @@ class PollStats:
                 + (f", {self.alerts} alerts raised or grown" if self.alerts else "")
                 + (f", {self.escalations} escalations" if self.escalations else "")
                 + (f"; now scoring with models {self.model}" if self.model else ""))
+
+
+# The worker notes that it read a source at most this often when the read gives nothing (every batch
+# it commits notes it too): an idle worker polling every 5 s writes once a minute, not twelve times.
+POLL_MARK_SECONDS = 60.0
+# A source not read for this long is taken as retired (left out of the worker's sources): listed
+# on 数据源与质量, no longer raised on the live page.
+RETIRED_AFTER = timedelta(days=7)
+
+
+def source_health(row: dict, now: datetime, quiet_hours: float) -> dict:
+    """How a source is doing, from its row of store.source_status, for the pages and the CLI:
+    {"state", "hours" (since the time it is judged by), "since" (that time, ISO)}. States:
+
+    - "retired": not read for RETIRED_AFTER (no longer among the worker's sources, it seems);
+    - "not_read": not read for `quiet_hours`: the worker has stopped, or dropped the source;
+    - "error": its last read failed (the worker retries every poll);
+    - "quiet": read, but no new item for `quiet_hours` (none since it was first read, for a source
+      that has given none): a scraper blocked or a feed moved looks like a quiet day otherwise;
+    - "ok".
+
+    A row from before the worker noted its reads counts from its checkpoint's last move."""
+    read = row.get("polled_at") or row.get("updated_at")
+    newest = row.get("last_item_at") or row.get("updated_at")
+    limit = timedelta(hours=quiet_hours)
+
+    def judged(state: str, since: str | None) -> dict:
+        hours = (now - parse_time(since)).total_seconds() / 3600 if since else None
+        return {"state": state, "hours": hours, "since": since}
+
+    read_age = now - parse_time(read) if read else None
+    if read_age is not None and read_age > RETIRED_AFTER:
+        return judged("retired", read)
+    if read_age is not None and read_age > limit:
+        return judged("not_read", read)
+    if row.get("last_error"):
+        return judged("error", row.get("last_error_at"))
+    if newest and now - parse_time(newest) > limit:
+        return judged("quiet", newest)
+    return judged("ok", newest)
 
 
 def reset_checkpoint(db, source: str, actor: str) -> dict:
@@ -96,6 +137,7 @@ class Worker:
         self.rules_path = rules_path
         self.stop_event = threading.Event()
         self.models_dir = models_dir
+        self._marked: dict[str, datetime] = {}  # when each source's read was last noted (mark_read)
         self._models_stamp = manifest_stamp(models_dir) if models_dir is not None else None
         if bundle is not None:
             manifest = getattr(bundle, "manifest", None) or {}
@@ -126,6 +168,16 @@ class Worker:
             log.warning("source failed, will retry at next poll: %s", message)
             stats.errors.append(message)
             store.record_source_error(self.db, source.name, str(exc), exc.key, exc.params)
+        self.mark_read(source.name)
+
+    def mark_read(self, name: str) -> None:
+        """Note that source `name` was read now (store.mark_polled), at most every POLL_MARK_SECONDS,
+        so 数据源与质量 and the live page can tell a quiet source from a stopped worker."""
+        now = self.clock()
+        last = self._marked.get(name)
+        if last is None or (now - last).total_seconds() >= POLL_MARK_SECONDS:
+            store.mark_polled(self.db, name, iso(now))
+            self._marked[name] = now
 
     def _commit(self, source, batch: list, stats: PollStats) -> None:
         position = next((e.position for e in reversed(batch) if getattr(e, "position", None) is not None), None)
@@ -133,7 +185,8 @@ class Worker:
         with store.transaction(self.db):
             result = ingest.ingest_events(self.db, batch, source.name, now, self.cluster_threshold)
             if position is not None:
-                store.set_checkpoint(self.db, source.name, position, result.new_items)
+                store.set_checkpoint(self.db, source.name, position, result.new_items, iso(now))
+                self._marked[source.name] = now
         stats.new_items += result.new_items
         stats.updated_items += result.updated_items
         stats.new_reactions += result.new_reactions

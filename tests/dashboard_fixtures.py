@@ -100,7 +100,8 @@ def build_store(path: Path, now: datetime = NOW) -> dict:
     events.append(RawItem({"id": "empty", "platform": "微博", "text": "   "}, position="line:9"))
     with store.transaction(db):
         ingest_events(db, events, source="fixture", now=now)
-        store.set_checkpoint(db, "fixture", "line:9", len(events))
+        store.set_checkpoint(db, "fixture", "line:9", len(events), iso(now))
+    store.mark_polled(db, "fixture", iso(now))
     store.record_source_error(db, "rss:卫健委", "连接超时：源站无响应")
 
     ids = {}

@@ -80,6 +80,8 @@ def live_panel() -> None:
             return
         st.caption(t("updated_at", time=now.astimezone(data.CST).strftime("%H:%M:%S"),
                      seconds=settings.dashboard_refresh_seconds))
+        # a stopped scraper or worker looks like a quiet day: say so above the figures it lowers
+        ui.source_warnings(data.source_health(path, now))
 
         # Today's counts (China-time day; only the platform filter applies).
         today = data.today_summary(path, settings.rumour_threshold, filters.platforms, now=now)

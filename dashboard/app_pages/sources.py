@@ -54,17 +54,25 @@ def reject_reason(reject: dict) -> str:
 def sources_panel() -> None:
     dashboard_auth.rerun_if_session_ended()
     with ui.friendly_errors():
-        status = data.source_status(path)
+        judged = data.source_health(path)
+        status = [row for row, _ in judged]
         total_rejects = data.count_rejects(path)
         failing = [s for s in status if s.get("last_error")]
+        stalled = [h for _, h in judged if h["state"] in ("quiet", "not_read")]
+        retired = [row["source"] for row, h in judged if h["state"] == "retired"]
 
-        cols = st.columns(4)
+        cols = st.columns(5)
         cols[0].metric(t("sources.metric.sources"), f"{len(status):,}", border=True)
         cols[1].metric(t("sources.metric.errors"), f"{len(failing):,}", border=True)
-        cols[2].metric(t("sources.metric.items"), f"{data.count_items(path):,}", border=True)
-        cols[3].metric(t("sources.metric.rejects"), f"{total_rejects:,}", border=True)
+        cols[2].metric(t("sources.metric.stalled"), f"{len(stalled):,}", border=True,
+                       help=t("sources.metric.stalled.help", hours=settings.source_quiet_hours))
+        cols[3].metric(t("sources.metric.items"), f"{data.count_items(path):,}", border=True)
+        cols[4].metric(t("sources.metric.rejects"), f"{total_rejects:,}", border=True)
 
         st.subheader(t("sources.status"))
+        ui.source_warnings(judged)
+        if retired:
+            st.info(t("sources.retired_note", sources="、".join(ui.escape_md(s) for s in retired)))
         for s in failing:
             # Source names and error texts come from files and feeds: escaped, never Markdown.
             st.warning(t("sources.error_banner", source=ui.escape_md(s["source"]),
@@ -73,11 +81,14 @@ def sources_panel() -> None:
             wf.technical_detail(s["last_error"], t("sources.error_technical", source=ui.escape_md(s["source"])))
         if status:
             frame = pd.DataFrame([{
-                t("col.source"): s["source"], t("col.position"): s.get("position") or "",
+                t("col.source"): s["source"], t("col.state"): ui.source_state_label(h),
+                t("col.last_item"): data.to_china(s.get("last_item_at")) or "",
+                t("col.polled"): data.to_china(s.get("polled_at")) or "",
+                t("col.position"): s.get("position") or "",
                 t("col.updated"): data.to_china(s.get("updated_at")) or "", t("col.items_seen"): s.get("items_seen") or 0,
                 t("col.last_error"): source_error(s, markdown=False) if s.get("last_error") else "",
                 t("col.last_error_at"): data.to_china(s.get("last_error_at")) or "",
-            } for s in status])
+            } for s, h in judged])
             st.dataframe(frame, hide_index=True, width="stretch")
         else:
             st.info(t("sources.status.empty"))

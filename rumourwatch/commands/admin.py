@@ -198,19 +198,30 @@ def sources():
 @click.pass_context
 @friendly_errors
 def sources_list(ctx, as_json):
-    """List the sources the worker has read: checkpoint, last update and last error.
+    """List the sources the worker has read: its state (ok, error, quiet: no new item for
+    RUMOURWATCH_SOURCE_QUIET_HOURS, not_read: the worker has not read it for as long, retired: not
+    read for 7 days), checkpoint, last read, last new item and last error.
 
     Example:
 
         rumourwatch sources list
     """
+    from ..worker import source_health
+
+    now = store.now_utc()
+    quiet = ctx.obj["settings"].source_quiet_hours
+    rows = [dict(r, health=source_health(r, now, quiet)) for r in store.source_status(_db(ctx))]
+
     def lines(rows):
         for r in rows:
-            yield (f"{r['source']}  at {r['position'] or '(start)'}  updated {r['updated_at']}"
+            h = r["health"]
+            state = h["state"] + (f" for {h['hours']:.1f} h" if h["state"] in ("quiet", "not_read", "retired") else "")
+            yield (f"{r['source']}  at {r['position'] or '(start)'}  [{state}]  read {r['polled_at'] or '-'}"
+                   f"  last new item {r['last_item_at'] or '-'}"
                    + (f"  last error {r['last_error_at']}: {r['last_error']}" if r["last_error"] else ""))
 
-    _print_rows(store.source_status(_db(ctx)), as_json,
-                "no sources yet; the worker records one when it first reads it (rumourwatch watch)", lines)
+    _print_rows(rows, as_json, "no sources yet; the worker records one when it first reads it (rumourwatch watch)",
+                lines)
 
 
 @sources.command("reset-checkpoint")
