@@ -257,7 +257,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                  "页面地址变化），并非一定是没有新内容。在此期间的统计数字可能偏低。请检查该来源。"),
         "sources.quiet_banner.never": ("数据源 {source} 自 {since} 起一直没有收到任何条目（已 {age}）：请检查其地址或文件夹是否正确。"),
         "sources.not_read_banner": ("采集程序已 {age}未读取数据源 {source}（最近一次：{since}）：请检查采集程序"
-                                    "（rumourwatch watch）是否仍在运行。在此之前，页面上的数字不会更新。"),
+                                    "（rumourwatch watch）是否仍在运行。采集恢复之前，页面上的数字不会更新。"),
         "sources.retired_note": "以下数据源已超过 7 天未读取，可能已从采集程序中停用：{sources}。",
         "age.minutes": "{n} 分钟",
         "age.hours": "{n} 小时",
