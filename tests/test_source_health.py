@@ -143,3 +143,10 @@ def test_sources_list_names_the_state(page_env):
     assert "[quiet for 8.5 h]" in line
     listed = json.loads(CliRunner().invoke(cli, ["--db", str(page_env), "sources", "list", "--json"]).output)
     assert {r["source"]: r["health"]["state"] for r in listed}["weibo-scraper"] == "quiet"
+    # a monitoring job runs it with --check: status 1 while a source is quiet (or failing), 0 once it is not
+    assert CliRunner().invoke(cli, ["--db", str(page_env), "sources", "list", "--check"]).exit_code == 1
+    db = store.open_db(page_env)
+    store.set_checkpoint(db, "weibo-scraper", "page:42", 3, iso(store.now_utc()))
+    db.execute("DELETE FROM checkpoints WHERE source != 'weibo-scraper'")  # the fixture's other sources
+    db.conn.close()
+    assert CliRunner().invoke(cli, ["--db", str(page_env), "sources", "list", "--check"]).exit_code == 0

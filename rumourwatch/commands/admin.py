@@ -195,16 +195,18 @@ def sources():
 
 @sources.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--check", is_flag=True,
+              help="Exit with status 1 when a source is failing, quiet or not read (for a monitoring job).")
 @click.pass_context
 @friendly_errors
-def sources_list(ctx, as_json):
+def sources_list(ctx, as_json, check):
     """List the sources the worker has read: its state (ok, error, quiet: no new item for
     RUMOURWATCH_SOURCE_QUIET_HOURS, not_read: the worker has not read it for as long, retired: not
     read for 7 days), checkpoint, last read, last new item and last error.
 
     Example:
 
-        rumourwatch sources list
+        rumourwatch sources list --check || echo "a source needs looking at"
     """
     from ..worker import source_health
 
@@ -222,6 +224,8 @@ def sources_list(ctx, as_json):
 
     _print_rows(rows, as_json, "no sources yet; the worker records one when it first reads it (rumourwatch watch)",
                 lines)
+    if check and any(r["health"]["state"] in ("error", "quiet", "not_read") for r in rows):
+        sys.exit(1)
 
 
 @sources.command("reset-checkpoint")
