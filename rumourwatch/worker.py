@@ -186,7 +186,8 @@ class Worker:
             result = ingest.ingest_events(self.db, batch, source.name, now, self.cluster_threshold)
             if position is not None:
                 store.set_checkpoint(self.db, source.name, position, result.new_items, iso(now))
-                self._marked[source.name] = now
+        if position is not None:  # committed: the read is noted with the checkpoint
+            self._marked[source.name] = now
         stats.new_items += result.new_items
         stats.updated_items += result.updated_items
         stats.new_reactions += result.new_reactions
