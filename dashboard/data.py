@@ -698,11 +698,11 @@ REPORT_TTL_SECONDS = 60
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=64, show_spinner=False)
 def _report(path: str, version: tuple, kind: str, label: str, region: str | None, platform: str | None,
-            threshold: float, minimum: int | None, now_minute: str) -> dict:
+            threshold: float, minimum: int | None, now_minute: str, quiet_hours: float) -> dict:
     from rumourwatch import reports
 
     now = parse_time(now_minute)
-    kwargs = {"region": region, "platform": platform, "threshold": threshold, "now": now}
+    kwargs = {"region": region, "platform": platform, "threshold": threshold, "now": now, "quiet_hours": quiet_hours}
     if kind == "monthly" and minimum is not None:
         kwargs["minimum"] = minimum
     return _run(path, lambda db: reports.compute(kind, db, label, **kwargs)).to_dict()
@@ -715,7 +715,7 @@ def report(path: str, kind: str, label: str, region: str | None = None, platform
 
     now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
     d = _report(path, data_version(path), kind, label, region or None, platform or None, threshold, minimum,
-                now_minute)
+                now_minute, settings().source_quiet_hours)
     return reports.Report.from_dict(d)
 
 

@@ -519,4 +519,23 @@ ALTER TABLE checkpoints ADD COLUMN polled_at TEXT;
 ALTER TABLE checkpoints ADD COLUMN last_item_at TEXT;
 UPDATE checkpoints SET last_item_at = updated_at WHERE items_seen > 0;
 """),
+    # Items per source, platform and hour of publication (UTC), kept by a trigger like daily_counts,
+    # so a report finds the hours in which a feed published nothing (reports.source_gaps) without
+    # reading a month of items. Filled from the items already stored.
+    ("0017_source_hours", """
+CREATE TABLE source_hours (
+    source TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    hour TEXT NOT NULL,                  -- 'YYYY-MM-DDTHH' of published_at (UTC)
+    n INTEGER NOT NULL,
+    PRIMARY KEY (hour, source, platform)
+) WITHOUT ROWID;
+INSERT INTO source_hours (hour, source, platform, n)
+    SELECT substr(published_at, 1, 13), source, platform, count(*) FROM items
+    GROUP BY 1, 2, 3;
+CREATE TRIGGER items_source_hour AFTER INSERT ON items BEGIN
+    INSERT INTO source_hours VALUES (new.source, new.platform, substr(new.published_at, 1, 13), 1)
+    ON CONFLICT (hour, source, platform) DO UPDATE SET n = n + 1;
+END;
+"""),
 ]

@@ -42,6 +42,7 @@ FORMATS = ("html", "pdf", "md")
 DEFAULT_UNIT_MONTHLY_MINIMUM = 4   # seed 002: each county bureau / unit reports at least 4 items a month
 REPEAT_PUBLISHER_MIN = 2           # confirmed false items that make an account a repeat publisher
 TOP_RUMOURS = 10
+QUIET_HOURS = 6.0  # a feed silent this long is a gap; callers pass settings.source_quiet_hours
 OVERDUE_LIST_LIMIT = 20
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
@@ -101,6 +102,13 @@ TEXT: dict[str, str] = {
     "takedowns.none": "{this}无删除请求。",
     "tips.summary": "{this}登记公众举报线索 {total} 条（{channels}），涉及 {stories} 个内容，其中经研判确认谣言 {confirmed} 个。",
     "tips.none": "{this}未登记公众举报线索。",
+    "gaps.summary": ("数据完整性：{this}有 {n} 段采集中断（数据源超过 {limit} 小时没有新条目），其间的条目数与各项比例可能偏低："
+                     "{list}。"),
+    "gaps.item": "{source} {start} 至 {end}（{duration}）",
+    "gaps.item.open": "{source} {start} 起（{duration}，至统计截止仍无新条目）",
+    "gaps.more": "等，共 {total} 段（此处列出最长的 {shown} 段）",
+    "duration.hours": "{n} 小时",
+    "duration.days": "{n} 天",
     "tips.channel.12320": "12320 卫生健康热线",
     "tips.channel.12345": "12345 政务服务热线",
     "tips.channel.online": "网络举报",
@@ -328,7 +336,8 @@ def _workflow_gap(db, *tables: str) -> str | None:
 
 # --- sections -------------------------------------------------------------------------------
 
-def _volume(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
+def _volume(db, period: Period, previous: Period, platforms, threshold: float, quiet_hours: float,
+            now_iso: str) -> Section:
     this = tr(f"this.{period.kind}")
     counts = store.polarity_counts(db, period.start, period.end, platforms=platforms, health_only=True)
     prev_counts = store.polarity_counts(db, previous.start, previous.end, platforms=platforms, health_only=True)
@@ -358,9 +367,46 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float) -
         "previous": {"label": previous.label, "counts": prev_scored, "total": prev_total, "shares": prev_shares,
                      "opinion_line": opinion_line(prev_scored)},
         "change": change, "daily": list(by_day.values()), "tips": _tips(db, period, platforms),
+        "gaps": source_gaps(db, period, platforms, quiet_hours, now_iso), "quiet_hours": quiet_hours,
     }
     return Section("volume", tr("volume.title"), True,
                    None if total or summary["items"] else tr("volume.empty", this=this), data)
+
+
+# A feed with an item in the two days before a period was already running when it began: a silence
+# from then on counts; a feed whose first item falls inside the period started then.
+GAP_LOOKBACK = timedelta(days=2)
+GAPS_LISTED = 5
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def source_gaps(db, period: Period, platforms, quiet_hours: float, now_iso: str) -> list[dict]:
+    """The stretches of the period (up to now) in which a feed published no item for at least
+    `quiet_hours` (the live pages' source_quiet_hours): a scraper blocked or a worker stopped, which
+    would otherwise read as a quiet week. Read by whole hours of publication (store.source_hours): a
+    stretch runs from the end of the last hour with an item to the start of the next one. Items
+    filled in after an outage carry their own times, so a silence made good later is no gap. Tips
+    are not a feed. Each: {"source", "start", "end", "hours", "open" (still silent at the end of
+    the period or now)}, longest first."""
+    start, end = _utc(period.start), _utc(min(period.end, now_iso))
+    limit = timedelta(hours=quiet_hours)
+    by_source: dict[str, list[datetime]] = {}
+    for source, hour in store.report_source_hours(db, iso(start - GAP_LOOKBACK), iso(end), platforms):
+        began = _utc(hour + ":00:00+00:00")
+        if began < end:
+            by_source.setdefault(source, []).append(began)
+    gaps = []
+    for source, hours in by_source.items():
+        # silent from the end of one hour with items to the start of the next, then to the end
+        for a, b, open_end in [*((h, nxt, False) for h, nxt in zip(hours, hours[1:])), (hours[-1], end, True)]:
+            a = max(a + timedelta(hours=1), start)
+            if b - a >= limit:
+                gaps.append({"source": source, "start": iso(a), "end": iso(b),
+                             "hours": (b - a).total_seconds() / 3600, "open": open_end})
+    return sorted(gaps, key=lambda g: (-g["hours"], g["source"], g["start"]))
 
 
 def _tips(db, period: Period, platforms) -> dict | None:
@@ -622,27 +668,29 @@ def _header(kind: str, period: Period, filters: dict, now: datetime) -> tuple[st
 
 
 def compute_weekly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
-                   threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS) -> Report:
+                   threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
+                   quiet_hours: float = QUIET_HOURS) -> Report:
     """The weekly summary for an ISO week (`Period` or "2026-W47"), optionally for one region/platform."""
     period = parse_week(period) if isinstance(period, str) else period
     if period.kind != "weekly":
         raise ReportError(f"{period.label} is not a week", "report_bad_week", value=period.label)
-    return _compute("weekly", db, period, region, platform, threshold, now, top, DEFAULT_UNIT_MONTHLY_MINIMUM)
+    return _compute("weekly", db, period, region, platform, threshold, now, top, DEFAULT_UNIT_MONTHLY_MINIMUM,
+                    quiet_hours)
 
 
 def compute_monthly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
                     threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
-                    minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM) -> Report:
+                    minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS) -> Report:
     """The monthly notice (月通报): the month's figures plus the ranked per-unit table."""
     period = parse_month(period) if isinstance(period, str) else period
     if period.kind != "monthly":
         raise ReportError(f"{period.label} is not a month", "report_bad_month", value=period.label)
     if minimum < 0:
         raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}", "report_minimum", value=minimum)
-    return _compute("monthly", db, period, region, platform, threshold, now, top, minimum)
+    return _compute("monthly", db, period, region, platform, threshold, now, top, minimum, quiet_hours)
 
 
-def _compute(kind, db, period, region, platform, threshold, now, top, minimum) -> Report:
+def _compute(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours) -> Report:
     now = now or datetime.now(UTC)
     now_iso = iso(now)
     filters = _filters(region, platform)
@@ -651,7 +699,7 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum) -
     title, scope = _header(kind, period, filters, now)
     if period.end > now_iso:
         scope.append(tr("scope.unfinished"))
-    sections = [_volume(db, period, previous, platforms, threshold),
+    sections = [_volume(db, period, previous, platforms, threshold, quiet_hours, now_iso),
                 _rumours(db, period, platforms, threshold, now_iso, top)]
     if kind == "monthly":
         sections.append(_units(db, period, region, minimum))
@@ -726,7 +774,23 @@ def volume_lines(report: Report) -> list[str]:
                             for c, n in tips["by_channel"].items())
         lines.append(tr("tips.summary", this=this, total=tips["total"], channels=channels, stories=tips["stories"],
                         confirmed=tips["confirmed"]) if tips["total"] else tr("tips.none", this=this))
+    gaps = d.get("gaps")
+    if gaps:  # in the section whose figures they lower
+        listed = "；".join(gap_text(g) for g in gaps[:GAPS_LISTED])
+        if len(gaps) > GAPS_LISTED:
+            listed += tr("gaps.more", total=len(gaps), shown=GAPS_LISTED)
+        lines.append(tr("gaps.summary", this=tr(f"this.{report.kind}"), n=len(gaps), limit=f"{d['quiet_hours']:g}",
+                           list=listed))
     return lines
+
+
+def gap_text(gap: dict) -> str:
+    """'weibo 11-18 02:00 至 11-18 14:00（12 小时）', or '… 起（3 天，至统计截止仍无新条目）'."""
+    h = gap["hours"]
+    duration = tr("duration.hours", n=int(h)) if h < 48 else tr("duration.days", n=int(h // 24))
+    key = "gaps.item.open" if gap["open"] else "gaps.item"
+    return tr(key, source=gap["source"], start=china_time(gap["start"]), end=china_time(gap["end"]),
+              duration=duration)
 
 
 def alerts_lines(report: Report) -> list[str]:
@@ -1335,7 +1399,7 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
                 formats: tuple[str, ...] = ("pdf", "html"), region: str | None = None,
                 platform: str | None = None, to: tuple[str, ...] = (), webhooks: tuple[str, ...] = (),
                 rules_file=None, force: bool = False, threshold: float = 0.5,
-                minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
+                minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS) -> dict:
     """Generate a report (the last complete period unless `label`), write it to `out_dir`, deliver it.
 
     Returns {"period", "files", "channels": [{channel, target, ok, detail}], "skipped"}; raises
@@ -1351,7 +1415,7 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
     if not force and store.report_delivered(db, kind, period.label, filters):
         return {"period": period.label, "files": [], "channels": [], "skipped": True}
     report = compute(kind, db, period.label, region=region, platform=platform, threshold=threshold, now=now,
-                     minimum=minimum)
+                     minimum=minimum, quiet_hours=quiet_hours)
     out_dir = Path(out_dir)
     files = [render(report, fmt, out_dir / default_filename(report, fmt)) for fmt in formats]
     results = [{"channel": "folder", "target": str(out_dir), "ok": True, "detail": ", ".join(f.name for f in files)}]

@@ -1378,6 +1378,18 @@ def report_top_rumours(db, start: str, end: str, threshold: float, limit: int = 
         ORDER BY spread DESC, g.max_probability DESC, f.id LIMIT ?""", [*params, threshold, limit])
 
 
+def report_source_hours(db, start: str, end: str, platforms: list[str] | None = None) -> list[tuple[str, str]]:
+    """(source, hour 'YYYY-MM-DDTHH' UTC) of each hour in [start, end) in which a source published at
+    least one item, by source then hour, leaving out tips (source tip:…: they come when the public
+    calls, not as a feed): what reports.source_gaps reads the feeds' silences from. Read from
+    source_hours (kept by a trigger), not from the items."""
+    clause = f" AND platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
+    return [tuple(r) for r in db.execute(
+        f"""SELECT DISTINCT source, hour FROM source_hours WHERE hour >= substr(?, 1, 13) AND hour < ?
+            AND n > 0 AND source NOT LIKE 'tip:%'{clause} ORDER BY source, hour""",
+        [start, end, *(platforms or [])]).fetchall()]
+
+
 def report_tips(db, start: str, end: str, platforms: list[str] | None = None) -> list[dict]:
     """Tips received in [start, end): channel, item, the item's story (its cluster, else the item as
     -id) and the story's latest verdict (None before one)."""

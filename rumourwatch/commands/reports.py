@@ -42,7 +42,8 @@ def _write(ctx, kind: str, label: str | None, region, platform, fmt, output, as_
     db = store.open_db(settings.db_path, read_only=True)
     if not label:
         label = reports.last_complete(kind, now_dt).label
-    kwargs = {"region": region, "platform": platform, "threshold": settings.rumour_threshold, "now": now_dt}
+    kwargs = {"region": region, "platform": platform, "threshold": settings.rumour_threshold, "now": now_dt,
+              "quiet_hours": settings.source_quiet_hours}
     if kind == "monthly" and minimum is not None:
         kwargs["minimum"] = minimum
     report = reports.compute(kind, db, label, **kwargs)
@@ -155,7 +156,8 @@ def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, reg
     result = reports.send_report(
         db, kind, out_dir=out_dir, now=_now(now), label=label,
         formats=tuple(f.strip() for f in formats.split(",") if f.strip()), region=region, platform=platform,
-        to=to, webhooks=webhook, rules_file=rules_file, force=force, threshold=settings.rumour_threshold)
+        to=to, webhooks=webhook, rules_file=rules_file, force=force, threshold=settings.rumour_threshold,
+        quiet_hours=settings.source_quiet_hours)
     if result["skipped"]:
         click.echo(f"{kind} report {result['period']} was already sent; use --force to send again")
         return
