@@ -379,10 +379,6 @@ GAP_LOOKBACK = timedelta(days=2)
 GAPS_LISTED = 5
 
 
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 def source_gaps(db, period: Period, platforms, quiet_hours: float, now_iso: str) -> list[dict]:
     """The stretches of the period (up to now) in which a feed published no item for at least
     `quiet_hours` (the live pages' source_quiet_hours): a scraper blocked or a worker stopped, which
@@ -391,11 +387,11 @@ def source_gaps(db, period: Period, platforms, quiet_hours: float, now_iso: str)
     filled in after an outage carry their own times, so a silence made good later is no gap. Tips
     are not a feed. Each: {"source", "start", "end", "hours", "open" (still silent at the end of
     the period or now)}, longest first."""
-    start, end = _utc(period.start), _utc(min(period.end, now_iso))
+    start, end = parse_time(period.start), parse_time(min(period.end, now_iso))
     limit = timedelta(hours=quiet_hours)
     by_source: dict[str, list[datetime]] = {}
     for source, hour in store.report_source_hours(db, iso(start - GAP_LOOKBACK), iso(end), platforms):
-        began = _utc(hour + ":00:00+00:00")
+        began = parse_time(hour + ":00:00Z")
         if began < end:
             by_source.setdefault(source, []).append(began)
     gaps = []
