@@ -30,6 +30,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 from pathlib import Path
 
 from . import store
@@ -397,7 +398,7 @@ def source_gaps(db, period: Period, platforms, quiet_hours: float, now_iso: str)
     gaps = []
     for source, hours in by_source.items():
         # silent from the end of one hour with items to the start of the next, then to the end
-        for a, b, open_end in [*((h, nxt, False) for h, nxt in zip(hours, hours[1:])), (hours[-1], end, True)]:
+        for a, b, open_end in [*((a, b, False) for a, b in pairwise(hours)), (hours[-1], end, True)]:
             a = max(a + timedelta(hours=1), start)
             if b - a >= limit:
                 gaps.append({"source": source, "start": iso(a), "end": iso(b),
