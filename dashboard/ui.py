@@ -133,10 +133,12 @@ def source_warnings(judged: list[tuple[dict, dict]]) -> int:
     """A warning for each source that seems to have stopped (data.source_health: no new item, or not
     read, for the quiet-hours setting), saying since when and what to check; retired and failing
     sources are left to 数据源与质量. Returns how many were shown."""
+    from rumourwatch.worker import STALLED  # as data.source_health: pages that show no sources skip it
+
     shown = 0
     for row, health in judged:
         state = health["state"]
-        if state not in ("quiet", "not_read"):
+        if state not in STALLED:
             continue
         params = {"source": escape_md(row["source"]), "age": age_label(health["hours"]),
                   "since": data.to_china(health["since"]) or ""}

@@ -54,6 +54,9 @@ POLL_MARK_SECONDS = 60.0
 # A source not read for this long is taken as retired (left out of the worker's sources): listed
 # on 数据源与质量, no longer raised on the live page.
 RETIRED_AFTER = timedelta(days=7)
+# source_health states of a source that seems to have stopped: raised on the live page, counted on
+# 数据源与质量, and (with "error") what `sources list --check` fails on
+STALLED = ("quiet", "not_read")
 
 
 def source_health(row: dict, now: datetime, quiet_hours: float) -> dict:

@@ -58,7 +58,7 @@ def sources_panel() -> None:
         status = [row for row, _ in judged]
         total_rejects = data.count_rejects(path)
         failing = [s for s in status if s.get("last_error")]
-        stalled = [h for _, h in judged if h["state"] in ("quiet", "not_read")]
+        stalled = [h for _, h in judged if h["state"] in worker.STALLED]
         retired = [row["source"] for row, h in judged if h["state"] == "retired"]
 
         cols = st.columns(5)

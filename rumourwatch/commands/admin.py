@@ -208,7 +208,7 @@ def sources_list(ctx, as_json, check):
 
         rumourwatch sources list --check || echo "a source needs looking at"
     """
-    from ..worker import source_health
+    from ..worker import STALLED, source_health
 
     now = store.now_utc()
     quiet = ctx.obj["settings"].source_quiet_hours
@@ -217,14 +217,14 @@ def sources_list(ctx, as_json, check):
     def lines(rows):
         for r in rows:
             h = r["health"]
-            state = h["state"] + (f" for {h['hours']:.1f} h" if h["state"] in ("quiet", "not_read", "retired") else "")
+            state = h["state"] + (f" for {h['hours']:.1f} h" if h["state"] in (*STALLED, "retired") else "")
             yield (f"{r['source']}  at {r['position'] or '(start)'}  [{state}]  read {r['polled_at'] or '-'}"
                    f"  last new item {r['last_item_at'] or '-'}"
                    + (f"  last error {r['last_error_at']}: {r['last_error']}" if r["last_error"] else ""))
 
     _print_rows(rows, as_json, "no sources yet; the worker records one when it first reads it (rumourwatch watch)",
                 lines)
-    if check and any(r["health"]["state"] in ("error", "quiet", "not_read") for r in rows):
+    if check and any(r["health"]["state"] in ("error", *STALLED) for r in rows):
         sys.exit(1)
 
 
