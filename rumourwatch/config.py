@@ -56,7 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_login_failures", 5,
             "Wrong passwords in a row after which an account is locked for lockout_minutes."),
     Setting("lockout_minutes", 15.0, "How long an account stays locked after too many wrong passwords."),
-    Setting("max_upload_mb", 10.0, "Largest CSV file (in MB) an import accepts: tips, the expert roster, units; dashboard or CLI."),
+    Setting("max_upload_mb", 10.0,
+            "Largest CSV file (in MB) an import accepts: tips, the expert roster, units; dashboard or CLI."),
     Setting("alert_rules", str(REPO_ROOT / "config" / "alert_rules.toml"),
             "TOML file of alert rules, notification channels and clocks (edited on the 预警规则 page)."),
 )

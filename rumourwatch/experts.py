@@ -118,8 +118,8 @@ def validate_expert_row(raw: dict) -> dict:
 def import_roster(db, source, actor: str, now: datetime, name: str | None = None,
                   max_mb: float = MAX_MB) -> ImportReport:
     """Import a roster CSV (path, bytes or text; UTF-8 or GB18030, commas or tabs). A file that is no
-    such text (an .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload; `name` is an uploaded file's) is
-    refused whole. Valid rows are added or updated (same name and institution = same expert); each
+    such text (an .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload; `name` is an uploaded
+    file's) is refused whole. Valid rows are added or updated (same name and institution = same expert); each
     bad row is reported as 'row N: …' (N = line in the file)."""
     if isinstance(source, bytes):
         text = check_upload(name, source, max_mb=max_mb).text

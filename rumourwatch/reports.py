@@ -38,6 +38,7 @@ from .alerts import WorkflowError
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, iso, parse_time
 from .tips import CHANNELS as TIP_CHANNELS
+from .uploads import MAX_MB, check_upload, csv_reader
 
 FORMATS = ("html", "pdf", "md")
 DEFAULT_UNIT_MONTHLY_MINIMUM = 4   # seed 002: each county bureau / unit reports at least 4 items a month
@@ -1313,15 +1314,13 @@ def default_filename(report: Report, fmt: str) -> str:
 UNIT_FIELDS = ("code", "name", "kind", "region", "monthly_minimum")
 
 
-def read_units_csv(path: str | Path, max_mb: float | None = None) -> tuple[list[dict], list[str]]:
+def read_units_csv(path: str | Path, max_mb: float = MAX_MB) -> tuple[list[dict], list[str]]:
     """Units from a CSV (code,name,kind,region[,monthly_minimum][,active]); bad rows come back as
     messages with their line number, never dropped silently."""
-    from .uploads import MAX_MB, check_upload, csv_reader
-
     path = Path(path)
     if not path.is_file():
         raise ReportError(f"unit file {path} does not exist", "report_no_units", path=str(path))
-    reader = csv_reader(check_upload(str(path), path.read_bytes(), max_mb=max_mb or MAX_MB).text)
+    reader = csv_reader(check_upload(str(path), path.read_bytes(), max_mb=max_mb).text)
     missing = [c for c in ("code", "name", "kind") if c not in (reader.fieldnames or [])]
     if missing:
         raise ReportError(f"unit file {path} lacks column(s) {', '.join(missing)}; "
@@ -1348,7 +1347,7 @@ def read_units_csv(path: str | Path, max_mb: float | None = None) -> tuple[list[
 
 
 def import_units(db, path: str | Path, now: datetime | None = None,
-                 max_mb: float | None = None) -> tuple[int, list[str]]:
+                 max_mb: float = MAX_MB) -> tuple[int, list[str]]:
     """Upsert the units of a CSV by code. Returns (units written, messages for rows set aside)."""
     rows, errors = read_units_csv(path, max_mb)
     code_of = {u["name"]: u["code"] for u in store.list_units(db, active_only=False)}

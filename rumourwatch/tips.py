@@ -112,8 +112,9 @@ IMPORT_SOURCE = "tips-import"  # the rejects' source: 数据源与质量 lists a
 def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None = None,
                 origin: str = "", max_mb: float = MAX_MB) -> TipImport:
     """Record the tips of a CSV export (UTF-8 or GB18030; commas or tabs; English or Chinese headers,
-    IMPORT_COLUMNS / _HEADERS_ZH). `channel` fills rows that name none. A file that is no such text (a
-    spreadsheet saved as .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload) is refused whole. Each good row is recorded as by `record_tip`
+    IMPORT_COLUMNS / _HEADERS_ZH). `channel` fills rows that name none. A file that is no such text
+    (a spreadsheet saved as .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload) is refused
+    whole. Each good row is recorded as by `record_tip`
     (each in its own transaction); a row already recorded (same channel and work-order number) is
     counted, not recorded again; each bad row is set aside as 'row N: why' in the report and in the
     rejects table (with the row, `origin` naming the file), and the others go on."""

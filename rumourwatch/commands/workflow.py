@@ -148,8 +148,9 @@ def tips_group():
 @friendly_errors
 def tips_import(ctx, csv_path, channel, actor):
     """Record the tips of a hotline's CSV export (UTF-8 or GB18030, comma- or tab-separated). Each
-    tip's content enters the feed as an item that the worker scores. A row whose channel and work-order number were recorded
-    before is not recorded again; bad rows are reported as `row N: …` and skipped (exit status 1).
+    tip's content enters the feed as an item that the worker scores. A row whose channel and
+    work-order number were recorded before is not recorded again; bad rows are reported as
+    `row N: …` and skipped (exit status 1).
 
     Columns (English or Chinese headers): received_at/受理时间, text/举报内容, channel/渠道 (or
     --channel), and optionally work_order/工单号, platform/平台, account/账号, url/链接,
