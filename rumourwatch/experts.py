@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import notify, store
 from .alerts import WorkflowError, close_dismissed, load_rules
+from .exports import csv_text
 from .records import iso, parse_time
 from .uploads import MAX_MB, check_upload, csv_reader
 
@@ -626,15 +627,11 @@ WATCHLIST_CSV_HEADER = ("平台", "账号", "确认虚假条目数", "涉及谣�
 
 
 def watchlist_csv(rows: list[dict]) -> str:
-    """The watchlist as CSV for reporting to the competent authority (UTF-8 with BOM for Excel)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(WATCHLIST_CSV_HEADER)
-    for r in rows:
-        writer.writerow([r["platform"], r["account"], r["false_items"], r["clusters"], r["reach"],
-                         "" if r["followers"] is None else r["followers"], r["first_at"], r["last_at"],
-                         r["takedowns_requested"], r["takedowns_removed"], " ".join(r["example_urls"])])
-    return "\ufeff" + out.getvalue()
+    """The watchlist as CSV for reporting to the competent authority (`exports.csv_text`: UTF-8 with
+    BOM for Excel; an account name written as a formula stays text)."""
+    return csv_text(WATCHLIST_CSV_HEADER, (
+        [r["platform"], r["account"], r["false_items"], r["clusters"], r["reach"], r["followers"], r["first_at"],
+         r["last_at"], r["takedowns_requested"], r["takedowns_removed"], " ".join(r["example_urls"])] for r in rows))
 
 
 def request_takedown(db, item_id: int, actor: str, now: datetime, note: str = "") -> int:

@@ -309,6 +309,9 @@ def test_watchlist_and_takedowns(db, now):
     text = experts.watchlist_csv([row])
     assert text.startswith("\ufeff平台,账号,确认虚假条目数")
     assert "示例养生号,2,1,200,5000" in text
+    # an account named like a formula is written as text, not run when the file is opened in Excel
+    formula = experts.watchlist_csv([dict(row, account='=HYPERLINK("http://x.example")')])
+    assert list(csv.reader(io.StringIO(formula[1:])))[1][1] == '\'=HYPERLINK("http://x.example")'
     assert [e["action"] for e in store.audit_entries(db, target_type="takedown")] == ["takedown.removed",
                                                                                       "takedown.request"]
 
