@@ -20,6 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from rumourwatch import search as item_search
 from rumourwatch import store
 from rumourwatch.config import Settings, load_settings
 from rumourwatch.errors import RumourwatchError, StoreError
@@ -113,6 +114,7 @@ _QUERIES = {
     "count_rejects": store.count_rejects,
     "count_items": store.count_items,
     "list_model_versions": store.list_model_versions,
+    "search": item_search.run,
 }
 
 
@@ -225,6 +227,25 @@ def top_rumours(path: str, filters: Filters, threshold: float, limit: int = TOP_
     start, end = period_bounds(filters.period, filters.custom, now)
     kwargs = dict(filters.store_kwargs(), min_probability=max(filters.min_probability, threshold))
     return _query(path, "top_rumours", start, end, limit, **kwargs)
+
+
+# --- keyword search -----------------------------------------------------------------------
+
+def search(path: str, query: item_search.Query, filters: Filters, threshold: float, order: str,
+           now: datetime | None = None) -> dict:
+    """rumourwatch.search.run over the filtered period (cached under the data version)."""
+    start, end = period_bounds(filters.period, filters.custom, now)
+    return _query(path, "search", query, start, end, threshold, platforms=filters.platforms,
+                  health_only=filters.health_only, order=order)
+
+
+def search_csv(path: str, query: item_search.Query, filters: Filters, threshold: float,
+               now: datetime | None = None) -> bytes:
+    """The matching items as CSV (rumourwatch.search.export_csv), made when the user downloads it."""
+    start, end = period_bounds(filters.period, filters.custom, now)
+    text, _ = _run(path, item_search.export_csv, query, start, end, threshold, platforms=filters.platforms,
+                   health_only=filters.health_only)
+    return text.encode("utf-8")
 
 
 # --- item view ----------------------------------------------------------------------------

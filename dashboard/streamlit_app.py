@@ -27,6 +27,7 @@ PAGES = {
     t("nav.section.monitor"): [
         st.Page("app_pages/live.py", title=t("page.live"), icon=":material/monitoring:", url_path="live"),
         st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
+        st.Page("app_pages/search.py", title=t("page.search"), icon=":material/search:", url_path="search"),
         st.Page("app_pages/tips.py", title=t("page.tips"), icon=":material/campaign:", url_path="tips"),
     ],
     t("nav.section.response"): [
@@ -57,7 +58,7 @@ PAGES = {
 # Login first; the navigation then lists only the pages the user's role may open, with the role's
 # main page at "/" (rumourwatch/auth.py).
 user = dashboard_auth.require_login(PAGES)
-# expanded: an admin sees every page (13); collapsed, the menu would hide the last ones behind "View more"
+# expanded: an admin sees every page (14); collapsed, the menu would hide the last ones behind "View more"
 page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
 st.session_state["_page_runs"] = st.session_state.get("_page_runs", 0) + 1  # 1: the tab has just opened

@@ -183,13 +183,14 @@ def items_frame(rows: list[dict], with_copies: bool = False) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def items_table(rows: list[dict], key: str, with_copies: bool = False) -> None:
-    """An item table; selecting a row opens that item's detail page."""
+def items_table(rows: list[dict], key: str, with_copies: bool = False, selectable: bool = True) -> None:
+    """An item table; selecting a row opens that item's detail page (`selectable` False: a role
+    without the item page gets a plain table)."""
     frame = items_frame(rows, with_copies)
     epoch = st.session_state.get("_nav_epoch", 0)
     event = st.dataframe(
         frame, hide_index=True, width="stretch", key=f"{key}_{epoch}",
-        on_select="rerun", selection_mode="single-row",
+        on_select="rerun" if selectable else "ignore", selection_mode="single-row",
         column_config={
             t("col.id"): st.column_config.NumberColumn(width=48, format="%d"),
             t("col.published"): st.column_config.TextColumn(width=88),
@@ -289,16 +290,27 @@ def trend_chart(rows: list[dict]) -> alt.Chart:
 
 
 def hourly_chart(rows: list[dict]) -> alt.Chart:
+    """Items and flagged items per hour (data.hourly)."""
+    return _flagged_bars([(r["hour"], r["start"], r["n"], r["flagged"]) for r in rows], t("col.hour"))
+
+
+def daily_chart(rows: list[dict]) -> alt.Chart:
+    """Items and flagged items per China day (`day` YYYY-MM-DD, `n`, `flagged`)."""
+    return _flagged_bars([(r["day"][5:], r["day"], r["n"], r["flagged"]) for r in rows], t("col.day"))
+
+
+def _flagged_bars(slots: list[tuple[str, str, int, int]], axis: str) -> alt.Chart:
+    """Two bars per slot (label, tooltip time, all items, flagged items): all in blue, flagged in red."""
     long = []
-    for r in rows:
-        for series, n in ((t("live.hourly.all"), r["n"]), (t("live.hourly.flagged"), r["flagged"])):
-            long.append({t("col.hour"): r["hour"], "start": r["start"], t("col.series"): series, t("col.count"): n})
+    for label, when, n, flagged in slots:
+        for series, count in ((t("live.hourly.all"), n), (t("live.hourly.flagged"), flagged or 0)):
+            long.append({axis: label, "start": when, t("col.series"): series, t("col.count"): count})
     frame = pd.DataFrame(long)
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X(f"{t('col.hour')}:O", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
+            x=alt.X(f"{axis}:O", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
             xOffset=alt.XOffset(f"{t('col.series')}:N"),
             y=alt.Y(f"{t('col.count')}:Q", title=t("col.count"), axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(f"{t('col.series')}:N",

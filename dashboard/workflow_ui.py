@@ -15,6 +15,7 @@ from dashboard.strings import t
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.auth import AuthError
 from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.search import SearchError
 from rumourwatch.uploads import UploadError
 
 FLASH_KEY = "wf_flash"
@@ -66,7 +67,7 @@ PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status"
                 "takedown_status": "wl.takedown.status", "step": "step", "role": "role", "kind": "setting.kind",
                 "json_type": "json.type", "list": "record.list", "field": "record.field"}
 # refused on purpose, their message says all: no technical detail under them
-USER_REFUSALS = (WorkflowError, AuthError, UploadError)
+USER_REFUSALS = (WorkflowError, AuthError, UploadError, SearchError)
 _ROW_RULE = re.compile(r"([\w.]+)\[(\d+)\](?:\.(\w+))?")  # 'rumour.levels[1].min_reach'
 
 

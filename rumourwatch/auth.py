@@ -51,6 +51,8 @@ ALL_PERMISSIONS = frozenset(set().union(*(p for r, p in PERMISSIONS.items() if r
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "live": frozenset({"monitor", "analyst", "admin"}),
     "item": frozenset({"monitor", "analyst", "expert", "admin"}),
+    # Keyword search: what is being said about a claim; leaders read the counts and the opinion line.
+    "search": frozenset({"monitor", "analyst", "expert", "leader", "admin"}),
     "sources": frozenset({"monitor", "analyst", "admin"}),
     "tips": frozenset({"monitor", "admin"}),
     # Leaders see alerts and the watchlist read-only (deadlines met?); acting needs alerts.manage.

@@ -582,10 +582,11 @@ def summary_counts(db, start: str | None = None, end: str | None = None, thresho
             "already_debunked": row[4], "flagged_health": row[5]}
 
 
-FEED_COLUMNS = """id, platform, account, author, url, published_at, original_published_at, title,
-                  substr(text, 1, 300) AS text, text_length, repost_num, comment_num, reaction_count,
-                  rumour_probability, is_rumour, polarity, health_related, topic, already_debunked,
-                  cluster_id, quality_flags, scored_at"""
+_ITEM_ROW = """id, platform, account, author, url, published_at, original_published_at, title,
+               {text}, text_length, repost_num, comment_num, reaction_count,
+               rumour_probability, is_rumour, polarity, health_related, topic, already_debunked,
+               cluster_id, quality_flags, scored_at"""
+FEED_COLUMNS = _ITEM_ROW.format(text="substr(text, 1, 300) AS text")  # a feed row shows the start of the text
 
 
 def latest_items(db, start: str | None = None, end: str | None = None, limit: int = 50, **filters) -> list[dict]:
@@ -640,6 +641,82 @@ def top_rumours(db, start: str | None = None, end: str | None = None, limit: int
     for r in out:
         r["cluster_size"] = sizes.get(r["cluster_id"], 1)
     return out
+
+
+# --- keyword search (rumourwatch.search parses the query) -------------------------------------
+
+def _like_pattern(term: str) -> str:
+    """A LIKE pattern matching `term` anywhere, its own % and _ taken literally (ESCAPE '\\')."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+_MATCH = "(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\')"
+
+
+def _search_sql(groups, excluded, start, end, **filters) -> tuple[str, list]:
+    """WHERE clause: the filters, every group matched by one of its spellings (title or text), no
+    excluded spelling. LIKE is case-blind for ASCII letters only; the caller lists width variants."""
+    where, params = _filters_sql(start, end, **filters)
+    conds = [where[len(" WHERE "):]] if where else []
+    for group in groups:
+        conds.append("(" + " OR ".join(_MATCH for _ in group) + ")")
+        for term in group:
+            params += [_like_pattern(term)] * 2
+    for term in excluded:
+        conds.append("NOT " + _MATCH)
+        params += [_like_pattern(term)] * 2
+    return " WHERE " + " AND ".join(conds), params
+
+
+_SEARCH_ORDER = {"time": "published_at DESC, id DESC",
+                 "probability": "rumour_probability IS NULL, rumour_probability DESC, published_at DESC, id DESC"}
+
+
+def search_hits(db, groups, excluded, start: str | None, end: str | None, threshold: float, order: str,
+                limit: int, **filters) -> tuple[list[dict], int, list[int]]:
+    """For the items matching a keyword query (`_search_sql`), in one scan of the period's items:
+    rows of (day, polarity, n, flagged, debunked, health) per China day and polarity (polarity None =
+    not scored yet); the number of distinct stories (clusters; an unclustered item is its own); and
+    the ids of the first `limit` matches in `order` ("time": newest first, or "probability")."""
+    where, params = _search_sql(groups, excluded, start, end, **filters)
+    rows = _rows(db, f"""WITH hits AS MATERIALIZED (
+                             SELECT id, published_at, published_day, polarity, rumour_probability, cluster_id,
+                                    health_related, already_debunked FROM items{where})
+                         SELECT 'day' AS part, published_day AS day, polarity, count(*) AS n,
+                                coalesce(sum(rumour_probability >= ?), 0) AS flagged,
+                                coalesce(sum(already_debunked = 1), 0) AS debunked,
+                                coalesce(sum(health_related = 1), 0) AS health, NULL AS id
+                         FROM hits GROUP BY published_day, polarity
+                         UNION ALL
+                         SELECT 'stories', NULL, NULL, count(DISTINCT coalesce(cluster_id, -id)), 0, 0, 0, NULL
+                         FROM hits
+                         UNION ALL
+                         SELECT * FROM (SELECT 'first', NULL, NULL, 0, 0, 0, 0, id FROM hits
+                                        ORDER BY {_SEARCH_ORDER[order]} LIMIT ?)""",
+                 [*params, threshold, limit])
+    days = [r for r in rows if r["part"] == "day"]
+    stories = next(r["n"] for r in rows if r["part"] == "stories")
+    return days, stories, [r["id"] for r in rows if r["part"] == "first"]
+
+
+def items_with_text(db, item_ids: list[int]) -> list[dict]:
+    """The items `item_ids` as feed rows with their whole text, in the order given."""
+    rows = {}
+    for start in range(0, len(item_ids), 900):  # under SQLite's parameter limit
+        chunk = item_ids[start:start + 900]
+        marks = ", ".join("?" for _ in chunk)
+        rows.update((r["id"], r) for r in _rows(db, f"SELECT {_ITEM_ROW.format(text='text')} FROM items "
+                                                     f"WHERE id IN ({marks})", chunk))
+    return [rows[i] for i in item_ids if i in rows]
+
+
+def search_items(db, groups, excluded, start: str | None, end: str | None, limit: int, order: str = "time",
+                 **filters) -> list[dict]:
+    """The matching items in `order` with their whole text, at most `limit` (the CSV export). Walks
+    the time (or probability) index, so a common word stops early."""
+    where, params = _search_sql(groups, excluded, start, end, **filters)
+    return _rows(db, f"SELECT {_ITEM_ROW.format(text='text')} FROM items{where} ORDER BY {_SEARCH_ORDER[order]} "
+                     "LIMIT ?", [*params, limit])
 
 
 def get_item(db, item_id: int) -> dict | None:

@@ -1,0 +1,130 @@
+"""条目检索: every stored item that mentions a claim, a name or a place (rumourwatch.search), with what
+a monitor or a leader asks of them: how many, how many stories, how many flagged or already
+debunked, the opinion line in the reports' form, the daily count, the items themselves (a row
+opens the item view) and a CSV export.
+
+The query is kept in the address (`?q=`), so a search can be bookmarked or sent to a colleague, and
+Back from an item returns to it.
+"""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboard import auth as dashboard_auth
+from dashboard import data, ui
+from dashboard.strings import t
+from dashboard.workflow_ui import show_error
+from rumourwatch import search as item_search
+from rumourwatch.errors import RumourwatchError
+
+user = dashboard_auth.require_role("monitor", "analyst", "expert", "leader", "admin")
+settings = ui.page_settings()
+path = settings.db_path
+st.title(t("search.title"))
+st.caption(t("search.caption"))
+if not data.database_exists(path):
+    st.info(t("empty.no_data"))
+    st.stop()
+
+known_platforms = []
+with ui.friendly_errors():
+    known_platforms = data.platforms(path)
+today = data.china_today()
+DEFAULTS = {"s_query": "", "s_period": "30d", "s_custom": (today - timedelta(days=29), today), "s_platforms": [],
+            "s_health": False, "s_order": "time"}
+# A shared or bookmarked address (?q=...) opens with its query; Back from an item finds it too.
+wanted = st.query_params.get("q")
+for key, default in DEFAULTS.items():
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get("_keep_" + key, default)
+if wanted is not None and wanted != st.session_state.get("_keep_s_query"):
+    st.session_state["s_query"] = wanted
+st.session_state["s_platforms"] = [p for p in st.session_state["s_platforms"] if p in known_platforms]
+
+with st.form("search_form", border=True):
+    st.text_input(t("search.query"), key="s_query", placeholder=t("search.query.placeholder"),
+                  help=t("search.query.help", limit=item_search.MAX_TERMS))
+    c = st.columns([2, 2, 2, 1])
+    period = c[0].radio(t("filters.period"), data.PERIODS, key="s_period", horizontal=True,
+                        format_func=lambda p: t(f"filters.period.{p}"))
+    c[1].date_input(t("filters.custom_range"), key="s_custom", help=t("search.custom.help"))
+    c[2].multiselect(t("filters.platforms"), known_platforms, key="s_platforms",
+                     placeholder=t("filters.platforms.help"))
+    c[3].radio(t("search.order"), item_search.ORDERS, key="s_order", format_func=lambda o: t(f"search.order.{o}"))
+    st.checkbox(t("filters.health_only"), key="s_health")
+    st.form_submit_button(t("search.submit"), type="primary")
+for key in DEFAULTS:
+    st.session_state["_keep_" + key] = st.session_state[key]
+
+typed = st.session_state["s_query"].strip()
+if not typed:
+    st.query_params.pop("q", None)
+    st.info(t("search.prompt"))
+    st.stop()
+st.query_params["q"] = typed
+try:
+    query = item_search.parse_query(typed)
+except item_search.SearchError as exc:
+    show_error(exc, "search.refused")
+    st.stop()
+
+custom = None
+if period == "custom":
+    picked = st.session_state["s_custom"]
+    picked = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if d]
+    if len(picked) < 2:
+        st.info(t("filters.custom_incomplete"))
+        st.stop()
+    custom = (picked[0], picked[-1])
+filters = data.Filters(period=period, custom=custom, platforms=tuple(st.session_state["s_platforms"]),
+                       health_only=bool(st.session_state["s_health"]))
+order = st.session_state["s_order"]
+threshold = settings.rumour_threshold
+
+try:
+    with st.spinner(t("search.running")):
+        result = data.search(path, query, filters, threshold, order)
+except RumourwatchError as exc:
+    show_error(exc)
+    st.stop()
+
+parts = [t("search.part.all", term=" / ".join(g)) if len(g) == 1 else t("search.part.any", terms=" / ".join(g))
+         for g in query.groups]
+parts += [t("search.part.not", term=term) for term in query.excluded]
+st.caption(t("search.understood", parts=t("search.part.sep").join(parts)))
+
+if not result["total"]:
+    st.info(t("search.none"))
+    st.stop()
+
+cols = st.columns(5)
+cols[0].metric(t("search.metric.total"), f"{result['total']:,}", border=True)
+cols[1].metric(t("search.metric.stories"), f"{result['stories']:,}", border=True, help=t("search.metric.stories.help"))
+cols[2].metric(t("search.metric.flagged"), f"{result['flagged']:,}", border=True,
+               help=t("live.metric.flagged.help", threshold=threshold))
+cols[3].metric(t("search.metric.debunked"), f"{result['debunked']:,}", border=True)
+cols[4].metric(t("search.metric.health"), f"{result['health']:,}", border=True)
+
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**{t('search.opinion')}**")
+    with st.container(border=True):
+        st.markdown(f"#### {result['line']}")  # our labels and figures only
+        if result["unscored"]:
+            st.caption(t("live.opinion.unscored", n=result["unscored"]))
+with right:
+    st.markdown(f"**{t('search.daily')}**")
+    st.altair_chart(ui.daily_chart(result["days"]), width="stretch")
+
+st.subheader(t("search.list"))
+may_open = dashboard_auth.may_open("item", user)
+st.caption(t(f"search.list.caption.{order}", shown=len(result["items"]), total=result["total"])
+           + (t("search.list.click") if may_open else ""))
+ui.items_table([dict(r, text=r["snippet"]) for r in result["items"]], key="search_results", selectable=may_open)
+
+st.download_button(t("search.export"), lambda: data.search_csv(path, query, filters, threshold),
+                   file_name=f"search_{data.now_utc():%Y%m%d_%H%M}.csv", mime="text/csv",
+                   help=t("search.export.help", limit=item_search.EXPORT_LIMIT))
+if result["total"] > item_search.EXPORT_LIMIT:
+    st.caption(t("search.export.capped", limit=item_search.EXPORT_LIMIT))

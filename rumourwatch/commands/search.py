@@ -1,0 +1,105 @@
+"""`rumourwatch search`: the 条目检索 page's keyword search from the command line (rumourwatch.search)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from . import friendly_errors
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-23", param_hint=name) from None
+
+
+@click.command("search")
+@click.argument("query")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Items published in the last N China days, today included.")
+@click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First China day (instead of --days).")
+@click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last China day, included (default: today).")
+@click.option("--all", "all_time", is_flag=True, help="Every stored item, whatever its date.")
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option("--health-only", is_flag=True, help="Only items the model judged health-related.")
+@click.option("--order", type=click.Choice(["time", "probability"]), default="time", show_default=True,
+              help="List the newest items first, or the likeliest rumours first.")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Items to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and the listed items as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every matching item (newest first, up to 20,000) to this CSV file for Excel.")
+@click.pass_context
+@friendly_errors
+def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, health_only, order, limit, as_json,
+               csv_path):
+    """Find the stored items that mention QUERY, with their counts, flags and opinion line.
+
+    QUERY: words separated by spaces must all occur; A|B means either; -A leaves out items with A;
+    quote a phrase with a space. A word matches anywhere in an item's title or text.
+
+    A query that starts with - goes last, after the options and -- (rumourwatch search --days 7 -- "-x y").
+
+    Example:
+
+        rumourwatch search "疫苗 -宠物" --days 7 --order probability
+    """
+    from .. import search, store
+    from ..records import CST, UTC, parse_time
+
+    settings = ctx.obj["settings"]
+    parsed = search.parse_query(query)
+    now = datetime.now(UTC)
+    first, last = _day(day_from, "--from"), _day(day_to, "--to")
+    if all_time and (first or last):
+        raise click.UsageError("--all and --from/--to choose the period in two ways: give one of them")
+    if all_time:
+        start = end = None
+        period = "all time"
+    else:
+        last = last or now.astimezone(CST).date()
+        first = first or last - timedelta(days=days - 1)
+        if first > last:
+            raise click.BadParameter(f"{first} is after {last}", param_hint="--from")
+        start, end = store.day_range(datetime(first.year, first.month, first.day, tzinfo=CST), (last - first).days + 1)
+        period = f"{first} – {last} (Beijing time)"
+    if csv_path is not None and not csv_path.parent.is_dir():
+        raise click.BadParameter(f"directory {csv_path.parent} does not exist", param_hint="--csv")
+    db = store.open_db(settings.db_path, read_only=True)
+    threshold = settings.rumour_threshold
+    filters = {"platforms": platforms, "health_only": health_only}
+    try:
+        result = search.run(db, parsed, start, end, threshold, order=order, limit=limit, **filters)
+        exported = search.export_csv(db, parsed, start, end, threshold, **filters) if csv_path else None
+    except sqlite3.Error as exc:
+        raise store.explain_sqlite_error(exc, settings.db_path) from exc
+    if exported is not None:
+        csv_path.write_text(exported[0], encoding="utf-8")
+    if as_json:
+        out = {k: v for k, v in result.items() if k != "polarity"}
+        out.update(query=query, period=period, threshold=threshold,
+                   polarity={k or "unscored": v for k, v in result["polarity"].items()})
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{query!r}, {period}: {result['total']:,} items in {result['stories']:,} stories; "
+                   f"{result['flagged']:,} flagged (rumour probability >= {threshold:g}), "
+                   f"{result['debunked']:,} already debunked, {result['health']:,} health-related")
+        if result["total"]:
+            click.echo(f"opinion: {result['line']}" + (f" ({result['unscored']:,} not scored)"
+                                                       if result["unscored"] else ""))
+        for r in result["items"]:
+            p = r["rumour_probability"]
+            when = parse_time(r["published_at"]).astimezone(CST)
+            click.echo(f"#{r['id']} {when:%Y-%m-%d %H:%M} {r['platform']} {r['account'] or '-'} "
+                       f"p={'-' if p is None else f'{p:.2f}'} {r['polarity'] or '-'}  {r['snippet']}")
+    if exported is not None:
+        click.echo(f"wrote {exported[1]:,} items to {csv_path}"
+                   + (f" (the newest {search.EXPORT_LIMIT:,} of {result['total']:,})"
+                      if result["total"] > exported[1] else ""), err=as_json)

@@ -1,0 +1,250 @@
+"""Keyword search (条目检索): the query language, what a search finds and counts, the CSV export, the
+page and `rumourwatch search`. Texts are the fictional fixture store's (tests/dashboard_fixtures.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import dashboard_fixtures as fx
+import pytest
+from click.testing import CliRunner
+
+from dashboard import data
+from rumourwatch import auth, exports, search, store
+from rumourwatch.cli import cli
+from rumourwatch.ingest import ingest_events
+from rumourwatch.records import CST
+from rumourwatch.sources.base import RawItem
+
+SEARCH = "app_pages/search.py"
+TODAY = store.day_range(fx.NOW, 1)  # [start, end) of the fixture's China day
+WEEK = store.day_range(fx.NOW - timedelta(days=6), 7)
+FAR = "药店说：" + "今天到货的口罩数量有限，请按顺序排队购买，" * 6 + "另有少量Ｎ９５防护口罩。"
+
+
+def _add(path, records):
+    db = store.open_db(path)
+    for r in records:
+        r.setdefault("platform", "微博")
+        r.setdefault("date", (fx.NOW - timedelta(minutes=30)).astimezone(CST).strftime("%Y-%m-%d %H:%M"))
+    with store.transaction(db):
+        ingest_events(db, [RawItem(r) for r in records], source="test", now=fx.NOW)
+    return db
+
+
+@pytest.fixture
+def fixture_store(tmp_path):
+    path = tmp_path / "search.db"
+    ids = fx.build_store(path)
+    db = _add(path, [{"id": "t1", "platform": "新闻网站", "title": "辟谣：喝白醋不能治高血压",
+                      "text": "专家指出，食醋不能软化血管，高血压患者请遵医嘱服药。"},
+                     {"id": "far", "text": FAR},
+                     {"id": "formula", "text": "=HYPERLINK(\"http://evil.example\",\"点我领取\") 免费口罩"},
+                     {"id": "pct", "text": "本店口罩一律八折"}])
+    return path, db, ids
+
+
+def _run(db, text, start=TODAY[0], end=TODAY[1], **kw):
+    return search.run(db, search.parse_query(text), start, end, 0.5, **kw)
+
+
+def _ids(result):
+    return {r["id"] for r in result["items"]}
+
+
+# --- the query language ------------------------------------------------------------------
+
+def test_spaces_mean_all_bars_mean_either_dashes_leave_out_and_quotes_keep_a_phrase():
+    q = search.parse_query("疫苗  口罩|N95 -宠物 “新冠 疫苗”　副作用｜不良反应 －谣言")
+    assert q.groups == (("疫苗",), ("口罩", "N95"), ("新冠 疫苗",), ("副作用", "不良反应"))
+    assert q.excluded == ("宠物", "谣言")
+
+
+@pytest.mark.parametrize("text, key", [("", "search_empty"), ("  - | ", "search_empty"),
+                                       ("-宠物 -猫", "search_only_excluded"),
+                                       (" ".join("甲乙丙丁戊己庚辛壬癸子"), "search_too_many"),
+                                       ("长" * 51, "search_term_long")])
+def test_a_query_that_cannot_run_is_refused_with_its_reason(text, key):
+    with pytest.raises(search.SearchError) as caught:
+        search.parse_query(text)
+    assert caught.value.key == key
+
+
+def test_ascii_terms_are_looked_for_in_both_widths_and_cases():
+    assert set(search.variants("n95")) >= {"n95", "Ｎ９５", "ｎ９５"}
+    assert set(search.variants("Ｎ９５")) >= {"N95", "Ｎ９５", "ｎ９５"}
+    assert search.variants("白醋") == ("白醋",)
+
+
+# --- what a search finds and counts -------------------------------------------------------
+
+def test_a_search_counts_items_stories_flags_and_gives_the_opinion_line(fixture_store):
+    _, db, ids = fixture_store
+    result = _run(db, "白醋")
+    # the rumour, its copy on another platform (one story), and the debunk whose title names it
+    assert _ids(result) == {ids["w1"], ids["c1"], store.find_item(db, "新闻网站", "t1")["id"]}
+    assert (result["total"], result["stories"], result["flagged"]) == (3, 2, 2)
+    assert result["line"] == "共 2 条：负面 100.0%，中性 0.0%，正面 0.0%"
+    assert result["unscored"] == 1  # the debunk has not been scored yet
+    assert result["days"] == [{"day": "2026-11-23", "n": 3, "flagged": 2}]
+
+
+def test_exclusions_alternatives_and_several_words(fixture_store):
+    _, db, ids = fixture_store
+    assert _ids(_run(db, "白醋 -转发 -辟谣")) == {ids["w1"]}
+    assert _ids(_run(db, "白醋|大蒜 -辟谣")) == {ids["w1"], ids["c1"], ids["h1"]}
+    assert _ids(_run(db, "流感疫苗 老年人")) == {ids["f1"]}
+    assert _ids(_run(db, "流感疫苗 宠物")) == set()
+
+
+def test_the_period_platform_and_health_filters_narrow_the_search(fixture_store):
+    _, db, ids = fixture_store
+    assert _ids(_run(db, "血压 -辟谣")) == {ids["w1"], ids["c1"]}
+    week = _run(db, "血压 -辟谣", *WEEK)
+    assert _ids(week) == {ids["w1"], ids["c1"], ids["old1"]}  # 测血压, 3 days ago
+    # every day of the period, so the chart shows the quiet days between
+    assert [(d["day"][5:], d["n"]) for d in week["days"]] == [
+        ("11-17", 0), ("11-18", 0), ("11-19", 0), ("11-20", 1), ("11-21", 0), ("11-22", 0), ("11-23", 2)]
+    assert _ids(_run(db, "血压 -辟谣", None, None, platforms=("微信公众号",))) == {ids["c1"]}
+    assert _ids(_run(db, "热水|天气|晴", health_only=True)) == set()  # the weather post is not about health
+    assert _ids(_run(db, "晴")) == {ids["n1"]}
+
+
+def test_a_term_matches_as_typed_whatever_the_width_or_case_and_wildcards_are_literal(fixture_store):
+    _, db, _ = fixture_store
+    far = store.find_item(db, "微博", "far")["id"]
+    assert far in _ids(_run(db, "n95"))
+    assert _ids(_run(db, "_")) == set() and _ids(_run(db, "%")) == set()  # not "any character"
+    assert _run(db, "口罩")["total"] == 3
+
+
+def test_results_are_newest_first_or_likeliest_first_and_capped(fixture_store):
+    _, db, ids = fixture_store
+    newest = _run(db, "白醋|大蒜|热水")
+    times = [r["published_at"] for r in newest["items"]]
+    assert times == sorted(times, reverse=True) and len(times) == 5
+    assert newest["items"][0]["id"] == ids["no_author"]  # 5 minutes old, the newest match
+    likeliest = _run(db, "白醋|大蒜|热水", order="probability", limit=2)
+    assert [r["id"] for r in likeliest["items"]] == [ids["w1"], ids["c1"]]  # 0.92, 0.88
+    assert likeliest["total"] == 5  # the count is of every match, not of the listed ones
+
+
+def test_a_snippet_shows_where_the_term_is_in_a_long_text(fixture_store):
+    _, db, _ = fixture_store
+    item = next(r for r in _run(db, "n95")["items"])
+    assert item["snippet"].startswith("…") and "Ｎ９５" in item["snippet"]
+    assert len(item["snippet"]) <= search.SNIPPET_CHARS + 2
+
+
+# --- the export ---------------------------------------------------------------------------
+
+def test_the_export_is_an_excel_csv_with_beijing_times_and_no_live_formulas(fixture_store):
+    _, db, ids = fixture_store
+    text, n = search.export_csv(db, search.parse_query("口罩|白醋 -辟谣"), *TODAY, 0.5)
+    assert text.startswith("\ufeff条目ID,发布时间（北京时间）") and n == 5
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    w1 = next(r for r in rows if r["条目ID"] == str(ids["w1"]))
+    assert (w1["发布时间（北京时间）"], w1["谣言概率"], w1["疑似谣言"], w1["情感倾向"]) == ("2026-11-23 11:10", "0.92", "是", "负面")
+    formula = next(r for r in rows if "HYPERLINK" in r["正文"])
+    assert formula["正文"].startswith("'=HYPERLINK")  # shown as text in Excel, not run
+    assert search.export_csv(db, search.parse_query("口罩"), *TODAY, 0.5, limit=2)[1] == 2
+
+
+def test_export_cells_that_a_spreadsheet_would_run_are_quoted_numbers_are_not():
+    assert [exports.cell(v) for v in ("=1+1", "+86 123", "-x", "@SUM(A1)", "\tx", "正文", -3, 0.5, None)] == [
+        "'=1+1", "'+86 123", "'-x", "'@SUM(A1)", "'\tx", "正文", -3, 0.5, ""]
+
+
+# --- the page -----------------------------------------------------------------------------
+
+@pytest.fixture
+def page_env(fixture_store, monkeypatch):
+    path, db, ids = fixture_store
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(path.parent / "no-models"))
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
+    return path, db, ids
+
+
+def _search(at, text: str, period: str | None = None):
+    at.text_input(key="s_query").input(text)
+    if period:
+        at.radio(key="s_period").set_value(period)
+    at.button[0].click()
+    return at.run()
+
+
+def test_the_page_answers_a_search_with_counts_the_opinion_line_and_the_items(page_env):
+    _, _, ids = page_env
+    at = fx.open_app(SEARCH)
+    assert any("输入关键词" in i.value for i in at.info)
+    at = _search(at, "白醋 -辟谣", "today")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["命中条目"], metrics["涉及话题"], metrics["疑似谣言"]) == ("2", "1", "2")
+    assert any("共 2 条：负面 100.0%" in m.value for m in at.markdown)
+    assert any("包含“白醋”，不含“辟谣”" in c.value for c in at.caption)
+    table = next(df.value for df in at.dataframe if "编号" in df.value.columns)
+    assert set(table["编号"]) == {ids["w1"], ids["c1"]}
+    assert at.query_params["q"] == "白醋 -辟谣"  # the address carries the search
+    assert [b.label for b in at.get("download_button")] == ["导出命中条目（CSV）"]
+
+
+def test_an_address_with_a_query_opens_with_its_results(page_env):
+    at = fx.open_app(SEARCH, q="流感疫苗")
+    assert {m.label: m.value for m in at.metric}["命中条目"] == "1"
+
+
+def test_the_page_says_why_a_query_cannot_run_and_when_nothing_matches(page_env):
+    at = _search(fx.open_app(SEARCH), "-宠物")
+    assert any("只有排除词" in e.value for e in at.error) and not at.metric
+    at = _search(fx.open_app(SEARCH), "完全不存在的说法")
+    assert any("没有命中条目" in i.value for i in at.info) and not at.metric
+
+
+def test_a_leader_reads_the_figures_but_gets_no_item_links(page_env):
+    path, _, _ = page_env
+    auth.create_user(store.open_db(path), "boss", "fixture-password-9", "leader", actor="test")
+    at = _search(fx.open_app(SEARCH, "boss"), "白醋", "today")
+    assert not at.exception and {m.label: m.value for m in at.metric}["命中条目"] == "3"
+    assert not any("点击一行" in c.value for c in at.caption)
+
+
+# --- the command line ---------------------------------------------------------------------
+
+def test_the_command_prints_the_figures_lists_items_and_writes_the_csv(fixture_store, tmp_path):
+    path, _, ids = fixture_store
+    out = tmp_path / "hits.csv"
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "白醋 -辟谣", "--from", "2026-11-20", "--to",
+                                   "2026-11-23", "--order", "probability", "--csv", str(out)])
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert lines[0].startswith("'白醋 -辟谣', 2026-11-20 – 2026-11-23 (Beijing time): 2 items in 1 stories; 2 flagged")
+    assert lines[1] == "opinion: 共 2 条：负面 100.0%，中性 0.0%，正面 0.0%"
+    assert lines[2].startswith(f"#{ids['w1']} 2026-11-23 11:10 微博 健康小妙招 p=0.92 negative")
+    assert f"wrote 2 items to {out}" in lines[-1]
+    assert out.read_text(encoding="utf-8").count("\n") == 3
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "口罩", "--all", "--json", "--limit", "1"])
+    result = json.loads(run.output)
+    assert (result["total"], len(result["items"]), result["polarity"]["unscored"]) == (3, 1, 3)
+
+
+@pytest.mark.parametrize("args, message", [(["--all", "--from", "2026-11-01"], "two ways"),
+                                           (["--from", "2026-11-31"], "is not a date"),
+                                           (["--from", "2026-11-23", "--to", "2026-11-01"], "is after"),
+                                           (["--csv", "/no/such/dir/x.csv"], "does not exist")])
+def test_the_command_refuses_a_bad_period_or_output_before_searching(fixture_store, args, message):
+    path, _, _ = fixture_store
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "口罩", *args])
+    assert run.exit_code != 0 and message in run.output
+
+
+def test_the_command_says_what_is_wrong_with_a_query_or_a_missing_database(fixture_store, tmp_path):
+    path, _, _ = fixture_store
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "--", "-宠物"])
+    assert run.exit_code == 1 and "not only words to leave out" in run.output
+    run = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "search", "口罩"])
+    assert run.exit_code == 1 and "does not exist yet" in run.output
