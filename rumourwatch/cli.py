@@ -173,7 +173,7 @@ def ingest(ctx, paths, platform, no_score):
     sources = [source_from_spec(f"file:{p}", settings, platform=platform) for p in paths]
     db = store.open_db(settings.db_path)
     worker = Worker(db, sources, bundle, cluster_threshold=settings.cluster_threshold,
-                    max_text_chars=settings.max_text_chars)
+                    max_text_chars=settings.max_text_chars, one_off=True)
     stats = worker.poll_once()
     click.echo(str(stats))
     for error in stats.errors:

@@ -538,4 +538,10 @@ CREATE TRIGGER items_source_hour AFTER INSERT ON items BEGIN
     ON CONFLICT (hour, source, platform) DO UPDATE SET n = n + 1;
 END;
 """),
+    # A file read once (`rumourwatch ingest`) is not a feed: it is not expected to give more, so it is
+    # never reported as silent or unread (worker.source_health, reports.source_gaps). Sources read
+    # before this column are taken as feeds.
+    ("0018_one_off_sources", """
+ALTER TABLE checkpoints ADD COLUMN one_off INTEGER NOT NULL DEFAULT 0;
+"""),
 ]

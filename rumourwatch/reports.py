@@ -386,15 +386,16 @@ def source_gaps(db, period: Period, platforms, quiet_hours: float, now_iso: str)
     `quiet_hours` (the live pages' source_quiet_hours): a scraper blocked or a worker stopped, which
     would otherwise read as a quiet week. Read by whole hours of publication (store.source_hours): a
     stretch runs from the end of the last hour with an item to the start of the next one. Items
-    filled in after an outage carry their own times, so a silence made good later is no gap. Tips
-    are not a feed. Each: {"source", "start", "end", "hours", "open" (still silent at the end of
+    filled in after an outage carry their own times, so a silence made good later is no gap. Tips,
+    and files read once (`rumourwatch ingest`), are not feeds. Each: {"source", "start", "end", "hours", "open" (still silent at the end of
     the period or now)}, longest first."""
     start, end = parse_time(period.start), parse_time(min(period.end, now_iso))
     limit = timedelta(hours=quiet_hours)
     by_source: dict[str, list[datetime]] = {}
+    imported = store.one_off_sources(db) if not store.missing_columns(db, "checkpoints", ["one_off"]) else set()
     for source, hour in store.report_source_hours(db, iso(start - GAP_LOOKBACK), iso(end), platforms):
         began = parse_time(hour + ":00:00Z")
-        if began < end:
+        if began < end and source not in imported:
             by_source.setdefault(source, []).append(began)
     gaps = []
     for source, hours in by_source.items():

@@ -171,24 +171,33 @@ def get_checkpoint(db, source: str) -> str | None:
     return row[0] if row else None
 
 
-def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0, at: str | None = None) -> None:
+def set_checkpoint(db, source: str, position: str | None, items_seen: int = 0, at: str | None = None,
+                   one_off: bool = False) -> None:
     """Move `source`'s checkpoint after a batch of `items_seen` new items read at `at` (ISO, the
-    worker's clock; now when None): the source was read then, and gave a new item then if any."""
+    worker's clock; now when None): the source was read then, and gave a new item then if any.
+    `one_off`: read once (`rumourwatch ingest`), not a feed; a later continuous read makes it a feed."""
     at = at or iso(now_utc())
     db.execute(
-        """INSERT INTO checkpoints (source, position, updated_at, items_seen, polled_at, last_item_at)
-           VALUES (?, ?, ?, ?, ?, CASE WHEN ? > 0 THEN ? END)
+        """INSERT INTO checkpoints (source, position, updated_at, items_seen, polled_at, last_item_at, one_off)
+           VALUES (?, ?, ?, ?, ?, CASE WHEN ? > 0 THEN ? END, ?)
            ON CONFLICT(source) DO UPDATE SET position = excluded.position,
              updated_at = excluded.updated_at, items_seen = items_seen + excluded.items_seen,
-             polled_at = excluded.polled_at, last_item_at = coalesce(excluded.last_item_at, last_item_at)""",
-        [source, position, iso(now_utc()), items_seen, at, items_seen, at])
+             polled_at = excluded.polled_at, last_item_at = coalesce(excluded.last_item_at, last_item_at),
+             one_off = excluded.one_off""",
+        [source, position, iso(now_utc()), items_seen, at, items_seen, at, int(one_off)])
 
 
-def mark_polled(db, source: str, at: str) -> None:
+def mark_polled(db, source: str, at: str, one_off: bool = False) -> None:
     """The worker read `source` at `at` (ISO), whether or not it gave anything: a source never read
-    gets its row here, so one that has given nothing yet is listed too."""
-    db.execute("""INSERT INTO checkpoints (source, position, updated_at, polled_at) VALUES (?, NULL, ?, ?)
-                  ON CONFLICT(source) DO UPDATE SET polled_at = excluded.polled_at""", [source, at, at])
+    gets its row here, so one that has given nothing yet is listed too (`one_off` as set_checkpoint)."""
+    db.execute("""INSERT INTO checkpoints (source, position, updated_at, polled_at, one_off) VALUES (?, NULL, ?, ?, ?)
+                  ON CONFLICT(source) DO UPDATE SET polled_at = excluded.polled_at, one_off = excluded.one_off""",
+               [source, at, at, int(one_off)])
+
+
+def one_off_sources(db) -> set[str]:
+    """Sources last read once (`rumourwatch ingest`), not as feeds."""
+    return {r[0] for r in db.execute("SELECT source FROM checkpoints WHERE one_off = 1")}
 
 
 def record_source_error(db, source: str, message: str, key: str | None = None, params: dict | None = None) -> None:

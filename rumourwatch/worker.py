@@ -68,9 +68,12 @@ def source_health(row: dict, now: datetime, quiet_hours: float) -> dict:
     - "error": its last read failed (the worker retries every poll);
     - "quiet": read, but no new item for `quiet_hours` (none since it was first read, for a source
       that has given none): a scraper blocked or a feed moved looks like a quiet day otherwise;
+    - "imported": a file read once (`rumourwatch ingest`), not a feed: nothing more is expected of it;
     - "ok".
 
     A row from before the worker noted its reads counts from its checkpoint's last move."""
+    if row.get("one_off"):
+        return {"state": "imported", "hours": None, "since": row.get("polled_at") or row.get("updated_at")}
     read = row.get("polled_at") or row.get("updated_at")
     newest = row.get("last_item_at") or row.get("updated_at")
     limit = timedelta(hours=quiet_hours)
@@ -124,7 +127,8 @@ class Worker:
 
     def __init__(self, db, sources: Iterable, bundle=None, *, clock: Callable[[], datetime] = store.now_utc,
                  batch_size: int = 500, cluster_threshold: float = 0.8, max_text_chars: int = 20000,
-                 score_limit: int = 5000, workflow: bool = False, rules_path=None, models_dir=None):
+                 score_limit: int = 5000, workflow: bool = False, rules_path=None, models_dir=None,
+                 one_off: bool = False):
         self.db = db
         self.sources = list(sources)
         names = [s.name for s in self.sources]
@@ -141,6 +145,7 @@ class Worker:
         self.stop_event = threading.Event()
         self.models_dir = models_dir
         self._marked: dict[str, datetime] = {}  # when each source's read was last noted (mark_read)
+        self.one_off = one_off  # the sources are read once (`rumourwatch ingest`), not watched as feeds
         self._models_stamp = manifest_stamp(models_dir) if models_dir is not None else None
         if bundle is not None:
             manifest = getattr(bundle, "manifest", None) or {}
@@ -179,7 +184,7 @@ class Worker:
         now = self.clock()
         last = self._marked.get(name)
         if last is None or (now - last).total_seconds() >= POLL_MARK_SECONDS:
-            store.mark_polled(self.db, name, iso(now))
+            store.mark_polled(self.db, name, iso(now), self.one_off)
             self._marked[name] = now
 
     def _commit(self, source, batch: list, stats: PollStats) -> None:
@@ -188,7 +193,7 @@ class Worker:
         with store.transaction(self.db):
             result = ingest.ingest_events(self.db, batch, source.name, now, self.cluster_threshold)
             if position is not None:
-                store.set_checkpoint(self.db, source.name, position, result.new_items, iso(now))
+                store.set_checkpoint(self.db, source.name, position, result.new_items, iso(now), self.one_off)
         if position is not None:  # committed: the read is noted with the checkpoint
             self._marked[source.name] = now
         stats.new_items += result.new_items

@@ -99,3 +99,15 @@ def test_a_store_from_before_the_hourly_counts_gets_them_from_its_items(gappy):
     assert store.apply_migrations(gappy) == ["0017_source_hours"]
     assert reports.source_gaps(gappy, reports.parse_week(fx.WEEK), None, 6.0,
                                fx.NOW.strftime("%Y-%m-%dT%H:%M:%SZ")) == before != []
+
+
+def test_a_file_imported_once_is_not_a_feed_that_fell_silent(gappy):
+    # an analyst's one-off `rumourwatch ingest` of an export on Tuesday: nothing more is expected of it
+    _feed(gappy, "file:exports/weibo.csv", [fx.MONDAY + timedelta(days=1, hours=h) for h in range(3)])
+    store.set_checkpoint(gappy, "file:exports/weibo.csv", "line:3", 3, one_off=True)
+    gaps = reports.source_gaps(gappy, reports.parse_week(fx.WEEK), None, 6.0, "2026-12-01T00:00:00Z")
+    assert [g["source"] for g in gaps] == ["rss:卫健委", "weibo-scraper"]
+    # read as a feed since (a growing file under `watch`), its silence is a gap again
+    store.set_checkpoint(gappy, "file:exports/weibo.csv", "line:3", 0)
+    gaps = reports.source_gaps(gappy, reports.parse_week(fx.WEEK), None, 6.0, "2026-12-01T00:00:00Z")
+    assert "file:exports/weibo.csv" in [g["source"] for g in gaps]

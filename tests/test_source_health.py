@@ -150,3 +150,21 @@ def test_sources_list_names_the_state(page_env):
     db.execute("DELETE FROM checkpoints WHERE source != 'weibo-scraper'")  # the fixture's other sources
     db.conn.close()
     assert CliRunner().invoke(cli, ["--db", str(page_env), "sources", "list", "--check"]).exit_code == 0
+
+
+def test_a_file_imported_once_is_not_a_feed_that_stopped(tmp_path):
+    # `rumourwatch ingest` reads a file once: hours later that is no stopped worker or silent feed
+    path, export = tmp_path / "once.db", tmp_path / "export.jsonl"
+    export.write_text(json.dumps({"id": "e1", "platform": "微博", "date": "2026-11-23 10:00",
+                                  "text": "示例：一次性导入的舆情条目"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(path), "ingest", str(export), "--no-score"])
+    assert result.exit_code == 0, result.output
+    db = store.open_db(path)
+    [imported] = store.source_status(db)
+    later = store.now_utc() + timedelta(hours=30)
+    assert source_health(imported, later, quiet_hours=6)["state"] == "imported"
+    assert "[imported]" in CliRunner().invoke(cli, ["--db", str(path), "sources", "list"]).output
+    # as a feed (continuous reads of a growing file), the same source is judged again
+    Worker(db, [file_source(str(export), name=imported["source"])], clock=store.now_utc).poll_once()
+    watched = store.source_checkpoint(db, imported["source"])
+    assert source_health(watched, later, quiet_hours=6)["state"] == "not_read"

@@ -202,7 +202,8 @@ def sources():
 def sources_list(ctx, as_json, check):
     """List the sources the worker has read: its state (ok, error, quiet: no new item for
     RUMOURWATCH_SOURCE_QUIET_HOURS, not_read: the worker has not read it for as long, retired: not
-    read for 7 days), checkpoint, last read, last new item and last error.
+    read for 7 days, imported: a file read once by `rumourwatch ingest`, not a feed), checkpoint,
+    last read, last new item and last error.
 
     Example:
 
