@@ -671,13 +671,17 @@ def list_alerts(db, now: datetime, status: str | None = None, limit: int = 500) 
 
 
 def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = True,
-                  delivery_limit: int = 20) -> dict:
-    """What the worker runs after scoring: evaluate rules, escalate overdue, deliver notifications
-    (at most `delivery_limit` per call, so a slow notification server cannot stall ingestion)."""
+                  delivery_limit: int = 20, source_quiet_hours: float | None = None) -> dict:
+    """What the worker runs after scoring: evaluate rules, escalate overdue, announce sources that
+    stopped or came back (worker.announce_sources; not when `source_quiet_hours` is None), deliver
+    notifications (at most `delivery_limit` per call, so a slow notification server cannot stall
+    ingestion)."""
     from . import notify
+    from .worker import announce_sources
 
     rules = rules or load_rules()
     touched = evaluate_alerts(db, now, rules)
     escalations = escalate_overdue(db, now, rules)
+    sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
-    return {"alerts": touched, "escalations": escalations, "delivery": delivered}
+    return {"alerts": touched, "escalations": escalations, "sources": sources, "delivery": delivered}

@@ -136,7 +136,8 @@ def watch(ctx, specs, poll_seconds, once, until_idle, no_score, no_alerts):
     db = store.open_db(settings.db_path)
     worker = Worker(db, sources, bundle, cluster_threshold=settings.cluster_threshold,
                     max_text_chars=settings.max_text_chars, workflow=not (no_score or no_alerts),
-                    rules_path=settings.alert_rules, models_dir=None if no_score else settings.models_dir)
+                    rules_path=settings.alert_rules, models_dir=None if no_score else settings.models_dir,
+                    source_quiet_hours=settings.source_quiet_hours)
     worker.install_signal_handlers()
 
     def report(stats):

@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import store
-from .records import CST, iso
+from .records import CST, iso, parse_time
 
 SEVERITY_EMOJI = {"一级": "🔴", "二级": "🟠", "三级": "🟡"}
 
@@ -137,6 +137,41 @@ def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: 
              f"排除原因：{reason}", *_alert_lines(alert), "该任务已移入专家工作台的“已撤回的任务”，无需再起草或提交澄清稿。"]
     return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
                    urgent=urgent, alert_id=alert["id"], event="assignment_withdrawn")]
+
+
+def queue_source_notice(db, row: dict, health: dict, event: str, rules: dict, now: datetime,
+                        stalled_since: str | None = None) -> list[int]:
+    """A source that seems to have stopped (`event` "source_stalled": worker.source_health says it
+    gave no new item, or was not read, for the quiet hours, or kept failing as long), or that gives
+    items again ("source_recovered", with `stalled_since` the time the stall was counted from) →
+    monitors' group bots and emails. A stopped worker (not_read) is urgent: nothing is collected
+    until someone restarts it, and a rumour's 5-hour clock runs all the same."""
+    from .reports import duration_text
+
+    source = row["source"]
+    if event == "source_recovered":
+        since = parse_time(stalled_since) if stalled_since else None
+        subject = f"【数据源恢复】{source}"
+        lines = [f"数据源 {source} 已恢复，{_china(iso(now))} 起又有新条目" + (
+            f"（自 {_china(stalled_since)} 起中断约 {duration_text((now - since).total_seconds() / 3600)}）。"
+            if since else "。")]
+        urgent = False
+    else:
+        age, since = duration_text(health["hours"] or 0.0), _china(health["since"])
+        if health["state"] == "not_read":
+            subject = f"【采集停止】数据源 {source} 已 {age}未读取"
+            lines = [f"采集程序自 {since} 起未读取数据源 {source}（已 {age}）。",
+                     "请检查采集程序（rumourwatch watch）是否仍在运行；恢复之前不会收集新条目，也不会产生新预警。"]
+        else:
+            subject = f"【数据源中断】{source} 已 {age}没有新条目"
+            lines = [f"数据源 {source} 自 {since} 起没有新条目（已 {age}）。"]
+            if health["state"] == "error":
+                lines.append(f"最近一次读取失败（{_china(row.get('last_error_at'))}）：{row.get('last_error') or ''}")
+            lines.append("来源可能已中断或改版：请在“数据源与质量”页查看。")
+        lines.append("恢复之前，实时监测页与周报、月通报中的条目数和各项比例会偏低。")
+        urgent = health["state"] == "not_read"
+    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=urgent, alert_id=None, event=event,
+                    emails=rules["notify"]["monitor_emails"])
 
 
 # --- delivery --------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ TEXT: dict[str, str] = {
     "gaps.item": "{source} {start} 至 {end}（{duration}）",
     "gaps.item.open": "{source} {start} 起（{duration}，至统计截止仍无新条目）",
     "gaps.more": "等，共 {total} 段（此处列出最长的 {shown} 段）",
+    "duration.minutes": "{n} 分钟",
     "duration.hours": "{n} 小时",
     "duration.days": "{n} 天",
     "tips.channel.12320": "12320 卫生健康热线",
@@ -785,11 +786,16 @@ def volume_lines(report: Report) -> list[str]:
 
 def gap_text(gap: dict) -> str:
     """'weibo 11-18 02:00 至 11-18 14:00（12 小时）', or '… 起（3 天，至统计截止仍无新条目）'."""
-    h = gap["hours"]
-    duration = tr("duration.hours", n=int(h)) if h < 48 else tr("duration.days", n=int(h // 24))
     key = "gaps.item.open" if gap["open"] else "gaps.item"
     return tr(key, source=gap["source"], start=china_time(gap["start"]), end=china_time(gap["end"]),
-              duration=duration)
+              duration=duration_text(gap["hours"]))
+
+
+def duration_text(hours: float) -> str:
+    """'40 分钟', '12 小时' under two days, else '3 天' (whole units, rounded down)."""
+    if hours < 1:
+        return tr("duration.minutes", n=max(1, int(hours * 60)))
+    return tr("duration.hours", n=int(hours)) if hours < 48 else tr("duration.days", n=int(hours // 24))
 
 
 def alerts_lines(report: Report) -> list[str]:

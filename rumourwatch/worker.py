@@ -94,6 +94,63 @@ def source_health(row: dict, now: datetime, quiet_hours: float) -> dict:
     return judged("ok", newest)
 
 
+SOURCE_NOTICE = "source_notice:"  # workflow_state key per source: when its announced stall began
+
+
+def stalled(row: dict, health: dict, now: datetime, quiet_hours: float) -> dict | None:
+    """How a source seems to have stopped, or None: quiet or not read (STALLED) for `quiet_hours`, or
+    failing with no new item for as long (one failed read is only a hiccup). Returns its health, for
+    a failing source with the silence's "since" and "hours" instead of the last failure's."""
+    if health["state"] in STALLED:
+        return health
+    newest = row.get("last_item_at") or row.get("updated_at")
+    if health["state"] != "error" or not newest:
+        return None
+    hours = (now - parse_time(newest)).total_seconds() / 3600
+    return dict(health, since=newest, hours=hours) if hours > quiet_hours else None
+
+
+def announce_sources(db, now: datetime, rules: dict, quiet_hours: float) -> list[dict]:
+    """Tell the monitors' channels (notify.queue_source_notice) once when a source seems to have stopped
+    (`stalled`) and once when it is back to normal, so an outage at night is not first seen on the
+    dashboard the next morning. A source retired or imported once meanwhile is forgotten without a
+    word; a failing one stays announced until it reads normally. Run with the escalations (the
+    worker's workflow poll, `rumourwatch alerts escalate`: only cron can report a stopped worker).
+    Returns the events [{"source", "event", "state"}]."""
+    from . import notify
+
+    def changes() -> list[tuple[dict, dict, str | None]]:
+        out = []
+        for row in store.source_status(db):
+            health = source_health(row, now, quiet_hours)
+            announced = store.workflow_state(db, SOURCE_NOTICE + row["source"])
+            # a stall not announced yet, or an announced one that is over (or moot: retired, imported)
+            if announced is None:
+                stall = stalled(row, health, now, quiet_hours)
+                if stall:
+                    out.append((row, stall, announced))
+            elif health["state"] in ("ok", "retired", "imported"):
+                out.append((row, health, announced))
+        return out
+
+    events: list[dict] = []
+    if not changes():  # the usual poll: nothing to announce, no write transaction
+        return events
+    with store.transaction(db):
+        for row, health, announced in changes():  # again under the write lock: a cron run may have sent it
+            key = SOURCE_NOTICE + row["source"]
+            if announced is None:
+                notify.queue_source_notice(db, row, health, "source_stalled", rules, now)
+                store.set_workflow_state(db, key, health["since"] or iso(now))
+                events.append({"source": row["source"], "event": "source_stalled", "state": health["state"]})
+                continue
+            if health["state"] == "ok":
+                notify.queue_source_notice(db, row, health, "source_recovered", rules, now, announced)
+                events.append({"source": row["source"], "event": "source_recovered", "state": "ok"})
+            store.set_workflow_state(db, key, None)
+    return events
+
+
 def reset_checkpoint(db, source: str, actor: str) -> dict:
     """Forget where `source` got to, and its last failure, so the worker reads it from the start at
     its next poll: the remedy a damaged, outdated or overtaken checkpoint's SourceError names
@@ -117,8 +174,9 @@ class Worker:
     """Runs sources into the store and scores them. `clock` is injectable for tests.
 
     With `workflow=True` each poll then runs the alert rules over what was scored, escalates what is
-    overdue and delivers queued notifications (`alerts.workflow_tick`); the rules file is re-read
-    every poll, so an edit on the 预警规则 page takes effect without a restart.
+    overdue, announces sources that stopped or came back (`announce_sources`, against
+    `source_quiet_hours`) and delivers queued notifications (`alerts.workflow_tick`); the rules file is
+    re-read every poll, so an edit on the 预警规则 page takes effect without a restart.
 
     With `models_dir` (where `bundle` was loaded from), each poll also looks whether the bundle saved
     there has changed (a candidate put in use on the 模型与评估 page, a rollback, a retrain) and
@@ -128,7 +186,7 @@ class Worker:
     def __init__(self, db, sources: Iterable, bundle=None, *, clock: Callable[[], datetime] = store.now_utc,
                  batch_size: int = 500, cluster_threshold: float = 0.8, max_text_chars: int = 20000,
                  score_limit: int = 5000, workflow: bool = False, rules_path=None, models_dir=None,
-                 one_off: bool = False):
+                 one_off: bool = False, source_quiet_hours: float = 6.0):
         self.db = db
         self.sources = list(sources)
         names = [s.name for s in self.sources]
@@ -146,6 +204,7 @@ class Worker:
         self.models_dir = models_dir
         self._marked: dict[str, datetime] = {}  # when each source's read was last noted (mark_read)
         self.one_off = one_off  # the sources are read once (`rumourwatch ingest`), not watched as feeds
+        self.source_quiet_hours = source_quiet_hours  # announce_sources, in the workflow poll
         self._models_stamp = manifest_stamp(models_dir) if models_dir is not None else None
         if bundle is not None:
             manifest = getattr(bundle, "manifest", None) or {}
@@ -257,7 +316,8 @@ class Worker:
         from . import alerts
 
         try:
-            result = alerts.workflow_tick(self.db, self.clock(), alerts.load_rules(self.rules_path))
+            result = alerts.workflow_tick(self.db, self.clock(), alerts.load_rules(self.rules_path),
+                                          source_quiet_hours=self.source_quiet_hours)
         except StoreError:
             raise
         except RumourwatchError as exc:  # a bad rules file: say so every poll, keep ingesting

@@ -9,7 +9,13 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from local_servers import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium
+from local_servers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    require_chromium,
+    start_webhook,
+)
 
 from rumourwatch import store
 from rumourwatch.config import REPO_ROOT, load_settings
@@ -95,3 +101,12 @@ def smtp_server():
     controller.start()
     yield controller, inbox
     controller.stop()
+
+
+@pytest.fixture
+def webhook():
+    """A group-bot webhook on a local HTTP server (local_servers.start_webhook)."""
+    server = start_webhook()
+    yield server
+    server.shutdown()
+    server.server_close()

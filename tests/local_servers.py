@@ -1,19 +1,23 @@
-"""Real local servers for tests: a free port, the dashboard under `streamlit run`, Debian's Chromium.
+"""Real local servers for tests: a free port, a group-bot webhook, the dashboard under `streamlit run`,
+Debian's Chromium.
 
-The fixtures built on these (`browser`, `smtp_server`) are in conftest.py. Chromium missing is a
+The fixtures built on these (`browser`, `smtp_server`, `webhook`) are in conftest.py. Chromium missing is a
 failure, never a skip: CI installs it (scripts/install-system-deps.sh).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -32,6 +36,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))
+        answer = json.dumps(self.server.answer).encode()
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+def start_webhook(port: int = 0) -> HTTPServer:
+    """A WeCom / DingTalk-style group-bot webhook serving in a thread on 127.0.0.1 (`port` 0: a free
+    one): the JSON bodies it received are `.received`; `.status` and `.answer` set its reply. Stop it
+    with shutdown() and server_close()."""
+    server = HTTPServer(("127.0.0.1", port), _Hook)
+    server.received, server.status, server.answer = [], 200, {"errcode": 0, "errmsg": "ok"}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def require_chromium() -> None:

@@ -3,45 +3,15 @@ that is down is retried with backoff and logged, never lost; quiet hours hold no
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import pytest
-from local_servers import free_port
+from local_servers import free_port, start_webhook
 from workflow_helpers import RUMOUR_TEXT, add_item, rules
 
 from rumourwatch import notify, store
 from rumourwatch.alerts import escalate_overdue, evaluate_alerts
 from rumourwatch.clock import FixedClock
 from rumourwatch.records import iso
-
-
-class _Hook(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))
-        answer = json.dumps(self.server.answer).encode()
-        self.send_response(self.server.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def webhook():
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    server.received, server.status, server.answer = [], 200, {"errcode": 0, "errmsg": "ok"}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def _rules(hook_url=None, smtp_port=None, **notify_overrides):
@@ -97,9 +67,7 @@ def test_a_down_server_is_retried_with_backoff_and_delivered_later(db, now):
     log = store.delivery_log(db)
     assert len(log) == 5 and all(not e["ok"] and "cannot reach" in e["detail"] for e in log)
     # the server comes back: a later run (a new process, same database) delivers it
-    server = HTTPServer(("127.0.0.1", dead_port), _Hook)
-    server.received, server.status, server.answer = [], 200, {"errcode": 0}
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_webhook(dead_port)
     try:
         assert notify.deliver_pending(db, now + timedelta(minutes=30), r) == {"sent": 1, "failed": 0, "deferred": 0}
     finally:

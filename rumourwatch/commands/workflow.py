@@ -105,7 +105,9 @@ def alerts_evaluate(ctx, rules_path):
 @click.pass_context
 @friendly_errors
 def alerts_escalate(ctx, rules_path, no_deliver):
-    """Escalate overdue alerts and assignments, then send pending notifications (cron-friendly).
+    """Escalate overdue alerts and assignments, announce sources that stopped giving items or being
+    read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came back, then send pending notifications
+    (cron-friendly: it also reports a worker that has stopped, which the worker cannot).
 
     Example:
 
@@ -113,6 +115,7 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     """
     from ..alerts import escalate_overdue
     from ..notify import deliver_pending
+    from ..worker import announce_sources
 
     db = _db(ctx)
     rules = _rules(rules_path)
@@ -120,6 +123,9 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     events = escalate_overdue(db, now, rules)
     for e in events:
         click.echo(f"escalated alert #{e['alert_id']}: {e['deadline']} was due {e['due']}")
+    for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
+        click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
+                   + f" ({e['state']}), monitors notified")
     if not no_deliver:
         counts = deliver_pending(db, now, rules)
         click.echo(f"notifications: {counts['sent']} sent, {counts['failed']} failed (will be retried), "
