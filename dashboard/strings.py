@@ -648,6 +648,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.filter.dismissed": "已排除",
         "alerts.filter.all": "全部",
         "alerts.empty": "当前没有符合条件的预警。",
+        "alerts.click": "点击一行即在下方打开该预警；也可输入预警编号。",
         "alerts.pick": "预警编号",
         "alerts.open": "查看预警",
         "alerts.detail": "预警 #{id}（{severity}，{status}）",

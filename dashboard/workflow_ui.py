@@ -179,11 +179,18 @@ def label(prefix: str, value) -> str:
         return str(value)
 
 
-def table(rows: list[dict], columns: dict[str, str], key: str | None = None) -> None:
-    """Rows as a dataframe with Chinese headers; every cell is plain text."""
+def table(rows: list[dict], columns: dict[str, str], key: str | None = None, pick: str | None = None):
+    """Rows as a dataframe with Chinese headers; every cell is plain text. With `pick` (a field of the
+    rows) a row can be selected: returns that row's `pick` value, else None."""
     frame = pd.DataFrame([{title: ("" if r.get(col) is None else str(r.get(col))) for col, title in columns.items()}
                           for r in rows], columns=list(columns.values()))
-    st.dataframe(frame, hide_index=True, width="stretch", key=key)
+    if pick is None:
+        st.dataframe(frame, hide_index=True, width="stretch", key=key)
+        return None
+    event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row")
+    selected = getattr(getattr(event, "selection", None), "rows", None)
+    return rows[selected[0]].get(pick) if selected and selected[0] < len(rows) else None
 
 
 def reasons_text(rules_json: str | None) -> str:

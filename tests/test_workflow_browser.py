@@ -8,6 +8,7 @@ Chromium missing is a failure, never a skip.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -201,3 +202,27 @@ def test_assign_accept_draft_review_publish_clarifies_the_whole_cluster(app, bro
     goto(monitor, "预警", alert_id)
     monitor.get_by_text("该条目所在的整组相似条目已澄清").wait_for(timeout=WAIT_MS)
     monitor.get_by_text("已澄清").first.wait_for(timeout=WAIT_MS)
+
+
+def test_a_row_of_the_alert_list_opens_that_alert(app, browser, sessions):
+    """A monitor works down the list: clicking a row opens that alert below, without typing its number."""
+    import re
+
+    base, db_path, _ = app
+    known = {a["id"] for a in store.list_alerts(_db(db_path))}
+    monitor = login(browser, base, "monitor1", "预警", sessions=sessions)
+    table = monitor.locator("[data-testid='stDataFrame']").first
+    opened = []
+    for row in (0, 1):
+        table.wait_for(timeout=WAIT_MS)
+        wait_for_idle(monitor)
+        box = table.bounding_box()
+        # the grid is a canvas: click the selection cell of data row `row` (header and rows are 35 px)
+        monitor.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * row + 17)
+        heading = monitor.get_by_role("heading", name=re.compile(r"^预警 #\d+（"))
+        monitor.wait_for_function(f"new URL(location.href).searchParams.get('alert') !== "
+                                  f"{json.dumps(str(opened[-1]) if opened else None)}", timeout=WAIT_MS)
+        alert_id = int(re.search(r"[?&]alert=(\d+)", monitor.url).group(1))
+        heading.filter(has_text=f"预警 #{alert_id}（").first.wait_for(timeout=WAIT_MS)
+        opened.append(alert_id)
+    assert len(set(opened)) == 2 and set(opened) <= known  # two rows, two alerts

@@ -695,7 +695,7 @@ def test_alert_list_and_clocks_refresh_on_the_live_pages_cadence_and_the_forms_s
     at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})
     assert not at.exception, at.exception
     assert any("每 7 秒自动刷新" in c.value for c in at.caption)
-    assert drawn["alerts_table"] == 7
+    assert drawn["alerts_table_0"] == 7
     assert drawn["处置中预警"] == drawn["已超时"] == 7  # the counts
     assert drawn["信息发布时限"] == drawn["发布会时限"] == 7  # the open alert's clocks
     assert drawn["step_note"] is None and drawn["dismiss_reason"] is None

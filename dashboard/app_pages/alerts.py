@@ -48,21 +48,32 @@ def alert_list() -> None:
         st.info(t("alerts.empty"))
         return
     names = {e["id"]: e["name"] for e in ui.call(path, store.list_experts)}
+    shown = [dict(r, severity_label=r["severity"], status_label=ui.label("alert.status", r["status"]),
+                  kind_label=ui.label("alert.kind", r["kind"]), created=data.to_china(r["created_at"]),
+                  respond=data.to_china(r["respond_by"]),
+                  respond_left=data.time_left_label(r["respond_by"], r["responded_at"], now, r["status"]),
+                  conference=data.to_china(r["conference_by"]) if r["conference_by"] else t("wf.not_required"),
+                  conference_left=data.time_left_label(r["conference_by"], r["conference_at"], now, r["status"]),
+                  expert=names.get(r["assigned_expert"], ""), overdue_label=t("yes") if r["overdue"] else "")
+             for r in data.alerts_by_urgency(rows)]
+    # A row picked opens that alert below: the whole page reruns to draw it, and the table comes back
+    # under a new key with nothing selected, so a refresh that reorders the rows cannot move a
+    # selection left behind onto another alert.
+    generation = st.session_state.get("alerts_picks", 0)
     # what a monitor acts on comes first, so it shows without scrolling sideways at 1366 px
-    ui.table([dict(r, severity_label=r["severity"], status_label=ui.label("alert.status", r["status"]),
-                   kind_label=ui.label("alert.kind", r["kind"]), created=data.to_china(r["created_at"]),
-                   respond=data.to_china(r["respond_by"]),
-                   respond_left=data.time_left_label(r["respond_by"], r["responded_at"], now, r["status"]),
-                   conference=data.to_china(r["conference_by"]) if r["conference_by"] else t("wf.not_required"),
-                   conference_left=data.time_left_label(r["conference_by"], r["conference_at"], now, r["status"]),
-                   expert=names.get(r["assigned_expert"], ""), overdue_label=t("yes") if r["overdue"] else "")
-              for r in data.alerts_by_urgency(rows)],
-             {"status_label": t("col.status"), "overdue_label": t("col.overdue"),
-              "respond_left": t("col.respond_left"), "conference_left": t("col.conference_left"),
-              "severity_label": t("col.severity"), "id": t("col.alert_id"), "title": t("col.alert_title"),
-              "item_count": t("col.copies"), "kind_label": t("col.kind"), "expert": t("col.expert"),
-              "respond": t("col.respond_by"), "conference": t("col.conference_by"), "created": t("col.created")},
-             key="alerts_table")
+    picked = ui.table(shown,
+                      {"status_label": t("col.status"), "overdue_label": t("col.overdue"),
+                       "respond_left": t("col.respond_left"), "conference_left": t("col.conference_left"),
+                       "severity_label": t("col.severity"), "id": t("col.alert_id"), "title": t("col.alert_title"),
+                       "item_count": t("col.copies"), "kind_label": t("col.kind"), "expert": t("col.expert"),
+                       "respond": t("col.respond_by"), "conference": t("col.conference_by"),
+                       "created": t("col.created")},
+                      key=f"alerts_table_{generation}", pick="id")
+    st.caption(t("alerts.click"))
+    if picked is not None:
+        st.session_state["alerts_picks"] = generation + 1
+        st.query_params["alert"] = str(picked)
+        st.rerun()
 
 
 alert_list()
