@@ -297,13 +297,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "search.query.help": ("空格分隔的词须同时出现；用 | 分隔的词出现其一即可；以 - 开头的词不得出现；"
                               "带空格的短语请加引号，如 \"新冠 疫苗\"。在标题和正文中按字面查找（“疫苗”也能找到“新冠疫苗”），"
                               "英文字母不区分大小写和全半角。最多 {limit} 个词。"),
+        "search.account": "账号（可选）",
+        "item.account_items": "该账号的全部条目",
+        "search.account.help": "只查此账号（或作者）发布的条目，须与条目中的账号完全一致；可不填关键词，列出该账号的全部条目。",
+        "search.part.account": "账号为“{account}”",
         "search.custom.help": "时间范围选“自定义”时使用",
         "search.order": "排序",
         "search.order.time": "最新发布在前",
         "search.order.probability": "谣言概率高在前",
         "search.submit": "检索",
         "search.running": "正在检索…",
-        "search.prompt": "输入关键词后按“检索”。可用来查看某条传言、某个人名或地名在各平台被提及的情况。",
+        "search.prompt": "输入关键词或账号后按“检索”。可用来查看某条传言、某个人名或地名在各平台被提及的情况，或某个账号发布的全部条目。",
         "search.refused": "无法检索：{detail}",
         "search.understood": "检索条件：{parts}",
         "search.part.all": "包含“{term}”",

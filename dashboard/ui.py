@@ -23,6 +23,7 @@ from rumourwatch.tips import CHANNELS as TIP_CHANNELS
 
 ITEM_PAGE = "app_pages/item.py"
 LIVE_PAGE = "app_pages/live.py"
+SEARCH_PAGE = "app_pages/search.py"
 POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 

@@ -89,8 +89,9 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def parse_query(text: str) -> Query:
-    """Parse what the user typed (module docstring); SearchError says what is wrong with it."""
+def parse_query(text: str, words_needed: bool = True) -> Query:
+    """Parse what the user typed (module docstring); SearchError says what is wrong with it.
+    `words_needed` False: a query without a word to find is allowed (an account's items)."""
     text = unicodedata.normalize("NFC", text or "").strip()  # items are stored NFC (ingest)
     groups: list[tuple[str, ...]] = []
     excluded: list[str] = []
@@ -111,7 +112,7 @@ def parse_query(text: str) -> Query:
             excluded.extend(terms)
         else:
             groups.append(terms)
-    if not groups:
+    if not groups and words_needed:
         if excluded:
             raise SearchError("a search needs at least one word to find, not only words to leave out",
                               "search_only_excluded")
@@ -136,15 +137,16 @@ def variants(term: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((term, half, _full_width(half.upper()), _full_width(half.lower()))))
 
 
-def _filters(platforms, health_only: bool, min_probability: float | None) -> dict:
+def _filters(platforms, health_only: bool, min_probability: float | None, account: str | None) -> dict:
     return {"platforms": list(platforms) if platforms else None, "health_only": bool(health_only),
-            "min_probability": min_probability or None}
+            "min_probability": min_probability or None, "account": (account or "").strip() or None}
 
 
 def run(db, query: Query, start: str | None, end: str | None, threshold: float, *, platforms=(),
-        health_only: bool = False, min_probability: float | None = None, order: str = "time",
-        limit: int = LIST_LIMIT) -> dict:
-    """Search items published in [start, end) (UTC ISO; None = open). Returns
+        health_only: bool = False, min_probability: float | None = None, account: str | None = None,
+        order: str = "time", limit: int = LIST_LIMIT) -> dict:
+    """Search items published in [start, end) (UTC ISO; None = open), by `account` (its account or
+    author name, exactly) when given. Returns
 
     - `total`, `stories` (distinct clusters), `flagged` (rumour probability ≥ `threshold`),
       `debunked`, `health`, `unscored`;
@@ -156,7 +158,7 @@ def run(db, query: Query, start: str | None, end: str | None, threshold: float, 
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
     groups, excluded = query.spellings()
-    filters = _filters(platforms, health_only, min_probability)
+    filters = _filters(platforms, health_only, min_probability, account)
     rows, stories, first = store.search_hits(db, groups, excluded, start, end, threshold, order, limit, **filters)
     polarity = {"positive": 0, "neutral": 0, "negative": 0, None: 0}
     days: dict[str, dict] = {}
@@ -215,13 +217,13 @@ def _china(value) -> str:
 
 
 def export_csv(db, query: Query, start: str | None, end: str | None, threshold: float, *, platforms=(),
-               health_only: bool = False, min_probability: float | None = None,
+               health_only: bool = False, min_probability: float | None = None, account: str | None = None,
                limit: int = EXPORT_LIMIT) -> tuple[str, int]:
     """The matching items, newest first, as CSV for Excel (`exports.csv_text`), at most `limit` rows;
     returns the text and the number of rows written."""
     groups, excluded = query.spellings()
     rows = store.search_items(db, groups, excluded, start, end, limit, "time",
-                              **_filters(platforms, health_only, min_probability))
+                              **_filters(platforms, health_only, min_probability, account))
     words = LABELS["zh-CN"]
 
     def yes_no(value):

@@ -662,11 +662,15 @@ def _like_pattern(term: str) -> str:
 _MATCH = "(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\')"
 
 
-def _search_sql(groups, excluded, start, end, **filters) -> tuple[str, list]:
+def _search_sql(groups, excluded, start, end, account: str | None = None, **filters) -> tuple[str, list]:
     """WHERE clause: the filters, every group matched by one of its spellings (title or text), no
-    excluded spelling. LIKE is case-blind for ASCII letters only; the caller lists width variants."""
+    excluded spelling, and the `account` (or author) when given. LIKE is case-blind for ASCII
+    letters only; the caller lists width variants."""
     where, params = _filters_sql(start, end, **filters)
     conds = [where[len(" WHERE "):]] if where else []
+    if account:
+        conds.append("(account = ? OR author = ?)")
+        params += [account, account]
     for group in groups:
         conds.append("(" + " OR ".join(_MATCH for _ in group) + ")")
         for term in group:
@@ -674,7 +678,7 @@ def _search_sql(groups, excluded, start, end, **filters) -> tuple[str, list]:
     for term in excluded:
         conds.append("NOT " + _MATCH)
         params += [_like_pattern(term)] * 2
-    return " WHERE " + " AND ".join(conds), params
+    return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
 
 _SEARCH_ORDER = {"time": "published_at DESC, id DESC",

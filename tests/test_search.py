@@ -113,6 +113,17 @@ def test_the_period_platform_and_health_filters_narrow_the_search(fixture_store)
     assert _ids(_run(db, "晴")) == {ids["n1"]}
 
 
+def test_an_accounts_items_with_or_without_words(fixture_store):
+    _, db, ids = fixture_store
+    everything = search.parse_query("", words_needed=False)
+    assert _ids(search.run(db, everything, None, None, 0.5, account="健康小妙招")) == {ids["w1"]}
+    assert _ids(search.run(db, everything, None, None, 0.5, account="宣传科")) == {ids["f1"]}  # an author
+    assert _ids(_run(db, "白醋", account="养生堂摘编")) == {ids["c1"]}
+    assert _ids(_run(db, "白醋", account="养生堂")) == set()  # the whole name, not part of it
+    with pytest.raises(search.SearchError):
+        search.parse_query("")  # words are needed unless an account is given
+
+
 def test_a_term_matches_as_typed_whatever_the_width_or_case_and_wildcards_are_literal(fixture_store):
     _, db, _ = fixture_store
     far = store.find_item(db, "微博", "far")["id"]
@@ -198,6 +209,17 @@ def test_an_address_with_a_query_opens_with_its_results(page_env):
     assert {m.label: m.value for m in at.metric}["命中条目"] == "1"
 
 
+def test_the_item_view_opens_the_accounts_items_on_the_search_page(page_env):
+    _, _, ids = page_env
+    at = fx.open_app("app_pages/item.py", item=ids["w1"])
+    next(b for b in at.button if b.label == "该账号的全部条目").click()
+    at = at.run()
+    assert not at.exception
+    assert any("账号为“健康小妙招”" in c.value for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["命中条目"] == "1"
+    assert at.query_params["account"] == "健康小妙招" and "q" not in at.query_params
+
+
 def test_the_page_says_why_a_query_cannot_run_and_when_nothing_matches(page_env):
     at = _search(fx.open_app(SEARCH), "-宠物")
     assert any("只有排除词" in e.value for e in at.error) and not at.metric
@@ -230,6 +252,16 @@ def test_the_command_prints_the_figures_lists_items_and_writes_the_csv(fixture_s
     run = CliRunner().invoke(cli, ["--db", str(path), "search", "口罩", "--all", "--json", "--limit", "1"])
     result = json.loads(run.output)
     assert (result["total"], len(result["items"]), result["polarity"]["unscored"]) == (3, 1, 3)
+
+
+def test_the_command_lists_an_accounts_items(fixture_store):
+    path, _, ids = fixture_store
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "--account", "健康小妙招", "--all"])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith("by account '健康小妙招', all time: 1 items")
+    assert f"#{ids['w1']} " in run.output
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "--all"])
+    assert run.exit_code == 2 and "give words to search for, or --account" in run.output
 
 
 @pytest.mark.parametrize("args, message", [(["--all", "--from", "2026-11-01"], "two ways"),

@@ -145,8 +145,13 @@ def show_item(item: dict) -> None:
         if tipped["n"]:  # the public reported this story on a hotline or the reporting channel
             rows.insert(-2, (t("item.field.tips"), ui.tips_summary(tipped)))
         field_table(rows)
-        if data.safe_url(url):
-            st.link_button(t("item.field.url"), data.safe_url(url), icon=":material/open_in_new:")
+        with st.container(horizontal=True):
+            if data.safe_url(url):
+                st.link_button(t("item.field.url"), data.safe_url(url), icon=":material/open_in_new:")
+            # the account's other items (a repeat publisher?), on 条目检索
+            if item.get("account") and dashboard_auth.may_open("search") and st.button(
+                    t("item.account_items"), icon=":material/person_search:", key="account_items"):
+                st.switch_page(ui.SEARCH_PAGE, query_params={"account": item["account"]})
 
     tabs = st.tabs([t("item.tab.reactions"), t("item.tab.scores"), t("item.tab.explain"),
                     t("item.tab.debunks"), t("item.tab.cluster")])

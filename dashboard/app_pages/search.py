@@ -31,20 +31,24 @@ known_platforms = []
 with ui.friendly_errors():
     known_platforms = data.platforms(path)
 today = data.china_today()
-DEFAULTS = {"s_query": "", "s_period": "30d", "s_custom": (today - timedelta(days=29), today), "s_platforms": [],
-            "s_health": False, "s_order": "time"}
-# A shared or bookmarked address (?q=...) opens with its query; Back from an item finds it too.
-wanted = st.query_params.get("q")
+DEFAULTS = {"s_query": "", "s_account": "", "s_period": "30d", "s_custom": (today - timedelta(days=29), today),
+            "s_platforms": [], "s_health": False, "s_order": "time"}
+# A shared or bookmarked address (?q=...&account=...) opens with its search, as does the item view's
+# link to an account's items; Back from an item finds it too.
+wanted = {key: st.query_params.get(param) for key, param in (("s_query", "q"), ("s_account", "account"))}
 for key, default in DEFAULTS.items():
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get("_keep_" + key, default)
-if wanted is not None and wanted != st.session_state.get("_keep_s_query"):
-    st.session_state["s_query"] = wanted
+if any(v is not None and v != st.session_state.get("_keep_" + k) for k, v in wanted.items()):
+    for key, value in wanted.items():
+        st.session_state[key] = value or ""
 st.session_state["s_platforms"] = [p for p in st.session_state["s_platforms"] if p in known_platforms]
 
 with st.form("search_form", border=True):
-    st.text_input(t("search.query"), key="s_query", placeholder=t("search.query.placeholder"),
-                  help=t("search.query.help", limit=item_search.MAX_TERMS))
+    c = st.columns([3, 1])
+    c[0].text_input(t("search.query"), key="s_query", placeholder=t("search.query.placeholder"),
+                    help=t("search.query.help", limit=item_search.MAX_TERMS))
+    c[1].text_input(t("search.account"), key="s_account", help=t("search.account.help"))
     c = st.columns([2, 2, 2, 1])
     period = c[0].radio(t("filters.period"), data.PERIODS, key="s_period", horizontal=True,
                         format_func=lambda p: t(f"filters.period.{p}"))
@@ -57,14 +61,17 @@ with st.form("search_form", border=True):
 for key in DEFAULTS:
     st.session_state["_keep_" + key] = st.session_state[key]
 
-typed = st.session_state["s_query"].strip()
-if not typed:
-    st.query_params.pop("q", None)
+typed, account = st.session_state["s_query"].strip(), st.session_state["s_account"].strip()
+for param, value in (("q", typed), ("account", account)):
+    if value:
+        st.query_params[param] = value
+    else:
+        st.query_params.pop(param, None)
+if not typed and not account:
     st.info(t("search.prompt"))
     st.stop()
-st.query_params["q"] = typed
 try:
-    query = item_search.parse_query(typed)
+    query = item_search.parse_query(typed, words_needed=not account)
 except item_search.SearchError as exc:
     show_error(exc, "search.refused")
     st.stop()
@@ -84,7 +91,7 @@ threshold = settings.rumour_threshold
 
 try:
     with st.spinner(t("search.running")):
-        result = data.search(path, query, filters, threshold, order)
+        result = data.search(path, query, filters, threshold, order, account or None)
 except RumourwatchError as exc:
     show_error(exc)
     st.stop()
@@ -92,6 +99,8 @@ except RumourwatchError as exc:
 parts = [t("search.part.all", term=" / ".join(g)) if len(g) == 1 else t("search.part.any", terms=" / ".join(g))
          for g in query.groups]
 parts += [t("search.part.not", term=term) for term in query.excluded]
+if account:
+    parts.append(t("search.part.account", account=account))
 st.caption(t("search.understood", parts=t("search.part.sep").join(parts)))
 
 if not result["total"]:
@@ -123,7 +132,7 @@ st.caption(t(f"search.list.caption.{order}", shown=len(result["items"]), total=r
            + (t("search.list.click") if may_open else ""))
 ui.items_table([dict(r, text=r["snippet"]) for r in result["items"]], key="search_results", selectable=may_open)
 
-st.download_button(t("search.export"), lambda: data.search_csv(path, query, filters, threshold),
+st.download_button(t("search.export"), lambda: data.search_csv(path, query, filters, threshold, account or None),
                    file_name=f"search_{data.now_utc():%Y%m%d_%H%M}.csv", mime="text/csv",
                    help=t("search.export.help", limit=item_search.EXPORT_LIMIT))
 if result["total"] > item_search.EXPORT_LIMIT:

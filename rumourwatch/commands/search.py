@@ -22,13 +22,14 @@ def _day(value: str | None, name: str) -> date | None:
 
 
 @click.command("search")
-@click.argument("query")
+@click.argument("query", required=False, default="")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
               help="Items published in the last N China days, today included.")
 @click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First China day (instead of --days).")
 @click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last China day, included (default: today).")
 @click.option("--all", "all_time", is_flag=True, help="Every stored item, whatever its date.")
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
+@click.option("--account", help="Only items of this account (or author), exactly as stored; QUERY may then be left out.")
 @click.option("--health-only", is_flag=True, help="Only items the model judged health-related.")
 @click.option("--order", type=click.Choice(["time", "probability"]), default="time", show_default=True,
               help="List the newest items first, or the likeliest rumours first.")
@@ -38,9 +39,10 @@ def _day(value: str | None, name: str) -> date | None:
               help="Also write every matching item (newest first, up to 20,000) to this CSV file for Excel.")
 @click.pass_context
 @friendly_errors
-def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, health_only, order, limit, as_json,
-               csv_path):
-    """Find the stored items that mention QUERY, with their counts, flags and opinion line.
+def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account, health_only, order, limit,
+               as_json, csv_path):
+    """Find the stored items that mention QUERY (and/or are by --account), with their counts, flags
+    and opinion line.
 
     QUERY: words separated by spaces must all occur; A|B means either; -A leaves out items with A;
     quote a phrase with a space. A word matches anywhere in an item's title or text.
@@ -55,7 +57,10 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, health_o
     from ..records import CST, UTC, parse_time
 
     settings = ctx.obj["settings"]
-    parsed = search.parse_query(query)
+    account = (account or "").strip() or None
+    if not query.strip() and not account:
+        raise click.UsageError("give words to search for, or --account (or both)")
+    parsed = search.parse_query(query, words_needed=account is None)
     now = datetime.now(UTC)
     first, last = _day(day_from, "--from"), _day(day_to, "--to")
     if all_time and (first or last):
@@ -74,7 +79,7 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, health_o
         raise click.BadParameter(f"directory {csv_path.parent} does not exist", param_hint="--csv")
     db = store.open_db(settings.db_path, read_only=True)
     threshold = settings.rumour_threshold
-    filters = {"platforms": platforms, "health_only": health_only}
+    filters = {"platforms": platforms, "health_only": health_only, "account": account}
     try:
         result = search.run(db, parsed, start, end, threshold, order=order, limit=limit, **filters)
         exported = search.export_csv(db, parsed, start, end, threshold, **filters) if csv_path else None
@@ -84,11 +89,12 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, health_o
         csv_path.write_text(exported[0], encoding="utf-8")
     if as_json:
         out = {k: v for k, v in result.items() if k != "polarity"}
-        out.update(query=query, period=period, threshold=threshold,
+        out.update(query=query, account=account, period=period, threshold=threshold,
                    polarity={k or "unscored": v for k, v in result["polarity"].items()})
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"{query!r}, {period}: {result['total']:,} items in {result['stories']:,} stories; "
+        what = " ".join(([repr(query)] if query.strip() else []) + ([f"by account {account!r}"] if account else []))
+        click.echo(f"{what}, {period}: {result['total']:,} items in {result['stories']:,} stories; "
                    f"{result['flagged']:,} flagged (rumour probability >= {threshold:g}), "
                    f"{result['debunked']:,} already debunked, {result['health']:,} health-related")
         if result["total"]:
