@@ -13,8 +13,11 @@ A term matches anywhere in an item's title or text, as typed: Chinese has no spa
 a substring, not a word (searching 中药 finds 中药材 too). ASCII letters match in either case and in
 their full-width forms (N95 finds ｎ９５ and Ｎ９５).
 
-The search scans the chosen period's items (a LIKE per term); nothing extra is written when items
-arrive, so ingest is not slowed. `bench/bench_queries.py` times it at 1 M items.
+A search can also be narrowed to one account (or author), or be only that: every item of an
+account, for monitors sorting out repeat publishers.
+
+The search scans the chosen period's items (a LIKE per spelling of each term); nothing extra is
+written when items arrive, so ingest is not slowed. `bench/bench_search.py` times it at 1 M items.
 """
 
 from __future__ import annotations
@@ -50,7 +53,6 @@ class SearchError(RumourwatchError):
 class Query:
     """A parsed query: every group must match through one of its terms, no excluded term may."""
 
-    text: str
     groups: tuple[tuple[str, ...], ...]
     excluded: tuple[str, ...]
 
@@ -121,7 +123,7 @@ def parse_query(text: str, words_needed: bool = True) -> Query:
     if count > MAX_TERMS:
         raise SearchError(f"a search takes at most {MAX_TERMS} terms, this one has {count}",
                           "search_too_many", count=count, limit=MAX_TERMS)
-    return Query(text=text, groups=tuple(groups), excluded=tuple(dict.fromkeys(excluded)))
+    return Query(groups=tuple(groups), excluded=tuple(dict.fromkeys(excluded)))
 
 
 def _full_width(text: str) -> str:
@@ -237,8 +239,3 @@ def export_csv(db, query: Query, start: str | None, end: str | None, threshold: 
                 yes_no(r["already_debunked"]), r["cluster_id"], r["repost_num"], r["comment_num"])
 
     return csv_text(EXPORT_HEADER, map(line, rows)), len(rows)
-
-
-def period(days: int, now) -> tuple[str, str]:
-    """[start, end) of the last `days` China days up to and including today's."""
-    return store.day_range(now - timedelta(days=days - 1), days)
