@@ -26,7 +26,14 @@ POLARITIES = ["neutral"] * 63 + ["positive"] * 33 + ["negative"] * 4
 TOPICS = ["传染病及地方病防控", "合理膳食", "癌症防治", "心理健康促进", "其他"]
 
 
-def build(path: Path, n: int, now: datetime) -> None:
+def synthetic_text(i: int, rng: random.Random) -> str:
+    return f"合成条目 {i}：关于健康话题的讨论，编号 {rng.getrandbits(40)}"
+
+
+def build(path: Path, n: int, now: datetime, text=synthetic_text, in_time_order: bool = False) -> None:
+    """A store of `n` items over the 90 days before `now` at `path` (kept and reused when it holds as
+    many), each text `text(i, rng)`; ids follow publication times with `in_time_order`, as a worker
+    stores them, else times are random."""
     if path.exists():
         db = store.open_db(path)
         if store.count_items(db) >= n:
@@ -41,15 +48,15 @@ def build(path: Path, n: int, now: datetime) -> None:
     cols = store.ITEM_COLUMNS + ("rumour_probability", "is_rumour", "polarity", "health_related", "topic",
                                  "model_version", "scored_at", "scored_reactions", "reaction_count")
     sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    for i in range(n):
-        published = now - timedelta(seconds=rng.random() * 90 * 86400)
+    times = (now - timedelta(seconds=rng.random() * 90 * 86400) for _ in range(n))
+    for i, published in enumerate(sorted(times) if in_time_order else times):
         p = rng.betavariate(1.2, 8)
-        text = f"合成条目 {i}：关于健康话题的讨论，编号 {rng.getrandbits(40)}"
+        body = text(i, rng)
         row = {
             "platform": rng.choice(PLATFORMS), "external_id": f"b{i}", "url": None, "account": f"acct{rng.randrange(50000)}",
             "author": None, "published_at": iso(published), "published_day": store.china_day(published),
             "original_published_at": None, "claimed_published_at": None, "fetched_at": iso(published),
-            "updated_at": iso(published), "title": None, "text": text, "text_length": len(text),
+            "updated_at": iso(published), "title": None, "text": body, "text_length": len(body),
             "repost_num": rng.randrange(200), "comment_num": rng.randrange(100), "like_num": 0,
             "content_hash": f"{i:040x}", "cluster_id": rng.randrange(n // 3) + 1, "source": "bench",
             "user_json": None, "extra_json": None, "quality_flags": None,

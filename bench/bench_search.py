@@ -12,7 +12,6 @@ local build/ file; nothing of them is printed.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import time
@@ -21,9 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import bench_queries
+
 from rumourwatch import search, store
 from rumourwatch.config import load_settings
-from rumourwatch.records import iso
 
 QUERIES = {
     "common word (口罩)": "口罩",
@@ -44,46 +44,10 @@ def _texts(data_dir: Path) -> list[str]:
 
 
 def build(path: Path, n: int, now: datetime, data_dir: Path) -> None:
-    if path.exists():
-        db = store.open_db(path)
-        if store.count_items(db) >= n:
-            return
-        db.conn.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+    if path.exists() and store.count_items(store.open_db(path, read_only=True)) >= n:
+        return
     texts = _texts(data_dir)
-    db = store.open_db(path)
-    rng = random.Random(11)
-    t0 = time.perf_counter()
-    cols = store.ITEM_COLUMNS + ("rumour_probability", "is_rumour", "polarity", "health_related", "topic",
-                                 "model_version", "scored_at", "scored_reactions", "reaction_count")
-    sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    batch = []
-    # items arrive in time order, as a worker stores them: ids follow publication times
-    times = sorted(now - timedelta(seconds=rng.random() * 90 * 86400) for _ in range(n))
-    for i, published in enumerate(times):
-        text = f"{texts[i % len(texts)]} #{i}"
-        p = rng.betavariate(1.2, 8)
-        row = {"platform": "微博", "external_id": f"s{i}", "url": None, "account": f"acct{rng.randrange(50000)}",
-               "author": None, "published_at": iso(published), "published_day": store.china_day(published),
-               "original_published_at": None, "claimed_published_at": None, "fetched_at": iso(published),
-               "updated_at": iso(published), "title": None, "text": text, "text_length": len(text),
-               "repost_num": 0, "comment_num": 0, "like_num": 0, "content_hash": f"{i:040x}",
-               "cluster_id": i % (len(texts)) + 1, "source": "bench", "user_json": None, "extra_json": None,
-               "quality_flags": None, "rumour_probability": p, "is_rumour": int(p >= 0.5),
-               "polarity": rng.choice(["neutral", "positive", "negative"]), "health_related": int(rng.random() < 0.6),
-               "topic": None, "model_version": "bench", "scored_at": iso(published), "scored_reactions": 0,
-               "reaction_count": 0}
-        batch.append([row[c] for c in cols])
-        if len(batch) == 20000:
-            with store.transaction(db):
-                db.conn.executemany(sql, batch)
-            batch = []
-    if batch:
-        with store.transaction(db):
-            db.conn.executemany(sql, batch)
-    db.execute("ANALYZE")
-    print(f"built {n:,} items from {len(texts):,} distinct posts in {time.perf_counter() - t0:.1f}s -> {path}")
+    bench_queries.build(path, n, now, text=lambda i, rng: f"{texts[i % len(texts)]} #{i}", in_time_order=True)
 
 
 def timed(fn, runs: int = 3) -> tuple[float, object]:
