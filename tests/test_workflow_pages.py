@@ -789,3 +789,35 @@ def test_a_shared_link_to_a_page_the_role_does_not_have_says_so_in_chinese(seede
     assert [e.value for e in at.error] == [
         f"当前角色（{role}）无权访问此页面。此页面仅对以下角色开放：{allowed}。如需权限请联系管理员。"]
     assert not at.text  # nothing of the alert or the item is shown
+
+
+def test_a_row_of_the_watchlist_opens_that_accounts_items_on_the_search_page(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    item = store.get_item(db, store.get_alert(db, info["alerts"][0])["item_id"])
+    experts.record_verdict(db, item["id"], "rumour", "已证伪", "monitor1", now)
+    db.conn.close()
+    at = _app("monitor1", path, "app_pages/watchlist.py")
+    [table] = [df.value for df in at.dataframe if "确认虚假条目" in df.value.columns]
+    assert item["account"] in set(table["账号"])  # the verdict covers its cluster's copies too
+    # a click on the second row, as the grid reports it
+    at.session_state["watchlist_table_0"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.query_params["account"] == table["账号"].iloc[1]
+    assert any(f"账号为“{table['账号'].iloc[1]}”" in c.value for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["命中条目"] == "1"
+
+
+def test_a_row_of_the_alert_list_opens_that_alert_and_the_list_comes_back_unselected(seeded):
+    path, _, _ = seeded
+    at = _run("alerts.py", "monitor1", path)
+    [table] = [df.value for df in at.dataframe if "发布剩余" in df.value.columns]
+    at.session_state["alerts_table_0"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    picked = table["编号"].iloc[1]
+    assert at.query_params["alert"] == picked
+    assert any(str(h.value).startswith(f"预警 #{picked}（") for kind in ("header", "subheader") for h in getattr(at, kind))
+    # the list is redrawn under a new key, so a refresh that reorders it opens nothing else
+    assert "alerts_table_1" in at.session_state and at.session_state["alerts_picks"] == 1
