@@ -340,11 +340,13 @@ def test_a_feeds_ordinary_posts_learnt_as_background_are_no_longer_flagged_and_r
 
 
 
-@pytest.mark.parametrize("config", [
-    SMALL, replace(SMALL, text_C=0.0), replace(SMALL, repost_C=0.0),
-    replace(SMALL, reactor_record=False, account_record=False), replace(SMALL, reaction_weight=0.5)],
-    ids=["production-like", "no-text-model", "no-reaction-model", "no-records", "reaction-weight-0.5"])
-def test_an_explanations_parts_add_up_to_the_score_shown(config):
+@pytest.mark.parametrize("config, trees", [
+    (SMALL, False), (replace(SMALL, text_C=0.0), False), (replace(SMALL, repost_C=0.0), False),
+    (replace(SMALL, reactor_record=False, account_record=False), False), (replace(SMALL, reaction_weight=0.5), False),
+    (SMALL, True)],
+    ids=["production-like", "no-text-model", "no-reaction-model", "no-records", "reaction-weight-0.5",
+         "reaction-pattern-trees"])
+def test_an_explanations_parts_add_up_to_the_score_shown(config, trees, monkeypatch):
     """The item view's weights are parts of the calibrated log-odds of the score it shows: the
     words (read by the joint and the text-only models), the reactions' words, the facts, each
     worded reaction, the track records and the intercepts add up to logit(score) exactly, with or
@@ -363,7 +365,12 @@ def test_an_explanations_parts_add_up_to_the_score_shown(config):
     docs = [_with_account(_reacted_by(d, spreaders if y else readers),
                           "newsroom" if i % 5 == 0 and y == 0 else "rumourmill" if i % 7 == 0 and y else f"user{i}")
             for i, (d, y) in enumerate(items)]
+    import rumourwatch.nlp.rumour as rumour_module
+
+    # this small set's calibration slice has fewer decision-time copies than the trees need
+    monkeypatch.setattr(rumour_module, "MIN_TREE_ROWS", 50 if trees else 10**9)
     model = RumourModel(config).fit(docs, [y for _, y in items])
+    assert (model.pattern_trees_ is not None) == trees
     at = T0 + timedelta(days=90)
     # digits, capitals, a link and an @mention: the models read the text normalised
     doubted = Doc("网传ABC公司的2号药能预防病毒感染 http://t.cn/x0 @某人 赶紧转给家人", at, [
@@ -397,6 +404,10 @@ def test_an_explanations_parts_add_up_to_the_score_shown(config):
             assert parts.account_record > 0 and signals["account_record"] == round(parts.account_record, 4)
         assert signals.get("reactor_record") == (round(parts.reactor_record, 4) if parts.reactor_record > 1e-6
                                                  else None)
+        # the trees' part: an item with reactions has one (named when it raised the score), one without none
+        assert (parts.reaction_pattern != 0) == (trees and bool(doc.reactions))
+        assert signals.get("reaction_pattern") == (round(parts.reaction_pattern, 4)
+                                                   if parts.reaction_pattern > 1e-6 else None)
 
 
 def test_function_words_are_listed_as_one_style_row_weighing_their_sum():

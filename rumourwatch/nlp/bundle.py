@@ -25,14 +25,15 @@ from ..records import Doc
 
 ARTIFACT_NAME = "rumourwatch-models.pkl"
 MANIFEST_NAME = "manifest.json"
-FORMAT = 11  # 2: a text-only model stacked beside the joint one; 3: the account track record;
+FORMAT = 12  # 2: a text-only model stacked beside the joint one; 3: the account track record;
 # 4: polarity is a TF-IDF SVM + NB-SVM pair (a format-3 polarity pickle would not score);
 # 5: the rumour model's reaction-level model (RepostModel) feeds its calibrator;
 # 6: RepostModel's summary marks items whose reactions have no words of their own (2 columns);
 # 7: the calibrator weighs the reacting accounts' track records (one more column);
 # 8: the polarity SVM also reads PolarityPriors (lexicon, emoticon- and review-trained margins);
 # 9: the rumour model reads reactions without the separator a scraper leaves before their words;
-# 10: it reads a run of @mentions as one; 11: RepostModel's summary is drawn towards 0 for few reactions
+# 10: it reads a run of @mentions as one; 11: RepostModel's summary is drawn towards 0 for few reactions;
+# 12: boosted trees correct the calibrated log-odds of items with reactions (RumourModel.pattern_trees_)
 COMPONENTS = ("rumour", "polarity", "relevance", "debunks")
 TRAIN_COMMAND = "python -m training.train"  # also `rumourwatch demo`, which trains when absent
 

@@ -34,6 +34,7 @@ from .tokenizer import EMOTICON, FUNCTION_CHARS, MedicalTokenizer
 # from the average training item, in either direction, so each has two labels: what an item above
 # that average has and what one below it has. "含图片" must never explain the score of
 # an item without pictures: there it is the absence that counted.
+PATTERN_NAME = "reaction_pattern"  # the reaction-pattern trees' part (RumourModel.pattern_correction)
 SIGNAL_LABELS = {  # name: (label above the average, label below it)
     "has_reactions": ("已有互动", "尚无互动"),
     "log_reactions": ("互动数较多", "互动数较少"),
@@ -67,6 +68,7 @@ SIGNAL_LABELS = {  # name: (label above the average, label below it)
     # not standardised facts: they only ever push up, and are named as such
     "account_record": ("发布账号过往帖子被判定为谣言的记录", None),
     "reactor_record": ("转发/评论者过往参与的帖子多为谣言", None),
+    PATTERN_NAME: ("转发与评论的整体情况（数量、速度、质疑等合起来看）像谣言", None),
 }
 
 
@@ -185,12 +187,13 @@ class LogOddsParts:
     reactor_record: float      # the reacting accounts' track records
     account_record: float      # the publishing account's track record (a shift, clipped)
     base: float                # intercepts: what an item with none of the above would get
+    reaction_pattern: float = 0.0  # the boosted trees' correction for the reactions' facts together
 
     @property
     def total(self) -> float:
         return float(self.text_chars.sum() + self.reaction_chars.sum() + self.facts.sum()
                      + sum(w for _, w in self.reaction_examples) + self.none_worded
-                     + self.reactor_record + self.account_record + self.base)
+                     + self.reactor_record + self.account_record + self.base + self.reaction_pattern)
 
 
 def log_odds_parts(model: RumourModel, doc: Doc) -> LogOddsParts:
@@ -218,8 +221,9 @@ def log_odds_parts(model: RumourModel, doc: Doc) -> LogOddsParts:
     account = 0.0
     if getattr(model, "account_weight_", 0.0):
         account = float(_account_shift(model.account_weight_, f.account_features([doc])[:, 0])[0])
+    pattern = model.pattern_correction(doc) if hasattr(model, "pattern_correction") else 0.0
     return LogOddsParts(norm, text_chars, reacts, reaction_chars, joint * coef[2 * nf:] * xd, dense, xd,
-                        examples, float(none_worded), model.reactor_contribution(doc), account, base)
+                        examples, float(none_worded), model.reactor_contribution(doc), account, base, pattern)
 
 
 def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
@@ -256,7 +260,9 @@ def explain_rumour(model: RumourModel, doc: Doc, top: int = 10) -> dict:
                for n, c, z, v in zip(DENSE_NAMES, parts.facts, parts.dense_z, parts.dense) if c > 1e-6]
     # the account's record shifts the calibrated log-odds (RumourModel.account_weight_); the
     # reacting accounts' records are a calibrator input, like the reaction-level summary
-    for name, weight in ((ACCOUNT_NAMES[0], parts.account_record), (REACTOR_NAMES[0], parts.reactor_record)):
+    # and the trees read the reactions' facts together (RumourModel.pattern_correction)
+    for name, weight in ((ACCOUNT_NAMES[0], parts.account_record), (REACTOR_NAMES[0], parts.reactor_record),
+                         (PATTERN_NAME, parts.reaction_pattern)):
         if weight > 1e-6:
             signals.append({"term": signal_label(name), "name": name, "weight": round(weight, 4)})
     # single reactions that read as doubting, warning or mocking (the reaction-level model)
