@@ -31,6 +31,7 @@ from .errors import RumourwatchError
 from .exports import csv_text
 from .opinion import LABELS, opinion_line
 from .records import CST, parse_time
+from .reports import china_time
 
 MAX_TERMS = 10          # terms and alternatives together: each is a LIKE over every item of the period
 MAX_TERM_CHARS = 50
@@ -213,11 +214,6 @@ EXPORT_HEADER = ("条目ID", "发布时间（北京时间）", "平台", "账号
                  "疑似谣言", "情感倾向", "健康相关", "主题", "已辟谣", "话题簇", "转发数", "评论数")
 
 
-def _china(value) -> str:
-    dt = parse_time(value)
-    return dt.astimezone(CST).strftime("%Y-%m-%d %H:%M") if dt else ""
-
-
 def export_csv(db, query: Query, start: str | None, end: str | None, threshold: float, *, platforms=(),
                health_only: bool = False, min_probability: float | None = None, account: str | None = None,
                limit: int = EXPORT_LIMIT) -> tuple[str, int]:
@@ -233,8 +229,8 @@ def export_csv(db, query: Query, start: str | None, end: str | None, threshold: 
 
     def line(r):
         p = r["rumour_probability"]
-        return (r["id"], _china(r["published_at"]), r["platform"], r["account"], r["author"], r["url"], r["title"],
-                r["text"], "" if p is None else round(p, 4), "" if p is None else yes_no(p >= threshold),
+        return (r["id"], china_time(r["published_at"], "%Y-%m-%d %H:%M"), r["platform"], r["account"],
+                r["author"], r["url"], r["title"], r["text"], "" if p is None else round(p, 4), "" if p is None else yes_no(p >= threshold),
                 words.get(r["polarity"], ""), yes_no(r["health_related"]), r["topic"],
                 yes_no(r["already_debunked"]), r["cluster_id"], r["repost_num"], r["comment_num"])
 
