@@ -135,8 +135,26 @@ def validate_rules(raw: dict) -> dict:
         _check(hook.get("format", "markdown") in ("markdown", "text"), f"notify.webhooks[{i}].format",
                "must be markdown or text", "rules_webhook_format", value=hook.get("format"))
     for key in ("keywords", "accounts"):
-        rules["watch"][key] = [str(v).strip() for v in rules["watch"][key] if str(v).strip()]
+        rules["watch"][key] = list(dict.fromkeys(str(v).strip() for v in rules["watch"][key] if str(v).strip()))
+    watched_queries(rules)  # every watched keyword must be a query 条目检索 can run
     return rules
+
+
+def watched_queries(rules: dict) -> list:
+    """The watched keywords as search queries (rumourwatch.search: space = all words, | = either,
+    - = not, quotes keep a phrase), in the rules' order; a line that is not a query is a ConfigError
+    that names it and says why."""
+    from .search import SearchError, parse_query
+
+    out = []
+    for keyword in rules["watch"]["keywords"]:
+        try:
+            out.append(parse_query(keyword))
+        except SearchError as exc:
+            raise ConfigError(f"alert rule watch.keywords: {keyword!r} cannot be searched for: {exc}",
+                              "rules_watch_keyword", rule="watch.keywords", keyword=keyword,
+                              reason={"key": exc.key, "params": exc.params}) from None
+    return out
 
 
 def parse_quiet_hours(text: str) -> tuple[int, int] | None:
@@ -201,7 +219,8 @@ def dump_rules(rules: dict) -> str:
     return "\n".join(out)
 
 
-def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = None, db=None) -> Path:
+def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = None, db=None,
+               change: dict | None = None) -> Path:
     """Validate and write the rules file atomically. With a db the change is audited, and the file
     and its audit entry are saved together or not at all: the file is swapped in as the last step
     of the audit entry's transaction, and put back when that transaction fails to commit. A file
@@ -220,7 +239,8 @@ def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = 
         swapped = False
         try:
             with store.transaction(db):
-                store.record_audit(db, actor or "system", "rules.save", "rules", str(p), {"rules": rules})
+                store.record_audit(db, actor or "system", "rules.save", "rules", str(p),
+                                   {"rules": rules} | ({"change": change} if change else {}))
                 with _writing(p):
                     tmp.replace(p)
                 swapped = True
@@ -232,6 +252,27 @@ def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = 
     finally:
         with suppress(OSError):  # the folder that refused the file refuses this too: nothing was left
             tmp.unlink(missing_ok=True)
+
+
+WATCH_KINDS = ("keywords", "accounts")
+
+
+def set_watched(kind: str, value: str, watched: bool, actor: str, db, path: str | Path | None = None) -> bool:
+    """Watch (or stop watching) one keyword or account (`kind` "keywords" or "accounts"): what a
+    monitor does from 条目检索 without the whole 预警规则 page. The rules file is read afresh, changed
+    in that one line and saved with an audit entry naming the change (save_rules); a keyword that is
+    not a query is refused before anything is written. False when there was nothing to change."""
+    if kind not in WATCH_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(WATCH_KINDS)}, not {kind!r}")
+    value = (value or "").strip()
+    _check(bool(value), f"watch.{kind}", "needs a keyword or an account, not an empty line", "rules_watch_empty")
+    rules = load_rules(path)
+    current = rules["watch"][kind]
+    if (value in current) == watched:
+        return False
+    rules["watch"][kind] = current + [value] if watched else [v for v in current if v != value]
+    save_rules(rules, path, actor=actor, db=db, change={f"watch.{kind}": {"added" if watched else "removed": value}})
+    return True
 
 
 @contextmanager
@@ -422,10 +463,14 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
         store.set_workflow_state(db, "alerts.watch_item_mark", str(rows[-1]["id"]))
     if not w["enabled"] or not (w["keywords"] or w["accounts"]):
         return
+    from .search import fold
+
+    queries = list(zip(w["keywords"], watched_queries(rules)))
     velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
     for row in rows:
-        text = f"{row['title'] or ''} {row['text'] or ''}"
-        hits = [f"命中关注词「{k}」" for k in w["keywords"] if k in text]
+        # as 条目检索 finds them: in the title or the text, in either width and case
+        text = fold(f"{row['title'] or ''}\x00{row['text'] or ''}") if queries else ""
+        hits = [f"命中关注词「{k}」" for k, q in queries if q.matches(text)]
         if row["account"] and row["account"] in w["accounts"]:
             hits.append(f"关注账号「{row['account']}」发布")
         if not hits:

@@ -28,7 +28,7 @@ ROLES = ("monitor", "expert", "analyst", "leader", "admin")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "monitor": frozenset({
         "monitor.view", "item.view", "alerts.view", "alerts.manage", "assignments.manage",
-        "verdicts.manage", "sources.view", "tips.record",
+        "verdicts.manage", "sources.view", "tips.record", "watch.manage",
     }),
     "expert": frozenset({
         "assignments.own", "workbench.use", "item.view_assigned",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from . import store
 from .errors import RumourwatchError
@@ -68,6 +69,20 @@ class Query:
     def terms(self) -> tuple[str, ...]:
         """The terms to find in a text (for snippets), in the order typed."""
         return tuple(term for group in self.groups for term in group)
+
+    @cached_property
+    def _folded(self) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
+        groups, excluded = self.spellings()
+        return (tuple(tuple(dict.fromkeys(fold(v) for v in group)) for group in groups),
+                tuple(dict.fromkeys(fold(v) for v in excluded)))
+
+    def matches(self, folded_text: str) -> bool:
+        """Whether a text, already `fold`ed, matches as the store's search would find it (each term in
+        each of its spellings), for one item at a time: the alert rules' watched keywords. Join an
+        item's title and text with a character no term has ("\x00"), so no phrase spans the two."""
+        groups, excluded = self._folded
+        return (all(any(term in folded_text for term in group) for group in groups)
+                and not any(term in folded_text for term in excluded))
 
 
 def _tokens(text: str) -> list[str]:
@@ -125,6 +140,13 @@ def parse_query(text: str, words_needed: bool = True) -> Query:
         raise SearchError(f"a search takes at most {MAX_TERMS} terms, this one has {count}",
                           "search_too_many", count=count, limit=MAX_TERMS)
     return Query(groups=tuple(groups), excluded=tuple(dict.fromkeys(excluded)))
+
+
+def fold(text: str) -> str:
+    """A text as `Query.matches` reads it: in lower case, as LIKE compares ASCII letters (the widths are
+    the terms' spellings, `variants`). No NFKC here: Chinese punctuation is full width, so it would
+    rewrite nearly every post, at 15 times the cost."""
+    return text.lower()
 
 
 def _full_width(text: str) -> str:

@@ -39,6 +39,18 @@ def now():
 
 
 @pytest.fixture
+def rules_file(tmp_path, monkeypatch):
+    """A copy of the default alert rules, made the rules file (RUMOURWATCH_ALERT_RULES): a test that
+    saves rules never writes the repository's."""
+    import shutil
+
+    target = tmp_path / "alert-rules.toml"
+    shutil.copy(REPO_ROOT / "config" / "alert_rules.toml", target)
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(target))
+    return target
+
+
+@pytest.fixture
 def settings(tmp_path):
     return load_settings(db_path=str(tmp_path / "test.db"), data_dir=str(DATA_DIR))
 

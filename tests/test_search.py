@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from dashboard import data
-from rumourwatch import auth, exports, search, store
+from rumourwatch import alerts, auth, exports, search, store
 from rumourwatch.cli import cli
 from rumourwatch.ingest import ingest_events
 from rumourwatch.records import CST
@@ -233,6 +233,58 @@ def test_a_leader_reads_the_figures_but_gets_no_item_links(page_env):
     at = _search(fx.open_app(SEARCH, "boss"), "白醋", "today")
     assert not at.exception and {m.label: m.value for m in at.metric}["命中条目"] == "3"
     assert not any("点击一行" in c.value for c in at.caption)
+
+
+# --- watching a keyword or an account (tests/test_watch_keywords.py: what a watched line matches) ---
+
+def test_a_monitor_watches_the_searched_words_and_account_from_the_search_page(page_env, rules_file):
+    path, _, _ = page_env
+    at = _search(fx.open_app(SEARCH), "白醋 -辟谣", "today")
+    next(b for b in at.button if b.label == "设为关注词：白醋 -辟谣").click()
+    at = at.run()
+    assert not at.exception and not at.error
+    assert any("已设为关注词：白醋 -辟谣" in s.value for s in at.success)
+    assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["白醋 -辟谣"]
+    [entry] = [e for e in store.audit_entries(store.open_db(path)) if e["action"] == "rules.save"]
+    assert (entry["actor"], json.loads(entry["details"])["change"]) == (
+        fx.MONITOR, {"watch.keywords": {"added": "白醋 -辟谣"}})
+    # the button now takes it back, and the list of watched keywords opens its search
+    assert any(b.label == "取消关注词：白醋 -辟谣" for b in at.button)
+    at = fx.open_app(SEARCH)
+    next(b for b in at.button if b.label == "关注词：白醋 -辟谣").click()
+    at = at.run()
+    assert not at.exception and at.query_params["q"] == "白醋 -辟谣"
+    assert {m.label: m.value for m in at.metric}["命中条目"] == "2"
+    next(b for b in at.button if b.label == "取消关注词：白醋 -辟谣").click()
+    at = at.run()
+    assert alerts.load_rules(rules_file)["watch"]["keywords"] == []
+
+
+def test_an_account_search_offers_to_watch_the_account_and_says_when_watching_is_off(page_env, rules_file):
+    rules_file.write_text(rules_file.read_text(encoding="utf-8").replace("enabled = true\nkeywords",
+                                                                          "enabled = false\nkeywords"), encoding="utf-8")
+    at = fx.open_app(SEARCH, account="健康小妙招")
+    next(b for b in at.button if b.label == "关注该账号：健康小妙招").click()
+    at = at.run()
+    assert alerts.load_rules(rules_file)["watch"]["accounts"] == ["健康小妙招"]
+    assert any("预警目前已停用" in w.value for w in at.warning)
+
+
+def test_an_analyst_searches_but_cannot_change_what_is_watched(page_env, rules_file):
+    path, _, _ = page_env
+    auth.create_user(store.open_db(path), "ana", "fixture-password-9", "analyst", actor="test")
+    at = _search(fx.open_app(SEARCH, "ana"), "白醋", "today")
+    assert not at.exception and {m.label: m.value for m in at.metric}["命中条目"] == "3"
+    assert not any("关注" in b.label for b in at.button)
+
+
+def test_the_search_page_says_why_it_cannot_offer_watching_when_the_rules_file_is_broken(page_env, rules_file):
+    rules_file.write_text('[watch]\nkeywords = ["-宠物"]\n', encoding="utf-8")
+    at = _search(fx.open_app(SEARCH), "白醋", "today")
+    assert not at.exception
+    shown = [e.value.replace("\\", "") for e in at.error]  # as the page shows it, Markdown escapes read
+    assert any("暂不能在此设置关注词" in e and "关注词“-宠物”无法按检索条件使用" in e and "排除词" in e for e in shown)
+    assert {m.label: m.value for m in at.metric}["命中条目"] == "3"  # the search itself still answers
 
 
 # --- the command line ---------------------------------------------------------------------

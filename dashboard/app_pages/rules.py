@@ -65,7 +65,8 @@ with st.form("rules_form"):
                                                              float(s["min_increase"]), 0.01)
     st.subheader(t("rules.watch"))
     c = st.columns(2)
-    new["watch"]["keywords"] = lines(c[0].text_area(t("rules.keywords"), "\n".join(current["watch"]["keywords"])))
+    new["watch"]["keywords"] = lines(c[0].text_area(t("rules.keywords"), "\n".join(current["watch"]["keywords"]),
+                                                       help=t("rules.keywords.help")))
     new["watch"]["accounts"] = lines(c[1].text_area(t("rules.accounts"), "\n".join(current["watch"]["accounts"])))
     st.subheader(t("rules.tips"))
     c = st.columns(4)

@@ -13,10 +13,12 @@ import streamlit as st
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, ui
+from dashboard import workflow_ui as wf
 from dashboard.strings import t
 from dashboard.workflow_ui import show_error
+from rumourwatch import alerts
 from rumourwatch import search as item_search
-from rumourwatch.errors import RumourwatchError
+from rumourwatch.errors import ConfigError, RumourwatchError
 
 user = dashboard_auth.require_role("monitor", "analyst", "expert", "leader", "admin")
 settings = ui.page_settings()
@@ -67,7 +69,62 @@ for param, value in (("q", typed), ("account", account)):
         st.query_params[param] = value
     else:
         st.query_params.pop(param, None)
+may_watch = dashboard_auth.can("watch.manage", user)
+if may_watch:
+    wf.flash()
+
+
+def watched_rules() -> dict | None:
+    """The alert rules, or None (with the reason shown) when the rules file cannot be read."""
+    try:
+        return data.workflow_rules()
+    except ConfigError as exc:
+        show_error(exc, "search.watch.unreadable")
+        return None
+
+
+def watch_button(kind: str, value: str, rules: dict) -> None:
+    """Watch (or stop watching) the typed keywords or the account: new matching items then raise an
+    alert (预警规则 → 关注词与关注账号), which is what a monitor wants of a claim just heard of."""
+    watched = value in rules["watch"][kind]
+    label = t(f"search.watch.{kind}.{'remove' if watched else 'add'}", value=value)
+    if st.button(label, key=f"watch_{kind}", icon=":material/notifications_off:" if watched
+                 else ":material/notification_add:", help=t(f"search.watch.{kind}.help", severity=rules["watch"]["severity"])):
+        try:
+            data.workflow(path, lambda db: alerts.set_watched(kind, value, not watched, user["username"], db))
+        except RumourwatchError as exc:
+            show_error(exc, "search.watch.refused")
+            return
+        st.session_state[wf.FLASH_KEY] = t(f"search.watch.{kind}.{'removed' if watched else 'added'}", value=value)
+        st.rerun()
+
+
+def watch_panel(typed: str, account: str) -> None:
+    """The buttons for what was typed, and the watched keywords and accounts, each a search."""
+    rules = watched_rules()
+    if rules is None:
+        return
+    w = rules["watch"]
+    if typed or account:
+        cols = st.columns(2)
+        for col, kind, value in ((cols[0], "keywords", typed), (cols[1], "accounts", account)):
+            if value:
+                with col:
+                    watch_button(kind, value, rules)
+        if not w["enabled"]:
+            st.warning(t("search.watch.disabled"))
+    with st.expander(t("search.watch.list", keywords=len(w["keywords"]), accounts=len(w["accounts"]))):
+        if not (w["keywords"] or w["accounts"]):
+            st.caption(t("search.watch.none"))
+        for kind, param in (("keywords", "q"), ("accounts", "account")):
+            for i, value in enumerate(w[kind]):
+                if st.button(t(f"search.watch.open.{kind}", value=value), key=f"watched_{kind}_{i}", type="tertiary"):
+                    st.switch_page(ui.SEARCH_PAGE, query_params={param: value})
+
+
 if not typed and not account:
+    if may_watch:
+        watch_panel("", "")
     st.info(t("search.prompt"))
     st.stop()
 try:
@@ -102,6 +159,8 @@ parts += [t("search.part.not", term=term) for term in query.excluded]
 if account:
     parts.append(t("search.part.account", account=account))
 st.caption(t("search.understood", parts=t("search.part.sep").join(parts)))
+if may_watch:
+    watch_panel(typed, account)
 
 if not result["total"]:
     st.info(t("search.none"))
