@@ -240,6 +240,8 @@ def test_a_leader_reads_the_figures_but_gets_no_item_links(page_env):
 def test_a_monitor_watches_the_searched_words_and_account_from_the_search_page(page_env, rules_file):
     path, _, _ = page_env
     at = _search(fx.open_app(SEARCH), "白醋 -辟谣", "today")
+    # how many alerts a day it would raise: one story matched today
+    assert any("平均每天约 1.0 个新话题命中" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "设为关注词：白醋 -辟谣").click()
     at = at.run()
     assert not at.exception and not at.error

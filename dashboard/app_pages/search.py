@@ -70,6 +70,7 @@ for param, value in (("q", typed), ("account", account)):
     else:
         st.query_params.pop(param, None)
 may_watch = dashboard_auth.can("watch.manage", user)
+WATCH_BUSY_STORIES = 20  # stories a day: more alerts than a monitor can read, from one watched line
 if may_watch:
     wf.flash()
 
@@ -99,8 +100,10 @@ def watch_button(kind: str, value: str, rules: dict) -> None:
         st.rerun()
 
 
-def watch_panel(typed: str, account: str) -> None:
-    """The buttons for what was typed, and the watched keywords and accounts, each a search."""
+def watch_panel(typed: str, account: str, result: dict | None = None) -> None:
+    """The buttons for what was typed, and the watched keywords and accounts, each a search. With the
+    search's `result`, how many alerts a day watching it would have raised: every new story that
+    matches is an alert, so a common word would flood the alert list."""
     rules = watched_rules()
     if rules is None:
         return
@@ -111,6 +114,11 @@ def watch_panel(typed: str, account: str) -> None:
             if value:
                 with col:
                     watch_button(kind, value, rules)
+                    # (a search by words and account together says nothing of either alone)
+                    if result and result["days"] and value not in w[kind] and not (typed and account):
+                        per_day = result["stories"] / len(result["days"])
+                        (st.warning if per_day > WATCH_BUSY_STORIES else st.caption)(
+                            t("search.watch.rate", n=f"{per_day:,.1f}"))
         if not w["enabled"]:
             st.warning(t("search.watch.disabled"))
     with st.expander(t("search.watch.list", keywords=len(w["keywords"]), accounts=len(w["accounts"]))):
@@ -160,7 +168,7 @@ if account:
     parts.append(t("search.part.account", account=account))
 st.caption(t("search.understood", parts=t("search.part.sep").join(parts)))
 if may_watch:
-    watch_panel(typed, account)
+    watch_panel(typed, account, result)
 
 if not result["total"]:
     st.info(t("search.none"))
