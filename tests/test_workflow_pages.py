@@ -154,6 +154,15 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
                      "不设免打扰请留空。")
     assert alerts.load_rules(rules_file)["notify"]["quiet_hours"] == "22:00-07:00"  # unchanged
     next(x for x in at.text_input if x.label.startswith("免打扰时段")).set_value("22:00-07:00")
+    # a watched keyword is a search query: one with only words to leave out is refused by its line
+    next(a for a in at.text_area if a.label == "关注词（每行一个）").set_value("示例关注词\n-宠物")
+    next(b for b in at.button if b.label == "保存规则").click()
+    at.run()
+    [error] = [e.replace("\\", "") for e in _errors(at)]
+    assert error == ("规则未保存：关注词“-宠物”无法按检索条件使用：检索条件中只有排除词（以 - 开头）："
+                     "请至少写一个要查找的词。")
+    assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["示例关注词", "另一个词"]  # unchanged
+    next(a for a in at.text_area if a.label == "关注词（每行一个）").set_value("示例关注词\n另一个词")
     next(a for a in at.text_area if a.label.startswith("群机器人")).set_value("https://example.org/hook\nexample.org/robot")
     next(b for b in at.button if b.label == "保存规则").click()
     at.run()
