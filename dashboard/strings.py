@@ -828,7 +828,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "tips.col.received": "收到时间",
         "tips.col.story_tips": "同一内容线索数",
         "tips.col.recorded_by": "登记人",
-        "tips.open.label": "条目编号",
+        "tips.click": "点击一行打开该线索对应的条目（评分、相似辟谣、同一话题的其他条目）。",
         "wl.title": "发布者关注名单",
         "wl.caption": "统计期内发布过经研判“确认谣言”条目的账号，可导出报送主管部门；并跟踪平台删除请求。",
         "wl.range": "统计期（北京时间）",

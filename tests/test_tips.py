@@ -141,6 +141,12 @@ def test_a_monitor_records_a_hotline_tip_and_sees_it_listed(page_env):
     assert any("此前已登记为条目" in s.value for s in at.success)
     [table] = [df.value for df in at.dataframe if "同一内容线索数" in df.value.columns]
     assert list(table["同一内容线索数"]) == ["2", "2"]
+    assert any("点击一行打开该线索对应的条目" in c.value for c in at.caption)
+    # a click on a row opens the item the tip was filed as
+    at.session_state["tips_table_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and at.query_params["item"] == str(tip["item_id"])
+    assert [x.value for x in at.title] == ["条目详情"]
 
 
 def test_a_tip_without_content_is_refused_in_chinese(page_env):

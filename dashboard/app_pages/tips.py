@@ -87,19 +87,20 @@ rows = ui.call(path, store.list_tips, iso(start))
 if not rows:
     st.info(t("tips.empty"))
 else:
-    ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=channel_label(r["channel"]),
-                   probability=t("not_scored") if r["scored_at"] is None else f"{r['rumour_probability']:.1%}",
-                   debunked=debunked_label(r))
-              for r in rows],
-             {"id": "#", "at": t("tips.col.received"), "channel_label": t("tips.channel"),
-              "work_order": t("tips.work_order"), "item_id": t("col.item"), "platform": t("col.platform"),
-              "text": t("col.text"), "probability": t("col.probability"), "debunked": t("col.debunked"),
-              "story_tips": t("tips.col.story_tips"), "recorded_by": t("tips.col.recorded_by"),
-              "note": t("col.note")}, key="tips_table")
-    if may_open("item", user):
-        with st.form("tip_open_form", border=False, width="content"), \
-                st.container(horizontal=True, vertical_alignment="bottom"):
-            chosen = st.number_input(t("tips.open.label"), min_value=1, step=1, value=None, key="tip_open_item",
-                                     width=200)
-            if st.form_submit_button(t("alerts.open_item")) and chosen:
-                open_item(int(chosen))
+    clickable = may_open("item", user)
+    # keyed by the navigation epoch, as dashboard.ui.items_table is: a table drawn again after the
+    # item view starts with nothing selected
+    picked = ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=channel_label(r["channel"]),
+                            probability=t("not_scored") if r["scored_at"] is None else f"{r['rumour_probability']:.1%}",
+                            debunked=debunked_label(r))
+                       for r in rows],
+                      {"id": "#", "at": t("tips.col.received"), "channel_label": t("tips.channel"),
+                       "work_order": t("tips.work_order"), "item_id": t("col.item"), "platform": t("col.platform"),
+                       "text": t("col.text"), "probability": t("col.probability"), "debunked": t("col.debunked"),
+                       "story_tips": t("tips.col.story_tips"), "recorded_by": t("tips.col.recorded_by"),
+                       "note": t("col.note")}, key=f"tips_table_{st.session_state.get('_nav_epoch', 0)}",
+                      pick="item_id" if clickable else None)
+    if clickable:
+        st.caption(t("tips.click"))
+    if picked is not None:
+        open_item(int(picked))
