@@ -227,12 +227,15 @@ def test_the_page_says_why_a_query_cannot_run_and_when_nothing_matches(page_env)
     assert any("没有命中条目" in i.value for i in at.info) and not at.metric
 
 
-def test_a_leader_reads_the_figures_but_gets_no_item_links(page_env):
+@pytest.mark.parametrize("role", ["leader", "analyst"])
+def test_leaders_and_analysts_read_the_figures_and_watch_nothing(page_env, rules_file, role):
+    """Leaders get no item links (they have no item view); neither changes what is watched."""
     path, _, _ = page_env
-    auth.create_user(store.open_db(path), "boss", "fixture-password-9", "leader", actor="test")
-    at = _search(fx.open_app(SEARCH, "boss"), "白醋", "today")
+    auth.create_user(store.open_db(path), "reader", "fixture-password-9", role, actor="test")
+    at = _search(fx.open_app(SEARCH, "reader"), "白醋", "today")
     assert not at.exception and {m.label: m.value for m in at.metric}["命中条目"] == "3"
-    assert not any("点击一行" in c.value for c in at.caption)
+    assert any("点击一行" in c.value for c in at.caption) == (role == "analyst")
+    assert not any("关注" in b.label for b in at.button)
 
 
 # --- watching a keyword or an account (tests/test_watch_keywords.py: what a watched line matches) ---
@@ -270,14 +273,6 @@ def test_an_account_search_offers_to_watch_the_account_and_says_when_watching_is
     at = at.run()
     assert alerts.load_rules(rules_file)["watch"]["accounts"] == ["健康小妙招"]
     assert any("预警目前已停用" in w.value for w in at.warning)
-
-
-def test_an_analyst_searches_but_cannot_change_what_is_watched(page_env, rules_file):
-    path, _, _ = page_env
-    auth.create_user(store.open_db(path), "ana", "fixture-password-9", "analyst", actor="test")
-    at = _search(fx.open_app(SEARCH, "ana"), "白醋", "today")
-    assert not at.exception and {m.label: m.value for m in at.metric}["命中条目"] == "3"
-    assert not any("关注" in b.label for b in at.button)
 
 
 def test_the_search_page_says_why_it_cannot_offer_watching_when_the_rules_file_is_broken(page_env, rules_file):
