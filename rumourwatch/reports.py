@@ -34,7 +34,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from . import store
-from .alerts import WorkflowError
+from .alerts import WorkflowError, load_rules
+from .errors import ConfigError
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, iso, parse_time
 from .tips import CHANNELS as TIP_CHANNELS
@@ -116,6 +117,15 @@ TEXT: dict[str, str] = {
     "tips.channel.12345": "12345 政务服务热线",
     "tips.channel.online": "网络举报",
     "tips.channel.other": "其他渠道",
+    "watch.title": "关注词与关注账号",
+    "watch.none": "未设置关注词或关注账号（监测员可在条目检索页设置，新条目命中即预警）。",
+    "watch.unreadable": "预警规则文件无法读取（{reason}），本节暂无数据。",
+    "watch.rule": "按条目检索的同样条件，统计全部采集条目（不限于健康相关、不分地区）。",
+    "watch.top": "{this}命中最多：{value}（{items} 条，较{prev} {change}）。",
+    "watch.quiet": "{this}所有关注词与关注账号均无命中。",
+    "kind.keyword": "关注词", "kind.account": "关注账号", "change.new": "新出现", "change.same": "持平",
+    "col.watched": "关注词 / 账号", "col.items": "命中条目", "col.prev_items": "{prev}", "col.change": "变化",
+    "col.flagged": "疑似谣言", "col.opinion": "情感倾向（正 / 中 / 负）",
     "model.title": "模型运行情况",
     "model.empty": "{this}无人工核实记录。",
     "model.summary": "{this}人工核实 {verdicts} 条；其中模型预警条目 {flagged} 条：确认为谣言 {confirmed} 条，排除 {dismissed} 条，无法核实 {unverifiable} 条，预警准确率 {precision}。",
@@ -587,6 +597,43 @@ def _publishers(db, period: Period, platforms) -> Section:
     return Section("publishers", tr("publishers.title"), True, message, data)
 
 
+def _watched(db, period: Period, previous: Period, platforms, threshold: float, watch: dict | str) -> Section:
+    """How often each watched keyword (a search query) and account of the alert rules was met this
+    period and the one before, over every collected item as 条目检索 counts them: one scan of both
+    periods for all the lines together, split by China day. `watch` is the rules' [watch] table, or why it could not
+    be read."""
+    # imported when used: search reads this module's formatting
+    from .search import parse_query
+
+    title = tr("watch.title")
+    if isinstance(watch, str):
+        return Section("watch", title, False, tr("watch.unreadable", reason=watch))
+    lines = [("keyword", k) for k in watch["keywords"]] + [("account", a) for a in watch["accounts"]]
+    if not lines:
+        return Section("watch", title, True, tr("watch.none"))
+    queries = []
+    for kind, value in lines:
+        query = parse_query(value if kind == "keyword" else "", words_needed=kind == "keyword")
+        queries.append((*query.spellings(), value if kind == "account" else None))
+    days = set(period.days)
+    rows = []
+    hits = store.watch_hits(db, queries, previous.start, period.end, threshold, platforms=platforms)
+    for (kind, value), found in zip(lines, hits):
+        polarity = {"positive": 0, "neutral": 0, "negative": 0}
+        row = {"kind": kind, "value": value, "items": 0, "flagged": 0, "previous": 0}
+        for h in found:
+            if h["day"] not in days:
+                row["previous"] += h["n"]
+                continue
+            row["items"] += h["n"]
+            row["flagged"] += h["flagged"]
+            if h["polarity"] in polarity:
+                polarity[h["polarity"]] += h["n"]
+        row["polarity"] = polarity
+        rows.append(row)
+    return Section("watch", title, True, None, {"rows": rows})
+
+
 def _model_health(db, period: Period, threshold: float) -> Section:
     gap = _workflow_gap(db, "verdicts")
     if gap:
@@ -669,29 +716,41 @@ def _header(kind: str, period: Period, filters: dict, now: datetime) -> tuple[st
 
 def compute_weekly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
                    threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
-                   quiet_hours: float = QUIET_HOURS) -> Report:
-    """The weekly summary for an ISO week (`Period` or "2026-W47"), optionally for one region/platform."""
+                   quiet_hours: float = QUIET_HOURS, watch: dict | None = None) -> Report:
+    """The weekly summary for an ISO week (`Period` or "2026-W47"), optionally for one region/platform.
+    `watch`: the watched keywords and accounts (the alert rules' [watch] table; None: read the rules)."""
     period = parse_week(period) if isinstance(period, str) else period
     if period.kind != "weekly":
         raise ReportError(f"{period.label} is not a week", "report_bad_week", value=period.label)
     return _compute("weekly", db, period, region, platform, threshold, now, top, DEFAULT_UNIT_MONTHLY_MINIMUM,
-                    quiet_hours)
+                    quiet_hours, watch)
 
 
 def compute_monthly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
                     threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
-                    minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS) -> Report:
+                    minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS,
+                    watch: dict | None = None) -> Report:
     """The monthly notice (月通报): the month's figures plus the ranked per-unit table."""
     period = parse_month(period) if isinstance(period, str) else period
     if period.kind != "monthly":
         raise ReportError(f"{period.label} is not a month", "report_bad_month", value=period.label)
     if minimum < 0:
         raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}", "report_minimum", value=minimum)
-    return _compute("monthly", db, period, region, platform, threshold, now, top, minimum, quiet_hours)
+    return _compute("monthly", db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
 
 
-def _compute(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours) -> Report:
+def _watch_rules() -> dict | str:
+    """The alert rules' [watch] table, or in one line why the rules could not be read (the report is
+    still made, that section saying so)."""
+    try:
+        return load_rules()["watch"]
+    except ConfigError as exc:
+        return str(exc)
+
+
+def _compute(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch) -> Report:
     now = now or datetime.now(UTC)
+    watch = _watch_rules() if watch is None else watch
     now_iso = iso(now)
     filters = _filters(region, platform)
     platforms = [platform] if platform else None
@@ -704,7 +763,8 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
     if kind == "monthly":
         sections.append(_units(db, period, region, minimum))
     sections += [_alerts(db, period, region, now_iso), _experts(db, period, region),
-                 _publishers(db, period, platforms), _model_health(db, period, threshold)]
+                 _publishers(db, period, platforms), _watched(db, period, previous, platforms, threshold, watch),
+                 _model_health(db, period, threshold)]
     for n, section in zip(SECTION_NUMERALS, sections):  # numbered by position: the units come third monthly
         section.title = tr("section.numbered", n=n, title=section.title)
     return Report(kind, title, period, previous, filters, now_iso, scope, sections)
@@ -848,6 +908,28 @@ def model_lines(report: Report) -> list[str]:
             tr("model.missed", missed=d["missed"])]
 
 
+def watch_lines(report: Report) -> list[str]:
+    s = report.section("watch")
+    if not s.available or s.message:
+        return [s.message]
+    rows = s.data["rows"]
+    this, prev = tr(f"this.{report.kind}"), tr(f"prev.{report.kind}")
+    top = max(rows, key=lambda r: r["items"])
+    if not top["items"]:
+        return [tr("watch.rule"), tr("watch.quiet", this=this)]
+    return [tr("watch.rule"), tr("watch.top", this=this, prev=prev, value=top["value"], items=fmt_int(top["items"]),
+                                 change=_change_text(top["items"], top["previous"]))]
+
+
+def _change_text(now: int, before: int) -> str:
+    """'+35.0%', '-20.0%', '持平', or '新出现' when there was nothing before."""
+    if not before:
+        return tr("change.new") if now else tr("change.same")
+    if now == before:
+        return tr("change.same")
+    return fmt_signed(percent(now - before, before), "%")
+
+
 def units_lines(report: Report) -> list[str]:
     s = report.section("units")
     if not s.available or s.message:
@@ -914,6 +996,23 @@ def publishers_table(report: Report) -> tuple[list[str], list[list]]:
     d = report.section("publishers").data
     head = [tr(k) for k in ("col.platform", "col.account", "col.confirmed", "col.reach")]
     return head, [[a["platform"], a["account"], a["confirmed"], fmt_int(a["reach"])] for a in d.get("added", [])]
+
+
+def watch_table(report: Report) -> tuple[list[str], list[list]]:
+    """Per watched line: its kind, itself, this period's items, flagged, opinion shares, the period
+    before's items and the change."""
+    prev = tr(f"prev.{report.kind}")
+    head = [tr("col.kind"), tr("col.watched"), tr("col.items"), tr("col.flagged"), tr("col.opinion"),
+            tr("col.prev_items", prev=prev), tr("col.change")]
+    rows = []
+    for r in report.section("watch").data.get("rows", []):
+        p = r["polarity"]
+        judged = p["positive"] + p["neutral"] + p["negative"]
+        shares = " / ".join(fmt_pct(percent(p[k], judged)) for k in ("positive", "neutral", "negative")) \
+            if judged else tr("none")
+        rows.append([tr(f"kind.{r['kind']}"), r["value"], fmt_int(r["items"]), fmt_int(r["flagged"]), shares,
+                     fmt_int(r["previous"]), _change_text(r["items"], r["previous"])])
+    return head, rows
 
 
 def daily_table(report: Report) -> tuple[list[str], list[list]]:
@@ -1077,6 +1176,10 @@ def render_markdown(report: Report) -> str:
             out += [f"- {line}" for line in publishers_lines(report)] + [""]
             if s.data.get("added"):
                 out += _md_table(*publishers_table(report))
+        elif s.key == "watch":
+            out += [f"- {line}" for line in watch_lines(report)] + [""]
+            if s.available and not s.message:
+                out += _md_table(*watch_table(report))
         elif s.key == "model":
             out += [f"- {line}" for line in model_lines(report)] + [""]
         elif s.key == "units":
@@ -1171,6 +1274,11 @@ footer { margin-top: 18px; border-top: 1px solid #d9e2ec; color: #7b8794; font-s
   <ul>{% for line in publishers %}<li>{{ line }}</li>{% endfor %}</ul>
   {% if s.data.added %}{{ table(publishers_table[0], publishers_table[1]) }}{% endif %}
   {% endif %}
+{% elif s.key == "watch" %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in watch %}<li>{{ line }}</li>{% endfor %}</ul>
+  {{ table(watch_table[0], watch_table[1]) }}
+  {% endif %}
 {% elif s.key == "model" %}
   {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <ul>{% for line in model %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
@@ -1221,7 +1329,7 @@ def render_html(report: Report, charts: bool = True) -> str:
         "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
         "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
-        "model": model_lines(report),
+        "model": model_lines(report), "watch": watch_lines(report), "watch_table": watch_table(report),
     }
     if report.kind == "monthly":
         context.update(units=units_lines(report), units_table=units_table(report),

@@ -662,12 +662,11 @@ def _like_pattern(term: str) -> str:
 _MATCH = "(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\')"
 
 
-def _search_sql(groups, excluded, start, end, account: str | None = None, **filters) -> tuple[str, list]:
-    """WHERE clause: the filters, every group matched by one of its spellings (title or text), no
+def _match_sql(groups, excluded, account: str | None = None) -> tuple[list[str], list]:
+    """The conditions of one query: every group matched by one of its spellings (title or text), no
     excluded spelling, and the `account` (or author) when given. LIKE is case-blind for ASCII
     letters only; the caller lists width variants."""
-    where, params = _filters_sql(start, end, **filters)
-    conds = [where[len(" WHERE "):]] if where else []
+    conds, params = [], []
     if account:
         conds.append("(account = ? OR author = ?)")
         params += [account, account]
@@ -678,7 +677,40 @@ def _search_sql(groups, excluded, start, end, account: str | None = None, **filt
     for term in excluded:
         conds.append("NOT " + _MATCH)
         params += [_like_pattern(term)] * 2
-    return (" WHERE " + " AND ".join(conds)) if conds else "", params
+    return conds, params
+
+
+def _search_sql(groups, excluded, start, end, account: str | None = None, **filters) -> tuple[str, list]:
+    """WHERE clause: the filters and the query's conditions (`_match_sql`)."""
+    where, params = _filters_sql(start, end, **filters)
+    conds = [where[len(" WHERE "):]] if where else []
+    matched, more = _match_sql(groups, excluded, account)
+    return (" WHERE " + " AND ".join(conds + matched)) if conds + matched else "", params + more
+
+
+def watch_hits(db, queries, start: str | None, end: str | None, threshold: float, **filters) -> list[list[dict]]:
+    """Several queries ((groups, excluded, account) each, as `search_hits` takes them) counted in one
+    scan of the period's items, which costs little more than one: reading the texts is most of a
+    search. Per query, rows of (day, polarity, n, flagged) per China day and polarity, like
+    `search_hits`' day rows."""
+    if not queries:
+        return []
+    where, params = _filters_sql(start, end, **filters)
+    marks, mparams = [], []
+    for i, (groups, excluded, account) in enumerate(queries):
+        conds, more = _match_sql(groups, excluded, account)
+        marks.append(f"({' AND '.join(conds) or '1'}) AS m{i}")
+        mparams += more
+    # MATERIALIZED: each query's conditions are evaluated once per item, not once per sum below
+    sums = ", ".join(f"coalesce(sum(m{i}), 0) AS n{i}, coalesce(sum(m{i} AND flagged), 0) AS f{i}"
+                     for i in range(len(queries)))
+    rows = _rows(db, f"""WITH marked AS MATERIALIZED (
+                             SELECT published_day, polarity, coalesce(rumour_probability >= ?, 0) AS flagged,
+                                    {", ".join(marks)} FROM items{where})
+                         SELECT published_day AS day, polarity, {sums} FROM marked GROUP BY published_day, polarity""",
+                 [threshold, *mparams, *params])
+    return [[{"day": r["day"], "polarity": r["polarity"], "n": r[f"n{i}"], "flagged": r[f"f{i}"]}
+             for r in rows if r[f"n{i}"]] for i in range(len(queries))]
 
 
 _SEARCH_ORDER = {"time": "published_at DESC, id DESC",

@@ -52,7 +52,8 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_page_shows_the_same_figures_as_the_pdf_for_the_same_week(page_env, tmp_path):
+def test_page_shows_the_same_figures_as_the_pdf_for_the_same_week(page_env, tmp_path, rules_file):
+    rules_file.write_text('[watch]\nkeywords = ["大蒜|盐灯", "流感 -疫苗"]\n', encoding="utf-8")
     at = open_page(kind="weekly", period=fx.WEEK)
     page = shown(at)
     pdf = tmp_path / "w.pdf"
@@ -62,7 +63,9 @@ def test_page_shows_the_same_figures_as_the_pdf_for_the_same_week(page_env, tmp_
     pdf_text = flat(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
                                    check=True).stdout)
     figures = [reports.volume_lines(report)[0], *reports.volume_lines(report)[1:], *reports.alerts_lines(report),
-               *reports.experts_lines(report), *reports.publishers_lines(report), *reports.model_lines(report)]
+               *reports.experts_lines(report), *reports.publishers_lines(report), *reports.watch_lines(report),
+               *reports.model_lines(report)]
+    assert reports.watch_lines(report)[1].startswith("本周命中最多：流感 -疫苗")
     for line in figures:
         assert line in page, line
         assert flat(line) in pdf_text, line
@@ -71,6 +74,9 @@ def test_page_shows_the_same_figures_as_the_pdf_for_the_same_week(page_env, tmp_
     spread = next(f for f in frames if "传播量" in f.columns)["传播量"].tolist()
     assert spread == [r[4] for r in reports.rumour_table(report)[1]]
     assert all(flat(s) in pdf_text for s in spread)
+    watched = next(f for f in frames if "关注词 / 账号" in f.columns)
+    assert watched.values.tolist() == reports.watch_table(report)[1]
+    assert all(flat(cell) in pdf_text for row in reports.watch_table(report)[1] for cell in row)
     overdue = next(f for f in frames if "应发布时间" in f.columns)
     assert overdue["预警"].tolist() == [f"#{o['alert_id']}" for o in report.section("alerts").data["overdue"]]
 

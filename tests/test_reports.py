@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
-
 import report_fixtures as fx
+from workflow_helpers import add_item
+
 from rumourwatch import reports, store
 from rumourwatch.opinion import opinion_line
 from rumourwatch.records import iso
@@ -294,11 +295,11 @@ def test_sections_are_numbered_in_the_order_a_leader_reads_them(full_db):
     monthly = reports.render_markdown(reports.compute_monthly(db, fx.MONTH, now=fx.NOW))
     assert re.findall(r"^## (.+)$", monthly, re.MULTILINE) == [
         "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
-        "五、专家处置工作", "六、重复发布者与删除请求", "七、模型运行情况"]
+        "五、专家处置工作", "六、重复发布者与删除请求", "七、关注词与关注账号", "八、模型运行情况"]
     weekly = reports.render_html(reports.compute_weekly(db, fx.WEEK, now=fx.NOW), charts=False)
     assert re.findall(r"<h2>(.+?)</h2>", weekly) == [
         "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限", "四、专家处置工作",
-        "五、重复发布者与删除请求", "六、模型运行情况"]
+        "五、重复发布者与删除请求", "六、关注词与关注账号", "七、模型运行情况"]
 
 
 def test_units_with_equal_figures_share_a_rank(full_db):
@@ -424,3 +425,39 @@ def test_scraped_text_stays_text_in_html_and_markdown():
     md = reports.render_markdown(report)
     assert "[点我领奖](javascript:" not in md and "\\[点我领奖\\](javascript:" in md  # brackets escaped: no link
     assert "\\<script\\>" in md
+
+
+# --- watched keywords and accounts ----------------------------------------------------------
+
+def test_the_watched_keywords_and_accounts_are_counted_this_period_against_the_one_before(db, now):
+    """Each watched line counted as 条目检索 finds it (every collected item, exclusions applied), with
+    its flagged items and opinion shares, beside the week before; a report never fails for it."""
+    add_item(db, "社区通知：新冠疫苗加强针本周开始接种", now + timedelta(days=1), probability=0.9)
+    add_item(db, "疫苗接种后手臂酸痛怎么办", now + timedelta(days=2), probability=0.1, polarity="negative")
+    add_item(db, "宠物疫苗打完狗狗没精神", now + timedelta(days=2), probability=0.1)  # left out by -宠物
+    add_item(db, "上周的疫苗接种点调整通知", now - timedelta(days=3), probability=0.1)  # the week before
+    for day in (1, 3):
+        add_item(db, f"每天喝三杯淡盐水能排毒（第{day}篇）", now + timedelta(days=day), account="示例养生号")
+    watch = {"keywords": ["疫苗 -宠物", "从未出现的说法"], "accounts": ["示例养生号"]}
+    report = reports.compute_weekly(db, "2026-W48", now=now + timedelta(days=7), watch=watch)
+    head, rows = reports.watch_table(report)
+    assert head == ["类型", "关注词 / 账号", "命中条目", "疑似谣言", "情感倾向（正 / 中 / 负）", "上周", "变化"]
+    assert rows == [["关注词", "疫苗 -宠物", "2", "1", "0.0% / 50.0% / 50.0%", "1", "+100.0%"],
+                    ["关注词", "从未出现的说法", "0", "0", "—", "0", "持平"],
+                    ["关注账号", "示例养生号", "2", "2", "0.0% / 100.0% / 0.0%", "0", "新出现"]]
+    assert reports.watch_lines(report)[1] == "本周命中最多：疫苗 -宠物（2 条，较上周 +100.0%）。"
+    markdown = reports.render_markdown(report)
+    assert "| 关注词 | 疫苗 -宠物 | 2 | 1 | 0.0% / 50.0% / 50.0% | 1 | +100.0% |" in markdown
+    assert "<td>从未出现的说法</td>" in reports.render_html(report, charts=False)
+    # nothing watched, or rules that cannot be read: the section says so, the report is made
+    none = reports.compute_weekly(db, "2026-W48", now=now, watch={"keywords": [], "accounts": []})
+    assert none.section("watch").message.startswith("未设置关注词或关注账号")
+
+
+def test_a_report_says_why_it_has_no_watch_figures_when_the_rules_cannot_be_read(db, now, rules_file):
+    rules_file.write_text('[watch]\nkeywords = ["-宠物"]\n', encoding="utf-8")
+    section = reports.compute_weekly(db, "2026-W48", now=now).section("watch")
+    assert not section.available and section.message.startswith("预警规则文件无法读取（alert rule watch.keywords")
+    rules_file.write_text('[watch]\nkeywords = ["疫苗"]\n', encoding="utf-8")
+    section = reports.compute_weekly(db, "2026-W48", now=now).section("watch")
+    assert section.available and [r["value"] for r in section.data["rows"]] == ["疫苗"]

@@ -54,7 +54,7 @@ def flat(text: str) -> str:
 def test_pdf_is_chinese_text_with_embedded_unicode_fonts(pdfs):
     text = tool("pdftotext", "-enc", "UTF-8", str(pdfs["weekly"]), "-")
     for heading in ("健康舆情与谣言处置周报", "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限",
-                    "超时清单", "四、专家处置工作", "五、重复发布者与删除请求", "六、模型运行情况"):
+                    "超时清单", "四、专家处置工作", "五、重复发布者与删除请求", "六、关注词与关注账号", "七、模型运行情况"):
         assert heading in text, heading
     assert "\ufffd" not in text and "□" not in text
     fonts = [line.split() for line in tool("pdffonts", str(pdfs["weekly"])).splitlines()[2:] if line.strip()]
@@ -113,7 +113,7 @@ def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
     text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(pdfs["monthly"]), "-")
     assert "健康舆情与谣言处置月通报" in text
     headings = ["一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
-                "五、专家处置工作", "六、重复发布者与删除请求", "七、模型运行情况"]
+                "五、专家处置工作", "六、重复发布者与删除请求", "七、关注词与关注账号", "八、模型运行情况"]
     flat_text = flat(text)
     assert [flat_text.find(h) for h in headings] == sorted(flat_text.find(h) for h in headings)
     assert all(h in flat_text for h in headings)

@@ -174,6 +174,12 @@ for section in report.sections:
             lines(reports.publishers_lines(report))
             if section.data.get("added"):
                 table(*reports.publishers_table(report))
+    elif section.key == "watch":
+        if not section.available or section.message:
+            empty(section)
+        else:
+            lines(reports.watch_lines(report))
+            table(*reports.watch_table(report))
     elif section.key == "model":
         if not section.available or section.message:
             empty(section)
