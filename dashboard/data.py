@@ -115,6 +115,7 @@ _QUERIES = {
     "count_items": store.count_items,
     "list_model_versions": store.list_model_versions,
     "search": item_search.run,
+    "watched_hits": _filtered(item_search.watched_hits),
 }
 
 
@@ -176,6 +177,21 @@ def today_summary(path: str, threshold: float, platform_filter: tuple[str, ...] 
     hour = _query(path, "summary_counts", iso(now - timedelta(hours=1)), None, threshold,
                   platforms=platform_filter or None)
     return dict(counts, last_hour=hour["items"], day=china_today(now).isoformat())
+
+
+def watched_today(path: str, threshold: float, platform_filter: tuple[str, ...] = (),
+                  now: datetime | None = None) -> list[dict]:
+    """Every watched keyword and account of the alert rules with its items published today (China
+    day) and how many are flagged, as 条目检索 finds them: [{kind, value, items, flagged}], keywords
+    first; [] when nothing is watched. ConfigError when the rules cannot be read."""
+    watch = workflow_rules()["watch"]
+    if not (watch["keywords"] or watch["accounts"]):
+        return []
+    start, end = store.day_range(now or now_utc(), 1)
+    lines = _query(path, "watched_hits", tuple(watch["keywords"]), tuple(watch["accounts"]), start, end, threshold,
+                   platforms=platform_filter or None)
+    return [{"kind": line["kind"], "value": line["value"], "items": sum(d["n"] for d in line["days"]),
+             "flagged": sum(d["flagged"] for d in line["days"])} for line in lines]
 
 
 def opinion(path: str, filters: Filters, now: datetime | None = None) -> dict:

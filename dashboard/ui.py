@@ -241,6 +241,15 @@ def open_item(item_id: int) -> None:
     st.switch_page(ITEM_PAGE, query_params={**st.query_params, "item": str(item_id)})
 
 
+def open_search(**params: str) -> None:
+    """Switch to 条目检索 with its search in the address (`q=…`, `account=…`), as `open_item` switches
+    to an item: the tables keyed by the navigation epoch start unselected when the user comes back,
+    and a refreshing fragment of this page does not run during the switch."""
+    st.session_state["_nav_epoch"] = st.session_state.get("_nav_epoch", 0) + 1
+    _forget_running_fragments()
+    st.switch_page(SEARCH_PAGE, query_params=params)
+
+
 def _forget_running_fragments() -> None:
     """Before a page switch: drop the current page's refreshing fragments from the session, so a
     refresh their timers send during the switch is refused by Streamlit instead of running, as a

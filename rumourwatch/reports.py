@@ -600,28 +600,23 @@ def _publishers(db, period: Period, platforms) -> Section:
 def _watched(db, period: Period, previous: Period, platforms, threshold: float, watch: dict | str) -> Section:
     """How often each watched keyword (a search query) and account of the alert rules was met this
     period and the one before, over every collected item as 条目检索 counts them: one scan of both
-    periods for all the lines together, split by China day. `watch` is the rules' [watch] table, or why it could not
-    be read."""
+    periods for all the lines together, split by China day. `watch` is the rules' [watch] table, or
+    why it could not be read."""
     # imported when used: search reads this module's formatting
-    from .search import parse_query
+    from .search import watched_hits
 
     title = tr("watch.title")
     if isinstance(watch, str):
         return Section("watch", title, False, tr("watch.unreadable", reason=watch))
-    lines = [("keyword", k) for k in watch["keywords"]] + [("account", a) for a in watch["accounts"]]
-    if not lines:
+    if not (watch["keywords"] or watch["accounts"]):
         return Section("watch", title, True, tr("watch.none"))
-    queries = []
-    for kind, value in lines:
-        query = parse_query(value if kind == "keyword" else "", words_needed=kind == "keyword")
-        queries.append((*query.spellings(), value if kind == "account" else None))
     days = set(period.days)
     rows = []
-    hits = store.watch_hits(db, queries, previous.start, period.end, threshold, platforms=platforms)
-    for (kind, value), found in zip(lines, hits):
+    for line in watched_hits(db, watch["keywords"], watch["accounts"], previous.start, period.end, threshold,
+                             platforms):
         polarity = {"positive": 0, "neutral": 0, "negative": 0}
-        row = {"kind": kind, "value": value, "items": 0, "flagged": 0, "previous": 0}
-        for h in found:
+        row = {"kind": line["kind"], "value": line["value"], "items": 0, "flagged": 0, "previous": 0}
+        for h in line["days"]:
             if h["day"] not in days:
                 row["previous"] += h["n"]
                 continue

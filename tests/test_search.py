@@ -284,6 +284,26 @@ def test_the_search_page_says_why_it_cannot_offer_watching_when_the_rules_file_i
     assert {m.label: m.value for m in at.metric}["命中条目"] == "3"  # the search itself still answers
 
 
+def test_the_live_page_counts_todays_hits_of_what_is_watched_and_a_row_opens_its_search(page_env, rules_file):
+    rules_file.write_text('[watch]\nkeywords = ["白醋 -辟谣", "完全不存在的说法"]\naccounts = ["健康小妙招"]\n',
+                          encoding="utf-8")
+    at = fx.open_app("app_pages/live.py")
+    table = next(df.value for df in at.dataframe if "今日命中" in df.value.columns)
+    assert table[["类型", "关注词 / 账号", "今日命中"]].values.tolist() == [
+        ["关注词", "白醋 -辟谣", "2"], ["关注词", "完全不存在的说法", "0"], ["关注账号", "健康小妙招", "1"]]
+    flagged = table["疑似谣言"].tolist()
+    at.session_state["watched_today_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and at.query_params["q"] == "白醋 -辟谣"
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["命中条目"], metrics["疑似谣言"]) == ("2", flagged[0])  # as the search counts them (the fixture has them today)
+    # rules that cannot be read: the live page says so and shows the rest
+    rules_file.write_text('[watch]\nkeywords = ["-宠物"]\n', encoding="utf-8")
+    at = fx.open_app("app_pages/live.py")
+    assert any("关注词命中暂不能显示" in w.value for w in at.warning)
+    assert any(h.value == "最新条目" for h in at.subheader)
+
+
 # --- the command line ---------------------------------------------------------------------
 
 def test_the_command_prints_the_figures_lists_items_and_writes_the_csv(fixture_store, tmp_path):

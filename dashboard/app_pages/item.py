@@ -151,7 +151,7 @@ def show_item(item: dict) -> None:
             # the account's other items (a repeat publisher?), on 条目检索
             if item.get("account") and dashboard_auth.may_open("search") and st.button(
                     t("item.account_items"), icon=":material/person_search:", key="account_items"):
-                st.switch_page(ui.SEARCH_PAGE, query_params={"account": item["account"]})
+                ui.open_search(account=item["account"])
 
     tabs = st.tabs([t("item.tab.reactions"), t("item.tab.scores"), t("item.tab.explain"),
                     t("item.tab.debunks"), t("item.tab.cluster")])

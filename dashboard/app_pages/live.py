@@ -10,7 +10,9 @@ import streamlit as st
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, ui
+from dashboard import workflow_ui as wf
 from dashboard.strings import t
+from rumourwatch.errors import ConfigError
 
 # `?item=ID` on the main page (the older form of an item link) opens that item when the tab opens with
 # it. Later in the session that address is the history step `ui.open_item` leaves behind: Back
@@ -65,6 +67,30 @@ if period == "custom" and custom:
     period_label = f"{custom[0]:%Y-%m-%d} — {custom[1]:%Y-%m-%d}"
 else:
     period_label = t(f"filters.period.{period}")
+
+
+def watched_panel(now) -> None:
+    """Today's hits of every watched keyword and account (the alert rules' [watch], set on 条目检索);
+    a row opens its search. Today only, whatever the period chosen: the panel refreshes with the
+    page, and a month of texts is too much to read every few seconds."""
+    st.subheader(t("live.watch"))
+    try:
+        rows = data.watched_today(path, settings.rumour_threshold, filters.platforms, now=now)
+    except ConfigError as exc:
+        st.warning(t("live.watch.unreadable", detail=wf.refusal(exc)))
+        return
+    if not rows:
+        st.caption(t("live.watch.none"))
+        return
+    may_search = dashboard_auth.may_open("search")
+    picked = wf.table([dict(r, i=i, kind_label=t(f"live.watch.kind.{r['kind']}")) for i, r in enumerate(rows)],
+                      {"kind_label": t("col.kind"), "value": t("live.watch.col.value"),
+                       "items": t("live.watch.col.items"), "flagged": t("live.metric.flagged")},
+                      key=f"watched_today_{st.session_state.get('_nav_epoch', 0)}", pick="i" if may_search else None)
+    st.caption(t("live.watch.caption") + (t("live.watch.click") if may_search else ""))
+    if picked is not None:
+        row = rows[int(picked)]
+        ui.open_search(**{"q" if row["kind"] == "keyword" else "account": row["value"]})
 
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
@@ -127,6 +153,8 @@ def live_panel() -> None:
             ui.items_table(top, key="top", with_copies=True)
         else:
             st.info(t("live.top.empty", threshold=settings.rumour_threshold))
+
+        watched_panel(now)
 
         st.subheader(t("live.feed"))
         feed = data.latest(path, filters, now=now)

@@ -127,7 +127,7 @@ def watch_panel(typed: str, account: str, result: dict | None = None) -> None:
         for kind, param in (("keywords", "q"), ("accounts", "account")):
             for i, value in enumerate(w[kind]):
                 if st.button(t(f"search.watch.open.{kind}", value=value), key=f"watched_{kind}_{i}", type="tertiary"):
-                    st.switch_page(ui.SEARCH_PAGE, query_params={param: value})
+                    ui.open_search(**{param: value})
 
 
 if not typed and not account:

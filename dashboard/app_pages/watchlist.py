@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, require_role
 from dashboard.strings import t
-from dashboard.ui import SEARCH_PAGE
+from dashboard.ui import open_search
 from rumourwatch import experts, store
 from rumourwatch.records import CST
 
@@ -41,7 +41,7 @@ if rows:
     st.caption(t("wl.click"))
     if picked:
         st.session_state["watchlist_picks"] = generation + 1
-        st.switch_page(SEARCH_PAGE, query_params={"account": picked})
+        open_search(account=picked)
     st.download_button(t("wl.export"), experts.watchlist_csv(rows).encode("utf-8"),
                        file_name=f"publisher_watchlist_{span[0]}_{span[1]}.csv", mime="text/csv")
 else:
