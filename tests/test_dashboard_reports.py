@@ -138,3 +138,14 @@ def test_a_pdf_that_cannot_be_made_says_why_in_chinese(page_env, monkeypatch):
     assert [e.value for e in at.error] == [
         "PDF 生成失败：服务器未安装生成 PDF 所需的 Chromium 浏览器，请联系管理员安装。可先下载 HTML 版本，用浏览器打印为 PDF。"]
     data.report_file.clear()
+
+
+def test_a_rumour_scraped_without_a_link_shows_an_empty_link_cell_not_none(page_env):
+    db = store.open_db(page_env)
+    with store.transaction(db):
+        db.execute("UPDATE items SET url = NULL")
+        db.execute("UPDATE clarifications SET published_url = NULL")
+    db.conn.close()
+    at = open_page(kind="weekly", period=fx.WEEK)
+    links = next(df.value for df in at.dataframe if "传播量" in df.value.columns)["链接"].tolist()
+    assert links and set(links) == {""}

@@ -116,8 +116,8 @@ def lines(items) -> None:
 def table(head, rows, link_col: int | None = None) -> None:
     """A report table as a dataframe (cells are text, never markup); link cells show their url."""
     records = []
-    for row in rows:
-        records.append([c[1] if isinstance(c, tuple) else c for c in row])
+    for row in rows:  # a link cell without a url (an item scraped without one) is empty, not "None"
+        records.append([(c[1] or "") if isinstance(c, tuple) else c for c in row])
     frame = pd.DataFrame(records, columns=head)
     config = {head[link_col]: st.column_config.LinkColumn(head[link_col])} if link_col is not None else None
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
