@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 from workflow_helpers import add_item, rules
 
 from rumourwatch import alerts, search, store
 from rumourwatch.alerts import evaluate_alerts
+from rumourwatch.cli import cli
 from rumourwatch.errors import ConfigError
 
 
@@ -70,3 +72,25 @@ def test_watching_and_unwatching_saves_the_rules_with_an_audit_entry_naming_the_
     with pytest.raises(ConfigError, match="only words to leave out"):
         alerts.set_watched("keywords", "-宠物", True, "monitor1", db)
     assert rules_file.read_bytes() == before and len(store.audit_entries(db)) == 3
+
+
+def test_the_command_watches_lists_and_unwatches_and_refuses_a_line_that_is_no_query(tmp_path, rules_file):
+    db_path = tmp_path / "cli.db"
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["--db", str(db_path), "alerts", "watch", *args])
+
+    out = run("板蓝根 预防", "钟南山|张文宏")
+    assert out.exit_code == 0 and "keyword '板蓝根 预防': watched" in out.output
+    assert "already watched" in run("板蓝根 预防").output
+    assert run("--account", "示例养生号").exit_code == 0
+    listed = run()
+    assert listed.output.splitlines() == ["2 keyword(s), 1 account(s) watched", "keyword\t板蓝根 预防",
+                                          "keyword\t钟南山|张文宏", "account\t示例养生号"]
+    refused = run("--", "-宠物")
+    assert refused.exit_code == 1 and "only words to leave out" in refused.output
+    assert "no longer watched" in run("--remove", "板蓝根 预防").output
+    watch = alerts.load_rules(rules_file)["watch"]
+    assert (watch["keywords"], watch["accounts"]) == (["钟南山|张文宏"], ["示例养生号"])
+    changes = [json.loads(e["details"])["change"] for e in store.audit_entries(store.open_db(db_path))]
+    assert len(changes) == 4 and {"watch.keywords": {"removed": "板蓝根 预防"}} in changes

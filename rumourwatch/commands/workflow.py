@@ -135,6 +135,47 @@ def alerts_escalate(ctx, rules_path, no_deliver):
         click.echo(f"{len(pending)} notification(s) still pending", err=True)
 
 
+@alerts_group.command("watch")
+@click.argument("values", nargs=-1)
+@click.option("--account", "accounts", is_flag=True, help="VALUES are accounts (or authors), not keywords.")
+@click.option("--remove", is_flag=True, help="Stop watching VALUES.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
+              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@click.option("--actor", default=None, help="Who is changing the rules (default: the login name).")
+@click.pass_context
+@friendly_errors
+def alerts_watch(ctx, values, accounts, remove, rules_path, actor):
+    """Watch keywords or accounts (new items matching one raise an alert), stop watching them, or,
+    without VALUES, list what is watched. A keyword is a query as on 条目检索 and `rumourwatch search`:
+    words separated by spaces must all occur, A|B either, -A not (put VALUES after -- when one starts
+    with -), a quoted phrase keeps its space. Each change is saved to the rules file and audited, as
+    the search page does it; a keyword that is no query is refused before anything is written.
+
+    Example:
+
+        rumourwatch alerts watch "板蓝根 预防" "钟南山|张文宏"
+        rumourwatch alerts watch --account 示例养生号
+        rumourwatch alerts watch --remove -- "板蓝根 预防"
+    """
+    from ..alerts import load_rules, set_watched
+
+    kind = "accounts" if accounts else "keywords"
+    if not values:
+        watch = load_rules(rules_path)["watch"]
+        state = "" if watch["enabled"] else " (watching is switched off: [watch] enabled = false)"
+        click.echo(f"{len(watch['keywords'])} keyword(s), {len(watch['accounts'])} account(s) watched{state}")
+        for k in ("keywords", "accounts"):
+            for value in watch[k]:
+                click.echo(f"{k[:-1]}\t{value}")
+        return
+    db = _db(ctx)
+    for value in values:
+        changed = set_watched(kind, value, not remove, actor or getpass.getuser(), db, rules_path)
+        verb = ("no longer watched" if remove else "watched") if changed else \
+            ("was not watched" if remove else "already watched")
+        click.echo(f"{kind[:-1]} {value.strip()!r}: {verb}")
+
+
 @click.group("tips")
 def tips_group():
     """Tips from the 12320 / 12345 hotlines and the online reporting channel.
