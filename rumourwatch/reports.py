@@ -711,9 +711,10 @@ def _header(kind: str, period: Period, filters: dict, now: datetime) -> tuple[st
 
 def compute_weekly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
                    threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
-                   quiet_hours: float = QUIET_HOURS, watch: dict | None = None) -> Report:
+                   quiet_hours: float = QUIET_HOURS, watch: dict | str | None = None) -> Report:
     """The weekly summary for an ISO week (`Period` or "2026-W47"), optionally for one region/platform.
-    `watch`: the watched keywords and accounts (the alert rules' [watch] table; None: read the rules)."""
+    `watch`: the watched keywords and accounts (the alert rules' [watch] table, or why it could not be
+    read; None: read the rules file of the settings)."""
     period = parse_week(period) if isinstance(period, str) else period
     if period.kind != "weekly":
         raise ReportError(f"{period.label} is not a week", "report_bad_week", value=period.label)
@@ -724,7 +725,7 @@ def compute_weekly(db, period: Period | str, *, region: str | None = None, platf
 def compute_monthly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
                     threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
                     minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS,
-                    watch: dict | None = None) -> Report:
+                    watch: dict | str | None = None) -> Report:
     """The monthly notice (月通报): the month's figures plus the ranked per-unit table."""
     period = parse_month(period) if isinstance(period, str) else period
     if period.kind != "monthly":
@@ -734,11 +735,11 @@ def compute_monthly(db, period: Period | str, *, region: str | None = None, plat
     return _compute("monthly", db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
 
 
-def _watch_rules() -> dict | str:
-    """The alert rules' [watch] table, or in one line why the rules could not be read (the report is
-    still made, that section saying so)."""
+def _watch_rules(path=None) -> dict | str:
+    """The alert rules' [watch] table (the rules file at `path`, default the `alert_rules` setting), or
+    in one line why the rules could not be read (the report is still made, that section saying so)."""
     try:
-        return load_rules()["watch"]
+        return load_rules(path)["watch"]
     except ConfigError as exc:
         return str(exc)
 
@@ -1521,7 +1522,7 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
     if not force and store.report_delivered(db, kind, period.label, filters):
         return {"period": period.label, "files": [], "channels": [], "skipped": True}
     report = compute(kind, db, period.label, region=region, platform=platform, threshold=threshold, now=now,
-                     minimum=minimum, quiet_hours=quiet_hours)
+                     minimum=minimum, quiet_hours=quiet_hours, watch=_watch_rules(rules_file))
     out_dir = Path(out_dir)
     files = [render(report, fmt, out_dir / default_filename(report, fmt)) for fmt in formats]
     results = [{"channel": "folder", "target": str(out_dir), "ok": True, "detail": ", ".join(f.name for f in files)}]

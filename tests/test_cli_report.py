@@ -154,11 +154,14 @@ def _rules_file(tmp_path, hook_url, smtp_port):
 def test_send_posts_to_the_group_bot_and_mails_the_pdf_once(report_db, tmp_path, webhook, smtp_server):
     controller, inbox = smtp_server
     rules = _rules_file(tmp_path, f"http://127.0.0.1:{webhook.server_port}/send?key=t", controller.port)
+    with rules.open("a", encoding="utf-8") as f:  # the report counts the watched keywords of these rules
+        f.write('[watch]\nkeywords = ["一个示例关注词"]\n')
     out = tmp_path / "out"
     args = ["send", "--weekly", "--out-dir", str(out), "--rules", str(rules), "--formats", "pdf,html", *NOW_ARG]
     result = run(report_db, *args)
     assert "email leader@example.org: SMTP accepted" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["2026-W47_周报.html", "2026-W47_周报.pdf"]
+    assert "<td>一个示例关注词</td>" in (out / "2026-W47_周报.html").read_text(encoding="utf-8")
     [payload] = webhook.received
     assert week_opinion_line(report_db) in payload["markdown"]["content"]
     [(to, msg)] = inbox.messages
