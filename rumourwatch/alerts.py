@@ -255,6 +255,9 @@ def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = 
 
 
 WATCH_KINDS = ("keywords", "accounts")
+# what raised an alert (alerts.kind): the model's rumour rule, a watched keyword or account, the
+# public's tips, a rise in negative opinion
+ALERT_KINDS = ("rumour", "keyword", "tip", "opinion_spike")
 
 
 def set_watched(kind: str, value: str, watched: bool, actor: str, db, path: str | Path | None = None) -> bool:

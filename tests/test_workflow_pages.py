@@ -17,7 +17,7 @@ from rumourwatch import alerts, auth, experts, store, tips
 from rumourwatch.config import REPO_ROOT
 from rumourwatch.records import CST
 
-from workflow_helpers import PASSWORD, RUMOUR_TEXT, rules, seed_workflow_db
+from workflow_helpers import PASSWORD, RUMOUR_TEXT, add_item, rules, seed_workflow_db
 
 PAGES = str(REPO_ROOT / "dashboard" / "app_pages") + "/"
 APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
@@ -49,6 +49,29 @@ def test_page_renders_for_its_role(seeded, page, username):
     at = _run(page, username, path)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+
+
+def test_the_alert_list_shows_the_kinds_picked(seeded):
+    """A monitor working through the watched keywords' alerts picks that kind, or several."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    add_item(db, "网传喝板蓝根能预防所有病毒", now, probability=0.1)
+    [watched] = alerts.evaluate_alerts(db, now, rules(watch={"keywords": ["板蓝根"]}))
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path)
+
+    def listed():
+        return set(next(df.value for df in at.dataframe if "编号" in df.value.columns)["编号"])
+
+    assert listed() == {str(i) for i in [*info["alerts"], watched]}
+    kinds = at.get("button_group")[-1]
+    kinds.set_value(["keyword"]).run()
+    assert listed() == {str(watched)}
+    at.get("button_group")[-1].set_value(["keyword", "rumour"]).run()
+    assert listed() == {str(i) for i in [*info["alerts"], watched]}
+    at.get("button_group")[-1].set_value(["tip"]).run()
+    assert not any("编号" in df.value.columns for df in at.dataframe)
+    assert any("所选状态与类型下没有预警" in i.value for i in at.info)
 
 
 def test_alert_detail_shows_clocks_and_suggestions(seeded):

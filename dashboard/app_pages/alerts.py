@@ -40,12 +40,19 @@ def alert_list() -> None:
     cols[1].metric(t("alerts.metric.overdue"), len(overdue), border=True)
     cols[2].metric(t("alerts.metric.top"), sum(a["severity"] == "一级" for a in active), border=True)
 
-    choice = st.segmented_control(t("alerts.filter"), list(FILTERS), format_func=lambda k: t(FILTERS[k]),
-                                  default="active", key="alerts_filter")
+    c = st.columns([3, 2], vertical_alignment="bottom")
+    with c[0]:
+        choice = st.segmented_control(t("alerts.filter"), list(FILTERS), format_func=lambda k: t(FILTERS[k]),
+                                      default="active", key="alerts_filter")
+    with c[1]:  # e.g. only the watched keywords' alerts, or all but them
+        kinds = st.pills(t("alerts.kinds"), alerts.ALERT_KINDS, selection_mode="multi", key="alerts_kinds",
+                         format_func=lambda k: ui.label("alert.kind", k), help=t("alerts.kinds.help"))
     rows = overdue if choice == "overdue" else ui.call(path, alerts.list_alerts, now,
                                                        None if choice in (None, "all") else choice)
+    if kinds:
+        rows = [r for r in rows if r["kind"] in kinds]
     if not rows:
-        st.info(t("alerts.empty"))
+        st.info(t("alerts.empty.kinds") if kinds else t("alerts.empty"))
         return
     names = {e["id"]: e["name"] for e in ui.call(path, store.list_experts)}
     shown = [dict(r, severity_label=r["severity"], status_label=ui.label("alert.status", r["status"]),
