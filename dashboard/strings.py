@@ -486,6 +486,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.rules_level_number": "预警规则“{rule}”应为不小于 0 的数字（当前为“{value}”）：不使用该项请填 0。",
         "wferr.rules_dimension": "预警规则“{rule}”中的“{value}”无效：只能是 topic（按话题）或 region（按地区）。",
         "wferr.rules_positive": "预警规则“{rule}”应大于 0。",
+        "wferr.rules_changed": ("预警规则文件 {path} 在您读取之后已被修改（例如监测员在条目检索页增减了关注词），"
+                                "本次修改未保存：页面已显示最新规则，请核对后重新修改并保存。"),
+        "wferr.rules_unreadable": "预警规则文件 {path} 无法读取（多半是没有读权限）：请管理员检查该文件。",
         "wferr.rules_watch_keyword": "{rule}“{keyword}”无法按检索条件使用：{reason}",
         "wferr.rules_watch_empty": "{rule}不能为空。",
         "wferr.rules_quiet_hours": "免打扰时段“{value}”的写法不对：应写成“开始-结束”的北京时间，如 22:00-07:00；不设免打扰请留空。",

@@ -13,7 +13,10 @@ highest severity.
 from __future__ import annotations
 
 import copy
+import fcntl
+import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -219,14 +222,52 @@ def dump_rules(rules: dict) -> str:
     return "\n".join(out)
 
 
+def rules_version(path: str | Path | None = None) -> str:
+    """The rules file's version as it is now (a hash of its bytes; "" when there is none): what
+    `save_rules(expected_version=…)` compares, so a form drawn from older rules is not saved over
+    a change made since (a keyword a monitor watched from 条目检索)."""
+    p = rules_path(path)
+    try:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ConfigError(f"cannot read the alert rules file {p}: {exc}", "rules_unreadable", path=str(p)) from exc
+
+
 def save_rules(rules: dict, path: str | Path | None = None, actor: str | None = None, db=None,
-               change: dict | None = None) -> Path:
+               change: dict | None = None, expected_version: str | None = None) -> Path:
     """Validate and write the rules file atomically. With a db the change is audited, and the file
     and its audit entry are saved together or not at all: the file is swapped in as the last step
     of the audit entry's transaction, and put back when that transaction fails to commit. A file
-    that cannot be written is a ConfigError, the database's failure a StoreError."""
+    that cannot be written is a ConfigError, the database's failure a StoreError.
+
+    Saves are one at a time (a lock on the rules file's folder, for the dashboard's sessions and
+    the command line alike). With `expected_version` (`rules_version` when the rules were read) the save
+    is refused, ConfigError `rules_changed`, when the file has changed since."""
     text = dump_rules(rules)
     p = rules_path(path)
+    with _locked(p):
+        if expected_version is not None and rules_version(p) != expected_version:
+            raise ConfigError(f"the alert rules file {p} has changed since it was read (another user saved it); "
+                              "read it again and redo the change", "rules_changed", path=str(p))
+        return _save_rules(rules, text, p, actor, db, change)
+
+
+@contextmanager
+def _locked(p: Path) -> Iterator[None]:
+    """An exclusive lock on the rules file's folder while the rules are saved (the folder always
+    exists, so no lock file is left behind)."""
+    with _writing(p):
+        fd = os.open(p.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _save_rules(rules: dict, text: str, p: Path, actor: str | None, db, change: dict | None) -> Path:
     tmp = p.with_suffix(p.suffix + ".tmp")
     try:
         with _writing(p):
@@ -269,12 +310,14 @@ def set_watched(kind: str, value: str, watched: bool, actor: str, db, path: str 
         raise ValueError(f"kind must be one of {', '.join(WATCH_KINDS)}, not {kind!r}")
     value = (value or "").strip()
     _check(bool(value), f"watch.{kind}", "needs a keyword or an account, not an empty line", "rules_watch_empty")
+    version = rules_version(path)
     rules = load_rules(path)
     current = rules["watch"][kind]
     if (value in current) == watched:
         return False
     rules["watch"][kind] = current + [value] if watched else [v for v in current if v != value]
-    save_rules(rules, path, actor=actor, db=db, change={f"watch.{kind}": {"added" if watched else "removed": value}})
+    save_rules(rules, path, actor=actor, db=db, change={f"watch.{kind}": {"added" if watched else "removed": value}},
+               expected_version=version)
     return True
 
 

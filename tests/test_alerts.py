@@ -195,6 +195,20 @@ def test_rules_are_put_back_when_their_audit_entry_fails_to_commit(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if "toml" in p.name) == ["rules.toml"]
 
 
+def test_rules_changed_since_they_were_read_are_not_saved_over(tmp_path, db):
+    path = alerts.save_rules(rules(), tmp_path / "rules.toml")
+    read = alerts.rules_version(path)
+    alerts.save_rules(rules(watch={"keywords": ["别人刚加的词"]}), path)  # someone else, meanwhile
+    with pytest.raises(ConfigError) as exc:
+        alerts.save_rules(rules(tips={"min_tips": 5}), path, actor="admin1", db=db, expected_version=read)
+    assert exc.value.key == "rules_changed"
+    assert alerts.load_rules(path)["watch"]["keywords"] == ["别人刚加的词"] and store.audit_entries(db) == []
+    alerts.save_rules(rules(tips={"min_tips": 5}), path, actor="admin1", db=db,
+                      expected_version=alerts.rules_version(path))
+    assert alerts.load_rules(path)["tips"]["min_tips"] == 5
+    assert alerts.rules_version(tmp_path / "none.toml") == ""
+
+
 def test_a_rules_file_that_cannot_be_written_is_a_config_error_and_is_not_audited(tmp_path, db):
     (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:

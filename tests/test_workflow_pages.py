@@ -201,6 +201,29 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
                       "min_velocity": "最低传播速度（每小时）", "_index": None}
 
 
+def test_a_rules_form_drawn_before_a_monitor_watched_a_keyword_is_not_saved_over_it(seeded, rules_file):
+    """The admin's form shows the rules as they were; a monitor watches a keyword from 条目检索; the
+    admin's save is refused with why, the page shows the new rules, and the next save keeps both."""
+    path, info, now = seeded
+    at = _run("rules.py", "admin1", path)
+    alerts.set_watched("keywords", "板蓝根 预防", True, "monitor1", store.open_db(path), rules_file)
+    next(x for x in at.number_input if x.label == "最少举报次数").set_value(5)
+    next(b for b in at.button if b.label == "保存规则").click()
+    at.run()
+    [error] = [e.replace("\\", "") for e in _errors(at)]
+    assert error.startswith("规则未保存：预警规则文件") and "在您读取之后已被修改" in error
+    assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["板蓝根 预防"]
+    assert alerts.load_rules(rules_file)["tips"]["min_tips"] == 3  # not saved
+    keywords = next(a for a in at.text_area if a.label == "关注词（每行一个）")
+    assert keywords.value == "板蓝根 预防"  # the form now shows the rules as they are
+    next(x for x in at.number_input if x.label == "最少举报次数").set_value(5)
+    next(b for b in at.button if b.label == "保存规则").click()
+    at.run()
+    assert not _errors(at)
+    saved = alerts.load_rules(rules_file)
+    assert (saved["watch"]["keywords"], saved["tips"]["min_tips"]) == (["板蓝根 预防"], 5)
+
+
 def test_rules_are_saved_with_their_audit_entry_or_not_at_all(seeded, tmp_path, monkeypatch):
     """The database refuses the audit entry (as a full or failing disk would): the page says so in
     Chinese, the rules file is not changed, and the same save works once the database does."""

@@ -17,6 +17,14 @@ from rumourwatch.errors import RumourwatchError
 user = require_role("admin")
 path = ui.db_path()
 current = ui.rules()
+# the version the form below was drawn from last run: a save is refused when the file has changed
+# since (a monitor watched a keyword from 条目检索), rather than overwrite that change unseen
+drawn_version = st.session_state.get("rules_version")
+try:
+    version = alerts.rules_version()
+except RumourwatchError as exc:  # read a moment ago by ui.rules(): a permission changed since
+    ui.show_error(exc)
+    st.stop()
 st.title(t("rules.title"))
 st.caption(t("rules.caption", path=alerts.rules_path()))
 ui.flash()
@@ -92,12 +100,15 @@ with st.form("rules_form"):
 
 if submitted:
     try:
-        data.workflow(path, lambda db: alerts.save_rules(new, actor=user["username"], db=db))
+        data.workflow(path, lambda db: alerts.save_rules(new, actor=user["username"], db=db,
+                                                         expected_version=drawn_version or version))
     except RumourwatchError as exc:  # a rule the form let through but the rules refuse, or the file or the
         ui.show_error(exc, "rules.refused")  # database failed: saved together, neither is saved
     else:
         st.session_state[ui.FLASH_KEY] = t("rules.saved")
+        st.session_state.pop("rules_version", None)
         st.rerun()
+st.session_state["rules_version"] = version
 
 st.subheader(t("rules.deliveries"))
 pending = ui.call(path, store.list_notifications, "pending", 100000)
