@@ -188,9 +188,8 @@ def items_table(rows: list[dict], key: str, with_copies: bool = False, selectabl
     """An item table; selecting a row opens that item's detail page (`selectable` False: a role
     without the item page gets a plain table)."""
     frame = items_frame(rows, with_copies)
-    epoch = st.session_state.get("_nav_epoch", 0)
     event = st.dataframe(
-        frame, hide_index=True, width="stretch", key=f"{key}_{epoch}",
+        frame, hide_index=True, width="stretch", key=nav_key(key),
         on_select="rerun" if selectable else "ignore", selection_mode="single-row",
         column_config={
             t("col.id"): st.column_config.NumberColumn(width=48, format="%d"),
@@ -235,19 +234,28 @@ def open_item(item_id: int) -> None:
     if not dashboard_auth.may_open("item", user):
         st.error(t("auth.forbidden.action", role=t(f"role.{(user or {}).get('role', 'monitor')}")))
         return
-    # A new epoch gives the tables fresh keys, so returning to the page does not re-open the item.
-    st.session_state["_nav_epoch"] = st.session_state.get("_nav_epoch", 0) + 1
-    _forget_running_fragments()
-    st.switch_page(ITEM_PAGE, query_params={**st.query_params, "item": str(item_id)})
+    _leave(ITEM_PAGE, {**st.query_params, "item": str(item_id)})
 
 
 def open_search(**params: str) -> None:
     """Switch to 条目检索 with its search in the address (`q=…`, `account=…`), as `open_item` switches
-    to an item: the tables keyed by the navigation epoch start unselected when the user comes back,
-    and a refreshing fragment of this page does not run during the switch."""
+    to an item."""
+    _leave(SEARCH_PAGE, params)
+
+
+def nav_key(name: str) -> str:
+    """A selectable table's key for this navigation epoch: `_leave` starts a new one, so a table
+    drawn again when the user comes back starts with nothing selected and does not re-open the row
+    picked before."""
+    return f"{name}_{st.session_state.get('_nav_epoch', 0)}"
+
+
+def _leave(page: str, query_params: dict) -> None:
+    """Switch to `page`: a new navigation epoch (`nav_key`), and no refreshing fragment of this page
+    running during the switch."""
     st.session_state["_nav_epoch"] = st.session_state.get("_nav_epoch", 0) + 1
     _forget_running_fragments()
-    st.switch_page(SEARCH_PAGE, query_params=params)
+    st.switch_page(page, query_params=query_params)
 
 
 def _forget_running_fragments() -> None:

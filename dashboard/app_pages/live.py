@@ -86,7 +86,7 @@ def watched_panel(now) -> None:
     picked = wf.table([dict(r, i=i, kind_label=t(f"live.watch.kind.{r['kind']}")) for i, r in enumerate(rows)],
                       {"kind_label": t("col.kind"), "value": t("live.watch.col.value"),
                        "items": t("live.watch.col.items"), "flagged": t("live.metric.flagged")},
-                      key=f"watched_today_{st.session_state.get('_nav_epoch', 0)}", pick="i" if may_search else None)
+                      key=ui.nav_key("watched_today"), pick="i" if may_search else None)
     st.caption(t("live.watch.caption") + (t("live.watch.click") if may_search else ""))
     if picked is not None:
         row = rows[int(picked)]

@@ -168,8 +168,7 @@ def live_agreement() -> None:
         t("models.col.verdict_at"): data.to_china(r["at"]), t("models.col.actor"): r["actor"],
         t("models.col.version"): r["model_version"], t("models.col.text"): ui.one_line(r.get("text"), 120),
     } for r in misses])
-    epoch = st.session_state.get("_nav_epoch", 0)
-    event = st.dataframe(frame, hide_index=True, width="stretch", key=f"model_misses_{epoch}",
+    event = st.dataframe(frame, hide_index=True, width="stretch", key=ui.nav_key("model_misses"),
                          on_select="rerun", selection_mode="single-row", column_config={
                              t("col.id"): st.column_config.NumberColumn(format="%d", width="small"),
                              t("models.col.score"): st.column_config.ProgressColumn(

@@ -11,7 +11,7 @@ from dashboard import data
 from dashboard import workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import channel_label, debunked_label, open_item
+from dashboard.ui import channel_label, debunked_label, nav_key, open_item
 from rumourwatch import store, tips
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import CST, iso
@@ -88,8 +88,6 @@ if not rows:
     st.info(t("tips.empty"))
 else:
     clickable = may_open("item", user)
-    # keyed by the navigation epoch, as dashboard.ui.items_table is: a table drawn again after the
-    # item view starts with nothing selected
     picked = ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=channel_label(r["channel"]),
                             probability=t("not_scored") if r["scored_at"] is None else f"{r['rumour_probability']:.1%}",
                             debunked=debunked_label(r))
@@ -98,7 +96,7 @@ else:
                        "work_order": t("tips.work_order"), "item_id": t("col.item"), "platform": t("col.platform"),
                        "text": t("col.text"), "probability": t("col.probability"), "debunked": t("col.debunked"),
                        "story_tips": t("tips.col.story_tips"), "recorded_by": t("tips.col.recorded_by"),
-                       "note": t("col.note")}, key=f"tips_table_{st.session_state.get('_nav_epoch', 0)}",
+                       "note": t("col.note")}, key=nav_key("tips_table"),
                       pick="item_id" if clickable else None)
     if clickable:
         st.caption(t("tips.click"))

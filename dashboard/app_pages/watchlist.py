@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, require_role
 from dashboard.strings import t
-from dashboard.ui import open_search
+from dashboard.ui import nav_key, open_search
 from rumourwatch import experts, store
 from rumourwatch.records import CST
 
@@ -30,17 +30,15 @@ end = datetime(span[1].year, span[1].month, span[1].day, tzinfo=CST) + timedelta
 rows = ui.call(path, experts.publisher_watchlist, start, end, int(minimum))
 if rows:
     # a row opens every item of that account on 条目检索 (the table comes back unselected on return)
-    generation = st.session_state.get("watchlist_picks", 0)
     picked = ui.table([dict(r, last=data.to_china(r["last_at"]),
                             takedowns=f"{r['takedowns_requested']}/{r['takedowns_removed']}",
                             followers="" if r["followers"] is None else r["followers"]) for r in rows],
                       {"platform": t("col.platform"), "account": t("col.account"),
                        "false_items": t("col.false_items"), "clusters": t("col.clusters"), "reach": t("col.reach"),
                        "followers": t("col.followers"), "last": t("col.last_at"), "takedowns": t("col.takedowns")},
-                      key=f"watchlist_table_{generation}", pick="account")
+                      key=nav_key("watchlist_table"), pick="account")
     st.caption(t("wl.click"))
     if picked:
-        st.session_state["watchlist_picks"] = generation + 1
         open_search(account=picked)
     st.download_button(t("wl.export"), experts.watchlist_csv(rows).encode("utf-8"),
                        file_name=f"publisher_watchlist_{span[0]}_{span[1]}.csv", mime="text/csv")
