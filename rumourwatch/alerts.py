@@ -26,7 +26,7 @@ from pathlib import Path
 from . import store
 from .config import REPO_ROOT
 from .errors import ConfigError, RumourwatchError
-from .records import iso, parse_time
+from .records import CST, iso, parse_time
 
 SEVERITIES = ("一级", "二级", "三级")  # highest first
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -58,7 +58,10 @@ DEFAULT_RULES: dict = {
     "opinion_spike": {"enabled": True, "window_hours": 6.0, "baseline_hours": 72.0, "min_items": 20,
                       "min_increase": 0.15, "severity": "二级", "dimensions": ["topic", "region"],
                       "every_minutes": 10.0},
-    "watch": {"enabled": True, "keywords": [], "accounts": [], "severity": "三级"},
+    # a watched keyword raises one alert per story for its first `digest_after` stories in a
+    # `digest_window_hours` window; its later stories in that window grow one digest alert instead
+    "watch": {"enabled": True, "keywords": [], "accounts": [], "severity": "三级", "digest_after": 5,
+              "digest_window_hours": 1.0},
     # a story the public keeps reporting (rumourwatch.tips): min_tips tips within window_hours
     "tips": {"enabled": True, "min_tips": 3, "window_hours": 24.0, "severity": "三级"},
     "notify": {"quiet_hours": "22:00-07:00", "urgent_severities": ["一级"], "retry_base_seconds": 60.0,
@@ -126,6 +129,8 @@ def validate_rules(raw: dict) -> dict:
     for d in rules["opinion_spike"]["dimensions"]:
         _check(d in ("topic", "region"), "opinion_spike.dimensions", f"{d!r} must be topic or region",
                "rules_dimension", value=d)
+    _check(rules["watch"]["digest_window_hours"] > 0, "watch.digest_window_hours", "must be greater than 0",
+           "rules_positive")
     _check(rules["clocks"]["respond_hours"] > 0, "clocks.respond_hours", "must be greater than 0", "rules_positive")
     _check(rules["clocks"]["conference_hours"] > 0, "clocks.conference_hours", "must be greater than 0",
            "rules_positive")
@@ -501,6 +506,15 @@ def _evaluate_rumours(db, now: datetime, rules: dict, touched: set) -> None:
     store.set_workflow_state(db, "alerts.score_mark", str(mark))
 
 
+def watch_window(now: datetime, hours: float) -> datetime:
+    """The start of the digest window holding `now`: windows of `hours` counted from a Beijing-time
+    midnight, so a one-hour window is a clock hour and a 24-hour one a Beijing day."""
+    step = hours * 3600
+    local = now.astimezone(CST)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + timedelta(seconds=((local - midnight).total_seconds() // step) * step)
+
+
 def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
     w = rules["watch"]
     after = int(store.workflow_state(db, "alerts.watch_item_mark") or 0)
@@ -513,17 +527,79 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
 
     queries = list(zip(w["keywords"], watched_queries(rules)))
     velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
+    counts = _WatchCounts(db, watch_window(now, w["digest_window_hours"]))
+    digests: dict = {}
     for row in rows:
         # as 条目检索 finds them: in the title or the text, in either width and case
         text = fold(f"{row['title'] or ''}\x00{row['text'] or ''}") if queries else ""
-        hits = [f"命中关注词「{k}」" for k, q in queries if q.matches(text)]
-        if row["account"] and row["account"] in w["accounts"]:
-            hits.append(f"关注账号「{row['account']}」发布")
-        if not hits:
+        keywords = [k for k, q in queries if q.matches(text)]
+        account = bool(row["account"] and row["account"] in w["accounts"])
+        if not (keywords or account):
             continue
+        key = f"cluster:{row['cluster_id']}" if row["cluster_id"] is not None else f"item:{row['id']}"
+        if store.get_alert_by_key(db, key) is None and w["digest_after"]:
+            # a story without an alert yet: an alert of its own for each keyword still under its
+            # window's limit, into the keyword's digest for the others
+            busy = [k for k in keywords if counts.alerted.get(k, 0) >= w["digest_after"]]
+            for k in busy:
+                digests.setdefault(k, []).append((key, row))
+            keywords = [k for k in keywords if k not in busy]
+            if not (keywords or account):
+                continue
+            for k in keywords:
+                counts.alerted[k] = counts.alerted.get(k, 0) + 1
+        hits = [f"命中关注词「{k}」" for k in keywords] + ([f"关注账号「{row['account']}」发布"] if account else [])
         m = store.cluster_metrics(db, row["cluster_id"], row["id"], velocity_since)
         _story_alert(db, now, rules, touched, row["cluster_id"], row["id"], m, "keyword", w["severity"],
                      {"rule": "watch", "reason": "；".join(hits)})
+    for keyword, stories in digests.items():
+        _digest_alert(db, now, rules, touched, counts, keyword, stories)
+    counts.save()
+
+
+class _WatchCounts:
+    """How many stories each watched keyword has alerted on one by one in the current digest window,
+    and the stories already in each keyword's digest (workflow state "alerts.watch_digest")."""
+
+    KEY = "alerts.watch_digest"
+
+    def __init__(self, db, window: datetime):
+        self.db, self.window = db, iso(window)
+        state = json.loads(store.workflow_state(db, self.KEY) or "{}")
+        if state.get("window") != self.window:  # a new window starts every count afresh
+            state = {}
+        self.alerted: dict = state.get("alerted", {})
+        self.digested: dict = state.get("digested", {})
+
+    def save(self) -> None:
+        store.set_workflow_state(self.db, self.KEY, json.dumps(
+            {"window": self.window, "alerted": self.alerted, "digested": self.digested}, ensure_ascii=False))
+
+
+def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCounts, keyword: str,
+                  stories: list) -> None:
+    """Grow the one alert that gathers `keyword`'s stories past its window's limit: the alert says
+    how many more stories it met, and 条目检索 lists them (the alert page opens the search)."""
+    w = rules["watch"]
+    seen = counts.digested.setdefault(keyword, [])
+    new = [(k, row) for k, row in dict(stories).items() if k not in seen]
+    if not new:
+        return
+    seen.extend(k for k, _ in new)
+    hours = f"{w['digest_window_hours']:g}"
+    since = parse_time(counts.window).astimezone(CST).strftime("%m-%d %H:%M")
+    reason = {"rule": "watch_digest",
+              "reason": f"关注词「{keyword}」自{since}（北京时间）起{hours}小时内已单独预警{w['digest_after']}个事件，"
+                        f"其后命中的{len(seen)}个事件合并为本条预警"}
+    fields = {"cluster_id": None, "item_id": None, "topic": None, "region": None,
+              "title": f"关注词「{keyword}」{hours}小时内新增事件较多（汇总）", "item_count": len(seen)}
+    metrics = {"keyword": keyword, "stories": len(seen), "window_start": counts.window,
+               "window_hours": w["digest_window_hours"],
+               "digest_after": w["digest_after"]}
+    alert_id, changed = _upsert_alert(db, now, rules, f"watch:{keyword}:{counts.window}", "keyword", w["severity"],
+                                      reason, fields, metrics)
+    if changed:
+        touched.add(alert_id)
 
 
 def _evaluate_tips(db, now: datetime, rules: dict, touched: set) -> None:

@@ -87,6 +87,8 @@ def _alert_lines(alert: dict) -> list[str]:
         lines.append(f"新闻发布会时限：{_china(alert['conference_by'])}（北京时间）")
     if metrics.get("copies") is not None:
         lines.append(f"传播：副本 {metrics.get('copies')} 条，转评 {metrics.get('reach')} 次")
+    if metrics.get("keyword"):  # a watched keyword's digest: the search lists its stories
+        lines.append(f"在条目检索中搜索「{metrics['keyword']}」可查看全部命中条目")
     return lines
 
 

@@ -349,3 +349,19 @@ def test_the_command_says_what_is_wrong_with_a_query_or_a_missing_database(fixtu
     assert run.exit_code == 1 and "not only words to leave out" in run.output
     run = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "search", "口罩"])
     assert run.exit_code == 1 and "does not exist yet" in run.output
+
+
+def test_a_watched_keywords_digest_alert_says_what_it_gathered_and_opens_the_search(page_env):
+    _, db, _ = page_env
+    from workflow_helpers import rules
+
+    alerts.evaluate_alerts(db, fx.NOW, rules(watch={"keywords": ["口罩"], "digest_after": 1}))
+    [digest] = [a for a in store.list_alerts(db) if a["kind"] == "keyword" and a["item_id"] is None]
+    assert digest["item_count"] >= 2  # the fixture holds several stories about masks
+    at = fx.open_app("app_pages/alerts.py", alert=digest["id"])
+    [said] = [i.value for i in at.info if "关注词「口罩」" in i.value]
+    assert f"已单独预警 1 个，其后的 {digest['item_count']} 个事件合并在本条预警中" in said
+    next(b for b in at.button if b.label == "在条目检索中查看「口罩」的全部条目").click()
+    at.run()
+    assert not at.exception and at.query_params["q"] == "口罩"
+    assert int({m.label: m.value for m in at.metric}["命中条目"]) >= digest["item_count"] + 1

@@ -94,3 +94,80 @@ def test_the_command_watches_lists_and_unwatches_and_refuses_a_line_that_is_no_q
     assert (watch["keywords"], watch["accounts"]) == (["钟南山|张文宏"], ["示例养生号"])
     changes = [json.loads(e["details"])["change"] for e in store.audit_entries(store.open_db(db_path))]
     assert len(changes) == 4 and {"watch.keywords": {"removed": "板蓝根 预防"}} in changes
+
+
+# Ten different stories a busy keyword meets in the same hour (texts far apart, so no two cluster).
+MASK_STORIES = ["药店今天口罩到货，排队的人很多", "口罩应该怎么戴才正确？看这张图", "小区门口免费发放口罩啦",
+                "网传口罩可以反复蒸煮消毒使用", "儿童口罩选购指南来了", "口罩厂加班加点保障供应",
+                "医用外科口罩和普通口罩有什么区别", "地铁上不戴口罩被劝阻", "口罩价格上涨，市场监管部门出手",
+                "戴口罩跑步会不会缺氧"]
+
+
+def _watch_alerts(db) -> list[dict]:
+    return [a for a in store.list_alerts(db, limit=100) if a["kind"] == "keyword"]
+
+
+def test_a_busy_keyword_alerts_story_by_story_up_to_its_limit_then_gathers_the_rest_in_one_digest(db, now):
+    from datetime import timedelta
+
+    r = rules(watch={"keywords": ["口罩", "蒸煮"], "digest_after": 3, "digest_window_hours": 1},
+              notify={"monitor_emails": ["monitor@example.org"]})
+    items = [add_item(db, text, now, probability=0.1) for text in MASK_STORIES[:6]]
+    evaluate_alerts(db, now, r)
+    single = [a for a in _watch_alerts(db) if a["item_id"]]
+    [digest] = [a for a in _watch_alerts(db) if a["item_id"] is None]
+    # the first three stories alert one by one; 蒸煮 (a quiet keyword) still alerts its own story,
+    # which 口罩 gathers into the digest as it is past its limit
+    assert sorted(a["item_id"] for a in single) == items[:4]
+    assert json.loads(next(a for a in single if a["item_id"] == items[3])["rules"])[0]["reason"] == "命中关注词「蒸煮」"
+    assert digest["item_count"] == 3 and digest["title"] == "关注词「口罩」1小时内新增事件较多（汇总）"
+    assert "已单独预警3个事件，其后命中的3个事件合并为本条预警" in json.loads(digest["rules"])[0]["reason"]
+    assert json.loads(digest["metrics"])["keyword"] == "口罩"
+    mails = [n for n in store.list_notifications(db) if n["event"] == "alert_new"]
+    assert len(mails) == 5  # four stories and one digest, not six mails for 口罩
+    [digest_mail] = [n for n in mails if n["alert_id"] == digest["id"]]
+    assert "在条目检索中搜索「口罩」可查看全部命中条目" in digest_mail["body"]
+
+    # later in the hour: more stories grow the digest without a mail; a copy of a story already
+    # gathered is not counted twice
+    later = now + timedelta(minutes=30)
+    add_item(db, MASK_STORIES[6], later, probability=0.1)
+    add_item(db, MASK_STORIES[5], later, probability=0.1)
+    evaluate_alerts(db, later, r)
+    [digest] = [a for a in _watch_alerts(db) if a["item_id"] is None]
+    assert digest["item_count"] == 4 and len(_watch_alerts(db)) == 5
+    assert len([n for n in store.list_notifications(db) if n["event"] == "alert_new"]) == 5
+
+    # the next hour starts afresh: a new story alerts on its own again
+    next_hour = now + timedelta(hours=1)
+    fresh = add_item(db, MASK_STORIES[7], next_hour, probability=0.1)
+    evaluate_alerts(db, next_hour, r)
+    assert fresh in {a["item_id"] for a in _watch_alerts(db)}
+
+
+def test_without_a_limit_every_story_alerts_and_watched_accounts_are_never_gathered(db, now):
+    r = rules(watch={"keywords": ["口罩"], "accounts": ["示例发布号"], "digest_after": 0})
+    items = [add_item(db, text, now, probability=0.1) for text in MASK_STORIES[:5]]
+    evaluate_alerts(db, now, r)
+    assert sorted(a["item_id"] for a in _watch_alerts(db)) == items
+
+    r = rules(watch={"keywords": ["口罩"], "accounts": ["示例发布号"], "digest_after": 1})
+    posts = [add_item(db, text, now, probability=0.1, account="示例发布号") for text in MASK_STORIES[5:8]]
+    evaluate_alerts(db, now, r)
+    alerted = {a["item_id"]: json.loads(a["rules"])[0]["reason"] for a in _watch_alerts(db) if a["item_id"]}
+    assert all(alerted[p] == "关注账号「示例发布号」发布" for p in posts[1:])  # 口罩 past its limit; the account is not
+
+
+def test_a_digest_window_of_no_length_is_refused():
+    with pytest.raises(ConfigError, match="watch.digest_window_hours") as exc:
+        rules(watch={"digest_window_hours": 0})
+    assert exc.value.key == "rules_positive"
+
+
+def test_digest_windows_are_counted_from_beijing_midnight():
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 23, 17, 40, tzinfo=UTC)  # 01:40 on the 24th in Beijing
+    assert alerts.watch_window(at, 1).isoformat() == "2026-11-24T01:00:00+08:00"
+    assert alerts.watch_window(at, 24).isoformat() == "2026-11-24T00:00:00+08:00"
+    assert alerts.watch_window(at, 6).isoformat() == "2026-11-24T00:00:00+08:00"

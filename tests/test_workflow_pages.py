@@ -162,12 +162,16 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
     at.run()
     assert not at.exception and not at.error
     assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["示例关注词", "另一个词"]
+    next(x for x in at.number_input if x.label == "每个关注词单独预警的事件数（每个时段）").set_value(10)
+    next(x for x in at.number_input if x.label.startswith("合并时段")).set_value(6.0)
     next(x for x in at.number_input if x.label == "最少举报次数").set_value(5)
     next(b for b in at.button if b.label == "保存规则").click()
     at.run()
     assert not at.exception and not at.error
     assert alerts.load_rules(rules_file)["tips"] == {"enabled": True, "min_tips": 5, "window_hours": 24.0,
                                                      "severity": "三级"}
+    watch = alerts.load_rules(rules_file)["watch"]
+    assert (watch["digest_after"], watch["digest_window_hours"], watch["keywords"]) == (10, 6.0, ["示例关注词", "另一个词"])
     quiet = next(x for x in at.text_input if x.label.startswith("免打扰时段"))
     quiet.set_value("整夜")
     next(b for b in at.button if b.label == "保存规则").click()

@@ -2,13 +2,15 @@
 actions — confirm an expert from the ranked suggestions, record released information or a press
 conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`."""
 
+import json
+
 import streamlit as st
 
 from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import open_by_number, open_item, similarity, tips_summary
+from dashboard.ui import open_by_number, open_item, open_search, similarity, tips_summary
 from rumourwatch import alerts, experts, store
 
 user = require_role("monitor", "leader", "admin")
@@ -147,6 +149,12 @@ if alert["item_id"]:
                   "text": t("col.alert_title"), "clarified": t("alert.status.published")}, key="cluster_table")
     if may_open("item", user) and st.button(t("alerts.open_item")):  # leaders have no item page
         open_item(alert["item_id"])
+elif (digest := json.loads(alert["metrics"] or "{}")).get("keyword"):
+    # a watched keyword's digest: its stories are what 条目检索 finds for the keyword
+    st.info(t("alerts.digest", keyword=digest["keyword"], since=data.to_china(digest["window_start"]),
+              hours=f"{digest['window_hours']:g}", after=digest["digest_after"], n=digest["stories"]))
+    if may_open("search", user) and st.button(t("alerts.digest.search", keyword=digest["keyword"])):
+        open_search(q=digest["keyword"])
 
 st.caption(t("alerts.steps"))
 ui.table([dict(s, at_cn=data.to_china(s["at"]), step=ui.step_label(s["step"]), actor=ui.actor_label(s["actor"]))
