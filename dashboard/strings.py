@@ -350,6 +350,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "search.watch.accounts.added": "已关注账号：{value}。该账号发布新条目时将发出预警。",
         "search.watch.accounts.removed": "已取消关注账号：{value}。",
         "search.watch.rate": "按所选时间的命中，设为关注后平均每天约 {n} 个新话题命中，每个话题生成一条预警；命中过多时可加限定词或排除词。",
+        "search.watch.rate.digest": ("按所选时间的命中，设为关注后平均每天约 {n} 个新话题命中。关注词每 {hours} 小时内的前 {after} 个"
+                                     "话题各生成一条预警，其余合并为一条汇总预警；命中过多时可加限定词或排除词。"),
         "search.watch.disabled": "关注词与关注账号预警目前已停用（管理员可在预警规则页启用）：命中的新条目不会发出预警。",
         "search.watch.list": "当前关注词 {keywords} 个、关注账号 {accounts} 个（点击查看命中条目）",
         "search.watch.none": "尚未设置关注词或关注账号。检索后可把关键词设为关注词，之后采集的条目命中时即发出预警。",

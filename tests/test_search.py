@@ -243,8 +243,9 @@ def test_leaders_and_analysts_read_the_figures_and_watch_nothing(page_env, rules
 def test_a_monitor_watches_the_searched_words_and_account_from_the_search_page(page_env, rules_file):
     path, _, _ = page_env
     at = _search(fx.open_app(SEARCH), "白醋 -辟谣", "today")
-    # how many alerts a day it would raise: one story matched today
-    assert any("平均每天约 1.0 个新话题命中" in c.value for c in at.caption)
+    # how many alerts a day it would raise: one story matched today, and where the digest starts
+    assert any("平均每天约 1.0 个新话题命中。关注词每 1 小时内的前 5 个话题各生成一条预警，其余合并为一条汇总预警"
+               in c.value for c in at.caption)
     next(b for b in at.button if b.label == "设为关注词：白醋 -辟谣").click()
     at = at.run()
     assert not at.exception and not at.error

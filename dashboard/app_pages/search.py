@@ -117,8 +117,12 @@ def watch_panel(typed: str, account: str, result: dict | None = None) -> None:
                     # (a search by words and account together says nothing of either alone)
                     if result and result["days"] and value not in w[kind] and not (typed and account):
                         per_day = result["stories"] / len(result["days"])
+                        # a keyword's stories past the limit gather into a digest; an account's never do
+                        digest = kind == "keywords" and w["digest_after"]
                         (st.warning if per_day > WATCH_BUSY_STORIES else st.caption)(
-                            t("search.watch.rate", n=f"{per_day:,.1f}"))
+                            t("search.watch.rate.digest", n=f"{per_day:,.1f}", after=w["digest_after"],
+                              hours=f"{w['digest_window_hours']:g}") if digest
+                            else t("search.watch.rate", n=f"{per_day:,.1f}"))
         if not w["enabled"]:
             st.warning(t("search.watch.disabled"))
     with st.expander(t("search.watch.list", keywords=len(w["keywords"]), accounts=len(w["accounts"]))):
