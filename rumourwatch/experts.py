@@ -8,8 +8,6 @@ so tests drive them with an injected clock.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import statistics
 from dataclasses import dataclass, field
@@ -18,7 +16,7 @@ from pathlib import Path
 
 from . import notify, store
 from .alerts import WorkflowError, close_dismissed, load_rules
-from .exports import csv_text
+from .exports import csv_text, uncell
 from .records import iso, parse_time
 from .uploads import MAX_MB, check_upload, csv_reader
 
@@ -77,7 +75,7 @@ class RowError(ValueError):
 def validate_expert_row(raw: dict) -> dict:
     """A roster row → a clean expert dict; RowError with every problem of the row."""
     problems = []
-    row = {k: (raw.get(k) or "").strip() if isinstance(raw.get(k), str) or raw.get(k) is None else raw.get(k)
+    row = {k: uncell(raw.get(k) or "").strip() if isinstance(raw.get(k), str) or raw.get(k) is None else raw.get(k)
            for k in CSV_COLUMNS}
     for k in REQUIRED:
         if not row[k]:
@@ -125,7 +123,7 @@ def import_roster(db, source, actor: str, now: datetime, name: str | None = None
     if isinstance(source, bytes):
         text = check_upload(name, source, max_mb=max_mb).text
     elif isinstance(source, str) and "\n" in source:
-        text = source
+        text = source.removeprefix("\ufeff")  # as export_roster wrote it
     elif Path(source).is_file():
         text = check_upload(str(source), Path(source).read_bytes(), max_mb=max_mb).text
     else:
@@ -167,14 +165,12 @@ def import_roster(db, source, actor: str, now: datetime, name: str | None = None
 
 
 def export_roster(db) -> str:
-    """The roster as CSV text in the import format (round-trips)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for e in store.list_experts(db):
-        writer.writerow([e["name"], e["title"] or "", e["institution"], ";".join(json.loads(e["specialties"])),
-                         e["level"], e["region"] or "", e["capacity"], e["phone"] or "", e["email"] or "", e["active"]])
-    return out.getvalue()
+    """The roster as CSV text in the import format (round-trips), for Excel or WPS as every export is
+    (rumourwatch.exports): a byte-order mark, and a cell a spreadsheet would run or turn into a number
+    (a phone number written +86 …) kept as text by a leading apostrophe, which the import drops."""
+    return csv_text(CSV_COLUMNS, ([e["name"], e["title"], e["institution"], ";".join(json.loads(e["specialties"])),
+                                   e["level"], e["region"], e["capacity"], e["phone"], e["email"], e["active"]]
+                                  for e in store.list_experts(db)))
 
 
 def expert_topics(expert: dict) -> set[str]:

@@ -25,6 +25,14 @@ def cell(value) -> object:
     return value
 
 
+def uncell(value: str) -> str:
+    """A cell `cell` wrote, read back: the apostrophe before a formula start is dropped, so a file
+    exported here and imported again (the expert roster) keeps `+86 …` as typed."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     """The header and rows as CSV text with a byte-order mark, every cell through `cell`."""
     out = io.StringIO()

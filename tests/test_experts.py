@@ -67,12 +67,26 @@ def test_an_uploaded_workbook_or_utf16_roster_is_refused_saying_what_it_is(db, n
 
 def test_export_round_trips_and_reimport_updates_in_place(db, now, roster):
     text = experts.export_roster(db)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # Excel reads the Chinese as UTF-8, not as GB18030 mojibake
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
     assert [r["name"] for r in rows] == ["张示例", "李样本", "王虚构", "钱测试"]
     assert rows[0]["specialties"] == "传染病及地方病防控;感染科"
     report = experts.import_roster(db, text.replace(",3,000", ",5,000"), "admin", now)
     assert (report.created, report.updated, report.errors) == (0, 4, [])
     assert store.get_expert(db, roster["张示例"])["capacity"] == 5
+
+
+def test_a_cell_a_spreadsheet_would_run_or_turn_into_a_number_is_exported_as_text_and_reimported_as_typed(db, now):
+    roster = ("name,title,institution,specialties,level,region,capacity,phone,email,active\n"
+              '张示例,"=HYPERLINK(""http://evil.example"",""主任"")",示例中心,感染科,国家级,北京,3,+86 000 0000 0000,,1\n')
+    experts.import_roster(db, roster, "admin", now)
+    text = experts.export_roster(db)
+    [row] = list(csv.DictReader(io.StringIO(text[1:])))
+    assert (row["title"], row["phone"]) == ("'=HYPERLINK(\"http://evil.example\",\"主任\")", "'+86 000 0000 0000")
+    report = experts.import_roster(db, text, "admin", now)
+    assert (report.created, report.updated, report.errors) == (0, 1, [])
+    [expert] = store.list_experts(db)
+    assert (expert["title"], expert["phone"]) == ('=HYPERLINK("http://evil.example","主任")', "+86 000 0000 0000")
 
 
 def test_sample_roster_in_data_is_valid(db, now):

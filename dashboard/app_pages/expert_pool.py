@@ -26,7 +26,7 @@ ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), load=loa
           "capacity": t("col.capacity"), "load": t("col.load"), "phone": t("col.phone"), "email": t("col.email"),
           "active_label": t("col.active")}, key="roster_table")
 
-st.download_button(t("pool.export"), ui.call(path, experts.export_roster).encode("utf-8-sig"),
+st.download_button(t("pool.export"), ui.call(path, experts.export_roster).encode("utf-8"),
                    file_name="expert_roster.csv", mime="text/csv")
 
 st.subheader(t("pool.import"))
