@@ -31,7 +31,7 @@ from dashboard.workflow_ui import show_error
 from rumourwatch import auth, store
 from rumourwatch.config import load_settings
 from rumourwatch.errors import ConfigError, RumourwatchError
-from rumourwatch.records import CST, parse_time
+from rumourwatch.records import beijing
 
 TOKEN_KEY = "rw_auth_token"
 EXPIRED_KEY = "rw_auth_expired"
@@ -155,9 +155,7 @@ def cookie_written() -> None:
 
 def to_china(value: str | None, seconds: bool = False) -> str:
     """A stored UTC time as Beijing time for display ("" for none)."""
-    if not value:
-        return ""
-    return parse_time(value).astimezone(CST).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+    return beijing(value, "%Y-%m-%d %H:%M" + (":%S" if seconds else "")) or ""
 
 
 def run_db(fn, *args, **kwargs):

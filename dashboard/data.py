@@ -26,7 +26,7 @@ from rumourwatch.config import Settings, load_settings
 from rumourwatch.errors import RumourwatchError, StoreError
 from rumourwatch.knowledge import FAINT_SIMILARITY
 from rumourwatch.opinion import opinion_line, opinion_shares
-from rumourwatch.records import CST, UTC, iso, parse_time
+from rumourwatch.records import CST, UTC, beijing, iso, parse_time
 
 CACHE_TTL_SECONDS = 600  # results are keyed by data version; the TTL only bounds memory
 FEED_LIMIT = 50
@@ -631,17 +631,7 @@ def label_queue(path: str, sample: str, skip: tuple[int, ...] = (), only: int | 
 
 def to_china(value, fmt: str = "%Y-%m-%d %H:%M") -> str | None:
     """A stored UTC time (ISO text or datetime) as China time, `YYYY-MM-DD HH:MM` by default."""
-    if value in (None, ""):
-        return None
-    try:
-        dt = value if isinstance(value, datetime) else parse_time(value)
-    except RumourwatchError:
-        return str(value)
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(CST).strftime(fmt)
+    return beijing(value, fmt)
 
 
 def safe_url(url) -> str | None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from . import store
 from .config import REPO_ROOT
 from .errors import ConfigError, RumourwatchError
-from .records import CST, iso, parse_time
+from .records import CST, beijing, iso, parse_time
 
 SEVERITIES = ("一级", "二级", "三级")  # highest first
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -587,7 +587,7 @@ def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCo
         return
     seen.extend(k for k, _ in new)
     hours = f"{w['digest_window_hours']:g}"
-    since = parse_time(counts.window).astimezone(CST).strftime("%m-%d %H:%M")
+    since = beijing(counts.window, "%m-%d %H:%M")
     reason = {"rule": "watch_digest",
               "reason": f"关注词「{keyword}」自{since}（北京时间）起{hours}小时内已单独预警{w['digest_after']}个事件，"
                         f"其后命中的{len(seen)}个事件合并为本条预警"}

@@ -23,15 +23,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import store
-from .records import CST, iso, parse_time
+from .records import CST, beijing, iso, parse_time
 
 SEVERITY_EMOJI = {"一级": "🔴", "二级": "🟠", "三级": "🟡"}
 
 
 def _china(ts: str | None) -> str:
-    if not ts:
-        return "—"
-    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(CST).strftime("%m-%d %H:%M")
+    return beijing(ts, "%m-%d %H:%M") or "—"
 
 
 def quiet_until(now: datetime, quiet_hours: str) -> datetime | None:

@@ -72,6 +72,21 @@ def parse_time(value) -> datetime | None:
         raise RecordError(f"date {value!r} is out of range", "record_date_range", value=value) from None
 
 
+def beijing(value, fmt: str = "%Y-%m-%d %H:%M") -> str | None:
+    """A stored UTC time (ISO text or datetime; a datetime without a zone is UTC) as Beijing time for
+    people to read, `YYYY-MM-DD HH:MM` by default; None for none, and a text that is no time as it is.
+    The one formatting every page, report and notification uses."""
+    if value is None or value == "":
+        return None
+    try:
+        dt = value if isinstance(value, datetime) else parse_time(value)
+    except RecordError:
+        return str(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(CST).strftime(fmt)
+
+
 def iso(dt: datetime | None) -> str | None:
     """UTC ISO 8601 with seconds, the store's one time format (sorts as text)."""
     if dt is None:

@@ -37,7 +37,7 @@ from . import store
 from .alerts import WorkflowError, load_rules
 from .errors import ConfigError
 from .opinion import POLARITIES, opinion_line, opinion_shares
-from .records import CST, UTC, iso, parse_time
+from .records import CST, UTC, beijing, iso, parse_time
 from .tips import CHANNELS as TIP_CHANNELS
 from .uploads import MAX_MB, check_upload, csv_reader
 
@@ -315,8 +315,7 @@ def _median_hours(values: list[float]) -> float | None:
 
 
 def china_time(value: str | None, fmt: str = "%m-%d %H:%M") -> str | None:
-    dt = parse_time(value)
-    return dt.astimezone(CST).strftime(fmt) if dt else None
+    return beijing(value, fmt)
 
 
 def _safe_url(url) -> str | None:

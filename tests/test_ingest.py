@@ -179,3 +179,14 @@ def test_late_reaction_attaches_to_its_item_or_is_set_aside(db, now):
                                    "date": "2026-11-23 10:00", "text": "转发"})], now)
     assert result.new_reactions == 1 and result.rejects == 1 and result.touched == {1}
     assert "unknown item" in store.list_rejects(db)[0]["reason"]
+
+
+def test_stored_times_read_as_beijing_time_wherever_they_are_shown():
+    from datetime import datetime
+
+    from rumourwatch.records import beijing
+
+    assert beijing("2026-11-23T17:40:00Z") == "2026-11-24 01:40"  # past midnight in Beijing: the next day
+    assert beijing(datetime(2026, 11, 23, 17, 40), "%m-%d %H:%M") == "11-24 01:40"  # no zone: UTC, as stored
+    assert beijing(None) is None and beijing("") is None
+    assert beijing("下周一") == "下周一"  # not a time: shown as it is rather than failing the page
