@@ -9,7 +9,6 @@ their reposts and comments arriving at their own relative times. The production 
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -44,11 +43,19 @@ def rules_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + "-alert-rules.toml")
 
 
+# Watched keywords the demo starts with, so its 预警 page shows what they do on the 2020 feed: 口罩
+# is common enough there to gather into digest alerts, the others alert story by story.
+DEMO_WATCHED = ("口罩", "板蓝根|双黄连", "疫苗 -宠物")
+
+
 def rules_file(db_path: Path) -> Path:
-    """A copy of the default rules beside the demo database, so edits in the demo stay there."""
+    """A copy of the default rules beside the demo database, so edits in the demo stay there, with
+    the demo's watched keywords (DEMO_WATCHED) in place of none."""
     path = rules_path(db_path)
     if not path.exists():
-        shutil.copyfile(RULES, path)
+        text = RULES.read_text(encoding="utf-8")
+        watched = "keywords = [" + ", ".join(f'"{k}"' for k in DEMO_WATCHED) + "]"
+        path.write_text(text.replace("\nkeywords = []\n", f"\n{watched}\n", 1), encoding="utf-8")
     return path
 
 

@@ -45,8 +45,14 @@ def test_the_replay_starts_back_in_time_and_skips_what_the_models_saw(tmp_path):
 
 
 def test_the_demo_rules_are_a_copy_beside_the_database(tmp_path):
+    from rumourwatch import alerts
+
     path = demo.rules_file(tmp_path / "demo.db")
-    assert path.read_text(encoding="utf-8") == demo.RULES.read_text(encoding="utf-8")
+    # the default rules with a few watched keywords to show, the comments kept for whoever reads it
+    assert alerts.load_rules(path) == dict(alerts.load_rules(demo.RULES),
+                                           watch=dict(alerts.load_rules(demo.RULES)["watch"],
+                                                      keywords=["口罩", "板蓝根|双黄连", "疫苗 -宠物"]))
+    assert path.read_text(encoding="utf-8").count("\n#") == demo.RULES.read_text(encoding="utf-8").count("\n#")
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited in the demo\n", encoding="utf-8")
     assert "edited in the demo" in demo.rules_file(tmp_path / "demo.db").read_text(encoding="utf-8")
     assert "edited in the demo" not in demo.RULES.read_text(encoding="utf-8")
