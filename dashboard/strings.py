@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from rumourwatch.ledger import ALERT_KIND_ZH, ALERT_STATUS_ZH
+
 DEFAULT_LANG = "zh-CN"
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -368,19 +370,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "severity.一级": "一级",
         "severity.二级": "二级",
         "severity.三级": "三级",
-        "alert.status.open": "待处置",
-        "alert.status.assigned": "已指派",
-        "alert.status.in_progress": "专家处理中",
-        "alert.status.in_review": "审核中",
-        "alert.status.published": "已澄清",
-        "alert.status.dismissed": "已排除",
+        # the alert ledger (rumourwatch.ledger) writes the same words into its CSV
+        **{f"alert.status.{k}": v for k, v in ALERT_STATUS_ZH.items()},
         "alerts.kinds": "类型",
         "alerts.kinds.help": "只看所选类型的预警（可多选）；不选则显示全部类型。",
         "alerts.empty.kinds": "所选状态与类型下没有预警。",
-        "alert.kind.rumour": "疑似谣言",
-        "alert.kind.keyword": "关注词/账号",
-        "alert.kind.opinion_spike": "负面舆情突增",
-        "alert.kind.tip": "公众举报",
+        **{f"alert.kind.{k}": v for k, v in ALERT_KIND_ZH.items()},
         "assign.status.offered": "待专家确认",
         "assign.status.accepted": "已接受",
         "assign.status.declined": "已婉拒",
@@ -703,6 +698,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.digest": ("关注词「{keyword}」自 {since} 起 {hours} 小时内命中的事件较多，已单独预警 {after} 个，"
                           "其后的 {n} 个事件合并在本条预警中。"),
         "alerts.digest.search": "在条目检索中查看「{keyword}」的全部条目",
+        "alerts.ledger": "导出预警处置台账",
+        "alerts.ledger.range": "预警发现日期（北京时间）",
+        "alerts.ledger.help": ("所选日期内发现的每条预警一行：触发原因、5 小时信息发布与 24 小时发布会时限及是否按时、状态、"
+                               "指派专家、澄清链接、排除原因。Excel / WPS 可直接打开。"),
+        "alerts.ledger.download": "下载台账（CSV，共 {n} 条预警）",
         "alerts.steps": "处置记录",
         "alerts.assignments": "专家指派",
         "alerts.suggestions": "推荐专家（按匹配度排序）",

@@ -961,6 +961,22 @@ def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None
     return _rows(db, f"SELECT * FROM alerts{clause} ORDER BY created_at DESC, id DESC LIMIT ?", [*params, limit])
 
 
+def alert_ledger(db, start: str, end: str) -> list[dict]:
+    """The alerts raised in [start, end), oldest first, each with its assigned expert's name, its
+    latest published clarification's link and time, and the reason it was last dismissed
+    (rumourwatch.ledger)."""
+    return _rows(db, """
+        SELECT a.*, e.name AS expert_name, c.published_url, c.published_at,
+               (SELECT s.note FROM alert_steps s WHERE s.alert_id = a.id AND s.step = 'dismissed'
+                ORDER BY s.id DESC LIMIT 1) AS dismiss_reason
+        FROM alerts a
+        LEFT JOIN experts e ON e.id = a.assigned_expert
+        LEFT JOIN clarifications c ON c.id = (SELECT id FROM clarifications WHERE alert_id = a.id
+                                               AND status = 'published' ORDER BY published_at DESC, id DESC LIMIT 1)
+        WHERE a.created_at >= ? AND a.created_at < ?
+        ORDER BY a.created_at, a.id""", [start, end])
+
+
 def add_alert_step(db, alert_id: int, step: str, at: str, actor: str, note: str | None = None) -> None:
     db.execute("INSERT INTO alert_steps (alert_id, step, at, actor, note) VALUES (?, ?, ?, ?, ?)",
                [alert_id, step, at, actor, note])

@@ -17,7 +17,9 @@ def _literal_tables() -> dict[str, list[tuple[str, str, int]]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "STRINGS":
             for lang, table in zip(node.value.keys, node.value.values):
-                tables[lang.value] = [(k.value, v.value, k.lineno) for k, v in zip(table.keys, table.values)]
+                # (a `**{…}` entry, the words rumourwatch.ledger also writes, has no literal key)
+                tables[lang.value] = [(k.value, v.value, k.lineno) for k, v in zip(table.keys, table.values)
+                                      if k is not None]
     return tables
 
 

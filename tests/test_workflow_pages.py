@@ -74,6 +74,18 @@ def test_the_alert_list_shows_the_kinds_picked(seeded):
     assert any("所选状态与类型下没有预警" in i.value for i in at.info)
 
 
+def test_the_alert_ledger_of_this_month_downloads_from_the_alert_page(seeded):
+    path, info, now = seeded
+    at = _run("alerts.py", "monitor1", path)
+    [button] = at.get("download_button")
+    assert button.proto.label == f"下载台账（CSV，共 {len(info['alerts'])} 条预警）"
+    # a range of days with no alert: nothing to download
+    today = now.astimezone(CST).date()
+    at.date_input(key="ledger_range").set_value((today - timedelta(days=40), today - timedelta(days=35))).run()
+    [button] = at.get("download_button")
+    assert button.proto.label == "下载台账（CSV，共 0 条预警）" and button.proto.disabled
+
+
 def test_alert_detail_shows_clocks_and_suggestions(seeded):
     path, info, now = seeded
     at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})

@@ -3,6 +3,7 @@ actions — confirm an expert from the ranked suggestions, record released infor
 conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`."""
 
 import json
+from datetime import datetime
 
 import streamlit as st
 
@@ -11,7 +12,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, experts, store
+from rumourwatch import alerts, experts, ledger, store
 
 user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
@@ -86,6 +87,19 @@ def alert_list() -> None:
 
 
 alert_list()
+
+with st.expander(t("alerts.ledger")):  # the office's Excel ledger of a period's alerts and their handling
+    today = data.china_today()
+    span = st.date_input(t("alerts.ledger.range"), value=(today.replace(day=1), today), max_value=today,
+                         key="ledger_range", help=t("alerts.ledger.help"))
+    if isinstance(span, (tuple, list)) and len(span) == 2:
+        first = datetime(span[0].year, span[0].month, span[0].day, tzinfo=data.CST)
+        start, end = store.day_range(first, (span[1] - span[0]).days + 1)
+        text, n = ui.call(path, ledger.ledger_csv, start, end, data.now_utc())
+        st.download_button(t("alerts.ledger.download", n=n), text.encode("utf-8"), disabled=not n,
+                           file_name=f"预警处置台账_{span[0]}_{span[1]}.csv", mime="text/csv")
+    else:
+        st.info(t("filters.custom_incomplete"))
 
 # --- one alert ---------------------------------------------------------------------------------
 raw = st.query_params.get("alert")

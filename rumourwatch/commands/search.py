@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from . import friendly_errors
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-11-23", param_hint=name) from None
+from . import china_days, friendly_errors
 
 
 @click.command("search")
@@ -54,27 +44,20 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account,
         rumourwatch search "疫苗 -宠物" --days 7 --order probability
     """
     from .. import search, store
-    from ..records import CST, UTC, parse_time
+    from ..records import CST, parse_time
 
     settings = ctx.obj["settings"]
     account = (account or "").strip() or None
     if not query.strip() and not account:
         raise click.UsageError("give words to search for, or --account (or both)")
     parsed = search.parse_query(query, words_needed=account is None)
-    now = datetime.now(UTC)
-    first, last = _day(day_from, "--from"), _day(day_to, "--to")
-    if all_time and (first or last):
+    if all_time and (day_from or day_to):
         raise click.UsageError("--all and --from/--to choose the period in two ways: give one of them")
     if all_time:
         start = end = None
         period = "all time"
     else:
-        last = last or now.astimezone(CST).date()
-        first = first or last - timedelta(days=days - 1)
-        if first > last:
-            raise click.BadParameter(f"{first} is after {last}", param_hint="--from")
-        start, end = store.day_range(datetime(first.year, first.month, first.day, tzinfo=CST), (last - first).days + 1)
-        period = f"{first} – {last} (Beijing time)"
+        start, end, period = china_days(day_from, day_to, days)
     if csv_path is not None and not csv_path.parent.is_dir():
         raise click.BadParameter(f"directory {csv_path.parent} does not exist", param_hint="--csv")
     db = store.open_db(settings.db_path, read_only=True)

@@ -80,6 +80,38 @@ def alerts_list(ctx, status, limit, as_json):
                    f"cluster {r['cluster_id']} copies {r['item_count']} {r['title'] or ''}")
 
 
+@alerts_group.command("export")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Alerts raised in the last N Beijing days, today included.")
+@click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First Beijing day (instead of --days).")
+@click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last Beijing day, included (default: today).")
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV file to write (opens in Excel / WPS).")
+@click.pass_context
+@friendly_errors
+def alerts_export(ctx, days, day_from, day_to, output_path):
+    """Write the alert ledger (预警处置台账) of a period as CSV: each alert raised in it, oldest first,
+    with its reasons, the 5-hour and 24-hour clocks and whether each was met, the status, the
+    assigned expert, the clarification's link and a dismissal's reason. Times are Beijing time.
+
+    Example:
+
+        rumourwatch alerts export --from 2026-11-01 --to 2026-11-30 -o 2026-11-预警台账.csv
+    """
+    from pathlib import Path
+
+    from ..ledger import ledger_csv
+    from . import china_days
+
+    start, end, period = china_days(day_from, day_to, days)
+    out = Path(output_path)
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--output")
+    text, n = ledger_csv(store.open_db(ctx.obj["settings"].db_path, read_only=True), start, end, _now())
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {n} alert(s) raised {period} to {out}", err=True)
+
+
 @alerts_group.command("evaluate")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
               help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
