@@ -182,16 +182,28 @@ def today_summary(path: str, threshold: float, platform_filter: tuple[str, ...] 
 def watched_today(path: str, threshold: float, platform_filter: tuple[str, ...] = (),
                   now: datetime | None = None) -> list[dict]:
     """Every watched keyword and account of the alert rules with its items published today (China
-    day) and how many are flagged, as 条目检索 finds them: [{kind, value, items, flagged}], keywords
-    first; [] when nothing is watched. ConfigError when the rules cannot be read."""
+    day) and how many are flagged, as 条目检索 finds them, and its items per Beijing hour so far
+    (`hours`, from 00:00 to the current hour; `this_hour` the last of them): [{kind, value, items,
+    flagged, hours, this_hour}], keywords first; [] when nothing is watched. ConfigError when the
+    rules cannot be read."""
     watch = workflow_rules()["watch"]
     if not (watch["keywords"] or watch["accounts"]):
         return []
-    start, end = store.day_range(now or now_utc(), 1)
+    now = now or now_utc()
+    start, end = store.day_range(now, 1)
     lines = _query(path, "watched_hits", tuple(watch["keywords"]), tuple(watch["accounts"]), start, end, threshold,
-                   platforms=platform_filter or None)
-    return [{"kind": line["kind"], "value": line["value"], "items": sum(d["n"] for d in line["days"]),
-             "flagged": sum(d["flagged"] for d in line["days"])} for line in lines]
+                   platforms=platform_filter or None, by_hour=True)
+    so_far = now.astimezone(CST).hour + 1
+    out = []
+    for line in lines:
+        hours = [0] * so_far
+        for row in line["days"]:  # UTC hours, YYYY-MM-DDTHH
+            hour = parse_time(row["day"] + ":00:00Z").astimezone(CST).hour
+            if hour < so_far:  # (an item dated later today by its source is counted in the day only)
+                hours[hour] += row["n"]
+        out.append({"kind": line["kind"], "value": line["value"], "items": sum(d["n"] for d in line["days"]),
+                    "flagged": sum(d["flagged"] for d in line["days"]), "hours": hours, "this_hour": hours[-1]})
+    return out
 
 
 def opinion(path: str, filters: Filters, now: datetime | None = None) -> dict:

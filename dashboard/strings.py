@@ -84,7 +84,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "live.watch.kind.account": "关注账号",
         "live.watch.col.value": "关注词 / 账号",
         "live.watch.col.items": "今日命中",
-        "live.watch.caption": "今日（北京时间）发布的条目中按检索条件命中的条数，与所选时间范围无关；平台筛选适用。",
+        "live.watch.col.this_hour": "本小时",
+        "live.watch.col.hours": "今日每小时命中",
+        "live.watch.caption": ("今日（北京时间）发布的条目中按检索条件命中的条数，与所选时间范围无关；平台筛选适用。"
+                               "“本小时”为当前整点以来，走势图从零点起每小时一栏。"),
         "live.watch.click": "点击一行查看命中条目。",
         "live.feed": "最新条目",
         "live.feed.caption": "按发布时间倒序，最多 {n} 条。点选一行查看详情。",

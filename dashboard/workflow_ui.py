@@ -179,16 +179,21 @@ def label(prefix: str, value) -> str:
         return str(value)
 
 
-def table(rows: list[dict], columns: dict[str, str], key: str | None = None, pick: str | None = None):
-    """Rows as a dataframe with Chinese headers; every cell is plain text. With `pick` (a field of the
-    rows) a row can be selected: returns that row's `pick` value, else None."""
+def table(rows: list[dict], columns: dict[str, str], key: str | None = None, pick: str | None = None,
+          bars: dict[str, str] | None = None):
+    """Rows as a dataframe with Chinese headers; every cell is plain text, except the `bars` columns
+    (field → header, after the others), whose cells are lists of counts drawn as small bar charts.
+    With `pick` (a field of the rows) a row can be selected: returns that row's `pick` value, else None."""
+    bars = bars or {}
     frame = pd.DataFrame([{title: ("" if r.get(col) is None else str(r.get(col))) for col, title in columns.items()}
-                          for r in rows], columns=list(columns.values()))
+                          | {title: list(r.get(col) or []) for col, title in bars.items()}
+                          for r in rows], columns=[*columns.values(), *bars.values()])
+    config = {title: st.column_config.BarChartColumn(title, y_min=0) for title in bars.values()}
     if pick is None:
-        st.dataframe(frame, hide_index=True, width="stretch", key=key)
+        st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
         return None
     event = st.dataframe(frame, hide_index=True, width="stretch", key=key, on_select="rerun",
-                         selection_mode="single-row")
+                         selection_mode="single-row", column_config=config)
     selected = getattr(getattr(event, "selection", None), "rows", None)
     return rows[selected[0]].get(pick) if selected and selected[0] < len(rows) else None
 

@@ -204,15 +204,15 @@ def run(db, query: Query, start: str | None, end: str | None, threshold: float, 
 
 
 def watched_hits(db, keywords, accounts, start: str | None, end: str | None, threshold: float,
-                 platforms=None) -> list[dict]:
+                 platforms=None, by_hour: bool = False) -> list[dict]:
     """The alert rules' watched keywords (queries) and accounts (an account's or author's items), each
     as {kind: "keyword" | "account", value, days: [(day, polarity, n, flagged)...]} for the items
-    published in [start, end), in one scan for all of them (store.watch_hits). For the live page's
-    and the reports' counts of what is watched."""
+    published in [start, end), in one scan for all of them (store.watch_hits; `by_hour`: the rows are
+    per UTC hour, YYYY-MM-DDTHH). For the live page's and the reports' counts of what is watched."""
     lines = [("keyword", k, (*parse_query(k).spellings(), None)) for k in keywords]
     lines += [("account", a, ((), (), a)) for a in accounts]
     hits = store.watch_hits(db, [q for _, _, q in lines], start, end, threshold,
-                            platforms=list(platforms) if platforms else None)
+                            platforms=list(platforms) if platforms else None, by_hour=by_hour)
     return [{"kind": kind, "value": value, "days": days} for (kind, value, _), days in zip(lines, hits)]
 
 

@@ -688,11 +688,13 @@ def _search_sql(groups, excluded, start, end, account: str | None = None, **filt
     return (" WHERE " + " AND ".join(conds + matched)) if conds + matched else "", params + more
 
 
-def watch_hits(db, queries, start: str | None, end: str | None, threshold: float, **filters) -> list[list[dict]]:
+def watch_hits(db, queries, start: str | None, end: str | None, threshold: float, by_hour: bool = False,
+               **filters) -> list[list[dict]]:
     """Several queries ((groups, excluded, account) each, as `search_hits` takes them) counted in one
     scan of the period's items, which costs little more than one: reading the texts is most of a
     search. Per query, rows of (day, polarity, n, flagged) per China day and polarity, like
-    `search_hits`' day rows."""
+    `search_hits`' day rows; `by_hour`: per UTC hour instead, its `day` the hour's start as
+    YYYY-MM-DDTHH."""
     if not queries:
         return []
     where, params = _filters_sql(start, end, **filters)
@@ -704,10 +706,11 @@ def watch_hits(db, queries, start: str | None, end: str | None, threshold: float
     # MATERIALIZED: each query's conditions are evaluated once per item, not once per sum below
     sums = ", ".join(f"coalesce(sum(m{i}), 0) AS n{i}, coalesce(sum(m{i} AND flagged), 0) AS f{i}"
                      for i in range(len(queries)))
+    bucket = "substr(published_at, 1, 13)" if by_hour else "published_day"
     rows = _rows(db, f"""WITH marked AS MATERIALIZED (
-                             SELECT published_day, polarity, coalesce(rumour_probability >= ?, 0) AS flagged,
+                             SELECT {bucket} AS bucket, polarity, coalesce(rumour_probability >= ?, 0) AS flagged,
                                     {", ".join(marks)} FROM items{where})
-                         SELECT published_day AS day, polarity, {sums} FROM marked GROUP BY published_day, polarity""",
+                         SELECT bucket AS day, polarity, {sums} FROM marked GROUP BY bucket, polarity""",
                  [threshold, *mparams, *params])
     return [[{"day": r["day"], "polarity": r["polarity"], "n": r[f"n{i}"], "flagged": r[f"f{i}"]}
              for r in rows if r[f"n{i}"]] for i in range(len(queries))]

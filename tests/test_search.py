@@ -292,6 +292,12 @@ def test_the_live_page_counts_todays_hits_of_what_is_watched_and_a_row_opens_its
     table = next(df.value for df in at.dataframe if "今日命中" in df.value.columns)
     assert table[["类型", "关注词 / 账号", "今日命中"]].values.tolist() == [
         ["关注词", "白醋 -辟谣", "2"], ["关注词", "完全不存在的说法", "0"], ["关注账号", "健康小妙招", "1"]]
+    # hour by hour since Beijing midnight, the current hour last
+    hours = table["今日每小时命中"].tolist()
+    assert all(len(h) == fx.NOW.astimezone(CST).hour + 1 for h in hours)
+    assert [sum(h) for h in hours] == [2, 0, 1]
+    assert [h[11] for h in hours] == [2, 0, 1]  # published 11:10 and 11:20 Beijing time; it is now 12:00
+    assert table["本小时"].tolist() == ["0", "0", "0"]
     flagged = table["疑似谣言"].tolist()
     at.session_state["watched_today_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()

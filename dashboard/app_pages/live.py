@@ -85,8 +85,10 @@ def watched_panel(now) -> None:
     may_search = dashboard_auth.may_open("search")
     picked = wf.table([dict(r, i=i, kind_label=t(f"live.watch.kind.{r['kind']}")) for i, r in enumerate(rows)],
                       {"kind_label": t("col.kind"), "value": t("live.watch.col.value"),
-                       "items": t("live.watch.col.items"), "flagged": t("live.metric.flagged")},
-                      key=ui.nav_key("watched_today"), pick="i" if may_search else None)
+                       "items": t("live.watch.col.items"), "this_hour": t("live.watch.col.this_hour"),
+                       "flagged": t("live.metric.flagged")},
+                      key=ui.nav_key("watched_today"), pick="i" if may_search else None,
+                      bars={"hours": t("live.watch.col.hours")})
     st.caption(t("live.watch.caption") + (t("live.watch.click") if may_search else ""))
     if picked is not None:
         row = rows[int(picked)]
