@@ -542,7 +542,7 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
             # window's limit, into the keyword's digest for the others
             busy = [k for k in keywords if counts.alerted.get(k, 0) >= w["digest_after"]]
             for k in busy:
-                digests.setdefault(k, []).append((key, row))
+                digests.setdefault(k, []).append(key)
             keywords = [k for k in keywords if k not in busy]
             if not (keywords or account):
                 continue
@@ -577,15 +577,16 @@ class _WatchCounts:
 
 
 def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCounts, keyword: str,
-                  stories: list) -> None:
-    """Grow the one alert that gathers `keyword`'s stories past its window's limit: the alert says
-    how many more stories it met, and 条目检索 lists them (the alert page opens the search)."""
+                  stories: list[str]) -> None:
+    """Grow the one alert that gathers `keyword`'s stories (their alert keys) past its window's
+    limit: the alert says how many stories it holds, and 条目检索 lists them (the alert page opens
+    the search). A copy of a story already gathered does not count again."""
     w = rules["watch"]
     seen = counts.digested.setdefault(keyword, [])
-    new = [(k, row) for k, row in dict(stories).items() if k not in seen]
+    new = [k for k in dict.fromkeys(stories) if k not in seen]
     if not new:
         return
-    seen.extend(k for k, _ in new)
+    seen.extend(new)
     hours = f"{w['digest_window_hours']:g}"
     since = beijing(counts.window, "%m-%d %H:%M")
     reason = {"rule": "watch_digest",
@@ -594,8 +595,7 @@ def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCo
     fields = {"cluster_id": None, "item_id": None, "topic": None, "region": None,
               "title": f"关注词「{keyword}」{hours}小时内新增事件较多（汇总）", "item_count": len(seen)}
     metrics = {"keyword": keyword, "stories": len(seen), "window_start": counts.window,
-               "window_hours": w["digest_window_hours"],
-               "digest_after": w["digest_after"]}
+               "window_hours": w["digest_window_hours"], "digest_after": w["digest_after"]}
     alert_id, changed = _upsert_alert(db, now, rules, f"watch:{keyword}:{counts.window}", "keyword", w["severity"],
                                       reason, fields, metrics)
     if changed:
