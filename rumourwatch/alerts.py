@@ -569,11 +569,13 @@ class _WatchCounts:
         if state.get("window") != self.window:  # a new window starts every count afresh
             state = {}
         self.alerted: dict = state.get("alerted", {})
-        self.digested: dict = state.get("digested", {})
+        # sets while the poll runs: a flood gathers thousands of stories in one window
+        self.digested: dict = {k: set(v) for k, v in state.get("digested", {}).items()}
 
     def save(self) -> None:
+        digested = {k: sorted(v) for k, v in self.digested.items()}
         store.set_workflow_state(self.db, self.KEY, json.dumps(
-            {"window": self.window, "alerted": self.alerted, "digested": self.digested}, ensure_ascii=False))
+            {"window": self.window, "alerted": self.alerted, "digested": digested}, ensure_ascii=False))
 
 
 def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCounts, keyword: str,
@@ -582,11 +584,11 @@ def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCo
     limit: the alert says how many stories it holds, and 条目检索 lists them (the alert page opens
     the search). A copy of a story already gathered does not count again."""
     w = rules["watch"]
-    seen = counts.digested.setdefault(keyword, [])
-    new = [k for k in dict.fromkeys(stories) if k not in seen]
+    seen = counts.digested.setdefault(keyword, set())
+    new = set(stories) - seen
     if not new:
         return
-    seen.extend(new)
+    seen |= new
     hours = f"{w['digest_window_hours']:g}"
     since = beijing(counts.window, "%m-%d %H:%M")
     reason = {"rule": "watch_digest",
