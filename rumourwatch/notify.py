@@ -242,30 +242,71 @@ def backoff(attempts: int, cfg: dict) -> timedelta:
     return timedelta(seconds=min(seconds, cfg["retry_max_seconds"]))
 
 
+# A group bot takes about 20 messages a minute (WeCom, DingTalk) and a markdown message of at most
+# 4,096 bytes (WeCom): the non-urgent notifications due for one target at once go out combined,
+# as few messages as fit in this many bytes of UTF-8 each. Mail is combined the same way, so a
+# morning after quiet hours is one mail, not fifty.
+BATCH_BYTES = 3800
+
+
+def _batches(rows: list[dict], limit: int | None = None) -> list[list[dict]]:
+    """`rows` (one target's non-urgent notifications, oldest first) cut into runs whose combined
+    text stays within `limit` bytes (BATCH_BYTES); a notification too long for any run goes alone."""
+    limit = limit or BATCH_BYTES
+    out: list[list[dict]] = []
+    size = 0
+    for r in rows:
+        n = len(f"{r['subject']}\n{r['body']}\n\n".encode())
+        if out and size + n <= limit:
+            out[-1].append(r)
+            size += n
+        else:
+            out.append([r])
+            size = n + 200  # the combined message's own heading
+    return out
+
+
+def combined_message(rows: list[dict]) -> tuple[str, str]:
+    """The subject and body of one message carrying `rows` (several notifications, oldest first)."""
+    if len(rows) == 1:
+        return rows[0]["subject"], rows[0]["body"]
+    subject = f"【通知汇总】共 {len(rows)} 条：" + "；".join(r["subject"] for r in rows)
+    body = "\n\n".join(f"（{i}）{r['subject']}\n{r['body']}" for i, r in enumerate(rows, 1))
+    return subject[:120], body
+
+
 def deliver_pending(db, now: datetime, rules: dict, limit: int = 200) -> dict:
-    """Try every pending notification whose time has come; log each attempt. Returns counts
-    (sent, failed, and deferred: not tried because the same target failed moments ago)."""
+    """Try every pending notification whose time has come; log each attempt. Urgent ones go one by
+    one; the others due for the same target at once go combined (`_batches`). Returns counts of
+    notifications (sent, failed, and deferred: not tried because the same target failed moments ago)."""
     cfg = rules["notify"]
     counts = {"sent": 0, "failed": 0, "deferred": 0}
-    unreachable: set = set()
+    by_target: dict[str, list[dict]] = {}
     for n in store.due_notifications(db, iso(now), limit):
-        if n["target"] in unreachable:
-            # the same server just failed: don't wait out another timeout; a later run retries it
-            counts["deferred"] += 1
-            continue
-        try:
-            if n["channel"] == "webhook":
-                url, _, fmt = n["target"].rpartition("#")
-                detail = send_webhook(url or n["target"], webhook_payload(n["subject"], n["body"], fmt or "markdown"),
-                                      cfg["timeout_seconds"])
-            else:
-                detail = send_email(cfg, n["target"], n["subject"], n["body"])
-            ok, next_at = True, None
-        except DeliveryError as exc:
-            ok, detail = False, str(exc)
-            next_at = iso(now + backoff(n["attempts"] + 1, cfg))
-            unreachable.add(n["target"])
-        with store.transaction(db):
-            store.record_delivery(db, n["id"], iso(now), ok, detail, next_at)
-        counts["sent" if ok else "failed"] += 1
+        by_target.setdefault(n["target"], []).append(n)
+    for target, rows in by_target.items():
+        units = [[r] for r in rows if r["urgent"]] + _batches([r for r in rows if not r["urgent"]])
+        for k, unit in enumerate(units):
+            subject, body = combined_message(unit)
+            try:
+                if unit[0]["channel"] == "webhook":
+                    url, _, fmt = target.rpartition("#")
+                    detail = send_webhook(url or target, webhook_payload(subject, body, fmt or "markdown"),
+                                          cfg["timeout_seconds"])
+                else:
+                    detail = send_email(cfg, target, subject, body)
+                ok = True
+            except DeliveryError as exc:
+                ok, detail = False, str(exc)
+            if len(unit) > 1:
+                detail += f"（{len(unit)} 条合并发送）"
+            with store.transaction(db):
+                for r in unit:
+                    store.record_delivery(db, r["id"], iso(now), ok, detail,
+                                          None if ok else iso(now + backoff(r["attempts"] + 1, cfg)))
+            counts["sent" if ok else "failed"] += len(unit)
+            if not ok:
+                # the same server just failed: don't wait out another timeout; a later run retries the rest
+                counts["deferred"] += sum(len(u) for u in units[k + 1:])
+                break
     return counts

@@ -122,14 +122,52 @@ def test_escalation_goes_to_leaders_at_night(db, now, smtp_server):
     assert all("超时督办" in m["Subject"] for _, m in inbox.messages)
 
 
+THREE_RUMOURS = ("示例谣言：村口的示例井水喝了能治百病，大家快去打水，晚了就没了",
+                 "网传每天吃十个示例柿子可以降血糖，糖尿病人从此不用打针吃药",
+                 "紧急通知：示例疫苗打完会改变基因，孩子千万不要去接种，转给家长群")
+
+
 def test_one_failure_per_target_per_run_then_the_rest_wait_for_the_next_run(db, now):
     dead = f"http://127.0.0.1:{free_port()}/hook"
     r = _rules(dead, None, monitor_emails=[])
-    for text in ("示例谣言：村口的示例井水喝了能治百病，大家快去打水，晚了就没了",
-                 "网传每天吃十个示例柿子可以降血糖，糖尿病人从此不用打针吃药",
-                 "紧急通知：示例疫苗打完会改变基因，孩子千万不要去接种，转给家长群"):
-        add_item(db, text, now, reposts=600)
+    for text in THREE_RUMOURS:
+        add_item(db, text, now, reposts=6000)  # 一级: urgent, so each goes on its own
     assert len(evaluate_alerts(db, now, r)) == 3
     assert notify.deliver_pending(db, now, r) == {"sent": 0, "failed": 1, "deferred": 2}
     assert len(store.delivery_log(db)) == 1
     assert len(store.list_notifications(db, "pending")) == 3  # none lost
+
+
+def test_notifications_due_together_go_to_a_target_combined_and_urgent_ones_alone(db, now, webhook, smtp_server,
+                                                                                  monkeypatch):
+    """A group bot takes about 20 messages a minute: a burst of alerts is one message, not one each."""
+    controller, inbox = smtp_server
+    r = _rules(f"http://127.0.0.1:{webhook.server_port}/hook", controller.port)
+    for text in THREE_RUMOURS:
+        add_item(db, text, now, reposts=600)  # 二级
+    add_item(db, "示例谣言：吃示例保健品三天就能治好高血压，不用再吃药了，赶快告诉家人朋友", now, reposts=6000)  # 一级
+    ids = evaluate_alerts(db, now, r)
+    assert notify.deliver_pending(db, now, r) == {"sent": 8, "failed": 0, "deferred": 0}
+    # to the bot: the 一级 alert alone, first, then the three others in one message
+    assert len(webhook.received) == 2
+    urgent, batch = (p["markdown"]["content"] for p in webhook.received)
+    assert "一级" in urgent and "通知汇总" not in urgent
+    assert batch.startswith("### 【通知汇总】共 3 条")
+    assert [a for a in ids if f"预警 #{a}（" in batch] == [a for a in ids if f"预警 #{a}（" not in urgent]
+    assert len(inbox.messages) == 2 and inbox.messages[1][1]["Subject"].startswith("【通知汇总】共 3 条")
+    assert all(n["status"] == "sent" for n in store.list_notifications(db))
+    assert sum("3 条合并发送" in e["detail"] for e in store.delivery_log(db)) == 6  # each one's log says how it went
+    # a message has a size a bot accepts: past it, the burst goes in as many messages as needed
+    webhook.received.clear()
+    for text in ("网传示例新药一针根治高血压，医院不告诉你", "网传示例茶叶水洗眼睛能治近视，三天见效",
+                 "网传示例果汁能代替胰岛素，糖尿病人喝了就好"):
+        add_item(db, text, now, reposts=600)
+    evaluate_alerts(db, now, r)
+    hook = sorted((n for n in store.list_notifications(db, "pending") if n["channel"] == "webhook"),
+                  key=lambda n: n["id"])
+    size = [len(f"{n['subject']}\n{n['body']}\n\n".encode()) for n in hook]
+    monkeypatch.setattr(notify, "BATCH_BYTES", 200 + size[0] + size[1])  # room for two of the three
+    notify.deliver_pending(db, now, r)
+    heads = [p["markdown"]["content"].split("\n")[0] for p in webhook.received]
+    assert len(heads) == 2 and heads[0].startswith("### 【通知汇总】共 2 条")
+    assert heads[1] == "### " + hook[2]["subject"]  # the third alone, as it was queued
