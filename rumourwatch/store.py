@@ -1607,6 +1607,27 @@ def report_assignments(db, start: str, end: str, region: str | None = None) -> l
         ORDER BY s.assigned_at, s.id""", [start, end, *([region] if region else [])])
 
 
+def expert_activity(db, start: str, end: str) -> dict:
+    """What each expert of the pool did in [start, end) (rumourwatch.experts.performance): the
+    assignments offered to them then, the drafts of theirs returned in review and the reviews they
+    did (from the audit log), and, over all time, when each last accepted a task."""
+    assignments = _rows(db, """SELECT expert_id, status, assigned_at, responded_at, due_at, completed_at,
+                                      escalated_at FROM assignments
+                               WHERE assigned_at >= ? AND assigned_at < ? ORDER BY assigned_at, id""", [start, end])
+    returned = dict(db.execute("""
+        SELECT c.expert_id, count(*) FROM audit_log l JOIN clarifications c ON c.id = CAST(l.target_id AS INTEGER)
+        WHERE l.action = 'clarification.return' AND l.target_type = 'clarification' AND l.at >= ? AND l.at < ?
+          AND c.expert_id IS NOT NULL GROUP BY c.expert_id""", [start, end]).fetchall())
+    reviewed = dict(db.execute("""
+        SELECT u.expert_id, count(*) FROM audit_log l JOIN users u ON u.username = l.actor
+        WHERE l.action IN ('clarification.approve', 'clarification.return') AND l.at >= ? AND l.at < ?
+          AND u.expert_id IS NOT NULL GROUP BY u.expert_id""", [start, end]).fetchall())
+    last_accepted = dict(db.execute("""
+        SELECT expert_id, max(responded_at) FROM assignments
+        WHERE responded_at IS NOT NULL AND status NOT IN ('declined', 'offered') GROUP BY expert_id""").fetchall())
+    return {"assignments": assignments, "returned": returned, "reviewed": reviewed, "last_accepted": last_accepted}
+
+
 def report_clarifications(db, start: str, end: str, region: str | None = None) -> list[dict]:
     """Clarifications published in [start, end), with the alert time they answer and their author;
     `region` is the alert's region."""

@@ -86,6 +86,20 @@ def test_the_alert_ledger_of_this_month_downloads_from_the_alert_page(seeded):
     assert button.proto.label == "下载台账（CSV，共 0 条预警）" and button.proto.disabled
 
 
+def test_the_expert_pool_shows_how_each_expert_took_part_and_exports_it(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    aid = experts.assign_expert(db, info["alerts"][0], info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now + timedelta(minutes=45), actor_expert_id=info["experts"]["李样本"])
+    db.conn.close()
+    at = _run("expert_pool.py", "admin1", path)
+    table = next(df.value for df in at.dataframe if "超时未响应" in df.value.columns).set_index("姓名")
+    assert (table.loc["李样本", "指派"], table.loc["李样本", "接受"], table.loc["李样本", "接受中位用时（小时）"]) == (
+        "1", "1", "0.8")
+    assert table.loc["李样本", "提示"] == "" and table.loc["王虚构", "提示"] == "期内未承担任务"
+    assert [d.proto.label for d in at.get("download_button")] == ["导出名单（CSV）", "导出履职情况（CSV）"]
+
+
 def test_alert_detail_shows_clocks_and_suggestions(seeded):
     path, info, now = seeded
     at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})

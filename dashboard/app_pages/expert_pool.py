@@ -1,17 +1,20 @@
-"""专家库: the roster (specialties, level, region, capacity, load), CSV import with a message per
-bad row, CSV export, and taking an expert out of (or back into) the pool. Admin only."""
+"""专家库: the roster (specialties, level, region, capacity, load), how each expert took part in the
+last 30 / 90 / 365 days (rumourwatch.performance, with a CSV), CSV import with a message per bad row,
+CSV export, and taking an expert out of (or back into) the pool. Admin only."""
 
 import json
+from datetime import timedelta
 
 import streamlit as st
 
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from rumourwatch import experts, store
+from rumourwatch import experts, performance, store
 from rumourwatch.errors import RumourwatchError
 
 user = require_role("admin")
+PERF_DAYS = [30, 90, 365]
 path = ui.db_path()
 st.title(t("pool.title"))
 ui.flash()
@@ -44,6 +47,28 @@ if upload is not None and st.button(t("pool.import.button"), type="primary"):
             st.warning(t("pool.import.errors"))
             st.markdown("\n".join("- " + t("pool.import.row", row=line, problems="".join(map(ui.refusal, problems)))
                                    for line, problems in report.problems))
+
+st.subheader(t("pool.perf"))
+st.caption(t("pool.perf.caption"))
+days = st.segmented_control(t("pool.perf.period"), PERF_DAYS, default=90, key="perf_days",
+                            format_func=lambda d: t("pool.perf.days", n=d)) or 90
+perf_start, perf_end = store.day_range(data.now_utc() - timedelta(days=days - 1), days)
+perf = ui.call(path, performance.performance, perf_start, perf_end)
+if perf:
+    ui.table([dict(r, flags_text="；".join(performance.FLAG_ZH[f] for f in r["flags"]),
+                   last=data.to_china(r["last_accepted"]), active_label=t("yes") if r["active"] else t("no"))
+              for r in perf],
+             {"name": t("col.name"), "institution": t("col.institution"), "level": t("col.level"),
+              "offered": t("pool.perf.offered"), "accepted": t("pool.perf.accepted"),
+              "declined": t("pool.perf.declined"), "lapsed": t("pool.perf.lapsed"),
+              "published": t("pool.perf.published"), "on_time": t("pool.perf.on_time"),
+              "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
+              "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
+              "flags_text": t("pool.perf.flags"), "active_label": t("col.active")}, key="perf_table")
+    st.download_button(t("pool.perf.export"), performance.performance_csv(perf).encode("utf-8"),
+                       file_name=f"专家履职情况_近{days}天.csv", mime="text/csv")
+else:
+    st.info(t("pool.perf.empty"))
 
 if roster:
     st.subheader(t("pool.toggle"))

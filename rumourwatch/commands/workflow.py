@@ -312,6 +312,47 @@ def experts_export(ctx, output_path):
         click.echo(text, nl=False)
 
 
+@experts_group.command("performance")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Tasks offered in the last N Beijing days, today included.")
+@click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First Beijing day (instead of --days).")
+@click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last Beijing day, included (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the table as CSV for Excel.")
+@click.pass_context
+@friendly_errors
+def experts_performance(ctx, days, day_from, day_to, as_json, csv_path):
+    """How each expert took part in a period: tasks offered, accepted, declined or left unanswered,
+    clarifications published (on time), drafts returned in review, reviews done, and flags for an
+    active expert who took no task (idle), declined most offers (declines) or let offers lapse (lapses).
+
+    Example:
+
+        rumourwatch experts performance --days 90 --csv 专家履职.csv
+    """
+    from pathlib import Path
+
+    from ..performance import performance, performance_csv
+    from . import china_days
+
+    start, end, period = china_days(day_from, day_to, days)
+    if csv_path and not Path(csv_path).parent.is_dir():
+        raise click.BadParameter(f"directory {Path(csv_path).parent} does not exist", param_hint="--csv")
+    rows = performance(store.open_db(ctx.obj["settings"].db_path, read_only=True), start, end)
+    if csv_path:
+        Path(csv_path).write_text(performance_csv(rows), encoding="utf-8")
+        click.echo(f"wrote {len(rows)} expert(s) to {csv_path}", err=True)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"tasks offered {period}: {sum(r['offered'] for r in rows)} to {len(rows)} expert(s)")
+    for r in rows:
+        click.echo(f"#{r['expert_id']} {r['name']} ({r['institution']}) offered {r['offered']} accepted {r['accepted']} "
+                   f"declined {r['declined']} lapsed {r['lapsed']} published {r['published']} "
+                   f"(on time {r['on_time']}) returned {r['returned']} reviewed {r['reviewed']}"
+                   + (f" [{', '.join(r['flags'])}]" if r["flags"] else ""))
+
+
 @experts_group.command("suggest")
 @click.argument("alert_id", type=int)
 @click.option("--limit", default=5, show_default=True, help="How many experts to rank.")

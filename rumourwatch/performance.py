@@ -1,0 +1,88 @@
+"""专家履职情况: how each expert of the pool took part in a period, for the pool's "dynamic management"
+(DOMAIN: experts' performance is evaluated; Jilin's pool has 1,000+ experts): tasks offered,
+accepted, declined or left unanswered past the acceptance deadline, clarifications published and how
+many on time, drafts returned in review, reviews done for others, how long accepting took, and when
+each last accepted a task. A few plain flags point at whom to talk to before the roster is renewed:
+an active expert who took no task, one who declines most offers, one who lets offers lapse.
+
+The 专家库 page shows it for a period with a CSV; `rumourwatch experts performance` prints or
+writes it. Figures only, no score: a low count may mean no alert in one's specialty.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from . import store
+from .exports import csv_text
+from .records import beijing, parse_time
+
+# the flags (codes; FLAG_ZH says them in Chinese)
+IDLE, DECLINES, LAPSES = "idle", "declines", "lapses"
+FLAG_ZH = {IDLE: "期内未承担任务", DECLINES: "多数指派被谢绝", LAPSES: "多次超时未响应"}
+DECLINE_FLAG_MIN_OFFERS = 3  # "most offers declined" needs at least this many offers
+DECLINE_FLAG_SHARE = 0.5
+LAPSE_FLAG_MIN = 2
+
+CSV_HEADER = ("专家", "职称", "单位", "级别", "地区", "在库", "指派", "接受", "谢绝", "超时未响应", "发布澄清",
+              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "提示")
+
+
+def _hours(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (parse_time(end) - parse_time(start)).total_seconds() / 3600
+
+
+def performance(db, start: str, end: str) -> list[dict]:
+    """One row per expert of the roster (those out of the pool too, when they had tasks in the
+    period) for the assignments offered in [start, end): counts, the median hours to accept, the
+    last acceptance ever and the flags; busiest first."""
+    activity = store.expert_activity(db, start, end)
+    by_expert: dict[int, list[dict]] = {}
+    for a in activity["assignments"]:
+        by_expert.setdefault(a["expert_id"], []).append(a)
+    rows = []
+    for e in store.list_experts(db):
+        tasks = by_expert.get(e["id"], [])
+        if not e["active"] and not tasks:
+            continue
+        accepted = [a for a in tasks if a["responded_at"] and a["status"] != "declined"]
+        completed = [a for a in tasks if a["status"] == "completed"]
+        row = {
+            "expert_id": e["id"], "name": e["name"], "title": e["title"], "institution": e["institution"],
+            "level": e["level"], "region": e["region"], "active": bool(e["active"]),
+            "offered": len(tasks), "accepted": len(accepted),
+            "declined": sum(a["status"] == "declined" for a in tasks),
+            "lapsed": sum(not a["responded_at"] and a["escalated_at"] is not None for a in tasks),
+            "published": len(completed),
+            "on_time": sum(a["completed_at"] <= a["due_at"] for a in completed),
+            "returned": activity["returned"].get(e["id"], 0), "reviewed": activity["reviewed"].get(e["id"], 0),
+            "accept_hours": (round(statistics.median(h), 1) if (h := [_hours(a["assigned_at"], a["responded_at"])
+                                                                        for a in accepted]) else None),
+            "last_accepted": activity["last_accepted"].get(e["id"]),
+        }
+        row["flags"] = _flags(row)
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["published"], -r["accepted"], -r["offered"], r["name"]))
+    return rows
+
+
+def _flags(row: dict) -> list[str]:
+    flags = []
+    if row["active"] and not row["accepted"] and not row["reviewed"]:
+        flags.append(IDLE)
+    if row["offered"] >= DECLINE_FLAG_MIN_OFFERS and row["declined"] >= DECLINE_FLAG_SHARE * row["offered"]:
+        flags.append(DECLINES)
+    if row["lapsed"] >= LAPSE_FLAG_MIN:
+        flags.append(LAPSES)
+    return flags
+
+
+def performance_csv(rows: list[dict]) -> str:
+    """The rows as CSV for Excel (exports.csv_text), Beijing times, flags in Chinese."""
+    return csv_text(CSV_HEADER, (
+        [r["name"], r["title"], r["institution"], r["level"], r["region"], "是" if r["active"] else "否",
+         r["offered"], r["accepted"], r["declined"], r["lapsed"], r["published"], r["on_time"], r["returned"],
+         r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), "；".join(FLAG_ZH[f] for f in r["flags"])]
+        for r in rows))
