@@ -918,13 +918,14 @@ STRINGS: dict[str, dict[str, str]] = {
                                 "以 - 开头的词不得出现，带空格的短语加引号。新采集的条目在标题或正文中命中即预警，"
                                 "英文字母不区分大小写和全半角。"),
         "rules.accounts": "关注账号（每行一个）",
-        "rules.watch.enabled": "启用关注词与关注账号预警",
+        "rules.watch.enabled": "启用",
         "rules.watch.severity": "预警级别",
-        "rules.watch.digest_after": "每个关注词单独预警的事件数（每个时段）",
+        "rules.watch.digest_after": "每词单独预警事件数",
         "rules.watch.digest_after.help": ("一个关注词在一个时段内命中的前若干个事件各自预警；超过后，该词在本时段内新命中的事件"
                                           "合并为一条汇总预警，只通知一次，避免常见词刷屏。填 0 则每个事件都单独预警。"
                                           "关注账号发布的内容始终单独预警。"),
-        "rules.watch.digest_window": "合并时段（小时，从北京时间零点起算）",
+        "rules.watch.digest_window": "合并时段（小时）",
+        "rules.watch.digest_window.help": "从北京时间零点起，每隔这么多小时为一个时段；1 小时即每个整点。",
         "rules.notify": "通知",
         "rules.quiet_hours": "免打扰时段（北京时间，如 22:00-07:00；一级预警与超时督办不受限制）",
         "rules.webhooks": "群机器人 Webhook 地址（每行一个）",

@@ -188,7 +188,7 @@ def test_rules_page_saves_the_file_and_rejects_bad_quiet_hours(seeded, tmp_path,
     at.run()
     assert not at.exception and not at.error
     assert alerts.load_rules(rules_file)["watch"]["keywords"] == ["示例关注词", "另一个词"]
-    next(x for x in at.number_input if x.label == "每个关注词单独预警的事件数（每个时段）").set_value(10)
+    next(x for x in at.number_input if x.label == "每词单独预警事件数").set_value(10)
     next(x for x in at.number_input if x.label.startswith("合并时段")).set_value(6.0)
     next(x for x in at.number_input if x.label == "最少举报次数").set_value(5)
     next(b for b in at.button if b.label == "保存规则").click()

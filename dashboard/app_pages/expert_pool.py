@@ -32,6 +32,29 @@ ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), load=loa
 st.download_button(t("pool.export"), ui.call(path, experts.export_roster).encode("utf-8"),
                    file_name="expert_roster.csv", mime="text/csv")
 
+st.subheader(t("pool.perf"))
+st.caption(t("pool.perf.caption"))
+days = st.segmented_control(t("pool.perf.period"), PERF_DAYS, default=90, key="perf_days",
+                            format_func=lambda d: t("pool.perf.days", n=d)) or 90
+perf_start, perf_end = store.day_range(data.now_utc() - timedelta(days=days - 1), days)
+perf = ui.call(path, performance.performance, perf_start, perf_end)
+if perf:
+    ui.table([dict(r, flags_text="；".join(performance.FLAG_ZH[f] for f in r["flags"]),
+                   last=data.to_china(r["last_accepted"]), active_label=t("yes") if r["active"] else t("no"))
+              for r in perf],
+             # the flags first: what an admin renewing the pool looks for, visible without scrolling
+             {"name": t("col.name"), "flags_text": t("pool.perf.flags"), "institution": t("col.institution"),
+              "level": t("col.level"), "offered": t("pool.perf.offered"), "accepted": t("pool.perf.accepted"),
+              "declined": t("pool.perf.declined"), "lapsed": t("pool.perf.lapsed"),
+              "published": t("pool.perf.published"), "on_time": t("pool.perf.on_time"),
+              "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
+              "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
+              "active_label": t("col.active")}, key="perf_table")
+    st.download_button(t("pool.perf.export"), performance.performance_csv(perf).encode("utf-8"),
+                       file_name=f"专家履职情况_近{days}天.csv", mime="text/csv")
+else:
+    st.info(t("pool.perf.empty"))
+
 st.subheader(t("pool.import"))
 st.caption(t("pool.import.help"))
 upload = st.file_uploader(t("pool.import"), type=["csv"], key="roster_upload", label_visibility="collapsed")
@@ -47,28 +70,6 @@ if upload is not None and st.button(t("pool.import.button"), type="primary"):
             st.warning(t("pool.import.errors"))
             st.markdown("\n".join("- " + t("pool.import.row", row=line, problems="".join(map(ui.refusal, problems)))
                                    for line, problems in report.problems))
-
-st.subheader(t("pool.perf"))
-st.caption(t("pool.perf.caption"))
-days = st.segmented_control(t("pool.perf.period"), PERF_DAYS, default=90, key="perf_days",
-                            format_func=lambda d: t("pool.perf.days", n=d)) or 90
-perf_start, perf_end = store.day_range(data.now_utc() - timedelta(days=days - 1), days)
-perf = ui.call(path, performance.performance, perf_start, perf_end)
-if perf:
-    ui.table([dict(r, flags_text="；".join(performance.FLAG_ZH[f] for f in r["flags"]),
-                   last=data.to_china(r["last_accepted"]), active_label=t("yes") if r["active"] else t("no"))
-              for r in perf],
-             {"name": t("col.name"), "institution": t("col.institution"), "level": t("col.level"),
-              "offered": t("pool.perf.offered"), "accepted": t("pool.perf.accepted"),
-              "declined": t("pool.perf.declined"), "lapsed": t("pool.perf.lapsed"),
-              "published": t("pool.perf.published"), "on_time": t("pool.perf.on_time"),
-              "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
-              "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
-              "flags_text": t("pool.perf.flags"), "active_label": t("col.active")}, key="perf_table")
-    st.download_button(t("pool.perf.export"), performance.performance_csv(perf).encode("utf-8"),
-                       file_name=f"专家履职情况_近{days}天.csv", mime="text/csv")
-else:
-    st.info(t("pool.perf.empty"))
 
 if roster:
     st.subheader(t("pool.toggle"))

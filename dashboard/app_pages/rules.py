@@ -74,13 +74,14 @@ with st.form("rules_form"):
     st.subheader(t("rules.watch"))
     c = st.columns(4)
     w = current["watch"]
-    new["watch"]["enabled"] = c[0].toggle(t("rules.watch.enabled"), w["enabled"])
+    new["watch"]["enabled"] = c[0].toggle(t("rules.watch.enabled"), w["enabled"], key="rules_watch_enabled")
     new["watch"]["severity"] = c[1].selectbox(t("rules.watch.severity"), list(SEVERITIES),
                                               list(SEVERITIES).index(w["severity"]), key="rules_watch_severity")
     new["watch"]["digest_after"] = int(c[2].number_input(t("rules.watch.digest_after"), 0, 10000, int(w["digest_after"]),
                                                          help=t("rules.watch.digest_after.help")))
     new["watch"]["digest_window_hours"] = c[3].number_input(t("rules.watch.digest_window"), 0.25, 168.0,
-                                                            float(w["digest_window_hours"]))
+                                                            float(w["digest_window_hours"]),
+                                                            help=t("rules.watch.digest_window.help"))
     c = st.columns(2)
     new["watch"]["keywords"] = lines(c[0].text_area(t("rules.keywords"), "\n".join(current["watch"]["keywords"]),
                                                        help=t("rules.keywords.help")))
