@@ -62,15 +62,17 @@ def performance(db, start: str, end: str) -> list[dict]:
                                                                         for a in accepted]) else None),
             "last_accepted": activity["last_accepted"].get(e["id"]),
         }
-        row["flags"] = _flags(row)
+        row["flags"] = _flags(row, bool(activity["assignments"]))
         rows.append(row)
     rows.sort(key=lambda r: (-r["published"], -r["accepted"], -r["offered"], r["name"]))
     return rows
 
 
-def _flags(row: dict) -> list[str]:
+def _flags(row: dict, anyone_asked: bool) -> list[str]:
+    """The flags of one row; "idle" only in a period in which someone was asked (with no task offered
+    to anyone, taking none says nothing)."""
     flags = []
-    if row["active"] and not row["accepted"] and not row["reviewed"]:
+    if anyone_asked and row["active"] and not row["accepted"] and not row["reviewed"]:
         flags.append(IDLE)
     if row["offered"] >= DECLINE_FLAG_MIN_OFFERS and row["declined"] >= DECLINE_FLAG_SHARE * row["offered"]:
         flags.append(DECLINES)

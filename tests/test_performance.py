@@ -66,9 +66,9 @@ def test_each_expert_shows_the_periods_tasks_and_the_flags_to_look_at(db, now):
     assert (rows["钱测试"]["lapsed"], rows["钱测试"]["flags"]) == (2, ["idle", "lapses"])
     assert (rows["张示例"]["reviewed"], rows["张示例"]["flags"]) == (2, [])  # reviewing others counts as taking part
     assert next(iter(rows)) == "李样本"  # the one who published first
-    # a period before any of it: every active expert idle, nothing counted
+    # a period before any of it, when nobody was asked: nothing counted, and nobody flagged idle
     before = store.day_range(now - timedelta(days=60), 30)
-    assert all(r["flags"] == ["idle"] and not r["offered"] for r in performance.performance(db, *before))
+    assert all(r["flags"] == [] and not r["offered"] for r in performance.performance(db, *before))
     # an expert taken out of the pool with nothing in the period is not listed
     store.set_expert_active(db, ids["张示例"], False, "2026-11-24T00:00:00Z")
     assert "张示例" not in {r["name"] for r in performance.performance(db, *before)}
