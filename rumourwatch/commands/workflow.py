@@ -324,7 +324,8 @@ def experts_export(ctx, output_path):
 def experts_performance(ctx, days, day_from, day_to, as_json, csv_path):
     """How each expert took part in a period: tasks offered, accepted, declined or left unanswered,
     clarifications published (on time), drafts returned in review, reviews done, and flags for an
-    active expert who took no task while others were asked (idle), declined most offers (declines) or let offers lapse (lapses).
+    active expert who took no task while others were asked (idle), declined most offers (declines)
+    or let offers lapse (lapses).
 
     Example:
 
