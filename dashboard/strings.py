@@ -400,6 +400,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.no_alert": "预警 #{id} 不存在：请刷新页面，从预警列表重新选择。",
         "wferr.step_done": "预警 #{id} 的“{step}”已于 {at} 记录过，无需重复记录。",
         "wferr.dismiss_reason": "排除预警需要填写原因（例如：误报、与健康无关），请填写后再提交。",
+        "wferr.dismiss_none": "请先选择要排除的预警。",
         "wferr.alert_closed": "预警 #{id} 已是“{alert_status}”状态，不能再排除。请刷新页面查看最新状态。",
         "wferr.bad_status": "未知的预警状态“{value}”：请从列表中选择状态。",
         "wferr.bad_sample": "未知的抽取方式“{value}”：请从列表中选择抽取方式。",
@@ -701,6 +702,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.digest": ("关注词「{keyword}」自 {since} 起 {hours} 小时内命中的事件较多，已单独预警 {after} 个，"
                           "其后的 {n} 个事件合并在本条预警中。"),
         "alerts.digest.search": "在条目检索中查看「{keyword}」的全部条目",
+        "alerts.bulk": "批量排除预警",
+        "alerts.bulk.help": ("一批误报（例如同一来源的重复推送、与健康无关的热词）可一次排除：选中的每条预警都按同一原因排除并记入处置记录，"
+                             "已指派的专家任务随之撤回。已被他人处置的预警不受影响，会列在结果中。"),
+        "alerts.bulk.pick": "处置中的预警（按上方所选类型）",
+        "alerts.bulk.button": "排除所选预警",
+        "alerts.bulk.done": "已排除 {n} 条预警。",
+        "alerts.bulk.refused": "以下 {n} 条未排除：{items}",
         "alerts.ledger": "导出预警处置台账",
         "alerts.ledger.range": "预警发现日期（北京时间）",
         "alerts.ledger.help": ("所选日期内发现的每条预警一行：触发原因、5 小时信息发布与 24 小时发布会时限及是否按时、状态、"

@@ -770,6 +770,26 @@ def dismiss_alert(db, alert_id: int, actor: str, now: datetime, reason: str, rul
     return store.get_alert(db, alert_id)
 
 
+def dismiss_alerts(db, alert_ids, actor: str, now: datetime, reason: str, rules: dict | None = None) -> dict:
+    """Dismiss several alerts with one reason (a burst of false alarms), each as `dismiss_alert`
+    does it, in its own transaction. One that cannot be dismissed (closed meanwhile, unknown) is
+    set aside with its WorkflowError and the rest go on: {"dismissed": [ids], "refused": [(id, error)]}."""
+    if not reason or not reason.strip():
+        raise WorkflowError("a dismissal needs a reason", "dismiss_reason")
+    ids = list(dict.fromkeys(int(i) for i in alert_ids))
+    if not ids:
+        raise WorkflowError("no alert chosen to dismiss", "dismiss_none")
+    done, refused = [], []
+    for alert_id in ids:
+        try:
+            dismiss_alert(db, alert_id, actor, now, reason, rules)
+        except WorkflowError as exc:
+            refused.append((alert_id, exc))
+        else:
+            done.append(alert_id)
+    return {"dismissed": done, "refused": refused}
+
+
 def close_dismissed(db, alert_id: int, actor: str, at: str, reason: str, rules: dict | None = None) -> None:
     """Mark an open alert dismissed with its step and audit entry, inside the caller's transaction
     (dismiss_alert, and experts.record_verdict when an item is judged not a rumour).

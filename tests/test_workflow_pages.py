@@ -74,6 +74,29 @@ def test_the_alert_list_shows_the_kinds_picked(seeded):
     assert any("所选状态与类型下没有预警" in i.value for i in at.info)
 
 
+def test_a_monitor_dismisses_several_alerts_at_once_and_one_closed_meanwhile_keeps_its_reason(seeded):
+    path, info, now = seeded
+    at = _run("alerts.py", "monitor1", path)
+    at.multiselect(key="bulk_ids").set_value(info["alerts"])
+    at.text_input(key="bulk_reason").input("误报：讽刺段子")
+    db = store.open_db(path)
+    alerts.dismiss_alert(db, info["alerts"][0], "admin1", now, "已核实")  # someone else, while the form was open
+    db.conn.close()
+    next(b for b in at.button if b.label == "排除所选预警").click()
+    at.run()
+    assert not at.exception
+    # the one closed meanwhile is no longer offered when the form comes back: only the other is dismissed here
+    assert [m.value for m in at.success] == ["已排除 1 条预警。"]
+    db = store.open_db(path)
+    assert [store.alert_steps(db, a)[-1]["note"] for a in info["alerts"]] == ["已核实", "误报：讽刺段子"]
+    assert {store.get_alert(db, a)["status"] for a in info["alerts"]} == {"dismissed"}
+    # leaders read the alerts and act on none of them
+    auth.create_user(db, "boss", PASSWORD, "leader", "test")
+    db.conn.close()
+    at = _run("alerts.py", "boss", path)
+    assert not at.exception and not any(m.label.startswith("处置中的预警") for m in at.multiselect)
+
+
 def test_the_alert_ledger_of_this_month_downloads_from_the_alert_page(seeded):
     path, info, now = seeded
     at = _run("alerts.py", "monitor1", path)

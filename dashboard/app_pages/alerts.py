@@ -13,6 +13,7 @@ from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import open_by_number, open_item, open_search, similarity, tips_summary
 from rumourwatch import alerts, experts, ledger, store
+from rumourwatch.errors import RumourwatchError
 
 user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
@@ -87,6 +88,31 @@ def alert_list() -> None:
 
 
 alert_list()
+
+if may_act:
+    with st.expander(t("alerts.bulk")):  # a burst of false alarms, dismissed with one reason
+        st.caption(t("alerts.bulk.help"))
+        kinds = st.session_state.get("alerts_kinds") or alerts.ALERT_KINDS
+        active = [a for a in ui.call(path, alerts.list_alerts, data.now_utc(), "active") if a["kind"] in kinds]
+        titles = {a["id"]: f"#{a['id']} {a['severity']} {ui.label('alert.kind', a['kind'])} {(a['title'] or '')[:40]}"
+                  for a in active}
+        with ui.action_form("bulk_form"):
+            picked = st.multiselect(t("alerts.bulk.pick"), list(titles), key="bulk_ids",
+                                    format_func=lambda i: titles.get(i, f"#{i}"))
+            reason = st.text_input(t("alerts.dismiss_reason"), key="bulk_reason")
+            if st.form_submit_button(t("alerts.bulk.button")):
+                try:
+                    result = data.workflow(path, alerts.dismiss_alerts, picked, user["username"], data.now_utc(),
+                                           reason, rules)
+                except RumourwatchError as exc:
+                    ui.show_error(exc, "wf.error")
+                else:
+                    message = t("alerts.bulk.done", n=len(result["dismissed"]))
+                    if result["refused"]:
+                        message += " " + t("alerts.bulk.refused", n=len(result["refused"]), items="；".join(
+                            f"#{i} {ui.refusal(exc)}" for i, exc in result["refused"]))
+                    st.session_state[ui.FLASH_KEY] = message
+                    st.rerun()
 
 with st.expander(t("alerts.ledger")):  # the office's Excel ledger of a period's alerts and their handling
     today = data.china_today()

@@ -80,6 +80,32 @@ def alerts_list(ctx, status, limit, as_json):
                    f"cluster {r['cluster_id']} copies {r['item_count']} {r['title'] or ''}")
 
 
+@alerts_group.command("dismiss")
+@click.argument("alert_ids", nargs=-1, type=int, required=True)
+@click.option("--reason", required=True, help="Why they are false alarms (kept with each alert).")
+@click.option("--actor", default=None, help="Who dismisses them (default: the login name).")
+@click.pass_context
+@friendly_errors
+def alerts_dismiss(ctx, alert_ids, reason, actor):
+    """Dismiss one or more alerts as false alarms, with one reason: each is closed as on the 预警 page
+    (its expert's task withdrawn, audited). An alert already closed or unknown is named and skipped;
+    the others are dismissed, and the exit status is 1 when any was skipped.
+
+    Example:
+
+        rumourwatch alerts dismiss 17 18 19 --reason "误报：同一营销号重复推送"
+    """
+    from ..alerts import dismiss_alerts
+
+    result = dismiss_alerts(_db(ctx), alert_ids, actor or getpass.getuser(), _now(), reason, _rules(None))
+    click.echo(f"dismissed {len(result['dismissed'])} alert(s)" +
+               (f": {', '.join(f'#{i}' for i in result['dismissed'])}" if result["dismissed"] else ""))
+    for alert_id, exc in result["refused"]:
+        click.echo(f"#{alert_id} not dismissed: {exc}", err=True)
+    if result["refused"]:
+        ctx.exit(1)
+
+
 @alerts_group.command("export")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
               help="Alerts raised in the last N Beijing days, today included.")
