@@ -433,7 +433,9 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
     return cid
 
 
-def submit_for_review(db, clarification_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> dict:
+def submit_for_review(db, clarification_id: int, actor: str, now: datetime, actor_expert_id: int | None = None,
+                      rules: dict | None = None) -> dict:
+    """The author submits a draft for review; the monitors are told it waits (notify.queue_review_event)."""
     c = store.get_clarification(db, clarification_id)
     if c is None:
         raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
@@ -453,12 +455,15 @@ def submit_for_review(db, clarification_id: int, actor: str, now: datetime, acto
         store.update_alert(db, c["alert_id"], {"status": "in_review", "updated_at": at})
         store.add_alert_step(db, c["alert_id"], "submitted", at, actor, f"澄清稿 #{clarification_id} 提交审核")
         store.record_audit(db, actor, "clarification.submit", "clarification", clarification_id, None, at=at)
+        notify.queue_review_event(db, store.get_alert(db, c["alert_id"]), store.get_clarification(db, clarification_id),
+                                  "review_requested", rules or load_rules(), now)
     return store.get_clarification(db, clarification_id)
 
 
 def review_clarification(db, clarification_id: int, reviewer: str, now: datetime, approve: bool,
-                         note: str = "") -> dict:
-    """A reviewer (not the author) approves, or returns the draft with a note."""
+                         note: str = "", rules: dict | None = None) -> dict:
+    """A reviewer (not the author) approves, or returns the draft with a note. The monitors are told
+    an approved one is to be published; the author, a returned one's note."""
     c = store.get_clarification(db, clarification_id)
     if c is None:
         raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
@@ -482,6 +487,10 @@ def review_clarification(db, clarification_id: int, reviewer: str, now: datetime
         store.add_alert_step(db, c["alert_id"], "approved" if approve else "returned", at, reviewer, note or None)
         store.record_audit(db, reviewer, "clarification.approve" if approve else "clarification.return",
                            "clarification", clarification_id, {"note": note}, at=at)
+        author = store.get_expert(db, c["expert_id"]) if c["expert_id"] is not None else None
+        notify.queue_review_event(db, store.get_alert(db, c["alert_id"]), store.get_clarification(db, clarification_id),
+                                  "clarification_approved" if approve else "clarification_returned",
+                                  rules or load_rules(), now, expert=author)
     return store.get_clarification(db, clarification_id)
 
 

@@ -139,6 +139,34 @@ def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: 
                    urgent=urgent, alert_id=alert["id"], event="assignment_withdrawn")]
 
 
+def queue_review_event(db, alert: dict, clarification: dict, event: str, rules: dict, now: datetime,
+                       expert: dict | None = None) -> list[int]:
+    """A clarification moving through review, so the alert's 5-hour clock does not wait on someone
+    happening to open the workbench: a draft submitted ("review_requested") or approved
+    ("clarification_approved", to be published) → the monitors' group bots and emails; a draft
+    returned ("clarification_returned") → its author, by email when the roster has one."""
+    urgent = alert["severity"] in rules["notify"]["urgent_severities"]
+    title = clarification.get("title") or ""
+    head = f"澄清稿 #{clarification['id']}「{title}」（预警 #{alert['id']}，{alert['severity']}）"
+    due = f"信息发布时限：{_china(alert['respond_by'])}（北京时间）"
+    if event == "clarification_returned":
+        if not (expert and expert.get("email")):
+            return []
+        lines = [f"{expert['name']} 专家您好：", f"您的{head}在审核中被退回修改。",
+                 f"审核意见：{clarification.get('review_note') or ''}", due, "请在专家工作台修改后重新提交审核。"]
+        return [_queue(db, now, rules, channel="email", target=expert["email"], subject=f"【退回修改】{head}"[:120],
+                       body="\n".join(lines), urgent=urgent, alert_id=alert["id"], event=event)]
+    if event == "review_requested":
+        subject = f"【待审核】{head}"
+        lines = [f"{head}已提交，等待审核（作者以外的专家或监测员均可审核）。", due, "请在专家工作台审核。"]
+    else:
+        subject = f"【待发布】{head}已审核通过"
+        lines = [f"{head}已由 {clarification.get('reviewed_by') or ''} 审核通过。", due,
+                 "请发布并在专家工作台记录发布链接。"]
+    return _fan_out(db, now, rules, subject=subject[:120], lines=lines, urgent=urgent, alert_id=alert["id"],
+                    event=event, emails=rules["notify"]["monitor_emails"])
+
+
 def queue_source_notice(db, row: dict, health: dict, event: str, rules: dict, now: datetime,
                         stalled_since: str | None = None) -> list[int]:
     """A source that seems to have stopped (`event` "source_stalled": worker.source_health says it

@@ -171,3 +171,48 @@ def test_notifications_due_together_go_to_a_target_combined_and_urgent_ones_alon
     heads = [p["markdown"]["content"].split("\n")[0] for p in webhook.received]
     assert len(heads) == 2 and heads[0].startswith("### 【通知汇总】共 2 条")
     assert heads[1] == "### " + hook[2]["subject"]  # the third alone, as it was queued
+
+
+def test_a_draft_waiting_for_review_or_publication_is_announced_and_a_returned_one_reaches_its_author(
+        db, now, webhook, smtp_server):
+    """The alert's 5-hour clock does not wait on someone happening to open the workbench."""
+    from workflow_helpers import ROSTER_CSV
+
+    from rumourwatch import experts
+
+    controller, inbox = smtp_server
+    r = _rules(f"http://127.0.0.1:{webhook.server_port}/hook", controller.port)
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    li = next(e["id"] for e in store.list_experts(db) if e["name"] == "李样本")
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    [alert_id] = evaluate_alerts(db, now, r)
+    aid = experts.assign_expert(db, alert_id, li, "monitor1", now, r)
+    experts.accept_assignment(db, aid, "li", now, actor_expert_id=li)
+    cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防示例病毒感染", "示例澄清正文。")
+    notify.deliver_pending(db, now, r)
+    webhook.received.clear()
+    inbox.messages.clear()
+
+    def sent():
+        notify.deliver_pending(db, now, r)
+        bot = [p["markdown"]["content"].split("\n")[0] for p in webhook.received]
+        mail = [(to[0], m["Subject"], m.get_content()) for to, m in inbox.messages]
+        webhook.received.clear()
+        inbox.messages.clear()
+        return bot, mail
+
+    experts.submit_for_review(db, cid, "li", now, actor_expert_id=li, rules=r)
+    bot, mail = sent()
+    head = f"澄清稿 #{cid}「淡盐水不能预防示例病毒感染」（预警 #{alert_id}，二级）"
+    assert bot == [f"### 【待审核】{head}"] and [(to, s) for to, s, _ in mail] == [("monitor@example.org", f"【待审核】{head}")]
+    experts.review_clarification(db, cid, "zhang", now, approve=False, note="请补充权威出处", rules=r)
+    bot, mail = sent()
+    [(to, subject, body)] = mail
+    assert bot == [] and (to, subject) == ("li@example.org", f"【退回修改】{head}")
+    assert "审核意见：请补充权威出处" in body
+    experts.submit_for_review(db, cid, "li", now, actor_expert_id=li, rules=r)
+    sent()
+    experts.review_clarification(db, cid, "zhang", now, approve=True, rules=r)
+    bot, mail = sent()
+    assert bot == [f"### 【待发布】{head}已审核通过"] and mail[0][0] == "monitor@example.org"
+    assert "请发布并在专家工作台记录发布链接" in mail[0][2]

@@ -108,7 +108,7 @@ for task in tasks:
                     def save_and_submit(db):
                         cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs,
                                                  expert_id, claim=claim)
-                        return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id)
+                        return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id, rules=rules)
                     ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
         if alert["item_id"]:
             ui.verdict_form(path, alert["item_id"], actor, key=f"verdict_{task['id']}", alert_id=alert["id"])
@@ -144,10 +144,10 @@ for c in reviews:
             cols = st.columns(2)
             if cols[0].form_submit_button(t("wb.approve", id=c["id"]), type="primary", key=f"approve_{c['id']}"):
                 ui.act(path, t("wb.approve", id=c["id"]), experts.review_clarification, c["id"], actor,
-                       data.now_utc(), True, note)
+                       data.now_utc(), True, note, rules=rules)
             if cols[1].form_submit_button(t("wb.return", id=c["id"]), key=f"return_{c['id']}"):
                 ui.act(path, t("wb.return", id=c["id"]), experts.review_clarification, c["id"], actor,
-                       data.now_utc(), False, note)
+                       data.now_utc(), False, note, rules=rules)
 
 # --- record publication -----------------------------------------------------------------------------
 st.subheader(t("wb.publish"))
