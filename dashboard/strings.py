@@ -673,6 +673,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "step.info_released": "已发布信息",
         "step.conference_held": "已召开新闻发布会",
         "step.escalated": "超时督办",
+        "step.reminded": "临近时限提醒专家",
         "step.verdict": "研判结论",
         "alerts.overdue_banner": "该预警已超过处置时限，已于 {at} 向领导督办。",
         "alerts.overdue_not_escalated": ("该预警已超过处置时限，尚未督办：后台任务（rumourwatch watch）运行时"
@@ -905,6 +906,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "rules.conference_hours": "新闻发布会时限（小时）",
         "rules.conference_severities": "需召开发布会的级别",
         "rules.accept_hours": "专家确认时限（小时）",
+        "rules.remind_hours": "时限前提醒专家（小时）",
+        "rules.remind_hours.help": "专家已接受但尚未提交澄清稿的任务，在信息发布时限前这么多小时邮件提醒一次；填 0 不提醒。",
         "rules.rumour": "疑似谣言",
         "rules.min_probability": "谣言概率阈值",
         "rules.health_only": "仅健康相关条目",

@@ -47,8 +47,9 @@ class WorkflowError(RumourwatchError):
 
 
 DEFAULT_RULES: dict = {
+    # remind_hours: an accepted task's expert is reminded this long before its deadline (0: never)
     "clocks": {"respond_hours": 5.0, "conference_hours": 24.0, "conference_severities": ["一级"],
-               "accept_hours": 1.0},
+               "accept_hours": 1.0, "remind_hours": 1.0},
     "rumour": {"enabled": True, "min_probability": 0.9, "health_only": True, "velocity_window_hours": 1.0,
                "levels": [
                    {"severity": "一级", "min_copies": 50, "min_reach": 5000, "min_velocity": 500},
@@ -735,6 +736,31 @@ def escalate_overdue(db, now: datetime, rules: dict | None = None) -> list[dict]
     return events
 
 
+def remind_due(db, now: datetime, rules: dict | None = None) -> list[dict]:
+    """Remind, once, each expert whose accepted task is due within `clocks.remind_hours` and has no
+    draft submitted yet: an email to the expert (when the roster has one) and a step on the alert,
+    before the deadline passes and the task is escalated to the leaders. Returns the reminders."""
+    from . import notify
+
+    rules = rules or load_rules()
+    hours = rules["clocks"]["remind_hours"]
+    if hours <= 0:
+        return []
+    at = iso(now)
+    events = []
+    with store.transaction(db):
+        for a in store.assignments_due_for_reminder(db, at, iso(now + timedelta(hours=hours))):
+            store.update_assignment(db, a["id"], {"reminded_at": at})
+            left = int((parse_time(a["due_at"]) - now).total_seconds() // 60)
+            store.add_alert_step(db, a["alert_id"], "reminded", at, "system",
+                                 f"任务 #{a['id']} 距时限还有 {left} 分钟，已提醒专家")
+            store.record_audit(db, "system", "assignment.remind", "assignment", a["id"], {"due_at": a["due_at"]}, at=at)
+            notify.queue_reminder(db, store.get_alert(db, a["alert_id"]), store.get_expert(db, a["expert_id"]), a,
+                                  left, rules, now)
+            events.append({"alert_id": a["alert_id"], "assignment_id": a["id"], "due": a["due_at"], "minutes": left})
+    return events
+
+
 def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None) -> dict:
     """Record a response step done outside the expert flow: 'info_released' or 'conference_held'."""
     if step not in ("info_released", "conference_held"):
@@ -871,6 +897,8 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     rules = rules or load_rules()
     touched = evaluate_alerts(db, now, rules)
     escalations = escalate_overdue(db, now, rules)
+    reminders = remind_due(db, now, rules)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
-    return {"alerts": touched, "escalations": escalations, "sources": sources, "delivery": delivered}
+    return {"alerts": touched, "escalations": escalations, "reminders": reminders, "sources": sources,
+            "delivery": delivered}

@@ -544,4 +544,9 @@ END;
     ("0018_one_off_sources", """
 ALTER TABLE checkpoints ADD COLUMN one_off INTEGER NOT NULL DEFAULT 0;
 """),
+    # When an accepted task's expert was reminded that its deadline is near (alerts.remind_due), so
+    # the reminder goes once.
+    ("0019_assignment_reminders", """
+ALTER TABLE assignments ADD COLUMN reminded_at TEXT;
+"""),
 ]

@@ -125,6 +125,21 @@ def queue_assignment(db, alert: dict, expert: dict, assignment_id: int, rules: d
                    urgent=urgent, alert_id=alert["id"], event=event)]
 
 
+def queue_reminder(db, alert: dict, expert: dict, assignment: dict, minutes_left: int, rules: dict,
+                   now: datetime) -> list[int]:
+    """Remind an expert (by email, when the roster has one) that their accepted task is nearly due.
+    Urgent: a reminder held back by quiet hours would come after the deadline."""
+    if not expert or not expert.get("email"):
+        return []
+    subject = f"【即将超时】预警 #{alert['id']}（{alert['severity']}）澄清任务还剩 {minutes_left} 分钟"
+    due = (f"您接受的任务 #{assignment['id']} 须在 {_china(assignment['due_at'])}（北京时间）前提交澄清稿，"
+           f"还剩约 {minutes_left} 分钟；超时将报领导督办。")
+    lines = [f"{expert['name']} 专家您好：", due, *_alert_lines(alert),
+             "请登录专家工作台完成并提交审核；如无法按时完成，请在工作台婉拒，任务将改派其他专家。"]
+    return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
+                   urgent=True, alert_id=alert["id"], event="assignment_reminder")]
+
+
 def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: str, rules: dict,
                      now: datetime) -> list[int]:
     """Tell the expert (as `queue_assignment` told them of the offer) that the task was withdrawn:

@@ -1129,6 +1129,12 @@ def expert_assignments(db, expert_id: int | None = None, statuses: tuple | None 
                          {clause} ORDER BY a.due_at, a.id""", params)
 
 
+def assignments_due_for_reminder(db, now: str, until: str) -> list[dict]:
+    """Accepted tasks, not yet reminded nor escalated, whose deadline falls in (now, until]."""
+    return _rows(db, """SELECT * FROM assignments WHERE status = 'accepted' AND reminded_at IS NULL
+                        AND escalated_at IS NULL AND due_at > ? AND due_at <= ? ORDER BY due_at, id""", [now, until])
+
+
 def assignments_due_for_escalation(db, now: str) -> list[dict]:
     return _rows(db, """SELECT * FROM assignments WHERE status IN ('offered', 'accepted') AND escalated_at IS NULL
                         AND due_at <= ? ORDER BY id""", [now])

@@ -216,3 +216,41 @@ def test_a_draft_waiting_for_review_or_publication_is_announced_and_a_returned_o
     bot, mail = sent()
     assert bot == [f"### 【待发布】{head}已审核通过"] and mail[0][0] == "monitor@example.org"
     assert "请发布并在专家工作台记录发布链接" in mail[0][2]
+
+
+def test_an_expert_is_reminded_once_an_hour_before_an_accepted_task_is_due_unless_the_draft_is_in(
+        db, now, smtp_server):
+    from workflow_helpers import ROSTER_CSV
+
+    from rumourwatch import alerts, experts
+
+    controller, inbox = smtp_server
+    r = _rules(None, controller.port, monitor_emails=[], quiet_hours="00:00-23:59")  # a reminder is never held back
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    ids = {e["name"]: e["id"] for e in store.list_experts(db)}
+    add_item(db, RUMOUR_TEXT, now, reposts=600)
+    add_item(db, "示例谣言：吃示例保健品三天就能治好糖尿病，不用再打胰岛素了", now, reposts=600)
+    late, done = evaluate_alerts(db, now, r)
+    tasks = {}
+    for alert_id, name, user in ((late, "李样本", "li"), (done, "张示例", "zhang")):
+        tasks[name] = experts.assign_expert(db, alert_id, ids[name], "monitor1", now, r)
+        experts.accept_assignment(db, tasks[name], user, now, actor_expert_id=ids[name])
+    cid = experts.save_draft(db, tasks["张示例"], "zhang", now, "示例保健品不能治糖尿病", "示例澄清正文。")
+    experts.submit_for_review(db, cid, "zhang", now, actor_expert_id=ids["张示例"], rules=r)
+    assert alerts.remind_due(db, now + timedelta(hours=3, minutes=59), r) == []  # the deadline is 5 h on
+    [reminder] = alerts.remind_due(db, now + timedelta(hours=4, minutes=10), r)
+    assert (reminder["assignment_id"], reminder["minutes"]) == (tasks["李样本"], 50)
+    assert alerts.remind_due(db, now + timedelta(hours=4, minutes=30), r) == []  # once
+    notify.deliver_pending(db, now + timedelta(hours=4, minutes=10), r)
+    [(to, msg)] = inbox.messages
+    assert to == ["li@example.org"] and msg["Subject"].startswith(f"【即将超时】预警 #{late}")
+    assert "还剩约 50 分钟" in msg.get_content()
+    assert store.alert_steps(db, late)[-1]["step"] == "reminded"
+    # no reminders when the rules say 0
+    add_item(db, "网传示例新药一针根治高血压，医院不告诉你", now, reposts=600)
+    [third] = evaluate_alerts(db, now, r)
+    aid = experts.assign_expert(db, third, ids["王虚构"], "monitor1", now, r)
+    experts.accept_assignment(db, aid, "wang", now, actor_expert_id=ids["王虚构"])
+    off = _rules(None, controller.port, monitor_emails=[])
+    off["clocks"]["remind_hours"] = 0.0
+    assert alerts.remind_due(db, now + timedelta(hours=4, minutes=30), off) == []

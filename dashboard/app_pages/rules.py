@@ -37,7 +37,7 @@ def lines(text: str) -> list[str]:
 new = copy.deepcopy(current)
 with st.form("rules_form"):
     st.subheader(t("rules.clocks"))
-    c = st.columns(4)
+    c = st.columns(5)
     new["clocks"]["respond_hours"] = c[0].number_input(t("rules.respond_hours"), 0.5, 240.0,
                                                        float(current["clocks"]["respond_hours"]), 0.5)
     new["clocks"]["conference_hours"] = c[1].number_input(t("rules.conference_hours"), 1.0, 720.0,
@@ -46,6 +46,9 @@ with st.form("rules_form"):
                                                               current["clocks"]["conference_severities"])
     new["clocks"]["accept_hours"] = c[3].number_input(t("rules.accept_hours"), 0.25, 48.0,
                                                       float(current["clocks"]["accept_hours"]), 0.25)
+    new["clocks"]["remind_hours"] = c[4].number_input(t("rules.remind_hours"), 0.0, 48.0,
+                                                      float(current["clocks"]["remind_hours"]), 0.25,
+                                                      help=t("rules.remind_hours.help"))
     st.subheader(t("rules.rumour"))
     c = st.columns(2)
     new["rumour"]["min_probability"] = c[0].slider(t("rules.min_probability"), 0.0, 1.0,
