@@ -88,3 +88,24 @@ def test_every_help_ends_with_an_example():
                  ["experts", "import"], ["experts", "export"], ["experts", "suggest"]):
         out = runner.invoke(cli, [*args, "--help"]).output
         assert "Example:" in out, args
+
+
+def test_escalate_also_reminds_an_expert_whose_accepted_task_is_nearly_due(db_path, tmp_path):
+    from rumourwatch import experts
+    from workflow_helpers import ROSTER_CSV
+
+    created = datetime.now(timezone.utc) - timedelta(hours=4, minutes=10)  # the 5-hour deadline is 50 min away
+    ids = _seed(db_path, created)
+    db = store.open_db(db_path)
+    experts.import_roster(db, ROSTER_CSV, "admin", created)
+    li = next(e["id"] for e in store.list_experts(db) if e["name"] == "李样本")
+    aid = experts.assign_expert(db, ids[1], li, "monitor1", created, rules())
+    experts.accept_assignment(db, aid, "li", created + timedelta(minutes=5), actor_expert_id=li)
+    db.conn.close()
+    rules_file = alerts.save_rules(rules(notify={"quiet_hours": ""}), tmp_path / "rules.toml")
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--db", str(db_path), "alerts", "escalate", "--rules", str(rules_file), "--no-deliver"])
+    assert out.exit_code == 0, out.output
+    assert f"reminded the expert of assignment #{aid} (alert #{ids[1]}): due in" in out.output
+    again = runner.invoke(cli, ["--db", str(db_path), "alerts", "escalate", "--rules", str(rules_file), "--no-deliver"])
+    assert "reminded" not in again.output

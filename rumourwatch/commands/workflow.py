@@ -163,15 +163,16 @@ def alerts_evaluate(ctx, rules_path):
 @click.pass_context
 @friendly_errors
 def alerts_escalate(ctx, rules_path, no_deliver):
-    """Escalate overdue alerts and assignments, announce sources that stopped giving items or being
-    read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came back, then send pending notifications
-    (cron-friendly: it also reports a worker that has stopped, which the worker cannot).
+    """Escalate overdue alerts and assignments, remind experts whose accepted tasks are nearly due,
+    announce sources that stopped giving items or being read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came
+    back, then send pending notifications (cron-friendly: it also reports a worker that has stopped,
+    which the worker cannot).
 
     Example:
 
         */5 * * * * rumourwatch --db /srv/rumourwatch.db alerts escalate
     """
-    from ..alerts import escalate_overdue
+    from ..alerts import escalate_overdue, remind_due
     from ..notify import deliver_pending
     from ..worker import announce_sources
 
@@ -181,6 +182,9 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     events = escalate_overdue(db, now, rules)
     for e in events:
         click.echo(f"escalated alert #{e['alert_id']}: {e['deadline']} was due {e['due']}")
+    for e in remind_due(db, now, rules):
+        click.echo(f"reminded the expert of assignment #{e['assignment_id']} (alert #{e['alert_id']}): "
+                   f"due in {e['minutes']} min")
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
