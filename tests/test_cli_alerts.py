@@ -91,8 +91,9 @@ def test_every_help_ends_with_an_example():
 
 
 def test_escalate_also_reminds_an_expert_whose_accepted_task_is_nearly_due(db_path, tmp_path):
-    from rumourwatch import experts
     from workflow_helpers import ROSTER_CSV
+
+    from rumourwatch import experts
 
     created = datetime.now(timezone.utc) - timedelta(hours=4, minutes=10)  # the 5-hour deadline is 50 min away
     ids = _seed(db_path, created)
