@@ -703,6 +703,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.digest": ("关注词「{keyword}」自 {since} 起 {hours} 小时内命中的事件较多，已单独预警 {after} 个，"
                           "其后的 {n} 个事件合并在本条预警中。"),
         "alerts.digest.search": "在条目检索中查看「{keyword}」的全部条目",
+        "alerts.digest.latest": "最近合并的 {n} 个事件（每个事件列一条，点击一行查看条目）",
         "alerts.bulk": "批量排除预警",
         "alerts.bulk.help": ("一批误报（例如同一来源的重复推送、与健康无关的热词）可一次排除：选中的每条预警都按同一原因排除并记入处置记录，"
                              "已指派的专家任务随之撤回。已被他人处置的预警不受影响，会列在结果中。"),

@@ -543,7 +543,7 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
             # window's limit, into the keyword's digest for the others
             busy = [k for k in keywords if counts.alerted.get(k, 0) >= w["digest_after"]]
             for k in busy:
-                digests.setdefault(k, []).append(key)
+                digests.setdefault(k, []).append((key, row["id"]))
             keywords = [k for k in keywords if k not in busy]
             if not (keywords or account):
                 continue
@@ -579,17 +579,24 @@ class _WatchCounts:
             {"window": self.window, "alerted": self.alerted, "digested": digested}, ensure_ascii=False))
 
 
+DIGEST_SHOWN = 20  # the latest stories a digest names (an item of each), for the alert page
+
+
 def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCounts, keyword: str,
-                  stories: list[str]) -> None:
-    """Grow the one alert that gathers `keyword`'s stories (their alert keys) past its window's
-    limit: the alert says how many stories it holds, and 条目检索 lists them (the alert page opens
-    the search). A copy of a story already gathered does not count again."""
+                  stories: list[tuple[str, int]]) -> None:
+    """Grow the one alert that gathers `keyword`'s stories ((alert key, item id) each) past its
+    window's limit: the alert says how many stories it holds and names the latest DIGEST_SHOWN by one
+    item each (the alert page lists them, and opens 条目检索 for all). A copy of a story already
+    gathered does not count again."""
     w = rules["watch"]
     seen = counts.digested.setdefault(keyword, set())
-    new = set(stories) - seen
-    if not new:
+    first_item = {}
+    for key, item_id in stories:
+        if key not in seen:
+            first_item.setdefault(key, item_id)
+    if not first_item:
         return
-    seen |= new
+    seen |= set(first_item)
     hours = f"{w['digest_window_hours']:g}"
     since = beijing(counts.window, "%m-%d %H:%M")
     reason = {"rule": "watch_digest",
@@ -597,10 +604,13 @@ def _digest_alert(db, now: datetime, rules: dict, touched: set, counts: _WatchCo
                         f"其后命中的{len(seen)}个事件合并为本条预警"}
     fields = {"cluster_id": None, "item_id": None, "topic": None, "region": None,
               "title": f"关注词「{keyword}」{hours}小时内新增事件较多（汇总）", "item_count": len(seen)}
+    key = f"watch:{keyword}:{counts.window}"
+    existing = store.get_alert_by_key(db, key)
+    shown = json.loads(existing["metrics"] or "{}").get("latest_items", []) if existing else []
     metrics = {"keyword": keyword, "stories": len(seen), "window_start": counts.window,
-               "window_hours": w["digest_window_hours"], "digest_after": w["digest_after"]}
-    alert_id, changed = _upsert_alert(db, now, rules, f"watch:{keyword}:{counts.window}", "keyword", w["severity"],
-                                      reason, fields, metrics)
+               "window_hours": w["digest_window_hours"], "digest_after": w["digest_after"],
+               "latest_items": ([*reversed(first_item.values()), *shown])[:DIGEST_SHOWN]}
+    alert_id, changed = _upsert_alert(db, now, rules, key, "keyword", w["severity"], reason, fields, metrics)
     if changed:
         touched.add(alert_id)
 

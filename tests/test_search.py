@@ -368,6 +368,14 @@ def test_a_watched_keywords_digest_alert_says_what_it_gathered_and_opens_the_sea
     at = fx.open_app("app_pages/alerts.py", alert=digest["id"])
     [said] = [i.value for i in at.info if "关注词「口罩」" in i.value]
     assert f"已单独预警 1 个，其后的 {digest['item_count']} 个事件合并在本条预警中" in said
+    # the stories it gathered, latest first, one item each: a row opens that item
+    latest = json.loads(digest["metrics"])["latest_items"]
+    table = next(df.value for df in at.dataframe if "条目" in df.value.columns and "时间" in df.value.columns)
+    assert [int(i) for i in table["条目"]] == latest and len(latest) == digest["item_count"]
+    at.session_state["digest_items_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and at.query_params["item"] == str(latest[0])
+    at = fx.open_app("app_pages/alerts.py", alert=digest["id"])
     next(b for b in at.button if b.label == "在条目检索中查看「口罩」的全部条目").click()
     at.run()
     assert not at.exception and at.query_params["q"] == "口罩"

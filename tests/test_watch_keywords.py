@@ -123,6 +123,7 @@ def test_a_busy_keyword_alerts_story_by_story_up_to_its_limit_then_gathers_the_r
     assert digest["item_count"] == 3 and digest["title"] == "关注词「口罩」1小时内新增事件较多（汇总）"
     assert "已单独预警3个事件，其后命中的3个事件合并为本条预警" in json.loads(digest["rules"])[0]["reason"]
     assert json.loads(digest["metrics"])["keyword"] == "口罩"
+    assert json.loads(digest["metrics"])["latest_items"] == [items[5], items[4], items[3]]  # newest first
     mails = [n for n in store.list_notifications(db) if n["event"] == "alert_new"]
     assert len(mails) == 5  # four stories and one digest, not six mails for 口罩
     [digest_mail] = [n for n in mails if n["alert_id"] == digest["id"]]
@@ -131,11 +132,12 @@ def test_a_busy_keyword_alerts_story_by_story_up_to_its_limit_then_gathers_the_r
     # later in the hour: more stories grow the digest without a mail; a copy of a story already
     # gathered is not counted twice
     later = now + timedelta(minutes=30)
-    add_item(db, MASK_STORIES[6], later, probability=0.1)
+    new_story = add_item(db, MASK_STORIES[6], later, probability=0.1)
     add_item(db, MASK_STORIES[5], later, probability=0.1)
     evaluate_alerts(db, later, r)
     [digest] = [a for a in _watch_alerts(db) if a["item_id"] is None]
     assert digest["item_count"] == 4 and len(_watch_alerts(db)) == 5
+    assert json.loads(digest["metrics"])["latest_items"] == [new_story, items[5], items[4], items[3]]
     assert len([n for n in store.list_notifications(db) if n["event"] == "alert_new"]) == 5
 
     # the next hour starts afresh: a new story alerts on its own again

@@ -11,7 +11,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import open_by_number, open_item, open_search, similarity, tips_summary
+from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
 from rumourwatch import alerts, experts, ledger, store
 from rumourwatch.errors import RumourwatchError
 
@@ -193,6 +193,16 @@ elif (digest := json.loads(alert["metrics"] or "{}")).get("keyword"):
     # a watched keyword's digest: its stories are what 条目检索 finds for the keyword
     st.info(t("alerts.digest", keyword=digest["keyword"], since=data.to_china(digest["window_start"]),
               hours=f"{digest['window_hours']:g}", after=digest["digest_after"], n=digest["stories"]))
+    latest = [i for i in (ui.call(path, store.get_item, item_id) for item_id in digest.get("latest_items", [])) if i]
+    if latest:  # the latest stories it gathered, one item each; a row opens that item
+        st.caption(t("alerts.digest.latest", n=len(latest)))
+        picked = ui.table([dict(i, at=data.to_china(i["published_at"]), text=(i["title"] or i["text"] or "")[:80])
+                           for i in latest],
+                          {"id": t("col.item"), "at": t("col.at"), "platform": t("col.platform"),
+                           "account": t("col.account"), "text": t("col.alert_title")},
+                          key=nav_key("digest_items"), pick="id" if may_open("item", user) else None)
+        if picked is not None:
+            open_item(int(picked))
     if may_open("search", user) and st.button(t("alerts.digest.search", keyword=digest["keyword"])):
         open_search(q=digest["keyword"])
 
