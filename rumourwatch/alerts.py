@@ -476,13 +476,18 @@ def _first_of_each_story(rows, id_key: str = "id"):
             yield row
 
 
+def _story_key(cluster_id: int | None, item_id: int) -> str:
+    """The alert key of a story: its cluster, else the lone item (one alert per story)."""
+    return f"cluster:{cluster_id}" if cluster_id is not None else f"item:{item_id}"
+
+
 def _story_alert(db, now: datetime, rules: dict, touched: set, cluster_id: int | None, item_id: int, m: dict,
                  kind: str, severity: str, reason: dict) -> None:
     """Create or grow the one alert of a story (its cluster, else the lone item) whose spread is `m`
     (store.cluster_metrics)."""
     fields = _cluster_fields(m)
     fields["cluster_id"] = cluster_id
-    key = f"cluster:{cluster_id}" if cluster_id is not None else f"item:{item_id}"
+    key = _story_key(cluster_id, item_id)
     alert_id, changed = _upsert_alert(db, now, rules, key, kind, severity, reason, fields, _public_metrics(m))
     if changed:
         touched.add(alert_id)
@@ -537,7 +542,7 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
         account = bool(row["account"] and row["account"] in w["accounts"])
         if not (keywords or account):
             continue
-        key = f"cluster:{row['cluster_id']}" if row["cluster_id"] is not None else f"item:{row['id']}"
+        key = _story_key(row["cluster_id"], row["id"])
         if store.get_alert_by_key(db, key) is None and w["digest_after"]:
             # a story without an alert yet: an alert of its own for each keyword still under its
             # window's limit, into the keyword's digest for the others

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from . import store
 from .exports import csv_text
-from .records import beijing, parse_time
+from .records import beijing, hours_between, parse_time
 
 ALERT_STATUS_ZH = {"open": "待处置", "assigned": "已指派", "in_progress": "专家处理中", "in_review": "审核中",
                    "published": "已澄清", "dismissed": "已排除"}
@@ -30,13 +30,12 @@ def clock_outcome(done_at: str | None, due_at: str | None, status: str, now: dat
     不需要 where the alert has no such clock (a press conference below 一级)."""
     if not due_at:
         return "不需要"
-    due = parse_time(due_at)
     if done_at:
-        late = (parse_time(done_at) - due).total_seconds() / 3600
+        late = hours_between(due_at, done_at)
         return "按时" if late <= 0 else f"超时（晚 {late:.1f} 小时）"
     if status == "dismissed":
         return "已排除"
-    return "超时未完成" if now > due else "未到期"
+    return "超时未完成" if now > parse_time(due_at) else "未到期"
 
 
 def ledger_csv(db, start: str, end: str, now: datetime) -> tuple[str, int]:

@@ -15,7 +15,7 @@ import statistics
 
 from . import store
 from .exports import csv_text
-from .records import beijing, parse_time
+from .records import beijing, hours_between
 
 # the flags (codes; FLAG_ZH says them in Chinese)
 IDLE, DECLINES, LAPSES = "idle", "declines", "lapses"
@@ -26,12 +26,6 @@ LAPSE_FLAG_MIN = 2
 
 CSV_HEADER = ("专家", "职称", "单位", "级别", "地区", "在库", "指派", "接受", "谢绝", "超时未响应", "发布澄清",
               "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "提示")
-
-
-def _hours(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
-        return None
-    return (parse_time(end) - parse_time(start)).total_seconds() / 3600
 
 
 def performance(db, start: str, end: str) -> list[dict]:
@@ -58,7 +52,7 @@ def performance(db, start: str, end: str) -> list[dict]:
             "published": len(completed),
             "on_time": sum(a["completed_at"] <= a["due_at"] for a in completed),
             "returned": activity["returned"].get(e["id"], 0), "reviewed": activity["reviewed"].get(e["id"], 0),
-            "accept_hours": (round(statistics.median(h), 1) if (h := [_hours(a["assigned_at"], a["responded_at"])
+            "accept_hours": (round(statistics.median(h), 1) if (h := [hours_between(a["assigned_at"], a["responded_at"])
                                                                         for a in accepted]) else None),
             "last_accepted": activity["last_accepted"].get(e["id"]),
         }

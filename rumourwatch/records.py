@@ -87,6 +87,15 @@ def beijing(value, fmt: str = "%Y-%m-%d %H:%M") -> str | None:
     return dt.astimezone(CST).strftime(fmt)
 
 
+def hours_between(a, b) -> float | None:
+    """Hours from time `a` to time `b` (stored times or datetimes, as `parse_time` reads them);
+    None when either is missing."""
+    ta, tb = parse_time(a), parse_time(b)
+    if ta is None or tb is None:
+        return None
+    return (tb - ta).total_seconds() / 3600
+
+
 def iso(dt: datetime | None) -> str | None:
     """UTC ISO 8601 with seconds, the store's one time format (sorts as text)."""
     if dt is None:

@@ -37,7 +37,7 @@ from . import store
 from .alerts import WorkflowError, load_rules
 from .errors import ConfigError
 from .opinion import POLARITIES, opinion_line, opinion_shares
-from .records import CST, UTC, beijing, iso, parse_time
+from .records import CST, UTC, beijing, hours_between, iso, parse_time
 from .tips import CHANNELS as TIP_CHANNELS
 from .uploads import MAX_MB, check_upload, csv_reader
 
@@ -302,13 +302,6 @@ def percent(n: int, d: int) -> float | None:
     return float((Decimal(n * 100) / Decimal(d)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
-def _hours_between(a: str | None, b: str | None) -> float | None:
-    ta, tb = parse_time(a), parse_time(b)
-    if ta is None or tb is None:
-        return None
-    return (tb - ta).total_seconds() / 3600
-
-
 def _median_hours(values: list[float]) -> float | None:
     values = [v for v in values if v is not None]
     return round(statistics.median(values), 1) if values else None
@@ -489,9 +482,9 @@ def _alerts(db, period: Period, region, now: str) -> Section:
     for a in rows:
         by_severity[a["severity"]] = by_severity.get(a["severity"], 0) + 1
     actionable = [a for a in rows if a["status"] != "dismissed"]
-    n5 = sum(1 for a in actionable if (h := _hours_between(a["created_at"], a["responded_at"])) is not None
+    n5 = sum(1 for a in actionable if (h := hours_between(a["created_at"], a["responded_at"])) is not None
              and h <= RESPOND_HOURS)
-    n24 = sum(1 for a in actionable if (h := _hours_between(a["created_at"], a["responded_at"])) is not None
+    n24 = sum(1 for a in actionable if (h := hours_between(a["created_at"], a["responded_at"])) is not None
               and h <= CONFERENCE_HOURS)
     needs_conf = [a for a in actionable if a["conference_by"]]
     conf_on_time = sum(1 for a in needs_conf if a["conference_at"] and a["conference_at"] <= a["conference_by"])
@@ -501,8 +494,8 @@ def _alerts(db, period: Period, region, now: str) -> Section:
         late_conf = bool(a["conference_by"]) and (a["conference_at"] or now) > a["conference_by"]
         if not (late_release or late_conf):
             continue
-        late_hours = _hours_between(a["respond_by"], a["responded_at"] or now) if late_release else \
-            _hours_between(a["conference_by"], a["conference_at"] or now)
+        late_hours = hours_between(a["respond_by"], a["responded_at"] or now) if late_release else \
+            hours_between(a["conference_by"], a["conference_at"] or now)
         overdue.append({
             "alert_id": a["id"], "severity": a["severity"], "title": a["title"], "region": a["region"],
             "created": china_time(a["created_at"]), "respond_by": china_time(a["respond_by"]),
@@ -541,7 +534,7 @@ def _experts(db, period: Period, region) -> Section:
             b["declined"] += s["status"] == "declined"
     hours_all = []
     for c in published:
-        h = _hours_between(c["alert_created_at"], c["published_at"])
+        h = hours_between(c["alert_created_at"], c["published_at"])
         hours_all.append(h)
         targets = [bucket(per_unit, c["institution"], unit=c["institution"])]
         if c["expert_id"] is not None:

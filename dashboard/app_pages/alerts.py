@@ -3,7 +3,6 @@ actions — confirm an expert from the ranked suggestions, record released infor
 conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`."""
 
 import json
-from datetime import datetime
 
 import streamlit as st
 
@@ -119,8 +118,7 @@ with st.expander(t("alerts.ledger")):  # the office's Excel ledger of a period's
     span = st.date_input(t("alerts.ledger.range"), value=(today.replace(day=1), today), max_value=today,
                          key="ledger_range", help=t("alerts.ledger.help"))
     if isinstance(span, (tuple, list)) and len(span) == 2:
-        first = datetime(span[0].year, span[0].month, span[0].day, tzinfo=data.CST)
-        start, end = store.day_range(first, (span[1] - span[0]).days + 1)
+        start, end = data.period_bounds("custom", tuple(span))
         text, n = ui.call(path, ledger.ledger_csv, start, end, data.now_utc())
         st.download_button(t("alerts.ledger.download", n=n), text.encode("utf-8"), disabled=not n,
                            file_name=f"预警处置台账_{span[0]}_{span[1]}.csv", mime="text/csv")
