@@ -12,12 +12,35 @@ import json
 from datetime import datetime
 
 from . import store
+from .experts import VERDICTS
 from .exports import csv_text
 from .records import beijing, hours_between, parse_time
 
 ALERT_STATUS_ZH = {"open": "待处置", "assigned": "已指派", "in_progress": "专家处理中", "in_review": "审核中",
                    "published": "已澄清", "dismissed": "已排除"}
 ALERT_KIND_ZH = {"rumour": "疑似谣言", "keyword": "关注词/账号", "opinion_spike": "负面舆情突增", "tip": "公众举报"}
+
+ASSIGN_STATUS_ZH = {"offered": "待专家确认", "accepted": "已接受", "declined": "已婉拒", "submitted": "已提交审核",
+                    "completed": "已完成", "cancelled": "已取消"}
+CLARIFICATION_STATUS_ZH = {"draft": "草稿", "in_review": "审核中", "approved": "已通过待发布", "published": "已发布"}
+TAKEDOWN_STATUS_ZH = {"requested": "已请求", "removed": "已删除", "refused": "已拒绝"}
+STEP_ZH = {"created": "生成预警", "upgraded": "预警升级", "reopened": "重新打开", "confirmed": "监测员确认",
+           "assigned": "指派专家", "accepted": "专家接受", "declined": "专家婉拒", "unassigned": "退回监测员",
+           "drafted": "起草澄清稿", "submitted": "提交审核", "returned": "退回修改", "approved": "审核通过",
+           "published": "发布澄清", "dismissed": "排除（误报）", "cancelled": "撤回专家任务",
+           "info_released": "已发布信息", "conference_held": "已召开新闻发布会", "escalated": "超时督办",
+           "reminded": "临近时限提醒专家", "verdict": "研判结论"}
+_STEP_DETAIL_ZH = {"respond_by": "信息发布时限", "conference_by": "发布会时限", "assignment": "专家指派",
+                   **VERDICTS}
+
+
+def step_text(step: str) -> str:
+    """An alert step in Chinese: 'escalated:respond_by' → '超时督办（信息发布时限）',
+    'verdict:rumour' → '研判结论（确认谣言）'; a step with no Chinese name yet is shown as stored."""
+    base, _, detail = step.partition(":")
+    text = STEP_ZH.get(base, base)
+    return f"{text}（{_STEP_DETAIL_ZH.get(detail, detail)}）" if detail else text
+
 
 HEADER = ("预警编号", "级别", "类型", "标题", "话题", "地区", "触发原因", "涉及条目", "发现时间",
           "信息发布时限", "信息发布时间", "信息发布", "发布会时限", "发布会时间", "发布会",

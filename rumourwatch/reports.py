@@ -311,7 +311,7 @@ def china_time(value: str | None, fmt: str = "%m-%d %H:%M") -> str | None:
     return beijing(value, fmt)
 
 
-def _safe_url(url) -> str | None:
+def safe_url(url) -> str | None:
     """Only http(s) links are rendered as links (a scraped `javascript:` url stays text)."""
     return url if isinstance(url, str) and re.match(r"^https?://", url, re.I) else None
 
@@ -455,13 +455,13 @@ def _rumours(db, period: Period, platforms, threshold: float, now: str, limit: i
         status = "unknown" if gap else _rumour_status(alert, now)
         out.append({
             "rank": rank, "item_id": r["item_id"], "cluster_id": r["cluster_id"], "platform": r["platform"],
-            "account": r["account"], "url": _safe_url(r["url"]), "text": r["title"] or r["text"],
+            "account": r["account"], "url": safe_url(r["url"]), "text": r["title"] or r["text"],
             "first_seen": china_time(r["first_at"]), "copies": r["copies"], "reposts": r["reposts"] or 0,
             "comments": r["comments"] or 0, "spread": r["spread"] or 0,
             "rumour_probability": round(r["max_probability"], 3),
             "status": status, "status_label": tr(f"status.{status}"),
             "alert_id": alert["id"] if alert else None,
-            "clarification_url": _safe_url(alert.get("clarification_url")) if alert else None,
+            "clarification_url": safe_url(alert.get("clarification_url")) if alert else None,
         })
     this = tr(f"this.{period.kind}")
     message = None if out else tr("rumours.empty", this=this, threshold=f"{threshold:.0%}")
@@ -501,7 +501,7 @@ def _alerts(db, period: Period, region, now: str) -> Section:
             "created": china_time(a["created_at"]), "respond_by": china_time(a["respond_by"]),
             "responded": china_time(a["responded_at"]), "conference_missed": late_conf,
             "late_hours": round(late_hours, 1) if late_hours is not None else None,
-            "expert": a["expert_name"], "unit": a["expert_institution"], "url": _safe_url(a["url"]),
+            "expert": a["expert_name"], "unit": a["expert_institution"], "url": safe_url(a["url"]),
             "status": a["status"]})
     overdue.sort(key=lambda o: -(o["late_hours"] or 0))
     data = {"total": len(rows), "dismissed": len(rows) - len(actionable), "by_severity": by_severity,
@@ -582,7 +582,7 @@ def _publishers(db, period: Period, platforms) -> Section:
     by_status = {s: sum(t["status"] == s for t in takedowns) for s in ("requested", "removed", "refused")}
     data = {"minimum": REPEAT_PUBLISHER_MIN, "added": added, "takedowns": len(takedowns),
             "takedowns_by_status": by_status,
-            "takedown_rows": [{"platform": t["platform"], "account": t["account"], "url": _safe_url(t["url"]),
+            "takedown_rows": [{"platform": t["platform"], "account": t["account"], "url": safe_url(t["url"]),
                                "status": t["status"], "requested": china_time(t["requested_at"]),
                                "outcome": china_time(t["outcome_at"])} for t in takedowns][:OVERDUE_LIST_LIMIT]}
     message = None if added or takedowns else tr("publishers.none", this=this) + tr("takedowns.none", this=this)
@@ -936,7 +936,7 @@ def rumour_table(report: Report) -> tuple[list[str], list[list]]:
     rows = report.section("rumours").data["rows"]
     head = [tr(k) for k in ("col.rank", "col.content", "col.platform", "col.account", "col.spread",
                             "col.copies", "col.probability", "col.status", "col.link")]
-    body = [[r["rank"], _clip(r["text"], 60), r["platform"], r["account"] or tr("none"), fmt_int(r["spread"]),
+    body = [[r["rank"], clip(r["text"], 60), r["platform"], r["account"] or tr("none"), fmt_int(r["spread"]),
              fmt_int(r["copies"]), f"{r['rumour_probability']:.2f}", r["status_label"],
              (tr("status.clarified") if r["clarification_url"] else "原文", r["clarification_url"] or r["url"])]
             for r in rows]
@@ -947,7 +947,7 @@ def overdue_table(report: Report) -> tuple[list[str], list[list]]:
     d = report.section("alerts").data
     head = [tr(k) for k in ("col.alert", "col.severity", "col.content", "col.created", "col.respond_by",
                             "col.responded", "col.late", "col.expert")]
-    body = [[f"#{o['alert_id']}", o["severity"], _clip(o["title"] or "", 40), o["created"], o["respond_by"],
+    body = [[f"#{o['alert_id']}", o["severity"], clip(o["title"] or "", 40), o["created"], o["respond_by"],
              o["responded"] or tr("not_released"), fmt_hours(o["late_hours"]), o["expert"] or tr("none")]
             for o in d.get("overdue", [])]
     return head, body
@@ -1021,14 +1021,14 @@ def short_account(account) -> str:
     return text if len(text) <= ACCOUNT_PRINTED + 4 else text[:ACCOUNT_PRINTED] + "…"
 
 
-def _clip(text, n: int) -> str:
+def clip(text, n: int) -> str:
     flat = " ".join(str(text or "").split())
     return flat if len(flat) <= n else flat[: n - 1] + "…"
 
 
 # --- charts ---------------------------------------------------------------------------------
 
-def _matplotlib():
+def matplotlib_pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1050,7 +1050,7 @@ def daily_chart_png(report: Report) -> bytes | None:
     daily = report.section("volume").data["daily"]
     if not any(d["neutral"] + d["positive"] + d["negative"] for d in daily):
         return None
-    plt = _matplotlib()
+    plt = matplotlib_pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=150)
     days = [d["day"][5:] for d in daily]
     bottom = [0] * len(daily)
@@ -1058,7 +1058,7 @@ def daily_chart_png(report: Report) -> bytes | None:
         values = [d[p] for d in daily]
         ax.bar(days, values, bottom=bottom, color=POLARITY_COLOURS[p], label=tr(f"polarity.{p}"), width=0.7)
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.yaxis.set_major_locator(_integer_ticks())
+    ax.yaxis.set_major_locator(integer_ticks())
     ax.set_title(tr("volume.chart"), fontsize=11)
     ax.set_ylabel("条数")
     ax.spines[["top", "right"]].set_visible(False)
@@ -1067,7 +1067,7 @@ def daily_chart_png(report: Report) -> bytes | None:
     if len(days) > 10:
         ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     fig.tight_layout()
-    return _png(fig, plt)
+    return png_bytes(fig, plt)
 
 
 def units_chart_png(report: Report) -> bytes | None:
@@ -1078,29 +1078,29 @@ def units_chart_png(report: Report) -> bytes | None:
     rows = s.data.get("rows") or []
     if not s.available or not rows:
         return None
-    plt = _matplotlib()
+    plt = matplotlib_pyplot()
     rows = rows[:20]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2), dpi=150)
-    names = [_clip(r["unit"], 14) for r in rows][::-1]
+    names = [clip(r["unit"], 14) for r in rows][::-1]
     values = [r["clarifications"] for r in rows][::-1]
     colours = ["#c62828" if r["below_minimum"] else "#1565c0" for r in rows][::-1]
     ax.barh(names, values, color=colours)
     ax.axvline(s.data["minimum"], color="#555", linestyle="--", linewidth=1)
-    ax.xaxis.set_major_locator(_integer_ticks())
+    ax.xaxis.set_major_locator(integer_ticks())
     ax.set_title(f"各单位本月发布澄清（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
-    return _png(fig, plt)
+    return png_bytes(fig, plt)
 
 
-def _integer_ticks():
+def integer_ticks():
     from matplotlib.ticker import MaxNLocator
 
     return MaxNLocator(integer=True)
 
 
-def _png(fig, plt) -> bytes:
+def png_bytes(fig, plt) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
@@ -1114,7 +1114,7 @@ def _png(fig, plt) -> bytes:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|<>~$&])")
 
 
-def _md(text) -> str:
+def md_escape(text) -> str:
     """Scraped text is escaped so it renders as the characters it is, never as markup."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
@@ -1122,12 +1122,12 @@ def _md(text) -> str:
 def _md_cell(value) -> str:
     if isinstance(value, tuple):
         label, url = value
-        return f"[{_md(label)}](<{url}>)" if url else tr("none")
-    return _md(value)
+        return f"[{md_escape(label)}](<{url}>)" if url else tr("none")
+    return md_escape(value)
 
 
-def _md_table(head, rows) -> list[str]:
-    out = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
+def md_table(head, rows) -> list[str]:
+    out = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
     return out + [""]
 
@@ -1143,49 +1143,45 @@ def render_markdown(report: Report) -> str:
             if s.message:
                 out += [s.message, ""]
             elif report.kind == "weekly":
-                out += _md_table(*daily_table(report))
+                out += md_table(*daily_table(report))
         elif s.key == "rumours":
             if s.message:
                 out += [s.message, ""]
             else:
-                out += _md_table(*rumour_table(report))
+                out += md_table(*rumour_table(report))
             if s.data.get("workflow_note"):
                 out += [s.data["workflow_note"], ""]
         elif s.key == "alerts":
             out += [f"- {line}" for line in alerts_lines(report)] + [""]
             if s.available and not s.message:
                 out += [f"### {tr('alerts.overdue')}", ""]
-                out += _md_table(*overdue_table(report)) if s.data["overdue"] else [tr("alerts.overdue.none"), ""]
+                out += md_table(*overdue_table(report)) if s.data["overdue"] else [tr("alerts.overdue.none"), ""]
         elif s.key == "experts":
             out += [f"- {line}" for line in experts_lines(report)] + [""]
             for title, head, rows in expert_tables(report):
-                out += [f"### {title}", ""] + _md_table(head, rows)
+                out += [f"### {title}", ""] + md_table(head, rows)
         elif s.key == "publishers":
             out += [f"- {line}" for line in publishers_lines(report)] + [""]
             if s.data.get("added"):
-                out += _md_table(*publishers_table(report))
+                out += md_table(*publishers_table(report))
         elif s.key == "watch":
             out += [f"- {line}" for line in watch_lines(report)] + [""]
             if s.available and not s.message:
-                out += _md_table(*watch_table(report))
+                out += md_table(*watch_table(report))
         elif s.key == "model":
             out += [f"- {line}" for line in model_lines(report)] + [""]
         elif s.key == "units":
             out += [f"- {line}" for line in units_lines(report)] + [""]
             if s.available and s.data.get("rows"):
-                out += _md_table(*units_table(report))
+                out += md_table(*units_table(report))
     out += ["---", tr("footer"), ""]
     return "\n".join(out)
 
 
 # --- HTML -----------------------------------------------------------------------------------
 
-HTML_TEMPLATE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ r.title }} {{ r.period.label }}</title>
-<style>
-@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
+# One house style for every printed document (the weekly and monthly reports, the special report).
+REPORT_CSS = """@page { size: A4; margin: 14mm 14mm 16mm 14mm; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
        color: #1f2933; font-size: 10.5pt; line-height: 1.6; margin: 0 auto; max-width: 190mm; padding: 0 4mm; }
@@ -1211,7 +1207,14 @@ tr.below td { background: #fdecea; }
 img.chart { width: 100%; max-width: 170mm; display: block; margin: 6px auto; }
 a { color: #1565c0; text-decoration: none; }
 footer { margin-top: 18px; border-top: 1px solid #d9e2ec; color: #7b8794; font-size: 8.5pt; padding-top: 6px; }
-</style></head>
+"""
+
+HTML_TEMPLATE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ r.title }} {{ r.period.label }}</title>
+<style>
+{{ css }}</style></head>
 <body>
 <header>
   <h1>{{ r.title }}</h1>
@@ -1297,6 +1300,7 @@ def _is_numeric(value) -> bool:
 def render_html(report: Report, charts: bool = True) -> str:
     """One self-contained HTML page: inline CSS, charts as base64 PNG, every data string escaped."""
     from jinja2 import Environment
+    from markupsafe import Markup
 
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.tests["link"] = lambda v: isinstance(v, tuple)
@@ -1311,7 +1315,7 @@ def render_html(report: Report, charts: bool = True) -> str:
     publishers_head, publishers_rows = publishers_table(report)
     publishers_rows = [[row[0], short_account(row[1]), *row[2:]] for row in publishers_rows]
     context = {
-        "r": report, "t": tr, "period": period_text(report), "generated": generated_text(report),
+        "r": report, "t": tr, "css": Markup(REPORT_CSS), "period": period_text(report), "generated": generated_text(report),
         "volume": volume_lines(report), "daily": daily_table(report),
         "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": tr("volume.chart"),
         "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],

@@ -1384,6 +1384,85 @@ def list_takedowns(db, status: str | None = None, limit: int = 500) -> list[dict
 # (end of workflow section)
 
 
+# --- one story, for its special report (rumourwatch.briefing) ---------------------------------
+
+def _story_cond(cluster_id: int | None, item_id: int) -> tuple[str, int]:
+    """The items of an alert's story: its cluster, else its one item."""
+    return ("cluster_id = ?", cluster_id) if cluster_id is not None else ("id = ?", item_id)
+
+
+def story_spread(db, cluster_id: int | None, item_id: int) -> dict:
+    """How far a story went: its items, accounts, platforms, engagement, opinion and reactions."""
+    cond, param = _story_cond(cluster_id, item_id)
+    row = db.execute(
+        f"""SELECT count(*), count(DISTINCT nullif(account, '')), min(published_at), max(published_at),
+                   coalesce(sum(repost_num), 0), coalesce(sum(comment_num), 0), coalesce(sum(like_num), 0)
+            FROM items WHERE {cond}""", [param]).fetchone()
+    platforms = db.execute(f"SELECT platform, count(*) FROM items WHERE {cond} GROUP BY platform "
+                           "ORDER BY count(*) DESC, platform", [param]).fetchall()
+    polarity = db.execute(f"SELECT polarity, count(*) FROM items WHERE {cond} AND polarity IS NOT NULL "
+                          "GROUP BY polarity", [param]).fetchall()
+    kinds = db.execute(f"""SELECT r.kind, count(*) FROM reactions r
+                           WHERE r.item_id IN (SELECT id FROM items WHERE {cond}) GROUP BY r.kind""",
+                       [param]).fetchall()
+    first = _rows(db, f"SELECT id, platform, account FROM items WHERE {cond} ORDER BY published_at, id LIMIT 1",
+                  [param])
+    return {"items": row[0], "accounts": row[1], "first_at": row[2], "last_at": row[3],
+            "first_item": first[0] if first else None,
+            "repost_num": row[4], "comment_num": row[5], "like_num": row[6],
+            "platforms": dict(platforms), "polarity": dict(polarity), "reactions": dict(kinds)}
+
+
+def story_hours(db, cluster_id: int | None, item_id: int) -> tuple[dict, dict]:
+    """Items published and reactions received per UTC hour ('YYYY-MM-DDTHH': n), the story's timeline."""
+    cond, param = _story_cond(cluster_id, item_id)
+    items = db.execute(f"SELECT substr(published_at, 1, 13), count(*) FROM items WHERE {cond} GROUP BY 1",
+                       [param]).fetchall()
+    reactions = db.execute(f"""SELECT substr(r.at, 1, 13), count(*) FROM reactions r
+                               WHERE r.item_id IN (SELECT id FROM items WHERE {cond}) AND r.at IS NOT NULL
+                               GROUP BY 1""", [param]).fetchall()
+    return dict(items), dict(reactions)
+
+
+def story_top_items(db, cluster_id: int | None, item_id: int, limit: int = 10) -> list[dict]:
+    """The story's most spread items (reactions and engagement), as feed rows."""
+    cond, param = _story_cond(cluster_id, item_id)
+    return _rows(db, f"""SELECT {FEED_COLUMNS}, like_num FROM items WHERE {cond}
+                         ORDER BY max(reaction_count, repost_num + comment_num) DESC, published_at, id LIMIT ?""",
+                 [param, limit])
+
+
+def story_reaction_texts(db, cluster_id: int | None, item_id: int) -> list[dict]:
+    """Every reaction to the story's items, earliest first: kind, time and words (not who)."""
+    cond, param = _story_cond(cluster_id, item_id)
+    return _rows(db, f"""SELECT r.kind, r.at, r.text FROM reactions r
+                         WHERE r.item_id IN (SELECT id FROM items WHERE {cond}) ORDER BY r.at, r.id""", [param])
+
+
+def story_takedowns(db, cluster_id: int | None, item_id: int) -> list[dict]:
+    """Takedown requests for any of the story's items, oldest first."""
+    cond, param = _story_cond(cluster_id, item_id)
+    return _rows(db, f"""SELECT * FROM takedowns WHERE item_id IN (SELECT id FROM items WHERE {cond})
+                         ORDER BY requested_at, id""", [param])
+
+
+def negative_topic_items(db, topic: str, start: str, end: str, limit: int = 10) -> list[dict]:
+    """The most spread negative health items of a topic published in [start, end): what an opinion
+    spike on that topic is made of."""
+    return _rows(db, f"""SELECT {FEED_COLUMNS}, like_num FROM items
+                         WHERE topic = ? AND polarity = 'negative' AND health_related = 1
+                           AND published_at >= ? AND published_at < ?
+                         ORDER BY max(reaction_count, repost_num + comment_num) DESC, published_at DESC, id
+                         LIMIT ?""", [topic, start, end, limit])
+
+
+def latest_score(db, item_id: int) -> dict | None:
+    """The item's latest score row (its debunk match among them)."""
+    rows = _rows(db, "SELECT * FROM scores WHERE item_id = ? ORDER BY id DESC LIMIT 1", [item_id])
+    return rows[0] if rows else None
+
+
+
 # --- auth: users, sessions ------------------------------------------------------------------
 
 USER_COLUMNS = """id, username, display_name, role, expert_id, disabled, failed_logins, locked_until,

@@ -126,7 +126,7 @@ def test_daily_trend_has_every_day_of_the_week_with_database_counts(full_db):
 def test_chart_legend_sits_outside_the_plot_and_inside_the_picture(full_db, monkeypatch):
     db, _ = full_db
     figures = []
-    monkeypatch.setattr(reports, "_png", lambda fig, plt: figures.append(fig) or b"png")
+    monkeypatch.setattr(reports, "png_bytes", lambda fig, plt: figures.append(fig) or b"png")
     for report in (reports.compute_weekly(db, fx.WEEK, now=fx.NOW), reports.compute_monthly(db, fx.MONTH, now=fx.NOW)):
         assert reports.daily_chart_png(report) == b"png"
         fig = figures.pop()

@@ -36,13 +36,16 @@ def rules(**overrides) -> dict:
 def add_item(db, text: str, at: datetime, *, probability: float = 0.9, topic: str = "传染病及地方病防控",
              polarity: str = "neutral", health: bool = True, account: str | None = None, reposts: int = 0,
              reaction_times: list[datetime] | None = None, user: dict | None = None, scored_at: datetime | None = None,
-             platform: str = "微博") -> int:
-    """Ingest one fictional item (clustered like any other) and give it a score."""
+             platform: str = "微博", reactions: list[tuple[str, datetime, str]] | None = None) -> int:
+    """Ingest one fictional item (clustered like any other) and give it a score. `reactions`:
+    (kind, time, words) of reposts and comments with words of their own, besides `reaction_times`'."""
     n = next(_ids)
     record = {"id": f"t{n}", "platform": platform, "text": text, "date": iso(at),
               "account": account or f"示例账号{n}", "repost_num": reposts,
               "reposts": [{"date": iso(t), "text": f"转发{i}", "user_id": f"u{n}-{i}"}
                           for i, t in enumerate(reaction_times or [])]}
+    for i, (kind, t, words) in enumerate(reactions or []):
+        record.setdefault(f"{kind}s", []).append({"date": iso(t), "text": words, "user_id": f"u{n}-r{i}"})
     if user:
         record["user"] = user
     with store.transaction(db):
@@ -51,7 +54,7 @@ def add_item(db, text: str, at: datetime, *, probability: float = 0.9, topic: st
     with store.transaction(db):
         store.save_scores(db, [{
             "item_id": item_id, "model_version": "test", "computed_at": iso(scored_at or at),
-            "reactions_seen": len(reaction_times or []), "rumour_probability": probability,
+            "reactions_seen": len(reaction_times or []) + len(reactions or []), "rumour_probability": probability,
             "is_rumour": int(probability >= 0.5), "polarity": polarity, "health_related": int(health),
             "topic": topic, "health_probability": 0.9 if health else 0.1}])
     return item_id

@@ -20,12 +20,13 @@ def _settings(ctx):
     return ctx.find_root().obj["settings"]
 
 
-def _format(fmt: str | None, output: str | None) -> str:
+def output_format(fmt: str | None, output: str | None, default: str = "html") -> str:
+    """The format asked for, else the one the output file's suffix names, else `default`."""
     if fmt:
         return fmt
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
     return {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in (*reports.FORMATS, "htm", "markdown") \
-        else "html"
+        else default
 
 
 def _now(value: str | None) -> datetime | None:
@@ -50,7 +51,7 @@ def _write(ctx, kind: str, label: str | None, region, platform, fmt, output, as_
     if as_json:
         click.echo(report.to_json())
         return
-    fmt = _format(fmt, output)
+    fmt = output_format(fmt, output)
     path = Path(output) if output else Path(reports.default_filename(report, fmt))
     written = reports.render(report, fmt, path)
     click.echo(f"{report.title} {report.period.label} -> {written}", err=True)

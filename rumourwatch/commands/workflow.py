@@ -138,6 +138,47 @@ def alerts_export(ctx, days, day_from, day_to, output_path):
     click.echo(f"wrote {n} alert(s) raised {period} to {out}", err=True)
 
 
+@alerts_group.command("briefing")
+@click.argument("alert_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(("pdf", "html", "md")), default=None,
+              help="Output format (default: from the file name's suffix, else pdf).")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default 舆情专报_预警<ID>_<time>.<format> here).")
+@click.option("--note", default=None, help="The monitor's assessment (研判意见), printed as the last section.")
+@click.option("--note-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="Read the assessment from a UTF-8 text file ('-' for standard input).")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
+              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@click.pass_context
+@friendly_errors
+def alerts_briefing(ctx, alert_id, fmt, output_path, note, note_file, rules_path):
+    """Write the special report (舆情专报) on one alert for the leaders: the event and why it was
+    flagged, how far and fast it spread, what the public says (the share doubting it), and how it
+    is handled (both clocks, expert, clarification, takedowns, every step). Times are Beijing time.
+
+    Example:
+
+        rumourwatch alerts briefing 42 --note-file 研判.txt -o 专报-42.pdf
+    """
+    from pathlib import Path
+
+    from ..briefing import compute_briefing, default_filename, render
+    from .reports import output_format
+
+    if note and note_file:
+        raise click.UsageError("give the assessment with --note or --note-file, not both")
+    if note_file:
+        note = note_file.read()
+    fmt = output_format(fmt, output_path, default="pdf")
+    b = compute_briefing(store.open_db(ctx.obj["settings"].db_path, read_only=True), alert_id, _now(), note,
+                         _rules(rules_path))
+    out = Path(output_path or default_filename(b, fmt))
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--output")
+    written = render(b, fmt, out)
+    click.echo(f"special report on alert #{alert_id} -> {written}", err=True)
+
+
 @alerts_group.command("evaluate")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
               help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")

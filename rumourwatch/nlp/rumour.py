@@ -58,10 +58,22 @@ _Z_CLIP = 4.0  # standardised facts are clipped: an odd value must not decide al
 _LEADING_SEPARATORS = " \t\u3000：:"
 
 
-def _own_part(text: str) -> str:
+def own_words(text: str) -> str:
     """A reaction's own words: what comes before the quoted repost chain "//@earlier: ...", without
     the separator a scraper leaves in front of them."""
     return text.split("//@", 1)[0].lstrip(_LEADING_SEPARATORS)
+
+
+def said(text: str) -> str:
+    """What a reaction says itself: its own words without the client's bare-repost markers
+    (转发微博, 快转微博), so '' for a bare repost."""
+    return _TRIVIAL.sub("", own_words(text or "")).strip()
+
+
+def doubting(text: str) -> bool:
+    """Whether a reaction's own words doubt, deny or warn (谣言, 假的, 求证, 别信…): the cues of the
+    model's doubt share, read on one reaction, as the special report counts them."""
+    return bool(_DOUBT.search(said(text)))
 
 
 def normalise_text(text: str) -> str:
@@ -188,7 +200,7 @@ def _doc_facts(doc: Doc, max_chars: int) -> tuple[list[float], str]:
         texts = [(r.text or "").lstrip(_LEADING_SEPARATORS) for r in reactions]
         joined = "\x01".join(texts)
         # a repost's own words come before the quoted chain "//@earlier: ..."
-        own = "\x01".join([_own_part(t) for t in texts])
+        own = "\x01".join([own_words(t) for t in texts])
         trivial = len(_TRIVIAL.findall(own)) + own.count("\x01\x01") + own.startswith("\x01")
         doubt = len(_DOUBT.findall(joined))
         words = normalise_text(_TRIVIAL.sub("", own[:max_chars + 200]))[:max_chars]
@@ -427,7 +439,7 @@ class RepostModel:
             return []
         # one regex pass over all reactions: newline-separated (links and @mentions stop at
         # whitespace), newlines inside a reaction made spaces first
-        joined = _TRIVIAL.sub("", "\n".join([_own_part(r.text or "").replace("\n", " ")
+        joined = _TRIVIAL.sub("", "\n".join([own_words(r.text or "").replace("\n", " ")
                                              for r in doc.reactions]))
         return [t.strip()[:self.max_chars]
                 for raw, t in zip(joined.split("\n"), normalise_text(joined).split("\n"))
