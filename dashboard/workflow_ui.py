@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.strings import t
+from rumourwatch import ledger
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.auth import AuthError
 from rumourwatch.errors import ConfigError, RumourwatchError
@@ -222,12 +223,6 @@ def actor_label(actor: str | None) -> str:
 
 
 def step_label(step: str) -> str:
-    """'escalated:respond_by' → '超时督办（信息发布时限）' and the like, in Chinese."""
-    base, _, detail = step.partition(":")
-    text = label("step", base)
-    if base == "escalated" and detail:
-        detail = {"respond_by": t("col.respond_by"), "conference_by": t("col.conference_by"),
-                  "assignment": t("alerts.assignments")}.get(detail, detail)
-    elif base == "verdict" and detail:
-        detail = label("verdict", detail)
-    return f"{text}（{detail}）" if detail else text
+    """'escalated:respond_by' → '超时督办（信息发布时限）' and the like, in Chinese (the ledger's and
+    the special report's words)."""
+    return ledger.step_text(step)

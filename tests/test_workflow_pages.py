@@ -929,3 +929,29 @@ def test_a_row_of_the_alert_list_opens_that_alert_and_the_list_comes_back_unsele
     assert any(str(h.value).startswith(f"预警 #{picked}（") for kind in ("header", "subheader") for h in getattr(at, kind))
     # the list is redrawn under a new key, so a refresh that reorders it opens nothing else
     assert "alerts_table_1" in at.session_state and at.session_state["alerts_picks"] == 1
+
+
+def test_a_special_report_on_the_alert_is_made_with_the_monitors_assessment(seeded):
+    """舆情专报: the monitor writes an assessment, picks a format and downloads the report; a leader,
+    who reads the alert page, can make one too."""
+    path, info, now = seeded
+    alert_id = info["alerts"][0]
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    at.text_area(key="briefing_note").input("建议由省疾控中心专家今日发布澄清。")
+    at.radio(key="briefing_format").set_value("md")
+    next(b for b in at.button if b.label == "生成专报").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    got_id, fmt, body, name = at.session_state["briefing_file"]
+    text = body.decode("utf-8")
+    assert (got_id, fmt) == (alert_id, "md") and name.startswith(f"舆情专报_预警{alert_id}_") and name.endswith(".md")
+    assert text.startswith("# 舆情专报") and "> 建议由省疾控中心专家今日发布澄清。" in text
+    assert "共 3 条相关条目" in text  # the seeded rumour's three copies
+    [button] = [d for d in at.get("download_button") if d.proto.label.startswith("下载 舆情专报")]
+    assert button.proto.label == f"下载 {name}"
+    db = store.open_db(path)
+    auth.create_user(db, "leader1", PASSWORD, "leader", "test")
+    db.conn.close()
+    at = _run("alerts.py", "leader1", path, {"alert": str(alert_id)})
+    next(b for b in at.button if b.label == "生成专报").click().run()
+    assert not at.exception and at.session_state["briefing_file"][1] == "pdf"
+    assert at.session_state["briefing_file"][2].startswith(b"%PDF")

@@ -11,7 +11,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, experts, ledger, store
+from rumourwatch import alerts, briefing, experts, ledger, store
 from rumourwatch.errors import RumourwatchError
 
 user = require_role("monitor", "leader", "admin")
@@ -220,6 +220,28 @@ if assignments:
              {"id": "#", "expert_name": t("col.expert"), "status_label": t("col.status"), "at_cn": t("col.at"),
               "due": t("col.due"), "cancelled": t("col.cancelled_at"), "note": t("col.note")},
              key="assignments")
+
+BRIEFING_MIME = {"pdf": "application/pdf", "html": "text/html", "md": "text/markdown"}
+with st.expander(t("alerts.briefing")):  # 舆情专报: this event in one document for the leaders
+    st.caption(t("alerts.briefing.caption"))
+    with ui.action_form("briefing_form"):
+        note = st.text_area(t("alerts.briefing.note"), key="briefing_note", max_chars=briefing.NOTE_MAX_CHARS,
+                            placeholder=t("alerts.briefing.note.placeholder"))
+        fmt = st.radio(t("alerts.briefing.format"), list(BRIEFING_MIME), horizontal=True, key="briefing_format",
+                       format_func=lambda f: t(f"alerts.briefing.format.{f}"))
+        make = st.form_submit_button(t("alerts.briefing.make"))
+    if make:
+        try:  # the PDF is printed by headless Chromium: seconds, so only on request
+            with st.spinner(t("alerts.briefing.making")):
+                made = data.workflow(path, briefing.compute_briefing, alert["id"], data.now_utc(), note, rules)
+                st.session_state["briefing_file"] = (alert["id"], fmt, briefing.to_bytes(made, fmt),
+                                                     briefing.default_filename(made, fmt))
+        except RumourwatchError as exc:
+            ui.show_error(exc, "alerts.briefing.error")
+    ready = st.session_state.get("briefing_file")
+    if ready and ready[0] == alert["id"]:
+        st.download_button(t("alerts.briefing.download", name=ready[3]), ready[2], ready[3],
+                           mime=BRIEFING_MIME[ready[1]], key="briefing_download", type="primary")
 
 if not may_act:
     st.info(t("alerts.readonly"))
