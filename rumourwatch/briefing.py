@@ -119,6 +119,11 @@ TEXT: dict[str, str] = {
     "spike.items": "此前 {hours} 小时该话题传播最广的负面条目",
     "spike.region": "地区负面舆情突增由多个话题的条目组成，请在条目检索中按地区查看。",
     "rows.none": "{what}：暂无条目。",
+    "mail.subject": "【舆情专报】预警 #{id}（{severity}）{title}",
+    "mail.doubt": "有内容的互动 {worded} 条，其中质疑、辟谣类 {doubt} 条（{share}）。",
+    "mail.attached": "专报全文见附件（PDF），数据截至生成时间。",
+    "step.sent": "专报已发送：{to}",
+    "step.failed": "；{to} 未送达（{reason}）",
     "none": "—", "system": "系统",
     "col.rank": "排名", "col.at": "时间", "col.platform": "平台", "col.account": "账号", "col.content": "内容",
     "col.reactions": "互动", "col.likes": "点赞", "col.link": "链接", "col.period": "时段",
@@ -652,3 +657,69 @@ def default_filename(b: Briefing, fmt: str) -> str:
     day = beijing(b.generated_at, "%Y%m%d%H%M")
     return f"舆情专报_预警{b.alert_id}_{day}.{fmt}".replace("/", "_")
 
+
+
+# --- sending it to the leaders --------------------------------------------------------------
+
+def mail_text(b: Briefing) -> tuple[str, str]:
+    """The mail's subject and body: the report's key figures, the PDF attached carries the rest."""
+    o, s, r = b.overview, b.spread, b.reaction
+    lines = [tr("subtitle", id=b.alert_id, title=clip(b.title, 60)),
+             tr("alert.line", severity=o["severity"], kind=o["kind"], status=o["status"])]
+    if s:
+        lines.append(tr("spread.line", items=f"{s['items']:,}",
+                        accounts=tr("spread.accounts", n=f"{s['accounts']:,}") if s["accounts"]
+                        else tr("spread.accounts.unknown"),
+                        platforms="、".join(f"{p} {n:,}" for p, n in s["platforms"].items())))
+    if r and r["worded"]:
+        lines.append(tr("mail.doubt", doubt=f"{r['doubting']:,}", worded=f"{r['worded']:,}",
+                        share=_percent(r["doubting"], r["worded"])))
+    for c in b.handling["clocks"]:
+        if c["due"]:
+            lines.append(f"{c['clock']}：{c['outcome']}（截止 {c['due']}）")
+    if b.note:
+        lines.append(f"{tr('note')}：{b.note}")
+    lines.append(tr("mail.attached"))
+    return tr("mail.subject", id=b.alert_id, severity=o["severity"], title=clip(b.title, 30)), "\n".join(lines)
+
+
+def send_briefing(db, alert_id: int, actor: str, now: datetime, note: str | None = None,
+                  rules: dict | None = None, to: tuple[str, ...] | list[str] = ()) -> dict:
+    """Mail the special report (PDF attached) to the leaders (`to`, else notify.leader_emails of the
+    rules) and record it as a step of the alert, audited: who sent it, when, to whom.
+
+    Returns {"sent": [address], "failed": [(address, reason)]}. A mailbox that refused is named in
+    the step; when any did, BriefingError says which after the step is recorded, so the ones reached
+    are never sent twice by mistake and the failure is not lost."""
+    import tempfile
+
+    from .notify import DeliveryError, send_email
+
+    rules = rules or load_rules()
+    recipients = list(dict.fromkeys(a.strip() for a in (to or rules["notify"]["leader_emails"]) if a.strip()))
+    if not recipients:
+        raise BriefingError("no leader's e-mail address to send the report to: set notify.leader_emails in the "
+                            "alert rules (预警规则 page) or give --to", "briefing_no_recipients")
+    b = compute_briefing(db, alert_id, now, note, rules)
+    subject, body = mail_text(b)
+    sent, failed = [], []
+    with tempfile.TemporaryDirectory(prefix="rw-briefing-") as tmp:
+        pdf = render(b, "pdf", Path(tmp) / default_filename(b, "pdf"))
+        for address in recipients:
+            try:
+                send_email(rules["notify"], address, subject, body, [pdf])
+                sent.append(address)
+            except DeliveryError as exc:
+                failed.append((address, str(exc)))
+    at = iso(now)
+    step_note = tr("step.sent", to="、".join(sent) or tr("none")) + "".join(
+        tr("step.failed", to=a, reason=why) for a, why in failed)
+    with store.transaction(db):
+        store.add_alert_step(db, alert_id, "briefing_sent" if sent else "briefing_failed", at, actor, step_note)
+        store.record_audit(db, actor, "alert.briefing_sent", "alert", alert_id,
+                           {"sent": sent, "failed": [a for a, _ in failed], "note": b.note}, at=at)
+    if failed:
+        raise BriefingError(f"special report on alert #{alert_id} sent to {len(sent)} of {len(recipients)}; "
+                            + "; ".join(f"{a}: {why}" for a, why in failed), "briefing_undelivered",
+                            sent=len(sent), total=len(recipients), failed="、".join(a for a, _ in failed))
+    return {"sent": sent, "failed": failed}

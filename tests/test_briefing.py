@@ -182,3 +182,66 @@ def test_the_command_writes_the_report_as_pdf_and_markdown(tmp_path, now):
     assert result.exit_code == 0, result.output
     printed = _pdf_text(pdf)
     assert "舆情专报" in printed and "共3条相关条目" in printed and "质疑、辟谣类互动" in printed
+
+
+def _mail_rules(port, leaders=("leader@example.org",)):
+    return rules(notify={"smtp_host": "127.0.0.1", "smtp_port": port, "timeout_seconds": 5,
+                         "leader_emails": list(leaders)})
+
+
+def test_the_report_is_mailed_to_the_leaders_and_recorded_as_a_step(db, now, smtp_server):
+    controller, inbox = smtp_server
+    alert_id, _ = _story(db, now)
+    later = now + timedelta(hours=6)
+    result = briefing.send_briefing(db, alert_id, "monitor1", later, "建议今日发布澄清。",
+                                    _mail_rules(controller.port, ["leader@example.org", "deputy@example.org"]))
+    assert result == {"sent": ["leader@example.org", "deputy@example.org"], "failed": []}
+    assert sorted(to[0] for to, _ in inbox.messages) == ["deputy@example.org", "leader@example.org"]
+    _, mail = inbox.messages[0]
+    assert mail["Subject"] == f"【舆情专报】预警 #{alert_id}（三级）{RUMOUR_TEXT[:29]}…"
+    body = mail.get_body(("plain",)).get_content()
+    assert "共 3 条相关条目" in body and "其中质疑、辟谣类 2 条（66.7%）" in body and "建议今日发布澄清。" in body
+    [pdf] = list(mail.iter_attachments())
+    assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
+    assert pdf.get_filename().startswith(f"舆情专报_预警{alert_id}_")
+    step = store.alert_steps(db, alert_id)[-1]
+    assert (step["step"], step["actor"], step["note"]) == (
+        "briefing_sent", "monitor1", "专报已发送：leader@example.org、deputy@example.org")
+    [audit] = [a for a in store.audit_entries(db) if a["action"] == "alert.briefing_sent"]
+    assert audit["actor"] == "monitor1"
+
+
+def test_a_mailbox_that_cannot_be_reached_is_named_and_recorded(db, now):
+    from local_servers import free_port
+
+    alert_id, _ = _story(db, now)
+    with pytest.raises(briefing.BriefingError, match="sent to 0 of 1; leader@example.org: SMTP"):
+        briefing.send_briefing(db, alert_id, "monitor1", now + timedelta(hours=6), None, _mail_rules(free_port()))
+    step = store.alert_steps(db, alert_id)[-1]
+    assert step["step"] == "briefing_failed" and "leader@example.org 未送达" in step["note"]
+
+
+def test_with_no_leader_address_nothing_is_sent_or_recorded(db, now):
+    alert_id, _ = _story(db, now)
+    steps = len(store.alert_steps(db, alert_id))
+    with pytest.raises(briefing.BriefingError, match="no leader's e-mail address"):
+        briefing.send_briefing(db, alert_id, "monitor1", now, None, _mail_rules(25, leaders=()))
+    assert len(store.alert_steps(db, alert_id)) == steps
+
+
+def test_the_command_mails_the_report_to_the_addresses_given(tmp_path, now, smtp_server):
+    controller, inbox = smtp_server
+    path = tmp_path / "rw.db"
+    db = store.open_db(path)
+    alert_id, _ = _story(db, now)
+    db.conn.close()
+    rules_path = tmp_path / "rules.toml"
+    rules_path.write_text(f'[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(path), "alerts", "briefing", str(alert_id), "--send", "--to",
+                                      "chief@example.org", "--actor", "monitor1", "--rules", str(rules_path)])
+    assert result.exit_code == 0, result.output
+    assert "mailed to chief@example.org" in result.output
+    assert [to for to, _ in inbox.messages] == [["chief@example.org"]]
+    assert store.alert_steps(store.open_db(path), alert_id)[-1]["step"] == "briefing_sent"
+    unsent = CliRunner().invoke(cli, ["--db", str(path), "alerts", "briefing", str(alert_id), "--to", "x@example.org"])
+    assert unsent.exit_code == 2 and "use it with --send" in unsent.output

@@ -952,6 +952,25 @@ def test_a_special_report_on_the_alert_is_made_with_the_monitors_assessment(seed
     auth.create_user(db, "leader1", PASSWORD, "leader", "test")
     db.conn.close()
     at = _run("alerts.py", "leader1", path, {"alert": str(alert_id)})
+    assert not any(b.label.startswith("报送领导") for b in at.button)  # leaders receive it, monitors send it
     next(b for b in at.button if b.label == "生成专报").click().run()
     assert not at.exception and at.session_state["briefing_file"][1] == "pdf"
     assert at.session_state["briefing_file"][2].startswith(b"%PDF")
+
+
+def test_the_special_report_is_mailed_to_the_leaders_from_the_alert_page(seeded, tmp_path, monkeypatch, smtp_server):
+    controller, inbox = smtp_server
+    path, info, now = seeded
+    rules_path = tmp_path / "rules.toml"
+    rules_path.write_text(f'[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n'
+                          'leader_emails = ["leader@example.org"]\n', encoding="utf-8")
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(rules_path))
+    alert_id = info["alerts"][0]
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    at.text_area(key="briefing_note").input("建议今日发布澄清。")
+    next(b for b in at.button if b.label == "报送领导（邮件，1 人）").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [to for to, _ in inbox.messages] == [["leader@example.org"]]
+    assert "建议今日发布澄清。" in inbox.messages[0][1].get_body(("plain",)).get_content()
+    steps = next(df.value for df in at.dataframe if "步骤" in df.value.columns)
+    assert steps["步骤"].iloc[-1] == "报送舆情专报" and steps["操作人"].iloc[-1] == "monitor1"

@@ -229,7 +229,16 @@ with st.expander(t("alerts.briefing")):  # 舆情专报: this event in one docum
                             placeholder=t("alerts.briefing.note.placeholder"))
         fmt = st.radio(t("alerts.briefing.format"), list(BRIEFING_MIME), horizontal=True, key="briefing_format",
                        format_func=lambda f: t(f"alerts.briefing.format.{f}"))
-        make = st.form_submit_button(t("alerts.briefing.make"))
+        leaders = rules["notify"]["leader_emails"]
+        b = st.columns([1, 2])
+        make = b[0].form_submit_button(t("alerts.briefing.make"))
+        send = may_act and b[1].form_submit_button(t("alerts.briefing.send", n=len(leaders)), disabled=not leaders,
+                                                   help=t("alerts.briefing.send.help", to="、".join(leaders))
+                                                   if leaders else t("alerts.briefing.send.none"))
+    if send:  # mailed as PDF whatever the format picked, and recorded as a step of the alert
+        with st.spinner(t("alerts.briefing.sending")):
+            ui.act(path, t("alerts.briefing.sent"), briefing.send_briefing, alert["id"], user["username"],
+                   data.now_utc(), note, rules)
     if make:
         try:  # the PDF is printed by headless Chromium: seconds, so only on request
             with st.spinner(t("alerts.briefing.making")):

@@ -143,40 +143,53 @@ def alerts_export(ctx, days, day_from, day_to, output_path):
 @click.option("--format", "fmt", type=click.Choice(("pdf", "html", "md")), default=None,
               help="Output format (default: from the file name's suffix, else pdf).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), default=None,
-              help="File to write (default 舆情专报_预警<ID>_<time>.<format> here).")
+              help="File to write (default 舆情专报_预警<ID>_<time>.<format> here; with --send, only if given).")
 @click.option("--note", default=None, help="The monitor's assessment (研判意见), printed as the last section.")
 @click.option("--note-file", type=click.File("r", encoding="utf-8"), default=None,
               help="Read the assessment from a UTF-8 text file ('-' for standard input).")
+@click.option("--send", is_flag=True,
+              help="Mail the report (PDF attached) to the leaders and record it as a step of the alert.")
+@click.option("--to", multiple=True, help="With --send: e-mail address (repeatable; default notify.leader_emails).")
+@click.option("--actor", default=None, help="With --send: who sends it (default: the login name).")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
               help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
 @click.pass_context
 @friendly_errors
-def alerts_briefing(ctx, alert_id, fmt, output_path, note, note_file, rules_path):
-    """Write the special report (舆情专报) on one alert for the leaders: the event and why it was
-    flagged, how far and fast it spread, what the public says (the share doubting it), and how it
-    is handled (both clocks, expert, clarification, takedowns, every step). Times are Beijing time.
+def alerts_briefing(ctx, alert_id, fmt, output_path, note, note_file, send, to, actor, rules_path):
+    """Write the special report (舆情专报) on one alert for the leaders, or mail it to them: the event
+    and why it was flagged, how far and fast it spread, what the public says (the share doubting
+    it), and how it is handled (both clocks, expert, clarification, takedowns, every step). Times
+    are Beijing time. A report mailed is a step of the alert (报送舆情专报), audited.
 
-    Example:
+    Examples:
 
         rumourwatch alerts briefing 42 --note-file 研判.txt -o 专报-42.pdf
+        rumourwatch alerts briefing 42 --note "建议今日发布澄清" --send
     """
     from pathlib import Path
 
-    from ..briefing import compute_briefing, default_filename, render
+    from ..briefing import compute_briefing, default_filename, render, send_briefing
     from .reports import output_format
 
     if note and note_file:
         raise click.UsageError("give the assessment with --note or --note-file, not both")
+    if to and not send:
+        raise click.UsageError("--to names who to mail the report to: use it with --send")
     if note_file:
         note = note_file.read()
     fmt = output_format(fmt, output_path, default="pdf")
-    b = compute_briefing(store.open_db(ctx.obj["settings"].db_path, read_only=True), alert_id, _now(), note,
-                         _rules(rules_path))
-    out = Path(output_path or default_filename(b, fmt))
-    if not out.parent.is_dir():
-        raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--output")
-    written = render(b, fmt, out)
-    click.echo(f"special report on alert #{alert_id} -> {written}", err=True)
+    rules = _rules(rules_path)
+    if output_path or not send:
+        b = compute_briefing(store.open_db(ctx.obj["settings"].db_path, read_only=True), alert_id, _now(), note,
+                             rules)
+        out = Path(output_path or default_filename(b, fmt))
+        if not out.parent.is_dir():
+            raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--output")
+        written = render(b, fmt, out)
+        click.echo(f"special report on alert #{alert_id} -> {written}", err=True)
+    if send:
+        result = send_briefing(_db(ctx), alert_id, actor or getpass.getuser(), _now(), note, rules, to)
+        click.echo(f"special report on alert #{alert_id} mailed to {', '.join(result['sent'])}")
 
 
 @alerts_group.command("evaluate")
