@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -232,15 +233,16 @@ def _story(db, alert: dict) -> tuple[dict, dict]:
     """The spread and the reaction sections of an alert on one story (its cluster, else its item)."""
     cluster_id, item_id = alert["cluster_id"], alert["item_id"]
     spread = store.story_spread(db, cluster_id, item_id)
-    timeline = _timeline(*store.story_hours(db, cluster_id, item_id))
+    reactions = store.story_reaction_texts(db, cluster_id, item_id)
+    spread["reactions"] = dict(Counter(r["kind"] for r in reactions))
+    timeline = _timeline(store.story_item_hours(db, cluster_id, item_id),
+                         Counter(r["at"][:13] for r in reactions if r["at"]))
     peak = max(timeline["bins"], key=lambda b: b["reactions"], default=None)
     spread.update(timeline=timeline, peak=peak if peak and peak["reactions"] else None,
                   top=[_item_row(i, r) for i, r in
                        enumerate(store.story_top_items(db, cluster_id, item_id, TOP_ITEMS), 1)])
-    reactions = store.story_reaction_texts(db, cluster_id, item_id)
-    worded = [dict(r, said=said(r["text"])) for r in reactions]
-    worded = [r for r in worded if r["said"]]
-    doubts = [r for r in worded if doubting(r["text"])]
+    worded = [dict(r, said=words) for r in reactions if (words := said(r["text"]))]
+    doubts = [r for r in worded if doubting(r["said"])]
 
     def quote(r):
         return {"at": beijing(r["at"]), "kind": tr(f"kind.{r['kind']}") if r["kind"] in ("repost", "comment")

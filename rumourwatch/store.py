@@ -1402,26 +1402,19 @@ def story_spread(db, cluster_id: int | None, item_id: int) -> dict:
                            "ORDER BY count(*) DESC, platform", [param]).fetchall()
     polarity = db.execute(f"SELECT polarity, count(*) FROM items WHERE {cond} AND polarity IS NOT NULL "
                           "GROUP BY polarity", [param]).fetchall()
-    kinds = db.execute(f"""SELECT r.kind, count(*) FROM reactions r
-                           WHERE r.item_id IN (SELECT id FROM items WHERE {cond}) GROUP BY r.kind""",
-                       [param]).fetchall()
     first = _rows(db, f"SELECT id, platform, account FROM items WHERE {cond} ORDER BY published_at, id LIMIT 1",
                   [param])
     return {"items": row[0], "accounts": row[1], "first_at": row[2], "last_at": row[3],
             "first_item": first[0] if first else None,
             "repost_num": row[4], "comment_num": row[5], "like_num": row[6],
-            "platforms": dict(platforms), "polarity": dict(polarity), "reactions": dict(kinds)}
+            "platforms": dict(platforms), "polarity": dict(polarity)}
 
 
-def story_hours(db, cluster_id: int | None, item_id: int) -> tuple[dict, dict]:
-    """Items published and reactions received per UTC hour ('YYYY-MM-DDTHH': n), the story's timeline."""
+def story_item_hours(db, cluster_id: int | None, item_id: int) -> dict:
+    """Items of the story published per UTC hour ('YYYY-MM-DDTHH': n)."""
     cond, param = _story_cond(cluster_id, item_id)
-    items = db.execute(f"SELECT substr(published_at, 1, 13), count(*) FROM items WHERE {cond} GROUP BY 1",
-                       [param]).fetchall()
-    reactions = db.execute(f"""SELECT substr(r.at, 1, 13), count(*) FROM reactions r
-                               WHERE r.item_id IN (SELECT id FROM items WHERE {cond}) AND r.at IS NOT NULL
-                               GROUP BY 1""", [param]).fetchall()
-    return dict(items), dict(reactions)
+    return dict(db.execute(f"SELECT substr(published_at, 1, 13), count(*) FROM items WHERE {cond} GROUP BY 1",
+                           [param]).fetchall())
 
 
 def story_top_items(db, cluster_id: int | None, item_id: int, limit: int = 10) -> list[dict]:
@@ -1433,7 +1426,8 @@ def story_top_items(db, cluster_id: int | None, item_id: int, limit: int = 10) -
 
 
 def story_reaction_texts(db, cluster_id: int | None, item_id: int) -> list[dict]:
-    """Every reaction to the story's items, earliest first: kind, time and words (not who)."""
+    """Every reaction to the story's items, earliest first: kind, time and words (not who). One pass
+    gives the special report its counts by kind and by hour and the reactions it quotes."""
     cond, param = _story_cond(cluster_id, item_id)
     return _rows(db, f"""SELECT r.kind, r.at, r.text FROM reactions r
                          WHERE r.item_id IN (SELECT id FROM items WHERE {cond}) ORDER BY r.at, r.id""", [param])

@@ -70,10 +70,10 @@ def said(text: str) -> str:
     return _TRIVIAL.sub("", own_words(text or "")).strip()
 
 
-def doubting(text: str) -> bool:
-    """Whether a reaction's own words doubt, deny or warn (谣言, 假的, 求证, 别信…): the cues of the
-    model's doubt share, read on one reaction, as the special report counts them."""
-    return bool(_DOUBT.search(said(text)))
+def doubting(words: str) -> bool:
+    """Whether what a reaction says itself (`said`) doubts, denies or warns (谣言, 假的, 求证, 别信…):
+    the cues of the model's doubt share, read on one reaction, as the special report counts them."""
+    return bool(_DOUBT.search(words))
 
 
 def normalise_text(text: str) -> str:
