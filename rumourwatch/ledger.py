@@ -1,7 +1,7 @@
 """预警处置台账: every alert raised in a period with how it was handled, as the CSV a monitoring
 office keeps in Excel and hands upward: what was found and when, the 5-hour and 24-hour clocks
-(seed 001) with whether each was met, who was assigned, the clarification's link, and why an alert
-was dismissed. The 预警 page downloads it for a period; `rumourwatch alerts export` writes it.
+(seed 001) with whether each was met, who was assigned, the clarification's link, when the leaders
+were sent a special report on it (舆情专报), and why an alert was dismissed. The 预警 page downloads it for a period; `rumourwatch alerts export` writes it.
 
 Times are Beijing time; an alert belongs to the period it was raised in.
 """
@@ -45,7 +45,7 @@ def step_text(step: str) -> str:
 
 HEADER = ("预警编号", "级别", "类型", "标题", "话题", "地区", "触发原因", "涉及条目", "发现时间",
           "信息发布时限", "信息发布时间", "信息发布", "发布会时限", "发布会时间", "发布会",
-          "状态", "指派专家", "澄清链接", "澄清发布时间", "关闭时间", "排除原因", "代表条目")
+          "状态", "指派专家", "澄清链接", "澄清发布时间", "专报报送时间", "关闭时间", "排除原因", "代表条目")
 
 
 def clock_outcome(done_at: str | None, due_at: str | None, status: str, now: datetime) -> str:
@@ -76,7 +76,8 @@ def ledger_csv(db, start: str, end: str, now: datetime) -> tuple[str, int]:
                 beijing(a["conference_by"]), beijing(a["conference_at"]),
                 clock_outcome(a["conference_at"], a["conference_by"], a["status"], now),
                 ALERT_STATUS_ZH.get(a["status"], a["status"]), a["expert_name"], a["published_url"],
-                beijing(a["published_at"]), beijing(a["closed_at"]), a["dismiss_reason"], a["item_id"])
+                beijing(a["published_at"]), beijing(a["briefing_sent_at"]), beijing(a["closed_at"]),
+                a["dismiss_reason"], a["item_id"])
 
     return csv_text(HEADER, map(line, rows)), len(rows)
 

@@ -966,12 +966,14 @@ def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None
 
 def alert_ledger(db, start: str, end: str) -> list[dict]:
     """The alerts raised in [start, end), oldest first, each with its assigned expert's name, its
-    latest published clarification's link and time, and the reason it was last dismissed
-    (rumourwatch.ledger)."""
+    latest published clarification's link and time, the reason it was last dismissed and when a
+    special report on it first went to the leaders (rumourwatch.ledger)."""
     return _rows(db, """
         SELECT a.*, e.name AS expert_name, c.published_url, c.published_at,
                (SELECT s.note FROM alert_steps s WHERE s.alert_id = a.id AND s.step = 'dismissed'
-                ORDER BY s.id DESC LIMIT 1) AS dismiss_reason
+                ORDER BY s.id DESC LIMIT 1) AS dismiss_reason,
+               (SELECT min(s.at) FROM alert_steps s WHERE s.alert_id = a.id AND s.step = 'briefing_sent')
+                   AS briefing_sent_at
         FROM alerts a
         LEFT JOIN experts e ON e.id = a.assigned_expert
         LEFT JOIN clarifications c ON c.id = (SELECT id FROM clarifications WHERE alert_id = a.id

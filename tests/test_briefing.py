@@ -4,6 +4,8 @@ the command line."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -13,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from workflow_helpers import ROSTER_CSV, RUMOUR_TEXT, add_item, rules
 
-from rumourwatch import alerts, briefing, experts, store
+from rumourwatch import alerts, briefing, experts, ledger, store
 from rumourwatch.cli import cli
 from rumourwatch.clock import FixedClock
 
@@ -209,6 +211,10 @@ def test_the_report_is_mailed_to_the_leaders_and_recorded_as_a_step(db, now, smt
         "briefing_sent", "monitor1", "专报已发送：leader@example.org、deputy@example.org")
     [audit] = [a for a in store.audit_entries(db) if a["action"] == "alert.briefing_sent"]
     assert audit["actor"] == "monitor1"
+    # the office's ledger says when the leaders were sent it
+    text, _ = ledger.ledger_csv(db, *store.day_range(now, 1), later)
+    [row] = list(csv.DictReader(io.StringIO(text[1:])))
+    assert row["专报报送时间"] == "2026-11-23 22:00"
 
 
 def test_a_mailbox_that_cannot_be_reached_is_named_and_recorded(db, now):
