@@ -91,6 +91,7 @@ TEXT: dict[str, str] = {
     "alerts.summary": "{this}新增预警 {total} 起（其中经核实排除 {dismissed} 起）：{severities}。",
     "alerts.deadlines": "需处置 {actionable} 起：5 小时内发布信息 {n5} 起（{p5}），24 小时内发布 {n24} 起（{p24}）。",
     "alerts.conference": "一级预警需 24 小时内召开新闻发布会 {required} 起，按时召开 {on_time} 起。",
+    "alerts.briefed": "其中 {n} 起已向领导报送舆情专报。",
     "alerts.overdue": "超时清单",
     "alerts.overdue.none": "无超时预警。",
     "experts.title": "专家处置工作",
@@ -508,6 +509,7 @@ def _alerts(db, period: Period, region, now: str) -> Section:
             "actionable": len(actionable), "within_5h": n5, "within_24h": n24,
             "share_5h": percent(n5, len(actionable)), "share_24h": percent(n24, len(actionable)),
             "conference_required": len(needs_conf), "conference_on_time": conf_on_time,
+            "briefed": sum(1 for a in rows if a["briefed"]),
             "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT]}
     return Section("alerts", tr("alerts.title"), True, None, data)
 
@@ -858,6 +860,8 @@ def alerts_lines(report: Report) -> list[str]:
                 n24=d["within_24h"], p24=fmt_pct(d["share_24h"]))]
     if d["conference_required"]:
         lines.append(tr("alerts.conference", required=d["conference_required"], on_time=d["conference_on_time"]))
+    if d.get("briefed"):  # reports saved before the special report existed have no such figure
+        lines.append(tr("alerts.briefed", n=d["briefed"]))
     return lines
 
 

@@ -1627,13 +1627,15 @@ def report_tips(db, start: str, end: str, platforms: list[str] | None = None) ->
 
 
 def report_alerts(db, start: str, end: str, region: str | None = None) -> list[dict]:
-    """Alerts created in [start, end) with the expert they were assigned to."""
+    """Alerts created in [start, end) with the expert they were assigned to and whether a special
+    report on them went to the leaders."""
     clause = " AND a.region = ?" if region else ""
     return _rows(db, f"""
         SELECT a.id, a.kind, a.severity, a.cluster_id, a.item_id, a.region, a.title, a.status,
                a.created_at, a.respond_by, a.conference_by, a.responded_at, a.conference_at, a.closed_at,
                a.assigned_expert, e.name AS expert_name, e.institution AS expert_institution,
-               i.platform, i.url
+               i.platform, i.url,
+               EXISTS (SELECT 1 FROM alert_steps s WHERE s.alert_id = a.id AND s.step = 'briefing_sent') AS briefed
         FROM alerts a LEFT JOIN experts e ON e.id = a.assigned_expert LEFT JOIN items i ON i.id = a.item_id
         WHERE a.created_at >= ? AND a.created_at < ?{clause}
         ORDER BY a.created_at, a.id""", [start, end, *([region] if region else [])])

@@ -215,6 +215,11 @@ def test_the_report_is_mailed_to_the_leaders_and_recorded_as_a_step(db, now, smt
     text, _ = ledger.ledger_csv(db, *store.day_range(now, 1), later)
     [row] = list(csv.DictReader(io.StringIO(text[1:])))
     assert row["专报报送时间"] == "2026-11-23 22:00"
+    # and the week's report counts it
+    from rumourwatch import reports
+
+    week = reports.compute_weekly(db, reports.parse_week("2026-W48"), now=later)
+    assert "其中 1 起已向领导报送舆情专报。" in reports.alerts_lines(week)
 
 
 def test_a_mailbox_that_cannot_be_reached_is_named_and_recorded(db, now):
