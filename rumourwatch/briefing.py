@@ -44,10 +44,8 @@ from .nlp.rumour import doubting, said
 from .opinion import opinion_line
 from .records import CST, beijing, iso, parse_time
 from .reports import (
-    FORMATS,
     REPORT_CSS,
     clip,
-    html_to_pdf,
     integer_ticks,
     matplotlib_pyplot,
     md_escape,
@@ -55,6 +53,7 @@ from .reports import (
     png_bytes,
     safe_url,
     short_account,
+    write_document,
 )
 from .tips import CHANNELS as TIP_CHANNELS
 
@@ -634,15 +633,7 @@ def render_html(b: Briefing, charts: bool = True) -> str:
 
 def render(b: Briefing, fmt: str, output: str | Path) -> Path:
     """Write the special report in `fmt` (html, pdf, md) to `output`."""
-    if fmt not in FORMATS:
-        raise BriefingError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "report_bad_format",
-                            value=fmt)
-    output = Path(output)
-    if fmt == "pdf":
-        return html_to_pdf(render_html(b), output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_html(b) if fmt == "html" else render_markdown(b), encoding="utf-8")
-    return output
+    return write_document(fmt, output, lambda: render_html(b), lambda: render_markdown(b))
 
 
 def to_bytes(b: Briefing, fmt: str) -> bytes:

@@ -1399,18 +1399,23 @@ def render_pdf(report: Report, output: str | Path) -> Path:
     return html_to_pdf(render_html(report), output)
 
 
-def render(report: Report, fmt: str, output: str | Path) -> Path:
-    """Write the report in `fmt` (html, pdf, md) to `output`."""
+def write_document(fmt: str, output: str | Path, html, markdown) -> Path:
+    """Write a document in `fmt` (html, pdf, md) to `output`: `html()` saved, or printed to PDF by
+    headless Chromium, or `markdown()` saved. The reports and the special report (briefing.py) share it."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "report_bad_format",
-                      value=fmt)
+                          value=fmt)
     output = Path(output)
     if fmt == "pdf":
-        return render_pdf(report, output)
+        return html_to_pdf(html(), output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(report) if fmt == "html" else render_markdown(report)
-    output.write_text(text, encoding="utf-8")
+    output.write_text(html() if fmt == "html" else markdown(), encoding="utf-8")
     return output
+
+
+def render(report: Report, fmt: str, output: str | Path) -> Path:
+    """Write the report in `fmt` (html, pdf, md) to `output`."""
+    return write_document(fmt, output, lambda: render_html(report), lambda: render_markdown(report))
 
 
 def default_filename(report: Report, fmt: str) -> str:
