@@ -65,6 +65,9 @@ HOURLY_SPAN_HOURS = 72  # a story younger than this is charted by hour, else by 
 DAYS_CHARTED = 92       # at most this many days (the latest) in a daily chart
 TIMELINE_ROWS = 48      # the latest periods with items or reactions, listed under the chart
 NOTE_MAX_CHARS = 4000
+HOT_WORDS = 10                # words that stand out in the reactions, listed
+HOT_WORD_MIN_REACTIONS = 10   # fewer reactions with words of their own: no such list
+HOT_WORD_REACTIONS = 5000     # read from the latest reactions (what the public says now, in bounded time)
 
 TEXT: dict[str, str] = {
     "title": "舆情专报",
@@ -100,6 +103,7 @@ TEXT: dict[str, str] = {
     "reaction.opinion": "相关条目情感倾向：{line}。",
     "reaction.counts": "已采集互动 {n} 条，其中有实际内容 {worded} 条（其余为无评论的转发）；含质疑、辟谣类表述 {doubt} 条，占有内容互动的 {share}。",
     "reaction.none": "暂未采集到互动。",
+    "reaction.hot_words": "互动中的高频关注词：{words}。",
     "reaction.doubting": "质疑、辟谣类互动（最早 {n} 条）",
     "reaction.latest": "最新的有内容互动（{n} 条）",
     "reaction.note": "互动只引用内容，不列出发布者。",
@@ -248,9 +252,28 @@ def _story(db, alert: dict) -> tuple[dict, dict]:
                 else r["kind"], "text": clip(r["said"], QUOTE_CHARS)}
 
     reaction = {"opinion": dict(spread["polarity"]), "n": len(reactions), "worded": len(worded),
+                "hot_words": hot_words([r["said"] for r in worded[-HOT_WORD_REACTIONS:]]),
                 "doubting": len(doubts), "doubting_quotes": [quote(r) for r in doubts[:QUOTES]],
                 "latest_quotes": [quote(r) for r in worded[-QUOTES:][::-1]]}
     return spread, reaction
+
+
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")  # Weibo's [哈哈], [抓狂]: a mood, not a concern
+_NOT_A_WORD = re.compile(r"[\dA-Za-z_.%\-]+")
+
+
+def hot_words(texts: list[str], k: int = HOT_WORDS) -> list[str]:
+    """What the reactions keep talking about: the k words that stand out in them (jieba's TF-IDF
+    keywords, numbers, Latin strings and emoticon codes left out); none for fewer than
+    HOT_WORD_MIN_REACTIONS reactions, where a word or two would read as a trend."""
+    if len(texts) < HOT_WORD_MIN_REACTIONS:
+        return []
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(60)  # its dictionary-loading chatter is not the report's business
+    joined = _EMOTICON.sub(" ", "\n".join(texts))
+    return [w for w in jieba.analyse.extract_tags(joined, topK=k * 2) if not _NOT_A_WORD.fullmatch(w)][:k]
 
 
 def _overview(db, alert: dict, item: dict | None, spread: dict | None) -> dict:
@@ -492,6 +515,8 @@ def _reaction_blocks(b: Briefing) -> list[tuple]:
     lines.append(tr("reaction.counts", n=f"{r['n']:,}", worded=f"{r['worded']:,}", doubt=f"{r['doubting']:,}",
                     share=_percent(r["doubting"], r["worded"])))
     head = [tr("col.at"), tr("col.kind"), tr("col.content")]
+    if r.get("hot_words"):
+        lines.append(tr("reaction.hot_words", words="、".join(r["hot_words"])))
     blocks = [("lines", lines)]
     for key, quotes in (("reaction.doubting", r["doubting_quotes"]), ("reaction.latest", r["latest_quotes"])):
         if quotes:

@@ -256,3 +256,16 @@ def test_the_command_mails_the_report_to_the_addresses_given(tmp_path, now, smtp
     assert store.alert_steps(store.open_db(path), alert_id)[-1]["step"] == "briefing_sent"
     unsent = CliRunner().invoke(cli, ["--db", str(path), "alerts", "briefing", str(alert_id), "--to", "x@example.org"])
     assert unsent.exit_code == 2 and "use it with --send" in unsent.output
+
+
+def test_the_words_the_public_keeps_using_are_listed_without_moods_or_numbers(db, now):
+    says = ["[抓狂]淡盐水根本不能预防病毒", "淡盐水漱口有用吗[疑问]", "我家老人每天喝淡盐水 2020",
+            "淡盐水喝多了血压高", "医生说淡盐水没用", "别再转淡盐水了[怒]", "淡盐水能杀病毒？", "又是淡盐水",
+            "孩子学校也在传淡盐水", "淡盐水这个说法哪来的", "请卫健委出来说说淡盐水"]
+    add_item(db, RUMOUR_TEXT, now, reposts=300,
+             reactions=[("comment", now + timedelta(minutes=i), w) for i, w in enumerate(says)])
+    [alert_id] = alerts.evaluate_alerts(db, now + timedelta(hours=1), rules())
+    words = briefing.compute_briefing(db, alert_id, now + timedelta(hours=1)).reaction["hot_words"]
+    assert words[0] == "淡盐水" and len(words) <= briefing.HOT_WORDS
+    assert not any(w in ("抓狂", "疑问", "怒", "2020") for w in words)
+    assert briefing.hot_words(says[:9]) == []  # too few to call anything a trend
