@@ -669,6 +669,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.briefing.format.md": "Markdown",
         "alerts.briefing.make": "生成专报",
         "alerts.briefing.making": "正在生成专报……",
+        "alerts.briefing.done": "已于 {at} 由 {by} 向领导报送专报（见处置记录）。",
+        "alerts.briefing.due": "一级预警属突发舆情，尚未向领导报送专报：建议尽快生成并报送。",
         "alerts.briefing.send": "报送领导（邮件，{n} 人）",
         "alerts.briefing.send.help": "以 PDF 附件发送至 {to}，并记入处置记录。",
         "alerts.briefing.send.none": "未配置领导邮箱：管理员可在预警规则页的通知设置中填写（notify.leader_emails）。",

@@ -974,3 +974,17 @@ def test_the_special_report_is_mailed_to_the_leaders_from_the_alert_page(seeded,
     assert "建议今日发布澄清。" in inbox.messages[0][1].get_body(("plain",)).get_content()
     steps = next(df.value for df in at.dataframe if "步骤" in df.value.columns)
     assert steps["步骤"].iloc[-1] == "报送舆情专报" and steps["操作人"].iloc[-1] == "monitor1"
+    assert any(s.value.startswith("已于 ") and "由 monitor1 向领导报送专报" in s.value for s in at.success)
+
+
+def test_a_top_severity_alert_not_yet_reported_to_the_leaders_says_so(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    add_item(db, "网传示例市自来水被投毒，全城停水，赶紧去超市抢购矿泉水，转给家人", now, reposts=6000)
+    [top] = alerts.evaluate_alerts(db, now, rules())
+    assert store.get_alert(db, top)["severity"] == "一级"
+    db.conn.close()
+    at = _run("alerts.py", "monitor1", path, {"alert": str(top)})
+    assert [w.value for w in at.warning if "尚未向领导报送专报" in w.value]
+    at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})  # 三级: no such warning
+    assert not [w.value for w in at.warning if "尚未向领导报送专报" in w.value]

@@ -205,8 +205,9 @@ elif (digest := json.loads(alert["metrics"] or "{}")).get("keyword"):
         open_search(q=digest["keyword"])
 
 st.caption(t("alerts.steps"))
+steps = ui.call(path, store.alert_steps, alert["id"])
 ui.table([dict(s, at_cn=data.to_china(s["at"]), step=ui.step_label(s["step"]), actor=ui.actor_label(s["actor"]))
-          for s in ui.call(path, store.alert_steps, alert["id"])],
+          for s in steps],
          {"at_cn": t("col.at"), "step": t("col.step"), "actor": t("col.actor"), "note": t("col.note")})
 
 assignments = ui.call(path, store.alert_assignments, alert["id"])
@@ -222,8 +223,15 @@ if assignments:
              key="assignments")
 
 BRIEFING_MIME = {"pdf": "application/pdf", "html": "text/html", "md": "text/markdown"}
-with st.expander(t("alerts.briefing")):  # 舆情专报: this event in one document for the leaders
+briefed = [s for s in steps if s["step"] == "briefing_sent"]
+# a 一级 alert is a sudden event: its leaders are to be told the same day, so the report is offered open
+due = alert["severity"] == "一级" and not briefed and alert["status"] in store.WORKFLOW_OPEN_STATUSES
+with st.expander(t("alerts.briefing"), expanded=due):  # 舆情专报: this event in one document for the leaders
     st.caption(t("alerts.briefing.caption"))
+    if briefed:
+        st.success(t("alerts.briefing.done", at=data.to_china(briefed[-1]["at"]), by=briefed[-1]["actor"]))
+    elif due:
+        st.warning(t("alerts.briefing.due"))
     with ui.action_form("briefing_form"):
         note = st.text_area(t("alerts.briefing.note"), key="briefing_note", max_chars=briefing.NOTE_MAX_CHARS,
                             placeholder=t("alerts.briefing.note.placeholder"))
