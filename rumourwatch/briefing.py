@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import store
 from .alerts import WorkflowError, load_rules
-from .experts import item_clarification
+from .experts import item_clarification, suggest_experts
 from .knowledge import FAINT_SIMILARITY
 from .ledger import (
     ALERT_KIND_ZH,
@@ -58,6 +58,7 @@ from .reports import (
 from .tips import CHANNELS as TIP_CHANNELS
 
 TOP_ITEMS = 10          # the story's most spread items listed
+SUGGESTED_EXPERTS = 3   # pool experts proposed for an open alert no expert has taken
 QUOTES = 5              # reactions quoted per kind (doubting, latest)
 QUOTE_CHARS = 80
 TEXT_CHARS = 300        # the representative item's text as printed
@@ -111,6 +112,7 @@ TEXT: dict[str, str] = {
     "handling.escalated": "已于 {at} 向领导督办（{what}）。",
     "handling.assignments": "专家指派",
     "handling.assignments.none": "尚未指派专家。",
+    "handling.suggested": "建议指派的专家（按专业、级别、地区、当前任务量与以往响应用时排序）",
     "handling.clarifications": "澄清稿",
     "handling.clarifications.none": "尚无澄清稿。",
     "handling.takedowns": "平台删除请求",
@@ -134,7 +136,7 @@ TEXT: dict[str, str] = {
     "col.items": "新增条目", "col.new_reactions": "新增互动", "col.kind": "类型", "col.clock": "时限",
     "col.due": "截止时间", "col.done": "完成时间", "col.outcome": "情况", "col.expert": "专家",
     "col.status": "状态", "col.assigned": "指派时间", "col.note": "备注", "col.step": "处置环节",
-    "col.actor": "操作人", "col.title": "标题", "col.requested": "提出时间", "col.outcome_at": "结果时间",
+    "col.actor": "操作人", "col.reasons": "理由", "col.title": "标题", "col.requested": "提出时间", "col.outcome_at": "结果时间",
     "kind.repost": "转发", "kind.comment": "评论",
     "footer": "本专报由健康谣言监测平台根据数据库记录自动生成；各项数字均可在平台中复核。",
 }
@@ -317,11 +319,12 @@ def _handling(db, alert: dict, now: datetime) -> dict:
                    "outcome": clock_outcome(alert["conference_at"], alert["conference_by"], alert["status"], now)})
     escalations = [{"at": beijing(alert[k]), "what": what} for k, what in
                    (("respond_escalated_at", "信息发布时限"), ("conference_escalated_at", "发布会时限")) if alert[k]]
+    tasks = store.alert_assignments(db, alert["id"])
     assignments = [{"expert": a["expert_name"] + (f"（{a['expert_institution']}）" if a.get("expert_institution") else ""),
                     "status": ASSIGN_STATUS_ZH.get(a["status"], a["status"]), "assigned": beijing(a["assigned_at"]),
                     "due": beijing(a["due_at"]),
                     "note": (a.get("cancel_reason") if a["status"] == "cancelled" else a.get("decline_reason")) or ""}
-                   for a in store.alert_assignments(db, alert["id"])]
+                   for a in tasks]
     clarifications = [{"title": c["title"], "status": CLARIFICATION_STATUS_ZH.get(c["status"], c["status"]),
                        "at": beijing(c["published_at"] or c["reviewed_at"] or c["submitted_at"] or c["updated_at"]),
                        "url": safe_url(c["published_url"])}
@@ -333,7 +336,11 @@ def _handling(db, alert: dict, now: datetime) -> dict:
         for t in store.story_takedowns(db, alert["cluster_id"], alert["item_id"])]
     steps = [{"at": beijing(s["at"]), "step": step_text(s["step"]), "actor": _actor(s["actor"]),
               "note": s["note"] or ""} for s in store.alert_steps(db, alert["id"])]
-    return {"clocks": clocks, "escalations": escalations, "assignments": assignments,
+    active = any(a["status"] in store.ASSIGNMENT_ACTIVE for a in tasks)
+    suggested = [] if active or alert["status"] not in store.WORKFLOW_OPEN_STATUSES else [
+        {"expert": f"{e['name']}（{'，'.join(x for x in (e['title'], e['institution'], e['level']) if x)}）",
+         "reasons": "；".join(e["reasons"])} for e in suggest_experts(db, alert["id"], SUGGESTED_EXPERTS)]
+    return {"clocks": clocks, "escalations": escalations, "assignments": assignments, "suggested": suggested,
             "clarifications": clarifications, "takedowns": takedowns, "steps": steps}
 
 
@@ -539,6 +546,9 @@ def _handling_blocks(b: Briefing) -> list[tuple]:
                         for a in h["assignments"]]))
     else:
         blocks.append(("lines", [tr("handling.assignments.none")]))
+    if h.get("suggested"):
+        blocks.append(("table", tr("handling.suggested"), [tr("col.expert"), tr("col.reasons")],
+                       [[e["expert"], e["reasons"]] for e in h["suggested"]]))
     if h["clarifications"]:
         blocks.append(("table", tr("handling.clarifications"),
                        [tr("col.title"), tr("col.status"), tr("col.at"), tr("col.link")],

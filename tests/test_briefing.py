@@ -269,3 +269,17 @@ def test_the_words_the_public_keeps_using_are_listed_without_moods_or_numbers(db
     assert words[0] == "淡盐水" and len(words) <= briefing.HOT_WORDS
     assert not any(w in ("抓狂", "疑问", "怒", "2020") for w in words)
     assert briefing.hot_words(says[:9]) == []  # too few to call anything a trend
+
+
+def test_an_open_alert_no_expert_has_taken_proposes_pool_experts(db, now):
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    add_item(db, RUMOUR_TEXT, now, reposts=300)
+    [alert_id] = alerts.evaluate_alerts(db, now, rules())
+    suggested = briefing.compute_briefing(db, alert_id, now).handling["suggested"]
+    assert len(suggested) == 3 and suggested[0]["expert"] == "李样本（教授，示例省疾病预防控制中心，省级）"  # the ranking the alert page shows
+    assert suggested[0]["reasons"].startswith("专业对口：擅长「传染病及地方病防控」")
+    md = briefing.render_markdown(briefing.compute_briefing(db, alert_id, now))
+    assert "### 建议指派的专家" in md
+    # once an expert is offered the task, the report names the assignment instead
+    experts.assign_expert(db, alert_id, store.list_experts(db)[0]["id"], "monitor1", now, rules())
+    assert briefing.compute_briefing(db, alert_id, now).handling["suggested"] == []
