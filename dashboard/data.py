@@ -758,6 +758,19 @@ def report(path: str, kind: str, label: str, region: str | None = None, platform
     return reports.Report.from_dict(d)
 
 
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
+def _risk_points(path: str, version: tuple, start: str, end: str, threshold: float) -> dict:
+    from rumourwatch import risk
+
+    return _run(path, lambda db: risk.risk_points(db, start, end, threshold))
+
+
+def risk_points(path: str, start: str, end: str, threshold: float) -> dict:
+    """The period's risk points (rumourwatch.risk); alerts and verdicts move them too, so cached for
+    a minute like the reports, besides the data version."""
+    return _risk_points(path, data_version(path), start, end, threshold)
+
+
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)
 def report_file(report_json: str, fmt: str) -> bytes:
     """The report rendered as html / md / pdf bytes (PDF through headless Chromium, a few seconds)."""

@@ -48,6 +48,7 @@ PAGES = {
     ],
     t("nav.section.reports"): [
         st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),
+        st.Page("app_pages/risk.py", title=t("page.risk"), icon=":material/crisis_alert:", url_path="risks"),
     ],
     t("nav.section.admin"): [
         st.Page("app_pages/users.py", title=t("page.users"), icon=":material/manage_accounts:", url_path="users"),
@@ -58,7 +59,7 @@ PAGES = {
 # Login first; the navigation then lists only the pages the user's role may open, with the role's
 # main page at "/" (rumourwatch/auth.py).
 user = dashboard_auth.require_login(PAGES)
-# expanded: an admin sees every page (14); collapsed, the menu would hide the last ones behind "View more"
+# expanded: an admin sees every page (15); collapsed, the menu would hide the last ones behind "View more"
 page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
 st.session_state["_page_runs"] = st.session_state.get("_page_runs", 0) + 1  # 1: the tab has just opened

@@ -58,6 +58,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     # Leaders see alerts and the watchlist read-only (deadlines met?); acting needs alerts.manage.
     "alerts": frozenset({"monitor", "leader", "admin"}),
     "watchlist": frozenset({"monitor", "leader", "admin"}),
+    # Risk points (seed 001): sorted out by monitors, read by leaders.
+    "risks": frozenset({"monitor", "leader", "admin"}),
     "assignments": frozenset({"monitor", "admin"}),
     "verdicts": frozenset({"monitor", "admin"}),
     "workbench": frozenset({"expert", "admin"}),

@@ -1309,7 +1309,7 @@ def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict
                            SELECT *, row_number() OVER (PARTITION BY coalesce(cluster_id, -item_id)
                                                         ORDER BY at DESC, id DESC) AS rn FROM verdicts)
                          SELECT i.id, i.platform, i.account, i.author, i.url, i.published_at, i.repost_num,
-                                i.comment_num, i.like_num, i.user_json, i.cluster_id
+                                i.comment_num, i.like_num, i.user_json, i.cluster_id, i.topic
                          FROM latest l JOIN items i
                            ON (l.cluster_id IS NOT NULL AND i.cluster_id = l.cluster_id)
                               OR (l.cluster_id IS NULL AND i.id = l.item_id)
@@ -1450,6 +1450,56 @@ def negative_topic_items(db, topic: str, start: str, end: str, limit: int = 10) 
                            AND published_at >= ? AND published_at < ?
                          ORDER BY max(reaction_count, repost_num + comment_num) DESC, published_at DESC, id
                          LIMIT ?""", [topic, start, end, limit])
+
+
+# --- risk points (rumourwatch.risk) ---------------------------------------------------------------
+# A week is a Monday-first week of the item's China date: "recurring" counts the weeks something came back.
+# Advertisements and debunk platforms' posts are no risk points (_rumour_candidate), as on the live list.
+
+def risk_topics(db, start: str, end: str, threshold: float) -> list[dict]:
+    """Per topic, the health items published in [start, end): how many, negative, flagged (rumour
+    probability ≥ threshold), and in how many weeks a flagged one appeared."""
+    return _rows(db, f"""
+        SELECT coalesce(topic, '') AS topic, count(*) AS items,
+               coalesce(sum(polarity = 'negative'), 0) AS negative,
+               coalesce(sum(rumour_probability >= ?), 0) AS flagged,
+               count(DISTINCT CASE WHEN rumour_probability >= ? THEN strftime('%Y-%W', published_day) END)
+                   AS flagged_weeks
+        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1{_rumour_candidate()}
+        GROUP BY coalesce(topic, '')""", [threshold, threshold, start, end])
+
+
+def risk_accounts(db, start: str, end: str, threshold: float, limit: int) -> list[dict]:
+    """Accounts with flagged health items published in [start, end), most flagged first: their
+    items, negative and flagged ones, the weeks a flagged one appeared, the latest flagged."""
+    return _rows(db, f"""
+        SELECT platform, account, count(*) AS items, coalesce(sum(polarity = 'negative'), 0) AS negative,
+               coalesce(sum(rumour_probability >= ?), 0) AS flagged,
+               count(DISTINCT CASE WHEN rumour_probability >= ? THEN strftime('%Y-%W', published_day) END)
+                   AS flagged_weeks,
+               max(CASE WHEN rumour_probability >= ? THEN published_at END) AS last_flagged_at
+        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1
+          AND account IS NOT NULL AND account != ''{_rumour_candidate()}
+        GROUP BY platform, account HAVING flagged > 0
+        ORDER BY flagged DESC, flagged_weeks DESC, negative DESC, platform, account LIMIT ?""",
+                 [threshold, threshold, threshold, start, end, limit])
+
+
+def risk_region_rows(db, start: str, end: str, threshold: float) -> list[tuple]:
+    """(user_json, extra_json, negative, flagged, week) of the health items of [start, end) that carry
+    account or item facts, where their region can be read (alerts.item_region)."""
+    return db.execute(f"""
+        SELECT user_json, extra_json, polarity = 'negative', coalesce(rumour_probability >= ?, 0),
+               strftime('%Y-%W', published_day)
+        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1
+          AND (user_json IS NOT NULL OR extra_json IS NOT NULL){_rumour_candidate()}""",
+                      [threshold, start, end]).fetchall()
+
+
+def alerts_by_topic(db, start: str, end: str) -> dict:
+    """{topic: alerts raised in [start, end)} (spikes and stories alike; '' for none)."""
+    return dict(db.execute("SELECT coalesce(topic, ''), count(*) FROM alerts WHERE created_at >= ? AND created_at < ? "
+                           "GROUP BY coalesce(topic, '')", [start, end]).fetchall())
 
 
 def latest_score(db, item_id: int) -> dict | None:

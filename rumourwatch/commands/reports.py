@@ -166,6 +166,51 @@ def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, reg
         click.echo(f"{r['channel']} {r['target']}: {r['detail']}")
 
 
+@report_group.command("risk")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="The last N Beijing days, today included.")
+@click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First Beijing day (instead of --days).")
+@click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last Beijing day, included (default: today).")
+@click.option("--kind", type=click.Choice(("topics", "accounts", "regions")), default=None,
+              help="One table only (default: all three).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the --kind table as CSV for Excel here instead of printing.")
+@click.option("--json", "as_json", is_flag=True, help="Print all three tables as JSON.")
+@click.pass_context
+@friendly_errors
+def risk(ctx, days, day_from, day_to, kind, output, as_json):
+    """Sort out the risk points (舆情风险点) of a period: the topics, accounts and places that keep
+    producing negative or false health items, each with its flagged and confirmed false items and
+    in how many weeks a flagged one came from it (two or more: a recurring risk point).
+
+    Examples:
+
+        rumourwatch report risk --days 90
+        rumourwatch report risk --from 2026-09-01 --to 2026-11-30 --kind accounts -o 风险账号.csv
+    """
+    from .. import risk as risk_points
+    from . import china_days
+
+    if output and not kind:
+        raise click.UsageError("--output writes one table: name it with --kind")
+    start, end, period = china_days(day_from, day_to, days)
+    points = risk_points.risk_points(store.open_db(_settings(ctx).db_path, read_only=True), start, end,
+                                     _settings(ctx).rumour_threshold)
+    if as_json:
+        click.echo(json.dumps(points, ensure_ascii=False, indent=2))
+        return
+    if output:
+        Path(output).write_text(risk_points.risk_csv(points, kind), encoding="utf-8")
+        click.echo(f"wrote {len(points[kind])} {kind} of {period} to {output}", err=True)
+        return
+    click.echo(f"{period}: {risk_points.summary(points)}")
+    for k in ([kind] if kind else risk_points.KINDS):
+        click.echo(f"\n{k} ({len(points[k])})")
+        click.echo("\t".join(risk_points.HEADERS[k]))
+        for row in risk_points.rows(points, k):
+            click.echo("\t".join(str(c) for c in row))
+
+
 @report_group.command("import-units")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.pass_context
