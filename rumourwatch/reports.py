@@ -47,6 +47,8 @@ REPEAT_PUBLISHER_MIN = 2           # confirmed false items that make an account 
 TOP_RUMOURS = 10
 QUIET_HOURS = 6.0  # a feed silent this long is a gap; callers pass settings.source_quiet_hours
 OVERDUE_LIST_LIMIT = 20
+RISK_MONTHS = 3                    # the monthly notice's risk points look back this many months
+RISK_ROWS = 5                      # recurring topics / accounts / places listed in it
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
 SECTION_NUMERALS = "一二三四五六七八九十"
@@ -127,6 +129,12 @@ TEXT: dict[str, str] = {
     "kind.keyword": "关注词", "kind.account": "关注账号", "change.new": "新出现", "change.same": "持平",
     "col.watched": "关注词 / 账号", "col.items": "命中条目", "col.prev_items": "{prev}", "col.change": "变化",
     "col.flagged": "疑似谣言", "col.opinion": "情感倾向（正 / 中 / 负）",
+    "risk.title": "舆情风险点（近 {months} 个月）",
+    "risk.rule": "{first} 至 {last}（{weeks} 周）中，在 {recurring} 周及以上出现疑似谣言的话题、账号与地区（广告与辟谣平台的发布不计，不分地区与平台）。",
+    "risk.none": "近 {months} 个月没有持续出现疑似谣言的话题、账号或地区。",
+    "risk.more": "在舆情风险点页查看全部话题、账号与地区",
+    "risk.topics": "持续风险话题", "risk.accounts": "持续风险账号", "risk.regions": "持续风险地区",
+    "col.topic": "话题", "col.negative_share": "负面占比", "col.weeks": "出现周数",
     "model.title": "模型运行情况",
     "model.empty": "{this}无人工核实记录。",
     "model.summary": "{this}人工核实 {verdicts} 条；其中模型预警条目 {flagged} 条：确认为谣言 {confirmed} 条，排除 {dismissed} 条，无法核实 {unverifiable} 条，预警准确率 {precision}。",
@@ -623,6 +631,26 @@ def _watched(db, period: Period, previous: Period, platforms, threshold: float, 
     return Section("watch", title, True, None, {"rows": rows})
 
 
+def _risk(db, period: Period, threshold: float) -> Section:
+    """The risk points (rumourwatch.risk) of the RISK_MONTHS months ending with this one: what kept
+    coming back, which a single month is too short to show. Only the recurring ones are listed."""
+    from . import risk
+
+    gap = _workflow_gap(db, "alerts", "verdicts")  # confirmed false items and alerts per topic
+    if gap:
+        return Section("risk", tr("risk.title", months=RISK_MONTHS), False, gap)
+    first = date.fromisoformat(period.first_day)
+    for _ in range(RISK_MONTHS - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    start = iso(datetime(first.year, first.month, first.day, tzinfo=CST))
+    points = risk.risk_points(db, start, period.end, threshold)
+    recurring = {k: [r for r in points[k] if r["recurring"]][:RISK_ROWS] for k in risk.KINDS}
+    data = {"first_day": first.isoformat(), "last_day": period.last_day, "weeks": points["period"]["weeks"],
+            "recurring_weeks": points["period"]["recurring_weeks"], "summary": risk.summary(points),
+            "counts": {k: sum(1 for r in points[k] if r["recurring"]) for k in risk.KINDS}, **recurring}
+    return Section("risk", tr("risk.title", months=RISK_MONTHS), True, None, data)
+
+
 def _model_health(db, period: Period, threshold: float) -> Section:
     gap = _workflow_gap(db, "verdicts")
     if gap:
@@ -752,9 +780,10 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
                 _rumours(db, period, platforms, threshold, now_iso, top)]
     if kind == "monthly":
         sections.append(_units(db, period, region, minimum))
-    sections += [_alerts(db, period, region, now_iso), _experts(db, period, region),
-                 _publishers(db, period, platforms), _watched(db, period, previous, platforms, threshold, watch),
-                 _model_health(db, period, threshold)]
+    sections += [_alerts(db, period, region, now_iso), _experts(db, period, region), _publishers(db, period, platforms)]
+    if kind == "monthly":
+        sections.append(_risk(db, period, threshold))
+    sections += [_watched(db, period, previous, platforms, threshold, watch), _model_health(db, period, threshold)]
     for n, section in zip(SECTION_NUMERALS, sections):  # numbered by position: the units come third monthly
         section.title = tr("section.numbered", n=n, title=section.title)
     return Report(kind, title, period, previous, filters, now_iso, scope, sections)
@@ -911,6 +940,43 @@ def watch_lines(report: Report) -> list[str]:
         return [tr("watch.rule"), tr("watch.quiet", this=this)]
     return [tr("watch.rule"), tr("watch.top", this=this, prev=prev, value=top["value"], items=fmt_int(top["items"]),
                                  change=_change_text(top["items"], top["previous"]))]
+
+
+def risk_lines(report: Report) -> list[str]:
+    s = report.section("risk")
+    if not s.available:
+        return [s.message]
+    d = s.data
+    lines = [tr("risk.rule", first=d["first_day"], last=d["last_day"], weeks=d["weeks"],
+                recurring=d["recurring_weeks"]), d["summary"]]
+    if not any(d["counts"].values()):
+        lines.append(tr("risk.none", months=RISK_MONTHS))
+    return lines
+
+
+def risk_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
+    """The recurring topics, accounts and places, each as (title, head, rows); empty ones left out."""
+    if not report.section("risk").available:
+        return []
+    d = report.section("risk").data
+    weeks = d["weeks"]
+    out = []
+    if d["topics"]:
+        out.append((tr("risk.topics"), [tr("col.topic"), tr("col.flagged"), tr("col.confirmed"), tr("col.weeks"),
+                                         tr("col.negative_share")],
+                    [[r["topic"], fmt_int(r["flagged"]), fmt_int(r["confirmed"]), f"{r['flagged_weeks']}/{weeks}",
+                      fmt_pct(percent(r["negative"], r["items"]))] for r in d["topics"]]))
+    if d["accounts"]:
+        out.append((tr("risk.accounts"), [tr("col.platform"), tr("col.account"), tr("col.flagged"),
+                                           tr("col.confirmed"), tr("col.weeks")],
+                    [[r["platform"], r["account"], fmt_int(r["flagged"]), fmt_int(r["confirmed"]),
+                      f"{r['flagged_weeks']}/{weeks}"] for r in d["accounts"]]))
+    if d["regions"]:
+        out.append((tr("risk.regions"), [tr("col.region"), tr("col.flagged"), tr("col.weeks"),
+                                          tr("col.negative_share")],
+                    [[r["region"], fmt_int(r["flagged"]), f"{r['flagged_weeks']}/{weeks}",
+                      fmt_pct(percent(r["negative"], r["items"]))] for r in d["regions"]]))
+    return out
 
 
 def _change_text(now: int, before: int) -> str:
@@ -1172,6 +1238,10 @@ def render_markdown(report: Report) -> str:
             out += [f"- {line}" for line in watch_lines(report)] + [""]
             if s.available and not s.message:
                 out += md_table(*watch_table(report))
+        elif s.key == "risk":
+            out += [f"- {line}" for line in risk_lines(report)] + [""]
+            for title, head, rows in risk_tables(report):
+                out += [f"### {title}", ""] + md_table(head, rows)
         elif s.key == "model":
             out += [f"- {line}" for line in model_lines(report)] + [""]
         elif s.key == "units":
@@ -1274,6 +1344,11 @@ HTML_TEMPLATE = """<!doctype html>
   <ul>{% for line in watch %}<li>{{ line }}</li>{% endfor %}</ul>
   {{ table(watch_table[0], watch_table[1]) }}
   {% endif %}
+{% elif s.key == "risk" %}
+  {% if not s.available %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in risk %}<li>{{ line }}</li>{% endfor %}</ul>
+  {% for title, head, rows in risk_tables %}<h3>{{ title }}</h3>{{ table(head, rows) }}{% endfor %}
+  {% endif %}
 {% elif s.key == "model" %}
   {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <ul>{% for line in model %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
@@ -1327,6 +1402,8 @@ def render_html(report: Report, charts: bool = True) -> str:
         "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
         "model": model_lines(report), "watch": watch_lines(report), "watch_table": watch_table(report),
     }
+    if report.kind == "monthly" and any(s.key == "risk" for s in report.sections):  # not in notices saved before
+        context.update(risk=risk_lines(report), risk_tables=risk_tables(report))
     if report.kind == "monthly":
         context.update(units=units_lines(report), units_table=units_table(report),
                        units_chart=b64(units_chart_png(report)) if charts else None,
@@ -1494,6 +1571,7 @@ def summary_text(report: Report, files: list[Path]) -> tuple[str, str]:
     lines += [line for line in alerts_lines(report) if line]
     if report.kind == "monthly":
         lines += [line for line in units_lines(report) if line]
+        lines += [s.data["summary"] for s in report.sections if s.key == "risk"]
     lines += [f"附件：{f.name}" for f in files]
     return subject, "\n".join(lines)
 

@@ -295,7 +295,8 @@ def test_sections_are_numbered_in_the_order_a_leader_reads_them(full_db):
     monthly = reports.render_markdown(reports.compute_monthly(db, fx.MONTH, now=fx.NOW))
     assert re.findall(r"^## (.+)$", monthly, re.MULTILINE) == [
         "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
-        "五、专家处置工作", "六、重复发布者与删除请求", "七、关注词与关注账号", "八、模型运行情况"]
+        "五、专家处置工作", "六、重复发布者与删除请求", "七、舆情风险点（近 3 个月）", "八、关注词与关注账号",
+        "九、模型运行情况"]
     weekly = reports.render_html(reports.compute_weekly(db, fx.WEEK, now=fx.NOW), charts=False)
     assert re.findall(r"<h2>(.+?)</h2>", weekly) == [
         "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限", "四、专家处置工作",

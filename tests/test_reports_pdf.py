@@ -113,7 +113,8 @@ def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
     text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(pdfs["monthly"]), "-")
     assert "健康舆情与谣言处置月通报" in text
     headings = ["一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
-                "五、专家处置工作", "六、重复发布者与删除请求", "七、关注词与关注账号", "八、模型运行情况"]
+                "五、专家处置工作", "六、重复发布者与删除请求", "七、舆情风险点（近3个月）", "八、关注词与关注账号",
+                "九、模型运行情况"]  # as pdftotext gives them, spaces left out
     flat_text = flat(text)
     assert [flat_text.find(h) for h in headings] == sorted(flat_text.find(h) for h in headings)
     assert all(h in flat_text for h in headings)

@@ -151,3 +151,22 @@ def test_an_analyst_is_refused_the_page(page_db):
     at = _page("analyst1", page_db)
     at.run()
     assert not at.dataframe and "无权" in at.error[0].value
+
+
+def test_the_monthly_notice_lists_what_kept_coming_back_over_three_months(db, now):
+    from rumourwatch import reports
+
+    _feed(db, now)
+    notice = reports.compute_monthly(db, "2026-11", now=now + timedelta(days=8))
+    section = notice.section("risk")
+    assert section.title == "七、舆情风险点（近 3 个月）"
+    assert [r["topic"] for r in section.data["topics"]] == ["糖尿病防治"]  # the recurring ones only
+    assert [r["account"] for r in section.data["accounts"]] == ["示例养生号"]
+    md = reports.render_markdown(notice)
+    assert "2026-09-01 至 2026-11-30（14 周）中，在 2 周及以上出现疑似谣言的话题、账号与地区" in md
+    assert "| 糖尿病防治 | 4 | 0 | 4/14 | 33.3% |" in md
+    html = reports.render_html(notice, charts=False)
+    assert "<h3>持续风险账号</h3>" in html and "示例养生号" in html
+    _, body = reports.summary_text(notice, [])
+    assert "持续风险点（2 周及以上出现疑似谣言）：话题 1 个，账号 1 个，地区 1 个。" in body
+    assert "舆情风险点" not in reports.render_markdown(reports.compute_weekly(db, "2026-W48", now=now))

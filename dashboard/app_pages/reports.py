@@ -180,6 +180,15 @@ for section in report.sections:
         else:
             lines(reports.watch_lines(report))
             table(*reports.watch_table(report))
+    elif section.key == "risk":
+        if not section.available:
+            empty(section)
+            continue
+        lines(reports.risk_lines(report))
+        for title, head, rows in reports.risk_tables(report):
+            st.subheader(title)
+            table(head, rows)
+        st.page_link("app_pages/risk.py", label=reports.tr("risk.more"), icon=":material/crisis_alert:")
     elif section.key == "model":
         if not section.available or section.message:
             empty(section)
