@@ -149,3 +149,21 @@ def test_a_rumour_scraped_without_a_link_shows_an_empty_link_cell_not_none(page_
     at = open_page(kind="weekly", period=fx.WEEK)
     links = next(df.value for df in at.dataframe if "传播量" in df.value.columns)["链接"].tolist()
     assert links and set(links) == {""}
+
+
+def test_the_monthly_notice_opens_for_an_analyst_who_has_no_risk_page(page_env):
+    """The notice's risk section links to the 舆情风险点 page only for roles that have it."""
+    db = store.open_db(page_env)
+    auth.create_user(db, "analyst1", PASSWORD, "analyst", actor="test")
+    db.conn.close()
+    at = AppTest.from_file(APP, default_timeout=60)
+    login_for_test(at, "analyst1")
+    at.query_params["kind"] = "monthly"
+    at.query_params["period"] = fx.MONTH
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(h.value.startswith("七、舆情风险点") for h in at.header)
+    assert not [e for e in at.get("page_link") if "舆情风险点页" in e.proto.label]
+    leader = open_page(kind="monthly", period=fx.MONTH)
+    assert [e for e in leader.get("page_link") if "舆情风险点页" in e.proto.label]

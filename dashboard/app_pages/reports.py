@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
-from dashboard.auth import require_role
+from dashboard.auth import may_open, require_role
 from dashboard.strings import t
 from dashboard.workflow_ui import refusal, show_error
 from rumourwatch import reports
@@ -188,7 +188,8 @@ for section in report.sections:
         for title, head, rows in reports.risk_tables(report):
             st.subheader(title)
             table(head, rows)
-        st.page_link("app_pages/risk.py", label=reports.tr("risk.more"), icon=":material/crisis_alert:")
+        if may_open("risks"):  # analysts read the reports but have no risk page
+            st.page_link("app_pages/risk.py", label=reports.tr("risk.more"), icon=":material/crisis_alert:")
     elif section.key == "model":
         if not section.available or section.message:
             empty(section)
