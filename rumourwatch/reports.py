@@ -947,11 +947,8 @@ def risk_lines(report: Report) -> list[str]:
     if not s.available:
         return [s.message]
     d = s.data
-    lines = [tr("risk.rule", first=d["first_day"], last=d["last_day"], weeks=d["weeks"],
-                recurring=d["recurring_weeks"]), d["summary"]]
-    if not any(d["counts"].values()):
-        lines.append(tr("risk.none", months=RISK_MONTHS))
-    return lines
+    rule = tr("risk.rule", first=d["first_day"], last=d["last_day"], weeks=d["weeks"], recurring=d["recurring_weeks"])
+    return [rule, d["summary"] if any(d["counts"].values()) else tr("risk.none", months=RISK_MONTHS)]
 
 
 def risk_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
