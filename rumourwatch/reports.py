@@ -85,6 +85,13 @@ TEXT: dict[str, str] = {
     "volume.change": "较{prev}：总量 {total}；{shares}。",
     "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
     "volume.chart": "每日健康相关条目（按情感倾向）",
+    "topics.title": "话题分布",
+    "topics.empty": "{this}无已判定话题的健康相关条目。",
+    "topics.none": "未分类",
+    "topics.rule": "按《健康中国行动》15 项专项行动归类的健康相关条目；负面占比为各话题内的负面条目比例。",
+    "topics.top": "{this}条目最多的话题：{topic}（{items} 条，占 {share}，负面占比 {negative}）。",
+    "topics.rising": "较{prev}增长最多：{topic}（{change}）。",
+    "col.topic_items": "条目", "col.topic_share": "占比",
     "rumours.title": "传播最广的疑似谣言",
     "rumours.empty": "{this}无疑似谣言（谣言概率 ≥ {threshold}）。",
     "rumours.no_workflow": "处置状态：工作流程模块尚未启用，暂无状态。",
@@ -385,6 +392,23 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float, q
     }
     return Section("volume", tr("volume.title"), True,
                    None if total or summary["items"] else tr("volume.empty", this=this), data)
+
+
+def _topics(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
+    """Health items per Healthy China topic (DOMAIN §10), with their negative share, the flagged
+    ones and the change against the previous period: which areas the period's opinion was about."""
+    this = tr(f"this.{period.kind}")
+    before = {r["topic"]: r["items"] for r in store.topic_counts(db, previous.start, previous.end, threshold,
+                                                                  rumour_candidates=False, platforms=platforms)}
+    rows = store.topic_counts(db, period.start, period.end, threshold, rumour_candidates=False, platforms=platforms)
+    total = sum(r["items"] for r in rows)
+    out = sorted(({"topic": r["topic"] or tr("topics.none"), "items": r["items"], "share": percent(r["items"], total),
+                   "negative": r["negative"], "negative_share": percent(r["negative"], r["items"]),
+                   "flagged": r["flagged"], "previous": before.get(r["topic"], 0),
+                   "change": percent(r["items"] - before.get(r["topic"], 0), before.get(r["topic"], 0))}
+                  for r in rows), key=lambda r: (-r["items"], r["topic"]))
+    return Section("topics", tr("topics.title"), True, None if rows else tr("topics.empty", this=this),
+                   {"rows": out, "total": total})
 
 
 # A feed with an item in the two days before a period was already running when it began: a silence
@@ -776,8 +800,11 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
     title, scope = _header(kind, period, filters, now)
     if period.end > now_iso:
         scope.append(tr("scope.unfinished"))
-    sections = [_volume(db, period, previous, platforms, threshold, quiet_hours, now_iso),
-                _rumours(db, period, platforms, threshold, now_iso, top)]
+    sections = [_volume(db, period, previous, platforms, threshold, quiet_hours, now_iso)]
+    topics = _topics(db, period, previous, platforms, threshold)
+    if topics.data["rows"]:  # with no health item at all the volume section has said so already
+        sections.append(topics)
+    sections.append(_rumours(db, period, platforms, threshold, now_iso, top))
     if kind == "monthly":
         sections.append(_units(db, period, region, minimum))
     sections += [_alerts(db, period, region, now_iso), _experts(db, period, region), _publishers(db, period, platforms)]
@@ -940,6 +967,32 @@ def watch_lines(report: Report) -> list[str]:
         return [tr("watch.rule"), tr("watch.quiet", this=this)]
     return [tr("watch.rule"), tr("watch.top", this=this, prev=prev, value=top["value"], items=fmt_int(top["items"]),
                                  change=_change_text(top["items"], top["previous"]))]
+
+
+def topics_lines(report: Report) -> list[str]:
+    s = report.section("topics")
+    if s.message:
+        return [s.message]
+    rows, this = s.data["rows"], tr(f"this.{report.kind}")
+    top = rows[0]
+    lines = [tr("topics.rule"), tr("topics.top", this=this, topic=top["topic"], items=fmt_int(top["items"]),
+                                   share=fmt_pct(top["share"]), negative=fmt_pct(top["negative_share"]))]
+    rising = [r for r in rows if r["previous"] and r["items"] > r["previous"]]
+    if rising:  # the most items more (not the largest percentage: one item more in a tiny topic is no news)
+        best = max(rising, key=lambda r: (r["items"] - r["previous"], r["topic"]))
+        lines.append(tr("topics.rising", prev=tr(f"prev.{report.kind}"), topic=best["topic"],
+                        change=fmt_signed(best["change"], "%")))
+    return lines
+
+
+def topics_table(report: Report) -> tuple[list[str], list[list]]:
+    prev = tr(f"prev.{report.kind}")
+    head = [tr("col.topic"), tr("col.topic_items"), tr("col.topic_share"), tr("col.negative_share"),
+            tr("col.flagged"), tr("col.prev_items", prev=prev), tr("col.change")]
+    return head, [[r["topic"], fmt_int(r["items"]), fmt_pct(r["share"]), fmt_pct(r["negative_share"]),
+                   fmt_int(r["flagged"]), fmt_int(r["previous"]),
+                   fmt_signed(r["change"], "%") if r["previous"] else tr("change.new")]
+                  for r in report.section("topics").data.get("rows", [])]
 
 
 def risk_lines(report: Report) -> list[str]:
@@ -1211,6 +1264,10 @@ def render_markdown(report: Report) -> str:
                 out += [s.message, ""]
             elif report.kind == "weekly":
                 out += md_table(*daily_table(report))
+        elif s.key == "topics":
+            out += [f"- {line}" for line in topics_lines(report)] + [""]
+            if not s.message:
+                out += md_table(*topics_table(report))
         elif s.key == "rumours":
             if s.message:
                 out += [s.message, ""]
@@ -1309,6 +1366,11 @@ HTML_TEMPLATE = """<!doctype html>
   <ul>{% for line in volume[1:] %}<li>{{ line }}</li>{% endfor %}</ul>
   {% if daily_chart %}<img class="chart" alt="{{ chart_alt }}" src="data:image/png;base64,{{ daily_chart }}">{% endif %}
   {% if r.kind == "weekly" and not s.message %}{{ table(daily[0], daily[1]) }}{% endif %}
+{% elif s.key == "topics" %}
+  {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  <ul>{% for line in topics %}<li>{{ line }}</li>{% endfor %}</ul>
+  {{ table(topics_table[0], topics_table[1]) }}
+  {% endif %}
 {% elif s.key == "rumours" %}
   {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <table><thead><tr>{% for h in rumours[0] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
@@ -1399,6 +1461,8 @@ def render_html(report: Report, charts: bool = True) -> str:
         "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
         "model": model_lines(report), "watch": watch_lines(report), "watch_table": watch_table(report),
     }
+    if any(s.key == "topics" for s in report.sections):  # not in reports saved before
+        context.update(topics=topics_lines(report), topics_table=topics_table(report))
     if report.kind == "monthly" and any(s.key == "risk" for s in report.sections):  # not in notices saved before
         context.update(risk=risk_lines(report), risk_tables=risk_tables(report))
     if report.kind == "monthly":

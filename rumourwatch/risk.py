@@ -55,10 +55,10 @@ def risk_points(db, start: str, end: str, threshold: float) -> dict:
     before = iso(parse_time(start) - length)
     confirmed = store.confirmed_false_items(db, start, end)
     alerts = store.alerts_by_topic(db, start, end)
-    previous = {r["topic"]: r["flagged"] for r in store.risk_topics(db, before, start, threshold)}
+    previous = {r["topic"]: r["flagged"] for r in store.topic_counts(db, before, start, threshold)}
 
     topics = []
-    for r in store.risk_topics(db, start, end, threshold):
+    for r in store.topic_counts(db, start, end, threshold):
         name = r["topic"] or NO_TOPIC
         topics.append(dict(r, topic=name, negative_share=_share(r["negative"], r["items"]),
                            confirmed=sum(1 for c in confirmed if (c["topic"] or "") == r["topic"]),

@@ -1456,17 +1456,23 @@ def negative_topic_items(db, topic: str, start: str, end: str, limit: int = 10) 
 # A week is a Monday-first week of the item's China date: "recurring" counts the weeks something came back.
 # Advertisements and debunk platforms' posts are no risk points (_rumour_candidate), as on the live list.
 
-def risk_topics(db, start: str, end: str, threshold: float) -> list[dict]:
+def topic_counts(db, start: str, end: str, threshold: float, rumour_candidates: bool = True,
+                 platforms: list[str] | None = None) -> list[dict]:
     """Per topic, the health items published in [start, end): how many, negative, flagged (rumour
-    probability ≥ threshold), and in how many weeks a flagged one appeared."""
+    probability ≥ threshold), and in how many weeks a flagged one appeared. `rumour_candidates`
+    leaves ads and debunk platforms' posts out (the risk points); the reports' topic section counts
+    every health item, as their volume does; `platforms` keeps those only."""
+    clause = _rumour_candidate() if rumour_candidates else ""
+    if platforms:
+        clause += f" AND platform IN ({', '.join('?' for _ in platforms)})"
     return _rows(db, f"""
         SELECT coalesce(topic, '') AS topic, count(*) AS items,
                coalesce(sum(polarity = 'negative'), 0) AS negative,
                coalesce(sum(rumour_probability >= ?), 0) AS flagged,
                count(DISTINCT CASE WHEN rumour_probability >= ? THEN strftime('%Y-%W', published_day) END)
                    AS flagged_weeks
-        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1{_rumour_candidate()}
-        GROUP BY coalesce(topic, '')""", [threshold, threshold, start, end])
+        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1{clause}
+        GROUP BY coalesce(topic, '')""", [threshold, threshold, start, end, *(platforms or [])])
 
 
 def risk_accounts(db, start: str, end: str, threshold: float, limit: int) -> list[dict]:

@@ -163,7 +163,7 @@ def test_the_monthly_notice_opens_for_an_analyst_who_has_no_risk_page(page_env):
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(h.value.startswith("七、舆情风险点") for h in at.header)
+    assert any(h.value.startswith("八、舆情风险点") for h in at.header)
     assert not [e for e in at.get("page_link") if "舆情风险点页" in e.proto.label]
     leader = open_page(kind="monthly", period=fx.MONTH)
     assert [e for e in leader.get("page_link") if "舆情风险点页" in e.proto.label]

@@ -294,13 +294,13 @@ def test_sections_are_numbered_in_the_order_a_leader_reads_them(full_db):
     db, _ = full_db
     monthly = reports.render_markdown(reports.compute_monthly(db, fx.MONTH, now=fx.NOW))
     assert re.findall(r"^## (.+)$", monthly, re.MULTILINE) == [
-        "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
-        "五、专家处置工作", "六、重复发布者与删除请求", "七、舆情风险点（近 3 个月）", "八、关注词与关注账号",
-        "九、模型运行情况"]
+        "一、舆情总量与情感倾向", "二、话题分布", "三、传播最广的疑似谣言", "四、各单位处置与信息报送排名",
+        "五、预警与处置时限", "六、专家处置工作", "七、重复发布者与删除请求", "八、舆情风险点（近 3 个月）",
+        "九、关注词与关注账号", "十、模型运行情况"]
     weekly = reports.render_html(reports.compute_weekly(db, fx.WEEK, now=fx.NOW), charts=False)
     assert re.findall(r"<h2>(.+?)</h2>", weekly) == [
-        "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限", "四、专家处置工作",
-        "五、重复发布者与删除请求", "六、关注词与关注账号", "七、模型运行情况"]
+        "一、舆情总量与情感倾向", "二、话题分布", "三、传播最广的疑似谣言", "四、预警与处置时限", "五、专家处置工作",
+        "六、重复发布者与删除请求", "七、关注词与关注账号", "八、模型运行情况"]
 
 
 def test_units_with_equal_figures_share_a_rank(full_db):
@@ -462,3 +462,26 @@ def test_a_report_says_why_it_has_no_watch_figures_when_the_rules_cannot_be_read
     rules_file.write_text('[watch]\nkeywords = ["疫苗"]\n', encoding="utf-8")
     section = reports.compute_weekly(db, "2026-W48", now=now).section("watch")
     assert section.available and [r["value"] for r in section.data["rows"]] == ["疫苗"]
+
+
+def test_the_topic_section_says_what_the_periods_health_items_were_about(db):
+    """Per Healthy China topic: items, share, negative share, flagged, and the change on last week."""
+    now = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)  # Monday of 2026-W48
+    for i in range(6):
+        add_item(db, f"示例医院排队三小时，看病太难了，第{i}次", now + timedelta(hours=i), probability=0.1,
+                 topic="慢性呼吸系统疾病防治", polarity="negative" if i < 3 else "neutral")
+    for i in range(2):
+        add_item(db, f"示例网传：每天喝醋能软化血管，第{i}回", now + timedelta(hours=i), topic="心脑血管疾病防治")
+        add_item(db, f"上周的示例慢阻肺讲座，第{i}场", now - timedelta(days=7) + timedelta(hours=i), probability=0.1,
+                 topic="慢性呼吸系统疾病防治")
+    report = reports.compute_weekly(db, "2026-W48", now=now + timedelta(days=7))
+    rows = {r["topic"]: r for r in report.section("topics").data["rows"]}
+    lung = rows["慢性呼吸系统疾病防治"]
+    assert (lung["items"], lung["share"], lung["negative_share"], lung["previous"], lung["change"]) == (
+        6, 75.0, 50.0, 2, 200.0)
+    assert rows["心脑血管疾病防治"]["flagged"] == 2
+    assert reports.topics_lines(report)[1:] == ["本周条目最多的话题：慢性呼吸系统疾病防治（6 条，占 75.0%，负面占比 50.0%）。",
+                                                "较上周增长最多：慢性呼吸系统疾病防治（+200.0%）。"]
+    md = reports.render_markdown(report)
+    assert "| 心脑血管疾病防治 | 2 | 25.0% | 0.0% | 2 | 0 | 新出现 |" in md
+    assert "<h2>二、话题分布</h2>" in reports.render_html(report, charts=False)

@@ -53,8 +53,9 @@ def flat(text: str) -> str:
 
 def test_pdf_is_chinese_text_with_embedded_unicode_fonts(pdfs):
     text = tool("pdftotext", "-enc", "UTF-8", str(pdfs["weekly"]), "-")
-    for heading in ("健康舆情与谣言处置周报", "一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、预警与处置时限",
-                    "超时清单", "四、专家处置工作", "五、重复发布者与删除请求", "六、关注词与关注账号", "七、模型运行情况"):
+    for heading in ("健康舆情与谣言处置周报", "一、舆情总量与情感倾向", "二、话题分布", "三、传播最广的疑似谣言",
+                    "四、预警与处置时限", "超时清单", "五、专家处置工作", "六、重复发布者与删除请求", "七、关注词与关注账号",
+                    "八、模型运行情况"):
         assert heading in text, heading
     assert "\ufffd" not in text and "□" not in text
     fonts = [line.split() for line in tool("pdffonts", str(pdfs["weekly"])).splitlines()[2:] if line.strip()]
@@ -112,9 +113,9 @@ def test_monthly_notice_pdf_lists_units_with_their_clarifications(pdfs):
     db = pdfs["db"]
     text = tool("pdftotext", "-layout", "-enc", "UTF-8", str(pdfs["monthly"]), "-")
     assert "健康舆情与谣言处置月通报" in text
-    headings = ["一、舆情总量与情感倾向", "二、传播最广的疑似谣言", "三、各单位处置与信息报送排名", "四、预警与处置时限",
-                "五、专家处置工作", "六、重复发布者与删除请求", "七、舆情风险点（近3个月）", "八、关注词与关注账号",
-                "九、模型运行情况"]  # as pdftotext gives them, spaces left out
+    headings = ["一、舆情总量与情感倾向", "二、话题分布", "三、传播最广的疑似谣言", "四、各单位处置与信息报送排名",
+                "五、预警与处置时限", "六、专家处置工作", "七、重复发布者与删除请求", "八、舆情风险点（近3个月）",
+                "九、关注词与关注账号", "十、模型运行情况"]  # as pdftotext gives them, spaces left out
     flat_text = flat(text)
     assert [flat_text.find(h) for h in headings] == sorted(flat_text.find(h) for h in headings)
     assert all(h in flat_text for h in headings)
@@ -152,7 +153,7 @@ def test_weekly_pdf_prints_hashed_accounts_short_so_content_keeps_its_width(tmp_
     # The garlic rumour's 内容 cell (41 characters) takes 3 lines, not a narrow strip of 7 or more.
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if re.match(r"^\s*\d+\s+网传每天生吃", line))
-    end = next(i for i in range(first + 1, len(lines)) if re.match(r"^\s*(\d+\s|排名|[一二三四五六七]、)", lines[i]))
+    end = next(i for i in range(first + 1, len(lines)) if re.match(r"^\s*(\d+\s|排名|[一二三四五六七八九十]、)", lines[i]))
     assert len([line for line in lines[first:end] if line.strip()]) <= 3, lines[first:end]
 
 

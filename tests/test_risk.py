@@ -159,7 +159,7 @@ def test_the_monthly_notice_lists_what_kept_coming_back_over_three_months(db, no
     _feed(db, now)
     notice = reports.compute_monthly(db, "2026-11", now=now + timedelta(days=8))
     section = notice.section("risk")
-    assert section.title == "七、舆情风险点（近 3 个月）"
+    assert section.title == "八、舆情风险点（近 3 个月）"
     assert [r["topic"] for r in section.data["topics"]] == ["糖尿病防治"]  # the recurring ones only
     assert [r["account"] for r in section.data["accounts"]] == ["示例养生号"]
     md = reports.render_markdown(notice)

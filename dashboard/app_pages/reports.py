@@ -141,6 +141,12 @@ for section in report.sections:
             st.image(chart, width="stretch")
         if kind == "weekly" and not section.message:
             table(*reports.daily_table(report))
+    elif section.key == "topics":
+        if section.message:
+            empty(section)
+        else:
+            lines(reports.topics_lines(report))
+            table(*reports.topics_table(report))
     elif section.key == "rumours":
         if section.message:
             empty(section)
