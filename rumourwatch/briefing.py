@@ -55,6 +55,7 @@ from .reports import (
     short_account,
     write_document,
 )
+from .risk import account_record, record_text
 from .tips import CHANNELS as TIP_CHANNELS
 
 TOP_ITEMS = 10          # the story's most spread items listed
@@ -83,6 +84,7 @@ TEXT: dict[str, str] = {
     "alert.found": "发现时间：{found}；首发时间：{first}（{platform}，{account}）。",
     "alert.found.no_item": "发现时间：{found}。",
     "alert.reasons": "触发原因：{reasons}。",
+    "alert.first_record": "首发账号记录：{record}",
     "alert.topic": "话题：{topic}；地区：{region}。",
     "alert.probability": "谣言概率：{p}（模型 {model}，依据 {n} 条互动评分）。",
     "alert.debunk": "最相近的已发布辟谣：{title}（相似度 {score}）{flag}。",
@@ -362,8 +364,10 @@ def _made_of(db, alert: dict, overview: dict, rules: dict) -> dict | None:
 
 
 def compute_briefing(db, alert_id: int, now: datetime, note: str | None = None,
-                     rules: dict | None = None) -> Briefing:
-    """The special report on alert `alert_id` as it stands at `now`."""
+                     rules: dict | None = None, threshold: float = 0.5) -> Briefing:
+    """The special report on alert `alert_id` as it stands at `now`; `threshold` is the rumour
+    probability the dashboard counts as 疑似谣言 (settings.rumour_threshold), for the first
+    publisher's record."""
     alert = store.get_alert(db, alert_id)
     if alert is None:
         raise BriefingError(f"alert #{alert_id} does not exist", "briefing_no_alert", id=alert_id)
@@ -374,6 +378,9 @@ def compute_briefing(db, alert_id: int, now: datetime, note: str | None = None,
     item = store.get_item(db, alert["item_id"]) if alert["item_id"] else None
     spread, reaction = _story(db, alert) if item is not None else (None, None)
     overview = _overview(db, alert, item, spread)
+    first = (spread or {}).get("first_item") or {}
+    if first.get("account"):  # a habit or a one-off? (the risk points' count of the same account)
+        overview["first_record"] = record_text(account_record(db, first["platform"], first["account"], now, threshold))
     if item is None:
         overview["made_of"] = _made_of(db, alert, overview, rules or load_rules())
     return Briefing(alert_id=alert["id"], title=alert["title"] or "", generated_at=iso(now), overview=overview,
@@ -407,6 +414,8 @@ def _overview_blocks(b: Briefing) -> list[tuple]:
                         platform=item["first_platform"], account=_or_none(item["first_account"])))
     else:
         lines.append(tr("alert.found.no_item", found=_or_none(o["found"])))
+    if o.get("first_record"):
+        lines.append(tr("alert.first_record", record=o["first_record"]))
     if o["reasons"]:
         lines.append(tr("alert.reasons", reasons="；".join(o["reasons"])))
     if o["topic"] or o["region"]:
@@ -712,7 +721,7 @@ def mail_text(b: Briefing) -> tuple[str, str]:
 
 
 def send_briefing(db, alert_id: int, actor: str, now: datetime, note: str | None = None,
-                  rules: dict | None = None, to: tuple[str, ...] | list[str] = ()) -> dict:
+                  rules: dict | None = None, to: tuple[str, ...] | list[str] = (), threshold: float = 0.5) -> dict:
     """Mail the special report (PDF attached) to the leaders (`to`, else notify.leader_emails of the
     rules) and record it as a step of the alert, audited: who sent it, when, to whom.
 
@@ -728,7 +737,7 @@ def send_briefing(db, alert_id: int, actor: str, now: datetime, note: str | None
     if not recipients:
         raise BriefingError("no leader's e-mail address to send the report to: set notify.leader_emails in the "
                             "alert rules (预警规则 page) or give --to", "briefing_no_recipients")
-    b = compute_briefing(db, alert_id, now, note, rules)
+    b = compute_briefing(db, alert_id, now, note, rules, threshold)
     subject, body = mail_text(b)
     sent, failed = [], []
     with tempfile.TemporaryDirectory(prefix="rw-briefing-") as tmp:

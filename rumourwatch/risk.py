@@ -15,7 +15,7 @@ The 舆情风险点 page shows it for 30 / 90 / 180 days or a range; `rumourwatc
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from . import store
 from .alerts import item_region
@@ -25,6 +25,7 @@ from .records import beijing, iso, parse_time
 RECURRING_WEEKS = 2   # flagged in this many different weeks: it keeps coming back
 ACCOUNTS_SHOWN = 50
 MIN_REGION_ITEMS = 5  # a place with fewer health items in the period says nothing about the place
+RECORD_DAYS = 90      # an account's record, on the item page and in the special report
 
 KINDS = ("topics", "accounts", "regions")
 HEADERS = {
@@ -93,6 +94,28 @@ def risk_points(db, start: str, end: str, threshold: float) -> dict:
     return {"period": {"start": start, "end": end, "weeks": _weeks(start, end), "threshold": threshold,
                        "recurring_weeks": RECURRING_WEEKS},
             "topics": topics, "accounts": accounts, "regions": regions}
+
+
+def account_record(db, platform: str, account: str, now: datetime, threshold: float,
+                   days: int = RECORD_DAYS) -> dict:
+    """What one account published in the `days` days up to `now`, as the risk points count it: its
+    health items, negative and flagged ones, the weeks a flagged one came in (RECURRING_WEEKS or
+    more: a recurring risk point) and its confirmed false items. For the item page and the special
+    report: is the publisher a habit or a one-off?"""
+    start, end = iso(now - timedelta(days=days)), iso(now)
+    counts = store.account_counts(db, platform, account, start, end, threshold)
+    confirmed = sum(1 for c in store.confirmed_false_items(db, start, end)
+                    if (c["platform"], c["account"]) == (platform, account))
+    return dict(counts, confirmed=confirmed, days=days, recurring=counts["flagged_weeks"] >= RECURRING_WEEKS)
+
+
+def record_text(record: dict) -> str:
+    """The account's record in one line: 该账号近 90 天：健康相关条目 12 条，疑似谣言 4 条（出现于 4 个不同的周，持续风险账号）…"""
+    text = (f"该账号近 {record['days']} 天：健康相关条目 {record['items']} 条，疑似谣言 {record['flagged']} 条"
+            + (f"（出现于 {record['flagged_weeks']} 个不同的周"
+               + ("，持续风险账号）" if record["recurring"] else "）") if record["flagged"] else "")
+            + f"，经核实谣言 {record['confirmed']} 条。")
+    return text
 
 
 def _pct(share: float | None) -> str:

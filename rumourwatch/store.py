@@ -1502,6 +1502,19 @@ def risk_region_rows(db, start: str, end: str, threshold: float) -> list[tuple]:
                       [threshold, start, end]).fetchall()
 
 
+def account_counts(db, platform: str, account: str, start: str, end: str, threshold: float) -> dict:
+    """One account's health items published in [start, end): how many, negative, flagged, the weeks
+    a flagged one appeared in, the latest flagged (rumourwatch.risk.account_record)."""
+    row = db.execute(f"""
+        SELECT count(*), coalesce(sum(polarity = 'negative'), 0), coalesce(sum(rumour_probability >= ?), 0),
+               count(DISTINCT CASE WHEN rumour_probability >= ? THEN strftime('%Y-%W', published_day) END),
+               max(CASE WHEN rumour_probability >= ? THEN published_at END)
+        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1
+          AND platform = ? AND account = ?{_rumour_candidate()}""",
+                     [threshold, threshold, threshold, start, end, platform, account]).fetchone()
+    return {"items": row[0], "negative": row[1], "flagged": row[2], "flagged_weeks": row[3], "last_flagged_at": row[4]}
+
+
 def alerts_by_topic(db, start: str, end: str) -> dict:
     """{topic: alerts raised in [start, end)} (spikes and stories alike; '' for none)."""
     return dict(db.execute("SELECT coalesce(topic, ''), count(*) FROM alerts WHERE created_at >= ? AND created_at < ? "

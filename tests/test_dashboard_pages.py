@@ -687,3 +687,12 @@ def test_the_item_view_says_whether_health_advice_names_whom_it_is_for(app_env):
     assert "适用人群：文中提到 老年人、儿童。" in [c.value for c in at.caption]
     at = run_page(ITEM, item=app_env["n1"])  # the weather: not about health, nothing to say
     assert not any(missing in i.value for i in at.info) and not any("适用人群" in c.value for c in at.caption)
+
+
+def test_item_page_gives_the_publishing_accounts_record(app_env):
+    """A monitor sees at once whether the publisher is a habit or a one-off (舆情风险点's count)."""
+    at = run_page(ITEM, item=app_env["f1"])  # 市卫健委: one health item, not flagged
+    assert "该账号近 90 天：健康相关条目 1 条，疑似谣言 0 条，经核实谣言 0 条。" in [c.value for c in at.caption]
+    at = run_page(ITEM, item=app_env["h1"])  # <b>转发达人</b>: one flagged item, one week: a one-off
+    assert "该账号近 90 天：健康相关条目 1 条，疑似谣言 1 条（出现于 1 个不同的周），经核实谣言 0 条。" in [
+        c.value for c in at.caption]

@@ -170,3 +170,26 @@ def test_the_monthly_notice_lists_what_kept_coming_back_over_three_months(db, no
     _, body = reports.summary_text(notice, [])
     assert "持续风险点（2 周及以上出现疑似谣言）：话题 1 个，账号 1 个，地区 1 个。" in body
     assert "舆情风险点" not in reports.render_markdown(reports.compute_weekly(db, "2026-W48", now=now))
+
+
+def test_an_accounts_record_says_whether_its_false_items_are_a_habit(db, now):
+    _feed(db, now)
+    habit = risk.account_record(db, "微博", "示例养生号", now, 0.5)
+    assert (habit["flagged"], habit["flagged_weeks"], habit["recurring"]) == (5, 5, True)  # 40 days ago too
+    assert risk.record_text(habit) == ("该账号近 90 天：健康相关条目 5 条，疑似谣言 5 条（出现于 5 个不同的周，持续风险账号），"
+                                       "经核实谣言 0 条。")
+    once = risk.account_record(db, "微博", "示例网友", now, 0.5, days=30)
+    assert (once["flagged"], once["recurring"]) == (1, False)
+    assert risk.record_text(risk.account_record(db, "微博", "示例市民1", now, 0.5)).endswith("疑似谣言 0 条，经核实谣言 0 条。")
+
+
+def test_the_special_report_gives_the_first_publishers_record(db, now):
+    from workflow_helpers import rules
+
+    from rumourwatch import alerts, briefing
+
+    _feed(db, now)
+    add_item(db, "紧急扩散！示例牌降糖贴一贴见效，胰岛素可以扔了", now, account="示例养生号", reposts=300)
+    [alert_id] = alerts.evaluate_alerts(db, now + timedelta(minutes=5), rules())
+    md = briefing.render_markdown(briefing.compute_briefing(db, alert_id, now + timedelta(minutes=5)))
+    assert "首发账号记录：该账号近 90 天：健康相关条目 6 条，疑似谣言 6 条（出现于 5 个不同的周，持续风险账号）" in md

@@ -246,11 +246,12 @@ with st.expander(t("alerts.briefing"), expanded=due):  # 舆情专报: this even
     if send:  # mailed as PDF whatever the format picked, and recorded as a step of the alert
         with st.spinner(t("alerts.briefing.sending")):
             ui.act(path, t("alerts.briefing.sent"), briefing.send_briefing, alert["id"], user["username"],
-                   data.now_utc(), note, rules)
+                   data.now_utc(), note, rules, threshold=data.settings().rumour_threshold)
     if make:
         try:  # the PDF is printed by headless Chromium: seconds, so only on request
             with st.spinner(t("alerts.briefing.making")):
-                made = data.workflow(path, briefing.compute_briefing, alert["id"], data.now_utc(), note, rules)
+                made = data.workflow(path, briefing.compute_briefing, alert["id"], data.now_utc(), note, rules,
+                                     data.settings().rumour_threshold)
                 st.session_state["briefing_file"] = (alert["id"], fmt, briefing.to_bytes(made, fmt),
                                                      briefing.default_filename(made, fmt))
         except RumourwatchError as exc:

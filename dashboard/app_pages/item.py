@@ -11,7 +11,7 @@ from dashboard import workflow_ui as wf
 from dashboard.auth import require_item_access
 from dashboard.labelling import label_form
 from dashboard.strings import t
-from rumourwatch import store
+from rumourwatch import risk, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.knowledge import FAINT_SIMILARITY
@@ -145,6 +145,10 @@ def show_item(item: dict) -> None:
         if tipped["n"]:  # the public reported this story on a hotline or the reporting channel
             rows.insert(-2, (t("item.field.tips"), ui.tips_summary(tipped)))
         field_table(rows)
+        if item.get("account"):  # the publisher's record: a habit or a one-off (the risk points' count)
+            record = wf.call(path, risk.account_record, item["platform"], item["account"], data.now_utc(),
+                             settings.rumour_threshold)
+            (st.warning if record["recurring"] or record["confirmed"] else st.caption)(risk.record_text(record))
         with st.container(horizontal=True):
             if data.safe_url(url):
                 st.link_button(t("item.field.url"), data.safe_url(url), icon=":material/open_in_new:")

@@ -181,14 +181,15 @@ def alerts_briefing(ctx, alert_id, fmt, output_path, note, note_file, send, to, 
     rules = _rules(rules_path)
     if output_path or not send:
         b = compute_briefing(store.open_db(ctx.obj["settings"].db_path, read_only=True), alert_id, _now(), note,
-                             rules)
+                             rules, ctx.obj["settings"].rumour_threshold)
         out = Path(output_path or default_filename(b, fmt))
         if not out.parent.is_dir():
             raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--output")
         written = render(b, fmt, out)
         click.echo(f"special report on alert #{alert_id} -> {written}", err=True)
     if send:
-        result = send_briefing(_db(ctx), alert_id, actor or getpass.getuser(), _now(), note, rules, to)
+        result = send_briefing(_db(ctx), alert_id, actor or getpass.getuser(), _now(), note, rules, to,
+                               ctx.obj["settings"].rumour_threshold)
         click.echo(f"special report on alert #{alert_id} mailed to {', '.join(result['sent'])}")
 
 
