@@ -549,4 +549,10 @@ ALTER TABLE checkpoints ADD COLUMN one_off INTEGER NOT NULL DEFAULT 0;
     ("0019_assignment_reminders", """
 ALTER TABLE assignments ADD COLUMN reminded_at TEXT;
 """),
+    # One account's items by time: its record on the item page and in the special report
+    # (risk.account_record) read a quarter of one account, not a quarter of the whole feed
+    # (0.6 s on a million items without it).
+    ("0020_items_by_account", """
+CREATE INDEX idx_items_account ON items (account, published_at);
+"""),
 ]

@@ -104,9 +104,7 @@ def account_record(db, platform: str, account: str, now: datetime, threshold: fl
     report: is the publisher a habit or a one-off?"""
     start, end = iso(now - timedelta(days=days)), iso(now)
     counts = store.account_counts(db, platform, account, start, end, threshold)
-    confirmed = sum(1 for c in store.confirmed_false_items(db, start, end)
-                    if (c["platform"], c["account"]) == (platform, account))
-    return dict(counts, confirmed=confirmed, days=days, recurring=counts["flagged_weeks"] >= RECURRING_WEEKS)
+    return dict(counts, days=days, recurring=counts["flagged_weeks"] >= RECURRING_WEEKS)
 
 
 def record_text(record: dict) -> str:

@@ -1504,7 +1504,8 @@ def risk_region_rows(db, start: str, end: str, threshold: float) -> list[tuple]:
 
 def account_counts(db, platform: str, account: str, start: str, end: str, threshold: float) -> dict:
     """One account's health items published in [start, end): how many, negative, flagged, the weeks
-    a flagged one appeared in, the latest flagged (rumourwatch.risk.account_record)."""
+    a flagged one appeared in, the latest flagged, and its items of any kind confirmed false
+    (rumourwatch.risk.account_record)."""
     row = db.execute(f"""
         SELECT count(*), coalesce(sum(polarity = 'negative'), 0), coalesce(sum(rumour_probability >= ?), 0),
                count(DISTINCT CASE WHEN rumour_probability >= ? THEN strftime('%Y-%W', published_day) END),
@@ -1512,7 +1513,17 @@ def account_counts(db, platform: str, account: str, start: str, end: str, thresh
         FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1
           AND platform = ? AND account = ?{_rumour_candidate()}""",
                      [threshold, threshold, threshold, start, end, platform, account]).fetchone()
-    return {"items": row[0], "negative": row[1], "flagged": row[2], "flagged_weeks": row[3], "last_flagged_at": row[4]}
+    # confirmed false: the latest verdict on the item's story (its cluster, else the item) says rumour,
+    # as confirmed_false_items reads it, asked of this account's few items only
+    confirmed = db.execute("""
+        SELECT count(*) FROM items i
+        WHERE i.account = ? AND i.published_at >= ? AND i.published_at < ? AND i.platform = ?
+          AND (SELECT v.verdict FROM verdicts v
+               WHERE (i.cluster_id IS NOT NULL AND v.cluster_id = i.cluster_id)
+                  OR (i.cluster_id IS NULL AND v.cluster_id IS NULL AND v.item_id = i.id)
+               ORDER BY v.at DESC, v.id DESC LIMIT 1) = 'rumour'""", [account, start, end, platform]).fetchone()[0]
+    return {"items": row[0], "negative": row[1], "flagged": row[2], "flagged_weeks": row[3], "last_flagged_at": row[4],
+            "confirmed": confirmed}
 
 
 def alerts_by_topic(db, start: str, end: str) -> dict:

@@ -179,7 +179,12 @@ def test_an_accounts_record_says_whether_its_false_items_are_a_habit(db, now):
     assert risk.record_text(habit) == ("该账号近 90 天：健康相关条目 5 条，疑似谣言 5 条（出现于 5 个不同的周，持续风险账号），"
                                        "经核实谣言 0 条。")
     once = risk.account_record(db, "微博", "示例网友", now, 0.5, days=30)
-    assert (once["flagged"], once["recurring"]) == (1, False)
+    assert (once["flagged"], once["recurring"], once["confirmed"]) == (1, False, 0)
+    item = db.execute("SELECT id FROM items WHERE account = '示例网友'").fetchone()[0]
+    experts.record_verdict(db, item, "rumour", "经核实为谣言", "monitor1", now)
+    assert risk.account_record(db, "微博", "示例网友", now, 0.5, days=30)["confirmed"] == 1
+    experts.record_verdict(db, item, "not_rumour", "复核：并非谣言", "monitor1", now + timedelta(minutes=1))
+    assert risk.account_record(db, "微博", "示例网友", now + timedelta(minutes=2), 0.5, days=30)["confirmed"] == 0
     assert risk.record_text(risk.account_record(db, "微博", "示例市民1", now, 0.5)).endswith("疑似谣言 0 条，经核实谣言 0 条。")
 
 
