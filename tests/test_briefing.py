@@ -82,7 +82,7 @@ def test_the_report_says_how_the_event_was_handled(db, now):
     assert h["steps"][0]["actor"] == "系统" and h["steps"][-1]["note"] == "官方账号已发布提示"
     assert h["clarifications"] == []
     md = briefing.render_markdown(briefing.compute_briefing(db, alert_id, now + timedelta(hours=6)))
-    assert "| 信息发布（5 小时内） | 2026-11-23 23:00 | 2026-11-23 19:15 | 按时 |" in md
+    assert "| 信息发布 | 2026-11-23 23:00 | 2026-11-23 19:15 | 按时 |" in md
     assert "## 五、" not in md  # no assessment given, no empty section
 
 
