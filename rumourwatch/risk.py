@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from . import store
 from .alerts import item_region
 from .exports import csv_text
-from .records import beijing, iso, parse_time
+from .records import CST, beijing, iso, parse_time
 
 RECURRING_WEEKS = 2   # flagged in this many different weeks: it keeps coming back
 ACCOUNTS_SHOWN = 50
@@ -43,8 +43,9 @@ def _share(n: int, d: int) -> float | None:
 
 
 def _weeks(start: str, end: str) -> int:
-    """How many Monday-first weeks [start, end) touches (the most a row can be flagged in)."""
-    first, last = parse_time(start), parse_time(end) - timedelta(seconds=1)
+    """How many Monday-first weeks of Beijing dates [start, end) touches (the most a row can be
+    flagged in; the weeks are counted on the items' China dates)."""
+    first, last = parse_time(start).astimezone(CST), (parse_time(end) - timedelta(seconds=1)).astimezone(CST)
     monday = (first - timedelta(days=first.weekday())).date()
     return (last.date() - monday).days // 7 + 1
 

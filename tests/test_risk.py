@@ -198,3 +198,15 @@ def test_the_special_report_gives_the_first_publishers_record(db, now):
     [alert_id] = alerts.evaluate_alerts(db, now + timedelta(minutes=5), rules())
     md = briefing.render_markdown(briefing.compute_briefing(db, alert_id, now + timedelta(minutes=5)))
     assert "首发账号记录：该账号近 90 天：健康相关条目 6 条，疑似谣言 6 条（出现于 5 个不同的周，持续风险账号）" in md
+
+
+def test_a_beijing_week_from_monday_is_one_week(db):
+    """Weeks are counted on Beijing dates: Monday 00:00 in Beijing is still Sunday in UTC."""
+    from datetime import datetime
+
+    from rumourwatch.records import CST
+
+    start, end = store.day_range(datetime(2026, 11, 23, tzinfo=CST), 7)  # Monday 23 – Sunday 29 November
+    assert risk.risk_points(db, start, end, 0.5)["period"]["weeks"] == 1
+    start, end = store.day_range(datetime(2026, 11, 23, tzinfo=CST), 8)
+    assert risk.risk_points(db, start, end, 0.5)["period"]["weeks"] == 2
