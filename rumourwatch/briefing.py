@@ -42,14 +42,16 @@ from .ledger import (
 )
 from .nlp.rumour import doubting, said
 from .opinion import opinion_line
-from .records import CST, beijing, iso, parse_time
+from .records import CST, beijing, hours_between, iso, parse_time
 from .reports import (
     REPORT_CSS,
     clip,
+    fmt_pct,
     integer_ticks,
     matplotlib_pyplot,
     md_escape,
     md_table,
+    percent,
     png_bytes,
     safe_url,
     short_account,
@@ -177,13 +179,13 @@ class Briefing:
 # --- computing ------------------------------------------------------------------------------
 
 def _percent(n: int, d: int) -> str:
-    return f"{100 * n / d:.1f}%" if d else tr("none")
+    return fmt_pct(percent(n, d))  # as the reports print a share (rounded half up, — for none)
 
 
 def _span_text(first: str | None, last: str | None) -> str:
-    if not first or not last:
+    hours = hours_between(first, last)
+    if hours is None:
         return tr("none")
-    hours = (parse_time(last) - parse_time(first)).total_seconds() / 3600
     if hours < 1:
         return f"{max(hours * 60, 0):.0f} 分钟"
     return f"{hours:.1f} 小时" if hours < 48 else f"{hours / 24:.1f} 天"

@@ -1,7 +1,8 @@
 """预警处置台账: every alert raised in a period with how it was handled, as the CSV a monitoring
 office keeps in Excel and hands upward: what was found and when, the 5-hour and 24-hour clocks
 (seed 001) with whether each was met, who was assigned, the clarification's link, when the leaders
-were sent a special report on it (舆情专报), and why an alert was dismissed. The 预警 page downloads it for a period; `rumourwatch alerts export` writes it.
+were sent a special report on it (舆情专报), and why an alert was dismissed. The 预警 page downloads
+it for a period; `rumourwatch alerts export` writes it.
 
 Times are Beijing time; an alert belongs to the period it was raised in.
 """

@@ -10,11 +10,13 @@ flagged once is an incident, not yet a pattern. Topics are compared with the per
     points = risk_points(db, start, end, threshold=0.5)
     csv = risk_csv(points, "accounts")
 
-The 舆情风险点 page shows it for 30 / 90 / 180 days or a range; `rumourwatch risk` prints or writes it.
+The 舆情风险点 page shows it for 30 / 90 / 180 days or a range; `rumourwatch report risk` prints or
+writes it; the monthly notice lists the recurring ones (reports._risk).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from . import store
@@ -59,19 +61,18 @@ def risk_points(db, start: str, end: str, threshold: float) -> dict:
     alerts = store.alerts_by_topic(db, start, end)
     previous = {r["topic"]: r["flagged"] for r in store.topic_counts(db, before, start, threshold)}
 
+    by_topic = Counter(c["topic"] or "" for c in confirmed)
+    by_account = Counter((c["platform"], c["account"]) for c in confirmed)
     topics = []
     for r in store.topic_counts(db, start, end, threshold):
         name = r["topic"] or NO_TOPIC
         topics.append(dict(r, topic=name, negative_share=_share(r["negative"], r["items"]),
-                           confirmed=sum(1 for c in confirmed if (c["topic"] or "") == r["topic"]),
+                           confirmed=by_topic[r["topic"]],
                            alerts=alerts.get(r["topic"], 0), previous_flagged=previous.get(r["topic"], 0),
                            recurring=r["flagged_weeks"] >= RECURRING_WEEKS))
     topics.sort(key=lambda r: (-r["flagged"], -r["confirmed"], -r["negative"], r["topic"]))
 
-    by_account: dict[tuple, int] = {}
-    for c in confirmed:
-        by_account[(c["platform"], c["account"])] = by_account.get((c["platform"], c["account"]), 0) + 1
-    accounts = [dict(r, confirmed=by_account.get((r["platform"], r["account"]), 0),
+    accounts = [dict(r, confirmed=by_account[(r["platform"], r["account"])],
                      recurring=r["flagged_weeks"] >= RECURRING_WEEKS)
                 for r in store.risk_accounts(db, start, end, threshold, ACCOUNTS_SHOWN)]
     accounts.sort(key=lambda r: (-r["confirmed"], -r["flagged"], -r["flagged_weeks"], r["platform"], r["account"]))
@@ -110,11 +111,10 @@ def account_record(db, platform: str, account: str, now: datetime, threshold: fl
 
 def record_text(record: dict) -> str:
     """The account's record in one line: 该账号近 90 天：健康相关条目 12 条，疑似谣言 4 条（出现于 4 个不同的周，持续风险账号）…"""
-    text = (f"该账号近 {record['days']} 天：健康相关条目 {record['items']} 条，疑似谣言 {record['flagged']} 条"
+    return (f"该账号近 {record['days']} 天：健康相关条目 {record['items']} 条，疑似谣言 {record['flagged']} 条"
             + (f"（出现于 {record['flagged_weeks']} 个不同的周"
                + ("，持续风险账号）" if record["recurring"] else "）") if record["flagged"] else "")
             + f"，经核实谣言 {record['confirmed']} 条。")
-    return text
 
 
 def _pct(share: float | None) -> str:

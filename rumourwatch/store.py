@@ -1235,9 +1235,8 @@ def recent_item_texts(db, since: str) -> list[dict]:
 
 def latest_debunk_score(db, item_id: int) -> float | None:
     """The similarity of the item's debunk match in its latest score (None when unscored)."""
-    row = db.execute("SELECT debunk_score FROM scores WHERE item_id = ? ORDER BY id DESC LIMIT 1",
-                     [item_id]).fetchone()
-    return None if row is None else row[0]
+    score = latest_score(db, item_id)
+    return None if score is None else score["debunk_score"]
 
 
 def published_clarifications(db, topic: str | None = None, limit: int = 20) -> list[dict]:
@@ -1394,7 +1393,8 @@ def _story_cond(cluster_id: int | None, item_id: int) -> tuple[str, int]:
 
 
 def story_spread(db, cluster_id: int | None, item_id: int) -> dict:
-    """How far a story went: its items, accounts, platforms, engagement, opinion and reactions."""
+    """How far a story went: its items, accounts, first item, platforms, engagement and opinion
+    (its reactions: story_reaction_texts)."""
     cond, param = _story_cond(cluster_id, item_id)
     row = db.execute(
         f"""SELECT count(*), count(DISTINCT nullif(account, '')), min(published_at), max(published_at),
