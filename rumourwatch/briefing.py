@@ -29,6 +29,10 @@ from pathlib import Path
 
 from . import store
 from .alerts import WorkflowError, load_rules
+from .effect import CAVEAT as EFFECT_CAVEAT
+from .effect import alert_effect, doubt_share, status_text
+from .effect import lines as effect_lines
+from .effect import pct as effect_pct
 from .experts import item_clarification, suggest_experts
 from .knowledge import FAINT_SIMILARITY
 from .ledger import (
@@ -120,6 +124,9 @@ TEXT: dict[str, str] = {
     "handling.clarifications": "澄清稿",
     "handling.clarifications.none": "尚无澄清稿。",
     "handling.takedowns": "平台删除请求",
+    "handling.effect": "辟谣效果（澄清稿发布前后各 {hours} 小时）",
+    "effect.doubt": "有内容互动中质疑、辟谣类占比",
+    "col.measure": "指标", "col.before": "发布前", "col.after": "发布后",
     "handling.steps": "处置过程",
     "clock.respond": "信息发布",
     "clock.conference": "新闻发布会",
@@ -344,8 +351,12 @@ def _handling(db, alert: dict, now: datetime) -> dict:
     suggested = [] if active or alert["status"] not in store.WORKFLOW_OPEN_STATUSES else [
         {"expert": f"{e['name']}（{'，'.join(x for x in (e['title'], e['institution'], e['level']) if x)}）",
          "reasons": "；".join(e["reasons"])} for e in suggest_experts(db, alert["id"], SUGGESTED_EXPERTS)]
+    found = alert_effect(db, alert["id"], now) if alert["item_id"] else None
     return {"clocks": clocks, "escalations": escalations, "assignments": assignments, "suggested": suggested,
-            "clarifications": clarifications, "takedowns": takedowns, "steps": steps}
+            "clarifications": clarifications, "takedowns": takedowns, "steps": steps,
+            "effect": None if found is None else {
+                "window": found["window_hours"], "before": found["before"], "after": found["after"],
+                "status": status_text(found), "lines": effect_lines(found)[2:]}}
 
 
 def _made_of(db, alert: dict, overview: dict, rules: dict) -> dict | None:
@@ -566,6 +577,14 @@ def _handling_blocks(b: Briefing) -> list[tuple]:
                        [[c["title"], c["status"], _or_none(c["at"]), ("打开", c["url"])] for c in h["clarifications"]]))
     else:
         blocks.append(("lines", [tr("handling.clarifications.none")]))
+    e = h.get("effect")
+    if e and e["before"] is not None:  # what followed the clarification, beside stories without one
+        blocks.append(("table", tr("handling.effect", hours=f"{e['window']:g}"),
+                       [tr("col.measure"), tr("col.before"), tr("col.after")],
+                       [[tr("col.items"), e["before"]["items"], e["after"]["items"]],
+                        [tr("col.new_reactions"), e["before"]["reactions"], e["after"]["reactions"]],
+                        [tr("effect.doubt"), effect_pct(doubt_share(e["before"])), effect_pct(doubt_share(e["after"]))]]))
+        blocks.append(("lines", [*e["lines"], EFFECT_CAVEAT]))
     if h["takedowns"]:
         blocks.append(("table", tr("handling.takedowns"),
                        [tr("col.platform"), tr("col.account"), tr("col.requested"), tr("col.status"),

@@ -108,6 +108,8 @@ TEXT: dict[str, str] = {
     "experts.summary": "{this}指派 {assignments} 次（接受 {accepted}、谢绝 {declined}），发布澄清 {published} 篇；从预警到澄清发布的中位用时 {median}。",
     "experts.per_expert": "按专家",
     "experts.per_unit": "按单位",
+    "experts.effect": "辟谣效果：{summary}",
+    "experts.effects": "辟谣效果（澄清稿发布前后各 24 小时的新增条目与互动；与同期未辟谣的同类事件在相同时点对照，不代表因果）",
     "publishers.title": "重复发布者与删除请求",
     "publishers.added": "{this}新增重复发布者（累计 ≥ {minimum} 条经核实谣言）{n} 个。",
     "publishers.none": "{this}无新增重复发布者。",
@@ -160,7 +162,9 @@ TEXT: dict[str, str] = {
     "col.link": "链接", "col.severity": "级别", "col.alert": "预警", "col.created": "预警时间",
     "col.respond_by": "应发布时间", "col.responded": "实际发布", "col.late": "超时",
     "col.expert": "专家", "col.unit": "单位", "col.assignments": "指派", "col.declined": "谢绝",
-    "col.published": "发布澄清", "col.median": "中位用时", "col.kind": "类型", "col.region": "地区",
+    "col.published": "发布澄清", "col.median": "中位用时", "col.clarification": "澄清稿",
+    "col.published_at": "发布时间", "col.effect_items": "新增条目（前→后）", "col.effect_reactions": "新增互动（前→后）",
+    "col.effect": "效果", "col.kind": "类型", "col.region": "地区",
     "col.handled": "处置预警", "col.on_time": "按时处置", "col.on_time_rate": "按时率",
     "col.minimum": "最低要求", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
     "col.day": "日期", "col.total": "合计", "col.unscored": "待评分",
@@ -546,7 +550,17 @@ def _alerts(db, period: Period, region, now: str) -> Section:
     return Section("alerts", tr("alerts.title"), True, None, data)
 
 
-def _experts(db, period: Period, region) -> Section:
+def _effects(db, period: Period, region, now: str) -> list[dict]:
+    """辟谣效果 of the period's clarifications (rumourwatch.effect), as the report prints them."""
+    from .effect import period_effects, status_text
+
+    return [{"title": e["title"], "expert": e["expert"], "published_at": e["published_at"], "status": e["status"],
+             "window_hours": e["window_hours"], "before": e["before"], "after": e["after"], "change": e["change"],
+             "compared": e["compared"], "reference": e["reference"], "since_items": e["since_items"],
+             "text": status_text(e)} for e in period_effects(db, period.start, period.end, parse_time(now), region)]
+
+
+def _experts(db, period: Period, region, now: str) -> Section:
     gap = _workflow_gap(db, "alerts", "experts", "assignments", "clarifications")
     if gap:
         return Section("experts", tr("experts.title"), False, gap)
@@ -588,7 +602,8 @@ def _experts(db, period: Period, region) -> Section:
             "accepted": sum(s["status"] in ("accepted", "submitted", "completed") for s in assignments),
             "declined": sum(s["status"] == "declined" for s in assignments),
             "published": len(published), "median_hours": _median_hours(hours_all),
-            "per_expert": rows(per_expert), "per_unit": rows(per_unit)}
+            "per_expert": rows(per_expert), "per_unit": rows(per_unit),
+            "effects": _effects(db, period, region, now) if published else []}
     return Section("experts", tr("experts.title"), True, None, data)
 
 
@@ -807,7 +822,7 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
     sections.append(_rumours(db, period, platforms, threshold, now_iso, top))
     if kind == "monthly":
         sections.append(_units(db, period, region, minimum))
-    sections += [_alerts(db, period, region, now_iso), _experts(db, period, region), _publishers(db, period, platforms)]
+    sections += [_alerts(db, period, region, now_iso), _experts(db, period, region, now_iso), _publishers(db, period, platforms)]
     if kind == "monthly":
         sections.append(_risk(db, period, threshold))
     sections += [_watched(db, period, previous, platforms, threshold, watch), _model_health(db, period, threshold)]
@@ -926,9 +941,14 @@ def experts_lines(report: Report) -> list[str]:
     if not s.available or s.message:
         return [s.message]
     d = s.data
-    return [tr("experts.summary", this=tr(f"this.{report.kind}"), assignments=d["assignments"],
-               accepted=d["accepted"], declined=d["declined"], published=d["published"],
-               median=fmt_hours(d["median_hours"]))]
+    out = [tr("experts.summary", this=tr(f"this.{report.kind}"), assignments=d["assignments"],
+              accepted=d["accepted"], declined=d["declined"], published=d["published"],
+              median=fmt_hours(d["median_hours"]))]
+    if d.get("effects"):
+        from .effect import summary
+
+        out.append(tr("experts.effect", summary=summary(d["effects"])))
+    return out
 
 
 def publishers_lines(report: Report) -> list[str]:
@@ -1087,6 +1107,16 @@ def expert_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
         out.append((tr("experts.per_unit"), head,
                     [[r["unit"], r["assignments"], r["declined"], r["published"], fmt_hours(r["median_hours"])]
                      for r in d["per_unit"]]))
+    if d.get("effects"):
+        head = [tr(k) for k in ("col.clarification", "col.expert", "col.published_at", "col.effect_items",
+                                "col.effect_reactions", "col.effect")]
+
+        def flow(e, key):
+            return "—" if e["before"] is None else f"{e['before'][key]} → {e['after'][key]}"
+
+        out.append((tr("experts.effects"), head,
+                    [[e["title"], e["expert"] or "—", china_time(e["published_at"]), flow(e, "items"),
+                      flow(e, "reactions"), e["text"]] for e in d["effects"]]))
     return out
 
 

@@ -1442,6 +1442,53 @@ def story_takedowns(db, cluster_id: int | None, item_id: int) -> list[dict]:
                          ORDER BY requested_at, id""", [param])
 
 
+def story_activity(db, cluster_id: int | None, item_id: int, start: str, mid: str, end: str,
+                   words: bool = True) -> dict:
+    """A story's new items and reactions in [start, mid) ("before") and [mid, end) ("after"): the
+    counts, and with `words` each reaction's text (to read what it says). Ads and debunk platforms'
+    posts are not the story's spread (`_rumour_candidate`), nor are the reactions to them."""
+    cond, param = _story_cond(cluster_id, item_id)
+    story = f"{cond}{_rumour_candidate()}"
+    n = db.execute(f"""SELECT coalesce(sum(published_at < ?), 0), coalesce(sum(published_at >= ?), 0) FROM items
+                       WHERE {story} AND published_at >= ? AND published_at < ?""",
+                   [mid, mid, param, start, end]).fetchone()
+    out = {"before": {"items": n[0]}, "after": {"items": n[1]}}
+    ids = f"SELECT id FROM items WHERE {story}"
+    if words:
+        rows = db.execute(f"""SELECT r.at >= ?, r.text FROM reactions r WHERE r.item_id IN ({ids})
+                              AND r.at >= ? AND r.at < ?""", [mid, param, start, end]).fetchall()
+        for side, key in ((0, "before"), (1, "after")):
+            texts = [t for a, t in rows if a == side]
+            out[key].update(reactions=len(texts), texts=texts)
+    else:
+        r = db.execute(f"""SELECT coalesce(sum(r.at < ?), 0), count(*) FROM reactions r WHERE r.item_id IN ({ids})
+                           AND r.at >= ? AND r.at < ?""", [mid, param, start, end]).fetchone()
+        out["before"]["reactions"], out["after"]["reactions"] = r[0], r[1] - r[0]
+    return out
+
+
+def story_items_since(db, cluster_id: int | None, item_id: int, since: str, limit: int = 10) -> tuple[int, list[dict]]:
+    """The story's items published at or after `since` (ads and debunk platforms' posts left out):
+    how many, and the latest `limit` of them as feed rows."""
+    cond, param = _story_cond(cluster_id, item_id)
+    where = f"{cond}{_rumour_candidate()} AND published_at >= ?"
+    n = db.execute(f"SELECT count(*) FROM items WHERE {where}", [param, since]).fetchone()[0]
+    rows = _rows(db, f"SELECT {FEED_COLUMNS}, like_num FROM items WHERE {where} ORDER BY published_at DESC, id DESC "
+                     "LIMIT ?", [param, since, limit]) if n else []
+    return n, rows
+
+
+def unclarified_story_alerts(db, since: str, until: str, limit: int = 200) -> list[dict]:
+    """Alerts on one story (an item) created in [since, until), not dismissed, with no clarification
+    published for them: how stories go on without one (the reference for a clarification's effect)."""
+    return _rows(db, """SELECT a.id, a.item_id, a.cluster_id, a.created_at FROM alerts a
+                        WHERE a.item_id IS NOT NULL AND a.status != 'dismissed'
+                          AND a.created_at >= ? AND a.created_at < ?
+                          AND NOT EXISTS (SELECT 1 FROM clarifications c WHERE c.alert_id = a.id
+                                          AND c.status = 'published')
+                        ORDER BY a.created_at DESC, a.id DESC LIMIT ?""", [since, until, limit])
+
+
 def negative_topic_items(db, topic: str, start: str, end: str, limit: int = 10) -> list[dict]:
     """The most spread negative health items of a topic published in [start, end): what an opinion
     spike on that topic is made of."""

@@ -211,6 +211,48 @@ def risk(ctx, days, day_from, day_to, kind, output, as_json):
             click.echo("\t".join(str(c) for c in row))
 
 
+@report_group.command("effect")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="The clarifications published in the last N Beijing days, today included.")
+@click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First Beijing day (instead of --days).")
+@click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last Beijing day, included (default: today).")
+@click.option("--region", default=None, help="Only the alerts of this region.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the table as CSV for Excel here instead of printing it.")
+@click.option("--json", "as_json", is_flag=True, help="Print every clarification's figures as JSON.")
+@NOW_OPTION
+@click.pass_context
+@friendly_errors
+def effect_command(ctx, days, day_from, day_to, region, output, as_json, now):
+    """How the stories went on after their clarifications (辟谣效果): for each clarification published in
+    the period, the story's new copies and reactions in the 24 hours before and after it, the share of
+    doubting reactions, and the same change for stories without a clarification at the same age.
+
+    Examples:
+
+        rumourwatch report effect --days 30
+        rumourwatch report effect --from 2026-11-01 --to 2026-11-30 -o 辟谣效果.csv
+    """
+    from datetime import UTC
+
+    from .. import effect
+    from . import china_days
+
+    start, end, period = china_days(day_from, day_to, days)
+    rows = effect.period_effects(store.open_db(_settings(ctx).db_path, read_only=True), start, end,
+                                 _now(now) or datetime.now(UTC), region)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if output:
+        Path(output).write_text(effect.effects_csv(rows), encoding="utf-8")
+        click.echo(f"wrote {len(rows)} clarifications of {period} to {output}", err=True)
+    click.echo(f"{period}: {effect.summary(rows)}")
+    if not output:
+        for e in rows:
+            click.echo(f"#{e['clarification_id']} {e['title']}: {effect.status_text(e)}")
+
+
 @report_group.command("import-units")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.pass_context
