@@ -681,6 +681,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "risk.empty.regions": "该时段的条目没有可识别的地区信息（数据源未提供账号所在地或条目地区），或每个地区的条目不足 5 条。",
         "risk.accounts.click": "点击一行，在条目检索中查看该账号的全部条目。",
         "risk.export": "导出本表（CSV）",
+        "alerts.effect": "辟谣效果：澄清稿发布前后各 {hours} 小时",
+        "alerts.effect.items": "新增相关条目（前 → 后）",
+        "alerts.effect.reactions": "新增互动（前 → 后）",
+        "alerts.effect.doubt": "质疑、辟谣类互动占比（前 → 后）",
+        "alerts.effect.doubt.help": "有实际内容的互动中，含“谣言”“假的”“求证”等表述的比例：发布后升高，说明公众在转述澄清。",
+        "alerts.effect.since": "澄清发布后仍新出现 {n} 条相关条目（最新 {shown} 条，选中一行打开条目，可在条目页请求平台删除）",
+        "alerts.effect.since.none": "澄清发布后没有新的相关条目。",
         "alerts.briefing": "舆情专报",
         "alerts.briefing.caption": ("把本预警整理成一份报送领导的专报：事件概况、传播态势、网民反应（含质疑比例）与处置情况"
                                     "（时限、专家、澄清、删除请求、处置过程），数据截至生成时间。"),

@@ -410,6 +410,39 @@ def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published
         assert _metric(_run("item.py", "monitor1", path, {"item": str(item_id)}), "已辟谣") == "是"
 
 
+def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded):
+    """A story with 20 reactions before its clarification (2 doubting) and none after, but one more
+    copy: the alert page shows the two windows, the verdict and the copy, which opens its item."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    t0, text = now - timedelta(hours=50), "网传每天空腹吃三瓣生大蒜能杀死体内所有癌细胞，化疗都不用做了"
+    add_item(db, text, t0, reposts=300, account="示例养生号", reactions=[
+        ("repost", t0 + timedelta(minutes=30 * k + 10), "谣言吧，别信" if k < 2 else "转发微博") for k in range(20)])
+    [alert_id] = alerts.evaluate_alerts(db, t0 + timedelta(hours=1), rules())
+    li = info["experts"]["李样本"]
+    aid = experts.assign_expert(db, alert_id, li, "monitor1", t0 + timedelta(hours=2), rules())
+    experts.accept_assignment(db, aid, "li", t0 + timedelta(hours=2), actor_expert_id=li)
+    cid = experts.save_draft(db, aid, "li", t0 + timedelta(hours=3), "大蒜不能杀死癌细胞", "正文", actor_expert_id=li)
+    experts.submit_for_review(db, cid, "li", t0 + timedelta(hours=3), actor_expert_id=li)
+    experts.review_clarification(db, cid, "zhang", t0 + timedelta(hours=4), approve=True)
+    experts.publish_clarification(db, cid, "monitor1", t0 + timedelta(hours=21), "https://example.org/clarify/9")
+    late = add_item(db, text, t0 + timedelta(hours=30), account="示例网友丙")
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert not at.exception, at.exception
+    assert any(c.value == "辟谣效果：澄清稿发布前后各 24 小时" for c in at.caption)
+    assert _metric(at, "新增相关条目（前 → 后）") == "1 → 1"
+    assert _metric(at, "新增互动（前 → 后）") == "20 → 0"
+    assert _metric(at, "质疑、辟谣类互动占比（前 → 后）") == "100% → —"  # both worded reactions doubt it
+    assert any(s.value.startswith("发布后传播明显回落（新增条目与互动 -95%）") for s in at.success)
+    # the copies posted since the clarification (the copies table lists the first one too)
+    [since] = [d.value for d in at.dataframe if "示例网友丙" in d.value.to_string()
+               and "示例养生号" not in d.value.to_string()]
+    assert list(since["条目"]) == [str(late)]
+    store.update_clarification(db, cid, {"status": "approved"})  # not published (any more): nothing to follow
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert not at.exception and not any("辟谣效果" in c.value for c in at.caption)
+
+
 def _metric(at: AppTest, label: str) -> str:
     [value] = [m.value for m in at.metric if m.label == label]
     return value

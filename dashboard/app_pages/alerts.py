@@ -11,7 +11,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, briefing, experts, ledger, store
+from rumourwatch import alerts, briefing, effect, experts, ledger, store
 from rumourwatch.errors import RumourwatchError
 
 user = require_role("monitor", "leader", "admin")
@@ -160,6 +160,33 @@ def alert_clocks(alert_id: int) -> None:
                  else t("alerts.overdue_not_escalated"))
 
 
+def clarification_effect(e: dict) -> None:
+    """What followed this alert's clarification (rumourwatch.effect): the story's new items,
+    reactions and doubt before and after it, the verdict beside stories without one, and the copies
+    posted since, which a monitor may ask the platforms to take down."""
+    b, a = e["before"], e["after"]
+    st.caption(t("alerts.effect", hours=f"{e['window_hours']:g}"))
+    c = st.columns(3)
+    c[0].metric(t("alerts.effect.items"), f"{b['items']} → {a['items']}", border=True)
+    c[1].metric(t("alerts.effect.reactions"), f"{b['reactions']} → {a['reactions']}", border=True)
+    c[2].metric(t("alerts.effect.doubt"), f"{effect.pct(effect.doubt_share(b))} → {effect.pct(effect.doubt_share(a))}",
+                help=t("alerts.effect.doubt.help"), border=True)
+    say = {effect.FELL_CODE: st.success, effect.NOT_FALLEN: st.warning}.get(e["status"], st.info)
+    say(effect.status_text(e))
+    st.caption(effect.CAVEAT)
+    if not e["since_items"]:
+        st.caption(t("alerts.effect.since.none"))
+        return
+    st.caption(t("alerts.effect.since", n=e["since_items"], shown=len(e["since_rows"])))
+    picked = ui.table([dict(r, at=data.to_china(r["published_at"]), text=(r["title"] or r["text"] or "")[:80])
+                       for r in e["since_rows"]],
+                      {"id": t("col.item"), "at": t("col.at"), "platform": t("col.platform"),
+                       "account": t("col.account"), "text": t("col.alert_title")},
+                      key=nav_key("effect_since"), pick="id" if may_open("item", user) else None)
+    if picked is not None:
+        open_item(int(picked))
+
+
 alert_clocks(alert["id"])
 st.caption(t("alerts.reasons"))
 st.text(ui.reasons_text(alert["rules"]))
@@ -176,6 +203,9 @@ if alert["item_id"]:
                   score=similarity(clarification.get("similarity"))))
     elif clarification:
         st.success(t("wb.clarified", url=ui.escape(clarification["published_url"])))
+    followed = ui.call(path, effect.alert_effect, alert["id"], data.now_utc())
+    if followed and followed["before"] is not None:
+        clarification_effect(followed)
     if alert["cluster_id"]:
         copies = ui.call(path, store.cluster_items, alert["cluster_id"], data.COPIES_SHOWN)
         total = max(ui.call(path, store.cluster_size, alert["cluster_id"]), len(copies))
