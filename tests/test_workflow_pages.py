@@ -438,6 +438,17 @@ def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded)
     [since] = [d.value for d in at.dataframe if "示例网友丙" in d.value.to_string()
                and "示例养生号" not in d.value.to_string()]
     assert list(since["条目"]) == [str(late)]
+    # five stories without a clarification that fell as much at the same age: no success to claim
+    for k, claim in enumerate(["紧急通知：示例市自来水被病毒污染，这两天千万不要喝", "微波炉加热的饭菜会致癌，赶紧扔掉微波炉",
+                               "隔夜的西瓜含有剧毒，吃了会导致肝衰竭", "用白醋泡脚一周就能治好高血压，降压药可以停了",
+                               "打完疫苗三个月内不能吃海鲜，否则会过敏死亡"]):
+        t = now - timedelta(days=20 - k)
+        add_item(db, claim, t, reposts=300, account=f"示例号{k}", reaction_times=[
+            *(t + timedelta(minutes=50 * j + 5) for j in range(19)), t + timedelta(hours=21)])
+        alerts.evaluate_alerts(db, t, rules())
+    at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    assert not any("明显回落" in s.value for s in at.success)
+    assert any("中位变化 -95%（5 起），与同类未辟谣事件相近" in s.value for s in at.info)
     store.update_clarification(db, cid, {"status": "approved"})  # not published (any more): nothing to follow
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert not at.exception and not any("辟谣效果" in c.value for c in at.caption)

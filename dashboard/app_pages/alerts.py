@@ -171,7 +171,9 @@ def clarification_effect(e: dict) -> None:
     c[1].metric(t("alerts.effect.reactions"), f"{b['reactions']} → {a['reactions']}", border=True)
     c[2].metric(t("alerts.effect.doubt"), f"{effect.pct(effect.doubt_share(b))} → {effect.pct(effect.doubt_share(a))}",
                 help=t("alerts.effect.doubt.help"), border=True)
-    say = {effect.FELL_CODE: st.success, effect.NOT_FALLEN: st.warning}.get(e["status"], st.info)
+    # beside the reference when there is one: a fall that stories without a clarification also had is no success
+    say = ({"faster": st.success, "slower": st.warning}.get(e["compared"], st.info) if e["compared"]
+           else {effect.FELL_CODE: st.success, effect.NOT_FALLEN: st.warning}.get(e["status"], st.info))
     say(effect.status_text(e))
     st.caption(effect.CAVEAT)
     if not e["since_items"]:
