@@ -109,7 +109,7 @@ TEXT: dict[str, str] = {
     "experts.per_expert": "按专家",
     "experts.per_unit": "按单位",
     "experts.effect": "辟谣效果：{summary}",
-    "experts.effects": "辟谣效果（澄清稿发布前后各 24 小时的新增条目与互动；与同期未辟谣的同类事件在相同时点对照，不代表因果）",
+    "experts.effects": "辟谣效果（澄清稿发布前后同样时长内的新增条目与互动，至多各 24 小时；与同期未辟谣的同类事件在相同时点对照，不代表因果）",
     "publishers.title": "重复发布者与删除请求",
     "publishers.added": "{this}新增重复发布者（累计 ≥ {minimum} 条经核实谣言）{n} 个。",
     "publishers.none": "{this}无新增重复发布者。",
@@ -164,7 +164,7 @@ TEXT: dict[str, str] = {
     "col.expert": "专家", "col.unit": "单位", "col.assignments": "指派", "col.declined": "谢绝",
     "col.published": "发布澄清", "col.median": "中位用时", "col.clarification": "澄清稿",
     "col.published_at": "发布时间", "col.effect_items": "新增条目（前→后）", "col.effect_reactions": "新增互动（前→后）",
-    "col.effect": "效果", "col.kind": "类型", "col.region": "地区",
+    "col.effect": "效果", "col.effect_window": "前后各", "col.kind": "类型", "col.region": "地区",
     "col.handled": "处置预警", "col.on_time": "按时处置", "col.on_time_rate": "按时率",
     "col.minimum": "最低要求", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
     "col.day": "日期", "col.total": "合计", "col.unscored": "待评分",
@@ -1108,14 +1108,15 @@ def expert_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
                     [[r["unit"], r["assignments"], r["declined"], r["published"], fmt_hours(r["median_hours"])]
                      for r in d["per_unit"]]))
     if d.get("effects"):
-        head = [tr(k) for k in ("col.clarification", "col.expert", "col.published_at", "col.effect_items",
-                                "col.effect_reactions", "col.effect")]
+        head = [tr(k) for k in ("col.clarification", "col.expert", "col.published_at", "col.effect_window",
+                                "col.effect_items", "col.effect_reactions", "col.effect")]
 
         def flow(e, key):
             return "—" if e["before"] is None else f"{e['before'][key]} → {e['after'][key]}"
 
         out.append((tr("experts.effects"), head,
-                    [[e["title"], e["expert"] or "—", china_time(e["published_at"]), flow(e, "items"),
+                    [[e["title"], e["expert"] or "—", china_time(e["published_at"]),
+                      "—" if e["before"] is None else fmt_hours(e["window_hours"]), flow(e, "items"),
                       flow(e, "reactions"), e["text"]] for e in d["effects"]]))
     return out
 

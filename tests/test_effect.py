@@ -170,7 +170,7 @@ def test_the_weekly_report_lists_the_effect_of_the_weeks_clarifications(db, now)
     report = reports.compute_weekly(db, "2026-W48", now=now + timedelta(hours=50))
     md = reports.render_markdown(report)
     assert "期内发布澄清稿 1 篇，可评估 1 篇：发布后传播明显回落 1 篇" in md
-    assert "| 淡盐水不能预防病毒感染 |" in md and "-90%" in md
+    assert "| 淡盐水不能预防病毒感染 | 李样本 | 11-24 13:00 | 24.0 小时 | 3 → 1 | 27 → 2 | 发布后传播明显回落（新增条目与互动 -90%）" in md
 
 
 def test_the_command_prints_and_writes_a_periods_effects(db_path, now, tmp_path):
