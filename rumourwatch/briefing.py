@@ -125,6 +125,7 @@ TEXT: dict[str, str] = {
     "handling.clarifications.none": "尚无澄清稿。",
     "handling.takedowns": "平台删除请求",
     "handling.effect": "辟谣效果（澄清稿发布前后各 {hours} 小时）",
+    "chart.clarified": "澄清发布",
     "effect.doubt": "有内容互动中质疑、辟谣类占比",
     "col.measure": "指标", "col.before": "发布前", "col.after": "发布后",
     "handling.steps": "处置过程",
@@ -355,7 +356,7 @@ def _handling(db, alert: dict, now: datetime) -> dict:
     return {"clocks": clocks, "escalations": escalations, "assignments": assignments, "suggested": suggested,
             "clarifications": clarifications, "takedowns": takedowns, "steps": steps,
             "effect": None if found is None else {
-                "window": found["window_hours"], "before": found["before"], "after": found["after"],
+                "published_at": found["published_at"], "window": found["window_hours"], "before": found["before"], "after": found["after"],
                 "status": status_text(found), "lines": effect_lines(found)[2:]}}
 
 
@@ -471,6 +472,16 @@ def _made_of_blocks(b: Briefing) -> list[tuple]:
     return [("lines", [line]), _rows_table(tr("spike.items", hours=f"{made['hours']:g}"), made["rows"])]
 
 
+def clarification_bin(b: Briefing) -> int | None:
+    """The period of the story's timeline in which its clarification was published, if charted."""
+    published = ((b.handling or {}).get("effect") or {}).get("published_at")
+    timeline = (b.spread or {}).get("timeline") or {}
+    if not published or not timeline.get("bins"):
+        return None
+    label = beijing(published, "%m-%d %H:00" if timeline["unit"] == "hour" else "%Y-%m-%d")
+    return next((i for i, p in enumerate(timeline["bins"]) if p["at"] == label), None)
+
+
 def timeline_chart_png(b: Briefing) -> bytes | None:
     """Items (bars) and reactions (line) per period of the story; None when it has no timeline."""
     timeline = (b.spread or {}).get("timeline") or {}
@@ -493,6 +504,11 @@ def timeline_chart_png(b: Briefing) -> bytes | None:
         twin.spines[["top"]].set_visible(False)
     else:
         ax.spines[["right"]].set_visible(False)
+    at = clarification_bin(b)
+    if at is not None:  # where the clarification came out: what follows it is its effect section's "after"
+        ax.axvline(at, color="#2e7d32", linestyle="--", linewidth=1.2)
+        ax.annotate(tr("chart.clarified"), (at, 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
+                    textcoords="offset points", color="#2e7d32", fontsize=8)
     every = max(1, len(bins) // 12)
     ax.set_xticks(x[::every], [p["at"] for p in bins][::every], rotation=45, ha="right", fontsize=7)
     ax.set_title(tr("spread.chart", unit=tr(f"unit.{timeline['unit']}")), fontsize=11)

@@ -163,6 +163,9 @@ def test_the_special_report_says_what_followed_the_clarification(db, now):
     assert "| 有内容互动中质疑、辟谣类占比 | 20% | 100% |" in md
     assert "发布后传播明显回落（新增条目与互动 -90%）" in md and "发布以来仍有 1 条新的相关条目" in md
     assert "不代表因果" in md
+    # the chart marks the hour it came out (13:00 in Beijing on the 24th)
+    assert b.spread["timeline"]["bins"][briefing.clarification_bin(b)]["at"] == "11-24 13:00"
+    assert briefing.timeline_chart_png(b)[:4] == b"\x89PNG"
 
 
 def test_the_weekly_report_lists_the_effect_of_the_weeks_clarifications(db, now):
