@@ -771,6 +771,21 @@ def risk_points(path: str, start: str, end: str, threshold: float) -> dict:
     return _risk_points(path, data_version(path), start, end, threshold)
 
 
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
+def _rising_tags(path: str, now_minute: str, threshold: float, platforms: tuple[str, ...]) -> list[dict]:
+    from rumourwatch import trending
+
+    return _run(path, lambda db: trending.rising_tags(db, parse_time(now_minute), threshold,
+                                                      platforms=list(platforms) or None))
+
+
+def rising_tags(path: str, threshold: float, platforms: tuple[str, ...] = (), now: datetime | None = None) -> list[dict]:
+    """The health hashtags of the last hours (rumourwatch.trending), computed at most once a minute:
+    reading a few hours of texts on every refresh of the live page would cost more than it tells."""
+    now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
+    return _rising_tags(path, now_minute, threshold, tuple(platforms))
+
+
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)
 def report_file(report_json: str, fmt: str) -> bytes:
     """The report rendered as html / md / pdf bytes (PDF through headless Chromium, a few seconds)."""

@@ -1467,6 +1467,17 @@ def story_activity(db, cluster_id: int | None, item_id: int, start: str, mid: st
     return out
 
 
+def hashtag_items(db, start: str, end: str, platforms: list[str] | None = None, limit: int = 200_000) -> list[dict]:
+    """The health items published in [start, end) whose text has a '#' (a Weibo #话题#), latest first,
+    at most `limit`, advertisements left out: what rumourwatch.trending reads the hashtags from."""
+    clause = f" AND platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
+    return _rows(db, f"""SELECT id, cluster_id, account, published_at, polarity, rumour_probability, text FROM items
+                         WHERE published_at >= ? AND published_at < ? AND health_related = 1
+                           AND instr(text, '#') > 0{clause}
+                           AND (quality_flags IS NULL OR quality_flags NOT LIKE '%"{AD_FLAG}"%')
+                         ORDER BY published_at DESC LIMIT ?""", [start, end, *(platforms or []), limit])
+
+
 def story_items_since(db, cluster_id: int | None, item_id: int, since: str, limit: int = 10) -> tuple[int, list[dict]]:
     """The story's items published at or after `since` (ads and debunk platforms' posts left out):
     how many, and the latest `limit` of them as feed rows."""

@@ -69,6 +69,26 @@ def test_live_page_shows_today_counts_and_the_report_line(app_env):
     assert len(at.get("vega_lite_chart")) == 2  # opinion trend and hourly counts
 
 
+def test_live_page_lists_the_health_hashtags_taking_off(app_env):
+    from test_trending import post
+
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    for k in range(3):
+        post(db, "流感高发季", fx.NOW - timedelta(minutes=30 + k), k, probability=0.9)
+    db.conn.close()
+    at = run_page()
+    assert not at.exception, at.exception
+    assert any(s.value == "话题热度（近 6 小时）" for s in at.subheader)
+    [table] = table_with(at, "话题")
+    assert list(table["话题"]) == ["流感高发季"]
+    assert (table["热度变化"][0], table["相关事件"][0], table["账号"][0], table["疑似谣言"][0]) == ("新出现", "3", "3", "3")
+
+
+def test_live_page_says_when_no_hashtag_is_a_topic_yet(app_env):
+    at = run_page()
+    assert any(c.value.startswith("近 6 小时没有达到 3 个事件、2 个账号的健康话题") for c in at.caption)
+
+
 def test_period_filter_changes_the_opinion_line_but_not_today(app_env):
     at = run_page()
     at.sidebar.radio(key="f_period").set_value("7d").run()

@@ -95,6 +95,33 @@ def watched_panel(now) -> None:
         ui.open_search(**{"q" if row["kind"] == "keyword" else "account": row["value"]})
 
 
+def tags_panel(now) -> None:
+    """The health hashtags of the last hours, new and rising ones first (rumourwatch.trending); a row
+    opens 条目检索 on the tag's words."""
+    from rumourwatch import trending
+
+    st.subheader(t("live.tags", hours=trending.WINDOW_HOURS))
+    rows = data.rising_tags(path, settings.rumour_threshold, filters.platforms, now=now)
+    if not rows:
+        st.caption(t("live.tags.none", hours=trending.WINDOW_HOURS, stories=trending.MIN_STORIES,
+                     accounts=trending.MIN_ACCOUNTS))
+        return
+    may_search = dashboard_auth.may_open("search")
+    picked = wf.table([dict(r, i=i, status_text=trending.status_text(r), latest=data.to_china(r["latest_at"]))
+                       for i, r in enumerate(rows)],
+                      {"tag": t("live.tags.col.tag"), "status_text": t("live.tags.col.status"),
+                       "stories": t("live.tags.col.stories"), "items": t("live.tags.col.items"),
+                       "accounts": t("live.tags.col.accounts"), "negative": t("live.tags.col.negative"),
+                       "flagged": t("live.metric.flagged"),
+                       "before_stories": t("live.tags.col.before", hours=trending.BASELINE_HOURS),
+                       "latest": t("live.tags.col.latest")},
+                      key=ui.nav_key("rising_tags"), pick="i" if may_search else None)
+    st.caption(t("live.tags.caption", hours=trending.WINDOW_HOURS, before=trending.BASELINE_HOURS)
+               + (t("live.tags.click") if may_search else ""))
+    if picked is not None:
+        ui.open_search(q=rows[int(picked)]["tag"])
+
+
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
 def live_panel() -> None:
     dashboard_auth.rerun_if_session_ended()
@@ -156,6 +183,7 @@ def live_panel() -> None:
         else:
             st.info(t("live.top.empty", threshold=settings.rumour_threshold))
 
+        tags_panel(now)
         watched_panel(now)
 
         st.subheader(t("live.feed"))

@@ -1,0 +1,95 @@
+"""升温话题: the health hashtags (#话题#) taking off in the feed right now.
+
+A monitor watching the live page sees today's counts, the likeliest rumours and what they chose to
+watch; what they cannot see is a new topic the public has just started to talk about — the moment to
+read it, before a claim under it spreads. On Weibo that topic is a hashtag. For the health items of
+the last WINDOW_HOURS, each hashtag gets:
+
+- its **stories** (distinct clusters of copies; an item without one counts as its own story) and
+  accounts: bots paste one body under whatever is trending ("hashtag hijacking"), so items alone
+  would crown the most pasted tag, and a tag needs MIN_STORIES stories from MIN_ACCOUNTS accounts;
+- how that compares with the BASELINE_HOURS before, per hour: 新出现 (none before), 升温 ×N (at
+  least RISING times the earlier rate), 持平 or 回落;
+- its negative items and those flagged as likely rumours (rumour probability ≥ the threshold).
+
+    rows = rising_tags(db, now, threshold=0.5)
+
+The live page lists them (a row opens 条目检索 on the tag's words). Hashtags are read from the
+texts when asked, from at most SCAN_LIMIT of the latest health items with a `#`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from . import store
+from .records import iso
+
+WINDOW_HOURS = 6
+BASELINE_HOURS = 48
+MIN_STORIES = 3
+MIN_ACCOUNTS = 2
+RISING = 2.0          # this many times the earlier hourly rate of stories: 升温
+SHOWN = 15
+SCAN_LIMIT = 200_000
+TAG = re.compile(r"#([^#\n]{2,40})#")
+
+STATUS_ZH = {"new": "新出现", "rising": "升温", "steady": "持平", "falling": "回落"}
+
+
+def _tags(text: str) -> set[str]:
+    """The hashtags of a text, each once, without their # marks and outer spaces."""
+    return {t for m in TAG.finditer(text) if (t := m.group(1).strip())}
+
+
+def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
+                baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None,
+                limit: int = SHOWN) -> list[dict]:
+    """The hashtags of the health items published in the `hours` before `now` with at least
+    MIN_STORIES stories from MIN_ACCOUNTS accounts: the new and rising ones first, each group with the
+    most stories first: [{tag, stories, items, accounts, negative, flagged, before_stories,
+    rate, before_rate, growth, status, latest_at}] (rates: stories per hour; growth None for a new tag)."""
+    start = now - timedelta(hours=hours)
+    rows = store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(now), platforms, SCAN_LIMIT)
+    cut = iso(start)
+    now_tags: dict[str, dict] = {}
+    before: dict[str, set] = {}
+    for r in rows:
+        story = ("c", r["cluster_id"]) if r["cluster_id"] is not None else ("i", r["id"])
+        for tag in _tags(r["text"]):
+            if r["published_at"] < cut:
+                before.setdefault(tag, set()).add(story)
+                continue
+            t = now_tags.setdefault(tag, {"stories": set(), "accounts": set(), "items": 0, "negative": 0,
+                                          "flagged": 0, "latest_at": r["published_at"]})
+            t["stories"].add(story)
+            t["accounts"].add(r["account"] or f"item:{r['id']}")  # no account: each item its own voice
+            t["items"] += 1
+            t["negative"] += r["polarity"] == "negative"
+            t["flagged"] += (r["rumour_probability"] or 0) >= threshold
+            t["latest_at"] = max(t["latest_at"], r["published_at"])
+    out = []
+    for tag, t in now_tags.items():
+        if len(t["stories"]) < MIN_STORIES or len(t["accounts"]) < MIN_ACCOUNTS:
+            continue
+        n_before = len(before.get(tag, ()))
+        rate, before_rate = len(t["stories"]) / hours, n_before / baseline_hours
+        growth = rate / before_rate if before_rate else None
+        status = ("new" if growth is None else "rising" if growth >= RISING
+                  else "falling" if growth <= 1 / RISING else "steady")
+        out.append({"tag": tag, "stories": len(t["stories"]), "items": t["items"], "accounts": len(t["accounts"]),
+                    "negative": t["negative"], "flagged": t["flagged"], "before_stories": n_before,
+                    "rate": round(rate, 2), "before_rate": round(before_rate, 2),
+                    "growth": None if growth is None else round(growth, 1), "status": status,
+                    "latest_at": t["latest_at"]})
+    out.sort(key=lambda r: (r["status"] not in ("new", "rising"), -r["stories"], r["tag"]))
+    return out[:limit]
+
+
+def status_text(row: dict) -> str:
+    """新出现 / 升温 ×3.2 (×16, ×100 以上) / 持平 / 回落, as the live page prints it."""
+    if row["status"] != "rising":
+        return STATUS_ZH[row["status"]]
+    g = row["growth"]
+    return f"{STATUS_ZH['rising']} " + ("×100 以上" if g >= 100 else f"×{g:.0f}" if g >= 10 else f"×{g:g}")

@@ -1,0 +1,92 @@
+"""话题热度: the health hashtags of the last hours, counted in stories and accounts (not pasted items),
+compared with the hours before, on the live page."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from workflow_helpers import add_item
+
+from rumourwatch import trending
+
+BODIES = [  # fictional posts, different enough not to be copies of each other
+    "小区今天又做了一轮核酸检测，排队的人很多，大家都很配合",
+    "医生提醒秋冬季节要注意保暖，老人孩子出门戴好口罩",
+    "听说这种感冒药对流感特别有效，家里已经囤了好几盒",
+    "今天去社区医院打了流感疫苗，护士说接种后要观察半小时",
+    "发烧三天了还没退，不知道要不要去医院看看急诊",
+    "单位组织体检，发现血压有点高，医生建议少吃盐多运动",
+]
+
+
+def body(k: int) -> str:
+    """BODIES[k] for the first six; past them, a text of its own (no copy of any other)."""
+    if k < len(BODIES):
+        return BODIES[k]
+    rnd = random.Random(k)
+    return "".join(rnd.choice("医院药品疫苗口罩体检血压感冒发烧咳嗽护士门诊社区老人儿童饮食运动睡眠") for _ in range(40))
+
+
+def post(db, tag: str, at, k: int, account: str | None = None, **kw) -> int:
+    """Item body(k) under #tag#, published at `at`."""
+    return add_item(db, f"#{tag}# {body(k)}", at, account=account, **kw)
+
+
+def test_a_tag_new_in_the_last_hours_is_listed_with_its_stories_accounts_and_flags(db, now):
+    for k in range(3):
+        post(db, "流感高发季", now - timedelta(hours=1, minutes=10 * k), k,
+              probability=0.9 if k == 0 else 0.1, polarity="negative" if k < 2 else "neutral")
+    [row] = trending.rising_tags(db, now, threshold=0.5)
+    assert (row["tag"], row["stories"], row["items"], row["accounts"]) == ("流感高发季", 3, 3, 3)
+    assert (row["negative"], row["flagged"], row["before_stories"]) == (2, 1, 0)
+    assert row["status"] == "new" and trending.status_text(row) == "新出现"
+
+
+def test_rising_steady_and_falling_tags_are_compared_per_hour_with_the_two_days_before(db, now):
+    # rising: 4 stories in 6 h against 2 in the 48 h before (0.67 / h against 0.04 / h)
+    for k in range(4):
+        post(db, "某地出现新病例", now - timedelta(hours=k + 1), k)
+    for k in range(2):
+        post(db, "某地出现新病例", now - timedelta(hours=20 + k), k + 4)
+    # steady: 3 stories in 6 h, 24 in the 48 h before: 0.5 / h both
+    for k in range(3):
+        post(db, "秋冬养生", now - timedelta(hours=k + 1), k)
+    for k in range(24):
+        post(db, "秋冬养生", now - timedelta(hours=7 + 2 * k), 10 + k, account=f"养生号{k}")
+    # falling: 3 stories in 6 h, 50 in the 48 h before (0.5 / h against 1.04 / h)
+    for k in range(3):
+        post(db, "前几天的话题", now - timedelta(hours=k + 2), 100 + k)
+    for k in range(50):
+        post(db, "前几天的话题", now - timedelta(hours=7, minutes=50 * k), 200 + k)
+    rows = {r["tag"]: r for r in trending.rising_tags(db, now, threshold=0.5)}
+    assert rows["前几天的话题"]["status"] == "falling" and trending.status_text(rows["前几天的话题"]) == "回落"
+    assert rows["某地出现新病例"]["status"] == "rising" and rows["某地出现新病例"]["growth"] == 16.0
+    assert trending.status_text(rows["某地出现新病例"]) == "升温 ×16"
+    assert rows["秋冬养生"]["status"] == "steady" and rows["秋冬养生"]["before_stories"] == 24
+    assert trending.status_text(rows["秋冬养生"]) == "持平"
+    assert [trending.status_text(dict(rows["某地出现新病例"], growth=g)) for g in (2.5, 37.4, 1621.3)] == [
+        "升温 ×2.5", "升温 ×37", "升温 ×100 以上"]
+    # new and rising first, however many stories a steady tag has; then by stories (a tie by name)
+    assert [r["tag"] for r in trending.rising_tags(db, now, threshold=0.5)] == ["某地出现新病例", "前几天的话题", "秋冬养生"]
+
+
+def test_one_account_pasting_under_a_tag_or_copies_of_one_story_are_no_topic(db, now):
+    for k in range(6):  # one bot, six different bodies
+        post(db, "热搜话题甲", now - timedelta(minutes=20 * k + 5), k, account="营销号")
+    for k in range(6):  # six accounts, one story copied
+        post(db, "热搜话题乙", now - timedelta(minutes=20 * k + 5), 0)
+    for k in range(3):  # three stories, but not about health
+        post(db, "热搜话题丙", now - timedelta(minutes=20 * k + 5), k, health=False)
+    assert trending.rising_tags(db, now, threshold=0.5) == []
+    for k in range(2):  # two more stories make 热搜话题乙 a topic
+        post(db, "热搜话题乙", now - timedelta(minutes=7), 1 + k)
+    [row] = trending.rising_tags(db, now, threshold=0.5)
+    assert (row["tag"], row["stories"], row["items"], row["accounts"]) == ("热搜话题乙", 3, 8, 8)
+
+
+def test_items_older_than_the_baseline_or_not_yet_published_are_left_out(db, now):
+    for k in range(3):
+        post(db, "旧话题", now - timedelta(hours=60 + k), k)
+        post(db, "未来话题", now + timedelta(hours=1 + k), k + 3)
+    assert trending.rising_tags(db, now, threshold=0.5) == []
