@@ -91,6 +91,7 @@ TEXT: dict[str, str] = {
     "topics.rule": "按《健康中国行动》15 项专项行动归类的健康相关条目；负面占比为各话题内的负面条目比例。",
     "topics.top": "{this}条目最多的话题：{topic}（{items} 条，占 {share}，负面占比 {negative}）。",
     "topics.rising": "较{prev}增长最多：{topic}（{change}）。",
+    "topics.tags": "热点话题（健康相关条目中的微博 #话题#，按相关事件数；至少 {stories} 个事件、{accounts} 个账号）",
     "col.topic_items": "条目", "col.topic_share": "占比",
     "rumours.title": "传播最广的疑似谣言",
     "rumours.empty": "{this}无疑似谣言（谣言概率 ≥ {threshold}）。",
@@ -138,6 +139,8 @@ TEXT: dict[str, str] = {
     "kind.keyword": "关注词", "kind.account": "关注账号", "change.new": "新出现", "change.same": "持平",
     "col.watched": "关注词 / 账号", "col.items": "命中条目", "col.prev_items": "{prev}", "col.change": "变化",
     "col.flagged": "疑似谣言", "col.opinion": "情感倾向（正 / 中 / 负）",
+    "col.tag": "话题", "col.stories": "相关事件", "col.accounts": "账号", "col.negative_items": "负面",
+    "col.prev_stories": "{prev}事件",
     "risk.title": "舆情风险点（近 {months} 个月）",
     "risk.rule": "{first} 至 {last}（{weeks} 周）中，在 {recurring} 周及以上出现疑似谣言的话题、账号与地区（广告与辟谣平台的发布不计，不分地区与平台）。",
     "risk.none": "近 {months} 个月没有持续出现疑似谣言的话题、账号或地区。",
@@ -412,7 +415,22 @@ def _topics(db, period: Period, previous: Period, platforms, threshold: float) -
                    "change": percent(r["items"] - before.get(r["topic"], 0), before.get(r["topic"], 0))}
                   for r in rows), key=lambda r: (-r["items"], r["topic"]))
     return Section("topics", tr("topics.title"), True, None if rows else tr("topics.empty", this=this),
-                   {"rows": out, "total": total})
+                   {"rows": out, "total": total, "tags": _hot_tags(db, period, platforms, threshold) if rows else []})
+
+
+HOT_TAGS = 10
+
+
+def _hot_tags(db, period: Period, platforms, threshold: float) -> list[dict]:
+    """The period's health hashtags with the most stories, each against the period before
+    (rumourwatch.trending, as the live page counts them over hours)."""
+    from .trending import rising_tags
+
+    hours = hours_between(period.start, period.end)
+    return [{k: r[k] for k in ("tag", "stories", "accounts", "negative", "flagged", "before_stories", "status",
+                               "growth")}
+            for r in rising_tags(db, parse_time(period.end), threshold, hours=hours, baseline_hours=hours,
+                                 platforms=platforms, limit=HOT_TAGS, rising_first=False)]
 
 
 # A feed with an item in the two days before a period was already running when it began: a silence
@@ -1015,6 +1033,21 @@ def topics_table(report: Report) -> tuple[list[str], list[list]]:
                   for r in report.section("topics").data.get("rows", [])]
 
 
+def tags_table(report: Report) -> tuple[str, list[str], list[list]] | None:
+    """The period's hottest health hashtags (title, head, rows), None when none had enough stories."""
+    from .trending import MIN_ACCOUNTS, MIN_STORIES, status_text
+
+    tags = report.section("topics").data.get("tags") or []
+    if not tags:
+        return None
+    prev = tr(f"prev.{report.kind}")
+    head = [tr("col.tag"), tr("col.stories"), tr("col.accounts"), tr("col.negative_items"), tr("col.flagged"),
+            tr("col.prev_stories", prev=prev), tr("col.change")]
+    return (tr("topics.tags", stories=MIN_STORIES, accounts=MIN_ACCOUNTS), head,
+            [[f"#{r['tag']}#", fmt_int(r["stories"]), fmt_int(r["accounts"]), fmt_int(r["negative"]),
+              fmt_int(r["flagged"]), fmt_int(r["before_stories"]), status_text(r)] for r in tags])
+
+
 def risk_lines(report: Report) -> list[str]:
     s = report.section("risk")
     if not s.available:
@@ -1299,6 +1332,8 @@ def render_markdown(report: Report) -> str:
             out += [f"- {line}" for line in topics_lines(report)] + [""]
             if not s.message:
                 out += md_table(*topics_table(report))
+                if tags := tags_table(report):
+                    out += [f"### {tags[0]}", "", *md_table(*tags[1:])]
         elif s.key == "rumours":
             if s.message:
                 out += [s.message, ""]
@@ -1401,6 +1436,7 @@ HTML_TEMPLATE = """<!doctype html>
   {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <ul>{% for line in topics %}<li>{{ line }}</li>{% endfor %}</ul>
   {{ table(topics_table[0], topics_table[1]) }}
+  {% if tags_table %}<h3>{{ tags_table[0] }}</h3>{{ table(tags_table[1], tags_table[2]) }}{% endif %}
   {% endif %}
 {% elif s.key == "rumours" %}
   {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
@@ -1493,7 +1529,7 @@ def render_html(report: Report, charts: bool = True) -> str:
         "model": model_lines(report), "watch": watch_lines(report), "watch_table": watch_table(report),
     }
     if any(s.key == "topics" for s in report.sections):  # not in reports saved before
-        context.update(topics=topics_lines(report), topics_table=topics_table(report))
+        context.update(topics=topics_lines(report), topics_table=topics_table(report), tags_table=tags_table(report))
     if report.kind == "monthly" and any(s.key == "risk" for s in report.sections):  # not in notices saved before
         context.update(risk=risk_lines(report), risk_tables=risk_tables(report))
     if report.kind == "monthly":

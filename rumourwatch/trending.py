@@ -45,11 +45,12 @@ def _tags(text: str) -> set[str]:
 
 def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
                 baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None,
-                limit: int = SHOWN) -> list[dict]:
+                limit: int = SHOWN, rising_first: bool = True) -> list[dict]:
     """The hashtags of the health items published in the `hours` before `now` with at least
     MIN_STORIES stories from MIN_ACCOUNTS accounts: the new and rising ones first, each group with the
     most stories first: [{tag, stories, items, accounts, negative, flagged, before_stories,
-    rate, before_rate, growth, status, latest_at}] (rates: stories per hour; growth None for a new tag)."""
+    rate, before_rate, growth, status, latest_at}] (rates: stories per hour; growth None for a new tag).
+    Without `rising_first`, the most stories first whatever their trend (a report's hottest tags)."""
     start = now - timedelta(hours=hours)
     rows = store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(now), platforms, SCAN_LIMIT)
     cut = iso(start)
@@ -83,7 +84,7 @@ def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS
                     "rate": round(rate, 2), "before_rate": round(before_rate, 2),
                     "growth": None if growth is None else round(growth, 1), "status": status,
                     "latest_at": t["latest_at"]})
-    out.sort(key=lambda r: (r["status"] not in ("new", "rising"), -r["stories"], r["tag"]))
+    out.sort(key=lambda r: (rising_first and r["status"] not in ("new", "rising"), -r["stories"], r["tag"]))
     return out[:limit]
 
 

@@ -90,3 +90,22 @@ def test_items_older_than_the_baseline_or_not_yet_published_are_left_out(db, now
         post(db, "旧话题", now - timedelta(hours=60 + k), k)
         post(db, "未来话题", now + timedelta(hours=1 + k), k + 3)
     assert trending.rising_tags(db, now, threshold=0.5) == []
+
+
+def test_the_weekly_report_lists_the_weeks_hottest_tags_against_the_week_before(db, now):
+    from rumourwatch import reports
+
+    for k in range(4):  # week 48 (from Monday 23 November, Beijing): four stories
+        post(db, "秋冬流感季", now + timedelta(days=1, hours=k), k, polarity="negative" if k == 0 else "neutral")
+    post(db, "秋冬流感季", now - timedelta(days=3), 4)  # one the week before
+    for k in range(3):
+        post(db, "社区义诊", now + timedelta(days=2, hours=k), 10 + k, probability=0.9)
+    report = reports.compute_weekly(db, "2026-W48", now=now + timedelta(days=8))
+    title, head, rows = reports.tags_table(report)
+    assert title.startswith("热点话题")
+    assert head == ["话题", "相关事件", "账号", "负面", "疑似谣言", "上周事件", "变化"]
+    assert rows == [["#秋冬流感季#", "4", "4", "1", "4", "1", "升温 ×4"],
+                    ["#社区义诊#", "3", "3", "0", "3", "0", "新出现"]]
+    md = reports.render_markdown(report)
+    assert "| #秋冬流感季# | 4 | 4 | 1 | 4 | 1 | 升温 ×4 |" in md
+    assert "<h3>热点话题" in reports.render_html(report, charts=False)

@@ -147,6 +147,9 @@ for section in report.sections:
         else:
             lines(reports.topics_lines(report))
             table(*reports.topics_table(report))
+            if tags := reports.tags_table(report):
+                st.markdown(f"**{tags[0]}**")
+                table(*tags[1:])
     elif section.key == "rumours":
         if section.message:
             empty(section)
