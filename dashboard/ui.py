@@ -24,6 +24,7 @@ from rumourwatch.tips import CHANNELS as TIP_CHANNELS
 ITEM_PAGE = "app_pages/item.py"
 LIVE_PAGE = "app_pages/live.py"
 SEARCH_PAGE = "app_pages/search.py"
+ALERTS_PAGE = "app_pages/alerts.py"
 POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -235,6 +236,11 @@ def open_item(item_id: int) -> None:
         st.error(t("auth.forbidden.action", role=t(f"role.{(user or {}).get('role', 'monitor')}")))
         return
     _leave(ITEM_PAGE, {**st.query_params, "item": str(item_id)})
+
+
+def open_alert(alert_id: int) -> None:
+    """Switch to the 预警 page showing alert `alert_id` (callers check `may_open("alerts")`)."""
+    _leave(ALERTS_PAGE, {"alert": str(alert_id)})
 
 
 def open_search(**params: str) -> None:

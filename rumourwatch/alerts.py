@@ -303,8 +303,9 @@ def _save_rules(rules: dict, text: str, p: Path, actor: str | None, db, change: 
 
 WATCH_KINDS = ("keywords", "accounts")
 # what raised an alert (alerts.kind): the model's rumour rule, a watched keyword or account, the
-# public's tips, a rise in negative opinion
-ALERT_KINDS = ("rumour", "keyword", "tip", "opinion_spike")
+# public's tips, a rise in negative opinion, a monitor's own judgement (raise_alert)
+ALERT_KINDS = ("rumour", "keyword", "tip", "opinion_spike", "manual")
+RAISE_REASON_MAX = 500
 
 
 def set_watched(kind: str, value: str, watched: bool, actor: str, db, path: str | Path | None = None) -> bool:
@@ -774,6 +775,56 @@ def remind_due(db, now: datetime, rules: dict | None = None) -> list[dict]:
                                   left, rules, now)
             events.append({"alert_id": a["alert_id"], "assignment_id": a["id"], "due": a["due_at"], "minutes": left})
     return events
+
+
+def story_alert(db, item_id: int) -> dict | None:
+    """The one alert of the item's story (its cluster, else the item), whatever its status; None when
+    the story has none (or the item does not exist)."""
+    item = store.get_item(db, item_id)
+    return store.get_alert_by_key(db, _story_key(item["cluster_id"], item_id)) if item else None
+
+
+def raise_alert(db, item_id: int, severity: str, reason: str, actor: str, now: datetime,
+                rules: dict | None = None) -> dict:
+    """A monitor raises an alert on an item's story by hand (人工上报): one the rules did not flag
+    (a low score, a claim known to harm, a leader's instruction, a story heard of by phone), or a
+    higher severity for one they did. The story has one alert: an existing one takes the reason and,
+    when `severity` is higher, is upgraded (its conference clock added for 一级); a dismissed one is
+    reopened. The clocks of a new one start now. Returns {"alert_id", "created", "upgraded", "reopened"}."""
+    rules = rules or load_rules()
+    if severity not in SEVERITY_RANK:
+        raise WorkflowError(f"severity must be one of {', '.join(SEVERITIES)} (got {severity!r})", "raise_severity",
+                            value=severity)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("raising an alert needs a reason", "raise_reason")
+    if len(reason) > RAISE_REASON_MAX:
+        raise WorkflowError(f"the reason is {len(reason)} characters; at most {RAISE_REASON_MAX}", "raise_reason_long",
+                            n=len(reason), max=RAISE_REASON_MAX)
+    item = store.get_item(db, item_id)
+    if item is None:
+        raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
+    at = iso(now)
+    key = _story_key(item["cluster_id"], item_id)
+    with store.transaction(db):
+        before = store.get_alert_by_key(db, key)
+        velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
+        m = store.cluster_metrics(db, item["cluster_id"], item_id, velocity_since)
+        fields = dict(_cluster_fields(m), cluster_id=item["cluster_id"])
+        alert_id, _ = _upsert_alert(db, now, rules, key, "manual", severity,
+                                    {"rule": "manual", "reason": f"人工上报：{reason}"}, fields, _public_metrics(m))
+        after = store.get_alert(db, alert_id)
+        reopened = bool(before and before["status"] == "dismissed" and after["status"] == "dismissed")
+        if reopened:  # a monitor's own judgement overrides an earlier dismissal, whatever the severity
+            store.update_alert(db, alert_id, {"status": "open", "closed_at": None, "updated_at": at})
+            store.add_alert_step(db, alert_id, "reopened", at, actor, "人工上报，重新打开")
+        store.add_alert_step(db, alert_id, "raised", at, actor, f"{severity}：{reason}")
+        store.record_audit(db, actor, "alert.raise", "alert", alert_id,
+                           {"item_id": item_id, "severity": severity, "reason": reason,
+                            "created": before is None}, at=at)
+    return {"alert_id": alert_id, "created": before is None, "reopened": reopened or bool(
+                before and before["status"] == "dismissed" and after["status"] != "dismissed"),
+            "upgraded": bool(before and SEVERITY_RANK[severity] < SEVERITY_RANK[before["severity"]])}
 
 
 def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None) -> dict:

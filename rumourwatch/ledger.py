@@ -19,7 +19,8 @@ from .records import beijing, hours_between, parse_time
 
 ALERT_STATUS_ZH = {"open": "待处置", "assigned": "已指派", "in_progress": "专家处理中", "in_review": "审核中",
                    "published": "已澄清", "dismissed": "已排除"}
-ALERT_KIND_ZH = {"rumour": "疑似谣言", "keyword": "关注词/账号", "opinion_spike": "负面舆情突增", "tip": "公众举报"}
+ALERT_KIND_ZH = {"rumour": "疑似谣言", "keyword": "关注词/账号", "opinion_spike": "负面舆情突增", "tip": "公众举报",
+                 "manual": "人工上报"}
 
 ASSIGN_STATUS_ZH = {"offered": "待专家确认", "accepted": "已接受", "declined": "已婉拒", "submitted": "已提交审核",
                     "completed": "已完成", "cancelled": "已取消"}
@@ -31,7 +32,7 @@ STEP_ZH = {"created": "生成预警", "upgraded": "预警升级", "reopened": "�
            "published": "发布澄清", "dismissed": "排除（误报）", "cancelled": "撤回专家任务",
            "info_released": "已发布信息", "conference_held": "已召开新闻发布会", "escalated": "超时督办",
            "reminded": "临近时限提醒专家", "verdict": "研判结论", "briefing_sent": "报送舆情专报",
-           "briefing_failed": "舆情专报未送达"}
+           "briefing_failed": "舆情专报未送达", "raised": "人工上报"}
 _STEP_DETAIL_ZH = {"respond_by": "信息发布时限", "conference_by": "发布会时限", "assignment": "专家指派",
                    **VERDICTS}
 

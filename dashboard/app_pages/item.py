@@ -11,7 +11,7 @@ from dashboard import workflow_ui as wf
 from dashboard.auth import require_item_access
 from dashboard.labelling import label_form
 from dashboard.strings import t
-from rumourwatch import risk, store
+from rumourwatch import alerts, risk, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.knowledge import FAINT_SIMILARITY
@@ -77,6 +77,7 @@ def show_item(item: dict) -> None:
     if language:  # the models read Chinese: a human reads this one
         st.warning(t("item.language", language=t(f"language.{language}")), icon=":material/translate:")
     show_verdict(item)
+    show_story_alert(item)
     clarified = data.item_clarification(path, item["id"])
     if clarified:
         # Written by an expert, still shown as text: the title is escaped, the link checked.
@@ -197,6 +198,30 @@ def show_verdict(item: dict) -> None:
     with st.expander(t("item.verdict"), expanded=verdict is None):
         wf.verdict_form(path, item["id"], user["username"], key="item_verdict",
                         help_text=t("item.verdict.help"))
+
+
+def show_story_alert(item: dict) -> None:
+    """The alert of the item's story, if it has one (a button opens it), and for roles that manage
+    alerts the form to raise one by hand (人工上报: alerts.raise_alert)."""
+    user = dashboard_auth.current_user()
+    alert = wf.call(path, alerts.story_alert, item["id"])
+    if alert:
+        st.info(t("item.alert", id=alert["id"], severity=alert["severity"],
+                  status=wf.label("alert.status", alert["status"]), kind=wf.label("alert.kind", alert["kind"])),
+                icon=":material/notifications_active:")
+        if dashboard_auth.may_open("alerts", user) and st.button(t("item.alert.open", id=alert["id"])):
+            ui.open_alert(alert["id"])
+    if not dashboard_auth.can("alerts.manage", user):
+        return
+    with st.expander(t("item.raise")):
+        st.caption(t("item.raise.caption"))
+        with wf.action_form("raise_form"):
+            severity = st.radio(t("item.raise.severity"), alerts.SEVERITIES, index=1, horizontal=True,
+                                key="raise_severity")
+            reason = st.text_area(t("item.raise.reason"), key="raise_reason", max_chars=alerts.RAISE_REASON_MAX)
+            if st.form_submit_button(t("item.raise.submit")):
+                wf.act(path, t("item.raise.done"), alerts.raise_alert, item["id"], severity, reason,
+                       user["username"], data.now_utc(), wf.rules())
 
 
 def show_labelling(item: dict) -> None:

@@ -106,6 +106,31 @@ def alerts_dismiss(ctx, alert_ids, reason, actor):
         ctx.exit(1)
 
 
+@alerts_group.command("raise")
+@click.argument("item_id", type=int)
+@click.option("--severity", type=click.Choice(("一级", "二级", "三级")), default="二级", show_default=True,
+              help="The alert's severity: its clocks start now (一级 adds the 24-hour press conference).")
+@click.option("--reason", required=True, help="Why it needs handling (kept as a step of the alert).")
+@click.option("--actor", default=None, help="Who raises it (default: the login name).")
+@click.pass_context
+@friendly_errors
+def alerts_raise(ctx, item_id, severity, reason, actor):
+    """Raise an alert on an item's story by hand (人工上报): one the rules did not flag, or a higher
+    severity for one they did (the story's alert takes the reason and is upgraded; a dismissed one
+    is reopened). Prints the alert's id.
+
+    Example:
+
+        rumourwatch alerts raise 4821 --severity 一级 --reason "经核实为有害谣言，已在多个群传播"
+    """
+    from ..alerts import raise_alert
+
+    result = raise_alert(_db(ctx), item_id, severity, reason, actor or getpass.getuser(), _now(), _rules(None))
+    what = ("raised" if result["created"] else "reopened" if result["reopened"]
+            else "upgraded" if result["upgraded"] else "added the reason to")
+    click.echo(f"{what} alert #{result['alert_id']}")
+
+
 @alerts_group.command("export")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
               help="Alerts raised in the last N Beijing days, today included.")
