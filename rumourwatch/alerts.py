@@ -785,12 +785,13 @@ def story_alert(db, item_id: int) -> dict | None:
 
 
 def raise_alert(db, item_id: int, severity: str, reason: str, actor: str, now: datetime,
-                rules: dict | None = None) -> dict:
+                rules: dict | None = None, key: str | None = None) -> dict:
     """A monitor raises an alert on an item's story by hand (人工上报): one the rules did not flag
     (a low score, a claim known to harm, a leader's instruction, a story heard of by phone), or a
     higher severity for one they did. The story has one alert: an existing one takes the reason and,
     when `severity` is higher, is upgraded (its conference clock added for 一级); a dismissed one is
-    reopened. The clocks of a new one start now. Returns {"alert_id", "created", "upgraded", "reopened"}."""
+    reopened. The clocks of a new one start now. `key`: the alert to grow instead of the story's
+    (upgrade_alert). Returns {"alert_id", "created", "upgraded", "reopened"}."""
     rules = rules or load_rules()
     if severity not in SEVERITY_RANK:
         raise WorkflowError(f"severity must be one of {', '.join(SEVERITIES)} (got {severity!r})", "raise_severity",
@@ -804,8 +805,8 @@ def raise_alert(db, item_id: int, severity: str, reason: str, actor: str, now: d
     item = store.get_item(db, item_id)
     if item is None:
         raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
+    key = key or _story_key(item["cluster_id"], item_id)
     at = iso(now)
-    key = _story_key(item["cluster_id"], item_id)
     with store.transaction(db):
         before = store.get_alert_by_key(db, key)
         velocity_since = iso(now - timedelta(hours=rules["rumour"]["velocity_window_hours"]))
@@ -813,18 +814,34 @@ def raise_alert(db, item_id: int, severity: str, reason: str, actor: str, now: d
         fields = dict(_cluster_fields(m), cluster_id=item["cluster_id"])
         alert_id, _ = _upsert_alert(db, now, rules, key, "manual", severity,
                                     {"rule": "manual", "reason": f"人工上报：{reason}"}, fields, _public_metrics(m))
-        after = store.get_alert(db, alert_id)
-        reopened = bool(before and before["status"] == "dismissed" and after["status"] == "dismissed")
-        if reopened:  # a monitor's own judgement overrides an earlier dismissal, whatever the severity
+        was_dismissed = bool(before and before["status"] == "dismissed")
+        if was_dismissed and store.get_alert(db, alert_id)["status"] == "dismissed":
+            # a monitor's own judgement overrides an earlier dismissal, whatever the severity (a higher
+            # one has reopened it already, as when a dismissed story spreads further)
             store.update_alert(db, alert_id, {"status": "open", "closed_at": None, "updated_at": at})
             store.add_alert_step(db, alert_id, "reopened", at, actor, "人工上报，重新打开")
         store.add_alert_step(db, alert_id, "raised", at, actor, f"{severity}：{reason}")
         store.record_audit(db, actor, "alert.raise", "alert", alert_id,
                            {"item_id": item_id, "severity": severity, "reason": reason,
                             "created": before is None}, at=at)
-    return {"alert_id": alert_id, "created": before is None, "reopened": reopened or bool(
-                before and before["status"] == "dismissed" and after["status"] != "dismissed"),
+    return {"alert_id": alert_id, "created": before is None, "reopened": was_dismissed,
             "upgraded": bool(before and SEVERITY_RANK[severity] < SEVERITY_RANK[before["severity"]])}
+
+
+def upgrade_alert(db, alert_id: int, severity: str, reason: str, actor: str, now: datetime,
+                  rules: dict | None = None) -> dict:
+    """Raise alert `alert_id` (an alert on one story) to `severity` by hand, with the reason, as
+    raise_alert does for its story: the 预警 page's 提升预警级别."""
+    alert = store.get_alert(db, alert_id)
+    if alert is None:
+        raise WorkflowError(f"alert {alert_id} does not exist", "no_alert", id=alert_id)
+    if not alert["item_id"]:
+        raise WorkflowError(f"alert {alert_id} is on no single story (an opinion spike or a digest)",
+                            "upgrade_no_story", id=alert_id)
+    if severity in SEVERITY_RANK and SEVERITY_RANK[severity] >= SEVERITY_RANK[alert["severity"]]:
+        raise WorkflowError(f"alert {alert_id} is already {alert['severity']}; {severity} is no upgrade",
+                            "upgrade_not_higher", id=alert_id, severity=alert["severity"], value=severity)
+    return raise_alert(db, alert["item_id"], severity, reason, actor, now, rules, key=alert["dedupe_key"])
 
 
 def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None) -> dict:

@@ -164,3 +164,47 @@ def test_an_alert_raised_by_hand_can_be_handled_like_any_other(db, now):
     assert store.get_alert(db, alert_id)["status"] == "assigned"
     text, n = ledger.ledger_csv(db, store.iso(now - timedelta(days=1)), store.iso(now + timedelta(days=1)), now)
     assert n == 1 and "人工上报" in text
+
+
+def test_an_alert_is_upgraded_by_hand_only_upwards_and_only_on_a_story(db, now):
+    add_item(db, RUMOUR_TEXT, now, reposts=300)
+    [alert_id] = alerts.evaluate_alerts(db, now, rules())
+    severity = store.get_alert(db, alert_id)["severity"]
+    with pytest.raises(alerts.WorkflowError) as exc:
+        alerts.upgrade_alert(db, alert_id, severity, "理由", "monitor1", now, rules())
+    assert exc.value.key == "upgrade_not_higher"
+    result = alerts.upgrade_alert(db, alert_id, "一级", "研判为重大谣言", "monitor1", now, rules())
+    assert result["upgraded"] and result["alert_id"] == alert_id
+    assert store.get_alert(db, alert_id)["severity"] == "一级"
+    # a dismissed alert raised higher is reopened by the upgrade itself
+    other = add_item(db, LOW, now, probability=0.3)
+    low = alerts.raise_alert(db, other, "三级", "电话反映", "monitor1", now, rules())["alert_id"]
+    alerts.dismiss_alert(db, low, "monitor1", now, "误报", rules())
+    assert alerts.upgrade_alert(db, low, "二级", "复核：并非误报", "monitor1", now, rules())["reopened"] is True
+    assert store.get_alert(db, low)["status"] == "open"
+    store.update_alert(db, low, {"item_id": None})  # as an opinion spike's or a digest's alert
+    with pytest.raises(alerts.WorkflowError) as exc:
+        alerts.upgrade_alert(db, low, "一级", "理由", "monitor1", now, rules())
+    assert exc.value.key == "upgrade_no_story"
+    assert store.get_alert(db, low)["severity"] == "二级"
+
+
+def test_a_monitor_upgrades_an_alert_on_its_page(page_db):
+    path, item, _ = page_db
+    db = store.open_db(path)
+    alert_id = alerts.raise_alert(db, item, "三级", "电话反映", "monitor1", datetime.now(UTC), rules())["alert_id"]
+    db.conn.close()
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app_pages" / "alerts.py"), default_timeout=30)
+    login_for_test(at, "monitor1", str(path))
+    at.query_params["alert"] = str(alert_id)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.radio(key="upgrade_severity").options == ["一级", "二级"]  # only upwards from 三级
+    at.radio(key="upgrade_severity").set_value("一级")
+    at.text_area(key="upgrade_reason").input("研判为重大谣言，已在多个群传播")
+    next(b for b in at.button if b.label == "升级预警").click()
+    at.run()
+    assert not at.exception, at.exception
+    a = store.get_alert(store.open_db(path), alert_id)
+    assert a["severity"] == "一级" and a["conference_by"] is not None
+    assert any(f"预警 #{alert_id}（一级" in s.value for s in at.subheader)

@@ -327,6 +327,17 @@ if open_alert:
             if may_hold and b[1].form_submit_button(t("alerts.conference_held")):
                 ui.act(path, t("alerts.conference_held"), alerts.record_step, alert["id"], "conference_held", actor,
                        data.now_utc(), note or None)
+    higher = alerts.SEVERITIES[:alerts.SEVERITY_RANK[alert["severity"]]]
+    if alert["item_id"] and higher:  # a story's alert: the monitor's judgement may raise it (alerts.upgrade_alert)
+        with st.expander(t("alerts.upgrade")):
+            st.caption(t("alerts.upgrade.caption"))
+            with ui.action_form("upgrade_form"):
+                severity = st.radio(t("alerts.upgrade.severity"), higher, horizontal=True, key="upgrade_severity")
+                reason = st.text_area(t("alerts.upgrade.reason"), key="upgrade_reason",
+                                      max_chars=alerts.RAISE_REASON_MAX)
+                if st.form_submit_button(t("alerts.upgrade.submit")):
+                    ui.act(path, t("alerts.upgrade.submit"), alerts.upgrade_alert, alert["id"], severity, reason,
+                           actor, data.now_utc(), rules)
     with ui.action_form("dismiss_form"):
         reason = st.text_input(t("alerts.dismiss_reason"), key="dismiss_reason")
         if st.form_submit_button(t("alerts.dismiss")):
