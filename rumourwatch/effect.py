@@ -218,6 +218,16 @@ def status_text(e: dict) -> str:
     return text
 
 
+def short_text(e: dict) -> str:
+    """The outcome in a table cell: 明显回落 -90%（快于同类未辟谣事件）, 尚难判断…"""
+    if e["status"] is None:
+        return "非单一事件"
+    if e["change"] is None:
+        return STATUS_ZH[e["status"]]
+    text = f"{STATUS_ZH[e['status']].removeprefix('发布后传播')} {pct(e['change'], signed=True)}"
+    return text + (f"（{COMPARED_ZH[e['compared']]}）" if e["compared"] else "")
+
+
 def lines(e: dict) -> list[str]:
     """The effect as sentences (the special report, the alert page's caption)."""
     if e["status"] is None:

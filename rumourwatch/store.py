@@ -1165,9 +1165,11 @@ def clarifications_for_alert(db, alert_id: int) -> list[dict]:
     return _rows(db, "SELECT * FROM clarifications WHERE alert_id = ? ORDER BY id", [alert_id])
 
 
-def clarifications_by_status(db, status: str, limit: int = 200) -> list[dict]:
-    return _rows(db, "SELECT * FROM clarifications WHERE status = ? ORDER BY updated_at DESC LIMIT ?",
-                 [status, limit])
+def clarifications_by_status(db, status: str, limit: int = 200, expert_id: int | None = None) -> list[dict]:
+    """The clarifications in `status`, latest change first; `expert_id`: that expert's only."""
+    clause = " AND expert_id = ?" if expert_id is not None else ""
+    return _rows(db, f"SELECT * FROM clarifications WHERE status = ?{clause} ORDER BY updated_at DESC LIMIT ?",
+                 [status, *([expert_id] if expert_id is not None else []), limit])
 
 
 def published_clarification_for_cluster(db, cluster_id: int | None, item_id: int) -> dict | None:

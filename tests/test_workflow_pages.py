@@ -410,11 +410,9 @@ def test_item_page_shows_a_copy_as_clarified_once_the_clarification_is_published
         assert _metric(_run("item.py", "monitor1", path, {"item": str(item_id)}), "已辟谣") == "是"
 
 
-def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded):
-    """A story with 20 reactions before its clarification (2 doubting) and none after, but one more
-    copy: the alert page shows the two windows, the verdict and the copy, which opens its item."""
-    path, info, now = seeded
-    db = store.open_db(path)
+def _clarified_story(db, info, now):
+    """A story with 20 reactions before its clarification (2 doubting, published 29 hours ago by
+    李样本) and none after, but one more copy: (alert id, clarification id, the later copy)."""
     t0, text = now - timedelta(hours=50), "网传每天空腹吃三瓣生大蒜能杀死体内所有癌细胞，化疗都不用做了"
     add_item(db, text, t0, reposts=300, account="示例养生号", reactions=[
         ("repost", t0 + timedelta(minutes=30 * k + 10), "谣言吧，别信" if k < 2 else "转发微博") for k in range(20)])
@@ -427,6 +425,14 @@ def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded)
     experts.review_clarification(db, cid, "zhang", t0 + timedelta(hours=4), approve=True)
     experts.publish_clarification(db, cid, "monitor1", t0 + timedelta(hours=21), "https://example.org/clarify/9")
     late = add_item(db, text, t0 + timedelta(hours=30), account="示例网友丙")
+    return alert_id, cid, late
+
+
+def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded):
+    """The alert page shows the two windows, the verdict and the later copy, which opens its item."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id, cid, late = _clarified_story(db, info, now)
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert not at.exception, at.exception
     assert any(c.value == "辟谣效果：澄清稿发布前后各 24 小时" for c in at.caption)
@@ -452,6 +458,18 @@ def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded)
     store.update_clarification(db, cid, {"status": "approved"})  # not published (any more): nothing to follow
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert not at.exception and not any("辟谣效果" in c.value for c in at.caption)
+
+
+def test_an_expert_sees_what_followed_each_of_their_published_clarifications(seeded):
+    path, info, now = seeded
+    _clarified_story(store.open_db(path), info, now)
+    at = _run("workbench.py", "li", path)
+    assert not at.exception, at.exception
+    [table] = [d.value for d in at.dataframe if "辟谣效果" in d.value.columns]
+    assert list(table["标题"]) == ["大蒜不能杀死癌细胞"]
+    assert list(table["辟谣效果"]) == ["明显回落 -95%"]
+    other = _run("workbench.py", "zhang", path)  # another expert's list has none of 李样本's
+    assert not any("辟谣效果" in d.value.columns for d in other.dataframe)
 
 
 def _metric(at: AppTest, label: str) -> str:

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from rumourwatch import experts, store
+from rumourwatch import effect, experts, store
 from rumourwatch.knowledge import suggested_claim
 
 user = require_role("expert", "admin")
@@ -163,9 +163,14 @@ for c in approved:
                 ui.act(path, t("wb.publish.button", id=c["id"]), experts.publish_clarification, c["id"], actor,
                        data.now_utc(), url)
 
-recent = ui.call(path, store.clarifications_by_status, "published", 10)
+# --- what followed one's own published clarifications (rumourwatch.effect) --------------------------
+recent = ui.call(path, store.clarifications_by_status, "published", 10, expert_id)
 if recent:
-    st.subheader(t("clar.status.published"))
-    ui.table([dict(c, at=data.to_china(c["published_at"])) for c in recent],
+    st.subheader(t("wb.published"))
+    st.caption(t("wb.published.caption") + effect.CAVEAT)
+    now = data.now_utc()
+    ui.table([dict(c, at=data.to_china(c["published_at"]),
+                   effect=effect.short_text(ui.call(path, effect.clarification_effect, c["id"], now)))
+              for c in recent],
              {"id": "#", "alert_id": t("col.alert_id"), "title": t("col.alert_title"), "published_url": t("col.url"),
-              "at": t("col.at")})
+              "at": t("col.at"), "effect": t("wb.published.effect")})
