@@ -14,8 +14,9 @@ the last WINDOW_HOURS, each hashtag gets:
 
     rows = rising_tags(db, now, threshold=0.5)
 
-The live page lists them (a row opens 条目检索 on the tag's words). Hashtags are read from the
-texts when asked, from at most SCAN_LIMIT of the latest health items with a `#`.
+The live page lists them (a row opens 条目检索 on the tag's words); the weekly and monthly reports
+list a period's hottest against the period before. Hashtags are read from the texts when asked,
+from at most SCAN_LIMIT of the latest health items with a `#` in each of the two windows.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def _tags(text: str) -> set[str]:
     return {t for m in TAG.finditer(text) if (t := m.group(1).strip())}
 
 
+def _story(row: dict) -> tuple:
+    return ("c", row["cluster_id"]) if row["cluster_id"] is not None else ("i", row["id"])
+
+
 def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
                 baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None,
                 limit: int = SHOWN, rising_first: bool = True) -> list[dict]:
@@ -52,16 +57,14 @@ def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS
     rate, before_rate, growth, status, latest_at}] (rates: stories per hour; growth None for a new tag).
     Without `rising_first`, the most stories first whatever their trend (a report's hottest tags)."""
     start = now - timedelta(hours=hours)
-    rows = store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(now), platforms, SCAN_LIMIT)
-    cut = iso(start)
-    now_tags: dict[str, dict] = {}
     before: dict[str, set] = {}
-    for r in rows:
-        story = ("c", r["cluster_id"]) if r["cluster_id"] is not None else ("i", r["id"])
+    for r in store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(start), platforms, SCAN_LIMIT):
         for tag in _tags(r["text"]):
-            if r["published_at"] < cut:
-                before.setdefault(tag, set()).add(story)
-                continue
+            before.setdefault(tag, set()).add(_story(r))
+    now_tags: dict[str, dict] = {}
+    for r in store.hashtag_items(db, iso(start), iso(now), platforms, SCAN_LIMIT):
+        story = _story(r)
+        for tag in _tags(r["text"]):
             t = now_tags.setdefault(tag, {"stories": set(), "accounts": set(), "items": 0, "negative": 0,
                                           "flagged": 0, "latest_at": r["published_at"]})
             t["stories"].add(story)
