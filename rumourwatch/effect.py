@@ -55,13 +55,13 @@ STATUS_ZH = {
     EASED_CODE: "发布后传播有所回落",
     NOT_FALLEN: "发布后传播未见回落",
 }
-COMPARED_ZH = {"faster": "回落快于同类未辟谣事件", "slower": "回落慢于同类未辟谣事件",
-               "similar": "与同类未辟谣事件相近"}
-CAVEAT = ("为辟谣稿发布前后同样时长内的对比，传播本身也会随时间自然回落，请对照同类未辟谣事件在相同时点的变化阅读；"
+COMPARED_ZH = {"faster": "回落快于未辟谣的预警事件", "slower": "回落慢于未辟谣的预警事件",
+               "similar": "与未辟谣的预警事件相近"}
+CAVEAT = ("为辟谣稿发布前后同样时长内的对比，传播本身也会随时间自然回落，请对照未辟谣的预警事件在相同时点的变化阅读；"
           "不代表因果。")
 
 HEADER = ("澄清稿", "预警", "专家", "发布时间", "对比时长（小时）", "发布前新增条目", "发布后新增条目", "发布前新增互动",
-          "发布后新增互动", "变化（%）", "发布前质疑占比（%）", "发布后质疑占比（%）", "结论", "同类未辟谣事件变化（中位，%）",
+          "发布后新增互动", "变化（%）", "发布前质疑占比（%）", "发布后质疑占比（%）", "结论", "未辟谣的预警事件变化（中位，%）",
           "对照事件数", "对比", "发布后新增条目（至今）", "链接")
 
 
@@ -211,15 +211,15 @@ def status_text(e: dict) -> str:
     if e["change"] is not None:
         text += f"（新增条目与互动 {pct(e['change'], signed=True)}）"
     if e["reference"]:
-        text += (f"；同类未辟谣事件在相同时点中位变化 {pct(e['reference']['change'], signed=True)}"
+        text += (f"；未辟谣的预警事件在相同时点中位变化 {pct(e['reference']['change'], signed=True)}"
                  f"（{e['reference']['n']} 起），{COMPARED_ZH[e['compared']]}")
     elif e["change"] is not None:
-        text += f"；同类未辟谣事件不足 {REFERENCE_MIN} 起，暂无对照"
+        text += f"；未辟谣的预警事件不足 {REFERENCE_MIN} 起，暂无对照"
     return text
 
 
 def short_text(e: dict) -> str:
-    """The outcome in a table cell: 明显回落 -90%（快于同类未辟谣事件）, 尚难判断…"""
+    """The outcome in a table cell: 明显回落 -90%（快于未辟谣的预警事件）, 尚难判断…"""
     if e["status"] is None:
         return "非单一事件"
     if e["change"] is None:
@@ -276,5 +276,5 @@ def summary(effects: list[dict]) -> str:
                  f"未见回落 {sum(e['status'] == NOT_FALLEN for e in judged)} 篇")
         compared = [e for e in judged if e["compared"]]
         if compared:
-            text += f"；有对照的 {len(compared)} 篇中 {sum(e['compared'] == 'faster' for e in compared)} 篇回落快于同类未辟谣事件"
+            text += f"；有对照的 {len(compared)} 篇中 {sum(e['compared'] == 'faster' for e in compared)} 篇回落快于未辟谣的预警事件"
     return text + "。"

@@ -110,7 +110,7 @@ TEXT: dict[str, str] = {
     "experts.per_expert": "按专家",
     "experts.per_unit": "按单位",
     "experts.effect": "辟谣效果：{summary}",
-    "experts.effects": "辟谣效果（澄清稿发布前后同样时长内的新增条目与互动，至多各 24 小时；与同期未辟谣的同类事件在相同时点对照，不代表因果）",
+    "experts.effects": "辟谣效果（澄清稿发布前后同样时长内的新增条目与互动，至多各 24 小时；与同期未辟谣的预警事件在相同时点对照，不代表因果）",
     "publishers.title": "重复发布者与删除请求",
     "publishers.added": "{this}新增重复发布者（累计 ≥ {minimum} 条经核实谣言）{n} 个。",
     "publishers.none": "{this}无新增重复发布者。",

@@ -95,7 +95,7 @@ def test_the_fall_is_read_beside_stories_that_had_no_clarification_at_the_same_a
     # each reference story went from 20 (its item and 19 reactions) to 16 at 20 hours after its alert
     assert e["reference"] == {"n": 5, "change": pytest.approx(-0.2)}
     assert e["compared"] == "faster"
-    assert "同类未辟谣事件在相同时点中位变化 -20%（5 起），回落快于同类未辟谣事件" in effect.status_text(e)
+    assert "未辟谣的预警事件在相同时点中位变化 -20%（5 起），回落快于未辟谣的预警事件" in effect.status_text(e)
 
 
 def test_a_story_that_kept_spreading_after_its_clarification_is_said_so(db, now):
@@ -144,12 +144,12 @@ def test_a_period_lists_its_clarifications_effects_as_a_summary_and_a_csv(db, no
     rows = effect.period_effects(db, store.iso(now), store.iso(now + timedelta(days=7)), now + timedelta(hours=50))
     assert [r["clarification_id"] for r in rows] == [cid] and rows[0]["expert"] == "李样本"
     assert effect.summary(rows) == ("期内发布澄清稿 1 篇，可评估 1 篇：发布后传播明显回落 1 篇，有所回落 0 篇，未见回落 0 篇；"
-                                    "有对照的 1 篇中 1 篇回落快于同类未辟谣事件。")
+                                    "有对照的 1 篇中 1 篇回落快于未辟谣的预警事件。")
     table = list(csv.reader(io.StringIO(effect.effects_csv(rows).lstrip("\ufeff"))))
     assert tuple(table[0]) == effect.HEADER
     got = dict(zip(table[0], table[1]))
     assert (got["发布前新增条目"], got["发布后新增条目"], got["变化（%）"], got["结论"]) == ("3", "1", "-90.0", "发布后传播明显回落")
-    assert (got["同类未辟谣事件变化（中位，%）"], got["对照事件数"], got["对比"]) == ("-20.0", "5", "回落快于同类未辟谣事件")
+    assert (got["未辟谣的预警事件变化（中位，%）"], got["对照事件数"], got["对比"]) == ("-20.0", "5", "回落快于未辟谣的预警事件")
     assert (got["发布前质疑占比（%）"], got["发布后质疑占比（%）"]) == ("20.0", "100.0")
     assert effect.summary([]) == "期内没有发布澄清稿。"
 

@@ -454,7 +454,7 @@ def test_alert_detail_says_how_the_story_went_on_after_its_clarification(seeded)
         alerts.evaluate_alerts(db, t, rules())
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert not any("明显回落" in s.value for s in at.success)
-    assert any("中位变化 -95%（5 起），与同类未辟谣事件相近" in s.value for s in at.info)
+    assert any("中位变化 -95%（5 起），与未辟谣的预警事件相近" in s.value for s in at.info)
     store.update_clarification(db, cid, {"status": "approved"})  # not published (any more): nothing to follow
     at = _run("alerts.py", "monitor1", path, {"alert": str(alert_id)})
     assert not at.exception and not any("辟谣效果" in c.value for c in at.caption)
