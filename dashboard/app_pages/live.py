@@ -118,8 +118,8 @@ def tags_panel(now) -> None:
                       key=ui.nav_key("rising_tags"), pick="i" if may_search else None)
     st.caption(t("live.tags.caption", hours=trending.WINDOW_HOURS, before=trending.BASELINE_HOURS)
                + (t("live.tags.click") if may_search else ""))
-    if picked is not None:
-        ui.open_search(q=rows[int(picked)]["tag"])
+    if picked is not None:  # quoted: a tag with a space in it is one phrase, as it was written
+        ui.open_search(q='"{}"'.format(rows[int(picked)]["tag"].replace('"', " ")))
 
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
