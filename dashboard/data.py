@@ -772,18 +772,26 @@ def risk_points(path: str, start: str, end: str, threshold: float) -> dict:
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
-def _rising_tags(path: str, now_minute: str, threshold: float, platforms: tuple[str, ...]) -> list[dict]:
+def _tag_stats(path: str, now_minute: str, threshold: float, platforms: tuple[str, ...]) -> dict[str, dict]:
     from rumourwatch import trending
 
-    return _run(path, lambda db: trending.rising_tags(db, parse_time(now_minute), threshold,
-                                                      platforms=list(platforms) or None))
+    return _run(path, lambda db: trending.tag_stats(db, parse_time(now_minute), threshold,
+                                                    platforms=list(platforms) or None))
+
+
+def tag_stats(path: str, threshold: float, platforms: tuple[str, ...] = (), now: datetime | None = None) -> dict:
+    """Every health hashtag of the last hours with its figures (rumourwatch.trending.tag_stats),
+    computed at most once a minute: reading a few hours of texts on every refresh of the live page,
+    or for every item opened, would cost more than it tells."""
+    now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
+    return _tag_stats(path, now_minute, threshold, tuple(platforms))
 
 
 def rising_tags(path: str, threshold: float, platforms: tuple[str, ...] = (), now: datetime | None = None) -> list[dict]:
-    """The health hashtags of the last hours (rumourwatch.trending), computed at most once a minute:
-    reading a few hours of texts on every refresh of the live page would cost more than it tells."""
-    now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
-    return _rising_tags(path, now_minute, threshold, tuple(platforms))
+    """The health hashtags taking off in the last hours, new and rising ones first (the live page)."""
+    from rumourwatch import trending
+
+    return trending.topics_of(tag_stats(path, threshold, platforms, now))
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)

@@ -48,14 +48,11 @@ def _story(row: dict) -> tuple:
     return ("c", row["cluster_id"]) if row["cluster_id"] is not None else ("i", row["id"])
 
 
-def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
-                baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None,
-                limit: int = SHOWN, rising_first: bool = True) -> list[dict]:
-    """The hashtags of the health items published in the `hours` before `now` with at least
-    MIN_STORIES stories from MIN_ACCOUNTS accounts: the new and rising ones first, each group with the
-    most stories first: [{tag, stories, items, accounts, negative, flagged, before_stories,
-    rate, before_rate, growth, status, latest_at}] (rates: stories per hour; growth None for a new tag).
-    Without `rising_first`, the most stories first whatever their trend (a report's hottest tags)."""
+def tag_stats(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
+              baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None) -> dict[str, dict]:
+    """Every hashtag of the health items published in the `hours` before `now`: {tag: {tag, stories,
+    items, accounts, negative, flagged, before_stories, rate, before_rate, growth, status, latest_at}}
+    (rates: stories per hour; growth None for a tag new in the window)."""
     start = now - timedelta(hours=hours)
     before: dict[str, set] = {}
     for r in store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(start), platforms, SCAN_LIMIT):
@@ -73,22 +70,46 @@ def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS
             t["negative"] += r["polarity"] == "negative"
             t["flagged"] += (r["rumour_probability"] or 0) >= threshold
             t["latest_at"] = max(t["latest_at"], r["published_at"])
-    out = []
+    out = {}
     for tag, t in now_tags.items():
-        if len(t["stories"]) < MIN_STORIES or len(t["accounts"]) < MIN_ACCOUNTS:
-            continue
         n_before = len(before.get(tag, ()))
         rate, before_rate = len(t["stories"]) / hours, n_before / baseline_hours
         growth = rate / before_rate if before_rate else None
         status = ("new" if growth is None else "rising" if growth >= RISING
                   else "falling" if growth <= 1 / RISING else "steady")
-        out.append({"tag": tag, "stories": len(t["stories"]), "items": t["items"], "accounts": len(t["accounts"]),
+        out[tag] = {"tag": tag, "stories": len(t["stories"]), "items": t["items"], "accounts": len(t["accounts"]),
                     "negative": t["negative"], "flagged": t["flagged"], "before_stories": n_before,
                     "rate": round(rate, 2), "before_rate": round(before_rate, 2),
                     "growth": None if growth is None else round(growth, 1), "status": status,
-                    "latest_at": t["latest_at"]})
-    out.sort(key=lambda r: (rising_first and r["status"] not in ("new", "rising"), -r["stories"], r["tag"]))
-    return out[:limit]
+                    "latest_at": t["latest_at"]}
+    return out
+
+
+def topics_of(stats: dict[str, dict], limit: int = SHOWN, rising_first: bool = True) -> list[dict]:
+    """The tags of `stats` (tag_stats) with at least MIN_STORIES stories from MIN_ACCOUNTS accounts:
+    the new and rising ones first, each group with the most stories first; without `rising_first`,
+    the most stories first whatever their trend (a report's hottest tags)."""
+    rows = [r for r in stats.values() if r["stories"] >= MIN_STORIES and r["accounts"] >= MIN_ACCOUNTS]
+    rows.sort(key=lambda r: (rising_first and r["status"] not in ("new", "rising"), -r["stories"], r["tag"]))
+    return rows[:limit]
+
+
+def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
+                baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None,
+                limit: int = SHOWN, rising_first: bool = True) -> list[dict]:
+    """The topics (topics_of) among the hashtags of the `hours` before `now` (tag_stats)."""
+    return topics_of(tag_stats(db, now, threshold, hours, baseline_hours, platforms), limit, rising_first)
+
+
+def item_tags(text: str | None, stats: dict[str, dict]) -> list[dict]:
+    """The hashtags of one item's text, each with its figures in `stats` (tag_stats) or, when the
+    window has no other item under it, None: [{tag, stats}] in the order they appear."""
+    seen: list[str] = []
+    for m in TAG.finditer(text or ""):
+        tag = m.group(1).strip()
+        if tag and tag not in seen:
+            seen.append(tag)
+    return [{"tag": tag, "stats": stats.get(tag)} for tag in seen]
 
 
 def status_text(row: dict) -> str:

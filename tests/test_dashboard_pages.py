@@ -84,6 +84,22 @@ def test_live_page_lists_the_health_hashtags_taking_off(app_env):
     assert (table["热度变化"][0], table["相关事件"][0], table["账号"][0], table["疑似谣言"][0]) == ("新出现", "3", "3", "3")
 
 
+def test_item_page_says_what_the_feed_says_under_the_items_hashtags(app_env):
+    from test_trending import post
+
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    ids = [post(db, "流感高发季", fx.NOW - timedelta(minutes=30 + k), k, probability=0.9) for k in range(3)]
+    lone = post(db, "冷门话题", fx.NOW - timedelta(minutes=20), 5)
+    db.conn.close()
+    at = run_page(ITEM, item=str(ids[0]))
+    assert not at.exception, at.exception
+    [line] = [i.value for i in at.info if "所在话题" in i.value]
+    assert line.replace("\\", "") == "所在话题近 6 小时：#流感高发季# 3 个相关事件、3 个账号、疑似谣言 3 条（新出现）"
+    at = run_page(ITEM, item=str(lone))
+    assert not any("所在话题" in i.value for i in at.info)
+    assert any(c.value.replace("\\", "") == "话题 #冷门话题# 近 6 小时相关事件不多。" for c in at.caption)
+
+
 def test_live_page_says_when_no_hashtag_is_a_topic_yet(app_env):
     at = run_page()
     assert any(c.value.startswith("近 6 小时没有达到 3 个事件、2 个账号的健康话题") for c in at.caption)

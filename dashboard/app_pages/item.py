@@ -78,6 +78,7 @@ def show_item(item: dict) -> None:
         st.warning(t("item.language", language=t(f"language.{language}")), icon=":material/translate:")
     show_verdict(item)
     show_story_alert(item)
+    show_tags(item)
     clarified = data.item_clarification(path, item["id"])
     if clarified:
         # Written by an expert, still shown as text: the title is escaped, the link checked.
@@ -198,6 +199,29 @@ def show_verdict(item: dict) -> None:
     with st.expander(t("item.verdict"), expanded=verdict is None):
         wf.verdict_form(path, item["id"], user["username"], key="item_verdict",
                         help_text=t("item.verdict.help"))
+
+
+def show_tags(item: dict) -> None:
+    """The item's hashtags with what the feed said under each in the last hours (rumourwatch.trending):
+    one post under a topic taking off is read differently from one under a quiet tag."""
+    from rumourwatch import trending
+
+    tags = trending.item_tags(item.get("text"), data.tag_stats(path, data.settings().rumour_threshold))
+    if not tags:
+        return
+    hot, quiet = [], []
+    for entry in tags:
+        s = entry["stats"]
+        if s is None or s["stories"] < trending.MIN_STORIES or s["accounts"] < trending.MIN_ACCOUNTS:
+            quiet.append(f"#{entry['tag']}#")
+            continue
+        hot.append(t("item.tags.hot", tag=entry["tag"], stories=s["stories"], accounts=s["accounts"],
+                     flagged=s["flagged"], status=trending.status_text(s)))
+    hours = trending.WINDOW_HOURS
+    if hot:  # scraped tag text inside Markdown: escaped
+        st.info(ui.escape_md(t("item.tags", hours=hours, tags="；".join(hot))), icon=":material/trending_up:")
+    if quiet:
+        st.caption(ui.escape_md(t("item.tags.quiet", hours=hours, tags="、".join(quiet))))
 
 
 def show_story_alert(item: dict) -> None:
