@@ -65,6 +65,11 @@ DEFAULT_RULES: dict = {
               "digest_window_hours": 1.0},
     # a story the public keeps reporting (rumourwatch.tips): min_tips tips within window_hours
     "tips": {"enabled": True, "min_tips": 3, "window_hours": 24.0, "severity": "三级"},
+    # a health hashtag taking off (rumourwatch.trending) with items flagged under it: one alert per
+    # tag and Beijing day
+    "tag_surge": {"enabled": True, "window_hours": 6.0, "baseline_hours": 48.0, "min_stories": 10,
+                  "min_accounts": 5, "min_growth": 3.0, "min_flagged": 3, "flag_probability": 0.5,
+                  "severity": "三级", "every_minutes": 10.0},
     "notify": {"quiet_hours": "22:00-07:00", "urgent_severities": ["一级"], "retry_base_seconds": 60.0,
                "retry_max_seconds": 3600.0, "timeout_seconds": 10.0, "webhooks": [], "monitor_emails": [],
                "leader_emails": [], "smtp_host": "", "smtp_port": 25, "smtp_from": "rumourwatch@example.org",
@@ -120,7 +125,11 @@ def validate_rules(raw: dict) -> dict:
             if k != "severity":
                 _check(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0, f"{key}.{k}",
                        "must be a number ≥ 0", "rules_level_number", value=v)
-    for sec in ("opinion_spike", "watch", "tips"):
+    _check(0 <= rules["tag_surge"]["flag_probability"] <= 1, "tag_surge.flag_probability", "must be between 0 and 1",
+           "rules_probability")
+    for key in ("window_hours", "baseline_hours"):
+        _check(rules["tag_surge"][key] > 0, f"tag_surge.{key}", "must be greater than 0", "rules_positive")
+    for sec in ("opinion_spike", "watch", "tips", "tag_surge"):
         _check(rules[sec]["severity"] in SEVERITIES, f"{sec}.severity", f"must be one of {'/'.join(SEVERITIES)}",
                "rules_severity", value=rules[sec]["severity"])
     for sec, key in (("clocks", "conference_severities"), ("notify", "urgent_severities")):
@@ -303,8 +312,9 @@ def _save_rules(rules: dict, text: str, p: Path, actor: str | None, db, change: 
 
 WATCH_KINDS = ("keywords", "accounts")
 # what raised an alert (alerts.kind): the model's rumour rule, a watched keyword or account, the
-# public's tips, a rise in negative opinion, a monitor's own judgement (raise_alert)
-ALERT_KINDS = ("rumour", "keyword", "tip", "opinion_spike", "manual")
+# public's tips, a rise in negative opinion, a health hashtag taking off, a monitor's own judgement
+# (raise_alert)
+ALERT_KINDS = ("rumour", "keyword", "tip", "opinion_spike", "tag_surge", "manual")
 RAISE_REASON_MAX = 500
 
 
@@ -694,6 +704,44 @@ def _evaluate_spikes(db, now: datetime, rules: dict, touched: set) -> None:
                 touched.add(alert_id)
 
 
+def _evaluate_tags(db, now: datetime, rules: dict, touched: set) -> None:
+    """A health hashtag taking off (rumourwatch.trending: stories from several accounts, rising or new
+    against the hours before) with items flagged as likely rumours under it: one alert per tag and
+    Beijing day, grown as it goes on. Not before the store covers the hours before the window: on a
+    feed that has just started every tag would read as new."""
+    from .trending import tag_stats
+
+    r = rules["tag_surge"]
+    if not r["enabled"]:
+        return
+    last = _dt(store.workflow_state(db, "alerts.tags_at"))
+    if last is not None and now - last < timedelta(minutes=r["every_minutes"]) and now >= last:
+        return
+    store.set_workflow_state(db, "alerts.tags_at", iso(now))
+    start = now - timedelta(hours=r["window_hours"])
+    earliest = store.earliest_published(db)
+    if earliest is None or earliest > iso(start - timedelta(hours=r["baseline_hours"])):
+        return
+    stats = tag_stats(db, now, r["flag_probability"], r["window_hours"], r["baseline_hours"])
+    for tag, t in sorted(stats.items()):
+        if (t["stories"] < r["min_stories"] or t["accounts"] < r["min_accounts"] or t["flagged"] < r["min_flagged"]
+                or (t["growth"] is not None and t["growth"] < r["min_growth"])):
+            continue
+        trend = "新出现" if t["growth"] is None else f"为此前{r['baseline_hours']:g}小时的{t['growth']:g}倍"
+        reason = {"rule": "tag_surge",
+                  "reason": f"话题「#{tag}#」近{r['window_hours']:g}小时{t['stories']}个相关事件（{t['accounts']}个账号，"
+                            f"疑似谣言{t['flagged']}条），{trend}"}
+        fields = {"cluster_id": None, "item_id": None, "topic": None, "region": None,
+                  "title": f"话题「#{tag}#」热度上升", "item_count": t["stories"]}
+        metrics = {"tag": tag, "stories": t["stories"], "accounts": t["accounts"], "flagged": t["flagged"],
+                   "before_stories": t["before_stories"], "growth": t["growth"], "window_hours": r["window_hours"],
+                   "window_end": iso(now)}
+        alert_id, changed = _upsert_alert(db, now, rules, f"tag:{tag}:{store.china_day(now)}", "tag_surge",
+                                          r["severity"], reason, fields, metrics)
+        if changed:
+            touched.add(alert_id)
+
+
 def evaluate_alerts(db, now: datetime, rules: dict | None = None) -> list[int]:
     """Run the alert rules over what changed since the last call; create or grow alerts.
 
@@ -707,6 +755,7 @@ def evaluate_alerts(db, now: datetime, rules: dict | None = None) -> list[int]:
         _evaluate_watch(db, now, rules, touched)
         _evaluate_tips(db, now, rules, touched)
         _evaluate_spikes(db, now, rules, touched)
+        _evaluate_tags(db, now, rules, touched)
     return sorted(touched)
 
 

@@ -133,6 +133,8 @@ TEXT: dict[str, str] = {
     "clock.conference": "新闻发布会",
     "digest.line": "关注词「{keyword}」自 {since} 起 {hours} 小时内命中的事件较多：已单独预警 {after} 个，其后的 {n} 个事件合并在本条预警中。",
     "digest.items": "合并的最新事件（每个事件一条）",
+    "tag.line": "话题「#{tag}#」近 {hours} 小时 {stories} 个相关事件（{accounts} 个账号），疑似谣言 {flagged} 条；此前 {before} 个事件。",
+    "tag.items": "该话题下的疑似谣言（每个事件一条）",
     "spike.line": "{label}「{value}」负面占比 {share}，基线 {base}（{n} 条）。",
     "spike.items": "此前 {hours} 小时该话题传播最广的负面条目",
     "spike.region": "地区负面舆情突增由多个话题的条目组成，请在条目检索中按地区查看。",
@@ -364,6 +366,12 @@ def _made_of(db, alert: dict, overview: dict, rules: dict) -> dict | None:
     """What an alert that is no single story is made of: a digest's latest stories, a topic spike's
     most spread negative items; None for others."""
     metrics = overview["metrics"]
+    if metrics.get("tag"):
+        r = rules["tag_surge"]
+        end = parse_time(metrics.get("window_end") or alert["updated_at"])
+        rows = store.tag_items(db, metrics["tag"], iso(end - timedelta(hours=metrics["window_hours"])), iso(end),
+                               r["flag_probability"], TOP_ITEMS)
+        return {"kind": "tag", "rows": [_item_row(n, i) for n, i in enumerate(rows, 1)]}
     if metrics.get("keyword"):
         items = [i for i in (store.get_item(db, i) for i in metrics.get("latest_items", [])) if i]
         return {"kind": "digest", "rows": [_item_row(n, i) for n, i in enumerate(items, 1)]}
@@ -459,6 +467,10 @@ def _made_of_blocks(b: Briefing) -> list[tuple]:
     m = b.overview["metrics"]
     if not made:
         return []
+    if made["kind"] == "tag":
+        line = tr("tag.line", tag=m["tag"], hours=f"{m['window_hours']:g}", stories=m["stories"],
+                  accounts=m["accounts"], flagged=m["flagged"], before=m["before_stories"])
+        return [("lines", [line]), _rows_table(tr("tag.items"), made["rows"])]
     if made["kind"] == "digest":
         line = tr("digest.line", keyword=m["keyword"], since=_or_none(beijing(m.get("window_start"))),
                   hours=f"{m.get('window_hours', 1):g}", after=m.get("digest_after"), n=m.get("stories"))

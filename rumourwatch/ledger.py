@@ -20,7 +20,7 @@ from .records import beijing, hours_between, parse_time
 ALERT_STATUS_ZH = {"open": "待处置", "assigned": "已指派", "in_progress": "专家处理中", "in_review": "审核中",
                    "published": "已澄清", "dismissed": "已排除"}
 ALERT_KIND_ZH = {"rumour": "疑似谣言", "keyword": "关注词/账号", "opinion_spike": "负面舆情突增", "tip": "公众举报",
-                 "manual": "人工上报"}
+                 "tag_surge": "话题热度上升", "manual": "人工上报"}
 
 ASSIGN_STATUS_ZH = {"offered": "待专家确认", "accepted": "已接受", "declined": "已婉拒", "submitted": "已提交审核",
                     "completed": "已完成", "cancelled": "已取消"}

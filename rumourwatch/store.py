@@ -1480,6 +1480,30 @@ def hashtag_items(db, start: str, end: str, platforms: list[str] | None = None, 
                          ORDER BY published_at DESC LIMIT ?""", [start, end, *(platforms or []), limit])
 
 
+def earliest_published(db) -> str | None:
+    """When the store's first item was published (ISO), None for an empty store."""
+    return db.execute("SELECT min(published_at) FROM items").fetchone()[0]
+
+
+def tag_items(db, tag: str, start: str, end: str, min_probability: float = 0.0, limit: int = 10) -> list[dict]:
+    """The health items under hashtag #tag# published in [start, end) with a rumour probability of at
+    least `min_probability`, likeliest first, one per story (what a tag surge alert is made of)."""
+    rows = _rows(db, f"""SELECT {FEED_COLUMNS}, like_num FROM items
+                         WHERE published_at >= ? AND published_at < ? AND health_related = 1
+                           AND instr(text, ?) > 0 AND rumour_probability >= ?{_rumour_candidate()}
+                         ORDER BY rumour_probability DESC, published_at DESC, id LIMIT ?""",
+                 [start, end, f"#{tag}#", min_probability, limit * 50])  # copies of a few stories: enough
+    seen, out = set(), []
+    for r in rows:
+        story = r["cluster_id"] if r["cluster_id"] is not None else -r["id"]
+        if story not in seen:
+            seen.add(story)
+            out.append(r)
+        if len(out) >= limit:
+            break
+    return out
+
+
 def story_items_since(db, cluster_id: int | None, item_id: int, since: str, limit: int = 10) -> tuple[int, list[dict]]:
     """The story's items published at or after `since` (ads and debunk platforms' posts left out):
     how many, and the latest `limit` of them as feed rows."""

@@ -1,12 +1,14 @@
 """话题热度: the health hashtags of the last hours, counted in stories and accounts (not pasted items),
-compared with the hours before, on the live page."""
+compared with the hours before, on the live page, in the reports and as an alert rule (话题热度上升)."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
-from workflow_helpers import add_item
+import pytest
+from workflow_helpers import add_item, rules
 
 from rumourwatch import trending
 
@@ -109,3 +111,99 @@ def test_the_weekly_report_lists_the_weeks_hottest_tags_against_the_week_before(
     md = reports.render_markdown(report)
     assert "| #秋冬流感季# | 4 | 4 | 1 | 4 | 1 | 升温 ×4 |" in md
     assert "<h3>热点话题" in reports.render_html(report, charts=False)
+
+
+# --- 话题热度上升: the alert rule -----------------------------------------------------------------
+
+def _surge(db, now, stories: int = 10, flagged: int = 3, tag: str = "某地出现新病例"):
+    """`stories` stories under #tag# in the last hours, `flagged` of them likely rumours, and an old
+    item three days back (the store covers the hours before the window)."""
+    add_item(db, "社区医院周六上午开展免费测血压活动，欢迎居民参加", now - timedelta(days=3), probability=0.1)
+    return [post(db, tag, now - timedelta(minutes=20 * k + 5), 300 + k, probability=0.9 if k < flagged else 0.1)
+            for k in range(stories)]
+
+
+def test_a_health_hashtag_taking_off_with_likely_rumours_under_it_raises_one_alert_a_day(db, now):
+    from rumourwatch import alerts, store
+
+    _surge(db, now)
+    r = rules(tag_surge={"enabled": True})
+    [alert_id] = alerts.evaluate_alerts(db, now, r)
+    a = store.get_alert(db, alert_id)
+    assert (a["kind"], a["severity"], a["item_id"], a["title"]) == ("tag_surge", "三级", None, "话题「#某地出现新病例#」热度上升")
+    assert json.loads(a["rules"])[0]["reason"] == "话题「#某地出现新病例#」近6小时10个相关事件（10个账号，疑似谣言3条），新出现"
+    m = json.loads(a["metrics"])
+    assert (m["tag"], m["stories"], m["flagged"], m["growth"]) == ("某地出现新病例", 10, 3, None)
+    # checked every 10 minutes: a new story 5 minutes on waits; 20 minutes on it grows the same alert
+    post(db, "某地出现新病例", now + timedelta(minutes=2), 400)
+    assert alerts.evaluate_alerts(db, now + timedelta(minutes=5), r) == []
+    assert alerts.evaluate_alerts(db, now + timedelta(minutes=20), r) == [alert_id]
+    assert store.get_alert(db, alert_id)["item_count"] == 11
+    assert len(store.list_alerts(db)) == 1
+
+
+def test_no_tag_alert_before_the_store_covers_the_hours_before_or_under_the_thresholds(db, now):
+    from rumourwatch import alerts
+
+    r = rules(tag_surge={"enabled": True})
+    for k in range(10):  # a feed that started an hour ago: every tag would read as new
+        post(db, "刚开始的话题", now - timedelta(minutes=5 * k + 1), 500 + k, probability=0.9)
+    assert alerts.evaluate_alerts(db, now, r) == []
+    _surge(db, now, stories=10, flagged=2, tag="疑似谣言太少")
+    _surge(db, now, stories=9, flagged=5, tag="事件太少")
+    assert alerts.evaluate_alerts(db, now + timedelta(minutes=30), r) == [1]  # only 刚开始的话题, now covered
+    from rumourwatch import store
+
+    assert store.get_alert(db, 1)["title"] == "话题「#刚开始的话题#」热度上升"
+
+
+def test_a_tag_alerts_special_report_lists_the_likely_rumours_under_it(db, now):
+    from rumourwatch import alerts, briefing
+
+    _surge(db, now)
+    [alert_id] = alerts.evaluate_alerts(db, now, rules(tag_surge={"enabled": True}))
+    b = briefing.compute_briefing(db, alert_id, now, rules=rules(tag_surge={"enabled": True}))
+    made = b.overview["made_of"]
+    assert made["kind"] == "tag" and len(made["rows"]) == 3  # the three flagged stories
+    md = briefing.render_markdown(b)
+    assert "话题「#某地出现新病例#」近 6 小时 10 个相关事件（10 个账号），疑似谣言 3 条；此前 0 个事件。" in md
+    # likeliest first, then latest: the three flagged ones, the latest of them first
+    assert [r["content"] for r in made["rows"]] == [f"#某地出现新病例# {body(300 + k)}"[:60] for k in range(3)]
+
+
+def test_the_alert_page_shows_a_tag_alerts_likely_rumours_and_searches_the_tag(tmp_path, monkeypatch, now):
+    from streamlit.testing.v1 import AppTest
+    from workflow_helpers import PASSWORD
+
+    from dashboard.auth import login_for_test
+    from rumourwatch import alerts, auth, store
+    from rumourwatch.config import REPO_ROOT
+
+    path = tmp_path / "tags.db"
+    db = store.open_db(path)
+    _surge(db, now)
+    [alert_id] = alerts.evaluate_alerts(db, now, rules(tag_surge={"enabled": True}))
+    auth.create_user(db, "monitor1", PASSWORD, "monitor", "test")
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app_pages" / "alerts.py"), default_timeout=30)
+    login_for_test(at, "monitor1", str(path))
+    at.query_params["alert"] = str(alert_id)
+    at.run()
+    assert not at.exception, at.exception
+    assert any(i.value.startswith("话题「#某地出现新病例#」近 6 小时 10 个相关事件（10 个账号），疑似谣言 3 条") for i in at.info)
+    [table] = [d.value for d in at.dataframe if "谣言概率" in d.value.columns]
+    assert list(table["谣言概率"]) == ["0.90"] * 3
+    assert any(b.label == "在条目检索中查看「#某地出现新病例#」的全部条目" for b in at.button)
+
+
+@pytest.mark.parametrize("values,key", [({"flag_probability": 2}, "rules_probability"),
+                                        ({"window_hours": 0}, "rules_positive"),
+                                        ({"severity": "四级"}, "rules_severity")])
+def test_the_tag_rules_settings_are_checked_by_name(values, key):
+    from rumourwatch.alerts import validate_rules
+    from rumourwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        validate_rules({"tag_surge": values})
+    assert exc.value.key == key and f"tag_surge.{next(iter(values))}" in str(exc.value)

@@ -29,7 +29,9 @@ def rules(**overrides) -> dict:
     for section, values in overrides.items():
         raw[section] = dict(values)
     r = validate_rules(raw)
+    # the rules over many items at once are off unless a test turns them on
     r["opinion_spike"]["enabled"] = overrides.get("opinion_spike", {}).get("enabled", False)
+    r["tag_surge"]["enabled"] = overrides.get("tag_surge", {}).get("enabled", False)
     return r
 
 

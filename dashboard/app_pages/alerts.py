@@ -3,6 +3,7 @@ actions — confirm an expert from the ranked suggestions, record released infor
 conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`."""
 
 import json
+from datetime import timedelta
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
 from rumourwatch import alerts, briefing, effect, experts, ledger, store
 from rumourwatch.errors import RumourwatchError
+from rumourwatch.records import iso, parse_time
 
 user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
@@ -219,7 +221,26 @@ if alert["item_id"]:
                   "text": t("col.alert_title"), "clarified": t("alert.status.published")}, key="cluster_table")
     if may_open("item", user) and st.button(t("alerts.open_item")):  # leaders have no item page
         open_item(alert["item_id"])
-elif (digest := json.loads(alert["metrics"] or "{}")).get("keyword"):
+elif (tagged := json.loads(alert["metrics"] or "{}")).get("tag"):
+    # a health hashtag taking off: the likely rumours under it, and 条目检索 on the tag
+    tag = tagged["tag"]
+    st.info(t("alerts.tag", tag=tag, hours=f"{tagged['window_hours']:g}", stories=tagged["stories"],
+              accounts=tagged["accounts"], flagged=tagged["flagged"], before=tagged["before_stories"]))
+    end = tagged.get("window_end") or alert["updated_at"]
+    start = iso(parse_time(end) - timedelta(hours=tagged["window_hours"]))
+    flagged = ui.call(path, store.tag_items, tag, start, end, rules["tag_surge"]["flag_probability"])
+    if flagged:
+        st.caption(t("alerts.tag.items"))
+        picked = ui.table([dict(i, at=data.to_china(i["published_at"]), text=(i["title"] or i["text"] or "")[:80],
+                                p=f"{i['rumour_probability']:.2f}") for i in flagged],
+                          {"id": t("col.item"), "at": t("col.at"), "platform": t("col.platform"),
+                           "account": t("col.account"), "p": t("col.probability"), "text": t("col.alert_title")},
+                          key=nav_key("tag_items"), pick="id" if may_open("item", user) else None)
+        if picked is not None:
+            open_item(int(picked))
+    if may_open("search", user) and st.button(t("alerts.tag.search", tag=tag)):
+        open_search(q='"{}"'.format(tag.replace('"', " ")))
+elif (digest := tagged).get("keyword"):
     # a watched keyword's digest: its stories are what 条目检索 finds for the keyword
     st.info(t("alerts.digest", keyword=digest["keyword"], since=data.to_china(digest["window_start"]),
               hours=f"{digest['window_hours']:g}", after=digest["digest_after"], n=digest["stories"]))

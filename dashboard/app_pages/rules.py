@@ -97,6 +97,22 @@ with st.form("rules_form"):
     new["tips"]["window_hours"] = c[2].number_input(t("rules.tips.window"), 1.0, 720.0, float(tp["window_hours"]))
     new["tips"]["severity"] = c[3].selectbox(t("rules.tips.severity"), list(SEVERITIES),
                                              list(SEVERITIES).index(tp["severity"]))
+    st.subheader(t("rules.tags"))
+    c = st.columns(6)
+    tg = current["tag_surge"]
+    new["tag_surge"]["enabled"] = c[0].toggle(t("rules.tags.enabled"), tg["enabled"],
+                                              help=t("rules.tags.help", hours=tg["window_hours"],
+                                                     baseline=tg["baseline_hours"]))
+    new["tag_surge"]["min_stories"] = int(c[1].number_input(t("rules.tags.min_stories"), 1, 100000,
+                                                            int(tg["min_stories"])))
+    new["tag_surge"]["min_accounts"] = int(c[2].number_input(t("rules.tags.min_accounts"), 1, 100000,
+                                                             int(tg["min_accounts"])))
+    new["tag_surge"]["min_growth"] = c[3].number_input(t("rules.tags.min_growth"), 1.0, 1000.0,
+                                                       float(tg["min_growth"]), 0.5)
+    new["tag_surge"]["min_flagged"] = int(c[4].number_input(t("rules.tags.min_flagged"), 0, 100000,
+                                                            int(tg["min_flagged"])))
+    new["tag_surge"]["severity"] = c[5].selectbox(t("rules.tags.severity"), list(SEVERITIES),
+                                                  list(SEVERITIES).index(tg["severity"]), key="rules_tags_severity")
     st.subheader(t("rules.notify"))
     n = current["notify"]
     new["notify"]["quiet_hours"] = st.text_input(t("rules.quiet_hours"), n["quiet_hours"])
