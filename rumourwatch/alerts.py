@@ -838,9 +838,10 @@ def raise_alert(db, item_id: int, severity: str, reason: str, actor: str, now: d
     """A monitor raises an alert on an item's story by hand (人工上报): one the rules did not flag
     (a low score, a claim known to harm, a leader's instruction, a story heard of by phone), or a
     higher severity for one they did. The story has one alert: an existing one takes the reason and,
-    when `severity` is higher, is upgraded (its conference clock added for 一级); a dismissed one is
-    reopened. The clocks of a new one start now. `key`: the alert to grow instead of the story's
-    (upgrade_alert). Returns {"alert_id", "created", "upgraded", "reopened"}."""
+    when `severity` is higher, is upgraded (its conference clock added for 一级); a closed one
+    (dismissed, or clarified and spreading again) is reopened. The clocks of a new one start now.
+    `key`: the alert to grow instead of the story's (upgrade_alert). Returns {"alert_id", "created",
+    "upgraded", "reopened"}."""
     rules = rules or load_rules()
     if severity not in SEVERITY_RANK:
         raise WorkflowError(f"severity must be one of {', '.join(SEVERITIES)} (got {severity!r})", "raise_severity",
@@ -863,17 +864,17 @@ def raise_alert(db, item_id: int, severity: str, reason: str, actor: str, now: d
         fields = dict(_cluster_fields(m), cluster_id=item["cluster_id"])
         alert_id, _ = _upsert_alert(db, now, rules, key, "manual", severity,
                                     {"rule": "manual", "reason": f"人工上报：{reason}"}, fields, _public_metrics(m))
-        was_dismissed = bool(before and before["status"] == "dismissed")
-        if was_dismissed and store.get_alert(db, alert_id)["status"] == "dismissed":
-            # a monitor's own judgement overrides an earlier dismissal, whatever the severity (a higher
-            # one has reopened it already, as when a dismissed story spreads further)
+        was_closed = bool(before and before["status"] not in store.WORKFLOW_OPEN_STATUSES)
+        if was_closed and store.get_alert(db, alert_id)["status"] not in store.WORKFLOW_OPEN_STATUSES:
+            # a monitor's own judgement reopens a dismissed or clarified story's alert, whatever the
+            # severity (a higher one has reopened a dismissed one already, as when it spreads further)
             store.update_alert(db, alert_id, {"status": "open", "closed_at": None, "updated_at": at})
             store.add_alert_step(db, alert_id, "reopened", at, actor, "人工上报，重新打开")
         store.add_alert_step(db, alert_id, "raised", at, actor, f"{severity}：{reason}")
         store.record_audit(db, actor, "alert.raise", "alert", alert_id,
                            {"item_id": item_id, "severity": severity, "reason": reason,
                             "created": before is None}, at=at)
-    return {"alert_id": alert_id, "created": before is None, "reopened": was_dismissed,
+    return {"alert_id": alert_id, "created": before is None, "reopened": was_closed,
             "upgraded": bool(before and SEVERITY_RANK[severity] < SEVERITY_RANK[before["severity"]])}
 
 

@@ -70,6 +70,24 @@ def test_raising_a_dismissed_story_reopens_it(db, now):
     assert steps[-2:] == [("reopened", "monitor2"), ("raised", "monitor2")]
 
 
+def test_raising_a_clarified_story_that_spreads_again_reopens_its_alert(db, now):
+    from workflow_helpers import ROSTER_CSV
+
+    item = add_item(db, RUMOUR_TEXT, now, reposts=300)
+    [alert_id] = alerts.evaluate_alerts(db, now, rules())
+    experts.import_roster(db, ROSTER_CSV, "admin", now)
+    li = {e["name"]: e["id"] for e in store.list_experts(db)}["李样本"]
+    aid = experts.assign_expert(db, alert_id, li, "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now, actor_expert_id=li)
+    cid = experts.save_draft(db, aid, "li", now, "淡盐水不能预防病毒感染", "正文", actor_expert_id=li)
+    experts.submit_for_review(db, cid, "li", now, actor_expert_id=li)
+    experts.review_clarification(db, cid, "monitor1", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now + timedelta(hours=1), "https://example.org/piyao/1")
+    assert store.get_alert(db, alert_id)["status"] == "published"
+    result = alerts.raise_alert(db, item, "二级", "澄清后仍在多个群传播", "monitor1", now + timedelta(days=2), rules())
+    assert result["reopened"] is True and store.get_alert(db, alert_id)["status"] == "open"
+
+
 @pytest.mark.parametrize("severity,reason,key", [("四级", "理由", "raise_severity"), ("二级", "   ", "raise_reason"),
                                                  ("二级", "长" * 501, "raise_reason_long")])
 def test_a_bad_raise_is_refused_with_the_reason_and_records_nothing(db, now, severity, reason, key):
