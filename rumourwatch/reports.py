@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,8 +35,9 @@ from itertools import pairwise
 from pathlib import Path
 
 from . import store
-from .alerts import WorkflowError, load_rules
+from .alerts import ALERT_KINDS, WorkflowError, load_rules
 from .errors import ConfigError
+from .ledger import ALERT_KIND_ZH
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, beijing, hours_between, iso, parse_time
 from .tips import CHANNELS as TIP_CHANNELS
@@ -102,6 +104,7 @@ TEXT: dict[str, str] = {
     "alerts.deadlines": "需处置 {actionable} 起：5 小时内发布信息 {n5} 起（{p5}），24 小时内发布 {n24} 起（{p24}）。",
     "alerts.conference": "一级预警需 24 小时内召开新闻发布会 {required} 起，按时召开 {on_time} 起。",
     "alerts.briefed": "其中 {n} 起已向领导报送舆情专报。",
+    "alerts.kinds": "按来源：{kinds}。",
     "alerts.overdue": "超时清单",
     "alerts.overdue.none": "无超时预警。",
     "experts.title": "专家处置工作",
@@ -563,7 +566,7 @@ def _alerts(db, period: Period, region, now: str) -> Section:
             "actionable": len(actionable), "within_5h": n5, "within_24h": n24,
             "share_5h": percent(n5, len(actionable)), "share_24h": percent(n24, len(actionable)),
             "conference_required": len(needs_conf), "conference_on_time": conf_on_time,
-            "briefed": sum(1 for a in rows if a["briefed"]),
+            "briefed": sum(1 for a in rows if a["briefed"]), "kinds": _kinds(rows),
             "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT]}
     return Section("alerts", tr("alerts.title"), True, None, data)
 
@@ -937,6 +940,14 @@ def duration_text(hours: float) -> str:
     return tr("duration.hours", n=int(hours)) if hours < 48 else tr("duration.days", n=int(hours // 24))
 
 
+def _kinds(rows: list[dict]) -> dict[str, int]:
+    """How the period's alerts arose ({Chinese kind: n}, in the alert page's order): the rules'
+    sources, and the stories monitors raised by hand (what the rules missed)."""
+    counts = Counter(a["kind"] for a in rows)
+    order = [*ALERT_KINDS, *sorted(set(counts) - set(ALERT_KINDS))]
+    return {ALERT_KIND_ZH.get(k, k): counts[k] for k in order if counts[k]}
+
+
 def alerts_lines(report: Report) -> list[str]:
     s = report.section("alerts")
     if not s.available or s.message:
@@ -951,6 +962,8 @@ def alerts_lines(report: Report) -> list[str]:
         lines.append(tr("alerts.conference", required=d["conference_required"], on_time=d["conference_on_time"]))
     if d.get("briefed"):  # reports saved before the special report existed have no such figure
         lines.append(tr("alerts.briefed", n=d["briefed"]))
+    if d.get("kinds"):  # (nor before the kinds were counted)
+        lines.append(tr("alerts.kinds", kinds="，".join(f"{k} {n} 起" for k, n in d["kinds"].items())))
     return lines
 
 

@@ -226,3 +226,13 @@ def test_a_monitor_upgrades_an_alert_on_its_page(page_db):
     a = store.get_alert(store.open_db(path), alert_id)
     assert a["severity"] == "一级" and a["conference_by"] is not None
     assert any(f"预警 #{alert_id}（一级" in s.value for s in at.subheader)
+
+
+def test_the_weekly_report_says_how_the_weeks_alerts_arose_hand_raised_ones_too(db, now):
+    from rumourwatch import reports
+
+    add_item(db, RUMOUR_TEXT, now, reposts=300)
+    alerts.evaluate_alerts(db, now, rules())
+    alerts.raise_alert(db, add_item(db, LOW, now, probability=0.3), "三级", "电话反映", "monitor1", now, rules())
+    report = reports.compute_weekly(db, "2026-W48", now=now + timedelta(days=1))
+    assert "按来源：疑似谣言 1 起，人工上报 1 起。" in reports.alerts_lines(report)
