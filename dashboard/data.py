@@ -109,6 +109,7 @@ _QUERIES = {
     "cluster_items": store.cluster_items,
     "cluster_size": store.cluster_size,
     "platforms": store.platforms,
+    "earliest_published": store.earliest_published,
     "time_bounds": store.time_bounds,
     "list_rejects": store.list_rejects,
     "count_rejects": store.count_rejects,
@@ -785,6 +786,11 @@ def tag_stats(path: str, threshold: float, platforms: tuple[str, ...] = (), now:
     or for every item opened, would cost more than it tells."""
     now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
     return _tag_stats(path, now_minute, threshold, tuple(platforms))
+
+
+def earliest_published(path: str) -> str | None:
+    """When the store's first item was published (ISO), None for an empty store."""
+    return _query(path, "earliest_published")
 
 
 def rising_tags(path: str, threshold: float, platforms: tuple[str, ...] = (), now: datetime | None = None) -> list[dict]:

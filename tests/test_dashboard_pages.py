@@ -82,6 +82,21 @@ def test_live_page_lists_the_health_hashtags_taking_off(app_env):
     [table] = table_with(at, "话题")
     assert list(table["话题"]) == ["流感高发季"]
     assert (table["热度变化"][0], table["相关事件"][0], table["账号"][0], table["疑似谣言"][0]) == ("新出现", "3", "3", "3")
+    assert not any("不足比较所需" in c.value for c in at.caption)  # the store goes back three days
+
+
+def test_live_page_says_new_tags_may_only_be_new_to_a_young_store(app_env, monkeypatch):
+    from test_trending import post
+
+    from rumourwatch import trending
+
+    monkeypatch.setattr(trending, "BASELINE_HOURS", 100)  # more than the fixture store's three days
+    db = store.open_db(os.environ["RUMOURWATCH_DB_PATH"])
+    for k in range(3):
+        post(db, "流感高发季", fx.NOW - timedelta(minutes=30 + k), k)
+    db.conn.close()
+    at = run_page()
+    assert any(c.value.startswith("监测数据自 2026-11-20 12:00 起，不足比较所需的此前 100 小时") for c in at.caption)
 
 
 def test_item_page_says_what_the_feed_says_under_the_items_hashtags(app_env):

@@ -13,6 +13,7 @@ from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
 from rumourwatch.errors import ConfigError
+from rumourwatch.records import parse_time
 
 # `?item=ID` on the main page (the older form of an item link) opens that item when the tab opens with
 # it. Later in the session that address is the history step `ui.open_item` leaves behind: Back
@@ -118,6 +119,10 @@ def tags_panel(now) -> None:
                       key=ui.nav_key("rising_tags"), pick="i" if may_search else None)
     st.caption(t("live.tags.caption", hours=trending.WINDOW_HOURS, before=trending.BASELINE_HOURS)
                + (t("live.tags.click") if may_search else ""))
+    earliest = data.earliest_published(path)
+    if earliest and parse_time(earliest) > now - timedelta(hours=trending.WINDOW_HOURS + trending.BASELINE_HOURS):
+        # a store younger than the comparison: every tag reads as new
+        st.caption(t("live.tags.short_history", since=data.to_china(earliest), hours=trending.BASELINE_HOURS))
     if picked is not None:  # quoted: a tag with a space in it is one phrase, as it was written
         ui.open_search(q='"{}"'.format(rows[int(picked)]["tag"].replace('"', " ")))
 
