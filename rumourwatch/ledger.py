@@ -47,7 +47,7 @@ def step_text(step: str) -> str:
 
 HEADER = ("预警编号", "级别", "类型", "标题", "话题", "地区", "触发原因", "涉及条目", "发现时间",
           "信息发布时限", "信息发布时间", "信息发布", "发布会时限", "发布会时间", "发布会",
-          "状态", "指派专家", "澄清链接", "澄清发布时间", "专报报送时间", "关闭时间", "排除原因", "代表条目")
+          "状态", "指派专家", "澄清链接", "澄清发布时间", "辟谣效果", "专报报送时间", "关闭时间", "排除原因", "代表条目")
 
 
 def clock_outcome(done_at: str | None, due_at: str | None, status: str, now: datetime) -> str:
@@ -67,7 +67,17 @@ def clock_outcome(done_at: str | None, due_at: str | None, status: str, now: dat
 def ledger_csv(db, start: str, end: str, now: datetime) -> tuple[str, int]:
     """The ledger of [start, end) as CSV for Excel (exports.csv_text); returns the text and the
     number of alerts in it."""
+    # imported here: the doubt cues load the rumour model's module, which the dashboard's strings need not
+    from .effect import clarification_effect, short_text
+
     rows = store.alert_ledger(db, start, end)
+    cache: dict = {}  # the clarifications of a period share their references
+
+    def effect_of(a: dict) -> str | None:
+        """What followed the alert's (latest) clarification, in one cell (rumourwatch.effect)."""
+        if a["clarification_id"] is None:
+            return None
+        return short_text(clarification_effect(db, a["clarification_id"], now, cache=cache))
 
     def line(a: dict) -> tuple:
         reasons = "；".join(r["reason"] for r in json.loads(a["rules"] or "[]"))
@@ -78,7 +88,7 @@ def ledger_csv(db, start: str, end: str, now: datetime) -> tuple[str, int]:
                 beijing(a["conference_by"]), beijing(a["conference_at"]),
                 clock_outcome(a["conference_at"], a["conference_by"], a["status"], now),
                 ALERT_STATUS_ZH.get(a["status"], a["status"]), a["expert_name"], a["published_url"],
-                beijing(a["published_at"]), beijing(a["briefing_sent_at"]), beijing(a["closed_at"]),
+                beijing(a["published_at"]), effect_of(a), beijing(a["briefing_sent_at"]), beijing(a["closed_at"]),
                 a["dismiss_reason"], a["item_id"])
 
     return csv_text(HEADER, map(line, rows)), len(rows)

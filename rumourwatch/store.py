@@ -969,7 +969,7 @@ def alert_ledger(db, start: str, end: str) -> list[dict]:
     latest published clarification's link and time, the reason it was last dismissed and when a
     special report on it first went to the leaders (rumourwatch.ledger)."""
     return _rows(db, """
-        SELECT a.*, e.name AS expert_name, c.published_url, c.published_at,
+        SELECT a.*, e.name AS expert_name, c.id AS clarification_id, c.published_url, c.published_at,
                (SELECT s.note FROM alert_steps s WHERE s.alert_id = a.id AND s.step = 'dismissed'
                 ORDER BY s.id DESC LIMIT 1) AS dismiss_reason,
                (SELECT min(s.at) FROM alert_steps s WHERE s.alert_id = a.id AND s.step = 'briefing_sent')

@@ -190,3 +190,15 @@ def test_the_command_prints_and_writes_a_periods_effects(db_path, now, tmp_path)
                                       "--to", "2026-11-29", "--now", "2026-11-25T10:00:00Z", "--json"])
     [row] = json.loads(result.output)
     assert row["status"] == "fell" and row["before"]["items"] == 3
+
+
+def test_the_alert_ledger_says_what_followed_each_clarification(db, now):
+    from rumourwatch import ledger
+
+    _references(db, now - timedelta(days=20))
+    alert_id, _ = _story(db, now)
+    text, n = ledger.ledger_csv(db, store.iso(now - timedelta(days=30)), store.iso(now + timedelta(days=1)),
+                                now + timedelta(hours=50))
+    rows = {r["预警编号"]: r for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))}
+    assert n == 6 and rows[str(alert_id)]["辟谣效果"] == "明显回落 -90%（回落快于未辟谣的预警事件）"
+    assert all(r["辟谣效果"] == "" for k, r in rows.items() if k != str(alert_id))  # the others had none
