@@ -30,8 +30,7 @@ from pathlib import Path
 from . import store
 from .alerts import WorkflowError, load_rules
 from .effect import CAVEAT as EFFECT_CAVEAT
-from .effect import alert_effect, doubt_share, status_text
-from .effect import lines as effect_lines
+from .effect import alert_effect, doubt_share, outcome_lines
 from .effect import pct as effect_pct
 from .experts import item_clarification, suggest_experts
 from .knowledge import FAINT_SIMILARITY
@@ -358,8 +357,8 @@ def _handling(db, alert: dict, now: datetime) -> dict:
     return {"clocks": clocks, "escalations": escalations, "assignments": assignments, "suggested": suggested,
             "clarifications": clarifications, "takedowns": takedowns, "steps": steps,
             "effect": None if found is None else {
-                "published_at": found["published_at"], "window": found["window_hours"], "before": found["before"], "after": found["after"],
-                "status": status_text(found), "lines": effect_lines(found)[2:]}}
+                "published_at": found["published_at"], "window": found["window_hours"], "before": found["before"],
+                "after": found["after"], "lines": outcome_lines(found)}}
 
 
 def _made_of(db, alert: dict, overview: dict, rules: dict) -> dict | None:

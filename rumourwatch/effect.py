@@ -229,20 +229,24 @@ def short_text(e: dict) -> str:
 
 
 def lines(e: dict) -> list[str]:
-    """The effect as sentences (the special report, the alert page's caption)."""
+    """The effect as sentences: when it was published, the figures before → after, then the outcome
+    (outcome_lines)."""
     if e["status"] is None:
         return [status_text(e)]
-    out = [(f"澄清稿于 {beijing(e['published_at'])} 发布，距今 {e['hours_since']:g} 小时；"
-            f"以下对比发布前后各 {e['window_hours']:g} 小时。")]
     b, a = e["before"], e["after"]
-    out.append(f"新增条目 {b['items']} → {a['items']}，新增互动 {b['reactions']} → {a['reactions']}；"
-               f"有内容互动中质疑、辟谣类占比 {pct(doubt_share(b))} → {pct(doubt_share(a))}。")
-    out.append(status_text(e) + "。")
-    if e["since_items"]:
-        out.append(f"发布以来仍有 {e['since_items']} 条新的相关条目，最近一条发布于 {beijing(e['last_item_at'])}。")
-    else:
-        out.append("发布以来没有新的相关条目。")
-    return out
+    return [(f"澄清稿于 {beijing(e['published_at'])} 发布，距今 {e['hours_since']:g} 小时；"
+             f"以下对比发布前后各 {e['window_hours']:g} 小时。"),
+            (f"新增条目 {b['items']} → {a['items']}，新增互动 {b['reactions']} → {a['reactions']}；"
+             f"有内容互动中质疑、辟谣类占比 {pct(doubt_share(b))} → {pct(doubt_share(a))}。"),
+            *outcome_lines(e)]
+
+
+def outcome_lines(e: dict) -> list[str]:
+    """The verdict beside its reference, and the copies posted since (the special report prints
+    these under its own table of the figures)."""
+    since = (f"发布以来仍有 {e['since_items']} 条新的相关条目，最近一条发布于 {beijing(e['last_item_at'])}。"
+             if e["since_items"] else "发布以来没有新的相关条目。")
+    return [status_text(e) + "。", since]
 
 
 def _pct_number(x: float | None):
