@@ -663,14 +663,22 @@ def _share_by_region(rows: list[dict]) -> dict:
     return out
 
 
+def _due(db, state: str, every_minutes: float, now: datetime) -> bool:
+    """Whether a rule over many items runs now: `every_minutes` since its last run (workflow state
+    `state`), or a clock set back; if so, now is recorded as its last run."""
+    last = _dt(store.workflow_state(db, state))
+    if last is not None and now - last < timedelta(minutes=every_minutes) and now >= last:
+        return False
+    store.set_workflow_state(db, state, iso(now))
+    return True
+
+
 def _evaluate_spikes(db, now: datetime, rules: dict, touched: set) -> None:
     s = rules["opinion_spike"]
     if not s["enabled"] or not s["dimensions"]:
         return
-    last = _dt(store.workflow_state(db, "alerts.spike_at"))
-    if last is not None and now - last < timedelta(minutes=s["every_minutes"]) and now >= last:
+    if not _due(db, "alerts.spike_at", s["every_minutes"], now):
         return
-    store.set_workflow_state(db, "alerts.spike_at", iso(now))
     end = now
     start = now - timedelta(hours=s["window_hours"])
     base_start = start - timedelta(hours=s["baseline_hours"])
@@ -714,10 +722,8 @@ def _evaluate_tags(db, now: datetime, rules: dict, touched: set) -> None:
     r = rules["tag_surge"]
     if not r["enabled"]:
         return
-    last = _dt(store.workflow_state(db, "alerts.tags_at"))
-    if last is not None and now - last < timedelta(minutes=r["every_minutes"]) and now >= last:
+    if not _due(db, "alerts.tags_at", r["every_minutes"], now):
         return
-    store.set_workflow_state(db, "alerts.tags_at", iso(now))
     start = now - timedelta(hours=r["window_hours"])
     earliest = store.earliest_published(db)
     if earliest is None or earliest > iso(start - timedelta(hours=r["baseline_hours"])):
