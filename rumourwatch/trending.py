@@ -39,9 +39,15 @@ TAG = re.compile(r"#([^#\n]{2,40})#")
 STATUS_ZH = {"new": "新出现", "rising": "升温", "steady": "持平", "falling": "回落"}
 
 
-def _tags(text: str) -> set[str]:
-    """The hashtags of a text, each once, without their # marks and outer spaces."""
-    return {t for m in TAG.finditer(text) if (t := m.group(1).strip())}
+def tags_of(text: str | None) -> list[str]:
+    """The hashtags of a text, each once in the order they appear, without their # marks and outer
+    spaces."""
+    return list(dict.fromkeys(t for raw in TAG.findall(text or "") if (t := raw.strip())))
+
+
+def search_query(tag: str) -> str:
+    """条目检索's query for a tag: quoted, so a tag with a space in it is one phrase, as it was written."""
+    return '"{}"'.format(tag.replace('"', " "))
 
 
 def _story(row: dict) -> tuple:
@@ -56,12 +62,12 @@ def tag_stats(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
     start = now - timedelta(hours=hours)
     before: dict[str, set] = {}
     for r in store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(start), platforms, SCAN_LIMIT):
-        for tag in _tags(r["text"]):
+        for tag in tags_of(r["text"]):
             before.setdefault(tag, set()).add(_story(r))
     now_tags: dict[str, dict] = {}
     for r in store.hashtag_items(db, iso(start), iso(now), platforms, SCAN_LIMIT):
         story = _story(r)
-        for tag in _tags(r["text"]):
+        for tag in tags_of(r["text"]):
             t = now_tags.setdefault(tag, {"stories": set(), "accounts": set(), "items": 0, "negative": 0,
                                           "flagged": 0, "latest_at": r["published_at"]})
             t["stories"].add(story)
@@ -104,12 +110,7 @@ def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS
 def item_tags(text: str | None, stats: dict[str, dict]) -> list[dict]:
     """The hashtags of one item's text, each with its figures in `stats` (tag_stats) or, when the
     window has no other item under it, None: [{tag, stats}] in the order they appear."""
-    seen: list[str] = []
-    for m in TAG.finditer(text or ""):
-        tag = m.group(1).strip()
-        if tag and tag not in seen:
-            seen.append(tag)
-    return [{"tag": tag, "stats": stats.get(tag)} for tag in seen]
+    return [{"tag": tag, "stats": stats.get(tag)} for tag in tags_of(text)]
 
 
 def status_text(row: dict) -> str:

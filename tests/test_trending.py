@@ -207,3 +207,10 @@ def test_the_tag_rules_settings_are_checked_by_name(values, key):
     with pytest.raises(ConfigError) as exc:
         validate_rules({"tag_surge": values})
     assert exc.value.key == key and f"tag_surge.{next(iter(values))}" in str(exc.value)
+
+
+def test_a_tag_is_searched_as_one_phrase_even_with_a_space_or_a_quote_in_it():
+    from rumourwatch import search
+
+    assert search.parse_query(trending.search_query("李兰娟 回应疫苗进展")).groups == (("李兰娟 回应疫苗进展",),)
+    assert search.parse_query(trending.search_query('说"喝醋"防病毒')).groups == (("说 喝醋 防病毒",),)

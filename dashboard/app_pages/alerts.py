@@ -12,7 +12,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, briefing, effect, experts, ledger, store
+from rumourwatch import alerts, briefing, effect, experts, ledger, store, trending
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import iso, parse_time
 
@@ -239,7 +239,7 @@ elif (tagged := json.loads(alert["metrics"] or "{}")).get("tag"):
         if picked is not None:
             open_item(int(picked))
     if may_open("search", user) and st.button(t("alerts.tag.search", tag=tag)):
-        open_search(q='"{}"'.format(tag.replace('"', " ")))
+        open_search(q=trending.search_query(tag))
 elif (digest := tagged).get("keyword"):
     # a watched keyword's digest: its stories are what 条目检索 finds for the keyword
     st.info(t("alerts.digest", keyword=digest["keyword"], since=data.to_china(digest["window_start"]),

@@ -123,8 +123,8 @@ def tags_panel(now) -> None:
     if earliest and parse_time(earliest) > now - timedelta(hours=trending.WINDOW_HOURS + trending.BASELINE_HOURS):
         # a store younger than the comparison: every tag reads as new
         st.caption(t("live.tags.short_history", since=data.to_china(earliest), hours=trending.BASELINE_HOURS))
-    if picked is not None:  # quoted: a tag with a space in it is one phrase, as it was written
-        ui.open_search(q='"{}"'.format(rows[int(picked)]["tag"].replace('"', " ")))
+    if picked is not None:
+        ui.open_search(q=trending.search_query(rows[int(picked)]["tag"]))
 
 
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
