@@ -607,11 +607,17 @@ def latest_items(db, start: str | None = None, end: str | None = None, limit: in
 # Advertisements (rumourwatch.ads) and clarification publishers' posts (rumourwatch.clarifiers),
 # flagged at ingest, are kept and searchable, but they are not rumours to list or to alert on: a
 # selling style and a refuted claim's wording both score high on the rumour model.
+def _without_flags(*flags: str, table: str = "") -> str:
+    """SQL condition (" AND …") leaving out items with any of these quality flags; `table` is a
+    prefix like "i."."""
+    unflagged = " AND ".join(f"""{table}quality_flags NOT LIKE '%"{f}"%'""" for f in flags)
+    return f" AND ({table}quality_flags IS NULL OR ({unflagged}))"
+
+
 def _rumour_candidate(table: str = "") -> str:
     """SQL condition (" AND …") leaving out items flagged as ads or as a clarification publisher's
     (rumourwatch.clarifiers); `table` is a prefix like "i."."""
-    return (f""" AND ({table}quality_flags IS NULL OR ({table}quality_flags NOT LIKE '%"{AD_FLAG}"%'"""
-            f""" AND {table}quality_flags NOT LIKE '%"{CLARIFICATION_FLAG}"%'))""")
+    return _without_flags(AD_FLAG, CLARIFICATION_FLAG, table=table)
 
 
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
@@ -1475,8 +1481,7 @@ def hashtag_items(db, start: str, end: str, platforms: list[str] | None = None, 
     clause = f" AND platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
     return _rows(db, f"""SELECT id, cluster_id, account, published_at, polarity, rumour_probability, text FROM items
                          WHERE published_at >= ? AND published_at < ? AND health_related = 1
-                           AND instr(text, '#') > 0{clause}
-                           AND (quality_flags IS NULL OR quality_flags NOT LIKE '%"{AD_FLAG}"%')
+                           AND instr(text, '#') > 0{clause}{_without_flags(AD_FLAG)}
                          ORDER BY published_at DESC LIMIT ?""", [start, end, *(platforms or []), limit])
 
 
