@@ -62,6 +62,7 @@ from .reports import (
 )
 from .risk import account_record, record_text
 from .tips import CHANNELS as TIP_CHANNELS
+from .trending import alert_items
 
 TOP_ITEMS = 10          # the story's most spread items listed
 SUGGESTED_EXPERTS = 3   # pool experts proposed for an open alert no expert has taken
@@ -366,10 +367,7 @@ def _made_of(db, alert: dict, overview: dict, rules: dict) -> dict | None:
     most spread negative items; None for others."""
     metrics = overview["metrics"]
     if metrics.get("tag"):
-        r = rules["tag_surge"]
-        end = parse_time(metrics.get("window_end") or alert["updated_at"])
-        rows = store.tag_items(db, metrics["tag"], iso(end - timedelta(hours=metrics["window_hours"])), iso(end),
-                               r["flag_probability"], TOP_ITEMS)
+        rows = alert_items(db, alert, rules["tag_surge"]["flag_probability"], TOP_ITEMS)
         return {"kind": "tag", "rows": [_item_row(n, i) for n, i in enumerate(rows, 1)]}
     if metrics.get("keyword"):
         items = [i for i in (store.get_item(db, i) for i in metrics.get("latest_items", [])) if i]

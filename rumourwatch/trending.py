@@ -21,11 +21,12 @@ from at most SCAN_LIMIT of the latest health items with a `#` in each of the two
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 
 from . import store
-from .records import iso
+from .records import iso, parse_time
 
 WINDOW_HOURS = 6
 BASELINE_HOURS = 48
@@ -105,6 +106,15 @@ def rising_tags(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS
                 limit: int = SHOWN, rising_first: bool = True) -> list[dict]:
     """The topics (topics_of) among the hashtags of the `hours` before `now` (tag_stats)."""
     return topics_of(tag_stats(db, now, threshold, hours, baseline_hours, platforms), limit, rising_first)
+
+
+def alert_items(db, alert: dict, flag_probability: float, limit: int = 10) -> list[dict]:
+    """The likely rumours under a 话题热度上升 alert's tag in the window it was last grown on, one per
+    story, likeliest first (the alert page and the special report list them)."""
+    m = json.loads(alert["metrics"] or "{}")
+    end = parse_time(m.get("window_end") or alert["updated_at"])
+    return store.tag_items(db, m["tag"], iso(end - timedelta(hours=m["window_hours"])), iso(end),
+                           flag_probability, limit)
 
 
 def item_tags(text: str | None, stats: dict[str, dict]) -> list[dict]:

@@ -3,7 +3,6 @@ actions — confirm an expert from the ranked suggestions, record released infor
 conference, dismiss a false alarm, record a verdict. Reachable as `?alert=ID`."""
 
 import json
-from datetime import timedelta
 
 import streamlit as st
 
@@ -14,7 +13,6 @@ from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
 from rumourwatch import alerts, briefing, effect, experts, ledger, store, trending
 from rumourwatch.errors import RumourwatchError
-from rumourwatch.records import iso, parse_time
 
 user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
@@ -226,9 +224,7 @@ elif (tagged := json.loads(alert["metrics"] or "{}")).get("tag"):
     tag = tagged["tag"]
     st.info(t("alerts.tag", tag=tag, hours=f"{tagged['window_hours']:g}", stories=tagged["stories"],
               accounts=tagged["accounts"], flagged=tagged["flagged"], before=tagged["before_stories"]))
-    end = tagged.get("window_end") or alert["updated_at"]
-    start = iso(parse_time(end) - timedelta(hours=tagged["window_hours"]))
-    flagged = ui.call(path, store.tag_items, tag, start, end, rules["tag_surge"]["flag_probability"])
+    flagged = ui.call(path, trending.alert_items, alert, rules["tag_surge"]["flag_probability"])
     if flagged:
         st.caption(t("alerts.tag.items"))
         picked = ui.table([dict(i, at=data.to_china(i["published_at"]), text=(i["title"] or i["text"] or "")[:80],

@@ -168,9 +168,9 @@ recent = ui.call(path, store.clarifications_by_status, "published", 10, expert_i
 if recent:
     st.subheader(t("wb.published"))
     st.caption(t("wb.published.caption") + effect.CAVEAT)
-    now = data.now_utc()
+    now, cache = data.now_utc(), {}  # the clarifications listed share their references
     ui.table([dict(c, at=data.to_china(c["published_at"]),
-                   effect=effect.short_text(ui.call(path, effect.clarification_effect, c["id"], now)))
+                   effect=effect.short_text(ui.call(path, effect.clarification_effect, c["id"], now, cache=cache)))
               for c in recent],
              {"id": "#", "alert_id": t("col.alert_id"), "title": t("col.alert_title"), "published_url": t("col.url"),
               "at": t("col.at"), "effect": t("wb.published.effect")})
