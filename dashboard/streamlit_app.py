@@ -29,6 +29,7 @@ PAGES = {
         st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
         st.Page("app_pages/search.py", title=t("page.search"), icon=":material/search:", url_path="search"),
         st.Page("app_pages/tips.py", title=t("page.tips"), icon=":material/campaign:", url_path="tips"),
+        st.Page("app_pages/handover.py", title=t("page.handover"), icon=":material/swap_horiz:", url_path="handover"),
     ],
     t("nav.section.response"): [
         st.Page("app_pages/alerts.py", title=t("page.alerts"), icon=":material/notification_important:",

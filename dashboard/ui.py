@@ -25,6 +25,7 @@ ITEM_PAGE = "app_pages/item.py"
 LIVE_PAGE = "app_pages/live.py"
 SEARCH_PAGE = "app_pages/search.py"
 ALERTS_PAGE = "app_pages/alerts.py"
+HANDOVER_PAGE = "app_pages/handover.py"
 POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -241,6 +242,11 @@ def open_item(item_id: int) -> None:
 def open_alert(alert_id: int) -> None:
     """Switch to the 预警 page showing alert `alert_id` (callers check `may_open("alerts")`)."""
     _leave(ALERTS_PAGE, {"alert": str(alert_id)})
+
+
+def open_handover() -> None:
+    """Switch to 值班交接 (callers check `may_open("handover")`)."""
+    _leave(HANDOVER_PAGE, {})
 
 
 def open_search(**params: str) -> None:

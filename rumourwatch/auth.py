@@ -55,6 +55,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "search": frozenset({"monitor", "analyst", "expert", "leader", "admin"}),
     "sources": frozenset({"monitor", "analyst", "admin"}),
     "tips": frozenset({"monitor", "admin"}),
+    # 值班交接: the monitors' shifts (rumourwatch.handover)
+    "handover": frozenset({"monitor", "admin"}),
     # Leaders see alerts and the watchlist read-only (deadlines met?); acting needs alerts.manage.
     "alerts": frozenset({"monitor", "leader", "admin"}),
     "watchlist": frozenset({"monitor", "leader", "admin"}),

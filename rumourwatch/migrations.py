@@ -555,4 +555,22 @@ ALTER TABLE assignments ADD COLUMN reminded_at TEXT;
     ("0020_items_by_account", """
 CREATE INDEX idx_items_account ON items (account, published_at);
 """),
+    # 值班交接 (rumourwatch.handover): what a monitor's shift hands to the next one. `summary` is the
+    # shift as it stood when handed over (JSON), so the record reads the same later; the incoming
+    # monitor confirms receipt (received_by / received_at).
+    ("0021_handovers", """
+CREATE TABLE handovers (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    shift_from TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL,
+    received_by TEXT,
+    received_at TEXT
+);
+CREATE INDEX idx_handovers_created ON handovers (created_at);
+CREATE INDEX idx_alert_steps_at ON alert_steps (at);
+CREATE INDEX idx_verdicts_at ON verdicts (at);
+"""),
 ]

@@ -217,6 +217,13 @@ def queue_source_notice(db, row: dict, health: dict, event: str, rules: dict, no
                     emails=rules["notify"]["monitor_emails"])
 
 
+def queue_handover(db, handover_id: int, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
+    """A shift's handover (rumourwatch.handover) → monitors' group bots and emails: the next shift
+    reads it before opening the dashboard. Not urgent: quiet hours hold it like any routine message."""
+    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None, event="handover",
+                    emails=rules["notify"]["monitor_emails"])
+
+
 # --- delivery --------------------------------------------------------------------------------
 
 class DeliveryError(Exception):

@@ -1390,6 +1390,59 @@ def list_takedowns(db, status: str | None = None, limit: int = 500) -> list[dict
     clause, params = ("", []) if not status else (" WHERE status = ?", [status])
     return _rows(db, f"SELECT * FROM takedowns{clause} ORDER BY id DESC LIMIT ?", [*params, limit])
 
+
+
+# a shift's work, for its handover (rumourwatch.handover): each over [start, end)
+
+def alerts_created_between(db, start: str, end: str) -> list[dict]:
+    return _rows(db, "SELECT * FROM alerts WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
+                 [start, end])
+
+
+def alert_steps_between(db, start: str, end: str) -> list[dict]:
+    return _rows(db, "SELECT step, actor, alert_id FROM alert_steps WHERE at >= ? AND at < ? ORDER BY at, id",
+                 [start, end])
+
+
+def verdict_counts_between(db, start: str, end: str) -> dict[str, int]:
+    return dict(db.execute("SELECT verdict, count(*) FROM verdicts WHERE at >= ? AND at < ? GROUP BY verdict",
+                           [start, end]).fetchall())
+
+
+def tips_between(db, start: str, end: str) -> int:
+    return db.execute("SELECT count(*) FROM tips WHERE received_at >= ? AND received_at < ?",
+                      [start, end]).fetchone()[0]
+
+
+def takedown_counts_between(db, start: str, end: str) -> dict[str, int]:
+    """Requests made in the window ('requested') and outcomes recorded in it ('removed', 'refused')."""
+    made = db.execute("SELECT count(*) FROM takedowns WHERE requested_at >= ? AND requested_at < ?",
+                      [start, end]).fetchone()[0]
+    outcomes = dict(db.execute("""SELECT status, count(*) FROM takedowns WHERE status != 'requested'
+                                  AND outcome_at >= ? AND outcome_at < ? GROUP BY status""", [start, end]).fetchall())
+    return {"requested": made, "removed": outcomes.get("removed", 0), "refused": outcomes.get("refused", 0)}
+
+
+def insert_handover(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO handovers ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def get_handover(db, handover_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM handovers WHERE id = ?", [handover_id])
+    return rows[0] if rows else None
+
+
+def list_handovers(db, limit: int = 30) -> list[dict]:
+    """Handovers, latest first."""
+    return _rows(db, "SELECT * FROM handovers ORDER BY created_at DESC, id DESC LIMIT ?", [limit])
+
+
+def mark_handover_received(db, handover_id: int, user: str, at: str) -> None:
+    db.execute("UPDATE handovers SET received_by = ?, received_at = ? WHERE id = ?", [user, at, handover_id])
+
 # (end of workflow section)
 
 

@@ -12,6 +12,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
+from rumourwatch import handover
 from rumourwatch.errors import ConfigError
 from rumourwatch.records import parse_time
 
@@ -127,6 +128,25 @@ def tags_panel(now) -> None:
         ui.open_search(q=trending.search_query(rows[int(picked)]["tag"]))
 
 
+def handover_banner(now) -> None:
+    """The previous shift's handover until someone confirms it (值班交接): a button opens it there."""
+    user = dashboard_auth.current_user()
+    if not user or not dashboard_auth.may_open("handover", user):
+        return
+    pending = data.workflow(path, handover.pending_handover, user["username"], now)
+    if pending is None:
+        return
+    s = pending["summary"]
+    with st.container(border=True):
+        st.warning(t("live.handover", author=ui.escape_md(pending["author"]),
+                     time=data.to_china(pending["created_at"], "%m-%d %H:%M"), open=len(s["open_alerts"]),
+                     overdue=sum(1 for a in s["open_alerts"] if a["overdue"])), icon=":material/assignment_late:")
+        if pending["note"]:
+            st.text(ui.one_line(pending["note"], 200))
+        if st.button(t("live.handover.open"), key="live_handover"):
+            ui.open_handover()
+
+
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
 def live_panel() -> None:
     dashboard_auth.rerun_if_session_ended()
@@ -142,6 +162,7 @@ def live_panel() -> None:
                      seconds=settings.dashboard_refresh_seconds))
         # a stopped scraper or worker looks like a quiet day: say so above the figures it lowers
         ui.source_warnings(data.source_health(path, now))
+        handover_banner(now)
 
         # Today's counts (China-time day; only the platform filter applies).
         today = data.today_summary(path, settings.rumour_threshold, filters.platforms, now=now)
