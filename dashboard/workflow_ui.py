@@ -226,3 +226,70 @@ def step_label(step: str) -> str:
     """'escalated:respond_by' → '超时督办（信息发布时限）' and the like, in Chinese (the ledger's and
     the special report's words)."""
     return ledger.step_text(step)
+
+
+def absence_section(path: str, actor: str, now, expert_id: int | None = None, roster: list[dict] | None = None) -> None:
+    """不可用时段 (experts.add_absence): the current and planned absences with a button to remove
+    each, and a form to add one — the expert's own on the workbench (`expert_id`), anyone's on 专家库
+    (`roster`: the form picks the expert). An absence that meets tasks already accepted or offered
+    says so: someone must finish them or have them reassigned."""
+    from datetime import datetime, timedelta
+
+    from rumourwatch import experts
+    from rumourwatch.records import CST
+
+    own = expert_id is not None
+    rows = call(path, experts.absences, now, expert_id)
+    if rows:
+        table([dict(a, start=data.to_china(a["starts_at"], "%m-%d %H:%M"), end=data.to_china(a["ends_at"], "%m-%d %H:%M"),
+                    current=t("yes") if a["starts_at"] <= data.iso(now) else "") for a in rows],
+              {"id": "#", **({} if own else {"expert_name": t("col.name")}), "start": t("away.col.start"),
+               "end": t("away.col.end"), "current": t("away.col.current"), "reason": t("away.col.reason")},
+              key=f"away_table_{'own' if own else 'all'}")
+        with action_form(f"away_remove_{'own' if own else 'all'}"):
+            c = st.columns([2, 1], vertical_alignment="bottom")
+            pick = c[0].selectbox(t("away.remove.pick"), [a["id"] for a in rows], key="away_remove_pick",
+                                  format_func=lambda i: next(
+                                      f"#{a['id']} {'' if own else a['expert_name'] + ' '}"
+                                      f"{data.to_china(a['starts_at'], '%m-%d %H:%M')} – "
+                                      f"{data.to_china(a['ends_at'], '%m-%d %H:%M')}" for a in rows if a["id"] == i))
+            if c[1].form_submit_button(t("away.remove")):
+                act(path, t("away.remove"), experts.remove_absence, pick, actor, data.now_utc(),
+                    actor_expert_id=expert_id)
+    else:
+        st.caption(t("away.none"))
+
+    local = now.astimezone(CST)
+    start_default = local.replace(minute=0, second=0, microsecond=0)
+    end_default = (start_default + timedelta(days=1)).replace(hour=8)
+    gen = st.session_state.get("away_form_gen", 0)  # an absence added empties the form
+    with action_form(f"away_form_{gen}"):
+        who = expert_id
+        if not own:
+            who = st.selectbox(t("away.expert"), [e["id"] for e in roster or []], key=f"away_expert_{gen}",
+                               format_func=lambda i: next(f"#{e['id']} {e['name']}（{e['institution']}）"
+                                                          for e in roster if e["id"] == i))
+        c = st.columns(4)
+        day0 = c[0].date_input(t("away.from_day"), value=start_default.date(), key=f"away_d0_{gen}")
+        time0 = c[1].time_input(t("away.from_time"), value=start_default.time(), key=f"away_t0_{gen}",
+                                step=timedelta(minutes=30))
+        day1 = c[2].date_input(t("away.to_day"), value=end_default.date(), key=f"away_d1_{gen}")
+        time1 = c[3].time_input(t("away.to_time"), value=end_default.time(), key=f"away_t1_{gen}",
+                                step=timedelta(minutes=30))
+        reason = st.text_input(t("away.reason"), key=f"away_reason_{gen}", max_chars=experts.ABSENCE_REASON_MAX,
+                               placeholder=t("away.reason.placeholder"))
+        if st.form_submit_button(t("away.submit"), type="primary") and who is not None:
+            try:
+                done = data.workflow(path, experts.add_absence, who, datetime.combine(day0, time0, tzinfo=CST),
+                                     datetime.combine(day1, time1, tzinfo=CST), reason, actor, data.now_utc(),
+                                     actor_expert_id=expert_id)
+            except RumourwatchError as exc:
+                show_error(exc, "wf.error")
+            else:
+                st.session_state["away_form_gen"] = gen + 1
+                message = t("away.done")
+                if done["open_tasks"]:
+                    message += t("away.done.tasks", n=len(done["open_tasks"]),
+                                 alerts="、".join(f"#{x['alert_id']}" for x in done["open_tasks"]))
+                st.session_state[FLASH_KEY] = message
+                st.rerun()

@@ -353,7 +353,7 @@ def _handling(db, alert: dict, now: datetime) -> dict:
     active = any(a["status"] in store.ASSIGNMENT_ACTIVE for a in tasks)
     suggested = [] if active or alert["status"] not in store.WORKFLOW_OPEN_STATUSES else [
         {"expert": f"{e['name']}（{'，'.join(x for x in (e['title'], e['institution'], e['level']) if x)}）",
-         "reasons": "；".join(e["reasons"])} for e in suggest_experts(db, alert["id"], SUGGESTED_EXPERTS)]
+         "reasons": "；".join(e["reasons"])} for e in suggest_experts(db, alert["id"], SUGGESTED_EXPERTS, now=now)]
     found = alert_effect(db, alert["id"], now) if alert["item_id"] else None
     return {"clocks": clocks, "escalations": escalations, "assignments": assignments, "suggested": suggested,
             "clarifications": clarifications, "takedowns": takedowns, "steps": steps,

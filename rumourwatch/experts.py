@@ -183,11 +183,13 @@ def expert_topics(expert: dict) -> set[str]:
 
 # --- suggestion ------------------------------------------------------------------------------
 
-def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = None) -> list[dict]:
+def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = None,
+                    now: datetime | None = None) -> list[dict]:
     """Rank active experts for an alert; each with a score (0–100) and its reasons in Chinese.
 
     Specialty vs the item's topic (40), level vs severity (20), region (10), free capacity (15),
-    past response time (15). Experts at capacity, or who declined this alert, are left out.
+    past response time (15). Experts at capacity, who declined this alert, or away at some time in
+    the next TASK_HOURS from `now` (default: the time now; `unavailable_experts`) are left out.
     """
     alert = store.get_alert(db, alert_id)
     if alert is None:
@@ -195,6 +197,7 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
     previous = store.alert_assignments(db, alert_id)
     excluded = set(exclude or ()) | {a["expert_id"] for a in previous
                                      if a["status"] in ("declined", "offered", "accepted", "submitted")}
+    excluded |= set(unavailable_experts(db, now or store.now_utc()))
     loads = store.expert_loads(db)
     history = store.expert_response_hours(db)
     topic, severity, region = alert["topic"], alert["severity"], alert["region"]
@@ -257,6 +260,80 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
     return ranked[:limit]
 
 
+# --- availability: leave, travel, a conference (不可用时段) --------------------------------------
+
+TASK_HOURS = 5.0  # away at any time this soon, an expert is passed over: a task is done within the 5-hour clock
+ABSENCE_MAX_DAYS = 366
+ABSENCE_REASON_MAX = 200
+
+
+def unavailable_experts(db, now: datetime, hours: float = TASK_HOURS) -> dict[int, dict]:
+    """The experts away at some time in the next `hours`: {expert_id: the first such absence, with
+    the expert's name}. Suggestions leave them out and an assignment to one is refused."""
+    out: dict[int, dict] = {}
+    for a in store.absences_between(db, iso(now), iso(now + timedelta(hours=hours))):
+        out.setdefault(a["expert_id"], a)
+    return out
+
+
+def absences(db, now: datetime, expert_id: int | None = None) -> list[dict]:
+    """The absences not yet over (current and planned), by start; one expert's with `expert_id`."""
+    return store.absences_between(db, iso(now), "9999", expert_id)
+
+
+def _check_absence_actor(expert_id: int, actor_expert_id: int | None) -> None:
+    if actor_expert_id is not None and actor_expert_id != expert_id:
+        raise WorkflowError(f"expert {actor_expert_id} cannot set another expert's absence", "not_your_absence")
+
+
+def add_absence(db, expert_id: int, starts_at: datetime, ends_at: datetime, reason: str, actor: str,
+                now: datetime, actor_expert_id: int | None = None) -> dict:
+    """Record that an expert cannot take tasks from `starts_at` to `ends_at` (the expert on the
+    workbench: `actor_expert_id`, their own only; an admin on 专家库: anyone's). Returns
+    {"id", "open_tasks"}: the expert's tasks (offered or accepted) due after the absence begins,
+    which someone must finish or have reassigned."""
+    expert = store.get_expert(db, expert_id)
+    if expert is None:
+        raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
+    _check_absence_actor(expert_id, actor_expert_id)
+    reason = (reason or "").strip()
+    if len(reason) > ABSENCE_REASON_MAX:
+        raise WorkflowError(f"the reason has {len(reason)} characters; at most {ABSENCE_REASON_MAX}",
+                            "absence_reason_long", n=len(reason), max=ABSENCE_REASON_MAX)
+    if ends_at <= starts_at:
+        raise WorkflowError(f"an absence must end after it starts ({iso(starts_at)} → {iso(ends_at)})",
+                            "absence_order", at=iso(starts_at), until=iso(ends_at))
+    if ends_at <= now:
+        raise WorkflowError(f"the absence is over already (it ended {iso(ends_at)})", "absence_past",
+                            until=iso(ends_at))
+    if ends_at - starts_at > timedelta(days=ABSENCE_MAX_DAYS):
+        raise WorkflowError(f"an absence lasts at most {ABSENCE_MAX_DAYS} days; for longer, make the expert "
+                            "inactive on the roster", "absence_long", days=ABSENCE_MAX_DAYS)
+    at = iso(now)
+    with store.transaction(db):
+        absence_id = store.insert_absence(db, {"expert_id": expert_id, "starts_at": iso(starts_at),
+                                               "ends_at": iso(ends_at), "reason": reason, "created_by": actor,
+                                               "created_at": at})
+        store.record_audit(db, actor, "expert.absence_add", "expert", expert_id,
+                           {"absence_id": absence_id, "starts_at": iso(starts_at), "ends_at": iso(ends_at),
+                            "reason": reason}, at=at)
+    tasks = [{"assignment_id": a["id"], "alert_id": a["alert_id"], "status": a["status"], "due_at": a["due_at"]}
+             for a in store.expert_assignments(db, expert_id, ("offered", "accepted")) if a["due_at"] > iso(starts_at)]
+    return {"id": absence_id, "open_tasks": tasks}
+
+
+def remove_absence(db, absence_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> None:
+    """Delete an absence (back earlier, trip cancelled); the audit log keeps what it was."""
+    absence = store.get_absence(db, absence_id)
+    if absence is None:
+        raise WorkflowError(f"absence {absence_id} does not exist", "no_absence", id=absence_id)
+    _check_absence_actor(absence["expert_id"], actor_expert_id)
+    with store.transaction(db):
+        store.delete_absence(db, absence_id)
+        store.record_audit(db, actor, "expert.absence_remove", "expert", absence["expert_id"],
+                           {k: absence[k] for k in ("id", "starts_at", "ends_at", "reason")}, at=iso(now))
+
+
 # --- assignment lifecycle -------------------------------------------------------------------
 
 def _alert_or_fail(db, alert_id: int) -> dict:
@@ -314,13 +391,19 @@ def assign_expert(db, alert_id: int, expert_id: int, actor: str, now: datetime, 
     expert = store.get_expert(db, expert_id)
     if expert is None or not expert["active"]:
         raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
+    away = unavailable_experts(db, now).get(expert_id)
+    if away:
+        raise WorkflowError(f"expert {expert_id} is away from {away['starts_at']} to {away['ends_at']}",
+                            "expert_away", name=expert["name"], at=away["starts_at"], until=away["ends_at"],
+                            reason=away["reason"] or "—")
     active = [a for a in store.alert_assignments(db, alert_id) if a["status"] in store.ASSIGNMENT_ACTIVE]
     if active:
         raise WorkflowError(f"alert {alert_id} already has active assignment #{active[0]['id']} "
                             f"({active[0]['expert_name']}, {active[0]['status']})", "assign_active", id=alert_id,
                             assignment=active[0]["id"], expert=active[0]["expert_name"],
                             assign_status=active[0]["status"])
-    suggestion = next((s for s in suggest_experts(db, alert_id, limit=1000) if s["expert_id"] == expert_id), None)
+    suggestion = next((s for s in suggest_experts(db, alert_id, limit=1000, now=now) if s["expert_id"] == expert_id),
+                      None)
     with store.transaction(db):
         if store.get_alert(db, alert_id)["status"] == "open":
             store.add_alert_step(db, alert_id, "confirmed", iso(now), actor, "监测员确认预警")
@@ -369,7 +452,7 @@ def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason
         store.add_alert_step(db, a["alert_id"], "declined", at, actor, f"任务 #{assignment_id}：{reason}")
         store.record_audit(db, actor, "assignment.decline", "assignment", assignment_id,
                            {"alert_id": a["alert_id"], "reason": reason}, at=at)
-        nxt = suggest_experts(db, a["alert_id"], limit=1) if reassign else []
+        nxt = suggest_experts(db, a["alert_id"], limit=1, now=now) if reassign else []
         alert = store.get_alert(db, a["alert_id"])
         if nxt:
             expert = store.get_expert(db, nxt[0]["expert_id"])

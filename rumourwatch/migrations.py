@@ -573,4 +573,19 @@ CREATE INDEX idx_handovers_created ON handovers (created_at);
 CREATE INDEX idx_alert_steps_at ON alert_steps (at);
 CREATE INDEX idx_verdicts_at ON verdicts (at);
 """),
+    # When an expert cannot take tasks (leave, travel, a conference): set by the expert on the
+    # workbench or by an admin on 专家库; suggestions and assignment pass over the expert then
+    # (experts.unavailable_experts). Removing one deletes its row; the audit log keeps it.
+    ("0022_expert_absences", """
+CREATE TABLE expert_absences (
+    id INTEGER PRIMARY KEY,
+    expert_id INTEGER NOT NULL REFERENCES experts(id),
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_expert_absences ON expert_absences (ends_at, starts_at);
+"""),
 ]

@@ -3,7 +3,8 @@
 accepted, declined or left unanswered past the acceptance deadline, clarifications published and how
 many on time, drafts returned in review, reviews done for others, how long accepting took, and when
 each last accepted a task. A few plain flags point at whom to talk to before the roster is renewed:
-an active expert who took no task, one who declines most offers, one who lets offers lapse.
+an active expert who took no task (unless away for half the period or more: experts.add_absence),
+one who declines most offers, one who lets offers lapse.
 
 The 专家库 page shows it for a period with a CSV; `rumourwatch experts performance` prints or
 writes it. Figures only, no score: a low count may mean no alert in one's specialty.
@@ -15,7 +16,7 @@ import statistics
 
 from . import store
 from .exports import csv_text
-from .records import beijing, hours_between
+from .records import beijing, hours_between, parse_time
 
 # the flags (codes; FLAG_ZH says them in Chinese)
 IDLE, DECLINES, LAPSES = "idle", "declines", "lapses"
@@ -23,9 +24,10 @@ FLAG_ZH = {IDLE: "期内未承担任务", DECLINES: "多数指派被谢绝", LAP
 DECLINE_FLAG_MIN_OFFERS = 3  # "most offers declined" needs at least this many offers
 DECLINE_FLAG_SHARE = 0.5
 LAPSE_FLAG_MIN = 2
+AWAY_SHARE = 0.5  # away this share of the period or more, taking no task is no flag
 
 CSV_HEADER = ("专家", "职称", "单位", "级别", "地区", "在库", "指派", "接受", "谢绝", "超时未响应", "发布澄清",
-              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "提示")
+              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "不可用天数", "提示")
 
 
 def performance(db, start: str, end: str) -> list[dict]:
@@ -33,6 +35,8 @@ def performance(db, start: str, end: str) -> list[dict]:
     period) for the assignments offered in [start, end): counts, the median hours to accept, the
     last acceptance ever and the flags; busiest first."""
     activity = store.expert_activity(db, start, end)
+    away = _away_days(db, start, end)
+    period_days = (parse_time(end) - parse_time(start)).total_seconds() / 86400
     by_expert: dict[int, list[dict]] = {}
     for a in activity["assignments"]:
         by_expert.setdefault(a["expert_id"], []).append(a)
@@ -55,18 +59,39 @@ def performance(db, start: str, end: str) -> list[dict]:
             "accept_hours": (round(statistics.median(h), 1) if (h := [hours_between(a["assigned_at"], a["responded_at"])
                                                                         for a in accepted]) else None),
             "last_accepted": activity["last_accepted"].get(e["id"]),
+            "away_days": round(away.get(e["id"], 0.0), 1),
         }
-        row["flags"] = _flags(row, bool(activity["assignments"]))
+        row["flags"] = _flags(row, bool(activity["assignments"]), row["away_days"] >= AWAY_SHARE * period_days)
         rows.append(row)
     rows.sort(key=lambda r: (-r["published"], -r["accepted"], -r["offered"], r["name"]))
     return rows
 
 
-def _flags(row: dict, anyone_asked: bool) -> list[str]:
+def _away_days(db, start: str, end: str) -> dict[int, float]:
+    """Days each expert was recorded away (experts.add_absence) within [start, end); overlapping
+    absences of one expert count once."""
+    lo, hi = parse_time(start), parse_time(end)
+    spans: dict[int, list[tuple]] = {}
+    for a in store.absences_between(db, start, end):
+        spans.setdefault(a["expert_id"], []).append((max(lo, parse_time(a["starts_at"])),
+                                                     min(hi, parse_time(a["ends_at"]))))
+    days = {}
+    for expert_id, rows in spans.items():
+        total, reach = 0.0, lo
+        for s, e in sorted(rows):
+            s = max(s, reach)
+            if e > s:
+                total += (e - s).total_seconds()
+                reach = e
+        days[expert_id] = total / 86400
+    return days
+
+
+def _flags(row: dict, anyone_asked: bool, away: bool = False) -> list[str]:
     """The flags of one row; "idle" only in a period in which someone was asked (with no task offered
-    to anyone, taking none says nothing)."""
+    to anyone, taking none says nothing) and the expert was not away for much of it."""
     flags = []
-    if anyone_asked and row["active"] and not row["accepted"] and not row["reviewed"]:
+    if anyone_asked and not away and row["active"] and not row["accepted"] and not row["reviewed"]:
         flags.append(IDLE)
     if row["offered"] >= DECLINE_FLAG_MIN_OFFERS and row["declined"] >= DECLINE_FLAG_SHARE * row["offered"]:
         flags.append(DECLINES)
@@ -80,5 +105,6 @@ def performance_csv(rows: list[dict]) -> str:
     return csv_text(CSV_HEADER, (
         [r["name"], r["title"], r["institution"], r["level"], r["region"], "是" if r["active"] else "否",
          r["offered"], r["accepted"], r["declined"], r["lapsed"], r["published"], r["on_time"], r["returned"],
-         r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), "；".join(FLAG_ZH[f] for f in r["flags"])]
+         r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), r["away_days"],
+         "；".join(FLAG_ZH[f] for f in r["flags"])]
         for r in rows))

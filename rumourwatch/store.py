@@ -1099,6 +1099,31 @@ def expert_response_hours(db) -> dict:
 
 # assignments
 
+def insert_absence(db, row: dict) -> int:
+    cols = list(row)
+    cur = db.execute(f"INSERT INTO expert_absences ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     [row[c] for c in cols])
+    return cur.lastrowid
+
+
+def get_absence(db, absence_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM expert_absences WHERE id = ?", [absence_id])
+    return rows[0] if rows else None
+
+
+def delete_absence(db, absence_id: int) -> None:
+    db.execute("DELETE FROM expert_absences WHERE id = ?", [absence_id])
+
+
+def absences_between(db, start: str, end: str, expert_id: int | None = None) -> list[dict]:
+    """Experts' absences overlapping [start, end), with the expert's name, by start."""
+    clause, params = (" AND a.expert_id = ?", [expert_id]) if expert_id is not None else ("", [])
+    return _rows(db, f"""SELECT a.*, e.name AS expert_name, e.institution AS expert_institution
+                         FROM expert_absences a JOIN experts e ON e.id = a.expert_id
+                         WHERE a.ends_at > ? AND a.starts_at < ?{clause}
+                         ORDER BY a.starts_at, a.id""", [start, end, *params])
+
+
 def insert_assignment(db, row: dict) -> int:
     cols = list(row)
     cur = db.execute(f"INSERT INTO assignments ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",

@@ -319,7 +319,13 @@ open_alert = alert["status"] in store.WORKFLOW_OPEN_STATUSES
 has_active = any(a["status"] in store.ASSIGNMENT_ACTIVE for a in assignments)
 if open_alert and not has_active:
     st.subheader(t("alerts.suggestions"))
-    ranked = ui.call(path, experts.suggest_experts, alert["id"], 5)
+    now = data.now_utc()
+    ranked = ui.call(path, experts.suggest_experts, alert["id"], 5, now=now)
+    away = ui.call(path, experts.unavailable_experts, now)
+    if away:  # who is left out for leave or travel, so nobody wonders where the usual expert went
+        st.caption(t("alerts.suggestions.away", names="、".join(
+            t("alerts.suggestions.away_one", name=ui.escape(a["expert_name"]), until=data.to_china(a["ends_at"], "%m-%d %H:%M"))
+            for a in away.values())))
     if not ranked:
         st.info(t("alerts.no_suggestions"))
     for r in ranked:

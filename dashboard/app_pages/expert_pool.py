@@ -21,9 +21,12 @@ ui.flash()
 
 roster = ui.call(path, store.list_experts)
 loads = ui.call(path, store.expert_loads)
+away_now = ui.call(path, experts.unavailable_experts, data.now_utc(), 0)  # away at this moment
 st.caption(t("pool.count", n=len(roster), active=sum(e["active"] for e in roster)))
 ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), load=loads.get(e["id"], 0),
-               active_label=t("yes") if e["active"] else t("no")) for e in roster],
+               active_label=(t("no") if not e["active"] else
+                             t("pool.away_until", until=data.to_china(away_now[e["id"]]["ends_at"], "%m-%d %H:%M"))
+                             if e["id"] in away_now else t("yes"))) for e in roster],
          {"id": "#", "name": t("col.name"), "title": t("col.title_rank"), "institution": t("col.institution"),
           "specialties": t("col.specialties"), "level": t("col.level"), "region": t("col.region"),
           "capacity": t("col.capacity"), "load": t("col.load"), "phone": t("col.phone"), "email": t("col.email"),
@@ -49,6 +52,7 @@ if perf:
               "published": t("pool.perf.published"), "on_time": t("pool.perf.on_time"),
               "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
               "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
+              "away_days": t("pool.perf.away"),
               "active_label": t("col.active")}, key="perf_table")
     st.download_button(t("pool.perf.export"), performance.performance_csv(perf).encode("utf-8"),
                        file_name=f"专家履职情况_近{days}天.csv", mime="text/csv")
@@ -72,6 +76,10 @@ if upload is not None and st.button(t("pool.import.button"), type="primary"):
                                    for line, problems in report.problems))
 
 if roster:
+    st.subheader(t("away.title"))
+    st.caption(t("away.caption.all"))
+    ui.absence_section(path, user["username"], data.now_utc(), roster=[e for e in roster if e["active"]])
+
     st.subheader(t("pool.toggle"))
     pick = st.selectbox(t("pool.toggle"), [e["id"] for e in roster], label_visibility="collapsed",
                         format_func=lambda i: next(f"#{e['id']} {e['name']}（{e['institution']}）" for e in roster

@@ -174,3 +174,8 @@ if recent:
               for c in recent],
              {"id": "#", "alert_id": t("col.alert_id"), "title": t("col.alert_title"), "published_url": t("col.url"),
               "at": t("col.at"), "effect": t("wb.published.effect")})
+
+# --- when I cannot take tasks: leave, travel, a conference (experts.add_absence) -------------------
+st.subheader(t("away.title"))
+st.caption(t("away.caption.own"))
+ui.absence_section(path, actor, data.now_utc(), expert_id=expert_id)

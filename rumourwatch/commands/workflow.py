@@ -464,6 +464,86 @@ def experts_performance(ctx, days, day_from, day_to, as_json, csv_path):
                    + (f" [{', '.join(r['flags'])}]" if r["flags"] else ""))
 
 
+@experts_group.group("away")
+def experts_away():
+    """When experts cannot take tasks (leave, travel, a conference): suggestions and assignment pass
+    over an expert away at any time in the next 5 hours.
+
+    Example:
+
+        rumourwatch experts away add 3 --from "2026-12-05 08:00" --to "2026-12-09 08:00" --reason 出差
+    """
+
+
+@experts_away.command("add")
+@click.argument("expert_id", type=int)
+@click.option("--from", "starts", required=True, help="Start (China time 'YYYY-MM-DD HH:MM', or ISO 8601).")
+@click.option("--to", "ends", required=True, help="End (China time 'YYYY-MM-DD HH:MM', or ISO 8601).")
+@click.option("--reason", default="", help="Why (at most 200 characters).")
+@click.option("--actor", default=None, help="Who records it (default: the login name).")
+@click.pass_context
+@friendly_errors
+def experts_away_add(ctx, expert_id, starts, ends, reason, actor):
+    """Record that an expert is away; names the tasks they hold that fall due in it.
+
+    Example:
+
+        rumourwatch experts away add 3 --from "2026-12-05 08:00" --to "2026-12-09 08:00" --reason 休假
+    """
+    from ..experts import add_absence
+    from ..records import parse_time
+
+    done = add_absence(_db(ctx), expert_id, parse_time(starts), parse_time(ends), reason, actor or getpass.getuser(),
+                       _now())
+    click.echo(f"absence #{done['id']} recorded")
+    for task in done["open_tasks"]:
+        click.echo(f"  task #{task['assignment_id']} (alert #{task['alert_id']}, {task['status']}) is due "
+                   f"{task['due_at']}: finish it or have it reassigned", err=True)
+
+
+@experts_away.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+@friendly_errors
+def experts_away_list(ctx, as_json):
+    """The absences not over yet, earliest first (times UTC).
+
+    Example:
+
+        rumourwatch experts away list
+    """
+    from ..experts import absences
+
+    rows = absences(_db(ctx), _now())
+    if as_json:
+        click.echo(json.dumps([{k: r[k] for k in ("id", "expert_id", "expert_name", "starts_at", "ends_at", "reason")}
+                               for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no expert is away")
+    for r in rows:
+        click.echo(f"#{r['id']} expert #{r['expert_id']} {r['expert_name']}: {r['starts_at']} → {r['ends_at']}"
+                   + (f" ({r['reason']})" if r["reason"] else ""))
+
+
+@experts_away.command("remove")
+@click.argument("absence_id", type=int)
+@click.option("--actor", default=None, help="Who removes it (default: the login name).")
+@click.pass_context
+@friendly_errors
+def experts_away_remove(ctx, absence_id, actor):
+    """Remove an absence (back earlier, trip cancelled); the audit log keeps it.
+
+    Example:
+
+        rumourwatch experts away remove 7
+    """
+    from ..experts import remove_absence
+
+    remove_absence(_db(ctx), absence_id, actor or getpass.getuser(), _now())
+    click.echo(f"absence #{absence_id} removed")
+
+
 @experts_group.command("suggest")
 @click.argument("alert_id", type=int)
 @click.option("--limit", default=5, show_default=True, help="How many experts to rank.")
@@ -479,7 +559,7 @@ def experts_suggest(ctx, alert_id, limit, as_json):
     """
     from ..experts import suggest_experts
 
-    ranked = suggest_experts(_db(ctx), alert_id, limit)
+    ranked = suggest_experts(_db(ctx), alert_id, limit, now=_now())
     if as_json:
         click.echo(json.dumps(ranked, ensure_ascii=False, indent=2))
         return
