@@ -977,7 +977,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "handover.offered": "待专家接受的指派",
         "handover.reviews": "待审核、待发布的澄清稿",
         "handover.takedowns": "待平台答复的删除请求（点击一行打开条目）",
-        "handover.sources": "数据源异常",
         "handover.col.clock": "下一时限",
         "handover.col.deadline": "到期时间",
         "handover.col.left": "剩余",

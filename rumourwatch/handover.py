@@ -5,7 +5,7 @@ shift ends, the outgoing monitor hands over (`write_handover`): what the shift s
 alerts raised, the steps people took, verdicts, takedown requests, tips), what is still open with
 the clocks that fall due in the next shift, what waits on someone else (an expert who has not
 accepted a task, a clarification waiting for review or publication, a platform that has not
-answered a takedown request), sources that have gone quiet, and a note in the monitor's own words.
+answered a takedown request), the experts away during the next shift, sources that have gone quiet, and a note in the monitor's own words.
 The record keeps the shift as it stood then (a snapshot), so it reads the same later.
 
 The incoming monitor sees the latest handover on the live page until they confirm receipt
@@ -106,6 +106,9 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
                   "requested_at": d["requested_at"], "hours": -_hours(now, d["requested_at"])}
                  for d in reversed(store.list_takedowns(db, "requested"))]
 
+    away = [{"expert": a["expert_name"], "starts_at": a["starts_at"], "ends_at": a["ends_at"], "reason": a["reason"]}
+            for a in store.absences_between(db, end, iso(now + timedelta(hours=AHEAD_HOURS)))]
+
     sources = []
     if quiet_hours is not None:
         from .worker import source_health
@@ -130,6 +133,7 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
         "offered": offered,
         "reviews": reviews,
         "takedowns_pending": takedowns,
+        "experts_away": away,
         "sources": sources,
     }
 
@@ -292,6 +296,10 @@ def open_lines(s: dict) -> list[str]:
     if s["takedowns_pending"]:
         oldest = s["takedowns_pending"][0]
         lines.append(f"待平台答复的删除请求 {len(s['takedowns_pending'])} 项（最早于 {_t(oldest['requested_at'])} 提出）。")
+    if s.get("experts_away"):  # handovers kept before experts' absences were recorded have none
+        lines.append("下一班不可用的专家：" + "；".join(
+            f"{a['expert']}（{_t(a['starts_at'])} 至 {_t(a['ends_at'])}" + (f"，{a['reason']}" if a["reason"] else "") + "）"
+            for a in s["experts_away"]) + "。")
     for src in s["sources"]:
         lines.append(f"数据源 {src['source']} 异常：自 {_t(src['since'])} 起"
                      + ("未读取。" if src["state"] == "not_read" else "读取失败。" if src["state"] == "error"

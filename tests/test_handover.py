@@ -58,6 +58,8 @@ def _shift(db, now):
     experts.request_takedown(db, item_a, "monitor1", now - timedelta(hours=4))
     tips.record_tip(db, channel="12320", text="网传喝醋能软化血管", actor="monitor1", now=now - timedelta(minutes=45),
                     received_at=now - timedelta(minutes=50))
+    experts.add_absence(db, _expert(db, "王虚构"), now + timedelta(hours=2), now + timedelta(days=2), "出差",
+                        "admin", now - timedelta(hours=1))
     return {"a": a, "b": b, "c": c, "item_a": item_a, "draft": draft}
 
 
@@ -93,6 +95,7 @@ def test_the_shift_says_what_it_saw_did_and_leaves_open_most_urgent_first(db, no
     assert any("待专家接受的指派 1 项" in line for line in left)
     assert any("澄清稿待审核 1 篇" in line for line in left)
     assert any("待平台答复的删除请求 1 项" in line for line in left)
+    assert "下一班不可用的专家：王虚构（11-23 18:00 至 11-25 16:00，出差）。" in left
 
 
 def test_a_quiet_source_is_handed_over(db, now):

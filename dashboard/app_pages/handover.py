@@ -136,9 +136,8 @@ if summary["takedowns_pending"]:
                       key=nav_key("handover_takedowns"), pick="item_id")
     if picked is not None and may_open("item", user):
         open_item(int(picked))
-if summary["sources"]:
-    st.markdown(f"**{t('handover.sources')}**")
-    st.text("\n".join(line for line in handover.open_lines(summary) if line.startswith("数据源")))
+if summary["experts_away"] or summary["sources"]:  # as the handover's text says them
+    st.text("\n".join(line for line in handover.open_lines(summary) if line.startswith(("下一班不可用的专家", "数据源"))))
 
 # --- hand over ----------------------------------------------------------------------------------
 if may_write:
