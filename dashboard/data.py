@@ -823,3 +823,17 @@ def report_chart(report_json: str, which: str) -> bytes | None:
 
     rep = reports.Report.from_json(report_json)
     return reports.daily_chart_png(rep) if which == "daily" else reports.units_chart_png(rep)
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=8, show_spinner=False)
+def _weekly_trend(path: str, version, now_minute: str, threshold: float) -> list[dict]:
+    from rumourwatch import overview
+
+    return _run(path, lambda db: overview.weekly_trend(db, parse_time(now_minute), threshold=threshold))
+
+
+def weekly_trend(path: str, threshold: float, now: datetime | None = None) -> list[dict]:
+    """The last 12 weeks' figures for 领导概览 (rumourwatch.overview), each as its 周报 counts it;
+    read again when the data changes, and at most once a minute besides (alerts and clocks move)."""
+    now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))
+    return _weekly_trend(path, data_version(path), now_minute, threshold)

@@ -48,6 +48,7 @@ PAGES = {
         st.Page("app_pages/labels.py", title=t("page.labels"), icon=":material/label:", url_path="labels"),
     ],
     t("nav.section.reports"): [
+        st.Page("app_pages/overview.py", title=t("page.overview"), icon=":material/dashboard:", url_path="overview"),
         st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),
         st.Page("app_pages/risk.py", title=t("page.risk"), icon=":material/crisis_alert:", url_path="risks"),
     ],

@@ -26,6 +26,7 @@ LIVE_PAGE = "app_pages/live.py"
 SEARCH_PAGE = "app_pages/search.py"
 ALERTS_PAGE = "app_pages/alerts.py"
 HANDOVER_PAGE = "app_pages/handover.py"
+REPORTS_PAGE = "app_pages/reports.py"
 POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -247,6 +248,11 @@ def open_alert(alert_id: int) -> None:
 def open_handover() -> None:
     """Switch to 值班交接 (callers check `may_open("handover")`)."""
     _leave(HANDOVER_PAGE, {})
+
+
+def open_report(kind: str, period: str) -> None:
+    """Switch to 周报与月通报 showing that report (`kind` weekly / monthly, `period` its label)."""
+    _leave(REPORTS_PAGE, {"kind": kind, "period": period})
 
 
 def open_search(**params: str) -> None:

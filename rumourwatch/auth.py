@@ -79,7 +79,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
 }
 # Each role's main page: the dashboard serves it at "/" (its first page after login).
 HOME_PAGES: dict[str, str] = {"monitor": "live", "analyst": "live", "admin": "live", "expert": "workbench",
-                              "leader": "alerts"}
+                              "leader": "overview"}
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 MIN_PASSWORD_LENGTH = 8

@@ -54,7 +54,7 @@ def _check_span(since: datetime, now: datetime) -> None:
                             "handover_span", days=MAX_SHIFT_DAYS)
 
 
-def _next_clock(view: dict) -> tuple[str | None, str | None]:
+def next_clock(view: dict) -> tuple[str | None, str | None]:
     """An open alert's next unmet clock: ('respond_by' | 'conference_by', deadline) or (None, None)."""
     if view["responded_at"] is None:
         return "respond_by", view["respond_by"]
@@ -85,7 +85,7 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
 
     open_alerts = []
     for v in list_alerts(db, now, "active"):
-        clock, deadline = _next_clock(v)
+        clock, deadline = next_clock(v)
         left = _hours(now, deadline) if deadline else None
         open_alerts.append({
             "id": v["id"], "severity": v["severity"], "kind": v["kind"], "title": v["title"],

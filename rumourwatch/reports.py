@@ -528,6 +528,33 @@ def _rumours(db, period: Period, platforms, threshold: float, now: str, limit: i
                     "workflow_note": tr("rumours.no_workflow") if gap else None})
 
 
+def _released_within(alerts: list[dict]) -> tuple[int, int]:
+    """How many of the alerts had their information released within 5 hours and within 24 (seed 001)."""
+    hours = [h for a in alerts if (h := hours_between(a["created_at"], a["responded_at"])) is not None]
+    return sum(h <= RESPOND_HOURS for h in hours), sum(h <= CONFERENCE_HOURS for h in hours)
+
+
+def period_figures(db, period: Period, threshold: float = 0.5) -> dict:
+    """A period's headline figures counted as its report counts them (volume, alerts and experts
+    sections: health items and their opinion shares, flagged health items, alerts by severity, the
+    share released within 5 hours, clarifications published), and nothing else: the cheap part of a
+    report, for trends over many periods (rumourwatch.overview)."""
+    counts = store.polarity_counts(db, period.start, period.end, health_only=True)
+    scored = {p: counts[p] for p in POLARITIES}
+    summary = store.summary_counts(db, period.start, period.end, threshold)
+    rows = store.report_alerts(db, period.start, period.end)
+    actionable = [a for a in rows if a["status"] != "dismissed"]
+    n5, _ = _released_within(actionable)
+    severities = Counter(a["severity"] for a in rows)
+    return {"label": period.label, "first_day": period.first_day, "last_day": period.last_day,
+            "health_related": summary["health_related"], "scored": sum(scored.values()), "counts": scored,
+            "shares": {s.polarity: float(s.percent) for s in opinion_shares(scored)},
+            "opinion_line": opinion_line(scored), "flagged": summary["flagged_health"],
+            "alerts": len(rows), "by_severity": {sev: severities[sev] for sev in ("一级", "二级", "三级")},
+            "actionable": len(actionable), "within_5h": n5, "share_5h": percent(n5, len(actionable)),
+            "published": len(store.report_clarifications(db, period.start, period.end))}
+
+
 def _alerts(db, period: Period, region, now: str) -> Section:
     gap = _workflow_gap(db, "alerts", "experts")
     if gap:
@@ -540,10 +567,7 @@ def _alerts(db, period: Period, region, now: str) -> Section:
     for a in rows:
         by_severity[a["severity"]] = by_severity.get(a["severity"], 0) + 1
     actionable = [a for a in rows if a["status"] != "dismissed"]
-    n5 = sum(1 for a in actionable if (h := hours_between(a["created_at"], a["responded_at"])) is not None
-             and h <= RESPOND_HOURS)
-    n24 = sum(1 for a in actionable if (h := hours_between(a["created_at"], a["responded_at"])) is not None
-              and h <= CONFERENCE_HOURS)
+    n5, n24 = _released_within(actionable)
     needs_conf = [a for a in actionable if a["conference_by"]]
     conf_on_time = sum(1 for a in needs_conf if a["conference_at"] and a["conference_at"] <= a["conference_by"])
     overdue = []

@@ -1,0 +1,96 @@
+"""领导概览: the leaders' page. Leaders want figures, trends and whether deadlines were met, not
+feeds (DOMAIN): the last 12 weeks side by side — health items and the opinion line, likely rumours,
+alerts, the share whose information went out within the 5-hour clock (seed 001), clarifications
+published — each week counted exactly as its 周报 counts it (reports.period_figures); last week
+against the week before in a few sentences; and what is late right now.
+
+Weeks are ISO weeks in Beijing time; the current one is counted so far and marked so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import reports, store
+from .alerts import list_alerts
+from .exports import csv_text
+from .handover import CLOCK_ZH, next_clock
+from .records import beijing, iso, parse_time
+
+WEEKS = 12
+CSV_HEADER = ("周次", "起始日", "截止日", "是否至今", "健康相关条目", "正面占比%", "中性占比%", "负面占比%",
+              "疑似谣言", "预警", "一级", "二级", "三级", "5小时内发布信息%", "发布澄清稿")
+
+
+def weekly_trend(db, now: datetime, weeks: int = WEEKS, threshold: float = 0.5) -> list[dict]:
+    """The figures of the last `weeks` ISO weeks, oldest first, the current week (so far) last."""
+    periods = [reports.current_period("weekly", now)]
+    while len(periods) < weeks:
+        periods.append(periods[-1].previous())
+    return [dict(reports.period_figures(db, p, threshold), partial=p.end > iso(now)) for p in reversed(periods)]
+
+
+def late_now(db, now: datetime) -> dict:
+    """The alerts open now: how many, how many at 一级, and the overdue ones, longest late first."""
+    active = list_alerts(db, now, "active")
+    experts = {e["id"]: e["name"] for e in store.list_experts(db)}
+    overdue = []
+    for a in active:
+        if not a["overdue"]:
+            continue
+        clock, deadline = next_clock(a)
+        overdue.append({"id": a["id"], "severity": a["severity"], "title": a["title"], "status": a["status"],
+                        "clock": clock, "deadline": deadline, "expert": experts.get(a["assigned_expert"]),
+                        "late_hours": round((now - parse_time(deadline)).total_seconds() / 3600, 1)})
+    overdue.sort(key=lambda o: -o["late_hours"])
+    return {"open": len(active), "top": sum(a["severity"] == "一级" for a in active), "overdue": overdue}
+
+
+def _change(now: float | None, before: float | None, unit: str) -> str:
+    if now is None or before is None:
+        return ""
+    delta = now - before
+    return f"（较前一周 {'+' if delta >= 0 else '−'}{abs(delta):.1f}{unit}）"
+
+
+def headline(weeks: list[dict]) -> list[str]:
+    """Last complete week against the week before, in the words of the reports."""
+    done = [w for w in weeks if not w["partial"]]
+    if not done:
+        return []
+    w, before = done[-1], (done[-2] if len(done) > 1 else None)
+    span = f"{w['label']}，{w['first_day'][5:]} 至 {w['last_day'][5:]}"
+    if not w["health_related"]:
+        return [f"上周（{span}）没有健康相关条目。"]
+    grew = ""
+    if before and before["health_related"]:
+        grew = _change(100 * w["health_related"] / before["health_related"] - 100, 0.0, "%")
+    lines = [f"上周（{span}）健康相关条目 {w['health_related']:,} 条{grew}，其中疑似谣言 {w['flagged']:,} 条。"]
+    if w["scored"]:
+        negative = w["shares"].get("negative")
+        lines.append(f"舆情：{w['opinion_line']}；负面占比 {negative:.1f}%"
+                     + _change(negative, before and before["scored"] and before["shares"].get("negative"), " 个百分点")
+                     + "。")
+    if w["alerts"]:
+        severity = "，".join(f"{k} {n}" for k, n in w["by_severity"].items() if n)
+        met = (f"，5 小时内发布信息 {w['share_5h']:.1f}%" + _change(w["share_5h"], before and before["share_5h"], " 个百分点")
+               if w["share_5h"] is not None else "")
+        lines.append(f"预警 {w['alerts']} 起（{severity}）{met}；发布澄清稿 {w['published']} 篇。")
+    else:
+        lines.append(f"未生成预警；发布澄清稿 {w['published']} 篇。")
+    return lines
+
+
+def late_lines(late: dict) -> list[str]:
+    """What is late now, one line per overdue alert."""
+    return [f"预警 #{o['id']}（{o['severity']}）{CLOCK_ZH[o['clock']]}已超时 {o['late_hours']:.1f} 小时"
+            f"（时限 {beijing(o['deadline'], '%m-%d %H:%M')}）：{o['title'] or ''}" for o in late["overdue"]]
+
+
+def trend_csv(weeks: list[dict]) -> str:
+    """The weeks as CSV for Excel (exports.csv_text), shares and rates as numbers."""
+    return csv_text(CSV_HEADER, (
+        [w["label"], w["first_day"], w["last_day"], "是" if w["partial"] else "否", w["health_related"],
+         w["shares"].get("positive"), w["shares"].get("neutral"), w["shares"].get("negative"), w["flagged"],
+         w["alerts"], w["by_severity"]["一级"], w["by_severity"]["二级"], w["by_severity"]["三级"], w["share_5h"],
+         w["published"]] for w in weeks))

@@ -1,0 +1,118 @@
+"""领导概览: each of the last 12 weeks counted exactly as its 周报 counts it, last week against the
+week before in words, what is late now; the leaders' first page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import report_fixtures as fx
+from streamlit.testing.v1 import AppTest
+from workflow_helpers import PASSWORD
+
+from dashboard.auth import login_for_test
+from rumourwatch import alerts, auth, overview, reports, store
+from rumourwatch.config import REPO_ROOT
+
+
+@pytest.fixture
+def full_db():
+    db = store.open_db(memory=True)
+    info = fx.build_all(db)
+    return db, info
+
+
+def test_every_week_is_counted_as_its_weekly_report_counts_it(full_db):
+    db, _ = full_db
+    weeks = overview.weekly_trend(db, fx.NOW)
+    assert len(weeks) == 12 and [w["label"] for w in weeks[-3:]] == [fx.PREVIOUS_WEEK, fx.WEEK, "2026-W48"]
+    assert [w["partial"] for w in weeks[-2:]] == [False, True]  # the current week is counted so far
+    for w in weeks[-3:-1]:
+        report = reports.compute_weekly(db, w["label"], now=fx.NOW, watch={"keywords": [], "accounts": []})
+        volume, alerts_ = report.section("volume").data, report.section("alerts").data
+        assert (w["health_related"], w["flagged"]) == (volume["health_related"], volume["flagged"])
+        assert w["shares"] == volume["shares"] and w["opinion_line"] == volume["opinion_line"]
+        assert w["alerts"] == alerts_["total"]
+        if alerts_["total"]:
+            assert w["by_severity"] == alerts_["by_severity"] and w["share_5h"] == alerts_["share_5h"]
+        assert w["published"] == report.section("experts").data["published"]
+    assert weeks[-2]["health_related"] > 0 and weeks[-2]["alerts"] > 0  # the fixture's week is not empty
+    assert weeks[0]["health_related"] == 0 and weeks[0]["share_5h"] is None
+
+
+def test_last_week_is_told_against_the_week_before(full_db):
+    db, _ = full_db
+    weeks = overview.weekly_trend(db, fx.NOW)
+    w, before = weeks[-2], weeks[-3]
+    lines = overview.headline(weeks)
+    assert lines[0].startswith(f"上周（{fx.WEEK}，11-16 至 11-22）健康相关条目 {w['health_related']:,} 条")
+    change = 100 * w["health_related"] / before["health_related"] - 100
+    assert f"较前一周 {'+' if change >= 0 else '−'}{abs(change):.1f}%" in lines[0]
+    assert f"负面占比 {w['shares']['negative']:.1f}%" in lines[1]
+    assert lines[2].startswith(f"预警 {w['alerts']} 起") and f"发布澄清稿 {w['published']} 篇" in lines[2]
+    assert overview.headline(overview.weekly_trend(store.open_db(memory=True), fx.NOW)) == [
+        f"上周（{fx.WEEK}，11-16 至 11-22）没有健康相关条目。"]
+
+
+def test_the_weeks_go_to_a_spreadsheet_with_numbers_in_their_cells(full_db):
+    db, _ = full_db
+    weeks = overview.weekly_trend(db, fx.NOW)
+    rows = list(csv.reader(io.StringIO(overview.trend_csv(weeks).lstrip("\ufeff"))))
+    assert rows[0] == list(overview.CSV_HEADER) and len(rows) == 13
+    last = dict(zip(rows[0], rows[-2], strict=True))
+    assert last["周次"] == fx.WEEK and last["是否至今"] == "否"
+    assert int(last["健康相关条目"]) == weeks[-2]["health_related"]
+    assert float(last["负面占比%"]) == weeks[-2]["shares"]["negative"]
+
+
+def test_what_is_late_now_longest_first(db, now):
+    from workflow_helpers import add_item, rules
+
+    texts = {10: "听说示例镇的井水喝了能治好胃病，村里老人每天去打水", 7: "网传示例牌口罩戴久了会导致肺部缺氧，专家称需立即停用",
+             1: "有人说晚上十点后吃水果会让血糖一直升高，糖尿病人千万别碰"}
+    ids = []
+    for hours, severity in ((10, "二级"), (7, "一级"), (1, "三级")):
+        item = add_item(db, texts[hours], now - timedelta(hours=hours + 1), probability=0.2)
+        ids.append(alerts.raise_alert(db, item, severity, "电话反映", "monitor1", now - timedelta(hours=hours),
+                                      rules())["alert_id"])
+    late = overview.late_now(db, now)
+    assert (late["open"], late["top"]) == (3, 1)
+    assert [(o["id"], o["clock"], o["late_hours"]) for o in late["overdue"]] == [
+        (ids[0], "respond_by", 5.0), (ids[1], "respond_by", 2.0)]  # the 三级 alert has 4 hours left
+    assert overview.late_lines(late)[0].startswith(f"预警 #{ids[0]}（二级）信息发布时限已超时 5.0 小时（时限 11-23 11:00）")
+
+
+@pytest.fixture
+def page_db(tmp_path, monkeypatch):
+    from dashboard import data
+
+    path = tmp_path / "overview.db"
+    db = store.open_db(path)
+    fx.build_all(db)
+    auth.create_user(db, "boss", PASSWORD, "leader", "test")
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
+    return path
+
+
+def test_a_leader_reads_the_weeks_the_late_alerts_and_last_weeks_lines(page_db):
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app_pages" / "overview.py"), default_timeout=30)
+    login_for_test(at, "boss", str(page_db))
+    at.run()
+    assert not at.exception, at.exception
+    weeks = overview.weekly_trend(store.open_db(page_db), fx.NOW)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["本周预警"] == "0" and metrics["未结预警"] == str(overview.late_now(store.open_db(page_db), fx.NOW)["open"])
+    assert any(x.value.startswith(f"上周（{fx.WEEK}") for x in at.text)
+    table = next(df.value for df in at.dataframe if "周次" in df.value.columns)
+    row = table.set_index("周次").loc["W47"]
+    assert row["健康相关条目"] == str(weeks[-2]["health_related"]) and row["预警（起）"] == str(weeks[-2]["alerts"])
+    assert table["周次"].iloc[0] == "W48（至今）"  # newest first
+
+
+def test_a_leader_lands_on_the_overview():
+    assert auth.HOME_PAGES["leader"] == "overview" and auth.page_allowed("leader", "overview")
+    assert not auth.page_allowed("monitor", "overview")
