@@ -68,12 +68,14 @@ class ReportError(WorkflowError):
 # Every string a reader sees, in one table per language (zh-CN is the product's language).
 
 TEXT: dict[str, str] = {
+    "daily.title": "健康舆情与谣言处置日报",
     "weekly.title": "健康舆情与谣言处置周报",
     "monthly.title": "健康舆情与谣言处置月通报",
+    "period.daily": "{year} 年 {month} 月 {day} 日（{weekday}）",
     "period.weekly": "{label}（{start} 至 {end}）",
     "period.monthly": "{year} 年 {month} 月（{start} 至 {end}）",
-    "this.weekly": "本周", "this.monthly": "本月",
-    "prev.weekly": "上周", "prev.monthly": "上月",
+    "this.daily": "当日", "this.weekly": "本周", "this.monthly": "本月",
+    "prev.daily": "前一日", "prev.weekly": "上周", "prev.monthly": "上月",
     "generated": "生成时间：{time}（北京时间）",
     "scope.health": "统计范围：模型判定为健康相关的媒体条目（“采集条目”与“待评分”两数除外，为全部条目）；时间按北京时间计。",
     "scope.region": "地区：{region}（预警、专家处置与单位统计按预警所在地区筛选；媒体条目无地区字段，数量为全部地区）",
@@ -187,6 +189,7 @@ def tr(key: str, **kwargs) -> str:
 
 # --- periods ----------------------------------------------------------------------------------
 
+_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -195,8 +198,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 class Period:
     """A China-time calendar period: `start`/`end` are UTC ISO bounds [start, end)."""
 
-    kind: str          # weekly / monthly
-    label: str         # 2026-W47 / 2026-11
+    kind: str          # daily / weekly / monthly
+    label: str         # 2026-11-23 / 2026-W47 / 2026-11
     first_day: str     # China dates, inclusive
     last_day: str
     start: str
@@ -210,6 +213,8 @@ class Period:
 
     def previous(self) -> "Period":
         first = date.fromisoformat(self.first_day)
+        if self.kind == "daily":
+            return parse_day((first - timedelta(days=1)).isoformat())
         if self.kind == "weekly":
             y, w, _ = (first - timedelta(days=7)).isocalendar()
             return parse_week(f"{y}-W{w:02d}")
@@ -221,6 +226,28 @@ def _period(kind: str, label: str, first: date, last: date) -> Period:
     start = datetime(first.year, first.month, first.day, tzinfo=CST)
     end = datetime(last.year, last.month, last.day, tzinfo=CST) + timedelta(days=1)
     return Period(kind, label, first.isoformat(), last.isoformat(), iso(start), iso(end))
+
+
+def parse_day(text: str) -> Period:
+    """`2026-11-23` -> that China-time day (the daily report's period)."""
+    m = _DAY.match(str(text).strip())
+    try:
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ReportError(f"day {text!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-23", "report_bad_day",
+                          value=text)
+    return _period("daily", day.isoformat(), day, day)
+
+
+def parse_period(kind: str, label: str) -> Period:
+    """A period of a report kind from its label (2026-11-23, 2026-W47 or 2026-11)."""
+    parsers = {"daily": parse_day, "weekly": parse_week, "monthly": parse_month}
+    if kind not in parsers:
+        raise ReportError(f"unknown report kind {kind!r}; expected daily, weekly or monthly", "report_bad_kind",
+                          value=kind)
+    return parsers[kind](label)
 
 
 def parse_week(text: str) -> Period:
@@ -252,20 +279,24 @@ def parse_month(text: str) -> Period:
 
 
 def last_complete(kind: str, now: datetime | None = None) -> Period:
-    """The last whole week (or month) before `now`, in China time: what a cron job reports on."""
+    """The last whole day, week or month before `now`, in China time: what a cron job reports on."""
     today = (now or datetime.now(UTC)).astimezone(CST).date()
+    if kind == "daily":
+        return parse_day((today - timedelta(days=1)).isoformat())
     if kind == "weekly":
         y, w, _ = (today - timedelta(days=7)).isocalendar()
         return parse_week(f"{y}-W{w:02d}")
     if kind == "monthly":
         prev = today.replace(day=1) - timedelta(days=1)
         return parse_month(f"{prev.year}-{prev.month:02d}")
-    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly", "report_bad_kind",
+    raise ReportError(f"unknown report kind {kind!r}; expected daily, weekly or monthly", "report_bad_kind",
                       value=kind)
 
 
 def current_period(kind: str, now: datetime | None = None) -> Period:
     today = (now or datetime.now(UTC)).astimezone(CST).date()
+    if kind == "daily":
+        return parse_day(today.isoformat())
     if kind == "weekly":
         y, w, _ = today.isocalendar()
         return parse_week(f"{y}-W{w:02d}")
@@ -815,6 +846,18 @@ def _header(kind: str, period: Period, filters: dict, now: datetime) -> tuple[st
     return tr(f"{kind}.title"), scope
 
 
+def compute_daily(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
+                  threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
+                  quiet_hours: float = QUIET_HOURS, watch: dict | str | None = None) -> Report:
+    """The daily report (日报) for one China-time day (`Period` or "2026-11-23"): the weekly
+    summary's sections for the day, against the day before."""
+    period = parse_day(period) if isinstance(period, str) else period
+    if period.kind != "daily":
+        raise ReportError(f"{period.label} is not a day", "report_bad_day", value=period.label)
+    return _compute("daily", db, period, region, platform, threshold, now, top, DEFAULT_UNIT_MONTHLY_MINIMUM,
+                    quiet_hours, watch)
+
+
 def compute_weekly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
                    threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
                    quiet_hours: float = QUIET_HOURS, watch: dict | str | None = None) -> Report:
@@ -877,12 +920,15 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
 
 
 def compute(kind: str, db, label: str, **kwargs) -> Report:
+    if kind == "daily":
+        kwargs.pop("minimum", None)
+        return compute_daily(db, label, **kwargs)
     if kind == "weekly":
         kwargs.pop("minimum", None)
         return compute_weekly(db, label, **kwargs)
     if kind == "monthly":
         return compute_monthly(db, label, **kwargs)
-    raise ReportError(f"unknown report kind {kind!r}; expected weekly or monthly", "report_bad_kind",
+    raise ReportError(f"unknown report kind {kind!r}; expected daily, weekly or monthly", "report_bad_kind",
                       value=kind)
 
 
@@ -906,6 +952,9 @@ def fmt_signed(x, unit: str = "") -> str:
 
 def period_text(report: Report) -> str:
     p = report.period
+    if p.kind == "daily":
+        d = date.fromisoformat(p.first_day)
+        return tr("period.daily", year=d.year, month=d.month, day=d.day, weekday="星期" + "一二三四五六日"[d.weekday()])
     if p.kind == "weekly":
         return tr("period.weekly", label=p.label, start=p.first_day, end=p.last_day)
     y, m = p.label.split("-")
@@ -1267,9 +1316,10 @@ POLARITY_COLOURS = {"neutral": "#90a4ae", "positive": "#2e7d32", "negative": "#c
 
 
 def daily_chart_png(report: Report) -> bytes | None:
-    """Stacked daily bars of health-related items by polarity, Chinese labels; None when empty."""
+    """Stacked daily bars of health-related items by polarity, Chinese labels; None when empty, and for
+    a daily report (one bar says nothing)."""
     daily = report.section("volume").data["daily"]
-    if not any(d["neutral"] + d["positive"] + d["negative"] for d in daily):
+    if report.kind == "daily" or not any(d["neutral"] + d["positive"] + d["negative"] for d in daily):
         return None
     plt = matplotlib_pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=150)
@@ -1661,7 +1711,7 @@ def render(report: Report, fmt: str, output: str | Path) -> Path:
 
 
 def default_filename(report: Report, fmt: str) -> str:
-    kind = "周报" if report.kind == "weekly" else "月通报"
+    kind = {"daily": "日报", "weekly": "周报"}.get(report.kind, "月通报")
     parts = [report.period.label, kind] + [v for v in (report.filters.get("region"), report.filters.get("platform")) if v]
     safe = re.sub(r"[^\w\-]+", "_", "_".join(parts))
     return f"{safe}.{fmt}"
@@ -1765,7 +1815,7 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
         if fmt not in FORMATS:
             raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "report_bad_format",
                       value=fmt)
-    period = (parse_week(label) if kind == "weekly" else parse_month(label)) if label else last_complete(kind, now)
+    period = parse_period(kind, label) if label else last_complete(kind, now)
     filters = _filters(region, platform)
     if not force and store.report_delivered(db, kind, period.label, filters):
         return {"period": period.label, "files": [], "channels": [], "skipped": True}

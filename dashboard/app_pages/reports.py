@@ -1,10 +1,12 @@
-"""周报与月通报: the leaders' weekly summary and monthly notice, with week/month picker and downloads.
+"""周报与月通报: the leaders' daily report, weekly summary and monthly notice, with a period picker and
+downloads.
 
-The page renders the same computed `Report` that `rumourwatch report weekly|monthly` prints to
+The page renders the same computed `Report` that `rumourwatch report daily|weekly|monthly` prints to
 HTML/PDF (through dashboard.data.report), and the same chart PNGs, so every figure matches the
 download. `?kind=weekly&period=2026-W47` opens a given report (links in notification mails).
 """
 
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -26,36 +28,43 @@ path = settings.db_path
 ui.require_database(path, t("reports.no_database"))
 
 now = data.now_utc()
-KINDS = ("weekly", "monthly")
+KINDS = ("daily", "weekly", "monthly")
+UNIT = {"daily": "day", "weekly": "week", "monthly": "month"}  # the period picker's word (strings.py reports.<unit>)
 asked_kind = st.query_params.get("kind")
 asked_period = st.query_params.get("period")
 
 
 def _options(kind: str) -> list[reports.Period]:
-    """The current (unfinished) period and the twelve before it, newest first."""
+    """The current (unfinished) period and the twelve before it (thirty days for daily reports), newest first."""
     current = reports.current_period(kind, now)
     out = [current]
-    for _ in range(12):
+    for _ in range(30 if kind == "daily" else 12):
         out.append(out[-1].previous())
     return out
+
+
+def option_text(p: reports.Period) -> str:
+    """A period in the picker: 2026-11-23（星期一）, or a week / month with its first and last day."""
+    if p.kind == "daily":
+        return t("reports.day.option", label=p.label, weekday="一二三四五六日"[date.fromisoformat(p.label).weekday()])
+    return t("reports.week.option", label=p.label, start=p.first_day, end=p.last_day)
 
 
 bad_link = None
 with st.sidebar:
     kind = st.radio(t("reports.kind"), KINDS, format_func=lambda k: t(f"reports.kind.{k}"), horizontal=True,
-                    index=KINDS.index(asked_kind) if asked_kind in KINDS else 0, key="rep_kind")
+                    index=KINDS.index(asked_kind) if asked_kind in KINDS else 1, key="rep_kind")
     options = _options(kind)
     if asked_period and asked_period not in [p.label for p in options]:
         try:  # an older period asked for by link
-            options.append(reports.parse_week(asked_period) if kind == "weekly" else reports.parse_month(asked_period))
+            options.append(reports.parse_period(kind, asked_period))
         except reports.ReportError as exc:  # said above the report, which opens the default period
             bad_link = refusal(exc)
     labels = [p.label for p in options]
     default = labels.index(asked_period) if asked_period in labels else 1  # the last complete period
     by_label = {p.label: p for p in options}
-    label = st.selectbox(t(f"reports.{'week' if kind == 'weekly' else 'month'}"), labels, index=default,
-                         format_func=lambda lb: t("reports.week.option", label=lb, start=by_label[lb].first_day,
-                                                  end=by_label[lb].last_day),
+    label = st.selectbox(t(f"reports.{UNIT[kind]}"), labels, index=default,
+                         format_func=lambda lb: option_text(by_label[lb]),
                          key=f"rep_period_{kind}")
     region = st.text_input(t("reports.region"), key="rep_region", help=t("reports.region.help")).strip() or None
     with ui.friendly_errors():
@@ -83,7 +92,7 @@ current = options[0]
 if label != current.label and not report.section("volume").data["items"]:
     # The last complete period opens by default; when nothing was collected in it (a new deployment,
     # a demo whose data is all today) say so and offer the current, unfinished period.
-    st.info(t("reports.period.empty", unit=t(f"reports.{'week' if kind == 'weekly' else 'month'}"), label=label))
+    st.info(t("reports.period.empty", unit=t(f"reports.{UNIT[kind]}"), label=label))
     st.button(t("reports.period.open_current", this=reports.tr(f"this.{kind}"), label=current.label),
               key="open_current", on_click=lambda: st.session_state.update({f"rep_period_{kind}": current.label}))
 

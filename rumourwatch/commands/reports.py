@@ -69,12 +69,32 @@ NOW_OPTION = click.option("--now", hidden=True, help="Pretend it is this time (I
 
 @click.group("report")
 def report_group():
-    """Leaders' weekly summary (周报) and monthly notice (月通报) as HTML, PDF or Markdown.
+    """Leaders' daily report (日报), weekly summary (周报) and monthly notice (月通报) as HTML, PDF or Markdown.
 
     Example:
 
         rumourwatch report weekly --week 2026-W47 --format pdf -o 周报.pdf
     """
+
+
+@report_group.command("daily")
+@click.option("--day", help="China-time day, e.g. 2026-11-23 (default: yesterday).")
+@REGION_OPTION
+@PLATFORM_OPTION
+@FORMAT_OPTION
+@OUTPUT_OPTION
+@JSON_OPTION
+@NOW_OPTION
+@click.pass_context
+@friendly_errors
+def daily(ctx, day, region, platform, fmt, output, as_json, now):
+    """The daily report (日报): the weekly summary's sections for one day, against the day before.
+
+    Example:
+
+        rumourwatch report daily --day 2026-11-23 --format pdf -o 日报.pdf
+    """
+    _write(ctx, "daily", day, region, platform, fmt, output, as_json, now)
 
 
 @report_group.command("weekly")
@@ -121,9 +141,10 @@ def monthly(ctx, month, minimum, region, platform, fmt, output, as_json, now):
 
 
 @report_group.command("send")
+@click.option("--daily", "kind", flag_value="daily", help="Send yesterday's daily report.")
 @click.option("--weekly", "kind", flag_value="weekly", help="Send the last complete week's summary.")
 @click.option("--monthly", "kind", flag_value="monthly", help="Send the last complete month's notice.")
-@click.option("--period", "label", help="A specific week or month instead of the last complete one.")
+@click.option("--period", "label", help="A specific day, week or month instead of the last complete one.")
 @click.option("--to", multiple=True, help="Email address (repeatable; default: the leader emails in the alert rules).")
 @click.option("--webhook", multiple=True, help="Extra group-bot webhook URL (repeatable).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "data" / "reports"),
@@ -144,14 +165,16 @@ def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, reg
     to the group-bot webhooks and mailed (PDF attached) to the leaders. A period already sent is
     skipped, so running twice sends once; a failed channel exits non-zero and is retried next run.
 
-    Example (crontab, Mondays 08:00 and the 1st of each month):
+    Example (crontab, every morning at 08:00, Mondays 08:00 and the 1st of each month):
+
+        0 8 * * *  rumourwatch report send --daily
 
         0 8 * * 1  rumourwatch report send --weekly
 
         0 8 1 * *  rumourwatch report send --monthly --to leader@example.org
     """
     if not kind:
-        raise click.UsageError("say which report: --weekly or --monthly")
+        raise click.UsageError("say which report: --daily, --weekly or --monthly")
     settings = _settings(ctx)
     db = store.open_db(settings.db_path)
     result = reports.send_report(
