@@ -570,17 +570,16 @@ def period_figures(db, period: Period, threshold: float = 0.5) -> dict:
     sections: health items and their opinion shares, flagged health items, alerts by severity, the
     share released within 5 hours, clarifications published), and nothing else: the cheap part of a
     report, for trends over many periods (rumourwatch.overview)."""
-    counts = store.polarity_counts(db, period.start, period.end, health_only=True)
+    counts = store.polarity_counts(db, period.start, period.end, health_only=True)  # from the daily counts
     scored = {p: counts[p] for p in POLARITIES}
-    summary = store.summary_counts(db, period.start, period.end, threshold)
     rows = store.report_alerts(db, period.start, period.end)
     actionable = [a for a in rows if a["status"] != "dismissed"]
     n5, _ = _released_within(actionable)
     severities = Counter(a["severity"] for a in rows)
     return {"label": period.label, "first_day": period.first_day, "last_day": period.last_day,
-            "health_related": summary["health_related"], "scored": sum(scored.values()), "counts": scored,
+            "health_related": sum(counts.values()), "scored": sum(scored.values()), "counts": scored,
             "shares": {s.polarity: float(s.percent) for s in opinion_shares(scored)},
-            "opinion_line": opinion_line(scored), "flagged": summary["flagged_health"],
+            "opinion_line": opinion_line(scored), "flagged": store.flagged_health(db, period.start, period.end, threshold),
             "alerts": len(rows), "by_severity": {sev: severities[sev] for sev in ("一级", "二级", "三级")},
             "actionable": len(actionable), "within_5h": n5, "share_5h": percent(n5, len(actionable)),
             "published": len(store.report_clarifications(db, period.start, period.end))}
