@@ -72,6 +72,8 @@ def build(path: Path, n: int, now: datetime, text=synthetic_text, in_time_order:
     if batch:
         with store.transaction(db):
             db.conn.executemany(sql, batch)
+    with store.transaction(db):  # the hashtags ingest would have stored (话题热度)
+        store.fill_item_tags(db)
     db.execute("ANALYZE")
     print(f"built {n:,} items in {time.perf_counter() - t0:.1f}s -> {path}")
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_queries import build, timed  # noqa: E402
 
-from rumourwatch import reports, store  # noqa: E402
+from rumourwatch import overview, reports, store  # noqa: E402
 
 NO_WATCH = {"keywords": [], "accounts": []}
 WATCH = {"keywords": ["口罩", "板蓝根", "疫苗 -宠物", "钟南山|张文宏|李兰娟", "N95"], "accounts": []}
@@ -37,6 +37,7 @@ def main() -> None:
     build(args.db, args.items, now)
     db = store.open_db(args.db, read_only=True)
     week, month = reports.last_complete("weekly", now).label, reports.last_complete("monthly", now).label
+    day = reports.last_complete("daily", now).label
     weekly = reports.compute_weekly(db, week, now=now, watch=NO_WATCH)
     monthly = reports.compute_monthly(db, month, now=now, watch=NO_WATCH)
     print(f"store: {store.count_items(db):,} items; week {week}: "
@@ -45,6 +46,8 @@ def main() -> None:
     for label, watch in (("", NO_WATCH), (", 5 watched", WATCH)):
         print(f"compute weekly{label:12} {timed(lambda w=watch: reports.compute_weekly(db, week, now=now, watch=w), 3):8.0f} ms")
         print(f"compute monthly{label:11} {timed(lambda w=watch: reports.compute_monthly(db, month, now=now, watch=w), 3):8.0f} ms")
+    print(f"compute daily              {timed(lambda: reports.compute_daily(db, day, now=now, watch=NO_WATCH), 3):8.0f} ms")
+    print(f"领导概览 12 weeks           {timed(lambda: overview.weekly_trend(db, now), 3):8.0f} ms")
     print(f"render markdown            {timed(lambda: reports.render_markdown(weekly), 3):8.0f} ms")
     print(f"render html+charts         {timed(lambda: reports.render_html(weekly), 3):8.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:

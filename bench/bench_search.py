@@ -85,7 +85,7 @@ def main() -> None:
     ms, (_, rows) = timed(lambda: search.export_csv(db, search.parse_query("口罩"), *periods["30 days"], 0.5),
                           runs=1)
     print(f"  CSV export, 口罩 over 30 days ({rows:,} rows, capped at {search.EXPORT_LIMIT:,}): {ms:.0f} ms")
-    # the live page's 话题热度: the hashtags of the last 6 hours against the 48 before, read from the texts
+    # the live page's 话题热度: the hashtags of the last 6 hours against the 48 before, over the tags stored at ingest
     latest = parse_time(db.execute("SELECT max(published_at) FROM items").fetchone()[0])
     ms, tags = timed(lambda: trending.rising_tags(db, latest, 0.5))
     print(f"  rising hashtags, 6 h against the 48 h before ({len(tags)} listed): {ms:.0f} ms")

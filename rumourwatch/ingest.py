@@ -20,6 +20,7 @@ from .clarifiers import CLARIFICATION_FLAG, is_clarifier
 from .errors import RecordError
 from .records import iso, json_type, parse_time
 from .sources.base import RawItem, RawReaction, RawReject
+from .trending import tags_of
 
 # Items longer than this are refused outright (a 1 MB post is kept; 4 MB is not a post).
 MAX_STORED_CHARS = 2_000_000
@@ -292,6 +293,8 @@ def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold:
             clusters = BatchClusters(db, [signed], cluster_threshold)
         row["cluster_id"] = clusters.assign(signed, row["published_at"])
         item_id = store.insert_item(db, row)
+        if "#" in (row["text"] or ""):  # its hashtags, read once (话题热度, the reports' hot tags)
+            store.insert_item_tags(db, [(item_id, tag, row["published_at"]) for tag in tags_of(row["text"])])
         clusters.represent(row["cluster_id"], item_id)
         if own:
             clusters.save()

@@ -110,9 +110,25 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
         with transaction(db):
             for statement in _split_sql(sql):
                 db.execute(statement)
+            if name in MIGRATION_HOOKS:
+                MIGRATION_HOOKS[name](db)
             db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, iso(now_utc())])
         applied.append(name)
     return applied
+
+
+def fill_item_tags(db) -> None:
+    """Read the hashtags of the stored texts with a '#' into item_tags: 0023_item_tags for a store
+    that has items already, and stores filled without ingest (the benchmarks' synthetic ones)."""
+    from .trending import tags_of  # trending reads the store: imported when needed
+
+    cur = db.conn.execute("SELECT id, text, published_at FROM items WHERE instr(text, '#') > 0")
+    while rows := cur.fetchmany(5000):
+        insert_item_tags(db, [(item_id, tag, at) for item_id, text, at in rows for tag in tags_of(text)])
+
+
+# Python steps of a migration, run in its transaction after its SQL (a hashtag needs a regex)
+MIGRATION_HOOKS = {"0023_item_tags": fill_item_tags}
 
 
 def _split_sql(sql: str) -> list[str]:
@@ -1560,14 +1576,39 @@ def story_activity(db, cluster_id: int | None, item_id: int, start: str, mid: st
     return out
 
 
-def hashtag_items(db, start: str, end: str, platforms: list[str] | None = None, limit: int = 200_000) -> list[dict]:
-    """The health items published in [start, end) whose text has a '#' (a Weibo #话题#), latest first,
-    at most `limit`, advertisements left out: what rumourwatch.trending reads the hashtags from."""
-    clause = f" AND platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
-    return _rows(db, f"""SELECT id, cluster_id, account, published_at, polarity, rumour_probability, text FROM items
-                         WHERE published_at >= ? AND published_at < ? AND health_related = 1
-                           AND instr(text, '#') > 0{clause}{_without_flags(AD_FLAG)}
-                         ORDER BY published_at DESC LIMIT ?""", [start, end, *(platforms or []), limit])
+def insert_item_tags(db, rows: list[tuple[int, str, str]]) -> None:
+    """(item_id, tag, published_at) rows of items' hashtags (ingest; 0023_item_tags)."""
+    if rows:
+        db.conn.executemany("INSERT OR IGNORE INTO item_tags (item_id, tag, published_at) VALUES (?, ?, ?)", rows)
+
+
+def _tagged_health(start: str, end: str, platforms: list[str] | None) -> tuple[str, list]:
+    """FROM/WHERE of the health items with a hashtag published in [start, end), advertisements left
+    out, one row per (item, tag)."""
+    clause = f" AND i.platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
+    return (f"""FROM item_tags t JOIN items i ON i.id = t.item_id
+                WHERE t.published_at >= ? AND t.published_at < ? AND i.health_related = 1{clause}
+                  {_without_flags(AD_FLAG, table="i.")}""", [start, end, *(platforms or [])])
+
+
+def tag_figures(db, start: str, end: str, threshold: float, platforms: list[str] | None = None) -> list[dict]:
+    """Per hashtag of the health items published in [start, end): its stories (clusters, an item
+    without one its own), items, accounts (an item without one its own), negative and flagged items
+    (rumour probability ≥ threshold) and its latest item's time (rumourwatch.trending)."""
+    body, params = _tagged_health(start, end, platforms)
+    return _rows(db, f"""SELECT t.tag, count(DISTINCT coalesce(i.cluster_id, -i.id)) AS stories, count(*) AS items,
+                                count(DISTINCT coalesce(nullif(i.account, ''), '#item:' || i.id)) AS accounts,
+                                sum(i.polarity = 'negative') AS negative,
+                                sum(coalesce(i.rumour_probability, 0) >= ?) AS flagged,
+                                max(i.published_at) AS latest_at
+                         {body} GROUP BY t.tag""", [threshold, *params])
+
+
+def tag_stories(db, start: str, end: str, platforms: list[str] | None = None) -> dict[str, int]:
+    """{hashtag: its stories} among the health items published in [start, end) (tag_figures' count)."""
+    body, params = _tagged_health(start, end, platforms)
+    return dict(db.execute(f"SELECT t.tag, count(DISTINCT coalesce(i.cluster_id, -i.id)) {body} GROUP BY t.tag",
+                           params).fetchall())
 
 
 def earliest_published(db) -> str | None:

@@ -14,9 +14,9 @@ the last WINDOW_HOURS, each hashtag gets:
 
     rows = rising_tags(db, now, threshold=0.5)
 
-The live page lists them (a row opens 条目检索 on the tag's words); the weekly and monthly reports
-list a period's hottest against the period before. Hashtags are read from the texts when asked,
-from at most SCAN_LIMIT of the latest health items with a `#` in each of the two windows.
+The live page lists them (a row opens 条目检索 on the tag's words); the reports list a period's
+hottest against the period before. An item's hashtags are read from its text once, at ingest
+(`tags_of`, stored in `item_tags`); the figures are counted over them in SQL.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ MIN_STORIES = 3
 MIN_ACCOUNTS = 2
 RISING = 2.0          # this many times the earlier hourly rate of stories: 升温
 SHOWN = 15
-SCAN_LIMIT = 200_000
 TAG = re.compile(r"#([^#\n]{2,40})#")
 
 STATUS_ZH = {"new": "新出现", "rising": "升温", "steady": "持平", "falling": "回落"}
@@ -51,44 +50,23 @@ def search_query(tag: str) -> str:
     return '"{}"'.format(tag.replace('"', " "))
 
 
-def _story(row: dict) -> tuple:
-    return ("c", row["cluster_id"]) if row["cluster_id"] is not None else ("i", row["id"])
-
-
 def tag_stats(db, now: datetime, threshold: float, hours: float = WINDOW_HOURS,
               baseline_hours: float = BASELINE_HOURS, platforms: list[str] | None = None) -> dict[str, dict]:
     """Every hashtag of the health items published in the `hours` before `now`: {tag: {tag, stories,
     items, accounts, negative, flagged, before_stories, rate, before_rate, growth, status, latest_at}}
-    (rates: stories per hour; growth None for a tag new in the window)."""
+    (rates: stories per hour; growth None for a tag new in the window). Counted in SQL over the tags
+    stored at ingest (store.tag_figures), not from the texts."""
     start = now - timedelta(hours=hours)
-    before: dict[str, set] = {}
-    for r in store.hashtag_items(db, iso(start - timedelta(hours=baseline_hours)), iso(start), platforms, SCAN_LIMIT):
-        for tag in tags_of(r["text"]):
-            before.setdefault(tag, set()).add(_story(r))
-    now_tags: dict[str, dict] = {}
-    for r in store.hashtag_items(db, iso(start), iso(now), platforms, SCAN_LIMIT):
-        story = _story(r)
-        for tag in tags_of(r["text"]):
-            t = now_tags.setdefault(tag, {"stories": set(), "accounts": set(), "items": 0, "negative": 0,
-                                          "flagged": 0, "latest_at": r["published_at"]})
-            t["stories"].add(story)
-            t["accounts"].add(r["account"] or f"item:{r['id']}")  # no account: each item its own voice
-            t["items"] += 1
-            t["negative"] += r["polarity"] == "negative"
-            t["flagged"] += (r["rumour_probability"] or 0) >= threshold
-            t["latest_at"] = max(t["latest_at"], r["published_at"])
+    before = store.tag_stories(db, iso(start - timedelta(hours=baseline_hours)), iso(start), platforms)
     out = {}
-    for tag, t in now_tags.items():
-        n_before = len(before.get(tag, ()))
-        rate, before_rate = len(t["stories"]) / hours, n_before / baseline_hours
+    for t in store.tag_figures(db, iso(start), iso(now), threshold, platforms):
+        n_before = before.get(t["tag"], 0)
+        rate, before_rate = t["stories"] / hours, n_before / baseline_hours
         growth = rate / before_rate if before_rate else None
         status = ("new" if growth is None else "rising" if growth >= RISING
                   else "falling" if growth <= 1 / RISING else "steady")
-        out[tag] = {"tag": tag, "stories": len(t["stories"]), "items": t["items"], "accounts": len(t["accounts"]),
-                    "negative": t["negative"], "flagged": t["flagged"], "before_stories": n_before,
-                    "rate": round(rate, 2), "before_rate": round(before_rate, 2),
-                    "growth": None if growth is None else round(growth, 1), "status": status,
-                    "latest_at": t["latest_at"]}
+        out[t["tag"]] = dict(t, before_stories=n_before, rate=round(rate, 2), before_rate=round(before_rate, 2),
+                             growth=None if growth is None else round(growth, 1), status=status)
     return out
 
 

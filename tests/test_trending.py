@@ -214,3 +214,25 @@ def test_a_tag_is_searched_as_one_phrase_even_with_a_space_or_a_quote_in_it():
 
     assert search.parse_query(trending.search_query("李兰娟 回应疫苗进展")).groups == (("李兰娟 回应疫苗进展",),)
     assert search.parse_query(trending.search_query('说"喝醋"防病毒')).groups == (("说 喝醋 防病毒",),)
+
+
+def test_a_store_from_before_the_tags_were_kept_gets_them_from_its_texts(db_path, now):
+    from rumourwatch import store
+
+    db = store.open_db(db_path)
+    post(db, "流感高发季", now - timedelta(hours=1), 0, account="甲")
+    post(db, "流感高发季", now - timedelta(hours=2), 1, account="乙")
+    add_item(db, f"#秋冬养生##流感高发季# {body(2)}", now - timedelta(hours=3), account="丙")
+    add_item(db, body(3), now - timedelta(hours=3), account="丁")  # no tag
+    stored = sorted(db.execute("SELECT item_id, tag, published_at FROM item_tags").fetchall())
+    assert [r[1] for r in stored].count("流感高发季") == 3 and len(stored) == 4
+    before = trending.tag_stats(db, now, 0.5)
+    # the store as it was before 0023_item_tags: no table, the step not recorded
+    with store.transaction(db):
+        db.execute("DROP TABLE item_tags")
+        db.execute("DELETE FROM _migrations WHERE name = '0023_item_tags'")
+    db.conn.close()
+    db = store.open_db(db_path)  # the step runs again and reads the tags from the texts
+    assert sorted(db.execute("SELECT item_id, tag, published_at FROM item_tags").fetchall()) == stored
+    assert trending.tag_stats(db, now, 0.5) == before
+    assert before["流感高发季"]["stories"] == 3 and before["秋冬养生"]["items"] == 1
