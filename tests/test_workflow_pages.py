@@ -887,7 +887,7 @@ def _app(username: str, path, page: str | None = None, query=None) -> AppTest:
 
 
 @pytest.mark.parametrize("username,title", [("monitor1", "实时监测"), ("li", "专家工作台"),
-                                            ("boss", "预警与处置时限"), ("admin1", "实时监测")])
+                                            ("boss", "领导概览"), ("admin1", "实时监测")])
 def test_each_role_lands_on_its_main_page(seeded, username, title):
     # An expert used to land on an empty 条目详情 pointing to 实时监测, a page experts do not have.
     at = _app(username, seeded[0])
