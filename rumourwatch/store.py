@@ -174,6 +174,13 @@ def transaction(db: sqlite_utils.Database, retries: int = 3) -> Iterator[None]:
             raise explain_sqlite_error(exc, getattr(db, "label", "")) from exc
 
 
+def _insert(db, table: str, row: dict) -> int:
+    """INSERT one row of {column: value} (names from this module's callers, never from input); its id."""
+    cols = list(row)
+    return db.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                      [row[c] for c in cols]).lastrowid
+
+
 def _rows(db, sql: str, params: Iterable = ()) -> list[dict]:
     cur = db.execute(sql, list(params))
     cols = [c[0] for c in cur.description]
@@ -948,10 +955,7 @@ def get_alert_by_key(db, dedupe_key: str) -> dict | None:
 
 
 def insert_alert(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO alerts ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "alerts", row)
 
 
 def update_alert(db, alert_id: int, changes: dict) -> None:
@@ -1032,10 +1036,7 @@ def alerts_due_for_escalation(db, now: str) -> list[dict]:
 # notifications
 
 def insert_notification(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO notifications ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "notifications", row)
 
 
 def due_notifications(db, now: str, limit: int = 200) -> list[dict]:
@@ -1123,10 +1124,7 @@ def expert_response_hours(db) -> dict:
 # assignments
 
 def insert_absence(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO expert_absences ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "expert_absences", row)
 
 
 def get_absence(db, absence_id: int) -> dict | None:
@@ -1148,10 +1146,7 @@ def absences_between(db, start: str, end: str, expert_id: int | None = None) -> 
 
 
 def insert_assignment(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO assignments ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "assignments", row)
 
 
 def update_assignment(db, assignment_id: int, changes: dict) -> None:
@@ -1199,10 +1194,7 @@ def assignments_due_for_escalation(db, now: str) -> list[dict]:
 # clarifications
 
 def insert_clarification(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO clarifications ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "clarifications", row)
 
 
 def update_clarification(db, clarification_id: int, changes: dict) -> None:
@@ -1307,10 +1299,7 @@ def published_clarifications(db, topic: str | None = None, limit: int = 20) -> l
 # verdicts, watchlist, takedowns
 
 def insert_verdict(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO verdicts ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "verdicts", row)
 
 
 def verdicts_for_item(db, item_id: int) -> list[dict]:
@@ -1373,10 +1362,7 @@ def confirmed_false_items(db, since: str | None, until: str | None) -> list[dict
 
 
 def insert_tip(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO tips ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     list(row.values()))
-    return cur.lastrowid
+    return _insert(db, "tips", row)
 
 
 def find_tip(db, channel: str, work_order: str) -> dict | None:
@@ -1418,10 +1404,7 @@ def list_tips(db, start: str | None = None, limit: int = 500) -> list[dict]:
 
 
 def insert_takedown(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO takedowns ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "takedowns", row)
 
 
 def update_takedown(db, takedown_id: int, changes: dict) -> None:
@@ -1472,10 +1455,7 @@ def takedown_counts_between(db, start: str, end: str) -> dict[str, int]:
 
 
 def insert_handover(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO handovers ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "handovers", row)
 
 
 def get_handover(db, handover_id: int) -> dict | None:
@@ -2060,10 +2040,7 @@ def verdict_scores(db) -> list[dict]:
 
 
 def insert_label(db, row: dict) -> int:
-    cols = list(row)
-    cur = db.execute(f"INSERT INTO labels ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                     [row[c] for c in cols])
-    return cur.lastrowid
+    return _insert(db, "labels", row)
 
 
 def latest_labels(db) -> list[dict]:

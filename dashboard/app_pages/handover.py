@@ -77,65 +77,63 @@ for col, key, value in zip(cols, ("items", "health", "flagged", "alerts", "actio
                             sum(summary["actions"].values()), summary["tips"]), strict=True):
     col.metric(t(f"handover.metric.{key}"), f"{value:,}", border=True)
 st.text("\n".join(handover.shift_lines(summary)[1:]))  # the first line is the tiles above
+def listed(title: str, rows: list[dict], columns: dict[str, str], key: str, pick: str = "alert_id",
+           page: str = "alerts") -> None:
+    """A titled table; a row picked opens its alert (or, with page "item", its item)."""
+    st.markdown(f"**{title}**")
+    picked = ui.table(rows, columns, key=nav_key(key), pick=pick)
+    if picked is not None and may_open(page, user):
+        (open_item if page == "item" else open_alert)(int(picked))
+
+
+def short_time(value: str | None) -> str:
+    return data.to_china(value, "%m-%d %H:%M") if value else ""
+
+
 if summary["alerts_raised"]:
-    st.markdown(f"**{t('handover.raised')}**")
-    rows = [dict(a, kind_label=ui.label("alert.kind", a["kind"]), status_label=ui.label("alert.status", a["status"]))
-            for a in summary["alerts_raised"]]
-    picked = ui.table(rows, {"id": t("col.alert_id"), "severity": t("col.severity"), "kind_label": t("col.kind"),
-                             "status_label": t("col.status"), "title": t("col.alert_title")},
-                      key=nav_key("handover_raised"), pick="id")
-    if picked is not None and may_open("alerts", user):
-        open_alert(int(picked))
+    listed(t("handover.raised"),
+           [dict(a, kind_label=ui.label("alert.kind", a["kind"]), status_label=ui.label("alert.status", a["status"]))
+            for a in summary["alerts_raised"]],
+           {"id": t("col.alert_id"), "severity": t("col.severity"), "kind_label": t("col.kind"),
+            "status_label": t("col.status"), "title": t("col.alert_title")}, "handover_raised", pick="id")
 
 # --- what the next shift takes over -------------------------------------------------------------
 st.subheader(t("handover.open"))
-st.markdown(f"**{t('handover.open.alerts', hours=summary['ahead_hours'])}**")
 if summary["open_alerts"]:
-    rows = [dict(a, kind_label=ui.label("alert.kind", a["kind"]), status_label=ui.label("alert.status", a["status"]),
-                 clock_label=t(f"handover.clock.{a['clock'] or 'none'}"),
-                 deadline_label=data.to_china(a["deadline"], "%m-%d %H:%M") if a["deadline"] else "",
+    listed(t("handover.open.alerts", hours=summary["ahead_hours"]),
+           [dict(a, kind_label=ui.label("alert.kind", a["kind"]), status_label=ui.label("alert.status", a["status"]),
+                 clock_label=t(f"handover.clock.{a['clock'] or 'none'}"), deadline_label=short_time(a["deadline"]),
                  left=left_label(a["hours_left"]), soon=t("yes") if a["due_next_shift"] else "",
                  overdue_label=t("yes") if a["overdue"] else "")
-            for a in summary["open_alerts"]]
-    picked = ui.table(rows, {"id": t("col.alert_id"), "severity": t("col.severity"),
-                             "overdue_label": t("col.overdue"), "left": t("handover.col.left"),
-                             "clock_label": t("handover.col.clock"), "deadline_label": t("handover.col.deadline"),
-                             "soon": t("handover.col.soon"), "status_label": t("col.status"),
-                             "expert": t("col.expert"), "kind_label": t("col.kind"), "title": t("col.alert_title")},
-                      key=nav_key("handover_open"), pick="id")
-    if picked is not None and may_open("alerts", user):
-        open_alert(int(picked))
+            for a in summary["open_alerts"]],
+           {"id": t("col.alert_id"), "severity": t("col.severity"), "overdue_label": t("col.overdue"),
+            "left": t("handover.col.left"), "clock_label": t("handover.col.clock"),
+            "deadline_label": t("handover.col.deadline"), "soon": t("handover.col.soon"),
+            "status_label": t("col.status"), "expert": t("col.expert"), "kind_label": t("col.kind"),
+            "title": t("col.alert_title")}, "handover_open", pick="id")
 else:
+    st.markdown(f"**{t('handover.open.alerts', hours=summary['ahead_hours'])}**")
     st.info(t("handover.open.none"))
-
 if summary["offered"]:
-    st.markdown(f"**{t('handover.offered')}**")
-    rows = [dict(o, assigned=data.to_china(o["assigned_at"], "%m-%d %H:%M"),
-                 due=data.to_china(o["due_at"], "%m-%d %H:%M"), left=left_label(o["hours_left"]))
-            for o in summary["offered"]]
-    picked = ui.table(rows, {"alert_id": t("col.alert_id"), "severity": t("col.severity"), "expert": t("col.expert"),
-                             "assigned": t("handover.col.assigned_at"), "due": t("handover.col.accept_by"),
-                             "left": t("handover.col.left")}, key=nav_key("handover_offered"), pick="alert_id")
-    if picked is not None and may_open("alerts", user):
-        open_alert(int(picked))
+    listed(t("handover.offered"),
+           [dict(o, assigned=short_time(o["assigned_at"]), due=short_time(o["due_at"]), left=left_label(o["hours_left"]))
+            for o in summary["offered"]],
+           {"alert_id": t("col.alert_id"), "severity": t("col.severity"), "expert": t("col.expert"),
+            "assigned": t("handover.col.assigned_at"), "due": t("handover.col.accept_by"),
+            "left": t("handover.col.left")}, "handover_offered")
 if summary["reviews"]:
-    st.markdown(f"**{t('handover.reviews')}**")
-    rows = [dict(r, waiting=t(f"handover.review.{r['status']}"), since_label=data.to_china(r["since"], "%m-%d %H:%M"))
-            for r in summary["reviews"]]
-    picked = ui.table(rows, {"alert_id": t("col.alert_id"), "title": t("handover.col.clar"),
-                             "waiting": t("handover.col.waiting"), "since_label": t("handover.col.since")},
-                      key=nav_key("handover_reviews"), pick="alert_id")
-    if picked is not None and may_open("alerts", user):
-        open_alert(int(picked))
+    listed(t("handover.reviews"),
+           [dict(r, waiting=t(f"handover.review.{r['status']}"), since_label=short_time(r["since"]))
+            for r in summary["reviews"]],
+           {"alert_id": t("col.alert_id"), "title": t("handover.col.clar"), "waiting": t("handover.col.waiting"),
+            "since_label": t("handover.col.since")}, "handover_reviews")
 if summary["takedowns_pending"]:
-    st.markdown(f"**{t('handover.takedowns')}**")
-    rows = [dict(d, requested=data.to_china(d["requested_at"], "%m-%d %H:%M"), waited=duration(d["hours"]))
-            for d in summary["takedowns_pending"]]
-    picked = ui.table(rows, {"item_id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"),
-                             "requested": t("handover.col.requested_at"), "waited": t("handover.col.waited")},
-                      key=nav_key("handover_takedowns"), pick="item_id")
-    if picked is not None and may_open("item", user):
-        open_item(int(picked))
+    listed(t("handover.takedowns"),
+           [dict(d, requested=short_time(d["requested_at"]), waited=duration(d["hours"]))
+            for d in summary["takedowns_pending"]],
+           {"item_id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"),
+            "requested": t("handover.col.requested_at"), "waited": t("handover.col.waited")},
+           "handover_takedowns", pick="item_id", page="item")
 if summary["experts_away"] or summary["sources"]:  # as the handover's text says them
     st.text("\n".join(line for line in handover.open_lines(summary) if line.startswith(("下一班不可用的专家", "数据源"))))
 

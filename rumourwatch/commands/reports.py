@@ -67,6 +67,14 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the co
 NOW_OPTION = click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601), for replays and tests.")
 
 
+def _report_options(fn):
+    """The options every report command takes (region, platform, format, output, JSON, a pretended
+    now), with the context and the domain's errors as one-line CLI errors."""
+    for option in reversed((REGION_OPTION, PLATFORM_OPTION, FORMAT_OPTION, OUTPUT_OPTION, JSON_OPTION, NOW_OPTION)):
+        fn = option(fn)
+    return click.pass_context(friendly_errors(fn))
+
+
 @click.group("report")
 def report_group():
     """Leaders' daily report (日报), weekly summary (周报) and monthly notice (月通报) as HTML, PDF or Markdown.
@@ -79,14 +87,7 @@ def report_group():
 
 @report_group.command("daily")
 @click.option("--day", help="China-time day, e.g. 2026-11-23 (default: yesterday).")
-@REGION_OPTION
-@PLATFORM_OPTION
-@FORMAT_OPTION
-@OUTPUT_OPTION
-@JSON_OPTION
-@NOW_OPTION
-@click.pass_context
-@friendly_errors
+@_report_options
 def daily(ctx, day, region, platform, fmt, output, as_json, now):
     """The daily report (日报): the weekly summary's sections for one day, against the day before.
 
@@ -99,14 +100,7 @@ def daily(ctx, day, region, platform, fmt, output, as_json, now):
 
 @report_group.command("weekly")
 @click.option("--week", help="ISO week, e.g. 2026-W47 (default: the last complete week).")
-@REGION_OPTION
-@PLATFORM_OPTION
-@FORMAT_OPTION
-@OUTPUT_OPTION
-@JSON_OPTION
-@NOW_OPTION
-@click.pass_context
-@friendly_errors
+@_report_options
 def weekly(ctx, week, region, platform, fmt, output, as_json, now):
     """The weekly summary: volume and opinion line, top rumours, alerts and deadlines, experts.
 
@@ -122,14 +116,7 @@ def weekly(ctx, week, region, platform, fmt, output, as_json, now):
 @click.option("--minimum", type=click.IntRange(min=0), default=None,
               help=f"Clarifications each unit must publish a month (default {reports.DEFAULT_UNIT_MONTHLY_MINIMUM}, "
                    "as in the Jincheng monthly-notice rule; a unit's own minimum in the unit list wins).")
-@REGION_OPTION
-@PLATFORM_OPTION
-@FORMAT_OPTION
-@OUTPUT_OPTION
-@JSON_OPTION
-@NOW_OPTION
-@click.pass_context
-@friendly_errors
+@_report_options
 def monthly(ctx, month, minimum, region, platform, fmt, output, as_json, now):
     """The monthly notice: the month's figures and units ranked, those below the minimum flagged.
 
