@@ -24,6 +24,7 @@ from .alerts import SEVERITIES, WorkflowError, list_alerts
 from .experts import VERDICTS
 from .ledger import ALERT_KIND_ZH, ALERT_STATUS_ZH, step_text
 from .records import beijing, iso, parse_time
+from .reports import clip
 
 SHIFT_HOURS = 8.0  # a shift's length when no handover marks its start
 LAST_HANDOVER_HOURS = 24.0  # a shift starts at the latest handover when that is at most this old
@@ -32,6 +33,7 @@ MAX_SHIFT_DAYS = 7
 NOTE_MAX = 2000
 PENDING_HOURS = 24.0  # an unreceived handover is shown on the live page this long
 LISTED = 20  # rows of each list in the text of a handover (the page shows them all)
+TITLE_CHARS = 40  # an alert's or a clarification's title in that text, clipped
 
 
 def default_since(db, now: datetime) -> datetime:
@@ -67,33 +69,40 @@ def _hours(a: datetime, b: str) -> float:
     return round((parse_time(b) - a).total_seconds() / 3600, 2)
 
 
+def open_alerts(db, now: datetime) -> list[dict]:
+    """The alerts still being worked, newest first, each with its next unmet clock (`next_clock`),
+    whether a clock is missed and its expert's name: what a handover passes on and 领导概览 lists as late."""
+    experts = {e["id"]: e["name"] for e in store.list_experts(db)}
+    out = []
+    for v in list_alerts(db, now, "active"):
+        clock, deadline = next_clock(v)
+        out.append({"id": v["id"], "severity": v["severity"], "kind": v["kind"], "title": v["title"],
+                    "status": v["status"], "expert": experts.get(v["assigned_expert"]), "clock": clock,
+                    "deadline": deadline, "overdue": v["overdue"]})
+    return out
+
+
 def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None = None) -> dict:
     """The shift from `since` to `now` and what it leaves open, as a JSON-ready dict (the snapshot a
     handover keeps). `quiet_hours`: sources silent this long are listed (None: sources not judged)."""
     _check_span(since, now)
     start, end = iso(since), iso(now)
     counts = store.summary_counts(db, start, end)
-    experts = {e["id"]: e["name"] for e in store.list_experts(db)}
 
     raised = [{"id": a["id"], "severity": a["severity"], "kind": a["kind"], "title": a["title"],
-               "status": a["status"]} for a in store.alerts_created_between(db, start, end)]
+               "status": a["status"]} for a in store.report_alerts(db, start, end)]
     steps = store.alert_steps_between(db, start, end)
     people = [s for s in steps if not s["actor"].startswith("system")]
     actions = Counter(s["step"].partition(":")[0] for s in people)
     actions.pop("created", None)  # a person's "created" is a tip's or a rule's alert, already in `raised`
     escalations = sum(1 for s in steps if s["step"].startswith("escalated"))
 
-    open_alerts = []
-    for v in list_alerts(db, now, "active"):
-        clock, deadline = next_clock(v)
-        left = _hours(now, deadline) if deadline else None
-        open_alerts.append({
-            "id": v["id"], "severity": v["severity"], "kind": v["kind"], "title": v["title"],
-            "status": v["status"], "expert": experts.get(v["assigned_expert"]), "clock": clock,
-            "deadline": deadline, "hours_left": left, "overdue": v["overdue"],
-            "due_next_shift": left is not None and 0 < left <= AHEAD_HOURS})
+    left = []
+    for a in open_alerts(db, now):
+        hours = _hours(now, a["deadline"]) if a["deadline"] else None
+        left.append(dict(a, hours_left=hours, due_next_shift=hours is not None and 0 < hours <= AHEAD_HOURS))
     # overdue first, then by the deadline nearest; alerts whose clocks are all met last
-    open_alerts.sort(key=lambda a: (not a["overdue"], a["deadline"] is None, a["deadline"] or "", a["id"]))
+    left.sort(key=lambda a: (not a["overdue"], a["deadline"] is None, a["deadline"] or "", a["id"]))
 
     offered = [{"assignment_id": a["id"], "alert_id": a["alert_id"], "expert": a["expert_name"],
                 "severity": a["severity"], "assigned_at": a["assigned_at"], "due_at": a["due_at"],
@@ -122,14 +131,14 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
         "since": start, "until": end, "ahead_hours": AHEAD_HOURS,
         "items": {"items": counts["items"], "health_related": counts["health_related"],
                   "flagged_health": counts["flagged_health"]},
-        "tips": store.tips_between(db, start, end),
+        "tips": len(store.report_tips(db, start, end)),
         "alerts_raised": raised,
         "actions": dict(actions.most_common()),
         "actors": dict(Counter(s["actor"] for s in people).most_common()),
         "escalations": escalations,
         "verdicts": {k: n for k, n in store.verdict_counts_between(db, start, end).items() if n},
         "takedowns": store.takedown_counts_between(db, start, end),
-        "open_alerts": open_alerts,
+        "open_alerts": left,
         "offered": offered,
         "reviews": reviews,
         "takedowns_pending": takedowns,
@@ -156,16 +165,24 @@ def write_handover(db, author: str, now: datetime, note: str = "", since: dateti
         store.record_audit(db, author, "handover.write", "handover", hid,
                            {"since": iso(since), "open_alerts": len(summary["open_alerts"])}, at=iso(now))
         if rules is not None:
-            handover = store.get_handover(db, hid)
-            notify.queue_handover(db, hid, handover_subject(handover), handover_lines(handover), rules, now)
+            written = {"author": author, "created_at": iso(now), "note": note, "summary": summary}
+            notify.queue_handover(db, hid, handover_subject(written), handover_lines(written), rules, now)
     return hid
+
+
+def _read(row: dict) -> dict:
+    """A stored handover with its snapshot read, and the figures the record and the live page show:
+    the alerts the shift raised, and the open and overdue alerts it passed on."""
+    s = json.loads(row["summary"])
+    return dict(row, summary=s, alerts_raised=len(s["alerts_raised"]), open_alerts=len(s["open_alerts"]),
+                overdue=sum(1 for a in s["open_alerts"] if a["overdue"]))
 
 
 def handover(db, handover_id: int) -> dict:
     row = store.get_handover(db, handover_id)
     if row is None:
         raise WorkflowError(f"handover {handover_id} does not exist", "no_handover", id=handover_id)
-    return dict(row, summary=json.loads(row["summary"]))
+    return _read(row)
 
 
 def pending_handover(db, user: str, now: datetime) -> dict | None:
@@ -179,7 +196,7 @@ def pending_handover(db, user: str, now: datetime) -> dict | None:
         return None
     if now - parse_time(row["created_at"]) > timedelta(hours=PENDING_HOURS):
         return None
-    return dict(row, summary=json.loads(row["summary"]))
+    return _read(row)
 
 
 def receive_handover(db, handover_id: int, user: str, now: datetime) -> dict:
@@ -201,15 +218,9 @@ def receive_handover(db, handover_id: int, user: str, now: datetime) -> dict:
 
 def history(db, limit: int = 30) -> list[dict]:
     """Earlier handovers, latest first, with their figures (from their snapshots)."""
-    out = []
-    for row in store.list_handovers(db, limit):
-        s = json.loads(row["summary"])
-        out.append({k: row[k] for k in ("id", "created_at", "author", "shift_from", "note", "received_by",
-                                         "received_at")}
-                   | {"alerts_raised": len(s["alerts_raised"]),
-                      "open_alerts": len(s["open_alerts"]),
-                      "overdue": sum(1 for a in s["open_alerts"] if a["overdue"])})
-    return out
+    keys = ("id", "created_at", "author", "shift_from", "note", "received_by", "received_at", "alerts_raised",
+            "open_alerts", "overdue")
+    return [{k: h[k] for k in keys} for h in map(_read, store.list_handovers(db, limit))]
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -225,11 +236,6 @@ def _left_text(hours: float | None) -> str:
 
 
 CLOCK_ZH = {"respond_by": "信息发布时限", "conference_by": "发布会时限"}
-
-
-def _clip(text: str | None, n: int = 40) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[:n] + "…"
 
 
 def _more(rows: list, shown: int = LISTED) -> list[str]:
@@ -280,7 +286,7 @@ def open_lines(s: dict) -> list[str]:
                      else "时限均已完成")
             expert = f"，专家 {a['expert']}" if a["expert"] else ""
             lines.append(f"  #{a['id']} {a['severity']} {ALERT_KIND_ZH.get(a['kind'], a['kind'])} "
-                         f"{ALERT_STATUS_ZH.get(a['status'], a['status'])}{expert}：{clock}　{_clip(a['title'])}")
+                         f"{ALERT_STATUS_ZH.get(a['status'], a['status'])}{expert}：{clock}　{clip(a['title'], TITLE_CHARS)}")
         lines += _more(alerts)
     if s["offered"]:
         lines.append(f"待专家接受的指派 {len(s['offered'])} 项：")
@@ -290,7 +296,7 @@ def open_lines(s: dict) -> list[str]:
     if s["reviews"]:
         waiting = Counter(r["status"] for r in s["reviews"])
         lines.append(f"澄清稿待审核 {waiting['in_review']} 篇，已通过待发布 {waiting['approved']} 篇：")
-        lines += [f"  预警 #{r['alert_id']}「{_clip(r['title'])}」（{'待审核' if r['status'] == 'in_review' else '待发布'}，"
+        lines += [f"  预警 #{r['alert_id']}「{clip(r['title'], TITLE_CHARS)}」（{'待审核' if r['status'] == 'in_review' else '待发布'}，"
                   f"{_t(r['since'])} 起）" for r in s["reviews"][:LISTED]]
         lines += _more(s["reviews"])
     if s["takedowns_pending"]:
@@ -313,7 +319,7 @@ def handover_subject(h: dict) -> str:
 
 def handover_lines(h: dict) -> list[str]:
     """A handover as text: for the group bots and mailboxes, the CLI and printing."""
-    s = h["summary"] if isinstance(h["summary"], dict) else json.loads(h["summary"])
+    s = h["summary"]
     return [f"值班交接：{h['author']}，{_t(h['created_at'])}（北京时间）",
             f"本班时段：{_t(s['since'])} 至 {_t(s['until'])}",
             "一、本班情况", *shift_lines(s),

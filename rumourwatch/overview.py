@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import reports, store
-from .alerts import list_alerts
+from . import reports
 from .exports import csv_text
-from .handover import CLOCK_ZH, next_clock
+from .handover import CLOCK_ZH, open_alerts
 from .records import beijing, iso, parse_time
 
 WEEKS = 12
@@ -32,16 +31,9 @@ def weekly_trend(db, now: datetime, weeks: int = WEEKS, threshold: float = 0.5) 
 
 def late_now(db, now: datetime) -> dict:
     """The alerts open now: how many, how many at 一级, and the overdue ones, longest late first."""
-    active = list_alerts(db, now, "active")
-    experts = {e["id"]: e["name"] for e in store.list_experts(db)}
-    overdue = []
-    for a in active:
-        if not a["overdue"]:
-            continue
-        clock, deadline = next_clock(a)
-        overdue.append({"id": a["id"], "severity": a["severity"], "title": a["title"], "status": a["status"],
-                        "clock": clock, "deadline": deadline, "expert": experts.get(a["assigned_expert"]),
-                        "late_hours": round((now - parse_time(deadline)).total_seconds() / 3600, 1)})
+    active = open_alerts(db, now)
+    overdue = [dict(a, late_hours=round((now - parse_time(a["deadline"])).total_seconds() / 3600, 1))
+               for a in active if a["overdue"]]
     overdue.sort(key=lambda o: -o["late_hours"])
     return {"open": len(active), "top": sum(a["severity"] == "一级" for a in active), "overdue": overdue}
 

@@ -241,6 +241,11 @@ def parse_day(text: str) -> Period:
     return _period("daily", day.isoformat(), day, day)
 
 
+def weekday_zh(day: date) -> str:
+    """星期一 … 星期日."""
+    return "星期" + "一二三四五六日"[day.weekday()]
+
+
 def parse_period(kind: str, label: str) -> Period:
     """A period of a report kind from its label (2026-11-23, 2026-W47 or 2026-11)."""
     parsers = {"daily": parse_day, "weekly": parse_week, "monthly": parse_month}
@@ -953,7 +958,7 @@ def period_text(report: Report) -> str:
     p = report.period
     if p.kind == "daily":
         d = date.fromisoformat(p.first_day)
-        return tr("period.daily", year=d.year, month=d.month, day=d.day, weekday="星期" + "一二三四五六日"[d.weekday()])
+        return tr("period.daily", year=d.year, month=d.month, day=d.day, weekday=weekday_zh(d))
     if p.kind == "weekly":
         return tr("period.weekly", label=p.label, start=p.first_day, end=p.last_day)
     y, m = p.label.split("-")

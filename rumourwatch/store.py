@@ -1425,11 +1425,6 @@ def list_takedowns(db, status: str | None = None, limit: int = 500) -> list[dict
 
 # a shift's work, for its handover (rumourwatch.handover): each over [start, end)
 
-def alerts_created_between(db, start: str, end: str) -> list[dict]:
-    return _rows(db, "SELECT * FROM alerts WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
-                 [start, end])
-
-
 def alert_steps_between(db, start: str, end: str) -> list[dict]:
     return _rows(db, "SELECT step, actor, alert_id FROM alert_steps WHERE at >= ? AND at < ? ORDER BY at, id",
                  [start, end])
@@ -1438,11 +1433,6 @@ def alert_steps_between(db, start: str, end: str) -> list[dict]:
 def verdict_counts_between(db, start: str, end: str) -> dict[str, int]:
     return dict(db.execute("SELECT verdict, count(*) FROM verdicts WHERE at >= ? AND at < ? GROUP BY verdict",
                            [start, end]).fetchall())
-
-
-def tips_between(db, start: str, end: str) -> int:
-    return db.execute("SELECT count(*) FROM tips WHERE received_at >= ? AND received_at < ?",
-                      [start, end]).fetchone()[0]
 
 
 def takedown_counts_between(db, start: str, end: str) -> dict[str, int]:

@@ -30,10 +30,9 @@ def duration(hours: float) -> str:
     return f"{minutes // 60} 小时 {minutes % 60} 分" if minutes >= 60 else f"{minutes} 分"
 
 
-def left_label(hours: float | None) -> str:
-    if hours is None:
-        return ""
-    return t("handover.left.overdue" if hours <= 0 else "handover.left.remaining", h=duration(hours))
+def left_label(deadline: str | None) -> str:
+    """Time left before a deadline in the 预警 page's words (剩余 / 已超时 N 小时 M 分)."""
+    return data.time_left_label(deadline, None, now) if deadline else ""
 
 
 def snapshot(summary: dict) -> None:
@@ -103,7 +102,7 @@ if summary["open_alerts"]:
     listed(t("handover.open.alerts", hours=summary["ahead_hours"]),
            [dict(a, kind_label=ui.label("alert.kind", a["kind"]), status_label=ui.label("alert.status", a["status"]),
                  clock_label=t(f"handover.clock.{a['clock'] or 'none'}"), deadline_label=short_time(a["deadline"]),
-                 left=left_label(a["hours_left"]), soon=t("yes") if a["due_next_shift"] else "",
+                 left=left_label(a["deadline"]), soon=t("yes") if a["due_next_shift"] else "",
                  overdue_label=t("yes") if a["overdue"] else "")
             for a in summary["open_alerts"]],
            {"id": t("col.alert_id"), "severity": t("col.severity"), "overdue_label": t("col.overdue"),
@@ -116,7 +115,7 @@ else:
     st.info(t("handover.open.none"))
 if summary["offered"]:
     listed(t("handover.offered"),
-           [dict(o, assigned=short_time(o["assigned_at"]), due=short_time(o["due_at"]), left=left_label(o["hours_left"]))
+           [dict(o, assigned=short_time(o["assigned_at"]), due=short_time(o["due_at"]), left=left_label(o["due_at"]))
             for o in summary["offered"]],
            {"alert_id": t("col.alert_id"), "severity": t("col.severity"), "expert": t("col.expert"),
             "assigned": t("handover.col.assigned_at"), "due": t("handover.col.accept_by"),

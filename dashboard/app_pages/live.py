@@ -136,11 +136,10 @@ def handover_banner(now) -> None:
     pending = data.workflow(path, handover.pending_handover, user["username"], now)
     if pending is None:
         return
-    s = pending["summary"]
     with st.container(border=True):
         st.warning(t("live.handover", author=ui.escape_md(pending["author"]),
-                     time=data.to_china(pending["created_at"], "%m-%d %H:%M"), open=len(s["open_alerts"]),
-                     overdue=sum(1 for a in s["open_alerts"] if a["overdue"])), icon=":material/assignment_late:")
+                     time=data.to_china(pending["created_at"], "%m-%d %H:%M"), open=pending["open_alerts"],
+                     overdue=pending["overdue"]), icon=":material/assignment_late:")
         if pending["note"]:
             st.text(ui.one_line(pending["note"], 200))
         if st.button(t("live.handover.open"), key="live_handover"):

@@ -46,7 +46,7 @@ def _options(kind: str) -> list[reports.Period]:
 def option_text(p: reports.Period) -> str:
     """A period in the picker: 2026-11-23（星期一）, or a week / month with its first and last day."""
     if p.kind == "daily":
-        return t("reports.day.option", label=p.label, weekday="一二三四五六日"[date.fromisoformat(p.label).weekday()])
+        return t("reports.day.option", label=p.label, weekday=reports.weekday_zh(date.fromisoformat(p.label)))
     return t("reports.week.option", label=p.label, start=p.first_day, end=p.last_day)
 
 

@@ -10,6 +10,7 @@ import click
 
 from .. import store
 from . import friendly_errors
+from .reports import NOW_OPTION
 
 
 def _since(since: str | None, hours: float | None, now):
@@ -33,7 +34,7 @@ SINCE_OPTIONS = (
     click.option("--since", help="When the shift began (ISO 8601; default: the last handover if it is at most "
                                  "24 hours old, else 8 hours ago)."),
     click.option("--hours", type=click.FloatRange(min=0, min_open=True), help="The shift is the last N hours."),
-    click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601), for replays and tests."),
+    NOW_OPTION,
 )
 
 
@@ -135,7 +136,7 @@ def handover_list(ctx, limit, as_json):
 @handover_group.command("receive")
 @click.argument("handover_id", type=int)
 @click.option("--actor", default=None, help="Who takes over (default: the login name).")
-@click.option("--now", hidden=True, help="Pretend it is this time (ISO 8601), for replays and tests.")
+@NOW_OPTION
 @click.pass_context
 @friendly_errors
 def handover_receive(ctx, handover_id, actor, now):
