@@ -675,6 +675,13 @@ def parse_item_id(value) -> int | None:
 # Workflow pages write (assign, accept, publish …), so they use a read-write connection, and
 # they read fresh each run: the workflow tables are small and a stale cache would hide an action.
 
+def draft_vocabulary():
+    """The data bundle's medical vocabulary for 稿件自查 (draftcheck: read once per process), None
+    when the bundle's lexicon cannot be read."""
+    from rumourwatch.draftcheck import bundle_vocabulary
+    return bundle_vocabulary(settings().data_dir)
+
+
 @st.cache_resource(show_spinner=False)
 def _workflow_connection(path: str) -> _Conn:
     return _Conn(store.open_db(path))

@@ -897,6 +897,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "wb.draft.save": "保存草稿（任务 #{id}）",
         "wb.draft.submit": "提交审核（任务 #{id}）",
         "wb.draft.returned": "审核意见：{note}",
+        "check.title.warn": "稿件自查：提示 {n} 项",
+        "check.title.ok": "稿件自查：{n} 项均无提示",
+        "check.caption": ("对照健康科普知识发布与传播的要求（有权威依据、通俗易懂、写明适用人群、个人观点须注明、由相应领域专家编写与审核），"
+                          "按已保存的稿件检查；提示供作者和审核人参考，不影响保存、提交和审核。"),
         "wb.withdrawn": "已撤回的任务",
         "wb.withdrawn.caption": ("预警被排除（误报，或条目核定为非谣言）时，您尚未完成的任务随之撤回，无需再处理；"
                                  "已起草的澄清稿保留为草稿，不会发布。"),

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.strings import t
-from rumourwatch import ledger
+from rumourwatch import draftcheck, ledger
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.auth import AuthError
 from rumourwatch.errors import ConfigError, RumourwatchError
@@ -226,6 +226,23 @@ def step_label(step: str) -> str:
     """'escalated:respond_by' → '超时督办（信息发布时限）' and the like, in Chinese (the ledger's and
     the special report's words)."""
     return ledger.step_text(step)
+
+
+CHECK_ICONS = {draftcheck.WARN: ":orange[:material/warning:]", draftcheck.OK: ":green[:material/check_circle:]",
+               draftcheck.UNCHECKED: ":gray[:material/remove_circle:]"}
+
+
+def self_check(path: str, clarification: dict, reviewer: str | None = None) -> None:
+    """稿件自查 of a stored clarification (draftcheck), warnings first; with `reviewer`, whether the
+    reviewer is of the field too. Open when it warns."""
+    checks = call(path, draftcheck.clarification_checks, clarification, vocab=data.draft_vocabulary(),
+                  reviewer=reviewer)
+    warned = draftcheck.warnings(checks)
+    title = t("check.title.warn", n=len(warned)) if warned else t("check.title.ok", n=len(checks))
+    with st.expander(title, expanded=bool(warned), icon=":material/fact_check:"):
+        st.caption(t("check.caption"))
+        for c in draftcheck.ordered(checks):
+            st.markdown(f"{CHECK_ICONS[c.status]} {escape(c.text)}")
 
 
 def absence_section(path: str, actor: str, now, expert_id: int | None = None, roster: list[dict] | None = None) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import notify, store
+from . import draftcheck, notify, store
 from .alerts import WorkflowError, close_dismissed, load_rules
 from .exports import csv_text, uncell
 from .records import iso, parse_time
@@ -517,8 +517,10 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
 
 
 def submit_for_review(db, clarification_id: int, actor: str, now: datetime, actor_expert_id: int | None = None,
-                      rules: dict | None = None) -> dict:
-    """The author submits a draft for review; the monitors are told it waits (notify.queue_review_event)."""
+                      rules: dict | None = None, vocab=None) -> dict:
+    """The author submits a draft for review; the monitors are told it waits (notify.queue_review_event).
+    The draft's self-check (draftcheck: `vocab` the bundle's, read when None) goes into the alert's
+    timeline and the audit log: the reviewer sees what was left to weigh."""
     c = store.get_clarification(db, clarification_id)
     if c is None:
         raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
@@ -530,23 +532,28 @@ def submit_for_review(db, clarification_id: int, actor: str, now: datetime, acto
     if c["status"] != "draft":
         raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only a draft can be submitted",
                             "submit_not_draft", id=clarification_id, clar_status=c["status"])
+    checks = draftcheck.clarification_checks(db, c, vocab=vocab or draftcheck.bundle_vocabulary())
     at = iso(now)
     with store.transaction(db):
         store.update_clarification(db, clarification_id, {"status": "in_review", "submitted_at": at, "updated_at": at})
         if c["assignment_id"]:
             store.update_assignment(db, c["assignment_id"], {"status": "submitted", "submitted_at": at})
         store.update_alert(db, c["alert_id"], {"status": "in_review", "updated_at": at})
-        store.add_alert_step(db, c["alert_id"], "submitted", at, actor, f"澄清稿 #{clarification_id} 提交审核")
-        store.record_audit(db, actor, "clarification.submit", "clarification", clarification_id, None, at=at)
+        store.add_alert_step(db, c["alert_id"], "submitted", at, actor,
+                             f"澄清稿 #{clarification_id} 提交审核；{draftcheck.summary(checks)}")
+        store.record_audit(db, actor, "clarification.submit", "clarification", clarification_id,
+                           {"self_check": [w.key for w in draftcheck.warnings(checks)]}, at=at)
         notify.queue_review_event(db, store.get_alert(db, c["alert_id"]), store.get_clarification(db, clarification_id),
                                   "review_requested", rules or load_rules(), now)
     return store.get_clarification(db, clarification_id)
 
 
 def review_clarification(db, clarification_id: int, reviewer: str, now: datetime, approve: bool,
-                         note: str = "", rules: dict | None = None) -> dict:
+                         note: str = "", rules: dict | None = None, vocab=None) -> dict:
     """A reviewer (not the author) approves, or returns the draft with a note. The monitors are told
-    an approved one is to be published; the author, a returned one's note."""
+    an approved one is to be published; the author, a returned one's note. The self-check's warnings
+    the reviewer decided with (draftcheck, the reviewer's own field among them) are kept in the
+    audit log, and an approval's step in the timeline names them."""
     c = store.get_clarification(db, clarification_id)
     if c is None:
         raise WorkflowError(f"clarification {clarification_id} does not exist", "no_clarification", id=clarification_id)
@@ -558,6 +565,11 @@ def review_clarification(db, clarification_id: int, reviewer: str, now: datetime
                             "review_own")
     if not approve and not note.strip():
         raise WorkflowError("returning a draft needs a note saying what to change", "return_note")
+    warned = draftcheck.warnings(draftcheck.clarification_checks(
+        db, c, vocab=vocab or draftcheck.bundle_vocabulary(), reviewer=reviewer))
+    step_note = note or None
+    if approve and warned:
+        step_note = "；".join(filter(None, [note, f"审核时{draftcheck.summary(warned)}"]))
     at = iso(now)
     with store.transaction(db):
         store.update_clarification(db, clarification_id, {
@@ -567,9 +579,10 @@ def review_clarification(db, clarification_id: int, reviewer: str, now: datetime
             if c["assignment_id"]:
                 store.update_assignment(db, c["assignment_id"], {"status": "accepted"})
             store.update_alert(db, c["alert_id"], {"status": "in_progress", "updated_at": at})
-        store.add_alert_step(db, c["alert_id"], "approved" if approve else "returned", at, reviewer, note or None)
+        store.add_alert_step(db, c["alert_id"], "approved" if approve else "returned", at, reviewer, step_note)
         store.record_audit(db, reviewer, "clarification.approve" if approve else "clarification.return",
-                           "clarification", clarification_id, {"note": note}, at=at)
+                           "clarification", clarification_id, {"note": note, "self_check": [w.key for w in warned]},
+                           at=at)
         author = store.get_expert(db, c["expert_id"]) if c["expert_id"] is not None else None
         notify.queue_review_event(db, store.get_alert(db, c["alert_id"]), store.get_clarification(db, clarification_id),
                                   "clarification_approved" if approve else "clarification_returned",

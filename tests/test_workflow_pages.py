@@ -1050,3 +1050,31 @@ def test_a_top_severity_alert_not_yet_reported_to_the_leaders_says_so(seeded):
     assert [w.value for w in at.warning if "尚未向领导报送专报" in w.value]
     at = _run("alerts.py", "monitor1", path, {"alert": str(info["alerts"][0])})  # 三级: no such warning
     assert not [w.value for w in at.warning if "尚未向领导报送专报" in w.value]
+
+
+def test_the_workbench_shows_the_drafts_self_check_to_its_author_and_reviewer(seeded):
+    """稿件自查: the author sees what the saved draft lacks; a reviewer from another field is told so."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id = info["alerts"][0]
+    aid = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    cid = experts.save_draft(db, aid, "li", now, "喝淡盐水能预防病毒感染？没有科学依据", "淡盐水到不了肺部。",
+                             claim="喝淡盐水可以预防病毒感染")
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    assert not at.exception
+    [check] = [e for e in at.expander if e.label.startswith("稿件自查")]
+    assert check.label == "稿件自查：提示 3 项"
+    lines = [m.value for m in check.markdown]
+    assert any("未列出依据" in v for v in lines) and any("未写明适用人群" in v for v in lines)
+    assert any("正文仅 9 字" in v for v in lines)
+    assert any("作者李样本的专业覆盖本条主题" in v for v in lines)
+
+    db = store.open_db(path)
+    experts.submit_for_review(db, cid, "li", now)
+    db.conn.close()
+    at = _run("workbench.py", "wang", path)  # a cardiologist reviewing an infectious-disease clarification
+    [check] = [e for e in at.expander if e.label.startswith("稿件自查")]
+    assert check.label == "稿件自查：提示 4 项"
+    assert any("审核人王虚构的专业不含本条主题（传染病及地方病防控）" in m.value for m in check.markdown)

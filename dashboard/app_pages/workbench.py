@@ -110,6 +110,8 @@ for task in tasks:
                                                  expert_id, claim=claim)
                         return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id, rules=rules)
                     ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
+            if draft:
+                ui.self_check(path, draft)
         if alert["item_id"]:
             ui.verdict_form(path, alert["item_id"], actor, key=f"verdict_{task['id']}", alert_id=alert["id"])
 
@@ -139,6 +141,7 @@ for c in reviews:
         st.text(c["body"])
         if c["references_text"]:
             st.text(c["references_text"])
+        ui.self_check(path, c, reviewer=actor)
         with ui.action_form(f"review_form_{c['id']}"):
             note = st.text_input(t("wb.review.note", id=c["id"]), key=f"review_note_{c['id']}")
             cols = st.columns(2)
