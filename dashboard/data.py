@@ -452,27 +452,22 @@ def explanation_rows(result) -> list[dict]:
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=256, show_spinner=False)
 def _matches(path: str, version: tuple, models_dir: str, item_id: int, k: int) -> list[dict]:
-    bundle = model_bundle(models_dir)
-    if not hasattr(bundle, "match_debunks"):
-        raise ModelsUnavailable("match_debunks")
     row = item(path, item_id)
     if row is None:
         raise StoreError(f"item {item_id} not found", "no_item", id=item_id)
-    found = bundle.match_debunks([row["text"]], k=k)
+    return _article_rows(models_dir, row["text"], k)
+
+
+def _article_rows(models_dir: str, text: str, k: int) -> list[dict]:
+    from rumourwatch.score import article_matches
+
+    bundle = model_bundle(models_dir)
+    if not hasattr(bundle, "match_debunks"):
+        raise ModelsUnavailable("match_debunks")
+    found = article_matches(bundle, [text], k)
     if found is None:  # the bundle has no debunk index yet
         raise ModelsUnavailable("debunk index not trained")
-    index = getattr(bundle, "debunks", None)
-    out = []
-    for m in (found[0] if found else []) or []:
-        get = (m.get if isinstance(m, dict) else lambda key, m=m: getattr(m, key, None))
-        verdict = get("already_debunked")
-        if verdict is None and hasattr(index, "already_debunked"):
-            verdict = bool(index.already_debunked(get("score")))  # the index's own 已辟谣 threshold
-        when = get("date")
-        out.append({"title": get("title"), "url": get("url"), "platform": get("platform"),
-                    "date": to_china(when) if when else None, "score": get("score"),
-                    "already_debunked": verdict})
-    return out
+    return [dict(m, date=to_china(m["date"]) if m["date"] else None) for m in found[0]]
 
 
 def debunk_threshold(models_dir: str) -> float | None:
@@ -486,12 +481,9 @@ def debunk_threshold(models_dir: str) -> float | None:
 
 
 def _own_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
-    from rumourwatch.score import own_clarification_matches
+    from rumourwatch.score import own_matches
 
-    found = own_clarification_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)
-    return [{"title": m["title"], "url": m["published_url"], "platform": None, "own": True,
-             "date": to_china(m["published_at"]), "score": m["score"], "already_debunked": m["already_debunked"]}
-            for m in (found[0] if found else [])]
+    return [dict(m, date=to_china(m["date"])) for m in own_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)[0]]
 
 
 def faint_match(match: dict) -> bool:
@@ -506,11 +498,22 @@ def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list
     title, url, platform, date (China time), score and already_debunked. A clarification published
     here that the item repeats comes first (it is the one to cite, as the scorer records), then
     the rest by similarity."""
+    from rumourwatch.score import merge_matches
+
     articles = _matches(path, data_version(path), models_dir, item_id, k)
     row = item(path, item_id)
     own = _run(path, _own_matches, models_dir, row["text"], k) if row else []
-    return sorted(own + articles,
-                  key=lambda m: (not (m.get("own") and m.get("already_debunked")), -(m.get("score") or 0.0)))[:k]
+    return merge_matches(own, articles, k)
+
+
+def text_matches(path: str, models_dir: str, text: str, k: int = 10) -> list[dict]:
+    """debunk_matches for a claim or post typed in (辟谣知识库), read fresh (one text against the
+    index takes milliseconds): the knowledge base's articles and the clarifications published here."""
+    from rumourwatch.score import merge_matches
+
+    articles = _article_rows(models_dir, text, k)
+    own = _run(path, _own_matches, models_dir, text, k) if database_exists(path) else []
+    return merge_matches(own, articles, k)
 
 
 # --- sources and rejects ------------------------------------------------------------------

@@ -28,6 +28,7 @@ PAGES = {
         st.Page("app_pages/live.py", title=t("page.live"), icon=":material/monitoring:", url_path="live"),
         st.Page("app_pages/item.py", title=t("page.item"), icon=":material/article:", url_path="item"),
         st.Page("app_pages/search.py", title=t("page.search"), icon=":material/search:", url_path="search"),
+        st.Page("app_pages/knowledge.py", title=t("page.knowledge"), icon=":material/fact_check:", url_path="knowledge"),
         st.Page("app_pages/tips.py", title=t("page.tips"), icon=":material/campaign:", url_path="tips"),
         st.Page("app_pages/handover.py", title=t("page.handover"), icon=":material/swap_horiz:", url_path="handover"),
     ],

@@ -357,3 +357,66 @@ def _flagged_bars(slots: list[tuple[str, str, int, int]], axis: str) -> alt.Char
         )
         .properties(height=260)
     )
+
+
+# --- model-backed lookups and the knowledge base's matches (条目详情, 辟谣知识库) -------------------
+
+def model_call(fn, models_dir: str):
+    """Run a model-backed lookup; explain in Chinese when the models are not there yet (None)."""
+    try:
+        return fn()
+    except data.ModelsUnavailable as exc:
+        detail = str(exc)
+        if detail in ("explain", "match_debunks"):
+            st.info(t("models.no_function", name=detail))
+        else:
+            st.info(t("models.missing", models_dir=models_dir))
+            st.caption(t("models.detail", detail=detail))  # for whoever runs the server
+    except RumourwatchError as exc:
+        show_error(exc, "models.failed")
+    return None
+
+
+def debunk_matches_view(matches: list[dict], models_dir: str, empty: str) -> None:
+    """The closest published clarifications: 已辟谣 when one reaches the calibrated threshold, the
+    close ones as a table, the faint ones (knowledge.FAINT_SIMILARITY) folded away."""
+    from rumourwatch.knowledge import FAINT_SIMILARITY
+
+    if not matches:
+        st.info(empty)
+        return
+    if any(m.get("already_debunked") for m in matches):
+        st.success(t("item.debunks.already"), icon=":material/fact_check:")
+    threshold = data.debunk_threshold(models_dir)
+    st.caption(t("item.debunks.caption", rule=t("item.debunks.rule", threshold=threshold)
+                 if threshold is not None else t("item.debunks.rule_unknown")))
+    close = [m for m in matches if not data.faint_match(m)]
+    faint = [m for m in matches if data.faint_match(m)]
+    if close:
+        _matches_table(close)
+    else:
+        st.info(t("item.debunks.none_close", floor=FAINT_SIMILARITY))
+    if faint:
+        with st.expander(t("item.debunks.faint", n=len(faint), floor=FAINT_SIMILARITY)):
+            _matches_table(faint)
+
+
+def _matches_table(matches: list[dict]) -> None:
+    frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
+                           t("col.platform"): t("item.debunks.own") if m.get("own") else m.get("platform") or "",
+                           t("col.date"): _day_or_time(m.get("date")),
+                           t("col.similarity"): m.get("score"),
+                           t("col.debunked"): "" if m.get("already_debunked") is None else yes_no(m["already_debunked"])}
+                          for m in matches])
+    st.dataframe(frame, hide_index=True, width="stretch",
+                 column_config={t("col.url"): st.column_config.LinkColumn(display_text=t("item.debunks.open")),
+                                t("col.similarity"): st.column_config.ProgressColumn(
+                                    min_value=0.0, max_value=1.0, format="%.2f")})
+
+
+def _day_or_time(when: str | None) -> str:
+    """An article's date as the day alone when it has no time of day (most platforms give only the
+    day: "2011-12-13 00:00" would invent a time)."""
+    if not when:
+        return ""
+    return when[:10] if when.endswith(" 00:00") else when

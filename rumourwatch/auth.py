@@ -53,6 +53,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "item": frozenset({"monitor", "analyst", "expert", "admin"}),
     # Keyword search: what is being said about a claim; leaders read the counts and the opinion line.
     "search": frozenset({"monitor", "analyst", "expert", "leader", "admin"}),
+    # 辟谣知识库: has a claim been debunked already (a hotline call, a tip, a task), and what was published here
+    "knowledge": frozenset({"monitor", "analyst", "expert", "leader", "admin"}),
     "sources": frozenset({"monitor", "analyst", "admin"}),
     "tips": frozenset({"monitor", "admin"}),
     # 值班交接: the monitors' shifts (rumourwatch.handover)

@@ -220,6 +220,59 @@ def own_clarification_matches(db, bundle, texts: list[str], at: str, k: int = 1)
     return _best_claims(index, claims, index.similarity(texts, [claim_text(c) for c in claims]), k)
 
 
+def article_matches(bundle, texts: list[str], k: int) -> list[list[dict]] | None:
+    """Per text, the k closest articles of the knowledge base, best first, each a dict with title,
+    url, platform, date (as the index has it: UTC, or None), score, already_debunked (the index's
+    calibrated threshold) and own False. None when the bundle has no debunk index."""
+    if not hasattr(bundle, "match_debunks"):
+        return None
+    found = bundle.match_debunks(list(texts), k=k)
+    if found is None:
+        return None
+    index = getattr(bundle, "debunks", None)
+    out = []
+    for matches in found:
+        rows = []
+        for m in matches or []:
+            get = (m.get if isinstance(m, dict) else lambda key, m=m: getattr(m, key, None))
+            verdict = get("already_debunked")
+            if verdict is None and hasattr(index, "already_debunked"):
+                verdict = bool(index.already_debunked(get("score")))
+            rows.append({"title": get("title"), "url": get("url"), "platform": get("platform"), "date": get("date"),
+                         "score": get("score"), "already_debunked": verdict, "own": False})
+        out.append(rows)
+    return out
+
+
+def own_matches(db, bundle, texts: list[str], at: str, k: int) -> list[list[dict]]:
+    """own_clarification_matches in the shape of article_matches (own True, date the publication
+    time in UTC, with clarification_id, alert_id and claim); empty lists when there are none."""
+    found = own_clarification_matches(db, bundle, texts, at, k) or [[] for _ in texts]
+    return [[{"title": m["title"], "url": m["published_url"], "platform": None, "date": m["published_at"],
+              "score": m["score"], "already_debunked": m["already_debunked"], "own": True,
+              "clarification_id": m["id"], "alert_id": m.get("alert_id"), "claim": claim_text(m)}
+             for m in row] for row in found]
+
+
+def merge_matches(own: list[dict], articles: list[dict], k: int) -> list[dict]:
+    """One list of the closest clarifications: one published here that the text repeats comes
+    first (it is the one to cite), then the rest by similarity; k at most."""
+    return sorted(own + articles,
+                  key=lambda m: (not (m.get("own") and m.get("already_debunked")), -(m.get("score") or 0.0)))[:k]
+
+
+def closest_clarifications(db, bundle, text: str, at: str, k: int = 10) -> list[dict]:
+    """The published clarifications closest to a claim or a post typed in (辟谣知识库, `rumourwatch
+    debunks find`): the knowledge base's articles and the clarifications published here by `at`.
+    Raises ModelError when the bundle has no debunk index."""
+    from .errors import ModelError
+
+    articles = article_matches(bundle, [text], k)
+    if articles is None:
+        raise ModelError("the models have no debunk index; run `python -m training.train` to train them")
+    return merge_matches(own_matches(db, bundle, [text], at, k)[0], articles[0], k)
+
+
 REPEAT_WINDOW_HOURS = 48  # how far back a new clarification is looked for among scored items
 _SEEN_CLARIFICATIONS = "debunks.clarifications_seen"  # workflow_state: ids already looked for
 SCAN_BATCH = 2000  # texts compared, and items re-scored, at once

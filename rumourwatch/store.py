@@ -1267,7 +1267,7 @@ def mark_clarified(db, clarification_id: int) -> int:
 def published_claims(db, until: str) -> list[dict]:
     """The clarifications published here by `until`, each with the claim its expert stated
     (`claim`, None when not stated) and its alert's item text (`item_text`). Newest first."""
-    return _rows(db, """SELECT c.id, c.title, c.published_url, c.published_at, c.claim, i.text AS item_text
+    return _rows(db, """SELECT c.id, c.alert_id, c.title, c.published_url, c.published_at, c.claim, i.text AS item_text
                         FROM clarifications c JOIN alerts a ON a.id = c.alert_id
                         LEFT JOIN items i ON i.id = a.item_id
                         WHERE c.status = 'published' AND c.published_at <= ?
@@ -1294,6 +1294,21 @@ def published_clarifications(db, topic: str | None = None, limit: int = 20) -> l
                      [topic, limit])
     return _rows(db, "SELECT * FROM clarifications WHERE status = 'published' ORDER BY published_at DESC LIMIT ?",
                  [limit])
+
+
+def published_clarification_list(db, words: list[str] | tuple = (), limit: int = 200) -> list[dict]:
+    """The clarifications published here, newest first, with their expert's name and their alert's
+    topic (辟谣知识库). Each of `words` must appear in the title, the claim or the body."""
+    where, params = ["c.status = 'published'"], []
+    for word in words:
+        where.append("(c.title LIKE ? ESCAPE '\\' OR c.claim LIKE ? ESCAPE '\\' OR c.body LIKE ? ESCAPE '\\')")
+        params += [_like_pattern(word)] * 3
+    return _rows(db, f"""SELECT c.id, c.alert_id, c.title, c.claim, c.body, c.published_url, c.published_at,
+                                e.name AS expert_name, e.institution AS expert_institution, a.topic
+                         FROM clarifications c LEFT JOIN experts e ON e.id = c.expert_id
+                         LEFT JOIN alerts a ON a.id = c.alert_id
+                         WHERE {' AND '.join(where)} ORDER BY c.published_at DESC, c.id DESC LIMIT ?""",
+                 [*params, limit])
 
 
 # verdicts, watchlist, takedowns

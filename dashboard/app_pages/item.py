@@ -13,8 +13,6 @@ from dashboard.labelling import label_form
 from dashboard.strings import t
 from rumourwatch import alerts, risk, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
-from rumourwatch.errors import RumourwatchError
-from rumourwatch.knowledge import FAINT_SIMILARITY
 from rumourwatch.language import unread_language
 from rumourwatch.standards import population_terms
 
@@ -323,29 +321,13 @@ def show_scores(item_id: int) -> None:
     st.caption(t("item.scores.caption", threshold=settings.rumour_threshold))
 
 
-def _model_call(fn):
-    """Run a model-backed lookup; explain in Chinese when the models are not there yet."""
-    try:
-        return fn()
-    except data.ModelsUnavailable as exc:
-        detail = str(exc)
-        if detail in ("explain", "match_debunks"):
-            st.info(t("models.no_function", name=detail))
-        else:
-            st.info(t("models.missing", models_dir=settings.models_dir))
-            st.caption(t("models.detail", detail=detail))  # for whoever runs the server
-    except RumourwatchError as exc:
-        wf.show_error(exc, "models.failed")
-    return None
-
-
 def show_explanation(item: dict) -> None:
     item_id = item["id"]
     if unread_language(item.get("text")):
         st.info(t("item.explain.language"))
         return
     with st.spinner(t("loading")):
-        rows = _model_call(lambda: data.explanation(path, settings.models_dir, item_id))
+        rows = ui.model_call(lambda: data.explanation(path, settings.models_dir, item_id), settings.models_dir)
     if rows is None:
         return
     # The explanation reads the item as it stands now, with the models loaded now. The score shown
@@ -384,46 +366,9 @@ def _weights_table(records: list[dict]) -> None:
 
 def show_debunks(item_id: int) -> None:
     with st.spinner(t("loading")):
-        matches = _model_call(lambda: data.debunk_matches(path, settings.models_dir, item_id))
-    if matches is None:
-        return
-    if not matches:
-        st.info(t("item.debunks.empty"))
-        return
-    if any(m.get("already_debunked") for m in matches):
-        st.success(t("item.debunks.already"), icon=":material/fact_check:")
-    threshold = data.debunk_threshold(settings.models_dir)
-    st.caption(t("item.debunks.caption", rule=t("item.debunks.rule", threshold=threshold)
-                 if threshold is not None else t("item.debunks.rule_unknown")))
-    close = [m for m in matches if not data.faint_match(m)]
-    faint = [m for m in matches if data.faint_match(m)]
-    if close:
-        _matches_table(close)
-    else:
-        st.info(t("item.debunks.none_close", floor=FAINT_SIMILARITY))
-    if faint:
-        with st.expander(t("item.debunks.faint", n=len(faint), floor=FAINT_SIMILARITY)):
-            _matches_table(faint)
-
-
-def _matches_table(matches: list[dict]) -> None:
-    frame = pd.DataFrame([{t("col.title"): m.get("title") or "", t("col.url"): data.safe_url(m.get("url")),
-                           t("col.platform"): t("item.debunks.own") if m.get("own") else m.get("platform") or "",
-                           t("col.date"): _day_or_time(m.get("date")),
-                           t("col.similarity"): m.get("score"), t("col.debunked"): "" if m.get("already_debunked") is None else ui.yes_no(m["already_debunked"])}
-                          for m in matches])
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={t("col.url"): st.column_config.LinkColumn(display_text=t("item.debunks.open")),
-                                t("col.similarity"): st.column_config.ProgressColumn(
-                                    min_value=0.0, max_value=1.0, format="%.2f")})
-
-
-def _day_or_time(when: str | None) -> str:
-    """An article's date as the day alone when it has no time of day (most platforms give only the
-    day: "2011-12-13 00:00" would invent a time)."""
-    if not when:
-        return ""
-    return when[:10] if when.endswith(" 00:00") else when
+        matches = ui.model_call(lambda: data.debunk_matches(path, settings.models_dir, item_id), settings.models_dir)
+    if matches is not None:
+        ui.debunk_matches_view(matches, settings.models_dir, t("item.debunks.empty"))
 
 
 def show_cluster(item: dict) -> None:

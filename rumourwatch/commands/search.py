@@ -92,3 +92,64 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account,
         click.echo(f"wrote {exported[1]:,} items to {csv_path}"
                    + (f" (the newest {search.EXPORT_LIMIT:,} of {result['total']:,})"
                       if result["total"] > exported[1] else ""), err=as_json)
+
+
+@click.group("debunks")
+def debunks_group():
+    """The knowledge base of published clarifications (辟谣知识库): the public debunk articles the
+    models were trained with, and the clarifications published here."""
+
+
+@debunks_group.command("find")
+@click.argument("text")
+@click.option("-k", "--limit", "k", type=click.IntRange(min=1, max=50), default=10, show_default=True,
+              help="How many clarifications to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+@friendly_errors
+def debunks_find(ctx, text, k, as_json):
+    """Has TEXT (a claim, a post, what a caller said) been debunked already? Lists the closest
+    published clarifications, best first, with their similarity and whether it reaches the
+    calibrated 已辟谣 threshold; one published here that TEXT repeats comes first. Exit status 0
+    when one is 已辟谣, 1 when none is.
+
+    Example:
+
+        rumourwatch debunks find "喝高度白酒可以杀死新冠病毒"
+    """
+    from datetime import UTC, datetime
+
+    from .. import store
+    from ..cli import load_bundle
+    from ..records import CST, iso, parse_time
+    from ..score import closest_clarifications
+
+    def china_day(when) -> str:  # an article's date, or a publication time here (UTC), as the China day
+        if not when:
+            return ""
+        return (parse_time(when) if isinstance(when, str) else when).astimezone(CST).strftime("%Y-%m-%d")
+
+    if len(text.strip()) < 4:
+        raise click.BadParameter("give at least 4 characters of the claim or post", param_hint="TEXT")
+    settings = ctx.obj["settings"]
+    bundle = load_bundle(settings)
+    path = Path(settings.db_path)
+    db = store.open_db(path, read_only=True) if path.exists() else store.open_db(memory=True)
+    found = closest_clarifications(db, bundle, text.strip(), iso(datetime.now(UTC)), k)
+    rows = [{"title": m["title"], "url": m["url"], "platform": m["platform"], "own": m["own"],
+             "date": m["date"].isoformat() if hasattr(m["date"], "isoformat") else m["date"],
+             "similarity": round(float(m["score"] or 0.0), 4), "already_debunked": bool(m["already_debunked"]),
+             **({"clarification_id": m["clarification_id"], "alert_id": m["alert_id"]} if m["own"] else {})}
+            for m in found]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        debunked = sum(r["already_debunked"] for r in rows)
+        click.echo(f"{debunked} of {len(rows)} closest clarification(s) reach the 已辟谣 threshold" if rows
+                   else "no similar clarification found")
+        for r in rows:
+            where = f"clarification #{r['clarification_id']} published here" if r["own"] else r["platform"] or ""
+            click.echo(f"{r['similarity']:.2f} {'已辟谣 ' if r['already_debunked'] else ''}{r['title']} "
+                       f"({where}, {china_day(r['date'])}) {r['url'] or ''}")
+    if not any(r["already_debunked"] for r in rows):
+        ctx.exit(1)

@@ -1,0 +1,130 @@
+"""辟谣知识库: a claim typed in (a caller's words, a tip, a task) is looked up among the published
+clarifications — the knowledge base's articles and those published here — on the page and from the
+command line; the clarifications published here are listed and found by their words."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+
+from dashboard import data
+from dashboard.auth import login_for_test
+from rumourwatch import experts, store
+from rumourwatch.cli import cli
+from rumourwatch.config import REPO_ROOT
+from rumourwatch.records import iso
+from rumourwatch.score import closest_clarifications
+
+from workflow_helpers import IndexedRuleBundle, rules, seed_workflow_db
+
+PAGE = str(REPO_ROOT / "dashboard" / "app_pages" / "knowledge.py")
+LEMON = "听说每天早上喝柠檬热水可以杀死癌细胞，比化疗还管用，是真的吗"  # test_knowledge's article a1, reworded
+CLAIM = "喝淡盐水可以预防示例病毒感染"
+
+
+def publish(path, info, now, claim=CLAIM, title="淡盐水不能预防示例病毒感染",
+            url="https://example.org/piyao/salt") -> int:
+    db = store.open_db(path)
+    alert_id = info["alerts"][0]
+    aid = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now)
+    cid = experts.save_draft(db, aid, "li", now, title, "示例正文：淡盐水不能预防病毒感染，老年人尤其要少吃盐。",
+                             "国家卫生健康委指南", claim=claim)
+    experts.submit_for_review(db, cid, "li", now)
+    experts.review_clarification(db, cid, "zhang", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now, url)
+    db.conn.close()
+    return cid
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch):
+    path = tmp_path / "kb.db"
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    info = seed_workflow_db(path, now)
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    bundle = IndexedRuleBundle()
+    monkeypatch.setattr(data, "model_bundle", lambda models_dir: bundle)
+    return path, info, now, bundle
+
+
+def test_a_reworded_claim_finds_its_article_and_a_claim_clarified_here_comes_first(seeded):
+    path, info, now, bundle = seeded
+    db = store.open_db(path)
+    [best, *_] = closest_clarifications(db, bundle, LEMON, iso(now), 5)
+    assert best["url"] == "https://example.org/a1" and best["already_debunked"] and not best["own"]
+    db.conn.close()
+    cid = publish(path, info, now)
+    db = store.open_db(path)
+    [best, *rest] = closest_clarifications(db, bundle, "喝淡盐水真的可以预防示例病毒感染吗？", iso(now), 5)
+    assert best["own"] and best["already_debunked"] and best["clarification_id"] == cid
+    assert best["alert_id"] == info["alerts"][0] and best["url"] == "https://example.org/piyao/salt"
+    assert all(not m["own"] for m in rest)
+
+
+def _page(path, username="monitor1", q=None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    login_for_test(at, username, str(path))
+    if q is not None:
+        at.query_params["q"] = q
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_page_says_already_debunked_and_lists_the_article(seeded):
+    path, info, now, _ = seeded
+    at = _page(path, q=LEMON)
+    assert any("已辟谣" in s.value for s in at.success)
+    [table] = [d.value for d in at.dataframe if "相似度" in d.value.columns]
+    assert table["标题"].iloc[0] == "喝柠檬热水能杀死癌细胞？" and table["已辟谣"].iloc[0] == "是"
+
+
+def test_a_new_claim_is_said_not_debunked_and_a_short_one_is_refused(seeded):
+    path, info, now, _ = seeded
+    at = _page(path, q="每天喝柠檬水可以美白皮肤")  # near article a1's words, not its claim
+    assert not at.success
+    assert any("没有达到“已辟谣”标准的辟谣（最高相似度 0.06）" in i.value for i in at.info), [i.value for i in at.info]
+    at = _page(path, q="小区门口新开的健身房据说办卡送体检")
+    assert any("知识库中未找到相似的辟谣文章" in i.value for i in at.info)
+    at = _page(path, q="柠檬")
+    assert any("请至少输入 4 个字" in w.value for w in at.warning)
+    assert not [d for d in at.dataframe if "相似度" in d.value.columns]
+
+
+def test_the_clarifications_published_here_are_listed_and_found_by_their_words(seeded):
+    path, info, now, _ = seeded
+    at = _page(path)
+    assert any("本机构尚未发布澄清" in i.value for i in at.info)
+    publish(path, info, now)
+    at = _page(path, username="li")  # an expert: listed, but no alert page to open
+    [own] = [d.value for d in at.dataframe if "所澄清的说法" in d.value.columns]
+    assert list(own["标题"]) == ["淡盐水不能预防示例病毒感染"] and own["撰写专家"].iloc[0].startswith("李样本")
+    at.text_input(key="kb_words").set_value("淡盐水 老年人").run()
+    assert [list(d.value["标题"]) for d in at.dataframe if "所澄清的说法" in d.value.columns] == [
+        ["淡盐水不能预防示例病毒感染"]]
+    at.text_input(key="kb_words").set_value("淡盐水 柠檬").run()
+    assert any("没有同时含有这些字词" in i.value for i in at.info)
+
+
+def test_the_cli_finds_the_clarification_and_exits_1_when_none_is_debunked(seeded, monkeypatch):
+    path, info, now, bundle = seeded
+    monkeypatch.setattr("rumourwatch.cli.load_bundle", lambda settings, echo=None: bundle)
+    cid = publish(path, info, now)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--db", str(path), "debunks", "find", "喝淡盐水真的可以预防示例病毒感染吗？", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert rows[0]["own"] and rows[0]["clarification_id"] == cid and rows[0]["already_debunked"]
+    out = runner.invoke(cli, ["--db", str(path), "debunks", "find", LEMON])
+    assert out.exit_code == 0 and "已辟谣 喝柠檬热水能杀死癌细胞？ (测试辟谣台, 2020-03-01)" in out.output
+    out = runner.invoke(cli, ["--db", str(path), "debunks", "find", "小区门口新开的健身房据说办卡送体检"])
+    assert out.exit_code == 1 and out.output == "no similar clarification found\n"
+    out = runner.invoke(cli, ["--db", str(path), "debunks", "find", "每天喝柠檬水可以美白皮肤"])
+    assert out.exit_code == 1 and out.output.startswith("0 of 2 closest clarification(s) reach")
+    out = runner.invoke(cli, ["--db", str(path), "debunks", "find", "柠檬"])
+    assert out.exit_code == 2 and "at least 4 characters" in out.output
