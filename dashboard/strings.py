@@ -246,6 +246,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "explain.kind.signals": "账号与传播特征",
         "item.debunks.caption": ("与本条最相似的已发布辟谣/澄清文章。相似度为字面相似度（0–1：按 2–4 字片段比较"
                                  "本条与文章所辟谣的说法，1 为完全相同，非语义判断）；{rule}"),
+        "kb.debunks.caption": ("与所输入说法最相似的已发布辟谣/澄清。相似度为字面相似度（0–1：按 2–4 字片段比较"
+                               "所输入的文字与文章所辟谣的说法，1 为完全相同，非语义判断）；{rule}"),
         "item.debunks.rule": "达到 {threshold:.2f} 标为“已辟谣”（该线依人工核对的配对校准）。",
         "item.debunks.rule_unknown": "是否“已辟谣”按知识库校准的阈值判定。",
         "item.debunks.open": "打开",

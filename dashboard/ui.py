@@ -377,9 +377,11 @@ def model_call(fn, models_dir: str):
     return None
 
 
-def debunk_matches_view(matches: list[dict], models_dir: str, empty: str) -> None:
+def debunk_matches_view(matches: list[dict], models_dir: str, empty: str,
+                        caption: str = "item.debunks.caption") -> None:
     """The closest published clarifications: 已辟谣 when one reaches the calibrated threshold, the
-    close ones as a table, the faint ones (knowledge.FAINT_SIMILARITY) folded away."""
+    close ones as a table, the faint ones (knowledge.FAINT_SIMILARITY) folded away. `caption`: the
+    key of the line saying what was compared with what."""
     from rumourwatch.knowledge import FAINT_SIMILARITY
 
     if not matches:
@@ -388,7 +390,7 @@ def debunk_matches_view(matches: list[dict], models_dir: str, empty: str) -> Non
     if any(m.get("already_debunked") for m in matches):
         st.success(t("item.debunks.already"), icon=":material/fact_check:")
     threshold = data.debunk_threshold(models_dir)
-    st.caption(t("item.debunks.caption", rule=t("item.debunks.rule", threshold=threshold)
+    st.caption(t(caption, rule=t("item.debunks.rule", threshold=threshold)
                  if threshold is not None else t("item.debunks.rule_unknown")))
     close = [m for m in matches if not data.faint_match(m)]
     faint = [m for m in matches if data.faint_match(m)]

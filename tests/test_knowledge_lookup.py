@@ -5,7 +5,7 @@ command line; the clarifications published here are listed and found by their wo
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -44,7 +44,7 @@ def publish(path, info, now, claim=CLAIM, title="淡盐水不能预防示例病�
 @pytest.fixture
 def seeded(tmp_path, monkeypatch):
     path = tmp_path / "kb.db"
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     info = seed_workflow_db(path, now)
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     bundle = IndexedRuleBundle()
@@ -77,15 +77,16 @@ def _page(path, username="monitor1", q=None) -> AppTest:
 
 
 def test_the_page_says_already_debunked_and_lists_the_article(seeded):
-    path, info, now, _ = seeded
+    path = seeded[0]
     at = _page(path, q=LEMON)
     assert any("已辟谣" in s.value for s in at.success)
+    assert any(c.value.startswith("与所输入说法最相似的已发布辟谣") for c in at.caption)
     [table] = [d.value for d in at.dataframe if "相似度" in d.value.columns]
     assert table["标题"].iloc[0] == "喝柠檬热水能杀死癌细胞？" and table["已辟谣"].iloc[0] == "是"
 
 
 def test_a_new_claim_is_said_not_debunked_and_a_short_one_is_refused(seeded):
-    path, info, now, _ = seeded
+    path = seeded[0]
     at = _page(path, q="每天喝柠檬水可以美白皮肤")  # near article a1's words, not its claim
     assert not at.success
     assert any("没有达到“已辟谣”标准的辟谣（最高相似度 0.06）" in i.value for i in at.info), [i.value for i in at.info]

@@ -43,7 +43,7 @@ elif text:
     if matches is not None:
         if matches and not any(m.get("already_debunked") for m in matches):
             st.info(t("kb.not_debunked", best=max(m.get("score") or 0.0 for m in matches)))
-        ui.debunk_matches_view(matches, settings.models_dir, t("kb.empty"))
+        ui.debunk_matches_view(matches, settings.models_dir, t("kb.empty"), caption="kb.debunks.caption")
 
 # --- the clarifications published here ----------------------------------------------------------
 st.subheader(t("kb.own"))
