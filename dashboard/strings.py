@@ -959,6 +959,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "pool.export": "导出名单（CSV）",
         "pool.perf": "专家履职情况",
         "pool.perf.caption": ("按指派时间统计所选时段内每位专家的任务：指派、接受、谢绝、超过接受时限仍未响应，发布的澄清及按时发布的篇数，"
+                              "已发布澄清中稿件自查无提示的篇数和最常见的提示（按现行自查规则重新检查），"
                               "稿件被审核退回的次数、审核他人稿件的次数。“提示”供专家库动态调整时参考：期内有指派而在库专家未接受任何任务也未审核稿件、"
                               "至少 3 次指派中过半谢绝、2 次以上超时未响应。数量少也可能只是期内没有其专业的预警。"),
         "pool.perf.period": "统计时段",
@@ -974,6 +975,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pool.perf.accept_hours": "接受中位用时（小时）",
         "pool.perf.last": "最近一次接受任务",
         "pool.perf.away": "不可用天数",
+        "pool.perf.clean": "自查无提示",
+        "pool.perf.common_warnings": "常见自查提示",
         "pool.perf.flags": "提示",
         "pool.perf.export": "导出履职情况（CSV）",
         "pool.perf.empty": "专家库中暂无在库专家。",

@@ -4,7 +4,8 @@ accepted, declined or left unanswered past the acceptance deadline, clarificatio
 many on time, drafts returned in review, reviews done for others, how long accepting took, and when
 each last accepted a task. A few plain flags point at whom to talk to before the roster is renewed:
 an active expert who took no task (unless away for half the period or more: experts.add_absence),
-one who declines most offers, one who lets offers lapse.
+one who declines most offers, one who lets offers lapse. And how their published clarifications read against the content standard
+(draftcheck, 稿件自查, read again now): how many have no warning, and the warnings most often left.
 
 The 专家库 page shows it for a period with a CSV; `rumourwatch experts performance` prints or
 writes it. Figures only, no score: a low count may mean no alert in one's specialty.
@@ -13,8 +14,9 @@ writes it. Figures only, no score: a low count may mean no alert in one's specia
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 
-from . import store
+from . import draftcheck, store
 from .exports import csv_text
 from .records import beijing, hours_between, parse_time
 
@@ -27,14 +29,16 @@ LAPSE_FLAG_MIN = 2
 AWAY_SHARE = 0.5  # away this share of the period or more, taking no task is no flag
 
 CSV_HEADER = ("专家", "职称", "单位", "级别", "地区", "在库", "指派", "接受", "谢绝", "超时未响应", "发布澄清",
-              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "不可用天数", "提示")
+              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "不可用天数", "自查无提示", "常见自查提示", "提示")
 
 
-def performance(db, start: str, end: str) -> list[dict]:
+def performance(db, start: str, end: str, vocab=None) -> list[dict]:
     """One row per expert of the roster (those out of the pool too, when they had tasks in the
     period) for the assignments offered in [start, end): counts, the median hours to accept, the
-    last acceptance ever and the flags; busiest first."""
+    last acceptance ever, the self-check of the clarifications published (`vocab`: draftcheck's,
+    the bundle's when None) and the flags; busiest first."""
     activity = store.expert_activity(db, start, end)
+    checked = _self_checks(db, [a["id"] for a in activity["assignments"] if a["status"] == "completed"], vocab)
     away = _away_days(db, start, end)
     period_days = (parse_time(end) - parse_time(start)).total_seconds() / 86400
     by_expert: dict[int, list[dict]] = {}
@@ -60,11 +64,32 @@ def performance(db, start: str, end: str) -> list[dict]:
                                                                         for a in accepted]) else None),
             "last_accepted": activity["last_accepted"].get(e["id"]),
             "away_days": round(away.get(e["id"], 0.0), 1),
+            "clean": sum(not w for w in checked.get(e["id"], [])),
+            "common_warnings": _common(checked.get(e["id"], [])),
         }
         row["flags"] = _flags(row, bool(activity["assignments"]), row["away_days"] >= AWAY_SHARE * period_days)
         rows.append(row)
     rows.sort(key=lambda r: (-r["published"], -r["accepted"], -r["offered"], r["name"]))
     return rows
+
+
+def _self_checks(db, assignment_ids: list[int], vocab) -> dict[int, list[list[str]]]:
+    """Per expert, for each clarification of theirs published from these assignments, the short
+    labels of its self-check's warnings (an empty list: none)."""
+    out: dict[int, list[list[str]]] = {}
+    published = store.published_for_assignments(db, assignment_ids)
+    if published and vocab is None:
+        vocab = draftcheck.bundle_vocabulary()
+    for c in published:
+        warned = draftcheck.warnings(draftcheck.clarification_checks(db, c, vocab=vocab))
+        out.setdefault(c["expert_id"], []).append([w.short or w.key for w in warned])
+    return out
+
+
+def _common(warned: list[list[str]], top: int = 3) -> str:
+    """'未写明适用人群 3、未列出依据 2': the warnings left most often, with how many clarifications."""
+    counts = Counter(label for labels in warned for label in labels)
+    return "、".join(f"{label} {n}" for label, n in counts.most_common(top))
 
 
 def _away_days(db, start: str, end: str) -> dict[int, float]:
@@ -105,6 +130,6 @@ def performance_csv(rows: list[dict]) -> str:
     return csv_text(CSV_HEADER, (
         [r["name"], r["title"], r["institution"], r["level"], r["region"], "是" if r["active"] else "否",
          r["offered"], r["accepted"], r["declined"], r["lapsed"], r["published"], r["on_time"], r["returned"],
-         r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), r["away_days"],
-         "；".join(FLAG_ZH[f] for f in r["flags"])]
+         r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), r["away_days"], r["clean"],
+         r["common_warnings"], "；".join(FLAG_ZH[f] for f in r["flags"])]
         for r in rows))

@@ -1974,7 +1974,7 @@ def expert_activity(db, start: str, end: str) -> dict:
     """What each expert of the pool did in [start, end) (rumourwatch.experts.performance): the
     assignments offered to them then, the drafts of theirs returned in review and the reviews they
     did (from the audit log), and, over all time, when each last accepted a task."""
-    assignments = _rows(db, """SELECT expert_id, status, assigned_at, responded_at, due_at, completed_at,
+    assignments = _rows(db, """SELECT id, expert_id, status, assigned_at, responded_at, due_at, completed_at,
                                       escalated_at FROM assignments
                                WHERE assigned_at >= ? AND assigned_at < ? ORDER BY assigned_at, id""", [start, end])
     returned = dict(db.execute("""
@@ -1989,6 +1989,15 @@ def expert_activity(db, start: str, end: str) -> dict:
         SELECT expert_id, max(responded_at) FROM assignments
         WHERE responded_at IS NOT NULL AND status NOT IN ('declined', 'offered') GROUP BY expert_id""").fetchall())
     return {"assignments": assignments, "returned": returned, "reviewed": reviewed, "last_accepted": last_accepted}
+
+
+def published_for_assignments(db, assignment_ids: list[int]) -> list[dict]:
+    """The published clarifications of these assignments (专家履职情况's 稿件自查 figures)."""
+    if not assignment_ids:
+        return []
+    marks = ",".join("?" * len(assignment_ids))
+    return _rows(db, f"SELECT * FROM clarifications WHERE status = 'published' AND assignment_id IN ({marks}) "
+                     "ORDER BY id", list(assignment_ids))
 
 
 def report_clarifications(db, start: str, end: str, region: str | None = None) -> list[dict]:

@@ -100,3 +100,29 @@ def test_the_command_prints_writes_and_refuses_a_missing_folder(tmp_path, now):
     assert "[idle, declines]" in result.output
     result = CliRunner().invoke(cli, [*base, "--csv", str(tmp_path / "no" / "perf.csv")])
     assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_the_published_clarifications_self_check_is_counted_per_expert(db, now):
+    """稿件自查 in 专家履职情况: 李样本's one clarification ("示例澄清正文，附出处。") lacks most of what the
+    standard asks; a second, complete one is counted clean."""
+    ids = _month_of_work(db, now)
+    start, end = store.day_range(now - timedelta(days=29), 30)
+    li = {r["name"]: r for r in performance.performance(db, start, end, vocab=None)}["李样本"]
+    assert li["clean"] == 0
+    assert li["common_warnings"] == "未填写所澄清的说法 1、未列出依据 1、未写明适用人群 1"  # the three most often left
+    untouched = max(a["id"] for a in store.list_alerts(db))  # the 茶叶水 rumour's alert, offered to nobody
+    aid = experts.assign_expert(db, untouched, ids["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "li", now, actor_expert_id=ids["李样本"])
+    cid = experts.save_draft(
+        db, aid, "li", now, "示例茶叶水洗眼睛能治近视？没有科学依据",
+        "网传“示例茶叶水洗眼睛能治近视，三天见效”。这一说法没有科学依据。茶叶水不能改变眼轴长度，"
+        "反复冲洗还可能刺激眼睛、引起感染。儿童青少年近视要到正规医院检查，遵医嘱配镜。"
+        "预防近视，请多到户外活动，读写时保持正确姿势，少看电子屏幕。",
+        "国家卫生健康委《儿童青少年近视防控适宜技术指南》", claim="茶叶水洗眼睛能治近视")
+    experts.submit_for_review(db, cid, "li", now, actor_expert_id=ids["李样本"])
+    experts.review_clarification(db, cid, "zhang", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/piyao/2")
+    li = {r["name"]: r for r in performance.performance(db, start, end)}["李样本"]
+    assert (li["published"], li["clean"]) == (2, 1)
+    rows = {r["专家"]: r for r in csv.DictReader(io.StringIO(performance.performance_csv([li])[1:]))}
+    assert rows["李样本"]["自查无提示"] == "1" and rows["李样本"]["常见自查提示"] == li["common_warnings"]

@@ -40,7 +40,7 @@ st.caption(t("pool.perf.caption"))
 days = st.segmented_control(t("pool.perf.period"), PERF_DAYS, default=90, key="perf_days",
                             format_func=lambda d: t("pool.perf.days", n=d)) or 90
 perf_start, perf_end = store.day_range(data.now_utc() - timedelta(days=days - 1), days)
-perf = ui.call(path, performance.performance, perf_start, perf_end)
+perf = ui.call(path, performance.performance, perf_start, perf_end, data.draft_vocabulary())
 if perf:
     ui.table([dict(r, flags_text="；".join(performance.FLAG_ZH[f] for f in r["flags"]),
                    last=data.to_china(r["last_accepted"]), active_label=t("yes") if r["active"] else t("no"))
@@ -50,6 +50,7 @@ if perf:
               "level": t("col.level"), "offered": t("pool.perf.offered"), "accepted": t("pool.perf.accepted"),
               "declined": t("pool.perf.declined"), "lapsed": t("pool.perf.lapsed"),
               "published": t("pool.perf.published"), "on_time": t("pool.perf.on_time"),
+              "clean": t("pool.perf.clean"), "common_warnings": t("pool.perf.common_warnings"),
               "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
               "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
               "away_days": t("pool.perf.away"),

@@ -433,7 +433,8 @@ def experts_export(ctx, output_path):
 @friendly_errors
 def experts_performance(ctx, days, day_from, day_to, as_json, csv_path):
     """How each expert took part in a period: tasks offered, accepted, declined or left unanswered,
-    clarifications published (on time), drafts returned in review, reviews done, and flags for an
+    clarifications published (on time; with no 稿件自查 warning, and the warnings most often left),
+    drafts returned in review, reviews done, and flags for an
     active expert who took no task while others were asked (idle), declined most offers (declines)
     or let offers lapse (lapses).
 
@@ -460,7 +461,8 @@ def experts_performance(ctx, days, day_from, day_to, as_json, csv_path):
     for r in rows:
         click.echo(f"#{r['expert_id']} {r['name']} ({r['institution']}) offered {r['offered']} accepted {r['accepted']} "
                    f"declined {r['declined']} lapsed {r['lapsed']} published {r['published']} "
-                   f"(on time {r['on_time']}) returned {r['returned']} reviewed {r['reviewed']}"
+                   f"(on time {r['on_time']}, self-check clean {r['clean']}) returned {r['returned']} "
+                   f"reviewed {r['reviewed']}" + (f" self-check warnings: {r['common_warnings']}" if r["common_warnings"] else "")
                    + (f" [{', '.join(r['flags'])}]" if r["flags"] else ""))
 
 
