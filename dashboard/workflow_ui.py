@@ -305,6 +305,9 @@ def absence_section(path: str, actor: str, now, expert_id: int | None = None, ro
             else:
                 st.session_state["away_form_gen"] = gen + 1
                 message = t("away.done")
+                if done["passed_on"]:
+                    message += t("away.done.passed_on", n=len(done["passed_on"]),
+                                 alerts="、".join(f"#{x['alert_id']}" for x in done["passed_on"]))
                 if done["open_tasks"]:
                     message += t("away.done.tasks", n=len(done["open_tasks"]),
                                  alerts="、".join(f"#{x['alert_id']}" for x in done["open_tasks"]))

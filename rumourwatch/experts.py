@@ -289,9 +289,13 @@ def _check_absence_actor(expert_id: int, actor_expert_id: int | None) -> None:
 def add_absence(db, expert_id: int, starts_at: datetime, ends_at: datetime, reason: str, actor: str,
                 now: datetime, actor_expert_id: int | None = None) -> dict:
     """Record that an expert cannot take tasks from `starts_at` to `ends_at` (the expert on the
-    workbench: `actor_expert_id`, their own only; an admin on 专家库: anyone's). Returns
-    {"id", "open_tasks"}: the expert's tasks (offered or accepted) due after the absence begins,
-    which someone must finish or have reassigned."""
+    workbench: `actor_expert_id`, their own only; an admin on 专家库: anyone's). A task only offered
+    to the expert and due after the absence begins is passed on at once, as a declined one would be
+    (to the next suggested expert, or back to the monitors): waiting out the acceptance hour for an
+    expert known to be away would cost the 5-hour clock. Returns {"id", "open_tasks", "passed_on"}:
+    the accepted tasks due after the absence begins, which the expert must finish or a monitor
+    withdraw (withdraw_assignment), and the offered ones passed on ({"assignment_id", "alert_id",
+    "to": the new assignment id or None})."""
     expert = store.get_expert(db, expert_id)
     if expert is None:
         raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
@@ -317,9 +321,17 @@ def add_absence(db, expert_id: int, starts_at: datetime, ends_at: datetime, reas
         store.record_audit(db, actor, "expert.absence_add", "expert", expert_id,
                            {"absence_id": absence_id, "starts_at": iso(starts_at), "ends_at": iso(ends_at),
                             "reason": reason}, at=at)
-    tasks = [{"assignment_id": a["id"], "alert_id": a["alert_id"], "status": a["status"], "due_at": a["due_at"]}
-             for a in store.expert_assignments(db, expert_id, ("offered", "accepted")) if a["due_at"] > iso(starts_at)]
-    return {"id": absence_id, "open_tasks": tasks}
+    tasks, passed_on = [], []
+    for a in store.expert_assignments(db, expert_id, ("offered", "accepted")):
+        if a["due_at"] <= iso(starts_at):
+            continue
+        if a["status"] == "offered":
+            to = decline_assignment(db, a["id"], "system:away", now, f"专家不可用：{reason or '已登记不可用时段'}")
+            passed_on.append({"assignment_id": a["id"], "alert_id": a["alert_id"], "to": to})
+        else:
+            tasks.append({"assignment_id": a["id"], "alert_id": a["alert_id"], "status": a["status"],
+                          "due_at": a["due_at"]})
+    return {"id": absence_id, "open_tasks": tasks, "passed_on": passed_on}
 
 
 def remove_absence(db, absence_id: int, actor: str, now: datetime, actor_expert_id: int | None = None) -> None:
@@ -465,6 +477,47 @@ def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason
         notify.queue_escalation(db, store.get_alert(db, a["alert_id"]), "assignment", rules, now,
                                 assignment=store.get_assignment(db, assignment_id))
         return None
+
+
+def withdraw_assignment(db, assignment_id: int, actor: str, now: datetime, reason: str,
+                        rules: dict | None = None) -> dict:
+    """A monitor takes an offered or accepted task back from its expert (away, not answering, not
+    the right person), saying why: the task is cancelled and moves to the expert's withdrawn tasks,
+    the expert is told, and the alert goes back to the monitors to assign again (its clocks run on).
+    A draft the expert had saved stays with the alert; one under review must be returned first."""
+    rules = rules or load_rules()
+    a = _assignment_or_fail(db, assignment_id)
+    if a["status"] == "submitted":
+        raise WorkflowError(f"assignment {assignment_id} has a draft under review; return it in review first",
+                            "withdraw_in_review", id=assignment_id)
+    if a["status"] not in ("offered", "accepted"):
+        raise WorkflowError(f"assignment {assignment_id} is {a['status']}; only an offered or accepted task can be "
+                            "withdrawn", "withdraw_closed", id=assignment_id, assign_status=a["status"])
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("withdrawing a task needs a reason (e.g. 专家出差, 超时未接受)", "withdraw_reason")
+    at = iso(now)
+    expert = store.get_expert(db, a["expert_id"])
+    with store.transaction(db):
+        store.update_assignment(db, assignment_id, {"status": "cancelled", "cancelled_at": at, "cancelled_by": actor,
+                                                    "cancel_reason": reason})
+        store.update_alert(db, a["alert_id"], {"status": "open", "assigned_expert": None, "updated_at": at})
+        store.add_alert_step(db, a["alert_id"], "withdrawn", at, actor,
+                             f"任务 #{assignment_id}（{expert['name']}）撤回：{reason}")
+        store.record_audit(db, actor, "assignment.withdraw", "assignment", assignment_id,
+                           {"alert_id": a["alert_id"], "was": a["status"], "reason": reason}, at=at)
+        notify.queue_withdrawal(db, store.get_alert(db, a["alert_id"]), expert, assignment_id, reason, rules, now,
+                                dismissed=False)
+    return store.get_assignment(db, assignment_id)
+
+
+def away_before_due(db, assignment: dict, now: datetime) -> dict | None:
+    """The first absence of the assignment's expert between now and the task's due time, None when
+    the expert is there until then (the 预警 page warns, so the task can be withdrawn in time)."""
+    if assignment["status"] not in ("offered", "accepted") or not assignment.get("due_at"):
+        return None
+    found = store.absences_between(db, iso(now), assignment["due_at"], assignment["expert_id"])
+    return found[0] if found else None
 
 
 # --- clarifications --------------------------------------------------------------------------

@@ -29,7 +29,7 @@ TAKEDOWN_STATUS_ZH = {"requested": "已请求", "removed": "已删除", "refused
 STEP_ZH = {"created": "生成预警", "upgraded": "预警升级", "reopened": "重新打开", "confirmed": "监测员确认",
            "assigned": "指派专家", "accepted": "专家接受", "declined": "专家婉拒", "unassigned": "退回监测员",
            "drafted": "起草澄清稿", "submitted": "提交审核", "returned": "退回修改", "approved": "审核通过",
-           "published": "发布澄清", "dismissed": "排除（误报）", "cancelled": "撤回专家任务",
+           "published": "发布澄清", "dismissed": "排除（误报）", "cancelled": "撤回专家任务", "withdrawn": "撤回改派",
            "info_released": "已发布信息", "conference_held": "已召开新闻发布会", "escalated": "超时督办",
            "reminded": "临近时限提醒专家", "verdict": "研判结论", "briefing_sent": "报送舆情专报",
            "briefing_failed": "舆情专报未送达", "raised": "人工上报"}

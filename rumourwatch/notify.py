@@ -141,15 +141,21 @@ def queue_reminder(db, alert: dict, expert: dict, assignment: dict, minutes_left
 
 
 def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: str, rules: dict,
-                     now: datetime) -> list[int]:
+                     now: datetime, dismissed: bool = True) -> list[int]:
     """Tell the expert (as `queue_assignment` told them of the offer) that the task was withdrawn:
-    the alert was dismissed, so nothing more is needed from them."""
+    the alert was dismissed, or (`dismissed` False) a monitor took the task back to give it to
+    someone else (the expert is away, or has not answered), so nothing more is needed from them."""
     if not expert.get("email"):
         return []
     urgent = alert["severity"] in rules["notify"]["urgent_severities"]
-    subject = f"【任务撤回】预警 #{alert['id']}（{alert['severity']}）已排除，无需继续处理"
-    lines = [f"{expert['name']} 专家您好：", f"预警 #{alert['id']} 已被排除，您的任务 #{assignment_id} 已撤回。",
-             f"排除原因：{reason}", *_alert_lines(alert), "该任务已移入专家工作台的“已撤回的任务”，无需再起草或提交澄清稿。"]
+    if dismissed:
+        subject = f"【任务撤回】预警 #{alert['id']}（{alert['severity']}）已排除，无需继续处理"
+        head = [f"预警 #{alert['id']} 已被排除，您的任务 #{assignment_id} 已撤回。", f"排除原因：{reason}"]
+    else:
+        subject = f"【任务撤回】预警 #{alert['id']}（{alert['severity']}）的任务已撤回改派，无需继续处理"
+        head = [f"您在预警 #{alert['id']} 上的任务 #{assignment_id} 已由监测员撤回，将另行指派。", f"撤回原因：{reason}"]
+    lines = [f"{expert['name']} 专家您好：", *head, *_alert_lines(alert),
+             "该任务已移入专家工作台的“已撤回的任务”，无需再起草或提交澄清稿。"]
     return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
                    urgent=urgent, alert_id=alert["id"], event="assignment_withdrawn")]
 

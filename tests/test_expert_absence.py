@@ -223,3 +223,78 @@ def test_an_expert_user_needs_an_account_linked_to_the_pool(tmp_path, monkeypatc
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     at = _page("workbench.py", "lone", path)
     assert not any(b.label == "登记不可用时段" for b in at.button)
+
+
+def test_an_offered_task_is_passed_on_when_its_expert_goes_away_and_an_accepted_one_is_named(db, now):
+    """An expert known to be away is not waited for: the offer goes to the next suggestion at once;
+    an accepted task stays with them, named, for a monitor to withdraw."""
+    ids = _pool(db, now)
+    offered_alert = _alert(db, now)
+    offered = experts.assign_expert(db, offered_alert, ids["李样本"], "monitor1", now, rules())
+    done = experts.add_absence(db, ids["李样本"], now + timedelta(minutes=30), now + timedelta(days=2), "出差",
+                               "li", now + timedelta(minutes=5), actor_expert_id=ids["李样本"])
+    assert store.get_assignment(db, offered)["status"] == "declined"
+    [passed] = done["passed_on"]
+    assert passed["assignment_id"] == offered and passed["to"] is not None
+    new = store.get_assignment(db, passed["to"])
+    assert new["expert_id"] != ids["李样本"] and new["status"] == "offered"
+    steps = [(s["step"], s["actor"], s["note"]) for s in store.alert_steps(db, offered_alert)]
+    assert ("declined", "system:away", f"任务 #{offered}：专家不可用：出差") in steps
+    assert done["open_tasks"] == []
+
+
+def test_a_monitor_withdraws_a_task_from_an_away_expert_and_assigns_another(db, now):
+    ids = _pool(db, now)
+    alert_id = _alert(db, now)
+    task = experts.assign_expert(db, alert_id, ids["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, task, "li", now + timedelta(minutes=5), actor_expert_id=ids["李样本"])
+    assert experts.away_before_due(db, store.get_assignment(db, task), now) is None
+    experts.add_absence(db, ids["李样本"], now + timedelta(hours=1), now + timedelta(days=1), "家中有事", "admin", now)
+    away = experts.away_before_due(db, store.get_assignment(db, task), now + timedelta(minutes=10))
+    assert away["reason"] == "家中有事"  # the 预警 page warns: the expert leaves before the task is due
+    with pytest.raises(WorkflowError) as caught:
+        experts.withdraw_assignment(db, task, "monitor1", now, "  ", rules())
+    assert caught.value.key == "withdraw_reason"
+    with pytest.raises(WorkflowError) as caught:  # still theirs: nobody else can be offered it yet
+        experts.assign_expert(db, alert_id, ids["张示例"], "monitor1", now, rules())
+    assert caught.value.key == "assign_active"
+    experts.withdraw_assignment(db, task, "monitor1", now + timedelta(minutes=15), "专家家中有事，改派", rules())
+    a = store.get_assignment(db, task)
+    assert (a["status"], a["cancelled_by"], a["cancel_reason"]) == ("cancelled", "monitor1", "专家家中有事，改派")
+    alert = store.get_alert(db, alert_id)
+    assert (alert["status"], alert["assigned_expert"]) == ("open", None)
+    with pytest.raises(WorkflowError) as caught:  # the expert's own copy of the task is closed to them
+        experts.save_draft(db, task, "li", now, "标题", "正文", actor_expert_id=ids["李样本"])
+    assert caught.value.key == "assignment_cancelled"
+    mail = db.execute("SELECT subject, body FROM notifications WHERE event = 'assignment_withdrawn'").fetchone()
+    assert "已撤回改派" in mail[0] and "撤回原因：专家家中有事，改派" in mail[1]
+    new = experts.assign_expert(db, alert_id, ids["张示例"], "monitor1", now + timedelta(minutes=16), rules())
+    assert store.get_alert(db, alert_id)["assigned_expert"] == ids["张示例"] and new != task
+    assert ("withdrawn", "monitor1") in [(s["step"], s["actor"]) for s in store.alert_steps(db, alert_id)]
+    with pytest.raises(WorkflowError) as caught:
+        experts.withdraw_assignment(db, task, "monitor1", now, "再撤一次", rules())
+    assert caught.value.key == "withdraw_closed"
+
+
+def test_the_alert_page_warns_of_an_away_assignee_and_withdraws_the_task(seeded):
+    path, info, now = seeded
+    alert_id = info["alerts"][0]
+    db = store.open_db(path)
+    task = experts.assign_expert(db, alert_id, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, task, "li", now)
+    experts.add_absence(db, info["experts"]["李样本"], now + timedelta(hours=1), now + timedelta(days=1), "出差",
+                        "admin1", now)
+    db.conn.close()
+    at = _page("alerts.py", "monitor1", path, alert=alert_id)
+    [warning] = [w.value for w in at.warning if "起不可用" in w.value]
+    assert warning.startswith("李样本 于") and "（出差）" in warning and "请撤回改派" in warning
+    assert not any(b.label.startswith("指派给") for b in at.button)  # the task is still 李样本's
+    at.text_input(key="withdraw_reason").input("专家出差，改派")
+    next(b for b in at.button if b.label == f"撤回任务 #{task}").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"撤回任务 #{task}" in s.value for s in at.success)
+    assert any(b.label.startswith("指派给 张示例") for b in at.button)  # suggestions again, without 李样本
+    assert not any(b.label.startswith("指派给 李样本") for b in at.button)
+    steps = next(df.value for df in at.dataframe if "操作人" in df.value.columns)
+    assert "撤回改派" in set(steps["步骤"])

@@ -317,6 +317,24 @@ if not may_act:
 actor = user["username"]
 open_alert = alert["status"] in store.WORKFLOW_OPEN_STATUSES
 has_active = any(a["status"] in store.ASSIGNMENT_ACTIVE for a in assignments)
+active = [a for a in assignments if a["status"] in ("offered", "accepted")]
+if open_alert and active:  # 撤回改派: an expert away, silent or the wrong one; the clocks do not wait
+    task = active[0]
+    st.subheader(t("alerts.withdraw"))
+    st.caption(t("alerts.withdraw.caption", id=task["id"], expert=ui.escape(task["expert_name"]),
+                 status=ui.label("assign.status", task["status"]), due=data.to_china(task["due_at"])))
+    away_now = ui.call(path, experts.away_before_due, task, data.now_utc())
+    if away_now:
+        st.warning(t("alerts.withdraw.away", expert=ui.escape(task["expert_name"]), at=data.to_china(away_now["starts_at"]),
+                     until=data.to_china(away_now["ends_at"]), reason=ui.escape(away_now["reason"] or "—"),
+                     due=data.to_china(task["due_at"])))
+    with ui.action_form("withdraw_form"):
+        reason = st.text_input(t("alerts.withdraw.reason"), key="withdraw_reason", max_chars=200,
+                               placeholder=t("alerts.withdraw.reason.placeholder"))
+        if st.form_submit_button(t("alerts.withdraw.button", id=task["id"])):
+            ui.act(path, t("alerts.withdraw.done", id=task["id"]), experts.withdraw_assignment, task["id"], actor,
+                   data.now_utc(), reason, rules)
+
 if open_alert and not has_active:
     st.subheader(t("alerts.suggestions"))
     now = data.now_utc()

@@ -498,9 +498,13 @@ def experts_away_add(ctx, expert_id, starts, ends, reason, actor):
     done = add_absence(_db(ctx), expert_id, parse_time(starts), parse_time(ends), reason, actor or getpass.getuser(),
                        _now())
     click.echo(f"absence #{done['id']} recorded")
+    for task in done["passed_on"]:
+        click.echo(f"  task #{task['assignment_id']} (alert #{task['alert_id']}, not yet accepted) passed on: "
+                   + (f"offered as task #{task['to']}" if task["to"] else "nobody left, back to the monitors"),
+                   err=True)
     for task in done["open_tasks"]:
         click.echo(f"  task #{task['assignment_id']} (alert #{task['alert_id']}, {task['status']}) is due "
-                   f"{task['due_at']}: finish it or have it reassigned", err=True)
+                   f"{task['due_at']}: finish it or have a monitor withdraw it (预警 page)", err=True)
 
 
 @experts_away.command("list")
