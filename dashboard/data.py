@@ -486,6 +486,12 @@ def _own_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
     return [dict(m, date=to_china(m["date"])) for m in own_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)[0]]
 
 
+def _feed_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
+    from rumourwatch.score import feed_matches
+
+    return [dict(m, date=to_china(m["date"])) for m in feed_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)[0]]
+
+
 def faint_match(match: dict) -> bool:
     """A match too weak to be about the same claim (knowledge.FAINT_SIMILARITY): the item view
     folds it away, the experts' workbench leaves it out. One marked 已辟谣 never is."""
@@ -503,7 +509,8 @@ def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list
     articles = _matches(path, data_version(path), models_dir, item_id, k)
     row = item(path, item_id)
     own = _run(path, _own_matches, models_dir, row["text"], k) if row else []
-    return merge_matches(own, articles, k)
+    feed = [m for m in _run(path, _feed_matches, models_dir, row["text"], k + 1) if m["item_id"] != item_id] if row else []
+    return merge_matches(own, articles + feed, k)
 
 
 def text_matches(path: str, models_dir: str, text: str, k: int = 10) -> list[dict]:
@@ -512,7 +519,11 @@ def text_matches(path: str, models_dir: str, text: str, k: int = 10) -> list[dic
     from rumourwatch.score import merge_matches
 
     articles = _article_rows(models_dir, text, k)
-    own = _run(path, _own_matches, models_dir, text, k) if database_exists(path) else []
+    if database_exists(path):
+        own = _run(path, _own_matches, models_dir, text, k)
+        articles = articles + _run(path, _feed_matches, models_dir, text, k)
+    else:
+        own = []
     return merge_matches(own, articles, k)
 
 

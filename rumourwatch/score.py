@@ -92,7 +92,7 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
     docs = [doc_from_row(r) for r in rows]
     results = _score_docs(bundle, docs, max_chars)
     computed_at = iso(now)
-    articles, own = _debunk_matches(db, bundle, docs, results, computed_at)
+    articles, own = _debunk_matches(db, bundle, docs, results, computed_at, [r["id"] for r in rows])
     covered = store.clarified_items(db, [r["id"] for r in rows], computed_at)
     out = []
     for i, (row, res) in enumerate(zip(rows, results)):
@@ -126,13 +126,17 @@ def _maybe_health(results: list[dict]) -> list[int]:
     return [i for i, r in enumerate(results) if r.get("health_related") is not False and "language" not in r]
 
 
-def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -> tuple[list | None, list]:
-    """Per item: the closest published article (None without a debunk index), and the clarification
-    published here (by `at`) whose claim the item repeats, as own_clarification_matches gives it,
-    when that one counts as 已辟谣 (else None). Looked up for health-related items only (the
-    articles and the clarifications are about health; an item the relevance model calls not
-    health-related is left unmatched, and its item page still looks its matches up on demand).
-    Without a relevance model every item is looked up. The texts are vectorised once for both."""
+def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str,
+                    item_ids: list[int] | None = None) -> tuple[list | None, list]:
+    """Per item: the closest published article (None without a debunk index) — of the knowledge
+    base, or a clarification publisher's post in the feed (feed_claims) when that one reaches the
+    已辟谣 threshold and is closer — and the clarification published here (by `at`) whose claim
+    the item repeats, as own_clarification_matches gives it, when that one counts as 已辟谣 (else
+    None). Looked up for health-related items only (the articles and the clarifications are about
+    health; an item the relevance model calls not health-related is left unmatched, and its item
+    page still looks its matches up on demand). Without a relevance model every item is looked up.
+    The texts are vectorised once for all three. A publisher's post is not matched with itself
+    (`item_ids`: the docs' item ids)."""
     n = len(docs)
     if not hasattr(bundle, "match_debunks"):
         return None, [None] * n
@@ -142,10 +146,17 @@ def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -
     texts = [docs[i].text for i in wanted]
     index = _claims_index(bundle)
     claims = store.published_claims(db, at) if index is not None else []
-    own = [[] for _ in wanted]
-    if claims:
-        found, sims = index.match_with_claims(texts, 1, _claim_set(index, claims))
-        own = _best_claims(index, claims, sims, 1, debunked_only=True)
+    feed = feed_claims(db, at) if index is not None else []
+    own, fed = [[] for _ in wanted], [[] for _ in wanted]
+    if claims or feed:
+        found, sims = index.match_with_claims(texts, 1, _claim_set(index, claims + feed))
+        if claims:
+            own = _best_claims(index, claims, sims[:, :len(claims)], 1, debunked_only=True)
+        if feed:
+            feed_sims = sims[:, len(claims):]
+            if item_ids is not None:
+                _mask_self(feed_sims, [item_ids[i] for i in wanted], feed)
+            fed = _best_claims(index, feed, feed_sims, 1, debunked_only=True)
     else:
         found = bundle.match_debunks(texts, k=1)
     articles: list | None = None if found is None else [None] * n
@@ -153,9 +164,45 @@ def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str) -
     for pos, i in enumerate(wanted):
         if articles is not None:
             articles[i] = found[pos][0] if found[pos] else None
+            if fed[pos] and (articles[i] is None or fed[pos][0]["score"] > (articles[i].score or 0.0)):
+                articles[i] = _feed_match(fed[pos][0])
         if own[pos]:  # only matches at or above the threshold were kept
             mine[i] = own[pos][0]
     return articles, mine
+
+
+def feed_claims(db, at: str) -> list[dict]:
+    """The clarification publishers' posts stored by `at` (store.feed_clarifications) as claims to
+    match: each with `kind` 'feed', its `claim` read as the knowledge base reads an article
+    (knowledge.index_text: its title and the claim it refutes) and a `title` to show (its own, else
+    the opening of its text)."""
+    from .knowledge import index_text
+
+    return [dict(r, kind="feed", claim=index_text(r["title"] or "", r["text"] or ""),
+                 title=r["title"] or (r["text"] or "")[:FEED_TITLE_CHARS])
+            for r in store.feed_clarifications(db, at)]
+
+
+FEED_TITLE_CHARS = 40  # a publisher's post without a title is shown by its opening
+
+
+def _mask_self(sims, ids: list[int], feed: list[dict]) -> None:
+    """Zero each text's similarity to its own post among the feed's (a publisher's post is no
+    clarification of itself)."""
+    column = {c["id"]: j for j, c in enumerate(feed)}
+    for row, item_id in enumerate(ids):
+        j = column.get(item_id)
+        if j is not None:
+            sims[row, j] = 0.0
+
+
+def _feed_match(claim: dict):
+    """A feed post as the scorer stores an article match (knowledge.Match)."""
+    from .knowledge import Match
+
+    return Match(url=claim["url"] or "", title=claim["title"], platform=claim["account"] or claim["platform"] or "",
+                 date=parse_time(claim["published_at"]), score=claim["score"], snippet="",
+                 already_debunked=claim["already_debunked"])
 
 
 def _claims_index(bundle):
@@ -174,18 +221,21 @@ def claim_text(clarification: dict) -> str:
             or clarification.get("title") or "")
 
 
-_last_claim_set: list = [None]  # (index, clarification ids, ClaimSet) of the last batch
+_claim_sets: list = []  # (index, claim keys, ClaimSet), the most recently used first
+CLAIM_SETS_KEPT = 3  # the worker's one set (own + feed); a page's own and feed sets
 
 
 def _claim_set(index, claims: list[dict]):
-    """The claims vectorised, reused while the index and the published clarifications stay the
-    same: the worker scores batch after batch against the same ones."""
-    ids = tuple(c["id"] for c in claims)
-    last = _last_claim_set[0]
-    if last is not None and last[0] is index and last[1] == ids:
-        return last[2]
+    """The claims vectorised, reused while the index and the claims stay the same: the worker
+    scores batch after batch against the same ones, and a page looks up its sets again and again."""
+    ids = tuple((c.get("kind", "own"), c["id"]) for c in claims)
+    for n, (known, known_ids, found) in enumerate(_claim_sets):
+        if known is index and known_ids == ids:
+            _claim_sets.insert(0, _claim_sets.pop(n))
+            return found
     found = index.claim_set([claim_text(c) for c in claims])
-    _last_claim_set[0] = (index, ids, found)
+    _claim_sets.insert(0, (index, ids, found))
+    del _claim_sets[CLAIM_SETS_KEPT:]
     return found
 
 
@@ -254,6 +304,20 @@ def own_matches(db, bundle, texts: list[str], at: str, k: int) -> list[list[dict
              for m in row] for row in found]
 
 
+def feed_matches(db, bundle, texts: list[str], at: str, k: int) -> list[list[dict]]:
+    """Per text, the k clarification publishers' posts in the feed (stored by `at`) closest to it,
+    in the shape of article_matches (own False, with item_id); empty lists without a debunk index
+    or such posts."""
+    index = _claims_index(bundle)
+    feed = feed_claims(db, at) if index is not None and texts else []
+    if not feed:
+        return [[] for _ in texts]
+    found = _best_claims(index, feed, index.similarity(texts, _claim_set(index, feed)), k)
+    return [[{"title": m["title"], "url": m["url"], "platform": m["account"] or m["platform"], "date": m["published_at"],
+              "score": m["score"], "already_debunked": m["already_debunked"], "own": False, "item_id": m["id"]}
+             for m in row] for row in found]
+
+
 def merge_matches(own: list[dict], articles: list[dict], k: int) -> list[dict]:
     """One list of the closest clarifications: one published here that the text repeats comes
     first (it is the one to cite), then the rest by similarity; k at most."""
@@ -270,7 +334,8 @@ def closest_clarifications(db, bundle, text: str, at: str, k: int = 10) -> list[
     articles = article_matches(bundle, [text], k)
     if articles is None:
         raise ModelError("the models have no debunk index; run `python -m training.train` to train them")
-    return merge_matches(own_matches(db, bundle, [text], at, k)[0], articles[0], k)
+    return merge_matches(own_matches(db, bundle, [text], at, k)[0],
+                         articles[0] + feed_matches(db, bundle, [text], at, k)[0], k)
 
 
 REPEAT_WINDOW_HOURS = 48  # how far back a new clarification is looked for among scored items

@@ -1274,6 +1274,17 @@ def published_claims(db, until: str) -> list[dict]:
                         ORDER BY c.published_at DESC, c.id DESC""", [until])
 
 
+FEED_CLARIFICATION = f"""quality_flags LIKE '%"{CLARIFICATION_FLAG}"%'"""  # as idx_items_clarifier reads it
+
+
+def feed_clarifications(db, until: str, limit: int = 20000) -> list[dict]:
+    """The posts of clarification publishers stored by `until` (rumourwatch.clarifiers), newest
+    first, at most `limit`: id, title, text, url, platform, account, published_at."""
+    return _rows(db, f"""SELECT id, title, text, url, platform, account, published_at FROM items
+                         WHERE {FEED_CLARIFICATION} AND published_at <= ?
+                         ORDER BY published_at DESC, id DESC LIMIT ?""", [until, limit])
+
+
 def recent_item_texts(db, since: str) -> list[dict]:
     """id and text of the items published since `since` that are not known to be unrelated to
     health (unscored items included), oldest first."""

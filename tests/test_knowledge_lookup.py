@@ -129,3 +129,33 @@ def test_the_cli_finds_the_clarification_and_exits_1_when_none_is_debunked(seede
     assert out.exit_code == 1 and out.output.startswith("0 of 2 closest clarification(s) reach")
     out = runner.invoke(cli, ["--db", str(path), "debunks", "find", "柠檬"])
     assert out.exit_code == 2 and "at least 4 characters" in out.output
+
+
+FEED_POST = ("【网传“喝淡盐水可以预防示例病毒感染”？假的！】近日网传喝淡盐水可以预防示例病毒感染。"
+             "经核实，该说法没有科学依据：淡盐水到不了肺部，也杀不死病毒。")
+
+
+def test_a_clarification_publishers_post_in_the_feed_marks_later_repeats_already_debunked(db, now):
+    """A debunk platform's post that arrives in the feed is a clarification like the knowledge
+    base's articles: later posts repeating its claim are 已辟谣 with a link to it, before any
+    retraining; the post is not its own clarification, and a text unlike it is not matched."""
+    from rumourwatch import score
+
+    from workflow_helpers import add_item
+
+    bundle = IndexedRuleBundle()
+    debunk = add_item(db, FEED_POST, now, account="微博辟谣")
+    assert "clarification" in store.get_item(db, debunk)["quality_flags"]
+    db.execute("UPDATE items SET url = 'https://weibo.example/piyao/1' WHERE id = ?", [debunk])
+    repeat = add_item(db, "转发！喝淡盐水可以预防示例病毒感染，家里老人快喝起来", now)
+    other = add_item(db, "周末带孩子去动物园看熊猫，天气晴朗", now)
+    score.score_items(db, bundle, [debunk, repeat, other], now)
+    got = {i: store.latest_score(db, i) for i in (debunk, repeat, other)}
+    assert got[repeat]["already_debunked"] == 1 and got[repeat]["debunk_url"] == "https://weibo.example/piyao/1"
+    assert got[repeat]["debunk_title"] == FEED_POST[:score.FEED_TITLE_CHARS]
+    assert got[debunk]["debunk_url"] != "https://weibo.example/piyao/1"  # not matched with itself
+    assert not got[other]["already_debunked"]
+    # the 辟谣知识库 lookup and the item view list it beside the articles, under its account
+    [best, *_] = closest_clarifications(db, bundle, "喝淡盐水真的能预防示例病毒感染吗", iso(now), 5)
+    assert (best["url"], best["platform"], best["own"], best["already_debunked"]) == (
+        "https://weibo.example/piyao/1", "微博辟谣", False, True)
