@@ -3,7 +3,7 @@ worker process, into a fresh SQLite store. Prints figures (items/s, CPU time, ph
 memory).
 
     python bench/bench_pipeline.py [--limit N] [--datasets stream] [--db build/bench-pipeline.db]
-                                   [--clarifications N] [--ingest-only]
+                                   [--clarifications N] [--feed-clarifications N] [--ingest-only]
 
 Needs trained models (`rumourwatch train`) and the data bundle (RUMOURWATCH_DATA_DIR);
 `--ingest-only` needs no models: it times ingest alone (normalise, dedupe, cluster, store), e.g.
@@ -62,6 +62,26 @@ def publish_claims(db, settings, n: int) -> None:
     print(f"{len(rumours)} published clarifications to match against")
 
 
+def feed_posts(db, settings, n: int) -> None:
+    """n posts of a clarification publisher stored before the run: the bundle's latest debunk
+    articles, as 微博辟谣 posts (rumourwatch.clarifiers), so every item is also matched against them."""
+    import gzip
+    import json
+    from datetime import UTC, datetime
+
+    from rumourwatch import ingest
+
+    with gzip.open(Path(settings.data_dir) / "debunks/debunk_articles.jsonl.gz", "rt", encoding="utf-8") as f:
+        articles = [json.loads(line) for line in f][-n:]
+    now = datetime(2020, 1, 1, tzinfo=UTC)
+    with store.transaction(db):
+        for k, a in enumerate(articles):
+            ingest.ingest_item(db, {"id": f"feed-{k}", "platform": "微博", "account": "微博辟谣", "title": a["title"],
+                                    "text": a.get("text") or a["title"], "url": a["url"], "date": "2019-12-31 00:00"},
+                               "bench-feed", now)
+    print(f"{len(articles)} clarification publisher's posts in the store to match against")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=None, help="at most this many items per dataset")
@@ -73,6 +93,9 @@ def main() -> None:
     ap.add_argument("--clarifications", type=int, default=0,
                     help="first publish this many clarifications (claims: the bundle's earliest CED rumour "
                          "texts), so every item is also matched against them, as in a store that has them")
+    ap.add_argument("--feed-clarifications", type=int, default=0,
+                    help="first store this many posts of a clarification publisher (the bundle's latest debunk "
+                         "articles as 微博辟谣 posts), so every item is also matched against them")
     ap.add_argument("--ingest-only", action="store_true",
                     help="load no models and score nothing: time ingest (normalise, dedupe, cluster, store) alone")
     args = ap.parse_args()
@@ -91,6 +114,8 @@ def main() -> None:
     db = store.open_db(args.db)
     if args.clarifications:
         publish_claims(db, settings, args.clarifications)
+    if args.feed_clarifications:
+        feed_posts(db, settings, args.feed_clarifications)
     source = ReplaySource.fast(settings.data_dir, datasets=args.datasets, limit=args.limit)
     worker = Worker(db, [source], bundle, batch_size=args.batch, score_limit=10**9, workflow=args.alerts,
                     rules_path=settings.alert_rules)
@@ -134,6 +159,10 @@ def main() -> None:
     if args.clarifications:
         matched = db.execute("SELECT count(*) FROM items WHERE debunk_clarification_id IS NOT NULL").fetchone()[0]
         print(f"  items matched to a clarification published here: {matched:,}")
+    if args.feed_clarifications:
+        matched = db.execute(f"""SELECT count(DISTINCT item_id) FROM scores WHERE debunk_url IN
+                                 (SELECT url FROM items WHERE {store.FEED_CLARIFICATION})""").fetchone()[0]
+        print(f"  items matched to a clarification publisher's post: {matched:,}")
     print(f"peak memory (max RSS): {peak_rss_mb():.0f} MB")
 
 

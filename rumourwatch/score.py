@@ -340,26 +340,41 @@ def closest_clarifications(db, bundle, text: str, at: str, k: int = 10) -> list[
 
 REPEAT_WINDOW_HOURS = 48  # how far back a new clarification is looked for among scored items
 _SEEN_CLARIFICATIONS = "debunks.clarifications_seen"  # workflow_state: ids already looked for
+_SEEN_FEED = "debunks.feed_seen"  # workflow_state: the newest clarification publisher's post looked for
 SCAN_BATCH = 2000  # texts compared, and items re-scored, at once
 
 
 def rescore_repeats(db, bundle, now: datetime, window_hours: float = REPEAT_WINDOW_HOURS,
                     max_chars: int = 20000) -> int:
     """Re-score now the items published in the last `window_hours` that repeat the claim of a
-    clarification published since the last call, so that they show it at once: otherwise an item
-    gets the match only at its next re-score (new reactions, new models), and an item that stopped
+    clarification published since the last call — here, or a clarification publisher's post stored
+    from the feed since then (feed_claims) — so that they show it at once: otherwise an item gets
+    the match only at its next re-score (new reactions, new models), and an item that stopped
     spreading never would. Items the relevance model calls unrelated to health are left out, as in
-    scoring. Returns how many items were re-scored."""
+    scoring. Returns how many items were re-scored.
+
+    The feed's posts are followed from the first call on (the newest one then is the mark): on a
+    store that already holds many, the items scored before match them at their next re-score."""
     index = _claims_index(bundle)
     if index is None:
         return 0
     claims = store.published_claims(db, iso(now))
     seen = set(json.loads(store.workflow_state(db, _SEEN_CLARIFICATIONS) or "[]"))
     new = [c for c in claims if c["id"] not in seen]
-    if not new:
+    feed_mark = store.workflow_state(db, _SEEN_FEED)
+    feed = feed_claims(db, iso(now)) if feed_mark is not None else []
+    new_feed = [c for c in feed if c["id"] > int(feed_mark)] if feed_mark is not None else []
+    newest_feed = max([c["id"] for c in feed] or [int(feed_mark or 0)]) if feed_mark is not None \
+        else store.newest_feed_clarification(db)
+    if not new and not new_feed:
+        if feed_mark is None or newest_feed != int(feed_mark):
+            with store.transaction(db):
+                store.set_workflow_state(db, _SEEN_FEED, str(newest_feed))
         return 0
-    claim_set = index.claim_set([claim_text(c) for c in new])
-    recent = store.recent_item_texts(db, iso(now - timedelta(hours=window_hours)))
+    claim_set = index.claim_set([claim_text(c) for c in new + new_feed])
+    own_posts = {c["id"] for c in new_feed}  # a publisher's post is not its own repeat
+    recent = [r for r in store.recent_item_texts(db, iso(now - timedelta(hours=window_hours)))
+              if r["id"] not in own_posts]
     repeats = []
     for start in range(0, len(recent), SCAN_BATCH):
         rows = recent[start:start + SCAN_BATCH]
@@ -370,6 +385,7 @@ def rescore_repeats(db, bundle, now: datetime, window_hours: float = REPEAT_WIND
         total += score_items(db, bundle, repeats[start:start + SCAN_BATCH], now, max_chars)
     with store.transaction(db):
         store.set_workflow_state(db, _SEEN_CLARIFICATIONS, json.dumps(sorted(seen | {c["id"] for c in new})))
+        store.set_workflow_state(db, _SEEN_FEED, str(newest_feed))
     return total
 
 

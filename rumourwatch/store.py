@@ -1285,6 +1285,12 @@ def feed_clarifications(db, until: str, limit: int = 20000) -> list[dict]:
                          ORDER BY published_at DESC, id DESC LIMIT ?""", [until, limit])
 
 
+def newest_feed_clarification(db) -> int:
+    """The id of the newest clarification publisher's post stored (0 when none)."""
+    return db.execute(f"SELECT coalesce(max(id), 0) FROM items INDEXED BY idx_items_clarifier WHERE {FEED_CLARIFICATION}"
+                      ).fetchone()[0]
+
+
 def recent_item_texts(db, since: str) -> list[dict]:
     """id and text of the items published since `since` that are not known to be unrelated to
     health (unscored items included), oldest first."""

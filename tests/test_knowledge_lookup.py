@@ -159,3 +159,27 @@ def test_a_clarification_publishers_post_in_the_feed_marks_later_repeats_already
     [best, *_] = closest_clarifications(db, bundle, "喝淡盐水真的能预防示例病毒感染吗", iso(now), 5)
     assert (best["url"], best["platform"], best["own"], best["already_debunked"]) == (
         "https://weibo.example/piyao/1", "微博辟谣", False, True)
+
+
+def test_the_worker_rescores_recent_repeats_when_a_publishers_post_arrives(db, now):
+    """Posts that were already scored when the debunk platform's post arrived show 已辟谣 at once,
+    not at their next re-score; a post there before the worker first looked is the starting mark."""
+    from datetime import timedelta
+
+    from rumourwatch import score
+
+    from workflow_helpers import add_item
+
+    bundle = IndexedRuleBundle()
+    older = add_item(db, "某网友：示例茶叶水洗眼睛能治近视，三天见效", now)
+    assert score.rescore_repeats(db, bundle, now) == 0  # the first look sets the mark
+    repeat = add_item(db, "转发！喝淡盐水可以预防示例病毒感染，家里老人快喝起来", now)
+    score.score_items(db, bundle, [older, repeat], now)
+    assert not store.latest_score(db, repeat)["already_debunked"]
+    later = now + timedelta(minutes=10)
+    debunk = add_item(db, FEED_POST, later, account="微博辟谣")
+    assert score.rescore_repeats(db, bundle, later) == 1
+    assert store.latest_score(db, repeat)["already_debunked"] == 1
+    assert store.latest_score(db, older)["computed_at"] == iso(now)  # unlike the post: not re-scored
+    assert store.latest_score(db, debunk)["computed_at"] == iso(later)  # add_item's score: not re-scored
+    assert score.rescore_repeats(db, bundle, later + timedelta(minutes=1)) == 0  # once per post
