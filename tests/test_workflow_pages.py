@@ -1078,3 +1078,39 @@ def test_the_workbench_shows_the_drafts_self_check_to_its_author_and_reviewer(se
     [check] = [e for e in at.expander if e.label.startswith("稿件自查")]
     assert check.label == "稿件自查：提示 4 项"
     assert any("审核人王虚构的专业不含本条主题（传染病及地方病防控）" in m.value for m in check.markdown)
+
+
+def test_an_expert_starts_a_draft_from_a_clarification_published_here(seeded):
+    """The same rumour comes back: the expert fills the draft from the earlier clarification, adapts
+    it and saves; nothing is saved before 保存草稿."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    first, second = info["alerts"][:2]
+    aid = experts.assign_expert(db, first, info["experts"]["张示例"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "zhang", now)
+    cid = experts.save_draft(db, aid, "zhang", now, "示例保健茶不能根治糖尿病", "正文：示例保健茶不能代替胰岛素。",
+                             "国家卫生健康委指南", claim="示例牌保健茶能根治糖尿病")
+    experts.submit_for_review(db, cid, "zhang", now)
+    experts.review_clarification(db, cid, "li", now, approve=True)
+    experts.publish_clarification(db, cid, "monitor1", now, "https://example.org/piyao/tea")
+    task = experts.assign_expert(db, second, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, task, "li", now)
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    assert at.selectbox(key=f"reuse_pick_{task}").options == [f"#{cid} 示例保健茶不能根治糖尿病"]
+    assert at.text_input(key=f"title_{task}").value == ""
+    at.button(key=f"reuse_{task}").click().run()
+    assert not at.exception, at.exception
+    assert at.text_input(key=f"title_{task}").value == "示例保健茶不能根治糖尿病"
+    assert at.text_area(key=f"refs_{task}").value == "国家卫生健康委指南"
+    assert at.text_area(key=f"claim_{task}").value == "示例牌保健茶能根治糖尿病"
+    db = store.open_db(path)
+    assert [c for c in store.clarifications_for_alert(db, second)] == []  # filled, not saved
+    db.conn.close()
+    at.text_input(key=f"title_{task}").set_value("示例保健茶不能根治糖尿病（再次辟谣）")
+    at.button(key=f"save_{task}").click().run()
+    assert not at.exception, at.exception
+    db = store.open_db(path)
+    [draft] = store.clarifications_for_alert(db, second)
+    assert (draft["title"], draft["body"]) == ("示例保健茶不能根治糖尿病（再次辟谣）", "正文：示例保健茶不能代替胰岛素。")
+    db.conn.close()

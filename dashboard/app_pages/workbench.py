@@ -30,18 +30,23 @@ if expert_id is None:
     st.stop()
 
 
-def related(alert: dict) -> None:
+def related(alert: dict) -> list[int]:
+    """The published clarifications related to the alert (its topic's latest here; the knowledge
+    base's matches of its item, faint ones left out), as a table. Returns the ids of those published
+    here, which can seed a draft."""
     st.caption(t("wb.related"))
-    rows = [{"title": c["title"], "url": c["published_url"], "at": data.to_china(c["published_at"])}
-            for c in ui.call(path, store.published_clarifications, alert["topic"], 5)]
+    own = ui.call(path, store.published_clarifications, alert["topic"], 5)
+    rows = [{"title": c["title"], "url": c["published_url"], "at": data.to_china(c["published_at"])} for c in own]
+    reusable = [c["id"] for c in own]
     if alert["item_id"]:
         try:
             settings = data.settings()
             # a match too weak to be about the same claim is not a related clarification
+            matches = [m for m in data.debunk_matches(path, settings.models_dir, alert["item_id"], 5)
+                       if not data.faint_match(m)]
             rows += [{"title": m.get("title"), "url": m.get("url"), "at": m.get("date") or "",
-                      "similarity": f"{m.get('score') or 0.0:.2f}"}
-                     for m in data.debunk_matches(path, settings.models_dir, alert["item_id"], 5)
-                     if not data.faint_match(m)]
+                      "similarity": f"{m.get('score') or 0.0:.2f}"} for m in matches]
+            reusable = [m["clarification_id"] for m in matches if m.get("clarification_id")] + reusable
         except Exception:  # the knowledge base needs trained artifacts; the queue works without them
             pass
     if rows:
@@ -49,6 +54,25 @@ def related(alert: dict) -> None:
                         "similarity": t("col.similarity")})
     else:
         st.text(t("wb.related.empty"))
+    return list(dict.fromkeys(reusable))
+
+
+DRAFT_FIELDS = {"title": "title", "body": "body", "refs": "references_text", "claim": "claim"}
+
+
+def reuse_form(task_id: int, candidates: list[int]) -> None:
+    """以已发布澄清为底稿: one of the related clarifications published here fills the draft form
+    (title, body, references, claim) for the expert to adapt; nothing is saved until 保存草稿."""
+    chosen = {c["id"]: c for c in (ui.call(path, store.get_clarification, i) for i in candidates) if c}
+    if not chosen:
+        return
+    cols = st.columns([4, 1], vertical_alignment="bottom")
+    pick = cols[0].selectbox(t("wb.reuse"), list(chosen), key=f"reuse_pick_{task_id}",
+                             format_func=lambda i: f"#{i} {chosen[i]['title']}", help=t("wb.reuse.help"))
+    if cols[1].button(t("wb.reuse.button"), key=f"reuse_{task_id}"):
+        st.session_state[f"prefill_{task_id}"] = {field: chosen[pick].get(column) or ""
+                                                  for field, column in DRAFT_FIELDS.items()}
+        st.rerun()
 
 
 # --- my queue ----------------------------------------------------------------------------------
@@ -72,7 +96,7 @@ for task in tasks:
                 with st.expander(t("wb.reactions") + f"（{len(reactions)}）"):
                     ui.table([dict(r, at_cn=data.to_china(r["at"])) for r in reactions],
                              {"kind": t("col.kind"), "at_cn": t("col.at"), "text": t("col.note")})
-        related(alert)
+        reusable = related(alert)
         if task["status"] == "offered":
             cols = st.columns(2)
             if cols[0].button(t("wb.accept", id=task["id"]), type="primary", key=f"accept_{task['id']}"):
@@ -90,14 +114,21 @@ for task in tasks:
             if draft.get("review_note"):
                 st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
             item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
+            reuse_form(task["id"], reusable)
+            start = {"title": draft.get("title", ""), "body": draft.get("body", ""),
+                     "refs": draft.get("references_text") or "",
+                     "claim": draft.get("claim") or suggested_claim(item_text or "")}
+            prefill = st.session_state.pop(f"prefill_{task['id']}", None)
+            if prefill:  # an earlier clarification chosen as the starting point replaces what the form held
+                start = prefill
+                for field in DRAFT_FIELDS:
+                    st.session_state.pop(f"{field}_{task['id']}", None)
+                st.info(t("wb.reuse.done"))
             with ui.action_form(f"draft_form_{task['id']}"):
-                title = st.text_input(t("wb.draft.title"), value=draft.get("title", ""), key=f"title_{task['id']}")
-                body = st.text_area(t("wb.draft.body"), value=draft.get("body", ""), height=200,
-                                    key=f"body_{task['id']}")
-                refs = st.text_area(t("wb.draft.refs"), value=draft.get("references_text") or "", height=80,
-                                    key=f"refs_{task['id']}")
-                claim = st.text_area(t("wb.draft.claim"),
-                                     value=draft.get("claim") or suggested_claim(item_text or ""),
+                title = st.text_input(t("wb.draft.title"), value=start["title"], key=f"title_{task['id']}")
+                body = st.text_area(t("wb.draft.body"), value=start["body"], height=200, key=f"body_{task['id']}")
+                refs = st.text_area(t("wb.draft.refs"), value=start["refs"], height=80, key=f"refs_{task['id']}")
+                claim = st.text_area(t("wb.draft.claim"), value=start["claim"] or suggested_claim(item_text or ""),
                                      height=80, help=t("wb.draft.claim.help"), key=f"claim_{task['id']}")
                 cols = st.columns(2)
                 if cols[0].form_submit_button(t("wb.draft.save", id=task["id"]), key=f"save_{task['id']}"):
