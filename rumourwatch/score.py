@@ -171,7 +171,7 @@ def _debunk_matches(db, bundle, docs: list[Doc], results: list[dict], at: str,
     return articles, mine
 
 
-def feed_claims(db, at: str) -> list[dict]:
+def feed_claims(db, at: str, after_id: int | None = None) -> list[dict]:
     """The clarification publishers' posts stored by `at` (store.feed_clarifications) as claims to
     match: each with `kind` 'feed', its `claim` read as the knowledge base reads an article
     (knowledge.index_text: its title and the claim it refutes) and a `title` to show (its own, else
@@ -180,7 +180,7 @@ def feed_claims(db, at: str) -> list[dict]:
 
     return [dict(r, kind="feed", claim=index_text(r["title"] or "", r["text"] or ""),
                  title=r["title"] or (r["text"] or "")[:FEED_TITLE_CHARS])
-            for r in store.feed_clarifications(db, at)]
+            for r in store.feed_clarifications(db, at, after_id=after_id)]
 
 
 FEED_TITLE_CHARS = 40  # a publisher's post without a title is shown by its opening
@@ -362,9 +362,8 @@ def rescore_repeats(db, bundle, now: datetime, window_hours: float = REPEAT_WIND
     seen = set(json.loads(store.workflow_state(db, _SEEN_CLARIFICATIONS) or "[]"))
     new = [c for c in claims if c["id"] not in seen]
     feed_mark = store.workflow_state(db, _SEEN_FEED)
-    feed = feed_claims(db, iso(now)) if feed_mark is not None else []
-    new_feed = [c for c in feed if c["id"] > int(feed_mark)] if feed_mark is not None else []
-    newest_feed = max([c["id"] for c in feed] or [int(feed_mark or 0)]) if feed_mark is not None \
+    new_feed = feed_claims(db, iso(now), after_id=int(feed_mark)) if feed_mark is not None else []
+    newest_feed = max([c["id"] for c in new_feed] or [int(feed_mark)]) if feed_mark is not None \
         else store.newest_feed_clarification(db)
     if not new and not new_feed:
         if feed_mark is None or newest_feed != int(feed_mark):

@@ -1277,12 +1277,14 @@ def published_claims(db, until: str) -> list[dict]:
 FEED_CLARIFICATION = f"""quality_flags LIKE '%"{CLARIFICATION_FLAG}"%'"""  # as idx_items_clarifier reads it
 
 
-def feed_clarifications(db, until: str, limit: int = 20000) -> list[dict]:
-    """The posts of clarification publishers stored by `until` (rumourwatch.clarifiers), newest
-    first, at most `limit`: id, title, text, url, platform, account, published_at."""
+def feed_clarifications(db, until: str, limit: int = 20000, after_id: int | None = None) -> list[dict]:
+    """The posts of clarification publishers published by `until` (rumourwatch.clarifiers), newest
+    first, at most `limit` (older ones are left out); with `after_id`, only those stored after that
+    item: id, title, text, url, platform, account, published_at."""
+    clause, params = (" AND id > ?", [after_id]) if after_id is not None else ("", [])
     return _rows(db, f"""SELECT id, title, text, url, platform, account, published_at FROM items
-                         WHERE {FEED_CLARIFICATION} AND published_at <= ?
-                         ORDER BY published_at DESC, id DESC LIMIT ?""", [until, limit])
+                         INDEXED BY idx_items_clarifier WHERE {FEED_CLARIFICATION} AND published_at <= ?{clause}
+                         ORDER BY published_at DESC, id DESC LIMIT ?""", [until, *params, limit])
 
 
 def newest_feed_clarification(db) -> int:
