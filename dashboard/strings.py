@@ -948,6 +948,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "wb.review": "待我审核的澄清稿",
         "wb.review.empty": "暂无待审核稿件。",
         "wb.review.item": "稿件 #{id}（预警 #{alert}，作者 {author}）",
+        "wb.review.mine": " · :green[本领域（{topic}）]",
+        "wb.review.caption": "您专业领域的稿件排在前面：按要求，科普信息应由相应领域的专家审核。",
         "wb.review.note": "审核意见（稿件 #{id}）",
         "wb.approve": "通过审核 #{id}",
         "wb.return": "退回修改 #{id}",

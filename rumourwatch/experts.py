@@ -479,6 +479,27 @@ def decline_assignment(db, assignment_id: int, actor: str, now: datetime, reason
         return None
 
 
+REVIEWERS_SUGGESTED = 3
+
+
+def suggest_reviewers(db, clarification: dict, now: datetime, limit: int = REVIEWERS_SUGGESTED) -> list[dict]:
+    """Experts to review a submitted clarification ("由相应领域的专家进行编写与审核", seed 000
+    §(三)1): active experts of the pool with an account, not its author, not away in the next
+    hours (TASK_HOURS), of the alert's Healthy China topic when it has one; highest level first,
+    then the least busy. Each row is the expert with its `username`."""
+    alert = store.get_alert(db, clarification["alert_id"]) or {}
+    topic = alert.get("topic")
+    accounts = store.expert_accounts(db)
+    away = unavailable_experts(db, now)
+    loads = store.expert_loads(db)
+    level = {name: n for n, name in enumerate(LEVELS)}
+    found = [dict(e, username=accounts[e["id"]]) for e in store.list_experts(db, True)
+             if e["id"] in accounts and e["id"] != clarification.get("expert_id") and e["id"] not in away
+             and (topic not in TOPICS or topic in expert_topics(e))]
+    found.sort(key=lambda e: (level.get(e["level"], len(LEVELS)), loads.get(e["id"], 0), e["name"]))
+    return found[:limit]
+
+
 def withdraw_assignment(db, assignment_id: int, actor: str, now: datetime, reason: str,
                         rules: dict | None = None) -> dict:
     """A monitor takes an offered or accepted task back from its expert (away, not answering, not
@@ -597,7 +618,8 @@ def submit_for_review(db, clarification_id: int, actor: str, now: datetime, acto
         store.record_audit(db, actor, "clarification.submit", "clarification", clarification_id,
                            {"self_check": [w.key for w in draftcheck.warnings(checks)]}, at=at)
         notify.queue_review_event(db, store.get_alert(db, c["alert_id"]), store.get_clarification(db, clarification_id),
-                                  "review_requested", rules or load_rules(), now)
+                                  "review_requested", rules or load_rules(), now,
+                                  reviewers=suggest_reviewers(db, c, now))
     return store.get_clarification(db, clarification_id)
 
 

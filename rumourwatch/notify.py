@@ -161,11 +161,12 @@ def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: 
 
 
 def queue_review_event(db, alert: dict, clarification: dict, event: str, rules: dict, now: datetime,
-                       expert: dict | None = None) -> list[int]:
+                       expert: dict | None = None, reviewers: list[dict] | None = None) -> list[int]:
     """A clarification moving through review, so the alert's 5-hour clock does not wait on someone
     happening to open the workbench: a draft submitted ("review_requested") or approved
-    ("clarification_approved", to be published) → the monitors' group bots and emails; a draft
-    returned ("clarification_returned") → its author, by email when the roster has one."""
+    ("clarification_approved", to be published) → the monitors' group bots and emails, and for a
+    submitted one the suggested reviewers of its field (experts.suggest_reviewers) by email too; a
+    draft returned ("clarification_returned") → its author, by email when the roster has one."""
     urgent = alert["severity"] in rules["notify"]["urgent_severities"]
     title = clarification.get("title") or ""
     head = f"澄清稿 #{clarification['id']}「{title}」（预警 #{alert['id']}，{alert['severity']}）"
@@ -177,15 +178,20 @@ def queue_review_event(db, alert: dict, clarification: dict, event: str, rules: 
                  f"审核意见：{clarification.get('review_note') or ''}", due, "请在专家工作台修改后重新提交审核。"]
         return [_queue(db, now, rules, channel="email", target=expert["email"], subject=f"【退回修改】{head}"[:120],
                        body="\n".join(lines), urgent=urgent, alert_id=alert["id"], event=event)]
+    emails = list(rules["notify"]["monitor_emails"])
     if event == "review_requested":
         subject = f"【待审核】{head}"
-        lines = [f"{head}已提交，等待审核（作者以外的专家或监测员均可审核）。", due, "请在专家工作台审核。"]
+        lines = [f"{head}已提交，等待审核（作者以外的专家或监测员均可审核）。", due]
+        if reviewers:
+            lines.append("建议审核专家（本领域）：" + "、".join(f"{r['name']}（{r['institution']}）" for r in reviewers))
+            emails += [r["email"] for r in reviewers if r.get("email") and r["email"] not in emails]
+        lines.append("请在专家工作台审核。")
     else:
         subject = f"【待发布】{head}已审核通过"
         lines = [f"{head}已由 {clarification.get('reviewed_by') or ''} 审核通过。", due,
                  "请发布并在专家工作台记录发布链接。"]
     return _fan_out(db, now, rules, subject=subject[:120], lines=lines, urgent=urgent, alert_id=alert["id"],
-                    event=event, emails=rules["notify"]["monitor_emails"])
+                    event=event, emails=emails)
 
 
 def queue_source_notice(db, row: dict, health: dict, event: str, rules: dict, now: datetime,

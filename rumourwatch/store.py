@@ -1094,6 +1094,12 @@ def list_experts(db, active_only: bool = False) -> list[dict]:
     return _rows(db, f"SELECT * FROM experts{clause} ORDER BY id")
 
 
+def expert_accounts(db) -> dict[int, str]:
+    """{expert_id: username} of the active accounts linked to an expert of the pool."""
+    return dict(db.execute("SELECT expert_id, username FROM users WHERE expert_id IS NOT NULL AND disabled = 0 "
+                           "ORDER BY id").fetchall())
+
+
 def get_expert(db, expert_id: int) -> dict | None:
     rows = _rows(db, "SELECT * FROM experts WHERE id = ?", [expert_id])
     return rows[0] if rows else None

@@ -1114,3 +1114,32 @@ def test_an_expert_starts_a_draft_from_a_clarification_published_here(seeded):
     [draft] = store.clarifications_for_alert(db, second)
     assert (draft["title"], draft["body"]) == ("示例保健茶不能根治糖尿病（再次辟谣）", "正文：示例保健茶不能代替胰岛素。")
     db.conn.close()
+
+
+def test_a_submitted_draft_asks_reviewers_of_its_field_and_they_see_it_first(seeded):
+    """The review request names and mails experts of the alert's field (not the author, not one
+    away); on their workbench such drafts come first, marked 本领域."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    db.execute("DELETE FROM notifications")
+    first, second = info["alerts"][:2]
+    db.execute("UPDATE alerts SET topic = '心脑血管疾病防治' WHERE id = ?", [second])
+    drafts = {}
+    for alert_id, author in ((second, "李样本"), (first, "李样本")):
+        aid = experts.assign_expert(db, alert_id, info["experts"][author], "monitor1", now, rules())
+        experts.accept_assignment(db, aid, "li", now)
+        drafts[alert_id] = experts.save_draft(db, aid, "li", now, f"标题{alert_id}", "正文", claim="示例说法，至少十个字的说法")
+        experts.submit_for_review(db, drafts[alert_id], "li", now, rules=rules())
+    body, targets = db.execute(
+        "SELECT body, group_concat(target) FROM notifications WHERE event = 'review_requested' AND body LIKE ?",
+        [f"%澄清稿 #{drafts[first]}%"]).fetchone()
+    # 传染病及地方病防控: 张示例 (国家级) and 钱测试 (县级) of the pool's field, not the author 李样本
+    assert "建议审核专家（本领域）：张示例（示例国家健康科普中心）、钱测试（示例县人民医院）" in body
+    assert "zhang@example.org" in targets and "qian@example.org" in targets and "li@example.org" not in targets
+    suggested = experts.suggest_reviewers(db, store.get_clarification(db, drafts[second]), now)
+    assert [e["name"] for e in suggested] == ["王虚构"]  # the cardiologist, for the 心脑血管 draft
+    db.conn.close()
+    at = _run("workbench.py", "zhang", path)
+    headers = [m.value for m in at.markdown if m.value.startswith("**稿件 #")]
+    assert headers[0].startswith(f"**稿件 #{drafts[first]}") and "本领域（传染病及地方病防控）" in headers[0]
+    assert headers[1].startswith(f"**稿件 #{drafts[second]}") and "本领域" not in headers[1]

@@ -160,11 +160,20 @@ if withdrawn:
 # --- review other experts' drafts -----------------------------------------------------------------
 st.subheader(t("wb.review"))
 reviews = [c for c in ui.call(path, store.clarifications_by_status, "in_review") if c["author"] != actor]
+me = ui.call(path, store.get_expert, expert_id)
+my_topics = experts.expert_topics(me) if me else set()
+topics = {c["id"]: (ui.call(path, store.get_alert, c["alert_id"]) or {}).get("topic") for c in reviews}
+# drafts of one's own field first: the standard asks experts of the field to review (seed 000 §(三)1)
+reviews.sort(key=lambda c: topics[c["id"]] not in my_topics)
 if not reviews:
     st.info(t("wb.review.empty"))
+elif my_topics:
+    st.caption(t("wb.review.caption"))
 for c in reviews:
     with st.container(border=True, key=f"review_{c['id']}"):
-        st.markdown("**" + t("wb.review.item", id=c["id"], alert=c["alert_id"], author=ui.escape(c["author"])) + "**")
+        mine = t("wb.review.mine", topic=topics[c["id"]]) if topics[c["id"]] in my_topics else ""
+        st.markdown("**" + t("wb.review.item", id=c["id"], alert=c["alert_id"], author=ui.escape(c["author"])) + "**"
+                    + mine)
         st.text(c["title"])
         if c.get("claim"):
             st.caption(t("wb.draft.claim"))
