@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -178,9 +179,17 @@ def feed_claims(db, at: str, after_id: int | None = None) -> list[dict]:
     the opening of its text)."""
     from .knowledge import index_text
 
-    return [dict(r, kind="feed", claim=index_text(r["title"] or "", r["text"] or ""),
-                 title=r["title"] or (r["text"] or "")[:FEED_TITLE_CHARS])
-            for r in store.feed_clarifications(db, at, after_id=after_id)]
+    if after_id is None:  # the worker asks each batch: read them again only when they changed
+        signature = store.feed_signature(db, at)
+        cached = getattr(db, "_rw_feed_claims", None)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    claims = [dict(r, kind="feed", claim=index_text(r["title"] or "", r["text"] or ""),
+                   title=r["title"] or (r["text"] or "")[:FEED_TITLE_CHARS])
+              for r in store.feed_clarifications(db, at, after_id=after_id)]
+    if after_id is None:
+        db._rw_feed_claims = (signature, claims)  # kept on this connection's Database object
+    return claims
 
 
 FEED_TITLE_CHARS = 40  # a publisher's post without a title is shown by its opening
@@ -222,6 +231,7 @@ def claim_text(clarification: dict) -> str:
 
 
 _claim_sets: list = []  # (index, claim keys, ClaimSet), the most recently used first
+_claim_sets_lock = threading.Lock()  # the dashboard's sessions are threads of one process
 CLAIM_SETS_KEPT = 3  # the worker's one set (own + feed); a page's own and feed sets
 
 
@@ -229,13 +239,15 @@ def _claim_set(index, claims: list[dict]):
     """The claims vectorised, reused while the index and the claims stay the same: the worker
     scores batch after batch against the same ones, and a page looks up its sets again and again."""
     ids = tuple((c.get("kind", "own"), c["id"]) for c in claims)
-    for n, (known, known_ids, found) in enumerate(_claim_sets):
-        if known is index and known_ids == ids:
-            _claim_sets.insert(0, _claim_sets.pop(n))
-            return found
+    with _claim_sets_lock:
+        for n, (known, known_ids, found) in enumerate(_claim_sets):
+            if known is index and known_ids == ids:
+                _claim_sets.insert(0, _claim_sets.pop(n))
+                return found
     found = index.claim_set([claim_text(c) for c in claims])
-    _claim_sets.insert(0, (index, ids, found))
-    del _claim_sets[CLAIM_SETS_KEPT:]
+    with _claim_sets_lock:
+        _claim_sets.insert(0, (index, ids, found))
+        del _claim_sets[CLAIM_SETS_KEPT:]
     return found
 
 

@@ -1293,6 +1293,13 @@ def feed_clarifications(db, until: str, limit: int = 20000, after_id: int | None
                          ORDER BY published_at DESC, id DESC LIMIT ?""", [until, *params, limit])
 
 
+def feed_signature(db, until: str) -> tuple[int, int]:
+    """(how many, newest id) of the clarification publishers' posts published by `until`: what
+    feed_clarifications would return changes only with it (read from the partial index alone)."""
+    return tuple(db.execute(f"""SELECT count(*), coalesce(max(id), 0) FROM items INDEXED BY idx_items_clarifier
+                                WHERE {FEED_CLARIFICATION} AND published_at <= ?""", [until]).fetchone())
+
+
 def newest_feed_clarification(db) -> int:
     """The id of the newest clarification publisher's post stored (0 when none)."""
     return db.execute(f"SELECT coalesce(max(id), 0) FROM items INDEXED BY idx_items_clarifier WHERE {FEED_CLARIFICATION}"
