@@ -89,6 +89,7 @@ TEXT: dict[str, str] = {
     "volume.change": "较{prev}：总量 {total}；{shares}。",
     "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
     "volume.chart": "每日健康相关条目（按情感倾向）",
+    "volume.chart.hourly": "逐小时健康相关条目（按情感倾向，北京时间）",
     "topics.title": "话题分布",
     "topics.empty": "{this}无已判定话题的健康相关条目。",
     "topics.none": "未分类",
@@ -403,6 +404,17 @@ def _workflow_gap(db, *tables: str) -> str | None:
 
 # --- sections -------------------------------------------------------------------------------
 
+def _hourly(db, period: Period, platforms) -> list[dict] | None:
+    """A day's health items hour by hour (China time) by polarity, for the daily report's chart;
+    None for a week or a month."""
+    if period.kind != "daily":
+        return None
+    by_hour = {h: {"hour": h, "neutral": 0, "positive": 0, "negative": 0, "unscored": 0} for h in range(24)}
+    for r in store.hourly_polarity(db, period.start, period.end, platforms=platforms, health_only=True):
+        by_hour[r["hour"]][r["polarity"] if r["polarity"] in POLARITIES else "unscored"] += r["n"]
+    return list(by_hour.values())
+
+
 def _volume(db, period: Period, previous: Period, platforms, threshold: float, quiet_hours: float,
             now_iso: str) -> Section:
     this = tr(f"this.{period.kind}")
@@ -433,7 +445,8 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float, q
         "opinion_line": opinion_line(scored), "opinion_line_long": opinion_line(scored, with_counts=True),
         "previous": {"label": previous.label, "counts": prev_scored, "total": prev_total, "shares": prev_shares,
                      "opinion_line": opinion_line(prev_scored)},
-        "change": change, "daily": list(by_day.values()), "tips": _tips(db, period, platforms),
+        "change": change, "daily": list(by_day.values()), "hourly": _hourly(db, period, platforms),
+        "tips": _tips(db, period, platforms),
         "gaps": source_gaps(db, period, platforms, quiet_hours, now_iso), "quiet_hours": quiet_hours,
     }
     return Section("volume", tr("volume.title"), True,
@@ -1319,27 +1332,37 @@ def matplotlib_pyplot():
 POLARITY_COLOURS = {"neutral": "#90a4ae", "positive": "#2e7d32", "negative": "#c62828"}
 
 
+def chart_title(report: Report) -> str:
+    return tr("volume.chart.hourly") if report.kind == "daily" else tr("volume.chart")
+
+
 def daily_chart_png(report: Report) -> bytes | None:
-    """Stacked daily bars of health-related items by polarity, Chinese labels; None when empty, and for
-    a daily report (one bar says nothing)."""
-    daily = report.section("volume").data["daily"]
-    if report.kind == "daily" or not any(d["neutral"] + d["positive"] + d["negative"] for d in daily):
+    """Stacked bars of health-related items by polarity, Chinese labels: one a day, or for a daily
+    report one an hour (China time); None when empty (and for a daily report made before the
+    hourly figures were kept)."""
+    data = report.section("volume").data
+    bars = data.get("hourly") if report.kind == "daily" else data["daily"]
+    if not bars or not any(d["neutral"] + d["positive"] + d["negative"] for d in bars):
         return None
     plt = matplotlib_pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=150)
-    days = [d["day"][5:] for d in daily]
+    daily = bars
+    days = [str(d["hour"]) for d in bars] if report.kind == "daily" else [d["day"][5:] for d in bars]
     bottom = [0] * len(daily)
     for p in POLARITIES:
         values = [d[p] for d in daily]
         ax.bar(days, values, bottom=bottom, color=POLARITY_COLOURS[p], label=tr(f"polarity.{p}"), width=0.7)
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.yaxis.set_major_locator(integer_ticks())
-    ax.set_title(tr("volume.chart"), fontsize=11)
+    ax.set_title(chart_title(report), fontsize=11)
     ax.set_ylabel("条数")
     ax.spines[["top", "right"]].set_visible(False)
     # Right of the plot: inside it, the legend covered the last day's bar.
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
-    if len(days) > 10:
+    if report.kind == "daily":
+        ax.set_xlabel("时", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    elif len(days) > 10:
         ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     fig.tight_layout()
     return png_bytes(fig, plt)
@@ -1613,7 +1636,7 @@ def render_html(report: Report, charts: bool = True) -> str:
     context = {
         "r": report, "t": tr, "css": Markup(REPORT_CSS), "period": period_text(report), "generated": generated_text(report),
         "volume": volume_lines(report), "daily": daily_table(report),
-        "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": tr("volume.chart"),
+        "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": chart_title(report),
         "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
         "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),

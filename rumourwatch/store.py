@@ -595,6 +595,15 @@ def daily_polarity(db, start: str | None = None, end: str | None = None, **filte
                          FROM items{where} GROUP BY published_day, polarity ORDER BY published_day""", params)
 
 
+def hourly_polarity(db, start: str, end: str, **filters) -> list[dict]:
+    """Rows of (hour of the day in China time 0-23, polarity, n) of the items published in [start,
+    end), unscored ones as 'unscored': a day's chart (the daily report)."""
+    where, params = _filters_sql(start, end, **filters)
+    return _rows(db, f"""SELECT (CAST(substr(published_at, 12, 2) AS INTEGER) + 8) % 24 AS hour,
+                                coalesce(polarity, 'unscored') AS polarity, count(*) AS n
+                         FROM items{where} GROUP BY hour, polarity ORDER BY hour""", params)
+
+
 def hourly_counts(db, start: str, end: str | None = None, **filters) -> list[dict]:
     where, params = _filters_sql(start, end, **filters)
     return _rows(db, f"""SELECT substr(published_at, 1, 13) AS hour, count(*) AS n,

@@ -56,7 +56,17 @@ def test_the_days_figures_are_the_databases(full_db):
     assert reports.volume_lines(r)[1].startswith("采集条目")
     assert [s.key for s in r.sections] == ["volume", "topics", "rumours", "alerts", "experts", "publishers", "watch",
                                            "model"]  # no unit ranking, no risk points: those are monthly
-    assert reports.daily_chart_png(r) is None  # one bar says nothing
+    # the day hour by hour (China time), as the database has it: the chart draws these bars
+    hours = dict(db.execute("""SELECT (CAST(substr(published_at, 12, 2) AS INTEGER) + 8) % 24, count(*) FROM items
+                               WHERE health_related = 1 AND polarity IS NOT NULL AND published_at >= ?
+                               AND published_at < ? GROUP BY 1""", [p.start, p.end]))
+    hourly = {h["hour"]: h["neutral"] + h["positive"] + h["negative"] for h in volume["hourly"]}
+    assert len(volume["hourly"]) == 24 and {h: n for h, n in hourly.items() if n} == hours
+    assert sum(hourly.values()) == sum(rows.values())
+    png = reports.daily_chart_png(r)
+    assert png.startswith(b"\x89PNG") and "逐小时健康相关条目" in reports.render_html(r)
+    weekly = reports.compute_weekly(db, "2026-W47", now=fx.NOW, watch={"keywords": [], "accounts": []})
+    assert weekly.section("volume").data["hourly"] is None  # a week keeps its day-by-day chart
     md = reports.render_markdown(r)
     assert "前一日" in md and "| 日期 |" not in md  # the day against the day before; no day-by-day table
     assert reports.default_filename(r, "pdf") == "2026-11-18_日报.pdf"
