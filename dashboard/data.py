@@ -480,16 +480,14 @@ def debunk_threshold(models_dir: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _own_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
-    from rumourwatch.score import own_matches
+def _store_matches(db, models_dir: str, text: str, k: int) -> tuple[list[dict], list[dict]]:
+    """The clarifications published here and the debunk platforms' posts closest to `text`, dates
+    in China time (read fresh: a publication shows at once)."""
+    from rumourwatch.score import feed_matches, own_matches
 
-    return [dict(m, date=to_china(m["date"])) for m in own_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)[0]]
-
-
-def _feed_matches(db, models_dir: str, text: str, k: int) -> list[dict]:
-    from rumourwatch.score import feed_matches
-
-    return [dict(m, date=to_china(m["date"])) for m in feed_matches(db, model_bundle(models_dir), [text], iso(now_utc()), k)[0]]
+    bundle, at = model_bundle(models_dir), iso(now_utc())
+    return tuple([dict(m, date=to_china(m["date"])) for m in found(db, bundle, [text], at, k)[0]]
+                 for found in (own_matches, feed_matches))
 
 
 def faint_match(match: dict) -> bool:
@@ -508,23 +506,29 @@ def debunk_matches(path: str, models_dir: str, item_id: int, k: int = 5) -> list
 
     articles = _matches(path, data_version(path), models_dir, item_id, k)
     row = item(path, item_id)
-    own = _run(path, _own_matches, models_dir, row["text"], k) if row else []
-    feed = [m for m in _run(path, _feed_matches, models_dir, row["text"], k + 1) if m["item_id"] != item_id] if row else []
-    return merge_matches(own, articles + feed, k)
+    own, feed = _run(path, _store_matches, models_dir, row["text"], k + 1) if row else ([], [])
+    return merge_matches(own, articles + [m for m in feed if m["item_id"] != item_id], k)
 
 
 def text_matches(path: str, models_dir: str, text: str, k: int = 10) -> list[dict]:
-    """debunk_matches for a claim or post typed in (辟谣知识库), read fresh (one text against the
-    index takes milliseconds): the knowledge base's articles and the clarifications published here."""
-    from rumourwatch.score import merge_matches
+    """debunk_matches for a claim or post typed in (辟谣知识库; score.closest_clarifications, as
+    `rumourwatch debunks find` lists them), read fresh (one text against the index takes
+    milliseconds); without a database, the knowledge base's articles alone."""
+    from rumourwatch.errors import ModelError
+    from rumourwatch.score import closest_clarifications
 
-    articles = _article_rows(models_dir, text, k)
-    if database_exists(path):
-        own = _run(path, _own_matches, models_dir, text, k)
-        articles = articles + _run(path, _feed_matches, models_dir, text, k)
-    else:
-        own = []
-    return merge_matches(own, articles, k)
+    bundle = model_bundle(models_dir)
+    if not hasattr(bundle, "match_debunks"):
+        raise ModelsUnavailable("match_debunks")
+
+    def lookup(db):
+        return closest_clarifications(db, bundle, text, iso(now_utc()), k)
+
+    try:
+        found = _run(path, lookup) if database_exists(path) else lookup(store.open_db(memory=True))
+    except ModelError as exc:  # the bundle has no debunk index yet
+        raise ModelsUnavailable("debunk index not trained") from exc
+    return [dict(m, date=to_china(m["date"]) if m["date"] else None) for m in found]
 
 
 # --- sources and rejects ------------------------------------------------------------------

@@ -313,8 +313,10 @@ def clarification_checks(db, clarification: dict, *, vocab: Vocabulary | None = 
                          reviewer: str | None = None) -> list[Check]:
     """The checks of a stored clarification: its author's field against its alert's topic, and with
     `reviewer` (a username) the reviewer's field too (a user who is not an expert of the pool is not
-    of the field)."""
+    of the field). `vocab`: the bundle's (bundle_vocabulary) when None."""
     from . import store
+
+    vocab = vocab or bundle_vocabulary()
     alert = store.get_alert(db, clarification["alert_id"]) or {}
     topic = alert.get("topic")
     author = store.get_expert(db, clarification["expert_id"]) if clarification.get("expert_id") is not None else None

@@ -606,7 +606,7 @@ def submit_for_review(db, clarification_id: int, actor: str, now: datetime, acto
     if c["status"] != "draft":
         raise WorkflowError(f"clarification {clarification_id} is {c['status']}; only a draft can be submitted",
                             "submit_not_draft", id=clarification_id, clar_status=c["status"])
-    checks = draftcheck.clarification_checks(db, c, vocab=vocab or draftcheck.bundle_vocabulary())
+    checks = draftcheck.clarification_checks(db, c, vocab=vocab)
     at = iso(now)
     with store.transaction(db):
         store.update_clarification(db, clarification_id, {"status": "in_review", "submitted_at": at, "updated_at": at})
@@ -641,7 +641,7 @@ def review_clarification(db, clarification_id: int, reviewer: str, now: datetime
     if not approve and not note.strip():
         raise WorkflowError("returning a draft needs a note saying what to change", "return_note")
     warned = draftcheck.warnings(draftcheck.clarification_checks(
-        db, c, vocab=vocab or draftcheck.bundle_vocabulary(), reviewer=reviewer))
+        db, c, vocab=vocab, reviewer=reviewer))
     step_note = note or None
     if approve and warned:
         step_note = "；".join(filter(None, [note, f"审核时{draftcheck.summary(warned)}"]))

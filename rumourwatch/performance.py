@@ -78,8 +78,8 @@ def _self_checks(db, assignment_ids: list[int], vocab) -> dict[int, list[list[st
     labels of its self-check's warnings (an empty list: none)."""
     out: dict[int, list[list[str]]] = {}
     published = store.published_for_assignments(db, assignment_ids)
-    if published and vocab is None:
-        vocab = draftcheck.bundle_vocabulary()
+    if published:
+        vocab = vocab or draftcheck.bundle_vocabulary()  # read once, not per clarification
     for c in published:
         warned = draftcheck.warnings(draftcheck.clarification_checks(db, c, vocab=vocab))
         out.setdefault(c["expert_id"], []).append([w.short or w.key for w in warned])

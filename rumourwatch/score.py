@@ -376,9 +376,9 @@ def rescore_repeats(db, bundle, now: datetime, window_hours: float = REPEAT_WIND
     feed_mark = store.workflow_state(db, _SEEN_FEED)
     new_feed = feed_claims(db, iso(now), after_id=int(feed_mark)) if feed_mark is not None else []
     newest_feed = max([c["id"] for c in new_feed] or [int(feed_mark)]) if feed_mark is not None \
-        else store.newest_feed_clarification(db)
+        else store.feed_signature(db, iso(now))[1]
     if not new and not new_feed:
-        if feed_mark is None or newest_feed != int(feed_mark):
+        if feed_mark is None:  # the first look: its newest post is the mark
             with store.transaction(db):
                 store.set_workflow_state(db, _SEEN_FEED, str(newest_feed))
         return 0

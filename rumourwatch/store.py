@@ -1309,12 +1309,6 @@ def feed_signature(db, until: str) -> tuple[int, int]:
                                 WHERE {FEED_CLARIFICATION} AND published_at <= ?""", [until]).fetchone())
 
 
-def newest_feed_clarification(db) -> int:
-    """The id of the newest clarification publisher's post stored (0 when none)."""
-    return db.execute(f"SELECT coalesce(max(id), 0) FROM items INDEXED BY idx_items_clarifier WHERE {FEED_CLARIFICATION}"
-                      ).fetchone()[0]
-
-
 def recent_item_texts(db, since: str) -> list[dict]:
     """id and text of the items published since `since` that are not known to be unrelated to
     health (unscored items included), oldest first."""

@@ -121,13 +121,8 @@ def debunks_find(ctx, text, k, as_json):
 
     from .. import store
     from ..cli import load_bundle
-    from ..records import CST, iso, parse_time
+    from ..records import beijing, iso
     from ..score import closest_clarifications
-
-    def china_day(when) -> str:  # an article's date, or a publication time here (UTC), as the China day
-        if not when:
-            return ""
-        return (parse_time(when) if isinstance(when, str) else when).astimezone(CST).strftime("%Y-%m-%d")
 
     if len(text.strip()) < 4:
         raise click.BadParameter("give at least 4 characters of the claim or post", param_hint="TEXT")
@@ -150,6 +145,6 @@ def debunks_find(ctx, text, k, as_json):
         for r in rows:
             where = f"clarification #{r['clarification_id']} published here" if r["own"] else r["platform"] or ""
             click.echo(f"{r['similarity']:.2f} {'已辟谣 ' if r['already_debunked'] else ''}{r['title']} "
-                       f"({where}, {china_day(r['date'])}) {r['url'] or ''}")
+                       f"({where}, {beijing(r['date'], '%Y-%m-%d') or ''}) {r['url'] or ''}")
     if not any(r["already_debunked"] for r in rows):
         ctx.exit(1)
