@@ -1,4 +1,4 @@
-"""Benchmark: the weekly summary and monthly notice on a store of 1 M items. Prints figures.
+"""Benchmark: the leaders' reports on a store of 1 M items. Prints figures.
 
     python bench/bench_reports.py [--items 1000000] [--db build/bench-1m.db]
 
@@ -6,7 +6,9 @@ Reuses the synthetic store of bench_queries.py (items over 90 days; no workflow 
 workflow sections compute their empty state), then times compute and each renderer (median of 3).
 Compute is timed without watched keywords, then with five (the 关注词与关注账号 section scans the
 period and the one before for all of them at once; the synthetic texts rarely match, and reading
-the texts is the cost).
+the texts is the cost). The quarterly and annual reports are the quarter and the year under way at
+the benchmark's now (2026-Q4: its first 54 days, 60 % of the store; 2026: all 90 days of it),
+with and without the five watched keywords.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def main() -> None:
         print(f"compute weekly{label:12} {timed(lambda w=watch: reports.compute_weekly(db, week, now=now, watch=w), 3):8.0f} ms")
         print(f"compute monthly{label:11} {timed(lambda w=watch: reports.compute_monthly(db, month, now=now, watch=w), 3):8.0f} ms")
     print(f"compute daily              {timed(lambda: reports.compute_daily(db, day, now=now, watch=NO_WATCH), 3):8.0f} ms")
+    quarter, year = reports.current_period("quarterly", now).label, reports.current_period("annual", now).label
+    for label, watch in (("", NO_WATCH), (", 5 watched", WATCH)):
+        print(f"compute quarterly{label:9} {timed(lambda w=watch: reports.compute_quarterly(db, quarter, now=now, watch=w), 3):8.0f} ms")
+        print(f"compute annual{label:12} {timed(lambda w=watch: reports.compute_annual(db, year, now=now, watch=w), 3):8.0f} ms")
+    annual = reports.compute_annual(db, year, now=now, watch=NO_WATCH)
+    print(f"render annual html+charts  {timed(lambda: reports.render_html(annual), 3):8.0f} ms")
     print(f"领导概览 12 weeks           {timed(lambda: overview.weekly_trend(db, now), 3):8.0f} ms")
     print(f"render markdown            {timed(lambda: reports.render_markdown(weekly), 3):8.0f} ms")
     print(f"render html+charts         {timed(lambda: reports.render_html(weekly), 3):8.0f} ms")

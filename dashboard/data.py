@@ -754,7 +754,7 @@ def alerts_by_urgency(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-# --- reports (周报 / 月通报) ---------------------------------------------------------------------
+# --- reports (日报 / 周报 / 月通报 / 季度 / 年度) ---------------------------------------------------------------------
 # The page shows the very Report the CLI renders to PDF: computed once per (period, filters, minute)
 # and cached for a minute, since workflow changes do not move `data_version`.
 
@@ -768,14 +768,14 @@ def _report(path: str, version: tuple, kind: str, label: str, region: str | None
 
     now = parse_time(now_minute)
     kwargs = {"region": region, "platform": platform, "threshold": threshold, "now": now, "quiet_hours": quiet_hours}
-    if kind == "monthly" and minimum is not None:
+    if kind in reports.LONG_KINDS and minimum is not None:
         kwargs["minimum"] = minimum
     return _run(path, lambda db: reports.compute(kind, db, label, **kwargs)).to_dict()
 
 
 def report(path: str, kind: str, label: str, region: str | None = None, platform: str | None = None,
            threshold: float = 0.5, minimum: int | None = None, now: datetime | None = None):
-    """The computed weekly summary or monthly notice (a `rumourwatch.reports.Report`)."""
+    """The computed report of `kind` for the period `label` (a `rumourwatch.reports.Report`)."""
     from rumourwatch import reports
 
     now_minute = iso((now or now_utc()).replace(second=0, microsecond=0))

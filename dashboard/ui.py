@@ -251,7 +251,7 @@ def open_handover() -> None:
 
 
 def open_report(kind: str, period: str) -> None:
-    """Switch to 日报、周报与月通报 showing that report (`kind` daily / weekly / monthly, `period` its label)."""
+    """Switch to 舆情报告 showing that report (`kind` daily / weekly / monthly / quarterly / annual, `period` its label)."""
     _leave(REPORTS_PAGE, {"kind": kind, "period": period})
 
 

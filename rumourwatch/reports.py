@@ -1,4 +1,5 @@
-"""Leaders' weekly summary (周报) and monthly notice (月通报): computed, then rendered.
+"""Leaders' reports: daily (日报), weekly summary (周报), monthly notice (月通报), and the quarterly
+(季度报告) and annual (年度报告) reports: computed, then rendered.
 
 `compute_weekly` / `compute_monthly` read the store into a `Report` of plain values (dataclasses
 that turn into a JSON-ready dict and back: `Report.to_dict`, `Report.from_dict`). Renderers take
@@ -13,7 +14,10 @@ verdicts, takedowns) belong to the response workflow; when they are missing the 
 ("工作流程模块尚未启用"), and when they are empty for the period it says that ("本周无预警数据").
 No figure is ever filled in that the database does not hold.
 
-Periods are China-time calendar periods (ISO weeks from Monday 00:00, months from the 1st).
+Periods are China-time calendar periods (ISO weeks from Monday 00:00, months from the 1st,
+quarters from 1 January, April, July and October, years from 1 January). A quarter or a year has the
+monthly notice's sections (units ranked, risk points) with its months side by side: a unit is
+judged month by month against the monthly minimum, as seed 002's 月通报 rule reads, not on a total.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ REPEAT_PUBLISHER_MIN = 2           # confirmed false items that make an account 
 TOP_RUMOURS = 10
 QUIET_HOURS = 6.0  # a feed silent this long is a gap; callers pass settings.source_quiet_hours
 OVERDUE_LIST_LIMIT = 20
-RISK_MONTHS = 3                    # the monthly notice's risk points look back this many months
+RISK_MONTHS = 3                    # the monthly notice's risk points look back this many months (a
+                                   # quarter or a year: its own months)
+LONG_KINDS = ("monthly", "quarterly", "annual")  # the reports that rank units and list risk points
 RISK_ROWS = 5                      # recurring topics / accounts / places listed in it
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
 SECTION_NUMERALS = "一二三四五六七八九十"
+KINDS = ("daily", "weekly", "monthly", "quarterly", "annual")
 CJK_FONT_FILE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 CJK_FONT_FAMILY = "Noto Sans CJK SC"
 CHROMIUM_TIMEOUT_SECONDS = 120
@@ -71,11 +78,17 @@ TEXT: dict[str, str] = {
     "daily.title": "健康舆情与谣言处置日报",
     "weekly.title": "健康舆情与谣言处置周报",
     "monthly.title": "健康舆情与谣言处置月通报",
+    "quarterly.title": "健康舆情与谣言处置季度报告",
+    "annual.title": "健康舆情与谣言处置年度报告",
     "period.daily": "{year} 年 {month} 月 {day} 日（{weekday}）",
     "period.weekly": "{label}（{start} 至 {end}）",
     "period.monthly": "{year} 年 {month} 月（{start} 至 {end}）",
-    "this.daily": "当日", "this.weekly": "本周", "this.monthly": "本月",
-    "prev.daily": "前一日", "prev.weekly": "上周", "prev.monthly": "上月",
+    "period.quarterly": "{year} 年第{quarter}季度（{start} 至 {end}）",
+    "period.annual": "{year} 年（{start} 至 {end}）",
+    "this.daily": "当日", "this.weekly": "本周", "this.monthly": "本月", "this.quarterly": "本季度",
+    "this.annual": "本年度",
+    "prev.daily": "前一日", "prev.weekly": "上周", "prev.monthly": "上月", "prev.quarterly": "上季度",
+    "prev.annual": "上年度",
     "generated": "生成时间：{time}（北京时间）",
     "scope.health": "统计范围：模型判定为健康相关的媒体条目（“采集条目”与“待评分”两数除外，为全部条目）；时间按北京时间计。",
     "scope.region": "地区：{region}（预警、专家处置与单位统计按预警所在地区筛选；媒体条目无地区字段，数量为全部地区）",
@@ -90,6 +103,8 @@ TEXT: dict[str, str] = {
     "volume.change.none": "{prev}无已判定情感倾向的条目，无法比较。",
     "volume.chart": "每日健康相关条目（按情感倾向）",
     "volume.chart.hourly": "逐小时健康相关条目（按情感倾向，北京时间）",
+    "volume.chart.weekly": "每周健康相关条目（按情感倾向；首尾两周只计本季度内的日子）",
+    "volume.chart.monthly": "每月健康相关条目（按情感倾向）",
     "topics.title": "话题分布",
     "topics.empty": "{this}无已判定话题的健康相关条目。",
     "topics.none": "未分类",
@@ -163,6 +178,10 @@ TEXT: dict[str, str] = {
     "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（依据《晋城市卫生健康委员会宣传工作实施方案》月通报制度）；未达标单位以“未达标”标出。",
     "units.below": "未达标单位 {n} 个：{names}。",
     "units.below.none": "全部单位达到每月报送要求。",
+    "units.months": "{this}已结束的 {n} 个月（{first} 至 {last}）逐月对照最低要求；“达标月数”为发布澄清达到要求的月数，任一月未达标即标为“未达标”。",
+    "units.months.none": "{this}尚无已结束且有采集数据的月份，暂不判定达标情况。",
+    "units.months.since": "平台自 {since} 起才有采集数据，此前的月份不判定。",
+    "units.below.months": "有月份未达标的单位 {n} 个：{names}。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
     "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
     "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
@@ -176,8 +195,9 @@ TEXT: dict[str, str] = {
     "col.effect": "效果", "col.effect_window": "前后各", "col.kind": "类型", "col.region": "地区",
     "col.handled": "处置预警", "col.on_time": "按时处置", "col.on_time_rate": "按时率",
     "col.minimum": "最低要求", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
-    "col.day": "日期", "col.total": "合计", "col.unscored": "待评分",
-    "flag.below": "未达标", "flag.ok": "达标",
+    "col.day": "日期", "col.total": "合计", "col.unscored": "待评分", "col.month": "月份", "col.week": "周（起始日）",
+    "col.months_met": "达标月数", "col.short_months": "未达标月份",
+    "flag.below": "未达标", "flag.ok": "达标", "flag.unjudged": "未判定",
     "not_released": "未发布", "hours": "{h} 小时", "none": "—",
     "polarity.neutral": "中性", "polarity.positive": "正面", "polarity.negative": "负面",
     "footer": "本报告由健康谣言监测平台根据数据库记录自动生成；各项数字均可在平台中复核。",
@@ -193,14 +213,16 @@ def tr(key: str, **kwargs) -> str:
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
 
 
 @dataclass(frozen=True)
 class Period:
     """A China-time calendar period: `start`/`end` are UTC ISO bounds [start, end)."""
 
-    kind: str          # daily / weekly / monthly
-    label: str         # 2026-11-23 / 2026-W47 / 2026-11
+    kind: str          # daily / weekly / monthly / quarterly / annual
+    label: str         # 2026-11-23 / 2026-W47 / 2026-11 / 2026-Q4 / 2026
     first_day: str     # China dates, inclusive
     last_day: str
     start: str
@@ -212,6 +234,13 @@ class Period:
         n = (date.fromisoformat(self.last_day) - first).days + 1
         return [(first + timedelta(days=i)).isoformat() for i in range(n)]
 
+    @property
+    def months(self) -> list[str]:
+        """The calendar months the period covers, "2026-10" …, in order."""
+        first, last = date.fromisoformat(self.first_day), date.fromisoformat(self.last_day)
+        return [f"{y}-{m:02d}" for y in range(first.year, last.year + 1) for m in range(1, 13)
+                if (first.year, first.month) <= (y, m) <= (last.year, last.month)]
+
     def previous(self) -> "Period":
         first = date.fromisoformat(self.first_day)
         if self.kind == "daily":
@@ -220,6 +249,10 @@ class Period:
             y, w, _ = (first - timedelta(days=7)).isocalendar()
             return parse_week(f"{y}-W{w:02d}")
         prev = first - timedelta(days=1)
+        if self.kind == "quarterly":
+            return parse_quarter(f"{prev.year}-Q{(prev.month - 1) // 3 + 1}")
+        if self.kind == "annual":
+            return parse_year(str(prev.year))
         return parse_month(f"{prev.year}-{prev.month:02d}")
 
 
@@ -247,12 +280,16 @@ def weekday_zh(day: date) -> str:
     return "星期" + "一二三四五六日"[day.weekday()]
 
 
+def _bad_kind(kind) -> ReportError:
+    return ReportError(f"unknown report kind {kind!r}; expected {', '.join(KINDS)}", "report_bad_kind", value=kind)
+
+
 def parse_period(kind: str, label: str) -> Period:
-    """A period of a report kind from its label (2026-11-23, 2026-W47 or 2026-11)."""
-    parsers = {"daily": parse_day, "weekly": parse_week, "monthly": parse_month}
+    """A period of a report kind from its label (2026-11-23, 2026-W47, 2026-11, 2026-Q4 or 2026)."""
+    parsers = {"daily": parse_day, "weekly": parse_week, "monthly": parse_month, "quarterly": parse_quarter,
+               "annual": parse_year}
     if kind not in parsers:
-        raise ReportError(f"unknown report kind {kind!r}; expected daily, weekly or monthly", "report_bad_kind",
-                          value=kind)
+        raise _bad_kind(kind)
     return parsers[kind](label)
 
 
@@ -284,29 +321,52 @@ def parse_month(text: str) -> Period:
     return _period("monthly", f"{year}-{month:02d}", first, nxt - timedelta(days=1))
 
 
-def last_complete(kind: str, now: datetime | None = None) -> Period:
-    """The last whole day, week or month before `now`, in China time: what a cron job reports on."""
-    today = (now or datetime.now(UTC)).astimezone(CST).date()
+def parse_quarter(text: str) -> Period:
+    """`2026-Q4` -> 1 October to 31 December 2026 (China time)."""
+    m = _QUARTER.match(str(text).strip())
+    if not m:
+        raise ReportError(f"quarter {text!r} is not a quarter: use YYYY-Qn, e.g. 2026-Q4", "report_bad_quarter",
+                          value=text)
+    year, q = int(m.group(1)), int(m.group(2))
+    first = date(year, 3 * q - 2, 1)
+    nxt = date(year + (q == 4), 3 * q % 12 + 1, 1)
+    return _period("quarterly", f"{year}-Q{q}", first, nxt - timedelta(days=1))
+
+
+def parse_year(text: str) -> Period:
+    """`2026` -> 1 January to 31 December 2026 (China time)."""
+    m = _YEAR.match(str(text).strip())
+    if not m or int(m.group(1)) < 1900:
+        raise ReportError(f"year {text!r} is not a year: use YYYY, e.g. 2026", "report_bad_year", value=text)
+    year = int(m.group(1))
+    return _period("annual", str(year), date(year, 1, 1), date(year, 12, 31))
+
+
+def _containing(kind: str, day: date) -> Period:
+    """The period of `kind` that holds the China-time `day`."""
     if kind == "daily":
-        return parse_day((today - timedelta(days=1)).isoformat())
+        return parse_day(day.isoformat())
     if kind == "weekly":
-        y, w, _ = (today - timedelta(days=7)).isocalendar()
+        y, w, _ = day.isocalendar()
         return parse_week(f"{y}-W{w:02d}")
     if kind == "monthly":
-        prev = today.replace(day=1) - timedelta(days=1)
-        return parse_month(f"{prev.year}-{prev.month:02d}")
-    raise ReportError(f"unknown report kind {kind!r}; expected daily, weekly or monthly", "report_bad_kind",
-                      value=kind)
+        return parse_month(f"{day.year}-{day.month:02d}")
+    if kind == "quarterly":
+        return parse_quarter(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+    if kind == "annual":
+        return parse_year(str(day.year))
+    raise _bad_kind(kind)
+
+
+def last_complete(kind: str, now: datetime | None = None) -> Period:
+    """The last whole day, week, month, quarter or year before `now`, in China time: what a cron job
+    reports on."""
+    return current_period(kind, now).previous()
 
 
 def current_period(kind: str, now: datetime | None = None) -> Period:
-    today = (now or datetime.now(UTC)).astimezone(CST).date()
-    if kind == "daily":
-        return parse_day(today.isoformat())
-    if kind == "weekly":
-        y, w, _ = today.isocalendar()
-        return parse_week(f"{y}-W{w:02d}")
-    return parse_month(f"{today.year}-{today.month:02d}")
+    """The period of `kind` under way at `now` (China time)."""
+    return _containing(kind, (now or datetime.now(UTC)).astimezone(CST).date())
 
 
 # --- the computed result --------------------------------------------------------------------
@@ -764,15 +824,17 @@ def _watched(db, period: Period, previous: Period, platforms, threshold: float, 
 
 
 def _risk(db, period: Period, threshold: float) -> Section:
-    """The risk points (rumourwatch.risk) of the RISK_MONTHS months ending with this one: what kept
-    coming back, which a single month is too short to show. Only the recurring ones are listed."""
+    """The risk points (rumourwatch.risk) of the RISK_MONTHS months ending with this one (a quarter's
+    or a year's own months): what kept coming back, which a single month is too short to show. Only
+    the recurring ones are listed."""
     from . import risk
 
+    months = max(RISK_MONTHS, len(period.months))
     gap = _workflow_gap(db, "alerts", "verdicts")  # confirmed false items and alerts per topic
     if gap:
-        return Section("risk", tr("risk.title", months=RISK_MONTHS), False, gap)
-    first = date.fromisoformat(period.first_day)
-    for _ in range(RISK_MONTHS - 1):
+        return Section("risk", tr("risk.title", months=months), False, gap)
+    first = date.fromisoformat(period.months[-1] + "-01")
+    for _ in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
     start = iso(datetime(first.year, first.month, first.day, tzinfo=CST))
     points = risk.risk_points(db, start, period.end, threshold)
@@ -780,7 +842,7 @@ def _risk(db, period: Period, threshold: float) -> Section:
     data = {"first_day": first.isoformat(), "last_day": period.last_day, "weeks": points["period"]["weeks"],
             "recurring_weeks": points["period"]["recurring_weeks"], "summary": risk.summary(points),
             "counts": {k: sum(1 for r in points[k] if r["recurring"]) for k in risk.KINDS}, **recurring}
-    return Section("risk", tr("risk.title", months=RISK_MONTHS), True, None, data)
+    return Section("risk", tr("risk.title", months=months), True, None, data)
 
 
 def _model_health(db, period: Period, threshold: float) -> Section:
@@ -802,7 +864,10 @@ def _model_health(db, period: Period, threshold: float) -> Section:
     return Section("model", tr("model.title"), True, None, data)
 
 
-def _units(db, period: Period, region, minimum: int) -> Section:
+def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
+    """Per unit: alerts handled and on time, clarifications published, against the monthly minimum.
+    A quarter or a year judges each of its months that has ended (by `now_iso`) on its own: a unit
+    meets the rule in a month when it published its minimum that month."""
     this = tr(f"this.{period.kind}")
     units = {u["name"]: u for u in store.list_units(db, region=region)} if store.has_tables(db, "units") else {}
     gap = _workflow_gap(db, "alerts", "experts", "assignments", "clarifications")
@@ -829,13 +894,30 @@ def _units(db, period: Period, region, minimum: int) -> Section:
         r = row(a["unit"])
         r["handled"] += 1
         r["on_time"] += a["responded_at"] <= a["respond_by"]
+    by_month: dict[str, Counter] = {}
     for c in store.report_clarifications(db, period.start, period.end, region):
         if c["institution"]:
             row(c["institution"])["clarifications"] += 1
+            month = beijing(c["published_at"], "%Y-%m")
+            by_month.setdefault(c["institution"], Counter())[month] += 1
+    judged = since = None  # a month's notice judges its own month, ended or not (as it always has)
+    if period.kind != "monthly":
+        # months that have ended, from the first month the store holds an item in: a unit is not
+        # short in the months before the platform collected anything
+        first_item = store.earliest_published(db)
+        since = beijing(first_item, "%Y-%m") if first_item else None
+        judged = [m for m in period.months if parse_month(m).end <= now_iso and since and m >= since]
     rows = list(table.values())
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
-        r["below_minimum"] = r["clarifications"] < r["minimum"]
+        if judged is None:
+            r["below_minimum"] = r["clarifications"] < r["minimum"]
+            continue
+        counts = by_month.get(r["unit"], Counter())
+        r["by_month"] = {m: counts[m] for m in period.months}
+        r["short_months"] = [m for m in judged if counts[m] < r["minimum"]]
+        r["months_met"] = len(judged) - len(r["short_months"])
+        r["below_minimum"] = bool(r["short_months"])
     def standing(r):
         return -r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"]
 
@@ -844,7 +926,8 @@ def _units(db, period: Period, region, minimum: int) -> Section:
         r["rank"] = rows[i - 1]["rank"] if i and standing(r) == standing(rows[i - 1]) else i + 1
     message = None if rows else tr("units.empty", this=this)
     return Section("units", tr("units.title"), True, message,
-                   {"minimum": minimum, "rows": rows, "registered": registered,
+                   {"minimum": minimum, "rows": rows, "registered": registered, "judged_months": judged,
+                    "data_since": since,
                     "below": [r["unit"] for r in rows if r["below_minimum"]], "unassigned_handled": unassigned})
 
 
@@ -893,12 +976,41 @@ def compute_monthly(db, period: Period | str, *, region: str | None = None, plat
                     minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS,
                     watch: dict | str | None = None) -> Report:
     """The monthly notice (月通报): the month's figures plus the ranked per-unit table."""
-    period = parse_month(period) if isinstance(period, str) else period
-    if period.kind != "monthly":
-        raise ReportError(f"{period.label} is not a month", "report_bad_month", value=period.label)
+    return _compute_long("monthly", db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
+
+
+def compute_quarterly(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
+                      threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
+                      minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS,
+                      watch: dict | str | None = None) -> Report:
+    """The quarterly report (季度报告, "2026-Q4"): the monthly notice's sections for three months,
+    against the quarter before, units judged month by month."""
+    return _compute_long("quarterly", db, period, region, platform, threshold, now, top, minimum, quiet_hours,
+                         watch)
+
+
+def compute_annual(db, period: Period | str, *, region: str | None = None, platform: str | None = None,
+                   threshold: float = 0.5, now: datetime | None = None, top: int = TOP_RUMOURS,
+                   minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS,
+                   watch: dict | str | None = None) -> Report:
+    """The annual report (年度报告, "2026"): the year's opinion line (the figure the commissions'
+    annual summaries print, seed 004) month by month, against the year before, units judged month by
+    month and the year's risk points."""
+    return _compute_long("annual", db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
+
+
+_LONG_ERRORS = {"monthly": ("month", "report_bad_month"), "quarterly": ("quarter", "report_bad_quarter"),
+                "annual": ("year", "report_bad_year")}
+
+
+def _compute_long(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch) -> Report:
+    period = parse_period(kind, period) if isinstance(period, str) else period
+    if period.kind != kind:
+        word, key = _LONG_ERRORS[kind]
+        raise ReportError(f"{period.label} is not a {word}", key, value=period.label)
     if minimum < 0:
         raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}", "report_minimum", value=minimum)
-    return _compute("monthly", db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
+    return _compute(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
 
 
 def _watch_rules(path=None) -> dict | str:
@@ -925,10 +1037,10 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
     if topics.data["rows"]:  # with no health item at all the volume section has said so already
         sections.append(topics)
     sections.append(_rumours(db, period, platforms, threshold, now_iso, top))
-    if kind == "monthly":
-        sections.append(_units(db, period, region, minimum))
+    if kind in LONG_KINDS:
+        sections.append(_units(db, period, region, minimum, now_iso))
     sections += [_alerts(db, period, region, now_iso), _experts(db, period, region, now_iso), _publishers(db, period, platforms)]
-    if kind == "monthly":
+    if kind in LONG_KINDS:
         sections.append(_risk(db, period, threshold))
     sections += [_watched(db, period, previous, platforms, threshold, watch), _model_health(db, period, threshold)]
     for n, section in zip(SECTION_NUMERALS, sections):  # numbered by position: the units come third monthly
@@ -937,16 +1049,13 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
 
 
 def compute(kind: str, db, label: str, **kwargs) -> Report:
-    if kind == "daily":
+    if kind in ("daily", "weekly"):
         kwargs.pop("minimum", None)
-        return compute_daily(db, label, **kwargs)
-    if kind == "weekly":
-        kwargs.pop("minimum", None)
-        return compute_weekly(db, label, **kwargs)
-    if kind == "monthly":
-        return compute_monthly(db, label, **kwargs)
-    raise ReportError(f"unknown report kind {kind!r}; expected daily, weekly or monthly", "report_bad_kind",
-                      value=kind)
+        return (compute_daily if kind == "daily" else compute_weekly)(db, label, **kwargs)
+    if kind in LONG_KINDS:
+        return {"monthly": compute_monthly, "quarterly": compute_quarterly, "annual": compute_annual}[kind](
+            db, label, **kwargs)
+    raise _bad_kind(kind)
 
 
 # --- shared formatting (Markdown, HTML and the dashboard print the same strings) -------------
@@ -974,6 +1083,11 @@ def period_text(report: Report) -> str:
         return tr("period.daily", year=d.year, month=d.month, day=d.day, weekday=weekday_zh(d))
     if p.kind == "weekly":
         return tr("period.weekly", label=p.label, start=p.first_day, end=p.last_day)
+    if p.kind == "quarterly":
+        return tr("period.quarterly", year=p.first_day[:4], quarter="一二三四"[int(p.label[-1]) - 1],
+                  start=p.first_day, end=p.last_day)
+    if p.kind == "annual":
+        return tr("period.annual", year=p.label, start=p.first_day, end=p.last_day)
     y, m = p.label.split("-")
     return tr("period.monthly", year=y, month=int(m), start=p.first_day, end=p.last_day)
 
@@ -1200,8 +1314,18 @@ def units_lines(report: Report) -> list[str]:
         return [s.message]
     d = s.data
     lines = [tr("units.rule", minimum=d["minimum"])]
-    lines.append(tr("units.below", n=len(d["below"]), names="、".join(d["below"])) if d["below"]
-                 else tr("units.below.none"))
+    judged = d.get("judged_months")
+    if judged is not None:  # a quarter or a year: its ended months, one by one
+        this = tr(f"this.{report.kind}")
+        lines.append(tr("units.months", this=this, n=len(judged), first=judged[0], last=judged[-1]) if judged
+                     else tr("units.months.none", this=this))
+        since = d.get("data_since")
+        if since and since > report.period.months[0]:
+            lines.append(tr("units.months.since", since=since))
+    below_key = "units.below" if judged is None else "units.below.months"
+    if judged is None or judged:  # with no month judged yet, no unit is below or above
+        lines.append(tr(below_key, n=len(d["below"]), names="、".join(d["below"])) if d["below"]
+                     else tr("units.below.none"))
     if d["unassigned_handled"]:
         lines.append(tr("units.unassigned", n=d["unassigned_handled"]))
     return lines
@@ -1258,12 +1382,24 @@ def expert_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:
 
 
 def units_table(report: Report) -> tuple[list[str], list[list]]:
+    """The ranked units; a quarter or a year adds each unit's months that met the monthly minimum
+    (of those ended) and the months that did not."""
     d = report.section("units").data
-    head = [tr(k) for k in ("col.rank", "col.unit", "col.kind", "col.region", "col.handled", "col.on_time_rate",
-                            "col.published", "col.minimum", "col.flag")]
-    body = [[r["rank"], r["unit"], r["kind"] or tr("none"), r["region"] or tr("none"), r["handled"],
-             fmt_pct(r["on_time_rate"]), r["clarifications"], r["minimum"],
-             tr("flag.below") if r["below_minimum"] else tr("flag.ok")] for r in d.get("rows", [])]
+    judged = d.get("judged_months")
+    keys = ["col.rank", "col.unit", "col.kind", "col.region", "col.handled", "col.on_time_rate", "col.published",
+            "col.minimum"]
+    if judged is not None:
+        keys += ["col.months_met", "col.short_months"]
+    head = [tr(k) for k in [*keys, "col.flag"]]
+    body = []
+    for r in d.get("rows", []):
+        row = [r["rank"], r["unit"], r["kind"] or tr("none"), r["region"] or tr("none"), r["handled"],
+               fmt_pct(r["on_time_rate"]), r["clarifications"], r["minimum"]]
+        if judged is not None:
+            row += [f"{r['months_met']} / {len(judged)}" if judged else tr("none"),
+                    "、".join(f"{int(m[5:])} 月" for m in r["short_months"]) or tr("none")]
+        flag = "flag.below" if r["below_minimum"] else "flag.ok" if judged is None or judged else "flag.unjudged"
+        body.append([*row, tr(flag)])
     return head, body
 
 
@@ -1295,6 +1431,42 @@ def daily_table(report: Report) -> tuple[list[str], list[list]]:
             tr("col.total"), tr("col.unscored")]
     rows = [[d["day"], d["neutral"], d["positive"], d["negative"], d["neutral"] + d["positive"] + d["negative"],
              d["unscored"]] for d in report.section("volume").data["daily"]]
+    return head, rows
+
+
+def _summed(days: list[dict], key) -> list[dict]:
+    """Days' polarity counts added up per `key(day)` ("2026-10", a week's first day …), in order."""
+    out: dict[str, dict] = {}
+    for d in days:
+        row = out.setdefault(key(d["day"]), {"label": key(d["day"]), "neutral": 0, "positive": 0, "negative": 0,
+                                             "unscored": 0})
+        for p in (*POLARITIES, "unscored"):
+            row[p] += d[p]
+    return list(out.values())
+
+
+def monthly_rows(report: Report) -> list[dict]:
+    """A quarter's or a year's health items per month by polarity, from its days."""
+    return _summed(report.section("volume").data["daily"], lambda day: day[:7])
+
+
+def weekly_rows(report: Report) -> list[dict]:
+    """A quarter's health items per week (Monday to Sunday; the first and last week cut at the
+    quarter's ends), labelled by each week's first day in the quarter."""
+    days = report.section("volume").data["daily"]
+    first = {}
+    for d in days:
+        monday = date.fromisoformat(d["day"]) - timedelta(days=date.fromisoformat(d["day"]).weekday())
+        first.setdefault(monday, d["day"])
+    return _summed(days, lambda day: first[date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())])
+
+
+def months_table(report: Report) -> tuple[list[str], list[list]]:
+    """The month-by-month figures of a quarter or a year (the annual summaries' line, per month)."""
+    head = [tr("col.month"), tr("polarity.neutral"), tr("polarity.positive"), tr("polarity.negative"),
+            tr("col.total"), tr("col.unscored")]
+    rows = [[r["label"], r["neutral"], r["positive"], r["negative"], r["neutral"] + r["positive"] + r["negative"],
+             r["unscored"]] for r in monthly_rows(report)]
     return head, rows
 
 
@@ -1332,22 +1504,38 @@ def matplotlib_pyplot():
 POLARITY_COLOURS = {"neutral": "#90a4ae", "positive": "#2e7d32", "negative": "#c62828"}
 
 
+CHART_TITLES = {"daily": "volume.chart.hourly", "quarterly": "volume.chart.weekly", "annual": "volume.chart.monthly"}
+
+
 def chart_title(report: Report) -> str:
-    return tr("volume.chart.hourly") if report.kind == "daily" else tr("volume.chart")
+    return tr(CHART_TITLES.get(report.kind, "volume.chart"))
+
+
+def chart_bars(report: Report) -> tuple[list[str], list[dict]]:
+    """The volume chart's bars and their labels: an hour each for a day, a day for a week or a
+    month, a week for a quarter, a month for a year."""
+    data = report.section("volume").data
+    if report.kind == "daily":
+        bars = data.get("hourly") or []  # a daily report made before the hourly figures were kept: none
+        return [str(d["hour"]) for d in bars], bars
+    if report.kind == "quarterly":
+        bars = weekly_rows(report)
+        return [b["label"][5:] for b in bars], bars
+    if report.kind == "annual":
+        bars = monthly_rows(report)
+        return [f"{int(b['label'][5:])}月" for b in bars], bars
+    return [d["day"][5:] for d in data["daily"]], data["daily"]
 
 
 def daily_chart_png(report: Report) -> bytes | None:
-    """Stacked bars of health-related items by polarity, Chinese labels: one a day, or for a daily
-    report one an hour (China time); None when empty (and for a daily report made before the
-    hourly figures were kept)."""
-    data = report.section("volume").data
-    bars = data.get("hourly") if report.kind == "daily" else data["daily"]
+    """Stacked bars of health-related items by polarity, Chinese labels (`chart_bars`); None when
+    empty (and for a daily report made before the hourly figures were kept)."""
+    days, bars = chart_bars(report)
     if not bars or not any(d["neutral"] + d["positive"] + d["negative"] for d in bars):
         return None
     plt = matplotlib_pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=150)
     daily = bars
-    days = [str(d["hour"]) for d in bars] if report.kind == "daily" else [d["day"][5:] for d in bars]
     bottom = [0] * len(daily)
     for p in POLARITIES:
         values = [d[p] for d in daily]
@@ -1369,8 +1557,9 @@ def daily_chart_png(report: Report) -> bytes | None:
 
 
 def units_chart_png(report: Report) -> bytes | None:
-    """Clarifications per unit against the monthly minimum (monthly notice); None when no units."""
-    if report.kind != "monthly":
+    """Clarifications per unit against the monthly minimum (monthly notice), or for a quarter or a
+    year the period's clarifications, red for a unit below the minimum in a month; None when no units."""
+    if report.kind not in LONG_KINDS:
         return None
     s = report.section("units")
     rows = s.data.get("rows") or []
@@ -1383,9 +1572,12 @@ def units_chart_png(report: Report) -> bytes | None:
     values = [r["clarifications"] for r in rows][::-1]
     colours = ["#c62828" if r["below_minimum"] else "#1565c0" for r in rows][::-1]
     ax.barh(names, values, color=colours)
-    ax.axvline(s.data["minimum"], color="#555", linestyle="--", linewidth=1)
     ax.xaxis.set_major_locator(integer_ticks())
-    ax.set_title(f"各单位本月发布澄清（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
+    if report.kind == "monthly":
+        ax.axvline(s.data["minimum"], color="#555", linestyle="--", linewidth=1)
+        ax.set_title(f"各单位本月发布澄清（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
+    else:
+        ax.set_title(f"各单位{tr('this.' + report.kind)}发布澄清（红色：有月份未达到每月最低要求）", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
@@ -1442,6 +1634,8 @@ def render_markdown(report: Report) -> str:
                 out += [s.message, ""]
             elif report.kind == "weekly":
                 out += md_table(*daily_table(report))
+            elif report.kind in ("quarterly", "annual"):
+                out += md_table(*months_table(report))
         elif s.key == "topics":
             out += [f"- {line}" for line in topics_lines(report)] + [""]
             if not s.message:
@@ -1546,6 +1740,7 @@ HTML_TEMPLATE = """<!doctype html>
   <ul>{% for line in volume[1:] %}<li>{{ line }}</li>{% endfor %}</ul>
   {% if daily_chart %}<img class="chart" alt="{{ chart_alt }}" src="data:image/png;base64,{{ daily_chart }}">{% endif %}
   {% if r.kind == "weekly" and not s.message %}{{ table(daily[0], daily[1]) }}{% endif %}
+  {% if r.kind in ("quarterly", "annual") and not s.message %}{{ table(months[0], months[1]) }}{% endif %}
 {% elif s.key == "topics" %}
   {% if s.message %}<p class="empty">{{ s.message }}</p>{% else %}
   <ul>{% for line in topics %}<li>{{ line }}</li>{% endfor %}</ul>
@@ -1630,12 +1825,13 @@ def render_html(report: Report, charts: bool = True) -> str:
     def b64(png):
         return base64.b64encode(png).decode("ascii") if png else None
 
-    units_rows = report.section("units").data.get("rows", []) if report.kind == "monthly" else []
+    long = report.kind in LONG_KINDS
+    units_rows = report.section("units").data.get("rows", []) if long else []
     publishers_head, publishers_rows = publishers_table(report)
     publishers_rows = [[row[0], short_account(row[1]), *row[2:]] for row in publishers_rows]
     context = {
         "r": report, "t": tr, "css": Markup(REPORT_CSS), "period": period_text(report), "generated": generated_text(report),
-        "volume": volume_lines(report), "daily": daily_table(report),
+        "volume": volume_lines(report), "daily": daily_table(report), "months": months_table(report),
         "daily_chart": b64(daily_chart_png(report)) if charts else None, "chart_alt": chart_title(report),
         "rumours": rumour_table(report), "alerts": alerts_lines(report) if report.section("alerts").available else [],
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
@@ -1644,9 +1840,9 @@ def render_html(report: Report, charts: bool = True) -> str:
     }
     if any(s.key == "topics" for s in report.sections):  # not in reports saved before
         context.update(topics=topics_lines(report), topics_table=topics_table(report), tags_table=tags_table(report))
-    if report.kind == "monthly" and any(s.key == "risk" for s in report.sections):  # not in notices saved before
+    if long and any(s.key == "risk" for s in report.sections):  # not in notices saved before
         context.update(risk=risk_lines(report), risk_tables=risk_tables(report))
-    if report.kind == "monthly":
+    if long:
         context.update(units=units_lines(report), units_table=units_table(report),
                        units_chart=b64(units_chart_png(report)) if charts else None,
                        units_row_class=lambda i: "below" if units_rows[i]["below_minimum"] else None)
@@ -1738,7 +1934,7 @@ def render(report: Report, fmt: str, output: str | Path) -> Path:
 
 
 def default_filename(report: Report, fmt: str) -> str:
-    kind = {"daily": "日报", "weekly": "周报"}.get(report.kind, "月通报")
+    kind = {"daily": "日报", "weekly": "周报", "quarterly": "季度报告", "annual": "年度报告"}.get(report.kind, "月通报")
     parts = [report.period.label, kind] + [v for v in (report.filters.get("region"), report.filters.get("platform")) if v]
     safe = re.sub(r"[^\w\-]+", "_", "_".join(parts))
     return f"{safe}.{fmt}"
@@ -1811,7 +2007,7 @@ def summary_text(report: Report, files: list[Path]) -> tuple[str, str]:
     subject = f"【{report.title}】{period_text(report)}"
     lines = [period_text(report), volume_lines(report)[0]]
     lines += [line for line in alerts_lines(report) if line]
-    if report.kind == "monthly":
+    if report.kind in LONG_KINDS:
         lines += [line for line in units_lines(report) if line]
         lines += [s.data["summary"] for s in report.sections if s.key == "risk"]
     lines += [f"附件：{f.name}" for f in files]

@@ -195,7 +195,7 @@ def test_failed_delivery_exits_non_zero_and_is_retried_next_run(report_db, tmp_p
 
 def test_send_needs_a_kind(report_db):
     result = run(report_db, "send", ok=False)
-    assert result.exit_code == 2 and "--weekly or --monthly" in result.output
+    assert result.exit_code == 2 and "--daily, --weekly, --monthly, --quarterly or --annual" in result.output
 
 
 def test_monthly_help_names_no_developer_reference():

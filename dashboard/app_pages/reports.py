@@ -1,9 +1,9 @@
-"""周报与月通报: the leaders' daily report, weekly summary and monthly notice, with a period picker and
-downloads.
+"""舆情报告: the leaders' daily report, weekly summary, monthly notice, quarterly and annual
+reports, with a period picker and downloads.
 
-The page renders the same computed `Report` that `rumourwatch report daily|weekly|monthly` prints to
-HTML/PDF (through dashboard.data.report), and the same chart PNGs, so every figure matches the
-download. `?kind=weekly&period=2026-W47` opens a given report (links in notification mails).
+The page renders the same computed `Report` that `rumourwatch report daily|weekly|monthly|quarterly|annual`
+prints to HTML/PDF (through dashboard.data.report), and the same chart PNGs, so every figure matches
+the download. `?kind=weekly&period=2026-W47` opens a given report (links in notification mails).
 """
 
 from datetime import date
@@ -28,17 +28,20 @@ path = settings.db_path
 ui.require_database(path, t("reports.no_database"))
 
 now = data.now_utc()
-KINDS = ("daily", "weekly", "monthly")
-UNIT = {"daily": "day", "weekly": "week", "monthly": "month"}  # the period picker's word (strings.py reports.<unit>)
+KINDS = reports.KINDS
+# the period picker's word (strings.py reports.<unit>)
+UNIT = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter", "annual": "year"}
+EARLIER = {"daily": 30, "weekly": 12, "monthly": 12, "quarterly": 8, "annual": 4}  # periods offered before the current
 asked_kind = st.query_params.get("kind")
 asked_period = st.query_params.get("period")
 
 
 def _options(kind: str) -> list[reports.Period]:
-    """The current (unfinished) period and the twelve before it (thirty days for daily reports), newest first."""
+    """The current (unfinished) period and those before it (EARLIER: thirty days, twelve weeks or
+    months, eight quarters, four years), newest first."""
     current = reports.current_period(kind, now)
     out = [current]
-    for _ in range(30 if kind == "daily" else 12):
+    for _ in range(EARLIER[kind]):
         out.append(out[-1].previous())
     return out
 
@@ -72,14 +75,15 @@ with st.sidebar:
     platform = st.selectbox(t("reports.platform"), [None, *known], key="rep_platform",
                             format_func=lambda p: t("reports.platform.all") if p is None else p)
     minimum = None
-    if kind == "monthly":
+    if kind in reports.LONG_KINDS:
         minimum = int(st.number_input(t("reports.minimum"), min_value=0, max_value=100,
                                       value=reports.DEFAULT_UNIT_MONTHLY_MINIMUM, step=1, key="rep_minimum"))
 
 if bad_link:
     st.warning(t("reports.period.bad", detail=bad_link))
 try:
-    report = data.report(path, kind, label, region, platform, settings.rumour_threshold, minimum, now=now)
+    with st.spinner(t("reports.computing")):  # a year of a national feed takes seconds
+        report = data.report(path, kind, label, region, platform, settings.rumour_threshold, minimum, now=now)
 except reports.ReportError as exc:
     st.error(t("reports.error", detail=refusal(exc)))
     st.stop()
@@ -150,6 +154,8 @@ for section in report.sections:
             st.image(chart, width="stretch")
         if kind == "weekly" and not section.message:
             table(*reports.daily_table(report))
+        elif kind in ("quarterly", "annual") and not section.message:
+            table(*reports.months_table(report))
     elif section.key == "topics":
         if section.message:
             empty(section)

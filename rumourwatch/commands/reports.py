@@ -45,7 +45,7 @@ def _write(ctx, kind: str, label: str | None, region, platform, fmt, output, as_
         label = reports.last_complete(kind, now_dt).label
     kwargs = {"region": region, "platform": platform, "threshold": settings.rumour_threshold, "now": now_dt,
               "quiet_hours": settings.source_quiet_hours}
-    if kind == "monthly" and minimum is not None:
+    if kind in reports.LONG_KINDS and minimum is not None:
         kwargs["minimum"] = minimum
     report = reports.compute(kind, db, label, **kwargs)
     if as_json:
@@ -77,7 +77,8 @@ def _report_options(fn):
 
 @click.group("report")
 def report_group():
-    """Leaders' daily report (日报), weekly summary (周报) and monthly notice (月通报) as HTML, PDF or Markdown.
+    """Leaders' daily report (日报), weekly summary (周报), monthly notice (月通报), quarterly (季度报告) and
+    annual (年度报告) reports as HTML, PDF or Markdown.
 
     Example:
 
@@ -111,11 +112,15 @@ def weekly(ctx, week, region, platform, fmt, output, as_json, now):
     _write(ctx, "weekly", week, region, platform, fmt, output, as_json, now)
 
 
+MINIMUM_OPTION = click.option(
+    "--minimum", type=click.IntRange(min=0), default=None,
+    help=f"Clarifications each unit must publish a month (default {reports.DEFAULT_UNIT_MONTHLY_MINIMUM}, "
+         "as in the Jincheng monthly-notice rule; a unit's own minimum in the unit list wins).")
+
+
 @report_group.command("monthly")
 @click.option("--month", help="Month, e.g. 2026-11 (default: the last complete month).")
-@click.option("--minimum", type=click.IntRange(min=0), default=None,
-              help=f"Clarifications each unit must publish a month (default {reports.DEFAULT_UNIT_MONTHLY_MINIMUM}, "
-                   "as in the Jincheng monthly-notice rule; a unit's own minimum in the unit list wins).")
+@MINIMUM_OPTION
 @_report_options
 def monthly(ctx, month, minimum, region, platform, fmt, output, as_json, now):
     """The monthly notice: the month's figures and units ranked, those below the minimum flagged.
@@ -127,11 +132,43 @@ def monthly(ctx, month, minimum, region, platform, fmt, output, as_json, now):
     _write(ctx, "monthly", month, region, platform, fmt, output, as_json, now, minimum)
 
 
+@report_group.command("quarterly")
+@click.option("--quarter", help="Quarter, e.g. 2026-Q4 (default: the last complete quarter).")
+@MINIMUM_OPTION
+@_report_options
+def quarterly(ctx, quarter, minimum, region, platform, fmt, output, as_json, now):
+    """The quarterly report (季度报告): the monthly notice's sections for three months against the
+    quarter before, a week-by-week chart and a month-by-month table, units judged month by month.
+
+    Example:
+
+        rumourwatch report quarterly --quarter 2026-Q4 --format pdf -o 季度报告.pdf
+    """
+    _write(ctx, "quarterly", quarter, region, platform, fmt, output, as_json, now, minimum)
+
+
+@report_group.command("annual")
+@click.option("--year", help="Year, e.g. 2026 (default: the last complete year).")
+@MINIMUM_OPTION
+@_report_options
+def annual(ctx, year, minimum, region, platform, fmt, output, as_json, now):
+    """The annual report (年度报告): the year's opinion line month by month against the year before,
+    units judged month by month, the year's risk points.
+
+    Example:
+
+        rumourwatch report annual --year 2026 --format pdf -o 年度报告.pdf
+    """
+    _write(ctx, "annual", year, region, platform, fmt, output, as_json, now, minimum)
+
+
 @report_group.command("send")
 @click.option("--daily", "kind", flag_value="daily", help="Send yesterday's daily report.")
 @click.option("--weekly", "kind", flag_value="weekly", help="Send the last complete week's summary.")
 @click.option("--monthly", "kind", flag_value="monthly", help="Send the last complete month's notice.")
-@click.option("--period", "label", help="A specific day, week or month instead of the last complete one.")
+@click.option("--quarterly", "kind", flag_value="quarterly", help="Send the last complete quarter's report.")
+@click.option("--annual", "kind", flag_value="annual", help="Send the last complete year's report.")
+@click.option("--period", "label", help="A specific day, week, month, quarter or year instead of the last complete one.")
 @click.option("--to", multiple=True, help="Email address (repeatable; default: the leader emails in the alert rules).")
 @click.option("--webhook", multiple=True, help="Extra group-bot webhook URL (repeatable).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "data" / "reports"),
@@ -159,9 +196,13 @@ def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, reg
         0 8 * * 1  rumourwatch report send --weekly
 
         0 8 1 * *  rumourwatch report send --monthly --to leader@example.org
+
+        0 8 1 1,4,7,10 *  rumourwatch report send --quarterly
+
+        0 8 2 1 *  rumourwatch report send --annual
     """
     if not kind:
-        raise click.UsageError("say which report: --daily, --weekly or --monthly")
+        raise click.UsageError("say which report: --daily, --weekly, --monthly, --quarterly or --annual")
     settings = _settings(ctx)
     db = store.open_db(settings.db_path)
     result = reports.send_report(
