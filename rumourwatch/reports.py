@@ -999,15 +999,10 @@ def compute_annual(db, period: Period | str, *, region: str | None = None, platf
     return _compute_long("annual", db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
 
 
-_LONG_ERRORS = {"monthly": ("month", "report_bad_month"), "quarterly": ("quarter", "report_bad_quarter"),
-                "annual": ("year", "report_bad_year")}
-
-
 def _compute_long(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch) -> Report:
-    period = parse_period(kind, period) if isinstance(period, str) else period
-    if period.kind != kind:
-        word, key = _LONG_ERRORS[kind]
-        raise ReportError(f"{period.label} is not a {word}", key, value=period.label)
+    if isinstance(period, str) or period.kind != kind:
+        # a label, or a period of another kind read as this kind's: its parser says what to write
+        period = parse_period(kind, period if isinstance(period, str) else period.label)
     if minimum < 0:
         raise ReportError(f"the monthly minimum must be 0 or more, got {minimum}", "report_minimum", value=minimum)
     return _compute(kind, db, period, region, platform, threshold, now, top, minimum, quiet_hours, watch)
