@@ -377,7 +377,12 @@ all their reactions (mean {sp['mean_reactions']} reactions each), one core. Eval
   rumours. Retrain on recent expert verdicts (`rumourwatch train --verdicts DB`) and check the
   new model on verdicts that came after them (`rumourwatch evaluate --verdicts DB`): shifting the
   calibration alone to the previous weeks' verdicts was as often worse as better when simulated on
-  the test parts, because the share keeps moving.
+  the test parts, because the share keeps moving. Nor does re-estimating the share from the
+  unlabelled items being scored help (the EM prior adjustment of Saerens et al., 2002, tried on
+  the test parts' probabilities, 2026-12-04): it over-read every shift (CED's 66.7 % rumours read
+  as 77.4 % at 0 h, CHECKED's 11.3 % as 8.4 %) and lowered macro-F1 at every decision time but one
+  (CED 0 h 0.877 to 0.771, ECE 0.069 to 0.108; CHECKED 0 h 0.992 to 0.935; on the inner time
+  split, CED 0 h 0.893 to 0.775, CHECKED 1 h 0.975 to 0.807), so scores stay per item.
 - Text-only (0 h) decisions rest on the wording; a claim phrased like official news is easily missed
   until reactions arrive.
 - Trained on Weibo posts of 2010–2013 and 2020; other platforms and years need their own labelled items.
