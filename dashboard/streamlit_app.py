@@ -36,6 +36,7 @@ PAGES = {
         st.Page("app_pages/alerts.py", title=t("page.alerts"), icon=":material/notification_important:",
                 url_path="alerts"),
         st.Page("app_pages/workbench.py", title=t("page.workbench"), icon=":material/edit_note:", url_path="workbench"),
+        st.Page("app_pages/media.py", title=t("page.media"), icon=":material/mic:", url_path="media"),
         st.Page("app_pages/watchlist.py", title=t("page.watchlist"), icon=":material/person_search:",
                 url_path="watchlist"),
         st.Page("app_pages/expert_pool.py", title=t("page.expert_pool"), icon=":material/groups:", url_path="roster"),

@@ -66,6 +66,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "risks": frozenset({"monitor", "leader", "admin"}),
     "assignments": frozenset({"monitor", "admin"}),
     "verdicts": frozenset({"monitor", "admin"}),
+    # 媒体约请: media outlets' requests for pool experts (seed 000 §(三)2), handled by the office
+    "media": frozenset({"monitor", "admin"}),
     "workbench": frozenset({"expert", "admin"}),
     "my-assignments": frozenset({"expert", "admin"}),
     "models": frozenset({"analyst", "admin"}),

@@ -606,4 +606,47 @@ CREATE INDEX idx_item_tags_time ON item_tags (published_at);
     ("0024_feed_clarifications", """
 CREATE INDEX idx_items_clarifier ON items (published_at) WHERE quality_flags LIKE '%"clarification"%';
 """),
+    # Media outlets invite pool experts for interviews, programmes, live shows, articles and the
+    # review of health programmes and adverts (seed 000 §(三)2: invited from the pool, city media
+    # preferring city-level experts and above); rumourwatch.media. A request is offered to one
+    # expert at a time; each offer, declined or not, is kept.
+    ("0025_media_requests", """
+CREATE TABLE media_requests (
+    id INTEGER PRIMARY KEY,
+    outlet TEXT NOT NULL,
+    outlet_level TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    programme TEXT NOT NULL DEFAULT '',
+    topic TEXT,
+    region TEXT,
+    starts_at TEXT NOT NULL,
+    hours REAL NOT NULL,
+    contact TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    expert_id INTEGER REFERENCES experts(id),
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    outcome_url TEXT,
+    outcome_note TEXT,
+    closed_at TEXT,
+    cancel_reason TEXT
+);
+CREATE INDEX idx_media_requests_time ON media_requests (starts_at);
+CREATE TABLE media_offers (
+    id INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES media_requests(id),
+    expert_id INTEGER NOT NULL REFERENCES experts(id),
+    status TEXT NOT NULL,
+    score REAL,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    offered_by TEXT NOT NULL,
+    offered_at TEXT NOT NULL,
+    responded_at TEXT,
+    reason TEXT
+);
+CREATE INDEX idx_media_offers_request ON media_offers (request_id);
+CREATE INDEX idx_media_offers_expert ON media_offers (expert_id, status);
+"""),
 ]

@@ -140,6 +140,44 @@ def queue_reminder(db, alert: dict, expert: dict, assignment: dict, minutes_left
                    urgent=True, alert_id=alert["id"], event="assignment_reminder")]
 
 
+def _media_lines(request: dict) -> list[str]:
+    lines = [f"媒体：{request['outlet']}（{request['outlet_level']}媒体）"
+             + (f"，栏目：{request['programme']}" if request.get("programme") else ""),
+             f"形式：{request['kind']}；时间：{_china(request['starts_at'])}（北京时间），约 {request['hours']:g} 小时",
+             f"话题：{request.get('topic') or '未指定'}"]
+    if request.get("contact"):
+        lines.append(f"联系人：{request['contact']}")
+    if request.get("note"):
+        lines.append(f"说明：{request['note']}")
+    return lines
+
+
+def queue_media(db, request: dict, event: str, rules: dict, now: datetime, expert: dict | None = None,
+                reason: str = "") -> list[int]:
+    """A media request for a pool expert (rumourwatch.media): `offer` and `cancelled` mail the expert
+    (when the roster has an address); `declined` tells the monitors' bots and mailboxes, who invite
+    another expert. Never urgent: an invitation is for a time to come."""
+    head = f"媒体约请 #{request['id']}"
+    if event == "declined":
+        subject = f"【媒体约请】{expert['name']}婉拒了{request['outlet']}的约请，请改请其他专家"
+        lines = [f"{head}：{expert['name']}婉拒，原因：{reason}", *_media_lines(request),
+                 "请在“媒体约请”页查看推荐专家并改请。"]
+        return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None,
+                        event="media_declined", emails=rules["notify"]["monitor_emails"])
+    if not expert or not expert.get("email"):
+        return []
+    if event == "offer":
+        subject = f"【媒体约请】{request['outlet']}约请您参加{request['kind']}，请确认是否接受"
+        lines = [f"{expert['name']} 专家您好：", f"{head}：{request['outlet']}希望邀请您参加{request['kind']}。",
+                 *_media_lines(request), "请登录专家工作台接受或婉拒。"]
+    else:
+        subject = f"【媒体约请取消】{request['outlet']}的{request['kind']}已取消"
+        lines = [f"{expert['name']} 专家您好：", f"{head}已取消，原因：{reason}", *_media_lines(request),
+                 "无需再准备，谢谢您的支持。"]
+    return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
+                   urgent=False, alert_id=None, event=f"media_{event}")]
+
+
 def queue_withdrawal(db, alert: dict, expert: dict, assignment_id: int, reason: str, rules: dict,
                      now: datetime, dismissed: bool = True) -> list[int]:
     """Tell the expert (as `queue_assignment` told them of the offer) that the task was withdrawn:

@@ -6,6 +6,8 @@ each last accepted a task. A few plain flags point at whom to talk to before the
 an active expert who took no task (unless away for half the period or more: experts.add_absence),
 one who declines most offers, one who lets offers lapse. And how their published clarifications read against the content standard
 (draftcheck, 稿件自查, read again now): how many have no warning, and the warnings most often left.
+And the media's invitations (rumourwatch.media, seed 000 §(三)2) made in the period: offered,
+accepted, done. An expert who took media work is not idle.
 
 The 专家库 page shows it for a period with a CSV; `rumourwatch experts performance` prints or
 writes it. Figures only, no score: a low count may mean no alert in one's specialty.
@@ -29,7 +31,8 @@ LAPSE_FLAG_MIN = 2
 AWAY_SHARE = 0.5  # away this share of the period or more, taking no task is no flag
 
 CSV_HEADER = ("专家", "职称", "单位", "级别", "地区", "在库", "指派", "接受", "谢绝", "超时未响应", "发布澄清",
-              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "不可用天数", "自查无提示", "常见自查提示", "提示")
+              "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "不可用天数", "自查无提示", "常见自查提示",
+              "媒体约请", "接受约请", "完成约请", "提示")
 
 
 def performance(db, start: str, end: str, vocab=None) -> list[dict]:
@@ -40,6 +43,7 @@ def performance(db, start: str, end: str, vocab=None) -> list[dict]:
     activity = store.expert_activity(db, start, end)
     checked = _self_checks(db, [a["id"] for a in activity["assignments"] if a["status"] == "completed"], vocab)
     away = _away_days(db, start, end)
+    invited = store.media_offer_counts(db, start, end) if store.has_tables(db, "media_offers") else {}
     period_days = (parse_time(end) - parse_time(start)).total_seconds() / 86400
     by_expert: dict[int, list[dict]] = {}
     for a in activity["assignments"]:
@@ -47,7 +51,8 @@ def performance(db, start: str, end: str, vocab=None) -> list[dict]:
     rows = []
     for e in store.list_experts(db):
         tasks = by_expert.get(e["id"], [])
-        if not e["active"] and not tasks:
+        media = invited.get(e["id"], {})
+        if not e["active"] and not tasks and not media:
             continue
         accepted = [a for a in tasks if a["responded_at"] and a["status"] != "declined"]
         completed = [a for a in tasks if a["status"] == "completed"]
@@ -66,6 +71,9 @@ def performance(db, start: str, end: str, vocab=None) -> list[dict]:
             "away_days": round(away.get(e["id"], 0.0), 1),
             "clean": sum(not w for w in checked.get(e["id"], [])),
             "common_warnings": _common(checked.get(e["id"], [])),
+            "media_offered": sum(media.values()),
+            "media_accepted": media.get("accepted", 0) + media.get("completed", 0),
+            "media_completed": media.get("completed", 0),
         }
         row["flags"] = _flags(row, bool(activity["assignments"]), row["away_days"] >= AWAY_SHARE * period_days)
         rows.append(row)
@@ -116,7 +124,8 @@ def _flags(row: dict, anyone_asked: bool, away: bool = False) -> list[str]:
     """The flags of one row; "idle" only in a period in which someone was asked (with no task offered
     to anyone, taking none says nothing) and the expert was not away for much of it."""
     flags = []
-    if anyone_asked and not away and row["active"] and not row["accepted"] and not row["reviewed"]:
+    if anyone_asked and not away and row["active"] and not row["accepted"] and not row["reviewed"] \
+            and not row.get("media_accepted"):
         flags.append(IDLE)
     if row["offered"] >= DECLINE_FLAG_MIN_OFFERS and row["declined"] >= DECLINE_FLAG_SHARE * row["offered"]:
         flags.append(DECLINES)
@@ -131,5 +140,6 @@ def performance_csv(rows: list[dict]) -> str:
         [r["name"], r["title"], r["institution"], r["level"], r["region"], "是" if r["active"] else "否",
          r["offered"], r["accepted"], r["declined"], r["lapsed"], r["published"], r["on_time"], r["returned"],
          r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), r["away_days"], r["clean"],
-         r["common_warnings"], "；".join(FLAG_ZH[f] for f in r["flags"])]
+         r["common_warnings"], r["media_offered"], r["media_accepted"], r["media_completed"],
+         "；".join(FLAG_ZH[f] for f in r["flags"])]
         for r in rows))

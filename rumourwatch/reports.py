@@ -129,6 +129,8 @@ TEXT: dict[str, str] = {
     "experts.empty": "{this}无专家指派与澄清发布。",
     "experts.summary": "{this}指派 {assignments} 次（接受 {accepted}、谢绝 {declined}），发布澄清 {published} 篇；从预警到澄清发布的中位用时 {median}。",
     "experts.per_expert": "按专家",
+    "experts.media": ("{this}媒体约请专家 {requests} 次（按活动时间）：已完成 {completed} 次，其中由不低于媒体级别的专家完成 "
+                      "{level_fit} 次；取消 {cancelled} 次，待进行 {waiting} 次。"),
     "experts.per_unit": "按单位",
     "experts.effect": "辟谣效果：{summary}",
     "experts.effects": "辟谣效果（澄清稿发布前后同样时长内的新增条目与互动，至多各 24 小时；与同期未辟谣的预警事件在相同时点对照，不代表因果）",
@@ -719,7 +721,12 @@ def _experts(db, period: Period, region, now: str) -> Section:
         return Section("experts", tr("experts.title"), False, gap)
     assignments = store.report_assignments(db, period.start, period.end, region)
     published = store.report_clarifications(db, period.start, period.end, region)
-    if not assignments and not published:
+    invited = None  # the media's requests for pool experts (rumourwatch.media), by the activity's time
+    if store.has_tables(db, "media_requests"):
+        from .media import period_summary
+
+        invited = period_summary(db, period.start, period.end, region)
+    if not assignments and not published and not (invited and invited["requests"]):
         return Section("experts", tr("experts.title"), True, tr("experts.empty", this=tr(f"this.{period.kind}")),
                        {"assignments": 0, "published": 0})
     per_expert: dict = {}
@@ -756,7 +763,7 @@ def _experts(db, period: Period, region, now: str) -> Section:
             "declined": sum(s["status"] == "declined" for s in assignments),
             "published": len(published), "median_hours": _median_hours(hours_all),
             "per_expert": rows(per_expert), "per_unit": rows(per_unit),
-            "effects": _effects(db, period, region, now) if published else []}
+            "effects": _effects(db, period, region, now) if published else [], "media": invited}
     return Section("experts", tr("experts.title"), True, None, data)
 
 
@@ -1178,6 +1185,9 @@ def experts_lines(report: Report) -> list[str]:
         from .effect import summary
 
         out.append(tr("experts.effect", summary=summary(d["effects"])))
+    invited = d.get("media")  # reports saved before media requests were kept have none
+    if invited and invited["requests"]:
+        out.append(tr("experts.media", this=tr(f"this.{report.kind}"), **invited))
     return out
 
 

@@ -1160,6 +1160,89 @@ def absences_between(db, start: str, end: str, expert_id: int | None = None) -> 
                          ORDER BY a.starts_at, a.id""", [start, end, *params])
 
 
+# --- media requests for pool experts (媒体约请专家, rumourwatch.media) ---------------------------
+
+def insert_media_request(db, row: dict) -> int:
+    return _insert(db, "media_requests", row)
+
+
+def update_media_request(db, request_id: int, changes: dict) -> None:
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE media_requests SET {sets} WHERE id = ?", [*changes.values(), request_id])
+
+
+def get_media_request(db, request_id: int) -> dict | None:
+    rows = _rows(db, """SELECT r.*, e.name AS expert_name, e.level AS expert_level, e.institution AS expert_institution
+                        FROM media_requests r LEFT JOIN experts e ON e.id = r.expert_id WHERE r.id = ?""",
+                 [request_id])
+    return rows[0] if rows else None
+
+
+def media_requests(db, statuses: tuple[str, ...] | None = None, since: str | None = None,
+                   until: str | None = None, limit: int = 500) -> list[dict]:
+    """Requests by their time (newest first), with the expert now on each; filtered by status and
+    by the time of the activity, [since, until)."""
+    clauses, params = [], []
+    if statuses:
+        clauses.append(f"r.status IN ({', '.join('?' for _ in statuses)})")
+        params += list(statuses)
+    if since:
+        clauses.append("r.starts_at >= ?")
+        params.append(since)
+    if until:
+        clauses.append("r.starts_at < ?")
+        params.append(until)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return _rows(db, f"""SELECT r.*, e.name AS expert_name, e.level AS expert_level, e.institution AS expert_institution
+                         FROM media_requests r LEFT JOIN experts e ON e.id = r.expert_id {where}
+                         ORDER BY r.starts_at DESC, r.id DESC LIMIT ?""", [*params, limit])
+
+
+def insert_media_offer(db, row: dict) -> int:
+    return _insert(db, "media_offers", row)
+
+
+def update_media_offer(db, offer_id: int, changes: dict) -> None:
+    sets = ", ".join(f"{c} = ?" for c in changes)
+    db.execute(f"UPDATE media_offers SET {sets} WHERE id = ?", [*changes.values(), offer_id])
+
+
+def get_media_offer(db, offer_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM media_offers WHERE id = ?", [offer_id])
+    return rows[0] if rows else None
+
+
+def media_offers(db, request_id: int) -> list[dict]:
+    """A request's offers, first first, with each expert's name and level."""
+    return _rows(db, """SELECT o.*, e.name AS expert_name, e.level AS expert_level FROM media_offers o
+                        JOIN experts e ON e.id = o.expert_id WHERE o.request_id = ? ORDER BY o.id""", [request_id])
+
+
+def expert_media_offers(db, expert_id: int, statuses: tuple[str, ...]) -> list[dict]:
+    """An expert's offers in these statuses with their requests, soonest activity first."""
+    return _rows(db, f"""SELECT o.id AS offer_id, o.status AS offer_status, o.offered_at, o.responded_at, o.reason,
+                                r.*
+                         FROM media_offers o JOIN media_requests r ON r.id = o.request_id
+                         WHERE o.expert_id = ? AND o.status IN ({', '.join('?' for _ in statuses)})
+                         ORDER BY r.starts_at, o.id""", [expert_id, *statuses])
+
+
+def media_offer_counts(db, start: str | None = None, end: str | None = None) -> dict[int, dict[str, int]]:
+    """Per expert: media offers made in [start, end) by their status now ({expert_id: {status: n}})."""
+    clause, params = "", []
+    if start:
+        clause += " AND offered_at >= ?"
+        params.append(start)
+    if end:
+        clause += " AND offered_at < ?"
+        params.append(end)
+    out: dict[int, dict[str, int]] = {}
+    for expert_id, status, n in db.execute(f"""SELECT expert_id, status, count(*) FROM media_offers WHERE 1 = 1{clause}
+                                               GROUP BY expert_id, status""", params).fetchall():
+        out.setdefault(expert_id, {})[status] = n
+    return out
+
+
 def insert_assignment(db, row: dict) -> int:
     return _insert(db, "assignments", row)
 

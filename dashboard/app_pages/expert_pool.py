@@ -53,7 +53,8 @@ if perf:
               "clean": t("pool.perf.clean"), "common_warnings": t("pool.perf.common_warnings"),
               "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
               "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
-              "away_days": t("pool.perf.away"),
+              "away_days": t("pool.perf.away"), "media_accepted": t("pool.perf.media_accepted"),
+              "media_completed": t("pool.perf.media_completed"),
               "active_label": t("col.active")}, key="perf_table")
     st.download_button(t("pool.perf.export"), performance.performance_csv(perf).encode("utf-8"),
                        file_name=f"专家履职情况_近{days}天.csv", mime="text/csv")

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from rumourwatch import effect, experts, store
+from rumourwatch import effect, experts, media, store
 from rumourwatch.knowledge import suggested_claim
 
 user = require_role("expert", "admin")
@@ -156,6 +156,33 @@ if withdrawn:
              {"id": "#", "alert_id": t("col.alert_id"), "alert_title": t("col.alert_title"),
               "at_cn": t("col.cancelled_at"), "by": t("col.actor"), "cancel_reason": t("col.cancel_reason")},
              key="withdrawn_tasks")
+
+# --- media outlets' invitations (rumourwatch.media, seed 000 §(三)2) ----------------------------------
+invitations = ui.call(path, store.expert_media_offers, expert_id, ("offered", "accepted"))
+if invitations:
+    st.subheader(t("wb.media"))
+    for inv in invitations:
+        with st.container(border=True, key=f"media_inv_{inv['offer_id']}"):
+            st.markdown("**" + ui.escape(t("wb.media.item", outlet=inv["outlet"], level=inv["outlet_level"],
+                                           kind=inv["kind"], at=data.to_china(inv["starts_at"]),
+                                           hours=f"{inv['hours']:g}")) + "**")
+            details = [v for v in (inv["programme"], inv["topic"] and t("media.detail.topic", topic=inv["topic"]),
+                                   inv["contact"] and t("media.detail.contact", contact=inv["contact"]), inv["note"])
+                       if v]
+            if details:
+                st.caption(ui.escape("；".join(details)))
+            if inv["offer_status"] == "accepted":
+                st.success(t("wb.media.accepted_note"))
+                continue
+            with ui.action_form(f"media_answer_{inv['offer_id']}"):
+                reason = st.text_input(t("wb.media.reason"), key=f"media_reason_{inv['offer_id']}")
+                cols = st.columns(2)
+                if cols[0].form_submit_button(t("wb.media.accept"), type="primary", key=f"media_accept_{inv['offer_id']}"):
+                    ui.act(path, t("wb.media.accept"), media.respond, inv["offer_id"], True, actor, data.now_utc(),
+                           actor_expert_id=expert_id, rules=rules)
+                if cols[1].form_submit_button(t("wb.media.decline"), key=f"media_decline_{inv['offer_id']}"):
+                    ui.act(path, t("wb.media.decline"), media.respond, inv["offer_id"], False, actor, data.now_utc(),
+                           reason, actor_expert_id=expert_id, rules=rules)
 
 # --- review other experts' drafts -----------------------------------------------------------------
 st.subheader(t("wb.review"))

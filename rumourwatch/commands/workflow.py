@@ -462,7 +462,8 @@ def experts_performance(ctx, days, day_from, day_to, as_json, csv_path):
         click.echo(f"#{r['expert_id']} {r['name']} ({r['institution']}) offered {r['offered']} accepted {r['accepted']} "
                    f"declined {r['declined']} lapsed {r['lapsed']} published {r['published']} "
                    f"(on time {r['on_time']}, self-check clean {r['clean']}) returned {r['returned']} "
-                   f"reviewed {r['reviewed']}" + (f" self-check warnings: {r['common_warnings']}" if r["common_warnings"] else "")
+                   f"reviewed {r['reviewed']} media invitations {r['media_offered']} "
+                   f"(accepted {r['media_accepted']}, done {r['media_completed']})" + (f" self-check warnings: {r['common_warnings']}" if r["common_warnings"] else "")
                    + (f" [{', '.join(r['flags'])}]" if r["flags"] else ""))
 
 

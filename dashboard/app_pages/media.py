@@ -1,0 +1,147 @@
+"""媒体约请 (seed 000 §(三)2): a media outlet asks for a pool expert for an interview, a programme, a
+live show, an article or the review of a health programme; the office records it, offers it to one
+of the experts the pool suggests (the topic's specialty, a level at or above the outlet's, free
+then, not invited often lately), and records what came of it. Experts answer on the workbench
+(rumourwatch.media). Reachable as `?request=ID`."""
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from dashboard import data
+from dashboard import workflow_ui as ui
+from dashboard.auth import require_role
+from dashboard.strings import t
+from rumourwatch import media, store
+from rumourwatch.errors import RumourwatchError
+from rumourwatch.experts import LEVELS, TOPICS
+from rumourwatch.records import CST
+
+user = require_role("monitor", "admin")
+path = ui.db_path()
+actor = user["username"]
+st.title(t("media.title"))
+st.caption(t("media.caption"))
+ui.flash()
+
+# --- a new request ---------------------------------------------------------------------------
+now_cn = data.now_utc().astimezone(CST)
+gen = st.session_state.get("media_form_gen", 0)  # a saved request empties the form (new keys)
+with st.expander(t("media.new"), expanded=False), ui.action_form(f"media_form_{gen}"):
+    c = st.columns([2, 1, 1])
+    outlet = c[0].text_input(t("media.outlet"), key=f"media_outlet_{gen}", placeholder=t("media.outlet.placeholder"))
+    level = c[1].selectbox(t("media.outlet_level"), LEVELS, index=LEVELS.index("市级"), key=f"media_level_{gen}")
+    kind = c[2].selectbox(t("media.kind"), media.KINDS, key=f"media_kind_{gen}")
+    c = st.columns([2, 2, 1])
+    programme = c[0].text_input(t("media.field.programme"), key=f"media_programme_{gen}")
+    topic = c[1].selectbox(t("media.topic"), [None, *TOPICS], key=f"media_topic_{gen}",
+                           format_func=lambda v: t("media.topic.none") if v is None else v)
+    region = c[2].text_input(t("media.region"), key=f"media_region_{gen}")
+    c = st.columns(3)
+    day = c[0].date_input(t("media.day"), value=(now_cn + timedelta(days=1)).date(), min_value=now_cn.date(),
+                          key=f"media_day_{gen}")
+    clock = c[1].time_input(t("media.time"), value=datetime.strptime("09:00", "%H:%M").time(),
+                            step=timedelta(minutes=15), key=f"media_time_{gen}")
+    hours = c[2].number_input(t("media.hours"), min_value=0.5, max_value=media.MAX_HOURS, value=2.0, step=0.5,
+                              key=f"media_hours_{gen}")
+    contact = st.text_input(t("media.field.contact"), key=f"media_contact_{gen}", help=t("media.contact.help"))
+    note = st.text_area(t("media.field.note"), key=f"media_note_{gen}", height=80)
+    if st.form_submit_button(t("media.save"), type="primary"):
+        try:
+            request_id = data.workflow(path, media.create_request, outlet=outlet, outlet_level=level, kind=kind,
+                                       starts_at=datetime.combine(day, clock, tzinfo=CST), hours=hours,
+                                       actor=actor, now=data.now_utc(), programme=programme, topic=topic,
+                                       region=region, contact=contact, note=note)
+        except RumourwatchError as exc:
+            ui.show_error(exc, "wf.error")
+        else:
+            st.session_state["media_form_gen"] = gen + 1
+            st.session_state[ui.FLASH_KEY] = t("media.saved", id=request_id)
+            st.query_params["request"] = str(request_id)
+            st.rerun()
+
+# --- the requests ----------------------------------------------------------------------------
+STATUSES = ("open", "offered", "accepted", "completed", "cancelled")
+shown = st.multiselect(t("media.filter"), STATUSES, default=["open", "offered", "accepted"],
+                       format_func=lambda s: t(f"media.status.{s}"), key="media_filter")
+rows = ui.call(path, store.media_requests, tuple(shown) or STATUSES)
+st.subheader(t("media.list", n=len(rows)))
+if not rows:
+    st.info(t("media.empty"))
+else:
+    table = [{"id": r["id"], "starts": data.to_china(r["starts_at"]), "outlet": r["outlet"],
+              "level": r["outlet_level"], "kind": r["kind"], "topic": r["topic"] or t("media.topic.none"),
+              "status": t(f"media.status.{r['status']}"), "expert": r["expert_name"] or "—"} for r in rows]
+    picked = ui.table(table, {k: t(f"media.col.{k}") for k in table[0]}, key="media_table", pick="id")
+    if picked is not None:
+        st.query_params["request"] = str(picked)
+
+asked = st.query_params.get("request")
+request = ui.call(path, store.get_media_request, int(asked)) if asked and asked.isdigit() else None
+if asked and request is None:
+    st.warning(t("media.missing", id=asked))
+if request is None:
+    st.stop()
+
+# --- one request -----------------------------------------------------------------------------
+st.divider()
+st.subheader(t("media.detail", id=request["id"], outlet=request["outlet"], level=request["outlet_level"],
+               kind=request["kind"]))
+facts = [t("media.detail.when", at=data.to_china(request["starts_at"]), hours=f"{request['hours']:g}"),
+         t("media.detail.topic", topic=request["topic"] or t("media.topic.none")),
+         t("media.detail.status", status=t(f"media.status.{request['status']}"))]
+if request["programme"]:
+    facts.insert(0, t("media.detail.programme", programme=request["programme"]))
+if request["region"]:
+    facts.append(t("media.detail.region", region=request["region"]))
+if request["contact"]:
+    facts.append(t("media.detail.contact", contact=request["contact"]))
+if request["expert_name"]:
+    facts.append(t("media.detail.expert", name=request["expert_name"], level=request["expert_level"],
+                   institution=request["expert_institution"] or "—"))
+if request["outcome_url"] or request["outcome_note"]:
+    facts.append(t("media.detail.outcome", url=request["outcome_url"] or "—", note=request["outcome_note"] or "—"))
+if request["cancel_reason"]:
+    facts.append(t("media.detail.cancelled", reason=request["cancel_reason"]))
+for line in facts:
+    st.markdown("- " + ui.escape(line))
+if request["note"]:
+    st.caption(ui.escape(request["note"]))
+
+offers = ui.call(path, store.media_offers, request["id"])
+if offers:
+    st.markdown(f"**{t('media.offers')}**")
+    ui.table([{"expert": o["expert_name"], "level": o["expert_level"], "status": t(f"media.status.{o['status']}"),
+               "offered": data.to_china(o["offered_at"]), "answered": data.to_china(o["responded_at"]) or "—",
+               "reason": o["reason"] or "—"} for o in offers],
+             {k: t(f"media.offer.col.{k}") for k in ("expert", "level", "status", "offered", "answered", "reason")},
+             key="media_offers")
+
+if request["status"] == "open":
+    st.markdown(f"**{t('media.suggest')}**")
+    st.caption(t("media.suggest.caption"))
+    suggestions = ui.call(path, media.suggest, request["id"])
+    if not suggestions:
+        st.info(t("media.suggest.none"))
+    for s in suggestions:
+        c = st.columns([3, 1], vertical_alignment="center")
+        c[0].markdown(ui.escape(t("media.suggest.row", name=s["name"], title=s["title"] or "",
+                                  institution=s["institution"] or "—", level=s["level"], score=f"{s['score']:g}"))
+                      + "  \n" + ui.escape("；".join(s["reasons"])))
+        if c[1].button(t("media.offer.button", name=s["name"]), key=f"media_offer_{s['expert_id']}"):
+            ui.act(path, t("media.offered", name=s["name"]), media.offer, request["id"], s["expert_id"], actor,
+                   data.now_utc())
+
+if request["status"] == "accepted":
+    with ui.action_form("media_complete"):
+        st.markdown(f"**{t('media.complete')}**")
+        url = st.text_input(t("media.complete.url"), key="media_complete_url")
+        outcome = st.text_input(t("media.complete.note"), key="media_complete_note")
+        if st.form_submit_button(t("media.complete.button"), type="primary"):
+            ui.act(path, t("media.completed"), media.complete, request["id"], actor, data.now_utc(), url, outcome)
+
+if request["status"] in ("open", "offered", "accepted"):
+    with st.expander(t("media.cancel")), ui.action_form("media_cancel"):
+        reason = st.text_input(t("media.cancel.reason"), key="media_cancel_reason")
+        if st.form_submit_button(t("media.cancel.button")):
+            ui.act(path, t("media.cancelled"), media.cancel, request["id"], actor, data.now_utc(), reason)
