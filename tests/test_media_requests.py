@@ -260,6 +260,7 @@ def test_a_monitor_records_a_request_and_offers_it_and_the_expert_accepts_on_the
     assert any("已登记媒体约请 #1" in s.value for s in at.success)
     page = "\n".join(m.value for m in at.markdown)
     assert "推荐专家" in page and "级别符合：省级专家（市级媒体宜优先邀请市级及以上专家）" in page.replace("\\", "")
+    assert "**李样本** 教授（示例省疾病预防控制中心，省级）" in page  # the name in bold, not in asterisks
     at.button(key=f"media_offer_{ids['李样本']}").click().run()
     assert any("已向李样本发出约请" in s.value for s in at.success)
     assert store.get_media_request(store.open_db(path), 1)["status"] == "offered"

@@ -125,8 +125,8 @@ if request["status"] == "open":
         st.info(t("media.suggest.none"))
     for s in suggestions:
         c = st.columns([3, 1], vertical_alignment="center")
-        c[0].markdown(ui.escape(t("media.suggest.row", name=s["name"], title=s["title"] or "",
-                                  institution=s["institution"] or "—", level=s["level"], score=f"{s['score']:g}"))
+        c[0].markdown(t("media.suggest.row", name=ui.escape(s["name"]), title=ui.escape(s["title"] or ""),
+                        institution=ui.escape(s["institution"] or "—"), level=s["level"], score=f"{s['score']:g}")
                       + "  \n" + ui.escape("；".join(s["reasons"])))
         if c[1].button(t("media.offer.button", name=s["name"]), key=f"media_offer_{s['expert_id']}"):
             ui.act(path, t("media.offered", name=s["name"]), media.offer, request["id"], s["expert_id"], actor,
