@@ -183,6 +183,21 @@ def expert_topics(expert: dict) -> set[str]:
 
 # --- suggestion ------------------------------------------------------------------------------
 
+def specialty_fit(expert: dict, topic: str | None, what: str, unknown: str) -> tuple[float, str]:
+    """How an expert's specialties fit a Healthy China topic: 40 points for the topic itself, 32 for
+    a department that covers it, 0 otherwise; with the reason in Chinese (`what` names the topic's
+    owner in the mismatch, 条目话题 / 约请话题; `unknown` is said when there is no topic)."""
+    specs = json.loads(expert["specialties"]) if isinstance(expert["specialties"], str) else expert["specialties"]
+    if not topic:
+        return 0.0, unknown
+    if topic in specs:
+        return 40.0, f"专业对口：擅长「{topic}」"
+    if topic in expert_topics(expert):
+        dept = next(s for s in specs if topic in DEPARTMENT_TOPICS.get(s, ()))
+        return 32.0, f"专业相关：{dept}可解读「{topic}」"
+    return 0.0, f"专业不完全对口（{what}「{topic}」）"
+
+
 def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = None,
                     now: datetime | None = None) -> list[dict]:
     """Rank active experts for an alert; each with a score (0–100) and its reasons in Chinese.
@@ -208,19 +223,8 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
         load = loads.get(e["id"], 0)
         if load >= e["capacity"]:
             continue
-        score, reasons = 0.0, []
-        specs = json.loads(e["specialties"])
-        if topic and topic in specs:
-            score += 40
-            reasons.append(f"专业对口：擅长「{topic}」")
-        elif topic and topic in expert_topics(e):
-            dept = next(s for s in specs if topic in DEPARTMENT_TOPICS.get(s, ()))
-            score += 32
-            reasons.append(f"专业相关：{dept}可解读「{topic}」")
-        elif topic:
-            reasons.append(f"专业不完全对口（条目话题「{topic}」）")
-        else:
-            reasons.append("条目话题未知，未按专业加分")
+        score, reason = specialty_fit(e, topic, "条目话题", "条目话题未知，未按专业加分")
+        reasons = [reason]
         fit = LEVEL_FIT[severity]
         if e["level"] == fit[0]:
             score += 20

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from . import notify, store
 from .alerts import WorkflowError, load_rules
-from .experts import DEPARTMENT_TOPICS, LEVELS, TOPICS, expert_topics
+from .experts import LEVELS, TOPICS, specialty_fit
 from .records import iso, parse_time
 
 KINDS = ("访谈", "节目录制", "直播", "撰稿", "节目审核")  # 节目审核: seed 000 §(三)2's review teams
@@ -110,19 +110,8 @@ def suggest(db, request_id: int, limit: int = 5) -> list[dict]:
     for e in store.list_experts(db, active_only=True):
         if e["id"] in asked or e["id"] in away:
             continue
-        score, reasons = 0.0, []
-        specs = json.loads(e["specialties"])
-        if topic and topic in specs:
-            score += 40
-            reasons.append(f"专业对口：擅长「{topic}」")
-        elif topic and topic in expert_topics(e):
-            dept = next(s for s in specs if topic in DEPARTMENT_TOPICS.get(s, ()))
-            score += 32
-            reasons.append(f"专业相关：{dept}可解读「{topic}」")
-        elif topic:
-            reasons.append(f"专业不完全对口（约请话题「{topic}」）")
-        else:
-            reasons.append("约请未指定话题，未按专业加分")
+        score, reason = specialty_fit(e, topic, "约请话题", "约请未指定话题，未按专业加分")
+        reasons = [reason]
         if LEVELS.index(e["level"]) <= LEVELS.index(level):
             score += 30
             reasons.append(f"级别符合：{e['level']}专家（{level}媒体宜优先邀请{level}及以上专家）")

@@ -1166,9 +1166,14 @@ def insert_media_request(db, row: dict) -> int:
     return _insert(db, "media_requests", row)
 
 
-def update_media_request(db, request_id: int, changes: dict) -> None:
+def _update_row(db, table: str, row_id: int, changes: dict) -> None:
+    """UPDATE one row's {column: value} by id (names from this module's callers, never from input)."""
     sets = ", ".join(f"{c} = ?" for c in changes)
-    db.execute(f"UPDATE media_requests SET {sets} WHERE id = ?", [*changes.values(), request_id])
+    db.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*changes.values(), row_id])
+
+
+def update_media_request(db, request_id: int, changes: dict) -> None:
+    _update_row(db, "media_requests", request_id, changes)
 
 
 def get_media_request(db, request_id: int) -> dict | None:
@@ -1203,8 +1208,7 @@ def insert_media_offer(db, row: dict) -> int:
 
 
 def update_media_offer(db, offer_id: int, changes: dict) -> None:
-    sets = ", ".join(f"{c} = ?" for c in changes)
-    db.execute(f"UPDATE media_offers SET {sets} WHERE id = ?", [*changes.values(), offer_id])
+    _update_row(db, "media_offers", offer_id, changes)
 
 
 def get_media_offer(db, offer_id: int) -> dict | None:

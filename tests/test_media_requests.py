@@ -10,18 +10,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
+from test_workflow_pages import _run
+from workflow_helpers import PASSWORD, ROSTER_CSV, rules
 
 from dashboard import data
-from dashboard.auth import login_for_test
 from rumourwatch import auth, experts, media, notify, performance, reports, store
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.cli import cli
-from rumourwatch.config import REPO_ROOT
-from workflow_helpers import PASSWORD, ROSTER_CSV, rules
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)          # 16:00 in Beijing, a Monday
 AT = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)           # Wednesday 09:00 in Beijing
-PAGES = str(REPO_ROOT / "dashboard" / "app_pages") + "/"
 
 
 @pytest.fixture
@@ -67,7 +65,7 @@ def test_a_request_is_recorded_open_and_audited(pool):
 # --- the experts suggested ------------------------------------------------------------------
 
 def test_city_media_are_suggested_experts_of_city_level_and_above_first(pool):
-    db, ids = pool
+    db, _ = pool
     ranked = media.suggest(db, city_request(db), limit=10)
     names = [s["name"] for s in ranked]
     # 钱测试 (县级, 感染科: the topic's department) is below the outlet's level: last, and told why.
@@ -239,12 +237,8 @@ def pages(tmp_path, monkeypatch):
     return path, ids
 
 
-def run_page(page: str, username: str, path, query=None) -> AppTest:
-    at = AppTest.from_file(PAGES + page, default_timeout=30)
-    login_for_test(at, username, str(path))
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
+def run_page(page: str, username: str, path) -> AppTest:
+    at = _run(page, username, path)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
