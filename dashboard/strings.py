@@ -387,6 +387,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "media.cancel.button": "取消约请",
         "media.cancelled": "已取消约请",
         "wb.media": "媒体约请",
+        "handover.media": "尚未落实专家的媒体约请",
         "wb.media.item": "{outlet}（{level}媒体）· {kind} · {at}（约 {hours} 小时）",
         "wb.media.accepted_note": "您已接受此约请，请按时参加；如有变化请联系媒体及监测员。",
         "wb.media.reason": "婉拒原因（婉拒时必填）",

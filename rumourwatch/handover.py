@@ -115,6 +115,12 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
                   "requested_at": d["requested_at"], "hours": -_hours(now, d["requested_at"])}
                  for d in reversed(store.list_takedowns(db, "requested"))]
 
+    # media outlets' requests still without an expert who accepted (rumourwatch.media), soonest first
+    media = [{"id": r["id"], "outlet": r["outlet"], "kind": r["kind"], "status": r["status"],
+              "expert": r["expert_name"], "starts_at": r["starts_at"], "hours_left": _hours(now, r["starts_at"])}
+             for r in reversed(store.media_requests(db, ("open", "offered"), since=end))] \
+        if store.has_tables(db, "media_requests") else []
+
     away = [{"expert": a["expert_name"], "starts_at": a["starts_at"], "ends_at": a["ends_at"], "reason": a["reason"]}
             for a in store.absences_between(db, end, iso(now + timedelta(hours=AHEAD_HOURS)))]
 
@@ -142,6 +148,7 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
         "offered": offered,
         "reviews": reviews,
         "takedowns_pending": takedowns,
+        "media_pending": media,
         "experts_away": away,
         "sources": sources,
     }
@@ -302,6 +309,12 @@ def open_lines(s: dict) -> list[str]:
     if s["takedowns_pending"]:
         oldest = s["takedowns_pending"][0]
         lines.append(f"待平台答复的删除请求 {len(s['takedowns_pending'])} 项（最早于 {_t(oldest['requested_at'])} 提出）。")
+    if s.get("media_pending"):  # (nor before media requests were kept)
+        lines.append(f"媒体约请尚未落实专家 {len(s['media_pending'])} 项：")
+        lines += [f"  #{m['id']} {m['outlet']} {m['kind']} {_t(m['starts_at'])}（{_left_text(m['hours_left'])}）："
+                  + (f"待{m['expert']}答复" if m["status"] == "offered" else "待约请专家")
+                  for m in s["media_pending"][:LISTED]]
+        lines += _more(s["media_pending"])
     if s.get("experts_away"):  # handovers kept before experts' absences were recorded have none
         lines.append("下一班不可用的专家：" + "；".join(
             f"{a['expert']}（{_t(a['starts_at'])} 至 {_t(a['ends_at'])}" + (f"，{a['reason']}" if a["reason"] else "") + "）"

@@ -276,3 +276,22 @@ def test_a_request_for_a_past_time_is_refused_in_chinese_on_the_page(pages, rule
     at.button(key="FormSubmitter:media_form_0-登记约请").click().run()
     assert any("已过：约请只能安排在将来的时间" in e.value for e in at.error)
     assert store.media_requests(store.open_db(path)) == []
+
+
+def test_the_handover_passes_on_the_requests_still_without_an_expert(pool):
+    from rumourwatch import handover
+
+    db, ids = pool
+    r = rules()
+    waiting = city_request(db)                                       # nobody asked yet
+    asked = city_request(db, outlet="示例日报", kind="撰稿", starts_at=AT + timedelta(days=1))
+    media.offer(db, asked, ids["李样本"], "monitor1", NOW, r)          # asked, not answered
+    settled = city_request(db, outlet="示例健康频道", starts_at=AT + timedelta(days=2))
+    offer_id = media.offer(db, settled, ids["张示例"], "monitor1", NOW, r)
+    media.respond(db, offer_id, True, "zhang", NOW, actor_expert_id=ids["张示例"], rules=r)
+    summary = handover.shift_summary(db, NOW - timedelta(hours=8), NOW)
+    assert [m["id"] for m in summary["media_pending"]] == [waiting, asked]  # soonest first; the accepted one is settled
+    lines = handover.open_lines(summary)
+    assert "媒体约请尚未落实专家 2 项：" in lines
+    assert f"  #{asked} 示例日报 撰稿 11-26 09:00（剩 65.0 小时）：待李样本答复" in lines
+    assert f"  #{waiting} 示例市广播电视台 访谈 11-25 09:00（剩 41.0 小时）：待约请专家" in lines

@@ -133,6 +133,13 @@ if summary["takedowns_pending"]:
            {"item_id": t("col.item"), "platform": t("col.platform"), "account": t("col.account"),
             "requested": t("handover.col.requested_at"), "waited": t("handover.col.waited")},
            "handover_takedowns", pick="item_id", page="item")
+if summary.get("media_pending"):  # handovers kept before media requests have none
+    st.markdown(f"**{t('handover.media')}**")  # answered on 媒体约请 (monitors) and the workbench (experts)
+    ui.table([dict(m, status_label=t(f"media.status.{m['status']}"), at=short_time(m["starts_at"]),
+                   left=left_label(m["starts_at"]), expert=m["expert"] or "—") for m in summary["media_pending"]],
+             {"id": "#", "outlet": t("media.col.outlet"), "kind": t("media.col.kind"), "at": t("media.col.starts"),
+              "left": t("handover.col.left"), "status_label": t("col.status"), "expert": t("col.expert")},
+             key=nav_key("handover_media"))
 if summary["experts_away"] or summary["sources"]:  # as the handover's text says them
     st.text("\n".join(line for line in handover.open_lines(summary) if line.startswith(("下一班不可用的专家", "数据源"))))
 
