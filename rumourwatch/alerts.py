@@ -1037,7 +1037,10 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     touched = evaluate_alerts(db, now, rules)
     escalations = escalate_overdue(db, now, rules)
     reminders = remind_due(db, now, rules)
+    from .media import chase_unanswered
+
+    chased = chase_unanswered(db, now, rules)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
-    return {"alerts": touched, "escalations": escalations, "reminders": reminders, "sources": sources,
-            "delivery": delivered}
+    return {"alerts": touched, "escalations": escalations, "reminders": reminders, "media_chased": chased,
+            "sources": sources, "delivery": delivered}

@@ -28,6 +28,7 @@ OUTLET_MAX = 100
 TEXT_MAX = 500
 MAX_HOURS = 24.0
 RECENT_DAYS = 30  # invitations accepted in these days make an expert rank lower, so work is shared
+ANSWER_HOURS = 24.0  # an offer unanswered this long, or this close to the activity, is chased once
 
 
 def _request_or_fail(db, request_id: int) -> dict:
@@ -101,7 +102,7 @@ def suggest(db, request_id: int, limit: int = 5) -> list[dict]:
     and those this request was offered to already.
     """
     request = _request_or_fail(db, request_id)
-    asked = {o["expert_id"] for o in store.media_offers(db, request_id) if o["status"] != "withdrawn"}
+    asked = {o["expert_id"] for o in store.media_offers(db, request_id)}  # declined, silent or taken back
     away = _away(db, request)
     since = iso(parse_time(request["created_at"]) - timedelta(days=RECENT_DAYS))
     recent = store.media_offer_counts(db, since)
@@ -233,7 +234,6 @@ def complete(db, request_id: int, actor: str, now: datetime, url: str = "", note
 def cancel(db, request_id: int, actor: str, now: datetime, reason: str, rules: dict | None = None) -> dict:
     """Cancel a request (the outlet called it off, or nobody fits); an expert it was offered to or who
     accepted it is told. Needs a reason."""
-    rules = rules or load_rules()
     request = _request_or_fail(db, request_id)
     if request["status"] in ("completed", "cancelled"):
         raise WorkflowError(f"media request {request_id} is already {request['status']}", "media_closed",
@@ -242,17 +242,62 @@ def cancel(db, request_id: int, actor: str, now: datetime, reason: str, rules: d
     if not reason:
         raise WorkflowError("cancelling needs a reason (e.g. 栏目取消录制)", "media_cancel_reason")
     at = iso(now)
+    return _take_back(db, request_id, actor, now, reason, rules, "media.cancel", "cancelled",
+                      {"status": "cancelled", "cancel_reason": reason, "closed_at": at, "updated_at": at})
+
+
+def withdraw(db, request_id: int, actor: str, now: datetime, reason: str, rules: dict | None = None) -> dict:
+    """Take a request back from the expert it was offered to (silent, or no longer able) so that it
+    can be offered to another: the request is open again, the expert is told and not suggested for
+    it again. Needs a reason."""
+    request = _request_or_fail(db, request_id)
+    if request["status"] not in ACTIVE:
+        raise WorkflowError(f"media request {request_id} is {request['status']}; only one offered or accepted can "
+                            "be withdrawn", "media_not_withdrawable", id=request_id, media_status=request["status"])
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("withdrawing needs a reason (e.g. 专家未答复)", "media_withdraw_reason")
+    return _take_back(db, request_id, actor, now, reason, rules, "media.withdraw", "withdrawn",
+                      {"status": "open", "expert_id": None, "updated_at": iso(now)})
+
+
+def _take_back(db, request_id: int, actor: str, now: datetime, reason: str, rules: dict | None, action: str,
+               event: str, changes: dict) -> dict:
+    """The request's active offer (if any) withdrawn with `reason`, the request changed, audited, and
+    the expert mailed (notify.queue_media `event`)."""
+    rules = rules or load_rules()
     offer_row = _active_offer(db, request_id)
     with store.transaction(db):
-        store.update_media_request(db, request_id, {"status": "cancelled", "cancel_reason": reason, "closed_at": at,
-                                                    "updated_at": at})
+        store.update_media_request(db, request_id, changes)
         if offer_row:
             store.update_media_offer(db, offer_row["id"], {"status": "withdrawn", "reason": reason})
-        store.record_audit(db, actor, "media.cancel", "media_request", request_id, {"reason": reason}, at=at)
+        store.record_audit(db, actor, action, "media_request", request_id, {"reason": reason}, at=iso(now))
         if offer_row:
-            notify.queue_media(db, store.get_media_request(db, request_id), "cancelled", rules, now,
+            notify.queue_media(db, store.get_media_request(db, request_id), event, rules, now,
                                expert=store.get_expert(db, offer_row["expert_id"]), reason=reason)
     return store.get_media_request(db, request_id)
+
+
+def chase_unanswered(db, now: datetime, rules: dict | None = None) -> list[dict]:
+    """Once per offer: an invitation unanswered for ANSWER_HOURS, or whose activity is that close,
+    reminds the expert by mail and tells the monitors, who may withdraw it and ask another (run with
+    the alert escalations, by the worker and by `rumourwatch alerts escalate`). Returns the offers chased."""
+    rules = rules or load_rules()
+    if not store.has_tables(db, "media_offers"):
+        return []
+    at = iso(now)
+    chased = store.media_offers_to_chase(db, iso(now - timedelta(hours=ANSWER_HOURS)),
+                                         iso(now + timedelta(hours=ANSWER_HOURS)))
+    with store.transaction(db):
+        for o in chased:
+            store.update_media_offer(db, o["offer_id"], {"reminded_at": at})
+            store.record_audit(db, "system", "media.remind", "media_request", o["id"], {"offer_id": o["offer_id"]},
+                               at=at)
+            expert = store.get_expert(db, o["expert_id"])
+            notify.queue_media(db, o, "reminder", rules, now, expert=expert)
+            notify.queue_media(db, o, "unanswered", rules, now, expert=expert)
+    return [{"request_id": o["id"], "offer_id": o["offer_id"], "expert": o["expert_name"],
+             "starts_at": o["starts_at"]} for o in chased]
 
 
 def period_summary(db, start: str, end: str, region: str | None = None) -> dict:

@@ -649,4 +649,9 @@ CREATE TABLE media_offers (
 CREATE INDEX idx_media_offers_request ON media_offers (request_id);
 CREATE INDEX idx_media_offers_expert ON media_offers (expert_id, status);
 """),
+    # When an expert who has not answered a media invitation was reminded (media.chase_unanswered),
+    # so each offer is chased once.
+    ("0026_media_offer_reminders", """
+ALTER TABLE media_offers ADD COLUMN reminded_at TEXT;
+"""),
 ]

@@ -154,22 +154,36 @@ def _media_lines(request: dict) -> list[str]:
 
 def queue_media(db, request: dict, event: str, rules: dict, now: datetime, expert: dict | None = None,
                 reason: str = "") -> list[int]:
-    """A media request for a pool expert (rumourwatch.media): `offer` and `cancelled` mail the expert
-    (when the roster has an address); `declined` tells the monitors' bots and mailboxes, who invite
-    another expert. Never urgent: an invitation is for a time to come."""
+    """A media request for a pool expert (rumourwatch.media): `offer`, `reminder`, `withdrawn` and
+    `cancelled` mail the expert (when the roster has an address); `declined` and `unanswered` tell the
+    monitors' bots and mailboxes, who invite another expert. Never urgent: an invitation is for a time
+    to come."""
     head = f"媒体约请 #{request['id']}"
-    if event == "declined":
-        subject = f"【媒体约请】{expert['name']}婉拒了{request['outlet']}的约请，请改请其他专家"
-        lines = [f"{head}：{expert['name']}婉拒，原因：{reason}", *_media_lines(request),
-                 "请在“媒体约请”页查看推荐专家并改请。"]
-        return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None,
-                        event="media_declined", emails=rules["notify"]["monitor_emails"])
+    if event in ("declined", "unanswered"):  # to the monitors, who invite another expert
+        if event == "declined":
+            subject = f"【媒体约请】{expert['name']}婉拒了{request['outlet']}的约请，请改请其他专家"
+            first = f"{head}：{expert['name']}婉拒，原因：{reason}"
+            ask = "请在“媒体约请”页查看推荐专家并改请。"
+        else:
+            subject = f"【媒体约请】{expert['name']}尚未答复{request['outlet']}的约请"
+            first = f"{head}：已约请{expert['name']}，尚未答复，已发邮件提醒。"
+            ask = "如仍无答复，可在“媒体约请”页撤回并改请其他专家。"
+        return _fan_out(db, now, rules, subject=subject, lines=[first, *_media_lines(request), ask], urgent=False,
+                        alert_id=None, event=f"media_{event}", emails=rules["notify"]["monitor_emails"])
     if not expert or not expert.get("email"):
         return []
     if event == "offer":
         subject = f"【媒体约请】{request['outlet']}约请您参加{request['kind']}，请确认是否接受"
         lines = [f"{expert['name']} 专家您好：", f"{head}：{request['outlet']}希望邀请您参加{request['kind']}。",
                  *_media_lines(request), "请登录专家工作台接受或婉拒。"]
+    elif event == "reminder":
+        subject = f"【媒体约请提醒】{request['outlet']}的{request['kind']}尚待您答复"
+        lines = [f"{expert['name']} 专家您好：", f"{head}尚待您答复。", *_media_lines(request),
+                 "请登录专家工作台接受或婉拒，以便媒体及时安排。"]
+    elif event == "withdrawn":
+        subject = f"【媒体约请撤回】{request['outlet']}的{request['kind']}已改请其他专家"
+        lines = [f"{expert['name']} 专家您好：", f"{head}已撤回，原因：{reason}", *_media_lines(request),
+                 "无需再答复或准备，谢谢您的支持。"]
     else:
         subject = f"【媒体约请取消】{request['outlet']}的{request['kind']}已取消"
         lines = [f"{expert['name']} 专家您好：", f"{head}已取消，原因：{reason}", *_media_lines(request),

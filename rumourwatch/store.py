@@ -1231,6 +1231,18 @@ def expert_media_offers(db, expert_id: int, statuses: tuple[str, ...]) -> list[d
                          ORDER BY r.starts_at, o.id""", [expert_id, *statuses])
 
 
+def media_offers_to_chase(db, offered_before: str, starting_before: str) -> list[dict]:
+    """Offers still unanswered and not yet chased, made before `offered_before` or for an activity
+    starting before `starting_before`, with their request and the expert's name and address."""
+    return _rows(db, """SELECT o.id AS offer_id, o.offered_at, o.expert_id, e.name AS expert_name, e.email AS expert_email,
+                               r.*
+                        FROM media_offers o JOIN media_requests r ON r.id = o.request_id
+                        JOIN experts e ON e.id = o.expert_id
+                        WHERE o.status = 'offered' AND o.reminded_at IS NULL
+                          AND (o.offered_at <= ? OR r.starts_at <= ?)
+                        ORDER BY r.starts_at, o.id""", [offered_before, starting_before])
+
+
 def media_offer_counts(db, start: str | None = None, end: str | None = None) -> dict[int, dict[str, int]]:
     """Per expert: media offers made in [start, end) by their status now ({expert_id: {status: n}})."""
     clause, params = "", []

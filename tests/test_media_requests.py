@@ -295,3 +295,57 @@ def test_the_handover_passes_on_the_requests_still_without_an_expert(pool):
     assert "媒体约请尚未落实专家 2 项：" in lines
     assert f"  #{asked} 示例日报 撰稿 11-26 09:00（剩 65.0 小时）：待李样本答复" in lines
     assert f"  #{waiting} 示例市广播电视台 访谈 11-25 09:00（剩 41.0 小时）：待约请专家" in lines
+
+
+def test_an_unanswered_offer_is_chased_once_and_can_be_withdrawn_to_ask_another(pool, smtp_server):
+    from rumourwatch.alerts import workflow_tick
+
+    db, ids = pool
+    controller, inbox = smtp_server
+    r = mail_rules(controller.port)
+    request_id = city_request(db, starts_at=NOW + timedelta(days=5))
+    media.offer(db, request_id, ids["李样本"], "monitor1", NOW, r)
+    notify.deliver_pending(db, NOW, r)
+    assert media.chase_unanswered(db, NOW + timedelta(hours=23), r) == []  # not a day yet
+    tick = workflow_tick(db, NOW + timedelta(hours=25), r)                  # the worker's round
+    assert [c["request_id"] for c in tick["media_chased"]] == [request_id]
+    subjects = {tuple(to): msg["Subject"] for to, msg in inbox.messages[1:]}
+    assert "尚待您答复" in subjects[("li@example.org",)]
+    assert "李样本尚未答复" in subjects[("monitor@example.org",)]
+    assert media.chase_unanswered(db, NOW + timedelta(hours=30), r) == []  # once
+    with pytest.raises(WorkflowError) as exc:
+        media.withdraw(db, request_id, "monitor1", NOW, "", r)
+    assert exc.value.key == "media_withdraw_reason"
+    request = media.withdraw(db, request_id, "monitor1", NOW + timedelta(hours=26), "专家未答复", r)
+    assert (request["status"], request["expert_id"]) == ("open", None)
+    assert "李样本" not in [s["name"] for s in media.suggest(db, request_id, limit=10)]
+    notify.deliver_pending(db, NOW + timedelta(hours=26), r)
+    to, msg = inbox.messages[-1]
+    assert to == ["li@example.org"] and "已改请其他专家" in msg["Subject"] and "专家未答复" in msg.get_content()
+    with pytest.raises(WorkflowError) as exc:  # nothing offered now
+        media.withdraw(db, request_id, "monitor1", NOW, "再撤回", r)
+    assert exc.value.key == "media_not_withdrawable"
+
+
+def test_an_offer_for_tomorrow_is_chased_before_a_day_has_passed(pool):
+    db, ids = pool
+    r = rules()
+    request_id = city_request(db, starts_at=NOW + timedelta(hours=20))
+    media.offer(db, request_id, ids["王虚构"], "monitor1", NOW, r)
+    assert [c["request_id"] for c in media.chase_unanswered(db, NOW + timedelta(hours=1), r)] == [request_id]
+
+
+def test_a_monitor_withdraws_an_unanswered_invitation_on_the_page(pages, rules_file):
+    path, ids = pages
+    db = store.open_db(path)
+    request_id = city_request(db)
+    media.offer(db, request_id, ids["李样本"], "monitor1", NOW, rules())
+    db.conn.close()
+    at = _run("media.py", "monitor1", path, {"request": str(request_id)})
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="media_withdraw_reason").set_value("专家未答复")
+    at.button(key="FormSubmitter:media_withdraw-撤回约请").click().run()
+    assert any("已撤回约请，请改请其他专家" in s.value for s in at.success)
+    assert store.get_media_request(store.open_db(path), request_id)["status"] == "open"
+    page = "\n".join(m.value for m in at.markdown)
+    assert "推荐专家" in page and "**李样本**" not in page  # offered again to someone else, not to the silent one

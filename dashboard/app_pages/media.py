@@ -140,6 +140,13 @@ if request["status"] == "accepted":
         if st.form_submit_button(t("media.complete.button"), type="primary"):
             ui.act(path, t("media.completed"), media.complete, request["id"], actor, data.now_utc(), url, outcome)
 
+if request["status"] in media.ACTIVE:
+    with st.expander(t("media.withdraw")), ui.action_form("media_withdraw"):
+        st.caption(t("media.withdraw.caption"))
+        reason = st.text_input(t("media.withdraw.reason"), key="media_withdraw_reason")
+        if st.form_submit_button(t("media.withdraw.button")):
+            ui.act(path, t("media.withdrawn"), media.withdraw, request["id"], actor, data.now_utc(), reason)
+
 if request["status"] in ("open", "offered", "accepted"):
     with st.expander(t("media.cancel")), ui.action_form("media_cancel"):
         reason = st.text_input(t("media.cancel.reason"), key="media_cancel_reason")

@@ -145,6 +145,24 @@ def media_done(ctx, request_id, url, note, actor):
     click.echo(f"media request #{request_id} recorded as done")
 
 
+@media_group.command("withdraw")
+@click.argument("request_id", type=int)
+@click.option("--reason", required=True, help="Why (the expert is told).")
+@ACTOR_OPTION
+@click.pass_context
+@friendly_errors
+def media_withdraw(ctx, request_id, reason, actor):
+    """Take a request back from its expert (silent, or no longer able) to offer it to another; the
+    expert is mailed and not suggested for it again.
+
+    Example:
+
+        rumourwatch media withdraw 3 --reason 专家未答复
+    """
+    media.withdraw(_db(ctx), request_id, actor or getpass.getuser(), _now(), reason)
+    click.echo(f"media request #{request_id} withdrawn from its expert: open again")
+
+
 @media_group.command("cancel")
 @click.argument("request_id", type=int)
 @click.option("--reason", required=True, help="Why (the expert it was offered to is told).")

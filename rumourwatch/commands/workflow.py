@@ -243,7 +243,8 @@ def alerts_evaluate(ctx, rules_path):
 @click.pass_context
 @friendly_errors
 def alerts_escalate(ctx, rules_path, no_deliver):
-    """Escalate overdue alerts and assignments, remind experts whose accepted tasks are nearly due,
+    """Escalate overdue alerts and assignments, remind experts whose accepted tasks are nearly due and
+    those who have not answered a media invitation for a day (or whose activity is a day away),
     announce sources that stopped giving items or being read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came
     back, then send pending notifications (cron-friendly: it also reports a worker that has stopped,
     which the worker cannot).
@@ -265,6 +266,10 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     for e in remind_due(db, now, rules):
         click.echo(f"reminded the expert of assignment #{e['assignment_id']} (alert #{e['alert_id']}): "
                    f"due in {e['minutes']} min")
+    from ..media import chase_unanswered
+
+    for e in chase_unanswered(db, now, rules):
+        click.echo(f"reminded {e['expert']} of media request #{e['request_id']} (unanswered), monitors told")
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
