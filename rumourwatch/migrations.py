@@ -654,4 +654,16 @@ CREATE INDEX idx_media_offers_expert ON media_offers (expert_id, status);
     ("0026_media_offer_reminders", """
 ALTER TABLE media_offers ADD COLUMN reminded_at TEXT;
 """),
+    # The period aggregates over health items by topic and account (舆情风险点, and the monthly,
+    # quarterly and annual reports that list them; the reports' topic section) read every health
+    # item's row for its topic, account and flags: on a million items 2.4 s for the topics and 3.2 s
+    # for the accounts. This index holds what they read, for health items only, so they read it
+    # instead; the places read only the items that carry account or item facts.
+    ("0027_health_period_indexes", """
+CREATE INDEX idx_items_health_period ON items (published_at, topic, platform, account, polarity,
+                                               rumour_probability, published_day, quality_flags)
+    WHERE health_related = 1;
+CREATE INDEX idx_items_health_facts ON items (published_at)
+    WHERE health_related = 1 AND (user_json IS NOT NULL OR extra_json IS NOT NULL);
+"""),
 ]
