@@ -1116,6 +1116,32 @@ def test_an_expert_starts_a_draft_from_a_clarification_published_here(seeded):
     db.conn.close()
 
 
+def test_the_next_expert_carries_on_from_the_draft_of_a_withdrawn_task(seeded):
+    """A task withdrawn from an expert who had saved a draft (away, silent): the expert assigned
+    next fills the form from that draft instead of starting again; nothing is saved before 保存草稿."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    first = info["alerts"][0]
+    aid = experts.assign_expert(db, first, info["experts"]["张示例"], "monitor1", now, rules())
+    experts.accept_assignment(db, aid, "zhang", now)
+    old = experts.save_draft(db, aid, "zhang", now, "示例谣言不实", "正文：已写了一半的澄清。", "国家卫生健康委指南",
+                             claim="示例牌保健茶能根治糖尿病，停药也没关系")
+    experts.withdraw_assignment(db, aid, "monitor1", now, "专家出差", rules())
+    task = experts.assign_expert(db, first, info["experts"]["李样本"], "monitor1", now, rules())
+    experts.accept_assignment(db, task, "li", now)
+    db.conn.close()
+    at = _run("workbench.py", "li", path)
+    pick = at.selectbox(key=f"reuse_pick_{task}")
+    assert pick.options[0] == f"#{old} 示例谣言不实（张示例此前未完成的草稿，任务已撤回或谢绝）"
+    at.button(key=f"reuse_{task}").click().run()
+    assert not at.exception, at.exception
+    assert at.text_area(key=f"body_{task}").value == "正文：已写了一半的澄清。"
+    assert at.text_area(key=f"claim_{task}").value == "示例牌保健茶能根治糖尿病，停药也没关系"
+    db = store.open_db(path)
+    assert [c["assignment_id"] for c in store.clarifications_for_alert(db, first)] == [aid]  # not saved yet
+    db.conn.close()
+
+
 def test_a_submitted_draft_asks_reviewers_of_its_field_and_they_see_it_first(seeded):
     """The review request names and mails experts of the alert's field (not the author, not one
     away); on their workbench such drafts come first, marked 本领域."""

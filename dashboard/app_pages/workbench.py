@@ -60,15 +60,24 @@ def related(alert: dict) -> list[int]:
 DRAFT_FIELDS = {"title": "title", "body": "body", "refs": "references_text", "claim": "claim"}
 
 
-def reuse_form(task_id: int, candidates: list[int]) -> None:
-    """以已发布澄清为底稿: one of the related clarifications published here fills the draft form
+def reuse_form(task_id: int, candidates: list[int], drafts: frozenset[int] = frozenset()) -> None:
+    """以已发布澄清为底稿: one of the related clarifications published here, or a draft an earlier
+    expert of this alert left (`drafts`: their task withdrawn or declined), fills the draft form
     (title, body, references, claim) for the expert to adapt; nothing is saved until 保存草稿."""
     chosen = {c["id"]: c for c in (ui.call(path, store.get_clarification, i) for i in candidates) if c}
     if not chosen:
         return
+
+    def name(i: int) -> str:
+        c = chosen[i]
+        if i not in drafts:
+            return f"#{i} {c['title']}"
+        author = (ui.call(path, store.get_expert, c["expert_id"]) or {}).get("name") if c["expert_id"] else None
+        return t("wb.reuse.draft", id=i, title=c["title"] or "—", author=author or c["author"])
+
     cols = st.columns([4, 1], vertical_alignment="bottom")
-    pick = cols[0].selectbox(t("wb.reuse"), list(chosen), key=f"reuse_pick_{task_id}",
-                             format_func=lambda i: f"#{i} {chosen[i]['title']}", help=t("wb.reuse.help"))
+    pick = cols[0].selectbox(t("wb.reuse"), list(chosen), key=f"reuse_pick_{task_id}", format_func=name,
+                             help=t("wb.reuse.help"))
     if cols[1].button(t("wb.reuse.button"), key=f"reuse_{task_id}"):
         st.session_state[f"prefill_{task_id}"] = {field: chosen[pick].get(column) or ""
                                                   for field, column in DRAFT_FIELDS.items()}
@@ -108,13 +117,16 @@ for task in tasks:
                     ui.act(path, t("wb.decline", id=task["id"]), experts.decline_assignment, task["id"], actor,
                            data.now_utc(), reason, expert_id, rules)
         elif task["status"] == "accepted":
-            drafts = [c for c in ui.call(path, store.clarifications_for_alert, alert["id"])
-                      if c["assignment_id"] == task["id"] and c["status"] == "draft"]
+            on_alert = ui.call(path, store.clarifications_for_alert, alert["id"])
+            drafts = [c for c in on_alert if c["assignment_id"] == task["id"] and c["status"] == "draft"]
             draft = drafts[0] if drafts else {}
+            # drafts earlier experts of this alert saved before their task was withdrawn or declined
+            left = [c["id"] for c in on_alert if c["assignment_id"] != task["id"] and c["status"] == "draft"
+                    and (c["title"] or c["body"])]
             if draft.get("review_note"):
                 st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
             item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
-            reuse_form(task["id"], reusable)
+            reuse_form(task["id"], [*left, *reusable], frozenset(left))
             start = {"title": draft.get("title", ""), "body": draft.get("body", ""),
                      "refs": draft.get("references_text") or "",
                      "claim": draft.get("claim") or suggested_claim(item_text or "")}
