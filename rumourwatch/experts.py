@@ -352,6 +352,20 @@ def remove_absence(db, absence_id: int, actor: str, now: datetime, actor_expert_
 
 # --- assignment lifecycle -------------------------------------------------------------------
 
+def available_expert(db, expert_id: int, away: dict[int, dict]) -> dict:
+    """The expert, refused when not in the pool or away (`away`: {expert_id: absence} for the time
+    the work is wanted)."""
+    expert = store.get_expert(db, expert_id)
+    if expert is None or not expert["active"]:
+        raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
+    absence = away.get(expert_id)
+    if absence:
+        raise WorkflowError(f"expert {expert_id} is away from {absence['starts_at']} to {absence['ends_at']}",
+                            "expert_away", name=expert["name"], at=absence["starts_at"], until=absence["ends_at"],
+                            reason=absence["reason"] or "—")
+    return expert
+
+
 def _alert_or_fail(db, alert_id: int) -> dict:
     alert = store.get_alert(db, alert_id)
     if alert is None:
@@ -404,14 +418,7 @@ def assign_expert(db, alert_id: int, expert_id: int, actor: str, now: datetime, 
     if alert["status"] in ("published", "dismissed"):
         raise WorkflowError(f"alert {alert_id} is already {alert['status']}; nothing to assign", "assign_closed",
                             id=alert_id, alert_status=alert["status"])
-    expert = store.get_expert(db, expert_id)
-    if expert is None or not expert["active"]:
-        raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
-    away = unavailable_experts(db, now).get(expert_id)
-    if away:
-        raise WorkflowError(f"expert {expert_id} is away from {away['starts_at']} to {away['ends_at']}",
-                            "expert_away", name=expert["name"], at=away["starts_at"], until=away["ends_at"],
-                            reason=away["reason"] or "—")
+    expert = available_expert(db, expert_id, unavailable_experts(db, now))
     active = [a for a in store.alert_assignments(db, alert_id) if a["status"] in store.ASSIGNMENT_ACTIVE]
     if active:
         raise WorkflowError(f"alert {alert_id} already has active assignment #{active[0]['id']} "

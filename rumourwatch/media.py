@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from . import notify, store
 from .alerts import WorkflowError, load_rules
-from .experts import LEVELS, TOPICS, specialty_fit
+from .experts import LEVELS, TOPICS, available_expert, specialty_fit
 from .records import iso, parse_time
 
 KINDS = ("访谈", "节目录制", "直播", "撰稿", "节目审核")  # 节目审核: seed 000 §(三)2's review teams
@@ -140,14 +140,7 @@ def offer(db, request_id: int, expert_id: int, actor: str, now: datetime, rules:
     if request["status"] != "open":
         raise WorkflowError(f"media request {request_id} is {request['status']}; only an open one can be offered",
                             "media_not_open", id=request_id, media_status=request["status"])
-    expert = store.get_expert(db, expert_id)
-    if expert is None or not expert["active"]:
-        raise WorkflowError(f"expert {expert_id} does not exist or is inactive", "no_expert", id=expert_id)
-    away = _away(db, request).get(expert_id)
-    if away:
-        raise WorkflowError(f"expert {expert_id} is away from {away['starts_at']} to {away['ends_at']}",
-                            "expert_away", name=expert["name"], at=away["starts_at"], until=away["ends_at"],
-                            reason=away["reason"] or "—")
+    expert = available_expert(db, expert_id, _away(db, request))
     if any(o["expert_id"] == expert_id and o["status"] == "declined" for o in store.media_offers(db, request_id)):
         raise WorkflowError(f"expert {expert_id} declined media request {request_id} already", "media_declined_before",
                             name=expert["name"], id=request_id)
