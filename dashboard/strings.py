@@ -1114,6 +1114,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "overview.col.late": "已超时",
         "overview.last_week": "上周情况",
         "overview.no_week": "还没有完整的一周数据。",
+        "overview.ytd": "{year} 年以来",
+        "overview.ytd.none": "今年尚无已判定情感倾向的健康相关条目。",
+        "overview.ytd.caption": "健康相关条目，{first} 至 {now}（北京时间），与年度报告同一口径。",
+        "overview.ytd.open": "查看年度报告",
         "overview.trend": "近 {n} 周趋势",
         "overview.trend.caption": ("{week} 为本周，截至目前。负面占比为健康相关条目中负面的比例；5 小时内发布信息为当周预警"
                                    "（不含排除的误报）中 5 小时内发布信息的比例。"),

@@ -2,7 +2,8 @@
 feeds (DOMAIN): the last 12 weeks side by side — health items and the opinion line, likely rumours,
 alerts, the share whose information went out within the 5-hour clock (seed 001), clarifications
 published — each week counted exactly as its 周报 counts it (reports.period_figures); last week
-against the week before in a few sentences; and what is late right now.
+against the week before in a few sentences; what is late right now; and the year so far in the
+one line the commissions' annual summaries print (seed 004), which the annual report details.
 
 Weeks are ISO weeks in Beijing time; the current one is counted so far and marked so.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import reports
+from . import reports, store
 from .exports import csv_text
 from .handover import CLOCK_ZH, open_alerts
+from .opinion import POLARITIES, opinion_line
 from .records import beijing, iso, parse_time
 
 WEEKS = 12
@@ -27,6 +29,16 @@ def weekly_trend(db, now: datetime, weeks: int = WEEKS, threshold: float = 0.5) 
     while len(periods) < weeks:
         periods.append(periods[-1].previous())
     return [dict(reports.period_figures(db, p, threshold), partial=p.end > iso(now)) for p in reversed(periods)]
+
+
+def year_to_date(db, now: datetime) -> dict:
+    """This China-time year's health items so far by polarity, as the annual report counts them:
+    {"year", "first_day", "counts", "line"} (`line`: 共 N 条：中性 …%，…, or None with none)."""
+    year = reports.current_period("annual", now)
+    counts = store.polarity_counts(db, year.start, min(year.end, iso(now)), health_only=True)
+    scored = {p: counts[p] for p in POLARITIES}
+    return {"year": year.label, "first_day": year.first_day, "counts": scored,
+            "line": opinion_line(scored) if sum(scored.values()) else None}
 
 
 def late_now(db, now: datetime) -> dict:

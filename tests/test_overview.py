@@ -15,6 +15,8 @@ from workflow_helpers import PASSWORD
 from dashboard.auth import login_for_test
 from rumourwatch import alerts, auth, overview, reports, store
 from rumourwatch.config import REPO_ROOT
+from rumourwatch.opinion import opinion_line
+from rumourwatch.records import iso
 
 
 @pytest.fixture
@@ -111,6 +113,26 @@ def test_a_leader_reads_the_weeks_the_late_alerts_and_last_weeks_lines(page_db):
     row = table.set_index("周次").loc["W47"]
     assert row["健康相关条目"] == str(weeks[-2]["health_related"]) and row["预警（起）"] == str(weeks[-2]["alerts"])
     assert table["周次"].iloc[0] == "W48（至今）"  # newest first
+
+
+def test_the_year_so_far_is_the_annual_reports_line_and_opens_it(page_db):
+    db = store.open_db(page_db)
+    year = reports.parse_year("2026")
+    counts = dict(db.execute("""SELECT polarity, count(*) FROM items WHERE health_related = 1 AND polarity IS NOT NULL
+                                AND published_at >= ? AND published_at < ? GROUP BY polarity""",
+                             [year.start, iso(fx.NOW)]).fetchall())
+    expected = opinion_line(counts)
+    assert overview.year_to_date(db, fx.NOW)["line"] == expected
+    assert reports.compute_annual(db, "2026", now=fx.NOW).section("volume").data["opinion_line"] == expected
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    login_for_test(at, "boss", str(page_db))
+    at.switch_page("app_pages/overview.py")
+    at.run()
+    assert any(m.value.replace("\\", "") == f"**{expected}**" for m in at.markdown)  # as shown: escapes unseen
+    assert any(s.value == "2026 年以来" for s in at.subheader)
+    at.button(key="open_annual").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("健康舆情与谣言处置年度报告 · 2026 年") for s in at.subheader)
 
 
 def test_a_leader_lands_on_the_overview():

@@ -52,6 +52,14 @@ if lines:
 else:
     st.info(t("overview.no_week"))
 
+ytd = ui.call(path, overview.year_to_date, now)
+st.subheader(t("overview.ytd", year=ytd["year"]))
+cols = st.columns([4, 1], vertical_alignment="center")
+cols[0].markdown(f"**{ui.escape(ytd['line'])}**" if ytd["line"] else t("overview.ytd.none"))
+cols[0].caption(t("overview.ytd.caption", first=ytd["first_day"], now=data.to_china(now)))
+if cols[1].button(t("overview.ytd.open"), key="open_annual"):
+    open_report("annual", ytd["year"])
+
 st.subheader(t("overview.trend", n=len(weeks)))
 st.caption(t("overview.trend.caption", week=weeks[-1]["label"].split("-")[-1]))
 
