@@ -274,8 +274,14 @@ ABSENCE_REASON_MAX = 200
 def unavailable_experts(db, now: datetime, hours: float = TASK_HOURS) -> dict[int, dict]:
     """The experts away at some time in the next `hours`: {expert_id: the first such absence, with
     the expert's name}. Suggestions leave them out and an assignment to one is refused."""
+    return away_between(db, iso(now), iso(now + timedelta(hours=hours)))
+
+
+def away_between(db, start: str, end: str) -> dict[int, dict]:
+    """The experts away at some time in [start, end): {expert_id: the first such absence, with the
+    expert's name}."""
     out: dict[int, dict] = {}
-    for a in store.absences_between(db, iso(now), iso(now + timedelta(hours=hours))):
+    for a in store.absences_between(db, start, end):
         out.setdefault(a["expert_id"], a)
     return out
 

@@ -19,10 +19,12 @@ from urllib.parse import urlparse
 
 from . import notify, store
 from .alerts import WorkflowError, load_rules
-from .experts import LEVELS, TOPICS, available_expert, specialty_fit
+from .experts import LEVELS, TOPICS, available_expert, away_between, specialty_fit
 from .records import iso, parse_time
 
 KINDS = ("访谈", "节目录制", "直播", "撰稿", "节目审核")  # 节目审核: seed 000 §(三)2's review teams
+STATUSES = ("open", "offered", "accepted", "completed", "cancelled")  # a request's
+CLOSED = ("completed", "cancelled")
 ACTIVE = ("offered", "accepted")                       # an offer that holds the request
 OUTLET_MAX = 100
 TEXT_MAX = 500
@@ -38,19 +40,10 @@ def _request_or_fail(db, request_id: int) -> dict:
     return request
 
 
-def window(request: dict) -> tuple[str, str]:
-    """The activity's [start, end) as stored UTC times."""
-    start = parse_time(request["starts_at"])
-    return request["starts_at"], iso(start + timedelta(hours=request["hours"]))
-
-
 def _away(db, request: dict) -> dict[int, dict]:
     """Experts with an absence overlapping the activity, each with that absence."""
-    start, end = window(request)
-    out: dict[int, dict] = {}
-    for a in store.absences_between(db, start, end):
-        out.setdefault(a["expert_id"], a)
-    return out
+    end = iso(parse_time(request["starts_at"]) + timedelta(hours=request["hours"]))
+    return away_between(db, request["starts_at"], end)
 
 
 def create_request(db, *, outlet: str, outlet_level: str, kind: str, starts_at: datetime, hours: float,
@@ -228,7 +221,7 @@ def cancel(db, request_id: int, actor: str, now: datetime, reason: str, rules: d
     """Cancel a request (the outlet called it off, or nobody fits); an expert it was offered to or who
     accepted it is told. Needs a reason."""
     request = _request_or_fail(db, request_id)
-    if request["status"] in ("completed", "cancelled"):
+    if request["status"] in CLOSED:
         raise WorkflowError(f"media request {request_id} is already {request['status']}", "media_closed",
                             id=request_id, media_status=request["status"])
     reason = (reason or "").strip()
@@ -286,7 +279,7 @@ def chase_unanswered(db, now: datetime, rules: dict | None = None) -> list[dict]
             store.update_media_offer(db, o["offer_id"], {"reminded_at": at})
             store.record_audit(db, "system", "media.remind", "media_request", o["id"], {"offer_id": o["offer_id"]},
                                at=at)
-            expert = store.get_expert(db, o["expert_id"])
+            expert = {"name": o["expert_name"], "email": o["expert_email"]}
             notify.queue_media(db, o, "reminder", rules, now, expert=expert)
             notify.queue_media(db, o, "unanswered", rules, now, expert=expert)
     return [{"request_id": o["id"], "offer_id": o["offer_id"], "expert": o["expert_name"],
@@ -302,4 +295,4 @@ def period_summary(db, start: str, end: str, region: str | None = None) -> dict:
     done = [r for r in rows if r["status"] == "completed"]
     fit = sum(1 for r in done if r["expert_level"] and LEVELS.index(r["expert_level"]) <= LEVELS.index(r["outlet_level"]))
     return {"requests": len(rows), "completed": len(done), "cancelled": sum(r["status"] == "cancelled" for r in rows),
-            "waiting": sum(r["status"] in ("open", "offered", "accepted") for r in rows), "level_fit": fit}
+            "waiting": sum(r["status"] not in CLOSED for r in rows), "level_fit": fit}

@@ -1176,10 +1176,12 @@ def update_media_request(db, request_id: int, changes: dict) -> None:
     _update_row(db, "media_requests", request_id, changes)
 
 
+_MEDIA_REQUEST = """SELECT r.*, e.name AS expert_name, e.level AS expert_level, e.institution AS expert_institution
+                    FROM media_requests r LEFT JOIN experts e ON e.id = r.expert_id"""  # with the expert now on it
+
+
 def get_media_request(db, request_id: int) -> dict | None:
-    rows = _rows(db, """SELECT r.*, e.name AS expert_name, e.level AS expert_level, e.institution AS expert_institution
-                        FROM media_requests r LEFT JOIN experts e ON e.id = r.expert_id WHERE r.id = ?""",
-                 [request_id])
+    rows = _rows(db, f"{_MEDIA_REQUEST} WHERE r.id = ?", [request_id])
     return rows[0] if rows else None
 
 
@@ -1198,9 +1200,7 @@ def media_requests(db, statuses: tuple[str, ...] | None = None, since: str | Non
         clauses.append("r.starts_at < ?")
         params.append(until)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    return _rows(db, f"""SELECT r.*, e.name AS expert_name, e.level AS expert_level, e.institution AS expert_institution
-                         FROM media_requests r LEFT JOIN experts e ON e.id = r.expert_id {where}
-                         ORDER BY r.starts_at DESC, r.id DESC LIMIT ?""", [*params, limit])
+    return _rows(db, f"{_MEDIA_REQUEST} {where} ORDER BY r.starts_at DESC, r.id DESC LIMIT ?", [*params, limit])
 
 
 def insert_media_offer(db, row: dict) -> int:

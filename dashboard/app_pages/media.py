@@ -61,10 +61,9 @@ with st.expander(t("media.new"), expanded=False), ui.action_form(f"media_form_{g
             st.rerun()
 
 # --- the requests ----------------------------------------------------------------------------
-STATUSES = ("open", "offered", "accepted", "completed", "cancelled")
-shown = st.multiselect(t("media.filter"), STATUSES, default=["open", "offered", "accepted"],
+shown = st.multiselect(t("media.filter"), media.STATUSES, default=[s for s in media.STATUSES if s not in media.CLOSED],
                        format_func=lambda s: t(f"media.status.{s}"), key="media_filter")
-rows = ui.call(path, store.media_requests, tuple(shown) or STATUSES)
+rows = ui.call(path, store.media_requests, tuple(shown) or media.STATUSES)
 st.subheader(t("media.list", n=len(rows)))
 if not rows:
     st.info(t("media.empty"))
@@ -147,7 +146,7 @@ if request["status"] in media.ACTIVE:
         if st.form_submit_button(t("media.withdraw.button")):
             ui.act(path, t("media.withdrawn"), media.withdraw, request["id"], actor, data.now_utc(), reason)
 
-if request["status"] in ("open", "offered", "accepted"):
+if request["status"] not in media.CLOSED:
     with st.expander(t("media.cancel")), ui.action_form("media_cancel"):
         reason = st.text_input(t("media.cancel.reason"), key="media_cancel_reason")
         if st.form_submit_button(t("media.cancel.button")):

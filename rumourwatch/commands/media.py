@@ -67,7 +67,7 @@ def _print_suggestions(rows: list[dict]) -> None:
 
 
 @media_group.command("list")
-@click.option("--status", type=click.Choice(("open", "offered", "accepted", "completed", "cancelled")),
+@click.option("--status", type=click.Choice(media.STATUSES),
               multiple=True, help="Only these (repeatable; default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @click.pass_context
