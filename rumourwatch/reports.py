@@ -197,7 +197,7 @@ TEXT: dict[str, str] = {
     "col.effect": "效果", "col.effect_window": "前后各", "col.kind": "类型", "col.region": "地区",
     "col.handled": "处置预警", "col.on_time": "按时处置", "col.on_time_rate": "按时率",
     "col.minimum": "最低要求", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
-    "col.day": "日期", "col.total": "合计", "col.unscored": "待评分", "col.month": "月份", "col.week": "周（起始日）",
+    "col.day": "日期", "col.total": "合计", "col.unscored": "待评分", "col.month": "月份",
     "col.months_met": "达标月数", "col.short_months": "未达标月份",
     "flag.below": "未达标", "flag.ok": "达标", "flag.unjudged": "未判定",
     "not_released": "未发布", "hours": "{h} 小时", "none": "—",
@@ -1431,12 +1431,16 @@ def watch_table(report: Report) -> tuple[list[str], list[list]]:
     return head, rows
 
 
-def daily_table(report: Report) -> tuple[list[str], list[list]]:
-    head = [tr("col.day"), tr("polarity.neutral"), tr("polarity.positive"), tr("polarity.negative"),
+def _polarity_table(first: str, rows: list[dict], label: str) -> tuple[list[str], list[list]]:
+    """Rows of polarity counts as a table: `first` names the column of each row's `label`."""
+    head = [tr(first), tr("polarity.neutral"), tr("polarity.positive"), tr("polarity.negative"),
             tr("col.total"), tr("col.unscored")]
-    rows = [[d["day"], d["neutral"], d["positive"], d["negative"], d["neutral"] + d["positive"] + d["negative"],
-             d["unscored"]] for d in report.section("volume").data["daily"]]
-    return head, rows
+    return head, [[r[label], r["neutral"], r["positive"], r["negative"], r["neutral"] + r["positive"] + r["negative"],
+                   r["unscored"]] for r in rows]
+
+
+def daily_table(report: Report) -> tuple[list[str], list[list]]:
+    return _polarity_table("col.day", report.section("volume").data["daily"], "day")
 
 
 def _summed(days: list[dict], key) -> list[dict]:
@@ -1459,20 +1463,20 @@ def weekly_rows(report: Report) -> list[dict]:
     """A quarter's health items per week (Monday to Sunday; the first and last week cut at the
     quarter's ends), labelled by each week's first day in the quarter."""
     days = report.section("volume").data["daily"]
-    first = {}
+
+    def monday(day: str) -> date:
+        d = date.fromisoformat(day)
+        return d - timedelta(days=d.weekday())
+
+    first: dict[date, str] = {}
     for d in days:
-        monday = date.fromisoformat(d["day"]) - timedelta(days=date.fromisoformat(d["day"]).weekday())
-        first.setdefault(monday, d["day"])
-    return _summed(days, lambda day: first[date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())])
+        first.setdefault(monday(d["day"]), d["day"])
+    return _summed(days, lambda day: first[monday(day)])
 
 
 def months_table(report: Report) -> tuple[list[str], list[list]]:
     """The month-by-month figures of a quarter or a year (the annual summaries' line, per month)."""
-    head = [tr("col.month"), tr("polarity.neutral"), tr("polarity.positive"), tr("polarity.negative"),
-            tr("col.total"), tr("col.unscored")]
-    rows = [[r["label"], r["neutral"], r["positive"], r["negative"], r["neutral"] + r["positive"] + r["negative"],
-             r["unscored"]] for r in monthly_rows(report)]
-    return head, rows
+    return _polarity_table("col.month", monthly_rows(report), "label")
 
 
 ACCOUNT_PRINTED = 8  # characters of a long account id printed in the HTML/PDF tables
