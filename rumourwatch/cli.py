@@ -306,6 +306,7 @@ from .commands.reports import report_group as _report_group; cli.add_command(_re
 from .commands.search import debunks_group as _debunks_group, search_cmd as _search_cmd; cli.add_command(_search_cmd); cli.add_command(_debunks_group)  # noqa: E402,E702
 from .commands.handover import handover_group as _handover_group; cli.add_command(_handover_group)  # noqa: E402,E702
 from .commands.media import media_group as _media_group; cli.add_command(_media_group)  # noqa: E402,E702
+from .commands.readings import readings_group as _readings_group; cli.add_command(_readings_group)  # noqa: E402,E702
 
 
 if __name__ == "__main__":

@@ -23,6 +23,21 @@ EXPORT_COLUMNS = ("source", "item_id", "health_related", "topic", "labelled_by",
 EXPORT_SOURCE = "store"  # item_id is then "<platform>:<external id>" of the store's item
 
 
+def checked_topic(health_related: bool, topic: str | None) -> str:
+    """The topic to record for an item judged (not) about health: one of the 15 Healthy China
+    topics for a health item, 其他 for one that is not (given or not); WorkflowError otherwise."""
+    topic = (topic or "").strip() or None
+    if health_related:
+        if topic not in TOPICS:
+            raise WorkflowError(f"a health item needs one of the 15 Healthy China topics (got {topic!r})", "label_topic",
+                                value=topic or "")
+        return topic
+    if topic not in (None, OTHER_TOPIC):
+        raise WorkflowError(f"an item not about health has topic {OTHER_TOPIC} (got {topic!r})", "label_not_health",
+                            value=topic, other=OTHER_TOPIC)
+    return OTHER_TOPIC
+
+
 def record_label(db, item_id: int, health_related: bool, topic: str | None, actor: str, now: datetime,
                  sample: str = "item", note: str | None = None) -> int:
     """Record a label; WorkflowError saying what is wrong for a bad one. What the model said about
@@ -30,16 +45,7 @@ def record_label(db, item_id: int, health_related: bool, topic: str | None, acto
     if sample not in (*SAMPLES, "item"):
         raise WorkflowError(f"sample must be one of {', '.join((*SAMPLES, 'item'))} (got {sample!r})", "bad_sample",
                             value=sample)
-    topic = (topic or "").strip() or None
-    if health_related:
-        if topic not in TOPICS:
-            raise WorkflowError(f"a health item needs one of the 15 Healthy China topics (got {topic!r})", "label_topic",
-                                value=topic or "")
-    else:
-        if topic not in (None, OTHER_TOPIC):
-            raise WorkflowError(f"an item not about health has topic {OTHER_TOPIC} (got {topic!r})", "label_not_health",
-                                value=topic, other=OTHER_TOPIC)
-        topic = OTHER_TOPIC
+    topic = checked_topic(health_related, topic)
     item = store.get_item(db, item_id)
     if item is None:
         raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)

@@ -38,7 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from pathlib import Path
 
-from . import store
+from . import readings, store
 from .alerts import ALERT_KINDS, WorkflowError, load_rules
 from .errors import ConfigError
 from .ledger import ALERT_KIND_ZH
@@ -141,6 +141,9 @@ TEXT: dict[str, str] = {
     "takedowns.none": "{this}无删除请求。",
     "tips.summary": "{this}登记公众举报线索 {total} 条（{channels}），涉及 {stories} 个内容，其中经研判确认谣言 {confirmed} 个。",
     "tips.none": "{this}未登记公众举报线索。",
+    "readings.summary": ("{this}另有模型无法阅读的民族文字条目 {total} 条（{languages}）：已人工判读 {read} 条，"
+                         "其中健康相关 {health} 条，已计入上述比例；尚待判读 {pending} 条，未计入。"),
+    "language.mn": "蒙古文", "language.bo": "藏文", "language.ug": "维吾尔文",
     "gaps.summary": ("数据完整性：{this}有 {n} 段采集中断（数据源超过 {limit} 小时没有新条目），其间的条目数与各项比例可能偏低："
                      "{list}。"),
     "gaps.item": "{source} {start} 至 {end}（{duration}）",
@@ -509,6 +512,8 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float, q
                      "opinion_line": opinion_line(prev_scored)},
         "change": change, "daily": list(by_day.values()), "hourly": _hourly(db, period, platforms),
         "tips": _tips(db, period, platforms),
+        "readings": (readings.counts(db, period.start, period.end, platforms=platforms)
+                     if store.has_tables(db, "human_readings") else None),
         "gaps": source_gaps(db, period, platforms, quiet_hours, now_iso), "quiet_hours": quiet_hours,
     }
     return Section("volume", tr("volume.title"), True,
@@ -1122,6 +1127,14 @@ def volume_lines(report: Report) -> list[str]:
                             for c, n in tips["by_channel"].items())
         lines.append(tr("tips.summary", this=this, total=tips["total"], channels=channels, stories=tips["stories"],
                         confirmed=tips["confirmed"]) if tips["total"] else tr("tips.none", this=this))
+    read = d.get("readings")  # None: a store from before human readings
+    if read and (read["pending"] or read["read"]):
+        langs = {c: read["pending"].get(c, 0) + read["read"].get(c, 0) for c in {*read["pending"], *read["read"]}}
+        lines.append(tr("readings.summary", this=tr(f"this.{report.kind}"), total=fmt_int(sum(langs.values())),
+                        languages="、".join(f"{tr('language.' + c)} {fmt_int(n)} 条"
+                                           for c, n in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+                        read=fmt_int(sum(read["read"].values())), health=fmt_int(read["read_health"]),
+                        pending=fmt_int(sum(read["pending"].values()))))
     gaps = d.get("gaps")
     if gaps:  # in the section whose figures they lower
         listed = "；".join(gap_text(g) for g in gaps[:GAPS_LISTED])

@@ -117,8 +117,12 @@ def score_items(db, bundle, item_ids: list[int], now: datetime, max_chars: int =
         if mine is not None:  # the clarification published here comes before any article
             out[-1].update(debunk_url=mine["published_url"], debunk_title=mine["title"], debunk_score=mine["score"],
                            already_debunked=1, debunk_clarification_id=mine["id"])
+    # an item the models cannot read keeps what a reader made of it (rumourwatch.readings)
+    unread = [row["id"] for row, res in zip(rows, results) if "language" in res]
     with store.transaction(db):
         store.save_scores(db, out)
+        if unread:
+            store.apply_readings(db, unread)
     return len(out)
 
 

@@ -845,7 +845,9 @@ def day_range(day_from: datetime, days: int) -> tuple[str, str]:
 
 def data_version(db) -> tuple:
     """Changes whenever the worker adds items, reactions, scores or rejects, moves a checkpoint, an
-    alert changes or a verdict is recorded: the dashboard's cache key (each part is a cheap index lookup).
+    alert changes, a verdict is recorded or anyone does anything audited (a human reading gives an
+    item its polarity, rumourwatch.readings): the dashboard's cache key (each part is a cheap index
+    lookup).
 
     Checkpoints (one row a source) are read whole: times have whole seconds, so a reset in the same
     second as the failure it clears left their latest times as they were, and the page kept showing
@@ -855,7 +857,8 @@ def data_version(db) -> tuple:
                   (SELECT max(id) FROM rejects),
                   (SELECT group_concat(source || char(31) || coalesce(position, '') || char(31) || updated_at
                                        || char(31) || coalesce(last_error_at, ''), char(30)) FROM checkpoints),
-                  (SELECT max(updated_at) FROM alerts), (SELECT max(id) FROM verdicts)""").fetchone()
+                  (SELECT max(updated_at) FROM alerts), (SELECT max(id) FROM verdicts),
+                  (SELECT max(id) FROM audit_log)""").fetchone()
     return tuple(row)
 
 
@@ -2189,6 +2192,80 @@ def verdict_scores(db) -> list[dict]:
 
 def insert_label(db, row: dict) -> int:
     return _insert(db, "labels", row)
+
+
+# --- human readings (人工判读) of the items the models cannot read (rumourwatch.readings) ---------------
+
+def insert_reading(db, row: dict) -> int:
+    return _insert(db, "human_readings", row)
+
+
+_LATEST_READING = """SELECT h.* FROM human_readings h
+    WHERE h.id = (SELECT h2.id FROM human_readings h2 WHERE h2.item_id = h.item_id ORDER BY h2.at DESC, h2.id DESC
+                  LIMIT 1)"""
+
+
+def apply_readings(db, item_ids: list[int]) -> None:
+    """Give each of the items its latest human reading's relevance, topic and polarity (items without
+    a reading are left as they are); in the caller's transaction."""
+    for start in range(0, len(item_ids), 500):
+        ids = list(item_ids[start:start + 500])
+        marks = ", ".join("?" for _ in ids)
+        db.execute(f"""UPDATE items SET health_related = r.health_related, topic = r.topic, polarity = r.polarity
+                       FROM ({_LATEST_READING} AND h.item_id IN ({marks})) AS r WHERE items.id = r.item_id""", ids)
+
+
+def _item_scope(start: str | None, end: str | None, platforms: list[str] | None) -> tuple[str, list]:
+    """' AND …' conditions on items `i` published in [start, end) on `platforms` (all when None)."""
+    where, params = [], []
+    if start:
+        where.append("i.published_at >= ?")
+        params.append(start)
+    if end:
+        where.append("i.published_at < ?")
+        params.append(end)
+    if platforms:
+        where.append(f"i.platform IN ({', '.join('?' for _ in platforms)})")
+        params.extend(platforms)
+    return "".join(f" AND {w}" for w in where), params
+
+
+def unassessed_items(db, read: bool | None = None, start: str | None = None, end: str | None = None,
+                     platforms: list[str] | None = None):
+    """Scored items the models gave no rumour probability (the ones written in a script they cannot
+    read, rumourwatch.language), newest first (through idx_items_rumour, NULL); `read` False: only
+    those nobody has read yet, True: only those read. Yields rows (id, platform, account, url, text,
+    published_at, …) one at a time."""
+    period, params = _item_scope(start, end, platforms)
+    has = "EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = i.id)"
+    if read is not None:
+        period += f" AND {'' if read else 'NOT '}{has}"
+    cursor = db.execute(f"""SELECT i.id, i.platform, i.account, i.author, i.url, i.title, i.text, i.published_at,
+                                   i.repost_num, i.comment_num, i.like_num
+                            FROM items i
+                            WHERE i.scored_at IS NOT NULL AND i.rumour_probability IS NULL{period}
+                            ORDER BY i.published_at DESC, i.id DESC""", params)
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values))
+
+
+def read_items(db, start: str | None = None, end: str | None = None, platforms: list[str] | None = None) -> list[dict]:
+    """The latest reading of each item published in [start, end) that has one, with its time."""
+    period, params = _item_scope(start, end, platforms)
+    return _rows(db, f"""SELECT r.*, i.published_at FROM ({_LATEST_READING}) AS r JOIN items i ON i.id = r.item_id
+                         WHERE 1{period} ORDER BY i.published_at""", params)
+
+
+def readings_for_item(db, item_id: int) -> list[dict]:
+    """An item's readings, oldest first (the last one counts)."""
+    return _rows(db, "SELECT * FROM human_readings WHERE item_id = ? ORDER BY at, id", [item_id])
+
+
+def recent_readings(db, limit: int = 50) -> list[dict]:
+    """The latest readings, newest first, with their items' platform, account and publish time."""
+    return _rows(db, """SELECT h.*, i.platform, i.account, i.published_at FROM human_readings h
+                        JOIN items i ON i.id = h.item_id ORDER BY h.at DESC, h.id DESC LIMIT ?""", [limit])
 
 
 def latest_labels(db) -> list[dict]:

@@ -1,0 +1,98 @@
+"""人工判读: human readings of the items the models cannot read.
+
+The models read Chinese. A post written mostly in Mongolian, Tibetan or Uyghur script
+(rumourwatch.language; DOMAIN 11: Inner Mongolia publishes in Mongolian and Chinese) is scored with
+no rumour probability, polarity or health relevance, rather than a guess: without a reader it never
+reaches the opinion figures, the topic counts or the reports, and nobody who cannot read the script
+knows what it says. A monitor who reads it records here whether it is about health, its Healthy
+China topic, its polarity and its gist in Chinese (for the colleagues, experts and leaders who cannot
+read it). The latest reading of an item is its figures: the item's relevance, topic and polarity
+columns take it, so every count that reads them (the live page, 舆情报告, 舆情风险点) counts it, and
+the scorer keeps it when it scores the item again as reactions arrive (rumourwatch.score). Whether it
+is a rumour is the verdict's business (the item view's 人工研判), as for any item.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import store
+from .alerts import WorkflowError
+from .labels import checked_topic
+from .language import LANGUAGE_NAMES, unread_language
+from .opinion import POLARITIES
+from .records import iso
+
+GIST_MAX = 500  # characters of the Chinese gist
+
+
+def record_reading(db, item_id: int, health_related: bool, topic: str | None, polarity: str, gist: str,
+                   actor: str, now: datetime) -> int:
+    """Record a reading of item `item_id` and give the item its figures; WorkflowError saying what is
+    wrong otherwise. A health item needs its gist (what it says, in Chinese): the experts and leaders
+    who see it cannot read it. Audited."""
+    if polarity not in POLARITIES:
+        raise WorkflowError(f"polarity must be one of {', '.join(POLARITIES)} (got {polarity!r})", "reading_polarity",
+                            value=polarity or "")
+    topic = checked_topic(health_related, topic)
+    gist = (gist or "").strip()
+    if health_related and not gist:
+        raise WorkflowError("a health item's reading needs its gist in Chinese: those who see it cannot read it",
+                            "reading_gist")
+    if len(gist) > GIST_MAX:
+        raise WorkflowError(f"the gist is {len(gist)} characters long; at most {GIST_MAX}", "reading_gist_long",
+                            n=len(gist), limit=GIST_MAX)
+    item = store.get_item(db, item_id)
+    if item is None:
+        raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
+    language = unread_language(item.get("text"))
+    if language is None:
+        raise WorkflowError(f"item {item_id} is written in Chinese: the models read it (label it or give a verdict "
+                            "instead)", "reading_not_needed", id=item_id)
+    at = iso(now)
+    row = {"item_id": item_id, "language": language, "health_related": int(bool(health_related)), "topic": topic,
+           "polarity": polarity, "gist": gist, "read_by": actor, "at": at}
+    with store.transaction(db):
+        reading_id = store.insert_reading(db, row)
+        store.apply_readings(db, [item_id])
+        store.record_audit(db, actor, "reading.record", "item", item_id,
+                           {k: row[k] for k in ("language", "health_related", "topic", "polarity")}, at=at)
+    return reading_id
+
+
+def pending(db, language: str | None = None, limit: int = 200) -> list[dict]:
+    """Items the models could not read that nobody has read yet, newest first, each with its
+    `language` ('mn', 'bo', 'ug'); only those of `language` when given."""
+    if language is not None and language not in LANGUAGE_NAMES:
+        raise WorkflowError(f"language must be one of {', '.join(LANGUAGE_NAMES)} (got {language!r})",
+                            "reading_language", value=language)
+    out = []
+    for row in store.unassessed_items(db, read=False):
+        row["language"] = unread_language(row.get("text"))
+        if row["language"] is not None and language in (None, row["language"]):
+            out.append(row)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def counts(db, start: str | None = None, end: str | None = None, platforms: list[str] | None = None) -> dict:
+    """Over items published in [start, end) (on `platforms`): {"pending": {language: n}, "read":
+    {language: n}, "read_health": n} — what is still waiting for a reader, by script, and what
+    readers have read (by the script they read), of which about health."""
+    pending_n: dict[str, int] = {}
+    for row in store.unassessed_items(db, read=False, start=start, end=end, platforms=platforms):
+        lang = unread_language(row.get("text"))
+        if lang is not None:
+            pending_n[lang] = pending_n.get(lang, 0) + 1
+    read_n: dict[str, int] = {}
+    health = 0
+    for row in store.read_items(db, start=start, end=end, platforms=platforms):
+        read_n[row["language"]] = read_n.get(row["language"], 0) + 1
+        health += bool(row["health_related"])
+    return {"pending": pending_n, "read": read_n, "read_health": health}
+
+
+def recent(db, limit: int = 50) -> list[dict]:
+    """The latest readings, newest first, each with its item's platform, account and time."""
+    return store.recent_readings(db, limit)

@@ -1,0 +1,166 @@
+"""人工判读: a post in a script the models cannot read (Mongolian, Tibetan, Uyghur; DOMAIN.md 11) waits
+for a reader; the reading gives it its relevance, topic and polarity, so it counts in the opinion
+figures and the reports, and a rescoring keeps it. Refusals say what is wrong and record nothing.
+(Fictional sample sentences.)"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from rumourwatch import readings, reports, store
+from rumourwatch.alerts import WorkflowError
+from rumourwatch.cli import cli
+from rumourwatch.ingest import ingest_events
+from rumourwatch.score import score_items, score_pending
+from rumourwatch.sources.base import RawItem, RawReaction
+
+MONGOLIAN = "ᠡᠷᠡᠭᠦᠯ ᠮᠡᠨᠳᠦ ᠶᠢᠨ ᠠᠵᠢᠯ ᠤᠨ ᠲᠤᠬᠠᠢ ᠮᠡᠳᠡᠭᠡ ᠃ ᠬᠦᠮᠦᠨ ᠪᠦᠷ ᠡᠮᠨᠡᠯᠭᠡ ᠶᠢᠨ ᠭᠠᠵᠠᠷ ᠲᠤ ᠣᠴᠢᠵᠤ ᠡᠮᠴᠢ ᠳᠦ ᠦᠵᠡᠭᠦᠯᠬᠦ"
+MONGOLIAN_2 = "ᠬᠦᠮᠦᠨ ᠪᠦᠷ ᠡᠮᠨᠡᠯᠭᠡ ᠶᠢᠨ ᠭᠠᠵᠠᠷ ᠲᠤ ᠣᠴᠢᠵᠤ ᠡᠮᠴᠢ ᠳᠦ ᠦᠵᠡᠭᠦᠯᠬᠦ ᠡᠷᠡᠭᠦᠯ ᠮᠡᠨᠳᠦ"
+TIBETAN = "བོད་ཀྱི་གསོ་བ་རིག་པ། ནད་གཞི་འདི་ལ་སྨན་བཅོས་བྱེད་དགོས།"
+CHINESE = "网传每天空腹喝三杯白醋可以软化血管，一个月治好高血压，医生都不会告诉你这个秘方！"
+GIST = "称得了流感只需喝热奶茶，不必就医"
+TOPIC = "传染病及地方病防控"
+
+
+def ingest(db, now, *records) -> dict[str, int]:
+    """Ingest and score the records; {external id: item id}."""
+    with store.transaction(db):
+        ingest_events(db, [RawItem({"platform": "微博", "account": "示例账号", **r}) for r in records], "test", now)
+    return {r["id"]: store.find_item(db, r.get("platform", "微博"), r["id"])["id"] for r in records}
+
+
+@pytest.fixture
+def feed(db, now, rule_bundle):
+    ids = ingest(db, now, {"id": "mn1", "text": MONGOLIAN, "date": "2026-11-23 15:00"},
+                 {"id": "mn2", "text": MONGOLIAN_2, "date": "2026-11-23 14:00"},
+                 {"id": "bo1", "text": TIBETAN, "date": "2026-11-23 13:00", "platform": "今日头条"},
+                 {"id": "zh1", "text": CHINESE, "date": "2026-11-23 15:00"})
+    score_pending(db, rule_bundle, now)
+    return ids
+
+
+def polarity_sql(db, start="2026-11-23T00:00:00Z", end="2026-11-24T00:00:00Z") -> dict:
+    return dict(db.execute("""SELECT polarity, count(*) FROM items WHERE health_related = 1 AND polarity IS NOT NULL
+                              AND published_at >= ? AND published_at < ? GROUP BY polarity""", [start, end]).fetchall())
+
+
+def test_items_the_models_cannot_read_wait_for_a_reader_newest_first_by_script(db, feed):
+    assert [(r["id"], r["language"]) for r in readings.pending(db)] == [
+        (feed["mn1"], "mn"), (feed["mn2"], "mn"), (feed["bo1"], "bo")]  # the Chinese post was scored
+    assert [r["id"] for r in readings.pending(db, "bo")] == [feed["bo1"]]
+    assert readings.counts(db) == {"pending": {"mn": 2, "bo": 1}, "read": {}, "read_health": 0}
+    assert readings.counts(db, platforms=["今日头条"])["pending"] == {"bo": 1}
+    with pytest.raises(WorkflowError) as err:
+        readings.pending(db, "xx")
+    assert err.value.key == "reading_language"
+
+
+def test_a_reading_gives_the_item_its_figures_and_counts_in_the_opinion_line(db, now, feed):
+    before = polarity_sql(db)
+    assert before == {"neutral": 1}  # the Chinese post only: the others have no polarity
+    readings.record_reading(db, feed["mn1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    item = store.get_item(db, feed["mn1"])
+    assert (item["health_related"], item["topic"], item["polarity"]) == (1, TOPIC, "negative")
+    assert item["rumour_probability"] is None  # a reading is no rumour score: that is the verdict's
+    assert polarity_sql(db) == {"neutral": 1, "negative": 1}
+    counts = store.polarity_counts(db, "2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z", health_only=True)
+    assert (counts["negative"], counts["neutral"]) == (1, 1)
+    assert [r["id"] for r in readings.pending(db)] == [feed["mn2"], feed["bo1"]]
+    assert readings.counts(db) == {"pending": {"mn": 1, "bo": 1}, "read": {"mn": 1}, "read_health": 1}
+    audit = db.execute("SELECT action, actor, target_id FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert tuple(audit) == ("reading.record", "monitor1", str(feed["mn1"]))
+
+
+def test_the_latest_reading_counts_and_a_rescoring_keeps_it(db, now, feed, rule_bundle):
+    readings.record_reading(db, feed["mn1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    readings.record_reading(db, feed["mn1"], False, None, "neutral", "", "monitor2", now + timedelta(minutes=5))
+    item = store.get_item(db, feed["mn1"])
+    assert (item["health_related"], item["topic"], item["polarity"]) == (0, "其他", "neutral")
+    # reactions arrive and the worker scores the item again: the models still cannot read it
+    with store.transaction(db):
+        ingest_events(db, [RawReaction({"item_id": "mn1", "platform": "微博", "kind": "comment",
+                                        "date": "2026-11-23 15:30", "text": "ᠮᠡᠳᠡᠭᠡ ᠃"})], "test", now)
+    assert score_items(db, rule_bundle, [feed["mn1"]], now + timedelta(minutes=10)) == 1
+    item = store.get_item(db, feed["mn1"])
+    assert item["scored_reactions"] == 1  # scored again, with its reaction
+    assert (item["health_related"], item["topic"], item["polarity"]) == (0, "其他", "neutral")
+    assert store.score_history(db, feed["mn1"])[-1]["polarity"] is None  # the score history is the model's
+
+
+@pytest.mark.parametrize("health,topic,polarity,gist,key", [
+    (True, TOPIC, "angry", GIST, "reading_polarity"),
+    (True, None, "negative", GIST, "label_topic"),
+    (False, TOPIC, "neutral", "", "label_not_health"),
+    (True, TOPIC, "negative", "  ", "reading_gist"),
+    (True, TOPIC, "negative", "长" * 501, "reading_gist_long"),
+])
+def test_a_bad_reading_is_refused_saying_why_and_records_nothing(db, now, feed, health, topic, polarity, gist, key):
+    with pytest.raises(WorkflowError) as err:
+        readings.record_reading(db, feed["mn1"], health, topic, polarity, gist, "monitor1", now)
+    assert err.value.key == key
+    assert store.readings_for_item(db, feed["mn1"]) == []
+    assert store.get_item(db, feed["mn1"])["polarity"] is None
+
+
+def test_a_chinese_or_missing_item_needs_no_reading(db, now, feed):
+    with pytest.raises(WorkflowError) as err:
+        readings.record_reading(db, feed["zh1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    assert err.value.key == "reading_not_needed" and "label it or give a verdict" in str(err.value)
+    assert store.get_item(db, feed["zh1"])["polarity"] == "neutral"  # the model's, untouched
+    with pytest.raises(WorkflowError) as err:
+        readings.record_reading(db, 999, True, TOPIC, "negative", GIST, "monitor1", now)
+    assert err.value.key == "no_item"
+
+
+def test_the_report_counts_the_read_items_and_says_how_many_still_wait(db, now, feed):
+    readings.record_reading(db, feed["mn1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    report = reports.compute_daily(db, "2026-11-23", now=now + timedelta(days=1))
+    volume = report.section("volume").data
+    assert volume["counts"] == {"neutral": 1, "positive": 0, "negative": 1} == {
+        p: polarity_sql(db).get(p, 0) for p in ("neutral", "positive", "negative")}
+    assert ("当日另有模型无法阅读的民族文字条目 3 条（蒙古文 2 条、藏文 1 条）：已人工判读 1 条，其中健康相关 1 条，"
+            "已计入上述比例；尚待判读 2 条，未计入。") in reports.volume_lines(report)
+    report = reports.compute_daily(db, "2026-11-23", platform="今日头条", now=now + timedelta(days=1))
+    assert ("当日另有模型无法阅读的民族文字条目 1 条（藏文 1 条）：已人工判读 0 条，其中健康相关 0 条，"
+            "已计入上述比例；尚待判读 1 条，未计入。") in reports.volume_lines(report)
+
+
+def test_a_report_without_such_items_says_nothing_of_them(db, now, rule_bundle):
+    ingest(db, now, {"id": "zh1", "text": CHINESE, "date": "2026-11-23 15:00"})
+    score_pending(db, rule_bundle, now)
+    lines = reports.volume_lines(reports.compute_daily(db, "2026-11-23", now=now + timedelta(days=1)))
+    assert not any("民族文字" in line for line in lines)
+
+
+def test_the_cli_lists_what_waits_and_records_a_reading(tmp_path, now, rule_bundle, monkeypatch):
+    path = tmp_path / "cli.db"
+    db = store.open_db(path)
+    ids = ingest(db, now, {"id": "mn1", "text": MONGOLIAN, "date": "2026-11-23 15:00"})
+    score_pending(db, rule_bundle, now)
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    runner = CliRunner()
+    out = runner.invoke(cli, ["readings", "list", "--language", "mn"])
+    assert out.exit_code == 0, out.output
+    assert f"item #{ids['mn1']} [Mongolian] 微博 示例账号 2026-11-23 15:00: {MONGOLIAN[:60]}" in out.output
+    out = runner.invoke(cli, ["readings", "add", str(ids["mn1"]), "--health", "--topic", TOPIC,
+                              "--polarity", "negative", "--actor", "monitor1"])
+    assert out.exit_code == 1 and "needs its gist in Chinese" in out.output
+    out = runner.invoke(cli, ["readings", "add", str(ids["mn1"]), "--health", "--topic", TOPIC,
+                              "--polarity", "negative", "--gist", GIST, "--actor", "monitor1"])
+    assert out.exit_code == 0, out.output
+    assert f"reading #1 of item #{ids['mn1']} recorded" in out.output
+    out = runner.invoke(cli, ["readings", "list"])
+    assert "no item waits for a reader" in out.output
+    out = runner.invoke(cli, ["readings", "list", "--read"])
+    assert f"item #{ids['mn1']} [Mongolian] health · {TOPIC} · negative by monitor1" in out.output and GIST in out.output
+    assert store.get_item(store.open_db(path), ids["mn1"])["polarity"] == "negative"
+
+
+def test_the_dashboard_cache_moves_when_a_reading_is_recorded(db, now, feed):
+    before = store.data_version(db)
+    readings.record_reading(db, feed["mn1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    assert store.data_version(db) != before
