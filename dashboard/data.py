@@ -20,8 +20,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from rumourwatch import readings, store
 from rumourwatch import search as item_search
-from rumourwatch import store
 from rumourwatch.config import Settings, load_settings
 from rumourwatch.errors import RumourwatchError, StoreError
 from rumourwatch.knowledge import FAINT_SIMILARITY
@@ -117,6 +117,7 @@ _QUERIES = {
     "list_model_versions": store.list_model_versions,
     "search": item_search.run,
     "watched_hits": _filtered(item_search.watched_hits),
+    "reading_counts": readings.counts,
 }
 
 
@@ -213,6 +214,13 @@ def opinion(path: str, filters: Filters, now: datetime | None = None) -> dict:
     counts = _query(path, "polarity_counts", start, end, **filters.store_kwargs())
     return {"line": opinion_line(counts), "shares": opinion_shares(counts), "unscored": counts.get(None, 0),
             "counts": counts}
+
+
+def unread(path: str, filters: Filters, now: datetime | None = None) -> dict:
+    """Of the filtered period and platforms, the items the models cannot read still waiting for a
+    reader, by script ({language: n}; rumourwatch.readings)."""
+    start, end = period_bounds(filters.period, filters.custom, now)
+    return _query(path, "reading_counts", start, end, platforms=list(filters.platforms) or None)["pending"]
 
 
 def daily_shares(path: str, filters: Filters, now: datetime | None = None) -> list[dict]:

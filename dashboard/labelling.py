@@ -45,3 +45,42 @@ def label_form(path: str, item_id: int, user: dict, sample: str, suggested_topic
         return None
     st.session_state[SAVES_KEY] = st.session_state.get(SAVES_KEY, 0) + 1
     return "saved"
+
+
+READINGS_KEY = "reading_form_saves"
+
+
+def reading_form(path: str, item_id: int, user: dict, where: str) -> bool:
+    """The human reading of an item the models cannot read (rumourwatch.readings): about health or
+    not, its topic, its polarity and its gist in Chinese. True once saved; says itself what is
+    missing or wrong (what was chosen and typed stays to be corrected)."""
+    from rumourwatch import readings
+    from rumourwatch.opinion import POLARITIES
+
+    # each saved reading starts a new form with new widgets (keys of the next generation): empty
+    key = f"{where}_{item_id}_{st.session_state.get(READINGS_KEY, 0)}"
+    with st.form(f"reading_{key}", enter_to_submit=False):
+        c = st.columns([1, 2, 1])
+        related = c[0].radio(t("labels.health"), (True, False), index=None, key=f"reading_health_{key}",
+                             format_func=lambda v: t("labels.health.yes") if v else t("labels.health.no"))
+        topic = c[1].selectbox(t("labels.topic"), TOPICS, index=None, help=t("labels.topic.help"),
+                               key=f"reading_topic_{key}")
+        polarity = c[2].radio(t("readings.polarity"), POLARITIES, index=None, key=f"reading_polarity_{key}",
+                              format_func=lambda p: t(f"polarity.{p}"))
+        gist = st.text_area(t("readings.gist"), max_chars=readings.GIST_MAX, key=f"reading_gist_{key}",
+                            help=t("readings.gist.help"))
+        save = st.form_submit_button(t("readings.save"), type="primary")
+    if not save:
+        return False
+    if related is None or (related and topic is None) or polarity is None:
+        st.error(t("labels.need_health") if related is None else
+                 t("labels.need_topic") if related and topic is None else t("readings.need_polarity"))
+        return False
+    try:
+        data.workflow(path, readings.record_reading, item_id, related, topic if related else None, polarity,
+                      gist, user["username"], data.now_utc())
+    except WorkflowError as exc:
+        st.error(workflow_ui.refusal(exc))
+        return False
+    st.session_state[READINGS_KEY] = st.session_state.get(READINGS_KEY, 0) + 1
+    return True

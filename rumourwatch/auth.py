@@ -28,14 +28,14 @@ ROLES = ("monitor", "expert", "analyst", "leader", "admin")
 PERMISSIONS: dict[str, frozenset[str]] = {
     "monitor": frozenset({
         "monitor.view", "item.view", "alerts.view", "alerts.manage", "assignments.manage",
-        "verdicts.manage", "sources.view", "tips.record", "watch.manage",
+        "verdicts.manage", "sources.view", "tips.record", "watch.manage", "readings.record",
     }),
     "expert": frozenset({
         "assignments.own", "workbench.use", "item.view_assigned",
     }),
     "analyst": frozenset({
         "monitor.view", "item.view", "alerts.view", "models.view", "models.train", "evaluation.view",
-        "labels.manage", "sources.view",
+        "labels.manage", "sources.view", "readings.record",
     }),
     "leader": frozenset({
         "reports.view", "overview.view", "alerts.view",
@@ -57,6 +57,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "knowledge": frozenset({"monitor", "analyst", "expert", "leader", "admin"}),
     "sources": frozenset({"monitor", "analyst", "admin"}),
     "tips": frozenset({"monitor", "admin"}),
+    # 民族文字判读: items in a script the models cannot read, read by whoever reads it (DOMAIN 11)
+    "readings": frozenset({"monitor", "analyst", "admin"}),
     # 值班交接: the monitors' shifts (rumourwatch.handover)
     "handover": frozenset({"monitor", "admin"}),
     # Leaders see alerts and the watchlist read-only (deadlines met?); acting needs alerts.manage.

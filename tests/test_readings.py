@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import dashboard_fixtures as fx
 import pytest
 from click.testing import CliRunner
 
+from dashboard import data
 from rumourwatch import readings, reports, store
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.cli import cli
@@ -158,6 +160,77 @@ def test_the_cli_lists_what_waits_and_records_a_reading(tmp_path, now, rule_bund
     out = runner.invoke(cli, ["readings", "list", "--read"])
     assert f"item #{ids['mn1']} [Mongolian] health · {TOPIC} · negative by monitor1" in out.output and GIST in out.output
     assert store.get_item(store.open_db(path), ids["mn1"])["polarity"] == "negative"
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+@pytest.fixture
+def app_store(tmp_path, monkeypatch, rule_bundle):
+    """The dashboard's fixture store with a Mongolian post among its items, scored alone; the
+    dashboard pointed at it."""
+    path = tmp_path / "readings.db"
+    fx.build_store(path)
+    db = store.open_db(path)
+    with store.transaction(db):
+        ingest_events(db, [RawItem({"id": "mn1", "platform": "微博", "account": "示例账号", "text": MONGOLIAN,
+                                    "date": "2026-11-23 11:00"})], "test", fx.NOW)
+    item_id = store.find_item(db, "微博", "mn1")["id"]
+    score_items(db, rule_bundle, [item_id], fx.NOW)
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
+    return path, item_id
+
+
+def test_a_monitor_reads_the_waiting_post_on_the_page_and_the_live_line_counts_it(app_store):
+    path, item_id = app_store
+    live = fx.open_app()
+    assert any(w.value.startswith("本期另有 1 条民族文字条目（蒙古文 1 条）模型无法阅读，尚待人工判读")
+               for w in live.warning)
+    assert fx.EXPECTED_OPINION in [m.value.lstrip("# ") for m in live.markdown]
+
+    at = fx.open_app("app_pages/readings.py")
+    assert [m.value for m in at.metric][:1] == ["1"]
+    assert any(f"条目 #{item_id} · 微博 · 示例账号" in m.value.replace("\\", "") for m in at.markdown)
+    assert MONGOLIAN in [x.value for x in at.text]
+    key = f"queue_{item_id}_0"
+    at.button(key=f"FormSubmitter:reading_{key}-保存判读").click().run()
+    assert "请先选择该条目是否与健康相关，再保存。" in [e.value for e in at.error]  # nothing chosen yet
+    at.radio(key=f"reading_health_{key}").set_value(True)
+    at.selectbox(key=f"reading_topic_{key}").set_value(TOPIC)
+    at.radio(key=f"reading_polarity_{key}").set_value("negative")
+    at.button(key=f"FormSubmitter:reading_{key}-保存判读").click().run()
+    assert any("需要用中文写明大意" in e.value for e in at.error)  # the gist is missing
+    at.text_area(key=f"reading_gist_{key}").set_value(GIST)
+    at.button(key=f"FormSubmitter:reading_{key}-保存判读").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"已保存条目 #{item_id} 的判读" in s.value for s in at.success)
+    assert "没有待判读的条目：模型无法阅读的条目都已判读。" in [s.value for s in at.success]
+    recent = at.dataframe[0].value
+    assert list(recent["中文大意"]) == [GIST] and list(recent["情感倾向"]) == ["负面"]
+
+    live = fx.open_app()
+    assert not any("民族文字条目" in w.value for w in live.warning)
+    assert "共 7 条：负面 57.1%，中性 28.6%，正面 14.3%" in [m.value.lstrip("# ") for m in live.markdown]
+
+
+def test_the_item_view_shows_the_reading_and_its_gist_to_those_who_cannot_read_the_text(app_store):
+    path, item_id = app_store
+    at = fx.open_app("app_pages/item.py", item=item_id)
+    assert "尚无人工判读：本条未计入舆情比例与报告。" in [c.value for c in at.caption]
+    readings.record_reading(store.open_db(path), item_id, True, TOPIC, "negative", GIST, "monitor1", fx.NOW)
+    at = fx.open_app("app_pages/item.py", item=item_id)
+    assert any(i.value.startswith("人工判读：是，主题 传染病及地方病防控，负面（monitor1，") for i in at.info)
+    assert f"中文大意：{GIST}" in [x.value for x in at.text]
+
+
+def test_roles_that_do_not_read_posts_have_no_reading_page(app_store):
+    from rumourwatch.auth import PAGE_ROLES, can
+
+    assert PAGE_ROLES["readings"] == {"monitor", "analyst", "admin"}
+    assert can("monitor", "readings.record") and can("analyst", "readings.record")
+    assert not can("expert", "readings.record") and not can("leader", "readings.record")
 
 
 def test_the_dashboard_cache_moves_when_a_reading_is_recorded(db, now, feed):

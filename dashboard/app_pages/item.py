@@ -9,7 +9,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.auth import require_item_access
-from dashboard.labelling import label_form
+from dashboard.labelling import label_form, reading_form
 from dashboard.strings import t
 from rumourwatch import alerts, risk, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
@@ -74,6 +74,7 @@ def show_item(item: dict) -> None:
 
     if language:  # the models read Chinese: a human reads this one
         st.warning(t("item.language", language=t(f"language.{language}")), icon=":material/translate:")
+        show_reading(item)
     show_verdict(item)
     show_story_alert(item)
     show_tags(item)
@@ -244,6 +245,29 @@ def show_story_alert(item: dict) -> None:
             if st.form_submit_button(t("item.raise.submit")):
                 wf.act(path, t("item.raise.done"), alerts.raise_alert, item["id"], severity, reason,
                        user["username"], data.now_utc(), wf.rules())
+
+
+def show_reading(item: dict) -> None:
+    """The human reading of an item the models cannot read (rumourwatch.readings): the latest one,
+    its gist for those who cannot read the text, and the form for those who may record one."""
+    history = data.workflow(path, store.readings_for_item, item["id"])
+    if history:
+        last = history[-1]
+        st.info(t("item.reading.current", health=ui.yes_no(last["health_related"]), topic=ui.escape_md(last["topic"]),
+                  polarity=ui.polarity_label(last["polarity"]), by=ui.escape_md(last["read_by"]),
+                  at=data.to_china(last["at"])), icon=":material/translate:")
+        if last["gist"]:
+            st.text(t("item.reading.gist", gist=last["gist"]))  # typed by a reader: plain text
+    else:
+        st.caption(t("item.reading.none"))
+    if dashboard_auth.can("readings.record"):
+        with st.expander(t("item.reading"), expanded=not history):
+            if reading_form(path, item["id"], dashboard_auth.current_user(), "item"):
+                st.session_state["item_reading_saved"] = item["id"]
+                st.rerun()
+    if st.session_state.get("item_reading_saved") == item["id"]:
+        st.session_state.pop("item_reading_saved")
+        st.success(t("item.reading.saved"))
 
 
 def show_labelling(item: dict) -> None:

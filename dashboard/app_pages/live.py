@@ -146,6 +146,19 @@ def handover_banner(now) -> None:
             ui.open_handover()
 
 
+def unread_panel(now) -> None:
+    """The period's items in a script the models cannot read that nobody has read yet: they are
+    missing from the line above (民族文字判读 reads them)."""
+    pending = data.unread(path, filters, now=now)
+    if not pending:
+        return
+    languages = "、".join(t("readings.by_language", language=t(f"language.{c}"), n=n) for c, n in pending.items())
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.warning(t("live.unread", n=sum(pending.values()), languages=languages), icon=":material/translate:")
+        if dashboard_auth.may_open("readings") and st.button(t("live.unread.open"), key="live_unread"):
+            st.switch_page("app_pages/readings.py")
+
+
 @st.fragment(run_every=max(1, int(settings.dashboard_refresh_seconds)))
 def live_panel() -> None:
     dashboard_auth.rerun_if_session_ended()
@@ -183,6 +196,7 @@ def live_panel() -> None:
             st.markdown(f"#### {opinion['line']}")  # our labels and figures only
             if opinion["unscored"]:
                 st.caption(t("live.opinion.unscored", n=opinion["unscored"]))
+            unread_panel(now)
 
         left, right = st.columns(2)
         with left:

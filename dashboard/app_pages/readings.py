@@ -1,0 +1,98 @@
+"""民族文字判读 (DOMAIN 11): the items written in Mongolian, Tibetan or Uyghur script, which the models
+(trained on Chinese) leave unassessed, wait here for a monitor who reads the script. The reading
+(about health or not, topic, polarity, the gist in Chinese) gives the item its figures: it then
+counts in the opinion ratios and the reports like any scored item (rumourwatch.readings)."""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard import ui as dui
+from dashboard import workflow_ui as ui
+from dashboard.auth import can, may_open, require_role
+from dashboard.labelling import reading_form
+from dashboard.strings import t
+from rumourwatch import readings
+from rumourwatch.language import LANGUAGE_NAMES
+from rumourwatch.records import iso
+
+user = require_role("monitor", "analyst")
+path = ui.db_path()
+st.title(t("readings.title"))
+st.caption(t("readings.caption"))
+ui.flash()
+
+RECENT_DAYS = 30
+PICKED = "readings_picked"
+
+
+def languages_text(by_language: dict) -> str:
+    return "、".join(t("readings.by_language", language=t(f"language.{code}"), n=n)
+                    for code, n in sorted(by_language.items(), key=lambda kv: -kv[1])) or t("readings.by_language.none")
+
+
+now = data.now_utc()
+everything = ui.call(path, readings.counts)
+recent = ui.call(path, readings.counts, iso(now - timedelta(days=RECENT_DAYS)), None)
+cols = st.columns(3)
+cols[0].metric(t("readings.metric.pending"), f"{sum(everything['pending'].values()):,}", border=True,
+               help=languages_text(everything["pending"]))
+cols[1].metric(t("readings.metric.read", days=RECENT_DAYS), f"{sum(recent['read'].values()):,}", border=True,
+               help=languages_text(recent["read"]))
+cols[2].metric(t("readings.metric.read_health", days=RECENT_DAYS), f"{recent['read_health']:,}", border=True)
+
+language = st.segmented_control(t("readings.language"), list(LANGUAGE_NAMES), format_func=lambda c: t(f"language.{c}"),
+                                key="readings_language", help=t("readings.language.help"))
+queue = ui.call(path, readings.pending, language)
+if not queue:
+    st.success(t("readings.none_left"), icon=":material/task_alt:")
+else:
+    st.subheader(t("readings.queue", n=len(queue)))
+    by_id = {r["id"]: r for r in queue}
+    # the item being read stays picked while it waits (a new item arriving on top does not swap it)
+    held = st.session_state.get(PICKED)
+    picked = st.selectbox(
+        t("readings.pick"), list(by_id), index=list(by_id).index(held) if held in by_id else 0,
+        format_func=lambda i: t("readings.option", id=i, language=t(f"language.{by_id[i]['language']}"),
+                                platform=by_id[i]["platform"] or t("unknown"),
+                                published=data.to_china(by_id[i]["published_at"], "%m-%d %H:%M") or t("unknown")))
+    st.session_state[PICKED] = picked
+    item = by_id[picked]
+    st.markdown("**" + dui.escape_md(t("readings.item", id=item["id"], platform=item["platform"] or t("unknown"),
+                                          account=item["account"] or t("unknown"),
+                                          published=data.to_china(item["published_at"]) or t("unknown"))) + "**")
+    with st.container(border=True):
+        if item.get("title"):
+            st.text(item["title"])  # scraped: plain text only
+        st.text(item["text"])
+    with st.container(horizontal=True):
+        if data.safe_url(item.get("url")):
+            st.link_button(t("item.field.url"), data.safe_url(item["url"]), icon=":material/open_in_new:")
+        if may_open("item", user) and st.button(t("readings.open_item"), icon=":material/article:",
+                                                key="readings_open_item"):
+            dui.open_item(item["id"])
+    if can("readings.record", user) and reading_form(path, item["id"], user, "queue"):
+        st.session_state.pop(PICKED, None)
+        st.session_state[ui.FLASH_KEY] = t("readings.saved", id=item["id"])
+        st.rerun()
+    with st.expander(t("readings.all_pending", n=len(queue))):
+        st.dataframe(pd.DataFrame([{
+            t("col.id"): r["id"], t("readings.col.language"): t(f"language.{r['language']}"),
+            t("col.platform"): r["platform"], t("readings.col.account"): r["account"],
+            t("readings.col.published"): data.to_china(r["published_at"]),
+            t("readings.col.text"): dui.one_line(r["text"] or "", 60),
+        } for r in queue]), hide_index=True, width="stretch")
+
+st.subheader(t("readings.recent"))
+done = ui.call(path, readings.recent)
+if not done:
+    st.caption(t("readings.recent.none"))
+else:
+    st.dataframe(pd.DataFrame([{
+        t("col.id"): r["item_id"], t("readings.col.language"): t(f"language.{r['language']}"),
+        t("labels.col.health"): dui.yes_no(r["health_related"]), t("labels.col.topic"): r["topic"],
+        t("readings.col.polarity"): dui.polarity_label(r["polarity"]), t("readings.col.gist"): r["gist"] or "—",
+        t("readings.col.by"): r["read_by"], t("readings.col.at"): data.to_china(r["at"]),
+    } for r in done]), hide_index=True, width="stretch")
