@@ -25,7 +25,7 @@ def label_form(path: str, item_id: int, user: dict, sample: str, suggested_topic
                            format_func=lambda v: t("labels.health.yes") if v else t("labels.health.no"))
         guess = suggested_topic if suggested_topic in TOPICS else None
         topic = st.selectbox(t("labels.topic"), TOPICS, index=TOPICS.index(guess) if guess else None,
-                             help=t("labels.topic.help"))
+                             help=t("labels.topic.help"), placeholder=t("labels.topic.placeholder"))
         note = st.text_input(t("labels.note"), max_chars=200)
         with st.container(horizontal=True):
             save = st.form_submit_button(save_label or t("labels.save_one"), type="primary")
@@ -64,7 +64,7 @@ def reading_form(path: str, item_id: int, user: dict, where: str) -> bool:
         related = c[0].radio(t("labels.health"), (True, False), index=None, key=f"reading_health_{key}",
                              format_func=lambda v: t("labels.health.yes") if v else t("labels.health.no"))
         topic = c[1].selectbox(t("labels.topic"), TOPICS, index=None, help=t("labels.topic.help"),
-                               key=f"reading_topic_{key}")
+                               placeholder=t("labels.topic.placeholder"), key=f"reading_topic_{key}")
         polarity = c[2].radio(t("readings.polarity"), POLARITIES, index=None, key=f"reading_polarity_{key}",
                               format_func=lambda p: t(f"polarity.{p}"))
         gist = st.text_area(t("readings.gist"), max_chars=readings.GIST_MAX, key=f"reading_gist_{key}",

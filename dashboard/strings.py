@@ -264,8 +264,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.unassessed": "未评估",
         "item.language": ("本条主要以{language}书写。模型只读中文，未给出谣言概率、情感倾向和健康相关判断：请懂{language}的"
                           "人员在下方（或“民族文字判读”页）判读，判读后计入舆情比例与各类报告。"),
+        "item.language.read": "本条主要以{language}书写，模型只读中文，未评估本条：上方情感倾向、健康相关和主题来自人工判读。",
         "item.reading": "人工判读",
-        "item.reading.current": "人工判读：{health}，主题 {topic}，{polarity}（{by}，{at}）。",
+        "item.reading.current": "人工判读：{health}，主题 {topic}，情感倾向{polarity}（{by}，{at}）。",
         "item.reading.gist": "中文大意：{gist}",
         "item.reading.none": "尚无人工判读：本条未计入舆情比例与报告。",
         "item.reading.saved": "已保存判读，本条已按判读结果计入舆情比例。",
@@ -1677,6 +1678,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "labels.health.no": "与健康无关",
         "labels.topic": "健康中国行动主题",
         "labels.topic.help": "与健康无关的条目主题自动记为“其他”",
+        "labels.topic.placeholder": "请选择主题（与健康无关的不必选）",
         "labels.note": "备注（可选）",
         "labels.save": "保存并下一条",
         "labels.save_one": "保存标注",

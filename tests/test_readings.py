@@ -219,10 +219,15 @@ def test_the_item_view_shows_the_reading_and_its_gist_to_those_who_cannot_read_t
     path, item_id = app_store
     at = fx.open_app("app_pages/item.py", item=item_id)
     assert "尚无人工判读：本条未计入舆情比例与报告。" in [c.value for c in at.caption]
+    assert any(w.value.startswith("本条主要以蒙古文书写。模型只读中文") for w in at.warning)
+    assert [m.value for m in at.metric][:4] == ["未评估"] * 4  # scored, but by no model: not 未评分
     readings.record_reading(store.open_db(path), item_id, True, TOPIC, "negative", GIST, "monitor1", fx.NOW)
     at = fx.open_app("app_pages/item.py", item=item_id)
-    assert any(i.value.startswith("人工判读：是，主题 传染病及地方病防控，负面（monitor1，") for i in at.info)
+    assert any(i.value.startswith("人工判读：健康相关，主题 传染病及地方病防控，情感倾向负面（monitor1，") for i in at.info)
     assert f"中文大意：{GIST}" in [x.value for x in at.text]
+    assert [m.value for m in at.metric][:4] == ["未评估", "负面", "是", "未评估"]  # the reading's figures
+    assert not any("蒙古文" in w.value for w in at.warning)  # read: no longer waiting
+    assert any(c.value.startswith("本条主要以蒙古文书写，模型只读中文，未评估本条：上方情感倾向") for c in at.caption)
 
 
 def test_roles_that_do_not_read_posts_have_no_reading_page(app_store):

@@ -66,15 +66,18 @@ def show_item(item: dict) -> None:
     prob = item.get("rumour_probability")
     unscored = t("item.unassessed") if language and item.get("scored_at") else t("not_scored")
     cols[0].metric(t("item.metric.probability"), unscored if prob is None else f"{prob:.1%}", border=True)
-    cols[1].metric(t("item.metric.polarity"), ui.polarity_label(item.get("polarity")), border=True)
-    cols[2].metric(t("item.metric.health"), ui.yes_no(item.get("health_related")), border=True)
-    debunked = ui.debunked_label(item)
+    # a post the models cannot read has a polarity and a relevance once someone has read it
+    cols[1].metric(t("item.metric.polarity"), unscored if language and item.get("polarity") is None
+                   else ui.polarity_label(item.get("polarity")), border=True)
+    cols[2].metric(t("item.metric.health"), unscored if language and item.get("health_related") is None
+                   else ui.yes_no(item.get("health_related")), border=True)
+    # a post the models cannot read is matched with no clarification either: 未评估, not 未评分
+    debunked = unscored if language and item.get("already_debunked") is None else ui.debunked_label(item)
     cols[3].metric(t("item.metric.debunked"), debunked, border=True,
                    help=t("debunked.not_applicable.help") if debunked == t("debunked.not_applicable") else None)
 
     if language:  # the models read Chinese: a human reads this one
-        st.warning(t("item.language", language=t(f"language.{language}")), icon=":material/translate:")
-        show_reading(item)
+        show_reading(item, language)
     show_verdict(item)
     show_story_alert(item)
     show_tags(item)
@@ -247,13 +250,20 @@ def show_story_alert(item: dict) -> None:
                        user["username"], data.now_utc(), wf.rules())
 
 
-def show_reading(item: dict) -> None:
+def show_reading(item: dict, language: str) -> None:
     """The human reading of an item the models cannot read (rumourwatch.readings): the latest one,
-    its gist for those who cannot read the text, and the form for those who may record one."""
+    its gist for those who cannot read the text, and the form for those who may record one; until
+    there is one, a warning that the item waits for a reader."""
     history = data.workflow(path, store.readings_for_item, item["id"])
+    name = t(f"language.{language}")
+    if history:
+        st.caption(t("item.language.read", language=name))
+    else:
+        st.warning(t("item.language", language=name), icon=":material/translate:")
     if history:
         last = history[-1]
-        st.info(t("item.reading.current", health=ui.yes_no(last["health_related"]), topic=ui.escape_md(last["topic"]),
+        st.info(t("item.reading.current", health=t("labels.health.yes" if last["health_related"] else "labels.health.no"),
+                  topic=ui.escape_md(last["topic"]),
                   polarity=ui.polarity_label(last["polarity"]), by=ui.escape_md(last["read_by"]),
                   at=data.to_china(last["at"])), icon=":material/translate:")
         if last["gist"]:
