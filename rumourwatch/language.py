@@ -22,6 +22,7 @@ _SCRIPTS: dict[str, re.Pattern] = {
 _ANY = re.compile("[" + "".join(p.pattern[1:-1] for p in _SCRIPTS.values()) + "]")  # one class: one C scan
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 LANGUAGE_NAMES = {"mn": "Mongolian", "bo": "Tibetan", "ug": "Uyghur"}
+LANGUAGE_ZH = {"mn": "蒙古文", "bo": "藏文", "ug": "维吾尔文"}  # as reports and handovers name them
 MIN_LETTERS = 10  # fewer letters of another script than this (a name, a greeting) do not make a post unreadable
 MIN_HAN = 10      # a sentence of Chinese: the models read the post (a bilingual post has one)
 

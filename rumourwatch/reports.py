@@ -41,6 +41,7 @@ from pathlib import Path
 from . import readings, store
 from .alerts import ALERT_KINDS, WorkflowError, load_rules
 from .errors import ConfigError
+from .language import LANGUAGE_ZH
 from .ledger import ALERT_KIND_ZH
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, beijing, hours_between, iso, parse_time
@@ -143,7 +144,7 @@ TEXT: dict[str, str] = {
     "tips.none": "{this}未登记公众举报线索。",
     "readings.summary": ("{this}另有模型无法阅读的民族文字条目 {total} 条（{languages}）：已人工判读 {read} 条，"
                          "其中健康相关 {health} 条，已计入上述比例；尚待判读 {pending} 条，未计入。"),
-    "language.mn": "蒙古文", "language.bo": "藏文", "language.ug": "维吾尔文",
+    **{f"language.{code}": name for code, name in LANGUAGE_ZH.items()},
     "gaps.summary": ("数据完整性：{this}有 {n} 段采集中断（数据源超过 {limit} 小时没有新条目），其间的条目数与各项比例可能偏低："
                      "{list}。"),
     "gaps.item": "{source} {start} 至 {end}（{duration}）",

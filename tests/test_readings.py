@@ -137,6 +137,18 @@ def test_a_report_without_such_items_says_nothing_of_them(db, now, rule_bundle):
     assert not any("民族文字" in line for line in lines)
 
 
+def test_the_handover_passes_on_the_posts_still_waiting_for_a_reader(db, now, feed):
+    from rumourwatch import handover
+
+    summary = handover.shift_summary(db, now - timedelta(hours=8), now)
+    assert summary["unread"] == {"mn": 2, "bo": 1}
+    assert "待人工判读的民族文字条目 3 条（蒙古文 2 条、藏文 1 条），未计入舆情比例，见民族文字判读页。" in handover.open_lines(summary)
+    for item in ("mn1", "mn2", "bo1"):
+        readings.record_reading(db, feed[item], False, None, "neutral", "", "monitor1", now)
+    summary = handover.shift_summary(db, now - timedelta(hours=8), now)
+    assert summary["unread"] == {} and not any("民族文字" in line for line in handover.open_lines(summary))
+
+
 def test_the_cli_lists_what_waits_and_records_a_reading(tmp_path, now, rule_bundle, monkeypatch):
     path = tmp_path / "cli.db"
     db = store.open_db(path)
@@ -242,3 +254,8 @@ def test_the_dashboard_cache_moves_when_a_reading_is_recorded(db, now, feed):
     before = store.data_version(db)
     readings.record_reading(db, feed["mn1"], True, TOPIC, "negative", GIST, "monitor1", now)
     assert store.data_version(db) != before
+
+
+def test_the_handover_page_lists_the_posts_waiting_for_a_reader(app_store):
+    at = fx.open_app("app_pages/handover.py")
+    assert any("待人工判读的民族文字条目 1 条（蒙古文 1 条），未计入舆情比例，见民族文字判读页。" in x.value for x in at.text)

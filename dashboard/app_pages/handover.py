@@ -140,8 +140,9 @@ if summary.get("media_pending"):  # handovers kept before media requests have no
              {"id": "#", "outlet": t("media.col.outlet"), "kind": t("media.col.kind"), "at": t("media.col.starts"),
               "left": t("handover.col.left"), "status_label": t("col.status"), "expert": t("col.expert")},
              key=nav_key("handover_media"))
-if summary["experts_away"] or summary["sources"]:  # as the handover's text says them
-    st.text("\n".join(line for line in handover.open_lines(summary) if line.startswith(("下一班不可用的专家", "数据源"))))
+if summary["experts_away"] or summary["sources"] or summary.get("unread"):  # as the handover's text says them
+    st.text("\n".join(line for line in handover.open_lines(summary)
+                      if line.startswith(("待人工判读的民族文字条目", "下一班不可用的专家", "数据源"))))
 
 # --- hand over ----------------------------------------------------------------------------------
 if may_write:
