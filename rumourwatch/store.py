@@ -2253,8 +2253,11 @@ def unassessed_items(db, read: bool | None = None, start: str | None = None, end
 def read_items(db, start: str | None = None, end: str | None = None, platforms: list[str] | None = None) -> list[dict]:
     """The latest reading of each item published in [start, end) that has one, with its time."""
     period, params = _item_scope(start, end, platforms)
-    return _rows(db, f"""SELECT r.*, i.published_at FROM ({_LATEST_READING}) AS r JOIN items i ON i.id = r.item_id
-                         WHERE 1{period} ORDER BY i.published_at""", params)
+    # CROSS JOIN: the readings (few) lead; left to itself the planner read every item for them
+    return _rows(db, f"""SELECT h.*, i.published_at FROM human_readings h CROSS JOIN items i ON i.id = h.item_id
+                         WHERE h.id = (SELECT h2.id FROM human_readings h2 WHERE h2.item_id = h.item_id
+                                       ORDER BY h2.at DESC, h2.id DESC LIMIT 1){period}
+                         ORDER BY i.published_at""", params)
 
 
 def readings_for_item(db, item_id: int) -> list[dict]:
