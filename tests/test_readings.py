@@ -259,3 +259,21 @@ def test_the_dashboard_cache_moves_when_a_reading_is_recorded(db, now, feed):
 def test_the_handover_page_lists_the_posts_waiting_for_a_reader(app_store):
     at = fx.open_app("app_pages/handover.py")
     assert any("待人工判读的民族文字条目 1 条（蒙古文 1 条），未计入舆情比例，见民族文字判读页。" in x.value for x in at.text)
+
+
+def test_a_hotline_tip_in_mongolian_is_listed_unassessed_and_waits_for_a_reader(app_store, rule_bundle):
+    """A caller's words typed in Mongolian enter the feed as an item the models cannot score: the
+    tips page listed its probability as a number and failed on it (found on the demo)."""
+    from rumourwatch import tips
+
+    path, _ = app_store
+    db = store.open_db(path)
+    done = tips.record_tip(db, channel="12345", text=MONGOLIAN_2, actor=fx.MONITOR, now=fx.NOW, platform="微信公众号")
+    score_pending(db, rule_bundle, fx.NOW)
+    db.conn.close()
+    at = fx.open_app("app_pages/tips.py")
+    [table] = [df.value for df in at.dataframe if "同一内容线索数" in df.value.columns]
+    assert list(table["谣言概率"]) == ["未评估"]
+    at = fx.open_app("app_pages/readings.py")
+    assert [m.value for m in at.metric][:1] == ["2"]
+    assert any(f"条目 #{done['item_id']} · 微信公众号" in m.value.replace("\\", "") for m in at.markdown)  # newest first

@@ -89,7 +89,9 @@ if not rows:
 else:
     clickable = may_open("item", user)
     picked = ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=channel_label(r["channel"]),
-                            probability=t("not_scored") if r["scored_at"] is None else f"{r['rumour_probability']:.1%}",
+                            # scored without a probability: written in a script the models cannot read
+                            probability=t("not_scored") if r["scored_at"] is None else
+                            t("item.unassessed") if r["rumour_probability"] is None else f"{r['rumour_probability']:.1%}",
                             debunked=debunked_label(r))
                        for r in rows],
                       {"id": "#", "at": t("tips.col.received"), "channel_label": t("tips.channel"),
