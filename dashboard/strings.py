@@ -362,6 +362,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "readings.all_pending": "全部待判读条目（{n} 条）",
         "readings.recent": "最近的判读",
         "readings.recent.none": "还没有人工判读。",
+        "readings.recent.click": "点击一行打开该条目。",
         "readings.col.language": "文字",
         "readings.col.account": "账号",
         "readings.col.published": "发布时间",

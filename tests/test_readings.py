@@ -277,3 +277,28 @@ def test_a_hotline_tip_in_mongolian_is_listed_unassessed_and_waits_for_a_reader(
     at = fx.open_app("app_pages/readings.py")
     assert [m.value for m in at.metric][:1] == ["2"]
     assert any(f"条目 #{done['item_id']} · 微信公众号" in m.value.replace("\\", "") for m in at.markdown)  # newest first
+
+
+def test_a_row_of_the_waiting_list_is_the_item_read_and_a_reading_opens_its_item(app_store, rule_bundle):
+    path, first = app_store
+    db = store.open_db(path)
+    with store.transaction(db):
+        ingest_events(db, [RawItem({"id": "bo1", "platform": "今日头条", "account": "藏文账号", "text": TIBETAN,
+                                    "date": "2026-11-23 11:30"})], "test", fx.NOW)
+    second = store.find_item(db, "今日头条", "bo1")["id"]
+    score_items(db, rule_bundle, [second], fx.NOW)
+    db.conn.close()
+    at = fx.open_app("app_pages/readings.py")
+    shown = lambda: [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**条目")]  # noqa: E731
+    assert shown()[0].startswith(f"**条目 #{second} · 今日头条")  # newest first
+    at.session_state["readings_queue_0"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert shown()[0].startswith(f"**条目 #{first} · 微博")  # the row picked below is read above
+    readings.record_reading(store.open_db(path), first, False, None, "neutral", "", fx.MONITOR, fx.NOW)
+    at = fx.open_app("app_pages/readings.py")
+    assert "点击一行打开该条目。" in [c.value for c in at.caption]
+    at.session_state["readings_recent_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and at.query_params["item"] == str(first)
+    assert [x.value for x in at.title] == ["条目详情"]

@@ -5,7 +5,6 @@ counts in the opinion ratios and the reports like any scored item (rumourwatch.r
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import data
@@ -78,21 +77,32 @@ else:
         st.session_state[ui.FLASH_KEY] = t("readings.saved", id=item["id"])
         st.rerun()
     with st.expander(t("readings.all_pending", n=len(queue))):
-        st.dataframe(pd.DataFrame([{
-            t("col.id"): r["id"], t("readings.col.language"): t(f"language.{r['language']}"),
-            t("col.platform"): r["platform"], t("readings.col.account"): r["account"],
-            t("readings.col.published"): data.to_china(r["published_at"]),
-            t("readings.col.text"): dui.one_line(r["text"] or "", 60),
-        } for r in queue]), hide_index=True, width="stretch")
+        # a row picked here is the item read above
+        chosen = ui.table([dict(r, language_label=t(f"language.{r['language']}"), at=data.to_china(r["published_at"]),
+                                head=dui.one_line(r["text"] or "", 60)) for r in queue],
+                          {"id": t("col.id"), "language_label": t("readings.col.language"), "platform": t("col.platform"),
+                           "account": t("readings.col.account"), "at": t("readings.col.published"),
+                           "head": t("readings.col.text")}, key=dui.nav_key("readings_queue"), pick="id")
+        if chosen is not None and chosen != picked:
+            st.session_state[PICKED] = chosen
+            st.rerun()
 
 st.subheader(t("readings.recent"))
 done = ui.call(path, readings.recent)
 if not done:
     st.caption(t("readings.recent.none"))
 else:
-    st.dataframe(pd.DataFrame([{
-        t("col.id"): r["item_id"], t("readings.col.language"): t(f"language.{r['language']}"),
-        t("labels.col.health"): dui.yes_no(r["health_related"]), t("labels.col.topic"): r["topic"],
-        t("readings.col.polarity"): dui.polarity_label(r["polarity"]), t("readings.col.gist"): r["gist"] or "—",
-        t("readings.col.by"): r["read_by"], t("readings.col.at"): data.to_china(r["at"]),
-    } for r in done]), hide_index=True, width="stretch")
+    clickable = may_open("item", user)
+    opened = ui.table([dict(r, language_label=t(f"language.{r['language']}"),
+                            health=t("labels.health.yes" if r["health_related"] else "labels.health.no"),
+                            polarity_label=dui.polarity_label(r["polarity"]), gist=r["gist"] or "—",
+                            at_label=data.to_china(r["at"])) for r in done],
+                      {"item_id": t("col.id"), "language_label": t("readings.col.language"),
+                       "health": t("labels.col.health"), "topic": t("labels.col.topic"),
+                       "polarity_label": t("readings.col.polarity"), "gist": t("readings.col.gist"),
+                       "read_by": t("readings.col.by"), "at_label": t("readings.col.at")},
+                      key=dui.nav_key("readings_recent"), pick="item_id" if clickable else None)
+    if clickable:
+        st.caption(t("readings.recent.click"))
+    if opened is not None:
+        dui.open_item(int(opened))
