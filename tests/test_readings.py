@@ -196,7 +196,7 @@ def app_store(tmp_path, monkeypatch, rule_bundle):
 
 
 def test_a_monitor_reads_the_waiting_post_on_the_page_and_the_live_line_counts_it(app_store):
-    path, item_id = app_store
+    _, item_id = app_store
     live = fx.open_app()
     assert any(w.value.startswith("本期另有 1 条民族文字条目（蒙古文 1 条）模型无法阅读，尚待人工判读")
                for w in live.warning)
