@@ -289,7 +289,10 @@ def test_a_row_of_the_waiting_list_is_the_item_read_and_a_reading_opens_its_item
     score_items(db, rule_bundle, [second], fx.NOW)
     db.conn.close()
     at = fx.open_app("app_pages/readings.py")
-    shown = lambda: [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**条目")]  # noqa: E731
+
+    def shown():
+        return [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**条目")]
+
     assert shown()[0].startswith(f"**条目 #{second} · 今日头条")  # newest first
     at.session_state["readings_queue_0"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
     at.run()
