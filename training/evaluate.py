@@ -330,7 +330,12 @@ which moved the threshold to 0.38 and cost 0 h (0.893 -> 0.841, 0.862 -> 0.778),
 items hold fewer rumours; weighting later training items more (recency 1.0), 0.930 / 0.930 /
 0.938 and 0.917 / 0.935 / 0.944; and the spread of the single reactions' margins for the trees
 (the largest, the 90th percentile, the top three's mean, the median, the shares above 1 and below
--1), 0.917 / 0.927 / 0.927 and 0.917 / 0.935 / 0.936, PR-AUC a little higher. The item
+-1), 0.917 / 0.927 / 0.927 and 0.917 / 0.935 / 0.936, PR-AUC a little higher. Nor the
+posting client's track record (CED's `source`, the client Weibo names under a post: iPhone客户端,
+a scheduling tool; smoothed log-odds of rumours per client, as the reactors' record, one more
+calibrator input; tried 2026-12-04): CED 0 / 1 / 6 / 24 h 0.893 / 0.928 / 0.935 / 0.933 to
+0.886 / 0.930 / 0.938 / 0.930 on the first inner split, CHECKED 1 h 0.975 to 0.948 (and on the test
+part below CED 1 h 0.918 to 0.913, CHECKED 0 h 0.993 to 0.985). The item
 view lists the single reactions that pushed the score up most, and the reactors' record when it did.
 The calibrator is linear in the margins, so the calibrated log-odds of the score shown split exactly
 into parts (`rumourwatch.nlp.explain.log_odds_parts`): each word's (read by the joint and the
