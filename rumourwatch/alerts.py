@@ -1040,7 +1040,10 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     from .media import chase_unanswered
 
     chased = chase_unanswered(db, now, rules)
+    from .readings import notify_waiting
+
+    waiting = notify_waiting(db, now, rules)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
     return {"alerts": touched, "escalations": escalations, "reminders": reminders, "media_chased": chased,
-            "sources": sources, "delivery": delivered}
+            "readings_waiting": waiting, "sources": sources, "delivery": delivered}

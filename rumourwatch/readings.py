@@ -14,16 +14,19 @@ is a rumour is the verdict's business (the item view's 人工研判), as for any
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 
 from . import store
 from .alerts import WorkflowError
 from .labels import checked_topic
 from .language import LANGUAGE_NAMES, unread_language
 from .opinion import POLARITIES
-from .records import iso
+from .records import iso, parse_time
 
 GIST_MAX = 500  # characters of the Chinese gist
+NOTICE_EVERY = timedelta(hours=1)  # the monitors are told of newly arrived posts at most this often
+NOTICE_KEY = "readings.notice"  # workflow_state: {"item": the last item told of, "at": when}
 
 
 def record_reading(db, item_id: int, health_related: bool, topic: str | None, polarity: str, gist: str,
@@ -96,3 +99,28 @@ def counts(db, start: str | None = None, end: str | None = None, platforms: list
 def recent(db, limit: int = 50) -> list[dict]:
     """The latest readings, newest first, each with its item's platform, account and time."""
     return store.recent_readings(db, limit)
+
+
+def notify_waiting(db, now: datetime, rules: dict) -> dict | None:
+    """Tell the monitors' group bots and mailboxes of the posts in a script the models cannot read
+    that arrived since the last notice and nobody has read yet (at most once every NOTICE_EVERY):
+    without it they wait, out of the opinion figures, until someone happens to open the page. Run by
+    the worker's round and `rumourwatch alerts escalate`. Returns {"items", "notifications"}, or
+    None when there was nothing new to tell (or it is too soon)."""
+    from .notify import queue_readings
+
+    mark = json.loads(store.workflow_state(db, NOTICE_KEY) or "{}")
+    if mark.get("at") and now - parse_time(mark["at"]) < NOTICE_EVERY:
+        return None
+    new = []
+    for row in store.unassessed_items(db, read=False, after_id=int(mark.get("item") or 0)):
+        row["language"] = unread_language(row.get("text"))
+        if row["language"] is not None:
+            new.append(row)
+    if not new:
+        return None
+    waiting = counts(db)["pending"]
+    with store.transaction(db):
+        ids = queue_readings(db, new, waiting, rules, now)
+        store.set_workflow_state(db, NOTICE_KEY, json.dumps({"item": max(r["id"] for r in new), "at": iso(now)}))
+    return {"items": len(new), "notifications": ids}

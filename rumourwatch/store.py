@@ -2231,12 +2231,15 @@ def _item_scope(start: str | None, end: str | None, platforms: list[str] | None)
 
 
 def unassessed_items(db, read: bool | None = None, start: str | None = None, end: str | None = None,
-                     platforms: list[str] | None = None):
+                     platforms: list[str] | None = None, after_id: int = 0):
     """Scored items the models gave no rumour probability (the ones written in a script they cannot
     read, rumourwatch.language), newest first (through idx_items_rumour, NULL); `read` False: only
-    those nobody has read yet, True: only those read. Yields rows (id, platform, account, url, text,
-    published_at, …) one at a time."""
+    those nobody has read yet, True: only those read; `after_id`: only items stored after that one.
+    Yields rows (id, platform, account, url, text, published_at, …) one at a time."""
     period, params = _item_scope(start, end, platforms)
+    if after_id:
+        period += " AND i.id > ?"
+        params.append(int(after_id))
     has = "EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = i.id)"
     if read is not None:
         period += f" AND {'' if read else 'NOT '}{has}"

@@ -149,6 +149,37 @@ def test_the_handover_passes_on_the_posts_still_waiting_for_a_reader(db, now, fe
     assert summary["unread"] == {} and not any("民族文字" in line for line in handover.open_lines(summary))
 
 
+def test_the_monitors_are_told_of_new_posts_waiting_for_a_reader_once_an_hour_at_most(db, now, feed, rule_bundle,
+                                                                                    smtp_server):
+    from workflow_helpers import rules
+
+    from rumourwatch import notify
+    from rumourwatch.alerts import workflow_tick
+
+    controller, inbox = smtp_server
+    r = rules(notify={"smtp_host": "127.0.0.1", "smtp_port": controller.port, "quiet_hours": "",
+                      "monitor_emails": ["monitor@example.org"]})
+    tick = workflow_tick(db, now, r)  # the worker's round
+    assert tick["readings_waiting"]["items"] == 3
+    [(to, msg)] = inbox.messages
+    assert to == ["monitor@example.org"] and msg["Subject"] == "【待判读】新增 3 条民族文字条目（蒙古文 2 条、藏文 1 条）"
+    body = msg.get_content()
+    assert f"#{feed['mn1']} 蒙古文 微博 示例账号 11-23 15:00 发布" in body
+    assert f"#{feed['bo1']} 藏文 今日头条 示例账号 11-23 13:00 发布" in body
+    assert "目前共有 3 条待判读（蒙古文 2 条、藏文 1 条）" in body and "民族文字判读" in body
+    assert workflow_tick(db, now + timedelta(hours=2), r)["readings_waiting"] is None  # nothing new: no mail
+    # one more arrives; a reader reads another; the next notice names the new one only, not before the hour
+    ids = ingest(db, now, {"id": "mn3", "text": MONGOLIAN + " ᠃", "date": "2026-11-23 16:00"})
+    score_pending(db, rule_bundle, now + timedelta(hours=2))
+    readings.record_reading(db, feed["mn2"], False, None, "neutral", "", "monitor1", now + timedelta(hours=2))
+    assert readings.notify_waiting(db, now + timedelta(hours=2, minutes=5), r)["items"] == 1
+    assert readings.notify_waiting(db, now + timedelta(hours=2, minutes=30), r) is None
+    notify.deliver_pending(db, now + timedelta(hours=3), r)
+    to, msg = inbox.messages[-1]
+    assert len(inbox.messages) == 2 and msg["Subject"] == "【待判读】新增 1 条民族文字条目（蒙古文 1 条）"
+    assert f"#{ids['mn3']} 蒙古文" in msg.get_content() and "目前共有 3 条待判读（蒙古文 2 条、藏文 1 条）" in msg.get_content()
+
+
 def test_the_cli_lists_what_waits_and_records_a_reading(tmp_path, now, rule_bundle, monkeypatch):
     path = tmp_path / "cli.db"
     db = store.open_db(path)
@@ -157,6 +188,9 @@ def test_the_cli_lists_what_waits_and_records_a_reading(tmp_path, now, rule_bund
     db.conn.close()
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     runner = CliRunner()
+    out = runner.invoke(cli, ["alerts", "escalate", "--no-deliver"])  # cron: the monitors are told
+    assert out.exit_code == 0, out.output
+    assert "1 new post(s) in a script the models cannot read wait for a reader: monitors told" in out.output
     out = runner.invoke(cli, ["readings", "list", "--language", "mn"])
     assert out.exit_code == 0, out.output
     assert f"item #{ids['mn1']} [Mongolian] 微博 示例账号 2026-11-23 15:00: {MONGOLIAN[:60]}" in out.output

@@ -270,6 +270,11 @@ def alerts_escalate(ctx, rules_path, no_deliver):
 
     for e in chase_unanswered(db, now, rules):
         click.echo(f"reminded {e['expert']} of media request #{e['request_id']} (unanswered), monitors told")
+    from ..readings import notify_waiting
+
+    told = notify_waiting(db, now, rules)
+    if told:
+        click.echo(f"{told['items']} new post(s) in a script the models cannot read wait for a reader: monitors told")
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
