@@ -513,23 +513,32 @@ def list_model_versions(db) -> list[dict]:
 
 # --- dashboard queries ----------------------------------------------------------------------
 
-def _filters_sql(start: str | None, end: str | None, platforms: list[str] | None = None,
-                 health_only: bool = False, min_probability: float | None = None) -> tuple[str, list]:
+def _filter_terms(start: str | None, end: str | None, platforms: list[str] | None = None,
+                  health_only: bool = False, min_probability: float | None = None,
+                  column: str = "{}") -> tuple[list[str], list]:
+    """The dashboard filters as SQL terms on items' columns (each named through `column`, e.g.
+    "i.{}" for a table alias) and their parameters."""
     where, params = [], []
     if start:
-        where.append("published_at >= ?")
+        where.append(f"{column.format('published_at')} >= ?")
         params.append(start)
     if end:
-        where.append("published_at < ?")
+        where.append(f"{column.format('published_at')} < ?")
         params.append(end)
     if platforms:
-        where.append(f"platform IN ({', '.join('?' for _ in platforms)})")
+        where.append(f"{column.format('platform')} IN ({', '.join('?' for _ in platforms)})")
         params.extend(platforms)
     if health_only:
-        where.append("health_related = 1")
+        where.append(f"{column.format('health_related')} = 1")
     if min_probability is not None and min_probability > 0:
-        where.append("rumour_probability >= ?")
+        where.append(f"{column.format('rumour_probability')} >= ?")
         params.append(min_probability)
+    return where, params
+
+
+def _filters_sql(start: str | None, end: str | None, platforms: list[str] | None = None,
+                 health_only: bool = False, min_probability: float | None = None) -> tuple[str, list]:
+    where, params = _filter_terms(start, end, platforms, health_only, min_probability)
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
@@ -2217,16 +2226,7 @@ def apply_readings(db, item_ids: list[int]) -> None:
 
 def _item_scope(start: str | None, end: str | None, platforms: list[str] | None) -> tuple[str, list]:
     """' AND …' conditions on items `i` published in [start, end) on `platforms` (all when None)."""
-    where, params = [], []
-    if start:
-        where.append("i.published_at >= ?")
-        params.append(start)
-    if end:
-        where.append("i.published_at < ?")
-        params.append(end)
-    if platforms:
-        where.append(f"i.platform IN ({', '.join('?' for _ in platforms)})")
-        params.extend(platforms)
+    where, params = _filter_terms(start, end, platforms, column="i.{}")
     return "".join(f" AND {w}" for w in where), params
 
 

@@ -166,6 +166,22 @@ def _hash_id(db, record: dict) -> str:
     return row[0]
 
 
+def add_scored_item(path: Path, bundle, external_id: str, text: str, date: str, platform: str = "微博",
+                    account: str = "示例账号") -> int:
+    """Ingest one item into the store at `path` and score it alone with `bundle` (the fixture's
+    items keep their scores): a post in a script the models cannot read, say. Returns its id."""
+    from rumourwatch.score import score_items
+
+    db = store.open_db(path)
+    with store.transaction(db):
+        ingest_events(db, [RawItem({"id": external_id, "platform": platform, "account": account, "text": text,
+                                    "date": date})], "test", NOW)
+    item_id = store.find_item(db, platform, external_id)["id"]
+    score_items(db, bundle, [item_id], NOW)
+    db.conn.close()
+    return item_id
+
+
 def append_item(path: Path, external_id: str, text: str, now: datetime) -> int:
     """Ingest one more item (as a replay would) through its own connection; returns its id."""
     db = store.open_db(path)

@@ -15,7 +15,7 @@ from dashboard import data
 from rumourwatch import store
 from rumourwatch.ingest import ingest_events
 from rumourwatch.language import unread_language
-from rumourwatch.score import score_file, score_items, score_pending
+from rumourwatch.score import score_file, score_pending
 from rumourwatch.sources.base import RawItem
 
 MONGOLIAN = "ᠡᠷᠡᠭᠦᠯ ᠮᠡᠨᠳᠦ ᠶᠢᠨ ᠠᠵᠢᠯ ᠤᠨ ᠲᠤᠬᠠᠢ ᠮᠡᠳᠡᠭᠡ ᠃ ᠬᠦᠮᠦᠨ ᠪᠦᠷ ᠡᠮᠨᠡᠯᠭᠡ ᠶᠢᠨ ᠭᠠᠵᠠᠷ ᠲᠤ ᠣᠴᠢᠵᠤ ᠡᠮᠴᠢ ᠳᠦ ᠦᠵᠡᠭᠦᠯᠬᠦ"
@@ -88,13 +88,7 @@ def mongolian_item(tmp_path, monkeypatch, rule_bundle) -> int:
     their scores); the dashboard pointed at it."""
     path = tmp_path / "lang.db"
     fx.build_store(path)
-    db = store.open_db(path)
-    with store.transaction(db):
-        ingest_events(db, [RawItem({"id": "mn1", "platform": "微博", "account": "示例账号", "text": MONGOLIAN,
-                                    "date": "2026-11-23 11:00"})], "test", fx.NOW)
-    item_id = store.find_item(db, "微博", "mn1")["id"]
-    score_items(db, rule_bundle, [item_id], fx.NOW)
-    db.conn.close()
+    item_id = fx.add_scored_item(path, rule_bundle, "mn1", MONGOLIAN, "2026-11-23 11:00")
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
     monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)

@@ -216,13 +216,7 @@ def app_store(tmp_path, monkeypatch, rule_bundle):
     dashboard pointed at it."""
     path = tmp_path / "readings.db"
     fx.build_store(path)
-    db = store.open_db(path)
-    with store.transaction(db):
-        ingest_events(db, [RawItem({"id": "mn1", "platform": "微博", "account": "示例账号", "text": MONGOLIAN,
-                                    "date": "2026-11-23 11:00"})], "test", fx.NOW)
-    item_id = store.find_item(db, "微博", "mn1")["id"]
-    score_items(db, rule_bundle, [item_id], fx.NOW)
-    db.conn.close()
+    item_id = fx.add_scored_item(path, rule_bundle, "mn1", MONGOLIAN, "2026-11-23 11:00")
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
     monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
@@ -315,13 +309,8 @@ def test_a_hotline_tip_in_mongolian_is_listed_unassessed_and_waits_for_a_reader(
 
 def test_a_row_of_the_waiting_list_is_the_item_read_and_a_reading_opens_its_item(app_store, rule_bundle):
     path, first = app_store
-    db = store.open_db(path)
-    with store.transaction(db):
-        ingest_events(db, [RawItem({"id": "bo1", "platform": "今日头条", "account": "藏文账号", "text": TIBETAN,
-                                    "date": "2026-11-23 11:30"})], "test", fx.NOW)
-    second = store.find_item(db, "今日头条", "bo1")["id"]
-    score_items(db, rule_bundle, [second], fx.NOW)
-    db.conn.close()
+    second = fx.add_scored_item(path, rule_bundle, "bo1", TIBETAN, "2026-11-23 11:30", platform="今日头条",
+                                account="藏文账号")
     at = fx.open_app("app_pages/readings.py")
 
     def shown():
