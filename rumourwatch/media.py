@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from . import notify, store
 from .alerts import WorkflowError, load_rules
 from .experts import LEVELS, TOPICS, available_expert, away_between, specialty_fit
-from .records import iso, parse_time
+from .records import beijing, iso, parse_time
 
 KINDS = ("访谈", "节目录制", "直播", "撰稿", "节目审核")  # 节目审核: seed 000 §(三)2's review teams
 STATUSES = ("open", "offered", "accepted", "completed", "cancelled")  # a request's
@@ -173,6 +173,10 @@ def respond(db, offer_id: int, accept: bool, actor: str, now: datetime, reason: 
     reason = (reason or "").strip()
     if not accept and not reason:
         raise WorkflowError("declining needs a reason (e.g. 时间冲突, 专业不对口)", "media_decline_reason")
+    starts = store.get_media_request(db, o["request_id"])["starts_at"]
+    if accept and parse_time(starts) <= now:  # too late to take part: declined, the office cancels or moves it
+        raise WorkflowError(f"media offer {offer_id} was for {starts}, which has begun: it can only be declined",
+                            "media_offer_passed", id=offer_id, at=beijing(starts))
     at = iso(now)
     with store.transaction(db):
         store.update_media_offer(db, offer_id, {"status": "accepted" if accept else "declined", "responded_at": at,

@@ -267,6 +267,35 @@ def test_a_monitor_records_a_request_and_offers_it_and_the_expert_accepts_on_the
     assert any("您已接受此约请" in s.value for s in wb.success)
 
 
+def test_an_invitation_whose_time_has_come_cannot_be_accepted_and_one_done_leaves_the_workbench(pages, rules_file,
+                                                                                                monkeypatch):
+    path, ids = pages
+    db = store.open_db(path)
+    r = rules()
+    late = city_request(db, starts_at=AT)                                          # Wednesday 09:00, 2 hours
+    late_offer = media.offer(db, late, ids["李样本"], "monitor1", NOW, r)
+    held = city_request(db, outlet="示例日报", kind="撰稿", starts_at=AT - timedelta(hours=12))
+    media.respond(db, media.offer(db, held, ids["李样本"], "monitor1", NOW, r), True, "li", NOW,
+                  actor_expert_id=ids["李样本"], rules=r)
+    with pytest.raises(WorkflowError) as exc:  # the activity has begun: accepting it now means nothing
+        media.respond(db, late_offer, True, "li", AT + timedelta(minutes=1), actor_expert_id=ids["李样本"], rules=r)
+    assert exc.value.key == "media_offer_passed" and exc.value.params["at"] == "2026-11-25 09:00"
+    db.conn.close()
+
+    monkeypatch.setattr(data, "now_utc", lambda: AT + timedelta(minutes=30))
+    wb = run_page("workbench.py", "li", path)
+    assert "活动时间已到，不能再接受：请婉拒并说明原因，或联系监测员。" in [w.value for w in wb.warning]
+    assert [b.label for b in wb.button if b.key and b.key.startswith("media_")] == ["婉拒约请"]  # no 接受约请
+    # the article accepted for the night before is over: listed apart, waiting for the office's record
+    assert not any("示例日报" in m.value for m in wb.markdown)
+    assert [e.label for e in wb.expander if e.label.startswith("已结束的约请")] == ["已结束的约请（1 项，待媒体办公室登记结果）"]
+    assert "示例日报 · 撰稿 · 2026-11-24 21:00" in [x.value for x in wb.text]
+    wb.text_input(key=f"media_reason_{late_offer}").set_value("时间已过")
+    wb.button(key=f"media_decline_{late_offer}").click().run()
+    assert not wb.exception, [e.value for e in wb.exception]
+    assert store.get_media_request(store.open_db(path), late)["status"] == "open"  # back to the office
+
+
 def test_a_request_for_a_past_time_is_refused_in_chinese_on_the_page(pages, rules_file):
     path, _ = pages
     at = run_page("media.py", "monitor1", path)

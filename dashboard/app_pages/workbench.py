@@ -2,6 +2,8 @@
 clarifications, a draft editor and submission for review; reviewing other experts' drafts; and
 recording the publication. Experts see only their own assignments."""
 
+from datetime import timedelta
+
 import streamlit as st
 
 from dashboard import data, workflow_ui as ui
@@ -9,6 +11,7 @@ from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import effect, experts, media, store
 from rumourwatch.knowledge import suggested_claim
+from rumourwatch.records import parse_time
 
 user = require_role("expert", "admin")
 path = ui.db_path()
@@ -171,7 +174,11 @@ if withdrawn:
 
 # --- media outlets' invitations (rumourwatch.media, seed 000 §(三)2) ----------------------------------
 invitations = ui.call(path, store.expert_media_offers, expert_id, ("offered", "accepted"))
-if invitations:
+# an accepted activity that is over waits for the office to record how it went: out of the way
+ended = [i for i in invitations if i["offer_status"] == "accepted"
+         and parse_time(i["starts_at"]) + timedelta(hours=i["hours"]) <= now]
+invitations = [i for i in invitations if i not in ended]
+if invitations or ended:
     st.subheader(t("wb.media"))
     for inv in invitations:
         with st.container(border=True, key=f"media_inv_{inv['offer_id']}"):
@@ -186,15 +193,23 @@ if invitations:
             if inv["offer_status"] == "accepted":
                 st.success(t("wb.media.accepted_note"))
                 continue
+            begun = parse_time(inv["starts_at"]) <= now
+            if begun:
+                st.warning(t("wb.media.passed"))
             with ui.action_form(f"media_answer_{inv['offer_id']}"):
                 reason = st.text_input(t("wb.media.reason"), key=f"media_reason_{inv['offer_id']}")
                 cols = st.columns(2)
-                if cols[0].form_submit_button(t("wb.media.accept"), type="primary", key=f"media_accept_{inv['offer_id']}"):
+                if not begun and cols[0].form_submit_button(t("wb.media.accept"), type="primary",
+                                                            key=f"media_accept_{inv['offer_id']}"):
                     ui.act(path, t("wb.media.accept"), media.respond, inv["offer_id"], True, actor, data.now_utc(),
                            actor_expert_id=expert_id, rules=rules)
                 if cols[1].form_submit_button(t("wb.media.decline"), key=f"media_decline_{inv['offer_id']}"):
                     ui.act(path, t("wb.media.decline"), media.respond, inv["offer_id"], False, actor, data.now_utc(),
                            reason, actor_expert_id=expert_id, rules=rules)
+    if ended:
+        with st.expander(t("wb.media.ended", n=len(ended))):
+            st.text("\n".join(t("wb.media.ended.item", outlet=i["outlet"], kind=i["kind"],
+                                 at=data.to_china(i["starts_at"])) for i in ended))
 
 # --- review other experts' drafts -----------------------------------------------------------------
 st.subheader(t("wb.review"))
