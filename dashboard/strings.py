@@ -797,7 +797,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.media_no_offer": "媒体约请邀请 #{id} 不存在，请刷新工作台。",
         "wferr.media_not_yours": "媒体约请邀请 #{id} 是发给其他专家的，您不能代为答复。",
         "wferr.media_not_offered": "媒体约请邀请 #{id} 当前为“{media_status}”，已不能答复。请刷新工作台。",
-        "wferr.media_offer_passed": "约请 #{id} 的活动时间（{at}）已到，不能再接受；如不能参加请婉拒，媒体办公室会另行安排。",
+        "wferr.media_offer_passed": "媒体约请邀请 #{id} 的活动时间（{at}）已到，不能再接受；如不能参加请婉拒，媒体办公室会另行安排。",
         "wferr.media_decline_reason": "婉拒媒体约请须填写原因（例如：时间冲突、专业不对口），以便改请其他专家。",
         "wferr.media_not_accepted": "媒体约请 #{id} 当前为“{media_status}”，只有专家已接受的约请可以记录完成。",
         "wferr.media_not_yet": "媒体约请 #{id} 的活动时间为 {at}，尚未到来，暂不能记录完成。",
