@@ -538,6 +538,13 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
     rows = store.items_after(db, after)
     if rows:
         store.set_workflow_state(db, "alerts.watch_item_mark", str(rows[-1]["id"]))
+    # a post the models cannot read is matched again by the Chinese gist of each new human reading
+    # (rumourwatch.readings): its own text has no Chinese for a watched keyword to find
+    read_after = int(store.workflow_state(db, "alerts.watch_reading_mark") or 0)
+    read = store.readings_after(db, read_after)
+    if read:
+        store.set_workflow_state(db, "alerts.watch_reading_mark", str(read[-1]["reading_id"]))
+    rows = rows + read
     if not w["enabled"] or not (w["keywords"] or w["accounts"]):
         return
     from .search import fold
@@ -550,7 +557,8 @@ def _evaluate_watch(db, now: datetime, rules: dict, touched: set) -> None:
         # as 条目检索 finds them: in the title or the text, in either width and case
         text = fold(f"{row['title'] or ''}\x00{row['text'] or ''}") if queries else ""
         keywords = [k for k, q in queries if q.matches(text)]
-        account = bool(row["account"] and row["account"] in w["accounts"])
+        # a watched account's post was alerted on when it arrived, not again when it is read
+        account = bool(row["account"] and row["account"] in w["accounts"] and "reading_id" not in row)
         if not (keywords or account):
             continue
         key = _story_key(row["cluster_id"], row["id"])

@@ -10,7 +10,9 @@ The query language is the one Chinese monitoring tools use, kept small:
     "新冠 疫苗"          a phrase with its space (straight or Chinese quotes)
 
 A term matches anywhere in an item's title or text, as typed: Chinese has no spaces, so a term is
-a substring, not a word (searching 中药 finds 中药材 too). ASCII letters match in either case and in
+a substring, not a word (searching 中药 finds 中药材 too). A post the models cannot read (written in
+Mongolian, Tibetan or Uyghur script) is also found by the Chinese gist of its human reading
+(rumourwatch.readings), which its snippet then shows. ASCII letters match in either case and in
 their full-width forms (N95 finds ｎ９５ and Ｎ９５).
 
 A search can also be narrowed to one account (or author), or be only that: every item of an
@@ -197,8 +199,11 @@ def run(db, query: Query, start: str | None, end: str | None, threshold: float, 
         for key in ("flagged", "debunked", "health"):
             totals[key] += r[key]
     items = store.items_with_text(db, first)
+    gists = store.latest_gists(db, [i["id"] for i in items if i.get("rumour_probability") is None])
     for item in items:
         item["snippet"] = snippet(item.get("text") or "", query)
+        if item["id"] in gists and not _hit(item.get("text") or "", query):  # found by its reading's gist
+            item["snippet"] = GIST_MARK + snippet(gists[item["id"]], query)
     return dict(totals, stories=stories, unscored=polarity[None], polarity=polarity, line=opinion_line(polarity),
                 days=_every_day(days, start, end), items=items, order=order)
 
@@ -232,14 +237,26 @@ def _every_day(days: dict[str, dict], start: str | None, end: str | None) -> lis
     return out
 
 
+GIST_MARK = "【人工判读大意】"  # before the snippet of a post found by the Chinese gist of its reading
+
+
+def _hits(text: str, query: Query) -> list[int]:
+    """Where in `text` (whitespace runs made one space) each of the query's terms first occurs."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text):  # NFKC changed the length (ligatures): positions would not line up
+        folded = text.lower()
+    return [i for term in query.terms for v in variants(term) if (i := folded.find(v.lower())) >= 0]
+
+
+def _hit(text: str, query: Query) -> bool:
+    return bool(_hits(" ".join(text.split()), query))
+
+
 def snippet(text: str, query: Query, width: int = SNIPPET_CHARS) -> str:
     """`width` characters of `text` around the first place one of the query's terms occurs (the
     title, if that is where it matched, is not repeated): the start of the text when none does."""
     text = " ".join(text.split())
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) != len(text):  # NFKC changed the length (ligatures): positions would not line up
-        folded = text.lower()
-    hits = [i for term in query.terms for v in variants(term) if (i := folded.find(v.lower())) >= 0]
+    hits = _hits(text, query)
     start = max(0, min(hits) - SNIPPET_BEFORE) if hits else 0
     part = text[start:start + width]
     return ("…" if start else "") + part + ("…" if start + width < len(text) else "")

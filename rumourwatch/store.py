@@ -713,7 +713,11 @@ def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-_MATCH = "(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\')"
+# a post the models cannot read is also found by the Chinese gist of its human reading (人工判读):
+# the one text of it a monitor searching in Chinese can match (rumourwatch.readings); only items
+# without a rumour probability are looked up, so a Chinese item costs one more column read
+_MATCH = ("(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\' OR (rumour_probability IS NULL "
+          "AND EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = items.id AND h.gist LIKE ? ESCAPE '\\')))")
 
 
 def _match_sql(groups, excluded, account: str | None = None) -> tuple[list[str], list]:
@@ -727,10 +731,10 @@ def _match_sql(groups, excluded, account: str | None = None) -> tuple[list[str],
     for group in groups:
         conds.append("(" + " OR ".join(_MATCH for _ in group) + ")")
         for term in group:
-            params += [_like_pattern(term)] * 2
+            params += [_like_pattern(term)] * 3
     for term in excluded:
         conds.append("NOT " + _MATCH)
-        params += [_like_pattern(term)] * 2
+        params += [_like_pattern(term)] * 3
     return conds, params
 
 
@@ -2261,6 +2265,23 @@ def read_items(db, start: str | None = None, end: str | None = None, platforms: 
                          WHERE h.id = (SELECT h2.id FROM human_readings h2 WHERE h2.item_id = h.item_id
                                        ORDER BY h2.at DESC, h2.id DESC LIMIT 1){period}
                          ORDER BY i.published_at""", params)
+
+
+def readings_after(db, after_id: int, limit: int = 50000) -> list[dict]:
+    """Human readings recorded after reading `after_id` that have a gist, as the watched keywords read
+    items (id, cluster_id, account, title, text), the gist as the text, each with its `reading_id`."""
+    return _rows(db, """SELECT h.id AS reading_id, i.id, i.cluster_id, i.account, NULL AS title, h.gist AS text
+                        FROM human_readings h JOIN items i ON i.id = h.item_id
+                        WHERE h.id > ? AND h.gist != '' ORDER BY h.id LIMIT ?""", [after_id, limit])
+
+
+def latest_gists(db, item_ids: list[int]) -> dict[int, str]:
+    """{item id: the Chinese gist of its latest human reading} for those of the items that have one."""
+    if not item_ids:
+        return {}
+    marks = ", ".join("?" for _ in item_ids)
+    return {r["item_id"]: r["gist"] for r in _rows(db, f"{_LATEST_READING} AND h.item_id IN ({marks})",
+                                                  list(item_ids)) if r["gist"]}
 
 
 def readings_for_item(db, item_id: int) -> list[dict]:

@@ -5,6 +5,7 @@ figures and the reports, and a rescoring keeps it. Refusals say what is wrong an
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import dashboard_fixtures as fx
@@ -135,6 +136,41 @@ def test_a_report_without_such_items_says_nothing_of_them(db, now, rule_bundle):
     score_pending(db, rule_bundle, now)
     lines = reports.volume_lines(reports.compute_daily(db, "2026-11-23", now=now + timedelta(days=1)))
     assert not any("民族文字" in line for line in lines)
+
+
+def test_a_chinese_search_finds_a_post_by_the_gist_of_its_reading(db, now, feed):
+    from rumourwatch import search
+
+    day = ("2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z")
+    assert search.run(db, search.parse_query("奶茶"), *day, 0.5)["total"] == 0  # unread: nothing to match
+    readings.record_reading(db, feed["mn1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    found = search.run(db, search.parse_query("奶茶 流感"), *day, 0.5)
+    assert (found["total"], [i["id"] for i in found["items"]]) == (1, [feed["mn1"]])
+    assert found["items"][0]["snippet"] == "【人工判读大意】" + GIST  # its text has no Chinese to show
+    assert found["line"] == "共 1 条：负面 100.0%，中性 0.0%，正面 0.0%"  # counted with the reading's polarity
+    assert search.run(db, search.parse_query("流感 -奶茶"), *day, 0.5)["total"] == 0
+    assert search.run(db, search.parse_query("白醋"), *day, 0.5)["total"] == 1  # the Chinese post, as before
+    [watched] = search.watched_hits(db, ["奶茶"], [], *day, 0.5)
+    assert sum(r["n"] for r in watched["days"]) == 1  # a watched keyword counts it too
+
+
+def test_a_watched_keyword_in_the_gist_of_a_reading_raises_its_alert_once(db, now, feed):
+    from workflow_helpers import rules
+
+    from rumourwatch.alerts import evaluate_alerts
+
+    r = rules(rumour={"enabled": False}, watch={"keywords": ["奶茶"], "accounts": [], "severity": "二级"})
+    assert evaluate_alerts(db, now, r) == []  # the posts arrived: no Chinese in them for the keyword
+    readings.record_reading(db, feed["bo1"], True, TOPIC, "negative", GIST, "monitor1", now)
+    [alert_id] = evaluate_alerts(db, now + timedelta(minutes=1), r)
+    alert = store.get_alert(db, alert_id)
+    assert alert["item_id"] == feed["bo1"] and alert["severity"] == "二级"
+    assert json.loads(alert["rules"])[0]["reason"] == "命中关注词「奶茶」"
+    assert evaluate_alerts(db, now + timedelta(minutes=2), r) == []  # once
+    # a watched account's post was alerted on when it arrived: its reading does not alert again
+    r = rules(rumour={"enabled": False}, watch={"keywords": [], "accounts": ["示例账号"], "severity": "二级"})
+    readings.record_reading(db, feed["mn1"], False, None, "neutral", "说的是天气", "monitor1", now)
+    assert evaluate_alerts(db, now + timedelta(minutes=3), r) == []
 
 
 def test_the_handover_passes_on_the_posts_still_waiting_for_a_reader(db, now, feed):
