@@ -199,7 +199,8 @@ def run(db, query: Query, start: str | None, end: str | None, threshold: float, 
         for key in ("flagged", "debunked", "health"):
             totals[key] += r[key]
     items = store.items_with_text(db, first)
-    gists = store.latest_gists(db, [i["id"] for i in items if i.get("rumour_probability") is None])
+    gists = store.latest_gists(db, [i["id"] for i in items if i.get("rumour_probability") is None]) \
+        if store.has_tables(db, "human_readings") else {}
     for item in items:
         item["snippet"] = snippet(item.get("text") or "", query)
         if item["id"] in gists and not _hit(item.get("text") or "", query):  # found by its reading's gist

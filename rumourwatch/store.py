@@ -716,33 +716,36 @@ def _like_pattern(term: str) -> str:
 # a post the models cannot read is also found by the Chinese gist of its human reading (人工判读):
 # the one text of it a monitor searching in Chinese can match (rumourwatch.readings); only items
 # without a rumour probability are looked up, so a Chinese item costs one more column read
+# (a store of an older schema opened read-only has no readings: its items are matched by title and text)
+_MATCH_TEXT = "(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\')"
 _MATCH = ("(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\' OR (rumour_probability IS NULL "
           "AND EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = items.id AND h.gist LIKE ? ESCAPE '\\')))")
 
 
-def _match_sql(groups, excluded, account: str | None = None) -> tuple[list[str], list]:
-    """The conditions of one query: every group matched by one of its spellings (title or text), no
-    excluded spelling, and the `account` (or author) when given. LIKE is case-blind for ASCII
-    letters only; the caller lists width variants."""
+def _match_sql(groups, excluded, account: str | None = None, gists: bool = True) -> tuple[list[str], list]:
+    """The conditions of one query: every group matched by one of its spellings (title or text, or
+    with `gists` a human reading's gist), no excluded spelling, and the `account` (or author) when
+    given. LIKE is case-blind for ASCII letters only; the caller lists width variants."""
+    match, n = (_MATCH, 3) if gists else (_MATCH_TEXT, 2)
     conds, params = [], []
     if account:
         conds.append("(account = ? OR author = ?)")
         params += [account, account]
     for group in groups:
-        conds.append("(" + " OR ".join(_MATCH for _ in group) + ")")
+        conds.append("(" + " OR ".join(match for _ in group) + ")")
         for term in group:
-            params += [_like_pattern(term)] * 3
+            params += [_like_pattern(term)] * n
     for term in excluded:
-        conds.append("NOT " + _MATCH)
-        params += [_like_pattern(term)] * 3
+        conds.append("NOT " + match)
+        params += [_like_pattern(term)] * n
     return conds, params
 
 
-def _search_sql(groups, excluded, start, end, account: str | None = None, **filters) -> tuple[str, list]:
+def _search_sql(db, groups, excluded, start, end, account: str | None = None, **filters) -> tuple[str, list]:
     """WHERE clause: the filters and the query's conditions (`_match_sql`)."""
     where, params = _filters_sql(start, end, **filters)
     conds = [where[len(" WHERE "):]] if where else []
-    matched, more = _match_sql(groups, excluded, account)
+    matched, more = _match_sql(groups, excluded, account, has_tables(db, "human_readings"))
     return (" WHERE " + " AND ".join(conds + matched)) if conds + matched else "", params + more
 
 
@@ -756,9 +759,10 @@ def watch_hits(db, queries, start: str | None, end: str | None, threshold: float
     if not queries:
         return []
     where, params = _filters_sql(start, end, **filters)
+    gists = has_tables(db, "human_readings")
     marks, mparams = [], []
     for i, (groups, excluded, account) in enumerate(queries):
-        conds, more = _match_sql(groups, excluded, account)
+        conds, more = _match_sql(groups, excluded, account, gists)
         marks.append(f"({' AND '.join(conds) or '1'}) AS m{i}")
         mparams += more
     # MATERIALIZED: each query's conditions are evaluated once per item, not once per sum below
@@ -784,7 +788,7 @@ def search_hits(db, groups, excluded, start: str | None, end: str | None, thresh
     rows of (day, polarity, n, flagged, debunked, health) per China day and polarity (polarity None =
     not scored yet); the number of distinct stories (clusters; an unclustered item is its own); and
     the ids of the first `limit` matches in `order` ("time": newest first, or "probability")."""
-    where, params = _search_sql(groups, excluded, start, end, **filters)
+    where, params = _search_sql(db, groups, excluded, start, end, **filters)
     rows = _rows(db, f"""WITH hits AS MATERIALIZED (
                              SELECT id, published_at, published_day, polarity, rumour_probability, cluster_id,
                                     health_related, already_debunked FROM items{where})
@@ -820,7 +824,7 @@ def search_items(db, groups, excluded, start: str | None, end: str | None, limit
                  **filters) -> list[dict]:
     """The matching items in `order` with their whole text, at most `limit` (the CSV export). Walks
     the time (or probability) index, so a common word stops early."""
-    where, params = _search_sql(groups, excluded, start, end, **filters)
+    where, params = _search_sql(db, groups, excluded, start, end, **filters)
     return _rows(db, f"SELECT {_ITEM_ROW.format(text='text')} FROM items{where} ORDER BY {_SEARCH_ORDER[order]} "
                      "LIMIT ?", [*params, limit])
 

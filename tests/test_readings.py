@@ -364,3 +364,22 @@ def test_a_row_of_the_waiting_list_is_the_item_read_and_a_reading_opens_its_item
     at.run()
     assert not at.exception and at.query_params["item"] == str(first)
     assert [x.value for x in at.title] == ["条目详情"]
+
+
+def test_a_store_from_before_readings_opened_read_only_is_still_searched(tmp_path, now, rule_bundle):
+    """The dashboard and the benchmarks read a store without migrating it: one written before
+    human readings existed is searched by title and text, as before."""
+    from rumourwatch import search
+
+    path = tmp_path / "old.db"
+    db = store.open_db(path)
+    ingest(db, now, {"id": "zh1", "text": CHINESE, "date": "2026-11-23 15:00"})
+    score_pending(db, rule_bundle, now)
+    db.execute("DROP TABLE human_readings")
+    db.conn.commit()
+    db.conn.close()
+    old = store.open_db(path, read_only=True)
+    found = search.run(old, search.parse_query("白醋"), None, None, 0.5)
+    assert (found["total"], found["items"][0]["snippet"]) == (1, CHINESE)
+    [watched] = search.watched_hits(old, ["白醋"], [], None, None, 0.5)
+    assert sum(r["n"] for r in watched["days"]) == 1
