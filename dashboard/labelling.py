@@ -1,4 +1,5 @@
-"""The health-relevance / topic label form, shared by the 数据标注 page and the item view."""
+"""The health-relevance / topic label form, shared by the 数据标注 page and the item view, and the
+human reading form of a post the models cannot read, shared by 民族文字判读 and the item view."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import streamlit as st
 from dashboard import data, workflow_ui
 from dashboard.strings import t
 from rumourwatch import labels as hand_labels
+from rumourwatch import readings
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.nlp.topics import TOPICS
+from rumourwatch.opinion import POLARITIES
 
 SAVES_KEY = "label_form_saves"
 
@@ -54,9 +57,6 @@ def reading_form(path: str, item_id: int, user: dict, where: str) -> bool:
     """The human reading of an item the models cannot read (rumourwatch.readings): about health or
     not, its topic, its polarity and its gist in Chinese. True once saved; says itself what is
     missing or wrong (what was chosen and typed stays to be corrected)."""
-    from rumourwatch import readings
-    from rumourwatch.opinion import POLARITIES
-
     # each saved reading starts a new form with new widgets (keys of the next generation): empty
     key = f"{where}_{item_id}_{st.session_state.get(READINGS_KEY, 0)}"
     with st.form(f"reading_{key}", enter_to_submit=False):

@@ -571,7 +571,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.reading_polarity": "情感倾向应为正面、中性或负面（收到：{value}）。",
         "wferr.reading_gist": "健康相关的条目需要用中文写明大意：看到它的同事、专家和领导读不懂原文。请填写后再保存。",
         "wferr.reading_gist_long": "中文大意共 {n} 字，最多 {limit} 字：请精简后再保存。",
-        "wferr.reading_not_needed": "条目 #{id} 以中文书写，模型可以阅读，无需人工判读：请在条目页标注或给出人工研判结论。",
+        "wferr.reading_not_needed": ("条目 #{id} 并非以蒙古文、藏文或维吾尔文为主，模型可以阅读，无需人工判读："
+                                     "请在条目页标注或给出人工研判结论。"),
         "wferr.reading_language": "未知的文字“{value}”：请从列表中选择蒙古文、藏文或维吾尔文。",
         "wferr.roster_missing": "专家名单文件 {path} 不存在：请核对文件路径后重试。",
         "wferr.roster_header": "专家名单表头缺少列：{missing}。表头应为：{expected}。请先导出名单作为模板，修改后重新上传。",

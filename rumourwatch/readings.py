@@ -50,8 +50,8 @@ def record_reading(db, item_id: int, health_related: bool, topic: str | None, po
         raise WorkflowError(f"item {item_id} does not exist", "no_item", id=item_id)
     language = unread_language(item.get("text"))
     if language is None:
-        raise WorkflowError(f"item {item_id} is written in Chinese: the models read it (label it or give a verdict "
-                            "instead)", "reading_not_needed", id=item_id)
+        raise WorkflowError(f"item {item_id} is not written mostly in Mongolian, Tibetan or Uyghur script: the models "
+                            "read it (label it or give a verdict instead)", "reading_not_needed", id=item_id)
     at = iso(now)
     row = {"item_id": item_id, "language": language, "health_related": int(bool(health_related)), "topic": topic,
            "polarity": polarity, "gist": gist, "read_by": actor, "at": at}
