@@ -88,9 +88,11 @@ def yes_no(value) -> str:
 
 def debunked_label(row: dict) -> str:
     """An item's 已辟谣 cell: 是/否 once matched, 不适用 for a scored item the relevance model calls
-    unrelated to health (the scorer leaves those unmatched: rumourwatch.score), 未评分 before its
-    first score."""
+    unrelated to health (the scorer leaves those unmatched: rumourwatch.score), 未评估 for one the
+    models cannot read (rumourwatch.language), 未评分 before its first score."""
     value = row.get("already_debunked")
+    if value is None and row.get("scored_at") and row.get("rumour_probability") is None:
+        return t("item.unassessed")  # a post the models cannot read is matched with no clarification
     if value is None and row.get("health_related") == 0:
         return t("debunked.not_applicable")
     return yes_no(value)

@@ -338,6 +338,9 @@ def test_a_hotline_tip_in_mongolian_is_listed_unassessed_and_waits_for_a_reader(
     at = fx.open_app("app_pages/tips.py")
     [table] = [df.value for df in at.dataframe if "同一内容线索数" in df.value.columns]
     assert list(table["谣言概率"]) == ["未评估"]
+    at = fx.open_app("app_pages/search.py", q="ᠡᠮᠨᠡᠯᠭᠡ")  # the tables of items say it too
+    [found] = [df.value for df in at.dataframe if "已辟谣" in df.value.columns]
+    assert list(found["已辟谣"]) == ["未评估", "未评估"]
     at = fx.open_app("app_pages/readings.py")
     assert [m.value for m in at.metric][:1] == ["2"]
     assert any(f"条目 #{done['item_id']} · 微信公众号" in m.value.replace("\\", "") for m in at.markdown)  # newest first

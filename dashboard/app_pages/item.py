@@ -71,8 +71,7 @@ def show_item(item: dict) -> None:
                    else ui.polarity_label(item.get("polarity")), border=True)
     cols[2].metric(t("item.metric.health"), unscored if language and item.get("health_related") is None
                    else ui.yes_no(item.get("health_related")), border=True)
-    # a post the models cannot read is matched with no clarification either: 未评估, not 未评分
-    debunked = unscored if language and item.get("already_debunked") is None else ui.debunked_label(item)
+    debunked = ui.debunked_label(item)
     cols[3].metric(t("item.metric.debunked"), debunked, border=True,
                    help=t("debunked.not_applicable.help") if debunked == t("debunked.not_applicable") else None)
 
