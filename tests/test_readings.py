@@ -386,3 +386,17 @@ def test_a_store_from_before_readings_opened_read_only_is_still_searched(tmp_pat
     assert (found["total"], found["items"][0]["snippet"]) == (1, CHINESE)
     [watched] = search.watched_hits(old, ["白醋"], [], None, None, 0.5)
     assert sum(r["n"] for r in watched["days"]) == 1
+
+
+def test_the_page_counts_every_waiting_post_when_it_lists_only_the_newest(app_store, rule_bundle, monkeypatch):
+    path, _ = app_store
+    fx.add_scored_item(path, rule_bundle, "bo1", TIBETAN, "2026-11-23 11:30")
+    fx.add_scored_item(path, rule_bundle, "mn2", MONGOLIAN_2, "2026-11-23 11:40")
+    listed = readings.pending
+    monkeypatch.setattr(readings, "pending", lambda db, language=None: listed(db, language, limit=2))
+    at = fx.open_app("app_pages/readings.py")
+    assert [h.value for h in at.subheader][0] == "待判读（3 条，最新发布的在前）"
+    assert "下面列出最新发布的 2 条；判读之后，更早的条目依次列出。" in [c.value for c in at.caption]
+    at.segmented_control(key="readings_language").set_value("bo").run()
+    assert [h.value for h in at.subheader][0] == "待判读（1 条，最新发布的在前）"
+    assert not any(c.value.startswith("下面列出最新发布的") for c in at.caption)

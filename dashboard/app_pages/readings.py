@@ -48,7 +48,10 @@ queue = ui.call(path, readings.pending, language)
 if not queue:
     st.success(t("readings.none_left"), icon=":material/task_alt:")
 else:
-    st.subheader(t("readings.queue", n=len(queue)))
+    waiting = everything["pending"].get(language, 0) if language else sum(everything["pending"].values())
+    st.subheader(t("readings.queue", n=f"{waiting:,}"))
+    if waiting > len(queue):  # the page lists the newest readings.pending gives
+        st.caption(t("readings.queue.newest", n=len(queue)))
     by_id = {r["id"]: r for r in queue}
     # the item being read stays picked while it waits (a new item arriving on top does not swap it)
     held = st.session_state.get(PICKED)
@@ -76,7 +79,7 @@ else:
         st.session_state.pop(PICKED, None)
         st.session_state[ui.FLASH_KEY] = t("readings.saved", id=item["id"])
         st.rerun()
-    with st.expander(t("readings.all_pending", n=len(queue))):
+    with st.expander(t("readings.all_pending", n=len(queue))):  # (the newest, when more wait)
         # a row picked here is the item read above
         chosen = ui.table([dict(r, language_label=t(f"language.{r['language']}"), at=data.to_china(r["published_at"]),
                                 head=dui.one_line(r["text"] or "", 60)) for r in queue],
