@@ -395,8 +395,8 @@ def test_the_page_counts_every_waiting_post_when_it_lists_only_the_newest(app_st
     listed = readings.pending
     monkeypatch.setattr(readings, "pending", lambda db, language=None: listed(db, language, limit=2))
     at = fx.open_app("app_pages/readings.py")
-    assert [h.value for h in at.subheader][0] == "待判读（3 条，最新发布的在前）"
+    assert at.subheader[0].value == "待判读（3 条，最新发布的在前）"
     assert "下面列出最新发布的 2 条；判读之后，更早的条目依次列出。" in [c.value for c in at.caption]
     at.segmented_control(key="readings_language").set_value("bo").run()
-    assert [h.value for h in at.subheader][0] == "待判读（1 条，最新发布的在前）"
+    assert at.subheader[0].value == "待判读（1 条，最新发布的在前）"
     assert not any(c.value.startswith("下面列出最新发布的") for c in at.caption)
