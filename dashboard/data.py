@@ -117,7 +117,7 @@ _QUERIES = {
     "list_model_versions": store.list_model_versions,
     "search": item_search.run,
     "watched_hits": _filtered(item_search.watched_hits),
-    "reading_counts": readings.counts,
+    "unread": readings.waiting,
 }
 
 
@@ -220,7 +220,7 @@ def unread(path: str, filters: Filters, now: datetime | None = None) -> dict:
     """Of the filtered period and platforms, the items the models cannot read still waiting for a
     reader, by script ({language: n}; rumourwatch.readings)."""
     start, end = period_bounds(filters.period, filters.custom, now)
-    return _query(path, "reading_counts", start, end, platforms=list(filters.platforms) or None)["pending"]
+    return _query(path, "unread", start, end, platforms=list(filters.platforms) or None)
 
 
 def daily_shares(path: str, filters: Filters, now: datetime | None = None) -> list[dict]:

@@ -98,6 +98,13 @@ def debunked_label(row: dict) -> str:
     return yes_no(value)
 
 
+def scripts_label(counts: dict[str, int]) -> str:
+    """Posts counted by script the models cannot read ("蒙古文 2 条、藏文 1 条"), the most first;
+    无 for none."""
+    return "、".join(t("readings.by_language", language=t(f"language.{code}"), n=f"{n:,}")
+                    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) or t("readings.by_language.none")
+
+
 def channel_label(channel: str) -> str:
     """A tip channel's Chinese name ('12320' → 12320 卫生健康热线); a code this dashboard does not know,
     as it is stored."""

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from . import readings, store
 from .alerts import SEVERITIES, WorkflowError, list_alerts
 from .experts import VERDICTS
-from .language import LANGUAGE_ZH
+from .language import scripts_text
 from .ledger import ALERT_KIND_ZH, ALERT_STATUS_ZH, step_text
 from .records import beijing, iso, parse_time
 from .reports import clip
@@ -123,7 +123,7 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
         if store.has_tables(db, "media_requests") else []
 
     # the posts in a script the models cannot read, still waiting for a reader (rumourwatch.readings)
-    unread = readings.counts(db)["pending"] if store.has_tables(db, "human_readings") else {}
+    unread = readings.waiting(db) if store.has_tables(db, "human_readings") else {}
 
     away = [{"expert": a["expert_name"], "starts_at": a["starts_at"], "ends_at": a["ends_at"], "reason": a["reason"]}
             for a in store.absences_between(db, end, iso(now + timedelta(hours=AHEAD_HOURS)))]
@@ -321,9 +321,8 @@ def open_lines(s: dict) -> list[str]:
                   for m in s["media_pending"][:LISTED]]
         lines += _more(s["media_pending"])
     if s.get("unread"):  # (nor before human readings were kept)
-        lines.append(f"待人工判读的民族文字条目 {sum(s['unread'].values())} 条（"
-                     + "、".join(f"{LANGUAGE_ZH.get(c, c)} {n} 条" for c, n in s["unread"].items())
-                     + "），未计入舆情比例，见民族文字判读页。")
+        lines.append(f"待人工判读的民族文字条目 {sum(s['unread'].values()):,} 条（{scripts_text(s['unread'])}），"
+                     "未计入舆情比例，见民族文字判读页。")
     if s.get("experts_away"):  # handovers kept before experts' absences were recorded have none
         lines.append("下一班不可用的专家：" + "；".join(
             f"{a['expert']}（{_t(a['starts_at'])} 至 {_t(a['ends_at'])}" + (f"，{a['reason']}" if a["reason"] else "") + "）"

@@ -36,3 +36,10 @@ def unread_language(text: str | None) -> str | None:
         return None
     code, n = max(((c, len(p.findall(text))) for c, p in _SCRIPTS.items()), key=lambda kv: kv[1])
     return code if n >= MIN_LETTERS and len(_HAN.findall(text)) < MIN_HAN else None
+
+
+def scripts_text(counts: dict[str, int]) -> str:
+    """Posts counted by script, as the reports, handovers and notices print them: "蒙古文 2 条、藏文 1
+    条", the most first."""
+    return "、".join(f"{LANGUAGE_ZH.get(code, code)} {n:,} 条"
+                    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

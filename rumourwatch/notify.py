@@ -17,6 +17,7 @@ import smtplib
 import socket
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -285,21 +286,17 @@ def queue_readings(db, new: list[dict], waiting: dict[str, int], rules: dict, no
     """Posts in a script the models cannot read that arrived and wait for a reader (`new`, newest
     first, each with its `language`; `waiting`: all that wait, by script; rumourwatch.readings) →
     monitors' group bots and emails. Not urgent: they are not yet known to be about health."""
-    from .language import LANGUAGE_ZH
+    from .language import LANGUAGE_ZH, scripts_text
 
-    def by_script(counts: dict) -> str:
-        return "、".join(f"{LANGUAGE_ZH.get(c, c)} {n} 条" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-
-    arrived: dict[str, int] = {}
-    for r in new:
-        arrived[r["language"]] = arrived.get(r["language"], 0) + 1
-    lines = [f"#{r['id']} {LANGUAGE_ZH.get(r['language'], r['language'])} {r['platform'] or ''} "
-             f"{r['account'] or ''} {_china(r['published_at'])} 发布".replace("  ", " ") for r in new[:READINGS_LISTED]]
+    arrived = Counter(r["language"] for r in new)
+    lines = [" ".join(part for part in (f"#{r['id']}", LANGUAGE_ZH.get(r["language"], r["language"]), r["platform"],
+                                        r["account"], f"{_china(r['published_at'])} 发布") if part)
+             for r in new[:READINGS_LISTED]]
     if len(new) > READINGS_LISTED:
         lines.append(f"…另有 {len(new) - READINGS_LISTED} 条")
-    lines.append(f"目前共有 {sum(waiting.values())} 条待判读（{by_script(waiting)}）。模型只读中文，未评估这些条目："
+    lines.append(f"目前共有 {sum(waiting.values()):,} 条待判读（{scripts_text(waiting)}）。模型只读中文，未评估这些条目："
                  "请懂该文字的同事在“民族文字判读”页判读；判读之前，它们不计入舆情比例和报告。")
-    return _fan_out(db, now, rules, subject=f"【待判读】新增 {len(new)} 条民族文字条目（{by_script(arrived)}）",
+    return _fan_out(db, now, rules, subject=f"【待判读】新增 {len(new)} 条民族文字条目（{scripts_text(arrived)}）",
                     lines=lines, urgent=False, alert_id=None, event="readings_waiting",
                     emails=rules["notify"]["monitor_emails"])
 

@@ -70,12 +70,29 @@ def pending(db, language: str | None = None, limit: int = 200) -> list[dict]:
         raise WorkflowError(f"language must be one of {', '.join(LANGUAGE_NAMES)} (got {language!r})",
                             "reading_language", value=language)
     out = []
-    for row in store.unassessed_items(db, read=False):
-        row["language"] = unread_language(row.get("text"))
-        if row["language"] is not None and language in (None, row["language"]):
+    for row in _unread(db):
+        if language in (None, row["language"]):
             out.append(row)
             if len(out) >= limit:
                 break
+    return out
+
+
+def _unread(db, **scope):
+    """The posts the models left unassessed that nobody has read yet, newest first, each with its
+    `language` (store.unassessed_items' rows in `scope`; a post without a script the models cannot
+    read, left unassessed for another reason, is not one)."""
+    for row in store.unassessed_items(db, read=False, **scope):
+        row["language"] = unread_language(row.get("text"))
+        if row["language"] is not None:
+            yield row
+
+
+def waiting(db, start: str | None = None, end: str | None = None, platforms: list[str] | None = None) -> dict:
+    """{language: n} of the posts published in [start, end) (on `platforms`) still waiting for a reader."""
+    out: dict[str, int] = {}
+    for row in _unread(db, start=start, end=end, platforms=platforms):
+        out[row["language"]] = out.get(row["language"], 0) + 1
     return out
 
 
@@ -83,11 +100,7 @@ def counts(db, start: str | None = None, end: str | None = None, platforms: list
     """Over items published in [start, end) (on `platforms`): {"pending": {language: n}, "read":
     {language: n}, "read_health": n} — what is still waiting for a reader, by script, and what
     readers have read (by the script they read), of which about health."""
-    pending_n: dict[str, int] = {}
-    for row in store.unassessed_items(db, read=False, start=start, end=end, platforms=platforms):
-        lang = unread_language(row.get("text"))
-        if lang is not None:
-            pending_n[lang] = pending_n.get(lang, 0) + 1
+    pending_n = waiting(db, start, end, platforms)
     read_n: dict[str, int] = {}
     health = 0
     for row in store.read_items(db, start=start, end=end, platforms=platforms):
@@ -112,15 +125,10 @@ def notify_waiting(db, now: datetime, rules: dict) -> dict | None:
     mark = json.loads(store.workflow_state(db, NOTICE_KEY) or "{}")
     if mark.get("at") and now - parse_time(mark["at"]) < NOTICE_EVERY:
         return None
-    new = []
-    for row in store.unassessed_items(db, read=False, after_id=int(mark.get("item") or 0)):
-        row["language"] = unread_language(row.get("text"))
-        if row["language"] is not None:
-            new.append(row)
+    new = list(_unread(db, after_id=int(mark.get("item") or 0)))
     if not new:
         return None
-    waiting = counts(db)["pending"]
     with store.transaction(db):
-        ids = queue_readings(db, new, waiting, rules, now)
+        ids = queue_readings(db, new, waiting(db), rules, now)
         store.set_workflow_state(db, NOTICE_KEY, json.dumps({"item": max(r["id"] for r in new), "at": iso(now)}))
     return {"items": len(new), "notifications": ids}

@@ -41,7 +41,7 @@ from pathlib import Path
 from . import readings, store
 from .alerts import ALERT_KINDS, WorkflowError, load_rules
 from .errors import ConfigError
-from .language import LANGUAGE_ZH
+from .language import scripts_text
 from .ledger import ALERT_KIND_ZH
 from .opinion import POLARITIES, opinion_line, opinion_shares
 from .records import CST, UTC, beijing, hours_between, iso, parse_time
@@ -144,7 +144,6 @@ TEXT: dict[str, str] = {
     "tips.none": "{this}未登记公众举报线索。",
     "readings.summary": ("{this}另有模型无法阅读的民族文字条目 {total} 条（{languages}）：已人工判读 {read} 条，"
                          "其中健康相关 {health} 条，已计入上述比例；尚待判读 {pending} 条，未计入。"),
-    **{f"language.{code}": name for code, name in LANGUAGE_ZH.items()},
     "gaps.summary": ("数据完整性：{this}有 {n} 段采集中断（数据源超过 {limit} 小时没有新条目），其间的条目数与各项比例可能偏低："
                      "{list}。"),
     "gaps.item": "{source} {start} 至 {end}（{duration}）",
@@ -1132,8 +1131,7 @@ def volume_lines(report: Report) -> list[str]:
     if read and (read["pending"] or read["read"]):
         langs = {c: read["pending"].get(c, 0) + read["read"].get(c, 0) for c in {*read["pending"], *read["read"]}}
         lines.append(tr("readings.summary", this=tr(f"this.{report.kind}"), total=fmt_int(sum(langs.values())),
-                        languages="、".join(f"{tr('language.' + c)} {fmt_int(n)} 条"
-                                           for c, n in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+                        languages=scripts_text(langs),
                         read=fmt_int(sum(read["read"].values())), health=fmt_int(read["read_health"]),
                         pending=fmt_int(sum(read["pending"].values()))))
     gaps = d.get("gaps")

@@ -718,7 +718,7 @@ def _like_pattern(term: str) -> str:
 # without a rumour probability are looked up, so a Chinese item costs one more column read
 # (a store of an older schema opened read-only has no readings: its items are matched by title and text)
 _MATCH_TEXT = "(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\')"
-_MATCH = ("(text LIKE ? ESCAPE '\\' OR coalesce(title, '') LIKE ? ESCAPE '\\' OR (rumour_probability IS NULL "
+_MATCH = (f"({_MATCH_TEXT} OR (rumour_probability IS NULL "
           "AND EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = items.id AND h.gist LIKE ? ESCAPE '\\')))")
 
 

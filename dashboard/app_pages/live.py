@@ -152,9 +152,9 @@ def unread_panel(now) -> None:
     pending = data.unread(path, filters, now=now)
     if not pending:
         return
-    languages = "、".join(t("readings.by_language", language=t(f"language.{c}"), n=n) for c, n in pending.items())
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.warning(t("live.unread", n=sum(pending.values()), languages=languages), icon=":material/translate:")
+        st.warning(t("live.unread", n=f"{sum(pending.values()):,}", languages=ui.scripts_label(pending)),
+                   icon=":material/translate:")
         if dashboard_auth.may_open("readings") and st.button(t("live.unread.open"), key="live_unread"):
             st.switch_page("app_pages/readings.py")
 

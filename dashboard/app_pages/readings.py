@@ -27,19 +27,14 @@ RECENT_DAYS = 30
 PICKED = "readings_picked"
 
 
-def languages_text(by_language: dict) -> str:
-    return "、".join(t("readings.by_language", language=t(f"language.{code}"), n=n)
-                    for code, n in sorted(by_language.items(), key=lambda kv: -kv[1])) or t("readings.by_language.none")
-
-
 now = data.now_utc()
 everything = ui.call(path, readings.counts)
 recent = ui.call(path, readings.counts, iso(now - timedelta(days=RECENT_DAYS)), None)
 cols = st.columns(3)
 cols[0].metric(t("readings.metric.pending"), f"{sum(everything['pending'].values()):,}", border=True,
-               help=languages_text(everything["pending"]))
+               help=dui.scripts_label(everything["pending"]))
 cols[1].metric(t("readings.metric.read", days=RECENT_DAYS), f"{sum(recent['read'].values()):,}", border=True,
-               help=languages_text(recent["read"]))
+               help=dui.scripts_label(recent["read"]))
 cols[2].metric(t("readings.metric.read_health", days=RECENT_DAYS), f"{recent['read_health']:,}", border=True)
 
 language = st.segmented_control(t("readings.language"), list(LANGUAGE_NAMES), format_func=lambda c: t(f"language.{c}"),
