@@ -86,12 +86,24 @@ def yes_no(value) -> str:
     return t("yes") if value else t("no")
 
 
+def unassessed(row: dict) -> bool:
+    """Scored, but given no rumour probability: a post the models cannot read (rumourwatch.language)."""
+    return bool(row.get("scored_at")) and row.get("rumour_probability") is None
+
+
+def probability_text(row: dict) -> str:
+    """An item's rumour probability as a percentage; 未评估 for a post the models cannot read, 未评分
+    before its first score."""
+    p = row.get("rumour_probability")
+    return f"{p:.1%}" if p is not None else t("item.unassessed") if unassessed(row) else t("not_scored")
+
+
 def debunked_label(row: dict) -> str:
     """An item's 已辟谣 cell: 是/否 once matched, 不适用 for a scored item the relevance model calls
     unrelated to health (the scorer leaves those unmatched: rumourwatch.score), 未评估 for one the
     models cannot read (rumourwatch.language), 未评分 before its first score."""
     value = row.get("already_debunked")
-    if value is None and row.get("scored_at") and row.get("rumour_probability") is None:
+    if value is None and unassessed(row):
         return t("item.unassessed")  # a post the models cannot read is matched with no clarification
     if value is None and row.get("health_related") == 0:
         return t("debunked.not_applicable")

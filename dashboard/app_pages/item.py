@@ -63,9 +63,8 @@ def show_item(item: dict) -> None:
 
     language = unread_language(item.get("text"))
     cols = st.columns(4)
-    prob = item.get("rumour_probability")
     unscored = t("item.unassessed") if language and item.get("scored_at") else t("not_scored")
-    cols[0].metric(t("item.metric.probability"), unscored if prob is None else f"{prob:.1%}", border=True)
+    cols[0].metric(t("item.metric.probability"), ui.probability_text(item), border=True)
     # a post the models cannot read has a polarity and a relevance once someone has read it
     cols[1].metric(t("item.metric.polarity"), unscored if language and item.get("polarity") is None
                    else ui.polarity_label(item.get("polarity")), border=True)
@@ -257,9 +256,6 @@ def show_reading(item: dict, language: str) -> None:
     name = t(f"language.{language}")
     if history:
         st.caption(t("item.language.read", language=name))
-    else:
-        st.warning(t("item.language", language=name), icon=":material/translate:")
-    if history:
         last = history[-1]
         st.info(t("item.reading.current", health=t("labels.health.yes" if last["health_related"] else "labels.health.no"),
                   topic=ui.escape_md(last["topic"]),
@@ -268,6 +264,7 @@ def show_reading(item: dict, language: str) -> None:
         if last["gist"]:
             st.text(t("item.reading.gist", gist=last["gist"]))  # typed by a reader: plain text
     else:
+        st.warning(t("item.language", language=name), icon=":material/translate:")
         st.caption(t("item.reading.none"))
     if dashboard_auth.can("readings.record"):
         with st.expander(t("item.reading"), expanded=not history):

@@ -11,7 +11,7 @@ from dashboard import data
 from dashboard import workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import channel_label, debunked_label, nav_key, open_item
+from dashboard.ui import channel_label, debunked_label, nav_key, open_item, probability_text
 from rumourwatch import store, tips
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import CST, iso
@@ -89,9 +89,7 @@ if not rows:
 else:
     clickable = may_open("item", user)
     picked = ui.table([dict(r, at=data.to_china(r["received_at"]), channel_label=channel_label(r["channel"]),
-                            # scored without a probability: written in a script the models cannot read
-                            probability=t("not_scored") if r["scored_at"] is None else
-                            t("item.unassessed") if r["rumour_probability"] is None else f"{r['rumour_probability']:.1%}",
+                            probability=probability_text(r),
                             debunked=debunked_label(r))
                        for r in rows],
                       {"id": "#", "at": t("tips.col.received"), "channel_label": t("tips.channel"),
