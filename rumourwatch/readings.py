@@ -80,9 +80,9 @@ def pending(db, language: str | None = None, limit: int = 200) -> list[dict]:
 
 def _unread(db, **scope):
     """The posts the models left unassessed that nobody has read yet, newest first, each with its
-    `language` (store.unassessed_items' rows in `scope`; a post without a script the models cannot
-    read, left unassessed for another reason, is not one)."""
-    for row in store.unassessed_items(db, read=False, **scope):
+    `language` (store.unread_unassessed_items' rows in `scope`; a post without a script the models
+    cannot read, left unassessed for another reason, is not one)."""
+    for row in store.unread_unassessed_items(db, **scope):
         row["language"] = unread_language(row.get("text"))
         if row["language"] is not None:
             yield row

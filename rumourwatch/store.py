@@ -2217,9 +2217,9 @@ def insert_reading(db, row: dict) -> int:
     return _insert(db, "human_readings", row)
 
 
-_LATEST_READING = """SELECT h.* FROM human_readings h
-    WHERE h.id = (SELECT h2.id FROM human_readings h2 WHERE h2.item_id = h.item_id ORDER BY h2.at DESC, h2.id DESC
-                  LIMIT 1)"""
+_IS_LATEST_READING = """h.id = (SELECT h2.id FROM human_readings h2 WHERE h2.item_id = h.item_id
+                                ORDER BY h2.at DESC, h2.id DESC LIMIT 1)"""
+_LATEST_READING = f"SELECT h.* FROM human_readings h WHERE {_IS_LATEST_READING}"
 
 
 def apply_readings(db, item_ids: list[int]) -> None:
@@ -2238,23 +2238,21 @@ def _item_scope(start: str | None, end: str | None, platforms: list[str] | None)
     return "".join(f" AND {w}" for w in where), params
 
 
-def unassessed_items(db, read: bool | None = None, start: str | None = None, end: str | None = None,
-                     platforms: list[str] | None = None, after_id: int = 0):
+def unread_unassessed_items(db, start: str | None = None, end: str | None = None,
+                            platforms: list[str] | None = None, after_id: int = 0):
     """Scored items the models gave no rumour probability (the ones written in a script they cannot
-    read, rumourwatch.language), newest first (through idx_items_rumour, NULL); `read` False: only
-    those nobody has read yet, True: only those read; `after_id`: only items stored after that one.
-    Yields rows (id, platform, account, url, text, published_at, …) one at a time."""
+    read, rumourwatch.language) that nobody has read yet, newest first (through idx_items_rumour,
+    NULL); `after_id`: only items stored after that one. Yields rows (id, platform, account, url,
+    text, published_at, …) one at a time."""
     period, params = _item_scope(start, end, platforms)
     if after_id:
         period += " AND i.id > ?"
         params.append(int(after_id))
-    has = "EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = i.id)"
-    if read is not None:
-        period += f" AND {'' if read else 'NOT '}{has}"
     cursor = db.execute(f"""SELECT i.id, i.platform, i.account, i.author, i.url, i.title, i.text, i.published_at,
                                    i.repost_num, i.comment_num, i.like_num
                             FROM items i
                             WHERE i.scored_at IS NOT NULL AND i.rumour_probability IS NULL{period}
+                              AND NOT EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = i.id)
                             ORDER BY i.published_at DESC, i.id DESC""", params)
     names = [d[0] for d in cursor.description]
     for values in cursor:
@@ -2266,9 +2264,7 @@ def read_items(db, start: str | None = None, end: str | None = None, platforms: 
     period, params = _item_scope(start, end, platforms)
     # CROSS JOIN: the readings (few) lead; left to itself the planner read every item for them
     return _rows(db, f"""SELECT h.*, i.published_at FROM human_readings h CROSS JOIN items i ON i.id = h.item_id
-                         WHERE h.id = (SELECT h2.id FROM human_readings h2 WHERE h2.item_id = h.item_id
-                                       ORDER BY h2.at DESC, h2.id DESC LIMIT 1){period}
-                         ORDER BY i.published_at""", params)
+                         WHERE {_IS_LATEST_READING}{period} ORDER BY i.published_at""", params)
 
 
 def readings_after(db, after_id: int, limit: int = 50000) -> list[dict]:
