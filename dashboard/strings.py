@@ -775,6 +775,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.roster_required": "“{column}”列为空，该列必填，请补全。",
         "wferr.roster_specialties": ("专业“{value}”无法识别：请使用 15 个健康中国行动主题（如 {topics}…）"
                                      "或临床科室（如 {departments}…）的名称。"),
+        "wferr.roster_languages": "文字“{value}”无法识别：languages 列只填除中文外能撰写澄清的文字（{allowed}），以分号分隔，可空。",
         "wferr.roster_level": "级别“{value}”无效：只能填 {levels} 之一。",
         "wferr.roster_capacity": "接单上限“{value}”无效：须为 1 到 50 的整数。",
         "wferr.roster_email": "邮箱“{value}”不是有效的邮箱地址，请核对。",
@@ -975,6 +976,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "alerts.withdraw.button": "撤回任务 #{id}",
         "alerts.withdraw.done": "撤回任务 #{id}（请从推荐名单中另行指派）",
         "alerts.suggestions": "推荐专家（按匹配度排序）",
+        "alerts.suggestions.language": ("本事件条目为{script}，澄清宜用{script}（可另附中文）：能用{script}撰写的专家排在前面"
+                                        "（专家库中在职 {n} 位）。"),
+        "alerts.suggestions.no_writer": ("本事件条目为{script}，但专家库中没有登记能用{script}撰写澄清的在职专家：只能先发中文澄清，"
+                                         "{script}读者可能读不懂。请管理员在专家库名单的 languages 列登记。"),
         "alerts.no_suggestions": "暂无可指派的专家（均已满负荷、停用、近期不可用或已婉拒）。",
         "alerts.suggestions.away": "近 5 小时内休假、出差等不可用，未列入推荐：{names}",
         "alerts.suggestions.away_one": "{name}（至 {until}）",
@@ -1043,6 +1048,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col.title_rank": "职称",
         "col.institution": "单位",
         "col.specialties": "专业",
+        "col.expert_languages": "民族文字",
         "col.level": "级别",
         "col.region": "地区",
         "col.capacity": "可承担任务数",
@@ -1122,7 +1128,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "pool.title": "健康科普专家库",
         "pool.count": "共 {n} 位专家，在库 {active} 位",
         "pool.import": "导入名单（CSV）",
-        "pool.import.help": "列：name,title,institution,specialties,level,region,capacity,phone,email,active；专业以分号分隔；级别为 国家级/省级/市级/县级。同名同单位视为同一专家并更新。逗号或制表符分隔均可；Excel 工作簿请先另存为 CSV。",
+        "pool.import.help": "列：name,title,institution,specialties,level,region,capacity,phone,email,active,languages；专业以分号分隔；级别为 国家级/省级/市级/县级；languages 为除中文外能撰写澄清的文字（蒙古文、藏文、维吾尔文，分号分隔，可空；文件无此列时保留已登记的）。同名同单位视为同一专家并更新。逗号或制表符分隔均可；Excel 工作簿请先另存为 CSV。",
         "pool.import.button": "导入",
         "pool.import.result": "新增 {created} 位，更新 {updated} 位，{errors} 行未导入。",
         "pool.import.errors": "以下行未导入（行号为文件中的行）：",

@@ -17,6 +17,7 @@ from pathlib import Path
 from . import draftcheck, notify, store
 from .alerts import WorkflowError, close_dismissed, load_rules
 from .exports import csv_text, uncell
+from .language import LANGUAGE_ZH, unread_language
 from .records import iso, parse_time
 from .uploads import MAX_MB, check_upload, csv_reader
 
@@ -39,7 +40,8 @@ LEVELS = ("国家级", "省级", "市级", "县级")
 # Levels that fit each severity, best first (一级 needs national/provincial voices).
 LEVEL_FIT = {"一级": ("国家级", "省级"), "二级": ("省级", "市级"), "三级": ("市级", "县级")}
 VERDICTS = {"rumour": "确认谣言", "not_rumour": "非谣言", "unverifiable": "无法核实"}
-CSV_COLUMNS = ("name", "title", "institution", "specialties", "level", "region", "capacity", "phone", "email", "active")
+CSV_COLUMNS = ("name", "title", "institution", "specialties", "level", "region", "capacity", "phone", "email", "active",
+               "languages")
 REQUIRED = ("name", "institution", "specialties", "level")
 
 
@@ -57,10 +59,37 @@ class ImportReport:
         return self.created + self.updated
 
 
-def _split_specialties(text: str) -> list[str]:
+def _split_list(text: str) -> list[str]:
     for sep in ("；", "，", "、", ",", "|", "/"):
         text = text.replace(sep, ";")
     return [s.strip() for s in text.split(";") if s.strip()]
+
+
+# The scripts an expert may write clarifications in besides Chinese, by code or Chinese name.
+_LANGUAGE_CODES = {**{c: c for c in LANGUAGE_ZH}, **{z.lower(): c for c, z in LANGUAGE_ZH.items()},
+                   "蒙文": "mn", "蒙古语": "mn", "藏语": "bo", "维吾尔语": "ug", "维文": "ug"}
+
+
+def expert_languages(expert: dict) -> list[str]:
+    """The codes of the scripts (LANGUAGE_ZH) an expert writes besides Chinese."""
+    return json.loads(expert.get("languages") or "[]")
+
+
+def languages_text(expert: dict) -> str:
+    """The scripts an expert writes besides Chinese, in Chinese: "蒙古文、藏文" (empty: Chinese only)."""
+    return "、".join(LANGUAGE_ZH.get(c, c) for c in expert_languages(expert))
+
+
+def alert_language(db, alert: dict) -> str | None:
+    """The script ('mn', 'bo', 'ug') of the alert's item when the models cannot read it (the story is
+    told in Mongolian, Tibetan or Uyghur: its clarification is best written in that script too)."""
+    item = store.get_item(db, alert["item_id"]) if alert.get("item_id") else None
+    return unread_language(item["text"]) if item else None
+
+
+def language_writers(db, language: str) -> list[dict]:
+    """The active experts who write `language` ('mn', 'bo', 'ug') besides Chinese."""
+    return [e for e in store.list_experts(db, active_only=True) if language in expert_languages(e)]
 
 
 class RowError(ValueError):
@@ -80,7 +109,7 @@ def validate_expert_row(raw: dict) -> dict:
     for k in REQUIRED:
         if not row[k]:
             problems.append(WorkflowError(f"{k} is required", "roster_required", column=k))
-    specialties = _split_specialties(row["specialties"]) if row["specialties"] else []
+    specialties = _split_list(row["specialties"]) if row["specialties"] else []
     unknown = [s for s in specialties if s not in SPECIALTIES]
     if unknown:
         topics, departments = "、".join(TOPICS[:3]), "、".join(list(DEPARTMENT_TOPICS)[:3])
@@ -102,6 +131,15 @@ def validate_expert_row(raw: dict) -> dict:
     email = row["email"] or None
     if email and ("@" not in email or " " in email):
         problems.append(WorkflowError(f"email {email!r} is not an email address", "roster_email", value=email))
+    languages, unknown = [], []
+    for name in _split_list(row["languages"] or ""):
+        code = _LANGUAGE_CODES.get(name.lower())
+        (languages if code else unknown).append(code or name)
+    if unknown:
+        problems.append(WorkflowError(f"languages {', '.join(unknown)} not recognised; use "
+                                      f"{', '.join(f'{c} ({z})' for c, z in LANGUAGE_ZH.items())} (Chinese is assumed)",
+                                      "roster_languages", value="、".join(unknown),
+                                      allowed="、".join(LANGUAGE_ZH.values())))
     active = str(row["active"] or "1").strip().lower()
     if active not in ("1", "0", "true", "false", "yes", "no", "是", "否"):
         problems.append(WorkflowError(f"active must be 1 or 0 (got {row['active']!r})", "roster_active",
@@ -111,7 +149,8 @@ def validate_expert_row(raw: dict) -> dict:
     return {"name": row["name"], "title": row["title"] or None, "institution": row["institution"],
             "specialties": json.dumps(specialties, ensure_ascii=False), "level": row["level"],
             "region": row["region"] or None, "capacity": capacity, "phone": row["phone"] or None, "email": email,
-            "active": int(active in ("1", "true", "yes", "是"))}
+            "active": int(active in ("1", "true", "yes", "是")),
+            "languages": json.dumps(sorted(set(languages))) if languages else None}
 
 
 def import_roster(db, source, actor: str, now: datetime, name: str | None = None,
@@ -135,6 +174,7 @@ def import_roster(db, source, actor: str, now: datetime, name: str | None = None
         raise WorkflowError(f"roster header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}",
                             "roster_header", missing="、".join(missing), expected=",".join(CSV_COLUMNS))
     reader.fieldnames = header
+    keep_languages = "languages" not in header  # a roster file from before: the experts keep theirs
     report = ImportReport()
     at = iso(now)
     seen = {}
@@ -147,6 +187,8 @@ def import_roster(db, source, actor: str, now: datetime, name: str | None = None
                     raise RowError(WorkflowError(f"{len(extra)} more value(s) than columns (a comma inside a field "
                                                  "needs quotes)", "roster_extra", n=len(extra)))
                 row = validate_expert_row(raw)
+                if keep_languages:
+                    del row["languages"]
                 key = (row["name"], row["institution"])
                 if key in seen:
                     raise RowError(WorkflowError(f"same expert as row {seen[key]} (name and institution)",
@@ -169,7 +211,8 @@ def export_roster(db) -> str:
     (rumourwatch.exports): a byte-order mark, and a cell a spreadsheet would run or turn into a number
     (a phone number written +86 …) kept as text by a leading apostrophe, which the import drops."""
     return csv_text(CSV_COLUMNS, ([e["name"], e["title"], e["institution"], ";".join(json.loads(e["specialties"])),
-                                   e["level"], e["region"], e["capacity"], e["phone"], e["email"], e["active"]]
+                                   e["level"], e["region"], e["capacity"], e["phone"], e["email"], e["active"],
+                                   ";".join(LANGUAGE_ZH[c] for c in expert_languages(e))]
                                   for e in store.list_experts(db)))
 
 
@@ -205,6 +248,9 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
     Specialty vs the item's topic (40), level vs severity (20), region (10), free capacity (15),
     past response time (15). Experts at capacity, who declined this alert, or away at some time in
     the next TASK_HOURS from `now` (default: the time now; `unavailable_experts`) are left out.
+    When the alert's item is written in a script the models cannot read (`alert_language`), the
+    experts who write that script come first, whatever their score (`writes_language`; a
+    clarification its readers cannot read does not reach them), each row saying whether they do.
     """
     alert = store.get_alert(db, alert_id)
     if alert is None:
@@ -216,6 +262,7 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
     loads = store.expert_loads(db)
     history = store.expert_response_hours(db)
     topic, severity, region = alert["topic"], alert["severity"], alert["region"]
+    language = alert_language(db, alert)
     ranked = []
     for e in store.list_experts(db, active_only=True):
         if e["id"] in excluded:
@@ -257,10 +304,15 @@ def suggest_experts(db, alert_id: int, limit: int = 5, exclude: set | None = Non
         else:
             score += 7
             reasons.append("暂无历史响应记录")
+        writes = bool(language) and language in expert_languages(e)
+        if language:
+            script = LANGUAGE_ZH[language]
+            reasons.insert(0, f"可用{script}撰写澄清（本事件条目为{script}）" if writes
+                           else f"不能用{script}撰写（本事件条目为{script}），只能写中文澄清")
         ranked.append({"expert_id": e["id"], "name": e["name"], "title": e["title"], "institution": e["institution"],
                        "level": e["level"], "region": e["region"], "score": round(score, 1), "reasons": reasons,
-                       "load": load, "capacity": e["capacity"]})
-    ranked.sort(key=lambda r: (-r["score"], r["load"], r["expert_id"]))
+                       "load": load, "capacity": e["capacity"], "writes_language": writes})
+    ranked.sort(key=lambda r: (not r["writes_language"], -r["score"], r["load"], r["expert_id"]))
     return ranked[:limit]
 
 

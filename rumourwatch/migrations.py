@@ -687,4 +687,12 @@ CREATE TABLE human_readings (
 CREATE INDEX idx_human_readings_item ON human_readings (item_id);
 CREATE INDEX idx_human_readings_at ON human_readings (at);
 """),
+    # The scripts an expert writes besides Chinese (DOMAIN 11; seed 004: Inner Mongolia explains
+    # health knowledge in Mongolian and Chinese and publishes for Mongolian readers): a story told
+    # in Mongolian, Tibetan or Uyghur script is best clarified in that script, so its suggestions
+    # put the experts who write it first (rumourwatch.experts). A JSON list of codes
+    # (rumourwatch.language.LANGUAGE_ZH); NULL: Chinese only.
+    ("0029_expert_languages", """
+ALTER TABLE experts ADD COLUMN languages TEXT;
+"""),
 ]

@@ -1100,21 +1100,23 @@ def delivery_log(db, notification_id: int | None = None, limit: int = 500) -> li
 # experts
 
 EXPERT_COLUMNS = ("name", "title", "institution", "specialties", "level", "region", "capacity", "phone", "email",
-                  "active")
+                  "active", "languages")
 
 
 def upsert_expert(db, row: dict, at: str) -> tuple[int, bool]:
-    """Insert an expert or update the one with the same name and institution. Returns (id, created)."""
+    """Insert an expert or update the one with the same name and institution. Returns (id, created).
+    An update leaves the columns `row` lacks as they were (a roster file without a languages column)."""
     existing = db.execute("SELECT id FROM experts WHERE name = ? AND institution = ?",
                           [row["name"], row["institution"]]).fetchone()
-    values = [row.get(c) for c in EXPERT_COLUMNS]
     if existing:
-        sets = ", ".join(f"{c} = ?" for c in EXPERT_COLUMNS)
-        db.execute(f"UPDATE experts SET {sets}, updated_at = ? WHERE id = ?", [*values, at, existing[0]])
+        columns = [c for c in EXPERT_COLUMNS if c in row]
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        db.execute(f"UPDATE experts SET {sets}, updated_at = ? WHERE id = ?",
+                   [*(row[c] for c in columns), at, existing[0]])
         return existing[0], False
     cols = ", ".join(EXPERT_COLUMNS)
     cur = db.execute(f"INSERT INTO experts ({cols}, created_at, updated_at) VALUES "
-                     f"({', '.join('?' for _ in EXPERT_COLUMNS)}, ?, ?)", [*values, at, at])
+                     f"({', '.join('?' for _ in EXPERT_COLUMNS)}, ?, ?)", [*(row.get(c) for c in EXPERT_COLUMNS), at, at])
     return cur.lastrowid, True
 
 

@@ -13,6 +13,7 @@ from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
 from rumourwatch import alerts, briefing, effect, experts, ledger, store, trending
 from rumourwatch.errors import RumourwatchError
+from rumourwatch.language import LANGUAGE_ZH
 
 user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
@@ -339,6 +340,14 @@ if open_alert and not has_active:
     st.subheader(t("alerts.suggestions"))
     now = data.now_utc()
     ranked = ui.call(path, experts.suggest_experts, alert["id"], 5, now=now)
+    language = ui.call(path, experts.alert_language, alert)
+    if language:  # a story told in Mongolian, Tibetan or Uyghur: who can answer its readers in it
+        script = LANGUAGE_ZH[language]
+        writers = ui.call(path, experts.language_writers, language)
+        if writers:
+            st.caption(t("alerts.suggestions.language", script=script, n=len(writers)))
+        else:
+            st.warning(t("alerts.suggestions.no_writer", script=script))
     away = ui.call(path, experts.unavailable_experts, now)
     if away:  # who is left out for leave or travel, so nobody wonders where the usual expert went
         st.caption(t("alerts.suggestions.away", names="、".join(

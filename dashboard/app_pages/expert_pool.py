@@ -23,13 +23,14 @@ roster = ui.call(path, store.list_experts)
 loads = ui.call(path, store.expert_loads)
 away_now = ui.call(path, experts.unavailable_experts, data.now_utc(), 0)  # away at this moment
 st.caption(t("pool.count", n=len(roster), active=sum(e["active"] for e in roster)))
-ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), load=loads.get(e["id"], 0),
+ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), languages=experts.languages_text(e) or "—",
+               load=loads.get(e["id"], 0),
                active_label=(t("no") if not e["active"] else
                              t("pool.away_until", until=data.to_china(away_now[e["id"]]["ends_at"], "%m-%d %H:%M"))
                              if e["id"] in away_now else t("yes"))) for e in roster],
          {"id": "#", "name": t("col.name"), "title": t("col.title_rank"), "institution": t("col.institution"),
-          "specialties": t("col.specialties"), "level": t("col.level"), "region": t("col.region"),
-          "capacity": t("col.capacity"), "load": t("col.load"), "phone": t("col.phone"), "email": t("col.email"),
+          "specialties": t("col.specialties"), "languages": t("col.expert_languages"), "level": t("col.level"),
+          "region": t("col.region"), "capacity": t("col.capacity"), "load": t("col.load"), "phone": t("col.phone"), "email": t("col.email"),
           "active_label": t("col.active")}, key="roster_table")
 
 st.download_button(t("pool.export"), ui.call(path, experts.export_roster).encode("utf-8"),

@@ -391,8 +391,10 @@ def experts_import(ctx, csv_path, actor):
     """Import a roster CSV (UTF-8 or GB18030, comma- or tab-separated). Bad rows are reported as
     `row N: …` and skipped; the exit status is 1 when any row was skipped.
 
-    Columns: name,title,institution,specialties,level,region,capacity,phone,email,active
-    (specialties separated by ';'; level 国家级/省级/市级/县级).
+    Columns: name,title,institution,specialties,level,region,capacity,phone,email,active,languages
+    (specialties separated by ';'; level 国家级/省级/市级/县级; languages: the scripts the expert writes
+    clarifications in besides Chinese, mn/bo/ug or 蒙古文/藏文/维吾尔文, separated by ';', may be empty;
+    a file without the column leaves the experts' languages as they were).
 
     Example:
 
