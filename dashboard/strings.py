@@ -202,6 +202,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.metric.topic": "话题",
         "item.metric.debunked": "已辟谣",
         "item.clarified": "已澄清：专家澄清「{title}」已于 {time} 发布（覆盖本条及其相似转载）",
+        "item.clarified.translation": "澄清的{script}版",
         "item.clarified.open": "查看已发布的澄清",
         "item.clarified.similar": ("本条与本机构已发布的澄清「{title}」（{time} 发布）所针对的说法相似（相似度 {score}）："
                                    "请核对是否为同一说法，是则可直接引用该澄清"),
@@ -591,6 +592,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.assignment_cancelled": "任务 #{id} 已撤回：预警 #{alert} 已被排除，无需再处理。请刷新工作台。",
         "wferr.decline_reason": "婉拒需要填写原因（例如：专业不对口、时间冲突），请填写后再提交。",
         "wferr.draft_not_accepted": "任务 #{id} 当前为“{assign_status}”：请先接受任务，再起草澄清稿。",
+        "wferr.translation_script": "民族文字版须以蒙古文、藏文或维吾尔文书写（可夹少量中文）；中文内容请写在标题和正文中。",
+        "wferr.translation_long": "民族文字版共 {length} 字，超过上限 {limit} 字，请精简。",
         "wferr.draft_empty": "澄清稿需要标题和正文，请补全后再保存。",
         "wferr.claim_short": ("谣言说法“{value}”太短，系统无法据此识别转发的同一说法：请像原帖那样完整写出，"
                               "至少十个字（表情和 @提及 不计）。"),
@@ -1089,6 +1092,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "wb.unassigned": "已婉拒，暂无其他可改派专家，已退回监测员。",
         "wb.draft.title": "澄清标题",
         "wb.draft.body": "澄清正文",
+        "wb.draft.translation": "{script}版（标题与正文）",
+        "wb.draft.translation.any": "民族文字版（可选：蒙古文、藏文或维吾尔文的标题与正文）",
+        "wb.draft.translation.help": "供读不懂中文的读者：与中文澄清同时审核、发布。清空即删除。",
+        "wb.draft.translation.needed": "本事件条目为{script}：其读者未必读得懂中文，请附{script}版澄清（或请能写{script}的同事协助）。",
+        "wb.translation.shown": "{script}版：",
+        "wb.translation.missing": "本事件条目为{script}，此稿没有{script}版：{script}读者可能读不懂中文澄清。",
         "wb.draft.refs": "参考资料",
         "wb.draft.claim": "所澄清的说法",
         "wb.draft.claim.help": ("用网帖的说法写明本澄清针对的说法（如“喝淡盐水可以预防病毒感染”）。发布后，复述这一说法的新帖会标为已辟谣并指向本澄清。"

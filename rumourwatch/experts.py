@@ -17,7 +17,7 @@ from pathlib import Path
 from . import draftcheck, notify, store
 from .alerts import WorkflowError, close_dismissed, load_rules
 from .exports import csv_text, uncell
-from .language import LANGUAGE_ZH, unread_language
+from .language import LANGUAGE_ZH, unread_language, written_in
 from .records import iso, parse_time
 from .uploads import MAX_MB, check_upload, csv_reader
 
@@ -612,14 +612,22 @@ def away_before_due(db, assignment: dict, now: datetime) -> dict | None:
 
 # --- clarifications --------------------------------------------------------------------------
 
+TRANSLATION_MAX = 20_000  # characters of a clarification's version in another script
+
+
 def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, body: str,
-               references: str = "", actor_expert_id: int | None = None, *, claim: str | None = None) -> int:
+               references: str = "", actor_expert_id: int | None = None, *, claim: str | None = None,
+               translation: str | None = None) -> int:
     """Create or update the assignment's draft clarification. Returns the clarification id.
 
     `claim` states the claim the clarification answers, in the words a post would use (e.g.
     "喝淡盐水可以预防病毒感染"): once published, later posts repeating it show this clarification
     (rumourwatch.score). None keeps what the draft has; without one, a claim is suggested from
-    the alert's item text (knowledge.suggested_claim)."""
+    the alert's item text (knowledge.suggested_claim).
+
+    `translation` is the clarification in Mongolian, Tibetan or Uyghur script (its title and text),
+    for readers of a story told in that script (`alert_language`); its script is recorded. None
+    keeps what the draft has, "" removes it; a text in no such script is refused."""
     from .knowledge import claim_words
 
     a = _assignment_or_fail(db, assignment_id)
@@ -633,6 +641,17 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
     if claim is not None and claim.strip() and not claim_words(claim):
         raise WorkflowError("the claim is too short to recognise repeats of it: state it in at least ten characters, "
                             "as a post would (emoticons and @mentions do not count)", "claim_short", value=claim.strip())
+    version = {}
+    if translation is not None:
+        translation = translation.strip()
+        language = written_in(translation) if translation else None
+        if translation and language is None:
+            raise WorkflowError("the translation must be written in Mongolian, Tibetan or Uyghur script (the Chinese "
+                                "version goes in the title and body)", "translation_script")
+        if len(translation) > TRANSLATION_MAX:
+            raise WorkflowError(f"the translation is {len(translation):,} characters, over {TRANSLATION_MAX:,}",
+                                "translation_long", length=f"{len(translation):,}", limit=f"{TRANSLATION_MAX:,}")
+        version = {"translation": translation or None, "translation_language": language}
     alert = store.get_alert(db, a["alert_id"])
     at = iso(now)
     existing = [c for c in store.clarifications_for_alert(db, a["alert_id"])
@@ -643,7 +662,7 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
             if c["status"] == "in_review":
                 raise WorkflowError(f"clarification {c['id']} is under review; wait for the reviewer", "draft_in_review",
                                     id=c["id"])
-            changes = {"title": title, "body": body, "references_text": references, "updated_at": at}
+            changes = {"title": title, "body": body, "references_text": references, "updated_at": at, **version}
             if claim is not None:
                 changes["claim"] = claim.strip() or None
             store.update_clarification(db, c["id"], changes)
@@ -653,7 +672,7 @@ def save_draft(db, assignment_id: int, actor: str, now: datetime, title: str, bo
                 "alert_id": a["alert_id"], "assignment_id": assignment_id, "expert_id": a["expert_id"],
                 "cluster_id": alert["cluster_id"], "title": title, "body": body, "references_text": references,
                 "claim": (claim or "").strip() or None, "status": "draft", "author": actor, "created_at": at,
-                "updated_at": at})
+                "updated_at": at, **version})
             store.add_alert_step(db, a["alert_id"], "drafted", at, actor, f"澄清稿 #{cid}")
         store.record_audit(db, actor, "clarification.draft", "clarification", cid, {"assignment_id": assignment_id}, at=at)
     return cid

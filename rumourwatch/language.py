@@ -38,6 +38,17 @@ def unread_language(text: str | None) -> str | None:
     return code if n >= MIN_LETTERS and len(_HAN.findall(text)) < MIN_HAN else None
 
 
+def written_in(text: str | None) -> str | None:
+    """The script ('mn', 'bo', 'ug') a text is written in, with at least MIN_LETTERS letters of it and
+    more of them than Han characters (a name of a hospital or a drug in Chinese inside is fine): for a
+    clarification's version for readers of that script, which may quote Chinese, unlike a post the
+    models cannot read (`unread_language`)."""
+    if not text or _ANY.search(text) is None:
+        return None
+    code, n = max(((c, len(p.findall(text))) for c, p in _SCRIPTS.items()), key=lambda kv: kv[1])
+    return code if n >= MIN_LETTERS and n > len(_HAN.findall(text)) else None
+
+
 def scripts_text(counts: dict[str, int]) -> str:
     """Posts counted by script, as the reports, handovers and notices print them: "蒙古文 2 条、藏文 1
     条", the most first."""

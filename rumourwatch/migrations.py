@@ -695,4 +695,10 @@ CREATE INDEX idx_human_readings_at ON human_readings (at);
     ("0029_expert_languages", """
 ALTER TABLE experts ADD COLUMN languages TEXT;
 """),
+    # A clarification's version in the script of the readers it answers (Mongolian, Tibetan or
+    # Uyghur; rumourwatch.language), beside the Chinese one: the story's readers may read no Chinese.
+    ("0030_clarification_translations", """
+ALTER TABLE clarifications ADD COLUMN translation TEXT;
+ALTER TABLE clarifications ADD COLUMN translation_language TEXT;
+"""),
 ]

@@ -153,3 +153,101 @@ def test_the_roster_page_shows_each_experts_scripts(page_db):
     assert dict(zip(table["姓名"], table["民族文字"])) == {"张示例": "—", "李样本": "藏文、维吾尔文", "王虚构": "—",
                                                        "钱测试": "蒙古文"}
     assert json.loads(store.list_experts(db)[3]["languages"]) == ["mn"]
+
+
+# --- the clarification's version in the story's script ------------------------------------------
+
+TRANSLATION = MONGOLIAN + "（示例自治区疾病预防控制中心）"  # a Mongolian text naming a Chinese institution
+
+
+def _task(db, text, now, expert="钱测试") -> tuple[int, int]:
+    """An alert on a story told in `text`, assigned to and accepted by `expert`: (alert, assignment)."""
+    alert_id = _raise(db, text, now)
+    expert_id = next(e["id"] for e in store.list_experts(db) if e["name"] == expert)
+    task = experts.assign_expert(db, alert_id, expert_id, "monitor1", now, rules())
+    experts.accept_assignment(db, task, "qian", now)
+    return alert_id, task
+
+
+def test_a_draft_keeps_its_version_in_another_script_and_refuses_one_in_chinese(db, now, roster):
+    _, task = _task(db, MONGOLIAN, now)
+    cid = experts.save_draft(db, task, "qian", now, "喝热奶茶不能治流感", "流感请及时就医。", translation=TRANSLATION)
+    c = store.get_clarification(db, cid)
+    assert (c["translation"], c["translation_language"]) == (TRANSLATION, "mn")
+    experts.save_draft(db, task, "qian", now, "喝热奶茶不能治流感", "流感请及时就医，遵医嘱用药。")  # None keeps it
+    assert store.get_clarification(db, cid)["translation"] == TRANSLATION
+    for text, key in (("流感请及时就医，热奶茶不能代替药物治疗。", "translation_script"),
+                      (MONGOLIAN * 400, "translation_long")):
+        with pytest.raises(alerts.WorkflowError) as err:
+            experts.save_draft(db, task, "qian", now, "标题改了", "正文改了", translation=text)
+        assert err.value.key == key
+        c = store.get_clarification(db, cid)
+        assert (c["title"], c["translation"]) == ("喝热奶茶不能治流感", TRANSLATION)  # nothing saved
+    experts.save_draft(db, task, "qian", now, "喝热奶茶不能治流感", "流感请及时就医。", translation="  ")
+    c = store.get_clarification(db, cid)
+    assert (c["translation"], c["translation_language"]) == (None, None)
+
+
+@pytest.fixture
+def flow_db(tmp_path, monkeypatch):
+    from workflow_helpers import seed_workflow_db
+
+    path = tmp_path / "flow.db"
+    t = datetime.now(UTC).replace(microsecond=0)
+    seed_workflow_db(path, t)
+    db = store.open_db(path)
+    experts.import_roster(db, LANG_ROSTER, "admin", t)  # 钱测试 (user qian) writes Mongolian
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    return path, db, t
+
+
+def _page(page, username, path, query=None) -> AppTest:
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app_pages" / page), default_timeout=30)
+    login_for_test(at, username, str(path))
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_expert_writes_the_mongolian_version_beside_the_chinese_and_readers_find_it(flow_db):
+    path, db, t = flow_db
+    alert_id, task = _task(db, MONGOLIAN, t)
+    at = _page("workbench.py", "qian", path)
+    assert ("本事件条目为蒙古文：其读者未必读得懂中文，请附蒙古文版澄清（或请能写蒙古文的同事协助）。"
+            in [c.value for c in at.caption])
+    assert at.text_area(key=f"translation_{task}").label == "蒙古文版（标题与正文）"
+    at.text_input(key=f"title_{task}").input("喝热奶茶不能治流感")
+    at.text_area(key=f"body_{task}").input("流感请及时就医。")
+    at.text_area(key=f"translation_{task}").input(TRANSLATION)
+    at.button(key=f"save_{task}").click().run()
+    assert not at.exception, at.exception
+    [c] = store.clarifications_for_alert(db, alert_id)
+    assert (c["translation"], c["translation_language"]) == (TRANSLATION, "mn")
+
+    experts.submit_for_review(db, c["id"], "qian", t)
+    review = _page("workbench.py", "li", path)  # the reviewer sees both versions
+    assert "蒙古文版：" in [x.value for x in review.caption] and TRANSLATION in [x.value for x in review.text]
+    experts.review_clarification(db, c["id"], "li", t, approve=True)
+    experts.publish_clarification(db, c["id"], "qian", t, "https://example.org/piyao/naicha")
+    item = _page("item.py", "monitor1", path, {"item": str(store.get_alert(db, alert_id)["item_id"])})
+    [shown] = [e for e in item.expander if e.label == "澄清的蒙古文版"]
+    assert [x.value for x in shown.text] == [TRANSLATION]
+
+
+def test_a_clarification_of_a_mongolian_story_without_the_version_is_flagged_to_reviewer_and_publisher(flow_db):
+    path, db, t = flow_db
+    _, task = _task(db, MONGOLIAN, t)
+    cid = experts.save_draft(db, task, "qian", t, "喝热奶茶不能治流感", "流感请及时就医。")
+    _, chinese_task = _task(db, RUMOUR_TEXT, t)
+    other = experts.save_draft(db, chinese_task, "qian", t, "示例谣言不实", "正文。")
+    for c in (cid, other):
+        experts.submit_for_review(db, c, "qian", t)
+    missing = "本事件条目为蒙古文，此稿没有蒙古文版：蒙古文读者可能读不懂中文澄清。"
+    review = _page("workbench.py", "li", path)
+    assert [w.value for w in review.warning if "蒙古文" in w.value] == [missing]  # the Chinese story's: nothing
+    for c in (cid, other):
+        experts.review_clarification(db, c, "li", t, approve=True)
+    publish = _page("workbench.py", "li", path)
+    assert [w.value for w in publish.warning if "蒙古文" in w.value] == [missing]

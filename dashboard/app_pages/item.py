@@ -13,7 +13,7 @@ from dashboard.labelling import label_form, reading_form
 from dashboard.strings import t
 from rumourwatch import alerts, risk, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
-from rumourwatch.language import unread_language
+from rumourwatch.language import LANGUAGE_ZH, unread_language
 from rumourwatch.standards import population_terms
 
 st.title(t("item.title"))
@@ -92,6 +92,10 @@ def show_item(item: dict) -> None:
         if data.safe_url(clarified.get("published_url")):
             st.link_button(t("item.clarified.open"), data.safe_url(clarified["published_url"]),
                            icon=":material/open_in_new:")
+        if clarified.get("translation"):  # for the readers of the story's own script
+            with st.expander(t("item.clarified.translation",
+                               script=LANGUAGE_ZH.get(clarified["translation_language"], ""))):
+                st.text(clarified["translation"])
 
     flags = data.quality_flags(item)
     if flags:

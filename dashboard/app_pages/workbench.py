@@ -11,6 +11,7 @@ from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import effect, experts, media, store
 from rumourwatch.knowledge import suggested_claim
+from rumourwatch.language import LANGUAGE_ZH
 from rumourwatch.records import parse_time
 
 user = require_role("expert", "admin")
@@ -60,7 +61,20 @@ def related(alert: dict) -> list[int]:
     return list(dict.fromkeys(reusable))
 
 
-DRAFT_FIELDS = {"title": "title", "body": "body", "refs": "references_text", "claim": "claim"}
+DRAFT_FIELDS = {"title": "title", "body": "body", "refs": "references_text", "claim": "claim",
+                "translation": "translation"}
+
+
+def translation_section(c: dict) -> None:
+    """A clarification's version in another script, for its reviewer and publisher; or, for a story
+    told in such a script (experts.alert_language), a warning that it has none."""
+    if c.get("translation"):
+        st.caption(t("wb.translation.shown", script=LANGUAGE_ZH.get(c["translation_language"], "")))
+        st.text(c["translation"])
+        return
+    language = ui.call(path, experts.alert_language, ui.call(path, store.get_alert, c["alert_id"]))
+    if language:
+        st.warning(t("wb.translation.missing", script=LANGUAGE_ZH[language]))
 
 
 def reuse_form(task_id: int, candidates: list[int], drafts: frozenset[int] = frozenset()) -> None:
@@ -132,7 +146,9 @@ for task in tasks:
             reuse_form(task["id"], [*left, *reusable], frozenset(left))
             start = {"title": draft.get("title", ""), "body": draft.get("body", ""),
                      "refs": draft.get("references_text") or "",
-                     "claim": draft.get("claim") or suggested_claim(item_text or "")}
+                     "claim": draft.get("claim") or suggested_claim(item_text or ""),
+                     "translation": draft.get("translation") or ""}
+            language = ui.call(path, experts.alert_language, alert)  # the story told in Mongolian, say
             prefill = st.session_state.pop(f"prefill_{task['id']}", None)
             if prefill:  # an earlier clarification chosen as the starting point replaces what the form held
                 start = prefill
@@ -145,15 +161,21 @@ for task in tasks:
                 refs = st.text_area(t("wb.draft.refs"), value=start["refs"], height=80, key=f"refs_{task['id']}")
                 claim = st.text_area(t("wb.draft.claim"), value=start["claim"] or suggested_claim(item_text or ""),
                                      height=80, help=t("wb.draft.claim.help"), key=f"claim_{task['id']}")
+                if language:  # its readers may read no Chinese: the version in their script, asked for openly
+                    st.caption(t("wb.draft.translation.needed", script=LANGUAGE_ZH[language]))
+                translation = st.text_area(
+                    t("wb.draft.translation", script=LANGUAGE_ZH[language]) if language
+                    else t("wb.draft.translation.any"), value=start["translation"], height=150 if language else 68,
+                    help=t("wb.draft.translation.help"), key=f"translation_{task['id']}")
                 cols = st.columns(2)
                 if cols[0].form_submit_button(t("wb.draft.save", id=task["id"]), key=f"save_{task['id']}"):
                     ui.act(path, t("wb.draft.save", id=task["id"]), experts.save_draft, task["id"], actor,
-                           data.now_utc(), title, body, refs, expert_id, claim=claim)
+                           data.now_utc(), title, body, refs, expert_id, claim=claim, translation=translation)
                 if draft and cols[1].form_submit_button(t("wb.draft.submit", id=task["id"]), type="primary",
                                                         key=f"submit_{task['id']}"):
                     def save_and_submit(db):
                         cid = experts.save_draft(db, task["id"], actor, data.now_utc(), title, body, refs,
-                                                 expert_id, claim=claim)
+                                                 expert_id, claim=claim, translation=translation)
                         return experts.submit_for_review(db, cid, actor, data.now_utc(), expert_id, rules=rules)
                     ui.act(path, t("wb.draft.submit", id=task["id"]), save_and_submit)
             if draft:
@@ -235,6 +257,7 @@ for c in reviews:
         st.text(c["body"])
         if c["references_text"]:
             st.text(c["references_text"])
+        translation_section(c)
         ui.self_check(path, c, reviewer=actor)
         with ui.action_form(f"review_form_{c['id']}"):
             note = st.text_input(t("wb.review.note", id=c["id"]), key=f"review_note_{c['id']}")
@@ -254,6 +277,7 @@ if not approved:
 for c in approved:
     with st.container(border=True, key=f"publish_{c['id']}"):
         st.text(f"#{c['id']} {c['title']}")
+        translation_section(c)
         with ui.action_form(f"publish_form_{c['id']}"):
             url = st.text_input(t("wb.publish.url", id=c["id"]), key=f"url_{c['id']}")
             if st.form_submit_button(t("wb.publish.button", id=c["id"]), type="primary", key=f"publish_btn_{c['id']}"):
