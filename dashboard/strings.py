@@ -1091,6 +1091,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wb.reassigned": "已婉拒，任务已改派给下一位推荐专家。",
         "wb.unassigned": "已婉拒，暂无其他可改派专家，已退回监测员。",
         "wb.draft.title": "澄清标题",
+        "wb.item_gist": "人工判读大意（条目为民族文字，由判读人员译述）",
         "wb.draft.body": "澄清正文",
         "wb.draft.translation": "{script}版（标题与正文）",
         "wb.draft.translation.any": "民族文字版（可选：蒙古文、藏文或维吾尔文的标题与正文）",

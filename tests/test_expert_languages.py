@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from workflow_helpers import PASSWORD, ROSTER_CSV, RUMOUR_TEXT, add_item, rules
 
 from dashboard.auth import login_for_test
-from rumourwatch import alerts, auth, experts, store
+from rumourwatch import alerts, auth, experts, readings, store
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT
 
@@ -214,7 +214,15 @@ def _page(page, username, path, query=None) -> AppTest:
 def test_the_expert_writes_the_mongolian_version_beside_the_chinese_and_readers_find_it(flow_db):
     path, db, t = flow_db
     alert_id, task = _task(db, MONGOLIAN, t)
+    item_id = store.get_alert(db, alert_id)["item_id"]
     at = _page("workbench.py", "qian", path)
+    assert at.text_area(key=f"claim_{task}").value == ""  # not the Mongolian text: the claim is stated in Chinese
+    readings.record_reading(db, item_id, True, "合理膳食", "negative", "称每天喝热奶茶就能治好流感", "monitor1", t)
+    at = _page("workbench.py", "qian", path)  # what the reader made of it, for an expert who may not read it
+    texts = [x.value for x in at.text]
+    assert texts[texts.index(MONGOLIAN) + 1] == "称每天喝热奶茶就能治好流感"
+    assert "人工判读大意（条目为民族文字，由判读人员译述）" in [c.value for c in at.caption]
+    assert at.text_area(key=f"claim_{task}").value == "称每天喝热奶茶就能治好流感"
     assert ("本事件条目为蒙古文：其读者未必读得懂中文，请附蒙古文版澄清（或请能写蒙古文的同事协助）。"
             in [c.value for c in at.caption])
     assert at.text_area(key=f"translation_{task}").label == "蒙古文版（标题与正文）"
@@ -231,7 +239,7 @@ def test_the_expert_writes_the_mongolian_version_beside_the_chinese_and_readers_
     assert "蒙古文版：" in [x.value for x in review.caption] and TRANSLATION in [x.value for x in review.text]
     experts.review_clarification(db, c["id"], "li", t, approve=True)
     experts.publish_clarification(db, c["id"], "qian", t, "https://example.org/piyao/naicha")
-    item = _page("item.py", "monitor1", path, {"item": str(store.get_alert(db, alert_id)["item_id"])})
+    item = _page("item.py", "monitor1", path, {"item": str(item_id)})
     [shown] = [e for e in item.expander if e.label == "澄清的蒙古文版"]
     assert [x.value for x in shown.text] == [TRANSLATION]
 

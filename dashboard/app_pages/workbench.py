@@ -11,7 +11,7 @@ from dashboard.auth import require_role
 from dashboard.strings import t
 from rumourwatch import effect, experts, media, store
 from rumourwatch.knowledge import suggested_claim
-from rumourwatch.language import LANGUAGE_ZH
+from rumourwatch.language import LANGUAGE_ZH, unread_language
 from rumourwatch.records import parse_time
 
 user = require_role("expert", "admin")
@@ -117,6 +117,10 @@ for task in tasks:
             item = ui.call(path, store.get_item, alert["item_id"])
             st.caption(t("wb.item_text"))
             st.text((item or {}).get("text", "")[:2000])
+            gist = ui.call(path, store.latest_gists, [alert["item_id"]]).get(alert["item_id"])
+            if gist:  # a post in a script the expert may not read: what its reader made of it (人工判读)
+                st.caption(t("wb.item_gist"))
+                st.text(gist)
             reactions = ui.call(path, store.item_reactions, alert["item_id"], 200)
             if reactions:
                 with st.expander(t("wb.reactions") + f"（{len(reactions)}）"):
@@ -143,6 +147,9 @@ for task in tasks:
             if draft.get("review_note"):
                 st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
             item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
+            if alert["item_id"] and unread_language(item_text):
+                # the claim is stated in Chinese, as later posts would repeat it: the reader's gist, if any
+                item_text = ui.call(path, store.latest_gists, [alert["item_id"]]).get(alert["item_id"], "")
             reuse_form(task["id"], [*left, *reusable], frozenset(left))
             start = {"title": draft.get("title", ""), "body": draft.get("body", ""),
                      "refs": draft.get("references_text") or "",
