@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.strings import t
-from rumourwatch import draftcheck, ledger
+from rumourwatch import draftcheck, ledger, store
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.auth import AuthError
 from rumourwatch.errors import ConfigError, RumourwatchError
@@ -157,6 +157,16 @@ def verdict_form(path: str, item_id: int, actor: str, key: str, alert_id: int | 
             else:
                 act(path, t("wb.verdict.save", id=item_id), experts.record_verdict, item_id, verdict, why, actor,
                     data.now_utc(), alert_id)
+
+
+def item_text(path: str, item: dict | None, limit: int) -> None:
+    """An alert's item as plain text (its first `limit` characters) and, for a post in a script the
+    reader may not read (Mongolian, Tibetan, Uyghur), the Chinese gist of its latest human reading."""
+    st.text(item["text"][:limit] if item else "")
+    gist = call(path, store.latest_gists, [item["id"]]).get(item["id"]) if item else None
+    if gist:
+        st.caption(t("wb.item_gist"))
+        st.text(gist)
 
 
 def flash() -> None:

@@ -223,6 +223,8 @@ def test_the_expert_writes_the_mongolian_version_beside_the_chinese_and_readers_
     assert texts[texts.index(MONGOLIAN) + 1] == "称每天喝热奶茶就能治好流感"
     assert "人工判读大意（条目为民族文字，由判读人员译述）" in [c.value for c in at.caption]
     assert at.text_area(key=f"claim_{task}").value == "称每天喝热奶茶就能治好流感"
+    texts = [x.value for x in _page("alerts.py", "monitor1", path, {"alert": str(alert_id)}).text]
+    assert texts[texts.index(MONGOLIAN) + 1] == "称每天喝热奶茶就能治好流感"  # and the monitor's alert page
     assert ("本事件条目为蒙古文：其读者未必读得懂中文，请附蒙古文版澄清（或请能写蒙古文的同事协助）。"
             in [c.value for c in at.caption])
     assert at.text_area(key=f"translation_{task}").label == "蒙古文版（标题与正文）"

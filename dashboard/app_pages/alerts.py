@@ -196,7 +196,7 @@ st.text(ui.reasons_text(alert["rules"]))
 if alert["item_id"]:
     item = ui.call(path, store.get_item, alert["item_id"])
     st.caption(t("alerts.representative"))
-    st.text(item["text"][:1000] if item else "")
+    ui.item_text(path, item, 1000)
     tipped = ui.call(path, store.story_tips, alert["item_id"])
     if tipped["n"]:  # the public reported this story on a hotline or the reporting channel
         st.info(t("alerts.tips", summary=tips_summary(tipped)), icon=":material/campaign:")

@@ -116,11 +116,7 @@ for task in tasks:
         if alert["item_id"]:
             item = ui.call(path, store.get_item, alert["item_id"])
             st.caption(t("wb.item_text"))
-            st.text((item or {}).get("text", "")[:2000])
-            gist = ui.call(path, store.latest_gists, [alert["item_id"]]).get(alert["item_id"])
-            if gist:  # a post in a script the expert may not read: what its reader made of it (人工判读)
-                st.caption(t("wb.item_gist"))
-                st.text(gist)
+            ui.item_text(path, item, 2000)  # with its reader's gist when the expert may not read its script
             reactions = ui.call(path, store.item_reactions, alert["item_id"], 200)
             if reactions:
                 with st.expander(t("wb.reactions") + f"（{len(reactions)}）"):
