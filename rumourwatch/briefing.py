@@ -98,6 +98,7 @@ TEXT: dict[str, str] = {
     "alert.clarified": "本平台已发布澄清：{url}（{at}）。",
     "alert.tips": "公众举报：{n} 条（{channels}），最近一次 {last}。",
     "alert.text": "代表内容",
+    "alert.gist": "人工判读大意（代表内容为民族文字，由判读人员译述）：{gist}",
     "spread.line": "共 {items} 条相关条目，{accounts}；平台分布：{platforms}。",
     "spread.accounts": "涉及 {n} 个账号", "spread.accounts.unknown": "发布账号未知",
     "spread.time": "首条发布于 {first}，最新一条发布于 {last}（持续 {span}）。",
@@ -306,7 +307,9 @@ def _overview(db, alert: dict, item: dict | None, spread: dict | None) -> dict:
                    "first_platform": spread["first_item"]["platform"],
                    "first_account": spread["first_item"]["account"] or "",
                    "text": clip(item.get("text"), TEXT_CHARS), "title": item.get("title"),
-                   "url": safe_url(item.get("url"))}
+                   "url": safe_url(item.get("url")),
+                   # a post in Mongolian, Tibetan or Uyghur script: what its reader made of it, in Chinese
+                   "gist": store.latest_gists(db, [item["id"]]).get(item["id"])}
     score = store.latest_score(db, item["id"])
     if score is not None:
         out["score"] = {"p": score["rumour_probability"], "model": score["model_version"],
@@ -456,6 +459,8 @@ def _overview_blocks(b: Briefing) -> list[tuple]:
                                                     tr("col.content"), tr("col.link")],
                        [[_or_none(item["published"]), item["platform"], short_account(item["account"]),
                          (item["title"] + "：" if item["title"] else "") + item["text"], ("打开", item["url"])]]))
+        if item.get("gist"):
+            blocks.append(("lines", [tr("alert.gist", gist=item["gist"])]))
     return blocks
 
 

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from workflow_helpers import PASSWORD, ROSTER_CSV, RUMOUR_TEXT, add_item, rules
 
 from dashboard.auth import login_for_test
-from rumourwatch import alerts, auth, experts, readings, store
+from rumourwatch import alerts, auth, briefing, experts, readings, store
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT
 
@@ -225,6 +225,8 @@ def test_the_expert_writes_the_mongolian_version_beside_the_chinese_and_readers_
     assert at.text_area(key=f"claim_{task}").value == "称每天喝热奶茶就能治好流感"
     texts = [x.value for x in _page("alerts.py", "monitor1", path, {"alert": str(alert_id)}).text]
     assert texts[texts.index(MONGOLIAN) + 1] == "称每天喝热奶茶就能治好流感"  # and the monitor's alert page
+    special = briefing.render_markdown(briefing.compute_briefing(db, alert_id, t))  # and the leaders' 舆情专报
+    assert "人工判读大意（代表内容为民族文字，由判读人员译述）：称每天喝热奶茶就能治好流感" in special
     assert ("本事件条目为蒙古文：其读者未必读得懂中文，请附蒙古文版澄清（或请能写蒙古文的同事协助）。"
             in [c.value for c in at.caption])
     assert at.text_area(key=f"translation_{task}").label == "蒙古文版（标题与正文）"
