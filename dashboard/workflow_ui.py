@@ -159,14 +159,16 @@ def verdict_form(path: str, item_id: int, actor: str, key: str, alert_id: int | 
                     data.now_utc(), alert_id)
 
 
-def item_text(path: str, item: dict | None, limit: int) -> None:
+def item_text(path: str, item: dict | None, limit: int) -> str | None:
     """An alert's item as plain text (its first `limit` characters) and, for a post in a script the
-    reader may not read (Mongolian, Tibetan, Uyghur), the Chinese gist of its latest human reading."""
+    reader may not read (Mongolian, Tibetan, Uyghur), the Chinese gist of its latest human reading,
+    which is returned (None without one)."""
     st.text(item["text"][:limit] if item else "")
     gist = call(path, store.latest_gists, [item["id"]]).get(item["id"]) if item else None
     if gist:
         st.caption(t("wb.item_gist"))
         st.text(gist)
+    return gist
 
 
 def flash() -> None:

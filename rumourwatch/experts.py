@@ -66,7 +66,7 @@ def _split_list(text: str) -> list[str]:
 
 
 # The scripts an expert may write clarifications in besides Chinese, by code or Chinese name.
-_LANGUAGE_CODES = {**{c: c for c in LANGUAGE_ZH}, **{z.lower(): c for c, z in LANGUAGE_ZH.items()},
+_LANGUAGE_CODES = {**{c: c for c in LANGUAGE_ZH}, **{z: c for c, z in LANGUAGE_ZH.items()},
                    "蒙文": "mn", "蒙古语": "mn", "藏语": "bo", "维吾尔语": "ug", "维文": "ug"}
 
 

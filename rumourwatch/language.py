@@ -34,8 +34,13 @@ def unread_language(text: str | None) -> str | None:
     those scripts (nearly every text of a Chinese feed)."""
     if not text or text.isascii() or _ANY.search(text) is None:
         return None
-    code, n = max(((c, len(p.findall(text))) for c, p in _SCRIPTS.items()), key=lambda kv: kv[1])
+    code, n = _most_letters(text)
     return code if n >= MIN_LETTERS and len(_HAN.findall(text)) < MIN_HAN else None
+
+
+def _most_letters(text: str) -> tuple[str, int]:
+    """The script of those three with the most letters in `text`, and how many."""
+    return max(((c, len(p.findall(text))) for c, p in _SCRIPTS.items()), key=lambda kv: kv[1])
 
 
 def written_in(text: str | None) -> str | None:
@@ -45,7 +50,7 @@ def written_in(text: str | None) -> str | None:
     models cannot read (`unread_language`)."""
     if not text or _ANY.search(text) is None:
         return None
-    code, n = max(((c, len(p.findall(text))) for c, p in _SCRIPTS.items()), key=lambda kv: kv[1])
+    code, n = _most_letters(text)
     return code if n >= MIN_LETTERS and n > len(_HAN.findall(text)) else None
 
 

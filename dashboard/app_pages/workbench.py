@@ -113,10 +113,11 @@ for task in tasks:
                              status=ui.label("assign.status", task["status"]), due=data.to_china(task["due_at"]))
                     + "**")
         st.text(ui.reasons_text(alert["rules"]))
+        item = gist = None
         if alert["item_id"]:
             item = ui.call(path, store.get_item, alert["item_id"])
             st.caption(t("wb.item_text"))
-            ui.item_text(path, item, 2000)  # with its reader's gist when the expert may not read its script
+            gist = ui.item_text(path, item, 2000)  # with its reader's gist when the expert may not read its script
             reactions = ui.call(path, store.item_reactions, alert["item_id"], 200)
             if reactions:
                 with st.expander(t("wb.reactions") + f"（{len(reactions)}）"):
@@ -142,16 +143,14 @@ for task in tasks:
                     and (c["title"] or c["body"])]
             if draft.get("review_note"):
                 st.warning(t("wb.draft.returned", note=ui.escape(draft["review_note"])))
-            item_text = ui.call(path, store.get_item, alert["item_id"])["text"] if alert["item_id"] else ""
-            if alert["item_id"] and unread_language(item_text):
-                # the claim is stated in Chinese, as later posts would repeat it: the reader's gist, if any
-                item_text = ui.call(path, store.latest_gists, [alert["item_id"]]).get(alert["item_id"], "")
+            language = unread_language(item["text"]) if item else None  # the story told in Mongolian, say
+            # the claim is stated in Chinese, as later posts would repeat it: for such a story, the reader's gist
+            item_text = (gist or "") if language else (item["text"] if item else "")
             reuse_form(task["id"], [*left, *reusable], frozenset(left))
             start = {"title": draft.get("title", ""), "body": draft.get("body", ""),
                      "refs": draft.get("references_text") or "",
                      "claim": draft.get("claim") or suggested_claim(item_text or ""),
                      "translation": draft.get("translation") or ""}
-            language = ui.call(path, experts.alert_language, alert)  # the story told in Mongolian, say
             prefill = st.session_state.pop(f"prefill_{task['id']}", None)
             if prefill:  # an earlier clarification chosen as the starting point replaces what the form held
                 start = prefill
