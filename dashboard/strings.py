@@ -88,7 +88,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "live.tags": "话题热度（近 {hours} 小时）",
         "live.tags.none": "近 {hours} 小时没有达到 {stories} 个事件、{accounts} 个账号的健康话题（#话题#）。",
         "live.tags.caption": ("近 {hours} 小时健康相关条目中的微博话题（#话题#）：相关事件按相似条目合并计数，"
-                              "与此前 {before} 小时的每小时事件数相比，新出现与升温的排在前面；平台筛选适用，与所选时间范围无关。"),
+                              "与此前 {before} 小时的每小时事件数相比，新出现与升温的排在前面；平台筛选适用，与所选时间范围无关。每分钟更新一次。"),
         "live.tags.short_history": "监测数据自 {since} 起，不足比较所需的此前 {hours} 小时：“新出现”只表示自那时起首次出现。",
         "live.tags.click": "点击一行检索该话题的条目。",
         "live.tags.col.tag": "话题",
@@ -109,7 +109,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "live.watch.col.this_hour": "本小时",
         "live.watch.col.hours": "今日每小时命中",
         "live.watch.caption": ("今日（北京时间）发布的条目中按检索条件命中的条数，与所选时间范围无关；平台筛选适用。"
-                               "“本小时”为当前整点以来，走势图从零点起每小时一栏。"),
+                               "“本小时”为当前整点以来，走势图从零点起每小时一栏。每分钟更新一次（新条目列表随页面即时刷新）。"),
         "live.watch.click": "点击一行查看命中条目。",
         "live.feed": "最新条目",
         "live.feed.caption": "按发布时间倒序，最多 {n} 条。点选一行查看详情。",

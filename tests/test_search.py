@@ -311,6 +311,26 @@ def test_the_live_page_counts_todays_hits_of_what_is_watched_and_a_row_opens_its
     assert any(h.value == "最新条目" for h in at.subheader)
 
 
+def test_the_live_pages_watched_counts_take_new_items_within_the_minute_and_say_so(page_env, rules_file, monkeypatch):
+    """The watched lines read the texts of the whole day, so they are counted once a minute, not on
+    every refresh; the caption says so, and a new hit is counted from the next minute on."""
+    path, _, _ = page_env
+    rules_file.write_text('[watch]\nkeywords = ["白醋 -辟谣"]\n', encoding="utf-8")
+
+    def hits(at):
+        table = next(df.value for df in at.dataframe if "今日命中" in df.value.columns)
+        return table["今日命中"].tolist()
+
+    at = fx.open_app("app_pages/live.py")
+    assert hits(at) == ["2"]
+    assert any("每分钟更新一次" in c.value for c in at.caption)
+    fx.append_item(path, "w-new", "听说每天喝白醋能降血压，已经转给家里人了", fx.NOW)
+    assert any("听说每天喝白醋" in df.value.to_string() for df in at.run().dataframe)  # listed at once
+    assert hits(at) == ["2"]  # the same minute: not counted again
+    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW + timedelta(minutes=1))
+    assert hits(at.run()) == ["3"]
+
+
 # --- the command line ---------------------------------------------------------------------
 
 def test_the_command_prints_the_figures_lists_items_and_writes_the_csv(fixture_store, tmp_path):
