@@ -302,9 +302,9 @@ def dashboard_command(port: int, env: dict, address: str | None = None) -> tuple
     core, for edits a deployment never makes) and at most two malloc arenas. Streamlit runs every
     refresh of every open page in a new thread, and glibc gives threads their own arenas (up to 16 on
     two cores), each keeping what it freed: with one monitor on the live page of the demo, refreshing
-    every 5 s while the worker wrote, the server's memory climbed to 1.4 GB within a minute and a half,
-    against 370 MB with two arenas (bench/bench_dashboard.py). An arena limit set by the operator
-    is kept."""
+    every 5 s while its replay was busy (items, reactions and scores written every few seconds), the
+    server's memory climbed to 1.4 GB within a minute and a half, against 370 MB with two arenas, run
+    back to back. An arena limit set by the operator is kept."""
     command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "streamlit_app.py"),
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
