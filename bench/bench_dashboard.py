@@ -1,7 +1,8 @@
 """Benchmark: what one monitor's open dashboard page costs the server and the browser over time,
 while items keep arriving. Prints figures.
 
-    python bench/bench_dashboard.py [--minutes 5] [--rate 15] [--page live] [--arenas N] [--db data/demo.db]
+    python bench/bench_dashboard.py [--minutes 5] [--rate 15] [--reactions 0] [--page live] [--arenas N]
+                                    [--db data/demo.db]
 
 Copies a store (default: the demo's, made by `make demo`, with its accounts and watched keywords)
 to build/bench-dashboard.db, serves it with `rumourwatch dashboard`, and writes `--rate` posts of the
@@ -92,26 +93,31 @@ def copy_store(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def feed(db_path: Path, rate: int, stop: threading.Event) -> None:
-    """Every 5 s, `rate` posts of the stream sample stored as new items dated now."""
+def feed(db_path: Path, rate: int, reactions: int, stop: threading.Event) -> None:
+    """Every 5 s, `rate` posts of the stream sample stored as new items dated now, and `reactions`
+    comments (the next posts' texts) spread over the last 50 of them, as a re-fetch brings them."""
     path = Path(load_settings().data_dir) / "stream" / "covid_weibo_2020_sample.jsonl.gz"
     db = store.open_db(db_path)
+    posts: list[dict] = []
     with gzip.open(path, "rt", encoding="utf-8") as lines:
+        texts = (r["text"] for r in map(json.loads, lines) if r.get("text"))
         n = 0
         while not stop.wait(5):
-            batch = []
             now = datetime.now(UTC)
-            for line in lines:
-                record = json.loads(line)
-                if record.get("text"):
-                    n += 1
-                    batch.append(RawItem({"id": f"bench-{n}", "platform": "微博", "account": record.get("user_id"),
-                                          "date": now.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"),
-                                          "text": record["text"]}))
-                if len(batch) == rate:
-                    break
+            date = now.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+            batch = []
+            for _ in range(rate):
+                n += 1
+                posts.append({"id": f"bench-{n}", "platform": "微博", "account": f"bench-account-{n % 500}",
+                              "date": date, "text": next(texts), "comments": []})
+                batch.append(posts[-1])
+            recent = posts[-50:]
+            for k in range(reactions):
+                recent[k % len(recent)]["comments"].append({"date": date, "text": next(texts),
+                                                            "user_id": f"bench-reader-{n}-{k}"})
+            touched = {id(p): p for p in batch + (recent if reactions else [])}.values()
             with store.transaction(db):
-                ingest_events(db, batch, source="bench", now=now)
+                ingest_events(db, [RawItem(dict(p)) for p in touched], source="bench", now=now)
     db.conn.close()
 
 
@@ -136,6 +142,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8599)
     parser.add_argument("--arenas", type=int, default=None, help="MALLOC_ARENA_MAX for the server")
     parser.add_argument("--rate", type=int, default=15, help="posts stored every 5 s while the page is open")
+    parser.add_argument("--reactions", type=int, default=0, help="comments added every 5 s to the last 50 posts")
     parser.add_argument("--db", type=Path, default=ROOT / "data" / "demo.db", help="the store to copy")
     parser.add_argument("--user", default="monitor")
     args = parser.parse_args()
@@ -154,7 +161,7 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-m", "rumourwatch.cli", "--db", str(copy), "dashboard",
                                "--port", str(args.port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     stop = threading.Event()
-    writer = threading.Thread(target=feed, args=(copy, args.rate, stop), daemon=True)
+    writer = threading.Thread(target=feed, args=(copy, args.rate, args.reactions, stop), daemon=True)
     try:
         wait_for(url, 120, server)
         pid = server_pid(server.pid)
@@ -174,7 +181,7 @@ def main() -> None:
             writer.start()
             arenas = env.get("MALLOC_ARENA_MAX", "as the launcher sets it")
             print(f"server pid {pid}, MALLOC_ARENA_MAX={arenas}, page /{args.page} as {args.user}, "
-                  f"{args.minutes:g} min, {args.rate} posts stored every 5 s")
+                  f"{args.minutes:g} min, {args.rate} posts and {args.reactions} comments stored every 5 s")
             print(f"{'min':>5} {'server MB':>10} {'server CPU':>10} {'JS heap MB':>10} {'DOM nodes':>9} {'errors':>6}")
             started = last_at = time.time()
             last_cpu = first_cpu = cpu_seconds(pid)
