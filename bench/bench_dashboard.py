@@ -23,7 +23,6 @@ import gzip
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -35,42 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rumourwatch import demo, store
+from rumourwatch import backup, demo, store
 from rumourwatch.config import load_settings
 from rumourwatch.ingest import ingest_events
 from rumourwatch.records import CST, UTC
 from rumourwatch.sources.base import RawItem
-from tests.local_servers import CHROMIUM_ARGS
+from tests.local_servers import CHROMIUM_ARGS, only_child
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    """Every descendant of `pid` (read from /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        kids = [p for p, pp in parents.items() if pp == parent]
-        found += kids
-        frontier += kids
-    return found
-
-
-def server_pid(parent: int) -> int | None:
-    for pid in children(parent):
-        try:
-            if b"streamlit" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                return pid
-        except OSError:
-            continue
-    return None
 
 
 def rss_mb(pid: int) -> float:
@@ -86,11 +57,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def copy_store(source: Path, target: Path) -> None:
-    """A consistent copy of `source` (a worker may be writing it), through SQLite's backup."""
+    """A consistent copy of `source` (a worker may be writing it): the store's backup."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
+    db = store.open_db(source, read_only=True)
+    backup.backup(db, target)
+    db.conn.close()
 
 
 def feed(db_path: Path, rate: int, reactions: int, stop: threading.Event) -> None:
@@ -164,9 +136,7 @@ def main() -> None:
     writer = threading.Thread(target=feed, args=(copy, args.rate, args.reactions, stop), daemon=True)
     try:
         wait_for(url, 120, server)
-        pid = server_pid(server.pid)
-        if pid is None:
-            sys.exit("no Streamlit process under rumourwatch dashboard")
+        pid = only_child(server.pid)  # the Streamlit server
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=CHROMIUM_ARGS + ["--enable-precise-memory-info"])

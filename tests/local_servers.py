@@ -93,6 +93,13 @@ def running_dashboard(log_dir: Path, **env: str) -> Iterator[str]:
                 proc.kill()
 
 
+def only_child(pid: int) -> int:
+    """The one child process of `pid` (the Streamlit server under `rumourwatch dashboard`)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    assert len(children) == 1, f"process {pid} has children {children}, not one"
+    return int(children[0])
+
+
 def _wait_healthy(proc: subprocess.Popen, base: str, log) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:

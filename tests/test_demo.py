@@ -102,87 +102,66 @@ def test_stopping_the_demo_with_sigterm_stops_its_worker_and_dashboard(tmp_path)
     assert not any(_alive(pid) for pid in children), "a child of the demo outlived it"
 
 
-def _serve(tmp_path, db_path: Path, port: int) -> subprocess.Popen:
+def _serve(tmp_path, db_path: Path, port: int, log) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
     env["RUMOURWATCH_MODELS_DIR"] = str(tmp_path / "no-models")
     return subprocess.Popen([sys.executable, "-m", "rumourwatch.cli", "--db", str(db_path), "dashboard",
                              "--port", str(port), "--address", "127.0.0.1"],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _streamlit_child(pid: int) -> int:
-    """The Streamlit server under `rumourwatch dashboard` (its only child)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
+                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
 def test_the_dashboard_command_serves_the_store_all_day_and_stops_with_sigterm(tmp_path):
     """A deployment's dashboard (`rumourwatch dashboard`, its worker run apart): the store given
     with --db, at most two malloc arenas (one page refreshing every 5 s grew the server to 1.4 GB in
     90 s without), no file watcher; a service manager's stop ends the server too."""
-    import urllib.request
-
-    from local_servers import free_port
+    from local_servers import _wait_healthy, free_port, only_child
 
     db_path = tmp_path / "rw.db"
     store.open_db(db_path).conn.close()
     port = free_port()
-    proc = _serve(tmp_path, db_path, port)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                    assert reply.read() == b"ok"
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the dashboard did not answer within 60 s"
-                time.sleep(0.5)
-        server = _streamlit_child(proc.pid)
-        environ = dict(line.split("=", 1) for line in
-                       Path(f"/proc/{server}/environ").read_text().split("\0") if "=" in line)
-        assert environ["MALLOC_ARENA_MAX"] == "2"
-        assert environ["RUMOURWATCH_DB_PATH"] == str(db_path.resolve())
-        command = Path(f"/proc/{server}/cmdline").read_text().split("\0")
-        assert command[command.index("--server.fileWatcherType") + 1] == "none"
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        deadline = time.monotonic() + 30
-        while _alive(server) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _alive(server), "the Streamlit server outlived `rumourwatch dashboard`"
-        assert f"on {db_path.resolve()}" in proc.stdout.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with open(tmp_path / "dashboard.log", "w+", encoding="utf-8") as log:
+        proc = _serve(tmp_path, db_path, port, log)
+        try:
+            _wait_healthy(proc, f"http://127.0.0.1:{port}", log)
+            server = only_child(proc.pid)
+            environ = dict(line.split("=", 1) for line in
+                           Path(f"/proc/{server}/environ").read_text().split("\0") if "=" in line)
+            assert environ["MALLOC_ARENA_MAX"] == "2"
+            assert environ["RUMOURWATCH_DB_PATH"] == str(db_path.resolve())
+            command = Path(f"/proc/{server}/cmdline").read_text().split("\0")
+            assert command[command.index("--server.fileWatcherType") + 1] == "none"
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            deadline = time.monotonic() + 30
+            while _alive(server) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _alive(server), "the Streamlit server outlived `rumourwatch dashboard`"
+            log.seek(0)
+            assert f"on {db_path.resolve()}" in log.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def test_the_dashboard_command_warns_when_the_store_is_not_there_yet_and_keeps_an_operators_arena_limit(tmp_path):
-    from local_servers import free_port
+    from local_servers import _wait_healthy, free_port
 
-    missing = tmp_path / "later.db"
-    port = free_port()
-    env_limit = dict(os.environ, MALLOC_ARENA_MAX="4")
     from rumourwatch.cli import dashboard_command
 
-    _, env = dashboard_command(port, env_limit)
+    _, env = dashboard_command(8501, dict(os.environ, MALLOC_ARENA_MAX="4"))
     assert env["MALLOC_ARENA_MAX"] == "4"  # the operator's setting wins
-    proc = _serve(tmp_path, missing, port)
-    try:
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                _streamlit_child(proc.pid)
-                break
-            except AssertionError:
-                time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        warning = proc.stderr.read()
-        assert f"{missing.resolve()} does not exist yet" in warning and "rumourwatch watch" in warning
-        assert not missing.exists()  # the dashboard opens the store read-only: it never creates it
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    missing = tmp_path / "later.db"
+    port = free_port()
+    with open(tmp_path / "dashboard.log", "w+", encoding="utf-8") as log:
+        proc = _serve(tmp_path, missing, port, log)
+        try:
+            _wait_healthy(proc, f"http://127.0.0.1:{port}", log)  # it serves: the pages say the store is missing
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            log.seek(0)
+            warning = log.read()
+            assert f"{missing.resolve()} does not exist yet" in warning and "rumourwatch watch" in warning
+            assert not missing.exists()  # the dashboard opens the store read-only: it never creates it
+        finally:
+            if proc.poll() is None:
+                proc.kill()
