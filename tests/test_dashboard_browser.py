@@ -42,7 +42,7 @@ def open_logged_in(browser, url: str):
     page.goto(url)
     page.get_by_label("用户名").fill(fx.MONITOR)
     page.get_by_label("密码").fill(fx.MONITOR_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     return page, dialogs
 
 
@@ -188,7 +188,7 @@ def test_analyst_opens_a_flag_the_verdict_contradicted_from_the_model_page(app, 
     page.goto(base + "/models")
     page.get_by_label("用户名").fill(fx.ANALYST)
     page.get_by_label("密码").fill(fx.ANALYST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     page.get_by_role("heading", name="上线表现：预警与人工核定对照").wait_for(timeout=WAIT_MS)
     page.get_by_text("共 2 条，按模型把握程度排序").wait_for(timeout=WAIT_MS)
     # The disagreements table: its first row is f1, the 4 % score on an item confirmed as a rumour.

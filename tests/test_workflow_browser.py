@@ -60,7 +60,7 @@ def login(browser, base: str, username: str, nav: str, alert_id: int | None = No
         page.goto(base + "/")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
+        page.get_by_role("button", name="登录", exact=True).click()
         page.get_by_text("当前用户").first.wait_for(timeout=WAIT_MS)
         if sessions is not None:
             sessions[username] = page
