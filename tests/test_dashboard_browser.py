@@ -11,7 +11,7 @@ import warnings
 
 import dashboard_fixtures as fx
 import pytest
-from local_servers import require_chromium, running_dashboard
+from local_servers import require_chromium, running_dashboard, wait_for_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from rumourwatch.store import now_utc
@@ -194,6 +194,7 @@ def test_analyst_opens_a_flag_the_verdict_contradicted_from_the_model_page(app, 
     # The disagreements table: its first row is f1, the 4 % score on an item confirmed as a rumour.
     table = page.locator("[data-testid='stDataFrame']").filter(has=page.get_by_text("核定前评分"))
     heading = page.get_by_role("heading", name=f"条目 #{ids['f1']}")
+    wait_for_idle(page, WAIT_MS)  # a click on a table the run is still drawing can be lost
     box = table.first.bounding_box()
     page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
     heading.wait_for(timeout=WAIT_MS)
