@@ -141,6 +141,91 @@ def china_today(now: datetime | None = None) -> date:
     return (now or now_utc()).astimezone(CST).date()
 
 
+# The live page's filters in its address: parameter -> the sidebar widget's session key.
+FILTER_PARAMS = {"range": "f_period", "from": "f_custom", "to": "f_custom", "platform": "f_platforms",
+                 "min": "f_min_prob", "health": "f_health"}
+
+
+def filters_from_query(query, defaults: dict) -> tuple[dict | None, list[str]]:
+    """The live page's filters an address asks for, as {session key: value} (the defaults for what
+    it leaves out), or None when it names no filter; and the parameters it got wrong ("min=abc"),
+    which are left at their defaults. `query` is st.query_params (anything with `get_all`)."""
+    named = [p for p in dict.fromkeys(FILTER_PARAMS) if query.get_all(p)]
+    if not named:
+        return None, []
+    wanted, bad = dict(defaults), []
+
+    def last(param: str) -> str:
+        return query.get_all(param)[-1].strip()
+
+    if "range" in named:
+        if last("range") in PERIODS:
+            wanted["f_period"] = last("range")
+        else:
+            bad.append(f"range={last('range')}")
+    if "from" in named or "to" in named:
+        try:
+            first, final = (date.fromisoformat(last(p)) for p in ("from", "to"))
+        except (IndexError, ValueError):
+            bad.append("from/to=" + "/".join(query.get_all(p)[-1] if query.get_all(p) else "" for p in ("from", "to")))
+        else:
+            wanted["f_custom"] = tuple(sorted((first, final)))
+    if "platform" in named:
+        wanted["f_platforms"] = list(dict.fromkeys(v.strip() for v in query.get_all("platform") if v.strip()))
+    if "min" in named:
+        try:
+            value = float(last("min"))
+        except ValueError:
+            value = float("nan")
+        if 0.0 <= value <= 1.0:
+            wanted["f_min_prob"] = round(value * 20) / 20  # the slider's steps of 0.05
+        else:
+            bad.append(f"min={last('min')}")
+    if "health" in named:
+        if last("health") in ("1", "0"):
+            wanted["f_health"] = last("health") == "1"
+        else:
+            bad.append(f"health={last('health')}")
+    return wanted, bad
+
+
+def filters_query(filters: dict, defaults: dict) -> dict[str, list[str]]:
+    """The address parameters of the live page's filters ({session key: value}): those that differ
+    from their defaults; the custom period's days only while it is the period chosen."""
+    out: dict[str, list[str]] = {}
+    period = filters["f_period"]
+    if period != defaults["f_period"]:
+        out["range"] = [period]
+    custom = filters.get("f_custom") or ()
+    custom = [d for d in (custom if isinstance(custom, (tuple, list)) else [custom]) if d]
+    if period == "custom" and len(custom) == 2:
+        out["from"], out["to"] = [custom[0].isoformat()], [custom[-1].isoformat()]
+    if filters["f_platforms"]:
+        out["platform"] = list(filters["f_platforms"])
+    if filters["f_min_prob"] != defaults["f_min_prob"]:
+        out["min"] = [f"{filters['f_min_prob']:g}"]
+    if filters["f_health"] != defaults["f_health"]:
+        out["health"] = ["1" if filters["f_health"] else "0"]
+    return out
+
+
+def address_filters(query) -> dict[str, list[str]]:
+    """The live page's filter parameters in an address (`query` is st.query_params)."""
+    return {p: query.get_all(p) for p in dict.fromkeys(FILTER_PARAMS) if query.get_all(p)}
+
+
+def filters_to_query(query, filters: dict, defaults: dict) -> None:
+    """Put the filters that differ from their defaults into the address and take the others out
+    (`query` is st.query_params; a parameter is only written when it changes)."""
+    wanted = filters_query(filters, defaults)
+    for param in dict.fromkeys(FILTER_PARAMS):
+        if param in wanted:
+            if query.get_all(param) != wanted[param]:
+                query[param] = wanted[param]
+        elif query.get_all(param):
+            del query[param]
+
+
 def period_bounds(period: str, custom: tuple[date, date] | None = None,
                   now: datetime | None = None) -> tuple[str | None, str | None]:
     """UTC ISO [start, end) of a China-time period; (None, None) for all time."""

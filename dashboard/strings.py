@@ -64,6 +64,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "filters.min_probability": "谣言概率下限",
         "filters.min_probability.help": "只显示谣言概率不低于此值的条目（0 表示不限，含未评分条目）",
         "filters.health_only": "仅健康相关",
+        "filters.bad_address": "地址中的筛选条件无法识别，已按默认值显示：{params}",
         # live monitor
         "live.title": "实时监测",
         "live.today": "今日概况（北京时间 {day}）",

@@ -7,6 +7,7 @@ Chromium missing is a failure, not a skip: CI installs it.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import dashboard_fixtures as fx
@@ -68,7 +69,7 @@ def test_new_items_appear_on_the_live_page_without_a_reload(app, browser):
     # as not yet scored, with no navigation or reload on our side.
     page.get_by_text(NEW_TEXT).first.wait_for(state="attached", timeout=WAIT_MS)
     page.get_by_text("另有 2 条尚未评分").wait_for(timeout=WAIT_MS)
-    assert page.url.rstrip("/") == base
+    assert page.url.split("?")[0].rstrip("/") == base  # (the address holds the period chosen: ?range=all)
     assert not dialogs
 
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -144,6 +145,7 @@ def test_selecting_a_top_rumour_opens_its_item_view(app, browser):
     live_heading.wait_for(timeout=WAIT_MS)
     page.wait_for_timeout(1500)
     assert live_heading.is_visible() and heading.count() == 0, where(page)
+    assert page.get_by_role("radio", name="全部", exact=True).is_checked()  # the period chosen is kept
     page.go_forward()
     heading.wait_for(timeout=WAIT_MS)
     back.click()
@@ -200,3 +202,35 @@ def test_analyst_opens_a_flag_the_verdict_contradicted_from_the_model_page(app, 
     heading.wait_for(timeout=WAIT_MS)
     page.locator("[data-testid='stText']").filter(has_text=fx.FLU_SHOT).wait_for(timeout=WAIT_MS)
     page.close()
+
+
+def test_a_reload_keeps_the_live_filters_and_their_address_opens_them_elsewhere(app, browser):
+    """The filters chosen are in the address: a reload keeps them, and the address sent to a
+    colleague (another browser, who logs in first) opens the page filtered the same way."""
+    base, _, _ = app
+    page, dialogs = open_logged_in(browser, base + "/")
+    page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    health = page.get_by_role("checkbox", name="仅健康相关")
+    assert not health.is_checked()
+    show_whole_period(page)
+    wait_for_idle(page, WAIT_MS)
+    page.get_by_text("仅健康相关", exact=True).click()
+    page.wait_for_function("new URL(location.href).searchParams.get('health') === '1'", timeout=WAIT_MS)
+    assert "range=all" in page.url, page.url
+    filtered = page.get_by_text(re.compile(r"^共 \d+ 条：")).first
+    filtered.wait_for(timeout=WAIT_MS)
+    line = filtered.inner_text()
+    assert not line.startswith("共 7 条"), line  # two of the seven are not about health
+
+    page.reload()
+    page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
+    page.get_by_text(line, exact=True).wait_for(timeout=WAIT_MS)
+    assert health.is_checked() and page.get_by_role("radio", name="全部", exact=True).is_checked()
+    address = page.url
+    page.close()
+
+    other, other_dialogs = open_logged_in(browser, address)
+    other.get_by_text(line, exact=True).wait_for(timeout=WAIT_MS)
+    assert other.get_by_role("checkbox", name="仅健康相关").is_checked()
+    assert not dialogs and not other_dialogs
+    other.close()

@@ -147,6 +147,72 @@ def test_filters_survive_a_visit_to_the_item_view(app_env):
     assert any("情感倾向（近7天）" in s.value for s in at.subheader)
 
 
+def test_the_address_holds_the_filters_and_opens_the_page_with_them(app_env):
+    """A reload, a bookmark or a shared link opens the live page filtered as it was; the filters
+    left at their defaults stay out of the address."""
+    at = run_page()
+    assert at.query_params == {}
+    at.sidebar.radio(key="f_period").set_value("7d").run()
+    at.sidebar.checkbox(key="f_health").check().run()
+    at.sidebar.slider(key="f_min_prob").set_value(0.5).run()
+    assert at.query_params == {"range": "7d", "health": "1", "min": "0.5"}
+    line = "共 3 条：负面 100.0%，中性 0.0%，正面 0.0%"
+    assert any(line in m.value for m in at.markdown)
+
+    shared = run_page(**at.query_params)  # another session (a reload, another monitor) opens the address
+    assert shared.sidebar.radio(key="f_period").value == "7d"
+    assert shared.sidebar.checkbox(key="f_health").value is True
+    assert shared.sidebar.slider(key="f_min_prob").value == 0.5
+    assert any("情感倾向（近7天）" in s.value for s in shared.subheader)
+    assert any(line in m.value for m in shared.markdown)
+
+    for key, value in (("f_period", "today"), ("f_min_prob", 0.0)):
+        getattr(at.sidebar, "radio" if key == "f_period" else "slider")(key=key).set_value(value).run()
+    at.sidebar.checkbox(key="f_health").uncheck().run()
+    assert at.query_params == {}  # back to the defaults: a clean address again
+    assert not at.exception and not shared.exception
+
+
+def test_a_change_after_leaving_a_custom_period_is_kept(app_env):
+    """The address drops the custom days once another period is chosen: that must not read as
+    an address asking for other filters, which would undo the next change the monitor makes."""
+    at = run_page()
+    at.sidebar.radio(key="f_period").set_value("custom").run()
+    at.sidebar.date_input(key="f_custom").set_value((fx.NOW.date(),)).run()  # the first day clicked
+    assert not at.exception
+    assert any(i.value == "请选择结束日期。" for i in at.info), [i.value for i in at.info]
+    at.sidebar.date_input(key="f_custom").set_value((fx.NOW.date(), fx.NOW.date())).run()
+    day = fx.NOW.date().isoformat()
+    assert at.query_params == {"range": "custom", "from": day, "to": day}
+    at.sidebar.radio(key="f_period").set_value("7d").run()
+    at.sidebar.checkbox(key="f_health").check().run()
+    assert at.sidebar.checkbox(key="f_health").value is True
+    assert at.sidebar.radio(key="f_period").value == "7d"
+    assert at.query_params == {"range": "7d", "health": "1"}
+    assert not at.exception
+
+
+def test_an_address_with_a_custom_period_or_a_platform_opens_with_them(app_env):
+    at = run_page(range="custom", **{"from": fx.NOW.date().isoformat(), "to": fx.NOW.date().isoformat()})
+    assert any("情感倾向（2026-11-23 — 2026-11-23）" in s.value for s in at.subheader)
+    assert any(fx.EXPECTED_OPINION in m.value for m in at.markdown)
+    at = run_page(platform="新闻网站")
+    assert at.sidebar.multiselect(key="f_platforms").value == ["新闻网站"]
+    assert any("共 2 条：中性 50.0%，正面 50.0%，负面 0.0%" in m.value for m in at.markdown)
+    assert at.query_params == {"platform": "新闻网站"}
+
+
+def test_an_address_with_filters_it_cannot_read_says_so_and_shows_the_defaults(app_env):
+    at = run_page(range="week", min="abc", health="1")
+    [warning] = [w.value for w in at.warning if "筛选条件" in w.value]
+    assert "range=week" in warning and "min=abc" in warning
+    assert at.sidebar.radio(key="f_period").value == "today"
+    assert at.sidebar.slider(key="f_min_prob").value == 0.0
+    assert at.sidebar.checkbox(key="f_health").value is True  # what it could read is kept
+    assert at.query_params == {"health": "1"}  # the address is mended
+    assert not at.exception
+
+
 def test_platform_probability_and_health_filters_narrow_the_line(app_env):
     at = run_page()
     at.sidebar.multiselect(key="f_platforms").set_value(["新闻网站"]).run()

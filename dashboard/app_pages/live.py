@@ -41,6 +41,14 @@ FILTER_DEFAULTS = {"f_platforms": [], "f_period": "today", "f_custom": (today - 
 for _key, _default in FILTER_DEFAULTS.items():
     if _key not in st.session_state:
         st.session_state[_key] = st.session_state.get("_keep_" + _key, _default)
+# The filters that differ from their defaults are also in the address (?range=7d&health=1): a
+# reload, a bookmark or a shared link opens the page filtered as it was, and Back undoes a change.
+# The address is read when it says other than the filters this session last drew (it was opened,
+# reloaded or gone back to); one that names no filter (the sidebar's link) keeps the session's.
+_asked, _bad_params = data.filters_from_query(st.query_params, FILTER_DEFAULTS)
+_kept = {k: st.session_state.get("_keep_" + k, d) for k, d in FILTER_DEFAULTS.items()}
+if _asked is not None and data.address_filters(st.query_params) != data.filters_query(_kept, FILTER_DEFAULTS):
+    st.session_state.update(_asked)
 st.session_state["f_platforms"] = [p for p in st.session_state["f_platforms"] if p in known_platforms]
 
 with st.sidebar:
@@ -62,6 +70,10 @@ with st.sidebar:
 for _key in FILTER_DEFAULTS:
     if _key in st.session_state:
         st.session_state["_keep_" + _key] = st.session_state[_key]
+data.filters_to_query(st.query_params, {k: st.session_state.get(k, d) for k, d in FILTER_DEFAULTS.items()},
+                      FILTER_DEFAULTS)
+if _bad_params:
+    st.warning(t("filters.bad_address", params="、".join(_bad_params)))
 
 filters = data.Filters(period=period, custom=custom, platforms=tuple(chosen_platforms),
                        min_probability=float(min_probability), health_only=bool(health_only))
