@@ -222,6 +222,23 @@ def test_a_reload_keeps_the_live_filters_and_their_address_opens_them_elsewhere(
     line = filtered.inner_text()
     assert not line.startswith("共 7 条"), line  # two of the seven are not about health
 
+    # Away by the sidebar and back: the filters stay, and Back still returns to the page before
+    # (a write of the address on arrival was a step of the history: Back stayed on this page).
+    live_heading = page.get_by_role("heading", name="当前最可能的谣言")
+    page.get_by_role("link", name="数据源与质量").click()
+    sources_heading = page.get_by_role("heading", name="数据源与质量")
+    sources_heading.wait_for(timeout=WAIT_MS)
+    page.get_by_role("link", name="实时监测").click()
+    live_heading.wait_for(timeout=WAIT_MS)
+    page.get_by_text(line, exact=True).wait_for(timeout=WAIT_MS)
+    wait_for_idle(page, WAIT_MS)
+    page.go_back()
+    sources_heading.wait_for(timeout=WAIT_MS)
+    page.go_back()
+    live_heading.wait_for(timeout=WAIT_MS)
+    page.get_by_text(line, exact=True).wait_for(timeout=WAIT_MS)
+    assert "health=1" in page.url, page.url
+
     page.reload()
     page.get_by_role("heading", name="当前最可能的谣言").wait_for(timeout=WAIT_MS)
     page.get_by_text(line, exact=True).wait_for(timeout=WAIT_MS)

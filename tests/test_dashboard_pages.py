@@ -139,11 +139,16 @@ def test_filters_survive_a_visit_to_the_item_view(app_env):
     at = run_page()
     at.sidebar.radio(key="f_period").set_value("7d").run()
     at.sidebar.checkbox(key="f_health").check().run()
+    assert at.query_params == {"range": "7d", "health": "1"}
     at.switch_page(ITEM).run()
+    at.query_params.clear()  # as the sidebar's link to the page: no filter in its address
     at.switch_page(LIVE).run()
     assert not at.exception
     assert at.sidebar.radio(key="f_period").value == "7d"
     assert at.sidebar.checkbox(key="f_health").value is True
+    # ... and that address is left as it is: writing them into it would be a step of the browser's
+    # history, and Back would then return to this page instead of the page before
+    assert at.query_params == {}
     assert any("情感倾向（近7天）" in s.value for s in at.subheader)
 
 

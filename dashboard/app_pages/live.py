@@ -42,7 +42,8 @@ for _key, _default in FILTER_DEFAULTS.items():
     if _key not in st.session_state:
         st.session_state[_key] = st.session_state.get("_keep_" + _key, _default)
 # The filters that differ from their defaults are also in the address (?range=7d&health=1): a
-# reload, a bookmark or a shared link opens the page filtered as it was, and Back undoes a change.
+# reload, a bookmark or a shared link opens the page filtered as it was, and Back to an address
+# that names filters shows them.
 # The address is read when it says other than the filters this session last drew (it was opened,
 # reloaded or gone back to); one that names no filter (the sidebar's link) keeps the session's.
 _asked, _bad_params = data.filters_from_query(st.query_params, FILTER_DEFAULTS)
@@ -70,8 +71,12 @@ with st.sidebar:
 for _key in FILTER_DEFAULTS:
     if _key in st.session_state:
         st.session_state["_keep_" + _key] = st.session_state[_key]
-data.filters_to_query(st.query_params, {k: st.session_state.get(k, d) for k, d in FILTER_DEFAULTS.items()},
-                      FILTER_DEFAULTS)
+_drawn = {k: st.session_state.get(k, d) for k, d in FILTER_DEFAULTS.items()}
+# Written when the monitor changed a filter, or to keep an address that names filters right; an
+# address without any (the sidebar's link) is left alone: each write is a step of the browser's
+# history, and one here would make Back return to this page instead of the page before.
+if _drawn != _kept or data.address_filters(st.query_params):
+    data.filters_to_query(st.query_params, _drawn, FILTER_DEFAULTS)
 if _bad_params:
     st.warning(t("filters.bad_address", params="、".join(_bad_params)))
 
