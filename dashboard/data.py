@@ -141,16 +141,16 @@ def china_today(now: datetime | None = None) -> date:
     return (now or now_utc()).astimezone(CST).date()
 
 
-# The live page's filters in its address: parameter -> the sidebar widget's session key.
-FILTER_PARAMS = {"range": "f_period", "from": "f_custom", "to": "f_custom", "platform": "f_platforms",
-                 "min": "f_min_prob", "health": "f_health"}
+# The live page's filters in its address: period (f_period), custom days (f_custom), platforms
+# (f_platforms, one parameter each), rumour probability floor (f_min_prob), health only (f_health).
+FILTER_PARAMS = ("range", "from", "to", "platform", "min", "health")
 
 
 def filters_from_query(query, defaults: dict) -> tuple[dict | None, list[str]]:
     """The live page's filters an address asks for, as {session key: value} (the defaults for what
     it leaves out), or None when it names no filter; and the parameters it got wrong ("min=abc"),
     which are left at their defaults. `query` is st.query_params (anything with `get_all`)."""
-    named = [p for p in dict.fromkeys(FILTER_PARAMS) if query.get_all(p)]
+    named = [p for p in FILTER_PARAMS if query.get_all(p)]
     if not named:
         return None, []
     wanted, bad = dict(defaults), []
@@ -167,7 +167,7 @@ def filters_from_query(query, defaults: dict) -> tuple[dict | None, list[str]]:
         try:
             first, final = (date.fromisoformat(last(p)) for p in ("from", "to"))
         except (IndexError, ValueError):
-            bad.append("from/to=" + "/".join(query.get_all(p)[-1] if query.get_all(p) else "" for p in ("from", "to")))
+            bad.append("&".join(f"{p}={','.join(query.get_all(p))}" for p in ("from", "to")))
         else:
             wanted["f_custom"] = tuple(sorted((first, final)))
     if "platform" in named:
@@ -211,14 +211,14 @@ def filters_query(filters: dict, defaults: dict) -> dict[str, list[str]]:
 
 def address_filters(query) -> dict[str, list[str]]:
     """The live page's filter parameters in an address (`query` is st.query_params)."""
-    return {p: query.get_all(p) for p in dict.fromkeys(FILTER_PARAMS) if query.get_all(p)}
+    return {p: query.get_all(p) for p in FILTER_PARAMS if query.get_all(p)}
 
 
 def filters_to_query(query, filters: dict, defaults: dict) -> None:
     """Put the filters that differ from their defaults into the address and take the others out
     (`query` is st.query_params; a parameter is only written when it changes)."""
     wanted = filters_query(filters, defaults)
-    for param in dict.fromkeys(FILTER_PARAMS):
+    for param in FILTER_PARAMS:
         if param in wanted:
             if query.get_all(param) != wanted[param]:
                 query[param] = wanted[param]

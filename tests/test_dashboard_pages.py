@@ -208,9 +208,9 @@ def test_an_address_with_a_custom_period_or_a_platform_opens_with_them(app_env):
 
 
 def test_an_address_with_filters_it_cannot_read_says_so_and_shows_the_defaults(app_env):
-    at = run_page(range="week", min="abc", health="1")
+    at = run_page(range="week", min="abc", health="1", **{"from": "2026-13-01"})
     [warning] = [w.value for w in at.warning if "筛选条件" in w.value]
-    assert "range=week" in warning and "min=abc" in warning
+    assert "range=week" in warning and "min=abc" in warning and "from=2026-13-01" in warning
     assert at.sidebar.radio(key="f_period").value == "today"
     assert at.sidebar.slider(key="f_min_prob").value == 0.0
     assert at.sidebar.checkbox(key="f_health").value is True  # what it could read is kept
