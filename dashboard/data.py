@@ -146,33 +146,37 @@ def china_today(now: datetime | None = None) -> date:
 FILTER_PARAMS = ("range", "from", "to", "platform", "min", "health")
 
 
-def filters_from_query(query, defaults: dict) -> tuple[dict | None, list[str]]:
-    """The live page's filters an address asks for, as {session key: value} (the defaults for what
-    it leaves out), or None when it names no filter; and the parameters it got wrong ("min=abc"),
-    which are left at their defaults. `query` is st.query_params (anything with `get_all`)."""
-    named = [p for p in FILTER_PARAMS if query.get_all(p)]
-    if not named:
+def address_filters(query) -> dict[str, list[str]]:
+    """The live page's filter parameters in an address (`query` is st.query_params)."""
+    return {p: query.get_all(p) for p in FILTER_PARAMS if query.get_all(p)}
+
+
+def filters_from_query(address: dict[str, list[str]], defaults: dict) -> tuple[dict | None, list[str]]:
+    """The live page's filters an address asks for (its `address_filters`), as {session key: value}
+    (the defaults for what it leaves out), or None when it names no filter; and the parameters it
+    got wrong ("min=abc"), which are left at their defaults."""
+    if not address:
         return None, []
     wanted, bad = dict(defaults), []
 
     def last(param: str) -> str:
-        return query.get_all(param)[-1].strip()
+        return address[param][-1].strip()
 
-    if "range" in named:
+    if "range" in address:
         if last("range") in PERIODS:
             wanted["f_period"] = last("range")
         else:
             bad.append(f"range={last('range')}")
-    if "from" in named or "to" in named:
+    if "from" in address or "to" in address:
         try:
             first, final = (date.fromisoformat(last(p)) for p in ("from", "to"))
-        except (IndexError, ValueError):
-            bad.append("&".join(f"{p}={','.join(query.get_all(p))}" for p in ("from", "to")))
+        except (KeyError, ValueError):  # one of the two days missing, or not a date
+            bad.append("&".join(f"{p}={','.join(address.get(p, []))}" for p in ("from", "to")))
         else:
             wanted["f_custom"] = tuple(sorted((first, final)))
-    if "platform" in named:
-        wanted["f_platforms"] = list(dict.fromkeys(v.strip() for v in query.get_all("platform") if v.strip()))
-    if "min" in named:
+    if "platform" in address:
+        wanted["f_platforms"] = list(dict.fromkeys(v.strip() for v in address["platform"] if v.strip()))
+    if "min" in address:
         try:
             value = float(last("min"))
         except ValueError:
@@ -181,7 +185,7 @@ def filters_from_query(query, defaults: dict) -> tuple[dict | None, list[str]]:
             wanted["f_min_prob"] = round(value * 20) / 20  # the slider's steps of 0.05
         else:
             bad.append(f"min={last('min')}")
-    if "health" in named:
+    if "health" in address:
         if last("health") in ("1", "0"):
             wanted["f_health"] = last("health") == "1"
         else:
@@ -207,11 +211,6 @@ def filters_query(filters: dict, defaults: dict) -> dict[str, list[str]]:
     if filters["f_health"] != defaults["f_health"]:
         out["health"] = ["1" if filters["f_health"] else "0"]
     return out
-
-
-def address_filters(query) -> dict[str, list[str]]:
-    """The live page's filter parameters in an address (`query` is st.query_params)."""
-    return {p: query.get_all(p) for p in FILTER_PARAMS if query.get_all(p)}
 
 
 def filters_to_query(query, filters: dict, defaults: dict) -> None:

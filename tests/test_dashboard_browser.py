@@ -217,6 +217,7 @@ def test_a_reload_keeps_the_live_filters_and_their_address_opens_them_elsewhere(
     page.get_by_text("仅健康相关", exact=True).click()
     page.wait_for_function("new URL(location.href).searchParams.get('health') === '1'", timeout=WAIT_MS)
     assert "range=all" in page.url, page.url
+    wait_for_idle(page, WAIT_MS)  # the address is written before the line is drawn again
     filtered = page.get_by_text(re.compile(r"^共 \d+ 条：")).first
     filtered.wait_for(timeout=WAIT_MS)
     line = filtered.inner_text()

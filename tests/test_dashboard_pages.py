@@ -216,6 +216,9 @@ def test_an_address_with_filters_it_cannot_read_says_so_and_shows_the_defaults(a
     assert at.sidebar.checkbox(key="f_health").value is True  # what it could read is kept
     assert at.query_params == {"health": "1"}  # the address is mended
     assert not at.exception
+    at = run_page(range="custom", **{"from": "2026-11-23"})  # a custom period without its last day
+    assert any("from=2026-11-23&to=" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not at.exception
 
 
 def test_platform_probability_and_health_filters_narrow_the_line(app_env):

@@ -46,9 +46,10 @@ for _key, _default in FILTER_DEFAULTS.items():
 # that names filters shows them.
 # The address is read when it says other than the filters this session last drew (it was opened,
 # reloaded or gone back to); one that names no filter (the sidebar's link) keeps the session's.
-_asked, _bad_params = data.filters_from_query(st.query_params, FILTER_DEFAULTS)
+_address = data.address_filters(st.query_params)
+_asked, _bad_params = data.filters_from_query(_address, FILTER_DEFAULTS)
 _kept = {k: st.session_state.get("_keep_" + k, d) for k, d in FILTER_DEFAULTS.items()}
-if _asked is not None and data.address_filters(st.query_params) != data.filters_query(_kept, FILTER_DEFAULTS):
+if _asked is not None and _address != data.filters_query(_kept, FILTER_DEFAULTS):
     st.session_state.update(_asked)
 st.session_state["f_platforms"] = [p for p in st.session_state["f_platforms"] if p in known_platforms]
 
@@ -75,7 +76,7 @@ _drawn = {k: st.session_state.get(k, d) for k, d in FILTER_DEFAULTS.items()}
 # Written when the monitor changed a filter, or to keep an address that names filters right; an
 # address without any (the sidebar's link) is left alone: each write is a step of the browser's
 # history, and one here would make Back return to this page instead of the page before.
-if _drawn != _kept or data.address_filters(st.query_params):
+if _drawn != _kept or _address:
     data.filters_to_query(st.query_params, _drawn, FILTER_DEFAULTS)
 if _bad_params:
     st.warning(t("filters.bad_address", params="、".join(_bad_params)))
