@@ -889,20 +889,48 @@ def record_audit(db, actor: str, action: str, target_type: str | None = None, ta
     return cur.lastrowid
 
 
-def audit_entries(db, limit: int = 200, actor: str | None = None, target_type: str | None = None,
-                  target_id=None) -> list[dict]:
+def _audit_where(actor=None, target_type=None, target_id=None, actions=None, start=None,
+                 end=None) -> tuple[str, list]:
+    """The WHERE clause of an audit query: `actions` a list of codes (an empty list matches
+    nothing), `start` / `end` UTC ISO bounds [start, end)."""
     where, params = [], []
-    if actor:
-        where.append("actor = ?")
-        params.append(actor)
-    if target_type:
-        where.append("target_type = ?")
-        params.append(target_type)
+    for column, value in (("actor", actor), ("target_type", target_type)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
     if target_id is not None:
         where.append("target_id = ?")
         params.append(str(target_id))
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    return _rows(db, f"SELECT * FROM audit_log{clause} ORDER BY id DESC LIMIT ?", [*params, limit])
+    if actions is not None:
+        where.append(f"action IN ({', '.join('?' for _ in actions)})" if actions else "0")
+        params.extend(actions)
+    if start:
+        where.append("at >= ?")
+        params.append(start)
+    if end:
+        where.append("at < ?")
+        params.append(end)
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def audit_entries(db, limit: int = 200, actor: str | None = None, target_type: str | None = None,
+                  target_id=None, actions: list[str] | None = None, start: str | None = None,
+                  end: str | None = None) -> list[dict]:
+    """The newest `limit` audit entries matching every condition given (`_audit_where`), by their
+    time (an entry may be written with the time its action took effect, after later ones)."""
+    clause, params = _audit_where(actor, target_type, target_id, actions, start, end)
+    return _rows(db, f"SELECT * FROM audit_log{clause} ORDER BY at DESC, id DESC LIMIT ?", [*params, limit])
+
+
+def count_audit_entries(db, actor: str | None = None, target_type: str | None = None, target_id=None,
+                        actions: list[str] | None = None, start: str | None = None, end: str | None = None) -> int:
+    clause, params = _audit_where(actor, target_type, target_id, actions, start, end)
+    return db.execute(f"SELECT count(*) FROM audit_log{clause}", params).fetchone()[0]
+
+
+def audit_actions(db) -> list[str]:
+    """Every action code the audit log holds."""
+    return [r[0] for r in db.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
 
 
 # --- workflow: alerts, experts, assignments, clarifications, verdicts, watchlist, audit ----------

@@ -8,14 +8,18 @@ Chromium missing is a failure, not a skip.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from local_servers import APP, require_chromium, running_dashboard, wait_for_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from rumourwatch import auth, store
+from rumourwatch import audit, auth, store
 
 pytestmark = pytest.mark.browser
 
@@ -111,13 +115,25 @@ def test_each_role_sees_only_its_pages(app, browser, username):
 
 
 def test_admin_opens_user_management_and_audit(app, browser):
-    base, _ = app
+    base, db_path = app
     page, _ = _login(browser, f"{base}/users", "root")
     page.get_by_role("heading", name="用户管理").wait_for(timeout=WAIT_MS)
     page.get_by_text("新增账号").first.wait_for(timeout=WAIT_MS)
     page.locator("[data-testid='stSidebarNav'] a", has_text="审计日志").click()
     page.get_by_role("heading", name="审计日志").wait_for(timeout=WAIT_MS)
     page.get_by_text("user.add").first.wait_for(state="attached", timeout=WAIT_MS)  # a grid cell
+    wait_for_idle(page)
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button", name=re.compile("导出 CSV")).click()
+    assert re.fullmatch(r"审计日志_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.csv", download.value.suggested_filename)
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0] == list(audit.CSV_HEADER)
+    assert [r[1:6] for r in rows if r[3] == "user.add" and r[5] == "账号 mon"] == [
+        ["test", "新增账号", "user.add", "账号", "账号 mon"]]
+    assert any(r[1:4] == ["root", "登录", "login"] for r in rows)
+    # taking the log away is itself in the log, under the administrator's name
+    exports = store.audit_entries(store.open_db(db_path, read_only=True), actions=["audit.export"])
+    assert [(e["actor"], json.loads(e["details"])["rows"]) for e in exports] == [("root", len(rows) - 1)]
     page.close()
 
 

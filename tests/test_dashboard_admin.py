@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.auth import TOKEN_KEY, login_for_test
 from rumourwatch import auth, store
 from rumourwatch.config import REPO_ROOT
+from rumourwatch.records import CST, iso
 
 APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
 USERS_PAGE = str(REPO_ROOT / "dashboard" / "app_pages" / "users.py")
@@ -212,12 +214,69 @@ def test_audit_page_lists_logins_and_changes(app_db):
     at.run()
     assert not at.exception
     frame = at.dataframe[0].value
-    assert list(frame["操作"][:3]) == ["session.start", "user.role", "login"]
+    assert list(frame["操作代码"][:3]) == ["session.start", "user.role", "login"]
+    assert list(frame["操作"][:3]) == ["免密码开启会话（测试或受信工具）", "修改角色", "登录"]
+    assert list(frame["对象"][:3]) == ["账号 root", "账号 ana", "账号 mon"]
     at.text_input(key="audit_actor").input("root")
     at.run()
     frame = at.dataframe[0].value
     assert set(frame["操作人"]) == {"root"}
-    assert list(frame["操作"]) == ["user.role"]
+    assert list(frame["操作"]) == ["修改角色"]
+    assert json.loads(frame["详情"][0]) == {"from": "analyst", "to": "leader", "expert_id": None}
+
+
+def _audit_at(db, when, actor, action, target_type=None, target_id=None) -> None:
+    with store.transaction(db):
+        store.record_audit(db, actor, action, target_type, target_id, at=iso(when))
+
+
+def test_audit_page_finds_an_old_action_behind_newer_ones_and_says_how_many_match(app_db):
+    now = datetime.now(UTC)
+    _audit_at(app_db, now - timedelta(days=3), "mon", "alert.dismiss", "alert", 7)
+    for k in range(30):
+        _audit_at(app_db, now - timedelta(hours=k), "mon", "alert.create", "alert", 100 + k)
+    at = _app(AUDIT_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    at.number_input[0].set_value(10).run()
+    assert len(at.dataframe[0].value) == 10
+    assert "alert.dismiss" not in set(at.dataframe[0].value["操作代码"])
+    # the words of the Chinese name, applied before the limit: the dismissal behind 30 newer entries
+    at.text_input(key="audit_action").input("排除").run()
+    frame = at.dataframe[0].value
+    assert list(frame["操作"]) == ["排除预警"] and list(frame["对象"]) == ["预警 #7"]
+    assert [c.value for c in at.caption][-1] == "符合条件的共 1 条，显示最新的 1 条。"
+    at.text_input(key="audit_action").input("").run()
+    # with the five accounts made by the fixture and root's session: 37
+    assert "符合条件的共 37 条，显示最新的 10 条。" in [c.value for c in at.caption]
+    assert [b.proto.label for b in at.get("download_button")] == ["导出 CSV（37 条）"]
+
+
+def test_audit_page_narrows_by_period_kind_and_object(app_db):
+    now = datetime.now(UTC)
+    _audit_at(app_db, now - timedelta(days=40), "mon", "login", "user", "mon")
+    _audit_at(app_db, now - timedelta(days=2), "mon", "login.failed", "user", "mon")
+    _audit_at(app_db, now - timedelta(days=1), "root", "user.disable", "user", "ana")
+    _audit_at(app_db, now - timedelta(hours=1), "mon", "alert.dismiss", "alert", 12)
+    at = _app(AUDIT_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    codes = list(at.dataframe[0].value["操作代码"])
+    assert "login" not in codes  # 40 days ago: before the default 30 days
+    assert codes == ["session.start", *["user.add"] * 5, "alert.dismiss", "user.disable", "login.failed"]
+    today = datetime.now(UTC).astimezone(CST).date()
+    at.date_input(key="audit_period").set_value((today - timedelta(days=45), today - timedelta(days=35))).run()
+    assert list(at.dataframe[0].value["操作代码"]) == ["login"]
+    at.date_input(key="audit_period").set_value((today - timedelta(days=45), today)).run()
+    at.selectbox(key="audit_group").set_value("signin").run()
+    assert list(at.dataframe[0].value["操作"]) == ["免密码开启会话（测试或受信工具）", "登录失败", "登录"]
+    at.selectbox(key="audit_group").set_value(None).run()
+    at.selectbox(key="audit_target").set_value("alert").run()
+    at.text_input(key="audit_target_id").input("12").run()
+    assert list(at.dataframe[0].value["对象"]) == ["预警 #12"]
+    at.text_input(key="audit_target_id").input("13").run()
+    assert not at.dataframe and [i.value for i in at.info] == ["所选期间没有符合条件的审计记录。"]
+    assert not at.exception
 
 
 def test_expert_cannot_open_an_item_outside_their_assignments(app_db):

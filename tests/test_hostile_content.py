@@ -9,7 +9,7 @@ direction-changing characters are removed); in the dashboard it is shown only as
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -142,8 +142,9 @@ def test_sources_page_shows_rejected_raw_lines_as_code(hostile_store):
     assert any("<script>alert(3)</script>" in c.value for c in at.code)
 
 
-def test_hostile_login_name_is_not_echoed_and_is_inert_in_the_audit_log(hostile_store):
+def test_hostile_login_name_is_not_echoed_and_is_inert_in_the_audit_log(hostile_store, monkeypatch):
     db, _ = hostile_store
+    monkeypatch.setattr(data, "now_utc", lambda: datetime.now(UTC))  # the failed login is audited at the real time
     name = '<img src=x onerror="window.__pwned=1">[x](javascript:alert(1))'
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.text_input(key="login_username").input(name)

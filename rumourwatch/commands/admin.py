@@ -1,4 +1,4 @@
-"""Administration commands: user accounts, sources' checkpoints, backup and restore.
+"""Administration commands: user accounts, sources' checkpoints, backup and restore, the audit log.
 
 `rumourwatch users add NAME --role admin` creates the first account (no login is needed on the
 command line: whoever can run it already has the database file). Actions are audited with the
@@ -10,9 +10,11 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import UTC, datetime
 
 import click
 
+from .. import audit as audit_mod
 from .. import auth, store, worker
 from .. import backup as backup_mod
 from . import friendly_errors
@@ -298,7 +300,72 @@ def restore_cmd(ctx, file, yes):
                + (f"; applied {', '.join(result['migrations_applied'])}" if result["migrations_applied"] else ""))
 
 
-COMMANDS = (users, sources, backup_cmd, restore_cmd)
+@click.command("audit")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Entries of the last N Beijing days, today included.")
+@click.option("--from", "day_from", metavar="YYYY-MM-DD", help="First Beijing day (instead of --days).")
+@click.option("--to", "day_to", metavar="YYYY-MM-DD", help="Last Beijing day, included (default: today).")
+@click.option("--kind", type=click.Choice(tuple(audit_mod.GROUP_ZH)), default=None,
+              help="signin (logins, failures, lockouts), accounts, alerts, experts, models, system, other.")
+@click.option("--action", "contains", default=None,
+              help="Words of the action's code or Chinese name: 'login.failed', 'dismiss', '排除'.")
+@click.option("--actor", default=None, help="Who did it: a login name, 'system', 'cli:NAME'.")
+@click.option("--target-type", type=click.Choice(tuple(audit_mod.TARGET_ZH)), default=None,
+              help="What it was done to.")
+@click.option("--target", "target_id", default=None, help="Its id or login name (with or without --target-type).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Print at most this many entries, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help=f"Write every matching entry (up to {audit_mod.EXPORT_LIMIT:,}) to this CSV file for Excel "
+                   "instead of printing; the export is audited.")
+@click.pass_context
+@friendly_errors
+def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, target_id, limit, as_json, csv_path):
+    """Who did what and when (审计日志, as on its page): logins and failed ones, account changes,
+    alert handling, experts' work, models, rules, backups. Every condition given must hold; times
+    are Beijing time.
+
+    Examples:
+
+        rumourwatch audit --kind signin --action 登录失败 --days 7
+        rumourwatch audit --target-type alert --target 42 --days 365
+        rumourwatch audit --from 2026-11-01 --to 2026-11-30 --csv 2026-11-审计日志.csv
+    """
+    from pathlib import Path
+
+    from . import china_days
+
+    start, end, period = china_days(day_from, day_to, days)
+    query = audit_mod.AuditQuery(start=start, end=end, actor=actor, group=kind, contains=contains,
+                                 target_type=target_type, target_id=target_id)
+    if csv_path:
+        out = Path(csv_path)
+        if not out.parent.is_dir():
+            raise click.BadParameter(f"directory {out.parent} does not exist", param_hint="--csv")
+        text, n, total = audit_mod.export(_db(ctx), query, _actor(), datetime.now(UTC))
+        out.write_text(text, encoding="utf-8")
+        more = f" (the newest {n:,} of {total:,}: narrow the period to export the rest)" if total > n else ""
+        click.echo(f"wrote {n:,} audit entries of {period} to {out}{more}", err=True)
+        return
+    rows, total = audit_mod.search(store.open_db(ctx.obj["settings"].db_path, read_only=True), query, limit)
+
+    if as_json:
+        click.echo(json.dumps([dict(r, action_zh=audit_mod.action_text(r["action"]),
+                                    details=json.loads(r["details"]) if r["details"] else None) for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"no audit entries match in {period}")
+        return
+    for r in rows:
+        at, who, name, code, _, target, details = audit_mod.row(r)
+        click.echo("  ".join(x for x in (at, who, code if name == code else f"{code} {name}", target, details) if x))
+    click.echo(f"{len(rows):,} of {total:,} matching entries of {period}, newest first"
+               + (" (--limit to see more, --csv for all)" if total > len(rows) else ""), err=True)
+
+
+COMMANDS = (users, sources, backup_cmd, restore_cmd, audit_cmd)
 
 
 def register(cli: click.Group) -> None:
