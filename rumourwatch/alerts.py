@@ -72,7 +72,7 @@ DEFAULT_RULES: dict = {
                   "severity": "三级", "every_minutes": 10.0},
     "notify": {"quiet_hours": "22:00-07:00", "urgent_severities": ["一级"], "retry_base_seconds": 60.0,
                "retry_max_seconds": 3600.0, "timeout_seconds": 10.0, "webhooks": [], "monitor_emails": [],
-               "leader_emails": [], "smtp_host": "", "smtp_port": 25, "smtp_from": "rumourwatch@example.org",
+               "leader_emails": [], "admin_emails": [], "security_failed_logins": 10, "smtp_host": "", "smtp_port": 25, "smtp_from": "rumourwatch@example.org",
                "smtp_starttls": False, "smtp_user": "", "smtp_password_env": "RUMOURWATCH_SMTP_PASSWORD"},
 }
 
@@ -1052,6 +1052,9 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
 
     waiting = notify_waiting(db, now, rules)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
+    from .audit import notify_security
+
+    security = notify_security(db, now, rules)
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
     return {"alerts": touched, "escalations": escalations, "reminders": reminders, "media_chased": chased,
-            "readings_waiting": waiting, "sources": sources, "delivery": delivered}
+            "readings_waiting": waiting, "sources": sources, "security": security, "delivery": delivered}

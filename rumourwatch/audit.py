@@ -5,13 +5,16 @@ named in Chinese, and exported as CSV for the reviews an administrator owes (the
 Every action code the software writes has a Chinese name here (a test reads the code base for
 them); a code without one (a newer version's, in a restored store) is shown as stored. An export is
 itself audited (`audit.export`: who took the log away, with which conditions and how many entries).
+
+Sign-in and account records that need a look (a lockout, a burst of failed logins, a new
+administrator, a restore) are also mailed to the administrators as they happen (`notify_security`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import store
 from .exports import csv_text
@@ -156,3 +159,95 @@ def export(db, query: AuditQuery, actor: str, now: datetime, limit: int = EXPORT
         store.record_audit(db, actor, "audit.export", "audit", None,
                            {"conditions": query.conditions(), "rows": len(rows), "matched": total}, at=iso(now))
     return csv_text(CSV_HEADER, map(row, rows)), len(rows), total
+
+
+# --- security notices --------------------------------------------------------------------------
+
+SECURITY_KEY = "security_notice"  # workflow_state: the last entry told of, and when
+SECURITY_WINDOW = timedelta(hours=1)  # failed logins are counted over this window
+SECURITY_ACTIONS = ["login.failed", "user.locked", "user.add", "user.role", "restore"]
+SECURITY_LISTED = 8  # names listed in one notice
+ROLE_ZH = {"monitor": "舆情监测员", "expert": "专家", "analyst": "分析员", "leader": "领导", "admin": "管理员"}
+FAILURE_ZH = {"unknown_user": "无此账号", "wrong_password": "密码错误", "locked": "锁定期间尝试", "disabled": "账号已停用"}
+
+
+def _name(value) -> str:
+    """A login name as typed, cut short: anyone can type anything at the login form."""
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= 32 else text[:31] + "…"
+
+
+def _details(entry: dict) -> dict:
+    try:
+        return json.loads(entry["details"] or "{}")
+    except ValueError:
+        return {}
+
+
+def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]] | None:
+    """The subject and lines telling administrators what in `entries` (sign-in and account records,
+    the last hour's failures among them) needs a look, or None when nothing does: an account
+    locked, an administrator account added or a role raised to admin, the database restored, or
+    `threshold` failed logins or more (0: failures alone are not told)."""
+    by = {a: [e for e in entries if e["action"] == a] for a in SECURITY_ACTIONS}
+    admins_added = [e for e in by["user.add"] if _details(e).get("role") == "admin"]
+    raised = [e for e in by["user.role"] if _details(e).get("to") == "admin"]
+    failed = by["login.failed"]
+    many_failed = threshold > 0 and len(failed) >= threshold
+    if not (by["user.locked"] or admins_added or raised or by["restore"] or many_failed):
+        return None
+    subject, lines = [], []
+    if by["user.locked"]:
+        names = list(dict.fromkeys(_name(e["target_id"]) for e in by["user.locked"]))
+        subject.append(f"账号 {'、'.join(names[:3])}{' 等' if len(names) > 3 else ''} 因多次输错密码被锁定")
+        for e in by["user.locked"][:SECURITY_LISTED]:
+            d = _details(e)
+            lines.append(f"账号锁定：{_name(e['target_id'])}，连续输错 {d.get('failures', '?')} 次，"
+                         f"锁定至 {beijing(d.get('until')) or '?'}（{beijing(e['at'])}）")
+    if failed and (many_failed or by["user.locked"]):
+        if many_failed:
+            subject.append(f"近 1 小时登录失败 {len(failed)} 次")
+        counts: dict[str, dict[str, int]] = {}
+        for e in failed:
+            reasons = counts.setdefault(_name(e["target_id"] or e["actor"]), {})
+            reason = FAILURE_ZH.get(_details(e).get("reason"), "其他")
+            reasons[reason] = reasons.get(reason, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -sum(kv[1].values()))
+        named = "、".join(f"{name} {sum(r.values())} 次（{'，'.join(r)}）" for name, r in ranked[:SECURITY_LISTED])
+        more = f" 等 {len(counts)} 个登录名" if len(counts) > SECURITY_LISTED else ""
+        lines.append(f"登录失败 {len(failed)} 次（{beijing(failed[0]['at'])} 起）：{named}{more}")
+    for e in admins_added:
+        subject.append(f"新增管理员账号 {_name(e['target_id'])}")
+        lines.append(f"新增管理员账号：{_name(e['target_id'])}（操作人 {_name(e['actor'])}，{beijing(e['at'])}）")
+    for e in raised:
+        subject.append(f"账号 {_name(e['target_id'])} 改为管理员")
+        was = ROLE_ZH.get(_details(e).get("from"), _details(e).get("from") or "?")
+        lines.append(f"角色改为管理员：{_name(e['target_id'])}（原为{was}，操作人 {_name(e['actor'])}，{beijing(e['at'])}）")
+    for e in by["restore"]:
+        subject.append("数据库已从备份恢复")
+        lines.append(f"数据库已从备份 {e['target_id']} 恢复（操作人 {_name(e['actor'])}，{beijing(e['at'])}）")
+    lines.append("详情见“审计日志”页（操作类别：登录与会话、账号与权限）。如非本单位人员所为，"
+                 "请及时修改相关账号的密码、停用可疑账号，并排查登录来源。")
+    return "【安全提醒】" + "；".join(subject[:3]) + (" 等" if len(subject) > 3 else ""), lines
+
+
+def notify_security(db, now: datetime, rules: dict) -> dict | None:
+    """Tell the administrators' mailboxes (notify.admin_emails) of the sign-in and account records
+    since the last notice that need a look (`security_notice`): a lockout, a new administrator, a
+    restore, or notify.security_failed_logins failed logins within the last hour (guessing
+    passwords across many login names locks no account). Each record is told once. Run by the
+    worker's round and `rumourwatch alerts escalate`. Returns {"entries", "notifications"}, or None
+    when nothing needed telling (or no administrator's address is set)."""
+    from .notify import queue_security
+
+    if not rules["notify"]["admin_emails"]:
+        return None
+    mark = json.loads(store.workflow_state(db, SECURITY_KEY) or "{}")
+    entries = store.audit_after(db, int(mark.get("id") or 0), iso(now - SECURITY_WINDOW), SECURITY_ACTIONS)
+    notice = security_notice(entries, int(rules["notify"]["security_failed_logins"]))
+    if notice is None:
+        return None
+    with store.transaction(db):
+        ids = queue_security(db, *notice, rules, now)
+        store.set_workflow_state(db, SECURITY_KEY, json.dumps({"id": max(e["id"] for e in entries), "at": iso(now)}))
+    return {"entries": len(entries), "notifications": ids}

@@ -311,6 +311,14 @@ def queue_handover(db, handover_id: int, subject: str, lines: list[str], rules: 
                     emails=rules["notify"]["monitor_emails"])
 
 
+def queue_security(db, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
+    """A security notice (rumourwatch.audit.notify_security) → the administrators' mailboxes only:
+    login names and lockouts are not for a group chat. Urgent: quiet hours do not hold back a
+    password-guessing attack."""
+    return [_queue(db, now, rules, channel="email", target=address, subject=subject, body="\n".join(lines),
+                   urgent=True, alert_id=None, event="security") for address in rules["notify"]["admin_emails"]]
+
+
 # --- delivery --------------------------------------------------------------------------------
 
 class DeliveryError(Exception):

@@ -928,6 +928,14 @@ def count_audit_entries(db, actor: str | None = None, target_type: str | None = 
     return db.execute(f"SELECT count(*) FROM audit_log{clause}", params).fetchone()[0]
 
 
+def audit_after(db, after_id: int, start: str, actions: list[str]) -> list[dict]:
+    """The audit entries of `actions` with an id above `after_id` and a time from `start` on, in
+    the order they were written."""
+    marks = ", ".join("?" for _ in actions)
+    return _rows(db, f"SELECT * FROM audit_log WHERE id > ? AND at >= ? AND action IN ({marks}) ORDER BY id",
+                 [after_id, start, *actions])
+
+
 def audit_actions(db) -> list[str]:
     """Every action code the audit log holds."""
     return [r[0] for r in db.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]

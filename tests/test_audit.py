@@ -165,3 +165,123 @@ def test_cli_prints_finds_and_exports_the_log(db, tmp_path):
     assert result.exit_code == 2 and "'everything' is not one of" in result.output
     result = run("--from", "2026-11-23", "--to", "2026-11-01")
     assert result.exit_code == 2 and "2026-11-23 is after 2026-11-01" in result.output
+
+
+# --- security notices to the administrators -------------------------------------------------------
+
+@pytest.fixture
+def accounts(tmp_path, monkeypatch):
+    from rumourwatch import auth
+
+    monkeypatch.setattr(auth, "SCRYPT_N", 2 ** 10)
+    db = store.open_db(tmp_path / "accounts.db")
+    for name, role in (("root", "admin"), ("mon", "monitor"), ("ana", "analyst")):
+        auth.create_user(db, name, "right pw 1", role, "test", now=NOW - timedelta(days=1))
+    return db
+
+
+def _fail(db, username, at, times=1):
+    from rumourwatch import auth
+
+    for k in range(times):
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(db, username, "wrong pw", auth.Policy(max_login_failures=3),
+                              at + timedelta(seconds=k))
+
+
+def _security_rules(**notify):
+    from workflow_helpers import rules
+
+    return rules(notify={"admin_emails": ["sec@example.org", "it@example.org"], "quiet_hours": "00:00-23:59",
+                         "webhooks": [{"url": "http://127.0.0.1:9/hook"}], "monitor_emails": ["mon@example.org"],
+                         **notify})
+
+
+def test_a_lockout_mails_the_administrators_at_once_and_only_them_once(accounts):
+    db = accounts
+    _fail(db, "mon", NOW - timedelta(minutes=10), times=3)  # the third locks the account
+    told = audit.notify_security(db, NOW, _security_rules())
+    assert told["entries"] == 4  # three failures and the lockout
+    sent = store.list_notifications(db, "pending", limit=10)
+    assert sorted(n["target"] for n in sent) == ["it@example.org", "sec@example.org"]  # no group bot, no monitor
+    assert {(n["channel"], n["urgent"], n["next_attempt_at"]) for n in sent} == {("email", 1, iso(NOW))}
+    subject, body = sent[0]["subject"], sent[0]["body"]
+    assert subject == "【安全提醒】账号 mon 因多次输错密码被锁定"
+    assert body.splitlines()[0] == "账号锁定：mon，连续输错 3 次，锁定至 2026-11-23 12:05（2026-11-23 11:50）"
+    assert body.splitlines()[1] == "登录失败 3 次（2026-11-23 11:50 起）：mon 3 次（密码错误）"
+    assert "审计日志" in body
+    assert audit.notify_security(db, NOW + timedelta(minutes=5), _security_rules()) is None  # told once
+
+
+def test_failed_logins_are_told_when_they_reach_the_threshold_within_the_hour(accounts):
+    db = accounts
+    r = _security_rules(security_failed_logins=5)
+    _fail(db, "mon", NOW - timedelta(hours=3), times=2)  # long before the hour: not counted
+    for k, name in enumerate(["admin", "test", "root1", "ana"]):
+        _fail(db, name, NOW - timedelta(minutes=30 - k))
+    assert audit.notify_security(db, NOW, r) is None  # 4 within the hour
+    _fail(db, '<b>x</b>' + "很长的名字" * 10, NOW - timedelta(minutes=1))
+    told = audit.notify_security(db, NOW, r)
+    assert told["entries"] == 5
+    [mail, _] = store.list_notifications(db, "pending", limit=10)
+    assert mail["subject"] == "【安全提醒】近 1 小时登录失败 5 次"
+    line = mail["body"].splitlines()[0]
+    assert line.startswith("登录失败 5 次（2026-11-23 11:30 起）：admin 1 次（无此账号）、")
+    long_name = "<b>x</b>很长的名字很长的名字很长的名字很长的名字很长的…"  # cut to 32 characters: typed by anyone
+    assert len(long_name) == 32
+    assert line.endswith("ana 1 次（密码错误）、" + long_name + " 1 次（无此账号）")
+    assert audit.notify_security(db, NOW, _security_rules(security_failed_logins=0)) is None  # nothing new
+    # a threshold of 0 tells lockouts, never failures alone
+    _fail(db, "nobody", NOW + timedelta(minutes=1), times=20)
+    assert audit.notify_security(db, NOW + timedelta(minutes=30), _security_rules(security_failed_logins=0)) is None
+
+
+def test_a_new_administrator_a_role_raised_to_admin_and_a_restore_are_told(accounts):
+    from rumourwatch import auth
+
+    db = accounts
+    auth.create_user(db, "wang", "right pw 1", "monitor", "root", now=NOW - timedelta(minutes=20))
+    auth.set_role(db, "ana", "leader", "root", now=NOW - timedelta(minutes=15))
+    assert audit.notify_security(db, NOW, _security_rules()) is None  # no administrator among them
+    auth.create_user(db, "zhao", "right pw 1", "admin", "root", now=NOW - timedelta(minutes=10))
+    auth.set_role(db, "mon", "admin", "cli:ops", now=NOW - timedelta(minutes=5))
+    with store.transaction(db):
+        store.record_audit(db, "cli:ops", "restore", "database", "backups/2026-11-22.db", {"items": 10},
+                           at=iso(NOW - timedelta(minutes=1)))
+    audit.notify_security(db, NOW, _security_rules())
+    mail = store.list_notifications(db, "pending", limit=10)[0]
+    assert mail["subject"] == "【安全提醒】新增管理员账号 zhao；账号 mon 改为管理员；数据库已从备份恢复"
+    assert mail["body"].splitlines()[:3] == [
+        "新增管理员账号：zhao（操作人 root，2026-11-23 11:50）",
+        "角色改为管理员：mon（原为舆情监测员，操作人 cli:ops，2026-11-23 11:55）",
+        "数据库已从备份 backups/2026-11-22.db 恢复（操作人 cli:ops，2026-11-23 11:59）"]
+
+
+def test_without_an_administrators_mailbox_nothing_is_queued_or_marked(accounts):
+    db = accounts
+    _fail(db, "mon", NOW - timedelta(minutes=10), times=3)
+    assert audit.notify_security(db, NOW, _security_rules(admin_emails=[])) is None
+    assert store.list_notifications(db, "pending", limit=10) == []
+    assert audit.notify_security(db, NOW, _security_rules())["entries"] == 4  # set later, within the hour
+
+
+def test_the_worker_round_and_cron_mail_the_notice_through_smtp(accounts, tmp_path, smtp_server):
+    from rumourwatch.alerts import workflow_tick
+
+    controller, inbox = smtp_server
+    r = _security_rules(smtp_host="127.0.0.1", smtp_port=controller.port, webhooks=[])
+    _fail(accounts, "mon", NOW - timedelta(minutes=10), times=3)
+    tick = workflow_tick(accounts, NOW, r)
+    assert tick["security"]["entries"] == 4
+    assert sorted(to for to, _ in inbox.messages) == [["it@example.org"], ["sec@example.org"]]
+    assert inbox.messages[0][1]["Subject"] == "【安全提醒】账号 mon 因多次输错密码被锁定"
+    # cron's `alerts escalate` does the same for what came after
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(f'[notify]\nadmin_emails = ["sec@example.org"]\nsmtp_host = "127.0.0.1"\n'
+                          f'smtp_port = {controller.port}\nquiet_hours = ""\n', encoding="utf-8")
+    _fail(accounts, "ana", datetime.now(UTC) - timedelta(minutes=1), times=3)
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "accounts.db"), "alerts", "escalate",
+                                      "--rules", str(rules_file)])
+    assert result.exit_code == 0, result.output
+    assert "security notice on 4 sign-in or account record(s): administrators mailed" in result.output
+    assert inbox.messages[-1][1]["Subject"] == "【安全提醒】账号 ana 因多次输错密码被锁定"

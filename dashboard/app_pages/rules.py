@@ -119,9 +119,14 @@ with st.form("rules_form"):
     hooks = st.text_area(t("rules.webhooks"), "\n".join(h["url"] for h in n["webhooks"]))
     formats = {h["url"]: h.get("format", "markdown") for h in n["webhooks"]}
     new["notify"]["webhooks"] = [{"url": u, "format": formats.get(u, "markdown")} for u in lines(hooks)]
-    c = st.columns(2)
+    c = st.columns(3)
     new["notify"]["monitor_emails"] = lines(c[0].text_area(t("rules.monitor_emails"), "\n".join(n["monitor_emails"])))
     new["notify"]["leader_emails"] = lines(c[1].text_area(t("rules.leader_emails"), "\n".join(n["leader_emails"])))
+    new["notify"]["admin_emails"] = lines(c[2].text_area(t("rules.admin_emails"), "\n".join(n["admin_emails"]),
+                                                         help=t("rules.admin_emails.help")))
+    new["notify"]["security_failed_logins"] = int(st.number_input(
+        t("rules.security_failed_logins"), 0, 100000, int(n["security_failed_logins"]),
+        help=t("rules.security_failed_logins.help"), width=260))
     c = st.columns(2)
     new["notify"]["smtp_host"] = c[0].text_input(t("rules.smtp_host"), n["smtp_host"])
     new["notify"]["smtp_port"] = int(c[1].number_input(t("rules.smtp_port"), 1, 65535, int(n["smtp_port"])))

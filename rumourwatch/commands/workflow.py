@@ -246,8 +246,9 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     """Escalate overdue alerts and assignments, remind experts whose accepted tasks are nearly due and
     those who have not answered a media invitation for a day (or whose activity is a day away),
     announce sources that stopped giving items or being read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came
-    back, then send pending notifications (cron-friendly: it also reports a worker that has stopped,
-    which the worker cannot).
+    back, mail the administrators (notify.admin_emails) of lockouts, a burst of failed logins, a new
+    administrator or a restore, then send pending notifications (cron-friendly: it also reports a
+    worker that has stopped, which the worker cannot).
 
     Example:
 
@@ -278,6 +279,11 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
+    from ..audit import notify_security
+
+    security = notify_security(db, now, rules)
+    if security:
+        click.echo(f"security notice on {security['entries']} sign-in or account record(s): administrators mailed")
     if not no_deliver:
         counts = deliver_pending(db, now, rules)
         click.echo(f"notifications: {counts['sent']} sent, {counts['failed']} failed (will be retried), "
