@@ -1128,7 +1128,7 @@ def list_notifications(db, status: str | None = None, limit: int = 200) -> list[
 
 def delivery_log(db, notification_id: int | None = None, limit: int = 500) -> list[dict]:
     clause, params = ("", []) if notification_id is None else (" WHERE a.notification_id = ?", [notification_id])
-    return _rows(db, f"""SELECT a.*, n.channel, n.target, n.event, n.alert_id FROM notification_attempts a
+    return _rows(db, f"""SELECT a.*, n.channel, n.target, n.event, n.subject, n.alert_id FROM notification_attempts a
                          JOIN notifications n ON n.id = a.notification_id{clause}
                          ORDER BY a.id DESC LIMIT ?""", [*params, limit])
 

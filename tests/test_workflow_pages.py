@@ -277,6 +277,35 @@ def test_a_rules_form_drawn_before_a_monitor_watched_a_keyword_is_not_saved_over
     assert (saved["watch"]["keywords"], saved["tips"]["min_tips"]) == (["板蓝根 预防"], 5)
 
 
+def test_rules_page_sets_the_administrators_security_mailboxes_and_lists_deliveries_by_subject(seeded, tmp_path,
+                                                                                                   monkeypatch):
+    import shutil
+
+    from rumourwatch import alerts
+    from rumourwatch.records import iso
+
+    path, _, now = seeded
+    rules_file = tmp_path / "rules.toml"
+    shutil.copy(REPO_ROOT / "config" / "alert_rules.toml", rules_file)
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(rules_file))
+    db = store.open_db(path)
+    with store.transaction(db):
+        sent = store.insert_notification(db, {
+            "created_at": iso(now), "channel": "email", "target": "sec@example.org", "subject": "【安全提醒】账号 mon 被锁定",
+            "body": "-", "urgent": 1, "alert_id": None, "event": "security", "status": "pending", "attempts": 0,
+            "next_attempt_at": iso(now)})
+        store.record_delivery(db, sent, iso(now), True, "250 OK", None)
+    at = _run("rules.py", "admin1", path)
+    next(a for a in at.text_area if a.label == "管理员邮箱（安全提醒，每行一个）").set_value("sec@example.org\n\nit@example.org")
+    next(x for x in at.number_input if x.label.startswith("登录失败提醒阈值")).set_value(20)
+    next(b for b in at.button if b.label == "保存规则").click().run()
+    assert not at.exception and not at.error
+    saved = alerts.load_rules(rules_file)["notify"]
+    assert (saved["admin_emails"], saved["security_failed_logins"]) == (["sec@example.org", "it@example.org"], 20)
+    log = at.dataframe[-1].value
+    assert list(log["标题"]) == ["【安全提醒】账号 mon 被锁定"] and "security" not in log.to_string()
+
+
 def test_rules_are_saved_with_their_audit_entry_or_not_at_all(seeded, tmp_path, monkeypatch):
     """The database refuses the audit entry (as a full or failing disk would): the page says so in
     Chinese, the rules file is not changed, and the same save works once the database does."""

@@ -149,5 +149,5 @@ pending = ui.call(path, store.list_notifications, "pending", 100000)
 st.caption(t("rules.pending", n=len(pending)))
 ui.table([dict(e, at_cn=data.to_china(e["at"]), ok_label=t("yes") if e["ok"] else t("no"))
           for e in ui.call(path, store.delivery_log, None, 200)],
-         {"at_cn": t("col.at"), "channel": t("col.kind"), "target": t("col.url"), "event": t("col.step"),
+         {"at_cn": t("col.at"), "channel": t("col.kind"), "target": t("col.url"), "subject": t("col.title"),
           "ok_label": t("col.status"), "detail": t("col.note")}, key="delivery_log")
