@@ -847,6 +847,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.password_short": "密码太短：至少需要 {min} 个字符，请设置更长的密码。",
         "wferr.password_long": "密码太长：最多 {max} 个字符，请设置较短的密码。",
         "wferr.password_spaces": "密码首尾不能是空格，请去掉开头或结尾的空格后重新输入。",
+        "wferr.password_common": "密码过于常见或有规律（如 12345678、password、qwertyui、11111111），容易被猜中：请换一个。",
+        "wferr.password_username": "密码不能是登录名加数字或符号（如 mon123、Admin@2024）：请换一个。",
         "wferr.bad_username": "用户名“{value}”无效：请使用 2–32 位字母、数字、下划线（_）、点（.）或连字符（-）。",
         "wferr.user_exists": "用户名 {name} 已被使用（不区分大小写）：请换一个用户名。",
         "wferr.no_user": "账号 {name} 不存在：请刷新页面，从列表中重新选择账号。",

@@ -153,9 +153,10 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash as `scrypt$n$r$p$salt$hash` (the parameters travel with the hash)."""
-    check_password_policy(password)
+def hash_password(password: str, username: str | None = None) -> str:
+    """A salted scrypt hash as `scrypt$n$r$p$salt$hash` (the parameters travel with the hash), of a
+    password the policy accepts for `username`."""
+    check_password_policy(password, username)
     salt = secrets.token_bytes(SALT_BYTES)
     key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                          dklen=KEY_BYTES, maxmem=64 * 1024 * 1024)
@@ -185,11 +186,36 @@ def _burn_time(password: str) -> None:
     # An unknown username costs as much as a wrong password, so timing does not reveal which names exist.
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password("x" * MIN_PASSWORD_LENGTH)
+        _DUMMY_HASH = hash_password("not a real password")
     verify_password(password, _DUMMY_HASH)
 
 
-def check_password_policy(password: str) -> None:
+# Passwords people pick first, which every guessing list tries first (leaked-password rankings, the
+# Chinese ones among them); those of 8 characters or more, lower-cased.
+COMMON_PASSWORDS = frozenset([
+    "password", "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "iloveyou", "iloveyou1", "sunshine",
+    "princess", "football", "baseball", "welcome", "welcome1", "admin123", "admin1234", "administrator", "root1234",
+    "superman", "trustno1", "whatever", "computer", "monkey123", "dragon123", "letmein1", "changeme", "woaini1314",
+    "woaiwojia", "woaini520", "a123456789", "abc123456", "abcd1234", "aa123456", "qq123456", "q1w2e3r4", "1q2w3e4r",
+    "1qaz2wsx", "zaq12wsx", "qazwsxedc", "asdf1234", "zxcvbnm123", "asd123456", "wang1234", "zhang123", "li123456",
+    "123456abc", "123456aa", "5201314a", "1314520a", "147258369", "159357456", "321654987", "789456123", "147852369",
+    "123qweasd", "qweasdzxc", "1234qwer", "qwer1234", "asdfghjkl", "zxcvbnm1", "rumourwatch",
+])
+_RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz", "zyxwvutsrqponmlkjihgfedcba",
+         "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p", "1q2w3e4r5t6y7u8i9o0p")
+
+
+def _guessable(password: str) -> bool:
+    """A password guessing lists try early: a common one, at most two characters repeated
+    (11111111, abababab), or a run of the digits, the alphabet or a keyboard row (12345678)."""
+    low = password.lower()
+    return low in COMMON_PASSWORDS or len(set(low)) <= 2 or any(low in run for run in _RUNS)
+
+
+def check_password_policy(password: str, username: str | None = None) -> None:
+    """AuthError (reason weak_password, a `key` the dashboard words in Chinese) for a password too
+    short or long, padded with spaces, easily guessed (`_guessable`), or the login name with only
+    digits or symbols around it (mon123, Admin@2024)."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", reason="weak_password",
                         key="password_short", min=MIN_PASSWORD_LENGTH)
@@ -199,6 +225,14 @@ def check_password_policy(password: str) -> None:
     if password.strip() != password or not password.strip():
         raise AuthError("password must not start or end with spaces", reason="weak_password",
                         key="password_spaces")
+    if _guessable(password):
+        raise AuthError("password is too common or too regular (like 12345678, password or qwertyui): choose another",
+                        reason="weak_password", key="password_common")
+    if username and len(username) >= 2:
+        rest = re.sub(re.escape(username), "", password, flags=re.IGNORECASE)
+        if rest != password and not re.search(r"[^\W\d_]", rest):
+            raise AuthError("password must not be the username with digits or symbols around it: choose another",
+                            reason="weak_password", key="password_username")
 
 
 def check_username(username: str) -> str:
@@ -222,7 +256,7 @@ def create_user(db, username: str, password: str, role: str, actor: str, *, disp
     check_role(role)
     if store.get_user(db, username) is not None:
         raise AuthError(f"user {username!r} already exists", reason="user_exists", name=username)
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, username)
     at = iso(_now(now))
     with store.transaction(db):
         user_id = store.insert_user(db, username, role, password_hash, at, display_name, expert_id)
@@ -281,7 +315,7 @@ def set_role(db, username: str, role: str, actor: str, expert_id: int | None = N
 
 def set_password(db, username: str, password: str, actor: str, now: datetime | None = None) -> dict:
     user = _existing(db, username)
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, user["username"])
     at = iso(_now(now))
     with store.transaction(db):
         store.update_user(db, user["id"], at, password_hash=password_hash, failed_logins=0, locked_until=None)

@@ -195,6 +195,13 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(users, now):
     ("<script>", PW, "monitor", "bad_username"),
     ("ok_name", "short", "monitor", "weak_password"),
     ("ok_name", " padded password ", "monitor", "weak_password"),
+    ("ok_name", "12345678", "monitor", "weak_password"),
+    ("ok_name", "Password1", "monitor", "weak_password"),
+    ("ok_name", "qwertyuiop", "monitor", "weak_password"),
+    ("ok_name", "abababab", "monitor", "weak_password"),
+    ("ok_name", "98765432", "monitor", "weak_password"),
+    ("zhangwei", "ZhangWei@2024", "monitor", "weak_password"),
+    ("zhangwei", "2024zhangwei!", "monitor", "weak_password"),
     ("ok_name", PW, "superuser", "bad_role"),
 ])
 def test_bad_new_accounts_are_refused_with_the_reason(db, name, password, role, reason):
@@ -286,3 +293,21 @@ def test_an_expert_may_open_only_items_of_their_own_open_assignments(users, now)
     boss = auth.login(users, "boss", PW, POLICY, now=now)[1]
     assert not auth.may_view_item(users, boss, ids["i0"])  # leaders read reports, not raw items
     assert not auth.may_view_item(users, None, ids["i0"])
+
+
+def test_a_password_is_refused_for_what_makes_it_guessable_and_a_good_one_is_kept(db):
+    """The reason is named: the dashboard and the CLI say which rule the password broke."""
+    for password, key in (("11111111", "password_common"), ("1qaz2wsx3edc", "password_common"),
+                          ("woaini1314", "password_common"), ("wang.li2025", "password_username")):
+        with pytest.raises(auth.AuthError) as exc:
+            auth.create_user(db, "wang.li", password, "monitor", "test")
+        assert exc.value.key == key, password
+    # the name inside a longer phrase, or other words beside the digits, is a password like any
+    for name, ok in (("li.na", "li.na likes tea 7"), ("zhangwei", "zhangwei-monitor"), ("wu", "示例密码-Test-1234")):
+        auth.create_user(db, name, ok, "monitor", "test")
+    auth.create_user(db, "wang.li", "tea at four, 2 sugars", "monitor", "test")
+    with pytest.raises(auth.AuthError) as exc:
+        auth.set_password(db, "wang.li", "WANG.LI#1", "test")  # a change is held to the same rules
+    assert exc.value.key == "password_username"
+    assert auth.authenticate(db, "wang.li", "tea at four, 2 sugars")["username"] == "wang.li"
+
