@@ -180,6 +180,9 @@ def _add_user(at: AppTest, username: str, password: str) -> AppTest:
 
 @pytest.mark.parametrize("username,password,said", [
     ("someone", "short", "操作未执行：密码太短：至少需要 8 个字符，请设置更长的密码。"),
+    ("someone", "12345678", ("操作未执行：密码过于常见或有规律（如 12345678、password、qwertyui、11111111），"
+                             "容易被猜中：请换一个。")),
+    ("someone", "Someone@2025", "操作未执行：密码不能是登录名加数字或符号（如 mon123、Admin@2024）：请换一个。"),
     ("has space", "long enough 1", ("操作未执行：用户名“has space”无效：请使用 2–32 位字母、数字、"
                                     "下划线（_）、点（.）或连字符（-）。")),
     ("MON", "long enough 1", "操作未执行：用户名 MON 已被使用（不区分大小写）：请换一个用户名。"),
