@@ -642,6 +642,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                     "当前为 {value}。请修正后重启看板。"),
         "wferr.setting_replay_speed": ("配置有误：设置 replay_speed（环境变量 RUMOURWATCH_REPLAY_SPEED）应大于 0，当前为 {value}。"
                                        "请修正后重启采集程序。"),
+        "wferr.setting_retention_days": ("配置有误：数据保留期限 retention_days（环境变量 RUMOURWATCH_RETENTION_DAYS）"
+                                         "为 {value}：应为 0（全部保留）或不少于 {min} 天。请修正后重启看板。"),
         "wferr.setting_source_quiet_hours": ("配置有误：设置 source_quiet_hours（环境变量 RUMOURWATCH_SOURCE_QUIET_HOURS）"
                                              "应大于 0，当前为 {value}。请修正后重启看板。"),
         "wferr.setting_max_upload_mb": ("配置有误：设置 max_upload_mb（环境变量 RUMOURWATCH_MAX_UPLOAD_MB）应大于 0，"

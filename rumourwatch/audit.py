@@ -44,7 +44,7 @@ ACTION_ZH = {
     "model.retrain": "发起重新训练", "model.promote": "启用候选模型", "model.discard": "弃用候选模型",
     "model.rollback": "回退到上一版模型", "label.record": "数据标注",
     "rules.save": "保存预警规则", "source.reset_checkpoint": "重置数据源读取位置", "backup": "备份数据库",
-    "restore": "恢复数据库", "audit.export": "导出审计日志",
+    "restore": "恢复数据库", "audit.export": "导出审计日志", "retention.apply": "清除超过保留期限的个人信息",
 }
 
 TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "澄清稿", "user": "账号", "expert": "专家",
@@ -60,7 +60,7 @@ GROUPS = {
     "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
-    "system": ("rules", "source", "backup", "restore", "audit"),
+    "system": ("rules", "source", "backup", "restore", "audit", "retention"),
 }
 GROUP_ZH = {"signin": "登录与会话", "accounts": "账号与权限", "alerts": "预警处置", "experts": "专家与澄清",
             "models": "模型与标注", "system": "系统与配置", "other": "其他"}

@@ -58,11 +58,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lockout_minutes", 15.0, "How long an account stays locked after too many wrong passwords."),
     Setting("max_upload_mb", 10.0,
             "Largest CSV file (in MB) an import accepts: tips, the expert roster, units; dashboard or CLI."),
+    Setting("retention_days", 0,
+            "Days after which `rumourwatch retention --apply` removes personal data no longer needed: "
+            "the account ids of the people who reposted or commented, rejected records' raw content, "
+            "ended login sessions. 0 keeps everything; otherwise at least 30."),
     Setting("alert_rules", str(REPO_ROOT / "config" / "alert_rules.toml"),
             "TOML file of alert rules, notification channels and clocks (edited on the 预警规则 page)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+MIN_RETENTION_DAYS = 30  # the shortest retention_days: reports compare a month with the month before
 
 
 def _coerce(setting: Setting, raw: object) -> object:
@@ -121,6 +126,9 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     if settings.max_upload_mb <= 0:
         raise ConfigError("setting max_upload_mb must be greater than 0", "setting_max_upload_mb",
                           value=settings.max_upload_mb)
+    if settings.retention_days != 0 and settings.retention_days < MIN_RETENTION_DAYS:
+        raise ConfigError(f"setting retention_days must be 0 (keep everything) or at least {MIN_RETENTION_DAYS}",
+                          "setting_retention_days", value=settings.retention_days, min=MIN_RETENTION_DAYS)
     if settings.replay_speed <= 0:
         raise ConfigError("setting replay_speed must be greater than 0", "setting_replay_speed",
                           value=settings.replay_speed)

@@ -282,6 +282,39 @@ def _shown_params(value, limit: int = 200):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+# --- retention (rumourwatch.retention) ------------------------------------------------------------
+
+_OLD_REACTOR = "user_id IS NOT NULL AND coalesce(at, fetched_at) < ?"
+_OLD_SESSION = "coalesce(ended_at, last_seen_at) < ?"
+
+
+def retention_counts(db, before: str) -> dict:
+    """How many reactors' ids, rejected records and ended sessions are older than `before`."""
+    return {"reactor_ids": db.execute(f"SELECT count(*) FROM reactions WHERE {_OLD_REACTOR}", [before]).fetchone()[0],
+            "rejects": db.execute("SELECT count(*) FROM rejects WHERE created_at < ?", [before]).fetchone()[0],
+            "sessions": db.execute(f"SELECT count(*) FROM sessions WHERE {_OLD_SESSION}", [before]).fetchone()[0]}
+
+
+def max_reaction_id(db) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM reactions").fetchone()[0]
+
+
+def erase_reactor_ids(db, after_id: int, to_id: int, before: str) -> int:
+    """Forget who reacted, for the reactions with ids in (after_id, to_id] older than `before`
+    (their words, kind and time stay). A rowid range: each step reads only its own rows."""
+    return db.execute(f"UPDATE reactions SET user_id = NULL WHERE id > ? AND id <= ? AND {_OLD_REACTOR}",
+                      [after_id, to_id, before]).rowcount
+
+
+def delete_old_rejects(db, before: str) -> int:
+    return db.execute("DELETE FROM rejects WHERE created_at < ?", [before]).rowcount
+
+
+def delete_old_sessions(db, before: str) -> int:
+    """Login sessions ended (or idle, which ends them) before `before`; the audit log keeps the logins."""
+    return db.execute(f"DELETE FROM sessions WHERE {_OLD_SESSION}", [before]).rowcount
+
+
 def list_rejects(db, limit: int = 100) -> list[dict]:
     return _rows(db, "SELECT * FROM rejects ORDER BY id DESC LIMIT ?", [limit])
 

@@ -365,7 +365,45 @@ def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, t
                + (" (--limit to see more, --csv for all)" if total > len(rows) else ""), err=True)
 
 
-COMMANDS = (users, sources, backup_cmd, restore_cmd, audit_cmd)
+@click.command("retention")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Retention period in days (default: the setting retention_days, RUMOURWATCH_RETENTION_DAYS).")
+@click.option("--apply", "do_apply", is_flag=True, help="Remove it (without: only say what would be removed).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@friendly_errors
+def retention_cmd(ctx, days, do_apply, as_json):
+    """Remove personal data older than the retention period that the work no longer needs: the
+    account ids of the people who reposted or commented (their words, times and counts stay, so
+    the reports read the same), rejected records' raw content, ended login sessions. Items,
+    publishers, verdicts, alerts and the audit log are kept. Without --apply it only counts; with
+    it, the run is audited. Run it daily from cron.
+
+    Examples:
+
+        rumourwatch retention --days 180
+        0 3 * * * rumourwatch --db /srv/rumourwatch.db retention --apply
+    """
+    from .. import retention
+
+    days = days or ctx.obj["settings"].retention_days
+    if not days:
+        raise click.UsageError("no retention period: set RUMOURWATCH_RETENTION_DAYS (0 keeps everything) or give --days")
+    now = datetime.now(UTC)
+    if do_apply:
+        result = retention.apply(_db(ctx), days, now, _actor())
+    else:
+        result = retention.plan(store.open_db(ctx.obj["settings"].db_path, read_only=True), days, now)
+    if as_json:
+        click.echo(json.dumps({"days": days, "applied": do_apply, **result}, ensure_ascii=False, indent=2))
+        return
+    verb = "removed" if do_apply else "would remove"
+    click.echo(f"older than {days} days (before {result['cutoff']}): {verb} {result['reactor_ids']:,} reactors' "
+               f"account ids, {result['rejects']:,} rejected records, {result['sessions']:,} ended login sessions"
+               + ("" if do_apply else "; --apply to remove them"))
+
+
+COMMANDS = (users, sources, backup_cmd, restore_cmd, audit_cmd, retention_cmd)
 
 
 def register(cli: click.Group) -> None:
