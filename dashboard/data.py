@@ -648,6 +648,12 @@ def count_rejects(path: str) -> int:
     return _query(path, "count_rejects")
 
 
+def last_retention_run(path: str) -> dict | None:
+    """The latest `rumourwatch retention --apply` (its audit entry, details read), or None."""
+    rows = _run(path, store.audit_entries, limit=1, actions=["retention.apply"])
+    return dict(rows[0], details=json.loads(rows[0]["details"] or "{}")) if rows else None
+
+
 # --- models and their evaluation (the analysts' page) -----------------------------------------
 
 def _table_version(db, table: str) -> tuple:

@@ -321,6 +321,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources.reject.raw": "原始内容（第 {id} 条拒收记录）",
         "sources.reject.english": "（英文原文）{reason}",
         "sources.reset": "重置检查点（管理员）",
+        "sources.retention": "数据保留期限（管理员）",
+        "sources.retention.off": ("未设置保留期限，转发评论者的账号、被搁置记录的原文和已结束的登录会话全部保留。"
+                                  "如需按期清除，设置 RUMOURWATCH_RETENTION_DAYS（不少于 30 天），"
+                                  "并由定时任务每天运行 rumourwatch retention --apply。"),
+        "sources.retention.never": ("保留期限为 {days} 天，但尚未执行过清除：请由定时任务每天运行 "
+                                    "rumourwatch retention --apply，否则过期的个人信息不会被清除。"),
+        "sources.retention.last": ("保留期限 {days} 天。上次清除：{at}（{actor}），清除转发评论者账号 {reactors} 个、"
+                                   "被搁置记录 {rejects} 条、已结束的登录会话 {sessions} 个。"),
+        "sources.retention.late": "已超过两天未执行：请检查运行 rumourwatch retention --apply 的定时任务。",
         "sources.reset.pick": "数据源",
         "sources.reset.help": ("当前检查点：{position}。重置后，采集程序在下一轮从头读取该数据源，并清除其最近错误"
                                "（已采集的条目不会重复保存）；操作记入审计日志。命令行中的同一操作：{command}"),

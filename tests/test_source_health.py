@@ -168,3 +168,30 @@ def test_a_file_imported_once_is_not_a_feed_that_stopped(tmp_path):
     Worker(db, [file_source(str(export), name=imported["source"])], clock=store.now_utc).poll_once()
     watched = store.source_checkpoint(db, imported["source"])
     assert source_health(watched, later, quiet_hours=6)["state"] == "not_read"
+
+
+def test_the_admin_sees_whether_the_retention_period_is_kept_to(page_env, monkeypatch):
+    from rumourwatch import auth, retention
+
+    db = store.open_db(page_env)
+    auth.create_user(db, "root", "an admin pass 1", "admin", "test")
+
+    def panel() -> list[str]:
+        at = fx.open_app("app_pages/sources.py", username="root")
+        return [e.value for kind in ("info", "warning", "success") for e in getattr(at, kind)
+                if "保留期限" in e.value]
+
+    assert panel() == [("未设置保留期限，转发评论者的账号、被搁置记录的原文和已结束的登录会话全部保留。如需按期清除，"
+                        "设置 RUMOURWATCH_RETENTION_DAYS（不少于 30 天），并由定时任务每天运行 rumourwatch retention --apply。")]
+    monkeypatch.setenv("RUMOURWATCH_RETENTION_DAYS", "180")
+    [never] = panel()
+    assert never.startswith("保留期限为 180 天，但尚未执行过清除")
+    retention.apply(db, 180, NOW - timedelta(hours=3), "cli:ops")
+    [done] = panel()
+    assert done == ("保留期限 180 天。上次清除：2026-11-23 09:00（cli\\:ops），清除转发评论者账号 0 个、被搁置记录 0 条、"
+                    "已结束的登录会话 0 个。")
+    monkeypatch.setattr(data, "now_utc", lambda: NOW + timedelta(days=3))  # the cron job stopped
+    [late] = panel()
+    assert late == done + "已超过两天未执行：请检查运行 rumourwatch retention --apply 的定时任务。"
+    # a monitor has no such panel
+    assert not [w for w in _warnings(fx.open_app("app_pages/sources.py")) if "保留期限" in w]

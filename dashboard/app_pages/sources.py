@@ -2,6 +2,7 @@
 an admin can make the worker read a source from the start (reset its checkpoint)."""
 
 import json
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,7 @@ from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
 from rumourwatch import worker
+from rumourwatch.records import parse_time
 from rumourwatch.sources.base import reset_command
 
 st.title(t("sources.title"))
@@ -136,7 +138,34 @@ def reset_panel(user: dict) -> None:
         wf.act(path, t("sources.reset.done", source=name), worker.reset_checkpoint, name, user["username"])
 
 
+RETENTION_LATE = timedelta(days=2)  # a daily cron job this late has stopped
+
+
+def retention_panel() -> None:
+    """数据保留期限: the period set, and whether `rumourwatch retention --apply` keeps to it (a
+    policy nobody runs removes nothing)."""
+    st.subheader(t("sources.retention"))
+    days = settings.retention_days
+    if not days:
+        st.info(t("sources.retention.off"))
+        return
+    with ui.friendly_errors():
+        last = data.last_retention_run(path)
+    if last is None:
+        st.warning(t("sources.retention.never", days=days), icon=":material/warning:")
+        return
+    d = last["details"]
+    said = t("sources.retention.last", days=days, at=data.to_china(last["at"]), actor=ui.escape_md(last["actor"]),
+             reactors=f"{d.get('reactor_ids', 0):,}", rejects=f"{d.get('rejects', 0):,}",
+             sessions=f"{d.get('sessions', 0):,}")
+    if data.now_utc() - parse_time(last["at"]) > RETENTION_LATE:
+        st.warning(said + t("sources.retention.late"), icon=":material/warning:")
+    else:
+        st.success(said, icon=":material/verified_user:")
+
+
 with st.spinner(t("loading")):
     sources_panel()
 if dashboard_auth.can("sources.manage"):
     reset_panel(dashboard_auth.current_user())
+    retention_panel()
