@@ -926,23 +926,14 @@ def _audit_where(actor=None, target_type=None, target_id=None, actions=None, sta
                  end=None) -> tuple[str, list]:
     """The WHERE clause of an audit query: `actions` a list of codes (an empty list matches
     nothing), `start` / `end` UTC ISO bounds [start, end)."""
-    where, params = [], []
-    for column, value in (("actor", actor), ("target_type", target_type)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
+    given = [(cond, value) for cond, value in (("actor = ?", actor), ("target_type = ?", target_type),
+                                               ("at >= ?", start), ("at < ?", end)) if value]
     if target_id is not None:
-        where.append("target_id = ?")
-        params.append(str(target_id))
+        given.append(("target_id = ?", str(target_id)))
+    where, params = [cond for cond, _ in given], [value for _, value in given]
     if actions is not None:
         where.append(f"action IN ({', '.join('?' for _ in actions)})" if actions else "0")
         params.extend(actions)
-    if start:
-        where.append("at >= ?")
-        params.append(start)
-    if end:
-        where.append("at < ?")
-        params.append(end)
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
