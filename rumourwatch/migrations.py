@@ -701,4 +701,14 @@ ALTER TABLE experts ADD COLUMN languages TEXT;
 ALTER TABLE clarifications ADD COLUMN translation TEXT;
 ALTER TABLE clarifications ADD COLUMN translation_language TEXT;
 """),
+    # The audit log is append-only: no code changes or deletes an entry, and the database refuses
+    # it too, so neither a bug nor a hand-typed statement can rewrite who did what (an audit record
+    # "protected from unexpected deletion or change"). A later step that must change entries drops
+    # and re-creates these triggers around its change.
+    ("0031_audit_append_only", """
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be changed'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be deleted'); END;
+"""),
 ]

@@ -285,3 +285,18 @@ def test_the_worker_round_and_cron_mail_the_notice_through_smtp(accounts, tmp_pa
     assert result.exit_code == 0, result.output
     assert "security notice on 4 sign-in or account record(s): administrators mailed" in result.output
     assert inbox.messages[-1][1]["Subject"] == "【安全提醒】账号 ana 因多次输错密码被锁定"
+
+
+def test_the_database_refuses_to_change_or_delete_an_audit_entry(db):
+    import sqlite3
+
+    before = store.count_audit_entries(db)
+    for statement in ("UPDATE audit_log SET actor = 'someone else' WHERE action = 'alert.dismiss'",
+                      "DELETE FROM audit_log WHERE action LIKE 'login%'"):
+        with pytest.raises(sqlite3.DatabaseError, match="the audit log is append-only"):
+            db.execute(statement)
+    assert store.count_audit_entries(db) == before
+    assert store.audit_entries(db, actions=["alert.dismiss"])[0]["actor"] == "mon"
+    with store.transaction(db):  # appending is what it is for
+        store.record_audit(db, "root", "backup", "database", "b.db")
+    assert store.count_audit_entries(db) == before + 1
