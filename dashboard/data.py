@@ -295,8 +295,11 @@ def opinion(path: str, filters: Filters, now: datetime | None = None) -> dict:
     """The report line for the filtered period, its shares and the unscored count."""
     start, end = period_bounds(filters.period, filters.custom, now)
     counts = _query(path, "polarity_counts", start, end, **filters.store_kwargs())
-    return {"line": opinion_line(counts), "shares": opinion_shares(counts), "unscored": counts.get(None, 0),
-            "counts": counts}
+    unscored = counts.get(None, 0)
+    if filters.health_only:  # an item not scored yet is not known to be about health: still say it waits
+        unscored = _query(path, "polarity_counts", start, end,
+                          **dict(filters.store_kwargs(), health_only=False)).get(None, 0)
+    return {"line": opinion_line(counts), "shares": opinion_shares(counts), "unscored": unscored, "counts": counts}
 
 
 def unread(path: str, filters: Filters, now: datetime | None = None) -> dict:

@@ -76,6 +76,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "live.metric.unscored": "待评分",
         "live.metric.last_hour": "近1小时新增 {n:,}",
         "live.opinion": "情感倾向（{period}）",
+        "live.opinion.health": " · 健康相关条目",
         "live.opinion.unscored": "另有 {n:,} 条尚未评分或模型无法评估（如蒙古文、藏文、维吾尔文内容），未计入比例。",
         "live.trend": "情感倾向比例趋势（按日，北京时间）",
         "live.trend.empty": "所选时间范围内暂无已评分条目，无法绘制趋势。",

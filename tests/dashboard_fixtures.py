@@ -63,10 +63,14 @@ ITEMS = [
      3 * 24 * 60, {"rumour_probability": 0.05, "polarity": "positive", "health_related": 1, "topic": "健康知识普及"}),
 ]
 
-# Published today (China time) and scored: negative 3, neutral 2, positive 1.
-EXPECTED_OPINION = "共 6 条：负面 50.0%，中性 33.3%，正面 16.7%"
-# The last 7 days add one positive item from three days ago.
-EXPECTED_OPINION_7D = "共 7 条：负面 42.8%，中性 28.6%，正面 28.6%"  # sums to 100.0%
+# Published today (China time), scored and about health (the live page's default, as the reports
+# count): negative 3, neutral 1, positive 1.
+EXPECTED_OPINION = "共 5 条：负面 60.0%，中性 20.0%，正面 20.0%"
+# The last 7 days add one positive health item from three days ago.
+EXPECTED_OPINION_7D = "共 6 条：负面 50.0%，正面 33.3%，中性 16.7%"
+# The whole feed of today (仅健康相关 unticked): the weather post adds a neutral one.
+EXPECTED_OPINION_ALL = "共 6 条：负面 50.0%，中性 33.3%，正面 16.7%"
+EXPECTED_OPINION_ALL_7D = "共 7 条：负面 42.8%，中性 28.6%，正面 28.6%"  # sums to 100.0%
 EXPECTED_TODAY = {"items": 7, "health_related": 5, "flagged": 3, "unscored": 1}
 
 

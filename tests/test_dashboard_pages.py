@@ -138,14 +138,14 @@ def test_period_filter_changes_the_opinion_line_but_not_today(app_env):
 def test_filters_survive_a_visit_to_the_item_view(app_env):
     at = run_page()
     at.sidebar.radio(key="f_period").set_value("7d").run()
-    at.sidebar.checkbox(key="f_health").check().run()
-    assert at.query_params == {"range": "7d", "health": "1"}
+    at.sidebar.checkbox(key="f_health").uncheck().run()
+    assert at.query_params == {"range": "7d", "health": "0"}
     at.switch_page(ITEM).run()
     at.query_params.clear()  # as the sidebar's link to the page: no filter in its address
     at.switch_page(LIVE).run()
     assert not at.exception
     assert at.sidebar.radio(key="f_period").value == "7d"
-    assert at.sidebar.checkbox(key="f_health").value is True
+    assert at.sidebar.checkbox(key="f_health").value is False
     # ... and that address is left as it is: writing them into it would be a step of the browser's
     # history, and Back would then return to this page instead of the page before
     assert at.query_params == {}
@@ -158,22 +158,22 @@ def test_the_address_holds_the_filters_and_opens_the_page_with_them(app_env):
     at = run_page()
     assert at.query_params == {}
     at.sidebar.radio(key="f_period").set_value("7d").run()
-    at.sidebar.checkbox(key="f_health").check().run()
+    at.sidebar.checkbox(key="f_health").uncheck().run()
     at.sidebar.slider(key="f_min_prob").set_value(0.5).run()
-    assert at.query_params == {"range": "7d", "health": "1", "min": "0.5"}
+    assert at.query_params == {"range": "7d", "health": "0", "min": "0.5"}
     line = "共 3 条：负面 100.0%，中性 0.0%，正面 0.0%"
     assert any(line in m.value for m in at.markdown)
 
     shared = run_page(**at.query_params)  # another session (a reload, another monitor) opens the address
     assert shared.sidebar.radio(key="f_period").value == "7d"
-    assert shared.sidebar.checkbox(key="f_health").value is True
+    assert shared.sidebar.checkbox(key="f_health").value is False
     assert shared.sidebar.slider(key="f_min_prob").value == 0.5
     assert any("情感倾向（近7天）" in s.value for s in shared.subheader)
     assert any(line in m.value for m in shared.markdown)
 
     for key, value in (("f_period", "today"), ("f_min_prob", 0.0)):
         getattr(at.sidebar, "radio" if key == "f_period" else "slider")(key=key).set_value(value).run()
-    at.sidebar.checkbox(key="f_health").uncheck().run()
+    at.sidebar.checkbox(key="f_health").check().run()
     assert at.query_params == {}  # back to the defaults: a clean address again
     assert not at.exception and not shared.exception
 
@@ -190,10 +190,10 @@ def test_a_change_after_leaving_a_custom_period_is_kept(app_env):
     day = fx.NOW.date().isoformat()
     assert at.query_params == {"range": "custom", "from": day, "to": day}
     at.sidebar.radio(key="f_period").set_value("7d").run()
-    at.sidebar.checkbox(key="f_health").check().run()
-    assert at.sidebar.checkbox(key="f_health").value is True
+    at.sidebar.checkbox(key="f_health").uncheck().run()
+    assert at.sidebar.checkbox(key="f_health").value is False
     assert at.sidebar.radio(key="f_period").value == "7d"
-    assert at.query_params == {"range": "7d", "health": "1"}
+    assert at.query_params == {"range": "7d", "health": "0"}
     assert not at.exception
 
 
@@ -208,13 +208,13 @@ def test_an_address_with_a_custom_period_or_a_platform_opens_with_them(app_env):
 
 
 def test_an_address_with_filters_it_cannot_read_says_so_and_shows_the_defaults(app_env):
-    at = run_page(range="week", min="abc", health="1", **{"from": "2026-13-01"})
+    at = run_page(range="week", min="abc", health="0", **{"from": "2026-13-01"})
     [warning] = [w.value for w in at.warning if "筛选条件" in w.value]
     assert "range=week" in warning and "min=abc" in warning and "from=2026-13-01" in warning
     assert at.sidebar.radio(key="f_period").value == "today"
     assert at.sidebar.slider(key="f_min_prob").value == 0.0
-    assert at.sidebar.checkbox(key="f_health").value is True  # what it could read is kept
-    assert at.query_params == {"health": "1"}  # the address is mended
+    assert at.sidebar.checkbox(key="f_health").value is False  # what it could read is kept
+    assert at.query_params == {"health": "0"}  # the address is mended
     assert not at.exception
     at = run_page(range="custom", **{"from": "2026-11-23"})  # a custom period without its last day
     assert any("from=2026-11-23&to=" in w.value for w in at.warning), [w.value for w in at.warning]
@@ -231,8 +231,9 @@ def test_platform_probability_and_health_filters_narrow_the_line(app_env):
     feed = table_with(at, "情感倾向")[-1]
     assert set(feed["谣言概率"]) == {0.92, 0.88, 0.81}
     at.sidebar.slider(key="f_min_prob").set_value(0.0).run()
-    at.sidebar.checkbox(key="f_health").check().run()
-    assert any("共 5 条：负面 60.0%，中性 20.0%，正面 20.0%" in m.value for m in at.markdown)
+    assert any(fx.EXPECTED_OPINION in m.value for m in at.markdown)  # health items, as the reports count
+    at.sidebar.checkbox(key="f_health").uncheck().run()
+    assert any(fx.EXPECTED_OPINION_ALL in m.value for m in at.markdown)  # the whole feed: + the weather post
     assert not at.exception
 
 
@@ -253,7 +254,11 @@ def test_top_rumours_say_so_when_nothing_reaches_the_threshold(app_env, monkeypa
 
 
 def test_feed_lists_newest_first_with_chinese_polarity_and_hostile_text_as_plain_cells(app_env):
-    at = run_page()
+    at = run_page()  # health items only, as the reports count: neither the weather nor the unscored post
+    feed = next(df for df in table_with(at, "情感倾向") if "副本数" not in df.columns)
+    assert app_env["n1"] not in set(feed["编号"]) and app_env["no_author"] not in set(feed["编号"])
+    assert set(feed["健康相关"]) == {"是"}
+    at = run_page(health="0")  # the whole feed
     feed = next(df for df in table_with(at, "情感倾向") if "副本数" not in df.columns)
     assert feed.iloc[0]["编号"] == app_env["no_author"]
     assert feed.iloc[0]["情感倾向"] == "未评分"
@@ -266,7 +271,7 @@ def test_debunked_column_says_not_applicable_for_items_unrelated_to_health_and_n
         app_env):
     """The scorer matches only health-related items with the debunks: a scored weather post read
     未评分 (not scored) in the 已辟谣 column, beside its rumour probability."""
-    at = run_page()
+    at = run_page(health="0")  # the whole feed: the weather post is not a health item
     feed = next(df for df in table_with(at, "已辟谣") if "副本数" not in df.columns).set_index("编号")
     assert feed.loc[app_env["n1"], "已辟谣"] == "不适用"  # weather: scored, unrelated to health
     assert feed.loc[app_env["no_author"], "已辟谣"] == "未评分"  # not scored yet

@@ -321,7 +321,7 @@ def test_the_live_pages_watched_counts_take_new_items_within_the_minute_and_say_
         table = next(df.value for df in at.dataframe if "今日命中" in df.value.columns)
         return table["今日命中"].tolist()
 
-    at = fx.open_app("app_pages/live.py")
+    at = fx.open_app("app_pages/live.py", health="0")  # the whole feed: the new post is not scored yet
     assert hits(at) == ["2"]
     assert any("每分钟更新一次" in c.value for c in at.caption)
     fx.append_item(path, "w-new", "听说每天喝白醋能降血压，已经转给家里人了", fx.NOW)

@@ -37,11 +37,11 @@ if data.database_exists(path):
         known_platforms = data.platforms(path)
 today = data.china_today()
 FILTER_DEFAULTS = {"f_platforms": [], "f_period": "today", "f_custom": (today - timedelta(days=6), today),
-                   "f_min_prob": 0.0, "f_health": False}
+                   "f_min_prob": 0.0, "f_health": True}
 for _key, _default in FILTER_DEFAULTS.items():
     if _key not in st.session_state:
         st.session_state[_key] = st.session_state.get("_keep_" + _key, _default)
-# The filters that differ from their defaults are also in the address (?range=7d&health=1): a
+# The filters that differ from their defaults are also in the address (?range=7d&health=0): a
 # reload, a bookmark or a shared link opens the page filtered as it was, and Back to an address
 # that names filters shows them.
 # The address is read when it says other than the filters this session last drew (it was opened,
@@ -209,7 +209,7 @@ def live_panel() -> None:
 
         # The report line and its trend, for the chosen period and filters.
         opinion = data.opinion(path, filters, now=now)
-        st.subheader(t("live.opinion", period=period_label))
+        st.subheader(t("live.opinion", period=period_label) + (t("live.opinion.health") if filters.health_only else ""))
         with st.container(border=True):
             st.markdown(f"#### {opinion['line']}")  # our labels and figures only
             if opinion["unscored"]:
