@@ -23,6 +23,9 @@ _STRONG = {
     "shop_link": re.compile(r"自助查找心仪商品|淘口令|复制这条信息|京东自助查|[￥¥][A-Za-z0-9]{8,}[￥¥]"),
 }
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}(?!\d)")
+# A seller's list often glues each number to the price before it ("…-18000172-72211111-15500172-…"):
+# a number written 1xx-xxxxxxxx counts even right after a digit.
+_MOBILE_GLUED = re.compile(r"1[3-9]\d-\d{4}-?\d{4}(?!\d)")
 # Numbers for sale: this many mobile numbers, and digits most of the post. A rumour may list phone
 # numbers in its prose ("报料：各位后宫电话：…"): that is a claim to check, not an ad.
 PHONE_LIST, PHONE_LIST_DIGIT_SHARE = 4, 0.5
@@ -51,7 +54,7 @@ def _phone_list(text: str) -> bool:
     digits = sum(map(text.count, "0123456789"))
     if digits < PHONE_LIST * 11 or digits < PHONE_LIST_DIGIT_SHARE * len(text.replace(" ", "")):
         return False
-    return len(_MOBILE.findall(text)) >= PHONE_LIST
+    return len(_MOBILE.findall(text)) >= PHONE_LIST or len(_MOBILE_GLUED.findall(text)) >= PHONE_LIST
 
 
 def ad_markers(text: str) -> list[str]:

@@ -18,9 +18,11 @@ COUPON = "某牌儿童牙刷套装【9.9元（需用券）】：旗舰店原价1
 SHOP = "【19.90】 便携消毒湿巾80片不是你需要的？ 自助查找心仪商品：O网页链接"
 NUMBERS = "新到靓号 138-0000-1111 138-0000-2222 139-1111-3333 137-2222-4444 136-3333-5555"
 PRICE_AND_SELLING = "75%酒精湿巾 ￥19.9 包邮，下单即发"
+# each number glued to the price before it, as a seller's list in the stream has them
+GLUED_NUMBERS = "新到号码138-00001111-1500139-11112222-2600137-22223333-3400136-33334444-2800135-44445555-3100"
 
 
-@pytest.mark.parametrize("text", [COUPON, SHOP, NUMBERS, PRICE_AND_SELLING])
+@pytest.mark.parametrize("text", [COUPON, SHOP, NUMBERS, PRICE_AND_SELLING, GLUED_NUMBERS])
 def test_selling_posts_are_ads(text):
     assert is_ad(text), ad_markers(text)
 
