@@ -328,6 +328,7 @@ def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, t
 
     Examples:
 
+    \b
         rumourwatch audit --kind signin --action 登录失败 --days 7
         rumourwatch audit --target-type alert --target 42 --days 365
         rumourwatch audit --from 2026-11-01 --to 2026-11-30 --csv 2026-11-审计日志.csv
@@ -381,6 +382,7 @@ def retention_cmd(ctx, days, do_apply, as_json):
 
     Examples:
 
+    \b
         rumourwatch retention --days 180
         0 3 * * * rumourwatch --db /srv/rumourwatch.db retention --apply
     """
