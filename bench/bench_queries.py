@@ -111,6 +111,11 @@ def main() -> None:
         "latest_items (50, platform filter)": lambda: store.latest_items(db, limit=50, platforms=["抖音"]),
         "top_rumours (today)": lambda: store.top_rumours(db, *today, limit=20),
         "top_rumours (7 days)": lambda: store.top_rumours(db, *week, limit=20),
+        # the live page's default since 2026-12-05: health items only, as the reports count
+        "hourly_counts (today, health only)": lambda: store.hourly_counts(db, *today, health_only=True),
+        "latest_items (50, today, health only)": lambda: store.latest_items(db, *today, limit=50, health_only=True),
+        "top_rumours (today, health only)": lambda: store.top_rumours(db, *today, limit=20, health_only=True),
+        "top_rumours (7 days, health only)": lambda: store.top_rumours(db, *week, limit=20, health_only=True),
         "platforms": lambda: store.platforms(db),
     }
     print(f"{store.count_items(db):,} items in {args.db}")
