@@ -92,8 +92,8 @@ def current_user() -> dict | None:
     user = _with_db(auth.session_user, token, policy())
     if user is None:
         st.session_state.pop(TOKEN_KEY, None)
-        # ended by the idle limit: say so; ended elsewhere (a logout in another tab): just log in
-        st.session_state[EXPIRED_KEY] = _with_db(auth.session_end_reason, token) == "idle"
+        # ended by the idle limit or by an administrator: say so; by a logout in another tab: just log in
+        st.session_state[EXPIRED_KEY] = _with_db(auth.session_end_reason, token)
         _forget_cookie(token)
     return user
 
@@ -172,8 +172,11 @@ def login_form() -> None:
     if _with_db(store.count_users) == 0:
         st.info(t("auth.no_users"))
         return
-    if st.session_state.pop(EXPIRED_KEY, False):
+    ended = st.session_state.pop(EXPIRED_KEY, None)
+    if ended == "idle":
         st.warning(t("auth.expired", minutes=f"{policy().session_idle_minutes:g}"))
+    elif ended == "ended_by_admin":
+        st.warning(t("auth.ended_by_admin"))
     with st.form("login", clear_on_submit=False, enter_to_submit=True, width=420):
         username = st.text_input(t("auth.username"), key="login_username", max_chars=64)
         password = st.text_input(t("auth.password"), type="password", key="login_password", max_chars=1024)

@@ -22,7 +22,7 @@ from .records import beijing, iso
 
 ACTION_ZH = {
     "login": "登录", "login.failed": "登录失败", "logout": "退出登录", "session.start": "免密码开启会话（测试或受信工具）",
-    "session.expired": "登录超时", "user.locked": "账号锁定（多次输错密码）",
+    "session.expired": "登录超时", "session.end": "强制下线（结束账号的全部登录）", "user.locked": "账号锁定（多次输错密码）",
     "user.add": "新增账号", "user.disable": "停用账号", "user.enable": "启用账号", "user.role": "修改角色",
     "user.password": "修改密码", "user.unlock": "解除锁定",
     "alert.create": "生成预警", "alert.upgrade": "预警升级", "alert.escalate": "预警超时督办",

@@ -485,6 +485,22 @@ def session_end_reason(db, token: str | None) -> str | None:
     return session["end_reason"] if session and session["ended_at"] else None
 
 
+def open_sessions(db, policy: Policy = Policy(), now: datetime | None = None) -> list[dict]:
+    """Who is logged in now: the sessions not ended and active within the idle limit."""
+    return store.open_sessions(db, iso(_now(now) - timedelta(minutes=policy.session_idle_minutes)))
+
+
+def end_sessions(db, username: str, actor: str, now: datetime | None = None) -> int:
+    """Log `username` out everywhere (强制下线: a session left open on a shared computer, a login
+    the user does not recognise) without disabling the account; audited. Returns how many ended."""
+    user = _existing(db, username)
+    at = iso(_now(now))
+    with store.transaction(db):
+        ended = store.end_user_sessions(db, user["id"], at, "ended_by_admin")
+        store.record_audit(db, actor, "session.end", "user", user["username"], {"sessions": ended}, at=at)
+    return ended
+
+
 def logout(db, token: str | None, now: datetime | None = None) -> None:
     if not token:
         return

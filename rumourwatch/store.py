@@ -2033,6 +2033,15 @@ def end_session(db, token_hash: str, at: str, reason: str) -> None:
                [at, reason, token_hash])
 
 
+def open_sessions(db, seen_since: str) -> list[dict]:
+    """Sessions not ended and active since `seen_since`, with their user's name and role, most
+    recently active first."""
+    return _rows(db, """SELECT u.username, u.role, s.created_at, s.last_seen_at FROM sessions s
+                        JOIN users u ON u.id = s.user_id
+                        WHERE s.ended_at IS NULL AND s.last_seen_at >= ? ORDER BY s.last_seen_at DESC""",
+                 [seen_since])
+
+
 def end_user_sessions(db, user_id: int, at: str, reason: str) -> int:
     cur = db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL",
                      [at, reason, user_id])

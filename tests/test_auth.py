@@ -311,3 +311,22 @@ def test_a_password_is_refused_for_what_makes_it_guessable_and_a_good_one_is_kep
     assert exc.value.key == "password_username"
     assert auth.authenticate(db, "wang.li", "tea at four, 2 sugars")["username"] == "wang.li"
 
+
+
+def test_an_administrator_logs_a_user_out_everywhere_without_disabling_the_account(users, now):
+    first, _ = auth.login(users, "mon", PW, now=now)
+    second, _ = auth.login(users, "mon", PW, now=now + timedelta(minutes=2))
+    other, _ = auth.login(users, "ana", PW, now=now + timedelta(minutes=3))
+    auth.login(users, "boss", PW, now=now - timedelta(hours=2))  # idle for longer than the limit: not online
+    online = auth.open_sessions(users, now=now + timedelta(minutes=5))
+    assert [(s["username"], s["role"]) for s in online] == [("ana", "analyst"), ("mon", "monitor"), ("mon", "monitor")]
+    assert auth.end_sessions(users, "mon", "root", now=now + timedelta(minutes=5)) == 2
+    for token in (first, second):
+        assert auth.session_user(users, token, now=now + timedelta(minutes=6)) is None
+        assert auth.session_end_reason(users, token) == "ended_by_admin"
+    assert auth.session_user(users, other, now=now + timedelta(minutes=6))["username"] == "ana"
+    [entry] = store.audit_entries(users, actions=["session.end"])
+    assert (entry["actor"], entry["target_id"], json.loads(entry["details"])) == ("root", "mon", {"sessions": 2})
+    assert auth.login(users, "mon", PW, now=now + timedelta(minutes=7))[1]["username"] == "mon"  # not disabled
+    with pytest.raises(auth.AuthError):
+        auth.end_sessions(users, "nobody", "root", now=now)

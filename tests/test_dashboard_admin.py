@@ -157,6 +157,29 @@ def test_admin_adds_a_user_changes_role_and_disables(app_db):
     assert [s.value for s in at.success] == ["已停用账号 mon。"]
 
 
+def test_admin_sees_who_is_online_and_logs_a_user_out_who_is_told_why(app_db):
+    mon = _app()
+    login_for_test(mon, "mon")
+    mon.run()
+    assert mon.sidebar.button  # logged in
+    at = _app(USERS_PAGE)
+    login_for_test(at, "root")
+    at.run()
+    assert at.subheader[0].value == "当前在线（2 个登录）"
+    online = at.dataframe[1].value
+    assert sorted(zip(online["用户名"], online["角色"])) == [("mon", "舆情监测员"), ("root", "管理员")]
+    at.selectbox(key="users_pick").set_value("mon").run()
+    assert "该账号当前有 1 个登录会话。" in [c.value for c in at.caption]
+    at.button(key="users_end_sessions").click().run()
+    assert [s.value for s in at.success] == ["已结束 mon 的全部登录。"]
+    assert at.subheader[0].value == "当前在线（1 个登录）"
+    assert store.get_user(app_db, "mon")["disabled"] == 0
+    mon.run()  # the monitor's next click: back to the login form, saying why
+    assert [x.value for x in mon.title] == ["登录"]
+    assert [w.value for w in mon.warning] == ["管理员已结束您的登录，请重新登录；如有疑问请联系管理员。"]
+    assert not at.exception and not mon.exception
+
+
 def test_admin_cannot_disable_the_last_admin_and_is_told_why(app_db):
     at = _app(USERS_PAGE)
     login_for_test(at, "root")

@@ -49,6 +49,16 @@ frame = pd.DataFrame([{
 st.caption(t("users.count", n=len(accounts)))
 st.dataframe(frame, hide_index=True, width="stretch")
 
+# who is logged in now: a login nobody recognises is ended from the 状态 tab below (强制下线)
+online = dashboard_auth.run_db(auth.open_sessions, dashboard_auth.policy())
+st.subheader(t("users.online", n=len(online)))
+if online:
+    st.dataframe(pd.DataFrame([{
+        t("users.col.username"): s["username"], t("users.col.role"): t(f"role.{s['role']}"),
+        t("users.online.since"): dashboard_auth.to_china(s["created_at"]),
+        t("users.online.seen"): dashboard_auth.to_china(s["last_seen_at"]),
+    } for s in online]), hide_index=True, width="stretch")
+
 roles = list(auth.ROLES)
 role_label = {r: t(f"role.{r}") for r in roles}
 
@@ -94,6 +104,11 @@ if accounts:
             act(t("users.disabled", name=pick), auth.set_disabled, pick, True, user["username"])
         if chosen["locked_until"] and st.button(t("users.unlock"), key="users_unlock"):
             act(t("users.unlocked", name=pick), auth.unlock, pick, user["username"])
+        sessions = sum(s["username"] == pick for s in online)
+        st.caption(t("users.sessions", n=sessions))
+        if sessions and st.button(t("users.end_sessions"), key="users_end_sessions",
+                                  help=t("users.end_sessions.help")):
+            act(t("users.sessions_ended", name=pick), auth.end_sessions, pick, user["username"])
     with tab_pw:
         with st.form("reset_pw", clear_on_submit=True):
             r1 = st.text_input(t("auth.password"), type="password", help=t("users.password.help"))
