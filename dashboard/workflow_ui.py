@@ -22,6 +22,15 @@ from rumourwatch.uploads import UploadError
 FLASH_KEY = "wf_flash"
 
 
+def picked_days(value) -> list:
+    """The days a date_input range holds so far (none, the first, or first and last); with fewer
+    than two it says the last is still to be chosen (the user has clicked only the first)."""
+    picked = [d for d in (value if isinstance(value, (tuple, list)) else [value]) if d]
+    if len(picked) < 2:
+        st.info(t("filters.custom_incomplete"))
+    return picked
+
+
 def db_path() -> str:
     try:
         path = data.settings().db_path

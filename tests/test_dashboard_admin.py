@@ -293,6 +293,9 @@ def test_audit_page_narrows_by_period_kind_and_object(app_db):
     today = datetime.now(UTC).astimezone(CST).date()
     at.date_input(key="audit_period").set_value((today - timedelta(days=45), today - timedelta(days=35))).run()
     assert list(at.dataframe[0].value["操作代码"]) == ["login"]
+    at.date_input(key="audit_period").set_value((today - timedelta(days=2),)).run()  # the first day clicked
+    assert [i.value for i in at.info] == ["请选择结束日期。"]
+    assert list(at.dataframe[0].value["操作代码"]) == ["login.failed"]  # that one day, until the last is chosen
     at.date_input(key="audit_period").set_value((today - timedelta(days=45), today)).run()
     at.selectbox(key="audit_group").set_value("signin").run()
     assert list(at.dataframe[0].value["操作"]) == ["免密码开启会话（测试或受信工具）", "登录失败", "登录"]

@@ -116,15 +116,13 @@ if may_act:
 
 with st.expander(t("alerts.ledger")):  # the office's Excel ledger of a period's alerts and their handling
     today = data.china_today()
-    span = st.date_input(t("alerts.ledger.range"), value=(today.replace(day=1), today), max_value=today,
-                         key="ledger_range", help=t("alerts.ledger.help"))
-    if isinstance(span, (tuple, list)) and len(span) == 2:
+    span = ui.picked_days(st.date_input(t("alerts.ledger.range"), value=(today.replace(day=1), today),
+                                        max_value=today, key="ledger_range", help=t("alerts.ledger.help")))
+    if len(span) == 2:
         start, end = data.period_bounds("custom", tuple(span))
         text, n = ui.call(path, ledger.ledger_csv, start, end, data.now_utc())
         st.download_button(t("alerts.ledger.download", n=n), text.encode("utf-8"), disabled=not n,
                            file_name=f"预警处置台账_{span[0]}_{span[1]}.csv", mime="text/csv")
-    else:
-        st.info(t("filters.custom_incomplete"))
 
 # --- one alert ---------------------------------------------------------------------------------
 raw = st.query_params.get("alert")

@@ -11,6 +11,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard.auth import require_role
 from dashboard.strings import t
+from dashboard.workflow_ui import picked_days
 from rumourwatch import audit
 
 user = require_role("admin")
@@ -33,11 +34,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                               help=t("audit.target_id.help"))
     limit = st.number_input(t("audit.limit"), min_value=10, max_value=5000, value=200, step=50, width=140)
 
-picked = [d for d in (span if isinstance(span, (tuple, list)) else [span]) if d]
-if len(picked) < 2:  # the first day clicked, the last not yet
-    st.info(t("filters.custom_incomplete"))
-    picked = (picked or [today]) * 2
-start, end = data.period_bounds("custom", (picked[0], picked[-1]))
+picked = picked_days(span)
+first, last = (picked[0], picked[-1]) if picked else (today, today)
+start, end = data.period_bounds("custom", (first, last))
 query = audit.AuditQuery(start=start, end=end, actor=actor.strip() or None, group=group,
                          contains=action.strip() or None, target_type=target_type,
                          target_id=target_id.strip() or None)
@@ -67,6 +66,6 @@ def export_file() -> bytes:
 
 shown = min(total, audit.EXPORT_LIMIT)
 st.download_button(t("audit.export", n=f"{shown:,}"), export_file, mime="text/csv", icon=":material/download:",
-                   file_name=f"审计日志_{picked[0]}_{picked[-1]}.csv", help=t("audit.export.help"))
+                   file_name=f"审计日志_{first}_{last}.csv", help=t("audit.export.help"))
 if total > audit.EXPORT_LIMIT:
     st.caption(t("audit.export.capped", limit=f"{audit.EXPORT_LIMIT:,}", total=f"{total:,}"))

@@ -61,10 +61,7 @@ with st.sidebar:
                       format_func=lambda p: t(f"filters.period.{p}"), horizontal=True)
     custom = None
     if period == "custom":
-        picked = st.date_input(t("filters.custom_range"), key="f_custom")
-        picked = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if d]
-        if len(picked) < 2:  # the user has clicked only the first day so far
-            st.info(t("filters.custom_incomplete"))
+        picked = wf.picked_days(st.date_input(t("filters.custom_range"), key="f_custom"))
         custom = (picked[0], picked[-1]) if picked else (today, today)
     min_probability = st.slider(t("filters.min_probability"), 0.0, 1.0, step=0.05, key="f_min_prob",
                                 help=t("filters.min_probability.help"), format="%.2f")

@@ -25,9 +25,9 @@ span = cols[0].segmented_control(t("risk.span"), list(SPANS), default="90", key=
                                  format_func=lambda k: t(f"risk.span.{k}"))
 custom = None
 if span == "custom":
-    custom = cols[1].date_input(t("risk.range"), value=(today - timedelta(days=89), today), key="risk_range")
-    if not isinstance(custom, (tuple, list)) or len(custom) != 2:
-        st.info(t("filters.custom_incomplete"))
+    custom = ui.picked_days(cols[1].date_input(t("risk.range"), value=(today - timedelta(days=89), today),
+                                               key="risk_range"))
+    if len(custom) < 2:
         st.stop()
 else:
     custom = (today - timedelta(days=SPANS[span or "90"] - 1), today)

@@ -147,10 +147,8 @@ except item_search.SearchError as exc:
 
 custom = None
 if period == "custom":
-    picked = st.session_state["s_custom"]
-    picked = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if d]
+    picked = wf.picked_days(st.session_state["s_custom"])
     if len(picked) < 2:
-        st.info(t("filters.custom_incomplete"))
         st.stop()
     custom = (picked[0], picked[-1])
 filters = data.Filters(period=period, custom=custom, platforms=tuple(st.session_state["s_platforms"]),

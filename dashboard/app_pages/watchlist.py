@@ -22,8 +22,8 @@ today = data.china_today()
 cols = st.columns([2, 1])
 span = cols[0].date_input(t("wl.range"), value=(today - timedelta(days=30), today), key="wl_range")
 minimum = cols[1].number_input(t("wl.min"), min_value=1, value=1, step=1, key="wl_min")
-if not isinstance(span, (tuple, list)) or len(span) != 2:
-    st.info(t("filters.custom_incomplete"))
+span = ui.picked_days(span)
+if len(span) < 2:
     st.stop()
 start = datetime(span[0].year, span[0].month, span[0].day, tzinfo=CST)
 end = datetime(span[1].year, span[1].month, span[1].day, tzinfo=CST) + timedelta(days=1)
