@@ -189,9 +189,10 @@ def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]
     the last hour's failures among them) needs a look, or None when nothing does: an account
     locked, an administrator account added or a role raised to admin, the database restored, or
     `threshold` failed logins or more (0: failures alone are not told)."""
+    entries = [dict(e, details=_details(e)) for e in entries]  # each entry's details read once
     by = {a: [e for e in entries if e["action"] == a] for a in SECURITY_ACTIONS}
-    admins_added = [e for e in by["user.add"] if _details(e).get("role") == "admin"]
-    raised = [e for e in by["user.role"] if _details(e).get("to") == "admin"]
+    admins_added = [e for e in by["user.add"] if e["details"].get("role") == "admin"]
+    raised = [e for e in by["user.role"] if e["details"].get("to") == "admin"]
     failed = by["login.failed"]
     many_failed = threshold > 0 and len(failed) >= threshold
     if not (by["user.locked"] or admins_added or raised or by["restore"] or many_failed):
@@ -201,7 +202,7 @@ def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]
         names = list(dict.fromkeys(_name(e["target_id"]) for e in by["user.locked"]))
         subject.append(f"账号 {'、'.join(names[:3])}{' 等' if len(names) > 3 else ''} 因多次输错密码被锁定")
         for e in by["user.locked"][:SECURITY_LISTED]:
-            d = _details(e)
+            d = e["details"]
             lines.append(f"账号锁定：{_name(e['target_id'])}，连续输错 {d.get('failures', '?')} 次，"
                          f"锁定至 {beijing(d.get('until')) or '?'}（{beijing(e['at'])}）")
     if failed and (many_failed or by["user.locked"]):
@@ -210,7 +211,7 @@ def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]
         counts: dict[str, dict[str, int]] = {}
         for e in failed:
             reasons = counts.setdefault(_name(e["target_id"] or e["actor"]), {})
-            reason = FAILURE_ZH.get(_details(e).get("reason"), "其他")
+            reason = FAILURE_ZH.get(e["details"].get("reason"), "其他")
             reasons[reason] = reasons.get(reason, 0) + 1
         ranked = sorted(counts.items(), key=lambda kv: -sum(kv[1].values()))
         named = "、".join(f"{name} {sum(r.values())} 次（{'，'.join(r)}）" for name, r in ranked[:SECURITY_LISTED])
@@ -221,7 +222,7 @@ def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]
         lines.append(f"新增管理员账号：{_name(e['target_id'])}（操作人 {_name(e['actor'])}，{beijing(e['at'])}）")
     for e in raised:
         subject.append(f"账号 {_name(e['target_id'])} 改为管理员")
-        was = ROLE_ZH.get(_details(e).get("from"), _details(e).get("from") or "?")
+        was = ROLE_ZH.get(e["details"].get("from"), e["details"].get("from") or "?")
         lines.append(f"角色改为管理员：{_name(e['target_id'])}（原为{was}，操作人 {_name(e['actor'])}，{beijing(e['at'])}）")
     for e in by["restore"]:
         subject.append("数据库已从备份恢复")

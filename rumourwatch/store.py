@@ -923,11 +923,12 @@ def record_audit(db, actor: str, action: str, target_type: str | None = None, ta
 
 
 def _audit_where(actor=None, target_type=None, target_id=None, actions=None, start=None,
-                 end=None) -> tuple[str, list]:
+                 end=None, after_id=None) -> tuple[str, list]:
     """The WHERE clause of an audit query: `actions` a list of codes (an empty list matches
-    nothing), `start` / `end` UTC ISO bounds [start, end)."""
+    nothing), `start` / `end` UTC ISO bounds [start, end), `after_id` entries written after that one."""
     given = [(cond, value) for cond, value in (("actor = ?", actor), ("target_type = ?", target_type),
-                                               ("at >= ?", start), ("at < ?", end)) if value]
+                                               ("at >= ?", start), ("at < ?", end), ("id > ?", after_id))
+             if value]
     if target_id is not None:
         given.append(("target_id = ?", str(target_id)))
     where, params = [cond for cond, _ in given], [value for _, value in given]
@@ -955,9 +956,8 @@ def count_audit_entries(db, actor: str | None = None, target_type: str | None = 
 def audit_after(db, after_id: int, start: str, actions: list[str]) -> list[dict]:
     """The audit entries of `actions` with an id above `after_id` and a time from `start` on, in
     the order they were written."""
-    marks = ", ".join("?" for _ in actions)
-    return _rows(db, f"SELECT * FROM audit_log WHERE id > ? AND at >= ? AND action IN ({marks}) ORDER BY id",
-                 [after_id, start, *actions])
+    clause, params = _audit_where(actions=actions, start=start, after_id=after_id)
+    return _rows(db, f"SELECT * FROM audit_log{clause} ORDER BY id", params)
 
 
 def audit_actions(db) -> list[str]:
