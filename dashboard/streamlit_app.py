@@ -58,13 +58,15 @@ PAGES = {
     t("nav.section.admin"): [
         st.Page("app_pages/users.py", title=t("page.users"), icon=":material/manage_accounts:", url_path="users"),
         st.Page("app_pages/audit.py", title=t("page.audit"), icon=":material/history:", url_path="audit"),
+        st.Page("app_pages/selfcheck.py", title=t("page.selfcheck"), icon=":material/health_metrics:",
+                url_path="selfcheck"),
     ],
 }
 
 # Login first; the navigation then lists only the pages the user's role may open, with the role's
 # main page at "/" (rumourwatch/auth.py).
 user = dashboard_auth.require_login(PAGES)
-# expanded: an admin sees every page (15); collapsed, the menu would hide the last ones behind "View more"
+# expanded: an admin sees every page; collapsed, the menu would hide the last ones behind "View more"
 page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
 st.session_state["_page_runs"] = st.session_state.get("_page_runs", 0) + 1  # 1: the tab has just opened

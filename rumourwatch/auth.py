@@ -82,6 +82,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "rules": frozenset({"admin"}),
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
+    "selfcheck": frozenset({"admin"}),
 }
 # Each role's main page: the dashboard serves it at "/" (its first page after login).
 HOME_PAGES: dict[str, str] = {"monitor": "live", "analyst": "live", "admin": "live", "expert": "workbench",

@@ -2,7 +2,6 @@
 an admin can make the worker read a source from the start (reset its checkpoint)."""
 
 import json
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +10,7 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
-from rumourwatch import worker
+from rumourwatch import selfcheck, worker
 from rumourwatch.records import parse_time
 from rumourwatch.sources.base import reset_command
 
@@ -138,8 +137,6 @@ def reset_panel(user: dict) -> None:
         wf.act(path, t("sources.reset.done", source=name), worker.reset_checkpoint, name, user["username"])
 
 
-RETENTION_LATE = timedelta(days=2)  # a daily cron job this late has stopped
-
 
 def retention_panel() -> None:
     """数据保留期限: the period set, and whether `rumourwatch retention --apply` keeps to it (a
@@ -158,7 +155,7 @@ def retention_panel() -> None:
     said = t("sources.retention.last", days=days, at=data.to_china(last["at"]), actor=ui.escape_md(last["actor"]),
              reactors=f"{d.get('reactor_ids', 0):,}", rejects=f"{d.get('rejects', 0):,}",
              sessions=f"{d.get('sessions', 0):,}")
-    if data.now_utc() - parse_time(last["at"]) > RETENTION_LATE:
+    if data.now_utc() - parse_time(last["at"]) > selfcheck.RETENTION_LATE:
         st.warning(said + t("sources.retention.late"), icon=":material/warning:")
     else:
         st.success(said, icon=":material/verified_user:")

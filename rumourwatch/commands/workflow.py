@@ -284,6 +284,9 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     security = notify_security(db, now, rules)
     if security:
         click.echo(f"security notice on {security['entries']} sign-in or account record(s): administrators mailed")
+    from ..selfcheck import mark_escalate
+
+    mark_escalate(db, now)  # `rumourwatch check` tells whether this cron job runs
     if not no_deliver:
         counts = deliver_pending(db, now, rules)
         click.echo(f"notifications: {counts['sent']} sent, {counts['failed']} failed (will be retried), "
