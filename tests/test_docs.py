@@ -44,3 +44,55 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     commands = [l for l in block.group(1).splitlines() if l.strip() and not l.strip().startswith("#")]
     assert commands == ["make demo", "make test"]
     assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+
+
+DEPLOY = (REPO_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+
+
+def _deploy_command_lines() -> list[str]:
+    """Every `rumourwatch …` command line of the deployment guide's code blocks, cut where the shell
+    takes over (a redirection, ||, ;), with $(…) read as one word."""
+    import shlex
+
+    lines = []
+    for block in re.findall(r"```[a-z]*\n(.*?)```", DEPLOY, re.DOTALL):
+        for line in block.splitlines():
+            for part in re.findall(r"(?:^|[\s/])rumourwatch ([^;|>]+)", re.sub(r"\$\([^)]*\)", "X", line)):
+                if part.startswith(("watch", "dashboard", "check", "init-db", "users", "experts", "report", "train",
+                                    "evaluate", "alerts", "backup", "restore", "retention")):
+                    lines.append(part.strip())
+    return [" ".join(shlex.split(x)) for x in lines]
+
+
+def _parse(args: list[str]) -> click.Command:
+    """Parse `args` as the command line would (options, their types, the sub-commands) without
+    running anything; a usage error is raised as click raises it."""
+    ctx = cli.make_context("rumourwatch", list(args), resilient_parsing=False)
+    command: click.Command = cli
+    rest = [*ctx._protected_args, *ctx.args]
+    while isinstance(command, click.Group):
+        name, command, rest = command.resolve_command(ctx, rest)
+        ctx = command.make_context(name, rest, parent=ctx)
+        rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    return command
+
+
+def test_the_deployment_guide_commands_are_real_command_lines(tmp_path, monkeypatch):
+    import shlex
+
+    lines = _deploy_command_lines()
+    assert len(lines) >= 15, lines
+    monkeypatch.chdir(tmp_path)  # the guide's input files (roster.csv, units.csv) exist, empty, here
+    for word in {w for line in lines for w in shlex.split(line) if w.endswith(".csv") and "/" not in w}:
+        (tmp_path / word).write_text("", encoding="utf-8")
+    for line in lines:
+        try:
+            _parse(shlex.split(line))
+        except click.UsageError as exc:
+            pytest.fail(f"docs/deploy.md: `rumourwatch {line}`: {exc.format_message()}")
+    # the guide names every cron job the README tells operators to schedule
+    for job in ("alerts escalate", "report send --daily", "report send --weekly", "report send --monthly",
+                "backup", "retention --apply", "check"):
+        assert any(line.startswith(job) for line in lines), job
+    with pytest.raises(click.UsageError):  # the check itself can fail
+        _parse(["report", "send", "--dayly"])
