@@ -317,6 +317,10 @@ def check_jobs(db, rules: dict, retention_days: int, now: datetime) -> list[Find
             found.append(Finding("jobs", "jobs.retention_late", "warning",
                                  f"`rumourwatch retention --apply` last ran {runs[0]['at']}: check its daily cron job",
                                  {"days": retention_days, "at": runs[0]["at"]}))
+        else:
+            found.append(Finding("jobs", "jobs.retention_ok", "ok",
+                                 f"retention period {retention_days} days, last applied {runs[0]['at']}",
+                                 {"days": retention_days, "at": runs[0]["at"]}))
     return found
 
 

@@ -240,6 +240,12 @@ def test_cron_jobs_that_stopped_are_named(tmp_path):
     found = _keys(_worded(selfcheck.run(db, settings, rules, now=now, connect=False)), "warning")
     db.conn.close()
     assert "jobs.retention_never" in found
+    result = CliRunner().invoke(cli, ["--db", str(paths["db"]), "retention", "--days", "90", "--apply"])
+    assert result.exit_code == 0, result.output
+    db = store.open_db(paths["db"])
+    found = _keys(_worded(selfcheck.run(db, settings, rules, now=now + timedelta(hours=1), connect=False)), "ok")
+    db.conn.close()
+    assert "jobs.retention_ok" in found
 
 
 def test_notifications_stuck_for_an_hour_are_named_urgent_ones_as_errors(tmp_path):
