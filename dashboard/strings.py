@@ -711,6 +711,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.source_header_encoding": "CSV 文件 {path} 的表头行不是有效的 {encoding} 文字：请另存为 UTF-8 或 GB18030 后重新放入。",
         "wferr.source_no_text_column": "CSV 文件 {path} 的第一行应为表头，且含正文或标题列（列名之一：{known}）：请补上表头行后重新放入。",
         "wferr.feed_bad_url": "订阅源地址“{value}”无效：应以 http:// 或 https:// 开头。",
+        # feed_* below: errors stored by versions before the http_* keys (shown from stored rows)
         "wferr.feed_too_large": "订阅源 {url} 的内容超过 {mb} MB，未读取：请确认该地址是 RSS/Atom 订阅，而不是大文件或网页。",
         "wferr.feed_server_error": "订阅源 {url} 的服务器出错（HTTP {code}）：多为对方网站临时故障；如持续出错，请联系该网站。",
         "wferr.feed_refused": "订阅源 {url} 拒绝了请求（HTTP {code}）：请核对订阅地址是否正确、是否需要授权。",
@@ -718,6 +719,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.feed_unreachable": "无法连接订阅源 {url}（网络不通，或域名无法解析）：请检查服务器的网络连接和订阅地址。",
         "wferr.feed_timeout": "订阅源 {url} 在 {seconds} 秒内没有响应：对方网站可能较慢或暂时不可用。",
         "wferr.feed_not_a_feed": "{url} 返回的内容不是 RSS/Atom 订阅：请核对订阅地址（可能指向了普通网页）。",
+        # a feed's or an API's HTTP failures (rumourwatch/sources/http.py); {source} is 订阅源 or 数据接口
+        "wferr.http_too_large": "{source} {url} 返回的内容超过 {mb} MB，未读取：请核对地址（可能指向了大文件或网页），数据接口可减小每页条数（page_size）。",
+        "wferr.http_rate_limited": "{source} {url} 限制了访问频率（HTTP 429，要求等待 {wait} 秒）：下次轮询时会再试；如持续出现，请加大轮询间隔。",
+        "wferr.http_server_error": "{source} {url} 的服务器出错（HTTP {code}）：多为对方临时故障；如持续出错，请联系对方。",
+        "wferr.http_refused": "{source} {url} 拒绝了请求（HTTP {code}）：请核对地址是否正确、授权或令牌是否有效。",
+        "wferr.http_connection_refused": "{source} {url} 拒绝连接（对方服务器可能已停止服务）：请确认它可以访问。",
+        "wferr.http_unreachable": "无法连接{source} {url}（网络不通，或域名无法解析）：请检查服务器的网络连接和地址。",
+        "wferr.http_timeout": "{source} {url} 在 {seconds} 秒内没有响应：对方可能较慢或暂时不可用。",
         "wferr.drop_folder_missing": "投放目录 {path} 不存在：请创建该目录，或在数据源设置中改正目录路径。",
         "wferr.drop_folder_unlistable": "无法查看投放目录 {path} 中的文件（多半是没有权限）：请管理员检查该目录的权限。",
         "wferr.drop_read_failed": "读取文件 {path} 时中途出错：已读到的条目已保存，下一轮会从中断处继续；如持续出错，请检查该文件。",

@@ -29,9 +29,6 @@ import calendar
 import hashlib
 import html
 import json
-import socket
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Iterator
@@ -40,6 +37,7 @@ import feedparser
 
 from .. import __version__
 from ..errors import SourceError
+from . import http
 from .base import Event, RawItem, SourceStatus, reset_command
 
 USER_AGENT = f"rumourwatch/{__version__} (health rumour monitor; feed reader)"
@@ -198,40 +196,7 @@ class FeedSource:
             headers["If-None-Match"] = etag
         if lm:
             headers["If-Modified-Since"] = lm
-        request = urllib.request.Request(self.url, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read(MAX_FEED_BYTES + 1)
-                if len(body) > MAX_FEED_BYTES:
-                    raise SourceError(f"feed {self.url} is larger than "
-                                      f"{MAX_FEED_BYTES // (1024 * 1024)} MB; not read", "feed_too_large",
-                                      url=self.url, mb=MAX_FEED_BYTES // (1024 * 1024))
-                return response.status, body, dict(response.headers.items())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return 304, b"", dict(exc.headers.items()) if exc.headers else {}
-            if exc.code >= 500:
-                raise SourceError(f"feed {self.url} is unavailable: HTTP {exc.code} {exc.reason} (server error)",
-                                  "feed_server_error", url=self.url, code=exc.code) from None
-            raise SourceError(f"feed {self.url} is unavailable: HTTP {exc.code} {exc.reason} (request refused)",
-                              "feed_refused", url=self.url, code=exc.code) from None
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise self._timed_out() from None
-            if isinstance(reason, ConnectionRefusedError):
-                raise SourceError(f"feed {self.url} is unavailable: connection refused (is the server down?)",
-                                  "feed_connection_refused", url=self.url) from None
-            raise SourceError(f"feed {self.url} is unavailable: {reason}", "feed_unreachable",
-                              url=self.url) from None
-        except (socket.timeout, TimeoutError):
-            raise self._timed_out() from None
-        except (ConnectionError, OSError) as exc:
-            raise SourceError(f"feed {self.url} is unavailable: {exc}", "feed_unreachable", url=self.url) from None
-
-    def _timed_out(self) -> SourceError:
-        return SourceError(f"feed {self.url} is unavailable: timed out after {self.timeout:g} s", "feed_timeout",
-                           url=self.url, seconds=f"{self.timeout:g}")
+        return http.get(self.url, headers, self.timeout, MAX_FEED_BYTES, noun="feed", source="订阅源")
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, checkpoint: str | None = None) -> Iterator[Event]:
