@@ -103,7 +103,8 @@ def score_file_cmd(ctx, input_path, output_path, as_of_hours):
 
 @cli.command()
 @click.option("--source", "specs", multiple=True,
-              help="Source spec: file:PATH, feed:URL, drop:FOLDER, "
+              help="Source spec: file:PATH, feed:URL, api:CONFIG.toml (a JSON API, see rumourwatch/sources/api.py), "
+                   "drop:FOLDER, "
                    "replay[:speed=N,start=ISO,limit=N,datasets=stream+checked+ced+debunks]. Repeatable.")
 @click.option("--poll-seconds", type=float, default=None, help="Seconds between polls (default: setting poll_seconds).")
 @click.option("--once", is_flag=True, help="Poll each source once, score, and exit.")

@@ -4,6 +4,7 @@
 
   file:PATH                       JSON Lines or CSV file (by suffix; .gz or gzip content read too)
   feed:URL                        RSS / Atom feed over HTTP(S)
+  api:CONFIG.toml                 a cursor-paged JSON API of posts, described by a TOML file (api.py)
   drop:FOLDER                     drop folder of .jsonl / .csv files (moved to done/ when committed)
   replay                          the data bundle replayed at settings.replay_speed
   replay:speed=120,limit=500,datasets=stream+checked,seed=1
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 from ..config import REPO_ROOT
 from ..errors import SourceError
+from .api import ApiSource
 from .base import Event, RawItem, RawReaction, RawReject, Source, SourceStatus
 from .dropfolder import DropFolderSource
 from .feeds import FeedSource
 from .files import CsvSource, JsonLinesSource, file_source
 from .replay import DATASET_FILES, ReplaySource, hand_labelled
 
-SPEC_HELP = ("use file:PATH, feed:URL, drop:FOLDER, replay or "
+SPEC_HELP = ("use file:PATH, feed:URL, api:CONFIG.toml, drop:FOLDER, replay or "
              "replay:speed=120,limit=500,datasets=stream+checked")
 
 
@@ -98,6 +100,11 @@ def source_from_spec(spec: str, settings, *, bundle=None, platform: str | None =
         return file_source(rest, platform=platform)
     if kind == "feed" and rest:
         return FeedSource(rest, **({"platform": platform} if platform else {}))
+    if kind == "api" and rest:
+        source = ApiSource(rest)
+        if platform:
+            source.platform = platform
+        return source
     if kind == "drop" and rest:
         return DropFolderSource(rest, platform=platform)
     if kind == "replay":
@@ -110,5 +117,5 @@ def source_from_spec(spec: str, settings, *, bundle=None, platform: str | None =
 
 
 __all__ = ["Source", "SourceStatus", "Event", "RawItem", "RawReaction", "RawReject",
-           "JsonLinesSource", "CsvSource", "file_source", "FeedSource", "DropFolderSource",
+           "JsonLinesSource", "CsvSource", "file_source", "FeedSource", "ApiSource", "DropFolderSource",
            "ReplaySource", "source_from_spec", "holdout_from_bundle", "SPEC_HELP"]
