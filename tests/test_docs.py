@@ -58,9 +58,9 @@ def _deploy_command_lines() -> list[str]:
     for block in re.findall(r"```[a-z]*\n(.*?)```", DEPLOY, re.DOTALL):
         for line in block.splitlines():
             for part in re.findall(r"(?:^|[\s/])rumourwatch ([^;|>]+)", re.sub(r"\$\([^)]*\)", "X", line)):
-                if part.startswith(("watch", "dashboard", "check", "init-db", "users", "experts", "report", "train",
-                                    "evaluate", "alerts", "backup", "restore", "retention")):
+                if part.split()[0] in cli.commands:  # not prose naming the program
                     lines.append(part.strip())
+    lines += [x.strip() for x in re.findall(r"`rumourwatch ([^`]+)`", DEPLOY) if x.split()[0] in cli.commands]
     return [" ".join(shlex.split(x)) for x in lines]
 
 
@@ -77,17 +77,17 @@ def _parse(args: list[str]) -> click.Command:
     return command
 
 
-def test_the_deployment_guide_commands_are_real_command_lines(tmp_path, monkeypatch):
+def test_the_deployment_guide_commands_are_real_command_lines():
     import shlex
 
     lines = _deploy_command_lines()
-    assert len(lines) >= 15, lines
-    monkeypatch.chdir(tmp_path)  # the guide's input files (roster.csv, units.csv) exist, empty, here
-    for word in {w for line in lines for w in shlex.split(line) if w.endswith(".csv") and "/" not in w}:
-        (tmp_path / word).write_text("", encoding="utf-8")
+    assert len(lines) >= 17, lines
     for line in lines:
         try:
             _parse(shlex.split(line))
+        except click.BadParameter as exc:  # a file on the operator's machine (roster.csv) is not on this one
+            if "does not exist" not in exc.format_message():
+                pytest.fail(f"docs/deploy.md: `rumourwatch {line}`: {exc.format_message()}")
         except click.UsageError as exc:
             pytest.fail(f"docs/deploy.md: `rumourwatch {line}`: {exc.format_message()}")
     # the guide names every cron job the README tells operators to schedule

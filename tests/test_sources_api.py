@@ -5,6 +5,7 @@ Posts here are written for the tests (fictional)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.parse
 from datetime import UTC, datetime
@@ -222,3 +223,37 @@ def test_the_example_config_in_the_repository_is_a_working_one():
     assert source.record({"mid": 1, "content": "x", "created_at": 1764900000123, "user": {"screen_name": "a"}}) == {
         "id": "1", "text": "x", "date": 1764900000.123, "account": "a", "platform": "微博",
         "user": {"screen_name": "a"}}
+
+
+def test_sources_try_shows_how_posts_would_be_stored_and_stores_nothing(tmp_path, vendor):
+    config = _config(tmp_path, vendor.url)
+    db_path = tmp_path / "rw.db"
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "sources", "try", f"api:{config}", "--limit", "4"],
+                                env={"VENDOR_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1. item 9001  微博  示例健康号  2025-12-05T02:00:00Z"
+    assert lines[1] == "   网传喝板蓝根能预防新冠，专家：没有依据"
+    assert lines[4] == "3. set aside: post 1 of the page is not a JSON object"
+    assert lines[5] == "4. set aside: empty text: the record has no text or title to assess"
+    assert "4 record(s) read from vendor-weibo: 2 item(s), 2 set aside; nothing stored" in result.stderr
+    assert [r["query"].get("cursor") for r in vendor.requests] == [None, "2"]  # stopped at the limit
+    assert not db_path.exists() or store.count_items(store.open_db(db_path)) == 0
+    assert not db_path.exists() or store.source_status(store.open_db(db_path)) == []
+    # a token that is not set: the source's error, exit 1
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "sources", "try", f"api:{config}"], env={"VENDOR_TOKEN": ""})
+    assert result.exit_code == 1 and "token variable VENDOR_TOKEN is not set" in result.output
+
+
+def test_sources_try_leaves_a_dropped_file_where_it_is(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "export.jsonl").write_text('{"id": "d1", "text": "网传盐水漱口可防病毒", "date": "2026-12-05 08:00"}\n'
+                                       '{"id": "d2"}\n', encoding="utf-8")
+    os.utime(drop / "export.jsonl", (1764900000, 1764900000))  # settled: not being written any more
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "rw.db"), "sources", "try", f"drop:{drop}", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert [r["kind"] for r in shown] == ["item", "set aside"]
+    assert shown[0]["external_id"] == "d1" and shown[0]["published_at"] == "2026-12-05T00:00:00Z"
+    assert sorted(p.name for p in drop.iterdir()) == ["export.jsonl"]  # not moved to done/

@@ -231,6 +231,71 @@ def sources_list(ctx, as_json, check):
         sys.exit(1)
 
 
+@sources.command("try")
+@click.argument("spec")
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Read at most this many records.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each record as it would be stored, or why not.")
+@click.pass_context
+@friendly_errors
+def sources_try(ctx, spec, limit, as_json):
+    """Read the first records of a source SPEC (as `watch --source` takes it) and show how each would
+    be stored — platform, account, publish time, text, quality flags — or why it would be set aside,
+    without storing anything, moving a dropped file or touching a checkpoint: to check a new feed,
+    an API's config file (its URL, token, where the posts are, how the fields are named) or an
+    export's columns before the worker reads it. Exits 1 when the source cannot be read at all.
+
+    Example:
+
+    \b
+        VENDOR_TOKEN=… rumourwatch sources try api:/srv/rumourwatch/vendor.toml --limit 3
+    """
+    from itertools import islice
+
+    from ..errors import RecordError
+    from ..ingest import normalise_item
+    from ..sources import RawItem, RawReject, source_from_spec
+
+    settings = ctx.obj["settings"]
+    source = source_from_spec(spec, settings)
+    now = store.now_utc()
+    shown = []
+    for event in islice(source.read(None), limit):
+        if isinstance(event, RawReject):
+            shown.append({"kind": "set aside", "reason": event.reason, "origin": event.origin})
+        elif isinstance(event, RawItem):
+            try:
+                row = normalise_item(event.record, source.name, now).row
+            except RecordError as exc:
+                shown.append({"kind": "set aside", "reason": str(exc), "origin": event.origin,
+                              "record": event.record})
+                continue
+            shown.append({"kind": "item", **{k: row[k] for k in ("platform", "external_id", "account", "author",
+                                                                  "published_at", "url", "title", "text")},
+                          "quality_flags": json.loads(row["quality_flags"] or "[]")})
+        else:
+            shown.append({"kind": "reaction", "item": event.record.get("item_id"), "text": event.record.get("text")})
+    if as_json:
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    for n, r in enumerate(shown, 1):
+        if as_json:
+            break
+        if r["kind"] == "item":
+            text = " ".join((r["text"] or "").split())
+            click.echo(f"{n}. item {r['external_id']}  {r['platform']}  {r['account'] or r['author'] or '-'}  "
+                       f"{r['published_at'] or 'no publish time'}"
+                       + (f"  flags: {', '.join(r['quality_flags'])}" if r["quality_flags"] else "")
+                       + f"\n   {text[:120]}{'…' if len(text) > 120 else ''}")
+        elif r["kind"] == "reaction":
+            click.echo(f"{n}. reaction to {r['item']}: {(r['text'] or '')[:80]}")
+        else:
+            click.echo(f"{n}. set aside: {r['reason']}")
+    items = sum(1 for r in shown if r["kind"] == "item")
+    aside = sum(1 for r in shown if r["kind"] == "set aside")
+    click.echo(f"{len(shown)} record(s) read from {source.name}: {items} item(s), {aside} set aside; nothing stored",
+               err=True)
+
+
 @sources.command("reset-checkpoint")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
