@@ -130,15 +130,17 @@ def watch(ctx, specs, poll_seconds, once, until_idle, no_score, no_alerts):
     from .worker import Worker
 
     settings = _settings(ctx)
-    if not specs:
-        raise click.UsageError("give at least one --source (e.g. --source replay)")
+    if not specs and not Path(settings.sources_file).exists():
+        raise click.UsageError(f"give at least one --source (e.g. --source replay), or list the sources in "
+                               f"{settings.sources_file} (RUMOURWATCH_SOURCES_FILE; administrators edit it on 数据源与质量)")
     bundle = None if no_score else load_bundle(settings)
     sources = [source_from_spec(spec, settings, bundle=bundle) for spec in specs]
     db = store.open_db(settings.db_path)
     worker = Worker(db, sources, bundle, cluster_threshold=settings.cluster_threshold,
                     max_text_chars=settings.max_text_chars, workflow=not (no_score or no_alerts),
                     rules_path=settings.alert_rules, models_dir=None if no_score else settings.models_dir,
-                    source_quiet_hours=settings.source_quiet_hours)
+                    source_quiet_hours=settings.source_quiet_hours, sources_file=settings.sources_file,
+                    settings=settings)
     worker.install_signal_handlers()
 
     def report(stats):
@@ -280,13 +282,15 @@ def demo(ctx, port, speed, backfill_hours, fresh):
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
         demo_setup.rules_path(db_path).unlink(missing_ok=True)  # back to the default rules too
+        demo_setup.sources_path(db_path).unlink(missing_ok=True)  # and no source added in the demo
     models_dir = demo_setup.demo_models_dir(settings)
     ensure_models(settings.replace(models_dir=str(models_dir)), echo=click.echo,
                   train_fraction=demo_setup.DEMO_TRAIN_FRACTION)
     prepared = demo_setup.prepare(db_path, echo=click.echo)
     rules = demo_setup.rules_file(db_path)
     env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(models_dir),
-               RUMOURWATCH_DATA_DIR=settings.data_dir, RUMOURWATCH_ALERT_RULES=str(rules))
+               RUMOURWATCH_DATA_DIR=settings.data_dir, RUMOURWATCH_ALERT_RULES=str(rules),
+               RUMOURWATCH_SOURCES_FILE=str(demo_setup.sources_path(db_path)))
     spec = demo_setup.replay_spec(speed or settings.replay_speed, backfill_hours)
     worker = subprocess.Popen([sys.executable, "-m", "rumourwatch.cli", "watch", "--source", spec], env=env)
     click.echo(f"worker replaying the data bundle into {db_path} (pid {worker.pid}); alert rules: {rules}")

@@ -64,6 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
             "ended login sessions. 0 keeps everything; otherwise at least 30."),
     Setting("alert_rules", str(REPO_ROOT / "config" / "alert_rules.toml"),
             "TOML file of alert rules, notification channels and clocks (edited on the 预警规则 page)."),
+    Setting("sources_file", str(REPO_ROOT / "config" / "sources.toml"),
+            "TOML file of the worker's sources (feeds, APIs, drop folders, files), edited by administrators "
+            "on 数据源与质量; `rumourwatch watch` reads it beside its --source options and again when it changes."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

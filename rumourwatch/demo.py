@@ -43,6 +43,12 @@ def rules_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + "-alert-rules.toml")
 
 
+def sources_path(db_path: Path) -> Path:
+    """Where the demo keeps the sources an administrator adds on 数据源与质量 (beside the replay,
+    which is on the worker's command line): beside its database."""
+    return db_path.with_name(db_path.stem + "-sources.toml")
+
+
 # Watched keywords the demo starts with, so its 预警 page shows what they do on the 2020 feed: 口罩
 # is common enough there to gather into digest alerts, the others alert story by story.
 DEMO_WATCHED = ("口罩", "板蓝根|双黄连", "疫苗 -宠物")

@@ -186,9 +186,15 @@ class Worker:
     def __init__(self, db, sources: Iterable, bundle=None, *, clock: Callable[[], datetime] = store.now_utc,
                  batch_size: int = 500, cluster_threshold: float = 0.8, max_text_chars: int = 20000,
                  score_limit: int = 5000, workflow: bool = False, rules_path=None, models_dir=None,
-                 one_off: bool = False, source_quiet_hours: float = 6.0):
+                 one_off: bool = False, source_quiet_hours: float = 6.0, sources_file=None, settings=None):
         self.db = db
         self.sources = list(sources)
+        # sources_file (rumourwatch.source_config): read beside `sources` and again when it changes
+        self.fixed_sources = list(self.sources)
+        self.sources_file = sources_file
+        self.settings = settings
+        self._sources_stamp: tuple | None = None
+        self._file_sources: dict[str, object] = {}
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
@@ -299,8 +305,49 @@ class Worker:
                                             max_chars=self.max_text_chars)
         stats.scored += score.rescore_repeats(self.db, self.bundle, self.clock(), max_chars=self.max_text_chars)
 
+    def reload_sources(self, stats: PollStats) -> bool:
+        """Read the sources file again when it has changed: start the sources added or enabled, stop
+        those removed or disabled (a source left as it was keeps its object, a feed its HTTP
+        validators). A file that does not load leaves the sources as they were, said in
+        stats.warnings. True when the sources changed."""
+        from . import source_config
+        from .sources import source_from_spec
+
+        if self.sources_file is None:
+            return False
+        stamp = source_config.stamp(self.sources_file)
+        if stamp == self._sources_stamp:
+            return False
+        self._sources_stamp = stamp
+        try:
+            entries = [e for e in source_config.load(self.sources_file) if e.enabled]
+        except SourceError as exc:
+            stats.warnings.append(f"{exc}; still reading {len(self.sources)} source(s) as before")
+            return False
+        fixed = {s.name for s in self.fixed_sources}
+        wanted: dict[str, object] = {}
+        for entry in entries:
+            key = f"{entry.spec}\x00{entry.platform}"
+            try:
+                source = self._file_sources.get(key) or source_from_spec(entry.spec, self.settings,
+                                                                         platform=entry.platform or None)
+            except SourceError as exc:
+                stats.warnings.append(f"sources file {self.sources_file}: {entry.spec} not started: {exc}")
+                continue
+            if source.name not in fixed and source.name not in {s.name for s in wanted.values()}:
+                wanted[key] = source
+        before = {s.name for s in self.sources}
+        self._file_sources = wanted
+        self.sources = [*self.fixed_sources, *wanted.values()]
+        after = {s.name for s in self.sources}
+        if before != after:
+            log.info("sources now %s (started %s, stopped %s)", sorted(after), sorted(after - before),
+                     sorted(before - after))
+        return before != after
+
     def poll_once(self) -> PollStats:
         stats = PollStats()
+        self.reload_sources(stats)
         for source in self.sources:
             if self.stop_event.is_set():
                 break

@@ -27,6 +27,7 @@ COMPUTED = {
     ("rumourwatch/experts.py", "f'takedown.{outcome}'"): ["takedown.removed", "takedown.refused"],
     ("rumourwatch/media.py", "action"): ["media.cancel", "media.withdraw"],
     ("dashboard/data.py", "action"): ["model.promote", "model.discard", "model.retrain", "model.rollback"],
+    ("rumourwatch/source_config.py", "action"): ["source.add", "source.enable", "source.disable", "source.remove"],
 }
 
 

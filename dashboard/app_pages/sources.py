@@ -10,7 +10,8 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, ui
 from dashboard import workflow_ui as wf
 from dashboard.strings import t
-from rumourwatch import selfcheck, worker
+from rumourwatch import selfcheck, source_config, worker
+from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import parse_time
 from rumourwatch.sources.base import reset_command
 
@@ -161,8 +162,79 @@ def retention_panel() -> None:
         st.success(said, icon=":material/verified_user:")
 
 
+KIND_LABEL = {"feed": "sources.cfg.kind.feed", "api": "sources.cfg.kind.api", "drop": "sources.cfg.kind.drop",
+              "file": "sources.cfg.kind.file"}
+
+
+def config_panel(user: dict) -> None:
+    """数据源配置: the sources the worker reads from the sources file (rumourwatch.source_config), added,
+    tried, stopped and removed here without restarting it; each change audited."""
+    st.subheader(t("sources.cfg"))
+    file = settings.sources_file
+    st.caption(t("sources.cfg.caption", path=ui.escape_md(file)))
+    try:
+        entries = source_config.load(file)
+    except RumourwatchError as exc:
+        wf.show_error(exc)
+        return
+    if entries:
+        st.dataframe(pd.DataFrame([{
+            t("sources.cfg.col.kind"): t(KIND_LABEL[e.kind]), t("sources.cfg.col.target"): e.target,
+            t("sources.cfg.col.platform"): e.platform or t("sources.cfg.platform.own"),
+            t("sources.cfg.col.note"): e.note,
+            t("sources.cfg.col.state"): t("sources.cfg.on") if e.enabled else t("sources.cfg.off"),
+        } for e in entries]), hide_index=True, width="stretch")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            spec = st.selectbox(t("sources.cfg.pick"), [e.spec for e in entries], key="cfg_pick", width=420)
+            chosen = next(e for e in entries if e.spec == spec)
+            if chosen.enabled and st.button(t("sources.cfg.disable"), key="cfg_disable"):
+                wf.act(path, t("sources.cfg.disabled", spec=spec), source_config.set_enabled, file, spec, False,
+                       user["username"], data.now_utc())
+            if not chosen.enabled and st.button(t("sources.cfg.enable"), key="cfg_enable"):
+                wf.act(path, t("sources.cfg.enabled", spec=spec), source_config.set_enabled, file, spec, True,
+                       user["username"], data.now_utc())
+            sure = st.checkbox(t("sources.cfg.remove.confirm"), key=f"cfg_sure_{spec}")
+            if st.button(t("sources.cfg.remove"), disabled=not sure, key="cfg_remove"):
+                wf.act(path, t("sources.cfg.removed", spec=spec), source_config.remove, file, spec,
+                       user["username"], data.now_utc())
+    else:
+        st.info(t("sources.cfg.empty"))
+    with st.expander(t("sources.cfg.add"), expanded=not entries):
+        kind = st.selectbox(t("sources.cfg.col.kind"), list(KIND_LABEL), format_func=lambda k: t(KIND_LABEL[k]),
+                            key="cfg_kind")
+        target = st.text_input(t(f"sources.cfg.target.{kind}"), key="cfg_target",
+                               placeholder=t(f"sources.cfg.placeholder.{kind}"))
+        platform = st.selectbox(t("sources.cfg.col.platform"), ["", *source_config.PLATFORMS],
+                                format_func=lambda p: p or t("sources.cfg.platform.own"), key="cfg_platform")
+        note = st.text_input(t("sources.cfg.col.note"), key="cfg_note", max_chars=200)
+        spec = f"{kind}:{target.strip()}"
+        with st.container(horizontal=True):
+            tried = st.button(t("sources.cfg.try"), key="cfg_try", disabled=not target.strip())
+            added = st.button(t("sources.cfg.add.button"), key="cfg_add", type="primary", disabled=not target.strip())
+        if tried:
+            try:
+                with st.spinner(t("sources.cfg.trying")):
+                    shown = source_config.preview(spec, settings, platform)
+            except RumourwatchError as exc:
+                wf.show_error(exc)
+            else:
+                items = [r for r in shown if r["kind"] == "item"]
+                st.caption(t("sources.cfg.tried", n=len(shown), items=len(items), aside=len(shown) - len(items)))
+                if shown:
+                    st.dataframe(pd.DataFrame([{
+                        t("col.platform"): r.get("platform", ""), t("col.account"): r.get("account") or r.get("author"),
+                        t("col.published"): data.to_china(r.get("published_at")) if r.get("published_at") else "",
+                        t("col.text"): ui.one_line(r.get("text") or "", 120) if r["kind"] != "set aside" else "",
+                        t("sources.cfg.col.aside"): r.get("reason", ""),
+                    } for r in shown]), hide_index=True, width="stretch")
+        if added:
+            wf.act(path, t("sources.cfg.added", spec=spec), source_config.add, file, spec, user["username"],
+                   data.now_utc(), platform=platform, note=note, settings=settings)
+
+
 with st.spinner(t("loading")):
     sources_panel()
 if dashboard_auth.can("sources.manage"):
+    config_panel(dashboard_auth.current_user())
     reset_panel(dashboard_auth.current_user())
     retention_panel()

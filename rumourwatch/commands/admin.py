@@ -250,31 +250,11 @@ def sources_try(ctx, spec, limit, as_json):
     \b
         VENDOR_TOKEN=… rumourwatch sources try api:/srv/rumourwatch/vendor.toml --limit 3
     """
-    from itertools import islice
+    from ..source_config import preview
+    from ..sources import source_from_spec
 
-    from ..errors import RecordError
-    from ..ingest import normalise_item
-    from ..sources import RawItem, RawReject, source_from_spec
-
-    settings = ctx.obj["settings"]
-    source = source_from_spec(spec, settings)
-    now = store.now_utc()
-    shown = []
-    for event in islice(source.read(None), limit):
-        if isinstance(event, RawReject):
-            shown.append({"kind": "set aside", "reason": event.reason, "origin": event.origin})
-        elif isinstance(event, RawItem):
-            try:
-                row = normalise_item(event.record, source.name, now).row
-            except RecordError as exc:
-                shown.append({"kind": "set aside", "reason": str(exc), "origin": event.origin,
-                              "record": event.record})
-                continue
-            shown.append({"kind": "item", **{k: row[k] for k in ("platform", "external_id", "account", "author",
-                                                                  "published_at", "url", "title", "text")},
-                          "quality_flags": json.loads(row["quality_flags"] or "[]")})
-        else:
-            shown.append({"kind": "reaction", "item": event.record.get("item_id"), "text": event.record.get("text")})
+    name = source_from_spec(spec, ctx.obj["settings"]).name
+    shown = preview(spec, ctx.obj["settings"], limit=limit)
     if as_json:
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     for n, r in enumerate(shown, 1):
@@ -292,7 +272,7 @@ def sources_try(ctx, spec, limit, as_json):
             click.echo(f"{n}. set aside: {r['reason']}")
     items = sum(1 for r in shown if r["kind"] == "item")
     aside = sum(1 for r in shown if r["kind"] == "set aside")
-    click.echo(f"{len(shown)} record(s) read from {source.name}: {items} item(s), {aside} set aside; nothing stored",
+    click.echo(f"{len(shown)} record(s) read from {name}: {items} item(s), {aside} set aside; nothing stored",
                err=True)
 
 
