@@ -302,6 +302,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources.state.not_read": "{age}未读取",
         "sources.state.retired": "{age}未读取（可能已停用）",
         "sources.state.imported": "一次性导入的文件（不作为数据源监测）",
+        "sources.state.stopped": "已在数据源配置中停用（{age}前）",
         "sources.quiet_banner": ("数据源 {source} 已 {age}没有新条目（最近一条：{since}）：来源可能已中断或改版（如账号被限制、"
                                  "页面地址变化），并非一定是没有新内容。在此期间的统计数字可能偏低。请检查该来源。"),
         "sources.quiet_banner.never": ("数据源 {source} 自 {since} 起一直没有收到任何条目（已 {age}）：请检查其地址或文件夹是否正确。"),

@@ -151,7 +151,8 @@ def age_label(hours: float | None) -> str:
 
 def source_state_label(health: dict) -> str:
     """A source's state (worker.source_health) for its row on 数据源与质量."""
-    return t(f"sources.state.{health['state']}", age=age_label(health["hours"]))
+    state = "stopped" if health.get("stopped") else health["state"]
+    return t(f"sources.state.{state}", age=age_label(health["hours"]))
 
 
 def source_warnings(judged: list[tuple[dict, dict]]) -> int:

@@ -244,8 +244,14 @@ def clear_source_error(db, source: str) -> None:
                     last_error_params = NULL WHERE source = ? AND last_error IS NOT NULL""", [source])
 
 
+SOURCE_STOPPED = "source_stopped:"  # workflow_state key per source: when the worker stopped it (source_config)
+
+
 def source_status(db) -> list[dict]:
-    return _rows(db, "SELECT * FROM checkpoints ORDER BY source")
+    """Each source's checkpoint row, with `stopped_at`: when the worker stopped reading it because it
+    was disabled or removed in the sources file (None for the others)."""
+    return _rows(db, f"""SELECT c.*, w.value AS stopped_at FROM checkpoints c
+                         LEFT JOIN workflow_state w ON w.key = '{SOURCE_STOPPED}' || c.source ORDER BY c.source""")
 
 
 def source_checkpoint(db, source: str) -> dict | None:

@@ -63,7 +63,8 @@ def source_health(row: dict, now: datetime, quiet_hours: float) -> dict:
     """How a source is doing, from its row of store.source_status, for the pages and the CLI:
     {"state", "hours" (since the time it is judged by), "since" (that time, ISO)}. States:
 
-    - "retired": not read for RETIRED_AFTER (no longer among the worker's sources, it seems);
+    - "retired": not read for RETIRED_AFTER (no longer among the worker's sources, it seems), or
+      stopped on purpose (disabled or removed in the sources file: "stopped" is True, "since" then);
     - "not_read": not read for `quiet_hours`: the worker has stopped, or dropped the source;
     - "error": its last read failed (the worker retries every poll);
     - "quiet": read, but no new item for `quiet_hours` (none since it was first read, for a source
@@ -74,6 +75,9 @@ def source_health(row: dict, now: datetime, quiet_hours: float) -> dict:
     A row from before the worker noted its reads counts from its checkpoint's last move."""
     if row.get("one_off"):
         return {"state": "imported", "hours": None, "since": row.get("polled_at") or row.get("updated_at")}
+    if row.get("stopped_at"):  # disabled or removed in the sources file: retired on purpose, not silent
+        return {"state": "retired", "hours": (now - parse_time(row["stopped_at"])).total_seconds() / 3600,
+                "since": row["stopped_at"], "stopped": True}
     read = row.get("polled_at") or row.get("updated_at")
     newest = row.get("last_item_at") or row.get("updated_at")
     limit = timedelta(hours=quiet_hours)
@@ -343,6 +347,11 @@ class Worker:
         if before != after:
             log.info("sources now %s (started %s, stopped %s)", sorted(after), sorted(after - before),
                      sorted(before - after))
+        with store.transaction(self.db):  # a source stopped on purpose is not reported as silent
+            for name in before - after:
+                store.set_workflow_state(self.db, store.SOURCE_STOPPED + name, iso(self.clock()))
+            for name in after:
+                store.set_workflow_state(self.db, store.SOURCE_STOPPED + name, None)
         return before != after
 
     def poll_once(self) -> PollStats:

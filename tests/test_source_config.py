@@ -16,7 +16,7 @@ from rumourwatch import source_config, store
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.errors import SourceError
-from rumourwatch.worker import Worker
+from rumourwatch.worker import Worker, source_health
 
 NOW = datetime(2026, 12, 5, 4, tzinfo=UTC)
 
@@ -91,8 +91,14 @@ def test_a_running_worker_follows_the_sources_file(tmp_path, feeds):
     hits = feeds.hits["/a.xml"]
     worker.poll_once()
     assert feeds.hits["/a.xml"] == hits and feeds.hits["/b.xml"] > 1
+    # stopped on purpose: not reported as a silent source, however long it stays stopped
+    later = datetime(2026, 12, 12, tzinfo=UTC)
+    health = {r["source"]: source_health(r, later, 6.0) for r in store.source_status(db)}
+    assert health[f"feed:{feeds.base}/a.xml"]["state"] == "retired" and health[f"feed:{feeds.base}/a.xml"]["stopped"]
+    assert health[f"feed:{feeds.base}/b.xml"]["state"] == "not_read"  # left running, and not read for a week
     source_config.set_enabled(db, file, f"feed:{feeds.base}/a.xml", True, "root", NOW)
     assert worker.poll_once().new_items == 0 and feeds.hits["/a.xml"] == hits + 1
+    assert all(r["stopped_at"] is None for r in store.source_status(db))
     assert store.count_items(db) == 3
     # a file broken by hand: the worker goes on with what it had and says why
     file.write_text("[[source]]\nspec = 'rss:nowhere'\n", encoding="utf-8")

@@ -59,9 +59,10 @@ def sources_panel() -> None:
         judged = data.source_health(path)
         status = [row for row, _ in judged]
         total_rejects = data.count_rejects(path)
-        failing = [s for s in status if s.get("last_error")]
+        failing = [row for row, h in judged if row.get("last_error") and not h.get("stopped")]
         stalled = [h for _, h in judged if h["state"] in worker.STALLED]
-        retired = [row["source"] for row, h in judged if h["state"] == "retired"]
+        # not read for a week; those stopped in the sources file say so in their own row
+        retired = [row["source"] for row, h in judged if h["state"] == "retired" and not h.get("stopped")]
 
         cols = st.columns(5)
         cols[0].metric(t("sources.metric.sources"), f"{len(status):,}", border=True)
