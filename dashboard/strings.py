@@ -1570,6 +1570,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "selfcheck.jobs.retention_never": "已设置 {days} 天的保留期限，但 rumourwatch retention --apply 从未运行，过期的个人信息没有被清除。",
         "selfcheck.jobs.retention_late": "rumourwatch retention --apply 上次运行在 {at}：请检查它每天的定时任务。",
         "selfcheck.jobs.retention_ok": "保留期限 {days} 天，上次清除：{at}。",
+        "selfcheck.sources.file_bad": "数据源配置文件有误：{problem}。采集程序继续读取原有数据源，在文件修好之前，数据源与质量页上的改动都不会生效。",
         "selfcheck.sources.none": "采集程序尚未读取任何数据源：请启动它（rumourwatch watch --source …）。",
         "selfcheck.sources.stalled": "{total} 个数据源中有 {count} 个出错或长时间没有新条目：{sources}（详见数据源与质量页）。",
         "selfcheck.sources.ok": "{count} 个数据源读取正常、有新条目。",

@@ -326,9 +326,18 @@ def check_jobs(db, rules: dict, retention_days: int, now: datetime) -> list[Find
 
 # --- sources --------------------------------------------------------------------------------
 
-def check_sources(db, quiet_hours: float, now: datetime) -> list[Finding]:
+def check_sources(db, quiet_hours: float, now: datetime, sources_file: str | Path | None = None) -> list[Finding]:
+    from .errors import SourceError
+    from .source_config import load
     from .worker import STALLED, source_health
 
+    if sources_file is not None:
+        try:
+            load(sources_file)
+        except SourceError as exc:
+            return [Finding("sources", "sources.file_bad", "error",
+                            f"{exc}: the worker goes on with the sources it had, and no change made on "
+                            "数据源与质量 reaches it until the file is mended", {"problem": str(exc)})]
     rows = store.source_status(db)
     judged = [(r["source"], source_health(r, now, quiet_hours)["state"]) for r in rows]
     live = [(name, state) for name, state in judged if state not in ("imported", "retired")]
@@ -405,7 +414,7 @@ def run(db, settings, rules_path: str | Path | None = None, now: datetime | None
         found.append(Finding("rules", "rules.ok", "ok", "the alert rules file loads", {}))
         found += check_notify(db, rules, now, connect=connect)
         found += check_jobs(db, rules, settings.retention_days, now)
-    found += check_sources(db, settings.source_quiet_hours, now)
+    found += check_sources(db, settings.source_quiet_hours, now, settings.sources_file)
     found += check_reports(db)
     return found
 

@@ -356,6 +356,14 @@ def test_the_other_silent_failures_are_named(tmp_path, monkeypatch):
     assert "boss@example.org: SMTP 10.0.0.1:25: timed out" in found["jobs.daily_report_failed"].message
     assert found["reports.no_chromium"].level == "warning"
     assert found["store.disk_full"].level == "error" and found["store.disk_full"].params["free_gb"] == 0.1
+    # a sources file broken by hand
+    bad = tmp_path / "sources.toml"
+    bad.write_text("[[source]]\nspec = 5\n", encoding="utf-8")
+    db = store.open_db(paths["db"])
+    found = {f.key: f for f in _worded(selfcheck.run(db, _settings(paths).replace(sources_file=str(bad)), rules,
+                                                     now=now, connect=False))}
+    db.conn.close()
+    assert found["sources.file_bad"].level == "error" and "spec 5 must be one of" in found["sources.file_bad"].message
     # a rules file that does not load is one error; what reads it is not checked
     paths["rules"].write_text("[notify\n", encoding="utf-8")
     keys = _keys(_run(paths, paths["rules"], now, connect=False))
