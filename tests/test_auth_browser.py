@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from local_servers import APP, require_chromium, running_dashboard, wait_for_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from rumourwatch import audit, auth, store
 
@@ -123,8 +124,13 @@ def test_admin_opens_user_management_and_audit(app, browser):
     page.get_by_role("heading", name="审计日志").wait_for(timeout=WAIT_MS)
     page.get_by_text("user.add").first.wait_for(state="attached", timeout=WAIT_MS)  # a grid cell
     wait_for_idle(page)
-    with page.expect_download(timeout=WAIT_MS) as download:
-        page.get_by_test_id("stDownloadButton").get_by_role("button", name=re.compile("导出 CSV")).click()
+    button = page.get_by_test_id("stDownloadButton").get_by_role("button", name=re.compile("导出 CSV"))
+    expect(button).to_be_enabled(timeout=WAIT_MS)
+    wait_for_idle(page)
+    # the file is made when clicked (rumourwatch.audit.export, in the server): a loaded CI machine took
+    # over 30 s once, with training runs on both cores
+    with page.expect_download(timeout=2 * WAIT_MS) as download:
+        button.click()
     assert re.fullmatch(r"审计日志_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.csv", download.value.suggested_filename)
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert rows[0] == list(audit.CSV_HEADER)
