@@ -1485,6 +1485,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "rules.field.rumour.levels.min_reach": "最少传播量",
         "rules.field.rumour.levels.min_velocity": "最低传播速度（每小时）",
         "rules.field.notify.webhooks.format": "消息格式",
+        "rules.test": "发送测试通知",
+        "rules.test.help": "立即向已保存规则中的每个群机器人和每个监测员、领导、管理员邮箱发送一条测试消息（直接发送，不排队、不重试），并显示各渠道是否送达；记入审计日志。",
+        "rules.test.result": "测试通知：{ok} / {n} 个渠道送达。",
+        "rules.test.lists.webhooks": "群机器人", "rules.test.lists.monitor_emails": "监测员",
+        "rules.test.lists.leader_emails": "领导", "rules.test.lists.admin_emails": "管理员",
+        "rules.test.col.lists": "名单", "rules.test.col.ok": "结果", "rules.test.col.detail": "说明",
+        "wferr.notify_test_nothing": "尚未设置任何通知渠道：请先在上方填写群机器人地址或邮箱并保存。",
         "rules.deliveries": "通知投递记录",
         "rules.pending": "待投递/重试中：{n} 条",
         # login and roles (dashboard/auth.py)

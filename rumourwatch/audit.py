@@ -43,7 +43,7 @@ ACTION_ZH = {
     "media.cancel": "取消媒体约请", "media.withdraw": "撤回媒体约请",
     "model.retrain": "发起重新训练", "model.promote": "启用候选模型", "model.discard": "弃用候选模型",
     "model.rollback": "回退到上一版模型", "label.record": "数据标注",
-    "rules.save": "保存预警规则", "source.reset_checkpoint": "重置数据源读取位置", "source.add": "添加数据源", "source.enable": "启用数据源",
+    "rules.save": "保存预警规则", "notify.test": "发送测试通知", "source.reset_checkpoint": "重置数据源读取位置", "source.add": "添加数据源", "source.enable": "启用数据源",
     "source.disable": "停用数据源", "source.remove": "删除数据源", "backup": "备份数据库",
     "restore": "恢复数据库", "audit.export": "导出审计日志", "retention.apply": "清除超过保留期限的个人信息",
 }
@@ -61,7 +61,7 @@ GROUPS = {
     "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
-    "system": ("rules", "source", "backup", "restore", "audit", "retention"),
+    "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify"),
 }
 GROUP_ZH = {"signin": "登录与会话", "accounts": "账号与权限", "alerts": "预警处置", "experts": "专家与澄清",
             "models": "模型与标注", "system": "系统与配置", "other": "其他"}

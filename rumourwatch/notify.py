@@ -319,6 +319,59 @@ def queue_security(db, subject: str, lines: list[str], rules: dict, now: datetim
                    urgent=True, alert_id=None, event="security") for address in rules["notify"]["admin_emails"]]
 
 
+# --- a test message on every channel ----------------------------------------------------------
+
+TEST_SUBJECT = "【测试】健康谣言监测平台通知测试"
+
+
+def _masked(url: str) -> str:
+    """A webhook URL without its query string (the bot's key is a secret), for the audit log."""
+    return url.split("?", 1)[0] + ("?…" if "?" in url else "")
+
+
+def send_test(db, rules: dict, now: datetime, actor: str) -> list[dict]:
+    """Send a test message now, directly (not queued, never retried), to every group bot and every
+    monitors', leaders' and administrators' mailbox of the rules, so an administrator sees each
+    channel work, or why not, before an alert needs it. Returns {"channel", "target", "lists", "ok",
+    "detail"} per target; audited (notify.test) with the results, webhook keys left out. WorkflowError
+    when no channel is set."""
+    from .alerts import WorkflowError
+
+    cfg = rules["notify"]
+    body = "\n".join([f"这是一条测试消息，由 {actor} 于 {_china(iso(now))}（北京时间）发送，用于确认通知渠道畅通。",
+                      "收到即说明本渠道可用，无需回复。"])
+    targets: list[dict] = [{"channel": "webhook", "target": h["url"], "format": h.get("format", "markdown"),
+                            "lists": ["webhooks"]} for h in cfg["webhooks"]]
+    mailboxes: dict[str, list[str]] = {}
+    for name in ("monitor_emails", "leader_emails", "admin_emails"):
+        for address in cfg[name]:
+            mailboxes.setdefault(address, []).append(name)
+    targets += [{"channel": "email", "target": a, "lists": lists} for a, lists in mailboxes.items()]
+    if not targets:
+        raise WorkflowError("no notification channel is set: add a group-bot webhook or a mailbox to the rules first",
+                            "notify_test_nothing")
+    results = []
+    for target in targets:
+        try:
+            if target["channel"] == "webhook":
+                detail = send_webhook(target["target"], webhook_payload(TEST_SUBJECT, body, target["format"]),
+                                      cfg["timeout_seconds"])
+            else:
+                detail = send_email(cfg, target["target"], TEST_SUBJECT, body)
+            ok = True
+        except DeliveryError as exc:
+            ok, detail = False, str(exc)
+        results.append({"channel": target["channel"], "target": target["target"], "lists": target["lists"],
+                        "ok": ok, "detail": detail})
+    with store.transaction(db):
+        store.record_audit(db, actor, "notify.test", "rules", None, {"results": [
+            {"channel": r["channel"], "target": _masked(r["target"]) if r["channel"] == "webhook" else r["target"],
+             "ok": r["ok"], "detail": (r["detail"].replace(r["target"], _masked(r["target"]))
+                                       if r["channel"] == "webhook" else r["detail"])[:200]}
+            for r in results]}, at=iso(now))
+    return results
+
+
 # --- delivery --------------------------------------------------------------------------------
 
 class DeliveryError(Exception):

@@ -3,8 +3,10 @@ that is down is retried with backoff and logged, never lost; quiet hours hold no
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from local_servers import free_port, start_webhook
 from workflow_helpers import RUMOUR_TEXT, add_item, rules
 
@@ -254,3 +256,52 @@ def test_an_expert_is_reminded_once_an_hour_before_an_accepted_task_is_due_unles
     off = _rules(None, controller.port, monitor_emails=[])
     off["clocks"]["remind_hours"] = 0.0
     assert alerts.remind_due(db, now + timedelta(hours=4, minutes=30), off) == []
+
+
+def test_a_test_message_goes_to_every_channel_and_says_which_failed(tmp_path, smtp_server, webhook):
+    """发送测试通知: every group bot and mailbox of the rules gets a test message now, directly; the
+    results name the channel that failed and why; nothing is queued; the audit entry leaves the
+    bot's key out."""
+    from click.testing import CliRunner
+
+    from rumourwatch import store as store_mod
+    from rumourwatch.cli import cli
+
+    controller, inbox = smtp_server
+    dead = f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=secret-key"
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(
+        "[notify]\n"
+        f'webhooks = [{{ url = "http://127.0.0.1:{webhook.server_port}/send?key=abc", format = "markdown" }}, '
+        f'{{ url = "{dead}", format = "text" }}]\n'
+        'monitor_emails = ["mon@example.org", "duty@example.org"]\nleader_emails = ["boss@example.org"]\n'
+        'admin_emails = ["duty@example.org"]\n'
+        f'smtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\ntimeout_seconds = 3\nquiet_hours = "00:00-23:59"\n',
+        encoding="utf-8")
+    db_path = tmp_path / "rw.db"
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "alerts", "test-notify", "--rules", str(rules_file)])
+    assert result.exit_code == 1, result.output  # one bot is down
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"ok     webhook http://127.0.0.1:{webhook.server_port}/send?key=abc  (webhooks): ")
+    assert lines[1].startswith(f"FAILED webhook {dead}  (webhooks): ") and "refused" in lines[1].lower()
+    assert lines[2:] == ["ok     email   mon@example.org  (monitor_emails): SMTP accepted for mon@example.org",
+                         "ok     email   duty@example.org  (monitor_emails, admin_emails): SMTP accepted for duty@example.org",
+                         "ok     email   boss@example.org  (leader_emails): SMTP accepted for boss@example.org"]
+    assert "4 of 5 channel(s) reached" in result.stderr
+    # sent now, in quiet hours, each mailbox once; the bot got the markdown message
+    assert sorted(to[0] for to, _ in inbox.messages) == ["boss@example.org", "duty@example.org", "mon@example.org"]
+    assert {m["Subject"] for _, m in inbox.messages} == {"【测试】健康谣言监测平台通知测试"}
+    assert webhook.received[0]["msgtype"] == "markdown" and "测试消息" in webhook.received[0]["markdown"]["content"]
+    db = store_mod.open_db(db_path)
+    assert store_mod.list_notifications(db) == []  # never queued, so never retried
+    [entry] = store_mod.audit_entries(db, actions=["notify.test"])
+    assert "secret-key" not in entry["details"] and "abc" not in entry["details"]
+    assert [r["ok"] for r in json.loads(entry["details"])["results"]] == [True, False, True, True, True]
+
+
+def test_a_test_message_with_no_channel_is_refused(db, now):
+    from rumourwatch.alerts import WorkflowError, validate_rules
+
+    with pytest.raises(WorkflowError) as exc:
+        notify.send_test(db, validate_rules({}), now, "root")
+    assert exc.value.key == "notify_test_nothing"

@@ -1198,3 +1198,26 @@ def test_a_submitted_draft_asks_reviewers_of_its_field_and_they_see_it_first(see
     headers = [m.value for m in at.markdown if m.value.startswith("**稿件 #")]
     assert headers[0].startswith(f"**稿件 #{drafts[first]}") and "本领域（传染病及地方病防控）" in headers[0]
     assert headers[1].startswith(f"**稿件 #{drafts[second]}") and "本领域" not in headers[1]
+
+
+def test_rules_page_sends_a_test_message_and_shows_each_channel(tmp_path, monkeypatch, smtp_server):
+    """发送测试通知 on 预警规则: each channel reached or not, in Chinese, from the saved rules."""
+    controller, inbox = smtp_server
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(f'[notify]\nmonitor_emails = ["mon@example.org"]\nleader_emails = ["boss@example.org"]\n'
+                          f'smtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n', encoding="utf-8")
+    db_path = tmp_path / "rw.db"
+    db = store.open_db(db_path)
+    auth.create_user(db, "root", "a long phrase 77", "admin", "test")
+    db.conn.close()
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(db_path))
+    monkeypatch.setenv("RUMOURWATCH_ALERT_RULES", str(rules_file))
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app_pages" / "rules.py"), default_timeout=60)
+    login_for_test(at, "root", str(db_path))
+    at.run()
+    at.button(key="rules_test").click().run()
+    assert not at.exception
+    assert "测试通知：2 / 2 个渠道送达。" in [s.value for s in at.success]
+    [shown] = [d.value for d in at.dataframe if "名单" in d.value.columns]
+    assert list(shown["名单"]) == ["监测员", "领导"] and list(shown["结果"]) == ["是", "是"]
+    assert sorted(to[0] for to, _ in inbox.messages) == ["boss@example.org", "mon@example.org"]

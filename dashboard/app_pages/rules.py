@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from rumourwatch import alerts, store
+from rumourwatch import alerts, notify, store
 from rumourwatch.alerts import SEVERITIES
 from rumourwatch.errors import RumourwatchError
 
@@ -143,6 +143,21 @@ if submitted:
         st.session_state.pop("rules_version", None)
         st.rerun()
 st.session_state["rules_version"] = version
+
+if st.button(t("rules.test"), icon=":material/send:", help=t("rules.test.help"), key="rules_test"):
+    try:
+        with st.spinner(t("loading")):
+            results = data.workflow(path, notify.send_test, data.workflow_rules(), data.now_utc(), user["username"])
+    except RumourwatchError as exc:
+        ui.show_error(exc)
+    else:
+        reached = sum(r["ok"] for r in results)
+        (st.success if reached == len(results) else st.warning)(t("rules.test.result", ok=reached, n=len(results)))
+        ui.table([{"channel": r["channel"], "target": r["target"],
+                   "lists": "、".join(t(f"rules.test.lists.{name}") for name in r["lists"]),
+                   "ok": t("yes") if r["ok"] else t("no"), "detail": r["detail"]} for r in results],
+                 {"channel": t("col.kind"), "target": t("col.url"), "lists": t("rules.test.col.lists"),
+                  "ok": t("rules.test.col.ok"), "detail": t("rules.test.col.detail")}, key="rules_test_results")
 
 st.subheader(t("rules.deliveries"))
 pending = ui.call(path, store.list_notifications, "pending", 100000)

@@ -296,6 +296,34 @@ def alerts_escalate(ctx, rules_path, no_deliver):
         click.echo(f"{len(pending)} notification(s) still pending", err=True)
 
 
+@alerts_group.command("test-notify")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
+              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@click.pass_context
+@friendly_errors
+def alerts_test_notify(ctx, rules_path):
+    """Send a test message now to every group bot and every monitors', leaders' and administrators'
+    mailbox of the alert rules, and say for each whether it went through (the server's answer, or
+    why not): after setting up the channels, and whenever one is in doubt. Sent directly, never
+    queued or retried; audited. Exits 1 when a channel failed.
+
+    Example:
+
+        rumourwatch alerts test-notify
+    """
+    from ..notify import send_test
+    from .admin import _actor
+
+    results = send_test(_db(ctx), _rules(rules_path), _now(), _actor())
+    for r in results:
+        click.echo(f"{'ok    ' if r['ok'] else 'FAILED'} {r['channel']:7s} {r['target']}  "
+                   f"({', '.join(r['lists'])}): {r['detail']}")
+    failed = sum(1 for r in results if not r["ok"])
+    click.echo(f"{len(results) - failed} of {len(results)} channel(s) reached", err=True)
+    if failed:
+        ctx.exit(1)
+
+
 @alerts_group.command("watch")
 @click.argument("values", nargs=-1)
 @click.option("--account", "accounts", is_flag=True, help="VALUES are accounts (or authors), not keywords.")
