@@ -570,6 +570,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "search.watch.open.keywords": "关注词：{value}",
         "search.watch.open.accounts": "关注账号：{value}",
         "search.export": "导出命中条目（CSV）",
+        "search.export.download": "下载 {name}",
         "search.export.help": "按发布时间从新到旧，最多 {limit:,} 条，含全文与各项评分；Excel / WPS 可直接打开。",
         "search.export.capped": "命中条目超过 {limit:,} 条，导出只含最新的 {limit:,} 条：缩小时间范围可分批导出。",
         "wferr.search_empty": "请输入要检索的关键词。",
@@ -1651,7 +1652,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "audit.col.target": "对象",
         "audit.col.details": "详情",
         "audit.export": "导出 CSV（{n} 条）",
-        "audit.export.help": "导出符合当前条件的全部记录（最新在前），不受“最多显示”限制；导出操作记入审计日志。",
+        "audit.export.help": "生成符合当前条件的全部记录的 CSV 文件（最新在前），不受“最多显示”限制；生成即记入审计日志，生成后点击下载。",
+        "audit.export.download": "下载 {name}（{n} 条）",
         "audit.export.capped": "符合条件的记录共 {total} 条，导出文件只含最新的 {limit} 条：请缩小期间分批导出。",
         # leaders' reports: 周报 / 月通报 (engineer R; the report's own wording is in rumourwatch/reports.py)
         "nav.section.reports": "领导决策",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -275,7 +276,17 @@ def test_audit_page_finds_an_old_action_behind_newer_ones_and_says_how_many_matc
     at.text_input(key="audit_action").input("").run()
     # with the five accounts made by the fixture and root's session: 37
     assert "符合条件的共 37 条，显示最新的 10 条。" in [c.value for c in at.caption]
-    assert [b.proto.label for b in at.get("download_button")] == ["导出 CSV（37 条）"]
+    assert at.get("download_button") == []  # nothing made, nothing recorded, until asked for
+    assert store.audit_entries(app_db, actions=["audit.export"]) == []
+    at.button(key="audit_export_make").click().run()
+    assert not at.exception
+    [made] = store.audit_entries(app_db, actions=["audit.export"])
+    assert made["actor"] == "root" and json.loads(made["details"])["rows"] == 37
+    [button] = at.get("download_button")
+    assert re.fullmatch(r"下载 审计日志_\d{4}-\d\d-\d\d_\d{4}-\d\d-\d\d\.csv（37 条）", button.proto.label)
+    # other conditions: the file made for the old ones is not offered
+    at.text_input(key="audit_actor").input("root").run()
+    assert at.get("download_button") == []
 
 
 def test_audit_page_narrows_by_period_kind_and_object(app_db):

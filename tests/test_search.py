@@ -201,7 +201,14 @@ def test_the_page_answers_a_search_with_counts_the_opinion_line_and_the_items(pa
     table = next(df.value for df in at.dataframe if "编号" in df.value.columns)
     assert set(table["编号"]) == {ids["w1"], ids["c1"]}
     assert at.query_params["q"] == "白醋 -辟谣"  # the address carries the search
-    assert [b.label for b in at.get("download_button")] == ["导出命中条目（CSV）"]
+    assert at.get("download_button") == []  # made when asked for
+    at.button(key="search_export_make").click().run()
+    assert not at.exception
+    [button] = at.get("download_button")
+    assert button.proto.label.startswith("下载 search_") and button.proto.label.endswith(".csv")
+    # another search: the file made for the last one is not offered
+    at = _search(at, "流感疫苗", "today")
+    assert at.get("download_button") == []
 
 
 def test_an_address_with_a_query_opens_with_its_results(page_env):
