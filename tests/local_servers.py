@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,35 @@ def start_webhook(port: int = 0) -> HTTPServer:
     server.received, server.status, server.answer = [], 200, {"errcode": 0, "errmsg": "ok"}
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class LocalGet:
+    """A local HTTP server answering GETs with `respond(path, headers) -> (status, content_type, body,
+    extra headers)`, in a thread on 127.0.0.1 (a free port): the feeds and APIs the sources read in
+    tests. `.base` is its address; close() stops it."""
+
+    def __init__(self, respond):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, content_type, body, extra = respond(self.path, self.headers)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                for name, value in (extra or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def require_chromium() -> None:

@@ -5,12 +5,11 @@ it, and every change is audited. Feeds are served by a real local HTTP server; t
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
+from local_servers import LocalGet
 
 from rumourwatch import source_config, store
 from rumourwatch.cli import cli
@@ -28,39 +27,21 @@ def _rss(title: str, entries: list[tuple[str, str]]) -> bytes:
             f"{items}</channel></rss>").encode()
 
 
-class Feeds:
+class Feeds(LocalGet):
     """Two RSS feeds on one local server: /a.xml and /b.xml, counting the requests of each."""
 
     def __init__(self):
         self.bodies = {"/a.xml": _rss("示例卫健委", [("a1", "流感疫苗预约通道开放"), ("a2", "冬季预防一氧化碳中毒提示")]),
                        "/b.xml": _rss("示例日报健康版", [("b1", "网传热水泡脚能治感冒，医生：不能")])}
         self.hits = {"/a.xml": 0, "/b.xml": 0}
-        feeds = self
+        super().__init__(self.respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = feeds.bodies.get(self.path)
-                if body is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                feeds.hits[self.path] += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def respond(self, path, headers):
+        body = self.bodies.get(path)
+        if body is None:
+            return 404, "text/plain", b"", None
+        self.hits[path] += 1
+        return 200, "application/rss+xml; charset=utf-8", body, None
 
 
 @pytest.fixture

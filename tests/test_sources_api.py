@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import urllib.parse
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
+from local_servers import LocalGet
 
 from rumourwatch import store
 from rumourwatch.cli import cli
@@ -33,50 +32,29 @@ POSTS = [
 ]
 
 
-class VendorApi:
+class VendorApi(LocalGet):
     """Pages of `page` posts; the cursor is the index of the page's first post; a token is needed."""
 
     def __init__(self, posts, page=2):
         self.posts, self.page, self.status, self.body = posts, page, 200, None
         self.requests: list[dict] = []
-        api = self
+        super().__init__(self.respond)
+        self.url = f"{self.base}/v1/posts?channel=health"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
-                api.requests.append({"query": query, "auth": self.headers.get("X-Api-Key")})
-                if self.headers.get("X-Api-Key") != f"key={TOKEN}":
-                    return self._send(401, b'{"error": "unauthorised"}')
-                if api.status != 200:
-                    return self._send(api.status, b"{}", {"Retry-After": "30"})
-                if api.body is not None:
-                    return self._send(200, api.body)
-                start = int(query.get("cursor", 0))
-                size = int(query.get("size", api.page))
-                chunk = api.posts[start:start + size]
-                following = start + len(chunk) if chunk else start
-                answer = {"code": 0, "data": {"list": chunk, "next": str(following)}}
-                self._send(200, json.dumps(answer, ensure_ascii=False).encode("utf-8"))
-
-            def _send(self, status, body, headers=None):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/posts?channel=health"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def respond(self, path, headers):
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
+        self.requests.append({"query": query, "auth": headers.get("X-Api-Key")})
+        json_type = "application/json; charset=utf-8"
+        if headers.get("X-Api-Key") != f"key={TOKEN}":
+            return 401, json_type, b'{"error": "unauthorised"}', None
+        if self.status != 200:
+            return self.status, json_type, b"{}", {"Retry-After": "30"}
+        if self.body is not None:
+            return 200, json_type, self.body, None
+        start = int(query.get("cursor", 0))
+        chunk = self.posts[start:start + int(query.get("size", self.page))]
+        answer = {"code": 0, "data": {"list": chunk, "next": str(start + len(chunk) if chunk else start)}}
+        return 200, json_type, json.dumps(answer, ensure_ascii=False).encode("utf-8"), None
 
 
 @pytest.fixture
