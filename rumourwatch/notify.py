@@ -18,7 +18,8 @@ import socket
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -352,15 +353,8 @@ def send_test(db, rules: dict, now: datetime, actor: str) -> list[dict]:
                             "notify_test_nothing")
     results = []
     for target in targets:
-        try:
-            if target["channel"] == "webhook":
-                detail = send_webhook(target["target"], webhook_payload(TEST_SUBJECT, body, target["format"]),
-                                      cfg["timeout_seconds"])
-            else:
-                detail = send_email(cfg, target["target"], TEST_SUBJECT, body)
-            ok = True
-        except DeliveryError as exc:
-            ok, detail = False, str(exc)
+        ok, detail = send_on(cfg, target["channel"], target["target"], TEST_SUBJECT, body,
+                             target.get("format", "markdown"))
         results.append({"channel": target["channel"], "target": target["target"], "lists": target["lists"],
                         "ok": ok, "detail": detail})
     with store.transaction(db):
@@ -408,6 +402,21 @@ def send_webhook(url: str, payload: dict, timeout: float) -> str:
     return f"HTTP {status}"
 
 
+@contextmanager
+def smtp_session(cfg: dict) -> Iterator[smtplib.SMTP]:
+    """A session with the channel's SMTP server: connected, greeted, STARTTLS and logged in as the
+    rules say (the mail is sent through it; `rumourwatch check` only greets it). Raises what smtplib
+    and the socket raise."""
+    with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
+        smtp.ehlo()
+        if cfg["smtp_starttls"]:
+            smtp.starttls()
+            smtp.ehlo()
+        if cfg["smtp_user"]:
+            smtp.login(cfg["smtp_user"], os.environ.get(cfg["smtp_password_env"], ""))
+        yield smtp
+
+
 def send_email(cfg: dict, to: str, subject: str, body: str, files: Sequence[Path] = ()) -> str:
     """One mail through the channel's SMTP server, with `files` attached (the reports' PDF/HTML)."""
     if not cfg["smtp_host"]:
@@ -421,17 +430,26 @@ def send_email(cfg: dict, to: str, subject: str, body: str, files: Sequence[Path
         main, sub = (mimetypes.guess_type(f.name)[0] or "application/octet-stream").split("/", 1)
         msg.add_attachment(f.read_bytes(), maintype=main, subtype=sub, filename=f.name)
     try:
-        with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
-            if cfg["smtp_starttls"]:
-                smtp.starttls()
-            if cfg["smtp_user"]:
-                smtp.login(cfg["smtp_user"], os.environ.get(cfg["smtp_password_env"], ""))
+        with smtp_session(cfg) as smtp:
             refused = smtp.send_message(msg)
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {cfg['smtp_host']}:{cfg['smtp_port']}: {exc}") from None
     if refused:
         raise DeliveryError(f"SMTP refused recipients: {refused}")
     return f"SMTP accepted for {to}"
+
+
+def send_on(cfg: dict, channel: str, target: str, subject: str, body: str, fmt: str = "markdown",
+            files: Sequence[Path] = ()) -> tuple[bool, str]:
+    """One message on one channel now ("webhook": `target` is the bot's URL, `fmt` its message
+    format; "email": a mailbox, with `files` attached): (whether it went, the server's answer or why
+    not). The queue's deliveries, the reports sent by cron and the test message all go through it."""
+    try:
+        if channel == "webhook":
+            return True, send_webhook(target, webhook_payload(subject, body, fmt), cfg["timeout_seconds"])
+        return True, send_email(cfg, target, subject, body, files)
+    except DeliveryError as exc:
+        return False, str(exc)
 
 
 def backoff(attempts: int, cfg: dict) -> timedelta:
@@ -486,16 +504,8 @@ def deliver_pending(db, now: datetime, rules: dict, limit: int = 200) -> dict:
         units = [[r] for r in rows if r["urgent"]] + _batches([r for r in rows if not r["urgent"]])
         for k, unit in enumerate(units):
             subject, body = combined_message(unit)
-            try:
-                if unit[0]["channel"] == "webhook":
-                    url, _, fmt = target.rpartition("#")
-                    detail = send_webhook(url or target, webhook_payload(subject, body, fmt or "markdown"),
-                                          cfg["timeout_seconds"])
-                else:
-                    detail = send_email(cfg, target, subject, body)
-                ok = True
-            except DeliveryError as exc:
-                ok, detail = False, str(exc)
+            url, _, fmt = target.rpartition("#")  # a webhook's target is url#format
+            ok, detail = send_on(cfg, unit[0]["channel"], url or target, subject, body, fmt or "markdown")
             if len(unit) > 1:
                 detail += f"（{len(unit)} 条合并发送）"
             with store.transaction(db):

@@ -2075,23 +2075,15 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
             results.append({"channel": "notify", "target": "", "ok": False,
                             "detail": "the workflow's notification module (rumourwatch.notify) is not installed"})
     else:
-        from .notify import DeliveryError, send_email, send_webhook, webhook_payload
+        from .notify import send_on
 
         subject, body = summary_text(report, files)
-        hooks = [(h["url"], h.get("format", "markdown")) for h in cfg.get("webhooks", [])]
-        hooks += [(u, "markdown") for u in webhooks]
-        for url, fmt in hooks:
-            try:
-                detail = send_webhook(url, webhook_payload(subject, body, fmt), cfg["timeout_seconds"])
-                results.append({"channel": "webhook", "target": url, "ok": True, "detail": detail})
-            except DeliveryError as exc:
-                results.append({"channel": "webhook", "target": url, "ok": False, "detail": str(exc)})
-        for address in (list(to) or list(cfg.get("leader_emails", []))):
-            try:
-                detail = send_email(cfg, address, subject, body, files)
-                results.append({"channel": "email", "target": address, "ok": True, "detail": detail})
-            except DeliveryError as exc:
-                results.append({"channel": "email", "target": address, "ok": False, "detail": str(exc)})
+        targets = [("webhook", h["url"], h.get("format", "markdown")) for h in cfg.get("webhooks", [])]
+        targets += [("webhook", u, "markdown") for u in webhooks]
+        targets += [("email", a, "markdown") for a in (list(to) or list(cfg.get("leader_emails", [])))]
+        for channel, target, fmt in targets:
+            ok, detail = send_on(cfg, channel, target, subject, body, fmt, files)
+            results.append({"channel": channel, "target": target, "ok": ok, "detail": detail})
 
     ok = all(r["ok"] for r in results)
     with store.transaction(db):

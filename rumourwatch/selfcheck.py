@@ -192,14 +192,10 @@ def check_roster(db) -> list[Finding]:
 def check_smtp(cfg: dict) -> str | None:
     """Connect to the configured SMTP server, greet it, STARTTLS and log in as configured, quit:
     None when it all worked, else what failed. No mail is sent."""
+    from .notify import smtp_session
+
     try:
-        with smtplib.SMTP(cfg["smtp_host"], int(cfg["smtp_port"]), timeout=cfg["timeout_seconds"]) as smtp:
-            smtp.ehlo()
-            if cfg["smtp_starttls"]:
-                smtp.starttls()
-                smtp.ehlo()
-            if cfg["smtp_user"]:
-                smtp.login(cfg["smtp_user"], os.environ.get(cfg["smtp_password_env"], ""))
+        with smtp_session(cfg) as smtp:
             smtp.noop()
     except (smtplib.SMTPException, OSError) as exc:
         return f"{type(exc).__name__}: {exc}"
