@@ -45,6 +45,24 @@ def friendly_errors():
         show_error(exc)
 
 
+def export_in_two_steps(key: str, conditions, label: str, help: str, make) -> None:
+    """An export made when asked for, then handed over as bytes: a button `label` runs `make()` ->
+    (bytes, file name, download button label) and keeps the file in the session with the `conditions`
+    it was made for; its download button shows while those are the conditions on screen (buttons
+    `{key}_make` and `{key}_file`). A download made at the click instead (a callable) was lost now
+    and then: Streamlit drops a pending callable when another session's run ends while the page
+    reruns, and the click fetched nothing."""
+    ready = st.session_state.get(key)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if st.button(label, icon=":material/description:", help=help, key=f"{key}_make"):
+            with friendly_errors():
+                ready = st.session_state[key] = (conditions, *make())
+        if ready and ready[0] == conditions:
+            _, content, name, download_label = ready
+            st.download_button(download_label, content, file_name=name, mime="text/csv", icon=":material/download:",
+                               on_click="ignore", key=f"{key}_file")
+
+
 def page_settings():
     """The settings for a page; a bad RUMOURWATCH_* setting is shown as a clear error and the page stops."""
     from dashboard import data

@@ -15,7 +15,6 @@ from dashboard.workflow_ui import picked_days
 from rumourwatch import audit
 
 user = require_role("admin")
-EXPORT_KEY = "audit_export"  # (conditions, the file's bytes, its name, rows): the file made last
 st.title(t("audit.title"))
 st.caption(t("audit.page_caption"))
 path = ui.page_settings().db_path
@@ -57,20 +56,16 @@ st.dataframe(pd.DataFrame([(r[0], r[1], r[2], r[3], r[5], r[6]) for r in map(aud
                             columns[3]: st.column_config.TextColumn(width=130)})
 
 shown = min(total, audit.EXPORT_LIMIT)
-# Two steps: the file is made (and the export recorded, audit.export) when asked for, then handed over
-# as plain bytes. A download made at the click (a callable) was lost now and then: the server drops a
-# pending callable when another session's run ends while this page reruns, and the click found nothing.
-conditions = repr(query)
-ready = st.session_state.get(EXPORT_KEY)
-with st.container(horizontal=True, vertical_alignment="center"):
-    if st.button(t("audit.export", n=f"{shown:,}"), icon=":material/description:", help=t("audit.export.help"),
-                 key="audit_export_make"):
-        with ui.friendly_errors():
-            text, made, _ = data.workflow(path, audit.export, query, user["username"], data.now_utc())
-            ready = st.session_state[EXPORT_KEY] = (conditions, text.encode("utf-8"), f"审计日志_{first}_{last}.csv",
-                                                    made)
-    if ready and ready[0] == conditions:  # made for the conditions on screen
-        st.download_button(t("audit.export.download", name=ready[2], n=f"{ready[3]:,}"), ready[1], file_name=ready[2],
-                           mime="text/csv", icon=":material/download:", on_click="ignore", key="audit_export_file")
+
+
+def export_file() -> tuple[bytes, str, str]:
+    """The CSV of every entry matching (up to EXPORT_LIMIT), made now and recorded (audit.export)."""
+    text, made, _ = data.workflow(path, audit.export, query, user["username"], data.now_utc())
+    name = f"审计日志_{first}_{last}.csv"
+    return text.encode("utf-8"), name, t("audit.export.download", name=name, n=f"{made:,}")
+
+
+ui.export_in_two_steps("audit_export", repr(query), t("audit.export", n=f"{shown:,}"), t("audit.export.help"),
+                       export_file)
 if total > audit.EXPORT_LIMIT:
     st.caption(t("audit.export.capped", limit=f"{audit.EXPORT_LIMIT:,}", total=f"{total:,}"))

@@ -201,20 +201,16 @@ st.caption(t(f"search.list.caption.{order}", shown=len(result["items"]), total=r
            + (t("search.list.click") if may_open else ""))
 ui.items_table([dict(r, text=r["snippet"]) for r in result["items"]], key="search_results", selectable=may_open)
 
-# Made when asked for (up to EXPORT_LIMIT rows with their whole texts), then handed over as bytes: a
-# file made at the click (a callable) was lost now and then, when the server dropped the pending
-# callable because another session's run ended while this page reran (see the audit page).
-conditions = repr((query, filters, threshold, account))
-ready = st.session_state.get("search_export")
-with st.container(horizontal=True, vertical_alignment="center"):
-    if st.button(t("search.export"), icon=":material/description:", key="search_export_make",
-                 help=t("search.export.help", limit=item_search.EXPORT_LIMIT)):
-        with ui.friendly_errors():
-            ready = st.session_state["search_export"] = (
-                conditions, data.search_csv(path, query, filters, threshold, account or None),
-                f"search_{data.now_utc():%Y%m%d_%H%M}.csv")
-    if ready and ready[0] == conditions:  # made for the search on screen
-        st.download_button(t("search.export.download", name=ready[2]), ready[1], file_name=ready[2], mime="text/csv",
-                           icon=":material/download:", on_click="ignore", key="search_export_file")
+
+
+def export_file() -> tuple[bytes, str, str]:
+    """Every matching item (up to EXPORT_LIMIT, with their whole texts) as CSV, made now."""
+    name = f"search_{data.now_utc():%Y%m%d_%H%M}.csv"
+    return (data.search_csv(path, query, filters, threshold, account or None), name,
+            t("search.export.download", name=name))
+
+
+ui.export_in_two_steps("search_export", repr((query, filters, threshold, account)), t("search.export"),
+                       t("search.export.help", limit=item_search.EXPORT_LIMIT), export_file)
 if result["total"] > item_search.EXPORT_LIMIT:
     st.caption(t("search.export.capped", limit=item_search.EXPORT_LIMIT))
