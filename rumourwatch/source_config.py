@@ -169,10 +169,11 @@ def stamp(path: str | Path) -> tuple | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def preview(spec: str, settings=None, platform: str = "", limit: int = 5, now: datetime | None = None) -> list[dict]:
-    """The first `limit` records of a source as they would be stored, or why they would be set aside,
-    storing nothing, moving no dropped file, touching no checkpoint (`rumourwatch sources try`, the
-    试读 button): {"kind": "item", the item's fields, "quality_flags"}, {"kind": "set aside",
+def preview(spec: str, settings=None, platform: str = "", limit: int = 5,
+            now: datetime | None = None) -> tuple[str, list[dict]]:
+    """The source's name and its first `limit` records as they would be stored, or why they would be
+    set aside, storing nothing, moving no dropped file, touching no checkpoint (`rumourwatch sources
+    try`, the 试读 button): {"kind": "item", the item's fields, "quality_flags"}, {"kind": "set aside",
     "reason", "origin"} or {"kind": "reaction", "item", "text"}. SourceError when it cannot be read."""
     import json
     from itertools import islice
@@ -198,4 +199,4 @@ def preview(spec: str, settings=None, platform: str = "", limit: int = 5, now: d
                           "quality_flags": json.loads(row["quality_flags"] or "[]"), "source": source.name})
         else:
             shown.append({"kind": "reaction", "item": event.record.get("item_id"), "text": event.record.get("text")})
-    return shown
+    return source.name, shown

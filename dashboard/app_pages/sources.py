@@ -215,7 +215,7 @@ def config_panel(user: dict) -> None:
         if tried:
             try:
                 with st.spinner(t("sources.cfg.trying")):
-                    shown = source_config.preview(spec, settings, platform)
+                    _, shown = source_config.preview(spec, settings, platform)
             except RumourwatchError as exc:
                 wf.show_error(exc)
             else:

@@ -251,15 +251,11 @@ def sources_try(ctx, spec, limit, as_json):
         VENDOR_TOKEN=… rumourwatch sources try api:/srv/rumourwatch/vendor.toml --limit 3
     """
     from ..source_config import preview
-    from ..sources import source_from_spec
 
-    name = source_from_spec(spec, ctx.obj["settings"]).name
-    shown = preview(spec, ctx.obj["settings"], limit=limit)
+    name, shown = preview(spec, ctx.obj["settings"], limit=limit)
     if as_json:
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
-    for n, r in enumerate(shown, 1):
-        if as_json:
-            break
+    for n, r in enumerate([] if as_json else shown, 1):
         if r["kind"] == "item":
             text = " ".join((r["text"] or "").split())
             click.echo(f"{n}. item {r['external_id']}  {r['platform']}  {r['account'] or r['author'] or '-'}  "
