@@ -9,6 +9,10 @@ import click
 
 from ..errors import RumourwatchError
 
+# the alert rules file a command reads (notifications, clocks, watched keywords)
+RULES_OPTION = click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
+                            help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+
 
 def friendly_errors(fn):
     """Turn the domain's errors into one-line CLI errors (`Error: ...`, no traceback for a user's

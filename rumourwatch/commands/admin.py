@@ -17,7 +17,7 @@ import click
 from .. import audit as audit_mod
 from .. import auth, store, worker
 from .. import backup as backup_mod
-from . import friendly_errors
+from . import RULES_OPTION, friendly_errors
 
 
 def _actor() -> str:
@@ -450,8 +450,7 @@ LEVEL_MARK = {"ok": "ok     ", "warning": "WARNING", "error": "ERROR  "}
 
 
 @click.command("check")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
-              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@RULES_OPTION
 @click.option("--no-connect", is_flag=True, help="Do not connect to the SMTP server (offline check).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a summary and every finding.")
 @click.pass_context

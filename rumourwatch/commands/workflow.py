@@ -14,7 +14,7 @@ import click
 
 from .. import store
 from ..tips import CHANNELS
-from . import friendly_errors
+from . import RULES_OPTION, friendly_errors
 
 
 def _db(ctx):
@@ -176,8 +176,7 @@ def alerts_export(ctx, days, day_from, day_to, output_path):
               help="Mail the report (PDF attached) to the leaders and record it as a step of the alert.")
 @click.option("--to", multiple=True, help="With --send: e-mail address (repeatable; default notify.leader_emails).")
 @click.option("--actor", default=None, help="With --send: who sends it (default: the login name).")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
-              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@RULES_OPTION
 @click.pass_context
 @friendly_errors
 def alerts_briefing(ctx, alert_id, fmt, output_path, note, note_file, send, to, actor, rules_path):
@@ -219,8 +218,7 @@ def alerts_briefing(ctx, alert_id, fmt, output_path, note, note_file, send, to, 
 
 
 @alerts_group.command("evaluate")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
-              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@RULES_OPTION
 @click.pass_context
 @friendly_errors
 def alerts_evaluate(ctx, rules_path):
@@ -237,8 +235,7 @@ def alerts_evaluate(ctx, rules_path):
 
 
 @alerts_group.command("escalate")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
-              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@RULES_OPTION
 @click.option("--no-deliver", is_flag=True, help="Escalate only; leave notifications queued.")
 @click.pass_context
 @friendly_errors
@@ -297,8 +294,7 @@ def alerts_escalate(ctx, rules_path, no_deliver):
 
 
 @alerts_group.command("test-notify")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
-              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@RULES_OPTION
 @click.pass_context
 @friendly_errors
 def alerts_test_notify(ctx, rules_path):
@@ -328,8 +324,7 @@ def alerts_test_notify(ctx, rules_path):
 @click.argument("values", nargs=-1)
 @click.option("--account", "accounts", is_flag=True, help="VALUES are accounts (or authors), not keywords.")
 @click.option("--remove", is_flag=True, help="Stop watching VALUES.")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), default=None,
-              help="Rules file (default config/alert_rules.toml or RUMOURWATCH_ALERT_RULES).")
+@RULES_OPTION
 @click.option("--actor", default=None, help="Who is changing the rules (default: the login name).")
 @click.pass_context
 @friendly_errors
