@@ -1,10 +1,9 @@
 """Feed source against a real HTTP server on 127.0.0.1: RSS, Atom, 304, server down, 500."""
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from local_servers import LocalGet
 
 from rumourwatch.errors import SourceError
 from rumourwatch.sources import FeedSource, RawItem
@@ -59,7 +58,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-class FeedServer:
+class FeedServer(LocalGet):
     """A local HTTP server whose responses the test controls."""
 
     def __init__(self):
@@ -69,44 +68,18 @@ class FeedServer:
         self.etag = '"v1"'
         self.last_modified = None
         self.requests = []
-        server = self
+        super().__init__(self.respond)
+        self.url = f"{self.base}/feed.xml"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append(dict(self.headers.items()))
-                if server.status != 200:
-                    self.send_response(server.status)
-                    self.end_headers()
-                    return
-                if (server.etag and self.headers.get("If-None-Match") == server.etag or
-                        server.last_modified and
-                        self.headers.get("If-Modified-Since") == server.last_modified):
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                data = server.body.encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", server.content_type)
-                if server.etag:
-                    self.send_header("ETag", server.etag)
-                if server.last_modified:
-                    self.send_header("Last-Modified", server.last_modified)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/feed.xml"
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def respond(self, path, headers):
+        self.requests.append(dict(headers.items()))
+        if self.status != 200:
+            return self.status, "text/plain", b"", None
+        if (self.etag and headers.get("If-None-Match") == self.etag or
+                self.last_modified and headers.get("If-Modified-Since") == self.last_modified):
+            return 304, "text/plain", b"", None
+        validators = {"ETag": self.etag, "Last-Modified": self.last_modified}
+        return 200, self.content_type, self.body.encode("utf-8"), {k: v for k, v in validators.items() if v}
 
 
 @pytest.fixture
