@@ -41,9 +41,11 @@ def _replay_options(text: str) -> dict:
                 options["datasets"] = tuple(d for d in value.replace("+", " ").split() if d)
             elif key == "start":
                 options["start"] = value
+            elif key == "history":
+                options["history"] = float(value)
             else:
                 raise SourceError(f"unknown replay option {key!r}; options are speed, limit, "
-                                  f"seed, datasets ({'+'.join(DATASET_FILES)}), start")
+                                  f"seed, datasets ({'+'.join(DATASET_FILES)}), start, history")
         except ValueError:
             raise SourceError(f"replay option {key} must be a number, got {value!r}") from None
     return options

@@ -215,6 +215,13 @@ def label_id(ds: str, raw: dict) -> str:
     return str(raw.get("id"))
 
 
+def in_history(ds: str, item_id: str, share: float) -> bool:
+    """Whether the demo's history (rumourwatch.demo_history) plays this item rather than the live
+    replay: a fixed `share` of each dataset's items, drawn by a hash of the item's id."""
+    digest = hashlib.sha1(f"history:{ds}/{item_id}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:4], "big") < share * 2 ** 32
+
+
 def hand_labelled(path) -> frozenset:
     """(dataset, label id) of every row of a hand-label CSV (columns source, item_id)."""
     import csv
@@ -230,7 +237,8 @@ class ReplaySource:
     def __init__(self, data_dir, speed: float = 60.0, start=None,
                  clock: Callable[[], datetime] | None = None, holdout: dict | None = None,
                  datasets=DEFAULT_DATASETS, limit: int | None = None, seed: int = 0,
-                 name: str = "replay", exclude: frozenset | set = frozenset()):
+                 name: str = "replay", exclude: frozenset | set = frozenset(), history: float = 0.0,
+                 history_only: bool = False):
         self.data_dir = Path(data_dir)
         if not (isinstance(speed, (int, float)) and speed > 0):
             raise SourceError(f"replay speed must be a number greater than 0, got {speed!r}", "replay_speed",
@@ -264,9 +272,17 @@ class ReplaySource:
         # (dataset, label id) pairs never replayed: items a model was trained on (hand labels)
         self.exclude = frozenset(exclude)
         excluded = hashlib.sha1("\n".join(sorted(f"{d}/{i}" for d, i in self.exclude)).encode()).hexdigest()
+        if not (isinstance(history, (int, float)) and 0 <= history < 1):
+            raise SourceError(f"replay history share must be a number from 0 to below 1, got {history!r}",
+                              "replay_history", value=history)
+        # the share of items set aside for the demo's history (in_history): the live replay skips
+        # them, the history plays only them
+        self.history = float(history)
+        self.history_only = bool(history_only)
         self.cfg = hashlib.sha1(json.dumps(
             [self.datasets, sorted(self.holdout.items()), limit, seed, _TIMING]
-            + ([excluded] if self.exclude else [])).encode()).hexdigest()[:8]
+            + ([excluded] if self.exclude else [])
+            + ([self.history, self.history_only] if self.history else [])).encode()).hexdigest()[:8]
         self.last_status = SourceStatus(ok=True, message="not polled yet")
         self._cursor: _Cursor | None = None
         self._cursor_start: float | None = None
@@ -330,6 +346,8 @@ class ReplaySource:
                 if cutoff is not None and epoch <= cutoff:
                     continue
                 if self.exclude and (ds, label_id(ds, raw)) in self.exclude:
+                    continue
+                if self.history and in_history(ds, label_id(ds, raw), self.history) != self.history_only:
                     continue
                 taken += 1
                 record, reactions = self._shape(ds, raw)
