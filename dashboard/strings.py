@@ -31,6 +31,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "page.item": "条目详情",
         "page.sources": "数据源与质量",
         # generic states
+        "demo.history": ("演示数据：{start} 至 {end}（北京时间）为模拟运行的历史——条目取自数据包，监测员、专家和平台的"
+                         "处置由程序按工作时间模拟；此后为实时回放。"),
         "empty.no_data": "暂无数据：请先启动采集（rumourwatch watch），或运行演示（rumourwatch demo）。",
         "empty.no_items_in_filter": "当前筛选条件下暂无条目：可放宽时间范围、平台或谣言概率下限。",
         # what an error without a message of its own means (workflow_ui.refusal: error.kind.<class>)
@@ -770,6 +772,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.replay_speed": "回放速度“{value}”无效：应为大于 0 的数字。",
         "wferr.replay_unknown_dataset": "未知的回放数据集“{value}”：只能是 {choices}。",
         "wferr.replay_limit": "回放数量上限“{value}”无效：应为不小于 0 的整数。",
+        "wferr.replay_history": "演示历史所占比例“{value}”无效：应为 0 到 1 之间（不含 1）的数。",
         "wferr.replay_settings_changed": ("回放检查点是按其他回放设置（数据集、保留部分、数量上限或随机种子）生成的："
                                           "请管理员在本页“重置检查点”处重置回放数据源的检查点，或在服务器上运行 {command}，"
                                           "重新开始回放。"),
