@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -262,10 +263,13 @@ def evaluate(ctx, out_dir, verdicts_db):
 @click.option("--speed", type=float, default=None, help="Replay speed-up (default: setting replay_speed).")
 @click.option("--backfill-hours", type=float, default=2.0, show_default=True,
               help="Start the replay this many real hours in the past so the dashboard opens with history.")
+@click.option("--history-weeks", type=float, default=6.0, show_default=True,
+              help="Give a new demo database this many weeks of simulated operation before the live replay "
+                   "(reports, trends, experts' record); 0 for none.")
 @click.option("--fresh", is_flag=True, help="Delete the demo database (and its copy of the alert rules) first.")
 @click.pass_context
 @friendly_errors
-def demo(ctx, port, speed, backfill_hours, fresh):
+def demo(ctx, port, speed, backfill_hours, history_weeks, fresh):
     """Train models if absent, replay the data bundle into a demo database, open the live dashboard.
 
     Example:
@@ -291,7 +295,10 @@ def demo(ctx, port, speed, backfill_hours, fresh):
     env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(models_dir),
                RUMOURWATCH_DATA_DIR=settings.data_dir, RUMOURWATCH_ALERT_RULES=str(rules),
                RUMOURWATCH_SOURCES_FILE=str(demo_setup.sources_path(db_path)))
-    spec = demo_setup.replay_spec(speed or settings.replay_speed, backfill_hours)
+    now = datetime.now(timezone.utc)
+    history = demo_setup.ensure_history(db_path, settings, models_dir, rules,
+                                        demo_setup.live_start(backfill_hours, now), history_weeks, echo=click.echo)
+    spec = demo_setup.replay_spec(speed or settings.replay_speed, backfill_hours, now, history=history)
     worker = subprocess.Popen([sys.executable, "-m", "rumourwatch.cli", "watch", "--source", spec], env=env)
     click.echo(f"worker replaying the data bundle into {db_path} (pid {worker.pid}); alert rules: {rules}")
     click.echo(f"dashboard: http://localhost:{port} — accounts {', '.join(demo_setup.DEMO_ROLES)}, "

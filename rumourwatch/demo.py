@@ -30,12 +30,44 @@ def demo_models_dir(settings) -> Path:
     return Path(settings.models_dir) / "demo"
 
 
-def replay_spec(speed: float, backfill_hours: float, now: datetime | None = None) -> str:
+def replay_spec(speed: float, backfill_hours: float, now: datetime | None = None, history: float = 0.0) -> str:
     """The worker's replay source: starting `backfill_hours` of real time back, so the dashboard
-    opens with history (at speed 60, two hours back is five days of the bundle's time)."""
+    opens with the last hours live (at speed 60, two hours back is five days of the bundle's time);
+    leaving out the `history` share of the bundle the database's weeks of history played."""
+    start = live_start(backfill_hours, now)
+    return (f"replay:speed={speed:g},start={start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            + (f",history={history:g}" if history else ""))
+
+
+def live_start(backfill_hours: float, now: datetime | None = None) -> datetime:
+    """Where the live replay begins: `backfill_hours` before now (and the demo's history ends)."""
     now = now or datetime.now(timezone.utc)
-    start = (now - timedelta(hours=backfill_hours)).replace(microsecond=0)
-    return f"replay:speed={speed:g},start={start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    return (now - timedelta(hours=backfill_hours)).replace(microsecond=0)
+
+
+def ensure_history(db_path: Path, settings, models_dir: Path, rules: Path, end: datetime, weeks: float,
+                   echo=print) -> float:
+    """Give a demo database that holds no item yet `weeks` of history ending at `end`
+    (rumourwatch.demo_history); an older one keeps what it has. Returns the share of the bundle its
+    history played, which the live replay leaves out (0: no history)."""
+    from . import demo_history
+    from .nlp.bundle import load
+
+    db = store.open_db(db_path)
+    try:
+        share = demo_history.history_share(db)
+        if share or weeks <= 0 or db.execute("SELECT 1 FROM items LIMIT 1").fetchone():
+            return share
+        echo(f"giving the demo {weeks:g} weeks of history (simulated monitors and experts on "
+             f"{demo_history.HISTORY_SHARE:.0%} of the bundle's test items); about a minute")
+        summary = demo_history.build(db, settings, load(models_dir), rules, end, weeks=weeks,
+                                     echo=lambda message: None)
+        echo(f"history {summary.start} – {summary.end}: {summary.items} items, {summary.alerts} alerts, "
+             f"{summary.verdicts} verdicts, {summary.published} clarifications published"
+             + (f"; {len(summary.errors)} step(s) refused, first: {summary.errors[0]}" if summary.errors else ""))
+        return demo_history.HISTORY_SHARE
+    finally:
+        db.conn.close()
 
 
 def rules_path(db_path: Path) -> Path:

@@ -1,0 +1,358 @@
+"""The demo's weeks of history: what the store would hold had the platform run for a while.
+
+The live replay (rumourwatch.demo) starts a couple of hours back, so a fresh demo had no last week:
+the leaders' 周报 and 月通报, the trends, the units' monthly minimum, the experts' record and the
+repeat publishers were empty. Before the live replay starts, a fresh demo database is given
+`weeks` of history ending where the live replay begins:
+
+* **Items.** A fixed share (HISTORY_SHARE) of each labelled test set's items and of the stream
+  sample's posts, drawn by a hash of the item's id (`sources.replay.in_history`), plays through the
+  worker — the same ingest, scoring, clustering and alert rules as live — on a simulated clock. Each
+  dataset's share is spread over the whole window (its own speed); the live replay leaves these
+  items out (`replay:…,history=SHARE`), so no post is played twice.
+* **People.** Who acts on the alerts is simulated, deterministically (a seeded draw per alert),
+  through the same workflow functions the pages call, at plausible times of a working day:
+
+  - the monitor (the demo's `monitor` account) looks at a new alert within the hour in working
+    hours (08:00–22:00 Beijing time, else the next morning). A story alert on a labelled post is
+    judged by the dataset's label (the truth the model never saw): a false one is confirmed
+    (verdict 确认谣言) and assigned to the first suggested expert, and its publisher is asked to
+    take it down; a true one gets the verdict 非谣言, which dismisses it. Any other alert (a post
+    of the unlabelled stream, a keyword, a spike) is dismissed with a reason: nobody checked it.
+  - the expert accepts within hours, drafts and submits; the monitor reviews and publishes. Most
+    clarifications come out inside the 5-hour clock, about one in six later; a 一级 alert's press
+    conference is held within a day. A clarification's text is the dataset's own published
+    analysis when it has one (CHECKED), else a short template naming the claim.
+  - platforms answer takedown requests within two days.
+
+Experts without an account act under their own name (as the audit log shows them); the demo's
+`expert` account is the first expert of the roster. What the simulation did is the history's
+audit trail, like any other; the demo's pages say the history is simulated (`demo_history` state).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import alerts, experts, store
+from .errors import RumourwatchError
+from .records import iso, parse_time
+from .sources.replay import DATASET_FILES, ReplaySource, in_history, label_id
+
+UTC = timezone.utc
+HISTORY_SHARE = 0.35
+HISTORY_DATASETS = ("stream", "checked", "ced")
+STATE_KEY = "demo_history"
+STEP = timedelta(minutes=30)
+FALSE_LABELS = {"fake", "rumor", "rumour"}
+TRUE_LABELS = {"real", "non-rumor", "non-rumour"}
+CST = timedelta(hours=8)
+WORK_START, WORK_END = 8, 22  # Beijing hours the simulated people work
+HISTORY_LABELLED = ", ".join(f"'demo-history-{ds}'" for ds in HISTORY_DATASETS if ds != "stream")
+DEMO_URL = "https://demo.rumourwatch.invalid/clarifications/{id}"
+
+
+@dataclass
+class Summary:
+    start: str
+    end: str
+    items: int = 0
+    reactions: int = 0
+    alerts: int = 0
+    verdicts: int = 0
+    dismissed: int = 0
+    assignments: int = 0
+    published: int = 0
+    takedowns: int = 0
+    errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
+
+
+def history_sources(data_dir, start: datetime, end: datetime, holdout: dict | None, exclude, clock,
+                    share: float = HISTORY_SHARE, limit: int | None = None) -> list[ReplaySource]:
+    """One replay per dataset of its history share, each at the speed that spreads its share over
+    [start, end) (the stream's eight days over six weeks, CED's three months of test items too)."""
+    window = (end - start).total_seconds()
+    sources = []
+    for ds in HISTORY_DATASETS:
+        probe = ReplaySource(data_dir, holdout=holdout, exclude=exclude, datasets=(ds,), history=share,
+                             history_only=True, limit=limit)
+        first = last = None
+        for epoch, _, _ in probe._items(ds):
+            first = epoch if first is None else first
+            last = epoch
+        if first is None:
+            continue
+        speed = max(last - first, 1.0) / (window * 0.98)
+        sources.append(ReplaySource(data_dir, speed=speed, start=start, clock=clock, holdout=holdout,
+                                    exclude=exclude, datasets=(ds,), history=share, history_only=True,
+                                    limit=limit, name=f"demo-history-{ds}"))
+    return sources
+
+
+def bundle_truth(data_dir, share: float = HISTORY_SHARE) -> dict[str, dict]:
+    """external id -> {"false": bool, "analysis": str | None} for the labelled items of the history."""
+    truth = {}
+    for ds in ("checked", "ced"):
+        with gzip.open(Path(data_dir) / DATASET_FILES[ds], "rt", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    raw = json.loads(line)
+                except ValueError:
+                    continue
+                label = str(raw.get("label") or "").lower()
+                if label not in FALSE_LABELS | TRUE_LABELS or raw.get("id") is None:
+                    continue
+                if in_history(ds, label_id(ds, raw), share):
+                    truth[str(raw["id"])] = {"false": label in FALSE_LABELS,
+                                             "analysis": (raw.get("analysis") or "").strip() or None}
+    return truth
+
+
+def working_time(at: datetime) -> datetime:
+    """`at`, or the next start of a working day (Beijing time) when it falls outside one."""
+    local = at + CST
+    if WORK_START <= local.hour < WORK_END:
+        return at
+    day = local.date() if local.hour < WORK_START else local.date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, WORK_START, tzinfo=UTC) - CST + timedelta(
+        minutes=random.Random(str(at)).randint(0, 40))
+
+
+class People:
+    """The simulated monitor, experts and platforms: each alert's steps are drawn once (seeded by
+    its id) and taken when the simulated clock reaches them."""
+
+    def __init__(self, db, truth: dict, rules: dict, summary: Summary, seed: int = 0):
+        self.db = db
+        self.truth = truth
+        self.rules = rules
+        self.summary = summary
+        self.seed = seed
+        self.plans: dict[int, dict] = {}
+        self.demo_expert = next((u.get("expert_id") for u in [store.get_user(db, "expert") or {}]), None)
+
+    def rng(self, *key) -> random.Random:
+        return random.Random(":".join(map(str, (self.seed, *key))))
+
+    def expert_actor(self, expert_id: int) -> str:
+        if expert_id == self.demo_expert:
+            return "expert"
+        return (store.get_expert(self.db, expert_id) or {}).get("name") or f"expert-{expert_id}"
+
+    def act(self, now: datetime) -> None:
+        self.takedowns(now)  # platforms answer at any hour; people work in working hours
+        if working_time(now) != now:
+            return
+        for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
+            self.attempt(alert, now, self.step)
+        for alert_id in [a for a, p in self.plans.items() if p.get("conference_due")]:
+            self.attempt(store.get_alert(self.db, alert_id), now, self.conference)
+        self.review_flags(now)
+
+    def review_flags(self, now: datetime) -> None:
+        """The monitor goes through the flagged health items of the labelled sets that no alert
+        covers, an hour or two after they came in: each gets its verdict, and a false one an alert
+        raised by hand (人工上报), so an expert clarifies it."""
+        rows = self.db.execute(
+            f"""SELECT id, external_id, published_at, reaction_count FROM items
+                WHERE is_rumour = 1 AND health_related = 1 AND source IN ({HISTORY_LABELLED})
+                  AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.item_id = items.id)""").fetchall()
+        for item_id, external_id, published_at, reactions in rows:
+            truth = self.truth.get(external_id)
+            r = self.rng("flag", item_id)
+            if truth is None or now < parse_time(published_at) + timedelta(minutes=r.uniform(30, 150)):
+                continue
+            if alerts.story_alert(self.db, item_id) is not None:
+                continue  # the alert's own steps judge it (decide)
+            try:
+                if not truth["false"]:
+                    experts.record_verdict(self.db, item_id, "not_rumour", "演示历史：经核实为真实信息", "monitor", now)
+                    self.summary.verdicts += 1
+                    continue
+                experts.record_verdict(self.db, item_id, "rumour", "演示历史：经核实为不实信息", "monitor", now)
+                self.summary.verdicts += 1
+                alerts.raise_alert(self.db, item_id, "二级" if reactions >= 100 else "三级",
+                                   "演示历史：核实为不实信息，请专家澄清", "monitor", now, self.rules)
+            except RumourwatchError as exc:
+                self.summary.errors.append(f"item {item_id}: {exc}")
+
+    def attempt(self, alert: dict, now: datetime, step) -> None:
+        try:
+            step(alert, now)
+        except RumourwatchError as exc:  # a step the workflow refused: said, the history goes on
+            self.summary.errors.append(f"alert {alert['id']}: {exc}")
+            plan = self.plans.setdefault(alert["id"], {})
+            plan["stuck"] = True
+            plan.pop("conference_due", None)
+
+    def plan(self, alert: dict) -> dict:
+        plan = self.plans.get(alert["id"])
+        if plan is None:
+            r = self.rng("alert", alert["id"])
+            created = parse_time(alert["created_at"])
+            slow = r.random() < 0.17  # about one in six misses the 5-hour clock
+            look = working_time(created + timedelta(minutes=r.uniform(5, 55)))
+            plan = {"look": look, "slow": slow, "r": r}
+            self.plans[alert["id"]] = plan
+        return plan
+
+    def step(self, alert: dict, now: datetime) -> None:
+        plan = self.plan(alert)
+        if plan.get("stuck") or now < plan["look"]:
+            return
+        if "decided" not in plan:
+            self.decide(alert, plan, now)
+            return
+        self.expert_work(alert, plan, now)
+
+    def decide(self, alert: dict, plan: dict, now: datetime) -> None:
+        plan["decided"] = True
+        item = store.get_item(self.db, alert["item_id"]) if alert.get("item_id") else None
+        truth = self.truth.get(item["external_id"]) if item else None
+        if alert["kind"] not in ("rumour", "manual") or truth is None:
+            alerts.dismiss_alert(self.db, alert["id"], "monitor", now, "演示历史：已查看，未核实为健康谣言，暂不处置",
+                                 self.rules)
+            self.summary.dismissed += 1
+            return
+        if not truth["false"]:
+            experts.record_verdict(self.db, item["id"], "not_rumour", "演示历史：经核实为真实信息", "monitor", now,
+                                   alert["id"])
+            self.summary.verdicts += 1
+            self.summary.dismissed += 1
+            return
+        if not store.verdicts_for_item(self.db, item["id"]):  # a flag the monitor confirmed has one
+            experts.record_verdict(self.db, item["id"], "rumour", "演示历史：经核实为不实信息", "monitor", now,
+                                   alert["id"])
+            self.summary.verdicts += 1
+        plan["truth"] = truth
+        if item.get("account") and plan["r"].random() < 0.5:
+            experts.request_takedown(self.db, item["id"], "monitor", now, "演示历史：请平台删除该不实信息")
+            self.summary.takedowns += 1
+        self.assign(alert, plan, now)
+
+    def assign(self, alert: dict, plan: dict, now: datetime) -> None:
+        suggested = experts.suggest_experts(self.db, alert["id"], limit=2, now=now)
+        if not suggested:
+            plan["look"] = now + timedelta(hours=1)  # everyone busy or away: look again later
+            return
+        r = plan["r"]
+        expert_id = suggested[0 if len(suggested) == 1 or r.random() < 0.7 else 1]["expert_id"]
+        assignment = experts.assign_expert(self.db, alert["id"], expert_id, "monitor", now, self.rules)
+        self.summary.assignments += 1
+        scale = r.uniform(2.5, 6.0) if plan["slow"] else 1.0
+        # each step in working hours: an evening's alert is answered the next morning
+        accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale))
+        submit = working_time(accept + timedelta(minutes=r.uniform(60, 130) * scale))
+        review = working_time(submit + timedelta(minutes=r.uniform(15, 45) * scale))
+        publish = working_time(review + timedelta(minutes=r.uniform(5, 25)))
+        plan.update(assignment=assignment, expert_id=expert_id, accept=accept, submit=submit, review=review,
+                    publish=publish)
+
+    def expert_work(self, alert: dict, plan: dict, now: datetime) -> None:
+        if "assignment" not in plan:
+            if now >= plan["look"]:
+                self.assign(alert, plan, now)
+            return
+        a = store.get_assignment(self.db, plan["assignment"])
+        actor = self.expert_actor(plan["expert_id"])
+        if a["status"] == "offered" and now >= plan["accept"]:
+            experts.accept_assignment(self.db, a["id"], actor, now)
+        elif a["status"] == "accepted" and now >= plan["submit"]:
+            item = store.get_item(self.db, alert["item_id"])
+            title, body = clarification_text(item, plan["truth"])
+            cid = experts.save_draft(self.db, a["id"], actor, now, title, body,
+                                     references="演示历史：模拟的澄清稿件")
+            experts.submit_for_review(self.db, cid, actor, now, rules=self.rules)
+            plan["clarification"] = cid
+        elif a["status"] == "submitted" and "clarification" in plan:
+            c = store.get_clarification(self.db, plan["clarification"])
+            if c["status"] == "in_review" and now >= plan["review"]:
+                experts.review_clarification(self.db, c["id"], "monitor", now, True, "演示历史：同意发布",
+                                             self.rules)
+            elif c["status"] == "approved" and now >= plan["publish"]:
+                experts.publish_clarification(self.db, c["id"], "monitor", now, DEMO_URL.format(id=c["id"]))
+                self.summary.published += 1
+                plan["conference_due"] = bool(alert.get("conference_by"))
+
+    def conference(self, alert: dict, now: datetime) -> None:
+        plan = self.plans[alert["id"]]
+        if alert.get("conference_at"):
+            plan.pop("conference_due", None)
+            return
+        at = plan.setdefault("conference", working_time(parse_time(alert["created_at"]) + timedelta(
+            hours=plan["r"].uniform(8, 30 if plan["slow"] else 21))))
+        if now >= at:
+            alerts.record_step(self.db, alert["id"], "conference_held", "monitor", now, "演示历史：召开新闻发布会")
+            plan.pop("conference_due", None)
+
+    def takedowns(self, now: datetime) -> None:
+        for t in store.list_takedowns(self.db, "requested"):
+            r = self.rng("takedown", t["id"])
+            if now >= parse_time(t["requested_at"]) + timedelta(hours=r.uniform(6, 48)):
+                outcome = "removed" if r.random() < 0.8 else "refused"
+                experts.record_takedown_outcome(self.db, t["id"], outcome, "monitor", now, "演示历史：平台答复")
+
+
+def clarification_text(item: dict, truth: dict) -> tuple[str, str]:
+    text = " ".join((item.get("text") or "").split())
+    claim = text[:40] + ("…" if len(text) > 40 else "")
+    title = f"关于“{claim[:24]}”的说明"
+    body = truth.get("analysis") or (
+        f"近期网传“{claim}”。经核实，该说法与事实不符，缺乏科学依据。请公众以卫生健康部门和权威机构发布的信息为准，"
+        "不信谣、不传谣。")
+    return title, body
+
+
+def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, share: float = HISTORY_SHARE,
+          echo=print, limit: int | None = None) -> Summary:
+    """Give `db` `weeks` of history ending at `end` (see the module docstring); returns what was done.
+    The history's sources are one-off imports (demo-history-stream …), not feeds that went silent.
+    `limit` caps the items taken from each dataset (tests)."""
+    from .sources import holdout_from_bundle, trained_on_by_hand
+    from .worker import Worker
+
+    start = end - timedelta(weeks=weeks)
+    summary = Summary(start=iso(start), end=iso(end))
+    with store.transaction(db):  # first: stopped half-way, the live replay still leaves the share out
+        store.set_workflow_state(db, STATE_KEY, json.dumps({"start": summary.start, "end": summary.end,
+                                                            "share": share}))
+    sim = [start]
+
+    def clock() -> datetime:
+        return sim[0]
+
+    sources = history_sources(settings.data_dir, start, end, holdout_from_bundle(bundle),
+                              trained_on_by_hand(bundle), clock, share, limit)
+    worker = Worker(db, sources, bundle, clock=clock, cluster_threshold=settings.cluster_threshold,
+                    workflow=True, rules_path=rules_path, one_off=True, source_quiet_hours=0)
+    rules = alerts.load_rules(rules_path)
+    people = People(db, bundle_truth(settings.data_dir, share), rules, summary)
+    t = start
+    day = None
+    while t < end:
+        t = min(t + STEP, end)
+        sim[0] = t
+        stats = worker.poll_once()
+        summary.items += stats.new_items
+        summary.reactions += stats.new_reactions
+        people.act(t)
+        if (t + CST).date() != day:
+            day = (t + CST).date()
+            echo(f"history {day}: {summary.items} items, {summary.alerts} alerts, {summary.published} published")
+    summary.alerts = db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    return summary
+
+
+def history_share(db) -> float:
+    """The share of the bundle the database's history played (0 when it has none): the live replay
+    must leave the same items out."""
+    raw = store.workflow_state(db, STATE_KEY)
+    try:
+        return float(json.loads(raw)["share"]) if raw else 0.0
+    except (ValueError, KeyError, TypeError):
+        return 0.0

@@ -1,0 +1,136 @@
+"""The demo's weeks of history (rumourwatch.demo_history): what a leader opening a fresh demo sees
+in last week's 周报, and that the live replay then plays none of the history's posts again."""
+
+import gzip
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from conftest import DATA_DIR, RuleBundle
+
+from rumourwatch import demo, demo_history, reports, store
+from rumourwatch.config import load_settings
+from rumourwatch.records import parse_time
+from rumourwatch.sources import source_from_spec
+from rumourwatch.sources.base import RawItem
+from rumourwatch.sources.replay import DATASET_FILES, ReplaySource, in_history, label_id
+
+UTC = timezone.utc
+END = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # a Monday, 14:00 in Beijing
+LIMIT = 400  # items per dataset
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """A demo database given three weeks of history (the rule-based test models, 400 items of
+    each dataset), as `rumourwatch demo` gives a fresh one."""
+    tmp = tmp_path_factory.mktemp("history")
+    db_path = tmp / "demo.db"
+    demo.prepare(db_path, echo=lambda m: None)
+    settings = load_settings(db_path=str(db_path), data_dir=str(DATA_DIR))
+    db = store.open_db(db_path)
+    rules = demo.rules_file(db_path)
+    summary = demo_history.build(db, settings, RuleBundle(), rules, END, weeks=3, echo=lambda m: None,
+                                 limit=LIMIT)
+    yield db, summary, settings
+    db.conn.close()
+
+
+def _labels() -> dict:
+    out = {}
+    for ds in ("checked", "ced"):
+        with gzip.open(DATA_DIR / DATASET_FILES[ds], "rt", encoding="utf-8") as fh:
+            for line in fh:
+                raw = json.loads(line)
+                out[str(raw["id"])] = raw["label"] in ("fake", "rumor")
+    return out
+
+
+def test_last_weeks_report_shows_the_work_of_a_running_platform(history):
+    db, summary, _ = history
+    assert summary.errors == []
+    week = reports.compute_weekly(db, "2026-W48", now=END)
+    volume = week.section("volume").data
+    assert volume["total"] > 100  # health items of the week, with their opinion line
+    alerts = week.section("alerts").data
+    assert alerts["actionable"] >= 3 and alerts["within_24h"] >= 1
+    # the 5-hour clock is mostly met, not always: the figure a leader reads means something
+    assert 0 < alerts["share_5h"] <= 100
+    experts = week.section("experts").data
+    assert experts["published"] >= 3 and experts["per_expert"]
+    # earlier weeks are there too: the trend has more than one point
+    assert reports.compute_weekly(db, "2026-W46", now=END).section("volume").data["total"] > 100
+
+
+def test_the_simulated_people_judge_by_the_datasets_labels_in_working_hours(history):
+    db, summary, _ = history
+    labels = _labels()
+    verdicts = db.execute("""SELECT i.external_id, v.verdict, v.at FROM verdicts v JOIN items i ON i.id = v.item_id
+                             WHERE i.source IN ('demo-history-checked', 'demo-history-ced')""").fetchall()
+    assert len(verdicts) >= 5
+    for external_id, verdict, _ in verdicts:
+        assert (verdict == "rumour") == labels[external_id], external_id
+    # nobody publishes at 3 a.m.: every step a person took is in Beijing working hours
+    steps = db.execute("SELECT published_at FROM clarifications WHERE status = 'published'").fetchall()
+    assert len(steps) == summary.published >= 3
+    for (at,) in steps + [(a,) for (_, _, a) in verdicts]:
+        assert demo_history.WORK_START <= (parse_time(at) + timedelta(hours=8)).hour < demo_history.WORK_END
+    # everything happened inside the window, before the live replay's start
+    first, last = db.execute("SELECT MIN(published_at), MAX(published_at) FROM items").fetchone()
+    assert parse_time(first) >= END - timedelta(weeks=3) and parse_time(last) <= END
+
+
+def test_the_history_is_an_import_not_a_silent_feed(history):
+    db, _, _ = history
+    rows = {r["source"]: r for r in store.source_status(db)}
+    assert {"demo-history-stream", "demo-history-checked", "demo-history-ced"} <= set(rows)
+    assert all(rows[name]["one_off"] for name in rows if name.startswith("demo-history-"))
+    assert demo_history.history_share(db) == demo_history.HISTORY_SHARE
+
+
+def test_the_live_replay_then_leaves_the_historys_posts_out(history):
+    db, _, settings = history
+    share = demo_history.history_share(db)
+    spec = demo.replay_spec(60, 2.0, END + timedelta(hours=2), history=share)
+    assert spec.endswith(f",history={share:g}")
+    live = source_from_spec(spec, settings, bundle=RuleBundle())
+    live.clock = lambda: datetime.max.replace(tzinfo=UTC)
+    played = {e.record["id"] for e in live.read(None) if isinstance(e, RawItem)}
+    stored = {r[0] for r in db.execute("SELECT external_id FROM items")}
+    assert played and not played & stored
+    # together they are the whole bundle: the share drawn by id, the rest live
+    every = ReplaySource.fast(DATA_DIR, datasets=("checked",), limit=400)
+    ids = [label_id("checked", {"id": e.record["id"]}) for e in every.read(None) if isinstance(e, RawItem)]
+    drawn = [i for i in ids if in_history("checked", i, share)]
+    assert 0.2 < len(drawn) / len(ids) < 0.5
+
+
+def test_a_demo_database_is_given_history_once_and_an_older_one_none(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_build(db, settings, bundle, rules, end, weeks, echo, **kw):
+        calls.append((end, weeks))
+        store.set_workflow_state(db, demo_history.STATE_KEY, json.dumps({"share": 0.35, "start": "", "end": ""}))
+        return demo_history.Summary(start="s", end="e")
+
+    monkeypatch.setattr(demo_history, "build", fake_build)
+    monkeypatch.setattr("rumourwatch.nlp.bundle.load", lambda path: RuleBundle())
+    settings = load_settings(data_dir=str(DATA_DIR))
+    fresh = tmp_path / "fresh.db"
+    demo.prepare(fresh, echo=lambda m: None)
+    assert demo.ensure_history(fresh, settings, tmp_path, tmp_path / "r.toml", END, 6, echo=lambda m: None) == 0.35
+    assert demo.ensure_history(fresh, settings, tmp_path, tmp_path / "r.toml", END, 6, echo=lambda m: None) == 0.35
+    assert calls == [(END, 6)]  # a restart resumes, the history is not built twice
+    # a demo database from before (items, no history) keeps its replay as it was: nothing left out
+    older = tmp_path / "older.db"
+    db = store.open_db(older)
+    from rumourwatch import ingest
+
+    ingest.ingest_events(db, [RawItem(record={"id": "x1", "text": "一条旧的演示条目", "platform": "微博",
+                                              "date": "2026-11-29T00:00:00Z"})], "replay", END)
+    db.conn.close()
+    assert demo.ensure_history(older, settings, tmp_path, tmp_path / "r.toml", END, 6, echo=lambda m: None) == 0
+    assert demo.replay_spec(60, 2.0, END, history=0) == "replay:speed=60,start=2026-11-30T04:00:00Z"
+    assert demo.ensure_history(tmp_path / "none.db", settings, tmp_path, tmp_path / "r.toml", END, 0,
+                               echo=lambda m: None) == 0
+    assert len(calls) == 1
