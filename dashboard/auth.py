@@ -352,6 +352,15 @@ def user_box(user: dict) -> None:
     with st.sidebar:
         name = user.get("display_name") or user["username"]
         st.caption(t("auth.logged_in_as", name=name, role=t(f"role.{user['role']}")))
+        from dashboard import data
+
+        try:
+            history = data.demo_history(data.settings().db_path)
+        except RumourwatchError:  # the page itself says what is wrong with the store
+            history = None
+        if history:  # the demo's weeks before the live replay were simulated: say so on every page
+            st.caption(t("demo.history", start=beijing(history["start"], "%m-%d"),
+                         end=beijing(history["end"], "%m-%d %H:%M")))
         if st.button(t("auth.logout"), key="logout", icon=":material/logout:"):
             logout()
             st.rerun()

@@ -97,6 +97,7 @@ def _filtered(fn):
 
 
 _QUERIES = {
+    "workflow_state": store.workflow_state,
     "summary_counts": _filtered(store.summary_counts),
     "polarity_counts": _filtered(store.polarity_counts),
     "daily_polarity": _filtered(store.daily_polarity),
@@ -244,6 +245,19 @@ def period_bounds(period: str, custom: tuple[date, date] | None = None,
 
 
 # --- live monitor -------------------------------------------------------------------------
+
+def demo_history(path: str) -> dict | None:
+    """The simulated weeks a demo database was given (rumourwatch.demo_history), else None."""
+    from rumourwatch.demo_history import STATE_KEY
+
+    if not database_exists(path):
+        return None
+    raw = _query(path, "workflow_state", STATE_KEY)
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
 
 def platforms(path: str) -> list[str]:
     return _query(path, "platforms")
