@@ -32,7 +32,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "page.sources": "数据源与质量",
         # generic states
         "demo.history": ("演示数据：{start} 至 {end}（北京时间）为模拟运行的历史——条目取自数据包，监测员、专家和平台的"
-                         "处置由程序按工作时间模拟；此后为实时回放。"),
+                         "处置由程序模拟；此后为按倍速进行的实时回放，条目量远高于此前。"),
         "empty.no_data": "暂无数据：请先启动采集（rumourwatch watch），或运行演示（rumourwatch demo）。",
         "empty.no_items_in_filter": "当前筛选条件下暂无条目：可放宽时间范围、平台或谣言概率下限。",
         # what an error without a message of its own means (workflow_ui.refusal: error.kind.<class>)

@@ -13,15 +13,17 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
 * **People.** Who acts on the alerts is simulated, deterministically (a seeded draw per alert),
   through the same workflow functions the pages call, at plausible times of a working day:
 
-  - the monitor (the demo's `monitor` account) looks at a new alert within the hour in working
-    hours (08:00–22:00 Beijing time, else the next morning). A story alert on a labelled post is
+  - the monitor on duty (the demo's `monitor` account, round the clock) looks at a new alert
+    within the hour. A story alert on a labelled post is
     judged by the dataset's label (the truth the model never saw): a false one is confirmed
     (verdict 确认谣言) and assigned to the first suggested expert, and its publisher is asked to
     take it down; a true one gets the verdict 非谣言, which dismisses it. Any other alert (a post
     of the unlabelled stream, a keyword, a spike) is dismissed with a reason: nobody checked it.
-  - the expert accepts within hours, drafts and submits; the monitor reviews and publishes. Most
-    clarifications come out inside the 5-hour clock, about one in six later; a 一级 alert's press
-    conference is held within a day. A clarification's text is the dataset's own published
+  - the expert accepts within the hour and drafts and submits within hours, in their working hours
+    (07:00–23:00 Beijing time: a task offered at night is taken up in the morning); the monitor
+    reviews and publishes. Most clarifications come out inside the 5-hour clock, about one in six
+    later by drawing and the night's alerts too; a 一级 alert's press conference is held within a
+    day, in office hours. A clarification's text is the dataset's own published
     analysis when it has one (CHECKED), else a short template naming the claim.
   - platforms answer takedown requests within two days.
 
@@ -52,7 +54,8 @@ STEP = timedelta(minutes=30)
 FALSE_LABELS = {"fake", "rumor", "rumour"}
 TRUE_LABELS = {"real", "non-rumor", "non-rumour"}
 CST = timedelta(hours=8)
-WORK_START, WORK_END = 8, 22  # Beijing hours the simulated people work
+EXPERT_HOURS = (7, 23)  # Beijing hours the simulated experts work (the monitors are on duty round the clock)
+OFFICE_HOURS = (8, 22)  # a press conference's
 HISTORY_LABELLED = ", ".join(f"'demo-history-{ds}'" for ds in HISTORY_DATASETS if ds != "stream")
 DEMO_URL = "https://demo.rumourwatch.invalid/clarifications/{id}"
 
@@ -113,13 +116,17 @@ def bundle_truth(data_dir, share: float = HISTORY_SHARE) -> dict[str, dict]:
     return truth
 
 
-def working_time(at: datetime) -> datetime:
-    """`at`, or the next start of a working day (Beijing time) when it falls outside one."""
-    local = at + CST
-    if WORK_START <= local.hour < WORK_END:
+def in_hours(at: datetime, hours: tuple[int, int]) -> bool:
+    return hours[0] <= (at + CST).hour < hours[1]
+
+
+def working_time(at: datetime, hours: tuple[int, int] = EXPERT_HOURS) -> datetime:
+    """`at`, or the next start of a working day (Beijing time, `hours`) when it falls outside one."""
+    if in_hours(at, hours):
         return at
-    day = local.date() if local.hour < WORK_START else local.date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, WORK_START, tzinfo=UTC) - CST + timedelta(
+    local = at + CST
+    day = local.date() if local.hour < hours[0] else local.date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hours[0], tzinfo=UTC) - CST + timedelta(
         minutes=random.Random(str(at)).randint(0, 40))
 
 
@@ -145,9 +152,7 @@ class People:
         return (store.get_expert(self.db, expert_id) or {}).get("name") or f"expert-{expert_id}"
 
     def act(self, now: datetime) -> None:
-        self.takedowns(now)  # platforms answer at any hour; people work in working hours
-        if working_time(now) != now:
-            return
+        self.takedowns(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
         for alert_id in [a for a, p in self.plans.items() if p.get("conference_due")]:
@@ -196,7 +201,7 @@ class People:
             r = self.rng("alert", alert["id"])
             created = parse_time(alert["created_at"])
             slow = r.random() < 0.17  # about one in six misses the 5-hour clock
-            look = working_time(created + timedelta(minutes=r.uniform(5, 55)))
+            look = created + timedelta(minutes=r.uniform(5, 55))  # the monitor on duty
             plan = {"look": look, "slow": slow, "r": r}
             self.plans[alert["id"]] = plan
         return plan
@@ -245,11 +250,11 @@ class People:
         assignment = experts.assign_expert(self.db, alert["id"], expert_id, "monitor", now, self.rules)
         self.summary.assignments += 1
         scale = r.uniform(2.5, 6.0) if plan["slow"] else 1.0
-        # each step in working hours: an evening's alert is answered the next morning
+        # the expert's steps in their working hours: a task offered at night is taken up in the morning
         accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale))
         submit = working_time(accept + timedelta(minutes=r.uniform(60, 130) * scale))
-        review = working_time(submit + timedelta(minutes=r.uniform(15, 45) * scale))
-        publish = working_time(review + timedelta(minutes=r.uniform(5, 25)))
+        review = submit + timedelta(minutes=r.uniform(15, 45) * scale)
+        publish = review + timedelta(minutes=r.uniform(5, 25))
         plan.update(assignment=assignment, expert_id=expert_id, accept=accept, submit=submit, review=review,
                     publish=publish)
 
@@ -260,6 +265,8 @@ class People:
             return
         a = store.get_assignment(self.db, plan["assignment"])
         actor = self.expert_actor(plan["expert_id"])
+        if a["status"] in ("offered", "accepted") and not in_hours(now, EXPERT_HOURS):
+            return  # the expert's own steps wait for the morning
         if a["status"] == "offered" and now >= plan["accept"]:
             experts.accept_assignment(self.db, a["id"], actor, now)
         elif a["status"] == "accepted" and now >= plan["submit"]:
@@ -285,8 +292,8 @@ class People:
             plan.pop("conference_due", None)
             return
         at = plan.setdefault("conference", working_time(parse_time(alert["created_at"]) + timedelta(
-            hours=plan["r"].uniform(8, 30 if plan["slow"] else 21))))
-        if now >= at:
+            hours=plan["r"].uniform(8, 30 if plan["slow"] else 21)), OFFICE_HOURS))
+        if now >= at and in_hours(now, OFFICE_HOURS):
             alerts.record_step(self.db, alert["id"], "conference_held", "monitor", now, "演示历史：召开新闻发布会")
             plan.pop("conference_due", None)
 
