@@ -21,8 +21,9 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
     of the unlabelled stream, a keyword, a spike) is dismissed with a reason: nobody checked it.
   - the expert accepts within the hour and drafts and submits within hours, in their working hours
     (07:00–23:00 Beijing time: a task offered at night is taken up in the morning); the monitor
-    reviews and publishes. Most clarifications come out inside the 5-hour clock, about one in six
-    later by drawing and the night's alerts too; a 一级 alert's press conference is held within a
+    reviews and publishes (about one draft in ten is returned once for more evidence, about one
+    offer in sixteen declined and passed to the next suggested expert). Most clarifications come
+    out inside the 5-hour clock, about one in six later by drawing and the night's alerts too; a 一级 alert's press conference is held within a
     day, in office hours. A clarification's text is the dataset's own published
     analysis when it has one (CHECKED), else a short template naming the claim.
   - platforms answer takedown requests within two days.
@@ -248,7 +249,13 @@ class People:
         r = plan["r"]
         expert_id = suggested[0 if len(suggested) == 1 or r.random() < 0.7 else 1]["expert_id"]
         assignment = experts.assign_expert(self.db, alert["id"], expert_id, "monitor", now, self.rules)
+        self.offered(plan, assignment, expert_id, now)
+
+    def offered(self, plan: dict, assignment: int, expert_id: int, now: datetime) -> None:
+        """Draw the offered expert's steps: accept, submit, the review, publication; about one
+        offer in sixteen is declined (the task goes on to the next suggested expert)."""
         self.summary.assignments += 1
+        r = plan["r"]
         scale = r.uniform(2.5, 6.0) if plan["slow"] else 1.0
         # the expert's steps in their working hours: a task offered at night is taken up in the morning
         accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale))
@@ -256,7 +263,7 @@ class People:
         review = submit + timedelta(minutes=r.uniform(15, 45) * scale)
         publish = review + timedelta(minutes=r.uniform(5, 25))
         plan.update(assignment=assignment, expert_id=expert_id, accept=accept, submit=submit, review=review,
-                    publish=publish)
+                    publish=publish, declines=r.random() < 1 / 16, scale=scale)
 
     def expert_work(self, alert: dict, plan: dict, now: datetime) -> None:
         if "assignment" not in plan:
@@ -267,7 +274,15 @@ class People:
         actor = self.expert_actor(plan["expert_id"])
         if a["status"] in ("offered", "accepted") and not in_hours(now, EXPERT_HOURS):
             return  # the expert's own steps wait for the morning
-        if a["status"] == "offered" and now >= plan["accept"]:
+        if a["status"] == "offered" and now >= plan["accept"] and plan["declines"]:
+            nxt = experts.decline_assignment(self.db, a["id"], actor, now, "演示历史：时间冲突，无法按时完成",
+                                             rules=self.rules)
+            if nxt is None:  # nobody left to offer it to: the monitor looks again later
+                plan.pop("assignment")
+                plan["look"] = now + timedelta(hours=1)
+            else:
+                self.offered(plan, nxt, store.get_assignment(self.db, nxt)["expert_id"], now)
+        elif a["status"] == "offered" and now >= plan["accept"]:
             experts.accept_assignment(self.db, a["id"], actor, now)
         elif a["status"] == "accepted" and now >= plan["submit"]:
             item = store.get_item(self.db, alert["item_id"])
@@ -278,7 +293,16 @@ class People:
             plan["clarification"] = cid
         elif a["status"] == "submitted" and "clarification" in plan:
             c = store.get_clarification(self.db, plan["clarification"])
-            if c["status"] == "in_review" and now >= plan["review"]:
+            if c["status"] == "in_review" and now >= plan["review"] and plan.setdefault(
+                    "returns", plan["r"].random() < 0.1):  # about one draft in ten goes back once
+                experts.review_clarification(self.db, c["id"], "monitor", now, False,
+                                             "演示历史：请补充权威依据和参考来源", self.rules)
+                r, scale = plan["r"], plan["scale"]
+                plan["returns"] = False
+                plan["submit"] = working_time(now + timedelta(minutes=r.uniform(40, 90) * scale))
+                plan["review"] = plan["submit"] + timedelta(minutes=r.uniform(15, 45) * scale)
+                plan["publish"] = plan["review"] + timedelta(minutes=r.uniform(5, 25))
+            elif c["status"] == "in_review" and now >= plan["review"]:
                 experts.review_clarification(self.db, c["id"], "monitor", now, True, "演示历史：同意发布",
                                              self.rules)
             elif c["status"] == "approved" and now >= plan["publish"]:

@@ -58,6 +58,11 @@ def test_last_weeks_report_shows_the_work_of_a_running_platform(history):
     assert 0 < alerts["share_5h"] <= 100
     experts = week.section("experts").data
     assert experts["published"] >= 3 and experts["per_expert"]
+    # the experts' record has what a real one has: an offer declined and passed on, a draft returned
+    declined = db.execute("SELECT alert_id FROM assignments WHERE status = 'declined'").fetchall()
+    assert declined and all(db.execute("SELECT COUNT(*) FROM assignments WHERE alert_id = ?", d).fetchone()[0] > 1
+                            for d in declined)
+    assert db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'clarification.return'").fetchone()[0] >= 1
     # earlier weeks are there too: the trend has more than one point
     assert reports.compute_weekly(db, "2026-W46", now=END).section("volume").data["total"] > 100
 
