@@ -58,6 +58,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lockout_minutes", 15.0, "How long an account stays locked after too many wrong passwords."),
     Setting("max_upload_mb", 10.0,
             "Largest CSV file (in MB) an import accepts: tips, the expert roster, units; dashboard or CLI."),
+    Setting("audit_key_file", "",
+            "A file holding the audit log's key (hex, made by `rumourwatch audit-key FILE`), kept outside the "
+            "database and its backups and readable by the service user only: every entry is then sealed "
+            "with it, so an entry changed, removed or slipped in by whoever holds the database file shows "
+            "in `rumourwatch audit --verify` and 系统自检. Every process that writes (dashboard, worker, "
+            "cron) needs it. Empty: entries are not sealed."),
     Setting("retention_days", 0,
             "Days after which `rumourwatch retention --apply` removes personal data no longer needed: "
             "the account ids of the people who reposted or commented, rejected records' raw content, "

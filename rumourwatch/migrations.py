@@ -711,4 +711,8 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be chan
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be deleted'); END;
 """),
+    # Each entry's seal (rumourwatch.auditseal), NULL for entries written without an audit key.
+    ("0032_audit_seal", """
+ALTER TABLE audit_log ADD COLUMN chain TEXT;
+"""),
 ]

@@ -920,12 +920,26 @@ def data_version(db) -> tuple:
 
 def record_audit(db, actor: str, action: str, target_type: str | None = None, target_id=None,
                  details: dict | None = None, at: str | None = None) -> int:
-    """Append one action to the audit log (call inside the action's own transaction)."""
-    cur = db.execute(
-        "INSERT INTO audit_log (at, actor, action, target_type, target_id, details) VALUES (?, ?, ?, ?, ?, ?)",
-        [at or iso(now_utc()), actor, action, target_type, None if target_id is None else str(target_id),
-         json.dumps(details, ensure_ascii=False, default=str) if details else None])
-    return cur.lastrowid
+    """Append one action to the audit log (call inside the action's own transaction), sealed when
+    an audit key is set (rumourwatch.auditseal)."""
+    from . import auditseal
+
+    row = [at or iso(now_utc()), actor, action, target_type, None if target_id is None else str(target_id),
+           json.dumps(details, ensure_ascii=False, default=str) if details else None]
+    key = auditseal.current_key()
+    if key is None:
+        cur = db.execute("INSERT INTO audit_log (at, actor, action, target_type, target_id, details) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", row)
+        return cur.lastrowid
+    if not db.conn.in_transaction:  # the chain needs the write lock from reading its end to writing
+        with transaction(db):
+            return record_audit(db, actor, action, target_type, target_id, details, at)
+    entry_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_log").fetchone()[0]
+    last = db.execute("SELECT chain FROM audit_log WHERE chain IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+    chain = auditseal.seal(key, last[0] if last else None, [entry_id, *row])
+    db.execute("INSERT INTO audit_log (id, at, actor, action, target_type, target_id, details, chain) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [entry_id, *row, chain])
+    return entry_id
 
 
 def _audit_where(actor=None, target_type=None, target_id=None, actions=None, start=None,
