@@ -360,9 +360,13 @@ def restore_cmd(ctx, file, yes):
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help=f"Write every matching entry (up to {audit_mod.EXPORT_LIMIT:,}) to this CSV file for Excel "
                    "instead of printing; the export is audited.")
+@click.option("--verify", is_flag=True,
+              help="Check every entry's seal against the key of setting audit_key_file instead (exit status 1 when "
+                   "an entry was changed, removed or slipped in); prints the last sealed entry to keep elsewhere.")
 @click.pass_context
 @friendly_errors
-def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, target_id, limit, as_json, csv_path):
+def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, target_id, limit, as_json, csv_path,
+              verify):
     """Who did what and when (审计日志, as on its page): logins and failed ones, account changes,
     alert handling, experts' work, models, rules, backups. Every condition given must hold; times
     are Beijing time.
@@ -373,10 +377,15 @@ def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, t
         rumourwatch audit --kind signin --action 登录失败 --days 7
         rumourwatch audit --target-type alert --target 42 --days 365
         rumourwatch audit --from 2026-11-01 --to 2026-11-30 --csv 2026-11-审计日志.csv
+        rumourwatch audit --verify
     """
     from pathlib import Path
 
     from . import china_days
+
+    if verify:
+        _verify_audit(ctx, as_json)
+        return
 
     start, end, period = china_days(day_from, day_to, days)
     query = audit_mod.AuditQuery(start=start, end=end, actor=actor, group=kind, contains=contains,
@@ -405,6 +414,57 @@ def audit_cmd(ctx, days, day_from, day_to, kind, contains, actor, target_type, t
         click.echo("  ".join(x for x in (at, who, code if name == code else f"{code} {name}", target, details) if x))
     click.echo(f"{len(rows):,} of {total:,} matching entries of {period}, newest first"
                + (" (--limit to see more, --csv for all)" if total > len(rows) else ""), err=True)
+
+
+def _verify_audit(ctx, as_json: bool) -> None:
+    from .. import auditseal
+
+    settings = ctx.obj["settings"]
+    if not settings.audit_key_file:
+        raise click.UsageError("no audit key is set (setting audit_key_file): the log is not sealed; make a key with "
+                               "`rumourwatch audit-key FILE` and set RUMOURWATCH_AUDIT_KEY_FILE for every process")
+    v = auditseal.verify(store.open_db(settings.db_path, read_only=True), auditseal.read_key(settings.audit_key_file))
+    if as_json:
+        click.echo(json.dumps(v.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{v.entries:,} entries, {v.sealed:,} sealed"
+                   + (f" from #{v.first_sealed}" if v.first_sealed is not None else "")
+                   + (f"; {v.first_sealed - 1:,} written before the key cannot be checked"
+                      if v.first_sealed and v.first_sealed > 1 else ""))
+        for entry_id in v.broken:
+            click.echo(f"entry #{entry_id}: its seal does not verify (the entry was changed, or the one before it "
+                       "removed)")
+        for entry_id in v.unsealed_after:
+            click.echo(f"entry #{entry_id}: not sealed, after sealing began (slipped in, or written by a process "
+                       "without the key)")
+        for before, after in v.gaps:
+            click.echo(f"ids jump from #{before} to #{after}: entries removed")
+        if v.last_sealed is not None:
+            click.echo(f"last sealed entry #{v.last_sealed}, seal {v.head} (keep it elsewhere: removing the newest "
+                       "entries shows only against it)")
+        click.echo("every seal verifies" if v.intact else
+                   f"THE AUDIT LOG DOES NOT VERIFY: {v.broken_count} seal(s) broken, {v.unsealed_after_count} "
+                   f"unsealed entr(ies), {v.gaps_count} gap(s)")
+    if not v.intact:
+        ctx.exit(1)
+
+
+@click.command("audit-key")
+@click.argument("file", type=click.Path(dir_okay=False))
+@friendly_errors
+def audit_key_cmd(file):
+    """Make a new key for sealing the audit log in FILE (readable by its owner only; an existing
+    file is kept). Keep it outside the database's directory and its backups, and set
+    RUMOURWATCH_AUDIT_KEY_FILE to it for the dashboard, the worker and the cron jobs.
+
+    Example:
+
+        rumourwatch audit-key /etc/rumourwatch/audit.key
+    """
+    from .. import auditseal
+
+    path = auditseal.new_key_file(file)
+    click.echo(f"wrote a new audit key to {path}; set RUMOURWATCH_AUDIT_KEY_FILE={path} for every process")
 
 
 @click.command("retention")
@@ -486,7 +546,7 @@ def check_cmd(ctx, rules_path, no_connect, as_json):
         ctx.exit(1)
 
 
-COMMANDS = (users, sources, backup_cmd, restore_cmd, audit_cmd, retention_cmd, check_cmd)
+COMMANDS = (users, sources, backup_cmd, restore_cmd, audit_cmd, audit_key_cmd, retention_cmd, check_cmd)
 
 
 def register(cli: click.Group) -> None:
