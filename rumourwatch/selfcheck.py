@@ -95,6 +95,36 @@ def check_store(db, db_path: str | Path, now: datetime) -> list[Finding]:
     return found
 
 
+def check_audit_seal(db, key_file: str) -> list[Finding]:
+    """The audit log's seals (rumourwatch.auditseal): no key set (a warning), a key that cannot be
+    read, or an entry that does not verify (errors)."""
+    from . import auditseal
+    from .errors import ConfigError
+
+    if not key_file:
+        return [Finding("store", "store.audit_unsealed", "warning",
+                        "the audit log is not sealed: whoever holds the database file could change an entry unseen; "
+                        "make a key (`rumourwatch audit-key FILE`) and set audit_key_file for every process", {})]
+    try:
+        key = auditseal.read_key(key_file)
+    except ConfigError as exc:
+        return [Finding("store", "store.audit_key_bad", "error",
+                        f"{exc}: audit entries are being written unsealed", {"path": key_file, "problem": str(exc)})]
+    v = auditseal.verify(db, key)
+    params = {"entries": v.entries, "sealed": v.sealed, "first": v.first_sealed, "last": v.last_sealed,
+              "head": (v.head or "")[:16], "broken": v.broken_count, "unsealed": v.unsealed_after_count,
+              "gaps": v.gaps_count, "ids": ", ".join(f"#{i}" for i in (v.broken + v.unsealed_after)[:10])}
+    if not v.intact:
+        return [Finding("store", "store.audit_broken", "error",
+                        f"the audit log does not verify: {v.broken_count} entr(ies) changed or following a removed one, "
+                        f"{v.unsealed_after_count} unsealed after sealing began, {v.gaps_count} gap(s) in the ids "
+                        f"({params['ids'] or 'see `rumourwatch audit --verify`'}); compare with a backup and find out who "
+                        "had the database file", params)]
+    return [Finding("store", "store.audit_sealed", "ok",
+                    f"audit log: {v.sealed} of {v.entries} entries sealed, all verify (last #{v.last_sealed}, "
+                    f"seal {params['head']}…)", params)]
+
+
 # --- the models -----------------------------------------------------------------------------
 
 def check_models(models_dir: str | Path, now: datetime) -> list[Finding]:
@@ -397,6 +427,7 @@ def run(db, settings, rules_path: str | Path | None = None, now: datetime | None
     from .errors import RumourwatchError
     now = now or store.now_utc()
     found = check_store(db, settings.db_path, now)
+    found += check_audit_seal(db, settings.audit_key_file)
     found += check_models(settings.models_dir, now)
     found += check_accounts(db)
     found += check_roster(db)

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from local_servers import free_port
 
 from dashboard.auth import login_for_test
-from rumourwatch import auth, selfcheck, store
+from rumourwatch import auditseal, auth, selfcheck, store
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.demo import DEMO_PASSWORD
@@ -150,6 +150,8 @@ def test_a_fresh_store_fails_on_what_matters_and_exits_1(tmp_path):
 def test_a_ready_installation_passes_and_the_smtp_server_gets_no_mail(tmp_path, smtp_login_server, monkeypatch):
     controller, server = smtp_login_server
     now = datetime.now(UTC)
+    # the guide makes the audit key first, so every entry from the first account on is sealed
+    monkeypatch.setenv("RUMOURWATCH_AUDIT_KEY_FILE", str(auditseal.new_key_file(tmp_path / "audit.key")))
     paths = _ready(tmp_path, now)
     rules = _rules(paths["rules"], controller.port)
     monkeypatch.setenv("RUMOURWATCH_SMTP_PASSWORD", SMTP_PASSWORD)
@@ -159,6 +161,7 @@ def test_a_ready_installation_passes_and_the_smtp_server_gets_no_mail(tmp_path, 
     assert "0 error(s), 0 warning(s)" in result.output, result.output
     assert f"the SMTP server 127.0.0.1:{controller.port} accepted a session (no mail sent)" in result.output
     assert server.ehlo >= 1 and server.mails == []
+    assert "audit log: 3 of 3 entries sealed, all verify" in result.output, result.output  # 2 accounts, 1 backup
     # a wrong SMTP password is an error naming the server and the refusal; so is no password at all
     monkeypatch.setenv("RUMOURWATCH_SMTP_PASSWORD", "wrong")
     findings = _run(paths, rules, now)
