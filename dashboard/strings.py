@@ -771,6 +771,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.replay_bundle_damaged": "数据包文件 {path} 不完整或已损坏（复制可能中断）：请重新复制数据包；之前读到的条目已保存。",
         "wferr.replay_speed": "回放速度“{value}”无效：应为大于 0 的数字。",
         "wferr.replay_unknown_dataset": "未知的回放数据集“{value}”：只能是 {choices}。",
+        "wferr.audit_key_missing": "审计日志密钥文件 {path} 不存在：请用 rumourwatch audit-key {path} 生成。",
+        "wferr.audit_key_unreadable": "审计日志密钥文件 {path} 无法读取为十六进制密钥：{reason}",
+        "wferr.audit_key_short": "审计日志密钥文件 {path} 只有 {n} 字节，至少需要 {min} 字节。",
+        "wferr.audit_key_exists": "{path} 已存在：换用新密钥会使已用旧密钥封存的记录无法校验。",
         "wferr.replay_limit": "回放数量上限“{value}”无效：应为不小于 0 的整数。",
         "wferr.replay_history": "演示历史所占比例“{value}”无效：应为 0 到 1 之间（不含 1）的数。",
         "wferr.replay_settings_changed": ("回放检查点是按其他回放设置（数据集、保留部分、数量上限或随机种子）生成的："
@@ -1542,6 +1546,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "selfcheck.store.backup_never": "尚未做过备份：请由定时任务每晚运行 rumourwatch backup FILE，并把备份文件存放在另一块磁盘上。",
         "selfcheck.store.backup_late": "上次备份在 {days} 天前（{at}，{target}）：请检查每晚备份的定时任务。",
         "selfcheck.store.backup_ok": "上次备份：{at}（{target}）。",
+        "audit.verify": "校验审计日志封存",
+        "audit.verify.help": "逐条核对每条记录的封存值（用本系统的审计密钥计算）：记录被改动、删除或插入都会显示出来。",
+        "audit.verify.ok": "审计日志共 {entries} 条，其中 {sealed} 条已封存，全部校验一致。最后一条封存记录 #{last}，封存值 {head}…（可另行留存以便比对）。",
+        "selfcheck.store.audit_unsealed": ("审计日志未封存：持有数据库文件的人可以改动记录而不被发现。请生成密钥（rumourwatch audit-key FILE），"
+                                           "并为所有进程设置 RUMOURWATCH_AUDIT_KEY_FILE。"),
+        "selfcheck.store.audit_key_bad": "审计日志密钥文件 {path} 无法使用：{problem}。此后的审计记录未被封存。",
+        "selfcheck.store.audit_broken": ("审计日志校验不一致：{broken} 条记录被改动或其前一条被删除，{unsealed} 条在封存开始后未封存，"
+                                         "编号缺口 {gaps} 处（{ids}）。请与备份比对，并查明谁接触过数据库文件。"),
+        "selfcheck.store.audit_sealed": "审计日志共 {entries} 条，其中 {sealed} 条已封存，校验一致（最后一条 #{last}，封存值 {head}…）。",
         "selfcheck.models.missing": "模型无法加载，采集到的条目不会被评分：{problem}",
         "selfcheck.models.old": ("模型（{version}）已训练 {days} 天：谣言占比和说法都在变化，请用此后记录的核定结果重新训练"
                              "（rumourwatch train --verdicts），并用更晚的核定结果检验新模型。"),
