@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import store
+from . import store, totp
 from .errors import RumourwatchError
 from .records import iso, parse_time
 
@@ -83,6 +83,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
     "selfcheck": frozenset({"admin"}),
+    # 我的账号: one's own password and two-step login
+    "account": frozenset(ROLES),
 }
 # Each role's main page: the dashboard serves it at "/" (its first page after login).
 HOME_PAGES: dict[str, str] = {"monitor": "live", "analyst": "live", "admin": "live", "expert": "workbench",
@@ -406,16 +408,121 @@ def authenticate(db, username: str, password: str, policy: Policy = Policy(), no
 
 
 def login(db, username: str, password: str, policy: Policy = Policy(),
-          now: datetime | None = None) -> tuple[str, dict]:
-    """Check the password and open a session: (token, user). The token goes to the browser session only."""
+          now: datetime | None = None, code: str | None = None) -> tuple[str, dict]:
+    """Check the password — and, for an account with two-step login, the code its authenticator app
+    shows — and open a session: (token, user). The token goes to the browser session only.
+
+    Two-step accounts: without a code, AuthError `code_required` (the password was right: the form
+    asks for the code); a wrong code, or one already used, counts as a wrong password towards the
+    lockout (`wrong_code`)."""
     user = authenticate(db, username, password, policy, now)
+    now = _now(now)
+    at = iso(now)
+    step = None
+    if user["totp_enabled_at"]:
+        if not (code or "").strip():
+            raise AuthError("this account also needs the code its authenticator app shows", reason="code_required")
+        step = totp.matching_step(user["totp_secret"], code, now, after=user["totp_last_step"])
+        if step is None:
+            _wrong_code(db, user, policy, now)
     token = secrets.token_urlsafe(32)
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at,
+                          **({"totp_last_step": step} if step is not None else {}))
+        store.insert_session(db, _token_hash(token), user["id"], at)
+        store.record_audit(db, user["username"], "login", "user", user["username"],
+                           {"two_step": True} if step is not None else None, at=at)
+    return token, public_user(user)
+
+
+def _wrong_code(db, user: dict, policy: Policy, now: datetime) -> None:
+    """A wrong (or reused) code: counted with the wrong passwords, locking the account as they do."""
+    at = iso(now)
+    failures = (user["failed_logins"] or 0) + 1
+    locked_until = iso(now + timedelta(minutes=policy.lockout_minutes)) if failures >= policy.max_login_failures \
+        else None
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, failed_logins=0 if locked_until else failures, locked_until=locked_until)
+        store.record_audit(db, user["username"], "login.failed", "user", user["username"],
+                           {"reason": "wrong_code", "failures": failures}, at=at)
+        if locked_until:
+            store.record_audit(db, "system", "user.locked", "user", user["username"],
+                               {"until": locked_until, "failures": failures}, at=at)
+    if locked_until:
+        raise AuthError(f"account locked until {locked_until} after {failures} wrong passwords or codes",
+                        reason="locked", until=locked_until)
+    raise AuthError("the code is wrong or was already used; type the one the app shows now", reason="wrong_code")
+
+
+# --- one's own account: password and two-step login -------------------------------------------
+
+def change_own_password(db, username: str, current: str, new: str, policy: Policy = Policy(),
+                        now: datetime | None = None) -> dict:
+    """A user changes their own password, giving the current one (a wrong one counts towards the
+    lockout, as at the login). Their other sessions end; the password rules apply."""
+    user = authenticate(db, username, current, policy, now)
+    check_password_policy(new, user["username"])
+    if verify_password(new, user["password_hash"]):
+        raise AuthError("the new password is the same as the current one", reason="password_unchanged")
     at = iso(_now(now))
     with store.transaction(db):
-        store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at)
-        store.insert_session(db, _token_hash(token), user["id"], at)
-        store.record_audit(db, user["username"], "login", "user", user["username"], at=at)
-    return token, public_user(user)
+        store.update_user(db, user["id"], at, password_hash=hash_password(new, user["username"]), failed_logins=0,
+                          locked_until=None)
+        store.record_audit(db, user["username"], "user.password", "user", user["username"], {"own": True}, at=at)
+    return store.get_user_by_id(db, user["id"])
+
+
+def begin_two_step(db, username: str, now: datetime | None = None) -> str:
+    """A new secret for the user's authenticator app, kept aside until a code from the app confirms
+    it (`confirm_two_step`); a login keeps asking for the old one, if any, until then."""
+    user = _existing(db, username)
+    secret = totp.new_secret()
+    with store.transaction(db):
+        store.update_user(db, user["id"], iso(_now(now)), totp_pending=secret)
+    return secret
+
+
+def confirm_two_step(db, username: str, code: str, now: datetime | None = None) -> dict:
+    """Switch two-step login on with the secret being set up, once `code` shows the app has it."""
+    now = _now(now)
+    user = store.get_user(db, username, with_hash=True) if username else None
+    if user is None or not user["totp_pending"]:
+        raise AuthError("no authenticator app is being set up for this account; start again",
+                        reason="two_step_not_started")
+    step = totp.matching_step(user["totp_pending"], code, now)
+    if step is None:
+        raise AuthError("the code does not match: check the phone's clock and type the code the app shows now",
+                        reason="two_step_bad_code")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, totp_secret=user["totp_pending"], totp_pending=None,
+                          totp_enabled_at=at, totp_last_step=step)
+        store.record_audit(db, user["username"], "user.two_step_on", "user", user["username"], at=at)
+    return store.get_user_by_id(db, user["id"])
+
+
+def disable_two_step(db, username: str, actor: str, code: str | None = None, now: datetime | None = None) -> dict:
+    """Switch two-step login off: by the user with a current code, or by an administrator (`actor`
+    another account, no code: a lost phone) — then the account's sessions end, so its next login
+    is by password, and the user sets up a new app."""
+    now = _now(now)
+    user = store.get_user(db, username, with_hash=True) if username else None
+    if user is None:
+        raise AuthError(f"no such user: {username}", reason="no_user", name=username)
+    if not user["totp_enabled_at"]:
+        raise AuthError(f"{user['username']} does not use two-step login", reason="two_step_off", name=user["username"])
+    own = actor == user["username"]
+    if own and totp.matching_step(user["totp_secret"], code or "", now, after=user["totp_last_step"]) is None:
+        raise AuthError("the code is wrong or was already used; type the one the app shows now", reason="wrong_code")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_user(db, user["id"], at, totp_secret=None, totp_enabled_at=None, totp_last_step=None,
+                          totp_pending=None)
+        if not own:
+            store.end_user_sessions(db, user["id"], at, "ended_by_admin")
+        store.record_audit(db, actor, "user.two_step_off" if own else "user.two_step_reset", "user",
+                           user["username"], at=at)
+    return store.get_user_by_id(db, user["id"])
 
 
 def start_session(db, username: str, now: datetime | None = None, actor: str = "system") -> str:

@@ -715,4 +715,12 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be dele
     ("0032_audit_seal", """
 ALTER TABLE audit_log ADD COLUMN chain TEXT;
 """),
+    # Two-step login (rumourwatch.totp): the shared secret once confirmed, when, the last time step
+    # used (a code logs in once), and a secret being set up until its first code confirms it.
+    ("0033_two_step_login", """
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_enabled_at TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+"""),
 ]

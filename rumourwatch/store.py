@@ -1978,7 +1978,9 @@ def latest_score(db, item_id: int) -> dict | None:
 # --- auth: users, sessions ------------------------------------------------------------------
 
 USER_COLUMNS = """id, username, display_name, role, expert_id, disabled, failed_logins, locked_until,
-                  created_at, updated_at, last_login_at"""
+                  created_at, updated_at, last_login_at, totp_enabled_at"""
+# the secrets a login checks: read only by rumourwatch.auth, never shown
+USER_SECRET_COLUMNS = ", password_hash, totp_secret, totp_last_step, totp_pending"
 
 
 def insert_user(db, username: str, role: str, password_hash: str, at: str, display_name: str | None = None,
@@ -1995,7 +1997,7 @@ def insert_user(db, username: str, role: str, password_hash: str, at: str, displ
 
 
 def get_user(db, username: str, with_hash: bool = False) -> dict | None:
-    cols = USER_COLUMNS + (", password_hash" if with_hash else "")
+    cols = USER_COLUMNS + (USER_SECRET_COLUMNS if with_hash else "")
     rows = _rows(db, f"SELECT {cols} FROM users WHERE username = ?", [username])
     return rows[0] if rows else None
 
@@ -2021,7 +2023,8 @@ def count_users(db, role: str | None = None, active_only: bool = False) -> int:
 
 
 _USER_UPDATABLE = {"display_name", "role", "password_hash", "expert_id", "disabled", "failed_logins",
-                   "locked_until", "last_login_at"}
+                   "locked_until", "last_login_at", "totp_secret", "totp_enabled_at", "totp_last_step",
+                   "totp_pending"}
 
 
 def update_user(db, user_id: int, at: str, **fields) -> None:
