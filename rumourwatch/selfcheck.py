@@ -170,6 +170,12 @@ def check_accounts(db) -> list[Finding]:
                              f"{len(demo)} account(s) still have the demo's published password: {', '.join(demo)}; "
                              "set new passwords (`rumourwatch users set-password NAME`) or disable them",
                              {"users": ", ".join(demo), "count": len(demo)}))
+    one_step = [u["username"] for u in users if u["role"] == "admin" and not u["totp_enabled_at"]]
+    if one_step:
+        found.append(Finding("accounts", "accounts.admin_one_step", "warning",
+                             f"administrator account(s) logging in by password alone: {', '.join(one_step)}; each "
+                             "should switch on two-step login on 我的账号 (a stolen password then opens nothing)",
+                             {"users": ", ".join(one_step), "count": len(one_step)}))
     experts = {e["id"]: e for e in store.list_experts(db)}
     unlinked = [u["username"] for u in users if u["role"] == "expert"
                 and (u["expert_id"] is None or not (experts.get(u["expert_id"]) or {}).get("active"))]

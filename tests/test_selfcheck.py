@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from local_servers import free_port
 
 from dashboard.auth import login_for_test
-from rumourwatch import auditseal, auth, selfcheck, store
+from rumourwatch import auditseal, auth, selfcheck, store, totp
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.demo import DEMO_PASSWORD
@@ -98,6 +98,7 @@ def _ready(tmp_path: Path, now: datetime) -> dict:
         store.set_workflow_state(db, selfcheck.ESCALATE_MARK, at)
     auth.create_user(db, "chief", PASSWORD, "admin", "test")
     auth.create_user(db, "wang", PASSWORD, "expert", "test", expert_id=1)
+    auth.confirm_two_step(db, "chief", totp.code(auth.begin_two_step(db, "chief"), datetime.now(UTC)))
     db.conn.close()
     result = CliRunner().invoke(cli, ["--db", str(db_path), "backup", str(tmp_path / "rw-backup-1.db")])
     assert result.exit_code == 0, result.output
@@ -161,7 +162,8 @@ def test_a_ready_installation_passes_and_the_smtp_server_gets_no_mail(tmp_path, 
     assert "0 error(s), 0 warning(s)" in result.output, result.output
     assert f"the SMTP server 127.0.0.1:{controller.port} accepted a session (no mail sent)" in result.output
     assert server.ehlo >= 1 and server.mails == []
-    assert "audit log: 3 of 3 entries sealed, all verify" in result.output, result.output  # 2 accounts, 1 backup
+    # two accounts, the administrator's two-step login, a backup
+    assert "audit log: 4 of 4 entries sealed, all verify" in result.output, result.output
     # a wrong SMTP password is an error naming the server and the refusal; so is no password at all
     monkeypatch.setenv("RUMOURWATCH_SMTP_PASSWORD", "wrong")
     findings = _run(paths, rules, now)

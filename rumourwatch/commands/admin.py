@@ -170,6 +170,22 @@ def users_set_password(ctx, username, password_stdin):
     click.echo(f"password of {username} changed")
 
 
+@users.command("reset-two-step")
+@click.argument("username")
+@click.pass_context
+@friendly_errors
+def users_reset_two_step(ctx, username):
+    """Switch off a user's two-step login (a lost or replaced phone): their sessions end, the next
+    login is by password, and they set up the new phone on 我的账号.
+
+    Example:
+
+        rumourwatch users reset-two-step bob
+    """
+    auth.disable_two_step(_db(ctx), username, _actor())
+    click.echo(f"two-step login of {username} switched off; they set it up again on 我的账号")
+
+
 @users.command("unlock")
 @click.argument("username")
 @click.pass_context
