@@ -35,6 +35,7 @@ from rumourwatch.records import beijing
 
 TOKEN_KEY = "rw_auth_token"
 EXPIRED_KEY = "rw_auth_expired"
+CODE_FOR_KEY = "rw_login_code_for"  # the login name whose password was right and whose code is asked for
 COOKIE = "rw_session"
 COOKIE_ACTION_KEY = "rw_cookie_action"  # "set" after a login, ("clear", token) after a logout or expiry
 COOKIE_READ_KEY = "rw_cookie_read"      # this Streamlit session has looked at the cookie
@@ -177,28 +178,40 @@ def login_form() -> None:
         st.warning(t("auth.expired", minutes=f"{policy().session_idle_minutes:g}"))
     elif ended == "ended_by_admin":
         st.warning(t("auth.ended_by_admin"))
+    # an account with two-step login: once its password was right, the form asks for the code too
+    asks_code = bool(st.session_state.get(CODE_FOR_KEY))
     with st.form("login", clear_on_submit=False, enter_to_submit=True, width=420):
         username = st.text_input(t("auth.username"), key="login_username", max_chars=64)
         password = st.text_input(t("auth.password"), type="password", key="login_password", max_chars=1024)
+        code = st.text_input(t("auth.code"), key="login_code", max_chars=8, help=t("auth.code.help"),
+                             placeholder="123456") if asks_code else None
         submitted = st.form_submit_button(t("auth.submit"), type="primary")
+    if asks_code and not submitted:
+        st.info(t("wferr.code_required"))
     if not submitted:
         return
     if not username or not password:
         st.error(t("auth.missing"))
         return
     try:
-        token, user = _with_db(auth.login, username.strip(), password, policy())
+        token, user = _with_db(auth.login, username.strip(), password, policy(), code=code)
     except auth.AuthError as exc:
-        if exc.reason == "locked":
+        if exc.reason == "code_required":
+            st.session_state[CODE_FOR_KEY] = username.strip()
+            st.rerun()
+        elif exc.reason == "locked":
             st.error(t("wferr.locked", until=to_china(exc.until)))
         elif exc.reason == "disabled":
             st.error(t("wferr.disabled"))
+        elif exc.reason == "wrong_code":
+            st.error(t("wferr.wrong_code"))
         else:
             st.error(t("wferr.bad_credentials"))
         return
     st.session_state[TOKEN_KEY] = token
     st.session_state[COOKIE_ACTION_KEY] = "set"
-    st.session_state.pop("login_password", None)
+    for key in ("login_password", "login_code", CODE_FOR_KEY):
+        st.session_state.pop(key, None)
     st.rerun()
 
 

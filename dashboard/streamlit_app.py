@@ -61,6 +61,10 @@ PAGES = {
         st.Page("app_pages/selfcheck.py", title=t("page.selfcheck"), icon=":material/health_metrics:",
                 url_path="selfcheck"),
     ],
+    t("nav.section.account"): [
+        st.Page("app_pages/account.py", title=t("page.account"), icon=":material/account_circle:",
+                url_path="account"),
+    ],
 }
 
 # Login first; the navigation then lists only the pages the user's role may open, with the role's

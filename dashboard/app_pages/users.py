@@ -45,6 +45,7 @@ frame = pd.DataFrame([{
     t("users.col.username"): u["username"], t("users.col.name"): u["display_name"] or "",
     t("users.col.role"): t(f"role.{u['role']}"), t("users.col.expert"): "" if u["expert_id"] is None else str(u["expert_id"]),
     t("users.col.state"): state_label(u), t("users.col.last_login"): dashboard_auth.to_china(u["last_login_at"]),
+    t("users.col.two_step"): t("users.two_step.on") if u["totp_enabled_at"] else t("users.two_step.off"),
 } for u in accounts])
 st.caption(t("users.count", n=len(accounts)))
 st.dataframe(frame, hide_index=True, width="stretch")
@@ -104,6 +105,9 @@ if accounts:
             act(t("users.disabled", name=pick), auth.set_disabled, pick, True, user["username"])
         if chosen["locked_until"] and st.button(t("users.unlock"), key="users_unlock"):
             act(t("users.unlocked", name=pick), auth.unlock, pick, user["username"])
+        if chosen["totp_enabled_at"] and pick != user["username"] and st.button(
+                t("users.two_step.reset"), key="users_two_step_reset", help=t("users.two_step.reset.help")):
+            act(t("users.two_step.reset.done", name=pick), auth.disable_two_step, pick, user["username"])
         sessions = sum(s["username"] == pick for s in online)
         st.caption(t("users.sessions", n=sessions))
         if sessions and st.button(t("users.end_sessions"), key="users_end_sessions",
