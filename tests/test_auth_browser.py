@@ -331,3 +331,37 @@ def test_a_self_refreshing_page_stops_showing_data_once_its_session_ends_elsewhe
     watching.get_by_label("密码").wait_for(timeout=WAIT_MS)
     assert not _logged_in_as(watching, "当前用户：")
     context.close()
+
+
+def test_two_step_login_asks_for_the_authenticator_code_after_the_password(app, browser):
+    """An account with two-step login: the right password brings a code field, a wrong code a Chinese
+    error, the app's code the login; the QR code to set it up draws on 我的账号."""
+    from datetime import UTC, datetime
+
+    from rumourwatch import totp
+
+    base, db_path = app
+    db = store.open_db(db_path)
+    auth.create_user(db, "twostep", PASSWORD, "leader", "test")
+    secret = auth.begin_two_step(db, "twostep")
+    # set up a minute ago: the code that confirmed it is used (a code logs in once), today's is not
+    set_up = datetime.now(UTC) - timedelta(minutes=1)
+    auth.confirm_two_step(db, "twostep", totp.code(secret, set_up), now=set_up)
+    db.conn.close()
+    page, _ = _login(browser, base + "/", "twostep")
+    code = page.get_by_role("textbox", name="动态验证码")
+    code.wait_for(timeout=WAIT_MS)
+    page.get_by_text("该账号已开启两步验证").wait_for(timeout=WAIT_MS)
+    assert not _logged_in_as(page, "当前用户：")
+    wait_for_idle(page, WAIT_MS)
+    wrong = "000000" if totp.code(secret, datetime.now(UTC)) != "000000" else "111111"
+    code.fill(wrong)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_text("动态验证码错误或已使用过").wait_for(timeout=WAIT_MS)
+    wait_for_idle(page, WAIT_MS)  # the form drawn again after the error: typing into it before is lost
+    code.fill(totp.code(secret, datetime.now(UTC)))
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_text("当前用户：twostep（领导）").wait_for(timeout=WAIT_MS)
+    page.goto(base + "/account")
+    page.get_by_text("两步验证已开启").wait_for(timeout=WAIT_MS)
+    page.close()
