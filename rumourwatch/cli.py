@@ -290,6 +290,7 @@ def demo(ctx, port, speed, backfill_hours, history_weeks, fresh):
     models_dir = demo_setup.demo_models_dir(settings)
     ensure_models(settings.replace(models_dir=str(models_dir)), echo=click.echo,
                   train_fraction=demo_setup.DEMO_TRAIN_FRACTION)
+    os.environ.setdefault("RUMOURWATCH_AUDIT_KEY_FILE", str(demo_setup.audit_key(db_path)))  # sealed from the start
     prepared = demo_setup.prepare(db_path, echo=click.echo)
     rules = demo_setup.rules_file(db_path)
     env = dict(os.environ, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_MODELS_DIR=str(models_dir),

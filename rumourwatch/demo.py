@@ -75,6 +75,17 @@ def rules_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + "-alert-rules.toml")
 
 
+def audit_key(db_path: Path) -> Path:
+    """The demo's audit key, made once beside its database so the demo's log is sealed (a real
+    installation keeps its key off the database's disk: docs/deploy.md)."""
+    from .auditseal import new_key_file
+
+    path = db_path.with_name(db_path.stem + "-audit.key")
+    if not path.exists():
+        new_key_file(path)
+    return path
+
+
 def sources_path(db_path: Path) -> Path:
     """Where the demo keeps the sources an administrator adds on 数据源与质量 (beside the replay,
     which is on the worker's command line): beside its database."""
