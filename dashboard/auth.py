@@ -317,12 +317,18 @@ def pages_for(user: dict, pages: dict) -> dict:
     leader) would be "Page not found": the same script is registered again, hidden, under its name.
     A page the role may not open keeps its name as a hidden page that says so in Chinese, so a link
     a monitor shares (/item?item=… to a leader) does not end in Streamlit's English "Page not found"."""
-    home = auth.home_page(user["role"])
+    # a role that must use two-step login, not set up yet: 我的账号 only, until it is
+    missing = auth.two_step_missing(user, policy())
+    home = ACCOUNT_URL_PATH if missing else auth.home_page(user["role"])
     out, refused = {}, []
     for section, section_pages in pages.items():
         kept = []
         for p in section_pages:
             name = getattr(p, "_url_path", None) or p.url_path
+            if missing and name != ACCOUNT_URL_PATH:
+                refused.append(st.Page(_two_step_first(user), title=p.title, icon=p.icon, url_path=name,
+                                       visibility="hidden"))
+                continue
             if not auth.page_allowed(user["role"], name):
                 refused.append(st.Page(_refusal(user, name), title=p.title, icon=p.icon, url_path=name,
                                        visibility="hidden"))
@@ -339,6 +345,16 @@ def pages_for(user: dict, pages: dict) -> dict:
                                        icon=":material/info:")]
     next(iter(out.values())).extend(refused)  # hidden: no section of their own in the menu
     return out
+
+
+ACCOUNT_URL_PATH = "account"
+
+
+def _two_step_first(user: dict):
+    def refuse() -> None:
+        st.warning(t("auth.two_step_required.page", role=t(f"role.{user['role']}")))
+        st.page_link(f"app_pages/{ACCOUNT_URL_PATH}.py", label=t("page.account"), icon=":material/account_circle:")
+    return refuse
 
 
 def _refusal(user: dict, url_path: str):

@@ -683,6 +683,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                     "当前为 {value}。请修正后重启看板。"),
         "wferr.setting_replay_speed": ("配置有误：设置 replay_speed（环境变量 RUMOURWATCH_REPLAY_SPEED）应大于 0，当前为 {value}。"
                                        "请修正后重启采集程序。"),
+        "wferr.setting_two_step_roles": "配置有误：必须两步验证的角色 two_step_roles（环境变量 RUMOURWATCH_TWO_STEP_ROLES）“{value}”含未知角色；可用角色为 {choices}。",
         "wferr.setting_retention_days": ("配置有误：数据保留期限 retention_days（环境变量 RUMOURWATCH_RETENTION_DAYS）"
                                          "为 {value}：应为 0（全部保留）或不少于 {min} 天。请修正后重启看板。"),
         "wferr.setting_source_quiet_hours": ("配置有误：设置 source_quiet_hours（环境变量 RUMOURWATCH_SOURCE_QUIET_HOURS）"
@@ -1524,6 +1525,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "users.two_step.reset": "重置两步验证",
         "users.two_step.reset.help": "用户手机丢失或更换时使用：关闭其两步验证并结束其全部登录，用户下次凭密码登录后在“我的账号”页重新设置。",
         "users.two_step.reset.done": "已重置 {name} 的两步验证并结束其登录。",
+        "auth.two_step_required": "本系统要求{role}账号使用两步验证：请先在下方开启，开启后即可使用其他页面。",
+        "auth.two_step_required.page": "请先在“我的账号”页开启两步验证：本系统要求{role}账号使用两步验证。",
         "account.title": "我的账号",
         "account.caption": "当前账号：{name}（{role}）。在此修改自己的密码、开启两步验证；每次修改都记入审计日志。",
         "account.password": "修改密码",

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import store, totp
+from .config import ROLE_NAMES
 from .errors import RumourwatchError
 from .records import iso, parse_time
 
-ROLES = ("monitor", "expert", "analyst", "leader", "admin")
+ROLES = ROLE_NAMES  # the order pages list them in
 
 # What each role may do. Pages and commands ask `can(role, permission)`; admin may do everything.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -347,11 +348,19 @@ class Policy:
     session_idle_minutes: float = 30.0
     max_login_failures: int = 5
     lockout_minutes: float = 15.0
+    two_step_roles: frozenset = frozenset()  # roles that must use two-step login (setting two_step_roles)
 
     @classmethod
     def from_settings(cls, settings) -> "Policy":
         return cls(float(settings.session_idle_minutes), int(settings.max_login_failures),
-                   float(settings.lockout_minutes))
+                   float(settings.lockout_minutes),
+                   frozenset(r.strip() for r in settings.two_step_roles.split(",") if r.strip()))
+
+
+def two_step_missing(user: dict, policy: Policy) -> bool:
+    """True when `user`'s role must use two-step login and they have not set it up: the dashboard
+    then opens only 我的账号 for them."""
+    return user["role"] in policy.two_step_roles and not user.get("two_step")
 
 
 def _token_hash(token: str) -> str:
@@ -361,7 +370,8 @@ def _token_hash(token: str) -> str:
 def public_user(user: dict) -> dict:
     """The fields pages need: username, role, expert_id (plus display_name and id)."""
     return {"id": user["id"], "username": user["username"], "role": user["role"],
-            "expert_id": user.get("expert_id"), "display_name": user.get("display_name")}
+            "expert_id": user.get("expert_id"), "display_name": user.get("display_name"),
+            "two_step": bool(user.get("totp_enabled_at"))}
 
 
 def authenticate(db, username: str, password: str, policy: Policy = Policy(), now: datetime | None = None) -> dict:

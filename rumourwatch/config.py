@@ -14,6 +14,7 @@ from typing import Self
 from .errors import ConfigError, DataBundleError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ROLE_NAMES = ("monitor", "expert", "analyst", "leader", "admin")  # rumourwatch.auth.ROLES
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_login_failures", 5,
             "Wrong passwords in a row after which an account is locked for lockout_minutes."),
     Setting("lockout_minutes", 15.0, "How long an account stays locked after too many wrong passwords."),
+    Setting("two_step_roles", "",
+            "Roles that must log in with two-step login, comma-separated (e.g. `admin` or `admin,leader`): an "
+            "account of such a role without it set up sees only 我的账号 after its password, until it sets "
+            "it up. Empty: two-step login is each user's choice."),
     Setting("max_upload_mb", 10.0,
             "Largest CSV file (in MB) an import accepts: tips, the expert roster, units; dashboard or CLI."),
     Setting("audit_key_file", "",
@@ -135,6 +140,11 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     if settings.max_upload_mb <= 0:
         raise ConfigError("setting max_upload_mb must be greater than 0", "setting_max_upload_mb",
                           value=settings.max_upload_mb)
+    unknown_roles = [r for r in settings.two_step_roles.split(",") if r.strip() and r.strip() not in ROLE_NAMES]
+    if unknown_roles:
+        raise ConfigError(f"setting two_step_roles names unknown role(s) {', '.join(unknown_roles)}; roles are "
+                          f"{', '.join(ROLE_NAMES)}", "setting_two_step_roles", value=settings.two_step_roles,
+                          choices=", ".join(ROLE_NAMES))
     if settings.retention_days != 0 and settings.retention_days < MIN_RETENTION_DAYS:
         raise ConfigError(f"setting retention_days must be 0 (keep everything) or at least {MIN_RETENTION_DAYS}",
                           "setting_retention_days", value=settings.retention_days, min=MIN_RETENTION_DAYS)

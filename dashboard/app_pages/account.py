@@ -12,6 +12,8 @@ from rumourwatch import auth, store, totp
 
 user = require_role()
 st.title(t("account.title"))
+if auth.two_step_missing(user, dashboard_auth.policy()):
+    st.warning(t("auth.two_step_required", role=t(f"role.{user['role']}")))
 st.caption(t("account.caption", name=user["username"], role=t(f"role.{user['role']}")))
 
 flash = st.session_state.pop("account_flash", None)
