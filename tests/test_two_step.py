@@ -155,3 +155,18 @@ def test_the_account_page_sets_up_the_app_and_changes_the_password(tmp_path, mon
     at.button[[b.label for b in at.button].index("修改密码")].click().run()
     assert any("密码已修改" in s.value for s in at.success), [s.value for s in at.success]
     assert auth.verify_password("A-new-long-secret-3", store.get_user(db, "wang", True)["password_hash"])
+
+
+def test_an_unknown_role_in_two_step_roles_is_refused_at_start():
+    from rumourwatch.config import load_settings
+    from rumourwatch.errors import ConfigError
+
+    assert auth.Policy.from_settings(load_settings(two_step_roles="admin, leader")).two_step_roles == {"admin",
+                                                                                                       "leader"}
+    with pytest.raises(ConfigError) as exc:
+        load_settings(env={"RUMOURWATCH_TWO_STEP_ROLES": "admin,boss"})
+    assert exc.value.key == "setting_two_step_roles" and "boss" in str(exc.value)
+    user = {"role": "admin", "two_step": False}
+    assert auth.two_step_missing(user, auth.Policy(two_step_roles=frozenset({"admin"})))
+    assert not auth.two_step_missing(dict(user, two_step=True), auth.Policy(two_step_roles=frozenset({"admin"})))
+    assert not auth.two_step_missing(user, auth.Policy())
