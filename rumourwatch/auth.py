@@ -393,21 +393,7 @@ def authenticate(db, username: str, password: str, policy: Policy = Policy(), no
         raise AuthError(f"account locked until {user['locked_until']} after too many wrong passwords",
                         reason="locked", until=user["locked_until"])
     if not verify_password(password or "", user["password_hash"]):
-        failures = (user["failed_logins"] or 0) + 1
-        locked_until = None
-        if failures >= policy.max_login_failures:
-            locked_until = iso(now + timedelta(minutes=policy.lockout_minutes))
-        with store.transaction(db):
-            store.update_user(db, user["id"], at, failed_logins=0 if locked_until else failures,
-                              locked_until=locked_until)
-            store.record_audit(db, user["username"], "login.failed", "user", user["username"],
-                               {"reason": "wrong_password", "failures": failures}, at=at)
-            if locked_until:
-                store.record_audit(db, "system", "user.locked", "user", user["username"],
-                                   {"until": locked_until, "failures": failures}, at=at)
-        if locked_until:
-            raise AuthError(f"account locked until {locked_until} after {failures} wrong passwords",
-                            reason="locked", until=locked_until)
+        _count_failure(db, user, policy, now, "wrong_password")
         raise AuthError("wrong username or password", reason="bad_credentials")
     if user["disabled"]:
         with store.transaction(db):
@@ -433,8 +419,9 @@ def login(db, username: str, password: str, policy: Policy = Policy(),
         if not (code or "").strip():
             raise AuthError("this account also needs the code its authenticator app shows", reason="code_required")
         step = totp.matching_step(user["totp_secret"], code, now, after=user["totp_last_step"])
-        if step is None:
-            _wrong_code(db, user, policy, now)
+        if step is None:  # a wrong or used code weighs as a wrong password
+            _count_failure(db, user, policy, now, "wrong_code")
+            raise AuthError("the code is wrong or was already used; type the one the app shows now", reason="wrong_code")
     token = secrets.token_urlsafe(32)
     with store.transaction(db):
         store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at,
@@ -445,8 +432,9 @@ def login(db, username: str, password: str, policy: Policy = Policy(),
     return token, public_user(user)
 
 
-def _wrong_code(db, user: dict, policy: Policy, now: datetime) -> None:
-    """A wrong (or reused) code: counted with the wrong passwords, locking the account as they do."""
+def _count_failure(db, user: dict, policy: Policy, now: datetime, reason: str) -> None:
+    """A wrong password or code (`reason`): counted and audited; at the policy's limit the account is
+    locked (AuthError `locked`)."""
     at = iso(now)
     failures = (user["failed_logins"] or 0) + 1
     locked_until = iso(now + timedelta(minutes=policy.lockout_minutes)) if failures >= policy.max_login_failures \
@@ -454,14 +442,13 @@ def _wrong_code(db, user: dict, policy: Policy, now: datetime) -> None:
     with store.transaction(db):
         store.update_user(db, user["id"], at, failed_logins=0 if locked_until else failures, locked_until=locked_until)
         store.record_audit(db, user["username"], "login.failed", "user", user["username"],
-                           {"reason": "wrong_code", "failures": failures}, at=at)
+                           {"reason": reason, "failures": failures}, at=at)
         if locked_until:
             store.record_audit(db, "system", "user.locked", "user", user["username"],
                                {"until": locked_until, "failures": failures}, at=at)
     if locked_until:
         raise AuthError(f"account locked until {locked_until} after {failures} wrong passwords or codes",
                         reason="locked", until=locked_until)
-    raise AuthError("the code is wrong or was already used; type the one the app shows now", reason="wrong_code")
 
 
 # --- one's own account: password and two-step login -------------------------------------------
