@@ -421,7 +421,8 @@ def login(db, username: str, password: str, policy: Policy = Policy(),
         step = totp.matching_step(user["totp_secret"], code, now, after=user["totp_last_step"])
         if step is None:  # a wrong or used code weighs as a wrong password
             _count_failure(db, user, policy, now, "wrong_code")
-            raise AuthError("the code is wrong or was already used; type the one the app shows now", reason="wrong_code")
+            raise AuthError("the code is wrong or was already used; type the one the app shows now",
+                            reason="wrong_code")
     token = secrets.token_urlsafe(32)
     with store.transaction(db):
         store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at,
