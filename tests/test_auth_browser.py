@@ -155,6 +155,9 @@ def test_expired_session_returns_to_login_with_a_note(app, browser):
     base, db_path = app
     page, _ = _login(browser, base + "/", "ana")
     page.get_by_text("当前用户：ana（分析员）").wait_for(timeout=WAIT_MS)
+    # The run after the login is over before the session is dated back: a run still drawing would
+    # find it idle itself and show the note to nobody (CI saw it once the sidebar read the store too).
+    wait_for_idle(page, WAIT_MS)
     # The analyst walks away: make their last activity 31 minutes old (idle limit 30).
     db = store.open_db(db_path)
     user = store.get_user(db, "ana")
