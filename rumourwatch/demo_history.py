@@ -20,11 +20,12 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
     take it down; a true one gets the verdict 非谣言, which dismisses it. Any other alert (a post
     of the unlabelled stream, a keyword, a spike) is dismissed with a reason: nobody checked it.
   - the expert accepts within the hour and drafts and submits within hours, in their working hours
-    (07:00–23:00 Beijing time: a task offered at night is taken up in the morning); the monitor
+    (07:00–23:00 Beijing time: a 三级 task offered at night is taken up in the morning; 一级 and
+    二级 ones reach the expert on call at any hour); the monitor
     reviews and publishes (about one draft in ten is returned once for more evidence, about one
     offer in sixteen declined and passed to the next suggested expert). Most clarifications come
-    out inside the 5-hour clock, about one in six later by drawing and the night's alerts too; a 一级 alert's press conference is held within a
-    day, in office hours. A clarification's text is the dataset's own published
+    out inside the 5-hour clock; about one in eight is drawn slow, and a 三级 one raised at night
+    waits for the morning. A 一级 alert's press conference is held within a day, in office hours. A clarification's text is the dataset's own published
     analysis when it has one (CHECKED), else a short template naming the claim.
   - platforms answer takedown requests within two days.
 
@@ -201,9 +202,10 @@ class People:
         if plan is None:
             r = self.rng("alert", alert["id"])
             created = parse_time(alert["created_at"])
-            slow = r.random() < 0.17  # about one in six misses the 5-hour clock
+            slow = r.random() < 0.12  # about one in eight is slow and misses the 5-hour clock
             look = created + timedelta(minutes=r.uniform(5, 55))  # the monitor on duty
-            plan = {"look": look, "slow": slow, "r": r}
+            # 一级 and 二级 alerts reach the expert on call at any hour; a 三级 one waits for the morning
+            plan = {"look": look, "slow": slow, "r": r, "on_call": alert["severity"] in ("一级", "二级")}
             self.plans[alert["id"]] = plan
         return plan
 
@@ -257,9 +259,11 @@ class People:
         self.summary.assignments += 1
         r = plan["r"]
         scale = r.uniform(2.5, 6.0) if plan["slow"] else 1.0
-        # the expert's steps in their working hours: a task offered at night is taken up in the morning
-        accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale))
-        submit = working_time(accept + timedelta(minutes=r.uniform(60, 130) * scale))
+        # the expert's steps in their working hours (a 三级 task offered at night is taken up in the
+        # morning), or at any hour on call
+        hours = (0, 24) if plan["on_call"] else EXPERT_HOURS
+        accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale), hours)
+        submit = working_time(accept + timedelta(minutes=r.uniform(60, 130) * scale), hours)
         review = submit + timedelta(minutes=r.uniform(15, 45) * scale)
         publish = review + timedelta(minutes=r.uniform(5, 25))
         plan.update(assignment=assignment, expert_id=expert_id, accept=accept, submit=submit, review=review,
@@ -272,7 +276,7 @@ class People:
             return
         a = store.get_assignment(self.db, plan["assignment"])
         actor = self.expert_actor(plan["expert_id"])
-        if a["status"] in ("offered", "accepted") and not in_hours(now, EXPERT_HOURS):
+        if a["status"] in ("offered", "accepted") and not plan["on_call"] and not in_hours(now, EXPERT_HOURS):
             return  # the expert's own steps wait for the morning
         if a["status"] == "offered" and now >= plan["accept"] and plan["declines"]:
             nxt = experts.decline_assignment(self.db, a["id"], actor, now, "演示历史：时间冲突，无法按时完成",
