@@ -11,8 +11,9 @@ one order whichever process writes. Entries written before a key was set stay un
 be checked; an unsealed entry after the first sealed one is reported (a process running without
 the key, or an entry slipped in).
 
-What it cannot show: the newest entries removed from the end. `--verify` prints the last sealed
-entry and its seal; the nightly check's mail keeps them elsewhere to compare with.
+What it cannot show: the newest entries removed from the end. `--verify` and `rumourwatch check`
+print the last sealed entry and its seal: a copy kept off the machine (a nightly mail of the check's
+output) is what a shortened log is compared with.
 
 A key file that cannot be read does not stop the actions (the response clocks run on): their
 entries are written unsealed, logged, and verification reports them.
