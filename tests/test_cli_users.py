@@ -29,10 +29,20 @@ def test_first_admin_from_stdin_then_list(run):
         "--password-stdin", input="expert pass 1\n")
     listing = run("users", "list")
     lines = listing.output.splitlines()
-    assert lines[0].split() == ["username", "role", "state", "expert", "last", "login"]
-    assert lines[1].split() == ["alice", "admin", "active", "-"]
-    assert lines[2].split() == ["wang", "expert", "active", "12", "-"]
+    assert lines[0].split() == ["username", "role", "state", "two-step", "expert", "last", "login"]
+    assert lines[1].split() == ["alice", "admin", "active", "off", "-"]
+    assert lines[2].split() == ["wang", "expert", "active", "off", "12", "-"]
     db = store.open_db(run.db_path)
+    # an account with two-step login says so; its secret is never printed, nor in the JSON
+    from datetime import UTC, datetime
+
+    from rumourwatch import totp
+
+    secret = auth.begin_two_step(db, "alice")
+    auth.confirm_two_step(db, "alice", totp.code(secret, datetime.now(UTC)))
+    assert run("users", "list").output.splitlines()[1].split()[:4] == ["alice", "admin", "active", "on"]
+    as_json = run("users", "list", "--json").output
+    assert secret not in as_json and '"totp_enabled_at"' in as_json and "totp_secret" not in as_json
     assert auth.authenticate(db, "alice", "first admin pw")["role"] == "admin"
     assert store.audit_entries(db, target_type="user")[-1]["action"] == "user.add"
 
