@@ -60,8 +60,7 @@ def ensure_history(db_path: Path, settings, models_dir: Path, rules: Path, end: 
             return share
         echo(f"giving the demo {weeks:g} weeks of history (simulated monitors and experts on "
              f"{demo_history.HISTORY_SHARE:.0%} of the bundle's test items); about a minute")
-        summary = demo_history.build(db, settings, load(models_dir), rules, end, weeks=weeks,
-                                     echo=lambda message: None)
+        summary = demo_history.build(db, settings, load(models_dir), rules, end, weeks=weeks)
         echo(f"history {summary.start} – {summary.end}: {summary.items} items, {summary.alerts} alerts, "
              f"{summary.verdicts} verdicts, {summary.published} clarifications published"
              + (f"; {len(summary.errors)} step(s) refused, first: {summary.errors[0]}" if summary.errors else ""))

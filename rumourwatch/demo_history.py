@@ -36,26 +36,24 @@ audit trail, like any other; the demo's pages say the history is simulated (`dem
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from . import alerts, experts, store
+from .config import BundleLines
 from .errors import RumourwatchError
-from .records import iso, parse_time
+from .records import CST, UTC, iso, parse_time
 from .sources.replay import DATASET_FILES, ReplaySource, in_history, label_id
 
-UTC = timezone.utc
 HISTORY_SHARE = 0.35
 HISTORY_DATASETS = ("stream", "checked", "ced")
 STATE_KEY = "demo_history"
 STEP = timedelta(minutes=30)
 FALSE_LABELS = {"fake", "rumor", "rumour"}
 TRUE_LABELS = {"real", "non-rumor", "non-rumour"}
-CST = timedelta(hours=8)
 EXPERT_HOURS = (7, 23)  # Beijing hours the simulated experts work (the monitors are on duty round the clock)
 OFFICE_HOURS = (8, 22)  # a press conference's
 HISTORY_LABELLED = ", ".join(f"'demo-history-{ds}'" for ds in HISTORY_DATASETS if ds != "stream")
@@ -103,8 +101,8 @@ def bundle_truth(data_dir, share: float = HISTORY_SHARE) -> dict[str, dict]:
     """external id -> {"false": bool, "analysis": str | None} for the labelled items of the history."""
     truth = {}
     for ds in ("checked", "ced"):
-        with gzip.open(Path(data_dir) / DATASET_FILES[ds], "rt", encoding="utf-8") as fh:
-            for line in fh:
+        with BundleLines(Path(data_dir) / DATASET_FILES[ds]) as lines:  # a damaged file says which
+            for line in lines:
                 try:
                     raw = json.loads(line)
                 except ValueError:
@@ -119,17 +117,18 @@ def bundle_truth(data_dir, share: float = HISTORY_SHARE) -> dict[str, dict]:
 
 
 def in_hours(at: datetime, hours: tuple[int, int]) -> bool:
-    return hours[0] <= (at + CST).hour < hours[1]
+    return hours[0] <= at.astimezone(CST).hour < hours[1]
 
 
 def working_time(at: datetime, hours: tuple[int, int] = EXPERT_HOURS) -> datetime:
     """`at`, or the next start of a working day (Beijing time, `hours`) when it falls outside one."""
     if in_hours(at, hours):
         return at
-    local = at + CST
-    day = local.date() if local.hour < hours[0] else local.date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hours[0], tzinfo=UTC) - CST + timedelta(
-        minutes=random.Random(str(at)).randint(0, 40))
+    local = at.astimezone(CST)
+    start = local.replace(hour=hours[0], minute=0, second=0, microsecond=0)
+    if local.hour >= hours[0]:
+        start += timedelta(days=1)
+    return start.astimezone(UTC) + timedelta(minutes=random.Random(str(at)).randint(0, 40))
 
 
 class People:
@@ -143,7 +142,7 @@ class People:
         self.summary = summary
         self.seed = seed
         self.plans: dict[int, dict] = {}
-        self.demo_expert = next((u.get("expert_id") for u in [store.get_user(db, "expert") or {}]), None)
+        self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
     def rng(self, *key) -> random.Random:
         return random.Random(":".join(map(str, (self.seed, *key))))
@@ -259,15 +258,24 @@ class People:
         self.summary.assignments += 1
         r = plan["r"]
         scale = r.uniform(2.5, 6.0) if plan["slow"] else 1.0
-        # the expert's steps in their working hours (a 三级 task offered at night is taken up in the
-        # morning), or at any hour on call
-        hours = (0, 24) if plan["on_call"] else EXPERT_HOURS
-        accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale), hours)
-        submit = working_time(accept + timedelta(minutes=r.uniform(60, 130) * scale), hours)
-        review = submit + timedelta(minutes=r.uniform(15, 45) * scale)
-        publish = review + timedelta(minutes=r.uniform(5, 25))
-        plan.update(assignment=assignment, expert_id=expert_id, accept=accept, submit=submit, review=review,
-                    publish=publish, declines=r.random() < 1 / 16, scale=scale)
+        accept = working_time(now + timedelta(minutes=r.uniform(10, 50) * scale), self.hours(plan))
+        plan.update(assignment=assignment, expert_id=expert_id, accept=accept, scale=scale)
+        self.draft_by(plan, accept, (60, 130))
+        plan["declines"] = r.random() < 1 / 16
+
+    @staticmethod
+    def hours(plan: dict) -> tuple[int, int]:
+        """The expert's working hours (a 三级 task offered at night is taken up in the morning), or
+        any hour for a task on call."""
+        return (0, 24) if plan["on_call"] else EXPERT_HOURS
+
+    def draft_by(self, plan: dict, start: datetime, minutes: tuple[float, float]) -> None:
+        """Draw when the draft begun at `start` is submitted (after `minutes`, in the expert's hours),
+        reviewed and published."""
+        r, scale = plan["r"], plan["scale"]
+        plan["submit"] = working_time(start + timedelta(minutes=r.uniform(*minutes) * scale), self.hours(plan))
+        plan["review"] = plan["submit"] + timedelta(minutes=r.uniform(15, 45) * scale)
+        plan["publish"] = plan["review"] + timedelta(minutes=r.uniform(5, 25))
 
     def expert_work(self, alert: dict, plan: dict, now: datetime) -> None:
         if "assignment" not in plan:
@@ -276,7 +284,7 @@ class People:
             return
         a = store.get_assignment(self.db, plan["assignment"])
         actor = self.expert_actor(plan["expert_id"])
-        if a["status"] in ("offered", "accepted") and not plan["on_call"] and not in_hours(now, EXPERT_HOURS):
+        if a["status"] in ("offered", "accepted") and not in_hours(now, self.hours(plan)):
             return  # the expert's own steps wait for the morning
         if a["status"] == "offered" and now >= plan["accept"] and plan["declines"]:
             nxt = experts.decline_assignment(self.db, a["id"], actor, now, "演示历史：时间冲突，无法按时完成",
@@ -301,11 +309,8 @@ class People:
                     "returns", plan["r"].random() < 0.1):  # about one draft in ten goes back once
                 experts.review_clarification(self.db, c["id"], "monitor", now, False,
                                              "演示历史：请补充权威依据和参考来源", self.rules)
-                r, scale = plan["r"], plan["scale"]
                 plan["returns"] = False
-                plan["submit"] = working_time(now + timedelta(minutes=r.uniform(40, 90) * scale))
-                plan["review"] = plan["submit"] + timedelta(minutes=r.uniform(15, 45) * scale)
-                plan["publish"] = plan["review"] + timedelta(minutes=r.uniform(5, 25))
+                self.draft_by(plan, now, (40, 90))
             elif c["status"] == "in_review" and now >= plan["review"]:
                 experts.review_clarification(self.db, c["id"], "monitor", now, True, "演示历史：同意发布",
                                              self.rules)
@@ -344,7 +349,7 @@ def clarification_text(item: dict, truth: dict) -> tuple[str, str]:
 
 
 def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, share: float = HISTORY_SHARE,
-          echo=print, limit: int | None = None) -> Summary:
+          limit: int | None = None) -> Summary:
     """Give `db` `weeks` of history ending at `end` (see the module docstring); returns what was done.
     The history's sources are one-off imports (demo-history-stream …), not feeds that went silent.
     `limit` caps the items taken from each dataset (tests)."""
@@ -368,7 +373,6 @@ def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, sha
     rules = alerts.load_rules(rules_path)
     people = People(db, bundle_truth(settings.data_dir, share), rules, summary)
     t = start
-    day = None
     while t < end:
         t = min(t + STEP, end)
         sim[0] = t
@@ -376,9 +380,6 @@ def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, sha
         summary.items += stats.new_items
         summary.reactions += stats.new_reactions
         people.act(t)
-        if (t + CST).date() != day:
-            day = (t + CST).date()
-            echo(f"history {day}: {summary.items} items, {summary.alerts} alerts, {summary.published} published")
     summary.alerts = db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
     return summary
 

@@ -30,8 +30,7 @@ def history(tmp_path_factory):
     settings = load_settings(db_path=str(db_path), data_dir=str(DATA_DIR))
     db = store.open_db(db_path)
     rules = demo.rules_file(db_path)
-    summary = demo_history.build(db, settings, RuleBundle(), rules, END, weeks=3, echo=lambda m: None,
-                                 limit=LIMIT)
+    summary = demo_history.build(db, settings, RuleBundle(), rules, END, weeks=3, limit=LIMIT)
     yield db, summary, settings
     db.conn.close()
 
@@ -119,7 +118,7 @@ def test_the_live_replay_then_leaves_the_historys_posts_out(history):
 def test_a_demo_database_is_given_history_once_and_an_older_one_none(tmp_path, monkeypatch):
     calls = []
 
-    def fake_build(db, settings, bundle, rules, end, weeks, echo, **kw):
+    def fake_build(db, settings, bundle, rules, end, weeks, **kw):
         calls.append((end, weeks))
         store.set_workflow_state(db, demo_history.STATE_KEY, json.dumps({"share": 0.35, "start": "", "end": ""}))
         return demo_history.Summary(start="s", end="e")
