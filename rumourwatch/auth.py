@@ -269,8 +269,8 @@ def create_user(db, username: str, password: str, role: str, actor: str, *, disp
     return store.get_user_by_id(db, user_id)
 
 
-def _existing(db, username: str) -> dict:
-    user = store.get_user(db, username)
+def _existing(db, username: str, with_hash: bool = False) -> dict:
+    user = store.get_user(db, username, with_hash)
     if user is None:
         raise AuthError(f"no user named {username!r}; see `rumourwatch users list`", reason="no_user", name=username)
     return user
@@ -457,7 +457,8 @@ def _count_failure(db, user: dict, policy: Policy, now: datetime, reason: str) -
 def change_own_password(db, username: str, current: str, new: str, policy: Policy = Policy(),
                         now: datetime | None = None) -> dict:
     """A user changes their own password, giving the current one (a wrong one counts towards the
-    lockout, as at the login). Their other sessions end; the password rules apply."""
+    lockout, as at the login); the password rules apply. Their sessions stay open (an administrator's
+    `set_password` ends them)."""
     user = authenticate(db, username, current, policy, now)
     check_password_policy(new, user["username"])
     if verify_password(new, user["password_hash"]):
@@ -504,9 +505,7 @@ def disable_two_step(db, username: str, actor: str, code: str | None = None, now
     another account, no code: a lost phone) — then the account's sessions end, so its next login
     is by password, and the user sets up a new app."""
     now = _now(now)
-    user = store.get_user(db, username, with_hash=True) if username else None
-    if user is None:
-        raise AuthError(f"no such user: {username}", reason="no_user", name=username)
+    user = _existing(db, username, with_hash=True)
     if not user["totp_enabled_at"]:
         raise AuthError(f"{user['username']} does not use two-step login", reason="two_step_off", name=user["username"])
     own = actor == user["username"]
