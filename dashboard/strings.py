@@ -1587,13 +1587,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "selfcheck.store.backup_ok": "上次备份：{at}（{target}）。",
         "audit.verify": "校验审计日志封存",
         "audit.verify.help": "逐条核对每条记录的封存值（用本系统的审计密钥计算）：记录被改动、删除或插入都会显示出来。",
-        "audit.verify.ok": "审计日志共 {entries} 条，其中 {sealed} 条已封存，全部校验一致。最后一条封存记录 #{last}，封存值 {head}…（可另行留存以便比对）。",
         "selfcheck.store.audit_unsealed": ("审计日志未封存：持有数据库文件的人可以改动记录而不被发现。请生成密钥（rumourwatch audit-key FILE），"
                                            "并为所有进程设置 RUMOURWATCH_AUDIT_KEY_FILE。"),
         "selfcheck.store.audit_key_bad": "审计日志密钥文件 {path} 无法使用：{problem}。此后的审计记录未被封存。",
         "selfcheck.store.audit_broken": ("审计日志校验不一致：{broken} 条记录被改动或其前一条被删除，{unsealed} 条在封存开始后未封存，"
                                          "编号缺口 {gaps} 处（{ids}）。请与备份比对，并查明谁接触过数据库文件。"),
-        "selfcheck.store.audit_sealed": "审计日志共 {entries} 条，其中 {sealed} 条已封存，校验一致（最后一条 #{last}，封存值 {head}…）。",
+        "selfcheck.store.audit_sealed": "审计日志共 {entries} 条，其中 {sealed} 条已封存，全部校验一致（最后一条 #{last}，封存值 {head}…，可另行留存以便比对）。",
         "selfcheck.models.missing": "模型无法加载，采集到的条目不会被评分：{problem}",
         "selfcheck.models.old": ("模型（{version}）已训练 {days} 天：谣言占比和说法都在变化，请用此后记录的核定结果重新训练"
                              "（rumourwatch train --verdicts），并用更晚的核定结果检验新模型。"),

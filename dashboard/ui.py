@@ -36,6 +36,20 @@ def escape_md(text) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+# params of a self-check finding holding a stored UTC time: shown as Beijing time
+FINDING_TIMES = ("at", "oldest", "created_at")
+FINDING_BOX = {"error": (st.error, ":material/error:"), "warning": (st.warning, ":material/warning:"),
+               "ok": (st.success, ":material/check_circle:")}
+
+
+def show_finding(finding) -> None:
+    """A rumourwatch.selfcheck Finding in its level's box, worded in Chinese (`selfcheck.<key>`)."""
+    params = {k: (data.to_china(v) if k in FINDING_TIMES and v else v) for k, v in finding.params.items()}
+    params = {k: (escape_md(v) if isinstance(v, str) else v) for k, v in params.items()}
+    box, icon = FINDING_BOX[finding.level]
+    box(t(f"selfcheck.{finding.key}", **params), icon=icon)
+
+
 @contextmanager
 def friendly_errors():
     """Show a Chinese error with what to do next instead of a traceback (workflow_ui.show_error)."""

@@ -21,29 +21,15 @@ path = ui.page_settings().db_path
 
 
 def show_seal() -> None:
-    """Whether the log's seals verify (rumourwatch.auditseal), on request: every entry is read."""
-    from rumourwatch import auditseal
-    from rumourwatch.errors import ConfigError
+    """Whether the log's seals verify, on request (every entry is read): the 系统自检 finding."""
+    from rumourwatch.selfcheck import check_audit_seal
 
     key_file = ui.page_settings().audit_key_file
-    if not key_file:
-        st.warning(t("selfcheck.store.audit_unsealed"))
+    if key_file and not st.button(t("audit.verify"), key="audit_verify", icon=":material/verified:",
+                                  help=t("audit.verify.help")):
         return
-    if not st.button(t("audit.verify"), key="audit_verify", icon=":material/verified:", help=t("audit.verify.help")):
-        return
-    try:
-        key = auditseal.read_key(key_file)
-    except ConfigError as exc:
-        st.error(t("selfcheck.store.audit_key_bad", path=key_file, problem=str(exc)))
-        return
-    v = dashboard_auth.run_db(auditseal.verify, key)
-    ids = "、".join(f"#{i}" for i in (v.broken + v.unsealed_after)[:10]) or "—"
-    if v.intact:
-        st.success(t("audit.verify.ok", entries=f"{v.entries:,}", sealed=f"{v.sealed:,}", last=v.last_sealed or "—",
-                     head=(v.head or "")[:16]))
-    else:
-        st.error(t("selfcheck.store.audit_broken", broken=v.broken_count, unsealed=v.unsealed_after_count,
-                   gaps=v.gaps_count, ids=ids))
+    for finding in dashboard_auth.run_db(check_audit_seal, key_file):
+        ui.show_finding(finding)
 
 
 show_seal()

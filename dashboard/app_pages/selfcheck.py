@@ -19,17 +19,6 @@ settings = ui.page_settings()
 path = settings.db_path
 ui.require_database(path)
 
-TIMES = ("at", "oldest", "created_at")  # params holding a stored UTC time: shown as Beijing time
-BOX = {"error": (st.error, ":material/error:"), "warning": (st.warning, ":material/warning:"),
-       "ok": (st.success, ":material/check_circle:")}
-
-
-def worded(finding: selfcheck.Finding) -> str:
-    params = {k: (data.to_china(v) if k in TIMES and v else v) for k, v in finding.params.items()}
-    params = {k: (ui.escape_md(v) if isinstance(v, str) else v) for k, v in params.items()}
-    return t(f"selfcheck.{finding.key}", **params)
-
-
 st.button(t("selfcheck.run_again"), icon=":material/refresh:")
 started = time.monotonic()
 with st.spinner(t("loading")), ui.friendly_errors():
@@ -53,5 +42,4 @@ with st.spinner(t("loading")), ui.friendly_errors():
             continue
         st.subheader(t(f"selfcheck.area.{area}"))
         for f in sorted(here, key=lambda f: -selfcheck.LEVELS.index(f.level)):
-            box, icon = BOX[f.level]
-            box(worded(f), icon=icon)
+            ui.show_finding(f)
