@@ -23,6 +23,7 @@ import streamlit as st
 from rumourwatch import readings, store
 from rumourwatch import search as item_search
 from rumourwatch.config import Settings, load_settings
+from rumourwatch.demo_history import state as demo_history_state
 from rumourwatch.errors import RumourwatchError, StoreError
 from rumourwatch.knowledge import FAINT_SIMILARITY
 from rumourwatch.opinion import opinion_line, opinion_shares
@@ -97,7 +98,7 @@ def _filtered(fn):
 
 
 _QUERIES = {
-    "workflow_state": store.workflow_state,
+    "demo_history": demo_history_state,
     "summary_counts": _filtered(store.summary_counts),
     "polarity_counts": _filtered(store.polarity_counts),
     "daily_polarity": _filtered(store.daily_polarity),
@@ -248,15 +249,7 @@ def period_bounds(period: str, custom: tuple[date, date] | None = None,
 
 def demo_history(path: str) -> dict | None:
     """The simulated weeks a demo database was given (rumourwatch.demo_history), else None."""
-    from rumourwatch.demo_history import STATE_KEY
-
-    if not database_exists(path):
-        return None
-    raw = _query(path, "workflow_state", STATE_KEY)
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
+    return _query(path, "demo_history") if database_exists(path) else None
 
 
 def platforms(path: str) -> list[str]:

@@ -384,11 +384,20 @@ def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, sha
     return summary
 
 
+def state(db) -> dict | None:
+    """What the database's history was ({"start", "end", "share"}), None when it has none."""
+    raw = store.workflow_state(db, STATE_KEY)
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def history_share(db) -> float:
     """The share of the bundle the database's history played (0 when it has none): the live replay
     must leave the same items out."""
-    raw = store.workflow_state(db, STATE_KEY)
     try:
-        return float(json.loads(raw)["share"]) if raw else 0.0
-    except (ValueError, KeyError, TypeError):
+        return float((state(db) or {}).get("share") or 0.0)
+    except (TypeError, ValueError):
         return 0.0
