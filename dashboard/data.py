@@ -946,7 +946,7 @@ def rising_tags(path: str, threshold: float, platforms: tuple[str, ...] = (), no
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)
 def report_file(report_json: str, fmt: str) -> bytes:
-    """The report rendered as html / md / pdf bytes (PDF through headless Chromium, a few seconds)."""
+    """The report rendered as html / md / docx / pdf bytes (PDF through headless Chromium, a few seconds)."""
     import tempfile
 
     from rumourwatch import reports
@@ -957,7 +957,7 @@ def report_file(report_json: str, fmt: str) -> bytes:
     if fmt == "md":
         return reports.render_markdown(rep).encode("utf-8")
     with tempfile.TemporaryDirectory() as tmp:
-        return reports.render_pdf(rep, Path(tmp) / "report.pdf").read_bytes()
+        return reports.render(rep, fmt, Path(tmp) / f"report.{fmt}").read_bytes()
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)

@@ -51,9 +51,8 @@ from .reports import (
     clip,
     fmt_pct,
     integer_ticks,
+    markdown_document,
     matplotlib_pyplot,
-    md_escape,
-    md_table,
     percent,
     png_bytes,
     safe_url,
@@ -142,7 +141,7 @@ TEXT: dict[str, str] = {
     "rows.none": "{what}：暂无条目。",
     "mail.subject": "【舆情专报】预警 #{id}（{severity}）{title}",
     "mail.doubt": "有内容的互动 {worded} 条，其中质疑、辟谣类 {doubt} 条（{share}）。",
-    "mail.attached": "专报全文见附件（PDF），数据截至生成时间。",
+    "mail.attached": "专报全文见附件（PDF 供阅读，Word 供编辑），数据截至生成时间。",
     "step.sent": "专报已发送：{to}",
     "step.failed": "；{to} 未送达（{reason}）",
     "none": "—", "system": "系统",
@@ -648,20 +647,7 @@ def header(b: Briefing) -> tuple[str, str, str]:
 
 def render_markdown(b: Briefing) -> str:
     title, subtitle, generated = header(b)
-    out = [f"# {title}", "", f"**{md_escape(subtitle)}**", "", generated, ""]
-    for name, blocks in sections(b, charts=False):
-        out += [f"## {name}", ""]
-        for block in blocks:
-            if block[0] == "lines":
-                out += [f"- {md_escape(line)}" for line in block[1]] + [""]
-            elif block[0] in ("empty", "quote"):
-                out += [f"> {md_escape(line)}" for line in block[1].splitlines() if line.strip()] + [""]
-            elif block[0] == "table":
-                if block[1]:
-                    out += [f"### {md_escape(block[1])}", ""]
-                out += md_table(block[2], block[3])
-    out += ["---", tr("footer"), ""]
-    return "\n".join(out)
+    return markdown_document(title, subtitle, [generated], sections(b, charts=False), tr("footer"))
 
 
 HTML_TEMPLATE = """<!doctype html>
@@ -726,19 +712,28 @@ def render_html(b: Briefing, charts: bool = True) -> str:
         sections=sections(b, charts), chart_alt=tr("spread.chart", unit=""), footer=tr("footer"))
 
 
+def render_docx(b: Briefing, output: str | Path) -> Path:
+    """The special report as a Word document (`wordfile`: 公文 layout), for the office to edit."""
+    from .wordfile import write_docx
+
+    title, subtitle, generated = header(b)
+    return write_docx(output, title, subtitle, [generated], sections(b), tr("footer"), parse_time(b.generated_at))
+
+
 def render(b: Briefing, fmt: str, output: str | Path) -> Path:
-    """Write the special report in `fmt` (html, pdf, md) to `output`."""
-    return write_document(fmt, output, lambda: render_html(b), lambda: render_markdown(b))
+    """Write the special report in `fmt` (html, pdf, docx, md) to `output`."""
+    return write_document(fmt, output, lambda: render_html(b), lambda: render_markdown(b),
+                          lambda out: render_docx(b, out))
 
 
 def to_bytes(b: Briefing, fmt: str) -> bytes:
     """The report as the bytes of a download (PDF through headless Chromium, a few seconds)."""
     import tempfile
 
-    if fmt != "pdf":
+    if fmt in ("html", "md"):
         return (render_html(b) if fmt == "html" else render_markdown(b)).encode("utf-8")
     with tempfile.TemporaryDirectory(prefix="rw-briefing-") as tmp:
-        return render(b, "pdf", Path(tmp) / "briefing.pdf").read_bytes()
+        return render(b, fmt, Path(tmp) / f"briefing.{fmt}").read_bytes()
 
 
 def default_filename(b: Briefing, fmt: str) -> str:
@@ -750,7 +745,7 @@ def default_filename(b: Briefing, fmt: str) -> str:
 # --- sending it to the leaders --------------------------------------------------------------
 
 def mail_text(b: Briefing) -> tuple[str, str]:
-    """The mail's subject and body: the report's key figures, the PDF attached carries the rest."""
+    """The mail's subject and body: the report's key figures, the PDF and Word files attached carry the rest."""
     o, s, r = b.overview, b.spread, b.reaction
     lines = [tr("subtitle", id=b.alert_id, title=clip(b.title, 60)),
              tr("alert.line", severity=o["severity"], kind=o["kind"], status=o["status"])]
@@ -773,7 +768,7 @@ def mail_text(b: Briefing) -> tuple[str, str]:
 
 def send_briefing(db, alert_id: int, actor: str, now: datetime, note: str | None = None,
                   rules: dict | None = None, to: tuple[str, ...] | list[str] = (), threshold: float = 0.5) -> dict:
-    """Mail the special report (PDF attached) to the leaders (`to`, else notify.leader_emails of the
+    """Mail the special report (PDF and Word attached) to the leaders (`to`, else notify.leader_emails of the
     rules) and record it as a step of the alert, audited: who sent it, when, to whom.
 
     Returns {"sent": [address], "failed": [(address, reason)]}. A mailbox that refused is named in
@@ -792,10 +787,11 @@ def send_briefing(db, alert_id: int, actor: str, now: datetime, note: str | None
     subject, body = mail_text(b)
     sent, failed = [], []
     with tempfile.TemporaryDirectory(prefix="rw-briefing-") as tmp:
-        pdf = render(b, "pdf", Path(tmp) / default_filename(b, "pdf"))
+        # the PDF to read, the Word file for the office to edit into its own 专报
+        files = [render(b, fmt, Path(tmp) / default_filename(b, fmt)) for fmt in ("pdf", "docx")]
         for address in recipients:
             try:
-                send_email(rules["notify"], address, subject, body, [pdf])
+                send_email(rules["notify"], address, subject, body, files)
                 sent.append(address)
             except DeliveryError as exc:
                 failed.append((address, str(exc)))

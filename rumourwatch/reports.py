@@ -48,7 +48,8 @@ from .records import CST, UTC, beijing, hours_between, iso, parse_time
 from .tips import CHANNELS as TIP_CHANNELS
 from .uploads import MAX_MB, check_upload, csv_reader
 
-FORMATS = ("html", "pdf", "md")
+FORMATS = ("html", "pdf", "docx", "md")
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DEFAULT_UNIT_MONTHLY_MINIMUM = 4   # seed 002: each county bureau / unit reports at least 4 items a month
 REPEAT_PUBLISHER_MIN = 2           # confirmed false items that make an account a repeat publisher
 TOP_RUMOURS = 10
@@ -1643,62 +1644,111 @@ def md_table(head, rows) -> list[str]:
     return out + [""]
 
 
-def render_markdown(report: Report) -> str:
-    out = [f"# {report.title}", "", f"**{period_text(report)}**", "", generated_text(report), ""]
-    out += [f"> {line}" for line in report.scope] + [""]
+def sections(report: Report, printed: bool = False) -> list[tuple[str, list[tuple]]]:
+    """The report's sections, each its title and its blocks, from which the Markdown and Word
+    documents are written (the HTML page, and the PDF printed from it, is its own template and shows
+    the same). A block is ("lead", line), ("lines", [line]), ("empty", note), ("para", line),
+    ("heading", title), ("chart", png, title) or ("table", title or None, head, rows, marked row
+    indexes). `printed`: as on paper — the charts drawn and long account ids cut, as in the HTML."""
+    account = short_account if printed else (lambda a: a)
+    parts = []
     for s in report.sections:
-        out += [f"## {s.title}", ""]
-        if s.key == "volume":
+        blocks: list[tuple] = []
+        if s.key in ("alerts", "experts", "watch", "model", "units") and (not s.available or s.message) \
+                or s.key in ("publishers", "risk") and not s.available:
+            blocks.append(("empty", s.message))
+        elif s.key == "volume":
             lines = volume_lines(report)
-            out += [f"**{lines[0]}**", ""] + [f"- {line}" for line in lines[1:]] + [""]
+            blocks += [("lead", lines[0]), ("lines", lines[1:])]
+            if printed and (png := daily_chart_png(report)):
+                blocks.append(("chart", png, chart_title(report)))
             if s.message:
-                out += [s.message, ""]
+                blocks.append(("empty", s.message))
             elif report.kind == "weekly":
-                out += md_table(*daily_table(report))
+                blocks.append(("table", None, *daily_table(report), ()))
             elif report.kind in ("quarterly", "annual"):
-                out += md_table(*months_table(report))
+                blocks.append(("table", None, *months_table(report), ()))
         elif s.key == "topics":
-            out += [f"- {line}" for line in topics_lines(report)] + [""]
-            if not s.message:
-                out += md_table(*topics_table(report))
+            if s.message:
+                blocks.append(("empty", s.message))
+            else:
+                blocks += [("lines", topics_lines(report)), ("table", None, *topics_table(report), ())]
                 if tags := tags_table(report):
-                    out += [f"### {tags[0]}", "", *md_table(*tags[1:])]
+                    blocks.append(("table", *tags, ()))
         elif s.key == "rumours":
             if s.message:
-                out += [s.message, ""]
+                blocks.append(("empty", s.message))
             else:
-                out += md_table(*rumour_table(report))
+                head, rows = rumour_table(report)
+                blocks.append(("table", None, head, [[*r[:3], account(r[3]), *r[4:]] for r in rows], ()))
             if s.data.get("workflow_note"):
-                out += [s.data["workflow_note"], ""]
+                blocks.append(("empty", s.data["workflow_note"]))
         elif s.key == "alerts":
-            out += [f"- {line}" for line in alerts_lines(report)] + [""]
-            if s.available and not s.message:
-                out += [f"### {tr('alerts.overdue')}", ""]
-                out += md_table(*overdue_table(report)) if s.data["overdue"] else [tr("alerts.overdue.none"), ""]
+            blocks.append(("lines", alerts_lines(report)))
+            if s.data["overdue"]:
+                blocks.append(("table", tr("alerts.overdue"), *overdue_table(report), ()))
+            else:
+                blocks += [("heading", tr("alerts.overdue")), ("para", tr("alerts.overdue.none"))]
         elif s.key == "experts":
-            out += [f"- {line}" for line in experts_lines(report)] + [""]
-            for title, head, rows in expert_tables(report):
-                out += [f"### {title}", ""] + md_table(head, rows)
+            blocks.append(("lines", experts_lines(report)))
+            blocks += [("table", title, head, rows, ()) for title, head, rows in expert_tables(report)]
         elif s.key == "publishers":
-            out += [f"- {line}" for line in publishers_lines(report)] + [""]
+            blocks.append(("lines", publishers_lines(report)))
             if s.data.get("added"):
-                out += md_table(*publishers_table(report))
+                head, rows = publishers_table(report)
+                blocks.append(("table", None, head, [[r[0], account(r[1]), *r[2:]] for r in rows], ()))
         elif s.key == "watch":
-            out += [f"- {line}" for line in watch_lines(report)] + [""]
-            if s.available and not s.message:
-                out += md_table(*watch_table(report))
+            blocks += [("lines", watch_lines(report)), ("table", None, *watch_table(report), ())]
         elif s.key == "risk":
-            out += [f"- {line}" for line in risk_lines(report)] + [""]
-            for title, head, rows in risk_tables(report):
-                out += [f"### {title}", ""] + md_table(head, rows)
+            blocks.append(("lines", risk_lines(report)))
+            blocks += [("table", title, head, rows, ()) for title, head, rows in risk_tables(report)]
         elif s.key == "model":
-            out += [f"- {line}" for line in model_lines(report)] + [""]
+            blocks.append(("lines", model_lines(report)))
         elif s.key == "units":
-            out += [f"- {line}" for line in units_lines(report)] + [""]
-            if s.available and s.data.get("rows"):
-                out += md_table(*units_table(report))
-    out += ["---", tr("footer"), ""]
-    return "\n".join(out)
+            blocks.append(("lines", units_lines(report)))
+            if printed and (png := units_chart_png(report)):
+                blocks.append(("chart", png, s.title))
+            if rows := s.data.get("rows"):
+                marked = tuple(i for i, r in enumerate(rows) if r["below_minimum"])
+                blocks.append(("table", None, *units_table(report), marked))
+        parts.append((s.title, blocks))
+    return parts
+
+
+def markdown_blocks(blocks: list[tuple]) -> list[str]:
+    """Markdown lines of a section's blocks (see `sections`); every data string escaped, charts left out."""
+    out = []
+    for block in blocks:
+        kind = block[0]
+        if kind == "lead":
+            out += [f"**{md_escape(block[1])}**", ""]
+        elif kind == "lines":
+            out += [f"- {md_escape(line)}" for line in block[1] if line] + [""]
+        elif kind == "para":
+            out += [md_escape(block[1]), ""]
+        elif kind == "heading":
+            out += [f"### {md_escape(block[1])}", ""]
+        elif kind in ("empty", "quote"):
+            out += [f"> {md_escape(line)}" for line in str(block[1]).splitlines() if line.strip()] + [""]
+        elif kind == "table":
+            out += ([f"### {md_escape(block[1])}", ""] if block[1] else []) + md_table(block[2], block[3])
+    return out
+
+
+def markdown_document(title: str, subtitle: str, notes: list[str], parts: list[tuple[str, list[tuple]]],
+                      footer: str) -> str:
+    """A report or a special report as Markdown: its title, the period or subject in bold, the notes
+    (when it was made, its scope) and the sections' blocks."""
+    out = [f"# {md_escape(title)}", "", f"**{md_escape(subtitle)}**", ""]
+    out += [f"> {md_escape(line)}" for line in notes] + [""]
+    for name, blocks in parts:
+        out += [f"## {md_escape(name)}", "", *markdown_blocks(blocks)]
+    return "\n".join([*out, "---", footer, ""])
+
+
+def render_markdown(report: Report) -> str:
+    return markdown_document(report.title, period_text(report), [generated_text(report), *report.scope],
+                             sections(report), tr("footer"))
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -1935,23 +1985,35 @@ def render_pdf(report: Report, output: str | Path) -> Path:
     return html_to_pdf(render_html(report), output)
 
 
-def write_document(fmt: str, output: str | Path, html, markdown) -> Path:
-    """Write a document in `fmt` (html, pdf, md) to `output`: `html()` saved, or printed to PDF by
-    headless Chromium, or `markdown()` saved. The reports and the special report (briefing.py) share it."""
+def write_document(fmt: str, output: str | Path, html, markdown, docx) -> Path:
+    """Write a document in `fmt` (html, pdf, docx, md) to `output`: `html()` saved, or printed to PDF
+    by headless Chromium, `docx(output)` written, or `markdown()` saved. The reports and the special
+    report (briefing.py) share it."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "report_bad_format",
                           value=fmt)
     output = Path(output)
     if fmt == "pdf":
         return html_to_pdf(html(), output)
+    if fmt == "docx":
+        return docx(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html() if fmt == "html" else markdown(), encoding="utf-8")
     return output
 
 
+def render_docx(report: Report, output: str | Path) -> Path:
+    """The report as a Word document for the office to edit and issue (`wordfile`: 公文 layout)."""
+    from .wordfile import write_docx
+
+    return write_docx(output, report.title, period_text(report), [generated_text(report), *report.scope],
+                      sections(report, printed=True), tr("footer"), parse_time(report.generated_at))
+
+
 def render(report: Report, fmt: str, output: str | Path) -> Path:
-    """Write the report in `fmt` (html, pdf, md) to `output`."""
-    return write_document(fmt, output, lambda: render_html(report), lambda: render_markdown(report))
+    """Write the report in `fmt` (html, pdf, docx, md) to `output`."""
+    return write_document(fmt, output, lambda: render_html(report), lambda: render_markdown(report),
+                          lambda out: render_docx(report, out))
 
 
 def default_filename(report: Report, fmt: str) -> str:
@@ -2045,7 +2107,7 @@ def _notify_config(rules_file) -> dict | None:
 
 
 def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = None, label: str | None = None,
-                formats: tuple[str, ...] = ("pdf", "html"), region: str | None = None,
+                formats: tuple[str, ...] = ("pdf", "docx", "html"), region: str | None = None,
                 platform: str | None = None, to: tuple[str, ...] = (), webhooks: tuple[str, ...] = (),
                 rules_file=None, force: bool = False, threshold: float = 0.5,
                 minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS) -> dict:

@@ -13,9 +13,10 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from docx import Document
 from workflow_helpers import ROSTER_CSV, RUMOUR_TEXT, add_item, rules
 
-from rumourwatch import alerts, briefing, experts, ledger, store
+from rumourwatch import alerts, briefing, experts, ledger, reports, store
 from rumourwatch.cli import cli
 from rumourwatch.clock import FixedClock
 
@@ -203,9 +204,11 @@ def test_the_report_is_mailed_to_the_leaders_and_recorded_as_a_step(db, now, smt
     assert mail["Subject"] == f"【舆情专报】预警 #{alert_id}（三级）{RUMOUR_TEXT[:29]}…"
     body = mail.get_body(("plain",)).get_content()
     assert "共 3 条相关条目" in body and "其中质疑、辟谣类 2 条（66.7%）" in body and "建议今日发布澄清。" in body
-    [pdf] = list(mail.iter_attachments())
+    [pdf, word] = list(mail.iter_attachments())  # to read, and for the office to edit into its own 专报
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
     assert pdf.get_filename().startswith(f"舆情专报_预警{alert_id}_")
+    assert word.get_content_type() == reports.DOCX_MIME and word.get_filename() == pdf.get_filename()[:-3] + "docx"
+    assert "建议今日发布澄清。" in [p.text for p in Document(io.BytesIO(word.get_content())).paragraphs]
     step = store.alert_steps(db, alert_id)[-1]
     assert (step["step"], step["actor"], step["note"]) == (
         "briefing_sent", "monitor1", "专报已发送：leader@example.org、deputy@example.org")
@@ -216,7 +219,6 @@ def test_the_report_is_mailed_to_the_leaders_and_recorded_as_a_step(db, now, smt
     [row] = list(csv.DictReader(io.StringIO(text[1:])))
     assert row["专报报送时间"] == "2026-11-23 22:00"
     # and the week's report counts it
-    from rumourwatch import reports
 
     week = reports.compute_weekly(db, reports.parse_week("2026-W48"), now=later)
     assert "其中 1 起已向领导报送舆情专报。" in reports.alerts_lines(week)

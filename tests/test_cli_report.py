@@ -3,6 +3,7 @@ group-bot webhook and SMTP server, sent once, retried after a failure."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -70,7 +71,7 @@ def test_default_period_is_the_last_complete_one(report_db, tmp_path, monkeypatc
 @pytest.mark.parametrize("args, message", [
     (["weekly", "--week", "2026-47"], "use YYYY-Www"),
     (["monthly", "--month", "November"], "use YYYY-MM"),
-    (["weekly", "--week", "2026-W47", "--format", "docx"], "'docx' is not one of"),
+    (["weekly", "--week", "2026-W47", "--format", "xlsx"], "'xlsx' is not one of"),
 ])
 def test_bad_arguments_are_explained(report_db, args, message):
     result = run(report_db, *args, ok=False)
@@ -202,3 +203,24 @@ def test_monthly_help_names_no_developer_reference():
     result = CliRunner().invoke(cli, ["report", "monthly", "--help"])
     assert result.exit_code == 0 and "--minimum" in result.output
     assert "seed" not in result.output.lower()
+
+
+def test_the_monthly_notice_is_mailed_in_word_too_by_default(report_db, tmp_path, smtp_server):
+    """The office edits the 月通报 before issuing it: cron's default mail carries the Word file beside
+    the PDF and the page."""
+    from docx import Document
+
+    controller, inbox = smtp_server
+    rules = tmp_path / "rules.toml"
+    rules.write_text(f'[notify]\nleader_emails = ["leader@example.org"]\nsmtp_host = "127.0.0.1"\n'
+                     f'smtp_port = {controller.port}\ntimeout_seconds = 5\n', encoding="utf-8")
+    run(report_db, "send", "--monthly", "--period", fx.MONTH, "--out-dir", str(tmp_path / "out"), "--rules", str(rules),
+        *NOW_ARG)
+    [(_, msg)] = inbox.messages
+    parts = {a.get_filename(): a for a in msg.iter_attachments()}
+    assert sorted(parts) == ["2026-11_月通报.docx", "2026-11_月通报.html", "2026-11_月通报.pdf"]
+    word = parts["2026-11_月通报.docx"]
+    assert word.get_content_type() == reports.DOCX_MIME
+    doc = Document(io.BytesIO(word.get_content()))
+    assert doc.paragraphs[0].text == "健康舆情与谣言处置月通报"
+    assert any(fx.UNIT_COUNTY in c.text for t in doc.tables for r in t.rows for c in r.cells)

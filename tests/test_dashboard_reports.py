@@ -92,14 +92,16 @@ def test_monthly_notice_lists_units_and_flags_the_ones_below_the_minimum(page_en
     assert dict(zip(units["单位"], units["达标情况"]))[fx.UNIT_COUNTY] == "达标"
 
 
-def test_downloads_offer_html_and_markdown_and_make_the_pdf_on_request(page_env):
+def test_downloads_offer_html_word_and_markdown_and_make_the_pdf_on_request(page_env):
     at = open_page(kind="weekly", period=fx.WEEK)
     assert [b.label for b in at.button if b.key == "make_pdf"] == ["生成 PDF"]
-    assert [d.proto.label for d in at.get("download_button")] == ["下载 HTML", "下载 Markdown"]
+    offered = ["下载 HTML", "下载 Word（可编辑）", "下载 Markdown"]
+    assert [d.proto.label for d in at.get("download_button")] == offered
+    assert next(d for d in at.get("download_button") if d.proto.label == offered[1]).proto.id.endswith("-dl_docx")
     at.button(key="make_pdf").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "PDF 生成失败" not in shown(at)
-    assert [d.proto.label for d in at.get("download_button")] == ["下载 HTML", "下载 Markdown", "下载 PDF"]
+    assert [d.proto.label for d in at.get("download_button")] == [*offered, "下载 PDF"]
 
 
 def test_empty_week_is_explained_not_an_error(page_env):

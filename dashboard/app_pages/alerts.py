@@ -11,7 +11,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, briefing, effect, experts, ledger, store, trending
+from rumourwatch import alerts, briefing, effect, experts, ledger, reports, store, trending
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.language import LANGUAGE_ZH
 
@@ -270,7 +270,7 @@ if assignments:
               "due": t("col.due"), "cancelled": t("col.cancelled_at"), "note": t("col.note")},
              key="assignments")
 
-BRIEFING_MIME = {"pdf": "application/pdf", "html": "text/html", "md": "text/markdown"}
+BRIEFING_MIME = {"pdf": "application/pdf", "docx": reports.DOCX_MIME, "html": "text/html", "md": "text/markdown"}
 briefed = [s for s in steps if s["step"] == "briefing_sent"]
 # a 一级 alert is a sudden event: its leaders are to be told the same day, so the report is offered open
 due = alert["severity"] == "一级" and not briefed and alert["status"] in store.WORKFLOW_OPEN_STATUSES

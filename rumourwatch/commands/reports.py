@@ -58,7 +58,7 @@ def _write(ctx, kind: str, label: str | None, region, platform, fmt, output, as_
 
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(reports.FORMATS),
-                             help="html, pdf or md (default: from the -o suffix, else html).")
+                             help="html, pdf, docx (Word, to edit before issuing) or md (default: from the -o suffix, else html).")
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False),
                              help="Output file (default: <period>_<kind>.<format> in the current folder).")
 REGION_OPTION = click.option("--region", help="Only this region (alerts, experts and units carry regions).")
@@ -173,7 +173,8 @@ def annual(ctx, year, minimum, region, platform, fmt, output, as_json, now):
 @click.option("--webhook", multiple=True, help="Extra group-bot webhook URL (repeatable).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=str(REPO_ROOT / "data" / "reports"),
               show_default=True, help="Folder that keeps every generated report.")
-@click.option("--formats", default="pdf,html", show_default=True, help="Comma-separated formats to generate.")
+@click.option("--formats", default="pdf,docx,html", show_default=True,
+              help="Comma-separated formats to generate (docx: Word, for the office to edit before issuing).")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False),
               help="Alert rules file with the notification settings (default: config/alert_rules.toml).")
 @click.option("--force", is_flag=True, help="Send even if this period was already sent.")

@@ -165,7 +165,7 @@ def alerts_export(ctx, days, day_from, day_to, output_path):
 
 @alerts_group.command("briefing")
 @click.argument("alert_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(("pdf", "html", "md")), default=None,
+@click.option("--format", "fmt", type=click.Choice(("pdf", "docx", "html", "md")), default=None,
               help="Output format (default: from the file name's suffix, else pdf).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), default=None,
               help="File to write (default 舆情专报_预警<ID>_<time>.<format> here; with --send, only if given).")
@@ -173,7 +173,7 @@ def alerts_export(ctx, days, day_from, day_to, output_path):
 @click.option("--note-file", type=click.File("r", encoding="utf-8"), default=None,
               help="Read the assessment from a UTF-8 text file ('-' for standard input).")
 @click.option("--send", is_flag=True,
-              help="Mail the report (PDF attached) to the leaders and record it as a step of the alert.")
+              help="Mail the report (PDF and Word attached) to the leaders and record it as a step of the alert.")
 @click.option("--to", multiple=True, help="With --send: e-mail address (repeatable; default notify.leader_emails).")
 @click.option("--actor", default=None, help="With --send: who sends it (default: the login name).")
 @RULES_OPTION
