@@ -99,6 +99,8 @@ def _filtered(fn):
 
 _QUERIES = {
     "demo_history": demo_history_state,
+    "last_alert_id": store.last_alert_id,
+    "alerts_after": store.alerts_after,
     "summary_counts": _filtered(store.summary_counts),
     "polarity_counts": _filtered(store.polarity_counts),
     "daily_polarity": _filtered(store.daily_polarity),
@@ -258,6 +260,15 @@ def platforms(path: str) -> list[str]:
 
 def count_items(path: str) -> int:
     return _query(path, "count_items")
+
+
+def last_alert_id(path: str) -> int:
+    return _query(path, "last_alert_id")
+
+
+def alerts_after(path: str, after_id: int) -> list[dict]:
+    """The alerts raised since alert `after_id`, oldest first (at most 50: a notice, not the list)."""
+    return _query(path, "alerts_after", after_id)
 
 
 def today_summary(path: str, threshold: float, platform_filter: tuple[str, ...] = (),

@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 import streamlit as st  # noqa: E402
 
 from dashboard import auth as dashboard_auth  # noqa: E402
+from dashboard.alert_notice import alert_notice  # noqa: E402
 from dashboard.strings import t  # noqa: E402
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/health_and_safety:", layout="wide")
@@ -73,6 +74,7 @@ user = dashboard_auth.require_login(PAGES)
 # expanded: an admin sees every page; collapsed, the menu would hide the last ones behind "View more"
 page = st.navigation(dashboard_auth.pages_for(user, PAGES), expanded=True)
 dashboard_auth.user_box(user)
+alert_notice(user)  # new 一级 / 二级 alerts announced on every page of those who handle them
 st.session_state["_page_runs"] = st.session_state.get("_page_runs", 0) + 1  # 1: the tab has just opened
 page.run()
 dashboard_auth.cookie_written()

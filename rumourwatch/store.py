@@ -1088,6 +1088,17 @@ def open_alerts_for_item(db, item_id: int) -> list[dict]:
                          ORDER BY a.id""", [item_id, *WORKFLOW_OPEN_STATUSES])
 
 
+def last_alert_id(db) -> int:
+    """The newest alert's id (0 when there is none): ids only grow, so "raised since" is "id above"."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM alerts").fetchone()[0]
+
+
+def alerts_after(db, after_id: int, limit: int = 50) -> list[dict]:
+    """The alerts raised after alert `after_id`, oldest first (the dashboard's new-alert notice)."""
+    return _rows(db, """SELECT id, kind, severity, title, status, created_at FROM alerts WHERE id > ?
+                        ORDER BY id LIMIT ?""", [after_id, limit])
+
+
 def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None = None) -> list[dict]:
     """Alerts newest first. status: one of the alert statuses, 'active' (not closed) or 'overdue'."""
     where, params = [], []

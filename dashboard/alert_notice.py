@@ -1,0 +1,112 @@
+"""新预警提醒: a monitor on any page is told at once of each alert raised while they work.
+
+Monitors watch the dashboard all day, but not always the 预警处置 page: an item they are reading,
+the search, the handover. A 一级 or 二级 alert starts a 5-hour clock (seed 001), so it must not wait
+for the next look at the list. Every page of a role that handles alerts (alerts.manage) carries a
+small fragment in the sidebar that, at the live page's cadence, looks for alerts raised since the
+tab last looked:
+
+- each new 一级 / 二级 alert is a notice that stays until dismissed, naming its severity, kind and
+  title with a link to it (at most three; more are counted in one notice);
+- the 三级 ones are counted in one notice that closes by itself;
+- with 提示音 on (the default; a toggle under it), an urgent one also sounds a short chime, so a
+  monitor looking at another window hears it.
+
+What was raised before the tab opened is on the 预警处置 page, not repeated as notices; an alert
+already dismissed (by a rule, or another monitor) by the time the fragment looks is not announced.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import wave
+
+import numpy as np
+import streamlit as st
+
+from dashboard import auth as dashboard_auth
+from dashboard import data
+from dashboard.strings import t
+from dashboard.ui import escape_md
+from rumourwatch import store
+from rumourwatch.auth import can
+from rumourwatch.errors import RumourwatchError
+from rumourwatch.reports import clip
+
+URGENT = ("一级", "二级")
+URGENT_SHOWN = 3        # urgent alerts announced one by one; the rest are counted
+TITLE_CHARS = 18        # of the alert's title in its notice: longer, the notice folds behind "view more"
+SEEN_KEY = "notice_seen"
+SOUND_KEY = "notice_sound"
+CHIME_KEY = "notice_chime"
+CHIME_SECONDS = 10      # the chime's player stays this long (hidden), so it plays once whatever the cadence
+REFRESH_SECONDS = max(1, int(data.settings().dashboard_refresh_seconds))
+ICONS = {"一级": ":material/e911_emergency:", "二级": ":material/warning:"}
+
+
+@st.cache_resource(show_spinner=False)
+def chime() -> bytes:
+    """A soft two-note chime (0.5 s, 16-bit mono WAV), made here: nothing is downloaded."""
+    rate = 22_050
+    notes = []
+    for freq, seconds in ((880.0, 0.22), (1318.5, 0.28)):
+        time = np.arange(int(rate * seconds)) / rate
+        envelope = np.minimum(1, time / 0.01) * np.exp(-time * 6)
+        notes.append(np.sin(2 * np.pi * freq * time) * envelope)
+    samples = (np.concatenate(notes) * 0.4 * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+    return out.getvalue()
+
+
+def alert_notice(user: dict) -> None:
+    """The sidebar's notice of new alerts, for the roles that handle them (monitors, administrators)."""
+    if not can(user["role"], "alerts.manage"):
+        return
+    with st.sidebar:
+        st.toggle(t("notice.sound"), value=True, key=SOUND_KEY, help=t("notice.sound.help"))
+        # the chime's player is never shown: it only has to play
+        st.html('<style>[class*="st-key-notice_chime"] { display: none; }</style>')
+        _watch()
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _watch() -> None:
+    dashboard_auth.rerun_if_session_ended()  # a timer is no activity: a session ended shows the login
+    path = data.settings().db_path
+    if not data.database_exists(path):
+        return
+    try:
+        last = data.last_alert_id(path)
+        seen = st.session_state.setdefault(SEEN_KEY, last)  # the tab has just opened: nothing is new
+        new = [a for a in data.alerts_after(path, seen) if a["status"] in store.WORKFLOW_OPEN_STATUSES] \
+            if last > seen else []
+    except RumourwatchError:  # the page itself says what is wrong with the store
+        return
+    st.session_state[SEEN_KEY] = max(seen, last)
+    announce(new)
+
+
+def announce(new: list[dict]) -> None:
+    """Notices of the alerts in `new`, and the chime (while it lasts: drawn on every run until then)."""
+    urgent = [a for a in new if a["severity"] in URGENT]
+    for a in urgent[:URGENT_SHOWN]:
+        st.toast(t("notice.alert", id=a["id"], severity=a["severity"], kind=t(f"alert.kind.{a['kind']}"),
+                   title=escape_md(clip(a["title"] or t("notice.untitled"), TITLE_CHARS))),
+                 icon=ICONS[a["severity"]], duration="infinite")
+    rest = len(new) - min(len(urgent), URGENT_SHOWN)
+    if rest:
+        st.toast(t("notice.more", n=rest), icon=":material/notifications:", duration="long")
+    if urgent and st.session_state.get(SOUND_KEY, True):
+        st.session_state[CHIME_KEY] = (urgent[0]["id"], time.monotonic() + CHIME_SECONDS)
+    ring = st.session_state.get(CHIME_KEY)
+    if ring and time.monotonic() < ring[1]:
+        # drawn for a few refreshes, so a fast refresh cannot remove it before it has played; a new
+        # key for the next urgent alert makes a new player, which plays again
+        with st.container(key=f"notice_chime_{ring[0]}"):
+            st.audio(chime(), format="audio/wav", autoplay=True)

@@ -1,0 +1,106 @@
+"""新预警提醒 in a real browser: a monitor reading another page is told of a new 一级 or 二级 alert
+within a refresh, with a link to it and a chime; a 三级 one is counted; nothing is announced twice;
+the chime can be switched off; a role that does not handle alerts gets no notices."""
+
+from __future__ import annotations
+
+import dashboard_fixtures as fx
+import pytest
+from local_servers import require_chromium, running_dashboard, wait_for_idle
+
+from rumourwatch import alerts, auth, store
+from rumourwatch.store import now_utc
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 30_000
+ANALYST, ANALYST_PASSWORD = "analyst1", "fixture-password-2"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    require_chromium()
+    tmp = tmp_path_factory.mktemp("notice")
+    db_path = tmp / "notice.db"
+    ids = fx.build_store(db_path, now=now_utc())
+    db = store.open_db(db_path)
+    auth.create_user(db, ANALYST, ANALYST_PASSWORD, "analyst", actor="test")
+    db.conn.close()
+    with running_dashboard(tmp, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
+                           RUMOURWATCH_MODELS_DIR=str(tmp / "no-models")) as base:
+        yield base, db_path, ids
+
+
+def log_in(browser, url: str, username: str, password: str):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page.goto(url)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    wait_for_idle(page)
+    return page
+
+
+def raise_on(db_path, item_id: int, severity: str, reason: str) -> int:
+    db = store.open_db(db_path)
+    try:
+        return alerts.raise_alert(db, item_id, severity, reason, "monitor2", now_utc())["alert_id"]
+    finally:
+        db.conn.close()
+
+
+def toasts(page, text: str):
+    return page.get_by_test_id("stToast").filter(has_text=text)
+
+
+def test_a_new_urgent_alert_is_announced_on_another_page_with_a_link_and_a_chime(app, browser):
+    base, db_path, ids = app
+    page = log_in(browser, f"{base}/search", fx.MONITOR, fx.MONITOR_PASSWORD)
+    sound = page.get_by_role("switch", name="新预警提示音")
+    sound.wait_for(timeout=WAIT_MS)
+    assert sound.is_checked()  # on unless a monitor switches it off
+    page.wait_for_timeout(2500)  # two refreshes: what was raised before the tab opened is not news
+    assert page.get_by_test_id("stToast").count() == 0
+
+    alert_id = raise_on(db_path, ids["w1"], "一级", "领导批示：尽快核实")
+    urgent = toasts(page, f"一级预警 #{alert_id}")
+    urgent.wait_for(timeout=WAIT_MS)
+    assert "人工上报：网传每天空腹喝三杯白醋" in urgent.inner_text()  # its kind and the start of its title
+    assert urgent.get_by_role("link", name="查看").get_attribute("href").endswith(f"alerts?alert={alert_id}")
+    chime = page.locator(f".st-key-notice_chime_{alert_id} audio")
+    chime.wait_for(state="attached", timeout=WAIT_MS)
+    assert chime.get_attribute("autoplay") is not None and not chime.is_visible()  # heard, not shown
+    page.wait_for_function(f"""() => {{ const a = document.querySelector('.st-key-notice_chime_{alert_id} audio');
+                                        return a !== null && a.currentTime > 0 }}""", timeout=WAIT_MS)  # it played
+    page.wait_for_timeout(3000)  # three more refreshes: announced once, and it stays until dismissed
+    assert toasts(page, f"一级预警 #{alert_id}").count() == 1
+    urgent.get_by_role("button").last.click()  # dismissed (×): it does not come back at the next refreshes
+    page.wait_for_timeout(2500)
+    assert toasts(page, f"一级预警 #{alert_id}").count() == 0
+
+    # a 三级 alert is counted in a notice of its own, without a chime
+    minor = raise_on(db_path, ids["h1"], "三级", "关注")
+    toasts(page, "另有 1 起新预警").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1500)
+    assert toasts(page, f"#{minor}").count() == 0 and page.locator(f".st-key-notice_chime_{minor}").count() == 0
+
+    # the chime switched off: the notice still comes, silently
+    page.get_by_test_id("stSidebar").get_by_text("新预警提示音", exact=True).click()
+    wait_for_idle(page)
+    assert not sound.is_checked()
+    second = raise_on(db_path, ids["f1"], "二级", "多个平台扩散")
+    toasts(page, f"二级预警 #{second}").wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1500)
+    assert page.locator(f".st-key-notice_chime_{second}").count() == 0
+    page.close()
+
+
+def test_a_role_that_does_not_handle_alerts_gets_no_notices(app, browser):
+    base, db_path, ids = app
+    page = log_in(browser, f"{base}/search", ANALYST, ANALYST_PASSWORD)
+    page.get_by_role("heading").first.wait_for(timeout=WAIT_MS)
+    alert_id = raise_on(db_path, ids["n2"], "一级", "分析员不处置预警")
+    page.wait_for_timeout(3000)
+    assert page.get_by_role("switch", name="新预警提示音").count() == 0
+    assert toasts(page, f"#{alert_id}").count() == 0
+    page.close()
