@@ -178,6 +178,8 @@ def login_form() -> None:
         st.warning(t("auth.expired", minutes=f"{policy().session_idle_minutes:g}"))
     elif ended == "ended_by_admin":
         st.warning(t("auth.ended_by_admin"))
+    elif ended in ("own_password", "password_changed"):  # changed by the user elsewhere, or by an administrator
+        st.warning(t(f"auth.ended.{ended}"))
     # an account with two-step login: once its password was right, the form asks for the code too
     asks_code = bool(st.session_state.get(CODE_FOR_KEY))
     with st.form("login", clear_on_submit=False, enter_to_submit=True, width=420):

@@ -455,10 +455,11 @@ def _count_failure(db, user: dict, policy: Policy, now: datetime, reason: str) -
 # --- one's own account: password and two-step login -------------------------------------------
 
 def change_own_password(db, username: str, current: str, new: str, policy: Policy = Policy(),
-                        now: datetime | None = None) -> dict:
+                        now: datetime | None = None, token: str | None = None) -> dict:
     """A user changes their own password, giving the current one (a wrong one counts towards the
-    lockout, as at the login); the password rules apply. Their sessions stay open (an administrator's
-    `set_password` ends them)."""
+    lockout, as at the login); the password rules apply. Their other logins end (a browser left
+    logged in elsewhere, or someone who had the old password, must log in with the new one); the
+    session of `token`, where they changed it, stays open."""
     user = authenticate(db, username, current, policy, now)
     check_password_policy(new, user["username"])
     if verify_password(new, user["password_hash"]):
@@ -467,7 +468,10 @@ def change_own_password(db, username: str, current: str, new: str, policy: Polic
     with store.transaction(db):
         store.update_user(db, user["id"], at, password_hash=hash_password(new, user["username"]), failed_logins=0,
                           locked_until=None)
-        store.record_audit(db, user["username"], "user.password", "user", user["username"], {"own": True}, at=at)
+        ended = store.end_user_sessions(db, user["id"], at, "own_password",
+                                        keep=_token_hash(token) if token else None)
+        store.record_audit(db, user["username"], "user.password", "user", user["username"],
+                           {"own": True, "sessions_ended": ended}, at=at)
     return store.get_user_by_id(db, user["id"])
 
 

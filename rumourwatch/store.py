@@ -2076,9 +2076,11 @@ def open_sessions(db, seen_since: str) -> list[dict]:
                  [seen_since])
 
 
-def end_user_sessions(db, user_id: int, at: str, reason: str) -> int:
-    cur = db.execute("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL",
-                     [at, reason, user_id])
+def end_user_sessions(db, user_id: int, at: str, reason: str, keep: str | None = None) -> int:
+    """End the user's open sessions, but the one of token hash `keep`; returns how many ended."""
+    cur = db.execute("""UPDATE sessions SET ended_at = ?, end_reason = ?
+                        WHERE user_id = ? AND ended_at IS NULL AND token_hash IS NOT ?""",
+                     [at, reason, user_id, keep])
     return cur.rowcount
 
 

@@ -111,12 +111,17 @@ def test_a_user_changes_their_own_password_with_the_current_one(db):
     with pytest.raises(auth.AuthError) as weak:
         auth.change_own_password(db, "wang", PASSWORD, "12345678", now=NOW)
     assert weak.value.key == "password_common"
-    auth.change_own_password(db, "wang", PASSWORD, "A-new-long-secret-3", now=NOW)
+    here, _ = auth.login(db, "wang", PASSWORD, now=NOW)       # where the user changes it
+    elsewhere, _ = auth.login(db, "wang", PASSWORD, now=NOW)  # a browser left logged in, or someone with the old one
+    auth.change_own_password(db, "wang", PASSWORD, "A-new-long-secret-3", now=NOW, token=here)
     assert auth.login(db, "wang", "A-new-long-secret-3", now=NOW)[1]["username"] == "wang"
     with pytest.raises(auth.AuthError):
         auth.login(db, "wang", PASSWORD, now=NOW)
+    # the other login ends, saying why at its next click; this one goes on
+    assert auth.session_end_reason(db, elsewhere) == "own_password"
+    assert auth.session_end_reason(db, here) is None and auth.session_user(db, here, now=NOW)["username"] == "wang"
     entry = next(e for e in store.audit_entries(db, limit=20) if e["action"] == "user.password")
-    assert entry["actor"] == "wang" and '"own": true' in entry["details"]
+    assert entry["actor"] == "wang" and '"own": true' in entry["details"] and '"sessions_ended": 1' in entry["details"]
 
 
 def test_check_names_administrators_logging_in_by_password_alone(db):
@@ -139,6 +144,10 @@ def test_the_account_page_sets_up_the_app_and_changes_the_password(tmp_path, mon
     login_for_test(at, "wang", str(db_path))
     at.run()
     assert not at.exception and "两步验证未开启。" in [i.value for i in at.info]
+    elsewhere = AppTest.from_file(str(REPO_ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    login_for_test(elsewhere, "wang", str(db_path))  # the same user logged in on another computer
+    elsewhere.run()
+    assert not elsewhere.exception and elsewhere.sidebar.button
     at.button(key="two_step_begin").click().run()
     assert not at.exception
     shown = at.code[0].value.replace(" ", "")  # the secret, for typing in by hand; the QR code above it
@@ -155,6 +164,12 @@ def test_the_account_page_sets_up_the_app_and_changes_the_password(tmp_path, mon
     at.button[[b.label for b in at.button].index("修改密码")].click().run()
     assert any("密码已修改" in s.value for s in at.success), [s.value for s in at.success]
     assert auth.verify_password("A-new-long-secret-3", store.get_user(db, "wang", True)["password_hash"])
+    at.run()  # this login goes on
+    assert not at.exception and at.title[0].value == "我的账号"
+    elsewhere.run()  # the other one's next click: the login form, saying why
+    assert [x.value for x in elsewhere.title] == ["登录"]
+    assert [w.value for w in elsewhere.warning] == [
+        "您的密码已在另一处登录中修改，这里的登录已结束，请用新密码登录。如非本人操作，请立即联系管理员。"]
 
 
 def test_an_unknown_role_in_two_step_roles_is_refused_at_start():

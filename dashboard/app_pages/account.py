@@ -1,6 +1,6 @@
 """我的账号: every user changes their own password and sets up two-step login (an authenticator
 app's 6-digit code after the password; rumourwatch.totp). Both are audited; a password change
-keeps this login and the rules of the 用户管理 page apply."""
+keeps this login, ends the others, and the rules of the 用户管理 page apply."""
 
 import streamlit as st
 
@@ -45,7 +45,7 @@ if change:
         st.error(t("users.password.mismatch"))
     else:
         act(t("account.password.done"), auth.change_own_password, user["username"], current, new1,
-            dashboard_auth.policy())
+            dashboard_auth.policy(), token=st.session_state.get(dashboard_auth.TOKEN_KEY))
 
 st.subheader(t("account.two_step"))
 st.caption(t("account.two_step.caption"))
