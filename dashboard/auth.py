@@ -185,7 +185,7 @@ def login_form() -> None:
     with st.form("login", clear_on_submit=False, enter_to_submit=True, width=420):
         username = st.text_input(t("auth.username"), key="login_username", max_chars=64)
         password = st.text_input(t("auth.password"), type="password", key="login_password", max_chars=1024)
-        code = st.text_input(t("auth.code"), key="login_code", max_chars=8, help=t("auth.code.help"),
+        code = st.text_input(t("auth.code"), key="login_code", max_chars=16, help=t("auth.code.help"),
                              placeholder="123456") if asks_code else None
         submitted = st.form_submit_button(t("auth.submit"), type="primary")
     if asks_code and not submitted:

@@ -26,6 +26,7 @@ ACTION_ZH = {
     "user.add": "新增账号", "user.disable": "停用账号", "user.enable": "启用账号", "user.role": "修改角色",
     "user.password": "修改密码", "user.unlock": "解除锁定", "user.two_step_on": "开启两步验证",
     "user.two_step_off": "关闭两步验证", "user.two_step_reset": "重置两步验证（管理员）",
+    "user.recovery_codes": "生成两步验证恢复码",
     "alert.create": "生成预警", "alert.upgrade": "预警升级", "alert.escalate": "预警超时督办",
     "alert.raise": "人工上报预警", "alert.dismiss": "排除预警", "alert.info_released": "记录已发布信息",
     "alert.conference_held": "记录已召开新闻发布会", "alert.briefing_sent": "报送舆情专报",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -410,27 +411,87 @@ def login(db, username: str, password: str, policy: Policy = Policy(),
 
     Two-step accounts: without a code, AuthError `code_required` (the password was right: the form
     asks for the code); a wrong code, or one already used, counts as a wrong password towards the
-    lockout (`wrong_code`)."""
+    lockout (`wrong_code`). One of the account's recovery codes stands in for the app's code, once."""
     user = authenticate(db, username, password, policy, now)
     now = _now(now)
     at = iso(now)
-    step = None
+    step, changes, details = None, {}, None
     if user["totp_enabled_at"]:
         if not (code or "").strip():
             raise AuthError("this account also needs the code its authenticator app shows", reason="code_required")
         step = totp.matching_step(user["totp_secret"], code, now, after=user["totp_last_step"])
-        if step is None:  # a wrong or used code weighs as a wrong password
+        recovery = _use_recovery_code(user, code, at) if step is None else None
+        if step is None and recovery is None:  # a wrong or used code weighs as a wrong password
             _count_failure(db, user, policy, now, "wrong_code")
             raise AuthError("the code is wrong or was already used; type the one the app shows now",
                             reason="wrong_code")
+        if step is not None:
+            changes, details = {"totp_last_step": step}, {"two_step": True}
+        else:
+            changes = {"totp_recovery": json.dumps(recovery)}
+            details = {"two_step": True, "recovery_code": True,
+                       "recovery_codes_left": sum(c["used_at"] is None for c in recovery)}
     token = secrets.token_urlsafe(32)
     with store.transaction(db):
-        store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at,
-                          **({"totp_last_step": step} if step is not None else {}))
+        store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at, **changes)
         store.insert_session(db, _token_hash(token), user["id"], at)
-        store.record_audit(db, user["username"], "login", "user", user["username"],
-                           {"two_step": True} if step is not None else None, at=at)
+        store.record_audit(db, user["username"], "login", "user", user["username"], details, at=at)
     return token, public_user(user)
+
+
+# --- two-step login's recovery codes -----------------------------------------------------------
+# Ten one-time codes shown once when two-step login is switched on (and when new ones are made):
+# printed or kept in a safe place, each logs in once instead of the app's code when the phone is
+# lost and no administrator is at hand to reset it. Only keyed hashes are stored; the codes are
+# random (50 bits each), so a plain keyed hash is enough where a password needs scrypt.
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper and typed
+
+
+def _recovery_hash(username: str, code: str) -> str:
+    typed = "".join(ch for ch in code.lower() if ch.isalnum())
+    return hmac.new(username.encode("utf-8"), typed.encode("ascii", "ignore"), hashlib.sha256).hexdigest()
+
+
+def _use_recovery_code(user: dict, code: str, at: str) -> list[dict] | None:
+    """The account's recovery codes with `code` marked used at `at`, or None when `code` is none of
+    its unused ones."""
+    codes = json.loads(user.get("totp_recovery") or "[]")
+    typed = _recovery_hash(user["username"], code)
+    for entry in codes:
+        if entry["used_at"] is None and hmac.compare_digest(entry["hash"], typed):
+            entry["used_at"] = at
+            return codes
+    return None
+
+
+def recovery_codes_left(user: dict) -> int:
+    """How many of the account's recovery codes can still log in (0 when none were made)."""
+    return sum(c["used_at"] is None for c in json.loads(user.get("totp_recovery") or "[]"))
+
+
+def new_recovery_codes(db, username: str, password: str, policy: Policy = Policy(),
+                       now: datetime | None = None) -> list[str]:
+    """Make the account's recovery codes anew (the earlier ones stop working), the password asked
+    for again: whoever found a logged-in browser cannot make themselves a way in. Returns the
+    codes, to be shown once; they are never stored."""
+    user = authenticate(db, username, password, policy, now)
+    if not user["totp_enabled_at"]:
+        raise AuthError(f"{user['username']} does not use two-step login", reason="two_step_off",
+                        name=user["username"])
+    with store.transaction(db):
+        return _store_recovery_codes(db, user, iso(_now(now)))
+
+
+def _store_recovery_codes(db, user: dict, at: str) -> list[str]:
+    """New recovery codes for `user`, their hashes stored (inside the caller's transaction), audited."""
+    codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
+    codes = [f"{c[:5]}-{c[5:]}" for c in codes]
+    store.update_user(db, user["id"], at, totp_recovery=json.dumps(
+        [{"hash": _recovery_hash(user["username"], c), "used_at": None} for c in codes]))
+    store.record_audit(db, user["username"], "user.recovery_codes", "user", user["username"],
+                       {"codes": len(codes)}, at=at)
+    return codes
 
 
 def _count_failure(db, user: dict, policy: Policy, now: datetime, reason: str) -> None:
@@ -486,7 +547,8 @@ def begin_two_step(db, username: str, now: datetime | None = None) -> str:
 
 
 def confirm_two_step(db, username: str, code: str, now: datetime | None = None) -> dict:
-    """Switch two-step login on with the secret being set up, once `code` shows the app has it."""
+    """Switch two-step login on with the secret being set up, once `code` shows the app has it.
+    Returns the user, with the account's first recovery codes under "recovery_codes" (shown once)."""
     now = _now(now)
     user = store.get_user(db, username, with_hash=True) if username else None
     if user is None or not user["totp_pending"]:
@@ -501,7 +563,8 @@ def confirm_two_step(db, username: str, code: str, now: datetime | None = None) 
         store.update_user(db, user["id"], at, totp_secret=user["totp_pending"], totp_pending=None,
                           totp_enabled_at=at, totp_last_step=step)
         store.record_audit(db, user["username"], "user.two_step_on", "user", user["username"], at=at)
-    return store.get_user_by_id(db, user["id"])
+        codes = _store_recovery_codes(db, user, at)
+    return {**store.get_user_by_id(db, user["id"]), "recovery_codes": codes}
 
 
 def disable_two_step(db, username: str, actor: str, code: str | None = None, now: datetime | None = None) -> dict:
@@ -518,7 +581,7 @@ def disable_two_step(db, username: str, actor: str, code: str | None = None, now
     at = iso(now)
     with store.transaction(db):
         store.update_user(db, user["id"], at, totp_secret=None, totp_enabled_at=None, totp_last_step=None,
-                          totp_pending=None)
+                          totp_pending=None, totp_recovery=None)
         if not own:
             store.end_user_sessions(db, user["id"], at, "ended_by_admin")
         store.record_audit(db, actor, "user.two_step_off" if own else "user.two_step_reset", "user",

@@ -723,4 +723,9 @@ ALTER TABLE users ADD COLUMN totp_enabled_at TEXT;
 ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 """),
+    # Two-step login's recovery codes (a lost phone without an administrator at hand): a JSON list of
+    # {"hash": keyed sha256 of the code, "used_at": null or the time it logged in}; never the codes.
+    ("0034_two_step_recovery_codes", """
+ALTER TABLE users ADD COLUMN totp_recovery TEXT;
+"""),
 ]

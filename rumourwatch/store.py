@@ -1991,7 +1991,7 @@ def latest_score(db, item_id: int) -> dict | None:
 USER_COLUMNS = """id, username, display_name, role, expert_id, disabled, failed_logins, locked_until,
                   created_at, updated_at, last_login_at, totp_enabled_at"""
 # the secrets a login checks: read only by rumourwatch.auth, never shown
-USER_SECRET_COLUMNS = ", password_hash, totp_secret, totp_last_step, totp_pending"
+USER_SECRET_COLUMNS = ", password_hash, totp_secret, totp_last_step, totp_pending, totp_recovery"
 
 
 def insert_user(db, username: str, role: str, password_hash: str, at: str, display_name: str | None = None,
@@ -2035,7 +2035,7 @@ def count_users(db, role: str | None = None, active_only: bool = False) -> int:
 
 _USER_UPDATABLE = {"display_name", "role", "password_hash", "expert_id", "disabled", "failed_logins",
                    "locked_until", "last_login_at", "totp_secret", "totp_enabled_at", "totp_last_step",
-                   "totp_pending"}
+                   "totp_pending", "totp_recovery"}
 
 
 def update_user(db, user_id: int, at: str, **fields) -> None:

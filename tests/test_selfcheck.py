@@ -162,8 +162,8 @@ def test_a_ready_installation_passes_and_the_smtp_server_gets_no_mail(tmp_path, 
     assert "0 error(s), 0 warning(s)" in result.output, result.output
     assert f"the SMTP server 127.0.0.1:{controller.port} accepted a session (no mail sent)" in result.output
     assert server.ehlo >= 1 and server.mails == []
-    # two accounts, the administrator's two-step login, a backup
-    assert "audit log: 4 of 4 entries sealed, all verify" in result.output, result.output
+    # two accounts, the administrator's two-step login (and its recovery codes), a backup
+    assert "audit log: 5 of 5 entries sealed, all verify" in result.output, result.output
     # a wrong SMTP password is an error naming the server and the refusal; so is no password at all
     monkeypatch.setenv("RUMOURWATCH_SMTP_PASSWORD", "wrong")
     findings = _run(paths, rules, now)

@@ -124,6 +124,44 @@ def test_a_user_changes_their_own_password_with_the_current_one(db):
     assert entry["actor"] == "wang" and '"own": true' in entry["details"] and '"sessions_ended": 1' in entry["details"]
 
 
+def test_a_recovery_code_logs_in_once_instead_of_the_apps_code(db):
+    """A lost phone and no administrator at hand: one of the ten codes shown when two-step login was
+    switched on logs in once; the password is still needed; new codes (the password asked for again)
+    end the old ones; switching two-step login off ends them too."""
+    secret = auth.begin_two_step(db, "wang", now=NOW)
+    done = auth.confirm_two_step(db, "wang", totp.code(secret, NOW), now=NOW)
+    codes = done["recovery_codes"]
+    assert len(set(codes)) == 10 and all(len(c) == 11 and c[5] == "-" for c in codes)
+    stored = store.get_user(db, "wang", True)["totp_recovery"]
+    assert not any(c in stored or c.replace("-", "") in stored for c in codes)  # only their hashes are kept
+    later = NOW + timedelta(hours=1)
+    typed = " " + codes[3].upper().replace("-", " ") + " "  # read off paper: case, spaces and dash do not matter
+    assert auth.login(db, "wang", PASSWORD, now=later, code=typed)[1]["username"] == "wang"
+    entry = max((e for e in store.audit_entries(db, limit=50) if e["action"] == "login"), key=lambda e: e["id"])
+    assert '"recovery_code": true' in entry["details"]
+    assert '"recovery_codes_left": 9' in entry["details"]
+    assert auth.recovery_codes_left(store.get_user(db, "wang", True)) == 9
+    with pytest.raises(auth.AuthError) as again:  # each code once
+        auth.login(db, "wang", PASSWORD, now=later, code=codes[3])
+    assert again.value.reason == "wrong_code" and store.get_user(db, "wang")["failed_logins"] == 1
+    with pytest.raises(auth.AuthError) as no_password:  # a code is no password
+        auth.login(db, "wang", "not-the-password-9", now=later, code=codes[4])
+    assert no_password.value.reason == "bad_credentials"
+    # new codes: the password again; the old ones stop working
+    with pytest.raises(auth.AuthError):
+        auth.new_recovery_codes(db, "wang", "not-the-password-9", now=later)
+    fresh = auth.new_recovery_codes(db, "wang", PASSWORD, now=later)
+    assert set(fresh).isdisjoint(codes) and auth.recovery_codes_left(store.get_user(db, "wang", True)) == 10
+    with pytest.raises(auth.AuthError):
+        auth.login(db, "wang", PASSWORD, now=later, code=codes[5])
+    assert auth.login(db, "wang", PASSWORD, now=later, code=fresh[0])[0]
+    auth.disable_two_step(db, "wang", "chief", now=later)  # an administrator's reset
+    assert auth.recovery_codes_left(store.get_user(db, "wang", True)) == 0
+    with pytest.raises(auth.AuthError) as off:
+        auth.new_recovery_codes(db, "wang", PASSWORD, now=later)
+    assert off.value.reason == "two_step_off"
+
+
 def test_check_names_administrators_logging_in_by_password_alone(db):
     found = [f for f in selfcheck.check_accounts(db) if f.key == "accounts.admin_one_step"]
     assert [(f.level, f.params["users"]) for f in found] == [("warning", "chief")]
@@ -157,6 +195,12 @@ def test_the_account_page_sets_up_the_app_and_changes_the_password(tmp_path, mon
     assert not at.exception
     assert any("两步验证已开启" in s.value for s in at.success), [s.value for s in at.success]
     assert store.get_user(db, "wang")["totp_enabled_at"]
+    codes = at.code[-1].value.split("\n")  # the recovery codes, this once, to print or copy
+    assert len(codes) == 10 and any("恢复码" in w.value for w in at.warning)
+    assert at.get("download_button") and "还有 10 个可用" in " ".join(c.value for c in at.caption)
+    at.run()
+    assert not any(c.value == "\n".join(codes) for c in at.code)  # gone: only their hashes are kept
+    assert auth.login(db, "wang", PASSWORD, code=codes[0])[0]
     # the password, in the same page
     at.text_input(key="own_pw_current").input(PASSWORD)
     at.text_input(key="own_pw1").input("A-new-long-secret-3")

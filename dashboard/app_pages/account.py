@@ -10,6 +10,8 @@ from dashboard.strings import t
 from dashboard.workflow_ui import refusal
 from rumourwatch import auth, store, totp
 
+RECOVERY_KEY = "account_recovery_codes"  # new recovery codes, shown on the next run only
+
 user = require_role()
 st.title(t("account.title"))
 if auth.two_step_missing(user, dashboard_auth.policy()):
@@ -50,8 +52,25 @@ if change:
 st.subheader(t("account.two_step"))
 st.caption(t("account.two_step.caption"))
 me = dashboard_auth.run_db(store.get_user, user["username"], True)
+codes = st.session_state.pop(RECOVERY_KEY, None)
+if codes:  # shown this once: only their hashes are kept
+    st.warning(t("account.recovery.shown", n=len(codes)))
+    st.code("\n".join(codes), language=None)
+    st.download_button(t("account.recovery.download"), "\n".join([t("account.recovery.file", name=user["username"]),
+                                                                   *codes, ""]),
+                       f"rumourwatch-{user['username']}-恢复码.txt", mime="text/plain", key="recovery_download")
 if me["totp_enabled_at"]:
     st.success(t("account.two_step.on", at=dashboard_auth.to_china(me["totp_enabled_at"])))
+    left = auth.recovery_codes_left(me)
+    (st.caption if left > 2 else st.warning)(t("account.recovery.left", n=left))
+    with st.form("recovery_new", clear_on_submit=True, width=420):
+        password = st.text_input(t("account.password.current"), type="password", key="recovery_password")
+        remake = st.form_submit_button(t("account.recovery.new"), help=t("account.recovery.new.help"))
+    if remake:
+        made = act("", auth.new_recovery_codes, user["username"], password, dashboard_auth.policy())
+        if made:
+            st.session_state[RECOVERY_KEY] = made
+            st.rerun()
     with st.form("two_step_off", clear_on_submit=True, width=420):
         code = st.text_input(t("auth.code"), max_chars=8, key="two_step_off_code", help=t("account.two_step.off.help"))
         off = st.form_submit_button(t("account.two_step.off"))
@@ -69,7 +88,11 @@ elif me["totp_pending"]:
         code = st.text_input(t("auth.code"), max_chars=8, key="two_step_code", placeholder="123456")
         confirm = st.form_submit_button(t("account.two_step.confirm"), type="primary")
     if confirm:
-        act(t("account.two_step.on.done"), auth.confirm_two_step, user["username"], code)
+        done = act("", auth.confirm_two_step, user["username"], code)
+        if done:
+            st.session_state[RECOVERY_KEY] = done["recovery_codes"]
+            st.session_state["account_flash"] = t("account.two_step.on.done")
+            st.rerun()
     if st.button(t("account.two_step.restart"), key="two_step_restart"):
         act("", auth.begin_two_step, user["username"])
         st.rerun()
