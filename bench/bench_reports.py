@@ -60,6 +60,8 @@ def main() -> None:
     print(f"render html+charts         {timed(lambda: reports.render_html(weekly), 3):8.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         print(f"render pdf                 {timed(lambda: reports.render_pdf(weekly, Path(tmp) / 'w.pdf'), 3):8.0f} ms")
+        print(f"render word (docx)         {timed(lambda: reports.render_docx(weekly, Path(tmp) / 'w.docx'), 3):8.0f} ms")
+        print(f"render annual word (docx)  {timed(lambda: reports.render_docx(annual, Path(tmp) / 'a.docx'), 3):8.0f} ms")
 
 
 if __name__ == "__main__":

@@ -36,13 +36,14 @@ LATIN_FONT = "Times New Roman"
 TITLE_PT = 22      # 二号
 BODY_PT = 16       # 三号
 TABLE_PT = 10.5    # 五号
+SMALL_TABLE_PT = 9  # 小五, for a table too wide for 五号
 NOTE_PT = 12       # 小四
 LINE_PT = 28       # fixed line pitch: 22 lines in the 225 mm type area, as the standard sets
 TYPE_WIDTH_MM = 156
 HEADER_FILL = "D9E2EC"
 MARKED_FILL = "FDECEA"
 LINK_COLOR = "1565C0"
-CELL_PADDING_CHARS = 1.1   # Word's cell margins (0.19 cm each side) in 五号 characters
+CELL_PADDING_MM = 4.6      # Word's cell margins (1.9 mm each side) and the borders, with a little room
 WIDE_COLUMN_CHARS = 24     # a column of long text is given at most this much of a table's width
 FAIR_WIDE_CHARS = 12       # ... and this much where the short columns' headers can take two lines
 MIN_WIDE_CHARS = 6         # ... and at least this much
@@ -107,30 +108,39 @@ def _repeat_header(row) -> None:
     row._tr.get_or_add_trPr().append(marker)
 
 
-def _hyperlink(paragraph, text: str, url: str) -> None:
+def _hyperlink(paragraph, text: str, url: str, size: float) -> None:
     r_id = paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
     link = OxmlElement("w:hyperlink")
     link.set(qn("r:id"), r_id)
-    run = _run(paragraph, text, size=TABLE_PT, color=LINK_COLOR)
+    run = _run(paragraph, text, size=size, color=LINK_COLOR)
     run.font.underline = True
     link.append(run._r)  # moved from the paragraph into the link
     paragraph._p.append(link)
 
 
-def _cell_text(cell, value) -> None:
+def _cell_text(cell, value, size: float, width_mm: float) -> None:
     p = cell.paragraphs[0]
     p.paragraph_format.space_after = p.paragraph_format.space_before = 0
     if isinstance(value, tuple):  # a link cell: (label, url)
         label, url = value
         if url and _URL.match(str(url)):
-            _hyperlink(p, str(label), str(url))
+            _hyperlink(p, str(label), str(url), size)
         else:
-            _run(p, "—", size=TABLE_PT)
+            _run(p, "—", size=size)
         return
     text = "" if value is None else str(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool) or _NUMBER.match(text):
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _run(p, text, size=TABLE_PT)
+    if " " in text and _chars(text) * size * 0.3528 + CELL_PADDING_MM > width_mm and not _cjk_words(text):
+        # a time or a figure with its unit, in a column narrower than it: broken at its spaces
+        # ("11-29" over "03:37"), as Word and WPS would otherwise break it anywhere in a Chinese run
+        text = "\n".join(text.split())
+    _run(p, text, size=size)
+
+
+def _cjk_words(text: str) -> bool:
+    """Whether `text` is Chinese prose (six Chinese characters or more), which wraps anywhere."""
+    return sum(ord(ch) > 0x2E7F for ch in text) >= 6
 
 
 def _chars(text: str) -> float:
@@ -138,32 +148,52 @@ def _chars(text: str) -> float:
     return sum(1 if ord(ch) > 0x2E7F else 0.55 for ch in text)
 
 
-def column_widths(head: list, rows: list[list], total_mm: float = TYPE_WIDTH_MM) -> list[float]:
-    """Widths (mm) for a table's columns filling the type area. A short column (a rank, a count, a
-    time, an id) is as wide as its longest value and its header, so figures do not wrap; when that
-    leaves too little, its header may take two lines. The columns of Chinese text (the content, a
-    title) share the rest in proportion to their length, each at least a few characters wide."""
+def table_layout(head: list, rows: list[list], total_mm: float = TYPE_WIDTH_MM) -> tuple[float, list[float]]:
+    """The type size (pt) and column widths (mm) of a table filling the type area: 五号 when its
+    columns fit so with a fair width for its text (see `column_widths`), else 小五, as an office sets
+    a wide table; then the text narrower, 五号 first again."""
+    for least in (FAIR_WIDE_CHARS, MIN_WIDE_CHARS):
+        for size in (TABLE_PT, SMALL_TABLE_PT):
+            widths = column_widths(head, rows, total_mm, size, least)
+            if widths is not None:
+                return size, widths
+    return SMALL_TABLE_PT, column_widths(head, rows, total_mm, SMALL_TABLE_PT, MIN_WIDE_CHARS, squeeze=True)
+
+
+def column_widths(head: list, rows: list[list], total_mm: float = TYPE_WIDTH_MM, size: float = TABLE_PT,
+                  least: float = FAIR_WIDE_CHARS, squeeze: bool = False) -> list[float] | None:
+    """Widths (mm) for a table's columns filling the type area at `size` pt. A short column (a rank,
+    a count, a time, an id) is as wide as its longest value and its header, so figures do not wrap;
+    when that leaves too little, its header may take two lines and a value may break at a space (a
+    time between its day and its hour), never inside a word. The columns of Chinese text (the
+    content, a title) share the rest in proportion to their length, each at least `least`
+    characters wide. When nothing fits: None, or with `squeeze` every column narrowed alike."""
     def shown(value) -> str:
         return str(value[0] if isinstance(value, tuple) else "" if value is None else value)
 
-    per_char = TABLE_PT * 0.3528  # mm
+    per_char = size * 0.3528  # mm
     available = total_mm / per_char
+    pad = CELL_PADDING_MM / per_char  # in characters of this size
     values = [max([_chars(shown(r[j])) for r in rows if j < len(r)] + [0]) for j in range(len(head))]
+    # the longest word of each value: a time "11-28 02:37" may break at its space, never inside "02:37"
+    words = [max([_chars(w) for r in rows if j < len(r) for w in shown(r[j]).split()] + [0])
+             for j in range(len(head))]
     headers = [_chars(str(h)) for h in head]
     # text that may wrap: Chinese words; a time, a count or an id is kept on one line
-    prose = [any(sum(ord(ch) > 0x2E7F for ch in shown(r[j])) >= 6 for r in rows if j < len(r))
-             for j in range(len(head))]
-    # headers on one line if the long text keeps a fair width, else on two; the long text narrower last
-    for wrap, least in ((1, FAIR_WIDE_CHARS), (2, FAIR_WIDE_CHARS), (2, MIN_WIDE_CHARS)):
-        need = [min(max(v, -(-h // wrap)), WIDE_COLUMN_CHARS) + CELL_PADDING_CHARS for v, h in zip(values, headers)]
+    prose = [any(_cjk_words(shown(r[j])) for r in rows if j < len(r)) for j in range(len(head))]
+    for wrap in (1, 2):  # headers and times on one line if the text keeps its width, else on two
+        need = [min(max(v if wrap == 1 or p else w, -(-h // wrap)), WIDE_COLUMN_CHARS) + pad
+                for v, w, h, p in zip(values, words, headers, prose)]
         if sum(need) <= available:
             return [n / sum(need) * total_mm for n in need]
-        wide = [j for j, n in enumerate(need) if n > 8 + CELL_PADDING_CHARS and prose[j]]
+        wide = [j for j, n in enumerate(need) if n > 8 + pad and prose[j]]
         fixed = sum(n for j, n in enumerate(need) if j not in wide)
         room = available - fixed
-        if wide and room >= len(wide) * (least + CELL_PADDING_CHARS):
+        if wide and room >= len(wide) * (least + pad):
             scale = room / sum(need[j] for j in wide)
             return [(n * scale if j in wide else n) * per_char for j, n in enumerate(need)]
+    if not squeeze:
+        return None
     return [n / sum(need) * total_mm for n in need]  # too many columns for the page: all shrink alike
 
 
@@ -174,20 +204,21 @@ def _table(doc, title: str | None, head: list, rows: list[list], marked=()) -> N
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    widths = [Mm(w) for w in column_widths(head, rows)]
+    size, widths = table_layout(head, rows)
+    widths = [Mm(w) for w in widths]
     for column, width in zip(table.columns, widths):  # the grid (LibreOffice, WPS) and each cell (Word)
         column.width = width
     _repeat_header(table.rows[0])
     for cell, h, width in zip(table.rows[0].cells, head, widths):
         cell.width = width
         _shade(cell, HEADER_FILL)
-        _run(cell.paragraphs[0], str(h), size=TABLE_PT, bold=True)
+        _run(cell.paragraphs[0], str(h), size=size, bold=True)
     marked = set(marked)
     for i, row in enumerate(rows):
         cells = table.add_row().cells
         for cell, value, width in zip(cells, row, widths):
             cell.width = width
-            _cell_text(cell, value)
+            _cell_text(cell, value, size, width.mm)
             if i in marked:
                 _shade(cell, MARKED_FILL)
     _paragraph(doc, "", size=TABLE_PT)  # a table directly after another would merge with it in Word

@@ -112,14 +112,37 @@ def test_columns_fit_the_page_times_stay_on_one_line_and_the_content_gets_the_ro
     head = ["排名", "时间", "内容", "传播量", "链接"]
     rows = [[1, "2026-11-16 08:00", "网传每天生吃十瓣大蒜可以彻底治愈高血压，从此不用再吃降压药，赶紧转发给家里老人！",
              "1,234", ("打开", "https://example.org/1")]]
-    widths = wordfile.column_widths(head, rows)
-    assert sum(widths) == pytest.approx(wordfile.TYPE_WIDTH_MM)
-    per_char = wordfile.TABLE_PT * 0.3528
-    assert widths[1] >= wordfile._chars("2026-11-16 08:00") * per_char  # a time is not broken
+    size, widths = wordfile.table_layout(head, rows)
+    assert size == wordfile.TABLE_PT and sum(widths) == pytest.approx(wordfile.TYPE_WIDTH_MM)
+    per_char = size * 0.3528
+    assert widths[1] >= wordfile._chars("2026-11-16 08:00") * per_char + wordfile.CELL_PADDING_MM - 1e-9  # one line
     assert widths[2] == max(widths) and widths[2] > 3 * widths[0]
     # A table of short columns only shares the width in proportion, never below what a header needs
-    narrow = wordfile.column_widths(["日期", "中性", "正面", "负面"], [["2026-11-16", 1, 2, 3]])
+    size, narrow = wordfile.table_layout(["日期", "中性", "正面", "负面"], [["2026-11-16", 1, 2, 3]])
     assert sum(narrow) == pytest.approx(wordfile.TYPE_WIDTH_MM) and narrow[0] > narrow[1]
+    # The overdue list (eight columns, three of them times): too wide to keep every time on one line
+    head = ["预警", "级别", "内容", "预警时间", "应发布时间", "实际发布", "超时", "专家"]
+    rows = [["#2030", "三级", "钟南山院士再度出征！北京又出现新增病例，发热病人请到定点医院就诊", "11-28 02:37",
+             "11-28 07:37", "11-29 13:07", "29.5 小时", "冯样例"]]
+    size, widths = wordfile.table_layout(head, rows)
+    assert sum(widths) == pytest.approx(wordfile.TYPE_WIDTH_MM)
+    per_char = size * 0.3528
+    # a time breaks, if at all, between its day and its hour, never inside "02:37"
+    assert all(widths[j] >= wordfile._chars("02:37") * per_char + wordfile.CELL_PADDING_MM - 1e-9 for j in (3, 4, 5))
+    assert widths[2] >= wordfile.FAIR_WIDE_CHARS * per_char  # and the content keeps a fair width
+
+
+def test_a_time_in_a_narrow_column_is_broken_between_its_day_and_its_hour(tmp_path):
+    """Word and WPS break a Chinese run anywhere ("11-29 0" over "3:37"): the document breaks a
+    time too wide for its column at its space itself, and leaves prose to wrap."""
+    head = ["预警", "级别", "内容", "预警时间", "应发布时间", "实际发布", "超时", "专家"]
+    rows = [["#2030", "三级", "钟南山院士再度出征！北京又出现新增病例，发热病人请到定点医院就诊", "11-28 02:37",
+             "11-28 07:37", "11-29 13:07", "29.5 小时", "冯样例"]]
+    doc = Document(wordfile.write_docx(tmp_path / "t.docx", "标题", "副标题", [],
+                                       [("一、概况", [("table", None, head, rows, ())])], "页脚"))
+    cells = doc.tables[0].rows[1].cells
+    assert [cells[j].text for j in (3, 4, 5)] == ["11-28\n02:37", "11-28\n07:37", "11-29\n13:07"]
+    assert cells[2].text == rows[0][2] and cells[0].text == "#2030"
 
 
 def test_a_scrapers_control_characters_are_dropped_not_fatal(tmp_path):
