@@ -1,4 +1,5 @@
-"""新预警提醒: a monitor on any page is told at once of each alert raised while they work.
+"""新预警提醒: a monitor on any page is told at once of each alert raised while they work, and of
+each response clock that runs out.
 
 Monitors watch the dashboard all day, but not always the 预警处置 page: an item they are reading,
 the search, the handover. A 一级 or 二级 alert starts a 5-hour clock (seed 001), so it must not wait
@@ -9,8 +10,11 @@ tab last looked:
 - each new 一级 / 二级 alert is a notice that stays until dismissed, naming its severity, kind and
   title with a link to it (at most three; more are counted in one notice);
 - the 三级 ones are counted in one notice that closes by itself;
-- with 提示音 on (the default; a toggle under it), an urgent one also sounds a short chime, so a
-  monitor looking at another window hears it.
+- each clock run out on an open alert (the 5-hour release, the 24-hour press conference, an
+  expert's task: what `alerts.escalate_overdue` records and mails the leaders) is a notice that
+  stays until dismissed, whatever the alert's severity;
+- with 提示音 on (the default; a toggle under it), an urgent alert or a clock run out also sounds
+  a short chime, so a monitor looking at another window hears it.
 
 What was raised before the tab opened is on the 预警处置 page, not repeated as notices; an alert
 already dismissed (by a rule, or another monitor) by the time the fragment looks is not announced.
@@ -37,7 +41,8 @@ from rumourwatch.reports import clip
 URGENT = ("一级", "二级")
 URGENT_SHOWN = 3        # urgent alerts announced one by one; the rest are counted
 TITLE_CHARS = 18        # of the alert's title in its notice: longer, the notice folds behind "view more"
-SEEN_KEY = "notice_seen"
+SEEN_KEY = "notice_seen"            # the newest alert id this tab has seen
+SEEN_STEP_KEY = "notice_seen_step"  # the newest escalation step id this tab has seen
 SOUND_KEY = "notice_sound"
 CHIME_KEY = "notice_chime"
 CHIME_SECONDS = 10      # the chime's player stays this long (hidden), so it plays once whatever the cadence
@@ -82,31 +87,50 @@ def _watch() -> None:
     if not data.database_exists(path):
         return
     try:
-        last = data.last_alert_id(path)
-        seen = st.session_state.setdefault(SEEN_KEY, last)  # the tab has just opened: nothing is new
-        new = [a for a in data.alerts_after(path, seen) if a["status"] in store.WORKFLOW_OPEN_STATUSES] \
-            if last > seen else []
+        new = _since(SEEN_KEY, data.last_alert_id(path), lambda seen: data.alerts_after(path, seen))
+        overdue = _since(SEEN_STEP_KEY, data.last_escalation_id(path), lambda seen: data.escalations_after(path, seen))
     except RumourwatchError:  # the page itself says what is wrong with the store
         return
-    st.session_state[SEEN_KEY] = max(seen, last)
-    announce(new)
+    announce(new, overdue)
 
 
-def announce(new: list[dict]) -> None:
-    """Notices of the alerts in `new`, and the chime (while it lasts: drawn on every run until then)."""
+def _since(key: str, last: int, rows_after) -> list[dict]:
+    """The rows after the id this tab last saw under `key` (none when the tab has just opened),
+    still open; the tab has seen `last` from now on."""
+    seen = st.session_state.setdefault(key, last)
+    st.session_state[key] = max(seen, last)
+    if last <= seen:
+        return []
+    return [r for r in rows_after(seen) if r["status"] in store.WORKFLOW_OPEN_STATUSES]
+
+
+def announce(new: list[dict], overdue: list[dict] = ()) -> None:
+    """Notices of the alerts in `new` and of the clocks run out in `overdue`, and the chime (while it
+    lasts: drawn on every run until then)."""
     urgent = [a for a in new if a["severity"] in URGENT]
     for a in urgent[:URGENT_SHOWN]:
         st.toast(t("notice.alert", id=a["id"], severity=a["severity"], kind=t(f"alert.kind.{a['kind']}"),
-                   title=escape_md(clip(a["title"] or t("notice.untitled"), TITLE_CHARS))),
-                 icon=ICONS[a["severity"]], duration="infinite")
+                   title=_title(a)), icon=ICONS[a["severity"]], duration="infinite")
     rest = len(new) - min(len(urgent), URGENT_SHOWN)
     if rest:
         st.toast(t("notice.more", n=rest), icon=":material/notifications:", duration="long")
-    if urgent and st.session_state.get(SOUND_KEY, True):
-        st.session_state[CHIME_KEY] = (urgent[0]["id"], time.monotonic() + CHIME_SECONDS)
+    for e in overdue[:URGENT_SHOWN]:
+        deadline = e["step"].split(":", 1)[1]
+        due = data.to_china(e[deadline], "%m-%d %H:%M") if deadline in ("respond_by", "conference_by") else ""
+        st.toast(t("notice.overdue", id=e["alert_id"], severity=e["severity"], title=_title(e),
+                   what=t(f"notice.overdue.{deadline}", due=due)), icon=":material/alarm:", duration="infinite")
+    if len(overdue) > URGENT_SHOWN:
+        st.toast(t("notice.overdue.more", n=len(overdue) - URGENT_SHOWN), icon=":material/alarm:", duration="long")
+    ringing = [f"a{a['id']}" for a in urgent] + [f"e{e['id']}" for e in overdue]
+    if ringing and st.session_state.get(SOUND_KEY, True):
+        st.session_state[CHIME_KEY] = (ringing[0], time.monotonic() + CHIME_SECONDS)
     ring = st.session_state.get(CHIME_KEY)
     if ring and time.monotonic() < ring[1]:
         # drawn for a few refreshes, so a fast refresh cannot remove it before it has played; a new
         # key for the next urgent alert makes a new player, which plays again
         with st.container(key=f"notice_chime_{ring[0]}"):
             st.audio(chime(), format="audio/wav", autoplay=True)
+
+
+def _title(row: dict) -> str:
+    return escape_md(clip(row["title"] or t("notice.untitled"), TITLE_CHARS))

@@ -101,6 +101,8 @@ _QUERIES = {
     "demo_history": demo_history_state,
     "last_alert_id": store.last_alert_id,
     "alerts_after": store.alerts_after,
+    "last_escalation_id": store.last_escalation_id,
+    "escalations_after": store.escalations_after,
     "summary_counts": _filtered(store.summary_counts),
     "polarity_counts": _filtered(store.polarity_counts),
     "daily_polarity": _filtered(store.daily_polarity),
@@ -269,6 +271,15 @@ def last_alert_id(path: str) -> int:
 def alerts_after(path: str, after_id: int) -> list[dict]:
     """The alerts raised since alert `after_id`, oldest first (at most 50: a notice, not the list)."""
     return _query(path, "alerts_after", after_id)
+
+
+def last_escalation_id(path: str) -> int:
+    return _query(path, "last_escalation_id")
+
+
+def escalations_after(path: str, after_id: int) -> list[dict]:
+    """The clocks run out since escalation step `after_id`, oldest first (at most 50)."""
+    return _query(path, "escalations_after", after_id)
 
 
 def today_summary(path: str, threshold: float, platform_filter: tuple[str, ...] = (),

@@ -1099,6 +1099,20 @@ def alerts_after(db, after_id: int, limit: int = 50) -> list[dict]:
                         ORDER BY id LIMIT ?""", [after_id, limit])
 
 
+def last_escalation_id(db) -> int:
+    """The newest escalation step's id (0 when none): a clock run out, recorded by escalate_overdue."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM alert_steps WHERE step LIKE 'escalated:%'").fetchone()[0]
+
+
+def escalations_after(db, after_id: int, limit: int = 50) -> list[dict]:
+    """The escalation steps after step `after_id`, oldest first, each with its alert's severity,
+    title and status (the dashboard's notice of a clock run out)."""
+    return _rows(db, """SELECT s.id, s.alert_id, s.step, s.at, a.severity, a.title, a.status, a.respond_by,
+                               a.conference_by
+                        FROM alert_steps s JOIN alerts a ON a.id = s.alert_id
+                        WHERE s.id > ? AND s.step LIKE 'escalated:%' ORDER BY s.id LIMIT ?""", [after_id, limit])
+
+
 def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None = None) -> list[dict]:
     """Alerts newest first. status: one of the alert statuses, 'active' (not closed) or 'overdue'."""
     where, params = [], []

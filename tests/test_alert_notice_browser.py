@@ -4,6 +4,8 @@ the chime can be switched off; a role that does not handle alerts gets no notice
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dashboard_fixtures as fx
 import pytest
 from local_servers import require_chromium, running_dashboard, wait_for_idle
@@ -67,10 +69,10 @@ def test_a_new_urgent_alert_is_announced_on_another_page_with_a_link_and_a_chime
     urgent.wait_for(timeout=WAIT_MS)
     assert "人工上报：网传每天空腹喝三杯白醋" in urgent.inner_text()  # its kind and the start of its title
     assert urgent.get_by_role("link", name="查看").get_attribute("href").endswith(f"alerts?alert={alert_id}")
-    chime = page.locator(f".st-key-notice_chime_{alert_id} audio")
+    chime = page.locator(f".st-key-notice_chime_a{alert_id} audio")
     chime.wait_for(state="attached", timeout=WAIT_MS)
     assert chime.get_attribute("autoplay") is not None and not chime.is_visible()  # heard, not shown
-    page.wait_for_function(f"""() => {{ const a = document.querySelector('.st-key-notice_chime_{alert_id} audio');
+    page.wait_for_function(f"""() => {{ const a = document.querySelector('.st-key-notice_chime_a{alert_id} audio');
                                         return a !== null && a.currentTime > 0 }}""", timeout=WAIT_MS)  # it played
     page.wait_for_timeout(3000)  # three more refreshes: announced once, and it stays until dismissed
     assert toasts(page, f"一级预警 #{alert_id}").count() == 1
@@ -82,7 +84,7 @@ def test_a_new_urgent_alert_is_announced_on_another_page_with_a_link_and_a_chime
     minor = raise_on(db_path, ids["h1"], "三级", "关注")
     toasts(page, "另有 1 起新预警").wait_for(timeout=WAIT_MS)
     page.wait_for_timeout(1500)
-    assert toasts(page, f"#{minor}").count() == 0 and page.locator(f".st-key-notice_chime_{minor}").count() == 0
+    assert toasts(page, f"#{minor}").count() == 0 and page.locator(f".st-key-notice_chime_a{minor}").count() == 0
 
     # the chime switched off: the notice still comes, silently
     page.get_by_test_id("stSidebar").get_by_text("新预警提示音", exact=True).click()
@@ -91,7 +93,32 @@ def test_a_new_urgent_alert_is_announced_on_another_page_with_a_link_and_a_chime
     second = raise_on(db_path, ids["f1"], "二级", "多个平台扩散")
     toasts(page, f"二级预警 #{second}").wait_for(timeout=WAIT_MS)
     page.wait_for_timeout(1500)
-    assert page.locator(f".st-key-notice_chime_{second}").count() == 0
+    assert page.locator(f".st-key-notice_chime_a{second}").count() == 0
+    page.close()
+
+
+def test_a_clock_run_out_is_announced_whatever_the_severity(app, browser):
+    """The worker's round escalates an alert whose 5-hour clock ran out (and mails the leaders): the
+    monitor on another page is told at once, with the deadline, and hears the chime."""
+    base, db_path, ids = app
+    page = log_in(browser, f"{base}/handover", fx.MONITOR, fx.MONITOR_PASSWORD)
+    page.get_by_role("switch", name="新预警提示音").wait_for(timeout=WAIT_MS)
+    db = store.open_db(db_path)
+    try:  # raised six hours ago by hand, nothing released since; the round escalates it now
+        alert_id = alerts.raise_alert(db, ids["n1"], "三级", "六小时前上报", "monitor2",
+                                      now_utc() - timedelta(hours=6))["alert_id"]
+        [event] = alerts.escalate_overdue(db, now_utc())
+        assert (event["alert_id"], event["deadline"]) == (alert_id, "respond_by")
+        step = max(s["id"] for s in store.alert_steps(db, alert_id))
+    finally:
+        db.conn.close()
+    late = toasts(page, f"三级预警 #{alert_id} 超时")
+    late.wait_for(timeout=WAIT_MS)
+    assert "5 小时内发布信息的时限" in late.inner_text() and "已过" in late.inner_text()
+    assert late.get_by_role("link", name="查看").get_attribute("href").endswith(f"alerts?alert={alert_id}")
+    page.locator(f".st-key-notice_chime_e{step} audio").wait_for(state="attached", timeout=WAIT_MS)
+    page.wait_for_timeout(2500)
+    assert toasts(page, f"#{alert_id} 超时").count() == 1  # once
     page.close()
 
 
