@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -229,3 +231,17 @@ def open_app(page: str | None = None, username: str | None = MONITOR, **query):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@contextmanager
+def served_store(tmp: Path, **env: str) -> Iterator[tuple[str, Path, dict]]:
+    """The fixture store (`build_store`, items as of now) served by a running dashboard that refreshes
+    every second and has no models, for the browser tests: yields (base url, db path, fixture ids)."""
+    from local_servers import require_chromium, running_dashboard
+
+    require_chromium()
+    db_path = tmp / "live.db"
+    ids = build_store(db_path, now=store.now_utc())
+    with running_dashboard(tmp, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
+                           RUMOURWATCH_MODELS_DIR=str(tmp / "no-models"), **env) as base:
+        yield base, db_path, ids

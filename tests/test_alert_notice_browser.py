@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import dashboard_fixtures as fx
 import pytest
-from local_servers import require_chromium, running_dashboard, wait_for_idle
+from local_servers import wait_for_idle
 
 from rumourwatch import alerts, auth, store
 from rumourwatch.store import now_utc
@@ -21,15 +21,10 @@ ANALYST, ANALYST_PASSWORD = "analyst1", "fixture-password-2"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    require_chromium()
-    tmp = tmp_path_factory.mktemp("notice")
-    db_path = tmp / "notice.db"
-    ids = fx.build_store(db_path, now=now_utc())
-    db = store.open_db(db_path)
-    auth.create_user(db, ANALYST, ANALYST_PASSWORD, "analyst", actor="test")
-    db.conn.close()
-    with running_dashboard(tmp, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
-                           RUMOURWATCH_MODELS_DIR=str(tmp / "no-models")) as base:
+    with fx.served_store(tmp_path_factory.mktemp("notice")) as (base, db_path, ids):
+        db = store.open_db(db_path)
+        auth.create_user(db, ANALYST, ANALYST_PASSWORD, "analyst", actor="test")
+        db.conn.close()
         yield base, db_path, ids
 
 

@@ -12,7 +12,7 @@ import warnings
 
 import dashboard_fixtures as fx
 import pytest
-from local_servers import require_chromium, running_dashboard, wait_for_idle
+from local_servers import wait_for_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from rumourwatch.store import now_utc
@@ -27,13 +27,8 @@ WAIT_MS = 30_000
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """A running dashboard on a fixture store; yields (base url, db path, fixture ids)."""
-    require_chromium()
-    tmp = tmp_path_factory.mktemp("browser")
-    db_path = tmp / "live.db"
-    ids = fx.build_store(db_path, now=now_utc())
-    with running_dashboard(tmp, RUMOURWATCH_DB_PATH=str(db_path), RUMOURWATCH_DASHBOARD_REFRESH_SECONDS="1",
-                           RUMOURWATCH_MODELS_DIR=str(tmp / "no-models")) as base:
-        yield base, db_path, ids
+    with fx.served_store(tmp_path_factory.mktemp("browser")) as served:
+        yield served
 
 
 def open_logged_in(browser, url: str):
