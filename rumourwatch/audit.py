@@ -168,7 +168,7 @@ def export(db, query: AuditQuery, actor: str, now: datetime, limit: int = EXPORT
 
 SECURITY_KEY = "security_notice"  # workflow_state: the last entry told of, and when
 SECURITY_WINDOW = timedelta(hours=1)  # failed logins are counted over this window
-SECURITY_ACTIONS = ["login.failed", "user.locked", "user.add", "user.role", "restore"]
+SECURITY_ACTIONS = ["login.failed", "user.locked", "user.add", "user.role", "restore", "login"]
 SECURITY_LISTED = 8  # names listed in one notice
 ROLE_ZH = {"monitor": "舆情监测员", "expert": "专家", "analyst": "分析员", "leader": "领导", "admin": "管理员"}
 FAILURE_ZH = {"unknown_user": "无此账号", "wrong_password": "密码错误", "locked": "锁定期间尝试", "disabled": "账号已停用"}
@@ -190,15 +190,17 @@ def _details(entry: dict) -> dict:
 def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]] | None:
     """The subject and lines telling administrators what in `entries` (sign-in and account records,
     the last hour's failures among them) needs a look, or None when nothing does: an account
-    locked, an administrator account added or a role raised to admin, the database restored, or
-    `threshold` failed logins or more (0: failures alone are not told)."""
+    locked, an administrator account added or a role raised to admin, the database restored, a
+    login by a two-step recovery code (the phone lost — or someone holding the password and a
+    code), or `threshold` failed logins or more (0: failures alone are not told)."""
     entries = [dict(e, details=_details(e)) for e in entries]  # each entry's details read once
     by = {a: [e for e in entries if e["action"] == a] for a in SECURITY_ACTIONS}
     admins_added = [e for e in by["user.add"] if e["details"].get("role") == "admin"]
     raised = [e for e in by["user.role"] if e["details"].get("to") == "admin"]
+    recovered = [e for e in by["login"] if e["details"].get("recovery_code")]
     failed = by["login.failed"]
     many_failed = threshold > 0 and len(failed) >= threshold
-    if not (by["user.locked"] or admins_added or raised or by["restore"] or many_failed):
+    if not (by["user.locked"] or admins_added or raised or by["restore"] or recovered or many_failed):
         return None
     subject, lines = [], []
     if by["user.locked"]:
@@ -227,6 +229,11 @@ def security_notice(entries: list[dict], threshold: int) -> tuple[str, list[str]
         subject.append(f"账号 {_name(e['target_id'])} 改为管理员")
         was = ROLE_ZH.get(e["details"].get("from"), e["details"].get("from") or "?")
         lines.append(f"角色改为管理员：{_name(e['target_id'])}（原为{was}，操作人 {_name(e['actor'])}，{beijing(e['at'])}）")
+    for e in recovered:
+        subject.append(f"账号 {_name(e['target_id'])} 以恢复码登录")
+        lines.append(f"以两步验证恢复码登录：{_name(e['target_id'])}（{beijing(e['at'])}，剩余恢复码 "
+                     f"{e['details'].get('recovery_codes_left', '?')} 个）。如非本人（手机丢失）所为，请在“用户管理”页"
+                     "重置其两步验证并修改密码")
     for e in by["restore"]:
         subject.append("数据库已从备份恢复")
         lines.append(f"数据库已从备份 {e['target_id']} 恢复（操作人 {_name(e['actor'])}，{beijing(e['at'])}）")

@@ -258,6 +258,30 @@ def test_a_new_administrator_a_role_raised_to_admin_and_a_restore_are_told(accou
         "数据库已从备份 backups/2026-11-22.db 恢复（操作人 cli:ops，2026-11-23 11:59）"]
 
 
+def test_a_login_by_a_recovery_code_is_told_and_an_ordinary_one_is_not(accounts):
+    """A recovery code in use means a lost phone — or someone holding the password and a code: the
+    administrators hear of it at once; the everyday logins around it are no news."""
+    from rumourwatch import auth, totp
+
+    db = accounts
+    auth.create_user(db, "wang", "Right-pw-for-wang-1", "monitor", "root", now=NOW - timedelta(minutes=30))
+    secret = auth.begin_two_step(db, "wang", now=NOW - timedelta(minutes=30))
+    codes = auth.confirm_two_step(db, "wang", totp.code(secret, NOW - timedelta(minutes=30)),
+                                  now=NOW - timedelta(minutes=30))["recovery_codes"]
+    later = NOW - timedelta(minutes=10)
+    auth.login(db, "wang", "Right-pw-for-wang-1", now=later, code=totp.code(secret, later))
+    assert audit.notify_security(db, NOW - timedelta(minutes=9), _security_rules()) is None  # an ordinary login
+    auth.login(db, "wang", "Right-pw-for-wang-1", now=NOW - timedelta(minutes=2), code=codes[0])
+    told = audit.notify_security(db, NOW, _security_rules())
+    assert told is not None
+    [mail, _] = store.list_notifications(db, "pending", limit=10)
+    assert mail["subject"] == "【安全提醒】账号 wang 以恢复码登录"
+    assert mail["body"].splitlines()[0] == (
+        "以两步验证恢复码登录：wang（2026-11-23 11:58，剩余恢复码 9 个）。如非本人（手机丢失）所为，"
+        "请在“用户管理”页重置其两步验证并修改密码")
+    assert audit.notify_security(db, NOW + timedelta(minutes=1), _security_rules()) is None  # told once
+
+
 def test_without_an_administrators_mailbox_nothing_is_queued_or_marked(accounts):
     db = accounts
     _fail(db, "mon", NOW - timedelta(minutes=10), times=3)
