@@ -1531,7 +1531,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "auth.code": "动态验证码",
         "auth.code.help": "手机上身份验证器应用（如 Microsoft Authenticator、Google Authenticator、腾讯身份验证器）为本账号显示的 6 位数字，每 30 秒更新。手机丢失时可输入一个恢复码（如 abcde-fghjk）。",
         "users.col.two_step": "两步验证",
-        "users.two_step.on": "已开启",
+        "users.two_step.on": "已开启（恢复码余 {n} 个）",
         "users.two_step.off": "未开启",
         "users.two_step.reset": "重置两步验证",
         "users.two_step.reset.help": "用户手机丢失或更换时使用：关闭其两步验证并结束其全部登录，用户下次凭密码登录后在“我的账号”页重新设置。",

@@ -465,11 +465,6 @@ def _use_recovery_code(user: dict, code: str, at: str) -> list[dict] | None:
     return None
 
 
-def recovery_codes_left(user: dict) -> int:
-    """How many of the account's recovery codes can still log in (0 when none were made)."""
-    return sum(c["used_at"] is None for c in json.loads(user.get("totp_recovery") or "[]"))
-
-
 def new_recovery_codes(db, username: str, password: str, policy: Policy = Policy(),
                        now: datetime | None = None) -> list[str]:
     """Make the account's recovery codes anew (the earlier ones stop working), the password asked

@@ -2003,7 +2003,9 @@ def latest_score(db, item_id: int) -> dict | None:
 # --- auth: users, sessions ------------------------------------------------------------------
 
 USER_COLUMNS = """id, username, display_name, role, expert_id, disabled, failed_logins, locked_until,
-                  created_at, updated_at, last_login_at, totp_enabled_at"""
+                  created_at, updated_at, last_login_at, totp_enabled_at,
+                  (SELECT count(*) FROM json_each(coalesce(totp_recovery, '[]'))
+                   WHERE json_extract(value, '$.used_at') IS NULL) AS recovery_codes_left"""
 # the secrets a login checks: read only by rumourwatch.auth, never shown
 USER_SECRET_COLUMNS = ", password_hash, totp_secret, totp_last_step, totp_pending, totp_recovery"
 

@@ -40,9 +40,11 @@ def test_first_admin_from_stdin_then_list(run):
 
     secret = auth.begin_two_step(db, "alice")
     auth.confirm_two_step(db, "alice", totp.code(secret, datetime.now(UTC)))
-    assert run("users", "list").output.splitlines()[1].split()[:4] == ["alice", "admin", "active", "on"]
+    # with the recovery codes left (ten made when it was switched on), never the codes or their hashes
+    assert run("users", "list").output.splitlines()[1].split()[:5] == ["alice", "admin", "active", "on", "(10)"]
     as_json = run("users", "list", "--json").output
     assert secret not in as_json and '"totp_enabled_at"' in as_json and "totp_secret" not in as_json
+    assert '"recovery_codes_left": 10' in as_json and "totp_recovery" not in as_json and '"hash"' not in as_json
     assert auth.authenticate(db, "alice", "first admin pw")["role"] == "admin"
     assert store.audit_entries(db, target_type="user")[-1]["action"] == "user.add"
 

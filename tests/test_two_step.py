@@ -140,7 +140,7 @@ def test_a_recovery_code_logs_in_once_instead_of_the_apps_code(db):
     entry = max((e for e in store.audit_entries(db, limit=50) if e["action"] == "login"), key=lambda e: e["id"])
     assert '"recovery_code": true' in entry["details"]
     assert '"recovery_codes_left": 9' in entry["details"]
-    assert auth.recovery_codes_left(store.get_user(db, "wang", True)) == 9
+    assert store.get_user(db, "wang")["recovery_codes_left"] == 9
     with pytest.raises(auth.AuthError) as again:  # each code once
         auth.login(db, "wang", PASSWORD, now=later, code=codes[3])
     assert again.value.reason == "wrong_code" and store.get_user(db, "wang")["failed_logins"] == 1
@@ -151,12 +151,12 @@ def test_a_recovery_code_logs_in_once_instead_of_the_apps_code(db):
     with pytest.raises(auth.AuthError):
         auth.new_recovery_codes(db, "wang", "not-the-password-9", now=later)
     fresh = auth.new_recovery_codes(db, "wang", PASSWORD, now=later)
-    assert set(fresh).isdisjoint(codes) and auth.recovery_codes_left(store.get_user(db, "wang", True)) == 10
+    assert set(fresh).isdisjoint(codes) and store.get_user(db, "wang")["recovery_codes_left"] == 10
     with pytest.raises(auth.AuthError):
         auth.login(db, "wang", PASSWORD, now=later, code=codes[5])
     assert auth.login(db, "wang", PASSWORD, now=later, code=fresh[0])[0]
     auth.disable_two_step(db, "wang", "chief", now=later)  # an administrator's reset
-    assert auth.recovery_codes_left(store.get_user(db, "wang", True)) == 0
+    assert store.get_user(db, "wang")["recovery_codes_left"] == 0
     with pytest.raises(auth.AuthError) as off:
         auth.new_recovery_codes(db, "wang", PASSWORD, now=later)
     assert off.value.reason == "two_step_off"

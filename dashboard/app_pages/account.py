@@ -61,7 +61,7 @@ if codes:  # shown this once: only their hashes are kept
                        f"rumourwatch-{user['username']}-恢复码.txt", mime="text/plain", key="recovery_download")
 if me["totp_enabled_at"]:
     st.success(t("account.two_step.on", at=dashboard_auth.to_china(me["totp_enabled_at"])))
-    left = auth.recovery_codes_left(me)
+    left = me["recovery_codes_left"]
     (st.caption if left > 2 else st.warning)(t("account.recovery.left", n=left))
     with st.form("recovery_new", clear_on_submit=True, width=420):
         password = st.text_input(t("account.password.current"), type="password", key="recovery_password")

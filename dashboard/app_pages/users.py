@@ -45,7 +45,8 @@ frame = pd.DataFrame([{
     t("users.col.username"): u["username"], t("users.col.name"): u["display_name"] or "",
     t("users.col.role"): t(f"role.{u['role']}"), t("users.col.expert"): "" if u["expert_id"] is None else str(u["expert_id"]),
     t("users.col.state"): state_label(u), t("users.col.last_login"): dashboard_auth.to_china(u["last_login_at"]),
-    t("users.col.two_step"): t("users.two_step.on") if u["totp_enabled_at"] else t("users.two_step.off"),
+    t("users.col.two_step"): t("users.two_step.on", n=u["recovery_codes_left"]) if u["totp_enabled_at"]
+    else t("users.two_step.off"),
 } for u in accounts])
 st.caption(t("users.count", n=len(accounts)))
 st.dataframe(frame, hide_index=True, width="stretch")

@@ -90,7 +90,8 @@ def users_add(ctx, username, role, display_name, expert_id, password_stdin):
 @click.pass_context
 @friendly_errors
 def users_list(ctx, as_json):
-    """List accounts with role, state, two-step login and last login (never passwords or secrets).
+    """List accounts with role, state, two-step login (with the recovery codes left) and last login
+    (never passwords or secrets).
 
     Example:
 
@@ -100,7 +101,8 @@ def users_list(ctx, as_json):
         yield f"{'username':<24} {'role':<8} {'state':<8} {'two-step':<8} {'expert':>6}  last login"
         for r in rows:
             state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
-            yield (f"{r['username']:<24} {r['role']:<8} {state:<8} {'on' if r['totp_enabled_at'] else 'off':<8} "
+            two_step = f"on ({r['recovery_codes_left']})" if r["totp_enabled_at"] else "off"
+            yield (f"{r['username']:<24} {r['role']:<8} {state:<8} {two_step:<8} "
                    f"{r['expert_id'] or '':>6}  {r['last_login_at'] or '-'}")
 
     _print_rows(auth.list_users(_db(ctx)), as_json,
