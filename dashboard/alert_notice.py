@@ -1,5 +1,5 @@
 """新预警提醒: a monitor on any page is told at once of each alert raised while they work, and of
-each response clock that runs out.
+each response clock that runs out; a leader of each 一级 alert; an expert of each task offered.
 
 Monitors watch the dashboard all day, but not always the 预警处置 page: an item they are reading,
 the search, the handover. A 一级 or 二级 alert starts a 5-hour clock (seed 001), so it must not wait
@@ -15,6 +15,10 @@ tab last looked:
   stays until dismissed, whatever the alert's severity;
 - with 提示音 on (the default; a toggle under it), an urgent alert or a clock run out also sounds
   a short chime, so a monitor looking at another window hears it.
+
+Two more audiences get what concerns them, the same way: a **leader** each new 一级 alert (a
+sudden event: seed 001's press conference within 24 hours is theirs to call); an **expert** each
+task offered to them, with the time to answer by, so it does not wait for the mail.
 
 What was raised before the tab opened is on the 预警处置 page, not repeated as notices; an alert
 already dismissed (by a rule, or another monitor) by the time the fragment looks is not announced.
@@ -43,6 +47,8 @@ URGENT_SHOWN = 3        # urgent alerts announced one by one; the rest are count
 TITLE_CHARS = 18        # of the alert's title in its notice: longer, the notice folds behind "view more"
 SEEN_KEY = "notice_seen"            # the newest alert id this tab has seen
 SEEN_STEP_KEY = "notice_seen_step"  # the newest escalation step id this tab has seen
+SEEN_TASK_KEY = "notice_seen_task"  # the newest expert task id this tab has seen
+LEADER_SEVERITY = "一级"            # the alerts a leader is told of
 SOUND_KEY = "notice_sound"
 CHIME_KEY = "notice_chime"
 CHIME_SECONDS = 10      # the chime's player stays this long (hidden), so it plays once whatever the cadence
@@ -69,29 +75,51 @@ def chime() -> bytes:
     return out.getvalue()
 
 
+def audience(user: dict) -> str | None:
+    """Whose notices the user gets: "handler" (monitors, administrators: every new alert and clock),
+    "leader" (new 一级 alerts), "expert" (tasks offered to them), or None (analysts)."""
+    if can(user["role"], "alerts.manage"):
+        return "handler"
+    if user["role"] == "leader":
+        return "leader"
+    if user["role"] == "expert" and user.get("expert_id") is not None:
+        return "expert"
+    return None
+
+
 def alert_notice(user: dict) -> None:
-    """The sidebar's notice of new alerts, for the roles that handle them (monitors, administrators)."""
-    if not can(user["role"], "alerts.manage"):
+    """The sidebar's notice of what is new for the user (see `audience`), and its chime's toggle."""
+    who = audience(user)
+    if who is None:
         return
     with st.sidebar:
-        st.toggle(t("notice.sound"), value=True, key=SOUND_KEY, help=t("notice.sound.help"))
+        st.toggle(t("notice.sound"), value=True, key=SOUND_KEY, help=t(f"notice.sound.help.{who}"))
         # the chime's player is never shown: it only has to play
         st.html('<style>[class*="st-key-notice_chime"] { display: none; }</style>')
-        _watch()
+        _watch(who, user.get("expert_id"))
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def _watch() -> None:
+def _watch(who: str, expert_id: int | None) -> None:
     dashboard_auth.rerun_if_session_ended()  # a timer is no activity: a session ended shows the login
     path = data.settings().db_path
     if not data.database_exists(path):
         return
+    new, overdue, offers = [], [], []
     try:
-        new = _since(SEEN_KEY, data.last_alert_id(path), lambda seen: data.alerts_after(path, seen))
-        overdue = _since(SEEN_STEP_KEY, data.last_escalation_id(path), lambda seen: data.escalations_after(path, seen))
+        if who in ("handler", "leader"):
+            new = _since(SEEN_KEY, data.last_alert_id(path), lambda seen: data.alerts_after(path, seen))
+        if who == "leader":
+            new = [a for a in new if a["severity"] == LEADER_SEVERITY]
+        if who == "handler":
+            overdue = _since(SEEN_STEP_KEY, data.last_escalation_id(path),
+                             lambda seen: data.escalations_after(path, seen))
+        if who == "expert":
+            offers = _since(SEEN_TASK_KEY, data.last_assignment_id(path),
+                            lambda seen: data.offers_after(path, expert_id, seen))
     except RumourwatchError:  # the page itself says what is wrong with the store
         return
-    announce(new, overdue)
+    announce(new, overdue, offers)
 
 
 def _since(key: str, last: int, rows_after) -> list[dict]:
@@ -104,9 +132,9 @@ def _since(key: str, last: int, rows_after) -> list[dict]:
     return [r for r in rows_after(seen) if r["status"] in store.WORKFLOW_OPEN_STATUSES]
 
 
-def announce(new: list[dict], overdue: list[dict] = ()) -> None:
-    """Notices of the alerts in `new` and of the clocks run out in `overdue`, and the chime (while it
-    lasts: drawn on every run until then)."""
+def announce(new: list[dict], overdue: list[dict] = (), offers: list[dict] = ()) -> None:
+    """Notices of the alerts in `new`, the clocks run out in `overdue` and the tasks in `offers`, and
+    the chime (while it lasts: drawn on every run until then)."""
     urgent = [a for a in new if a["severity"] in URGENT]
     for a in urgent[:URGENT_SHOWN]:
         st.toast(t("notice.alert", id=a["id"], severity=a["severity"], kind=t(f"alert.kind.{a['kind']}"),
@@ -121,7 +149,14 @@ def announce(new: list[dict], overdue: list[dict] = ()) -> None:
                    what=t(f"notice.overdue.{deadline}", due=due)), icon=":material/alarm:", duration="infinite")
     if len(overdue) > URGENT_SHOWN:
         st.toast(t("notice.overdue.more", n=len(overdue) - URGENT_SHOWN), icon=":material/alarm:", duration="long")
-    ringing = [f"a{a['id']}" for a in urgent] + [f"e{e['id']}" for e in overdue]
+    for o in offers[:URGENT_SHOWN]:
+        st.toast(t("notice.task", id=o["alert_id"], severity=o["severity"], title=_title(o),
+                   due=data.to_china(o["due_at"], "%m-%d %H:%M")), icon=":material/assignment_ind:",
+                 duration="infinite")
+    if len(offers) > URGENT_SHOWN:
+        st.toast(t("notice.task.more", n=len(offers) - URGENT_SHOWN), icon=":material/assignment_ind:",
+                 duration="long")
+    ringing = [f"a{a['id']}" for a in urgent] + [f"e{e['id']}" for e in overdue] + [f"t{o['id']}" for o in offers]
     if ringing and st.session_state.get(SOUND_KEY, True):
         st.session_state[CHIME_KEY] = (ringing[0], time.monotonic() + CHIME_SECONDS)
     ring = st.session_state.get(CHIME_KEY)

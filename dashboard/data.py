@@ -103,6 +103,8 @@ _QUERIES = {
     "alerts_after": store.alerts_after,
     "last_escalation_id": store.last_escalation_id,
     "escalations_after": store.escalations_after,
+    "last_assignment_id": store.last_assignment_id,
+    "offers_after": store.offers_after,
     "summary_counts": _filtered(store.summary_counts),
     "polarity_counts": _filtered(store.polarity_counts),
     "daily_polarity": _filtered(store.daily_polarity),
@@ -275,6 +277,15 @@ def alerts_after(path: str, after_id: int) -> list[dict]:
 
 def last_escalation_id(path: str) -> int:
     return _query(path, "last_escalation_id")
+
+
+def last_assignment_id(path: str) -> int:
+    return _query(path, "last_assignment_id")
+
+
+def offers_after(path: str, expert_id: int, after_id: int) -> list[dict]:
+    """The tasks offered to an expert since task `after_id`, still unanswered, oldest first."""
+    return _query(path, "offers_after", expert_id, after_id)
 
 
 def escalations_after(path: str, after_id: int) -> list[dict]:

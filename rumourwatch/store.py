@@ -1113,6 +1113,20 @@ def escalations_after(db, after_id: int, limit: int = 50) -> list[dict]:
                         WHERE s.id > ? AND s.step LIKE 'escalated:%' ORDER BY s.id LIMIT ?""", [after_id, limit])
 
 
+def last_assignment_id(db) -> int:
+    """The newest expert task's id (0 when none)."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM assignments").fetchone()[0]
+
+
+def offers_after(db, expert_id: int, after_id: int, limit: int = 50) -> list[dict]:
+    """The tasks offered to expert `expert_id` after task `after_id` and still waiting for their
+    answer, oldest first, with their alert's severity and title (the expert's notice)."""
+    return _rows(db, """SELECT g.id, g.alert_id, g.due_at, a.severity, a.title, a.status
+                        FROM assignments g JOIN alerts a ON a.id = g.alert_id
+                        WHERE g.id > ? AND g.expert_id = ? AND g.status = 'offered' ORDER BY g.id LIMIT ?""",
+                 [after_id, expert_id, limit])
+
+
 def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None = None) -> list[dict]:
     """Alerts newest first. status: one of the alert statuses, 'active' (not closed) or 'overdue'."""
     where, params = [], []

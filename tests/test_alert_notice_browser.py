@@ -117,6 +117,60 @@ def test_a_clock_run_out_is_announced_whatever_the_severity(app, browser):
     page.close()
 
 
+def fresh_item(db_path, name: str, claim: str) -> int:
+    """A new story of its own (a new item, so its alert is a new one, not one grown)."""
+    return fx.append_item(db_path, f"notice-{name}", f"网传{claim}，专家提醒不要轻信。", now_utc())
+
+
+def test_a_leader_is_told_of_a_new_first_level_alert_and_of_nothing_less(app, browser):
+    """A 一级 alert is a sudden event: the leaders call its press conference within 24 hours."""
+    base, db_path, _ = app
+    db = store.open_db(db_path)
+    auth.create_user(db, "leader1", "Leader-password-9", "leader", actor="test")
+    db.conn.close()
+    page = log_in(browser, f"{base}/reports", "leader1", "Leader-password-9")
+    page.get_by_role("switch", name="新预警提示音").wait_for(timeout=WAIT_MS)
+    second = raise_on(db_path, fresh_item(db_path, "l2", "喝绿豆汤能预防流感"), "二级", "扩散")
+    first = raise_on(db_path, fresh_item(db_path, "l1", "某地自来水含有致癌物"), "一级", "多地转发")
+    toasts(page, f"一级预警 #{first}").wait_for(timeout=WAIT_MS)
+    page.locator(f".st-key-notice_chime_a{first} audio").wait_for(state="attached", timeout=WAIT_MS)
+    assert toasts(page, f"#{second}").count() == 0 and toasts(page, "另有").count() == 0
+    page.close()
+
+
+def test_an_expert_is_told_of_a_task_offered_to_them_and_of_no_one_elses(app, browser):
+    from workflow_helpers import ROSTER_CSV
+
+    from rumourwatch import experts
+
+    base, db_path, _ = app
+    db = store.open_db(db_path)
+    if not store.list_experts(db):
+        experts.import_roster(db, ROSTER_CSV, "admin", now_utc())
+    by_name = {e["name"]: e["id"] for e in store.list_experts(db)}
+    auth.create_user(db, "expert1", "Expert-password-9", "expert", actor="test", expert_id=by_name["李样本"])
+    db.conn.close()
+    page = log_in(browser, f"{base}/workbench", "expert1", "Expert-password-9")
+    page.get_by_role("switch", name="新预警提示音").wait_for(timeout=WAIT_MS)
+    theirs = raise_on(db_path, fresh_item(db_path, "e1", "吃大蒜能治新冠"), "二级", "需专家澄清")
+    others = raise_on(db_path, fresh_item(db_path, "e2", "醋泡黑豆能降血压"), "二级", "需专家澄清")
+    db = store.open_db(db_path)
+    try:
+        experts.assign_expert(db, others, by_name["张示例"], "monitor1", now_utc())
+        experts.assign_expert(db, theirs, by_name["李样本"], "monitor1", now_utc())
+    finally:
+        db.conn.close()
+    task = toasts(page, "新的澄清任务")
+    task.wait_for(timeout=WAIT_MS)
+    assert f"预警 #{theirs}" in task.inner_text() and "前接受或谢绝" in task.inner_text()
+    assert task.get_by_role("link", name="去处理").get_attribute("href").endswith("workbench")
+    page.wait_for_timeout(2500)
+    assert toasts(page, "新的澄清任务").count() == 1 and toasts(page, f"#{others}").count() == 0
+    # the alerts themselves are the monitors' news, not the expert's: no alert notice (its link is 查看)
+    assert page.get_by_test_id("stToast").get_by_role("link", name="查看").count() == 0
+    page.close()
+
+
 def test_a_role_that_does_not_handle_alerts_gets_no_notices(app, browser):
     base, db_path, ids = app
     page = log_in(browser, f"{base}/search", ANALYST, ANALYST_PASSWORD)
