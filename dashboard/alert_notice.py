@@ -13,7 +13,7 @@ tab last looked:
 - each clock run out on an open alert (the 5-hour release, the 24-hour press conference, an
   expert's task: what `alerts.escalate_overdue` records and mails the leaders) is a notice that
   stays until dismissed, whatever the alert's severity;
-- with 提示音 on (the default; a toggle under it), an urgent alert or a clock run out also sounds
+- with 提示音 on (the default; a toggle in the sidebar), an urgent alert or a clock run out also sounds
   a short chime, so a monitor looking at another window hears it.
 
 Two more audiences get what concerns them, the same way: a **leader** each new 一级 alert (a
@@ -36,7 +36,7 @@ import streamlit as st
 from dashboard import auth as dashboard_auth
 from dashboard import data
 from dashboard.strings import t
-from dashboard.ui import escape_md
+from dashboard.ui import escape_md, note_every_page_fragment
 from rumourwatch import store
 from rumourwatch.auth import can
 from rumourwatch.errors import RumourwatchError
@@ -93,7 +93,7 @@ def alert_notice(user: dict) -> None:
     if who is None:
         return
     with st.sidebar:
-        st.toggle(t("notice.sound"), value=True, key=SOUND_KEY, help=t(f"notice.sound.help.{who}"))
+        st.toggle(t(f"notice.sound.{who}"), value=True, key=SOUND_KEY, help=t(f"notice.sound.help.{who}"))
         # the chime's player is never shown: it only has to play
         st.html('<style>[class*="st-key-notice_chime"] { display: none; }</style>')
         _watch(who, user.get("expert_id"))
@@ -101,6 +101,7 @@ def alert_notice(user: dict) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _watch(who: str, expert_id: int | None) -> None:
+    note_every_page_fragment()  # a page switch drops it, so its timer cannot blank the next page
     dashboard_auth.rerun_if_session_ended()  # a timer is no activity: a session ended shows the login
     path = data.settings().db_path
     if not data.database_exists(path):

@@ -330,13 +330,33 @@ def _leave(page: str, query_params: dict) -> None:
     st.switch_page(page, query_params=query_params)
 
 
+EVERY_PAGE_FRAGMENTS = "_every_page_fragments"  # session: ids of refreshing fragments drawn on every page
+
+
+def note_every_page_fragment() -> None:
+    """From inside a refreshing fragment drawn on every page (the sidebar's notices): note its id,
+    so a page switch drops it too (`_forget_running_fragments`) — its timer firing during the
+    switch would otherwise run it after the next page has drawn, which blanked the item view as the
+    live page's own refresh once did. The next page registers it again. Uses Streamlit internals:
+    without them, nothing is noted."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        fragment_id = ThreadState.get().fragment_id
+    except (ImportError, AttributeError):
+        return
+    if fragment_id:
+        st.session_state[EVERY_PAGE_FRAGMENTS] = sorted({*st.session_state.get(EVERY_PAGE_FRAGMENTS, ()), fragment_id})
+
+
 def _forget_running_fragments() -> None:
     """Before a page switch: drop the current page's refreshing fragments from the session, so a
     refresh their timers send during the switch is refused by Streamlit instead of running, as a
     fragment the next page lacks, after the next page has drawn (which left the item view blank).
     From inside a fragment run (the live page's tables) that is the running fragment; from a full
     run (a button outside the fragments, as on the 预警 page, whose list refreshes) every fragment
-    the page registered: the next page registers its own. Uses Streamlit internals: without them,
+    the page registered: the next page registers its own. The fragments drawn on every page (noted
+    by `note_every_page_fragment`) are dropped either way. Uses Streamlit internals: without them,
     nothing is done."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -348,7 +368,7 @@ def _forget_running_fragments() -> None:
     if not running:
         storage.clear()
         return
-    for fragment_id in running:
+    for fragment_id in [*running, *st.session_state.get(EVERY_PAGE_FRAGMENTS, ())]:
         if storage.contains(fragment_id):
             storage.delete(fragment_id)
 

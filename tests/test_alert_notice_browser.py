@@ -151,7 +151,7 @@ def test_an_expert_is_told_of_a_task_offered_to_them_and_of_no_one_elses(app, br
     auth.create_user(db, "expert1", "Expert-password-9", "expert", actor="test", expert_id=by_name["李样本"])
     db.conn.close()
     page = log_in(browser, f"{base}/workbench", "expert1", "Expert-password-9")
-    page.get_by_role("switch", name="新预警提示音").wait_for(timeout=WAIT_MS)
+    page.get_by_role("switch", name="新任务提示音").wait_for(timeout=WAIT_MS)
     theirs = raise_on(db_path, fresh_item(db_path, "e1", "吃大蒜能治新冠"), "二级", "需专家澄清")
     others = raise_on(db_path, fresh_item(db_path, "e2", "醋泡黑豆能降血压"), "二级", "需专家澄清")
     db = store.open_db(db_path)
