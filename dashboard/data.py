@@ -980,17 +980,10 @@ def rising_tags(path: str, threshold: float, platforms: tuple[str, ...] = (), no
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)
 def report_file(report_json: str, fmt: str) -> bytes:
     """The report rendered as html / md / docx / pdf bytes (PDF through headless Chromium, a few seconds)."""
-    import tempfile
-
     from rumourwatch import reports
 
     rep = reports.Report.from_json(report_json)
-    if fmt == "html":
-        return reports.render_html(rep).encode("utf-8")
-    if fmt == "md":
-        return reports.render_markdown(rep).encode("utf-8")
-    with tempfile.TemporaryDirectory() as tmp:
-        return reports.render(rep, fmt, Path(tmp) / f"report.{fmt}").read_bytes()
+    return reports.document_bytes(lambda f, out: reports.render(rep, f, out), fmt)
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=32, show_spinner=False)

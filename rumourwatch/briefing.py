@@ -49,6 +49,7 @@ from .records import CST, beijing, hours_between, iso, parse_time
 from .reports import (
     REPORT_CSS,
     clip,
+    document_bytes,
     fmt_pct,
     integer_ticks,
     markdown_document,
@@ -728,12 +729,7 @@ def render(b: Briefing, fmt: str, output: str | Path) -> Path:
 
 def to_bytes(b: Briefing, fmt: str) -> bytes:
     """The report as the bytes of a download (PDF through headless Chromium, a few seconds)."""
-    import tempfile
-
-    if fmt in ("html", "md"):
-        return (render_html(b) if fmt == "html" else render_markdown(b)).encode("utf-8")
-    with tempfile.TemporaryDirectory(prefix="rw-briefing-") as tmp:
-        return render(b, fmt, Path(tmp) / f"briefing.{fmt}").read_bytes()
+    return document_bytes(lambda f, out: render(b, f, out), fmt)
 
 
 def default_filename(b: Briefing, fmt: str) -> str:

@@ -50,6 +50,8 @@ from .uploads import MAX_MB, check_upload, csv_reader
 
 FORMATS = ("html", "pdf", "docx", "md")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# each format's MIME type, for downloads; in the order the 专报 offers them (PDF first, as it is mailed)
+MIME_TYPES = {"pdf": "application/pdf", "docx": DOCX_MIME, "html": "text/html", "md": "text/markdown"}
 DEFAULT_UNIT_MONTHLY_MINIMUM = 4   # seed 002: each county bureau / unit reports at least 4 items a month
 REPEAT_PUBLISHER_MIN = 2           # confirmed false items that make an account a repeat publisher
 TOP_RUMOURS = 10
@@ -1875,8 +1877,8 @@ HTML_TEMPLATE = """<!doctype html>
 _NUMERIC = re.compile(r"^[+\-]?[\d,]+(\.\d+)?(%| 小时)?$")
 
 
-def _is_numeric(value) -> bool:
-    """Right-align counts, percentages and durations."""
+def is_numeric(value) -> bool:
+    """Right-align counts, percentages and durations (the HTML page's and the Word file's tables)."""
     if isinstance(value, bool):
         return False
     return isinstance(value, (int, float)) or (isinstance(value, str) and bool(_NUMERIC.match(value)))
@@ -1889,7 +1891,7 @@ def render_html(report: Report, charts: bool = True) -> str:
 
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.tests["link"] = lambda v: isinstance(v, tuple)
-    env.tests["numeric"] = _is_numeric
+    env.tests["numeric"] = is_numeric
     env.filters["account"] = short_account
     template = env.from_string(HTML_TEMPLATE)
 
@@ -2000,6 +2002,13 @@ def write_document(fmt: str, output: str | Path, html, markdown, docx) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html() if fmt == "html" else markdown(), encoding="utf-8")
     return output
+
+
+def document_bytes(render, fmt: str) -> bytes:
+    """The bytes of the document `render(fmt, path)` writes (a report's or a special report's
+    `render`), through a temporary file: what a download or a cached page serves."""
+    with tempfile.TemporaryDirectory(prefix="rw-document-") as tmp:
+        return render(fmt, Path(tmp) / f"document.{fmt}").read_bytes()
 
 
 def render_docx(report: Report, output: str | Path) -> Path:

@@ -28,6 +28,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from .reports import is_numeric
+
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
@@ -47,7 +49,6 @@ CELL_PADDING_MM = 4.6      # Word's cell margins (1.9 mm each side) and the bord
 WIDE_COLUMN_CHARS = 24     # a column of long text is given at most this much of a table's width
 FAIR_WIDE_CHARS = 12       # ... and this much where the short columns' headers can take two lines
 MIN_WIDE_CHARS = 6         # ... and at least this much
-_NUMBER = re.compile(r"^[+\-]?[\d,]+(\.\d+)?(%| 小时)?$")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 # Characters XML 1.0 cannot carry (a scraper's stray control bytes): Word refuses a file holding them,
 # and python-docx refuses to write them; they are dropped from the printed text, never the report.
@@ -129,7 +130,7 @@ def _cell_text(cell, value, size: float, width_mm: float) -> None:
             _run(p, "—", size=size)
         return
     text = "" if value is None else str(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) or _NUMBER.match(text):
+    if is_numeric(value):
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if " " in text and _chars(text) * size * 0.3528 + CELL_PADDING_MM > width_mm and not _cjk_words(text):
         # a time or a figure with its unit, in a column narrower than it: broken at its spaces

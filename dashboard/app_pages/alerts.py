@@ -270,7 +270,6 @@ if assignments:
               "due": t("col.due"), "cancelled": t("col.cancelled_at"), "note": t("col.note")},
              key="assignments")
 
-BRIEFING_MIME = {"pdf": "application/pdf", "docx": reports.DOCX_MIME, "html": "text/html", "md": "text/markdown"}
 briefed = [s for s in steps if s["step"] == "briefing_sent"]
 # a 一级 alert is a sudden event: its leaders are to be told the same day, so the report is offered open
 due = alert["severity"] == "一级" and not briefed and alert["status"] in store.WORKFLOW_OPEN_STATUSES
@@ -283,7 +282,7 @@ with st.expander(t("alerts.briefing"), expanded=due):  # 舆情专报: this even
     with ui.action_form("briefing_form"):
         note = st.text_area(t("alerts.briefing.note"), key="briefing_note", max_chars=briefing.NOTE_MAX_CHARS,
                             placeholder=t("alerts.briefing.note.placeholder"))
-        fmt = st.radio(t("alerts.briefing.format"), list(BRIEFING_MIME), horizontal=True, key="briefing_format",
+        fmt = st.radio(t("alerts.briefing.format"), list(reports.MIME_TYPES), horizontal=True, key="briefing_format",
                        format_func=lambda f: t(f"alerts.briefing.format.{f}"))
         leaders = rules["notify"]["leader_emails"]
         b = st.columns([1, 2])
@@ -307,7 +306,7 @@ with st.expander(t("alerts.briefing"), expanded=due):  # 舆情专报: this even
     ready = st.session_state.get("briefing_file")
     if ready and ready[0] == alert["id"]:
         st.download_button(t("alerts.briefing.download", name=ready[3]), ready[2], ready[3],
-                           mime=BRIEFING_MIME[ready[1]], key="briefing_download", type="primary")
+                           mime=reports.MIME_TYPES[ready[1]], key="briefing_download", type="primary")
 
 if not may_act:
     st.info(t("alerts.readonly"))

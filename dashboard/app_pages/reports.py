@@ -106,16 +106,16 @@ st.caption(" ".join([reports.generated_text(report), *report.scope]))
 base = reports.default_filename(report, "x")[:-2]
 cols = st.columns(4)
 cols[0].download_button(t("reports.download.html"), data.report_file(report_json, "html"), f"{base}.html",
-                        mime="text/html", key="dl_html", width="stretch")
+                        mime=reports.MIME_TYPES["html"], key="dl_html", width="stretch")
 # Word: what an office edits and issues under its own header (the PDF cannot be edited)
 cols[1].download_button(t("reports.download.docx"), data.report_file(report_json, "docx"), f"{base}.docx",
-                        mime=reports.DOCX_MIME, key="dl_docx", width="stretch")
+                        mime=reports.MIME_TYPES["docx"], key="dl_docx", width="stretch")
 cols[2].download_button(t("reports.download.md"), data.report_file(report_json, "md"), f"{base}.md",
-                        mime="text/markdown", key="dl_md", width="stretch")
+                        mime=reports.MIME_TYPES["md"], key="dl_md", width="stretch")
 if st.session_state.get("rep_pdf_for") == report_json:
     try:
         cols[3].download_button(t("reports.download.pdf"), data.report_file(report_json, "pdf"), f"{base}.pdf",
-                                mime="application/pdf", key="dl_pdf", width="stretch", type="primary")
+                                mime=reports.MIME_TYPES["pdf"], key="dl_pdf", width="stretch", type="primary")
     except RumourwatchError as exc:
         show_error(exc, "reports.pdf.error")
 elif cols[3].button(t("reports.pdf.make"), key="make_pdf", width="stretch"):

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .. import store
+from .. import reports, store
 from ..tips import CHANNELS
 from . import RULES_OPTION, friendly_errors
 
@@ -165,7 +165,7 @@ def alerts_export(ctx, days, day_from, day_to, output_path):
 
 @alerts_group.command("briefing")
 @click.argument("alert_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(("pdf", "docx", "html", "md")), default=None,
+@click.option("--format", "fmt", type=click.Choice(list(reports.MIME_TYPES)), default=None,
               help="Output format (default: from the file name's suffix, else pdf).")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), default=None,
               help="File to write (default 舆情专报_预警<ID>_<time>.<format> here; with --send, only if given).")
