@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import store, totp
-from .config import ROLE_NAMES
+from .config import ROLE_NAMES, role_list
 from .errors import RumourwatchError
 from .records import iso, parse_time
 
@@ -355,7 +355,7 @@ class Policy:
     def from_settings(cls, settings) -> "Policy":
         return cls(float(settings.session_idle_minutes), int(settings.max_login_failures),
                    float(settings.lockout_minutes),
-                   frozenset(r.strip() for r in settings.two_step_roles.split(",") if r.strip()))
+                   frozenset(role_list(settings.two_step_roles)))
 
 
 def two_step_missing(user: dict, policy: Policy) -> bool:
@@ -430,7 +430,7 @@ def login(db, username: str, password: str, policy: Policy = Policy(),
         else:
             changes = {"totp_recovery": json.dumps(recovery)}
             details = {"two_step": True, "recovery_code": True,
-                       "recovery_codes_left": sum(c["used_at"] is None for c in recovery)}
+                       "recovery_codes_left": user["recovery_codes_left"] - 1}  # the store's count, less this one
     token = secrets.token_urlsafe(32)
     with store.transaction(db):
         store.update_user(db, user["id"], at, failed_logins=0, locked_until=None, last_login_at=at, **changes)

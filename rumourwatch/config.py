@@ -17,6 +17,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLE_NAMES = ("monitor", "expert", "analyst", "leader", "admin")  # rumourwatch.auth.ROLES
 
 
+def role_list(text: str) -> list[str]:
+    """The roles a comma-separated setting names (two_step_roles), as typed: checked at load."""
+    return [r.strip() for r in text.split(",") if r.strip()]
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -140,7 +145,7 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     if settings.max_upload_mb <= 0:
         raise ConfigError("setting max_upload_mb must be greater than 0", "setting_max_upload_mb",
                           value=settings.max_upload_mb)
-    unknown_roles = [r for r in settings.two_step_roles.split(",") if r.strip() and r.strip() not in ROLE_NAMES]
+    unknown_roles = [r for r in role_list(settings.two_step_roles) if r not in ROLE_NAMES]
     if unknown_roles:
         raise ConfigError(f"setting two_step_roles names unknown role(s) {', '.join(unknown_roles)}; roles are "
                           f"{', '.join(ROLE_NAMES)}", "setting_two_step_roles", value=settings.two_step_roles,
