@@ -31,6 +31,8 @@ PAGES = {
         st.Page("app_pages/search.py", title=t("page.search"), icon=":material/search:", url_path="search"),
         st.Page("app_pages/knowledge.py", title=t("page.knowledge"), icon=":material/fact_check:", url_path="knowledge"),
         st.Page("app_pages/tips.py", title=t("page.tips"), icon=":material/campaign:", url_path="tips"),
+        st.Page("app_pages/submissions.py", title=t("page.submissions"), icon=":material/outbox:",
+                url_path="submissions"),
         st.Page("app_pages/readings.py", title=t("page.readings"), icon=":material/translate:", url_path="readings"),
         st.Page("app_pages/handover.py", title=t("page.handover"), icon=":material/swap_horiz:", url_path="handover"),
     ],

@@ -33,6 +33,8 @@ ACTION_ZH = {
     "verdict.record": "记录研判结论", "takedown.request": "请求平台删除", "takedown.removed": "平台已删除",
     "takedown.refused": "平台拒绝删除", "tip.record": "登记举报线索", "reading.record": "民族文字人工判读",
     "handover.write": "值班交接", "handover.receive": "确认接班",
+    "submission.submit": "单位报送信息", "submission.withdraw": "撤回报送信息", "submission.adopt": "采用报送信息",
+    "submission.decline": "不采用报送信息",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",
     "assignment.escalate": "专家任务超时督办", "assignment.remind": "专家任务临期提醒",
@@ -53,14 +55,14 @@ ACTION_ZH = {
 TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "澄清稿", "user": "账号", "expert": "专家",
              "experts": "专家库", "item": "条目", "tip": "举报线索", "takedown": "删除请求", "source": "数据源",
              "rules": "预警规则", "handover": "值班交接", "media_request": "媒体约请", "model": "模型",
-             "database": "数据库", "audit": "审计日志"}
+             "database": "数据库", "audit": "审计日志", "submission": "报送信息"}
 
 # The kinds an administrator looks for: a code is of the first kind one of whose names it is or
 # starts with (name + "."); "other" holds the rest.
 GROUPS = {
     "signin": ("login", "logout", "session", "user.locked"),
     "accounts": ("user",),
-    "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover"),
+    "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover", "submission"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
     "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify"),
@@ -170,7 +172,8 @@ SECURITY_KEY = "security_notice"  # workflow_state: the last entry told of, and 
 SECURITY_WINDOW = timedelta(hours=1)  # failed logins are counted over this window
 SECURITY_ACTIONS = ["login.failed", "user.locked", "user.add", "user.role", "restore", "login"]
 SECURITY_LISTED = 8  # names listed in one notice
-ROLE_ZH = {"monitor": "舆情监测员", "expert": "专家", "analyst": "分析员", "leader": "领导", "admin": "管理员"}
+ROLE_ZH = {"monitor": "舆情监测员", "expert": "专家", "analyst": "分析员", "leader": "领导", "correspondent": "通讯员",
+           "admin": "管理员"}
 FAILURE_ZH = {"unknown_user": "无此账号", "wrong_password": "密码错误", "locked": "锁定期间尝试", "disabled": "账号已停用"}
 
 

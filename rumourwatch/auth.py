@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "monitor": frozenset({
         "monitor.view", "item.view", "alerts.view", "alerts.manage", "assignments.manage",
         "verdicts.manage", "sources.view", "tips.record", "watch.manage", "readings.record",
+        "submissions.review",
     }),
     "expert": frozenset({
         "assignments.own", "workbench.use", "item.view_assigned",
@@ -42,6 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "leader": frozenset({
         "reports.view", "overview.view", "alerts.view",
     }),
+    # 通讯员: a unit's correspondent, who reports the unit's information (seed 002) and nothing else
+    "correspondent": frozenset({"submissions.own"}),
     "admin": frozenset({"*"}),
 }
 ALL_PERMISSIONS = frozenset(set().union(*(p for r, p in PERMISSIONS.items() if r != "admin")) | {
@@ -72,6 +75,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "verdicts": frozenset({"monitor", "admin"}),
     # 媒体约请: media outlets' requests for pool experts (seed 000 §(三)2), handled by the office
     "media": frozenset({"monitor", "admin"}),
+    # 信息报送: the units' correspondents submit, the office (monitors) adopts or declines (seed 002)
+    "submissions": frozenset({"correspondent", "monitor", "admin"}),
     "workbench": frozenset({"expert", "admin"}),
     "my-assignments": frozenset({"expert", "admin"}),
     "models": frozenset({"analyst", "admin"}),
@@ -90,7 +95,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
 }
 # Each role's main page: the dashboard serves it at "/" (its first page after login).
 HOME_PAGES: dict[str, str] = {"monitor": "live", "analyst": "live", "admin": "live", "expert": "workbench",
-                              "leader": "overview"}
+                              "leader": "overview", "correspondent": "submissions"}
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 MIN_PASSWORD_LENGTH = 8
@@ -253,20 +258,33 @@ def _now(now: datetime | None) -> datetime:
     return now or store.now_utc()
 
 
+def check_unit(db, role: str, unit_id: int | None) -> int | None:
+    """A correspondent reports for one active registered unit; no other role has a unit."""
+    if role != "correspondent":
+        return None
+    unit = store.get_unit(db, unit_id) if unit_id is not None else None
+    if unit is None or not unit["active"]:
+        raise AuthError(f"a correspondent needs the active registered unit they report for (got {unit_id!r}); "
+                        f"see the units imported with `rumourwatch report import-units`", reason="correspondent_unit")
+    return unit["id"]
+
+
 def create_user(db, username: str, password: str, role: str, actor: str, *, display_name: str | None = None,
-                expert_id: int | None = None, now: datetime | None = None) -> dict:
-    """Add a user; AuthError for a bad name/role/password or a name already taken (StoreError if
-    another process takes it meanwhile)."""
+                expert_id: int | None = None, unit_id: int | None = None, now: datetime | None = None) -> dict:
+    """Add a user; AuthError for a bad name/role/password, a correspondent without an active unit or a
+    name already taken (StoreError if another process takes it meanwhile)."""
     check_username(username)
     check_role(role)
+    unit_id = check_unit(db, role, unit_id)
     if store.get_user(db, username) is not None:
         raise AuthError(f"user {username!r} already exists", reason="user_exists", name=username)
     password_hash = hash_password(password, username)
     at = iso(_now(now))
     with store.transaction(db):
-        user_id = store.insert_user(db, username, role, password_hash, at, display_name, expert_id)
+        user_id = store.insert_user(db, username, role, password_hash, at, display_name, expert_id, unit_id)
         store.record_audit(db, actor, "user.add", "user", username,
-                           {"role": role, "expert_id": expert_id}, at=at)
+                           {"role": role, "expert_id": expert_id, **({"unit_id": unit_id} if unit_id else {})},
+                           at=at)
     return store.get_user_by_id(db, user_id)
 
 
@@ -304,17 +322,19 @@ def set_disabled(db, username: str, disabled: bool, actor: str, now: datetime | 
 
 
 def set_role(db, username: str, role: str, actor: str, expert_id: int | None = None,
-             now: datetime | None = None) -> dict:
+             now: datetime | None = None, unit_id: int | None = None) -> dict:
     user = _existing(db, username)
     check_role(role)
+    unit_id = check_unit(db, role, unit_id)
     _guard_last_admin(db, user, new_role=role)
     at = iso(_now(now))
     with store.transaction(db):
-        store.update_user(db, user["id"], at, role=role, expert_id=expert_id)
+        store.update_user(db, user["id"], at, role=role, expert_id=expert_id, unit_id=unit_id)
         # A role change takes effect at once: open sessions would otherwise keep the old rights.
         store.end_user_sessions(db, user["id"], at, "role_changed")
         store.record_audit(db, actor, "user.role", "user", user["username"],
-                           {"from": user["role"], "to": role, "expert_id": expert_id}, at=at)
+                           {"from": user["role"], "to": role, "expert_id": expert_id,
+                            **({"unit_id": unit_id} if unit_id else {})}, at=at)
     return store.get_user_by_id(db, user["id"])
 
 
@@ -371,7 +391,7 @@ def _token_hash(token: str) -> str:
 def public_user(user: dict) -> dict:
     """The fields pages need: username, role, expert_id (plus display_name and id)."""
     return {"id": user["id"], "username": user["username"], "role": user["role"],
-            "expert_id": user.get("expert_id"), "display_name": user.get("display_name"),
+            "expert_id": user.get("expert_id"), "unit_id": user.get("unit_id"), "display_name": user.get("display_name"),
             "two_step": bool(user.get("totp_enabled_at"))}
 
 

@@ -14,7 +14,7 @@ from typing import Self
 from .errors import ConfigError, DataBundleError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ROLE_NAMES = ("monitor", "expert", "analyst", "leader", "admin")  # rumourwatch.auth.ROLES
+ROLE_NAMES = ("monitor", "expert", "analyst", "leader", "correspondent", "admin")  # rumourwatch.auth.ROLES
 
 
 def role_list(text: str) -> list[str]:

@@ -728,4 +728,59 @@ ALTER TABLE users ADD COLUMN totp_pending TEXT;
     ("0034_two_step_recovery_codes", """
 ALTER TABLE users ADD COLUMN totp_recovery TEXT;
 """),
+    # 信息报送 (seed 002 §四(四): each county bureau and unit reports at least 4 pieces of information
+    # a month, and a monthly notice ranks them). A unit's correspondent (通讯员, a new role, tied to
+    # the unit) submits them; the office adopts or declines each. SQLite cannot change a CHECK, so
+    # users is rebuilt with the new role and the unit (store.REBUILDS: foreign keys off meanwhile).
+    ("0035_unit_submissions", """
+CREATE TABLE users_new (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT,
+    role TEXT NOT NULL CHECK (role IN ('monitor', 'expert', 'analyst', 'leader', 'admin', 'correspondent')),
+    password_hash TEXT NOT NULL,
+    expert_id INTEGER,                   -- for role expert: the roster entry whose assignments they see
+    unit_id INTEGER REFERENCES units(id), -- for role correspondent: the unit they report for
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_login_at TEXT,
+    totp_secret TEXT,
+    totp_enabled_at TEXT,
+    totp_last_step INTEGER,
+    totp_pending TEXT,
+    totp_recovery TEXT
+);
+INSERT INTO users_new (id, username, display_name, role, password_hash, expert_id, disabled, failed_logins,
+                       locked_until, created_at, updated_at, last_login_at, totp_secret, totp_enabled_at,
+                       totp_last_step, totp_pending, totp_recovery)
+    SELECT id, username, display_name, role, password_hash, expert_id, disabled, failed_logins,
+           locked_until, created_at, updated_at, last_login_at, totp_secret, totp_enabled_at,
+           totp_last_step, totp_pending, totp_recovery FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    kind TEXT NOT NULL CHECK (kind IN ('opinion', 'work', 'science')),
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    url TEXT,
+    platform TEXT,                       -- 舆情信息: where the claim was seen
+    occurred_at TEXT,                    -- when what it reports happened or was seen
+    submitted_by TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,          -- the month it counts in
+    status TEXT NOT NULL DEFAULT 'submitted'
+        CHECK (status IN ('submitted', 'adopted', 'declined', 'withdrawn')),
+    decided_by TEXT,
+    decided_at TEXT,
+    adopted_in TEXT,                     -- where the office used it (日报, 公众号 …)
+    decision_note TEXT,                  -- why it was declined, or a word to the unit
+    item_id INTEGER REFERENCES items(id) -- 舆情信息 filed in the feed, scored like any item
+);
+CREATE INDEX idx_submissions_unit_at ON submissions (unit_id, submitted_at);
+CREATE INDEX idx_submissions_status_at ON submissions (status, submitted_at);
+"""),
 ]

@@ -183,10 +183,11 @@ TEXT: dict[str, str] = {
     "units.title": "各单位处置与信息报送排名",
     "section.numbered": "{n}、{title}",
     "units.empty": "尚未登记单位，且{this}无专家所属单位的处置记录。",
-    "units.rule": "报送要求：每单位每月发布澄清不少于 {minimum} 条（依据《晋城市卫生健康委员会宣传工作实施方案》月通报制度）；未达标单位以“未达标”标出。",
+    "units.rule": ("报送要求：每单位每月报送信息不少于 {minimum} 条（依据《晋城市卫生健康委员会宣传工作实施方案》月通报制度；"
+                   "单位通讯员报送的信息与本单位专家发布的澄清合计，撤回的不计）；未达标单位以“未达标”标出。"),
     "units.below": "未达标单位 {n} 个：{names}。",
     "units.below.none": "全部单位达到每月报送要求。",
-    "units.months": "{this}已结束的 {n} 个月（{first} 至 {last}）逐月对照最低要求；“达标月数”为发布澄清达到要求的月数，任一月未达标即标为“未达标”。",
+    "units.months": "{this}已结束的 {n} 个月（{first} 至 {last}）逐月对照最低要求；“达标月数”为合计报送达到要求的月数，任一月未达标即标为“未达标”。",
     "units.months.none": "{this}尚无已结束且有采集数据的月份，暂不判定达标情况。",
     "units.months.since": "平台自 {since} 起才有采集数据，此前的月份不判定。",
     "units.below.months": "有月份未达标的单位 {n} 个：{names}。",
@@ -202,7 +203,8 @@ TEXT: dict[str, str] = {
     "col.published_at": "发布时间", "col.effect_items": "新增条目（前→后）", "col.effect_reactions": "新增互动（前→后）",
     "col.effect": "效果", "col.effect_window": "前后各", "col.kind": "类型", "col.region": "地区",
     "col.handled": "处置预警", "col.on_time": "按时处置", "col.on_time_rate": "按时率",
-    "col.minimum": "最低要求", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
+    "col.minimum": "要求", "col.reported": "报送", "col.adopted": "采用", "col.unit_published": "澄清",
+    "col.counted": "合计", "col.flag": "达标情况", "col.confirmed": "经核实谣言", "col.reach": "传播量",
     "col.day": "日期", "col.total": "合计", "col.unscored": "待评分", "col.month": "月份",
     "col.months_met": "达标月数", "col.short_months": "未达标月份",
     "flag.below": "未达标", "flag.ok": "达标", "flag.unjudged": "未判定",
@@ -880,9 +882,11 @@ def _model_health(db, period: Period, threshold: float) -> Section:
 
 
 def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
-    """Per unit: alerts handled and on time, clarifications published, against the monthly minimum.
-    A quarter or a year judges each of its months that has ended (by `now_iso`) on its own: a unit
-    meets the rule in a month when it published its minimum that month."""
+    """Per unit: alerts handled and on time, information reported by its correspondents (信息报送:
+    submitted, not withdrawn; how many adopted) and clarifications published by its experts, the two
+    together (`counted`) against the monthly minimum. A quarter or a year judges each of its months
+    that has ended (by `now_iso`) on its own: a unit meets the rule in a month when it reported its
+    minimum that month."""
     this = tr(f"this.{period.kind}")
     units = {u["name"]: u for u in store.list_units(db, region=region)} if store.has_tables(db, "units") else {}
     gap = _workflow_gap(db, "alerts", "experts", "assignments", "clarifications")
@@ -891,14 +895,14 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
                        {"minimum": minimum, "registered": sorted(units)})
     table = {name: {"unit": name, "kind": u["kind"], "region": u["region"],
                     "minimum": u["monthly_minimum"] if u["monthly_minimum"] is not None else minimum,
-                    "handled": 0, "on_time": 0, "clarifications": 0}
+                    "handled": 0, "on_time": 0, "clarifications": 0, "reported": 0, "adopted": 0}
              for name, u in units.items()}
     registered = bool(units)
 
     def row(name):
         if name not in table:  # an expert's institution missing from the unit list: still counted
             table[name] = {"unit": name, "kind": None, "region": None, "minimum": minimum,
-                           "handled": 0, "on_time": 0, "clarifications": 0}
+                           "handled": 0, "on_time": 0, "clarifications": 0, "reported": 0, "adopted": 0}
         return table[name]
 
     unassigned = 0
@@ -915,6 +919,12 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
             row(c["institution"])["clarifications"] += 1
             month = beijing(c["published_at"], "%Y-%m")
             by_month.setdefault(c["institution"], Counter())[month] += 1
+    if store.has_tables(db, "submissions"):
+        for s in store.report_submissions(db, period.start, period.end, region):
+            r = row(s["unit"])
+            r["reported"] += 1
+            r["adopted"] += s["status"] == "adopted"
+            by_month.setdefault(s["unit"], Counter())[beijing(s["submitted_at"], "%Y-%m")] += 1
     judged = since = None  # a month's notice judges its own month, ended or not (as it always has)
     if period.kind != "monthly":
         # months that have ended, from the first month the store holds an item in: a unit is not
@@ -925,8 +935,9 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
     rows = list(table.values())
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
+        r["counted"] = r["reported"] + r["clarifications"]
         if judged is None:
-            r["below_minimum"] = r["clarifications"] < r["minimum"]
+            r["below_minimum"] = r["counted"] < r["minimum"]
             continue
         counts = by_month.get(r["unit"], Counter())
         r["by_month"] = {m: counts[m] for m in period.months}
@@ -934,7 +945,7 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
         r["months_met"] = len(judged) - len(r["short_months"])
         r["below_minimum"] = bool(r["short_months"])
     def standing(r):
-        return -r["clarifications"], -(r["on_time_rate"] or -1), -r["handled"]
+        return -r["counted"], -r["adopted"], -(r["on_time_rate"] or -1), -r["handled"]
 
     rows.sort(key=lambda r: (*standing(r), r["unit"]))
     for i, r in enumerate(rows):  # equal figures share a rank (1, 2, 2, 4 …); names only order the tie
@@ -1406,15 +1417,16 @@ def units_table(report: Report) -> tuple[list[str], list[list]]:
     (of those ended) and the months that did not."""
     d = report.section("units").data
     judged = d.get("judged_months")
-    keys = ["col.rank", "col.unit", "col.kind", "col.region", "col.handled", "col.on_time_rate", "col.published",
-            "col.minimum"]
+    keys = ["col.rank", "col.unit", "col.kind", "col.handled", "col.on_time_rate", "col.reported",
+            "col.adopted", "col.unit_published", "col.counted", "col.minimum"]
     if judged is not None:
         keys += ["col.months_met", "col.short_months"]
     head = [tr(k) for k in [*keys, "col.flag"]]
     body = []
     for r in d.get("rows", []):
-        row = [r["rank"], r["unit"], r["kind"] or tr("none"), r["region"] or tr("none"), r["handled"],
-               fmt_pct(r["on_time_rate"]), r["clarifications"], r["minimum"]]
+        row = [r["rank"], r["unit"], r["kind"] or tr("none"), r["handled"],
+               fmt_pct(r["on_time_rate"]), r["reported"], r["adopted"], r["clarifications"], r["counted"],
+               r["minimum"]]
         if judged is not None:
             row += [f"{r['months_met']} / {len(judged)}" if judged else tr("none"),
                     "、".join(f"{int(m[5:])} 月" for m in r["short_months"]) or tr("none")]
@@ -1581,8 +1593,9 @@ def daily_chart_png(report: Report) -> bytes | None:
 
 
 def units_chart_png(report: Report) -> bytes | None:
-    """Clarifications per unit against the monthly minimum (monthly notice), or for a quarter or a
-    year the period's clarifications, red for a unit below the minimum in a month; None when no units."""
+    """Information reported per unit (submissions and clarifications) against the monthly minimum
+    (monthly notice), or for a quarter or a year the period's, red for a unit below the minimum in a
+    month; None when no units."""
     if report.kind not in LONG_KINDS:
         return None
     s = report.section("units")
@@ -1593,15 +1606,15 @@ def units_chart_png(report: Report) -> bytes | None:
     rows = rows[:20]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2), dpi=150)
     names = [clip(r["unit"], 14) for r in rows][::-1]
-    values = [r["clarifications"] for r in rows][::-1]
+    values = [r["counted"] for r in rows][::-1]
     colours = ["#c62828" if r["below_minimum"] else "#1565c0" for r in rows][::-1]
     ax.barh(names, values, color=colours)
     ax.xaxis.set_major_locator(integer_ticks())
     if report.kind == "monthly":
         ax.axvline(s.data["minimum"], color="#555", linestyle="--", linewidth=1)
-        ax.set_title(f"各单位本月发布澄清（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
+        ax.set_title(f"各单位本月合计报送信息（虚线：最低要求 {s.data['minimum']} 条，红色：未达标）", fontsize=10)
     else:
-        ax.set_title(f"各单位{tr('this.' + report.kind)}发布澄清（红色：有月份未达到每月最低要求）", fontsize=10)
+        ax.set_title(f"各单位{tr('this.' + report.kind)}合计报送信息（红色：有月份未达到每月最低要求）", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()

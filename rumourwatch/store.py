@@ -99,6 +99,10 @@ def open_db(path: str | Path | None = None, *, memory: bool = False, migrate: bo
         raise explain_sqlite_error(exc, str(path)) from exc
 
 
+# migrations that rebuild a table other tables refer to (a CHECK changed): run with foreign keys off
+REBUILDS = frozenset({"0035_unit_submissions"})
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Run the named steps not yet applied, each in its own transaction. Returns their names."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -107,12 +111,24 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     for name, sql in MIGRATIONS:
         if name in done:
             continue
-        with transaction(db):
-            for statement in _split_sql(sql):
-                db.execute(statement)
-            if name in MIGRATION_HOOKS:
-                MIGRATION_HOOKS[name](db)
-            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, iso(now_utc())])
+        rebuild = name in REBUILDS
+        if rebuild:  # SQLite's way to rebuild a table others refer to: foreign keys off, checked before commit
+            db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with transaction(db):
+                for statement in _split_sql(sql):
+                    db.execute(statement)
+                if name in MIGRATION_HOOKS:
+                    MIGRATION_HOOKS[name](db)
+                if rebuild:
+                    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"migration {name} would leave {len(broken)} rows referring to nothing "
+                                         f"(first: {broken[0]})", "migration_broken_reference", name=name)
+                db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, iso(now_utc())])
+        finally:
+            if rebuild:
+                db.execute("PRAGMA foreign_keys = ON")
         applied.append(name)
     return applied
 
@@ -2016,7 +2032,8 @@ def latest_score(db, item_id: int) -> dict | None:
 
 # --- auth: users, sessions ------------------------------------------------------------------
 
-USER_COLUMNS = """id, username, display_name, role, expert_id, disabled, failed_logins, locked_until,
+USER_COLUMNS = """id, username, display_name, role, expert_id, unit_id,
+                  (SELECT name FROM units WHERE units.id = users.unit_id) AS unit_name, disabled, failed_logins, locked_until,
                   created_at, updated_at, last_login_at, totp_enabled_at,
                   (SELECT count(*) FROM json_each(coalesce(totp_recovery, '[]'))
                    WHERE json_extract(value, '$.used_at') IS NULL) AS recovery_codes_left"""
@@ -2025,11 +2042,13 @@ USER_SECRET_COLUMNS = ", password_hash, totp_secret, totp_last_step, totp_pendin
 
 
 def insert_user(db, username: str, role: str, password_hash: str, at: str, display_name: str | None = None,
-                expert_id: int | None = None) -> int:
+                expert_id: int | None = None, unit_id: int | None = None) -> int:
     try:
         cur = db.execute(
-            """INSERT INTO users (username, display_name, role, password_hash, expert_id, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""", [username, display_name, role, password_hash, expert_id, at, at])
+            """INSERT INTO users (username, display_name, role, password_hash, expert_id, unit_id, created_at,
+                                  updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [username, display_name, role, password_hash, expert_id, unit_id, at, at])
     except sqlite3.IntegrityError as exc:
         if "UNIQUE" in str(exc):
             raise StoreError(f"user {username!r} already exists", "user_exists", name=username) from exc
@@ -2063,7 +2082,7 @@ def count_users(db, role: str | None = None, active_only: bool = False) -> int:
     return db.execute(f"SELECT count(*) FROM users{clause}", params).fetchone()[0]
 
 
-_USER_UPDATABLE = {"display_name", "role", "password_hash", "expert_id", "disabled", "failed_logins",
+_USER_UPDATABLE = {"display_name", "role", "password_hash", "expert_id", "unit_id", "disabled", "failed_logins",
                    "locked_until", "last_login_at", "totp_secret", "totp_enabled_at", "totp_last_step",
                    "totp_pending", "totp_recovery"}
 
@@ -2522,6 +2541,84 @@ def list_units(db, region: str | None = None, active_only: bool = True) -> list[
         params.append(region)
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     return _rows(db, f"SELECT id, {', '.join(UNIT_COLUMNS)} FROM units{clause} ORDER BY code", params)
+
+
+def find_unit(db, code_or_name: str) -> dict | None:
+    """A unit by its code, else by its name."""
+    rows = _rows(db, f"""SELECT id, {', '.join(UNIT_COLUMNS)} FROM units WHERE code = ? OR name = ?
+                         ORDER BY code = ? DESC LIMIT 1""", [code_or_name, code_or_name, code_or_name])
+    return rows[0] if rows else None
+
+
+def get_unit(db, unit_id: int) -> dict | None:
+    rows = _rows(db, f"SELECT id, {', '.join(UNIT_COLUMNS)} FROM units WHERE id = ?", [unit_id])
+    return rows[0] if rows else None
+
+
+# --- 信息报送: the units' submissions (rumourwatch.submissions) -------------------------------------
+
+_SUBMISSION_SELECT = """SELECT s.*, u.name AS unit_name, u.code AS unit_code, u.region AS unit_region,
+                              i.rumour_probability, i.already_debunked, i.health_related, i.topic, i.scored_at
+                       FROM submissions s JOIN units u ON u.id = s.unit_id LEFT JOIN items i ON i.id = s.item_id"""
+
+
+def insert_submission(db, row: dict) -> int:
+    return _insert(db, "submissions", row)
+
+
+def get_submission(db, submission_id: int) -> dict | None:
+    rows = _rows(db, f"{_SUBMISSION_SELECT} WHERE s.id = ?", [submission_id])
+    return rows[0] if rows else None
+
+
+_SUBMISSION_UPDATABLE = {"status", "decided_by", "decided_at", "adopted_in", "decision_note"}
+
+
+def update_submission(db, submission_id: int, **fields) -> None:
+    unknown = set(fields) - _SUBMISSION_UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable submission fields: {sorted(unknown)}")
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE submissions SET {sets} WHERE id = ?", [*fields.values(), submission_id])
+
+
+def list_submissions(db, *, unit_id: int | None = None, status: str | None = None, start: str | None = None,
+                     end: str | None = None, region: str | None = None, limit: int = 500) -> list[dict]:
+    """Submissions, those awaiting a decision first, then the newest."""
+    where, params = [], []
+    for clause, value in (("s.unit_id = ?", unit_id), ("s.status = ?", status), ("s.submitted_at >= ?", start),
+                          ("s.submitted_at < ?", end), ("u.region = ?", region)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(db, f"""{_SUBMISSION_SELECT}{clause}
+                         ORDER BY s.status = 'submitted' DESC,
+                                  CASE WHEN s.status = 'submitted' THEN s.submitted_at END ASC,
+                                  s.submitted_at DESC, s.id DESC LIMIT ?""", [*params, limit])
+
+
+def submission_counts(db, start: str, end: str) -> dict[int, dict[str, int]]:
+    """{unit_id: {status: n}} of the submissions made in [start, end)."""
+    out: dict[int, dict[str, int]] = {}
+    for unit_id, status, n in db.execute("""SELECT unit_id, status, count(*) FROM submissions
+                                            WHERE submitted_at >= ? AND submitted_at < ?
+                                            GROUP BY unit_id, status""", [start, end]).fetchall():
+        out.setdefault(unit_id, {})[status] = n
+    return out
+
+
+def report_submissions(db, start: str, end: str, region: str | None = None) -> list[dict]:
+    """The submissions counted in [start, end) (not withdrawn): unit name, status, submitted_at."""
+    params: list = [start, end]
+    extra = ""
+    if region:
+        extra = " AND u.region = ?"
+        params.append(region)
+    return _rows(db, f"""SELECT u.name AS unit, s.status, s.submitted_at FROM submissions s
+                         JOIN units u ON u.id = s.unit_id
+                         WHERE s.submitted_at >= ? AND s.submitted_at < ? AND s.status != 'withdrawn'{extra}""",
+                 params)
 
 
 def log_report(db, kind: str, period: str, filters: dict, fmt: str, path: str | None, channel: str,

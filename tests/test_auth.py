@@ -48,7 +48,8 @@ def test_password_is_stored_only_as_a_salted_scrypt_hash(db, now):
 
 def test_login_with_right_password_gives_a_session_for_that_user(users, now):
     token, user = auth.login(users, "exp", PW, POLICY, now=now)
-    assert user == {"id": user["id"], "username": "exp", "role": "expert", "expert_id": 7, "display_name": None,
+    assert user == {"id": user["id"], "username": "exp", "role": "expert", "expert_id": 7, "unit_id": None,
+                    "display_name": None,
                     "two_step": False}
     assert auth.session_user(users, token, POLICY, now=now + timedelta(minutes=5))["username"] == "exp"
     # The store holds only a hash of the token.

@@ -29,7 +29,7 @@ def test_first_admin_from_stdin_then_list(run):
         "--password-stdin", input="expert pass 1\n")
     listing = run("users", "list")
     lines = listing.output.splitlines()
-    assert lines[0].split() == ["username", "role", "state", "two-step", "expert", "last", "login"]
+    assert lines[0].split() == ["username", "role", "state", "two-step", "expert", "last", "login", "unit"]
     assert lines[1].split() == ["alice", "admin", "active", "off", "-"]
     assert lines[2].split() == ["wang", "expert", "active", "off", "12", "-"]
     db = store.open_db(run.db_path)

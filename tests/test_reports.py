@@ -285,7 +285,7 @@ def test_monthly_notice_cites_the_plan_not_a_developer_reference(full_db):
     db, _ = full_db
     report = reports.compute_monthly(db, fx.MONTH, now=fx.NOW)
     rule = reports.units_lines(report)[0]
-    assert rule.startswith("报送要求：每单位每月发布澄清不少于 4 条") and "晋城市卫生健康委员会宣传工作实施方案" in rule
+    assert rule.startswith("报送要求：每单位每月报送信息不少于 4 条") and "晋城市卫生健康委员会宣传工作实施方案" in rule
     for text in (reports.render_markdown(report), reports.render_html(report, charts=False)):
         assert "seed" not in text.lower()
 

@@ -8,7 +8,7 @@ from dashboard import auth as dashboard_auth
 from dashboard.auth import require_role
 from dashboard.strings import t
 from dashboard.workflow_ui import refusal, show_error
-from rumourwatch import auth
+from rumourwatch import auth, store
 from rumourwatch.errors import RumourwatchError
 
 user = require_role("admin")
@@ -44,6 +44,7 @@ accounts = dashboard_auth.run_db(auth.list_users)
 frame = pd.DataFrame([{
     t("users.col.username"): u["username"], t("users.col.name"): u["display_name"] or "",
     t("users.col.role"): t(f"role.{u['role']}"), t("users.col.expert"): "" if u["expert_id"] is None else str(u["expert_id"]),
+    t("users.col.unit"): u["unit_name"] or "",
     t("users.col.state"): state_label(u), t("users.col.last_login"): dashboard_auth.to_china(u["last_login_at"]),
     t("users.col.two_step"): t("users.two_step.on", n=u["recovery_codes_left"]) if u["totp_enabled_at"]
     else t("users.two_step.off"),
@@ -63,6 +64,14 @@ if online:
 
 roles = list(auth.ROLES)
 role_label = {r: t(f"role.{r}") for r in roles}
+# a correspondent reports for one registered unit (信息报送); None: no unit
+unit_ids = [None] + [u["id"] for u in dashboard_auth.run_db(store.list_units)]
+unit_names = {u["id"]: u["name"] for u in dashboard_auth.run_db(store.list_units, active_only=False)}
+
+
+def unit_label(unit_id) -> str:
+    return t("users.unit.none") if unit_id is None else unit_names.get(unit_id, str(unit_id))
+
 
 st.subheader(t("users.add"))
 with st.form("add_user", clear_on_submit=True):
@@ -70,9 +79,13 @@ with st.form("add_user", clear_on_submit=True):
     new_name = cols[0].text_input(t("users.col.username"), help=t("users.username.help"), max_chars=32,
                                  key="new_username")
     display = cols[1].text_input(t("users.col.name"), max_chars=64, key="new_display")
+    cols = st.columns(3)
     new_role = cols[0].selectbox(t("users.col.role"), roles, format_func=role_label.get, index=0, key="new_role")
     expert_id = cols[1].number_input(t("users.col.expert"), min_value=0, step=1, value=0,
                                      help=t("users.expert.help"), key="new_expert")
+    new_unit = cols[2].selectbox(t("users.col.unit"), unit_ids, format_func=unit_label, key="new_unit",
+                                 help=t("users.unit.help"))
+    cols = st.columns(2)
     pw1 = cols[0].text_input(t("auth.password"), type="password", help=t("users.password.help"), key="new_pw1")
     pw2 = cols[1].text_input(t("users.password.repeat"), type="password", key="new_pw2")
     add = st.form_submit_button(t("users.add.button"), type="primary")
@@ -81,7 +94,7 @@ if add:
         st.error(t("users.password.mismatch"))
     else:
         act(t("users.added", name=new_name), auth.create_user, new_name.strip(), pw1, new_role, user["username"],
-            display_name=display.strip() or None, expert_id=int(expert_id) or None)
+            display_name=display.strip() or None, expert_id=int(expert_id) or None, unit_id=new_unit)
 
 if accounts:
     st.subheader(t("users.change"))
@@ -94,9 +107,12 @@ if accounts:
                             format_func=role_label.get, key="users_role")
         eid = st.number_input(t("users.col.expert"), min_value=0, step=1, value=chosen["expert_id"] or 0,
                               key="users_expert", help=t("users.expert.help"))
+        choices = unit_ids if chosen["unit_id"] in unit_ids else [*unit_ids, chosen["unit_id"]]
+        uid = st.selectbox(t("users.col.unit"), choices, index=choices.index(chosen["unit_id"]),
+                           format_func=unit_label, key="users_unit", help=t("users.unit.help"))
         if st.button(t("users.role.button"), key="users_role_btn"):
             act(t("users.role.done", name=pick, role=role_label[role]), auth.set_role, pick, role,
-                user["username"], expert_id=int(eid) or None)
+                user["username"], expert_id=int(eid) or None, unit_id=uid)
     with tab_state:
         st.caption(state_label(chosen))
         if chosen["disabled"]:

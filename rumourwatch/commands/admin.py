@@ -55,12 +55,23 @@ def _read_password(password_stdin: bool, confirm: bool = True) -> str:
 
 @click.group()
 def users():
-    """Manage dashboard accounts and roles (monitor, expert, analyst, leader, admin).
+    """Manage dashboard accounts and roles (monitor, expert, analyst, leader, correspondent, admin).
 
     Example:
 
         rumourwatch users add alice --role admin
     """
+
+
+def _unit_id(db, unit: str | None) -> int | None:
+    """The id of the unit named by code or name on the command line (None when not given)."""
+    if not unit:
+        return None
+    found = store.find_unit(db, unit)
+    if found is None:
+        raise click.ClickException(f"no registered unit with code or name {unit!r}; see the units imported with "
+                                   f"`rumourwatch report import-units`")
+    return found["id"]
 
 
 @users.command("add")
@@ -68,20 +79,25 @@ def users():
 @click.option("--role", required=True, type=click.Choice(auth.ROLES), help="What the user may see and do.")
 @click.option("--name", "display_name", default=None, help="Display name shown in the dashboard.")
 @click.option("--expert-id", type=int, default=None, help="For role expert: their id in the expert roster.")
+@click.option("--unit", default=None,
+              help="For role correspondent: the code (or name) of the registered unit they report for.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 @click.pass_context
 @friendly_errors
-def users_add(ctx, username, role, display_name, expert_id, password_stdin):
+def users_add(ctx, username, role, display_name, expert_id, unit, password_stdin):
     """Add an account; the password is asked for (or read from stdin), never given as an argument.
 
     Example:
 
         rumourwatch users add alice --role admin
         echo "$PW" | rumourwatch users add wang.expert --role expert --expert-id 12 --password-stdin
+        rumourwatch users add li.cdc --role correspondent --unit U03
     """
+    db = _db(ctx)
+    unit_id = _unit_id(db, unit)
     password = _read_password(password_stdin)
-    user = auth.create_user(_db(ctx), username, password, role, _actor(), display_name=display_name,
-                            expert_id=expert_id)
+    user = auth.create_user(db, username, password, role, _actor(), display_name=display_name,
+                            expert_id=expert_id, unit_id=unit_id)
     click.echo(f"added user {user['username']} (role {user['role']})")
 
 
@@ -98,12 +114,12 @@ def users_list(ctx, as_json):
         rumourwatch users list
     """
     def lines(rows):
-        yield f"{'username':<24} {'role':<8} {'state':<8} {'two-step':<8} {'expert':>6}  last login"
+        yield f"{'username':<24} {'role':<13} {'state':<8} {'two-step':<8} {'expert':>6}  {'last login':<25} unit"
         for r in rows:
             state = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
             two_step = f"on ({r['recovery_codes_left']})" if r["totp_enabled_at"] else "off"
-            yield (f"{r['username']:<24} {r['role']:<8} {state:<8} {two_step:<8} "
-                   f"{r['expert_id'] or '':>6}  {r['last_login_at'] or '-'}")
+            yield (f"{r['username']:<24} {r['role']:<13} {state:<8} {two_step:<8} "
+                   f"{r['expert_id'] or '':>6}  {r['last_login_at'] or '-':<25} {r['unit_name'] or ''}".rstrip())
 
     _print_rows(auth.list_users(_db(ctx)), as_json,
                 "no users yet; add one with: rumourwatch users add NAME --role admin", lines)
@@ -143,16 +159,20 @@ def users_enable(ctx, username):
 @click.argument("username")
 @click.argument("role", type=click.Choice(auth.ROLES))
 @click.option("--expert-id", type=int, default=None, help="For role expert: their id in the expert roster.")
+@click.option("--unit", default=None,
+              help="For role correspondent: the code (or name) of the registered unit they report for.")
 @click.pass_context
 @friendly_errors
-def users_set_role(ctx, username, role, expert_id):
+def users_set_role(ctx, username, role, expert_id, unit):
     """Change an account's role; its open sessions end so the change applies at once.
 
     Example:
 
         rumourwatch users set-role bob analyst
+        rumourwatch users set-role li correspondent --unit U03
     """
-    auth.set_role(_db(ctx), username, role, _actor(), expert_id=expert_id)
+    db = _db(ctx)
+    auth.set_role(db, username, role, _actor(), expert_id=expert_id, unit_id=_unit_id(db, unit))
     click.echo(f"user {username} now has role {role}")
 
 
