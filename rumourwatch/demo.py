@@ -19,7 +19,7 @@ from .config import REPO_ROOT
 from .errors import StoreError
 
 DEMO_PASSWORD = "rumourwatch-demo"
-DEMO_ROLES = ("admin", "monitor", "expert", "analyst", "leader")
+DEMO_ROLES = ("admin", "monitor", "expert", "analyst", "leader", "correspondent")
 DEMO_TRAIN_FRACTION = 0.8
 ROSTER = REPO_ROOT / "data" / "expert_roster_sample.csv"
 UNITS = REPO_ROOT / "data" / "units_sample.csv"
@@ -62,7 +62,8 @@ def ensure_history(db_path: Path, settings, models_dir: Path, rules: Path, end: 
              f"{demo_history.HISTORY_SHARE:.0%} of the bundle's test items); about a minute")
         summary = demo_history.build(db, settings, load(models_dir), rules, end, weeks=weeks)
         echo(f"history {summary.start} – {summary.end}: {summary.items} items, {summary.alerts} alerts, "
-             f"{summary.verdicts} verdicts, {summary.published} clarifications published"
+             f"{summary.verdicts} verdicts, {summary.published} clarifications published, "
+             f"{summary.submissions} units' reports"
              + (f"; {len(summary.errors)} step(s) refused, first: {summary.errors[0]}" if summary.errors else ""))
         return demo_history.HISTORY_SHARE
     finally:
@@ -109,7 +110,7 @@ def rules_file(db_path: Path) -> Path:
 
 def prepare(db_path: Path, echo=print) -> dict:
     """Create the demo database's accounts, roster and units once; later runs keep what is there."""
-    from . import auth, experts, reports
+    from . import auth, demo_history, experts, reports
 
     db = store.open_db(db_path)
     now = datetime.now(timezone.utc)
@@ -125,8 +126,10 @@ def prepare(db_path: Path, echo=print) -> dict:
         if store.get_user(db, role) is not None:
             continue
         try:
+            unit = store.find_unit(db, demo_history.DEMO_UNIT) if role == "correspondent" else None
             auth.create_user(db, role, DEMO_PASSWORD, role, "demo", display_name=f"演示{role}",
-                             expert_id=roster[0]["id"] if role == "expert" and roster else None)
+                             expert_id=roster[0]["id"] if role == "expert" and roster else None,
+                             unit_id=unit["id"] if unit else None)
             created.append(role)
         except StoreError:  # created meanwhile by another process
             pass

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import alerts, experts, store
+from . import alerts, experts, store, submissions
 from .config import BundleLines
 from .errors import RumourwatchError
 from .records import CST, UTC, iso, parse_time
@@ -72,6 +72,7 @@ class Summary:
     assignments: int = 0
     published: int = 0
     takedowns: int = 0
+    submissions: int = 0
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -154,6 +155,7 @@ class People:
 
     def act(self, now: datetime) -> None:
         self.takedowns(now)
+        self.unit_reports(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
         for alert_id in [a for a, p in self.plans.items() if p.get("conference_due")]:
@@ -336,6 +338,66 @@ class People:
             if now >= parse_time(t["requested_at"]) + timedelta(hours=r.uniform(6, 48)):
                 outcome = "removed" if r.random() < 0.8 else "refused"
                 experts.record_takedown_outcome(self.db, t["id"], outcome, "monitor", now, "演示历史：平台答复")
+
+
+    def unit_reports(self, now: datetime) -> None:
+        """The units' correspondents report in office hours, each unit at its own pace (drawn once:
+        some stay below the monthly minimum), and the monitor adopts or declines what waits within
+        a working day or so."""
+        if not in_hours(now, OFFICE_HOURS) or now.astimezone(CST).weekday() >= 5:
+            return
+        units = self.__dict__.setdefault("_units", store.list_units(self.db))
+        slots = 22 * (OFFICE_HOURS[1] - OFFICE_HOURS[0]) * (timedelta(hours=1) / STEP)  # steps in a month
+        for unit in units:
+            pace = self.rng("unit-pace", unit["code"]).choice(UNIT_PACE)  # pieces a month
+            r = self.rng("unit-report", unit["code"], iso(now))
+            if r.random() >= pace / slots:
+                continue
+            kind = r.choices(("work", "science", "opinion"), (5, 4, 1))[0]
+            title, content = unit_report_text(kind, unit["name"], r)
+            actor = "correspondent" if unit["code"] == DEMO_UNIT else f"通讯员-{unit['code']}"
+            try:
+                submissions.submit(self.db, unit_id=unit["id"], kind=kind, title=title, content=content,
+                                   actor=actor, now=now, platform="微信群" if kind == "opinion" else None)
+                self.summary.submissions += 1
+            except RumourwatchError as exc:
+                self.summary.errors.append(f"unit report {unit['code']}: {exc}")
+        for sub in store.list_submissions(self.db, status="submitted", limit=1000):
+            r = self.rng("unit-decide", sub["id"])
+            if now < parse_time(sub["submitted_at"]) + timedelta(hours=r.uniform(1, 20)):
+                continue
+            adopt = r.random() < 0.85
+            try:
+                submissions.decide(self.db, sub["id"], adopt=adopt, actor="monitor", now=now,
+                                   adopted_in=r.choice(submissions.ADOPTED_IN[:5]) if adopt else None,
+                                   note=None if adopt else r.choice(DECLINE_REASONS))
+            except RumourwatchError as exc:
+                self.summary.errors.append(f"decide submission {sub['id']}: {exc}")
+
+
+# The units' reports in the demo: each unit's pace a month (seed 002's minimum is 4), and the texts
+UNIT_PACE = (1, 2, 3, 4, 5, 6, 8)
+DEMO_UNIT = "U001"  # the demo's `correspondent` account reports for it
+DECLINE_REASONS = ("与本月已采用信息重复", "缺少时间、地点等要素，请补充后重新报送", "不属于卫生健康领域")
+_WORK = ("开展“健康科普进社区”活动", "组织家庭医生签约服务宣传周", "举办控烟知识讲座", "开展秋冬季传染病防控培训",
+         "开展老年人健康体检", "组织中小学生视力筛查", "举办心理健康咨询日活动", "开展职业病防治法宣传周活动")
+_SCIENCE = ("秋冬季如何预防流感", "高血压患者怎样合理膳食", "儿童青少年近视防控要点", "戒烟门诊能帮你做什么",
+            "糖尿病患者运动注意事项", "孕期营养补充的常见误区", "冬季一氧化碳中毒的预防", "科学认识疫苗接种")
+_CLAIMS = ("每天喝醋可以软化血管", "吃大蒜能预防流感", "隔夜菜一律致癌", "打完疫苗不能洗澡",
+           "酸性体质是万病之源", "微波炉加热的食物有辐射")
+
+
+def unit_report_text(kind: str, unit: str, r: random.Random) -> tuple[str, str]:
+    """A unit report's title and content (written for the demo; nothing from the bundle)."""
+    if kind == "work":
+        what = r.choice(_WORK)
+        return f"{unit}{what}", f"{unit}本周{what}，覆盖辖区居民约 {r.randint(2, 30) * 50} 人次。（演示数据）"
+    if kind == "science":
+        title = r.choice(_SCIENCE)
+        return f"科普：{title}", f"{unit}专家撰写科普文章《{title}》，已在本单位公众号发布。（演示数据）"
+    claim = r.choice(_CLAIMS)
+    return (f"辖区微信群流传“{claim}”的说法",
+            f"近日辖区多个居民微信群转发“{claim}”的说法，部分老年居民询问。本单位已安排医生在群内解释。（演示数据）")
 
 
 def clarification_text(item: dict, truth: dict) -> tuple[str, str]:

@@ -66,6 +66,27 @@ def test_last_weeks_report_shows_the_work_of_a_running_platform(history):
     assert reports.compute_weekly(db, "2026-W46", now=END).section("volume").data["total"] > 100
 
 
+def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history):
+    """The 月通报's unit ranking reads the units' reports (信息报送): a fresh demo has units above and
+    below the monthly minimum, reports adopted and declined, in office hours, and the demo's
+    correspondent sees their unit's."""
+    db, summary, _ = history
+    assert summary.submissions > 20
+    rows = db.execute("SELECT s.status, s.submitted_at, s.decided_by, s.decision_note, u.code FROM submissions s "
+                      "JOIN units u ON u.id = s.unit_id").fetchall()
+    statuses = {r[0] for r in rows}
+    assert {"adopted", "declined"} <= statuses
+    assert all(r[3] for r in rows if r[0] == "declined")  # a unit is told why
+    assert all(8 <= parse_time(r[1]).astimezone(demo_history.CST).hour < 22 for r in rows)
+    assert any(r[4] == demo_history.DEMO_UNIT for r in rows)
+    month = reports.compute_monthly(db, "2026-11", now=END).section("units").data
+    reported = {r["unit"]: r["reported"] for r in month["rows"]}
+    assert sum(reported.values()) == sum(1 for r in rows if parse_time(r[1]) >= parse_time("2026-10-31T16:00:00Z"))
+    assert month["below"] and len(month["below"]) < len(month["rows"])  # some units short, not all
+    correspondent = store.get_user(db, "correspondent")
+    assert correspondent["role"] == "correspondent" and correspondent["unit_name"] == "示例县卫生健康局"
+
+
 def test_the_simulated_people_judge_by_the_datasets_labels_and_experts_keep_their_hours(history):
     db, summary, _ = history
     labels = _labels()
