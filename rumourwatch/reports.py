@@ -1417,18 +1417,18 @@ def units_table(report: Report) -> tuple[list[str], list[list]]:
     (of those ended) and the months that did not."""
     d = report.section("units").data
     judged = d.get("judged_months")
-    keys = ["col.rank", "col.unit", "col.kind", "col.handled", "col.on_time_rate", "col.reported",
+    keys = ["col.rank", "col.unit", "col.handled", "col.on_time_rate", "col.reported",
             "col.adopted", "col.unit_published", "col.counted", "col.minimum"]
     if judged is not None:
         keys += ["col.months_met", "col.short_months"]
     head = [tr(k) for k in [*keys, "col.flag"]]
     body = []
     for r in d.get("rows", []):
-        row = [r["rank"], r["unit"], r["kind"] or tr("none"), r["handled"],
+        row = [r["rank"], r["unit"], r["handled"],
                fmt_pct(r["on_time_rate"]), r["reported"], r["adopted"], r["clarifications"], r["counted"],
                r["minimum"]]
         if judged is not None:
-            row += [f"{r['months_met']} / {len(judged)}" if judged else tr("none"),
+            row += [f"{r['months_met']}/{len(judged)}" if judged else tr("none"),
                     "、".join(f"{int(m[5:])} 月" for m in r["short_months"]) or tr("none")]
         flag = "flag.below" if r["below_minimum"] else "flag.ok" if judged is None or judged else "flag.unjudged"
         body.append([*row, tr(flag)])

@@ -183,7 +183,8 @@ def column_widths(head: list, rows: list[list], total_mm: float = TYPE_WIDTH_MM,
     # text that may wrap: Chinese words; a time, a count or an id is kept on one line
     prose = [any(_cjk_words(shown(r[j])) for r in rows if j < len(r)) for j in range(len(head))]
     for wrap in (1, 2):  # headers and times on one line if the text keeps its width, else on two
-        need = [min(max(v if wrap == 1 or p else w, -(-h // wrap)), WIDE_COLUMN_CHARS) + pad
+        # a header on two lines keeps two characters a line: "排/名" or "报/送" would read as two words
+        need = [min(max(v if wrap == 1 or p else w, max(-(-h // wrap), min(h, 2))), WIDE_COLUMN_CHARS) + pad
                 for v, w, h, p in zip(values, words, headers, prose)]
         if sum(need) <= available:
             return [n / sum(need) * total_mm for n in need]

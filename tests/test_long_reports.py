@@ -137,7 +137,7 @@ def test_units_are_judged_month_by_month_on_the_months_that_ended_with_data(full
     assert lines[-1] == f"有月份未达标的单位 2 个：{fx.UNIT_COUNTY}、{fx.UNIT_IDLE}。"
     head, body = reports.units_table(report)
     table = {row[1]: dict(zip(head, row)) for row in body}
-    assert table[fx.UNIT_HOSPITAL]["达标月数"] == "2 / 2" and table[fx.UNIT_HOSPITAL]["达标情况"] == "达标"
+    assert table[fx.UNIT_HOSPITAL]["达标月数"] == "2/2" and table[fx.UNIT_HOSPITAL]["达标情况"] == "达标"
     assert table[fx.UNIT_COUNTY]["未达标月份"] == "11 月、12 月" and table[fx.UNIT_COUNTY]["达标情况"] == "未达标"
     html = reports.render_html(report, charts=False)
     assert re.search(rf'<tr class="below">\s*<td class="num">\d+</td>\s*<td>{fx.UNIT_COUNTY}</td>', html)

@@ -164,8 +164,8 @@ def test_the_monthly_notice_judges_units_on_their_reports_and_clarifications_tog
         assert (months[unit["id"]]["counted"], months[unit["id"]]["met"]) == (row["counted"],
                                                                              not row["below_minimum"]), unit["name"]
     head, body = reports.units_table(notice)
-    assert head[5:10] == ["报送", "采用", "澄清", "合计", "要求"]
-    assert body[0][1] == rfx.UNIT_COUNTY and body[0][5:] == [3, 2, 1, 4, 4, "达标"]
+    assert head[4:9] == ["报送", "采用", "澄清", "合计", "要求"]
+    assert body[0][1] == rfx.UNIT_COUNTY and body[0][4:] == [3, 2, 1, 4, 4, "达标"]
     text = reports.render_markdown(notice)
     assert "每单位每月报送信息不少于 4 条" in text and f"| {rfx.UNIT_COUNTY} |" in text
 

@@ -130,6 +130,14 @@ def test_columns_fit_the_page_times_stay_on_one_line_and_the_content_gets_the_ro
     # a time breaks, if at all, between its day and its hour, never inside "02:37"
     assert all(widths[j] >= wordfile._chars("02:37") * per_char + wordfile.CELL_PADDING_MM - 1e-9 for j in (3, 4, 5))
     assert widths[2] >= wordfile.FAIR_WIDE_CHARS * per_char  # and the content keeps a fair width
+    # The units' ranking (nine columns of short figures): a header of two characters is never split
+    # into one and one ("排/名", "报/送"); a longer one may take two lines of two
+    head = ["排名", "单位", "处置预警", "按时率", "报送", "采用", "澄清", "合计", "要求", "达标情况"]
+    rows = [[1, "示例市疾病预防控制中心", 6, "33.3%", 5, 5, 6, 11, 4, "达标"]]
+    size, widths = wordfile.table_layout(head, rows)
+    per_char = size * 0.3528
+    for j, h in enumerate(head):
+        assert widths[j] >= min(len(h), 2) * per_char + wordfile.CELL_PADDING_MM - 1e-9, h
 
 
 def test_a_time_in_a_narrow_column_is_broken_between_its_day_and_its_hour(tmp_path):
