@@ -76,7 +76,7 @@ def act(path: str, what: str, fn, *args, **kwargs):
 PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status", "clar_status": "clar.status",
                 "takedown_status": "wl.takedown.status", "step": "step", "role": "role", "kind": "setting.kind",
                 "json_type": "json.type", "list": "record.list", "field": "record.field",
-                "media_status": "media.status", "media_field": "media.field", "submission_status": "sub.status",
+                "media_status": "media.status", "media_field": "media.field", "submission_status": "sub.status", "referral_status": "ref.status",
                 "submission_field": "sub.what"}
 # refused on purpose, their message says all: no technical detail under them
 USER_REFUSALS = (WorkflowError, AuthError, UploadError, SearchError)

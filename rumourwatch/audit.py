@@ -30,6 +30,7 @@ ACTION_ZH = {
     "alert.create": "生成预警", "alert.upgrade": "预警升级", "alert.escalate": "预警超时督办",
     "alert.raise": "人工上报预警", "alert.dismiss": "排除预警", "alert.info_released": "记录已发布信息",
     "alert.conference_held": "记录已召开新闻发布会", "alert.briefing_sent": "报送舆情专报",
+    "alert.refer": "交办属地单位", "alert.referral_reply": "属地单位反馈", "alert.referral_withdraw": "撤回交办",
     "verdict.record": "记录研判结论", "takedown.request": "请求平台删除", "takedown.removed": "平台已删除",
     "takedown.refused": "平台拒绝删除", "tip.record": "登记举报线索", "reading.record": "民族文字人工判读",
     "handover.write": "值班交接", "handover.receive": "确认接班",

@@ -32,7 +32,8 @@ STEP_ZH = {"created": "生成预警", "upgraded": "预警升级", "reopened": "�
            "published": "发布澄清", "dismissed": "排除（误报）", "cancelled": "撤回专家任务", "withdrawn": "撤回改派",
            "info_released": "已发布信息", "conference_held": "已召开新闻发布会", "escalated": "超时督办",
            "reminded": "临近时限提醒专家", "verdict": "研判结论", "briefing_sent": "报送舆情专报",
-           "briefing_failed": "舆情专报未送达", "raised": "人工上报"}
+           "briefing_failed": "舆情专报未送达", "raised": "人工上报", "referred": "交办属地单位",
+           "referral_replied": "属地单位反馈", "referral_withdrawn": "撤回交办"}
 _STEP_DETAIL_ZH = {"respond_by": "信息发布时限", "conference_by": "发布会时限", "assignment": "专家指派",
                    **VERDICTS}
 

@@ -783,4 +783,26 @@ CREATE TABLE submissions (
 CREATE INDEX idx_submissions_unit_at ON submissions (unit_id, submitted_at);
 CREATE INDEX idx_submissions_status_at ON submissions (status, submitted_at);
 """),
+    # 交办属地单位 (seed 001 5: 属地管理、分级负责): an alert's event handed to the unit where it happened,
+    # to check the facts and act, with a time to report back by; the unit's correspondent replies.
+    ("0036_referrals", """
+CREATE TABLE referrals (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    request TEXT NOT NULL,               -- what the unit is asked to do
+    referred_by TEXT NOT NULL,
+    referred_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,                -- the time to report back by
+    status TEXT NOT NULL DEFAULT 'referred' CHECK (status IN ('referred', 'replied', 'withdrawn')),
+    reply TEXT,                          -- what the unit found and did
+    replied_by TEXT,
+    replied_at TEXT,
+    withdrawn_by TEXT,
+    withdrawn_at TEXT,
+    withdraw_reason TEXT
+);
+CREATE INDEX idx_referrals_unit ON referrals (unit_id, status, due_at);
+CREATE INDEX idx_referrals_alert ON referrals (alert_id);
+"""),
 ]

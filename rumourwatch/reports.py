@@ -191,6 +191,8 @@ TEXT: dict[str, str] = {
     "units.months.none": "{this}尚无已结束且有采集数据的月份，暂不判定达标情况。",
     "units.months.since": "平台自 {since} 起才有采集数据，此前的月份不判定。",
     "units.below.months": "有月份未达标的单位 {n} 个：{names}。",
+    "units.referrals": "{this}交办属地单位核实处置 {n} 件：按时反馈 {on_time} 件，超时反馈 {late} 件，逾期未反馈 {missing} 件。",
+    "units.referrals.lagging": "超时或逾期未反馈的单位：{names}。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
     "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
     "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
@@ -932,6 +934,7 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
         first_item = store.earliest_published(db)
         since = beijing(first_item, "%Y-%m") if first_item else None
         judged = [m for m in period.months if parse_month(m).end <= now_iso and since and m >= since]
+    referred = _referrals(db, period, region, now_iso)
     rows = list(table.values())
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
@@ -953,8 +956,22 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
     message = None if rows else tr("units.empty", this=this)
     return Section("units", tr("units.title"), True, message,
                    {"minimum": minimum, "rows": rows, "registered": registered, "judged_months": judged,
-                    "data_since": since,
+                    "data_since": since, "referrals": referred,
                     "below": [r["unit"] for r in rows if r["below_minimum"]], "unassigned_handled": unassigned})
+
+
+def _referrals(db, period: Period, region, now_iso: str) -> dict | None:
+    """The period's 交办属地单位 (rumourwatch.referrals): how many, answered in time, late, not yet
+    (due already), and the units that answered late or not at all. None without the table."""
+    if not store.has_tables(db, "referrals"):
+        return None
+    rows = [r for r in store.list_referrals(db, start=period.start, end=period.end, limit=100_000)
+            if r["status"] != "withdrawn" and (not region or r["alert_region"] == region)]
+    on_time = [r for r in rows if r["status"] == "replied" and r["replied_at"] <= r["due_at"]]
+    late = [r for r in rows if r["status"] == "replied" and r["replied_at"] > r["due_at"]]
+    missing = [r for r in rows if r["status"] == "referred" and r["due_at"] < now_iso]
+    return {"referred": len(rows), "on_time": len(on_time), "late": len(late), "missing": len(missing),
+            "lagging": sorted({r["unit_name"] for r in late + missing})}
 
 
 # --- compute --------------------------------------------------------------------------------
@@ -1359,6 +1376,11 @@ def units_lines(report: Report) -> list[str]:
                      else tr("units.below.none"))
     if d["unassigned_handled"]:
         lines.append(tr("units.unassigned", n=d["unassigned_handled"]))
+    ref = d.get("referrals")
+    if ref and ref["referred"]:
+        lines.append(tr("units.referrals", this=tr(f"this.{report.kind}"), n=ref["referred"], on_time=ref["on_time"],
+                        late=ref["late"], missing=ref["missing"])
+                     + (tr("units.referrals.lagging", names="、".join(ref["lagging"])) if ref["lagging"] else ""))
     return lines
 
 

@@ -2621,6 +2621,51 @@ def report_submissions(db, start: str, end: str, region: str | None = None) -> l
                  params)
 
 
+# --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------
+
+_REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, a.title AS alert_title,
+                             a.severity AS alert_severity, a.status AS alert_status, a.region AS alert_region,
+                             a.item_id AS alert_item_id
+                      FROM referrals r JOIN units u ON u.id = r.unit_id JOIN alerts a ON a.id = r.alert_id"""
+
+
+def insert_referral(db, row: dict) -> int:
+    return _insert(db, "referrals", row)
+
+
+def get_referral(db, referral_id: int) -> dict | None:
+    rows = _rows(db, f"{_REFERRAL_SELECT} WHERE r.id = ?", [referral_id])
+    return rows[0] if rows else None
+
+
+_REFERRAL_UPDATABLE = {"status", "reply", "replied_by", "replied_at", "withdrawn_by", "withdrawn_at",
+                       "withdraw_reason"}
+
+
+def update_referral(db, referral_id: int, **fields) -> None:
+    unknown = set(fields) - _REFERRAL_UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable referral fields: {sorted(unknown)}")
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE referrals SET {sets} WHERE id = ?", [*fields.values(), referral_id])
+
+
+def list_referrals(db, *, alert_id: int | None = None, unit_id: int | None = None, status: str | None = None,
+                   start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
+    """Referrals, those awaiting a reply first (the earliest due first), then the newest."""
+    where, params = [], []
+    for clause, value in (("r.alert_id = ?", alert_id), ("r.unit_id = ?", unit_id), ("r.status = ?", status),
+                          ("r.referred_at >= ?", start), ("r.referred_at < ?", end)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(db, f"""{_REFERRAL_SELECT}{clause}
+                         ORDER BY r.status = 'referred' DESC,
+                                  CASE WHEN r.status = 'referred' THEN r.due_at END ASC,
+                                  r.referred_at DESC, r.id DESC LIMIT ?""", [*params, limit])
+
+
 def log_report(db, kind: str, period: str, filters: dict, fmt: str, path: str | None, channel: str,
                status: str, detail: str | None = None, at: str | None = None) -> int:
     cur = db.execute(

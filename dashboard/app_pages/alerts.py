@@ -11,7 +11,7 @@ from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, briefing, effect, experts, ledger, reports, store, trending
+from rumourwatch import alerts, briefing, effect, experts, ledger, referrals, reports, store, trending
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.language import LANGUAGE_ZH
 
@@ -270,6 +270,17 @@ if assignments:
               "due": t("col.due"), "cancelled": t("col.cancelled_at"), "note": t("col.note")},
              key="assignments")
 
+referred = ui.call(path, store.list_referrals, alert_id=alert["id"])
+if referred:  # 交办属地单位: what each unit was asked and what it reported
+    st.caption(t("ref.list"))
+    ui.table([dict(r, at_cn=data.to_china(r["referred_at"]), due=data.to_china(r["due_at"]),
+                   state=t(f"ref.state.{referrals.state(r, data.now_utc())}"),
+                   replied=data.to_china(r["replied_at"]) or "", reply_text=r["reply"] or r["withdraw_reason"] or "")
+              for r in referred],
+             {"id": "#", "unit_name": t("sub.unit"), "at_cn": t("ref.col.referred"), "due": t("ref.col.due"),
+              "state": t("col.status"), "request": t("ref.col.request"), "replied": t("ref.col.replied"),
+              "reply_text": t("ref.col.reply")}, key="referrals")
+
 briefed = [s for s in steps if s["step"] == "briefing_sent"]
 # a 一级 alert is a sudden event: its leaders are to be told the same day, so the report is offered open
 due = alert["severity"] == "一级" and not briefed and alert["status"] in store.WORKFLOW_OPEN_STATUSES
@@ -359,6 +370,39 @@ if open_alert and not has_active:
             if st.button(t("alerts.assign_to", name=r["name"]), key=f"assign_{r['expert_id']}"):
                 ui.act(path, t("alerts.assign_to", name=r["name"]), experts.assign_expert, alert["id"],
                        r["expert_id"], actor, data.now_utc(), rules)
+
+units = ui.call(path, store.list_units)
+if open_alert and units:  # 交办属地单位 (seed 001: 属地管理): the unit where it happened checks and reports back
+    st.subheader(t("ref.title"))
+    st.caption(t("ref.caption"))
+    offered = referrals.suggested_units(units, alert)
+    with ui.action_form("refer_form"):
+        c = st.columns([2, 1])
+        unit = c[0].selectbox(t("sub.unit"), offered, key="refer_unit",
+                              format_func=lambda u: u["name"] + (f"（{u['region']}）" if u["region"] else ""))
+        hours = c[1].selectbox(t("ref.hours"), list(referrals.HOURS), key="refer_hours",
+                               index=referrals.HOURS.index(referrals.default_hours(alert["severity"])),
+                               format_func=lambda h: t("ref.hours.value", n=h))
+        request = st.text_area(t("ref.request"), key="refer_request", max_chars=referrals.REQUEST_MAX,
+                               placeholder=t("ref.request.placeholder"))
+        if st.form_submit_button(t("ref.submit")):
+            ui.act(path, t("ref.submit"), referrals.refer, alert["id"], unit["id"], request, actor=actor,
+                   now=data.now_utc(), hours=hours)
+    waiting = [r for r in referred if r["status"] == "referred"]
+    if waiting:
+        with st.expander(t("ref.office")):
+            with ui.action_form("referral_office_form"):
+                pick = st.selectbox(t("ref.pick"), waiting, key="referral_pick",
+                                    format_func=lambda r: f"#{r['id']} {r['unit_name']}")
+                text = st.text_area(t("ref.office.text"), key="referral_office_text",
+                                    max_chars=referrals.REPLY_MAX, help=t("ref.office.help"))
+                b = st.columns(2)
+                if b[0].form_submit_button(t("ref.office.reply")):
+                    ui.act(path, t("ref.office.reply"), referrals.reply, pick["id"], text, actor=actor,
+                           now=data.now_utc(), unit_id=None)
+                if b[1].form_submit_button(t("ref.withdraw")):
+                    ui.act(path, t("ref.withdraw"), referrals.withdraw, pick["id"], actor=actor,
+                           now=data.now_utc(), reason=text)
 
 if open_alert:
     st.subheader(t("alerts.actions"))

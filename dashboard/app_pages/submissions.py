@@ -15,7 +15,7 @@ from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import debunked_label, escape_md, nav_key, open_item, probability_text
 from rumourwatch import auth as core_auth
-from rumourwatch import reports, store, submissions
+from rumourwatch import referrals, reports, store, submissions
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import CST
 
@@ -118,6 +118,44 @@ def month_choice(key: str) -> str:
                                                                                y=m[:4], m=int(m[5:])))
 
 
+def unit_referrals(unit: dict) -> None:
+    """交办事项: the alerts the office referred to this unit, those awaiting its reply first, each with
+    the story's text (a correspondent has no item page) and the form to reply."""
+    rows = ui.call(path, store.list_referrals, unit_id=unit["id"], limit=200)
+    waiting = [r for r in rows if r["status"] == "referred"]
+    st.subheader(t("ref.unit.title"))
+    st.caption(t("ref.unit.caption"))
+    if not waiting:
+        st.info(t("ref.unit.none"))
+    for r in waiting:
+        with st.container(border=True):
+            st.markdown(t("ref.unit.head", id=r["id"], alert=r["alert_id"], severity=r["alert_severity"],
+                          at=data.to_china(r["referred_at"]), due=data.to_china(r["due_at"])))
+            if referrals.state(r, now) == "overdue":
+                st.error(t("ref.unit.overdue"))
+            st.markdown(f"**{escape_md(r['alert_title'] or '')}**")
+            st.text(r["request"])
+            item = ui.call(path, store.get_item, r["alert_item_id"]) if r["alert_item_id"] else None
+            if item:
+                st.caption(t("ref.unit.story"))
+                st.text(item["text"][:600])
+            with ui.action_form(f"ref_reply_{r['id']}"):
+                text = st.text_area(t("ref.unit.reply"), key=f"ref_reply_text_{r['id']}",
+                                    max_chars=referrals.REPLY_MAX, help=t("ref.unit.reply.help"))
+                if st.form_submit_button(t("ref.unit.submit"), type="primary"):
+                    act(referrals.reply, t("ref.unit.done", id=r["id"]), r["id"], text, actor=user["username"],
+                        now=now, unit_id=unit["id"])
+    done = [r for r in rows if r["status"] != "referred"]
+    if done:
+        with st.expander(t("ref.unit.past", n=len(done))):
+            ui.table([dict(r, at_cn=data.to_china(r["referred_at"]), due=data.to_china(r["due_at"]),
+                           state=t(f"ref.state.{referrals.state(r, now)}"), replied=data.to_china(r["replied_at"]) or "")
+                      for r in done],
+                     {"id": "#", "alert_title": t("ref.col.alert"), "at_cn": t("ref.col.referred"),
+                      "due": t("ref.col.due"), "state": t("col.status"), "request": t("ref.col.request"),
+                      "replied": t("ref.col.replied"), "reply": t("ref.col.reply")}, key="ref_done")
+
+
 # --- a unit's correspondent ------------------------------------------------------------------
 if user["role"] == "correspondent":
     unit = ui.call(path, store.get_unit, user["unit_id"]) if user.get("unit_id") else None
@@ -125,6 +163,8 @@ if user["role"] == "correspondent":
         st.error(t("sub.no_unit"))
         st.stop()
     st.caption(t("sub.caption.unit", unit=unit["name"], minimum=unit["monthly_minimum"] or minimum))
+    unit_referrals(unit)
+    st.subheader(t("sub.month.title"))
     m = ui.call(path, submissions.unit_month, unit, month, minimum)
     cols = st.columns(6)
     cols[0].metric(t("sub.metric.counted"), f"{m['counted']} / {m['minimum']}", border=True,
