@@ -16,9 +16,11 @@ tab last looked:
 - with 提示音 on (the default; a toggle in the sidebar), an urgent alert or a clock run out also sounds
   a short chime, so a monitor looking at another window hears it.
 
-Two more audiences get what concerns them, the same way: a **leader** each new 一级 alert (a
+Three more audiences get what concerns them, the same way: a **leader** each new 一级 alert (a
 sudden event: seed 001's press conference within 24 hours is theirs to call); an **expert** each
-task offered to them, with the time to answer by, so it does not wait for the mail.
+task offered to them, with the time to answer by, so it does not wait for the mail; a unit's
+**correspondent** each alert referred to their unit (交办, rumourwatch.referrals), with the time to
+report back by: 4 hours for a 一级 or 二级 event.
 
 What was raised before the tab opened is on the 预警处置 page, not repeated as notices; an alert
 already dismissed (by a rule, or another monitor) by the time the fragment looks is not announced.
@@ -48,6 +50,7 @@ TITLE_CHARS = 18        # of the alert's title in its notice: longer, the notice
 SEEN_KEY = "notice_seen"            # the newest alert id this tab has seen
 SEEN_STEP_KEY = "notice_seen_step"  # the newest escalation step id this tab has seen
 SEEN_TASK_KEY = "notice_seen_task"  # the newest expert task id this tab has seen
+SEEN_REFERRAL_KEY = "notice_seen_referral"  # the newest referral id this tab has seen
 LEADER_SEVERITY = "一级"            # the alerts a leader is told of
 SOUND_KEY = "notice_sound"
 CHIME_KEY = "notice_chime"
@@ -77,13 +80,16 @@ def chime() -> bytes:
 
 def audience(user: dict) -> str | None:
     """Whose notices the user gets: "handler" (monitors, administrators: every new alert and clock),
-    "leader" (new 一级 alerts), "expert" (tasks offered to them), or None (analysts)."""
+    "leader" (new 一级 alerts), "expert" (tasks offered to them), "unit" (a correspondent: alerts
+    referred to their unit), or None (analysts)."""
     if can(user["role"], "alerts.manage"):
         return "handler"
     if user["role"] == "leader":
         return "leader"
     if user["role"] == "expert" and user.get("expert_id") is not None:
         return "expert"
+    if user["role"] == "correspondent" and user.get("unit_id") is not None:
+        return "unit"
     return None
 
 
@@ -96,17 +102,17 @@ def alert_notice(user: dict) -> None:
         st.toggle(t(f"notice.sound.{who}"), value=True, key=SOUND_KEY, help=t(f"notice.sound.help.{who}"))
         # the chime's player is never shown: it only has to play
         st.html('<style>[class*="st-key-notice_chime"] { display: none; }</style>')
-        _watch(who, user.get("expert_id"))
+        _watch(who, user.get("expert_id"), user.get("unit_id"))
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def _watch(who: str, expert_id: int | None) -> None:
+def _watch(who: str, expert_id: int | None, unit_id: int | None = None) -> None:
     note_every_page_fragment()  # a page switch drops it, so its timer cannot blank the next page
     dashboard_auth.rerun_if_session_ended()  # a timer is no activity: a session ended shows the login
     path = data.settings().db_path
     if not data.database_exists(path):
         return
-    new, overdue, offers = [], [], []
+    new, overdue, offers, referred = [], [], [], []
     try:
         if who in ("handler", "leader"):
             new = _since(SEEN_KEY, data.last_alert_id(path), lambda seen: data.alerts_after(path, seen))
@@ -118,9 +124,12 @@ def _watch(who: str, expert_id: int | None) -> None:
         if who == "expert":
             offers = _since(SEEN_TASK_KEY, data.last_assignment_id(path),
                             lambda seen: data.offers_after(path, expert_id, seen))
+        if who == "unit":
+            referred = _since(SEEN_REFERRAL_KEY, data.last_referral_id(path),
+                              lambda seen: data.referrals_after(path, unit_id, seen))
     except RumourwatchError:  # the page itself says what is wrong with the store
         return
-    announce(new, overdue, offers)
+    announce(new, overdue, offers, referred)
 
 
 def _since(key: str, last: int, rows_after) -> list[dict]:
@@ -133,9 +142,9 @@ def _since(key: str, last: int, rows_after) -> list[dict]:
     return [r for r in rows_after(seen) if r["status"] in store.WORKFLOW_OPEN_STATUSES]
 
 
-def announce(new: list[dict], overdue: list[dict] = (), offers: list[dict] = ()) -> None:
-    """Notices of the alerts in `new`, the clocks run out in `overdue` and the tasks in `offers`, and
-    the chime (while it lasts: drawn on every run until then)."""
+def announce(new: list[dict], overdue: list[dict] = (), offers: list[dict] = (), referred: list[dict] = ()) -> None:
+    """Notices of the alerts in `new`, the clocks run out in `overdue`, the tasks in `offers` and the
+    referrals in `referred`, and the chime (while it lasts: drawn on every run until then)."""
     urgent = [a for a in new if a["severity"] in URGENT]
     for a in urgent[:URGENT_SHOWN]:
         st.toast(t("notice.alert", id=a["id"], severity=a["severity"], kind=t(f"alert.kind.{a['kind']}"),
@@ -157,7 +166,15 @@ def announce(new: list[dict], overdue: list[dict] = (), offers: list[dict] = ())
     if len(offers) > URGENT_SHOWN:
         st.toast(t("notice.task.more", n=len(offers) - URGENT_SHOWN), icon=":material/assignment_ind:",
                  duration="long")
-    ringing = [f"a{a['id']}" for a in urgent] + [f"e{e['id']}" for e in overdue] + [f"t{o['id']}" for o in offers]
+    for r in referred[:URGENT_SHOWN]:
+        st.toast(t("notice.referral", id=r["alert_id"], severity=r["severity"], title=_title(r),
+                   due=data.to_china(r["due_at"], "%m-%d %H:%M")), icon=":material/assignment_late:",
+                 duration="infinite")
+    if len(referred) > URGENT_SHOWN:
+        st.toast(t("notice.referral.more", n=len(referred) - URGENT_SHOWN), icon=":material/assignment_late:",
+                 duration="long")
+    ringing = ([f"a{a['id']}" for a in urgent] + [f"e{e['id']}" for e in overdue] + [f"t{o['id']}" for o in offers]
+               + [f"r{r['id']}" for r in referred])
     if ringing and st.session_state.get(SOUND_KEY, True):
         st.session_state[CHIME_KEY] = (ringing[0], time.monotonic() + CHIME_SECONDS)
     ring = st.session_state.get(CHIME_KEY)

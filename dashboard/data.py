@@ -105,6 +105,8 @@ _QUERIES = {
     "escalations_after": store.escalations_after,
     "last_assignment_id": store.last_assignment_id,
     "offers_after": store.offers_after,
+    "last_referral_id": store.last_referral_id,
+    "referrals_after": store.referrals_after,
     "summary_counts": _filtered(store.summary_counts),
     "polarity_counts": _filtered(store.polarity_counts),
     "daily_polarity": _filtered(store.daily_polarity),
@@ -286,6 +288,15 @@ def last_assignment_id(path: str) -> int:
 def offers_after(path: str, expert_id: int, after_id: int) -> list[dict]:
     """The tasks offered to an expert since task `after_id`, still unanswered, oldest first."""
     return _query(path, "offers_after", expert_id, after_id)
+
+
+def last_referral_id(path: str) -> int:
+    return _query(path, "last_referral_id")
+
+
+def referrals_after(path: str, unit_id: int, after_id: int) -> list[dict]:
+    """The alerts referred to a unit since referral `after_id`, still unanswered, oldest first."""
+    return _query(path, "referrals_after", unit_id, after_id)
 
 
 def escalations_after(path: str, after_id: int) -> list[dict]:

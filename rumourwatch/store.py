@@ -1143,6 +1143,20 @@ def offers_after(db, expert_id: int, after_id: int, limit: int = 50) -> list[dic
                  [after_id, expert_id, limit])
 
 
+def last_referral_id(db) -> int:
+    """The newest referral's id (0 when none)."""
+    return db.execute("SELECT coalesce(max(id), 0) FROM referrals").fetchone()[0]
+
+
+def referrals_after(db, unit_id: int, after_id: int, limit: int = 50) -> list[dict]:
+    """The referrals to unit `unit_id` after referral `after_id` still awaiting its reply, oldest
+    first, with their alert's severity, title and status (the correspondent's notice)."""
+    return _rows(db, """SELECT r.id, r.alert_id, r.due_at, a.severity, a.title, a.status
+                        FROM referrals r JOIN alerts a ON a.id = r.alert_id
+                        WHERE r.id > ? AND r.unit_id = ? AND r.status = 'referred' ORDER BY r.id LIMIT ?""",
+                 [after_id, unit_id, limit])
+
+
 def list_alerts(db, status: str | None = None, limit: int = 500, now: str | None = None) -> list[dict]:
     """Alerts newest first. status: one of the alert statuses, 'active' (not closed) or 'overdue'."""
     where, params = [], []

@@ -171,6 +171,40 @@ def test_an_expert_is_told_of_a_task_offered_to_them_and_of_no_one_elses(app, br
     page.close()
 
 
+def test_a_correspondent_is_told_of_an_alert_referred_to_their_unit_and_of_no_other_units(app, browser):
+    from rumourwatch import referrals
+
+    base, db_path, ids = app
+    db = store.open_db(db_path)
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": "N1", "name": "通知县卫生健康局", "kind": "县区卫健局", "region": None,
+                                 "monthly_minimum": None, "active": 1},
+                                {"code": "N2", "name": "通知市人民医院", "kind": "医院", "region": None,
+                                 "monthly_minimum": None, "active": 1}], "2026-11-01T00:00:00Z")
+    mine, other = store.find_unit(db, "N1"), store.find_unit(db, "N2")
+    auth.create_user(db, "corr1", "Corr-password-9", "correspondent", actor="test", unit_id=mine["id"])
+    db.conn.close()
+    page = log_in(browser, f"{base}/submissions", "corr1", "Corr-password-9")
+    page.get_by_role("switch", name="新交办提示音").wait_for(timeout=WAIT_MS)
+    theirs = raise_on(db_path, fresh_item(db_path, "r1", "喝板蓝根能预防一切病毒"), "二级", "需属地核实")
+    db = store.open_db(db_path)
+    try:
+        referrals.refer(db, theirs, other["id"], "请核实。", actor="monitor1", now=now_utc(), hours=4)
+        referrals.refer(db, theirs, mine["id"], "请核实本县情况并反馈。", actor="monitor1", now=now_utc(), hours=4)
+    finally:
+        db.conn.close()
+    notice = toasts(page, "新的交办事项")
+    notice.wait_for(timeout=WAIT_MS)
+    assert f"预警 #{theirs}" in notice.inner_text() and "前核实并反馈" in notice.inner_text()
+    assert notice.get_by_role("link", name="去反馈").get_attribute("href").endswith("submissions")
+    assert page.locator('[class*="st-key-notice_chime_r"] audio').count() == 1  # and its chime
+    page.wait_for_timeout(2500)
+    assert toasts(page, "新的交办事项").count() == 1  # the other unit's referral of the same alert: not theirs
+    # nor the alert itself: the alerts are the monitors' news (their notice's link is 查看)
+    assert page.get_by_test_id("stToast").get_by_role("link", name="查看").count() == 0
+    page.close()
+
+
 def test_a_role_that_does_not_handle_alerts_gets_no_notices(app, browser):
     base, db_path, ids = app
     page = log_in(browser, f"{base}/search", ANALYST, ANALYST_PASSWORD)
