@@ -174,7 +174,7 @@ def test_an_expert_is_told_of_a_task_offered_to_them_and_of_no_one_elses(app, br
 def test_a_correspondent_is_told_of_an_alert_referred_to_their_unit_and_of_no_other_units(app, browser):
     from rumourwatch import referrals
 
-    base, db_path, ids = app
+    base, db_path, _ = app
     db = store.open_db(db_path)
     with store.transaction(db):
         store.upsert_units(db, [{"code": "N1", "name": "通知县卫生健康局", "kind": "县区卫健局", "region": None,
