@@ -122,6 +122,13 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
              for r in reversed(store.media_requests(db, ("open", "offered"), since=end))] \
         if store.has_tables(db, "media_requests") else []
 
+    # alerts referred to the units where they happened, still unanswered (rumourwatch.referrals), due first
+    referred = [{"id": r["id"], "alert_id": r["alert_id"], "unit": r["unit_name"], "due_at": r["due_at"],
+                 "hours_left": _hours(now, r["due_at"])}
+                for r in store.list_referrals(db, status="referred")] if store.has_tables(db, "referrals") else []
+    # the units' reports waiting for the office's decision (rumourwatch.submissions)
+    submitted = store.list_submissions(db, status="submitted") if store.has_tables(db, "submissions") else []
+
     # the posts in a script the models cannot read, still waiting for a reader (rumourwatch.readings)
     unread = readings.waiting(db) if store.has_tables(db, "human_readings") else {}
 
@@ -153,6 +160,9 @@ def shift_summary(db, since: datetime, now: datetime, quiet_hours: float | None 
         "reviews": reviews,
         "takedowns_pending": takedowns,
         "media_pending": media,
+        "referrals_pending": referred,
+        "submissions_pending": {"n": len(submitted),
+                                "oldest": submitted[0]["submitted_at"] if submitted else None},
         "unread": unread,
         "experts_away": away,
         "sources": sources,
@@ -320,6 +330,14 @@ def open_lines(s: dict) -> list[str]:
                   + (f"待{m['expert']}答复" if m["status"] == "offered" else "待约请专家")
                   for m in s["media_pending"][:LISTED]]
         lines += _more(s["media_pending"])
+    if s.get("referrals_pending"):  # (nor before referrals were kept)
+        late = sum(1 for r in s["referrals_pending"] if r["hours_left"] < 0)
+        lines.append(f"待属地单位反馈的交办 {len(s['referrals_pending'])} 项，其中已超时 {late} 项：")
+        lines += [f"  预警 #{r['alert_id']} 交办 {r['unit']}，反馈时限 {_t(r['due_at'])}（{_left_text(r['hours_left'])}）"
+                  for r in s["referrals_pending"][:LISTED]]
+        lines += _more(s["referrals_pending"])
+    if (waiting := s.get("submissions_pending")) and waiting["n"]:
+        lines.append(f"待处理的单位报送信息 {waiting['n']} 条（最早于 {_t(waiting['oldest'])} 报送），见信息报送页。")
     if s.get("unread"):  # (nor before human readings were kept)
         lines.append(f"待人工判读的民族文字条目 {sum(s['unread'].values()):,} 条（{scripts_text(s['unread'])}），"
                      "未计入舆情比例，见民族文字判读页。")

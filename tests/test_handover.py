@@ -248,3 +248,27 @@ def test_the_live_page_shows_the_handover_until_it_is_confirmed(page_db):
     handover.receive_handover(store.open_db(path), 1, "monitor2", datetime.now(UTC))
     at.run()
     assert not any("尚未确认接班" in w.value for w in at.warning)
+
+
+def test_the_next_shift_takes_over_the_referrals_units_have_not_answered_and_their_reports(db, now):
+    """交办 awaiting a unit's reply (the overdue counted) and the units' reports awaiting a decision
+    are handed over like the experts' tasks: the next monitor chases them."""
+    from rumourwatch import referrals, submissions
+
+    ids = _shift(db, now)
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": "U1", "name": "城区卫生健康局", "kind": "县区卫健局", "region": None,
+                                 "monthly_minimum": None, "active": 1}], iso(now))
+    unit = store.find_unit(db, "U1")
+    referrals.refer(db, ids["b"], unit["id"], "请核实并反馈。", actor="monitor1", now=now - timedelta(hours=6), hours=4)
+    answered = referrals.refer(db, ids["a"], unit["id"], "请核实。", actor="monitor1", now=now - timedelta(hours=1))
+    referrals.reply(db, answered["id"], "已核实。", actor="corr", now=now, unit_id=unit["id"])
+    submissions.submit(db, unit_id=unit["id"], kind="work", title="开展科普讲座", content="本周开展科普讲座两场。",
+                       actor="corr", now=now - timedelta(hours=3))
+    s = handover.shift_summary(db, now - timedelta(hours=8), now)
+    assert [(r["alert_id"], r["unit"], r["hours_left"]) for r in s["referrals_pending"]] == [
+        (ids["b"], "城区卫生健康局", -2.0)]
+    left = handover.open_lines(s)
+    assert "待属地单位反馈的交办 1 项，其中已超时 1 项：" in left
+    assert f"  预警 #{ids['b']} 交办 城区卫生健康局，反馈时限 11-23 14:00（超时 2.0 小时）" in left
+    assert "待处理的单位报送信息 1 条（最早于 11-23 13:00 报送），见信息报送页。" in left
