@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import alerts, experts, store, submissions
+from . import alerts, experts, referrals, store, submissions
 from .config import BundleLines
 from .errors import RumourwatchError
 from .records import CST, UTC, iso, parse_time
@@ -73,6 +73,7 @@ class Summary:
     published: int = 0
     takedowns: int = 0
     submissions: int = 0
+    referrals: int = 0
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -156,6 +157,7 @@ class People:
     def act(self, now: datetime) -> None:
         self.takedowns(now)
         self.unit_reports(now)
+        self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
         for alert_id in [a for a, p in self.plans.items() if p.get("conference_due")]:
@@ -242,7 +244,39 @@ class People:
         if item.get("account") and plan["r"].random() < 0.5:
             experts.request_takedown(self.db, item["id"], "monitor", now, "演示历史：请平台删除该不实信息")
             self.summary.takedowns += 1
+        self.refer(alert, now)
         self.assign(alert, plan, now)
+
+    def refer(self, alert: dict, now: datetime) -> None:
+        """About one confirmed false story in three is also handed to a unit to check locally (its own
+        draw, so the experts' history does not change with it)."""
+        r = self.rng("refer", alert["id"])
+        units = self.__dict__.setdefault("_units", store.list_units(self.db))
+        if not units or r.random() >= 0.35:
+            return
+        unit = r.choice(referrals.suggested_units(units, alert)[:3])
+        try:
+            referrals.refer(self.db, alert["id"], unit["id"], r.choice(REFERRAL_ASKS), actor="monitor", now=now,
+                            hours=referrals.default_hours(alert["severity"]))
+            self.summary.referrals += 1
+        except RumourwatchError as exc:
+            self.summary.errors.append(f"refer alert {alert['id']}: {exc}")
+
+    def referral_replies(self, now: datetime) -> None:
+        """The units answer in office hours, most within their time, some late."""
+        if not in_hours(now, OFFICE_HOURS):
+            return
+        for ref in store.list_referrals(self.db, status="referred"):
+            r = self.rng("referral", ref["id"])
+            given = (parse_time(ref["due_at"]) - parse_time(ref["referred_at"])).total_seconds() / 3600
+            if now < parse_time(ref["referred_at"]) + timedelta(hours=given * r.uniform(0.2, 1.15)):
+                continue
+            actor = "correspondent" if ref["unit_code"] == DEMO_UNIT else f"通讯员-{ref['unit_code']}"
+            try:
+                referrals.reply(self.db, ref["id"], r.choice(REFERRAL_REPLIES).format(unit=ref["unit_name"]),
+                                actor=actor, now=now, unit_id=ref["unit_id"])
+            except RumourwatchError as exc:
+                self.summary.errors.append(f"reply to referral {ref['id']}: {exc}")
 
     def assign(self, alert: dict, plan: dict, now: datetime) -> None:
         suggested = experts.suggest_experts(self.db, alert["id"], limit=2, now=now)
@@ -374,6 +408,11 @@ class People:
             except RumourwatchError as exc:
                 self.summary.errors.append(f"decide submission {sub['id']}: {exc}")
 
+
+REFERRAL_ASKS = ("请核实该说法在辖区的传播情况，向询问的群众做好解释，并反馈核实情况和处置措施。",
+                 "请核实所述事件是否发生在本辖区（本单位），并反馈核实情况。")
+REFERRAL_REPLIES = ("经核实，{unit}辖区未发生所述情况，该说法系网络转发；已在辖区居民群内发布解释。（演示数据）",
+                    "经核实，所述情况与事实不符；{unit}已安排医生向询问的群众解释，并将持续关注。（演示数据）")
 
 # The units' reports in the demo: each unit's pace a month (seed 002's minimum is 4), and the texts
 UNIT_PACE = (1, 2, 3, 4, 5, 6, 8)

@@ -83,6 +83,10 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     reported = {r["unit"]: r["reported"] for r in month["rows"]}
     assert sum(reported.values()) == sum(1 for r in rows if parse_time(r[1]) >= parse_time("2026-10-31T16:00:00Z"))
     assert month["below"] and len(month["below"]) < len(month["rows"])  # some units short, not all
+    # about one confirmed false story in three is handed to a unit, which answers, now and then late
+    steps = [r[0] for r in db.execute("SELECT step FROM alert_steps WHERE step LIKE 'referral_%' OR step = 'referred'")]
+    assert summary.referrals >= 1 and steps.count("referred") == summary.referrals
+    assert steps.count("referral_replied") >= 1
     correspondent = store.get_user(db, "correspondent")
     assert correspondent["role"] == "correspondent" and correspondent["unit_name"] == "示例县卫生健康局"
 
