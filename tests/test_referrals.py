@@ -188,3 +188,26 @@ def test_the_monthly_notice_counts_the_referrals_answered_in_time_late_and_not_a
     # before the second one's time ran out it was not yet late
     lines = reports.units_lines(reports.compute_monthly(db, month, now=now + timedelta(hours=1, minutes=30)))
     assert "本月交办属地单位核实处置 2 件：按时反馈 1 件，超时反馈 0 件，逾期未反馈 0 件。" in lines
+
+
+def test_the_office_enters_a_reply_given_by_telephone_or_withdraws_a_referral_sent_to_the_wrong_unit(seeded):
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id = info["alerts"][0]
+    wrong = referrals.refer(db, alert_id, info["units"]["U1"]["id"], ASK, actor="monitor1", now=now)
+    right = referrals.refer(db, alert_id, info["units"]["U2"]["id"], ASK, actor="monitor1", now=now)
+    db.conn.close()
+    at = _page("alerts.py", "monitor1", path, {"alert": str(alert_id)})
+    at.selectbox(key="referral_pick").set_value(next(r for r in at.selectbox(key="referral_pick").options
+                                                     if r.startswith(f"#{wrong['id']} ")))
+    at.text_area(key="referral_office_text").set_value("交错单位，改交示例县")
+    next(b for b in at.button if b.label == "撤回交办").click()
+    at.run()
+    assert not at.exception and any("已完成：撤回交办" in s.value for s in at.success)
+    at.text_area(key="referral_office_text").set_value("电话反馈：经核实辖区未发生所述事件。")
+    next(b for b in at.button if b.label == "登记反馈").click()
+    at.run()
+    db = store.open_db(path, read_only=True)
+    got = {r["id"]: (r["status"], r["replied_by"], r["reply"] or r["withdraw_reason"]) for r in store.list_referrals(db)}
+    assert got == {wrong["id"]: ("withdrawn", None, "交错单位，改交示例县"),
+                   right["id"]: ("replied", "monitor1", "电话反馈：经核实辖区未发生所述事件。")}

@@ -390,19 +390,18 @@ if open_alert and units:  # 交办属地单位 (seed 001: 属地管理): the uni
                    now=data.now_utc(), hours=hours)
     waiting = [r for r in referred if r["status"] == "referred"]
     if waiting:
-        with st.expander(t("ref.office")):
-            with ui.action_form("referral_office_form"):
-                pick = st.selectbox(t("ref.pick"), waiting, key="referral_pick",
-                                    format_func=lambda r: f"#{r['id']} {r['unit_name']}")
-                text = st.text_area(t("ref.office.text"), key="referral_office_text",
-                                    max_chars=referrals.REPLY_MAX, help=t("ref.office.help"))
-                b = st.columns(2)
-                if b[0].form_submit_button(t("ref.office.reply")):
-                    ui.act(path, t("ref.office.reply"), referrals.reply, pick["id"], text, actor=actor,
-                           now=data.now_utc(), unit_id=None)
-                if b[1].form_submit_button(t("ref.withdraw")):
-                    ui.act(path, t("ref.withdraw"), referrals.withdraw, pick["id"], actor=actor,
-                           now=data.now_utc(), reason=text)
+        with st.expander(t("ref.office")), ui.action_form("referral_office_form"):
+            pick = st.selectbox(t("ref.pick"), waiting, key="referral_pick",
+                                format_func=lambda r: f"#{r['id']} {r['unit_name']}")
+            text = st.text_area(t("ref.office.text"), key="referral_office_text",
+                                max_chars=referrals.REPLY_MAX, help=t("ref.office.help"))
+            b = st.columns(2)
+            if b[0].form_submit_button(t("ref.office.reply")):
+                ui.act(path, t("ref.office.reply"), referrals.reply, pick["id"], text, actor=actor,
+                       now=data.now_utc(), unit_id=None)
+            if b[1].form_submit_button(t("ref.withdraw")):
+                ui.act(path, t("ref.withdraw"), referrals.withdraw, pick["id"], actor=actor,
+                       now=data.now_utc(), reason=text)
 
 if open_alert:
     st.subheader(t("alerts.actions"))
