@@ -159,20 +159,8 @@ def announce(new: list[dict], overdue: list[dict] = (), offers: list[dict] = (),
                    what=t(f"notice.overdue.{deadline}", due=due)), icon=":material/alarm:", duration="infinite")
     if len(overdue) > URGENT_SHOWN:
         st.toast(t("notice.overdue.more", n=len(overdue) - URGENT_SHOWN), icon=":material/alarm:", duration="long")
-    for o in offers[:URGENT_SHOWN]:
-        st.toast(t("notice.task", id=o["alert_id"], severity=o["severity"], title=_title(o),
-                   due=data.to_china(o["due_at"], "%m-%d %H:%M")), icon=":material/assignment_ind:",
-                 duration="infinite")
-    if len(offers) > URGENT_SHOWN:
-        st.toast(t("notice.task.more", n=len(offers) - URGENT_SHOWN), icon=":material/assignment_ind:",
-                 duration="long")
-    for r in referred[:URGENT_SHOWN]:
-        st.toast(t("notice.referral", id=r["alert_id"], severity=r["severity"], title=_title(r),
-                   due=data.to_china(r["due_at"], "%m-%d %H:%M")), icon=":material/assignment_late:",
-                 duration="infinite")
-    if len(referred) > URGENT_SHOWN:
-        st.toast(t("notice.referral.more", n=len(referred) - URGENT_SHOWN), icon=":material/assignment_late:",
-                 duration="long")
+    _due_notices(offers, "notice.task", ":material/assignment_ind:")
+    _due_notices(referred, "notice.referral", ":material/assignment_late:")
     ringing = ([f"a{a['id']}" for a in urgent] + [f"e{e['id']}" for e in overdue] + [f"t{o['id']}" for o in offers]
                + [f"r{r['id']}" for r in referred])
     if ringing and st.session_state.get(SOUND_KEY, True):
@@ -183,6 +171,16 @@ def announce(new: list[dict], overdue: list[dict] = (), offers: list[dict] = (),
         # key for the next urgent alert makes a new player, which plays again
         with st.container(key=f"notice_chime_{ring[0]}"):
             st.audio(chime(), format="audio/wav", autoplay=True)
+
+
+def _due_notices(rows: list[dict], key: str, icon: str) -> None:
+    """A task's notice (an expert's offer, a unit's referral) with its alert and the time to answer
+    by, staying until dismissed; beyond three, one notice counts the rest (`key`.more)."""
+    for r in rows[:URGENT_SHOWN]:
+        st.toast(t(key, id=r["alert_id"], severity=r["severity"], title=_title(r),
+                   due=data.to_china(r["due_at"], "%m-%d %H:%M")), icon=icon, duration="infinite")
+    if len(rows) > URGENT_SHOWN:
+        st.toast(t(f"{key}.more", n=len(rows) - URGENT_SHOWN), icon=icon, duration="long")
 
 
 def _title(row: dict) -> str:

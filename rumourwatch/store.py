@@ -2101,14 +2101,25 @@ _USER_UPDATABLE = {"display_name", "role", "password_hash", "expert_id", "unit_i
                    "totp_pending", "totp_recovery"}
 
 
-def update_user(db, user_id: int, at: str, **fields) -> None:
-    unknown = set(fields) - _USER_UPDATABLE
+def _update(db, table: str, allowed: set[str], row_id: int, fields: dict) -> None:
+    """UPDATE one row's `fields` (names checked against `allowed`: never from input)."""
+    unknown = set(fields) - allowed
     if unknown:
-        raise ValueError(f"not updatable user fields: {sorted(unknown)}")
-    if not fields:
-        return
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    db.execute(f"UPDATE users SET {sets}, updated_at = ? WHERE id = ?", [*fields.values(), at, user_id])
+        raise ValueError(f"not updatable {table} fields: {sorted(unknown)}")
+    if fields:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        db.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*fields.values(), row_id])
+
+
+def _where(conditions) -> tuple[str, list]:
+    """' WHERE a = ? AND …' of the (clause, value) pairs whose value is given, and the values."""
+    given = [(clause, value) for clause, value in conditions if value is not None]
+    return (" WHERE " + " AND ".join(c for c, _ in given)) if given else "", [v for _, v in given]
+
+
+def update_user(db, user_id: int, at: str, **fields) -> None:
+    if fields:
+        _update(db, "users", _USER_UPDATABLE | {"updated_at"}, user_id, {**fields, "updated_at": at})
 
 
 def insert_session(db, token_hash: str, user_id: int, at: str) -> None:
@@ -2589,23 +2600,14 @@ _SUBMISSION_UPDATABLE = {"status", "decided_by", "decided_at", "adopted_in", "de
 
 
 def update_submission(db, submission_id: int, **fields) -> None:
-    unknown = set(fields) - _SUBMISSION_UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable submission fields: {sorted(unknown)}")
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    db.execute(f"UPDATE submissions SET {sets} WHERE id = ?", [*fields.values(), submission_id])
+    _update(db, "submissions", _SUBMISSION_UPDATABLE, submission_id, fields)
 
 
 def list_submissions(db, *, unit_id: int | None = None, status: str | None = None, start: str | None = None,
                      end: str | None = None, region: str | None = None, limit: int = 500) -> list[dict]:
     """Submissions, those awaiting a decision first, then the newest."""
-    where, params = [], []
-    for clause, value in (("s.unit_id = ?", unit_id), ("s.status = ?", status), ("s.submitted_at >= ?", start),
-                          ("s.submitted_at < ?", end), ("u.region = ?", region)):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    clause, params = _where((("s.unit_id = ?", unit_id), ("s.status = ?", status), ("s.submitted_at >= ?", start),
+                             ("s.submitted_at < ?", end), ("u.region = ?", region)))
     return _rows(db, f"""{_SUBMISSION_SELECT}{clause}
                          ORDER BY s.status = 'submitted' DESC,
                                   CASE WHEN s.status = 'submitted' THEN s.submitted_at END ASC,
@@ -2657,23 +2659,14 @@ _REFERRAL_UPDATABLE = {"status", "reply", "replied_by", "replied_at", "withdrawn
 
 
 def update_referral(db, referral_id: int, **fields) -> None:
-    unknown = set(fields) - _REFERRAL_UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable referral fields: {sorted(unknown)}")
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    db.execute(f"UPDATE referrals SET {sets} WHERE id = ?", [*fields.values(), referral_id])
+    _update(db, "referrals", _REFERRAL_UPDATABLE, referral_id, fields)
 
 
 def list_referrals(db, *, alert_id: int | None = None, unit_id: int | None = None, status: str | None = None,
                    start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
     """Referrals, those awaiting a reply first (the earliest due first), then the newest."""
-    where, params = [], []
-    for clause, value in (("r.alert_id = ?", alert_id), ("r.unit_id = ?", unit_id), ("r.status = ?", status),
-                          ("r.referred_at >= ?", start), ("r.referred_at < ?", end)):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    clause, params = _where((("r.alert_id = ?", alert_id), ("r.unit_id = ?", unit_id), ("r.status = ?", status),
+                             ("r.referred_at >= ?", start), ("r.referred_at < ?", end)))
     return _rows(db, f"""{_REFERRAL_SELECT}{clause}
                          ORDER BY r.status = 'referred' DESC,
                                   CASE WHEN r.status = 'referred' THEN r.due_at END ASC,
