@@ -7,10 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from streamlit.testing.v1 import AppTest
-from workflow_helpers import PASSWORD, seed_workflow_db
+from workflow_helpers import PASSWORD, run_page, seed_workflow_db
 
-from dashboard.auth import login_for_test
 from rumourwatch import alerts, auth, referrals, store
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.config import REPO_ROOT
@@ -118,12 +116,8 @@ def test_the_units_of_the_alerts_region_are_offered_first():
     assert [u["code"] for u in referrals.suggested_units(units, {"region": None})] == ["U1", "U2", "U3"]
 
 
-def _page(page: str, username: str, path, query=None) -> AppTest:
-    at = AppTest.from_file(PAGES + page, default_timeout=30)
-    login_for_test(at, username, str(path))
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
+def _page(page: str, username: str, path, query=None):
+    at = run_page(page, username, path, query)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from workflow_helpers import (
+    PASSWORD,
+    RUMOUR_TEXT,
+    add_item,
+    rules,
+    run_page,
+    seed_workflow_db,
+)
 
 from dashboard import auth as dashboard_auth
 from dashboard.auth import login_for_test
@@ -17,8 +25,6 @@ from rumourwatch import alerts, auth, experts, store, tips
 from rumourwatch.config import REPO_ROOT
 from rumourwatch.records import CST
 
-from workflow_helpers import PASSWORD, RUMOUR_TEXT, add_item, rules, seed_workflow_db
-
 PAGES = str(REPO_ROOT / "dashboard" / "app_pages") + "/"
 APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
 
@@ -26,19 +32,13 @@ APP = str(REPO_ROOT / "dashboard" / "streamlit_app.py")
 @pytest.fixture
 def seeded(tmp_path, monkeypatch):
     path = tmp_path / "pages.db"
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     info = seed_workflow_db(path, now)
     monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
     return path, info, now
 
 
-def _run(page: str, username: str, path, query=None) -> AppTest:
-    at = AppTest.from_file(PAGES + page, default_timeout=30)
-    login_for_test(at, username, str(path))
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    return at
+_run = run_page
 
 
 @pytest.mark.parametrize("page,username", [("alerts.py", "monitor1"), ("workbench.py", "li"),

@@ -132,3 +132,19 @@ def many_verdicts(path, n: int) -> None:
         experts.record_verdict(db, item_id, "rumour" if k % 2 else "not_rumour", "核实结果", "monitor",
                                t0 + timedelta(days=2))
     db.conn.close()
+
+
+def run_page(page: str, username: str, path, query=None):
+    """One page of dashboard/app_pages (its file name) run as `username` on the store at `path`, with
+    the address's `query`, in Streamlit's AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import login_for_test
+    from rumourwatch.config import REPO_ROOT
+
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app_pages" / page), default_timeout=30)
+    login_for_test(at, username, str(path))
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    return at
