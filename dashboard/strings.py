@@ -1130,6 +1130,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "notice.overdue.respond_by": "5 小时内发布信息的时限（{due}）已过",
         "notice.overdue.conference_by": "24 小时内召开新闻发布会的时限（{due}）已过",
         "notice.overdue.assignment": "专家任务超时未完成",
+        "notice.overdue.referral": "属地单位交办超时未反馈",
         "notice.overdue.more": "另有 {n} 项处置时限已过，请到预警处置页查看。",
         "notice.untitled": "（无标题）",
         "alerts.briefing.format": "格式",

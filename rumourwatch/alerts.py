@@ -812,6 +812,17 @@ def escalate_overdue(db, now: datetime, rules: dict | None = None) -> list[dict]
             notify.queue_escalation(db, store.get_alert(db, a["alert_id"]), "assignment", rules, now, assignment=a)
             events.append({"alert_id": a["alert_id"], "deadline": "assignment", "assignment_id": a["id"],
                            "due": a["due_at"]})
+        if store.has_tables(db, "referrals"):  # a unit that has not reported back in time (交办属地单位)
+            for r in store.referrals_due_for_escalation(db, at):
+                store.update_referral(db, r["id"], escalated_at=at)
+                store.add_alert_step(db, r["alert_id"], "escalated:referral", at, "system",
+                                     f"交办 #{r['id']}（{r['unit_name']}）超时未反馈（应于 {r['due_at']} 前反馈）")
+                store.record_audit(db, "system", "alert.escalate", "alert", r["alert_id"],
+                                   {"deadline": "referral", "referral": r["id"], "unit": r["unit_name"],
+                                    "due": r["due_at"]}, at=at)
+                notify.queue_escalation(db, store.get_alert(db, r["alert_id"]), "referral", rules, now, referral=r)
+                events.append({"alert_id": r["alert_id"], "deadline": "referral", "referral_id": r["id"],
+                               "due": r["due_at"]})
     return events
 
 

@@ -35,6 +35,7 @@ STEP_ZH = {"created": "生成预警", "upgraded": "预警升级", "reopened": "�
            "briefing_failed": "舆情专报未送达", "raised": "人工上报", "referred": "交办属地单位",
            "referral_replied": "属地单位反馈", "referral_withdrawn": "撤回交办"}
 _STEP_DETAIL_ZH = {"respond_by": "信息发布时限", "conference_by": "发布会时限", "assignment": "专家指派",
+                   "referral": "属地单位交办",
                    **VERDICTS}
 
 

@@ -805,4 +805,8 @@ CREATE TABLE referrals (
 CREATE INDEX idx_referrals_unit ON referrals (unit_id, status, due_at);
 CREATE INDEX idx_referrals_alert ON referrals (alert_id);
 """),
+    # a referral past its time without a reply is escalated once (alerts.escalate_overdue)
+    ("0037_referral_escalation", """
+ALTER TABLE referrals ADD COLUMN escalated_at TEXT;
+"""),
 ]

@@ -101,15 +101,21 @@ def queue_alert_event(db, alert: dict, event: str, rules: dict, now: datetime) -
                     event=event, emails=rules["notify"]["monitor_emails"])
 
 
-def queue_escalation(db, alert: dict, deadline: str, rules: dict, now: datetime, assignment: dict | None = None) -> list[int]:
-    """A missed deadline → leaders (and the group bots), urgent regardless of quiet hours."""
+def queue_escalation(db, alert: dict, deadline: str, rules: dict, now: datetime, assignment: dict | None = None,
+                     referral: dict | None = None) -> list[int]:
+    """A missed deadline → leaders (and the group bots), urgent regardless of quiet hours; a unit
+    that has not reported back on a referral → the monitors, who chase it (and the group bots)."""
     what = {"respond_by": "信息发布（5小时）时限已过", "conference_by": "新闻发布会（24小时）时限已过",
-            "assignment": "专家指派超时未完成"}[deadline]
+            "assignment": "专家指派超时未完成", "referral": "属地单位交办超时未反馈"}[deadline]
     subject = f"【超时督办】预警 #{alert['id']}：{what}"
     lines = [subject] + _alert_lines(alert)
     if assignment:
         lines.append(f"指派 #{assignment['id']} 状态：{assignment['status']}，应于 {_china(assignment['due_at'])} 前完成")
-    emails = list(dict.fromkeys(rules["notify"]["leader_emails"] + rules["notify"]["monitor_emails"]))
+    if referral:
+        lines.append(f"交办 #{referral['id']}：{referral['unit_name']}，应于 {_china(referral['due_at'])} 前反馈；"
+                     f"交办事项：{referral['request']}")
+    leaders = [] if referral else rules["notify"]["leader_emails"]
+    emails = list(dict.fromkeys(leaders + rules["notify"]["monitor_emails"]))
     return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=True, alert_id=alert["id"],
                     event=f"escalation:{deadline}", emails=emails)
 

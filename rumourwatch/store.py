@@ -2655,7 +2655,14 @@ def get_referral(db, referral_id: int) -> dict | None:
 
 
 _REFERRAL_UPDATABLE = {"status", "reply", "replied_by", "replied_at", "withdrawn_by", "withdrawn_at",
-                       "withdraw_reason"}
+                       "withdraw_reason", "escalated_at"}
+
+
+def referrals_due_for_escalation(db, now: str) -> list[dict]:
+    """Referrals past their time without a reply, on an open alert, not escalated yet."""
+    marks = ", ".join("?" for _ in WORKFLOW_OPEN_STATUSES)
+    return _rows(db, f"""{_REFERRAL_SELECT} WHERE r.status = 'referred' AND r.escalated_at IS NULL AND r.due_at <= ?
+                         AND a.status IN ({marks}) ORDER BY r.id""", [now, *WORKFLOW_OPEN_STATUSES])
 
 
 def update_referral(db, referral_id: int, **fields) -> None:

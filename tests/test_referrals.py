@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from workflow_helpers import PASSWORD, run_page, seed_workflow_db
+from workflow_helpers import PASSWORD, rules, run_page, seed_workflow_db
 
-from rumourwatch import alerts, auth, referrals, store
+from rumourwatch import alerts, auth, ledger, referrals, store
 from rumourwatch.alerts import WorkflowError
 from rumourwatch.config import REPO_ROOT
 
@@ -205,3 +205,30 @@ def test_the_office_enters_a_reply_given_by_telephone_or_withdraws_a_referral_se
     got = {r["id"]: (r["status"], r["replied_by"], r["reply"] or r["withdraw_reason"]) for r in store.list_referrals(db)}
     assert got == {wrong["id"]: ("withdrawn", None, "交错单位，改交示例县"),
                    right["id"]: ("replied", "monitor1", "电话反馈：经核实辖区未发生所述事件。")}
+
+
+def test_a_unit_that_has_not_reported_back_in_time_is_chased_once_through_the_monitors(seeded):
+    """escalate_overdue (the worker's round, `alerts escalate`) treats a referral past its time like an
+    expert's task: once, a step of the alert (which the monitors' notices announce) and a mail to the
+    monitors, not the leaders: chasing a county bureau is the office's work. One answered in time,
+    or withdrawn, is left alone."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    r = rules(notify={"monitor_emails": ["monitor@example.org"], "leader_emails": ["leader@example.org"]})
+    a, b = info["alerts"]
+    late = referrals.refer(db, a, info["units"]["U2"]["id"], ASK, actor="monitor1", now=now, hours=2)
+    answered = referrals.refer(db, b, info["units"]["U1"]["id"], ASK, actor="monitor1", now=now, hours=2)
+    referrals.reply(db, answered["id"], "已核实。", actor="corr2", now=now + timedelta(hours=1),
+                    unit_id=info["units"]["U1"]["id"])
+    gone = referrals.refer(db, b, info["units"]["U2"]["id"], ASK, actor="monitor1", now=now, hours=2)
+    referrals.withdraw(db, gone["id"], actor="monitor1", now=now)
+    assert [e for e in alerts.escalate_overdue(db, now + timedelta(hours=1), r) if e["deadline"] == "referral"] == []
+    events = [e for e in alerts.escalate_overdue(db, now + timedelta(hours=3), r) if e["deadline"] == "referral"]
+    assert [(e["alert_id"], e["referral_id"]) for e in events] == [(a, late["id"])]
+    assert [e for e in alerts.escalate_overdue(db, now + timedelta(hours=4), r) if e["deadline"] == "referral"] == []
+    [step] = [s for s in store.alert_steps(db, a) if s["step"] == "escalated:referral"]
+    assert step["note"].startswith(f"交办 #{late['id']}（示例县卫生健康局）超时未反馈")
+    mails = [n for n in store.list_notifications(db) if n["channel"] == "email" and "属地单位交办" in n["subject"]]
+    assert [m["target"] for m in mails] == ["monitor@example.org"]
+    assert "示例县卫生健康局" in mails[0]["body"] and ASK in mails[0]["body"]
+    assert ledger.step_text("escalated:referral") == "超时督办（属地单位交办）"
