@@ -1763,6 +1763,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "selfcheck.accounts.admin_one_step": "{count} 个管理员账号仅凭密码登录：{users}。请各自在“我的账号”页开启两步验证（密码被盗也无法登录）。",
         "selfcheck.accounts.demo_password": ("{count} 个账号仍在使用演示系统公开的密码：{users}。请立即修改密码"
                                          "（用户管理页或 rumourwatch users set-password）或停用这些账号。"),
+        "selfcheck.accounts.correspondent_no_unit": "{count} 个通讯员账号所属单位不存在或已停用，无法报送信息，也看不到交办事项：{users}（在用户管理页为其选择单位）。",
         "selfcheck.accounts.expert_unlinked": "{count} 个专家账号未关联专家库中的在岗专家，看不到任何任务：{users}（在用户管理页关联）。",
         "selfcheck.accounts.ok": "可用账号 {count} 个，其中管理员 {admins} 个。",
         "selfcheck.roster.empty": "专家库没有在岗专家，预警无法指派：请导入专家名单（专家库页或 rumourwatch experts import）。",

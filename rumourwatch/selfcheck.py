@@ -184,6 +184,14 @@ def check_accounts(db) -> list[Finding]:
                              f"expert account(s) not linked to an active expert of the roster, who see no tasks: "
                              f"{', '.join(unlinked)} (link them on 用户管理)", {"users": ", ".join(unlinked),
                                                                               "count": len(unlinked)}))
+    units = {u["id"]: u for u in store.list_units(db, active_only=False)}
+    stranded = [u["username"] for u in users if u["role"] == "correspondent"
+                and not (units.get(u["unit_id"]) or {}).get("active")]
+    if stranded:
+        found.append(Finding("accounts", "accounts.correspondent_no_unit", "warning",
+                             f"correspondent account(s) whose unit is missing or no longer active, who cannot "
+                             f"report nor see the alerts referred to a unit: {', '.join(stranded)} (choose their unit "
+                             f"on 用户管理)", {"users": ", ".join(stranded), "count": len(stranded)}))
     if not found:
         found.append(Finding("accounts", "accounts.ok", "ok",
                              f"{len(users)} active account(s), {len(admins)} administrator(s)",

@@ -27,6 +27,7 @@ from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.demo import DEMO_PASSWORD
 from rumourwatch.experts import TOPICS
 from rumourwatch.nlp.bundle import ModelBundle
+from rumourwatch.records import iso
 
 PASSWORD = "a long enough phrase 7"
 SMTP_USER, SMTP_PASSWORD = "rw-mailer", "mailer secret 42"
@@ -219,6 +220,25 @@ def test_topics_no_expert_covers_are_named(tmp_path):
     unlinked = next(f for f in _run(paths, _rules(paths["rules"], 25), now, connect=False)
                     if f.key == "accounts.expert_unlinked")
     assert unlinked.params["users"] == "wang"
+
+
+def test_a_correspondent_whose_unit_was_closed_is_named(tmp_path):
+    now = datetime.now(UTC)
+    paths = _ready(tmp_path, now)
+    db = store.open_db(paths["db"])
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": "C1", "name": "撤并卫生院", "kind": "卫生院", "region": None,
+                                 "monthly_minimum": None, "active": 1}], iso(now))
+    auth.create_user(db, "zhou", "a-long-password-1", "correspondent", "admin", unit_id=store.find_unit(db, "C1")["id"])
+    db.conn.close()
+    assert "accounts.correspondent_no_unit" not in _keys(_run(paths, _rules(paths["rules"], 25), now, connect=False),
+                                                          "warning")
+    db = store.open_db(paths["db"])
+    db.execute("UPDATE units SET active = 0 WHERE code = 'C1'")  # the unit merged away; the account stayed
+    db.conn.close()
+    found = next(f for f in _run(paths, _rules(paths["rules"], 25), now, connect=False)
+                 if f.key == "accounts.correspondent_no_unit")
+    assert (found.level, found.params) == ("warning", {"users": "zhou", "count": 1})
 
 
 def test_cron_jobs_that_stopped_are_named(tmp_path):
