@@ -223,6 +223,10 @@ def test_an_existing_store_keeps_its_accounts_and_logins_when_the_role_is_added(
     db.execute("INSERT INTO users (id, username, role, password_hash, created_at, updated_at) VALUES "
                "(5, 'mon', 'monitor', ?, ?, ?)", [auth.hash_password("a-long-password-1", "mon"), at, at])
     db.execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('h', 5, ?, ?)", [at, at])
+    # a row another table broke long ago (foreign keys off in some old tool) does not stop the upgrade
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("INSERT INTO alert_steps (alert_id, step, at, actor) VALUES (4242, 'created', ?, 'x')", [at])
+    db.execute("PRAGMA foreign_keys = ON")
     db.conn.close()
     db = store.open_db(path)  # migrates
     assert db.execute("SELECT user_id, ended_at FROM sessions").fetchall() == [(5, None)]
@@ -230,7 +234,8 @@ def test_an_existing_store_keeps_its_accounts_and_logins_when_the_role_is_added(
     assert (user["id"], user["role"], user["unit_id"]) == (5, "monitor", None)
     assert auth.session_user(db, token)["username"] == "mon"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA foreign_key_check(users)").fetchall() == []
+    assert db.execute("PRAGMA foreign_key_check(sessions)").fetchall() == []
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         db.execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('x', 999, '', '')")
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
@@ -339,3 +344,27 @@ def test_a_leader_or_an_expert_cannot_open_the_reporting_page(page_env):
     db.conn.close()
     at = fx.open_app("app_pages/submissions.py", "boss")
     assert at.error and "无权访问" in at.error[0].value and not at.text_area
+
+
+def test_an_upgrade_that_would_leave_a_login_without_its_account_is_refused_and_changes_nothing(tmp_path):
+    from rumourwatch import migrations
+    from rumourwatch.errors import StoreError
+
+    path = tmp_path / "old.db"
+    db = store.open_db(path, migrate=False)
+    real = migrations.MIGRATIONS[:]
+    migrations.MIGRATIONS[:] = [m for m in real if m[0] < "0035"]
+    try:
+        store.apply_migrations(db)
+    finally:
+        migrations.MIGRATIONS[:] = real
+    db.execute("PRAGMA foreign_keys = OFF")  # a session whose account some tool deleted
+    db.execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('h', 77, 'a', 'a')")
+    db.conn.close()
+    with pytest.raises(StoreError) as refused:
+        store.open_db(path)
+    assert refused.value.key == "migration_broken_reference" and "0035_unit_submissions" in str(refused.value)
+    db = store.open_db(path, migrate=False)
+    assert "correspondent" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
+    assert not db["submissions"].exists()
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
