@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import store
+from . import referrals, store
 from .alerts import WorkflowError, load_rules
 from .effect import CAVEAT as EFFECT_CAVEAT
 from .effect import alert_effect, doubt_share, outcome_lines
@@ -125,6 +125,9 @@ TEXT: dict[str, str] = {
     "handling.clarifications": "澄清稿",
     "handling.clarifications.none": "尚无澄清稿。",
     "handling.takedowns": "平台删除请求",
+    "handling.referrals": "交办属地单位核实",
+    "referral.waiting": "待反馈", "referral.overdue": "超时未反馈", "referral.replied": "已反馈",
+    "referral.replied_late": "超时反馈", "referral.withdrawn": "已撤回",
     "handling.effect": "辟谣效果（澄清稿发布前后各 {hours} 小时）",
     "chart.clarified": "澄清发布",
     "effect.doubt": "有内容互动中质疑、辟谣类占比",
@@ -151,6 +154,7 @@ TEXT: dict[str, str] = {
     "col.items": "新增条目", "col.new_reactions": "新增互动", "col.kind": "类型", "col.clock": "时限",
     "col.due": "截止时间", "col.done": "完成时间", "col.outcome": "情况", "col.expert": "专家",
     "col.status": "状态", "col.assigned": "指派时间", "col.note": "备注", "col.step": "处置环节",
+    "col.unit": "单位", "col.referred": "交办时间", "col.reply": "反馈内容",
     "col.actor": "操作人", "col.reasons": "理由", "col.title": "标题", "col.requested": "提出时间", "col.outcome_at": "结果时间",
     "kind.repost": "转发", "kind.comment": "评论",
     "footer": "本专报由健康谣言监测平台根据数据库记录自动生成；各项数字均可在平台中复核。",
@@ -346,6 +350,10 @@ def _handling(db, alert: dict, now: datetime) -> dict:
                        "at": beijing(c["published_at"] or c["reviewed_at"] or c["submitted_at"] or c["updated_at"]),
                        "url": safe_url(c["published_url"])}
                       for c in store.clarifications_for_alert(db, alert["id"])]
+    referred = [] if not store.has_tables(db, "referrals") else [
+        {"unit": r["unit_name"], "referred": beijing(r["referred_at"]), "due": beijing(r["due_at"]),
+         "status": tr(f"referral.{referrals.state(r, now)}"), "reply": r["reply"] or r["withdraw_reason"] or ""}
+        for r in reversed(store.list_referrals(db, alert_id=alert["id"]))]
     takedowns = [] if not alert["item_id"] else [
         {"platform": t["platform"] or "", "account": t["account"] or "", "requested": beijing(t["requested_at"]),
          "status": TAKEDOWN_STATUS_ZH.get(t["status"], t["status"]), "outcome_at": beijing(t["outcome_at"]),
@@ -359,7 +367,7 @@ def _handling(db, alert: dict, now: datetime) -> dict:
          "reasons": "；".join(e["reasons"])} for e in suggest_experts(db, alert["id"], SUGGESTED_EXPERTS, now=now)]
     found = alert_effect(db, alert["id"], now) if alert["item_id"] else None
     return {"clocks": clocks, "escalations": escalations, "assignments": assignments, "suggested": suggested,
-            "clarifications": clarifications, "takedowns": takedowns, "steps": steps,
+            "referrals": referred, "clarifications": clarifications, "takedowns": takedowns, "steps": steps,
             "effect": None if found is None else {
                 "published_at": found["published_at"], "window": found["window_hours"], "before": found["before"],
                 "after": found["after"], "lines": outcome_lines(found)}}
@@ -598,6 +606,11 @@ def _handling_blocks(b: Briefing) -> list[tuple]:
                         for a in h["assignments"]]))
     else:
         blocks.append(("lines", [tr("handling.assignments.none")]))
+    if h.get("referrals"):  # (nor before referrals were kept)
+        blocks.append(("table", tr("handling.referrals"),
+                       [tr("col.unit"), tr("col.referred"), tr("col.due"), tr("col.status"), tr("col.reply")],
+                       [[r["unit"], _or_none(r["referred"]), _or_none(r["due"]), r["status"], _or_none(r["reply"])]
+                        for r in h["referrals"]]))
     if h.get("suggested"):
         blocks.append(("table", tr("handling.suggested"), [tr("col.expert"), tr("col.reasons")],
                        [[e["expert"], e["reasons"]] for e in h["suggested"]]))

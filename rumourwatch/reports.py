@@ -191,8 +191,8 @@ TEXT: dict[str, str] = {
     "units.months.none": "{this}尚无已结束且有采集数据的月份，暂不判定达标情况。",
     "units.months.since": "平台自 {since} 起才有采集数据，此前的月份不判定。",
     "units.below.months": "有月份未达标的单位 {n} 个：{names}。",
-    "units.referrals": "{this}交办属地单位核实处置 {n} 件：按时反馈 {on_time} 件，超时反馈 {late} 件，逾期未反馈 {missing} 件。",
-    "units.referrals.lagging": "超时或逾期未反馈的单位：{names}。",
+    "alerts.referrals": "{this}交办属地单位核实处置 {n} 件：按时反馈 {on_time} 件，超时反馈 {late} 件，逾期未反馈 {missing} 件。",
+    "alerts.referrals.lagging": "超时或逾期未反馈的单位：{names}。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
     "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
     "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
@@ -713,7 +713,8 @@ def _alerts(db, period: Period, region, now: str) -> Section:
             "share_5h": percent(n5, len(actionable)), "share_24h": percent(n24, len(actionable)),
             "conference_required": len(needs_conf), "conference_on_time": conf_on_time,
             "briefed": sum(1 for a in rows if a["briefed"]), "kinds": _kinds(rows),
-            "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT]}
+            "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT],
+            "referrals": _referrals(db, period, region, now)}
     return Section("alerts", tr("alerts.title"), True, None, data)
 
 
@@ -934,7 +935,6 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
         first_item = store.earliest_published(db)
         since = beijing(first_item, "%Y-%m") if first_item else None
         judged = [m for m in period.months if parse_month(m).end <= now_iso and since and m >= since]
-    referred = _referrals(db, period, region, now_iso)
     rows = list(table.values())
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
@@ -956,7 +956,7 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
     message = None if rows else tr("units.empty", this=this)
     return Section("units", tr("units.title"), True, message,
                    {"minimum": minimum, "rows": rows, "registered": registered, "judged_months": judged,
-                    "data_since": since, "referrals": referred,
+                    "data_since": since,
                     "below": [r["unit"] for r in rows if r["below_minimum"]], "unassigned_handled": unassigned})
 
 
@@ -1213,6 +1213,11 @@ def alerts_lines(report: Report) -> list[str]:
         lines.append(tr("alerts.briefed", n=d["briefed"]))
     if d.get("kinds"):  # (nor before the kinds were counted)
         lines.append(tr("alerts.kinds", kinds="，".join(f"{k} {n} 起" for k, n in d["kinds"].items())))
+    ref = d.get("referrals")  # (nor before referrals were kept)
+    if ref and ref["referred"]:
+        lines.append(tr("alerts.referrals", this=this, n=ref["referred"], on_time=ref["on_time"], late=ref["late"],
+                        missing=ref["missing"])
+                     + (tr("alerts.referrals.lagging", names="、".join(ref["lagging"])) if ref["lagging"] else ""))
     return lines
 
 
@@ -1376,11 +1381,6 @@ def units_lines(report: Report) -> list[str]:
                      else tr("units.below.none"))
     if d["unassigned_handled"]:
         lines.append(tr("units.unassigned", n=d["unassigned_handled"]))
-    ref = d.get("referrals")
-    if ref and ref["referred"]:
-        lines.append(tr("units.referrals", this=tr(f"this.{report.kind}"), n=ref["referred"], on_time=ref["on_time"],
-                        late=ref["late"], missing=ref["missing"])
-                     + (tr("units.referrals.lagging", names="、".join(ref["lagging"])) if ref["lagging"] else ""))
     return lines
 
 

@@ -163,7 +163,7 @@ def test_the_monitor_refers_from_the_alert_and_the_unit_replies_on_its_page(seed
     assert {"交办属地单位", "属地单位反馈"} <= set(steps.iloc[:, 1])
 
 
-def test_the_monthly_notice_counts_the_referrals_answered_in_time_late_and_not_at_all(seeded):
+def test_the_reports_count_the_referrals_answered_in_time_late_and_not_at_all(seeded):
     path, info, now = seeded
     db = store.open_db(path)
     from rumourwatch import reports
@@ -177,11 +177,15 @@ def test_the_monthly_notice_counts_the_referrals_answered_in_time_late_and_not_a
     gone = referrals.refer(db, b, county["id"], ASK, actor="monitor1", now=now, hours=2)
     referrals.withdraw(db, gone["id"], actor="monitor1", now=now)  # not counted
     month = now.astimezone(CST).strftime("%Y-%m")
-    lines = reports.units_lines(reports.compute_monthly(db, month, now=now + timedelta(hours=3)))
+    lines = reports.alerts_lines(reports.compute_monthly(db, month, now=now + timedelta(hours=3)))
     assert "本月交办属地单位核实处置 2 件：按时反馈 1 件，超时反馈 0 件，逾期未反馈 1 件。超时或逾期未反馈的单位：城区卫生健康局。" in lines
     # before the second one's time ran out it was not yet late
-    lines = reports.units_lines(reports.compute_monthly(db, month, now=now + timedelta(hours=1, minutes=30)))
+    lines = reports.alerts_lines(reports.compute_monthly(db, month, now=now + timedelta(hours=1, minutes=30)))
     assert "本月交办属地单位核实处置 2 件：按时反馈 1 件，超时反馈 0 件，逾期未反馈 0 件。" in lines
+    # the week's summary says it too, in its own words for the period
+    week = now.astimezone(CST).strftime("%G-W%V")
+    lines = reports.alerts_lines(reports.compute_weekly(db, week, now=now + timedelta(hours=3)))
+    assert any(line.startswith("本周交办属地单位核实处置 2 件：按时反馈 1 件") for line in lines)
 
 
 def test_the_office_enters_a_reply_given_by_telephone_or_withdraws_a_referral_sent_to_the_wrong_unit(seeded):
@@ -232,3 +236,18 @@ def test_a_unit_that_has_not_reported_back_in_time_is_chased_once_through_the_mo
     assert [m["target"] for m in mails] == ["monitor@example.org"]
     assert "示例县卫生健康局" in mails[0]["body"] and ASK in mails[0]["body"]
     assert ledger.step_text("escalated:referral") == "超时督办（属地单位交办）"
+
+
+def test_the_special_report_lists_what_each_unit_was_asked_and_answered(seeded):
+    from rumourwatch import briefing
+
+    path, info, now = seeded
+    db = store.open_db(path)
+    alert_id = info["alerts"][0]
+    made = referrals.refer(db, alert_id, info["units"]["U2"]["id"], ASK, actor="monitor1", now=now, hours=4)
+    referrals.reply(db, made["id"], "经核实，辖区未发生所述事件。", actor="corr1", now=now + timedelta(hours=1),
+                    unit_id=info["units"]["U2"]["id"])
+    report = briefing.compute_briefing(db, alert_id, now + timedelta(hours=2), "", rules())
+    text = briefing.render_markdown(report)
+    assert "交办属地单位核实" in text
+    assert "| 示例县卫生健康局 |" in text and "| 已反馈 | 经核实，辖区未发生所述事件。 |" in text
