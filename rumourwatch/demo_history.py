@@ -257,7 +257,7 @@ class People:
         unit = r.choice(referrals.suggested_units(units, alert)[:3])
         try:
             referrals.refer(self.db, alert["id"], unit["id"], r.choice(REFERRAL_ASKS), actor="monitor", now=now,
-                            hours=referrals.default_hours(alert["severity"]))
+                            hours=referrals.default_hours(alert["severity"]), rules=self.rules)
             self.summary.referrals += 1
         except RumourwatchError as exc:
             self.summary.errors.append(f"refer alert {alert['id']}: {exc}")

@@ -809,4 +809,8 @@ CREATE INDEX idx_referrals_alert ON referrals (alert_id);
     ("0037_referral_escalation", """
 ALTER TABLE referrals ADD COLUMN escalated_at TEXT;
 """),
+    # a unit's mailbox: a referral reaches a county bureau whose correspondent is not logged in
+    ("0038_unit_email", """
+ALTER TABLE units ADD COLUMN email TEXT;
+"""),
 ]

@@ -115,7 +115,8 @@ def queue_escalation(db, alert: dict, deadline: str, rules: dict, now: datetime,
         lines.append(f"交办 #{referral['id']}：{referral['unit_name']}，应于 {_china(referral['due_at'])} 前反馈；"
                      f"交办事项：{referral['request']}")
     leaders = [] if referral else rules["notify"]["leader_emails"]
-    emails = list(dict.fromkeys(leaders + rules["notify"]["monitor_emails"]))
+    unit = [referral["unit_email"]] if referral and referral.get("unit_email") else []  # the unit is chased too
+    emails = list(dict.fromkeys(leaders + rules["notify"]["monitor_emails"] + unit))
     return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=True, alert_id=alert["id"],
                     event=f"escalation:{deadline}", emails=emails)
 
@@ -131,6 +132,20 @@ def queue_assignment(db, alert: dict, expert: dict, assignment_id: int, rules: d
              *_alert_lines(alert), "请登录专家工作台接受或婉拒。"]
     return [_queue(db, now, rules, channel="email", target=expert["email"], subject=subject, body="\n".join(lines),
                    urgent=urgent, alert_id=alert["id"], event=event)]
+
+
+def queue_referral(db, alert: dict, referral: dict, rules: dict, now: datetime) -> list[int]:
+    """Tell a unit (by email, when it has a mailbox) of an alert referred to it: what to check and by
+    when. Urgent for the severities that are (a 一级 or 二级 referral has hours, not a day)."""
+    if not referral.get("unit_email"):
+        return []
+    urgent = alert["severity"] in rules["notify"]["urgent_severities"]
+    subject = f"【交办】预警 #{alert['id']}（{alert['severity']}）请于 {_china(referral['due_at'])} 前核实反馈"
+    lines = [f"{referral['unit_name']}：", f"委办公室交办事项 #{referral['id']}：{referral['request']}",
+             f"反馈时限：{_china(referral['due_at'])}（北京时间）", *_alert_lines(alert),
+             "请登录平台“信息报送”页面反馈核实情况和处置措施，或电话告知委办公室。"]
+    return [_queue(db, now, rules, channel="email", target=referral["unit_email"], subject=subject,
+                   body="\n".join(lines), urgent=urgent, alert_id=alert["id"], event="referral")]
 
 
 def queue_reminder(db, alert: dict, expert: dict, assignment: dict, minutes_left: int, rules: dict,

@@ -38,10 +38,15 @@ def _check_text(value, limit: int, what: str) -> str:
     return text
 
 
-def refer(db, alert_id: int, unit_id: int, request: str, *, actor: str, now: datetime, hours: float = 24) -> dict:
-    """Hand an open alert to a unit, to report back within `hours`. WorkflowError, and nothing written,
-    for a closed or unknown alert, an unknown or inactive unit, an empty request, or a referral of
-    this alert to this unit still awaiting its reply."""
+def refer(db, alert_id: int, unit_id: int, request: str, *, actor: str, now: datetime, hours: float = 24,
+          rules: dict | None = None) -> dict:
+    """Hand an open alert to a unit, to report back within `hours`, and mail the unit when it has a
+    mailbox (`rules`: the alert rules' notify settings; read from the rules file when None).
+    WorkflowError, and nothing written, for a closed or unknown alert, an unknown or inactive unit, an
+    empty request, or a referral of this alert to this unit still awaiting its reply."""
+    from . import notify
+    from .alerts import load_rules
+
     alert = store.get_alert(db, alert_id)
     if alert is None:
         raise WorkflowError(f"alert {alert_id} does not exist", "no_alert", id=alert_id)
@@ -66,7 +71,9 @@ def refer(db, alert_id: int, unit_id: int, request: str, *, actor: str, now: dat
         store.add_alert_step(db, alert_id, "referred", at, actor, f"{unit['name']}：{request}")
         store.record_audit(db, actor, "alert.refer", "alert", alert_id,
                            {"referral": rid, "unit": unit["name"], "due_at": due}, at=at)
-    return store.get_referral(db, rid)
+        made = store.get_referral(db, rid)
+        notify.queue_referral(db, alert, made, rules or load_rules(), now)
+    return made
 
 
 def _waiting(db, referral_id: int) -> dict:

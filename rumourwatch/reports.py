@@ -2073,8 +2073,9 @@ UNIT_FIELDS = ("code", "name", "kind", "region", "monthly_minimum")
 
 
 def read_units_csv(path: str | Path, max_mb: float = MAX_MB) -> tuple[list[dict], list[str]]:
-    """Units from a CSV (code,name,kind,region[,monthly_minimum][,active]); bad rows come back as
-    messages with their line number, never dropped silently."""
+    """Units from a CSV (code,name,kind,region[,monthly_minimum][,active][,email]); bad rows come back
+    as messages with their line number, never dropped silently. `email`: the unit's mailbox, where
+    the alerts referred to it are mailed (rumourwatch.referrals)."""
     path = Path(path)
     if not path.is_file():
         raise ReportError(f"unit file {path} does not exist", "report_no_units", path=str(path))
@@ -2098,9 +2099,13 @@ def read_units_csv(path: str | Path, max_mb: float = MAX_MB) -> tuple[list[dict]
             errors.append(f"line {line}: monthly_minimum must be a whole number, got {minimum!r}")
             continue
         active = (raw.get("active") or "1").strip().lower() not in ("0", "false", "no", "否")
+        email = (raw.get("email") or "").strip() or None
+        if email and not re.fullmatch(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+", email):
+            errors.append(f"line {line}: email {email!r} is not one mail address")
+            continue
         seen.add(code)
         rows.append({"code": code, "name": name, "kind": kind, "region": (raw.get("region") or "").strip() or None,
-                     "monthly_minimum": int(minimum) if minimum else None, "active": int(active)})
+                     "monthly_minimum": int(minimum) if minimum else None, "active": int(active), "email": email})
     return rows, errors
 
 

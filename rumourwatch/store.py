@@ -2546,16 +2546,17 @@ def report_takedowns(db, start: str, end: str) -> list[dict]:
                  [start, end])
 
 
-UNIT_COLUMNS = ("code", "name", "kind", "region", "monthly_minimum", "active")
+UNIT_COLUMNS = ("code", "name", "kind", "region", "monthly_minimum", "active", "email")
 
 
 def upsert_units(db, rows: list[dict], at: str) -> int:
     """Insert or update units by code (in the caller's transaction). Returns how many rows were written."""
     db.conn.executemany(
-        """INSERT INTO units (code, name, kind, region, monthly_minimum, active, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+        """INSERT INTO units (code, name, kind, region, monthly_minimum, active, email, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, region = excluded.region,
-             monthly_minimum = excluded.monthly_minimum, active = excluded.active, updated_at = excluded.updated_at""",
+             monthly_minimum = excluded.monthly_minimum, active = excluded.active, email = excluded.email,
+             updated_at = excluded.updated_at""",
         [[r.get(c) for c in UNIT_COLUMNS] + [at] for r in rows])
     return len(rows)
 
@@ -2642,7 +2643,7 @@ def report_submissions(db, start: str, end: str, region: str | None = None) -> l
 
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------
 
-_REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, a.title AS alert_title,
+_REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, u.email AS unit_email, a.title AS alert_title,
                              a.severity AS alert_severity, a.status AS alert_status, a.region AS alert_region,
                              a.item_id AS alert_item_id
                       FROM referrals r JOIN units u ON u.id = r.unit_id JOIN alerts a ON a.id = r.alert_id"""

@@ -251,3 +251,32 @@ def test_the_special_report_lists_what_each_unit_was_asked_and_answered(seeded):
     text = briefing.render_markdown(report)
     assert "交办属地单位核实" in text
     assert "| 示例县卫生健康局 |" in text and "| 已反馈 | 经核实，辖区未发生所述事件。 |" in text
+
+
+def test_a_unit_with_a_mailbox_is_mailed_its_referral_and_chased_there_too(seeded, tmp_path):
+    """A county bureau whose correspondent is not logged in learns of it by mail: the request, the time
+    to report back by and the alert, urgent for a 二级 event; the chase goes to the unit as well."""
+    path, info, now = seeded
+    db = store.open_db(path)
+    units_csv = tmp_path / "units.csv"
+    units_csv.write_text("code,name,kind,region,email\nU2,示例县卫生健康局,县区卫健局,示例县,office@county.example.org\n"
+                         "U9,无效邮箱单位,医院,示例县,not-an-address\n", encoding="utf-8")
+    from rumourwatch import reports
+
+    written, problems = reports.import_units(db, units_csv)
+    assert written == 1 and problems == ["line 3: email 'not-an-address' is not one mail address"]
+    r = rules(notify={"monitor_emails": ["monitor@example.org"]})
+    alert_id = info["alerts"][0]
+    severity = store.get_alert(db, alert_id)["severity"]
+    referrals.refer(db, alert_id, info["units"]["U2"]["id"], ASK, actor="monitor1", now=now, hours=4, rules=r)
+    [mail] = [n for n in store.list_notifications(db) if n["event"] == "referral"]
+    assert mail["target"] == "office@county.example.org" and mail["channel"] == "email"
+    assert mail["subject"].startswith(f"【交办】预警 #{alert_id}（{severity}）请于 ")
+    assert ASK in mail["body"] and "信息报送" in mail["body"]
+    assert mail["urgent"] == int(severity in r["notify"]["urgent_severities"])
+    # a unit without a mailbox: nothing queued for it
+    referrals.refer(db, alert_id, info["units"]["U1"]["id"], ASK, actor="monitor1", now=now, rules=r)
+    assert len([n for n in store.list_notifications(db) if n["event"] == "referral"]) == 1
+    alerts.escalate_overdue(db, now + timedelta(hours=5), r)
+    chased = {n["target"] for n in store.list_notifications(db) if "属地单位交办" in n["subject"]}
+    assert chased == {"monitor@example.org", "office@county.example.org"}

@@ -387,7 +387,7 @@ if open_alert and units:  # 交办属地单位 (seed 001: 属地管理): the uni
                                placeholder=t("ref.request.placeholder"))
         if st.form_submit_button(t("ref.submit")):
             ui.act(path, t("ref.submit"), referrals.refer, alert["id"], unit["id"], request, actor=actor,
-                   now=data.now_utc(), hours=hours)
+                   now=data.now_utc(), hours=hours, rules=rules)
     waiting = [r for r in referred if r["status"] == "referred"]
     if waiting:
         with st.expander(t("ref.office")), ui.action_form("referral_office_form"):

@@ -312,8 +312,9 @@ def effect_command(ctx, days, day_from, day_to, region, output, as_json, now):
 def import_units(ctx, path):
     """Load the unit list (county bureaus, hospitals) that the monthly notice ranks.
 
-    CSV columns: code,name,kind,region,monthly_minimum[,active]; `name` must match the experts'
-    institution. Re-importing updates units by code. Bad rows are listed with their line number.
+    CSV columns: code,name,kind,region,monthly_minimum[,active][,email]; `name` must match the experts'
+    institution; `email` is the unit's mailbox, where the alerts referred to it are mailed.
+    Re-importing updates units by code. Bad rows are listed with their line number.
 
     Example:
 
