@@ -4,8 +4,10 @@
 A monitor refers an open alert to a registered unit (the county bureau, the hospital the story names)
 with what it is asked to do — check the facts, explain to the people concerned, report what it found
 — and a time to report back by, so the release inside the 5-hour clock can say what is true. The
-unit's correspondent sees it on 信息报送 and replies; the reply joins the alert's steps. A referral not
-answered by its time shows as overdue to both sides. Every step is audited and is a step of the alert.
+unit's correspondent is told on any page and sees it on 信息报送, the unit's mailbox (units.email) is
+mailed, and the reply joins the alert's steps. A referral not answered by its time shows as overdue to
+both sides and is chased once (alerts.escalate_overdue: the monitors and the unit's mailbox). Every
+step is audited and is a step of the alert.
 """
 
 from __future__ import annotations
