@@ -411,6 +411,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sub.metric.declined": "未采用",
         "sub.met": "本月合计 {n} 条，达到每月 {minimum} 条的要求。",
         "sub.short": "本月还差 {short} 条达到要求，本月还剩 {days} 天（含今天）。",
+        "sub.standing": "{y} 年 {m} 月通报：本单位合计 {counted} 条，{flag}，在 {total} 个单位中排第 {rank} 名。",
         "sub.new": "报送新信息",
         "sub.new.office": "单位通过邮件、传真等报来的信息，由委办公室代为登记（记录登记人）。",
         "sub.mine": "本单位的报送记录",

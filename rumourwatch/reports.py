@@ -960,6 +960,15 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
                     "below": [r["unit"] for r in rows if r["below_minimum"]], "unassigned_handled": unassigned})
 
 
+def unit_standing(db, month: str, now: datetime, minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
+    """The monthly notice's ranking of the units for `month` ('2026-11'), computed alone (its units
+    section, without the rest of the notice): {unit name: row with rank, counted, below_minimum …},
+    and "total", the number of units ranked."""
+    section = _units(db, parse_month(month), None, minimum, iso(now))
+    rows = section.data.get("rows", []) if section.available else []
+    return {"total": len(rows), "rows": {r["unit"]: r for r in rows}}
+
+
 def _referrals(db, period: Period, region, now_iso: str) -> dict | None:
     """The period's 交办属地单位 (rumourwatch.referrals): how many, answered in time, late, not yet
     (due already), and the units that answered late or not at all. None without the table."""

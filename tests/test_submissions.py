@@ -368,3 +368,19 @@ def test_an_upgrade_that_would_leave_a_login_without_its_account_is_refused_and_
     assert "correspondent" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
     assert not db["submissions"].exists()
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_correspondent_reads_how_last_months_notice_ranked_the_unit(page_env):
+    db = store.open_db(page_env)
+    county = store.find_unit(db, "U1")
+    for day in (3, 10, 17, 24):
+        submit(db, county, now=datetime(2026, 10, day, 2, 0, tzinfo=UTC))
+    db.conn.close()
+    at = _page("li")
+    assert "2026 年 10 月通报：本单位合计 4 条，达标，在 2 个单位中排第 1 名。" in [c.value for c in at.caption]
+    other = _page("zhao")  # the CDC reported nothing in October
+    assert "2026 年 10 月通报：本单位合计 0 条，未达标，在 2 个单位中排第 2 名。" in [c.value for c in other.caption]
+    # the same ranking as the notice itself
+    db = store.open_db(page_env, read_only=True)
+    notice = reports.compute_monthly(db, "2026-10", now=NOW).section("units").data["rows"]
+    assert [(r["unit"], r["rank"]) for r in notice] == [("城区卫生健康局", 1), ("市疾病预防控制中心", 2)]

@@ -179,6 +179,12 @@ if user["role"] == "correspondent":
     else:
         st.warning(t("sub.short", short=m["minimum"] - m["counted"],
                      days=month_days_left(now.astimezone(CST))))
+    last = (date.fromisoformat(month + "-01") - timedelta(days=1)).strftime("%Y-%m")
+    standing = ui.call(path, reports.unit_standing, last, now)
+    mine = standing["rows"].get(unit["name"])
+    if mine:  # last month's notice, as the leaders read it
+        st.caption(t("sub.standing", y=last[:4], m=int(last[5:]), rank=mine["rank"], total=standing["total"],
+                     counted=mine["counted"], flag=t("sub.units.short") if mine["below_minimum"] else t("sub.units.met")))
     st.subheader(t("sub.new"))
     submit_form([unit])
     st.subheader(t("sub.mine"))
