@@ -472,6 +472,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ref.office.reply": "登记反馈",
         "ref.withdraw": "撤回交办",
         "ref.unit.title": "交办事项",
+        "overview.referrals": "属地单位逾期未反馈的交办",
         "ref.col.alert": "事件",
         "sub.month.title": "本月信息报送",
         "ref.unit.caption": "委办公室交给本单位核实、处置的舆情事件。请在时限内核实并反馈核实情况和已采取的措施。",

@@ -42,12 +42,21 @@ def year_to_date(db, now: datetime) -> dict:
 
 
 def late_now(db, now: datetime) -> dict:
-    """The alerts open now: how many, how many at 一级, and the overdue ones, longest late first."""
+    """The alerts open now: how many, how many at 一级, and the overdue ones, longest late first; and
+    the units that have not reported back on an open alert referred to them (交办属地单位) in time,
+    longest late first."""
     active = open_alerts(db, now)
     overdue = [dict(a, late_hours=round((now - parse_time(a["deadline"])).total_seconds() / 3600, 1))
                for a in active if a["overdue"]]
     overdue.sort(key=lambda o: -o["late_hours"])
-    return {"open": len(active), "top": sum(a["severity"] == "一级" for a in active), "overdue": overdue}
+    referrals = []
+    if store.has_tables(db, "referrals"):
+        referrals = [dict(r, late_hours=round((now - parse_time(r["due_at"])).total_seconds() / 3600, 1))
+                     for r in store.list_referrals(db, status="referred")
+                     if r["due_at"] < iso(now) and r["alert_status"] in store.WORKFLOW_OPEN_STATUSES]
+        referrals.sort(key=lambda r: -r["late_hours"])
+    return {"open": len(active), "top": sum(a["severity"] == "一级" for a in active), "overdue": overdue,
+            "referrals": referrals}
 
 
 def _change(now: float | None, before: float | None, unit: str) -> str:
@@ -86,9 +95,11 @@ def headline(weeks: list[dict]) -> list[str]:
 
 
 def late_lines(late: dict) -> list[str]:
-    """What is late now, one line per overdue alert."""
+    """What is late now, one line per overdue alert, then one per unit late with its reply."""
     return [f"预警 #{o['id']}（{o['severity']}）{CLOCK_ZH[o['clock']]}已超时 {o['late_hours']:.1f} 小时"
-            f"（时限 {beijing(o['deadline'], '%m-%d %H:%M')}）：{o['title'] or ''}" for o in late["overdue"]]
+            f"（时限 {beijing(o['deadline'], '%m-%d %H:%M')}）：{o['title'] or ''}" for o in late["overdue"]] + [
+        f"预警 #{r['alert_id']}（{r['alert_severity']}）交办 {r['unit_name']} 逾期未反馈 {r['late_hours']:.1f} 小时"
+        f"（时限 {beijing(r['due_at'], '%m-%d %H:%M')}）" for r in late.get("referrals", [])]
 
 
 def trend_csv(weeks: list[dict]) -> str:

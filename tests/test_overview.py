@@ -84,6 +84,23 @@ def test_what_is_late_now_longest_first(db, now):
     assert [(o["id"], o["clock"], o["late_hours"]) for o in late["overdue"]] == [
         (ids[0], "respond_by", 5.0), (ids[1], "respond_by", 2.0)]  # the 三级 alert has 4 hours left
     assert overview.late_lines(late)[0].startswith(f"预警 #{ids[0]}（二级）信息发布时限已超时 5.0 小时（时限 11-23 11:00）")
+    # a unit that has not reported back on an open alert in time is late too; one answered, or on a
+    # dismissed alert, is not
+    from rumourwatch import referrals
+
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": "U1", "name": "示例镇卫生院", "kind": "卫生院", "region": None,
+                                 "monthly_minimum": None, "active": 1}], iso(now))
+    unit = store.find_unit(db, "U1")["id"]
+    referrals.refer(db, ids[2], unit, "请核实。", actor="monitor1", now=now - timedelta(hours=3), hours=2, rules=rules())
+    done = referrals.refer(db, ids[1], unit, "请核实。", actor="monitor1", now=now - timedelta(hours=3), hours=2,
+                           rules=rules())
+    referrals.reply(db, done["id"], "已核实。", actor="corr", now=now - timedelta(hours=2), unit_id=unit)
+    late = overview.late_now(db, now)
+    assert [(r["alert_id"], r["unit_name"], r["late_hours"]) for r in late["referrals"]] == [(ids[2], "示例镇卫生院", 1.0)]
+    assert overview.late_lines(late)[-1] == f"预警 #{ids[2]}（三级）交办 示例镇卫生院 逾期未反馈 1.0 小时（时限 11-23 15:00）"
+    alerts.dismiss_alert(db, ids[2], "monitor1", now, "误报")
+    assert overview.late_now(db, now)["referrals"] == []
 
 
 @pytest.fixture
@@ -138,3 +155,27 @@ def test_the_year_so_far_is_the_annual_reports_line_and_opens_it(page_db):
 def test_a_leader_lands_on_the_overview():
     assert auth.HOME_PAGES["leader"] == "overview" and auth.page_allowed("leader", "overview")
     assert not auth.page_allowed("monitor", "overview")
+
+
+def test_a_leader_sees_the_units_late_with_their_reply_and_opens_the_alert(page_db):
+    from rumourwatch import referrals
+
+    db = store.open_db(page_db)
+    with store.transaction(db):
+        store.upsert_units(db, [{"code": "U1", "name": "示例镇卫生院", "kind": "卫生院", "region": None,
+                                 "monthly_minimum": None, "active": 1}], iso(fx.NOW))
+    [alert] = [a for a in store.list_alerts(db, "active", now=iso(fx.NOW))][:1]
+    referrals.refer(db, alert["id"], store.find_unit(db, "U1")["id"], "请核实辖区情况并反馈。", actor="monitor1",
+                    now=fx.NOW - timedelta(hours=6), hours=4, rules=alerts.validate_rules({}))
+    db.conn.close()
+    import dashboard_fixtures as dfx
+
+    at = dfx.open_app("app_pages/overview.py", "boss")  # the whole app: a row's click switches page
+    assert "属地单位逾期未反馈的交办" in [s.value for s in at.subheader]
+    table = next(df.value for df in at.dataframe if "交办事项" in df.value.columns)
+    assert (list(table["单位"]), list(table["交办事项"])) == (["示例镇卫生院"], ["请核实辖区情况并反馈。"])
+    assert table["已超时"].iloc[0] == "2.0 小时"
+    at.session_state["overview_referrals_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and at.query_params["alert"] == str(alert["id"])
+    assert [x.value for x in at.title] == ["预警与处置时限"]

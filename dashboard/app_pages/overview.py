@@ -1,4 +1,5 @@
-"""领导概览 (rumourwatch.overview): the leaders' first page — what is late now, last week against the
+"""领导概览 (rumourwatch.overview): the leaders' first page — what is late now (alerts past a clock,
+units late with their reply to a referral), last week against the
 week before in a few sentences, and the last 12 weeks as trends (health items, negative share,
 alerts by severity, the share released within 5 hours), each week as its 周报 counts it; a week's
 row opens its 周报, an overdue alert's row opens it."""
@@ -41,6 +42,17 @@ if late["overdue"]:
                              "clock_label": t("handover.col.clock"), "deadline_label": t("handover.col.deadline"),
                              "status_label": t("col.status"), "expert": t("col.expert"), "title": t("col.alert_title")},
                       key=nav_key("overview_overdue"), pick="id")
+    if picked is not None and may_open("alerts", user):
+        open_alert(int(picked))
+
+if late["referrals"]:  # 交办属地单位: the bureaus that have not reported back in time
+    st.subheader(t("overview.referrals"))
+    rows = [dict(r, late=t("overview.late_hours", h=f"{r['late_hours']:.1f}"), due=data.to_china(r["due_at"]))
+            for r in late["referrals"]]
+    picked = ui.table(rows, {"alert_id": t("col.alert_id"), "alert_severity": t("col.severity"),
+                             "unit_name": t("sub.unit"), "late": t("overview.col.late"), "due": t("ref.col.due"),
+                             "request": t("ref.col.request"), "alert_title": t("col.alert_title")},
+                      key=nav_key("overview_referrals"), pick="alert_id")
     if picked is not None and may_open("alerts", user):
         open_alert(int(picked))
 
