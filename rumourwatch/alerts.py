@@ -1062,10 +1062,14 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     from .readings import notify_waiting
 
     waiting = notify_waiting(db, now, rules)
+    from .submissions import remind_short_units
+
+    units_reminded = remind_short_units(db, now, rules)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     from .audit import notify_security
 
     security = notify_security(db, now, rules)
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
     return {"alerts": touched, "escalations": escalations, "reminders": reminders, "media_chased": chased,
-            "readings_waiting": waiting, "sources": sources, "security": security, "delivery": delivered}
+            "readings_waiting": waiting, "units_reminded": units_reminded, "sources": sources, "security": security,
+            "delivery": delivered}

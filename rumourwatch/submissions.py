@@ -19,7 +19,8 @@ unit before a decision does not count. Every step is audited.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 
 from . import ingest, store
 from .alerts import WorkflowError
@@ -193,3 +194,40 @@ def unit_month(db, unit: dict, month: str, default_minimum: int) -> dict:
 
 def current_month(now: datetime) -> str:
     return now.astimezone(CST).strftime("%Y-%m")
+
+
+REMIND_DAYS = 3  # the units still short are mailed once when this many days of the month are left
+REMIND_KEY = "unit_reminders:{month}"  # workflow_state: the units reminded that month
+
+
+def remind_short_units(db, now: datetime, rules: dict, default_minimum: int = 4) -> list[dict]:
+    """催报: once a month, in its last REMIND_DAYS days (Beijing time), mail each active unit with a
+    mailbox that has not yet reached its minimum (as the monthly notice will count it): what it has,
+    what is missing, the days left. Run by the worker's round and `rumourwatch alerts escalate`.
+    Returns the units reminded."""
+    from .notify import queue_unit_reminder
+
+    today = now.astimezone(CST).date()
+    first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    left = (first_next - today).days  # today included
+    if left > REMIND_DAYS:
+        return []
+    month = today.strftime("%Y-%m")
+    key = REMIND_KEY.format(month=month)
+    done = set(json.loads(store.workflow_state(db, key) or "[]"))
+    units = [u for u in store.list_units(db) if u.get("email") and u["id"] not in done]
+    if not units:
+        return []
+    reminded = []
+    with store.transaction(db):
+        for unit in units:
+            m = units_month(db, [unit], month, default_minimum)[unit["id"]]
+            done.add(unit["id"])
+            if m["met"]:
+                continue
+            queue_unit_reminder(db, unit, m, left, rules, now)
+            store.record_audit(db, "system", "submission.remind", "unit", unit["code"],
+                               {"month": month, "counted": m["counted"], "minimum": m["minimum"]}, at=iso(now))
+            reminded.append({"unit": unit["name"], "counted": m["counted"], "minimum": m["minimum"]})
+        store.set_workflow_state(db, key, json.dumps(sorted(done)))
+    return reminded

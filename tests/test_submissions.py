@@ -384,3 +384,34 @@ def test_a_correspondent_reads_how_last_months_notice_ranked_the_unit(page_env):
     db = store.open_db(page_env, read_only=True)
     notice = reports.compute_monthly(db, "2026-10", now=NOW).section("units").data["rows"]
     assert [(r["unit"], r["rank"]) for r in notice] == [("城区卫生健康局", 1), ("市疾病预防控制中心", 2)]
+
+
+def test_units_short_of_their_minimum_are_reminded_once_in_the_months_last_days(db, units):
+    """催报: from three days before the month ends (Beijing time), each active unit with a mailbox that
+    has not reached its minimum is mailed once that month, with what it has and what is missing; a
+    unit that met it, or has no mailbox, is not; the next month starts afresh. The worker's round
+    (alerts.workflow_tick) runs it."""
+    from workflow_helpers import rules
+
+    from rumourwatch import alerts
+
+    with store.transaction(db):
+        store.upsert_units(db, [dict(UNITS[0], email="county@example.org"), dict(UNITS[1], email="cdc@example.org")],
+                           "2026-11-01T00:00:00Z")
+    county, cdc = store.find_unit(db, "U1"), store.find_unit(db, "U2")
+    for day in (3, 5, 7, 9):
+        submit(db, cdc, actor="zhao", now=datetime(2026, 11, day, 2, 0, tzinfo=UTC))
+    submit(db, county, now=datetime(2026, 11, 12, 2, 0, tzinfo=UTC))
+    r = rules()
+    assert submissions.remind_short_units(db, datetime(2026, 11, 27, 2, 0, tzinfo=UTC), r) == []  # 4 days left
+    done = alerts.workflow_tick(db, datetime(2026, 11, 28, 2, 0, tzinfo=UTC), r, deliver=False)
+    assert done["units_reminded"] == [{"unit": "城区卫生健康局", "counted": 1, "minimum": 4}]
+    [mail] = [n for n in store.list_notifications(db) if n["event"] == "unit_reminder"]
+    assert (mail["target"], mail["subject"]) == ("county@example.org", "【信息报送提醒】城区卫生健康局本月还差 3 条")
+    assert "已报送 1 条" in mail["body"] and "本月还剩 3 天" in mail["body"]
+    assert submissions.remind_short_units(db, datetime(2026, 11, 30, 2, 0, tzinfo=UTC), r) == []  # once a month
+    # December: reminded again at its own end (nothing reported yet by either)
+    again = submissions.remind_short_units(db, datetime(2026, 12, 29, 2, 0, tzinfo=UTC), r)
+    assert sorted(u["unit"] for u in again) == sorted(["市疾病预防控制中心", "城区卫生健康局"])
+    entries = store.audit_entries(db, target_type="unit")
+    assert {e["action"] for e in entries} == {"submission.remind"} and len(entries) == 3

@@ -240,8 +240,9 @@ def alerts_evaluate(ctx, rules_path):
 @click.pass_context
 @friendly_errors
 def alerts_escalate(ctx, rules_path, no_deliver):
-    """Escalate overdue alerts and assignments, remind experts whose accepted tasks are nearly due and
-    those who have not answered a media invitation for a day (or whose activity is a day away),
+    """Escalate overdue alerts, assignments and referrals to units, remind experts whose accepted tasks
+    are nearly due and those who have not answered a media invitation for a day (or whose activity is
+    a day away), remind the units still short of their monthly minimum in the month's last 3 days,
     announce sources that stopped giving items or being read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came
     back, mail the administrators (notify.admin_emails) of lockouts, a burst of failed logins, a new
     administrator or a restore, then send pending notifications (cron-friendly: it also reports a
@@ -273,6 +274,10 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     told = notify_waiting(db, now, rules)
     if told:
         click.echo(f"{told['items']} new post(s) in a script the models cannot read wait for a reader: monitors told")
+    from ..submissions import remind_short_units
+
+    for u in remind_short_units(db, now, rules):
+        click.echo(f"reminded {u['unit']}: {u['counted']} of its {u['minimum']} pieces this month")
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
