@@ -18,6 +18,7 @@ from rumourwatch.ledger import (
     STEP_ZH,
     TAKEDOWN_STATUS_ZH,
 )
+from rumourwatch.referrals import STATE_ZH as REFERRAL_STATE_ZH
 
 DEFAULT_LANG = "zh-CN"
 
@@ -462,8 +463,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ref.list": "交办属地单位",
         "ref.col.referred": "交办时间", "ref.col.due": "反馈时限", "ref.col.request": "交办事项",
         "ref.col.replied": "反馈时间", "ref.col.reply": "反馈内容",
-        "ref.state.waiting": "待反馈", "ref.state.overdue": "超时未反馈", "ref.state.replied": "已反馈",
-        "ref.state.replied_late": "超时反馈", "ref.state.withdrawn": "已撤回",
+        **{f"ref.state.{k}": v for k, v in REFERRAL_STATE_ZH.items()},
         "ref.status.referred": "待反馈", "ref.status.replied": "已反馈", "ref.status.withdrawn": "已撤回",
         "ref.office": "代录反馈或撤回交办",
         "ref.pick": "待反馈的交办",

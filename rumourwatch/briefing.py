@@ -126,8 +126,6 @@ TEXT: dict[str, str] = {
     "handling.clarifications.none": "尚无澄清稿。",
     "handling.takedowns": "平台删除请求",
     "handling.referrals": "交办属地单位核实",
-    "referral.waiting": "待反馈", "referral.overdue": "超时未反馈", "referral.replied": "已反馈",
-    "referral.replied_late": "超时反馈", "referral.withdrawn": "已撤回",
     "handling.effect": "辟谣效果（澄清稿发布前后各 {hours} 小时）",
     "chart.clarified": "澄清发布",
     "effect.doubt": "有内容互动中质疑、辟谣类占比",
@@ -352,7 +350,7 @@ def _handling(db, alert: dict, now: datetime) -> dict:
                       for c in store.clarifications_for_alert(db, alert["id"])]
     referred = [] if not store.has_tables(db, "referrals") else [
         {"unit": r["unit_name"], "referred": beijing(r["referred_at"]), "due": beijing(r["due_at"]),
-         "status": tr(f"referral.{referrals.state(r, now)}"), "reply": r["reply"] or r["withdraw_reason"] or ""}
+         "status": referrals.STATE_ZH[referrals.state(r, now)], "reply": r["reply"] or r["withdraw_reason"] or ""}
         for r in reversed(store.list_referrals(db, alert_id=alert["id"]))]
     takedowns = [] if not alert["item_id"] else [
         {"platform": t["platform"] or "", "account": t["account"] or "", "requested": beijing(t["requested_at"]),

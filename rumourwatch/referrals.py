@@ -21,6 +21,9 @@ from .records import iso
 REQUEST_MAX = 500
 REPLY_MAX = 2000
 HOURS = (2, 4, 12, 24, 48, 72)  # the times to report back by a monitor chooses from
+# a referral's state (`state`) as the pages, the special report and the ledger name it
+STATE_ZH = {"waiting": "待反馈", "overdue": "超时未反馈", "replied": "已反馈", "replied_late": "超时反馈",
+            "withdrawn": "已撤回"}
 
 
 def default_hours(severity: str) -> int:
