@@ -154,11 +154,10 @@ def queue_unit_reminder(db, unit: dict, month: dict, days_left: int, rules: dict
         return []
     short = month["minimum"] - month["counted"]
     subject = f"【信息报送提醒】{unit['name']}本月还差 {short} 条"
-    lines = [f"{unit['name']}：",
-             f"按月通报制度，每单位每月报送信息不少于 {month['minimum']} 条。本单位本月（{month['month']}）已报送 "
+    state = (f"按月通报制度，每单位每月报送信息不少于 {month['minimum']} 条。本单位本月（{month['month']}）已报送 "
              f"{month['submitted']} 条、本单位专家发布澄清 {month['clarifications']} 条，合计 {month['counted']} 条，"
-             f"还差 {short} 条；本月还剩 {days_left} 天（含今天）。",
-             "请通讯员登录平台“信息报送”页面报送，或将信息发送至委办公室代为登记。"]
+             f"还差 {short} 条；本月还剩 {days_left} 天（含今天）。")
+    lines = [f"{unit['name']}：", state, "请通讯员登录平台“信息报送”页面报送，或将信息发送至委办公室代为登记。"]
     return [_queue(db, now, rules, channel="email", target=unit["email"], subject=subject, body="\n".join(lines),
                    urgent=False, alert_id=None, event="unit_reminder")]
 
