@@ -32,11 +32,9 @@ def default_hours(severity: str) -> int:
 
 
 def _check_text(value, limit: int, what: str) -> str:
+    """`value` stripped (empty when none: the callers refuse it with their own words); WorkflowError
+    over `limit` characters."""
     text = (value or "").strip()
-    if not text:
-        if what == "request":
-            raise WorkflowError("a referral needs what the unit is asked to do", "referral_request_missing")
-        raise WorkflowError("a reply needs what the unit found and did", "referral_reply_missing")
     if len(text) > limit:
         raise WorkflowError(f"the referral's {what} has {len(text)} characters; at most {limit}",
                             "referral_text_long", n=len(text), max=limit)
@@ -62,9 +60,11 @@ def refer(db, alert_id: int, unit_id: int, request: str, *, actor: str, now: dat
     if unit is None or not unit["active"]:
         raise WorkflowError(f"unit {unit_id!r} is not an active registered unit", "referral_unit", unit=unit_id)
     request = _check_text(request, REQUEST_MAX, "request")
+    if not request:
+        raise WorkflowError("a referral needs what the unit is asked to do", "referral_request_missing")
     if not 0 < float(hours) <= 24 * 7:
         raise WorkflowError(f"{hours} hours to reply is not between 0 and a week", "referral_hours", hours=hours)
-    waiting = [r for r in store.list_referrals(db, alert_id=alert_id, unit_id=unit["id"], status="referred")]
+    waiting = store.list_referrals(db, alert_id=alert_id, unit_id=unit["id"], status="referred")
     if waiting:
         raise WorkflowError(f"alert {alert_id} waits on {unit['name']}'s reply to referral #{waiting[0]['id']}",
                             "referral_waiting", id=waiting[0]["id"], unit=unit["name"])
@@ -98,6 +98,8 @@ def reply(db, referral_id: int, text: str, *, actor: str, now: datetime, unit_id
     if unit_id is not None and found["unit_id"] != unit_id:
         raise WorkflowError(f"referral #{referral_id} is another unit's", "referral_other_unit", id=referral_id)
     text = _check_text(text, REPLY_MAX, "reply")
+    if not text:
+        raise WorkflowError("a reply needs what the unit found and did", "referral_reply_missing")
     at = iso(now)
     late = at > found["due_at"]
     with store.transaction(db):

@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from . import ingest, store
 from .alerts import WorkflowError
 from .records import CST, iso
+from .reports import parse_month
 
 KINDS = ("opinion", "work", "science")
-STATUSES = ("submitted", "adopted", "declined", "withdrawn")
 COUNTED = ("submitted", "adopted", "declined")  # what the monthly minimum counts (not the withdrawn)
 PLATFORM = "单位报送"  # the platform of an opinion submission's item when no platform is given
 TITLE_MAX = 80
@@ -39,23 +39,14 @@ ADOPTED_IN = ("舆情日报", "舆情周报", "月通报", "官方网站", "微�
 _FUTURE_TOLERANCE_S = 300.0
 
 
-def _text(value, limit: int, missing: str | None, too_long: str, what: str) -> str | None:
-    """`value` stripped; WorkflowError `missing` when empty (None: optional), `too_long` over `limit`."""
+def _text(value, limit: int, field: str) -> str | None:
+    """`value` stripped (None when empty: the callers say which fields are required); WorkflowError
+    over `limit` characters, naming the `field`."""
     text = (value or "").strip()
-    if not text:
-        if missing == "submission_title_missing":
-            raise WorkflowError(f"a submission needs its {what}", "submission_title_missing")
-        if missing == "submission_content_missing":
-            raise WorkflowError(f"a submission needs its {what}", "submission_content_missing")
-        if missing == "submission_note_missing":
-            raise WorkflowError(f"declining a submission needs the {what}, which the unit reads",
-                                "submission_note_missing")
-        return None
     if len(text) > limit:
-        raise WorkflowError(f"the submission's {what} has {len(text)} characters; at most {limit}",
-                            "submission_text_long", submission_field=too_long, n=len(text),
-                            max=limit)
-    return text
+        raise WorkflowError(f"the submission's {field} has {len(text)} characters; at most {limit}",
+                            "submission_text_long", submission_field=field, n=len(text), max=limit)
+    return text or None
 
 
 def _unit(db, unit_id) -> dict:
@@ -79,8 +70,12 @@ def submit(db, *, unit_id: int, kind: str, title: str, content: str, actor: str,
         raise WorkflowError(f"unknown submission kind {kind!r}; one of {', '.join(KINDS)}", "submission_kind",
                             value=kind)
     unit = _unit(db, unit_id)
-    title = _text(title, TITLE_MAX, "submission_title_missing", "title", "title")
-    content = _text(content, CONTENT_MAX, "submission_content_missing", "content", "content")
+    title = _text(title, TITLE_MAX, "title")
+    if not title:
+        raise WorkflowError("a submission needs its title", "submission_title_missing")
+    content = _text(content, CONTENT_MAX, "content")
+    if not content:
+        raise WorkflowError("a submission needs its content", "submission_content_missing")
     url = (url or "").strip() or None
     if url and not url.lower().startswith(("http://", "https://")):
         raise WorkflowError(f"the link {url!r} is not a web address (http:// or https://)", "submission_url",
@@ -141,8 +136,10 @@ def decide(db, submission_id: int, *, adopt: bool, actor: str, now: datetime, ad
     """The office adopts a submission (saying where it used it) or declines it (saying why: the unit
     reads it). Only a submission awaiting a decision can be decided."""
     found = _pending(db, submission_id)
-    note = _text(note, NOTE_MAX, None if adopt else "submission_note_missing", "note", "note")
-    adopted_in = _text(adopted_in, ADOPTED_IN_MAX, None, "adopted_in", "place it was used") if adopt else None
+    note = _text(note, NOTE_MAX, "note")
+    if not adopt and not note:
+        raise WorkflowError("declining a submission needs the reason, which the unit reads", "submission_note_missing")
+    adopted_in = _text(adopted_in, ADOPTED_IN_MAX, "adopted_in") if adopt else None
     at = iso(now)
     status = "adopted" if adopt else "declined"
     with store.transaction(db):
@@ -156,8 +153,6 @@ def decide(db, submission_id: int, *, adopt: bool, actor: str, now: datetime, ad
 
 def month_bounds(month: str) -> tuple[str, str]:
     """'2026-11' -> the ISO (UTC) bounds of that China-time month."""
-    from .reports import parse_month  # reports imports this module
-
     period = parse_month(month)
     return period.start, period.end
 
@@ -196,6 +191,12 @@ def current_month(now: datetime) -> str:
     return now.astimezone(CST).strftime("%Y-%m")
 
 
+def days_left(now: datetime) -> int:
+    """The days left in the China-time month of `now`, today included."""
+    today = now.astimezone(CST).date()
+    return ((today.replace(day=28) + timedelta(days=4)).replace(day=1) - today).days
+
+
 REMIND_DAYS = 3  # the units still short are mailed once when this many days of the month are left
 REMIND_KEY = "unit_reminders:{month}"  # workflow_state: the units reminded that month
 
@@ -207,12 +208,10 @@ def remind_short_units(db, now: datetime, rules: dict, default_minimum: int = 4)
     Returns the units reminded."""
     from .notify import queue_unit_reminder
 
-    today = now.astimezone(CST).date()
-    first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    left = (first_next - today).days  # today included
+    left = days_left(now)
     if left > REMIND_DAYS:
         return []
-    month = today.strftime("%Y-%m")
+    month = current_month(now)
     key = REMIND_KEY.format(month=month)
     done = set(json.loads(store.workflow_state(db, key) or "[]"))
     units = [u for u in store.list_units(db) if u.get("email") and u["id"] not in done]

@@ -48,11 +48,6 @@ def act(fn, done: str, *args, **kwargs) -> None:
         st.rerun()
 
 
-def month_days_left(now_cn: datetime) -> int:
-    first_next = (now_cn.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return (first_next.date() - now_cn.date()).days
-
-
 def submit_form(units: list[dict]) -> None:
     """The form a correspondent (their unit) or the office (any unit, for a piece sent by mail) fills.
     A submitted piece empties the form (its widgets drawn anew under the next generation's keys)."""
@@ -178,7 +173,7 @@ if user["role"] == "correspondent":
         st.success(t("sub.met", n=m["counted"], minimum=m["minimum"]))
     else:
         st.warning(t("sub.short", short=m["minimum"] - m["counted"],
-                     days=month_days_left(now.astimezone(CST))))
+                     days=submissions.days_left(now)))
     last = (date.fromisoformat(month + "-01") - timedelta(days=1)).strftime("%Y-%m")
     standing = ui.call(path, reports.unit_standing, last, now)
     mine = standing["rows"].get(unit["name"])
