@@ -784,7 +784,8 @@ CREATE INDEX idx_submissions_unit_at ON submissions (unit_id, submitted_at);
 CREATE INDEX idx_submissions_status_at ON submissions (status, submitted_at);
 """),
     # 交办属地单位 (seed 001 5: 属地管理、分级负责): an alert's event handed to the unit where it happened,
-    # to check the facts and act, with a time to report back by; the unit's correspondent replies.
+    # to check the facts and act, with a time to report back by; the unit's correspondent replies, and
+    # the unit's mailbox (units.email) is told.
     ("0036_referrals", """
 CREATE TABLE referrals (
     id INTEGER PRIMARY KEY,
@@ -800,17 +801,12 @@ CREATE TABLE referrals (
     replied_at TEXT,
     withdrawn_by TEXT,
     withdrawn_at TEXT,
-    withdraw_reason TEXT
+    withdraw_reason TEXT,
+    escalated_at TEXT                    -- when the unanswered referral was chased (alerts.escalate_overdue)
 );
 CREATE INDEX idx_referrals_unit ON referrals (unit_id, status, due_at);
 CREATE INDEX idx_referrals_alert ON referrals (alert_id);
-"""),
-    # a referral past its time without a reply is escalated once (alerts.escalate_overdue)
-    ("0037_referral_escalation", """
-ALTER TABLE referrals ADD COLUMN escalated_at TEXT;
-"""),
-    # a unit's mailbox: a referral reaches a county bureau whose correspondent is not logged in
-    ("0038_unit_email", """
+-- a unit's mailbox: a referral reaches a county bureau whose correspondent is not logged in
 ALTER TABLE units ADD COLUMN email TEXT;
 """),
 ]

@@ -65,8 +65,9 @@ if online:
 roles = list(auth.ROLES)
 role_label = {r: t(f"role.{r}") for r in roles}
 # a correspondent reports for one registered unit (信息报送); None: no unit
-unit_ids = [None] + [u["id"] for u in dashboard_auth.run_db(store.list_units)]
-unit_names = {u["id"]: u["name"] for u in dashboard_auth.run_db(store.list_units, active_only=False)}
+all_units = dashboard_auth.run_db(store.list_units, active_only=False)
+unit_ids = [None] + [u["id"] for u in all_units if u["active"]]
+unit_names = {u["id"]: u["name"] for u in all_units}
 
 
 def unit_label(unit_id) -> str:
