@@ -36,6 +36,7 @@ ACTION_ZH = {
     "handover.write": "值班交接", "handover.receive": "确认接班",
     "submission.submit": "单位报送信息", "submission.withdraw": "撤回报送信息", "submission.adopt": "采用报送信息",
     "submission.decline": "不采用报送信息", "submission.remind": "提醒单位报送信息（月底前）",
+    "training.record": "登记通讯员培训", "training.remove": "删除通讯员培训记录",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",
     "assignment.escalate": "专家任务超时督办", "assignment.remind": "专家任务临期提醒",
@@ -56,14 +57,16 @@ ACTION_ZH = {
 TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "澄清稿", "user": "账号", "expert": "专家",
              "experts": "专家库", "item": "条目", "tip": "举报线索", "takedown": "删除请求", "source": "数据源",
              "rules": "预警规则", "handover": "值班交接", "media_request": "媒体约请", "model": "模型",
-             "database": "数据库", "audit": "审计日志", "submission": "报送信息", "unit": "单位"}
+             "database": "数据库", "audit": "审计日志", "submission": "报送信息", "unit": "单位",
+             "training": "通讯员培训"}
 
 # The kinds an administrator looks for: a code is of the first kind one of whose names it is or
 # starts with (name + "."); "other" holds the rest.
 GROUPS = {
     "signin": ("login", "logout", "session", "user.locked"),
     "accounts": ("user",),
-    "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover", "submission"),
+    "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover", "submission",
+               "training"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
     "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify"),

@@ -28,6 +28,8 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
     waits for the morning. A 一级 alert's press conference is held within a day, in office hours. A clarification's text is the dataset's own published
     analysis when it has one (CHECKED), else a short template naming the claim.
   - platforms answer takedown requests within two days.
+  - the units' correspondents report, the office adopts or declines, refers some alerts' events to
+    units that answer, and holds one correspondents' training (seed 002) two weeks in.
 
 Experts without an account act under their own name (as the audit log shows them); the demo's
 `expert` account is the first expert of the roster. What the simulation did is the history's
@@ -42,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import alerts, experts, referrals, store, submissions
+from . import alerts, experts, referrals, store, submissions, trainings
 from .config import BundleLines
 from .errors import RumourwatchError
 from .records import CST, UTC, iso, parse_time
@@ -74,6 +76,7 @@ class Summary:
     takedowns: int = 0
     submissions: int = 0
     referrals: int = 0
+    trainings: int = 0
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -157,6 +160,7 @@ class People:
     def act(self, now: datetime) -> None:
         self.takedowns(now)
         self.unit_reports(now)
+        self.unit_training(now)
         self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
@@ -409,6 +413,30 @@ class People:
                 self.summary.errors.append(f"decide submission {sub['id']}: {exc}")
 
 
+    def unit_training(self, now: datetime) -> None:
+        """The office holds its half-year's correspondents' training (seed 002: 原则上每半年开展一次)
+        on the first working afternoon two weeks into the history, and records it: most units sent
+        their correspondent (a seeded draw), two people each."""
+        if self.summary.trainings or now < parse_time(self.summary.start) + TRAINING_AFTER:
+            return
+        local = now.astimezone(CST)
+        if local.weekday() >= 5 or not 14 <= local.hour < 17:
+            return
+        units = store.list_units(self.db)
+        r = self.rng("training", local.date().isoformat())
+        present = [u["id"] for u in units if u["code"] == DEMO_UNIT or r.random() < 0.8]
+        half = "上" if local.month <= 6 else "下"
+        try:
+            trainings.record(self.db, held_on=local.date(), title=f"{local.year} 年{half}半年卫健系统通讯员培训班",
+                             unit_ids=present, actor="monitor", now=now, attendees=2 * len(present),
+                             note="委机关会议室；信息报送要求、舆情信息写作与健康科普写作（演示数据）")
+            self.summary.trainings += 1
+        except RumourwatchError as exc:
+            self.summary.trainings = -1  # tried once, said, not again
+            self.summary.errors.append(f"training: {exc}")
+
+
+TRAINING_AFTER = timedelta(days=14)
 REFERRAL_ASKS = ("请核实该说法在辖区的传播情况，向询问的群众做好解释，并反馈核实情况和处置措施。",
                  "请核实所述事件是否发生在本辖区（本单位），并反馈核实情况。")
 REFERRAL_REPLIES = ("经核实，{unit}辖区未发生所述情况，该说法系网络转发；已在辖区居民群内发布解释。（演示数据）",

@@ -809,4 +809,27 @@ CREATE INDEX idx_referrals_alert ON referrals (alert_id);
 -- a unit's mailbox: a referral reaches a county bureau whose correspondent is not logged in
 ALTER TABLE units ADD COLUMN email TEXT;
 """),
+    # 通讯员培训 (seed 002 §四(四): 常态化举办卫健系统通讯员培训，原则上每半年开展一次): the trainings
+    # the office held for the units' correspondents, and which units took part
+    ("0037_correspondent_trainings", """
+CREATE TABLE trainings (
+    id INTEGER PRIMARY KEY,
+    held_on TEXT NOT NULL,               -- the day it was held (Beijing), YYYY-MM-DD
+    title TEXT NOT NULL,
+    attendees INTEGER,                   -- the people trained (人次), when counted
+    note TEXT,                           -- where, who taught, what was covered
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    removed_by TEXT,                     -- recorded by mistake: kept, no longer counted
+    removed_at TEXT,
+    remove_reason TEXT
+);
+CREATE INDEX idx_trainings_held ON trainings (held_on);
+CREATE TABLE training_units (
+    training_id INTEGER NOT NULL REFERENCES trainings(id),
+    unit_id INTEGER NOT NULL REFERENCES units(id),
+    PRIMARY KEY (training_id, unit_id)
+);
+CREATE INDEX idx_training_units_unit ON training_units (unit_id);
+"""),
 ]

@@ -38,7 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from pathlib import Path
 
-from . import readings, store
+from . import readings, store, trainings
 from .alerts import ALERT_KINDS, WorkflowError, load_rules
 from .errors import ConfigError
 from .language import scripts_text
@@ -194,6 +194,16 @@ TEXT: dict[str, str] = {
     "alerts.referrals": "{this}交办属地单位核实处置 {n} 件：按时反馈 {on_time} 件，超时反馈 {late} 件，逾期未反馈 {missing} 件。",
     "alerts.referrals.lagging": "超时或逾期未反馈的单位：{names}。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
+    "units.trainings": "{this}举办通讯员培训 {n} 次：{list}。",
+    "units.training": "{month} 月 {day} 日《{title}》（参训单位 {units} 个{people}）",
+    "units.training.people": "、{n} 人次",
+    "units.trainings.none": "{this}未举办通讯员培训。",
+    "units.halves": "通讯员培训原则上每半年开展一次：{halves}。",
+    "units.half": "{year} 年{half}举办 {n} 次（{verdict}）",
+    "units.half.1": "上半年", "units.half.2": "下半年",
+    "units.half.met": "达到要求", "units.half.short": "未达到要求", "units.half.running": "该半年尚未结束",
+    "units.half.before": "平台尚无该半年的数据，不判定",
+    "units.untrained": "{this}未参加通讯员培训的单位 {n} 个：{names}。",
     "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
     "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
     "col.rank": "排名", "col.content": "内容", "col.platform": "平台", "col.account": "账号",
@@ -956,8 +966,61 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
     message = None if rows else tr("units.empty", this=this)
     return Section("units", tr("units.title"), True, message,
                    {"minimum": minimum, "rows": rows, "registered": registered, "judged_months": judged,
-                    "data_since": since,
+                    "data_since": since, "trainings": _trainings(db, period, units, since, now_iso),
                     "below": [r["unit"] for r in rows if r["below_minimum"]], "unassigned_handled": unassigned})
+
+
+def _trainings(db, period: Period, units: dict, since: str | None, now_iso: str) -> dict | None:
+    """The correspondents' trainings (rumourwatch.trainings) held in the period, oldest first; for a
+    quarter or a year each half-year it touches, with the trainings held in the whole half, judged
+    against 原则上每半年开展一次 once it has ended (a half without one that ended before `since`, the
+    first month the platform collected anything, is not judged, as the months are not); for a year
+    the units (of `units`, {name: unit}) that took part in none, when any was held. None without
+    the table."""
+    if not store.has_tables(db, "trainings"):
+        return None
+    first, end = beijing(period.start, "%Y-%m-%d"), beijing(period.end, "%Y-%m-%d")
+    out: dict = {"held": store.list_trainings(db, start=first, end=end)[::-1]}
+    if period.kind != "monthly":
+        today = beijing(now_iso, "%Y-%m-%d")
+        out["halves"] = [{"year": h["year"], "half": h["half"], "held": h["held"],
+                          "ended": h["end"].isoformat() <= today,
+                          "before_data": not since or h["end"].strftime("%Y-%m") <= since}
+                         for h in trainings.halves(db, date.fromisoformat(first), date.fromisoformat(end))]
+    if period.kind == "annual" and out["held"]:
+        attended = store.trained_units(db, start=first, end=end)
+        out["untrained"] = [name for name, u in units.items() if u["id"] not in attended]
+    return out
+
+
+def trainings_lines(kind: str, d: dict | None) -> list[str]:
+    """The units section's lines on the correspondents' trainings (`_trainings`): those held (a month
+    without one says nothing), the half-years judged, a year's units that took part in none."""
+    if d is None:
+        return []
+    this = tr(f"this.{kind}")
+    lines = []
+    if d["held"]:
+        listed = "；".join(tr("units.training", month=int(t["held_on"][5:7]), day=int(t["held_on"][8:]),
+                              title=t["title"], units=t["units"],
+                              people=tr("units.training.people", n=t["attendees"]) if t["attendees"] else "")
+                           for t in d["held"])
+        lines.append(tr("units.trainings", this=this, n=len(d["held"]), list=listed))
+    elif kind != "monthly":
+        lines.append(tr("units.trainings.none", this=this))
+    if d.get("halves"):
+        def verdict(h):
+            if h["held"]:
+                return tr("units.half.met")
+            return tr("units.half.running" if not h["ended"] else "units.half.before" if h["before_data"]
+                      else "units.half.short")
+
+        lines.append(tr("units.halves", halves="；".join(
+            tr("units.half", year=h["year"], half=tr(f"units.half.{h['half']}"), n=h["held"], verdict=verdict(h))
+            for h in d["halves"])))
+    if d.get("untrained"):
+        lines.append(tr("units.untrained", this=this, n=len(d["untrained"]), names="、".join(d["untrained"])))
+    return lines
 
 
 def unit_standing(db, month: str, now: datetime, minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
@@ -1390,7 +1453,7 @@ def units_lines(report: Report) -> list[str]:
                      else tr("units.below.none"))
     if d["unassigned_handled"]:
         lines.append(tr("units.unassigned", n=d["unassigned_handled"]))
-    return lines
+    return lines + trainings_lines(report.kind, d.get("trainings"))
 
 
 def rumour_table(report: Report) -> tuple[list[str], list[list]]:

@@ -410,8 +410,9 @@ def _cjk_font() -> bool:
     return bool(out.strip())
 
 
-def check_reports(db) -> list[Finding]:
-    from .reports import find_chromium
+def check_reports(db, now: datetime) -> list[Finding]:
+    from .reports import find_chromium, tr
+    from .trainings import DUE_WARN_DAYS, half_status
 
     found = []
     if not find_chromium():
@@ -426,6 +427,13 @@ def check_reports(db) -> list[Finding]:
         found.append(Finding("reports", "reports.no_units", "warning",
                              "no units are loaded: the monthly notice ranks nobody against the monthly minimum "
                              "(`rumourwatch report import-units FILE.csv`)", {}))
+    elif (half := half_status(db, now))["due_soon"]:
+        found.append(Finding("reports", "reports.training_due", "warning",
+                             f"no correspondents' training recorded in half {half['half']} of {half['year']}, "
+                             f"{half['days_left']} day(s) before it ends (seed 002: one every half-year; within "
+                             f"{DUE_WARN_DAYS} days of its end this is said): record it on 信息报送 › 通讯员培训",
+                             {"year": half["year"], "half": tr(f"units.half.{half['half']}"),
+                              "days": half["days_left"]}))
     if not found:
         found.append(Finding("reports", "reports.ok", "ok", "PDF reports can be made in Chinese; units loaded", {}))
     return found
@@ -456,7 +464,7 @@ def run(db, settings, rules_path: str | Path | None = None, now: datetime | None
         found += check_notify(db, rules, now, connect=connect)
         found += check_jobs(db, rules, settings.retention_days, now)
     found += check_sources(db, settings.source_quiet_hours, now, settings.sources_file)
-    found += check_reports(db)
+    found += check_reports(db, now)
     return found
 
 

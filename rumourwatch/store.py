@@ -2641,6 +2641,56 @@ def report_submissions(db, start: str, end: str, region: str | None = None) -> l
                  params)
 
 
+# --- 通讯员培训: the correspondents' trainings (rumourwatch.trainings) -------------------------------
+
+_TRAINING_SELECT = """SELECT t.*,
+                             (SELECT count(*) FROM training_units tu WHERE tu.training_id = t.id) AS units,
+                             (SELECT group_concat(name, '、') FROM (SELECT u.name FROM training_units tu
+                                 JOIN units u ON u.id = tu.unit_id WHERE tu.training_id = t.id ORDER BY u.code))
+                                 AS unit_names
+                      FROM trainings t"""
+
+
+def insert_training(db, row: dict, unit_ids: list[int]) -> int:
+    training_id = _insert(db, "trainings", row)
+    db.conn.executemany("INSERT INTO training_units (training_id, unit_id) VALUES (?, ?)",
+                   [(training_id, u) for u in unit_ids])
+    return training_id
+
+
+def get_training(db, training_id: int) -> dict | None:
+    rows = _rows(db, f"{_TRAINING_SELECT} WHERE t.id = ?", [training_id])
+    return rows[0] if rows else None
+
+
+def update_training(db, training_id: int, **fields) -> None:
+    _update(db, "trainings", {"removed_by", "removed_at", "remove_reason"}, training_id, fields)
+
+
+def list_trainings(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
+    """The trainings held (not removed) on days in [start, end) ('YYYY-MM-DD'), the latest first."""
+    clause, params = _held_between(start, end)
+    return _rows(db, f"{_TRAINING_SELECT}{clause} ORDER BY t.held_on DESC, t.id DESC LIMIT ?", [*params, limit])
+
+
+def _held_between(start: str | None, end: str | None) -> tuple[str, list]:
+    """' WHERE …' of the trainings not removed held on a day in [start, end), and its values."""
+    clause, params = _where((("t.held_on >= ?", start), ("t.held_on < ?", end)))
+    return (clause + " AND" if clause else " WHERE") + " t.removed_at IS NULL", params
+
+
+def trained_units(db, start: str | None = None, end: str | None = None) -> dict[int, dict]:
+    """{unit id: the last training (not removed) it took part in on a day in [start, end)}:
+    held_on, title."""
+    clause, params = _held_between(start, end)
+    out: dict[int, dict] = {}
+    for unit_id, held_on, title in db.execute(
+            f"""SELECT tu.unit_id, t.held_on, t.title FROM training_units tu JOIN trainings t ON t.id = tu.training_id
+                {clause} ORDER BY t.held_on, t.id""", params).fetchall():
+        out[unit_id] = {"held_on": held_on, "title": title}  # the latest wins
+    return out
+
+
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------
 
 _REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, u.email AS unit_email, a.title AS alert_title,

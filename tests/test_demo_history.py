@@ -89,6 +89,12 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     assert steps.count("referral_replied") >= 1
     correspondent = store.get_user(db, "correspondent")
     assert correspondent["role"] == "correspondent" and correspondent["unit_name"] == "示例县卫生健康局"
+    # the half-year's correspondents' training (seed 002), two weeks in, on a working afternoon
+    [training] = store.list_trainings(db)
+    assert summary.trainings == 1 and training["held_on"] == "2026-11-23"  # a Monday, two weeks after the start
+    assert correspondent["unit_id"] in store.trained_units(db) and 1 < training["units"] <= len(store.list_units(db))
+    assert training["attendees"] == 2 * training["units"]
+    assert "2026 年下半年举办 1 次（达到要求）" in "".join(reports.units_lines(reports.compute_annual(db, "2026", now=END)))
 
 
 def test_the_simulated_people_judge_by_the_datasets_labels_and_experts_keep_their_hours(history):

@@ -21,13 +21,13 @@ from click.testing import CliRunner
 from local_servers import free_port
 
 from dashboard.auth import login_for_test
-from rumourwatch import auditseal, auth, selfcheck, store, totp
+from rumourwatch import auditseal, auth, selfcheck, store, totp, trainings
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.demo import DEMO_PASSWORD
 from rumourwatch.experts import TOPICS
 from rumourwatch.nlp.bundle import ModelBundle
-from rumourwatch.records import iso
+from rumourwatch.records import CST, iso
 
 PASSWORD = "a long enough phrase 7"
 SMTP_USER, SMTP_PASSWORD = "rw-mailer", "mailer secret 42"
@@ -97,6 +97,9 @@ def _ready(tmp_path: Path, now: datetime) -> dict:
         store.set_checkpoint(db, "feed:news", "pos-1", 3, at)
         store.log_report(db, "daily", "2026-11-22", {}, "pdf", "reports", "all", "sent", None, at=at)
         store.set_workflow_state(db, selfcheck.ESCALATE_MARK, at)
+    # this half-year's correspondents' training (seed 002) held and recorded
+    trainings.record(db, held_on=now.astimezone(CST).date(), title="通讯员培训", unit_ids=[store.find_unit(db, "U1")["id"]],
+                     actor="test", now=now)
     auth.create_user(db, "chief", PASSWORD, "admin", "test")
     auth.create_user(db, "wang", PASSWORD, "expert", "test", expert_id=1)
     auth.confirm_two_step(db, "chief", totp.code(auth.begin_two_step(db, "chief"), datetime.now(UTC)))
@@ -164,7 +167,7 @@ def test_a_ready_installation_passes_and_the_smtp_server_gets_no_mail(tmp_path, 
     assert f"the SMTP server 127.0.0.1:{controller.port} accepted a session (no mail sent)" in result.output
     assert server.ehlo >= 1 and server.mails == []
     # two accounts, the administrator's two-step login (and its recovery codes), a backup
-    assert "audit log: 5 of 5 entries sealed, all verify" in result.output, result.output
+    assert "audit log: 6 of 6 entries sealed, all verify" in result.output, result.output  # the training too
     # a wrong SMTP password is an error naming the server and the refusal; so is no password at all
     monkeypatch.setenv("RUMOURWATCH_SMTP_PASSWORD", "wrong")
     findings = _run(paths, rules, now)

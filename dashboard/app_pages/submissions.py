@@ -3,7 +3,8 @@ monthly notice ranks the units (rumourwatch.submissions, rumourwatch.reports).
 
 A unit's correspondent (通讯员) sees their unit's month against the minimum, submits, follows what the
 office did with each piece, and withdraws one sent by mistake. The office (monitors, administrators)
-adopts or declines what waits, sees every unit's month, and records a piece a unit sent by mail."""
+adopts or declines what waits, sees every unit's month, records a piece a unit sent by mail, and
+records the correspondents' trainings (原则上每半年开展一次: rumourwatch.trainings)."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -15,7 +16,7 @@ from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import debunked_label, escape_md, nav_key, open_item, probability_text
 from rumourwatch import auth as core_auth
-from rumourwatch import referrals, reports, store, submissions
+from rumourwatch import referrals, reports, store, submissions, trainings
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.records import CST
 
@@ -180,6 +181,9 @@ if user["role"] == "correspondent":
     if mine:  # last month's notice, as the leaders read it
         st.caption(t("sub.standing", y=last[:4], m=int(last[5:]), rank=mine["rank"], total=standing["total"],
                      counted=mine["counted"], flag=t("sub.units.short") if mine["below_minimum"] else t("sub.units.met")))
+    trained = ui.call(path, store.trained_units).get(unit["id"])
+    st.caption(t("sub.trained", day=trained["held_on"], title=trained["title"]) if trained
+               else t("sub.trained.never"))
     st.subheader(t("sub.new"))
     submit_form([unit])
     st.subheader(t("sub.mine"))
@@ -203,8 +207,9 @@ if user["role"] == "correspondent":
 st.caption(t("sub.caption.office", minimum=minimum))
 units = ui.call(path, store.list_units)
 pending = ui.call(path, store.list_submissions, status="submitted", limit=100)
-tab_pending, tab_units, tab_all, tab_new = st.tabs([
-    t("sub.tab.pending", n=len(pending)), t("sub.tab.units"), t("sub.tab.all"), t("sub.tab.new")])
+tab_pending, tab_units, tab_all, tab_new, tab_train = st.tabs([
+    t("sub.tab.pending", n=len(pending)), t("sub.tab.units"), t("sub.tab.all"), t("sub.tab.new"),
+    t("sub.tab.trainings")])
 
 with tab_pending:
     if not pending:
@@ -254,6 +259,7 @@ with tab_units:
         st.info(t("sub.units.none"))
     else:
         months = ui.call(path, submissions.units_month, units, chosen, minimum)
+        trained = ui.call(path, store.trained_units)
         table = []
         for u in units:
             m = months[u["id"]]
@@ -261,7 +267,8 @@ with tab_units:
                           "submitted": m["submitted"], "adopted": m["adopted"], "pending": m["pending"],
                           "declined": m["declined"], "clarifications": m["clarifications"], "counted": m["counted"],
                           "minimum": m["minimum"], "met": t("sub.units.met") if m["met"] else t("sub.units.short"),
-                          "people": people.get(u["id"], 0)})
+                          "people": people.get(u["id"], 0),
+                          "trained": (trained.get(u["id"]) or {}).get("held_on", "")})
         table.sort(key=lambda r: (-r["counted"], -r["adopted"], r["unit"]))
         short = [r["unit"] for r in table if r["met"] == t("sub.units.short")]
         st.caption(t("sub.units.caption", n=len(short), total=len(table)) if chosen == month
@@ -271,7 +278,8 @@ with tab_units:
                          "pending": t("sub.metric.pending"), "declined": t("sub.metric.declined"),
                          "clarifications": t("sub.metric.clarifications"), "counted": t("sub.units.counted"),
                          "minimum": t("sub.units.minimum"), "met": t("sub.units.flag"),
-                         "people": t("sub.units.people")}, key="sub_units_table")
+                         "people": t("sub.units.people"), "trained": t("sub.units.trained")},
+                 key="sub_units_table")
         lonely = [r["unit"] for r in table if not r["people"]]
         if lonely:
             st.warning(t("sub.units.no_people", n=len(lonely), names="、".join(lonely[:10])))
@@ -291,3 +299,69 @@ with tab_new:
         submit_form(units)
     else:
         st.info(t("sub.units.none"))
+
+with tab_train:
+    st.caption(t("train.caption"))
+    half = ui.call(path, trainings.half_status, now)
+    label = t("train.half", y=half["year"], h=t(f"train.half.{half['half']}"))
+    if half["held"]:
+        latest = half["trainings"][0]
+        st.success(t("train.status.held", half=label, n=half["held"], day=latest["held_on"], title=latest["title"]))
+    elif half["due_soon"]:
+        st.warning(t("train.status.due", half=label, days=half["days_left"]))
+    else:
+        st.info(t("train.status.none", half=label, days=half["days_left"]))
+    if not units:
+        st.info(t("sub.units.none"))
+    else:
+        st.subheader(t("train.new"))
+        today = now.astimezone(CST).date()
+        gen = st.session_state.get("train_form_gen", 0)
+        with ui.action_form(f"train_form_{gen}"):
+            c = st.columns([1, 3])
+            day = c[0].date_input(t("train.day"), value=today, max_value=today, key=f"train_day_{gen}")
+            title = c[1].text_input(t("train.title"), max_chars=trainings.TITLE_MAX, key=f"train_title_{gen}",
+                                    placeholder=t("train.title.placeholder"))
+            chosen_units = st.multiselect(t("train.units"), units, default=units, format_func=lambda u: u["name"],
+                                          key=f"train_units_{gen}", help=t("train.units.help"))
+            c = st.columns([1, 3])
+            people_n = c[0].number_input(t("train.attendees"), min_value=0, max_value=trainings.ATTENDEES_MAX,
+                                         value=0, step=1, key=f"train_people_{gen}", help=t("train.attendees.help"))
+            note = c[1].text_input(t("train.note"), max_chars=trainings.NOTE_MAX, key=f"train_note_{gen}",
+                                   help=t("train.note.help"))
+            if st.form_submit_button(t("train.submit"), type="primary"):
+                try:
+                    done = data.workflow(path, trainings.record, held_on=day, title=title,
+                                         unit_ids=[u["id"] for u in chosen_units], actor=user["username"], now=now,
+                                         attendees=int(people_n) or None, note=note)
+                except RumourwatchError as exc:
+                    ui.show_error(exc, "wf.error")
+                else:
+                    st.session_state["train_form_gen"] = gen + 1
+                    st.session_state[ui.FLASH_KEY] = t("train.done", id=done["id"], day=done["held_on"],
+                                                       n=done["units"])
+                    st.rerun()
+    st.subheader(t("train.list"))
+    held = ui.call(path, store.list_trainings, limit=200)
+    if not held:
+        st.info(t("train.list.empty"))
+    else:
+        ui.table([dict(r, attendees=r["attendees"] or "") for r in held],
+                 {"id": "#", "held_on": t("train.col.day"), "title": t("train.col.title"),
+                  "units": t("train.col.units"), "attendees": t("train.col.attendees"),
+                  "unit_names": t("train.col.unit_names"), "note": t("train.col.note"),
+                  "recorded_by": t("train.col.by")}, key="train_table")
+        since = (now.astimezone(CST).date() - timedelta(days=365)).isoformat()
+        recent = ui.call(path, store.trained_units, start=since)
+        untrained = [u["name"] for u in units if u["id"] not in recent]
+        if untrained:
+            st.warning(t("train.untrained", since=since, n=len(untrained), names="、".join(untrained)))
+        with st.expander(t("train.remove")), ui.action_form("train_remove"):
+            c = st.columns([2, 2, 1], vertical_alignment="bottom")
+            pick = c[0].selectbox(t("train.remove.pick"), held, key="train_remove_pick",
+                                  format_func=lambda r: f"#{r['id']} {r['held_on']} {r['title']}")
+            reason = c[1].text_input(t("train.remove.reason"), max_chars=trainings.REASON_MAX,
+                                     key="train_remove_reason")
+            if c[2].form_submit_button(t("train.remove.submit")):
+                act(trainings.remove, t("train.removed", id=pick["id"]), pick["id"], reason=reason,
+                    actor=user["username"], now=now)
