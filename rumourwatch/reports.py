@@ -204,6 +204,9 @@ TEXT: dict[str, str] = {
     "units.half.met": "达到要求", "units.half.short": "未达到要求", "units.half.running": "该半年尚未结束",
     "units.half.before": "平台尚无该半年的数据，不判定",
     "units.untrained": "{this}未参加通讯员培训的单位 {n} 个：{names}。",
+    "units.own": ("本单位（{unit}）本月合计 {counted} 条（报送信息 {reported} 条，其中采用 {adopted} 条；本单位专家发布澄清 "
+                  "{clarifications} 条），每月要求 {minimum} 条，{flag}；在 {total} 个单位中排第 {rank} 名。"),
+    "units.flag.met": "达标", "units.flag.short": "未达标",
     "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
     "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
     "col.rank": "排名", "col.content": "内容", "col.platform": "平台", "col.account": "账号",
@@ -2218,6 +2221,26 @@ def summary_text(report: Report, files: list[Path]) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+def unit_notice_text(report: Report, row: dict, total: int, files: list[Path]) -> tuple[str, str]:
+    """The monthly notice as mailed to one unit (通报 is circulated to the units it ranks): subject and
+    body, the unit's own standing first (its units-section `row` of `total` units ranked), then the
+    figures every reader gets (`summary_text`)."""
+    subject, body = summary_text(report, files)
+    flag = tr("units.flag.short") if row["below_minimum"] else tr("units.flag.met")
+    own = tr("units.own", unit=row["unit"], counted=row["counted"], reported=row["reported"], adopted=row["adopted"],
+             clarifications=row["clarifications"], minimum=row["minimum"], flag=flag, total=total, rank=row["rank"])
+    return f"{subject} · {row['unit']}", f"{own}\n\n{body}"
+
+
+def _unit_notices(db, report: Report, region: str | None, files: list[Path]) -> list[tuple[dict, tuple[str, str]]]:
+    """(unit, its mail's subject and body) for each active unit with a mailbox that the monthly
+    notice ranks."""
+    section = report.section("units")
+    rows = {r["unit"]: r for r in section.data.get("rows", [])} if section.available else {}
+    return [(u, unit_notice_text(report, rows[u["name"]], len(rows), files))
+            for u in store.list_units(db, region=region) if (u.get("email") or "").strip() and u["name"] in rows]
+
+
 def _notify_config(rules_file) -> dict | None:
     """The notification channel settings from the alert rules, or None without the workflow."""
     try:
@@ -2231,8 +2254,11 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
                 formats: tuple[str, ...] = ("pdf", "docx", "html"), region: str | None = None,
                 platform: str | None = None, to: tuple[str, ...] = (), webhooks: tuple[str, ...] = (),
                 rules_file=None, force: bool = False, threshold: float = 0.5,
-                minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS) -> dict:
+                minimum: int = DEFAULT_UNIT_MONTHLY_MINIMUM, quiet_hours: float = QUIET_HOURS,
+                units: bool = True) -> dict:
     """Generate a report (the last complete period unless `label`), write it to `out_dir`, deliver it.
+    The monthly notice also goes to each unit it ranks that has a mailbox (`units`; units.email),
+    with the unit's own standing first and the PDF attached (the Word file is the office's to edit).
 
     Returns {"period", "files", "channels": [{channel, target, ok, detail}], "skipped"}; raises
     ReportError when a channel failed (after logging it), so cron reports the failure.
@@ -2267,6 +2293,12 @@ def send_report(db, kind: str, *, out_dir: str | Path, now: datetime | None = No
         for channel, target, fmt in targets:
             ok, detail = send_on(cfg, channel, target, subject, body, fmt, files)
             results.append({"channel": channel, "target": target, "ok": ok, "detail": detail})
+        if kind == "monthly" and units:
+            attached = [f for f in files if f.suffix == ".pdf"] or files
+            for unit, (unit_subject, unit_body) in _unit_notices(db, report, region, attached):
+                ok, detail = send_on(cfg, "email", unit["email"], unit_subject, unit_body, "markdown", attached)
+                results.append({"channel": "email", "target": f"{unit['email']}（{unit['name']}）", "ok": ok,
+                                "detail": detail})
 
     ok = all(r["ok"] for r in results)
     with store.transaction(db):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -224,3 +225,41 @@ def test_the_monthly_notice_is_mailed_in_word_too_by_default(report_db, tmp_path
     doc = Document(io.BytesIO(word.get_content()))
     assert doc.paragraphs[0].text == "健康舆情与谣言处置月通报"
     assert any(fx.UNIT_COUNTY in c.text for t in doc.tables for r in t.rows for c in r.cells)
+
+
+def test_the_monthly_notice_is_mailed_to_each_unit_it_ranks_with_the_units_own_standing_first(
+        report_db, tmp_path, webhook, smtp_server):
+    """月通报: a notice circulated to the units it ranks. Each unit with a mailbox gets it, its own
+    figures and rank first (as the notice ranks it), the PDF attached; the Word file, the office's to
+    edit, goes to the leaders only; a unit without a mailbox is not mailed; --no-units leaves them out."""
+    controller, inbox = smtp_server
+    db = store.open_db(report_db)
+    for code, mail in (("U01", "county@example.org"), ("U03", "cdc@example.org")):
+        db.execute("UPDATE units SET email = ? WHERE code = ?", [mail, code])
+    db.conn.close()
+    rules = _rules_file(tmp_path, f"http://127.0.0.1:{webhook.server_port}/send?key=t", controller.port)
+    now = "2026-12-01T02:00:00Z"
+    args = ["send", "--monthly", "--period", "2026-11", "--out-dir", str(tmp_path / "out"), "--rules", str(rules),
+            "--formats", "pdf,docx", "--now", now]
+    result = run(report_db, *args)
+    assert f"email county@example.org（{fx.UNIT_COUNTY}）: SMTP accepted" in result.output
+    mails = {tuple(to): msg for to, msg in inbox.messages}
+    assert set(mails) == {("leader@example.org",), ("county@example.org",), ("cdc@example.org",)}
+    notice = reports.compute_monthly(store.open_db(report_db, read_only=True), "2026-11",
+                                     now=datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    rows = {r["unit"]: r for r in notice.section("units").data["rows"]}
+    for address, unit in (("county@example.org", fx.UNIT_COUNTY), ("cdc@example.org", fx.UNIT_IDLE)):
+        mail, row = mails[(address,)], rows[unit]
+        assert mail["Subject"].endswith(f" · {unit}")
+        first = mail.get_body(("plain",)).get_content().splitlines()[0]
+        assert first.startswith(f"本单位（{unit}）本月合计 {row['counted']} 条")
+        assert f"每月要求 {row['minimum']} 条，{'未达标' if row['below_minimum'] else '达标'}；" in first
+        assert first.endswith(f"在 {len(rows)} 个单位中排第 {row['rank']} 名。")
+        assert [a.get_filename() for a in mail.iter_attachments()] == ["2026-11_月通报.pdf"]
+    assert rows[fx.UNIT_COUNTY]["rank"] != rows[fx.UNIT_IDLE]["rank"]
+    assert sorted(a.get_filename() for a in mails[("leader@example.org",)].iter_attachments()) == [
+        "2026-11_月通报.docx", "2026-11_月通报.pdf"]
+    # --no-units: the leaders only
+    inbox.messages.clear()
+    run(report_db, *args, "--force", "--no-units")
+    assert [to for to, _ in inbox.messages] == [["leader@example.org"]]

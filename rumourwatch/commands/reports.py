@@ -178,16 +178,19 @@ def annual(ctx, year, minimum, region, platform, fmt, output, as_json, now):
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False),
               help="Alert rules file with the notification settings (default: config/alert_rules.toml).")
 @click.option("--force", is_flag=True, help="Send even if this period was already sent.")
+@click.option("--no-units", "no_units", is_flag=True,
+              help="Do not mail the monthly notice to the units' mailboxes (the units file's email column).")
 @REGION_OPTION
 @PLATFORM_OPTION
 @NOW_OPTION
 @click.pass_context
 @friendly_errors
-def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, region, platform, now):
+def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, no_units, region, platform, now):
     """Generate the last complete period's report and deliver it (for cron).
 
     Files always go to --out-dir; with the workflow's notifications configured they are also posted
-    to the group-bot webhooks and mailed (PDF attached) to the leaders. A period already sent is
+    to the group-bot webhooks and mailed (PDF attached) to the leaders; the monthly notice (月通报) is
+    also mailed to each unit it ranks that has a mailbox, its own rank first (--no-units: not). A period already sent is
     skipped, so running twice sends once; a failed channel exits non-zero and is retried next run.
 
     Example (crontab, every morning at 08:00, Mondays 08:00 and the 1st of each month):
@@ -210,7 +213,7 @@ def send(ctx, kind, label, to, webhook, out_dir, formats, rules_file, force, reg
         db, kind, out_dir=out_dir, now=_now(now), label=label,
         formats=tuple(f.strip() for f in formats.split(",") if f.strip()), region=region, platform=platform,
         to=to, webhooks=webhook, rules_file=rules_file, force=force, threshold=settings.rumour_threshold,
-        quiet_hours=settings.source_quiet_hours)
+        quiet_hours=settings.source_quiet_hours, units=not no_units)
     if result["skipped"]:
         click.echo(f"{kind} report {result['period']} was already sent; use --force to send again")
         return
