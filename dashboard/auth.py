@@ -341,7 +341,7 @@ def pages_for(user: dict, pages: dict) -> dict:
             else:
                 kept.append(p)
         if kept:
-            out[section] = kept
+            out[_SECTION_FOR_ROLE.get((user["role"], section), section)] = kept
     if not out:  # st.navigation needs at least one page; say plainly there is nothing for this role yet
         out[t("app.title")] = [st.Page(_no_pages, title=t("auth.no_pages.title"), url_path="welcome",
                                        icon=":material/info:")]
@@ -350,6 +350,9 @@ def pages_for(user: dict, pages: dict) -> dict:
 
 
 ACCOUNT_URL_PATH = "account"
+# a section named for the role that sees it: a unit's correspondent does not monitor public opinion,
+# they report their unit's work (信息报送, under 舆情监测 for the office)
+_SECTION_FOR_ROLE = {("correspondent", t("nav.section.monitor")): t("nav.section.unit")}
 
 
 def _two_step_first(user: dict):

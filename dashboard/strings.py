@@ -27,6 +27,7 @@ STRINGS: dict[str, dict[str, str]] = {
         # app and navigation
         "app.title": "健康谣言监测平台",
         "nav.section.monitor": "舆情监测",
+        "nav.section.unit": "本单位",
         "nav.section.data": "数据管理",
         "page.live": "实时监测",
         "page.item": "条目详情",

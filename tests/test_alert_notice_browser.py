@@ -186,6 +186,9 @@ def test_a_correspondent_is_told_of_an_alert_referred_to_their_unit_and_of_no_ot
     db.conn.close()
     page = log_in(browser, f"{base}/submissions", "corr1", "Corr-password-9")
     page.get_by_role("switch", name="新交办提示音").wait_for(timeout=WAIT_MS)
+    # their menu: their unit's reporting and their account, under a section named for them
+    menu = page.get_by_test_id("stSidebarNav").inner_text()
+    assert "本单位" in menu and "信息报送" in menu and "舆情监测" not in menu
     theirs = raise_on(db_path, fresh_item(db_path, "r1", "喝板蓝根能预防一切病毒"), "二级", "需属地核实")
     db = store.open_db(db_path)
     try:
