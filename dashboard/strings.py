@@ -453,6 +453,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "sub.units.no_people": "{n} 个单位还没有通讯员账号，无法自行报送：{names}。请管理员在“用户管理”中添加“通讯员”账号并选择单位。",
         "sub.all.empty": "该月没有报送。",
         "sub.units.trained": "最近参训",
+        "sub.ledger": "批量导入报送台账（CSV）",
+        "sub.ledger.help": ("把各单位此前通过邮件、传真报来、记在台账（Excel）中的信息一次导入：每行一条，列为 单位（编码或名称）、"
+                            "类别（舆情信息/工作动态/健康科普）、标题、内容、报送日期，可加 状态（待处理/已采用/未采用，未采用须写说明）、"
+                            "采用于、说明、链接、出现平台。信息计入报送日期所在月份；舆情信息同时进入监测。有问题的行不导入并逐行说明原因，"
+                            "其余照常导入；同一单位同一天同一标题的已登记信息不重复计入。Excel 工作簿请先另存为 CSV。"),
+        "sub.ledger.template": "下载台账模板",
+        "sub.ledger.button": "导入台账",
+        "sub.ledger.result": "已导入 {created} 条（其中舆情信息 {items} 条进入监测），{errors} 行未导入。",
+        "sub.ledger.errors": "以下行未导入（行号为文件中的行），修改后可再次导入，已导入的不会重复：",
+        "sub.ledger.row": "第 {row} 行：{problems}",
         "sub.trained": "本单位最近一次参加通讯员培训：{day}《{title}》。",
         "sub.trained.never": "本单位尚无参加通讯员培训的记录（委办公室原则上每半年举办一次）。",
         # 通讯员培训 (seed 002 §四(四): 原则上每半年开展一次; rumourwatch.trainings)
@@ -813,6 +823,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.submission_missing": "没有编号为 #{id} 的报送。",
         "wferr.submission_decided": "报送 #{id} 已是“{submission_status}”状态，只有待处理的报送可以处理或撤回。",
         "wferr.submission_other_unit": "报送 #{id} 属于其他单位，不能撤回。",
+        "wferr.ledger_missing": "台账文件 {path} 不存在。",
+        "wferr.ledger_header": "台账缺少必需的列：{missing}。表头应为 单位,类别,标题,内容,报送日期（可加 状态,采用于,说明,链接,出现平台），或对应的英文列名；可下载模板对照。",
+        "wferr.ledger_extra": "这一行比表头多出 {n} 个值（字段内含逗号时请加引号）。",
+        "wferr.ledger_date": "报送日期“{value}”无法识别：请写成 2026-11-05、2026/11/5 或 2026年11月5日。",
+        "wferr.ledger_future": "报送日期 {day} 晚于今天，请检查。",
+        "wferr.ledger_status": "状态“{value}”无法识别：请填 待处理、已采用 或 未采用（可空，视为待处理）。",
+        "wferr.ledger_duplicate_row": "与第 {row} 行重复（同一单位、同一天、同一标题）。",
+        "wferr.ledger_duplicate": "已登记为报送 #{id}（同一单位、同一天、同一标题），不重复计入。",
         "wferr.training_title_missing": "请填写培训名称。未登记任何内容。",
         "wferr.training_text_long": "{training_field}有 {n} 字，最多 {max} 字，请精简。",
         "wferr.training_future": "培训日期 {day} 晚于今天：请在培训举办后登记。",

@@ -36,6 +36,7 @@ ACTION_ZH = {
     "handover.write": "值班交接", "handover.receive": "确认接班",
     "submission.submit": "单位报送信息", "submission.withdraw": "撤回报送信息", "submission.adopt": "采用报送信息",
     "submission.decline": "不采用报送信息", "submission.remind": "提醒单位报送信息（月底前）",
+    "submission.import": "导入报送台账",
     "training.record": "登记通讯员培训", "training.remove": "删除通讯员培训记录",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",

@@ -2618,6 +2618,14 @@ def list_submissions(db, *, unit_id: int | None = None, status: str | None = Non
                                   s.submitted_at DESC, s.id DESC LIMIT ?""", [*params, limit])
 
 
+def find_submission(db, unit_id: int, title: str, start: str, end: str) -> int | None:
+    """The id of a submission (not withdrawn) of the unit with this title made in [start, end)."""
+    row = db.execute("""SELECT id FROM submissions WHERE unit_id = ? AND title = ? AND submitted_at >= ?
+                        AND submitted_at < ? AND status != 'withdrawn' ORDER BY id LIMIT 1""",
+                     [unit_id, title, start, end]).fetchone()
+    return row[0] if row else None
+
+
 def submission_counts(db, start: str, end: str) -> dict[int, dict[str, int]]:
     """{unit_id: {status: n}} of the submissions made in [start, end)."""
     out: dict[int, dict[str, int]] = {}

@@ -20,12 +20,17 @@ unit before a decision does not count. Every step is audited.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from . import ingest, store
 from .alerts import WorkflowError
+from .errors import RumourwatchError
 from .records import CST, iso
 from .reports import parse_month
+from .uploads import MAX_MB, check_upload, csv_reader
 
 KINDS = ("opinion", "work", "science")
 COUNTED = ("submitted", "adopted", "declined")  # what the monthly minimum counts (not the withdrawn)
@@ -60,48 +65,83 @@ def _unit(db, unit_id) -> dict:
     return unit
 
 
+def _checked(db, *, unit_id, kind: str, title, content, url, platform, occurred_at: datetime | None,
+             now: datetime) -> tuple[dict | None, dict, list[WorkflowError]]:
+    """A submission's unit, its clean fields and every problem found (WorkflowErrors, not raised):
+    the kind, the unit (unknown, inactive), the title and content (missing, too long), the link (not
+    a web address), the time (ahead of `now`)."""
+    problems: list[WorkflowError] = []
+
+    def check(fn, *args):
+        try:
+            return fn(*args)
+        except WorkflowError as exc:
+            problems.append(exc)
+            return None
+
+    def too_long(field: str) -> bool:
+        return any(p.params.get("submission_field") == field for p in problems)
+
+    if kind not in KINDS:
+        problems.append(WorkflowError(f"unknown submission kind {kind!r}; one of {', '.join(KINDS)}",
+                                      "submission_kind", value=kind))
+    unit = check(_unit, db, unit_id)
+    title = check(_text, title, TITLE_MAX, "title")
+    if title is None and not too_long("title"):
+        problems.append(WorkflowError("a submission needs its title", "submission_title_missing"))
+    content = check(_text, content, CONTENT_MAX, "content")
+    if content is None and not too_long("content"):
+        problems.append(WorkflowError("a submission needs its content", "submission_content_missing"))
+    url = (url or "").strip() or None
+    if url and not url.lower().startswith(("http://", "https://")):
+        problems.append(WorkflowError(f"the link {url!r} is not a web address (http:// or https://)",
+                                      "submission_url", value=url))
+    if occurred_at is not None and (occurred_at - now).total_seconds() > _FUTURE_TOLERANCE_S:
+        problems.append(WorkflowError(f"the submission's time {iso(occurred_at)} is in the future",
+                                      "submission_future", at=occurred_at.astimezone(CST).strftime("%Y-%m-%d %H:%M")))
+    fields = {"kind": kind, "title": title, "content": content, "url": url,
+              "platform": (platform or "").strip() or None, "occurred_at": iso(occurred_at) if occurred_at else None}
+    return unit, fields, problems
+
+
+def _feed_item(unit: dict, fields: dict, now: datetime, seen: str | None = None):
+    """A 舆情信息 submission's content as an item for the feed, published when it happened or was
+    seen (else `seen`, else now); RecordError for content the feed refuses, before any write; None
+    for the other kinds."""
+    if fields["kind"] != "opinion":
+        return None
+    return ingest.normalise_item({"title": fields["title"], "text": fields["content"], "url": fields["url"],
+                                  "platform": fields["platform"] or PLATFORM, "account": unit["name"],
+                                  "date": fields["occurred_at"] or seen}, f"unit:{unit['code']}", now)
+
+
+def _file(db, unit: dict, fields: dict, item, *, actor: str, at: datetime, now: datetime, **decision) -> int:
+    """Store one checked submission made `at` (and its item), inside the caller's transaction."""
+    item_id = None
+    if item is not None:
+        ingest.ingest_item(db, item, f"unit:{unit['code']}", now)
+        item_id = store.find_item(db, item.row["platform"], item.row["external_id"])["id"]
+    return store.insert_submission(db, {"unit_id": unit["id"], **fields, "submitted_by": actor,
+                                        "submitted_at": iso(at), "status": "submitted", "item_id": item_id,
+                                        **decision})
+
+
 def submit(db, *, unit_id: int, kind: str, title: str, content: str, actor: str, now: datetime,
            url: str | None = None, platform: str | None = None, occurred_at: datetime | None = None) -> dict:
     """Record one submission of `unit_id` by `actor` (a correspondent of the unit, or the office
     entering one received by mail). WorkflowError, and nothing written, when a field is missing, too
     long, the link is not a web address, the time lies ahead or the unit is unknown or inactive.
     Returns the stored submission (with `item_id` for 舆情信息)."""
-    if kind not in KINDS:
-        raise WorkflowError(f"unknown submission kind {kind!r}; one of {', '.join(KINDS)}", "submission_kind",
-                            value=kind)
-    unit = _unit(db, unit_id)
-    title = _text(title, TITLE_MAX, "title")
-    if not title:
-        raise WorkflowError("a submission needs its title", "submission_title_missing")
-    content = _text(content, CONTENT_MAX, "content")
-    if not content:
-        raise WorkflowError("a submission needs its content", "submission_content_missing")
-    url = (url or "").strip() or None
-    if url and not url.lower().startswith(("http://", "https://")):
-        raise WorkflowError(f"the link {url!r} is not a web address (http:// or https://)", "submission_url",
-                            value=url)
-    if occurred_at is not None and (occurred_at - now).total_seconds() > _FUTURE_TOLERANCE_S:
-        raise WorkflowError(f"the submission's time {iso(occurred_at)} is in the future", "submission_future",
-                            at=occurred_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"))
-    platform = (platform or "").strip() or None
-    item = None
-    if kind == "opinion":  # filed as an item (RecordError for content the feed refuses, before any write)
-        item = ingest.normalise_item({"title": title, "text": content, "url": url,
-                                      "platform": platform or PLATFORM, "account": unit["name"],
-                                      "date": iso(occurred_at) if occurred_at else None},
-                                     f"unit:{unit['code']}", now)
-    at = iso(now)
+    unit, fields, problems = _checked(db, unit_id=unit_id, kind=kind, title=title, content=content, url=url,
+                                      platform=platform, occurred_at=occurred_at, now=now)
+    if problems:
+        raise problems[0]
+    item = _feed_item(unit, fields, now)
     with store.transaction(db):
-        item_id = None
-        if item is not None:
-            ingest.ingest_item(db, item, f"unit:{unit['code']}", now)
-            item_id = store.find_item(db, item.row["platform"], item.row["external_id"])["id"]
-        sid = store.insert_submission(db, {
-            "unit_id": unit["id"], "kind": kind, "title": title, "content": content, "url": url,
-            "platform": platform, "occurred_at": iso(occurred_at) if occurred_at else None,
-            "submitted_by": actor, "submitted_at": at, "status": "submitted", "item_id": item_id})
+        sid = _file(db, unit, fields, item, actor=actor, at=now, now=now)
         store.record_audit(db, actor, "submission.submit", "submission", sid,
-                           {"unit": unit["name"], "kind": kind, "item_id": item_id}, at=at)
+                           {"unit": unit["name"], "kind": kind, "item_id": store.get_submission(db, sid)["item_id"]},
+                           at=iso(now))
     return store.get_submission(db, sid)
 
 
@@ -149,6 +189,149 @@ def decide(db, submission_id: int, *, adopt: bool, actor: str, now: datetime, ad
                            submission_id, {"unit": found["unit_name"], "adopted_in": adopted_in, "note": note},
                            at=at)
     return store.get_submission(db, submission_id)
+
+
+# --- 信息报送台账: a ledger of pieces the units sent before the platform, or by mail ------------------
+
+# columns of a ledger file (an office's spreadsheet saved as CSV), by their English or Chinese names
+LEDGER_COLUMNS = ("unit", "kind", "title", "content", "date", "status", "adopted_in", "note", "url", "platform")
+LEDGER_REQUIRED = ("unit", "kind", "title", "content", "date")
+LEDGER_ZH = {"单位": "unit", "报送单位": "unit", "类别": "kind", "标题": "title", "内容": "content", "报送日期": "date",
+             "日期": "date", "状态": "status", "采用于": "adopted_in", "说明": "note", "链接": "url", "出现平台": "platform"}
+KIND_NAMES = {"舆情信息": "opinion", "工作动态": "work", "健康科普": "science", **{k: k for k in KINDS}}
+STATUS_NAMES = {"": "submitted", "待处理": "submitted", "已采用": "adopted", "采用": "adopted", "未采用": "declined",
+                "不采用": "declined", "submitted": "submitted", "adopted": "adopted", "declined": "declined"}
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+LEDGER_TIME = time(12, 0)  # a ledger gives the day: the piece counts at noon of it (Beijing)
+
+
+@dataclass
+class LedgerReport:
+    created: int = 0
+    items: int = 0  # 舆情信息 filed in the feed
+    errors: list[str] = field(default_factory=list)  # 'row N: …' in English (CLI, audit log)
+    problems: list[tuple[int, list[RumourwatchError]]] = field(default_factory=list)  # (N, the row's problems)
+
+
+def ledger_template() -> str:
+    """A ledger file to fill in (Excel, WPS): the Chinese column names and one example row."""
+    from .exports import csv_text
+
+    names = {v: k for k, v in LEDGER_ZH.items() if k not in ("报送单位", "日期")}
+    return csv_text([names[c] for c in LEDGER_COLUMNS],
+                    [["U001", "工作动态", "开展健康科普进社区活动", "本周在三个社区开展健康科普讲座，约 200 名居民参加。",
+                      "2026-11-05", "已采用", "舆情日报", "", "", ""]])
+
+
+def _ledger_text(source, name: str | None, max_mb: float) -> str:
+    if isinstance(source, bytes):
+        return check_upload(name, source, max_mb=max_mb).text
+    path = Path(source)
+    if not path.is_file():
+        raise WorkflowError(f"ledger file {path} does not exist", "ledger_missing", path=str(path))
+    return check_upload(str(path), path.read_bytes(), max_mb=max_mb).text
+
+
+def import_ledger(db, source, *, actor: str, now: datetime, name: str | None = None,
+                  max_mb: float = MAX_MB) -> LedgerReport:
+    """Record the pieces of a 信息报送台账 (a CSV, UTF-8 or GB18030, commas or tabs: path, or the bytes
+    of an upload named `name`): one row a piece, columns `unit` (code or name), `kind`
+    (舆情信息 / 工作动态 / 健康科普), `title`, `content`, `date` (the day it was reported; it counts in
+    that month), optional `status` (待处理 / 已采用 / 未采用: declined needs its `note`), `adopted_in`,
+    `note`, `url`, `platform` — or their Chinese names (单位, 类别, 标题, 内容, 报送日期 …). A file that
+    is no such text, or lacks a required column, is refused whole; each bad row is set aside with
+    every problem it has, the others recorded (a 舆情信息 row also enters the feed, as a submitted
+    one does). A row already recorded (same unit, day and title) is set aside as a duplicate, so a
+    ledger imported twice counts once. One audit entry says what was imported and what set aside."""
+    reader = csv_reader(_ledger_text(source, name, max_mb))
+    header = [LEDGER_ZH.get(h.strip(), h.strip()) for h in (reader.fieldnames or [])]
+    missing = [c for c in LEDGER_REQUIRED if c not in header]
+    if missing:
+        raise WorkflowError(f"the ledger's header lacks column(s) {', '.join(missing)}; expected "
+                            f"{','.join(LEDGER_COLUMNS)} (or 单位,类别,标题,内容,报送日期 …)", "ledger_header",
+                            missing="、".join(missing))
+    reader.fieldnames = header
+    report, seen, rows = LedgerReport(), {}, []
+    for raw in reader:
+        line = reader.line_num
+        problems, row = _ledger_row(db, raw, seen, line, actor, now)
+        if problems:
+            report.problems.append((line, problems))
+            report.errors.append(f"row {line}: " + "; ".join(str(p) for p in problems))
+        else:
+            rows.append(row)
+    at = iso(now)
+    with store.transaction(db):
+        for unit, fields, item, when, decision in rows:
+            _file(db, unit, fields, item, actor=actor, at=when, now=now, **decision)
+            report.created += 1
+            report.items += item is not None
+        store.record_audit(db, actor, "submission.import", "submission", None,
+                           {"created": report.created, "items": report.items, "errors": report.errors}, at=at)
+    return report
+
+
+def _ledger_row(db, raw: dict, seen: dict, line: int, actor: str, now: datetime) -> tuple[list, tuple | None]:
+    """One ledger row checked: (every problem it has, None) or ([], (unit, fields, item, when it
+    counts, the office's decision))."""
+    value = {k: (raw.get(k) or "").strip() for k in LEDGER_COLUMNS}
+    problems: list[RumourwatchError] = []
+    if raw.get(None):
+        problems.append(WorkflowError(f"{len(raw[None])} more value(s) than columns (a comma inside a field needs "
+                                      "quotes)", "ledger_extra", n=len(raw[None])))
+    day = _ledger_day(value["date"])
+    if day is None:
+        problems.append(WorkflowError(f"{value['date']!r} is not a day (2026-11-05)", "ledger_date",
+                                      value=value["date"]))
+    elif day > now.astimezone(CST).date():
+        problems.append(WorkflowError(f"the day {day} is after today", "ledger_future", day=day.isoformat()))
+        day = None
+    status = STATUS_NAMES.get(value["status"])
+    if status is None:
+        problems.append(WorkflowError(f"unknown status {value['status']!r}; 待处理, 已采用 or 未采用", "ledger_status",
+                                      value=value["status"]))
+    found = store.find_unit(db, value["unit"]) if value["unit"] else None
+    unit, fields, checked = _checked(db, unit_id=found["id"] if found else value["unit"] or None,
+                                     kind=KIND_NAMES.get(value["kind"], value["kind"]), title=value["title"],
+                                     content=value["content"], url=value["url"], platform=value["platform"],
+                                     occurred_at=None, now=now)
+    problems += checked
+    note = value["note"] or None
+    if status == "declined" and not note:
+        problems.append(WorkflowError("declining a submission needs the reason, which the unit reads",
+                                      "submission_note_missing"))
+    if unit and fields["title"] and day:
+        key = (unit["id"], day, fields["title"])
+        start = datetime.combine(day, time(0), tzinfo=CST)
+        earlier = store.find_submission(db, unit["id"], fields["title"], iso(start), iso(start + timedelta(days=1)))
+        if key in seen:
+            problems.append(WorkflowError(f"the same piece as row {seen[key]} (unit, day and title)",
+                                          "ledger_duplicate_row", row=seen[key]))
+        elif earlier is not None:
+            problems.append(WorkflowError(f"already recorded as submission #{earlier} (unit, day and title)",
+                                          "ledger_duplicate", id=earlier))
+        seen.setdefault(key, line)
+    if problems:
+        return problems, None
+    when = min(datetime.combine(day, LEDGER_TIME, tzinfo=CST), now)
+    try:
+        item = _feed_item(unit, fields, now, seen=iso(when))
+    except RumourwatchError as exc:  # content the feed refuses
+        return [exc], None
+    decision = {}
+    if status != "submitted":
+        decision = {"status": status, "decided_at": iso(when), "decided_by": actor, "decision_note": note,
+                    "adopted_in": (value["adopted_in"] or None) if status == "adopted" else None}
+    return [], (unit, fields, item, when, decision)
+
+
+def _ledger_day(text: str) -> date | None:
+    """A ledger's day: 2026-11-05, 2026/11/5, 2026.11.5 or 2026年11月5日; None for anything else."""
+    match = _DAY.fullmatch(text)
+    try:
+        return date(*map(int, match.groups())) if match else None
+    except ValueError:  # 2026-02-30
+        return None
 
 
 def month_bounds(month: str) -> tuple[str, str]:

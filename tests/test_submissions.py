@@ -415,3 +415,84 @@ def test_units_short_of_their_minimum_are_reminded_once_in_the_months_last_days(
     assert sorted(u["unit"] for u in again) == sorted(["市疾病预防控制中心", "城区卫生健康局"])
     entries = store.audit_entries(db, target_type="unit")
     assert {e["action"] for e in entries} == {"submission.remind"} and len(entries) == 3
+
+
+# --- 信息报送台账: a ledger imported ---------------------------------------------------------------
+
+LEDGER = """单位,类别,标题,内容,报送日期,状态,采用于,说明
+U1,工作动态,城区开展健康科普进社区,本周在三个社区开展健康科普讲座。,2026-11-05,已采用,舆情日报,
+城区卫生健康局,舆情信息,微信群流传喝醋软化血管,{claim},2026/11/6,,,
+U2,健康科普,秋冬季如何预防流感,一篇科普文章。,2026年11月7日,未采用,,
+U9,工作动态,,内容,2026-13-01,,,
+U3,工作动态,卫生院撤并前的工作,内容,2026-11-02,,,
+U1,工作动态,城区开展健康科普进社区,本周在三个社区开展健康科普讲座。,2026-11-05,,,
+U1,工作动态,明天的活动,内容,2026-11-24,,,
+U1,闲聊,标题,内容,2026-11-08,已读,,
+""".format(claim=CLAIM)
+
+
+def test_a_ledger_records_its_good_rows_and_sets_aside_each_bad_one_with_every_problem(db, units, tmp_path):
+    """An office's 信息报送台账 (Chinese headers, saved by Excel as GB18030): the good rows counted in
+    the month of their day, a 舆情信息 row filed in the feed on that day; each bad row set aside with
+    all it has wrong; imported again, nothing counts twice."""
+    path = tmp_path / "台账.csv"
+    path.write_bytes(LEDGER.encode("gb18030"))
+    report = submissions.import_ledger(db, path, actor="monitor1", now=NOW)
+    assert (report.created, report.items) == (2, 1)
+    keys = {line: sorted(p.key for p in found) for line, found in report.problems}
+    assert keys == {4: ["submission_note_missing"],
+                    5: ["ledger_date", "submission_no_unit", "submission_title_missing"],
+                    6: ["submission_unit_inactive"], 7: ["ledger_duplicate_row"], 8: ["ledger_future"],
+                    9: ["ledger_status", "submission_kind"]}
+    assert report.errors[0].startswith("row 4: declining a submission needs the reason")
+    rows = {r["title"]: r for r in store.list_submissions(db)}
+    adopted = rows["城区开展健康科普进社区"]
+    assert (adopted["status"], adopted["adopted_in"], adopted["decided_by"], adopted["unit_name"]) == (
+        "adopted", "舆情日报", "monitor1", "城区卫生健康局")
+    assert adopted["submitted_at"] == "2026-11-05T04:00:00Z"  # noon of its day in Beijing
+    claim = rows["微信群流传喝醋软化血管"]
+    item = store.get_item(db, claim["item_id"])
+    assert (claim["status"], item["source"], item["published_at"]) == ("submitted", "unit:U1", "2026-11-06T04:00:00Z")
+    month = submissions.unit_month(db, units["U1"], "2026-11", 4)
+    assert (month["submitted"], month["adopted"], month["pending"]) == (2, 1, 1)
+    [entry] = store.audit_entries(db, target_type="submission")
+    assert (entry["action"], entry["actor"]) == ("submission.import", "monitor1")
+    # the office mends row 4 and imports the whole file again: what was recorded is not counted twice
+    again = submissions.import_ledger(db, path.read_bytes().replace("未采用,,".encode("gb18030"),
+                                                                   "未采用,,内容重复".encode("gb18030")),
+                                      actor="monitor1", now=NOW, name="台账.csv")
+    assert again.created == 1 and rows.keys() < {r["title"] for r in store.list_submissions(db)}
+    assert sorted(p.key for _, found in again.problems for p in found if p.key.startswith("ledger_dup")) == [
+        "ledger_duplicate", "ledger_duplicate", "ledger_duplicate_row"]
+
+
+def test_a_ledger_without_a_required_column_is_refused_whole_and_the_template_reads_back(db, units, tmp_path):
+    path = tmp_path / "ledger.csv"
+    path.write_text("unit,kind,title,content\nU1,work,t,c\n", encoding="utf-8")
+    with pytest.raises(WorkflowError) as refused:
+        submissions.import_ledger(db, path, actor="m", now=NOW)
+    assert (refused.value.key, refused.value.params) == ("ledger_header", {"missing": "date"})
+    assert store.list_submissions(db) == []
+    # the page's template: its header is understood; its example unit is not one of these
+    template = submissions.import_ledger(db, submissions.ledger_template().encode("utf-8"), actor="m", now=NOW,
+                                         name="信息报送台账模板.csv")
+    assert template.created == 0 and [[p.key for p in found] for _, found in template.problems] == [
+        ["submission_no_unit"]]
+
+
+def test_the_cli_imports_a_ledger_with_english_columns_and_lists_the_rows_set_aside(tmp_path, monkeypatch):
+    path = tmp_path / "rw.db"
+    db = store.open_db(path)
+    add_units(db)
+    db.conn.close()
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("unit,kind,title,content,date\nU1,work,城区开展义诊,内容,2026-11-10\nU2,work,,内容,2026-11-10\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(path), "report", "import-submissions", str(ledger),
+                                      "--actor", "office", "--now", "2026-11-23T04:00:00Z"])
+    assert result.exit_code == 1
+    assert "1 piece(s) recorded (0 舆情信息 filed in the feed)" in result.output
+    assert "skipped row 3: a submission needs its title" in result.output
+    db = store.open_db(path)
+    [done] = store.list_submissions(db)
+    assert (done["title"], done["submitted_by"], done["unit_code"]) == ("城区开展义诊", "office", "U1")

@@ -299,6 +299,24 @@ with tab_new:
         submit_form(units)
     else:
         st.info(t("sub.units.none"))
+    st.subheader(t("sub.ledger"))
+    st.caption(t("sub.ledger.help"))
+    st.download_button(t("sub.ledger.template"), submissions.ledger_template().encode("utf-8"),
+                       file_name="信息报送台账模板.csv", mime="text/csv")
+    upload = st.file_uploader(t("sub.ledger"), type=["csv", "txt"], key="sub_ledger_upload",
+                              label_visibility="collapsed")
+    if upload is not None and st.button(t("sub.ledger.button"), type="primary"):
+        try:
+            ledger = data.workflow(path, submissions.import_ledger, upload.getvalue(), actor=user["username"],
+                                   now=now, name=upload.name, max_mb=data.settings().max_upload_mb)
+        except RumourwatchError as exc:  # not a CSV text file, or a bad header
+            ui.show_error(exc, "wf.error")
+        else:
+            st.success(t("sub.ledger.result", created=ledger.created, items=ledger.items, errors=len(ledger.errors)))
+            if ledger.problems:
+                st.warning(t("sub.ledger.errors"))
+                st.markdown("\n".join("- " + t("sub.ledger.row", row=line, problems="".join(map(ui.refusal, found)))
+                                       for line, found in ledger.problems))
 
 with tab_train:
     st.caption(t("train.caption"))

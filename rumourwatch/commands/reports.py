@@ -332,6 +332,39 @@ def import_units(ctx, path):
         raise click.ClickException(f"{len(errors)} row(s) of {path} were not imported (see above)")
 
 
+@report_group.command("import-submissions")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--actor", default="cli", show_default=True, help="Who records them (the audit log's name).")
+@NOW_OPTION
+@click.pass_context
+@friendly_errors
+def import_submissions(ctx, path, actor, now):
+    """Record a 信息报送台账: the pieces the units sent by mail or before the platform, counted by the
+    monthly notice in the month of their day.
+
+    CSV columns: unit,kind,title,content,date[,status][,adopted_in][,note][,url][,platform] or their
+    Chinese names (单位,类别,标题,内容,报送日期,状态,采用于,说明,链接,出现平台); `unit` is a unit's code or
+    name, `kind` 舆情信息 / 工作动态 / 健康科普, `status` 待处理 / 已采用 / 未采用 (declined needs its
+    note). Bad rows are listed with their line number and every problem, the others recorded; a
+    piece already recorded (same unit, day and title) is not counted twice.
+
+    Example:
+
+        rumourwatch report import-submissions 台账.csv
+    """
+    from .. import submissions
+
+    settings = _settings(ctx)
+    db = store.open_db(settings.db_path)
+    result = submissions.import_ledger(db, path, actor=actor, now=_now(now) or store.now_utc(),
+                                       max_mb=settings.max_upload_mb)
+    click.echo(f"{result.created} piece(s) recorded ({result.items} 舆情信息 filed in the feed)")
+    for e in result.errors:
+        click.echo(f"skipped {e}", err=True)
+    if result.errors:
+        raise click.ClickException(f"{len(result.errors)} row(s) of {path} were not imported (see above)")
+
+
 @report_group.command("log")
 @click.option("--limit", default=20, show_default=True)
 @click.pass_context
