@@ -462,7 +462,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "sub.ledger.button": "导入台账",
         "sub.ledger.result": "已导入 {created} 条（其中舆情信息 {items} 条进入监测），{errors} 行未导入。",
         "sub.ledger.errors": "以下行未导入（行号为文件中的行），修改后可再次导入，已导入的不会重复：",
-        "sub.ledger.row": "第 {row} 行：{problems}",
         "sub.trained": "本单位最近一次参加通讯员培训：{day}《{title}》。",
         "sub.trained.never": "本单位尚无参加通讯员培训的记录（委办公室原则上每半年举办一次）。",
         # 通讯员培训 (seed 002 §四(四): 原则上每半年开展一次; rumourwatch.trainings)
@@ -1432,7 +1431,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "pool.import.button": "导入",
         "pool.import.result": "新增 {created} 位，更新 {updated} 位，{errors} 行未导入。",
         "pool.import.errors": "以下行未导入（行号为文件中的行）：",
-        "pool.import.row": "第 {row} 行：{problems}",
+        "import.row": "第 {row} 行：{problems}",  # a row of an imported file set aside (roster, ledger)
         "pool.export": "导出名单（CSV）",
         "pool.perf": "专家履职情况",
         "pool.perf.caption": ("按指派时间统计所选时段内每位专家的任务：指派、接受、谢绝、超过接受时限仍未响应，发布的澄清及按时发布的篇数，"

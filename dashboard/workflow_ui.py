@@ -83,6 +83,14 @@ USER_REFUSALS = (WorkflowError, AuthError, UploadError, SearchError)
 _ROW_RULE = re.compile(r"([\w.]+)\[(\d+)\](?:\.(\w+))?")  # 'rumour.levels[1].min_reach'
 
 
+def rows_set_aside(heading: str, problems) -> None:
+    """The rows of an imported file that were set aside, each (line in the file, its problems) with
+    every problem said in Chinese, under `heading`."""
+    st.warning(heading)
+    st.markdown("\n".join("- " + t("import.row", row=line, problems="".join(map(refusal, found)))
+                           for line, found in problems))
+
+
 def refusal(exc: RumourwatchError) -> str:
     """Why the core refused or failed, for the user, escaped for Markdown: the error's `wferr.<key>`
     text with its specifics (`explain`), an upload's Chinese reason, else what an error of its kind

@@ -279,6 +279,12 @@ def _ledger_row(db, raw: dict, seen: dict, line: int, actor: str, now: datetime)
     if raw.get(None):
         problems.append(WorkflowError(f"{len(raw[None])} more value(s) than columns (a comma inside a field needs "
                                       "quotes)", "ledger_extra", n=len(raw[None])))
+    found = store.find_unit(db, value["unit"]) if value["unit"] else None
+    unit, fields, checked = _checked(db, unit_id=found["id"] if found else value["unit"] or None,
+                                     kind=KIND_NAMES.get(value["kind"], value["kind"]), title=value["title"],
+                                     content=value["content"], url=value["url"], platform=value["platform"],
+                                     occurred_at=None, now=now)
+    problems += checked  # in the columns' order: the unit's, the piece's, then the day and the status
     day = _ledger_day(value["date"])
     if day is None:
         problems.append(WorkflowError(f"{value['date']!r} is not a day (2026-11-05)", "ledger_date",
@@ -290,12 +296,6 @@ def _ledger_row(db, raw: dict, seen: dict, line: int, actor: str, now: datetime)
     if status is None:
         problems.append(WorkflowError(f"unknown status {value['status']!r}; 待处理, 已采用 or 未采用", "ledger_status",
                                       value=value["status"]))
-    found = store.find_unit(db, value["unit"]) if value["unit"] else None
-    unit, fields, checked = _checked(db, unit_id=found["id"] if found else value["unit"] or None,
-                                     kind=KIND_NAMES.get(value["kind"], value["kind"]), title=value["title"],
-                                     content=value["content"], url=value["url"], platform=value["platform"],
-                                     occurred_at=None, now=now)
-    problems += checked
     note = value["note"] or None
     if status == "declined" and not note:
         problems.append(WorkflowError("declining a submission needs the reason, which the unit reads",

@@ -3,6 +3,7 @@ the monthly notice judges each unit's reports (with its experts' clarifications)
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -496,3 +497,25 @@ def test_the_cli_imports_a_ledger_with_english_columns_and_lists_the_rows_set_as
     db = store.open_db(path)
     [done] = store.list_submissions(db)
     assert (done["title"], done["submitted_by"], done["unit_code"]) == ("城区开展义诊", "office", "U1")
+
+
+def test_the_office_imports_a_ledger_on_the_page_and_reads_why_each_row_was_set_aside(page_env):
+    at = _page(fx.MONITOR)
+    at.file_uploader(key="sub_ledger_upload").set_value(("台账.csv", LEDGER.encode("gb18030"), "text/csv"))
+    at.run()
+    at = _press(at, "导入台账")
+    assert any("已导入 2 条（其中舆情信息 1 条进入监测），6 行未导入。" in s.value for s in at.success)
+    assert any(w.value.startswith("以下行未导入") for w in at.warning)
+    [rows] = [m.value for m in at.markdown if "第 4 行" in m.value]
+    assert "第 4 行：不采用时请写明原因，单位通讯员会看到。" in rows
+    assert "第 7 行：与第 2 行重复（同一单位、同一天、同一标题）。" in rows
+    assert "第 8 行：报送日期 2026\\-11\\-24 晚于今天，请检查。" in rows  # escaped: shows as typed
+    assert "第 9 行：未知的报送类别“闲聊”：请选择舆情信息、工作动态或健康科普。状态“已读”无法识别" in rows
+    assert not re.search(r"[a-z]+ (is required|must be|is not|needs)", rows)  # no English left
+
+
+def _press(at, label: str):
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

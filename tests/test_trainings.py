@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import dashboard_fixtures as fx
 import pytest
-from test_submissions import NOW, UNITS, add_units
+from test_submissions import NOW, UNITS, add_units, page_env  # noqa: F401  (the page's store)
 
-from dashboard import data
-from rumourwatch import auth, reports, selfcheck, store, trainings
+from rumourwatch import reports, selfcheck, store, trainings
 from rumourwatch.alerts import WorkflowError
 
 
@@ -126,20 +125,6 @@ def test_self_check_warns_in_a_half_years_last_two_months_without_a_training(db,
 
 # --- the page ---------------------------------------------------------------------------------
 
-@pytest.fixture
-def page_env(tmp_path, monkeypatch):
-    path = tmp_path / "train.db"
-    fx.build_store(path)
-    db = store.open_db(path)
-    units = add_units(db)
-    auth.create_user(db, "li", fx.MONITOR_PASSWORD, "correspondent", "test", unit_id=units["U1"]["id"])
-    db.conn.close()
-    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
-    monkeypatch.setenv("RUMOURWATCH_MODELS_DIR", str(tmp_path / "no-models"))
-    monkeypatch.setattr(data, "now_utc", lambda: fx.NOW)
-    return path
-
-
 def _page(username: str):
     at = fx.open_app("app_pages/submissions.py", username)
     assert not at.exception, [e.value for e in at.exception]
@@ -153,7 +138,7 @@ def _press(at, label: str):
     return at
 
 
-def test_the_office_records_a_training_and_the_unit_reads_it(page_env):
+def test_the_office_records_a_training_and_the_unit_reads_it(page_env):  # noqa: F811
     li = _page("li")
     assert any("本单位尚无参加通讯员培训的记录" in c.value for c in li.caption)
     at = _page(fx.MONITOR)

@@ -74,9 +74,7 @@ if upload is not None and st.button(t("pool.import.button"), type="primary"):
     else:
         st.success(t("pool.import.result", created=report.created, updated=report.updated, errors=len(report.errors)))
         if report.errors:
-            st.warning(t("pool.import.errors"))
-            st.markdown("\n".join("- " + t("pool.import.row", row=line, problems="".join(map(ui.refusal, problems)))
-                                   for line, problems in report.problems))
+            ui.rows_set_aside(t("pool.import.errors"), report.problems)
 
 if roster:
     st.subheader(t("away.title"))

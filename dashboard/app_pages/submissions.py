@@ -314,9 +314,7 @@ with tab_new:
         else:
             st.success(t("sub.ledger.result", created=ledger.created, items=ledger.items, errors=len(ledger.errors)))
             if ledger.problems:
-                st.warning(t("sub.ledger.errors"))
-                st.markdown("\n".join("- " + t("sub.ledger.row", row=line, problems="".join(map(ui.refusal, found)))
-                                       for line, found in ledger.problems))
+                ui.rows_set_aside(t("sub.ledger.errors"), ledger.problems)
 
 with tab_train:
     st.caption(t("train.caption"))
