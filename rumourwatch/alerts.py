@@ -935,6 +935,11 @@ def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: s
         store.update_alert(db, alert_id, {column: at, "updated_at": at})
         store.add_alert_step(db, alert_id, step, at, actor, note)
         store.record_audit(db, actor, f"alert.{step}", "alert", alert_id, {"note": note}, at=at)
+        if step == "conference_held":  # the register of press conferences holds this one too
+            from .press import TOPIC_MAX, _insert
+
+            _insert(db, held_at=now, topic=(alert["title"] or f"预警 #{alert_id}")[:TOPIC_MAX], actor=actor, now=now,
+                    alert_id=alert_id, note=note)
     return store.get_alert(db, alert_id)
 
 

@@ -29,7 +29,8 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
     analysis when it has one (CHECKED), else a short template naming the claim.
   - platforms answer takedown requests within two days.
   - the units' correspondents report, the office adopts or declines, refers some alerts' events to
-    units that answer, and holds one correspondents' training (seed 002) two weeks in.
+    units that answer, and holds one correspondents' training (seed 002) two weeks in; the
+    office holds a press conference on its work on each month's first Tuesday (seed 004).
 
 Experts without an account act under their own name (as the audit log shows them); the demo's
 `expert` account is the first expert of the roster. What the simulation did is the history's
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import alerts, experts, referrals, store, submissions, trainings
+from . import alerts, experts, press, referrals, store, submissions, trainings
 from .config import BundleLines
 from .errors import RumourwatchError
 from .records import CST, UTC, iso, parse_time
@@ -77,6 +78,7 @@ class Summary:
     submissions: int = 0
     referrals: int = 0
     trainings: int = 0
+    press: int = 0  # press conferences on policy (those on alerts come with their step)
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -161,6 +163,7 @@ class People:
         self.takedowns(now)
         self.unit_reports(now)
         self.unit_training(now)
+        self.policy_conference(now)
         self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
@@ -434,6 +437,20 @@ class People:
         except RumourwatchError as exc:
             self.summary.trainings = -1  # tried once, said, not again
             self.summary.errors.append(f"training: {exc}")
+
+
+    def policy_conference(self, now: datetime) -> None:
+        """The office's monthly press conference on its work (seed 004: 每月至少召开一次新闻发布会), on
+        the month's first Tuesday at 10:00, with the spokesperson."""
+        local = now.astimezone(CST)
+        if local.weekday() != 1 or local.day > 7 or local.hour != 10 or local.minute >= STEP.total_seconds() / 60:
+            return
+        try:
+            press.record(self.db, held_at=now, topic=f"{local.month} 月卫生健康重点工作新闻发布会（演示数据）",
+                         actor="monitor", now=now, spokesperson="委新闻发言人（演示）", media="市电视台、市日报、市融媒体中心")
+            self.summary.press += 1
+        except RumourwatchError as exc:
+            self.summary.errors.append(f"press conference: {exc}")
 
 
 TRAINING_AFTER = timedelta(days=14)

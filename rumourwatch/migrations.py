@@ -832,4 +832,32 @@ CREATE TABLE training_units (
 );
 CREATE INDEX idx_training_units_unit ON training_units (unit_id);
 """),
+    # 新闻发布会 (seed 001 2, 6, 8: press conferences on major policies and within 24 hours of a sudden
+    # event, 新闻发言人制度; seed 004: 每月至少召开一次新闻发布会): the office's register of the press
+    # conferences held, those recorded on an alert (its 24-hour step) among them
+    ("0038_press_conferences", """
+CREATE TABLE press_conferences (
+    id INTEGER PRIMARY KEY,
+    held_at TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    spokesperson TEXT,                   -- 新闻发言人
+    media TEXT,                          -- the media invited
+    url TEXT,                            -- the release or the recording
+    note TEXT,
+    alert_id INTEGER REFERENCES alerts(id),  -- held in answer to this alert (its conference_held step)
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    removed_by TEXT,                     -- recorded by mistake: kept, no longer counted
+    removed_at TEXT,
+    remove_reason TEXT
+);
+CREATE INDEX idx_press_conferences_held ON press_conferences (held_at);
+-- the conferences already recorded on alerts enter the register, as the step now does
+INSERT INTO press_conferences (held_at, topic, note, alert_id, recorded_by, recorded_at)
+    SELECT a.conference_at, COALESCE(NULLIF(a.title, ''), '预警 #' || a.id), s.note, a.id,
+           COALESCE(s.actor, 'system'), COALESCE(s.at, a.conference_at)
+    FROM alerts a LEFT JOIN alert_steps s ON s.id = (SELECT max(id) FROM alert_steps
+                                                    WHERE alert_id = a.id AND step = 'conference_held')
+    WHERE a.conference_at IS NOT NULL ORDER BY a.conference_at, a.id;
+"""),
 ]

@@ -38,7 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from pathlib import Path
 
-from . import readings, store, trainings
+from . import press, readings, store, trainings
 from .alerts import ALERT_KINDS, WorkflowError, load_rules
 from .errors import ConfigError
 from .language import scripts_text
@@ -193,6 +193,10 @@ TEXT: dict[str, str] = {
     "units.below.months": "有月份未达标的单位 {n} 个：{names}。",
     "alerts.referrals": "{this}交办属地单位核实处置 {n} 件：按时反馈 {on_time} 件，超时反馈 {late} 件，逾期未反馈 {missing} 件。",
     "alerts.referrals.lagging": "超时或逾期未反馈的单位：{names}。",
+    "press.held": "{this}召开新闻发布会 {n} 场（其中回应预警事件 {alerts} 场）",
+    "press.speakers": "，新闻发言人：{names}",
+    "press.short": "每月至少召开 {minimum} 次新闻发布会：{months} 未召开。",
+    "press.met": "每月至少召开 {minimum} 次新闻发布会：判定的 {n} 个月均已召开。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
     "units.trainings": "{this}举办通讯员培训 {n} 次：{list}。",
     "units.training": "{month} 月 {day} 日《{title}》（参训单位 {units} 个{people}）",
@@ -690,6 +694,20 @@ def period_figures(db, period: Period, threshold: float = 0.5) -> dict:
             "published": len(store.report_clarifications(db, period.start, period.end))}
 
 
+def _press(db, period: Period, now: str) -> dict | None:
+    """The period's press conferences (rumourwatch.press), judged against the monthly minimum in the
+    months judged: a month's notice its own month, a quarter or a year those ended since the store's
+    first item (as the units are). None without the register."""
+    if not store.has_tables(db, "press_conferences"):
+        return None
+    months = period.months
+    if period.kind != "monthly":
+        first = store.earliest_published(db)
+        since = beijing(first, "%Y-%m") if first else None
+        months = [m for m in months if parse_month(m).end <= now and since and m >= since]
+    return {**press.summary(db, period.start, period.end, months), "judged": months}
+
+
 def _alerts(db, period: Period, region, now: str) -> Section:
     gap = _workflow_gap(db, "alerts", "experts")
     if gap:
@@ -697,7 +715,7 @@ def _alerts(db, period: Period, region, now: str) -> Section:
     rows = store.report_alerts(db, period.start, period.end, region)
     if not rows:
         return Section("alerts", tr("alerts.title"), True, tr("alerts.empty", this=tr(f"this.{period.kind}")),
-                       {"total": 0})
+                       {"total": 0, "press": _press(db, period, now)})
     by_severity = {s: 0 for s in ("一级", "二级", "三级")}
     for a in rows:
         by_severity[a["severity"]] = by_severity.get(a["severity"], 0) + 1
@@ -727,7 +745,7 @@ def _alerts(db, period: Period, region, now: str) -> Section:
             "conference_required": len(needs_conf), "conference_on_time": conf_on_time,
             "briefed": sum(1 for a in rows if a["briefed"]), "kinds": _kinds(rows),
             "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT],
-            "referrals": _referrals(db, period, region, now)}
+            "referrals": _referrals(db, period, region, now), "press": _press(db, period, now)}
     return Section("alerts", tr("alerts.title"), True, None, data)
 
 
@@ -1272,10 +1290,29 @@ def _kinds(rows: list[dict]) -> dict[str, int]:
     return {ALERT_KIND_ZH.get(k, k): counts[k] for k in order if counts[k]}
 
 
+def press_lines(report: Report) -> list[str]:
+    """The period's press conferences (`_press`): how many, on alerts, the spokespersons; for a month,
+    a quarter or a year the months judged that had none. A day or a week without one says nothing."""
+    s = report.section("alerts")
+    d = s.data.get("press") if s.available else None
+    if not d or not d["held"] and report.kind in ("daily", "weekly"):
+        return []
+    this = tr(f"this.{report.kind}")
+    line = tr("press.held", this=this, n=d["held"], alerts=d["on_alerts"])
+    if d["spokespersons"]:
+        line += tr("press.speakers", names="、".join(d["spokespersons"]))
+    lines = [line]
+    if report.kind in ("monthly", "quarterly", "annual") and d["judged"]:
+        missing = d["months_without"]
+        lines.append(tr("press.short", minimum=d["minimum"], months="、".join(missing)) if missing
+                     else tr("press.met", minimum=d["minimum"], n=len(d["judged"])))
+    return lines
+
+
 def alerts_lines(report: Report) -> list[str]:
     s = report.section("alerts")
     if not s.available or s.message:
-        return [s.message]
+        return [s.message, *press_lines(report)]
     d = s.data
     this = tr(f"this.{report.kind}")
     sev = "，".join(f"{k} {v} 起" for k, v in d["by_severity"].items())
@@ -1293,7 +1330,7 @@ def alerts_lines(report: Report) -> list[str]:
         lines.append(tr("alerts.referrals", this=this, n=ref["referred"], on_time=ref["on_time"], late=ref["late"],
                         missing=ref["missing"])
                      + (tr("alerts.referrals.lagging", names="、".join(ref["lagging"])) if ref["lagging"] else ""))
-    return lines
+    return lines + press_lines(report)
 
 
 def experts_lines(report: Report) -> list[str]:
@@ -1769,6 +1806,8 @@ def sections(report: Report, printed: bool = False) -> list[tuple[str, list[tupl
         if s.key in ("alerts", "experts", "watch", "model", "units") and (not s.available or s.message) \
                 or s.key in ("publishers", "risk") and not s.available:
             blocks.append(("empty", s.message))
+            if s.key == "alerts" and (held := press_lines(report)):  # conferences in a period without alerts
+                blocks.append(("lines", held))
         elif s.key == "volume":
             lines = volume_lines(report)
             blocks += [("lead", lines[0]), ("lines", lines[1:])]
@@ -1942,7 +1981,8 @@ HTML_TEMPLATE = """<!doctype html>
   </tr>{% endfor %}</tbody></table>{% endif %}
   {% if s.data.workflow_note %}<p class="empty">{{ s.data.workflow_note }}</p>{% endif %}
 {% elif s.key == "alerts" %}
-  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>
+  {% if press %}<ul>{% for line in press %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}{% else %}
   <ul>{% for line in alerts %}<li>{{ line }}</li>{% endfor %}</ul>
   <h3>{{ t("alerts.overdue") }}</h3>
   {% if s.data.overdue %}{{ table(overdue[0], overdue[1]) }}{% else %}<p>{{ t("alerts.overdue.none") }}</p>{% endif %}
@@ -2020,6 +2060,7 @@ def render_html(report: Report, charts: bool = True) -> str:
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
         "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
         "model": model_lines(report), "watch": watch_lines(report), "watch_table": watch_table(report),
+        "press": press_lines(report),
     }
     if any(s.key == "topics" for s in report.sections):  # not in reports saved before
         context.update(topics=topics_lines(report), topics_table=topics_table(report), tags_table=tags_table(report))

@@ -2677,26 +2677,50 @@ def update_training(db, training_id: int, **fields) -> None:
 
 def list_trainings(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
     """The trainings held (not removed) on days in [start, end) ('YYYY-MM-DD'), the latest first."""
-    clause, params = _held_between(start, end)
+    clause, params = _kept_between("t.held_on", start, end)
     return _rows(db, f"{_TRAINING_SELECT}{clause} ORDER BY t.held_on DESC, t.id DESC LIMIT ?", [*params, limit])
 
 
-def _held_between(start: str | None, end: str | None) -> tuple[str, list]:
-    """' WHERE …' of the trainings not removed held on a day in [start, end), and its values."""
-    clause, params = _where((("t.held_on >= ?", start), ("t.held_on < ?", end)))
-    return (clause + " AND" if clause else " WHERE") + " t.removed_at IS NULL", params
+def _kept_between(column: str, start: str | None, end: str | None) -> tuple[str, list]:
+    """' WHERE …' of the rows not removed (a training, a press conference recorded by mistake) whose
+    `column` ('t.held_on') lies in [start, end), and its values."""
+    clause, params = _where(((f"{column} >= ?", start), (f"{column} < ?", end)))
+    removed = column.rsplit(".", 1)[0] + ".removed_at" if "." in column else "removed_at"
+    return (clause + " AND" if clause else " WHERE") + f" {removed} IS NULL", params
 
 
 def trained_units(db, start: str | None = None, end: str | None = None) -> dict[int, dict]:
     """{unit id: the last training (not removed) it took part in on a day in [start, end)}:
     held_on, title."""
-    clause, params = _held_between(start, end)
+    clause, params = _kept_between("t.held_on", start, end)
     out: dict[int, dict] = {}
     for unit_id, held_on, title in db.execute(
             f"""SELECT tu.unit_id, t.held_on, t.title FROM training_units tu JOIN trainings t ON t.id = tu.training_id
                 {clause} ORDER BY t.held_on, t.id""", params).fetchall():
         out[unit_id] = {"held_on": held_on, "title": title}  # the latest wins
     return out
+
+
+# --- 新闻发布会: the press conferences held (rumourwatch.press) ------------------------------------
+
+def insert_press_conference(db, row: dict) -> int:
+    return _insert(db, "press_conferences", row)
+
+
+def get_press_conference(db, conference_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM press_conferences WHERE id = ?", [conference_id])
+    return rows[0] if rows else None
+
+
+def update_press_conference(db, conference_id: int, **fields) -> None:
+    _update(db, "press_conferences", {"removed_by", "removed_at", "remove_reason"}, conference_id, fields)
+
+
+def list_press_conferences(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
+    """The press conferences held (not removed) in [start, end), the latest first."""
+    clause, params = _kept_between("held_at", start, end)
+    return _rows(db, f"SELECT * FROM press_conferences{clause} ORDER BY held_at DESC, id DESC LIMIT ?",
+                 [*params, limit])
 
 
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------

@@ -95,6 +95,20 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     assert correspondent["unit_id"] in store.trained_units(db) and 1 < training["units"] <= len(store.list_units(db))
     assert training["attendees"] == 2 * training["units"]
     assert "2026 年下半年举办 1 次（达到要求）" in "".join(reports.units_lines(reports.compute_annual(db, "2026", now=END)))
+    # the alerts' press conferences are in the office's register (seed 001, 004); no first Tuesday here
+    conferences = {r[0] for r in db.execute("SELECT id FROM alerts WHERE conference_at IS NOT NULL")}
+    assert {c["alert_id"] for c in store.list_press_conferences(db)} == conferences and summary.press == 0
+
+
+def test_the_office_holds_its_press_conference_on_each_months_first_tuesday():
+    db = store.open_db(memory=True)
+    summary = demo_history.Summary(start="2026-11-30T00:00:00Z", end="2026-12-09T00:00:00Z")
+    people = demo_history.People(db, {}, {}, summary)
+    start = datetime(2026, 11, 30, 0, 13, tzinfo=UTC)  # steps at :13 and :43 past the hour (Beijing 08:13 …)
+    for k in range(int(timedelta(days=9) / demo_history.STEP)):
+        people.policy_conference(start + k * demo_history.STEP)
+    [held] = store.list_press_conferences(db)
+    assert (held["held_at"], held["spokesperson"], summary.press) == ("2026-12-01T02:13:00Z", "委新闻发言人（演示）", 1)
 
 
 def test_the_simulated_people_judge_by_the_datasets_labels_and_experts_keep_their_hours(history):

@@ -179,6 +179,7 @@ for section in report.sections:
     elif section.key == "alerts":
         if not section.available or section.message:
             empty(section)
+            lines(reports.press_lines(report))  # press conferences in a period without alerts
         else:
             lines(reports.alerts_lines(report))
             st.subheader(reports.tr("alerts.overdue"))
