@@ -197,6 +197,8 @@ TEXT: dict[str, str] = {
     "press.speakers": "，新闻发言人：{names}",
     "press.short": "每月至少召开 {minimum} 次新闻发布会：{months} 未召开。",
     "press.met": "每月至少召开 {minimum} 次新闻发布会：判定的 {n} 个月均已召开。",
+    "press.month.met": "达到每月至少召开 {minimum} 次新闻发布会的要求。",
+    "press.month.short": "未达到每月至少召开 {minimum} 次新闻发布会的要求。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
     "units.trainings": "{this}举办通讯员培训 {n} 次：{list}。",
     "units.training": "{month} 月 {day} 日《{title}》（参训单位 {units} 个{people}）",
@@ -1301,9 +1303,11 @@ def press_lines(report: Report) -> list[str]:
     line = tr("press.held", this=this, n=d["held"], alerts=d["on_alerts"])
     if d["spokespersons"]:
         line += tr("press.speakers", names="、".join(d["spokespersons"]))
-    lines = [line]
-    if report.kind in ("monthly", "quarterly", "annual") and d["judged"]:
-        missing = d["months_without"]
+    lines = [line + "。"]
+    missing = d["months_without"]
+    if report.kind == "monthly":
+        lines.append(tr("press.month.short" if missing else "press.month.met", minimum=d["minimum"]))
+    elif report.kind in ("quarterly", "annual") and d["judged"]:
         lines.append(tr("press.short", minimum=d["minimum"], months="、".join(missing)) if missing
                      else tr("press.met", minimum=d["minimum"], n=len(d["judged"])))
     return lines

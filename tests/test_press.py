@@ -69,23 +69,25 @@ def test_the_reports_count_the_conferences_and_name_the_months_without_one(rdb):
     december = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     # (the fixture's 一级 alert has its conference written into the alert directly, not by the step)
     notice = reports.compute_monthly(db, rfx.MONTH, now=december)
-    assert reports.press_lines(notice) == ["本月召开新闻发布会 0 场（其中回应预警事件 0 场）",
-                                           "每月至少召开 1 次新闻发布会：2026-11 未召开。"]
+    assert reports.press_lines(notice) == ["本月召开新闻发布会 0 场（其中回应预警事件 0 场）。",
+                                           "未达到每月至少召开 1 次新闻发布会的要求。"]
     press.record(db, held_at=HELD, topic="控烟新闻发布会", actor="m", now=NOW, spokesperson="王示例")
     alerts.record_step(db, fixtures["alerts"]["liquor"], "conference_held", "m", NOW)
     notice = reports.compute_monthly(db, rfx.MONTH, now=december)
     lines = reports.alerts_lines(notice)
-    assert "本月召开新闻发布会 2 场（其中回应预警事件 1 场），新闻发言人：王示例" in lines
-    assert "每月至少召开 1 次新闻发布会：判定的 1 个月均已召开。" in lines
+    assert "本月召开新闻发布会 2 场（其中回应预警事件 1 场），新闻发言人：王示例。" in lines
+    assert "达到每月至少召开 1 次新闻发布会的要求。" in lines
     assert "本月召开新闻发布会 2 场" in reports.render_markdown(notice)
     # a quarter judges the months it holds data for that have ended: November, not October
     q4 = reports.compute_quarterly(db, "2026-Q4", now=december)
     assert "每月至少召开 1 次新闻发布会：判定的 1 个月均已召开。" in reports.press_lines(q4)
+    annual = reports.compute_annual(db, "2026", now=datetime(2027, 1, 1, 2, 0, tzinfo=UTC))
+    assert "每月至少召开 1 次新闻发布会：2026-12 未召开。" in reports.press_lines(annual)
     # a period without alerts still tells its conferences, in every format
     press.record(db, held_at=datetime(2026, 11, 30, 2, 0, tzinfo=UTC), topic="月末发布会", actor="m", now=december)
     week = reports.compute_weekly(db, "2026-W49", now=december + timedelta(days=7))
     assert week.section("alerts").message and reports.press_lines(week) == [
-        "本周召开新闻发布会 1 场（其中回应预警事件 0 场）"]
+        "本周召开新闻发布会 1 场（其中回应预警事件 0 场）。"]
     for text in (reports.render_markdown(week), reports.render_html(week, charts=False)):
         assert "本周召开新闻发布会 1 场" in text
 
@@ -129,4 +131,4 @@ def test_the_conferences_recorded_on_alerts_before_the_register_enter_it_on_upgr
     assert (garlic["title"], held["topic"], held["held_at"], held["recorded_by"]) == (
         "生吃大蒜治愈高血压", "生吃大蒜治愈高血压", garlic["conference_at"], "system")
     notice = reports.compute_monthly(db, rfx.MONTH, now=datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
-    assert "本月召开新闻发布会 1 场（其中回应预警事件 1 场）" in reports.press_lines(notice)
+    assert "本月召开新闻发布会 1 场（其中回应预警事件 1 场）。" in reports.press_lines(notice)
