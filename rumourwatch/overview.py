@@ -59,6 +59,26 @@ def late_now(db, now: datetime) -> dict:
             "referrals": referrals}
 
 
+def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
+    """The plans' standing duties as they stand now (Beijing): the units that reached their monthly
+    minimum this month so far, as the monthly notice will count it (seed 002), the days left; the
+    press conferences held this month against press.MONTHLY_MINIMUM (seed 004); this half-year's
+    correspondents' training (seed 002); and last month's notice: the units that fell short."""
+    from . import press, submissions, trainings
+
+    month = submissions.current_month(now)
+    units = store.list_units(db)
+    months = submissions.units_month(db, units, month, minimum) if units else {}
+    start, end = submissions.month_bounds(month)
+    held = len(store.list_press_conferences(db, start=start, end=end))
+    last = reports.parse_month(month).previous()
+    short = [r["unit"] for r in reports.unit_standing(db, last.label, now, minimum)["rows"].values()
+             if r["below_minimum"]] if units else []
+    return {"month": month, "units": len(units), "units_met": sum(m["met"] for m in months.values()),
+            "days_left": submissions.days_left(now), "press_held": held, "press_minimum": press.MONTHLY_MINIMUM,
+            "training": trainings.half_status(db, now), "last_month": last.label, "last_month_short": short}
+
+
 def _change(now: float | None, before: float | None, unit: str) -> str:
     if now is None or before is None:
         return ""

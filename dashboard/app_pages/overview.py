@@ -1,6 +1,7 @@
 """领导概览 (rumourwatch.overview): the leaders' first page — what is late now (alerts past a clock,
 units late with their reply to a referral), last week against the
-week before in a few sentences, and the last 12 weeks as trends (health items, negative share,
+week before in a few sentences, the plans' standing duties this month (units reporting their
+minimum, press conferences, this half-year's correspondents' training; last month's notice), and the last 12 weeks as trends (health items, negative share,
 alerts by severity, the share released within 5 hours), each week as its 周报 counts it; a week's
 row opens its 周报, an overdue alert's row opens it."""
 
@@ -63,6 +64,25 @@ if lines:
         st.text("\n".join(lines))  # figures and our words only, as plain text
 else:
     st.info(t("overview.no_week"))
+
+duty = ui.call(path, overview.this_month_rules, now)  # the plans' standing duties, this month so far
+st.subheader(t("overview.rules", y=duty["month"][:4], m=int(duty["month"][5:])))
+cols = st.columns(3)
+cols[0].metric(t("overview.rules.units"), f"{duty['units_met']} / {duty['units']}", border=True,
+               help=t("overview.rules.units.help", days=duty["days_left"]))
+cols[1].metric(t("overview.rules.press", n=duty["press_minimum"]), t("overview.rules.count", n=duty["press_held"]),
+               border=True, help=t("overview.rules.press.help"))
+half = duty["training"]
+cols[2].metric(t("overview.rules.training", y=half["year"], h=t(f"train.half.{half['half']}")),
+               t("overview.rules.count.training", n=half["held"]) if half["held"] else t("overview.rules.training.none"),
+               border=True, help=t("overview.rules.training.help", days=half["days_left"]))
+last = duty["last_month"]
+cols = st.columns([4, 1], vertical_alignment="center")
+short = duty["last_month_short"]
+cols[0].caption(t("overview.rules.last.short", m=int(last[5:]), n=len(short), names="、".join(short)) if short
+                else t("overview.rules.last.met", m=int(last[5:])) if duty["units"] else t("sub.units.none"))
+if cols[1].button(t("overview.rules.last.open"), key="open_last_notice"):
+    open_report("monthly", last)
 
 ytd = ui.call(path, overview.year_to_date, now)
 st.subheader(t("overview.ytd", year=ytd["year"]))
