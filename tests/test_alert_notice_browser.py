@@ -200,7 +200,9 @@ def test_a_correspondent_is_told_of_an_alert_referred_to_their_unit_and_of_no_ot
     notice.wait_for(timeout=WAIT_MS)
     assert f"预警 #{theirs}" in notice.inner_text() and "前核实并反馈" in notice.inner_text()
     assert notice.get_by_role("link", name="去反馈").get_attribute("href").endswith("submissions")
-    assert page.locator('[class*="st-key-notice_chime_r"] audio').count() == 1  # and its chime
+    # and its chime (its player is drawn with the notice, and may attach just after the toast shows)
+    page.locator('[class*="st-key-notice_chime_r"] audio').wait_for(state="attached", timeout=WAIT_MS)
+    assert page.locator('[class*="st-key-notice_chime_r"] audio').count() == 1
     page.wait_for_timeout(2500)
     assert toasts(page, "新的交办事项").count() == 1  # the other unit's referral of the same alert: not theirs
     # nor the alert itself: the alerts are the monitors' news (their notice's link is 查看)
