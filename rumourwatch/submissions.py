@@ -30,7 +30,7 @@ from .alerts import WorkflowError
 from .errors import RumourwatchError
 from .records import CST, iso
 from .reports import parse_month
-from .uploads import MAX_MB, check_upload, csv_reader
+from .uploads import MAX_MB, check_upload, csv_reader, is_xlsx, read_xlsx
 
 KINDS = ("opinion", "work", "science")
 COUNTED = ("submitted", "adopted", "declined")  # what the monthly minimum counts (not the withdrawn)
@@ -223,19 +223,28 @@ def ledger_template() -> str:
                       "2026-11-05", "已采用", "舆情日报", "", "", ""]])
 
 
-def _ledger_text(source, name: str | None, max_mb: float) -> str:
-    if isinstance(source, bytes):
-        return check_upload(name, source, max_mb=max_mb).text
-    path = Path(source)
-    if not path.is_file():
-        raise WorkflowError(f"ledger file {path} does not exist", "ledger_missing", path=str(path))
-    return check_upload(str(path), path.read_bytes(), max_mb=max_mb).text
+def _ledger_rows(source, name: str | None, max_mb: float) -> tuple[list[str], list[tuple[int, dict]]]:
+    """A ledger's header and its rows as (line or Excel row number, {column: value}, values beyond
+    the header under None): a CSV text file, or the first sheet of an .xlsx workbook."""
+    if not isinstance(source, bytes):
+        path = Path(source)
+        if not path.is_file():
+            raise WorkflowError(f"ledger file {path} does not exist", "ledger_missing", path=str(path))
+        source, name = path.read_bytes(), str(path)
+    if is_xlsx(name):
+        header, cells = read_xlsx(name, source, max_mb)
+        return header, [(number, {**dict(zip(header, values[:len(header)], strict=False)),
+                                  None: [v for v in values[len(header):] if v]})
+                        for number, values in cells]
+    reader = csv_reader(check_upload(name, source, max_mb=max_mb).text)
+    header = list(reader.fieldnames or [])
+    return header, [(reader.line_num, row) for row in reader]
 
 
 def import_ledger(db, source, *, actor: str, now: datetime, name: str | None = None,
                   max_mb: float = MAX_MB) -> LedgerReport:
-    """Record the pieces of a 信息报送台账 (a CSV, UTF-8 or GB18030, commas or tabs: path, or the bytes
-    of an upload named `name`): one row a piece, columns `unit` (code or name), `kind`
+    """Record the pieces of a 信息报送台账 (an Excel workbook's first sheet, or a CSV, UTF-8 or GB18030,
+    commas or tabs: a path, or the bytes of an upload named `name`): one row a piece, columns `unit` (code or name), `kind`
     (舆情信息 / 工作动态 / 健康科普), `title`, `content`, `date` (the day it was reported; it counts in
     that month), optional `status` (待处理 / 已采用 / 未采用: declined needs its `note`), `adopted_in`,
     `note`, `url`, `platform` — or their Chinese names (单位, 类别, 标题, 内容, 报送日期 …). A file that
@@ -243,17 +252,16 @@ def import_ledger(db, source, *, actor: str, now: datetime, name: str | None = N
     every problem it has, the others recorded (a 舆情信息 row also enters the feed, as a submitted
     one does). A row already recorded (same unit, day and title) is set aside as a duplicate, so a
     ledger imported twice counts once. One audit entry says what was imported and what set aside."""
-    reader = csv_reader(_ledger_text(source, name, max_mb))
-    header = [LEDGER_ZH.get(h.strip(), h.strip()) for h in (reader.fieldnames or [])]
-    missing = [c for c in LEDGER_REQUIRED if c not in header]
+    names, raws = _ledger_rows(source, name, max_mb)
+    header = {h: LEDGER_ZH.get((h or "").strip(), (h or "").strip()) for h in names}
+    missing = [c for c in LEDGER_REQUIRED if c not in header.values()]
     if missing:
         raise WorkflowError(f"the ledger's header lacks column(s) {', '.join(missing)}; expected "
                             f"{','.join(LEDGER_COLUMNS)} (or 单位,类别,标题,内容,报送日期 …)", "ledger_header",
                             missing="、".join(missing))
-    reader.fieldnames = header
     report, seen, rows = LedgerReport(), {}, []
-    for raw in reader:
-        line = reader.line_num
+    for line, found in raws:
+        raw = {(header[k] if k is not None else None): v for k, v in found.items()}
         problems, row = _ledger_row(db, raw, seen, line, actor, now)
         if problems:
             report.problems.append((line, problems))

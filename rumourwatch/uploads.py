@@ -208,3 +208,79 @@ def read_csv(upload: Upload, required: tuple[str, ...] = ()) -> list[dict]:
         return [{(k or "").strip(): v for k, v in row.items()} for row in reader]
     except csv.Error as exc:
         raise UploadError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}", f"CSV error at line {reader.line_num}: {exc}") from exc
+
+
+# --- Excel workbooks (.xlsx): an office's ledger lives in one ---------------------------------------
+
+XLSX_EXPANSION = 20  # a workbook's parts may unpack to at most this many times the upload limit
+
+
+def is_xlsx(name: str | None) -> bool:
+    """Whether an upload is meant as an Excel workbook: named .xlsx (its content is checked when read)."""
+    return str(name or "").lower().endswith(".xlsx")
+
+
+def read_xlsx(name: str | None, data: bytes, max_mb: float = MAX_MB) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The first worksheet of an .xlsx workbook: its header (the first row with a value) and each
+    following row with a value, as (row number in Excel, cells as text: a date cell as 2026-11-05,
+    a whole number without its .0). UploadError when the file is empty, too large, not a workbook,
+    or unpacks to more than XLSX_EXPANSION times the limit (a zip bomb)."""
+    import zipfile
+    from datetime import date, datetime
+
+    limit = int(max_mb * MB)
+    if not data:
+        raise UploadError("文件为空，请检查后重新上传。", "the file is empty")
+    if len(data) > limit:
+        raise UploadError(f"文件过大（{len(data) / MB:.1f} MB），上限为 {max_mb:g} MB。请拆分后分批上传。",
+                          f"the file is too large ({len(data) / MB:.1f} MB); the limit is {max_mb:g} MB")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            unpacked = sum(i.file_size for i in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UploadError(f"文件“{name}”不是 Excel 工作簿（.xlsx）：请用 Excel 或 WPS 另存为 .xlsx 或 CSV 后重新上传。",
+                          f"{name!r} is not an Excel workbook (.xlsx)") from exc
+    if "xl/workbook.xml" not in names:
+        raise UploadError(f"文件“{name}”不是 Excel 工作簿（.xlsx），可能是 Word 文档或其他压缩包。",
+                          f"{name!r} is a zip archive but not an Excel workbook")
+    if unpacked > XLSX_EXPANSION * limit:
+        raise UploadError(f"工作簿解压后超过 {XLSX_EXPANSION * max_mb:g} MB，请拆分后分批上传。",
+                          f"the workbook unpacks to more than {XLSX_EXPANSION * max_mb:g} MB")
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise UploadError(f"无法读取工作簿“{name}”：{exc}。请用 Excel 或 WPS 打开检查后另存。",
+                          f"cannot read the workbook {name!r}: {exc}") from exc
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    try:
+        sheet = book.worksheets[0]
+        header, rows = None, []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            cells = [text(v).strip() for v in values]
+            if not any(cells):
+                continue
+            if header is None:
+                header = cells
+            else:
+                rows.append((number, cells))
+    finally:
+        book.close()
+    if header is None:
+        raise UploadError("工作簿的第一个工作表没有任何内容（缺少表头）。", "the workbook's first sheet is empty")
+    while header and not header[-1]:
+        header.pop()
+    return header, rows

@@ -519,3 +519,78 @@ def _press(at, label: str):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def _workbook(rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_ledger_kept_in_excel_is_read_from_its_first_sheet_with_its_date_cells(db, units, tmp_path):
+    """Offices keep the 台账 in Excel or WPS: the workbook is read as it is — a date cell is a day, a
+    blank row skipped, a row set aside named by its Excel row number."""
+    from datetime import date as day
+
+    data = _workbook([["单位", "类别", "标题", "内容", "报送日期", "状态", "采用于", "说明"],
+                      ["U1", "工作动态", "城区开展义诊", "本周开展义诊。", day(2026, 11, 5), "已采用", "舆情日报", None],
+                      [None] * 8,
+                      ["U2", "健康科普", "流感疫苗问答", "科普文章。", "2026/11/6", None, None, None],
+                      ["U2", "工作动态", None, "没有标题。", day(2026, 11, 7), None, None, None, "多出的一格"]])
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(data)
+    report = submissions.import_ledger(db, path, actor="monitor1", now=NOW)
+    assert report.created == 2
+    assert [(line, sorted(p.key for p in found)) for line, found in report.problems] == [
+        (5, ["ledger_extra", "submission_title_missing"])]
+    done = {r["title"]: r for r in store.list_submissions(db)}
+    assert (done["城区开展义诊"]["submitted_at"], done["城区开展义诊"]["status"]) == ("2026-11-05T04:00:00Z", "adopted")
+    assert done["流感疫苗问答"]["unit_code"] == "U2"
+    # bytes of an upload go the same way
+    again = submissions.import_ledger(db, data, actor="monitor1", now=NOW, name="台账.xlsx")
+    assert again.created == 0 and {p.key for _, found in again.problems for p in found} >= {"ledger_duplicate"}
+
+
+@pytest.mark.parametrize("data,fragment", [
+    (b"not a zip at all", "不是 Excel 工作簿"),
+    (None, "可能是 Word 文档"),  # a .docx renamed
+    (b"", "文件为空"),
+])
+def test_a_file_named_xlsx_that_is_no_workbook_is_refused_whole_saying_why(db, units, data, fragment):
+    import io
+    import zipfile
+
+    from rumourwatch.uploads import UploadError
+
+    if data is None:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("word/document.xml", "<w:document/>")
+        data = out.getvalue()
+    with pytest.raises(UploadError) as refused:
+        submissions.import_ledger(db, data, actor="m", now=NOW, name="台账.xlsx")
+    assert fragment in refused.value.zh and store.list_submissions(db) == []
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_the_limit_is_refused_unread(db, units):
+    import io
+    import zipfile
+
+    from rumourwatch.uploads import UploadError
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (21 * 1024 * 1024))  # 21 MB of nothing
+    assert len(out.getvalue()) < 1024 * 1024
+    with pytest.raises(UploadError) as refused:
+        submissions.import_ledger(db, out.getvalue(), actor="m", now=NOW, name="台账.xlsx", max_mb=1)
+    assert "解压后超过 20 MB" in refused.value.zh

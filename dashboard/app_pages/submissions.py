@@ -303,7 +303,7 @@ with tab_new:
     st.caption(t("sub.ledger.help"))
     st.download_button(t("sub.ledger.template"), submissions.ledger_template().encode("utf-8"),
                        file_name="信息报送台账模板.csv", mime="text/csv")
-    upload = st.file_uploader(t("sub.ledger"), type=["csv", "txt"], key="sub_ledger_upload",
+    upload = st.file_uploader(t("sub.ledger"), type=["xlsx", "csv", "txt"], key="sub_ledger_upload",
                               label_visibility="collapsed")
     if upload is not None and st.button(t("sub.ledger.button"), type="primary"):
         try:

@@ -342,7 +342,7 @@ def import_submissions(ctx, path, actor, now):
     """Record a 信息报送台账: the pieces the units sent by mail or before the platform, counted by the
     monthly notice in the month of their day.
 
-    CSV columns: unit,kind,title,content,date[,status][,adopted_in][,note][,url][,platform] or their
+    An Excel workbook (.xlsx: its first sheet) or a CSV, with columns: unit,kind,title,content,date[,status][,adopted_in][,note][,url][,platform] or their
     Chinese names (单位,类别,标题,内容,报送日期,状态,采用于,说明,链接,出现平台); `unit` is a unit's code or
     name, `kind` 舆情信息 / 工作动态 / 健康科普, `status` 待处理 / 已采用 / 未采用 (declined needs its
     note). Bad rows are listed with their line number and every problem, the others recorded; a
@@ -350,7 +350,7 @@ def import_submissions(ctx, path, actor, now):
 
     Example:
 
-        rumourwatch report import-submissions 台账.csv
+        rumourwatch report import-submissions 台账.xlsx
     """
     from .. import submissions
 
