@@ -108,13 +108,8 @@ def check_upload(name: str | None, data: bytes, kinds: tuple[str, ...] = ("csv",
     Without a `name` (bytes handed over by a program, not a file) the extension is not checked and the
     content is read as `kinds[0]`."""
     name = str(name or "")
-    limit = int(max_mb * MB)
+    limit = _check_size(data, max_mb)
     size = len(data)
-    if size == 0:
-        raise UploadError("文件为空，请检查后重新上传。", "the file is empty")
-    if size > limit:
-        raise UploadError(f"文件过大（{size / MB:.1f} MB），上限为 {max_mb:g} MB。请拆分后分批上传。",
-                          f"the file is too large ({size / MB:.1f} MB); the limit is {max_mb:g} MB")
     lower = name.lower() or f"upload{KINDS[kinds[0]][0]}"
     compressed = False
     if lower.endswith(".gz"):
@@ -146,6 +141,17 @@ def check_upload(name: str | None, data: bytes, kinds: tuple[str, ...] = ("csv",
     elif kind == "csv":
         _check_csv_start(text)
     return Upload(name=name, kind=kind, encoding=encoding, text=text, size_bytes=size, compressed=compressed)
+
+
+def _check_size(data: bytes, max_mb: float) -> int:
+    """UploadError for an empty file or one over `max_mb`; the limit in bytes otherwise."""
+    limit = int(max_mb * MB)
+    if not data:
+        raise UploadError("文件为空，请检查后重新上传。", "the file is empty")
+    if len(data) > limit:
+        raise UploadError(f"文件过大（{len(data) / MB:.1f} MB），上限为 {max_mb:g} MB。请拆分后分批上传。",
+                          f"the file is too large ({len(data) / MB:.1f} MB); the limit is {max_mb:g} MB")
+    return limit
 
 
 def _gunzip_capped(data: bytes, limit: int, max_mb: float) -> bytes:
@@ -228,12 +234,7 @@ def read_xlsx(name: str | None, data: bytes, max_mb: float = MAX_MB) -> tuple[li
     import zipfile
     from datetime import date, datetime
 
-    limit = int(max_mb * MB)
-    if not data:
-        raise UploadError("文件为空，请检查后重新上传。", "the file is empty")
-    if len(data) > limit:
-        raise UploadError(f"文件过大（{len(data) / MB:.1f} MB），上限为 {max_mb:g} MB。请拆分后分批上传。",
-                          f"the file is too large ({len(data) / MB:.1f} MB); the limit is {max_mb:g} MB")
+    limit = _check_size(data, max_mb)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
