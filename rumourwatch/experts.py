@@ -19,7 +19,7 @@ from .alerts import WorkflowError, close_dismissed, load_rules
 from .exports import csv_text, uncell
 from .language import LANGUAGE_ZH, unread_language, written_in
 from .records import iso, parse_time
-from .uploads import MAX_MB, check_upload, csv_reader
+from .uploads import MAX_MB, table_rows
 
 TOPICS = ("健康知识普及", "合理膳食", "全民健身", "控烟", "心理健康促进", "健康环境促进", "妇幼健康促进",
           "中小学健康促进", "职业健康保护", "老年健康促进", "心脑血管疾病防治", "癌症防治", "慢性呼吸系统疾病防治",
@@ -155,32 +155,29 @@ def validate_expert_row(raw: dict) -> dict:
 
 def import_roster(db, source, actor: str, now: datetime, name: str | None = None,
                   max_mb: float = MAX_MB) -> ImportReport:
-    """Import a roster CSV (path, bytes or text; UTF-8 or GB18030, commas or tabs). A file that is no
-    such text (an .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload; `name` is an uploaded
-    file's) is refused whole. Valid rows are added or updated (same name and institution = same expert); each
+    """Import a roster (path, bytes or text: an Excel workbook's first sheet when named .xlsx, else CSV,
+    UTF-8 or GB18030, commas or tabs; uploads.table_rows; `name` is an uploaded file's). A file that
+    is no such table (UTF-16, an .xls, larger than `max_mb`, a workbook that is none) is refused whole. Valid rows are added or updated (same name and institution = same expert); each
     bad row is reported as 'row N: …' (N = line in the file)."""
-    if isinstance(source, bytes):
-        text = check_upload(name, source, max_mb=max_mb).text
-    elif isinstance(source, str) and "\n" in source:
-        text = source.removeprefix("\ufeff")  # as export_roster wrote it
-    elif Path(source).is_file():
-        text = check_upload(str(source), Path(source).read_bytes(), max_mb=max_mb).text
-    else:
-        raise WorkflowError(f"roster file {source} does not exist", "roster_missing", path=str(source))
-    reader = csv_reader(text)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
+    if isinstance(source, str) and "\n" in source:  # as export_roster wrote it
+        source, name = source.removeprefix("\ufeff").encode("utf-8"), None
+    elif not isinstance(source, bytes):
+        if not Path(source).is_file():
+            raise WorkflowError(f"roster file {source} does not exist", "roster_missing", path=str(source))
+        source, name = Path(source).read_bytes(), str(source)
+    names, rows = table_rows(name, source, max_mb)
+    header = {h: (h or "").strip() for h in names}
+    missing = [c for c in REQUIRED if c not in header.values()]
     if missing:
         raise WorkflowError(f"roster header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}",
                             "roster_header", missing="、".join(missing), expected=",".join(CSV_COLUMNS))
-    reader.fieldnames = header
-    keep_languages = "languages" not in header  # a roster file from before: the experts keep theirs
+    keep_languages = "languages" not in header.values()  # a roster file from before: the experts keep theirs
     report = ImportReport()
     at = iso(now)
     seen = {}
     with store.transaction(db):
-        for raw in reader:
-            line = reader.line_num
+        for line, found in rows:
+            raw = {(header[k] if k is not None else None): v for k, v in found.items()}
             extra = raw.get(None)
             try:
                 if extra:

@@ -30,7 +30,7 @@ from .alerts import WorkflowError
 from .errors import RumourwatchError
 from .records import CST, iso
 from .reports import parse_month
-from .uploads import MAX_MB, check_upload, csv_reader, is_xlsx, read_xlsx
+from .uploads import MAX_MB, table_rows
 
 KINDS = ("opinion", "work", "science")
 COUNTED = ("submitted", "adopted", "declined")  # what the monthly minimum counts (not the withdrawn)
@@ -224,21 +224,13 @@ def ledger_template() -> str:
 
 
 def _ledger_rows(source, name: str | None, max_mb: float) -> tuple[list[str], list[tuple[int, dict]]]:
-    """A ledger's header and its rows as (line or Excel row number, {column: value}, values beyond
-    the header under None): a CSV text file, or the first sheet of an .xlsx workbook."""
+    """A ledger's header and rows (`uploads.table_rows`): from a path, or an upload's bytes."""
     if not isinstance(source, bytes):
         path = Path(source)
         if not path.is_file():
             raise WorkflowError(f"ledger file {path} does not exist", "ledger_missing", path=str(path))
         source, name = path.read_bytes(), str(path)
-    if is_xlsx(name):
-        header, cells = read_xlsx(name, source, max_mb)
-        return header, [(number, {**dict(zip(header, values[:len(header)], strict=False)),
-                                  None: [v for v in values[len(header):] if v]})
-                        for number, values in cells]
-    reader = csv_reader(check_upload(name, source, max_mb=max_mb).text)
-    header = list(reader.fieldnames or [])
-    return header, [(reader.line_num, row) for row in reader]
+    return table_rows(name, source, max_mb)
 
 
 def import_ledger(db, source, *, actor: str, now: datetime, name: str | None = None,

@@ -19,7 +19,7 @@ from . import ingest, store
 from .alerts import WorkflowError
 from .errors import RumourwatchError
 from .records import iso, parse_time
-from .uploads import MAX_MB, check_upload, csv_reader
+from .uploads import MAX_MB, table_rows
 
 # where a tip came in: the 12320 health hotline, the 12345 government service hotline, the online
 # reporting channel, any other (the dashboard names them: strings.py tips.channel.<code>)
@@ -111,24 +111,23 @@ IMPORT_SOURCE = "tips-import"  # the rejects' source: 数据源与质量 lists a
 
 def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None = None,
                 origin: str = "", max_mb: float = MAX_MB) -> TipImport:
-    """Record the tips of a CSV export (UTF-8 or GB18030; commas or tabs; English or Chinese headers,
-    IMPORT_COLUMNS / _HEADERS_ZH). `channel` fills rows that name none. A file that is no such text
-    (a spreadsheet saved as .xlsx, UTF-16, larger than `max_mb`: uploads.check_upload) is refused
-    whole. Each good row is recorded as by `record_tip`
+    """Record the tips of an export (an Excel workbook's first sheet when `origin` is named .xlsx, else
+    CSV: UTF-8 or GB18030, commas or tabs; English or Chinese headers, IMPORT_COLUMNS / _HEADERS_ZH;
+    uploads.table_rows). `channel` fills rows that name none. A file that is no such table (UTF-16,
+    an .xls, larger than `max_mb`, a workbook that is none) is refused whole. Each good row is recorded as by `record_tip`
     (each in its own transaction); a row already recorded (same channel and work-order number) is
     counted, not recorded again; each bad row is set aside as 'row N: why' in the report and in the
     rejects table (with the row, `origin` naming the file), and the others go on."""
-    reader = csv_reader(check_upload(origin, data, ("csv",), max_mb=max_mb).text)
-    header = [_HEADERS_ZH.get(h.strip(), h.strip()) for h in (reader.fieldnames or [])]
-    missing = [c for c in ("received_at", "text") if c not in header] + (
-        ["channel"] if channel is None and "channel" not in header else [])
+    names, rows = table_rows(origin, data, max_mb)
+    header = {h: _HEADERS_ZH.get((h or "").strip(), (h or "").strip()) for h in names}
+    missing = [c for c in ("received_at", "text") if c not in header.values()] + (
+        ["channel"] if channel is None and "channel" not in header.values() else [])
     if missing:
         raise WorkflowError(f"the tips file lacks column(s) {', '.join(missing)}; columns: {','.join(IMPORT_COLUMNS)}",
                             "tips_header", missing="、".join(missing), expected=",".join(IMPORT_COLUMNS))
-    reader.fieldnames = header
     report = TipImport()
-    for raw in reader:
-        line = reader.line_num
+    for line, found in rows:
+        raw = {(header[k] if k is not None else None): v for k, v in found.items()}
         row = {k: (raw.get(k) or "").strip() for k in IMPORT_COLUMNS}
         row["channel"] = channel_code(row["channel"] or (channel or ""))
         try:

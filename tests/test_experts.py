@@ -50,6 +50,27 @@ def test_import_rejects_a_file_without_the_required_columns(db, now):
         experts.import_roster(db, "name,title\n张示例,医师\n", "admin", now)
 
 
+def test_a_roster_kept_as_an_excel_workbook_is_imported_from_its_first_sheet(db, now):
+    """The pool's roster as the office keeps it in Excel: numbers (capacity, a phone) are cells, not
+    text; a bad row is named by its Excel row number, as a CSV's by its line."""
+    from openpyxl import Workbook
+
+    rows = list(csv.reader(io.StringIO(ROSTER_CSV)))
+    book = Workbook()
+    sheet = book.active
+    sheet.append(rows[0])
+    for row in rows[1:]:
+        sheet.append([int(v) if v.isdigit() else (v or None) for v in row])
+    sheet.append(["赵错误", "医师", "示例医院", "传染病及地方病防控", "乡级", "示例县", 2, None, None, 1])
+    out = io.BytesIO()
+    book.save(out)
+    report = experts.import_roster(db, out.getvalue(), "admin", now, name="专家库.xlsx")
+    from_csv = experts.import_roster(db, ROSTER_CSV, "admin", now)  # the same experts: updated, not added
+    assert (report.created, from_csv.created, from_csv.updated) == (len(rows) - 1, 0, len(rows) - 1)
+    assert report.errors == [f"row {len(rows) + 1}: level must be one of 国家级, 省级, 市级, 县级 (got '乡级')"]
+    assert {e["capacity"] for e in store.list_experts(db)} <= {1, 2, 3, 4, 5}
+
+
 def test_an_uploaded_workbook_or_utf16_roster_is_refused_saying_what_it_is(db, now):
     from rumourwatch.uploads import UploadError
 

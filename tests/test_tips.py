@@ -212,7 +212,7 @@ def test_an_export_without_its_columns_is_refused_whole(db, now):
 @pytest.mark.parametrize("name,data,says", [
     ("orders.csv", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64, "Excel xlsx"),  # a workbook renamed .csv
     ("orders.csv", EXPORT_ZH.encode("utf-16"), "UTF-16"),  # Excel's "Unicode text"
-    ("orders.xlsx", EXPORT_ZH.encode(), ".csv"),
+    ("orders.xlsx", EXPORT_ZH.encode(), "不是 Excel 工作簿"),  # CSV text named as a workbook
     ("orders.csv", b"", "文件为空"),
 ])
 def test_a_file_that_is_no_csv_text_is_refused_whole_saying_what_it_is(db, now, name, data, says):
@@ -398,3 +398,25 @@ def test_the_tips_rule_can_be_switched_off_or_made_stricter(db, now):
     with pytest.raises(Exception) as caught:
         alerts.validate_rules({"tips": {"severity": "四级"}})
     assert caught.value.key == "rules_severity"
+
+
+def test_an_export_kept_as_an_excel_workbook_is_read_with_its_time_cells_in_beijing(db, now):
+    """A 12345 system's export opened and saved in Excel: its received time is a date-time cell
+    (Beijing time, as the hotline logs it), recorded as the CSV's would be; a bad row is set aside
+    under its Excel row number."""
+    import io
+    from datetime import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["受理时间", "线索渠道", "举报内容", "工单号"])
+    sheet.append([dt(2026, 11, 22, 9, 30), "12345", "群众反映有人在社区推销“量子水”称可治百病。", 20261122001])
+    sheet.append([None, "12345", "没有受理时间的一行。", 20261122002])
+    out = io.BytesIO()
+    book.save(out)
+    report = tips.import_tips(db, out.getvalue(), "m", now, origin="12345工单.xlsx")
+    assert report.recorded == 1 and [line for line, _ in report.problems] == [3]
+    [tip] = store.list_tips(db)
+    assert (tip["received_at"], tip["work_order"], tip["channel"]) == ("2026-11-22T01:30:00Z", "20261122001", "12345")

@@ -64,7 +64,7 @@ else:
 
 st.subheader(t("pool.import"))
 st.caption(t("pool.import.help"))
-upload = st.file_uploader(t("pool.import"), type=["csv"], key="roster_upload", label_visibility="collapsed")
+upload = st.file_uploader(t("pool.import"), type=["xlsx", "csv"], key="roster_upload", label_visibility="collapsed")
 if upload is not None and st.button(t("pool.import.button"), type="primary"):
     try:
         report = data.workflow(path, experts.import_roster, upload.getvalue(), user["username"], data.now_utc(),

@@ -63,7 +63,7 @@ if can("tips.record", user):
         c = st.columns([1, 2], vertical_alignment="bottom")
         default = c[0].selectbox(t("tips.import.channel"), list(tips.CHANNELS),
                                  format_func=channel_label, key="tip_import_channel")
-        upload = c[1].file_uploader(t("tips.import.file"), type=["csv"], key=f"tip_import_file_{upload_gen}")
+        upload = c[1].file_uploader(t("tips.import.file"), type=["xlsx", "csv"], key=f"tip_import_file_{upload_gen}")
         if st.button(t("tips.import.submit"), disabled=upload is None) and upload is not None:
             try:
                 report = data.workflow(path, tips.import_tips, upload.getvalue(), user["username"],

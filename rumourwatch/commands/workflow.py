@@ -388,7 +388,8 @@ def tips_import(ctx, csv_path, channel, actor):
     work-order number were recorded before is not recorded again; bad rows are reported as
     `row N: …` and skipped (exit status 1).
 
-    Columns (English or Chinese headers): received_at/受理时间, text/举报内容, channel/渠道 (or
+    An Excel workbook (.xlsx, its first sheet) or a CSV. Columns (English or Chinese headers):
+    received_at/受理时间, text/举报内容, channel/渠道 (or
     --channel), and optionally work_order/工单号, platform/平台, account/账号, url/链接,
     published_at/发布时间, note/备注. Times: 'YYYY-MM-DD HH:MM' China time, or ISO 8601.
 
