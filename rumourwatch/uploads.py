@@ -5,7 +5,10 @@ Every CSV import (the expert roster, hotline tips, units; from the dashboard or 
 `UploadError` whose message says what is wrong in Chinese and English (the dashboard shows `exc.zh`,
 the CLI and logs both). The extension alone is never trusted: a spreadsheet, PDF, image, archive or
 program renamed to .csv is recognised by its first bytes and refused. `csv_reader` then reads the
-rows, comma-, tab- or semicolon-separated as the header shows.
+rows, comma-, tab- or semicolon-separated as the header shows. The tables an office keeps in Excel
+(the expert roster, hotline exports, the units' 信息报送台账) are also read from a workbook named
+.xlsx, its first sheet (`read_xlsx`, guarded against a workbook that unpacks to far more than the
+limit); `table_rows` gives either as rows with their line or Excel row number.
 """
 
 from __future__ import annotations
