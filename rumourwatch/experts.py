@@ -165,19 +165,17 @@ def import_roster(db, source, actor: str, now: datetime, name: str | None = None
         if not Path(source).is_file():
             raise WorkflowError(f"roster file {source} does not exist", "roster_missing", path=str(source))
         source, name = Path(source).read_bytes(), str(source)
-    names, rows = table_rows(name, source, max_mb)
-    header = {h: (h or "").strip() for h in names}
-    missing = [c for c in REQUIRED if c not in header.values()]
+    header, rows = table_rows(name, source, max_mb)
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise WorkflowError(f"roster header lacks column(s) {', '.join(missing)}; expected {','.join(CSV_COLUMNS)}",
                             "roster_header", missing="、".join(missing), expected=",".join(CSV_COLUMNS))
-    keep_languages = "languages" not in header.values()  # a roster file from before: the experts keep theirs
+    keep_languages = "languages" not in header  # a roster file from before: the experts keep theirs
     report = ImportReport()
     at = iso(now)
     seen = {}
     with store.transaction(db):
-        for line, found in rows:
-            raw = {(header[k] if k is not None else None): v for k, v in found.items()}
+        for line, raw in rows:
             extra = raw.get(None)
             try:
                 if extra:

@@ -230,7 +230,7 @@ def _ledger_rows(source, name: str | None, max_mb: float) -> tuple[list[str], li
         if not path.is_file():
             raise WorkflowError(f"ledger file {path} does not exist", "ledger_missing", path=str(path))
         source, name = path.read_bytes(), str(path)
-    return table_rows(name, source, max_mb)
+    return table_rows(name, source, max_mb, rename=lambda column: LEDGER_ZH.get(column, column))
 
 
 def import_ledger(db, source, *, actor: str, now: datetime, name: str | None = None,
@@ -244,16 +244,14 @@ def import_ledger(db, source, *, actor: str, now: datetime, name: str | None = N
     every problem it has, the others recorded (a 舆情信息 row also enters the feed, as a submitted
     one does). A row already recorded (same unit, day and title) is set aside as a duplicate, so a
     ledger imported twice counts once. One audit entry says what was imported and what set aside."""
-    names, raws = _ledger_rows(source, name, max_mb)
-    header = {h: LEDGER_ZH.get((h or "").strip(), (h or "").strip()) for h in names}
-    missing = [c for c in LEDGER_REQUIRED if c not in header.values()]
+    header, raws = _ledger_rows(source, name, max_mb)
+    missing = [c for c in LEDGER_REQUIRED if c not in header]
     if missing:
         raise WorkflowError(f"the ledger's header lacks column(s) {', '.join(missing)}; expected "
                             f"{','.join(LEDGER_COLUMNS)} (or 单位,类别,标题,内容,报送日期 …)", "ledger_header",
                             missing="、".join(missing))
     report, seen, rows = LedgerReport(), {}, []
-    for line, found in raws:
-        raw = {(header[k] if k is not None else None): v for k, v in found.items()}
+    for line, raw in raws:
         problems, row = _ledger_row(db, raw, seen, line, actor, now)
         if problems:
             report.problems.append((line, problems))

@@ -118,16 +118,14 @@ def import_tips(db, data: bytes, actor: str, now: datetime, channel: str | None 
     (each in its own transaction); a row already recorded (same channel and work-order number) is
     counted, not recorded again; each bad row is set aside as 'row N: why' in the report and in the
     rejects table (with the row, `origin` naming the file), and the others go on."""
-    names, rows = table_rows(origin, data, max_mb)
-    header = {h: _HEADERS_ZH.get((h or "").strip(), (h or "").strip()) for h in names}
-    missing = [c for c in ("received_at", "text") if c not in header.values()] + (
-        ["channel"] if channel is None and "channel" not in header.values() else [])
+    header, rows = table_rows(origin, data, max_mb, rename=lambda column: _HEADERS_ZH.get(column, column))
+    missing = [c for c in ("received_at", "text") if c not in header] + (
+        ["channel"] if channel is None and "channel" not in header else [])
     if missing:
         raise WorkflowError(f"the tips file lacks column(s) {', '.join(missing)}; columns: {','.join(IMPORT_COLUMNS)}",
                             "tips_header", missing="、".join(missing), expected=",".join(IMPORT_COLUMNS))
     report = TipImport()
-    for line, found in rows:
-        raw = {(header[k] if k is not None else None): v for k, v in found.items()}
+    for line, raw in rows:
         row = {k: (raw.get(k) or "").strip() for k in IMPORT_COLUMNS}
         row["channel"] = channel_code(row["channel"] or (channel or ""))
         try:

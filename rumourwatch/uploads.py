@@ -290,19 +290,22 @@ def read_xlsx(name: str | None, data: bytes, max_mb: float = MAX_MB) -> tuple[li
     return header, rows
 
 
-def table_rows(name: str | None, data: bytes, max_mb: float = MAX_MB,
-               kinds: tuple[str, ...] = ("csv",)) -> tuple[list[str], list[tuple[int, dict]]]:
+def table_rows(name: str | None, data: bytes, max_mb: float = MAX_MB, kinds: tuple[str, ...] = ("csv",),
+               rename=lambda column: column) -> tuple[list[str], list[tuple[int, dict]]]:
     """A table a user uploads — an Excel workbook's first sheet (named .xlsx: `read_xlsx`) or CSV
     text (`check_upload` with `kinds`, then `csv_reader`) — as its header and its rows, each (line
     in the file or Excel row number, {column: value}, with any values beyond the header as a list
-    under None, as csv.DictReader gives them)."""
+    under None, as csv.DictReader gives them). Column names are stripped, then `rename`d (a Chinese
+    header to the importer's own name)."""
     if is_xlsx(name):
-        header, cells = read_xlsx(name, data, max_mb)
+        names, cells = read_xlsx(name, data, max_mb)
+        header = [rename(n.strip()) for n in names]
         return header, [(number, {**dict(zip(header, values[:len(header)], strict=False)),
                                   **({None: extra} if (extra := [v for v in values[len(header):] if v]) else {})})
                         for number, values in cells]
     reader = csv_reader(check_upload(name, data, kinds, max_mb=max_mb).text)
-    header = list(reader.fieldnames or [])
+    header = [rename((n or "").strip()) for n in (reader.fieldnames or [])]
+    reader.fieldnames = header
     try:
         return header, [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
