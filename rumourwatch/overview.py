@@ -51,9 +51,11 @@ def late_now(db, now: datetime) -> dict:
     overdue.sort(key=lambda o: -o["late_hours"])
     referrals = []
     if store.has_tables(db, "referrals"):
+        from .referrals import state
+
         referrals = [dict(r, late_hours=round((now - parse_time(r["due_at"])).total_seconds() / 3600, 1))
                      for r in store.list_referrals(db, status="referred")
-                     if r["due_at"] < iso(now) and r["alert_status"] in store.WORKFLOW_OPEN_STATUSES]
+                     if state(r, now) == "overdue" and r["alert_status"] in store.WORKFLOW_OPEN_STATUSES]
         referrals.sort(key=lambda r: -r["late_hours"])
     return {"open": len(active), "top": sum(a["severity"] == "一级" for a in active), "overdue": overdue,
             "referrals": referrals}

@@ -212,7 +212,6 @@ TEXT: dict[str, str] = {
     "units.untrained": "{this}未参加通讯员培训的单位 {n} 个：{names}。",
     "units.own": ("本单位（{unit}）本月合计 {counted} 条（报送信息 {reported} 条，其中采用 {adopted} 条；本单位专家发布澄清 "
                   "{clarifications} 条），每月要求 {minimum} 条，{flag}；在 {total} 个单位中排第 {rank} 名。"),
-    "units.flag.met": "达标", "units.flag.short": "未达标",
     "status.clarified": "已辟谣", "status.in_progress": "处置中", "status.overdue": "已超时",
     "status.no_alert": "未预警", "status.dismissed": "已排除", "status.unknown": "—",
     "col.rank": "排名", "col.content": "内容", "col.platform": "平台", "col.account": "账号",
@@ -696,17 +695,24 @@ def period_figures(db, period: Period, threshold: float = 0.5) -> dict:
             "published": len(store.report_clarifications(db, period.start, period.end))}
 
 
+def _judged_months(db, period: Period, now_iso: str) -> tuple[str | None, list[str] | None]:
+    """(the first month the store holds an item in, the months a quarter or a year judges a monthly
+    rule in: those that have ended, from that first month — nobody is short in the months before the
+    platform collected anything). A month's notice judges its own month, ended or not: (None, None)."""
+    if period.kind == "monthly":
+        return None, None
+    first_item = store.earliest_published(db)
+    since = beijing(first_item, "%Y-%m") if first_item else None
+    return since, [m for m in period.months if parse_month(m).end <= now_iso and since and m >= since]
+
+
 def _press(db, period: Period, now: str) -> dict | None:
     """The period's press conferences (rumourwatch.press), judged against the monthly minimum in the
-    months judged: a month's notice its own month, a quarter or a year those ended since the store's
-    first item (as the units are). None without the register."""
+    months judged (`_judged_months`, as the units are). None without the register."""
     if not store.has_tables(db, "press_conferences"):
         return None
-    months = period.months
-    if period.kind != "monthly":
-        first = store.earliest_published(db)
-        since = beijing(first, "%Y-%m") if first else None
-        months = [m for m in months if parse_month(m).end <= now and since and m >= since]
+    judged = _judged_months(db, period, now)[1]
+    months = period.months if judged is None else judged
     return {**press.summary(db, period.start, period.end, months), "judged": months}
 
 
@@ -961,13 +967,7 @@ def _units(db, period: Period, region, minimum: int, now_iso: str) -> Section:
             r["reported"] += 1
             r["adopted"] += s["status"] == "adopted"
             by_month.setdefault(s["unit"], Counter())[beijing(s["submitted_at"], "%Y-%m")] += 1
-    judged = since = None  # a month's notice judges its own month, ended or not (as it always has)
-    if period.kind != "monthly":
-        # months that have ended, from the first month the store holds an item in: a unit is not
-        # short in the months before the platform collected anything
-        first_item = store.earliest_published(db)
-        since = beijing(first_item, "%Y-%m") if first_item else None
-        judged = [m for m in period.months if parse_month(m).end <= now_iso and since and m >= since]
+    since, judged = _judged_months(db, period, now_iso)
     rows = list(table.values())
     for r in rows:
         r["on_time_rate"] = percent(r["on_time"], r["handled"])
@@ -1060,13 +1060,15 @@ def _referrals(db, period: Period, region, now_iso: str) -> dict | None:
     (due already), and the units that answered late or not at all. None without the table."""
     if not store.has_tables(db, "referrals"):
         return None
-    rows = [r for r in store.list_referrals(db, start=period.start, end=period.end, limit=100_000)
-            if r["status"] != "withdrawn" and (not region or r["alert_region"] == region)]
-    on_time = [r for r in rows if r["status"] == "replied" and r["replied_at"] <= r["due_at"]]
-    late = [r for r in rows if r["status"] == "replied" and r["replied_at"] > r["due_at"]]
-    missing = [r for r in rows if r["status"] == "referred" and r["due_at"] < now_iso]
-    return {"referred": len(rows), "on_time": len(on_time), "late": len(late), "missing": len(missing),
-            "lagging": sorted({r["unit_name"] for r in late + missing})}
+    from .referrals import state
+
+    now = parse_time(now_iso)
+    states = [(r, state(r, now)) for r in store.list_referrals(db, start=period.start, end=period.end, limit=100_000)
+              if r["status"] != "withdrawn" and (not region or r["alert_region"] == region)]
+    count = Counter(s for _, s in states)
+    return {"referred": len(states), "on_time": count["replied"], "late": count["replied_late"],
+            "missing": count["overdue"],
+            "lagging": sorted({r["unit_name"] for r, s in states if s in ("replied_late", "overdue")})}
 
 
 # --- compute --------------------------------------------------------------------------------
@@ -2271,7 +2273,7 @@ def unit_notice_text(report: Report, row: dict, total: int, files: list[Path]) -
     body, the unit's own standing first (its units-section `row` of `total` units ranked), then the
     figures every reader gets (`summary_text`)."""
     subject, body = summary_text(report, files)
-    flag = tr("units.flag.short") if row["below_minimum"] else tr("units.flag.met")
+    flag = tr("flag.below") if row["below_minimum"] else tr("flag.ok")
     own = tr("units.own", unit=row["unit"], counted=row["counted"], reported=row["reported"], adopted=row["adopted"],
              clarifications=row["clarifications"], minimum=row["minimum"], flag=flag, total=total, rank=row["rank"])
     return f"{subject} · {row['unit']}", f"{own}\n\n{body}"

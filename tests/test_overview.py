@@ -96,6 +96,8 @@ def test_what_is_late_now_longest_first(db, now):
     done = referrals.refer(db, ids[1], unit, "请核实。", actor="monitor1", now=now - timedelta(hours=3), hours=2,
                            rules=rules())
     referrals.reply(db, done["id"], "已核实。", actor="corr", now=now - timedelta(hours=2), unit_id=unit)
+    referrals.refer(db, ids[0], unit, "请核实。", actor="monitor1", now=now - timedelta(hours=1), hours=4,
+                    rules=rules())  # not due for 3 hours: not late
     late = overview.late_now(db, now)
     assert [(r["alert_id"], r["unit_name"], r["late_hours"]) for r in late["referrals"]] == [(ids[2], "示例镇卫生院", 1.0)]
     assert overview.late_lines(late)[-1] == f"预警 #{ids[2]}（三级）交办 示例镇卫生院 逾期未反馈 1.0 小时（时限 11-23 15:00）"
