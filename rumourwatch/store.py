@@ -2638,15 +2638,9 @@ def submission_counts(db, start: str, end: str) -> dict[int, dict[str, int]]:
 
 def report_submissions(db, start: str, end: str, region: str | None = None) -> list[dict]:
     """The submissions counted in [start, end) (not withdrawn): unit name, status, submitted_at."""
-    params: list = [start, end]
-    extra = ""
-    if region:
-        extra = " AND u.region = ?"
-        params.append(region)
+    clause, params = _where((("s.submitted_at >= ?", start), ("s.submitted_at < ?", end), ("u.region = ?", region)))
     return _rows(db, f"""SELECT u.name AS unit, s.status, s.submitted_at FROM submissions s
-                         JOIN units u ON u.id = s.unit_id
-                         WHERE s.submitted_at >= ? AND s.submitted_at < ? AND s.status != 'withdrawn'{extra}""",
-                 params)
+                         JOIN units u ON u.id = s.unit_id{clause} AND s.status != 'withdrawn'""", params)
 
 
 # --- 通讯员培训: the correspondents' trainings (rumourwatch.trainings) -------------------------------
@@ -2662,7 +2656,7 @@ _TRAINING_SELECT = """SELECT t.*,
 def insert_training(db, row: dict, unit_ids: list[int]) -> int:
     training_id = _insert(db, "trainings", row)
     db.conn.executemany("INSERT INTO training_units (training_id, unit_id) VALUES (?, ?)",
-                   [(training_id, u) for u in unit_ids])
+                        [(training_id, u) for u in unit_ids])
     return training_id
 
 
@@ -2677,22 +2671,21 @@ def update_training(db, training_id: int, **fields) -> None:
 
 def list_trainings(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
     """The trainings held (not removed) on days in [start, end) ('YYYY-MM-DD'), the latest first."""
-    clause, params = _kept_between("t.held_on", start, end)
+    clause, params = _kept_between("t.held_on", "t.removed_at", start, end)
     return _rows(db, f"{_TRAINING_SELECT}{clause} ORDER BY t.held_on DESC, t.id DESC LIMIT ?", [*params, limit])
 
 
-def _kept_between(column: str, start: str | None, end: str | None) -> tuple[str, list]:
-    """' WHERE …' of the rows not removed (a training, a press conference recorded by mistake) whose
-    `column` ('t.held_on') lies in [start, end), and its values."""
+def _kept_between(column: str, removed: str, start: str | None, end: str | None) -> tuple[str, list]:
+    """' WHERE …' of the rows not removed (a training, a press conference recorded by mistake: their
+    `removed` column is NULL) whose `column` lies in [start, end), and its values."""
     clause, params = _where(((f"{column} >= ?", start), (f"{column} < ?", end)))
-    removed = column.rsplit(".", 1)[0] + ".removed_at" if "." in column else "removed_at"
     return (clause + " AND" if clause else " WHERE") + f" {removed} IS NULL", params
 
 
 def trained_units(db, start: str | None = None, end: str | None = None) -> dict[int, dict]:
     """{unit id: the last training (not removed) it took part in on a day in [start, end)}:
     held_on, title."""
-    clause, params = _kept_between("t.held_on", start, end)
+    clause, params = _kept_between("t.held_on", "t.removed_at", start, end)
     out: dict[int, dict] = {}
     for unit_id, held_on, title in db.execute(
             f"""SELECT tu.unit_id, t.held_on, t.title FROM training_units tu JOIN trainings t ON t.id = tu.training_id
@@ -2718,7 +2711,7 @@ def update_press_conference(db, conference_id: int, **fields) -> None:
 
 def list_press_conferences(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
     """The press conferences held (not removed) in [start, end), the latest first."""
-    clause, params = _kept_between("held_at", start, end)
+    clause, params = _kept_between("held_at", "removed_at", start, end)
     return _rows(db, f"SELECT * FROM press_conferences{clause} ORDER BY held_at DESC, id DESC LIMIT ?",
                  [*params, limit])
 
