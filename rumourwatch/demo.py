@@ -64,7 +64,7 @@ def ensure_history(db_path: Path, settings, models_dir: Path, rules: Path, end: 
         echo(f"history {summary.start} – {summary.end}: {summary.items} items, {summary.alerts} alerts, "
              f"{summary.verdicts} verdicts, {summary.published} clarifications published, "
              f"{summary.submissions} units' reports, {summary.referrals} referrals to units, "
-             f"{max(summary.trainings, 0)} correspondents' training, {summary.press} press conference(s) on policy"
+             f"{summary.trainings} correspondents' training, {summary.press} press conference(s) on policy"
              + (f"; {len(summary.errors)} step(s) refused, first: {summary.errors[0]}" if summary.errors else ""))
         return demo_history.HISTORY_SHARE
     finally:

@@ -149,6 +149,7 @@ class People:
         self.summary = summary
         self.seed = seed
         self.plans: dict[int, dict] = {}
+        self.training_tried = False  # the history's one correspondents' training: tried once, held or refused
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
     def rng(self, *key) -> random.Random:
@@ -420,7 +421,7 @@ class People:
         """The office holds its half-year's correspondents' training (seed 002: 原则上每半年开展一次)
         on the first working afternoon two weeks into the history, and records it: most units sent
         their correspondent (a seeded draw), two people each."""
-        if self.summary.trainings or now < parse_time(self.summary.start) + TRAINING_AFTER:
+        if self.training_tried or now < parse_time(self.summary.start) + TRAINING_AFTER:
             return
         local = now.astimezone(CST)
         if local.weekday() >= 5 or not 14 <= local.hour < 17:
@@ -429,13 +430,13 @@ class People:
         r = self.rng("training", local.date().isoformat())
         present = [u["id"] for u in units if u["code"] == DEMO_UNIT or r.random() < 0.8]
         half = "上" if local.month <= 6 else "下"
+        self.training_tried = True
         try:
             trainings.record(self.db, held_on=local.date(), title=f"{local.year} 年{half}半年卫健系统通讯员培训班",
                              unit_ids=present, actor="monitor", now=now, attendees=2 * len(present),
                              note="委机关会议室；信息报送要求、舆情信息写作与健康科普写作（演示数据）")
             self.summary.trainings += 1
         except RumourwatchError as exc:
-            self.summary.trainings = -1  # tried once, said, not again
             self.summary.errors.append(f"training: {exc}")
 
 
