@@ -30,7 +30,9 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
   - platforms answer takedown requests within two days.
   - the units' correspondents report, the office adopts or declines, refers some alerts' events to
     units that answer, and holds one correspondents' training (seed 002) two weeks in; the
-    office holds a press conference on its work on each month's first Tuesday (seed 004).
+    office holds a press conference on its work on each month's first Tuesday, a media activity on
+    each month's third Thursday, and takes part in one press event of the higher commission three
+    weeks in (seed 004).
 
 Experts without an account act under their own name (as the audit log shows them); the demo's
 `expert` account is the first expert of the roster. What the simulation did is the history's
@@ -79,6 +81,8 @@ class Summary:
     referrals: int = 0
     trainings: int = 0
     press: int = 0  # press conferences on policy (those on alerts come with their step)
+    media_events: int = 0
+    upper_events: int = 0
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -150,6 +154,7 @@ class People:
         self.seed = seed
         self.plans: dict[int, dict] = {}
         self.training_tried = False  # the history's one correspondents' training: tried once, held or refused
+        self.upper_tried = False  # the history's one press event of the higher commission: likewise
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
     def rng(self, *key) -> random.Random:
@@ -164,7 +169,7 @@ class People:
         self.takedowns(now)
         self.unit_reports(now)
         self.unit_training(now)
-        self.policy_conference(now)
+        self.press_work(now)
         self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
@@ -440,21 +445,44 @@ class People:
             self.summary.errors.append(f"training: {exc}")
 
 
-    def policy_conference(self, now: datetime) -> None:
-        """The office's monthly press conference on its work (seed 004: 每月至少召开一次新闻发布会), on
-        the month's first Tuesday at 10:00, with the spokesperson."""
+    def press_work(self, now: datetime) -> None:
+        """The office's press work (seed 004: 每月至少组织一场媒体活动，至少召开一次新闻发布会，每年至少参加
+        一次上级组织的新闻发布活动), each recorded when held: a press conference on its work on the
+        month's first Tuesday at 10:00, with the spokesperson; a media activity on its third
+        Thursday at 15:00; and, once, three weeks into the history, the higher commission's press
+        event on the first Wednesday at 15:00."""
         local = now.astimezone(CST)
-        if local.weekday() != 1 or local.day > 7 or local.hour != 10 or local.minute >= STEP.total_seconds() / 60:
+        if local.minute >= STEP.total_seconds() / 60:
             return
+        week = (local.day - 1) // 7  # the month's first (0), second (1)… such weekday
+        if local.weekday() == 1 and week == 0 and local.hour == 10:
+            self._press("conference", now, f"{local.month} 月卫生健康重点工作新闻发布会（演示数据）",
+                        spokesperson="委新闻发言人（演示）", media="市电视台、市日报、市融媒体中心")
+        elif local.weekday() == 3 and week == 2 and local.hour == 15:
+            self._press("media_event", now, f"{local.month} 月媒体开放日：走进市疾控中心（演示数据）",
+                        spokesperson="市疾控中心专家（演示）", media="市日报、市融媒体中心")
+        elif (local.weekday() == 2 and local.hour == 15 and not self.upper_tried
+              and now >= parse_time(self.summary.start) + UPPER_EVENT_AFTER):
+            self.upper_tried = True
+            self._press("upper_event", now, "参加省卫生健康委冬季健康主题新闻发布会（演示数据）",
+                        spokesperson="委分管负责同志（演示）")
+
+    def _press(self, kind: str, now: datetime, topic: str, **fields) -> None:
         try:
-            press.record(self.db, held_at=now, topic=f"{local.month} 月卫生健康重点工作新闻发布会（演示数据）",
-                         actor="monitor", now=now, spokesperson="委新闻发言人（演示）", media="市电视台、市日报、市融媒体中心")
-            self.summary.press += 1
+            press.record(self.db, held_at=now, topic=topic, actor="monitor", now=now, kind=kind, **fields)
         except RumourwatchError as exc:
-            self.summary.errors.append(f"press conference: {exc}")
+            self.summary.errors.append(f"{press.KIND_ZH[kind]}: {exc}")
+            return
+        if kind == "conference":
+            self.summary.press += 1
+        elif kind == "media_event":
+            self.summary.media_events += 1
+        else:
+            self.summary.upper_events += 1
 
 
 TRAINING_AFTER = timedelta(days=14)
+UPPER_EVENT_AFTER = timedelta(days=21)
 REFERRAL_ASKS = ("请核实该说法在辖区的传播情况，向询问的群众做好解释，并反馈核实情况和处置措施。",
                  "请核实所述事件是否发生在本辖区（本单位），并反馈核实情况。")
 REFERRAL_REPLIES = ("经核实，{unit}辖区未发生所述情况，该说法系网络转发；已在辖区居民群内发布解释。（演示数据）",

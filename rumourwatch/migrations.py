@@ -860,4 +860,10 @@ INSERT INTO press_conferences (held_at, topic, note, alert_id, recorded_by, reco
                                                     WHERE alert_id = a.id AND step = 'conference_held')
     WHERE a.conference_at IS NOT NULL ORDER BY a.conference_at, a.id;
 """),
+    # 新闻发布与媒体活动 (seed 004: "每月至少组织一场媒体活动，至少召开一次新闻发布会，每年至少参加一次
+    # 自治区卫生健康委组织的新闻发布活动"): the register holds the office's media activities and its
+    # part in the higher commission's press events beside its own conferences (rumourwatch.press.KINDS)
+    ("0039_press_kinds", """
+ALTER TABLE press_conferences ADD COLUMN kind TEXT NOT NULL DEFAULT 'conference';
+"""),
 ]

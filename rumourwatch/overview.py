@@ -10,6 +10,7 @@ Weeks are ISO weeks in Beijing time; the current one is counted so far and marke
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from . import reports, store
@@ -72,12 +73,14 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
     units = store.list_units(db)
     months = submissions.units_month(db, units, month, minimum) if units else {}
     start, end = submissions.month_bounds(month)
-    held = len(store.list_press_conferences(db, start=start, end=end))
+    held = Counter(c["kind"] for c in store.list_press_conferences(db, start=start, end=end))
     last = reports.parse_month(month).previous()
     short = [r["unit"] for r in reports.unit_standing(db, last.label, now, minimum)["rows"].values()
              if r["below_minimum"]] if units else []
     return {"month": month, "units": len(units), "units_met": sum(m["met"] for m in months.values()),
-            "days_left": submissions.days_left(now), "press_held": held, "press_minimum": press.MONTHLY_MINIMUM,
+            "days_left": submissions.days_left(now), "press_held": held["conference"],
+            "press_minimum": press.MINIMUMS["conference"][1], "media_held": held["media_event"],
+            "media_minimum": press.MINIMUMS["media_event"][1],
             "training": trainings.half_status(db, now), "last_month": last.label, "last_month_short": short}
 
 

@@ -199,6 +199,15 @@ TEXT: dict[str, str] = {
     "press.met": "每月至少召开 {minimum} 次新闻发布会：判定的 {n} 个月均已召开。",
     "press.month.met": "达到每月至少召开 {minimum} 次新闻发布会的要求。",
     "press.month.short": "未达到每月至少召开 {minimum} 次新闻发布会的要求。",
+    "press.media.held": "{this}组织媒体活动 {n} 场。",
+    "press.media.month.met": "本月组织媒体活动 {n} 场，达到每月至少组织 {minimum} 场的要求。",
+    "press.media.month.short": "本月组织媒体活动 {n} 场，未达到每月至少组织 {minimum} 场的要求。",
+    "press.media.short": "每月至少组织 {minimum} 场媒体活动：{months} 未组织。",
+    "press.media.met": "每月至少组织 {minimum} 场媒体活动：判定的 {n} 个月均已组织。",
+    "press.upper.held": "{this}参加上级卫生健康委组织的新闻发布活动 {n} 次。",
+    "press.upper.met": "本年参加上级卫生健康委组织的新闻发布活动 {n} 次，达到每年至少参加 {minimum} 次的要求。",
+    "press.upper.short": "本年参加上级卫生健康委组织的新闻发布活动 {n} 次，未达到每年至少参加 {minimum} 次的要求。",
+    "press.upper.running": "本年尚未参加上级卫生健康委组织的新闻发布活动（每年至少 {minimum} 次）。",
     "units.unassigned": "另有 {n} 起已处置预警未指派专家，未计入单位。",
     "units.trainings": "{this}举办通讯员培训 {n} 次：{list}。",
     "units.training": "{month} 月 {day} 日《{title}》（参训单位 {units} 个{people}）",
@@ -707,13 +716,19 @@ def _judged_months(db, period: Period, now_iso: str) -> tuple[str | None, list[s
 
 
 def _press(db, period: Period, now: str) -> dict | None:
-    """The period's press conferences (rumourwatch.press), judged against the monthly minimum in the
-    months judged (`_judged_months`, as the units are). None without the register."""
+    """The period's press conferences and media activities (rumourwatch.press), judged against their
+    monthly minimums in the months judged (`_judged_months`, as the units are); in a year, its part
+    in the higher commission's press events: "upper"'s "state" is "ended" (a year that ended since
+    the store's first item: judged), "running" (this year) or None. None without the register."""
     if not store.has_tables(db, "press_conferences"):
         return None
-    judged = _judged_months(db, period, now)[1]
+    since, judged = _judged_months(db, period, now)
     months = period.months if judged is None else judged
-    return {**press.summary(db, period.start, period.end, months), "judged": months}
+    found = press.summary(db, period.start, period.end, months)
+    state = None
+    if period.kind == "annual" and since and since <= period.months[-1]:
+        state = "ended" if period.end <= now else "running"
+    return {**found, "upper": {**found["upper"], "state": state}, "judged": months}
 
 
 def _alerts(db, period: Period, region, now: str) -> Section:
@@ -1295,23 +1310,46 @@ def _kinds(rows: list[dict]) -> dict[str, int]:
 
 
 def press_lines(report: Report) -> list[str]:
-    """The period's press conferences (`_press`): how many, on alerts, the spokespersons; for a month,
-    a quarter or a year the months judged that had none. A day or a week without one says nothing."""
+    """The period's press conferences and media activities (`_press`): how many, the conferences on
+    alerts and their spokespersons; for a month, whether each monthly minimum was met; for a quarter
+    or a year, the months judged that had none; the higher commission's events taken part in, and
+    for a year whether its minimum was met. A day or a week says only what it held."""
     s = report.section("alerts")
     d = s.data.get("press") if s.available else None
-    if not d or not d["held"] and report.kind in ("daily", "weekly"):
+    if not d:
         return []
-    this = tr(f"this.{report.kind}")
-    line = tr("press.held", this=this, n=d["held"], alerts=d["on_alerts"])
-    if d["spokespersons"]:
-        line += tr("press.speakers", names="、".join(d["spokespersons"]))
-    lines = [line + "。"]
-    missing = d["months_without"]
-    if report.kind == "monthly":
-        lines.append(tr("press.month.short" if missing else "press.month.met", minimum=d["minimum"]))
-    elif report.kind in ("quarterly", "annual") and d["judged"]:
-        lines.append(tr("press.short", minimum=d["minimum"], months="、".join(missing)) if missing
-                     else tr("press.met", minimum=d["minimum"], n=len(d["judged"])))
+    kind, this = report.kind, tr(f"this.{report.kind}")
+    brief = kind in ("daily", "weekly")
+    lines = []
+    if d["held"] or not brief:
+        line = tr("press.held", this=this, n=d["held"], alerts=d["on_alerts"])
+        if d["spokespersons"]:
+            line += tr("press.speakers", names="、".join(d["spokespersons"]))
+        lines.append(line + "。")
+        missing = d["months_without"]
+        if kind == "monthly":
+            lines.append(tr("press.month.short" if missing else "press.month.met", minimum=d["minimum"]))
+        elif kind in ("quarterly", "annual") and d["judged"]:
+            lines.append(tr("press.short", minimum=d["minimum"], months="、".join(missing)) if missing
+                         else tr("press.met", minimum=d["minimum"], n=len(d["judged"])))
+    media = d.get("media")  # (reports saved before media activities were registered have none)
+    if media and kind == "monthly":
+        lines.append(tr("press.media.month.short" if media["months_without"] else "press.media.month.met",
+                        n=media["held"], minimum=media["minimum"]))
+    elif media and (media["held"] or not brief):
+        lines.append(tr("press.media.held", this=this, n=media["held"]))
+        if kind in ("quarterly", "annual") and d["judged"]:
+            lines.append(tr("press.media.short", minimum=media["minimum"], months="、".join(media["months_without"]))
+                         if media["months_without"] else tr("press.media.met", minimum=media["minimum"],
+                                                             n=len(d["judged"])))
+    upper = d.get("upper")
+    if upper and upper.get("state") == "ended":
+        lines.append(tr("press.upper.met" if upper["held"] >= upper["minimum"] else "press.upper.short",
+                        n=upper["held"], minimum=upper["minimum"]))
+    elif upper and upper["held"]:
+        lines.append(tr("press.upper.held", this=this, n=upper["held"]))
+    elif upper and upper.get("state") == "running":
+        lines.append(tr("press.upper.running", minimum=upper["minimum"]))
     return lines
 
 

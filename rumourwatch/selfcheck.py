@@ -411,6 +411,7 @@ def _cjk_font() -> bool:
 
 
 def check_reports(db, now: datetime) -> list[Finding]:
+    from . import press
     from .reports import find_chromium, tr
     from .trainings import DUE_WARN_DAYS, half_status
 
@@ -434,6 +435,13 @@ def check_reports(db, now: datetime) -> list[Finding]:
                              f"{DUE_WARN_DAYS} days of its end this is said): record it on 信息报送 › 通讯员培训",
                              {"year": half["year"], "half": tr(f"units.half.{half['half']}"),
                               "days": half["days_left"]}))
+    for missing in press.due(db, now):
+        found.append(Finding("reports", "reports.press_due", "warning",
+                             f"no {missing['kind']} recorded this {missing['period']}, {missing['days_left']} day(s) "
+                             f"before it ends (seed 004: {missing['rule']}): record it on 媒体约请 › 新闻发布与媒体活动登记",
+                             {"kind": press.KIND_ZH[missing["kind"]], "days": missing["days_left"],
+                              "period": tr(f"this.{'monthly' if missing['period'] == 'month' else 'annual'}"),
+                              "rule": missing["rule"]}))
     if not found:
         found.append(Finding("reports", "reports.ok", "ok", "PDF reports can be made in Chinese; units loaded", {}))
     return found

@@ -2709,9 +2709,13 @@ def update_press_conference(db, conference_id: int, **fields) -> None:
     _update(db, "press_conferences", {"removed_by", "removed_at", "remove_reason"}, conference_id, fields)
 
 
-def list_press_conferences(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
-    """The press conferences held (not removed) in [start, end), the latest first."""
+def list_press_conferences(db, *, start: str | None = None, end: str | None = None, kind: str | None = None,
+                           limit: int = 500) -> list[dict]:
+    """The register's entries (press conferences, media activities…: rumourwatch.press.KINDS; one
+    `kind` only if given) held (not removed) in [start, end), the latest first."""
     clause, params = _kept_between("held_at", "removed_at", start, end)
+    if kind:
+        clause, params = f"{clause} AND kind = ?", [*params, kind]
     return _rows(db, f"SELECT * FROM press_conferences{clause} ORDER BY held_at DESC, id DESC LIMIT ?",
                  [*params, limit])
 

@@ -95,20 +95,28 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     assert correspondent["unit_id"] in store.trained_units(db) and 1 < training["units"] <= len(store.list_units(db))
     assert training["attendees"] == 2 * training["units"]
     assert "2026 年下半年举办 1 次（达到要求）" in "".join(reports.units_lines(reports.compute_annual(db, "2026", now=END)))
-    # the alerts' press conferences are in the office's register (seed 001, 004); no first Tuesday here
+    # the alerts' press conferences are in the office's register (seed 001, 004); no first Tuesday here,
+    # November's third Thursday's media activity
     conferences = {r[0] for r in db.execute("SELECT id FROM alerts WHERE conference_at IS NOT NULL")}
-    assert {c["alert_id"] for c in store.list_press_conferences(db)} == conferences and summary.press == 0
+    assert {c["alert_id"] for c in store.list_press_conferences(db, kind="conference")} == conferences
+    assert summary.press == 0 and summary.media_events == 1
+    [media_event] = store.list_press_conferences(db, kind="media_event")
+    assert media_event["held_at"][:13] == "2026-11-19T07"  # 15:00 in Beijing
 
 
-def test_the_office_holds_its_press_conference_on_each_months_first_tuesday():
+def test_the_office_holds_its_press_conference_media_activity_and_higher_event_on_their_days():
     db = store.open_db(memory=True)
-    summary = demo_history.Summary(start="2026-11-30T00:00:00Z", end="2026-12-09T00:00:00Z")
+    summary = demo_history.Summary(start="2026-11-30T00:00:00Z", end="2026-12-28T00:00:00Z")
     people = demo_history.People(db, {}, {}, summary)
     start = datetime(2026, 11, 30, 0, 13, tzinfo=UTC)  # steps at :13 and :43 past the hour (Beijing 08:13 …)
-    for k in range(int(timedelta(days=9) / demo_history.STEP)):
-        people.policy_conference(start + k * demo_history.STEP)
-    [held] = store.list_press_conferences(db)
-    assert (held["held_at"], held["spokesperson"], summary.press) == ("2026-12-01T02:13:00Z", "委新闻发言人（演示）", 1)
+    for k in range(int(timedelta(days=28) / demo_history.STEP)):
+        people.press_work(start + k * demo_history.STEP)
+    held = {c["kind"]: (c["held_at"], c["spokesperson"]) for c in store.list_press_conferences(db)}
+    assert held == {"conference": ("2026-12-01T02:13:00Z", "委新闻发言人（演示）"),  # the first Tuesday, 10:13
+                    "media_event": ("2026-12-17T07:13:00Z", "市疾控中心专家（演示）"),  # the third Thursday, 15:13
+                    # the first Wednesday three weeks in (21 December, a Monday), once
+                    "upper_event": ("2026-12-23T07:13:00Z", "委分管负责同志（演示）")}
+    assert (summary.press, summary.media_events, summary.upper_events) == (1, 1, 1)
 
 
 def test_the_simulated_people_judge_by_the_datasets_labels_and_experts_keep_their_hours(history):

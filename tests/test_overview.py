@@ -185,7 +185,7 @@ def test_a_leader_sees_the_units_late_with_their_reply_and_opens_the_alert(page_
 
 def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db):
     """The plans' standing duties as they stand: units at their monthly minimum (as the notice counts
-    them), this month's press conferences, this half-year's correspondents' training; last month's
+    them), this month's press conferences and media activities, this half-year's correspondents' training; last month's
     notice's short units, and the notice itself a click away."""
     from datetime import date
 
@@ -198,11 +198,14 @@ def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db)
                            actor="li", now=fx.NOW - timedelta(days=i))
     press.record(db, held_at=fx.NOW - timedelta(days=2), topic="控烟新闻发布会", actor="m", now=fx.NOW)
     press.record(db, held_at=fx.NOW - timedelta(days=30), topic="十月的发布会", actor="m", now=fx.NOW)  # not this month
+    for days in (1, 3):  # a media activity is not a press conference (seed 004 asks for each)
+        press.record(db, held_at=fx.NOW - timedelta(days=days), topic="媒体开放日", actor="m", now=fx.NOW,
+                     kind="media_event")
     duty = overview.this_month_rules(db, fx.NOW)
     months = submissions.units_month(db, store.list_units(db), "2026-11", 4)
     assert (duty["units"], duty["units_met"]) == (len(months), sum(m["met"] for m in months.values()))
     assert months[county["id"]]["met"] and duty["units_met"] >= 1
-    assert (duty["press_held"], duty["training"]["held"], duty["last_month"]) == (1, 0, "2026-10")
+    assert (duty["press_held"], duty["media_held"], duty["training"]["held"], duty["last_month"]) == (1, 2, 0, "2026-10")
     october = reports.unit_standing(db, "2026-10", fx.NOW)["rows"]
     assert duty["last_month_short"] == [u for u, r in october.items() if r["below_minimum"]]
     trainings.record(db, held_on=date(2026, 11, 20), title="通讯员培训", unit_ids=[county["id"]], actor="m", now=fx.NOW)
@@ -214,6 +217,7 @@ def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["信息报送已达标单位"] == f"{duty['units_met']} / {duty['units']}"
     assert metrics["本月新闻发布会（每月至少 1 场）"] == "1 场" and metrics["2026 年下半年通讯员培训"] == "已举办 1 次"
+    assert metrics["本月媒体活动（每月至少 1 场）"] == "2 场"
     assert any(c.value.startswith("上月（10 月）月通报：") for c in at.caption)
     at.button(key="open_last_notice").click().run()
     assert not at.exception, at.exception

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from local_servers import free_port
 
 from dashboard.auth import login_for_test
-from rumourwatch import auditseal, auth, selfcheck, store, totp, trainings
+from rumourwatch import auditseal, auth, press, selfcheck, store, totp, trainings
 from rumourwatch.cli import cli
 from rumourwatch.config import REPO_ROOT, load_settings
 from rumourwatch.demo import DEMO_PASSWORD
@@ -100,6 +100,8 @@ def _ready(tmp_path: Path, now: datetime) -> dict:
     # this half-year's correspondents' training (seed 002) held and recorded
     trainings.record(db, held_on=now.astimezone(CST).date(), title="通讯员培训", unit_ids=[store.find_unit(db, "U1")["id"]],
                      actor="test", now=now)
+    for kind in press.KINDS:  # this month's press conference and media activity, this year's higher event (seed 004)
+        press.record(db, held_at=now, topic="发布会", actor="test", now=now, kind=kind)
     auth.create_user(db, "chief", PASSWORD, "admin", "test")
     auth.create_user(db, "wang", PASSWORD, "expert", "test", expert_id=1)
     auth.confirm_two_step(db, "chief", totp.code(auth.begin_two_step(db, "chief"), datetime.now(UTC)))
@@ -167,7 +169,7 @@ def test_a_ready_installation_passes_and_the_smtp_server_gets_no_mail(tmp_path, 
     assert f"the SMTP server 127.0.0.1:{controller.port} accepted a session (no mail sent)" in result.output
     assert server.ehlo >= 1 and server.mails == []
     # two accounts, the administrator's two-step login (and its recovery codes), a backup
-    assert "audit log: 6 of 6 entries sealed, all verify" in result.output, result.output  # the training too
+    assert "audit log: 9 of 9 entries sealed, all verify" in result.output, result.output  # the training, press work too
     # a wrong SMTP password is an error naming the server and the refusal; so is no password at all
     monkeypatch.setenv("RUMOURWATCH_SMTP_PASSWORD", "wrong")
     findings = _run(paths, rules, now)

@@ -2,8 +2,9 @@
 live show, an article or the review of a health programme; the office records it, offers it to one
 of the experts the pool suggests (the topic's specialty, a level at or above the outlet's, free
 then, not invited often lately), and records what came of it. Experts answer on the workbench
-(rumourwatch.media). Reachable as `?request=ID`. The office's press conferences (新闻发布会, seed 001
-and 004) are recorded here too (rumourwatch.press)."""
+(rumourwatch.media). Reachable as `?request=ID`. The office's press conferences, media activities
+and part in the higher commission's press events (新闻发布与媒体活动, seed 001 and 004) are recorded
+here too (rumourwatch.press)."""
 
 from datetime import datetime, timedelta
 from datetime import time as dt_time
@@ -62,19 +63,25 @@ with st.expander(t("media.new"), expanded=False), ui.action_form(f"media_form_{g
             st.query_params["request"] = str(request_id)
             st.rerun()
 
-# --- 新闻发布会: the register of press conferences (rumourwatch.press) ---------------------------
+# --- 新闻发布与媒体活动: the register of press work (rumourwatch.press) ----------------------------
 now_utc = data.now_utc()
 month_start = now_cn.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-held = ui.call(path, store.list_press_conferences, limit=200)
-this_month = [c for c in held if c["held_at"] >= iso(month_start)]
-with st.expander(t("press.title", n=len(this_month), minimum=press.MONTHLY_MINIMUM)):
+year_start = month_start.replace(month=1)
+held = ui.call(path, store.list_press_conferences, limit=500)
+this_month = {k: sum(1 for c in held if c["kind"] == k and c["held_at"] >= iso(month_start)) for k in press.KINDS}
+with st.expander(t("press.title", conference=this_month["conference"], media=this_month["media_event"],
+                   minimum=press.MONTHLY_MINIMUM)):
     st.caption(t("press.caption"))
+    upper = sum(1 for c in held if c["kind"] == "upper_event" and c["held_at"] >= iso(year_start))
+    st.caption(t("press.upper", y=now_cn.year, n=upper, minimum=press.MINIMUMS["upper_event"][1]))
     pgen = st.session_state.get("press_form_gen", 0)
     with ui.action_form(f"press_form_{pgen}"):
-        c = st.columns([1, 1, 3])
-        day = c[0].date_input(t("press.day"), value=now_cn.date(), max_value=now_cn.date(), key=f"press_day_{pgen}")
-        clock = c[1].time_input(t("press.time"), value=dt_time(10, 0), key=f"press_time_{pgen}")
-        topic = c[2].text_input(t("press.topic"), max_chars=press.TOPIC_MAX, key=f"press_topic_{pgen}",
+        c = st.columns([2, 1, 1, 3])
+        kind = c[0].selectbox(t("press.kind"), press.KINDS, format_func=press.KIND_ZH.get,
+                              key=f"press_kind_{pgen}")
+        day = c[1].date_input(t("press.day"), value=now_cn.date(), max_value=now_cn.date(), key=f"press_day_{pgen}")
+        clock = c[2].time_input(t("press.time"), value=dt_time(10, 0), key=f"press_time_{pgen}")
+        topic = c[3].text_input(t("press.topic"), max_chars=press.TOPIC_MAX, key=f"press_topic_{pgen}",
                                 placeholder=t("press.topic.placeholder"))
         c = st.columns(3)
         speaker = c[0].text_input(t("press.spokesperson"), max_chars=press.TEXT_MAX, key=f"press_speaker_{pgen}")
@@ -84,23 +91,26 @@ with st.expander(t("press.title", n=len(this_month), minimum=press.MONTHLY_MINIM
         if st.form_submit_button(t("press.submit"), type="primary"):
             try:
                 done = data.workflow(path, press.record, held_at=press.day_time(day, clock), topic=topic, actor=actor,
-                                     now=now_utc, spokesperson=speaker, media=invited, url=link)
+                                     now=now_utc, spokesperson=speaker, media=invited, url=link, kind=kind)
             except RumourwatchError as exc:
                 ui.show_error(exc, "wf.error")
             else:
                 st.session_state["press_form_gen"] = pgen + 1
-                st.session_state[ui.FLASH_KEY] = t("press.done", id=done["id"], topic=done["topic"])
+                st.session_state[ui.FLASH_KEY] = t("press.done", id=done["id"], kind=press.KIND_ZH[done["kind"]],
+                                                   topic=done["topic"])
                 st.rerun()
     if held:
-        ui.table([{"id": c["id"], "held": data.to_china(c["held_at"]), "topic": c["topic"],
-                   "spokesperson": c["spokesperson"] or "", "media": c["media"] or "",
+        ui.table([{"id": c["id"], "kind": press.KIND_ZH[c["kind"]], "held": data.to_china(c["held_at"]),
+                   "topic": c["topic"], "spokesperson": c["spokesperson"] or "", "media": c["media"] or "",
                    "alert": f"#{c['alert_id']}" if c["alert_id"] else "", "url": c["url"] or ""} for c in held],
-                 {k: t(f"press.col.{k}") for k in ("id", "held", "topic", "spokesperson", "media", "alert", "url")},
+                 {k: t(f"press.col.{k}") for k in ("id", "kind", "held", "topic", "spokesperson", "media", "alert",
+                                                   "url")},
                  key="press_table")
         with ui.action_form("press_remove"):
             c = st.columns([2, 2, 1], vertical_alignment="bottom")
             pick = c[0].selectbox(t("press.remove.pick"), held, key="press_remove_pick",
-                                  format_func=lambda r: f"#{r['id']} {data.to_china(r['held_at'])} {r['topic']}")
+                                  format_func=lambda r: f"#{r['id']} {data.to_china(r['held_at'])} "
+                                                        f"{press.KIND_ZH[r['kind']]} {r['topic']}")
             reason = c[1].text_input(t("press.remove.reason"), max_chars=press.REASON_MAX, key="press_remove_reason")
             if c[2].form_submit_button(t("press.remove.submit")):
                 ui.act(path, t("press.removed", id=pick["id"]), press.remove, pick["id"], reason=reason, actor=actor,

@@ -1,7 +1,7 @@
 """领导概览 (rumourwatch.overview): the leaders' first page — what is late now (alerts past a clock,
 units late with their reply to a referral), last week against the
 week before in a few sentences, the plans' standing duties this month (units reporting their
-minimum, press conferences, this half-year's correspondents' training; last month's notice), and the last 12 weeks as trends (health items, negative share,
+minimum, press conferences, media activities, this half-year's correspondents' training; last month's notice), and the last 12 weeks as trends (health items, negative share,
 alerts by severity, the share released within 5 hours), each week as its 周报 counts it; a week's
 row opens its 周报, an overdue alert's row opens it."""
 
@@ -67,13 +67,15 @@ else:
 
 duty = ui.call(path, overview.this_month_rules, now)  # the plans' standing duties, this month so far
 st.subheader(t("overview.rules", y=duty["month"][:4], m=int(duty["month"][5:])))
-cols = st.columns(3)
+cols = st.columns(4)
 cols[0].metric(t("overview.rules.units"), f"{duty['units_met']} / {duty['units']}", border=True,
                help=t("overview.rules.units.help", days=duty["days_left"]))
 cols[1].metric(t("overview.rules.press", n=duty["press_minimum"]), t("overview.rules.count", n=duty["press_held"]),
                border=True, help=t("overview.rules.press.help"))
+cols[2].metric(t("overview.rules.media", n=duty["media_minimum"]), t("overview.rules.count", n=duty["media_held"]),
+               border=True, help=t("overview.rules.media.help"))
 half = duty["training"]
-cols[2].metric(t("overview.rules.training", y=half["year"], h=t(f"train.half.{half['half']}")),
+cols[3].metric(t("overview.rules.training", y=half["year"], h=t(f"train.half.{half['half']}")),
                t("overview.rules.count.training", n=half["held"]) if half["held"] else t("overview.rules.training.none"),
                border=True, help=t("overview.rules.training.help", days=half["days_left"]))
 last = duty["last_month"]
