@@ -949,6 +949,26 @@ def risk_points(path: str, start: str, end: str, threshold: float) -> dict:
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
+def _health_days(path: str, version: tuple, local: tuple, today: date, threshold: float, passed_days: int) -> dict:
+    from rumourwatch import healthdays
+
+    return _run(path, lambda db: {
+        "ahead": healthdays.upcoming(db, today, threshold),
+        "passed": healthdays.held_between(db, today - timedelta(days=passed_days), today - timedelta(days=1),
+                                          threshold)})
+
+
+def health_days(path: str, today: date, threshold: float, passed_days: int) -> dict:
+    """The 宣传节点 tab's figures (rumourwatch.healthdays): "ahead", the days of the next weeks, and
+    "passed", those begun in the last `passed_days`. Cached like the risk points, and read anew when
+    the office's own days change."""
+    from rumourwatch import healthdays
+
+    local = tuple(d.id for d in _run(path, healthdays.local_days))
+    return _health_days(path, data_version(path), local, today, threshold, passed_days)
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
 def _watched_hits(path: str, now_minute: str, keywords: tuple[str, ...], accounts: tuple[str, ...], start: str,
                   end: str, threshold: float, platforms: tuple[str, ...]) -> list[dict]:
     """The watched lines' hourly hits, computed at most once a minute (keyed by the minute, not the

@@ -39,6 +39,7 @@ ACTION_ZH = {
     "submission.import": "导入报送台账",
     "training.record": "登记通讯员培训", "training.remove": "删除通讯员培训记录",
     "press.record": "登记新闻发布或媒体活动", "press.remove": "删除新闻发布或媒体活动记录",
+    "healthday.add": "添加本地卫生健康纪念日", "healthday.remove": "删除本地卫生健康纪念日",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",
     "assignment.escalate": "专家任务超时督办", "assignment.remind": "专家任务临期提醒",
@@ -60,7 +61,8 @@ TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "
              "experts": "专家库", "item": "条目", "tip": "举报线索", "takedown": "删除请求", "source": "数据源",
              "rules": "预警规则", "handover": "值班交接", "media_request": "媒体约请", "model": "模型",
              "database": "数据库", "audit": "审计日志", "submission": "报送信息", "unit": "单位",
-             "training": "通讯员培训", "press_conference": "新闻发布与媒体活动"}
+             "training": "通讯员培训", "press_conference": "新闻发布与媒体活动",
+             "health_day": "卫生健康纪念日"}
 
 # The kinds an administrator looks for: a code is of the first kind one of whose names it is or
 # starts with (name + "."); "other" holds the rest.
@@ -71,7 +73,7 @@ GROUPS = {
                "training", "press"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
-    "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify"),
+    "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify", "healthday"),
 }
 GROUP_ZH = {"signin": "登录与会话", "accounts": "账号与权限", "alerts": "预警处置", "experts": "专家与澄清",
             "models": "模型与标注", "system": "系统与配置", "other": "其他"}

@@ -866,4 +866,22 @@ INSERT INTO press_conferences (held_at, topic, note, alert_id, recorded_by, reco
     ("0039_press_kinds", """
 ALTER TABLE press_conferences ADD COLUMN kind TEXT NOT NULL DEFAULT 'conference';
 """),
+    # 卫生健康纪念日 (seed 001, 3): the office's own observance days beside the national ones
+    # (rumourwatch.healthdays.BUILT_IN): every year on month-day, lasting `days` days
+    ("0040_health_days", """
+CREATE TABLE health_days (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    topic TEXT NOT NULL,                 -- one of the 15 Healthy China actions
+    month INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    days INTEGER NOT NULL DEFAULT 1,
+    note TEXT,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    removed_by TEXT,                     -- taken off the list: kept, no longer shown
+    removed_at TEXT,
+    remove_reason TEXT
+);
+"""),
 ]

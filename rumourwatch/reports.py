@@ -199,6 +199,13 @@ TEXT: dict[str, str] = {
     "press.met": "每月至少召开 {minimum} 次新闻发布会：判定的 {n} 个月均已召开。",
     "press.month.met": "达到每月至少召开 {minimum} 次新闻发布会的要求。",
     "press.month.short": "未达到每月至少召开 {minimum} 次新闻发布会的要求。",
+    "days.held": "{name}（卫生健康纪念日，{when}，{topic}）：前后 {days} 天该话题健康条目 {items} 条（其中疑似谣言 {flagged} 条），{change}。",
+    "days.held.quiet": "{name}（卫生健康纪念日，{when}，{topic}）：前后 {days} 天没有该话题的健康条目。",
+    "days.change": "日均较此前 {weeks} 周 {sign}{pct}%",
+    "days.change.none": "此前 {weeks} 周没有该话题条目",
+    "days.held.none": "本月没有列入的卫生健康纪念日。",
+    "days.next": "下月卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
+    "days.next.none": "下月没有列入的卫生健康纪念日。",
     "press.media.held": "{this}组织媒体活动 {n} 场。",
     "press.media.month.met": "本月组织媒体活动 {n} 场，达到每月至少组织 {minimum} 场的要求。",
     "press.media.month.short": "本月组织媒体活动 {n} 场，未达到每月至少组织 {minimum} 场的要求。",
@@ -916,7 +923,21 @@ def _risk(db, period: Period, threshold: float) -> Section:
     data = {"first_day": first.isoformat(), "last_day": period.last_day, "weeks": points["period"]["weeks"],
             "recurring_weeks": points["period"]["recurring_weeks"], "summary": risk.summary(points),
             "counts": {k: sum(1 for r in points[k] if r["recurring"]) for k in risk.KINDS}, **recurring}
+    if period.kind == "monthly":
+        data["health_days"] = _health_days(db, period, threshold)
     return Section("risk", tr("risk.title", months=months), True, None, data)
+
+
+def _health_days(db, period: Period, threshold: float) -> dict:
+    """A month's 卫生健康纪念日 (rumourwatch.healthdays): those that began in it, each with what the
+    feed said of its topic around it against the weeks before; and those of the next month, to plan."""
+    from . import healthdays
+
+    first, last = date.fromisoformat(period.first_day), date.fromisoformat(period.last_day)
+    after = last + timedelta(days=1)
+    upcoming = healthdays.starting_between(db, after, (after + timedelta(days=31)).replace(day=1) - timedelta(days=1))
+    return {"held": healthdays.held_between(db, first, last, threshold), "baseline_weeks": healthdays.BASELINE_DAYS // 7,
+            "next": [{k: d[k] for k in ("name", "topic", "first", "last")} for d in upcoming]}
 
 
 def _model_health(db, period: Period, threshold: float) -> Section:
@@ -1480,7 +1501,34 @@ def risk_lines(report: Report) -> list[str]:
         return [s.message]
     d = s.data
     rule = tr("risk.rule", first=d["first_day"], last=d["last_day"], weeks=d["weeks"], recurring=d["recurring_weeks"])
-    return [rule, d["summary"] if any(d["counts"].values()) else tr("risk.none", months=RISK_MONTHS)]
+    return [rule, d["summary"] if any(d["counts"].values()) else tr("risk.none", months=RISK_MONTHS),
+            *health_days_lines(d.get("health_days"))]  # (not in notices saved before the days were listed)
+
+
+def _day_span(first: str, last: str) -> str:
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    return f"{a.month} 月 {a.day} 日" + ("" if a == b else f"至 {b.month} 月 {b.day} 日" if a.month != b.month
+                                        else f"至 {b.day} 日")
+
+
+def health_days_lines(d: dict | None) -> list[str]:
+    """A month's health days (`_health_days`): each that began in it with its topic's window, then
+    the next month's."""
+    if not d:
+        return []
+    lines = []
+    for h in d["held"]:
+        span = (date.fromisoformat(h["window_last"]) - date.fromisoformat(h["window_first"])).days + 1
+        change = tr("days.change", weeks=d["baseline_weeks"], sign="+" if h["change"] >= 0 else "−",
+                    pct=abs(h["change"])) if h["change"] is not None else tr("days.change.none", weeks=d["baseline_weeks"])
+        what = {"name": h["name"], "when": _day_span(h["first"], h["last"]), "topic": h["topic"], "days": span}
+        lines.append(tr("days.held", **what, items=fmt_int(h["items"]), change=change, flagged=fmt_int(h["flagged"]))
+                     if h["items"] else tr("days.held.quiet", **what))
+    if not d["held"]:
+        lines.append(tr("days.held.none"))
+    lines.append(tr("days.next", days="；".join(f"{_day_span(n['first'], n['last'])} {n['name']}（{n['topic']}）"
+                                                for n in d["next"])) if d["next"] else tr("days.next.none"))
+    return lines
 
 
 def risk_tables(report: Report) -> list[tuple[str, list[str], list[list]]]:

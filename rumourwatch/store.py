@@ -2720,6 +2720,26 @@ def list_press_conferences(db, *, start: str | None = None, end: str | None = No
                  [*params, limit])
 
 
+# --- 卫生健康纪念日: the office's own observance days (rumourwatch.healthdays) ----------------------
+
+def insert_health_day(db, row: dict) -> int:
+    return _insert(db, "health_days", row)
+
+
+def get_health_day(db, day_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM health_days WHERE id = ?", [day_id])
+    return rows[0] if rows else None
+
+
+def update_health_day(db, day_id: int, **fields) -> None:
+    _update(db, "health_days", {"removed_by", "removed_at", "remove_reason"}, day_id, fields)
+
+
+def list_health_days(db) -> list[dict]:
+    """The office's own observance days (not removed), in calendar order."""
+    return _rows(db, "SELECT * FROM health_days WHERE removed_at IS NULL ORDER BY month, day, id")
+
+
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------
 
 _REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, u.email AS unit_email, a.title AS alert_title,

@@ -1,22 +1,29 @@
 """舆情风险点 (seed 001: "定期梳理舆情风险点"): the topics, accounts and places that keep producing
 negative or false health items in a period, with the weeks they came back in; each table exports as
-CSV, and an account opens its items on 条目检索. Monitors, leaders and admins."""
+CSV, and an account opens its items on 条目检索. The 宣传节点 tab lists the health observance days
+ahead (seed 001, 3; rumourwatch.healthdays) with what the feed said of each one's topic lately and
+a year before, the experts and clarifications at hand, and the days just passed with their topic's
+window; monitors and admins add the office's own days. Monitors, leaders and admins."""
 
 from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import data, workflow_ui as ui
+from dashboard import data
+from dashboard import workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_search
-from rumourwatch import risk
+from rumourwatch import healthdays, risk
+from rumourwatch.errors import RumourwatchError
+from rumourwatch.experts import TOPICS
 
 user = require_role("monitor", "leader", "admin")
 path = ui.db_path()
 settings = data.settings()
 st.title(t("risk.title"))
 st.caption(t("risk.caption", weeks=risk.RECURRING_WEEKS, threshold=f"{settings.rumour_threshold:g}"))
+ui.flash()
 
 SPANS = {"30": 30, "90": 90, "180": 180, "custom": None}
 today = data.china_today()
@@ -36,7 +43,11 @@ points = data.risk_points(path, start, end, settings.rumour_threshold)
 st.info(risk.summary(points), icon=":material/crisis_alert:")
 
 weeks = points["period"]["weeks"]
-tabs = st.tabs([t(f"risk.tab.{k}", n=sum(r["recurring"] for r in points[k])) for k in risk.KINDS])
+PASSED_DAYS = 60  # the days just passed, read against the weeks before them
+days_read = data.health_days(path, today, settings.rumour_threshold, PASSED_DAYS)
+ahead = days_read["ahead"]
+tabs = st.tabs([*(t(f"risk.tab.{k}", n=sum(r["recurring"] for r in points[k])) for k in risk.KINDS),
+                t("days.tab", n=len(ahead))])
 for tab, kind in zip(tabs, risk.KINDS):
     with tab:
         if not points[kind]:
@@ -53,3 +64,69 @@ for tab, kind in zip(tabs, risk.KINDS):
         st.download_button(t("risk.export"), risk.risk_csv(points, kind).encode("utf-8"),
                            file_name=f"舆情风险点_{t(f'risk.kind.{kind}')}_{custom[0]}_{custom[1]}.csv",
                            mime="text/csv", key=f"risk_export_{kind}")
+
+
+def _when(first: str, last: str) -> str:
+    return first[5:] if first == last else f"{first[5:]} 至 {last[5:]}"
+
+
+with tabs[-1]:  # 宣传节点: the health observance days ahead, and those just passed
+    st.caption(t("days.caption", days=healthdays.UPCOMING_DAYS, recent=healthdays.RECENT_DAYS))
+    if ahead:
+        ui.table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
+                   "in": t("days.now") if d["in_days"] == 0 else t("days.in", n=d["in_days"]),
+                   "items": d["recent_items"], "flagged": d["recent_flagged"],
+                   "last_year": "—" if d["last_year_flagged"] is None else d["last_year_flagged"],
+                   "experts": d["experts"], "clarifications": d["clarifications"],
+                   "kind": t("days.local") if d["local"] else t("days.national")} for d in ahead],
+                 {k: t(f"days.col.{k}") for k in ("when", "name", "topic", "in", "items", "flagged", "last_year",
+                                                  "experts", "clarifications", "kind")}, key="days_ahead")
+    else:
+        st.info(t("days.none", days=healthdays.UPCOMING_DAYS))
+    figures = {"days": PASSED_DAYS, "n": healthdays.WINDOW_DAYS, "weeks": healthdays.BASELINE_DAYS // 7}
+    passed = days_read["passed"]
+    st.markdown(f"**{t('days.passed', **figures)}**")
+    if passed:
+        ui.table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
+                   "window": _when(d["window_first"], d["window_last"]), "items": d["items"],
+                   "change": "—" if d["change"] is None else f"{d['change']:+d}%", "flagged": d["flagged"]}
+                  for d in reversed(passed)],
+                 {k: t(f"days.col.{k}", **figures) for k in ("when", "name", "topic", "window", "items", "change",
+                                                             "flagged")},
+                 key="days_passed")
+    else:
+        st.info(t("days.passed.none", **figures))
+    local = ui.call(path, healthdays.local_days)
+    if user["role"] in ("monitor", "admin"):
+        with st.expander(t("days.own", n=len(local))):
+            gen = st.session_state.get("days_form_gen", 0)
+            with ui.action_form(f"days_form_{gen}"):
+                c = st.columns([3, 3, 1, 1, 1])
+                name = c[0].text_input(t("days.name"), max_chars=healthdays.NAME_MAX, key=f"days_name_{gen}",
+                                       placeholder=t("days.name.placeholder"))
+                topic = c[1].selectbox(t("days.topic"), TOPICS, key=f"days_topic_{gen}")
+                month = c[2].number_input(t("days.month"), 1, 12, value=today.month, key=f"days_month_{gen}")
+                day = c[3].number_input(t("days.day"), 1, 31, value=today.day, key=f"days_day_{gen}")
+                span = c[4].number_input(t("days.span"), 1, healthdays.MAX_SPAN, value=1, key=f"days_span_{gen}")
+                note = st.text_input(t("days.note"), max_chars=healthdays.NOTE_MAX, key=f"days_note_{gen}")
+                if st.form_submit_button(t("days.add"), type="primary"):
+                    try:
+                        added = data.workflow(path, healthdays.add, name=name, topic=topic, month=int(month),
+                                              day=int(day), days=int(span), actor=user["username"],
+                                              now=data.now_utc(), note=note)
+                    except RumourwatchError as exc:
+                        ui.show_error(exc, "wf.error")
+                    else:
+                        st.session_state["days_form_gen"] = gen + 1
+                        st.session_state[ui.FLASH_KEY] = t("days.added", name=added["name"])
+                        st.rerun()
+            if local:
+                with ui.action_form("days_remove"):
+                    c = st.columns([2, 2, 1], vertical_alignment="bottom")
+                    pick = c[0].selectbox(t("days.remove.pick"), local, key="days_remove_pick",
+                                          format_func=lambda d: f"{d.month} 月 {d.day} 日 {d.name}（{d.topic}）")
+                    reason = c[1].text_input(t("days.remove.reason"), max_chars=healthdays.REASON_MAX,
+                                             key="days_remove_reason")
+                    if c[2].form_submit_button(t("days.remove.submit")):
+                        ui.act(path, t("days.removed", name=pick.name), healthdays.remove, pick.id, reason=reason,
+                               actor=user["username"], now=data.now_utc())

@@ -1,0 +1,205 @@
+"""卫生健康纪念日 (宣传节点; seed 001, 3: "利用…卫生健康纪念日…组织开展专题报道、集中宣传"): the days
+ahead with what the feed said of their topic, the days just passed against the weeks before them,
+the office's own days, the monthly notice's lines and the risk page's tab."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import dashboard_fixtures as dfx
+import pytest
+import report_fixtures as rfx
+from test_submissions import page_env  # noqa: F401  (the page's store)
+
+from rumourwatch import auth, healthdays, reports, store
+from rumourwatch.alerts import WorkflowError
+from rumourwatch.ingest import ingest_events
+from rumourwatch.records import CST, iso
+from rumourwatch.sources.base import RawItem
+
+NOW = rfx.NOW          # Monday 23 November 2026, 16:00 in Beijing
+TODAY = date(2026, 11, 23)
+INFECTIOUS = "传染病及地方病防控"
+
+
+@pytest.fixture
+def rdb():
+    db = store.open_db(memory=True)
+    fixtures = rfx.build_all(db)  # W46 and W47 (9–22 November): health items on 健康知识普及
+    return db, fixtures
+
+
+def add_items(db, topic: str, when: list[tuple[datetime, float]], tag: str) -> None:
+    """Health items on `topic` published at Beijing times, each with its rumour probability."""
+    records = [{"id": f"{tag}{i}", "platform": "微博", "account": f"账号{i}", "url": f"https://example.org/{tag}/{i}",
+                "date": at.strftime("%Y-%m-%d %H:%M"), "text": f"关于{topic}的一条测试条目（{tag}{i}）"}
+               for i, (at, _) in enumerate(when)]
+    with store.transaction(db):
+        ingest_events(db, [RawItem(r) for r in records], source=f"days-{tag}", now=NOW)
+    ids = dict(db.execute("SELECT external_id, id FROM items WHERE source = ?", [f"days-{tag}"]).fetchall())
+    with store.transaction(db):
+        store.save_scores(db, [{"item_id": ids[f"{tag}{i}"], "model_version": "t", "computed_at": iso(NOW),
+                                "reactions_seen": 0, "rumour_probability": p, "is_rumour": int(p >= 0.5),
+                                "polarity": "neutral", "polarity_scores": None, "health_probability": 0.9,
+                                "health_related": 1, "topic": topic} for i, (_, p) in enumerate(when)])
+
+
+def cst(y, m, d, h=10) -> datetime:
+    return datetime(y, m, d, h, tzinfo=CST)
+
+
+def test_the_national_days_fall_on_their_dates_every_year():
+    by_name = {d.name: d for d in healthdays.BUILT_IN}
+    assert len(by_name) == len(healthdays.BUILT_IN)  # one row a name
+    assert all(d.topic in healthdays.TOPICS for d in healthdays.BUILT_IN)
+    assert by_name["世界艾滋病日"].first(2026) == date(2026, 12, 1)
+    # the third Wednesday of November, the first Tuesday of May
+    assert [by_name["世界慢阻肺日"].first(y) for y in (2025, 2026)] == [date(2025, 11, 19), date(2026, 11, 18)]
+    assert by_name["世界哮喘日"].first(2026) == date(2026, 5, 5)
+    # a week, a month
+    assert (by_name["全国肿瘤防治宣传周"].first(2026), by_name["全国肿瘤防治宣传周"].last(2026)) == (
+        date(2026, 4, 15), date(2026, 4, 21))
+    assert (by_name["爱国卫生月"].first(2027), by_name["爱国卫生月"].last(2027)) == (date(2027, 4, 1), date(2027, 4, 30))
+    # a day under way when the range begins is in it
+    names = [o["day"].name for o in healthdays.occurrences(list(healthdays.BUILT_IN), date(2026, 4, 20),
+                                                           date(2026, 4, 24))]
+    assert names == ["爱国卫生月", "全国肿瘤防治宣传周"]
+
+
+def test_the_days_ahead_carry_their_topics_figures_experts_and_clarifications(rdb):
+    db, _ = rdb
+    [aids] = [d for d in healthdays.upcoming(db, TODAY, 0.5) if d["name"] == "世界艾滋病日"]
+    assert (aids["first"], aids["in_days"], aids["topic"], aids["local"]) == ("2026-12-01", 8, INFECTIOUS, False)
+    # the fixture's experts are all heart doctors, its clarifications on alerts of no topic
+    assert (aids["recent_items"], aids["recent_flagged"], aids["last_year_flagged"], aids["experts"],
+            aids["clarifications"]) == (0, 0, None, 0, 0)
+    # this month: three items on its topic, two flagged; one 31 days ago is not recent
+    add_items(db, INFECTIOUS, [(cst(2026, 11, 20), 0.9), (cst(2026, 11, 21), 0.7), (cst(2026, 11, 22), 0.1),
+                               (cst(2026, 10, 23), 0.9)], "now")
+    # a year before: two flagged in its window (28 Nov – 4 Dec 2025), one outside it
+    add_items(db, INFECTIOUS, [(cst(2025, 11, 29), 0.8), (cst(2025, 12, 4), 0.6), (cst(2025, 12, 6), 0.9)], "ly")
+    # an infectious-disease doctor joins the pool (感染科 speaks to the topic); a clarification
+    # published on an alert of the topic
+    store.upsert_expert(db, {"name": "赵示例", "title": "主任医师", "institution": "示例市疾控中心",
+                             "specialties": '["感染科"]', "level": "市级", "region": "示例市", "capacity": 3,
+                             "phone": None, "email": None, "active": 1}, iso(NOW))
+    db.execute("UPDATE alerts SET topic = ? WHERE id = 1", [INFECTIOUS])  # its clarification is published
+    [aids] = [d for d in healthdays.upcoming(db, TODAY, 0.5) if d["name"] == "世界艾滋病日"]
+    assert (aids["recent_items"], aids["recent_flagged"], aids["last_year_flagged"]) == (3, 2, 2)
+    assert (aids["experts"], aids["clarifications"]) == (1, 1)
+    # beyond the horizon: not listed
+    assert all(d["first"] <= "2027-01-07" for d in healthdays.upcoming(db, TODAY, 0.5))
+
+
+def test_a_day_just_passed_is_read_against_the_weeks_before_it(rdb):
+    db, _ = rdb
+    healthdays.add(db, name="全市健康科普日", topic="健康知识普及", month=11, day=19, days=1, actor="monitor1", now=NOW)
+    [held] = [d for d in healthdays.held_between(db, date(2026, 11, 1), TODAY, 0.5) if d["name"] == "全市健康科普日"]
+    # its window, 16–22 November, is the fixture's W47: 36 health items, 5 flagged; the 28 days
+    # before hold W46's 8: 36/7 a day against 8/28, +1700 %
+    assert (held["window_first"], held["window_last"], held["items"], held["flagged"]) == (
+        "2026-11-16", "2026-11-22", 36, 5)
+    assert (held["before_per_day"], held["change"]) == (0.3, 1700)
+    # a day of three days (17–19 November): 14–22 November, nine days, 36 items: 4 a day against 8/28
+    healthdays.add(db, name="全市健康科普周", topic="健康知识普及", month=11, day=17, days=3, actor="m", now=NOW)
+    [held] = [d for d in healthdays.held_between(db, date(2026, 11, 1), TODAY, 0.5) if d["name"] == "全市健康科普周"]
+    assert (held["window_first"], held["window_last"], held["items"], held["change"]) == (
+        "2026-11-14", "2026-11-22", 36, 1300)
+
+
+def test_the_offices_own_day_is_added_refused_saying_why_and_removed(rdb):
+    db, _ = rdb
+    added = healthdays.add(db, name="全市控烟宣传周", topic="控烟", month=12, day=10, days=7, actor="monitor1", now=NOW,
+                           note="市爱卫办")
+    [ahead] = [d for d in healthdays.upcoming(db, TODAY, 0.5) if d["name"] == "全市控烟宣传周"]
+    assert (ahead["first"], ahead["last"], ahead["local"], ahead["id"]) == ("2026-12-10", "2026-12-16", True, added["id"])
+    for kwargs, key in (({"name": " "}, "healthday_name_missing"), ({"name": "世界艾滋病日"}, "healthday_taken"),
+                        ({"name": "全市控烟宣传周"}, "healthday_taken"), ({"topic": "养生"}, "healthday_topic"),
+                        ({"month": 2, "day": 29}, "healthday_date"), ({"month": 4, "day": 31}, "healthday_date"),
+                        ({"days": 0}, "healthday_span"), ({"days": 32}, "healthday_span"),
+                        ({"name": "日" * 41}, "healthday_text_long")):
+        with pytest.raises(WorkflowError) as refused:
+            healthdays.add(db, **{"name": "新的纪念日", "topic": "控烟", "month": 3, "day": 1, "days": 1,
+                                  "actor": "m", "now": NOW, **kwargs})
+        assert refused.value.key == key, kwargs
+    assert [d.name for d in healthdays.local_days(db)] == ["全市控烟宣传周"]
+    with pytest.raises(WorkflowError) as refused:
+        healthdays.remove(db, added["id"], reason="", actor="m", now=NOW)
+    assert refused.value.key == "healthday_reason_missing"
+    healthdays.remove(db, added["id"], reason="改为全国统一宣传", actor="monitor1", now=NOW)
+    assert healthdays.local_days(db) == [] and not any(d["local"] for d in healthdays.upcoming(db, TODAY, 0.5))
+    with pytest.raises(WorkflowError) as refused:
+        healthdays.remove(db, added["id"], reason="再删", actor="m", now=NOW)
+    assert refused.value.key == "healthday_missing"
+    assert [e["action"] for e in store.audit_entries(db, target_type="health_day")] == ["healthday.remove",
+                                                                                         "healthday.add"]
+
+
+def test_the_monthly_notice_tells_the_months_days_and_the_next_months(rdb):
+    db, _ = rdb
+    december = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    healthdays.add(db, name="全市健康科普日", topic="健康知识普及", month=11, day=19, days=1, actor="m", now=NOW)
+    healthdays.add(db, name="全市冬季健康日", topic="健康知识普及", month=1, day=5, days=1, actor="m", now=NOW)  # not December's
+    notice = reports.compute_monthly(db, rfx.MONTH, now=december)
+    lines = reports.risk_lines(notice)
+    assert ("全市健康科普日（卫生健康纪念日，11 月 19 日，健康知识普及）：前后 7 天该话题健康条目 36 条（其中疑似谣言 5 条），"
+            "日均较此前 4 周 +1700%。") in lines
+    assert "联合国糖尿病日（卫生健康纪念日，11 月 14 日，糖尿病防治）：前后 7 天没有该话题的健康条目。" in lines
+    assert lines[-1] == "下月卫生健康纪念日：12 月 1 日 世界艾滋病日（传染病及地方病防控）。请提前准备科普与辟谣内容。"
+    for text in (reports.render_markdown(notice), reports.render_html(notice, charts=False)):
+        assert "下月卫生健康纪念日：12 月 1 日 世界艾滋病日" in text and "全市健康科普日（卫生健康纪念日" in text
+    # a weekly report has no such lines; a notice saved before the days were listed reads as it did
+    assert "下月卫生健康纪念日" not in reports.render_markdown(reports.compute_weekly(db, rfx.WEEK, now=NOW))
+    del notice.section("risk").data["health_days"]
+    assert not any("纪念日" in line for line in reports.risk_lines(notice))
+
+
+def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import login_for_test
+
+    at = AppTest.from_file(str(dfx.APP.parent / "app_pages" / "risk.py"), default_timeout=30)
+    login_for_test(at, dfx.MONITOR)
+    at.run()
+    assert not at.exception, at.exception
+    tab = at.tabs[-1]
+    assert tab.label.startswith("宣传节点（")
+    ahead = next(df.value for df in at.dataframe if "纪念日" in df.value.columns and "距今" in df.value.columns)
+    assert "世界艾滋病日" in list(ahead["纪念日"])
+    passed = next(df.value for df in at.dataframe if "统计区间（前后各 3 天）" in df.value.columns)
+    assert list(passed["纪念日"])[:2] == ["世界慢阻肺日", "联合国糖尿病日"]  # the latest first
+    assert list(passed["统计区间（前后各 3 天）"])[:1] == ["11-15 至 11-21"]
+    at.text_input(key="days_name_0").set_value("全市控烟宣传周")
+    at.selectbox(key="days_topic_0").set_value("控烟")
+    at.number_input(key="days_month_0").set_value(2)
+    at.number_input(key="days_day_0").set_value(30)
+    next(b for b in at.button if b.label == "添加纪念日").click()
+    at.run()
+    assert [e.value for e in at.error] == ["操作未完成：2 月 30 日不是每年都有的日期，请重新选择（2 月 29 日请改为 2 月 28 日或 3 月 1 日）。"]
+    soon = dfx.NOW.astimezone(CST).date() + timedelta(days=10)  # the page's clock is the fixtures' (23 November)
+    at.number_input(key="days_month_0").set_value(soon.month)
+    at.number_input(key="days_day_0").set_value(soon.day)
+    next(b for b in at.button if b.label == "添加纪念日").click()
+    at.run()
+    assert not at.exception
+    assert any("已添加本地纪念日：全市控烟宣传周" in s.value for s in at.success)
+    ahead = next(df.value for df in at.dataframe if "纪念日" in df.value.columns and "距今" in df.value.columns)
+    row = ahead[ahead["纪念日"] == "全市控烟宣传周"].iloc[0]
+    assert (row["话题"], row["类别"], row["距今"]) == ("控烟", "本地", "10 天后")
+    # taken off with its reason
+    at.text_input(key="days_remove_reason").set_value("与全国宣传日合并")
+    next(b for b in at.button if b.label == "删除").click()
+    at.run()
+    assert any("已删除本地纪念日：全市控烟宣传周" in s.value for s in at.success)
+    ahead = next(df.value for df in at.dataframe if "纪念日" in df.value.columns and "距今" in df.value.columns)
+    assert "全市控烟宣传周" not in list(ahead["纪念日"])
+    # a leader reads the tab, without the form
+    db = store.open_db(page_env)
+    auth.create_user(db, "boss", dfx.MONITOR_PASSWORD, "leader", "test")
+    db.conn.close()
+    at = AppTest.from_file(str(dfx.APP.parent / "app_pages" / "risk.py"), default_timeout=30)
+    login_for_test(at, "boss")
+    at.run()
+    assert not at.exception and at.tabs[-1].label.startswith("宣传节点（")
+    assert not any(b.label == "添加纪念日" for b in at.button)
