@@ -32,7 +32,8 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
     units that answer, and holds one correspondents' training (seed 002) two weeks in; the
     office holds a press conference on its work on each month's first Tuesday, a media activity on
     each month's third Thursday, and takes part in one press event of the higher commission three
-    weeks in (seed 004).
+    weeks in (seed 004); on the first working morning it lists a publicity week of its own, set
+    to begin ten days after the history ends (seed 001, 3).
 
 Experts without an account act under their own name (as the audit log shows them); the demo's
 `expert` account is the first expert of the roster. What the simulation did is the history's
@@ -47,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import alerts, experts, press, referrals, store, submissions, trainings
+from . import alerts, experts, healthdays, press, referrals, store, submissions, trainings
 from .config import BundleLines
 from .errors import RumourwatchError
 from .records import CST, UTC, iso, parse_time
@@ -83,6 +84,7 @@ class Summary:
     press: int = 0  # press conferences on policy (those on alerts come with their step)
     media_events: int = 0
     upper_events: int = 0
+    health_days: int = 0  # the office's own observance days listed
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -155,6 +157,7 @@ class People:
         self.plans: dict[int, dict] = {}
         self.training_tried = False  # the history's one correspondents' training: tried once, held or refused
         self.upper_tried = False  # the history's one press event of the higher commission: likewise
+        self.health_day_tried = False  # the office's own observance day: listed once
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
     def rng(self, *key) -> random.Random:
@@ -170,6 +173,7 @@ class People:
         self.unit_reports(now)
         self.unit_training(now)
         self.press_work(now)
+        self.office_health_day(now)
         self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
@@ -466,6 +470,24 @@ class People:
             self.upper_tried = True
             self._press("upper_event", now, "参加省卫生健康委冬季健康主题新闻发布会（演示数据）",
                         spokesperson="委分管负责同志（演示）")
+
+    def office_health_day(self, now: datetime) -> None:
+        """On the history's first working morning the office lists its own publicity week (a
+        卫生健康纪念日 of its own, seed 001, 3), set to begin ten days after the history ends, so the
+        宣传节点 tab has a day of the office's ahead whatever the month."""
+        local = now.astimezone(CST)
+        if self.health_day_tried or local.weekday() >= 5 or local.hour != 9:
+            return
+        self.health_day_tried = True
+        begins = (parse_time(self.summary.end) + timedelta(days=10)).astimezone(CST).date()
+        if (begins.month, begins.day) == (2, 29):
+            begins += timedelta(days=1)
+        try:
+            healthdays.add(self.db, name="全市冬春季传染病防控宣传周（演示）", topic="传染病及地方病防控",
+                           month=begins.month, day=begins.day, days=7, actor="monitor", now=now, note="演示数据")
+            self.summary.health_days += 1
+        except RumourwatchError as exc:
+            self.summary.errors.append(f"health day: {exc}")
 
     def _press(self, kind: str, now: datetime, topic: str, **fields) -> None:
         try:

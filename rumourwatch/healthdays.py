@@ -73,6 +73,7 @@ def _nth(name: str, topic: str, month: int, weekday: int, nth: int) -> HealthDay
 # The national health observance days the commissions' publicity follows, each under the Healthy
 # China action its rumours and questions fall in.
 BUILT_IN = (
+    _nth("世界防治麻风病日", "传染病及地方病防控", 1, 6, -1),
     _fixed("世界癌症日", "癌症防治", 2, 4),
     _fixed("全国爱耳日", "健康知识普及", 3, 3),
     _fixed("世界睡眠日", "心理健康促进", 3, 21),

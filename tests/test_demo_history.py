@@ -102,6 +102,10 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     assert summary.press == 0 and summary.media_events == 1
     [media_event] = store.list_press_conferences(db, kind="media_event")
     assert media_event["held_at"][:13] == "2026-11-19T07"  # 15:00 in Beijing
+    # the office's own publicity week, listed on the first working morning, begins ten days after the end
+    [week] = store.list_health_days(db)
+    assert (week["month"], week["day"], week["days"], week["added_at"][:10], summary.health_days) == (
+        12, 10, 7, "2026-11-10", 1)  # (the history starts at 14:00 on the 9th)
 
 
 def test_the_office_holds_its_press_conference_media_activity_and_higher_event_on_their_days():

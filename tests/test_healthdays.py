@@ -56,6 +56,7 @@ def test_the_national_days_fall_on_their_dates_every_year():
     # the third Wednesday of November, the first Tuesday of May
     assert [by_name["世界慢阻肺日"].first(y) for y in (2025, 2026)] == [date(2025, 11, 19), date(2026, 11, 18)]
     assert by_name["世界哮喘日"].first(2026) == date(2026, 5, 5)
+    assert [by_name["世界防治麻风病日"].first(y) for y in (2026, 2027)] == [date(2026, 1, 25), date(2027, 1, 31)]  # the last Sunday
     # a week, a month
     assert (by_name["全国肿瘤防治宣传周"].first(2026), by_name["全国肿瘤防治宣传周"].last(2026)) == (
         date(2026, 4, 15), date(2026, 4, 21))
