@@ -141,27 +141,41 @@ def _bounds(first: date, last: date) -> tuple[str, str]:
             iso(datetime.combine(last + timedelta(days=1), time(0), tzinfo=CST)))
 
 
-def _topic_figures(db, first: date, last: date, topic: str, threshold: float) -> dict:
-    """The health items on `topic` published on the Beijing days [first, last], and the flagged ones
-    (ads and clarification publishers' posts left out, as the risk points count)."""
-    row = next((r for r in store.topic_counts(db, *_bounds(first, last), threshold) if r["topic"] == topic), None)
-    return {"items": row["items"] if row else 0, "flagged": row["flagged"] if row else 0}
+def daily_figures(db, first: date, last: date, threshold: float) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(Beijing day 'YYYY-MM-DD', topic): (health items, flagged ones)} for the days [first, last],
+    in one read (ads and clarification publishers' posts left out, as the risk points count)."""
+    return {(r["day"], r["topic"]): (r["items"], r["flagged"])
+            for r in store.topic_day_counts(db, *_bounds(first, last), threshold)}
 
 
-def around(db, occurrence: dict, threshold: float) -> dict:
-    """What the feed said of a day's topic in its window (WINDOW_DAYS either side), against the
-    daily mean of the BASELINE_DAYS before: items, flagged, the change of the daily items in percent
-    (None without items before)."""
-    first = occurrence["first"] - timedelta(days=WINDOW_DAYS)
-    last = occurrence["last"] + timedelta(days=WINDOW_DAYS)
+def _sum(daily: dict, topic: str, first: date, last: date) -> tuple[int, int]:
+    items = flagged = 0
+    for k in range((last - first).days + 1):
+        n, f = daily.get(((first + timedelta(days=k)).isoformat(), topic), (0, 0))
+        items, flagged = items + n, flagged + f
+    return items, flagged
+
+
+def window(occurrence: dict) -> tuple[date, date]:
+    """The days a day's topic is read over: WINDOW_DAYS before its first day to as many after its last."""
+    return occurrence["first"] - timedelta(days=WINDOW_DAYS), occurrence["last"] + timedelta(days=WINDOW_DAYS)
+
+
+def around(db, occurrence: dict, threshold: float, daily: dict | None = None) -> dict:
+    """What the feed said of a day's topic in its window, against the daily mean of the
+    BASELINE_DAYS before: items, flagged, the change of the daily items in percent (None without
+    items before). `daily` (`daily_figures`) must cover the baseline and the window when given."""
+    first, last = window(occurrence)
+    since = first - timedelta(days=BASELINE_DAYS)
+    if daily is None:
+        daily = daily_figures(db, since, last, threshold)
     topic = occurrence["day"].topic
-    window = _topic_figures(db, first, last, topic, threshold)
-    before = _topic_figures(db, first - timedelta(days=BASELINE_DAYS), first - timedelta(days=1), topic, threshold)
-    span = (last - first).days + 1
-    per_day, before_per_day = window["items"] / span, before["items"] / BASELINE_DAYS
+    items, flagged = _sum(daily, topic, first, last)
+    before, _ = _sum(daily, topic, since, first - timedelta(days=1))
+    per_day, before_per_day = items / ((last - first).days + 1), before / BASELINE_DAYS
     change = round(100 * (per_day - before_per_day) / before_per_day) if before_per_day else None
-    return {**window, "window_first": first.isoformat(), "window_last": last.isoformat(), "change": change,
-            "before_per_day": round(before_per_day, 1)}
+    return {"items": items, "flagged": flagged, "window_first": first.isoformat(), "window_last": last.isoformat(),
+            "change": change, "before_per_day": round(before_per_day, 1)}
 
 
 def upcoming(db, today: date, threshold: float, horizon: int = UPCOMING_DAYS) -> list[dict]:
@@ -175,7 +189,7 @@ def upcoming(db, today: date, threshold: float, horizon: int = UPCOMING_DAYS) ->
     earliest = store.earliest_published(db)
     first_day = date.fromisoformat(beijing(earliest, "%Y-%m-%d")) if earliest else None
     recent = {r["topic"]: r for r in store.topic_counts(db, *_bounds(today - timedelta(days=RECENT_DAYS - 1), today),
-                                                         threshold)}
+                                                         threshold)}  # (one read of the month, all topics)
     out = []
     for o in occurrences(days, today, today + timedelta(days=horizon)):
         d = o["day"]
@@ -199,9 +213,16 @@ def starting_between(db, first: date, last: date) -> list[dict]:
 
 
 def held_between(db, first: date, last: date, threshold: float) -> list[dict]:
-    """The days that began on Beijing days [first, last], each with its window's figures (`around`)."""
-    return [{k: v for k, v in d.items() if k != "occurrence"} | around(db, d["occurrence"], threshold)
-            for d in starting_between(db, first, last)]
+    """The days that began on Beijing days [first, last], each with its window's figures (`around`),
+    all read at once."""
+    days = starting_between(db, first, last)
+    if not days:
+        return []
+    spans = [window(d["occurrence"]) for d in days]
+    daily = daily_figures(db, min(a for a, _ in spans) - timedelta(days=BASELINE_DAYS), max(b for _, b in spans),
+                          threshold)
+    return [{k: v for k, v in d.items() if k != "occurrence"} | around(db, d["occurrence"], threshold, daily)
+            for d in days]
 
 
 # --- the office's own days -------------------------------------------------------------------

@@ -1983,6 +1983,17 @@ def topic_counts(db, start: str, end: str, threshold: float, rumour_candidates: 
         GROUP BY coalesce(topic, '')""", [threshold, threshold, start, end, *(platforms or [])])
 
 
+def topic_day_counts(db, start: str, end: str, threshold: float) -> list[dict]:
+    """Per China-time day and topic, the health items published in [start, end) and the flagged
+    ones (rumour probability ≥ threshold), ads and debunk platforms' posts left out as in
+    `topic_counts`; read from the health items' period index."""
+    return _rows(db, f"""
+        SELECT published_day AS day, coalesce(topic, '') AS topic, count(*) AS items,
+               coalesce(sum(rumour_probability >= ?), 0) AS flagged
+        FROM items WHERE published_at >= ? AND published_at < ? AND health_related = 1{_rumour_candidate()}
+        GROUP BY published_day, coalesce(topic, '')""", [threshold, start, end])
+
+
 def risk_accounts(db, start: str, end: str, threshold: float, limit: int) -> list[dict]:
     """Accounts with flagged health items published in [start, end), most flagged first: their
     items, negative and flagged ones, the weeks a flagged one appeared, the latest flagged."""
