@@ -1049,9 +1049,10 @@ def list_alerts(db, now: datetime, status: str | None = None, limit: int = 500) 
 
 
 def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = True,
-                  delivery_limit: int = 20, source_quiet_hours: float | None = None) -> dict:
+                  delivery_limit: int = 20, source_quiet_hours: float | None = None, threshold: float = 0.5) -> dict:
     """What the worker runs after scoring: evaluate rules, escalate overdue, announce sources that
-    stopped or came back (worker.announce_sources; not when `source_quiet_hours` is None), deliver
+    stopped or came back (worker.announce_sources; not when `source_quiet_hours` is None), tell of
+    the health days a week ahead (flagged items: rumour probability ≥ `threshold`), deliver
     notifications (at most `delivery_limit` per call, so a slow notification server cannot stall
     ingestion)."""
     from . import notify
@@ -1070,11 +1071,15 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     from .submissions import remind_short_units
 
     units_reminded = remind_short_units(db, now, rules)
+    from .healthdays import remind_ahead
+
+    health_days = remind_ahead(db, now, rules, threshold)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     from .audit import notify_security
 
     security = notify_security(db, now, rules)
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
     return {"alerts": touched, "escalations": escalations, "reminders": reminders, "media_chased": chased,
-            "readings_waiting": waiting, "units_reminded": units_reminded, "sources": sources, "security": security,
+            "readings_waiting": waiting, "units_reminded": units_reminded, "health_days": health_days,
+            "sources": sources, "security": security,
             "delivery": delivered}

@@ -18,6 +18,7 @@ with its reason (kept, no longer shown). Audited.
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -223,6 +224,35 @@ def held_between(db, first: date, last: date, threshold: float) -> list[dict]:
                           threshold)
     return [{k: v for k, v in d.items() if k != "occurrence"} | around(db, d["occurrence"], threshold, daily)
             for d in days]
+
+
+# --- the reminder ----------------------------------------------------------------------------
+
+REMIND_DAYS = 7  # the monitors are told this many days before a day begins
+REMIND_KEY = "health_days_reminded"  # workflow_state: the occurrences told of ("name|first")
+
+
+def remind_ahead(db, now: datetime, rules: dict, threshold: float = 0.5) -> list[dict]:
+    """Tell the monitors' group bots and mailboxes, once, of each day that begins within REMIND_DAYS
+    (Beijing), with what the feed said of its topic lately and a year before and the experts at
+    hand, so the office prepares its science pieces and clarifications. Run by the worker's round
+    and `rumourwatch alerts escalate`. Returns the days told of."""
+    from .notify import queue_health_day
+
+    today = now.astimezone(CST).date()
+    soon = [d for d in upcoming(db, today, threshold, horizon=REMIND_DAYS) if d["in_days"] > 0]
+    if not soon:
+        return []
+    told = set(json.loads(store.workflow_state(db, REMIND_KEY) or "[]"))
+    new = [d for d in soon if f"{d['name']}|{d['first']}" not in told]
+    if not new:
+        return []
+    with store.transaction(db):
+        for d in new:
+            queue_health_day(db, d, rules, now)
+        kept = {k for k in told if k.split("|")[-1] >= (today - timedelta(days=400)).isoformat()}
+        store.set_workflow_state(db, REMIND_KEY, json.dumps(sorted(kept | {f"{d['name']}|{d['first']}" for d in new})))
+    return new
 
 
 # --- the office's own days -------------------------------------------------------------------

@@ -373,7 +373,8 @@ class Worker:
 
         try:
             result = alerts.workflow_tick(self.db, self.clock(), alerts.load_rules(self.rules_path),
-                                          source_quiet_hours=self.source_quiet_hours)
+                                          source_quiet_hours=self.source_quiet_hours,
+                                          threshold=self.settings.rumour_threshold if self.settings else 0.5)
         except StoreError:
             raise
         except RumourwatchError as exc:  # a bad rules file: say so every poll, keep ingesting

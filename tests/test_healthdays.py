@@ -204,3 +204,39 @@ def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env
     at.run()
     assert not at.exception and at.tabs[-1].label.startswith("宣传节点（")
     assert not any(b.label == "添加纪念日" for b in at.button)
+
+
+def test_the_monitors_are_told_of_a_day_a_week_ahead_once(rdb, smtp_server):
+    from workflow_helpers import rules
+
+    from rumourwatch.alerts import workflow_tick
+
+    db, _ = rdb
+    controller, inbox = smtp_server
+    r = rules(notify={"smtp_host": "127.0.0.1", "smtp_port": controller.port, "quiet_hours": "",
+                      "monitor_emails": ["monitor@example.org"]})
+    add_items(db, INFECTIOUS, [(cst(2026, 11, 20), 0.9), (cst(2026, 11, 21), 0.2)], "now")
+    # eight days before 世界艾滋病日 (1 December): not yet
+    assert workflow_tick(db, datetime(2026, 11, 23, 2, 0, tzinfo=UTC), r)["health_days"] == []
+    tick = workflow_tick(db, datetime(2026, 11, 24, 2, 0, tzinfo=UTC), r)  # the worker's round, seven days before
+    assert [d["name"] for d in tick["health_days"]] == ["世界艾滋病日"]
+    def told():  # (the fixture's overdue alerts are escalated in the same rounds)
+        return [(to, msg) for to, msg in inbox.messages if msg["Subject"].startswith("【宣传节点】")]
+
+    [(to, msg)] = told()
+    assert to == ["monitor@example.org"] and msg["Subject"] == "【宣传节点】7 天后是世界艾滋病日"
+    body = msg.get_content()
+    assert "7 天后（12 月 1 日）是世界艾滋病日（传染病及地方病防控）。" in body
+    assert "近 30 天该话题健康条目 2 条，其中疑似谣言 1 条。" in body  # no data a year before: not said
+    assert "可就该话题约请的专家 0 位" in body and "宣传节点" in body
+    # told once: the next rounds, the next day, say nothing more of it
+    for day in (24, 25):
+        assert workflow_tick(db, datetime(2026, 11, day, 6, 0, tzinfo=UTC), r)["health_days"] == []
+    assert len(told()) == 1
+    # a day of the office's own, four days ahead, added after: told in the next round
+    healthdays.add(db, name="全市控烟宣传周", topic="控烟", month=11, day=29, days=7, actor="m", now=NOW)
+    tick = workflow_tick(db, datetime(2026, 11, 25, 7, 0, tzinfo=UTC), r)
+    assert [d["name"] for d in tick["health_days"]] == ["全市控烟宣传周"]
+    [_, (_, msg)] = told()
+    assert msg["Subject"] == "【宣传节点】4 天后是全市控烟宣传周"
+    assert "4 天后（11 月 29 日起共 7 天）是全市控烟宣传周（控烟）。" in msg.get_content()

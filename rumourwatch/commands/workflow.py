@@ -278,6 +278,10 @@ def alerts_escalate(ctx, rules_path, no_deliver):
 
     for u in remind_short_units(db, now, rules):
         click.echo(f"reminded {u['unit']}: {u['counted']} of its {u['minimum']} pieces this month")
+    from ..healthdays import remind_ahead
+
+    for d in remind_ahead(db, now, rules, ctx.obj["settings"].rumour_threshold):
+        click.echo(f"health day {d['name']} begins in {d['in_days']} day(s) ({d['first']}): monitors told")
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
