@@ -497,6 +497,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "train.remove.submit": "删除",
         "train.removed": "已删除培训记录 #{id}（保留在审计日志中），不再计入。",
         "train.what.title": "培训名称", "train.what.note": "说明", "train.what.reason": "删除原因",
+        # 专家培训 (seed 001 18), on the 专家库 page
+        "wb.trained": "您最近一次参加专家培训：{day}《{title}》（共参加 {n} 次）。",
+        "wb.trained.none": "您尚未参加登记在册的专家培训。",
+        "etrain.title": "专家培训",
+        "etrain.caption": ("采取有效方式开展业务培训，提升科普专家的创作能力和应用新媒体技术传播科普知识的能力（依据《2021年吉林省卫生健康宣传工作要点》）。"
+                           "登记每次培训和参训专家：专家名单显示各专家最近一次参训，专家履职情况统计期内参训次数，专家在工作台可见。"),
+        "etrain.new": "登记一次专家培训",
+        "etrain.title.placeholder": "例如：健康科普创作与新媒体传播培训班",
+        "etrain.experts": "参训专家",
+        "etrain.done": "已登记专家培训 #{id}（{day}，参训专家 {n} 位）。",
+        "etrain.col.experts": "参训专家数", "etrain.col.names": "参训专家",
+        "etrain.empty": "尚未登记专家培训。",
+        "pool.col.trained": "最近参训",
+        "pool.perf.trainings": "参加培训",
         # 交办属地单位 (rumourwatch.referrals): on an alert, and the unit's side on 信息报送
         "ref.title": "交办属地单位",
         "ref.caption": ("按“属地管理、分级负责”，把事件交给发生地或涉及的单位核实情况、做好解释，并在时限内反馈，"
@@ -855,6 +869,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.ledger_duplicate_row": "与第 {row} 行重复（同一单位、同一天、同一标题）。",
         "wferr.ledger_duplicate": "已登记为报送 #{id}（同一单位、同一天、同一标题），不重复计入。",
         "wferr.press_topic_missing": "请填写主题。未登记任何内容。",
+        "wferr.training_no_experts": "请选择参训专家。未登记任何内容。",
+        "wferr.training_expert": "专家“{expert}”不在专家库中（或已停用）。未登记任何内容。",
         "wferr.healthday_name_missing": "请填写纪念日名称。未添加任何内容。",
         "wferr.healthday_taken": "已有名为“{name}”的纪念日（全国或本地），请换一个名称。",
         "wferr.healthday_topic": "“{value}”不是健康中国行动的 15 个话题之一。",
@@ -875,7 +891,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.training_attendees": "参训人数 {value} 不是有效人数（1 至 {max}），或留空。",
         "wferr.training_no_units": "请选择参加培训的单位（至少一个）。未登记任何内容。",
         "wferr.training_unit": "单位 {unit} 未登记或已停用，不能登记为参训单位。",
-        "wferr.training_missing": "没有编号为 #{id} 的通讯员培训记录（或已删除）。",
+        "wferr.training_missing": "没有编号为 #{id} 的培训记录（或已删除）。",
         "wferr.training_reason_missing": "删除培训记录时请写明原因（例如重复登记）。",
         "wferr.referral_alert_closed": "预警 #{id} 已是“{alert_status}”状态，只有未结束的预警可以交办。",
         "wferr.referral_unit": "单位 {unit} 未登记或已停用，不能交办。",

@@ -37,7 +37,7 @@ ACTION_ZH = {
     "submission.submit": "单位报送信息", "submission.withdraw": "撤回报送信息", "submission.adopt": "采用报送信息",
     "submission.decline": "不采用报送信息", "submission.remind": "提醒单位报送信息（月底前）",
     "submission.import": "导入报送台账",
-    "training.record": "登记通讯员培训", "training.remove": "删除通讯员培训记录",
+    "training.record": "登记培训", "training.remove": "删除培训记录",
     "press.record": "登记新闻发布或媒体活动", "press.remove": "删除新闻发布或媒体活动记录",
     "healthday.add": "添加本地卫生健康纪念日", "healthday.remove": "删除本地卫生健康纪念日",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
@@ -61,7 +61,7 @@ TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "
              "experts": "专家库", "item": "条目", "tip": "举报线索", "takedown": "删除请求", "source": "数据源",
              "rules": "预警规则", "handover": "值班交接", "media_request": "媒体约请", "model": "模型",
              "database": "数据库", "audit": "审计日志", "submission": "报送信息", "unit": "单位",
-             "training": "通讯员培训", "press_conference": "新闻发布与媒体活动",
+             "training": "培训（通讯员或专家）", "press_conference": "新闻发布与媒体活动",
              "health_day": "卫生健康纪念日"}
 
 # The kinds an administrator looks for: a code is of the first kind one of whose names it is or

@@ -64,7 +64,8 @@ def ensure_history(db_path: Path, settings, models_dir: Path, rules: Path, end: 
         echo(f"history {summary.start} – {summary.end}: {summary.items} items, {summary.alerts} alerts, "
              f"{summary.verdicts} verdicts, {summary.published} clarifications published, "
              f"{summary.submissions} units' reports, {summary.referrals} referrals to units, "
-             f"{summary.trainings} correspondents' training, {summary.press} press conference(s) on policy, "
+             f"{summary.trainings} correspondents' training, {summary.expert_trainings} experts' training, "
+             f"{summary.press} press conference(s) on policy, "
              f"{summary.media_events} media activit(ies), {summary.upper_events} higher commission's press event(s), "
              f"{summary.health_days} health day(s) of the office's own"
              + (f"; {len(summary.errors)} step(s) refused, first: {summary.errors[0]}" if summary.errors else ""))

@@ -29,7 +29,8 @@ repeat publishers were empty. Before the live replay starts, a fresh demo databa
     analysis when it has one (CHECKED), else a short template naming the claim.
   - platforms answer takedown requests within two days.
   - the units' correspondents report, the office adopts or declines, refers some alerts' events to
-    units that answer, and holds one correspondents' training (seed 002) two weeks in; the
+    units that answer, holds one correspondents' training (seed 002) two weeks in and one for the
+    pool's experts (seed 001, 18) on the first Thursday after two and a half weeks; the
     office holds a press conference on its work on each month's first Tuesday, a media activity on
     each month's third Thursday, and takes part in one press event of the higher commission three
     weeks in (seed 004); on the first working morning it lists a publicity week of its own, set
@@ -81,6 +82,7 @@ class Summary:
     submissions: int = 0
     referrals: int = 0
     trainings: int = 0
+    expert_trainings: int = 0
     press: int = 0  # press conferences on policy (those on alerts come with their step)
     media_events: int = 0
     upper_events: int = 0
@@ -158,6 +160,7 @@ class People:
         self.training_tried = False  # the history's one correspondents' training: tried once, held or refused
         self.upper_tried = False  # the history's one press event of the higher commission: likewise
         self.health_day_tried = False  # the office's own observance day: listed once
+        self.expert_training_tried = False  # the history's one experts' training
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
     def rng(self, *key) -> random.Random:
@@ -172,6 +175,7 @@ class People:
         self.takedowns(now)
         self.unit_reports(now)
         self.unit_training(now)
+        self.expert_training(now)
         self.press_work(now)
         self.office_health_day(now)
         self.referral_replies(now)
@@ -449,6 +453,27 @@ class People:
             self.summary.errors.append(f"training: {exc}")
 
 
+    def expert_training(self, now: datetime) -> None:
+        """The office trains the pool's experts once (seed 001, 18), on the first Thursday afternoon
+        two and a half weeks in: most active experts took part (a seeded draw), the demo's expert
+        among them."""
+        if self.expert_training_tried or now < parse_time(self.summary.start) + EXPERT_TRAINING_AFTER:
+            return
+        local = now.astimezone(CST)
+        if local.weekday() != 3 or not 14 <= local.hour < 17:
+            return
+        self.expert_training_tried = True
+        pool = store.list_experts(self.db, active_only=True)
+        r = self.rng("expert-training", local.date().isoformat())
+        present = [e["id"] for i, e in enumerate(pool) if i == 0 or r.random() < 0.6]
+        try:
+            trainings.record(self.db, held_on=local.date(), title="健康科普创作与新媒体传播培训班（演示数据）",
+                             audience="experts", expert_ids=present, actor="admin", now=now,
+                             note="科普文章写作、短视频脚本、辟谣稿件规范（演示数据）")
+            self.summary.expert_trainings += 1
+        except RumourwatchError as exc:
+            self.summary.errors.append(f"experts' training: {exc}")
+
     def press_work(self, now: datetime) -> None:
         """The office's press work (seed 004: 每月至少组织一场媒体活动，至少召开一次新闻发布会，每年至少参加
         一次上级组织的新闻发布活动), each recorded when held: a press conference on its work on the
@@ -504,6 +529,7 @@ class People:
 
 
 TRAINING_AFTER = timedelta(days=14)
+EXPERT_TRAINING_AFTER = timedelta(days=17)
 UPPER_EVENT_AFTER = timedelta(days=21)
 REFERRAL_ASKS = ("请核实该说法在辖区的传播情况，向询问的群众做好解释，并反馈核实情况和处置措施。",
                  "请核实所述事件是否发生在本辖区（本单位），并反馈核实情况。")

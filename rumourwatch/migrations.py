@@ -884,4 +884,16 @@ CREATE TABLE health_days (
     remove_reason TEXT
 );
 """),
+    # 专家培训 (seed 001, 18: "采取有效方式开展业务培训，提升科普专家的创作能力和应用新媒体技术传播科普知识的
+    # 能力"; 15: the pool managed dynamically): a training is for the units' correspondents or for the
+    # pool's experts, who are named as the units are
+    ("0041_expert_trainings", """
+ALTER TABLE trainings ADD COLUMN audience TEXT NOT NULL DEFAULT 'correspondents';
+CREATE TABLE training_experts (
+    training_id INTEGER NOT NULL REFERENCES trainings(id),
+    expert_id INTEGER NOT NULL REFERENCES experts(id),
+    PRIMARY KEY (training_id, expert_id)
+);
+CREATE INDEX idx_training_experts_expert ON training_experts (expert_id);
+"""),
 ]

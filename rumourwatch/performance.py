@@ -7,7 +7,8 @@ an active expert who took no task (unless away for half the period or more: expe
 one who declines most offers, one who lets offers lapse. And how their published clarifications read against the content standard
 (draftcheck, 稿件自查, read again now): how many have no warning, and the warnings most often left.
 And the media's invitations (rumourwatch.media, seed 000 §(三)2) made in the period: offered,
-accepted, done. An expert who took media work is not idle.
+accepted, done. An expert who took media work is not idle. And the experts' trainings (专家培训,
+rumourwatch.trainings, seed 001 18) each took part in during the period.
 
 The 专家库 page shows it for a period with a CSV; `rumourwatch experts performance` prints or
 writes it. Figures only, no score: a low count may mean no alert in one's specialty.
@@ -32,7 +33,7 @@ AWAY_SHARE = 0.5  # away this share of the period or more, taking no task is no 
 
 CSV_HEADER = ("专家", "职称", "单位", "级别", "地区", "在库", "指派", "接受", "谢绝", "超时未响应", "发布澄清",
               "按时发布", "审核退回", "审核他人稿件", "接受中位用时（小时）", "最近一次接受任务", "不可用天数", "自查无提示", "常见自查提示",
-              "媒体约请", "接受约请", "完成约请", "提示")
+              "媒体约请", "接受约请", "完成约请", "参加培训", "提示")
 
 
 def performance(db, start: str, end: str, vocab=None) -> list[dict]:
@@ -44,6 +45,8 @@ def performance(db, start: str, end: str, vocab=None) -> list[dict]:
     checked = _self_checks(db, [a["id"] for a in activity["assignments"] if a["status"] == "completed"], vocab)
     away = _away_days(db, start, end)
     invited = store.media_offer_counts(db, start, end) if store.has_tables(db, "media_offers") else {}
+    trained = store.trained_experts(db, beijing(start, "%Y-%m-%d"), beijing(end, "%Y-%m-%d")) \
+        if store.has_tables(db, "training_experts") else {}
     period_days = (parse_time(end) - parse_time(start)).total_seconds() / 86400
     by_expert: dict[int, list[dict]] = {}
     for a in activity["assignments"]:
@@ -74,6 +77,7 @@ def performance(db, start: str, end: str, vocab=None) -> list[dict]:
             "media_offered": sum(media.values()),
             "media_accepted": media.get("accepted", 0) + media.get("completed", 0),
             "media_completed": media.get("completed", 0),
+            "trainings": trained.get(e["id"], {}).get("n", 0),
         }
         row["flags"] = _flags(row, bool(activity["assignments"]), row["away_days"] >= AWAY_SHARE * period_days)
         rows.append(row)
@@ -140,6 +144,6 @@ def performance_csv(rows: list[dict]) -> str:
         [r["name"], r["title"], r["institution"], r["level"], r["region"], "是" if r["active"] else "否",
          r["offered"], r["accepted"], r["declined"], r["lapsed"], r["published"], r["on_time"], r["returned"],
          r["reviewed"], r["accept_hours"], beijing(r["last_accepted"]), r["away_days"], r["clean"],
-         r["common_warnings"], r["media_offered"], r["media_accepted"], r["media_completed"],
+         r["common_warnings"], r["media_offered"], r["media_accepted"], r["media_completed"], r["trainings"],
          "；".join(FLAG_ZH[f] for f in r["flags"])]
         for r in rows))

@@ -131,6 +131,7 @@ TEXT: dict[str, str] = {
     "alerts.overdue.none": "无超时预警。",
     "experts.title": "专家处置工作",
     "experts.empty": "{this}无专家指派与澄清发布。",
+    "experts.trainings": "{this}举办专家培训 {n} 次（{titles}），参训专家 {experts} 位。",
     "experts.summary": "{this}指派 {assignments} 次（接受 {accepted}、谢绝 {declined}），发布澄清 {published} 篇；从预警到澄清发布的中位用时 {median}。",
     "experts.per_expert": "按专家",
     "experts.media": ("{this}媒体约请专家 {requests} 次（按活动时间）：已完成 {completed} 次，其中由不低于媒体级别的专家完成 "
@@ -800,9 +801,10 @@ def _experts(db, period: Period, region, now: str) -> Section:
         from .media import period_summary
 
         invited = period_summary(db, period.start, period.end, region)
+    trained = _expert_trainings(db, period)
     if not assignments and not published and not (invited and invited["requests"]):
         return Section("experts", tr("experts.title"), True, tr("experts.empty", this=tr(f"this.{period.kind}")),
-                       {"assignments": 0, "published": 0})
+                       {"assignments": 0, "published": 0, "trainings": trained})
     per_expert: dict = {}
     per_unit: dict = {}
 
@@ -837,8 +839,24 @@ def _experts(db, period: Period, region, now: str) -> Section:
             "declined": sum(s["status"] == "declined" for s in assignments),
             "published": len(published), "median_hours": _median_hours(hours_all),
             "per_expert": rows(per_expert), "per_unit": rows(per_unit),
-            "effects": _effects(db, period, region, now) if published else [], "media": invited}
+            "effects": _effects(db, period, region, now) if published else [], "media": invited,
+            "trainings": trained}
     return Section("experts", tr("experts.title"), True, None, data)
+
+
+def _expert_trainings(db, period: Period) -> dict | None:
+    """The experts' trainings (专家培训, rumourwatch.trainings) held in the period: each one's day,
+    title and experts, and how many experts took part in any. None without the register."""
+    if not store.has_tables(db, "training_experts"):
+        return None
+    held = store.list_trainings(db, start=period.first_day, end=_day_after(period.last_day), audience="experts")[::-1]
+    experts = store.trained_experts(db, period.first_day, _day_after(period.last_day))
+    return {"held": [{"held_on": t["held_on"], "title": t["title"], "experts": t["experts"]} for t in held],
+            "experts": len(experts)}
+
+
+def _day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def _publishers(db, period: Period, platforms) -> Section:
@@ -1413,7 +1431,19 @@ def experts_lines(report: Report) -> list[str]:
     invited = d.get("media")  # reports saved before media requests were kept have none
     if invited and invited["requests"]:
         out.append(tr("experts.media", this=tr(f"this.{report.kind}"), **invited))
-    return out
+    return out + expert_training_lines(report)
+
+
+def expert_training_lines(report: Report) -> list[str]:
+    """The period's experts' trainings (`_expert_trainings`), in a period with or without tasks; a
+    period without one says nothing."""
+    s = report.section("experts")
+    d = s.data.get("trainings") if s.available else None  # (nor before experts' trainings were kept)
+    if not d or not d["held"]:
+        return []
+    titles = "、".join(f"{t['held_on'][5:]}《{t['title']}》" for t in d["held"])
+    return [tr("experts.trainings", this=tr(f"this.{report.kind}"), n=len(d["held"]), titles=titles,
+               experts=d["experts"])]
 
 
 def publishers_lines(report: Report) -> list[str]:
@@ -1900,6 +1930,8 @@ def sections(report: Report, printed: bool = False) -> list[tuple[str, list[tupl
             blocks.append(("empty", s.message))
             if s.key == "alerts" and (held := press_lines(report)):  # conferences in a period without alerts
                 blocks.append(("lines", held))
+            if s.key == "experts" and (held := expert_training_lines(report)):  # trainings in a period without tasks
+                blocks.append(("lines", held))
         elif s.key == "volume":
             lines = volume_lines(report)
             blocks += [("lead", lines[0]), ("lines", lines[1:])]
@@ -2080,7 +2112,8 @@ HTML_TEMPLATE = """<!doctype html>
   {% if s.data.overdue %}{{ table(overdue[0], overdue[1]) }}{% else %}<p>{{ t("alerts.overdue.none") }}</p>{% endif %}
   {% endif %}
 {% elif s.key == "experts" %}
-  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>{% else %}
+  {% if not s.available or s.message %}<p class="empty">{{ s.message }}</p>
+  {% if expert_trainings %}<ul>{% for line in expert_trainings %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}{% else %}
   <ul>{% for line in experts %}<li>{{ line }}</li>{% endfor %}</ul>
   {% for title, head, rows in expert_tables %}<h3>{{ title }}</h3>{{ table(head, rows) }}{% endfor %}
   {% endif %}
@@ -2152,7 +2185,7 @@ def render_html(report: Report, charts: bool = True) -> str:
         "overdue": overdue_table(report), "experts": experts_lines(report), "expert_tables": expert_tables(report),
         "publishers": publishers_lines(report), "publishers_table": (publishers_head, publishers_rows),
         "model": model_lines(report), "watch": watch_lines(report), "watch_table": watch_table(report),
-        "press": press_lines(report),
+        "press": press_lines(report), "expert_trainings": expert_training_lines(report),
     }
     if any(s.key == "topics" for s in report.sections):  # not in reports saved before
         context.update(topics=topics_lines(report), topics_table=topics_table(report), tags_table=tags_table(report))

@@ -2660,14 +2660,21 @@ _TRAINING_SELECT = """SELECT t.*,
                              (SELECT count(*) FROM training_units tu WHERE tu.training_id = t.id) AS units,
                              (SELECT group_concat(name, '、') FROM (SELECT u.name FROM training_units tu
                                  JOIN units u ON u.id = tu.unit_id WHERE tu.training_id = t.id ORDER BY u.code))
-                                 AS unit_names
+                                 AS unit_names,
+                             (SELECT count(*) FROM training_experts te WHERE te.training_id = t.id) AS experts,
+                             (SELECT group_concat(name, '、') FROM (SELECT e.name FROM training_experts te
+                                 JOIN experts e ON e.id = te.expert_id WHERE te.training_id = t.id ORDER BY e.id))
+                                 AS expert_names
                       FROM trainings t"""
 
 
-def insert_training(db, row: dict, unit_ids: list[int]) -> int:
+def insert_training(db, row: dict, unit_ids: list[int], expert_ids: list[int] = ()) -> int:
+    """A training with the units whose correspondents, or the experts, who took part."""
     training_id = _insert(db, "trainings", row)
     db.conn.executemany("INSERT INTO training_units (training_id, unit_id) VALUES (?, ?)",
                         [(training_id, u) for u in unit_ids])
+    db.conn.executemany("INSERT INTO training_experts (training_id, expert_id) VALUES (?, ?)",
+                        [(training_id, e) for e in expert_ids])
     return training_id
 
 
@@ -2680,10 +2687,26 @@ def update_training(db, training_id: int, **fields) -> None:
     _update(db, "trainings", {"removed_by", "removed_at", "remove_reason"}, training_id, fields)
 
 
-def list_trainings(db, *, start: str | None = None, end: str | None = None, limit: int = 500) -> list[dict]:
-    """The trainings held (not removed) on days in [start, end) ('YYYY-MM-DD'), the latest first."""
+def list_trainings(db, *, start: str | None = None, end: str | None = None, audience: str = "correspondents",
+                   limit: int = 500) -> list[dict]:
+    """The trainings for `audience` ("correspondents" or "experts") held (not removed) on days in
+    [start, end) ('YYYY-MM-DD'), the latest first."""
     clause, params = _kept_between("t.held_on", "t.removed_at", start, end)
-    return _rows(db, f"{_TRAINING_SELECT}{clause} ORDER BY t.held_on DESC, t.id DESC LIMIT ?", [*params, limit])
+    return _rows(db, f"{_TRAINING_SELECT}{clause} AND t.audience = ? ORDER BY t.held_on DESC, t.id DESC LIMIT ?",
+                 [*params, audience, limit])
+
+
+def trained_experts(db, start: str | None = None, end: str | None = None) -> dict[int, dict]:
+    """{expert id: the trainings (not removed) they took part in on days in [start, end): n, and the
+    last one's held_on and title}."""
+    clause, params = _kept_between("t.held_on", "t.removed_at", start, end)
+    out: dict[int, dict] = {}
+    for expert_id, held_on, title in db.execute(
+            f"""SELECT te.expert_id, t.held_on, t.title FROM training_experts te
+                JOIN trainings t ON t.id = te.training_id{clause} ORDER BY t.held_on, t.id""", params).fetchall():
+        n = out.get(expert_id, {}).get("n", 0)
+        out[expert_id] = {"n": n + 1, "held_on": held_on, "title": title}  # the latest wins
+    return out
 
 
 def _kept_between(column: str, removed: str, start: str | None, end: str | None) -> tuple[str, list]:

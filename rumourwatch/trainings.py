@@ -9,6 +9,12 @@ June) and one in 下半年 (July to December). The page says whether this half h
 how many days are left; 系统自检 warns in a half's last DUE_WARN_DAYS days while none was held; the
 monthly, quarterly and annual reports list the trainings of their period and judge the halves they
 cover. Every step is audited.
+
+专家培训 (seed 001, 18: "采取有效方式开展业务培训，提升科普专家的创作能力和应用新媒体技术传播科普知识的
+能力"; 15: the pool's dynamic management) are recorded the same way with `audience="experts"`, naming
+the pool's experts who took part: the 专家库 page lists them, each expert's last training shows in
+the roster and on their workbench, 专家履职情况 counts them, and the reports' experts section says a
+period's. No minimum is set for them, so nothing is judged.
 """
 
 from __future__ import annotations
@@ -44,12 +50,19 @@ def _text(value, limit: int, field: str) -> str | None:
     return text or None
 
 
-def record(db, *, held_on: date, title: str, unit_ids: list[int], actor: str, now: datetime,
-           attendees: int | None = None, note: str | None = None) -> dict:
+AUDIENCES = ("correspondents", "experts")
+
+
+def record(db, *, held_on: date, title: str, actor: str, now: datetime, unit_ids: list[int] | None = None,
+           attendees: int | None = None, note: str | None = None, audience: str = "correspondents",
+           expert_ids: list[int] | None = None) -> dict:
     """Record a training held on `held_on` (a Beijing day, not after today) for the correspondents of
-    `unit_ids` (registered, active; at least one). WorkflowError, and nothing written, when the title
-    is missing, a text too long, the day ahead, no unit or an unknown or inactive one, or the number
-    of people not a count. Returns the stored training."""
+    `unit_ids` (registered, active; at least one), or, `audience="experts"`, for the pool's experts
+    `expert_ids` (in the pool; at least one). WorkflowError, and nothing written, when the title is
+    missing, a text too long, the day ahead, no unit (expert) or an unknown or inactive one, or the
+    number of people not a count. Returns the stored training."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"a training is for {' or '.join(AUDIENCES)}, not {audience!r}")
     title = _text(title, TITLE_MAX, "title")
     if not title:
         raise WorkflowError("a training needs its title", "training_title_missing")
@@ -61,6 +74,21 @@ def record(db, *, held_on: date, title: str, unit_ids: list[int], actor: str, no
     if attendees is not None and not 0 < attendees <= ATTENDEES_MAX:
         raise WorkflowError(f"{attendees} people trained is not a count (1 to {ATTENDEES_MAX})",
                             "training_attendees", value=attendees, max=ATTENDEES_MAX)
+    ids = _units(db, unit_ids) if audience == "correspondents" else []
+    experts = _experts(db, expert_ids) if audience == "experts" else []
+    at = iso(now)
+    with store.transaction(db):
+        training_id = store.insert_training(db, {
+            "held_on": held_on.isoformat(), "title": title, "attendees": attendees, "note": note,
+            "audience": audience, "recorded_by": actor, "recorded_at": at}, ids, experts)
+        store.record_audit(db, actor, "training.record", "training", training_id,
+                           {"held_on": held_on.isoformat(), "title": title, "audience": audience,
+                            "units" if audience == "correspondents" else "experts": len(ids or experts),
+                            "attendees": attendees}, at=at)
+    return store.get_training(db, training_id)
+
+
+def _units(db, unit_ids: list[int] | None) -> list[int]:
     ids = list(dict.fromkeys(unit_ids or []))
     if not ids:
         raise WorkflowError("a training needs the units whose correspondents took part", "training_no_units")
@@ -70,15 +98,20 @@ def record(db, *, held_on: date, title: str, unit_ids: list[int], actor: str, no
         if unit is None or not unit["active"]:
             raise WorkflowError(f"unit {unit_id!r} is not a registered active unit", "training_unit",
                                 unit=unit["name"] if unit else unit_id)
-    at = iso(now)
-    with store.transaction(db):
-        training_id = store.insert_training(db, {
-            "held_on": held_on.isoformat(), "title": title, "attendees": attendees, "note": note,
-            "recorded_by": actor, "recorded_at": at}, ids)
-        store.record_audit(db, actor, "training.record", "training", training_id,
-                           {"held_on": held_on.isoformat(), "title": title, "units": len(ids),
-                            "attendees": attendees}, at=at)
-    return store.get_training(db, training_id)
+    return ids
+
+
+def _experts(db, expert_ids: list[int] | None) -> list[int]:
+    ids = list(dict.fromkeys(expert_ids or []))
+    if not ids:
+        raise WorkflowError("an experts' training needs the experts who took part", "training_no_experts")
+    pool = {e["id"]: e for e in store.list_experts(db)}
+    for expert_id in ids:
+        expert = pool.get(expert_id)
+        if expert is None or not expert["active"]:
+            raise WorkflowError(f"expert {expert_id!r} is not in the pool", "training_expert",
+                                expert=expert["name"] if expert else expert_id)
+    return ids
 
 
 def remove(db, training_id: int, *, reason: str, actor: str, now: datetime) -> dict:

@@ -94,6 +94,10 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     assert summary.trainings == 1 and training["held_on"] == "2026-11-23"  # a Monday, two weeks after the start
     assert correspondent["unit_id"] in store.trained_units(db) and 1 < training["units"] <= len(store.list_units(db))
     assert training["attendees"] == 2 * training["units"]
+    # the experts' training (seed 001, 18): the first Thursday after two and a half weeks, the demo's expert there
+    [experts_training] = store.list_trainings(db, audience="experts")
+    assert (experts_training["held_on"], summary.expert_trainings) == ("2026-11-26", 1)
+    assert store.list_experts(db, active_only=True)[0]["id"] in store.trained_experts(db)
     assert "2026 年下半年举办 1 次（达到要求）" in "".join(reports.units_lines(reports.compute_annual(db, "2026", now=END)))
     # the alerts' press conferences are in the office's register (seed 001, 004); no first Tuesday here,
     # November's third Thursday's media activity

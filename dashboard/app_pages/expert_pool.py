@@ -1,6 +1,8 @@
-"""专家库: the roster (specialties, level, region, capacity, load), how each expert took part in the
-last 30 / 90 / 365 days (rumourwatch.performance, with a CSV), CSV import with a message per bad row,
-CSV export, and taking an expert out of (or back into) the pool. Admin only."""
+"""专家库: the roster (specialties, level, region, capacity, load, last training), how each expert took
+part in the last 30 / 90 / 365 days (rumourwatch.performance, with a CSV), the experts' trainings
+(专家培训, seed 001 18: recorded with the experts who took part, removed with a reason;
+rumourwatch.trainings), CSV import with a message per bad row, CSV export, and taking an expert out
+of (or back into) the pool. Admin only."""
 
 import json
 from datetime import timedelta
@@ -10,7 +12,8 @@ import streamlit as st
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from rumourwatch import experts, performance, store
+from rumourwatch import experts, performance, store, trainings
+from rumourwatch.records import CST
 from rumourwatch.errors import RumourwatchError
 
 user = require_role("admin")
@@ -21,17 +24,18 @@ ui.flash()
 
 roster = ui.call(path, store.list_experts)
 loads = ui.call(path, store.expert_loads)
+trained = ui.call(path, store.trained_experts)
 away_now = ui.call(path, experts.unavailable_experts, data.now_utc(), 0)  # away at this moment
 st.caption(t("pool.count", n=len(roster), active=sum(e["active"] for e in roster)))
 ui.table([dict(e, specialties="、".join(json.loads(e["specialties"])), languages=experts.languages_text(e) or "—",
-               load=loads.get(e["id"], 0),
+               load=loads.get(e["id"], 0), trained=trained.get(e["id"], {}).get("held_on") or "—",
                active_label=(t("no") if not e["active"] else
                              t("pool.away_until", until=data.to_china(away_now[e["id"]]["ends_at"], "%m-%d %H:%M"))
                              if e["id"] in away_now else t("yes"))) for e in roster],
          {"id": "#", "name": t("col.name"), "title": t("col.title_rank"), "institution": t("col.institution"),
           "specialties": t("col.specialties"), "languages": t("col.expert_languages"), "level": t("col.level"),
-          "region": t("col.region"), "capacity": t("col.capacity"), "load": t("col.load"), "phone": t("col.phone"), "email": t("col.email"),
-          "active_label": t("col.active")}, key="roster_table")
+          "region": t("col.region"), "capacity": t("col.capacity"), "load": t("col.load"), "trained": t("pool.col.trained"), "phone": t("col.phone"),
+          "email": t("col.email"), "active_label": t("col.active")}, key="roster_table")
 
 st.download_button(t("pool.export"), ui.call(path, experts.export_roster).encode("utf-8"),
                    file_name="expert_roster.csv", mime="text/csv")
@@ -55,12 +59,57 @@ if perf:
               "returned": t("pool.perf.returned"), "reviewed": t("pool.perf.reviewed"),
               "accept_hours": t("pool.perf.accept_hours"), "last": t("pool.perf.last"),
               "away_days": t("pool.perf.away"), "media_accepted": t("pool.perf.media_accepted"),
-              "media_completed": t("pool.perf.media_completed"),
+              "media_completed": t("pool.perf.media_completed"), "trainings": t("pool.perf.trainings"),
               "active_label": t("col.active")}, key="perf_table")
     st.download_button(t("pool.perf.export"), performance.performance_csv(perf).encode("utf-8"),
                        file_name=f"专家履职情况_近{days}天.csv", mime="text/csv")
 else:
     st.info(t("pool.perf.empty"))
+
+# --- 专家培训: the experts' trainings (seed 001 18) ----------------------------------------------
+st.subheader(t("etrain.title"))
+st.caption(t("etrain.caption"))
+now = data.now_utc()
+active = [e for e in roster if e["active"]]
+if active:
+    today = now.astimezone(CST).date()
+    gen = st.session_state.get("etrain_form_gen", 0)
+    with st.expander(t("etrain.new")), ui.action_form(f"etrain_form_{gen}"):
+        c = st.columns([1, 3])
+        day = c[0].date_input(t("train.day"), value=today, max_value=today, key=f"etrain_day_{gen}")
+        title = c[1].text_input(t("train.title"), max_chars=trainings.TITLE_MAX, key=f"etrain_title_{gen}",
+                                placeholder=t("etrain.title.placeholder"))
+        chosen = st.multiselect(t("etrain.experts"), active, format_func=lambda e: f"{e['name']}（{e['institution']}）",
+                                key=f"etrain_experts_{gen}")
+        note = st.text_input(t("train.note"), max_chars=trainings.NOTE_MAX, key=f"etrain_note_{gen}",
+                             help=t("train.note.help"))
+        if st.form_submit_button(t("train.submit"), type="primary"):
+            try:
+                done = data.workflow(path, trainings.record, held_on=day, title=title, audience="experts",
+                                     expert_ids=[e["id"] for e in chosen], actor=user["username"], now=now,
+                                     note=note)
+            except RumourwatchError as exc:
+                ui.show_error(exc, "wf.error")
+            else:
+                st.session_state["etrain_form_gen"] = gen + 1
+                st.session_state[ui.FLASH_KEY] = t("etrain.done", id=done["id"], day=done["held_on"],
+                                                   n=done["experts"])
+                st.rerun()
+held = ui.call(path, store.list_trainings, audience="experts", limit=200)
+if held:
+    ui.table(held, {"id": "#", "held_on": t("train.col.day"), "title": t("train.col.title"),
+                    "experts": t("etrain.col.experts"), "expert_names": t("etrain.col.names"),
+                    "note": t("train.col.note"), "recorded_by": t("train.col.by")}, key="etrain_table")
+    with st.expander(t("train.remove")), ui.action_form("etrain_remove"):
+        c = st.columns([2, 2, 1], vertical_alignment="bottom")
+        pick = c[0].selectbox(t("train.remove.pick"), held, key="etrain_remove_pick",
+                              format_func=lambda r: f"#{r['id']} {r['held_on']} {r['title']}")
+        reason = c[1].text_input(t("train.remove.reason"), max_chars=trainings.REASON_MAX, key="etrain_remove_reason")
+        if c[2].form_submit_button(t("train.remove.submit")):
+            ui.act(path, t("train.removed", id=pick["id"]), trainings.remove, pick["id"], reason=reason,
+                   actor=user["username"], now=now)
+else:
+    st.info(t("etrain.empty"))
 
 st.subheader(t("pool.import"))
 st.caption(t("pool.import.help"))

@@ -190,6 +190,7 @@ for section in report.sections:
     elif section.key == "experts":
         if not section.available or section.message:
             empty(section)
+            lines(reports.expert_training_lines(report))  # experts' trainings in a period without tasks
         else:
             lines(reports.experts_lines(report))
             for title, head, rows in reports.expert_tables(report):

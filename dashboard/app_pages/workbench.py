@@ -32,6 +32,9 @@ if user["role"] == "admin" and expert_id is None:
 if expert_id is None:
     st.warning(t("wb.no_expert"))
     st.stop()
+trained = ui.call(path, store.trained_experts).get(expert_id)  # 专家培训 (seed 001 18)
+st.caption(t("wb.trained", day=trained["held_on"], title=trained["title"], n=trained["n"]) if trained
+           else t("wb.trained.none"))
 
 
 def related(alert: dict) -> list[int]:
