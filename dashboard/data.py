@@ -955,7 +955,7 @@ def _health_days(path: str, version: tuple, local: tuple, today: date, threshold
     return _run(path, lambda db: {
         "ahead": healthdays.upcoming(db, today, threshold),
         "passed": healthdays.held_between(db, today - timedelta(days=passed_days), today - timedelta(days=1),
-                                          threshold)})
+                                          threshold, until=today - timedelta(days=1))})
 
 
 def health_days(path: str, today: date, threshold: float, passed_days: int) -> dict:

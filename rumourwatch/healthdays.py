@@ -157,16 +157,19 @@ def _sum(daily: dict, topic: str, first: date, last: date) -> tuple[int, int]:
     return items, flagged
 
 
-def window(occurrence: dict) -> tuple[date, date]:
-    """The days a day's topic is read over: WINDOW_DAYS before its first day to as many after its last."""
-    return occurrence["first"] - timedelta(days=WINDOW_DAYS), occurrence["last"] + timedelta(days=WINDOW_DAYS)
+def window(occurrence: dict, until: date | None = None) -> tuple[date, date]:
+    """The days a day's topic is read over: WINDOW_DAYS before its first day to as many after its
+    last, or to `until` (the last whole day there is) when that comes first."""
+    last = occurrence["last"] + timedelta(days=WINDOW_DAYS)
+    return occurrence["first"] - timedelta(days=WINDOW_DAYS), min(last, until) if until else last
 
 
-def around(db, occurrence: dict, threshold: float, daily: dict | None = None) -> dict:
-    """What the feed said of a day's topic in its window, against the daily mean of the
-    BASELINE_DAYS before: items, flagged, the change of the daily items in percent (None without
-    items before). `daily` (`daily_figures`) must cover the baseline and the window when given."""
-    first, last = window(occurrence)
+def around(db, occurrence: dict, threshold: float, daily: dict | None = None, until: date | None = None) -> dict:
+    """What the feed said of a day's topic in its window (`window`; cut at `until`, so a window still
+    running is read over its days so far), against the daily mean of the BASELINE_DAYS before:
+    items, flagged, the change of the daily items in percent (None without items before). `daily`
+    (`daily_figures`) must cover the baseline and the window when given."""
+    first, last = window(occurrence, until)
     since = first - timedelta(days=BASELINE_DAYS)
     if daily is None:
         daily = daily_figures(db, since, last, threshold)
@@ -213,16 +216,16 @@ def starting_between(db, first: date, last: date) -> list[dict]:
             for o in occurrences(all_days(db), first, last) if first <= o["first"] <= last]
 
 
-def held_between(db, first: date, last: date, threshold: float) -> list[dict]:
-    """The days that began on Beijing days [first, last], each with its window's figures (`around`),
-    all read at once."""
+def held_between(db, first: date, last: date, threshold: float, until: date | None = None) -> list[dict]:
+    """The days that began on Beijing days [first, last], each with its window's figures (`around`,
+    cut at `until`, the last whole day there is), all read at once."""
     days = starting_between(db, first, last)
     if not days:
         return []
-    spans = [window(d["occurrence"]) for d in days]
+    spans = [window(d["occurrence"], until) for d in days]
     daily = daily_figures(db, min(a for a, _ in spans) - timedelta(days=BASELINE_DAYS), max(b for _, b in spans),
                           threshold)
-    return [{k: v for k, v in d.items() if k != "occurrence"} | around(db, d["occurrence"], threshold, daily)
+    return [{k: v for k, v in d.items() if k != "occurrence"} | around(db, d["occurrence"], threshold, daily, until)
             for d in days]
 
 

@@ -200,8 +200,8 @@ TEXT: dict[str, str] = {
     "press.met": "每月至少召开 {minimum} 次新闻发布会：判定的 {n} 个月均已召开。",
     "press.month.met": "达到每月至少召开 {minimum} 次新闻发布会的要求。",
     "press.month.short": "未达到每月至少召开 {minimum} 次新闻发布会的要求。",
-    "days.held": "{name}（卫生健康纪念日，{when}，{topic}）：前后 {days} 天该话题健康条目 {items} 条（其中疑似谣言 {flagged} 条），{change}。",
-    "days.held.quiet": "{name}（卫生健康纪念日，{when}，{topic}）：前后 {days} 天没有该话题的健康条目。",
+    "days.held": "{name}（卫生健康纪念日，{when}，{topic}）：{window}该话题健康条目 {items} 条（其中疑似谣言 {flagged} 条），{change}。",
+    "days.held.quiet": "{name}（卫生健康纪念日，{when}，{topic}）：{window}没有该话题的健康条目。",
     "days.change": "日均较此前 {weeks} 周 {sign}{pct}%",
     "days.change.none": "此前 {weeks} 周没有该话题条目",
     "days.held.none": "本月没有列入的卫生健康纪念日。",
@@ -922,7 +922,7 @@ def _watched(db, period: Period, previous: Period, platforms, threshold: float, 
     return Section("watch", title, True, None, {"rows": rows})
 
 
-def _risk(db, period: Period, threshold: float) -> Section:
+def _risk(db, period: Period, threshold: float, now: str) -> Section:
     """The risk points (rumourwatch.risk) of the RISK_MONTHS months ending with this one (a quarter's
     or a year's own months): what kept coming back, which a single month is too short to show. Only
     the recurring ones are listed."""
@@ -942,19 +942,21 @@ def _risk(db, period: Period, threshold: float) -> Section:
             "recurring_weeks": points["period"]["recurring_weeks"], "summary": risk.summary(points),
             "counts": {k: sum(1 for r in points[k] if r["recurring"]) for k in risk.KINDS}, **recurring}
     if period.kind == "monthly":
-        data["health_days"] = _health_days(db, period, threshold)
+        data["health_days"] = _health_days(db, period, threshold, now)
     return Section("risk", tr("risk.title", months=months), True, None, data)
 
 
-def _health_days(db, period: Period, threshold: float) -> dict:
+def _health_days(db, period: Period, threshold: float, now: str) -> dict:
     """A month's 卫生健康纪念日 (rumourwatch.healthdays): those that began in it, each with what the
-    feed said of its topic around it against the weeks before; and those of the next month, to plan."""
+    feed said of its topic around it (to the day before `now` at most) against the weeks before;
+    and those of the next month, to plan."""
     from . import healthdays
 
     first, last = date.fromisoformat(period.first_day), date.fromisoformat(period.last_day)
+    until = date.fromisoformat(beijing(now, "%Y-%m-%d")) - timedelta(days=1)
     after = last + timedelta(days=1)
     upcoming = healthdays.starting_between(db, after, (after + timedelta(days=31)).replace(day=1) - timedelta(days=1))
-    return {"held": healthdays.held_between(db, first, last, threshold), "baseline_weeks": healthdays.BASELINE_DAYS // 7,
+    return {"held": healthdays.held_between(db, first, last, threshold, until), "baseline_weeks": healthdays.BASELINE_DAYS // 7,
             "next": [{k: d[k] for k in ("name", "topic", "first", "last")} for d in upcoming]}
 
 
@@ -1230,7 +1232,7 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
         sections.append(_units(db, period, region, minimum, now_iso))
     sections += [_alerts(db, period, region, now_iso), _experts(db, period, region, now_iso), _publishers(db, period, platforms)]
     if kind in LONG_KINDS:
-        sections.append(_risk(db, period, threshold))
+        sections.append(_risk(db, period, threshold, now_iso))
     sections += [_watched(db, period, previous, platforms, threshold, watch), _model_health(db, period, threshold)]
     for n, section in zip(SECTION_NUMERALS, sections):  # numbered by position: the units come third monthly
         section.title = tr("section.numbered", n=n, title=section.title)
@@ -1548,10 +1550,10 @@ def health_days_lines(d: dict | None) -> list[str]:
         return []
     lines = []
     for h in d["held"]:
-        span = (date.fromisoformat(h["window_last"]) - date.fromisoformat(h["window_first"])).days + 1
         change = tr("days.change", weeks=d["baseline_weeks"], sign="+" if h["change"] >= 0 else "−",
                     pct=abs(h["change"])) if h["change"] is not None else tr("days.change.none", weeks=d["baseline_weeks"])
-        what = {"name": h["name"], "when": _day_span(h["first"], h["last"]), "topic": h["topic"], "days": span}
+        what = {"name": h["name"], "when": _day_span(h["first"], h["last"]), "topic": h["topic"],
+                "window": _day_span(h["window_first"], h["window_last"])}
         lines.append(tr("days.held", **what, items=fmt_int(h["items"]), change=change, flagged=fmt_int(h["flagged"]))
                      if h["items"] else tr("days.held.quiet", **what))
     if not d["held"]:

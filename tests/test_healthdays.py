@@ -101,6 +101,11 @@ def test_a_day_just_passed_is_read_against_the_weeks_before_it(rdb):
     assert (held["window_first"], held["window_last"], held["items"], held["flagged"]) == (
         "2026-11-16", "2026-11-22", 36, 5)
     assert (held["before_per_day"], held["change"]) == (0.3, 1700)
+    # read on the 21st, its window runs on: it is read over the days so far (16–20 November), not
+    # as if the days to come had nothing
+    [held] = [d for d in healthdays.held_between(db, date(2026, 11, 1), TODAY, 0.5, until=date(2026, 11, 20))
+              if d["name"] == "全市健康科普日"]
+    assert (held["window_last"], held["items"], held["flagged"], held["change"]) == ("2026-11-20", 26, 4, 1720)
     # a day of three days (17–19 November): 14–22 November, nine days, 36 items: 4 a day against 8/28
     healthdays.add(db, name="全市健康科普周", topic="健康知识普及", month=11, day=17, days=3, actor="m", now=NOW)
     [held] = [d for d in healthdays.held_between(db, date(2026, 11, 1), TODAY, 0.5) if d["name"] == "全市健康科普周"]
@@ -143,12 +148,16 @@ def test_the_monthly_notice_tells_the_months_days_and_the_next_months(rdb):
     healthdays.add(db, name="全市冬季健康日", topic="健康知识普及", month=1, day=5, days=1, actor="m", now=NOW)  # not December's
     notice = reports.compute_monthly(db, rfx.MONTH, now=december)
     lines = reports.risk_lines(notice)
-    assert ("全市健康科普日（卫生健康纪念日，11 月 19 日，健康知识普及）：前后 7 天该话题健康条目 36 条（其中疑似谣言 5 条），"
+    assert ("全市健康科普日（卫生健康纪念日，11 月 19 日，健康知识普及）：11 月 16 日至 22 日该话题健康条目 36 条（其中疑似谣言 5 条），"
             "日均较此前 4 周 +1700%。") in lines
-    assert "联合国糖尿病日（卫生健康纪念日，11 月 14 日，糖尿病防治）：前后 7 天没有该话题的健康条目。" in lines
+    assert "联合国糖尿病日（卫生健康纪念日，11 月 14 日，糖尿病防治）：11 月 11 日至 17 日没有该话题的健康条目。" in lines
     assert lines[-1] == "下月卫生健康纪念日：12 月 1 日 世界艾滋病日（传染病及地方病防控）。请提前准备科普与辟谣内容。"
     for text in (reports.render_markdown(notice), reports.render_html(notice, charts=False)):
         assert "下月卫生健康纪念日：12 月 1 日 世界艾滋病日" in text and "全市健康科普日（卫生健康纪念日" in text
+    # read while the month runs (the 21st), a window still running counts its days so far
+    running = reports.risk_lines(reports.compute_monthly(db, rfx.MONTH, now=datetime(2026, 11, 21, 2, 0, tzinfo=UTC)))
+    assert ("全市健康科普日（卫生健康纪念日，11 月 19 日，健康知识普及）：11 月 16 日至 20 日该话题健康条目 26 条（其中疑似谣言 4 条），"
+            "日均较此前 4 周 +1720%。") in running
     # a weekly report has no such lines; a notice saved before the days were listed reads as it did
     assert "下月卫生健康纪念日" not in reports.render_markdown(reports.compute_weekly(db, rfx.WEEK, now=NOW))
     del notice.section("risk").data["health_days"]
