@@ -70,9 +70,9 @@ st.subheader(t("overview.rules", y=duty["month"][:4], m=int(duty["month"][5:])))
 cols = st.columns(4)
 cols[0].metric(t("overview.rules.units"), f"{duty['units_met']} / {duty['units']}", border=True,
                help=t("overview.rules.units.help", days=duty["days_left"]))
-cols[1].metric(t("overview.rules.press", n=duty["press_minimum"]), t("overview.rules.count", n=duty["press_held"]),
+cols[1].metric(t("overview.rules.press"), t("overview.rules.of", n=duty["press_held"], m=duty["press_minimum"]),
                border=True, help=t("overview.rules.press.help"))
-cols[2].metric(t("overview.rules.media", n=duty["media_minimum"]), t("overview.rules.count", n=duty["media_held"]),
+cols[2].metric(t("overview.rules.media"), t("overview.rules.of", n=duty["media_held"], m=duty["media_minimum"]),
                border=True, help=t("overview.rules.media.help"))
 half = duty["training"]
 cols[3].metric(t("overview.rules.training", y=half["year"], h=t(f"train.half.{half['half']}")),
