@@ -243,13 +243,13 @@ def remind_ahead(db, now: datetime, rules: dict, threshold: float = 0.5) -> list
     from .notify import queue_health_day
 
     today = now.astimezone(CST).date()
-    soon = [d for d in upcoming(db, today, threshold, horizon=REMIND_DAYS) if d["in_days"] > 0]
-    if not soon:
-        return []
     told = set(json.loads(store.workflow_state(db, REMIND_KEY) or "[]"))
-    new = [d for d in soon if f"{d['name']}|{d['first']}" not in told]
-    if not new:
+    due = {f"{o['day'].name}|{o['first'].isoformat()}"
+           for o in occurrences(all_days(db), today + timedelta(days=1), today + timedelta(days=REMIND_DAYS))
+           if o["first"] > today} - told
+    if not due:  # (every round of the worker comes here: the figures are read only for a day to tell of)
         return []
+    new = [d for d in upcoming(db, today, threshold, horizon=REMIND_DAYS) if f"{d['name']}|{d['first']}" in due]
     with store.transaction(db):
         for d in new:
             queue_health_day(db, d, rules, now)
