@@ -207,6 +207,7 @@ TEXT: dict[str, str] = {
     "days.held.none": "本月没有列入的卫生健康纪念日。",
     "days.next": "下月卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
     "days.next.none": "下月没有列入的卫生健康纪念日。",
+    "units.days": "下月卫生健康纪念日：{days}。欢迎结合纪念日报送健康科普信息。",
     "press.media.held": "{this}组织媒体活动 {n} 场。",
     "press.media.month.met": "本月组织媒体活动 {n} 场，达到每月至少组织 {minimum} 场的要求。",
     "press.media.month.short": "本月组织媒体活动 {n} 场，未达到每月至少组织 {minimum} 场的要求。",
@@ -2397,6 +2398,11 @@ def unit_notice_text(report: Report, row: dict, total: int, files: list[Path]) -
     flag = tr("flag.below") if row["below_minimum"] else tr("flag.ok")
     own = tr("units.own", unit=row["unit"], counted=row["counted"], reported=row["reported"], adopted=row["adopted"],
              clarifications=row["clarifications"], minimum=row["minimum"], flag=flag, total=total, rank=row["rank"])
+    risk = next((s for s in report.sections if s.key == "risk" and s.available), None)
+    ahead = (risk.data.get("health_days") or {}).get("next") if risk else None
+    if ahead:  # the next month's health days: a unit's 健康科普 pieces around them count as any
+        own += "\n" + tr("units.days", days="；".join(f"{_day_span(n['first'], n['last'])} {n['name']}（{n['topic']}）"
+                                                     for n in ahead))
     return f"{subject} · {row['unit']}", f"{own}\n\n{body}"
 
 

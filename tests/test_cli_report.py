@@ -255,6 +255,9 @@ def test_the_monthly_notice_is_mailed_to_each_unit_it_ranks_with_the_units_own_s
         assert first.startswith(f"本单位（{unit}）本月合计 {row['counted']} 条")
         assert f"每月要求 {row['minimum']} 条，{'未达标' if row['below_minimum'] else '达标'}；" in first
         assert first.endswith(f"在 {len(rows)} 个单位中排第 {row['rank']} 名。")
+        # the next month's health days, for the unit's science pieces (宣传节点)
+        assert mail.get_body(("plain",)).get_content().splitlines()[1] == (
+            "下月卫生健康纪念日：12 月 1 日 世界艾滋病日（传染病及地方病防控）。欢迎结合纪念日报送健康科普信息。")
         assert [a.get_filename() for a in mail.iter_attachments()] == ["2026-11_月通报.pdf"]
     assert rows[fx.UNIT_COUNTY]["rank"] != rows[fx.UNIT_IDLE]["rank"]
     assert sorted(a.get_filename() for a in mails[("leader@example.org",)].iter_attachments()) == [
