@@ -510,6 +510,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "etrain.col.experts": "参训专家数", "etrain.col.names": "参训专家",
         "etrain.empty": "尚未登记专家培训。",
         "pool.col.trained": "最近参训",
+        # 专家库名单公布 (seed 000 §(一)1), on the 专家库 page
+        "plist.title": "公布专家名单",
+        "plist.caption": ("不断吸纳符合条件的专家进入健康科普专家库，并分批向社会公布名单（依据《柳州市建立健全全媒体健康科普知识发布和传播机制实施方案》）。"
+                          "公布的名单只含姓名、职称、单位、专业领域、级别和地区，不含联系方式；按级别分组。下载即记为已公布，下一批从此开始。"),
+        "plist.last": "上次公布：{at}（{n} 位专家）。",
+        "plist.scope": "名单范围",
+        "plist.scope.all": "全部在库专家", "plist.scope.new": "上次公布以来新增", "plist.scope.since": "自某日起新增入库",
+        "plist.since": "入库日期不早于",
+        "plist.col.n": "序号",
+        "plist.word": "下载公布名单（Word）", "plist.csv": "下载公布名单（CSV）",
+        "plist.empty": "没有符合条件的专家。",
         "pool.perf.trainings": "参加培训",
         # 交办属地单位 (rumourwatch.referrals): on an alert, and the unit's side on 信息报送
         "ref.title": "交办属地单位",

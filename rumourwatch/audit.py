@@ -46,7 +46,7 @@ ACTION_ZH = {
     "clarification.draft": "保存澄清稿", "clarification.submit": "提交澄清稿审核", "clarification.approve": "审核通过澄清稿",
     "clarification.return": "退回澄清稿修改", "clarification.publish": "发布澄清", "clarification.withdraw": "撤回澄清稿",
     "expert.absence_add": "登记专家不可用时段", "expert.absence_remove": "删除专家不可用时段",
-    "experts.import": "导入专家名单", "experts.activate": "启用专家", "experts.deactivate": "停用专家",
+    "experts.import": "导入专家名单", "experts.publish_list": "公布专家库名单", "experts.activate": "启用专家", "experts.deactivate": "停用专家",
     "media.request": "登记媒体约请", "media.offer": "向专家发出约请", "media.accept": "专家接受约请",
     "media.decline": "专家婉拒约请", "media.remind": "约请催复", "media.complete": "约请已完成",
     "media.cancel": "取消媒体约请", "media.withdraw": "撤回媒体约请",

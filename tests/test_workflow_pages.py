@@ -120,7 +120,8 @@ def test_the_expert_pool_shows_how_each_expert_took_part_and_exports_it(seeded):
     assert (table.loc["李样本", "指派"], table.loc["李样本", "接受"], table.loc["李样本", "接受中位用时（小时）"]) == (
         "1", "1", "0.8")
     assert table.loc["李样本", "提示"] == "" and table.loc["王虚构", "提示"] == "期内未承担任务"
-    assert [d.proto.label for d in at.get("download_button")] == ["导出名单（CSV）", "导出履职情况（CSV）"]
+    assert [d.proto.label for d in at.get("download_button")] == ["导出名单（CSV）", "导出履职情况（CSV）",
+                                                                  "下载公布名单（Word）", "下载公布名单（CSV）"]
 
 
 def test_alert_detail_shows_clocks_and_suggestions(seeded):

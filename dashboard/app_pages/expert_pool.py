@@ -1,20 +1,24 @@
 """专家库: the roster (specialties, level, region, capacity, load, last training), how each expert took
 part in the last 30 / 90 / 365 days (rumourwatch.performance, with a CSV), the experts' trainings
 (专家培训, seed 001 18: recorded with the experts who took part, removed with a reason;
-rumourwatch.trainings), CSV import with a message per bad row, CSV export, and taking an expert out
-of (or back into) the pool. Admin only."""
+rumourwatch.trainings), CSV import with a message per bad row, CSV export, the list published to the public in batches (专家库名单公布, seed 000 §(一)1: no
+contact details; Word or CSV, recorded when downloaded; rumourwatch.publiclist), and taking an
+expert out of (or back into) the pool. Admin only."""
 
 import json
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, workflow_ui as ui
+from dashboard import data
+from dashboard import workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
-from rumourwatch import experts, performance, store, trainings
-from rumourwatch.records import CST
+from rumourwatch import experts, performance, publiclist, store, trainings
 from rumourwatch.errors import RumourwatchError
+from rumourwatch.records import CST
 
 user = require_role("admin")
 PERF_DAYS = [30, 90, 365]
@@ -70,9 +74,9 @@ else:
 st.subheader(t("etrain.title"))
 st.caption(t("etrain.caption"))
 now = data.now_utc()
+today = now.astimezone(CST).date()
 active = [e for e in roster if e["active"]]
 if active:
-    today = now.astimezone(CST).date()
     gen = st.session_state.get("etrain_form_gen", 0)
     with st.expander(t("etrain.new")), ui.action_form(f"etrain_form_{gen}"):
         c = st.columns([1, 3])
@@ -110,6 +114,50 @@ if held:
                    actor=user["username"], now=now)
 else:
     st.info(t("etrain.empty"))
+
+# --- 专家库名单公布: the list published to the public, in batches (seed 000 §(一)1) ---------------
+st.subheader(t("plist.title"))
+st.caption(t("plist.caption"))
+last = ui.call(path, publiclist.last_published)
+if last:
+    st.caption(t("plist.last", at=data.to_china(last["at"]), n=last["count"]))
+scope = st.radio(t("plist.scope"), ["all", "new", "since"] if last else ["all", "since"], horizontal=True,
+                 format_func=lambda k: t(f"plist.scope.{k}"), key="plist_scope")
+since = after = None
+if scope == "since":
+    since = st.date_input(t("plist.since"), value=today - timedelta(days=30), max_value=today,
+                          key="plist_since").isoformat()
+elif scope == "new":
+    after = last["at"]
+listed = ui.call(path, publiclist.public_list, since, after)
+batch = since or (data.to_china(after, "%Y-%m-%d") if after else None)  # the day the batch starts, as printed
+
+
+def published(fmt: str) -> None:
+    """Record the list as published when it is downloaded (on_click: before the page runs again)."""
+    data.workflow(path, publiclist.record_published, count=len(listed), since=batch, actor=user["username"],
+                  now=data.now_utc(), fmt=fmt)
+
+
+def listed_docx() -> bytes:
+    """The list as Word, made when the button is pressed (from the rows shown)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return publiclist.list_docx(listed, Path(tmp) / "list.docx", data.now_utc(), batch).read_bytes()
+
+
+if listed:
+    ui.table([dict(r, n=i) for i, r in enumerate(listed, 1)],
+             {"n": t("plist.col.n"), "name": t("col.name"), "title": t("col.title_rank"),
+              "institution": t("col.institution"), "fields": t("col.specialties"), "level": t("col.level"),
+              "region": t("col.region")}, key="plist_table")
+    c = st.columns([1, 1, 3])
+    stem = f"健康科普专家库专家名单_{today.isoformat()}"
+    c[0].download_button(t("plist.word"), listed_docx, file_name=f"{stem}.docx", on_click=published,
+                         args=("docx",), mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    c[1].download_button(t("plist.csv"), publiclist.list_csv(listed).encode("utf-8"), file_name=f"{stem}.csv",
+                         mime="text/csv", on_click=published, args=("csv",))
+else:
+    st.info(t("plist.empty"))
 
 st.subheader(t("pool.import"))
 st.caption(t("pool.import.help"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from datetime import date
 
 import click
 
@@ -474,6 +475,40 @@ def experts_export(ctx, output_path):
         click.echo(f"wrote {text.count(chr(10)) - 1} expert(s) to {output_path}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@experts_group.command("public-list")
+@click.option("-o", "--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="The file to write: .docx (laid out as an official document) or .csv.")
+@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Only the experts who joined the pool since this day.")
+@click.option("--new", "new", is_flag=True, help="Only the experts who joined since the last list published.")
+@click.option("--actor", default=None, help="Who publishes it (default: the login name).")
+@click.pass_context
+@friendly_errors
+def experts_public_list(ctx, output_path, since, new, actor):
+    """Write the pool's list for the public (专家库名单公布, seed 000 §(一)1: "分批向社会公布名单"):
+    name, title, institution, fields, level and region, no contact details, grouped by level. The
+    whole pool, or a batch (--since DAY, --new); recorded as published (audited), so the next --new
+    batch starts there.
+
+    Example:
+
+        rumourwatch experts public-list -o 专家名单.docx --new
+    """
+    from ..publiclist import write_public_list
+
+    if since and new:
+        raise click.UsageError("give --since or --new, not both")
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"{since!r} is not a day (YYYY-MM-DD)", param_hint="--since") from None
+    try:
+        n = write_public_list(_db(ctx), output_path, actor=actor or getpass.getuser(), now=_now(), since=since, new=new)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--output") from None
+    click.echo(f"wrote {n} expert(s) to {output_path}; recorded as published")
 
 
 @experts_group.command("performance")
