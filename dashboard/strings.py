@@ -600,7 +600,7 @@ STRINGS: dict[str, dict[str, str]] = {
         # 新闻发布与媒体活动 (seed 001, 004; rumourwatch.press), on the 媒体约请 page
         "press.title": "新闻发布与媒体活动登记（本月：新闻发布会 {conference} 场，媒体活动 {media} 场；每月各至少 {minimum} 场）",
         "press.caption": ("登记委里召开的新闻发布会（重大政策解读、重要工作通报，及突发舆情 24 小时内召开的发布会）和新闻发言人、"
-                          "组织的媒体活动（媒体见面会、集中采访、直播访谈、媒体开放日等），以及参加上级卫生健康委组织的新闻发布活动。"
+                          "组织的媒体活动（媒体见面会、集中采访、直播访谈、媒体开放日等）、参加上级卫生健康委组织的新闻发布活动，以及为干部开展的新闻发布和新闻采访业务培训。"
                           "在预警页面记录“已召开新闻发布会”时会自动登记到这里，不必重复。月通报、季度和年度报告统计场次，并列出未达到要求的月份。"),
         "press.upper": "{y} 年已参加上级卫生健康委组织的新闻发布活动 {n} 次（每年至少 {minimum} 次）。",
         "press.kind": "类别",
@@ -890,7 +890,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.healthday_text_long": "{day_field}有 {n} 字，最多 {max} 字，请精简。",
         "wferr.healthday_missing": "没有编号为 #{id} 的本地纪念日（或已删除）。",
         "wferr.healthday_reason_missing": "删除本地纪念日时请写明原因。",
-        "wferr.press_kind": "“{value}”不是可登记的类别（新闻发布会、媒体活动、参加上级新闻发布活动）。未登记任何内容。",
+        "wferr.press_kind": "“{value}”不是可登记的类别（新闻发布会、媒体活动、参加上级新闻发布活动、新闻发布业务培训）。未登记任何内容。",
         "wferr.press_text_long": "{press_field}有 {n} 字，最多 {max} 字，请精简。",
         "wferr.press_url": "链接“{value}”不是网址：请填写以 http:// 或 https:// 开头的地址，或留空。",
         "wferr.press_future": "时间 {at} 晚于现在：请在发布会或活动举行后登记。",

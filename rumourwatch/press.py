@@ -4,8 +4,8 @@ Seed 001 (Jilin): press conferences on major policies and important work (2), a 
 within 24 hours of a sudden public-opinion event (6), 新闻发言人制度 (8). Seed 004 (Inner Mongolia):
 "每月至少组织一场媒体活动，至少召开一次新闻发布会，每年至少参加一次自治区卫生健康委组织的新闻发布活动".
 The office records each one (KINDS: its own conference, a media activity it organised — a media
-open day, a group interview, a live programme —, or its part in a press event the higher
-commission held) — when, the topic, the spokesperson or who took part, the media, a link to the
+open day, a group interview, a live programme —, its part in a press event the higher commission
+held, or a training in press work and media literacy for its staff and leaders, seed 001 9) — when, the topic, the spokesperson or who took part, the media, a link to the
 release or recording — and a conference recorded on an alert (its 24-hour step,
 `alerts.record_step`) is entered here by that step, so the register holds them all. One recorded
 by mistake is removed with the reason (kept, no longer counted). The reports count a period's
@@ -24,13 +24,14 @@ TOPIC_MAX = 100
 TEXT_MAX = 200
 NOTE_MAX = 1000
 REASON_MAX = 200
-KINDS = ("conference", "media_event", "upper_event")
+KINDS = ("conference", "media_event", "upper_event", "training")
 # seed 004: each kind's minimum, and the period it is counted in
 MINIMUMS = {"conference": ("month", 1),    # 每月……至少召开一次新闻发布会
             "media_event": ("month", 1),   # 每月至少组织一场媒体活动
             "upper_event": ("year", 1)}    # 每年至少参加一次（上级）卫生健康委组织的新闻发布活动
 MONTHLY_MINIMUM = MINIMUMS["conference"][1]
-KIND_ZH = {"conference": "新闻发布会", "media_event": "媒体活动", "upper_event": "参加上级新闻发布活动"}
+KIND_ZH = {"conference": "新闻发布会", "media_event": "媒体活动", "upper_event": "参加上级新闻发布活动",
+           "training": "新闻发布业务培训"}  # seed 001, 9: 新闻发布和新闻采访等业务培训, 领导干部媒体素养 (no minimum)
 RULE_ZH = {"conference": "每月至少召开 {n} 次新闻发布会", "media_event": "每月至少组织 {n} 场媒体活动",
            "upper_event": "每年至少参加 {n} 次上级卫生健康委组织的新闻发布活动"}
 DUE_WARN_DAYS = {"month": 7, "year": 61}  # 系统自检 warns this close to the period's end while none is held
@@ -115,7 +116,8 @@ def summary(db, start: str, end: str, months: list[str]) -> dict:
             "months_without": _months_without(conferences, months), "minimum": MINIMUMS["conference"][1],
             "media": {"held": len(by_kind["media_event"]), "minimum": MINIMUMS["media_event"][1],
                       "months_without": _months_without(by_kind["media_event"], months)},
-            "upper": {"held": len(by_kind["upper_event"]), "minimum": MINIMUMS["upper_event"][1]}}
+            "upper": {"held": len(by_kind["upper_event"]), "minimum": MINIMUMS["upper_event"][1]},
+            "training": {"held": len(by_kind["training"])}}
 
 
 def _months_without(held: list[dict], months: list[str]) -> list[str]:

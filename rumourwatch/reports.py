@@ -214,6 +214,7 @@ TEXT: dict[str, str] = {
     "press.media.short": "每月至少组织 {minimum} 场媒体活动：{months} 未组织。",
     "press.media.met": "每月至少组织 {minimum} 场媒体活动：判定的 {n} 个月均已组织。",
     "press.upper.held": "{this}参加上级卫生健康委组织的新闻发布活动 {n} 次。",
+    "press.training": "{this}开展新闻发布与媒体素养业务培训 {n} 次。",
     "press.upper.met": "本年参加上级卫生健康委组织的新闻发布活动 {n} 次，达到每年至少参加 {minimum} 次的要求。",
     "press.upper.short": "本年参加上级卫生健康委组织的新闻发布活动 {n} 次，未达到每年至少参加 {minimum} 次的要求。",
     "press.upper.running": "本年尚未参加上级卫生健康委组织的新闻发布活动（每年至少 {minimum} 次）。",
@@ -1384,6 +1385,9 @@ def press_lines(report: Report) -> list[str]:
             lines.append(tr("press.media.short", minimum=media["minimum"], months="、".join(media["months_without"]))
                          if media["months_without"] else tr("press.media.met", minimum=media["minimum"],
                                                              n=len(d["judged"])))
+    trained = (d.get("training") or {}).get("held")  # (nor before the press trainings were kept)
+    if trained:
+        lines.append(tr("press.training", this=this, n=trained))
     upper = d.get("upper")
     if upper and upper.get("state") == "ended":
         lines.append(tr("press.upper.met" if upper["held"] >= upper["minimum"] else "press.upper.short",

@@ -170,6 +170,13 @@ def test_media_activities_and_the_higher_commissions_events_are_counted_and_judg
         reports.compute_annual(db, "2026", now=new_year))
     assert "本月参加上级卫生健康委组织的新闻发布活动 1 次。" in reports.press_lines(
         reports.compute_monthly(db, rfx.MONTH, now=december))
+    # a training in press work for the staff (seed 001, 9): said, counted as nothing else
+    press.record(db, held_at=HELD, topic="新闻发言人与媒体素养培训", actor="m", now=NOW, kind="training")
+    lines = reports.press_lines(reports.compute_monthly(db, rfx.MONTH, now=december))
+    assert "本月开展新闻发布与媒体素养业务培训 1 次。" in lines
+    assert lines[:3] == ["本月召开新闻发布会 1 场（其中回应预警事件 0 场），新闻发言人：王示例。",
+                         "达到每月至少召开 1 次新闻发布会的要求。",
+                         "本月组织媒体活动 1 场，达到每月至少组织 1 场的要求。"]
     # a week says only what it held
     press.record(db, held_at=datetime(2026, 11, 30, 7, 0, tzinfo=UTC), topic="集中采访", actor="m", now=december,
                  kind="media_event")
