@@ -11,13 +11,13 @@ Weeks are ISO weeks in Beijing time; the current one is counted so far and marke
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import reports, store
 from .exports import csv_text
 from .handover import CLOCK_ZH, open_alerts
 from .opinion import POLARITIES, opinion_line
-from .records import beijing, iso, parse_time
+from .records import CST, beijing, iso, parse_time
 
 WEEKS = 12
 CSV_HEADER = ("周次", "起始日", "截止日", "是否至今", "健康相关条目", "正面占比%", "中性占比%", "负面占比%",
@@ -62,12 +62,18 @@ def late_now(db, now: datetime) -> dict:
             "referrals": referrals}
 
 
+DAYS_AHEAD = 14  # 领导概览 names the health observance days beginning this many days ahead
+
+
 def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
     """The plans' standing duties as they stand now (Beijing): the units that reached their monthly
     minimum this month so far, as the monthly notice will count it (seed 002), the days left; the
     press conferences held this month against press.MONTHLY_MINIMUM (seed 004); this half-year's
-    correspondents' training (seed 002); and last month's notice: the units that fell short."""
+    correspondents' training (seed 002); last month's notice: the units that fell short; and the
+    health observance days beginning in the next DAYS_AHEAD days (宣传节点, rumourwatch.healthdays)."""
     from . import press, submissions, trainings
+
+    from . import healthdays
 
     month = submissions.current_month(now)
     units = store.list_units(db)
@@ -81,7 +87,9 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
             "days_left": submissions.days_left(now), "press_held": held["conference"],
             "press_minimum": press.MINIMUMS["conference"][1], "media_held": held["media_event"],
             "media_minimum": press.MINIMUMS["media_event"][1],
-            "training": trainings.half_status(db, now), "last_month": last.label, "last_month_short": short}
+            "training": trainings.half_status(db, now), "last_month": last.label, "last_month_short": short,
+            "health_days": [{k: d[k] for k in ("name", "topic", "first")} for d in healthdays.starting_between(
+                db, now.astimezone(CST).date(), now.astimezone(CST).date() + timedelta(days=DAYS_AHEAD))]}
 
 
 def _change(now: float | None, before: float | None, unit: str) -> str:

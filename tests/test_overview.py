@@ -218,6 +218,10 @@ def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db)
     assert metrics["信息报送已达标单位"] == f"{duty['units_met']} / {duty['units']}"
     assert metrics["本月新闻发布会"] == "1 / 1 场" and metrics["2026 年下半年通讯员培训"] == "已举办 1 次"
     assert metrics["本月媒体活动"] == "2 / 1 场"  # held / the monthly minimum
+    # the health days of the next two weeks (23 November: 世界艾滋病日 on 1 December)
+    assert [d["name"] for d in duty["health_days"]] == ["世界艾滋病日"]
+    assert any(c.value == "未来 14 天的卫生健康纪念日（宣传节点，详见“舆情风险点”）：12 月 1 日 世界艾滋病日（传染病及地方病防控）。"
+               for c in at.caption)
     assert any(c.value.startswith("上月（10 月）月通报：") for c in at.caption)
     at.button(key="open_last_notice").click().run()
     assert not at.exception, at.exception

@@ -1,7 +1,7 @@
 """领导概览 (rumourwatch.overview): the leaders' first page — what is late now (alerts past a clock,
 units late with their reply to a referral), last week against the
 week before in a few sentences, the plans' standing duties this month (units reporting their
-minimum, press conferences, media activities, this half-year's correspondents' training; last month's notice), and the last 12 weeks as trends (health items, negative share,
+minimum, press conferences, media activities, this half-year's correspondents' training; last month's notice; the health days of the next two weeks), and the last 12 weeks as trends (health items, negative share,
 alerts by severity, the share released within 5 hours), each week as its 周报 counts it; a week's
 row opens its 周报, an overdue alert's row opens it."""
 
@@ -85,6 +85,9 @@ cols[0].caption(t("overview.rules.last.short", m=int(last[5:]), n=len(short), na
                 else t("overview.rules.last.met", m=int(last[5:])) if duty["units"] else t("sub.units.none"))
 if cols[1].button(t("overview.rules.last.open"), key="open_last_notice"):
     open_report("monthly", last)
+if duty["health_days"]:
+    st.caption(t("overview.days", n=overview.DAYS_AHEAD, days="；".join(
+        f"{int(d['first'][5:7])} 月 {int(d['first'][8:])} 日 {d['name']}（{d['topic']}）" for d in duty["health_days"])))
 
 ytd = ui.call(path, overview.year_to_date, now)
 st.subheader(t("overview.ytd", year=ytd["year"]))
