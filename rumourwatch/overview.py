@@ -71,9 +71,7 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
     press conferences held this month against press.MONTHLY_MINIMUM (seed 004); this half-year's
     correspondents' training (seed 002); last month's notice: the units that fell short; and the
     health observance days beginning in the next DAYS_AHEAD days (宣传节点, rumourwatch.healthdays)."""
-    from . import press, submissions, trainings
-
-    from . import healthdays
+    from . import healthdays, press, submissions, trainings
 
     month = submissions.current_month(now)
     units = store.list_units(db)
