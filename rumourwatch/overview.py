@@ -68,7 +68,8 @@ DAYS_AHEAD = 14  # 领导概览 names the health observance days beginning this 
 def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
     """The plans' standing duties as they stand now (Beijing): the units that reached their monthly
     minimum this month so far, as the monthly notice will count it (seed 002), the days left; the
-    press conferences held this month against press.MONTHLY_MINIMUM (seed 004); this half-year's
+    press conferences and the media activities held this month against their minimums (seed 004,
+    press.MINIMUMS); this half-year's
     correspondents' training (seed 002); last month's notice: the units that fell short; and the
     health observance days beginning in the next DAYS_AHEAD days (宣传节点, rumourwatch.healthdays)."""
     from . import healthdays, press, submissions, trainings
