@@ -5,11 +5,12 @@ within 24 hours of a sudden public-opinion event (6), 新闻发言人制度 (8).
 "每月至少组织一场媒体活动，至少召开一次新闻发布会，每年至少参加一次自治区卫生健康委组织的新闻发布活动".
 The office records each one (KINDS: its own conference, a media activity it organised — a media
 open day, a group interview, a live programme —, its part in a press event the higher commission
-held, or a training in press work and media literacy for its staff and leaders, seed 001 9) — when, the topic, the spokesperson or who took part, the media, a link to the
-release or recording — and a conference recorded on an alert (its 24-hour step,
-`alerts.record_step`) is entered here by that step, so the register holds them all. One recorded
-by mistake is removed with the reason (kept, no longer counted). The reports count a period's
-entries of each kind and judge them against MINIMUMS. Audited.
+held, or a training in press work and media literacy for its staff and leaders, seed 001 9) —
+when, the topic, the spokesperson or who took part, the media, a link to the release or
+recording — and a conference recorded on an alert (its 24-hour step, `alerts.record_step`) is
+entered here by that step, so the register holds them all. One recorded by mistake is removed with
+the reason (kept, no longer counted). The reports count a period's entries of each kind and judge
+them against MINIMUMS (the trainings have none); 系统自检 warns near a period's end (`due`). Audited.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def summary(db, start: str, end: str, months: list[str]) -> dict:
     """The register's entries held in [start, end) (ISO). Its conferences: how many, those on an
     alert, the spokespersons (most conferences first), the `months` ('2026-11') in which none was
     held, the monthly minimum; "media": the media activities, likewise; "upper": the higher
-    commission's events taken part in, and the yearly minimum."""
+    commission's events taken part in, and the yearly minimum; "training": the trainings in press
+    work held."""
     held = store.list_press_conferences(db, start=start, end=end, limit=100_000)
     by_kind = {k: [c for c in held if c["kind"] == k] for k in KINDS}
     conferences = by_kind["conference"]
