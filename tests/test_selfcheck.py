@@ -100,7 +100,7 @@ def _ready(tmp_path: Path, now: datetime) -> dict:
     # this half-year's correspondents' training (seed 002) held and recorded
     trainings.record(db, held_on=now.astimezone(CST).date(), title="通讯员培训", unit_ids=[store.find_unit(db, "U1")["id"]],
                      actor="test", now=now)
-    for kind in press.KINDS:  # this month's press conference and media activity, this year's higher event (seed 004)
+    for kind in press.MINIMUMS:  # this month's press conference and media activity, this year's higher event (seed 004)
         press.record(db, held_at=now, topic="发布会", actor="test", now=now, kind=kind)
     auth.create_user(db, "chief", PASSWORD, "admin", "test")
     auth.create_user(db, "wang", PASSWORD, "expert", "test", expert_id=1)
