@@ -180,6 +180,8 @@ def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env
     passed = next(df.value for df in at.dataframe if "统计区间（前后各 3 天）" in df.value.columns)
     assert list(passed["纪念日"])[:2] == ["世界慢阻肺日", "联合国糖尿病日"]  # the latest first
     assert list(passed["统计区间（前后各 3 天）"])[:1] == ["11-15 至 11-21"]
+    # each table exports as CSV, as the other tabs do
+    assert [d.proto.label for d in at.get("download_button")][-2:] == ["导出本表（CSV）", "导出本表（CSV）"]
     at.text_input(key="days_name_0").set_value("全市控烟宣传周")
     at.selectbox(key="days_topic_0").set_value("控烟")
     at.number_input(key="days_month_0").set_value(2)

@@ -144,7 +144,8 @@ def test_the_page_shows_the_risk_points_to_a_leader(page_db, now, monkeypatch):
     assert "话题 1 个，账号 1 个，地区 1 个" in at.info[0].value
     topics = at.dataframe[0].value
     assert topics.iloc[0]["话题"] == "糖尿病防治" and topics.iloc[0]["持续风险"] == "持续"
-    assert [d.proto.label for d in at.get("download_button")] == ["导出本表（CSV）"] * 3
+    # the three kinds' tables, and 宣传节点's days ahead and days passed
+    assert [d.proto.label for d in at.get("download_button")] == ["导出本表（CSV）"] * 5
 
 
 def test_an_analyst_is_refused_the_page(page_db):

@@ -17,6 +17,7 @@ from dashboard.ui import nav_key, open_search
 from rumourwatch import healthdays, risk
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.experts import TOPICS
+from rumourwatch.exports import csv_text
 
 user = require_role("monitor", "leader", "admin")
 path = ui.db_path()
@@ -70,30 +71,38 @@ def _when(first: str, last: str) -> str:
     return first[5:] if first == last else f"{first[5:]} 至 {last[5:]}"
 
 
+def days_table(rows: list[dict], columns: dict[str, str], key: str, file_name: str) -> None:
+    """A 宣传节点 table and its CSV (the same rows and headers, as the other tabs export theirs)."""
+    ui.table(rows, columns, key=key)
+    st.download_button(t("risk.export"), csv_text(list(columns.values()), [[r[k] for k in columns] for r in rows])
+                       .encode("utf-8"), file_name=file_name, mime="text/csv", key=f"{key}_export")
+
+
 with tabs[-1]:  # 宣传节点: the health observance days ahead, and those just passed
     st.caption(t("days.caption", days=healthdays.UPCOMING_DAYS, recent=healthdays.RECENT_DAYS))
     if ahead:
-        ui.table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
-                   "in": t("days.now") if d["in_days"] == 0 else t("days.in", n=d["in_days"]),
-                   "items": d["recent_items"], "flagged": d["recent_flagged"],
-                   "last_year": "—" if d["last_year_flagged"] is None else d["last_year_flagged"],
-                   "experts": d["experts"], "clarifications": d["clarifications"],
-                   "kind": t("days.local") if d["local"] else t("days.national")} for d in ahead],
-                 {k: t(f"days.col.{k}") for k in ("when", "name", "topic", "in", "items", "flagged", "last_year",
-                                                  "experts", "clarifications", "kind")}, key="days_ahead")
+        days_table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
+                     "in": t("days.now") if d["in_days"] == 0 else t("days.in", n=d["in_days"]),
+                     "items": d["recent_items"], "flagged": d["recent_flagged"],
+                     "last_year": "—" if d["last_year_flagged"] is None else d["last_year_flagged"],
+                     "experts": d["experts"], "clarifications": d["clarifications"],
+                     "kind": t("days.local") if d["local"] else t("days.national")} for d in ahead],
+                   {k: t(f"days.col.{k}") for k in ("when", "name", "topic", "in", "items", "flagged", "last_year",
+                                                    "experts", "clarifications", "kind")},
+                   "days_ahead", f"宣传节点_未来{healthdays.UPCOMING_DAYS}天_{today}.csv")
     else:
         st.info(t("days.none", days=healthdays.UPCOMING_DAYS))
     figures = {"days": PASSED_DAYS, "n": healthdays.WINDOW_DAYS, "weeks": healthdays.BASELINE_DAYS // 7}
     passed = days_read["passed"]
     st.markdown(f"**{t('days.passed', **figures)}**")
     if passed:
-        ui.table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
-                   "window": _when(d["window_first"], d["window_last"]), "items": d["items"],
-                   "change": "—" if d["change"] is None else f"{d['change']:+d}%", "flagged": d["flagged"]}
-                  for d in reversed(passed)],
-                 {k: t(f"days.col.{k}", **figures) for k in ("when", "name", "topic", "window", "items", "change",
-                                                             "flagged")},
-                 key="days_passed")
+        days_table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
+                     "window": _when(d["window_first"], d["window_last"]), "items": d["items"],
+                     "change": "—" if d["change"] is None else f"{d['change']:+d}%", "flagged": d["flagged"]}
+                    for d in reversed(passed)],
+                   {k: t(f"days.col.{k}", **figures) for k in ("when", "name", "topic", "window", "items", "change",
+                                                               "flagged")},
+                   "days_passed", f"宣传节点_近{PASSED_DAYS}天_{today}.csv")
     else:
         st.info(t("days.passed.none", **figures))
     local = ui.call(path, healthdays.local_days)
