@@ -49,7 +49,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import alerts, experts, healthdays, press, referrals, store, submissions, trainings
+from . import (
+    alerts,
+    experts,
+    healthdays,
+    press,
+    referrals,
+    store,
+    submissions,
+    trainings,
+)
 from .config import BundleLines
 from .errors import RumourwatchError
 from .records import CST, UTC, iso, parse_time
