@@ -406,19 +406,19 @@ def top_rumours(path: str, filters: Filters, threshold: float, limit: int = TOP_
 # --- keyword search -----------------------------------------------------------------------
 
 def search(path: str, query: item_search.Query, filters: Filters, threshold: float, order: str,
-           account: str | None = None, now: datetime | None = None) -> dict:
+           account: str | None = None, now: datetime | None = None, topic: str | None = None) -> dict:
     """rumourwatch.search.run over the filtered period (cached under the data version)."""
     start, end = period_bounds(filters.period, filters.custom, now)
     return _query(path, "search", query, start, end, threshold, platforms=filters.platforms,
-                  health_only=filters.health_only, account=account, order=order)
+                  health_only=filters.health_only, account=account, order=order, topic=topic)
 
 
 def search_csv(path: str, query: item_search.Query, filters: Filters, threshold: float,
-               account: str | None = None, now: datetime | None = None) -> bytes:
+               account: str | None = None, now: datetime | None = None, topic: str | None = None) -> bytes:
     """The matching items as CSV (rumourwatch.search.export_csv), made when the user downloads it."""
     start, end = period_bounds(filters.period, filters.custom, now)
     text, _ = _run(path, item_search.export_csv, query, start, end, threshold, platforms=filters.platforms,
-                   health_only=filters.health_only, account=account)
+                   health_only=filters.health_only, account=account, topic=topic)
     return text.encode("utf-8")
 
 

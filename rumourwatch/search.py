@@ -16,7 +16,8 @@ Mongolian, Tibetan or Uyghur script) is also found by the Chinese gist of its hu
 their full-width forms (N95 finds ｎ９５ and Ｎ９５).
 
 A search can also be narrowed to one account (or author), or be only that: every item of an
-account, for monitors sorting out repeat publishers.
+account, for monitors sorting out repeat publishers; likewise to one Healthy China topic (the
+items the models put under it): what is said of a topic before its health observance day.
 
 The search scans the chosen period's items (a LIKE per spelling of each term); nothing extra is
 written when items arrive, so ingest is not slowed. `bench/bench_search.py` times it at 1 M items.
@@ -164,16 +165,18 @@ def variants(term: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((term, half, _full_width(half.upper()), _full_width(half.lower()))))
 
 
-def _filters(platforms, health_only: bool, min_probability: float | None, account: str | None) -> dict:
+def _filters(platforms, health_only: bool, min_probability: float | None, account: str | None,
+             topic: str | None = None) -> dict:
     return {"platforms": list(platforms) if platforms else None, "health_only": bool(health_only),
-            "min_probability": min_probability or None, "account": (account or "").strip() or None}
+            "min_probability": min_probability or None, "account": (account or "").strip() or None,
+            "topic": (topic or "").strip() or None}
 
 
 def run(db, query: Query, start: str | None, end: str | None, threshold: float, *, platforms=(),
         health_only: bool = False, min_probability: float | None = None, account: str | None = None,
-        order: str = "time", limit: int = LIST_LIMIT) -> dict:
+        order: str = "time", limit: int = LIST_LIMIT, topic: str | None = None) -> dict:
     """Search items published in [start, end) (UTC ISO; None = open), by `account` (its account or
-    author name, exactly) when given. Returns
+    author name, exactly) and under `topic` (a Healthy China topic) when given. Returns
 
     - `total`, `stories` (distinct clusters), `flagged` (rumour probability ≥ `threshold`),
       `debunked`, `health`, `unscored`;
@@ -185,7 +188,7 @@ def run(db, query: Query, start: str | None, end: str | None, threshold: float, 
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
     groups, excluded = query.spellings()
-    filters = _filters(platforms, health_only, min_probability, account)
+    filters = _filters(platforms, health_only, min_probability, account, topic)
     rows, stories, first = store.search_hits(db, groups, excluded, start, end, threshold, order, limit, **filters)
     polarity = {"positive": 0, "neutral": 0, "negative": 0, None: 0}
     days: dict[str, dict] = {}
@@ -269,12 +272,12 @@ EXPORT_HEADER = ("条目ID", "发布时间（北京时间）", "平台", "账号
 
 def export_csv(db, query: Query, start: str | None, end: str | None, threshold: float, *, platforms=(),
                health_only: bool = False, min_probability: float | None = None, account: str | None = None,
-               limit: int = EXPORT_LIMIT) -> tuple[str, int]:
+               limit: int = EXPORT_LIMIT, topic: str | None = None) -> tuple[str, int]:
     """The matching items, newest first, as CSV for Excel (`exports.csv_text`), at most `limit` rows;
     returns the text and the number of rows written."""
     groups, excluded = query.spellings()
     rows = store.search_items(db, groups, excluded, start, end, limit, "time",
-                              **_filters(platforms, health_only, min_probability, account))
+                              **_filters(platforms, health_only, min_probability, account, topic))
     words = LABELS["zh-CN"]
 
     def yes_no(value):

@@ -780,15 +780,20 @@ _MATCH = (f"({_MATCH_TEXT} OR (rumour_probability IS NULL "
           "AND EXISTS (SELECT 1 FROM human_readings h WHERE h.item_id = items.id AND h.gist LIKE ? ESCAPE '\\')))")
 
 
-def _match_sql(groups, excluded, account: str | None = None, gists: bool = True) -> tuple[list[str], list]:
+def _match_sql(groups, excluded, account: str | None = None, gists: bool = True,
+               topic: str | None = None) -> tuple[list[str], list]:
     """The conditions of one query: every group matched by one of its spellings (title or text, or
-    with `gists` a human reading's gist), no excluded spelling, and the `account` (or author) when
-    given. LIKE is case-blind for ASCII letters only; the caller lists width variants."""
+    with `gists` a human reading's gist), no excluded spelling, the `account` (or author) and the
+    Healthy China `topic` when given. LIKE is case-blind for ASCII letters only; the caller lists
+    width variants."""
     match, n = (_MATCH, 3) if gists else (_MATCH_TEXT, 2)
     conds, params = [], []
     if account:
         conds.append("(account = ? OR author = ?)")
         params += [account, account]
+    if topic:
+        conds.append("topic = ?")
+        params.append(topic)
     for group in groups:
         conds.append("(" + " OR ".join(match for _ in group) + ")")
         for term in group:
@@ -799,11 +804,12 @@ def _match_sql(groups, excluded, account: str | None = None, gists: bool = True)
     return conds, params
 
 
-def _search_sql(db, groups, excluded, start, end, account: str | None = None, **filters) -> tuple[str, list]:
+def _search_sql(db, groups, excluded, start, end, account: str | None = None, topic: str | None = None,
+                **filters) -> tuple[str, list]:
     """WHERE clause: the filters and the query's conditions (`_match_sql`)."""
     where, params = _filters_sql(start, end, **filters)
     conds = [where[len(" WHERE "):]] if where else []
-    matched, more = _match_sql(groups, excluded, account, has_tables(db, "human_readings"))
+    matched, more = _match_sql(groups, excluded, account, has_tables(db, "human_readings"), topic)
     return (" WHERE " + " AND ".join(conds + matched)) if conds + matched else "", params + more
 
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from workflow_helpers import OTHER_TEXT, add_item
 
 from dashboard.auth import login_for_test
-from rumourwatch import auth, experts, risk, store
+from rumourwatch import auth, experts, healthdays, risk, store
 from rumourwatch.ads import AD_FLAG
 from rumourwatch.clarifiers import CLARIFICATION_FLAG
 from rumourwatch.cli import cli
@@ -146,6 +146,28 @@ def test_the_page_shows_the_risk_points_to_a_leader(page_db, now, monkeypatch):
     assert topics.iloc[0]["话题"] == "糖尿病防治" and topics.iloc[0]["持续风险"] == "持续"
     # the three kinds' tables, and 宣传节点's days ahead and days passed
     assert [d.proto.label for d in at.get("download_button")] == ["导出本表（CSV）"] * 5
+
+
+def test_a_topics_row_and_a_health_days_row_open_the_topics_items_on_the_search_page(page_db, now, monkeypatch):
+    """The page asks 条目检索 for the topic's items (`ui.open_search(topic=…)`, whose address the search
+    page reads: test_search); the switch itself is Streamlit's."""
+    from dashboard import data, ui
+
+    monkeypatch.setattr(data, "now_utc", lambda: now)
+    monkeypatch.setattr(data, "china_today", lambda: now.date())
+    opened = []
+    monkeypatch.setattr(ui, "open_search", lambda **params: opened.append(params))
+    at = _page("leader1", page_db)
+    at.run()
+    at.session_state["risk_topics_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert opened == [{"topic": "糖尿病防治"}]
+    at.session_state["risk_topics_0"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+    at.session_state["days_ahead_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    first = healthdays.upcoming(store.open_db(page_db), now.date(), 0.5)[0]
+    assert opened[-1] == {"topic": first["topic"]}
 
 
 def test_an_analyst_is_refused_the_page(page_db):

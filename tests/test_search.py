@@ -124,6 +124,18 @@ def test_an_accounts_items_with_or_without_words(fixture_store):
         search.parse_query("")  # words are needed unless an account is given
 
 
+def test_a_topics_items_with_or_without_words(fixture_store):
+    """A search narrowed to a Healthy China topic (what is said of it before its health day)."""
+    _, db, ids = fixture_store
+    everything = search.parse_query("", words_needed=False)
+    assert _ids(search.run(db, everything, *TODAY, 0.5, topic="传染病及地方病防控")) == {ids["h1"], ids["f1"]}
+    assert _ids(_run(db, "白醋", topic="心脑血管疾病防治")) == {ids["w1"], ids["c1"]}
+    assert _ids(_run(db, "白醋", topic="传染病及地方病防控")) == set()
+    text, n = search.export_csv(db, everything, *TODAY, 0.5, topic="传染病及地方病防控")
+    [head, *rows] = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert n == len(rows) == 2 and {r[head.index("主题")] for r in rows} == {"传染病及地方病防控"}
+
+
 def test_a_term_matches_as_typed_whatever_the_width_or_case_and_wildcards_are_literal(fixture_store):
     _, db, _ = fixture_store
     far = store.find_item(db, "微博", "far")["id"]
@@ -214,6 +226,16 @@ def test_the_page_answers_a_search_with_counts_the_opinion_line_and_the_items(pa
 def test_an_address_with_a_query_opens_with_its_results(page_env):
     at = fx.open_app(SEARCH, q="流感疫苗")
     assert {m.label: m.value for m in at.metric}["命中条目"] == "1"
+
+
+def test_an_address_with_a_topic_opens_its_items_and_an_unknown_topic_opens_the_empty_form(page_env):
+    at = fx.open_app(SEARCH, topic="传染病及地方病防控")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["命中条目"] == "2"
+    assert any("话题为“传染病及地方病防控”" in c.value for c in at.caption)
+    assert at.selectbox(key="s_topic").value == "传染病及地方病防控"
+    at = fx.open_app(SEARCH, topic="养生")
+    assert not at.metric and any("输入关键词" in i.value for i in at.info)
 
 
 def test_the_item_view_opens_the_accounts_items_on_the_search_page(page_env):
@@ -365,6 +387,10 @@ def test_the_command_lists_an_accounts_items(fixture_store):
     assert f"#{ids['w1']} " in run.output
     run = CliRunner().invoke(cli, ["--db", str(path), "search", "--all"])
     assert run.exit_code == 2 and "give words to search for, or --account" in run.output
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "--topic", "传染病及地方病防控", "--all"])
+    assert run.exit_code == 0 and run.output.startswith("on topic 传染病及地方病防控, all time: 2 items"), run.output
+    run = CliRunner().invoke(cli, ["--db", str(path), "search", "--topic", "养生", "--all"])
+    assert run.exit_code == 2 and "'养生' is not one of" in run.output
 
 
 @pytest.mark.parametrize("args, message", [(["--all", "--from", "2026-11-01"], "two ways"),

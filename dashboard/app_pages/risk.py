@@ -57,11 +57,11 @@ for tab, kind in zip(tabs, risk.KINDS):
         # the very rows and headers of the CSV, so the page and the file say the same
         header = risk.HEADERS[kind]
         picked = ui.table([dict(zip(header, row)) for row in risk.rows(points, kind)], {h: h for h in header},
-                          key=nav_key(f"risk_{kind}"), pick="账号" if kind == "accounts" else None)
-        if kind == "accounts":
-            st.caption(t("risk.accounts.click"))
+                          key=nav_key(f"risk_{kind}"), pick={"accounts": "账号", "topics": "话题"}.get(kind))
+        if kind in ("accounts", "topics"):
+            st.caption(t(f"risk.{kind}.click"))
             if picked:
-                open_search(account=picked)
+                open_search(**{"account" if kind == "accounts" else "topic": picked})
         st.download_button(t("risk.export"), risk.risk_csv(points, kind).encode("utf-8"),
                            file_name=f"舆情风险点_{t(f'risk.kind.{kind}')}_{custom[0]}_{custom[1]}.csv",
                            mime="text/csv", key=f"risk_export_{kind}")
@@ -72,14 +72,17 @@ def _when(first: str, last: str) -> str:
 
 
 def days_table(rows: list[dict], columns: dict[str, str], key: str, file_name: str) -> None:
-    """A 宣传节点 table and its CSV (the same rows and headers, as the other tabs export theirs)."""
-    ui.table(rows, columns, key=key)
+    """A 宣传节点 table and its CSV (the same rows and headers, as the other tabs export theirs); a
+    row opens its topic's items on 条目检索."""
+    picked = ui.table(rows, columns, key=nav_key(key), pick="topic")
+    if picked:
+        open_search(topic=picked)
     st.download_button(t("risk.export"), csv_text(list(columns.values()), [[r[k] for k in columns] for r in rows])
                        .encode("utf-8"), file_name=file_name, mime="text/csv", key=f"{key}_export")
 
 
 with tabs[-1]:  # 宣传节点: the health observance days ahead, and those just passed
-    st.caption(t("days.caption", days=healthdays.UPCOMING_DAYS, recent=healthdays.RECENT_DAYS))
+    st.caption(t("days.caption", days=healthdays.UPCOMING_DAYS, recent=healthdays.RECENT_DAYS) + t("days.click"))
     if ahead:
         days_table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
                      "in": t("days.now") if d["in_days"] == 0 else t("days.in", n=d["in_days"]),

@@ -3,8 +3,9 @@ a monitor or a leader asks of them: how many, how many stories, how many flagged
 debunked, the opinion line in the reports' form, the daily count, the items themselves (a row
 opens the item view) and a CSV export.
 
-The query is kept in the address (`?q=`), so a search can be bookmarked or sent to a colleague, and
-Back from an item returns to it.
+The query is kept in the address (`?q=`, `?account=`, `?topic=`), so a search can be bookmarked or
+sent to a colleague, and Back from an item returns to it; 舆情风险点's topics and health days open
+their topic's items here.
 """
 
 from datetime import timedelta
@@ -19,6 +20,9 @@ from dashboard.workflow_ui import show_error
 from rumourwatch import alerts
 from rumourwatch import search as item_search
 from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.nlp.topics import ALL_TOPICS
+
+SEARCH_TOPICS = ["", *ALL_TOPICS]  # "": any topic; the 15 Healthy China actions and 其他
 
 user = dashboard_auth.require_role("monitor", "analyst", "expert", "leader", "admin")
 settings = ui.page_settings()
@@ -33,11 +37,12 @@ known_platforms = []
 with ui.friendly_errors():
     known_platforms = data.platforms(path)
 today = data.china_today()
-DEFAULTS = {"s_query": "", "s_account": "", "s_period": "30d", "s_custom": (today - timedelta(days=29), today),
-            "s_platforms": [], "s_health": False, "s_order": "time"}
-# A shared or bookmarked address (?q=...&account=...) opens with its search, as does the item view's
-# link to an account's items; Back from an item finds it too.
-wanted = {key: st.query_params.get(param) for key, param in (("s_query", "q"), ("s_account", "account"))}
+DEFAULTS = {"s_query": "", "s_account": "", "s_topic": "", "s_period": "30d",
+            "s_custom": (today - timedelta(days=29), today), "s_platforms": [], "s_health": False, "s_order": "time"}
+# A shared or bookmarked address (?q=...&account=...&topic=...) opens with its search, as do the item
+# view's link to an account's items and 舆情风险点's topics; Back from an item finds it too.
+wanted = {key: st.query_params.get(param) for key, param in (("s_query", "q"), ("s_account", "account"),
+                                                              ("s_topic", "topic"))}
 for key, default in DEFAULTS.items():
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get("_keep_" + key, default)
@@ -45,12 +50,16 @@ if any(v is not None and v != st.session_state.get("_keep_" + k) for k, v in wan
     for key, value in wanted.items():
         st.session_state[key] = value or ""
 st.session_state["s_platforms"] = [p for p in st.session_state["s_platforms"] if p in known_platforms]
+if st.session_state["s_topic"] not in SEARCH_TOPICS:  # an address naming no topic the models use
+    st.session_state["s_topic"] = ""
 
 with st.form("search_form", border=True):
-    c = st.columns([3, 1])
+    c = st.columns([3, 1, 1])
     c[0].text_input(t("search.query"), key="s_query", placeholder=t("search.query.placeholder"),
                     help=t("search.query.help", limit=item_search.MAX_TERMS))
     c[1].text_input(t("search.account"), key="s_account", help=t("search.account.help"))
+    c[2].selectbox(t("search.topic"), SEARCH_TOPICS, key="s_topic", help=t("search.topic.help"),
+                   format_func=lambda v: v or t("search.topic.any"))
     c = st.columns([2, 2, 2, 1])
     period = c[0].radio(t("filters.period"), data.PERIODS, key="s_period", horizontal=True,
                         format_func=lambda p: t(f"filters.period.{p}"))
@@ -64,7 +73,8 @@ for key in DEFAULTS:
     st.session_state["_keep_" + key] = st.session_state[key]
 
 typed, account = st.session_state["s_query"].strip(), st.session_state["s_account"].strip()
-for param, value in (("q", typed), ("account", account)):
+topic = st.session_state["s_topic"]
+for param, value in (("q", typed), ("account", account), ("topic", topic)):
     if value:
         st.query_params[param] = value
     else:
@@ -134,13 +144,13 @@ def watch_panel(typed: str, account: str, result: dict | None = None) -> None:
                     ui.open_search(**{param: value})
 
 
-if not typed and not account:
+if not typed and not account and not topic:
     if may_watch:
         watch_panel("", "")
     st.info(t("search.prompt"))
     st.stop()
 try:
-    query = item_search.parse_query(typed, words_needed=not account)
+    query = item_search.parse_query(typed, words_needed=not (account or topic))
 except item_search.SearchError as exc:
     show_error(exc, "search.refused")
     st.stop()
@@ -158,7 +168,7 @@ threshold = settings.rumour_threshold
 
 try:
     with st.spinner(t("search.running")):
-        result = data.search(path, query, filters, threshold, order, account or None)
+        result = data.search(path, query, filters, threshold, order, account or None, topic=topic or None)
 except RumourwatchError as exc:
     show_error(exc)
     st.stop()
@@ -168,6 +178,8 @@ parts = [t("search.part.all", term=" / ".join(g)) if len(g) == 1 else t("search.
 parts += [t("search.part.not", term=term) for term in query.excluded]
 if account:
     parts.append(t("search.part.account", account=account))
+if topic:
+    parts.append(t("search.part.topic", topic=topic))
 st.caption(t("search.understood", parts=t("search.part.sep").join(parts)))
 if may_watch:
     watch_panel(typed, account, result)
@@ -206,11 +218,11 @@ ui.items_table([dict(r, text=r["snippet"]) for r in result["items"]], key="searc
 def export_file() -> tuple[bytes, str, str]:
     """Every matching item (up to EXPORT_LIMIT, with their whole texts) as CSV, made now."""
     name = f"search_{data.now_utc():%Y%m%d_%H%M}.csv"
-    return (data.search_csv(path, query, filters, threshold, account or None), name,
+    return (data.search_csv(path, query, filters, threshold, account or None, topic=topic or None), name,
             t("search.export.download", name=name))
 
 
-ui.export_in_two_steps("search_export", repr((query, filters, threshold, account)), t("search.export"),
+ui.export_in_two_steps("search_export", repr((query, filters, threshold, account, topic)), t("search.export"),
                        t("search.export.help", limit=item_search.EXPORT_LIMIT), export_file)
 if result["total"] > item_search.EXPORT_LIMIT:
     st.caption(t("search.export.capped", limit=item_search.EXPORT_LIMIT))

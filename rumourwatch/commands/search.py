@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..nlp.topics import ALL_TOPICS
 from . import china_days, friendly_errors
 
 
@@ -20,6 +21,8 @@ from . import china_days, friendly_errors
 @click.option("--all", "all_time", is_flag=True, help="Every stored item, whatever its date.")
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (repeatable).")
 @click.option("--account", help="Only items of this account (or author), exactly as stored; QUERY may then be left out.")
+@click.option("--topic", type=click.Choice(ALL_TOPICS), help="Only items under this Healthy China topic; QUERY may then "
+              "be left out.")
 @click.option("--health-only", is_flag=True, help="Only items the model judged health-related.")
 @click.option("--order", type=click.Choice(["time", "probability"]), default="time", show_default=True,
               help="List the newest items first, or the likeliest rumours first.")
@@ -29,10 +32,10 @@ from . import china_days, friendly_errors
               help="Also write every matching item (newest first, up to 20,000) to this CSV file for Excel.")
 @click.pass_context
 @friendly_errors
-def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account, health_only, order, limit,
+def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account, topic, health_only, order, limit,
                as_json, csv_path):
-    """Find the stored items that mention QUERY (and/or are by --account), with their counts, flags
-    and opinion line.
+    """Find the stored items that mention QUERY (and/or are by --account, under --topic), with their
+    counts, flags and opinion line.
 
     QUERY: words separated by spaces must all occur; A|B means either; -A leaves out items with A;
     quote a phrase with a space. A word matches anywhere in an item's title or text.
@@ -48,9 +51,9 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account,
 
     settings = ctx.obj["settings"]
     account = (account or "").strip() or None
-    if not query.strip() and not account:
-        raise click.UsageError("give words to search for, or --account (or both)")
-    parsed = search.parse_query(query, words_needed=account is None)
+    if not query.strip() and not account and not topic:
+        raise click.UsageError("give words to search for, or --account or --topic (or both)")
+    parsed = search.parse_query(query, words_needed=account is None and topic is None)
     if all_time and (day_from or day_to):
         raise click.UsageError("--all and --from/--to choose the period in two ways: give one of them")
     if all_time:
@@ -62,7 +65,7 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account,
         raise click.BadParameter(f"directory {csv_path.parent} does not exist", param_hint="--csv")
     db = store.open_db(settings.db_path, read_only=True)
     threshold = settings.rumour_threshold
-    filters = {"platforms": platforms, "health_only": health_only, "account": account}
+    filters = {"platforms": platforms, "health_only": health_only, "account": account, "topic": topic}
     try:
         result = search.run(db, parsed, start, end, threshold, order=order, limit=limit, **filters)
         exported = search.export_csv(db, parsed, start, end, threshold, **filters) if csv_path else None
@@ -72,11 +75,12 @@ def search_cmd(ctx, query, days, day_from, day_to, all_time, platforms, account,
         csv_path.write_text(exported[0], encoding="utf-8")
     if as_json:
         out = {k: v for k, v in result.items() if k != "polarity"}
-        out.update(query=query, account=account, period=period, threshold=threshold,
+        out.update(query=query, account=account, topic=topic, period=period, threshold=threshold,
                    polarity={k or "unscored": v for k, v in result["polarity"].items()})
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
-        what = " ".join(([repr(query)] if query.strip() else []) + ([f"by account {account!r}"] if account else []))
+        what = " ".join(([repr(query)] if query.strip() else []) + ([f"by account {account!r}"] if account else [])
+                        + ([f"on topic {topic}"] if topic else []))
         click.echo(f"{what}, {period}: {result['total']:,} items in {result['stories']:,} stories; "
                    f"{result['flagged']:,} flagged (rumour probability >= {threshold:g}), "
                    f"{result['debunked']:,} already debunked, {result['health']:,} health-related")
