@@ -245,8 +245,7 @@ def period_bounds(period: str, custom: tuple[date, date] | None = None,
         if not custom:
             raise ValueError("a custom period needs a start and an end date")
         first, last = sorted(custom)
-        start = datetime(first.year, first.month, first.day, tzinfo=CST)
-        return store.day_range(start, (last - first).days + 1)
+        return store.day_range(first, (last - first).days + 1)
     if period not in PERIOD_DAYS:
         raise ValueError(f"unknown period {period!r}; expected one of {', '.join(PERIODS)}")
     days = PERIOD_DAYS[period]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from . import store
 from .alerts import WorkflowError
@@ -138,8 +138,7 @@ def occurrences(days: list[HealthDay], start: date, end: date) -> list[dict]:
 
 def _bounds(first: date, last: date) -> tuple[str, str]:
     """[first, last] (Beijing days) as ISO (UTC) bounds [start, end)."""
-    return (iso(datetime.combine(first, time(0), tzinfo=CST)),
-            iso(datetime.combine(last + timedelta(days=1), time(0), tzinfo=CST)))
+    return store.day_range(first, (last - first).days + 1)
 
 
 def daily_figures(db, first: date, last: date, threshold: float) -> dict[tuple[str, str], tuple[int, int]]:

@@ -137,8 +137,8 @@ def due(db, now: datetime) -> list[dict]:
         first = today.replace(day=1) if per == "month" else today.replace(month=1, day=1)
         after = (first + timedelta(days=32)).replace(day=1) if per == "month" else first.replace(year=first.year + 1)
         left = (after - today).days
-        start = datetime.combine(first, time(0), tzinfo=CST)
-        held = len(store.list_press_conferences(db, start=iso(start), end=iso(now + timedelta(days=1)), kind=kind))
+        start, end = store.day_range(first, (after - first).days)
+        held = len(store.list_press_conferences(db, start=start, end=end, kind=kind))
         if held < minimum and left <= DUE_WARN_DAYS[per]:
             out.append({"kind": kind, "period": per, "days_left": left, "held": held,
                         "rule": RULE_ZH[kind].format(n=minimum)})

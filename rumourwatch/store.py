@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -916,8 +916,11 @@ def time_bounds(db) -> tuple[str | None, str | None]:
     return row[0], row[1]
 
 
-def day_range(day_from: datetime, days: int) -> tuple[str, str]:
-    """UTC ISO bounds of `days` China-time days starting on the China date of `day_from`."""
+def day_range(day_from: datetime | date, days: int) -> tuple[str, str]:
+    """UTC ISO bounds of `days` China-time days starting on `day_from`: a China date, or the China
+    date of a datetime."""
+    if not isinstance(day_from, datetime):
+        day_from = datetime(day_from.year, day_from.month, day_from.day, tzinfo=CST)
     local = day_from.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
     return iso(local), iso(local + timedelta(days=days))
 

@@ -300,12 +300,11 @@ def _ledger_row(db, raw: dict, seen: dict, line: int, actor: str, now: datetime)
                                       "submission_note_missing"))
     if unit and fields["title"] and day:
         key = (unit["id"], day, fields["title"])
-        start = datetime.combine(day, time(0), tzinfo=CST)
+        start, end = store.day_range(day, 1)
         if key in seen:
             problems.append(WorkflowError(f"the same piece as row {seen[key]} (unit, day and title)",
                                           "ledger_duplicate_row", row=seen[key]))
-        elif (earlier := store.find_submission(db, unit["id"], fields["title"], iso(start),
-                                               iso(start + timedelta(days=1)))) is not None:
+        elif (earlier := store.find_submission(db, unit["id"], fields["title"], start, end)) is not None:
             problems.append(WorkflowError(f"already recorded as submission #{earlier} (unit, day and title)",
                                           "ledger_duplicate", id=earlier))
         seen.setdefault(key, line)

@@ -49,5 +49,5 @@ def china_days(day_from: str | None, day_to: str | None, days: int) -> tuple[str
     first = day(day_from, "--from") or last - timedelta(days=days - 1)
     if first > last:
         raise click.BadParameter(f"{first} is after {last}", param_hint="--from")
-    start, end = store.day_range(datetime(first.year, first.month, first.day, tzinfo=CST), (last - first).days + 1)
+    start, end = store.day_range(first, (last - first).days + 1)
     return start, end, f"{first} – {last} (Beijing time)"
