@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 from . import store
+from .experts import LEVELS
 from .exports import csv_text
 from .records import CST, beijing, iso
 
-LEVEL_ORDER = ("国家级", "省级", "市级", "县级")
 HEADER = ("序号", "姓名", "职称", "单位", "专业领域", "级别", "地区")
 STATE_KEY = "public_list_published"  # workflow_state: the last list published {"at", "count", "since"}
 FORMATS = (".docx", ".csv")
@@ -39,7 +39,7 @@ def public_list(db, since: str | None = None, after: str | None = None) -> list[
         rows.append({"name": e["name"], "title": e["title"] or "", "institution": e["institution"],
                      "fields": "、".join(json.loads(e["specialties"])), "level": e["level"],
                      "region": e["region"] or ""})
-    return sorted(rows, key=lambda r: (LEVEL_ORDER.index(r["level"]), r["region"], r["name"]))
+    return sorted(rows, key=lambda r: (LEVELS.index(r["level"]), r["region"], r["name"]))
 
 
 def last_published(db) -> dict | None:
@@ -66,7 +66,7 @@ def list_docx(rows: list[dict], output: str | Path, now: datetime, since: str | 
     subtitle = (f"（{since} 以来新增入库专家，截至 {day.year} 年 {day.month} 月 {day.day} 日）" if since
                 else f"（截至 {day.year} 年 {day.month} 月 {day.day} 日）")
     parts = []
-    for level in LEVEL_ORDER:
+    for level in LEVELS:
         at_level = [r for r in rows if r["level"] == level]
         if at_level:
             table = [row[:5] + row[6:] for row in _table(at_level)]  # the level is the heading
