@@ -204,7 +204,7 @@ def upcoming(db, today: date, threshold: float, horizon: int = UPCOMING_DAYS) ->
                     "recent_items": r.get("items", 0), "recent_flagged": r.get("flagged", 0),
                     "last_year_flagged": last_year["flagged"] if last_year else None,
                     "experts": sum(1 for e in experts if d.topic in expert_topics(e)),
-                    "clarifications": len(store.published_clarifications(db, d.topic, limit=1000))})
+                    "clarifications": store.count_published_clarifications(db, d.topic)})
     return out
 
 
@@ -231,7 +231,12 @@ def held_between(db, first: date, last: date, threshold: float, until: date | No
 # --- the reminder ----------------------------------------------------------------------------
 
 REMIND_DAYS = 7  # the monitors are told this many days before a day begins
-REMIND_KEY = "health_days_reminded"  # workflow_state: the occurrences told of ("name|first")
+REMIND_KEY = "health_days_reminded"  # workflow_state: the occurrences told of (`_told`)
+
+
+def _told(name: str, first: str) -> str:
+    """An occurrence as the reminder keeps it: its name and first day ('YYYY-MM-DD')."""
+    return f"{name}|{first}"
 
 
 def remind_ahead(db, now: datetime, rules: dict, threshold: float = 0.5) -> list[dict]:
@@ -243,17 +248,17 @@ def remind_ahead(db, now: datetime, rules: dict, threshold: float = 0.5) -> list
 
     today = now.astimezone(CST).date()
     told = set(json.loads(store.workflow_state(db, REMIND_KEY) or "[]"))
-    due = {f"{o['day'].name}|{o['first'].isoformat()}"
+    due = {_told(o["day"].name, o["first"].isoformat())
            for o in occurrences(all_days(db), today + timedelta(days=1), today + timedelta(days=REMIND_DAYS))
            if o["first"] > today} - told
     if not due:  # (every round of the worker comes here: the figures are read only for a day to tell of)
         return []
-    new = [d for d in upcoming(db, today, threshold, horizon=REMIND_DAYS) if f"{d['name']}|{d['first']}" in due]
+    new = [d for d in upcoming(db, today, threshold, horizon=REMIND_DAYS) if _told(d["name"], d["first"]) in due]
     with store.transaction(db):
         for d in new:
             queue_health_day(db, d, rules, now)
         kept = {k for k in told if k.split("|")[-1] >= (today - timedelta(days=400)).isoformat()}
-        store.set_workflow_state(db, REMIND_KEY, json.dumps(sorted(kept | {f"{d['name']}|{d['first']}" for d in new})))
+        store.set_workflow_state(db, REMIND_KEY, json.dumps(sorted(kept | {_told(d["name"], d["first"]) for d in new})))
     return new
 
 

@@ -1613,6 +1613,12 @@ def published_clarifications(db, topic: str | None = None, limit: int = 20) -> l
                  [limit])
 
 
+def count_published_clarifications(db, topic: str) -> int:
+    """How many clarifications were published here on alerts of `topic`."""
+    return db.execute("""SELECT count(*) FROM clarifications c JOIN alerts a ON a.id = c.alert_id
+                         WHERE c.status = 'published' AND a.topic = ?""", [topic]).fetchone()[0]
+
+
 def published_clarification_list(db, words: list[str] | tuple = (), limit: int = 200) -> list[dict]:
     """The clarifications published here, newest first, with their expert's name and their alert's
     topic (辟谣知识库). Each of `words` must appear in the title, the claim or the body."""
