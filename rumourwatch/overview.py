@@ -69,12 +69,12 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
     """The plans' standing duties as they stand now (Beijing): the units that reached their monthly
     minimum this month so far, as the monthly notice will count it (seed 002), the days left; the
     press conferences and the media activities held this month against their minimums (seed 004,
-    press.MINIMUMS); this half-year's
-    correspondents' training (seed 002); last month's notice: the units that fell short; and the
-    health observance days beginning in the next DAYS_AHEAD days (宣传节点, rumourwatch.healthdays)."""
+    press.MINIMUMS); this half-year's correspondents' training (seed 002); last month's notice: the
+    units that fell short; and the health observance days beginning in the next DAYS_AHEAD days
+    (宣传节点, rumourwatch.healthdays)."""
     from . import healthdays, press, submissions, trainings
 
-    month = submissions.current_month(now)
+    month, today = submissions.current_month(now), now.astimezone(CST).date()
     units = store.list_units(db)
     months = submissions.units_month(db, units, month, minimum) if units else {}
     start, end = submissions.month_bounds(month)
@@ -87,8 +87,8 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
             "press_minimum": press.MINIMUMS["conference"][1], "media_held": held["media_event"],
             "media_minimum": press.MINIMUMS["media_event"][1],
             "training": trainings.half_status(db, now), "last_month": last.label, "last_month_short": short,
-            "health_days": [{k: d[k] for k in ("name", "topic", "first")} for d in healthdays.starting_between(
-                db, now.astimezone(CST).date(), now.astimezone(CST).date() + timedelta(days=DAYS_AHEAD))]}
+            "health_days": [{k: d[k] for k in ("name", "topic", "first")}
+                            for d in healthdays.starting_between(db, today, today + timedelta(days=DAYS_AHEAD))]}
 
 
 def _change(now: float | None, before: float | None, unit: str) -> str:
