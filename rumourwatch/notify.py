@@ -344,11 +344,13 @@ def queue_health_day(db, day: dict, rules: dict, now: datetime) -> list[int]:
     """A 卫生健康纪念日 a few days ahead (rumourwatch.healthdays.upcoming's row) → monitors' group bots
     and emails: its topic's recent figures, last year's, the experts and clarifications at hand.
     Not urgent: it is days away."""
+    from .healthdays import RECENT_DAYS
+
     first = date.fromisoformat(day["first"])
     when = f"{first.month} 月 {first.day} 日" + ("" if day["last"] == day["first"] else f"起共 "
                                                  f"{(date.fromisoformat(day['last']) - first).days + 1} 天")
     lines = [f"{day['in_days']} 天后（{when}）是{day['name']}（{day['topic']}）。",
-             f"近 30 天该话题健康条目 {day['recent_items']:,} 条，其中疑似谣言 {day['recent_flagged']:,} 条"
+             f"近 {RECENT_DAYS} 天该话题健康条目 {day['recent_items']:,} 条，其中疑似谣言 {day['recent_flagged']:,} 条"
              + ("。" if day["last_year_flagged"] is None else f"；去年同期前后疑似谣言 {day['last_year_flagged']:,} 条。"),
              f"专家库中可就该话题约请的专家 {day['experts']} 位，本平台已发布该话题澄清 {day['clarifications']} 篇。",
              "请提前准备科普与辟谣内容、安排媒体活动（详见“舆情风险点”页的“宣传节点”）。"]
