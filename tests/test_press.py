@@ -126,17 +126,11 @@ def test_the_office_records_a_conference_on_the_media_page(page_env):  # noqa: F
 
 
 def test_the_conferences_recorded_on_alerts_before_the_register_enter_it_on_upgrade(tmp_path):
-    from rumourwatch import migrations
+    from workflow_helpers import store_before
 
     path = tmp_path / "old.db"
-    db = store.open_db(path, migrate=False)
-    real = migrations.MIGRATIONS[:]
-    migrations.MIGRATIONS[:] = [m for m in real if m[0] < "0038"]
-    try:
-        store.apply_migrations(db)
-        rfx.build_all(db)  # its 一级 alert's conference held on 17 November, before the register
-    finally:
-        migrations.MIGRATIONS[:] = real
+    db = store_before(path, "0038")
+    rfx.build_all(db)  # its 一级 alert's conference held on 17 November, before the register
     db.conn.close()
     db = store.open_db(path)  # migrates
     [held] = store.list_press_conferences(db)

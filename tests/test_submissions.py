@@ -11,6 +11,7 @@ import dashboard_fixtures as fx
 import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
+from workflow_helpers import store_before
 
 from dashboard import data
 from rumourwatch import auth, reports, store, submissions
@@ -209,17 +210,8 @@ def test_the_cli_adds_a_correspondent_by_unit_code_and_refuses_an_unknown_unit(t
 def test_an_existing_store_keeps_its_accounts_and_logins_when_the_role_is_added(tmp_path):
     """0035 rebuilds users (SQLite cannot change a CHECK): the accounts, their secrets and their open
     logins survive, the foreign keys hold, and an unknown role is still refused."""
-    from rumourwatch import migrations
-
     path = tmp_path / "old.db"
-    db = store.open_db(path, migrate=False)
-    old = [m for m in migrations.MIGRATIONS if m[0] < "0035"]
-    real = migrations.MIGRATIONS[:]
-    migrations.MIGRATIONS[:] = old
-    try:
-        store.apply_migrations(db)
-    finally:
-        migrations.MIGRATIONS[:] = real
+    db = store_before(path, "0035")
     at = "2026-11-20T00:00:00Z"
     db.execute("INSERT INTO users (id, username, role, password_hash, created_at, updated_at) VALUES "
                "(5, 'mon', 'monitor', ?, ?, ?)", [auth.hash_password("a-long-password-1", "mon"), at, at])
@@ -348,17 +340,10 @@ def test_a_leader_or_an_expert_cannot_open_the_reporting_page(page_env):
 
 
 def test_an_upgrade_that_would_leave_a_login_without_its_account_is_refused_and_changes_nothing(tmp_path):
-    from rumourwatch import migrations
     from rumourwatch.errors import StoreError
 
     path = tmp_path / "old.db"
-    db = store.open_db(path, migrate=False)
-    real = migrations.MIGRATIONS[:]
-    migrations.MIGRATIONS[:] = [m for m in real if m[0] < "0035"]
-    try:
-        store.apply_migrations(db)
-    finally:
-        migrations.MIGRATIONS[:] = real
+    db = store_before(path, "0035")
     db.execute("PRAGMA foreign_keys = OFF")  # a session whose account some tool deleted
     db.execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ('h', 77, 'a', 'a')")
     db.conn.close()

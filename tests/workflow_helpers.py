@@ -86,6 +86,21 @@ class IndexedRuleBundle:
 REWORDED_RUMOUR = "喝淡盐水可以预防示例病毒感染！医院不会告诉你，快转给家里老人"  # RUMOUR_TEXT reworded
 
 
+def store_before(path, step: str):
+    """The store at `path`, open, with only the schema steps before `step` ('0038') applied: an
+    installation not yet upgraded. Opening it again with `store.open_db` runs the rest."""
+    from rumourwatch import migrations
+
+    db = store.open_db(path, migrate=False)
+    real = migrations.MIGRATIONS[:]
+    migrations.MIGRATIONS[:] = [m for m in real if m[0] < step]
+    try:
+        store.apply_migrations(db)
+    finally:
+        migrations.MIGRATIONS[:] = real
+    return db
+
+
 def write_csv(tmp_path: Path, text: str, name: str = "roster.csv") -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
