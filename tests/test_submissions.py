@@ -220,6 +220,7 @@ def test_an_existing_store_keeps_its_accounts_and_logins_when_the_role_is_added(
     db.execute("PRAGMA foreign_keys = OFF")
     db.execute("INSERT INTO alert_steps (alert_id, step, at, actor) VALUES (4242, 'created', ?, 'x')", [at])
     db.execute("PRAGMA foreign_keys = ON")
+    assert "correspondent" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()[0]
     db.conn.close()
     db = store.open_db(path)  # migrates
     assert db.execute("SELECT user_id, ended_at FROM sessions").fetchall() == [(5, None)]
