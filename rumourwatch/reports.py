@@ -207,6 +207,7 @@ TEXT: dict[str, str] = {
     "days.held.none": "本月没有列入的卫生健康纪念日。",
     "days.next": "下月卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
     "days.next.none": "下月没有列入的卫生健康纪念日。",
+    "days.next.weekly": "下周卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
     "units.days": "下月卫生健康纪念日：{days}。欢迎结合纪念日报送健康科普信息。",
     "press.media.held": "{this}组织媒体活动 {n} 场。",
     "press.media.month.met": "本月组织媒体活动 {n} 场，达到每月至少组织 {minimum} 场的要求。",
@@ -560,8 +561,20 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float, q
                      if store.has_tables(db, "human_readings") else None),
         "gaps": source_gaps(db, period, platforms, quiet_hours, now_iso), "quiet_hours": quiet_hours,
     }
+    if period.kind == "weekly":
+        data["health_days"] = _next_week_days(db, period)
     return Section("volume", tr("volume.title"), True,
                    None if total or summary["items"] else tr("volume.empty", this=this), data)
+
+
+def _next_week_days(db, period: Period) -> dict:
+    """The 卫生健康纪念日 (rumourwatch.healthdays) that begin in the 7 days after a week, for the
+    weekly summary: a day's publicity is prepared the week before. Reads only the office's days table."""
+    from . import healthdays
+
+    after = date.fromisoformat(period.last_day) + timedelta(days=1)
+    return {"next": [{k: d[k] for k in ("name", "topic", "first", "last")}
+                     for d in healthdays.starting_between(db, after, after + timedelta(days=6))]}
 
 
 def _topics(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
@@ -1327,6 +1340,9 @@ def volume_lines(report: Report) -> list[str]:
             listed += tr("gaps.more", total=len(gaps), shown=GAPS_LISTED)
         lines.append(tr("gaps.summary", this=tr(f"this.{report.kind}"), n=len(gaps), limit=f"{d['quiet_hours']:g}",
                            list=listed))
+    ahead = (d.get("health_days") or {}).get("next")  # a weekly's next week (not in weeklies saved before)
+    if ahead:  # none: nothing said, a week says only what it has
+        lines.append(tr("days.next.weekly", days=days_text(ahead)))
     return lines
 
 
@@ -1548,6 +1564,11 @@ def _day_span(first: str, last: str) -> str:
                                         else f"至 {b.day} 日")
 
 
+def days_text(days: list[dict]) -> str:
+    """Health days ahead (name, topic, first and last day) as "12 月 1 日 世界艾滋病日（传染病及地方病防控）；…"."""
+    return "；".join(f"{_day_span(n['first'], n['last'])} {n['name']}（{n['topic']}）" for n in days)
+
+
 def health_days_lines(d: dict | None) -> list[str]:
     """A month's health days (`_health_days`): each that began in it with its topic's window, then
     the next month's."""
@@ -1563,8 +1584,7 @@ def health_days_lines(d: dict | None) -> list[str]:
                      if h["items"] else tr("days.held.quiet", **what))
     if not d["held"]:
         lines.append(tr("days.held.none"))
-    lines.append(tr("days.next", days="；".join(f"{_day_span(n['first'], n['last'])} {n['name']}（{n['topic']}）"
-                                                for n in d["next"])) if d["next"] else tr("days.next.none"))
+    lines.append(tr("days.next", days=days_text(d["next"])) if d["next"] else tr("days.next.none"))
     return lines
 
 
@@ -2405,8 +2425,7 @@ def unit_notice_text(report: Report, row: dict, total: int, files: list[Path]) -
     risk = next((s for s in report.sections if s.key == "risk" and s.available), None)
     ahead = (risk.data.get("health_days") or {}).get("next") if risk else None
     if ahead:  # the next month's health days: a unit's 健康科普 pieces around them count as any
-        own += "\n" + tr("units.days", days="；".join(f"{_day_span(n['first'], n['last'])} {n['name']}（{n['topic']}）"
-                                                     for n in ahead))
+        own += "\n" + tr("units.days", days=days_text(ahead))
     return f"{subject} · {row['unit']}", f"{own}\n\n{body}"
 
 

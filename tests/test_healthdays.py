@@ -1,6 +1,6 @@
 """卫生健康纪念日 (宣传节点; seed 001, 3: "利用…卫生健康纪念日…组织开展专题报道、集中宣传"): the days
 ahead with what the feed said of their topic, the days just passed against the weeks before them,
-the office's own days, the monthly notice's lines and the risk page's tab."""
+the office's own days, the monthly notice's lines, the weekly's next week and the risk page's tab."""
 
 from __future__ import annotations
 
@@ -158,11 +158,41 @@ def test_the_monthly_notice_tells_the_months_days_and_the_next_months(rdb):
     running = reports.risk_lines(reports.compute_monthly(db, rfx.MONTH, now=datetime(2026, 11, 21, 2, 0, tzinfo=UTC)))
     assert ("全市健康科普日（卫生健康纪念日，11 月 19 日，健康知识普及）：11 月 16 日至 20 日该话题健康条目 26 条（其中疑似谣言 4 条），"
             "日均较此前 4 周 +1720%。") in running
-    # a weekly report has no such lines; a notice saved before the days were listed reads as it did
+    # a weekly tells only the next week's days (none after W47: see the test below); a notice saved
+    # before the days were listed reads as it did
     assert "下月卫生健康纪念日" not in reports.render_markdown(reports.compute_weekly(db, rfx.WEEK, now=NOW))
     del notice.section("risk").data["health_days"]
     assert not any("纪念日" in line for line in reports.risk_lines(notice))
 
+
+def test_the_weekly_summary_names_the_days_that_begin_the_next_week(rdb):
+    db, _ = rdb
+    told = "下周卫生健康纪念日"
+    # W47 (16–22 November): nothing begins 23–29 November, and a week says nothing of it
+    quiet = reports.compute_weekly(db, rfx.WEEK, now=NOW)
+    assert not any("纪念日" in line for line in reports.volume_lines(quiet))
+    for text in (reports.render_markdown(quiet), reports.render_html(quiet, charts=False)):
+        assert told not in text
+    # W48 (23–29 November): its next week is 30 November – 6 December
+    healthdays.add(db, name="全市控烟宣传周", topic="控烟", month=12, day=6, days=7, actor="m", now=NOW)  # its last day
+    healthdays.add(db, name="全市冬季健康日", topic="健康知识普及", month=12, day=7, days=1, actor="m", now=NOW)  # a day late
+    healthdays.add(db, name="全市健康科普日", topic="健康知识普及", month=11, day=29, days=1, actor="m", now=NOW)  # W48's own
+    weekly = reports.compute_weekly(db, "2026-W48", now=datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
+    line = ("下周卫生健康纪念日：12 月 1 日 世界艾滋病日（传染病及地方病防控）；12 月 6 日至 12 日 全市控烟宣传周（控烟）。"
+            "请提前准备科普与辟谣内容。")
+    assert reports.volume_lines(weekly)[-1] == line
+    assert line in next(b[1] for b in reports.sections(weekly)[0][1] if b[0] == "lines")  # the volume section's
+    assert f"- {line}" in reports.render_markdown(weekly).splitlines()  # and the Word file: the same blocks
+    assert f"<li>{line}</li>" in reports.render_html(weekly, charts=False)  # and the PDF printed from it
+    saved = reports.Report.from_json(weekly.to_json())  # a weekly is kept as JSON and rendered again
+    assert reports.volume_lines(saved)[-1] == line
+    # a weekly saved before the days were listed renders as it did
+    before = weekly.to_dict()
+    del before["sections"][0]["data"]["health_days"]
+    old = reports.Report.from_dict(before)
+    assert not any("纪念日" in line for line in reports.volume_lines(old))
+    for text in (reports.render_markdown(old), reports.render_html(old, charts=False)):
+        assert told not in text and "舆情总量与情感倾向" in text
 
 def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env):  # noqa: F811
     from streamlit.testing.v1 import AppTest

@@ -167,10 +167,15 @@ def test_charts_are_embedded_images_and_pages_render(pdfs, tmp_path):
 
 
 def test_empty_week_pdf_is_one_short_clear_page(pdfs):
+    """All of an empty week on its first page. The page was full: the next week's two health days
+    (世界肝炎日, 世界母乳喂养周: two lines) push the footer alone onto a second, and nothing else."""
     info = tool("pdfinfo", str(pdfs["empty"]))
-    assert re.search(r"^Pages:\s+1$", info, re.M)
-    text = flat(tool("pdftotext", "-enc", "UTF-8", str(pdfs["empty"]), "-"))
-    for message in ("本周无健康相关媒体条目。", "本周无预警数据。", "本周无专家指派与澄清发布。", "本周无人工核实记录。"):
+    pages = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
+    text = flat(tool("pdftotext", "-enc", "UTF-8", "-f", "1", "-l", "1", str(pdfs["empty"]), "-"))
+    rest = flat(tool("pdftotext", "-enc", "UTF-8", "-f", "2", str(pdfs["empty"]), "-")) if pages > 1 else ""
+    assert pages <= 2 and rest in ("", flat(reports.tr("footer")))
+    for message in ("本周无健康相关媒体条目。", "本周无预警数据。", "本周无专家指派与澄清发布。", "本周无人工核实记录。",
+                    "下周卫生健康纪念日：7月28日世界肝炎日"):
         assert message in text
 
 

@@ -351,7 +351,7 @@ def test_the_weekly_summary_counts_the_tips_and_the_stories_confirmed_false(db, 
     from rumourwatch import experts, reports
 
     week = reports.current_period("weekly", now)
-    assert reports.volume_lines(reports.compute_weekly(db, week, now=now))[-1] == "本周未登记公众举报线索。"
+    assert "本周未登记公众举报线索。" in reports.volume_lines(reports.compute_weekly(db, week, now=now))
     first = tips.record_tip(db, channel="12320", text=CLAIM, actor="m", now=now)
     tips.record_tip(db, channel="online", text="转发：" + CLAIM, actor="m", platform="微博", now=now)
     tips.record_tip(db, channel="12320", text="听说盐水漱口能预防所有呼吸道传染病，大家快转告家人", actor="m", now=now)
@@ -360,7 +360,7 @@ def test_the_weekly_summary_counts_the_tips_and_the_stories_confirmed_false(db, 
     experts.record_verdict(db, first["item_id"], "rumour", "与权威资料不符", "monitor1", now)
     report = reports.compute_weekly(db, week, now=now)
     line = "本周登记公众举报线索 3 条（12320 卫生健康热线 2 条，网络举报 1 条），涉及 2 个内容，其中经研判确认谣言 1 个。"
-    assert reports.volume_lines(report)[-1] == line
+    assert line in reports.volume_lines(report)  # (the next week's health days may follow)
     assert line in reports.render_markdown(report) and line in reports.render_html(report, charts=False)
 
 
