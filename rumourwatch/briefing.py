@@ -675,13 +675,14 @@ blockquote { margin: 6px 0; padding: 6px 12px; border-left: 4px solid #b71c1c; b
 <header>
   <h1>{{ title }}</h1>
   <div class="period">{{ subtitle }}</div>
-  <div class="meta">{{ generated }}</div>
+  {% for note in notes %}<div class="meta">{{ note }}</div>{% endfor %}
 </header>
 {% for name, blocks in sections %}
 <section>
 <h2>{{ name }}</h2>
 {% for block in blocks %}
 {% if block[0] == "lines" %}<ul>{% for line in block[1] %}<li>{{ line }}</li>{% endfor %}</ul>
+{% elif block[0] == "lead" %}<p><strong>{{ block[1] }}</strong></p>
 {% elif block[0] == "empty" %}<p class="empty">{{ block[1] }}</p>
 {% elif block[0] == "quote" %}<blockquote>{{ block[1] }}</blockquote>
 {% elif block[0] == "chart" %}<img class="chart" alt="{{ chart_alt }}" src="data:image/png;base64,{{ block[1] | b64 }}">
@@ -709,8 +710,10 @@ def cell_class(value) -> str | None:
     return "nowrap" if _TIME_CELL.match(str(value)) else None
 
 
-def render_html(b: Briefing, charts: bool = True) -> str:
-    """One self-contained page: the reports' CSS inline, the chart as base64 PNG, every data string escaped."""
+def html_document(title: str, subtitle: str, notes: list[str], parts: list[tuple[str, list[tuple]]], footer: str,
+                  chart_alt: str = "") -> str:
+    """One self-contained page of numbered sections and their blocks (a special report's, an
+    assessment's): the reports' CSS inline, charts as base64 PNG, every data string escaped."""
     from jinja2 import Environment
     from markupsafe import Markup
 
@@ -718,10 +721,15 @@ def render_html(b: Briefing, charts: bool = True) -> str:
     env.tests["link"] = lambda v: isinstance(v, tuple)
     env.filters["cell_class"] = cell_class
     env.filters["b64"] = lambda png: base64.b64encode(png).decode("ascii")
+    return env.from_string(HTML_TEMPLATE).render(css=Markup(REPORT_CSS), title=title, subtitle=subtitle, notes=notes,
+                                                 sections=parts, chart_alt=chart_alt, footer=footer)
+
+
+def render_html(b: Briefing, charts: bool = True) -> str:
+    """The special report as one self-contained page (`html_document`)."""
     title, subtitle, generated = header(b)
-    return env.from_string(HTML_TEMPLATE).render(
-        css=Markup(REPORT_CSS), title=title, subtitle=subtitle, generated=generated,
-        sections=sections(b, charts), chart_alt=tr("spread.chart", unit=""), footer=tr("footer"))
+    return html_document(title, subtitle, [generated], sections(b, charts), tr("footer"),
+                         chart_alt=tr("spread.chart", unit=""))
 
 
 def render_docx(b: Briefing, output: str | Path) -> Path:
