@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_queries import build, timed  # noqa: E402
 
-from rumourwatch import overview, reports, store  # noqa: E402
+from rumourwatch import assessment, overview, reports, store  # noqa: E402
 
 NO_WATCH = {"keywords": [], "accounts": []}
 WATCH = {"keywords": ["口罩", "板蓝根", "疫苗 -宠物", "钟南山|张文宏|李兰娟", "N95"], "accounts": []}
@@ -56,6 +56,8 @@ def main() -> None:
     annual = reports.compute_annual(db, year, now=now, watch=NO_WATCH)
     print(f"render annual html+charts  {timed(lambda: reports.render_html(annual), 3):8.0f} ms")
     print(f"领导概览 12 weeks           {timed(lambda: overview.weekly_trend(db, now), 3):8.0f} ms")
+    # 事前研判: a topic's last 30 days and today (one scan of the window's items; a third of this store)
+    print(f"事前研判 one topic, 30 days  {timed(lambda: assessment.compute(db, title='bench', query=None, topic='传染病及地方病防控', event_day=now.date(), now=now, threshold=0.5), 3):8.0f} ms")
     print(f"render markdown            {timed(lambda: reports.render_markdown(weekly), 3):8.0f} ms")
     print(f"render html+charts         {timed(lambda: reports.render_html(weekly), 3):8.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,6 +40,7 @@ ACTION_ZH = {
     "training.record": "登记培训", "training.remove": "删除培训记录",
     "press.record": "登记新闻发布或媒体活动", "press.remove": "删除新闻发布或媒体活动记录",
     "healthday.add": "添加本地卫生健康纪念日", "healthday.remove": "删除本地卫生健康纪念日",
+    "assessment.save": "保存事前舆情风险评估",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",
     "assignment.escalate": "专家任务超时督办", "assignment.remind": "专家任务临期提醒",
@@ -62,7 +63,7 @@ TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "
              "rules": "预警规则", "handover": "值班交接", "media_request": "媒体约请", "model": "模型",
              "database": "数据库", "audit": "审计日志", "submission": "报送信息", "unit": "单位",
              "training": "培训（通讯员或专家）", "press_conference": "新闻发布与媒体活动",
-             "health_day": "卫生健康纪念日"}
+             "health_day": "卫生健康纪念日", "assessment": "事前舆情风险评估"}
 
 # The kinds an administrator looks for: a code is of the first kind one of whose names it is or
 # starts with (name + "."); "other" holds the rest.
@@ -70,7 +71,7 @@ GROUPS = {
     "signin": ("login", "logout", "session", "user.locked"),
     "accounts": ("user",),
     "alerts": ("alert", "verdict", "takedown", "tip", "reading", "handover", "submission",
-               "training", "press"),
+               "training", "press", "assessment"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
     "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify", "healthday"),

@@ -896,4 +896,21 @@ CREATE TABLE training_experts (
 );
 CREATE INDEX idx_training_experts_expert ON training_experts (expert_id);
 """),
+    # 事前舆情风险评估 (seed 001, 二: "做好事前舆论研判和风险评估，防患于未然"): an assessment of what the
+    # feed says of a policy's or an activity's subject before its day, kept as made
+    # (rumourwatch.assessment), and read once its day has passed against what followed
+    ("0042_assessments", """
+CREATE TABLE assessments (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,                 -- what is planned: a policy, an activity, a piece of work
+    query TEXT,                          -- its words, as 条目检索 takes them (NULL: the topic alone)
+    topic TEXT,                          -- a Healthy China topic (NULL: any)
+    event_day TEXT NOT NULL,             -- the Beijing day it is planned for (YYYY-MM-DD)
+    level TEXT NOT NULL CHECK (level IN ('high', 'medium', 'low')),
+    report TEXT NOT NULL,                -- the assessment as made (JSON), which its document prints
+    made_by TEXT NOT NULL,
+    made_at TEXT NOT NULL
+);
+CREATE INDEX idx_assessments_day ON assessments (event_day);
+"""),
 ]

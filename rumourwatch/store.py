@@ -2789,6 +2789,67 @@ def list_health_days(db) -> list[dict]:
     return _rows(db, "SELECT * FROM health_days WHERE removed_at IS NULL ORDER BY month, day, id")
 
 
+# --- 事前舆情风险评估 (rumourwatch.assessment) ----------------------------------------------------
+
+def subject_hits(db, groups, excluded, start: str | None, end: str | None, threshold: float,
+                 **filters) -> dict:
+    """For the items matching a query (`_search_sql`), in one scan of the period's items: `days`,
+    rows of (day, polarity, n, flagged, health) per China day and polarity; `topics`, {topic: n};
+    `stories`, the distinct stories (an unclustered item is its own); `flagged`, each flagged item
+    as (id, story, cluster_id, p, debunked, platform, account)."""
+    where, params = _search_sql(db, groups, excluded, start, end, **filters)
+    none = "NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    rows = _rows(db, f"""WITH hits AS MATERIALIZED (
+                             SELECT id, published_day, polarity, topic, rumour_probability AS p, cluster_id,
+                                    coalesce(cluster_id, -id) AS story, coalesce(already_debunked, 0) AS d,
+                                    health_related, platform, account FROM items{where})
+                         SELECT 'day' AS part, published_day AS day, polarity, NULL AS topic, count(*) AS n,
+                                coalesce(sum(p >= ?), 0) AS flagged, coalesce(sum(health_related = 1), 0) AS health,
+                                NULL AS id, NULL AS story, NULL AS cluster_id, NULL AS p, NULL AS d,
+                                NULL AS platform, NULL AS account
+                         FROM hits GROUP BY published_day, polarity
+                         UNION ALL
+                         SELECT 'topic', NULL, NULL, topic, count(*), 0, 0, {none} FROM hits
+                         WHERE topic IS NOT NULL GROUP BY topic
+                         UNION ALL
+                         SELECT 'stories', NULL, NULL, NULL, count(DISTINCT story), 0, 0, {none} FROM hits
+                         UNION ALL
+                         SELECT 'flagged', NULL, NULL, NULL, 1, 1, 0, id, story, cluster_id, p, d, platform, account
+                         FROM hits WHERE p >= ?""",
+                 [*params, threshold, threshold])
+    return {"days": [r for r in rows if r["part"] == "day"],
+            "topics": {r["topic"]: r["n"] for r in rows if r["part"] == "topic"},
+            "stories": next(r["n"] for r in rows if r["part"] == "stories"),
+            "flagged": [r for r in rows if r["part"] == "flagged"]}
+
+
+def cluster_alerts(db, cluster_ids) -> dict[int, dict]:
+    """The rumour alert of each story (cluster) that has one: {cluster_id: {id, severity, status}}."""
+    out = {}
+    ids = sorted({c for c in cluster_ids if c is not None})
+    for start in range(0, len(ids), 900):  # under SQLite's parameter limit
+        chunk = [f"cluster:{c}" for c in ids[start:start + 900]]
+        for r in _rows(db, f"SELECT id, severity, status, cluster_id FROM alerts WHERE dedupe_key IN "
+                           f"({', '.join('?' for _ in chunk)})", chunk):
+            out[r["cluster_id"]] = r
+    return out
+
+
+def insert_assessment(db, row: dict) -> int:
+    return _insert(db, "assessments", row)
+
+
+def get_assessment(db, assessment_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM assessments WHERE id = ?", [assessment_id])
+    return rows[0] if rows else None
+
+
+def list_assessments(db, limit: int = 200) -> list[dict]:
+    """The saved assessments, the latest planned day first (without their documents' JSON)."""
+    return _rows(db, "SELECT id, title, query, topic, event_day, level, made_by, made_at FROM assessments "
+                     "ORDER BY event_day DESC, id DESC LIMIT ?", [limit])
+
+
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------
 
 _REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, u.email AS unit_email, a.title AS alert_title,

@@ -152,3 +152,69 @@ def debunks_find(ctx, text, k, as_json):
                        f"({where}, {beijing(r['date'], '%Y-%m-%d') or ''}) {r['url'] or ''}")
     if not any(r["already_debunked"] for r in rows):
         ctx.exit(1)
+
+
+@click.command("assess")
+@click.argument("query", required=False, default="")
+@click.option("--title", required=True, help="What is planned: the policy, activity or work the assessment is for.")
+@click.option("--day", "event_day", required=True, metavar="YYYY-MM-DD", help="The Beijing day it is planned for.")
+@click.option("--topic", type=click.Choice(ALL_TOPICS), help="Only items under this Healthy China topic; QUERY may then "
+              "be left out.")
+@click.option("--note", default=None, help="The assessor's own view (研判意见), printed as a section of its own.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the document: .docx (official-document layout), .pdf, .html or .md.")
+@click.option("--save", is_flag=True, help="Keep the assessment (audited), to be read against what followed its day.")
+@click.option("--actor", default=None, help="With --save: who made it (default: the login name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON.")
+@click.pass_context
+@friendly_errors
+def assess_cmd(ctx, query, title, event_day, topic, note, output_path, save, actor, as_json):
+    """Assess the public-opinion risk of a policy, activity or work before its day (事前舆情风险评估,
+    seed 001: "做好事前舆论研判和风险评估"): what the feed said of its subject (QUERY, in the search's
+    syntax, and/or --topic) in the last 30 days and today, the false claims already about it, the
+    experts and clarifications at hand, a level (较高 / 中等 / 较低) with each reason, and the work
+    that follows.
+
+    Example:
+
+        rumourwatch assess "医保 门诊" --title 门诊共济保障改革政策发布 --day 2026-12-15 -o 研判.docx --save
+    """
+    import getpass
+    from datetime import date
+
+    from .. import assessment, store
+    from ..clock import system_clock
+    from .reports import output_format
+
+    try:
+        day = date.fromisoformat(event_day)
+    except ValueError:
+        raise click.BadParameter(f"{event_day!r} is not a date like 2026-12-15", param_hint="--day") from None
+    fmt = None
+    if output_path is not None:
+        fmt = output_format(None, str(output_path), default="")
+        if not fmt:
+            raise click.BadParameter(f"{output_path.name} is not a .docx, .pdf, .html or .md file", param_hint="--output")
+        if not output_path.parent.is_dir():
+            raise click.BadParameter(f"directory {output_path.parent} does not exist", param_hint="--output")
+    settings = ctx.obj["settings"]
+    db = store.open_db(settings.db_path, read_only=not save)
+    try:
+        a = assessment.compute(db, title=title, query=query, topic=topic, event_day=day,
+                               now=system_clock(), threshold=settings.rumour_threshold, note=note)
+    except sqlite3.Error as exc:
+        raise store.explain_sqlite_error(exc, settings.db_path) from exc
+    if save:
+        assessment.save(db, a, actor=actor or getpass.getuser(), now=system_clock())
+    if output_path is not None:
+        assessment.render(a, fmt, output_path)
+    if as_json:
+        click.echo(a.to_json())
+    else:
+        click.echo("\n".join(assessment.summary_lines(a)))
+        for i, line in enumerate(a.advice, 1):
+            click.echo(f"{i}. {line}")
+    if save:
+        click.echo(f"saved as assessment #{a.id}", err=as_json)
+    if output_path is not None:
+        click.echo(f"wrote {output_path}", err=as_json)
