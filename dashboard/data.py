@@ -968,6 +968,19 @@ def health_days(path: str, today: date, threshold: float, passed_days: int) -> d
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
+def assessment_aftermaths(path: str, ids: tuple[int, ...], today: date, threshold: float) -> dict[int, dict]:
+    """What followed each kept assessment's day (rumourwatch.assessment.aftermath), by id: full days
+    before `today` only, so the figures hold for the day (an assessment is never changed)."""
+    from rumourwatch import assessment
+
+    def read(db):
+        rows = [store.get_assessment(db, i) for i in ids]
+        return {r["id"]: assessment.aftermath(db, r, today, threshold) for r in rows if r}
+
+    return _run(path, read)
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
 def _watched_hits(path: str, now_minute: str, keywords: tuple[str, ...], accounts: tuple[str, ...], start: str,
                   end: str, threshold: float, platforms: tuple[str, ...]) -> list[dict]:
     """The watched lines' hourly hits, computed at most once a minute (keyed by the minute, not the

@@ -203,7 +203,7 @@ def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env
     login_for_test(at, dfx.MONITOR)
     at.run()
     assert not at.exception, at.exception
-    tab = at.tabs[-1]
+    tab = at.tabs[-2]
     assert tab.label.startswith("宣传节点（")
     ahead = next(df.value for df in at.dataframe if "纪念日" in df.value.columns and "距今" in df.value.columns)
     assert "世界艾滋病日" in list(ahead["纪念日"])
@@ -243,7 +243,7 @@ def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env
     at = AppTest.from_file(str(dfx.APP.parent / "app_pages" / "risk.py"), default_timeout=30)
     login_for_test(at, "boss")
     at.run()
-    assert not at.exception and at.tabs[-1].label.startswith("宣传节点（")
+    assert not at.exception and at.tabs[-2].label.startswith("宣传节点（")
     assert not any(b.label == "添加纪念日" for b in at.button)
 
 

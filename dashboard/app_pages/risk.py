@@ -3,13 +3,14 @@ negative or false health items in a period, with the weeks they came back in; ea
 CSV, and an account opens its items on 条目检索. The 宣传节点 tab lists the health observance days
 ahead (seed 001, 3; rumourwatch.healthdays) with what the feed said of each one's topic lately and
 a year before, the experts and clarifications at hand, and the days just passed with their topic's
-window; monitors and admins add the office's own days. Monitors, leaders and admins."""
+window; monitors and admins add the office's own days. The 事前研判 tab assesses the subject of a
+policy or activity before its day (dashboard.assessment_tab). Monitors, leaders and admins."""
 
 from datetime import timedelta
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import assessment_tab, data
 from dashboard import workflow_ui as ui
 from dashboard.auth import require_role
 from dashboard.strings import t
@@ -48,7 +49,7 @@ PASSED_DAYS = 60  # the days just passed, read against the weeks before them
 days_read = data.health_days(path, today, settings.rumour_threshold, PASSED_DAYS)
 ahead = days_read["ahead"]
 tabs = st.tabs([*(t(f"risk.tab.{k}", n=sum(r["recurring"] for r in points[k])) for k in risk.KINDS),
-                t("days.tab", n=len(ahead))])
+                t("days.tab", n=len(ahead)), t("assess.tab")])
 for tab, kind in zip(tabs, risk.KINDS):
     with tab:
         if not points[kind]:
@@ -81,7 +82,7 @@ def days_table(rows: list[dict], columns: dict[str, str], key: str, file_name: s
                        .encode("utf-8"), file_name=file_name, mime="text/csv", key=f"{key}_export")
 
 
-with tabs[-1]:  # 宣传节点: the health observance days ahead, and those just passed
+with tabs[-2]:  # 宣传节点: the health observance days ahead, and those just passed
     st.caption(t("days.caption", days=healthdays.UPCOMING_DAYS, recent=healthdays.RECENT_DAYS) + t("days.click"))
     if ahead:
         days_table([{"when": _when(d["first"], d["last"]), "name": d["name"], "topic": d["topic"],
@@ -142,3 +143,6 @@ with tabs[-1]:  # 宣传节点: the health observance days ahead, and those just
                     if c[2].form_submit_button(t("days.remove.submit")):
                         ui.act(path, t("days.removed", name=pick.name), healthdays.remove, pick.id, reason=reason,
                                actor=user["username"], now=data.now_utc())
+
+with tabs[-1]:  # 事前研判: a policy's or an activity's subject assessed before its day
+    assessment_tab.tab(path, user, today, settings.rumour_threshold)
