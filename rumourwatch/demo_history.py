@@ -51,6 +51,7 @@ from pathlib import Path
 
 from . import (
     alerts,
+    assessment,
     experts,
     healthdays,
     press,
@@ -96,6 +97,7 @@ class Summary:
     media_events: int = 0
     upper_events: int = 0
     health_days: int = 0  # the office's own observance days listed
+    assessments: int = 0  # 事前研判 kept
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -169,6 +171,8 @@ class People:
         self.training_tried = False  # the history's one correspondents' training: tried once, held or refused
         self.upper_tried = False  # the history's one press event of the higher commission: likewise
         self.health_day_tried = False  # the office's own observance day: listed once
+        self.assessment_tried = False  # the history's one 事前研判, kept
+        self.threshold = 0.5  # the rumour threshold (build sets the installation's)
         self.expert_training_tried = False  # the history's one experts' training
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
@@ -187,6 +191,7 @@ class People:
         self.expert_training(now)
         self.press_work(now)
         self.office_health_day(now)
+        self.office_assessment(now)
         self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
@@ -523,6 +528,24 @@ class People:
         except RumourwatchError as exc:
             self.summary.errors.append(f"health day: {exc}")
 
+    def office_assessment(self, now: datetime) -> None:
+        """On the first working morning of the history's last ten days the monitor assesses the
+        winter flu vaccination push planned for five days before the end (事前研判, seed 001) and
+        keeps it, so 舆情风险点 lists one with what followed its day."""
+        local = now.astimezone(CST)
+        end = parse_time(self.summary.end)
+        if self.assessment_tried or local.weekday() >= 5 or local.hour != 10 or now < end - ASSESSMENT_BEFORE:
+            return
+        self.assessment_tried = True
+        try:
+            made = assessment.compute(self.db, title="冬季流感疫苗接种集中宣传（演示）", query="疫苗|流感", topic=None,
+                                      event_day=(end - timedelta(days=5)).astimezone(CST).date(), now=now,
+                                      threshold=self.threshold, note="演示数据")
+            assessment.save(self.db, made, actor="monitor", now=now)
+            self.summary.assessments += 1
+        except RumourwatchError as exc:
+            self.summary.errors.append(f"assessment: {exc}")
+
     def _press(self, kind: str, now: datetime, topic: str, **fields) -> None:
         try:
             press.record(self.db, held_at=now, topic=topic, actor="monitor", now=now, kind=kind, **fields)
@@ -540,6 +563,7 @@ class People:
 TRAINING_AFTER = timedelta(days=14)
 EXPERT_TRAINING_AFTER = timedelta(days=17)
 UPPER_EVENT_AFTER = timedelta(days=21)
+ASSESSMENT_BEFORE = timedelta(days=10)  # the 事前研判 is made in the history's last ten days
 REFERRAL_ASKS = ("请核实该说法在辖区的传播情况，向询问的群众做好解释，并反馈核实情况和处置措施。",
                  "请核实所述事件是否发生在本辖区（本单位），并反馈核实情况。")
 REFERRAL_REPLIES = ("经核实，{unit}辖区未发生所述情况，该说法系网络转发；已在辖区居民群内发布解释。（演示数据）",
@@ -604,6 +628,7 @@ def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, sha
                     workflow=True, rules_path=rules_path, one_off=True, source_quiet_hours=0)
     rules = alerts.load_rules(rules_path)
     people = People(db, bundle_truth(settings.data_dir, share), rules, summary)
+    people.threshold = settings.rumour_threshold
     t = start
     while t < end:
         t = min(t + STEP, end)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import DATA_DIR, RuleBundle
 
-from rumourwatch import demo, demo_history, reports, store
+from rumourwatch import assessment, demo, demo_history, reports, store
 from rumourwatch.config import load_settings
 from rumourwatch.records import parse_time
 from rumourwatch.sources import source_from_spec
@@ -110,6 +110,12 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     [week] = store.list_health_days(db)
     assert (week["month"], week["day"], week["days"], week["added_at"][:10], summary.health_days) == (
         12, 10, 7, "2026-11-10", 1)  # (the history starts at 14:00 on the 9th)
+    # the 事前研判 of the flu vaccination push, made on the first working morning of the last ten days
+    # (Monday the 23rd, 10:00) for five days before the end, and kept
+    [kept] = store.list_assessments(db)
+    assert (kept["made_at"], kept["event_day"], kept["made_by"], kept["query"], summary.assessments) == (
+        "2026-11-23T02:00:00Z", "2026-11-25", "monitor", "疫苗|流感", 1)
+    assert assessment.saved(db, kept["id"]).volume["items"] > 0
 
 
 def test_the_office_holds_its_press_conference_media_activity_and_higher_event_on_their_days():
