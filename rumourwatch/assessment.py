@@ -130,7 +130,7 @@ TEXT: dict[str, str] = {
     "cell.ahead": "未到", "cell.running": "今日进行",
     "cell.after": "条目 {items} 条（日均{change}），疑似谣言 {flagged} 条（此前 {before} 条）",
     "cell.partial": "；已过 {n} 天",
-    "col.first": "首次发布", "col.platform": "平台", "col.account": "账号", "col.p": "谣言概率",
+    "col.first": "发布时间", "col.platform": "平台", "col.account": "账号", "col.p": "谣言概率",
     "col.items": "疑似谣言条数", "col.state": "辟谣情况", "col.alert": "预警", "col.content": "内容",
     "col.flagged": "疑似谣言条目", "col.name": "姓名", "col.level": "级别", "col.institution": "单位",
     "state.debunked": "已辟谣", "state.open": "尚未辟谣", "none": "—",

@@ -288,6 +288,16 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     assert any("已保存事前研判 #1：高血压防治指南宣传活动" in s.value for s in at.success)
     kept = next(df.value for df in at.dataframe if "事后 7 天" in df.value.columns)
     assert list(kept["评估事项"]) == ["高血压防治指南宣传活动"] and list(kept["事后 7 天"]) == ["未到"]
+    # a kept one opens as it was made, with its document
+    at.session_state["assess_kept_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert [b.value for b in (*at.error, *at.warning, *at.success) if b.value.startswith("风险等级：")] == lead
+    assert not any("事后对照" in m.value for m in at.markdown)  # (not before its day)
+    next(b for b in at.button if b.label == "生成文件" and b.key and "kept" in b.key).click()
+    at.run()
+    assert any(b.proto.label.startswith("下载 事前舆情风险评估_高血压防治指南宣传活动_")
+               for b in at.get("download_button"))
     db = store.open_db(page_env)
     assert db.execute("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()[0] == "assessment.save"
     auth.create_user(db, "boss", dfx.MONITOR_PASSWORD, "leader", "test")
