@@ -207,6 +207,10 @@ TEXT: dict[str, str] = {
     "days.held.none": "本月没有列入的卫生健康纪念日。",
     "days.next": "下月卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
     "days.next.none": "下月没有列入的卫生健康纪念日。",
+    "assess.change": "日均较此前 {days} 天 {change}", "assess.change.none": "此前 {days} 天没有相关条目",
+    "assess.after": ("事前研判：{day} {title}（研判风险{level}）：其后 {days} 天相关条目 {items} 条（{change}），"
+                     "疑似谣言 {flagged} 条（此前 {before_flagged} 条），负面占比 {negative}（此前 {before_negative}）。"),
+    "assess.ahead": "事前研判：{day} {title}（研判风险{level}）：计划日期未到或为今日，事后情况下月通报。",
     "days.next.weekly": "下周卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
     "units.days": "下月卫生健康纪念日：{days}。欢迎结合纪念日报送健康科普信息。",
     "press.media.held": "{this}组织媒体活动 {n} 场。",
@@ -958,7 +962,21 @@ def _risk(db, period: Period, threshold: float, now: str) -> Section:
             "counts": {k: sum(1 for r in points[k] if r["recurring"]) for k in risk.KINDS}, **recurring}
     if period.kind == "monthly":
         data["health_days"] = _health_days(db, period, threshold, now)
+        data["assessments"] = _assessments(db, period, threshold, now)
     return Section("risk", tr("risk.title", months=months), True, None, data)
+
+
+def _assessments(db, period: Period, threshold: float, now: str) -> list[dict]:
+    """The kept 事前研判 (rumourwatch.assessment) whose planned day falls in the month, each with its
+    level and what followed its day (its first days, to the day before `now` at most)."""
+    from . import assessment
+
+    if not store.has_tables(db, "assessments"):
+        return []
+    today = date.fromisoformat(beijing(now, "%Y-%m-%d"))
+    rows = [r for r in store.list_assessments(db, limit=10_000) if period.first_day <= r["event_day"] <= period.last_day]
+    return [{"title": r["title"], "event_day": r["event_day"], "level": r["level"],
+             "after": assessment.aftermath(db, r, today, threshold)} for r in sorted(rows, key=lambda r: r["event_day"])]
 
 
 def _health_days(db, period: Period, threshold: float, now: str) -> dict:
@@ -1555,7 +1573,28 @@ def risk_lines(report: Report) -> list[str]:
     d = s.data
     rule = tr("risk.rule", first=d["first_day"], last=d["last_day"], weeks=d["weeks"], recurring=d["recurring_weeks"])
     return [rule, d["summary"] if any(d["counts"].values()) else tr("risk.none", months=RISK_MONTHS),
-            *health_days_lines(d.get("health_days"))]  # (not in notices saved before the days were listed)
+            *health_days_lines(d.get("health_days")),  # (not in notices saved before the days were listed)
+            *assessment_lines(d.get("assessments") or [])]
+
+
+def assessment_lines(kept: list[dict]) -> list[str]:
+    """The month's kept 事前研判 (`_assessments`), each with what followed its day."""
+    from .assessment import AFTER_DAYS, LEVEL_ZH, change_text
+
+    lines = []
+    for a in kept:
+        what = {"day": _day_span(a["event_day"], a["event_day"]), "title": a["title"], "level": LEVEL_ZH[a["level"]]}
+        after = a["after"]
+        if after["state"] in ("ahead", "running"):
+            lines.append(tr("assess.ahead", **what))
+            continue
+        change = tr("assess.change", days=AFTER_DAYS, change=change_text(after["change"])) \
+            if after["change"] is not None else tr("assess.change.none", days=AFTER_DAYS)
+        lines.append(tr("assess.after", **what, days=after["days"], items=fmt_int(after["items"]),
+                        change=change, flagged=fmt_int(after["flagged"]),
+                        before_flagged=fmt_int(after["before_flagged"]), negative=fmt_pct(after["negative_share"]),
+                        before_negative=fmt_pct(after["before_negative_share"])))
+    return lines
 
 
 def _day_span(first: str, last: str) -> str:

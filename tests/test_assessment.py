@@ -310,3 +310,28 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     at.run()
     assert not at.exception and any(b.value.startswith("风险等级：") for b in (*at.error, *at.warning, *at.success))
     assert not any(b.label == "保存研判记录" for b in at.button)
+
+
+def test_the_monthly_notice_tells_what_followed_the_months_assessed_days(rdb):
+    from rumourwatch import reports
+
+    assessment.save(rdb, made(rdb, title="门诊共济政策发布", event_day=date(2026, 11, 16)), actor="mon", now=NOW)
+    assessment.save(rdb, made(rdb, title="十二月的活动", event_day=date(2026, 12, 3)), actor="mon", now=NOW)
+    line = ("事前研判：11 月 16 日 门诊共济政策发布（研判风险中等）：其后 7 天相关条目 40 条（日均较此前 7 天 +471%），"
+            "疑似谣言 0 条（此前 0 条），负面占比 20.0%（此前 0.0%）。")
+    notice = reports.compute_monthly(rdb, "2026-11", now=NOW)
+    assert line in reports.risk_lines(notice)
+    assert not any("十二月的活动" in x for x in reports.risk_lines(notice))  # (its day is December's)
+    for text in (reports.render_markdown(notice), reports.render_html(notice, charts=False)):
+        assert line in text
+    # read on the day itself, the month's notice says its aftermath comes later
+    early = reports.compute_monthly(rdb, "2026-11", now=datetime(2026, 11, 16, 9, tzinfo=CST))
+    assert "事前研判：11 月 16 日 门诊共济政策发布（研判风险中等）：计划日期未到或为今日，事后情况下月通报。" in \
+        reports.risk_lines(early)
+    # a notice saved before the assessments were listed renders as it did
+    saved = reports.Report.from_json(notice.to_json())
+    saved.section("risk").data.pop("assessments")
+    assert not any(x.startswith("事前研判") for x in reports.risk_lines(saved))
+    # a weekly has no risk section, and no such line
+    assert "事前研判：" not in reports.render_markdown(reports.compute_weekly(rdb, "2026-W47", now=NOW))
+
