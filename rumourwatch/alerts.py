@@ -1074,6 +1074,9 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     from .healthdays import remind_ahead
 
     health_days = remind_ahead(db, now, rules, threshold)
+    from .assessment import remind_eve
+
+    assessed = remind_eve(db, now, rules)
     sources = announce_sources(db, now, rules, source_quiet_hours) if source_quiet_hours else []
     from .audit import notify_security
 
@@ -1081,5 +1084,5 @@ def workflow_tick(db, now: datetime, rules: dict | None = None, deliver: bool = 
     delivered = notify.deliver_pending(db, now, rules, limit=delivery_limit) if deliver else {}
     return {"alerts": touched, "escalations": escalations, "reminders": reminders, "media_chased": chased,
             "readings_waiting": waiting, "units_reminded": units_reminded, "health_days": health_days,
-            "sources": sources, "security": security,
+            "assessments": assessed, "sources": sources, "security": security,
             "delivery": delivered}

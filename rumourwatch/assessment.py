@@ -130,6 +130,13 @@ TEXT: dict[str, str] = {
     "cell.ahead": "未到", "cell.running": "今日进行",
     "cell.after": "条目 {items} 条（日均{change}），疑似谣言 {flagged} 条（此前 {before} 条）",
     "cell.partial": "；已过 {n} 天",
+    "eve.subject": "【事前研判】明日：{title}（风险{level}）",
+    "eve.line": "明日（{day}）是“{title}”的计划日期，事前研判风险{level}（{made}，{by}）。",
+    "eve.reasons": "研判依据：{reasons}。",
+    "eve.watched": "检索词“{query}”已设为监测关注词，新出现的相关条目会即时预警。",
+    "eve.unwatched": "检索词“{query}”尚未设为监测关注词：请在“条目检索”或“舆情风险点 › 事前研判”中设置，发布后即时发现相关条目。",
+    "eve.topic": "本研判按话题“{topic}”进行，请发布前后关注该话题的条目。",
+    "eve.where": "研判全文见“舆情风险点”页的“事前研判”。",
     "col.first": "发布时间", "col.platform": "平台", "col.account": "账号", "col.p": "谣言概率",
     "col.items": "疑似谣言条数", "col.state": "辟谣情况", "col.alert": "预警", "col.content": "内容",
     "col.flagged": "疑似谣言条目", "col.name": "姓名", "col.level": "级别", "col.institution": "单位",
@@ -441,6 +448,42 @@ def aftermath_text(after: dict) -> str:
     return tr("cell.after", items=f"{after['items']:,}", change=change_text(after["change"]),
               flagged=f"{after['flagged']:,}", before=f"{after['before_flagged']:,}") \
         + ("" if after["state"] == "done" else tr("cell.partial", n=after["days"]))
+
+
+# --- the day before ----------------------------------------------------------------------------
+
+TOLD_KEY = "assessment_eve_told"   # workflow state: the ids of the kept assessments told of
+
+
+def remind_eve(db, now: datetime, rules: dict) -> list[dict]:
+    """Tell the monitors' group bots and mailboxes, once, of each kept assessment whose day is
+    tomorrow (Beijing): its level and reasons, and whether its words are watched yet, so the
+    release is watched from its first hour. Run by the worker's round and `rumourwatch alerts
+    escalate` (one indexed read a round). Returns the assessments told of."""
+    from .notify import queue_assessment_eve
+
+    if not store.has_tables(db, "assessments"):
+        return []
+    tomorrow = now.astimezone(CST).date() + timedelta(days=1)
+    due = store.assessments_on(db, tomorrow.isoformat())
+    told = set(json.loads(store.workflow_state(db, TOLD_KEY) or "[]"))
+    new = [row for row in due if row["id"] not in told]
+    if not new:
+        return []
+    watched = set(rules["watch"]["keywords"])
+    with store.transaction(db):
+        for row in new:
+            a = Assessment.from_json(row["report"])
+            lines = [tr("eve.line", day=_md(a.event_day), title=a.title, level=LEVEL_ZH[a.level],
+                        made=beijing(row["made_at"]), by=row["made_by"]),
+                     tr("eve.reasons", reasons="；".join(s["text"] for s in a.signals)) if a.signals else tr("risk.quiet"),
+                     tr("eve.watched" if a.query in watched else "eve.unwatched", query=a.query) if a.query
+                     else tr("eve.topic", topic=a.topic),
+                     tr("eve.where")]
+            queue_assessment_eve(db, tr("eve.subject", title=a.title, level=LEVEL_ZH[a.level]), lines, rules, now)
+        kept = told & {r["id"] for r in store.list_assessments(db, limit=10_000)}
+        store.set_workflow_state(db, TOLD_KEY, json.dumps(sorted(kept | {r["id"] for r in new})))
+    return new
 
 
 # --- the document ---------------------------------------------------------------------------

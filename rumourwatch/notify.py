@@ -358,6 +358,13 @@ def queue_health_day(db, day: dict, rules: dict, now: datetime) -> list[int]:
                     urgent=False, alert_id=None, event="health_day", emails=rules["notify"]["monitor_emails"])
 
 
+def queue_assessment_eve(db, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
+    """A kept 事前研判 whose day is tomorrow (rumourwatch.assessment.remind_eve) → monitors' group
+    bots and emails. Not urgent: the day is tomorrow."""
+    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None, event="assessment_eve",
+                    emails=rules["notify"]["monitor_emails"])
+
+
 def queue_handover(db, handover_id: int, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
     """A shift's handover (rumourwatch.handover) → monitors' group bots and emails: the next shift
     reads it before opening the dashboard. Not urgent: quiet hours hold it like any routine message."""

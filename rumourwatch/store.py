@@ -2844,6 +2844,11 @@ def get_assessment(db, assessment_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def assessments_on(db, day: str) -> list[dict]:
+    """The kept assessments planned for the Beijing `day` (YYYY-MM-DD), with their documents' JSON."""
+    return _rows(db, "SELECT * FROM assessments WHERE event_day = ? ORDER BY id", [day])
+
+
 def list_assessments(db, limit: int = 200) -> list[dict]:
     """The saved assessments, the latest planned day first (without their documents' JSON)."""
     return _rows(db, "SELECT id, title, query, topic, event_day, level, made_by, made_at FROM assessments "

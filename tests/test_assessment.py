@@ -335,3 +335,42 @@ def test_the_monthly_notice_tells_what_followed_the_months_assessed_days(rdb):
     # a weekly has no risk section, and no such line
     assert "事前研判：" not in reports.render_markdown(reports.compute_weekly(rdb, "2026-W47", now=NOW))
 
+
+def test_the_monitors_are_told_the_day_before_an_assessed_day_once(rdb, smtp_server):
+    from workflow_helpers import rules
+
+    from rumourwatch.alerts import workflow_tick
+    from rumourwatch.records import UTC
+
+    controller, inbox = smtp_server
+    r = rules(notify={"smtp_host": "127.0.0.1", "smtp_port": controller.port, "quiet_hours": "",
+                      "monitor_emails": ["monitor@example.org"]})
+    assessment.save(rdb, made(rdb, event_day=date(2026, 11, 26)), actor="mon", now=NOW)
+    assessment.save(rdb, made(rdb, title="只按话题", query=None, topic=TOPIC, event_day=date(2026, 11, 27)),
+                    actor="mon", now=NOW)
+
+    def told():  # (the fixture's overdue alerts are escalated in the same rounds)
+        return [(to, msg) for to, msg in inbox.messages if msg["Subject"].startswith("【事前研判】")]
+
+    # two days before (the 24th in Beijing): nothing
+    assert workflow_tick(rdb, datetime(2026, 11, 24, 2, 0, tzinfo=UTC), r)["assessments"] == []
+    # the day before (the 25th, 09:00 in Beijing); its words not yet watched
+    tick = workflow_tick(rdb, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), r)
+    assert [a["title"] for a in tick["assessments"]] == ["门诊共济保障机制改革政策发布"]
+    [(to, msg)] = told()
+    assert to == ["monitor@example.org"] and msg["Subject"] == "【事前研判】明日：门诊共济保障机制改革政策发布（风险中等）"
+    body = msg.get_content()
+    assert "明日（11 月 26 日）是“门诊共济保障机制改革政策发布”的计划日期，事前研判风险中等（2026-11-23 16:00，mon）。" in body
+    assert "研判依据：尚未辟谣的疑似谣言事件 2 个" in body and "检索词“门诊共济”尚未设为监测关注词" in body
+    # once: later rounds that day say nothing more
+    assert workflow_tick(rdb, datetime(2026, 11, 25, 9, 0, tzinfo=UTC), r)["assessments"] == []
+    # the next day's, by topic alone, with its words watched by no one (it has none)
+    r["watch"]["keywords"] = [WORD]
+    tick = workflow_tick(rdb, datetime(2026, 11, 26, 1, 0, tzinfo=UTC), r)
+    assert [a["title"] for a in tick["assessments"]] == ["只按话题"]
+    assert "本研判按话题“健康知识普及”进行" in told()[-1][1].get_content() and len(told()) == 2
+    # one whose words are watched by then says so
+    assessment.save(rdb, made(rdb, title="再次发布", event_day=date(2026, 11, 28)), actor="mon", now=NOW)
+    workflow_tick(rdb, datetime(2026, 11, 27, 1, 0, tzinfo=UTC), r)
+    assert "检索词“门诊共济”已设为监测关注词" in told()[-1][1].get_content() and len(told()) == 3
+

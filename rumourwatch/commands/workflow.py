@@ -244,6 +244,7 @@ def alerts_escalate(ctx, rules_path, no_deliver):
     """Escalate overdue alerts, assignments and referrals to units, remind experts whose accepted tasks
     are nearly due and those who have not answered a media invitation for a day (or whose activity is
     a day away), remind the units still short of their monthly minimum in the month's last 3 days,
+    tell the monitors of a health day a week ahead and of a kept 事前研判 the day before its day,
     announce sources that stopped giving items or being read (RUMOURWATCH_SOURCE_QUIET_HOURS) or came
     back, mail the administrators (notify.admin_emails) of lockouts, a burst of failed logins, a new
     administrator or a restore, then send pending notifications (cron-friendly: it also reports a
@@ -283,6 +284,10 @@ def alerts_escalate(ctx, rules_path, no_deliver):
 
     for d in remind_ahead(db, now, rules, ctx.obj["settings"].rumour_threshold):
         click.echo(f"health day {d['name']} begins in {d['in_days']} day(s) ({d['first']}): monitors told")
+    from ..assessment import remind_eve
+
+    for a in remind_eve(db, now, rules):
+        click.echo(f"assessment #{a['id']} ({a['title']}) is planned for tomorrow, {a['event_day']}: monitors told")
     for e in announce_sources(db, now, rules, ctx.obj["settings"].source_quiet_hours):
         click.echo(f"source {e['source']}: " + ("has stopped" if e["event"] == "source_stalled" else "is back")
                    + f" ({e['state']}), monitors notified")
