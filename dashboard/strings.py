@@ -1254,7 +1254,7 @@ STRINGS: dict[str, dict[str, str]] = {
         # 事前研判: the subject of a policy or activity assessed before its day (rumourwatch.assessment)
         "assess.tab": "事前研判",
         "assess.caption": ("拟出台重要政策、组织重要活动或推进重要工作前，按该事项的检索词和话题研判舆情风险（依据《2021年吉林省卫生健康"
-                           "宣传工作要点》：做好事前舆论研判和风险评估，防患于未然）：近 {days} 天及今日的相关条目、情感倾向与全部条目相比、"
+                           "宣传工作要点》：广泛收集媒体焦点和民意倾向，做好事前舆论研判和风险评估）：近 {days} 天及今日的相关条目、媒体焦点、情感倾向与全部条目相比、"
                            "近 {n} 天的热度变化、已有的疑似谣言及其辟谣和预警情况、可约请的专家和已发布的澄清，给出风险等级、依据和工作建议，"
                            "可下载为 Word 或 PDF 报送。保存的研判在计划日期后对照其后 {after} 天的实际情况。"),
         "assess.title": "评估事项", "assess.title.placeholder": "例如：门诊共济保障机制改革政策发布",

@@ -55,6 +55,8 @@ TOP_STORIES = 10        # flagged stories listed, likeliest first
 LISTED_EXPERTS = 8
 RECENT_CLARIFICATIONS = 5
 TITLE_MAX, NOTE_MAX = 60, 2000
+FOCUS_ITEMS = 2000      # the newest matching items read for the words that stand out (媒体焦点, 民意关切)
+FOCUS_WORDS = 10
 FEW_ITEMS = 10          # fewer matching items than this: the figures say little, and the document says so
 
 # The rules the level rests on (each signal weighs 1, or 2 when it alone makes the risk high)
@@ -88,6 +90,8 @@ TEXT: dict[str, str] = {
     "opinion.negative": "负面占比 {share}，同期全部条目负面占比 {feed}。",
     "opinion.trend": "近 {recent} 天日均 {mean} 条，此前 {before} 天日均 {before_mean} 条（{change}）。",
     "opinion.trend.new": "近 {recent} 天日均 {mean} 条，此前 {before} 天没有相关条目。",
+    "opinion.focus": "媒体焦点（最新 {n} 条相关条目中突出的词）：{words}。",
+    "opinion.focus.negative": "负面条目的关注点：{words}。",
     "opinion.few": "相关条目不足 {n} 条，以下研判依据有限，请结合人工了解的情况判断。",
     "opinion.none": "统计区间内没有相关条目：检索条件是否过窄？可在条目检索中调整后再研判。",
     "change.same": "持平",
@@ -259,6 +263,28 @@ def _volume(hits: dict, feed: dict, first: date, today: date) -> dict:
                       ((first + timedelta(days=i)).isoformat() for i in range(RECENT_DAYS + 1))]}
 
 
+def _focus(db, parsed: search.Query, topic: str | None, first: date, days: int) -> dict:
+    """What the subject's items talk about (seed 001: "广泛收集媒体焦点和民意倾向"): the words that stand
+    out in its newest FOCUS_ITEMS items, and in the negative ones among them, the subject's own
+    words left out (they are in every item)."""
+    from .briefing import hot_words
+
+    start, end = store.day_range(first, days)
+    groups, excluded = parsed.spellings()
+    rows = store.search_items(db, groups, excluded, start, end, FOCUS_ITEMS, "time", topic=topic)
+    own = [t.lower() for t in parsed.terms]
+
+    def words(texts: list[str]) -> list[str]:
+        found = hot_words(texts, FOCUS_WORDS + len(own) * 2)
+        return [w for w in found if not any(w.lower() in t or t in w.lower() for t in own)][:FOCUS_WORDS]
+
+    def text(r: dict) -> str:
+        return f"{r.get('title') or ''} {r.get('text') or ''}"
+
+    return {"read": len(rows), "words": words([text(r) for r in rows]),
+            "negative": words([text(r) for r in rows if r["polarity"] == "negative"])}
+
+
 def _rumours(db, hits: dict) -> dict:
     stories: dict = {}
     for r in hits["flagged"]:
@@ -384,6 +410,7 @@ def compute(db, *, title: str, query: str | None, topic: str | None, event_day: 
     hits = _read(db, parsed, topic, first, RECENT_DAYS + 1, threshold)
     start, end = store.day_range(first, RECENT_DAYS + 1)
     volume = _volume(hits, store.polarity_counts(db, start, end), first, today)
+    volume["focus"] = _focus(db, parsed, topic, first, RECENT_DAYS + 1)
     rumours = _rumours(db, hits)
     resources = _resources(db, topic, hits["topics"])
     signals = _signals(volume, rumours)
@@ -516,6 +543,11 @@ def _opinion_blocks(a: Assessment) -> list[tuple]:
              tr("opinion.trend", recent=TREND_DAYS, mean=v["recent_mean"], before=v["before_days"],
                 before_mean=v["before_mean"], change=change_text(v["change"])) if v["before"]
              else tr("opinion.trend.new", recent=TREND_DAYS, mean=v["recent_mean"], before=v["before_days"])]
+    focus = v.get("focus") or {}
+    if focus.get("words"):
+        lines.append(tr("opinion.focus", n=f"{focus['read']:,}", words="、".join(focus["words"])))
+    if focus.get("negative"):
+        lines.append(tr("opinion.focus.negative", words="、".join(focus["negative"])))
     if v["items"] < FEW_ITEMS:
         lines.append(tr("opinion.few", n=FEW_ITEMS))
     return [("lines", lines)]

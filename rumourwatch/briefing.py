@@ -279,11 +279,16 @@ def _story(db, alert: dict) -> tuple[dict, dict]:
 
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")  # Weibo's [哈哈], [抓狂]: a mood, not a concern
 _NOT_A_WORD = re.compile(r"[\dA-Za-z_.%\-]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# the platforms' own words around a post (a folded post's 全文 / 收起, 网页链接 …): in every post, about none
+PLATFORM_WORDS = frozenset({"全文", "收起", "展开", "微博", "网页链接", "转发", "视频", "秒拍", "秒拍视频", "原图", "查看",
+                            "链接", "分享", "评论", "点赞", "的微博", "头条", "抖音"})
 
 
 def hot_words(texts: list[str], k: int = HOT_WORDS) -> list[str]:
     """What the reactions keep talking about: the k words that stand out in them (jieba's TF-IDF
-    keywords, numbers, Latin strings and emoticon codes left out); none for fewer than
+    keywords; numbers, Latin strings, emoticon codes, words without a Chinese character (##) and the
+    platforms' own words around a post left out); none for fewer than
     HOT_WORD_MIN_REACTIONS reactions, where a word or two would read as a trend."""
     if len(texts) < HOT_WORD_MIN_REACTIONS:
         return []
@@ -292,7 +297,8 @@ def hot_words(texts: list[str], k: int = HOT_WORDS) -> list[str]:
 
     jieba.setLogLevel(60)  # its dictionary-loading chatter is not the report's business
     joined = _EMOTICON.sub(" ", "\n".join(texts))
-    return [w for w in jieba.analyse.extract_tags(joined, topK=k * 2) if not _NOT_A_WORD.fullmatch(w)][:k]
+    return [w for w in jieba.analyse.extract_tags(joined, topK=k * 3)
+            if _CJK.search(w) and w not in PLATFORM_WORDS and not _NOT_A_WORD.fullmatch(w)][:k]
 
 
 def _overview(db, alert: dict, item: dict | None, spread: dict | None) -> dict:

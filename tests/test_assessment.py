@@ -38,12 +38,12 @@ def _words(tag: str, i: int) -> str:
 
 
 def add(db, tag: str, rows: list[tuple[datetime, float, str]], word: str = WORD, topic: str = TOPIC,
-        debunked: tuple[int, ...] = (), account=None) -> list[int]:
+        debunked: tuple[int, ...] = (), account=None, texts: list[str] | None = None) -> list[int]:
     """Items mentioning `word`, each (Beijing time, rumour probability, polarity); `debunked`: the
     indexes already debunked; `account(i)`: the account of the i-th."""
     records = [{"id": f"{tag}{i}", "platform": "微博", "account": account(i) if account else f"{tag}号{i}",
                 "url": f"https://example.org/{tag}/{i}", "date": at.strftime("%Y-%m-%d %H:%M"),
-                "text": f"{word}{_words(tag, i)}"}
+                "text": texts[i] if texts else f"{word}{_words(tag, i)}"}
                for i, (at, _, _) in enumerate(rows)]
     with store.transaction(db):
         ingest_events(db, [RawItem(r) for r in records], source=f"as-{tag}", now=NOW)
@@ -373,4 +373,23 @@ def test_the_monitors_are_told_the_day_before_an_assessed_day_once(rdb, smtp_ser
     assessment.save(rdb, made(rdb, title="再次发布", event_day=date(2026, 11, 28)), actor="mon", now=NOW)
     workflow_tick(rdb, datetime(2026, 11, 27, 1, 0, tzinfo=UTC), r)
     assert "检索词“门诊共济”已设为监测关注词" in told()[-1][1].get_content() and len(told()) == 3
+
+
+def test_the_media_focus_names_what_the_subjects_items_talk_about_not_its_own_words(rdb):
+    worries = ["医保个人账户改革后退休职工担心个人账户划入减少，门诊报销比例不够 #医保改革# 全文",
+               "个人账户的钱变少了，退休职工看门诊怎么办？报销比例能提高吗 收起",
+               "家里老人担心个人账户划入减少，门诊慢性病报销比例到底多少"]
+    calm = ["医保改革后门诊费用纳入统筹报销，普通门诊报销比例提高，定点医院可直接结算",
+            "门诊统筹报销政策解读：定点医院直接结算，报销比例五成起"]
+    add(rdb, "f", [(cst(11, 18, 8 + i % 10), 0.1, "negative" if i % 2 else "neutral") for i in range(24)],
+        word="医保改革", texts=["医保改革：" + (worries if i % 2 else calm)[i % (3 if i % 2 else 2)] + f"（{i}）"
+                                + " #医保改革# ...全文" for i in range(24)])  # (as a folded post on Weibo)
+    focus = made(rdb, query="医保改革").volume["focus"]
+    assert focus["read"] == 24, focus
+    assert {"个人账户", "报销", "门诊"} <= set(focus["words"]), focus
+    assert not any(w in "医保改革" for w in focus["words"] + focus["negative"])  # the subject's own words
+    assert not {"全文", "收起", "##"} & set(focus["words"] + focus["negative"])  # the platforms' words, marks
+    assert {"个人账户", "退休职工"} <= set(focus["negative"]) and "定点医院" not in focus["negative"]  # only the worried ones' words
+    text = assessment.render_markdown(made(rdb, query="医保改革"))
+    assert "媒体焦点（最新 24 条相关条目中突出的词）：" in text and "负面条目的关注点：" in text
 
