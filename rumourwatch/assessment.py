@@ -215,10 +215,11 @@ def _subject(title, query, topic, note) -> tuple[str, str | None, search.Query, 
     return title, query, parsed, topic, note
 
 
-def _read(db, parsed: search.Query, topic: str | None, first: date, days: int, threshold: float) -> dict:
+def _read(db, parsed: search.Query, topic: str | None, first: date, days: int, threshold: float,
+          latest: int = 0) -> dict:
     start, end = store.day_range(first, days)
     groups, excluded = parsed.spellings()
-    return store.subject_hits(db, groups, excluded, start, end, threshold, topic=topic)
+    return store.subject_hits(db, groups, excluded, start, end, threshold, latest=latest, topic=topic)
 
 
 def _polarity(day_rows: list[dict]) -> dict:
@@ -263,15 +264,13 @@ def _volume(hits: dict, feed: dict, first: date, today: date) -> dict:
                       ((first + timedelta(days=i)).isoformat() for i in range(RECENT_DAYS + 1))]}
 
 
-def _focus(db, parsed: search.Query, topic: str | None, first: date, days: int) -> dict:
+def _focus(db, parsed: search.Query, latest: list[int]) -> dict:
     """What the subject's items talk about (seed 001: "广泛收集媒体焦点和民意倾向"): the words that stand
-    out in its newest FOCUS_ITEMS items, and in the negative ones among them, the subject's own
-    words left out (they are in every item)."""
+    out in its newest items (`latest`, FOCUS_ITEMS at most), and in the negative ones among them, the
+    subject's own words left out (they are in every item)."""
     from .briefing import hot_words
 
-    start, end = store.day_range(first, days)
-    groups, excluded = parsed.spellings()
-    rows = store.search_items(db, groups, excluded, start, end, FOCUS_ITEMS, "time", topic=topic)
+    rows = store.items_with_text(db, latest)
     own = [t.lower() for t in parsed.terms]
 
     def words(texts: list[str]) -> list[str]:
@@ -407,10 +406,10 @@ def compute(db, *, title: str, query: str | None, topic: str | None, event_day: 
         raise AssessmentError(f"{event_day!r} is not a day", "assessment_day", value=str(event_day))
     today = now.astimezone(CST).date()
     first = today - timedelta(days=RECENT_DAYS)
-    hits = _read(db, parsed, topic, first, RECENT_DAYS + 1, threshold)
+    hits = _read(db, parsed, topic, first, RECENT_DAYS + 1, threshold, latest=FOCUS_ITEMS)
     start, end = store.day_range(first, RECENT_DAYS + 1)
     volume = _volume(hits, store.polarity_counts(db, start, end), first, today)
-    volume["focus"] = _focus(db, parsed, topic, first, RECENT_DAYS + 1)
+    volume["focus"] = _focus(db, parsed, hits["latest"])
     rumours = _rumours(db, hits)
     resources = _resources(db, topic, hits["topics"])
     signals = _signals(volume, rumours)

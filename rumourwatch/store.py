@@ -2791,18 +2791,19 @@ def list_health_days(db) -> list[dict]:
 
 # --- 事前舆情风险评估 (rumourwatch.assessment) ----------------------------------------------------
 
-def subject_hits(db, groups, excluded, start: str | None, end: str | None, threshold: float,
+def subject_hits(db, groups, excluded, start: str | None, end: str | None, threshold: float, latest: int = 0,
                  **filters) -> dict:
     """For the items matching a query (`_search_sql`), in one scan of the period's items: `days`,
     rows of (day, polarity, n, flagged, health) per China day and polarity; `topics`, {topic: n};
     `stories`, the distinct stories (an unclustered item is its own); `flagged`, each flagged item
-    as (id, story, cluster_id, p, debunked, platform, account)."""
+    as (id, story, cluster_id, p, debunked, platform, account); `latest`, the ids of the newest
+    `latest` matches."""
     where, params = _search_sql(db, groups, excluded, start, end, **filters)
     none = "NULL, NULL, NULL, NULL, NULL, NULL, NULL"
     rows = _rows(db, f"""WITH hits AS MATERIALIZED (
                              SELECT id, published_day, polarity, topic, rumour_probability AS p, cluster_id,
                                     coalesce(cluster_id, -id) AS story, coalesce(already_debunked, 0) AS d,
-                                    health_related, platform, account FROM items{where})
+                                    health_related, platform, account, published_at FROM items{where})
                          SELECT 'day' AS part, published_day AS day, polarity, NULL AS topic, count(*) AS n,
                                 coalesce(sum(p >= ?), 0) AS flagged, coalesce(sum(health_related = 1), 0) AS health,
                                 NULL AS id, NULL AS story, NULL AS cluster_id, NULL AS p, NULL AS d,
@@ -2815,9 +2816,12 @@ def subject_hits(db, groups, excluded, start: str | None, end: str | None, thres
                          SELECT 'stories', NULL, NULL, NULL, count(DISTINCT story), 0, 0, {none} FROM hits
                          UNION ALL
                          SELECT 'flagged', NULL, NULL, NULL, 1, 1, 0, id, story, cluster_id, p, d, platform, account
-                         FROM hits WHERE p >= ?""",
-                 [*params, threshold, threshold])
-    return {"days": [r for r in rows if r["part"] == "day"],
+                         FROM hits WHERE p >= ?
+                         UNION ALL
+                         SELECT * FROM (SELECT 'latest', NULL, NULL, NULL, 0, 0, 0, id, NULL, NULL, NULL, NULL, NULL, NULL FROM hits
+                                        ORDER BY published_at DESC, id DESC LIMIT ?)""",
+                 [*params, threshold, threshold, latest])
+    return {"days": [r for r in rows if r["part"] == "day"], "latest": [r["id"] for r in rows if r["part"] == "latest"],
             "topics": {r["topic"]: r["n"] for r in rows if r["part"] == "topic"},
             "stories": next(r["n"] for r in rows if r["part"] == "stories"),
             "flagged": [r for r in rows if r["part"] == "flagged"]}
