@@ -1615,6 +1615,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "overview.rules.of": "{n} / {m} 场",
         "overview.rules.press.help": "已召开 / 每月至少召开的场次。在“媒体约请”页登记；预警上记录的“已召开新闻发布会”自动计入。",
         "overview.days": "未来 {n} 天的卫生健康纪念日（宣传节点，详见“舆情风险点”）：{days}。",
+        "overview.assessments": "未来 {n} 天做过事前研判的事项（详见“舆情风险点 › 事前研判”）：{items}。",
         "overview.rules.media": "本月媒体活动",
         "overview.rules.media.help": "已组织 / 每月至少组织的场次：媒体见面会、集中采访、直播访谈等，在“媒体约请”页登记。",
         "overview.rules.training": "{y} 年{h}通讯员培训",

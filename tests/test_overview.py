@@ -209,6 +209,13 @@ def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db)
     october = reports.unit_standing(db, "2026-10", fx.NOW)["rows"]
     assert duty["last_month_short"] == [u for u, r in october.items() if r["below_minimum"]]
     trainings.record(db, held_on=date(2026, 11, 20), title="通讯员培训", unit_ids=[county["id"]], actor="m", now=fx.NOW)
+    # two kept 事前研判: one planned within the two weeks, one after
+    from rumourwatch import assessment
+
+    for title, day in (("冬季流感疫苗接种宣传", date(2026, 12, 1)), ("*年终*政策解读", date(2026, 12, 20))):
+        assessment.save(db, assessment.compute(db, title=title, query="疫苗", topic=None, event_day=day, now=fx.NOW,
+                                               threshold=0.5), actor="m", now=fx.NOW)
+    assert [a["title"] for a in overview.this_month_rules(db, fx.NOW)["assessments"]] == ["冬季流感疫苗接种宣传"]
     db.conn.close()
     import dashboard_fixtures as dfx
 
@@ -222,6 +229,9 @@ def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db)
     assert [d["name"] for d in duty["health_days"]] == ["世界艾滋病日"]
     assert any(c.value == "未来 14 天的卫生健康纪念日（宣传节点，详见“舆情风险点”）：12 月 1 日 世界艾滋病日（传染病及地方病防控）。"
                for c in at.caption)
+    assert any(c.value.startswith("未来 14 天做过事前研判的事项（详见“舆情风险点 › 事前研判”）：12 月 1 日 冬季流感疫苗接种宣传（风险")
+               for c in at.caption)
+    assert not any("年终" in c.value for c in at.caption)
     assert any(c.value.startswith("上月（10 月）月通报：") for c in at.caption)
     at.button(key="open_last_notice").click().run()
     assert not at.exception, at.exception

@@ -14,7 +14,7 @@ from dashboard import workflow_ui as ui
 from dashboard.auth import may_open, require_role
 from dashboard.strings import t
 from dashboard.ui import nav_key, open_alert, open_report
-from rumourwatch import overview
+from rumourwatch import assessment, overview
 
 user = require_role("leader", "admin")
 path = ui.db_path()
@@ -88,6 +88,10 @@ if cols[1].button(t("overview.rules.last.open"), key="open_last_notice"):
 if duty["health_days"]:
     st.caption(t("overview.days", n=overview.DAYS_AHEAD, days="；".join(
         f"{int(d['first'][5:7])} 月 {int(d['first'][8:])} 日 {d['name']}（{d['topic']}）" for d in duty["health_days"])))
+if duty["assessments"]:
+    st.caption(t("overview.assessments", n=overview.DAYS_AHEAD, items="；".join(
+        f"{int(a['event_day'][5:7])} 月 {int(a['event_day'][8:])} 日 {ui.escape(a['title'])}"
+        f"（风险{assessment.LEVEL_ZH[a['level']]}）" for a in duty["assessments"])))
 
 ytd = ui.call(path, overview.year_to_date, now)
 st.subheader(t("overview.ytd", year=ytd["year"]))
