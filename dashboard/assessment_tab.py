@@ -5,7 +5,7 @@ and make its words a watched keyword; the kept ones are listed with what followe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -88,8 +88,9 @@ def _form(path: str, today, threshold: float) -> None:
         c = st.columns([3, 2])
         title = c[0].text_input(t("assess.title"), max_chars=assessment.TITLE_MAX, key=f"assess_title_{gen}",
                                 placeholder=t("assess.title.placeholder"))
-        day = c[1].date_input(t("assess.day"), value=today + timedelta(days=7), min_value=today - timedelta(days=30),
-                              key=f"assess_day_{gen}")
+        day_key = f"assess_day_{gen}"  # (filled by 按此事项重新研判, else a week ahead)
+        day = c[1].date_input(t("assess.day"), min_value=today - timedelta(days=30), key=day_key,
+                              **({} if day_key in st.session_state else {"value": today + timedelta(days=7)}))
         c = st.columns([3, 2])
         query = c[0].text_input(t("assess.query"), max_chars=200, key=f"assess_query_{gen}",
                                 placeholder=t("assess.query.placeholder"), help=t("assess.query.help"))
@@ -132,7 +133,7 @@ def _keep(path: str, a: assessment.Assessment, user: dict) -> None:
                lambda db: alerts.set_watched("keywords", a.query, True, user["username"], db))
 
 
-def _kept(path: str, today, threshold: float) -> None:
+def _kept(path: str, user: dict, today, threshold: float) -> None:
     rows = ui.call(path, store.list_assessments, LISTED)
     st.markdown(f"**{t('assess.kept', n=len(rows))}**")
     if not rows:
@@ -153,6 +154,27 @@ def _kept(path: str, today, threshold: float) -> None:
         with st.container(border=True):
             show(a, after)
             downloads(a, "assess_kept_doc", after)
+            _again_or_remove(path, a, user, today)
+
+
+def _again_or_remove(path: str, a: assessment.Assessment, user: dict, today) -> None:
+    """Assess the same subject again on today's data (the form filled), or take a kept one off the
+    list with its reason (monitors and admins)."""
+    if st.button(t("assess.again"), key="assess_again", help=t("assess.again.help"), icon=":material/refresh:"):
+        gen = st.session_state.get("assess_form_gen", 0) + 1
+        st.session_state.update({"assess_form_gen": gen, f"assess_title_{gen}": a.title,
+                                 f"assess_query_{gen}": a.query or "", f"assess_topic_{gen}": a.topic or "",
+                                 f"assess_day_{gen}": max(date.fromisoformat(a.event_day), today - timedelta(days=30))})
+        st.session_state.pop(CURRENT, None)
+        st.rerun()
+    if user["role"] not in ("monitor", "admin"):
+        return
+    with ui.action_form("assess_remove"):
+        c = st.columns([3, 1], vertical_alignment="bottom")
+        reason = c[0].text_input(t("assess.remove.reason"), max_chars=assessment.REASON_MAX, key="assess_remove_reason")
+        if c[1].form_submit_button(t("assess.remove.submit")):
+            ui.act(path, t("assess.removed", id=a.id), assessment.remove, a.id, reason=reason, actor=user["username"],
+                   now=data.now_utc())
 
 
 def tab(path: str, user: dict, today, threshold: float) -> None:
@@ -167,4 +189,4 @@ def tab(path: str, user: dict, today, threshold: float) -> None:
             downloads(a, "assess_doc")
             if user["role"] in ("monitor", "admin"):
                 _keep(path, a, user)
-    _kept(path, today, threshold)
+    _kept(path, user, today, threshold)

@@ -54,7 +54,7 @@ AFTER_DAYS = 7          # once the day has passed: its first days against as man
 TOP_STORIES = 10        # flagged stories listed, likeliest first
 LISTED_EXPERTS = 8
 RECENT_CLARIFICATIONS = 5
-TITLE_MAX, NOTE_MAX = 60, 2000
+TITLE_MAX, NOTE_MAX, REASON_MAX = 60, 2000, 200
 FOCUS_ITEMS = 2000      # the newest matching items read for the words that stand out (媒体焦点, 民意关切)
 FOCUS_WORDS = 10
 FEW_ITEMS = 10          # fewer matching items than this: the figures say little, and the document says so
@@ -432,6 +432,23 @@ def save(db, a: Assessment, *, actor: str, now: datetime) -> int:
                            {"title": a.title, "query": a.query, "topic": a.topic, "event_day": a.event_day,
                             "level": a.level}, at=at)
     return a.id
+
+
+def remove(db, assessment_id: int, *, reason: str, actor: str, now: datetime) -> dict:
+    """Take a kept assessment off the list (saved by mistake, its plan dropped): kept with the
+    reason, audited (删除事前舆情风险评估)."""
+    found = store.get_assessment(db, assessment_id)
+    if found is None or found["removed_at"]:
+        raise AssessmentError(f"no assessment #{assessment_id} to remove", "assessment_missing", id=assessment_id)
+    reason = _text(reason, REASON_MAX, "reason")
+    if not reason:
+        raise AssessmentError("removing an assessment needs the reason", "assessment_reason_missing")
+    at = iso(now)
+    with store.transaction(db):
+        store.update_assessment(db, assessment_id, removed_by=actor, removed_at=at, remove_reason=reason)
+        store.record_audit(db, actor, "assessment.remove", "assessment", assessment_id,
+                           {"title": found["title"], "reason": reason}, at=at)
+    return store.get_assessment(db, assessment_id)
 
 
 def saved(db, assessment_id: int) -> Assessment:

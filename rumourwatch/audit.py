@@ -40,7 +40,7 @@ ACTION_ZH = {
     "training.record": "登记培训", "training.remove": "删除培训记录",
     "press.record": "登记新闻发布或媒体活动", "press.remove": "删除新闻发布或媒体活动记录",
     "healthday.add": "添加本地卫生健康纪念日", "healthday.remove": "删除本地卫生健康纪念日",
-    "assessment.save": "保存事前舆情风险评估",
+    "assessment.save": "保存事前舆情风险评估", "assessment.remove": "删除事前舆情风险评估",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",
     "assignment.escalate": "专家任务超时督办", "assignment.remind": "专家任务临期提醒",

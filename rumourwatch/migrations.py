@@ -909,7 +909,10 @@ CREATE TABLE assessments (
     level TEXT NOT NULL CHECK (level IN ('high', 'medium', 'low')),
     report TEXT NOT NULL,                -- the assessment as made (JSON), which its document prints
     made_by TEXT NOT NULL,
-    made_at TEXT NOT NULL
+    made_at TEXT NOT NULL,
+    removed_by TEXT,                     -- saved by mistake: kept, no longer listed
+    removed_at TEXT,
+    remove_reason TEXT
 );
 CREATE INDEX idx_assessments_day ON assessments (event_day);
 """),

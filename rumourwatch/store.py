@@ -2850,13 +2850,17 @@ def get_assessment(db, assessment_id: int) -> dict | None:
 
 def assessments_on(db, day: str) -> list[dict]:
     """The kept assessments planned for the Beijing `day` (YYYY-MM-DD), with their documents' JSON."""
-    return _rows(db, "SELECT * FROM assessments WHERE event_day = ? ORDER BY id", [day])
+    return _rows(db, "SELECT * FROM assessments WHERE event_day = ? AND removed_at IS NULL ORDER BY id", [day])
 
 
 def list_assessments(db, limit: int = 200) -> list[dict]:
-    """The saved assessments, the latest planned day first (without their documents' JSON)."""
+    """The saved assessments not removed, the latest planned day first (without their documents' JSON)."""
     return _rows(db, "SELECT id, title, query, topic, event_day, level, made_by, made_at FROM assessments "
-                     "ORDER BY event_day DESC, id DESC LIMIT ?", [limit])
+                     "WHERE removed_at IS NULL ORDER BY event_day DESC, id DESC LIMIT ?", [limit])
+
+
+def update_assessment(db, assessment_id: int, **fields) -> None:
+    _update(db, "assessments", {"removed_by", "removed_at", "remove_reason"}, assessment_id, fields)
 
 
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------

@@ -191,6 +191,19 @@ def test_kept_assessments_are_read_against_what_followed_their_day(rdb):
     with pytest.raises(AssessmentError) as exc:
         assessment.saved(rdb, n + 1)
     assert exc.value.key == "assessment_missing"
+    # one saved by mistake is taken off the list with its reason, kept, audited
+    wrong = assessment.save(rdb, made(rdb, title="保存有误"), actor="mon", now=NOW)
+    for reason, key in (("", "assessment_reason_missing"), ("长" * 201, "assessment_text_long")):
+        with pytest.raises(AssessmentError) as exc:
+            assessment.remove(rdb, wrong, reason=reason, actor="mon", now=NOW)
+        assert exc.value.key == key
+    removed = assessment.remove(rdb, wrong, reason="重复保存", actor="mon", now=NOW)
+    assert (removed["removed_by"], removed["remove_reason"]) == ("mon", "重复保存")
+    assert [r["id"] for r in store.list_assessments(rdb)] == [n] and not store.assessments_on(rdb, "2026-11-30")
+    assert store.audit_entries(rdb, limit=1)[0]["action"] == "assessment.remove"
+    with pytest.raises(AssessmentError) as exc:
+        assessment.remove(rdb, wrong, reason="再删一次", actor="mon", now=NOW)
+    assert exc.value.key == "assessment_missing"
     row = store.get_assessment(rdb, n)
     # before its day, on it, three days into it, and its whole week
     assert assessment.aftermath(rdb, row, date(2026, 11, 15), 0.5) == {"state": "ahead"}
@@ -298,6 +311,13 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     at.run()
     assert any(b.proto.label.startswith("下载 事前舆情风险评估_高血压防治指南宣传活动_")
                for b in at.get("download_button"))
+    # assessed again on today's data: the form filled with its subject
+    next(b for b in at.button if b.label == "按此事项重新研判").click()
+    at.run()
+    assert (at.text_input(key="assess_title_2").value, at.text_input(key="assess_query_2").value) == \
+        ("高血压防治指南宣传活动", "白醋")
+    assert at.date_input(key="assess_day_2").value == date(2026, 11, 30)  # its planned day (a week after the 23rd)
+    assert not at.exception and not any("Session State" in w.value for w in at.warning)
     db = store.open_db(page_env)
     assert db.execute("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()[0] == "assessment.save"
     auth.create_user(db, "boss", dfx.MONITOR_PASSWORD, "leader", "test")
@@ -310,6 +330,21 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     at.run()
     assert not at.exception and any(b.value.startswith("风险等级：") for b in (*at.error, *at.warning, *at.success))
     assert not any(b.label == "保存研判记录" for b in at.button)
+    at.session_state["assess_kept_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not any(b.label == "删除该研判" for b in at.button)  # (nor removes one)
+    # the monitor removes the kept one, saying why
+    at = page(dfx.MONITOR)
+    at.session_state["assess_kept_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    next(b for b in at.button if b.label == "删除该研判").click()
+    at.run()
+    assert [e.value for e in at.error] == ["操作未完成：删除事前研判时请写明原因。"]
+    at.text_input(key="assess_remove_reason").set_value("保存有误")
+    next(b for b in at.button if b.label == "删除该研判").click()
+    at.run()
+    assert any("已删除事前研判 #1" in s.value for s in at.success)
+    assert any("还没有保存的事前研判" in i.value for i in at.info)
 
 
 def test_the_monthly_notice_tells_what_followed_the_months_assessed_days(rdb):
