@@ -886,7 +886,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.press_topic_missing": "请填写主题。未登记任何内容。",
         "wferr.training_no_experts": "请选择参训专家。未登记任何内容。",
         "wferr.training_expert": "专家“{expert}”不在专家库中（或已停用）。未登记任何内容。",
-        "wferr.healthday_name_missing": "请填写纪念日名称。未添加任何内容。",
+        "wferr.healthday_name_missing": "请填写纪念日名称。未保存任何内容。",
         "wferr.healthday_taken": "已有名为“{name}”的纪念日（全国或本地），请换一个名称。",
         "wferr.healthday_topic": "“{value}”不是健康中国行动的 15 个话题之一。",
         "wferr.healthday_date": "{month} 月 {day} 日不是每年都有的日期，请重新选择（2 月 29 日请改为 2 月 28 日或 3 月 1 日）。",
@@ -1251,6 +1251,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "days.added": "已添加本地纪念日：{name}。",
         "days.remove.pick": "删除本地纪念日", "days.remove.reason": "删除原因", "days.remove.submit": "删除",
         "days.removed": "已删除本地纪念日：{name}（保留在审计日志中）",
+        "days.edit.pick": "修改本地纪念日", "days.edit.submit": "保存修改", "days.edited": "已修改本地纪念日：{name}。",
         "days.what.name": "名称", "days.what.note": "说明", "days.what.reason": "删除原因",
         # 事前研判: the subject of a policy or activity assessed before its day (rumourwatch.assessment)
         "assess.tab": "事前研判",

@@ -8,8 +8,8 @@ office and its experts prepare for. Each day belongs to one of the 15 Healthy Ch
 topics the items are classified in, rumourwatch.experts.TOPICS).
 
 BUILT_IN holds the national days (fixed dates, the n-th weekday of a month, or a week or a month);
-an office adds its own (a region's day, a city's 健康日) to the `health_days` table, and removes one
-with its reason (kept, no longer shown). Audited.
+an office adds its own (a region's day, a city's 健康日) to the `health_days` table, changes one, and
+removes one with its reason (kept, no longer shown). Audited.
 
     upcoming(db, today, threshold)    # the days in the next UPCOMING_DAYS, each with its topic's figures
     around(db, occurrence, threshold) # a day's window against the weeks before it
@@ -272,16 +272,13 @@ def _text(value, limit: int, field: str) -> str | None:
     return text or None
 
 
-def add(db, *, name: str, topic: str, month: int, day: int, days: int, actor: str, now: datetime,
-        note: str | None = None) -> dict:
-    """Add the office's own observance day (every year on month-day, lasting `days` days).
-    WorkflowError, and nothing written, when the name is missing or taken, the topic not one of
-    the 15, the date impossible (29 February is refused: it is not in every year) or the span
-    not 1 to MAX_SPAN days."""
+def _checked(db, name, topic, month, day, days, note, own_id: int | None = None) -> dict:
+    """A local day's fields as kept, or WorkflowError saying which is wrong (a name another day
+    has, national or local but for `own_id`)."""
     name = _text(name, NAME_MAX, "name")
     if not name:
         raise WorkflowError("a health day needs its name", "healthday_name_missing")
-    if any(d.name == name for d in all_days(db)):
+    if any(d.name == name and (d.id is None or d.id != own_id) for d in all_days(db)):
         raise WorkflowError(f"a health day named {name!r} is already listed", "healthday_taken", name=name)
     if topic not in TOPICS:
         raise WorkflowError(f"{topic!r} is not one of the 15 Healthy China actions", "healthday_topic", value=topic)
@@ -293,13 +290,42 @@ def add(db, *, name: str, topic: str, month: int, day: int, days: int, actor: st
     if not 1 <= days <= MAX_SPAN:
         raise WorkflowError(f"a health day lasts 1 to {MAX_SPAN} days, not {days}", "healthday_span", n=days,
                             max=MAX_SPAN)
-    note = _text(note, NOTE_MAX, "note")
+    return {"name": name, "topic": topic, "month": month, "day": day, "days": days,
+            "note": _text(note, NOTE_MAX, "note")}
+
+
+def add(db, *, name: str, topic: str, month: int, day: int, days: int, actor: str, now: datetime,
+        note: str | None = None) -> dict:
+    """Add the office's own observance day (every year on month-day, lasting `days` days).
+    WorkflowError, and nothing written, when the name is missing or taken, the topic not one of
+    the 15, the date impossible (29 February is refused: it is not in every year) or the span
+    not 1 to MAX_SPAN days."""
+    fields = _checked(db, name, topic, month, day, days, note)
     at = iso(now)
     with store.transaction(db):
-        day_id = store.insert_health_day(db, {"name": name, "topic": topic, "month": month, "day": day, "days": days,
-                                              "note": note, "added_by": actor, "added_at": at})
+        day_id = store.insert_health_day(db, {**fields, "added_by": actor, "added_at": at})
         store.record_audit(db, actor, "healthday.add", "health_day", day_id,
-                           {"name": name, "topic": topic, "month": month, "day": day, "days": days}, at=at)
+                           {k: fields[k] for k in ("name", "topic", "month", "day", "days")}, at=at)
+    return store.get_health_day(db, day_id)
+
+
+def edit(db, day_id: int, *, name: str, topic: str, month: int, day: int, days: int, actor: str, now: datetime,
+         note: str | None = None) -> dict:
+    """Change the office's own day (its name, topic, date, span or note), checked as `add` checks
+    a new one; audited with what changed (修改本地卫生健康纪念日). A day told of already is told again
+    if its date moves (the reminder knows a day by its name and first day)."""
+    found = store.get_health_day(db, day_id)
+    if found is None or found["removed_at"]:
+        raise WorkflowError(f"no health day #{day_id} of the office's own to change", "healthday_missing", id=day_id)
+    fields = _checked(db, name, topic, month, day, days, note, own_id=day_id)
+    changed = {k: [found[k], v] for k, v in fields.items() if found[k] != v}
+    if not changed:
+        return found
+    at = iso(now)
+    with store.transaction(db):
+        store.update_health_day(db, day_id, **{k: v for k, (_, v) in changed.items()})
+        store.record_audit(db, actor, "healthday.edit", "health_day", day_id, {"name": found["name"], "changed": changed},
+                           at=at)
     return store.get_health_day(db, day_id)
 
 

@@ -2781,7 +2781,8 @@ def get_health_day(db, day_id: int) -> dict | None:
 
 
 def update_health_day(db, day_id: int, **fields) -> None:
-    _update(db, "health_days", {"removed_by", "removed_at", "remove_reason"}, day_id, fields)
+    _update(db, "health_days", {"name", "topic", "month", "day", "days", "note", "removed_by", "removed_at",
+                                "remove_reason"}, day_id, fields)
 
 
 def list_health_days(db) -> list[dict]:

@@ -4,6 +4,7 @@ the office's own days, the monthly notice's lines, the weekly's next week and th
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import dashboard_fixtures as dfx
@@ -129,6 +130,25 @@ def test_the_offices_own_day_is_added_refused_saying_why_and_removed(rdb):
                                   "actor": "m", "now": NOW, **kwargs})
         assert refused.value.key == key, kwargs
     assert [d.name for d in healthdays.local_days(db)] == ["全市控烟宣传周"]
+    # changed: checked as a new one (its own name is not taken by itself), what changed audited
+    for kwargs, key in (({"name": "世界艾滋病日"}, "healthday_taken"), ({"month": 2, "day": 30}, "healthday_date"),
+                        ({"topic": "养生"}, "healthday_topic")):
+        with pytest.raises(WorkflowError) as refused:
+            healthdays.edit(db, added["id"], **{"name": "全市控烟宣传周", "topic": "控烟", "month": 12, "day": 10,
+                                                "days": 7, "actor": "m", "now": NOW, **kwargs})
+        assert refused.value.key == key, kwargs
+    edited = healthdays.edit(db, added["id"], name="全市控烟宣传周", topic="控烟", month=12, day=12, days=5,
+                             actor="monitor1", now=NOW, note="市爱卫办")
+    assert (edited["month"], edited["day"], edited["days"], edited["note"]) == (12, 12, 5, "市爱卫办")
+    [ahead] = [d for d in healthdays.upcoming(db, TODAY, 0.5) if d["name"] == "全市控烟宣传周"]
+    assert (ahead["first"], ahead["last"]) == ("2026-12-12", "2026-12-16")
+    entry = store.audit_entries(db, target_type="health_day", limit=1)[0]
+    assert entry["action"] == "healthday.edit"
+    details = entry["details"] if isinstance(entry["details"], dict) else json.loads(entry["details"])
+    assert details["changed"] == {"day": [10, 12], "days": [7, 5]}
+    assert healthdays.edit(db, added["id"], name="全市控烟宣传周", topic="控烟", month=12, day=12, days=5,
+                           actor="m", now=NOW, note="市爱卫办") == edited  # nothing changed: nothing written
+    assert len(store.audit_entries(db, target_type="health_day")) == 2
     with pytest.raises(WorkflowError) as refused:
         healthdays.remove(db, added["id"], reason="", actor="m", now=NOW)
     assert refused.value.key == "healthday_reason_missing"
@@ -138,7 +158,11 @@ def test_the_offices_own_day_is_added_refused_saying_why_and_removed(rdb):
         healthdays.remove(db, added["id"], reason="再删", actor="m", now=NOW)
     assert refused.value.key == "healthday_missing"
     assert [e["action"] for e in store.audit_entries(db, target_type="health_day")] == ["healthday.remove",
+                                                                                         "healthday.edit",
                                                                                          "healthday.add"]
+    with pytest.raises(WorkflowError) as refused:  # a removed day is not changed
+        healthdays.edit(db, added["id"], name="x", topic="控烟", month=1, day=1, days=1, actor="m", now=NOW)
+    assert refused.value.key == "healthday_missing"
 
 
 def test_the_monthly_notice_tells_the_months_days_and_the_next_months(rdb):
@@ -229,6 +253,18 @@ def test_the_risk_page_lists_the_days_ahead_and_the_office_adds_its_own(page_env
     ahead = next(df.value for df in at.dataframe if "纪念日" in df.value.columns and "距今" in df.value.columns)
     row = ahead[ahead["纪念日"] == "全市控烟宣传周"].iloc[0]
     assert (row["话题"], row["类别"], row["距今"]) == ("控烟", "本地", "10 天后")
+    # changed: its fields filled with what it has; moved two days later and given a note
+    [local] = healthdays.local_days(store.open_db(page_env))
+    k = f"days_edit_{local.id}"
+    assert (at.text_input(key=f"{k}_name").value, at.number_input(key=f"{k}_day").value) == ("全市控烟宣传周", soon.day)
+    later = soon + timedelta(days=2)
+    at.number_input(key=f"{k}_month").set_value(later.month)
+    at.number_input(key=f"{k}_day").set_value(later.day)
+    next(b for b in at.button if b.label == "保存修改").click()
+    at.run()
+    assert not at.exception and any("已修改本地纪念日：全市控烟宣传周" in s.value for s in at.success)
+    ahead = next(df.value for df in at.dataframe if "纪念日" in df.value.columns and "距今" in df.value.columns)
+    assert ahead[ahead["纪念日"] == "全市控烟宣传周"].iloc[0]["距今"] == "12 天后"
     # taken off with its reason
     at.text_input(key="days_remove_reason").set_value("与全国宣传日合并")
     next(b for b in at.button if b.label == "删除").click()

@@ -82,6 +82,25 @@ def days_table(rows: list[dict], columns: dict[str, str], key: str, file_name: s
                        .encode("utf-8"), file_name=file_name, mime="text/csv", key=f"{key}_export")
 
 
+def edit_day(local: list) -> None:
+    """Change one of the office's own days: its fields filled with what it has."""
+    pick = st.selectbox(t("days.edit.pick"), local, key="days_edit_pick",
+                        format_func=lambda d: f"{d.month} 月 {d.day} 日 {d.name}（{d.topic}）")
+    k = f"days_edit_{pick.id}"  # each day's own widgets, so a pick shows its own values
+    with ui.action_form(k):
+        c = st.columns([3, 3, 1, 1, 1])
+        name = c[0].text_input(t("days.name"), value=pick.name, max_chars=healthdays.NAME_MAX, key=f"{k}_name")
+        topic = c[1].selectbox(t("days.topic"), TOPICS, index=TOPICS.index(pick.topic), key=f"{k}_topic")
+        month = c[2].number_input(t("days.month"), 1, 12, value=pick.month, key=f"{k}_month")
+        day = c[3].number_input(t("days.day"), 1, 31, value=pick.day, key=f"{k}_day")
+        span = c[4].number_input(t("days.span"), 1, healthdays.MAX_SPAN, value=pick.days, key=f"{k}_span")
+        note = st.text_input(t("days.note"), value=pick.note or "", max_chars=healthdays.NOTE_MAX, key=f"{k}_note")
+        if st.form_submit_button(t("days.edit.submit")):
+            ui.act(path, t("days.edited", name=name.strip() or pick.name), healthdays.edit, pick.id, name=name,
+                   topic=topic, month=int(month), day=int(day), days=int(span), actor=user["username"],
+                   now=data.now_utc(), note=note)
+
+
 with tabs[-2]:  # 宣传节点: the health observance days ahead, and those just passed
     st.caption(t("days.caption", days=healthdays.UPCOMING_DAYS, recent=healthdays.RECENT_DAYS) + t("days.click"))
     if ahead:
@@ -134,6 +153,7 @@ with tabs[-2]:  # 宣传节点: the health observance days ahead, and those just
                         st.session_state[ui.FLASH_KEY] = t("days.added", name=added["name"])
                         st.rerun()
             if local:
+                edit_day(local)
                 with ui.action_form("days_remove"):
                     c = st.columns([2, 2, 1], vertical_alignment="bottom")
                     pick = c[0].selectbox(t("days.remove.pick"), local, key="days_remove_pick",
