@@ -69,7 +69,6 @@ NEGATIVE_MIN = 10       # … from at least this many negative items
 REPEAT_ITEMS = 2        # an account with this many flagged items on the subject posts it repeatedly
 HIGH_SCORE = 3          # signals weighing this much together make the risk high
 
-LEVEL_ORDER = ("high", "medium", "low")
 LEVEL_ZH = {"high": "较高", "medium": "中等", "low": "较低"}
 
 TEXT: dict[str, str] = {

@@ -269,6 +269,12 @@ def test_the_command_assesses_writes_the_document_and_keeps_it(tmp_path, monkeyp
     assert [r["made_by"] for r in store.list_assessments(db)] == ["mon"]
 
 
+def click(at, label: str) -> None:
+    """Press the page's button `label` and run the page again."""
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+
+
 def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     from streamlit.testing.v1 import AppTest
 
@@ -285,19 +291,16 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     assert at.tabs[-1].label == "事前研判"
     assert any("还没有保存的事前研判" in i.value for i in at.info)
     at.text_input(key="assess_query_0").set_value("白醋")
-    next(b for b in at.button if b.label == "开始研判").click()
-    at.run()
+    click(at, "开始研判")
     assert [e.value for e in at.error] == ["操作未完成：请填写评估事项（拟出台的政策、拟组织的活动或拟推进的工作）。"]
     at.text_input(key="assess_title_0").set_value("高血压防治指南宣传活动")
-    next(b for b in at.button if b.label == "开始研判").click()
-    at.run()
+    click(at, "开始研判")
     assert not at.exception and not at.error
     lead = [b.value for b in (*at.error, *at.warning, *at.success) if b.value.startswith("风险等级：")]
     assert len(lead) == 1 and lead[0].endswith("（高血压防治指南宣传活动）")
     stories = next(df.value for df in at.dataframe if "辟谣情况" in df.value.columns)
     assert len(stories) >= 1 and all("白醋" in text for text in stories["内容"])
-    next(b for b in at.button if b.label == "保存研判记录").click()
-    at.run()
+    click(at, "保存研判记录")
     assert any("已保存事前研判 #1：高血压防治指南宣传活动" in s.value for s in at.success)
     kept = next(df.value for df in at.dataframe if "事后 7 天" in df.value.columns)
     assert list(kept["评估事项"]) == ["高血压防治指南宣传活动"] and list(kept["事后 7 天"]) == ["未到"]
@@ -312,8 +315,7 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     assert any(b.proto.label.startswith("下载 事前舆情风险评估_高血压防治指南宣传活动_")
                for b in at.get("download_button"))
     # assessed again on today's data: the form filled with its subject
-    next(b for b in at.button if b.label == "按此事项重新研判").click()
-    at.run()
+    click(at, "按此事项重新研判")
     assert (at.text_input(key="assess_title_2").value, at.text_input(key="assess_query_2").value) == \
         ("高血压防治指南宣传活动", "白醋")
     assert at.date_input(key="assess_day_2").value == date(2026, 11, 30)  # its planned day (a week after the 23rd)
@@ -326,8 +328,7 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     at = page("boss")
     at.text_input(key="assess_title_0").set_value("流感疫苗接种宣传")
     at.text_input(key="assess_query_0").set_value("流感疫苗")
-    next(b for b in at.button if b.label == "开始研判").click()
-    at.run()
+    click(at, "开始研判")
     assert not at.exception and any(b.value.startswith("风险等级：") for b in (*at.error, *at.warning, *at.success))
     assert not any(b.label == "保存研判记录" for b in at.button)
     at.session_state["assess_kept_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -337,12 +338,10 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     at = page(dfx.MONITOR)
     at.session_state["assess_kept_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
-    next(b for b in at.button if b.label == "删除该研判").click()
-    at.run()
+    click(at, "删除该研判")
     assert [e.value for e in at.error] == ["操作未完成：删除事前研判时请写明原因。"]
     at.text_input(key="assess_remove_reason").set_value("保存有误")
-    next(b for b in at.button if b.label == "删除该研判").click()
-    at.run()
+    click(at, "删除该研判")
     assert any("已删除事前研判 #1" in s.value for s in at.success)
     assert any("还没有保存的事前研判" in i.value for i in at.info)
 
