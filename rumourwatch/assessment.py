@@ -124,7 +124,7 @@ TEXT: dict[str, str] = {
     "advice.no_experts": "专家库中尚无覆盖“{topic}”的在库专家，请及时补充，或约请相近领域的专家。",
     "advice.reuse": "可参考本平台已发布的同话题澄清 {n} 篇准备材料（辟谣知识库）。",
     "advice.watch": "{day}前后将检索词设为监测关注词（条目检索 › 设为监测关注词），新出现的相关条目即时预警；{after} 天后对照本评估复盘。",
-    "after.lead": "{day}起 {n} 天（{first} 至 {last}）与此前 {n} 天相比：",
+    "after.lead": "{day}起 {n} 天（{first} 至 {last}）与此前 {before} 天相比：",
     "after.items": "相关条目 {items} 条，此前 {before} 条（日均{change}）。",
     "after.flagged": "疑似谣言 {items} 条，此前 {before} 条。",
     "after.negative": "负面占比 {share}，此前 {before}。",
@@ -629,7 +629,8 @@ def _after_lines(a: Assessment, after: dict) -> list[str]:
         return [tr("after.ahead")]
     if after["state"] == "running":
         return [tr("after.running", day=day)]
-    return [tr("after.lead", day=day, n=after["days"], first=_md(after["first"]), last=_md(after["last"])),
+    return [tr("after.lead", day=day, n=after["days"], before=AFTER_DAYS, first=_md(after["first"]),
+               last=_md(after["last"])),
             tr("after.items", items=f"{after['items']:,}", before=f"{after['before']:,}",
                change=change_text(after["change"])),
             tr("after.flagged", items=f"{after['flagged']:,}", before=f"{after['before_flagged']:,}"),

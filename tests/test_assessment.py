@@ -218,6 +218,8 @@ def test_kept_assessments_are_read_against_what_followed_their_day(rdb):
     assert done["before_negative_share"] == 0.0 and (done["flagged"], done["before_flagged"]) == (0, 0)
     assert assessment.aftermath(rdb, row, date(2026, 12, 20), 0.5) == done  # its first week, however late read
     assert assessment.aftermath_text(done) == "条目 40 条（日均+471%），疑似谣言 0 条（此前 0 条）"
+    assert "11 月 16 日起 3 天（11 月 16 日 至 11 月 18 日）与此前 7 天相比" in \
+        assessment.render_markdown(again, partial)  # (the days before are a whole week, whatever has passed)
     text = assessment.render_markdown(again, done)
     assert "事后对照" in text and "11 月 16 日起 7 天（11 月 16 日 至 11 月 22 日）" in text
     assert "建议提前发布政策解读" in text
