@@ -34,7 +34,7 @@ def blocks(parts: list[tuple[str, list[tuple]]]) -> None:
             elif kind == "lead":
                 st.markdown(f"**{ui.escape(block[1])}**")
             elif kind in ("quote", "empty"):
-                st.info(block[1])
+                st.info(ui.escape(block[1]))
             elif kind == "table":
                 if block[1]:
                     st.caption(block[1])
@@ -63,7 +63,7 @@ def downloads(a: assessment.Assessment, key: str, after: dict | None = None) -> 
 def show(a: assessment.Assessment, after: dict | None = None) -> None:
     """The level and its reasons up front, then the figures, as the document has them."""
     box = {"high": st.error, "medium": st.warning, "low": st.success}[a.level]
-    box(t("assess.level", level=assessment.LEVEL_ZH[a.level], title=a.title), icon=":material/policy:")
+    box(t("assess.level", level=assessment.LEVEL_ZH[a.level], title=ui.escape(a.title)), icon=":material/policy:")
     v, r = a.volume, a.rumours
     c = st.columns(4)
     c[0].metric(t("assess.metric.items"), f"{v['items']:,}", border=True)
@@ -120,16 +120,16 @@ def _keep(path: str, a: assessment.Assessment, user: dict) -> None:
         else:
             st.session_state.pop(CURRENT, None)
             st.session_state["assess_form_gen"] = st.session_state.get("assess_form_gen", 0) + 1
-            st.session_state[ui.FLASH_KEY] = t("assess.saved", id=n, title=a.title)
+            st.session_state[ui.FLASH_KEY] = t("assess.saved", id=n, title=ui.escape(a.title))
             st.rerun()
     if not a.query:
         return
     rules = ui.rules()
     if a.query in rules["watch"]["keywords"]:
-        c[1].caption(t("assess.watched", query=a.query))
-    elif c[1].button(t("assess.watch", query=a.query), key="assess_watch", icon=":material/notification_add:",
+        c[1].caption(t("assess.watched", query=ui.escape(a.query)))
+    elif c[1].button(t("assess.watch", query=ui.escape(a.query)), key="assess_watch", icon=":material/notification_add:",
                      help=t("search.watch.keywords.help", severity=rules["watch"]["severity"])):
-        ui.act(path, t("search.watch.keywords.added", value=a.query),
+        ui.act(path, t("search.watch.keywords.added", value=ui.escape(a.query)),
                lambda db: alerts.set_watched("keywords", a.query, True, user["username"], db))
 
 

@@ -328,10 +328,12 @@ def test_the_risk_page_assesses_keeps_and_lists(page_env):  # noqa: F811
     db.conn.close()
     # a leader assesses and reads, and keeps nothing
     at = page("boss")
-    at.text_input(key="assess_title_0").set_value("流感疫苗接种宣传")
+    at.text_input(key="assess_title_0").set_value("[流感](javascript:x)疫苗接种宣传")
     at.text_input(key="assess_query_0").set_value("流感疫苗")
     click(at, "开始研判")
-    assert not at.exception and any(b.value.startswith("风险等级：") for b in (*at.error, *at.warning, *at.success))
+    assert not at.exception
+    [lead] = [b.value for b in (*at.error, *at.warning, *at.success) if b.value.startswith("风险等级：")]
+    assert lead.endswith("（\\[流感\\]\\(javascript\\:x\\)疫苗接种宣传）")  # shown as typed, no link
     assert not any(b.label == "保存研判记录" for b in at.button)
     at.session_state["assess_kept_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
