@@ -37,7 +37,7 @@ from .alerts import WorkflowError
 from .experts import LEVELS, TOPICS, expert_topics
 from .ledger import ALERT_STATUS_ZH
 from .opinion import opinion_line
-from .records import CST, beijing, iso
+from .records import CST, beijing, iso, parse_time
 from .reports import (
     clip,
     document_bytes,
@@ -88,6 +88,7 @@ TEXT: dict[str, str] = {
     "opinion.line": "情感倾向：{line}。",
     "opinion.negative": "负面占比 {share}，同期全部条目负面占比 {feed}。",
     "opinion.trend": "近 {recent} 天日均 {mean} 条，此前 {before} 天日均 {before_mean} 条（{change}）。",
+    "opinion.trend.young": "近 {recent} 天日均 {mean} 条；平台此前尚无数据，无法判断热度变化。",
     "opinion.trend.new": "近 {recent} 天日均 {mean} 条，此前 {before} 天没有相关条目。",
     "opinion.focus": "媒体焦点（最新 {n} 条相关条目中突出的词）：{words}。",
     "opinion.focus.negative": "负面条目的关注点：{words}。",
@@ -242,20 +243,23 @@ def change_text(change: int | None) -> str:
     return tr("change.same") if change == 0 else f"{change:+d}%"
 
 
-def _volume(hits: dict, feed: dict, first: date, today: date) -> dict:
+def _volume(hits: dict, feed: dict, first: date, today: date, data_first: date | None) -> dict:
+    """The subject's figures; the days before the last TREND_DAYS count from the store's first day
+    when it began within the window (a young installation has no baseline for them: `before_days`
+    0, and no rise is claimed)."""
     per_day: Counter = Counter()
     for r in hits["days"]:
         per_day[r["day"]] += r["n"]
     recent_first = today - timedelta(days=TREND_DAYS)
     recent = sum(n for d, n in per_day.items() if recent_first.isoformat() <= d < today.isoformat())
     before = sum(n for d, n in per_day.items() if d < recent_first.isoformat())
-    before_days = RECENT_DAYS - TREND_DAYS
+    before_days = max(0, (recent_first - max(first, data_first or first)).days)
     polarity = _polarity(hits["days"])
     return {"items": sum(per_day.values()), "stories": hits["stories"],
             "health": sum(r["health"] for r in hits["days"]), "today": per_day.get(today.isoformat(), 0),
             "recent": recent, "recent_mean": round(recent / TREND_DAYS, 1), "before": before,
-            "before_mean": round(before / before_days, 1), "before_days": before_days,
-            "change": _change(recent / TREND_DAYS, before / before_days),
+            "before_mean": round(before / before_days, 1) if before_days else None, "before_days": before_days,
+            "change": _change(recent / TREND_DAYS, before / before_days) if before_days else None,
             "polarity": {k or "unscored": v for k, v in polarity.items()}, "line": opinion_line(polarity),
             "negative": polarity["negative"], "negative_share": _negative_share(polarity),
             "feed_negative_share": _negative_share(feed),
@@ -344,9 +348,9 @@ def _signals(volume: dict, rumours: dict) -> list[dict]:
         add("serious_alerts", 2, n=rumours["serious_alerts"])
     elif rumours["open_alerts"]:
         add("alerts", 1, n=rumours["open_alerts"])
-    before = volume["before"] / volume["before_days"]
+    before = volume["before"] / volume["before_days"] if volume["before_days"] else None
     ratio = volume["recent"] / TREND_DAYS / before if before else None
-    if volume["recent"] >= RISE_MIN_ITEMS and (ratio is None or ratio >= RISE):
+    if volume["before_days"] and volume["recent"] >= RISE_MIN_ITEMS and (ratio is None or ratio >= RISE):
         high = volume["recent"] >= RISE_HIGH_MIN_ITEMS and (ratio is None or ratio >= RISE_HIGH)
         add("rising", 2 if high else 1, recent=TREND_DAYS, items=f"{volume['recent']:,}",
             ratio="∞" if ratio is None else f"{ratio:.1f}")
@@ -407,7 +411,9 @@ def compute(db, *, title: str, query: str | None, topic: str | None, event_day: 
     first = today - timedelta(days=RECENT_DAYS)
     hits = _read(db, parsed, topic, first, RECENT_DAYS + 1, threshold, latest=FOCUS_ITEMS)
     start, end = store.day_range(first, RECENT_DAYS + 1)
-    volume = _volume(hits, store.polarity_counts(db, start, end), first, today)
+    earliest = store.earliest_published(db)
+    volume = _volume(hits, store.polarity_counts(db, start, end), first, today,
+                     parse_time(earliest).astimezone(CST).date() if earliest else None)
     volume["focus"] = _focus(db, parsed, hits["latest"])
     rumours = _rumours(db, hits)
     resources = _resources(db, topic, hits["topics"])
@@ -557,7 +563,8 @@ def _opinion_blocks(a: Assessment) -> list[tuple]:
              tr("opinion.negative", share=fmt_pct(v["negative_share"]), feed=fmt_pct(v["feed_negative_share"])),
              tr("opinion.trend", recent=TREND_DAYS, mean=v["recent_mean"], before=v["before_days"],
                 before_mean=v["before_mean"], change=change_text(v["change"])) if v["before"]
-             else tr("opinion.trend.new", recent=TREND_DAYS, mean=v["recent_mean"], before=v["before_days"])]
+             else tr("opinion.trend.new", recent=TREND_DAYS, mean=v["recent_mean"], before=v["before_days"])
+             if v["before_days"] else tr("opinion.trend.young", recent=TREND_DAYS, mean=v["recent_mean"])]
     focus = v.get("focus") or {}
     if focus.get("words"):
         lines.append(tr("opinion.focus", n=f"{focus['read']:,}", words="、".join(focus["words"])))
@@ -673,7 +680,6 @@ def render_html(a: Assessment, after: dict | None = None) -> str:
 
 
 def render_docx(a: Assessment, output: str | Path, after: dict | None = None) -> Path:
-    from .records import parse_time
     from .wordfile import write_docx
 
     title, subtitle, notes = header(a)

@@ -431,3 +431,17 @@ def test_the_media_focus_names_what_the_subjects_items_talk_about_not_its_own_wo
     text = assessment.render_markdown(made(rdb, query="医保改革"))
     assert "媒体焦点（最新 24 条相关条目中突出的词）：" in text and "负面条目的关注点：" in text
 
+
+def test_a_young_installation_claims_no_rise_it_cannot_measure():
+    db = store.open_db(memory=True)  # the feed began on the 17th: no days before the last week
+    add(db, "y", [(cst(11, 17 + i % 6), 0.1, "neutral") for i in range(30)])
+    a = made(db)
+    assert (a.volume["recent"], a.volume["before_days"], a.volume["change"]) == (30, 0, None)
+    assert not a.signals and a.level == "low"
+    assert "近 7 天日均 4.3 条；平台此前尚无数据，无法判断热度变化。" in assessment.render_markdown(a)
+    # two days of data before the week: the baseline is those two days, not 23 mostly empty ones
+    add(db, "z", [(cst(11, 14), 0.1, "neutral"), (cst(11, 15), 0.1, "neutral")])
+    a = made(db)
+    assert (a.volume["before"], a.volume["before_days"], a.volume["before_mean"]) == (2, 2, 1.0)
+    assert [s["text"] for s in a.signals] == ["热度上升：近 7 天日均为此前的 4.3 倍（30 条）"]
+
