@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import data
 from dashboard import workflow_ui as ui
 from dashboard.strings import t
-from dashboard.ui import nav_key, open_item
+from dashboard.ui import daily_chart, nav_key, open_item
 from rumourwatch import alerts, assessment, reports, store
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.experts import TOPICS
@@ -73,7 +73,9 @@ def show(a: assessment.Assessment, after: dict | None = None) -> None:
                 help=t("assess.metric.negative.help", feed=reports.fmt_pct(v["feed_negative_share"])))
     c[3].metric(t("assess.metric.trend", n=assessment.TREND_DAYS), assessment.change_text(v["change"]), border=True,
                 help=t("assess.metric.trend.help", n=assessment.TREND_DAYS, before=v["before_days"]))
-    blocks(assessment.sections(a, after))
+    if v["items"]:
+        st.altair_chart(daily_chart(v["daily"]), width="stretch")
+    blocks(assessment.sections(a, after, charts=False))
     if r["top"]:
         pick = st.selectbox(t("assess.open_item"), [None, *range(len(r["top"]))], key=nav_key(f"assess_item_{a.id}"),
                             format_func=lambda i: t("assess.open_item.none") if i is None

@@ -125,6 +125,8 @@ TEXT: dict[str, str] = {
     "advice.no_experts": "专家库中尚无覆盖“{topic}”的在库专家，请及时补充，或约请相近领域的专家。",
     "advice.reuse": "可参考本平台已发布的同话题澄清 {n} 篇准备材料（辟谣知识库）。",
     "advice.watch": "{day}前后将检索词设为监测关注词（条目检索 › 设为监测关注词），新出现的相关条目即时预警；{after} 天后对照本评估复盘。",
+    "chart.title": "相关条目（按日，北京时间）", "chart.items": "相关条目", "chart.flagged": "疑似谣言",
+    "chart.caption": "虚线右侧为近 {n} 天与今日。",
     "after.lead": "{day}起 {n} 天（{first} 至 {last}）与此前 {before} 天相比：",
     "after.items": "相关条目 {items} 条，此前 {before} 条（日均{change}）。",
     "after.flagged": "疑似谣言 {items} 条，此前 {before} 条。",
@@ -248,8 +250,10 @@ def _volume(hits: dict, feed: dict, first: date, today: date, data_first: date |
     when it began within the window (a young installation has no baseline for them: `before_days`
     0, and no rise is claimed)."""
     per_day: Counter = Counter()
+    flagged_per_day: Counter = Counter()
     for r in hits["days"]:
         per_day[r["day"]] += r["n"]
+        flagged_per_day[r["day"]] += r["flagged"]
     recent_first = today - timedelta(days=TREND_DAYS)
     recent = sum(n for d, n in per_day.items() if recent_first.isoformat() <= d < today.isoformat())
     before = sum(n for d, n in per_day.items() if d < recent_first.isoformat())
@@ -263,8 +267,32 @@ def _volume(hits: dict, feed: dict, first: date, today: date, data_first: date |
             "polarity": {k or "unscored": v for k, v in polarity.items()}, "line": opinion_line(polarity),
             "negative": polarity["negative"], "negative_share": _negative_share(polarity),
             "feed_negative_share": _negative_share(feed),
-            "daily": [{"day": d, "n": per_day.get(d, 0)} for d in
+            "daily": [{"day": d, "n": per_day.get(d, 0), "flagged": flagged_per_day.get(d, 0)} for d in
                       ((first + timedelta(days=i)).isoformat() for i in range(RECENT_DAYS + 1))]}
+
+
+def daily_chart_png(a: Assessment) -> bytes | None:
+    """The subject's items (blue) and flagged items (red) per Beijing day of the window, for the
+    document; None when it has no item."""
+    daily = a.volume.get("daily") or []
+    if not any(d["n"] for d in daily):
+        return None
+    from .reports import integer_ticks, matplotlib_pyplot, png_bytes
+
+    plt = matplotlib_pyplot()
+    fig, ax = plt.subplots(figsize=(8, 2.8), dpi=150)
+    x = list(range(len(daily)))
+    ax.bar(x, [d["n"] for d in daily], color="#1565c0", width=0.8, label=tr("chart.items"))
+    ax.bar(x, [d.get("flagged", 0) for d in daily], color="#c62828", width=0.5, label=tr("chart.flagged"))
+    ax.axvline(len(daily) - 1 - TREND_DAYS - 0.5, color="#616e7c", linestyle="--", linewidth=1)
+    ax.yaxis.set_major_locator(integer_ticks())
+    ax.spines[["top", "right"]].set_visible(False)
+    every = max(1, len(daily) // 10)
+    ax.set_xticks(x[::every], [d["day"][5:] for d in daily][::every], fontsize=7)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.set_title(tr("chart.title"), fontsize=10)
+    fig.tight_layout()
+    return png_bytes(fig, plt)
 
 
 def _focus(db, parsed: search.Query, latest: list[int]) -> dict:
@@ -553,10 +581,11 @@ def _subject_text(a: Assessment) -> str:
     return tr("subject.and").join(parts)
 
 
-def _opinion_blocks(a: Assessment) -> list[tuple]:
+def _opinion_blocks(a: Assessment, charts: bool = True) -> list[tuple]:
     v = a.volume
     if not v["items"]:
         return [("empty", tr("opinion.none"))]
+    chart = daily_chart_png(a) if charts else None
     lines = [tr("opinion.volume", items=f"{v['items']:,}", stories=f"{v['stories']:,}", health=f"{v['health']:,}",
                 today=f"{v['today']:,}"),
              tr("opinion.line", line=v["line"]),
@@ -572,7 +601,7 @@ def _opinion_blocks(a: Assessment) -> list[tuple]:
         lines.append(tr("opinion.focus.negative", words="、".join(focus["negative"])))
     if v["items"] < FEW_ITEMS:
         lines.append(tr("opinion.few", n=FEW_ITEMS))
-    return [("lines", lines)]
+    return [("lines", lines)] + ([("chart", chart, tr("chart.caption", n=TREND_DAYS))] if chart else [])
 
 
 def _alert_cell(alert: dict | None) -> str:
@@ -644,11 +673,12 @@ def _after_lines(a: Assessment, after: dict) -> list[str]:
             tr("after.negative", share=fmt_pct(after["negative_share"]), before=fmt_pct(after["before_negative_share"]))]
 
 
-def sections(a: Assessment, after: dict | None = None) -> list[tuple[str, list[tuple]]]:
-    """The document's numbered sections; `after` (from `aftermath`) adds 事后对照."""
+def sections(a: Assessment, after: dict | None = None, charts: bool = True) -> list[tuple[str, list[tuple]]]:
+    """The document's numbered sections; `after` (from `aftermath`) adds 事后对照; `charts` False
+    leaves the daily chart out (Markdown, and the page, which draws its own)."""
     subject = [tr("subject.title", title=a.title), tr("subject.day", day=day_text(a.event_day), when=_when(a)),
                tr("subject.query", what=_subject_text(a)), tr("subject.level", level=LEVEL_ZH[a.level])]
-    parts = [(tr("s.subject"), [("lines", subject)]), (tr("s.opinion"), _opinion_blocks(a)),
+    parts = [(tr("s.subject"), [("lines", subject)]), (tr("s.opinion"), _opinion_blocks(a, charts)),
              (tr("s.rumours"), _rumour_blocks(a)), (tr("s.risk"), _risk_blocks(a)),
              (tr("s.resources"), _resource_blocks(a)), (tr("s.advice"), [("lines", [f"{i}. {x}" for i, x in
                                                                                    enumerate(a.advice, 1)])])]
@@ -669,14 +699,14 @@ def header(a: Assessment) -> tuple[str, str, list[str]]:
 
 def render_markdown(a: Assessment, after: dict | None = None) -> str:
     title, subtitle, notes = header(a)
-    return markdown_document(title, subtitle, notes, sections(a, after), tr("footer"))
+    return markdown_document(title, subtitle, notes, sections(a, after, charts=False), tr("footer"))
 
 
 def render_html(a: Assessment, after: dict | None = None) -> str:
     from .briefing import html_document
 
     title, subtitle, notes = header(a)
-    return html_document(title, subtitle, notes, sections(a, after), tr("footer"))
+    return html_document(title, subtitle, notes, sections(a, after), tr("footer"), chart_alt=tr("chart.title"))
 
 
 def render_docx(a: Assessment, output: str | Path, after: dict | None = None) -> Path:

@@ -692,6 +692,7 @@ blockquote { margin: 6px 0; padding: 6px 12px; border-left: 4px solid #b71c1c; b
 {% elif block[0] == "empty" %}<p class="empty">{{ block[1] }}</p>
 {% elif block[0] == "quote" %}<blockquote>{{ block[1] }}</blockquote>
 {% elif block[0] == "chart" %}<img class="chart" alt="{{ chart_alt }}" src="data:image/png;base64,{{ block[1] | b64 }}">
+{% if block | length > 2 and block[2] %}<p class="meta">{{ block[2] }}</p>{% endif %}
 {% elif block[0] == "table" %}{% if block[1] %}<h3>{{ block[1] }}</h3>{% endif %}
 <table><thead><tr>{% for h in block[2] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
 {% for row in block[3] %}<tr>{% for c in row %}{% if c is link %}<td class="nowrap">{% if c[1] %}<a href="{{ c[1] }}">{{ c[0] }}</a>{% else %}—{% endif %}</td>{% else %}<td{% if c | cell_class %} class="{{ c | cell_class }}"{% endif %}>{{ c }}</td>{% endif %}{% endfor %}</tr>

@@ -241,6 +241,12 @@ def test_the_document_prints_the_same_figures_in_every_format(rdb, tmp_path):
         assert "疑似谣言事件（按谣言概率，最多 10 个）" in text
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;政策" in html
     assert len(doc.tables) == 1 and len(doc.tables[0].rows) == 4  # the header and the three stories
+    # the daily chart: in the HTML (so the PDF) and the Word file, not in Markdown; the page draws its own
+    assert html.count("data:image/png;base64,") == 1 and len(doc.inline_shapes) == 1
+    assert "虚线右侧为近 7 天与今日。" in html and "虚线右侧" not in md
+    days = a.volume["daily"]
+    assert (len(days), days[0]["day"], days[-1]["day"]) == (31, "2026-10-24", "2026-11-23")
+    assert (days[-1]["n"], days[-1]["flagged"], sum(d["n"] for d in days)) == (3, 3, 53)
     assert assessment.default_filename(a, "docx") == "事前舆情风险评估_b政策b发布_20261130.docx"  # (no < > / in a name)
 
 
