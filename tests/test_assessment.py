@@ -12,14 +12,13 @@ import pytest
 import report_fixtures as rfx
 from click.testing import CliRunner
 from test_submissions import page_env  # noqa: F401  (the page's store)
+from workflow_helpers import add_scored_items
 
 from rumourwatch import assessment, auth, store
 from rumourwatch.assessment import AssessmentError
 from rumourwatch.cli import cli
-from rumourwatch.ingest import ingest_events
 from rumourwatch.records import CST, iso
 from rumourwatch.search import SearchError
-from rumourwatch.sources.base import RawItem
 
 NOW = rfx.NOW          # Monday 23 November 2026, 16:00 in Beijing
 TODAY = date(2026, 11, 23)
@@ -45,16 +44,9 @@ def add(db, tag: str, rows: list[tuple[datetime, float, str]], word: str = WORD,
                 "url": f"https://example.org/{tag}/{i}", "date": at.strftime("%Y-%m-%d %H:%M"),
                 "text": texts[i] if texts else f"{word}{_words(tag, i)}"}
                for i, (at, _, _) in enumerate(rows)]
-    with store.transaction(db):
-        ingest_events(db, [RawItem(r) for r in records], source=f"as-{tag}", now=NOW)
-    ids = dict(db.execute("SELECT external_id, id FROM items WHERE source = ?", [f"as-{tag}"]).fetchall())
-    with store.transaction(db):
-        store.save_scores(db, [{"item_id": ids[f"{tag}{i}"], "model_version": "t", "computed_at": iso(NOW),
-                                "reactions_seen": 0, "rumour_probability": p, "is_rumour": int(p >= 0.5),
-                                "polarity": pol, "polarity_scores": None, "health_probability": 0.9,
-                                "health_related": 1, "topic": topic, "already_debunked": int(i in debunked)}
-                               for i, (_, p, pol) in enumerate(rows)])
-    return [ids[f"{tag}{i}"] for i in range(len(rows))]
+    return add_scored_items(db, f"as-{tag}", records, [{"rumour_probability": p, "polarity": pol, "topic": topic,
+                                                        "already_debunked": int(i in debunked)}
+                                                       for i, (_, p, pol) in enumerate(rows)], NOW)
 
 
 @pytest.fixture

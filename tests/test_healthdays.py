@@ -11,12 +11,11 @@ import dashboard_fixtures as dfx
 import pytest
 import report_fixtures as rfx
 from test_submissions import page_env  # noqa: F401  (the page's store)
+from workflow_helpers import add_scored_items
 
 from rumourwatch import auth, healthdays, reports, store
 from rumourwatch.alerts import WorkflowError
-from rumourwatch.ingest import ingest_events
 from rumourwatch.records import CST, iso
-from rumourwatch.sources.base import RawItem
 
 NOW = rfx.NOW          # Monday 23 November 2026, 16:00 in Beijing
 TODAY = date(2026, 11, 23)
@@ -35,14 +34,8 @@ def add_items(db, topic: str, when: list[tuple[datetime, float]], tag: str) -> N
     records = [{"id": f"{tag}{i}", "platform": "微博", "account": f"账号{i}", "url": f"https://example.org/{tag}/{i}",
                 "date": at.strftime("%Y-%m-%d %H:%M"), "text": f"关于{topic}的一条测试条目（{tag}{i}）"}
                for i, (at, _) in enumerate(when)]
-    with store.transaction(db):
-        ingest_events(db, [RawItem(r) for r in records], source=f"days-{tag}", now=NOW)
-    ids = dict(db.execute("SELECT external_id, id FROM items WHERE source = ?", [f"days-{tag}"]).fetchall())
-    with store.transaction(db):
-        store.save_scores(db, [{"item_id": ids[f"{tag}{i}"], "model_version": "t", "computed_at": iso(NOW),
-                                "reactions_seen": 0, "rumour_probability": p, "is_rumour": int(p >= 0.5),
-                                "polarity": "neutral", "polarity_scores": None, "health_probability": 0.9,
-                                "health_related": 1, "topic": topic} for i, (_, p) in enumerate(when)])
+    add_scored_items(db, f"days-{tag}", records, [{"rumour_probability": p, "polarity": "neutral", "topic": topic}
+                                                  for _, p in when], NOW)
 
 
 def cst(y, m, d, h=10) -> datetime:

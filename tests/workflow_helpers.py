@@ -9,6 +9,7 @@ from pathlib import Path
 from rumourwatch import ingest, store
 from rumourwatch.alerts import validate_rules
 from rumourwatch.records import iso
+from rumourwatch.sources.base import RawItem
 
 _ids = itertools.count(1)
 
@@ -163,3 +164,19 @@ def run_page(page: str, username: str, path, query=None):
         at.query_params[k] = v
     at.run()
     return at
+
+
+def add_scored_items(db, source: str, records: list[dict], scores: list[dict], now: datetime) -> list[int]:
+    """Ingest `records` (each with its "id") from `source`, then give each the score fields of the
+    same place in `scores` (rumour_probability, polarity, topic, already_debunked …; health items);
+    the items' ids, in order."""
+    with store.transaction(db):
+        ingest.ingest_events(db, [RawItem(r) for r in records], source=source, now=now)
+    ids = dict(db.execute("SELECT external_id, id FROM items WHERE source = ?", [source]).fetchall())
+    with store.transaction(db):
+        store.save_scores(db, [{"item_id": ids[r["id"]], "model_version": "t", "computed_at": iso(now),
+                                "reactions_seen": 0, "is_rumour": int(sc["rumour_probability"] >= 0.5),
+                                "polarity_scores": None, "health_probability": 0.9, "health_related": 1, **sc}
+                               for r, sc in zip(records, scores)])
+    return [ids[r["id"]] for r in records]
+
