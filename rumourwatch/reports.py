@@ -211,6 +211,7 @@ TEXT: dict[str, str] = {
     "assess.after": ("事前研判：{day} {title}（研判风险{level}）：其后 {days} 天相关条目 {items} 条（{change}），"
                      "疑似谣言 {flagged} 条（此前 {before_flagged} 条），负面占比 {negative}（此前 {before_negative}）。"),
     "assess.ahead": "事前研判：{day} {title}（研判风险{level}）：计划日期未到或为今日，事后情况下月通报。",
+    "assess.next.weekly": "下周做过事前研判的事项：{items}。请发布前后加强监测。",
     "days.next.weekly": "下周卫生健康纪念日：{days}。请提前准备科普与辟谣内容。",
     "units.days": "下月卫生健康纪念日：{days}。欢迎结合纪念日报送健康科普信息。",
     "press.media.held": "{this}组织媒体活动 {n} 场。",
@@ -572,13 +573,19 @@ def _volume(db, period: Period, previous: Period, platforms, threshold: float, q
 
 
 def _next_week_days(db, period: Period) -> dict:
-    """The 卫生健康纪念日 (rumourwatch.healthdays) that begin in the 7 days after a week, for the
-    weekly summary: a day's publicity is prepared the week before. Reads only the office's days table."""
+    """The 卫生健康纪念日 (rumourwatch.healthdays) that begin in the 7 days after a week, and the kept
+    事前研判 (rumourwatch.assessment) planned for them, for the weekly summary: a day's publicity, a
+    release's watch, is prepared the week before. Reads only the office's days and assessments."""
     from . import healthdays
 
     after = date.fromisoformat(period.last_day) + timedelta(days=1)
+    last = after + timedelta(days=6)
+    kept = store.list_assessments(db, limit=10_000) if store.has_tables(db, "assessments") else []
     return {"next": [{k: d[k] for k in ("name", "topic", "first", "last")}
-                     for d in healthdays.starting_between(db, after, after + timedelta(days=6))]}
+                     for d in healthdays.starting_between(db, after, last)],
+            "assessed": [{k: r[k] for k in ("title", "event_day", "level")} for r in
+                         sorted(kept, key=lambda r: (r["event_day"], r["id"]))
+                         if after.isoformat() <= r["event_day"] <= last.isoformat()]}
 
 
 def _topics(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
@@ -1361,6 +1368,12 @@ def volume_lines(report: Report) -> list[str]:
     ahead = (d.get("health_days") or {}).get("next")  # a weekly's next week (not in weeklies saved before)
     if ahead:  # none: nothing said, a week says only what it has
         lines.append(tr("days.next.weekly", days=days_text(ahead)))
+    assessed = (d.get("health_days") or {}).get("assessed")
+    if assessed:
+        from .assessment import LEVEL_ZH
+
+        lines.append(tr("assess.next.weekly", items="；".join(
+            f"{_day_span(a['event_day'], a['event_day'])} {a['title']}（研判风险{LEVEL_ZH[a['level']]}）" for a in assessed)))
     return lines
 
 

@@ -368,8 +368,12 @@ def test_the_monthly_notice_tells_what_followed_the_months_assessed_days(rdb):
     saved = reports.Report.from_json(notice.to_json())
     saved.section("risk").data.pop("assessments")
     assert not any(x.startswith("事前研判") for x in reports.risk_lines(saved))
-    # a weekly has no risk section, and no such line
-    assert "事前研判：" not in reports.render_markdown(reports.compute_weekly(rdb, "2026-W47", now=NOW))
+    # a weekly has no risk section, and no such line; it names those of the next week ahead of them
+    weekly = reports.compute_weekly(rdb, "2026-W48", now=NOW)  # 23–29 November: 3 December is the week after
+    assert "事前研判：" not in reports.render_markdown(weekly)
+    line = "下周做过事前研判的事项：12 月 3 日 十二月的活动（研判风险中等）。请发布前后加强监测。"
+    assert line in reports.volume_lines(weekly) and line in reports.render_html(weekly, charts=False)
+    assert not any("事前研判" in x for x in reports.volume_lines(reports.compute_weekly(rdb, "2026-W47", now=NOW)))
 
 
 def test_the_monitors_are_told_the_day_before_an_assessed_day_once(rdb, smtp_server):
