@@ -179,6 +179,21 @@ def _again_or_remove(path: str, a: assessment.Assessment, user: dict, today) -> 
                    now=data.now_utc())
 
 
+def from_search() -> bool:
+    """Whether the page was opened from 条目检索 (`?assess=…&assess_topic=…`, ui.open_assessment): the
+    form is then filled with that search once (a new form, so what is typed after stays), and the
+    page opens on this tab while the address says so."""
+    if "assess" not in st.query_params:
+        return False
+    query, topic = st.query_params.get("assess", ""), st.query_params.get("assess_topic", "")
+    if st.session_state.get("assess_from_search") != (query, topic):
+        gen = st.session_state.get("assess_form_gen", 0) + 1
+        st.session_state.update({"assess_from_search": (query, topic), "assess_form_gen": gen,
+                                 f"assess_query_{gen}": query, f"assess_topic_{gen}": topic if topic in TOPICS else ""})
+        st.session_state.pop(CURRENT, None)
+    return True
+
+
 def tab(path: str, user: dict, today, threshold: float) -> None:
     st.caption(t("assess.caption", days=assessment.RECENT_DAYS, n=assessment.TREND_DAYS,
                  after=assessment.AFTER_DAYS))

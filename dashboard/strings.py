@@ -1255,6 +1255,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "days.what.name": "名称", "days.what.note": "说明", "days.what.reason": "删除原因",
         # 事前研判: the subject of a policy or activity assessed before its day (rumourwatch.assessment)
         "assess.tab": "事前研判",
+        "search.assess": "对此检索做事前研判",
+        "search.assess.help": "拟围绕该话题出台政策或组织活动时，在“舆情风险点 › 事前研判”中按此检索条件研判舆情风险（已填好检索词和话题）。",
         "assess.caption": ("拟出台重要政策、组织重要活动或推进重要工作前，按该事项的检索词和话题研判舆情风险（依据《2021年吉林省卫生健康"
                            "宣传工作要点》：广泛收集媒体焦点和民意倾向，做好事前舆论研判和风险评估）：近 {days} 天及今日的相关条目、媒体焦点、情感倾向与全部条目相比、"
                            "近 {n} 天的热度变化、已有的疑似谣言及其辟谣和预警情况、可约请的专家和已发布的澄清，给出风险等级、依据和工作建议，"

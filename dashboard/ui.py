@@ -27,6 +27,7 @@ SEARCH_PAGE = "app_pages/search.py"
 ALERTS_PAGE = "app_pages/alerts.py"
 HANDOVER_PAGE = "app_pages/handover.py"
 REPORTS_PAGE = "app_pages/reports.py"
+RISKS_PAGE = "app_pages/risk.py"
 POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -307,6 +308,12 @@ def open_handover() -> None:
 def open_report(kind: str, period: str) -> None:
     """Switch to 舆情报告 showing that report (`kind` daily / weekly / monthly / quarterly / annual, `period` its label)."""
     _leave(REPORTS_PAGE, {"kind": kind, "period": period})
+
+
+def open_assessment(query: str, topic: str | None) -> None:
+    """Switch to 舆情风险点 on its 事前研判 tab with the form filled with this search (`assess=…`,
+    `assess_topic=…`), as `open_search` switches to a search."""
+    _leave(RISKS_PAGE, {"assess": query, **({"assess_topic": topic} if topic else {})})
 
 
 def open_search(**params: str) -> None:

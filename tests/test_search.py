@@ -433,3 +433,31 @@ def test_a_watched_keywords_digest_alert_says_what_it_gathered_and_opens_the_sea
     at.run()
     assert not at.exception and at.query_params["q"] == "口罩"
     assert int({m.label: m.value for m in at.metric}["命中条目"]) >= digest["item_count"] + 1
+
+
+def test_a_search_is_carried_into_a_pre_release_assessment(page_env):
+    """对此检索做事前研判: words or a Healthy China topic go to 舆情风险点's 事前研判 form (the page opens
+    there with them filled); an account's items, or 其他, are no subject it takes."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import login_for_test
+
+    at = fx.open_app(SEARCH, q="白醋", topic="心脑血管疾病防治")
+    assert [b.label for b in at.button if b.key == "search_assess"] == ["对此检索做事前研判"]
+    for params in ({"q": "白醋", "account": "健康小妙招"}, {"topic": "其他"}):
+        assert not [b for b in fx.open_app(SEARCH, **params).button if b.key == "search_assess"], params
+    # where the button leads (ui.open_assessment's address)
+    at = AppTest.from_file(str(fx.APP.parent / "app_pages" / "risk.py"), default_timeout=30)
+    login_for_test(at, fx.MONITOR)
+    at.query_params["assess"] = "白醋"
+    at.query_params["assess_topic"] = "心脑血管疾病防治"
+    at.run()
+    assert not at.exception
+    assert (at.text_input(key="assess_query_1").value, at.selectbox(key="assess_topic_1").value) == \
+        ("白醋", "心脑血管疾病防治")
+    at.text_input(key="assess_title_1").set_value("高血压防治宣传")
+    next(b for b in at.button if b.label == "开始研判").click()
+    at.run()
+    assert any(b.value.startswith("风险等级：") for b in (*at.error, *at.warning, *at.success))
+    assert at.text_input(key="assess_title_1").value == "高血压防治宣传"  # filled once: what is typed stays
+

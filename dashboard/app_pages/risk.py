@@ -48,8 +48,9 @@ weeks = points["period"]["weeks"]
 PASSED_DAYS = 60  # the days just passed, read against the weeks before them
 days_read = data.health_days(path, today, settings.rumour_threshold, PASSED_DAYS)
 ahead = days_read["ahead"]
+from_search = assessment_tab.from_search()  # 条目检索's 对此检索做事前研判: that tab, its form filled
 tabs = st.tabs([*(t(f"risk.tab.{k}", n=sum(r["recurring"] for r in points[k])) for k in risk.KINDS),
-                t("days.tab", n=len(ahead)), t("assess.tab")])
+                t("days.tab", n=len(ahead)), t("assess.tab")], default=t("assess.tab") if from_search else None)
 for tab, kind in zip(tabs, risk.KINDS):
     with tab:
         if not points[kind]:

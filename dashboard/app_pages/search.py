@@ -19,7 +19,9 @@ from dashboard.strings import t
 from dashboard.workflow_ui import show_error
 from rumourwatch import alerts
 from rumourwatch import search as item_search
+from rumourwatch.auth import page_allowed
 from rumourwatch.errors import ConfigError, RumourwatchError
+from rumourwatch.experts import TOPICS
 from rumourwatch.nlp.topics import ALL_TOPICS
 
 SEARCH_TOPICS = ["", *ALL_TOPICS]  # "": any topic; the 15 Healthy China actions and 其他
@@ -183,6 +185,11 @@ if topic:
 st.caption(t("search.understood", parts=t("search.part.sep").join(parts)))
 if may_watch:
     watch_panel(typed, account, result)
+# 事前研判 takes words and a Healthy China topic (not 其他, nor an account)
+assessable = (typed or topic) and not account and (not topic or topic in TOPICS) and page_allowed(user["role"], "risks")
+if assessable and st.button(t("search.assess"), key="search_assess", icon=":material/policy:",
+                            help=t("search.assess.help")):
+    ui.open_assessment(typed, topic or None)
 
 if not result["total"]:
     st.info(t("search.none"))
