@@ -536,7 +536,7 @@ def remind_eve(db, now: datetime, rules: dict) -> list[dict]:
     tomorrow (Beijing): its level and reasons, and whether its words are watched yet, so the
     release is watched from its first hour. Run by the worker's round and `rumourwatch alerts
     escalate` (one indexed read a round). Returns the assessments told of."""
-    from .notify import queue_assessment_eve
+    from .notify import queue_monitors
 
     if not store.has_tables(db, "assessments"):
         return []
@@ -556,7 +556,8 @@ def remind_eve(db, now: datetime, rules: dict) -> list[dict]:
                      tr("eve.watched" if a.query in watched else "eve.unwatched", query=a.query) if a.query
                      else tr("eve.topic", topic=a.topic),
                      tr("eve.where")]
-            queue_assessment_eve(db, tr("eve.subject", title=a.title, level=LEVEL_ZH[a.level]), lines, rules, now)
+            queue_monitors(db, tr("eve.subject", title=a.title, level=LEVEL_ZH[a.level]), lines, rules, now,
+                           event="assessment_eve")
         kept = told & {r["id"] for r in store.list_assessments(db, limit=10_000)}
         store.set_workflow_state(db, TOLD_KEY, json.dumps(sorted(kept | {r["id"] for r in new})))
     return new

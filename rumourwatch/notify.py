@@ -205,8 +205,7 @@ def queue_media(db, request: dict, event: str, rules: dict, now: datetime, exper
             subject = f"【媒体约请】{expert['name']}尚未答复{request['outlet']}的约请"
             first = f"{head}：已约请{expert['name']}，尚未答复，已发邮件提醒。"
             ask = "如仍无答复，可在“媒体约请”页撤回并改请其他专家。"
-        return _fan_out(db, now, rules, subject=subject, lines=[first, *_media_lines(request), ask], urgent=False,
-                        alert_id=None, event=f"media_{event}", emails=rules["notify"]["monitor_emails"])
+        return queue_monitors(db, subject, [first, *_media_lines(request), ask], rules, now, event=f"media_{event}")
     if not expert or not expert.get("email"):
         return []
     if event == "offer":
@@ -332,9 +331,8 @@ def queue_readings(db, new: list[dict], waiting: dict[str, int], rules: dict, no
         lines.append(f"…另有 {len(new) - READINGS_LISTED} 条")
     lines.append(f"目前共有 {sum(waiting.values()):,} 条待判读（{scripts_text(waiting)}）。模型只读中文，未评估这些条目："
                  "请懂该文字的同事在“民族文字判读”页判读；判读之前，它们不计入舆情比例和报告。")
-    return _fan_out(db, now, rules, subject=f"【待判读】新增 {len(new)} 条民族文字条目（{scripts_text(arrived)}）",
-                    lines=lines, urgent=False, alert_id=None, event="readings_waiting",
-                    emails=rules["notify"]["monitor_emails"])
+    return queue_monitors(db, f"【待判读】新增 {len(new)} 条民族文字条目（{scripts_text(arrived)}）", lines, rules, now,
+                          event="readings_waiting")
 
 
 READINGS_LISTED = 10  # posts named in one notice
@@ -354,22 +352,21 @@ def queue_health_day(db, day: dict, rules: dict, now: datetime) -> list[int]:
              + ("。" if day["last_year_flagged"] is None else f"；去年同期前后疑似谣言 {day['last_year_flagged']:,} 条。"),
              f"专家库中可就该话题约请的专家 {day['experts']} 位，本平台已发布该话题澄清 {day['clarifications']} 篇。",
              "请提前准备科普与辟谣内容、安排媒体活动（详见“舆情风险点”页的“宣传节点”）。"]
-    return _fan_out(db, now, rules, subject=f"【宣传节点】{day['in_days']} 天后是{day['name']}", lines=lines,
-                    urgent=False, alert_id=None, event="health_day", emails=rules["notify"]["monitor_emails"])
+    return queue_monitors(db, f"【宣传节点】{day['in_days']} 天后是{day['name']}", lines, rules, now, event="health_day")
 
 
-def queue_assessment_eve(db, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
-    """A kept 事前研判 whose day is tomorrow (rumourwatch.assessment.remind_eve) → monitors' group
-    bots and emails. Not urgent: the day is tomorrow."""
-    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None, event="assessment_eve",
+def queue_monitors(db, subject: str, lines: list[str], rules: dict, now: datetime, *, event: str) -> list[int]:
+    """A routine notice (a shift's handover, a health day or a 事前研判 ahead, posts waiting for a
+    reader, an invitation declined) → the monitors' group bots and emails, tagged `event`. Not
+    urgent: quiet hours hold it like any routine message."""
+    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None, event=event,
                     emails=rules["notify"]["monitor_emails"])
 
 
 def queue_handover(db, handover_id: int, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
     """A shift's handover (rumourwatch.handover) → monitors' group bots and emails: the next shift
-    reads it before opening the dashboard. Not urgent: quiet hours hold it like any routine message."""
-    return _fan_out(db, now, rules, subject=subject, lines=lines, urgent=False, alert_id=None, event="handover",
-                    emails=rules["notify"]["monitor_emails"])
+    reads it before opening the dashboard."""
+    return queue_monitors(db, subject, lines, rules, now, event="handover")
 
 
 def queue_security(db, subject: str, lines: list[str], rules: dict, now: datetime) -> list[int]:
