@@ -526,6 +526,15 @@ def aftermath_text(after: dict) -> str:
         + ("" if after["state"] == "done" else tr("cell.partial", n=after["days"]))
 
 
+def kept_between(db, first: date, last: date) -> list[dict]:
+    """The kept assessments planned for the Beijing days `first` to `last` (both included), the
+    nearest first; none in a store from before them. The eve's reminder, 领导概览 and the reports
+    read them so."""
+    if not store.has_tables(db, "assessments"):
+        return []
+    return store.assessments_between(db, first.isoformat(), last.isoformat())
+
+
 # --- the day before ----------------------------------------------------------------------------
 
 TOLD_KEY = "assessment_eve_told"   # workflow state: the ids of the kept assessments told of
@@ -538,10 +547,8 @@ def remind_eve(db, now: datetime, rules: dict) -> list[dict]:
     escalate` (one indexed read a round). Returns the assessments told of."""
     from .notify import queue_monitors
 
-    if not store.has_tables(db, "assessments"):
-        return []
     tomorrow = now.astimezone(CST).date() + timedelta(days=1)
-    due = store.assessments_on(db, tomorrow.isoformat())
+    due = kept_between(db, tomorrow, tomorrow)
     told = set(json.loads(store.workflow_state(db, TOLD_KEY) or "[]"))
     new = [row for row in due if row["id"] not in told]
     if not new:

@@ -72,7 +72,7 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
     press.MINIMUMS); this half-year's correspondents' training (seed 002); last month's notice: the
     units that fell short; the health observance days beginning in the next DAYS_AHEAD days
     (宣传节点, rumourwatch.healthdays) and the kept 事前研判 planned for them (rumourwatch.assessment)."""
-    from . import healthdays, press, submissions, trainings
+    from . import assessment, healthdays, press, submissions, trainings
 
     month, today = submissions.current_month(now), now.astimezone(CST).date()
     units = store.list_units(db)
@@ -89,14 +89,8 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
             "training": trainings.half_status(db, now), "last_month": last.label, "last_month_short": short,
             "health_days": [{k: d[k] for k in ("name", "topic", "first")}
                             for d in healthdays.starting_between(db, today, today + timedelta(days=DAYS_AHEAD))],
-            "assessments": [{k: r[k] for k in ("id", "title", "event_day", "level")} for r in _assessed(db)
-                            if today.isoformat() <= r["event_day"] <= (today + timedelta(days=DAYS_AHEAD)).isoformat()]}
-
-
-def _assessed(db) -> list[dict]:
-    """The kept 事前研判, the nearest day first (none in a store from before them)."""
-    return sorted(store.list_assessments(db, limit=10_000), key=lambda r: (r["event_day"], r["id"])) \
-        if store.has_tables(db, "assessments") else []
+            "assessments": [{k: r[k] for k in ("id", "title", "event_day", "level")}
+                            for r in assessment.kept_between(db, today, today + timedelta(days=DAYS_AHEAD))]}
 
 
 def _change(now: float | None, before: float | None, unit: str) -> str:

@@ -576,16 +576,14 @@ def _next_week_days(db, period: Period) -> dict:
     """The 卫生健康纪念日 (rumourwatch.healthdays) that begin in the 7 days after a week, and the kept
     事前研判 (rumourwatch.assessment) planned for them, for the weekly summary: a day's publicity, a
     release's watch, is prepared the week before. Reads only the office's days and assessments."""
-    from . import healthdays
+    from . import assessment, healthdays
 
     after = date.fromisoformat(period.last_day) + timedelta(days=1)
     last = after + timedelta(days=6)
-    kept = store.list_assessments(db, limit=10_000) if store.has_tables(db, "assessments") else []
     return {"next": [{k: d[k] for k in ("name", "topic", "first", "last")}
                      for d in healthdays.starting_between(db, after, last)],
-            "assessed": [{k: r[k] for k in ("title", "event_day", "level")} for r in
-                         sorted(kept, key=lambda r: (r["event_day"], r["id"]))
-                         if after.isoformat() <= r["event_day"] <= last.isoformat()]}
+            "assessed": [{k: r[k] for k in ("title", "event_day", "level")}
+                         for r in assessment.kept_between(db, after, last)]}
 
 
 def _topics(db, period: Period, previous: Period, platforms, threshold: float) -> Section:
@@ -978,12 +976,10 @@ def _assessments(db, period: Period, threshold: float, now: str) -> list[dict]:
     level and what followed its day (its first days, to the day before `now` at most)."""
     from . import assessment
 
-    if not store.has_tables(db, "assessments"):
-        return []
     today = date.fromisoformat(beijing(now, "%Y-%m-%d"))
-    rows = [r for r in store.list_assessments(db, limit=10_000) if period.first_day <= r["event_day"] <= period.last_day]
+    kept = assessment.kept_between(db, date.fromisoformat(period.first_day), date.fromisoformat(period.last_day))
     return [{"title": r["title"], "event_day": r["event_day"], "level": r["level"],
-             "after": assessment.aftermath(db, r, today, threshold)} for r in sorted(rows, key=lambda r: r["event_day"])]
+             "after": assessment.aftermath(db, r, today, threshold)} for r in kept]
 
 
 def _health_days(db, period: Period, threshold: float, now: str) -> dict:

@@ -2849,9 +2849,11 @@ def get_assessment(db, assessment_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
-def assessments_on(db, day: str) -> list[dict]:
-    """The kept assessments planned for the Beijing `day` (YYYY-MM-DD), with their documents' JSON."""
-    return _rows(db, "SELECT * FROM assessments WHERE event_day = ? AND removed_at IS NULL ORDER BY id", [day])
+def assessments_between(db, first: str, last: str) -> list[dict]:
+    """The kept assessments (not removed) planned for the Beijing days `first` to `last`
+    (YYYY-MM-DD, both included), the nearest first, with their documents' JSON (the day's index)."""
+    return _rows(db, "SELECT * FROM assessments WHERE event_day BETWEEN ? AND ? AND removed_at IS NULL "
+                     "ORDER BY event_day, id", [first, last])
 
 
 def list_assessments(db, limit: int = 200) -> list[dict]:

@@ -191,7 +191,7 @@ def test_kept_assessments_are_read_against_what_followed_their_day(rdb):
         assert exc.value.key == key
     removed = assessment.remove(rdb, wrong, reason="重复保存", actor="mon", now=NOW)
     assert (removed["removed_by"], removed["remove_reason"]) == ("mon", "重复保存")
-    assert [r["id"] for r in store.list_assessments(rdb)] == [n] and not store.assessments_on(rdb, "2026-11-30")
+    assert [r["id"] for r in store.list_assessments(rdb)] == [n] and not store.assessments_between(rdb, "2026-11-30", "2026-11-30")
     assert store.audit_entries(rdb, limit=1)[0]["action"] == "assessment.remove"
     with pytest.raises(AssessmentError) as exc:
         assessment.remove(rdb, wrong, reason="再删一次", actor="mon", now=NOW)
