@@ -189,8 +189,10 @@ class Assessment:
 
 # --- computing ------------------------------------------------------------------------------
 
-def _text(value, limit: int, key: str) -> str | None:
-    text = " ".join(str(value or "").split())
+def _text(value, limit: int, key: str, one_line: bool = True) -> str | None:
+    """`value` trimmed (`one_line`: its white space runs made one space), or AssessmentError when it
+    is longer than `limit`; None for nothing."""
+    text = " ".join(str(value or "").split()) if one_line else str(value or "").strip()
     if len(text) > limit:
         raise AssessmentError(f"the assessment's {key} has {len(text)} characters; at most {limit}",
                               "assessment_text_long", assessment_field=key, n=len(text), max=limit)
@@ -210,11 +212,7 @@ def _subject(title, query, topic, note) -> tuple[str, str | None, search.Query, 
         raise AssessmentError("an assessment needs words to find its subject's items, or a topic, or both",
                               "assessment_subject_missing")
     parsed = search.parse_query(query or "", words_needed=topic is None)
-    note = (str(note or "").strip() or None)
-    if note is not None and len(note) > NOTE_MAX:
-        raise AssessmentError(f"the assessment's note has {len(note)} characters; at most {NOTE_MAX}",
-                              "assessment_text_long", assessment_field="note", n=len(note), max=NOTE_MAX)
-    return title, query, parsed, topic, note
+    return title, query, parsed, topic, _text(note, NOTE_MAX, "note", one_line=False)
 
 
 def _read(db, parsed: search.Query, topic: str | None, first: date, days: int, threshold: float,
@@ -319,7 +317,7 @@ def _rumours(db, hits: dict) -> dict:
     stories: dict = {}
     for r in hits["flagged"]:
         s = stories.setdefault(r["story"], {"story": r["story"], "cluster_id": r["cluster_id"], "items": 0,
-                                            "debunked": False, "p": -1.0, "item_id": None, "accounts": set()})
+                                            "debunked": False, "p": -1.0, "item_id": None})
         s["items"] += 1
         s["debunked"] = s["debunked"] or bool(r["d"])
         if r["p"] > s["p"] or (r["p"] == s["p"] and r["id"] < s["item_id"]):
