@@ -83,23 +83,35 @@ def days_table(rows: list[dict], columns: dict[str, str], key: str, file_name: s
                        .encode("utf-8"), file_name=file_name, mime="text/csv", key=f"{key}_export")
 
 
+def day_label(d) -> str:
+    """An office's own day as its pickers list it."""
+    return f"{d.month} 月 {d.day} 日 {d.name}（{d.topic}）"
+
+
+def day_fields(key, name: str = "", topic: str = TOPICS[0], month: int = 1, day: int = 1, days: int = 1,
+               note: str = "", placeholder: str | None = None) -> dict:
+    """The fields of an office's own day, inside a form, with these values first (`key(field)`: each
+    widget's key); what they hold, as healthdays.add and edit take it."""
+    c = st.columns([3, 3, 1, 1, 1])
+    return {"name": c[0].text_input(t("days.name"), value=name, max_chars=healthdays.NAME_MAX, key=key("name"),
+                                    placeholder=placeholder),
+            "topic": c[1].selectbox(t("days.topic"), TOPICS, index=TOPICS.index(topic), key=key("topic")),
+            "month": int(c[2].number_input(t("days.month"), 1, 12, value=month, key=key("month"))),
+            "day": int(c[3].number_input(t("days.day"), 1, 31, value=day, key=key("day"))),
+            "days": int(c[4].number_input(t("days.span"), 1, healthdays.MAX_SPAN, value=days, key=key("span"))),
+            "note": st.text_input(t("days.note"), value=note, max_chars=healthdays.NOTE_MAX, key=key("note"))}
+
+
 def edit_day(local: list) -> None:
     """Change one of the office's own days: its fields filled with what it has."""
-    pick = st.selectbox(t("days.edit.pick"), local, key="days_edit_pick",
-                        format_func=lambda d: f"{d.month} 月 {d.day} 日 {d.name}（{d.topic}）")
+    pick = st.selectbox(t("days.edit.pick"), local, key="days_edit_pick", format_func=day_label)
     k = f"days_edit_{pick.id}"  # each day's own widgets, so a pick shows its own values
     with ui.action_form(k):
-        c = st.columns([3, 3, 1, 1, 1])
-        name = c[0].text_input(t("days.name"), value=pick.name, max_chars=healthdays.NAME_MAX, key=f"{k}_name")
-        topic = c[1].selectbox(t("days.topic"), TOPICS, index=TOPICS.index(pick.topic), key=f"{k}_topic")
-        month = c[2].number_input(t("days.month"), 1, 12, value=pick.month, key=f"{k}_month")
-        day = c[3].number_input(t("days.day"), 1, 31, value=pick.day, key=f"{k}_day")
-        span = c[4].number_input(t("days.span"), 1, healthdays.MAX_SPAN, value=pick.days, key=f"{k}_span")
-        note = st.text_input(t("days.note"), value=pick.note or "", max_chars=healthdays.NOTE_MAX, key=f"{k}_note")
+        fields = day_fields(lambda f: f"{k}_{f}", pick.name, pick.topic, pick.month, pick.day, pick.days,
+                            pick.note or "")
         if st.form_submit_button(t("days.edit.submit")):
-            ui.act(path, t("days.edited", name=name.strip() or pick.name), healthdays.edit, pick.id, name=name,
-                   topic=topic, month=int(month), day=int(day), days=int(span), actor=user["username"],
-                   now=data.now_utc(), note=note)
+            ui.act(path, t("days.edited", name=fields["name"].strip() or pick.name), healthdays.edit, pick.id,
+                   **fields, actor=user["username"], now=data.now_utc())
 
 
 with tabs[-2]:  # 宣传节点: the health observance days ahead, and those just passed
@@ -134,19 +146,12 @@ with tabs[-2]:  # 宣传节点: the health observance days ahead, and those just
         with st.expander(t("days.own", n=len(local))):
             gen = st.session_state.get("days_form_gen", 0)
             with ui.action_form(f"days_form_{gen}"):
-                c = st.columns([3, 3, 1, 1, 1])
-                name = c[0].text_input(t("days.name"), max_chars=healthdays.NAME_MAX, key=f"days_name_{gen}",
-                                       placeholder=t("days.name.placeholder"))
-                topic = c[1].selectbox(t("days.topic"), TOPICS, key=f"days_topic_{gen}")
-                month = c[2].number_input(t("days.month"), 1, 12, value=today.month, key=f"days_month_{gen}")
-                day = c[3].number_input(t("days.day"), 1, 31, value=today.day, key=f"days_day_{gen}")
-                span = c[4].number_input(t("days.span"), 1, healthdays.MAX_SPAN, value=1, key=f"days_span_{gen}")
-                note = st.text_input(t("days.note"), max_chars=healthdays.NOTE_MAX, key=f"days_note_{gen}")
+                fields = day_fields(lambda f: f"days_{f}_{gen}", month=today.month, day=today.day,
+                                    placeholder=t("days.name.placeholder"))
                 if st.form_submit_button(t("days.add"), type="primary"):
                     try:
-                        added = data.workflow(path, healthdays.add, name=name, topic=topic, month=int(month),
-                                              day=int(day), days=int(span), actor=user["username"],
-                                              now=data.now_utc(), note=note)
+                        added = data.workflow(path, healthdays.add, **fields, actor=user["username"],
+                                              now=data.now_utc())
                     except RumourwatchError as exc:
                         ui.show_error(exc, "wf.error")
                     else:
@@ -157,8 +162,7 @@ with tabs[-2]:  # 宣传节点: the health observance days ahead, and those just
                 edit_day(local)
                 with ui.action_form("days_remove"):
                     c = st.columns([2, 2, 1], vertical_alignment="bottom")
-                    pick = c[0].selectbox(t("days.remove.pick"), local, key="days_remove_pick",
-                                          format_func=lambda d: f"{d.month} 月 {d.day} 日 {d.name}（{d.topic}）")
+                    pick = c[0].selectbox(t("days.remove.pick"), local, key="days_remove_pick", format_func=day_label)
                     reason = c[1].text_input(t("days.remove.reason"), max_chars=healthdays.REASON_MAX,
                                              key="days_remove_reason")
                     if c[2].form_submit_button(t("days.remove.submit")):
