@@ -161,7 +161,7 @@ class People:
     """The simulated monitor, experts and platforms: each alert's steps are drawn once (seeded by
     its id) and taken when the simulated clock reaches them."""
 
-    def __init__(self, db, truth: dict, rules: dict, summary: Summary, seed: int = 0):
+    def __init__(self, db, truth: dict, rules: dict, summary: Summary, seed: int = 0, threshold: float = 0.5):
         self.db = db
         self.truth = truth
         self.rules = rules
@@ -172,7 +172,7 @@ class People:
         self.upper_tried = False  # the history's one press event of the higher commission: likewise
         self.health_day_tried = False  # the office's own observance day: listed once
         self.assessment_tried = False  # the history's one 事前研判, kept
-        self.threshold = 0.5  # the rumour threshold (build sets the installation's)
+        self.threshold = threshold  # the installation's rumour threshold (the 事前研判's flagged items)
         self.expert_training_tried = False  # the history's one experts' training
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
 
@@ -627,8 +627,7 @@ def build(db, settings, bundle, rules_path, end: datetime, weeks: float = 6, sha
     worker = Worker(db, sources, bundle, clock=clock, cluster_threshold=settings.cluster_threshold,
                     workflow=True, rules_path=rules_path, one_off=True, source_quiet_hours=0)
     rules = alerts.load_rules(rules_path)
-    people = People(db, bundle_truth(settings.data_dir, share), rules, summary)
-    people.threshold = settings.rumour_threshold
+    people = People(db, bundle_truth(settings.data_dir, share), rules, summary, threshold=settings.rumour_threshold)
     t = start
     while t < end:
         t = min(t + STEP, end)
