@@ -199,13 +199,14 @@ def assess_cmd(ctx, query, title, event_day, topic, note, output_path, save, act
             raise click.BadParameter(f"directory {output_path.parent} does not exist", param_hint="--output")
     settings = ctx.obj["settings"]
     db = store.open_db(settings.db_path, read_only=not save)
+    now = system_clock()
     try:
-        a = assessment.compute(db, title=title, query=query, topic=topic, event_day=day,
-                               now=system_clock(), threshold=settings.rumour_threshold, note=note)
+        a = assessment.compute(db, title=title, query=query, topic=topic, event_day=day, now=now,
+                               threshold=settings.rumour_threshold, note=note)
     except sqlite3.Error as exc:
         raise store.explain_sqlite_error(exc, settings.db_path) from exc
     if save:
-        assessment.save(db, a, actor=actor or getpass.getuser(), now=system_clock())
+        assessment.save(db, a, actor=actor or getpass.getuser(), now=now)
     if output_path is not None:
         assessment.render(a, fmt, output_path)
     if as_json:
