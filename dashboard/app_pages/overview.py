@@ -85,13 +85,20 @@ cols[0].caption(t("overview.rules.last.short", m=int(last[5:]), n=len(short), na
                 else t("overview.rules.last.met", m=int(last[5:])) if duty["units"] else t("sub.units.none"))
 if cols[1].button(t("overview.rules.last.open"), key="open_last_notice"):
     open_report("monthly", last)
+
+
+def month_day(day: str) -> str:
+    """YYYY-MM-DD as "12 月 1 日"."""
+    return f"{int(day[5:7])} 月 {int(day[8:])} 日"
+
+
 if duty["health_days"]:
     st.caption(t("overview.days", n=overview.DAYS_AHEAD, days="；".join(
-        f"{int(d['first'][5:7])} 月 {int(d['first'][8:])} 日 {d['name']}（{d['topic']}）" for d in duty["health_days"])))
+        f"{month_day(d['first'])} {d['name']}（{d['topic']}）" for d in duty["health_days"])))
 if duty["assessments"]:
     st.caption(t("overview.assessments", n=overview.DAYS_AHEAD, items="；".join(
-        f"{int(a['event_day'][5:7])} 月 {int(a['event_day'][8:])} 日 {ui.escape(a['title'])}"
-        f"（风险{assessment.LEVEL_ZH[a['level']]}）" for a in duty["assessments"])))
+        f"{month_day(a['event_day'])} {ui.escape(a['title'])}（风险{assessment.LEVEL_ZH[a['level']]}）"
+        for a in duty["assessments"])))
 
 ytd = ui.call(path, overview.year_to_date, now)
 st.subheader(t("overview.ytd", year=ytd["year"]))
