@@ -41,6 +41,7 @@ ACTION_ZH = {
     "press.record": "登记新闻发布或媒体活动", "press.remove": "删除新闻发布或媒体活动记录",
     "healthday.add": "添加本地卫生健康纪念日", "healthday.edit": "修改本地卫生健康纪念日",
     "healthday.remove": "删除本地卫生健康纪念日",
+    "ownmedia.add": "登记政务新媒体账号", "ownmedia.remove": "删除政务新媒体账号",
     "assessment.save": "保存事前舆情风险评估", "assessment.remove": "删除事前舆情风险评估",
     "assignment.offer": "指派专家", "assignment.accept": "专家接受任务", "assignment.decline": "专家婉拒任务",
     "assignment.cancel": "撤回专家任务", "assignment.withdraw": "撤回改派", "assignment.reassign": "改派专家",
@@ -64,7 +65,8 @@ TARGET_ZH = {"alert": "预警", "assignment": "专家任务", "clarification": "
              "rules": "预警规则", "handover": "值班交接", "media_request": "媒体约请", "model": "模型",
              "database": "数据库", "audit": "审计日志", "submission": "报送信息", "unit": "单位",
              "training": "培训（通讯员或专家）", "press_conference": "新闻发布与媒体活动",
-             "health_day": "卫生健康纪念日", "assessment": "事前舆情风险评估"}
+             "health_day": "卫生健康纪念日", "assessment": "事前舆情风险评估",
+             "own_account": "政务新媒体账号"}
 
 # The kinds an administrator looks for: a code is of the first kind one of whose names it is or
 # starts with (name + "."); "other" holds the rest.
@@ -75,7 +77,7 @@ GROUPS = {
                "training", "press", "assessment"),
     "experts": ("assignment", "clarification", "expert", "experts", "media"),
     "models": ("model", "label"),
-    "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify", "healthday"),
+    "system": ("rules", "source", "backup", "restore", "audit", "retention", "notify", "healthday", "ownmedia"),
 }
 GROUP_ZH = {"signin": "登录与会话", "accounts": "账号与权限", "alerts": "预警处置", "experts": "专家与澄清",
             "models": "模型与标注", "system": "系统与配置", "other": "其他"}

@@ -916,4 +916,22 @@ CREATE TABLE assessments (
 );
 CREATE INDEX idx_assessments_day ON assessments (event_day);
 """),
+    # 政务新媒体 (rumourwatch.ownmedia): the office's and its units' own channels, whose posts in the
+    # feed are its own publishing, measured for reach and read against what the public talks about
+    ("0043_own_accounts", """
+CREATE TABLE own_accounts (
+    id INTEGER PRIMARY KEY,
+    platform TEXT NOT NULL,
+    account TEXT NOT NULL,               -- as the feed's items carry it (items.account)
+    name TEXT NOT NULL,                  -- the channel's name: 健康吉林
+    unit_id INTEGER REFERENCES units(id),  -- the unit that runs it; NULL: the office itself
+    note TEXT,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    removed_by TEXT,                     -- no longer the office's, or added by mistake: kept, not counted
+    removed_at TEXT,
+    remove_reason TEXT
+);
+CREATE UNIQUE INDEX idx_own_accounts_active ON own_accounts (platform, account) WHERE removed_at IS NULL;
+"""),
 ]

@@ -2866,6 +2866,98 @@ def update_assessment(db, assessment_id: int, **fields) -> None:
     _update(db, "assessments", {"removed_by", "removed_at", "remove_reason"}, assessment_id, fields)
 
 
+# --- 政务新媒体: the office's own channels (rumourwatch.ownmedia) ---------------------------------
+
+def insert_own_account(db, row: dict) -> int:
+    return _insert(db, "own_accounts", row)
+
+
+def get_own_account(db, account_id: int) -> dict | None:
+    rows = _rows(db, "SELECT * FROM own_accounts WHERE id = ?", [account_id])
+    return rows[0] if rows else None
+
+
+def update_own_account(db, account_id: int, **fields) -> None:
+    _update(db, "own_accounts", {"name", "unit_id", "note", "removed_by", "removed_at", "remove_reason"},
+            account_id, fields)
+
+
+def list_own_accounts(db) -> list[dict]:
+    """The office's own channels (not removed), with the name of the unit that runs each (NULL: the
+    office), by platform and name."""
+    return _rows(db, """SELECT o.*, u.name AS unit_name FROM own_accounts o LEFT JOIN units u ON u.id = o.unit_id
+                        WHERE o.removed_at IS NULL ORDER BY o.platform, o.name, o.id""")
+
+
+def find_own_account(db, platform: str, account: str) -> dict | None:
+    rows = _rows(db, "SELECT * FROM own_accounts WHERE platform = ? AND account = ? AND removed_at IS NULL",
+                 [platform, account])
+    return rows[0] if rows else None
+
+
+def _own_sql(accounts: list[tuple[str, str]]) -> tuple[str, list]:
+    """' AND …' keeping the items of these (platform, account) pairs: by the account index, then the
+    platform (an account id may recur on another platform)."""
+    pairs = " OR ".join("(account = ? AND platform = ?)" for _ in accounts)
+    return f" AND ({pairs})", [v for platform, account in accounts for v in (account, platform)]
+
+
+def own_account_counts(db, accounts: list[tuple[str, str]], start: str, end: str) -> list[dict]:
+    """Per (platform, account) of `accounts`, its items published in [start, end): how many, the
+    health ones, and the platforms' counts of their reposts, comments and likes."""
+    if not accounts:
+        return []
+    clause, params = _own_sql(accounts)
+    return _rows(db, f"""
+        SELECT platform, account, count(*) AS posts, coalesce(sum(health_related = 1), 0) AS health,
+               coalesce(sum(repost_num), 0) AS reposts, coalesce(sum(comment_num), 0) AS comments,
+               coalesce(sum(like_num), 0) AS likes
+        FROM items WHERE published_at >= ? AND published_at < ?{clause}
+        GROUP BY platform, account""", [start, end, *params])
+
+
+def own_account_topics(db, accounts: list[tuple[str, str]], start: str, end: str) -> dict[str, int]:
+    """{topic: the health items of `accounts` published in [start, end) under it}."""
+    if not accounts:
+        return {}
+    clause, params = _own_sql(accounts)
+    return dict(db.execute(f"""
+        SELECT coalesce(topic, ''), count(*) FROM items
+        WHERE published_at >= ? AND published_at < ? AND health_related = 1{clause}
+        GROUP BY coalesce(topic, '')""", [start, end, *params]).fetchall())
+
+
+def own_account_top(db, accounts: list[tuple[str, str]], start: str, end: str, limit: int) -> list[dict]:
+    """The items of `accounts` published in [start, end) that spread most (reposts, comments and
+    likes together), with the start of their text."""
+    if not accounts:
+        return []
+    clause, params = _own_sql(accounts)
+    return _rows(db, f"""
+        SELECT id, platform, account, url, published_at, title, substr(text, 1, 200) AS text, topic,
+               health_related, repost_num, comment_num, like_num,
+               repost_num + comment_num + like_num AS engagement
+        FROM items WHERE published_at >= ? AND published_at < ?{clause}
+        ORDER BY engagement DESC, published_at DESC, id DESC LIMIT ?""", [start, end, *params, limit])
+
+
+def most_engaged_account(db, start: str, end: str) -> tuple[str, str] | None:
+    """(platform, account) of the account whose health items published in [start, end) drew the
+    most reposts, comments and likes (the demo's stand-in for an office's channel)."""
+    row = db.execute("""SELECT platform, account FROM items
+                        WHERE published_at >= ? AND published_at < ? AND health_related = 1
+                          AND account IS NOT NULL AND account != ''
+                        GROUP BY platform, account ORDER BY sum(repost_num + comment_num + like_num) DESC,
+                                 platform, account LIMIT 1""", [start, end]).fetchone()
+    return tuple(row) if row else None
+
+
+def account_item_count(db, platform: str, account: str) -> int:
+    """How many items of this account the store holds (of any time)."""
+    return db.execute("SELECT count(*) FROM items WHERE account = ? AND platform = ?",
+                      [account, platform]).fetchone()[0]
+
+
 # --- 交办属地单位: alerts referred to units (rumourwatch.referrals) ---------------------------------
 
 _REFERRAL_SELECT = """SELECT r.*, u.name AS unit_name, u.code AS unit_code, u.email AS unit_email, a.title AS alert_title,
