@@ -61,6 +61,8 @@ RISK_MONTHS = 3                    # the monthly notice's risk points look back 
                                    # quarter or a year: its own months)
 LONG_KINDS = ("monthly", "quarterly", "annual")  # the reports that rank units and list risk points
 RISK_ROWS = 5                      # recurring topics / accounts / places listed in it
+UNANSWERED_ROWS = 3                # topics the public talked about that the office's channels did not answer
+TOP_TEXT_CHARS = 30                # the most spread post of the office's channels, quoted this far
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
 SECTION_NUMERALS = "一二三四五六七八九十"
@@ -220,6 +222,11 @@ TEXT: dict[str, str] = {
     "press.media.short": "每月至少组织 {minimum} 场媒体活动：{months} 未组织。",
     "press.media.met": "每月至少组织 {minimum} 场媒体活动：判定的 {n} 个月均已组织。",
     "press.upper.held": "{this}参加上级卫生健康委组织的新闻发布活动 {n} 次。",
+    "own.published": ("政务新媒体：{this} {channels} 个已登记账号发布 {posts} 条（健康相关 {health} 条），转发、评论、点赞合计 "
+                      "{engagement} 次，篇均 {per_post} 次；{prev}发布 {prev_posts} 条、互动 {prev_engagement} 次。"),
+    "own.top": "传播最广的作品：{name} {day}“{text}”（互动 {engagement} 次），可推广。",
+    "own.unanswered": "公众关注而本单位账号{this}没有发布的话题：{topics}。可组织专家撰写科普或解读。",
+    "own.unanswered.topic": "{topic}（健康相关条目 {items} 条，疑似谣言 {flagged} 条）",
     "press.training": "{this}开展新闻发布与媒体素养业务培训 {n} 次。",
     "press.upper.met": "本年参加上级卫生健康委组织的新闻发布活动 {n} 次，达到每年至少参加 {minimum} 次的要求。",
     "press.upper.short": "本年参加上级卫生健康委组织的新闻发布活动 {n} 次，未达到每年至少参加 {minimum} 次的要求。",
@@ -747,6 +754,26 @@ def _judged_months(db, period: Period, now_iso: str) -> tuple[str | None, list[s
     return since, [m for m in period.months if parse_month(m).end <= now_iso and since and m >= since]
 
 
+def _own_media(db, period: Period, threshold: float, platforms: list[str] | None) -> dict | None:
+    """The period's publishing on the office's own channels (rumourwatch.ownmedia) against the
+    period before, its most spread post, and the topics the public talked about that they did not
+    answer; None for a day (too short to judge a channel) or without channels."""
+    from . import ownmedia
+
+    if period.kind == "daily" or not store.has_tables(db, "own_accounts"):
+        return None
+    found = ownmedia.figures(db, period.start, period.end, threshold, previous_start=period.previous().start,
+                             platforms=platforms)
+    if not found["accounts"]:
+        return None
+    by_topic = {r["topic"]: r for r in found["topics"]}
+    return {"channels": len(found["accounts"]), "total": found["total"], "previous": found["previous"],
+            "top": [{k: r[k] for k in ("name", "platform", "published_at", "title", "text", "engagement", "url")}
+                    for r in found["top"][:1]],
+            "unanswered": [{k: by_topic[t][k] for k in ("topic", "items", "flagged")}
+                           for t in found["unanswered"][:UNANSWERED_ROWS]]}
+
+
 def _press(db, period: Period, now: str) -> dict | None:
     """The period's press conferences and media activities (rumourwatch.press), judged against their
     monthly minimums in the months judged (`_judged_months`, as the units are); in a year, its part
@@ -763,14 +790,15 @@ def _press(db, period: Period, now: str) -> dict | None:
     return {**found, "upper": {**found["upper"], "state": state}, "judged": months}
 
 
-def _alerts(db, period: Period, region, now: str) -> Section:
+def _alerts(db, period: Period, region, now: str, threshold: float, platforms: list[str] | None) -> Section:
     gap = _workflow_gap(db, "alerts", "experts")
     if gap:
         return Section("alerts", tr("alerts.title"), False, gap)
     rows = store.report_alerts(db, period.start, period.end, region)
+    own_media = _own_media(db, period, threshold, platforms)
     if not rows:
         return Section("alerts", tr("alerts.title"), True, tr("alerts.empty", this=tr(f"this.{period.kind}")),
-                       {"total": 0, "press": _press(db, period, now)})
+                       {"total": 0, "press": _press(db, period, now), "own_media": own_media})
     by_severity = {s: 0 for s in ("一级", "二级", "三级")}
     for a in rows:
         by_severity[a["severity"]] = by_severity.get(a["severity"], 0) + 1
@@ -800,7 +828,8 @@ def _alerts(db, period: Period, region, now: str) -> Section:
             "conference_required": len(needs_conf), "conference_on_time": conf_on_time,
             "briefed": sum(1 for a in rows if a["briefed"]), "kinds": _kinds(rows),
             "overdue_total": len(overdue), "overdue": overdue[:OVERDUE_LIST_LIMIT],
-            "referrals": _referrals(db, period, region, now), "press": _press(db, period, now)}
+            "referrals": _referrals(db, period, region, now), "press": _press(db, period, now),
+            "own_media": own_media}
     return Section("alerts", tr("alerts.title"), True, None, data)
 
 
@@ -1266,7 +1295,7 @@ def _compute(kind, db, period, region, platform, threshold, now, top, minimum, q
     sections.append(_rumours(db, period, platforms, threshold, now_iso, top))
     if kind in LONG_KINDS:
         sections.append(_units(db, period, region, minimum, now_iso))
-    sections += [_alerts(db, period, region, now_iso), _experts(db, period, region, now_iso), _publishers(db, period, platforms)]
+    sections += [_alerts(db, period, region, now_iso, threshold, platforms), _experts(db, period, region, now_iso), _publishers(db, period, platforms)]
     if kind in LONG_KINDS:
         sections.append(_risk(db, period, threshold, now_iso))
     sections += [_watched(db, period, previous, platforms, threshold, watch), _model_health(db, period, threshold)]
@@ -1439,6 +1468,33 @@ def press_lines(report: Report) -> list[str]:
         lines.append(tr("press.upper.held", this=this, n=upper["held"]))
     elif upper and upper.get("state") == "running":
         lines.append(tr("press.upper.running", minimum=upper["minimum"]))
+    return lines + own_media_lines(report)
+
+
+def own_media_lines(report: Report) -> list[str]:
+    """The office's own channels in the period (`_own_media`): what they published and what it
+    reached against the period before, the post that spread most, the topics the public talked
+    about that they did not answer. Nothing without channels (nor in reports saved before them)."""
+    s = report.section("alerts")
+    d = s.data.get("own_media") if s.available else None
+    if not d:
+        return []
+    total, before = d["total"], d["previous"]
+    lines = [tr("own.published", this=tr(f"this.{report.kind}"), prev=tr(f"prev.{report.kind}"), channels=d["channels"],
+                posts=fmt_int(total["posts"]), health=fmt_int(total["health"]),
+                engagement=fmt_int(total["engagement"]),
+                per_post=fmt_int(round(total["engagement"] / total["posts"])) if total["posts"] else "—",
+                prev_posts=fmt_int(before["posts"]), prev_engagement=fmt_int(before["engagement"]))]
+    if d["top"] and d["top"][0]["engagement"]:
+        top = d["top"][0]
+        text = " ".join((top["title"] or top["text"] or "").split())
+        lines.append(tr("own.top", name=top["name"], day=beijing(top["published_at"], "%-m 月 %-d 日"),
+                        text=text[:TOP_TEXT_CHARS] + ("…" if len(text) > TOP_TEXT_CHARS else ""),
+                        engagement=fmt_int(top["engagement"])))
+    if d["unanswered"]:
+        lines.append(tr("own.unanswered", this=tr(f"this.{report.kind}"), topics="、".join(
+            tr("own.unanswered.topic", topic=r["topic"], items=fmt_int(r["items"]), flagged=fmt_int(r["flagged"]))
+            for r in d["unanswered"])))
     return lines
 
 
