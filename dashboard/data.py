@@ -968,6 +968,21 @@ def health_days(path: str, today: date, threshold: float, passed_days: int) -> d
 
 
 @st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
+def _own_media(path: str, version: tuple, channels: tuple, start: str, end: str, previous_start: str,
+               threshold: float) -> dict:
+    from rumourwatch import ownmedia
+
+    return _run(path, lambda db: ownmedia.figures(db, start, end, threshold, previous_start=previous_start))
+
+
+def own_media(path: str, start: str, end: str, previous_start: str, threshold: float) -> dict:
+    """The 政务新媒体 page's figures (rumourwatch.ownmedia.figures). Cached like the risk points, and
+    read anew when a channel is registered or removed."""
+    channels = tuple(a["id"] for a in _run(path, store.list_own_accounts))
+    return _own_media(path, data_version(path), channels, start, end, previous_start, threshold)
+
+
+@st.cache_data(ttl=REPORT_TTL_SECONDS, max_entries=16, show_spinner=False)
 def assessment_aftermaths(path: str, ids: tuple[int, ...], today: date, threshold: float) -> dict[int, dict]:
     """What followed each kept assessment's day (rumourwatch.assessment.aftermath), by id: full days
     before `today` only, so the figures hold for the day (an assessment is never changed)."""

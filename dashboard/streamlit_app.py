@@ -57,6 +57,7 @@ PAGES = {
         st.Page("app_pages/overview.py", title=t("page.overview"), icon=":material/dashboard:", url_path="overview"),
         st.Page("app_pages/reports.py", title=t("page.reports"), icon=":material/summarize:", url_path="reports"),
         st.Page("app_pages/risk.py", title=t("page.risk"), icon=":material/crisis_alert:", url_path="risks"),
+        st.Page("app_pages/ownmedia.py", title=t("page.ownmedia"), icon=":material/share:", url_path="ownmedia"),
     ],
     t("nav.section.admin"): [
         st.Page("app_pages/users.py", title=t("page.users"), icon=":material/manage_accounts:", url_path="users"),

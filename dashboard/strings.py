@@ -886,6 +886,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.press_topic_missing": "请填写主题。未登记任何内容。",
         "wferr.training_no_experts": "请选择参训专家。未登记任何内容。",
         "wferr.training_expert": "专家“{expert}”不在专家库中（或已停用）。未登记任何内容。",
+        "wferr.ownmedia_platform_missing": "请选择平台（与采集到的该账号条目的“平台”一致）。未登记任何内容。",
+        "wferr.ownmedia_account_missing": "请填写账号（与采集到的该账号条目的“账号”一致）。未登记任何内容。",
+        "wferr.ownmedia_name_missing": "请填写账号名称（如“健康吉林”）。未登记任何内容。",
+        "wferr.ownmedia_text_long": "{ownmedia_field}有 {n} 字，最多 {max} 字，请精简。未登记任何内容。",
+        "wferr.ownmedia_unit_missing": "没有编号为 #{id} 的单位。未登记任何内容。",
+        "wferr.ownmedia_taken": "{platform}账号“{account}”已登记，不重复登记。",
+        "wferr.ownmedia_missing": "没有编号为 #{id} 的已登记账号（或已删除）。",
+        "wferr.ownmedia_reason_missing": "删除已登记账号时请写明原因。",
         "wferr.healthday_name_missing": "请填写纪念日名称。未保存任何内容。",
         "wferr.healthday_taken": "已有名为“{name}”的纪念日（全国或本地），请换一个名称。",
         "wferr.healthday_topic": "“{value}”不是健康中国行动的 15 个话题之一。",
@@ -1253,6 +1261,53 @@ STRINGS: dict[str, dict[str, str]] = {
         "days.removed": "已删除本地纪念日：{name}（保留在审计日志中）",
         "days.edit.pick": "修改本地纪念日", "days.edit.submit": "保存修改", "days.edited": "已修改本地纪念日：{name}。",
         "days.what.name": "名称", "days.what.note": "说明", "days.what.reason": "删除原因",
+        # 政务新媒体: the office's own channels (rumourwatch.ownmedia)
+        "page.ownmedia": "政务新媒体",
+        "om.title": "政务新媒体",
+        "om.caption": ("本单位及所属单位的政务新媒体账号（官方网站、微博、微信公众号、抖音、视频号、头条号）发布了什么、"
+                       "传播得怎样（平台的转发、评论、点赞数），与上一个等长时段相比；传播效果好的作品（可推广）；"
+                       "以及全网讨论的健康中国行动话题与本单位账号的发布对照：相关健康条目达 {min} 条而本单位账号没有发布的话题，"
+                       "即公众关注而尚未回应的。依据：吉林“持续扩大……微博、微信、抖音和头条号的社会影响力”，"
+                       "晋城“网站、公众号、抖音号、视频号”宣传矩阵，柳州“推广科学性强、传播效果好的健康科普作品”"
+                       "“对公众关注……的热点、重点问题，要及时进行解读或回应”。"),
+        "om.span": "时段", "om.span.7": "近 7 天", "om.span.30": "近 30 天", "om.span.90": "近 90 天",
+        "om.span.custom": "自选", "om.range": "起止日期",
+        "om.period": "{first} 至 {last}（{n} 天），与此前 {n} 天相比。",
+        "om.none": ("尚未登记本单位的政务新媒体账号。登记后（下方“登记账号”），采集到的这些账号的条目即计为本单位的发布，"
+                    "在此统计发布量与互动量，并与公众关注的话题对照。"),
+        "om.metric.channels": "已登记账号", "om.metric.posts": "发布条目", "om.metric.engagement": "互动（转评赞）",
+        "om.metric.per_post": "篇均互动", "om.metric.previous": "上一时段：{n}",
+        "om.accounts": "各账号发布与互动",
+        "om.silent": "本时段没有采集到已登记账号的条目：请核对账号是否与采集到的条目一致，或数据源是否包含这些账号。",
+        "om.col.name": "账号名称", "om.col.platform": "平台", "om.col.account": "账号", "om.col.unit": "运营单位",
+        "om.col.posts": "发布", "om.col.health": "其中健康相关", "om.col.reposts": "转发", "om.col.comments": "评论",
+        "om.col.likes": "点赞", "om.col.engagement": "互动合计", "om.col.per_post": "篇均互动",
+        "om.col.previous_posts": "上一时段发布", "om.col.previous_engagement": "上一时段互动",
+        "om.col.at": "发布时间", "om.col.text": "内容", "om.col.topic": "话题",
+        "om.col.items": "全网健康相关条目", "om.col.negative": "其中负面", "om.col.flagged": "其中疑似谣言",
+        "om.col.own": "本单位账号发布", "om.col.state": "状态", "om.state.unanswered": "公众关注、尚未回应",
+        "om.unit.office": "本单位",
+        "om.top": "传播效果好的作品",
+        "om.top.caption": "本时段已登记账号互动最多的条目，可作为优秀科普作品推广（选中一行打开条目）。",
+        "om.top.none": "本时段没有已登记账号的条目。",
+        "om.topics": "公众关注与本单位发布",
+        "om.topics.caption": ("全网：本时段健康相关条目（不含广告和辟谣平台的发布），疑似谣言指谣言概率 ≥ {threshold}；"
+                              "本单位：已登记账号发布的健康相关条目。相关条目达 {min} 条而本单位没有发布的话题标为“公众关注、尚未回应”。"),
+        "om.unanswered": "公众关注而本单位账号本时段没有发布的话题（{n} 个）：{topics}。可组织专家撰写科普或解读。",
+        "om.topics.csv": "下载话题对照（CSV）",
+        "om.manage": "登记账号（已登记 {n} 个）",
+        "om.manage.caption": ("登记本单位及所属单位的政务新媒体账号：平台和账号须与采集到的条目一致（条目页“账号”一栏），"
+                              "名称为人们所称的名字。删除须写明原因（保留在审计日志中，不再计入）。"),
+        "om.platform": "平台", "om.account": "账号",
+        "om.account.help": "与采集到的该账号条目的“账号”一致，如微博的用户 ID。",
+        "om.name": "账号名称", "om.name.placeholder": "如：健康吉林",
+        "om.unit": "运营单位", "om.note": "说明（可选）", "om.add": "登记账号",
+        "om.added": "已登记账号：{name}（库中已有该账号条目 {n} 条）。",
+        "om.added.empty": ("已登记账号：{name}。库中尚无该账号的条目：请核对账号是否与采集到的条目一致，"
+                           "或在“数据源与质量”中加入采集该账号的数据源。"),
+        "om.remove.pick": "删除已登记账号", "om.remove.reason": "删除原因", "om.remove.submit": "删除",
+        "om.removed": "已删除登记账号：{name}（保留在审计日志中）",
+        "om.what.platform": "平台", "om.what.account": "账号", "om.what.name": "账号名称", "om.what.note": "说明", "om.what.reason": "删除原因",
         # 事前研判: the subject of a policy or activity assessed before its day (rumourwatch.assessment)
         "assess.tab": "事前研判",
         "search.assess": "对此检索做事前研判",

@@ -79,7 +79,7 @@ PARAM_LABELS = {"alert_status": "alert.status", "assign_status": "assign.status"
                 "media_status": "media.status", "media_field": "media.field", "submission_status": "sub.status", "referral_status": "ref.status",
                 "submission_field": "sub.what", "training_field": "train.what",
                 "press_field": "press.what", "day_field": "days.what",
-                "assessment_field": "assess.what"}
+                "assessment_field": "assess.what", "ownmedia_field": "om.what"}
 # refused on purpose, their message says all: no technical detail under them
 USER_REFUSALS = (WorkflowError, AuthError, UploadError, SearchError)
 _ROW_RULE = re.compile(r"([\w.]+)\[(\d+)\](?:\.(\w+))?")  # 'rumour.levels[1].min_reach'

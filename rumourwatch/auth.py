@@ -71,6 +71,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "watchlist": frozenset({"monitor", "leader", "admin"}),
     # Risk points (seed 001): sorted out by monitors, read by leaders.
     "risks": frozenset({"monitor", "leader", "admin"}),
+    # 政务新媒体: the office's own channels (rumourwatch.ownmedia), registered by monitors, read by leaders
+    "ownmedia": frozenset({"monitor", "leader", "admin"}),
     "assignments": frozenset({"monitor", "admin"}),
     "verdicts": frozenset({"monitor", "admin"}),
     # 媒体约请: media outlets' requests for pool experts (seed 000 §(三)2), handled by the office
