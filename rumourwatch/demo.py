@@ -67,7 +67,8 @@ def ensure_history(db_path: Path, settings, models_dir: Path, rules: Path, end: 
              f"{summary.trainings} correspondents' training, {summary.expert_trainings} experts' training, "
              f"{summary.press} press conference(s) on policy, "
              f"{summary.media_events} media activit(ies), {summary.upper_events} higher commission's press event(s), "
-             f"{summary.health_days} health day(s) of the office's own, {summary.assessments} 事前研判 kept"
+             f"{summary.health_days} health day(s) of the office's own, {summary.assessments} 事前研判 kept, "
+             f"{summary.own_channels} channel(s) of the office's own"
              + (f"; {len(summary.errors)} step(s) refused, first: {summary.errors[0]}" if summary.errors else ""))
         return demo_history.HISTORY_SHARE
     finally:

@@ -54,6 +54,7 @@ from . import (
     assessment,
     experts,
     healthdays,
+    ownmedia,
     press,
     referrals,
     store,
@@ -98,6 +99,7 @@ class Summary:
     upper_events: int = 0
     health_days: int = 0  # the office's own observance days listed
     assessments: int = 0  # 事前研判 kept
+    own_channels: int = 0  # 政务新媒体 accounts registered
     errors: list = field(default_factory=list)  # workflow steps refused (said, the history goes on)
 
 
@@ -172,6 +174,7 @@ class People:
         self.upper_tried = False  # the history's one press event of the higher commission: likewise
         self.health_day_tried = False  # the office's own observance day: listed once
         self.assessment_tried = False  # the history's one 事前研判, kept
+        self.channel_tried = False  # the office's own channel (政务新媒体), registered once
         self.threshold = threshold  # the installation's rumour threshold (the 事前研判's flagged items)
         self.expert_training_tried = False  # the history's one experts' training
         self.demo_expert = (store.get_user(db, "expert") or {}).get("expert_id")
@@ -192,6 +195,7 @@ class People:
         self.press_work(now)
         self.office_health_day(now)
         self.office_assessment(now)
+        self.office_channel(now)
         self.referral_replies(now)
         for alert in store.list_alerts(self.db, "active", 100000, now=iso(now)):
             self.attempt(alert, now, self.step)
@@ -545,6 +549,27 @@ class People:
             self.summary.assessments += 1
         except RumourwatchError as exc:
             self.summary.errors.append(f"assessment: {exc}")
+
+    def office_channel(self, now: datetime) -> None:
+        """On the first working morning of the history's last ten days the monitor registers the
+        office's Weibo (政务新媒体, seed 001 五要). The bundle has no health office's account, so the
+        account whose health items drew the most reposts, comments and likes so far stands in for
+        it, named as a demo: the 政务新媒体 page and the reports then have a channel to measure."""
+        local = now.astimezone(CST)
+        end = parse_time(self.summary.end)
+        if self.channel_tried or local.weekday() >= 5 or local.hour != 11 or now < end - ASSESSMENT_BEFORE:
+            return
+        self.channel_tried = True
+        found = store.most_engaged_account(self.db, self.summary.start, iso(now))
+        if found is None:
+            self.summary.errors.append("own channel: no account's health items drew any reactions")
+            return
+        try:
+            ownmedia.add(self.db, platform=found[0], account=found[1], name="本委官方微博（演示）", actor="monitor",
+                         now=now, note="演示数据：以数据集中互动最多的账号代替本委账号")
+            self.summary.own_channels += 1
+        except RumourwatchError as exc:
+            self.summary.errors.append(f"own channel: {exc}")
 
     def _press(self, kind: str, now: datetime, topic: str, **fields) -> None:
         try:

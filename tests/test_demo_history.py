@@ -116,6 +116,13 @@ def test_the_units_report_at_their_own_pace_and_the_monitor_answers_them(history
     assert (kept["made_at"], kept["event_day"], kept["made_by"], kept["query"], summary.assessments) == (
         "2026-11-23T02:00:00Z", "2026-11-25", "monitor", "疫苗|流感", 1)
     assert assessment.saved(db, kept["id"]).volume["items"] > 0
+    # the office's Weibo (政务新媒体), registered at 11:00 that morning: the account whose health items
+    # drew the most reactions stands in for it, and the 周报 measures what it published
+    [channel] = store.list_own_accounts(db)
+    assert (channel["added_at"][:13], channel["added_by"], channel["name"], summary.own_channels) == (
+        "2026-11-23T03", "monitor", "本委官方微博（演示）", 1)
+    own = reports.compute_weekly(db, "2026-W48", now=END).section("alerts").data["own_media"]
+    assert own["channels"] == 1 and own["total"]["posts"] > 0 and own["total"]["engagement"] > 0
 
 
 def test_the_office_holds_its_press_conference_media_activity_and_higher_event_on_their_days():
