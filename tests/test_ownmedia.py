@@ -1,0 +1,224 @@
+"""政务新媒体 (seed 001 二、五要; seed 002 三; seed 000 (三)3, (四)2): the office's own channels are
+registered as the feed's items carry them, and their posts measured for reach against the period
+before, their most spread posts listed to promote, and the topics the public talked about read
+against the office's own posts; in the reports and on the page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dashboard_fixtures as dfx
+import pytest
+import report_fixtures as rfx
+from test_submissions import page_env  # noqa: F401  (the page's store)
+from workflow_helpers import add_scored_items
+
+from rumourwatch import auth, ownmedia, reports, store
+from rumourwatch.alerts import WorkflowError
+from rumourwatch.records import CST
+
+NOW = rfx.NOW          # Monday 23 November 2026, 16:00 in Beijing
+INFECTIOUS, MIND, LITERACY, DIET = "传染病及地方病防控", "心理健康促进", "健康知识普及", "合理膳食"
+_serial = iter(range(1_000_000))
+
+
+def cst(y, m, d, h=10) -> datetime:
+    return datetime(y, m, d, h, tzinfo=CST)
+
+
+def post(db, at: datetime, *, platform="微博", account="gov", topic=LITERACY, reach=(0, 0, 0), p=0.05,
+         polarity="neutral") -> int:
+    """One scored health item (an invented text) of `account`, with its reposts, comments and likes."""
+    n = next(_serial)
+    [item_id] = add_scored_items(
+        db, f"om-{n}", [{"id": f"om{n}", "platform": platform, "account": account, "date": at.strftime("%Y-%m-%d %H:%M"),
+                         "url": f"https://example.org/om/{n}", "text": f"关于{topic}的测试条目第{n}号",
+                         "repost_num": reach[0], "comment_num": reach[1], "like_num": reach[2]}],
+        [{"rumour_probability": p, "polarity": polarity, "topic": topic}], NOW)
+    return item_id
+
+
+def public(db, topic: str, n: int, flagged: int = 0, day: int = 20) -> None:
+    """`n` health items of the public on `topic` on 20 November, the first `flagged` of them likely rumours."""
+    for i in range(n):
+        post(db, cst(2026, 11, day, 12), account=f"网友{topic}{i}", topic=topic, p=0.9 if i < flagged else 0.1,
+             polarity="negative" if i % 2 else "neutral")
+
+
+def week_figures(db, **kw) -> dict:
+    start, end = store.day_range(cst(2026, 11, 16, 0), 7)  # W47: 16–22 November
+    previous, _ = store.day_range(cst(2026, 11, 9, 0), 7)
+    return ownmedia.figures(db, start, end, 0.5, previous_start=previous, **kw)
+
+
+def test_a_channel_is_registered_as_the_feed_carries_it_refused_with_its_reason_and_removed():
+    db = store.open_db(memory=True)
+    for day in (18, 19, 20):
+        post(db, cst(2026, 11, day))
+    added = ownmedia.add(db, platform="微博", account=" gov ", name="健康示例", actor="mon", now=NOW, note="市卫健委官微")
+    assert (added["platform"], added["account"], added["name"], added["unit_id"], added["items"]) == (
+        "微博", "gov", "健康示例", None, 3)
+    [entry] = store.audit_entries(db, actions=["ownmedia.add"])
+    assert entry["target_id"] == str(added["id"]) and '"name": "健康示例"' in entry["details"]
+    # nothing collected of it yet: registered, and told there are none
+    assert ownmedia.add(db, platform="抖音", account="gov-dy", name="健康示例抖音号", actor="mon", now=NOW)["items"] == 0
+
+    def refused(key, **fields):
+        before = len(store.list_own_accounts(db))
+        with pytest.raises(WorkflowError) as exc:
+            ownmedia.add(db, **{"platform": "微信公众号", "account": "gzh", "name": "健康示例号", "actor": "mon",
+                                "now": NOW, **fields})
+        assert exc.value.key == key and len(store.list_own_accounts(db)) == before
+        return exc.value
+
+    refused("ownmedia_platform_missing", platform=" ")
+    refused("ownmedia_account_missing", account="")
+    refused("ownmedia_name_missing", name="  ")
+    assert refused("ownmedia_text_long", name="健" * 41).params == {"ownmedia_field": "name", "n": 41, "max": 40}
+    refused("ownmedia_unit_missing", unit_id=999)
+    assert refused("ownmedia_taken", platform="微博", account="gov").params == {"platform": "微博", "account": "gov"}
+    # the same account id on another platform is another channel
+    assert ownmedia.add(db, platform="今日头条", account="gov", name="健康示例头条号", actor="mon", now=NOW)["items"] == 0
+
+    with pytest.raises(WorkflowError) as exc:
+        ownmedia.remove(db, added["id"], reason=" ", actor="mon", now=NOW)
+    assert exc.value.key == "ownmedia_reason_missing" and store.get_own_account(db, added["id"])["removed_at"] is None
+    gone = ownmedia.remove(db, added["id"], reason="账号已移交宣传中心", actor="mon", now=NOW)
+    assert (gone["removed_by"], gone["remove_reason"]) == ("mon", "账号已移交宣传中心")
+    assert "健康示例" not in [a["name"] for a in store.list_own_accounts(db)]
+    assert '"reason": "账号已移交宣传中心"' in store.audit_entries(db, actions=["ownmedia.remove"])[0]["details"]
+    with pytest.raises(WorkflowError) as exc:
+        ownmedia.remove(db, added["id"], reason="再删一次", actor="mon", now=NOW)
+    assert exc.value.key == "ownmedia_missing"
+    # removed, it can be registered again
+    assert ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)["items"] == 3
+
+
+def test_each_channel_is_measured_against_the_period_before_and_its_best_posts_listed():
+    db = store.open_db(memory=True)
+    weibo = ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
+    ownmedia.add(db, platform="微信公众号", account="gzh", name="健康示例号", actor="mon", now=NOW)
+    a = post(db, cst(2026, 11, 16, 0), reach=(10, 2, 5))          # W47's first moment
+    post(db, cst(2026, 11, 18), reach=(0, 0, 0))
+    b = post(db, cst(2026, 11, 22, 23), reach=(100, 20, 30), topic=INFECTIOUS)  # its last hour
+    post(db, cst(2026, 11, 23, 0), reach=(999, 0, 0))             # the next week's
+    post(db, cst(2026, 11, 12), reach=(4, 0, 1))                  # the week before
+    post(db, cst(2026, 11, 8), reach=(50, 0, 0))                  # the week before that
+    post(db, cst(2026, 11, 19), platform="抖音", reach=(500, 0, 0))  # the same id on another platform
+    post(db, cst(2026, 11, 19), account="别人", reach=(800, 0, 0))   # someone else's
+    f = week_figures(db)
+    by_name = {x["name"]: x for x in f["accounts"]}
+    gov = by_name["健康示例"]
+    assert {k: gov[k] for k in ("posts", "health", "reposts", "comments", "likes", "engagement", "per_post")} == {
+        "posts": 3, "health": 3, "reposts": 110, "comments": 22, "likes": 35, "engagement": 167, "per_post": 55.7}
+    assert (gov["previous"]["posts"], gov["previous"]["engagement"]) == (1, 5)
+    assert (by_name["健康示例号"]["posts"], by_name["健康示例号"]["per_post"]) == (0, None)
+    assert (f["total"]["posts"], f["total"]["engagement"], f["previous"]) == (3, 167, {"posts": 1, "engagement": 5})
+    assert [(r["id"], r["engagement"], r["name"]) for r in f["top"][:2]] == [(b, 150, "健康示例"), (a, 17, "健康示例")]
+    # the public's channels alone
+    only = week_figures(db, platforms=["微信公众号"])
+    assert [x["name"] for x in only["accounts"]] == ["健康示例号"] and only["top"] == []
+    # a channel taken off the register is no longer counted
+    ownmedia.remove(db, weibo["id"], reason="登记错误", actor="mon", now=NOW)
+    assert week_figures(db)["total"]["posts"] == 0
+
+
+def test_a_topic_the_public_talked_about_and_the_office_did_not_answer_is_named():
+    db = store.open_db(memory=True)
+    assert week_figures(db) == {"accounts": [], "total": {k: 0 for k in ("posts", "health", "reposts", "comments",
+                                                                         "likes", "engagement")},
+                                "previous": {"posts": 0, "engagement": 0}, "top": [], "topics": [], "unanswered": []}
+    ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
+    public(db, INFECTIOUS, ownmedia.CONCERN_MIN_ITEMS, flagged=6)   # talked about, not answered
+    public(db, MIND, ownmedia.CONCERN_MIN_ITEMS - 1, flagged=5)     # one item short of it
+    public(db, DIET, ownmedia.CONCERN_MIN_ITEMS + 5, flagged=4)     # talked about more, flagged less
+    public(db, LITERACY, 30)                                        # talked about, and answered
+    post(db, cst(2026, 11, 21), topic=LITERACY)
+    public(db, INFECTIOUS, 40, day=13)                              # the week before: not this week's talk
+    f = week_figures(db)
+    assert f["unanswered"] == [INFECTIOUS, DIET]  # the most flagged first, not the most talked about
+    rows = {r["topic"]: r for r in f["topics"]}
+    assert len(rows) == 15 and f["topics"][0]["topic"] == LITERACY  # every topic, the most talked about first
+    assert rows[INFECTIOUS] == {"topic": INFECTIOUS, "items": 20, "negative": 10, "flagged": 6, "own": 0}
+    assert (rows[LITERACY]["items"], rows[LITERACY]["own"]) == (31, 1)  # the office's own post is in the feed too
+    assert rows[MIND]["items"] == 19
+
+
+def test_the_reports_say_what_the_channels_published_and_what_they_left_unanswered():
+    db = store.open_db(memory=True)
+    rfx.build_all(db)  # W46 and W47 of the reports' fixtures
+    quiet = reports.compute_weekly(db, rfx.WEEK, now=NOW)
+    assert not any("政务新媒体" in line for line in reports.press_lines(quiet))  # no channel: nothing said
+    ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
+    post(db, cst(2026, 11, 17, 9), reach=(1200, 300, 1500), topic=LITERACY)
+    post(db, cst(2026, 11, 19), reach=(3, 1, 0), topic=INFECTIOUS)
+    post(db, cst(2026, 11, 10), reach=(40, 0, 0))
+    public(db, DIET, 21, flagged=2, day=18)
+    weekly = reports.compute_weekly(db, rfx.WEEK, now=NOW)
+    lines = [("政务新媒体：本周 1 个已登记账号发布 2 条（健康相关 2 条），转发、评论、点赞合计 3,004 次，篇均 1,502 次；"
+              "上周发布 1 条、互动 40 次。"),
+             f"传播最广的作品：健康示例 11 月 17 日“关于{LITERACY}的测试条目第",
+             "公众关注而本单位账号本周没有发布的话题：合理膳食（健康相关条目 21 条，疑似谣言 2 条）。可组织专家撰写科普或解读。"]
+    got = reports.press_lines(weekly)[-3:]
+    assert got[0] == lines[0] and got[1].startswith(lines[1]) and got[1].endswith("（互动 3,000 次），可推广。")
+    assert got[2] == lines[2]
+    for text in (reports.render_markdown(weekly), reports.render_html(weekly, charts=False)):
+        assert lines[0] in text and lines[2] in text
+    saved = reports.Report.from_json(weekly.to_json())
+    assert reports.press_lines(saved)[-3:] == got
+    # a report saved before the channels were measured renders as it did
+    before = weekly.to_dict()
+    del next(s for s in before["sections"] if s["key"] == "alerts")["data"]["own_media"]
+    assert not any("政务新媒体" in line for line in reports.press_lines(reports.Report.from_dict(before)))
+    # a day is too short to judge a channel; the month says it against the month before
+    assert not any("政务新媒体" in line for line in reports.press_lines(reports.compute_daily(db, "2026-11-17", now=NOW)))
+    monthly = reports.compute_monthly(db, rfx.MONTH, now=NOW)
+    assert "政务新媒体：本月 1 个已登记账号发布 3 条" in "".join(reports.press_lines(monthly))
+    assert "上月发布 0 条" in "".join(reports.press_lines(monthly))
+
+
+def test_the_page_registers_a_channel_and_shows_what_it_reached(page_env):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.auth import login_for_test
+
+    def page(username: str) -> AppTest:
+        at = AppTest.from_file(str(dfx.APP.parent / "app_pages" / "ownmedia.py"), default_timeout=30)
+        login_for_test(at, username)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    at = page(dfx.MONITOR)
+    assert any("尚未登记本单位的政务新媒体账号" in i.value for i in at.info)
+    # the fixtures' 市卫健委 posts on a platform the feed names 新闻网站: offered, as the store holds it
+    assert "新闻网站" in at.selectbox(key="om_platform_0").options
+    at.selectbox(key="om_platform_0").set_value("新闻网站")
+    at.text_input(key="om_account_0").set_value("市卫健委")
+    next(b for b in at.button if b.label == "登记账号").click().run()
+    assert any("请填写账号名称" in e.value for e in at.error)  # refused in Chinese, nothing kept
+    assert store.list_own_accounts(store.open_db(page_env)) == []
+    at.text_input(key="om_name_0").set_value("健康示例市")
+    next(b for b in at.button if b.label == "登记账号").click().run()
+    assert not at.exception
+    assert any("已登记账号：健康示例市（库中已有该账号条目 1 条）" in s.value for s in at.success)
+    [channel] = store.list_own_accounts(store.open_db(page_env))
+    assert (channel["platform"], channel["account"], channel["added_by"]) == ("新闻网站", "市卫健委", dfx.MONITOR)
+    shown = at.dataframe[0].value
+    assert list(shown["账号名称"]) == ["健康示例市"] and list(shown["发布"]) == ["1"]
+    assert [m.value for m in at.metric][:2] == ["1", "1"]
+    # a leader reads it, and does not register nor remove
+    db = store.open_db(page_env)
+    auth.create_user(db, "boss", dfx.MONITOR_PASSWORD, "leader", "test")
+    boss = page("boss")
+    assert not [b for b in boss.button if b.label in ("登记账号", "删除")]
+    assert list(boss.dataframe[0].value["账号名称"]) == ["健康示例市"]
+    # the monitor removes it, with the reason
+    at = page(dfx.MONITOR)
+    next(b for b in at.button if b.label == "删除").click().run()
+    assert any("删除已登记账号时请写明原因" in e.value for e in at.error)
+    at.text_input(key="om_remove_reason").set_value("登记错误")
+    next(b for b in at.button if b.label == "删除").click().run()
+    assert store.list_own_accounts(store.open_db(page_env)) == []
+    assert any("尚未登记本单位的政务新媒体账号" in i.value for i in at.info)
+
