@@ -267,13 +267,14 @@ class BatchClusters:
 
 def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold: float = 0.8,
                 known: dict | None = None, clusters: BatchClusters | None = None,
-                signed=None) -> IngestResult:
+                signed=None, own_channels: set | None = None) -> IngestResult:
     """Insert or refresh one item and its inline reactions. Raises RecordError for bad records.
 
     `known` ({(platform, external_id): item id}, looked up for a whole batch by `ingest_events`)
     saves one query per item; an item inserted here is added to it. `clusters` (with the item's
     `signed` from `sign`) is the batch's clustering, which the caller saves; without it the item
-    is clustered and saved at once."""
+    is clustered and saved at once. `own_channels` ((platform, account) of the office's own
+    channels, rumourwatch.ownmedia) flags a new item of theirs as the office's own publishing."""
     item = record if isinstance(record, NormalisedItem) else normalise_item(record, source, now)
     row = item.row
     result = IngestResult()
@@ -292,6 +293,8 @@ def ingest_item(db, record: dict, source: str, now: datetime, cluster_threshold:
             signed = sign([item])[0]
             clusters = BatchClusters(db, [signed], cluster_threshold)
         row["cluster_id"] = clusters.assign(signed, row["published_at"])
+        if own_channels and (row["platform"], row["account"]) in own_channels:
+            row["quality_flags"] = json.dumps([*json.loads(row["quality_flags"] or "[]"), store.OWN_CHANNEL_FLAG])
         item_id = store.insert_item(db, row)
         if "#" in (row["text"] or ""):  # its hashtags, read once (话题热度, the reports' hot tags)
             store.insert_item_tags(db, [(item_id, tag, row["published_at"]) for tag in tags_of(row["text"])])
@@ -353,6 +356,7 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
              if isinstance(n, NormalisedItem) and (n.row["platform"], n.row["external_id"]) not in known]
     signed = dict(zip(fresh, sign([normalised[i] for i in fresh])))
     clusters = BatchClusters(db, signed.values(), cluster_threshold)
+    own_channels = store.own_channel_keys(db) if fresh else None
     for i, event in enumerate(events):
         if isinstance(event, RawReject):
             store.add_reject(db, source, event.reason, event.raw, event.origin, event.position, event.key, event.params)
@@ -364,7 +368,7 @@ def ingest_events(db, events, source: str, now: datetime, cluster_threshold: flo
                 if isinstance(item, RecordError):
                     raise item
                 total.add(ingest_item(db, item, source, now, cluster_threshold, known, clusters,
-                                      signed.get(i)))
+                                      signed.get(i), own_channels))
             elif isinstance(event, RawReaction):
                 total.add(ingest_reaction(db, event.record, now))
             else:

@@ -15,6 +15,11 @@ the office's own posts on each — a topic with CONCERN_MIN_ITEMS items or more 
 office's is one the public talked about and the office did not answer. A channel registered by
 mistake, or no longer the office's, is removed with the reason (kept, no longer counted). Audited.
 
+The channels' posts are the office's own publishing, not claims to check: its debunks quote the
+rumour they answer, as a debunk platform's do. They are flagged (store.OWN_CHANNEL_FLAG) when the
+channel is registered and as they arrive, and left out of the likeliest rumours, the rumour alerts
+and the risk points, as the debunk platforms' posts are; the flag is taken off when it is removed.
+
     figures(db, start, end, threshold)   # the period's figures, as the page and the reports show them
 """
 
@@ -71,8 +76,10 @@ def add(db, *, platform: str, account: str, name: str, actor: str, now: datetime
         account_id = store.insert_own_account(db, {"platform": platform, "account": account, "name": name,
                                                    "unit_id": unit_id, "note": note, "added_by": actor,
                                                    "added_at": at})
+        flagged = store.mark_own_channel(db, platform, account, True)
         store.record_audit(db, actor, "ownmedia.add", "own_account", account_id,
-                           {"platform": platform, "account": account, "name": name, "unit_id": unit_id}, at=at)
+                           {"platform": platform, "account": account, "name": name, "unit_id": unit_id,
+                            "items": flagged}, at=at)
     return {**store.get_own_account(db, account_id), "items": store.account_item_count(db, platform, account)}
 
 
@@ -87,6 +94,7 @@ def remove(db, account_id: int, *, reason: str, actor: str, now: datetime) -> di
     at = iso(now)
     with store.transaction(db):
         store.update_own_account(db, account_id, removed_by=actor, removed_at=at, remove_reason=reason)
+        store.mark_own_channel(db, found["platform"], found["account"], False)
         store.record_audit(db, actor, "ownmedia.remove", "own_account", account_id,
                            {"platform": found["platform"], "account": found["account"], "name": found["name"],
                             "reason": reason}, at=at)
@@ -105,8 +113,8 @@ def figures(db, start: str, end: str, threshold: float, *, previous_start: str,
     `accounts`, each channel with its posts, health posts, reposts, comments, likes, `engagement`
     (the three together), `per_post` and the same of the period before (`previous`); the totals
     (`total`, `previous`); `top`, the TOP_WORKS posts that spread most, each with its channel's
-    `name`; `topics`, for each Healthy China topic the feed's health items on it (advertisements and
-    debunk platforms' posts left out, as the risk points count them), their negative and flagged ones
+    `name`; `topics`, for each Healthy China topic the feed's health items on it (advertisements,
+    debunk platforms' posts and the channels' own left out, as the risk points count them), their negative and flagged ones
     (rumour probability ≥ threshold) and the office's own posts, the most talked-about first;
     `unanswered`, those topics with CONCERN_MIN_ITEMS items or more and no post of the office's, the
     most flagged first. `platforms` keeps the channels on those only. Empty lists without channels."""

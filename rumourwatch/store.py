@@ -720,10 +720,17 @@ def _without_flags(*flags: str, table: str = "") -> str:
     return f" AND ({table}quality_flags IS NULL OR ({unflagged}))"
 
 
+# The office's own channels' posts (rumourwatch.ownmedia), flagged at ingest and when a channel is
+# registered, are its own publishing: its debunks quote the rumour they answer, as a debunk
+# platform's do.
+OWN_CHANNEL_FLAG = "own_channel"  # the items.quality_flags entry
+
+
 def _rumour_candidate(table: str = "") -> str:
-    """SQL condition (" AND …") leaving out items flagged as ads or as a clarification publisher's
-    (rumourwatch.clarifiers); `table` is a prefix like "i."."""
-    return _without_flags(AD_FLAG, CLARIFICATION_FLAG, table=table)
+    """SQL condition (" AND …") leaving out items flagged as ads, as a clarification publisher's
+    (rumourwatch.clarifiers) or as the office's own channels' (rumourwatch.ownmedia); `table` is a
+    prefix like "i."."""
+    return _without_flags(AD_FLAG, CLARIFICATION_FLAG, OWN_CHANNEL_FLAG, table=table)
 
 
 def top_rumours(db, start: str | None = None, end: str | None = None, limit: int = 20, **filters) -> list[dict]:
@@ -2950,6 +2957,26 @@ def most_engaged_account(db, start: str, end: str) -> tuple[str, str] | None:
                         GROUP BY platform, account ORDER BY sum(repost_num + comment_num + like_num) DESC,
                                  platform, account LIMIT 1""", [start, end]).fetchone()
     return tuple(row) if row else None
+
+
+def own_channel_keys(db) -> set[tuple[str, str]]:
+    """(platform, account) of the office's registered channels, for ingest to flag their items."""
+    return {tuple(r) for r in db.execute("SELECT platform, account FROM own_accounts WHERE removed_at IS NULL")}
+
+
+def mark_own_channel(db, platform: str, account: str, own: bool) -> int:
+    """Add (or take off) OWN_CHANNEL_FLAG on the stored items of this account; how many changed."""
+    changed = []
+    for item_id, raw in db.execute("SELECT id, quality_flags FROM items WHERE account = ? AND platform = ?",
+                                   [account, platform]).fetchall():
+        flags = [f for f in json.loads(raw or "[]") if f != OWN_CHANNEL_FLAG]
+        if own:
+            flags.append(OWN_CHANNEL_FLAG)
+        value = json.dumps(flags) if flags else None
+        if value != raw:
+            changed.append((value, item_id))
+    db.conn.executemany("UPDATE items SET quality_flags = ? WHERE id = ?", changed)
+    return len(changed)
 
 
 def account_item_count(db, platform: str, account: str) -> int:

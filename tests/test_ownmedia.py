@@ -26,13 +26,18 @@ def cst(y, m, d, h=10) -> datetime:
     return datetime(y, m, d, h, tzinfo=CST)
 
 
+def _words(n: int) -> str:
+    """Thirty characters of its own for each item, so no two items are copies of one story."""
+    return "".join(chr(0x4E00 + (n * 7919 + i * 104729) % 20000) for i in range(30))
+
+
 def post(db, at: datetime, *, platform="微博", account="gov", topic=LITERACY, reach=(0, 0, 0), p=0.05,
          polarity="neutral") -> int:
     """One scored health item (an invented text) of `account`, with its reposts, comments and likes."""
     n = next(_serial)
     [item_id] = add_scored_items(
         db, f"om-{n}", [{"id": f"om{n}", "platform": platform, "account": account, "date": at.strftime("%Y-%m-%d %H:%M"),
-                         "url": f"https://example.org/om/{n}", "text": f"关于{topic}的测试条目第{n}号",
+                         "url": f"https://example.org/om/{n}", "text": f"关于{topic}的测试条目第{n}号：{_words(n)}",
                          "repost_num": reach[0], "comment_num": reach[1], "like_num": reach[2]}],
         [{"rumour_probability": p, "polarity": polarity, "topic": topic}], NOW)
     return item_id
@@ -94,6 +99,27 @@ def test_a_channel_is_registered_as_the_feed_carries_it_refused_with_its_reason_
     assert ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)["items"] == 3
 
 
+def test_the_channels_posts_are_the_offices_own_publishing_not_rumours_to_flag():
+    db = store.open_db(memory=True)
+    before = post(db, cst(2026, 11, 20), p=0.95, topic=INFECTIOUS)  # its debunk quotes the rumour
+    rumour = post(db, cst(2026, 11, 20), account="谣言号", p=0.9, topic=INFECTIOUS)
+
+    def listed() -> set[int]:
+        return {r["id"] for r in store.top_rumours(db, limit=50)}
+
+    assert listed() == {before, rumour}
+    channel = ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
+    assert listed() == {rumour}  # flagged when the channel is registered
+    assert store.get_item(db, before)["quality_flags"] == '["own_channel"]'
+    later = post(db, cst(2026, 11, 21), p=0.97, topic=INFECTIOUS)  # and as its posts arrive
+    assert listed() == {rumour} and "own_channel" in store.get_item(db, later)["quality_flags"]
+    other = post(db, cst(2026, 11, 21), platform="抖音", p=0.97)  # the same id elsewhere is not the channel
+    assert listed() == {rumour, other}
+    ownmedia.remove(db, channel["id"], reason="登记错误", actor="mon", now=NOW)
+    assert listed() == {before, rumour, later, other}  # taken off with it
+    assert store.get_item(db, before)["quality_flags"] is None
+
+
 def test_each_channel_is_measured_against_the_period_before_and_its_best_posts_listed():
     db = store.open_db(memory=True)
     weibo = ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
@@ -140,7 +166,7 @@ def test_a_topic_the_public_talked_about_and_the_office_did_not_answer_is_named(
     rows = {r["topic"]: r for r in f["topics"]}
     assert len(rows) == 15 and f["topics"][0]["topic"] == LITERACY  # every topic, the most talked about first
     assert rows[INFECTIOUS] == {"topic": INFECTIOUS, "items": 20, "negative": 10, "flagged": 6, "own": 0}
-    assert (rows[LITERACY]["items"], rows[LITERACY]["own"]) == (31, 1)  # the office's own post is in the feed too
+    assert (rows[LITERACY]["items"], rows[LITERACY]["own"]) == (30, 1)  # the public's items: not the office's own
     assert rows[MIND]["items"] == 19
 
 

@@ -297,7 +297,7 @@ def show_labelling(item: dict) -> None:
 
 
 _FLAG_KEYS = {"flag.missing_author", "flag.missing_time", "flag.missing_source", "flag.future_time",
-              "flag.very_long", "flag.suspected_ad", "flag.clarification"}
+              "flag.very_long", "flag.suspected_ad", "flag.clarification", "flag.own_channel"}
 
 
 def show_reactions(item: dict) -> None:
