@@ -2076,6 +2076,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "selfcheck.sources.none": "采集程序尚未读取任何数据源：请启动它（rumourwatch watch --source …）。",
         "selfcheck.sources.stalled": "{total} 个数据源中有 {count} 个出错或长时间没有新条目：{sources}（详见数据源与质量页）。",
         "selfcheck.sources.ok": "{count} 个数据源读取正常、有新条目。",
+        "selfcheck.sources.channels_silent": ("已登记的政务新媒体账号中有 {count} 个近 {days} 天没有采集到条目：{channels}。"
+                                              "请在政务新媒体页核对账号，或在数据源与质量页加入采集这些账号的数据源；否则政务新媒体页和报告统计不到它们。"),
         "selfcheck.reports.no_chromium": "无法生成 PDF 报告：未安装 Chromium（Debian 软件包 chromium，或设置 RUMOURWATCH_CHROMIUM）；HTML 和 Markdown 不受影响。",
         "selfcheck.reports.no_cjk_font": "未安装中文字体（Debian 软件包 fonts-noto-cjk）：PDF 报告和图表中的中文会显示为方框。",
         "selfcheck.reports.no_units": "尚未导入单位名单：月通报无法按每月最低报送数对单位排名（rumourwatch report import-units）。",

@@ -39,6 +39,7 @@ MODELS_OLD = timedelta(days=180)        # the base rate drifts: retrain on verdi
 DISK_WARN_BYTES = 2 * 1024 ** 3
 DISK_ERROR_BYTES = 256 * 1024 ** 2
 NOTICE_STUCK = timedelta(hours=1)       # a notification still not delivered after this long
+CHANNEL_QUIET_DAYS = 14                 # a registered channel of the office's with no item this long
 DEMO_ACCOUNT_CHECK_LIMIT = 200          # scrypt costs ~0.1 s an account: the check stays under ~20 s
 
 
@@ -369,7 +370,6 @@ def check_jobs(db, rules: dict, retention_days: int, now: datetime) -> list[Find
 def check_sources(db, quiet_hours: float, now: datetime, sources_file: str | Path | None = None) -> list[Finding]:
     from .errors import SourceError
     from .source_config import load
-    from .worker import STALLED, source_health
 
     if sources_file is not None:
         try:
@@ -378,6 +378,33 @@ def check_sources(db, quiet_hours: float, now: datetime, sources_file: str | Pat
             return [Finding("sources", "sources.file_bad", "error",
                             f"{exc}: the worker goes on with the sources it had, and no change made on "
                             "数据源与质量 reaches it until the file is mended", {"problem": str(exc)})]
+    return _source_states(db, quiet_hours, now) + _silent_channels(db, now)
+
+
+def _silent_channels(db, now: datetime) -> list[Finding]:
+    """The office's registered channels (rumourwatch.ownmedia) of which no item was collected in
+    the last CHANNEL_QUIET_DAYS: their account is mistyped, or no source reads them, and the
+    政务新媒体 page and the reports count nothing of them."""
+    channels = store.list_own_accounts(db)
+    if not channels:
+        return []
+    start, end = iso(now - timedelta(days=CHANNEL_QUIET_DAYS)), iso(now)
+    heard = {(r["platform"], r["account"]) for r in store.own_account_counts(
+        db, [(c["platform"], c["account"]) for c in channels], start, end) if r["posts"]}
+    silent = [f"{c['name']}（{c['platform']} {c['account']}）" for c in channels
+              if (c["platform"], c["account"]) not in heard]
+    if not silent:
+        return []
+    return [Finding("sources", "sources.channels_silent", "warning",
+                    f"{len(silent)} of the office's {len(channels)} registered channel(s) gave no item in the last "
+                    f"{CHANNEL_QUIET_DAYS} days: {', '.join(silent)} (check the account on 政务新媒体, or add a "
+                    "source that reads it on 数据源与质量)",
+                    {"channels": "、".join(silent), "count": len(silent), "days": CHANNEL_QUIET_DAYS})]
+
+
+def _source_states(db, quiet_hours: float, now: datetime) -> list[Finding]:
+    from .worker import STALLED, source_health
+
     rows = store.source_status(db)
     judged = [(r["source"], source_health(r, now, quiet_hours)["state"]) for r in rows]
     live = [(name, state) for name, state in judged if state not in ("imported", "retired")]

@@ -5,7 +5,7 @@ against the office's own posts; in the reports and on the page."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dashboard_fixtures as dfx
 import pytest
@@ -248,3 +248,23 @@ def test_the_page_registers_a_channel_and_shows_what_it_reached(page_env):  # no
     assert store.list_own_accounts(store.open_db(page_env)) == []
     assert any("尚未登记本单位的政务新媒体账号" in i.value for i in at.info)
 
+
+
+def test_the_self_check_warns_of_a_channel_nothing_is_collected_of():
+    from rumourwatch import selfcheck
+
+    db = store.open_db(memory=True)
+
+    def silent() -> list:
+        return [f for f in selfcheck.check_sources(db, 6.0, NOW) if f.key == "sources.channels_silent"]
+
+    assert silent() == []  # no channel registered: nothing to say
+    post(db, NOW - timedelta(days=selfcheck.CHANNEL_QUIET_DAYS - 1))
+    post(db, NOW - timedelta(days=selfcheck.CHANNEL_QUIET_DAYS + 1), account="old")
+    ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
+    assert silent() == []
+    ownmedia.add(db, platform="微博", account="old", name="旧账号", actor="mon", now=NOW)
+    ownmedia.add(db, platform="抖音", account="typo", name="写错的账号", actor="mon", now=NOW)
+    [finding] = silent()
+    assert (finding.level, finding.params) == ("warning", {"channels": "旧账号（微博 old）、写错的账号（抖音 typo）",
+                                                           "count": 2, "days": 14})
