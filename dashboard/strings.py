@@ -1265,6 +1265,10 @@ STRINGS: dict[str, dict[str, str]] = {
         # 政务新媒体: the office's own channels (rumourwatch.ownmedia)
         "page.ownmedia": "政务新媒体",
         "om.title": "政务新媒体",
+        "overview.own": ("政务新媒体：本月至今 {channels} 个已登记账号发布 {posts} 条，转发、评论、点赞合计 {engagement} 次"
+                         "（此前同样天数：发布 {prev_posts} 条、互动 {prev_engagement} 次）。"),
+        "overview.own.unanswered": "公众关注而本单位账号尚未发布的话题：{topics}。",
+        "overview.own.open": "打开政务新媒体",
         "om.caption": ("本单位及所属单位的政务新媒体账号（官方网站、微博、微信公众号、抖音、视频号、头条号）发布了什么、"
                        "传播得怎样（平台的转发、评论、点赞数），与上一个等长时段相比；传播效果好的作品（可推广）；"
                        "以及全网讨论的健康中国行动话题与本单位账号的发布对照：相关健康条目达 {min} 条而本单位账号没有发布的话题，"

@@ -28,6 +28,7 @@ ALERTS_PAGE = "app_pages/alerts.py"
 HANDOVER_PAGE = "app_pages/handover.py"
 REPORTS_PAGE = "app_pages/reports.py"
 RISKS_PAGE = "app_pages/risk.py"
+OWN_MEDIA_PAGE = "app_pages/ownmedia.py"
 POLARITY_COLOURS = {"positive": "#2e7d32", "neutral": "#90a4ae", "negative": "#c62828"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -314,6 +315,11 @@ def open_assessment(query: str, topic: str | None) -> None:
     """Switch to 舆情风险点 on its 事前研判 tab with the form filled with this search (`assess=…`,
     `assess_topic=…`), as `open_search` switches to a search."""
     _leave(RISKS_PAGE, {"assess": query, **({"assess_topic": topic} if topic else {})})
+
+
+def open_own_media() -> None:
+    """Switch to 政务新媒体 (the office's own channels; its readers: monitors, leaders, admins)."""
+    _leave(OWN_MEDIA_PAGE, {})
 
 
 def open_search(**params: str) -> None:

@@ -65,14 +65,18 @@ def late_now(db, now: datetime) -> dict:
 DAYS_AHEAD = 14  # 领导概览 names the health observance days beginning this many days ahead
 
 
-def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONTHLY_MINIMUM) -> dict:
+def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONTHLY_MINIMUM,
+                     threshold: float = 0.5) -> dict:
     """The plans' standing duties as they stand now (Beijing): the units that reached their monthly
     minimum this month so far, as the monthly notice will count it (seed 002), the days left; the
     press conferences and the media activities held this month against their minimums (seed 004,
     press.MINIMUMS); this half-year's correspondents' training (seed 002); last month's notice: the
     units that fell short; the health observance days beginning in the next DAYS_AHEAD days
-    (宣传节点, rumourwatch.healthdays) and the kept 事前研判 planned for them (rumourwatch.assessment)."""
-    from . import assessment, healthdays, press, submissions, trainings
+    (宣传节点, rumourwatch.healthdays) and the kept 事前研判 planned for them (rumourwatch.assessment);
+    the office's own channels this month so far against as many days before, and the topics the
+    public talked about that they left unanswered (政务新媒体, rumourwatch.ownmedia; None without
+    channels)."""
+    from . import assessment, healthdays, ownmedia, press, submissions, trainings
 
     month, today = submissions.current_month(now), now.astimezone(CST).date()
     units = store.list_units(db)
@@ -90,7 +94,20 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
             "health_days": [{k: d[k] for k in ("name", "topic", "first")}
                             for d in healthdays.starting_between(db, today, today + timedelta(days=DAYS_AHEAD))],
             "assessments": [{k: r[k] for k in ("id", "title", "event_day", "level")}
-                            for r in assessment.kept_between(db, today, today + timedelta(days=DAYS_AHEAD))]}
+                            for r in assessment.kept_between(db, today, today + timedelta(days=DAYS_AHEAD))],
+            "own_media": _own_media(db, start, now, threshold) if store.list_own_accounts(db) else None}
+
+
+def _own_media(db, start: str, now: datetime, threshold: float) -> dict:
+    """The office's channels from `start` (the month's first moment) to `now`, against as many
+    days before (ownmedia.figures): posts, reactions and the unanswered topics."""
+    from . import ownmedia
+
+    span = now - parse_time(start)
+    found = ownmedia.figures(db, start, iso(now), threshold, previous_start=iso(parse_time(start) - span))
+    return {"channels": len(found["accounts"]), "posts": found["total"]["posts"],
+            "engagement": found["total"]["engagement"], "previous": found["previous"],
+            "unanswered": found["unanswered"]}
 
 
 def _change(now: float | None, before: float | None, unit: str) -> str:

@@ -236,3 +236,36 @@ def test_a_leader_reads_this_months_duties_and_opens_last_months_notice(page_db)
     at.button(key="open_last_notice").click().run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("健康舆情与谣言处置月通报 · 2026 年 10 月") for s in at.subheader)
+
+
+def test_a_leader_reads_what_the_offices_channels_published_this_month_and_opens_their_page(page_db):
+    """政务新媒体 (rumourwatch.ownmedia) among the month's duties: the channels' posts and their reach
+    this month so far against as many days before, and the topics of public concern left unanswered."""
+    from datetime import datetime
+
+    import dashboard_fixtures as dfx
+    from test_ownmedia import DIET, LITERACY, post, public
+
+    from rumourwatch import ownmedia
+    from rumourwatch.records import CST
+
+    db = store.open_db(page_db)
+    assert overview.this_month_rules(db, fx.NOW)["own_media"] is None  # no channel: nothing said
+    ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="m", now=fx.NOW)
+    post(db, datetime(2026, 11, 20, 10, tzinfo=CST), reach=(100, 20, 30), topic=LITERACY)
+    post(db, datetime(2026, 10, 20, 10, tzinfo=CST), reach=(4, 0, 1))    # within as many days before the 1st
+    post(db, datetime(2026, 10, 5, 10, tzinfo=CST), reach=(50, 0, 0))    # before those
+    public(db, DIET, ownmedia.CONCERN_MIN_ITEMS, flagged=1, day=18)
+    own = overview.this_month_rules(db, fx.NOW)["own_media"]
+    assert (own["channels"], own["posts"], own["engagement"], own["previous"]) == (
+        1, 1, 150, {"posts": 1, "engagement": 5})
+    assert DIET in own["unanswered"] and LITERACY not in own["unanswered"]
+    db.conn.close()
+    at = dfx.open_app("app_pages/overview.py", "boss")
+    [line] = [c.value for c in at.caption if c.value.startswith("政务新媒体")]
+    assert line.startswith("政务新媒体：本月至今 1 个已登记账号发布 1 条，转发、评论、点赞合计 150 次（此前同样天数：发布 1 条、互动 5 次）。"
+                           "公众关注而本单位账号尚未发布的话题：")
+    assert DIET in line
+    at.button(key="open_ownmedia").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["政务新媒体"]

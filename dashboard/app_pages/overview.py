@@ -13,7 +13,7 @@ from dashboard import data
 from dashboard import workflow_ui as ui
 from dashboard.auth import may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import nav_key, open_alert, open_report
+from dashboard.ui import nav_key, open_alert, open_own_media, open_report
 from rumourwatch import assessment, overview
 
 user = require_role("leader", "admin")
@@ -65,7 +65,7 @@ if lines:
 else:
     st.info(t("overview.no_week"))
 
-duty = ui.call(path, overview.this_month_rules, now)  # the plans' standing duties, this month so far
+duty = ui.call(path, overview.this_month_rules, now, threshold=settings.rumour_threshold)  # this month so far
 st.subheader(t("overview.rules", y=duty["month"][:4], m=int(duty["month"][5:])))
 cols = st.columns(4)
 cols[0].metric(t("overview.rules.units"), f"{duty['units_met']} / {duty['units']}", border=True,
@@ -99,6 +99,16 @@ if duty["assessments"]:
     st.caption(t("overview.assessments", n=overview.DAYS_AHEAD, items="；".join(
         f"{month_day(a['event_day'])} {ui.escape(a['title'])}（风险{assessment.LEVEL_ZH[a['level']]}）"
         for a in duty["assessments"])))
+own = duty["own_media"]  # 政务新媒体: the office's channels this month so far
+if own:
+    cols = st.columns([4, 1], vertical_alignment="center")
+    line = t("overview.own", channels=own["channels"], posts=f"{own['posts']:,}", engagement=f"{own['engagement']:,}",
+             prev_posts=f"{own['previous']['posts']:,}", prev_engagement=f"{own['previous']['engagement']:,}")
+    if own["unanswered"]:
+        line += t("overview.own.unanswered", topics="、".join(own["unanswered"]))
+    cols[0].caption(line)
+    if cols[1].button(t("overview.own.open"), key="open_ownmedia"):
+        open_own_media()
 
 ytd = ui.call(path, overview.year_to_date, now)
 st.subheader(t("overview.ytd", year=ytd["year"]))
