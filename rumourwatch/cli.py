@@ -359,7 +359,7 @@ from .commands import admin as _admin_commands; _admin_commands.register(cli)  #
 from .commands.reports import report_group as _report_group; cli.add_command(_report_group)  # noqa: E402,E702
 from .commands.search import assess_cmd as _assess_cmd, debunks_group as _debunks_group, search_cmd as _search_cmd; cli.add_command(_search_cmd); cli.add_command(_debunks_group); cli.add_command(_assess_cmd)  # noqa: E402,E702
 from .commands.handover import handover_group as _handover_group; cli.add_command(_handover_group)  # noqa: E402,E702
-from .commands.media import media_group as _media_group; cli.add_command(_media_group)  # noqa: E402,E702
+from .commands.media import channels_group as _channels_group, media_group as _media_group; cli.add_command(_media_group); cli.add_command(_channels_group)  # noqa: E402,E702
 from .commands.readings import readings_group as _readings_group; cli.add_command(_readings_group)  # noqa: E402,E702
 
 

@@ -268,3 +268,40 @@ def test_the_self_check_warns_of_a_channel_nothing_is_collected_of():
     [finding] = silent()
     assert (finding.level, finding.params) == ("warning", {"channels": "旧账号（微博 old）、写错的账号（抖音 typo）",
                                                            "count": 2, "days": 14})
+
+
+def test_the_command_registers_lists_measures_and_removes_a_channel(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from rumourwatch import clock
+    from rumourwatch.cli import cli
+
+    path = tmp_path / "cli.db"
+    db = store.open_db(path)
+    rfx.build_all(db)  # its units: 示例县卫生健康局 …
+    post(db, cst(2026, 11, 20), reach=(7, 2, 1))
+    post(db, cst(2026, 10, 10), reach=(1, 0, 0))  # in the 30 days before the last 30 (25 October on)
+    unit = store.list_units(db)[0]
+    db.conn.close()
+    monkeypatch.setattr(clock, "system_clock", lambda: NOW)
+    runner = CliRunner()
+    base = ["--db", str(path), "channels"]
+    out = runner.invoke(cli, [*base, "add", "--platform", "微博", "--account", "gov", "--name", "健康示例",
+                              "--unit", unit["code"], "--actor", "mon"])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == "channel #1 健康示例 (微博 gov) registered; 2 of its items in the store"
+    out = runner.invoke(cli, [*base, "add", "--platform", "抖音", "--account", "x", "--name", "y", "--unit", "无此单位"])
+    assert out.exit_code == 2 and "no unit with the code or name '无此单位'" in out.output
+    out = runner.invoke(cli, [*base, "add", "--platform", "微博", "--account", "gov", "--name", "重复"])
+    assert out.exit_code == 1 and "微博 account 'gov' is registered already" in out.output
+    assert runner.invoke(cli, [*base, "list"]).output.strip() == f"#1 健康示例 (微博 gov) {unit['name']}"
+    figures = json.loads(runner.invoke(cli, [*base, "figures", "--days", "7", "--json"]).output)
+    assert (figures["total"]["posts"], figures["total"]["engagement"], figures["previous"]["posts"]) == (1, 10, 0)
+    month = runner.invoke(cli, [*base, "figures"]).output
+    assert "健康示例 (微博): 1 posts, 10 reposts+comments+likes (before: 1 posts, 1)" in month
+    out = runner.invoke(cli, [*base, "remove", "1"])
+    assert out.exit_code == 2 and "--reason" in out.output
+    assert runner.invoke(cli, [*base, "remove", "1", "--reason", "登记错误"]).output.strip() == "channel #1 健康示例 removed"
+    assert runner.invoke(cli, [*base, "list"]).output.strip() == "no channel registered"

@@ -8,7 +8,7 @@ import json
 
 import click
 
-from .. import media, store
+from .. import media, ownmedia, store
 from ..experts import LEVELS, TOPICS
 from ..records import beijing, parse_time
 from . import friendly_errors
@@ -178,3 +178,124 @@ def media_cancel(ctx, request_id, reason, actor):
     """
     media.cancel(_db(ctx), request_id, actor or getpass.getuser(), _now(), reason)
     click.echo(f"media request #{request_id} cancelled")
+
+
+# --- 政务新媒体: the office's own channels (rumourwatch.ownmedia) ----------------------------------
+
+@click.group("channels")
+def channels_group():
+    """The office's own channels (政务新媒体: its and its units' Weibo, WeChat public accounts, Douyin,
+    video accounts, Toutiao, websites), as on the dashboard's 政务新媒体 page: register them as the
+    feed's items carry them, list them, remove one, and read what they published and reached.
+
+    Example:
+
+        rumourwatch channels add --platform 微博 --account 1234567890 --name 健康吉林
+    """
+
+
+@channels_group.command("add")
+@click.option("--platform", required=True, help="The platform as the feed's items name it (微博, 微信公众号 …).")
+@click.option("--account", required=True, help="The account as the feed's items carry it (their account id).")
+@click.option("--name", required=True, help="The channel's name, as people call it.")
+@click.option("--unit", default=None, help="The unit that runs it (code or name; default: the office itself).")
+@click.option("--note", default="", help="A note.")
+@ACTOR_OPTION
+@click.pass_context
+@friendly_errors
+def channels_add(ctx, platform, account, name, unit, note, actor):
+    """Register one of the office's channels; says how many of its items the store holds (none: check
+    the account, or add a source that reads it). Its posts are then the office's own publishing.
+
+    Example:
+
+        rumourwatch channels add --platform 微信公众号 --account jkjl --name 健康吉林 --unit U001
+    """
+    db = _db(ctx)
+    unit_id = None
+    if unit:
+        found = store.find_unit(db, unit)
+        if found is None:
+            raise click.BadParameter(f"no unit with the code or name {unit!r} (`rumourwatch report units`)",
+                                     param_hint="--unit")
+        unit_id = found["id"]
+    added = ownmedia.add(db, platform=platform, account=account, name=name, unit_id=unit_id, note=note,
+                         actor=actor or getpass.getuser(), now=_now())
+    click.echo(f"channel #{added['id']} {added['name']} ({added['platform']} {added['account']}) registered; "
+               + (f"{added['items']} of its items in the store" if added["items"]
+                  else "no item of it in the store yet: check the account, or add a source that reads it"))
+
+
+@channels_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+@friendly_errors
+def channels_list(ctx, as_json):
+    """List the registered channels, by platform and name, with the unit that runs each.
+
+    Example:
+
+        rumourwatch channels list --json
+    """
+    rows = store.list_own_accounts(store.open_db(ctx.obj["settings"].db_path, read_only=True))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no channel registered")
+    for r in rows:
+        click.echo(f"#{r['id']} {r['name']} ({r['platform']} {r['account']}) {r['unit_name'] or 'the office'}")
+
+
+@channels_group.command("remove")
+@click.argument("channel_id", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@ACTOR_OPTION
+@click.pass_context
+@friendly_errors
+def channels_remove(ctx, channel_id, reason, actor):
+    """Take a channel off the register (kept with the reason; its posts no longer counted as the office's).
+
+    Example:
+
+        rumourwatch channels remove 3 --reason 账号已停用
+    """
+    gone = ownmedia.remove(_db(ctx), channel_id, reason=reason, actor=actor or getpass.getuser(), now=_now())
+    click.echo(f"channel #{gone['id']} {gone['name']} removed")
+
+
+@channels_group.command("figures")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366),
+              help="The last DAYS days (China time, today included), against as many days before.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_context
+@friendly_errors
+def channels_figures(ctx, days, as_json):
+    """What the channels published and reached in the last DAYS days against as many before, their
+    most spread posts, and the topics the public talked about that they left unanswered.
+
+    Example:
+
+        rumourwatch channels figures --days 7
+    """
+    from datetime import timedelta
+
+    settings = ctx.obj["settings"]
+    now = _now()
+    start, end = store.day_range(now - timedelta(days=days - 1), days)
+    previous, _ = store.day_range(now - timedelta(days=2 * days - 1), days)
+    found = ownmedia.figures(store.open_db(settings.db_path, read_only=True), start, end, settings.rumour_threshold,
+                             previous_start=previous)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    if not found["accounts"]:
+        click.echo("no channel registered")
+        return
+    for a in found["accounts"]:
+        click.echo(f"{a['name']} ({a['platform']}): {a['posts']} posts, {a['engagement']} reposts+comments+likes "
+                   f"(before: {a['previous']['posts']} posts, {a['previous']['engagement']})")
+    for r in found["top"][:5]:
+        click.echo(f"  top: {beijing(r['published_at'])} {r['name']} {r['engagement']}: "
+                   f"{' '.join((r['title'] or r['text'] or '').split())[:40]}")
+    click.echo("unanswered topics: " + ("、".join(found["unanswered"]) or "none"))
