@@ -1390,15 +1390,20 @@ def volume_lines(report: Report) -> list[str]:
             listed += tr("gaps.more", total=len(gaps), shown=GAPS_LISTED)
         lines.append(tr("gaps.summary", this=tr(f"this.{report.kind}"), n=len(gaps), limit=f"{d['quiet_hours']:g}",
                            list=listed))
-    ahead = (d.get("health_days") or {}).get("next")  # a weekly's next week (not in weeklies saved before)
-    if ahead:  # none: nothing said, a week says only what it has
-        lines.append(tr("days.next.weekly", days=days_text(ahead)))
-    assessed = (d.get("health_days") or {}).get("assessed")
-    if assessed:
+    return lines + next_week_lines(report)
+
+
+def next_week_lines(report: Report) -> list[str]:
+    """A weekly's next week: the health days that begin in it and the kept 事前研判 planned for it
+    (none: nothing said, a week says only what it has; not in weeklies saved before them)."""
+    ahead = report.section("volume").data.get("health_days") or {}
+    lines = [tr("days.next.weekly", days=days_text(ahead["next"]))] if ahead.get("next") else []
+    if ahead.get("assessed"):
         from .assessment import LEVEL_ZH
 
         lines.append(tr("assess.next.weekly", items="；".join(
-            f"{_day_span(a['event_day'], a['event_day'])} {a['title']}（研判风险{LEVEL_ZH[a['level']]}）" for a in assessed)))
+            f"{_day_span(a['event_day'], a['event_day'])} {a['title']}（研判风险{LEVEL_ZH[a['level']]}）"
+            for a in ahead["assessed"])))
     return lines
 
 
@@ -2509,7 +2514,7 @@ def import_units(db, path: str | Path, now: datetime | None = None,
 def summary_text(report: Report, files: list[Path]) -> tuple[str, str]:
     """Subject and a short plain-text body: the figures leaders read first, then the files."""
     subject = f"【{report.title}】{period_text(report)}"
-    lines = [period_text(report), volume_lines(report)[0]]
+    lines = [period_text(report), volume_lines(report)[0], *next_week_lines(report)]
     lines += [line for line in alerts_lines(report) if line]
     if report.kind in LONG_KINDS:
         lines += [line for line in units_lines(report) if line]

@@ -201,6 +201,8 @@ def test_the_weekly_summary_names_the_days_that_begin_the_next_week(rdb):
     assert line in next(b[1] for b in reports.sections(weekly)[0][1] if b[0] == "lines")  # the volume section's
     assert f"- {line}" in reports.render_markdown(weekly).splitlines()  # and the Word file: the same blocks
     assert f"<li>{line}</li>" in reports.render_html(weekly, charts=False)  # and the PDF printed from it
+    assert line in reports.summary_text(weekly, [])[1].splitlines()  # and the leaders' mail
+    assert told not in reports.summary_text(quiet, [])[1]
     saved = reports.Report.from_json(weekly.to_json())  # a weekly is kept as JSON and rendered again
     assert reports.volume_lines(saved)[-1] == line
     # a weekly saved before the days were listed renders as it did
