@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_queries import build, timed  # noqa: E402
 
-from rumourwatch import assessment, overview, reports, store  # noqa: E402
+from rumourwatch import assessment, overview, ownmedia, reports, store  # noqa: E402
 
 NO_WATCH = {"keywords": [], "accounts": []}
 WATCH = {"keywords": ["口罩", "板蓝根", "疫苗 -宠物", "钟南山|张文宏|李兰娟", "N95"], "accounts": []}
@@ -58,12 +59,38 @@ def main() -> None:
     print(f"领导概览 12 weeks           {timed(lambda: overview.weekly_trend(db, now), 3):8.0f} ms")
     # 事前研判: a topic's last 30 days and today (one scan of the window's items; a third of this store)
     print(f"事前研判 one topic, 30 days  {timed(lambda: assessment.compute(db, title='bench', query=None, topic='传染病及地方病防控', event_day=now.date(), now=now, threshold=0.5), 3):8.0f} ms")
+    own_media(args.db, now, month)
     print(f"render markdown            {timed(lambda: reports.render_markdown(weekly), 3):8.0f} ms")
     print(f"render html+charts         {timed(lambda: reports.render_html(weekly), 3):8.0f} ms")
     with tempfile.TemporaryDirectory() as tmp:
         print(f"render pdf                 {timed(lambda: reports.render_pdf(weekly, Path(tmp) / 'w.pdf'), 3):8.0f} ms")
         print(f"render word (docx)         {timed(lambda: reports.render_docx(weekly, Path(tmp) / 'w.docx'), 3):8.0f} ms")
         print(f"render annual word (docx)  {timed(lambda: reports.render_docx(annual, Path(tmp) / 'a.docx'), 3):8.0f} ms")
+
+
+def own_media(path: Path, now: datetime, month: str) -> None:
+    """政务新媒体: the store's three busiest accounts registered as the office's channels (on a
+    writable connection; registering flags their items), their 30 days' figures and the monthly
+    notice with them timed, then removed again (the store keeps the register's audit rows)."""
+    db = store.open_db(path)
+    start, end = store.day_range(now - timedelta(days=29), 30)
+    previous, _ = store.day_range(now - timedelta(days=59), 30)
+    busiest = db.execute("""SELECT platform, account FROM items WHERE published_at >= ? AND account IS NOT NULL
+                            GROUP BY platform, account ORDER BY count(*) DESC, account LIMIT 3""", [start]).fetchall()
+    began = time.perf_counter()
+    channels = [ownmedia.add(db, platform=p, account=a, name=f"bench {a}", actor="bench", now=now) for p, a in busiest]
+    took = (time.perf_counter() - began) * 1000
+    try:
+        f = ownmedia.figures(db, start, end, 0.5, previous_start=previous)
+        print(f"政务新媒体 register 3       {took:8.0f} ms ({sum(c['items'] for c in channels)} items flagged)")
+        print(f"政务新媒体 3 channels, 30 d {timed(lambda: ownmedia.figures(db, start, end, 0.5, previous_start=previous), 3):8.0f} ms"
+              f" ({f['total']['posts']} posts)")
+        print(f"compute monthly, channels  {timed(lambda: reports.compute_monthly(db, month, now=now, watch=NO_WATCH), 3):8.0f} ms")
+        print(f"领导概览 duties, channels   {timed(lambda: overview.this_month_rules(db, now), 3):8.0f} ms")
+    finally:
+        for c in channels:
+            ownmedia.remove(db, c["id"], reason="bench", actor="bench", now=now)
+        db.conn.close()
 
 
 if __name__ == "__main__":
