@@ -1288,6 +1288,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "om.col.posts": "发布", "om.col.health": "其中健康相关", "om.col.reposts": "转发", "om.col.comments": "评论",
         "om.col.likes": "点赞", "om.col.engagement": "互动合计", "om.col.per_post": "篇均互动",
         "om.col.previous_posts": "上一时段发布", "om.col.previous_engagement": "上一时段互动",
+        "om.col.day": "日期", "om.chart": "每日互动（转评赞；悬停看发布条数）",
         "om.col.at": "发布时间", "om.col.text": "内容", "om.col.topic": "话题",
         "om.col.items": "全网健康相关条目", "om.col.negative": "其中负面", "om.col.flagged": "其中疑似谣言",
         "om.col.own": "本单位账号发布", "om.col.state": "状态", "om.state.unanswered": "公众关注、尚未回应",

@@ -117,7 +117,7 @@ def figures(db, start: str, end: str, threshold: float, *, previous_start: str,
     debunk platforms' posts and the channels' own left out, as the risk points count them), their negative and flagged ones
     (rumour probability ≥ threshold) and the office's own posts, the most talked-about first;
     `unanswered`, those topics with CONCERN_MIN_ITEMS items or more and no post of the office's, the
-    most flagged first. `platforms` keeps the channels on those only. Empty lists without channels."""
+    most flagged first; `days`, the posts and their reactions per China day (the days with posts). `platforms` keeps the channels on those only. Empty lists without channels."""
     kept = [a for a in store.list_own_accounts(db) if not platforms or a["platform"] in platforms]
     pairs = [(a["platform"], a["account"]) for a in kept]
     now_rows = {(r["platform"], r["account"]): r for r in store.own_account_counts(db, pairs, start, end)}
@@ -147,4 +147,4 @@ def figures(db, start: str, end: str, threshold: float, *, previous_start: str,
     unanswered = sorted((r for r in topics if r["own"] == 0 and r["items"] >= CONCERN_MIN_ITEMS),
                         key=lambda r: (-r["flagged"], -r["items"], r["topic"]))
     return {"accounts": accounts, "total": total, "previous": previous, "top": top, "topics": topics,
-            "unanswered": [r["topic"] for r in unanswered]}
+            "unanswered": [r["topic"] for r in unanswered], "days": store.own_account_days(db, pairs, start, end)}

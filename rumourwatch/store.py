@@ -2923,6 +2923,19 @@ def own_account_counts(db, accounts: list[tuple[str, str]], start: str, end: str
         GROUP BY platform, account""", [start, end, *params])
 
 
+def own_account_days(db, accounts: list[tuple[str, str]], start: str, end: str) -> list[dict]:
+    """Per China day, the items of `accounts` published in [start, end) and the reposts, comments and
+    likes they drew; the days with none are left out."""
+    if not accounts:
+        return []
+    clause, params = _own_sql(accounts)
+    return _rows(db, f"""
+        SELECT published_day AS day, count(*) AS posts,
+               coalesce(sum(repost_num + comment_num + like_num), 0) AS engagement
+        FROM items WHERE published_at >= ? AND published_at < ?{clause}
+        GROUP BY published_day ORDER BY published_day""", [start, end, *params])
+
+
 def own_account_topics(db, accounts: list[tuple[str, str]], start: str, end: str) -> dict[str, int]:
     """{topic: the health items of `accounts` published in [start, end) under it}."""
     if not accounts:

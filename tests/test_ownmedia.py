@@ -141,6 +141,9 @@ def test_each_channel_is_measured_against_the_period_before_and_its_best_posts_l
     assert (by_name["健康示例号"]["posts"], by_name["健康示例号"]["per_post"]) == (0, None)
     assert (f["total"]["posts"], f["total"]["engagement"], f["previous"]) == (3, 167, {"posts": 1, "engagement": 5})
     assert [(r["id"], r["engagement"], r["name"]) for r in f["top"][:2]] == [(b, 150, "健康示例"), (a, 17, "健康示例")]
+    assert f["days"] == [{"day": "2026-11-16", "posts": 1, "engagement": 17}, {"day": "2026-11-18", "posts": 1,
+                                                                               "engagement": 0},
+                         {"day": "2026-11-22", "posts": 1, "engagement": 150}]  # China days
     # the public's channels alone
     only = week_figures(db, platforms=["微信公众号"])
     assert [x["name"] for x in only["accounts"]] == ["健康示例号"] and only["top"] == []
@@ -153,7 +156,8 @@ def test_a_topic_the_public_talked_about_and_the_office_did_not_answer_is_named(
     db = store.open_db(memory=True)
     assert week_figures(db) == {"accounts": [], "total": {k: 0 for k in ("posts", "health", "reposts", "comments",
                                                                          "likes", "engagement")},
-                                "previous": {"posts": 0, "engagement": 0}, "top": [], "topics": [], "unanswered": []}
+                                "previous": {"posts": 0, "engagement": 0}, "top": [], "topics": [], "unanswered": [],
+                                "days": []}
     ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
     public(db, INFECTIOUS, ownmedia.CONCERN_MIN_ITEMS, flagged=6)   # talked about, not answered
     public(db, MIND, ownmedia.CONCERN_MIN_ITEMS - 1, flagged=5)     # one item short of it

@@ -6,6 +6,8 @@ Monitors and admins register and remove the channels; leaders read."""
 
 from datetime import date, timedelta
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboard import data
@@ -65,6 +67,17 @@ else:
                 help=t("om.metric.previous", n=f"{before['engagement']:,}"))
     c[3].metric(t("om.metric.per_post"),
                 f"{total['engagement'] / total['posts']:,.1f}" if total["posts"] else "—")
+
+    by_day = {d["day"]: d for d in fig["days"]}
+    frame = pd.DataFrame([{t("om.col.day"): f"{d.month}-{d.day:02d}",
+                           t("om.col.posts"): by_day.get(d.isoformat(), {}).get("posts", 0),
+                           t("om.col.engagement"): by_day.get(d.isoformat(), {}).get("engagement", 0)}
+                          for d in (first + timedelta(days=i) for i in range(length))])
+    st.altair_chart(alt.Chart(frame).mark_bar(color="#5c7cae").encode(
+        x=alt.X(f"{t('om.col.day')}:O", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
+        y=alt.Y(f"{t('om.col.engagement')}:Q", title=t("om.col.engagement")),
+        tooltip=[t("om.col.day"), t("om.col.posts"), t("om.col.engagement")]).properties(
+        height=220, title=t("om.chart")), width="stretch")
 
     st.subheader(t("om.accounts"))
     ui.table([{"name": a["name"], "platform": a["platform"], "account": a["account"],
