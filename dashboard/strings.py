@@ -225,7 +225,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "item.ad_markers": "判为疑似广告/营销的依据：{markers}。",
         "flag.suspected_ad": "疑似广告/营销（不列入“最可能的谣言”，不触发谣言预警）",
         "flag.clarification": "辟谣平台发布的澄清内容（不列入“最可能的谣言”，不触发谣言预警）",
-        "flag.own_channel": "本单位政务新媒体账号的发布（不列入“最可能的谣言”，不触发谣言预警，不计入舆情风险点）",
+        "flag.own_channel": "本单位政务新媒体账号的发布（见“政务新媒体”页；不列入“最可能的谣言”，不触发谣言预警，不计入舆情风险点）。",
         "item.tab.reactions": "互动趋势",
         "item.tab.scores": "评分变化",
         "item.tab.explain": "判定依据",

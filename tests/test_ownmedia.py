@@ -309,3 +309,17 @@ def test_the_command_registers_lists_measures_and_removes_a_channel(tmp_path, mo
     assert out.exit_code == 2 and "--reason" in out.output
     assert runner.invoke(cli, [*base, "remove", "1", "--reason", "登记错误"]).output.strip() == "channel #1 健康示例 removed"
     assert runner.invoke(cli, [*base, "list"]).output.strip() == "no channel registered"
+
+
+def test_the_item_page_says_a_post_is_the_offices_own_not_a_missing_element(tmp_path, monkeypatch):
+    path = tmp_path / "page.db"
+    ids = dfx.build_store(path)  # the fixtures' 市卫健委 posts on 新闻网站, with its author and source
+    db = store.open_db(path)
+    ownmedia.add(db, platform="新闻网站", account="市卫健委", name="健康示例市", actor="mon", now=NOW)
+    db.conn.close()
+    at = dfx.item_page(path, ids["f1"], monkeypatch, tmp_path / "none")
+    assert not at.exception
+    assert [i.value for i in at.info if "政务新媒体" in i.value] == [
+        "本单位政务新媒体账号的发布（见“政务新媒体”页；不列入“最可能的谣言”，不触发谣言预警，不计入舆情风险点）。"]
+    assert not any("政务新媒体" in w.value for w in at.warning)
+    assert any(s.value.startswith("来源、作者或发布账号、发布时间等基本要素齐全") for s in at.success)

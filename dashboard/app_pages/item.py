@@ -15,6 +15,7 @@ from rumourwatch import alerts, risk, store
 from rumourwatch.ads import AD_FLAG, AD_MARKERS_ZH, ad_markers
 from rumourwatch.language import LANGUAGE_ZH, unread_language
 from rumourwatch.standards import population_terms
+from rumourwatch.store import OWN_CHANNEL_FLAG
 
 st.title(t("item.title"))
 
@@ -98,6 +99,9 @@ def show_item(item: dict) -> None:
                 st.text(clarified["translation"])
 
     flags = data.quality_flags(item)
+    if OWN_CHANNEL_FLAG in flags:  # the office's own publishing (政务新媒体): said, not warned of
+        flags.remove(OWN_CHANNEL_FLAG)
+        st.info(t("flag.own_channel"), icon=":material/share:")
     if flags:
         names = "、".join(t(f"flag.{f}") if f"flag.{f}" in _FLAG_KEYS else ui.escape_md(f) for f in flags)
         st.warning(t("item.flags", flags=names), icon=":material/report:")
@@ -297,7 +301,7 @@ def show_labelling(item: dict) -> None:
 
 
 _FLAG_KEYS = {"flag.missing_author", "flag.missing_time", "flag.missing_source", "flag.future_time",
-              "flag.very_long", "flag.suspected_ad", "flag.clarification", "flag.own_channel"}
+              "flag.very_long", "flag.suspected_ad", "flag.clarification"}
 
 
 def show_reactions(item: dict) -> None:
