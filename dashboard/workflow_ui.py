@@ -22,6 +22,26 @@ from rumourwatch.uploads import UploadError
 FLASH_KEY = "wf_flash"
 
 
+def span_picker(prefix: str, spans: dict[str, int | None], default: str) -> tuple:
+    """A page's span: the last N days (the keys of `spans` other than "custom", each its N) or a range
+    picked (`custom`), as strings `<prefix>.span`, `<prefix>.span.<key>` and `<prefix>.range` name them,
+    keyed `<prefix>_span` and `<prefix>_range`; (first, last) China days. The page stops while a
+    range has its first day only."""
+    from datetime import timedelta
+
+    today = data.china_today()
+    cols = st.columns([2, 3])
+    span = cols[0].segmented_control(t(f"{prefix}.span"), list(spans), default=default, key=f"{prefix}_span",
+                                     format_func=lambda k: t(f"{prefix}.span.{k}"))
+    if span == "custom":
+        days = picked_days(cols[1].date_input(t(f"{prefix}.range"), key=f"{prefix}_range",
+                                              value=(today - timedelta(days=spans[default] - 1), today)))
+        if len(days) < 2:
+            st.stop()
+        return tuple(sorted(days))
+    return today - timedelta(days=spans[span or default] - 1), today
+
+
 def picked_days(value) -> list:
     """The days a date_input range holds so far (none, the first, or first and last); with fewer
     than two it says the last is still to be chosen (the user has clicked only the first)."""

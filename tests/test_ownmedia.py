@@ -5,7 +5,7 @@ against the office's own posts; in the reports and on the page."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import dashboard_fixtures as dfx
 import pytest
@@ -237,6 +237,13 @@ def test_the_page_registers_a_channel_and_shows_what_it_reached(page_env):  # no
     shown = at.dataframe[0].value
     assert list(shown["账号名称"]) == ["健康示例市"] and list(shown["发布"]) == ["1"]
     assert [m.value for m in at.metric][:2] == ["1", "1"]
+    assert any(c.value == "10 月 25 日 至 11 月 23 日（30 天），与此前 30 天相比。" for c in at.caption)
+    at.button_group(key="om_span").set_value("7").run()  # the last 7 days
+    assert any(c.value == "11 月 17 日 至 11 月 23 日（7 天），与此前 7 天相比。" for c in at.caption)
+    at.button_group(key="om_span").set_value("custom").run()  # a range: nothing until its last day is picked
+    at.date_input(key="om_range").set_value((date(2026, 11, 1), date(2026, 11, 10))).run()
+    assert any(c.value == "11 月 1 日 至 11 月 10 日（10 天），与此前 10 天相比。" for c in at.caption)
+    assert list(at.dataframe[0].value["发布"]) == ["0"]  # the item is of 23 November
     # a leader reads it, and does not register nor remove
     db = store.open_db(page_env)
     auth.create_user(db, "boss", dfx.MONITOR_PASSWORD, "leader", "test")

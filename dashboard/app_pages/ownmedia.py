@@ -27,17 +27,7 @@ st.caption(t("om.caption", min=ownmedia.CONCERN_MIN_ITEMS))
 ui.flash()
 
 SPANS = {"7": 7, "30": 30, "90": 90, "custom": None}
-today = data.china_today()
-cols = st.columns([2, 3])
-span = cols[0].segmented_control(t("om.span"), list(SPANS), default="30", key="om_span",
-                                 format_func=lambda k: t(f"om.span.{k}"))
-if span == "custom":
-    days = ui.picked_days(cols[1].date_input(t("om.range"), value=(today - timedelta(days=29), today), key="om_range"))
-    if len(days) < 2:
-        st.stop()
-else:
-    days = (today - timedelta(days=SPANS[span or "30"] - 1), today)
-first, last = sorted(days)
+first, last = ui.span_picker("om", SPANS, "30")
 length = (last - first).days + 1
 start, end = data.period_bounds("custom", (first, last))
 previous_start, _ = data.period_bounds("custom", (first - timedelta(days=length), first - timedelta(days=1)))

@@ -6,8 +6,6 @@ a year before, the experts and clarifications at hand, and the days just passed 
 window; monitors and admins add the office's own days. The 事前研判 tab assesses the subject of a
 policy or activity before its day (dashboard.assessment_tab). Monitors, leaders and admins."""
 
-from datetime import timedelta
-
 import streamlit as st
 
 from dashboard import assessment_tab, data
@@ -29,17 +27,7 @@ ui.flash()
 
 SPANS = {"30": 30, "90": 90, "180": 180, "custom": None}
 today = data.china_today()
-cols = st.columns([2, 3])
-span = cols[0].segmented_control(t("risk.span"), list(SPANS), default="90", key="risk_span",
-                                 format_func=lambda k: t(f"risk.span.{k}"))
-custom = None
-if span == "custom":
-    custom = ui.picked_days(cols[1].date_input(t("risk.range"), value=(today - timedelta(days=89), today),
-                                               key="risk_range"))
-    if len(custom) < 2:
-        st.stop()
-else:
-    custom = (today - timedelta(days=SPANS[span or "90"] - 1), today)
+custom = ui.span_picker("risk", SPANS, "90")
 start, end = data.period_bounds("custom", tuple(custom))
 points = data.risk_points(path, start, end, settings.rumour_threshold)
 st.info(risk.summary(points), icon=":material/crisis_alert:")
