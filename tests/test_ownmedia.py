@@ -330,3 +330,33 @@ def test_the_item_page_says_a_post_is_the_offices_own_not_a_missing_element(tmp_
         "本单位政务新媒体账号的发布（见“政务新媒体”页；不列入“最可能的谣言”，不触发谣言预警，不计入舆情风险点）。"]
     assert not any("政务新媒体" in w.value for w in at.warning)
     assert any(s.value.startswith("来源、作者或发布账号、发布时间等基本要素齐全") for s in at.success)
+
+
+def test_a_topic_row_opens_its_items_and_a_top_post_row_opens_the_item(page_env, monkeypatch):  # noqa: F811
+    """The rows ask 条目检索 for the topic's items (`ui.open_search(topic=…)`) and the item page for
+    a post (`ui.open_item`); the switch itself is Streamlit's."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import ui
+    from dashboard.auth import login_for_test
+
+    db = store.open_db(page_env)
+    ownmedia.add(db, platform="新闻网站", account="市卫健委", name="健康示例市", actor="mon", now=NOW)
+    [(f1,)] = db.execute("SELECT id FROM items WHERE account = '市卫健委'").fetchall()
+    db.conn.close()
+    opened = []
+    monkeypatch.setattr(ui, "open_search", lambda **params: opened.append(params))
+    monkeypatch.setattr(ui, "open_item", lambda item_id: opened.append(item_id))
+    at = AppTest.from_file(str(dfx.APP.parent / "app_pages" / "ownmedia.py"), default_timeout=30)
+    login_for_test(at, dfx.MONITOR)
+    at.run()
+    topics = next(df for df in at.dataframe if "话题" in df.value.columns and "状态" in df.value.columns)
+    first = topics.value["话题"].iloc[0]
+    at.session_state["om_topics_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert opened == [{"topic": first}]
+    at.session_state["om_topics_0"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+    at.session_state["om_top_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert opened[-1] == f1

@@ -14,7 +14,7 @@ from dashboard import data
 from dashboard import workflow_ui as ui
 from dashboard.auth import may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import nav_key, one_line, open_item
+from dashboard.ui import nav_key, one_line, open_item, open_search
 from rumourwatch import ownmedia, store
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.exports import csv_text
@@ -105,7 +105,9 @@ else:
              "own": r["own"], "state": t("om.state.unanswered") if r["topic"] in fig["unanswered"] else ""}
             for r in fig["topics"]]
     columns = {k: t(f"om.col.{k}") for k in ("topic", "items", "negative", "flagged", "own", "state")}
-    ui.table(rows, columns, key="om_topics")
+    picked = ui.table(rows, columns, key=nav_key("om_topics"), pick="topic" if may_open("search", user) else None)
+    if picked is not None:  # the topic's items on 条目检索
+        open_search(topic=picked)
     st.download_button(t("om.topics.csv"), csv_text(list(columns.values()), [[r[k] for k in columns] for r in rows]),
                        file_name=f"政务新媒体_话题_{first}_{last}.csv",
                        mime="text/csv", key="om_topics_csv")
