@@ -224,6 +224,7 @@ TEXT: dict[str, str] = {
     "press.upper.held": "{this}参加上级卫生健康委组织的新闻发布活动 {n} 次。",
     "own.published": ("政务新媒体：{this} {channels} 个已登记账号发布 {posts} 条（健康相关 {health} 条），转发、评论、点赞合计 "
                       "{engagement} 次，篇均 {per_post} 次；{prev}发布 {prev_posts} 条、互动 {prev_engagement} 次。"),
+    "own.platforms": "其中{platforms}。",
     "own.top": "传播最广的作品：{name} {day}“{text}”（互动 {engagement} 次），可推广。",
     "own.unanswered": "公众关注而本单位账号{this}没有发布的话题：{topics}。可组织专家撰写科普或解读。",
     "own.unanswered.topic": "{topic}（健康相关条目 {items} 条，疑似谣言 {flagged} 条）",
@@ -767,7 +768,11 @@ def _own_media(db, period: Period, threshold: float, platforms: list[str] | None
     if not found["accounts"]:
         return None
     by_topic = {r["topic"]: r for r in found["topics"]}
+    platforms: dict[str, int] = {}
+    for a in found["accounts"]:
+        platforms[a["platform"]] = platforms.get(a["platform"], 0) + a["posts"]
     return {"channels": len(found["accounts"]), "total": found["total"], "previous": found["previous"],
+            "platforms": platforms,
             "top": [{k: r[k] for k in ("name", "platform", "published_at", "title", "text", "engagement", "url")}
                     for r in found["top"][:1]],
             "unanswered": [{k: by_topic[t][k] for k in ("topic", "items", "flagged")}
@@ -1490,6 +1495,9 @@ def own_media_lines(report: Report) -> list[str]:
                 engagement=fmt_int(total["engagement"]),
                 per_post=fmt_int(round(total["engagement"] / total["posts"])) if total["posts"] else "—",
                 prev_posts=fmt_int(before["posts"]), prev_engagement=fmt_int(before["engagement"]))]
+    posted = sorted(((p, n) for p, n in (d.get("platforms") or {}).items() if n), key=lambda x: (-x[1], x[0]))
+    if len(posted) > 1:  # (not in reports saved before the platforms were counted)
+        lines[0] += tr("own.platforms", platforms="、".join(f"{p} {fmt_int(n)} 条" for p, n in posted))
     if d["top"] and d["top"][0]["engagement"]:
         top = d["top"][0]
         text = " ".join((top["title"] or top["text"] or "").split())

@@ -200,10 +200,16 @@ def test_the_reports_say_what_the_channels_published_and_what_they_left_unanswer
     before = weekly.to_dict()
     del next(s for s in before["sections"] if s["key"] == "alerts")["data"]["own_media"]
     assert not any("政务新媒体" in line for line in reports.press_lines(reports.Report.from_dict(before)))
+    # channels on two platforms: each platform's posts, the most first
+    ownmedia.add(db, platform="微信公众号", account="gzh", name="健康示例号", actor="mon", now=NOW)
+    for day in (18, 19, 20):
+        post(db, cst(2026, 11, day), platform="微信公众号", account="gzh")
+    assert reports.press_lines(reports.compute_weekly(db, rfx.WEEK, now=NOW))[-3].endswith(
+        "上周发布 1 条、互动 40 次。其中微信公众号 3 条、微博 2 条。")
     # a day is too short to judge a channel; the month says it against the month before
     assert not any("政务新媒体" in line for line in reports.press_lines(reports.compute_daily(db, "2026-11-17", now=NOW)))
     monthly = reports.compute_monthly(db, rfx.MONTH, now=NOW)
-    assert "政务新媒体：本月 1 个已登记账号发布 3 条" in "".join(reports.press_lines(monthly))
+    assert "政务新媒体：本月 2 个已登记账号发布 6 条" in "".join(reports.press_lines(monthly))
     assert "上月发布 0 条" in "".join(reports.press_lines(monthly))
 
 
