@@ -115,6 +115,8 @@ TEXT: dict[str, str] = {
     "resources.experts": "专家库中可约请的在库专家 {n} 位。",
     "resources.experts.none": "专家库中没有覆盖“{topic}”的在库专家。",
     "resources.clarifications": "本平台已发布该话题的澄清 {n} 篇{recent}。",
+    "resources.own": "本单位政务新媒体近 {days} 天及今日发布该话题的条目 {n} 条。",
+    "resources.own.none": "本单位政务新媒体近 {days} 天及今日没有发布该话题的条目。",
     "resources.clarifications.recent": "，最近的：{titles}",
     "advice.open_stories": "针对尚未辟谣的 {n} 个疑似谣言事件，提前组织{topic}专家准备辟谣口径，发布时同步释放。",
     "advice.alerts": "相关的 {n} 个未办结预警应在{day}前办结或统一口径。",
@@ -124,6 +126,7 @@ TEXT: dict[str, str] = {
     "advice.experts": "约请{topic}专家参与政策解读或科普（专家库中 {n} 位）。",
     "advice.no_experts": "专家库中尚无覆盖“{topic}”的在库专家，请及时补充，或约请相近领域的专家。",
     "advice.reuse": "可参考本平台已发布的同话题澄清 {n} 篇准备材料（辟谣知识库）。",
+    "advice.own": "本单位政务新媒体近期没有发布“{topic}”的内容：可在{day}前先发布相关科普或政策解读，提前回应关切。",
     "advice.watch": "{day}前后将检索词设为监测关注词（条目检索 › 设为监测关注词），新出现的相关条目即时预警；{after} 天后对照本评估复盘。",
     "chart.title": "相关条目（按日，北京时间）", "chart.items": "相关条目", "chart.flagged": "疑似谣言",
     "chart.caption": "虚线右侧为近 {n} 天与今日。",
@@ -347,19 +350,24 @@ def _rumours(db, hits: dict) -> dict:
                          if n >= REPEAT_ITEMS][:TOP_STORIES]}
 
 
-def _resources(db, topic: str | None, topics: dict) -> dict:
+def _resources(db, topic: str | None, topics: dict, start: str, end: str) -> dict:
+    """The topic (given, or the one most of the items fall under), the pool's experts of it, the
+    clarifications published here on it, and `own_posts`: the office's own channels' posts on it in
+    [start, end) (rumourwatch.ownmedia; None without channels)."""
     inferred = topic is None
     if inferred and topics:
         topic = max(topics, key=topics.get)  # (the first of equals in the store's order)
     if topic is None:
         return {"topic": None, "inferred": True, "topic_items": 0, "experts": [], "experts_n": 0,
-                "clarifications": 0, "recent": []}
+                "clarifications": 0, "recent": [], "own_posts": None}
+    channels = [(c["platform"], c["account"]) for c in store.list_own_accounts(db)]
     experts = [e for e in store.list_experts(db) if e["active"] and topic in expert_topics(e)]
     experts.sort(key=lambda e: (LEVELS.index(e["level"]) if e["level"] in LEVELS else len(LEVELS), e["name"]))
     return {"topic": topic, "inferred": inferred, "topic_items": topics.get(topic, 0),
             "experts": [{k: e.get(k) for k in ("name", "title", "level", "institution")} for e in experts[:LISTED_EXPERTS]],
             "experts_n": len(experts), "clarifications": store.count_published_clarifications(db, topic),
-            "recent": [c["title"] for c in store.published_clarifications(db, topic, RECENT_CLARIFICATIONS)]}
+            "recent": [c["title"] for c in store.published_clarifications(db, topic, RECENT_CLARIFICATIONS)],
+            "own_posts": store.own_account_topics(db, channels, start, end).get(topic, 0) if channels else None}
 
 
 def _signals(volume: dict, rumours: dict) -> list[dict]:
@@ -416,6 +424,8 @@ def _advice(signals: list[dict], rumours: dict, resources: dict, day_text: str) 
                    else tr("advice.no_experts", topic=topic))
         if resources["clarifications"]:
             out.append(tr("advice.reuse", n=resources["clarifications"]))
+        if resources.get("own_posts") == 0:  # (None: no channel registered)
+            out.append(tr("advice.own", topic=topic, day=day_text))
     out.append(tr("advice.watch", day=day_text, after=AFTER_DAYS))
     return out
 
@@ -442,7 +452,7 @@ def compute(db, *, title: str, query: str | None, topic: str | None, event_day: 
                      parse_time(earliest).astimezone(CST).date() if earliest else None)
     volume["focus"] = _focus(db, parsed, hits["latest"])
     rumours = _rumours(db, hits)
-    resources = _resources(db, topic, hits["topics"])
+    resources = _resources(db, topic, hits["topics"], start, end)
     signals = _signals(volume, rumours)
     return Assessment(title=title, query=query, topic=topic, event_day=event_day.isoformat(), generated_at=iso(now),
                       window={"first": first.isoformat(), "last": today.isoformat(), "days": RECENT_DAYS},
@@ -657,6 +667,9 @@ def _resource_blocks(a: Assessment) -> list[tuple]:
              tr("resources.experts", n=r["experts_n"]) if r["experts_n"]
              else tr("resources.experts.none", topic=r["topic"]),
              tr("resources.clarifications", n=r["clarifications"], recent=recent)]
+    if r.get("own_posts") is not None:  # (not in assessments kept before the channels were read)
+        lines.append(tr("resources.own", n=r["own_posts"], days=a.window["days"]) if r["own_posts"]
+                     else tr("resources.own.none", days=a.window["days"]))
     blocks: list[tuple] = [("lines", lines)]
     if r["experts"]:
         blocks.append(("table", None, [tr("col.name"), tr("col.level"), tr("col.institution")],

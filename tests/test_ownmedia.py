@@ -366,3 +366,36 @@ def test_a_topic_row_opens_its_items_and_a_top_post_row_opens_the_item(page_env,
     at.session_state["om_top_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert opened[-1] == f1
+
+
+def test_an_assessment_says_whether_the_offices_channels_spoke_to_its_topic():
+    """事前研判 (rumourwatch.assessment): the office's own posts on the subject's topic in the window,
+    and the advice to speak first when there are none; nothing said without channels."""
+    from rumourwatch import assessment
+
+    db = store.open_db(memory=True)
+    public(db, DIET, 5, day=20)
+
+    def made():
+        return assessment.compute(db, title="膳食指南发布", query=None, topic=DIET, event_day=date(2026, 11, 30), now=NOW,
+                                  threshold=0.5)
+
+    def lines(a) -> list[str]:
+        return next(b for title, bs in assessment.sections(a) if "可用资源" in title for b in bs if b[0] == "lines")[1]
+
+    a = made()
+    assert a.resources["own_posts"] is None and not any("政务新媒体" in x for x in lines(a) + a.advice)
+    ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=NOW)
+    post(db, cst(2026, 11, 20), topic=LITERACY)  # on another topic
+    post(db, cst(2026, 10, 22), topic=DIET)      # before the window (24 October on)
+    a = made()
+    assert a.resources["own_posts"] == 0
+    assert "本单位政务新媒体近 30 天及今日没有发布该话题的条目。" in lines(a)
+    assert "本单位政务新媒体近期没有发布“合理膳食”的内容：可在2026 年 11 月 30 日前先发布相关科普或政策解读，提前回应关切。" in a.advice
+    post(db, cst(2026, 11, 21), topic=DIET)
+    a = made()
+    assert a.resources["own_posts"] == 1 and "本单位政务新媒体近 30 天及今日发布该话题的条目 1 条。" in lines(a)
+    assert not any("政务新媒体" in x for x in a.advice)
+    # one kept before the channels were read says nothing of them
+    kept = assessment.Assessment(**{**a.__dict__, "resources": {k: v for k, v in a.resources.items() if k != "own_posts"}})
+    assert not any("政务新媒体" in x for x in lines(kept))
