@@ -1264,6 +1264,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "days.what.name": "名称", "days.what.note": "说明", "days.what.reason": "删除原因",
         # 政务新媒体: the office's own channels (rumourwatch.ownmedia)
         "page.ownmedia": "政务新媒体",
+        "item.own_channel": "登记为本单位政务新媒体账号",
+        "item.own_channel.help": "这是本单位或所属单位的官方账号：打开“政务新媒体”页，登记表已填好平台和账号，填写名称即可登记。",
         "om.title": "政务新媒体",
         "overview.own": ("政务新媒体：本月至今 {channels} 个已登记账号发布 {posts} 条，转发、评论、点赞合计 {engagement} 次"
                          "（此前同样天数：发布 {prev_posts} 条、互动 {prev_engagement} 次）。"),

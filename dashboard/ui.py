@@ -317,9 +317,10 @@ def open_assessment(query: str, topic: str | None) -> None:
     _leave(RISKS_PAGE, {"assess": query, **({"assess_topic": topic} if topic else {})})
 
 
-def open_own_media() -> None:
-    """Switch to 政务新媒体 (the office's own channels; its readers: monitors, leaders, admins)."""
-    _leave(OWN_MEDIA_PAGE, {})
+def open_own_media(**params: str) -> None:
+    """Switch to 政务新媒体 (the office's own channels; its readers: monitors, leaders, admins); with
+    `platform=…, account=…` its register form is filled with that account (from an item's page)."""
+    _leave(OWN_MEDIA_PAGE, params)
 
 
 def open_search(**params: str) -> None:

@@ -399,3 +399,31 @@ def test_an_assessment_says_whether_the_offices_channels_spoke_to_its_topic():
     # one kept before the channels were read says nothing of them
     kept = assessment.Assessment(**{**a.__dict__, "resources": {k: v for k, v in a.resources.items() if k != "own_posts"}})
     assert not any("政务新媒体" in x for x in lines(kept))
+
+
+def test_an_items_account_is_registered_from_its_page_with_the_form_filled(tmp_path, monkeypatch):
+    """The item page offers a monitor to register the item's account (`ui.open_own_media(platform=…,
+    account=…)`); 政务新媒体 opened so has its form filled once, and the name typed registers it."""
+    from dashboard import data, ui
+
+    path = tmp_path / "page.db"
+    ids = dfx.build_store(path)
+    opened = []
+    monkeypatch.setattr(ui, "open_own_media", lambda **params: opened.append(params))
+    at = dfx.item_page(path, ids["f1"], monkeypatch, tmp_path / "none")
+    at.button(key="own_channel").click().run()
+    assert not at.exception and opened == [{"platform": "新闻网站", "account": "市卫健委"}]
+
+    monkeypatch.setattr(data, "now_utc", lambda: dfx.NOW)
+    om = dfx.open_app("app_pages/ownmedia.py", dfx.MONITOR, platform="新闻网站", account="市卫健委")
+    assert (om.selectbox(key="om_platform_1").value, om.text_input(key="om_account_1").value) == ("新闻网站", "市卫健委")
+    om.text_input(key="om_name_1").set_value("健康示例市")
+    next(b for b in om.button if b.label == "登记账号").click().run()
+    assert not om.exception, om.exception
+    [channel] = store.list_own_accounts(store.open_db(path))
+    assert (channel["platform"], channel["account"], channel["name"]) == ("新闻网站", "市卫健委", "健康示例市")
+    # filled once: the next form is empty though the address still names the account
+    assert om.query_params["account"] == "市卫健委" and om.text_input(key="om_account_2").value == ""
+    # registered, its items' page no longer offers it
+    at = dfx.item_page(path, ids["f1"], monkeypatch, tmp_path / "none")
+    assert not [b for b in at.button if b.key == "own_channel"]

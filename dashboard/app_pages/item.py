@@ -166,6 +166,11 @@ def show_item(item: dict) -> None:
             if item.get("account") and dashboard_auth.may_open("search") and st.button(
                     t("item.account_items"), icon=":material/person_search:", key="account_items"):
                 ui.open_search(account=item["account"])
+            # the office's own account, not yet registered: to 政务新媒体 with its register form filled
+            if item.get("account") and OWN_CHANNEL_FLAG not in data.quality_flags(item) and \
+                    (dashboard_auth.current_user() or {}).get("role") in ("monitor", "admin") and st.button(
+                    t("item.own_channel"), icon=":material/share:", key="own_channel", help=t("item.own_channel.help")):
+                ui.open_own_media(platform=item["platform"], account=item["account"])
 
     tabs = st.tabs([t("item.tab.reactions"), t("item.tab.scores"), t("item.tab.explain"),
                     t("item.tab.debunks"), t("item.tab.cluster")])

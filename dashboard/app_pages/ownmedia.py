@@ -112,14 +112,34 @@ else:
                        file_name=f"政务新媒体_话题_{first}_{last}.csv",
                        mime="text/csv", key="om_topics_csv")
 
+
+
+def from_item() -> bool:
+    """Whether the page was opened from an item's page (`?platform=…&account=…`, ui.open_own_media):
+    the register form is then filled with that account once (a new form, so what is typed after
+    stays), and shown open."""
+    asked = (st.query_params.get("platform", ""), st.query_params.get("account", ""))
+    if not all(asked):
+        return False
+    if st.session_state.get("om_from_item") != asked:
+        gen = st.session_state.get("om_form_gen", 0) + 1
+        st.session_state.update({"om_from_item": asked, "om_form_gen": gen, f"om_platform_{gen}": asked[0],
+                                 f"om_account_{gen}": asked[1]})
+    return True
+
+
 if user["role"] in ("monitor", "admin"):
-    with st.expander(t("om.manage", n=len(channels)), expanded=not channels):
+    asked = from_item()
+    with st.expander(t("om.manage", n=len(channels)), expanded=not channels or asked):
         st.caption(t("om.manage.caption"))
         units = ui.call(path, store.list_units)
         gen = st.session_state.get("om_form_gen", 0)
         with ui.action_form(f"om_form_{gen}"):
             c = st.columns([1, 2, 2])
             offered = [*ownmedia.PLATFORMS, *(p for p in ui.call(path, store.platforms) if p not in ownmedia.PLATFORMS)]
+            filled = st.session_state.get(f"om_platform_{gen}")  # from an item: one the store may no longer hold
+            if filled and filled not in offered:
+                offered.append(filled)
             platform = c[0].selectbox(t("om.platform"), offered, key=f"om_platform_{gen}", accept_new_options=True)
             account = c[1].text_input(t("om.account"), max_chars=ownmedia.ACCOUNT_MAX, key=f"om_account_{gen}",
                                       help=t("om.account.help"))
