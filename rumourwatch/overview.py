@@ -76,7 +76,7 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
     the office's own channels this month so far against as many days before, and the topics the
     public talked about that they left unanswered (政务新媒体, rumourwatch.ownmedia; None without
     channels)."""
-    from . import assessment, healthdays, ownmedia, press, submissions, trainings
+    from . import assessment, healthdays, press, submissions, trainings
 
     month, today = submissions.current_month(now), now.astimezone(CST).date()
     units = store.list_units(db)
