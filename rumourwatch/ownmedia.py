@@ -20,7 +20,7 @@ rumour they answer, as a debunk platform's do. They are flagged (store.OWN_CHANN
 channel is registered and as they arrive, and left out of the likeliest rumours, the rumour alerts
 and the risk points, as the debunk platforms' posts are; the flag is taken off when it is removed.
 
-    figures(db, start, end, threshold)   # the period's figures, as the page and the reports show them
+    figures(db, start, end, threshold, previous_start=…)   # a period's figures against the one before
 """
 
 from __future__ import annotations
