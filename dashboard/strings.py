@@ -808,6 +808,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wferr.bad_step": "无法记录步骤“{value}”：只能记录“已发布信息”或“已召开新闻发布会”。",
         "wferr.no_alert": "预警 #{id} 不存在：请刷新页面，从预警列表重新选择。",
         "wferr.step_done": "预警 #{id} 的“{step}”已于 {at} 记录过，无需重复记录。",
+        "wferr.step_ahead": "时间 {at} 晚于现在：只能记录已经完成的处置步骤。",
         "wferr.dismiss_reason": "排除预警需要填写原因（例如：误报、与健康无关），请填写后再提交。",
         "wferr.dismiss_none": "请先选择要排除的预警。",
         "wferr.alert_closed": "预警 #{id} 已是“{alert_status}”状态，不能再排除。请刷新页面查看最新状态。",
@@ -1266,6 +1267,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "page.ownmedia": "政务新媒体",
         "item.own_channel": "登记为本单位政务新媒体账号",
         "item.own_channel.help": "这是本单位或所属单位的官方账号：打开“政务新媒体”页，登记表已填好平台和账号，填写名称即可登记。",
+        "alerts.own_posts": ("本单位政务新媒体自该事件首条条目发布以来发布了 {n} 条内容（最新在前）。如其中一条即是对该事件的信息发布，"
+                             "可记为“已发布信息”，按该条的发布时间计入 5 小时时限。"),
+        "alerts.own_posts.pick": "本单位政务新媒体的发布",
+        "alerts.own_posts.record": "以该条记为已发布信息",
+        "alerts.own_posts.note": "政务新媒体 {name}（{platform}）发布：{what}",
         "om.title": "政务新媒体",
         "overview.own": ("政务新媒体：本月至今 {channels} 个已登记账号发布 {posts} 条，转发、评论、点赞合计 {engagement} 次"
                          "（此前同样天数：发布 {prev_posts} 条、互动 {prev_engagement} 次）。"),

@@ -919,8 +919,11 @@ def upgrade_alert(db, alert_id: int, severity: str, reason: str, actor: str, now
     return raise_alert(db, alert["item_id"], severity, reason, actor, now, rules, key=alert["dedupe_key"])
 
 
-def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None) -> dict:
-    """Record a response step done outside the expert flow: 'info_released' or 'conference_held'."""
+def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: str | None = None,
+                done_at: datetime | None = None) -> dict:
+    """Record a response step done outside the expert flow: 'info_released' or 'conference_held',
+    done now or at `done_at` (the time the office's own channel published it, rumourwatch.ownmedia:
+    the clocks judge when it was done, not when it was recorded); never ahead of now."""
     if step not in ("info_released", "conference_held"):
         raise WorkflowError(f"unknown step {step!r}; use info_released or conference_held", "bad_step", value=step)
     alert = store.get_alert(db, alert_id)
@@ -930,15 +933,19 @@ def record_step(db, alert_id: int, step: str, actor: str, now: datetime, note: s
     if alert[column]:
         raise WorkflowError(f"alert {alert_id}: {step} was already recorded at {alert[column]}", "step_done",
                             id=alert_id, step=step, at=alert[column])
-    at = iso(now)
+    done = done_at or now
+    if done > now:
+        raise WorkflowError(f"alert {alert_id}: {step} at {iso(done)} is ahead of now", "step_ahead", at=iso(done))
+    at, recorded = iso(done), iso(now)
     with store.transaction(db):
-        store.update_alert(db, alert_id, {column: at, "updated_at": at})
+        store.update_alert(db, alert_id, {column: at, "updated_at": recorded})
         store.add_alert_step(db, alert_id, step, at, actor, note)
-        store.record_audit(db, actor, f"alert.{step}", "alert", alert_id, {"note": note}, at=at)
+        store.record_audit(db, actor, f"alert.{step}", "alert", alert_id,
+                           {"note": note, **({"done_at": at} if done_at else {})}, at=recorded)
         if step == "conference_held":  # the register of press conferences holds this one too
             from .press import TOPIC_MAX, _insert
 
-            _insert(db, held_at=now, topic=(alert["title"] or f"预警 #{alert_id}")[:TOPIC_MAX], actor=actor, now=now,
+            _insert(db, held_at=done, topic=(alert["title"] or f"预警 #{alert_id}")[:TOPIC_MAX], actor=actor, now=now,
                     alert_id=alert_id, note=note)
     return store.get_alert(db, alert_id)
 

@@ -148,3 +148,13 @@ def figures(db, start: str, end: str, threshold: float, *, previous_start: str,
                         key=lambda r: (-r["flagged"], -r["items"], r["topic"]))
     return {"accounts": accounts, "total": total, "previous": previous, "top": top, "topics": topics,
             "unanswered": [r["topic"] for r in unanswered], "days": store.own_account_days(db, pairs, start, end)}
+
+
+def posts_between(db, start: str, end: str, limit: int = 5) -> list[dict]:
+    """The channels' newest `limit` posts published in [start, end) (UTC ISO), each with its
+    channel's `name`: what the office published on an alert's story since it began, for the monitor
+    to record as the alert's released information at the post's own time."""
+    kept = store.list_own_accounts(db)
+    names = {(a["platform"], a["account"]): a["name"] for a in kept}
+    return [{**r, "name": names[(r["platform"], r["account"])]}
+            for r in store.own_account_posts(db, list(names), start, end, limit)]

@@ -2936,6 +2936,17 @@ def own_account_days(db, accounts: list[tuple[str, str]], start: str, end: str) 
         GROUP BY published_day ORDER BY published_day""", [start, end, *params])
 
 
+def own_account_posts(db, accounts: list[tuple[str, str]], start: str, end: str, limit: int) -> list[dict]:
+    """The newest `limit` items of `accounts` published in [start, end), with the start of their text."""
+    if not accounts:
+        return []
+    clause, params = _own_sql(accounts)
+    return _rows(db, f"""
+        SELECT id, platform, account, url, published_at, title, substr(text, 1, 200) AS text
+        FROM items WHERE published_at >= ? AND published_at < ?{clause}
+        ORDER BY published_at DESC, id DESC LIMIT ?""", [start, end, *params, limit])
+
+
 def own_account_topics(db, accounts: list[tuple[str, str]], start: str, end: str) -> dict[str, int]:
     """{topic: the health items of `accounts` published in [start, end) under it}."""
     if not accounts:

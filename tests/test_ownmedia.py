@@ -32,14 +32,15 @@ def _words(n: int) -> str:
 
 
 def post(db, at: datetime, *, platform="微博", account="gov", topic=LITERACY, reach=(0, 0, 0), p=0.05,
-         polarity="neutral") -> int:
-    """One scored health item (an invented text) of `account`, with its reposts, comments and likes."""
+         polarity="neutral", now: datetime = NOW) -> int:
+    """One scored health item (an invented text) of `account`, with its reposts, comments and likes,
+    collected at `now`."""
     n = next(_serial)
     [item_id] = add_scored_items(
-        db, f"om-{n}", [{"id": f"om{n}", "platform": platform, "account": account, "date": at.strftime("%Y-%m-%d %H:%M"),
+        db, f"om-{n}", [{"id": f"om{n}", "platform": platform, "account": account, "date": at.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
                          "url": f"https://example.org/om/{n}", "text": f"关于{topic}的测试条目第{n}号：{_words(n)}",
                          "repost_num": reach[0], "comment_num": reach[1], "like_num": reach[2]}],
-        [{"rumour_probability": p, "polarity": polarity, "topic": topic}], NOW)
+        [{"rumour_probability": p, "polarity": polarity, "topic": topic}], now)
     return item_id
 
 
@@ -427,3 +428,45 @@ def test_an_items_account_is_registered_from_its_page_with_the_form_filled(tmp_p
     # registered, its items' page no longer offers it
     at = dfx.item_page(path, ids["f1"], monkeypatch, tmp_path / "none")
     assert not [b for b in at.button if b.key == "own_channel"]
+
+
+def test_an_alerts_information_is_recorded_released_at_the_time_the_offices_channel_posted_it(tmp_path, monkeypatch):
+    """The alert page lists the channels' posts since the story began; one picked is the alert's
+    released information at the post's own time (the 5-hour clock judges when, not when recorded)."""
+    from datetime import UTC
+
+    from workflow_helpers import run_page, seed_workflow_db
+
+    from rumourwatch import alerts
+
+    path = tmp_path / "alerts.db"
+    now = datetime.now(UTC).replace(microsecond=0)
+    began = now - timedelta(hours=2)  # the story's items and its alert
+    info = seed_workflow_db(path, began)
+    monkeypatch.setenv("RUMOURWATCH_DB_PATH", str(path))
+    db = store.open_db(path)
+    alert = store.get_alert(db, info["alerts"][0])
+    assert alert["responded_at"] is None
+    page = run_page("alerts.py", "monitor1", path, {"alert": str(alert["id"])})
+    assert not [s for s in page.selectbox if s.key == "own_release_pick"]  # no channel: nothing offered
+    ownmedia.add(db, platform="微博", account="gov", name="健康示例", actor="mon", now=now)
+    posted = (now - timedelta(hours=1)).replace(second=0)  # (the feed gives minutes)
+    post(db, posted, reach=(3, 0, 1), now=now)
+    post(db, began - timedelta(minutes=30), now=now)  # before the story began
+    db.conn.close()
+    page = run_page("alerts.py", "monitor1", path, {"alert": str(alert["id"])})
+    assert not page.exception, page.exception
+    [offered] = page.selectbox(key="own_release_pick").options  # the one post since the story began
+    assert " 健康示例：关于健康知识普及的测试条目" in offered
+    next(b for b in page.button if b.label == "以该条记为已发布信息").click().run()
+    assert not page.exception, page.exception
+    db = store.open_db(path)
+    done = store.get_alert(db, alert["id"])
+    assert done["responded_at"] == posted.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    [step] = [s for s in store.alert_steps(db, alert["id"]) if s["step"] == "info_released"]
+    assert (step["at"], step["actor"]) == (done["responded_at"], "monitor1")
+    assert step["note"].startswith("政务新媒体 健康示例（微博）发布：https://example.org/om/")
+    # a time ahead is refused, nothing written
+    with pytest.raises(WorkflowError) as exc:
+        alerts.record_step(db, info["alerts"][1], "info_released", "m", now, done_at=now + timedelta(minutes=1))
+    assert exc.value.key == "step_ahead" and store.get_alert(db, info["alerts"][1])["responded_at"] is None

@@ -10,10 +10,11 @@ from dashboard import auth as dashboard_auth
 from dashboard import data, workflow_ui as ui
 from dashboard.auth import can, may_open, require_role
 from dashboard.strings import t
-from dashboard.ui import nav_key, open_by_number, open_item, open_search, similarity, tips_summary
-from rumourwatch import alerts, briefing, effect, experts, ledger, referrals, reports, store, trending
+from dashboard.ui import nav_key, one_line, open_by_number, open_item, open_search, similarity, tips_summary
+from rumourwatch import alerts, briefing, effect, experts, ledger, ownmedia, referrals, reports, store, trending
 from rumourwatch.errors import RumourwatchError
 from rumourwatch.language import LANGUAGE_ZH
+from rumourwatch.records import iso, parse_time
 
 user = require_role("monitor", "leader", "admin")
 may_act = can("alerts.manage", user)
@@ -417,6 +418,22 @@ if open_alert:
             if may_hold and b[1].form_submit_button(t("alerts.conference_held")):
                 ui.act(path, t("alerts.conference_held"), alerts.record_step, alert["id"], "conference_held", actor,
                        data.now_utc(), note or None)
+    if may_release:  # the office's own channels may have released it already: recorded at the post's time
+        since = item["published_at"] if alert["item_id"] and item else alert["created_at"]  # the story's start
+        posts = ui.call(path, ownmedia.posts_between, min(since, alert["created_at"]), iso(data.now_utc()))
+        if posts:
+            with st.container(border=True):
+                st.caption(t("alerts.own_posts", n=len(posts)))
+                with ui.action_form("own_release"):
+                    pick = st.selectbox(t("alerts.own_posts.pick"), posts, key="own_release_pick",
+                                        format_func=lambda p: f"{data.to_china(p['published_at'])} {p['name']}："
+                                                              f"{one_line(p['title'] or p['text'], 60)}")
+                    if st.form_submit_button(t("alerts.own_posts.record")):
+                        what = data.safe_url(pick["url"]) or one_line(pick["title"] or pick["text"], 60)
+                        ui.act(path, t("alerts.info_released"), alerts.record_step, alert["id"], "info_released",
+                               actor, data.now_utc(), t("alerts.own_posts.note", name=pick["name"],
+                                                        platform=pick["platform"], what=what),
+                               done_at=parse_time(pick["published_at"]))
     higher = alerts.SEVERITIES[:alerts.SEVERITY_RANK[alert["severity"]]]
     if alert["item_id"] and higher:  # a story's alert: the monitor's judgement may raise it (alerts.upgrade_alert)
         with st.expander(t("alerts.upgrade")):
