@@ -185,11 +185,9 @@ def from_search() -> bool:
     page opens on this tab while the address says so."""
     if "assess" not in st.query_params:
         return False
-    query, topic = st.query_params.get("assess", ""), st.query_params.get("assess_topic", "")
-    if st.session_state.get("assess_from_search") != (query, topic):
-        gen = st.session_state.get("assess_form_gen", 0) + 1
-        st.session_state.update({"assess_from_search": (query, topic), "assess_form_gen": gen,
-                                 f"assess_query_{gen}": query, f"assess_topic_{gen}": topic if topic in TOPICS else ""})
+    topic = st.query_params.get("assess_topic", "")
+    if ui.fill_form_once("assess", "search", {"query": st.query_params.get("assess", ""),
+                                              "topic": topic if topic in TOPICS else ""}):
         st.session_state.pop(CURRENT, None)
     return True
 

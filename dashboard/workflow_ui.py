@@ -22,6 +22,20 @@ from rumourwatch.uploads import UploadError
 FLASH_KEY = "wf_flash"
 
 
+def fill_form_once(prefix: str, source: str, values: dict) -> bool:
+    """Fill the form whose widgets are keyed `<prefix>_<field>_<generation>` with `values` (field →
+    value) once for what the address asked, `source` naming where from: a new form generation
+    (`<prefix>_form_gen`), so what is typed after stays on the next runs. True when it filled now."""
+    asked = tuple(values.values())
+    marker = f"{prefix}_from_{source}"
+    if st.session_state.get(marker) == asked:
+        return False
+    gen = st.session_state.get(f"{prefix}_form_gen", 0) + 1
+    st.session_state.update({marker: asked, f"{prefix}_form_gen": gen,
+                             **{f"{prefix}_{field}_{gen}": value for field, value in values.items()}})
+    return True
+
+
 def span_picker(prefix: str, spans: dict[str, int | None], default: str) -> tuple:
     """A page's span: the last N days (the keys of `spans` other than "custom", each its N) or a range
     picked (`custom`), as strings `<prefix>.span`, `<prefix>.span.<key>` and `<prefix>.range` name them,

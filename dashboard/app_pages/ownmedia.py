@@ -118,13 +118,10 @@ def from_item() -> bool:
     """Whether the page was opened from an item's page (`?platform=…&account=…`, ui.open_own_media):
     the register form is then filled with that account once (a new form, so what is typed after
     stays), and shown open."""
-    asked = (st.query_params.get("platform", ""), st.query_params.get("account", ""))
-    if not all(asked):
+    asked = {"platform": st.query_params.get("platform", ""), "account": st.query_params.get("account", "")}
+    if not all(asked.values()):
         return False
-    if st.session_state.get("om_from_item") != asked:
-        gen = st.session_state.get("om_form_gen", 0) + 1
-        st.session_state.update({"om_from_item": asked, "om_form_gen": gen, f"om_platform_{gen}": asked[0],
-                                 f"om_account_{gen}": asked[1]})
+    ui.fill_form_once("om", "item", asked)
     return True
 
 
