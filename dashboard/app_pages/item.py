@@ -99,7 +99,8 @@ def show_item(item: dict) -> None:
                 st.text(clarified["translation"])
 
     flags = data.quality_flags(item)
-    if OWN_CHANNEL_FLAG in flags:  # the office's own publishing (政务新媒体): said, not warned of
+    own_channel = OWN_CHANNEL_FLAG in flags
+    if own_channel:  # the office's own publishing (政务新媒体): said, not warned of
         flags.remove(OWN_CHANNEL_FLAG)
         st.info(t("flag.own_channel"), icon=":material/share:")
     if flags:
@@ -167,7 +168,7 @@ def show_item(item: dict) -> None:
                     t("item.account_items"), icon=":material/person_search:", key="account_items"):
                 ui.open_search(account=item["account"])
             # the office's own account, not yet registered: to 政务新媒体 with its register form filled
-            if item.get("account") and OWN_CHANNEL_FLAG not in data.quality_flags(item) and \
+            if item.get("account") and not own_channel and \
                     (dashboard_auth.current_user() or {}).get("role") in ("monitor", "admin") and st.button(
                     t("item.own_channel"), icon=":material/share:", key="own_channel", help=t("item.own_channel.help")):
                 ui.open_own_media(platform=item["platform"], account=item["account"])
