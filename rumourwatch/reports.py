@@ -62,7 +62,7 @@ RISK_MONTHS = 3                    # the monthly notice's risk points look back 
 LONG_KINDS = ("monthly", "quarterly", "annual")  # the reports that rank units and list risk points
 RISK_ROWS = 5                      # recurring topics / accounts / places listed in it
 UNANSWERED_ROWS = 3                # topics the public talked about that the office's channels did not answer
-TOP_TEXT_CHARS = 30                # the most spread post of the office's channels, quoted this far
+TOP_TEXT_CHARS = 31                # the most spread post of the office's channels, quoted this far (… included)
 RESPOND_HOURS = 5                  # seed 001: information released within 5 h
 CONFERENCE_HOURS = 24              # seed 001: press conference within 24 h
 SECTION_NUMERALS = "一二三四五六七八九十"
@@ -1500,10 +1500,8 @@ def own_media_lines(report: Report) -> list[str]:
         lines[0] += tr("own.platforms", platforms="、".join(f"{p} {fmt_int(n)} 条" for p, n in posted))
     if d["top"] and d["top"][0]["engagement"]:
         top = d["top"][0]
-        text = " ".join((top["title"] or top["text"] or "").split())
         lines.append(tr("own.top", name=top["name"], day=beijing(top["published_at"], "%-m 月 %-d 日"),
-                        text=text[:TOP_TEXT_CHARS] + ("…" if len(text) > TOP_TEXT_CHARS else ""),
-                        engagement=fmt_int(top["engagement"])))
+                        text=clip(top["title"] or top["text"], TOP_TEXT_CHARS), engagement=fmt_int(top["engagement"])))
     if d["unanswered"]:
         lines.append(tr("own.unanswered", this=tr(f"this.{report.kind}"), topics="、".join(
             tr("own.unanswered.topic", topic=r["topic"], items=fmt_int(r["items"]), flagged=fmt_int(r["flagged"]))

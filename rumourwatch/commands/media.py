@@ -11,6 +11,7 @@ import click
 from .. import media, ownmedia, store
 from ..experts import LEVELS, TOPICS
 from ..records import beijing, parse_time
+from ..reports import clip
 from . import friendly_errors
 from .workflow import _db, _now
 
@@ -297,5 +298,5 @@ def channels_figures(ctx, days, as_json):
                    f"(before: {a['previous']['posts']} posts, {a['previous']['engagement']})")
     for r in found["top"][:5]:
         click.echo(f"  top: {beijing(r['published_at'])} {r['name']} {r['engagement']}: "
-                   f"{' '.join((r['title'] or r['text'] or '').split())[:40]}")
+                   f"{clip(r['title'] or r['text'], 40)}")
     click.echo("unanswered topics: " + ("、".join(found["unanswered"]) or "none"))
