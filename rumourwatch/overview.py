@@ -95,16 +95,18 @@ def this_month_rules(db, now: datetime, minimum: int = reports.DEFAULT_UNIT_MONT
                             for d in healthdays.starting_between(db, today, today + timedelta(days=DAYS_AHEAD))],
             "assessments": [{k: r[k] for k in ("id", "title", "event_day", "level")}
                             for r in assessment.kept_between(db, today, today + timedelta(days=DAYS_AHEAD))],
-            "own_media": _own_media(db, start, now, threshold) if store.list_own_accounts(db) else None}
+            "own_media": _own_media(db, start, now, threshold)}
 
 
-def _own_media(db, start: str, now: datetime, threshold: float) -> dict:
+def _own_media(db, start: str, now: datetime, threshold: float) -> dict | None:
     """The office's channels from `start` (the month's first moment) to `now`, against as many
-    days before (ownmedia.figures): posts, reactions and the unanswered topics."""
+    days before (ownmedia.figures): posts, reactions and the unanswered topics; None without channels."""
     from . import ownmedia
 
     span = now - parse_time(start)
     found = ownmedia.figures(db, start, iso(now), threshold, previous_start=iso(parse_time(start) - span))
+    if not found["accounts"]:
+        return None
     return {"channels": len(found["accounts"]), "posts": found["total"]["posts"],
             "engagement": found["total"]["engagement"], "previous": found["previous"],
             "unanswered": found["unanswered"]}
