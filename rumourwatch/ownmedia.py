@@ -134,7 +134,7 @@ def figures(db, start: str, end: str, threshold: float, *, previous_start: str,
     previous = {k: sum(a["previous"][k] for a in accounts) for k in ("posts", "engagement")}
     names = {(a["platform"], a["account"]): a["name"] for a in kept}
     top = [{**r, "name": names[(r["platform"], r["account"])]}
-           for r in store.own_account_top(db, pairs, start, end, TOP_WORKS)]
+           for r in store.own_account_items(db, pairs, start, end, TOP_WORKS)]
     topics = []
     if kept:
         own = store.own_account_topics(db, pairs, start, end)
@@ -157,4 +157,4 @@ def posts_between(db, start: str, end: str, limit: int = 5) -> list[dict]:
     kept = store.list_own_accounts(db)
     names = {(a["platform"], a["account"]): a["name"] for a in kept}
     return [{**r, "name": names[(r["platform"], r["account"])]}
-            for r in store.own_account_posts(db, list(names), start, end, limit)]
+            for r in store.own_account_items(db, list(names), start, end, limit, by="newest")]

@@ -2936,17 +2936,6 @@ def own_account_days(db, accounts: list[tuple[str, str]], start: str, end: str) 
         GROUP BY published_day ORDER BY published_day""", [start, end, *params])
 
 
-def own_account_posts(db, accounts: list[tuple[str, str]], start: str, end: str, limit: int) -> list[dict]:
-    """The newest `limit` items of `accounts` published in [start, end), with the start of their text."""
-    if not accounts:
-        return []
-    clause, params = _own_sql(accounts)
-    return _rows(db, f"""
-        SELECT id, platform, account, url, published_at, title, substr(text, 1, 200) AS text
-        FROM items WHERE published_at >= ? AND published_at < ?{clause}
-        ORDER BY published_at DESC, id DESC LIMIT ?""", [start, end, *params, limit])
-
-
 def own_account_topics(db, accounts: list[tuple[str, str]], start: str, end: str) -> dict[str, int]:
     """{topic: the health items of `accounts` published in [start, end) under it}."""
     if not accounts:
@@ -2958,9 +2947,14 @@ def own_account_topics(db, accounts: list[tuple[str, str]], start: str, end: str
         GROUP BY coalesce(topic, '')""", [start, end, *params]).fetchall())
 
 
-def own_account_top(db, accounts: list[tuple[str, str]], start: str, end: str, limit: int) -> list[dict]:
-    """The items of `accounts` published in [start, end) that spread most (reposts, comments and
-    likes together), with the start of their text."""
+_OWN_ORDER = {"engagement": "engagement DESC, published_at DESC, id DESC", "newest": "published_at DESC, id DESC"}
+
+
+def own_account_items(db, accounts: list[tuple[str, str]], start: str, end: str, limit: int,
+                      by: str = "engagement") -> list[dict]:
+    """`limit` items of `accounts` published in [start, end), with the start of their text and their
+    reposts, comments and likes together (`engagement`): those that spread most first, or the
+    newest (`by="newest"`)."""
     if not accounts:
         return []
     clause, params = _own_sql(accounts)
@@ -2969,7 +2963,7 @@ def own_account_top(db, accounts: list[tuple[str, str]], start: str, end: str, l
                health_related, repost_num, comment_num, like_num,
                repost_num + comment_num + like_num AS engagement
         FROM items WHERE published_at >= ? AND published_at < ?{clause}
-        ORDER BY engagement DESC, published_at DESC, id DESC LIMIT ?""", [start, end, *params, limit])
+        ORDER BY {_OWN_ORDER[by]} LIMIT ?""", [start, end, *params, limit])
 
 
 def most_engaged_account(db, start: str, end: str) -> tuple[str, str] | None:
